@@ -1,0 +1,13 @@
+import type { MigrationInterface } from 'typeorm';
+import { CreateTenantsAndMembers1795444953420 } from './1795444953420-CreateTenantsAndMembers';
+import { CreateApiKeysAndEndUsers1795444953421 } from './1795444953421-CreateApiKeysAndEndUsers';
+import { CreateAuditEvents1795444953422 } from './1795444953422-CreateAuditEvents';
+
+/** Every migration, oldest first. A new migration is appended here and nowhere else. */
+export const migrations: Array<new () => MigrationInterface> = [
+  CreateTenantsAndMembers1795444953420,
+  CreateApiKeysAndEndUsers1795444953421,
+  CreateAuditEvents1795444953422,
+];
+
+export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -1,0 +1,45 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
+import { ErrorEnvelopeFilter } from './common/errors/error-envelope.filter';
+import type { AppConfig } from './config/app-config';
+import { CoreModule, CoreOptions } from './core.module';
+import { EndUsersModule } from './end-users/end-users.module';
+import { HealthModule } from './health/health.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
+import { MembersModule } from './members/members.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { TenantsModule } from './tenants/tenants.module';
+
+export interface ApiOptions extends CoreOptions {
+  /** Extra controllers, for tests that need a route misbehaving on purpose. */
+  extraControllers?: Type[];
+}
+
+/** The HTTP API process. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig, options: ApiOptions = {}): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        CoreModule.forRoot(config, options),
+        HealthModule,
+        MetricsModule,
+        AuthModule,
+        TenantsModule,
+        MembersModule,
+        ApiKeysModule,
+        EndUsersModule,
+        MaintenanceModule,
+      ],
+      controllers: options.extraControllers ?? [],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
+import type { Actor } from '../auth/principal';
+import { AuditEventPage, AuditEventView, AuditQueryDto } from './audit.dto';
+import { AuditService } from './audit.service';
+
+@ApiTags('admin: audit log')
+@Controller('v1/admin/audit-events')
+@MemberAuth('developer')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Audit events, newest first, with filters and cursor pagination' })
+  async list(@CurrentActor() actor: Actor, @Query() query: AuditQueryDto): Promise<AuditEventPage> {
+    const page = await this.audit.list(actor, query);
+    return { data: page.data.map(AuditEventView.of), nextCursor: page.nextCursor };
+  }
+}

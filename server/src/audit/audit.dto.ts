@@ -1,0 +1,66 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDate, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import type { AuditEvent } from './audit-event.entity';
+
+const ACTOR_TYPES = ['member', 'api_key', 'end_user', 'system'];
+
+export class AuditQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  limit = 50;
+
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
+  @IsOptional() @Matches(/^\d{1,19}$/, { message: 'cursor must be a cursor this API returned' })
+  cursor?: string;
+
+  @ApiPropertyOptional({ description: 'Exact action (api_key.created) or a prefix ending in a dot (member.)', example: 'member.' })
+  @IsOptional() @IsString() @MaxLength(100)
+  action?: string;
+
+  @ApiPropertyOptional({ enum: ACTOR_TYPES }) @IsOptional() @IsIn(ACTOR_TYPES) actorType?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) actorId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) targetType?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) targetId?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Events at or after this time' })
+  @IsOptional() @Type(() => Date) @IsDate()
+  since?: Date;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Events before this time' })
+  @IsOptional() @Type(() => Date) @IsDate()
+  until?: Date;
+}
+
+export class AuditEventView {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: ACTOR_TYPES }) actorType: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) actorId: string | null;
+  @ApiProperty({ example: 'api_key.created' }) action: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) targetType: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) targetId: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) data: Record<string, unknown>;
+  @ApiPropertyOptional({ nullable: true, type: String }) requestId: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) ip: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+
+  static of(e: AuditEvent): AuditEventView {
+    return {
+      id: e.id,
+      actorType: e.actorType,
+      actorId: e.actorId,
+      action: e.action,
+      targetType: e.targetType,
+      targetId: e.targetId,
+      data: e.data,
+      requestId: e.requestId,
+      ip: e.ip,
+      createdAt: e.createdAt.toISOString(),
+    };
+  }
+}
+
+export class AuditEventPage {
+  @ApiProperty({ type: [AuditEventView] }) data: AuditEventView[];
+  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
+}

@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { AppError } from '../common/errors/app-error';
+import { InjectRedis } from '../redis/redis.module';
+
+/**
+ * Rate limits for unauthenticated entry points. Counts failed logins per email and per client IP in Redis (so the limit holds across API
+ * processes). Past the limit, attempts are refused with 429 until the window ends, even with the
+ * right password, so guessing cannot continue.
+ */
+@Injectable()
+export class AuthRateLimiter {
+  private readonly byEmail: RateLimiterRedis;
+  private readonly byIp: RateLimiterRedis;
+  private readonly signups: RateLimiterRedis;
+
+  constructor(@InjectRedis() redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
+    const { maxFailures, lockoutSeconds } = config.login;
+    // The shared client already prefixes keys with the deployment prefix.
+    const common = { storeClient: redis, duration: lockoutSeconds, useRedisPackage: false };
+    this.byEmail = new RateLimiterRedis({ ...common, keyPrefix: 'login-fail:email', points: maxFailures });
+    // An office behind one NAT shares an IP: allow it ten people's worth of typos.
+    this.byIp = new RateLimiterRedis({ ...common, keyPrefix: 'login-fail:ip', points: maxFailures * 10 });
+    this.signups = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'signup:ip', points: 10, duration: 3600 });
+  }
+
+  /** Public signup, when enabled, creates rows: at most ten tenants an hour per IP. */
+  async consumeSignup(ip: string): Promise<void> {
+    try {
+      await this.signups.consume(ip);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) {
+        const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        throw new AppError('rate_limited', `Too many signups from your address; try again in ${seconds} seconds`, { retryAfterSeconds: seconds }, { 'Retry-After': String(seconds) });
+      }
+      throw rejection;
+    }
+  }
+
+  async assertAllowed(email: string, ip: string): Promise<void> {
+    const [emailState, ipState] = await Promise.all([this.byEmail.get(email.toLowerCase()), this.byIp.get(ip)]);
+    const blocked = [emailState, ipState].filter(
+      (state, i): state is RateLimiterRes =>
+        state !== null && state.consumedPoints >= (i === 0 ? this.byEmail.points : this.byIp.points),
+    );
+    if (blocked.length > 0) throw this.tooMany(Math.max(...blocked.map((s) => s.msBeforeNext)));
+  }
+
+  async recordFailure(email: string, ip: string): Promise<void> {
+    await Promise.all([
+      this.byEmail.penalty(email.toLowerCase(), 1),
+      this.byIp.penalty(ip, 1),
+    ]);
+  }
+
+  async recordSuccess(email: string): Promise<void> {
+    await this.byEmail.delete(email.toLowerCase());
+  }
+
+  private tooMany(msBeforeNext: number): AppError {
+    const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
+    return new AppError('rate_limited', `Too many failed sign-in attempts; try again in ${seconds} seconds`, { retryAfterSeconds: seconds }, {
+      'Retry-After': String(seconds),
+    });
+  }
+}

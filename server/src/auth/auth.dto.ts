@@ -1,0 +1,30 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { ROLES, Role } from '../members/membership.entity';
+
+export class LoginDto {
+  @ApiProperty({ example: 'owner@acme.com' }) @IsEmail() @MaxLength(254) email: string;
+  @ApiProperty() @IsString() @Length(1, 200) password: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'Tenant to start in; defaults to your first' })
+  @IsOptional() @IsUUID()
+  tenantId?: string;
+}
+
+export class SwitchTenantDto {
+  @ApiProperty({ format: 'uuid' }) @IsUUID() tenantId: string;
+}
+
+export class MembershipSummary {
+  @ApiProperty({ format: 'uuid' }) tenantId: string;
+  @ApiProperty() tenantName: string;
+  @ApiProperty({ enum: ROLES }) role: Role;
+}
+
+export class MeView {
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty() email: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) name: string | null;
+  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'The tenant admin calls act on' })
+  activeTenantId: string | null;
+  @ApiProperty({ type: [MembershipSummary] }) memberships: MembershipSummary[];
+}

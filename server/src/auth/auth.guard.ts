@@ -1,0 +1,65 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard as PassportGuard } from '@nestjs/passport';
+import { PinoLogger } from 'nestjs-pino';
+import { AppError } from '../common/errors/app-error';
+import { ROLE_RANK } from '../members/membership.entity';
+import { AUTH_METADATA, AuthRequirement } from './auth.decorators';
+import type { AuthenticatedRequest, Principal } from './principal';
+
+/** Passport guards that surface the strategy's own coded error instead of a bare 401. */
+function strategyGuard(name: string) {
+  return class extends PassportGuard(name) {
+    override handleRequest<T>(err: unknown, user: T): T {
+      if (err) throw err;
+      if (!user) throw new AppError('unauthenticated', 'Authentication required');
+      return user;
+    }
+  };
+}
+
+const apiKeyGuard = new (strategyGuard('api-key'))();
+const memberSessionGuard = new (strategyGuard('member-session'))();
+
+/**
+ * The one global guard. Each route declares its requirement with @Public, @SessionAuth,
+ * @MemberAuth(role) or @ApiKeyAuth; a route that declares nothing is refused, so forgetting
+ * authentication fails closed.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly logger: PinoLogger,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!requirement) throw new AppError('internal_error', 'Route declares no authentication requirement');
+    if (requirement.kind === 'public') return true;
+
+    await (requirement.kind === 'api_key' ? apiKeyGuard : memberSessionGuard).canActivate(context);
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const principal = req.user as Principal;
+
+    if (requirement.kind === 'member') {
+      if (principal.kind !== 'member') {
+        throw new AppError('forbidden', 'Choose a tenant first: you are not an active member of any tenant in this session');
+      }
+      if (ROLE_RANK[principal.role] < ROLE_RANK[requirement.minRole]) {
+        throw new AppError('insufficient_role', `This needs the ${requirement.minRole} role; you are ${principal.role}`, {
+          requiredRole: requirement.minRole,
+          role: principal.role,
+        });
+      }
+    }
+    if (principal.kind !== 'session') {
+      req.tenantId = principal.tenantId;
+      this.logger.assign({ tenantId: principal.tenantId });
+    }
+    return true;
+  }
+}

@@ -1,0 +1,55 @@
+import type { Request } from 'express';
+import type { ActorType } from '../audit/audit-event.entity';
+import type { TenantId } from '../common/tenancy/tenant-id';
+import type { Role } from '../members/membership.entity';
+
+/** A signed-in portal user acting in one tenant (the session's active tenant). */
+export interface MemberPrincipal {
+  kind: 'member';
+  tenantId: TenantId;
+  userId: string;
+  membershipId: string;
+  role: Role;
+  sessionId: string;
+}
+
+/** A signed-in portal user before a tenant is involved (e.g. /v1/auth/me). */
+export interface SessionPrincipal {
+  kind: 'session';
+  userId: string;
+  sessionId: string;
+  activeTenantId: string | null;
+}
+
+/** A host backend using a secret key. */
+export interface ApiKeyPrincipal {
+  kind: 'api_key';
+  tenantId: TenantId;
+  apiKeyId: string;
+}
+
+export type Principal = MemberPrincipal | SessionPrincipal | ApiKeyPrincipal;
+
+/** Who is doing something, in which tenant: the tenant scope for data access and the subject of audit events. */
+export interface Actor {
+  tenantId: TenantId;
+  type: ActorType;
+  id: string | null;
+  /** Set for members: services check it for actions that depend on rank. */
+  role?: Role;
+  requestId?: string;
+  ip?: string;
+}
+
+export type AuthenticatedRequest = Request & { user?: Principal; tenantId?: string; id?: string };
+
+export function actorOf(req: AuthenticatedRequest): Actor {
+  const principal = req.user;
+  if (!principal || principal.kind === 'session') {
+    throw new Error('actorOf() needs a tenant principal: mark the route @MemberAuth() or @ApiKeyAuth()');
+  }
+  const base = { tenantId: principal.tenantId, requestId: String(req.id ?? ''), ip: req.ip };
+  return principal.kind === 'member'
+    ? { ...base, type: 'member', id: principal.userId, role: principal.role }
+    : { ...base, type: 'api_key', id: principal.apiKeyId };
+}

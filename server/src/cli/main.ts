@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { readConfigOrExit } from '../config/read-config';
+import { migrateDown, migrateUp, migrationStatus } from '../database/migrate';
+import { bootstrapTenant } from './bootstrap-tenant';
+import { runLocalStack } from './local-stack';
+
+const USAGE = `Usage: switchboard <command>
+
+  migrate up                  apply pending migrations (DATABASE_URL)
+  migrate down [--steps N]    revert the last N migrations (default 1; --all for every one)
+  migrate status              list migrations and whether each is applied
+  create-tenant --name NAME --email EMAIL [--slug SLUG] [--password PW] [--api-key KEY_NAME]
+                              create a tenant and its owner (prints a generated password if none given)
+  demo                        run everything locally (embedded PostgreSQL unless DATABASE_URL is set)
+  dev                         like demo, recompiling and restarting on changes`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'migrate': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { steps: { type: 'string' }, all: { type: 'boolean' } } });
+      const url = process.env.DATABASE_URL;
+      if (!url) return fail('DATABASE_URL is required, e.g. postgres://postgres@127.0.0.1:5432/switchboard');
+      const direction = positionals[0] ?? 'up';
+      if (direction === 'up') {
+        const applied = await migrateUp(url);
+        console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to apply.');
+      } else if (direction === 'down') {
+        const steps = values.all ? Infinity : Number(values.steps ?? 1);
+        if (!Number.isInteger(steps) && steps !== Infinity) return fail('--steps must be a whole number');
+        console.log(`Reverted ${await migrateDown(url, steps)} migration(s).`);
+      } else if (direction === 'status') {
+        for (const m of await migrationStatus(url)) console.log(`${m.applied ? '[x]' : '[ ]'} ${m.name}`);
+      } else {
+        return fail(`Unknown migrate direction "${direction}"\n\n${USAGE}`);
+      }
+      return 0;
+    }
+    case 'create-tenant': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { name: { type: 'string' }, email: { type: 'string' }, slug: { type: 'string' }, password: { type: 'string' }, 'api-key': { type: 'string' } },
+      });
+      if (!values.name || !values.email) return fail(`--name and --email are required\n\n${USAGE}`);
+      const result = await bootstrapTenant(readConfigOrExit(), {
+        tenantName: values.name,
+        slug: values.slug,
+        email: values.email,
+        password: values.password,
+        apiKeyName: values['api-key'],
+      });
+      console.log(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    case 'demo':
+    case 'dev':
+      await runLocalStack(command);
+      return -1; // keeps running until Ctrl-C
+    default:
+      return fail(command ? `Unknown command "${command}"\n\n${USAGE}` : USAGE);
+  }
+}
+
+function fail(message: string): number {
+  process.stderr.write(`${message}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

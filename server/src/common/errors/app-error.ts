@@ -1,0 +1,47 @@
+/**
+ * Every error the API answers with has a stable code. The HTTP status of each code is decided here
+ * and nowhere else; the exception filter turns an AppError into the error envelope.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  malformed_json: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  invalid_api_key: 401,
+  forbidden: 403,
+  insufficient_role: 403,
+  csrf_rejected: 403,
+  signup_disabled: 403,
+  not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  last_owner: 409,
+  invite_expired: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    /** Extra response headers, e.g. Retry-After. */
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export const notFound = (what: string, id?: string) =>
+  new AppError('not_found', id ? `${what} ${id} was not found` : `${what} was not found`);

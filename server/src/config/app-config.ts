@@ -1,0 +1,129 @@
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+/** The environment, exactly as operators write it. Every variable is documented in the README. */
+class Environment {
+  @IsIn(['development', 'production', 'test']) @IsOptional()
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }) @IsOptional()
+  PUBLIC_URL?: string;
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL!: string;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[A-Za-z0-9:_-]{1,64}$/, { message: 'must be 1-64 characters of letters, digits, ":", "_" or "-"' })
+  REDIS_PREFIX = 'sb';
+
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)' })
+  MASTER_KEY!: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 512kb or 1mb' })
+  BODY_LIMIT = '1mb';
+
+  @Type(() => Number) @IsInt() @Min(300) @Max(30 * 24 * 3600)
+  MEMBER_SESSION_TTL_SECONDS = 12 * 3600;
+
+  @Transform(toBoolean) @IsBoolean()
+  ALLOW_SIGNUP = false;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  LOGIN_MAX_FAILURES = 5;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
+  LOGIN_LOCKOUT_SECONDS = 900;
+
+  @IsString() @MinLength(16) @IsOptional()
+  METRICS_TOKEN?: string;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
+  MAINTENANCE_INTERVAL_SECONDS = 900;
+
+  @Transform(toBoolean) @IsBoolean()
+  TRUST_PROXY = false;
+}
+
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** Origin people and providers reach this deployment at, without a trailing slash. */
+  publicUrl: string;
+  database: { url: string; poolSize: number };
+  redis: { url: string; prefix: string };
+  masterKey: Buffer;
+  logLevel: string;
+  bodyLimit: string;
+  memberSessionTtlSeconds: number;
+  allowSignup: boolean;
+  login: { maxFailures: number; lockoutSeconds: number };
+  metricsToken?: string;
+  maintenanceIntervalSeconds: number;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses and validates the environment once. Throws a ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  // An empty variable counts as unset, so `FOO= node …` falls back to the default.
+  const raw: Record<string, string | undefined> = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: true });
+  if (errors.length > 0) {
+    const lines = errors.map((error) => {
+      const value = error.property === 'MASTER_KEY' || error.property === 'METRICS_TOKEN' ? '(hidden)' : JSON.stringify(raw[error.property] ?? null);
+      const why = Object.values(error.constraints ?? {}).join('; ');
+      return `  ${error.property}: ${raw[error.property] === undefined ? 'is required' : why} (got ${value})`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl,
+    database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+    masterKey: Buffer.from(env.MASTER_KEY, 'base64'),
+    logLevel: env.LOG_LEVEL,
+    bodyLimit: env.BODY_LIMIT,
+    memberSessionTtlSeconds: env.MEMBER_SESSION_TTL_SECONDS,
+    allowSignup: env.ALLOW_SIGNUP,
+    login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
+    metricsToken: env.METRICS_TOKEN,
+    maintenanceIntervalSeconds: env.MAINTENANCE_INTERVAL_SECONDS,
+    trustProxy: env.TRUST_PROXY,
+  };
+}

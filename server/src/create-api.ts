@@ -1,0 +1,42 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
+import express, { NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { ApiModule, ApiOptions } from './api.module';
+import { AppError } from './common/errors/app-error';
+import { sendError, toErrorResponse } from './common/errors/error-envelope.filter';
+import { setupOpenApi } from './common/http/openapi';
+import { createValidationPipe } from './common/http/validation.pipe';
+import type { AppConfig } from './config/app-config';
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/** Builds the API application (not yet listening). main.ts and the tests boot it the same way. */
+export async function createApi(config: AppConfig, options: ApiOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRoot(config, options), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  app.use(cookieParser());
+
+  // JSON only: a body of any other type is refused (which also stops form-based CSRF at the door).
+  const json = express.json({ limit: config.bodyLimit, type: JSON_TYPES });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.headers['content-length'] !== '0' && (req.headers['content-length'] || req.headers['transfer-encoding'])) {
+      if (!req.is(JSON_TYPES)) {
+        const given = req.headers['content-type'] ?? 'none';
+        return sendError(res, toErrorResponse(new AppError('unsupported_media_type', `Send JSON with Content-Type: application/json (got ${given})`), req));
+      }
+    }
+    json(req, res, (error?: unknown) => (error ? sendError(res, toErrorResponse(error, req)) : next()));
+  });
+
+  app.useGlobalPipes(createValidationPipe());
+  setupOpenApi(app, process.env.npm_package_version ?? '0.1.0');
+  return app;
+}

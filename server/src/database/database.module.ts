@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKey } from '../api-keys/api-key.entity';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { MemberSession } from '../auth/member-session.entity';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { EndUser } from '../end-users/end-user.entity';
+import { Membership } from '../members/membership.entity';
+import { User } from '../members/user.entity';
+import { Tenant } from '../tenants/tenant.entity';
+
+export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent];
+
+/** The schema belongs to migrations/; the app never synchronizes or migrates on its own. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        type: 'postgres' as const,
+        url: config.database.url,
+        entities: ENTITIES,
+        synchronize: false,
+        migrationsRun: false,
+        extra: { max: config.database.poolSize, application_name: 'switchboard' },
+      }),
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { Logger } from 'nestjs-pino';
+import { readConfigOrExit } from './config/read-config';
+import { createApi } from './create-api';
+
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const started = performance.now();
+  const app = await createApi(config);
+  await app.listen(config.port, config.host);
+  app.get(Logger).log(`Switchboard API ready on ${config.publicUrl} (booted in ${Math.round(performance.now() - started)} ms)`);
+}
+
+void main();

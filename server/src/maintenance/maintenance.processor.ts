@@ -1,0 +1,29 @@
+import { Process, Processor } from '@nestjs/bull';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { QUEUES } from '../queues/queues.module';
+import { PURGE_EXPIRED_JOB } from './maintenance.scheduler';
+
+/** Housekeeping that runs in the worker: drops expired portal sessions and lapsed invitations. */
+@Processor(QUEUES.maintenance)
+export class MaintenanceProcessor {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext('MaintenanceProcessor');
+  }
+
+  @Process(PURGE_EXPIRED_JOB)
+  async purgeExpired(): Promise<{ sessions: number; invitations: number }> {
+    // Cross-tenant by design: expiry is a property of the row, not of a tenant.
+    const [, sessions] = await this.db.query(`DELETE FROM member_sessions WHERE expires_at < now()`);
+    const [, invitations] = await this.db.query(
+      `DELETE FROM memberships WHERE status = 'invited' AND invite_expires_at < now()`,
+    );
+    const result = { sessions: Number(sessions), invitations: Number(invitations) };
+    this.logger.info(result, 'purged expired rows');
+    return result;
+  }
+}

@@ -1,0 +1,29 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import type { Queue } from 'bull';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { QUEUES } from '../queues/queues.module';
+
+export const PURGE_EXPIRED_JOB = 'purge-expired';
+
+/**
+ * Registers the repeatable maintenance jobs. Both API and worker call this at boot: Bull keys a
+ * repeatable job by name and interval, so registering twice is a no-op, and an interval changed
+ * in configuration replaces the old schedule.
+ */
+@Injectable()
+export class MaintenanceScheduler implements OnApplicationBootstrap {
+  constructor(
+    @InjectQueue(QUEUES.maintenance) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const every = this.config.maintenanceIntervalSeconds * 1000;
+    for (const job of await this.queue.getRepeatableJobs()) {
+      if (job.name === PURGE_EXPIRED_JOB && Number(job.every) !== every) await this.queue.removeRepeatableByKey(job.key);
+    }
+    await this.queue.add(PURGE_EXPIRED_JOB, {}, { repeat: { every }, removeOnComplete: 100, removeOnFail: 100 });
+  }
+}

@@ -1,0 +1,53 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { PASSWORD_MIN_LENGTH } from '../common/crypto/passwords';
+import { Membership, Role, ROLES } from './membership.entity';
+
+export class InviteMemberDto {
+  @ApiProperty({ example: 'dev@acme.com' }) @IsEmail() @MaxLength(254) email: string;
+  @ApiProperty({ enum: ROLES }) @IsIn(ROLES) role: Role;
+}
+
+export class ChangeRoleDto {
+  @ApiProperty({ enum: ROLES }) @IsIn(ROLES) role: Role;
+}
+
+export class AcceptInviteDto {
+  @ApiProperty({ description: 'The inv_… token from the invitation' }) @IsString() @Length(10, 200) token: string;
+  @ApiPropertyOptional({ description: `Required when you have no account yet; at least ${PASSWORD_MIN_LENGTH} characters` })
+  @IsOptional() @IsString() @Length(PASSWORD_MIN_LENGTH, 200)
+  password?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
+}
+
+export class MemberView {
+  @ApiProperty({ format: 'uuid', description: 'Membership id' }) id: string;
+  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty() email: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) name: string | null;
+  @ApiProperty({ enum: ROLES }) role: Role;
+  @ApiProperty({ enum: ['active', 'invited'] }) status: 'active' | 'invited';
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+
+  static of(m: Membership): MemberView {
+    return {
+      id: m.id,
+      userId: m.userId,
+      email: m.user.email,
+      name: m.user.name,
+      role: m.role,
+      status: m.status,
+      createdAt: m.createdAt.toISOString(),
+    };
+  }
+}
+
+export class MemberListView {
+  @ApiProperty({ type: [MemberView] }) data: MemberView[];
+}
+
+export class InvitedMemberView {
+  @ApiProperty({ type: MemberView }) member: MemberView;
+  @ApiProperty({ description: 'Shown once: send it to the invitee. Valid for 7 days.' }) inviteToken: string;
+  @ApiProperty({ description: 'A portal link that carries the token' }) inviteUrl: string;
+}

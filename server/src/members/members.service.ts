@@ -1,0 +1,147 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { Actor } from '../auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { generateToken, hashToken } from '../common/crypto/tokens';
+import { trustedTenantId } from '../common/tenancy/tenant-id';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { Membership, Role, ROLE_RANK } from './membership.entity';
+import { UsersService } from './users.service';
+
+const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
+
+@Injectable()
+export class MembersService {
+  constructor(
+    @InjectTenantScoped(Membership) private readonly memberships: TenantScopedRepository<Membership>,
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+  ) {}
+
+  list(actor: Actor): Promise<Membership[]> {
+    return this.memberships.find(actor.tenantId, { order: { createdAt: 'ASC' } });
+  }
+
+  /**
+   * Invites a person by email. The invitation token is returned once, for the inviter to pass on;
+   * accepting it (with a password for someone new) activates the membership.
+   */
+  invite(actor: Actor, email: string, role: Role): Promise<{ membership: Membership; inviteToken: string; inviteUrl: string }> {
+    this.assertMayGrant(actor, role);
+    return this.db.transaction(async (manager) => {
+      const { user } = await this.users.findOrCreate({ email }, manager);
+      const memberships = this.memberships.with(manager);
+      if (await memberships.findOne(actor.tenantId, { userId: user.id })) {
+        throw new AppError('conflict', `${email} is already a member or invited`, { email });
+      }
+      const inviteToken = generateToken('invite');
+      const created = await memberships.insert(actor.tenantId, {
+        userId: user.id,
+        role,
+        status: 'invited',
+        inviteTokenHash: hashToken(inviteToken),
+        inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS),
+        invitedByUserId: actor.type === 'member' ? actor.id : null,
+      });
+      await this.audit.record(actor, 'member.invited', { type: 'membership', id: created.id }, { email: user.email, role }, manager);
+      const membership = await memberships.get(actor.tenantId, { id: created.id });
+      return { membership, inviteToken, inviteUrl: `${this.config.publicUrl}/portal/accept-invite#token=${inviteToken}` };
+    });
+  }
+
+  changeRole(actor: Actor, id: string, role: Role): Promise<Membership> {
+    return this.db.transaction(async (manager) => {
+      const memberships = this.memberships.with(manager);
+      await this.lockTenant(actor, manager);
+      const membership = await memberships.get(actor.tenantId, { id }, id);
+      if (membership.role === role) return membership;
+      this.assertMayGrant(actor, membership.role);
+      this.assertMayGrant(actor, role);
+      if (membership.role === 'owner') await this.assertAnotherOwner(actor, membership, manager);
+      await memberships.update(actor.tenantId, { id }, { role });
+      await this.audit.record(actor, 'member.role_changed', { type: 'membership', id }, { email: membership.user.email, from: membership.role, to: role }, manager);
+      return { ...membership, role };
+    });
+  }
+
+  remove(actor: Actor, id: string): Promise<void> {
+    return this.db.transaction(async (manager) => {
+      const memberships = this.memberships.with(manager);
+      await this.lockTenant(actor, manager);
+      const membership = await memberships.get(actor.tenantId, { id }, id);
+      // Anyone may leave; removing someone else needs rank over their role.
+      if (membership.userId !== actor.id) {
+        if (actor.role && ROLE_RANK[actor.role] < ROLE_RANK.admin) {
+          throw new AppError('insufficient_role', `Removing other members needs the admin role; you are ${actor.role}`, {
+            role: actor.role,
+            requiredRole: 'admin',
+          });
+        }
+        this.assertMayGrant(actor, membership.role);
+      }
+      if (membership.role === 'owner') await this.assertAnotherOwner(actor, membership, manager);
+      await memberships.delete(actor.tenantId, { id });
+      await this.audit.record(actor, 'member.removed', { type: 'membership', id }, { email: membership.user.email, role: membership.role }, manager);
+    });
+  }
+
+  /** Accepts an invitation by its token: the token proves the email, so no other login is needed. */
+  acceptInvite(token: string, password: string | undefined, name: string | undefined) {
+    return this.db.transaction(async (manager) => {
+      // The token decides the tenant, so this lookup cannot be tenant-scoped.
+      const membership = await manager
+        .getRepository(Membership)
+        .findOne({ where: { inviteTokenHash: hashToken(token), status: 'invited' } });
+      if (!membership) throw new AppError('not_found', 'This invitation is unknown or was already used');
+      if (!membership.inviteExpiresAt || membership.inviteExpiresAt.getTime() < Date.now()) {
+        throw new AppError('invite_expired', 'This invitation has expired; ask for a new one');
+      }
+      const user = await this.users.findByEmail(membership.user.email, manager);
+      if (!user?.passwordHash) {
+        if (!password) {
+          throw new AppError('validation_failed', 'password: is required to create your account', {
+            errors: [{ path: 'password', message: 'is required to create your account' }],
+          });
+        }
+        await this.users.setPassword(membership.userId, password, manager, name);
+      }
+      const tenantId = trustedTenantId(membership.tenantId);
+      await this.memberships.with(manager).update(tenantId, { id: membership.id }, { status: 'active', inviteTokenHash: null, inviteExpiresAt: null });
+      await this.audit.record(
+        { tenantId, type: 'member', id: membership.userId },
+        'member.joined',
+        { type: 'membership', id: membership.id },
+        { email: membership.user.email, role: membership.role },
+        manager,
+      );
+      return { userId: membership.userId, tenantId: membership.tenantId };
+    });
+  }
+
+  /** A member may grant or take away only roles up to its own; owners are managed by owners. */
+  private assertMayGrant(actor: Actor, role: Role): void {
+    if (actor.type !== 'member' || !actor.role) return;
+    if (ROLE_RANK[role] > ROLE_RANK[actor.role] || (role === 'owner' && actor.role !== 'owner')) {
+      throw new AppError('insufficient_role', `Only an owner can manage ${role} members`, { role: actor.role, requiredRole: 'owner' });
+    }
+  }
+
+  /** Serialises owner changes per tenant, so two owners cannot demote each other at once. */
+  private async lockTenant(actor: Actor, manager: EntityManager): Promise<void> {
+    await manager.query('SELECT id FROM tenants WHERE id = $1 FOR UPDATE', [actor.tenantId]);
+  }
+
+  private async assertAnotherOwner(actor: Actor, leaving: Membership, manager: EntityManager): Promise<void> {
+    const owners = await this.memberships.with(manager).count(actor.tenantId, { role: 'owner', status: 'active' });
+    if (leaving.status === 'active' && owners <= 1) {
+      throw new AppError('last_owner', 'A tenant needs at least one owner: make someone else owner first');
+    }
+  }
+}

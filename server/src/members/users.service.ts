@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { hashPassword, verifyPassword } from '../common/crypto/passwords';
+import { User } from './user.entity';
+
+/** Users are global (one person, many tenants); tenant data is reached through memberships. */
+@Injectable()
+export class UsersService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  findByEmail(email: string, manager: EntityManager = this.db.manager): Promise<User | null> {
+    return manager
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('lower(u.email) = lower(:email)', { email })
+      .getOne();
+  }
+
+  async verifyCredentials(email: string, password: string): Promise<User | null> {
+    const user = await this.findByEmail(email);
+    const ok = await verifyPassword(password, user?.passwordHash ?? null);
+    return ok ? user : null;
+  }
+
+  /** Finds the user by email or creates one; sets the password only on a user that has none. */
+  async findOrCreate(
+    input: { email: string; name?: string | null; password?: string },
+    manager: EntityManager,
+  ): Promise<{ user: User; created: boolean }> {
+    const existing = await this.findByEmail(input.email, manager);
+    if (existing) {
+      if (!existing.passwordHash && input.password) {
+        await this.setPassword(existing.id, input.password, manager, input.name);
+      }
+      return { user: existing, created: false };
+    }
+    const user = await manager.getRepository(User).save({
+      email: input.email.trim(),
+      name: input.name ?? null,
+      passwordHash: input.password ? await hashPassword(input.password) : null,
+    });
+    return { user, created: true };
+  }
+
+  async setPassword(userId: string, password: string, manager: EntityManager, name?: string | null): Promise<void> {
+    const patch: Partial<User> = { passwordHash: await hashPassword(password) };
+    if (name) patch.name = name;
+    await manager.getRepository(User).update(userId, patch);
+  }
+}

@@ -1,0 +1,45 @@
+import { Controller, Get, Headers, Header, Inject } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bull';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Queue } from 'bull';
+import { timingSafeEqual } from 'node:crypto';
+import { Public } from '../auth/auth.decorators';
+import { AppError } from '../common/errors/app-error';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ALL_QUEUES } from '../queues/queues.module';
+import { METRICS, Metrics } from './metrics';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused'] as const;
+
+/** Prometheus scrape endpoint; set METRICS_TOKEN to require `Authorization: Bearer <token>`. */
+@ApiExcludeController()
+@Controller('metrics')
+@Public()
+export class MetricsController {
+  constructor(
+    @Inject(METRICS) private readonly metrics: Metrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  async scrape(@Headers('authorization') authorization?: string): Promise<string> {
+    if (this.config.metricsToken) {
+      const given = Buffer.from(authorization ?? '');
+      const expected = Buffer.from(`Bearer ${this.config.metricsToken}`);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new AppError('unauthenticated', 'Metrics need "Authorization: Bearer <METRICS_TOKEN>"');
+      }
+    }
+    await Promise.all(
+      ALL_QUEUES.map(async (name) => {
+        const counts = await this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }).getJobCounts();
+        for (const state of JOB_STATES) this.metrics.queueJobs.set({ queue: name, state }, (counts as unknown as Record<string, number>)[state] ?? 0);
+      }),
+    );
+    return this.metrics.registry.metrics();
+  }
+}

@@ -1,0 +1,26 @@
+import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { MetricsController } from './metrics.controller';
+import { createMetrics, METRICS, Metrics } from './metrics';
+
+@Module({
+  controllers: [MetricsController],
+  providers: [{ provide: METRICS, useFactory: createMetrics }],
+})
+export class MetricsModule implements NestModule {
+  constructor(@Inject(METRICS) private readonly metrics: Metrics) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply((req: Request, res: Response, next: NextFunction) => {
+        const end = this.metrics.httpDuration.startTimer();
+        res.on('finish', () => {
+          // The route template (/v1/admin/members/:id), never the raw path, keeps label cardinality bounded.
+          const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+          end({ method: req.method, route, status: String(res.statusCode) });
+        });
+        next();
+      })
+      .forRoutes('*path');
+  }
+}

@@ -1,0 +1,24 @@
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One registry per process, so tests that boot several apps in one process do not collide. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const queueJobs = new Gauge({
+    name: 'queue_jobs',
+    help: 'Jobs per Bull queue and state, read at scrape time',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+  });
+  return { registry, httpDuration, queueJobs };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+export const METRICS = Symbol('METRICS');

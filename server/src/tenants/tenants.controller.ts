@@ -1,0 +1,26 @@
+import { Body, Controller, Get, Patch } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
+import type { Actor } from '../auth/principal';
+import { TenantsService } from './tenants.service';
+import { TenantView, UpdateTenantDto } from './tenants.dto';
+
+@ApiTags('admin: tenant')
+@Controller('v1/admin/tenant')
+export class TenantsController {
+  constructor(private readonly tenants: TenantsService) {}
+
+  @Get()
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: 'The active tenant and its settings' })
+  async get(@CurrentActor() actor: Actor): Promise<TenantView> {
+    return TenantView.of(await this.tenants.get(actor.tenantId));
+  }
+
+  @Patch()
+  @MemberAuth('admin')
+  @ApiOperation({ summary: 'Rename the tenant or set its allowed origins' })
+  async update(@CurrentActor() actor: Actor, @Body() body: UpdateTenantDto): Promise<TenantView> {
+    return TenantView.of(await this.tenants.update(actor, body));
+  }
+}

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { Actor } from '../auth/principal';
+import { AppError, notFound } from '../common/errors/app-error';
+import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
+import { Membership } from '../members/membership.entity';
+import { UsersService } from '../members/users.service';
+import { Tenant } from './tenant.entity';
+
+export interface NewTenant {
+  name: string;
+  slug?: string;
+  owner: { email: string; password?: string; name?: string | null };
+}
+
+/** The tenants table is the tenancy root: rows are reached by the actor's own tenant id only. */
+@Injectable()
+export class TenantsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async get(tenantId: TenantId): Promise<Tenant> {
+    const tenant = await this.db.getRepository(Tenant).findOne({ where: { id: tenantId } });
+    if (!tenant) throw notFound('Tenant', tenantId);
+    return tenant;
+  }
+
+  update(actor: Actor, patch: { name?: string; allowedOrigins?: string[] }): Promise<Tenant> {
+    return this.db.transaction(async (manager) => {
+      const repo = manager.getRepository(Tenant);
+      const before = await repo.findOneOrFail({ where: { id: actor.tenantId }, lock: { mode: 'pessimistic_write' } });
+      const changes: Partial<Tenant> = {};
+      if (patch.name !== undefined && patch.name !== before.name) changes.name = patch.name;
+      if (patch.allowedOrigins !== undefined) changes.allowedOrigins = [...new Set(patch.allowedOrigins)];
+      if (Object.keys(changes).length === 0) return before;
+      await repo.update({ id: actor.tenantId }, changes as Parameters<typeof repo.update>[1]);
+      const diff = Object.fromEntries(Object.keys(changes).map((k) => [k, { from: before[k as keyof Tenant], to: changes[k as keyof Tenant] }]));
+      await this.audit.record(actor, 'tenant.updated', { type: 'tenant', id: actor.tenantId }, diff, manager);
+      return repo.findOneOrFail({ where: { id: actor.tenantId } });
+    });
+  }
+
+  /** Creates a tenant and its first owner (an existing user keeps their password). */
+  async createWithOwner(input: NewTenant, manager?: EntityManager): Promise<{ tenant: Tenant; userId: string; userCreated: boolean }> {
+    if (!manager) return this.db.transaction((m) => this.createWithOwner(input, m));
+    const slug = input.slug ?? (await this.freeSlug(input.name, manager));
+    if (await manager.getRepository(Tenant).exists({ where: { slug } })) {
+      throw new AppError('conflict', `The slug "${slug}" is taken`, { slug });
+    }
+    const tenant = await manager.getRepository(Tenant).save({ name: input.name, slug, allowedOrigins: [], settings: {} });
+    const { user, created } = await this.users.findOrCreate(input.owner, manager);
+    const membership = await manager.getRepository(Membership).save({ tenantId: tenant.id, userId: user.id, role: 'owner' as const, status: 'active' as const });
+    const actor: Actor = { tenantId: trustedTenantId(tenant.id), type: 'member', id: user.id };
+    await this.audit.record(actor, 'tenant.created', { type: 'tenant', id: tenant.id }, { name: tenant.name, slug }, manager);
+    await this.audit.record(actor, 'member.joined', { type: 'membership', id: membership.id }, { email: user.email, role: 'owner' }, manager);
+    return { tenant, userId: user.id, userCreated: created };
+  }
+
+  private async freeSlug(name: string, manager: EntityManager): Promise<string> {
+    const base = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'tenant';
+    const padded = base.length < 2 ? `${base}-tenant` : base;
+    const taken = await manager.getRepository(Tenant).exists({ where: { slug: padded } });
+    return taken ? `${padded}-${randomBytes(3).toString('hex')}` : padded;
+  }
+}

@@ -1,0 +1,17 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from './config/app-config';
+import { CoreModule, CoreOptions } from './core.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
+import { MaintenanceProcessor } from './maintenance/maintenance.processor';
+
+/** The queue-consuming process: the same modules as the API, plus the processors, minus HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [CoreModule.forRoot(config, options), MaintenanceModule],
+      providers: [MaintenanceProcessor],
+    };
+  }
+}

@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { readConfigOrExit } from './config/read-config';
+import { WorkerModule } from './worker.module';
+
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const started = performance.now();
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  await app.init();
+  app.get(Logger).log(`Switchboard worker ready (booted in ${Math.round(performance.now() - started)} ms)`);
+}
+
+void main();
