@@ -5,6 +5,8 @@ import { readConfigOrExit } from './config/read-config';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
+  // Started by `switchboard demo|dev` over IPC: stop when that parent goes away, however it went.
+  if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   const config = readConfigOrExit();
   const started = performance.now();
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });

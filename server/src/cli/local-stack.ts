@@ -214,7 +214,9 @@ function readPreviousState(): DemoState | null {
 
 function spawnChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, mode: 'demo' | 'dev'): Stop {
   // The demo keeps the terminal for the banner and sends JSON logs to files; dev streams them.
-  const child: ChildProcess = spawn(command, args, { env, cwd, stdio: mode === 'dev' ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+  // The IPC channel lets the children notice when this process is gone, even if it was killed.
+  const output = mode === 'dev' ? 'inherit' : 'pipe';
+  const child: ChildProcess = spawn(command, args, { env, cwd, stdio: ['ignore', output, output, 'ipc'] });
   if (mode === 'demo') {
     const file = createWriteStream(join(STATE_DIR, 'logs', `${name}.log`), { flags: 'a' });
     child.stdout?.pipe(file);
@@ -227,9 +229,12 @@ function spawnChild(name: string, command: string, args: string[], env: NodeJS.P
   return () =>
     new Promise<void>((resolveStop) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolveStop();
-      child.once('exit', () => resolveStop());
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(killer);
+        resolveStop();
+      });
       child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     });
 }
 
