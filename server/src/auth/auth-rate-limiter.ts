@@ -24,10 +24,10 @@ export class AuthRateLimiter {
     this.byEmail = new RateLimiterRedis({ ...common, keyPrefix: 'login-fail:email', points: maxFailures });
     // An office behind one NAT shares an IP: allow it ten people's worth of typos.
     this.byIp = new RateLimiterRedis({ ...common, keyPrefix: 'login-fail:ip', points: maxFailures * 10 });
-    this.signups = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'signup:ip', points: 10, duration: 3600 });
+    this.signups = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'signup:ip', points: config.signupMaxPerHour, duration: 3600 });
   }
 
-  /** Public signup, when enabled, creates rows: at most ten tenants an hour per IP. */
+  /** Public signup, when enabled, creates rows: at most SIGNUP_MAX_PER_HOUR tenants an hour per IP. */
   async consumeSignup(ip: string): Promise<void> {
     try {
       await this.signups.consume(ip);

@@ -57,6 +57,9 @@ class Environment {
   @Transform(toBoolean) @IsBoolean()
   ALLOW_SIGNUP = false;
 
+  @Type(() => Number) @IsInt() @Min(1) @Max(100000)
+  SIGNUP_MAX_PER_HOUR = 10;
+
   @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   LOGIN_MAX_FAILURES = 5;
 
@@ -86,6 +89,8 @@ export interface AppConfig {
   bodyLimit: string;
   memberSessionTtlSeconds: number;
   allowSignup: boolean;
+  /** Signups per client IP per hour, when signup is allowed. */
+  signupMaxPerHour: number;
   login: { maxFailures: number; lockoutSeconds: number };
   metricsToken?: string;
   maintenanceIntervalSeconds: number;
@@ -121,6 +126,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimit: env.BODY_LIMIT,
     memberSessionTtlSeconds: env.MEMBER_SESSION_TTL_SECONDS,
     allowSignup: env.ALLOW_SIGNUP,
+    signupMaxPerHour: env.SIGNUP_MAX_PER_HOUR,
     login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
     metricsToken: env.METRICS_TOKEN,
     maintenanceIntervalSeconds: env.MAINTENANCE_INTERVAL_SECONDS,

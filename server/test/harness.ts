@@ -1,0 +1,166 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { inject } from 'vitest';
+import type { ApiOptions } from '../src/api.module';
+import { AppConfig, loadConfig } from '../src/config/app-config';
+import { createApi } from '../src/create-api';
+
+export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
+
+export interface TestApi {
+  url: string;
+  origin: string;
+  config: AppConfig;
+  app: NestExpressApplication;
+  logs: LogLine[];
+  close(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment a test process gets: this run's database, a Redis prefix of its own, a fresh master key. */
+export function testEnv(port: number, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    REDIS_URL: inject('redisUrl'),
+    REDIS_PREFIX: `${inject('redisPrefix')}:${randomBytes(4).toString('hex')}`,
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: 'info',
+    ALLOW_SIGNUP: 'true',
+    SIGNUP_MAX_PER_HOUR: '1000',
+    ...env,
+  };
+}
+
+/** A real API on a real port, talking to this run's PostgreSQL and Redis; its logs are captured. */
+export async function startApi(env: Record<string, string> = {}, options: ApiOptions = {}): Promise<TestApi> {
+  const port = await freePort();
+  const config = loadConfig(testEnv(port, env));
+  const logs: LogLine[] = [];
+  const app = await createApi(config, {
+    ...options,
+    logDestination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) },
+  });
+  await app.listen(port, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  return { url, origin: url, config, app, logs, close: () => app.close() };
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A small HTTP client: JSON in, JSON out, remembers the session cookie like a browser would. */
+export class Http {
+  cookie?: string;
+
+  constructor(
+    readonly base: string,
+    readonly options: { bearer?: string; origin?: string } = {},
+  ) {}
+
+  withBearer(bearer: string): Http {
+    return new Http(this.base, { ...this.options, bearer });
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+    const init: RequestInit = { method, headers: { ...headers } };
+    const h = init.headers as Record<string, string>;
+    if (body !== undefined) {
+      h['content-type'] ??= 'application/json';
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    if (this.options.bearer) h.authorization = `Bearer ${this.options.bearer}`;
+    if (this.cookie) h.cookie = this.cookie;
+    if (this.options.origin && method !== 'GET') h.origin ??= this.options.origin;
+    const res = await fetch(this.base + path, init);
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('sb_session='));
+    if (setCookie) {
+      const value = setCookie.split(';')[0];
+      this.cookie = value === 'sb_session=' ? undefined : value;
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>('GET', path, undefined, headers);
+  }
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, body ?? {}, headers);
+  }
+  put<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('PUT', path, body ?? {}, headers);
+  }
+  patch<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('PATCH', path, body ?? {}, headers);
+  }
+  delete<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>('DELETE', path, undefined, headers);
+  }
+}
+
+let counter = 0;
+export const uniqueEmail = (label = 'user') => `${label}-${Date.now().toString(36)}-${counter++}-${randomBytes(2).toString('hex')}@example.test`;
+
+export interface TenantFixture {
+  tenantId: string;
+  email: string;
+  password: string;
+  /** The owner's browser, signed in. */
+  owner: Http;
+  /** A host backend with a fresh secret key. */
+  host: Http;
+  apiKeyId: string;
+}
+
+/** A tenant made the way a person makes one: sign up, then create a secret key in the admin API. */
+export async function createTenant(api: TestApi, name = 'Tenant'): Promise<TenantFixture> {
+  const owner = new Http(api.url, { origin: api.origin });
+  const email = uniqueEmail('owner');
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const signup = await owner.post('/v1/signup', { tenantName: name, email, password });
+  if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+  const key = await owner.post('/v1/admin/api-keys', { name: 'test key' });
+  if (key.status !== 201) throw new Error(`api key failed: ${key.status} ${JSON.stringify(key.body)}`);
+  return {
+    tenantId: signup.body.id,
+    email,
+    password,
+    owner,
+    host: new Http(api.url).withBearer(key.body.secret),
+    apiKeyId: key.body.apiKey.id,
+  };
+}
+
+/** Invites `email` with `role` and accepts the invitation in a fresh browser, returning that browser. */
+export async function addMember(api: TestApi, tenant: TenantFixture, role: string, email = uniqueEmail(role)) {
+  const invite = await tenant.owner.post('/v1/admin/members', { email, role });
+  if (invite.status !== 201) throw new Error(`invite failed: ${invite.status} ${JSON.stringify(invite.body)}`);
+  const browser = new Http(api.url, { origin: api.origin });
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const accepted = await browser.post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password });
+  if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+  return { browser, email, password, membershipId: invite.body.member.id as string, userId: accepted.body.userId as string };
+}
