@@ -1,13 +1,13 @@
 import 'reflect-metadata';
-import { Logger } from 'nestjs-pino';
 import { readConfigOrExit } from './config/read-config';
-import { createApi } from './create-api';
 
 async function main(): Promise<void> {
   // Started by `switchboard demo|dev` over IPC: stop when that parent goes away, however it went.
   if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   const config = readConfigOrExit();
   const started = performance.now();
+  // Loaded after the configuration is known good, so a bad environment fails in milliseconds.
+  const [{ createApi }, { Logger }] = await Promise.all([import('./create-api'), import('nestjs-pino')]);
   const app = await createApi(config);
   await app.listen(config.port, config.host);
   app.get(Logger).log(`Switchboard API ready on ${config.publicUrl} (booted in ${Math.round(performance.now() - started)} ms)`);

@@ -1,14 +1,17 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import { readConfigOrExit } from './config/read-config';
-import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
   // Started by `switchboard demo|dev` over IPC: stop when that parent goes away, however it went.
   if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   const config = readConfigOrExit();
   const started = performance.now();
+  // Loaded after the configuration is known good, so a bad environment fails in milliseconds.
+  const [{ NestFactory }, { Logger }, { WorkerModule }] = await Promise.all([
+    import('@nestjs/core'),
+    import('nestjs-pino'),
+    import('./worker.module'),
+  ]);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { AppError } from '../common/errors/app-error';
 import { readConfigOrExit } from '../config/read-config';
 import { migrateDown, migrateUp, migrationStatus } from '../database/migrate';
 import { bootstrapTenant } from './bootstrap-tenant';
@@ -73,7 +74,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // A domain error is the operator's to fix (a taken slug, say): its message is enough.
+    const text = error instanceof AppError ? `${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`${text}\n`);
     process.exit(1);
   },
 );
