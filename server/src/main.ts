@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   const config = readConfigOrExit();
   const started = performance.now();
   // Loaded after the configuration is known good, so a bad environment fails in milliseconds.
-  const [{ createApi }, { Logger }] = await Promise.all([import('./create-api'), import('nestjs-pino')]);
+  const [{ createApi }, { Logger }] = await Promise.all([import('./create-api.js'), import('nestjs-pino')]);
   const app = await createApi(config);
   await app.listen(config.port, config.host);
   app.get(Logger).log(`Switchboard API ready on ${config.publicUrl} (booted in ${Math.round(performance.now() - started)} ms)`);

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const [{ NestFactory }, { Logger }, { WorkerModule }] = await Promise.all([
     import('@nestjs/core'),
     import('nestjs-pino'),
-    import('./worker.module'),
+    import('./worker.module.js'),
   ]);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
