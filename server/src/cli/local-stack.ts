@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -47,10 +47,10 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
 
   try {
     const masterKey = readOrCreate(join(STATE_DIR, 'master.key'), () => randomBytes(32).toString('base64'));
-    const databaseUrl = process.env.DATABASE_URL ?? (await startEmbeddedPostgres(stops));
+    const databaseUrl = process.env.DATABASE_URL || (await startEmbeddedPostgres(stops));
     const redisUrl = await ensureRedis(stops);
-    const port = Number(process.env.PORT ?? 3000);
-    const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
+    const port = Number(process.env.PORT || 3000);
+    const publicUrl = process.env.PUBLIC_URL || `http://localhost:${port}`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: mode === 'dev' ? 'development' : process.env.NODE_ENV ?? 'development',
@@ -108,6 +108,8 @@ async function startEmbeddedPostgres(stops: Stop[]): Promise<string> {
     onLog: () => undefined,
     onError: (error: unknown) => process.stderr.write(`[postgres] ${String(error)}\n`),
   });
+  // As root, PostgreSQL runs as the 'postgres' user, which must be able to reach its data folder.
+  if (process.getuid?.() === 0) chmodSync(STATE_DIR, 0o755);
   if (!existsSync(join(databaseDir, 'PG_VERSION'))) {
     log(`initialising an embedded PostgreSQL in ${databaseDir}`);
     await pg.initialise();
@@ -138,7 +140,7 @@ async function ping(url: string): Promise<boolean> {
 }
 
 async function ensureRedis(stops: Stop[]): Promise<string> {
-  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   if (await ping(url)) return url;
   if (process.env.REDIS_URL) throw new Error(`Redis is not reachable at REDIS_URL=${url}.`);
   const installed = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
