@@ -18,7 +18,7 @@ interface AuditEvent {
 }
 
 const rid = (label: string) => `${label}-${randomBytes(6).toString('hex')}`;
-const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
+const q = (params: Record<string, string | number>) => new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
 const paths = (res: { body: any }) => (res.body.error.details.errors as Array<{ path: string }>).map((e) => e.path);
 
 describe('audit log', () => {

@@ -1,9 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import type { AuditEvent } from './audit-event.entity';
 
 const ACTOR_TYPES = ['member', 'api_key', 'end_user', 'system'];
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** Audit ids are PostgreSQL bigints, so a cursor is a positive integer that fits in one. */
+@ValidatorConstraint({ name: 'cursor' })
+class IsCursorConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT;
+  }
+
+  defaultMessage(): string {
+    return 'cursor must be a cursor this API returned';
+  }
+}
 
 export class AuditQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
@@ -11,7 +24,8 @@ export class AuditQueryDto {
   limit = 50;
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional() @Matches(/^\d{1,19}$/, { message: 'cursor must be a cursor this API returned' })
+  @IsOptional()
+  @Validate(IsCursorConstraint)
   cursor?: string;
 
   @ApiPropertyOptional({ description: 'Exact action (api_key.created) or a prefix ending in a dot (member.)', example: 'member.' })

@@ -3,7 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiNoContentResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DataSource, In } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import { AppError } from '../common/errors/app-error';
+import { trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AcceptInviteDto } from '../members/members.dto';
@@ -14,7 +16,7 @@ import { CurrentPrincipal, Public, SessionAuth } from './auth.decorators';
 import { LoginDto, MeView, SwitchTenantDto } from './auth.dto';
 import { PasswordLoginGuard } from './password-login.guard';
 import { MemberSessionsService } from './member-sessions.service';
-import type { MemberPrincipal, SessionPrincipal } from './principal';
+import { actorOf, AuthenticatedRequest, MemberPrincipal, SessionPrincipal } from './principal';
 import { clearSessionCookie, setSessionCookie } from './session-cookie';
 
 @ApiTags('auth')
@@ -23,6 +25,7 @@ export class AuthController {
   constructor(
     private readonly sessions: MemberSessionsService,
     private readonly members: MembersService,
+    private readonly audit: AuditService,
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -44,6 +47,13 @@ export class AuthController {
       tenantId: body.tenantId,
     });
     setSessionCookie(res, this.config, token);
+    if (session.activeTenantId) {
+      await this.audit.record(
+        { tenantId: trustedTenantId(session.activeTenantId), type: 'member', id: session.userId, requestId: String((req as { id?: string }).id ?? ''), ip: req.ip },
+        'member.signed_in',
+        { type: 'user', id: session.userId },
+      );
+    }
     return this.describe(session.userId, session.activeTenantId);
   }
 
@@ -52,9 +62,14 @@ export class AuthController {
   @SessionAuth()
   @ApiOperation({ summary: 'Sign out this browser' })
   @ApiNoContentResponse()
-  async logout(@CurrentPrincipal() principal: MemberPrincipal | SessionPrincipal, @Res({ passthrough: true }) res: Response): Promise<void> {
+  async logout(
+    @CurrentPrincipal() principal: MemberPrincipal | SessionPrincipal,
+    @Req() req: AuthenticatedRequest,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
     await this.sessions.revoke(principal.sessionId);
     clearSessionCookie(res, this.config);
+    if (principal.kind === 'member') await this.audit.record(actorOf(req), 'member.signed_out', { type: 'user', id: principal.userId });
   }
 
   @Get('me')
@@ -80,8 +95,8 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @ApiOperation({ summary: 'Accept an invitation (setting a password if you are new); signs you in to that tenant' })
-  async acceptInvite(@Body() body: AcceptInviteDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<MeView> {
-    const { userId, tenantId } = await this.members.acceptInvite(body.token, body.password, body.name);
+  async acceptInvite(@Body() body: AcceptInviteDto, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: Response): Promise<MeView> {
+    const { userId, tenantId } = await this.members.acceptInvite(body.token, body.password, body.name, { requestId: String(req.id ?? ''), ip: req.ip });
     const { token } = await this.sessions.create(userId, { ip: req.ip, userAgent: req.headers['user-agent'], tenantId });
     setSessionCookie(res, this.config, token);
     return this.describe(userId, tenantId);

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
+import { isUniqueViolation } from '../common/errors/postgres-errors';
 import { generateToken, hashToken } from '../common/crypto/tokens';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
@@ -42,14 +43,20 @@ export class MembersService {
         throw new AppError('conflict', `${email} is already a member or invited`, { email });
       }
       const inviteToken = generateToken('invite');
-      const created = await memberships.insert(actor.tenantId, {
-        userId: user.id,
-        role,
-        status: 'invited',
-        inviteTokenHash: hashToken(inviteToken),
-        inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS),
-        invitedByUserId: actor.type === 'member' ? actor.id : null,
-      });
+      const created = await memberships
+        .insert(actor.tenantId, {
+          userId: user.id,
+          role,
+          status: 'invited',
+          inviteTokenHash: hashToken(inviteToken),
+          inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS),
+          invitedByUserId: actor.type === 'member' ? actor.id : null,
+        })
+        .catch((error: unknown) => {
+          // The same person invited twice at once: the second loses the race on UNIQUE (tenant_id, user_id).
+          if (isUniqueViolation(error)) throw new AppError('conflict', `${email} is already a member or invited`, { email });
+          throw error;
+        });
       await this.audit.record(actor, 'member.invited', { type: 'membership', id: created.id }, { email: user.email, role }, manager);
       const membership = await memberships.get(actor.tenantId, { id: created.id });
       return { membership, inviteToken, inviteUrl: `${this.config.publicUrl}/portal/accept-invite#token=${inviteToken}` };
@@ -93,7 +100,7 @@ export class MembersService {
   }
 
   /** Accepts an invitation by its token: the token proves the email, so no other login is needed. */
-  acceptInvite(token: string, password: string | undefined, name: string | undefined) {
+  acceptInvite(token: string, password: string | undefined, name: string | undefined, meta: { requestId?: string; ip?: string } = {}) {
     return this.db.transaction(async (manager) => {
       // The token decides the tenant, so this lookup cannot be tenant-scoped.
       const membership = await manager
@@ -104,18 +111,20 @@ export class MembersService {
         throw new AppError('invite_expired', 'This invitation has expired; ask for a new one');
       }
       const user = await this.users.findByEmail(membership.user.email, manager);
-      if (!user?.passwordHash) {
-        if (!password) {
-          throw new AppError('validation_failed', 'password: is required to create your account', {
-            errors: [{ path: 'password', message: 'is required to create your account' }],
-          });
-        }
-        await this.users.setPassword(membership.userId, password, manager, name);
+      if (!user?.passwordHash && !password) {
+        throw new AppError('validation_failed', 'password: is required to create your account', {
+          errors: [{ path: 'password', message: 'is required to create your account' }],
+        });
       }
       const tenantId = trustedTenantId(membership.tenantId);
-      await this.memberships.with(manager).update(tenantId, { id: membership.id }, { status: 'active', inviteTokenHash: null, inviteExpiresAt: null });
+      // Conditional on still being invited, so two concurrent accepts of one token cannot both succeed.
+      const accepted = await this.memberships
+        .with(manager)
+        .update(tenantId, { id: membership.id, status: 'invited' }, { status: 'active', inviteTokenHash: null, inviteExpiresAt: null });
+      if (accepted !== 1) throw new AppError('not_found', 'This invitation is unknown or was already used');
+      if (!user?.passwordHash) await this.users.setPassword(membership.userId, password!, manager, name);
       await this.audit.record(
-        { tenantId, type: 'member', id: membership.userId },
+        { tenantId, type: 'member', id: membership.userId, ...meta },
         'member.joined',
         { type: 'membership', id: membership.id },
         { email: membership.user.email, role: membership.role },

@@ -36,12 +36,14 @@ export class UsersService {
       }
       return { user: existing, created: false };
     }
-    const user = await manager.getRepository(User).save({
-      email: input.email.trim(),
-      name: input.name ?? null,
-      passwordHash: input.password ? await hashPassword(input.password) : null,
-    });
-    return { user, created: true };
+    // ON CONFLICT: two requests creating the same person at once end up with one user, not an error.
+    const inserted: Array<{ id: string }> = await manager.query(
+      `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
+      [input.email.trim(), input.name ?? null, input.password ? await hashPassword(input.password) : null],
+    );
+    const user = await this.findByEmail(input.email, manager);
+    if (!user) throw new Error(`user ${input.email} vanished while being created`);
+    return { user, created: inserted.length === 1 };
   }
 
   async setPassword(userId: string, password: string, manager: EntityManager, name?: string | null): Promise<void> {

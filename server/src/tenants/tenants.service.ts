@@ -37,7 +37,10 @@ export class TenantsService {
       const before = await repo.findOneOrFail({ where: { id: actor.tenantId }, lock: { mode: 'pessimistic_write' } });
       const changes: Partial<Tenant> = {};
       if (patch.name !== undefined && patch.name !== before.name) changes.name = patch.name;
-      if (patch.allowedOrigins !== undefined) changes.allowedOrigins = [...new Set(patch.allowedOrigins)];
+      if (patch.allowedOrigins !== undefined) {
+        const origins = [...new Set(patch.allowedOrigins)];
+        if (origins.join('\n') !== before.allowedOrigins.join('\n')) changes.allowedOrigins = origins;
+      }
       if (Object.keys(changes).length === 0) return before;
       await repo.update({ id: actor.tenantId }, changes as Parameters<typeof repo.update>[1]);
       const diff = Object.fromEntries(Object.keys(changes).map((k) => [k, { from: before[k as keyof Tenant], to: changes[k as keyof Tenant] }]));

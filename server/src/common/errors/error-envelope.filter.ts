@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { AppError, ErrorCode } from './app-error';
+import { isUniqueViolation } from './postgres-errors';
 
 export interface ErrorEnvelope {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -39,6 +40,8 @@ function toAppError(exception: unknown, req: Request): AppError {
   if (parserType === 'encoding.unsupported' || parserType === 'charset.unsupported') {
     return new AppError('unsupported_media_type', (exception as Error).message);
   }
+  // A race the code did not foresee still answers 409, not 500.
+  if (isUniqueViolation(exception)) return new AppError('conflict', 'This conflicts with a record that already exists');
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     if (status === 404) return new AppError('route_not_found', `No route ${req.method} ${req.path}`);
