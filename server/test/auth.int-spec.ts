@@ -123,6 +123,21 @@ describe('signup', () => {
     }
   });
 
+  it('audits the new tenant and its owner with the signup request id', async () => {
+    const api = await startApi();
+    try {
+      const browser = new Http(api.url, { origin: api.origin });
+      const res = await browser.post('/v1/signup', { tenantName: 'Audited', email: uniqueEmail(), password: 'long-enough-pw' }, { 'x-request-id': 'signup-req-1' });
+      expect(res.status).toBe(201);
+      const events = (await browser.get('/v1/admin/audit-events')).body.data;
+      const byAction = Object.fromEntries(events.map((e: { action: string }) => [e.action, e]));
+      expect(byAction['tenant.created']).toMatchObject({ requestId: 'signup-req-1', targetId: res.body.id, data: { name: 'Audited' } });
+      expect(byAction['member.joined']).toMatchObject({ requestId: 'signup-req-1', data: { role: 'owner' } });
+    } finally {
+      await api.close();
+    }
+  });
+
   it('refuses an email that already has an account, and short passwords', async () => {
     const api = await startApi();
     try {

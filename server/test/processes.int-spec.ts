@@ -60,6 +60,12 @@ describe('the compiled processes', () => {
     try {
       const sessionsOf = async () => (await db.query(`SELECT count(*)::int AS n FROM member_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [tenant.email])).rows[0].n;
       expect(await sessionsOf()).toBe(1);
+      // A cancelled invitation leaves a user who never had a password: maintenance removes it.
+      const invitedEmail = `cancelled-${randomBytes(3).toString('hex')}@example.test`;
+      const invite = await tenant.owner.post('/v1/admin/members', { email: invitedEmail, role: 'viewer' });
+      expect((await tenant.owner.delete(`/v1/admin/members/${invite.body.member.id}`)).status).toBe(204);
+      const usersNamed = async (email: string) => (await db.query(`SELECT count(*)::int AS n FROM users WHERE email = $1`, [email])).rows[0].n;
+      expect(await usersNamed(invitedEmail)).toBe(1);
       await db.query(`UPDATE member_sessions SET expires_at = now() - interval '1 minute' WHERE user_id = (SELECT id FROM users WHERE email = $1)`, [tenant.email]);
 
       // Nothing consumes the queue until a worker runs.
@@ -69,6 +75,8 @@ describe('the compiled processes', () => {
       worker = run('worker.js', env);
       await waitFor(async () => ((await sessionsOf()) === 0 ? true : undefined));
       expect(worker.output()).toContain('purged expired rows');
+      await waitFor(async () => ((await usersNamed(invitedEmail)) === 0 ? true : undefined));
+      expect(await usersNamed(tenant.email)).toBe(1);
       expect(await new Http(url).get('/v1/auth/me', { cookie: tenant.owner.cookie! })).toMatchObject({ status: 401 });
     } finally {
       await db.end();

@@ -14,6 +14,8 @@ export interface NewTenant {
   name: string;
   slug?: string;
   owner: { email: string; password?: string; name?: string | null };
+  /** The request that asked for it, for the audit log. */
+  request?: { requestId?: string; ip?: string };
 }
 
 /** The tenants table is the tenancy root: rows are reached by the actor's own tenant id only. */
@@ -59,7 +61,7 @@ export class TenantsService {
     const tenant = await manager.getRepository(Tenant).save({ name: input.name, slug, allowedOrigins: [], settings: {} });
     const { user, created } = await this.users.findOrCreate(input.owner, manager);
     const membership = await manager.getRepository(Membership).save({ tenantId: tenant.id, userId: user.id, role: 'owner' as const, status: 'active' as const });
-    const actor: Actor = { tenantId: trustedTenantId(tenant.id), type: 'member', id: user.id };
+    const actor: Actor = { tenantId: trustedTenantId(tenant.id), type: 'member', id: user.id, ...input.request };
     await this.audit.record(actor, 'tenant.created', { type: 'tenant', id: tenant.id }, { name: tenant.name, slug }, manager);
     await this.audit.record(actor, 'member.joined', { type: 'membership', id: membership.id }, { email: user.email, role: 'owner' }, manager);
     return { tenant, userId: user.id, userCreated: created };
