@@ -74,8 +74,8 @@ describe('the compiled processes', () => {
 
       worker = run('worker.js', env);
       await waitFor(async () => ((await sessionsOf()) === 0 ? true : undefined));
-      expect(worker.output()).toContain('purged expired rows');
       await waitFor(async () => ((await usersNamed(invitedEmail)) === 0 ? true : undefined));
+      await waitFor(async () => (worker.output().includes('purged expired rows') ? true : undefined));
       expect(await usersNamed(tenant.email)).toBe(1);
       expect(await new Http(url).get('/v1/auth/me', { cookie: tenant.owner.cookie! })).toMatchObject({ status: 401 });
     } finally {
