@@ -51,11 +51,15 @@ describe('HTTP basics', () => {
   it('exposes Prometheus metrics with request latency and queue depth', async () => {
     const http = new Http(api.url);
     await http.get('/healthz');
+    await http.get('/no/such/path/42');
     const metrics = await http.get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect(metrics.body).toMatch(/http_request_duration_seconds_bucket\{.*route="\/v1\/signup".*\}/);
     expect(metrics.body).toMatch(/queue_jobs\{queue="maintenance",state="waiting"\} \d+/);
+    // Unknown paths share one label, so a scanner cannot blow up the series count.
+    expect(metrics.body).toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} \d+/);
+    expect(metrics.body).not.toContain('/no/such/path');
   });
 
   it('echoes a sane request id and makes one up otherwise', async () => {

@@ -37,6 +37,7 @@ export class LoggingModule {
               serializers: {
                 // Query strings may carry tokens (e.g. a connect session); log the path only.
                 req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
               },
             },
             destination as DestinationStream,

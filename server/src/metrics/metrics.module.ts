@@ -16,7 +16,9 @@ export class MetricsModule implements NestModule {
         const end = this.metrics.httpDuration.startTimer();
         res.on('finish', () => {
           // The route template (/v1/admin/members/:id), never the raw path, keeps label cardinality bounded.
-          const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+          // Nest answers unknown paths from a catch-all wildcard route; count those as one label.
+          const path: unknown = req.route?.path;
+          const route = typeof path === 'string' && !path.includes('*') ? `${req.baseUrl}${path}` : 'unmatched';
           end({ method: req.method, route, status: String(res.statusCode) });
         });
         next();
