@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MembersModule } from './members/members.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 export interface ApiOptions extends CoreOptions {
@@ -33,6 +34,7 @@ export class ApiModule {
         MembersModule,
         ApiKeysModule,
         EndUsersModule,
+        SessionsModule,
         MaintenanceModule,
       ],
       controllers: options.extraControllers ?? [],

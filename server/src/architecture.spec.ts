@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = __dirname;
-const TENANT_OWNED = ['Membership', 'ApiKey', 'EndUser', 'AuditEvent'];
+const TENANT_OWNED = ['Membership', 'ApiKey', 'EndUser', 'AuditEvent', 'EndUserSession', 'HostSigningKey'];
 
 /**
  * Lookups that are deliberately not tenant-scoped, each with the reason. Anything else touching a
@@ -14,6 +14,7 @@ const UNSCOPED_ALLOWED: Record<string, string> = {
   'auth/member-sessions.service.ts': "sessions belong to a user; a user's own memberships span tenants",
   'members/members.service.ts': 'an invitation token decides the tenant',
   'tenants/tenants.service.ts': 'creating a tenant creates its first membership',
+  'sessions/sessions.service.ts': "a session token or a JWT's key id decides the tenant",
 };
 
 function files(dir: string): string[] {
@@ -42,12 +43,12 @@ describe('architecture', () => {
     const offenders: string[] = [];
     for (const path of files(SRC).filter((p) => p.endsWith('.controller.ts'))) {
       const text = readFileSync(path, 'utf8');
-      const classLevel = /@(Public|MemberAuth|ApiKeyAuth|SessionAuth)\([^)]*\)\s*(\n\s*@\w+\([^)]*\))*\s*\nexport class/.test(text) ||
-        /@(Public|MemberAuth|ApiKeyAuth|SessionAuth)\([^)]*\)\n(@[^\n]+\n)*export class/.test(text);
+      const classLevel = /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth)\([^)]*\)\s*(\n\s*@\w+\([^)]*\))*\s*\nexport class/.test(text) ||
+        /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth)\([^)]*\)\n(@[^\n]+\n)*export class/.test(text);
       if (classLevel) continue;
       const routes = text.match(/@(Get|Post|Put|Patch|Delete)\([^)]*\)(\n\s*@[^\n]+)*/g) ?? [];
       for (const route of routes) {
-        if (!/@(Public|MemberAuth|ApiKeyAuth|SessionAuth)\(/.test(route)) offenders.push(`${relative(SRC, path)}: ${route.split('\n')[0]}`);
+        if (!/@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth)\(/.test(route)) offenders.push(`${relative(SRC, path)}: ${route.split('\n')[0]}`);
       }
     }
     expect(offenders).toEqual([]);

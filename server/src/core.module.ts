@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { LoggingModule } from './logging/logging.module';
 import { QueuesModule } from './queues/queues.module';
 import { RedisModule } from './redis/redis.module';
+import { VaultModule } from './vault/vault.module';
 
 export interface CoreOptions {
   /** Where pino writes; stdout unless given (tests capture logs this way). */
@@ -26,6 +27,7 @@ export class CoreModule {
         RedisModule,
         QueuesModule,
         AuditModule,
+        VaultModule,
       ],
     };
   }

@@ -10,7 +10,8 @@ export type AuthRequirement =
   | { kind: 'public' }
   | { kind: 'session' }
   | { kind: 'member'; minRole: Role }
-  | { kind: 'api_key' };
+  | { kind: 'api_key' }
+  | { kind: 'end_user' };
 
 /** No credentials needed. Every route must say how it authenticates; there is no default. */
 export const Public = () => SetMetadata(AUTH_METADATA, { kind: 'public' } satisfies AuthRequirement);
@@ -38,6 +39,14 @@ export const ApiKeyAuth = () =>
     SetMetadata(AUTH_METADATA, { kind: 'api_key' } satisfies AuthRequirement),
     ApiBearerAuth('secretKey'),
     ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked secret key' }),
+  );
+
+/** An end user: `Authorization: Bearer sess_…` (minted by POST /v1/sessions) or a JWT signed by the host. */
+export const EndUserAuth = () =>
+  applyDecorators(
+    SetMetadata(AUTH_METADATA, { kind: 'end_user' } satisfies AuthRequirement),
+    ApiBearerAuth('endUserSession'),
+    ApiUnauthorizedResponse({ description: 'Missing, expired or unknown end-user session' }),
   );
 
 /** The acting principal as an audit/tenant-scope Actor. */

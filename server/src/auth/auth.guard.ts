@@ -20,10 +20,12 @@ function strategyGuard(name: string) {
 
 const apiKeyGuard = new (strategyGuard('api-key'))();
 const memberSessionGuard = new (strategyGuard('member-session'))();
+const endUserGuard = new (strategyGuard('end-user'))();
+const GUARDS = { api_key: apiKeyGuard, end_user: endUserGuard, member: memberSessionGuard, session: memberSessionGuard };
 
 /**
  * The one global guard. Each route declares its requirement with @Public, @SessionAuth,
- * @MemberAuth(role) or @ApiKeyAuth; a route that declares nothing is refused, so forgetting
+ * @MemberAuth(role), @ApiKeyAuth or @EndUserAuth; a route that declares nothing is refused, so forgetting
  * authentication fails closed.
  */
 @Injectable()
@@ -41,7 +43,7 @@ export class AuthGuard implements CanActivate {
     if (!requirement) throw new AppError('internal_error', 'Route declares no authentication requirement');
     if (requirement.kind === 'public') return true;
 
-    await (requirement.kind === 'api_key' ? apiKeyGuard : memberSessionGuard).canActivate(context);
+    await GUARDS[requirement.kind].canActivate(context);
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const principal = req.user as Principal;
 

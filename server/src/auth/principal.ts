@@ -28,7 +28,20 @@ export interface ApiKeyPrincipal {
   apiKeyId: string;
 }
 
-export type Principal = MemberPrincipal | SessionPrincipal | ApiKeyPrincipal;
+/** A customer of the tenant, through a session token the host minted or a JWT the host signed. */
+export interface EndUserPrincipal {
+  kind: 'end_user';
+  tenantId: TenantId;
+  endUserId: string;
+  externalId: string;
+  /** Null: every connector the tenant enabled. */
+  allowedConnectors: string[] | null;
+  /** The session row, or null for a host-signed JWT. */
+  sessionId: string | null;
+  expiresAt: Date;
+}
+
+export type Principal = MemberPrincipal | SessionPrincipal | ApiKeyPrincipal | EndUserPrincipal;
 
 /** Who is doing something, in which tenant: the tenant scope for data access and the subject of audit events. */
 export interface Actor {
@@ -46,10 +59,15 @@ export type AuthenticatedRequest = Request & { user?: Principal; tenantId?: stri
 export function actorOf(req: AuthenticatedRequest): Actor {
   const principal = req.user;
   if (!principal || principal.kind === 'session') {
-    throw new Error('actorOf() needs a tenant principal: mark the route @MemberAuth() or @ApiKeyAuth()');
+    throw new Error('actorOf() needs a tenant principal: mark the route @MemberAuth(), @ApiKeyAuth() or @EndUserAuth()');
   }
   const base = { tenantId: principal.tenantId, requestId: String(req.id ?? ''), ip: req.ip };
-  return principal.kind === 'member'
-    ? { ...base, type: 'member', id: principal.userId, role: principal.role }
-    : { ...base, type: 'api_key', id: principal.apiKeyId };
+  switch (principal.kind) {
+    case 'member':
+      return { ...base, type: 'member', id: principal.userId, role: principal.role };
+    case 'api_key':
+      return { ...base, type: 'api_key', id: principal.apiKeyId };
+    case 'end_user':
+      return { ...base, type: 'end_user', id: principal.endUserId };
+  }
 }

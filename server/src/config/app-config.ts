@@ -45,6 +45,12 @@ class Environment {
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)' })
   MASTER_KEY!: string;
 
+  @Matches(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, { message: 'must be a comma-separated list of base64 32-byte keys' }) @IsOptional()
+  MASTER_KEY_PREVIOUS?: string;
+
+  @Type(() => Number) @IsInt() @Min(60) @Max(24 * 3600)
+  END_USER_SESSION_TTL_SECONDS = 1800;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -85,6 +91,9 @@ export interface AppConfig {
   database: { url: string; poolSize: number };
   redis: { url: string; prefix: string };
   masterKey: Buffer;
+  /** Older master keys still accepted for decryption while `vault rotate` re-encrypts. */
+  previousMasterKeys: Buffer[];
+  endUserSessionTtlSeconds: number;
   logLevel: string;
   bodyLimit: string;
   memberSessionTtlSeconds: number;
@@ -107,7 +116,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const errors = validateSync(env, { whitelist: true });
   if (errors.length > 0) {
     const lines = errors.map((error) => {
-      const value = error.property === 'MASTER_KEY' || error.property === 'METRICS_TOKEN' ? '(hidden)' : JSON.stringify(raw[error.property] ?? null);
+      const value = ['MASTER_KEY', 'MASTER_KEY_PREVIOUS', 'METRICS_TOKEN'].includes(error.property) ? '(hidden)' : JSON.stringify(raw[error.property] ?? null);
       const why = Object.values(error.constraints ?? {}).join('; ');
       return `  ${error.property}: ${raw[error.property] === undefined ? 'is required' : why} (got ${value})`;
     });
@@ -122,6 +131,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
     masterKey: Buffer.from(env.MASTER_KEY, 'base64'),
+    previousMasterKeys: (env.MASTER_KEY_PREVIOUS ?? '').split(',').filter(Boolean).map((k) => Buffer.from(k, 'base64')),
+    endUserSessionTtlSeconds: env.END_USER_SESSION_TTL_SECONDS,
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.BODY_LIMIT,
     memberSessionTtlSeconds: env.MEMBER_SESSION_TTL_SECONDS,

@@ -8,9 +8,11 @@ import { APP_CONFIG } from '../config/config.module';
 import { EndUser } from '../end-users/end-user.entity';
 import { Membership } from '../members/membership.entity';
 import { User } from '../members/user.entity';
+import { EndUserSession } from '../sessions/end-user-session.entity';
+import { HostSigningKey } from '../sessions/host-signing-key.entity';
 import { Tenant } from '../tenants/tenant.entity';
 
-export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent];
+export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey];
 
 /** The schema belongs to migrations/; the app never synchronizes or migrates on its own. */
 @Module({

@@ -44,10 +44,11 @@ export class EndUsersService {
       );
       const created = inserted.length === 1;
       const before = await repo.get(actor.tenantId, { externalId });
+      // Only what differs is written (and audited), so repeating an upsert is free.
       const patch: Partial<EndUser> = {};
-      if (fields.displayName !== undefined) patch.displayName = fields.displayName;
-      if (fields.email !== undefined) patch.email = fields.email;
-      if (fields.metadata !== undefined) patch.metadata = fields.metadata;
+      if (fields.displayName !== undefined && fields.displayName !== before.displayName) patch.displayName = fields.displayName;
+      if (fields.email !== undefined && fields.email !== before.email) patch.email = fields.email;
+      if (fields.metadata !== undefined && JSON.stringify(fields.metadata) !== JSON.stringify(before.metadata)) patch.metadata = fields.metadata;
       if (Object.keys(patch).length > 0) await repo.update(actor.tenantId, { id: before.id }, patch);
       const endUser = await repo.get(actor.tenantId, { id: before.id });
       if (created || Object.keys(patch).length > 0) {

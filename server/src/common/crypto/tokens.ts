@@ -5,6 +5,7 @@ export const TOKEN_PREFIX = {
   apiKey: 'sk_',
   memberSession: 'msess_',
   invite: 'inv_',
+  endUserSession: 'sess_',
 } as const;
 
 /** 256 random bits, base64url, behind the kind's prefix. */

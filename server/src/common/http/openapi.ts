@@ -24,6 +24,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
     .setDescription('Embedded integration platform. Errors always come as `{ "error": { "code", "message", "details" } }`.')
     .setVersion(version)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Secret key (sk_…) for host backends' }, 'secretKey')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'End-user session (sess_…) or a JWT your backend signed' }, 'endUserSession')
     .addCookieAuth(SESSION_COOKIE, { type: 'apiKey', in: 'cookie', description: 'Portal session (set by /v1/auth/login)' })
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [ErrorEnvelope] });

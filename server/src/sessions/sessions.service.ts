@@ -1,0 +1,189 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { DataSource, IsNull } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { Actor, EndUserPrincipal } from '../auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { generateToken, hashToken } from '../common/crypto/tokens';
+import { trustedTenantId } from '../common/tenancy/tenant-id';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { EndUser } from '../end-users/end-user.entity';
+import { EndUserFields, EndUsersService } from '../end-users/end-users.service';
+import { EndUserSession } from './end-user-session.entity';
+import { HostSigningKey } from './host-signing-key.entity';
+
+/** Host-signed JWTs may not live longer than this: they cannot be revoked one by one. */
+const MAX_JWT_LIFETIME_SECONDS = 24 * 3600;
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+export interface NewSession extends EndUserFields {
+  externalId: string;
+  allowedConnectors?: string[];
+  ttlSeconds?: number;
+}
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectTenantScoped(EndUserSession) private readonly sessions: TenantScopedRepository<EndUserSession>,
+    @InjectTenantScoped(HostSigningKey) private readonly signingKeys: TenantScopedRepository<HostSigningKey>,
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly endUsers: EndUsersService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Upserts the end user by the host's id and mints a session token for it (shown once, stored hashed). */
+  async create(actor: Actor, input: NewSession): Promise<{ token: string; session: EndUserSession; endUser: EndUser }> {
+    const { endUser } = await this.endUsers.upsert(actor, input.externalId, input);
+    const token = generateToken('endUserSession');
+    const ttl = input.ttlSeconds ?? this.config.endUserSessionTtlSeconds;
+    const session = await this.db.transaction(async (manager) => {
+      const created = await this.sessions.with(manager).insert(actor.tenantId, {
+        endUserId: endUser.id,
+        tokenHash: hashToken(token),
+        allowedConnectors: input.allowedConnectors ? [...new Set(input.allowedConnectors)] : null,
+        expiresAt: new Date(Date.now() + ttl * 1000),
+      });
+      await this.audit.record(
+        actor,
+        'end_user_session.created',
+        { type: 'end_user', id: endUser.id },
+        { externalId: endUser.externalId, ttlSeconds: ttl, allowedConnectors: created.allowedConnectors },
+        manager,
+      );
+      return created;
+    });
+    return { token, session, endUser };
+  }
+
+  /** A `sess_…` token or a host-signed JWT to the end user it speaks for; null when it does not check out. */
+  async authenticate(bearer: string): Promise<EndUserPrincipal | null> {
+    return bearer.startsWith('sess_') ? this.fromSessionToken(bearer) : this.fromJwt(bearer);
+  }
+
+  private async fromSessionToken(token: string): Promise<EndUserPrincipal | null> {
+    // The token decides the tenant, so this lookup cannot be tenant-scoped.
+    const rows: Array<{ id: string; tenant_id: string; end_user_id: string; external_id: string; allowed_connectors: string[] | null; expires_at: Date }> =
+      await this.db.query(
+        `SELECT s.id, s.tenant_id, s.end_user_id, u.external_id, s.allowed_connectors, s.expires_at
+           FROM end_user_sessions s JOIN end_users u ON u.id = s.end_user_id
+          WHERE s.token_hash = $1 AND s.expires_at > now()`,
+        [hashToken(token)],
+      );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      kind: 'end_user',
+      tenantId: trustedTenantId(row.tenant_id),
+      endUserId: row.end_user_id,
+      externalId: row.external_id,
+      allowedConnectors: row.allowed_connectors,
+      sessionId: row.id,
+      expiresAt: row.expires_at,
+    };
+  }
+
+  private async fromJwt(jwt: string): Promise<EndUserPrincipal | null> {
+    const jose = await import('jose');
+    let header: { kid?: string; alg?: string };
+    try {
+      header = jose.decodeProtectedHeader(jwt);
+    } catch {
+      return null;
+    }
+    if (!header.kid || !/^[0-9a-f-]{36}$/i.test(header.kid)) {
+      throw new AppError('unauthenticated', 'The JWT needs a "kid" header naming one of your registered signing keys');
+    }
+    // The key id decides the tenant.
+    const key = await this.db.getRepository(HostSigningKey).findOne({ where: { id: header.kid, revokedAt: IsNull() } });
+    if (!key) throw new AppError('unauthenticated', `Signing key ${header.kid} is unknown or revoked`);
+    let claims: { sub?: string; exp?: number; iat?: number; allowed_connectors?: unknown; name?: unknown; email?: unknown };
+    try {
+      const publicKey = await jose.importJWK(key.publicKey, key.algorithm);
+      ({ payload: claims } = await jose.jwtVerify(jwt, publicKey, {
+        algorithms: [key.algorithm],
+        audience: this.config.publicUrl,
+        requiredClaims: ['sub', 'exp'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      }));
+    } catch (error) {
+      throw new AppError('unauthenticated', `The JWT was refused: ${(error as Error).message}`);
+    }
+    if (claims.exp! - Date.now() / 1000 > MAX_JWT_LIFETIME_SECONDS) {
+      throw new AppError('unauthenticated', `The JWT expires too far ahead: at most ${MAX_JWT_LIFETIME_SECONDS / 3600} hours`);
+    }
+    const sub = claims.sub!;
+    if (sub.length < 1 || sub.length > 255 || sub.includes('\u0000')) throw new AppError('unauthenticated', 'The JWT "sub" must be your end user id (1-255 characters)');
+    const allowed = claims.allowed_connectors;
+    if (allowed !== undefined && !(Array.isArray(allowed) && allowed.every((c) => typeof c === 'string'))) {
+      throw new AppError('unauthenticated', 'The JWT "allowed_connectors" claim must be an array of connector keys');
+    }
+    const tenantId = trustedTenantId(key.tenantId);
+    const fields: EndUserFields = {};
+    if (typeof claims.name === 'string') fields.displayName = claims.name.slice(0, 200);
+    if (typeof claims.email === 'string') fields.email = claims.email.slice(0, 254);
+    // A JWT lets the host skip POST /v1/sessions, so the end user is created on first sight.
+    const { endUser } = await this.endUsers.upsert({ tenantId, type: 'system', id: `signing_key:${key.id}` }, sub, fields);
+    return {
+      kind: 'end_user',
+      tenantId,
+      endUserId: endUser.id,
+      externalId: endUser.externalId,
+      allowedConnectors: (allowed as string[] | undefined) ?? null,
+      sessionId: null,
+      expiresAt: new Date(claims.exp! * 1000),
+    };
+  }
+
+  listSigningKeys(actor: Actor): Promise<HostSigningKey[]> {
+    return this.signingKeys.find(actor.tenantId, { order: { createdAt: 'DESC' } });
+  }
+
+  /** Registers a public key (JWK or PEM). Private keys are refused: we must never hold the host's signing key. */
+  registerSigningKey(actor: Actor, input: { name: string; algorithm: 'ES256' | 'RS256'; publicKey: string | Record<string, unknown> }): Promise<HostSigningKey> {
+    const jwk = toPublicJwk(input.algorithm, input.publicKey);
+    return this.db.transaction(async (manager) => {
+      const key = await this.signingKeys.with(manager).insert(actor.tenantId, { name: input.name, algorithm: input.algorithm, publicKey: jwk });
+      await this.audit.record(actor, 'signing_key.created', { type: 'signing_key', id: key.id }, { name: input.name, algorithm: input.algorithm }, manager);
+      return key;
+    });
+  }
+
+  revokeSigningKey(actor: Actor, id: string): Promise<void> {
+    return this.db.transaction(async (manager) => {
+      const keys = this.signingKeys.with(manager);
+      const key = await keys.get(actor.tenantId, { id }, id);
+      if (key.revokedAt) return;
+      await keys.update(actor.tenantId, { id }, { revokedAt: new Date() });
+      await this.audit.record(actor, 'signing_key.revoked', { type: 'signing_key', id }, { name: key.name }, manager);
+    });
+  }
+}
+
+function invalidKey(message: string): AppError {
+  return new AppError('validation_failed', `publicKey: ${message}`, { errors: [{ path: 'publicKey', message }] });
+}
+
+function toPublicJwk(algorithm: 'ES256' | 'RS256', given: string | Record<string, unknown>): Record<string, unknown> {
+  if (typeof given === 'object' && 'd' in given) throw invalidKey('is a private key; register the public half only');
+  if (typeof given === 'string' && /PRIVATE KEY/.test(given)) throw invalidKey('is a private key; register the public half only');
+  let key: KeyObject;
+  try {
+    key = typeof given === 'string' ? createPublicKey(given) : createPublicKey({ key: given as never, format: 'jwk' });
+  } catch {
+    throw invalidKey('is not a public key in PEM or JWK form');
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  if (algorithm === 'ES256' && !(key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1')) {
+    throw invalidKey('ES256 needs an EC P-256 key');
+  }
+  if (algorithm === 'RS256' && !(key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048)) {
+    throw invalidKey('RS256 needs an RSA key of at least 2048 bits');
+  }
+  return key.export({ format: 'jwk' }) as Record<string, unknown>;
+}
