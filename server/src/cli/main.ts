@@ -14,6 +14,7 @@ const USAGE = `Usage: switchboard <command>
   migrate status              list migrations and whether each is applied
   create-tenant --name NAME --email EMAIL [--slug SLUG] [--password PW] [--api-key KEY_NAME]
                               create a tenant and its owner (prints a generated password if none given)
+  vault rotate                re-encrypt every stored secret under MASTER_KEY (old keys in MASTER_KEY_PREVIOUS)
   demo                        run everything locally (embedded PostgreSQL unless DATABASE_URL is set)
   dev                         like demo, recompiling and restarting on changes`;
 
@@ -53,6 +54,21 @@ async function main(argv: string[]): Promise<number> {
         apiKeyName: values['api-key'],
       });
       console.log(JSON.stringify(result, null, 2));
+      return 0;
+    }
+    case 'vault': {
+      if (rest[0] !== 'rotate') return fail(`Unknown vault command "${rest[0] ?? ''}"\n\n${USAGE}`);
+      const config = readConfigOrExit();
+      const [{ DataSource }, { Vault }, { rotateVault }] = await Promise.all([import('typeorm'), import('../vault/vault.js'), import('../vault/rotate.js')]);
+      const db = new DataSource({ type: 'postgres', url: config.database.url });
+      await db.initialize();
+      try {
+        const vault = new Vault(config.masterKey, config.previousMasterKeys);
+        const total = await rotateVault(db, vault, (line) => console.log(line));
+        console.log(`Done: ${total} value(s) now under key ${vault.currentKeyId}.`);
+      } finally {
+        await db.destroy();
+      }
       return 0;
     }
     case 'demo':

@@ -1,0 +1,18 @@
+import type { VaultBinding } from './vault';
+
+/**
+ * Every encrypted column, in one list: services bind ciphertexts with `bindingFor`, and
+ * `vault rotate` walks the same list, so a new secret column cannot be forgotten by rotation.
+ */
+export const VAULT_FIELDS = {
+  connectorClientSecret: { table: 'connector_configs', column: 'client_secret' },
+  connectionCredentials: { table: 'connections', column: 'credentials' },
+  oauthCodeVerifier: { table: 'oauth_states', column: 'code_verifier' },
+} as const;
+
+export type VaultField = keyof typeof VAULT_FIELDS;
+
+export function bindingFor(field: VaultField, row: { tenantId: string; id: string }): VaultBinding {
+  const { table, column } = VAULT_FIELDS[field];
+  return { tenantId: row.tenantId, purpose: `${table}.${column}`, rowId: row.id };
+}
