@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = __dirname;
-const TENANT_OWNED = ['Membership', 'ApiKey', 'EndUser', 'AuditEvent', 'EndUserSession', 'HostSigningKey'];
+const TENANT_OWNED = ['Membership', 'ApiKey', 'EndUser', 'AuditEvent', 'EndUserSession', 'HostSigningKey', 'ConnectorConfig', 'Connection', 'OAuthState'];
 
 /**
  * Lookups that are deliberately not tenant-scoped, each with the reason. Anything else touching a
@@ -43,12 +43,12 @@ describe('architecture', () => {
     const offenders: string[] = [];
     for (const path of files(SRC).filter((p) => p.endsWith('.controller.ts'))) {
       const text = readFileSync(path, 'utf8');
-      const classLevel = /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth)\([^)]*\)\s*(\n\s*@\w+\([^)]*\))*\s*\nexport class/.test(text) ||
-        /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth)\([^)]*\)\n(@[^\n]+\n)*export class/.test(text);
+      const classLevel = /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth|ApiKeyOrEndUserAuth)\([^)]*\)\s*(\n\s*@\w+\([^)]*\))*\s*\nexport class/.test(text) ||
+        /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth|ApiKeyOrEndUserAuth)\([^)]*\)\n(@[^\n]+\n)*export class/.test(text);
       if (classLevel) continue;
       const routes = text.match(/@(Get|Post|Put|Patch|Delete)\([^)]*\)(\n\s*@[^\n]+)*/g) ?? [];
       for (const route of routes) {
-        if (!/@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth)\(/.test(route)) offenders.push(`${relative(SRC, path)}: ${route.split('\n')[0]}`);
+        if (!/@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth|ApiKeyOrEndUserAuth)\(/.test(route)) offenders.push(`${relative(SRC, path)}: ${route.split('\n')[0]}`);
       }
     }
     expect(offenders).toEqual([]);

@@ -8,6 +8,7 @@ import { LoggingModule } from './logging/logging.module';
 import { QueuesModule } from './queues/queues.module';
 import { RedisModule } from './redis/redis.module';
 import { VaultModule } from './vault/vault.module';
+import { NetModule } from './common/net/net.module';
 
 export interface CoreOptions {
   /** Where pino writes; stdout unless given (tests capture logs this way). */
@@ -28,6 +29,7 @@ export class CoreModule {
         QueuesModule,
         AuditModule,
         VaultModule,
+        NetModule,
       ],
     };
   }

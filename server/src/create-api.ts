@@ -25,15 +25,19 @@ export async function createApi(config: AppConfig, options: ApiOptions = {}): Pr
   app.use(cookieParser());
 
   // JSON only: a body of any other type is refused (which also stops form-based CSRF at the door).
+  // Two exceptions: the connect popup's credentials form (a token-bearing form post) and the proxy,
+  // which forwards bodies as they are.
   const json = express.json({ limit: config.bodyLimit, type: JSON_TYPES });
+  const form = express.urlencoded({ limit: '32kb', extended: false });
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.headers['content-length'] !== '0' && (req.headers['content-length'] || req.headers['transfer-encoding'])) {
-      if (!req.is(JSON_TYPES)) {
-        const given = req.headers['content-type'] ?? 'none';
-        return sendError(res, toErrorResponse(new AppError('unsupported_media_type', `Send JSON with Content-Type: application/json (got ${given})`), req));
-      }
+    if (req.path.startsWith('/v1/proxy/')) return next();
+    const hasBody = req.headers['content-length'] !== '0' && Boolean(req.headers['content-length'] || req.headers['transfer-encoding']);
+    const parse = req.path.startsWith('/connect/') && req.is('application/x-www-form-urlencoded') ? form : json;
+    if (hasBody && parse === json && !req.is(JSON_TYPES)) {
+      const given = req.headers['content-type'] ?? 'none';
+      return sendError(res, toErrorResponse(new AppError('unsupported_media_type', `Send JSON with Content-Type: application/json (got ${given})`), req));
     }
-    json(req, res, (error?: unknown) => (error ? sendError(res, toErrorResponse(error, req)) : next()));
+    parse(req, res, (error?: unknown) => (error ? sendError(res, toErrorResponse(error, req)) : next()));
   });
 
   app.useGlobalPipes(createValidationPipe());

@@ -11,7 +11,8 @@ export type AuthRequirement =
   | { kind: 'session' }
   | { kind: 'member'; minRole: Role }
   | { kind: 'api_key' }
-  | { kind: 'end_user' };
+  | { kind: 'end_user' }
+  | { kind: 'api_key_or_end_user' };
 
 /** No credentials needed. Every route must say how it authenticates; there is no default. */
 export const Public = () => SetMetadata(AUTH_METADATA, { kind: 'public' } satisfies AuthRequirement);
@@ -47,6 +48,15 @@ export const EndUserAuth = () =>
     SetMetadata(AUTH_METADATA, { kind: 'end_user' } satisfies AuthRequirement),
     ApiBearerAuth('endUserSession'),
     ApiUnauthorizedResponse({ description: 'Missing, expired or unknown end-user session' }),
+  );
+
+/** A secret key, or an end-user session/JWT (chosen by the bearer's prefix). */
+export const ApiKeyOrEndUserAuth = () =>
+  applyDecorators(
+    SetMetadata(AUTH_METADATA, { kind: 'api_key_or_end_user' } satisfies AuthRequirement),
+    ApiBearerAuth('secretKey'),
+    ApiBearerAuth('endUserSession'),
+    ApiUnauthorizedResponse({ description: 'Missing or invalid secret key or end-user session' }),
   );
 
 /** The acting principal as an audit/tenant-scope Actor. */

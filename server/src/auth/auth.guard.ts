@@ -43,8 +43,10 @@ export class AuthGuard implements CanActivate {
     if (!requirement) throw new AppError('internal_error', 'Route declares no authentication requirement');
     if (requirement.kind === 'public') return true;
 
-    await GUARDS[requirement.kind].canActivate(context);
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const kind =
+      requirement.kind === 'api_key_or_end_user' ? (/^Bearer\s+sk_/i.test(req.headers.authorization ?? '') ? 'api_key' : 'end_user') : requirement.kind;
+    await GUARDS[kind].canActivate(context);
     const principal = req.user as Principal;
 
     if (requirement.kind === 'member') {

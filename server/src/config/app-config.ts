@@ -12,6 +12,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { parseAllowlist } from '../common/net/outbound-guard';
 
 const toBoolean = ({ value }: { value: unknown }) =>
   value === undefined ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
@@ -50,6 +51,15 @@ class Environment {
 
   @Type(() => Number) @IsInt() @Min(60) @Max(24 * 3600)
   END_USER_SESSION_TTL_SECONDS = 1800;
+
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }) @IsOptional()
+  SANDBOX_URL?: string;
+
+  @IsString() @IsOptional()
+  OUTBOUND_ALLOWLIST?: string;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(3600)
+  TOKEN_REFRESH_MARGIN_SECONDS = 300;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -94,6 +104,12 @@ export interface AppConfig {
   /** Older master keys still accepted for decryption while `vault rotate` re-encrypts. */
   previousMasterKeys: Buffer[];
   endUserSessionTtlSeconds: number;
+  /** The local sandbox providers; tenants may point connectors at it (demo, tests). */
+  sandboxUrl?: string;
+  /** Private destinations outbound calls may reach anyway (OUTBOUND_ALLOWLIST). */
+  outboundAllowlist: string;
+  /** Refresh OAuth tokens this long before they expire. */
+  tokenRefreshMarginSeconds: number;
   logLevel: string;
   bodyLimit: string;
   memberSessionTtlSeconds: number;
@@ -114,13 +130,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   const raw: Record<string, string | undefined> = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
   const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: true });
-  if (errors.length > 0) {
+  const extra: string[] = [];
+  try {
+    parseAllowlist(env.OUTBOUND_ALLOWLIST ?? '');
+  } catch (error) {
+    extra.push(`  ${(error as Error).message}`);
+  }
+  if (errors.length > 0 || extra.length > 0) {
     const lines = errors.map((error) => {
       const value = ['MASTER_KEY', 'MASTER_KEY_PREVIOUS', 'METRICS_TOKEN'].includes(error.property) ? '(hidden)' : JSON.stringify(raw[error.property] ?? null);
       const why = Object.values(error.constraints ?? {}).join('; ');
       return `  ${error.property}: ${raw[error.property] === undefined ? 'is required' : why} (got ${value})`;
     });
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(`Invalid configuration:\n${[...lines, ...extra].join('\n')}`);
   }
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return {
@@ -133,6 +155,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     masterKey: Buffer.from(env.MASTER_KEY, 'base64'),
     previousMasterKeys: (env.MASTER_KEY_PREVIOUS ?? '').split(',').filter(Boolean).map((k) => Buffer.from(k, 'base64')),
     endUserSessionTtlSeconds: env.END_USER_SESSION_TTL_SECONDS,
+    sandboxUrl: env.SANDBOX_URL?.replace(/\/+$/, ''),
+    outboundAllowlist: env.OUTBOUND_ALLOWLIST ?? '',
+    tokenRefreshMarginSeconds: env.TOKEN_REFRESH_MARGIN_SECONDS,
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.BODY_LIMIT,
     memberSessionTtlSeconds: env.MEMBER_SESSION_TTL_SECONDS,

@@ -11,8 +11,11 @@ import { User } from '../members/user.entity';
 import { EndUserSession } from '../sessions/end-user-session.entity';
 import { HostSigningKey } from '../sessions/host-signing-key.entity';
 import { Tenant } from '../tenants/tenant.entity';
+import { ConnectorConfig } from '../connector-configs/connector-config.entity';
+import { Connection } from '../connections/connection.entity';
+import { OAuthState } from '../connections/oauth-state.entity';
 
-export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey];
+export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, Connection, OAuthState];
 
 /** The schema belongs to migrations/; the app never synchronizes or migrates on its own. */
 @Module({

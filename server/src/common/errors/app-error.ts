@@ -16,13 +16,16 @@ export const ERROR_STATUS = {
   route_not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  connection_needs_reauth: 409,
   last_owner: 409,
   invite_expired: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
   internal_error: 500,
+  provider_error: 502,
   service_unavailable: 503,
+  provider_timeout: 504,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -77,6 +77,9 @@ export class TenantScopedRepository<T extends TenantOwned> {
 
   /** A query builder already restricted to the tenant; add conditions with `andWhere`. */
   query(tenantId: TenantId, alias: string): SelectQueryBuilder<T> {
-    return this.repository.createQueryBuilder(alias).where(`${alias}.tenantId = :tenantId`, { tenantId });
+    const qb = this.repository.createQueryBuilder(alias).where(`${alias}.tenantId = :tenantId`, { tenantId });
+    // A later .where() would replace the tenant condition; make it narrow the query instead.
+    qb.where = qb.andWhere.bind(qb) as typeof qb.where;
+    return qb;
   }
 }

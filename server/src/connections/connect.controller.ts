@@ -1,0 +1,146 @@
+import { Body, Controller, Get, Header, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { ApiKeyAuth, BasicAuth } from '@switchboard/connectors';
+import type { Request, Response } from 'express';
+import { Public } from '../auth/auth.decorators';
+import type { EndUserPrincipal } from '../auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { SessionsService } from '../sessions/sessions.service';
+import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
+import { ConnectError, ConnectService } from './connect.service';
+
+type ConnectQuery = { session?: string; origin?: string; connectionId?: string };
+
+/**
+ * The connect popup, on the Switchboard origin: `/connect/:connector?session=…&origin=…`. The
+ * session token authenticates; the result goes back to `origin` (one of the tenant's allowed
+ * origins) by postMessage. No referrer leaves these pages, so the token in the URL stays here.
+ */
+@ApiExcludeController()
+@Controller()
+@Public()
+export class ConnectController {
+  constructor(
+    private readonly connect: ConnectService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @Get('connect/assets/connect.js')
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=300')
+  script(): string {
+    return CONNECT_JS;
+  }
+
+  @Get('connect/assets/connect.css')
+  @Header('Content-Type', 'text/css; charset=utf-8')
+  @Header('Cache-Control', 'public, max-age=300')
+  styles(): string {
+    return CONNECT_CSS;
+  }
+
+  @Get('connect/:connector')
+  async start(@Param('connector') key: string, @Query() query: ConnectQuery, @Res() res: Response): Promise<void> {
+    await this.page(res, key, query, async (principal, origin) => {
+      const resolved = await this.connect.prepare(principal, key, query.connectionId);
+      const auth = resolved.definition.auth;
+      if (auth.type === 'oauth2') {
+        res.redirect(302, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId }));
+        return null;
+      }
+      return this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig);
+    });
+  }
+
+  @Post('connect/:connector')
+  async submit(@Param('connector') key: string, @Body() body: Record<string, string>, @Res() res: Response): Promise<void> {
+    const query: ConnectQuery = { session: body.session, origin: body.origin || undefined, connectionId: body.connectionId || undefined };
+    await this.page(res, key, query, async (principal, origin) => {
+      const resolved = await this.connect.prepare(principal, key, query.connectionId);
+      const auth = resolved.definition.auth;
+      if (auth.type !== 'api_key' && auth.type !== 'basic') throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
+      try {
+        const connection = await this.connect.connectWithCredentials(principal, resolved, body, query.connectionId);
+        return resultPage({ status: 'connected', connector: key, connectionId: connection.id }, origin, resolved.definition.name);
+      } catch (error) {
+        if (!(error instanceof ConnectError)) throw error;
+        // Nothing was saved: show the form again with the reason, keeping non-secret values.
+        const config = Object.fromEntries(Object.entries(body).filter(([k]) => k.startsWith('config.')));
+        return this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig, error.message, config);
+      }
+    });
+  }
+
+  @Get('oauth/callback')
+  async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
+    this.secure(res);
+    try {
+      const { result, targetOrigin, connectorName } = await this.connect.finishOAuth(new URL(req.originalUrl, 'http://x').searchParams);
+      res.status(result.status === 'connected' ? 200 : 400).type('html').send(resultPage(result, targetOrigin, connectorName));
+    } catch (error) {
+      if (!(error instanceof ConnectError)) throw error;
+      res.status(400).type('html').send(errorPage('Could not connect', error.message));
+    }
+  }
+
+  private secure(res: Response): void {
+    res.setHeader('Content-Security-Policy', CONNECT_CSP);
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+  }
+
+  /** Authenticates the session, checks the origin, renders what `render` returns (or lets it redirect). */
+  private async page(res: Response, key: string, query: ConnectQuery, render: (p: EndUserPrincipal, origin: string | null) => Promise<string | null>): Promise<void> {
+    this.secure(res);
+    let principal: EndUserPrincipal | null = null;
+    try {
+      principal = query.session ? await this.sessions.authenticate(query.session) : null;
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+    }
+    if (!principal) {
+      res.status(401).type('html').send(errorPage('Session expired', 'This connect window has expired. Close it and try again from the app.'));
+      return;
+    }
+    try {
+      const origin = await this.connect.checkOrigin(principal.tenantId, query.origin);
+      const html = await render(principal, origin);
+      if (html !== null) res.status(200).type('html').send(html);
+    } catch (error) {
+      if (!(error instanceof ConnectError)) throw error;
+      const status = error.code === 'origin_not_allowed' || error.code === 'connector_not_allowed' ? 403 : 400;
+      // Report to the opener only when its origin is known to be allowed.
+      const origin = error.code === 'origin_not_allowed' ? null : query.origin ?? null;
+      res.status(status).type('html').send(resultPage({ status: 'error', connector: key, error: { code: error.code, message: error.message } }, origin, key));
+    }
+  }
+
+  private form(
+    name: string,
+    logo: string,
+    key: string,
+    auth: ApiKeyAuth | BasicAuth | { type: string },
+    query: ConnectQuery,
+    connectionConfig: Record<string, { title: string; description?: string; pattern?: string; fromToken?: boolean }> | undefined,
+    error?: string,
+    values: Record<string, string> = {},
+  ): string {
+    const fields: FormField[] = [];
+    for (const [field, spec] of Object.entries(connectionConfig ?? {})) {
+      if (spec.fromToken) continue;
+      fields.push({ name: `config.${field}`, label: spec.title, type: 'text', help: spec.description, pattern: spec.pattern, value: values[`config.${field}`] });
+    }
+    if (auth.type === 'api_key') {
+      const a = auth as ApiKeyAuth;
+      fields.push({ name: 'apiKey', label: a.label ?? 'API key', type: 'password', help: a.help });
+    } else {
+      const b = auth as BasicAuth;
+      fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text' }, { name: 'password', label: b.passwordLabel ?? 'Password', type: 'password' });
+    }
+    const hidden: Record<string, string> = { session: query.session ?? '' };
+    if (query.origin) hidden.origin = query.origin;
+    if (query.connectionId) hidden.connectionId = query.connectionId;
+    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden, fields, error });
+  }
+}

@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { ConnectorConfigsModule } from '../connector-configs/connector-configs.module';
+import { EndUsersModule } from '../end-users/end-users.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { ConnectController } from './connect.controller';
+import { ConnectService } from './connect.service';
+import { Connection } from './connection.entity';
+import { ConnectionsController, MyConnectionsController } from './connections.controller';
+import { ConnectionsService } from './connections.service';
+import { CredentialsService } from './credentials.service';
+import { OAuthState } from './oauth-state.entity';
+import { OptionsService } from './options.service';
+import { ProviderClientService } from './provider-client.service';
+import { ProxyController } from './proxy.controller';
+
+@Module({
+  imports: [ConnectorConfigsModule, EndUsersModule, SessionsModule],
+  controllers: [ConnectController, ConnectionsController, MyConnectionsController, ProxyController],
+  providers: [
+    ConnectService,
+    ConnectionsService,
+    CredentialsService,
+    OptionsService,
+    ProviderClientService,
+    provideTenantScoped(Connection, 'Connection'),
+    provideTenantScoped(OAuthState, 'OAuth state'),
+  ],
+  exports: [CredentialsService, ProviderClientService, ConnectionsService],
+})
+export class ConnectionsModule {}

@@ -1,0 +1,166 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { buildTokenRequest, OAuth2Auth, parseTokenResponse } from '@switchboard/connectors';
+import type Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AppError } from '../common/errors/app-error';
+import { createGuardedFetch } from '../common/net/guarded-fetch';
+import { OutboundGuard } from '../common/net/outbound-guard';
+import { TenantId } from '../common/tenancy/tenant-id';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
+import { InjectRedis } from '../redis/redis.module';
+import { Vault } from '../vault/vault';
+import { bindingFor } from '../vault/vault-fields';
+import { InjectVault } from '../vault/vault.module';
+import { Connection, Credentials } from './connection.entity';
+
+const LOCK_TTL_MS = 30_000;
+const LOCK_POLL_MS = 25;
+const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+
+/**
+ * Credentials of connections: decrypts them, and refreshes OAuth tokens shortly before expiry or
+ * after a 401. A refresh is single-flight per connection across every process (a Redis lock, and
+ * a re-read of the row after acquiring it), so a rotating refresh token is used exactly once.
+ */
+@Injectable()
+export class CredentialsService {
+  private readonly inflight = new Map<string, Promise<{ connection: Connection; credentials: Credentials }>>();
+  private readonly fetch: ReturnType<typeof createGuardedFetch>;
+
+  constructor(
+    @InjectTenantScoped(Connection) private readonly connections: TenantScopedRepository<Connection>,
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectVault() private readonly vault: Vault,
+    @InjectRedis() private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly connectorConfigs: ConnectorConfigsService,
+    private readonly audit: AuditService,
+    guard: OutboundGuard,
+  ) {
+    this.fetch = createGuardedFetch(guard);
+  }
+
+  seal(connection: Pick<Connection, 'tenantId' | 'id'>, credentials: Credentials): string {
+    return this.vault.encryptJson(credentials, bindingFor('connectionCredentials', connection));
+  }
+
+  private async load(tenantId: TenantId, id: string): Promise<{ connection: Connection; credentials: Credentials }> {
+    const connection = await this.connections.query(tenantId, 'c').addSelect('c.credentials').andWhere('c.id = :id', { id }).getOne();
+    if (!connection) throw new AppError('not_found', `Connection ${id} was not found`);
+    const credentials = this.vault.decryptJson<Credentials>(connection.credentials, bindingFor('connectionCredentials', connection));
+    return { connection, credentials };
+  }
+
+  /**
+   * Credentials good for at least the refresh margin. `staleAccessToken`: a token the provider just
+   * refused (401); refresh unless someone already replaced it.
+   */
+  async fresh(tenantId: TenantId, id: string, staleAccessToken?: string): Promise<{ connection: Connection; credentials: Credentials }> {
+    const current = await this.load(tenantId, id);
+    if (current.connection.status === 'needs_reauth' || current.connection.status === 'revoked') {
+      throw new AppError('connection_needs_reauth', `Connection ${id} needs to be reconnected by its end user`, { status: current.connection.status });
+    }
+    if (!this.needsRefresh(current, staleAccessToken)) return current;
+    // One refresh per connection per process; other processes wait on the Redis lock.
+    const key = `${id}:${staleAccessToken ?? ''}`;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.refreshLocked(tenantId, id, staleAccessToken).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private needsRefresh({ credentials }: { credentials: Credentials }, staleAccessToken?: string): boolean {
+    if (credentials.type !== 'oauth2') return false;
+    if (staleAccessToken) return credentials.accessToken === staleAccessToken;
+    if (!credentials.expiresAt) return false;
+    return Date.parse(credentials.expiresAt) - Date.now() < this.config.tokenRefreshMarginSeconds * 1000;
+  }
+
+  private async refreshLocked(tenantId: TenantId, id: string, staleAccessToken?: string) {
+    const lockKey = `refresh-lock:${id}`;
+    const owner = randomBytes(16).toString('hex');
+    const deadline = Date.now() + LOCK_TTL_MS;
+    while ((await this.redis.set(lockKey, owner, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
+      if (Date.now() > deadline) throw new AppError('provider_timeout', `Timed out waiting for another process to refresh connection ${id}`);
+      await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+    }
+    try {
+      // Re-read under the lock: another process may have refreshed while we waited.
+      const current = await this.load(tenantId, id);
+      if (!this.needsRefresh(current, staleAccessToken)) return current;
+      return await this.refresh(tenantId, current.connection, current.credentials);
+    } finally {
+      await this.redis.eval(RELEASE_LOCK, 1, lockKey, owner);
+    }
+  }
+
+  private async refresh(tenantId: TenantId, connection: Connection, credentials: Credentials) {
+    if (credentials.type !== 'oauth2' || !credentials.refreshToken) {
+      await this.markNeedsReauth(tenantId, connection, 'The access token expired and the provider gave no refresh token');
+      throw new AppError('connection_needs_reauth', `Connection ${connection.id} expired and cannot be refreshed; its end user must reconnect`);
+    }
+    const resolved = await this.connectorConfigs.resolve(tenantId, connection.connectorKey);
+    const auth = resolved.definition.auth as OAuth2Auth;
+    const request = buildTokenRequest(
+      auth,
+      { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
+      { grantType: 'refresh_token', refreshToken: credentials.refreshToken },
+      connection.config,
+    );
+    let response: Response;
+    try {
+      response = await this.fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(15_000) });
+    } catch (error) {
+      throw new AppError('provider_timeout', `Could not reach ${resolved.definition.name} to refresh the token: ${(error as Error).message}`);
+    }
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // form-encoded or plain: parseTokenResponse copes
+    }
+    const result = parseTokenResponse(auth, response.status, body);
+    if (!result.ok) {
+      if (result.invalidGrant) {
+        await this.markNeedsReauth(tenantId, connection, `${resolved.definition.name} refused the refresh token (${result.error})`);
+        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection; its end user must reconnect`, { providerError: result.error });
+      }
+      throw new AppError(response.status >= 500 ? 'provider_timeout' : 'provider_error', `${resolved.definition.name} refused the token refresh: ${result.error}`, { providerError: result.error });
+    }
+    const next: Credentials = {
+      type: 'oauth2',
+      accessToken: result.tokens.accessToken,
+      // Providers that do not rotate send no new refresh token: keep the old one.
+      refreshToken: result.tokens.refreshToken ?? credentials.refreshToken,
+      expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
+    };
+    const now = new Date();
+    await this.connections.update(tenantId, { id: connection.id }, {
+      credentials: this.seal(connection, next),
+      expiresAt: next.expiresAt ? new Date(next.expiresAt) : null,
+      lastRefreshedAt: now,
+      lastError: null,
+      config: { ...connection.config, ...result.tokens.connectionConfig },
+    });
+    return { connection: { ...connection, expiresAt: next.expiresAt ? new Date(next.expiresAt) : null, lastRefreshedAt: now }, credentials: next };
+  }
+
+  async markNeedsReauth(tenantId: TenantId, connection: Connection, reason: string): Promise<void> {
+    await this.db.transaction(async (manager) => {
+      const changed = await this.connections.with(manager).update(tenantId, { id: connection.id, status: 'active' }, { status: 'needs_reauth', lastError: reason });
+      if (changed) {
+        await this.audit.record({ tenantId, type: 'system', id: null }, 'connection.needs_reauth', { type: 'connection', id: connection.id }, { connector: connection.connectorKey, reason }, manager);
+      }
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { ProviderError } from '@switchboard/connectors';
+import type { EndUserPrincipal } from '../auth/principal';
+import { AppError, notFound } from '../common/errors/app-error';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { Connection } from './connection.entity';
+import { ProviderClientService } from './provider-client.service';
+
+@Injectable()
+export class OptionsService {
+  constructor(
+    @InjectTenantScoped(Connection) private readonly connections: TenantScopedRepository<Connection>,
+    private readonly clients: ProviderClientService,
+  ) {}
+
+  async list(me: EndUserPrincipal, key: string, source: string, query: { search?: string; cursor?: string; connectionId?: string }) {
+    if (me.allowedConnectors && !me.allowedConnectors.includes(key)) throw new AppError('forbidden', `This session may not use ${key}`);
+    const connection = query.connectionId
+      ? await this.connections.get(me.tenantId, { id: query.connectionId, endUserId: me.endUserId, connectorKey: key }, query.connectionId)
+      : (await this.connections.find(me.tenantId, { where: { endUserId: me.endUserId, connectorKey: key, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
+    if (!connection) throw new AppError('not_found', `Connect ${key} first: you have no active ${key} connection`);
+    const { http, definition } = await this.clients.forConnection(me.tenantId, connection.id);
+    const optionSource = definition.options?.[source];
+    if (!optionSource) throw notFound(`Option source ${source} of ${key}`);
+    try {
+      return await optionSource.run(
+        { http, config: connection.config, idempotencyKey: `options:${connection.id}`, signal: AbortSignal.timeout(15_000) } as never,
+        { search: query.search || undefined, cursor: query.cursor },
+      );
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      const message = error instanceof ProviderError ? error.message : `${definition.name} could not list ${optionSource.name}: ${(error as Error).message}`;
+      throw new AppError('provider_error', message);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { Injectable } from '@nestjs/common';
+import {
+  applyCredentials,
+  AuthedHttpClient,
+  ConnectorDefinition,
+  decodeBody,
+  encodeBody,
+  HttpRequest,
+  HttpResponse,
+  isAuthFailure,
+  resolveUrl,
+  withConfigDefaults,
+} from '@switchboard/connectors';
+import { AppError } from '../common/errors/app-error';
+import { createGuardedFetch } from '../common/net/guarded-fetch';
+import { OutboundGuard } from '../common/net/outbound-guard';
+import { TenantId } from '../common/tenancy/tenant-id';
+import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
+import type { Connection, Credentials } from './connection.entity';
+import { CredentialsService } from './credentials.service';
+
+const MAX_ATTEMPTS = 3;
+const MAX_RETRY_WAIT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Seconds from Retry-After (delta or HTTP date), capped; jittered exponential backoff without it. */
+export function retryDelayMs(header: string | null | undefined, attempt: number): number {
+  if (header) {
+    const seconds = Number(header);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+    if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), MAX_RETRY_WAIT_MS);
+  }
+  return Math.min(200 * 2 ** attempt * (0.5 + Math.random()), MAX_RETRY_WAIT_MS);
+}
+
+const credentialsForRequest = (credentials: Credentials) =>
+  credentials.type === 'oauth2_client_credentials' ? { type: credentials.type, accessToken: credentials.accessToken ?? '' } : credentials;
+
+/**
+ * The authenticated HTTP client for one connection, used by actions, option sources and (in its
+ * streaming form) the proxy: credentials injected, private destinations refused, 429/5xx retried
+ * honouring Retry-After, one refresh-and-retry when the provider says the token is bad.
+ */
+@Injectable()
+export class ProviderClientService {
+  private readonly fetch: ReturnType<typeof createGuardedFetch>;
+
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly configs: ConnectorConfigsService,
+    guard: OutboundGuard,
+  ) {
+    this.fetch = createGuardedFetch(guard);
+  }
+
+  async forConnection(tenantId: TenantId, connectionId: string): Promise<{ http: AuthedHttpClient; definition: ConnectorDefinition; connection: Connection }> {
+    const { connection } = await this.credentials.fresh(tenantId, connectionId);
+    const { definition } = await this.configs.resolve(tenantId, connection.connectorKey);
+    const http: AuthedHttpClient = {
+      request: <T>(request: HttpRequest) => this.send<T>(tenantId, connectionId, definition, request),
+    };
+    return { http, definition, connection };
+  }
+
+  private async send<T>(tenantId: TenantId, connectionId: string, definition: ConnectorDefinition, request: HttpRequest): Promise<HttpResponse<T>> {
+    let stale: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const { connection, credentials } = await this.credentials.fresh(tenantId, connectionId, stale);
+      const config = withConfigDefaults(definition, connection.config);
+      const url = resolveUrl(definition, request, config);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(definition.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
+      applyCredentials(definition.auth, credentialsForRequest(credentials) as never, headers, url, config);
+      const { body, contentType } = encodeBody(request);
+      if (contentType && !headers['content-type']) headers['content-type'] = contentType;
+      headers['accept'] ??= 'application/json';
+      let response: Response;
+      try {
+        response = await this.fetch(url, { method: request.method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        if (attempt + 1 < MAX_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, retryDelayMs(null, attempt)));
+          continue;
+        }
+        throw new AppError('provider_timeout', `${definition.name} did not answer: ${(error as Error).message}`);
+      }
+      const data = await decodeBody(response);
+      const result: HttpResponse<T> = { status: response.status, headers: Object.fromEntries(response.headers), data: data as T };
+      if (!stale && credentials.type === 'oauth2' && isAuthFailure(definition.authFailure, result)) {
+        stale = credentials.accessToken;
+        continue;
+      }
+      if ((response.status === 429 || response.status >= 500) && attempt + 1 < MAX_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, retryDelayMs(response.headers.get(definition.rateLimit?.retryAfterHeader ?? 'retry-after'), attempt)));
+        continue;
+      }
+      return result;
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import { All, Controller, Param, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { applyCredentials, isAuthFailure, resolveUrl, withConfigDefaults } from '@switchboard/connectors';
+import type { Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import { ApiKeyOrEndUserAuth, CurrentActor, CurrentPrincipal } from '../auth/auth.decorators';
+import type { Actor, Principal } from '../auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { guardedRequest } from '../common/net/guarded-fetch';
+import { OutboundGuard } from '../common/net/outbound-guard';
+import { UuidParam } from '../common/http/params';
+import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
+import { ConnectionsService } from './connections.service';
+import { CredentialsService } from './credentials.service';
+import { retryDelayMs } from './provider-client.service';
+
+const MAX_ATTEMPTS = 3;
+const TIMEOUT_MS = 30_000;
+export const PROXY_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
+// Never forwarded: hop-by-hop headers, our own credentials, and what identifies the caller to us.
+const DROP_REQUEST_HEADERS = new Set(['host', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'cookie', 'content-length', 'x-request-id', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'origin', 'referer']);
+const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'set-cookie', 'content-length', 'trailer', 'upgrade']);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/**
+ * `/v1/proxy/:connectionId/<path>`: forwards to the provider's API with the connection's
+ * credentials. The request body is buffered (capped) so it can be retried; the answer is streamed.
+ */
+@ApiTags('proxy')
+@Controller('v1/proxy')
+export class ProxyController {
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly credentials: CredentialsService,
+    private readonly configs: ConnectorConfigsService,
+    private readonly guard: OutboundGuard,
+  ) {}
+
+  @All(':connectionId/*path')
+  @ApiKeyOrEndUserAuth()
+  @ApiOperation({ summary: "Call the provider's API as the connection: auth injected, retries and refresh handled, answer streamed" })
+  async proxy(
+    @CurrentActor() actor: Actor,
+    @CurrentPrincipal() principal: Principal,
+    @Param('connectionId', UuidParam('connectionId')) id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const endUserId = principal.kind === 'end_user' ? principal.endUserId : undefined;
+    const connection = await this.connections.get(actor.tenantId, id, endUserId);
+    const resolved = await this.configs.resolve(actor.tenantId, connection.connectorKey);
+    if (principal.kind === 'end_user' && !resolved.config.settings.endUserProxy) {
+      throw new AppError('forbidden', `End users may not use the proxy for ${connection.connectorKey} in this app`);
+    }
+    const definition = resolved.definition;
+    const path = '/' + ((req.params as Record<string, string | string[]>).path as string[] | string).toString().replace(/,/g, '/');
+    const query = Object.fromEntries(new URL(req.originalUrl, 'http://x').searchParams);
+    const body = await readBody(req);
+    const forwarded: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!DROP_REQUEST_HEADERS.has(name) && typeof value === 'string') forwarded[name] = value;
+    }
+    const retryable = IDEMPOTENT.has(req.method) || Boolean(req.headers['idempotency-key']);
+
+    let stale: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const { connection: current, credentials } = await this.credentials.fresh(actor.tenantId, id, stale);
+      const config = withConfigDefaults(definition, current.config);
+      const url = resolveUrl(definition, { path, query }, config);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(definition.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      Object.assign(headers, forwarded);
+      applyCredentials(definition.auth, credentials as never, headers, url, config);
+      if (body.length > 0) headers['content-length'] = String(body.length);
+      let upstream: IncomingMessage;
+      try {
+        upstream = await guardedRequest(this.guard, url, { method: req.method, headers, body: body.length ? body : null, signal: AbortSignal.timeout(TIMEOUT_MS), maxResponseBytes: MAX_RESPONSE_BYTES });
+      } catch (error) {
+        if (error instanceof AppError || (error as { code?: string }).code === 'EPRIVATE') throw error instanceof AppError ? error : error;
+        if (retryable && attempt + 1 < MAX_ATTEMPTS) {
+          await sleep(retryDelayMs(null, attempt));
+          continue;
+        }
+        throw new AppError('provider_timeout', `${definition.name} did not answer: ${(error as Error).message}`);
+      }
+      const status = upstream.statusCode ?? 502;
+      if (!stale && credentials.type === 'oauth2' && status === 401 && isAuthFailure(definition.authFailure, { status, data: undefined })) {
+        upstream.resume();
+        stale = credentials.accessToken;
+        continue;
+      }
+      if ((status === 429 || (status >= 500 && retryable)) && attempt + 1 < MAX_ATTEMPTS) {
+        upstream.resume();
+        await sleep(retryDelayMs(upstream.headers['retry-after'] as string | undefined, attempt));
+        continue;
+      }
+      res.status(status);
+      for (const [name, value] of Object.entries(upstream.headers)) {
+        if (!DROP_RESPONSE_HEADERS.has(name) && value !== undefined) res.setHeader(name, value);
+      }
+      res.setHeader('x-switchboard-attempts', String(attempt + 1));
+      await pipeCapped(upstream, res);
+      return;
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function readBody(req: Request): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > PROXY_MAX_REQUEST_BYTES) throw new AppError('payload_too_large', `The request body is over the proxy's ${PROXY_MAX_REQUEST_BYTES}-byte limit`, { limit: PROXY_MAX_REQUEST_BYTES });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Streams the provider's answer; past the cap the response is cut (headers are already sent). */
+async function pipeCapped(upstream: IncomingMessage, res: Response): Promise<void> {
+  let size = 0;
+  for await (const chunk of upstream) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_RESPONSE_BYTES) {
+      upstream.destroy();
+      res.destroy(new Error('proxied response over the size cap'));
+      return;
+    }
+    if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+  }
+  res.end();
+}

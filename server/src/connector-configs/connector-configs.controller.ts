@@ -1,0 +1,79 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ConnectorDefinition } from '@switchboard/connectors';
+import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
+import type { Actor } from '../auth/principal';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { ConnectorConfig } from './connector-config.entity';
+import { ConnectorConfigView, ConnectorListView, ConnectorView, UpdateConnectorConfigDto } from './connector-configs.dto';
+import { ConnectorConfigsService } from './connector-configs.service';
+
+@ApiTags('admin: connectors')
+@Controller('v1/admin/connectors')
+export class ConnectorConfigsController {
+  constructor(
+    private readonly configs: ConnectorConfigsService,
+    @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
+  ) {}
+
+  @Get()
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: "The connector catalogue with this tenant's settings for each" })
+  async list(@CurrentActor() actor: Actor): Promise<ConnectorListView> {
+    const configs = new Map((await this.configs.list(actor.tenantId)).map((c) => [c.connectorKey, c]));
+    const secrets = await Promise.all(this.configs.allDefinitions().map((d) => (configs.has(d.key) ? this.configs.hasClientSecret(actor.tenantId, d.key) : false)));
+    return { data: this.configs.allDefinitions().map((d, i) => this.view(d, configs.get(d.key), secrets[i])) };
+  }
+
+  @Get(':key')
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: "One connector with this tenant's settings" })
+  async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<ConnectorView> {
+    const definition = this.configs.definition(key);
+    const config = (await this.configs.list(actor.tenantId)).find((c) => c.connectorKey === key);
+    return this.view(definition, config, config ? await this.configs.hasClientSecret(actor.tenantId, key) : false);
+  }
+
+  @Put(':key')
+  @MemberAuth('admin')
+  @ApiOperation({ summary: 'Enable/disable a connector, set its OAuth app (the secret is write-only) and scopes' })
+  async update(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: UpdateConnectorConfigDto): Promise<ConnectorView> {
+    const config = await this.configs.upsert(actor, key, body);
+    return this.view(this.configs.definition(key), config, await this.configs.hasClientSecret(actor.tenantId, key));
+  }
+
+  @Delete(':key')
+  @HttpCode(204)
+  @MemberAuth('admin')
+  @ApiOperation({ summary: "Forget this tenant's settings for a connector (disables it)" })
+  @ApiNoContentResponse()
+  async remove(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<void> {
+    this.configs.definition(key);
+    await this.configs.remove(actor, key);
+  }
+
+  private view(d: ConnectorDefinition, config: ConnectorConfig | undefined, hasClientSecret: boolean): ConnectorView {
+    const configView: ConnectorConfigView = {
+      enabled: config?.enabled ?? false,
+      clientId: config?.clientId ?? null,
+      hasClientSecret,
+      scopes: config?.scopes ?? null,
+      settings: config?.settings ?? {},
+      callbackUrl: `${this.appConfig.publicUrl}/oauth/callback`,
+    };
+    return {
+      key: d.key,
+      name: d.name,
+      description: d.description,
+      logo: d.logo,
+      categories: d.categories,
+      docsUrl: d.docsUrl,
+      authType: d.auth.type,
+      defaultScopes: 'scopes' in d.auth && d.auth.scopes ? d.auth.scopes : [],
+      actions: Object.entries(d.actions).map(([key, a]) => ({ key, name: a.name, description: a.description })),
+      optionSources: Object.keys(d.options ?? {}),
+      config: configView,
+    };
+  }
+}

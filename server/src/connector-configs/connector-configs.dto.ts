@@ -1,0 +1,70 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+
+export class ConnectorSettingsDto {
+  @ApiPropertyOptional({ description: 'Use the local sandbox providers instead of the real ones (needs SANDBOX_URL)' })
+  @IsOptional() @IsBoolean()
+  useSandbox?: boolean;
+
+  @ApiPropertyOptional({ description: 'Generic HTTP connector: the auth end users connect with', enum: ['api_key', 'basic', 'oauth2_client_credentials'] })
+  @IsOptional() @IsIn(['api_key', 'basic', 'oauth2_client_credentials'])
+  authType?: string;
+
+  @ApiPropertyOptional({ description: 'Let end users call the proxy for their own connections' })
+  @IsOptional() @IsBoolean()
+  endUserProxy?: boolean;
+}
+
+export class UpdateConnectorConfigDto {
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: "Your OAuth app's client id" })
+  @IsOptional() @IsString() @Length(1, 500)
+  clientId?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Write-only; stored encrypted; never returned' })
+  @IsOptional() @IsString() @Length(1, 2000)
+  clientSecret?: string | null;
+
+  @ApiPropertyOptional({ type: [String], nullable: true, description: "Scopes to ask for (default: the connector's)" })
+  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) @Length(1, 200, { each: true })
+  scopes?: string[] | null;
+
+  @ApiPropertyOptional({ type: ConnectorSettingsDto })
+  @IsOptional() @ValidateNested() @Type(() => ConnectorSettingsDto)
+  settings?: ConnectorSettingsDto;
+}
+
+export class ConnectorConfigView {
+  @ApiProperty() enabled: boolean;
+  @ApiPropertyOptional({ nullable: true, type: String }) clientId: string | null;
+  @ApiProperty({ description: 'Whether a client secret is stored (it is never returned)' }) hasClientSecret: boolean;
+  @ApiPropertyOptional({ type: [String], nullable: true }) scopes: string[] | null;
+  @ApiProperty({ type: ConnectorSettingsDto }) settings: ConnectorSettingsDto;
+  @ApiProperty({ description: "Register this redirect URI in the provider's OAuth app" }) callbackUrl: string;
+}
+
+export class ConnectorActionView {
+  @ApiProperty() key: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+}
+
+export class ConnectorView {
+  @ApiProperty() key: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ description: 'SVG document' }) logo: string;
+  @ApiProperty({ type: [String] }) categories: string[];
+  @ApiProperty() docsUrl: string;
+  @ApiProperty({ enum: ['oauth2', 'oauth2_client_credentials', 'api_key', 'basic'] }) authType: string;
+  @ApiProperty({ type: [String] }) defaultScopes: string[];
+  @ApiProperty({ type: [ConnectorActionView] }) actions: ConnectorActionView[];
+  @ApiProperty({ type: [String] }) optionSources: string[];
+  @ApiProperty({ type: () => ConnectorConfigView, description: "This tenant's settings" }) config: ConnectorConfigView;
+}
+
+export class ConnectorListView {
+  @ApiProperty({ type: [ConnectorView] }) data: ConnectorView[];
+}

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { connectors, ConnectorDefinition, withSandbox } from '@switchboard/connectors';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { Actor } from '../auth/principal';
+import { AppError, notFound } from '../common/errors/app-error';
+import { TenantId } from '../common/tenancy/tenant-id';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { Vault } from '../vault/vault';
+import { bindingFor } from '../vault/vault-fields';
+import { InjectVault } from '../vault/vault.module';
+import { ConnectorConfig, ConnectorSettings } from './connector-config.entity';
+
+/** The sandbox's registered demo OAuth client, used when a sandboxed connector has none of its own. */
+export const SANDBOX_CLIENT = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
+
+export interface ConnectorConfigPatch {
+  enabled?: boolean;
+  clientId?: string | null;
+  clientSecret?: string | null;
+  scopes?: string[] | null;
+  settings?: ConnectorSettings;
+}
+
+/** Everything needed to talk to a provider for one tenant: the (maybe sandboxed) definition and its OAuth app. */
+export interface ResolvedConnector {
+  definition: ConnectorDefinition;
+  config: ConnectorConfig;
+  clientId: string | null;
+  clientSecret: string | null;
+  scopes: string[];
+}
+
+@Injectable()
+export class ConnectorConfigsService {
+  constructor(
+    @InjectTenantScoped(ConnectorConfig) private readonly configs: TenantScopedRepository<ConnectorConfig>,
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectVault() private readonly vault: Vault,
+    @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
+    private readonly audit: AuditService,
+  ) {}
+
+  definition(key: string): ConnectorDefinition {
+    const definition = (connectors as Record<string, ConnectorDefinition>)[key];
+    if (!definition) throw notFound('Connector', key);
+    return definition;
+  }
+
+  allDefinitions(): ConnectorDefinition[] {
+    return Object.values(connectors as Record<string, ConnectorDefinition>);
+  }
+
+  list(tenantId: TenantId): Promise<ConnectorConfig[]> {
+    return this.configs.find(tenantId);
+  }
+
+  /** The tenant's config for an enabled connector, or 404 (disabled and unknown look the same to end users). */
+  async resolve(tenantId: TenantId, key: string): Promise<ResolvedConnector> {
+    const definition = this.definition(key);
+    const config = await this.configs.query(tenantId, 'c').addSelect('c.clientSecret').andWhere('c.connectorKey = :key', { key }).getOne();
+    if (!config || !config.enabled) throw new AppError('not_found', `Connector ${key} is not enabled for this tenant`);
+    const sandboxed = Boolean(config.settings.useSandbox && this.appConfig.sandboxUrl);
+    const clientSecret = config.clientSecret ? this.vault.decrypt(config.clientSecret, bindingFor('connectorClientSecret', config)) : null;
+    const useSandboxClient = sandboxed && !config.clientId;
+    const auth = definition.auth;
+    return {
+      definition: sandboxed ? withSandbox(definition, this.appConfig.sandboxUrl!) : definition,
+      config,
+      clientId: useSandboxClient ? SANDBOX_CLIENT.clientId : config.clientId,
+      clientSecret: useSandboxClient ? SANDBOX_CLIENT.clientSecret : clientSecret,
+      scopes: config.scopes ?? ('scopes' in auth && auth.scopes ? auth.scopes : []),
+    };
+  }
+
+  /** Creates or changes a tenant's connector config. The client secret is write-only and encrypted. */
+  upsert(actor: Actor, key: string, patch: ConnectorConfigPatch): Promise<ConnectorConfig> {
+    const definition = this.definition(key);
+    if (patch.settings?.useSandbox && !this.appConfig.sandboxUrl) {
+      throw new AppError('validation_failed', 'settings.useSandbox: this deployment has no sandbox (SANDBOX_URL is not set)', {
+        errors: [{ path: 'settings.useSandbox', message: 'no sandbox on this deployment' }],
+      });
+    }
+    return this.db.transaction(async (manager) => {
+      const repo = this.configs.with(manager);
+      await manager.query(
+        `INSERT INTO connector_configs (tenant_id, connector_key, enabled) VALUES ($1, $2, false) ON CONFLICT (tenant_id, connector_key) DO NOTHING`,
+        [actor.tenantId, key],
+      );
+      const current = await repo.query(actor.tenantId, 'c').addSelect('c.clientSecret').andWhere('c.connectorKey = :key', { key }).setLock('pessimistic_write').getOneOrFail();
+      const changes: Partial<ConnectorConfig> = {};
+      if (patch.enabled !== undefined && patch.enabled !== current.enabled) changes.enabled = patch.enabled;
+      if (patch.clientId !== undefined && patch.clientId !== current.clientId) changes.clientId = patch.clientId;
+      if (patch.clientSecret !== undefined) {
+        changes.clientSecret = patch.clientSecret === null ? null : this.vault.encrypt(patch.clientSecret, bindingFor('connectorClientSecret', current));
+      }
+      if (patch.scopes !== undefined) changes.scopes = patch.scopes === null ? null : [...new Set(patch.scopes)];
+      if (patch.settings !== undefined) changes.settings = { ...current.settings, ...patch.settings };
+      const next = { ...current, ...changes };
+      const sandboxed = Boolean(next.settings.useSandbox);
+      if (next.enabled && definition.auth.type.startsWith('oauth2') && !sandboxed && !(next.clientId && next.clientSecret)) {
+        throw new AppError('validation_failed', `${definition.name} uses OAuth: set clientId and clientSecret (from your ${definition.name} app) before enabling it`, {
+          errors: [{ path: next.clientId ? 'clientSecret' : 'clientId', message: 'is required to enable an OAuth connector' }],
+        });
+      }
+      if (Object.keys(changes).length > 0) {
+        await repo.update(actor.tenantId, { id: current.id }, changes);
+        // Field names only: the secret's value never reaches the audit log.
+        await this.audit.record(actor, 'connector_config.updated', { type: 'connector', id: key }, { fields: Object.keys(changes), enabled: next.enabled }, manager);
+      }
+      return repo.get(actor.tenantId, { id: current.id });
+    });
+  }
+
+  remove(actor: Actor, key: string): Promise<void> {
+    return this.db.transaction(async (manager) => {
+      const deleted = await this.configs.with(manager).delete(actor.tenantId, { connectorKey: key });
+      if (deleted === 0) throw notFound('Connector config', key);
+      await this.audit.record(actor, 'connector_config.deleted', { type: 'connector', id: key }, {}, manager);
+    });
+  }
+
+  /** Whether the secret is set, without decrypting it. */
+  async hasClientSecret(tenantId: TenantId, key: string): Promise<boolean> {
+    return this.configs.query(tenantId, 'c').andWhere('c.connectorKey = :key AND c.clientSecret IS NOT NULL', { key }).getExists();
+  }
+}
