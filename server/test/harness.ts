@@ -164,3 +164,23 @@ export async function addMember(api: TestApi, tenant: TenantFixture, role: strin
   if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${JSON.stringify(accepted.body)}`);
   return { browser, email, password, membershipId: invite.body.member.id as string, userId: accepted.body.userId as string };
 }
+
+/** A database of its own (migrated), for tests that act on every row, like `vault rotate`. Dropped by `drop()`. */
+export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const { Client } = await import('pg');
+  const { migrateUp } = await import('../src/database/migrate');
+  const base = new URL(inject('databaseUrl'));
+  const name = `${base.pathname.slice(1)}_${randomBytes(3).toString('hex')}`;
+  const admin = new Client({ connectionString: Object.assign(new URL(base), { pathname: '/postgres' }).toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = Object.assign(new URL(base), { pathname: `/${name}` }).toString();
+  await migrateUp(url);
+  return {
+    url,
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
