@@ -3,6 +3,8 @@ import type { AppConfig } from './config/app-config';
 import { CoreModule, CoreOptions } from './core.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MaintenanceProcessor } from './maintenance/maintenance.processor';
+import { ConnectionsModule } from './connections/connections.module';
+import { RefreshProcessor } from './connections/refresh.processor';
 
 /** The queue-consuming process: the same modules as the API, plus the processors, minus HTTP. */
 @Module({})
@@ -10,8 +12,8 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, options), MaintenanceModule],
-      providers: [MaintenanceProcessor],
+      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule],
+      providers: [MaintenanceProcessor, RefreshProcessor],
     };
   }
 }

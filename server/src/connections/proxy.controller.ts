@@ -54,8 +54,10 @@ export class ProxyController {
       throw new AppError('forbidden', `End users may not use the proxy for ${connection.connectorKey} in this app`);
     }
     const definition = resolved.definition;
-    const path = '/' + ((req.params as Record<string, string | string[]>).path as string[] | string).toString().replace(/,/g, '/');
-    const query = Object.fromEntries(new URL(req.originalUrl, 'http://x').searchParams);
+    // The path exactly as the caller encoded it, after /v1/proxy/:id.
+    const target = new URL(req.originalUrl, 'http://x');
+    const path = target.pathname.slice(`/v1/proxy/${id}`.length) || '/';
+    const query = Object.fromEntries(target.searchParams);
     const body = await readBody(req);
     const forwarded: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {

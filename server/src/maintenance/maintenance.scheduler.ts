@@ -6,6 +6,8 @@ import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
 
 export const PURGE_EXPIRED_JOB = 'purge-expired';
+export const REFRESH_EXPIRING_JOB = 'refresh-expiring';
+const REFRESH_EVERY_MS = 60_000;
 
 /**
  * Registers the repeatable maintenance jobs. Both API and worker call this at boot: Bull keys a
@@ -20,10 +22,15 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const every = this.config.maintenanceIntervalSeconds * 1000;
+    const schedule: Record<string, number> = {
+      [PURGE_EXPIRED_JOB]: this.config.maintenanceIntervalSeconds * 1000,
+      [REFRESH_EXPIRING_JOB]: Math.min(REFRESH_EVERY_MS, this.config.maintenanceIntervalSeconds * 1000),
+    };
     for (const job of await this.queue.getRepeatableJobs()) {
-      if (job.name === PURGE_EXPIRED_JOB && Number(job.every) !== every) await this.queue.removeRepeatableByKey(job.key);
+      if (job.name in schedule && Number(job.every) !== schedule[job.name]) await this.queue.removeRepeatableByKey(job.key);
     }
-    await this.queue.add(PURGE_EXPIRED_JOB, {}, { repeat: { every }, removeOnComplete: 100, removeOnFail: 100 });
+    for (const [name, every] of Object.entries(schedule)) {
+      await this.queue.add(name, {}, { repeat: { every }, removeOnComplete: 100, removeOnFail: 100 });
+    }
   }
 }
