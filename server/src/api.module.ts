@@ -11,7 +11,10 @@ import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MembersModule } from './members/members.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PortalModule } from './portal/portal.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { ConnectionsModule } from './connections/connections.module';
+import { ConnectorConfigsModule } from './connector-configs/connector-configs.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 export interface ApiOptions extends CoreOptions {
@@ -35,7 +38,10 @@ export class ApiModule {
         ApiKeysModule,
         EndUsersModule,
         SessionsModule,
+        ConnectorConfigsModule,
+        ConnectionsModule,
         MaintenanceModule,
+        PortalModule,
       ],
       controllers: options.extraControllers ?? [],
       providers: [

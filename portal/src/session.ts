@@ -1,0 +1,63 @@
+import { computed, signal } from '@preact/signals';
+import { api, ApiError, ROLE_RANK, setUnauthenticatedHandler, type Me, type Membership, type Role } from './api';
+
+export type Session =
+  | { status: 'loading' }
+  | { status: 'signed-out'; notice?: string }
+  | { status: 'signed-in'; me: Me };
+
+export const session = signal<Session>({ status: 'loading' });
+
+/** The membership of the active tenant, if signed in to one. */
+export const activeMembership = computed<Membership | null>(() => {
+  const current = session.value;
+  if (current.status !== 'signed-in') return null;
+  return current.me.memberships.find((m) => m.tenantId === current.me.activeTenantId) ?? null;
+});
+
+export const role = computed<Role | null>(() => activeMembership.value?.role ?? null);
+
+/** Whether the active role is at least `minRole`. The server checks again; this only shapes the UI. */
+export function can(minRole: Role): boolean {
+  const current = role.value;
+  return current !== null && ROLE_RANK[current] >= ROLE_RANK[minRole];
+}
+
+setUnauthenticatedHandler(() => {
+  if (session.value.status === 'signed-in') {
+    session.value = { status: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' };
+  }
+});
+
+export async function loadSession(): Promise<void> {
+  try {
+    session.value = { status: 'signed-in', me: await api.me() };
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) session.value = { status: 'signed-out' };
+    else session.value = { status: 'signed-out', notice: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export async function signIn(email: string, password: string): Promise<void> {
+  const me = await api.login(email, password);
+  session.value = { status: 'signed-in', me };
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await api.logout();
+  } catch (error) {
+    // Already signed out server-side is still signed out.
+    if (!(error instanceof ApiError && error.status === 401)) throw error;
+  }
+  session.value = { status: 'signed-out', notice: 'You have signed out.' };
+}
+
+export async function switchTenant(tenantId: string): Promise<void> {
+  const me = await api.switchTenant(tenantId);
+  session.value = { status: 'signed-in', me };
+}
+
+export function signedIn(me: Me): void {
+  session.value = { status: 'signed-in', me };
+}
