@@ -134,7 +134,8 @@ export class ConnectService {
     const state = params.get('state');
     if (!state) throw new ConnectError('invalid_state', 'This sign-in did not come from Switchboard (no state); start again from the app');
     // The state decides the tenant; consume it in one statement so two callbacks cannot both use it.
-    const rows: Array<Record<string, string | null>> = await this.db.query(
+    // TypeORM answers an UPDATE … RETURNING with [rows, count].
+    const [rows]: [Array<Record<string, string | null>>, number] = await this.db.query(
       `UPDATE oauth_states SET consumed_at = now()
         WHERE state_hash = $1 AND consumed_at IS NULL AND expires_at > now()
         RETURNING id, tenant_id, end_user_id, connector_key, code_verifier, redirect_uri, opener_origin, connection_id`,

@@ -78,11 +78,12 @@ export class CredentialsService {
     return pending;
   }
 
-  private needsRefresh({ credentials }: { credentials: Credentials }, staleAccessToken?: string): boolean {
+  private needsRefresh({ connection, credentials }: { connection: Connection; credentials: Credentials }, staleAccessToken?: string): boolean {
     if (credentials.type !== 'oauth2') return false;
     if (staleAccessToken) return credentials.accessToken === staleAccessToken;
-    if (!credentials.expiresAt) return false;
-    return Date.parse(credentials.expiresAt) - Date.now() < this.config.tokenRefreshMarginSeconds * 1000;
+    // The column mirrors the credentials' expiry and is what the background job selects on.
+    if (!connection.expiresAt) return false;
+    return connection.expiresAt.getTime() - Date.now() < this.config.tokenRefreshMarginSeconds * 1000;
   }
 
   private async refreshLocked(tenantId: TenantId, id: string, staleAccessToken?: string) {

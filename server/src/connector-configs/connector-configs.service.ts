@@ -99,7 +99,11 @@ export class ConnectorConfigsService {
         changes.clientSecret = patch.clientSecret === null ? null : this.vault.encrypt(patch.clientSecret, bindingFor('connectorClientSecret', current));
       }
       if (patch.scopes !== undefined) changes.scopes = patch.scopes === null ? null : [...new Set(patch.scopes)];
-      if (patch.settings !== undefined) changes.settings = { ...current.settings, ...patch.settings };
+      if (patch.settings !== undefined) {
+        // Only the settings given change; a DTO's unset fields must not erase stored ones.
+        const given = Object.fromEntries(Object.entries(patch.settings).filter(([, v]) => v !== undefined));
+        changes.settings = { ...current.settings, ...given };
+      }
       const next = { ...current, ...changes };
       const sandboxed = Boolean(next.settings.useSandbox);
       if (next.enabled && definition.auth.type.startsWith('oauth2') && !sandboxed && !(next.clientId && next.clientSecret)) {

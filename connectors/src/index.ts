@@ -1,0 +1,92 @@
+export * from './types';
+export {
+  getPath,
+  templateVariables,
+  renderTemplate,
+  withConfigDefaults,
+  resolveUrl,
+  connectorOrigins,
+  withBaseUrlOverrides,
+  withSandbox,
+  providerErrorMessage,
+  ensureOk,
+  send,
+  isAuthFailure,
+  encodeBody,
+  decodeBody,
+  applyCredentials,
+  createSimpleHttpClient,
+  buildAuthorizationUrl,
+  buildTokenRequest,
+  parseTokenResponse,
+} from './runtime';
+export type { Credentials, SimpleHttpClientOptions, AuthorizationUrlParams, TokenGrant, TokenSet, TokenResult } from './runtime';
+export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES } from './schema';
+export type { ConnectorManifest } from './schema';
+
+import { withSandbox } from './runtime';
+import { githubConnector } from './providers/github';
+import { googleSheetsConnector } from './providers/google-sheets';
+import { httpConnector } from './providers/http';
+import { hubspotConnector } from './providers/hubspot';
+import { notionConnector } from './providers/notion';
+import { salesforceConnector } from './providers/salesforce';
+import { slackConnector } from './providers/slack';
+import { stripeConnector } from './providers/stripe';
+import { ConnectorDefinition } from './types';
+
+export {
+  githubConnector,
+  googleSheetsConnector,
+  httpConnector,
+  hubspotConnector,
+  notionConnector,
+  salesforceConnector,
+  slackConnector,
+  stripeConnector,
+};
+export { stripeForm, STRIPE_VERSION } from './providers/stripe';
+export { NOTION_VERSION } from './providers/notion';
+export { SALESFORCE_API_VERSION } from './providers/salesforce';
+
+/** Every connector, by key. */
+export const connectors = {
+  slack: slackConnector,
+  github: githubConnector,
+  hubspot: hubspotConnector,
+  salesforce: salesforceConnector,
+  'google-sheets': googleSheetsConnector,
+  notion: notionConnector,
+  stripe: stripeConnector,
+  http: httpConnector,
+} satisfies Record<string, ConnectorDefinition>;
+
+export type ConnectorKey = keyof typeof connectors;
+
+export function getConnector(key: string): ConnectorDefinition | undefined {
+  return Object.prototype.hasOwnProperty.call(connectors, key) ? (connectors as Record<string, ConnectorDefinition>)[key] : undefined;
+}
+
+/** All connectors pointed at a sandbox (see withSandbox); what a server configured with a sandbox URL uses. */
+export function sandboxConnectors(sandboxUrl: string): Record<ConnectorKey, ConnectorDefinition> {
+  return Object.fromEntries(Object.entries(connectors).map(([k, c]) => [k, withSandbox(c as ConnectorDefinition, sandboxUrl)])) as Record<
+    ConnectorKey,
+    ConnectorDefinition
+  >;
+}
+
+export { startSandbox, sandboxProviders, SANDBOX_CREDENTIALS, DEFAULT_CLIENT, consentInSandbox } from './sandbox';
+export type {
+  Sandbox,
+  SandboxOptions,
+  SandboxOAuth,
+  SandboxState,
+  SandboxClient,
+  RecordedCall,
+  CallFilter,
+  FaultRule,
+  FaultHandle,
+  ResetOptions,
+  IssueTokensOptions,
+  OAuthEvent,
+} from './sandbox';

@@ -1,0 +1,282 @@
+/**
+ * The connector format. A connector is a plain, typed object made with defineConnector(); the
+ * server reads it to run OAuth, inject credentials, call the provider and offer dynamic options.
+ * URLs are the provider's real ones; the sandbox is reached by overriding origins (see sandbox/).
+ */
+
+/** A JSON Schema (draft 2020-12) describing an action's input or output. */
+export type JsonSchema = { [key: string]: unknown };
+
+/** `{{name}}` in a URL is replaced by the connection-config value `name` (e.g. a Shopify shop). */
+export type TemplatedUrl = string;
+
+export interface OAuth2Auth {
+  type: 'oauth2';
+  authorizationUrl: TemplatedUrl;
+  tokenUrl: TemplatedUrl;
+  /** Scopes asked for unless the tenant's connector config says otherwise. */
+  scopes: string[];
+  /** How scopes are joined in the authorize URL; OAuth says ' ', some providers use ','. */
+  scopeSeparator?: ' ' | ',';
+  /** PKCE (S256). Default true; a few providers reject it. */
+  pkce?: boolean;
+  /** Extra query parameters on the authorize URL, e.g. { access_type: 'offline', prompt: 'consent' }. */
+  authorizationParams?: Record<string, string>;
+  /** Extra form parameters on token requests. */
+  tokenParams?: Record<string, string>;
+  /** How the client authenticates at the token endpoint. Default client_secret_post. */
+  clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
+  /**
+   * Where the token response keeps things when it is not standard OAuth (dot paths), e.g. Slack's
+   * user tokens at `authed_user.access_token`. Unset fields use the standard names.
+   */
+  tokenResponse?: {
+    accessToken?: string;
+    refreshToken?: string;
+    expiresIn?: string;
+    scope?: string;
+    /**
+     * Where the provider puts its error code when it is not `error` (HubSpot: `status`). Some
+     * providers answer token errors with HTTP 200 (Slack `{ ok: false, error }`, GitHub
+     * `{ error }`): a body with an error code and no access token is an error whatever the status.
+     */
+    error?: string;
+  };
+  /**
+   * Error codes from the token endpoint that mean the grant is dead (reconnect needed), besides the
+   * standard `invalid_grant`: Slack `invalid_refresh_token`, GitHub `bad_refresh_token`, HubSpot
+   * `BAD_REFRESH_TOKEN`… See parseTokenResponse().
+   */
+  invalidGrantErrors?: string[];
+  /** How token requests are encoded. Default 'form' (RFC 6749); Notion documents JSON. */
+  tokenRequestFormat?: 'form' | 'json';
+  /**
+   * Values to keep from the token response as connection config (dot paths), e.g. Salesforce's
+   * `{ instance_url: 'instance_url' }`, usable as `{{instance_url}}` in baseUrl.
+   */
+  connectionConfigFromToken?: Record<string, string>;
+  /** Whether the provider issues refresh tokens. */
+  refreshable: boolean;
+}
+
+export interface OAuth2ClientCredentialsAuth {
+  type: 'oauth2_client_credentials';
+  tokenUrl: TemplatedUrl;
+  scopes?: string[];
+  scopeSeparator?: ' ' | ',';
+  clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
+}
+
+export interface ApiKeyAuth {
+  type: 'api_key';
+  /** Where the key goes on each request. */
+  in: 'header' | 'query';
+  /** Header or query parameter name, e.g. 'Authorization' or 'api_key'. */
+  name: string;
+  /** Put before the key, e.g. 'Bearer '. `name` and `prefix` may use `{{config}}` templates. */
+  prefix?: string;
+  /** What the end user is asked for in the connect form. */
+  label?: string;
+  /** Where to find the key, shown under the field. */
+  help?: string;
+}
+
+export interface BasicAuth {
+  type: 'basic';
+  usernameLabel?: string;
+  passwordLabel?: string;
+}
+
+export type AuthSpec = OAuth2Auth | OAuth2ClientCredentialsAuth | ApiKeyAuth | BasicAuth;
+
+/** A value the end user (or tenant) supplies besides credentials, e.g. a Shopify shop name. */
+export interface ConnectionConfigField {
+  title: string;
+  description?: string;
+  /** A regular expression the value must match (anchored). */
+  pattern?: string;
+  example?: string;
+  /** Filled from the token response instead of asked for (see OAuth2Auth.connectionConfigFromToken). */
+  fromToken?: boolean;
+  /** The value may be left empty (default: required). */
+  optional?: boolean;
+  /** Used when the value is left empty. */
+  default?: string;
+}
+
+export type PaginationSpec =
+  | { style: 'none' }
+  | { style: 'cursor'; cursorParam: string; nextCursorPath: string; limitParam?: string }
+  | { style: 'page'; pageParam: string; limitParam?: string }
+  | { style: 'offset'; offsetParam: string; limitParam?: string }
+  | { style: 'link_header' };
+
+export interface RateLimitHint {
+  /** Sustained requests per second per connection the provider tolerates. */
+  requestsPerSecond?: number;
+  /** Header carrying seconds (or an HTTP date) to wait after a 429, if not Retry-After. */
+  retryAfterHeader?: string;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /**
+   * Appended to the base URL (`baseUrl + '/' + path`, slashes collapsed, so a leading '/' does not
+   * drop the base's path), or absolute — then its origin must be the origin of baseUrl or of one
+   * of baseUrls. Actions use relative paths so that base-URL overrides (sandbox) are mechanical.
+   */
+  path: string;
+  /** Resolve `path` against `baseUrls[base]` instead of `baseUrl` (e.g. Google Drive next to Sheets). */
+  base?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  /** JSON-encoded unless `form` is set. */
+  body?: unknown;
+  form?: Record<string, string>;
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string>;
+  data: T;
+}
+
+/**
+ * An HTTP client with the connection's credentials injected, retries and refresh handled.
+ * It resolves with whatever status the provider finally answered (it does not throw on 4xx/5xx;
+ * actions turn those into HttpError via `send()`), and rejects only on network failure, timeout,
+ * abort, or a URL outside the connector's origins. Bodies: JSON parsed when the response says JSON,
+ * else text. Header names lower-case.
+ */
+export interface AuthedHttpClient {
+  request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>>;
+}
+
+export interface ActionContext {
+  http: AuthedHttpClient;
+  /** Connection-config values (e.g. { shop: 'acme' }). */
+  config: Record<string, string>;
+  /** Stable per step execution; pass it to providers that accept one. */
+  idempotencyKey: string;
+  signal: AbortSignal;
+}
+
+/** A failure the provider reported in a 2xx body (Slack's `ok: false`, say); never retried. */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/**
+ * A provider answered an HTTP error status (after the client's own retries). `retryable` is true for
+ * 408, 429 and 5xx; the engine may retry those per the step's policy and treats the rest as final.
+ */
+export class HttpError extends Error {
+  readonly retryable: boolean;
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly data?: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+    this.retryable = status === 408 || status === 429 || status >= 500;
+  }
+}
+
+export interface ActionDefinition<I = any, O = any> {
+  name: string;
+  description: string;
+  /**
+   * JSON Schema of the input. A property may carry `"x-options": "<source>"` naming one of the
+   * connector's option sources that offers its values (a dropdown in the widget / flow builder).
+   */
+  input: JsonSchema;
+  output: JsonSchema;
+  run(ctx: ActionContext, input: I): Promise<O>;
+}
+
+export interface OptionItem {
+  value: string;
+  label: string;
+  description?: string;
+}
+
+/** A dynamic dropdown (Slack channels, GitHub repos…): search and cursor paging. */
+export interface OptionSource {
+  /** Human name, e.g. "Channels". The record key is the stable id used in flows. */
+  name: string;
+  description?: string;
+  run(ctx: ActionContext, params: { search?: string; cursor?: string }): Promise<{ options: OptionItem[]; nextCursor?: string }>;
+}
+
+export interface AccountInfo {
+  /** The provider's stable id of the connected account (workspace + user, org, …). */
+  id: string;
+  /** What people see, e.g. "Acme workspace (jane@acme.com)". */
+  name: string;
+  /** Extra facts worth showing or keeping (team id, instance URL, …); JSON values only. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * How a provider says "this token is expired or invalid" so the client refreshes once and retries.
+ * Default: HTTP 401. Slack answers 200 with `{ ok: false, error: 'token_expired' }`.
+ */
+export interface AuthFailureSpec {
+  /** Statuses that mean the token is bad. Default [401]. */
+  status?: number[];
+  /** Dot path of an error code in a (2xx) JSON body, e.g. 'error'. */
+  bodyPath?: string;
+  /** Values at bodyPath that mean the token is bad, e.g. ['token_expired', 'invalid_auth']. */
+  bodyValues?: string[];
+}
+
+export interface ConnectorDefinition {
+  key: string;
+  name: string;
+  description: string;
+  /** An inline SVG document. */
+  logo: string;
+  categories: string[];
+  docsUrl: string;
+  auth: AuthSpec;
+  /** For the generic HTTP connector: the auth kinds a tenant may choose from in its config. */
+  authChoices?: AuthSpec['type'][];
+  /**
+   * The full spec for each of authChoices (templated from connection config, e.g. a token URL);
+   * `auth` is the default choice.
+   */
+  authSpecs?: AuthSpec[];
+  connectionConfig?: Record<string, ConnectionConfigField>;
+  baseUrl: TemplatedUrl;
+  /**
+   * Further API bases the actions call, by name (see HttpRequest.base), e.g. Google Sheets'
+   * `{ drive: 'https://www.googleapis.com/drive/v3' }`. The proxy and sandbox overrides cover them.
+   */
+  baseUrls?: Record<string, TemplatedUrl>;
+  defaultHeaders?: Record<string, string>;
+  pagination?: PaginationSpec;
+  rateLimit?: RateLimitHint;
+  /** How the API reports a bad or expired token; default HTTP 401. */
+  authFailure?: AuthFailureSpec;
+  actions: Record<string, ActionDefinition>;
+  options?: Record<string, OptionSource>;
+  /** Names the connected account; also proves fresh credentials work (used to verify API keys). */
+  account(ctx: ActionContext): Promise<AccountInfo>;
+}
+
+export function defineConnector<const T extends ConnectorDefinition>(definition: T): T {
+  return definition;
+}
+
+export function defineAction<I, O>(action: ActionDefinition<I, O>): ActionDefinition<I, O> {
+  return action;
+}
