@@ -255,4 +255,28 @@ describe('connections', () => {
       expect((await nobody.get('/v1/me/connectors/slack/options/channels')).status).toBe(404);
     });
   });
+
+  describe('private destinations', () => {
+    it.each([
+      ['the cloud metadata address', 'http://169.254.169.254/latest'],
+      ['loopback', 'http://127.0.0.1:5432'],
+      ['a private range', 'http://10.1.2.3'],
+      ['a name resolving to loopback', 'http://localhost:6379'],
+    ])('refuses to proxy to %s', async (_, baseUrl) => {
+      await tenant.owner.put('/v1/admin/connectors/http', { enabled: true });
+      const token = await session(tenant, `http-${baseUrl.length}-${Math.random().toString(36).slice(2, 8)}`);
+      const form = await fetch(`${api.url}/connect/http`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ session: token, origin: HOST_ORIGIN, 'config.base_url': baseUrl, 'config.api_key_header': 'X-Api-Key', apiKey: 'k' }).toString(),
+      });
+      const result = resultOf(await form.text());
+      expect(result.message.status).toBe('connected');
+      const before = sandbox.calls().length;
+      const res = await tenant.host.get(`/v1/proxy/${result.message.connectionId}/anything`);
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toMatch(/private, loopback and link-local destinations are blocked/);
+      expect(sandbox.calls().length).toBe(before);
+    });
+  });
 });

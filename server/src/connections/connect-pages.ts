@@ -45,6 +45,7 @@ export interface FormField {
   help?: string;
   pattern?: string;
   value?: string;
+  optional?: boolean;
 }
 
 /** The credentials form for API-key and basic connectors: typed here, never in the host page. */
@@ -58,8 +59,8 @@ export function credentialsForm(input: {
 }): string {
   const fields = input.fields
     .map(
-      (f) => `<label for="${f.name}">${escapeHtml(f.label)}</label>
-<input id="${f.name}" name="${f.name}" type="${f.type}" required autocomplete="off" spellcheck="false"${f.pattern ? ` pattern="${escapeHtml(f.pattern)}"` : ''}${f.value ? ` value="${escapeHtml(f.value)}"` : ''}${f.help ? ` aria-describedby="${f.name}-help"` : ''}>
+      (f) => `<label for="${f.name}">${escapeHtml(f.label)}${f.optional ? ' <span class="optional">(optional)</span>' : ''}</label>
+<input id="${f.name}" name="${f.name}" type="${f.type}"${f.optional ? '' : ' required'} autocomplete="off" spellcheck="false"${f.pattern ? ` pattern="${escapeHtml(f.pattern)}"` : ''}${f.value ? ` value="${escapeHtml(f.value)}"` : ''}${f.help ? ` aria-describedby="${f.name}-help"` : ''}>
 ${f.help ? `<p class="help" id="${f.name}-help">${escapeHtml(f.help)}</p>` : ''}`,
     )
     .join('\n');
@@ -99,4 +100,4 @@ h1{font-size:1.25rem;margin:.25rem 0 1rem}.logo img{width:40px;height:40px}
 label{display:block;font-weight:600;margin:14px 0 6px}input{width:100%;box-sizing:border-box;padding:10px 12px;border:1px solid #c9ced8;border-radius:8px;font:inherit}
 input:focus-visible,button:focus-visible{outline:3px solid #4f6bed;outline-offset:2px}
 button{margin-top:18px;width:100%;padding:10px 14px;border:0;border-radius:8px;background:#4f46e5;color:#fff;font:inherit;font-weight:600;cursor:pointer}
-.help,.fine{font-size:.85rem;color:#667085;margin:6px 0 0}.fine{margin-top:16px}.error{color:#b42318;background:#fef3f2;border:1px solid #fecdca;padding:10px 12px;border-radius:8px}.ok{color:#067647}`;
+.optional{font-weight:400;color:#667085}.help,.fine{font-size:.85rem;color:#667085;margin:6px 0 0}.fine{margin-top:16px}.error{color:#b42318;background:#fef3f2;border:1px solid #fecdca;padding:10px 12px;border-radius:8px}.ok{color:#067647}`;

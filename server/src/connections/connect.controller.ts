@@ -122,14 +122,22 @@ export class ConnectController {
     key: string,
     auth: ApiKeyAuth | BasicAuth | { type: string },
     query: ConnectQuery,
-    connectionConfig: Record<string, { title: string; description?: string; pattern?: string; fromToken?: boolean }> | undefined,
+    connectionConfig: Record<string, { title: string; description?: string; pattern?: string; fromToken?: boolean; optional?: boolean; default?: string }> | undefined,
     error?: string,
     values: Record<string, string> = {},
   ): string {
     const fields: FormField[] = [];
     for (const [field, spec] of Object.entries(connectionConfig ?? {})) {
       if (spec.fromToken) continue;
-      fields.push({ name: `config.${field}`, label: spec.title, type: 'text', help: spec.description, pattern: spec.pattern, value: values[`config.${field}`] });
+      fields.push({
+        name: `config.${field}`,
+        label: spec.title,
+        type: 'text',
+        help: spec.description,
+        pattern: spec.pattern,
+        value: values[`config.${field}`] ?? spec.default,
+        optional: spec.optional || spec.default !== undefined,
+      });
     }
     if (auth.type === 'api_key') {
       const a = auth as ApiKeyAuth;

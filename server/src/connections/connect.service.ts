@@ -220,7 +220,7 @@ export class ConnectService {
     for (const [name, field] of Object.entries(resolved.definition.connectionConfig ?? {})) {
       if (field.fromToken) continue;
       const value = (fields[`config.${name}`] ?? '').trim();
-      if (!value && field.default === undefined) throw new ConnectError('missing_config', `${field.title} is required`);
+      if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
       if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
       if (value) config[name] = value;
     }

@@ -19,8 +19,10 @@ import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
 import { Connection, Credentials } from './connection.entity';
+import { retryDelayMs } from './retry';
 
 const LOCK_TTL_MS = 30_000;
+const REFRESH_ATTEMPTS = 3;
 const LOCK_POLL_MS = 25;
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
@@ -117,18 +119,35 @@ export class CredentialsService {
       { grantType: 'refresh_token', refreshToken: credentials.refreshToken },
       connection.config,
     );
-    let response: Response;
-    try {
-      response = await this.fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(15_000) });
-    } catch (error) {
-      throw new AppError('provider_timeout', `Could not reach ${resolved.definition.name} to refresh the token: ${(error as Error).message}`);
-    }
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // form-encoded or plain: parseTokenResponse copes
+    // Transient failures are retried with backoff: 429/5xx (the provider said it did not act) and
+    // connections that never reached it. A request that may have been processed is not repeated:
+    // with rotating refresh tokens a repeat would spend a consumed token.
+    let response!: Response;
+    let body: unknown;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        response = await this.fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(15_000) });
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+        if (attempt + 1 < REFRESH_ATTEMPTS && ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code ?? '')) {
+          await new Promise((r) => setTimeout(r, retryDelayMs(null, attempt)));
+          continue;
+        }
+        throw new AppError('provider_timeout', `Could not reach ${resolved.definition.name} to refresh the token: ${(error as Error).message}`);
+      }
+      const text = await response.text();
+      body = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // form-encoded or plain: parseTokenResponse copes
+      }
+      if ((response.status === 429 || response.status >= 500) && attempt + 1 < REFRESH_ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, retryDelayMs(response.headers.get('retry-after'), attempt)));
+        continue;
+      }
+      break;
     }
     const result = parseTokenResponse(auth, response.status, body);
     if (!result.ok) {

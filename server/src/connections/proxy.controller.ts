@@ -12,7 +12,7 @@ import { UuidParam } from '../common/http/params';
 import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
 import { ConnectionsService } from './connections.service';
 import { CredentialsService } from './credentials.service';
-import { retryDelayMs } from './provider-client.service';
+import { retryDelayMs } from './retry';
 
 const MAX_ATTEMPTS = 3;
 const TIMEOUT_MS = 30_000;
