@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { hashToken } from '../common/crypto/tokens';
 import { loadConfig } from '../config/app-config';
 import { migrateUp } from '../database/migrate';
-import { bootstrapTenant } from './bootstrap-tenant';
+import { bootstrapTenant, enableSandboxConnectors } from './bootstrap-tenant';
 
 /** The repository root: server/dist/cli → ../../.. */
 export const REPO_ROOT = resolve(__dirname, '../../..');
@@ -22,6 +22,8 @@ export interface DemoState {
   apiKey: string;
   databaseUrl: string;
   redisUrl: string;
+  /** The local fake providers (OAuth consent pages, fake APIs). */
+  sandboxUrl: string;
   startedAt: string;
 }
 
@@ -53,9 +55,13 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    const masterKey = readOrCreate(join(STATE_DIR, 'master.key'), () => randomBytes(32).toString('base64'));
+    const masterKey = readOrCreate(join(STATE_DIR, 'master.key'), () => {
+      log(`generated a development master key in ${join(STATE_DIR, 'master.key')}: fine on this machine, never for production (set MASTER_KEY)`);
+      return randomBytes(32).toString('base64');
+    });
     const databaseUrl = process.env.DATABASE_URL || (await startEmbeddedPostgres(stops));
     const redisUrl = await ensureRedis(stops);
+    const sandbox = await startLocalSandbox(stops);
     const port = Number(process.env.PORT || 3000);
     const publicUrl = process.env.PUBLIC_URL || `http://localhost:${port}`;
     const env: NodeJS.ProcessEnv = {
@@ -66,12 +72,15 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
       MASTER_KEY: masterKey,
       PORT: String(port),
       PUBLIC_URL: publicUrl,
+      SANDBOX_URL: sandbox.url,
+      // The sandbox is on loopback, which the outbound guard refuses unless told otherwise.
+      OUTBOUND_ALLOWLIST: [process.env.OUTBOUND_ALLOWLIST, `127.0.0.1:${sandbox.port}`].filter(Boolean).join(','),
     };
     const config = loadConfig(env);
 
     const applied = await migrateUp(databaseUrl);
     log(applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
-    const state = await seedDemo(config, databaseUrl, redisUrl);
+    const state = await seedDemo(config, databaseUrl, redisUrl, sandbox.url);
 
     const serverDir = resolve(__dirname, '..');
     const watch = mode === 'dev' ? ['--watch'] : [];
@@ -133,6 +142,15 @@ async function startEmbeddedPostgres(stops: Stop[]): Promise<string> {
   return `${url}/switchboard`;
 }
 
+/** The sandbox providers, in this process: SANDBOX_PORT (default 4010). */
+async function startLocalSandbox(stops: Stop[]): Promise<{ url: string; port: number }> {
+  const { startSandbox } = await import('@switchboard/connectors/dist/sandbox/index.js');
+  const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT || 4010) });
+  stops.push(() => sandbox.close());
+  log(`sandbox providers on ${sandbox.url}`);
+  return { url: sandbox.url, port: sandbox.port };
+}
+
 async function ping(url: string): Promise<boolean> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1500 });
   redis.on('error', () => undefined);
@@ -172,7 +190,7 @@ async function ensureRedis(stops: Stop[]): Promise<string> {
 }
 
 /** Idempotent: reuses the demo tenant, its owner's password and its key when they still work. */
-async function seedDemo(config: ReturnType<typeof loadConfig>, databaseUrl: string, redisUrl: string): Promise<DemoState> {
+async function seedDemo(config: ReturnType<typeof loadConfig>, databaseUrl: string, redisUrl: string, sandboxUrl: string): Promise<DemoState> {
   const previous = readPreviousState();
   const db = new DataSource({ type: 'postgres', url: databaseUrl });
   await db.initialize();
@@ -186,7 +204,8 @@ async function seedDemo(config: ReturnType<typeof loadConfig>, databaseUrl: stri
       const created = await bootstrapTenant(config, { tenantName: DEMO.tenantName, slug: DEMO.slug, email: DEMO.email, password, apiKeyName: 'Demo key' });
       tenantRow = { id: created.tenantId, slug: created.slug, name: DEMO.tenantName };
       apiKey = created.apiKey;
-      log('seeded the demo tenant');
+      const enabled = await enableSandboxConnectors(config, created.tenantId);
+      log(`seeded the demo tenant, with ${enabled.length} connectors on the sandbox`);
     } else {
       tenantRow = tenant;
       const valid = apiKey
@@ -206,6 +225,7 @@ async function seedDemo(config: ReturnType<typeof loadConfig>, databaseUrl: stri
       apiKey: apiKey!,
       databaseUrl,
       redisUrl,
+      sandboxUrl,
       startedAt: new Date().toISOString(),
     };
   } finally {
@@ -274,6 +294,7 @@ function printBanner(state: DemoState, seconds: number, mode: 'demo' | 'dev'): v
     `  Portal         ${state.portal.url}`,
     `  Portal login   ${state.portal.email} / ${state.portal.password}`,
     `  Secret key     ${state.apiKey}`,
+    `  Sandbox        ${state.sandboxUrl} (fake Slack, GitHub, HubSpot… the demo connects to)`,
     `  Try it         curl -H "Authorization: Bearer ${state.apiKey}" ${state.api.url}/v1/end-users`,
     '',
     `  Saved to ${join(STATE_DIR, 'demo.json')}; logs in ${join(STATE_DIR, 'logs')}`,
