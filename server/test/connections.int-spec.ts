@@ -109,6 +109,33 @@ describe('connections', () => {
       expect(resultOf(await disabled.text()).message.error!.code).toBe('connector_not_enabled');
     });
 
+    it('reports an expired authorization and a rejected client secret in plain words', async () => {
+      const token = await session(tenant, 'olivia');
+      const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
+      const callback = await consentInSandbox(start.headers.get('location')!);
+      await api.app.get(DataSource).query(`UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE end_user_id = (SELECT id FROM end_users WHERE external_id = 'olivia' AND tenant_id = $1)`, [tenant.tenantId]);
+      const late = await fetch(callback);
+      expect(late.status).toBe(400);
+      expect(await late.text()).toContain('expired or was already used');
+
+      await other.owner.put('/v1/admin/connectors/slack', { clientId: SANDBOX_CREDENTIALS.client.clientId, clientSecret: 'not-the-secret' });
+      try {
+        const { result } = await connectOAuth(await session(other, 'peggy'));
+        expect(result.message).toMatchObject({ status: 'error', error: { code: 'connector_misconfigured', message: expect.stringContaining("rejected this app's OAuth client") } });
+      } finally {
+        await other.owner.put('/v1/admin/connectors/slack', { clientId: null, clientSecret: null });
+      }
+    });
+
+    it('never writes credentials to the logs', async () => {
+      const { result } = await connectOAuth(await session(tenant, 'quinn'));
+      const access = await tenant.host.post(`/v1/connections/${result.message.connectionId}/access-token`);
+      const logs = JSON.stringify(api.logs);
+      expect(logs).not.toContain(access.body.accessToken);
+      expect(logs).not.toMatch(/sess_[A-Za-z0-9_-]{43}/);
+      expect(logs).not.toMatch(/[?&]code=/);
+    });
+
     it('reconnect replaces the credentials of the same connection', async () => {
       const token = await session(tenant, 'dave');
       const first = await connectOAuth(token);
