@@ -8,7 +8,9 @@ export default defineConfig({
     include: ['src/**/*.spec.ts', 'test/**/*.int-spec.ts'],
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['reflect-metadata'],
-    testTimeout: 30_000,
+    testTimeout: 60_000,
+    // Two cores: more parallel files only make the browser and multi-process tests race for CPU.
+    maxWorkers: 2,
     hookTimeout: 60_000,
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' },

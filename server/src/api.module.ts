@@ -15,6 +15,7 @@ import { PortalModule } from './portal/portal.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { ConnectionsModule } from './connections/connections.module';
 import { ConnectorConfigsModule } from './connector-configs/connector-configs.module';
+import { FlowsModule } from './flows/flows.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 export interface ApiOptions extends CoreOptions {
@@ -40,6 +41,7 @@ export class ApiModule {
         SessionsModule,
         ConnectorConfigsModule,
         ConnectionsModule,
+        FlowsModule,
         MaintenanceModule,
         PortalModule,
       ],

@@ -5,6 +5,7 @@ import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MaintenanceProcessor } from './maintenance/maintenance.processor';
 import { ConnectionsModule } from './connections/connections.module';
 import { RefreshProcessor } from './connections/refresh.processor';
+import { RunProcessor } from './engine/run.processor';
 
 /** The queue-consuming process: the same modules as the API, plus the processors, minus HTTP. */
 @Module({})
@@ -13,7 +14,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule],
-      providers: [MaintenanceProcessor, RefreshProcessor],
+      providers: [MaintenanceProcessor, RefreshProcessor, RunProcessor],
     };
   }
 }

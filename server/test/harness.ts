@@ -184,3 +184,16 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
     },
   };
 }
+
+/** A worker (queue processors) in this process, sharing the API's configuration (same database, Redis prefix, master key). */
+export async function startWorker(config: AppConfig): Promise<{ close(): Promise<void> }> {
+  const { NestFactory } = await import('@nestjs/core');
+  const { WorkerModule } = await import('../src/worker.module');
+  const logs: LogLine[] = [];
+  const app = await NestFactory.createApplicationContext(
+    WorkerModule.forRoot(config, { logDestination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } }),
+    { logger: false },
+  );
+  await app.init();
+  return { close: () => app.close() };
+}

@@ -14,8 +14,10 @@ import { Tenant } from '../tenants/tenant.entity';
 import { ConnectorConfig } from '../connector-configs/connector-config.entity';
 import { Connection } from '../connections/connection.entity';
 import { OAuthState } from '../connections/oauth-state.entity';
+import { FlowInstance, FlowTemplate, FlowTemplateVersion } from '../flows/flow-template.entity';
+import { Run } from '../engine/run.entity';
 
-export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, Connection, OAuthState];
+export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run];
 
 /** The schema belongs to migrations/; the app never synchronizes or migrates on its own. */
 @Module({

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../config/config.module';
 /** Every queue by name. Jobs carry ids only; state lives in PostgreSQL. */
 export const QUEUES = {
   maintenance: 'maintenance',
+  runs: 'runs',
 } as const;
 
 export const ALL_QUEUES = Object.values(QUEUES);

@@ -1,0 +1,439 @@
+/**
+ * The one expression language of flows: JSONata.
+ *
+ * - A string starting with "=" is an expression (the text after the "="); "==" at the start escapes
+ *   a literal "=" ("==x" is the string "=x"); every other string is literal.
+ * - Bindings: $trigger, $inputs, $steps, $endUser, $run, and inside a loop's steps $item and $index.
+ *   The root context `$` is an object with the same keys.
+ * - Results are plain JSON: objects lose keys whose value is undefined, arrays get null for them,
+ *   non-finite numbers become null, a function result is an error.
+ * - Compiled expressions are cached (LRU, EXPRESSION_LIMITS.cacheSize entries); compiled templates
+ *   are cached per template object (WeakMap), so a definition held in memory is walked once.
+ * - Each evaluation is bounded by a timeout and an evaluation-depth guard (JSONata's own guardrails),
+ *   so a runaway expression fails instead of hanging a worker.
+ *
+ * JSONata 2 evaluates asynchronously: evaluate() returns a Promise.
+ */
+import jsonata from 'jsonata';
+
+export const EXPRESSION_LIMITS = {
+  /** Compiled expressions kept. */
+  cacheSize: 5000,
+  /** Wall-clock budget of one evaluation (checked at every JSONata evaluation step). */
+  timeoutMs: 1000,
+  /** Nesting of JSONata evaluation (deep non-tail recursion fails with D1011). */
+  maxDepth: 1000,
+} as const;
+
+/** The variables an expression sees. The engine fills them; see docs/flows.md for their shapes. */
+export interface Bindings {
+  /** The trigger payload (event payload, request body, webhook request, schedule tick). */
+  trigger: unknown;
+  /** The instance's settings, by input key (defaults applied). */
+  inputs: Record<string, unknown>;
+  /** Outputs of the steps finished so far, by step id. */
+  steps: Record<string, unknown>;
+  /** The end user the run belongs to. */
+  endUser: unknown;
+  /** The run itself (id, start time…). */
+  run: unknown;
+  /** Inside a loop's steps: the current element. */
+  item?: unknown;
+  /** Inside a loop's steps: the index of the current element, from 0. */
+  index?: number;
+}
+
+export const BINDING_NAMES = ['trigger', 'inputs', 'steps', 'endUser', 'run'] as const;
+export const LOOP_BINDING_NAMES = ['item', 'index'] as const;
+
+/** An expression failed to compile or to evaluate. */
+export class ExpressionError extends Error {
+  override readonly name = 'ExpressionError';
+  constructor(
+    message: string,
+    /** The expression text (without the leading "="). */
+    readonly expression: string,
+    /** JSONata's error code (S0xxx syntax, T/D runtime), when it gave one. */
+    readonly code?: string,
+    /** Character position in the expression JSONata reported, when it gave one. */
+    readonly position?: number,
+    /** Where in the evaluated template the expression sits (dotted path, '' for the template itself). */
+    readonly path: string = '',
+  ) {
+    super(message);
+  }
+
+  /** The same error, located at `path` inside a template. */
+  at(path: string): ExpressionError {
+    const error = new ExpressionError(this.message, this.expression, this.code, this.position, path);
+    error.stack = this.stack;
+    return error;
+  }
+}
+
+/** True for a string that is an expression: it starts with "=" but not "==". */
+export function isExpression(value: unknown): value is `=${string}` {
+  return typeof value === 'string' && value.charCodeAt(0) === 61 /* = */ && value.charCodeAt(1) !== 61;
+}
+
+/** The literal a non-expression string stands for ("==x" → "=x"; anything else unchanged). */
+export function literalString(value: string): string {
+  return value.startsWith('==') ? value.slice(1) : value;
+}
+
+/** Whether a template contains an expression anywhere. */
+export function containsExpression(template: unknown): boolean {
+  if (typeof template === 'string') return isExpression(template);
+  if (Array.isArray(template)) return template.some(containsExpression);
+  if (template !== null && typeof template === 'object') return Object.values(template).some(containsExpression);
+  return false;
+}
+
+/** The value a template without expressions stands for (escapes resolved). */
+export function literalValue(template: unknown): unknown {
+  if (typeof template === 'string') return literalString(template);
+  if (Array.isArray(template)) return template.map(literalValue);
+  if (template !== null && typeof template === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(template)) out[k] = literalValue(v);
+    return out;
+  }
+  return template;
+}
+
+interface JsonataErrorLike {
+  message?: string;
+  code?: string;
+  position?: number;
+  token?: string;
+}
+
+function describe(error: unknown): JsonataErrorLike {
+  if (error && typeof error === 'object') return error as JsonataErrorLike;
+  return { message: String(error) };
+}
+
+function located(info: JsonataErrorLike): string {
+  const parts = [info.code, typeof info.position === 'number' ? `at position ${info.position}` : undefined].filter(Boolean);
+  return parts.length ? ` (${parts.join(' ')})` : '';
+}
+
+export interface CompiledExpression {
+  /** The expression text, without the leading "=". */
+  readonly source: string;
+  /** Evaluates against the bindings; the result is plain JSON (or undefined). */
+  evaluate(bindings: Bindings): Promise<unknown>;
+  /** JSONata's syntax tree (for analysis). */
+  ast(): jsonata.ExprNode;
+}
+
+const cache = new Map<string, CompiledExpression>();
+
+function stripEquals(source: string): string {
+  return source.charCodeAt(0) === 61 ? source.slice(1) : source;
+}
+
+/**
+ * Compiles an expression (with or without its leading "="), from the cache when it was compiled
+ * before. Throws ExpressionError on a syntax error, with JSONata's message, code and position.
+ */
+export function compileExpression(source: string): CompiledExpression {
+  const text = stripEquals(source);
+  const hit = cache.get(text);
+  if (hit) {
+    // Refresh its place: the Map's insertion order is the eviction order.
+    cache.delete(text);
+    cache.set(text, hit);
+    return hit;
+  }
+  if (text.trim() === '') throw new ExpressionError('Invalid expression: it is empty', text);
+  let compiled: jsonata.Expression;
+  try {
+    compiled = jsonata(text, { timeout: EXPRESSION_LIMITS.timeoutMs, stack: EXPRESSION_LIMITS.maxDepth });
+  } catch (error) {
+    const info = describe(error);
+    throw new ExpressionError(`Invalid expression: ${info.message ?? 'syntax error'}${located(info)}`, text, info.code, info.position);
+  }
+  const expression: CompiledExpression = {
+    source: text,
+    ast: () => compiled.ast(),
+    async evaluate(bindings: Bindings): Promise<unknown> {
+      let result: unknown;
+      try {
+        result = await compiled.evaluate(bindings, bindings as unknown as Record<string, unknown>);
+      } catch (error) {
+        const info = describe(error);
+        throw new ExpressionError(`Expression "=${text}" failed: ${info.message ?? 'evaluation error'}${located(info)}`, text, info.code, info.position);
+      }
+      return toJson(result, text);
+    },
+  };
+  cache.set(text, expression);
+  if (cache.size > EXPRESSION_LIMITS.cacheSize) cache.delete(cache.keys().next().value as string);
+  return expression;
+}
+
+/** How many compiled expressions are cached (for tests and metrics). */
+export function expressionCacheSize(): number {
+  return cache.size;
+}
+
+/** Empties the expression cache (tests). */
+export function clearExpressionCache(): void {
+  cache.clear();
+}
+
+function toJson(value: unknown, expression: string): unknown {
+  switch (typeof value) {
+    case 'undefined':
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'function':
+      throw new ExpressionError(`Expression "=${expression}" evaluated to a function, not a JSON value`, expression);
+    case 'object': {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        const out = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const v = toJson(value[i], expression);
+          out[i] = v === undefined ? null : v;
+        }
+        return out;
+      }
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        const v = toJson((value as Record<string, unknown>)[key], expression);
+        if (v !== undefined) out[key] = v;
+      }
+      return out;
+    }
+    default:
+      // bigint, symbol: not JSON
+      throw new ExpressionError(`Expression "=${expression}" evaluated to a ${typeof value}, not a JSON value`, expression);
+  }
+}
+
+// ─── Templates ───────────────────────────────────────────────────────────────────────────────────
+
+type Node =
+  | { kind: 'static'; value: unknown }
+  | { kind: 'expr'; expression: CompiledExpression; path: string }
+  | { kind: 'array'; items: Node[] }
+  | { kind: 'object'; keys: string[]; values: Node[] };
+
+export interface CompiledTemplate {
+  /** True when the template has no expressions (evaluating it just copies it). */
+  readonly isStatic: boolean;
+  evaluate(bindings: Bindings): Promise<unknown>;
+}
+
+const templates = new WeakMap<object, CompiledTemplate>();
+
+function pathKey(key: string | number): string {
+  return typeof key === 'number' || /^[A-Za-z0-9_$-]+$/.test(key) ? String(key) : `[${JSON.stringify(key)}]`;
+}
+
+/** Joins dotted-path segments: `steps.0.input.channel`; odd keys are bracketed: `output["a.b"]`. */
+export function joinPath(base: string, key: string | number): string {
+  const part = pathKey(key);
+  if (part.startsWith('[')) return base + part;
+  return base ? `${base}.${part}` : part;
+}
+
+function build(template: unknown, path: string): Node {
+  if (typeof template === 'string') {
+    if (isExpression(template)) {
+      try {
+        return { kind: 'expr', expression: compileExpression(template), path };
+      } catch (error) {
+        throw error instanceof ExpressionError ? error.at(path) : error;
+      }
+    }
+    return { kind: 'static', value: literalString(template) };
+  }
+  if (Array.isArray(template)) {
+    const items = template.map((v, i) => build(v, joinPath(path, i)));
+    return items.every((n) => n.kind === 'static') ? { kind: 'static', value: literalValue(template) } : { kind: 'array', items };
+  }
+  if (template !== null && typeof template === 'object') {
+    const keys = Object.keys(template);
+    const values = keys.map((k) => build((template as Record<string, unknown>)[k], joinPath(path, k)));
+    return values.every((n) => n.kind === 'static') ? { kind: 'static', value: literalValue(template) } : { kind: 'object', keys, values };
+  }
+  return { kind: 'static', value: template };
+}
+
+function copy(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copy);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+async function run(node: Node, bindings: Bindings): Promise<unknown> {
+  switch (node.kind) {
+    case 'static':
+      return copy(node.value);
+    case 'expr':
+      try {
+        return await node.expression.evaluate(bindings);
+      } catch (error) {
+        throw error instanceof ExpressionError ? error.at(node.path) : error;
+      }
+    case 'array': {
+      const out = new Array<unknown>(node.items.length);
+      for (let i = 0; i < node.items.length; i++) {
+        const v = await run(node.items[i], bindings);
+        out[i] = v === undefined ? null : v;
+      }
+      return out;
+    }
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < node.keys.length; i++) {
+        const v = await run(node.values[i], bindings);
+        if (v !== undefined) out[node.keys[i]] = v;
+      }
+      return out;
+    }
+  }
+}
+
+/**
+ * Compiles a template (any JSON value whose strings may be expressions). Object and array
+ * templates are cached by identity, so keep the definition object and pass the same sub-objects.
+ * Throws ExpressionError (with `path` inside the template) if an expression does not compile.
+ */
+export function compileTemplate(template: unknown): CompiledTemplate {
+  const cacheable = template !== null && typeof template === 'object';
+  if (cacheable) {
+    const hit = templates.get(template);
+    if (hit) return hit;
+  }
+  const root = build(template, '');
+  const compiled: CompiledTemplate = { isStatic: root.kind === 'static', evaluate: (bindings) => run(root, bindings) };
+  if (cacheable) templates.set(template, compiled);
+  return compiled;
+}
+
+/**
+ * Evaluates every expression in a template and returns plain JSON: the template's shape with each
+ * expression replaced by its value. Undefined values are dropped from objects and become null in
+ * arrays; a template that is a single expression evaluating to nothing gives undefined.
+ * Rejects with ExpressionError (message names the expression; `path` locates it in the template).
+ */
+export function evaluate(template: unknown, bindings: Bindings): Promise<unknown> {
+  if (typeof template === 'string') {
+    if (!isExpression(template)) return Promise.resolve(literalString(template));
+    let expression: CompiledExpression;
+    try {
+      expression = compileExpression(template);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return expression.evaluate(bindings);
+  }
+  if (template === null || typeof template !== 'object') return Promise.resolve(template);
+  try {
+    return compileTemplate(template).evaluate(bindings);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** The same function under the name the engine imports. */
+export const evaluateTemplate = evaluate;
+
+// ─── Analysis ────────────────────────────────────────────────────────────────────────────────────
+
+/** JSONata's built-in functions (jsonata 2.x), so `$string()` is not mistaken for an unknown variable. */
+export const JSONATA_BUILTINS: ReadonlySet<string> = new Set([
+  'sum', 'count', 'max', 'min', 'average', 'string', 'substring', 'substringBefore', 'substringAfter', 'lowercase', 'uppercase',
+  'length', 'trim', 'pad', 'match', 'contains', 'replace', 'split', 'join', 'formatNumber', 'formatBase', 'formatInteger',
+  'parseInteger', 'number', 'floor', 'ceil', 'round', 'abs', 'sqrt', 'power', 'random', 'boolean', 'not', 'map', 'zip', 'filter',
+  'single', 'reduce', 'sift', 'keys', 'lookup', 'append', 'exists', 'spread', 'merge', 'reverse', 'each', 'error', 'assert', 'type',
+  'sort', 'shuffle', 'distinct', 'base64encode', 'base64decode', 'encodeUrlComponent', 'encodeUrl', 'decodeUrlComponent',
+  'decodeUrl', 'eval', 'toMillis', 'fromMillis', 'clone', 'now', 'millis',
+]);
+
+export interface VariableReference {
+  /** Without the "$". */
+  name: string;
+  /** JSONata's position (just after the name). */
+  position: number;
+  /** Used as a function: `$name(…)`. */
+  call: boolean;
+}
+
+export interface MemberReference {
+  /** The variable, e.g. 'inputs' for `$inputs.channel`. */
+  variable: string;
+  /** The first name after it, e.g. 'channel'. */
+  member: string;
+  position: number;
+}
+
+export interface ExpressionAnalysis {
+  /** Variables the expression reads that it does not bind itself and that are not built-ins. */
+  variables: VariableReference[];
+  /** `$variable.member` paths on those variables. */
+  members: MemberReference[];
+}
+
+interface AstNode {
+  type?: string;
+  value?: unknown;
+  position?: number;
+  steps?: AstNode[];
+  focus?: string;
+  index?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * What an expression refers to: its free variables and `$var.member` paths. Names bound anywhere in
+ * the expression (`$x := …`, lambda parameters, `@$v` / `#$i`) count as bound everywhere in it.
+ */
+export function analyzeExpression(source: string): ExpressionAnalysis {
+  const ast = compileExpression(source).ast() as unknown as AstNode;
+  const locals = new Set<string>();
+  const nodes: AstNode[] = [];
+  const calls = new Set<AstNode>();
+  const seen = new Set<unknown>();
+  const visit = (value: unknown) => {
+    if (value === null || typeof value !== 'object' || seen.has(value)) return;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v);
+      return;
+    }
+    const node = value as AstNode;
+    nodes.push(node);
+    if (node.type === 'bind' && (node.lhs as AstNode | undefined)?.type === 'variable') locals.add(String((node.lhs as AstNode).value));
+    if (node.type === 'lambda' && Array.isArray(node.arguments)) for (const a of node.arguments as AstNode[]) locals.add(String(a.value));
+    if (typeof node.focus === 'string') locals.add(node.focus);
+    if (typeof node.index === 'string') locals.add(node.index);
+    if ((node.type === 'function' || node.type === 'partial') && node.procedure) calls.add(node.procedure as AstNode);
+    for (const key of Object.keys(node)) visit(node[key]);
+  };
+  visit(ast);
+  const free = (name: string) => name !== '' && name !== '$' && !locals.has(name);
+  const variables: VariableReference[] = [];
+  const members: MemberReference[] = [];
+  for (const node of nodes) {
+    if (node.type === 'variable' && typeof node.value === 'string' && free(node.value) && !JSONATA_BUILTINS.has(node.value)) {
+      variables.push({ name: node.value, position: node.position ?? 0, call: calls.has(node) });
+    }
+    if (node.type === 'path' && Array.isArray(node.steps) && node.steps.length >= 2) {
+      const [head, next] = node.steps;
+      if (head.type === 'variable' && typeof head.value === 'string' && free(head.value) && next.type === 'name' && typeof next.value === 'string') {
+        members.push({ variable: head.value, member: next.value, position: next.position ?? 0 });
+      }
+    }
+  }
+  return { variables, members };
+}

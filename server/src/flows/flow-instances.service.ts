@@ -1,0 +1,157 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, MoreThan } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { Actor } from '../auth/principal';
+import { AppError, notFound } from '../common/errors/app-error';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { Connection } from '../connections/connection.entity';
+import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
+import { InputSpec, resolveSettings } from './settings';
+
+interface VersionDoc {
+  name: string;
+  description?: string;
+  connectors: string[];
+  inputs?: Record<string, InputSpec>;
+  trigger: { type: string; event?: string };
+}
+
+export interface FlowForEndUser {
+  template: FlowTemplate;
+  latest: FlowTemplateVersion;
+  instance: FlowInstance | null;
+  /** The instance's pinned version, when it is older than the latest. */
+  pinned: FlowTemplateVersion | null;
+}
+
+export interface InstanceChange {
+  settings?: Record<string, unknown>;
+  /** connector key → connection id; missing connectors default to the end user's first active connection. */
+  connections?: Record<string, string>;
+}
+
+@Injectable()
+export class FlowInstancesService {
+  constructor(
+    @InjectTenantScoped(FlowTemplate) private readonly templates: TenantScopedRepository<FlowTemplate>,
+    @InjectTenantScoped(FlowTemplateVersion) private readonly versions: TenantScopedRepository<FlowTemplateVersion>,
+    @InjectTenantScoped(FlowInstance) private readonly instances: TenantScopedRepository<FlowInstance>,
+    @InjectTenantScoped(Connection) private readonly connections: TenantScopedRepository<Connection>,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Every published flow, with this end user's instance if any. */
+  async listForEndUser(actor: Actor, endUserId: string): Promise<FlowForEndUser[]> {
+    const templates = await this.templates.find(actor.tenantId, { where: { latestVersion: MoreThan(0) }, order: { createdAt: 'ASC' } });
+    const instances = await this.instances.find(actor.tenantId, { where: { endUserId } });
+    const out: FlowForEndUser[] = [];
+    for (const template of templates) {
+      const latest = await this.versions.get(actor.tenantId, { templateId: template.id, version: template.latestVersion });
+      const instance = instances.find((i) => i.templateId === template.id) ?? null;
+      const pinned = instance && instance.versionId !== latest.id ? await this.versions.get(actor.tenantId, { id: instance.versionId }) : null;
+      out.push({ template, latest, instance, pinned });
+    }
+    return out;
+  }
+
+  async getForEndUser(actor: Actor, endUserId: string, key: string): Promise<FlowForEndUser> {
+    const found = (await this.listForEndUser(actor, endUserId)).find((f) => f.template.key === key);
+    if (!found) throw notFound('Published flow', key);
+    return found;
+  }
+
+  /** Switches a flow on for the end user (pinning the latest version on first enable). */
+  enable(actor: Actor, endUserId: string, key: string, change: InstanceChange): Promise<FlowInstance> {
+    return this.db.transaction(async (manager) => {
+      const { template, latest, instance } = await this.getForEndUser(actor, endUserId, key);
+      const version = instance ? await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId }) : latest;
+      const doc = version.definition as unknown as VersionDoc;
+      const settings = resolveSettings(doc.inputs ?? {}, change.settings ?? instance?.settings ?? {});
+      const bindings = await this.bind(actor, endUserId, doc.connectors, change.connections ?? instance?.connections ?? {}, manager);
+      const repo = this.instances.with(manager);
+      let saved: FlowInstance;
+      if (instance) {
+        await repo.update(actor.tenantId, { id: instance.id }, { enabled: true, settings, connections: bindings });
+        saved = await repo.get(actor.tenantId, { id: instance.id });
+      } else {
+        saved = await repo.insert(actor.tenantId, {
+          endUserId,
+          templateId: template.id,
+          versionId: version.id,
+          enabled: true,
+          settings,
+          connections: bindings,
+          triggerEvent: version.triggerEvent,
+        });
+      }
+      await this.audit.record(actor, 'flow.enabled', { type: 'flow_instance', id: saved.id }, { flow: key, version: version.version }, manager);
+      return saved;
+    });
+  }
+
+  update(actor: Actor, endUserId: string, key: string, change: InstanceChange): Promise<FlowInstance> {
+    return this.db.transaction(async (manager) => {
+      const { instance } = await this.getForEndUser(actor, endUserId, key);
+      if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
+      const version = await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId });
+      const doc = version.definition as unknown as VersionDoc;
+      const settings = change.settings ? resolveSettings(doc.inputs ?? {}, change.settings) : instance.settings;
+      const bindings = change.connections ? await this.bind(actor, endUserId, doc.connectors, change.connections, manager) : instance.connections;
+      await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { settings, connections: bindings });
+      await this.audit.record(actor, 'flow.updated', { type: 'flow_instance', id: instance.id }, { flow: key, fields: Object.keys(change) }, manager);
+      return this.instances.with(manager).get(actor.tenantId, { id: instance.id });
+    });
+  }
+
+  disable(actor: Actor, endUserId: string, key: string): Promise<FlowInstance> {
+    return this.db.transaction(async (manager) => {
+      const { instance } = await this.getForEndUser(actor, endUserId, key);
+      if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
+      if (instance.enabled) {
+        await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { enabled: false });
+        await this.audit.record(actor, 'flow.disabled', { type: 'flow_instance', id: instance.id }, { flow: key }, manager);
+      }
+      return { ...instance, enabled: false };
+    });
+  }
+
+  /** Moves the instance to the latest version, carrying settings over; new required inputs must be given. */
+  upgrade(actor: Actor, endUserId: string, key: string, change: InstanceChange): Promise<FlowInstance> {
+    return this.db.transaction(async (manager) => {
+      const { latest, instance } = await this.getForEndUser(actor, endUserId, key);
+      if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
+      const doc = latest.definition as unknown as VersionDoc;
+      const carried = Object.fromEntries(Object.entries({ ...instance.settings, ...change.settings }).filter(([k]) => k in (doc.inputs ?? {})));
+      const settings = resolveSettings(doc.inputs ?? {}, carried);
+      const bindings = await this.bind(actor, endUserId, doc.connectors, { ...instance.connections, ...change.connections }, manager);
+      await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { versionId: latest.id, settings, connections: bindings, triggerEvent: latest.triggerEvent });
+      await this.audit.record(actor, 'flow.upgraded', { type: 'flow_instance', id: instance.id }, { flow: key, to: latest.version }, manager);
+      return this.instances.with(manager).get(actor.tenantId, { id: instance.id });
+    });
+  }
+
+  /** Every connector the flow uses needs an active connection of this end user's own. */
+  private async bind(actor: Actor, endUserId: string, connectors: string[], given: Record<string, string>, manager: EntityManager): Promise<Record<string, string>> {
+    const repo = this.connections.with(manager);
+    const out: Record<string, string> = {};
+    const problems: Array<{ path: string; message: string }> = [];
+    for (const key of Object.keys(given)) if (!connectors.includes(key)) problems.push({ path: `connections.${key}`, message: 'this flow does not use that connector' });
+    for (const connector of connectors) {
+      const path = `connections.${connector}`;
+      const wanted = given[connector];
+      const connection = wanted
+        ? /^[0-9a-f-]{36}$/i.test(wanted)
+          ? await repo.findOne(actor.tenantId, { id: wanted, endUserId, connectorKey: connector })
+          : null
+        : (await repo.find(actor.tenantId, { where: { endUserId, connectorKey: connector, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
+      if (!connection) problems.push({ path, message: wanted ? 'is not a connection of this end user for this connector' : `connect ${connector} first` });
+      else if (connection.status !== 'active') problems.push({ path, message: `the connection is ${connection.status}; reconnect it first` });
+      else out[connector] = connection.id;
+    }
+    if (problems.length) throw new AppError('validation_failed', problems.map((p) => `${p.path}: ${p.message}`).join('; '), { errors: problems });
+    return out;
+  }
+}

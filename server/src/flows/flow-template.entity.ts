@@ -1,0 +1,45 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** A flow the tenant authors: an editable draft and a count of published versions. */
+@Entity('flow_templates')
+export class FlowTemplate {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('uuid', { name: 'tenant_id' }) tenantId: string;
+  @Column('text') key: string;
+  @Column('text') name: string;
+  @Column('jsonb') draft: Record<string, unknown>;
+  @Column('integer', { name: 'latest_version' }) latestVersion: number;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}
+
+/** An immutable, published definition. */
+@Entity('flow_template_versions')
+export class FlowTemplateVersion {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('uuid', { name: 'tenant_id' }) tenantId: string;
+  @Column('uuid', { name: 'template_id' }) templateId: string;
+  @Column('integer') version: number;
+  @Column('jsonb') definition: Record<string, unknown>;
+  @Column('text', { name: 'trigger_type' }) triggerType: string;
+  @Column('text', { name: 'trigger_event', nullable: true }) triggerEvent: string | null;
+  @Column('text', { name: 'published_by', nullable: true }) publishedBy: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}
+
+/** A template version an end user switched on, with its settings and which connection each connector uses. */
+@Entity('flow_instances')
+export class FlowInstance {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('uuid', { name: 'tenant_id' }) tenantId: string;
+  @Column('uuid', { name: 'end_user_id' }) endUserId: string;
+  @Column('uuid', { name: 'template_id' }) templateId: string;
+  @Column('uuid', { name: 'version_id' }) versionId: string;
+  @Column('boolean') enabled: boolean;
+  @Column('jsonb') settings: Record<string, unknown>;
+  /** connector key → connection id */
+  @Column('jsonb') connections: Record<string, string>;
+  @Column('text', { name: 'trigger_event', nullable: true }) triggerEvent: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

@@ -1,0 +1,174 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth, MemberAuth, Public } from '../auth/auth.decorators';
+import type { Actor, EndUserPrincipal } from '../auth/principal';
+import { EndUsersService } from '../end-users/end-users.service';
+import { flowDefinitionSchema } from './definition/flow-definition.schema';
+import { FlowInstancesService } from './flow-instances.service';
+import { FlowTemplatesService } from './flow-templates.service';
+import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, templateView } from './flows.dto';
+
+@ApiTags('admin: flow templates')
+@Controller('v1/admin/flow-templates')
+export class FlowTemplatesController {
+  constructor(private readonly templates: FlowTemplatesService) {}
+
+  @Get()
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: 'Flow templates' })
+  async list(@CurrentActor() actor: Actor) {
+    return { data: (await this.templates.list(actor)).map((t) => templateView(t)) };
+  }
+
+  @Post()
+  @MemberAuth('developer')
+  @ApiOperation({ summary: 'Create a template from a draft definition (needs key and name; validated on publish)' })
+  async create(@CurrentActor() actor: Actor, @Body() body: DefinitionBody) {
+    return templateView(await this.templates.create(actor, body.definition));
+  }
+
+  @Get(':key')
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: 'A template: its draft and every published version' })
+  async get(@CurrentActor() actor: Actor, @Param('key') key: string) {
+    const template = await this.templates.get(actor, key);
+    return templateView(template, await this.templates.listVersions(actor, template.id));
+  }
+
+  @Put(':key/draft')
+  @MemberAuth('developer')
+  @ApiOperation({ summary: 'Replace the draft (published versions never change)' })
+  async updateDraft(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: DefinitionBody) {
+    return templateView(await this.templates.updateDraft(actor, key, body.definition));
+  }
+
+  @Post(':key/validate')
+  @HttpCode(200)
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: 'Validate the draft (or a given definition); errors name the JSON path' })
+  async validate(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: OptionalDefinitionBody) {
+    const definition = body.definition ?? (await this.templates.get(actor, key)).draft;
+    const checked = this.templates.validate(definition);
+    return checked.ok ? { valid: true, errors: [] } : { valid: false, errors: checked.errors };
+  }
+
+  @Post(':key/publish')
+  @MemberAuth('developer')
+  @ApiOperation({ summary: 'Publish the draft as the next immutable version' })
+  async publish(@CurrentActor() actor: Actor, @Param('key') key: string) {
+    const version = await this.templates.publish(actor, key);
+    return { key, version: version.version, publishedAt: version.createdAt.toISOString(), definition: version.definition };
+  }
+}
+
+@ApiTags('flows')
+@Controller('v1/schemas')
+export class FlowSchemaController {
+  @Get('flow-definition.json')
+  @Public()
+  @ApiOperation({ summary: 'The JSON Schema of flow definitions' })
+  schema() {
+    return flowDefinitionSchema;
+  }
+}
+
+/** The end user's flows: what is available, switch on and off, settings. */
+@ApiTags('me')
+@Controller('v1/me/flows')
+@EndUserAuth()
+export class MyFlowsController {
+  constructor(private readonly instances: FlowInstancesService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Published flows and whether I have them on' })
+  async list(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal) {
+    return { data: (await this.instances.listForEndUser(actor, me.endUserId)).map(flowView) };
+  }
+
+  @Post(':key/enable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Switch a flow on with settings and connection bindings' })
+  async enable(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody) {
+    await this.instances.enable(actor, me.endUserId, key, body);
+    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+  }
+
+  @Patch(':key')
+  @ApiOperation({ summary: 'Change settings or bindings' })
+  async update(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody) {
+    await this.instances.update(actor, me.endUserId, key, body);
+    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+  }
+
+  @Post(':key/disable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Switch a flow off' })
+  async disable(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string) {
+    await this.instances.disable(actor, me.endUserId, key);
+    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+  }
+
+  @Post(':key/upgrade')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move to the latest version, keeping settings (new required inputs must be given)' })
+  async upgrade(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody) {
+    await this.instances.upgrade(actor, me.endUserId, key, body);
+    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+  }
+}
+
+/** The same, by the host on an end user's behalf (headless set-ups). */
+@ApiTags('flows')
+@Controller('v1/end-users/:externalId/flows')
+@ApiKeyAuth()
+export class EndUserFlowsController {
+  constructor(
+    private readonly instances: FlowInstancesService,
+    private readonly endUsers: EndUsersService,
+  ) {}
+
+  private async id(actor: Actor, externalId: string): Promise<string> {
+    return (await this.endUsers.get(actor, externalId)).id;
+  }
+
+  @Get()
+  @ApiOperation({ summary: "An end user's flows" })
+  async list(@CurrentActor() actor: Actor, @Param('externalId') externalId: string) {
+    return { data: (await this.instances.listForEndUser(actor, await this.id(actor, externalId))).map(flowView) };
+  }
+
+  @Post(':key/enable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Switch a flow on for the end user' })
+  async enable(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody) {
+    const endUserId = await this.id(actor, externalId);
+    await this.instances.enable(actor, endUserId, key, body);
+    return flowView(await this.instances.getForEndUser(actor, endUserId, key));
+  }
+
+  @Patch(':key')
+  @ApiOperation({ summary: "Change the end user's settings or bindings" })
+  async update(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody) {
+    const endUserId = await this.id(actor, externalId);
+    await this.instances.update(actor, endUserId, key, body);
+    return flowView(await this.instances.getForEndUser(actor, endUserId, key));
+  }
+
+  @Post(':key/disable')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Switch a flow off for the end user' })
+  async disable(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string) {
+    const endUserId = await this.id(actor, externalId);
+    await this.instances.disable(actor, endUserId, key);
+    return flowView(await this.instances.getForEndUser(actor, endUserId, key));
+  }
+
+  @Post(':key/upgrade')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move the end user to the latest version' })
+  async upgrade(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody) {
+    const endUserId = await this.id(actor, externalId);
+    await this.instances.upgrade(actor, endUserId, key, body);
+    return flowView(await this.instances.getForEndUser(actor, endUserId, key));
+  }
+}

@@ -1,0 +1,108 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsDate, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import type { Run } from '../engine/run.entity';
+import type { FlowForEndUser } from './flow-instances.service';
+import type { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
+
+export class DefinitionBody {
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'A flow definition (see /v1/schemas/flow-definition.json)' })
+  @IsDefined() @IsObject()
+  definition: Record<string, unknown>;
+}
+
+export class OptionalDefinitionBody {
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Validate this instead of the saved draft' })
+  @IsOptional() @IsObject()
+  definition?: Record<string, unknown>;
+}
+
+export class InstanceBody {
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "Values for the flow's inputs" })
+  @IsOptional() @IsObject()
+  settings?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'connector key → connection id (default: your first active connection)' })
+  @IsOptional() @IsObject()
+  connections?: Record<string, string>;
+}
+
+export class EventBody {
+  @ApiProperty({ example: 'deal.won' }) @IsString() @Length(1, 200) name: string;
+  @ApiProperty({ description: 'Your id for the end user' }) @IsString() @Length(1, 255) endUserId: string;
+  @ApiPropertyOptional({ description: 'Available to flows as $trigger' }) @IsOptional() payload?: unknown;
+  @ApiPropertyOptional({ description: 'Sending the same key again returns the same runs and starts nothing new' })
+  @IsOptional() @IsString() @Length(1, 255)
+  idempotencyKey?: string;
+}
+
+export class RunFlowBody {
+  @ApiProperty({ description: 'Your id for the end user' }) @IsString() @Length(1, 255) endUserId: string;
+  @ApiPropertyOptional({ description: 'Available to the flow as $trigger' }) @IsOptional() input?: unknown;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) idempotencyKey?: string;
+  @ApiPropertyOptional({ description: 'Wait for the result (from a respond step, else the last output)' }) @IsOptional() @IsBoolean() wait?: boolean;
+  @ApiPropertyOptional({ maximum: 30000, default: 30000 }) @IsOptional() @IsInt() @Min(1) @Max(30000) timeoutMs?: number;
+}
+
+export class RunQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional({ enum: ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] })
+  @IsOptional() @IsIn(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'])
+  status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+  @ApiPropertyOptional({ description: 'Flow template key' }) @IsOptional() @IsString() @MaxLength(100) flow?: string;
+  @ApiPropertyOptional({ description: 'Your id for the end user' }) @IsOptional() @IsString() @MaxLength(255) endUserId?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate() since?: Date;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate() until?: Date;
+}
+
+export const templateView = (t: FlowTemplate, versions: FlowTemplateVersion[] = []) => ({
+  id: t.id,
+  key: t.key,
+  name: t.name,
+  latestVersion: t.latestVersion,
+  draft: t.draft,
+  versions: versions.map((v) => ({ version: v.version, publishedAt: v.createdAt.toISOString(), publishedBy: v.publishedBy, definition: v.definition })),
+  createdAt: t.createdAt.toISOString(),
+  updatedAt: t.updatedAt.toISOString(),
+});
+
+export const flowView = (f: FlowForEndUser) => {
+  const d = f.latest.definition as { name?: string; description?: string; trigger?: unknown; connectors?: string[]; inputs?: unknown };
+  return {
+    key: f.template.key,
+    name: d.name ?? f.template.name,
+    description: d.description ?? null,
+    version: f.latest.version,
+    trigger: d.trigger,
+    connectors: d.connectors ?? [],
+    inputs: d.inputs ?? {},
+    instance: f.instance
+      ? {
+          id: f.instance.id,
+          enabled: f.instance.enabled,
+          version: f.pinned?.version ?? f.latest.version,
+          upgradeAvailable: f.pinned !== null,
+          settings: f.instance.settings,
+          connections: f.instance.connections,
+          updatedAt: f.instance.updatedAt.toISOString(),
+        }
+      : null,
+  };
+};
+
+export const runView = (r: Run, extra: { flow?: string } = {}) => ({
+  id: r.id,
+  status: r.status,
+  flow: extra.flow,
+  instanceId: r.instanceId,
+  triggerType: r.triggerType,
+  trigger: r.trigger,
+  result: r.result,
+  error: r.error,
+  steps: r.steps,
+  createdAt: r.createdAt.toISOString(),
+  startedAt: r.startedAt?.toISOString() ?? null,
+  finishedAt: r.finishedAt?.toISOString() ?? null,
+  durationMs: r.startedAt && r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null,
+});
