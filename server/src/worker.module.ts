@@ -6,6 +6,7 @@ import { MaintenanceProcessor } from './maintenance/maintenance.processor';
 import { ConnectionsModule } from './connections/connections.module';
 import { RefreshProcessor } from './connections/refresh.processor';
 import { RunProcessor } from './engine/run.processor';
+import { RecoveryProcessor } from './engine/recovery.processor';
 
 /** The queue-consuming process: the same modules as the API, plus the processors, minus HTTP. */
 @Module({})
@@ -14,7 +15,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule],
-      providers: [MaintenanceProcessor, RefreshProcessor, RunProcessor],
+      providers: [MaintenanceProcessor, RefreshProcessor, RunProcessor, RecoveryProcessor],
     };
   }
 }

@@ -54,7 +54,7 @@ describe('flow engine', () => {
   }
 
   async function waitForRun(t: TenantFixture, id: string) {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       const run = (await t.host.get(`/v1/runs/${id}`)).body;
       if (['succeeded', 'failed', 'cancelled'].includes(run.status)) return run;
       await new Promise((r) => setTimeout(r, 50));
@@ -64,7 +64,7 @@ describe('flow engine', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
+    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`, MAINTENANCE_INTERVAL_SECONDS: '1' });
     worker = await startWorker(api.config);
     tenant = await createTenant(api, 'Engine Co');
     other = await createTenant(api, 'Other Co');
@@ -166,6 +166,18 @@ describe('flow engine', () => {
     expect((await other.host.get('/v1/runs')).body.data).toEqual([]);
     expect((await other.owner.get('/v1/admin/flow-templates')).body.data).toEqual([]);
     expect((await other.host.post('/v1/flows/quote/runs', { endUserId: 'bob' })).status).toBe(404);
+  });
+
+  it('recovers a run that was accepted but never enqueued (a crash between commit and enqueue)', async () => {
+    const db = api.app.get((await import('typeorm')).DataSource);
+    const [instance] = await db.query(`SELECT i.* FROM flow_instances i JOIN flow_templates t ON t.id = i.template_id WHERE t.key = 'quote' AND i.tenant_id = $1`, [tenant.tenantId]);
+    const [row] = await db.query(
+      `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, status, created_at)
+       VALUES ($1, $2, $3, $4, $5, 'request', '{"cost": 2}', 'queued', now() - interval '1 minute') RETURNING id`,
+      [tenant.tenantId, instance.id, instance.template_id, instance.version_id, instance.end_user_id],
+    );
+    const run = await waitForRun(tenant, row.id);
+    expect(run).toMatchObject({ status: 'succeeded', result: { total: 4 } });
   });
 
   it('lists runs with filters and cursor pages, for the host, the team and the end user', async () => {

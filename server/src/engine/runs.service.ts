@@ -103,13 +103,6 @@ export class RunsService {
     await this.queue.addBulk(ids.map((runId) => ({ data: { runId }, opts: jobOptions(runId) })));
   }
 
-  /** Re-enqueues runs accepted but never picked up (a crash between commit and enqueue). */
-  async recoverQueued(olderThanMs: number): Promise<number> {
-    const rows: Array<{ id: string }> = await this.db.query(`SELECT id FROM runs WHERE status = 'queued' AND created_at < now() - make_interval(secs => $1) LIMIT 1000`, [olderThanMs / 1000]);
-    await this.enqueue(rows.map((r) => r.id));
-    return rows.length;
-  }
-
   get(tenantId: TenantId, id: string, endUserId?: string): Promise<Run> {
     return this.runs.get(tenantId, endUserId ? { id, endUserId } : { id }, id);
   }

@@ -7,6 +7,7 @@ import { QUEUES } from '../queues/queues.module';
 
 export const PURGE_EXPIRED_JOB = 'purge-expired';
 export const REFRESH_EXPIRING_JOB = 'refresh-expiring';
+export const RECOVER_RUNS_JOB = 'recover-runs';
 const REFRESH_EVERY_MS = 60_000;
 
 /**
@@ -25,6 +26,7 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
     const schedule: Record<string, number> = {
       [PURGE_EXPIRED_JOB]: this.config.maintenanceIntervalSeconds * 1000,
       [REFRESH_EXPIRING_JOB]: Math.min(REFRESH_EVERY_MS, this.config.maintenanceIntervalSeconds * 1000),
+      [RECOVER_RUNS_JOB]: Math.min(30_000, this.config.maintenanceIntervalSeconds * 1000),
     };
     for (const job of await this.queue.getRepeatableJobs()) {
       if (job.name in schedule && Number(job.every) !== schedule[job.name]) await this.queue.removeRepeatableByKey(job.key);
