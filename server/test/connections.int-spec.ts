@@ -179,6 +179,31 @@ describe('connections', () => {
     });
   });
 
+  describe('generic HTTP connector', () => {
+    it('connects with the auth kind the tenant chose (basic), checks it against the API, and proxies with it', async () => {
+      expect((await tenant.owner.put('/v1/admin/connectors/http', { enabled: true, settings: { authType: 'digest' } })).status).toBe(400);
+      expect((await tenant.owner.put('/v1/admin/connectors/http', { enabled: true, settings: { authType: 'basic' } })).status).toBe(200);
+      const token = await session(tenant, 'rita');
+      const page = await (await fetch(`${api.url}/connect/http?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`)).text();
+      expect(page).toContain('name="username"');
+      expect(page).not.toContain('name="apiKey"');
+      const post = (password: string) =>
+        fetch(`${api.url}/connect/http`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ session: token, origin: HOST_ORIGIN, 'config.base_url': sandbox.connectorUrl('http'), 'config.health_path': '/me', username: SANDBOX_CREDENTIALS.http.basic.username, password }).toString(),
+        });
+      expect(await (await post('wrong-password')).text()).toContain('did not accept these credentials');
+      const result = resultOf(await (await post(SANDBOX_CREDENTIALS.http.basic.password)).text());
+      expect(result.message.status).toBe('connected');
+      const echoed = await tenant.host.get(`/v1/proxy/${result.message.connectionId}/echo/hello?x=1`);
+      expect(echoed.status).toBe(200);
+      expect(echoed.body).toMatchObject({ method: 'GET', path: '/echo/hello', query: { x: '1' } });
+      expect(sandbox.calls({ connector: 'http', path: '/echo/hello' }).at(-1)!.headers.authorization).toMatch(/^Basic /);
+      await tenant.owner.put('/v1/admin/connectors/http', { settings: { authType: 'api_key' } });
+    });
+  });
+
   describe('proxy', () => {
     let connectionId: string;
     let token: string;

@@ -67,9 +67,12 @@ export class ConnectorConfigsService {
     const sandboxed = Boolean(config.settings.useSandbox && this.appConfig.sandboxUrl);
     const clientSecret = config.clientSecret ? this.vault.decrypt(config.clientSecret, bindingFor('connectorClientSecret', config)) : null;
     const useSandboxClient = sandboxed && !config.clientId;
-    const auth = definition.auth;
+    // A connector with auth choices (the generic HTTP one) uses the kind the tenant picked.
+    const chosen = config.settings.authType ? definition.authSpecs?.find((spec) => spec.type === config.settings.authType) : undefined;
+    const effective = chosen ? { ...definition, auth: chosen } : definition;
+    const auth = effective.auth;
     return {
-      definition: sandboxed ? withSandbox(definition, this.appConfig.sandboxUrl!) : definition,
+      definition: sandboxed ? withSandbox(effective, this.appConfig.sandboxUrl!) : effective,
       config,
       clientId: useSandboxClient ? SANDBOX_CLIENT.clientId : config.clientId,
       clientSecret: useSandboxClient ? SANDBOX_CLIENT.clientSecret : clientSecret,
@@ -80,6 +83,11 @@ export class ConnectorConfigsService {
   /** Creates or changes a tenant's connector config. The client secret is write-only and encrypted. */
   upsert(actor: Actor, key: string, patch: ConnectorConfigPatch): Promise<ConnectorConfig> {
     const definition = this.definition(key);
+    if (patch.settings?.authType && !definition.authChoices?.includes(patch.settings.authType as never)) {
+      throw new AppError('validation_failed', `settings.authType: ${definition.name} offers ${definition.authChoices?.join(', ') ?? 'no auth choices'}`, {
+        errors: [{ path: 'settings.authType', message: `must be one of ${definition.authChoices?.join(', ') ?? '(none)'}` }],
+      });
+    }
     if (patch.settings?.useSandbox && !this.appConfig.sandboxUrl) {
       throw new AppError('validation_failed', 'settings.useSandbox: this deployment has no sandbox (SANDBOX_URL is not set)', {
         errors: [{ path: 'settings.useSandbox', message: 'no sandbox on this deployment' }],
