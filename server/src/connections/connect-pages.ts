@@ -29,7 +29,7 @@ export interface ConnectResult {
 export function resultPage(result: ConnectResult, targetOrigin: string | null, connectorName: string): string {
   const ok = result.status === 'connected';
   const heading = ok ? `${connectorName} is connected` : `Could not connect ${connectorName}`;
-  const text = ok ? 'You can close this window.' : result.error?.message ?? 'Something went wrong.';
+  const text = ok ? 'This window will close by itself.' : result.error?.message ?? 'Something went wrong.';
   return layout(
     heading,
     `<h1>${escapeHtml(heading)}</h1><p class="${ok ? 'ok' : 'error'}" role="${ok ? 'status' : 'alert'}">${escapeHtml(text)}</p>
@@ -94,10 +94,10 @@ export const CONNECT_JS = `(() => {
 
 export const CONNECT_CSS = `:root{color-scheme:light dark;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 body{margin:0;min-height:100vh;display:grid;place-items:center;background:#f5f6f8;color:#1d2230}
-@media (prefers-color-scheme:dark){body{background:#15171c;color:#e8eaf0}.card{background:#1f2229!important;border-color:#2c303a!important}input{background:#15171c;color:inherit}}
 .card{width:min(420px,92vw);background:#fff;border:1px solid #e3e6ec;border-radius:12px;padding:28px;box-shadow:0 8px 30px rgba(0,0,0,.06)}
 h1{font-size:1.25rem;margin:.25rem 0 1rem}.logo img{width:40px;height:40px}
 label{display:block;font-weight:600;margin:14px 0 6px}input{width:100%;box-sizing:border-box;padding:10px 12px;border:1px solid #c9ced8;border-radius:8px;font:inherit}
 input:focus-visible,button:focus-visible{outline:3px solid #4f6bed;outline-offset:2px}
 button{margin-top:18px;width:100%;padding:10px 14px;border:0;border-radius:8px;background:#4f46e5;color:#fff;font:inherit;font-weight:600;cursor:pointer}
-.optional{font-weight:400;color:#667085}.help,.fine{font-size:.85rem;color:#667085;margin:6px 0 0}.fine{margin-top:16px}.error{color:#b42318;background:#fef3f2;border:1px solid #fecdca;padding:10px 12px;border-radius:8px}.ok{color:#067647}`;
+.optional{font-weight:400;color:#667085}.help,.fine{font-size:.85rem;color:#667085;margin:6px 0 0}.fine{margin-top:16px}.error{color:#b42318;background:#fef3f2;border:1px solid #fecdca;padding:10px 12px;border-radius:8px}.ok{color:#067647}
+@media (prefers-color-scheme:dark){body{background:#15171c;color:#e8eaf0}.card{background:#1f2229;border-color:#2c303a}input{background:#15171c;color:inherit;border-color:#3a3f4b}.error{color:#fda29b;background:#3a1a1a;border-color:#7a271a}.ok{color:#47cd89}.help,.fine,.optional{color:#98a2b3}}`;

@@ -7,6 +7,8 @@ import {
   buildTokenRequest,
   ConnectorDefinition,
   createSimpleHttpClient,
+  HttpError,
+  ProviderError,
   OAuth2Auth,
   parseTokenResponse,
   TokenSet,
@@ -239,7 +241,9 @@ export class ConnectService {
     try {
       return await definition.account({ http, config: withConfigDefaults(definition, config), idempotencyKey: `connect:${randomBytes(8).toString('hex')}`, signal: AbortSignal.timeout(15_000), tokenResponse: tokens?.raw } as never);
     } catch (error) {
-      throw new ConnectError('credentials_rejected', `${definition.name} did not accept these credentials: ${(error as Error).message}`);
+      // The provider said no: say it plainly. Anything else (unreachable, refused address) is worth its reason.
+      const reason = error instanceof HttpError || error instanceof ProviderError ? ' Check them and try again.' : ` (${(error as Error).message})`;
+      throw new ConnectError('credentials_rejected', `${definition.name} did not accept these credentials.${reason}`);
     }
   }
 
