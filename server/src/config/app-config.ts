@@ -61,6 +61,12 @@ class Environment {
   @Type(() => Number) @IsInt() @Min(0) @Max(3600)
   TOKEN_REFRESH_MARGIN_SECONDS = 300;
 
+  @Type(() => Number) @IsInt() @Min(1000) @Max(600_000)
+  QUEUE_LOCK_DURATION_MS = 15_000;
+
+  @Type(() => Number) @IsInt() @Min(500) @Max(600_000)
+  QUEUE_STALLED_INTERVAL_MS = 5_000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -110,6 +116,8 @@ export interface AppConfig {
   outboundAllowlist: string;
   /** Refresh OAuth tokens this long before they expire. */
   tokenRefreshMarginSeconds: number;
+  /** Bull: how long a worker holds a job before it must renew, and how often dead workers' jobs are reclaimed. */
+  queue: { lockDurationMs: number; stalledIntervalMs: number };
   logLevel: string;
   bodyLimit: string;
   memberSessionTtlSeconds: number;
@@ -158,6 +166,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     sandboxUrl: env.SANDBOX_URL?.replace(/\/+$/, ''),
     outboundAllowlist: env.OUTBOUND_ALLOWLIST ?? '',
     tokenRefreshMarginSeconds: env.TOKEN_REFRESH_MARGIN_SECONDS,
+    queue: { lockDurationMs: env.QUEUE_LOCK_DURATION_MS, stalledIntervalMs: env.QUEUE_STALLED_INTERVAL_MS },
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.BODY_LIMIT,
     memberSessionTtlSeconds: env.MEMBER_SESSION_TTL_SECONDS,

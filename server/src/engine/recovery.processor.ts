@@ -7,7 +7,10 @@ import { RECOVER_RUNS_JOB } from '../maintenance/maintenance.scheduler';
 import { QUEUES } from '../queues/queues.module';
 import type { RunJob } from './run.processor';
 
-/** Runs accepted but never queued (a crash between commit and enqueue) are enqueued again; the job id is the run id, so nothing doubles. */
+/**
+ * Runs accepted but never queued (a crash between commit and enqueue), or whose job was lost, are
+ * enqueued again; the job id is the run id, so nothing doubles.
+ */
 @Processor(QUEUES.maintenance)
 export class RecoveryProcessor {
   constructor(
@@ -21,7 +24,10 @@ export class RecoveryProcessor {
   @Process(RECOVER_RUNS_JOB)
   async recover(): Promise<number> {
     // Across tenants by design: a stuck run is a property of the row.
-    const rows: Array<{ id: string }> = await this.db.query(`SELECT id FROM runs WHERE status = 'queued' AND created_at < now() - interval '10 seconds' ORDER BY created_at LIMIT 1000`);
+    // Queued runs never enqueued, and running ones whose job is gone (removed or failed).
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT id FROM runs WHERE status IN ('queued', 'running') AND created_at < now() - interval '10 seconds' ORDER BY created_at LIMIT 1000`,
+    );
     let requeued = 0;
     for (const { id } of rows) {
       const job = await this.runs.getJob(id);

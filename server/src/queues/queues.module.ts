@@ -20,6 +20,9 @@ export const ALL_QUEUES = Object.values(QUEUES);
         redis: config.redis.url,
         prefix: `${config.redis.prefix}:bull`,
         defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 },
+        // A killed worker's jobs come back after the lock lapses; delivery is at-least-once, so a
+        // job may stall more than once without being given up (runs resume from checkpoints).
+        settings: { lockDuration: config.queue.lockDurationMs, stalledInterval: config.queue.stalledIntervalMs, maxStalledCount: 100 },
       }),
     }),
     BullModule.registerQueue(...ALL_QUEUES.map((name) => ({ name }))),
