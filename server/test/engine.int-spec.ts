@@ -139,6 +139,39 @@ describe('flow engine', () => {
     expect(res.body).toMatchObject({ status: 'succeeded', result: { total: 42, customer: 'bob' } });
   });
 
+  it('runs loops (bounded concurrency), switches and delays that park the run and resume it', async () => {
+    const shapes = {
+      key: 'shapes',
+      name: 'Loops, switches, delays',
+      trigger: { type: 'request' },
+      connectors: [],
+      inputs: {},
+      steps: [
+        { id: 'each', type: 'loop', over: '=$trigger.items', concurrency: 2, steps: [{ id: 'double', type: 'transform', output: { value: '=$item * 2', at: '=$index' } }] },
+        { id: 'kind', type: 'branch', switch: '=$trigger.kind', cases: [{ when: 'a', steps: [{ id: 'isA', type: 'transform', output: 'A' }] }], default: [{ id: 'other', type: 'transform', output: 'other' }] },
+        { id: 'pause', type: 'delay', for: 'PT1S' },
+        { id: 'answer', type: 'respond', output: { doubled: '=$steps.each.double.value', kind: '=$exists($steps.isA) ? $steps.isA : $steps.other' } },
+      ],
+    };
+    expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: shapes })).status).toBe(201);
+    expect((await tenant.owner.post('/v1/admin/flow-templates/shapes/publish')).status).toBe(201);
+    await tenant.host.post('/v1/end-users/bob/flows/shapes/enable', {});
+    const started = Date.now();
+    const res = await tenant.host.post('/v1/flows/shapes/runs', { endUserId: 'bob', input: { items: [1, 2, 3], kind: 'a' }, wait: true });
+    expect(res.body).toMatchObject({ status: 'succeeded', result: { doubled: [2, 4, 6], kind: 'A' } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(res.body.steps.map((s: { path: string }) => s.path)).toEqual(expect.arrayContaining(['each[0]/double', 'each[2]/double', 'kind/cases/0/isA', 'pause']));
+    const other = await tenant.host.post('/v1/flows/shapes/runs', { endUserId: 'bob', input: { items: [], kind: 'z' }, wait: true });
+    expect(other.body.result).toMatchObject({ kind: 'other' });
+  });
+
+  it('refuses to publish steps the engine cannot run yet, naming them', async () => {
+    const approval = { ...quote, key: 'needs-approval', steps: [{ id: 'ok', type: 'approval', title: 'Go?' }] };
+    await tenant.owner.post('/v1/admin/flow-templates', { definition: approval });
+    const res = await tenant.owner.post('/v1/admin/flow-templates/needs-approval/publish');
+    expect(res).toMatchObject({ status: 400, body: { error: { details: { errors: [{ path: 'definition.steps.0', message: expect.stringContaining('not supported') }] } } } });
+  });
+
   it('fails a run whose expression throws, naming the step', async () => {
     const bad = { ...quote, key: 'divide', steps: [{ id: 'boom', type: 'transform', output: { x: '=$error("no quotes today")' } }] };
     await tenant.owner.post('/v1/admin/flow-templates', { definition: bad });

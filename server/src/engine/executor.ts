@@ -1,5 +1,7 @@
 import { HttpError, ProviderError } from '@switchboard/connectors';
 import { AppError } from '../common/errors/app-error';
+import { durationMs } from '../flows/definition/durations';
+import { isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type RetryPolicy, type Step } from '../flows/definition/flow-definition.schema';
 import type { StepRecord } from './run.entity';
 
 /** What the executor needs from the definition module: expression evaluation over JSON templates. */
@@ -11,20 +13,12 @@ export interface Bindings {
   steps: Record<string, unknown>;
   endUser: { id: string; externalId: string; displayName: string | null; email: string | null; metadata: Record<string, unknown> };
   run: { id: string; startedAt: string };
+  /** Inside a loop: the current element and its index. */
+  item?: unknown;
+  index?: number;
 }
 
-/** The step shapes the executor runs (the definition module validates documents into these). */
-export type ExecStep =
-  | { id: string; type: 'transform'; output: unknown }
-  | { id: string; type: 'branch'; if: string; then: ExecStep[]; else?: ExecStep[] }
-  | { id: string; type: 'action'; connector: string; action: string; input?: Record<string, unknown>; connection?: string; retry?: RetryPolicy; timeoutMs?: number }
-  | { id: string; type: 'request'; connector: string; method: string; path: string; query?: unknown; headers?: unknown; body?: unknown; retry?: RetryPolicy; timeoutMs?: number }
-  | { id: string; type: 'respond'; output: unknown; status?: number };
-
-export interface RetryPolicy {
-  attempts: number;
-  backoff?: { initialMs?: number; maxMs?: number; multiplier?: number };
-}
+export type ExecStep = Step;
 
 /** Side effects, provided by the worker: calling a connector action or a raw request through a connection. */
 export interface Effects {
@@ -32,6 +26,13 @@ export interface Effects {
   request(connector: string, request: { method: string; path: string; query?: unknown; headers?: unknown; body?: unknown }, ctx: { idempotencyKey: string; signal: AbortSignal }): Promise<unknown>;
   /** Persist the timeline so far: called after every step with side effects. */
   checkpoint(records: StepRecord[]): Promise<void>;
+}
+
+/** A delay: the run parks until `until` (ms since epoch) and resumes from its checkpoint. */
+export class Park extends Error {
+  constructor(readonly until: number) {
+    super('parked');
+  }
 }
 
 export class StepFailure extends Error {
@@ -44,7 +45,8 @@ export class StepFailure extends Error {
   }
 }
 
-const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoff: { initialMs: 200, maxMs: 5000, multiplier: 2 } };
+// Transient failures are retried unless the step says otherwise; final ones (4xx, validation) never are.
+const DEFAULT_RETRY: RetryPolicy = { ...RETRY_DEFAULTS, attempts: Math.max(RETRY_DEFAULTS.attempts, 3) };
 const DEFAULT_STEP_TIMEOUT_MS = 30_000;
 
 function classify(error: unknown): { code: string; message: string; retryable: boolean } {
@@ -83,26 +85,38 @@ export class Executor {
   }
 
   async execute(steps: ExecStep[]): Promise<{ result: unknown; status?: number }> {
-    await this.runSteps(steps, '');
+    await this.runSteps(steps, '', this.bindings, 0);
     return this.response ? { result: this.response.output, status: this.response.status } : { result: this.last };
   }
 
-  private async runSteps(steps: ExecStep[], prefix: string): Promise<void> {
-    for (const step of steps) await this.runStep(step, prefix ? `${prefix}/${step.id}` : step.id);
+  private async runSteps(steps: ExecStep[], prefix: string, bindings: Bindings, iteration: number): Promise<void> {
+    for (const step of steps) await this.runStep(step, prefix ? `${prefix}/${step.id}` : step.id, bindings, iteration);
   }
 
-  private async eval(template: unknown, path: string): Promise<unknown> {
+  private async eval(template: unknown, path: string, bindings: Bindings): Promise<unknown> {
     try {
-      return await this.evaluate(template, this.bindings);
+      return await this.evaluate(template, bindings);
     } catch (error) {
       throw new StepFailure('expression_error', (error as Error).message, path);
     }
   }
 
-  private async runStep(step: ExecStep, path: string): Promise<void> {
+  private async delayUntil(step: Extract<Step, { type: 'delay' }>, path: string, bindings: Bindings): Promise<number> {
+    if (step.until !== undefined) {
+      const at = Date.parse(String(await this.eval(step.until, path, bindings)));
+      if (Number.isNaN(at)) throw new StepFailure('invalid_delay', 'The delay\'s "until" is not a date-time', path);
+      return at;
+    }
+    const value = typeof step.for === 'string' && step.for.startsWith('=') ? await this.eval(step.for, path, bindings) : step.for;
+    const ms = durationMs(value);
+    if (ms === undefined) throw new StepFailure('invalid_delay', 'The delay\'s "for" is not a duration (ISO 8601 or milliseconds)', path);
+    return Date.now() + ms;
+  }
+
+  private async runStep(step: ExecStep, path: string, bindings: Bindings, iteration: number): Promise<void> {
     const prior = this.done.get(path);
-    if (prior?.status === 'succeeded' && (step.type === 'action' || step.type === 'request')) {
-      this.bindings.steps[step.id] = prior.output;
+    if (prior?.status === 'succeeded' && (step.type === 'action' || step.type === 'request' || step.type === 'delay')) {
+      bindings.steps[step.id] = prior.output;
       this.last = prior.output;
       return;
     }
@@ -117,31 +131,82 @@ export class Executor {
     };
     switch (step.type) {
       case 'transform': {
-        const output = await this.eval(step.output, path);
+        const output = await this.eval(step.output, path, bindings);
         record({ output });
-        this.bindings.steps[step.id] = output;
+        bindings.steps[step.id] = output;
         this.last = output;
         return;
       }
       case 'respond': {
-        const output = await this.eval(step.output, path);
+        const output = await this.eval(step.output, path, bindings);
         record({ output });
         this.response ??= { output, status: step.status };
-        this.bindings.steps[step.id] = output;
+        bindings.steps[step.id] = output;
         return;
       }
       case 'branch': {
-        const taken = Boolean(await this.eval(step.if, path));
-        const output = { branch: taken ? 'then' : 'else' };
+        let arm: string;
+        let steps: Step[];
+        if (isSwitchBranch(step)) {
+          const value = await this.eval(step.switch, path, bindings);
+          const index = step.cases.findIndex((c) => c.when === value);
+          arm = index >= 0 ? `cases/${index}` : 'default';
+          steps = index >= 0 ? step.cases[index].steps : (step.default ?? []);
+        } else {
+          const taken = Boolean(await this.eval(step.if, path, bindings));
+          arm = taken ? 'then' : 'else';
+          steps = (taken ? step.then : step.else) ?? [];
+        }
+        const output = { branch: arm };
         record({ output });
-        this.bindings.steps[step.id] = output;
-        await this.runSteps((taken ? step.then : step.else) ?? [], `${path}/${output.branch}`);
+        bindings.steps[step.id] = output;
+        await this.runSteps(steps, `${path}/${arm}`, bindings, iteration);
         return;
       }
+      case 'loop': {
+        const items = await this.eval(step.over, path, bindings);
+        if (!Array.isArray(items)) throw new StepFailure('loop_not_a_list', `The loop's "over" gave ${typeof items}, not a list`, path);
+        const cap = step.maxIterations ?? LOOP_DEFAULTS.maxIterations;
+        if (items.length > cap) throw new StepFailure('loop_too_long', `The loop has ${items.length} items; the cap is ${cap}`, path);
+        const results: Array<Record<string, unknown>> = new Array(items.length);
+        let next = 0;
+        // Each iteration sees the steps before the loop plus its own; iterations never see each other.
+        const worker = async () => {
+          while (next < items.length) {
+            const index = next++;
+            const own: Bindings = { ...bindings, steps: { ...bindings.steps }, item: items[index], index };
+            await this.runSteps(step.steps, `${path}[${index}]`, own, index);
+            results[index] = Object.fromEntries(step.steps.map((s) => [s.id, own.steps[s.id]]));
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(step.concurrency ?? 1, items.length || 1) }, worker));
+        record({ output: results });
+        bindings.steps[step.id] = results;
+        this.last = results;
+        return;
+      }
+      case 'delay': {
+        const until = prior?.output && typeof (prior.output as { until?: number }).until === 'number'
+          ? (prior.output as { until: number }).until
+          : await this.delayUntil(step, path, bindings);
+        if (until > Date.now()) {
+          record({ status: 'waiting', output: { until } });
+          throw new Park(until);
+        }
+        record({ output: { until } });
+        bindings.steps[step.id] = { until };
+        return;
+      }
+      case 'approval':
+        throw new StepFailure('not_supported', 'Approval steps are not supported by this engine yet', path);
       case 'action':
       case 'request': {
-        const input = step.type === 'action' ? await this.eval(step.input ?? {}, path) : await this.eval({ method: step.method, path: step.path, query: step.query, headers: step.headers, body: step.body }, path);
-        const idempotencyKey = `${this.runId}:${path}:0`;
+        const input =
+          step.type === 'action'
+            ? await this.eval(step.input ?? {}, path, bindings)
+            : await this.eval({ method: step.method, path: step.path, query: step.query, headers: step.headers, body: step.body }, path, bindings);
+        // runId:stepPath:iteration, the same on every attempt and every resume.
+        const idempotencyKey = `${this.runId}:${path.replace(/\[\d+\]/g, '')}:${iteration}`;
         const policy = step.retry ?? DEFAULT_RETRY;
         for (let attempt = 1; ; attempt++) {
           try {
@@ -151,7 +216,7 @@ export class Executor {
                 ? await this.effects.action(step.connector, step.connection ?? step.connector, step.action, input, { idempotencyKey, signal })
                 : await this.effects.request(step.connector, input as { method: string; path: string }, { idempotencyKey, signal });
             record({ input, output, attempts: attempt, idempotencyKey });
-            this.bindings.steps[step.id] = output;
+            bindings.steps[step.id] = output;
             this.last = output;
             await this.effects.checkpoint(this.records);
             return;

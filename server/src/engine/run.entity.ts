@@ -8,7 +8,7 @@ export interface StepRecord {
   path: string;
   id: string;
   type: string;
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: 'succeeded' | 'failed' | 'skipped' | 'waiting';
   input?: unknown;
   output?: unknown;
   error?: { code: string; message: string };

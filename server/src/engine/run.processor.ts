@@ -1,7 +1,7 @@
-import { Process, Processor } from '@nestjs/bull';
+import { InjectQueue, Process, Processor } from '@nestjs/bull';
 import { Inject } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Job } from 'bull';
+import type { Job, Queue } from 'bull';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
@@ -12,7 +12,7 @@ import { ProviderClientService } from '../connections/provider-client.service';
 import { evaluateTemplate } from '../flows/definition/expressions';
 import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
-import { Bindings, Effects, ExecStep, Executor, StepFailure } from './executor';
+import { Bindings, Effects, ExecStep, Executor, Park, StepFailure } from './executor';
 import { publishRunFinished } from './run-events';
 import type { StepRecord } from './run.entity';
 
@@ -51,6 +51,7 @@ export class RunProcessor {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clients: ProviderClientService,
     private readonly logger: PinoLogger,
+    @InjectQueue(QUEUES.runs) private readonly runsQueue: Queue<RunJob>,
   ) {
     logger.setContext('RunProcessor');
   }
@@ -66,7 +67,7 @@ export class RunProcessor {
       [job.data.runId],
     );
     const run = rows[0];
-    if (!run || !['queued', 'running'].includes(run.status)) return; // deleted, finished or cancelled meanwhile
+    if (!run || !['queued', 'running', 'waiting'].includes(run.status)) return; // deleted, finished or cancelled meanwhile
     const tenantId = trustedTenantId(run.tenant_id);
     const startedAt = run.started_at ?? new Date();
     const definition = await this.version(run.version_id);
@@ -91,7 +92,7 @@ export class RunProcessor {
         return { status: res.status, headers: res.headers, body: res.data };
       },
       checkpoint: async (records) => {
-        await this.db.query(`UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $2), steps = $3 WHERE id = $1 AND status IN ('queued', 'running')`, [
+        await this.db.query(`UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $2), steps = $3 WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`, [
           run.id,
           startedAt,
           JSON.stringify(records),
@@ -107,6 +108,16 @@ export class RunProcessor {
       ({ result } = await executor.execute(definition.steps));
       status = 'succeeded';
     } catch (failure) {
+      if (failure instanceof Park) {
+        // A delay: park the run and come back for it then (a job id per wake-up, so it never collides).
+        await this.db.query(`UPDATE runs SET status = 'waiting', steps = $2, started_at = COALESCE(started_at, $3) WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`, [
+          run.id,
+          JSON.stringify(executor.timeline),
+          startedAt,
+        ]);
+        await this.runsQueue.add({ runId: run.id }, { jobId: `${run.id}:wake:${failure.until}`, delay: Math.max(0, failure.until - Date.now()), removeOnComplete: true, removeOnFail: 1000 });
+        return;
+      }
       status = 'failed';
       error =
         failure instanceof StepFailure
@@ -116,7 +127,7 @@ export class RunProcessor {
     }
     await this.db.query(
       `UPDATE runs SET status = $2, result = $3, error = $4, steps = $5, started_at = COALESCE(started_at, $6), finished_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running')`,
+        WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`,
       [run.id, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(executor.timeline), startedAt],
     );
     await publishRunFinished(this.redis, this.config.redis.prefix, { runId: run.id, status });
