@@ -213,6 +213,15 @@ describe('flow engine', () => {
     expect(run).toMatchObject({ status: 'succeeded', result: { total: 4 } });
   });
 
+  it('prunes finished runs past retention, and only those', async () => {
+    const db = api.app.get((await import('typeorm')).DataSource);
+    const runs = (await tenant.host.get('/v1/runs?status=succeeded&limit=2')).body.data;
+    await db.query(`UPDATE runs SET finished_at = now() - interval '31 days' WHERE id = $1`, [runs[0].id]);
+    for (let i = 0; i < 100 && (await tenant.host.get(`/v1/runs/${runs[0].id}`)).status === 200; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await tenant.host.get(`/v1/runs/${runs[0].id}`)).status).toBe(404);
+    expect((await tenant.host.get(`/v1/runs/${runs[1].id}`)).status).toBe(200);
+  });
+
   it('lists runs with filters and cursor pages, for the host, the team and the end user', async () => {
     const page1 = await tenant.host.get('/v1/runs?limit=2&flow=won-deals-to-slack');
     expect(page1.body.data).toHaveLength(2);

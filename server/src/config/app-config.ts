@@ -61,6 +61,9 @@ class Environment {
   @Type(() => Number) @IsInt() @Min(0) @Max(3600)
   TOKEN_REFRESH_MARGIN_SECONDS = 300;
 
+  @Type(() => Number) @IsInt() @Min(1) @Max(3650)
+  RUN_RETENTION_DAYS = 30;
+
   @Type(() => Number) @IsInt() @Min(1000) @Max(600_000)
   QUEUE_LOCK_DURATION_MS = 15_000;
 
@@ -118,6 +121,8 @@ export interface AppConfig {
   tokenRefreshMarginSeconds: number;
   /** Bull: how long a worker holds a job before it must renew, and how often dead workers' jobs are reclaimed. */
   queue: { lockDurationMs: number; stalledIntervalMs: number };
+  /** Finished runs older than this are deleted by the worker. */
+  runRetentionDays: number;
   logLevel: string;
   bodyLimit: string;
   memberSessionTtlSeconds: number;
@@ -167,6 +172,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     outboundAllowlist: env.OUTBOUND_ALLOWLIST ?? '',
     tokenRefreshMarginSeconds: env.TOKEN_REFRESH_MARGIN_SECONDS,
     queue: { lockDurationMs: env.QUEUE_LOCK_DURATION_MS, stalledIntervalMs: env.QUEUE_STALLED_INTERVAL_MS },
+    runRetentionDays: env.RUN_RETENTION_DAYS,
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.BODY_LIMIT,
     memberSessionTtlSeconds: env.MEMBER_SESSION_TTL_SECONDS,

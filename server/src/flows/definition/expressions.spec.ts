@@ -153,6 +153,45 @@ describe('bindings', () => {
   });
 });
 
+describe('plain binding paths', () => {
+  it('are recognised', () => {
+    expect(compileExpression('=$inputs.channel').kind).toBe('path');
+    expect(compileExpression('=$steps.post.body.ts').kind).toBe('path');
+    expect(compileExpression('=$steps.`post`.ts').kind).toBe('path');
+    expect(compileExpression('=$trigger').kind).toBe('path');
+    for (const other of ['=$trigger.items[0]', '=$trigger.items.sku[]', '=$foo.bar', '=trigger.name', '=$trigger.a & ""', '=$trigger.*', '=$trigger.items@$i.sku']) {
+      expect(compileExpression(other).kind).toBe('jsonata');
+    }
+  });
+
+  it('give exactly what JSONata gives, whatever the data', async () => {
+    const trigger = {
+      s: 'x',
+      n: 0,
+      nil: null,
+      obj: { a: { b: 1 }, list: [1, 2], deep: [{ k: 1 }, { k: [2, 3] }] },
+      list: [{ k: 1 }, { k: 2 }],
+      nested: [[1, 2], [3]],
+      one: [{ k: 'only' }],
+      empty: [],
+    };
+    const paths = ['s', 's.x', 'n', 'nil', 'nil.x', 'obj', 'obj.a', 'obj.a.b', 'obj.a.b.c', 'obj.list', 'obj.deep', 'obj.deep.k', 'list', 'list.k', 'nested', 'one', 'one.k', 'empty', 'empty.k', 'missing', 'missing.x', 'constructor', 'obj.toString', 's.length'];
+    const b = bindings({ trigger });
+    for (const p of paths) {
+      const source = `=$trigger.${p}`;
+      const viaJsonata = await jsonataResult(source.slice(1), b);
+      expect({ p, value: await evaluate(source, b) }).toEqual({ p, value: viaJsonata });
+    }
+    expect(await evaluate('=$item', bindings({ item: [1, 2] }))).toEqual([1, 2]);
+    expect(await evaluate('=$index', bindings({ index: 0 }))).toBe(0);
+  });
+});
+
+/** The same expression through JSONata with a non-path wrapper (so the fast path cannot apply). */
+async function jsonataResult(source: string, b: Bindings): Promise<unknown> {
+  return evaluate(`=(${source})`, b);
+}
+
 describe('errors', () => {
   it('reports syntax errors with the expression, JSONata message, code and position', () => {
     let error: unknown;

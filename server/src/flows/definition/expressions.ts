@@ -7,7 +7,7 @@
  *   The root context `$` is an object with the same keys.
  * - Results are plain JSON: objects lose keys whose value is undefined, arrays get null for them,
  *   non-finite numbers become null, a function result is an error.
- * - Compiled expressions are cached (LRU, EXPRESSION_LIMITS.cacheSize entries); compiled templates
+ * - Compiled expressions are cached (LRU-ish, EXPRESSION_LIMITS.cacheSize entries); compiled templates
  *   are cached per template object (WeakMap), so a definition held in memory is walked once.
  * - Each evaluation is bounded by a timeout and an evaluation-depth guard (JSONata's own guardrails),
  *   so a runaway expression fails instead of hanging a worker.
@@ -125,9 +125,64 @@ export interface CompiledExpression {
   evaluate(bindings: Bindings): Promise<unknown>;
   /** JSONata's syntax tree (for analysis). */
   ast(): jsonata.ExprNode;
+  /**
+   * 'path' when the expression is a plain binding path (`$inputs.channel`, `$steps.post.body.ts`):
+   * then it is read directly, without JSONata, whenever no array is met on the way (JSONata maps
+   * over arrays; those cases go to JSONata), giving the same result much faster.
+   */
+  readonly kind: 'path' | 'jsonata';
 }
 
-const cache = new Map<string, CompiledExpression>();
+const PATH_ROOTS = new Set<string>([...BINDING_NAMES, ...LOOP_BINDING_NAMES]);
+const NOT_FOUND = Symbol('not-found');
+
+/** `[variable, ...names]` when the AST is `$variable.name.name…` and nothing else, else undefined. */
+function plainPath(root: jsonata.ExprNode): string[] | undefined {
+  type Node = { type: string; value?: unknown; steps?: Node[] };
+  const ast = root as unknown as Node;
+  const plain = (node: Node, type: string) =>
+    node.type === type &&
+    typeof node.value === 'string' &&
+    Object.keys(node).every((k) => k === 'type' || k === 'value' || k === 'position');
+  if (plain(ast, 'variable') && PATH_ROOTS.has(ast.value as string)) return [ast.value as string];
+  if (ast.type !== 'path' || !Array.isArray(ast.steps) || Object.keys(ast).some((k) => k !== 'type' && k !== 'steps')) return undefined;
+  const [head, ...rest] = ast.steps;
+  if (!head || !plain(head, 'variable') || !PATH_ROOTS.has(head.value as string) || !rest.every((n) => plain(n, 'name'))) return undefined;
+  return [head.value as string, ...rest.map((n) => n.value as string)];
+}
+
+/** Follows a plain path through plain objects; NOT_FOUND when JSONata's semantics are needed. */
+function readPath(bindings: Bindings, path: string[]): unknown {
+  let value: unknown = (bindings as unknown as Record<string, unknown>)[path[0]];
+  for (let i = 1; i < path.length; i++) {
+    if (value === null || value === undefined || typeof value !== 'object') return typeof value === 'function' ? NOT_FOUND : undefined;
+    if (Array.isArray(value) || !Object.prototype.hasOwnProperty.call(value, path[i])) {
+      if (Array.isArray(value)) return NOT_FOUND;
+      // A missing key is undefined for JSONata too, unless an inherited property would be found.
+      if (path[i] in (value as object)) return NOT_FOUND;
+      return undefined;
+    }
+    value = (value as Record<string, unknown>)[path[i]];
+  }
+  return Array.isArray(value) || typeof value === 'function' ? NOT_FOUND : value;
+}
+
+/**
+ * The compile cache: a Map in insertion order with a "used" mark per entry (the CLOCK / second-chance
+ * approximation of LRU). A hit only sets the mark, so hits never reorder the Map; when full, the
+ * oldest entries that were used since they last came round are moved to the back, and the oldest
+ * unused one is evicted.
+ */
+const cache = new Map<string, { expression: CompiledExpression; used: boolean }>();
+
+function evictOne(): void {
+  for (const [key, entry] of cache) {
+    cache.delete(key);
+    if (!entry.used) return;
+    entry.used = false;
+    cache.set(key, entry);
+  }
+}
 
 function stripEquals(source: string): string {
   return source.charCodeAt(0) === 61 ? source.slice(1) : source;
@@ -141,10 +196,8 @@ export function compileExpression(source: string): CompiledExpression {
   const text = stripEquals(source);
   const hit = cache.get(text);
   if (hit) {
-    // Refresh its place: the Map's insertion order is the eviction order.
-    cache.delete(text);
-    cache.set(text, hit);
-    return hit;
+    hit.used = true;
+    return hit.expression;
   }
   if (text.trim() === '') throw new ExpressionError('Invalid expression: it is empty', text);
   let compiled: jsonata.Expression;
@@ -154,10 +207,16 @@ export function compileExpression(source: string): CompiledExpression {
     const info = describe(error);
     throw new ExpressionError(`Invalid expression: ${info.message ?? 'syntax error'}${located(info)}`, text, info.code, info.position);
   }
+  const path = plainPath(compiled.ast());
   const expression: CompiledExpression = {
     source: text,
+    kind: path ? 'path' : 'jsonata',
     ast: () => compiled.ast(),
     async evaluate(bindings: Bindings): Promise<unknown> {
+      if (path) {
+        const value = readPath(bindings, path);
+        if (value !== NOT_FOUND) return toJson(value, text);
+      }
       let result: unknown;
       try {
         result = await compiled.evaluate(bindings, bindings as unknown as Record<string, unknown>);
@@ -168,8 +227,8 @@ export function compileExpression(source: string): CompiledExpression {
       return toJson(result, text);
     },
   };
-  cache.set(text, expression);
-  if (cache.size > EXPRESSION_LIMITS.cacheSize) cache.delete(cache.keys().next().value as string);
+  if (cache.size >= EXPRESSION_LIMITS.cacheSize) evictOne();
+  cache.set(text, { expression, used: false });
   return expression;
 }
 

@@ -115,7 +115,7 @@ export function everyFeature(): FlowDefinition {
         ],
         default: [{ id: 'waitMs', type: 'delay', for: 60000 }],
       },
-      { id: 'ok', type: 'approval', title: "='Post ' & $count($steps.each) & ' lines?'", description: 'Check them', approvers: 'end_user', timeoutMs: 86400000, onTimeout: 'approve' },
+      { id: 'ok', type: 'approval', title: "='Post ' & $count($steps.each) & ' lines?'", description: 'Check them', approvers: 'end_user', timeoutMs: 86400000, onTimeout: 'approve', onReject: 'continue' },
       { id: 'check', type: 'branch', if: '=$steps.ok.approved', then: [{ id: 'done', type: 'respond', output: { posted: '=$count($steps.each)' }, status: 201 }], else: [{ id: 'no', type: 'respond', output: null }] },
     ],
   };

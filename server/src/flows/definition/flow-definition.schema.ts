@@ -41,8 +41,10 @@ export const FLOW_LIMITS = {
 } as const;
 
 export const LOOP_DEFAULTS = { concurrency: 1, maxIterations: FLOW_LIMITS.maxLoopIterations } as const;
-export const RETRY_DEFAULTS = { attempts: 1, backoff: { initialMs: 500, maxMs: 30_000, multiplier: 2 } } as const;
-export const APPROVAL_DEFAULTS = { approvers: 'any', onTimeout: 'reject' } as const;
+/** What the engine uses for an action/request step without `retry` / `timeoutMs`. */
+export const RETRY_DEFAULTS = { attempts: 3, backoff: { initialMs: 200, maxMs: 5000, multiplier: 2 } } as const;
+export const STEP_TIMEOUT_DEFAULT_MS = 30_000;
+export const APPROVAL_DEFAULTS = { approvers: 'any', onTimeout: 'reject', onReject: 'stop' } as const;
 
 // ─── Patterns ────────────────────────────────────────────────────────────────────────────────────
 
@@ -118,7 +120,7 @@ const retry = {
   type: 'object',
   additionalProperties: false,
   required: ['attempts'],
-  description: 'Retries of retryable failures (network, 408, 429, 5xx), with exponential backoff and full jitter.',
+  description: 'Retries of retryable failures (network, 408, 429, 5xx), with jittered exponential backoff. Default: 3 attempts, 200 ms doubling up to 5 s.',
   properties: {
     attempts: {
       type: 'integer',
@@ -301,6 +303,10 @@ const approvalStep = {
     approvers: { enum: ['end_user', 'host', 'any'], description: "Who may decide (default 'any')." },
     timeoutMs: { type: 'integer', minimum: FLOW_LIMITS.minApprovalTimeoutMs, maximum: FLOW_LIMITS.maxApprovalTimeoutMs },
     onTimeout: { enum: ['reject', 'approve'], description: "What a timeout means (default 'reject'); needs timeoutMs." },
+    onReject: {
+      enum: ['stop', 'continue'],
+      description: "On rejection, stop the run (default) or go on with $steps.<id>.approved = false.",
+    },
   },
 };
 
@@ -684,6 +690,8 @@ export interface ApprovalStep extends StepBase {
   approvers?: 'end_user' | 'host' | 'any';
   timeoutMs?: number;
   onTimeout?: 'reject' | 'approve';
+  /** Default 'stop': nothing after a rejected approval runs. */
+  onReject?: 'stop' | 'continue';
 }
 export interface RespondStep extends StepBase {
   type: 'respond';

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchmarkReferenceFlow, everyFeature, wonDealsToSlack } from './fixtures';
 import { FLOW_LIMITS } from './flow-definition.schema';
@@ -49,6 +51,22 @@ describe('validateDefinition: valid documents', () => {
 
   it('accepts the benchmark reference flow of BENCHMARKS.md', () => {
     expect(errors(benchmarkReferenceFlow())).toEqual([]);
+  });
+
+  it('accepts every complete example document in docs/flows.md', () => {
+    const markdown = readFileSync(join(__dirname, '../../../../docs/flows.md'), 'utf8');
+    const docs = [...markdown.matchAll(/```json\n([\s\S]*?)```/g)]
+      .map((m) => {
+        try {
+          return JSON.parse(m[1]) as Doc;
+        } catch {
+          return undefined; // fragments
+        }
+      })
+      .filter((d) => d && typeof d.key === 'string');
+    expect(docs.map((d) => d.key)).toEqual(['won-deals-to-slack', 'reference-flow', 'weekly-repo-digest']);
+    for (const d of docs) expect({ key: d.key, errors: errors(d) }).toEqual({ key: d.key, errors: [] });
+    expect(docs[0]).toEqual(wonDealsToSlack());
   });
 
   it('accepts every step type and trigger in one document', () => {
@@ -149,6 +167,9 @@ describe('validateDefinition: structure (JSON Schema)', () => {
         ['connectors.2', "'slack' appears twice (also at index 0)"],
       ]);
       expectErrors(flow((d) => (d.connectors = 'slack')), [['connectors', 'must be an array']]);
+      expectErrors(flow((d) => d.connectors.push(...Array.from({ length: FLOW_LIMITS.maxConnectors }, (_, i) => `slack:a${i}`))), [
+        ['connectors', `must have at most ${FLOW_LIMITS.maxConnectors} items`],
+      ]);
     });
   });
 
@@ -250,6 +271,9 @@ describe('validateDefinition: structure (JSON Schema)', () => {
     it('checks the switch form of branch steps', () => {
       expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1' }]), [['steps.0', "missing required property 'cases'"]]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [] }]), [['steps.0.cases', 'must not be empty']]);
+      expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: Array.from({ length: FLOW_LIMITS.maxSwitchCases + 1 }, (_, i) => ({ when: i, steps: [] })) }]), [
+        ['steps.0.cases', `must have at most ${FLOW_LIMITS.maxSwitchCases} items`],
+      ]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [{ when: 1, steps: [] }], else: [] }]), [['steps.0.else', "'else' cannot be used with 'switch'"]]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [{ when: { a: 1 }, steps: [] }] }]), [['steps.0.cases.0.when', 'must be a string, a number, a boolean or null']]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [{ when: 1 }] }]), [['steps.0.cases.0', "missing required property 'steps'"]]);
@@ -285,6 +309,7 @@ describe('validateDefinition: structure (JSON Schema)', () => {
       expectErrors(withSteps([approval({ approvers: 'admin' })]), [['steps.0.approvers', "must be one of 'end_user', 'host', 'any'"]]);
       expectErrors(withSteps([approval({ timeoutMs: 1000, onTimeout: 'skip' })]), [['steps.0.onTimeout', "must be one of 'reject', 'approve'"]]);
       expectErrors(withSteps([approval({ timeoutMs: 10 })]), [['steps.0.timeoutMs', 'must be at least 1000']]);
+      expectErrors(withSteps([approval({ onReject: 'fail' })]), [['steps.0.onReject', "must be one of 'stop', 'continue'"]]);
     });
 
     it('checks respond steps', () => {
@@ -313,6 +338,13 @@ describe('validateDefinition: semantics', () => {
     expectErrors(flow((d) => d.steps.push(transform('post'), transform('big'))), [
       ['steps.1.id', "duplicate step id 'post' (also used at steps.0.then.0)"],
       ['steps.2.id', "duplicate step id 'big' (also used at steps.0)"],
+    ]);
+  });
+
+  it('still checks the contents of a step whose id is a duplicate', () => {
+    expectErrors(flow((d) => d.steps.push(transform('post', '=$steps.nope'))), [
+      ['steps.1.id', "duplicate step id 'post' (also used at steps.0.then.0)"],
+      ['steps.1.output', "unknown step 'nope'"],
     ]);
   });
 
@@ -561,6 +593,16 @@ describe('validateDefinition: semantics', () => {
 
     it("wants a webhook's connector listed, and not together with verify", () => {
       expectErrors(flow((d) => (d.trigger = { type: 'webhook', connector: 'github' })), [['trigger.connector', "connector 'github' is not listed in 'connectors'"]]);
+      expectErrors(
+        flow((d) => {
+          d.connectors.push('acme');
+          d.trigger = { type: 'webhook', connector: 'acme' };
+        }),
+        [
+          ['connectors.1', "unknown connector 'acme'"],
+          ['trigger.connector', "unknown connector 'acme'"],
+        ],
+      );
       expectErrors(flow((d) => (d.trigger = { type: 'webhook', connector: 'slack', verify: { header: 'X-Sig' } })), [['trigger', "use either 'connector' (the provider's own signatures) or 'verify', not both"]]);
     });
   });

@@ -79,6 +79,20 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   return fn;
 }
 
+/** Validators of input specs (for their defaults), by the spec's JSON; bounded. */
+const inputValidators = new Map<string, ValidateFunction>();
+function inputValidator(spec: InputSpec): ValidateFunction {
+  const schema = inputJsonSchema(spec);
+  const key = JSON.stringify(schema);
+  let fn = inputValidators.get(key);
+  if (!fn) {
+    fn = compileOnce(schema);
+    if (inputValidators.size >= 500) inputValidators.delete(inputValidators.keys().next().value as string);
+    inputValidators.set(key, fn);
+  }
+  return fn;
+}
+
 /** Compiles without leaving the schema in ajv's own cache (keyed by object: it would only grow). */
 function compileOnce(schema: Record<string, unknown>): ValidateFunction {
   try {
@@ -163,7 +177,7 @@ function discriminatorValues(parentSchema: Record<string, unknown> | undefined, 
 
 /**
  * ajv errors as { path, message }. `base` prefixes every path; `root` resolves $refs for
- * discriminator messages; `rename` words messages about a property (e.g. 'input' for action inputs).
+ * discriminator messages; `noun` names what a property is in messages ('property' by default).
  */
 function mapAjvErrors(errors: ErrorObject[], base = '', root: Record<string, unknown> = {}, noun = 'property'): ValidationError[] {
   // A failed anyOf/oneOf/propertyNames is reported once, by itself: drop what its branches said.
@@ -332,6 +346,9 @@ interface StepInfo {
 
 class SemanticChecker {
   readonly errors: ValidationError[] = [];
+  /** Every step, in document order. */
+  private readonly visits: StepInfo[] = [];
+  /** Steps by id (the first one, when an id is duplicated). */
   private readonly steps = new Map<string, StepInfo>();
   private readonly listed: Set<string>;
 
@@ -355,7 +372,7 @@ class SemanticChecker {
     this.checkInputs();
     this.checkTrigger();
     this.collectSteps();
-    for (const info of this.steps.values()) this.checkStep(info);
+    for (const info of this.visits) this.checkStep(info);
     return this.errors;
   }
 
@@ -408,7 +425,7 @@ class SemanticChecker {
       if (spec.type === 'number' || spec.type === 'integer') range('minimum', 'maximum');
       if (spec.type === 'array') range('minItems', 'maxItems');
       if (spec.default !== undefined && !this.errors.some((e) => e.path === path || e.path.startsWith(`${path}.`))) {
-        const validate = compileOnce(inputJsonSchema(spec));
+        const validate = inputValidator(spec);
         if (!validate(spec.default)) this.errors.push(...mapAjvErrors(validate.errors ?? [], `${path}.default`));
       }
     }
@@ -482,6 +499,7 @@ class SemanticChecker {
         // depth = ancestors + 1; reported once, at the first level too deep
         this.error(path, `nested too deep: branches and loops may nest at most ${FLOW_LIMITS.maxDepth} levels`);
       }
+      this.visits.push({ visit, path });
       const first = this.steps.get(visit.step.id);
       if (first) this.error(`${path}.id`, `duplicate step id '${visit.step.id}' (also used at ${first.path})`);
       else this.steps.set(visit.step.id, { visit, path });
