@@ -149,7 +149,10 @@ export class Executor {
         let steps: Step[];
         if (isSwitchBranch(step)) {
           const value = await this.eval(step.switch, path, bindings);
-          const index = step.cases.findIndex((c) => c.when === value);
+          let index = -1;
+          for (let i = 0; i < step.cases.length && index < 0; i++) {
+            if ((await this.eval(step.cases[i].when, `${path}/cases/${i}`, bindings)) === value) index = i;
+          }
           arm = index >= 0 ? `cases/${index}` : 'default';
           steps = index >= 0 ? step.cases[index].steps : (step.default ?? []);
         } else {
@@ -164,8 +167,9 @@ export class Executor {
         return;
       }
       case 'loop': {
-        const items = await this.eval(step.over, path, bindings);
-        if (!Array.isArray(items)) throw new StepFailure('loop_not_a_list', `The loop's "over" gave ${typeof items}, not a list`, path);
+        // JSONata gives a single match as a value and no match as undefined: treat them as lists.
+        const over = await this.eval(step.over, path, bindings);
+        const items = Array.isArray(over) ? over : over === undefined || over === null ? [] : [over];
         const cap = step.maxIterations ?? LOOP_DEFAULTS.maxIterations;
         if (items.length > cap) throw new StepFailure('loop_too_long', `The loop has ${items.length} items; the cap is ${cap}`, path);
         const results: Array<Record<string, unknown>> = new Array(items.length);

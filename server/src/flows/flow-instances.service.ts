@@ -8,6 +8,7 @@ import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { Connection } from '../connections/connection.entity';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
+import { bindingConnector } from './definition/flow-definition.schema';
 import { InputSpec, resolveSettings } from './settings';
 
 interface VersionDoc {
@@ -139,9 +140,11 @@ export class FlowInstancesService {
     const out: Record<string, string> = {};
     const problems: Array<{ path: string; message: string }> = [];
     for (const key of Object.keys(given)) if (!connectors.includes(key)) problems.push({ path: `connections.${key}`, message: 'this flow does not use that connector' });
-    for (const connector of connectors) {
-      const path = `connections.${connector}`;
-      const wanted = given[connector];
+    // Each entry is a connector or a named binding of one (`slack:alerts`), bound to one connection.
+    for (const binding of connectors) {
+      const connector = bindingConnector(binding);
+      const path = `connections.${binding}`;
+      const wanted = given[binding];
       const connection = wanted
         ? /^[0-9a-f-]{36}$/i.test(wanted)
           ? await repo.findOne(actor.tenantId, { id: wanted, endUserId, connectorKey: connector })
@@ -149,7 +152,7 @@ export class FlowInstancesService {
         : (await repo.find(actor.tenantId, { where: { endUserId, connectorKey: connector, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
       if (!connection) problems.push({ path, message: wanted ? 'is not a connection of this end user for this connector' : `connect ${connector} first` });
       else if (connection.status !== 'active') problems.push({ path, message: `the connection is ${connection.status}; reconnect it first` });
-      else out[connector] = connection.id;
+      else out[binding] = connection.id;
     }
     if (problems.length) throw new AppError('validation_failed', problems.map((p) => `${p.path}: ${p.message}`).join('; '), { errors: problems });
     return out;
