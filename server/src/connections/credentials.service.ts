@@ -21,7 +21,8 @@ import { InjectVault } from '../vault/vault.module';
 import { Connection, Credentials } from './connection.entity';
 import { retryDelayMs } from './retry';
 
-const LOCK_TTL_MS = 30_000;
+// Outlasts the slowest refresh (3 attempts of up to 30 s plus backoff), so the lock never lapses mid-refresh.
+const LOCK_TTL_MS = 120_000;
 const REFRESH_ATTEMPTS = 3;
 const LOCK_POLL_MS = 25;
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -64,8 +65,10 @@ export class CredentialsService {
    * Credentials good for at least the refresh margin. `staleAccessToken`: a token the provider just
    * refused (401); refresh unless someone already replaced it.
    */
-  async fresh(tenantId: TenantId, id: string, staleAccessToken?: string): Promise<{ connection: Connection; credentials: Credentials }> {
+  async fresh(tenantId: TenantId, id: string, staleAccessToken?: string, endUserId?: string): Promise<{ connection: Connection; credentials: Credentials }> {
     const current = await this.load(tenantId, id);
+    // An end user reaches only its own connections; another's is simply not there.
+    if (endUserId && current.connection.endUserId !== endUserId) throw new AppError('not_found', `Connection ${id} was not found`);
     if (current.connection.status === 'needs_reauth' || current.connection.status === 'revoked') {
       throw new AppError('connection_needs_reauth', `Connection ${id} needs to be reconnected by its end user`, { status: current.connection.status });
     }
@@ -126,7 +129,7 @@ export class CredentialsService {
     let body: unknown;
     for (let attempt = 0; ; attempt++) {
       try {
-        response = await this.fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(15_000) });
+        response = await this.fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(30_000) });
       } catch (error) {
         if (error instanceof AppError) throw error;
         const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;

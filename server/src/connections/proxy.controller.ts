@@ -10,7 +10,6 @@ import { guardedRequest } from '../common/net/guarded-fetch';
 import { OutboundGuard } from '../common/net/outbound-guard';
 import { UuidParam } from '../common/http/params';
 import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
-import { ConnectionsService } from './connections.service';
 import { CredentialsService } from './credentials.service';
 import { retryDelayMs } from './retry';
 
@@ -31,7 +30,6 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 @Controller('v1/proxy')
 export class ProxyController {
   constructor(
-    private readonly connections: ConnectionsService,
     private readonly credentials: CredentialsService,
     private readonly configs: ConnectorConfigsService,
     private readonly guard: OutboundGuard,
@@ -47,8 +45,9 @@ export class ProxyController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const endUserId = principal.kind === 'end_user' ? principal.endUserId : undefined;
-    const connection = await this.connections.get(actor.tenantId, id, endUserId);
+    // One read of the connection (with fresh credentials) serves the ownership check and the call.
+    const first = await this.credentials.fresh(actor.tenantId, id, undefined, principal.kind === 'end_user' ? principal.endUserId : undefined);
+    const connection = first.connection;
     const resolved = await this.configs.resolve(actor.tenantId, connection.connectorKey);
     if (principal.kind === 'end_user' && !resolved.config.settings.endUserProxy) {
       throw new AppError('forbidden', `End users may not use the proxy for ${connection.connectorKey} in this app`);
@@ -67,7 +66,7 @@ export class ProxyController {
 
     let stale: string | undefined;
     for (let attempt = 0; ; attempt++) {
-      const { connection: current, credentials } = await this.credentials.fresh(actor.tenantId, id, stale);
+      const { connection: current, credentials } = attempt === 0 ? first : await this.credentials.fresh(actor.tenantId, id, stale);
       const config = withConfigDefaults(definition, current.config);
       const url = resolveUrl(definition, { path, query }, config);
       const headers: Record<string, string> = {};
