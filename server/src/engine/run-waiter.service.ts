@@ -23,8 +23,7 @@ export class RunWaiter implements OnModuleDestroy {
     const channel = `${this.config.redis.prefix}:${RUN_FINISHED_CHANNEL}`;
     this.subscriber.on('message', (_: string, message: string) => {
       const event = JSON.parse(message) as RunFinished;
-      for (const resolve of this.waiting.get(event.runId) ?? []) resolve(event);
-      this.waiting.delete(event.runId);
+      for (const resolve of [...(this.waiting.get(event.runId) ?? [])]) resolve(event);
     });
     this.ready = this.subscriber.subscribe(channel);
     return this.ready;
@@ -37,12 +36,18 @@ export class RunWaiter implements OnModuleDestroy {
   async wait(runId: string, timeoutMs: number, check: () => Promise<boolean>): Promise<RunFinished | null> {
     await this.subscribe();
     return new Promise((resolve) => {
+      const forget = () => {
+        const set = this.waiting.get(runId);
+        set?.delete(done);
+        if (set && set.size === 0) this.waiting.delete(runId);
+      };
       const timer = setTimeout(() => {
-        this.waiting.get(runId)?.delete(done);
+        forget();
         resolve(null);
       }, timeoutMs);
       const done = (event: RunFinished) => {
         clearTimeout(timer);
+        forget();
         resolve(event);
       };
       const set = this.waiting.get(runId) ?? new Set();
