@@ -7,8 +7,8 @@ export class ConnectorSettingsDto {
   @IsOptional() @IsBoolean()
   useSandbox?: boolean;
 
-  @ApiPropertyOptional({ description: 'Generic HTTP connector: the auth end users connect with', enum: ['api_key', 'basic', 'oauth2_client_credentials'] })
-  @IsOptional() @IsIn(['api_key', 'basic', 'oauth2_client_credentials'])
+  @ApiPropertyOptional({ description: 'Generic HTTP connector: the auth end users connect with', enum: ['api_key', 'basic'] })
+  @IsOptional() @IsIn(['api_key', 'basic'], { message: 'authType must be api_key or basic (client credentials are not offered in the connect form yet)' })
   authType?: string;
 
   @ApiPropertyOptional({ description: 'Let end users call the proxy for their own connections' })
