@@ -44,18 +44,31 @@ export class ProviderClientService {
   }
 
   async forConnection(tenantId: TenantId, connectionId: string): Promise<{ http: AuthedHttpClient; definition: ConnectorDefinition; connection: Connection }> {
-    const { connection } = await this.credentials.fresh(tenantId, connectionId);
+    const loaded = await this.credentials.fresh(tenantId, connectionId);
+    const { connection } = loaded;
     const { definition } = await this.configs.resolve(tenantId, connection.connectorKey);
+    // The first request uses the credentials just read instead of reading them again.
+    let first: typeof loaded | undefined = loaded;
     const http: AuthedHttpClient = {
-      request: <T>(request: HttpRequest) => this.send<T>(tenantId, connectionId, definition, request),
+      request: <T>(request: HttpRequest) => {
+        const preloaded = first;
+        first = undefined;
+        return this.send<T>(tenantId, connectionId, definition, request, preloaded);
+      },
     };
     return { http, definition, connection };
   }
 
-  private async send<T>(tenantId: TenantId, connectionId: string, definition: ConnectorDefinition, request: HttpRequest): Promise<HttpResponse<T>> {
+  private async send<T>(
+    tenantId: TenantId,
+    connectionId: string,
+    definition: ConnectorDefinition,
+    request: HttpRequest,
+    preloaded?: { connection: Connection; credentials: Credentials },
+  ): Promise<HttpResponse<T>> {
     let stale: string | undefined;
     for (let attempt = 0; ; attempt++) {
-      const { connection, credentials } = await this.credentials.fresh(tenantId, connectionId, stale);
+      const { connection, credentials } = attempt === 0 && preloaded ? preloaded : await this.credentials.fresh(tenantId, connectionId, stale);
       const config = withConfigDefaults(definition, connection.config);
       const url = resolveUrl(definition, request, config);
       const headers: Record<string, string> = {};
