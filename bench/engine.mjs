@@ -260,6 +260,8 @@ try {
     OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`,
     PORT: String(port),
     PUBLIC_URL: url,
+    // Slack's declared 1 call/s per connection would cap 20 end users at 20 runs/s: the bench measures the engine, not the limiter.
+    CONNECTION_RATE_LIMITS: 'false',
   };
   const cli = (...args) => execFileSync(process.execPath, [join(dist, 'cli/main.js'), ...args], { env: { ...process.env, ...env } }).toString();
   cli('migrate', 'up');
@@ -297,7 +299,7 @@ try {
     if (result?.message?.status !== 'connected') throw new Error(`connect failed: ${JSON.stringify(result?.message ?? page.slice(0, 300))}`);
     for (const flow of [EVENT_FLOW, REQUEST_FLOW]) await host('POST', `/v1/end-users/${endUserId}/flows/${flow.key}/enable`, { settings: { channel: '#general' } });
   }
-  console.log(`config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users; API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`);
+  console.log(`config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users; API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, TENANT_MAX_CONCURRENT_RUNS ${process.env.TENANT_MAX_CONCURRENT_RUNS ?? '50 (default)'}, connection rate limits off, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`);
 
   // Keep-alive agent for the load: the global fetch (undici) pools connections per origin.
   const headers = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' };

@@ -4,6 +4,9 @@ import { CreateApiKeysAndEndUsers1795444953421 } from './1795444953421-CreateApi
 import { CreateAuditEvents1795444953422 } from './1795444953422-CreateAuditEvents';
 import { CreateConnections1795446900000 } from './1795446900000-CreateConnections';
 import { CreateFlows1795449000000 } from './1795449000000-CreateFlows';
+import { AddApprovalsAndRunControls1795460000000 } from './1795460000000-AddApprovalsAndRunControls';
+import { AddScheduleAndWebhookTriggers1795460500000 } from './1795460500000-AddScheduleAndWebhookTriggers';
+import { CreateWebhooks1795461500000 } from './1795461500000-CreateWebhooks';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -12,6 +15,9 @@ export const migrations: Array<new () => MigrationInterface> = [
   CreateAuditEvents1795444953422,
   CreateConnections1795446900000,
   CreateFlows1795449000000,
+  AddApprovalsAndRunControls1795460000000,
+  AddScheduleAndWebhookTriggers1795460500000,
+  CreateWebhooks1795461500000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

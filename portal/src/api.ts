@@ -51,6 +51,234 @@ export interface AuditEvent {
   createdAt: string;
 }
 
+export interface ConnectorConfig {
+  enabled: boolean;
+  clientId: string | null;
+  hasClientSecret: boolean;
+  scopes: string[] | null;
+  settings: { useSandbox?: boolean; authType?: string; endUserProxy?: boolean };
+  callbackUrl: string;
+}
+
+export interface Connector {
+  key: string;
+  name: string;
+  description: string;
+  logo: string;
+  categories: string[];
+  docsUrl: string;
+  authType: 'oauth2' | 'oauth2_client_credentials' | 'api_key' | 'basic';
+  defaultScopes: string[];
+  actions: { key: string; name: string; description: string }[];
+  optionSources: string[];
+  config: ConnectorConfig;
+}
+
+export interface ConnectorPatch {
+  enabled?: boolean;
+  clientId?: string | null;
+  clientSecret?: string | null;
+  scopes?: string[] | null;
+  settings?: { useSandbox?: boolean };
+}
+
+export interface TemplateVersion {
+  version: number;
+  publishedAt: string;
+  publishedBy: string | null;
+  definition: Record<string, unknown>;
+}
+
+export interface FlowTemplate {
+  id: string;
+  key: string;
+  name: string;
+  latestVersion: number;
+  draft: Record<string, unknown>;
+  versions: TemplateVersion[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PathError {
+  path: string;
+  message: string;
+}
+
+export interface TemplateInstance {
+  id: string;
+  endUserId: string;
+  endUserName: string | null;
+  version: number;
+  enabled: boolean;
+  updatedAt: string;
+}
+
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+export const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
+
+export interface StepRecord {
+  path: string;
+  id: string;
+  type: string;
+  status: 'succeeded' | 'failed' | 'skipped' | 'waiting';
+  input?: unknown;
+  output?: unknown;
+  error?: { code: string; message: string };
+  attempts: number;
+  startedAt: string;
+  durationMs: number;
+}
+
+export interface Run {
+  id: string;
+  status: RunStatus;
+  flow?: string;
+  endUserId?: string;
+  instanceId: string;
+  triggerType: string;
+  trigger: unknown;
+  result: unknown;
+  error: { code: string; message: string; step?: string } | null;
+  steps: StepRecord[];
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+export interface RunFilters {
+  status?: string;
+  flow?: string;
+  endUserId?: string;
+  since?: string;
+  until?: string;
+  cursor?: string | null;
+  limit?: number;
+}
+
+export interface EndUser {
+  id: string;
+  externalId: string;
+  displayName: string | null;
+  email: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EndUserSummary extends EndUser {
+  connectionCount: number;
+  needsReauthCount: number;
+  enabledFlowCount: number;
+}
+
+export interface Connection {
+  id: string;
+  connector: string;
+  endUserId: string;
+  status: 'active' | 'needs_reauth' | 'revoked' | 'error';
+  accountId: string;
+  accountName: string;
+  scopes: string[];
+  expiresAt: string | null;
+  lastRefreshedAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EndUserDetail extends EndUser {
+  connections: Connection[];
+}
+
+export interface EndUserFlow {
+  key: string;
+  name: string;
+  description: string | null;
+  version: number;
+  trigger: { type?: string; event?: string } | undefined;
+  connectors: string[];
+  inputs: Record<string, { title?: string; type?: string }>;
+  instance: {
+    id: string;
+    enabled: boolean;
+    version: number;
+    upgradeAvailable: boolean;
+    settings: Record<string, unknown>;
+    connections: Record<string, string>;
+    updatedAt: string;
+    webhookUrl?: string | null;
+    nextRunAt?: string | null;
+  } | null;
+}
+
+export type StatsWindow = '1h' | '24h' | '7d';
+
+export interface Stats {
+  window: StatsWindow;
+  from: string;
+  to: string;
+  bucketSeconds: number;
+  totals: { runs: number; succeeded: number; failed: number; cancelled: number; active: number; successRate: number | null; p50DurationMs: number | null; p95DurationMs: number | null };
+  series: { at: string; total: number; succeeded: number; failed: number; p95DurationMs: number | null }[];
+  topFailingFlows: { flow: string; name: string; failed: number; total: number }[];
+  topErrors: { code: string; message: string; flow: string; count: number; lastAt: string }[];
+}
+
+export interface WidgetTheme {
+  mode?: 'light' | 'dark' | 'auto';
+  accent?: string;
+  radius?: string;
+  font?: string;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  slug: string;
+  allowedOrigins: string[];
+  widgetTheme?: WidgetTheme | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const WEBHOOK_EVENT_TYPES = [
+  'connection.created',
+  'connection.needs_reauth',
+  'connection.deleted',
+  'flow.enabled',
+  'flow.disabled',
+  'run.succeeded',
+  'run.failed',
+  'approval.requested',
+] as const;
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string | null;
+  eventTypes: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  responseStatus: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  createdAt: string;
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+}
+
 export interface Page<T> {
   data: T[];
   nextCursor?: string | null;
@@ -86,7 +314,7 @@ export function setUnauthenticatedHandler(handler: (error: ApiError) => void): v
   onUnauthenticated = handler;
 }
 
-export async function request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   const init: RequestInit = { method, credentials: 'same-origin', headers, cache: 'no-store' };
   if (body !== undefined) {
@@ -140,15 +368,61 @@ export const api = {
   changeRole: (id: string, role: Role) => request<Member>('PATCH', `/v1/admin/members/${encodeURIComponent(id)}`, { role }),
   removeMember: (id: string) => request<void>('DELETE', `/v1/admin/members/${encodeURIComponent(id)}`),
 
-  auditEvents: (query: { limit?: number; cursor?: string | null; action?: string }) => {
-    const params = new URLSearchParams();
-    if (query.limit) params.set('limit', String(query.limit));
-    if (query.cursor) params.set('cursor', query.cursor);
-    if (query.action) params.set('action', query.action);
-    const qs = params.toString();
-    return request<Page<AuditEvent>>('GET', `/v1/admin/audit-events${qs ? `?${qs}` : ''}`);
-  },
+  auditEvents: (query: { limit?: number; cursor?: string | null; action?: string }) => request<Page<AuditEvent>>('GET', `/v1/admin/audit-events${qs(query)}`),
+
+  tenant: () => request<Tenant>('GET', '/v1/admin/tenant'),
+  updateTenant: (patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme }) => request<Tenant>('PATCH', '/v1/admin/tenant', patch),
+
+  connectors: () => request<Page<Connector>>('GET', '/v1/admin/connectors'),
+  connector: (key: string) => request<Connector>('GET', `/v1/admin/connectors/${enc(key)}`),
+  updateConnector: (key: string, patch: ConnectorPatch) => request<Connector>('PUT', `/v1/admin/connectors/${enc(key)}`, patch),
+
+  templates: () => request<Page<FlowTemplate>>('GET', '/v1/admin/flow-templates'),
+  template: (key: string) => request<FlowTemplate>('GET', `/v1/admin/flow-templates/${enc(key)}`),
+  createTemplate: (definition: Record<string, unknown>) => request<FlowTemplate>('POST', '/v1/admin/flow-templates', { definition }),
+  saveDraft: (key: string, definition: Record<string, unknown>) => request<FlowTemplate>('PUT', `/v1/admin/flow-templates/${enc(key)}/draft`, { definition }),
+  validateTemplate: (key: string, definition: Record<string, unknown>) =>
+    request<{ valid: boolean; errors: PathError[] }>('POST', `/v1/admin/flow-templates/${enc(key)}/validate`, { definition }),
+  publishTemplate: (key: string) => request<{ key: string; version: number; publishedAt: string }>('POST', `/v1/admin/flow-templates/${enc(key)}/publish`),
+  templateInstances: (key: string, query: { cursor?: string | null; version?: number } = {}) =>
+    request<Page<TemplateInstance> & { byVersion: { version: number; enabled: number; disabled: number }[] }>(
+      'GET',
+      `/v1/admin/flow-templates/${enc(key)}/instances${qs({ cursor: query.cursor, version: query.version })}`,
+    ),
+
+  runs: (filters: RunFilters) => request<Page<Run>>('GET', `/v1/admin/runs${qs({ ...filters })}`),
+  run: (id: string) => request<Run>('GET', `/v1/admin/runs/${enc(id)}`),
+  retryRun: (id: string) => request<Run>('POST', `/v1/admin/runs/${enc(id)}/retry`),
+  cancelRun: (id: string) => request<Run>('POST', `/v1/admin/runs/${enc(id)}/cancel`),
+
+  endUsers: (query: { search?: string; cursor?: string | null }) => request<Page<EndUserSummary>>('GET', `/v1/admin/end-users${qs(query)}`),
+  endUser: (externalId: string) => request<EndUserDetail>('GET', `/v1/admin/end-users/${enc(externalId)}`),
+  endUserFlows: (externalId: string) => request<Page<EndUserFlow>>('GET', `/v1/admin/end-users/${enc(externalId)}/flows`),
+
+  stats: (window: StatsWindow) => request<Stats>('GET', `/v1/admin/stats?window=${window}`),
+
+  webhookEndpoints: () => request<Page<WebhookEndpoint>>('GET', '/v1/admin/webhook-endpoints'),
+  webhookEndpoint: (id: string) => request<WebhookEndpoint>('GET', `/v1/admin/webhook-endpoints/${enc(id)}`),
+  createWebhookEndpoint: (body: { url: string; description?: string; eventTypes: string[] }) =>
+    request<WebhookEndpoint & { secret: string }>('POST', '/v1/admin/webhook-endpoints', body),
+  updateWebhookEndpoint: (id: string, patch: { url?: string; description?: string; eventTypes?: string[]; enabled?: boolean }) =>
+    request<WebhookEndpoint>('PATCH', `/v1/admin/webhook-endpoints/${enc(id)}`, patch),
+  deleteWebhookEndpoint: (id: string) => request<void>('DELETE', `/v1/admin/webhook-endpoints/${enc(id)}`),
+  rotateWebhookSecret: (id: string) => request<WebhookEndpoint & { secret: string }>('POST', `/v1/admin/webhook-endpoints/${enc(id)}/rotate-secret`),
+  testWebhookEndpoint: (id: string) => request<unknown>('POST', `/v1/admin/webhook-endpoints/${enc(id)}/test`),
+  webhookDeliveries: (id: string, cursor?: string | null) => request<Page<WebhookDelivery>>('GET', `/v1/admin/webhook-endpoints/${enc(id)}/deliveries${qs({ cursor })}`),
+  resendDelivery: (id: string) => request<unknown>('POST', `/v1/admin/webhook-deliveries/${enc(id)}/resend`),
 };
+
+const enc = encodeURIComponent;
+
+/** `?a=1&b=2` from the values that are set; '' when none are. */
+function qs(values: Record<string, string | number | null | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
 
 /** A message fit to show a person for anything thrown. */
 export function messageOf(error: unknown): string {

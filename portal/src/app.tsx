@@ -8,11 +8,11 @@ import { Spinner } from './ui/alert';
 
 export function App() {
   useEffect(() => {
-    if (route.peek() !== 'accept-invite') void loadSession();
+    if (route.peek().name !== 'accept-invite') void loadSession();
   }, []);
 
   const current = session.value;
-  if (route.value === 'accept-invite') return <AcceptInvite />;
+  if (route.value.name === 'accept-invite') return <AcceptInvite />;
   if (current.status === 'loading') {
     // One request; the spinner fades in only if it is slow (see .boot in styles.css).
     return (

@@ -34,3 +34,16 @@ export function formatWait(totalSeconds: number): string {
 }
 
 export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** 850 → "850 ms", 1234 → "1.2 s", 75000 → "1 min 15 s". */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  return formatWait(ms / 1000);
+}
+
+export const formatPercent = (ratio: number | null | undefined): string => (ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(ratio >= 0.999 || ratio === 0 ? 0 : 1)}%`);
+
+const count = new Intl.NumberFormat();
+export const formatCount = (n: number): string => count.format(n);

@@ -6,7 +6,10 @@ import { AuthModule } from './auth/auth.module';
 import { ErrorEnvelopeFilter } from './common/errors/error-envelope.filter';
 import type { AppConfig } from './config/app-config';
 import { CoreModule, CoreOptions } from './core.module';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { EmbedModule } from './embed/embed.module';
 import { EndUsersModule } from './end-users/end-users.module';
+import { EngineModule } from './engine/engine.module';
 import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MembersModule } from './members/members.module';
@@ -17,6 +20,8 @@ import { ConnectionsModule } from './connections/connections.module';
 import { ConnectorConfigsModule } from './connector-configs/connector-configs.module';
 import { FlowsModule } from './flows/flows.module';
 import { TenantsModule } from './tenants/tenants.module';
+import { TriggersModule } from './triggers/triggers.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 export interface ApiOptions extends CoreOptions {
   /** Extra controllers, for tests that need a route misbehaving on purpose. */
@@ -42,8 +47,13 @@ export class ApiModule {
         ConnectorConfigsModule,
         ConnectionsModule,
         FlowsModule,
+        TriggersModule,
+        EngineModule,
+        WebhooksModule,
         MaintenanceModule,
         PortalModule,
+        EmbedModule,
+        DashboardModule,
       ],
       controllers: options.extraControllers ?? [],
       providers: [

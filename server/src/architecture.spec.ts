@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = __dirname;
-const TENANT_OWNED = ['Membership', 'ApiKey', 'EndUser', 'AuditEvent', 'EndUserSession', 'HostSigningKey', 'ConnectorConfig', 'Connection', 'OAuthState', 'FlowTemplate', 'FlowTemplateVersion', 'FlowInstance', 'Run'];
+const TENANT_OWNED = ['Membership', 'ApiKey', 'EndUser', 'AuditEvent', 'EndUserSession', 'HostSigningKey', 'ConnectorConfig', 'Connection', 'OAuthState', 'FlowTemplate', 'FlowTemplateVersion', 'FlowInstance', 'Run', 'Approval', 'WebhookEndpoint', 'WebhookEvent', 'WebhookDelivery', 'InstanceTrigger'];
 
 /**
  * Lookups that are deliberately not tenant-scoped, each with the reason. Anything else touching a
@@ -15,6 +15,8 @@ const UNSCOPED_ALLOWED: Record<string, string> = {
   'members/members.service.ts': 'an invitation token decides the tenant',
   'tenants/tenants.service.ts': 'creating a tenant creates its first membership',
   'sessions/sessions.service.ts': "a session token or a JWT's key id decides the tenant",
+  'triggers/instance-triggers.service.ts': "a webhook URL's token decides the tenant",
+  'triggers/schedule.service.ts': 'the scheduler claims due instances of every tenant',
 };
 
 function files(dir: string): string[] {

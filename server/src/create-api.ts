@@ -25,12 +25,13 @@ export async function createApi(config: AppConfig, options: ApiOptions = {}): Pr
   app.use(cookieParser());
 
   // JSON only: a body of any other type is refused (which also stops form-based CSRF at the door).
-  // Two exceptions: the connect popup's credentials form (a token-bearing form post) and the proxy,
-  // which forwards bodies as they are.
+  // Exceptions: the connect popup's credentials form (a token-bearing form post), the proxy, which
+  // forwards bodies as they are, and webhook triggers, which read the raw body themselves
+  // (signatures cover the exact bytes; senders post JSON, forms or text).
   const json = express.json({ limit: config.bodyLimit, type: JSON_TYPES });
   const form = express.urlencoded({ limit: '32kb', extended: false });
   app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.path.startsWith('/v1/proxy/')) return next();
+    if (req.path.startsWith('/v1/proxy/') || req.path.startsWith('/v1/hooks/')) return next();
     const hasBody = req.headers['content-length'] !== '0' && Boolean(req.headers['content-length'] || req.headers['transfer-encoding']);
     const parse = req.path.startsWith('/connect/') && req.is('application/x-www-form-urlencoded') ? form : json;
     if (hasBody && parse === json && !req.is(JSON_TYPES)) {

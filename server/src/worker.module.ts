@@ -7,6 +7,9 @@ import { ConnectionsModule } from './connections/connections.module';
 import { RefreshProcessor } from './connections/refresh.processor';
 import { RunProcessor } from './engine/run.processor';
 import { RecoveryProcessor } from './engine/recovery.processor';
+import { ScheduleModule } from './triggers/schedule.module';
+import { WebhookDeliveryProcessor } from './webhooks/webhook-delivery.processor';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The queue-consuming process: the same modules as the API, plus the processors, minus HTTP. */
 @Module({})
@@ -14,8 +17,8 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule],
-      providers: [MaintenanceProcessor, RefreshProcessor, RunProcessor, RecoveryProcessor],
+      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule],
+      providers: [MaintenanceProcessor, RefreshProcessor, RunProcessor, RecoveryProcessor, WebhookDeliveryProcessor],
     };
   }
 }

@@ -98,6 +98,8 @@ describe('flow engine under SIGKILL', () => {
       MAINTENANCE_INTERVAL_SECONDS: '1',
       QUEUE_LOCK_DURATION_MS: String(LOCK_MS),
       QUEUE_STALLED_INTERVAL_MS: String(STALLED_MS),
+      // 600 chat.postMessage calls over 3 connections: Slack's 1 call/s per connection would take minutes.
+      CONNECTION_RATE_LIMITS: 'false',
       // info: the worker's "ready" line; nothing is logged per run.
       LOG_LEVEL: 'info',
     });

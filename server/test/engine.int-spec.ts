@@ -165,13 +165,6 @@ describe('flow engine', () => {
     expect(other.body.result).toMatchObject({ kind: 'other' });
   });
 
-  it('refuses to publish steps the engine cannot run yet, naming them', async () => {
-    const approval = { ...quote, key: 'needs-approval', steps: [{ id: 'ok', type: 'approval', title: 'Go?' }] };
-    await tenant.owner.post('/v1/admin/flow-templates', { definition: approval });
-    const res = await tenant.owner.post('/v1/admin/flow-templates/needs-approval/publish');
-    expect(res).toMatchObject({ status: 400, body: { error: { details: { errors: [{ path: 'definition.steps.0', message: expect.stringContaining('not supported') }] } } } });
-  });
-
   it('fails a run whose expression throws, naming the step', async () => {
     const bad = { ...quote, key: 'divide', steps: [{ id: 'boom', type: 'transform', output: { x: '=$error("no quotes today")' } }] };
     await tenant.owner.post('/v1/admin/flow-templates', { definition: bad });
@@ -233,7 +226,14 @@ describe('flow engine', () => {
     const aliceToken = (await tenant.host.post('/v1/sessions', { endUserId: 'alice' })).body.token;
     const hers = (await new Http(api.url).withBearer(aliceToken).get('/v1/me/runs')).body.data;
     expect(hers.length).toBeGreaterThan(0);
+    // Every view names its flow (template key) and end user (external id): host, team, end user; list and get.
+    expect(hers.every((r: { flow: string; endUserId: string }) => r.flow === 'won-deals-to-slack' && r.endUserId === 'alice')).toBe(true);
+    expect((await new Http(api.url).withBearer(aliceToken).get(`/v1/me/runs/${hers[0].id}`)).body).toMatchObject({ flow: 'won-deals-to-slack', endUserId: 'alice' });
+    expect((await tenant.owner.get('/v1/admin/runs?endUserId=bob')).body.data[0]).toMatchObject({ endUserId: 'bob', flow: expect.any(String) });
+    expect((await tenant.owner.get(`/v1/admin/runs/${hers[0].id}`)).body).toMatchObject({ flow: 'won-deals-to-slack', endUserId: 'alice' });
+    expect((await tenant.host.get(`/v1/runs/${hers[0].id}`)).body).toMatchObject({ flow: 'won-deals-to-slack', endUserId: 'alice', attempt: 1 });
     const bobsRun = (await tenant.host.get('/v1/runs?endUserId=bob')).body.data[0];
+    expect(bobsRun).toMatchObject({ endUserId: 'bob', flow: expect.any(String) });
     expect((await new Http(api.url).withBearer(aliceToken).get(`/v1/me/runs/${bobsRun.id}`)).status).toBe(404);
   });
 });

@@ -131,11 +131,13 @@ describe('portal in Chromium', () => {
     await expect(page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).resolves.toBe('password');
     await shot(page, '01-sign-in-error');
 
-    // The right one: the shell with the tenant's name; an owner lands on API keys.
+    // The right one: the shell with the tenant's name; everyone lands on the dashboard.
     await page.getByLabel('Password').fill(tenant.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/portal/dashboard');
+    await page.getByRole('link', { name: 'API keys' }).click();
     await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
-    expect(new URL(page.url()).pathname).toBe('/portal/api-keys');
     expect(await page.locator('.sidebar').textContent()).toContain('Acme Robotics');
     expect(await page.locator('.sidebar').textContent()).toContain(tenant.email);
     expect(await page.title()).toBe('API keys · Acme Robotics · Switchboard');
@@ -220,7 +222,7 @@ describe('portal in Chromium', () => {
     await inviteePage.getByText('password must be longer than or equal to 10 characters').waitFor();
     await inviteePage.getByLabel('Password').fill('a-long-enough-password');
     await inviteePage.getByRole('button', { name: 'Accept invitation' }).click();
-    await inviteePage.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
+    await inviteePage.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
     expect(new URL(inviteePage.url()).hash).toBe('');
     await page.reload();
     await page.getByRole('row').filter({ hasText: invitee }).getByText('Active').waitFor();
@@ -280,6 +282,7 @@ describe('portal in Chromium', () => {
 
     const page = await newPage();
     await signIn(page, tenant.email, tenant.password);
+    await page.getByRole('link', { name: 'API keys' }).click();
     const switcher = page.getByLabel('Tenant');
     const before = await switcher.inputValue();
     expect(before).toBe(tenant.tenantId);
@@ -298,7 +301,9 @@ describe('portal in Chromium', () => {
     const viewer = await addMember(api, tenant, 'viewer');
     const page = await newPage();
     await signIn(page, viewer.email, viewer.password);
-    // A viewer lands on Members (API keys need developer), read-only.
+    // A viewer lands on the dashboard; Members is read-only.
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Members' }).click();
     await page.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
     await page.getByRole('row').filter({ hasText: tenant.email }).waitFor();
     expect(await page.getByRole('button', { name: 'Send invite' }).count()).toBe(0);
@@ -361,13 +366,19 @@ describe('portal in Chromium', () => {
     await shot(page, '11-keyboard-focus-dark');
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
 
     // In the shell, the first Tab reaches the skip link, Enter jumps to the content.
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('a:Skip to content');
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // Back into the sidebar to API keys; after navigating, focus is on the page's heading.
+    for (let i = 0; i < 12 && (await focused()) !== 'a:API keys'; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('a:API keys');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     // Tab onward into the create form and create a key with the keyboard.
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('input[name=name]:');

@@ -27,6 +27,7 @@ describe('tenant settings', () => {
       name: 'Settings Co',
       slug: expect.stringMatching(/^settings-co(-[0-9a-f]{6})?$/),
       allowedOrigins: [],
+      widgetTheme: {},
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -23,6 +23,17 @@ const ACTIONS: Record<string, string> = {
   'end_user.created': 'Created an end user',
   'end_user.updated': 'Updated an end user',
   'end_user.deleted': 'Deleted an end user',
+  'connector_config.updated': 'Changed a connector',
+  'connector_config.deleted': 'Reset a connector',
+  'flow_template.created': 'Created a flow',
+  'flow_template.draft_updated': 'Edited a flow draft',
+  'flow_template.published': 'Published a flow version',
+  'flow.enabled': 'Switched a flow on',
+  'flow.disabled': 'Switched a flow off',
+  'flow.updated': 'Changed flow settings',
+  'flow.upgraded': 'Upgraded a flow',
+  'connection.created': 'Connected an account',
+  'connection.deleted': 'Removed a connection',
 };
 
 const FILTERS: { value: string; label: string }[] = [
@@ -31,6 +42,9 @@ const FILTERS: { value: string; label: string }[] = [
   { value: 'member.', label: 'Members and sign-ins' },
   { value: 'tenant.', label: 'Tenant settings' },
   { value: 'end_user.', label: 'End users' },
+  { value: 'connector_config.', label: 'Connectors' },
+  { value: 'flow_template.', label: 'Flow templates' },
+  { value: 'flow.', label: 'Flows of end users' },
 ];
 
 interface Names {
@@ -60,6 +74,8 @@ function targetOf(event: AuditEvent, names: Names): { label: string; detail: str
     str(data.email) ??
     (str(data.name) ? `“${str(data.name)}”` : null) ??
     str(data.externalId) ??
+    str(data.key) ??
+    str(data.flow) ??
     (event.targetType === 'user' && event.targetId ? names.users.get(event.targetId) : null) ??
     (event.targetType === 'api_key' && event.targetId ? names.keys.get(event.targetId) : null) ??
     (event.targetType ? `${event.targetType.replace(/_/g, ' ')} ${short(event.targetId)}` : '—');

@@ -2,21 +2,65 @@ import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { messageOf, type Me } from '../api';
 import { capitalize } from '../format';
-import { Link, navigate, navigationCount, route } from '../router';
-import { activeMembership, can, signOut, switchTenant } from '../session';
+import { Link, navigate, navigationCount, route, type RouteName } from '../router';
+import { activeMembership, signOut, switchTenant } from '../session';
 import { Alert } from '../ui/alert';
 import { Logo } from '../ui/logo';
 import { EmptyState, PageHeader } from '../ui/page';
 import { toast, Toaster } from '../ui/toast';
 import { ApiKeys } from './api-keys';
 import { AuditLog } from './audit-log';
+import { ConnectorDetail, Connectors } from './connectors';
+import { Dashboard } from './dashboard';
+import { EndUserDetail, EndUsers } from './end-users';
+import { FlowEditorScreen } from './flow-editor';
+import { Flows } from './flows';
 import { Members } from './members';
+import { RunDetail } from './run-detail';
+import { Runs } from './runs';
+import { Settings } from './settings';
+import { WebhookDetail, Webhooks } from './webhooks';
 
 const icons = {
+  chart: 'M3 17h14M5.5 14V9M10 14V4.5M14.5 14v-7',
+  runs: 'M4 5.5h4l2 4.5 2-7 2 4.5h2M4 14.5h12',
+  flow: 'M5 4.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zM15 12.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zM6.5 6h3a2 2 0 012 2v4a2 2 0 002 2h0',
+  plug: 'M7 3v4M13 3v4M5 7h10v3a5 5 0 01-10 0V7zM10 15v3',
+  person: 'M10 9.5a3 3 0 100-6 3 3 0 000 6zM4 17c0-3.2 2.7-5.5 6-5.5s6 2.3 6 5.5',
+  gear: 'M10 12.5a2.5 2.5 0 100-5 2.5 2.5 0 000 5zM10 2.5v2M10 15.5v2M2.5 10h2M15.5 10h2M4.7 4.7l1.4 1.4M13.9 13.9l1.4 1.4M4.7 15.3l1.4-1.4M13.9 6.1l1.4-1.4',
+  hook: 'M7 6.5a3 3 0 115 2.2L9.5 13M6 13.5a3 3 0 104.5 2.6h4M14.5 13a3 3 0 10-2.2 5',
   key: 'M10.5 13a3.5 3.5 0 11-7 0 3.5 3.5 0 017 0zM9.5 10.5L16 4M13.5 6.5l2 2M11.5 8.5l1.5 1.5',
   users: 'M7.5 9.5a3 3 0 100-6 3 3 0 000 6zM2 17c0-3 2.5-5 5.5-5s5.5 2 5.5 5M13.5 9.5a2.5 2.5 0 100-5M15 12.2c1.8.5 3 2.2 3 4.8',
   list: 'M7 5h10M7 10h10M7 15h10M3.5 5h.01M3.5 10h.01M3.5 15h.01',
 };
+
+const NAV: { title: string; items: { to: string; label: string; icon: string; section: RouteName[] }[] }[] = [
+  {
+    title: 'Monitor',
+    items: [
+      { to: 'dashboard', label: 'Dashboard', icon: icons.chart, section: ['dashboard'] },
+      { to: 'runs', label: 'Runs', icon: icons.runs, section: ['runs', 'run'] },
+    ],
+  },
+  {
+    title: 'Build',
+    items: [
+      { to: 'flows', label: 'Flows', icon: icons.flow, section: ['flows', 'flow'] },
+      { to: 'connectors', label: 'Connectors', icon: icons.plug, section: ['connectors', 'connector'] },
+      { to: 'end-users', label: 'End users', icon: icons.person, section: ['end-users', 'end-user'] },
+    ],
+  },
+  {
+    title: 'Settings',
+    items: [
+      { to: 'settings', label: 'General', icon: icons.gear, section: ['settings'] },
+      { to: 'api-keys', label: 'API keys', icon: icons.key, section: ['api-keys'] },
+      { to: 'webhooks', label: 'Webhooks', icon: icons.hook, section: ['webhooks', 'webhook'] },
+      { to: 'members', label: 'Members', icon: icons.users, section: ['members'] },
+      { to: 'audit-log', label: 'Audit log', icon: icons.list, section: ['audit-log'] },
+    ],
+  },
+];
 
 function NavIcon({ d }: { d: string }) {
   return (
@@ -86,16 +130,16 @@ export function Shell({ me }: { me: Me }) {
   const current = route.value;
   const tenantId = me.activeTenantId ?? '';
 
-  // The landing page is the first section the member's role can open.
+  // The landing page is the dashboard, which every role can read.
   useEffect(() => {
-    if (current === 'home') navigate(can('developer') ? 'api-keys' : 'members', { replace: true });
-  }, [current]);
+    if (current.name === 'home') navigate('dashboard', { replace: true });
+  }, [current.name]);
 
   // After navigating, focus the new page's heading so keyboard and screen-reader users start there.
   useEffect(() => {
     if (navigationCount.value === 0) return;
     requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
-  }, [navigationCount.value, current]);
+  }, [navigationCount.value]);
 
   return (
     <div class="shell">
@@ -117,26 +161,23 @@ export function Shell({ me }: { me: Me }) {
         </div>
         <TenantSwitcher me={me} />
         <nav aria-label="Sections" class="nav">
-          <ul>
-            <li>
-              <Link to="api-keys">
-                <NavIcon d={icons.key} />
-                API keys
-              </Link>
-            </li>
-            <li>
-              <Link to="members">
-                <NavIcon d={icons.users} />
-                Members
-              </Link>
-            </li>
-            <li>
-              <Link to="audit-log">
-                <NavIcon d={icons.list} />
-                Audit log
-              </Link>
-            </li>
-          </ul>
+          {NAV.map((group) => (
+            <div class="nav-group" key={group.title}>
+              <p class="nav-group-title" id={`nav-${group.title.toLowerCase()}`}>
+                {group.title}
+              </p>
+              <ul aria-labelledby={`nav-${group.title.toLowerCase()}`}>
+                {group.items.map((item) => (
+                  <li key={item.to}>
+                    <Link to={item.to} section={item.section}>
+                      <NavIcon d={item.icon} />
+                      {item.label}
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ))}
         </nav>
         <div class="account">
           <div class="account-who">
@@ -171,10 +212,8 @@ export function Shell({ me }: { me: Me }) {
       </aside>
       <main id="main" class="main" tabIndex={-1}>
         <div class="content" key={tenantId}>
-          {current === 'api-keys' && <ApiKeys />}
-          {current === 'members' && <Members me={me} />}
-          {current === 'audit-log' && <AuditLog />}
-          {current === 'not-found' && (
+          <Page name={current.name} param={current.param ?? ''} me={me} />
+          {current.name === 'not-found' && (
             <>
               <PageHeader title="Page not found" description="There is nothing at this address." />
               <EmptyState title="Try one of the sections on the left.">
@@ -187,6 +226,43 @@ export function Shell({ me }: { me: Me }) {
       <Toaster />
     </div>
   );
+}
+
+function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
+  switch (name) {
+    case 'dashboard':
+      return <Dashboard />;
+    case 'runs':
+      return <Runs />;
+    case 'run':
+      return <RunDetail runId={param} key={param} />;
+    case 'flows':
+      return <Flows />;
+    case 'flow':
+      return <FlowEditorScreen flowKey={param} key={param} />;
+    case 'connectors':
+      return <Connectors />;
+    case 'connector':
+      return <ConnectorDetail connectorKey={param} key={param} />;
+    case 'end-users':
+      return <EndUsers />;
+    case 'end-user':
+      return <EndUserDetail externalId={param} key={param} />;
+    case 'settings':
+      return <Settings />;
+    case 'webhooks':
+      return <Webhooks />;
+    case 'webhook':
+      return <WebhookDetail endpointId={param} key={param} />;
+    case 'api-keys':
+      return <ApiKeys />;
+    case 'members':
+      return <Members me={me} />;
+    case 'audit-log':
+      return <AuditLog />;
+    default:
+      return null;
+  }
 }
 
 export function NoTenant({ me }: { me: Me }) {

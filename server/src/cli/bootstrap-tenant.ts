@@ -6,21 +6,6 @@ import { trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { TenantsService } from '../tenants/tenants.service';
 import { CliModule } from './cli.module';
-import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
-
-/** Enables every connector for a tenant against the local sandbox providers (the demo's setup). Idempotent. */
-export async function enableSandboxConnectors(config: AppConfig, tenantId: string): Promise<string[]> {
-  const app = await NestFactory.createApplicationContext(CliModule.forRoot({ ...config, logLevel: 'warn' }), { logger: ['error', 'warn'] });
-  try {
-    const configs = app.get(ConnectorConfigsService);
-    const actor: Actor = { tenantId: trustedTenantId(tenantId), type: 'system', id: 'demo-seed' };
-    const keys = configs.allDefinitions().map((d) => d.key);
-    for (const key of keys) await configs.upsert(actor, key, { enabled: true, settings: { useSandbox: true } });
-    return keys;
-  } finally {
-    await app.close();
-  }
-}
 
 export interface BootstrapInput {
   tenantName: string;

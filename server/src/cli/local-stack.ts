@@ -7,13 +7,15 @@ import { DataSource } from 'typeorm';
 import { hashToken } from '../common/crypto/tokens';
 import { loadConfig } from '../config/app-config';
 import { migrateUp } from '../database/migrate';
-import { bootstrapTenant, enableSandboxConnectors } from './bootstrap-tenant';
+import { bootstrapTenant } from './bootstrap-tenant';
+import { type DemoSeedResult, seedDemoTenant } from './demo-seed';
 
 /** The repository root: server/dist/cli → ../../.. */
 export const REPO_ROOT = resolve(__dirname, '../../..');
 export const STATE_DIR = process.env.SWITCHBOARD_HOME ?? join(REPO_ROOT, '.switchboard');
 
-const DEMO = { tenantName: 'Demo Company', slug: 'demo', email: 'owner@demo.switchboard.local' };
+// The demo tenant is the vendor of the demo host app, Acme CRM (demo-host-app/).
+const DEMO = { tenantName: 'Acme CRM', slug: 'demo', email: 'owner@demo.switchboard.local' };
 
 export interface DemoState {
   api: { url: string; docs: string; openapi: string };
@@ -24,6 +26,10 @@ export interface DemoState {
   redisUrl: string;
   /** The local fake providers (OAuth consent pages, fake APIs). */
   sandboxUrl: string;
+  /** The demo host app, its sign-ins (one company each), and its webhook endpoint in the tenant. */
+  acme: { url: string; logins: Array<{ company: string; email: string; password: string }> };
+  webhook: DemoSeedResult['webhook'];
+  templates: DemoSeedResult['templates'];
   startedAt: string;
 }
 
@@ -64,6 +70,7 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
     const sandbox = await startLocalSandbox(stops);
     const port = Number(process.env.PORT || 3000);
     const publicUrl = process.env.PUBLIC_URL || `http://localhost:${port}`;
+    const acmePort = Number(process.env.DEMO_APP_PORT || 4020);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: mode === 'dev' ? 'development' : process.env.NODE_ENV ?? 'development',
@@ -73,14 +80,14 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
       PORT: String(port),
       PUBLIC_URL: publicUrl,
       SANDBOX_URL: sandbox.url,
-      // The sandbox is on loopback, which the outbound guard refuses unless told otherwise.
-      OUTBOUND_ALLOWLIST: [process.env.OUTBOUND_ALLOWLIST, `127.0.0.1:${sandbox.port}`].filter(Boolean).join(','),
+      // The sandbox and Acme CRM's webhook receiver are on loopback, which the outbound guard refuses unless told otherwise.
+      OUTBOUND_ALLOWLIST: [process.env.OUTBOUND_ALLOWLIST, `127.0.0.1:${sandbox.port}`, `127.0.0.1:${acmePort}`].filter(Boolean).join(','),
     };
     const config = loadConfig(env);
 
     const applied = await migrateUp(databaseUrl);
     log(applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
-    const state = await seedDemo(config, databaseUrl, redisUrl, sandbox.url);
+    const base = await seedDemo(config, databaseUrl, redisUrl, sandbox.url);
 
     const serverDir = resolve(__dirname, '..');
     const watch = mode === 'dev' ? ['--watch'] : [];
@@ -89,6 +96,34 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
     stops.push(spawnChild('worker', process.execPath, [...watch, join(serverDir, 'worker.js')], env, REPO_ROOT, mode));
 
     await waitForReady(`http://127.0.0.1:${port}/readyz`, 60_000);
+
+    // Acme CRM: the tenant's settings, templates and webhook endpoint through the admin API, then the app.
+    const acmeOrigin = `http://localhost:${acmePort}`;
+    const seeded = await seedDemoTenant({
+      apiUrl: `http://127.0.0.1:${port}`,
+      owner: { email: base.portal.email, password: base.portal.password },
+      tenantName: DEMO.tenantName,
+      acmeOrigin,
+      webhookUrl: `http://127.0.0.1:${acmePort}/webhooks/switchboard`,
+      webhookSecret: readPreviousState()?.webhook?.secret,
+      log,
+    });
+    log(`demo tenant: ${seeded.connectors.length} connectors on the sandbox; flow templates ${seeded.templates.map((t) => `${t.key} (${t.status})`).join(', ')}`);
+    const acmeMain = join(REPO_ROOT, 'demo-host-app', 'dist', 'main.js');
+    if (!existsSync(acmeMain)) throw new Error(`${acmeMain} is missing: run npm run build first.`);
+    const acmeEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      NODE_ENV: env.NODE_ENV,
+      DEMO_APP_PORT: String(acmePort),
+      SWITCHBOARD_URL: publicUrl,
+      SWITCHBOARD_SECRET_KEY: base.apiKey,
+      SWITCHBOARD_WEBHOOK_SECRET: seeded.webhook?.secret ?? '',
+      ACME_DATA_FILE: join(STATE_DIR, 'acme-crm.json'),
+    };
+    stops.push(spawnChild('acme-crm', process.execPath, [...watch, acmeMain], acmeEnv, REPO_ROOT, mode));
+    await waitForReady(`http://127.0.0.1:${acmePort}/healthz`, 30_000, 'Acme CRM');
+    const { DEMO_LOGINS } = require(join(REPO_ROOT, 'demo-host-app', 'dist', 'index.js')) as { DEMO_LOGINS: DemoState['acme']['logins'] };
+    const state: DemoState = { ...base, acme: { url: acmeOrigin, logins: [...DEMO_LOGINS] }, webhook: seeded.webhook, templates: seeded.templates };
     writeFileSync(join(STATE_DIR, 'demo.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
     printBanner(state, (performance.now() - started) / 1000, mode);
   } catch (error) {
@@ -190,7 +225,12 @@ async function ensureRedis(stops: Stop[]): Promise<string> {
 }
 
 /** Idempotent: reuses the demo tenant, its owner's password and its key when they still work. */
-async function seedDemo(config: ReturnType<typeof loadConfig>, databaseUrl: string, redisUrl: string, sandboxUrl: string): Promise<DemoState> {
+async function seedDemo(
+  config: ReturnType<typeof loadConfig>,
+  databaseUrl: string,
+  redisUrl: string,
+  sandboxUrl: string,
+): Promise<Omit<DemoState, 'acme' | 'webhook' | 'templates'>> {
   const previous = readPreviousState();
   const db = new DataSource({ type: 'postgres', url: databaseUrl });
   await db.initialize();
@@ -204,8 +244,7 @@ async function seedDemo(config: ReturnType<typeof loadConfig>, databaseUrl: stri
       const created = await bootstrapTenant(config, { tenantName: DEMO.tenantName, slug: DEMO.slug, email: DEMO.email, password, apiKeyName: 'Demo key' });
       tenantRow = { id: created.tenantId, slug: created.slug, name: DEMO.tenantName };
       apiKey = created.apiKey;
-      const enabled = await enableSandboxConnectors(config, created.tenantId);
-      log(`seeded the demo tenant, with ${enabled.length} connectors on the sandbox`);
+      log(`created the demo tenant ${DEMO.tenantName} and its owner`);
     } else {
       tenantRow = tenant;
       const valid = apiKey
@@ -268,7 +307,7 @@ function spawnChild(name: string, command: string, args: string[], env: NodeJS.P
     });
 }
 
-async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+async function waitForReady(url: string, timeoutMs: number, what = 'The API'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
@@ -281,13 +320,19 @@ async function waitForReady(url: string, timeoutMs: number): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`The API did not become ready at ${url} within ${timeoutMs / 1000} s (last answer: ${last}).`);
+  throw new Error(`${what} did not become ready at ${url} within ${timeoutMs / 1000} s (last answer: ${last}).`);
 }
 
 function printBanner(state: DemoState, seconds: number, mode: 'demo' | 'dev'): void {
+  const width = Math.max(...state.acme.logins.map((l) => `${l.email} / ${l.password}`.length));
   const lines = [
     '',
     `  Switchboard ${mode} is running (ready in ${seconds.toFixed(1)} s)`,
+    '',
+    `  Acme CRM       ${state.acme.url}   the demo app: sign in, open Integrations, connect Slack, win a deal`,
+    ...state.acme.logins.map((l, i) => `  ${i === 0 ? 'Acme logins' : ''.padEnd(11)}    ${`${l.email} / ${l.password}`.padEnd(width)}   (${l.company})`),
+    ...state.templates.filter((t) => t.status === 'skipped').map((t) => `  Not seeded     flow template ${t.key}: ${t.reason}`),
+    ...(state.webhook ? [] : ['  Not seeded     webhook endpoint (this server has no webhooks API)']),
     '',
     `  API            ${state.api.url}`,
     `  API docs       ${state.api.docs}`,

@@ -67,6 +67,15 @@ class Environment {
   @Type(() => Number) @IsInt() @Min(1000) @Max(600_000)
   QUEUE_LOCK_DURATION_MS = 15_000;
 
+  @Type(() => Number) @IsInt() @Min(1) @Max(7 * 24 * 3600)
+  RUN_TIMEOUT_SECONDS = 3600;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(100_000)
+  TENANT_MAX_CONCURRENT_RUNS = 50;
+
+  @Transform(toBoolean) @IsBoolean()
+  CONNECTION_RATE_LIMITS = true;
+
   @Type(() => Number) @IsInt() @Min(500) @Max(600_000)
   QUEUE_STALLED_INTERVAL_MS = 5_000;
 
@@ -99,6 +108,12 @@ class Environment {
 
   @Transform(toBoolean) @IsBoolean()
   TRUST_PROXY = false;
+
+  @Matches(/^\d{1,9}(,\d{1,9}){0,19}$/, { message: 'must be 1-20 comma-separated delays in milliseconds, e.g. 5000,300000' })
+  WEBHOOK_RETRY_SCHEDULE_MS = '5000,300000,1800000,7200000,18000000,36000000,36000000';
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  WEBHOOK_DISABLE_AFTER_FAILURES = 5;
 }
 
 export interface AppConfig {
@@ -123,6 +138,8 @@ export interface AppConfig {
   queue: { lockDurationMs: number; stalledIntervalMs: number };
   /** Finished runs older than this are deleted by the worker. */
   runRetentionDays: number;
+  /** Engine limits: default execution time per run, runs of one tenant executing at once, whether connectors' request rates are enforced. */
+  engine: { runTimeoutSeconds: number; tenantMaxConcurrentRuns: number; connectionRateLimits: boolean };
   logLevel: string;
   bodyLimit: string;
   memberSessionTtlSeconds: number;
@@ -133,6 +150,8 @@ export interface AppConfig {
   metricsToken?: string;
   maintenanceIntervalSeconds: number;
   trustProxy: boolean;
+  /** Outbound webhooks: delays between attempts (one retry per entry), and failed deliveries in a row that disable an endpoint. */
+  webhooks: { retryScheduleMs: number[]; disableAfterFailures: number };
 }
 
 export class ConfigError extends Error {}
@@ -173,6 +192,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     tokenRefreshMarginSeconds: env.TOKEN_REFRESH_MARGIN_SECONDS,
     queue: { lockDurationMs: env.QUEUE_LOCK_DURATION_MS, stalledIntervalMs: env.QUEUE_STALLED_INTERVAL_MS },
     runRetentionDays: env.RUN_RETENTION_DAYS,
+    engine: { runTimeoutSeconds: env.RUN_TIMEOUT_SECONDS, tenantMaxConcurrentRuns: env.TENANT_MAX_CONCURRENT_RUNS, connectionRateLimits: env.CONNECTION_RATE_LIMITS },
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.BODY_LIMIT,
     memberSessionTtlSeconds: env.MEMBER_SESSION_TTL_SECONDS,
@@ -182,5 +202,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: env.METRICS_TOKEN,
     maintenanceIntervalSeconds: env.MAINTENANCE_INTERVAL_SECONDS,
     trustProxy: env.TRUST_PROXY,
+    webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map(Number), disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES },
   };
 }

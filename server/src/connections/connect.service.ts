@@ -33,6 +33,7 @@ import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
 import { Connection, Credentials } from './connection.entity';
 import { ConnectResult } from './connect-pages';
+import { ConnectionEvents } from './connection-events';
 import { CredentialsService } from './credentials.service';
 import { OAuthState } from './oauth-state.entity';
 
@@ -62,6 +63,7 @@ export class ConnectService {
     private readonly credentials: CredentialsService,
     private readonly audit: AuditService,
     guard: OutboundGuard,
+    private readonly events: ConnectionEvents,
   ) {
     this.fetch = createGuardedFetch(guard);
   }
@@ -277,7 +279,9 @@ export class ConnectService {
           lastRefreshedAt: null,
         });
         await this.audit.record(actor, 'connection.reconnected', { type: 'connection', id: existing.id }, { connector: key, account: account.name }, manager);
-        return repo.get(actor.tenantId, { id: existing.id });
+        const reconnected = await repo.get(actor.tenantId, { id: existing.id });
+        await this.events.publish(manager, actor.tenantId, 'connection.created', reconnected);
+        return reconnected;
       }
       const id = (await manager.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
       const created = await repo.insert(actor.tenantId, {
@@ -293,6 +297,7 @@ export class ConnectService {
         expiresAt,
       });
       await this.audit.record(actor, 'connection.created', { type: 'connection', id }, { connector: key, account: account.name }, manager);
+      await this.events.publish(manager, actor.tenantId, 'connection.created', created);
       return created;
     });
   }

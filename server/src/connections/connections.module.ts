@@ -3,7 +3,9 @@ import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { ConnectorConfigsModule } from '../connector-configs/connector-configs.module';
 import { EndUsersModule } from '../end-users/end-users.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ConnectController } from './connect.controller';
+import { ConnectionEvents } from './connection-events';
 import { ConnectService } from './connect.service';
 import { Connection } from './connection.entity';
 import { ConnectionsController, MyConnectionsController } from './connections.controller';
@@ -15,10 +17,11 @@ import { ProviderClientService } from './provider-client.service';
 import { ProxyController } from './proxy.controller';
 
 @Module({
-  imports: [ConnectorConfigsModule, EndUsersModule, SessionsModule],
+  imports: [ConnectorConfigsModule, EndUsersModule, SessionsModule, WebhooksModule],
   controllers: [ConnectController, ConnectionsController, MyConnectionsController, ProxyController],
   providers: [
     ConnectService,
+    ConnectionEvents,
     ConnectionsService,
     CredentialsService,
     OptionsService,

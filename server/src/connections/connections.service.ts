@@ -8,6 +8,7 @@ import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { EndUsersService } from '../end-users/end-users.service';
+import { ConnectionEvents } from './connection-events';
 import { Connection } from './connection.entity';
 import { CredentialsService } from './credentials.service';
 
@@ -19,6 +20,7 @@ export class ConnectionsService {
     private readonly endUsers: EndUsersService,
     private readonly credentials: CredentialsService,
     private readonly audit: AuditService,
+    private readonly events: ConnectionEvents,
   ) {}
 
   async listForEndUser(actor: Actor, endUserId: string): Promise<Connection[]> {
@@ -46,6 +48,7 @@ export class ConnectionsService {
       const connection = await repo.get(actor.tenantId, endUserId ? { id, endUserId } : { id }, id);
       await repo.delete(actor.tenantId, { id });
       await this.audit.record(actor, 'connection.deleted', { type: 'connection', id }, { connector: connection.connectorKey, account: connection.accountName }, manager);
+      await this.events.publish(manager, actor.tenantId, 'connection.deleted', connection);
     });
   }
 

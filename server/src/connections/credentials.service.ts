@@ -18,6 +18,7 @@ import { InjectRedis } from '../redis/redis.module';
 import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
+import { ConnectionEvents } from './connection-events';
 import { Connection, Credentials } from './connection.entity';
 import { retryDelayMs } from './retry';
 
@@ -46,6 +47,7 @@ export class CredentialsService {
     private readonly connectorConfigs: ConnectorConfigsService,
     private readonly audit: AuditService,
     guard: OutboundGuard,
+    private readonly events: ConnectionEvents,
   ) {
     this.fetch = createGuardedFetch(guard);
   }
@@ -183,6 +185,7 @@ export class CredentialsService {
       const changed = await this.connections.with(manager).update(tenantId, { id: connection.id, status: 'active' }, { status: 'needs_reauth', lastError: reason });
       if (changed) {
         await this.audit.record({ tenantId, type: 'system', id: null }, 'connection.needs_reauth', { type: 'connection', id: connection.id }, { connector: connection.connectorKey, reason }, manager);
+        await this.events.publish(manager, tenantId, 'connection.needs_reauth', { ...connection, status: 'needs_reauth', lastError: reason, updatedAt: new Date() });
       }
     });
   }

@@ -16,8 +16,11 @@ import { Connection } from '../connections/connection.entity';
 import { OAuthState } from '../connections/oauth-state.entity';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from '../flows/flow-template.entity';
 import { Run } from '../engine/run.entity';
+import { Approval } from '../engine/approval.entity';
+import { InstanceTrigger } from '../triggers/instance-trigger.entity';
+import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../webhooks/webhook.entities';
 
-export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run];
+export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run, Approval, WebhookEndpoint, WebhookEvent, WebhookDelivery, InstanceTrigger];
 
 /** The schema belongs to migrations/; the app never synchronizes or migrates on its own. */
 @Module({

@@ -7,7 +7,7 @@ import { AppError } from '../common/errors/app-error';
 import { EndUserPage, EndUserView, ListQueryDto, UpsertEndUserDto } from './end-users.dto';
 import { EndUsersService } from './end-users.service';
 
-function externalIdParam(value: string): string {
+export function externalIdParam(value: string): string {
   if (value.length < 1 || value.length > 255) {
     throw new AppError('validation_failed', 'externalId: must be 1-255 characters', {
       errors: [{ path: 'externalId', message: 'must be 1-255 characters' }],

@@ -1,7 +1,7 @@
 import { HttpError, ProviderError } from '@switchboard/connectors';
 import { AppError } from '../common/errors/app-error';
 import { durationMs } from '../flows/definition/durations';
-import { isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type RetryPolicy, type Step } from '../flows/definition/flow-definition.schema';
+import { APPROVAL_DEFAULTS, type ApprovalStep, FLOW_LIMITS, isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type RetryPolicy, type Step, STEP_TIMEOUT_DEFAULT_MS } from '../flows/definition/flow-definition.schema';
 import type { StepRecord } from './run.entity';
 
 /** What the executor needs from the definition module: expression evaluation over JSON templates. */
@@ -20,18 +20,48 @@ export interface Bindings {
 
 export type ExecStep = Step;
 
-/** Side effects, provided by the worker: calling a connector action or a raw request through a connection. */
-export interface Effects {
-  action(connector: string, connectionKey: string, action: string, input: unknown, ctx: { idempotencyKey: string; signal: AbortSignal }): Promise<unknown>;
-  request(connector: string, request: { method: string; path: string; query?: unknown; headers?: unknown; body?: unknown }, ctx: { idempotencyKey: string; signal: AbortSignal }): Promise<unknown>;
-  /** Persist the timeline so far: called after every step with side effects. */
-  checkpoint(records: StepRecord[]): Promise<void>;
+/** What a decided approval step gives the run as `$steps.<id>`. */
+export interface ApprovalOutcome {
+  approved: boolean;
+  decidedBy: string | null;
+  decidedVia: string;
+  comment: string | null;
+  decidedAt: string;
 }
 
-/** A delay: the run parks until `until` (ms since epoch) and resumes from its checkpoint. */
+/** Side effects, provided by the worker: calling a connector action or a raw request through a connection. */
+export interface EffectContext {
+  idempotencyKey: string;
+  signal: AbortSignal;
+  /** What `prepare` answered for this attempt. */
+  prepared: unknown;
+}
+
+export interface Effects {
+  /**
+   * Gets the connection ready and waits until its request rate allows one more call. Runs before
+   * the step's own timeout starts: waiting for the rate is bounded by the run, not by the step.
+   */
+  prepare(connectionKey: string, signal: AbortSignal): Promise<unknown>;
+  action(connector: string, connectionKey: string, action: string, input: unknown, ctx: EffectContext): Promise<unknown>;
+  request(connectionKey: string, request: { method: string; path: string; query?: unknown; headers?: unknown; body?: unknown }, ctx: EffectContext): Promise<unknown>;
+  /** Finds or creates the approval of this step: its outcome once decided, else `{ pending }`. */
+  approval(path: string, step: ApprovalStep, asked: { title: string; description: string | null }): Promise<ApprovalOutcome | { pending: string }>;
+  /** Persist the timeline so far: called after every step with side effects. False: the run is no longer ours (cancelled). */
+  checkpoint(records: StepRecord[]): Promise<boolean>;
+}
+
+/** The run pauses: a delay until `until` (ms since epoch), or an approval (`until` null: a decision or its timeout wakes it). */
 export class Park extends Error {
-  constructor(readonly until: number) {
+  constructor(readonly until: number | null) {
     super('parked');
+  }
+}
+
+/** The run was cancelled while executing: stop at this step boundary, write nothing more. */
+export class RunStopped extends Error {
+  constructor() {
+    super('run cancelled');
   }
 }
 
@@ -45,11 +75,40 @@ export class StepFailure extends Error {
   }
 }
 
+/** Limits of one execution: the cancel signal and the moment the run's time budget runs out. */
+export interface RunLimits {
+  cancelled: AbortSignal;
+  /** ms since epoch. */
+  deadline: number;
+  /** The run's whole budget, for messages. */
+  timeoutMs: number;
+  /** Effectful steps whose checkpoint the final update makes redundant (see final-effects.ts). */
+  finalEffects?: ReadonlySet<string>;
+}
+
 // Transient failures are retried unless the step says otherwise; final ones (4xx, validation) never are.
 const DEFAULT_RETRY: RetryPolicy = { ...RETRY_DEFAULTS, attempts: Math.max(RETRY_DEFAULTS.attempts, 3) };
-const DEFAULT_STEP_TIMEOUT_MS = 30_000;
+
+/** A request step's answer was an HTTP error and the step does not accept those (failOnError). */
+class HttpStatusFailure extends Error {
+  constructor(
+    readonly status: number,
+    body: unknown,
+  ) {
+    const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+    super(`The provider answered HTTP ${status}: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`);
+  }
+}
+
+class StepTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`The step did not finish within ${ms} ms`);
+  }
+}
 
 function classify(error: unknown): { code: string; message: string; retryable: boolean } {
+  if (error instanceof StepTimeout) return { code: 'step_timed_out', message: error.message, retryable: true };
+  if (error instanceof HttpStatusFailure) return { code: `http_${error.status}`, message: error.message, retryable: error.status === 408 || error.status === 429 || error.status >= 500 };
   if (error instanceof StepFailure) return { code: error.code, message: error.message, retryable: false };
   if (error instanceof ProviderError) return { code: `provider_${error.code}`, message: error.message, retryable: false };
   if (error instanceof HttpError) return { code: `http_${error.status}`, message: error.message, retryable: error.retryable };
@@ -76,8 +135,49 @@ export class Executor {
     private readonly evaluate: Evaluate,
     private readonly effects: Effects,
     private readonly done: Map<string, StepRecord>,
+    private readonly limits: RunLimits,
   ) {
     this.records = [...done.values()];
+  }
+
+  /** Every step boundary: stop a cancelled run, fail one past its time budget. */
+  private checkLimits(path: string): void {
+    if (this.limits.cancelled.aborted) throw new RunStopped();
+    if (Date.now() >= this.limits.deadline) throw new StepFailure('run_timed_out', `The run exceeded its time limit of ${this.limits.timeoutMs} ms`, path);
+  }
+
+  /** Stored outputs are capped so one step cannot bloat the run row (containers are made of their steps' outputs). */
+  private capOutput(output: unknown, path: string): void {
+    const size = output === undefined ? 0 : Buffer.byteLength(JSON.stringify(output));
+    if (size > FLOW_LIMITS.maxStepOutputBytes) {
+      throw new StepFailure('step_output_too_large', `Step ${path} produced ${size} bytes of output; the limit is ${FLOW_LIMITS.maxStepOutputBytes}`, path);
+    }
+  }
+
+  /**
+   * Runs `call` with a signal that fires at the step timeout, the run's deadline or a cancel,
+   * whichever comes first, and stops waiting for it then (the call may not honour the signal).
+   */
+  private async bounded<T>(timeoutMs: number, path: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const remaining = this.limits.deadline - Date.now();
+    const stepFirst = timeoutMs < remaining;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(stepFirst ? new StepTimeout(timeoutMs) : undefined), Math.max(0, Math.min(timeoutMs, remaining)));
+    const onCancel = () => controller.abort(new RunStopped());
+    this.limits.cancelled.addEventListener('abort', onCancel, { once: true });
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+        call(controller.signal).then(resolve, reject);
+      });
+    } catch (error) {
+      if (this.limits.cancelled.aborted) throw new RunStopped();
+      if (controller.signal.aborted && !stepFirst) throw new StepFailure('run_timed_out', `The run exceeded its time limit of ${this.limits.timeoutMs} ms`, path);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.limits.cancelled.removeEventListener('abort', onCancel);
+    }
   }
 
   get timeline(): StepRecord[] {
@@ -114,8 +214,9 @@ export class Executor {
   }
 
   private async runStep(step: ExecStep, path: string, bindings: Bindings, iteration: number): Promise<void> {
+    this.checkLimits(path);
     const prior = this.done.get(path);
-    if (prior?.status === 'succeeded' && (step.type === 'action' || step.type === 'request' || step.type === 'delay')) {
+    if (prior?.status === 'succeeded' && (step.type === 'action' || step.type === 'request' || step.type === 'delay' || step.type === 'approval')) {
       bindings.steps[step.id] = prior.output;
       this.last = prior.output;
       return;
@@ -132,6 +233,7 @@ export class Executor {
     switch (step.type) {
       case 'transform': {
         const output = await this.eval(step.output, path, bindings);
+        this.capOutput(output, path);
         record({ output });
         bindings.steps[step.id] = output;
         this.last = output;
@@ -139,6 +241,7 @@ export class Executor {
       }
       case 'respond': {
         const output = await this.eval(step.output, path, bindings);
+        this.capOutput(output, path);
         record({ output });
         this.response ??= { output, status: step.status };
         bindings.steps[step.id] = output;
@@ -174,16 +277,26 @@ export class Executor {
         if (items.length > cap) throw new StepFailure('loop_too_long', `The loop has ${items.length} items; the cap is ${cap}`, path);
         const results: Array<Record<string, unknown>> = new Array(items.length);
         let next = 0;
+        let stopped = false;
         // Each iteration sees the steps before the loop plus its own; iterations never see each other.
         const worker = async () => {
-          while (next < items.length) {
+          while (next < items.length && !stopped) {
             const index = next++;
             const own: Bindings = { ...bindings, steps: { ...bindings.steps }, item: items[index], index };
-            await this.runSteps(step.steps, `${path}[${index}]`, own, index);
+            try {
+              await this.runSteps(step.steps, `${path}[${index}]`, own, index);
+            } catch (error) {
+              stopped = true;
+              throw error;
+            }
             results[index] = Object.fromEntries(step.steps.map((s) => [s.id, own.steps[s.id]]));
           }
         };
-        await Promise.all(Array.from({ length: Math.min(step.concurrency ?? 1, items.length || 1) }, worker));
+        // An iteration that fails or parks stops new ones; those in flight finish before the run is
+        // written, so nothing of this execution runs behind its back.
+        const settled = await Promise.allSettled(Array.from({ length: Math.min(step.concurrency ?? 1, items.length || 1) }, worker));
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
         record({ output: results });
         bindings.steps[step.id] = results;
         this.last = results;
@@ -201,8 +314,24 @@ export class Executor {
         bindings.steps[step.id] = { until };
         return;
       }
-      case 'approval':
-        throw new StepFailure('not_supported', 'Approval steps are not supported by this engine yet', path);
+      case 'approval': {
+        const title = String((await this.eval(step.title, path, bindings)) ?? '').slice(0, 500);
+        const description = step.description === undefined ? null : String((await this.eval(step.description, path, bindings)) ?? '').slice(0, 5000);
+        const outcome = await this.effects.approval(path, step, { title, description });
+        if ('pending' in outcome) {
+          record({ status: 'waiting', output: { approvalId: outcome.pending } });
+          throw new Park(null);
+        }
+        if (!outcome.approved && (step.onReject ?? APPROVAL_DEFAULTS.onReject) === 'stop') {
+          const message = `Approval ${step.id} was ${outcome.decidedVia === 'timeout' ? 'not given in time' : 'rejected'}`;
+          record({ status: 'failed', output: outcome, error: { code: 'approval_rejected', message } });
+          throw new StepFailure('approval_rejected', message, path);
+        }
+        record({ output: outcome });
+        bindings.steps[step.id] = outcome;
+        this.last = outcome;
+        return;
+      }
       case 'action':
       case 'request': {
         const input =
@@ -212,24 +341,37 @@ export class Executor {
         // runId:stepPath:iteration, the same on every attempt and every resume.
         const idempotencyKey = `${this.runId}:${path.replace(/\[\d+\]/g, '')}:${iteration}`;
         const policy = step.retry ?? DEFAULT_RETRY;
+        const connectionKey = step.connection ?? step.connector;
+        const timeoutMs = step.timeoutMs ?? STEP_TIMEOUT_DEFAULT_MS;
         for (let attempt = 1; ; attempt++) {
           try {
-            const signal = AbortSignal.timeout(step.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS);
-            const output =
+            const prepared = await this.bounded(this.limits.deadline - Date.now(), path, (signal) => this.effects.prepare(connectionKey, signal));
+            const output = await this.bounded(timeoutMs, path, (signal) =>
               step.type === 'action'
-                ? await this.effects.action(step.connector, step.connection ?? step.connector, step.action, input, { idempotencyKey, signal })
-                : await this.effects.request(step.connector, input as { method: string; path: string }, { idempotencyKey, signal });
+                ? this.effects.action(step.connector, connectionKey, step.action, input, { idempotencyKey, signal, prepared })
+                : this.effects.request(connectionKey, input as { method: string; path: string }, { idempotencyKey, signal, prepared }),
+            );
+            if (step.type === 'request' && step.failOnError !== false) {
+              const { status, body } = output as { status: number; body: unknown };
+              if (status >= 400) throw new HttpStatusFailure(status, body);
+            }
+            this.capOutput(output, path);
             record({ input, output, attempts: attempt, idempotencyKey });
             bindings.steps[step.id] = output;
             this.last = output;
-            await this.effects.checkpoint(this.records);
+            if (!this.limits.finalEffects?.has(step.id) && !(await this.effects.checkpoint(this.records))) throw new RunStopped();
             return;
           } catch (error) {
+            if (error instanceof RunStopped || (error instanceof StepFailure && (error.code === 'run_timed_out' || error.code === 'step_output_too_large'))) {
+              if (error instanceof StepFailure) record({ input, status: 'failed', error: { code: error.code, message: error.message }, attempts: attempt, idempotencyKey });
+              throw error;
+            }
             const failure = classify(error);
             if (failure.retryable && attempt < policy.attempts) {
               const b = { initialMs: 200, maxMs: 5000, multiplier: 2, ...policy.backoff };
               const wait = Math.min(b.initialMs * b.multiplier ** (attempt - 1), b.maxMs) * (0.5 + Math.random() / 2);
-              await new Promise((r) => setTimeout(r, wait));
+              await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, this.limits.deadline - Date.now()))));
+              this.checkLimits(path);
               continue;
             }
             record({ input, status: 'failed', error: { code: failure.code, message: failure.message }, attempts: attempt, idempotencyKey });

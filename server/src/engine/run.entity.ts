@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, VirtualColumn } from 'typeorm';
 
 export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -37,4 +37,11 @@ export class Run {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt: Date | null;
+  /** 1, then +1 each time the run is retried from its failed step. */
+  @Column('integer', { default: 1 }) attempt: number;
+  /** Execution time so far, what the per-run timeout measures (queued and parked time excluded). */
+  @Column('integer', { name: 'active_ms', default: 0 }) activeMs: number;
+  /** The template's key and the end user's external id, for views (primary-key lookups). */
+  @VirtualColumn({ type: 'text', query: (run) => `SELECT t.key FROM flow_templates t WHERE t.id = ${run}.template_id` }) flow: string;
+  @VirtualColumn({ type: 'text', query: (run) => `SELECT u.external_id FROM end_users u WHERE u.id = ${run}.end_user_id` }) endUserExternalId: string;
 }

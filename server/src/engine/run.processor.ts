@@ -1,6 +1,7 @@
 import { InjectQueue, Process, Processor } from '@nestjs/bull';
-import { Inject } from '@nestjs/common';
+import { Inject, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { AuthedHttpClient, getConnector } from '@switchboard/connectors';
 import type { Job, Queue } from 'bull';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
@@ -10,16 +11,17 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ProviderClientService } from '../connections/provider-client.service';
 import { evaluateTemplate } from '../flows/definition/expressions';
+import { APPROVAL_DEFAULTS, bindingConnector, type FlowDefinition } from '../flows/definition/flow-definition.schema';
 import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
-import { Bindings, Effects, ExecStep, Executor, Park, StepFailure } from './executor';
-import { publishRunFinished } from './run-events';
+import { ApprovalOutcome, Bindings, Effects, Executor, Park, RunStopped, StepFailure } from './executor';
+import { finalEffectSteps } from './final-effects';
+import { publishRunFinished, RUN_CANCELLED_CHANNEL } from './run-events';
+import { RunJob, runJobOptions } from './run-jobs';
+import { RunLimiter } from './run-limits';
 import type { StepRecord } from './run.entity';
 
-/** Jobs carry the run id only; everything else is read from PostgreSQL. */
-export interface RunJob {
-  runId: string;
-}
+export type { RunJob } from './run-jobs';
 
 interface LoadedRun {
   id: string;
@@ -29,6 +31,9 @@ interface LoadedRun {
   steps: StepRecord[];
   started_at: Date | null;
   version_id: string;
+  attempt: number;
+  active_ms: number;
+  flow_key: string;
   settings: Record<string, unknown>;
   connections: Record<string, string>;
   end_user_id: string;
@@ -38,12 +43,43 @@ interface LoadedRun {
   metadata: Record<string, unknown>;
 }
 
+interface CachedVersion {
+  definition: FlowDefinition;
+  /** Ids of effectful steps after which nothing effectful can run: their checkpoint is the final update. */
+  finalEffects: Set<string>;
+}
+
+interface ApprovalRow {
+  id: string;
+  status: string;
+  approved: boolean | null;
+  decided_via: string | null;
+  decided_by: string | null;
+  comment: string | null;
+  decided_at: Date | null;
+  expires_at: Date | null;
+  created: boolean;
+}
+
+/** A run over its tenant's cap (or executing elsewhere): the job is failed with a backoff and comes back. */
+class RunDeferred extends Error {
+  constructor(reason: string) {
+    super(`postponed: ${reason}`);
+    this.stack = this.message;
+  }
+}
+
+const ACTIVE = ['queued', 'running', 'waiting'];
 // Published versions never change, so their definitions are cached by id.
 const VERSION_CACHE_LIMIT = 1000;
 
 @Processor(QUEUES.runs)
-export class RunProcessor {
-  private readonly versions = new Map<string, { steps: ExecStep[] }>();
+export class RunProcessor implements OnModuleInit, OnModuleDestroy {
+  private readonly versions = new Map<string, CachedVersion>();
+  private readonly limiter: RunLimiter;
+  /** Runs executing in this process, so a cancel announced on Redis stops them at once. */
+  private readonly executing = new Map<string, AbortController>();
+  private subscriber: Redis | null = null;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -54,23 +90,75 @@ export class RunProcessor {
     @InjectQueue(QUEUES.runs) private readonly runsQueue: Queue<RunJob>,
   ) {
     logger.setContext('RunProcessor');
+    this.limiter = new RunLimiter(redis, {
+      tenantMaxConcurrentRuns: config.engine.tenantMaxConcurrentRuns,
+      leaseMs: config.queue.lockDurationMs,
+      rateLimits: config.engine.connectionRateLimits,
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', (_: string, runId: string) => this.executing.get(runId)?.abort());
+    await this.subscriber.subscribe(`${this.config.redis.prefix}:${RUN_CANCELLED_CHANNEL}`);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 
   @Process({ concurrency: 50 })
   async process(job: Job<RunJob>): Promise<void> {
-    // One query for the run, its instance and its end user; the job id is the run id across tenants.
+    try {
+      const { runId, expireApproval } = job.data;
+      if (expireApproval) await this.expireApproval(expireApproval);
+      const tenantId = job.data.tenantId ?? (await this.db.query(`SELECT tenant_id FROM runs WHERE id = $1`, [runId]))[0]?.tenant_id;
+      if (!tenantId) return; // deleted meanwhile
+      const slot = await this.limiter.acquire(tenantId, runId);
+      if (slot.answer !== 'acquired') {
+        // Postponed, never failed: the same job comes back after a jittered, growing pause.
+        job.opts.attempts = Number.MAX_SAFE_INTEGER;
+        job.opts.backoff = { type: 'fixed', delay: Math.round(Math.min(200 * 2 ** Math.min(job.attemptsMade, 3), 1600) * (0.75 + Math.random() / 2)) };
+        throw new RunDeferred(slot.answer);
+      }
+      try {
+        await this.execute(runId);
+      } finally {
+        await slot.release();
+      }
+    } catch (error) {
+      if (!(error instanceof RunDeferred)) job.discard(); // an infrastructure failure: recovery re-enqueues the run later
+      throw error;
+    }
+  }
+
+  /** A timed-out approval: settled per its onTimeout, unless someone decided first. */
+  private async expireApproval(id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE approvals SET status = 'expired', approved = (on_timeout = 'approve'), decided_via = 'timeout', decided_at = now() WHERE id = $1 AND status = 'pending'`,
+      [id],
+    );
+  }
+
+  private async execute(runId: string): Promise<void> {
+    // One query for the run, its instance, its template key and its end user.
     const rows: LoadedRun[] = await this.db.query(
-      `SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id,
+      `SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.attempt, r.active_ms, t.key AS flow_key,
               i.settings, i.connections, u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata
-         FROM runs r JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id
+         FROM runs r JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id JOIN flow_templates t ON t.id = r.template_id
         WHERE r.id = $1`,
-      [job.data.runId],
+      [runId],
     );
     const run = rows[0];
-    if (!run || !['queued', 'running', 'waiting'].includes(run.status)) return; // deleted, finished or cancelled meanwhile
+    if (!run || !ACTIVE.includes(run.status)) return; // deleted, finished or cancelled meanwhile
     const tenantId = trustedTenantId(run.tenant_id);
+    const segmentStart = Date.now();
     const startedAt = run.started_at ?? new Date();
-    const definition = await this.version(run.version_id);
+    const activeMs = () => run.active_ms + (Date.now() - segmentStart);
+    const { definition, finalEffects } = await this.version(run.version_id);
+    const timeoutMs = definition.timeoutMs ?? this.config.engine.runTimeoutSeconds * 1000;
+    const cancel = new AbortController();
+    this.executing.set(run.id, cancel);
     const bindings: Bindings = {
       trigger: run.trigger,
       inputs: run.settings,
@@ -78,29 +166,57 @@ export class RunProcessor {
       endUser: { id: run.external_id, externalId: run.external_id, displayName: run.display_name, email: run.email, metadata: run.metadata },
       run: { id: run.id, startedAt: startedAt.toISOString() },
     };
+    const rateOf = (connectionKey: string) => getConnector(bindingConnector(connectionKey))?.rateLimit?.requestsPerSecond;
+    type Prepared = Awaited<ReturnType<ProviderClientService['forConnection']>>;
+    /**
+     * The connection's client, read first, then one call reserved at the connection's rate, so the
+     * reservation is taken right before the first request goes out. Every further request of the
+     * same step waits for its own turn.
+     */
+    const prepare = async (connectionKey: string, signal: AbortSignal): Promise<Prepared> => {
+      const connectionId = this.connectionFor(run, connectionKey);
+      const client = await this.clients.forConnection(tenantId, connectionId);
+      await this.limiter.throttle(connectionId, rateOf(connectionKey), signal);
+      let reserved = true;
+      const http: AuthedHttpClient = {
+        request: async (request) => {
+          if (!reserved) await this.limiter.throttle(connectionId, rateOf(connectionKey), signal);
+          reserved = false;
+          return client.http.request(request);
+        },
+      };
+      return { ...client, http };
+    };
     const effects: Effects = {
-      action: async (connector, connectionKey, action, input, ctx) => {
-        const { http, definition: connectorDef, connection } = await this.clients.forConnection(tenantId, this.connectionFor(run, connectionKey));
+      prepare,
+      action: async (connector, _connectionKey, action, input, ctx) => {
+        const { http, definition: connectorDef, connection } = ctx.prepared as Prepared;
         const act = connectorDef.actions[action];
         if (!act) throw new StepFailure('unknown_action', `${connector} has no action ${action}`, action);
         return act.run({ http, config: connection.config, idempotencyKey: ctx.idempotencyKey, signal: ctx.signal }, input);
       },
-      request: async (connector, request, ctx) => {
-        const { http } = await this.clients.forConnection(tenantId, this.connectionFor(run, connector));
+      request: async (_connectionKey, request, ctx) => {
+        const { http } = ctx.prepared as Prepared;
         const req = request as { method: 'GET'; path: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown };
         const res = await http.request({ ...req, headers: { ...(req.headers ?? {}), 'idempotency-key': ctx.idempotencyKey } });
         return { status: res.status, headers: res.headers, body: res.data };
       },
+      approval: (path, step, asked) => this.approval(run, definition, path, step, asked),
       checkpoint: async (records) => {
-        await this.db.query(`UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $2), steps = $3 WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`, [
-          run.id,
-          startedAt,
-          JSON.stringify(records),
-        ]);
+        const [, updated] = await this.db.query(
+          `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $2), steps = $3, active_ms = $4 WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`,
+          [run.id, startedAt, JSON.stringify(records), activeMs()],
+        );
+        return updated > 0;
       },
     };
     const done = new Map(run.steps.map((s) => [s.path, s]));
-    const executor = new Executor(run.id, bindings, evaluateTemplate, effects, done);
+    const executor = new Executor(run.id, bindings, evaluateTemplate, effects, done, {
+      cancelled: cancel.signal,
+      deadline: segmentStart + timeoutMs - run.active_ms,
+      timeoutMs,
+      finalEffects,
+    });
     let status: 'succeeded' | 'failed';
     let result: unknown = null;
     let error: { code: string; message: string; step?: string } | null = null;
@@ -108,14 +224,17 @@ export class RunProcessor {
       ({ result } = await executor.execute(definition.steps));
       status = 'succeeded';
     } catch (failure) {
+      if (failure instanceof RunStopped) return; // cancelled: the cancel wrote the final state
       if (failure instanceof Park) {
-        // A delay: park the run and come back for it then (a job id per wake-up, so it never collides).
-        await this.db.query(`UPDATE runs SET status = 'waiting', steps = $2, started_at = COALESCE(started_at, $3) WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`, [
-          run.id,
-          JSON.stringify(executor.timeline),
-          startedAt,
-        ]);
-        await this.runsQueue.add({ runId: run.id }, { jobId: `${run.id}:wake:${failure.until}`, delay: Math.max(0, failure.until - Date.now()), removeOnComplete: true, removeOnFail: 1000 });
+        // A delay or an approval: park the run. A delay comes back by itself (a job id per wake-up,
+        // so it never collides); an approval's decision or timeout enqueues the run.
+        const [, parked] = await this.db.query(
+          `UPDATE runs SET status = 'waiting', steps = $2, started_at = COALESCE(started_at, $3), active_ms = $4 WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`,
+          [run.id, JSON.stringify(executor.timeline), startedAt, activeMs()],
+        );
+        if (parked > 0 && failure.until !== null) {
+          await this.runsQueue.add({ runId: run.id, tenantId }, runJobOptions(`${run.id}:wake:${failure.until}`, Math.max(0, failure.until - Date.now())));
+        }
         return;
       }
       status = 'failed';
@@ -124,27 +243,107 @@ export class RunProcessor {
           ? { code: failure.code, message: failure.message, step: failure.path }
           : { code: 'engine_error', message: (failure as Error).message };
       if (!(failure instanceof StepFailure)) this.logger.error({ err: failure, runId: run.id, tenantId }, 'run failed in the engine');
+    } finally {
+      this.executing.delete(run.id);
     }
-    await this.db.query(
-      `UPDATE runs SET status = $2, result = $3, error = $4, steps = $5, started_at = COALESCE(started_at, $6), finished_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`,
-      [run.id, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(executor.timeline), startedAt],
-    );
-    await publishRunFinished(this.redis, this.config.redis.prefix, { runId: run.id, status });
+    await this.finish(run.id, status, result, error, executor.timeline, startedAt, activeMs());
   }
 
-  private connectionFor(run: LoadedRun, connectorKey: string): string {
-    const id = run.connections[connectorKey];
-    if (!id) throw new StepFailure('connection_missing', `No ${connectorKey} connection is bound to this flow; the end user must connect ${connectorKey} and re-enable the flow`, connectorKey);
+  /**
+   * The one place a run the engine executed reaches its final status (cancellation is in
+   * RunsService). The update is conditional, so it never overwrites a cancel.
+   */
+  private async finish(
+    runId: string,
+    status: 'succeeded' | 'failed',
+    result: unknown,
+    error: { code: string; message: string; step?: string } | null,
+    timeline: StepRecord[],
+    startedAt: Date,
+    activeMs: number,
+  ): Promise<void> {
+    const [, updated] = await this.db.query(
+      `UPDATE runs SET status = $2, result = $3, error = $4, steps = $5, started_at = COALESCE(started_at, $6), finished_at = now(), active_ms = $7
+        WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`,
+      [runId, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, activeMs],
+    );
+    if (updated === 0) return;
+    // run.succeeded / run.failed outbound webhooks belong here.
+    await publishRunFinished(this.redis, this.config.redis.prefix, { runId, status });
+  }
+
+  /**
+   * The approval of one step of one attempt of a run: created the first time the run reaches the
+   * step, found again on every resume (so never asked twice).
+   */
+  private async approval(
+    run: LoadedRun,
+    definition: FlowDefinition,
+    path: string,
+    step: Parameters<Effects['approval']>[1],
+    asked: { title: string; description: string | null },
+  ): Promise<ApprovalOutcome | { pending: string }> {
+    const expiresAt = step.timeoutMs ? new Date(Date.now() + step.timeoutMs) : null;
+    // The CTE's insert is invisible to the second SELECT (same snapshot): exactly one row either way.
+    const [row]: ApprovalRow[] = await this.db.query(
+      `WITH created AS (
+         INSERT INTO approvals (tenant_id, run_id, run_attempt, step_path, step_id, end_user_id, end_user_external_id, flow_key, flow_name, title, description, approvers, on_timeout, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (run_id, step_path, run_attempt) DO NOTHING
+         RETURNING id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, true AS created)
+       SELECT * FROM created
+       UNION ALL
+       SELECT id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, false FROM approvals WHERE run_id = $2 AND step_path = $4 AND run_attempt = $3`,
+      [
+        run.tenant_id,
+        run.id,
+        run.attempt,
+        path,
+        step.id,
+        run.end_user_id,
+        run.external_id,
+        run.flow_key,
+        definition.name,
+        asked.title,
+        asked.description,
+        step.approvers ?? APPROVAL_DEFAULTS.approvers,
+        step.onTimeout ?? APPROVAL_DEFAULTS.onTimeout,
+        expiresAt,
+      ],
+    );
+    if (row.status === 'pending') {
+      // approval.requested outbound webhook belongs here, when `row.created`.
+      if (row.expires_at) {
+        // Added on every resume too (a crash may have come between the insert and this); the job id dedups it.
+        await this.runsQueue.add(
+          { runId: run.id, tenantId: run.tenant_id, expireApproval: row.id },
+          runJobOptions(`approval:${row.id}:timeout`, Math.max(0, new Date(row.expires_at).getTime() - Date.now())),
+        );
+      }
+      return { pending: row.id };
+    }
+    return {
+      approved: row.approved === true,
+      decidedBy: row.decided_by,
+      decidedVia: row.decided_via ?? 'timeout',
+      comment: row.comment,
+      decidedAt: new Date(row.decided_at ?? Date.now()).toISOString(),
+    };
+  }
+
+  private connectionFor(run: LoadedRun, connectionKey: string): string {
+    const id = run.connections[connectionKey];
+    if (!id) throw new StepFailure('connection_missing', `No ${connectionKey} connection is bound to this flow; the end user must connect ${bindingConnector(connectionKey)} and re-enable the flow`, connectionKey);
     return id;
   }
 
-  private async version(id: string): Promise<{ steps: ExecStep[] }> {
+  private async version(id: string): Promise<CachedVersion> {
     const cached = this.versions.get(id);
     if (cached) return cached;
-    const [row]: Array<{ definition: { steps: ExecStep[] } }> = await this.db.query(`SELECT definition FROM flow_template_versions WHERE id = $1`, [id]);
+    const [row]: Array<{ definition: FlowDefinition }> = await this.db.query(`SELECT definition FROM flow_template_versions WHERE id = $1`, [id]);
     if (this.versions.size >= VERSION_CACHE_LIMIT) this.versions.delete(this.versions.keys().next().value!);
-    this.versions.set(id, row.definition);
-    return row.definition;
+    const version = { definition: row.definition, finalEffects: finalEffectSteps(row.definition.steps) };
+    this.versions.set(id, version);
+    return version;
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth, MemberAuth } from '../auth/auth.decorators';
@@ -27,7 +27,7 @@ export class TriggersController {
   async run(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: RunFlowBody, @Res({ passthrough: true }) res: Response) {
     const { run, finished } = await this.runs.runFlow(actor, key, body);
     res.status(finished ? 200 : 202);
-    return runView(run, { flow: key });
+    return runView(run);
   }
 }
 
@@ -49,6 +49,40 @@ export class RunsController {
   @ApiOperation({ summary: 'A run with its step timeline' })
   async get(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
     return runView(await this.runs.get(actor.tenantId, id));
+  }
+
+  @Post('v1/runs/:id/cancel')
+  @ApiKeyAuth()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a queued, running or waiting run (202; 409 run_already_finished). A running run stops at its next step boundary.' })
+  async cancel(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+    return runView(await this.runs.cancel(actor, id));
+  }
+
+  @Post('v1/runs/:id/retry')
+  @ApiKeyAuth()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Retry a failed run from its failed step: same run, finished steps kept (202; 409 run_not_retryable)' })
+  async retry(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+    return runView(await this.runs.retry(actor, id));
+  }
+
+  @Post('v1/admin/runs/:id/cancel')
+  @MemberAuth('developer')
+  @ApiTags('admin: runs')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel a queued, running or waiting run' })
+  async adminCancel(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+    return runView(await this.runs.cancel(actor, id));
+  }
+
+  @Post('v1/admin/runs/:id/retry')
+  @MemberAuth('developer')
+  @ApiTags('admin: runs')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Retry a failed run from its failed step' })
+  async adminRetry(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+    return runView(await this.runs.retry(actor, id));
   }
 
   @Get('v1/admin/runs')

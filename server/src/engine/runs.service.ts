@@ -1,16 +1,22 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Queue } from 'bull';
+import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
 import { AppError, notFound } from '../common/errors/app-error';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { EndUsersService } from '../end-users/end-users.service';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
-import { RunJob } from './run.processor';
+import { InjectRedis } from '../redis/redis.module';
+import { publishRunCancelled, publishRunFinished } from './run-events';
+import { RunJob, runJobOptions } from './run-jobs';
 import { Run, RunStatus } from './run.entity';
 import { RunWaiter } from './run-waiter.service';
 
@@ -27,7 +33,6 @@ export interface RunFilters {
   limit: number;
 }
 
-const jobOptions = (runId: string) => ({ jobId: runId, removeOnComplete: true, removeOnFail: 1000, attempts: 1 });
 
 @Injectable()
 export class RunsService {
@@ -37,6 +42,9 @@ export class RunsService {
     @InjectQueue(QUEUES.runs) private readonly queue: Queue<RunJob>,
     private readonly endUsers: EndUsersService,
     private readonly waiter: RunWaiter,
+    private readonly audit: AuditService,
+    @InjectRedis() private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   private assertPayload(payload: unknown): void {
@@ -50,21 +58,25 @@ export class RunsService {
    * An app event: one run per enabled instance of this end user listening to it. The runs are
    * written before answering; with an idempotency key, a repeat returns the same runs.
    */
-  async sendEvent(actor: Actor, input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string }): Promise<Run[]> {
+  async sendEvent(actor: Actor, input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string }): Promise<Array<Pick<Run, 'id' | 'instanceId' | 'status'>>> {
     this.assertPayload(input.payload);
-    const endUser = await this.endUsers.get(actor, input.endUserId);
     const key = input.idempotencyKey ?? null;
-    const inserted: Array<{ id: string }> = await this.db.query(
+    // The end user is resolved inside the insert; only when nothing was inserted is it looked up on
+    // its own (a 404 for an unknown end user, else simply no listening flow or a repeated key).
+    const inserted: Array<{ id: string; instance_id: string; status: RunStatus }> = await this.db.query(
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
        SELECT i.tenant_id, i.id, i.template_id, i.version_id, i.end_user_id, 'event', $4::jsonb, $5, 'queued'
-         FROM flow_instances i
-        WHERE i.tenant_id = $1 AND i.end_user_id = $2 AND i.trigger_event = $3 AND i.enabled
+         FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
+        WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled
        ON CONFLICT (instance_id, idempotency_key) DO NOTHING
-       RETURNING id`,
-      [actor.tenantId, endUser.id, input.name, JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) }), key],
+       RETURNING id, instance_id, status`,
+      [actor.tenantId, input.endUserId, input.name, JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) }), key],
     );
-    await this.enqueue(inserted.map((r) => r.id));
-    if (key === null) return this.byIds(actor.tenantId, inserted.map((r) => r.id));
+    await this.enqueue(actor.tenantId, inserted.map((r) => r.id));
+    const runs = inserted.map((r) => ({ id: r.id, instanceId: r.instance_id, status: r.status }));
+    if (runs.length > 0 && key === null) return runs;
+    const endUser = await this.endUsers.get(actor, input.endUserId);
+    if (key === null) return runs;
     // With a key, answer every run of this event and key, new or from an earlier call.
     return this.runs.query(actor.tenantId, 'r').andWhere('r.endUserId = :endUserId AND r.idempotencyKey = :key AND r.triggerType = :type', { endUserId: endUser.id, key, type: 'event' }).getMany();
   }
@@ -88,7 +100,7 @@ export class RunsService {
        RETURNING id, (xmax = 0) AS inserted`,
       [instance.id, JSON.stringify(input.input ?? {}), input.idempotencyKey ?? null],
     );
-    if ((row as unknown as { inserted: boolean }).inserted) await this.enqueue([row.id]);
+    if ((row as unknown as { inserted: boolean }).inserted) await this.enqueue(actor.tenantId, [row.id]);
     if (input.wait) {
       const timeout = Math.min(input.timeoutMs ?? MAX_WAIT_MS, MAX_WAIT_MS);
       await this.waiter.wait(row.id, timeout, async () => isFinished((await this.get(actor.tenantId, row.id)).status));
@@ -97,19 +109,65 @@ export class RunsService {
     return { run, finished: isFinished(run.status) };
   }
 
-  private async enqueue(ids: string[]): Promise<void> {
+  private async enqueue(tenantId: TenantId, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     // The job id is the run id, so a recovery re-enqueue never doubles a run.
-    await this.queue.addBulk(ids.map((runId) => ({ data: { runId }, opts: jobOptions(runId) })));
+    await this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId }, opts: runJobOptions(runId) })));
+  }
+
+  /**
+   * Stops a queued, running or waiting run: it is `cancelled` at once; a worker executing it stops
+   * at its next step boundary (told through Redis, and its checkpoints no longer match the row).
+   * Pending approvals of the run are settled as expired.
+   */
+  async cancel(actor: Actor, id: string): Promise<Run> {
+    await this.db.transaction(async (manager) => {
+      const [, updated] = await manager.query(
+        `UPDATE runs SET status = 'cancelled', finished_at = now(), error = $3 WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting')`,
+        [actor.tenantId, id, JSON.stringify({ code: 'cancelled', message: 'The run was cancelled' })],
+      );
+      if (updated === 0) {
+        const run = await this.get(actor.tenantId, id);
+        throw new AppError('run_already_finished', `Run ${id} has already finished (${run.status}); only queued, running or waiting runs can be cancelled`, { status: run.status });
+      }
+      await manager.query(
+        `UPDATE approvals SET status = 'expired', decided_via = 'cancel', decided_at = now() WHERE tenant_id = $1 AND run_id = $2 AND status = 'pending'`,
+        [actor.tenantId, id],
+      );
+      await this.audit.record(actor, 'run.cancelled', { type: 'run', id }, {}, manager);
+    });
+    await publishRunCancelled(this.redis, this.config.redis.prefix, id);
+    await publishRunFinished(this.redis, this.config.redis.prefix, { runId: id, status: 'cancelled' });
+    return this.get(actor.tenantId, id);
+  }
+
+  /**
+   * Runs a failed run again from its failed step: same run, finished steps kept (their effects are
+   * not repeated), failed records dropped, `attempt` + 1, queued again.
+   */
+  async retry(actor: Actor, id: string): Promise<Run> {
+    const attempt = await this.db.transaction(async (manager) => {
+      // An UPDATE answers [rows, count].
+      const [rows]: [Array<{ attempt: number }>, number] = await manager.query(
+        `UPDATE runs SET status = 'queued', attempt = attempt + 1, error = NULL, result = NULL, finished_at = NULL, active_ms = 0,
+                steps = COALESCE((SELECT jsonb_agg(s ORDER BY n) FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(s, n) WHERE s->>'status' <> 'failed'), '[]'::jsonb)
+          WHERE tenant_id = $1 AND id = $2 AND status = 'failed'
+          RETURNING attempt`,
+        [actor.tenantId, id],
+      );
+      if (rows.length === 0) {
+        const run = await this.get(actor.tenantId, id);
+        throw new AppError('run_not_retryable', `Run ${id} is ${run.status}; only failed runs can be retried`, { status: run.status });
+      }
+      await this.audit.record(actor, 'run.retried', { type: 'run', id }, { attempt: rows[0].attempt }, manager);
+      return rows[0].attempt;
+    });
+    await this.queue.add({ runId: id, tenantId: actor.tenantId }, runJobOptions(`${id}:retry:${attempt}`));
+    return this.get(actor.tenantId, id);
   }
 
   get(tenantId: TenantId, id: string, endUserId?: string): Promise<Run> {
     return this.runs.get(tenantId, endUserId ? { id, endUserId } : { id }, id);
-  }
-
-  private byIds(tenantId: TenantId, ids: string[]): Promise<Run[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return this.runs.query(tenantId, 'r').andWhere('r.id IN (:...ids)', { ids }).getMany();
   }
 
   async list(actor: Actor, filters: RunFilters, endUserId?: string): Promise<{ data: Run[]; nextCursor: string | null }> {
@@ -133,6 +191,29 @@ export class RunsService {
 
   notFound(id: string): AppError {
     return notFound('Run', id);
+  }
+
+  /**
+   * Creates a run of one enabled instance (schedule and webhook triggers). The idempotency key is
+   * unique per instance: a repeated key answers the first run with `created: false`. Pass the
+   * transaction's `manager` to create it inside a transaction; call `enqueue()` once committed.
+   */
+  async startInstanceRun(
+    input: { tenantId: TenantId; instanceId: string; triggerType: string; trigger: unknown; idempotencyKey: string | null },
+    manager: DataSource['manager'] = this.db.manager,
+  ): Promise<{ run: Run; created: boolean; enqueue: () => Promise<void> }> {
+    const [row]: Array<{ id: string }> = await manager.query(
+      `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
+       SELECT tenant_id, id, template_id, version_id, end_user_id, $3, $4::jsonb, $5, 'queued' FROM flow_instances WHERE tenant_id = $1 AND id = $2 AND enabled
+       ON CONFLICT (instance_id, idempotency_key) DO NOTHING
+       RETURNING id`,
+      [input.tenantId, input.instanceId, input.triggerType, JSON.stringify(input.trigger ?? null), input.idempotencyKey],
+    );
+    const runs = this.runs.with(manager);
+    if (row) return { run: await runs.get(input.tenantId, { id: row.id }), created: true, enqueue: () => this.enqueue(input.tenantId, [row.id]) };
+    const first = input.idempotencyKey === null ? null : await runs.findOne(input.tenantId, { instanceId: input.instanceId, idempotencyKey: input.idempotencyKey });
+    if (!first) throw new AppError('not_found', 'The flow is not enabled');
+    return { run: first, created: false, enqueue: async () => undefined };
   }
 }
 

@@ -7,8 +7,9 @@ import { AppError, notFound } from '../common/errors/app-error';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { Connection } from '../connections/connection.entity';
+import { InstanceTriggersService, TriggerState } from '../triggers/instance-triggers.service';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
-import { bindingConnector } from './definition/flow-definition.schema';
+import { bindingConnector, Trigger } from './definition/flow-definition.schema';
 import { InputSpec, resolveSettings } from './settings';
 
 interface VersionDoc {
@@ -16,7 +17,7 @@ interface VersionDoc {
   description?: string;
   connectors: string[];
   inputs?: Record<string, InputSpec>;
-  trigger: { type: string; event?: string };
+  trigger: Trigger;
 }
 
 export interface FlowForEndUser {
@@ -25,6 +26,8 @@ export interface FlowForEndUser {
   instance: FlowInstance | null;
   /** The instance's pinned version, when it is older than the latest. */
   pinned: FlowTemplateVersion | null;
+  /** The instance's schedule and webhook URL, when its trigger has them. */
+  trigger: TriggerState | null;
 }
 
 export interface InstanceChange {
@@ -42,18 +45,20 @@ export class FlowInstancesService {
     @InjectTenantScoped(Connection) private readonly connections: TenantScopedRepository<Connection>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly triggers: InstanceTriggersService,
   ) {}
 
   /** Every published flow, with this end user's instance if any. */
   async listForEndUser(actor: Actor, endUserId: string): Promise<FlowForEndUser[]> {
     const templates = await this.templates.find(actor.tenantId, { where: { latestVersion: MoreThan(0) }, order: { createdAt: 'ASC' } });
     const instances = await this.instances.find(actor.tenantId, { where: { endUserId } });
+    const triggers = await this.triggers.states(actor.tenantId, instances);
     const out: FlowForEndUser[] = [];
     for (const template of templates) {
       const latest = await this.versions.get(actor.tenantId, { templateId: template.id, version: template.latestVersion });
       const instance = instances.find((i) => i.templateId === template.id) ?? null;
       const pinned = instance && instance.versionId !== latest.id ? await this.versions.get(actor.tenantId, { id: instance.versionId }) : null;
-      out.push({ template, latest, instance, pinned });
+      out.push({ template, latest, instance, pinned, trigger: instance ? (triggers.get(instance.id) ?? null) : null });
     }
     return out;
   }
@@ -88,6 +93,7 @@ export class FlowInstancesService {
           triggerEvent: version.triggerEvent,
         });
       }
+      await this.triggers.sync(actor.tenantId, saved, doc.trigger, manager);
       await this.audit.record(actor, 'flow.enabled', { type: 'flow_instance', id: saved.id }, { flow: key, version: version.version }, manager);
       return saved;
     });
@@ -102,6 +108,7 @@ export class FlowInstancesService {
       const settings = change.settings ? resolveSettings(doc.inputs ?? {}, change.settings) : instance.settings;
       const bindings = change.connections ? await this.bind(actor, endUserId, doc.connectors, change.connections, manager) : instance.connections;
       await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { settings, connections: bindings });
+      if (change.settings) await this.triggers.sync(actor.tenantId, { ...instance, settings }, doc.trigger, manager);
       await this.audit.record(actor, 'flow.updated', { type: 'flow_instance', id: instance.id }, { flow: key, fields: Object.keys(change) }, manager);
       return this.instances.with(manager).get(actor.tenantId, { id: instance.id });
     });
@@ -113,6 +120,7 @@ export class FlowInstancesService {
       if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
       if (instance.enabled) {
         await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { enabled: false });
+        await this.triggers.pause(actor.tenantId, instance.id, manager);
         await this.audit.record(actor, 'flow.disabled', { type: 'flow_instance', id: instance.id }, { flow: key }, manager);
       }
       return { ...instance, enabled: false };
@@ -129,8 +137,30 @@ export class FlowInstancesService {
       const settings = resolveSettings(doc.inputs ?? {}, carried);
       const bindings = await this.bind(actor, endUserId, doc.connectors, { ...instance.connections, ...change.connections }, manager);
       await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { versionId: latest.id, settings, connections: bindings, triggerEvent: latest.triggerEvent });
+      await this.triggers.sync(actor.tenantId, { ...instance, settings }, doc.trigger, manager);
       await this.audit.record(actor, 'flow.upgraded', { type: 'flow_instance', id: instance.id }, { flow: key, to: latest.version }, manager);
       return this.instances.with(manager).get(actor.tenantId, { id: instance.id });
+    });
+  }
+
+  /** A new webhook URL (and signing secret) for the end user's instance; the old ones stop working at once. */
+  rotateWebhook(actor: Actor, endUserId: string, key: string): Promise<void> {
+    return this.changeTrigger(actor, endUserId, key, 'flow.webhook_rotated', (id, trigger, manager) => this.triggers.rotateWebhook(actor.tenantId, id, trigger, manager));
+  }
+
+  /** Sets the signing secret the sender uses (one it issued), replacing the generated one. */
+  setWebhookSecret(actor: Actor, endUserId: string, key: string, secret: string): Promise<void> {
+    return this.changeTrigger(actor, endUserId, key, 'flow.webhook_secret_set', (id, trigger, manager) => this.triggers.setWebhookSecret(actor.tenantId, id, trigger, secret, manager));
+  }
+
+  /** Changes the trigger state of the end user's instance, with its audit event, in one transaction. */
+  private changeTrigger(actor: Actor, endUserId: string, key: string, action: string, change: (instanceId: string, trigger: Trigger, manager: EntityManager) => Promise<void>): Promise<void> {
+    return this.db.transaction(async (manager) => {
+      const { instance } = await this.getForEndUser(actor, endUserId, key);
+      if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
+      const version = await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId });
+      await change(instance.id, (version.definition as unknown as VersionDoc).trigger, manager);
+      await this.audit.record(actor, action, { type: 'flow_instance', id: instance.id }, { flow: key }, manager);
     });
   }
 

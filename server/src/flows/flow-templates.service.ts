@@ -6,7 +6,6 @@ import type { Actor } from '../auth/principal';
 import { AppError, notFound } from '../common/errors/app-error';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
-import { forEachStep } from './definition/flow-definition.schema';
 import { validateDefinition } from './definition/validate-definition';
 import { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 
@@ -84,11 +83,6 @@ export class FlowTemplatesService {
       if (!template) throw notFound('Flow template', key);
       const checked = validateDefinition(template.draft);
       if (!checked.ok) throw invalid(checked.errors);
-      const unsupported: Array<{ path: string; message: string }> = [];
-      forEachStep(checked.definition.steps, ({ step, pointer }) => {
-        if (step.type === 'approval') unsupported.push({ path: pointer, message: 'approval steps are not supported by this engine yet' });
-      });
-      if (unsupported.length) throw invalid(unsupported);
       const definition = checked.definition as unknown as { trigger: { type: string; event?: string } };
       const version = template.latestVersion + 1;
       const created = await this.versions.with(manager).insert(actor.tenantId, {

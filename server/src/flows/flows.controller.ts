@@ -6,7 +6,7 @@ import { EndUsersService } from '../end-users/end-users.service';
 import { flowDefinitionSchema } from './definition/flow-definition.schema';
 import { FlowInstancesService } from './flow-instances.service';
 import { FlowTemplatesService } from './flow-templates.service';
-import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, templateView } from './flows.dto';
+import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, templateView, WebhookSecretBody } from './flows.dto';
 
 @ApiTags('admin: flow templates')
 @Controller('v1/admin/flow-templates')
@@ -115,6 +115,21 @@ export class MyFlowsController {
     await this.instances.upgrade(actor, me.endUserId, key, body);
     return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
+
+  @Post(':key/webhook/rotate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A new secret webhook URL (and signing secret) for a webhook-triggered flow; the old ones stop working' })
+  async rotateWebhook(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string) {
+    await this.instances.rotateWebhook(actor, me.endUserId, key);
+    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+  }
+
+  @Put(':key/webhook/secret')
+  @ApiOperation({ summary: 'Use the signing secret the sender issued (flows whose webhook trigger verifies signatures)' })
+  async setWebhookSecret(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: WebhookSecretBody) {
+    await this.instances.setWebhookSecret(actor, me.endUserId, key, body.secret);
+    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+  }
 }
 
 /** The same, by the host on an end user's behalf (headless set-ups). */
@@ -169,6 +184,23 @@ export class EndUserFlowsController {
   async upgrade(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody) {
     const endUserId = await this.id(actor, externalId);
     await this.instances.upgrade(actor, endUserId, key, body);
+    return flowView(await this.instances.getForEndUser(actor, endUserId, key));
+  }
+
+  @Post(':key/webhook/rotate')
+  @HttpCode(200)
+  @ApiOperation({ summary: "A new secret webhook URL (and signing secret) for the end user's webhook-triggered flow; the old ones stop working" })
+  async rotateWebhook(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string) {
+    const endUserId = await this.id(actor, externalId);
+    await this.instances.rotateWebhook(actor, endUserId, key);
+    return flowView(await this.instances.getForEndUser(actor, endUserId, key));
+  }
+
+  @Put(':key/webhook/secret')
+  @ApiOperation({ summary: "Use the signing secret the sender issued for the end user's flow (flows whose webhook trigger verifies signatures)" })
+  async setWebhookSecret(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: WebhookSecretBody) {
+    const endUserId = await this.id(actor, externalId);
+    await this.instances.setWebhookSecret(actor, endUserId, key, body.secret);
     return flowView(await this.instances.getForEndUser(actor, endUserId, key));
   }
 }

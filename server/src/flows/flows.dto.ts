@@ -27,6 +27,12 @@ export class InstanceBody {
   connections?: Record<string, string>;
 }
 
+export class WebhookSecretBody {
+  @ApiProperty({ minLength: 16, maxLength: 256, description: "The signing secret the sender issued (e.g. Stripe's whsec_…); the HMAC key, as its UTF-8 bytes" })
+  @IsString() @Length(16, 256)
+  secret: string;
+}
+
 export class EventBody {
   @ApiProperty({ example: 'deal.won' }) @IsString() @Length(1, 200) name: string;
   @ApiProperty({ description: 'Your id for the end user' }) @IsString() @Length(1, 255) endUserId: string;
@@ -85,16 +91,23 @@ export const flowView = (f: FlowForEndUser) => {
           upgradeAvailable: f.pinned !== null,
           settings: f.instance.settings,
           connections: f.instance.connections,
+          /** Schedule triggers: the next fire (null while off). */
+          nextRunAt: f.trigger?.nextRunAt?.toISOString() ?? null,
+          /** Webhook triggers: the instance's secret URL (null while off). */
+          webhookUrl: f.trigger?.webhookUrl ?? null,
+          /** Webhook triggers that `verify`: the key the sender signs the body with. */
+          webhookSecret: f.trigger?.webhookSecret ?? null,
           updatedAt: f.instance.updatedAt.toISOString(),
         }
       : null,
   };
 };
 
-export const runView = (r: Run, extra: { flow?: string } = {}) => ({
+export const runView = (r: Run) => ({
   id: r.id,
   status: r.status,
-  flow: extra.flow,
+  flow: r.flow,
+  endUserId: r.endUserExternalId,
   instanceId: r.instanceId,
   triggerType: r.triggerType,
   trigger: r.trigger,
@@ -105,4 +118,6 @@ export const runView = (r: Run, extra: { flow?: string } = {}) => ({
   startedAt: r.startedAt?.toISOString() ?? null,
   finishedAt: r.finishedAt?.toISOString() ?? null,
   durationMs: r.startedAt && r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null,
+  /** 1, then +1 per retry from the failed step. */
+  attempt: r.attempt,
 });

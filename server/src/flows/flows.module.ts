@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
 import { EndUsersModule } from '../end-users/end-users.module';
+import { InstanceTriggersModule } from '../triggers/instance-triggers.module';
 import { Run } from '../engine/run.entity';
 import { RunWaiter } from '../engine/run-waiter.service';
 import { RunsController, TriggersController } from '../engine/runs.controller';
 import { RunsService } from '../engine/runs.service';
+import { FlowInstancesAdminController } from './flow-instances-admin.controller';
 import { FlowInstancesService } from './flow-instances.service';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 import { FlowTemplatesService } from './flow-templates.service';
@@ -13,8 +15,8 @@ import { EndUserFlowsController, FlowSchemaController, FlowTemplatesController, 
 
 /** Templates, instances, triggers and runs: the API side of the engine (the worker runs them). */
 @Module({
-  imports: [EndUsersModule],
-  controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, TriggersController, RunsController],
+  imports: [EndUsersModule, InstanceTriggersModule],
+  controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, TriggersController, RunsController, FlowInstancesAdminController],
   providers: [
     FlowTemplatesService,
     FlowInstancesService,

@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 export const QUEUES = {
   maintenance: 'maintenance',
   runs: 'runs',
+  webhooks: 'webhooks',
 } as const;
 
 export const ALL_QUEUES = Object.values(QUEUES);

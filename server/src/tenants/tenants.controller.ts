@@ -19,7 +19,7 @@ export class TenantsController {
 
   @Patch()
   @MemberAuth('admin')
-  @ApiOperation({ summary: 'Rename the tenant or set its allowed origins' })
+  @ApiOperation({ summary: 'Rename the tenant, set its allowed origins or its widget theme' })
   async update(@CurrentActor() actor: Actor, @Body() body: UpdateTenantDto): Promise<TenantView> {
     return TenantView.of(await this.tenants.update(actor, body));
   }

@@ -1,5 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, Length, MaxLength, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+  Validate,
+  ValidateIf,
+  ValidateNested,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { PASSWORD_MIN_LENGTH } from '../common/crypto/passwords';
 import type { Tenant } from './tenant.entity';
 
@@ -21,6 +38,44 @@ export class IsOriginConstraint implements ValidatorConstraintInterface {
   }
 }
 
+/** `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`. */
+export const HEX_COLOUR = /^#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$/;
+/** A CSS length up to 32px: `0`, `12px`, `0.5rem` (rem/em count as 16px). */
+export const RADIUS = /^(?:0|(?:(?:[12]?\d|3[01])(?:\.\d{1,2})?|32)px|(?:[01](?:\.\d{1,3})?|2(?:\.0{1,3})?)r?em)$/;
+/** A font-family list: names, quotes, commas, spaces — nothing that could end a declaration or a tag. */
+export const FONT_FAMILY = /^[^;{}<>\\\u0000-\u001f]{1,200}$/;
+
+/** How the embedded widget looks for this tenant's end users; a host may override it at init. */
+export class WidgetThemeDto {
+  @ApiPropertyOptional({ enum: ['light', 'dark', 'auto'], description: 'auto follows the end user\'s system setting' })
+  @IsOptional() @IsIn(['light', 'dark', 'auto'])
+  mode?: 'light' | 'dark' | 'auto';
+
+  @ApiPropertyOptional({ example: '#4f46e5', description: 'Accent colour, a CSS hex colour' })
+  @IsOptional() @IsString() @Matches(HEX_COLOUR, { message: 'must be a CSS hex colour such as #4f46e5' })
+  accent?: string;
+
+  @ApiPropertyOptional({ example: '10px', description: 'Corner radius, a CSS length of at most 32px' })
+  @IsOptional() @IsString() @Matches(RADIUS, { message: 'must be a CSS length of at most 32px, such as 8px or 0.5rem' })
+  radius?: string;
+
+  @ApiPropertyOptional({ example: 'Inter, system-ui, sans-serif', description: 'A CSS font-family list' })
+  @IsOptional() @IsString() @Matches(FONT_FAMILY, { message: 'must be a font-family list such as "Inter, sans-serif" (1–200 characters, no ; { } < > or backslashes)' })
+  font?: string;
+}
+
+export type WidgetTheme = Pick<WidgetThemeDto, 'mode' | 'accent' | 'radius' | 'font'>;
+
+/** The stored theme (tenant.settings.widgetTheme), only its known keys. */
+export function widgetThemeOf(t: Tenant): WidgetTheme {
+  const stored = (t.settings?.widgetTheme ?? {}) as Record<string, unknown>;
+  const theme: WidgetTheme = {};
+  for (const key of ['mode', 'accent', 'radius', 'font'] as const) {
+    if (typeof stored[key] === 'string') (theme as Record<string, string>)[key] = stored[key];
+  }
+  return theme;
+}
+
 export class UpdateTenantDto {
   @ApiPropertyOptional({ example: 'Acme Inc.' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
 
@@ -30,6 +85,14 @@ export class UpdateTenantDto {
   @ArrayMaxSize(50)
   @Validate(IsOriginConstraint, { each: true })
   allowedOrigins?: string[];
+
+  @ApiPropertyOptional({ type: WidgetThemeDto, nullable: true, description: 'Replaces the whole widget theme; null resets it to the defaults' })
+  @ValidateIf((_, value) => value !== null)
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => WidgetThemeDto)
+  widgetTheme?: WidgetThemeDto | null;
 }
 
 export class SignupDto {
@@ -44,6 +107,7 @@ export class TenantView {
   @ApiProperty() name: string;
   @ApiProperty() slug: string;
   @ApiProperty({ type: [String] }) allowedOrigins: string[];
+  @ApiProperty({ type: WidgetThemeDto }) widgetTheme: WidgetTheme;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 
@@ -53,6 +117,7 @@ export class TenantView {
       name: t.name,
       slug: t.slug,
       allowedOrigins: t.allowedOrigins,
+      widgetTheme: widgetThemeOf(t),
       createdAt: t.createdAt.toISOString(),
       updatedAt: t.updatedAt.toISOString(),
     };

@@ -9,6 +9,7 @@ import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import { Membership } from '../members/membership.entity';
 import { UsersService } from '../members/users.service';
 import { Tenant } from './tenant.entity';
+import { WidgetTheme, widgetThemeOf } from './tenants.dto';
 
 export interface NewTenant {
   name: string;
@@ -33,7 +34,7 @@ export class TenantsService {
     return tenant;
   }
 
-  update(actor: Actor, patch: { name?: string; allowedOrigins?: string[] }): Promise<Tenant> {
+  update(actor: Actor, patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme | null }): Promise<Tenant> {
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(Tenant);
       const before = await repo.findOneOrFail({ where: { id: actor.tenantId }, lock: { mode: 'pessimistic_write' } });
@@ -43,9 +44,20 @@ export class TenantsService {
         const origins = [...new Set(patch.allowedOrigins)];
         if (origins.join('\n') !== before.allowedOrigins.join('\n')) changes.allowedOrigins = origins;
       }
+      const diff: Record<string, { from: unknown; to: unknown }> = {};
+      if (patch.widgetTheme !== undefined) {
+        const from = widgetThemeOf(before);
+        // Only the given keys, in a fixed order, so an unchanged theme is recognised as such.
+        const to: WidgetTheme = {};
+        for (const key of ['mode', 'accent', 'radius', 'font'] as const) if (patch.widgetTheme?.[key] !== undefined) (to as Record<string, string>)[key] = patch.widgetTheme[key]!;
+        if (JSON.stringify(from) !== JSON.stringify(to)) {
+          changes.settings = { ...before.settings, widgetTheme: to };
+          diff.widgetTheme = { from, to };
+        }
+      }
       if (Object.keys(changes).length === 0) return before;
       await repo.update({ id: actor.tenantId }, changes as Parameters<typeof repo.update>[1]);
-      const diff = Object.fromEntries(Object.keys(changes).map((k) => [k, { from: before[k as keyof Tenant], to: changes[k as keyof Tenant] }]));
+      for (const k of Object.keys(changes)) if (k !== 'settings') diff[k] = { from: before[k as keyof Tenant], to: changes[k as keyof Tenant] };
       await this.audit.record(actor, 'tenant.updated', { type: 'tenant', id: actor.tenantId }, diff, manager);
       return repo.findOneOrFail({ where: { id: actor.tenantId } });
     });

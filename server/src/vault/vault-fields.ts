@@ -8,6 +8,9 @@ export const VAULT_FIELDS = {
   connectorClientSecret: { table: 'connector_configs', column: 'client_secret' },
   connectionCredentials: { table: 'connections', column: 'credentials' },
   oauthCodeVerifier: { table: 'oauth_states', column: 'code_verifier' },
+  webhookTriggerToken: { table: 'flow_instance_triggers', column: 'webhook_token' },
+  webhookTriggerSecret: { table: 'flow_instance_triggers', column: 'webhook_secret' },
+  webhookEndpointSecret: { table: 'webhook_endpoints', column: 'secret' },
 } as const;
 
 export type VaultField = keyof typeof VAULT_FIELDS;

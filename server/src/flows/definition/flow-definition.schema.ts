@@ -35,6 +35,11 @@ export const FLOW_LIMITS = {
   /** approval timeoutMs range. */
   minApprovalTimeoutMs: 1000,
   maxApprovalTimeoutMs: 90 * 86_400_000,
+  /** Definition-level timeoutMs range: a run's execution time. */
+  minRunTimeoutMs: 1000,
+  maxRunTimeoutMs: 7 * 86_400_000,
+  /** Largest JSON output a step may store; larger fails the step with step_output_too_large. */
+  maxStepOutputBytes: 256 * 1024,
   /** delay (for) ceiling: 365 days. */
   maxDelayMs: 365 * 86_400_000,
   maxSwitchCases: 50,
@@ -501,6 +506,12 @@ export const flowDefinitionSchema = {
       additionalProperties: { $ref: '#/$defs/input' },
       description: 'Settings the end user fills in when enabling the flow; `$inputs.<key>` in expressions.',
     },
+    timeoutMs: {
+      type: 'integer',
+      minimum: FLOW_LIMITS.minRunTimeoutMs,
+      maximum: FLOW_LIMITS.maxRunTimeoutMs,
+      description: "Execution time a run may use, waits in delays and approvals not counted (default: the deployment's RUN_TIMEOUT_SECONDS).",
+    },
     steps: { ...steps, minItems: 1 },
   },
   $defs: {
@@ -709,6 +720,8 @@ export interface FlowDefinition {
   trigger: Trigger;
   connectors: string[];
   inputs: { [key: string]: InputSpec };
+  /** Execution time a run may use (ms); default RUN_TIMEOUT_SECONDS. */
+  timeoutMs?: number;
   steps: Step[];
 }
 

@@ -64,7 +64,7 @@ describe('validateDefinition: valid documents', () => {
         }
       })
       .filter((d) => d && typeof d.key === 'string');
-    expect(docs.map((d) => d.key)).toEqual(['won-deals-to-slack', 'reference-flow', 'weekly-repo-digest']);
+    expect(docs.map((d) => d.key)).toEqual(['won-deals-to-slack', 'daily-digest', 'reference-flow', 'weekly-repo-digest']);
     for (const d of docs) expect({ key: d.key, errors: errors(d) }).toEqual({ key: d.key, errors: [] });
     expect(docs[0]).toEqual(wonDealsToSlack());
   });

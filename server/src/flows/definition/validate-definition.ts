@@ -10,7 +10,7 @@
 import { connectors as registry } from '@switchboard/connectors';
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { parseExpression as parseCron } from 'cron-parser';
+import { cronProblem, timeZoneProblem } from '../../triggers/schedule';
 import { durationMs } from './durations';
 import {
   analyzeExpression,
@@ -435,9 +435,9 @@ class SemanticChecker {
     const trigger = this.def.trigger;
     if (trigger.type === 'schedule') {
       if (isExpression(trigger.cron)) this.checkSettingExpression(trigger.cron, 'trigger.cron');
-      else this.checkCron(trigger.cron, 'trigger.cron');
+      else this.errorIf('trigger.cron', cronProblem(trigger.cron));
       if (isExpression(trigger.timezone)) this.checkSettingExpression(trigger.timezone, 'trigger.timezone');
-      else if (!isTimeZone(trigger.timezone)) this.error('trigger.timezone', `unknown time zone '${trigger.timezone}' (use an IANA name like 'Europe/Paris' or 'UTC')`);
+      else this.errorIf('trigger.timezone', timeZoneProblem(trigger.timezone));
     }
     if (trigger.type === 'webhook' && trigger.connector !== undefined) {
       if (trigger.verify) this.error('trigger', "use either 'connector' (the provider's own signatures) or 'verify', not both");
@@ -447,17 +447,8 @@ class SemanticChecker {
     }
   }
 
-  private checkCron(cron: string, path: string) {
-    const fields = cron.trim().split(/\s+/);
-    if (fields.length !== 5) {
-      this.error(path, `invalid cron expression: expected 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`);
-      return;
-    }
-    try {
-      parseCron(cron, { tz: 'UTC' }).next();
-    } catch (error) {
-      this.error(path, `invalid cron expression: ${(error as Error).message}`);
-    }
+  private errorIf(path: string, message: string | null) {
+    if (message) this.error(path, message);
   }
 
   /** Trigger settings are evaluated when an instance is enabled: only $inputs and $endUser exist then. */
@@ -708,17 +699,6 @@ function stepExpressions(step: Step, path: string): Array<[string, string]> {
       break;
   }
   return out;
-}
-
-function isTimeZone(zone: string): boolean {
-  // IANA names ('Europe/Paris', 'UTC', 'EST5EDT'); not raw offsets like '+02:00'.
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(zone)) return false;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -1,0 +1,123 @@
+/**
+ * Every string the widget shows, in one place. Hosts translate with `init({ messages: { … } })`;
+ * `{name}` placeholders are filled in by `t()`.
+ */
+export const messages = {
+  title: 'Integrations',
+  subtitle: 'Connect the tools you use with {tenant}.',
+  close: 'Close',
+  back: 'All integrations',
+  search: 'Search integrations',
+  categories: 'Categories',
+  allCategories: 'All',
+  noMatches: 'No integrations match “{query}”.',
+  noIntegrations: 'No integrations are available yet.',
+  connected: 'Connected',
+  needsReauth: 'Needs attention',
+  connectionError: 'Connection error',
+  notConnected: 'Not connected',
+  connect: 'Connect {name}',
+  reconnect: 'Reconnect',
+  disconnect: 'Disconnect',
+  connecting: 'Finish connecting in the window that opened…',
+  cancel: 'Cancel',
+  tryAgain: 'Try again',
+  retry: 'Retry',
+  popupBlocked: 'Your browser blocked the connect window. Allow pop-ups for this site, or try again.',
+  popupClosed: 'The connect window was closed before {name} was connected.',
+  reauthHint: '{name} needs you to sign in again: your access expired or was revoked.',
+  connectedAs: 'Connected as {account}',
+  disconnectTitle: 'Disconnect {name}?',
+  disconnectBody: 'Automations that use {account} will stop until you connect again.',
+  disconnected: '{name} was disconnected.',
+  connectedToast: '{name} is connected.',
+  automations: 'Automations',
+  noFlows: 'There are no automations for {name} yet.',
+  connectFirst: 'Connect {name} to turn automations on.',
+  enable: 'Turn on',
+  enableFlow: 'Turn on {name}',
+  on: 'On',
+  off: 'Off',
+  settings: 'Settings',
+  save: 'Save',
+  saving: 'Saving…',
+  saved: 'Saved.',
+  flowEnabled: '{name} is on.',
+  flowDisabled: '{name} is off.',
+  upgrade: 'A newer version is available.',
+  required: 'Required',
+  optional: 'optional',
+  fieldRequired: '{field} is required.',
+  fieldNumber: '{field} must be a number.',
+  fieldInteger: '{field} must be a whole number.',
+  fieldMin: '{field} must be at least {min}.',
+  fieldMax: '{field} must be at most {max}.',
+  fieldMinLength: '{field} must be at least {min} characters.',
+  fieldMaxLength: '{field} must be at most {max} characters.',
+  fieldPattern: '{field} is not in the expected format.',
+  fieldMinItems: 'Choose at least {min} for {field}.',
+  fieldMaxItems: 'Choose at most {max} for {field}.',
+  fixErrors: 'Check the highlighted fields.',
+  choose: 'Choose…',
+  searchOptions: 'Type to search',
+  loading: 'Loading…',
+  loadMore: 'Load more',
+  noOptions: 'Nothing found.',
+  optionsFailed: 'Could not load the choices: {message}',
+  remove: 'Remove {label}',
+  recentRuns: 'Recent activity',
+  noRuns: 'Nothing has run yet.',
+  run_queued: 'Queued',
+  run_running: 'Running',
+  run_waiting: 'Waiting',
+  run_succeeded: 'Succeeded',
+  run_failed: 'Failed',
+  run_cancelled: 'Cancelled',
+  approvals: 'Waiting for your approval',
+  approve: 'Approve',
+  reject: 'Reject',
+  comment: 'Comment (optional)',
+  approved: 'Approved.',
+  rejected: 'Rejected.',
+  expires: 'Expires {time}',
+  justNow: 'just now',
+  minutesAgo: '{n} min ago',
+  hoursAgo: '{n} h ago',
+  daysAgo: '{n} d ago',
+  inMinutes: 'in {n} min',
+  inHours: 'in {n} h',
+  sessionExpiredTitle: 'Session expired',
+  sessionExpired: 'Your session has expired. Reload the page to continue.',
+  networkError: 'Could not reach Switchboard. Check your connection and try again.',
+  timeout: 'Switchboard took too long to answer. Try again.',
+  serverError: 'Something went wrong on our side. Try again in a moment.',
+  notEnabled: '{name} is not available here.',
+  loadFailed: 'Could not load your integrations.',
+  preview: 'Preview',
+  category_crm: 'CRM',
+  secured: 'Secured by Switchboard · credentials are encrypted and never shown to this page',
+};
+
+export type MessageKey = keyof typeof messages;
+
+let current: Record<string, string> = messages;
+
+export function setMessages(overrides: Partial<Record<string, string>> = {}): void {
+  current = { ...messages };
+  for (const [key, value] of Object.entries(overrides)) if (typeof value === 'string') current[key] = value;
+}
+
+export function t(key: MessageKey, vars: Record<string, string | number> = {}): string {
+  return (current[key] ?? messages[key] ?? key).replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** "5 min ago", "in 2 h". */
+export function relativeTime(iso: string, now = Date.now()): string {
+  const minutes = Math.round((Date.parse(iso) - now) / 60_000);
+  const n = Math.abs(minutes);
+  if (minutes > 0) return n < 60 ? t('inMinutes', { n }) : t('inHours', { n: Math.round(n / 60) });
+  if (n < 1) return t('justNow');
+  if (n < 60) return t('minutesAgo', { n });
+  if (n < 60 * 24) return t('hoursAgo', { n: Math.round(n / 60) });
+  return t('daysAgo', { n: Math.round(n / 1440) });
+}

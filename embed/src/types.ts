@@ -1,0 +1,138 @@
+/** What the widget reads from the Switchboard API (the /v1/me views). */
+
+export interface Connection {
+  id: string;
+  connector: string;
+  status: 'active' | 'needs_reauth' | 'revoked' | 'error';
+  accountId: string;
+  accountName: string;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Integration {
+  key: string;
+  name: string;
+  description?: string;
+  category: string;
+  categories?: string[];
+  logoUrl?: string;
+  authType: string;
+  connection: Connection | null;
+}
+
+export interface InputSpec {
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'array';
+  title: string;
+  description?: string;
+  required?: boolean;
+  default?: unknown;
+  enum?: Array<string | number>;
+  options?: { connector: string; source: string };
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+  items?: { type?: string };
+}
+
+export interface FlowInstance {
+  id: string;
+  enabled: boolean;
+  version: number;
+  upgradeAvailable: boolean;
+  settings: Record<string, unknown>;
+  connections: Record<string, string>;
+  updatedAt: string;
+}
+
+export interface Flow {
+  key: string;
+  name: string;
+  description: string | null;
+  version: number;
+  connectors: string[];
+  inputs: Record<string, InputSpec>;
+  instance: FlowInstance | null;
+}
+
+export interface Run {
+  id: string;
+  status: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+  flow?: string;
+  error: { code: string; message: string; step?: string } | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface Approval {
+  id: string;
+  runId: string;
+  flow: string;
+  flowName: string;
+  title: string;
+  description: string | null;
+  approvers: 'end_user' | 'host' | 'any';
+  status: 'pending' | 'approved' | 'rejected' | 'expired';
+  decidedBy: string | null;
+  comment: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  decidedAt: string | null;
+}
+
+export interface OptionItem {
+  value: string;
+  label: string;
+  description?: string;
+}
+
+export interface OptionsPage {
+  options: OptionItem[];
+  nextCursor?: string | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor?: string | null;
+}
+
+/** The look of the widget: set by the tenant in Switchboard, overridable by the host at init. */
+export interface Theme {
+  mode?: 'light' | 'dark' | 'auto';
+  /** A CSS hex colour. */
+  accent?: string;
+  /** A CSS length up to 32px. */
+  radius?: string;
+  /** A font-family list. */
+  font?: string;
+}
+
+export interface WidgetConfig {
+  tenantName: string;
+  theme: Theme;
+}
+
+export type WidgetEvent = 'connected' | 'disconnected' | 'flow-enabled' | 'flow-disabled' | 'approval-decided' | 'open' | 'close' | 'error';
+
+export interface InitOptions {
+  /** The end-user session token (`sess_…`, from POST /v1/sessions on your backend) or a JWT you signed. */
+  token: string;
+  /** Called when the token has expired: resolve with a fresh one (from your backend) to carry on. */
+  onSessionExpired?: () => Promise<string>;
+  /** Overrides the tenant's theme for this page. */
+  theme?: Theme;
+  /** Replaces any of the widget's strings (see `messages` in i18n.ts), e.g. to translate it. */
+  messages?: Partial<Record<string, string>>;
+  /** The Switchboard origin. The script tag knows it; hosts that bundle `@switchboard/embed` must say it. */
+  apiUrl?: string;
+}
+
+export interface OpenOptions {
+  /** Open straight on one connector's page. */
+  connector?: string;
+}

@@ -1,0 +1,75 @@
+import { useSignal } from '@preact/signals';
+import { t } from '../i18n';
+import type { Connection } from '../types';
+import type { Route, Widget } from '../widget';
+import { SearchIcon } from './icons';
+import { Logo } from './logo';
+
+export function StatusBadge({ connection }: { connection: Connection | null }) {
+  if (!connection) return null;
+  const [kind, text] =
+    connection.status === 'active' ? ['ok', t('connected')] : connection.status === 'needs_reauth' ? ['warn', t('needsReauth')] : ['bad', t('connectionError')];
+  return <span class={`badge ${kind}`}>{text}</span>;
+}
+
+/** The tenant's integrations: search, category filter, a connected badge on each. */
+export function Catalogue({ widget, go }: { widget: Widget; go: (route: Route) => void }) {
+  const query = useSignal('');
+  const category = useSignal<string | null>(null);
+  const all = widget.integrations.value;
+  const categories = [...new Set(all.map((i) => i.category))].sort();
+  const q = query.value.trim().toLowerCase();
+  const shown = all.filter(
+    (i) => (!category.value || i.category === category.value) && (!q || `${i.name} ${i.category} ${i.description ?? ''}`.toLowerCase().includes(q)),
+  );
+
+  return (
+    <>
+      <div class="tools">
+        <label class="search">
+          <span class="sr">{t('search')}</span>
+          <SearchIcon />
+          <input type="search" placeholder={t('search')} value={query.value} onInput={(e) => (query.value = e.currentTarget.value)} autoComplete="off" />
+        </label>
+        {categories.length > 1 && (
+          <div class="chips" role="group" aria-label={t('categories')}>
+            {[null, ...categories].map((c) => (
+              <button key={c ?? ''} type="button" class="chip" aria-pressed={category.value === c} onClick={() => (category.value = c)}>
+                {c ? categoryLabel(c) : t('allCategories')}
+              </button>
+            ))}
+          </div>
+        )}
+      </div>
+      {shown.length === 0 ? (
+        <p class="empty">{all.length === 0 ? t('noIntegrations') : t('noMatches', { query: query.value })}</p>
+      ) : (
+        <ul class="grid">
+          {shown.map((i) => (
+            <li key={i.key}>
+              {/* Named "Slack Connected" / "Slack Not connected": the description is there for the eye, and on the next page for everyone. */}
+              <button type="button" class="card" onClick={() => go({ screen: 'integration', key: i.key })}>
+                <Logo url={i.logoUrl} name={i.name} />
+                <span class="meta">
+                  <span class="name">{i.name}</span>
+                  {i.description && (
+                    <span class="desc" aria-hidden="true">
+                      {i.description}
+                    </span>
+                  )}
+                  {i.connection ? <StatusBadge connection={i.connection} /> : <span class="sr"> {t('notConnected')}</span>}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
+/** "developer-tools" → "Developer tools"; a `category_<slug>` message wins (e.g. CRM). */
+export function categoryLabel(slug: string): string {
+  const named = t(`category_${slug}` as 'title');
+  return named !== `category_${slug}` && named ? named : (slug.charAt(0).toUpperCase() + slug.slice(1)).replace(/[-_]+/g, ' ');
+}

@@ -1,0 +1,215 @@
+import { useSignal } from '@preact/signals';
+import { useEffect, useId, useRef } from 'preact/hooks';
+import { t, relativeTime } from '../i18n';
+import type { Approval, Flow, Run } from '../types';
+import type { Widget } from '../widget';
+import { SettingsForm } from './settings-form';
+
+type Tab = 'settings' | 'activity' | 'approvals';
+
+/** An automation: on/off switch, then its settings, recent runs and pending approvals. */
+export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Flow; connected: boolean }) {
+  const id = useId();
+  const enabled = flow.instance?.enabled ?? false;
+  const hasInputs = Object.keys(flow.inputs).length > 0;
+  const settingUp = useSignal(false);
+  const busy = useSignal(false);
+  const failure = useSignal<string | null>(null);
+  const approvals = widget.approvals.value.filter((a) => a.flow === flow.key);
+  const tab = useSignal<Tab>(approvals.length > 0 ? 'approvals' : 'settings');
+  const open = enabled || settingUp.value;
+  const switchRef = useRef<HTMLButtonElement>(null);
+
+  const toggle = async () => {
+    failure.value = null;
+    if (!enabled && hasInputs) {
+      // Turning on asks for the settings first; the form's button enables.
+      settingUp.value = !settingUp.value;
+      tab.value = 'settings';
+      return;
+    }
+    busy.value = true;
+    try {
+      if (enabled) await widget.disableFlow(flow.key);
+      else await widget.enableFlow(flow.key, {});
+      widget.say(t(enabled ? 'flowDisabled' : 'flowEnabled', { name: flow.name }));
+    } catch (error) {
+      failure.value = (error as Error).message;
+    } finally {
+      busy.value = false;
+    }
+  };
+
+  const tabs: Array<[Tab, string, number?]> = [[hasInputs ? 'settings' : 'activity', hasInputs ? t('settings') : t('recentRuns')]];
+  if (hasInputs && enabled) tabs.push(['activity', t('recentRuns')]);
+  if (approvals.length > 0) tabs.push(['approvals', t('approvals'), approvals.length]);
+  const current = tabs.some(([key]) => key === tab.value) ? tab.value : tabs[0]![0];
+
+  return (
+    <article class="flow" aria-labelledby={`${id}n`}>
+      <div class="flow-head">
+        <div class="grow">
+          <h3 id={`${id}n`}>{flow.name}</h3>
+          {flow.description && <p>{flow.description}</p>}
+        </div>
+        <span class="small muted" aria-hidden="true" style={{ marginTop: '3px' }}>
+          {enabled ? t('on') : t('off')}
+        </span>
+        <button
+          type="button"
+          ref={switchRef}
+          role="switch"
+          class="switch"
+          aria-checked={enabled}
+          aria-label={t('enableFlow', { name: flow.name })}
+          disabled={busy.value || (!enabled && !connected)}
+          onClick={toggle}
+        />
+      </div>
+      {failure.value && (
+        <p class="alert bad" role="alert" style={{ margin: '0 16px 14px' }}>
+          {failure.value}
+        </p>
+      )}
+      {open && (
+        <div class="flow-body">
+          {tabs.length > 1 && (
+            <div class="tabs" role="tablist" aria-label={flow.name}>
+              {tabs.map(([key, label, count]) => (
+                <button
+                  key={key}
+                  type="button"
+                  role="tab"
+                  id={`${id}${key}`}
+                  class="tab"
+                  aria-selected={current === key}
+                  aria-controls={`${id}p`}
+                  tabIndex={current === key ? 0 : -1}
+                  onClick={() => (tab.value = key)}
+                  onKeyDown={(e) => {
+                    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+                    const i = tabs.findIndex(([k]) => k === current);
+                    const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length]![0];
+                    tab.value = next;
+                    ((e.currentTarget.parentElement as HTMLElement).querySelector(`#${CSS.escape(`${id}${next}`)}`) as HTMLElement | null)?.focus();
+                  }}
+                >
+                  {label}
+                  {count ? <span class="count">{count}</span> : null}
+                </button>
+              ))}
+            </div>
+          )}
+          <div id={`${id}p`} role={tabs.length > 1 ? 'tabpanel' : undefined} aria-labelledby={tabs.length > 1 ? `${id}${current}` : undefined}>
+            {current === 'settings' && (
+              <SettingsForm
+                widget={widget}
+                flow={flow}
+                enabling={!enabled}
+                onDone={() => {
+                  if (!enabled) {
+                    widget.say(t('flowEnabled', { name: flow.name }));
+                    // The form's button gives way to tabs: keep keyboard focus on this flow.
+                    setTimeout(() => switchRef.current?.focus(), 0);
+                  }
+                  settingUp.value = false;
+                }}
+              />
+            )}
+            {current === 'activity' && <Runs widget={widget} flow={flow} />}
+            {current === 'approvals' && <Approvals widget={widget} approvals={approvals} />}
+          </div>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function Runs({ widget, flow }: { widget: Widget; flow: Flow }) {
+  const runs = useSignal<Run[] | null>(null);
+  const failure = useSignal<string | null>(null);
+  const load = () => {
+    failure.value = null;
+    widget.listRuns({ flow: flow.key, limit: 5 }).then(
+      (page) => (runs.value = page.data),
+      (error: Error) => (failure.value = error.message),
+    );
+  };
+  useEffect(load, [flow.key]);
+  if (failure.value) {
+    return (
+      <div class="alert bad" role="alert">
+        <span class="grow">{failure.value}</span>
+        <button type="button" class="btn secondary" onClick={load}>
+          {t('retry')}
+        </button>
+      </div>
+    );
+  }
+  if (!runs.value) return <p class="muted">{t('loading')}</p>;
+  if (runs.value.length === 0) return <p class="muted">{t('noRuns')}</p>;
+  return (
+    <ul class="runs">
+      {runs.value.map((run) => (
+        <li key={run.id}>
+          <span class={`dot ${run.status}`} aria-hidden="true" />
+          <div class="grow">
+            <strong>{t(`run_${run.status}` as 'run_failed')}</strong> <span class="muted small">· {relativeTime(run.createdAt)}</span>
+            {run.status === 'failed' && run.error && <p class="why">{run.error.message}</p>}
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Approvals({ widget, approvals }: { widget: Widget; approvals: Approval[] }) {
+  return (
+    <div>
+      {approvals.map((approval) => (
+        <ApprovalItem key={approval.id} widget={widget} approval={approval} />
+      ))}
+    </div>
+  );
+}
+
+function ApprovalItem({ widget, approval }: { widget: Widget; approval: Approval }) {
+  const id = useId();
+  const comment = useSignal('');
+  const busy = useSignal(false);
+  const failure = useSignal<string | null>(null);
+  const decide = async (decision: 'approve' | 'reject') => {
+    busy.value = true;
+    failure.value = null;
+    try {
+      await widget.decideApproval(approval.id, decision, { comment: comment.value.trim() || undefined });
+    } catch (error) {
+      failure.value = (error as Error).message;
+      busy.value = false;
+    }
+  };
+  return (
+    <section class="approval" aria-labelledby={`${id}t`}>
+      <h3 id={`${id}t`}>{approval.title}</h3>
+      {approval.description && <p>{approval.description}</p>}
+      {approval.expiresAt && <p class="small muted">{t('expires', { time: relativeTime(approval.expiresAt) })}</p>}
+      <label class="sr" for={`${id}c`}>
+        {t('comment')}
+      </label>
+      <textarea id={`${id}c`} class="input" placeholder={t('comment')} value={comment.value} onInput={(e) => (comment.value = e.currentTarget.value)} maxLength={1000} />
+      {failure.value && (
+        <p class="alert bad" role="alert">
+          {failure.value}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" class="btn primary" disabled={busy.value} onClick={() => decide('approve')}>
+          {t('approve')}
+        </button>
+        <button type="button" class="btn secondary" disabled={busy.value} onClick={() => decide('reject')}>
+          {t('reject')}
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,227 @@
+import { useSignal } from '@preact/signals';
+import { api, type Stats, type StatsWindow } from '../api';
+import { formatCount, formatDuration, formatPercent } from '../format';
+import { Link } from '../router';
+import { BarList, LineChart, Ring, StackedBars } from '../ui/charts';
+import { EmptyState, PageHeader } from '../ui/page';
+import { Loaded, useResource } from '../ui/resource';
+import { Time } from '../ui/time';
+import { useVisiblePolling } from './runs';
+
+const WINDOWS: { value: StatsWindow; label: string; long: string }[] = [
+  { value: '1h', label: '1 hour', long: 'the last hour' },
+  { value: '24h', label: '24 hours', long: 'the last 24 hours' },
+  { value: '7d', label: '7 days', long: 'the last 7 days' },
+];
+
+const REFRESH_MS = 15_000;
+
+const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const day = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit' });
+
+function bucketLabel(iso: string, window: StatsWindow): string {
+  return window === '7d' ? day.format(new Date(iso)) : time.format(new Date(iso));
+}
+
+export function Dashboard() {
+  const window = useSignal<StatsWindow>('24h');
+  const stats = useResource(() => api.stats(window.value), [window.value]);
+  useVisiblePolling(() => void stats.reload(), REFRESH_MS, stats.data.value !== null);
+  const chosen = WINDOWS.find((w) => w.value === window.value)!;
+  return (
+    <>
+      <PageHeader
+        title="Dashboard"
+        description={`How your flows ran over ${chosen.long}.`}
+        actions={
+          <div class="segmented" role="radiogroup" aria-label="Time window">
+            {WINDOWS.map((w) => (
+              <button
+                key={w.value}
+                type="button"
+                role="radio"
+                aria-checked={window.value === w.value}
+                tabIndex={window.value === w.value ? 0 : -1}
+                class="segmented-option"
+                onClick={() => (window.value = w.value)}
+                onKeyDown={(e) => {
+                  const i = WINDOWS.findIndex((x) => x.value === window.value);
+                  const step = e.key === 'ArrowRight' || e.key === 'ArrowDown' ? 1 : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? -1 : 0;
+                  if (!step) return;
+                  e.preventDefault();
+                  const next = WINDOWS[(i + step + WINDOWS.length) % WINDOWS.length];
+                  window.value = next.value;
+                  const group = e.currentTarget.parentElement;
+                  requestAnimationFrame(() => group?.querySelector<HTMLButtonElement>('[aria-checked="true"]')?.focus());
+                }}
+              >
+                {w.label}
+              </button>
+            ))}
+          </div>
+        }
+      />
+      <Loaded resource={stats} what="the statistics">
+        {(s) => <DashboardBody stats={s} longWindow={chosen.long} />}
+      </Loaded>
+    </>
+  );
+}
+
+function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string }) {
+  const { totals } = stats;
+  const perMinute = stats.bucketSeconds / 60;
+  const unit = stats.bucketSeconds === 60 ? 'minute' : stats.bucketSeconds < 3600 ? `${perMinute} minutes` : `${stats.bucketSeconds / 3600} hours`;
+  const buckets = stats.series.map((b) => bucketLabel(b.at, stats.window));
+  const other = stats.series.map((b) => Math.max(0, b.total - b.succeeded - b.failed));
+  const busiest = stats.series.reduce((best, b) => (b.total > best.total ? b : best), stats.series[0] ?? { total: 0, at: stats.from });
+  return (
+    <>
+      <div class="kpis">
+        <div class="kpi card">
+          <p class="kpi-label">Runs</p>
+          <p class="kpi-value">{formatCount(totals.runs)}</p>
+          <p class="kpi-note muted small">{totals.active > 0 ? `${formatCount(totals.active)} in progress` : `in ${longWindow}`}</p>
+        </div>
+        <div class="kpi card kpi-ring">
+          <Ring ratio={totals.successRate} label={`Success rate ${formatPercent(totals.successRate)}`}>
+            <span class="ring-figure">{formatPercent(totals.successRate)}</span>
+          </Ring>
+          <div>
+            <p class="kpi-label">Success rate</p>
+            <p class="kpi-note muted small">
+              {formatCount(totals.succeeded)} succeeded, {formatCount(totals.failed)} failed
+            </p>
+          </div>
+        </div>
+        <div class="kpi card">
+          <p class="kpi-label">p95 duration</p>
+          <p class="kpi-value">{formatDuration(totals.p95DurationMs)}</p>
+          <p class="kpi-note muted small">median {formatDuration(totals.p50DurationMs)}</p>
+        </div>
+        <div class="kpi card">
+          <p class="kpi-label">Failed runs</p>
+          <p class={`kpi-value${totals.failed > 0 ? ' kpi-bad' : ''}`}>{formatCount(totals.failed)}</p>
+          <p class="kpi-note small">
+            {totals.failed > 0 ? <Link to="runs?status=failed">See failed runs</Link> : <span class="muted">Nothing failed</span>}
+          </p>
+        </div>
+      </div>
+
+      {totals.runs === 0 ? (
+        <section class="card">
+          <EmptyState title={`No runs in ${longWindow}`}>
+            Runs start when your backend sends an event (<code>POST /v1/events</code>) or runs a flow (<code>POST /v1/flows/:key/runs</code>) for an end user
+            who switched it on. Pick a longer window to look further back.
+          </EmptyState>
+        </section>
+      ) : (
+        <>
+          <section class="card chart-card" aria-labelledby="runs-chart-title">
+            <div class="chart-head">
+              <h2 id="runs-chart-title" class="card-title">
+                Runs per {unit}
+              </h2>
+              <ul class="legend" aria-label="Legend">
+                <li>
+                  <span class="legend-swatch chart-fill-ok" aria-hidden="true" />
+                  Succeeded
+                </li>
+                <li>
+                  <span class="legend-swatch chart-fill-fail" aria-hidden="true" />
+                  Failed
+                </li>
+                <li>
+                  <span class="legend-swatch chart-fill-other" aria-hidden="true" />
+                  Other
+                </li>
+              </ul>
+            </div>
+            <StackedBars
+              summary={`Runs per ${unit} over ${longWindow}: ${totals.runs} in total, ${totals.failed} failed; the busiest ${unit} had ${busiest.total}.`}
+              buckets={buckets}
+              series={[
+                { label: 'succeeded', tone: 'ok', values: stats.series.map((b) => b.succeeded) },
+                { label: 'failed', tone: 'fail', values: stats.series.map((b) => b.failed) },
+                { label: 'other', tone: 'other', values: other },
+              ]}
+            />
+          </section>
+          <div class="two-equal">
+            <section class="card chart-card" aria-labelledby="duration-chart-title">
+              <h2 id="duration-chart-title" class="card-title">
+                p95 duration
+              </h2>
+              <LineChart
+                summary={`95th percentile run duration per ${unit} over ${longWindow}; overall ${formatDuration(totals.p95DurationMs)}.`}
+                buckets={buckets}
+                values={stats.series.map((b) => b.p95DurationMs)}
+                format={(v) => formatDuration(v)}
+                height={180}
+              />
+            </section>
+            <section class="card" aria-labelledby="failing-title">
+              <h2 id="failing-title" class="card-title">
+                Top failing flows
+              </h2>
+              {stats.topFailingFlows.length === 0 ? (
+                <p class="muted">No flow failed in {longWindow}.</p>
+              ) : (
+                <BarList
+                  label="Flows with the most failed runs"
+                  items={stats.topFailingFlows.map((f) => ({
+                    key: f.flow,
+                    label: <Link to={`runs?status=failed&flow=${encodeURIComponent(f.flow)}`}>{f.name}</Link>,
+                    value: f.failed,
+                    detail: `of ${f.total} (${formatPercent(f.failed / f.total)})`,
+                  }))}
+                  format={(v) => `${formatCount(v)} failed`}
+                />
+              )}
+            </section>
+          </div>
+          <section class="card card-flush" aria-labelledby="errors-title">
+            <div class="card-header">
+              <h2 id="errors-title" class="card-title">
+                Top errors
+              </h2>
+            </div>
+            {stats.topErrors.length === 0 ? (
+              <EmptyState title="No errors">Every finished run in {longWindow} succeeded.</EmptyState>
+            ) : (
+              <div class="table-wrap">
+                <table class="table">
+                  <thead>
+                    <tr>
+                      <th scope="col">Error</th>
+                      <th scope="col">Flow</th>
+                      <th scope="col">Runs</th>
+                      <th scope="col">Last seen</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {stats.topErrors.map((e) => (
+                      <tr key={`${e.code}-${e.flow}`}>
+                        <th scope="row">
+                          <code class="error-code">{e.code}</code>
+                          <span class="muted small block error-message">{e.message}</span>
+                        </th>
+                        <td>
+                          <Link to={`runs?status=failed&flow=${encodeURIComponent(e.flow)}`}>{e.flow}</Link>
+                        </td>
+                        <td>{formatCount(e.count)}</td>
+                        <td class="nowrap">
+                          <Time iso={e.lastAt} relative />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </section>
+        </>
+      )}
+    </>
+  );
+}

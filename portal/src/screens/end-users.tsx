@@ -1,0 +1,290 @@
+import { useSignal } from '@preact/signals';
+import { useEffect, useRef } from 'preact/hooks';
+import { api, messageOf, type EndUserFlow, type EndUserSummary } from '../api';
+import { Link, query, setQuery } from '../router';
+import { Alert, Badge, Spinner } from '../ui/alert';
+import { Field } from '../ui/field';
+import { JsonBlock } from '../ui/json-block';
+import { LoadMore } from '../ui/load-more';
+import { EmptyState, PageHeader } from '../ui/page';
+import { Loaded, useResource } from '../ui/resource';
+import { ConnectionStatusBadge } from '../ui/status';
+import { Time } from '../ui/time';
+import { triggerSummary } from './flow-outline';
+
+const SEARCH_DELAY_MS = 300;
+
+export function EndUsers() {
+  const search = query.value.get('q') ?? '';
+  const draft = useSignal(search);
+  const users = useSignal<EndUserSummary[] | null>(null);
+  const cursor = useSignal<string | null>(null);
+  const loading = useSignal(false);
+  const error = useSignal<string | null>(null);
+  const generation = useRef(0);
+
+  async function load(reset: boolean) {
+    const mine = reset ? ++generation.current : generation.current;
+    loading.value = true;
+    error.value = null;
+    try {
+      const page = await api.endUsers({ search: search || undefined, cursor: reset ? null : cursor.value });
+      if (mine !== generation.current) return;
+      users.value = reset ? page.data : [...(users.value ?? []), ...page.data];
+      cursor.value = page.nextCursor ?? null;
+    } catch (caught) {
+      if (mine === generation.current) error.value = messageOf(caught);
+    } finally {
+      if (mine === generation.current) loading.value = false;
+    }
+  }
+
+  useEffect(() => {
+    void load(true);
+  }, [search]);
+
+  // Search as you type, a moment after typing stops.
+  useEffect(() => {
+    if (draft.value.trim() === search) return;
+    const timer = setTimeout(() => setQuery({ q: draft.value.trim() }), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [draft.value]);
+
+  return (
+    <>
+      <PageHeader title="End users" description="Your customers as Switchboard knows them: their connected accounts and the flows they switched on." />
+      <section class="card card-flush" aria-labelledby="end-users-title">
+        <div class="card-header">
+          <h2 id="end-users-title" class="card-title">
+            End users
+          </h2>
+          <form role="search" aria-label="End users" onSubmit={(e) => (e.preventDefault(), setQuery({ q: draft.value.trim() }))}>
+            <Field label="Search" class="field-inline">
+              {(aria) => (
+                <input
+                  {...aria}
+                  type="search"
+                  class="input-small search-input"
+                  placeholder="Id, name or email"
+                  value={draft.value}
+                  onInput={(e) => (draft.value = e.currentTarget.value)}
+                />
+              )}
+            </Field>
+          </form>
+        </div>
+        {error.value && (
+          <div class="card-pad">
+            <Alert tone="error" title="Could not load the end users">
+              {error.value}
+            </Alert>
+          </div>
+        )}
+        {users.value === null && !error.value && (
+          <div class="card-pad card-pad-bottom">
+            <Spinner label="Loading end users…" />
+          </div>
+        )}
+        {users.value && users.value.length === 0 && (
+          <EmptyState title={search ? `Nobody matches “${search}”` : 'No end users yet'}>
+            {search
+              ? 'Search looks at the id your app gave them, their name and their email.'
+              : 'They appear when your backend creates a session for a customer (POST /v1/sessions) or upserts one (PUT /v1/end-users/:id).'}
+          </EmptyState>
+        )}
+        {users.value && users.value.length > 0 && (
+          <>
+            <div class="table-wrap">
+              <table class="table">
+                <thead>
+                  <tr>
+                    <th scope="col">End user</th>
+                    <th scope="col">Connections</th>
+                    <th scope="col">Flows on</th>
+                    <th scope="col">Since</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {users.value.map((u) => (
+                    <tr key={u.id} data-end-user={u.externalId}>
+                      <th scope="row">
+                        <span class="cell-member">
+                          <span class="avatar" aria-hidden="true">
+                            {(u.displayName || u.externalId).charAt(0).toUpperCase()}
+                          </span>
+                          <span class="member-text">
+                            <Link to={`end-users/${encodeURIComponent(u.externalId)}`} class="cell-link">
+                              {u.displayName || u.externalId}
+                            </Link>
+                            <span class="muted small">{[u.displayName ? u.externalId : null, u.email].filter(Boolean).join(' · ')}</span>
+                          </span>
+                        </span>
+                      </th>
+                      <td>
+                        {u.connectionCount}
+                        {u.needsReauthCount > 0 && (
+                          <>
+                            {' '}
+                            <Badge tone="warning">{u.needsReauthCount} to reconnect</Badge>
+                          </>
+                        )}
+                      </td>
+                      <td>{u.enabledFlowCount}</td>
+                      <td>
+                        <Time iso={u.createdAt} relative />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} />
+          </>
+        )}
+      </section>
+    </>
+  );
+}
+
+export function EndUserDetail({ externalId }: { externalId: string }) {
+  const user = useResource(() => api.endUser(externalId), [externalId]);
+  const flows = useResource(() => api.endUserFlows(externalId), [externalId]);
+  const found = user.data.value;
+  return (
+    <>
+      <nav aria-label="Breadcrumb" class="breadcrumb">
+        <Link to="end-users">End users</Link>
+        <span aria-hidden="true">/</span>
+        <span aria-current="page">{externalId}</span>
+      </nav>
+      <PageHeader
+        title={found?.displayName || externalId}
+        description={found ? [found.displayName ? externalId : null, found.email].filter(Boolean).join(' · ') || 'No name or email given by your app' : ''}
+        actions={
+          found && (
+            <Link to={`runs?endUserId=${encodeURIComponent(externalId)}`} class="btn btn-secondary">
+              See their runs
+            </Link>
+          )
+        }
+      />
+      {user.status.value === 404 ? (
+        <EmptyState title={`There is no end user “${externalId}”.`}>
+          <Link to="end-users">Search end users</Link>
+        </EmptyState>
+      ) : (
+        <Loaded resource={user} what="the end user">
+          {(u) => (
+            <>
+              <section class="card card-flush" aria-labelledby="connections-title">
+                <div class="card-header">
+                  <h2 id="connections-title" class="card-title">
+                    Connections
+                  </h2>
+                  <span class="muted small">{u.connections.length} in total</span>
+                </div>
+                {u.connections.length === 0 ? (
+                  <EmptyState title="No connected accounts">They connect apps in the widget inside your product.</EmptyState>
+                ) : (
+                  <div class="table-wrap">
+                    <table class="table">
+                      <thead>
+                        <tr>
+                          <th scope="col">App</th>
+                          <th scope="col">Account</th>
+                          <th scope="col">Status</th>
+                          <th scope="col">Last refresh</th>
+                          <th scope="col">Connected</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {u.connections.map((c) => (
+                          <tr key={c.id} data-connection={c.id}>
+                            <th scope="row" class="cell-strong">
+                              {c.connector}
+                            </th>
+                            <td>
+                              {c.accountName}
+                              <span class="muted small block mono">{c.accountId}</span>
+                            </td>
+                            <td>
+                              <ConnectionStatusBadge status={c.status} />
+                              {c.lastError && <span class="run-error small block">{c.lastError}</span>}
+                            </td>
+                            <td>{c.lastRefreshedAt ? <Time iso={c.lastRefreshedAt} relative /> : <span class="muted">Never</span>}</td>
+                            <td>
+                              <Time iso={c.createdAt} relative />
+                            </td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                )}
+              </section>
+              <section class="card card-flush" aria-labelledby="user-flows-title">
+                <div class="card-header">
+                  <h2 id="user-flows-title" class="card-title">
+                    Flows
+                  </h2>
+                </div>
+                <Loaded resource={flows} what="their flows">
+                  {(page) => <FlowsOf flows={page.data} />}
+                </Loaded>
+              </section>
+              {Object.keys(u.metadata).length > 0 && (
+                <section class="card" aria-labelledby="metadata-title">
+                  <h2 id="metadata-title" class="card-title">
+                    Metadata from your app
+                  </h2>
+                  <JsonBlock value={u.metadata} label="Metadata" />
+                </section>
+              )}
+            </>
+          )}
+        </Loaded>
+      )}
+    </>
+  );
+}
+
+function FlowsOf({ flows }: { flows: EndUserFlow[] }) {
+  const used = flows.filter((f) => f.instance);
+  if (flows.length === 0) return <EmptyState title="No published flows yet">Publish a flow template and your customers can switch it on.</EmptyState>;
+  if (used.length === 0) return <EmptyState title="No flows switched on">{flows.length} published flow{flows.length === 1 ? ' is' : 's are'} available to them in the widget.</EmptyState>;
+  return (
+    <ul class="flow-instances">
+      {used.map((f) => {
+        const instance = f.instance!;
+        const settings = Object.entries(instance.settings);
+        return (
+          <li key={f.key} class="flow-instance" data-flow={f.key}>
+            <div class="flow-instance-head">
+              <Link to={`flows/${f.key}`} class="cell-link">
+                {f.name}
+              </Link>
+              {instance.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}
+              <span class="muted small">
+                version {instance.version}
+                {instance.upgradeAvailable ? ` (v${f.version} available)` : ''}
+              </span>
+            </div>
+            <p class="muted small">{triggerSummary(f.trigger)}</p>
+            {settings.length > 0 ? (
+              <dl class="settings-list">
+                {settings.map(([key, value]) => (
+                  <div key={key}>
+                    <dt>{f.inputs[key]?.title ?? key}</dt>
+                    <dd class="mono">{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
+                  </div>
+                ))}
+              </dl>
+            ) : (
+              <p class="muted small">No settings.</p>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,259 @@
+import { useSignal } from '@preact/signals';
+import { useEffect } from 'preact/hooks';
+import { api, ApiError, messageOf, type Run, type StepRecord } from '../api';
+import { hasRoute, loadFeatures } from '../features';
+import { formatDateTime, formatDuration } from '../format';
+import { Link } from '../router';
+import { can } from '../session';
+import { Alert, Badge } from '../ui/alert';
+import { ConfirmDialog } from '../ui/confirm-dialog';
+import { JsonBlock } from '../ui/json-block';
+import { EmptyState, PageHeader } from '../ui/page';
+import { Loaded, useResource } from '../ui/resource';
+import { RunStatusBadge } from '../ui/status';
+import { Time } from '../ui/time';
+import { toast } from '../ui/toast';
+import { useVisiblePolling } from './runs';
+
+const RUN_POLL_MS = 2000;
+const isFinished = (run: Run) => run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled';
+
+export function RunDetail({ runId }: { runId: string }) {
+  const run = useResource(() => api.run(runId), [runId]);
+  const templates = useResource(() => api.templates(), []);
+  const current = run.data.value;
+  const flowName = current?.flow ? templates.data.value?.data.find((t) => t.key === current.flow)?.name ?? current.flow : null;
+  useEffect(() => void loadFeatures(), []);
+  useVisiblePolling(() => void run.reload(), RUN_POLL_MS, current !== null && !isFinished(current));
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" class="breadcrumb">
+        <Link to="runs">Runs</Link>
+        <span aria-hidden="true">/</span>
+        <span aria-current="page" class="mono">
+          {runId.slice(0, 8)}
+        </span>
+      </nav>
+      <PageHeader
+        title={current ? `Run of ${flowName ?? 'a flow'}` : 'Run'}
+        description={<span class="mono small">{runId}</span>}
+        actions={current && <RunActions run={current} onChanged={(next) => (run.data.value = next)} />}
+      />
+      {run.status.value === 404 || run.status.value === 400 ? (
+        <EmptyState title="There is no such run in this tenant.">
+          <Link to="runs">See every run</Link>
+        </EmptyState>
+      ) : (
+        <Loaded resource={run} what="the run">
+          {(r) => <RunBody run={r} />}
+        </Loaded>
+      )}
+    </>
+  );
+}
+
+function RunActions({ run, onChanged }: { run: Run; onChanged: (run: Run) => void }) {
+  const busy = useSignal(false);
+  const error = useSignal<string | null>(null);
+  const confirming = useSignal(false);
+  // Retry and cancel exist only on servers whose engine has them; the buttons are hidden otherwise.
+  const canRetry = can('developer') && run.status === 'failed' && hasRoute('POST /v1/admin/runs/{id}/retry');
+  const canCancel = can('developer') && !isFinished(run) && hasRoute('POST /v1/admin/runs/{id}/cancel');
+
+  async function act(action: 'retry' | 'cancel') {
+    busy.value = true;
+    error.value = null;
+    try {
+      const next = action === 'retry' ? await api.retryRun(run.id) : await api.cancelRun(run.id);
+      onChanged(next);
+      confirming.value = false;
+      toast(action === 'retry' ? 'Retrying from the failed step' : 'Cancelling the run');
+    } catch (caught) {
+      error.value = caught instanceof ApiError && caught.code === 'route_not_found' ? 'This server cannot do that yet.' : messageOf(caught);
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return (
+    <div class="run-actions">
+      <RunStatusBadge status={run.status} />
+      {canRetry && (
+        <button type="button" class="btn btn-primary" disabled={busy.value} onClick={() => act('retry')}>
+          {busy.value ? 'Retrying…' : 'Retry from failed step'}
+        </button>
+      )}
+      {canCancel && (
+        <button type="button" class="btn btn-secondary" disabled={busy.value} onClick={() => (confirming.value = true)}>
+          Cancel run
+        </button>
+      )}
+      {error.value && !confirming.value && (
+        <p class="field-error" role="alert">
+          {error.value}
+        </p>
+      )}
+      {confirming.value && (
+        <ConfirmDialog
+          title="Cancel this run?"
+          confirmLabel="Cancel run"
+          busy={busy.value}
+          error={error.value}
+          onConfirm={() => act('cancel')}
+          onCancel={() => (confirming.value = false)}
+        >
+          <p>Steps already done stay done; nothing after the current step runs. A cancelled run cannot be resumed.</p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}
+
+function RunBody({ run }: { run: Run }) {
+  return (
+    <>
+      {run.error && (
+        <Alert tone="error" title={`Failed${run.error.step ? ` at step “${run.error.step}”` : ''}: ${run.error.code}`}>
+          {run.error.message}
+        </Alert>
+      )}
+      <section class="card" aria-labelledby="run-facts-title">
+        <h2 id="run-facts-title" class="sr-only">
+          Summary
+        </h2>
+        <dl class="fact-grid">
+          <div>
+            <dt>Flow</dt>
+            <dd>{run.flow ? <Link to={`flows/${run.flow}`}>{run.flow}</Link> : '—'}</dd>
+          </div>
+          <div>
+            <dt>End user</dt>
+            <dd>{run.endUserId ? <Link to={`end-users/${encodeURIComponent(run.endUserId)}`}>{run.endUserId}</Link> : '—'}</dd>
+          </div>
+          <div>
+            <dt>Trigger</dt>
+            <dd>{run.triggerType}</dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>
+              <Time iso={run.createdAt} />
+            </dd>
+          </div>
+          <div>
+            <dt>Finished</dt>
+            <dd>{run.finishedAt ? <Time iso={run.finishedAt} /> : '—'}</dd>
+          </div>
+          <div>
+            <dt>Duration</dt>
+            <dd>{formatDuration(run.durationMs)}</dd>
+          </div>
+        </dl>
+      </section>
+      <Timeline run={run} />
+      <div class="two-equal">
+        <section class="card" aria-labelledby="trigger-title">
+          <h2 id="trigger-title" class="card-title">
+            Trigger payload
+          </h2>
+          <JsonBlock value={run.trigger} label="Trigger payload" />
+        </section>
+        <section class="card" aria-labelledby="result-title">
+          <h2 id="result-title" class="card-title">
+            Result
+          </h2>
+          {run.result === null || run.result === undefined ? <p class="muted">{isFinished(run) ? 'No result.' : 'Not finished yet.'}</p> : <JsonBlock value={run.result} label="Result" />}
+        </section>
+      </div>
+    </>
+  );
+}
+
+const STEP_TONE: Record<StepRecord['status'], 'success' | 'danger' | 'neutral' | 'warning'> = {
+  succeeded: 'success',
+  failed: 'danger',
+  skipped: 'neutral',
+  waiting: 'warning',
+};
+
+/** The steps in order, each with a bar placing it in the run's time, and its input, output and error. */
+function Timeline({ run }: { run: Run }) {
+  const start = Date.parse(run.startedAt ?? run.createdAt);
+  const end = Math.max(
+    run.finishedAt ? Date.parse(run.finishedAt) : Date.now(),
+    ...run.steps.map((s) => Date.parse(s.startedAt) + s.durationMs),
+    start + 1,
+  );
+  const span = end - start;
+  return (
+    <section class="card card-flush" aria-labelledby="timeline-title">
+      <div class="card-header">
+        <h2 id="timeline-title" class="card-title">
+          Steps
+        </h2>
+        <span class="muted small">
+          {run.steps.length} step{run.steps.length === 1 ? '' : 's'}
+          {run.startedAt ? ` · started ${formatDateTime(run.startedAt)}` : ''}
+        </span>
+      </div>
+      {run.steps.length === 0 ? (
+        <EmptyState title={run.status === 'queued' ? 'Waiting for a worker to pick this run up' : 'No steps ran'} />
+      ) : (
+        <ol class="timeline">
+          {run.steps.map((step) => {
+            const offset = ((Date.parse(step.startedAt) - start) / span) * 100;
+            const width = Math.max(0.6, (step.durationMs / span) * 100);
+            return (
+              <li key={step.path} class={`timeline-step timeline-${step.status}`} data-step={step.path}>
+                <details open={step.status === 'failed'}>
+                  <summary>
+                    <span class="timeline-marker" aria-hidden="true" />
+                    <span class="timeline-name">
+                      <span class="cell-strong">{step.id}</span>
+                      <span class="muted small"> {step.type}</span>
+                      {step.path !== step.id && <code class="timeline-path">{step.path}</code>}
+                    </span>
+                    <span class="timeline-bar" aria-hidden="true">
+                      <svg width="100%" height="8" viewBox="0 0 100 8" preserveAspectRatio="none">
+                        <rect class="timeline-track" x="0" y="0" width="100" height="8" rx="2" />
+                        <rect class={`timeline-fill timeline-fill-${step.status}`} x={Math.min(99.4, Math.max(0, offset))} y="0" width={Math.min(width, 100 - Math.max(0, offset))} height="8" rx="2" />
+                      </svg>
+                    </span>
+                    <span class="timeline-meta">
+                      <Badge tone={STEP_TONE[step.status]}>{step.status}</Badge>
+                      <span class="nowrap">{formatDuration(step.durationMs)}</span>
+                      <span class="nowrap muted small">
+                        {step.attempts} attempt{step.attempts === 1 ? '' : 's'}
+                      </span>
+                    </span>
+                  </summary>
+                  <div class="timeline-detail">
+                    {step.error && (
+                      <Alert tone="error" title={step.error.code}>
+                        {step.error.message}
+                      </Alert>
+                    )}
+                    <div class="two-equal">
+                      <div>
+                        <h3 class="detail-title">Input</h3>
+                        {step.input === undefined ? <p class="muted small">None recorded.</p> : <JsonBlock value={step.input} label={`Input of ${step.id}`} />}
+                      </div>
+                      <div>
+                        <h3 class="detail-title">Output</h3>
+                        {step.output === undefined ? <p class="muted small">None.</p> : <JsonBlock value={step.output} label={`Output of ${step.id}`} />}
+                      </div>
+                    </div>
+                    <p class="muted small">
+                      Started <Time iso={step.startedAt} />
+                    </p>
+                  </div>
+                </details>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,241 @@
+/**
+ * What the API answers and accepts. Checked against the server's OpenAPI document and its live
+ * answers by server/test/sdk-contract.int-spec.ts, so these cannot drift silently.
+ */
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface PageParams {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface EndUser {
+  id: string;
+  /** Your id for this customer. */
+  externalId: string;
+  displayName: string | null;
+  email: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface UpsertEndUserInput {
+  displayName?: string | null;
+  email?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface CreateSessionInput {
+  /** Your id for the end user; created on first use. */
+  endUserId: string;
+  displayName?: string | null;
+  email?: string | null;
+  metadata?: Record<string, unknown>;
+  /** Limit the session to these connectors (default: every connector the tenant enabled). */
+  allowedConnectors?: string[];
+  /** Lifetime in seconds (60–86400). */
+  ttlSeconds?: number;
+}
+
+export interface Session {
+  /** sess_… — hand it to the widget: `Switchboard('init', { token })`. */
+  token: string;
+  expiresAt: string;
+  allowedConnectors: string[] | null;
+  endUser: EndUser;
+}
+
+export type ConnectionStatus = 'active' | 'needs_reauth' | 'revoked' | 'error';
+
+export interface Connection {
+  id: string;
+  connector: string;
+  /** Your id for the end user. */
+  endUserId: string;
+  status: ConnectionStatus;
+  accountId: string;
+  accountName: string;
+  scopes: string[];
+  config: Record<string, string>;
+  expiresAt: string | null;
+  lastRefreshedAt: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AccessToken {
+  accessToken: string;
+  expiresAt: string | null;
+}
+
+export interface ProxyRequest {
+  method?: string;
+  /** Relative to the connector's API base, e.g. `/chat.postMessage` for Slack. */
+  path: string;
+  query?: Record<string, string | number>;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ProxyResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  data: T;
+}
+
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface StepRecord {
+  path: string;
+  id: string;
+  type: string;
+  status: 'succeeded' | 'failed' | 'skipped' | 'waiting';
+  input?: unknown;
+  output?: unknown;
+  error?: { code: string; message: string };
+  attempts: number;
+  startedAt: string;
+  durationMs: number;
+  idempotencyKey?: string;
+}
+
+export interface Run {
+  id: string;
+  status: RunStatus;
+  /** The flow template's key. */
+  flow: string;
+  /** Your id for the end user. */
+  endUserId: string;
+  instanceId: string;
+  triggerType: string;
+  trigger: unknown;
+  result: unknown;
+  error: { code: string; message: string; step?: string } | null;
+  steps: StepRecord[];
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** 1, then +1 per retry from the failed step. */
+  attempt: number;
+}
+
+export interface RunListParams extends PageParams {
+  status?: RunStatus;
+  flow?: string;
+  endUserId?: string;
+  since?: string;
+  until?: string;
+}
+
+export interface EventInput {
+  /** The event name flows listen to, e.g. `deal.won`. */
+  name: string;
+  endUserId: string;
+  /** Available to flows as `$trigger`. */
+  payload?: unknown;
+  /** The same key again returns the first call's runs and starts nothing. The SDK makes one up when you give none, so its own retries are safe. */
+  idempotencyKey?: string;
+}
+
+export interface EventRun {
+  id: string;
+  instanceId: string;
+  status: RunStatus;
+}
+
+export interface RunFlowInput {
+  endUserId: string;
+  /** Available to the flow as `$trigger`. */
+  input?: unknown;
+  idempotencyKey?: string;
+  /** Answer with the finished run (or the run so far after `timeoutMs`). */
+  wait?: boolean;
+  /** Up to 30000. */
+  timeoutMs?: number;
+}
+
+export interface Instance {
+  id: string;
+  enabled: boolean;
+  version: number;
+  upgradeAvailable: boolean;
+  settings: Record<string, unknown>;
+  connections: Record<string, string>;
+  /** Schedule triggers: the next run (null while off). */
+  nextRunAt: string | null;
+  /** Webhook triggers: the instance's secret URL (null while off). */
+  webhookUrl: string | null;
+  /** Webhook triggers that verify signatures: the key the sender signs with. */
+  webhookSecret: string | null;
+  updatedAt: string;
+}
+
+/** A flow template as one end user sees it, with their instance (null until enabled once). */
+export interface Flow {
+  key: string;
+  name: string;
+  description: string | null;
+  version: number;
+  trigger: unknown;
+  connectors: string[];
+  inputs: Record<string, unknown>;
+  instance: Instance | null;
+}
+
+export interface InstanceInput {
+  /** Values for the flow's inputs. */
+  settings?: Record<string, unknown>;
+  /** Connector key → connection id (default: the end user's first active connection). */
+  connections?: Record<string, string>;
+}
+
+export interface WebhookSecretInput {
+  /** The signing secret the sender issued (16–256 characters); the HMAC key, as its UTF-8 bytes. */
+  secret: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface Approval {
+  id: string;
+  runId: string;
+  flow: string;
+  flowName: string;
+  stepId: string;
+  endUserId: string;
+  title: string;
+  description: string | null;
+  approvers: 'end_user' | 'host' | 'any';
+  status: ApprovalStatus;
+  decidedBy: string | null;
+  decidedVia: 'end_user' | 'host' | 'timeout' | 'cancel' | null;
+  comment: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  decidedAt: string | null;
+}
+
+export interface ApprovalListParams extends PageParams {
+  status?: ApprovalStatus;
+  endUserId?: string;
+}
+
+export interface DecisionInput {
+  /** Available to the flow as `$steps.<id>.comment`. */
+  comment?: string;
+  /** Who decided, as you name them (default "host"). */
+  decidedBy?: string;
+}

@@ -1,0 +1,30 @@
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { getConnector } from '@switchboard/connectors';
+import type { Request, Response } from 'express';
+import { Public } from '../auth/auth.decorators';
+import { AppError } from '../common/errors/app-error';
+import { EmbedFiles, sendLogo } from './embed-files';
+
+export const EMBED_FILES = Symbol('EMBED_FILES');
+
+/** The script-tag loader, the widget bundle and connector logos, for host pages on any origin. */
+@ApiExcludeController()
+@Controller('embed/v1')
+@Public()
+export class EmbedFilesController {
+  constructor(@Inject(EMBED_FILES) private readonly files: EmbedFiles) {}
+
+  @Get('logos/:file')
+  logo(@Param('file') file: string, @Res() res: Response): void {
+    const key = /^([a-z0-9][a-z0-9-]{0,62})\.svg$/.exec(file)?.[1];
+    const logo = key ? getConnector(key)?.logo : undefined;
+    if (!logo?.startsWith('<svg')) throw new AppError('not_found', `Logo ${file} was not found`);
+    sendLogo(res, logo);
+  }
+
+  @Get(':file')
+  script(@Param('file') file: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.files.serve(req, res, file);
+  }
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Actor, EndUserPrincipal } from '../auth/principal';
+import type { Connection } from '../connections/connection.entity';
+import { ConnectionView } from '../connections/connections.dto';
+import { ConnectionsService } from '../connections/connections.service';
+import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { widgetThemeOf } from '../tenants/tenants.dto';
+import { TenantsService } from '../tenants/tenants.service';
+import { EMBED_PATH } from './embed-files';
+import type { IntegrationView, WidgetConfigView } from './integrations.dto';
+
+const STATUS_RANK: Record<string, number> = { active: 0, needs_reauth: 1, error: 2, revoked: 3 };
+
+/** What the widget shows an end user: the tenant's enabled connectors with the end user's connection of each. */
+@Injectable()
+export class IntegrationsService {
+  constructor(
+    private readonly connectorConfigs: ConnectorConfigsService,
+    private readonly connections: ConnectionsService,
+    private readonly tenants: TenantsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async list(actor: Actor, me: EndUserPrincipal): Promise<IntegrationView[]> {
+    const [configs, connections] = await Promise.all([this.connectorConfigs.list(me.tenantId), this.connections.listForEndUser(actor, me.endUserId)]);
+    const definitions = new Map(this.connectorConfigs.allDefinitions().map((d) => [d.key, d]));
+    const views: IntegrationView[] = [];
+    for (const config of configs) {
+      const definition = definitions.get(config.connectorKey);
+      if (!config.enabled || !definition) continue;
+      if (me.allowedConnectors && !me.allowedConnectors.includes(config.connectorKey)) continue;
+      const connection = pickConnection(connections.filter((c) => c.connectorKey === config.connectorKey));
+      views.push({
+        key: definition.key,
+        name: definition.name,
+        description: definition.description,
+        category: definition.categories[0] ?? 'Other',
+        categories: definition.categories,
+        logoUrl: definition.logo.startsWith('<svg') ? `${this.config.publicUrl}${EMBED_PATH}/logos/${definition.key}.svg` : undefined,
+        authType: config.settings.authType ?? definition.auth.type,
+        connection: connection ? ConnectionView.of(connection, me.externalId) : null,
+      });
+    }
+    return views.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async widgetConfig(me: EndUserPrincipal): Promise<WidgetConfigView> {
+    const tenant = await this.tenants.get(me.tenantId);
+    return { tenantName: tenant.name, theme: widgetThemeOf(tenant) };
+  }
+}
+
+/** The connection the widget shows: an active one before one needing attention; the newest among equals. */
+function pickConnection(candidates: Connection[]): Connection | null {
+  return (
+    [...candidates].sort((a, b) => (STATUS_RANK[a.status] ?? 9) - (STATUS_RANK[b.status] ?? 9) || b.createdAt.getTime() - a.createdAt.getTime())[0] ?? null
+  );
+}

@@ -1,0 +1,55 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import type { Observable } from 'rxjs';
+import type { AuthenticatedRequest } from '../auth/principal';
+import { AppError } from '../common/errors/app-error';
+import { TenantsService } from '../tenants/tenants.service';
+
+/** The API the widget calls from host pages: the end user's own resources. */
+const WIDGET_API = /^\/v1\/me(?:\/|$)/;
+
+/**
+ * CORS for /v1/me/* in two halves. A preflight carries no token, so it cannot tell the tenant:
+ * it is answered for any origin (methods and headers only, never data). The request that follows
+ * carries the token: WidgetOriginInterceptor checks its origin against the tenant's allowed
+ * origins before the handler runs, so a page on another origin can neither read nor change anything.
+ * Allow-Origin is set here, early, so that a 401 (expired session) is readable by the widget.
+ */
+export function widgetCors(ownOrigin: string) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const origin = req.headers.origin;
+    if (!origin || origin === ownOrigin || !WIDGET_API.test(req.path)) return next();
+    res.vary('Origin');
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PATCH, DELETE');
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.status(204).end();
+      return;
+    }
+    res.locals.widgetOrigin = origin;
+    next();
+  };
+}
+
+/** Refuses a cross-origin /v1/me request whose origin is not one of its tenant's allowed origins (403, nothing done). */
+@Injectable()
+export class WidgetOriginInterceptor implements NestInterceptor {
+  constructor(private readonly tenants: TenantsService) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    if (context.getType() !== 'http') return next.handle();
+    const res = context.switchToHttp().getResponse<Response>();
+    const origin = res.locals?.widgetOrigin as string | undefined;
+    if (origin) {
+      const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().user;
+      const tenantId = principal && principal.kind !== 'session' ? principal.tenantId : null;
+      if (!tenantId || !(await this.tenants.get(tenantId)).allowedOrigins.includes(origin)) {
+        res.removeHeader('Access-Control-Allow-Origin');
+        throw new AppError('origin_not_allowed', `${origin} is not one of this app's allowed origins; its admin can add it in Switchboard settings`, { origin });
+      }
+    }
+    return next.handle();
+  }
+}

@@ -1,0 +1,24 @@
+import type { JobOptions } from 'bull';
+
+/** Jobs carry ids only; everything else is read from PostgreSQL. */
+export interface RunJob {
+  runId: string;
+  /** Lets the worker take the tenant's run slot before reading anything (older jobs may lack it). */
+  tenantId?: string;
+  /** A timed-out approval to settle before resuming the run. */
+  expireApproval?: string;
+}
+
+/**
+ * Options of every run job. `attempts` is unbounded because a run over its tenant's concurrency
+ * cap is postponed by failing its job with a backoff (the same job id, so nothing doubles); any
+ * other failure discards the job (see RunProcessor).
+ */
+export const runJobOptions = (jobId: string, delay?: number): JobOptions => ({
+  jobId,
+  delay,
+  attempts: Number.MAX_SAFE_INTEGER,
+  removeOnComplete: true,
+  removeOnFail: 1000,
+  stackTraceLimit: 1,
+});

@@ -1,0 +1,101 @@
+import type Redis from 'ioredis';
+
+/**
+ * Slots: a sorted set per tenant, member = run id, score = when its lease lapses (Redis clock).
+ * Lapsed leases are dropped first, so a crashed worker's slot frees itself. A run already holding a
+ * lease (another job of the same run, e.g. a recovery re-enqueue) is refused too: one execution of
+ * a run at a time. Answers 1 (acquired), 0 (tenant at its cap), -1 (run executing elsewhere).
+ */
+const ACQUIRE_SLOT = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return -1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return 1`;
+
+const RENEW_SLOT = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+return 1`;
+
+/**
+ * Generic cell rate algorithm with no burst: each call reserves the next free instant (the
+ * "theoretical arrival time") and answers how long to wait for it, so calls through one
+ * connection are spaced by `interval` across every worker process, without polling.
+ */
+const RESERVE_CALL = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+redis.call('SET', KEYS[1], tat + tonumber(ARGV[1]), 'PX', tat - now + tonumber(ARGV[1]) + 1000)
+return tat - now`;
+
+interface LimitCommands {
+  sbAcquireRunSlot(key: string, runId: string, leaseMs: number, cap: number): Promise<number>;
+  sbRenewRunSlot(key: string, runId: string, leaseMs: number): Promise<number>;
+  sbReserveCall(key: string, intervalMs: number): Promise<number>;
+}
+
+export type SlotAnswer = 'acquired' | 'tenant_busy' | 'run_busy';
+
+/** Per-tenant concurrency cap and per-connection request rate, held in Redis so they span every worker. */
+export class RunLimiter {
+  private readonly redis: Redis & LimitCommands;
+
+  constructor(
+    redis: Redis,
+    private readonly options: { tenantMaxConcurrentRuns: number; leaseMs: number; rateLimits: boolean },
+  ) {
+    redis.defineCommand('sbAcquireRunSlot', { numberOfKeys: 1, lua: ACQUIRE_SLOT });
+    redis.defineCommand('sbRenewRunSlot', { numberOfKeys: 1, lua: RENEW_SLOT });
+    redis.defineCommand('sbReserveCall', { numberOfKeys: 1, lua: RESERVE_CALL });
+    this.redis = redis as Redis & LimitCommands;
+  }
+
+  private slotsKey(tenantId: string): string {
+    return `engine:slots:${tenantId}`;
+  }
+
+  /**
+   * Takes one of the tenant's run slots for `runId`, renewed until `release()` is called. A crash
+   * stops the renewals, and the lease lapses after `leaseMs`.
+   */
+  async acquire(tenantId: string, runId: string): Promise<{ answer: SlotAnswer; release: () => Promise<void> }> {
+    const key = this.slotsKey(tenantId);
+    const got = await this.redis.sbAcquireRunSlot(key, runId, this.options.leaseMs, this.options.tenantMaxConcurrentRuns);
+    if (got !== 1) return { answer: got === 0 ? 'tenant_busy' : 'run_busy', release: async () => undefined };
+    const renew = setInterval(() => void this.redis.sbRenewRunSlot(key, runId, this.options.leaseMs).catch(() => undefined), Math.floor(this.options.leaseMs / 3));
+    renew.unref();
+    return {
+      answer: 'acquired',
+      release: async () => {
+        clearInterval(renew);
+        await this.redis.zrem(key, runId).catch(() => undefined);
+      },
+    };
+  }
+
+  /** Resolves when one more call through this connection fits its rate (immediately without a rate). */
+  async throttle(connectionId: string, requestsPerSecond: number | undefined, signal: AbortSignal): Promise<void> {
+    if (!this.options.rateLimits || !requestsPerSecond) return;
+    const wait = await this.redis.sbReserveCall(`engine:rate:${connectionId}`, Math.ceil(1000 / requestsPerSecond));
+    if (wait <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, wait);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
+import type { Actor } from '../auth/principal';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { EndUser } from '../end-users/end-user.entity';
+import { EndUsersService } from '../end-users/end-users.service';
+import { FlowInstancesService } from './flow-instances.service';
+import { FlowInstance, FlowTemplateVersion } from './flow-template.entity';
+import { FlowTemplatesService } from './flow-templates.service';
+import { flowView } from './flows.dto';
+
+export class InstancesQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' }) @IsOptional() @IsString() @MaxLength(500) cursor?: string;
+  @ApiPropertyOptional({ description: 'Only instances pinned to this version' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) version?: number;
+}
+
+export class TemplateInstanceView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: "The end user's external id" }) endUserId: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) endUserName: string | null;
+  @ApiProperty() version: number;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class VersionUsage {
+  @ApiProperty() version: number;
+  @ApiProperty({ description: 'Instances on this version that are switched on' }) enabled: number;
+  @ApiProperty({ description: 'Instances on this version that are switched off' }) disabled: number;
+}
+
+export class TemplateInstancePage {
+  @ApiProperty({ type: [TemplateInstanceView] }) data: TemplateInstanceView[];
+  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ type: [VersionUsage], description: 'How many end users are on each version' }) byVersion: VersionUsage[];
+}
+
+/** Flow instances as the tenant's team sees them in the portal: who runs which version, with which settings. */
+@ApiTags('admin: flow templates')
+@Controller('v1/admin')
+export class FlowInstancesAdminController {
+  constructor(
+    private readonly templates: FlowTemplatesService,
+    private readonly instances: FlowInstancesService,
+    private readonly endUsers: EndUsersService,
+    @InjectTenantScoped(FlowInstance) private readonly instanceRows: TenantScopedRepository<FlowInstance>,
+  ) {}
+
+  @Get('flow-templates/:key/instances')
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: 'End users who enabled this template, with the version each is pinned to (by external id)' })
+  async byTemplate(@CurrentActor() actor: Actor, @Param('key') key: string, @Query() query: InstancesQuery): Promise<TemplateInstancePage> {
+    const template = await this.templates.get(actor, key);
+    const base = () =>
+      this.instanceRows
+        .query(actor.tenantId, 'i')
+        .andWhere('i.templateId = :templateId', { templateId: template.id })
+        .innerJoin(EndUser, 'u', 'u.id = i.endUserId AND u.tenantId = i.tenantId')
+        .innerJoin(FlowTemplateVersion, 'v', 'v.id = i.versionId AND v.tenantId = i.tenantId');
+    const page = base();
+    if (query.version !== undefined) page.andWhere('v.version = :version', { version: query.version });
+    if (query.cursor !== undefined) page.andWhere('u.externalId > :cursor', { cursor: query.cursor });
+    const rows: Array<{ id: string; external_id: string; display_name: string | null; version: number; enabled: boolean; updated_at: Date }> = await page
+      .select(['i.id AS id', 'u.externalId AS external_id', 'u.displayName AS display_name', 'v.version AS version', 'i.enabled AS enabled', 'i.updatedAt AS updated_at'])
+      .orderBy('u.externalId', 'ASC')
+      .limit(query.limit + 1)
+      .getRawMany();
+    const usage: Array<{ version: number; enabled: string; disabled: string }> = await base()
+      .select('v.version', 'version')
+      .addSelect('count(*) FILTER (WHERE i.enabled)', 'enabled')
+      .addSelect('count(*) FILTER (WHERE NOT i.enabled)', 'disabled')
+      .groupBy('v.version')
+      .orderBy('v.version', 'DESC')
+      .getRawMany();
+    const data = rows.slice(0, query.limit);
+    return {
+      data: data.map((r) => ({
+        id: r.id,
+        endUserId: r.external_id,
+        endUserName: r.display_name,
+        version: Number(r.version),
+        enabled: r.enabled,
+        updatedAt: new Date(r.updated_at).toISOString(),
+      })),
+      nextCursor: rows.length > query.limit ? data[data.length - 1].external_id : null,
+      byVersion: usage.map((u) => ({ version: Number(u.version), enabled: Number(u.enabled), disabled: Number(u.disabled) })),
+    };
+  }
+
+  @Get('end-users/:externalId/flows')
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: "An end user's flows: every published flow, with their instance (version, on/off, settings) if any" })
+  async byEndUser(@CurrentActor() actor: Actor, @Param('externalId') externalId: string) {
+    const endUser = await this.endUsers.get(actor, externalId);
+    return { data: (await this.instances.listForEndUser(actor, endUser.id)).map(flowView) };
+  }
+}

@@ -1,0 +1,177 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort, freshDatabase, Http } from './harness';
+
+/**
+ * `npm run demo` as a newcomer runs it (the compiled CLI, after `npm run build`): everything comes
+ * up, the banner names Acme CRM and its logins, the seeded tenant works end to end (Acme's webhook
+ * endpoint gets a signed ping its receiver accepts), Ctrl-C stops every process, and a second
+ * start reuses what the first one created.
+ */
+
+const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
+
+interface Stack {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+describe('npm run demo', { timeout: 180_000 }, () => {
+  let home: string;
+  let database: { url: string; drop(): Promise<void> };
+  let env: Record<string, string>;
+  let ports: { api: number; sandbox: number; acme: number };
+  let running: Stack | undefined;
+
+  function start(): Stack {
+    let output = '';
+    const child = spawn(process.execPath, [CLI, 'demo'], { env: { ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    child.stderr!.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    running = { child, output: () => output, exited };
+    return running;
+  }
+
+  async function untilReady(stack: Stack): Promise<void> {
+    const deadline = Date.now() + 150_000;
+    while (!stack.output().includes('Press Ctrl-C to stop everything.')) {
+      if (stack.child.exitCode !== null || Date.now() > deadline) throw new Error(`the demo did not start:\n${stack.output()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async function stop(stack: Stack): Promise<number | null> {
+    stack.child.kill('SIGINT');
+    return stack.exited;
+  }
+
+  const refused = (url: string) => fetch(url).then(
+    () => false,
+    () => true,
+  );
+
+  const state = () => JSON.parse(readFileSync(join(home, 'demo.json'), 'utf8'));
+
+  /** Signs in to Acme CRM with a form post, like the sign-in page does; returns the session cookie. */
+  async function signIn(acmeUrl: string, email: string, password: string): Promise<string> {
+    const res = await fetch(`${acmeUrl}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: acmeUrl },
+      body: new URLSearchParams({ email, password }).toString(),
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/deals');
+    return res.headers.getSetCookie()[0]!.split(';')[0]!;
+  }
+
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'sb-demo-'));
+    database = await freshDatabase();
+    ports = { api: await freePort(), sandbox: await freePort(), acme: await freePort() };
+    env = {
+      PATH: process.env.PATH!,
+      DATABASE_URL: database.url,
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: `${inject('redisPrefix')}:${randomBytes(4).toString('hex')}`,
+      SWITCHBOARD_HOME: home,
+      PORT: String(ports.api),
+      SANDBOX_PORT: String(ports.sandbox),
+      DEMO_APP_PORT: String(ports.acme),
+      LOG_LEVEL: 'warn',
+    };
+  });
+
+  /** A failed step must not leave the stack holding the ports the next test starts on. */
+  afterEach(async () => {
+    if (running && running.child.exitCode === null) {
+      running.child.kill('SIGINT');
+      await running.exited;
+    }
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('starts everything, prints the URLs and logins, works end to end, and stops cleanly on Ctrl-C', async () => {
+    const stack = start();
+    await untilReady(stack);
+    const demo = state();
+    const api = `http://localhost:${ports.api}`;
+    const acme = `http://localhost:${ports.acme}`;
+
+    // The banner: API, portal login, secret key, sandbox, Acme CRM and one login per company.
+    const banner = stack.output();
+    for (const line of [api, `${api}/portal`, demo.portal.email, demo.portal.password, demo.apiKey, `127.0.0.1:${ports.sandbox}`, acme]) expect(banner).toContain(line);
+    expect(demo.acme.logins).toEqual([
+      { company: 'Globex Corporation', email: 'maria@globex.test', password: 'globex-demo' },
+      { company: 'Initech', email: 'peter@initech.test', password: 'initech-demo' },
+    ]);
+    for (const login of demo.acme.logins) expect(banner).toMatch(new RegExp(`${login.email} / ${login.password}\\s+\\(${login.company}\\)`));
+
+    // The tenant as seeded: Acme's origin allowed, the sandbox connectors on, the flow templates published.
+    const owner = new Http(api, { origin: api });
+    expect((await owner.post('/v1/auth/login', { email: demo.portal.email, password: demo.portal.password })).status).toBe(200);
+    const tenant = (await owner.get('/v1/admin/tenant')).body;
+    expect(tenant).toMatchObject({ name: 'Acme CRM', allowedOrigins: [acme] });
+    const connectors = (await owner.get('/v1/admin/connectors')).body.data;
+    expect(connectors.find((c: { key: string }) => c.key === 'slack')).toMatchObject({ config: { enabled: true, settings: { useSandbox: true } } });
+    const templates = (await owner.get('/v1/admin/flow-templates')).body.data.map((t: { key: string; latestVersion: number }) => [t.key, t.latestVersion]);
+    expect(templates).toEqual(expect.arrayContaining([['won-deals-to-slack', 1], ['new-customer-to-hubspot', 1]]));
+    const approval = demo.templates.find((t: { key: string }) => t.key === 'big-deal-approval');
+    if (approval.status === 'skipped') expect(banner).toContain(`Not seeded     flow template big-deal-approval: ${approval.reason}`);
+    else expect(templates).toContainEqual(['big-deal-approval', 1]);
+
+    // Acme CRM: the printed login works; its Integrations page embeds the widget with a session its backend minted.
+    const cookie = await signIn(acme, 'maria@globex.test', 'globex-demo');
+    const page = await fetch(`${acme}/integrations`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`${api}/embed/v1/loader.js`);
+    expect(html).toMatch(/token: "sess_[A-Za-z0-9_-]+"/);
+
+    // Acme's webhook endpoint: a test ping is signed with the secret Acme CRM was given, so its receiver accepts it.
+    expect(demo.webhook).toMatchObject({ url: `http://127.0.0.1:${ports.acme}/webhooks/switchboard`, secret: expect.stringMatching(/^whsec_/) });
+    expect((await owner.post(`/v1/admin/webhook-endpoints/${demo.webhook.id}/test`)).status).toBeLessThan(300);
+    const deadline = Date.now() + 20_000;
+    let deliveries: Array<{ eventType: string; status: string; responseStatus: number | null }> = [];
+    while (Date.now() < deadline) {
+      deliveries = (await owner.get(`/v1/admin/webhook-endpoints/${demo.webhook.id}/deliveries`)).body.data;
+      if (deliveries.some((d) => d.eventType === 'ping' && d.status !== 'pending')) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(deliveries).toContainEqual(expect.objectContaining({ eventType: 'ping', status: 'succeeded', responseStatus: 204 }));
+
+    // Ctrl-C: the runner exits 0 and takes the API, the demo app and the sandbox with it.
+    expect(await stop(stack)).toBe(0);
+    expect(stack.output()).not.toMatch(/exited with code/);
+    for (const port of [ports.api, ports.acme, ports.sandbox]) expect(await refused(`http://127.0.0.1:${port}/`)).toBe(true);
+  });
+
+  it('starts again from the same state: nothing is seeded twice, the same logins, key and webhook secret work', async () => {
+    const before = state();
+    const stack = start();
+    await untilReady(stack);
+    const after = state();
+    expect(after.apiKey).toBe(before.apiKey);
+    expect(after.portal.password).toBe(before.portal.password);
+    expect(after.webhook).toEqual(before.webhook);
+    expect(after.templates.filter((t: { status: string }) => t.status === 'published')).toEqual([]);
+    expect(stack.output()).toContain('flow templates won-deals-to-slack (unchanged), new-customer-to-hubspot (unchanged)');
+    const api = `http://localhost:${ports.api}`;
+    const owner = new Http(api, { origin: api });
+    expect((await owner.post('/v1/auth/login', { email: after.portal.email, password: after.portal.password })).status).toBe(200);
+    expect((await owner.get('/v1/admin/webhook-endpoints')).body.data).toHaveLength(1);
+    // Acme CRM kept its data in the state folder.
+    await signIn(`http://localhost:${ports.acme}`, 'peter@initech.test', 'initech-demo');
+    expect(await stop(stack)).toBe(0);
+  });
+});
