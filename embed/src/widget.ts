@@ -179,10 +179,10 @@ export class Widget {
         const id = await attempt.result;
         const connection = await api.connection(id);
         this.setConnecting(connector, null);
+        this.events.emit('connected', connection);
         await this.listIntegrations();
         this.flows.value = await api.flows();
         this.say(t('connectedToast', { name }));
-        this.events.emit('connected', connection);
         return connection;
       } catch (error) {
         const e = asError(error);
@@ -206,10 +206,10 @@ export class Widget {
       const integration = this.integrations.peek().find((i) => i.key === idOrConnector || i.connection?.id === idOrConnector);
       const connectionId = integration?.connection?.id ?? idOrConnector;
       await api.disconnect(connectionId);
+      this.events.emit('disconnected', { connectionId, connector: integration?.key ?? null });
       await this.listIntegrations();
       this.flows.value = await api.flows();
       if (integration) this.say(t('disconnected', { name: integration.name }));
-      this.events.emit('disconnected', { connectionId, connector: integration?.key ?? null });
     });
   }
 
@@ -259,7 +259,13 @@ export class Widget {
 
   decideApproval(id: string, decision: 'approve' | 'reject', options: { comment?: string } = {}): Promise<Approval> {
     return this.report(async () => {
-      const approval = await this.requireApi().decide(id, decision, options.comment);
+      const approval = await this.requireApi()
+        .decide(id, decision, options.comment)
+        .catch((error: SwitchboardError) => {
+          // Decided elsewhere (the host, a timeout) meanwhile: it is no longer pending here either.
+          if (error.code === 'approval_already_decided') this.approvals.value = this.approvals.peek().filter((a) => a.id !== id);
+          throw error;
+        });
       this.approvals.value = this.approvals.peek().filter((a) => a.id !== id);
       this.say(t(decision === 'approve' ? 'approved' : 'rejected'));
       this.events.emit('approval-decided', approval);

@@ -145,6 +145,8 @@ export interface Run {
   startedAt: string | null;
   finishedAt: string | null;
   durationMs: number | null;
+  /** 1, then +1 per retry from the failed step. */
+  attempt?: number;
 }
 
 export interface RunFilters {

@@ -1,14 +1,24 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookVerificationError } from './errors.js';
-import type { Approval, Connection, Flow, Run } from './types.js';
+import type { Approval, Connection, Run } from './types.js';
+
+/** The end user's flow instance after it was switched on or off (`flow` is the template key). */
+export interface FlowInstanceChange {
+  id: string;
+  version: number;
+  enabled: boolean;
+  settings: Record<string, unknown>;
+  /** Connector key → connection id. */
+  connections: Record<string, string>;
+}
 
 /** Each event type's `data`: always your id for the end user, next to the object it is about. */
 export interface WebhookEventData {
   'connection.created': { endUserId: string; connection: Connection };
   'connection.needs_reauth': { endUserId: string; connection: Connection };
   'connection.deleted': { endUserId: string; connection: Connection };
-  'flow.enabled': { endUserId: string; instance: Flow };
-  'flow.disabled': { endUserId: string; instance: Flow };
+  'flow.enabled': { endUserId: string; flow: string; instance: FlowInstanceChange };
+  'flow.disabled': { endUserId: string; flow: string; instance: FlowInstanceChange };
   'run.succeeded': { endUserId: string; run: Run };
   'run.failed': { endUserId: string; run: Run };
   'approval.requested': { endUserId: string; approval: Approval };

@@ -210,6 +210,23 @@ describe('portal: connectors, flows and runs', () => {
     await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'Connectors' }).click();
     await slackCard.getByText('Enabled', { exact: true }).waitFor();
     await slackCard.getByText('Sandbox', { exact: true }).waitFor();
+
+    // An API-key connector needs no OAuth app; switching a live one off asks first.
+    await page.getByRole('link', { name: /^Stripe\b/ }).click();
+    await page.getByRole('heading', { name: 'Stripe', level: 1 }).waitFor();
+    expect(await page.getByLabel('Client ID').count()).toBe(0);
+    await page.getByRole('switch', { name: 'Enabled' }).check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved Stripe').waitFor();
+    await page.getByRole('switch', { name: 'Enabled' }).uncheck();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Switch Stripe off?' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect((await tenant.owner.get('/v1/admin/connectors/stripe')).body.config.enabled).toBe(true);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await dialog.getByRole('button', { name: 'Switch off' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await tenant.owner.get('/v1/admin/connectors/stripe')).body.config.enabled).toBe(false);
     expect(problems.get(page)).toEqual([]);
   });
 
@@ -267,7 +284,7 @@ describe('portal: connectors, flows and runs', () => {
     await page.getByText('No problems: this definition can be published.').waitFor();
     await page.getByRole('button', { name: 'Publish version 1' }).click();
     await page.getByText('Published version 1').waitFor();
-    await page.getByRole('button', { name: 'Publish version 2' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Publish version 2' }).isDisabled()).toBe(true);
     const template = (await tenant.owner.get('/v1/admin/flow-templates/won-deals-to-slack')).body;
     expect(template.latestVersion).toBe(1);
     expect(template.versions[0].definition.steps[1].then[0].action).toBe('send_message');
@@ -331,7 +348,7 @@ describe('portal: connectors, flows and runs', () => {
     // Retry once Slack is back: the same run resumes from the failed step and succeeds.
     outage.cancel();
     await page.getByRole('button', { name: 'Retry from failed step' }).click();
-    await page.locator('.page-header').getByText('Succeeded').waitFor({ timeout: 20_000 });
+    await page.locator('.page-header .badge').getByText('Succeeded', { exact: true }).waitFor({ timeout: 20_000 });
     await postStep.getByText('succeeded', { exact: true }).waitFor();
     const retried = (await tenant.host.get(`/v1/runs/${failedId}`)).body;
     expect(retried.status).toBe('succeeded');
@@ -341,14 +358,14 @@ describe('portal: connectors, flows and runs', () => {
     await screen(page, '09-run-retried');
 
     // A run that waits (a delay step) can be cancelled, after a confirmation.
-    const waiting = { key: 'follow-up', name: 'Follow up tomorrow', trigger: { type: 'request' }, connectors: [], steps: [{ id: 'later', type: 'delay', for: 'PT24H' }, { id: 'done', type: 'transform', output: 'done' }] };
+    const waiting = { key: 'follow-up', name: 'Follow up tomorrow', trigger: { type: 'request' }, connectors: [], inputs: {}, steps: [{ id: 'later', type: 'delay', for: 'PT24H' }, { id: 'done', type: 'transform', output: 'done' }] };
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: waiting })).status).toBe(201);
     expect((await tenant.owner.post('/v1/admin/flow-templates/follow-up/publish')).status).toBe(201);
     expect((await tenant.host.post('/v1/end-users/globex/flows/follow-up/enable', {})).status).toBe(200);
     const started = await tenant.host.post('/v1/flows/follow-up/runs', { endUserId: 'globex', input: {} });
     await waitForRun(started.body.id, (s) => s === 'waiting');
     await page.goto(`${api.url}/portal/runs/${started.body.id}`);
-    await page.locator('.page-header').getByText('Waiting').waitFor();
+    await page.locator('.page-header .badge').getByText('Waiting', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Cancel run' }).click();
     const dialog = page.getByRole('dialog', { name: 'Cancel this run?' });
     await dialog.waitFor();
@@ -359,7 +376,7 @@ describe('portal: connectors, flows and runs', () => {
     expect((await tenant.host.get(`/v1/runs/${started.body.id}`)).body.status).toBe('waiting');
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await dialog.getByRole('button', { name: 'Cancel run' }).click();
-    await page.locator('.page-header').getByText('Cancelled').waitFor({ timeout: 20_000 });
+    await page.locator('.page-header .badge').getByText('Cancelled', { exact: true }).waitFor({ timeout: 20_000 });
     expect((await waitForRun(started.body.id)).status).toBe('cancelled');
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
     expect(problems.get(page)).toEqual([]);
@@ -380,7 +397,7 @@ describe('portal: connectors, flows and runs', () => {
     await page.getByRole('heading', { name: 'Acme Corp', level: 1 }).waitFor();
     const connection = page.locator('[data-connection]');
     await connection.getByText('Active').waitFor();
-    expect(await connection.textContent()).toContain('slack');
+    await connection.getByText('Slack', { exact: true }).waitFor();
     const flow = page.locator('[data-flow="won-deals-to-slack"]');
     await flow.getByText('On', { exact: true }).waitFor();
     expect(await flow.textContent()).toContain('#sales');

@@ -253,6 +253,17 @@ describe('@switchboard/sdk against a real server', () => {
       expect((await client.instances.disable('cust-i', 'greet')).instance).toMatchObject({ enabled: false });
       expect(await client.events.send('greet', { endUserId: 'cust-i', payload: { name: 'Ada' } })).toEqual([]);
       await expect(client.instances.enable('cust-i', 'no-such-flow')).rejects.toMatchObject({ status: 404 });
+
+      // Webhook-triggered flows: the secret URL, rotated, and a sender-issued signing secret.
+      await publish({ key: 'inbound', name: 'Inbound', trigger: { type: 'webhook', verify: { header: 'X-Signature', encoding: 'hex' } }, connectors: [], inputs: {}, steps: [{ id: 'echo', type: 'transform', output: '=$trigger' }] });
+      const hooked = (await client.instances.enable('cust-i', 'inbound')).instance!;
+      expect(hooked.webhookUrl).toMatch(/\/v1\/hooks\//);
+      expectShape(hooked, 'Instance');
+      const rotated = (await client.instances.rotateWebhook('cust-i', 'inbound')).instance!;
+      expect(rotated.webhookUrl).toMatch(/\/v1\/hooks\//);
+      expect(rotated.webhookUrl).not.toBe(hooked.webhookUrl);
+      expect((await client.instances.setWebhookSecret('cust-i', 'inbound', { secret: 'sender-issued-secret-0123' })).instance).toMatchObject({ webhookSecret: 'sender-issued-secret-0123' });
+      await expect(client.instances.setWebhookSecret('cust-i', 'inbound', { secret: 'short' })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
     });
 
     it('runs flows, waits for them, retries a failed run and cancels a waiting one', async () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
@@ -49,6 +50,8 @@ interface HostConfig {
   noRefresh?: boolean;
   /** Call connect('slack') as the page loads, without a click (pop-up blockers refuse that). */
   connectOnLoad?: boolean;
+  /** Serve the page with a strict Content-Security-Policy (no inline styles at all). */
+  csp?: boolean;
 }
 
 /** The host app's page, as an integrator writes it: the snippet, init, a button, event listeners. */
@@ -89,12 +92,23 @@ ${config.hostile ? `<style>${HOSTILE_CSS}</style>` : ''}
 </script></body></html>`;
 }
 
+/** The portal's theme editor, in short: a preview with a theme, no session. */
+const previewPage = (api: string) => `<!doctype html><html lang="en"><head><title>Theme editor</title><script>${snippet(api)}</script></head>
+<body style="margin:24px;font:14px system-ui"><div id="preview"></div>
+<script>Switchboard('preview', { container: '#preview', theme: { mode: 'dark', accent: '#f59e0b', radius: '4px', font: 'Georgia, serif' } });</script></body></html>`;
+
 /** The host app: its page at /host?config=…, and /token — its backend minting a fresh session. */
 async function startHost(mint: (endUserId: string) => Promise<string>): Promise<{ origin: string; server: Server }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/host') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(hostPage(JSON.parse(url.searchParams.get('config')!)));
+      const config = JSON.parse(url.searchParams.get('config')!) as HostConfig;
+      const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+      // The page's own inline script is allowed; styles are not, at all: the widget must not need them.
+      if (config.csp) headers['content-security-policy'] = `default-src 'self'; script-src 'self' 'unsafe-inline' ${config.api}; connect-src 'self' ${config.api}; img-src ${config.api}; style-src 'none'`;
+      res.writeHead(200, headers).end(hostPage(config));
+    } else if (url.pathname === '/preview') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(previewPage(url.searchParams.get('api')!));
     } else if (url.pathname === '/token') {
       mint(url.searchParams.get('endUserId')!).then(
         (token) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token })),
@@ -569,7 +583,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     expect((await events(none.page)).filter((e) => e.name === 'error').map((e) => e.payload.code)).toEqual(['missing_token']);
 
     // A connector the tenant has not enabled.
+    await page.bringToFront();
     await page.keyboard.press('Escape');
+    await dialog(page).waitFor({ state: 'hidden' });
     await page.evaluate(() => (globalThis as any).Switchboard('open', { connector: 'zendesk' }));
     await dialog(page).getByText('zendesk is not available here.').waitFor();
     expect(await dialog(page).getByRole('button', { name: 'All integrations' }).count()).toBe(0);
@@ -677,18 +693,8 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     const page = watch(await context.newPage());
     const requests: string[] = [];
     page.on('request', (r) => requests.push(new URL(r.url()).pathname));
-    await page.route(`${host.origin}/preview`, (route) =>
-      route.fulfill({
-        contentType: 'text/html',
-        body: `<!doctype html><html lang="en"><head><title>Theme editor</title><script>${snippet(api.url)}</script></head>
-<body style="margin:24px;font:14px system-ui"><div id="preview"></div>
-<script>Switchboard('preview', { container: '#preview', theme: { mode: 'dark', accent: '#f59e0b', radius: '4px', font: 'Georgia, serif' } });</script></body></html>`,
-      }),
-    );
-    await page.goto(`${host.origin}/preview`);
+    await page.goto(`${host.origin}/preview?api=${encodeURIComponent(api.url)}`);
     const slack = page.getByRole('button', { name: 'Slack Connected' });
-    await page.waitForTimeout(3000);
-    console.log('DEBUG', JSON.stringify(problems.get(page)), await page.evaluate(() => document.querySelector('#preview switchboard-widget')?.shadowRoot?.innerHTML.slice(0, 1500)));
     await slack.waitFor();
     expect(await page.getByRole('button', { name: 'Salesforce Needs attention' }).isVisible()).toBe(true);
     const root = page.locator('#preview switchboard-widget .sb');
@@ -697,6 +703,41 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     await shot(page, 'preview-theme-editor');
     // The snippet's loader and the widget bundle, nothing else: no API call, no session.
     expect(requests.filter((p) => !p.startsWith('/embed/v1/') && p !== '/preview')).toEqual([]);
+    expect(problems.get(page)).toEqual([]);
+  });
+  it("works under a host's strict Content-Security-Policy (style-src 'none')", async () => {
+    const endUserId = 'widget-csp';
+    const { page } = await openHost({ endUserId, token: await session(endUserId), inline: true, csp: true });
+    const card = page.locator('#inline').getByRole('button', { name: /^Slack / });
+    await card.waitFor();
+    // Styled by the adopted stylesheet: a grid of bordered cards, the accent on the selected chip.
+    expect(await card.evaluate((el) => [getComputedStyle(el).display, getComputedStyle(el.closest('ul')!).display, getComputedStyle(el).borderTopStyle])).toEqual(['flex', 'grid', 'solid']);
+    await shot(page, 'csp-inline');
+  });
+  // Last: it revokes every sandbox Slack token.
+  it('offers Reconnect when the provider refused the refresh token, and reconnects the same connection', async () => {
+    const endUserId = 'widget-reauth';
+    const id = await connectSlackOverHttp(endUserId);
+    sandbox.oauth.revokeAll('slack');
+    await api.app.get(DataSource).query(`UPDATE connections SET expires_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+    expect((await tenant.host.get(`/v1/proxy/${id}/auth.test`)).status).toBe(409);
+
+    const { context, page } = await openHost({ endUserId, token: await session(endUserId) });
+    await page.getByRole('button', { name: 'Manage integrations' }).click();
+    const modal = dialog(page);
+    await modal.getByRole('button', { name: 'Slack Needs attention' }).click();
+    await modal.getByText('Slack needs you to sign in again: your access expired or was revoked.').waitFor();
+    await shots(page, 'needs-reauth');
+
+    const [popup] = await Promise.all([context.waitForEvent('page'), modal.getByRole('button', { name: 'Reconnect' }).click()]);
+    await popup.locator('#sandbox-allow').waitFor();
+    const closed = popup.waitForEvent('close', { timeout: 30_000 });
+    await popup.locator('#sandbox-allow').click();
+    await closed;
+    await modal.getByRole('button', { name: 'Reconnect' }).waitFor({ state: 'detached' });
+    expect((await tenant.host.get(`/v1/connections/${id}`)).body.status).toBe('active');
+    expect((await tenant.host.get(`/v1/end-users/${endUserId}/connections`)).body.data).toHaveLength(1);
+    expect((await events(page)).find((e) => e.name === 'connected')?.payload).toMatchObject({ id, status: 'active' });
     expect(problems.get(page)).toEqual([]);
   });
 });

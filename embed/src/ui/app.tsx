@@ -114,7 +114,8 @@ export function Modal({ widget }: { widget: Widget }) {
           e.preventDefault();
           widget.close();
         }}
-        onClose={() => widget.close()}
+        // Closed by the browser itself; a late event after a quick re-open must not close it again.
+        onClose={(e) => !e.currentTarget.open && widget.close()}
         onKeyDown={(e) => trapTab(e, ref.current!)}
       >
         {widget.modalOpen.value && <Frame widget={widget} route={widget.modalRoute} titleId={titleId} onClose={() => widget.close()} />}

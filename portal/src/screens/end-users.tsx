@@ -10,6 +10,7 @@ import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { ConnectionStatusBadge } from '../ui/status';
 import { Time } from '../ui/time';
+import { ConnectorLogo } from './connectors';
 import { triggerSummary } from './flow-outline';
 
 const SEARCH_DELAY_MS = 300;
@@ -149,6 +150,9 @@ export function EndUsers() {
 export function EndUserDetail({ externalId }: { externalId: string }) {
   const user = useResource(() => api.endUser(externalId), [externalId]);
   const flows = useResource(() => api.endUserFlows(externalId), [externalId]);
+  // Names and logos of the apps; the table falls back to the connector key without them.
+  const connectors = useResource(() => api.connectors(), []);
+  const connectorOf = (key: string) => connectors.data.value?.data.find((c) => c.key === key);
   const found = user.data.value;
   return (
     <>
@@ -201,7 +205,10 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
                         {u.connections.map((c) => (
                           <tr key={c.id} data-connection={c.id}>
                             <th scope="row" class="cell-strong">
-                              {c.connector}
+                              <span class="cell-app">
+                                {connectorOf(c.connector) && <ConnectorLogo connector={connectorOf(c.connector)!} size={24} />}
+                                {connectorOf(c.connector)?.name ?? c.connector}
+                              </span>
                             </th>
                             <td>
                               {c.accountName}

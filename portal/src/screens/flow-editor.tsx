@@ -318,7 +318,7 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
             <button type="button" class="btn btn-secondary" disabled={busy.value !== null || !dirty} onClick={onSave}>
               {busy.value === 'saving' ? 'Saving…' : 'Save draft'}
             </button>
-            <button type="button" class="btn btn-primary" disabled={busy.value !== null} onClick={onPublish}>
+            <button type="button" class="btn btn-primary" disabled={busy.value !== null || (!dirty && !hasUnpublishedChanges(template))} onClick={onPublish}>
               {busy.value === 'publishing' ? 'Publishing…' : `Publish version ${template.latestVersion + 1}`}
             </button>
           </div>

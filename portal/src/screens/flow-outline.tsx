@@ -27,7 +27,7 @@ export function triggerSummary(trigger: unknown): string {
 const STEP_ICONS: Record<string, string> = {
   action: 'M4 10h9M10 6l4 4-4 4',
   request: 'M3 10h14M10 3c2.5 2 2.5 12 0 14M10 3c-2.5 2-2.5 12 0 14',
-  transform: 'M5 5l10 10M15 5L5 15',
+  transform: 'M8 4c-2 0-2 1.5-2 3s-1 3-2 3c1 0 2 1.5 2 3s0 3 2 3M12 4c2 0 2 1.5 2 3s1 3 2 3c-1 0-2 1.5-2 3s0 3-2 3',
   branch: 'M6 3v14M6 8c0 3 8 2 8 6v3',
   loop: 'M15 8a5 5 0 10-1.5 5.5M15 4v4h-4',
   delay: 'M10 5v5l3 2M10 17a7 7 0 100-14 7 7 0 000 14z',

@@ -46,7 +46,7 @@ export function RunDetail({ runId }: { runId: string }) {
         </EmptyState>
       ) : (
         <Loaded resource={run} what="the run">
-          {(r) => <RunBody run={r} />}
+          {(r) => <RunBody run={r} flowName={flowName} />}
         </Loaded>
       )}
     </>
@@ -110,7 +110,12 @@ function RunActions({ run, onChanged }: { run: Run; onChanged: (run: Run) => voi
   );
 }
 
-function RunBody({ run }: { run: Run }) {
+const eventName = (run: Run): string | null => {
+  const trigger = run.trigger as { event?: unknown } | null;
+  return run.triggerType === 'event' && trigger && typeof trigger.event === 'string' ? trigger.event : null;
+};
+
+function RunBody({ run, flowName }: { run: Run; flowName: string | null }) {
   return (
     <>
       {run.error && (
@@ -125,7 +130,7 @@ function RunBody({ run }: { run: Run }) {
         <dl class="fact-grid">
           <div>
             <dt>Flow</dt>
-            <dd>{run.flow ? <Link to={`flows/${run.flow}`}>{run.flow}</Link> : '—'}</dd>
+            <dd>{run.flow ? <Link to={`flows/${run.flow}`}>{flowName ?? run.flow}</Link> : '—'}</dd>
           </div>
           <div>
             <dt>End user</dt>
@@ -133,7 +138,10 @@ function RunBody({ run }: { run: Run }) {
           </div>
           <div>
             <dt>Trigger</dt>
-            <dd>{run.triggerType}</dd>
+            <dd>
+              {run.triggerType}
+              {eventName(run) && <code class="small"> {eventName(run)}</code>}
+            </dd>
           </div>
           <div>
             <dt>Created</dt>
@@ -148,6 +156,10 @@ function RunBody({ run }: { run: Run }) {
           <div>
             <dt>Duration</dt>
             <dd>{formatDuration(run.durationMs)}</dd>
+          </div>
+          <div>
+            <dt>Attempt</dt>
+            <dd>{run.attempt ?? 1}</dd>
           </div>
         </dl>
       </section>
@@ -179,12 +191,10 @@ const STEP_TONE: Record<StepRecord['status'], 'success' | 'danger' | 'neutral' |
 
 /** The steps in order, each with a bar placing it in the run's time, and its input, output and error. */
 function Timeline({ run }: { run: Run }) {
-  const start = Date.parse(run.startedAt ?? run.createdAt);
-  const end = Math.max(
-    run.finishedAt ? Date.parse(run.finishedAt) : Date.now(),
-    ...run.steps.map((s) => Date.parse(s.startedAt) + s.durationMs),
-    start + 1,
-  );
+  // The span the steps cover (a retried run's steps are from its latest attempt, long after it was created).
+  const starts = run.steps.map((s) => Date.parse(s.startedAt));
+  const start = starts.length ? Math.min(...starts) : Date.parse(run.startedAt ?? run.createdAt);
+  const end = Math.max(...run.steps.map((s) => Date.parse(s.startedAt) + s.durationMs), start + 1);
   const span = end - start;
   return (
     <section class="card card-flush" aria-labelledby="timeline-title">

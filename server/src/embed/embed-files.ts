@@ -36,7 +36,12 @@ export class EmbedFiles {
   constructor(readonly dir: string) {}
 
   async serve(req: Request, res: Response, file: string): Promise<void> {
-    const widget = await this.widget();
+    let widget = await this.widget();
+    if (widget && file !== 'loader.js' && file !== widget) {
+      // A rebuild since the manifest was read (npm run dev) names another bundle: look again.
+      this.widgetFile = null;
+      widget = await this.widget();
+    }
     if (!widget) {
       throw new AppError('service_unavailable', 'The widget has not been built: run `npm run build` at the repository root, then reload', {
         missing: join(this.dir, 'manifest.json'),
@@ -61,7 +66,7 @@ export class EmbedFiles {
     });
   }
 
-  /** The widget bundle's file name, from manifest.json (read once; re-read while it is missing, e.g. during `npm run dev`). */
+  /** The widget bundle's file name, from manifest.json (kept; re-read while it is missing). */
   private async widget(): Promise<string | null> {
     this.widgetFile ??= readFile(join(this.dir, 'manifest.json'), 'utf8')
       .then(async (text) => {

@@ -8,6 +8,7 @@ import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { Connection } from '../connections/connection.entity';
 import { InstanceTriggersService, TriggerState } from '../triggers/instance-triggers.service';
+import { WebhookEventsService } from '../webhooks/webhook-events.service';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 import { bindingConnector, Trigger } from './definition/flow-definition.schema';
 import { InputSpec, resolveSettings } from './settings';
@@ -46,6 +47,7 @@ export class FlowInstancesService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly triggers: InstanceTriggersService,
+    private readonly webhooks: WebhookEventsService,
   ) {}
 
   /** Every published flow, with this end user's instance if any. */
@@ -95,6 +97,7 @@ export class FlowInstancesService {
       }
       await this.triggers.sync(actor.tenantId, saved, doc.trigger, manager);
       await this.audit.record(actor, 'flow.enabled', { type: 'flow_instance', id: saved.id }, { flow: key, version: version.version }, manager);
+      await this.publish(manager, actor, 'flow.enabled', saved, key, version.version);
       return saved;
     });
   }
@@ -122,6 +125,8 @@ export class FlowInstancesService {
         await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { enabled: false });
         await this.triggers.pause(actor.tenantId, instance.id, manager);
         await this.audit.record(actor, 'flow.disabled', { type: 'flow_instance', id: instance.id }, { flow: key }, manager);
+        const version = await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId });
+        await this.publish(manager, actor, 'flow.disabled', { ...instance, enabled: false }, key, version.version);
       }
       return { ...instance, enabled: false };
     });
@@ -165,6 +170,13 @@ export class FlowInstancesService {
   }
 
   /** Every connector the flow uses needs an active connection of this end user's own. */
+  /** Outbound webhook in the same transaction; the instance's settings, never its webhook secret. */
+  private async publish(manager: EntityManager, actor: Actor, type: 'flow.enabled' | 'flow.disabled', instance: FlowInstance, flow: string, version: number): Promise<void> {
+    const [row]: Array<{ external_id: string }> = await manager.query(`SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [actor.tenantId, instance.endUserId]);
+    const endUserId = row?.external_id ?? '';
+    await this.webhooks.publish(actor.tenantId, type, { endUserId, flow, instance: { id: instance.id, version, enabled: instance.enabled, settings: instance.settings, connections: instance.connections } }, manager);
+  }
+
   private async bind(actor: Actor, endUserId: string, connectors: string[], given: Record<string, string>, manager: EntityManager): Promise<Record<string, string>> {
     const repo = this.connections.with(manager);
     const out: Record<string, string> = {};

@@ -3,6 +3,7 @@ import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
 import { EndUsersModule } from '../end-users/end-users.module';
 import { InstanceTriggersModule } from '../triggers/instance-triggers.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { Run } from '../engine/run.entity';
 import { RunWaiter } from '../engine/run-waiter.service';
 import { RunsController, TriggersController } from '../engine/runs.controller';
@@ -15,7 +16,7 @@ import { EndUserFlowsController, FlowSchemaController, FlowTemplatesController, 
 
 /** Templates, instances, triggers and runs: the API side of the engine (the worker runs them). */
 @Module({
-  imports: [EndUsersModule, InstanceTriggersModule],
+  imports: [EndUsersModule, InstanceTriggersModule, WebhooksModule],
   controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, TriggersController, RunsController, FlowInstancesAdminController],
   providers: [
     FlowTemplatesService,
