@@ -593,6 +593,16 @@ describe('portal: roles and keyboard', () => {
     expect(problems.get(page)).toEqual([]);
   });
 
+  it('fits a phone screen', async () => {
+    const page = await newPage({ width: 390 });
+    await signIn(page, tenant.email, tenant.password);
+    await go(page, 'Connectors');
+    await page.locator('.connector-card').first().waitFor();
+    // The page does not scroll sideways.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screen(page, '20-connectors-phone');
+  });
+
   it('can be driven with the keyboard: sections, a run and its steps', async () => {
     const page = await newPage();
     await signIn(page, tenant.email, tenant.password);

@@ -619,7 +619,10 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
 
     const { page } = await openHost({ endUserId, token: await session(endUserId) });
     const modal = await openModal(page);
-    await modal.getByRole('button', { name: 'Slack Connected' }).click();
+    // The catalogue points at what waits for the end user.
+    await modal.getByText('A request is waiting for your approval.').waitFor();
+    await shots(page, 'catalogue-pending-approval');
+    await modal.getByRole('button', { name: 'Review' }).click();
     await modal.getByText(/^Connected as /).waitFor();
 
     await modal.getByRole('tab', { name: 'Recent activity' }).first().click();

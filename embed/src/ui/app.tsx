@@ -62,7 +62,7 @@ export function Frame({ widget, route, titleId, onClose }: { widget: Widget; rou
             )}
           </div>
         ) : status !== 'ready' ? (
-          <div class="grid" aria-busy="true" aria-label={t('loading')}>
+          <div class="grid" role="status" aria-busy="true" aria-label={t('loading')}>
             {[0, 1, 2, 3, 4, 5].map((i) => (
               <div key={i} class="skeleton" />
             ))}
@@ -89,6 +89,14 @@ export function Modal({ widget }: { widget: Widget }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const previous = useRef<HTMLElement | null>(null);
+  // The browser may close the dialog itself (Escape without user activation fires no cancel event,
+  // and its close event comes a task later): follow the open attribute at once instead.
+  useLayoutEffect(() => {
+    const dialog = ref.current!;
+    const watcher = new MutationObserver(() => !dialog.open && widget.close());
+    watcher.observe(dialog, { attributes: true, attributeFilter: ['open'] });
+    return () => watcher.disconnect();
+  }, []);
   useSignalEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -114,8 +122,6 @@ export function Modal({ widget }: { widget: Widget }) {
           e.preventDefault();
           widget.close();
         }}
-        // Closed by the browser itself; a late event after a quick re-open must not close it again.
-        onClose={(e) => !e.currentTarget.open && widget.close()}
         onKeyDown={(e) => trapTab(e, ref.current!)}
       >
         {widget.modalOpen.value && <Frame widget={widget} route={widget.modalRoute} titleId={titleId} onClose={() => widget.close()} />}

@@ -2,7 +2,7 @@ import { useSignal } from '@preact/signals';
 import { t } from '../i18n';
 import type { Connection } from '../types';
 import type { Route, Widget } from '../widget';
-import { SearchIcon } from './icons';
+import { SearchIcon, WarnIcon } from './icons';
 import { Logo } from './logo';
 
 export function StatusBadge({ connection }: { connection: Connection | null }) {
@@ -23,8 +23,21 @@ export function Catalogue({ widget, go }: { widget: Widget; go: (route: Route) =
     (i) => (!category.value || i.category === category.value) && (!q || `${i.name} ${i.category} ${i.description ?? ''}`.toLowerCase().includes(q)),
   );
 
+  const pending = widget.approvals.value;
+  const connectorOf = (flowKey: string) => widget.flows.value.find((f) => f.key === flowKey)?.connectors[0]?.split(':')[0];
   return (
     <>
+      {pending.length > 0 && (
+        <div class="alert warn" style={{ margin: '0 0 18px', alignItems: 'center' }}>
+          <WarnIcon />
+          <span class="grow">{t(pending.length === 1 ? 'pendingOne' : 'pendingMany', { n: pending.length })}</span>
+          {connectorOf(pending[0]!.flow) && (
+            <button type="button" class="btn secondary" onClick={() => go({ screen: 'integration', key: connectorOf(pending[0]!.flow)! })}>
+              {t('review')}
+            </button>
+          )}
+        </div>
+      )}
       <div class="tools">
         <label class="search">
           <span class="sr">{t('search')}</span>

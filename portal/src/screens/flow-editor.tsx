@@ -140,8 +140,10 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
         const result = await api.validateTemplate(template.key, value as Record<string, unknown>);
         if (text.value === source) serverErrors.value = { forText: source, errors: result.errors };
       } catch (caught) {
-        if (caught instanceof ApiError && caught.fieldErrors && caught.status === 400) {
+        if (caught instanceof ApiError && caught.status === 400) {
           serverErrors.value = { forText: source, errors: Object.entries(caught.fieldErrors).map(([path, message]) => ({ path, message })) };
+        } else if (text.value === source) {
+          actionError.value = `Could not check the definition: ${messageOf(caught)}`;
         }
       } finally {
         validating.value = false;
@@ -149,6 +151,14 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
     }, VALIDATE_DELAY_MS);
     return () => clearTimeout(timer);
   }, [text.value]);
+
+  // Closing or reloading the tab with unsaved edits asks first (the browser's own prompt).
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    addEventListener('beforeunload', warn);
+    return () => removeEventListener('beforeunload', warn);
+  }, [dirty]);
 
   function select(offset: number, length: number) {
     const area = textarea.current;

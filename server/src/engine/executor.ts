@@ -29,7 +29,7 @@ export interface ApprovalOutcome {
   decidedAt: string;
 }
 
-/** Side effects, provided by the worker: calling a connector action or a raw request through a connection. */
+/** What an action or request call gets besides its input. */
 export interface EffectContext {
   idempotencyKey: string;
   signal: AbortSignal;
@@ -37,6 +37,7 @@ export interface EffectContext {
   prepared: unknown;
 }
 
+/** Side effects, provided by the worker: connector actions, raw requests, approvals, checkpoints. */
 export interface Effects {
   /**
    * Gets the connection ready and waits until its request rate allows one more call. Runs before

@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import type Redis from 'ioredis';
 
 /** Redis channel (under the deployment prefix) on which workers announce finished runs; waiting callers listen. */
@@ -8,8 +9,9 @@ export interface RunFinished {
   status: string;
 }
 
-export function publishRunFinished(redis: Redis, prefix: string, event: RunFinished): Promise<number> {
-  return redis.publish(`${prefix}:${RUN_FINISHED_CHANNEL}`, JSON.stringify(event));
+/** On a client (answers the receivers' count) or a pipeline (queues the command). */
+export function publishRunFinished<R extends Redis | ChainableCommander>(redis: R, prefix: string, event: RunFinished): ReturnType<R['publish']> {
+  return redis.publish(`${prefix}:${RUN_FINISHED_CHANNEL}`, JSON.stringify(event)) as ReturnType<R['publish']>;
 }
 
 /** Redis channel on which a cancelled run is announced, so the worker executing it stops at once. */

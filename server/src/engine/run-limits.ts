@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import type Redis from 'ioredis';
 
 /**
@@ -66,7 +67,7 @@ export class RunLimiter {
    * Takes one of the tenant's run slots for `runId`, renewed until `release()` is called. A crash
    * stops the renewals, and the lease lapses after `leaseMs`.
    */
-  async acquire(tenantId: string, runId: string): Promise<{ answer: SlotAnswer; release: () => Promise<void> }> {
+  async acquire(tenantId: string, runId: string): Promise<{ answer: SlotAnswer; release: (also?: (batch: ChainableCommander) => void) => Promise<void> }> {
     const key = this.slotsKey(tenantId);
     const got = await this.redis.sbAcquireRunSlot(key, runId, this.options.leaseMs, this.options.tenantMaxConcurrentRuns);
     if (got !== 1) return { answer: got === 0 ? 'tenant_busy' : 'run_busy', release: async () => undefined };
@@ -74,9 +75,12 @@ export class RunLimiter {
     renew.unref();
     return {
       answer: 'acquired',
-      release: async () => {
+      // `also` adds commands to the same round trip (a socket write costs more than the command).
+      release: async (also) => {
         clearInterval(renew);
-        await this.redis.zrem(key, runId).catch(() => undefined);
+        const batch = this.redis.pipeline().zrem(key, runId);
+        also?.(batch);
+        await batch.exec().catch(() => undefined);
       },
     };
   }

@@ -16,7 +16,7 @@ import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
 import { ApprovalOutcome, Bindings, Effects, Executor, Park, RunStopped, StepFailure } from './executor';
 import { finalEffectSteps } from './final-effects';
-import { publishRunFinished, RUN_CANCELLED_CHANNEL } from './run-events';
+import { publishRunFinished, RUN_CANCELLED_CHANNEL, RunFinished } from './run-events';
 import { RunJob, runJobOptions } from './run-jobs';
 import { RunLimiter } from './run-limits';
 import type { StepRecord } from './run.entity';
@@ -121,10 +121,12 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
         job.opts.backoff = { type: 'fixed', delay: Math.round(Math.min(200 * 2 ** Math.min(job.attemptsMade, 3), 1600) * (0.75 + Math.random() / 2)) };
         throw new RunDeferred(slot.answer);
       }
+      let finished: RunFinished | null = null;
       try {
-        await this.execute(runId);
+        finished = await this.execute(runId);
       } finally {
-        await slot.release();
+        // Announce the finish to waiting callers in the same round trip as the slot's release.
+        await slot.release(finished ? (batch) => publishRunFinished(batch, this.config.redis.prefix, finished!) : undefined);
       }
     } catch (error) {
       if (!(error instanceof RunDeferred)) job.discard(); // an infrastructure failure: recovery re-enqueues the run later
@@ -140,7 +142,8 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  private async execute(runId: string): Promise<void> {
+  /** Executes the run as far as it goes; answers its final status if it reached one. */
+  private async execute(runId: string): Promise<RunFinished | null> {
     // One query for the run, its instance, its template key and its end user.
     const rows: LoadedRun[] = await this.db.query(
       `SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.attempt, r.active_ms, t.key AS flow_key,
@@ -150,7 +153,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       [runId],
     );
     const run = rows[0];
-    if (!run || !ACTIVE.includes(run.status)) return; // deleted, finished or cancelled meanwhile
+    if (!run || !ACTIVE.includes(run.status)) return null; // deleted, finished or cancelled meanwhile
     const tenantId = trustedTenantId(run.tenant_id);
     const segmentStart = Date.now();
     const startedAt = run.started_at ?? new Date();
@@ -224,7 +227,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       ({ result } = await executor.execute(definition.steps));
       status = 'succeeded';
     } catch (failure) {
-      if (failure instanceof RunStopped) return; // cancelled: the cancel wrote the final state
+      if (failure instanceof RunStopped) return null; // cancelled: the cancel wrote the final state
       if (failure instanceof Park) {
         // A delay or an approval: park the run. A delay comes back by itself (a job id per wake-up,
         // so it never collides); an approval's decision or timeout enqueues the run.
@@ -235,7 +238,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
         if (parked > 0 && failure.until !== null) {
           await this.runsQueue.add({ runId: run.id, tenantId }, runJobOptions(`${run.id}:wake:${failure.until}`, Math.max(0, failure.until - Date.now())));
         }
-        return;
+        return null;
       }
       status = 'failed';
       error =
@@ -246,12 +249,13 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     } finally {
       this.executing.delete(run.id);
     }
-    await this.finish(run.id, status, result, error, executor.timeline, startedAt, activeMs());
+    return this.finish(run.id, status, result, error, executor.timeline, startedAt, activeMs());
   }
 
   /**
    * The one place a run the engine executed reaches its final status (cancellation is in
-   * RunsService). The update is conditional, so it never overwrites a cancel.
+   * RunsService). The update is conditional, so it never overwrites a cancel. Waiting callers are
+   * told by the caller, with the slot's release.
    */
   private async finish(
     runId: string,
@@ -261,15 +265,15 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     timeline: StepRecord[],
     startedAt: Date,
     activeMs: number,
-  ): Promise<void> {
+  ): Promise<RunFinished | null> {
     const [, updated] = await this.db.query(
       `UPDATE runs SET status = $2, result = $3, error = $4, steps = $5, started_at = COALESCE(started_at, $6), finished_at = now(), active_ms = $7
         WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`,
       [runId, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, activeMs],
     );
-    if (updated === 0) return;
+    if (updated === 0) return null;
     // run.succeeded / run.failed outbound webhooks belong here.
-    await publishRunFinished(this.redis, this.config.redis.prefix, { runId, status });
+    return { runId, status };
   }
 
   /**

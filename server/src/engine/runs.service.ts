@@ -84,14 +84,18 @@ export class RunsService {
   /** The host runs one flow for one end user, optionally waiting for its result. */
   async runFlow(actor: Actor, key: string, input: { endUserId: string; input?: unknown; idempotencyKey?: string; wait?: boolean; timeoutMs?: number }): Promise<{ run: Run; finished: boolean }> {
     this.assertPayload(input.input);
-    const endUser = await this.endUsers.get(actor, input.endUserId);
+    // The end user is resolved in the same query; looked up on its own only to name a 404 right.
     const [instance]: Array<{ id: string; enabled: boolean; trigger_type: string }> = await this.db.query(
-      `SELECT i.id, i.enabled, v.trigger_type FROM flow_instances i
+      `SELECT i.id, i.enabled, v.trigger_type FROM end_users u
+         JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
          JOIN flow_templates t ON t.id = i.template_id JOIN flow_template_versions v ON v.id = i.version_id
-        WHERE i.tenant_id = $1 AND i.end_user_id = $2 AND t.key = $3`,
-      [actor.tenantId, endUser.id, key],
+        WHERE u.tenant_id = $1 AND u.external_id = $2 AND t.key = $3`,
+      [actor.tenantId, input.endUserId, key],
     );
-    if (!instance || !instance.enabled) throw new AppError('not_found', `Flow ${key} is not enabled for end user ${input.endUserId}`);
+    if (!instance || !instance.enabled) {
+      await this.endUsers.get(actor, input.endUserId);
+      throw new AppError('not_found', `Flow ${key} is not enabled for end user ${input.endUserId}`);
+    }
     if (instance.trigger_type !== 'request') throw new AppError('conflict', `Flow ${key} is triggered by ${instance.trigger_type}, not by a request`);
     const [row]: Array<{ id: string }> = await this.db.query(
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)

@@ -7,6 +7,7 @@ import type { Actor } from '../auth/principal';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { EndUser } from '../end-users/end-user.entity';
+import { ROLE_RANK } from '../members/membership.entity';
 import { EndUsersService } from '../end-users/end-users.service';
 import { FlowInstancesService } from './flow-instances.service';
 import { FlowInstance, FlowTemplateVersion } from './flow-template.entity';
@@ -97,6 +98,9 @@ export class FlowInstancesAdminController {
   @ApiOperation({ summary: "An end user's flows: every published flow, with their instance (version, on/off, settings) if any" })
   async byEndUser(@CurrentActor() actor: Actor, @Param('externalId') externalId: string) {
     const endUser = await this.endUsers.get(actor, externalId);
-    return { data: (await this.instances.listForEndUser(actor, endUser.id)).map(flowView) };
+    const flows = (await this.instances.listForEndUser(actor, endUser.id)).map(flowView);
+    // A webhook URL and signing secret let anyone start the end user's runs: developers and up only.
+    if (ROLE_RANK[actor.role ?? 'viewer'] >= ROLE_RANK.developer) return { data: flows };
+    return { data: flows.map((f) => (f.instance ? { ...f, instance: { ...f.instance, webhookUrl: null, webhookSecret: null } } : f)) };
   }
 }
