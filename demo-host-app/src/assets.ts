@@ -72,10 +72,9 @@ button.link:hover { color: var(--text); }
 .owner { font-size: 12px; color: var(--muted); }
 .empty { color: var(--muted); text-align: center; padding: 16px 0; margin: 0; }
 .badge { display: inline-block; font-size: 11px; font-weight: 600; padding: 2px 8px; border-radius: 999px; background: #f2f4f7; color: #344054; white-space: nowrap; }
-.badge-won, .badge-synced, .badge-run, .badge-connection { background: var(--ok-soft); color: var(--ok); }
-.badge-failed { background: var(--bad-soft); color: var(--bad); }
-.badge-not_sent, .badge-pending, .badge-approval { background: var(--warn-soft); color: var(--warn); }
-.badge-flow { background: var(--accent-soft); color: var(--accent); }
+.badge-won, .badge-synced, .badge-ok { background: var(--ok-soft); color: var(--ok); }
+.badge-failed, .badge-bad { background: var(--bad-soft); color: var(--bad); }
+.badge-not_sent, .badge-pending, .badge-warn { background: var(--warn-soft); color: var(--warn); }
 .new-deal { position: relative; }
 .new-deal summary { list-style: none; }
 .new-deal summary::-webkit-details-marker { display: none; }
@@ -95,6 +94,7 @@ th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: upp
 .events { list-style: none; margin: 0; padding: 0; }
 .event { display: grid; grid-template-columns: 170px 1fr auto; gap: 4px 12px; align-items: center; padding: 12px 4px; border-bottom: 1px solid var(--line); }
 .event:last-child { border-bottom: 0; }
+.event .badge { justify-self: start; }
 .event details { grid-column: 1 / -1; }
 .event summary { cursor: pointer; color: var(--muted); font-size: 12px; }
 .event pre { background: #0f172a; color: #e2e8f0; padding: 12px; border-radius: 8px; overflow: auto; font-size: 12px; max-height: 320px; }

@@ -239,7 +239,7 @@ export function eventsPage(input: { user: User; company: Company; events: Receiv
   const rows = input.events
     .map(
       (e) => `<li class="event" data-event-type="${escapeHtml(e.type)}">
-  <span class="badge badge-${escapeHtml(e.type.split('.')[0])}">${escapeHtml(e.type)}</span>
+  <span class="badge badge-${eventTone(e.type)}">${escapeHtml(e.type)}</span>
   <span class="event-summary">${escapeHtml(summarize(e))}</span>
   <time class="muted small" datetime="${escapeHtml(e.timestamp)}">${escapeHtml(when(e.timestamp))}</time>
   <details><summary>Payload</summary><pre>${escapeHtml(JSON.stringify(e.data, null, 2))}</pre></details>
@@ -256,6 +256,12 @@ export function eventsPage(input: { user: User; company: Company; events: Receiv
 ${input.configured ? '' : '<div class="flash flash-info" role="status">No webhook secret is configured (SWITCHBOARD_WEBHOOK_SECRET), so deliveries are refused.</div>'}
 <section class="card">${rows ? `<ul class="events">${rows}</ul>` : '<p class="empty">No events yet. Connect an app or mark a deal won.</p>'}</section>`,
   });
+}
+
+function eventTone(type: string): 'ok' | 'bad' | 'warn' | 'neutral' {
+  if (/\.(failed|deleted|needs_reauth)$/.test(type)) return 'bad';
+  if (/\.(created|enabled|succeeded)$/.test(type)) return 'ok';
+  return type === 'approval.requested' ? 'warn' : 'neutral';
 }
 
 /** One line a person can read, from the payload's object. */

@@ -74,7 +74,8 @@ describe('per-tenant concurrency cap', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`, TENANT_MAX_CONCURRENT_RUNS: String(CAP), CONNECTION_RATE_LIMITS: 'false' });
+    // A short lock (and so a short lease and fallback wake-up) so the crashed-worker case does not take 15 s.
+    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`, TENANT_MAX_CONCURRENT_RUNS: String(CAP), CONNECTION_RATE_LIMITS: 'false', QUEUE_LOCK_DURATION_MS: '3000' });
     // Two workers: the cap is held in Redis, so it spans processes.
     workers.push(await startWorker(api.config), await startWorker(api.config));
     flooder = await createTenant(api, 'Flooder');

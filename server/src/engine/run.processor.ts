@@ -19,7 +19,11 @@ import { finalEffectSteps } from './final-effects';
 import { publishRunFinished, RUN_CANCELLED_CHANNEL, RunFinished } from './run-events';
 import { RunJob, runJobOptions } from './run-jobs';
 import { RunLimiter } from './run-limits';
-import type { StepRecord } from './run.entity';
+import type { Run, StepRecord } from './run.entity';
+import { runView } from '../flows/flows.dto';
+import type { Approval } from './approval.entity';
+import { approvalView } from './approvals.dto';
+import { WebhookEventsService } from '../webhooks/webhook-events.service';
 
 export type { RunJob } from './run-jobs';
 
@@ -49,6 +53,14 @@ interface CachedVersion {
   finalEffects: Set<string>;
 }
 
+interface FinishedRow {
+  instance_id: string;
+  trigger_type: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date;
+}
+
 interface ApprovalRow {
   id: string;
   status: string;
@@ -58,6 +70,7 @@ interface ApprovalRow {
   comment: string | null;
   decided_at: Date | null;
   expires_at: Date | null;
+  created_at: Date;
   created: boolean;
 }
 
@@ -88,6 +101,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly clients: ProviderClientService,
     private readonly logger: PinoLogger,
     @InjectQueue(QUEUES.runs) private readonly runsQueue: Queue<RunJob>,
+    private readonly webhooks: WebhookEventsService,
   ) {
     logger.setContext('RunProcessor');
     this.limiter = new RunLimiter(redis, {
@@ -114,11 +128,14 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       if (expireApproval) await this.expireApproval(expireApproval);
       const tenantId = job.data.tenantId ?? (await this.db.query(`SELECT tenant_id FROM runs WHERE id = $1`, [runId]))[0]?.tenant_id;
       if (!tenantId) return; // deleted meanwhile
-      const slot = await this.limiter.acquire(tenantId, runId);
+      const slot = await this.limiter.acquire(tenantId, runId, String(job.id), this.wake);
       if (slot.answer !== 'acquired') {
-        // Postponed, never failed: the same job comes back after a jittered, growing pause.
+        // Postponed, never failed: the same job comes back later. Over the tenant's cap it waits in
+        // line and a release wakes it; the delay is only the fallback (a lapsed lease, a lost wake-up).
+        // The same run executing elsewhere: back after a short, growing pause.
+        const pause = slot.answer === 'tenant_busy' ? this.config.queue.lockDurationMs : Math.min(200 * 2 ** Math.min(job.attemptsMade, 3), 1600);
         job.opts.attempts = Number.MAX_SAFE_INTEGER;
-        job.opts.backoff = { type: 'fixed', delay: Math.round(Math.min(200 * 2 ** Math.min(job.attemptsMade, 3), 1600) * (0.75 + Math.random() / 2)) };
+        job.opts.backoff = { type: 'fixed', delay: Math.round(pause * (0.75 + Math.random() / 2)) };
         throw new RunDeferred(slot.answer);
       }
       let finished: RunFinished | null = null;
@@ -133,6 +150,28 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       throw error;
     }
   }
+
+  /**
+   * Brings postponed jobs back now. One still active is between joining the line and being
+   * postponed: answered, to be woken by the next release. Others (woke by themselves, gone) are dropped.
+   */
+  private readonly wake = async (jobIds: string[]): Promise<string[]> => {
+    const notYet: string[] = [];
+    for (const id of jobIds) {
+      const job = await this.runsQueue.getJob(id);
+      // Active: another worker is postponing it right now (a few ms); delayed: it just was.
+      for (let tries = 0; job && tries < 10; tries++) {
+        const promoted = await job.promote().then(() => true, () => false);
+        if (promoted) break;
+        const state = await job.getState();
+        if (state === 'delayed') continue;
+        if (state !== 'active') break; // woke by itself, or gone
+        if (tries === 9) notYet.push(id);
+        else await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+    return notYet;
+  };
 
   /** A timed-out approval: settled per its onTimeout, unless someone decided first. */
   private async expireApproval(id: string): Promise<void> {
@@ -249,7 +288,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     } finally {
       this.executing.delete(run.id);
     }
-    return this.finish(run.id, status, result, error, executor.timeline, startedAt, activeMs());
+    return this.finish(run, status, result, error, executor.timeline, startedAt, activeMs());
   }
 
   /**
@@ -258,7 +297,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
    * told by the caller, with the slot's release.
    */
   private async finish(
-    runId: string,
+    run: LoadedRun,
     status: 'succeeded' | 'failed',
     result: unknown,
     error: { code: string; message: string; step?: string } | null,
@@ -266,14 +305,35 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     startedAt: Date,
     activeMs: number,
   ): Promise<RunFinished | null> {
-    const [, updated] = await this.db.query(
-      `UPDATE runs SET status = $2, result = $3, error = $4, steps = $5, started_at = COALESCE(started_at, $6), finished_at = now(), active_ms = $7
-        WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`,
-      [runId, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, activeMs],
-    );
-    if (updated === 0) return null;
-    // run.succeeded / run.failed outbound webhooks belong here.
-    return { runId, status };
+    // The run.succeeded / run.failed webhook is written in the same transaction (outbox).
+    return this.db.transaction(async (manager) => {
+      const [rows, updated]: [FinishedRow[], number] = await manager.query(
+        `UPDATE runs SET status = $2, result = $3, error = $4, steps = $5, started_at = COALESCE(started_at, $6), finished_at = now(), active_ms = $7
+          WHERE id = $1 AND status IN ('queued', 'running', 'waiting')
+          RETURNING instance_id, trigger_type, created_at, started_at, finished_at`,
+        [run.id, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, activeMs],
+      );
+      if (updated === 0) return null;
+      const row = rows[0];
+      const view = runView({
+        id: run.id,
+        status,
+        flow: run.flow_key,
+        endUserExternalId: run.external_id,
+        instanceId: row.instance_id,
+        triggerType: row.trigger_type,
+        trigger: run.trigger,
+        result: result ?? null,
+        error,
+        steps: timeline,
+        createdAt: row.created_at,
+        startedAt: row.started_at,
+        finishedAt: row.finished_at,
+        attempt: run.attempt,
+      } as Run);
+      await this.webhooks.publish(trustedTenantId(run.tenant_id), status === 'succeeded' ? 'run.succeeded' : 'run.failed', { endUserId: run.external_id, run: view }, manager);
+      return { runId: run.id, status };
+    });
   }
 
   /**
@@ -289,34 +349,58 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
   ): Promise<ApprovalOutcome | { pending: string }> {
     const expiresAt = step.timeoutMs ? new Date(Date.now() + step.timeoutMs) : null;
     // The CTE's insert is invisible to the second SELECT (same snapshot): exactly one row either way.
-    const [row]: ApprovalRow[] = await this.db.query(
-      `WITH created AS (
-         INSERT INTO approvals (tenant_id, run_id, run_attempt, step_path, step_id, end_user_id, end_user_external_id, flow_key, flow_name, title, description, approvers, on_timeout, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (run_id, step_path, run_attempt) DO NOTHING
-         RETURNING id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, true AS created)
-       SELECT * FROM created
-       UNION ALL
-       SELECT id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, false FROM approvals WHERE run_id = $2 AND step_path = $4 AND run_attempt = $3`,
-      [
-        run.tenant_id,
-        run.id,
-        run.attempt,
-        path,
-        step.id,
-        run.end_user_id,
-        run.external_id,
-        run.flow_key,
-        definition.name,
-        asked.title,
-        asked.description,
-        step.approvers ?? APPROVAL_DEFAULTS.approvers,
-        step.onTimeout ?? APPROVAL_DEFAULTS.onTimeout,
-        expiresAt,
-      ],
-    );
+    // The approval.requested webhook is written in the insert's transaction (outbox).
+    const row = await this.db.transaction(async (manager) => {
+      const [found]: ApprovalRow[] = await manager.query(
+        `WITH created AS (
+           INSERT INTO approvals (tenant_id, run_id, run_attempt, step_path, step_id, end_user_id, end_user_external_id, flow_key, flow_name, title, description, approvers, on_timeout, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+           ON CONFLICT (run_id, step_path, run_attempt) DO NOTHING
+           RETURNING id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, created_at, true AS created)
+         SELECT * FROM created
+         UNION ALL
+         SELECT id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, created_at, false FROM approvals WHERE run_id = $2 AND step_path = $4 AND run_attempt = $3`,
+        [
+          run.tenant_id,
+          run.id,
+          run.attempt,
+          path,
+          step.id,
+          run.end_user_id,
+          run.external_id,
+          run.flow_key,
+          definition.name,
+          asked.title,
+          asked.description,
+          step.approvers ?? APPROVAL_DEFAULTS.approvers,
+          step.onTimeout ?? APPROVAL_DEFAULTS.onTimeout,
+          expiresAt,
+        ],
+      );
+      if (found.created) {
+        const approval = {
+          id: found.id,
+          runId: run.id,
+          flowKey: run.flow_key,
+          flowName: definition.name,
+          stepId: step.id,
+          endUserExternalId: run.external_id,
+          title: asked.title,
+          description: asked.description,
+          approvers: step.approvers ?? APPROVAL_DEFAULTS.approvers,
+          status: 'pending',
+          decidedBy: null,
+          decidedVia: null,
+          comment: null,
+          createdAt: new Date(found.created_at),
+          expiresAt: found.expires_at ? new Date(found.expires_at) : null,
+          decidedAt: null,
+        } as Approval;
+        await this.webhooks.publish(trustedTenantId(run.tenant_id), 'approval.requested', { endUserId: run.external_id, approval: approvalView(approval) }, manager);
+      }
+      return found;
+    });
     if (row.status === 'pending') {
-      // approval.requested outbound webhook belongs here, when `row.created`.
       if (row.expires_at) {
         // Added on every resume too (a crash may have come between the insert and this); the job id dedups it.
         await this.runsQueue.add(
