@@ -7,6 +7,7 @@ import { CreateFlows1795449000000 } from './1795449000000-CreateFlows';
 import { AddApprovalsAndRunControls1795460000000 } from './1795460000000-AddApprovalsAndRunControls';
 import { AddScheduleAndWebhookTriggers1795460500000 } from './1795460500000-AddScheduleAndWebhookTriggers';
 import { CreateWebhooks1795461500000 } from './1795461500000-CreateWebhooks';
+import { KeepDefinitionKeyOrder1795462000000 } from './1795462000000-KeepDefinitionKeyOrder';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -18,6 +19,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddApprovalsAndRunControls1795460000000,
   AddScheduleAndWebhookTriggers1795460500000,
   CreateWebhooks1795461500000,
+  KeepDefinitionKeyOrder1795462000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

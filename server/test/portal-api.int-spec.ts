@@ -208,4 +208,13 @@ describe('portal admin API', () => {
     expect(seenByOwner.webhookSecret).toEqual(expect.any(String));
     expect(instanceOf((await viewer.get('/v1/admin/end-users/bob/flows')).body)).toMatchObject({ webhookUrl: null, webhookSecret: null });
   });
+  it("keeps a definition as its author wrote it: the draft, the version and the end user's settings form list inputs in the author's order", async () => {
+    const inputs = { zone: { type: 'string', title: 'Zone' }, amount: { type: 'number', title: 'Amount' }, a: { type: 'boolean', title: 'A' } };
+    const definition = { key: 'ordered', name: 'Ordered', trigger: { type: 'request' }, connectors: [], inputs, steps: [{ id: 'echo', type: 'transform', output: '=$inputs' }] };
+    expect((await tenant.owner.post('/v1/admin/flow-templates', { definition })).status).toBe(201);
+    expect(Object.keys((await tenant.owner.get('/v1/admin/flow-templates/ordered')).body.draft.inputs)).toEqual(['zone', 'amount', 'a']);
+    expect((await tenant.owner.post('/v1/admin/flow-templates/ordered/publish')).status).toBe(201);
+    const flows = (await tenant.host.get('/v1/end-users/bob/flows')).body.data as Array<{ key: string; inputs: Record<string, unknown> }>;
+    expect(Object.keys(flows.find((f) => f.key === 'ordered')!.inputs)).toEqual(['zone', 'amount', 'a']);
+  });
 });

@@ -7,7 +7,8 @@ export class FlowTemplate {
   @Column('uuid', { name: 'tenant_id' }) tenantId: string;
   @Column('text') key: string;
   @Column('text') name: string;
-  @Column('jsonb') draft: Record<string, unknown>;
+  /** `json`, not `jsonb`: kept exactly as written (key order is the settings form's order). */
+  @Column('json') draft: Record<string, unknown>;
   @Column('integer', { name: 'latest_version' }) latestVersion: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
@@ -20,7 +21,8 @@ export class FlowTemplateVersion {
   @Column('uuid', { name: 'tenant_id' }) tenantId: string;
   @Column('uuid', { name: 'template_id' }) templateId: string;
   @Column('integer') version: number;
-  @Column('jsonb') definition: Record<string, unknown>;
+  /** `json`, not `jsonb`: kept exactly as written. */
+  @Column('json') definition: Record<string, unknown>;
   @Column('text', { name: 'trigger_type' }) triggerType: string;
   @Column('text', { name: 'trigger_event', nullable: true }) triggerEvent: string | null;
   @Column('text', { name: 'published_by', nullable: true }) publishedBy: string | null;
