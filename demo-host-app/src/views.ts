@@ -274,7 +274,7 @@ function summarize(event: ReceivedEvent): string {
       return `${d.connection?.connector ?? 'A connection'}${d.connection?.accountName ? ` (${d.connection.accountName})` : ''}`;
     case 'flow.enabled':
     case 'flow.disabled':
-      return d.instance?.name ?? d.instance?.key ?? 'A flow';
+      return `${d.flow ?? d.instance?.key ?? 'A flow'}${d.instance?.version ? ` (version ${d.instance.version})` : ''}`;
     case 'run.succeeded':
     case 'run.failed':
       return `${d.run?.flow ?? 'A run'}${d.run?.error?.message ? `: ${d.run.error.message}` : ''}`;
