@@ -106,7 +106,6 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
       acmeOrigin,
       webhookUrl: `http://127.0.0.1:${acmePort}/webhooks/switchboard`,
       webhookSecret: readPreviousState()?.webhook?.secret,
-      log,
     });
     log(`demo tenant: ${seeded.connectors.length} connectors on the sandbox; flow templates ${seeded.templates.map((t) => `${t.key} (${t.status})`).join(', ')}`);
     const acmeMain = join(REPO_ROOT, 'demo-host-app', 'dist', 'main.js');
@@ -117,7 +116,7 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
       DEMO_APP_PORT: String(acmePort),
       SWITCHBOARD_URL: publicUrl,
       SWITCHBOARD_SECRET_KEY: base.apiKey,
-      SWITCHBOARD_WEBHOOK_SECRET: seeded.webhook?.secret ?? '',
+      SWITCHBOARD_WEBHOOK_SECRET: seeded.webhook.secret,
       ACME_DATA_FILE: join(STATE_DIR, 'acme-crm.json'),
     };
     stops.push(spawnChild('acme-crm', process.execPath, [...watch, acmeMain], acmeEnv, REPO_ROOT, mode));
@@ -331,8 +330,6 @@ function printBanner(state: DemoState, seconds: number, mode: 'demo' | 'dev'): v
     '',
     `  Acme CRM       ${state.acme.url}   the demo app: sign in, open Integrations, connect Slack, win a deal`,
     ...state.acme.logins.map((l, i) => `  ${i === 0 ? 'Acme logins' : ''.padEnd(11)}    ${`${l.email} / ${l.password}`.padEnd(width)}   (${l.company})`),
-    ...state.templates.filter((t) => t.status === 'skipped').map((t) => `  Not seeded     flow template ${t.key}: ${t.reason}`),
-    ...(state.webhook ? [] : ['  Not seeded     webhook endpoint (this server has no webhooks API)']),
     '',
     `  API            ${state.api.url}`,
     `  API docs       ${state.api.docs}`,
