@@ -477,7 +477,7 @@ export const flowDefinitionSchema = {
   description: 'A flow template version. See docs/flows.md.',
   type: 'object',
   additionalProperties: false,
-  required: ['key', 'name', 'trigger', 'connectors', 'inputs', 'steps'],
+  required: ['key', 'name', 'trigger', 'steps'],
   properties: {
     $schema: { type: 'string', description: 'Ignored; lets editors find this schema.' },
     key: {
@@ -494,7 +494,8 @@ export const flowDefinitionSchema = {
       maxItems: FLOW_LIMITS.maxConnectors,
       uniqueItems: true,
       items: bindingKey,
-      description: "The connection bindings the flow needs: connector keys, or '<connector>:<alias>' for a second connection of one connector.",
+      default: [],
+      description: "The connection bindings the flow needs: connector keys, or '<connector>:<alias>' for a second connection of one connector (default: none).",
     },
     inputs: {
       type: 'object',
@@ -504,7 +505,8 @@ export const flowDefinitionSchema = {
         'x-error-message': "must be an input key: a letter, then letters, digits or '_' (at most 63 characters)",
       },
       additionalProperties: { $ref: '#/$defs/input' },
-      description: 'Settings the end user fills in when enabling the flow; `$inputs.<key>` in expressions.',
+      default: {},
+      description: 'Settings the end user fills in when enabling the flow; `$inputs.<key>` in expressions (default: none).',
     },
     timeoutMs: {
       type: 'integer',

@@ -112,6 +112,12 @@ describe('validateDefinition: structure (JSON Schema)', () => {
     expectErrors({ key: 'a', name: 'A', trigger: { type: 'request' }, connectors: [], inputs: {} }, [['', "missing required property 'steps'"]]);
   });
 
+  it('lets a flow without connections or settings leave them out, and fills them in', () => {
+    const result = validateDefinition({ key: 'a', name: 'A', trigger: { type: 'request' }, steps: [{ id: 'x', type: 'transform', output: 1 }] });
+    expect(result).toMatchObject({ ok: true, definition: { connectors: [], inputs: {} } });
+    expectErrors({ key: 'a', name: 'A', trigger: { type: 'request' }, steps: [{ id: 'x', type: 'transform', output: '=$inputs.missing' }] }, [['steps.0.output', "unknown input 'missing'"]]);
+  });
+
   it('rejects unknown properties, suggesting the closest known one', () => {
     expectErrors(flow((d) => (d.stpes = [])), [['stpes', "unknown property 'stpes' (did you mean 'steps'?)"]]);
     expectErrors(flow((d) => (d.steps[0].then[0].conection = 'slack')), [['steps.0.then.0.conection', "unknown property 'conection' (did you mean 'connection'?)"]]);

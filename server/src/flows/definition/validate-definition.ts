@@ -708,7 +708,9 @@ function stepExpressions(step: Step, path: string): Array<[string, string]> {
 export function validateDefinition(doc: unknown, catalog: ConnectorCatalog = registry): ValidationResult {
   const schemaErrors = validateSchema(doc);
   if (schemaErrors.length) return { ok: false, errors: mapAjvErrors(schemaErrors, '', flowDefinitionSchema as unknown as Record<string, unknown>) };
-  const definition = doc as FlowDefinition;
+  // A flow without connections or settings may leave them out; the stored version has them.
+  const given = doc as Partial<FlowDefinition>;
+  const definition = { ...given, connectors: given.connectors ?? [], inputs: given.inputs ?? {} } as FlowDefinition;
   const errors = new SemanticChecker(definition, catalog).run();
   return errors.length ? { ok: false, errors } : { ok: true, definition };
 }
