@@ -170,6 +170,37 @@ describe('run control: cancel, retry, timeouts, caps', () => {
     expect(run.steps[0]).toMatchObject({ status: 'failed', attempts: 2 });
   });
 
+  /**
+   * The provider holds the call, then drops the connection. A client still waiting then sees a
+   * network error and sends the call again; an aborted one closed the connection long before.
+   */
+  async function expectNoRetryAfterDrop(text: string) {
+    for (let i = 0; i < 200 && !callsTo('/api/chat.postMessage', text)[0]?.fault; i++) await sleep(20);
+    expect(callsTo('/api/chat.postMessage', text)[0]?.fault?.kind).toBe('drop');
+    // Past the provider client's longest first retry delay (300 ms).
+    await sleep(1000);
+    expect(callsTo('/api/chat.postMessage', text)).toHaveLength(1);
+  }
+
+  it('aborts the provider request of a timed-out step: it is not sent again in the background', async () => {
+    await publish(flow('abandoned-step', [
+      { id: 'post', type: 'request', connector: 'slack', method: 'POST', path: 'chat.postMessage', body: { channel: '#general', text: 'abandoned' }, timeoutMs: 300, retry: { attempts: 1 } },
+    ]));
+    sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', latencyMs: 1000, drop: true });
+    const run = await waitForRun(await start('abandoned-step'));
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'step_timed_out', step: 'post' } });
+    expect(run.steps[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    await expectNoRetryAfterDrop('abandoned');
+  });
+
+  it('aborts the provider request of a cancelled run: it is not sent again in the background', async () => {
+    sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', latencyMs: 1000, drop: true });
+    const id = await start('post-then-read', { n: 3 });
+    for (let i = 0; i < 200 && callsTo('/api/chat.postMessage', 'retry 3').length === 0; i++) await sleep(20);
+    expect((await tenant.host.post(`/v1/runs/${id}/cancel`)).body).toMatchObject({ status: 'cancelled' });
+    await expectNoRetryAfterDrop('retry 3');
+  });
+
   it('caps stored step output, trigger payloads and loop iterations, each with a clear error', async () => {
     await publish(flow('big-output', [{ id: 'blob', type: 'transform', output: { text: "=$pad('', 300000, 'x')" } }]));
     const big = await waitForRun(await start('big-output'));

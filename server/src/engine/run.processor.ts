@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { ProviderClientService } from '../connections/provider-client.service';
+import { AbortableHttpClient, ProviderClientService } from '../connections/provider-client.service';
 import { evaluateTemplate } from '../flows/definition/expressions';
 import { APPROVAL_DEFAULTS, bindingConnector, type FlowDefinition } from '../flows/definition/flow-definition.schema';
 import { QUEUES } from '../queues/queues.module';
@@ -220,11 +220,11 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       const client = await this.clients.forConnection(tenantId, connectionId);
       await this.limiter.throttle(connectionId, rateOf(connectionKey), signal);
       let reserved = true;
-      const http: AuthedHttpClient = {
-        request: async (request) => {
-          if (!reserved) await this.limiter.throttle(connectionId, rateOf(connectionKey), signal);
+      const http: AbortableHttpClient = {
+        request: async (request, stepSignal = signal) => {
+          if (!reserved) await this.limiter.throttle(connectionId, rateOf(connectionKey), stepSignal);
           reserved = false;
-          return client.http.request(request);
+          return client.http.request(request, stepSignal);
         },
       };
       return { ...client, http };
@@ -232,15 +232,17 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     const effects: Effects = {
       prepare,
       action: async (connector, _connectionKey, action, input, ctx) => {
-        const { http, definition: connectorDef, connection } = ctx.prepared as Prepared;
+        const { http: client, definition: connectorDef, connection } = ctx.prepared as Prepared;
         const act = connectorDef.actions[action];
         if (!act) throw new StepFailure('unknown_action', `${connector} has no action ${action}`, action);
+        // The step's signal (its timeout, the run's cancel) aborts every request the action makes.
+        const http: AuthedHttpClient = { request: (request) => client.request(request, ctx.signal) };
         return act.run({ http, config: connection.config, idempotencyKey: ctx.idempotencyKey, signal: ctx.signal }, input);
       },
       request: async (_connectionKey, request, ctx) => {
         const { http } = ctx.prepared as Prepared;
         const req = request as { method: 'GET'; path: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown };
-        const res = await http.request({ ...req, headers: { ...(req.headers ?? {}), 'idempotency-key': ctx.idempotencyKey } });
+        const res = await http.request({ ...req, headers: { ...(req.headers ?? {}), 'idempotency-key': ctx.idempotencyKey } }, ctx.signal);
         return { status: res.status, headers: res.headers, body: res.data };
       },
       approval: (path, step, asked) => this.approval(run, definition, path, step, asked),
