@@ -159,6 +159,30 @@ export interface RunFilters {
   limit?: number;
 }
 
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export const APPROVAL_STATUSES: ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired'];
+
+/** A question an approval step asked; the run waits until it is decided or expires. */
+export interface Approval {
+  id: string;
+  runId: string;
+  flow: string;
+  flowName: string;
+  stepId: string;
+  endUserId: string;
+  title: string;
+  description: string | null;
+  approvers: 'end_user' | 'host' | 'any';
+  status: ApprovalStatus;
+  /** The end user's id, the host's name for who decided, or null after a timeout. */
+  decidedBy: string | null;
+  decidedVia: 'end_user' | 'host' | 'timeout' | 'cancel' | null;
+  comment: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  decidedAt: string | null;
+}
+
 export interface EndUser {
   id: string;
   externalId: string;
@@ -394,6 +418,8 @@ export const api = {
 
   runs: (filters: RunFilters) => request<Page<Run>>('GET', `/v1/admin/runs${qs({ ...filters })}`),
   run: (id: string) => request<Run>('GET', `/v1/admin/runs/${enc(id)}`),
+  approvals: (filters: { status?: ApprovalStatus; endUserId?: string; cursor?: string | null; limit?: number }) =>
+    request<Page<Approval>>('GET', `/v1/admin/approvals${qs({ ...filters })}`),
   retryRun: (id: string) => request<Run>('POST', `/v1/admin/runs/${enc(id)}/retry`),
   cancelRun: (id: string) => request<Run>('POST', `/v1/admin/runs/${enc(id)}/cancel`),
 

@@ -9,6 +9,7 @@ export type RouteName =
   | 'dashboard'
   | 'runs'
   | 'run'
+  | 'approvals'
   | 'flows'
   | 'flow'
   | 'connectors'
@@ -34,6 +35,7 @@ const SECTIONS: Record<string, [list: RouteName, item: RouteName | null]> = {
   '': ['home', null],
   dashboard: ['dashboard', null],
   runs: ['runs', 'run'],
+  approvals: ['approvals', null],
   flows: ['flows', 'flow'],
   connectors: ['connectors', 'connector'],
   'end-users': ['end-users', 'end-user'],

@@ -9,6 +9,7 @@ import { Logo } from '../ui/logo';
 import { EmptyState, PageHeader } from '../ui/page';
 import { toast, Toaster } from '../ui/toast';
 import { ApiKeys } from './api-keys';
+import { Approvals } from './approvals';
 import { AuditLog } from './audit-log';
 import { ConnectorDetail, Connectors } from './connectors';
 import { Dashboard } from './dashboard';
@@ -24,6 +25,7 @@ import { WebhookDetail, Webhooks } from './webhooks';
 const icons = {
   chart: 'M3 17h14M5.5 14V9M10 14V4.5M14.5 14v-7',
   runs: 'M4 5.5h4l2 4.5 2-7 2 4.5h2M4 14.5h12',
+  check: 'M10 17.5a7.5 7.5 0 100-15 7.5 7.5 0 000 15zM6.8 10.2l2.2 2.2 4.3-4.6',
   flow: 'M5 4.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zM15 12.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zM6.5 6h3a2 2 0 012 2v4a2 2 0 002 2h0',
   plug: 'M7 3v4M13 3v4M5 7h10v3a5 5 0 01-10 0V7zM10 15v3',
   person: 'M10 9.5a3 3 0 100-6 3 3 0 000 6zM4 17c0-3.2 2.7-5.5 6-5.5s6 2.3 6 5.5',
@@ -40,6 +42,7 @@ const NAV: { title: string; items: { to: string; label: string; icon: string; se
     items: [
       { to: 'dashboard', label: 'Dashboard', icon: icons.chart, section: ['dashboard'] },
       { to: 'runs', label: 'Runs', icon: icons.runs, section: ['runs', 'run'] },
+      { to: 'approvals', label: 'Approvals', icon: icons.check, section: ['approvals'] },
     ],
   },
   {
@@ -236,6 +239,8 @@ function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
       return <Runs />;
     case 'run':
       return <RunDetail runId={param} key={param} />;
+    case 'approvals':
+      return <Approvals />;
     case 'flows':
       return <Flows />;
     case 'flow':

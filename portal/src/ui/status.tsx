@@ -1,4 +1,4 @@
-import type { Connection, RunStatus } from '../api';
+import type { ApprovalStatus, Connection, RunStatus } from '../api';
 import { Badge } from './alert';
 
 const RUN_TONES: Record<RunStatus, 'neutral' | 'success' | 'danger' | 'warning' | 'accent'> = {
@@ -23,6 +23,19 @@ export const runStatusLabel = (status: RunStatus): string => RUN_LABELS[status] 
 
 export function RunStatusBadge({ status }: { status: RunStatus }) {
   return <Badge tone={RUN_TONES[status] ?? 'neutral'}>{runStatusLabel(status)}</Badge>;
+}
+
+const APPROVAL_BADGES: Record<ApprovalStatus, [tone: 'neutral' | 'success' | 'danger' | 'warning', label: string]> = {
+  pending: ['warning', 'Pending'],
+  approved: ['success', 'Approved'],
+  rejected: ['danger', 'Rejected'],
+  expired: ['neutral', 'Expired'],
+};
+
+export const approvalStatusLabel = (status: ApprovalStatus): string => APPROVAL_BADGES[status]?.[1] ?? status;
+
+export function ApprovalStatusBadge({ status }: { status: ApprovalStatus }) {
+  return <Badge tone={APPROVAL_BADGES[status]?.[0] ?? 'neutral'}>{approvalStatusLabel(status)}</Badge>;
 }
 
 export function ConnectionStatusBadge({ status }: { status: Connection['status'] }) {
