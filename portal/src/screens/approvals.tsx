@@ -4,6 +4,7 @@ import { type Approval, APPROVAL_STATUSES, type ApprovalStatus, api, messageOf }
 import { Link, query, setQuery } from '../router';
 import { Alert, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
+import { ClearFilters, EndUserFilter } from '../ui/filters';
 import { LoadMore } from '../ui/load-more';
 import { EmptyState, PageHeader } from '../ui/page';
 import { ApprovalStatusBadge, approvalStatusLabel } from '../ui/status';
@@ -39,7 +40,7 @@ export function Approvals() {
   const cursor = useSignal<string | null>(null);
   const loading = useSignal(false);
   const error = useSignal<string | null>(null);
-  const endUserDraft = useSignal(filters.endUserId);
+  const endUserDraft = useSignal(filters.endUserId ?? '');
   const generation = useRef(0);
 
   const apiFilters = () => ({ status: filters.status === 'all' ? undefined : filters.status, endUserId: filters.endUserId || undefined, limit: PAGE_SIZE });
@@ -119,34 +120,14 @@ export function Approvals() {
               </select>
             )}
           </Field>
-          <Field label="End user" class="filter filter-grow">
-            {(aria) => (
-              <span class="filter-search">
-                <input
-                  {...aria}
-                  type="search"
-                  class="input-small"
-                  placeholder="Their id in your app"
-                  value={endUserDraft.value}
-                  onInput={(e) => (endUserDraft.value = e.currentTarget.value)}
-                />
-                <button type="submit" class="btn btn-secondary btn-small">
-                  Apply
-                </button>
-              </span>
-            )}
-          </Field>
+          <EndUserFilter draft={endUserDraft} />
           {filtered && (
-            <button
-              type="button"
-              class="link-button filter-clear"
-              onClick={() => {
+            <ClearFilters
+              onClear={() => {
                 endUserDraft.value = '';
                 setQuery({ status: null, endUserId: null });
               }}
-            >
-              Clear filters
-            </button>
+            />
           )}
         </form>
         <div class="card-pad">

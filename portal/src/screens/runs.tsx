@@ -5,6 +5,7 @@ import { formatDuration } from '../format';
 import { Link, query, setQuery } from '../router';
 import { Alert, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
+import { ClearFilters, EndUserFilter } from '../ui/filters';
 import { LoadMore } from '../ui/load-more';
 import { EmptyState, PageHeader } from '../ui/page';
 import { useResource } from '../ui/resource';
@@ -184,34 +185,14 @@ export function Runs() {
               </select>
             )}
           </Field>
-          <Field label="End user" class="filter filter-grow">
-            {(aria) => (
-              <span class="filter-search">
-                <input
-                  {...aria}
-                  type="search"
-                  class="input-small"
-                  placeholder="Their id in your app"
-                  value={endUserDraft.value}
-                  onInput={(e) => (endUserDraft.value = e.currentTarget.value)}
-                />
-                <button type="submit" class="btn btn-secondary btn-small">
-                  Apply
-                </button>
-              </span>
-            )}
-          </Field>
+          <EndUserFilter draft={endUserDraft} />
           {filtered && (
-            <button
-              type="button"
-              class="link-button filter-clear"
-              onClick={() => {
+            <ClearFilters
+              onClear={() => {
                 endUserDraft.value = '';
                 setQuery({ status: null, flow: null, endUserId: null, period: null });
               }}
-            >
-              Clear filters
-            </button>
+            />
           )}
         </form>
         {error.value && (
