@@ -152,6 +152,21 @@ describe('signup', () => {
     }
   });
 
+  it('signs up companies of the same name at the same time, each with its own slug', async () => {
+    const api = await startApi();
+    try {
+      const signups = await Promise.all(
+        Array.from({ length: 8 }, () => new Http(api.url).post('/v1/signup', { tenantName: 'Same Name Ltd', email: uniqueEmail(), password: 'long-enough-pw' })),
+      );
+      expect(signups.map((r) => r.status)).toEqual(Array(8).fill(201));
+      const slugs = signups.map((r) => r.body.slug as string);
+      expect(new Set(slugs).size).toBe(8);
+      for (const slug of slugs) expect(slug).toMatch(/^same-name-ltd(-[0-9a-f]{6})?$/);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('limits signups per IP', async () => {
     const api = await startApi({ SIGNUP_MAX_PER_HOUR: '2' });
     try {

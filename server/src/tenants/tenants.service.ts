@@ -66,11 +66,11 @@ export class TenantsService {
   /** Creates a tenant and its first owner (an existing user keeps their password). */
   async createWithOwner(input: NewTenant, manager?: EntityManager): Promise<{ tenant: Tenant; userId: string; userCreated: boolean }> {
     if (!manager) return this.db.transaction((m) => this.createWithOwner(input, m));
-    const slug = input.slug ?? (await this.freeSlug(input.name, manager));
-    if (await manager.getRepository(Tenant).exists({ where: { slug } })) {
-      throw new AppError('conflict', `The slug "${slug}" is taken`, { slug });
-    }
-    const tenant = await manager.getRepository(Tenant).save({ name: input.name, slug, allowedOrigins: [], settings: {} });
+    // Insert-or-nothing, not check-then-insert: two signups of one company name at once both succeed.
+    const base = input.slug ?? slugOf(input.name);
+    const tenant = (await this.insertTenant(input.name, base, manager)) ?? (input.slug ? null : await this.insertTenant(input.name, `${base}-${randomBytes(3).toString('hex')}`, manager));
+    if (!tenant) throw new AppError('conflict', `The slug "${base}" is taken`, { slug: base });
+    const slug = tenant.slug;
     const { user, created } = await this.users.findOrCreate(input.owner, manager);
     const membership = await manager.getRepository(Membership).save({ tenantId: tenant.id, userId: user.id, role: 'owner' as const, status: 'active' as const });
     const actor: Actor = { tenantId: trustedTenantId(tenant.id), type: 'member', id: user.id, ...input.request };
@@ -79,10 +79,15 @@ export class TenantsService {
     return { tenant, userId: user.id, userCreated: created };
   }
 
-  private async freeSlug(name: string, manager: EntityManager): Promise<string> {
-    const base = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'tenant';
-    const padded = base.length < 2 ? `${base}-tenant` : base;
-    const taken = await manager.getRepository(Tenant).exists({ where: { slug: padded } });
-    return taken ? `${padded}-${randomBytes(3).toString('hex')}` : padded;
+  /** The new tenant, or null when the slug is taken (ON CONFLICT DO NOTHING waits for a concurrent insert to commit). */
+  private async insertTenant(name: string, slug: string, manager: EntityManager): Promise<Tenant | null> {
+    const inserted = await manager.createQueryBuilder().insert().into(Tenant).values({ name, slug, allowedOrigins: [], settings: {} }).orIgnore().returning(['id']).execute();
+    const id = (inserted.raw as Array<{ id: string }>)[0]?.id;
+    return id ? manager.getRepository(Tenant).findOneByOrFail({ id }) : null;
   }
+}
+
+function slugOf(name: string): string {
+  const base = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'tenant';
+  return base.length < 2 ? `${base}-tenant` : base;
 }
