@@ -278,7 +278,7 @@ describe('portal in Chromium', () => {
     const other = await createTenant(api, 'Borealis Labs');
     const invite = await other.owner.post('/v1/admin/members', { email: tenant.email, role: 'admin' });
     expect(invite.status).toBe(201);
-    expect((await new Http(api.url, { origin: api.origin }).post('/v1/auth/accept-invite', { token: invite.body.inviteToken })).status).toBe(200);
+    expect((await new Http(api.url, { origin: api.origin }).post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password: tenant.password })).status).toBe(200);
 
     const page = await newPage();
     await signIn(page, tenant.email, tenant.password);
