@@ -219,7 +219,7 @@ describe('portal in Chromium', () => {
     await shot(inviteePage, '06-accept-invite');
     await inviteePage.getByLabel('Password').fill('short');
     await inviteePage.getByRole('button', { name: 'Accept invitation' }).click();
-    await inviteePage.getByText('password must be longer than or equal to 10 characters').waitFor();
+    await inviteePage.getByText('must be at least 10 characters').waitFor();
     await inviteePage.getByLabel('Password').fill('a-long-enough-password');
     await inviteePage.getByRole('button', { name: 'Accept invitation' }).click();
     await inviteePage.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
