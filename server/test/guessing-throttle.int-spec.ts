@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, Http, Reply, startApi, startWorker, TenantFixture, TestApi, uniqueEmail } from './harness';
 
 const LIMIT = 5;
+const METRICS_TOKEN = 'metrics-token-0123456789';
 const HOST_ORIGIN = 'https://host.example';
 const inbound = { key: 'inbound', name: 'Inbound', trigger: { type: 'webhook' }, connectors: [], inputs: {}, steps: [{ id: 'x', type: 'transform', output: 1 }] };
 
@@ -25,7 +26,7 @@ describe('failed-credential throttle', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    api = await startApi({ TRUST_PROXY: 'true', AUTH_FAILURES_PER_IP: String(LIMIT), SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
+    api = await startApi({ TRUST_PROXY: 'true', AUTH_FAILURES_PER_IP: String(LIMIT), METRICS_TOKEN, SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
     worker = await startWorker(api.config);
     tenant = await createTenant(api, 'Throttle Co');
   });
@@ -110,6 +111,18 @@ describe('failed-credential throttle', () => {
     expect((await new Http(api.url).post('/v1/auth/invitations/lookup', { token: invite.body.inviteToken }, attacker)).status).toBe(429);
     const accepted = await new Http(api.url).post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password: 'long-enough-pw' }, newIp());
     expect(accepted.status).toBe(200);
+  });
+
+  it('metrics token: wrong tokens get 429, a missing one is not counted; the right token from another IP scrapes', async () => {
+    const scrape = (token: string | null, h: Record<string, string>) => fetch(`${api.url}/metrics`, { headers: { ...h, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    const quiet = newIp();
+    for (let i = 0; i <= LIMIT; i++) expect((await scrape(null, quiet)).status).toBe(401);
+    const attacker = await expectThrottled(async (h) => {
+      const res = await scrape(random('m'), h);
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    }, 401, 'metrics_token');
+    expect((await scrape(METRICS_TOKEN, attacker)).status).toBe(429);
+    expect((await scrape(METRICS_TOKEN, newIp())).status).toBe(200);
   });
 
   it('OAuth states: forged callbacks get 429; a real sign-in from another IP connects', async () => {

@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { InjectRedis } from '../redis/redis.module';
 
 /** The credentials a client presents without being anyone yet; each kind has its own count. */
-export type CredentialKind = 'api_key' | 'end_user_token' | 'member_session' | 'webhook_url' | 'invitation' | 'oauth_state';
+export type CredentialKind = 'api_key' | 'end_user_token' | 'member_session' | 'webhook_url' | 'invitation' | 'oauth_state' | 'metrics_token';
 
 const WHAT: Record<CredentialKind, string> = {
   api_key: 'secret keys',
@@ -16,6 +16,7 @@ const WHAT: Record<CredentialKind, string> = {
   webhook_url: 'webhook URLs',
   invitation: 'invitation tokens',
   oauth_state: 'sign-in callbacks',
+  metrics_token: 'metrics tokens',
 };
 
 /**
