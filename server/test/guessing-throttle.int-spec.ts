@@ -60,6 +60,9 @@ describe('failed-credential throttle', () => {
     const attacker = await expectThrottled((h) => asFetch(new Http(api.url).withBearer(random('sk_')).get('/v1/end-users', h)), 401, 'api_key');
     expect((await tenant.host.get('/v1/end-users', attacker)).status).toBe(429);
     expect((await tenant.host.get('/v1/end-users', newIp())).status).toBe(200);
+    // Operators see who crossed the limit, once per window.
+    const warnings = api.logs.filter((l) => l.msg === 'client IP reached the failed-credential limit' && l.kind === 'api_key');
+    expect(warnings.filter((l) => l.ip === attacker['x-forwarded-for'])).toHaveLength(1);
   });
 
   it('only failures count: many successes from one IP do not throttle it', async () => {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Module } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import type Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { AppError } from '../common/errors/app-error';
@@ -30,7 +31,12 @@ const WHAT: Record<CredentialKind, string> = {
 export class FailedAttemptThrottle {
   private readonly limiters: Record<CredentialKind, RateLimiterRedis>;
 
-  constructor(@InjectRedis() redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @InjectRedis() redis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext('FailedAttemptThrottle');
     const { perIp, windowSeconds } = config.failedAttempts;
     const make = (kind: CredentialKind) =>
       new RateLimiterRedis({
@@ -62,7 +68,9 @@ export class FailedAttemptThrottle {
   }
 
   async recordFailure(kind: CredentialKind, ip: string | undefined): Promise<void> {
-    await this.limiters[kind].penalty(ip ?? 'unknown', 1);
+    const state = await this.limiters[kind].penalty(ip ?? 'unknown', 1);
+    // Once per window and IP: the moment it crosses the limit, for operators to see who is guessing.
+    if (state.consumedPoints === this.limiters[kind].points) this.logger.warn({ kind, ip, retryAfterSeconds: Math.ceil(state.msBeforeNext / 1000) }, 'client IP reached the failed-credential limit');
   }
 
   /**
