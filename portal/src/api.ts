@@ -18,6 +18,18 @@ export interface Me {
   memberships: Membership[];
 }
 
+/** What an invitation is for, as its holder may see it. */
+export interface Invitation {
+  email: string;
+  tenantName: string;
+  role: Role;
+  expiresAt: string;
+  /** The email already has an account: accept signed in as it, or with its password. */
+  accountExists: boolean;
+  /** This browser is signed in as the invited account. */
+  signedInAsInvitee: boolean;
+}
+
 export interface ApiKey {
   id: string;
   name: string;
@@ -372,7 +384,7 @@ export async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DEL
     envelope?.details && typeof envelope.details === 'object' ? (envelope.details as Record<string, unknown>) : {},
     Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null,
   );
-  if (res.status === 401 && !path.startsWith('/v1/auth/login') && !path.startsWith('/v1/auth/accept-invite')) onUnauthenticated(error);
+  if (res.status === 401 && !path.startsWith('/v1/auth/login') && !path.startsWith('/v1/auth/accept-invite') && !path.startsWith('/v1/auth/invitations')) onUnauthenticated(error);
   throw error;
 }
 
@@ -381,6 +393,7 @@ export const api = {
   login: (email: string, password: string) => request<Me>('POST', '/v1/auth/login', { email, password }),
   logout: () => request<void>('POST', '/v1/auth/logout'),
   switchTenant: (tenantId: string) => request<Me>('POST', '/v1/auth/switch-tenant', { tenantId }),
+  lookupInvitation: (token: string) => request<Invitation>('POST', '/v1/auth/invitations/lookup', { token }),
   acceptInvite: (token: string, password?: string, name?: string) =>
     request<Me>('POST', '/v1/auth/accept-invite', { token, ...(password ? { password } : {}), ...(name ? { name } : {}) }),
 

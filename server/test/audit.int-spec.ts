@@ -71,7 +71,7 @@ describe('audit log', () => {
     expect(accepted.status).toBe(200);
     secrets.push(joiner.cookie!.split('=')[1]);
     // requestId of member.joined is checked on its own below.
-    expected.push({ action: 'member.joined', ...member(invitedUserId), targetType: 'membership', targetId: invitedMembershipId, requestId: null, data: { email, role: 'viewer' } });
+    expected.push({ action: 'member.joined', ...member(invitedUserId), targetType: 'membership', targetId: invitedMembershipId, requestId: null, data: { email, role: 'viewer', via: 'new_account' } });
     r = rid('role');
     expect((await tenant.owner.patch(`/v1/admin/members/${invitedMembershipId}`, { role: 'developer' }, { 'x-request-id': r })).status).toBe(200);
     expected.push({ action: 'member.role_changed', ...member(ownerUserId), targetType: 'membership', targetId: invitedMembershipId, requestId: r, data: { email, from: 'viewer', to: 'developer' } });

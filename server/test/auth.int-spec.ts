@@ -92,8 +92,8 @@ describe('portal sign-in', () => {
     const other = await createTenant(api, 'Second Co');
     const invite = await other.owner.post('/v1/admin/members', { email: tenant.email, role: 'viewer' });
     expect(invite.status).toBe(201);
-    // An existing user accepts without a new password.
-    const accepted = await new Http(api.url).post('/v1/auth/accept-invite', { token: invite.body.inviteToken });
+    // An existing user accepts with their own password (or signed in as themselves).
+    const accepted = await new Http(api.url).post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password: tenant.password });
     expect(accepted.status).toBe(200);
 
     const browser = new Http(api.url, { origin: api.origin });

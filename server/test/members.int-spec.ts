@@ -76,7 +76,9 @@ describe('members: list, invite, accept', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].invite_token_hash).toBe(createHash('sha256').update(inviteToken).digest('hex'));
     expect(JSON.stringify(rows)).not.toContain(inviteToken);
-    expect(Date.parse(rows[0].invite_expires_at) - Date.now()).toBeGreaterThan(6.9 * 24 * 3600 * 1000);
+    // INVITATION_TTL_SECONDS, 72 hours by default.
+    expect(Date.parse(rows[0].invite_expires_at) - Date.now()).toBeGreaterThan(71.9 * 3600 * 1000);
+    expect(Date.parse(rows[0].invite_expires_at) - Date.now()).toBeLessThanOrEqual(72 * 3600 * 1000);
   });
 
   it('lets only owners invite owners; admins invite up to admin; developers cannot invite', async () => {
@@ -216,14 +218,16 @@ describe('members: list, invite, accept', () => {
     expect((await new Http(api.url).post('/v1/auth/login', { email, password: 'long-enough-pw' })).status).toBe(401);
   });
 
-  it('lets an existing user accept without a password, and never lets the token change their password', async () => {
+  it('never lets the token alone accept for an existing user, nor change their password', async () => {
     const other = await createTenant(api, 'Elsewhere Co');
     const invite = await tenant.owner.post('/v1/admin/members', { email: other.email, role: 'viewer' });
     expect(invite.status).toBe(201);
-    const accepted = await new Http(api.url).post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password: 'attacker-chosen-pw' });
+    const refused = await new Http(api.url).post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password: 'attacker-chosen-pw' });
+    expect(refused).toMatchObject({ status: 401, body: { error: { code: 'invalid_credentials' } } });
+    expect((await new Http(api.url).post('/v1/auth/login', { email: other.email, password: 'attacker-chosen-pw' })).status).toBe(401);
+    const accepted = await new Http(api.url).post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password: other.password });
     expect(accepted.status).toBe(200);
     expect(accepted.body.memberships.map((m: { tenantId: string }) => m.tenantId).sort()).toEqual([tenant.tenantId, other.tenantId].sort());
-    expect((await new Http(api.url).post('/v1/auth/login', { email: other.email, password: 'attacker-chosen-pw' })).status).toBe(401);
     expect((await new Http(api.url).post('/v1/auth/login', { email: other.email, password: other.password })).status).toBe(200);
   });
 });

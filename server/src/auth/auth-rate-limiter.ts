@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { IRateLimiterStoreOptions, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AppError } from '../common/errors/app-error';
@@ -20,11 +20,13 @@ export class AuthRateLimiter {
   constructor(@InjectRedis() redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
     const { maxFailures, lockoutSeconds } = config.login;
     // The shared client already prefixes keys with the deployment prefix.
-    const common = { storeClient: redis, duration: lockoutSeconds, useRedisPackage: false };
-    this.byEmail = new RateLimiterRedis({ ...common, keyPrefix: 'login-fail:email', points: maxFailures });
+    // Without Redis each process counts in memory, so a Redis outage does not stop sign-ins.
+    const limiter = (options: { keyPrefix: string; points: number; duration: number }) =>
+      new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) } as IRateLimiterStoreOptions);
+    this.byEmail = limiter({ keyPrefix: 'login-fail:email', points: maxFailures, duration: lockoutSeconds });
     // An office behind one NAT shares an IP: allow it ten people's worth of typos.
-    this.byIp = new RateLimiterRedis({ ...common, keyPrefix: 'login-fail:ip', points: maxFailures * 10 });
-    this.signups = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'signup:ip', points: config.signupMaxPerHour, duration: 3600 });
+    this.byIp = limiter({ keyPrefix: 'login-fail:ip', points: maxFailures * 10, duration: lockoutSeconds });
+    this.signups = limiter({ keyPrefix: 'signup:ip', points: config.signupMaxPerHour, duration: 3600 });
   }
 
   /** Public signup, when enabled, creates rows: at most SIGNUP_MAX_PER_HOUR tenants an hour per IP. */

@@ -4,11 +4,12 @@ import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { MembersModule } from '../members/members.module';
 import { AuthController } from './auth.controller';
 import { AuthRateLimiter } from './auth-rate-limiter';
+import { FailedAttemptsModule } from './failed-attempt-throttle';
 import { MemberSessionsService } from './member-sessions.service';
 import { ApiKeyStrategy, MemberSessionStrategy, PasswordStrategy } from './strategies';
 
 @Module({
-  imports: [PassportModule, MembersModule, ApiKeysModule],
+  imports: [PassportModule, MembersModule, ApiKeysModule, FailedAttemptsModule],
   controllers: [AuthController],
   providers: [MemberSessionsService, AuthRateLimiter, ApiKeyStrategy, MemberSessionStrategy, PasswordStrategy],
   exports: [MemberSessionsService, AuthRateLimiter],

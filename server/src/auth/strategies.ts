@@ -9,6 +9,8 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { UsersService } from '../members/users.service';
 import { SESSION_COOKIE } from './auth.decorators';
+import { FailedAttemptThrottle } from './failed-attempt-throttle';
+import { assertSameOrigin } from './session-cookie';
 import { AuthRateLimiter } from './auth-rate-limiter';
 import { MemberSessionsService } from './member-sessions.service';
 import type { ApiKeyPrincipal, MemberPrincipal, SessionPrincipal } from './principal';
@@ -18,7 +20,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** `Authorization: Bearer sk_…` from a host backend. */
 @Injectable()
 export class ApiKeyStrategy extends PassportStrategy(CustomStrategy, 'api-key') {
-  constructor(private readonly apiKeys: ApiKeysService) {
+  constructor(
+    private readonly apiKeys: ApiKeysService,
+    private readonly throttle: FailedAttemptThrottle,
+  ) {
     super();
   }
 
@@ -26,23 +31,22 @@ export class ApiKeyStrategy extends PassportStrategy(CustomStrategy, 'api-key') 
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new AppError('invalid_api_key', 'Send your secret key as "Authorization: Bearer sk_…"');
-    if (!match[1].startsWith('sk_')) throw new AppError('invalid_api_key', 'The bearer token is not a secret key (sk_…)');
-    const key = await this.apiKeys.authenticate(match[1]);
+    const secret = match[1];
+    const key = await this.throttle.guard('api_key', req.ip, async () => (secret.startsWith('sk_') ? this.apiKeys.authenticate(secret) : null));
+    if (!key && !secret.startsWith('sk_')) throw new AppError('invalid_api_key', 'The bearer token is not a secret key (sk_…)');
     if (!key) throw new AppError('invalid_api_key', 'The secret key is unknown or has been revoked');
     return { kind: 'api_key', tenantId: key.tenantId, apiKeyId: key.id };
   }
 }
 
-/**
- * The portal's httpOnly session cookie. For state-changing requests it also refuses cross-site
- * callers (Origin / Sec-Fetch-Site), on top of the SameSite=Strict cookie: CSRF needs both to fail.
- */
+/** The portal's httpOnly session cookie; state-changing requests must also be same-origin (assertSameOrigin). */
 @Injectable()
 export class MemberSessionStrategy extends PassportStrategy(CustomStrategy, 'member-session') {
   private readonly ownOrigin: string;
 
   constructor(
     private readonly sessions: MemberSessionsService,
+    private readonly throttle: FailedAttemptThrottle,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super();
@@ -52,19 +56,12 @@ export class MemberSessionStrategy extends PassportStrategy(CustomStrategy, 'mem
   async validate(req: Request): Promise<MemberPrincipal | SessionPrincipal> {
     const token: unknown = req.cookies?.[SESSION_COOKIE];
     if (typeof token !== 'string' || !token) throw new AppError('unauthenticated', 'Sign in first: no session cookie was sent');
-    if (!SAFE_METHODS.has(req.method)) this.assertSameOrigin(req);
-    const principal = await this.sessions.resolve(token);
+    if (!SAFE_METHODS.has(req.method)) assertSameOrigin(req, this.ownOrigin);
+    const principal = await this.throttle.guard('member_session', req.ip, () => this.sessions.resolve(token));
     if (!principal) throw new AppError('unauthenticated', 'Your session has expired or was signed out; sign in again');
     return principal;
   }
 
-  private assertSameOrigin(req: Request): void {
-    const site = req.headers['sec-fetch-site'];
-    const origin = req.headers.origin;
-    if ((site && site !== 'same-origin' && site !== 'none') || (origin && origin !== this.ownOrigin)) {
-      throw new AppError('csrf_rejected', `Cross-site request refused: this endpoint only accepts requests from ${this.ownOrigin}`);
-    }
-  }
 }
 
 /** Email + password sign-in, rate-limited per email and per IP. */

@@ -18,6 +18,8 @@ describe('loadConfig', () => {
       bodyLimit: '1mb',
       allowSignup: false,
       login: { maxFailures: 5, lockoutSeconds: 900 },
+      invitationTtlSeconds: 72 * 3600,
+      failedAttempts: { perIp: 100, windowSeconds: 600 },
     });
     expect(config.masterKey).toHaveLength(32);
   });

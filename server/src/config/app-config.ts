@@ -100,6 +100,15 @@ class Environment {
   @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
   LOGIN_LOCKOUT_SECONDS = 900;
 
+  @Type(() => Number) @IsInt() @Min(300) @Max(30 * 24 * 3600)
+  INVITATION_TTL_SECONDS = 72 * 3600;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  AUTH_FAILURES_PER_IP = 100;
+
+  @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
+  AUTH_FAILURE_WINDOW_SECONDS = 600;
+
   @IsString() @MinLength(16) @IsOptional()
   METRICS_TOKEN?: string;
 
@@ -147,6 +156,10 @@ export interface AppConfig {
   /** Signups per client IP per hour, when signup is allowed. */
   signupMaxPerHour: number;
   login: { maxFailures: number; lockoutSeconds: number };
+  /** How long an invitation token stays valid. */
+  invitationTtlSeconds: number;
+  /** Wrong credentials of one kind (secret key, session token, webhook URL…) a client IP may present per window before it gets 429. */
+  failedAttempts: { perIp: number; windowSeconds: number };
   metricsToken?: string;
   maintenanceIntervalSeconds: number;
   trustProxy: boolean;
@@ -199,6 +212,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     allowSignup: env.ALLOW_SIGNUP,
     signupMaxPerHour: env.SIGNUP_MAX_PER_HOUR,
     login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
+    invitationTtlSeconds: env.INVITATION_TTL_SECONDS,
+    failedAttempts: { perIp: env.AUTH_FAILURES_PER_IP, windowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS },
     metricsToken: env.METRICS_TOKEN,
     maintenanceIntervalSeconds: env.MAINTENANCE_INTERVAL_SECONDS,
     trustProxy: env.TRUST_PROXY,

@@ -5,7 +5,8 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import type { EndUserPrincipal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
-import { SessionsService } from '../sessions/sessions.service';
+import { END_USER_TOKEN_FAILURES, SessionsService } from '../sessions/sessions.service';
+import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
 import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
 import { ConnectError, ConnectService } from './connect.service';
 
@@ -23,6 +24,7 @@ export class ConnectController {
   constructor(
     private readonly connect: ConnectService,
     private readonly sessions: SessionsService,
+    private readonly throttle: FailedAttemptThrottle,
   ) {}
 
   @Get('connect/assets/connect.js')
@@ -40,8 +42,8 @@ export class ConnectController {
   }
 
   @Get('connect/:connector')
-  async start(@Param('connector') key: string, @Query() query: ConnectQuery, @Res() res: Response): Promise<void> {
-    await this.page(res, key, query, async (principal, origin) => {
+  async start(@Param('connector') key: string, @Query() query: ConnectQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.page(req, res, key, query, async (principal, origin) => {
       const resolved = await this.connect.prepare(principal, key, query.connectionId);
       const auth = resolved.definition.auth;
       if (auth.type === 'oauth2') {
@@ -53,9 +55,9 @@ export class ConnectController {
   }
 
   @Post('connect/:connector')
-  async submit(@Param('connector') key: string, @Body() body: Record<string, string>, @Res() res: Response): Promise<void> {
+  async submit(@Param('connector') key: string, @Body() body: Record<string, string>, @Req() req: Request, @Res() res: Response): Promise<void> {
     const query: ConnectQuery = { session: body.session, origin: body.origin || undefined, connectionId: body.connectionId || undefined };
-    await this.page(res, key, query, async (principal, origin) => {
+    await this.page(req, res, key, query, async (principal, origin) => {
       const resolved = await this.connect.prepare(principal, key, query.connectionId);
       const auth = resolved.definition.auth;
       if (auth.type !== 'api_key' && auth.type !== 'basic') throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
@@ -74,11 +76,14 @@ export class ConnectController {
   @Get('oauth/callback')
   async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
     this.secure(res);
+    if (await this.throttled(res, () => this.throttle.assertAllowed('oauth_state', req.ip))) return;
     try {
       const { result, targetOrigin, connectorName } = await this.connect.finishOAuth(new URL(req.originalUrl, 'http://x').searchParams);
       res.status(result.status === 'connected' ? 200 : 400).type('html').send(resultPage(result, targetOrigin, connectorName));
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
+      // An unknown state is a guess (or a replay): it counts towards this IP's limit.
+      if (error.code === 'invalid_state') await this.throttle.recordFailure('oauth_state', req.ip);
       res.status(400).type('html').send(errorPage('Could not connect', error.message));
     }
   }
@@ -91,11 +96,25 @@ export class ConnectController {
   }
 
   /** Authenticates the session, checks the origin, renders what `render` returns (or lets it redirect). */
-  private async page(res: Response, key: string, query: ConnectQuery, render: (p: EndUserPrincipal, origin: string | null) => Promise<string | null>): Promise<void> {
+  /** Answers 429 as a page when `check` refuses this IP for too many wrong credentials; true when it did. */
+  private async throttled(res: Response, check: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await check();
+      return false;
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'too_many_failed_attempts')) throw error;
+      res.status(429).set(error.headers ?? {}).type('html').send(errorPage('Too many attempts', error.message));
+      return true;
+    }
+  }
+
+  private async page(req: Request, res: Response, key: string, query: ConnectQuery, render: (p: EndUserPrincipal, origin: string | null) => Promise<string | null>): Promise<void> {
     this.secure(res);
     let principal: EndUserPrincipal | null = null;
+    const session = query.session;
+    if (session && (await this.throttled(res, () => this.throttle.assertAllowed('end_user_token', req.ip)))) return;
     try {
-      principal = query.session ? await this.sessions.authenticate(query.session) : null;
+      principal = session ? await this.throttle.guard('end_user_token', req.ip, () => this.sessions.authenticate(session), END_USER_TOKEN_FAILURES) : null;
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
     }

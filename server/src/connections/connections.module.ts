@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FailedAttemptsModule } from '../auth/failed-attempt-throttle';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { ConnectorConfigsModule } from '../connector-configs/connector-configs.module';
 import { EndUsersModule } from '../end-users/end-users.module';
@@ -17,7 +18,7 @@ import { ProviderClientService } from './provider-client.service';
 import { ProxyController } from './proxy.controller';
 
 @Module({
-  imports: [ConnectorConfigsModule, EndUsersModule, SessionsModule, WebhooksModule],
+  imports: [ConnectorConfigsModule, EndUsersModule, SessionsModule, WebhooksModule, FailedAttemptsModule],
   controllers: [ConnectController, ConnectionsController, MyConnectionsController, ProxyController],
   providers: [
     ConnectService,

@@ -14,10 +14,25 @@ export class ChangeRoleDto {
 
 export class AcceptInviteDto {
   @ApiProperty({ description: 'The inv_… token from the invitation' }) @IsString() @Length(10, 200) token: string;
-  @ApiPropertyOptional({ description: `Required when you have no account yet; at least ${PASSWORD_MIN_LENGTH} characters` })
-  @IsOptional() @IsString() @Length(PASSWORD_MIN_LENGTH, 200)
+  @ApiPropertyOptional({
+    description: `New to Switchboard: the password to create your account with (at least ${PASSWORD_MIN_LENGTH} characters). Existing account: its password, unless you are signed in as it (portal session cookie)`,
+  })
+  @IsOptional() @IsString() @Length(1, 200)
   password?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional({ description: 'Your name, when creating your account' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
+}
+
+export class InvitationTokenDto {
+  @ApiProperty({ description: 'The inv_… token from the invitation' }) @IsString() @Length(10, 200) token: string;
+}
+
+export class InvitationView {
+  @ApiProperty() email: string;
+  @ApiProperty() tenantName: string;
+  @ApiProperty({ enum: ROLES }) role: Role;
+  @ApiProperty({ format: 'date-time' }) expiresAt: string;
+  @ApiProperty({ description: 'The email already has an account: accept signed in as it, or with its password' }) accountExists: boolean;
+  @ApiProperty({ description: 'The portal session of this browser belongs to the invited account' }) signedInAsInvitee: boolean;
 }
 
 export class MemberView {
@@ -48,6 +63,6 @@ export class MemberListView {
 
 export class InvitedMemberView {
   @ApiProperty({ type: MemberView }) member: MemberView;
-  @ApiProperty({ description: 'Shown once: send it to the invitee. Valid for 7 days.' }) inviteToken: string;
+  @ApiProperty({ description: 'Shown once: send it to the invitee. Valid for INVITATION_TTL_SECONDS (72 hours by default).' }) inviteToken: string;
   @ApiProperty({ description: 'A portal link that carries the token' }) inviteUrl: string;
 }

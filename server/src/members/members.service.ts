@@ -14,7 +14,18 @@ import { APP_CONFIG } from '../config/config.module';
 import { Membership, Role, ROLE_RANK } from './membership.entity';
 import { UsersService } from './users.service';
 
-const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
+export interface Invitation {
+  membership: Membership;
+  email: string;
+  tenantName: string;
+  /** The invited email already has a password: it must sign in (or give it) to accept. */
+  accountExists: boolean;
+}
+
+/** Who accepts, and how they proved it. */
+export type InvitationAcceptor =
+  | { userId: string; via: 'password' | 'session' }
+  | { userId: string; via: 'new_account'; newPassword: string; name?: string };
 
 @Injectable()
 export class MembersService {
@@ -49,7 +60,7 @@ export class MembersService {
           role,
           status: 'invited',
           inviteTokenHash: hashToken(inviteToken),
-          inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS),
+          inviteExpiresAt: new Date(Date.now() + this.config.invitationTtlSeconds * 1000),
           invitedByUserId: actor.type === 'member' ? actor.id : null,
         })
         .catch((error: unknown) => {
@@ -99,22 +110,38 @@ export class MembersService {
     });
   }
 
-  /** Accepts an invitation by its token: the token proves the email, so no other login is needed. */
-  acceptInvite(token: string, password: string | undefined, name: string | undefined, meta: { requestId?: string; ip?: string } = {}) {
+  /**
+   * The pending invitation a token stands for (404 when unknown or used, 410 when expired), with
+   * whether its email already has an account: then only that account, proven by its password or
+   * its portal session, may accept it.
+   */
+  async findInvitation(token: string, manager: EntityManager = this.db.manager): Promise<Invitation> {
+    // The token decides the tenant, so this lookup cannot be tenant-scoped.
+    const membership = await manager.getRepository(Membership).findOne({ where: { inviteTokenHash: hashToken(token), status: 'invited' } });
+    if (!membership) throw new AppError('not_found', 'This invitation is unknown or was already used');
+    if (!membership.inviteExpiresAt || membership.inviteExpiresAt.getTime() < Date.now()) {
+      throw new AppError('invite_expired', 'This invitation has expired; ask for a new one');
+    }
+    const user = await this.users.findByEmail(membership.user.email, manager);
+    const tenant: Array<{ name: string }> = await manager.query('SELECT name FROM tenants WHERE id = $1', [membership.tenantId]);
+    return {
+      membership,
+      email: membership.user.email,
+      tenantName: tenant[0]?.name ?? '',
+      accountExists: Boolean(user?.passwordHash),
+    };
+  }
+
+  /**
+   * Accepts an invitation for `acceptor`, who the caller has already authenticated as the invited
+   * email's user (password or session), or who creates that user's account now (`newPassword`).
+   * The token never signs anyone in on its own.
+   */
+  acceptInvite(token: string, acceptor: InvitationAcceptor, meta: { requestId?: string; ip?: string } = {}) {
     return this.db.transaction(async (manager) => {
-      // The token decides the tenant, so this lookup cannot be tenant-scoped.
-      const membership = await manager
-        .getRepository(Membership)
-        .findOne({ where: { inviteTokenHash: hashToken(token), status: 'invited' } });
-      if (!membership) throw new AppError('not_found', 'This invitation is unknown or was already used');
-      if (!membership.inviteExpiresAt || membership.inviteExpiresAt.getTime() < Date.now()) {
-        throw new AppError('invite_expired', 'This invitation has expired; ask for a new one');
-      }
-      const user = await this.users.findByEmail(membership.user.email, manager);
-      if (!user?.passwordHash && !password) {
-        throw new AppError('validation_failed', 'password: is required to create your account', {
-          errors: [{ path: 'password', message: 'is required to create your account' }],
-        });
+      const { membership, email } = await this.findInvitation(token, manager);
+      if (membership.userId !== acceptor.userId) {
+        throw new AppError('invitation_email_mismatch', `This invitation is for ${email}; sign in as that account to accept it`, { email });
       }
       const tenantId = trustedTenantId(membership.tenantId);
       // Conditional on still being invited, so two concurrent accepts of one token cannot both succeed.
@@ -122,12 +149,17 @@ export class MembersService {
         .with(manager)
         .update(tenantId, { id: membership.id, status: 'invited' }, { status: 'active', inviteTokenHash: null, inviteExpiresAt: null });
       if (accepted !== 1) throw new AppError('not_found', 'This invitation is unknown or was already used');
-      if (!user?.passwordHash) await this.users.setPassword(membership.userId, password!, manager, name);
+      if (acceptor.via === 'new_account') {
+        // Conditional on the account still having no password: a concurrent acceptance of another invitation cannot be overwritten.
+        if (!(await this.users.claimNewAccount(acceptor.userId, acceptor.newPassword, acceptor.name, manager))) {
+          throw new AppError('invitation_requires_sign_in', `${email} already has an account: sign in or give its password to accept`, { email });
+        }
+      }
       await this.audit.record(
         { tenantId, type: 'member', id: membership.userId, ...meta },
         'member.joined',
         { type: 'membership', id: membership.id },
-        { email: membership.user.email, role: membership.role },
+        { email, role: membership.role, via: acceptor.via },
         manager,
       );
       return { userId: membership.userId, tenantId: membership.tenantId };

@@ -46,6 +46,15 @@ export class UsersService {
     return { user, created: inserted.length === 1 };
   }
 
+  /** Sets the first password (and name) of an account that has none; false when it already has one. */
+  async claimNewAccount(userId: string, password: string, name: string | undefined, manager: EntityManager): Promise<boolean> {
+    const [, count]: [unknown, number] = await manager.query(
+      'UPDATE users SET password_hash = $2, name = COALESCE($3, name) WHERE id = $1 AND password_hash IS NULL',
+      [userId, await hashPassword(password), name ?? null],
+    );
+    return count === 1;
+  }
+
   async setPassword(userId: string, password: string, manager: EntityManager, name?: string | null): Promise<void> {
     const patch: Partial<User> = { passwordHash: await hashPassword(password) };
     if (name) patch.name = name;

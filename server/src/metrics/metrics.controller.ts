@@ -1,10 +1,12 @@
-import { Controller, Get, Headers, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Headers, Header, Inject, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bull';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Queue } from 'bull';
 import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
+import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
 import { AppError } from '../common/errors/app-error';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -22,17 +24,20 @@ export class MetricsController {
     @Inject(METRICS) private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly moduleRef: ModuleRef,
+    private readonly throttle: FailedAttemptThrottle,
   ) {}
 
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  async scrape(@Headers('authorization') authorization?: string): Promise<string> {
+  async scrape(@Headers('authorization') authorization: string | undefined, @Req() req: Request): Promise<string> {
     if (this.config.metricsToken) {
-      const given = Buffer.from(authorization ?? '');
       const expected = Buffer.from(`Bearer ${this.config.metricsToken}`);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new AppError('unauthenticated', 'Metrics need "Authorization: Bearer <METRICS_TOKEN>"');
-      }
+      // A wrong token is a guess at an operator-chosen secret: throttled per IP like every other credential.
+      const ok = await this.throttle.guard('metrics_token', req.ip, async () => {
+        const given = Buffer.from(authorization ?? '');
+        return given.length === expected.length && timingSafeEqual(given, expected) ? true : authorization ? null : false;
+      });
+      if (!ok) throw new AppError('unauthenticated', 'Metrics need "Authorization: Bearer <METRICS_TOKEN>"');
     }
     await Promise.all(
       ALL_QUEUES.map(async (name) => {

@@ -1,9 +1,11 @@
 import { Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { FailedAttemptsModule } from '../auth/failed-attempt-throttle';
 import { MetricsController } from './metrics.controller';
 import { createMetrics, METRICS, Metrics } from './metrics';
 
 @Module({
+  imports: [FailedAttemptsModule],
   controllers: [MetricsController],
   providers: [{ provide: METRICS, useFactory: createMetrics }],
 })

@@ -18,7 +18,28 @@ import { HostSigningKey } from './host-signing-key.entity';
 
 /** Host-signed JWTs may not live longer than this: they cannot be revoked one by one. */
 const MAX_JWT_LIFETIME_SECONDS = 24 * 3600;
-const CLOCK_TOLERANCE_SECONDS = 30;
+/** Clocks of host and server may disagree this much (exp, nbf, iat). */
+const CLOCK_SKEW_SECONDS = 60;
+/** Far above any real JWT (a few hundred bytes), far below what would cost us to parse. */
+const MAX_JWT_LENGTH = 8192;
+
+/** Codes a presented end-user credential fails with: each counts towards the client IP's guessing limit. */
+export const END_USER_TOKEN_FAILURES = ['unauthenticated', 'jwt_malformed', 'jwt_signing_key_unknown', 'jwt_signature_invalid', 'jwt_claim_invalid', 'jwt_expired'] as const;
+
+function jwtError(code: 'jwt_malformed' | 'jwt_signing_key_unknown' | 'jwt_signature_invalid' | 'jwt_claim_invalid' | 'jwt_expired', message: string, details?: Record<string, unknown>) {
+  return new AppError(code, message, details);
+}
+
+/** jose's verification errors, each as a 401 with its own code and the claim it is about. */
+function fromJoseError(errors: typeof import('jose', { with: { 'resolution-mode': 'import' } }).errors, error: unknown): AppError {
+  if (error instanceof errors.JWTExpired) return jwtError('jwt_expired', 'The JWT has expired ("exp" is past); sign a new one', { claim: 'exp' });
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return jwtError('jwt_claim_invalid', `The JWT "${error.claim}" claim is not valid: ${error.message}`, { claim: error.claim, reason: error.reason });
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return jwtError('jwt_signature_invalid', 'The JWT signature does not match the signing key');
+  if (error instanceof errors.JOSEAlgNotAllowed) return jwtError('jwt_signature_invalid', `The JWT was refused: ${error.message}`, { header: 'alg' });
+  return jwtError('jwt_malformed', `The JWT could not be read: ${(error as Error).message}`);
+}
 
 export interface NewSession extends EndUserFields {
   externalId: string;
@@ -88,40 +109,53 @@ export class SessionsService {
     };
   }
 
-  private async fromJwt(jwt: string): Promise<EndUserPrincipal | null> {
+  private async fromJwt(jwt: string): Promise<EndUserPrincipal> {
+    if (jwt.length > MAX_JWT_LENGTH) throw jwtError('jwt_malformed', `The token is over ${MAX_JWT_LENGTH} characters`);
     const jose = await import('jose');
-    let header: { kid?: string; alg?: string };
+    let header: Record<string, unknown>;
     try {
-      header = jose.decodeProtectedHeader(jwt);
+      header = jose.decodeProtectedHeader(jwt) as Record<string, unknown>;
     } catch {
-      return null;
+      throw jwtError('jwt_malformed', 'The bearer token is neither a session token (sess_…) nor a JWT');
     }
-    if (!header.kid || !/^[0-9a-f-]{36}$/i.test(header.kid)) {
-      throw new AppError('unauthenticated', 'The JWT needs a "kid" header naming one of your registered signing keys');
+    if (typeof header.kid !== 'string' || !/^[0-9a-f-]{36}$/i.test(header.kid)) {
+      throw jwtError('jwt_malformed', 'The JWT needs a "kid" header naming one of your registered signing keys', { header: 'kid' });
     }
     // The key id decides the tenant.
     const key = await this.db.getRepository(HostSigningKey).findOne({ where: { id: header.kid, revokedAt: IsNull() } });
-    if (!key) throw new AppError('unauthenticated', `Signing key ${header.kid} is unknown or revoked`);
-    let claims: { sub?: string; exp?: number; iat?: number; allowed_connectors?: unknown; name?: unknown; email?: unknown };
+    if (!key) throw jwtError('jwt_signing_key_unknown', `Signing key ${header.kid} is unknown or revoked`, { header: 'kid' });
+    // Checked before verifying, so "none" or an algorithm other than the key's never reaches a verifier.
+    if (header.alg !== key.algorithm) {
+      throw jwtError('jwt_signature_invalid', `The JWT "alg" must be ${key.algorithm}, the algorithm of signing key ${key.id}`, { header: 'alg' });
+    }
+    let claims: Record<string, unknown>;
     try {
       const publicKey = await jose.importJWK(key.publicKey, key.algorithm);
       ({ payload: claims } = await jose.jwtVerify(jwt, publicKey, {
         algorithms: [key.algorithm],
         audience: this.config.publicUrl,
         requiredClaims: ['sub', 'exp'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        clockTolerance: CLOCK_SKEW_SECONDS,
       }));
     } catch (error) {
-      throw new AppError('unauthenticated', `The JWT was refused: ${(error as Error).message}`);
+      throw fromJoseError(jose.errors, error);
     }
-    if (claims.exp! - Date.now() / 1000 > MAX_JWT_LIFETIME_SECONDS) {
-      throw new AppError('unauthenticated', `The JWT expires too far ahead: at most ${MAX_JWT_LIFETIME_SECONDS / 3600} hours`);
+    const now = Date.now() / 1000;
+    if (typeof claims.aud !== 'string') throw jwtError('jwt_claim_invalid', `The JWT "aud" claim must be the string ${this.config.publicUrl}, not a list`, { claim: 'aud' });
+    if (typeof claims.iat === 'number' && claims.iat > now + CLOCK_SKEW_SECONDS) {
+      throw jwtError('jwt_claim_invalid', `The JWT "iat" claim is in the future (more than ${CLOCK_SKEW_SECONDS} seconds ahead of our clock)`, { claim: 'iat' });
     }
-    const sub = claims.sub!;
-    if (sub.length < 1 || sub.length > 255 || sub.includes('\u0000')) throw new AppError('unauthenticated', 'The JWT "sub" must be your end user id (1-255 characters)');
+    const exp = claims.exp as number;
+    if (exp - now > MAX_JWT_LIFETIME_SECONDS) {
+      throw jwtError('jwt_claim_invalid', `The JWT expires too far ahead: at most ${MAX_JWT_LIFETIME_SECONDS / 3600} hours`, { claim: 'exp' });
+    }
+    const sub = claims.sub;
+    if (typeof sub !== 'string' || sub.length < 1 || sub.length > 255 || sub.includes('\u0000')) {
+      throw jwtError('jwt_claim_invalid', 'The JWT "sub" claim must be your end user id: a string of 1-255 characters', { claim: 'sub' });
+    }
     const allowed = claims.allowed_connectors;
-    if (allowed !== undefined && !(Array.isArray(allowed) && allowed.every((c) => typeof c === 'string'))) {
-      throw new AppError('unauthenticated', 'The JWT "allowed_connectors" claim must be an array of connector keys');
+    if (allowed !== undefined && !(Array.isArray(allowed) && allowed.length <= 100 && allowed.every((c) => typeof c === 'string' && c.length <= 100))) {
+      throw jwtError('jwt_claim_invalid', 'The JWT "allowed_connectors" claim must be an array of at most 100 connector keys', { claim: 'allowed_connectors' });
     }
     const tenantId = trustedTenantId(key.tenantId);
     const fields: EndUserFields = {};
@@ -136,7 +170,7 @@ export class SessionsService {
       externalId: endUser.externalId,
       allowedConnectors: (allowed as string[] | undefined) ?? null,
       sessionId: null,
-      expiresAt: new Date(claims.exp! * 1000),
+      expiresAt: new Date(exp * 1000),
     };
   }
 

@@ -39,6 +39,7 @@ export class SignupController {
     const { tenant, userId } = await this.tenants.createWithOwner({
       name: body.tenantName,
       owner: { email: body.email, password: body.password, name: body.name ?? null },
+      ownerMustBeNew: true,
       request: { requestId: String((req as { id?: string }).id ?? ''), ip: req.ip },
     });
     const { token } = await this.sessions.create(userId, { ip: req.ip, userAgent: req.headers['user-agent'], tenantId: tenant.id });

@@ -15,6 +15,8 @@ export interface NewTenant {
   name: string;
   slug?: string;
   owner: { email: string; password?: string; name?: string | null };
+  /** Refuse (409) when the owner's email already has an account: public signup must never hand out a session for someone else's. */
+  ownerMustBeNew?: boolean;
   /** The request that asked for it, for the audit log. */
   request?: { requestId?: string; ip?: string };
 }
@@ -72,6 +74,8 @@ export class TenantsService {
     if (!tenant) throw new AppError('conflict', `The slug "${base}" is taken`, { slug: base });
     const slug = tenant.slug;
     const { user, created } = await this.users.findOrCreate(input.owner, manager);
+    // Checked inside the transaction: two signups racing with one email both pass any check made before it.
+    if (input.ownerMustBeNew && !created) throw new AppError('conflict', 'An account with this email exists: sign in instead', { email: input.owner.email });
     const membership = await manager.getRepository(Membership).save({ tenantId: tenant.id, userId: user.id, role: 'owner' as const, status: 'active' as const });
     const actor: Actor = { tenantId: trustedTenantId(tenant.id), type: 'member', id: user.id, ...input.request };
     await this.audit.record(actor, 'tenant.created', { type: 'tenant', id: tenant.id }, { name: tenant.name, slug }, manager);

@@ -2,6 +2,7 @@ import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../auth/auth.decorators';
+import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
 import { AppError } from '../common/errors/app-error';
 import { MAX_TRIGGER_PAYLOAD_BYTES } from '../engine/runs.service';
 import { WebhookTriggerService } from './webhook-trigger.service';
@@ -15,7 +16,10 @@ export class WebhookAccepted {
 @ApiTags('triggers')
 @Controller('v1/hooks')
 export class HooksController {
-  constructor(private readonly webhooks: WebhookTriggerService) {}
+  constructor(
+    private readonly webhooks: WebhookTriggerService,
+    private readonly throttle: FailedAttemptThrottle,
+  ) {}
 
   @Post(':token')
   @Public()
@@ -27,14 +31,21 @@ export class HooksController {
   @ApiBody({ required: false, description: 'Anything the sender posts (at most 256 KB): $trigger.body of the run', schema: {} })
   @ApiAcceptedResponse({ type: WebhookAccepted })
   async receive(@Param('token') token: string, @Req() req: Request): Promise<WebhookAccepted> {
-    const { runId } = await this.webhooks.receive({
-      token,
-      rawBody: await readBody(req),
-      contentType: req.headers['content-type'],
-      headers: req.headers,
-      query: { ...(req.query as Record<string, unknown>) },
-    });
-    return { runId };
+    // Only an unknown URL counts as a guess; a bad signature or body comes from a sender holding the right URL.
+    const accepted = await this.throttle.guard(
+      'webhook_url',
+      req.ip,
+      async () =>
+        this.webhooks.receive({
+          token,
+          rawBody: await readBody(req),
+          contentType: req.headers['content-type'],
+          headers: req.headers,
+          query: { ...(req.query as Record<string, unknown>) },
+        }),
+      ['not_found'],
+    );
+    return { runId: accepted!.runId };
   }
 }
 
