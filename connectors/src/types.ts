@@ -200,6 +200,14 @@ export interface ActionDefinition<I = any, O = any> {
    */
   input: JsonSchema;
   output: JsonSchema;
+  /**
+   * Whether the engine may repeat the whole action after a POST/PATCH of it may have reached the
+   * provider (a 5xx, a timeout, a dropped connection). True only when a repeat cannot duplicate an
+   * effect: the request is naturally idempotent (an upsert, a PATCH setting fields, a PUT) or carries
+   * `ctx.idempotencyKey` in a header the provider de-duplicates by. Slack's chat.postMessage is not.
+   * Reads (GET) and requests that never reached the provider are repeated whatever this says.
+   */
+  retrySafe: boolean;
   run(ctx: ActionContext, input: I): Promise<O>;
 }
 
@@ -265,6 +273,12 @@ export interface ConnectorDefinition {
   defaultHeaders?: Record<string, string>;
   pagination?: PaginationSpec;
   rateLimit?: RateLimitHint;
+  /**
+   * The provider de-duplicates POST/PATCH requests by an `Idempotency-Key` header (Stripe): such a
+   * request carrying one may be repeated after a failure, like a GET. The engine sends the step's
+   * key on every raw request step.
+   */
+  honoursIdempotencyKey?: boolean;
   /** How the API reports a bad or expired token; default HTTP 401. */
   authFailure?: AuthFailureSpec;
   actions: Record<string, ActionDefinition>;
