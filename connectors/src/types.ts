@@ -142,8 +142,9 @@ export interface HttpResponse<T = unknown> {
 }
 
 /**
- * An HTTP client with the connection's credentials injected, retries and refresh handled.
- * It resolves with whatever status the provider finally answered (it does not throw on 4xx/5xx;
+ * An HTTP client with the connection's credentials injected and refresh handled. It sends each
+ * request once (a flow step's retry policy repeats the whole action, where `retrySafe` allows).
+ * It resolves with whatever status the provider answered (it does not throw on 4xx/5xx;
  * actions turn those into HttpError via `send()`), and rejects only on network failure, timeout,
  * abort, or a URL outside the connector's origins. Bodies: JSON parsed when the response says JSON,
  * else text. Header names lower-case.
@@ -174,7 +175,7 @@ export class ProviderError extends Error {
 }
 
 /**
- * A provider answered an HTTP error status (after the client's own retries). `retryable` is true for
+ * A provider answered an HTTP error status. `retryable` is true for
  * 408, 429 and 5xx; the engine may retry those per the step's policy and treats the rest as final.
  */
 export class HttpError extends Error {
