@@ -26,6 +26,8 @@ const FLOWS = [
   flow('post-slow', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, timeoutMs: 300, retry: { attempts: 3, backoff: FAST } }]),
   // Stripe de-duplicates by the Idempotency-Key the action sends: safe to repeat.
   flow('customer', ['stripe'], [{ id: 'create', type: 'action', connector: 'stripe', action: 'create_customer', input: { name: '=$trigger.name' }, retry: { attempts: 3, backoff: FAST } }]),
+  // A POST to an API that refuses connections: it never got the request, so it is always repeated.
+  flow('unreachable', ['http'], [{ id: 'post', type: 'request', connector: 'http', method: 'POST', path: 'echo/x', body: { n: 1 }, retry: { attempts: 3, backoff: FAST } }]),
   flow('nested', ['stripe'], [
     { id: 'outer', type: 'loop', over: '=$trigger.outer', steps: [
       { id: 'inner', type: 'loop', over: '=$trigger.inner', steps: [
@@ -37,6 +39,8 @@ const FLOWS = [
 
 describe('step retries, unknown outcomes and idempotency keys', () => {
   let sandbox: Sandbox;
+  /** A second provider, connected to, then shut down: its port refuses connections. */
+  let gone: Sandbox;
   let api: TestApi;
   let worker: { close(): Promise<void> };
   let tenant: TenantFixture;
@@ -51,11 +55,12 @@ describe('step retries, unknown outcomes and idempotency keys', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`, CONNECTION_RATE_LIMITS: 'false' });
+    gone = await startSandbox();
+    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port},127.0.0.1:${gone.port}`, CONNECTION_RATE_LIMITS: 'false' });
     worker = await startWorker(api.config);
     tenant = await createTenant(api, 'Steps Co');
     await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
-    for (const connector of ['slack', 'stripe']) expect((await tenant.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
+    for (const connector of ['slack', 'stripe', 'http']) expect((await tenant.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
     const token = (await tenant.host.post('/v1/sessions', { endUserId: USER })).body.token as string;
     me = new Http(api.url, { origin: HOST_ORIGIN }).withBearer(token);
     const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
@@ -66,6 +71,13 @@ describe('step retries, unknown outcomes and idempotency keys', () => {
       body: new URLSearchParams({ session: token, origin: HOST_ORIGIN, apiKey: SANDBOX_CREDENTIALS.stripe.apiKey }).toString(),
     });
     expect(await stripe.text()).toContain('"connected"');
+    const http = await fetch(`${api.url}/connect/http`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ session: token, origin: HOST_ORIGIN, 'config.base_url': gone.connectorUrl('http'), apiKey: SANDBOX_CREDENTIALS.http.apiKey }).toString(),
+    });
+    expect(await http.text()).toContain('"connected"');
+    await gone.close();
     for (const definition of FLOWS) {
       expect((await tenant.owner.post('/v1/admin/flow-templates', { definition })).status, definition.key).toBe(201);
       expect((await tenant.owner.post(`/v1/admin/flow-templates/${definition.key}/publish`)).status, definition.key).toBe(201);
@@ -123,6 +135,13 @@ describe('step retries, unknown outcomes and idempotency keys', () => {
     const dropped = await run('post', { text: 'dropped' });
     expect(dropped).toMatchObject({ status: 'failed', error: { code: 'provider_timeout' } });
     expect(dropped.steps[0]).toMatchObject({ attempts: 1, outcome: 'unknown' });
+  });
+
+  it('repeats a POST that never reached the provider (connection refused) as often as the policy says', async () => {
+    const res = await run('unreachable', {});
+    expect(res).toMatchObject({ status: 'failed', error: { code: 'provider_unreachable', step: 'post' } });
+    expect(res.steps[0]).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(res.steps[0].outcome).toBeUndefined();
   });
 
   it('repeats an action that sends an idempotency key the provider honours, with the same key', async () => {
