@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
 import { DeliveryLog } from '../connections/provider-client.service';
 import { durationMs } from '../flows/definition/durations';
-import { APPROVAL_DEFAULTS, type ApprovalStep, FLOW_LIMITS, isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type RetryPolicy, type Step, STEP_TIMEOUT_DEFAULT_MS } from '../flows/definition/flow-definition.schema';
+import { APPROVAL_DEFAULTS, type ApprovalStep, FLOW_LIMITS, isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type Step, STEP_TIMEOUT_DEFAULT_MS } from '../flows/definition/flow-definition.schema';
 import type { StepRecord } from './run.entity';
 
 /** What the executor needs from the definition module: expression evaluation over JSON templates. */
@@ -93,8 +93,6 @@ export interface RunLimits {
   timeoutMs: number;
 }
 
-// Transient failures are retried unless the step says otherwise; final ones (4xx, validation) never are.
-const DEFAULT_RETRY: RetryPolicy = RETRY_DEFAULTS;
 /** The longest wait a provider's Retry-After may impose between two attempts (the step's timeout may cap it lower). */
 const RETRY_AFTER_MAX_MS = 60_000;
 /** Stripe's limit; longer keys (deeply nested paths) are hashed. */
@@ -365,7 +363,8 @@ export class Executor {
             ? await this.eval(step.input ?? {}, path, bindings)
             : await this.eval({ method: step.method, path: step.path, query: step.query, headers: step.headers, body: step.body }, path, bindings);
         const idempotencyKey = idempotencyKeyFor(this.runId, path);
-        const policy = step.retry ?? DEFAULT_RETRY;
+        // Transient failures are retried per the step's policy; final ones (4xx, validation) never are.
+        const policy = step.retry ?? RETRY_DEFAULTS;
         const connectionKey = step.connection ?? step.connector;
         const timeoutMs = step.timeoutMs ?? STEP_TIMEOUT_DEFAULT_MS;
         const connector = getConnector(step.connector);
