@@ -24,6 +24,9 @@ const FLOWS = [
   flow('post', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 3, backoff: FAST } }]),
   flow('post-raw', ['slack'], [{ id: 'post', type: 'request', connector: 'slack', method: 'POST', path: 'chat.postMessage', body: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 3, backoff: FAST } }]),
   flow('post-slow', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, timeoutMs: 300, retry: { attempts: 3, backoff: FAST } }]),
+  // Retry-After is capped by the step's timeout (here 500 ms) and never waited past the run's time limit (3 s).
+  flow('post-capped', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, timeoutMs: 500, retry: { attempts: 2, backoff: FAST } }]),
+  { ...flow('post-budget', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 2, backoff: FAST } }]), timeoutMs: 3000 },
   // Stripe de-duplicates by the Idempotency-Key the action sends: safe to repeat.
   flow('customer', ['stripe'], [{ id: 'create', type: 'action', connector: 'stripe', action: 'create_customer', input: { name: '=$trigger.name' }, retry: { attempts: 3, backoff: FAST } }]),
   // A POST to an API that refuses connections: it never got the request, so it is always repeated.
@@ -135,6 +138,24 @@ describe('step retries, unknown outcomes and idempotency keys', () => {
     const dropped = await run('post', { text: 'dropped' });
     expect(dropped).toMatchObject({ status: 'failed', error: { code: 'provider_timeout' } });
     expect(dropped.steps[0]).toMatchObject({ attempts: 1, outcome: 'unknown' });
+  });
+
+  it("caps a Retry-After wait at the step's timeout, and fails at once when the run's time limit would pass first", async () => {
+    sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', status: 429, retryAfter: 30, times: 1 });
+    const capped = await run('post-capped', { text: 'capped' });
+    expect(capped).toMatchObject({ status: 'succeeded' });
+    const seen = calls('slack', '/api/chat.postMessage');
+    expect(seen.map((c) => c.status)).toEqual([429, 200]);
+    expect(seen[1].at - seen[0].at).toBeGreaterThanOrEqual(450);
+    expect(seen[1].at - seen[0].at).toBeLessThan(5000);
+
+    sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', status: 429, retryAfter: 30, times: 1 });
+    const started = Date.now();
+    const budget = await run('post-budget', { text: 'no budget' });
+    expect(budget).toMatchObject({ status: 'failed', error: { code: 'http_429', step: 'post' } });
+    expect(budget.steps[0]).toMatchObject({ attempts: 1 });
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(calls('slack', '/api/chat.postMessage')).toHaveLength(3);
   });
 
   it('repeats a POST that never reached the provider (connection refused) as often as the policy says', async () => {
