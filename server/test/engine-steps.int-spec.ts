@@ -27,6 +27,8 @@ const FLOWS = [
   // Retry-After is capped by the step's timeout (here 500 ms) and never waited past the run's time limit (3 s).
   flow('post-capped', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, timeoutMs: 500, retry: { attempts: 2, backoff: FAST } }]),
   { ...flow('post-budget', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 2, backoff: FAST } }]), timeoutMs: 3000 },
+  // A DELETE is repeated after a timeout (idempotent), but the first one may have been applied.
+  flow('delete', ['stripe'], [{ id: 'remove', type: 'request', connector: 'stripe', method: 'DELETE', path: 'customers/cus_gone', timeoutMs: 300, retry: { attempts: 2, backoff: FAST } }]),
   // Stripe de-duplicates by the Idempotency-Key the action sends: safe to repeat.
   flow('customer', ['stripe'], [{ id: 'create', type: 'action', connector: 'stripe', action: 'create_customer', input: { name: '=$trigger.name' }, retry: { attempts: 3, backoff: FAST } }]),
   // A POST to an API that refuses connections: it never got the request, so it is always repeated.
@@ -199,6 +201,14 @@ describe('step retries, unknown outcomes and idempotency keys', () => {
     expect(retried).toMatchObject({ status: 'succeeded', attempt: 2 });
     expect(retried.steps[0]).toMatchObject({ status: 'succeeded', possibleDuplicate: true, idempotencyKey: `${res.id}:post` });
     expect(retried.steps[0].outcome).toBeUndefined();
+  });
+
+  it('keeps the outcome unknown when an earlier attempt timed out, whatever the last one answered', async () => {
+    sandbox.inject({ connector: 'stripe', method: 'DELETE', path: '/v1/customers/cus_gone', latencyMs: 1000, times: 1 });
+    const res = await run('delete', {});
+    expect(res.status).toBe('failed');
+    expect(res.steps[0]).toMatchObject({ status: 'failed', attempts: 2, outcome: 'unknown' });
+    expect(calls('stripe', '/v1/customers/cus_gone')).toHaveLength(2);
   });
 
   it('gives every step of nested loops its own idempotency key, the same on retry', async () => {

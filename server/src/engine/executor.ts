@@ -376,10 +376,11 @@ export class Executor {
         // Written before the call (with the steps before it), so a crash during it is seen on resume.
         record({ input, status: 'running', attempts: 1, idempotencyKey, ...possibleDuplicate });
         if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
+        // An effectful request of any attempt sent and never answered: the provider may have acted on it.
+        let unanswered = false;
         for (let attempt = 1; ; attempt++) {
           const delivery = new DeliveryLog();
-          // An effectful request sent and never answered: the provider may have acted on it.
-          const outcome = () => (delivery.unanswered > 0 ? { outcome: 'unknown' as const } : {});
+          const outcome = () => ((unanswered ||= delivery.unanswered > 0) ? { outcome: 'unknown' as const } : {});
           try {
             const prepared = await this.bounded(this.limits.deadline - Date.now(), path, (signal) => this.effects.prepare(connectionKey, signal));
             const output = await this.bounded(timeoutMs, path, (signal) =>
@@ -402,6 +403,7 @@ export class Executor {
               throw error;
             }
             const failure = classify(error);
+            unanswered ||= delivery.unanswered > 0;
             // A request that may have reached the provider is repeated only where that cannot duplicate its effect.
             const repeatable = failure.retryable && (retrySafe || !delivery.unsafeMaybeDelivered);
             if (repeatable && attempt < policy.attempts) {
