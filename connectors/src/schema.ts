@@ -17,7 +17,7 @@ export const CONNECTOR_CATEGORIES = [
 
 /** The JSON (function-free) part of a connector: what the API and the portal show, what connectorSchema checks. */
 export interface ConnectorManifest extends Omit<ConnectorDefinition, 'actions' | 'options' | 'account'> {
-  actions: Record<string, { name: string; description: string; input: JsonSchema; output: JsonSchema }>;
+  actions: Record<string, { name: string; description: string; retrySafe: boolean; input: JsonSchema; output: JsonSchema }>;
   options: Record<string, { name: string; description?: string }>;
 }
 
@@ -27,7 +27,7 @@ export function connectorManifest(connector: ConnectorDefinition): ConnectorMani
     JSON.stringify({
       ...rest,
       actions: Object.fromEntries(
-        Object.entries(actions).map(([k, a]) => [k, { name: a.name, description: a.description, input: a.input, output: a.output }]),
+        Object.entries(actions).map(([k, a]) => [k, { name: a.name, description: a.description, retrySafe: a.retrySafe, input: a.input, output: a.output }]),
       ),
       options: Object.fromEntries(Object.entries(options ?? {}).map(([k, o]) => [k, { name: o.name, description: o.description }])),
     }),
@@ -166,6 +166,7 @@ export const connectorSchema: JsonSchema = {
       additionalProperties: false,
       properties: { requestsPerSecond: { type: 'number', exclusiveMinimum: 0 }, retryAfterHeader: { type: 'string' } },
     },
+    honoursIdempotencyKey: { type: 'boolean' },
     authFailure: {
       type: 'object',
       additionalProperties: false,
@@ -181,11 +182,12 @@ export const connectorSchema: JsonSchema = {
       propertyNames: { pattern: snakeKey },
       additionalProperties: {
         type: 'object',
-        required: ['name', 'description', 'input', 'output'],
+        required: ['name', 'description', 'retrySafe', 'input', 'output'],
         additionalProperties: false,
         properties: {
           name: { type: 'string', minLength: 1, maxLength: 60 },
           description: { type: 'string', minLength: 1 },
+          retrySafe: { type: 'boolean' },
           input: { type: 'object', required: ['type'], properties: { type: { const: 'object' } } },
           output: { type: 'object' },
         },

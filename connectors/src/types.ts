@@ -142,8 +142,9 @@ export interface HttpResponse<T = unknown> {
 }
 
 /**
- * An HTTP client with the connection's credentials injected, retries and refresh handled.
- * It resolves with whatever status the provider finally answered (it does not throw on 4xx/5xx;
+ * An HTTP client with the connection's credentials injected and refresh handled. It sends each
+ * request once (a flow step's retry policy repeats the whole action, where `retrySafe` allows).
+ * It resolves with whatever status the provider answered (it does not throw on 4xx/5xx;
  * actions turn those into HttpError via `send()`), and rejects only on network failure, timeout,
  * abort, or a URL outside the connector's origins. Bodies: JSON parsed when the response says JSON,
  * else text. Header names lower-case.
@@ -174,7 +175,7 @@ export class ProviderError extends Error {
 }
 
 /**
- * A provider answered an HTTP error status (after the client's own retries). `retryable` is true for
+ * A provider answered an HTTP error status. `retryable` is true for
  * 408, 429 and 5xx; the engine may retry those per the step's policy and treats the rest as final.
  */
 export class HttpError extends Error {
@@ -200,6 +201,14 @@ export interface ActionDefinition<I = any, O = any> {
    */
   input: JsonSchema;
   output: JsonSchema;
+  /**
+   * Whether the engine may repeat the whole action after a POST/PATCH of it may have reached the
+   * provider (a 5xx, a timeout, a dropped connection). True only when a repeat cannot duplicate an
+   * effect: the request is naturally idempotent (an upsert, a PATCH setting fields, a PUT) or carries
+   * `ctx.idempotencyKey` in a header the provider de-duplicates by. Slack's chat.postMessage is not.
+   * Reads (GET) and requests that never reached the provider are repeated whatever this says.
+   */
+  retrySafe: boolean;
   run(ctx: ActionContext, input: I): Promise<O>;
 }
 
@@ -265,6 +274,12 @@ export interface ConnectorDefinition {
   defaultHeaders?: Record<string, string>;
   pagination?: PaginationSpec;
   rateLimit?: RateLimitHint;
+  /**
+   * The provider de-duplicates POST/PATCH requests by an `Idempotency-Key` header (Stripe): such a
+   * request carrying one may be repeated after a failure, like a GET. The engine sends the step's
+   * key on every raw request step.
+   */
+  honoursIdempotencyKey?: boolean;
   /** How the API reports a bad or expired token; default HTTP 401. */
   authFailure?: AuthFailureSpec;
   actions: Record<string, ActionDefinition>;

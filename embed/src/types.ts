@@ -67,6 +67,8 @@ export interface Run {
   error: { code: string; message: string; step?: string } | null;
   createdAt: string;
   finishedAt: string | null;
+  /** The step timeline; the widget reads only whether a call's outcome is unknown or possibly repeated. */
+  steps?: Array<{ outcome?: 'unknown'; possibleDuplicate?: true }>;
 }
 
 export interface Approval {

@@ -133,13 +133,19 @@ export interface StepRecord {
   path: string;
   id: string;
   type: string;
-  status: 'succeeded' | 'failed' | 'skipped' | 'waiting';
+  /** `running`: an action or request in flight; `cancelled`: in flight when the run was cancelled. */
+  status: 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'running' | 'cancelled';
   input?: unknown;
   output?: unknown;
   error?: { code: string; message: string };
   attempts: number;
   startedAt: string;
   durationMs: number;
+  idempotencyKey?: string;
+  /** `unknown`: the step ended with a request unanswered; the provider may have acted on it. */
+  outcome?: 'unknown';
+  /** The call was repeated after an earlier execution may already have sent it. */
+  possibleDuplicate?: true;
 }
 
 export interface Run {

@@ -101,14 +101,20 @@ export interface StepRecord {
   path: string;
   id: string;
   type: string;
-  status: 'succeeded' | 'failed' | 'skipped' | 'waiting';
+  /** `running`: an action or request in flight; `cancelled`: in flight when the run was cancelled. */
+  status: 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'running' | 'cancelled';
   input?: unknown;
   output?: unknown;
   error?: { code: string; message: string };
   attempts: number;
   startedAt: string;
   durationMs: number;
+  /** `<runId>:<path>`, sent to providers that de-duplicate by an idempotency key. */
   idempotencyKey?: string;
+  /** `unknown`: the step ended with a request unanswered (a timeout): the provider may have acted on it. */
+  outcome?: 'unknown';
+  /** The call was repeated after an earlier execution may already have sent it: the provider may have it twice. */
+  possibleDuplicate?: true;
 }
 
 export interface Run {

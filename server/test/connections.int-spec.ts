@@ -235,6 +235,14 @@ describe('connections', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     });
 
+    it('does not repeat a POST after a 5xx when the provider ignores its Idempotency-Key (Slack)', async () => {
+      sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', status: 503, times: 1 } as never);
+      const res = await tenant.host.post(`/v1/proxy/${connectionId}/chat.postMessage`, { channel: '#general', text: 'proxied once' }, { 'idempotency-key': 'proxy-once' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('x-switchboard-attempts')).toBe('1');
+      expect(sandbox.calls({ connector: 'slack', path: '/api/chat.postMessage' }).filter((c) => (c.body as { text?: string })?.text === 'proxied once')).toHaveLength(1);
+    });
+
     it("answers 404 for another tenant's connection and for another end user's", async () => {
       expect((await other.host.get(`/v1/proxy/${connectionId}/auth.test`)).status).toBe(404);
       await tenant.owner.put('/v1/admin/connectors/slack', { settings: { endUserProxy: true } });

@@ -162,12 +162,14 @@ describe('run control: cancel, retry, timeouts, caps', () => {
 
   it('fails a step past its own timeoutMs with step_timed_out, after its retries', async () => {
     await publish(flow('slow-step', [
-      { id: 'post', type: 'request', connector: 'slack', method: 'POST', path: 'chat.postMessage', body: { channel: '#general', text: 'slow step' }, timeoutMs: 300, retry: { attempts: 2, backoff: { initialMs: 100, maxMs: 100 } } },
+      { id: 'read', type: 'request', connector: 'slack', method: 'GET', path: 'conversations.history', query: { channel: 'C0GENERAL' }, timeoutMs: 300, retry: { attempts: 2, backoff: { initialMs: 100, maxMs: 100 } } },
     ]));
-    sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', latencyMs: 1500, times: 2 });
+    sandbox.inject({ connector: 'slack', path: '/api/conversations.history', latencyMs: 1500, times: 2 });
     const run = await waitForRun(await start('slow-step'));
-    expect(run).toMatchObject({ status: 'failed', error: { code: 'step_timed_out', step: 'post', message: 'The step did not finish within 300 ms' } });
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'step_timed_out', step: 'read', message: 'The step did not finish within 300 ms' } });
+    // A read that timed out has no effect to be unsure about.
     expect(run.steps[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(run.steps[0].outcome).toBeUndefined();
   });
 
   /**
@@ -189,7 +191,7 @@ describe('run control: cancel, retry, timeouts, caps', () => {
     sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', latencyMs: 1000, drop: true });
     const run = await waitForRun(await start('abandoned-step'));
     expect(run).toMatchObject({ status: 'failed', error: { code: 'step_timed_out', step: 'post' } });
-    expect(run.steps[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(run.steps[0]).toMatchObject({ status: 'failed', attempts: 1, outcome: 'unknown' });
     await expectNoRetryAfterDrop('abandoned');
   });
 
@@ -198,6 +200,8 @@ describe('run control: cancel, retry, timeouts, caps', () => {
     const id = await start('post-then-read', { n: 3 });
     for (let i = 0; i < 200 && callsTo('/api/chat.postMessage', 'retry 3').length === 0; i++) await sleep(20);
     expect((await tenant.host.post(`/v1/runs/${id}/cancel`)).body).toMatchObject({ status: 'cancelled' });
+    // The step in flight at the cancel: the provider may have acted on it.
+    expect((await tenant.host.get(`/v1/runs/${id}`)).body.steps).toEqual([expect.objectContaining({ path: 'post', status: 'cancelled', outcome: 'unknown' })]);
     await expectNoRetryAfterDrop('retry 3');
   });
 

@@ -111,7 +111,7 @@ describe('flow engine', () => {
     expect(run.status).toBe('succeeded');
     expect(run.result).toMatchObject({ posted: true, ts: expect.any(String) });
     expect(run.steps.map((s: { path: string }) => s.path)).toEqual(['text', 'big', 'big/then/post', 'summary']);
-    expect(run.steps[2]).toMatchObject({ status: 'succeeded', idempotencyKey: `${run.id}:big/then/post:0`, input: { channel: '#general', text: 'Deal Acme Corp won: $25000' } });
+    expect(run.steps[2]).toMatchObject({ status: 'succeeded', idempotencyKey: `${run.id}:big/then/post`, input: { channel: '#general', text: 'Deal Acme Corp won: $25000' } });
     expect(sandbox.state.slack.messages.at(-1)).toMatchObject({ text: 'Deal Acme Corp won: $25000' });
 
     const small = await tenant.host.post('/v1/events', { name: 'deal.won', endUserId: 'alice', payload: { name: 'Tiny', amount: 5 } });

@@ -357,6 +357,20 @@ describe('portal: connectors, flows and runs', () => {
     expect(await page.getByRole('button', { name: 'Retry from failed step' }).count()).toBe(0);
     await screen(page, '09-run-retried');
 
+    // The connection drops after Slack got the message: the step's outcome is unknown, said plainly,
+    // and retrying it is flagged as a possible duplicate.
+    sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', drop: true, times: 1 });
+    const droppedId = (await tenant.host.post('/v1/events', { name: 'deal.won', endUserId: 'acme-corp', payload: { name: 'Acme cut off', amount: 48000 } })).body.runs[0].id as string;
+    expect((await waitForRun(droppedId)).status).toBe('failed');
+    await page.goto(`${api.url}/portal/runs/${droppedId}`);
+    await postStep.getByText('Outcome unknown — the provider may have received this request').waitFor();
+    await postStep.getByText('outcome unknown', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Retry from failed step' }).click();
+    await page.locator('.page-header .badge').getByText('Succeeded', { exact: true }).waitFor({ timeout: 20_000 });
+    await postStep.getByText('possible duplicate', { exact: true }).waitFor();
+    await postStep.getByText('Possible duplicate', { exact: true }).waitFor();
+    await screen(page, '09c-run-possible-duplicate');
+
     // A run that waits (a delay step) can be cancelled, after a confirmation.
     const waiting = { key: 'follow-up', name: 'Follow up tomorrow', trigger: { type: 'request' }, connectors: [], inputs: {}, steps: [{ id: 'later', type: 'delay', for: 'PT24H' }, { id: 'done', type: 'transform', output: 'done' }] };
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: waiting })).status).toBe(201);

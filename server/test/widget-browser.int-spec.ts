@@ -615,6 +615,10 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     await waitRun(await send('deal.won', { name: 'Globex', amount: 12000 }), ['succeeded']);
     sandbox.inject({ connector: 'slack', path: /chat\.postMessage/, status: 200, body: { ok: false, error: 'channel_not_found' }, times: 1 });
     const failed = await waitRun(await send('deal.won', { name: 'Initech', amount: 800 }), ['failed']);
+    // The connection drops after Slack got the message: the outcome is unknown, not simply "failed".
+    sandbox.inject({ connector: 'slack', path: /chat\.postMessage/, drop: true, times: 1 });
+    const unsure = await waitRun(await send('deal.won', { name: 'Hooli', amount: 900 }), ['failed']);
+    expect(unsure.steps.find((s: { outcome?: string }) => s.outcome === 'unknown')).toBeDefined();
     const waiting = await waitRun(await send('refund.requested', { amount: 420, customer: 'Globex' }), ['waiting']);
 
     const { page } = await openHost({ endUserId, token: await session(endUserId) });
@@ -628,6 +632,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     await modal.getByRole('tab', { name: 'Recent activity' }).first().click();
     await modal.getByText(failed.error.message).waitFor();
     expect(await modal.getByText('Succeeded').count()).toBeGreaterThan(0);
+    await modal.getByText('Result unknown').waitFor();
+    await modal.getByText('It may have gone through anyway: it was interrupted before the service answered. Check there before trying again.').waitFor();
+    expect(await modal.getByText(unsure.error.message).count()).toBe(0);
     await shots(page, 'activity');
 
     const approval = modal.getByRole('region', { name: 'Refund 420 EUR to Globex?' });

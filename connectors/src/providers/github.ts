@@ -26,6 +26,7 @@ const createIssue = defineAction<
 >({
   name: 'Create issue',
   description: 'Opens an issue in a repository (POST /repos/{owner}/{repo}/issues).',
+  retrySafe: false,
   input: obj(
     {
       repository: REPOSITORY,
@@ -50,6 +51,7 @@ const createIssue = defineAction<
 const addComment = defineAction<{ repository: string; issue_number: number; body: string }, { id: number; url: string }>({
   name: 'Comment on issue or pull request',
   description: 'Adds a comment to an issue or pull request (POST /repos/{owner}/{repo}/issues/{number}/comments).',
+  retrySafe: false,
   input: obj(
     { repository: REPOSITORY, issue_number: int('Issue or PR number', { minimum: 1 }), body: str('Comment', { minLength: 1, description: 'Markdown' }) },
     ['repository', 'issue_number', 'body'],
@@ -71,6 +73,7 @@ const listRepos = defineAction<
 >({
   name: 'List repositories',
   description: 'Lists repositories the user can access, most recently updated first (GET /user/repos).',
+  retrySafe: true,
   input: obj({
     visibility: { type: 'string', enum: ['all', 'public', 'private'], default: 'all', title: 'Visibility' },
     per_page: int('Page size', { minimum: 1, maximum: 100, default: 30 }),

@@ -17,6 +17,8 @@ const request = defineAction<
 >({
   name: 'HTTP request',
   description: 'Calls any endpoint of the API, relative to the base URL, with the connection’s credentials.',
+  // Its GET/PUT/DELETE are repeated anyway; a POST/PATCH to an unknown API may not be.
+  retrySafe: false,
   input: obj(
     {
       method: { type: 'string', enum: [...METHODS], default: 'GET', title: 'Method' },
@@ -44,6 +46,7 @@ const graphql = defineAction<
 >({
   name: 'GraphQL query',
   description: 'Posts a GraphQL query or mutation; GraphQL errors fail the step.',
+  retrySafe: false,
   input: obj(
     {
       query: str('Query', { minLength: 1 }),

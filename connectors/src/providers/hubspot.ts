@@ -34,6 +34,7 @@ const createContact = defineAction<
 >({
   name: 'Create contact',
   description: 'Creates a contact (POST /crm/v3/objects/contacts). Fails with 409 if the email exists.',
+  retrySafe: false,
   input: obj(
     {
       email: str('Email', { format: 'email' }),
@@ -55,6 +56,8 @@ const createContact = defineAction<
 const updateContact = defineAction<{ contact_id: string; properties: Record<string, unknown> }, HubSpotObject>({
   name: 'Update contact',
   description: 'Updates properties of a contact (PATCH /crm/v3/objects/contacts/{id}).',
+  // PATCH setting the same properties again changes nothing.
+  retrySafe: true,
   input: obj({ contact_id: str('Contact id', { pattern: '^[0-9]+$' }), properties: { ...propertiesSchema, title: 'Properties', minProperties: 1 } }, [
     'contact_id',
     'properties',
@@ -75,6 +78,7 @@ const createDeal = defineAction<
 >({
   name: 'Create deal',
   description: 'Creates a deal, optionally associated with a contact (POST /crm/v3/objects/deals).',
+  retrySafe: false,
   input: obj(
     {
       dealname: str('Deal name', { minLength: 1 }),

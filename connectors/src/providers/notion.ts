@@ -34,6 +34,7 @@ const createPage = defineAction<
 >({
   name: 'Create page in database',
   description: 'Adds a page (a row) to a database, with a title, other properties and paragraphs of text (POST /v1/pages).',
+  retrySafe: false,
   input: obj(
     {
       database_id: DATABASE,
@@ -78,6 +79,8 @@ const queryDatabase = defineAction<
 >({
   name: 'Query database',
   description: 'Lists pages of a database matching a Notion filter, one page of results at a time (POST /v1/databases/{id}/query).',
+  // A POST that only reads.
+  retrySafe: true,
   input: obj(
     {
       database_id: DATABASE,

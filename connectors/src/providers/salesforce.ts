@@ -9,6 +9,7 @@ const OBJECT = str('Object', { description: 'sObject API name, e.g. Lead or Invo
 const createRecord = defineAction<{ object: string; fields: Record<string, unknown> }, { id: string; success: boolean }>({
   name: 'Create record',
   description: 'Creates a record of any sObject (POST /sobjects/{object}).',
+  retrySafe: false,
   input: obj(
     {
       object: OBJECT,
@@ -30,6 +31,8 @@ const createRecord = defineAction<{ object: string; fields: Record<string, unkno
 const updateRecord = defineAction<{ object: string; id: string; fields: Record<string, unknown> }, { id: string; updated: true }>({
   name: 'Update record',
   description: 'Updates fields of a record (PATCH /sobjects/{object}/{id}).',
+  // PATCH setting the same fields again changes nothing.
+  retrySafe: true,
   input: obj(
     {
       object: OBJECT,
@@ -55,6 +58,7 @@ interface QueryResult {
 const query = defineAction<{ soql: string; max_records?: number }, { total_size: number; done: boolean; records: Record<string, unknown>[] }>({
   name: 'Query (SOQL)',
   description: 'Runs a SOQL query and follows nextRecordsUrl up to max_records (GET /query).',
+  retrySafe: true,
   input: obj(
     {
       soql: str('SOQL', { minLength: 1, description: "e.g. SELECT Id, Name FROM Account WHERE Industry = 'Energy'" }),

@@ -49,6 +49,7 @@ const sendMessage = defineAction<
 >({
   name: 'Send message',
   description: 'Posts a message to a channel, private group or DM (chat.postMessage).',
+  retrySafe: false,
   input: obj(
     {
       channel: str('Channel', { description: 'Channel id (C…) or name', 'x-options': 'channels', minLength: 1 }),
@@ -75,6 +76,8 @@ const sendMessage = defineAction<
 const addReaction = defineAction<{ channel: string; timestamp: string; name: string }, { ok: true }>({
   name: 'Add reaction',
   description: 'Adds an emoji reaction to a message (reactions.add).',
+  // A repeat is not a duplicate but fails with already_reacted.
+  retrySafe: false,
   input: obj(
     {
       channel: str('Channel', { 'x-options': 'channels', minLength: 1 }),
@@ -96,6 +99,7 @@ const listUsers = defineAction<
 >({
   name: 'List users',
   description: 'Lists the workspace members, one page at a time (users.list).',
+  retrySafe: true,
   input: obj({
     limit: int('Page size', { minimum: 1, maximum: 1000, default: 200 }),
     cursor: str('Cursor', { description: 'next_cursor of the previous page' }),

@@ -53,6 +53,8 @@ const createCustomer = defineAction<
 >({
   name: 'Create customer',
   description: 'Creates a customer (POST /v1/customers). Idempotent per step execution.',
+  // Stripe de-duplicates by the Idempotency-Key it sends.
+  retrySafe: true,
   input: obj({ email: str('Email', { format: 'email' }), name: str('Name'), phone: str('Phone'), description: str('Description'), metadata: METADATA }),
   output: res({ id: str('Customer id'), email: { type: ['string', 'null'] }, name: { type: ['string', 'null'] }, created: int('Created (unix)') }, ['id']),
   async run(ctx, input) {
@@ -67,6 +69,7 @@ const listCharges = defineAction<
 >({
   name: 'List charges',
   description: 'Lists charges, newest first, optionally for one customer (GET /v1/charges).',
+  retrySafe: true,
   input: obj({
     customer: str('Customer', { pattern: '^cus_[A-Za-z0-9]+$', 'x-options': 'customers' }),
     limit: int('Page size', { minimum: 1, maximum: 100, default: 10 }),
@@ -101,6 +104,7 @@ const createInvoiceItem = defineAction<
 >({
   name: 'Add invoice item',
   description: "Adds a pending line to the customer's next invoice (POST /v1/invoiceitems). Idempotent per step execution.",
+  retrySafe: true,
   input: obj(
     {
       customer: str('Customer', { pattern: '^cus_[A-Za-z0-9]+$', 'x-options': 'customers' }),
@@ -143,6 +147,7 @@ export const stripeConnector = defineConnector({
   pagination: { style: 'cursor', cursorParam: 'starting_after', nextCursorPath: 'data.-1.id', limitParam: 'limit' },
   // 100 read + 100 write operations per second in live mode (25 in test mode).
   rateLimit: { requestsPerSecond: 25 },
+  honoursIdempotencyKey: true,
   actions: { create_customer: createCustomer, list_charges: listCharges, create_invoice_item: createInvoiceItem },
   options: {
     customers: {

@@ -150,15 +150,22 @@ function Runs({ widget, flow }: { widget: Widget; flow: Flow }) {
   if (runs.value.length === 0) return <p class="muted">{t('noRuns')}</p>;
   return (
     <ul class="runs">
-      {runs.value.map((run) => (
-        <li key={run.id}>
-          <span class={`dot ${run.status}`} aria-hidden="true" />
-          <div class="grow">
-            <strong>{t(`run_${run.status}` as 'run_failed')}</strong> <span class="muted small">· {relativeTime(run.createdAt)}</span>
-            {run.status === 'failed' && run.error && <p class="why">{run.error.message}</p>}
-          </div>
-        </li>
-      ))}
+      {runs.value.map((run) => {
+        // A call that timed out or was cut off may still have taken effect: not simply "failed".
+        const unknown = run.steps?.some((s) => s.outcome === 'unknown') ?? false;
+        const twice = run.steps?.some((s) => s.possibleDuplicate) ?? false;
+        const status = unknown && run.status === 'failed' ? 'unknown' : run.status;
+        return (
+          <li key={run.id}>
+            <span class={`dot ${status}`} aria-hidden="true" />
+            <div class="grow">
+              <strong>{t(`run_${status}` as 'run_failed')}</strong> <span class="muted small">· {relativeTime(run.createdAt)}</span>
+              {unknown ? <p class="why">{t('runUnknownWhy')}</p> : run.status === 'failed' && run.error && <p class="why">{run.error.message}</p>}
+              {twice && <p class="why">{t('runMaybeTwice')}</p>}
+            </div>
+          </li>
+        );
+      })}
     </ul>
   );
 }

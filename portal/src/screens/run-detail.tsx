@@ -187,6 +187,8 @@ const STEP_TONE: Record<StepRecord['status'], 'success' | 'danger' | 'neutral' |
   failed: 'danger',
   skipped: 'neutral',
   waiting: 'warning',
+  running: 'neutral',
+  cancelled: 'neutral',
 };
 
 /** The steps in order, each with a bar placing it in the run's time, and its input, output and error. */
@@ -216,7 +218,7 @@ function Timeline({ run }: { run: Run }) {
             const width = Math.max(0.6, (step.durationMs / span) * 100);
             return (
               <li key={step.path} class={`timeline-step timeline-${step.status}`} data-step={step.path}>
-                <details open={step.status === 'failed'}>
+                <details open={step.status === 'failed' || step.status === 'cancelled' || step.possibleDuplicate === true}>
                   <summary>
                     <span class="timeline-marker" aria-hidden="true" />
                     <span class="timeline-name">
@@ -232,6 +234,8 @@ function Timeline({ run }: { run: Run }) {
                     </span>
                     <span class="timeline-meta">
                       <Badge tone={STEP_TONE[step.status]}>{step.status}</Badge>
+                      {step.outcome === 'unknown' && <Badge tone="warning">outcome unknown</Badge>}
+                      {step.possibleDuplicate && <Badge tone="warning">possible duplicate</Badge>}
                       <span class="nowrap">{formatDuration(step.durationMs)}</span>
                       <span class="nowrap muted small">
                         {step.attempts} attempt{step.attempts === 1 ? '' : 's'}
@@ -239,6 +243,19 @@ function Timeline({ run }: { run: Run }) {
                     </span>
                   </summary>
                   <div class="timeline-detail">
+                    {step.outcome === 'unknown' && (
+                      <Alert tone="warning" title="Outcome unknown — the provider may have received this request">
+                        The call was abandoned before {step.status === 'cancelled' ? 'the run was cancelled' : 'it answered'}, so it may still have taken effect. Check the
+                        provider before retrying{step.idempotencyKey ? <> (idempotency key <code>{step.idempotencyKey}</code>)</> : null}.
+                      </Alert>
+                    )}
+                    {step.possibleDuplicate && (
+                      <Alert tone="warning" title="Possible duplicate">
+                        This call was sent again after an earlier attempt may already have reached the provider (a worker stopped mid-call, or the run was retried
+                        after an unknown outcome). Providers that honour the idempotency key{step.idempotencyKey ? <> <code>{step.idempotencyKey}</code></> : null} act
+                        only once; others may have acted twice.
+                      </Alert>
+                    )}
                     {step.error && (
                       <Alert tone="error" title={step.error.code}>
                         {step.error.message}

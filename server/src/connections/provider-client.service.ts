@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   applyCredentials,
   AuthedHttpClient,
@@ -19,24 +18,39 @@ import { TenantId } from '../common/tenancy/tenant-id';
 import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
 import type { Connection, Credentials } from './connection.entity';
 import { CredentialsService } from './credentials.service';
-import { retryDelayMs } from './retry';
 
-const MAX_ATTEMPTS = 3;
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Errors of a request that never left this machine: the provider cannot have seen it. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL', 'EPRIVATE']);
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * What the requests of one step attempt did at the provider, for the engine to decide whether the
+ * attempt may be repeated and whether its outcome is known. Updated before each request is sent
+ * (so an attempt abandoned mid-call is counted as possibly delivered) and corrected once it is
+ * known that the request never connected.
+ */
+export class DeliveryLog {
+  /** A POST/PATCH without an idempotency key the provider honours may have reached the provider. */
+  unsafeMaybeDelivered = false;
+  /** Requests with an effect (not GET/HEAD) sent and not answered (yet): their outcome is unknown. */
+  unanswered = 0;
+}
 
 /** An AuthedHttpClient whose requests the caller can abort (a step's timeout, a run's cancel). */
 export interface AbortableHttpClient extends AuthedHttpClient {
-  request<T = unknown>(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse<T>>;
+  request<T = unknown>(request: HttpRequest, signal?: AbortSignal, log?: DeliveryLog): Promise<HttpResponse<T>>;
 }
 
 const credentialsForRequest = (credentials: Credentials) =>
   credentials.type === 'oauth2_client_credentials' ? { type: credentials.type, accessToken: credentials.accessToken ?? '' } : credentials;
 
 /**
- * The authenticated HTTP client for one connection, used by actions, option sources and (in its
- * streaming form) the proxy: credentials injected, private destinations refused, 429/5xx retried
- * honouring Retry-After, one refresh-and-retry when the provider says the token is bad. An aborted
- * `signal` closes the in-flight request and stops retrying.
+ * The authenticated HTTP client for one connection, used by actions and option sources:
+ * credentials injected, private destinations refused, one refresh-and-retry when the provider says
+ * the token is bad. It sends each request once: retrying 429/5xx is the caller's decision (a flow
+ * step's retry policy), so a down provider is not called attempts × attempts times. An aborted
+ * `signal` closes the in-flight request.
  */
 @Injectable()
 export class ProviderClientService {
@@ -57,10 +71,10 @@ export class ProviderClientService {
     // The first request uses the credentials just read instead of reading them again.
     let first: typeof loaded | undefined = loaded;
     const http: AbortableHttpClient = {
-      request: <T>(request: HttpRequest, signal?: AbortSignal) => {
+      request: <T>(request: HttpRequest, signal?: AbortSignal, log?: DeliveryLog) => {
         const preloaded = first;
         first = undefined;
-        return this.send<T>(tenantId, connectionId, definition, request, signal, preloaded);
+        return this.send<T>(tenantId, connectionId, definition, request, signal, log, preloaded);
       },
     };
     return { http, definition, connection };
@@ -72,6 +86,7 @@ export class ProviderClientService {
     definition: ConnectorDefinition,
     request: HttpRequest,
     signal: AbortSignal | undefined,
+    log: DeliveryLog | undefined,
     preloaded?: { connection: Connection; credentials: Credentials },
   ): Promise<HttpResponse<T>> {
     let stale: string | undefined;
@@ -87,26 +102,36 @@ export class ProviderClientService {
       const { body, contentType } = encodeBody(request);
       if (contentType && !headers['content-type']) headers['content-type'] = contentType;
       headers['accept'] ??= 'application/json';
+      const effectful = !READS.has(request.method);
+      const unsafe = (request.method === 'POST' || request.method === 'PATCH') && !(definition.honoursIdempotencyKey && headers['idempotency-key']);
+      if (log && effectful) log.unanswered++;
+      const wasUnsafe = log?.unsafeMaybeDelivered ?? false;
+      if (log && unsafe) log.unsafeMaybeDelivered = true;
       let response: Response;
       try {
         response = await this.fetch(url, { method: request.method, headers, body, signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(signal ? [signal] : [])]) });
       } catch (error) {
-        if (error instanceof AppError) throw error;
-        signal?.throwIfAborted(); // the caller gave up: no retry
-        if (attempt + 1 < MAX_ATTEMPTS) {
-          await sleep(retryDelayMs(null, attempt), undefined, { signal });
-          continue;
+        const code = (error as { code?: string }).code;
+        // Refused before sending (the outbound guard) or never connected: the provider saw nothing.
+        const neverSent = (code !== undefined && NEVER_CONNECTED.has(code)) || (error instanceof AppError && error.code === 'forbidden');
+        if (log && neverSent) {
+          if (effectful) log.unanswered--;
+          log.unsafeMaybeDelivered = wasUnsafe;
         }
+        if (error instanceof AppError) throw error;
+        signal?.throwIfAborted(); // the caller gave up
+        if (neverSent) throw new AppError('provider_unreachable', `${definition.name} could not be reached: ${(error as Error).message}`);
         throw new AppError('provider_timeout', `${definition.name} did not answer: ${(error as Error).message}`);
       }
       const data = await decodeBody(response);
+      if (log && effectful) log.unanswered--;
       const result: HttpResponse<T> = { status: response.status, headers: Object.fromEntries(response.headers), data: data as T };
+      // A 429 is a refusal: the provider did nothing, so the request may be repeated.
+      if (log && response.status === 429) log.unsafeMaybeDelivered = wasUnsafe;
+      // So is a refused token: the one repeat after a refresh is safe.
       if (!stale && credentials.type === 'oauth2' && isAuthFailure(definition.authFailure, result)) {
         stale = credentials.accessToken;
-        continue;
-      }
-      if ((response.status === 429 || response.status >= 500) && attempt + 1 < MAX_ATTEMPTS) {
-        await sleep(retryDelayMs(response.headers.get(definition.rateLimit?.retryAfterHeader ?? 'retry-after'), attempt), undefined, { signal });
+        if (log) log.unsafeMaybeDelivered = wasUnsafe;
         continue;
       }
       return result;

@@ -62,7 +62,8 @@ export class ProxyController {
     for (const [name, value] of Object.entries(req.headers)) {
       if (!DROP_REQUEST_HEADERS.has(name) && typeof value === 'string') forwarded[name] = value;
     }
-    const retryable = IDEMPOTENT.has(req.method) || Boolean(req.headers['idempotency-key']);
+    // A key helps only where the provider de-duplicates by it: Slack ignores one and would post twice.
+    const retryable = IDEMPOTENT.has(req.method) || (definition.honoursIdempotencyKey === true && Boolean(req.headers['idempotency-key']));
 
     let stale: string | undefined;
     for (let attempt = 0; ; attempt++) {

@@ -1,7 +1,10 @@
-import { HttpError, ProviderError } from '@switchboard/connectors';
+import { getConnector, HttpError, ProviderError } from '@switchboard/connectors';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
+import { DeliveryLog } from '../connections/provider-client.service';
 import { durationMs } from '../flows/definition/durations';
-import { APPROVAL_DEFAULTS, type ApprovalStep, FLOW_LIMITS, isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type RetryPolicy, type Step, STEP_TIMEOUT_DEFAULT_MS } from '../flows/definition/flow-definition.schema';
+import { APPROVAL_DEFAULTS, type ApprovalStep, FLOW_LIMITS, isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type Step, STEP_TIMEOUT_DEFAULT_MS } from '../flows/definition/flow-definition.schema';
 import type { StepRecord } from './run.entity';
 
 /** What the executor needs from the definition module: expression evaluation over JSON templates. */
@@ -35,6 +38,8 @@ export interface EffectContext {
   signal: AbortSignal;
   /** What `prepare` answered for this attempt. */
   prepared: unknown;
+  /** Pass to every provider request of this attempt: decides whether it may be repeated. */
+  delivery: DeliveryLog;
 }
 
 /** Side effects, provided by the worker: connector actions, raw requests, approvals, checkpoints. */
@@ -48,7 +53,10 @@ export interface Effects {
   request(connectionKey: string, request: { method: string; path: string; query?: unknown; headers?: unknown; body?: unknown }, ctx: EffectContext): Promise<unknown>;
   /** Finds or creates the approval of this step: its outcome once decided, else `{ pending }`. */
   approval(path: string, step: ApprovalStep, asked: { title: string; description: string | null }): Promise<ApprovalOutcome | { pending: string }>;
-  /** Persist the timeline so far: called after every step with side effects. False: the run is no longer ours (cancelled). */
+  /**
+   * Persist the timeline so far: called before every step with side effects (its record says it is
+   * in flight, after the records of the steps before it). False: the run is no longer ours (cancelled).
+   */
   checkpoint(records: StepRecord[]): Promise<boolean>;
 }
 
@@ -83,18 +91,33 @@ export interface RunLimits {
   deadline: number;
   /** The run's whole budget, for messages. */
   timeoutMs: number;
-  /** Effectful steps whose checkpoint the final update makes redundant (see final-effects.ts). */
-  finalEffects?: ReadonlySet<string>;
 }
 
-// Transient failures are retried unless the step says otherwise; final ones (4xx, validation) never are.
-const DEFAULT_RETRY: RetryPolicy = { ...RETRY_DEFAULTS, attempts: Math.max(RETRY_DEFAULTS.attempts, 3) };
+/** The longest wait a provider's Retry-After may impose between two attempts (the step's timeout may cap it lower). */
+const RETRY_AFTER_MAX_MS = 60_000;
+/** Stripe's limit; longer keys (deeply nested paths) are hashed. */
+const IDEMPOTENCY_KEY_MAX = 255;
+
+/** One key per run and step path; the path names every enclosing loop index (`each[2]/inner[0]/post`). */
+export function idempotencyKeyFor(runId: string, path: string): string {
+  const key = `${runId}:${path}`;
+  return key.length <= IDEMPOTENCY_KEY_MAX ? key : `${runId}:${createHash('sha256').update(path).digest('base64url')}`;
+}
+
+/** Milliseconds a Retry-After value (seconds or an HTTP date) asks for, if any. */
+function retryAfterMs(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+}
 
 /** A request step's answer was an HTTP error and the step does not accept those (failOnError). */
 class HttpStatusFailure extends Error {
   constructor(
     readonly status: number,
     body: unknown,
+    readonly headers: Record<string, string>,
   ) {
     const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
     super(`The provider answered HTTP ${status}: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`);
@@ -114,7 +137,7 @@ function classify(error: unknown): { code: string; message: string; retryable: b
   if (error instanceof ProviderError) return { code: `provider_${error.code}`, message: error.message, retryable: false };
   if (error instanceof HttpError) return { code: `http_${error.status}`, message: error.message, retryable: error.retryable };
   if (error instanceof AppError) {
-    return { code: error.code, message: error.message, retryable: error.code === 'provider_timeout' || error.code === 'service_unavailable' };
+    return { code: error.code, message: error.message, retryable: ['provider_timeout', 'provider_unreachable', 'service_unavailable'].includes(error.code) };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'step_error', message, retryable: (error as { name?: string })?.name === 'TimeoutError' };
@@ -186,12 +209,12 @@ export class Executor {
   }
 
   async execute(steps: ExecStep[]): Promise<{ result: unknown; status?: number }> {
-    await this.runSteps(steps, '', this.bindings, 0);
+    await this.runSteps(steps, '', this.bindings);
     return this.response ? { result: this.response.output, status: this.response.status } : { result: this.last };
   }
 
-  private async runSteps(steps: ExecStep[], prefix: string, bindings: Bindings, iteration: number): Promise<void> {
-    for (const step of steps) await this.runStep(step, prefix ? `${prefix}/${step.id}` : step.id, bindings, iteration);
+  private async runSteps(steps: ExecStep[], prefix: string, bindings: Bindings): Promise<void> {
+    for (const step of steps) await this.runStep(step, prefix ? `${prefix}/${step.id}` : step.id, bindings);
   }
 
   private async eval(template: unknown, path: string, bindings: Bindings): Promise<unknown> {
@@ -214,7 +237,7 @@ export class Executor {
     return Date.now() + ms;
   }
 
-  private async runStep(step: ExecStep, path: string, bindings: Bindings, iteration: number): Promise<void> {
+  private async runStep(step: ExecStep, path: string, bindings: Bindings): Promise<void> {
     this.checkLimits(path);
     const prior = this.done.get(path);
     if (prior?.status === 'succeeded' && (step.type === 'action' || step.type === 'request' || step.type === 'delay' || step.type === 'approval')) {
@@ -267,7 +290,7 @@ export class Executor {
         const output = { branch: arm };
         record({ output });
         bindings.steps[step.id] = output;
-        await this.runSteps(steps, `${path}/${arm}`, bindings, iteration);
+        await this.runSteps(steps, `${path}/${arm}`, bindings);
         return;
       }
       case 'loop': {
@@ -285,7 +308,7 @@ export class Executor {
             const index = next++;
             const own: Bindings = { ...bindings, steps: { ...bindings.steps }, item: items[index], index };
             try {
-              await this.runSteps(step.steps, `${path}[${index}]`, own, index);
+              await this.runSteps(step.steps, `${path}[${index}]`, own);
             } catch (error) {
               stopped = true;
               throw error;
@@ -339,43 +362,64 @@ export class Executor {
           step.type === 'action'
             ? await this.eval(step.input ?? {}, path, bindings)
             : await this.eval({ method: step.method, path: step.path, query: step.query, headers: step.headers, body: step.body }, path, bindings);
-        // runId:stepPath:iteration, the same on every attempt and every resume.
-        const idempotencyKey = `${this.runId}:${path.replace(/\[\d+\]/g, '')}:${iteration}`;
-        const policy = step.retry ?? DEFAULT_RETRY;
+        const idempotencyKey = idempotencyKeyFor(this.runId, path);
+        // Transient failures are retried per the step's policy; final ones (4xx, validation) never are.
+        const policy = step.retry ?? RETRY_DEFAULTS;
         const connectionKey = step.connection ?? step.connector;
         const timeoutMs = step.timeoutMs ?? STEP_TIMEOUT_DEFAULT_MS;
+        const connector = getConnector(step.connector);
+        // Whether the whole action may be repeated after a POST/PATCH of it may have reached the provider.
+        const retrySafe = step.type === 'action' && connector?.actions[step.action]?.retrySafe === true;
+        // In flight at an earlier execution that stopped (a worker died), or failed with an unknown
+        // outcome and retried: the provider may already have this request.
+        const possibleDuplicate = prior?.status === 'running' || prior?.outcome === 'unknown' || prior?.possibleDuplicate ? { possibleDuplicate: true as const } : {};
+        // Written before the call (with the steps before it), so a crash during it is seen on resume.
+        record({ input, status: 'running', attempts: 1, idempotencyKey, ...possibleDuplicate });
+        if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
+        // An effectful request of any attempt sent and never answered: the provider may have acted on it.
+        let unanswered = false;
         for (let attempt = 1; ; attempt++) {
+          const delivery = new DeliveryLog();
+          const outcome = () => ((unanswered ||= delivery.unanswered > 0) ? { outcome: 'unknown' as const } : {});
           try {
             const prepared = await this.bounded(this.limits.deadline - Date.now(), path, (signal) => this.effects.prepare(connectionKey, signal));
             const output = await this.bounded(timeoutMs, path, (signal) =>
               step.type === 'action'
-                ? this.effects.action(step.connector, connectionKey, step.action, input, { idempotencyKey, signal, prepared })
-                : this.effects.request(connectionKey, input as { method: string; path: string }, { idempotencyKey, signal, prepared }),
+                ? this.effects.action(step.connector, connectionKey, step.action, input, { idempotencyKey, signal, prepared, delivery })
+                : this.effects.request(connectionKey, input as { method: string; path: string }, { idempotencyKey, signal, prepared, delivery }),
             );
             if (step.type === 'request' && step.failOnError !== false) {
-              const { status, body } = output as { status: number; body: unknown };
-              if (status >= 400) throw new HttpStatusFailure(status, body);
+              const { status, body, headers } = output as { status: number; body: unknown; headers: Record<string, string> };
+              if (status >= 400) throw new HttpStatusFailure(status, body, headers ?? {});
             }
             this.capOutput(output, path);
-            record({ input, output, attempts: attempt, idempotencyKey });
+            record({ input, output, attempts: attempt, idempotencyKey, ...possibleDuplicate });
             bindings.steps[step.id] = output;
             this.last = output;
-            if (!this.limits.finalEffects?.has(step.id) && !(await this.effects.checkpoint(this.records))) throw new RunStopped();
             return;
           } catch (error) {
             if (error instanceof RunStopped || (error instanceof StepFailure && (error.code === 'run_timed_out' || error.code === 'step_output_too_large'))) {
-              if (error instanceof StepFailure) record({ input, status: 'failed', error: { code: error.code, message: error.message }, attempts: attempt, idempotencyKey });
+              if (error instanceof StepFailure) record({ input, status: 'failed', error: { code: error.code, message: error.message }, attempts: attempt, idempotencyKey, ...possibleDuplicate, ...outcome() });
               throw error;
             }
             const failure = classify(error);
-            if (failure.retryable && attempt < policy.attempts) {
-              const b = { initialMs: 200, maxMs: 5000, multiplier: 2, ...policy.backoff };
-              const wait = Math.min(b.initialMs * b.multiplier ** (attempt - 1), b.maxMs) * (0.5 + Math.random() / 2);
-              await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, this.limits.deadline - Date.now()))));
-              this.checkLimits(path);
-              continue;
+            unanswered ||= delivery.unanswered > 0;
+            // A request that may have reached the provider is repeated only where that cannot duplicate its effect.
+            const repeatable = failure.retryable && (retrySafe || !delivery.unsafeMaybeDelivered);
+            if (repeatable && attempt < policy.attempts) {
+              const b = { ...RETRY_DEFAULTS.backoff, ...policy.backoff };
+              const backoff = Math.min(b.initialMs * b.multiplier ** (attempt - 1), b.maxMs) * (0.5 + Math.random() / 2);
+              const headers = error instanceof HttpError || error instanceof HttpStatusFailure ? error.headers : {};
+              const asked = retryAfterMs(headers[connector?.rateLimit?.retryAfterHeader?.toLowerCase() ?? 'retry-after']);
+              const wait = Math.max(backoff, Math.min(asked ?? 0, RETRY_AFTER_MAX_MS, timeoutMs));
+              // A wait the run's budget cannot cover fails the step now, with the provider's answer.
+              if (Date.now() + wait < this.limits.deadline) {
+                await sleep(wait, undefined, { signal: this.limits.cancelled }).catch(() => undefined);
+                this.checkLimits(path);
+                continue;
+              }
             }
-            record({ input, status: 'failed', error: { code: failure.code, message: failure.message }, attempts: attempt, idempotencyKey });
+            record({ input, status: 'failed', error: { code: failure.code, message: failure.message }, attempts: attempt, idempotencyKey, ...possibleDuplicate, ...outcome() });
             throw new StepFailure(failure.code, failure.message, path);
           }
         }

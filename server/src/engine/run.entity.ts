@@ -8,15 +8,30 @@ export interface StepRecord {
   path: string;
   id: string;
   type: string;
-  status: 'succeeded' | 'failed' | 'skipped' | 'waiting';
+  /**
+   * `running`: an action/request in flight (written before the call, so a crash during it is seen);
+   * `cancelled`: in views only, a step in flight when its run was cancelled.
+   */
+  status: 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'running' | 'cancelled';
   input?: unknown;
   output?: unknown;
   error?: { code: string; message: string };
   attempts: number;
   startedAt: string;
   durationMs: number;
-  /** runId:path:iteration — passed to actions and providers that accept one. */
+  /** runId:path (the path names every enclosing loop index) — passed to actions and providers that accept one. */
   idempotencyKey?: string;
+  /**
+   * `unknown`: the step failed with a request still unanswered (a timeout, a dropped connection):
+   * the provider may have received and acted on it.
+   */
+  outcome?: 'unknown';
+  /**
+   * The call was repeated after an earlier execution may already have sent it (a worker died
+   * mid-call, or a retried run whose outcome was unknown): the provider may have it twice, unless
+   * it de-duplicates by the idempotency key.
+   */
+  possibleDuplicate?: true;
 }
 
 @Entity('runs')

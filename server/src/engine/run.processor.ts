@@ -15,7 +15,6 @@ import { APPROVAL_DEFAULTS, bindingConnector, type FlowDefinition } from '../flo
 import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
 import { ApprovalOutcome, Bindings, Effects, Executor, Park, RunStopped, StepFailure } from './executor';
-import { finalEffectSteps } from './final-effects';
 import { publishRunFinished, RUN_CANCELLED_CHANNEL, RunFinished } from './run-events';
 import { RunJob, runJobOptions } from './run-jobs';
 import { RunLimiter } from './run-limits';
@@ -49,8 +48,6 @@ interface LoadedRun {
 
 interface CachedVersion {
   definition: FlowDefinition;
-  /** Ids of effectful steps after which nothing effectful can run: their checkpoint is the final update. */
-  finalEffects: Set<string>;
 }
 
 interface FinishedRow {
@@ -197,7 +194,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     const segmentStart = Date.now();
     const startedAt = run.started_at ?? new Date();
     const activeMs = () => run.active_ms + (Date.now() - segmentStart);
-    const { definition, finalEffects } = await this.version(run.version_id);
+    const { definition } = await this.version(run.version_id);
     const timeoutMs = definition.timeoutMs ?? this.config.engine.runTimeoutSeconds * 1000;
     const cancel = new AbortController();
     this.executing.set(run.id, cancel);
@@ -221,10 +218,10 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       await this.limiter.throttle(connectionId, rateOf(connectionKey), signal);
       let reserved = true;
       const http: AbortableHttpClient = {
-        request: async (request, stepSignal = signal) => {
+        request: async (request, stepSignal = signal, delivery) => {
           if (!reserved) await this.limiter.throttle(connectionId, rateOf(connectionKey), stepSignal);
           reserved = false;
-          return client.http.request(request, stepSignal);
+          return client.http.request(request, stepSignal, delivery);
         },
       };
       return { ...client, http };
@@ -236,13 +233,13 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
         const act = connectorDef.actions[action];
         if (!act) throw new StepFailure('unknown_action', `${connector} has no action ${action}`, action);
         // The step's signal (its timeout, the run's cancel) aborts every request the action makes.
-        const http: AuthedHttpClient = { request: (request) => client.request(request, ctx.signal) };
+        const http: AuthedHttpClient = { request: (request) => client.request(request, ctx.signal, ctx.delivery) };
         return act.run({ http, config: connection.config, idempotencyKey: ctx.idempotencyKey, signal: ctx.signal }, input);
       },
       request: async (_connectionKey, request, ctx) => {
         const { http } = ctx.prepared as Prepared;
         const req = request as { method: 'GET'; path: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown };
-        const res = await http.request({ ...req, headers: { ...(req.headers ?? {}), 'idempotency-key': ctx.idempotencyKey } }, ctx.signal);
+        const res = await http.request({ ...req, headers: { ...(req.headers ?? {}), 'idempotency-key': ctx.idempotencyKey } }, ctx.signal, ctx.delivery);
         return { status: res.status, headers: res.headers, body: res.data };
       },
       approval: (path, step, asked) => this.approval(run, definition, path, step, asked),
@@ -259,7 +256,6 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       cancelled: cancel.signal,
       deadline: segmentStart + timeoutMs - run.active_ms,
       timeoutMs,
-      finalEffects,
     });
     let status: 'succeeded' | 'failed';
     let result: unknown = null;
@@ -432,7 +428,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     if (cached) return cached;
     const [row]: Array<{ definition: FlowDefinition }> = await this.db.query(`SELECT definition FROM flow_template_versions WHERE id = $1`, [id]);
     if (this.versions.size >= VERSION_CACHE_LIMIT) this.versions.delete(this.versions.keys().next().value!);
-    const version = { definition: row.definition, finalEffects: finalEffectSteps(row.definition.steps) };
+    const version = { definition: row.definition };
     this.versions.set(id, version);
     return version;
   }

@@ -147,14 +147,15 @@ export class RunsService {
 
   /**
    * Runs a failed run again from its failed step: same run, finished steps kept (their effects are
-   * not repeated), failed records dropped, `attempt` + 1, queued again.
+   * not repeated), failed records dropped, `attempt` + 1, queued again. A failed record whose
+   * outcome is unknown is kept until the step runs again, so the repeat is marked a possible duplicate.
    */
   async retry(actor: Actor, id: string): Promise<Run> {
     const attempt = await this.db.transaction(async (manager) => {
       // An UPDATE answers [rows, count].
       const [rows]: [Array<{ attempt: number }>, number] = await manager.query(
         `UPDATE runs SET status = 'queued', attempt = attempt + 1, error = NULL, result = NULL, finished_at = NULL, active_ms = 0,
-                steps = COALESCE((SELECT jsonb_agg(s ORDER BY n) FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(s, n) WHERE s->>'status' <> 'failed'), '[]'::jsonb)
+                steps = COALESCE((SELECT jsonb_agg(s ORDER BY n) FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(s, n) WHERE s->>'status' <> 'failed' OR s->>'outcome' = 'unknown'), '[]'::jsonb)
           WHERE tenant_id = $1 AND id = $2 AND status = 'failed'
           RETURNING attempt`,
         [actor.tenantId, id],

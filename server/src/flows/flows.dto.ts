@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsDate, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
-import type { Run } from '../engine/run.entity';
+import type { Run, StepRecord } from '../engine/run.entity';
 import type { FlowForEndUser } from './flow-instances.service';
 import type { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 
@@ -103,6 +103,15 @@ export const flowView = (f: FlowForEndUser) => {
   };
 };
 
+/**
+ * A run's step records as views show them. A record still `running` in a finished run was in flight
+ * when the run stopped (cancelled mid-call): its outcome is unknown.
+ */
+const stepViews = (r: Pick<Run, 'status' | 'steps'>): StepRecord[] =>
+  ['queued', 'running', 'waiting'].includes(r.status)
+    ? r.steps
+    : r.steps.map((s) => (s.status === 'running' ? { ...s, status: r.status === 'cancelled' ? 'cancelled' : 'failed', outcome: 'unknown' } : s));
+
 export const runView = (r: Run) => ({
   id: r.id,
   status: r.status,
@@ -113,7 +122,7 @@ export const runView = (r: Run) => ({
   trigger: r.trigger,
   result: r.result,
   error: r.error,
-  steps: r.steps,
+  steps: stepViews(r),
   createdAt: r.createdAt.toISOString(),
   startedAt: r.startedAt?.toISOString() ?? null,
   finishedAt: r.finishedAt?.toISOString() ?? null,

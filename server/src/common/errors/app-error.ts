@@ -37,6 +37,7 @@ export const ERROR_STATUS = {
   too_many_failed_attempts: 429,
   internal_error: 500,
   provider_error: 502,
+  provider_unreachable: 502,
   service_unavailable: 503,
   provider_timeout: 504,
 } as const;
