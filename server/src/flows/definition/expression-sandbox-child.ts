@@ -9,7 +9,7 @@ import { evaluateInProcess, ExpressionError } from './expressions';
 EXPRESSION_LIMITS.timeoutMs = Number(process.argv[2]) || EXPRESSION_LIMITS.timeoutMs;
 
 async function run(job: SandboxJob): Promise<SandboxReply> {
-  if (job.op === 'test') return { ok: true, json: JSON.stringify(new RegExp(job.pattern).test(job.value)) };
+  if (job.op === 'test') return { ok: true, json: JSON.stringify(new RegExp(job.pattern, 'u').test(job.value)) };
   let value: unknown;
   try {
     value = await evaluateInProcess(job.template, JSON.parse(job.bindings));

@@ -525,7 +525,8 @@ export function evaluateInProcess(template: unknown, bindings: Bindings): Promis
 export const evaluateTemplate = evaluate;
 
 /**
- * Whether `value` matches the regular expression `pattern` (a tenant-authored input pattern),
+ * Whether `value` matches the regular expression `pattern` (a tenant-authored input pattern;
+ * ECMAScript with the `u` flag, as the definition's validation compiles it),
  * tested in the sandbox so a catastrophic pattern cannot block this process. Rejects with
  * ExpressionError (code expression_timeout…) when a bound was hit, and on an invalid pattern.
  */
