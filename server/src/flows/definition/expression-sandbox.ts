@@ -202,11 +202,17 @@ function start(): void {
     const outOfMemory = OUT_OF_MEMORY.test(child.stderr);
     child.dead = true;
     children.delete(child);
+    const why = child.stderr.trim().split('\n').pop() || 'no output';
     if (busy) {
       clearTimeout(busy.timer);
       child.busy = undefined;
       if (outOfMemory) busy.pending.resolve({ ok: false, limit: 'expression_memory_exceeded' });
-      else busy.pending.reject(new Error(`The expression sandbox stopped unexpectedly: ${child.stderr.trim().split('\n').pop() ?? 'no output'}`));
+      else busy.pending.reject(new Error(`The expression sandbox stopped unexpectedly: ${why}`));
+    }
+    if (!child.ready) {
+      // Died while booting: a broken build, not an expression. Fail what waits; do not respawn in a loop.
+      if (!stopping) for (const pending of queue.splice(0)) pending.reject(new Error(`The expression sandbox did not start: ${why}`));
+      return;
     }
     replace();
   });
