@@ -93,6 +93,17 @@ describe('expression sandbox bounds', () => {
     expect((await slow).code).toBe('expression_timeout');
   });
 
+  it.skipIf(EXPRESSION_LIMITS.processes !== 2)("serves waiting evaluations round-robin by tenant: one tenant's backlog of slow expressions does not hold up another's", async () => {
+    await warm();
+    const order: string[] = [];
+    const flood = Array.from({ length: 6 }, (_, i) => failure(evaluate(REGEX_BOMB, bindings(), { fairnessKey: 'tenant-a' })).then(() => order.push(`a${i}`)));
+    const other = evaluate('=$sum($trigger.items)', bindings(), { fairnessKey: 'tenant-b' }).then((v) => order.push(`b=${v}`));
+    await Promise.all([...flood, other]);
+    // First-come-first-served would run all six bombs (three rounds of two) before b; round-robin runs b in the second round.
+    expect(order.indexOf('b=6')).toBeLessThan(order.indexOf('a4'));
+    expect(order.indexOf('b=6')).toBeLessThan(order.indexOf('a5'));
+  });
+
   it('reads plain paths and literal templates in-process, without starting a child', async () => {
     await stopExpressionSandbox();
     expect(sandboxPids()).toEqual([]);

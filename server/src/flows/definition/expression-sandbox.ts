@@ -103,7 +103,28 @@ const BOOT_TIMEOUT_MS = 15_000;
 const OUT_OF_MEMORY = /heap out of memory|invalid size error|Invalid (array|string|typed array) length|allocation failed/i;
 
 const children = new Set<Child>();
-const queue: Pending[] = [];
+/**
+ * Jobs waiting for a child, by fairness key (the engine passes the tenant), taken round-robin: a
+ * tenant flooding the sandbox with slow expressions delays another tenant's next job by at most
+ * one budget, not by its whole backlog. Map order is the rotation: a key served moves to the back.
+ */
+const waiting = new Map<string, Pending[]>();
+let waitingCount = 0;
+
+function nextWaiting(): Pending | undefined {
+  for (const [key, jobs] of waiting) {
+    waiting.delete(key);
+    const pending = jobs.shift()!;
+    if (jobs.length) waiting.set(key, jobs);
+    waitingCount--;
+    return pending;
+  }
+  return undefined;
+}
+
+function rejectWaiting(error: Error): void {
+  for (let pending = nextWaiting(); pending; pending = nextWaiting()) pending.reject(error);
+}
 /** Set while stopExpressionSandbox kills the children: they are not replaced. */
 let stopping = false;
 
@@ -111,9 +132,12 @@ let stopping = false;
  * Runs one job in a sandbox child. Resolves with the child's reply, or a `limit` reply when the job
  * ran out of time or memory; rejects only when the sandbox itself cannot run (not built, cannot start).
  */
-export function runInSandbox(job: SandboxJob): Promise<SandboxReply> {
+export function runInSandbox(job: SandboxJob, fairnessKey = ''): Promise<SandboxReply> {
   return new Promise((resolve, reject) => {
-    queue.push({ job, resolve, reject });
+    const jobs = waiting.get(fairnessKey);
+    if (jobs) jobs.push({ job, resolve, reject });
+    else waiting.set(fairnessKey, [{ job, resolve, reject }]);
+    waitingCount++;
     dispatch();
   });
 }
@@ -136,17 +160,17 @@ export function sandboxPids(): number[] {
 }
 
 function dispatch(): void {
-  while (queue.length) {
+  while (waitingCount) {
     const child = [...children].find((c) => c.ready && !c.busy && !c.dead);
     if (!child) {
       let starting = [...children].filter((c) => !c.ready).length;
-      while (children.size < EXPRESSION_LIMITS.processes && starting < queue.length) {
+      while (children.size < EXPRESSION_LIMITS.processes && starting < waitingCount) {
         start();
         starting++;
       }
       return;
     }
-    const pending = queue.shift()!;
+    const pending = nextWaiting()!;
     const timer = setTimeout(() => overrun(child), EXPRESSION_LIMITS.timeoutMs + EXPRESSION_LIMITS.killGraceMs);
     child.busy = { pending, timer };
     setRef(child, true);
@@ -159,7 +183,7 @@ function dispatch(): void {
 function start(): void {
   if (!existsSync(CHILD_FILE)) {
     const error = new Error(`The expression sandbox is not built (${CHILD_FILE} is missing): run npm run build`);
-    for (const pending of queue.splice(0)) pending.reject(error);
+    rejectWaiting(error);
     return;
   }
   const proc = fork(CHILD_FILE, [String(EXPRESSION_LIMITS.timeoutMs)], {
@@ -171,10 +195,10 @@ function start(): void {
   const child: Child = { process: proc, ready: false, stderr: '', dead: false };
   children.add(child);
   // A spare started after a death must not keep this process alive; one a job waits for must.
-  if (!queue.length) setRef(child, false);
+  if (!waitingCount) setRef(child, false);
   const boot = setTimeout(() => {
     proc.kill('SIGKILL');
-    for (const pending of queue.splice(0)) pending.reject(new Error('The expression sandbox did not start'));
+    rejectWaiting(new Error('The expression sandbox did not start'));
   }, BOOT_TIMEOUT_MS);
   boot.unref();
   proc.stderr!.setEncoding('utf8');
@@ -211,7 +235,7 @@ function start(): void {
     }
     if (!child.ready) {
       // Died while booting: a broken build, not an expression. Fail what waits; do not respawn in a loop.
-      if (!stopping) for (const pending of queue.splice(0)) pending.reject(new Error(`The expression sandbox did not start: ${why}`));
+      if (!stopping) rejectWaiting(new Error(`The expression sandbox did not start: ${why}`));
       return;
     }
     replace();

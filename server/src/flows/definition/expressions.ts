@@ -441,9 +441,10 @@ export function compileTemplate(template: unknown): CompiledTemplate {
  * arrays; a template that is a single expression evaluating to nothing gives undefined.
  * JSONata runs in the expression sandbox, bounded in time, memory, input and result size.
  * Rejects with ExpressionError (message names the expression; `path` locates it in the template;
- * `code` is one of EXPRESSION_LIMIT_CODES when a bound was hit).
+ * `code` is one of EXPRESSION_LIMIT_CODES when a bound was hit). Evaluations waiting for the
+ * sandbox are served round-robin by `fairnessKey` (the engine passes the tenant id).
  */
-export async function evaluate(template: unknown, bindings: Bindings): Promise<unknown> {
+export async function evaluate(template: unknown, bindings: Bindings, options: { fairnessKey?: string } = {}): Promise<unknown> {
   if (typeof template === 'string' && !isExpression(template)) return literalString(template);
   if (template === null || (typeof template !== 'object' && typeof template !== 'string')) return template;
   const compiled = typeof template === 'string' ? compileSingle(template) : compileTemplate(template);
@@ -457,7 +458,7 @@ export async function evaluate(template: unknown, bindings: Bindings): Promise<u
   const json = JSON.stringify(bindings);
   const bytes = Buffer.byteLength(json);
   if (bytes > EXPRESSION_LIMITS.maxBindingsBytes) throw limitError(compiled, { ok: false, limit: 'expression_input_too_large', bytes });
-  const reply = await runInSandbox({ op: 'template', template, bindings: json });
+  const reply = await runInSandbox({ op: 'template', template, bindings: json }, options.fairnessKey);
   if (reply.ok) return reply.json === undefined ? undefined : JSON.parse(reply.json);
   if ('limit' in reply) throw limitError(compiled, reply);
   const e = reply.error;
