@@ -152,6 +152,7 @@ export async function stopExpressionSandbox(): Promise<void> {
   }));
   await Promise.all(exits);
   stopping = false;
+  dispatch(); // jobs that arrived meanwhile get fresh children
 }
 
 /** Process ids of the live sandbox children (tests). */
