@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveSettings } from '../settings';
 import { AppError } from '../../common/errors/app-error';
@@ -83,8 +85,10 @@ describe('expression sandbox bounds', () => {
   });
 
   it.skipIf(EXPRESSION_LIMITS.processes < 2)('runs evaluations concurrently: a stuck child does not hold up the others', async () => {
+    // A 5 s budget: the stuck child stays stuck while the others answer, however loaded the machine.
+    await configureExpressionSandbox({ timeoutMs: 5000 });
     await warm();
-    const slow = failure(evaluate(REGEX_BOMB, bindings()));
+    const slow = failure(evaluate(REGEX_BOMB, bindings())).finally(() => configureExpressionSandbox({ timeoutMs: 1000 }));
     let slowDone = false;
     void slow.then(() => (slowDone = true));
     const quick = await Promise.all(Array.from({ length: 40 }, (_, i) => evaluate(`=$sum($trigger.items) + ${i}`, bindings())));
@@ -102,6 +106,40 @@ describe('expression sandbox bounds', () => {
     // First-come-first-served would run all six bombs (three rounds of two) before b; round-robin runs b in the second round.
     expect(order.indexOf('b=6')).toBeLessThan(order.indexOf('a4'));
     expect(order.indexOf('b=6')).toBeLessThan(order.indexOf('a5'));
+  });
+
+  it('a child does not outlive a parent killed with SIGKILL, even stuck in a native regex', async () => {
+    const dist = join(__dirname, '..', '..', '..', 'dist', 'flows', 'definition');
+    // The parent gives the job a minute, so only the child's own watchdog can end it.
+    const script = `
+      const sandbox = require(${JSON.stringify(join(dist, 'expression-sandbox.js'))});
+      const { evaluate } = require(${JSON.stringify(join(dist, 'expressions.js'))});
+      const b = { trigger: {}, inputs: {}, steps: {}, endUser: {}, run: {} };
+      (async () => {
+        await sandbox.configureExpressionSandbox({ timeoutMs: 60000 });
+        await evaluate('=$sum([1, 2])', b);
+        evaluate(${JSON.stringify(REGEX_BOMB)}, b).catch(() => {});
+        setTimeout(() => console.log(sandbox.sandboxPids()[0]), 300);
+      })();`;
+    const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const childPid = await new Promise<number>((resolve) => parent.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(alive(childPid)).toBe(true);
+      parent.kill('SIGKILL');
+      const deadline = Date.now() + 5000;
+      while (alive(childPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(alive(childPid)).toBe(false);
+    } finally {
+      if (alive(childPid)) process.kill(childPid, 'SIGKILL');
+    }
   });
 
   it('reads plain paths and literal templates in-process, without starting a child', async () => {
