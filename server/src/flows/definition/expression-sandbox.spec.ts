@@ -142,6 +142,31 @@ describe('expression sandbox bounds', () => {
     }
   });
 
+  it('runs a job lost to an outside kill once more on a fresh child; a second loss fails it', async () => {
+    await configureExpressionSandbox({ timeoutMs: 30_000 });
+    const busyPid = async (other?: number) => {
+      for (let i = 0; i < 400; i++) {
+        const pid = sandboxPids('busy').find((p) => p !== other);
+        if (pid) return pid;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('no child took the job');
+    };
+    try {
+      const job = evaluate(REGEX_BOMB, bindings()).then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+      const first = await busyPid();
+      process.kill(first, 'SIGKILL'); // the OOM killer, say: not the expression's doing
+      const second = await busyPid(first);
+      process.kill(second, 'SIGKILL');
+      expect(await job).toBe('The expression sandbox stopped unexpectedly (signal SIGKILL, no output)');
+    } finally {
+      await configureExpressionSandbox({ timeoutMs: 1000 });
+    }
+  });
+
   it('reads plain paths and literal templates in-process, without starting a child', async () => {
     await stopExpressionSandbox();
     expect(sandboxPids()).toEqual([]);

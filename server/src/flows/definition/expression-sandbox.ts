@@ -83,6 +83,9 @@ export type SandboxReply =
 
 interface Pending {
   job: SandboxJob;
+  key: string;
+  /** Set once the job was lost to a child's unexplained death: a second loss fails it. */
+  retried?: boolean;
   resolve(reply: SandboxReply): void;
   reject(error: Error): void;
 }
@@ -91,7 +94,7 @@ interface Child {
   process: ChildProcess;
   ready: boolean;
   /** The job in flight, and its kill timer. */
-  busy?: { pending: Pending; timer: NodeJS.Timeout };
+  busy?: { pending: Pending; timer: NodeJS.Timeout; startedAt: number };
   /** Tail of stderr: tells an out-of-memory abort from other deaths. */
   stderr: string;
   dead: boolean;
@@ -134,12 +137,17 @@ let stopping = false;
  */
 export function runInSandbox(job: SandboxJob, fairnessKey = ''): Promise<SandboxReply> {
   return new Promise((resolve, reject) => {
-    const jobs = waiting.get(fairnessKey);
-    if (jobs) jobs.push({ job, resolve, reject });
-    else waiting.set(fairnessKey, [{ job, resolve, reject }]);
-    waitingCount++;
+    enqueue({ job, key: fairnessKey, resolve, reject });
     dispatch();
   });
+}
+
+function enqueue(pending: Pending, first = false): void {
+  const jobs = waiting.get(pending.key);
+  if (!jobs) waiting.set(pending.key, [pending]);
+  else if (first) jobs.unshift(pending);
+  else jobs.push(pending);
+  waitingCount++;
 }
 
 /** Kills every sandbox child (tests, shutdown). Jobs in flight fail as if they crashed. */
@@ -155,9 +163,9 @@ export async function stopExpressionSandbox(): Promise<void> {
   dispatch(); // jobs that arrived meanwhile get fresh children
 }
 
-/** Process ids of the live sandbox children (tests). */
-export function sandboxPids(): number[] {
-  return [...children].filter((c) => !c.dead).map((c) => c.process.pid!);
+/** Process ids of the live sandbox children, or of those running a job (tests). */
+export function sandboxPids(only: 'all' | 'busy' = 'all'): number[] {
+  return [...children].filter((c) => !c.dead && (only === 'all' || c.busy)).map((c) => c.process.pid!);
 }
 
 function dispatch(): void {
@@ -173,7 +181,7 @@ function dispatch(): void {
     }
     const pending = nextWaiting()!;
     const timer = setTimeout(() => overrun(child), EXPRESSION_LIMITS.timeoutMs + EXPRESSION_LIMITS.killGraceMs);
-    child.busy = { pending, timer };
+    child.busy = { pending, timer, startedAt: Date.now() };
     setRef(child, true);
     child.process.send(pending.job, (error) => {
       if (error && child.busy?.pending === pending) settle(child, () => pending.reject(error));
@@ -221,18 +229,22 @@ function start(): void {
   proc.on('error', () => {
     // 'exit' follows (or the spawn failed: then no child exists and 'exit' still fires with a code).
   });
-  proc.on('exit', () => {
+  proc.on('exit', (code, signal) => {
     clearTimeout(boot);
     const busy = child.busy;
     const outOfMemory = OUT_OF_MEMORY.test(child.stderr);
     child.dead = true;
     children.delete(child);
-    const why = child.stderr.trim().split('\n').pop() || 'no output';
+    const why = `${signal ? `signal ${signal}` : `exit code ${code}`}, ${child.stderr.trim().split('\n').pop() || 'no output'}`;
     if (busy) {
       clearTimeout(busy.timer);
       child.busy = undefined;
       if (outOfMemory) busy.pending.resolve({ ok: false, limit: 'expression_memory_exceeded' });
-      else busy.pending.reject(new Error(`The expression sandbox stopped unexpectedly: ${why}`));
+      // Past its budget (the child's watchdog was quicker than our timer, on a starved machine): a timeout.
+      else if (Date.now() - busy.startedAt >= EXPRESSION_LIMITS.timeoutMs) busy.pending.resolve({ ok: false, limit: 'expression_timeout' });
+      // Killed from outside (the OOM killer…) within its budget: the job is not to blame; once more on a fresh child.
+      else if (!busy.pending.retried && !stopping) enqueue({ ...busy.pending, retried: true }, true);
+      else busy.pending.reject(new Error(`The expression sandbox stopped unexpectedly (${why})`));
     }
     if (!child.ready) {
       // Died while booting: a broken build, not an expression. Fail what waits; do not respawn in a loop.
