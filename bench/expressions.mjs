@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Expression benchmark: what evaluating flow expressions costs (JSONata, compiled once and cached),
 // and what validating a definition costs. Pure CPU, no services. Prints one line per measure.
+// evaluate() runs JSONata in the sandbox (child processes): "sandbox round trip" = evaluate − evaluateInProcess.
 // Usage: npm run build && node bench/expressions.mjs [--iterations 20000] [--runs 9]
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +11,7 @@ import { parseArgs } from 'node:util';
 const root = resolve(import.meta.dirname, '..');
 const require = createRequire(join(root, 'server', 'package.json'));
 const dist = join(root, 'server', 'dist', 'flows', 'definition');
-const { compileExpression, evaluate } = require(join(dist, 'expressions.js'));
+const { compileExpression, evaluate, evaluateInProcess } = require(join(dist, 'expressions.js'));
 const { validateDefinition } = require(join(dist, 'validate-definition.js'));
 const { wonDealsToSlack, benchmarkReferenceFlow } = require(join(dist, 'fixtures.js'));
 const jsonata = require('jsonata');
@@ -68,18 +69,27 @@ const staticTemplate = { channel: 'C123', text: 'hello', blocks: [{ type: 'secti
 const ns = (us) => `${(us * 1000).toFixed(0)} ns`;
 const µs = (us) => `${us.toFixed(2)} µs`;
 
+/** Sandboxed measures cost a round trip each: fewer calls. */
+const S = Math.min(N, 2000);
+const bigBindings = { ...bindings, steps: { ...bindings.steps, fetch: { rows: Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `row ${i}`, tags: ['a', 'b'], amount: i * 10 })) } } };
+const bigKb = (JSON.stringify(bigBindings).length / 1024).toFixed(0);
+
 const results = await measureAll([
-  { name: 'evaluate cached simple expression', fn: () => evaluate(SIMPLE, bindings), show: µs, note: SIMPLE },
+  { name: 'evaluate cached simple expression', fn: () => evaluate(SIMPLE, bindings), n: S, show: µs, note: `${SIMPLE}, in the sandbox` },
+  { name: '  same, in-process (evaluateInProcess)', fn: () => evaluateInProcess(SIMPLE, bindings), show: µs, note: 'no sandbox round trip' },
+  { name: `  same, sandbox, ${bigKb} KB of bindings`, fn: () => evaluate(SIMPLE, bigBindings), n: Math.min(S, 500), show: µs },
   { name: '  same, compiled expression held', fn: () => simple.evaluate(bindings), show: µs },
   { name: '  same, raw jsonata (no guards, no JSON copy)', fn: () => raw.evaluate(bindings, bindings), show: µs },
   { name: 'cache lookup (compileExpression, hit)', fn: () => compileExpression(SIMPLE), show: ns },
   { name: 'compile a new expression (miss)', fn: () => compileExpression(`='Deal ' & $trigger.name & ' #${fresh++}'`), n: 500, show: µs },
   { name: 'evaluate plain binding path', fn: () => evaluate('=$steps.post.body.ts', bindings), show: µs, note: '=$steps.post.body.ts, read without JSONata' },
-  { name: 'evaluate branch condition', fn: () => evaluate(condition, bindings), show: µs, note: condition },
-  { name: 'evaluate action input template (2 exprs)', fn: () => evaluate(actionInput, bindings), show: µs },
-  { name: 'evaluate result template (3 exprs, 1 literal)', fn: () => evaluate(result, bindings), show: µs },
+  { name: 'evaluate branch condition', fn: () => evaluate(condition, bindings), n: S, show: µs, note: condition },
+  { name: 'evaluate action input template (2 exprs)', fn: () => evaluate(actionInput, bindings), n: S, show: µs, note: 'one round trip' },
+  { name: 'evaluate result template (3 exprs, 1 literal)', fn: () => evaluate(result, bindings), n: S, show: µs, note: 'paths only: in-process' },
   { name: 'evaluate template without expressions', fn: () => evaluate(staticTemplate, bindings), show: µs },
   { name: 'validateDefinition (ARCHITECTURE reference)', fn: () => validateDefinition(wonDealsToSlack()), n: 500, show: µs },
   { name: 'validateDefinition (BENCHMARKS reference)', fn: () => validateDefinition(benchmarkReferenceFlow()), n: 500, show: µs },
 ]);
 for (const r of results) print(r.name, r.show(r.us), r.note);
+
+await require(join(dist, 'expression-sandbox.js')).stopExpressionSandbox();

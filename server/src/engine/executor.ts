@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
 import { DeliveryLog } from '../connections/provider-client.service';
 import { durationMs } from '../flows/definition/durations';
+import { ExpressionError, isExpressionLimitCode } from '../flows/definition/expressions';
 import { APPROVAL_DEFAULTS, type ApprovalStep, FLOW_LIMITS, isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type Step, STEP_TIMEOUT_DEFAULT_MS } from '../flows/definition/flow-definition.schema';
 import type { StepRecord } from './run.entity';
 
@@ -221,7 +222,9 @@ export class Executor {
     try {
       return await this.evaluate(template, bindings);
     } catch (error) {
-      throw new StepFailure('expression_error', (error as Error).message, path);
+      // A sandbox bound (expression_timeout, expression_memory_exceeded…) is reported as itself.
+      const code = error instanceof ExpressionError && isExpressionLimitCode(error.code) ? error.code : 'expression_error';
+      throw new StepFailure(code, (error as Error).message, path);
     }
   }
 

@@ -252,7 +252,8 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       },
     };
     const done = new Map(run.steps.map((s) => [s.path, s]));
-    const executor = new Executor(run.id, bindings, evaluateTemplate, effects, done, {
+    // Round-robin by tenant in the expression sandbox: one tenant's slow expressions do not queue up ahead of others'.
+    const executor = new Executor(run.id, bindings, (template, b) => evaluateTemplate(template, b, { fairnessKey: tenantId }), effects, done, {
       cancelled: cancel.signal,
       deadline: segmentStart + timeoutMs - run.active_ms,
       timeoutMs,

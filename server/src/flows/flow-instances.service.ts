@@ -77,7 +77,7 @@ export class FlowInstancesService {
       const { template, latest, instance } = await this.getForEndUser(actor, endUserId, key);
       const version = instance ? await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId }) : latest;
       const doc = version.definition as unknown as VersionDoc;
-      const settings = resolveSettings(doc.inputs ?? {}, change.settings ?? instance?.settings ?? {});
+      const settings = await resolveSettings(doc.inputs ?? {}, change.settings ?? instance?.settings ?? {});
       const bindings = await this.bind(actor, endUserId, doc.connectors, change.connections ?? instance?.connections ?? {}, manager);
       const repo = this.instances.with(manager);
       let saved: FlowInstance;
@@ -108,7 +108,7 @@ export class FlowInstancesService {
       if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
       const version = await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId });
       const doc = version.definition as unknown as VersionDoc;
-      const settings = change.settings ? resolveSettings(doc.inputs ?? {}, change.settings) : instance.settings;
+      const settings = change.settings ? await resolveSettings(doc.inputs ?? {}, change.settings) : instance.settings;
       const bindings = change.connections ? await this.bind(actor, endUserId, doc.connectors, change.connections, manager) : instance.connections;
       await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { settings, connections: bindings });
       if (change.settings) await this.triggers.sync(actor.tenantId, { ...instance, settings }, doc.trigger, manager);
@@ -139,7 +139,7 @@ export class FlowInstancesService {
       if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
       const doc = latest.definition as unknown as VersionDoc;
       const carried = Object.fromEntries(Object.entries({ ...instance.settings, ...change.settings }).filter(([k]) => k in (doc.inputs ?? {})));
-      const settings = resolveSettings(doc.inputs ?? {}, carried);
+      const settings = await resolveSettings(doc.inputs ?? {}, carried);
       const bindings = await this.bind(actor, endUserId, doc.connectors, { ...instance.connections, ...change.connections }, manager);
       await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { versionId: latest.id, settings, connections: bindings, triggerEvent: latest.triggerEvent });
       await this.triggers.sync(actor.tenantId, { ...instance, settings }, doc.trigger, manager);

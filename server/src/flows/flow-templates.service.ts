@@ -6,7 +6,7 @@ import type { Actor } from '../auth/principal';
 import { AppError, notFound } from '../common/errors/app-error';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
-import { validateDefinition } from './definition/validate-definition';
+import { validateDefinitionWithPatterns } from './definition/validate-definition';
 import { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 
 /** Validation paths are JSON Pointers into the definition (`/steps/1/input/channel`); the API reports them under `definition`. */
@@ -41,7 +41,7 @@ export class FlowTemplatesService {
 
   /** Checks a document without saving it. */
   validate(definition: unknown) {
-    return validateDefinition(definition);
+    return validateDefinitionWithPatterns(definition);
   }
 
   /** A new template from a draft; the draft may be incomplete, but it must name a key and a name. */
@@ -81,7 +81,7 @@ export class FlowTemplatesService {
       const repo = this.templates.with(manager);
       const template = await repo.query(actor.tenantId, 't').andWhere('t.key = :key', { key }).setLock('pessimistic_write').getOne();
       if (!template) throw notFound('Flow template', key);
-      const checked = validateDefinition(template.draft);
+      const checked = await validateDefinitionWithPatterns(template.draft);
       if (!checked.ok) throw invalid(checked.errors);
       const definition = checked.definition as unknown as { trigger: { type: string; event?: string } };
       const version = template.latestVersion + 1;

@@ -1,4 +1,5 @@
 import { AppError } from '../common/errors/app-error';
+import { ExpressionError, matchesPattern } from './definition/expressions';
 
 export interface InputSpec {
   type: 'string' | 'number' | 'integer' | 'boolean' | 'array';
@@ -14,9 +15,10 @@ export interface InputSpec {
 
 /**
  * Checks an end user's settings against a flow's inputs and applies defaults. Problems are
- * reported together, each with the path `settings.<input>`.
+ * reported together, each with the path `settings.<input>`. Patterns are the template author's
+ * regular expressions: they are tested in the expression sandbox (bounded in time and memory).
  */
-export function resolveSettings(inputs: Record<string, InputSpec>, given: Record<string, unknown>): Record<string, unknown> {
+export async function resolveSettings(inputs: Record<string, InputSpec>, given: Record<string, unknown>): Promise<Record<string, unknown>> {
   const problems: Array<{ path: string; message: string }> = [];
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(given)) {
@@ -44,11 +46,23 @@ export function resolveSettings(inputs: Record<string, InputSpec>, given: Record
     }
     if (typeof value === 'number' && spec.minimum !== undefined && value < spec.minimum) problems.push({ path, message: `must be at least ${spec.minimum}` });
     if (typeof value === 'number' && spec.maximum !== undefined && value > spec.maximum) problems.push({ path, message: `must be at most ${spec.maximum}` });
-    if (typeof value === 'string' && spec.pattern && !new RegExp(spec.pattern).test(value)) problems.push({ path, message: `must match ${spec.pattern}` });
+    if (typeof value === 'string' && spec.pattern) {
+      const problem = await patternProblem(spec.pattern, value);
+      if (problem) problems.push({ path, message: problem });
+    }
     out[name] = value;
   }
   if (problems.length) {
     throw new AppError('validation_failed', problems.map((p) => `${p.path}: ${p.message}`).join('; '), { errors: problems });
   }
   return out;
+}
+
+async function patternProblem(pattern: string, value: string): Promise<string | undefined> {
+  try {
+    return (await matchesPattern(pattern, value)) ? undefined : `must match ${pattern}`;
+  } catch (error) {
+    if (error instanceof ExpressionError && error.code) return `must match ${pattern} (checking it was stopped: ${error.message})`;
+    throw error;
+  }
 }

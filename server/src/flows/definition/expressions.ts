@@ -9,21 +9,19 @@
  *   non-finite numbers become null, a function result is an error.
  * - Compiled expressions are cached (LRU-ish, EXPRESSION_LIMITS.cacheSize entries); compiled templates
  *   are cached per template object (WeakMap), so a definition held in memory is walked once.
- * - Each evaluation is bounded by a timeout and an evaluation-depth guard (JSONata's own guardrails),
- *   so a runaway expression fails instead of hanging a worker.
+ * - evaluate() runs JSONata only in the expression sandbox (expression-sandbox.ts): a child process
+ *   with a capped heap, killed when it overruns its time budget, so no expression can stop or crash
+ *   the API or a worker. Templates with no expression, or only plain binding paths that meet no
+ *   array, are read in-process: that is a bounded walk of data already in memory.
+ * - Inside the sandbox JSONata's own guardrails also apply: a timeout checked between evaluation
+ *   steps and an evaluation-depth guard.
  *
  * JSONata 2 evaluates asynchronously: evaluate() returns a Promise.
  */
 import jsonata from 'jsonata';
+import { EXPRESSION_LIMITS, type ExpressionLimitCode, runInSandbox, type SandboxReply } from './expression-sandbox';
 
-export const EXPRESSION_LIMITS = {
-  /** Compiled expressions kept. */
-  cacheSize: 5000,
-  /** Wall-clock budget of one evaluation (checked at every JSONata evaluation step). */
-  timeoutMs: 1000,
-  /** Nesting of JSONata evaluation (deep non-tail recursion fails with D1011). */
-  maxDepth: 1000,
-} as const;
+export { EXPRESSION_LIMITS, EXPRESSION_LIMIT_CODES, type ExpressionLimitCode, isExpressionLimitCode } from './expression-sandbox';
 
 /** The variables an expression sees. The engine fills them; see docs/flows.md for their shapes. */
 export interface Bindings {
@@ -53,7 +51,11 @@ export class ExpressionError extends Error {
     message: string,
     /** The expression text (without the leading "="). */
     readonly expression: string,
-    /** JSONata's error code (S0xxx syntax, T/D runtime), when it gave one. */
+    /**
+     * JSONata's error code (S0xxx syntax, T/D runtime), when it gave one; or the sandbox bound that
+     * was hit (expression_timeout, expression_memory_exceeded, expression_result_too_large,
+     * expression_input_too_large).
+     */
     readonly code?: string,
     /** Character position in the expression JSONata reported, when it gave one. */
     readonly position?: number,
@@ -121,8 +123,10 @@ function located(info: JsonataErrorLike): string {
 export interface CompiledExpression {
   /** The expression text, without the leading "=". */
   readonly source: string;
-  /** Evaluates against the bindings; the result is plain JSON (or undefined). */
+  /** Evaluates against the bindings IN THIS PROCESS, unbounded: only the sandbox child may call it. */
   evaluate(bindings: Bindings): Promise<unknown>;
+  /** A plain path's value read directly, or NOT_FOUND when JSONata is needed (see `kind`). */
+  read(bindings: Bindings): unknown;
   /** JSONata's syntax tree (for analysis). */
   ast(): jsonata.ExprNode;
   /**
@@ -134,7 +138,7 @@ export interface CompiledExpression {
 }
 
 const PATH_ROOTS = new Set<string>([...BINDING_NAMES, ...LOOP_BINDING_NAMES]);
-const NOT_FOUND = Symbol('not-found');
+export const NOT_FOUND = Symbol('not-found');
 
 /** `[variable, ...names]` when the AST is `$variable.name.name…` and nothing else, else undefined. */
 function plainPath(root: jsonata.ExprNode): string[] | undefined {
@@ -212,6 +216,7 @@ export function compileExpression(source: string): CompiledExpression {
     source: text,
     kind: path ? 'path' : 'jsonata',
     ast: () => compiled.ast(),
+    read: (bindings) => (path ? readPath(bindings, path) : NOT_FOUND),
     async evaluate(bindings: Bindings): Promise<unknown> {
       if (path) {
         const value = readPath(bindings, path);
@@ -286,7 +291,12 @@ type Node =
 export interface CompiledTemplate {
   /** True when the template has no expressions (evaluating it just copies it). */
   readonly isStatic: boolean;
+  /** Its expressions, with where they sit and whether they need JSONata (not plain paths). */
+  readonly expressions: ReadonlyArray<{ expression: string; path: string; jsonata: boolean }>;
+  /** Evaluates IN THIS PROCESS, unbounded: only the sandbox child may call it. */
   evaluate(bindings: Bindings): Promise<unknown>;
+  /** The value when every expression is a plain path that meets no array, else NOT_FOUND. Bounded. */
+  read(bindings: Bindings): unknown;
 }
 
 const templates = new WeakMap<object, CompiledTemplate>();
@@ -333,6 +343,45 @@ function copy(value: unknown): unknown {
   return out;
 }
 
+/** The template read with plain paths only (no JSONata); NOT_FOUND as soon as one needs JSONata. */
+function read(node: Node, bindings: Bindings): unknown {
+  switch (node.kind) {
+    case 'static':
+      return copy(node.value);
+    case 'expr': {
+      const value = node.expression.read(bindings);
+      return value === NOT_FOUND ? NOT_FOUND : toJson(value, node.expression.source);
+    }
+    case 'array': {
+      const out = new Array<unknown>(node.items.length);
+      for (let i = 0; i < node.items.length; i++) {
+        const v = read(node.items[i], bindings);
+        if (v === NOT_FOUND) return NOT_FOUND;
+        out[i] = v === undefined ? null : v;
+      }
+      return out;
+    }
+    case 'object': {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < node.keys.length; i++) {
+        const v = read(node.values[i], bindings);
+        if (v === NOT_FOUND) return NOT_FOUND;
+        if (v !== undefined) out[node.keys[i]] = v;
+      }
+      return out;
+    }
+  }
+}
+
+type Located = { expression: string; path: string; jsonata: boolean };
+
+function expressionNodes(node: Node, into: Located[]): Located[] {
+  if (node.kind === 'expr') into.push({ expression: node.expression.source, path: node.path, jsonata: node.expression.kind === 'jsonata' });
+  if (node.kind === 'array') for (const item of node.items) expressionNodes(item, into);
+  if (node.kind === 'object') for (const value of node.values) expressionNodes(value, into);
+  return into;
+}
+
 async function run(node: Node, bindings: Bindings): Promise<unknown> {
   switch (node.kind) {
     case 'static':
@@ -374,7 +423,14 @@ export function compileTemplate(template: unknown): CompiledTemplate {
     if (hit) return hit;
   }
   const root = build(template, '');
-  const compiled: CompiledTemplate = { isStatic: root.kind === 'static', evaluate: (bindings) => run(root, bindings) };
+  const expressions = expressionNodes(root, []);
+  const needsJsonata = expressions.some((e) => e.jsonata);
+  const compiled: CompiledTemplate = {
+    isStatic: root.kind === 'static',
+    expressions,
+    evaluate: (bindings) => run(root, bindings),
+    read: (bindings) => (needsJsonata ? NOT_FOUND : read(root, bindings)),
+  };
   if (cacheable) templates.set(template, compiled);
   return compiled;
 }
@@ -383,9 +439,71 @@ export function compileTemplate(template: unknown): CompiledTemplate {
  * Evaluates every expression in a template and returns plain JSON: the template's shape with each
  * expression replaced by its value. Undefined values are dropped from objects and become null in
  * arrays; a template that is a single expression evaluating to nothing gives undefined.
- * Rejects with ExpressionError (message names the expression; `path` locates it in the template).
+ * JSONata runs in the expression sandbox, bounded in time, memory, input and result size.
+ * Rejects with ExpressionError (message names the expression; `path` locates it in the template;
+ * `code` is one of EXPRESSION_LIMIT_CODES when a bound was hit). Evaluations waiting for the
+ * sandbox are served round-robin by `fairnessKey` (the engine passes the tenant id).
  */
-export function evaluate(template: unknown, bindings: Bindings): Promise<unknown> {
+export async function evaluate(template: unknown, bindings: Bindings, options: { fairnessKey?: string } = {}): Promise<unknown> {
+  if (typeof template === 'string' && !isExpression(template)) return literalString(template);
+  if (template === null || (typeof template !== 'object' && typeof template !== 'string')) return template;
+  const compiled = typeof template === 'string' ? compileSingle(template) : compileTemplate(template);
+  if (compiled.isStatic) return compiled.evaluate(bindings);
+  const direct = compiled.read(bindings);
+  if (direct !== NOT_FOUND) {
+    const bytes = direct === undefined ? 0 : Buffer.byteLength(JSON.stringify(direct));
+    if (bytes > EXPRESSION_LIMITS.maxResultBytes) throw limitError(compiled, { ok: false, limit: 'expression_result_too_large', bytes });
+    return direct;
+  }
+  const json = JSON.stringify(bindings);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > EXPRESSION_LIMITS.maxBindingsBytes) throw limitError(compiled, { ok: false, limit: 'expression_input_too_large', bytes });
+  const reply = await runInSandbox({ op: 'template', template, bindings: json }, options.fairnessKey);
+  if (reply.ok) return reply.json === undefined ? undefined : JSON.parse(reply.json);
+  if ('limit' in reply) throw limitError(compiled, reply);
+  const e = reply.error;
+  throw new ExpressionError(e.message, e.expression ?? '', e.code, e.position, e.path ?? '');
+}
+
+/** A single expression string as a one-node template (located at ''). */
+function compileSingle(source: string): CompiledTemplate {
+  const expression = compileExpression(source);
+  return {
+    isStatic: false,
+    expressions: [{ expression: expression.source, path: '', jsonata: expression.kind === 'jsonata' }],
+    evaluate: (bindings) => expression.evaluate(bindings),
+    read: (bindings) => {
+      const value = expression.read(bindings);
+      return value === NOT_FOUND ? NOT_FOUND : toJson(value, expression.source);
+    },
+  };
+}
+
+/**
+ * The error for a sandbox bound, naming the expression when it is known: the child said which, or
+ * the template has one JSONata expression (only those can run long), or one expression at all.
+ */
+function limitError(compiled: CompiledTemplate, reply: Extract<SandboxReply, { limit: ExpressionLimitCode }>): ExpressionError {
+  const viaJsonata = compiled.expressions.filter((e) => e.jsonata);
+  const only = viaJsonata.length === 1 ? viaJsonata[0] : compiled.expressions.length === 1 ? compiled.expressions[0] : undefined;
+  const expression = reply.expression ?? only?.expression;
+  const path = reply.path ?? only?.path ?? '';
+  const subject = expression !== undefined ? `Expression "=${expression}"` : `The template's expressions (${compiled.expressions.map((e) => `"=${e.expression}"`).join(', ')})`;
+  const L = EXPRESSION_LIMITS;
+  const message = {
+    expression_timeout: `${subject} ran longer than the ${L.timeoutMs} ms an evaluation may take`,
+    expression_memory_exceeded: `${subject} used more than the ${L.memoryMb} MB of memory an evaluation may use`,
+    expression_result_too_large: `${subject} produced ${reply.bytes} bytes of JSON; the limit is ${L.maxResultBytes}`,
+    expression_input_too_large: `${subject} cannot be evaluated: its bindings ($trigger, $steps, …) are ${reply.bytes} bytes of JSON; the limit is ${L.maxBindingsBytes}`,
+  }[reply.limit];
+  return new ExpressionError(message, expression ?? '', reply.limit, undefined, path);
+}
+
+/**
+ * Evaluates in this process with no bound but JSONata's own: only the sandbox child calls this
+ * (it is the child's process that the bounds protect). Same contract as evaluate().
+ */
+export function evaluateInProcess(template: unknown, bindings: Bindings): Promise<unknown> {
   if (typeof template === 'string') {
     if (!isExpression(template)) return Promise.resolve(literalString(template));
     let expression: CompiledExpression;
@@ -406,6 +524,22 @@ export function evaluate(template: unknown, bindings: Bindings): Promise<unknown
 
 /** The same function under the name the engine imports. */
 export const evaluateTemplate = evaluate;
+
+/**
+ * Whether `value` matches the regular expression `pattern` (a tenant-authored input pattern;
+ * ECMAScript with the `u` flag, as the definition's validation compiles it),
+ * tested in the sandbox so a catastrophic pattern cannot block this process. Rejects with
+ * ExpressionError (code expression_timeout…) when a bound was hit, and on an invalid pattern.
+ */
+export async function matchesPattern(pattern: string, value: string): Promise<boolean> {
+  const reply = await runInSandbox({ op: 'test', pattern, value });
+  if (reply.ok) return JSON.parse(reply.json!) as boolean;
+  if ('limit' in reply) {
+    const what = reply.limit === 'expression_timeout' ? `took longer than ${EXPRESSION_LIMITS.timeoutMs} ms to check` : `used more than ${EXPRESSION_LIMITS.memoryMb} MB to check`;
+    throw new ExpressionError(`The pattern ${pattern} ${what}`, pattern, reply.limit);
+  }
+  throw new ExpressionError(`The pattern ${pattern} is not a valid regular expression: ${reply.error.message}`, pattern);
+}
 
 // ─── Analysis ────────────────────────────────────────────────────────────────────────────────────
 

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stopExpressionSandbox } from './expression-sandbox';
 import { benchmarkReferenceFlow, everyFeature, wonDealsToSlack } from './fixtures';
 import { FLOW_LIMITS } from './flow-definition.schema';
-import { ConnectorCatalog, inputJsonSchema, settingsJsonSchema, validateDefinition, ValidationError } from './validate-definition';
+import { ConnectorCatalog, inputJsonSchema, settingsJsonSchema, validateDefinition, validateDefinitionWithPatterns, ValidationError } from './validate-definition';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Doc = any;
@@ -467,10 +468,24 @@ describe('validateDefinition: semantics', () => {
       expectErrors(flow((d) => (d.inputs.channel.pattern = '([a-z]')), [['inputs.channel.pattern', 'invalid regular expression: Invalid regular expression: /([a-z]/u: Unterminated group']]);
     });
 
+    it("checks a default against the input's pattern in the sandbox, stopping a catastrophic one", async () => {
+      const level = flow((d) => (d.inputs.level = { type: 'string', title: 'Level', pattern: '^[a-z]+$', default: 'A' }));
+      expect(validateDefinition(level).ok).toBe(true); // the synchronous check never runs the tenant's regex
+      expect(await validateDefinitionWithPatterns(level)).toEqual({ ok: false, errors: [{ path: 'inputs.level.default', message: 'must match the pattern ^[a-z]+$' }] });
+      expect((await validateDefinitionWithPatterns(flow((d) => (d.inputs.level = { type: 'string', title: 'Level', pattern: '^[a-z]+$', default: 'ab' })))).ok).toBe(true);
+      const started = Date.now();
+      const hostile = await validateDefinitionWithPatterns(flow((d) => (d.inputs.code = { type: 'string', title: 'Code', pattern: '^(a+)+$', default: `${'a'.repeat(32)}!` })));
+      expect(hostile).toEqual({
+        ok: false,
+        errors: [{ path: 'inputs.code.default', message: 'must match the pattern ^(a+)+$ (checking it was stopped: The pattern ^(a+)+$ took longer than 1000 ms to check)' }],
+      });
+      expect(Date.now() - started).toBeLessThan(10_000); // in-process it would backtrack for minutes
+    });
+    afterAll(() => stopExpressionSandbox());
+
     it("wants a default that satisfies the input's own constraints", () => {
       expectErrors(flow((d) => Object.assign(d.inputs.minAmount, { minimum: 10, default: 5 })), [['inputs.minAmount.default', 'must be at least 10']]);
       expectErrors(flow((d) => (d.inputs.level = { type: 'string', title: 'Level', enum: ['info', 'warn'], default: 'debug' })), [['inputs.level.default', "must be one of 'info', 'warn'"]]);
-      expectErrors(flow((d) => (d.inputs.level = { type: 'string', title: 'Level', pattern: '^[a-z]+$', default: 'A' })), [['inputs.level.default', 'must match the pattern ^[a-z]+$']]);
       expectErrors(flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', enum: ['a', 'b'], default: ['a', 'c'] })), [['inputs.tags.default.1', "must be one of 'a', 'b'"]]);
       expectErrors(flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', maxItems: 1, default: ['a', 'b'] })), [['inputs.tags.default', 'must have at most 1 items']]);
     });

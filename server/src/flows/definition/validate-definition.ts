@@ -23,6 +23,7 @@ import {
   JSONATA_BUILTINS,
   literalValue,
   LOOP_BINDING_NAMES,
+  matchesPattern,
 } from './expressions';
 import {
   bindingConnector,
@@ -79,10 +80,14 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction {
   return fn;
 }
 
-/** Validators of input specs (for their defaults), by the spec's JSON; bounded. */
+/**
+ * Validators of input specs (for their defaults), by the spec's JSON; bounded. Without `pattern`:
+ * ajv would run the tenant's regex here, in the API's event loop (validateDefinitionWithPatterns
+ * tests it in the sandbox).
+ */
 const inputValidators = new Map<string, ValidateFunction>();
 function inputValidator(spec: InputSpec): ValidateFunction {
-  const schema = inputJsonSchema(spec);
+  const { pattern: _pattern, ...schema } = inputJsonSchema(spec);
   const key = JSON.stringify(schema);
   let fn = inputValidators.get(key);
   if (!fn) {
@@ -713,4 +718,25 @@ export function validateDefinition(doc: unknown, catalog: ConnectorCatalog = reg
   const definition = { ...given, connectors: given.connectors ?? [], inputs: given.inputs ?? {} } as FlowDefinition;
   const errors = new SemanticChecker(definition, catalog).run();
   return errors.length ? { ok: false, errors } : { ok: true, definition };
+}
+
+/**
+ * validateDefinition, then the check that runs the template's own regular expressions (a string
+ * input's default against its `pattern`) — in the expression sandbox, so a catastrophic pattern
+ * cannot block the API. What the API's validate and publish use.
+ */
+export async function validateDefinitionWithPatterns(doc: unknown, catalog: ConnectorCatalog = registry): Promise<ValidationResult> {
+  const result = validateDefinition(doc, catalog);
+  if (!result.ok) return result;
+  const errors: ValidationError[] = [];
+  for (const [key, spec] of Object.entries(result.definition.inputs)) {
+    if (spec.type !== 'string' || spec.pattern === undefined || typeof spec.default !== 'string') continue;
+    try {
+      if (!(await matchesPattern(spec.pattern, spec.default))) errors.push({ path: `inputs.${key}.default`, message: `must match the pattern ${spec.pattern}` });
+    } catch (error) {
+      if (!(error instanceof ExpressionError)) throw error;
+      errors.push({ path: `inputs.${key}.default`, message: `must match the pattern ${spec.pattern} (checking it was stopped: ${error.message})` });
+    }
+  }
+  return errors.length ? { ok: false, errors } : result;
 }
