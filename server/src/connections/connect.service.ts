@@ -6,6 +6,7 @@ import {
   buildAuthorizationUrl,
   buildTokenRequest,
   ConnectorDefinition,
+  getConnector,
   createSimpleHttpClient,
   HttpError,
   ProviderError,
@@ -27,6 +28,7 @@ import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.reposito
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ConnectorConfigsService, ResolvedConnector } from '../connector-configs/connector-configs.service';
+import { rebindToConnection } from '../flows/binding-health';
 import { Tenant } from '../tenants/tenant.entity';
 import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
@@ -281,6 +283,7 @@ export class ConnectService {
         await this.audit.record(actor, 'connection.reconnected', { type: 'connection', id: existing.id }, { connector: key, account: account.name }, manager);
         const reconnected = await repo.get(actor.tenantId, { id: existing.id });
         await this.events.publish(manager, actor.tenantId, 'connection.created', reconnected);
+        await rebindToConnection(manager, this.audit, actor, reconnected, getConnector(key)?.name ?? key);
         return reconnected;
       }
       const id = (await manager.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
@@ -298,6 +301,8 @@ export class ConnectService {
       });
       await this.audit.record(actor, 'connection.created', { type: 'connection', id }, { connector: key, account: account.name }, manager);
       await this.events.publish(manager, actor.tenantId, 'connection.created', created);
+      // A flow paused because its connection was disconnected resumes on the new one.
+      await rebindToConnection(manager, this.audit, actor, created, getConnector(key)?.name ?? key);
       return created;
     });
   }
