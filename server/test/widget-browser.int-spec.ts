@@ -743,4 +743,33 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     expect((await events(page)).find((e) => e.name === 'connected')?.payload).toMatchObject({ id, status: 'active' });
     expect(problems.get(page)).toEqual([]);
   });
+
+  it('shows a flow as paused while its account is disconnected, and On again once it is reconnected', async () => {
+    const endUserId = 'widget-paused';
+    await connectSlackOverHttp(endUserId);
+    const general = sandbox.state.slack.channels.find((c) => c.name === 'general')!;
+    expect((await tenant.host.post(`/v1/end-users/${endUserId}/flows/${DEALS_FLOW.key}/enable`, { settings: { channel: general.id } })).status).toBe(200);
+    const { context, page } = await openHost({ endUserId, token: await session(endUserId) });
+    const modal = await openModal(page);
+    await modal.getByRole('button', { name: 'Slack Connected' }).click();
+    const card = modal.getByRole('article', { name: DEALS_FLOW.name });
+    await card.getByText('On', { exact: true }).waitFor();
+
+    await modal.getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByRole('dialog', { name: 'Disconnect Slack?' }).getByRole('button', { name: 'Disconnect' }).click();
+    await card.getByText('Paused', { exact: true }).waitFor();
+    await card.getByText('Paused: Slack was disconnected. Connect Slack again and this automation resumes on its own.').waitFor();
+    expect(await card.getByRole('switch').getAttribute('aria-checked')).toBe('true');
+    await shots(page, 'flow-paused');
+
+    await connectSlack(context, modal);
+    await card.getByText('On', { exact: true }).waitFor();
+    await card.getByText(/^Now using your reconnected Slack account/).waitFor();
+    expect(await card.getByText('Paused', { exact: true }).count()).toBe(0);
+    await shots(page, 'flow-rebound');
+    const instance = (await tenant.host.get(`/v1/end-users/${endUserId}/flows`)).body.data.find((f: any) => f.key === DEALS_FLOW.key).instance;
+    const [connection] = (await tenant.host.get(`/v1/end-users/${endUserId}/connections`)).body.data;
+    expect(instance).toMatchObject({ status: 'on', connections: { slack: connection.id } });
+    expect(problems.get(page)).toEqual([]);
+  });
 });
