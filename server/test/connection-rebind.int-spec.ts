@@ -106,6 +106,8 @@ describe('disconnect and reconnect', () => {
     }
     const hostView = (await tenant.host.get('/v1/end-users/alice/flows')).body.data.find((f: { key: string }) => f.key === 'on-event').instance;
     expect(hostView).toMatchObject({ status: 'paused', pausedReason: 'connection_missing' });
+    const teamView = (await tenant.owner.get('/v1/admin/flow-templates/on-event/instances')).body.data;
+    expect(teamView).toEqual([expect.objectContaining({ endUserId: 'alice', enabled: true, status: 'paused' })]);
 
     // No trigger starts a run doomed to fail.
     const event = await tenant.host.post('/v1/events', { name: 'deal.won', endUserId: 'alice', payload: {} });
@@ -144,6 +146,7 @@ describe('disconnect and reconnect', () => {
       expect(resumed[key], key).toMatchObject({ enabled: true, status: 'on', pausedReason: null, connections: { slack: second }, note: { code: 'connection_rebound', binding: 'slack', from: first, to: second } });
     }
     expect(resumed['on-event'].note.message).toMatch(/^Now using your reconnected Slack account/);
+    expect((await tenant.owner.get('/v1/admin/flow-templates/on-event/instances')).body.data[0].status).toBe('on');
     const audit = (await tenant.owner.get(`/v1/admin/audit-events?action=flow.rebound&targetId=${resumed['on-event'].id}`)).body.data;
     expect(audit).toEqual([expect.objectContaining({ action: 'flow.rebound', actorType: 'end_user', data: expect.objectContaining({ flow: 'on-event', to: second }) })]);
 
