@@ -95,6 +95,8 @@ export const messages = {
   sessionExpiredTitle: 'Session expired',
   sessionExpired: 'Your session has expired. Reload the page to continue.',
   networkError: 'Could not reach Switchboard. Check your connection and try again.',
+  originNotAllowedTitle: 'This page is not allowed to use Switchboard',
+  originNotAllowed: '{origin} is not in this app’s allowed origins. Its developer can add it in the Switchboard portal under Settings → Allowed origins.',
   timeout: 'Switchboard took too long to answer. Try again.',
   serverError: 'Something went wrong on our side. Try again in a moment.',
   notEnabled: '{name} is not available here.',

@@ -28,6 +28,7 @@ import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.reposito
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ConnectorConfigsService, ResolvedConnector } from '../connector-configs/connector-configs.service';
+import { originNotAllowedMessage } from '../embed/widget-cors';
 import { rebindToConnection } from '../flows/binding-health';
 import { Tenant } from '../tenants/tenant.entity';
 import { Vault } from '../vault/vault';
@@ -79,7 +80,7 @@ export class ConnectService {
     if (!origin) return null;
     const tenant = await this.db.getRepository(Tenant).findOneOrFail({ where: { id: tenantId } });
     if (!tenant.allowedOrigins.includes(origin)) {
-      throw new ConnectError('origin_not_allowed', `${origin} is not one of this app's allowed origins; its admin can add it in Switchboard settings`);
+      throw new ConnectError('origin_not_allowed', originNotAllowedMessage(origin));
     }
     return origin;
   }
