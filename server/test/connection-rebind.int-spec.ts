@@ -205,4 +205,21 @@ describe('disconnect and reconnect', () => {
     expect(enabled.status, JSON.stringify(enabled.body)).toBe(200);
     expect(enabled.body.instance).toMatchObject({ status: 'on', connections: { slack: second } });
   });
+
+  it('heals a stale binding on upgrade too', async () => {
+    const dave = await me('dave');
+    const first = await connectSlack(dave);
+    const channel = (await dave.get('/v1/me/connectors/slack/options/channels')).body.options[0].value;
+    expect((await dave.post('/v1/me/flows/on-event/enable', { settings: { channel } })).status).toBe(200);
+    await db.query(`UPDATE connections SET account_id = 'other' WHERE id = $1`, [first]);
+    const second = await connectSlack(dave);
+    expect((await dave.delete(`/v1/me/connections/${first}`)).status).toBe(204);
+    expect((await flowsOf(dave))['on-event']).toMatchObject({ status: 'paused', connections: { slack: first } });
+    const v2 = { ...FLOWS[0], description: 'Version 2' };
+    expect((await tenant.owner.put('/v1/admin/flow-templates/on-event/draft', { definition: v2 })).status).toBe(200);
+    expect((await tenant.owner.post('/v1/admin/flow-templates/on-event/publish')).status).toBe(201);
+    const upgraded = await dave.post('/v1/me/flows/on-event/upgrade', {});
+    expect(upgraded.status, JSON.stringify(upgraded.body)).toBe(200);
+    expect(upgraded.body.instance).toMatchObject({ version: 2, status: 'on', connections: { slack: second } });
+  });
 });
