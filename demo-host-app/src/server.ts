@@ -156,7 +156,7 @@ export async function startAcmeCrm(options: AcmeCrmOptions): Promise<AcmeCrm> {
       });
       me.session.flash = runs.length
         ? { kind: 'success', text: `${deal.name} is won. Switchboard started ${runs.length} automation${runs.length === 1 ? '' : 's'}.` }
-        : { kind: 'info', text: `${deal.name} is won. No automation listens to won deals yet: switch one on in Integrations.` };
+        : { kind: 'info', text: `${deal.name} is won. No automation started: switch one on in Integrations (or reconnect the account a paused one uses).` };
     } catch (error) {
       me.session.flash = { kind: 'error', text: `${deal.name} is won, but Switchboard could not be told: ${describe(error)}` };
     }
@@ -193,10 +193,14 @@ export async function startAcmeCrm(options: AcmeCrmOptions): Promise<AcmeCrm> {
           : { kind: 'success', text: `${firstName} ${lastName} was added and ${sync.status === 'synced' ? 'sent' : 'is on its way'} to HubSpot.` };
     } catch (error) {
       const notOn = error instanceof SwitchboardError && error.status === 404;
-      store.updateCustomer(customer, { status: 'not_sent', detail: notOn ? 'the HubSpot flow is off' : describe(error) });
+      // The flow is on but its HubSpot connection was disconnected or needs signing in again.
+      const paused = error instanceof SwitchboardError && error.code === 'flow_paused';
+      store.updateCustomer(customer, { status: 'not_sent', detail: notOn ? 'the HubSpot flow is off' : paused ? 'HubSpot is disconnected' : describe(error) });
       me.session.flash = notOn
         ? { kind: 'info', text: `${firstName} ${lastName} was added. Switch on “New customers to HubSpot” in Integrations to send new customers to HubSpot.` }
-        : { kind: 'error', text: `${firstName} ${lastName} was added, but Switchboard could not be reached: ${describe(error)}` };
+        : paused
+          ? { kind: 'info', text: `${firstName} ${lastName} was added, but not sent: HubSpot is disconnected. Reconnect HubSpot in Integrations and new customers are sent again.` }
+          : { kind: 'error', text: `${firstName} ${lastName} was added, but Switchboard could not be reached: ${describe(error)}` };
     }
     redirect(res, '/customers');
   }

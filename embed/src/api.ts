@@ -24,6 +24,24 @@ export class SwitchboardError extends Error {
 
 const TIMEOUT_MS = 20_000;
 
+let originWarned = false;
+
+/**
+ * The tenant does not allow this page's origin: a set-up mistake of the host's developer, so the
+ * widget says exactly that (on screen and, once, in the console) rather than "could not reach".
+ */
+function originNotAllowed(details: Record<string, unknown>): SwitchboardError {
+  const origin = typeof details.origin === 'string' ? details.origin : location.origin;
+  if (!originWarned) {
+    originWarned = true;
+    console.error(
+      `Switchboard: this page's origin (${origin}) is not in the tenant's allowed origins, so the Switchboard API refused it (403 origin_not_allowed). ` +
+        `Add ${origin} in the Switchboard portal under Settings → Allowed origins.`,
+    );
+  }
+  return new SwitchboardError('origin_not_allowed', t('originNotAllowed', { origin }), 403, { origin });
+}
+
 export interface SessionHooks {
   /** Asks the host for a fresh token; null when it has none to give. */
   refresh(): Promise<string | null>;
@@ -69,6 +87,7 @@ export class Api {
     const payload = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null;
     if (!res.ok) {
       const e = payload?.error;
+      if (res.status === 403 && e?.code === 'origin_not_allowed') throw originNotAllowed(e.details ?? {});
       // 5xx messages are for operators; end users get a plain sentence (the error id stays in details).
       const message = res.status >= 500 && e?.code !== 'provider_error' && e?.code !== 'provider_timeout' ? t('serverError') : e?.message ?? t('serverError');
       throw new SwitchboardError(e?.code ?? 'http_error', message, res.status, e?.details ?? {});

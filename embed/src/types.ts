@@ -40,9 +40,17 @@ export interface InputSpec {
   items?: { type?: string };
 }
 
+export type PausedReason = 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error';
+
 export interface FlowInstance {
   id: string;
   enabled: boolean;
+  /** `paused`: on, but a connection it uses is disconnected or needs reauth; nothing runs until it is reconnected. */
+  status: 'on' | 'off' | 'paused';
+  pausedReason: PausedReason | null;
+  connectionProblems: Array<{ binding: string; connector: string; connectionId: string; reason: PausedReason }>;
+  /** What Switchboard changed on its own, e.g. rebound to a reconnected account. */
+  note: { code: string; message: string; at: string } | null;
   version: number;
   upgradeAvailable: boolean;
   settings: Record<string, unknown>;

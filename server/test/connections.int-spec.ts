@@ -312,7 +312,9 @@ describe('connections', () => {
       expect(searched.body.options.every((o: { label: string }) => o.label.toLowerCase().includes(first.toLowerCase()))).toBe(true);
       expect((await me.get('/v1/me/connectors/slack/options/nope')).status).toBe(404);
       const nobody = new Http(api.url).withBearer(await session(tenant, 'no-connections'));
-      expect((await nobody.get('/v1/me/connectors/slack/options/channels')).status).toBe(404);
+      const unconnected = await nobody.get('/v1/me/connectors/slack/options/channels');
+      expect(unconnected.status).toBe(409);
+      expect(unconnected.body.error).toMatchObject({ code: 'connection_missing', message: 'Connect slack first: you have no active slack connection' });
     });
   });
 

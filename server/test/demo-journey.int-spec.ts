@@ -375,4 +375,19 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     expect((await post(signed)).status).toBe(204);
     expect(acme.store.events('globex').filter((e) => e.type === 'run.failed')).toHaveLength(1);
   });
+
+  it('Globex: while HubSpot is disconnected, a new customer is kept and the page says to reconnect HubSpot, not that Switchboard is down', async () => {
+    const { page } = maria;
+    const [hubspot] = (await tenant.host.get(`/v1/end-users/${GLOBEX.endUserId}/connections`)).body.data.filter((c: { connector: string }) => c.connector === 'hubspot');
+    expect((await tenant.host.delete(`/v1/connections/${hubspot.id}`)).status).toBe(204);
+    await page.goto(`${acme.url}/customers`);
+    await page.getByLabel('First name').fill('Grace');
+    await page.getByLabel('Last name').fill('Hopper');
+    await page.getByLabel('Email').fill('grace@navy.test');
+    await page.getByRole('button', { name: 'Add customer' }).click();
+    await page.waitForURL(`${acme.url}/customers`);
+    expect(await page.getByRole('status').first().textContent()).toBe('Grace Hopper was added, but not sent: HubSpot is disconnected. Reconnect HubSpot in Integrations and new customers are sent again.');
+    expect(await page.getByRole('row', { name: /Grace Hopper/ }).textContent()).toContain('HubSpot is disconnected');
+    expect(sandbox.state.hubspot.contacts.some((c) => c.properties.email === 'grace@navy.test')).toBe(false);
+  });
 });

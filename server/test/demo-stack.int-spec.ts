@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { consentInSandbox } from '@switchboard/connectors/dist/sandbox';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, freshDatabase, Http } from './harness';
 
@@ -27,6 +28,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
   let env: Record<string, string>;
   let ports: { api: number; sandbox: number; acme: number };
   let running: Stack | undefined;
+  /** A Slack connection made before the restart, through the sandbox's consent page. */
+  let slackConnection: string;
 
   function start(): Stack {
     let output = '';
@@ -150,6 +153,14 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     }
     expect(deliveries).toContainEqual(expect.objectContaining({ eventType: 'ping', status: 'succeeded', responseStatus: 204 }));
 
+    // A customer connects the sandbox Slack (the popup's requests, without a browser).
+    const host = new Http(api).withBearer(demo.apiKey);
+    const session = (await host.post('/v1/sessions', { endUserId: 'company_globex' })).body.token;
+    const begin = await fetch(`${api}/connect/slack?${new URLSearchParams({ session, origin: acme })}`, { redirect: 'manual' });
+    expect(begin.status).toBe(302);
+    slackConnection = /"connectionId":"([0-9a-f-]{36})"/.exec(await (await fetch(await consentInSandbox(begin.headers.get('location')!))).text())![1]!;
+    expect((await host.get(`/v1/proxy/${slackConnection}/auth.test`)).body).toMatchObject({ ok: true });
+
     // Ctrl-C: the runner exits 0 and takes the API, the demo app and the sandbox with it.
     expect(await stop(stack)).toBe(0);
     expect(stack.output()).not.toMatch(/exited with code/);
@@ -170,6 +181,9 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     const owner = new Http(api, { origin: api });
     expect((await owner.post('/v1/auth/login', { email: after.portal.email, password: after.portal.password })).status).toBe(200);
     expect((await owner.get('/v1/admin/webhook-endpoints')).body.data).toHaveLength(1);
+    // The sandbox kept the tokens it issued: the connection made before the restart still works.
+    expect((await new Http(api).withBearer(after.apiKey).get(`/v1/proxy/${slackConnection}/auth.test`)).body).toMatchObject({ ok: true });
+    expect((await new Http(api).withBearer(after.apiKey).get(`/v1/connections/${slackConnection}`)).body.status).toBe('active');
     // Acme CRM kept its data in the state folder.
     await signIn(`http://localhost:${ports.acme}`, 'peter@initech.test', 'initech-demo');
     expect(await stop(stack)).toBe(0);

@@ -750,4 +750,70 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     expect((await events(page)).find((e) => e.name === 'connected')?.payload).toMatchObject({ id, status: 'active' });
     expect(problems.get(page)).toEqual([]);
   });
+
+  it('shows a flow as paused while its account is disconnected, and On again once it is reconnected', async () => {
+    const endUserId = 'widget-paused';
+    await connectSlackOverHttp(endUserId);
+    const general = sandbox.state.slack.channels.find((c) => c.name === 'general')!;
+    expect((await tenant.host.post(`/v1/end-users/${endUserId}/flows/${DEALS_FLOW.key}/enable`, { settings: { channel: general.id } })).status).toBe(200);
+    const { context, page } = await openHost({ endUserId, token: await session(endUserId) });
+    const modal = await openModal(page);
+    await modal.getByRole('button', { name: 'Slack Connected' }).click();
+    const card = modal.getByRole('article', { name: DEALS_FLOW.name });
+    await card.getByText('On', { exact: true }).waitFor();
+
+    await modal.getByRole('button', { name: 'Disconnect' }).click();
+    await page.getByRole('dialog', { name: 'Disconnect Slack?' }).getByRole('button', { name: 'Disconnect' }).click();
+    await card.getByText('Paused', { exact: true }).waitFor();
+    await card.getByText('Paused: Slack was disconnected. Connect Slack again and this automation resumes on its own.').waitFor();
+    expect(await card.getByRole('switch').getAttribute('aria-checked')).toBe('true');
+    await shots(page, 'flow-paused');
+
+    await connectSlack(context, modal);
+    await card.getByText('On', { exact: true }).waitFor();
+    await card.getByText(/^Now using your reconnected Slack account/).waitFor();
+    expect(await card.getByText('Paused', { exact: true }).count()).toBe(0);
+    await shots(page, 'flow-rebound');
+    const instance = (await tenant.host.get(`/v1/end-users/${endUserId}/flows`)).body.data.find((f: any) => f.key === DEALS_FLOW.key).instance;
+    const [connection] = (await tenant.host.get(`/v1/end-users/${endUserId}/connections`)).body.data;
+    expect(instance).toMatchObject({ status: 'on', connections: { slack: connection.id } });
+    expect(problems.get(page)).toEqual([]);
+  });
+
+  it("tells the host developer when the page's origin is not allowed, and keeps a real network failure distinct", async () => {
+    const endUserId = 'widget-stranger';
+    const stranger = await startHost((id) => session(id));
+    try {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, colorScheme: 'light', locale: 'en-US', deviceScaleFactor: 1 });
+      contexts.push(context);
+      context.setDefaultTimeout(20_000);
+      const page = watch(await context.newPage());
+      const consoleErrors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+      await page.goto(`${stranger.origin}/host?${new URLSearchParams({ config: JSON.stringify({ api: api.url, endUserId, token: await session(endUserId) }) })}`);
+      await page.getByRole('button', { name: 'Manage integrations' }).click();
+      const modal = dialog(page);
+      await modal.getByRole('heading', { name: 'This page is not allowed to use Switchboard' }).waitFor();
+      await modal.getByText(`${stranger.origin} is not in this app’s allowed origins. Its developer can add it in the Switchboard portal under Settings → Allowed origins.`).waitFor();
+      expect(await modal.getByText('Could not reach Switchboard', { exact: false }).count()).toBe(0);
+      await shots(page, 'origin-not-allowed');
+      // Once in the console, for the developer, naming the origin and where to add it.
+      const told = consoleErrors.filter((m) => m.startsWith('Switchboard:'));
+      expect(told).toEqual([
+        `Switchboard: this page's origin (${stranger.origin}) is not in the tenant's allowed origins, so the Switchboard API refused it (403 origin_not_allowed). Add ${stranger.origin} in the Switchboard portal under Settings → Allowed origins.`,
+      ]);
+      expect((await events(page)).find((e) => e.name === 'error')?.payload).toMatchObject({ code: 'origin_not_allowed' });
+
+      // An allowed page whose requests never reach the API still says "could not reach".
+      const { page: offline } = await openHost({ endUserId, token: await session(endUserId) });
+      await offline.route(`${api.url}/v1/me/**`, (route) => route.abort('internetdisconnected'));
+      await offline.reload(); // init loaded before the route was set
+      await offline.getByRole('button', { name: 'Manage integrations' }).click();
+      await dialog(offline).getByText('Could not reach Switchboard. Check your connection and try again.').waitFor();
+      expect(await dialog(offline).getByText('allowed origins', { exact: false }).count()).toBe(0);
+      problems.delete(offline); // the aborted requests are logged by Chromium as errors
+    } finally {
+      await new Promise((resolve) => stranger.server.close(resolve));
+    }
+  });
 });

@@ -189,8 +189,16 @@ describe('widget API', () => {
 
       const refused = await call('GET', '/v1/me/integrations', STRANGER);
       expect(refused.status).toBe(403);
-      expect(cors(refused).origin).toBeNull(); // the browser will not even show the refusal to the page
-      expect((await refused.json()).error).toMatchObject({ code: 'origin_not_allowed', message: expect.stringContaining(STRANGER) });
+      // Readable, so the widget can say what to fix; it carries nothing but the page's own origin.
+      expect(cors(refused)).toEqual({ origin: STRANGER, vary: expect.stringContaining('Origin') });
+      expect(refused.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(await refused.json()).toEqual({
+        error: {
+          code: 'origin_not_allowed',
+          message: `${STRANGER} is not one of this app's allowed origins, so Switchboard refused the request. Its admin can add it in the Switchboard portal under Settings → Allowed origins.`,
+          details: { origin: STRANGER },
+        },
+      });
 
       // A write from a foreign origin does nothing.
       expect((await call('DELETE', `/v1/me/connections/${connectionId}`, STRANGER)).status).toBe(403);

@@ -18,6 +18,7 @@ import {
   SandboxResponse,
 } from './core';
 import { OAuthEvent, OAuthServer, SandboxClient, DEFAULT_CLIENT } from './oauth';
+import { readStateFile, writeStateFile } from './persist';
 import { githubSandbox, GitHubState } from './providers/github';
 import { googleSheetsSandbox, GoogleState } from './providers/google-sheets';
 import { HTTP_API_KEY, HTTP_BASIC, httpSandbox, HttpState } from './providers/http';
@@ -194,6 +195,14 @@ export interface SandboxOptions {
   latencyMs?: number;
   /** Largest request body accepted (default 5 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Keep issued tokens and provider data in this JSON file: loaded at start, rewritten atomically
+   * shortly after each change and on close, so a restarted sandbox still accepts the tokens it
+   * issued (the local stack sets it; unset, everything lives in memory).
+   */
+  stateFile?: string;
+  /** Where problems with the state file are reported (default stderr). */
+  warn?: (message: string) => void;
 }
 
 interface ActiveRule extends FaultRule {
@@ -286,6 +295,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   const seedAll = () => {
     state = Object.fromEntries(Object.entries(providers).map(([k, p]) => [k, p.seed({ sandboxUrl: baseUrl, providerUrl: `${baseUrl}/${k}` })]));
+  };
+
+  // The state file: every change marks it dirty; one write follows shortly after (and on close).
+  let saveTimer: NodeJS.Timeout | null = null;
+  const save = () => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = null;
+    if (!options.stateFile) return;
+    try {
+      writeStateFile(options.stateFile, { version: 1, oauth: oauth.snapshot(), data: state });
+    } catch (error) {
+      (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))(`Sandbox state could not be saved to ${options.stateFile}: ${(error as Error).message}`);
+    }
+  };
+  const changed = () => {
+    if (options.stateFile && !saveTimer) saveTimer = setTimeout(save, 50);
   };
 
   function authorizeFor(provider: ProviderModule, req: SandboxRequest): ReturnType<ProviderContext['authorize']> {
@@ -383,21 +408,33 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (opts.faults ?? true) rules = [];
     if (opts.data ?? true) seedAll();
     if (opts.tokens ?? false) oauth.clearTokens();
+    changed();
   }
 
   const oauthApi: SandboxOAuth = {
     defaultClient: { clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret },
-    registerClient: (c) => oauth.registerClient(c),
+    registerClient: (c) => {
+      oauth.registerClient(c);
+      changed();
+    },
     setTokenTtl: (s, c) => oauth.setTokenTtl(s, c),
     setCodeTtl: (s) => {
       oauth.codeTtlSeconds = s;
     },
-    expireAccessTokens: (c) => oauth.expireAccessTokens(c),
-    revokeAll: (c) => oauth.revokeAll(c),
+    expireAccessTokens: (c) => {
+      const n = oauth.expireAccessTokens(c);
+      changed();
+      return n;
+    },
+    revokeAll: (c) => {
+      oauth.revokeAll(c);
+      changed();
+    },
     issueTokens(connector, o = {}) {
       const provider = providers[connector];
       if (!provider?.oauth) throw new Error(`Sandbox provider "${connector}" has no OAuth server`);
       const issued = oauth.issue(provider, { clientId: o.clientId, accountIndex: o.account, scope: o.scope, ttlSeconds: o.ttlSeconds });
+      changed();
       const account = provider.accounts[o.account ?? 0] ?? provider.accounts[0]!;
       const fakeReq: SandboxRequest = { connector, method: 'POST', path: provider.oauth.tokenPath, query: new URLSearchParams(), headers: {}, body: {}, rawBody: '', params: {} };
       return { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresIn: issued.expiresIn, response: provider.oauth.tokenResponse(issued, account, contextFor(provider), fakeReq) };
@@ -543,9 +580,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) send(res, json(500, { error: 'sandbox_error', message: (e as Error).message }));
-    });
+    handle(req, res)
+      .catch((e: unknown) => {
+        if (!res.headersSent) send(res, json(500, { error: 'sandbox_error', message: (e as Error).message }));
+      })
+      // Anything but a read may have issued, rotated or revoked a token, or changed provider data.
+      .finally(() => req.method !== 'GET' && req.method !== 'HEAD' && changed());
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -559,6 +599,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const hostForUrl = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   baseUrl = (options.publicUrl ?? `http://${hostForUrl}:${port}`).replace(/\/+$/, '');
   seedAll();
+  const saved = options.stateFile ? readStateFile(options.stateFile, options.warn ?? ((m) => process.stderr.write(`${m}\n`))) : null;
+  if (saved) {
+    oauth.restore(saved.oauth);
+    // Providers added since the file was written keep their fresh seed.
+    for (const key of Object.keys(state)) if (key in saved.data) state[key] = saved.data[key];
+  }
 
   return {
     url: baseUrl,
@@ -567,7 +613,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     connectorUrl: (k) => `${baseUrl}/${k}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          if (saveTimer) save(); // the last change, not yet written
+          if (err) reject(err);
+          else resolve();
+        });
         server.closeAllConnections();
       }),
     calls: filterCalls,
@@ -584,3 +634,4 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 export { consentInSandbox } from './consent';
+export type { PersistedSandbox } from './persist';

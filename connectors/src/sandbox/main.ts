@@ -2,6 +2,7 @@
 /**
  * `npm run sandbox -w connectors` (or `node connectors/dist/sandbox/main.js`): starts the sandbox
  * providers on SANDBOX_PORT (default 4010) and SANDBOX_HOST (default 127.0.0.1), prints the URL.
+ * With SANDBOX_STATE_FILE, issued tokens and provider data survive a restart (kept in that file).
  */
 import { SANDBOX_CREDENTIALS, startSandbox } from './index';
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     host: process.env.SANDBOX_HOST ?? '127.0.0.1',
     publicUrl: process.env.SANDBOX_PUBLIC_URL || undefined,
     tokenTtlSeconds: ttl ? Number(ttl) : undefined,
+    stateFile: process.env.SANDBOX_STATE_FILE || undefined,
   });
   process.stdout.write(
     [

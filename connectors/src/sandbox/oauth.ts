@@ -69,7 +69,7 @@ export interface AccessTokenRecord {
   expiresAt: number | null;
 }
 
-interface RefreshTokenRecord {
+export interface RefreshTokenRecord {
   token: string;
   connector: string;
   clientId: string;
@@ -77,6 +77,13 @@ interface RefreshTokenRecord {
   scope: string[];
   familyId: string;
   used: boolean;
+}
+
+export interface OAuthSnapshot {
+  clients: SandboxClient[];
+  accessTokens: AccessTokenRecord[];
+  refreshTokens: RefreshTokenRecord[];
+  families: Array<{ id: string; revoked: boolean; accessTokens: string[] }>;
 }
 
 interface Family {
@@ -190,6 +197,26 @@ export class OAuthServer {
     this.refreshTokens.clear();
     this.families.clear();
     this.events.length = 0;
+  }
+
+  /**
+   * What must outlive a restart for connections to keep working: clients, issued access and
+   * refresh tokens and their families. Consents and codes live minutes and are not kept.
+   */
+  snapshot(): OAuthSnapshot {
+    return {
+      clients: [...this.clients.values()],
+      accessTokens: [...this.accessTokens.values()],
+      refreshTokens: [...this.refreshTokens.values()],
+      families: [...this.families].map(([id, f]) => ({ id, revoked: f.revoked, accessTokens: [...f.accessTokens] })),
+    };
+  }
+
+  restore(snapshot: OAuthSnapshot): void {
+    for (const c of snapshot.clients ?? []) this.clients.set(c.clientId, c);
+    for (const t of snapshot.accessTokens ?? []) this.accessTokens.set(t.token, t);
+    for (const t of snapshot.refreshTokens ?? []) this.refreshTokens.set(t.token, t);
+    for (const f of snapshot.families ?? []) this.families.set(f.id, { revoked: f.revoked, accessTokens: new Set(f.accessTokens) });
   }
 
   /** Successful refresh-token grants so far (of one connector). */

@@ -53,7 +53,7 @@ export function Frame({ widget, route, titleId, onClose }: { widget: Widget; rou
             <span class="halo">
               <WarnIcon />
             </span>
-            <h2>{status === 'expired' ? t('sessionExpiredTitle') : t('loadFailed')}</h2>
+            <h2>{status === 'expired' ? t('sessionExpiredTitle') : widget.problem.value?.code === 'origin_not_allowed' ? t('originNotAllowedTitle') : t('loadFailed')}</h2>
             <p class="muted">{widget.problem.value?.message ?? t('loadFailed')}</p>
             {status === 'error' && (
               <button type="button" class="btn secondary" onClick={() => widget.reload()}>

@@ -11,6 +11,9 @@ type Tab = 'settings' | 'activity' | 'approvals';
 export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Flow; connected: boolean }) {
   const id = useId();
   const enabled = flow.instance?.enabled ?? false;
+  const paused = flow.instance?.status === 'paused';
+  const problem = paused ? flow.instance!.connectionProblems[0] : undefined;
+  const problemName = problem ? (widget.integrations.value.find((i) => i.key === problem.connector)?.name ?? problem.connector) : '';
   const hasInputs = Object.keys(flow.inputs).length > 0;
   const settingUp = useSignal(false);
   const busy = useSignal(false);
@@ -53,7 +56,7 @@ export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Fl
           {flow.description && <p>{flow.description}</p>}
         </div>
         <span class="small muted" aria-hidden="true" style={{ marginTop: '3px' }}>
-          {enabled ? t('on') : t('off')}
+          {paused ? t('paused') : enabled ? t('on') : t('off')}
         </span>
         <button
           type="button"
@@ -66,6 +69,16 @@ export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Fl
           onClick={toggle}
         />
       </div>
+      {problem && (
+        <p class="alert warn flow-paused" style={{ margin: '0 16px 14px' }}>
+          {t(problem.reason === 'connection_missing' ? 'pausedMissing' : 'pausedReauth', { name: problemName })}
+        </p>
+      )}
+      {!paused && flow.instance?.note && (
+        <p class="alert info flow-note" style={{ margin: '0 16px 14px' }}>
+          {flow.instance.note.message}
+        </p>
+      )}
       {failure.value && (
         <p class="alert bad" role="alert" style={{ margin: '0 16px 14px' }}>
           {failure.value}

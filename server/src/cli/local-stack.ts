@@ -176,10 +176,13 @@ async function startEmbeddedPostgres(stops: Stop[]): Promise<string> {
   return `${url}/switchboard`;
 }
 
-/** The sandbox providers, in this process: SANDBOX_PORT (default 4010). */
+/**
+ * The sandbox providers, in this process: SANDBOX_PORT (default 4010). Their tokens and data are
+ * kept in .switchboard/sandbox.json, so connections made before a restart keep working after it.
+ */
 async function startLocalSandbox(stops: Stop[]): Promise<{ url: string; port: number }> {
   const { startSandbox } = await import('@switchboard/connectors/dist/sandbox/index.js');
-  const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT || 4010) });
+  const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT || 4010), stateFile: join(STATE_DIR, 'sandbox.json'), warn: log });
   stops.push(() => sandbox.close());
   log(`sandbox providers on ${sandbox.url}`);
   return { url: sandbox.url, port: sandbox.port };

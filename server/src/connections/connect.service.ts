@@ -6,6 +6,7 @@ import {
   buildAuthorizationUrl,
   buildTokenRequest,
   ConnectorDefinition,
+  getConnector,
   createSimpleHttpClient,
   HttpError,
   ProviderError,
@@ -27,6 +28,8 @@ import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.reposito
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ConnectorConfigsService, ResolvedConnector } from '../connector-configs/connector-configs.service';
+import { originNotAllowedMessage } from '../embed/widget-cors';
+import { rebindToConnection } from '../flows/binding-health';
 import { Tenant } from '../tenants/tenant.entity';
 import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
@@ -77,7 +80,7 @@ export class ConnectService {
     if (!origin) return null;
     const tenant = await this.db.getRepository(Tenant).findOneOrFail({ where: { id: tenantId } });
     if (!tenant.allowedOrigins.includes(origin)) {
-      throw new ConnectError('origin_not_allowed', `${origin} is not one of this app's allowed origins; its admin can add it in Switchboard settings`);
+      throw new ConnectError('origin_not_allowed', originNotAllowedMessage(origin));
     }
     return origin;
   }
@@ -281,6 +284,7 @@ export class ConnectService {
         await this.audit.record(actor, 'connection.reconnected', { type: 'connection', id: existing.id }, { connector: key, account: account.name }, manager);
         const reconnected = await repo.get(actor.tenantId, { id: existing.id });
         await this.events.publish(manager, actor.tenantId, 'connection.created', reconnected);
+        await rebindToConnection(manager, this.audit, actor, reconnected, getConnector(key)?.name ?? key);
         return reconnected;
       }
       const id = (await manager.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
@@ -298,6 +302,8 @@ export class ConnectService {
       });
       await this.audit.record(actor, 'connection.created', { type: 'connection', id }, { connector: key, account: account.name }, manager);
       await this.events.publish(manager, actor.tenantId, 'connection.created', created);
+      // A flow paused because its connection was disconnected resumes on the new one.
+      await rebindToConnection(manager, this.audit, actor, created, getConnector(key)?.name ?? key);
       return created;
     });
   }

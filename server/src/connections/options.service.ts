@@ -16,10 +16,20 @@ export class OptionsService {
 
   async list(me: EndUserPrincipal, key: string, source: string, query: { search?: string; cursor?: string; connectionId?: string }) {
     if (me.allowedConnectors && !me.allowedConnectors.includes(key)) throw new AppError('forbidden', `This session may not use ${key}`);
+    // A flow's settings form asks with the connection the flow is bound to; once that is disconnected
+    // (or someone else's id is sent: the same answer) the end user needs to connect again, which a 404 would not say.
     const connection = query.connectionId
-      ? await this.connections.get(me.tenantId, { id: query.connectionId, endUserId: me.endUserId, connectorKey: key }, query.connectionId)
+      ? /^[0-9a-f-]{36}$/i.test(query.connectionId)
+        ? await this.connections.findOne(me.tenantId, { id: query.connectionId, endUserId: me.endUserId, connectorKey: key })
+        : null
       : (await this.connections.find(me.tenantId, { where: { endUserId: me.endUserId, connectorKey: key, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
-    if (!connection) throw new AppError('not_found', `Connect ${key} first: you have no active ${key} connection`);
+    if (!connection) {
+      const message = query.connectionId ? `The ${key} connection ${query.connectionId} is no longer connected; connect ${key} again` : `Connect ${key} first: you have no active ${key} connection`;
+      throw new AppError('connection_missing', message, { connector: key, ...(query.connectionId ? { connectionId: query.connectionId } : {}) });
+    }
+    if (connection.status !== 'active') {
+      throw new AppError('connection_needs_reauth', `Your ${key} connection is ${connection.status.replace('_', ' ')}; reconnect ${key} first`, { connector: key, connectionId: connection.id, status: connection.status });
+    }
     const { http, definition } = await this.clients.forConnection(me.tenantId, connection.id);
     const optionSource = definition.options?.[source];
     if (!optionSource) throw notFound(`Option source ${source} of ${key}`);

@@ -13,7 +13,9 @@ const WIDGET_API = /^\/v1\/me(?:\/|$)/;
  * it is answered for any origin (methods and headers only, never data). The request that follows
  * carries the token: WidgetOriginInterceptor checks its origin against the tenant's allowed
  * origins before the handler runs, so a page on another origin can neither read nor change anything.
- * Allow-Origin is set here, early, so that a 401 (expired session) is readable by the widget.
+ * Allow-Origin is set here, early, so that a 401 (expired session) and the 403 refusal are
+ * readable by the widget: it can tell the host developer "add this origin" instead of showing a
+ * network error. The refusal carries nothing but its code, a message and the page's own origin.
  */
 export function widgetCors(ownOrigin: string) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -33,7 +35,7 @@ export function widgetCors(ownOrigin: string) {
   };
 }
 
-/** Refuses a cross-origin /v1/me request whose origin is not one of its tenant's allowed origins (403, nothing done). */
+/** Refuses a cross-origin /v1/me request whose origin is not one of its tenant's allowed origins (a readable 403 with no data; nothing done). */
 @Injectable()
 export class WidgetOriginInterceptor implements NestInterceptor {
   constructor(private readonly tenants: TenantsService) {}
@@ -46,10 +48,13 @@ export class WidgetOriginInterceptor implements NestInterceptor {
       const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().user;
       const tenantId = principal && principal.kind !== 'session' ? principal.tenantId : null;
       if (!tenantId || !(await this.tenants.get(tenantId)).allowedOrigins.includes(origin)) {
-        res.removeHeader('Access-Control-Allow-Origin');
-        throw new AppError('origin_not_allowed', `${origin} is not one of this app's allowed origins; its admin can add it in Switchboard settings`, { origin });
+        throw new AppError('origin_not_allowed', originNotAllowedMessage(origin), { origin });
       }
     }
     return next.handle();
   }
 }
+
+/** Written for the host's developer, who sees it in the widget and the browser console. */
+export const originNotAllowedMessage = (origin: string) =>
+  `${origin} is not one of this app's allowed origins, so Switchboard refused the request. Its admin can add it in the Switchboard portal under Settings → Allowed origins.`;

@@ -6,6 +6,7 @@ import type { Job, Queue } from 'bull';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
+import { AppError } from '../common/errors/app-error';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -214,7 +215,11 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
      */
     const prepare = async (connectionKey: string, signal: AbortSignal): Promise<Prepared> => {
       const connectionId = this.connectionFor(run, connectionKey);
-      const client = await this.clients.forConnection(tenantId, connectionId);
+      const client = await this.clients.forConnection(tenantId, connectionId).catch((error: unknown) => {
+        // Disconnected after the run was queued: say so, in the same words as a missing binding.
+        if (error instanceof AppError && error.code === 'not_found') throw this.missing(connectionKey);
+        throw error;
+      });
       await this.limiter.throttle(connectionId, rateOf(connectionKey), signal);
       let reserved = true;
       const http: AbortableHttpClient = {
@@ -420,8 +425,13 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
 
   private connectionFor(run: LoadedRun, connectionKey: string): string {
     const id = run.connections[connectionKey];
-    if (!id) throw new StepFailure('connection_missing', `No ${connectionKey} connection is bound to this flow; the end user must connect ${bindingConnector(connectionKey)} and re-enable the flow`, connectionKey);
+    if (!id) throw this.missing(connectionKey);
     return id;
+  }
+
+  private missing(connectionKey: string): StepFailure {
+    const connector = bindingConnector(connectionKey);
+    return new StepFailure('connection_missing', `The ${connector} connection this flow uses was disconnected; the flow is paused until the end user connects ${connector} again`, connectionKey);
   }
 
   private async version(id: string): Promise<CachedVersion> {

@@ -16,9 +16,10 @@ export class TriggersController {
   @ApiKeyAuth()
   @ApiOperation({ summary: 'Send an app event: every enabled flow of this end user listening to it runs (202 with the run ids)' })
   async event(@CurrentActor() actor: Actor, @Body() body: EventBody, @Res({ passthrough: true }) res: Response) {
-    const runs = await this.runs.sendEvent(actor, body);
+    const { runs, skipped } = await this.runs.sendEvent(actor, body);
     res.status(202);
-    return { runs: runs.map((r) => ({ id: r.id, instanceId: r.instanceId, status: r.status })) };
+    // `skipped`: listening flows that are paused (a connection they use is gone or unusable), so started nothing.
+    return { runs: runs.map((r) => ({ id: r.id, instanceId: r.instanceId, status: r.status })), skipped };
   }
 
   @Post('flows/:key/runs')

@@ -10,7 +10,9 @@ import { AppError, notFound } from '../common/errors/app-error';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { Connection } from '../connections/connection.entity';
 import { EndUsersService } from '../end-users/end-users.service';
+import { bindingProblems, bindingsHealthySql, PausedReason } from '../flows/binding-health';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
@@ -58,7 +60,33 @@ export class RunsService {
    * An app event: one run per enabled instance of this end user listening to it. The runs are
    * written before answering; with an idempotency key, a repeat returns the same runs.
    */
-  async sendEvent(actor: Actor, input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string }): Promise<Array<Pick<Run, 'id' | 'instanceId' | 'status'>>> {
+  async sendEvent(actor: Actor, input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string }): Promise<{ runs: Array<Pick<Run, 'id' | 'instanceId' | 'status'>>; skipped: PausedInstance[] }> {
+    const runs = await this.startEventRuns(actor, input);
+    // Listening instances that are paused (a connection gone or unusable) start nothing; the answer names them.
+    const paused: Array<{ id: string; key: string }> = await this.db.query(
+      `SELECT i.id, t.key FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id JOIN flow_templates t ON t.id = i.template_id
+        WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled AND NOT ${bindingsHealthySql('i')}`,
+      [actor.tenantId, input.endUserId, input.name],
+    );
+    const skipped: PausedInstance[] = [];
+    for (const row of paused) skipped.push({ instanceId: row.id, flow: row.key, ...(await this.pausedReason(actor.tenantId, row.id)) });
+    return { runs, skipped };
+  }
+
+  /** Why an enabled instance is paused: its first binding whose connection is gone or unusable. */
+  private async pausedReason(tenantId: TenantId, instanceId: string): Promise<PausedWhy> {
+    const [instance]: Array<{ connections: Record<string, string>; end_user_id: string }> = await this.db.query(`SELECT connections, end_user_id FROM flow_instances WHERE tenant_id = $1 AND id = $2`, [tenantId, instanceId]);
+    const owned: Array<{ id: string; status: Connection['status']; end_user_id: string }> = await this.db.query(`SELECT id, status, end_user_id FROM connections WHERE tenant_id = $1 AND end_user_id = $2`, [tenantId, instance.end_user_id]);
+    const [problem] = bindingProblems(instance.connections, owned.map((c) => ({ id: c.id, status: c.status, endUserId: c.end_user_id })), instance.end_user_id);
+    return { reason: problem?.reason ?? 'connection_missing', connector: problem?.connector ?? '', binding: problem?.binding ?? '' };
+  }
+
+  private pausedError(flow: string, endUser: string, why: PausedWhy): AppError {
+    const state = why.reason === 'connection_missing' ? 'was disconnected' : `is ${why.reason.slice('connection_'.length).replace('_', ' ')}`;
+    return new AppError('flow_paused', `Flow ${flow} is paused for end user ${endUser}: the ${why.connector} connection it uses ${state}; it resumes when the end user reconnects ${why.connector}`, { ...why });
+  }
+
+  private async startEventRuns(actor: Actor, input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string }): Promise<Array<Pick<Run, 'id' | 'instanceId' | 'status'>>> {
     this.assertPayload(input.payload);
     const key = input.idempotencyKey ?? null;
     // The end user is resolved inside the insert; only when nothing was inserted is it looked up on
@@ -67,7 +95,7 @@ export class RunsService {
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
        SELECT i.tenant_id, i.id, i.template_id, i.version_id, i.end_user_id, 'event', $4::jsonb, $5, 'queued'
          FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
-        WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled
+        WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled AND ${bindingsHealthySql('i')}
        ON CONFLICT (instance_id, idempotency_key) DO NOTHING
        RETURNING id, instance_id, status`,
       [actor.tenantId, input.endUserId, input.name, JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) }), key],
@@ -85,8 +113,8 @@ export class RunsService {
   async runFlow(actor: Actor, key: string, input: { endUserId: string; input?: unknown; idempotencyKey?: string; wait?: boolean; timeoutMs?: number }): Promise<{ run: Run; finished: boolean }> {
     this.assertPayload(input.input);
     // The end user is resolved in the same query; looked up on its own only to name a 404 right.
-    const [instance]: Array<{ id: string; enabled: boolean; trigger_type: string }> = await this.db.query(
-      `SELECT i.id, i.enabled, v.trigger_type FROM end_users u
+    const [instance]: Array<{ id: string; enabled: boolean; healthy: boolean; trigger_type: string }> = await this.db.query(
+      `SELECT i.id, i.enabled, ${bindingsHealthySql('i')} AS healthy, v.trigger_type FROM end_users u
          JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
          JOIN flow_templates t ON t.id = i.template_id JOIN flow_template_versions v ON v.id = i.version_id
         WHERE u.tenant_id = $1 AND u.external_id = $2 AND t.key = $3`,
@@ -97,6 +125,7 @@ export class RunsService {
       throw new AppError('not_found', `Flow ${key} is not enabled for end user ${input.endUserId}`);
     }
     if (instance.trigger_type !== 'request') throw new AppError('conflict', `Flow ${key} is triggered by ${instance.trigger_type}, not by a request`);
+    if (!instance.healthy) throw this.pausedError(key, input.endUserId, await this.pausedReason(actor.tenantId, instance.id));
     const [row]: Array<{ id: string }> = await this.db.query(
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
        SELECT tenant_id, id, template_id, version_id, end_user_id, 'request', $2::jsonb, $3, 'queued' FROM flow_instances WHERE id = $1
@@ -209,7 +238,7 @@ export class RunsService {
   ): Promise<{ run: Run; created: boolean; enqueue: () => Promise<void> }> {
     const [row]: Array<{ id: string }> = await manager.query(
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
-       SELECT tenant_id, id, template_id, version_id, end_user_id, $3, $4::jsonb, $5, 'queued' FROM flow_instances WHERE tenant_id = $1 AND id = $2 AND enabled
+       SELECT tenant_id, id, template_id, version_id, end_user_id, $3, $4::jsonb, $5, 'queued' FROM flow_instances i WHERE tenant_id = $1 AND id = $2 AND enabled AND ${bindingsHealthySql('i')}
        ON CONFLICT (instance_id, idempotency_key) DO NOTHING
        RETURNING id`,
       [input.tenantId, input.instanceId, input.triggerType, JSON.stringify(input.trigger ?? null), input.idempotencyKey],
@@ -217,9 +246,26 @@ export class RunsService {
     const runs = this.runs.with(manager);
     if (row) return { run: await runs.get(input.tenantId, { id: row.id }), created: true, enqueue: () => this.enqueue(input.tenantId, [row.id]) };
     const first = input.idempotencyKey === null ? null : await runs.findOne(input.tenantId, { instanceId: input.instanceId, idempotencyKey: input.idempotencyKey });
-    if (!first) throw new AppError('not_found', 'The flow is not enabled');
-    return { run: first, created: false, enqueue: async () => undefined };
+    if (first) return { run: first, created: false, enqueue: async () => undefined };
+    const [state]: Array<{ enabled: boolean; key: string; external_id: string }> = await manager.query(
+      `SELECT i.enabled, t.key, u.external_id FROM flow_instances i JOIN flow_templates t ON t.id = i.template_id JOIN end_users u ON u.id = i.end_user_id WHERE i.tenant_id = $1 AND i.id = $2`,
+      [input.tenantId, input.instanceId],
+    );
+    if (!state?.enabled) throw new AppError('not_found', 'The flow is not enabled');
+    throw this.pausedError(state.key, state.external_id, await this.pausedReason(input.tenantId, input.instanceId));
   }
+}
+
+interface PausedWhy {
+  reason: PausedReason;
+  connector: string;
+  binding: string;
+}
+
+/** A listening instance an event did not start, and why. */
+export interface PausedInstance extends PausedWhy {
+  instanceId: string;
+  flow: string;
 }
 
 const isFinished = (status: string) => status === 'succeeded' || status === 'failed' || status === 'cancelled';

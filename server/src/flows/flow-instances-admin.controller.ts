@@ -9,6 +9,7 @@ import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.reposito
 import { EndUser } from '../end-users/end-user.entity';
 import { ROLE_RANK } from '../members/membership.entity';
 import { EndUsersService } from '../end-users/end-users.service';
+import { bindingsHealthySql } from './binding-health';
 import { FlowInstancesService } from './flow-instances.service';
 import { FlowInstance, FlowTemplateVersion } from './flow-template.entity';
 import { FlowTemplatesService } from './flow-templates.service';
@@ -26,6 +27,7 @@ export class TemplateInstanceView {
   @ApiPropertyOptional({ nullable: true, type: String }) endUserName: string | null;
   @ApiProperty() version: number;
   @ApiProperty() enabled: boolean;
+  @ApiProperty({ enum: ['on', 'off', 'paused'], description: 'paused: on, but a connection it uses is disconnected or needs reauth, so nothing runs' }) status: 'on' | 'off' | 'paused';
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
 
@@ -66,8 +68,9 @@ export class FlowInstancesAdminController {
     const page = base();
     if (query.version !== undefined) page.andWhere('v.version = :version', { version: query.version });
     if (query.cursor !== undefined) page.andWhere('u.externalId > :cursor', { cursor: query.cursor });
-    const rows: Array<{ id: string; external_id: string; display_name: string | null; version: number; enabled: boolean; updated_at: Date }> = await page
+    const rows: Array<{ id: string; external_id: string; display_name: string | null; version: number; enabled: boolean; healthy: boolean; updated_at: Date }> = await page
       .select(['i.id AS id', 'u.externalId AS external_id', 'u.displayName AS display_name', 'v.version AS version', 'i.enabled AS enabled', 'i.updatedAt AS updated_at'])
+      .addSelect(bindingsHealthySql('i'), 'healthy')
       .orderBy('u.externalId', 'ASC')
       .limit(query.limit + 1)
       .getRawMany();
@@ -86,6 +89,7 @@ export class FlowInstancesAdminController {
         endUserName: r.display_name,
         version: Number(r.version),
         enabled: r.enabled,
+        status: !r.enabled ? 'off' : r.healthy ? 'on' : 'paused',
         updatedAt: new Date(r.updated_at).toISOString(),
       })),
       nextCursor: rows.length > query.limit ? data[data.length - 1].external_id : null,

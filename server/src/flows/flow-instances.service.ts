@@ -10,6 +10,7 @@ import { Connection } from '../connections/connection.entity';
 import { InstanceTriggersService, TriggerState } from '../triggers/instance-triggers.service';
 import { WebhookEventsService } from '../webhooks/webhook-events.service';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
+import { BindingProblem, bindingProblems } from './binding-health';
 import { bindingConnector, Trigger } from './definition/flow-definition.schema';
 import { InputSpec, resolveSettings } from './settings';
 
@@ -29,6 +30,8 @@ export interface FlowForEndUser {
   pinned: FlowTemplateVersion | null;
   /** The instance's schedule and webhook URL, when its trigger has them. */
   trigger: TriggerState | null;
+  /** Bindings whose connection is gone or unusable: an enabled instance with any is paused. */
+  problems: BindingProblem[];
 }
 
 export interface InstanceChange {
@@ -55,12 +58,14 @@ export class FlowInstancesService {
     const templates = await this.templates.find(actor.tenantId, { where: { latestVersion: MoreThan(0) }, order: { createdAt: 'ASC' } });
     const instances = await this.instances.find(actor.tenantId, { where: { endUserId } });
     const triggers = await this.triggers.states(actor.tenantId, instances);
+    const owned = instances.length ? await this.connections.find(actor.tenantId, { where: { endUserId } }) : [];
     const out: FlowForEndUser[] = [];
     for (const template of templates) {
       const latest = await this.versions.get(actor.tenantId, { templateId: template.id, version: template.latestVersion });
       const instance = instances.find((i) => i.templateId === template.id) ?? null;
       const pinned = instance && instance.versionId !== latest.id ? await this.versions.get(actor.tenantId, { id: instance.versionId }) : null;
-      out.push({ template, latest, instance, pinned, trigger: instance ? (triggers.get(instance.id) ?? null) : null });
+      const problems = instance ? bindingProblems(instance.connections, owned, endUserId) : [];
+      out.push({ template, latest, instance, pinned, trigger: instance ? (triggers.get(instance.id) ?? null) : null, problems });
     }
     return out;
   }
@@ -78,11 +83,11 @@ export class FlowInstancesService {
       const version = instance ? await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId }) : latest;
       const doc = version.definition as unknown as VersionDoc;
       const settings = await resolveSettings(doc.inputs ?? {}, change.settings ?? instance?.settings ?? {});
-      const bindings = await this.bind(actor, endUserId, doc.connectors, change.connections ?? instance?.connections ?? {}, manager);
+      const bindings = await this.bind(actor, endUserId, doc.connectors, change.connections ?? {}, instance?.connections ?? {}, manager);
       const repo = this.instances.with(manager);
       let saved: FlowInstance;
       if (instance) {
-        await repo.update(actor.tenantId, { id: instance.id }, { enabled: true, settings, connections: bindings });
+        await repo.update(actor.tenantId, { id: instance.id }, { enabled: true, settings, connections: bindings, note: null });
         saved = await repo.get(actor.tenantId, { id: instance.id });
       } else {
         saved = await repo.insert(actor.tenantId, {
@@ -109,8 +114,8 @@ export class FlowInstancesService {
       const version = await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId });
       const doc = version.definition as unknown as VersionDoc;
       const settings = change.settings ? await resolveSettings(doc.inputs ?? {}, change.settings) : instance.settings;
-      const bindings = change.connections ? await this.bind(actor, endUserId, doc.connectors, change.connections, manager) : instance.connections;
-      await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { settings, connections: bindings });
+      const bindings = change.connections ? await this.bind(actor, endUserId, doc.connectors, change.connections, instance.connections, manager) : instance.connections;
+      await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { settings, connections: bindings, note: null });
       if (change.settings) await this.triggers.sync(actor.tenantId, { ...instance, settings }, doc.trigger, manager);
       await this.audit.record(actor, 'flow.updated', { type: 'flow_instance', id: instance.id }, { flow: key, fields: Object.keys(change) }, manager);
       return this.instances.with(manager).get(actor.tenantId, { id: instance.id });
@@ -122,7 +127,7 @@ export class FlowInstancesService {
       const { instance } = await this.getForEndUser(actor, endUserId, key);
       if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
       if (instance.enabled) {
-        await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { enabled: false });
+        await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { enabled: false, note: null });
         await this.triggers.pause(actor.tenantId, instance.id, manager);
         await this.audit.record(actor, 'flow.disabled', { type: 'flow_instance', id: instance.id }, { flow: key }, manager);
         const version = await this.versions.with(manager).get(actor.tenantId, { id: instance.versionId });
@@ -140,8 +145,8 @@ export class FlowInstancesService {
       const doc = latest.definition as unknown as VersionDoc;
       const carried = Object.fromEntries(Object.entries({ ...instance.settings, ...change.settings }).filter(([k]) => k in (doc.inputs ?? {})));
       const settings = await resolveSettings(doc.inputs ?? {}, carried);
-      const bindings = await this.bind(actor, endUserId, doc.connectors, { ...instance.connections, ...change.connections }, manager);
-      await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { versionId: latest.id, settings, connections: bindings, triggerEvent: latest.triggerEvent });
+      const bindings = await this.bind(actor, endUserId, doc.connectors, change.connections ?? {}, instance.connections, manager);
+      await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { versionId: latest.id, settings, connections: bindings, triggerEvent: latest.triggerEvent, note: null });
       await this.triggers.sync(actor.tenantId, { ...instance, settings }, doc.trigger, manager);
       await this.audit.record(actor, 'flow.upgraded', { type: 'flow_instance', id: instance.id }, { flow: key, to: latest.version }, manager);
       return this.instances.with(manager).get(actor.tenantId, { id: instance.id });
@@ -169,7 +174,6 @@ export class FlowInstancesService {
     });
   }
 
-  /** Every connector the flow uses needs an active connection of this end user's own. */
   /** Outbound webhook in the same transaction; the instance's settings, never its webhook secret. */
   private async publish(manager: EntityManager, actor: Actor, type: 'flow.enabled' | 'flow.disabled', instance: FlowInstance, flow: string, version: number): Promise<void> {
     const [row]: Array<{ external_id: string }> = await manager.query(`SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [actor.tenantId, instance.endUserId]);
@@ -177,7 +181,13 @@ export class FlowInstancesService {
     await this.webhooks.publish(actor.tenantId, type, { endUserId, flow, instance: { id: instance.id, version, enabled: instance.enabled, settings: instance.settings, connections: instance.connections } }, manager);
   }
 
-  private async bind(actor: Actor, endUserId: string, connectors: string[], given: Record<string, string>, manager: EntityManager): Promise<Record<string, string>> {
+  /**
+   * Every connector the flow uses needs an active connection of this end user's own. `given`
+   * (from the request) must be exactly that; a `carried` binding (the instance's current one) is
+   * kept while its connection is active, otherwise it falls back to the end user's first active
+   * connection of the connector, so re-enabling or upgrading a paused flow heals it.
+   */
+  private async bind(actor: Actor, endUserId: string, connectors: string[], given: Record<string, string>, carried: Record<string, string>, manager: EntityManager): Promise<Record<string, string>> {
     const repo = this.connections.with(manager);
     const out: Record<string, string> = {};
     const problems: Array<{ path: string; message: string }> = [];
@@ -187,11 +197,13 @@ export class FlowInstancesService {
       const connector = bindingConnector(binding);
       const path = `connections.${binding}`;
       const wanted = given[binding];
+      const ofEndUser = (id: string) => (/^[0-9a-f-]{36}$/i.test(id) ? repo.findOne(actor.tenantId, { id, endUserId, connectorKey: connector }) : Promise.resolve(null));
+      const kept = !wanted && carried[binding] ? await ofEndUser(carried[binding]) : null;
       const connection = wanted
-        ? /^[0-9a-f-]{36}$/i.test(wanted)
-          ? await repo.findOne(actor.tenantId, { id: wanted, endUserId, connectorKey: connector })
-          : null
-        : (await repo.find(actor.tenantId, { where: { endUserId, connectorKey: connector, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
+        ? await ofEndUser(wanted)
+        : kept?.status === 'active'
+          ? kept
+          : (await repo.find(actor.tenantId, { where: { endUserId, connectorKey: connector, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
       if (!connection) problems.push({ path, message: wanted ? 'is not a connection of this end user for this connector' : `connect ${connector} first` });
       else if (connection.status !== 'active') problems.push({ path, message: `the connection is ${connection.status}; reconnect it first` });
       else out[binding] = connection.id;

@@ -1,3 +1,4 @@
+import type { InstanceNote } from './binding-health';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** A flow the tenant authors: an editable draft and a count of published versions. */
@@ -42,6 +43,8 @@ export class FlowInstance {
   /** connector key → connection id */
   @Column('jsonb') connections: Record<string, string>;
   @Column('text', { name: 'trigger_event', nullable: true }) triggerEvent: string | null;
+  /** What the system last told the end user about this instance (e.g. a rebind); cleared by their next change. */
+  @Column('jsonb', { nullable: true }) note: InstanceNote | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -87,6 +87,14 @@ export const flowView = (f: FlowForEndUser) => {
       ? {
           id: f.instance.id,
           enabled: f.instance.enabled,
+          /** `on`, `off`, or `paused`: enabled, but a connection it uses is gone or unusable, so triggers skip it until it is reconnected. */
+          status: !f.instance.enabled ? 'off' : f.problems.length ? 'paused' : 'on',
+          /** Why it is paused (the first problem): connection_missing, connection_needs_reauth, connection_revoked, connection_error. */
+          pausedReason: f.instance.enabled ? (f.problems[0]?.reason ?? null) : null,
+          /** Every binding whose connection is gone or unusable (shown even while off, so re-enabling is not a surprise). */
+          connectionProblems: f.problems.map((p) => ({ binding: p.binding, connector: p.connector, connectionId: p.connectionId, reason: p.reason })),
+          /** What Switchboard changed on its own, e.g. `{ code: "connection_rebound", message, at, binding, from, to }`; cleared by the next change. */
+          note: f.instance.note,
           version: f.pinned?.version ?? f.latest.version,
           upgradeAvailable: f.pinned !== null,
           settings: f.instance.settings,

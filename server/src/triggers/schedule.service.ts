@@ -4,6 +4,7 @@ import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import { RunsService } from '../engine/runs.service';
+import { bindingsHealthySql } from '../flows/binding-health';
 import { dueFires } from './schedule';
 
 const CLAIM_BATCH = 100;
@@ -14,6 +15,7 @@ interface DueRow {
   cron: string;
   timezone: string;
   next_fire_at: Date;
+  healthy: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export class ScheduleService {
       const { claimed, enqueue } = await this.db.transaction(async (manager) => {
         // Across tenants by design: being due is a property of the row.
         const due: DueRow[] = await manager.query(
-          `SELECT t.id, t.tenant_id, t.cron, t.timezone, t.next_fire_at
+          `SELECT t.id, t.tenant_id, t.cron, t.timezone, t.next_fire_at, ${bindingsHealthySql('i')} AS healthy
              FROM flow_instance_triggers t JOIN flow_instances i ON i.id = t.id AND i.enabled
             WHERE t.next_fire_at <= $1
             ORDER BY t.next_fire_at
@@ -59,7 +61,12 @@ export class ScheduleService {
             await manager.query(`UPDATE flow_instance_triggers SET next_fire_at = NULL, updated_at = now() WHERE id = $1`, [row.id]);
             continue;
           }
-          for (const at of plan.fires) {
+          if (!row.healthy && plan.fires.length) {
+            // Paused (a connection it uses is gone or unusable): these fires are skipped, not kept for
+            // later, so reconnecting does not replay a burst of stale runs.
+            this.logger.warn({ instanceId: row.id, tenantId, skippedFires: plan.fires.length }, 'schedule fires skipped: the flow is paused until its connection is reconnected');
+          }
+          for (const at of row.healthy ? plan.fires : []) {
             const scheduledAt = at.toISOString();
             const { created, enqueue: enqueueRun } = await this.runs.startInstanceRun(
               { tenantId, instanceId: row.id, triggerType: 'schedule', trigger: { scheduledAt, firedAt: now.toISOString() }, idempotencyKey: `schedule:${scheduledAt}` },

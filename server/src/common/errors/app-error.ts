@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   conflict: 409,
   connection_needs_reauth: 409,
+  connection_missing: 409,
+  flow_paused: 409,
   last_owner: 409,
   approval_already_decided: 409,
   run_not_retryable: 409,
