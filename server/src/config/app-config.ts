@@ -103,6 +103,9 @@ class Environment {
   @IsString() @MinLength(16) @IsOptional()
   METRICS_TOKEN?: string;
 
+  @Transform(toBoolean) @IsBoolean() @IsOptional()
+  METRICS_PUBLIC?: boolean;
+
   @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
   MAINTENANCE_INTERVAL_SECONDS = 900;
 
@@ -148,6 +151,8 @@ export interface AppConfig {
   signupMaxPerHour: number;
   login: { maxFailures: number; lockoutSeconds: number };
   metricsToken?: string;
+  /** /metrics without a token: open to anyone (default outside production) or refused (default in production). */
+  metricsPublic: boolean;
   maintenanceIntervalSeconds: number;
   trustProxy: boolean;
   /** Outbound webhooks: delays between attempts (one retry per entry), and failed deliveries in a row that disable an endpoint. */
@@ -200,6 +205,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     signupMaxPerHour: env.SIGNUP_MAX_PER_HOUR,
     login: { maxFailures: env.LOGIN_MAX_FAILURES, lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS },
     metricsToken: env.METRICS_TOKEN,
+    metricsPublic: env.METRICS_PUBLIC ?? env.NODE_ENV !== 'production',
     maintenanceIntervalSeconds: env.MAINTENANCE_INTERVAL_SECONDS,
     trustProxy: env.TRUST_PROXY,
     webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map(Number), disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES },

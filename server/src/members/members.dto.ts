@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
 import { PASSWORD_MIN_LENGTH } from '../common/crypto/passwords';
 import { Membership, Role, ROLES } from './membership.entity';
+import { OptionalNotNull } from '../common/http/validators';
 
 export class InviteMemberDto {
   @ApiProperty({ example: 'dev@acme.com' }) @IsEmail() @MaxLength(254) email: string;
@@ -15,9 +16,9 @@ export class ChangeRoleDto {
 export class AcceptInviteDto {
   @ApiProperty({ description: 'The inv_… token from the invitation' }) @IsString() @Length(10, 200) token: string;
   @ApiPropertyOptional({ description: `Required when you have no account yet; at least ${PASSWORD_MIN_LENGTH} characters` })
-  @IsOptional() @IsString() @Length(PASSWORD_MIN_LENGTH, 200)
+  @OptionalNotNull() @IsString() @Length(PASSWORD_MIN_LENGTH, 200)
   password?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(1, 200) name?: string;
 }
 
 export class MemberView {
