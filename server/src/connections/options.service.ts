@@ -21,7 +21,7 @@ export class OptionsService {
       : (await this.connections.find(me.tenantId, { where: { endUserId: me.endUserId, connectorKey: key, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
     if (!connection) throw new AppError('not_found', `Connect ${key} first: you have no active ${key} connection`);
     const { http, definition } = await this.clients.forConnection(me.tenantId, connection.id);
-    const optionSource = definition.options?.[source];
+    const optionSource = definition.options && Object.hasOwn(definition.options, source) ? definition.options[source] : undefined;
     if (!optionSource) throw notFound(`Option source ${source} of ${key}`);
     try {
       return await optionSource.run(
