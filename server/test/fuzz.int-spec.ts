@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../src/common/errors/app-error';
 import { createTenant, Http, startApi, startWorker, TenantFixture, TestApi } from './harness';
@@ -35,6 +36,7 @@ interface TenantData {
     approval: string;
     hookToken: string;
     flowKey: string;
+    connection: string;
   };
 }
 
@@ -61,6 +63,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
 }
 
 /** A tenant with one of everything the API addresses by id. */
+const HOST_ORIGIN = 'https://host.example.test';
+
 async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<TenantData> {
   const fixture = await createTenant(api, `${prefix} ${mark}`);
   const { owner, host } = fixture;
@@ -71,6 +75,13 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
   const externalId = `${prefix}-user-${mark}`;
   ok(await host.put(`/v1/end-users/${externalId}`, { displayName: `${mark} person`, metadata: { note: mark } }), 'end user');
   const session = ok(await host.post('/v1/sessions', { endUserId: externalId }), 'session').token as string;
+  // A Slack connection through the sandbox: the popup driven over HTTP.
+  ok(await owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] }), 'origins');
+  ok(await owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true, endUserProxy: true } }), 'slack');
+  const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
+  await fetch(await consentInSandbox(start.headers.get('location')!));
+  const connection = (await host.get(`/v1/end-users/${externalId}/connections`)).body.data[0]?.id as string;
+  if (!connection) throw new Error('the sandbox connection was not made');
   const member = ok(await owner.post('/v1/admin/members', { email: `${prefix}-${randomUUID()}@example.test`, role: 'viewer' }), 'member');
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
   const signingKey = ok(await owner.post('/v1/admin/signing-keys', { name: `${mark} key`, algorithm: 'ES256', publicKey: pem }), 'signing key');
@@ -100,6 +111,7 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
       approval,
       hookToken,
       flowKey: `${prefix}-req`,
+      connection,
     },
   };
 }
@@ -112,7 +124,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (name === 'source') return 'channels';
   if (name === 'token') return ids.hookToken;
   if (name === 'path') return 'anything';
-  if (name === 'connectionId') return randomUUID(); // no connection in the fixture: see the report
+  if (name === 'connectionId') return ids.connection;
   if (name !== 'id') return undefined;
   if (path.includes('/members/')) return ids.membership;
   if (path.includes('/api-keys/')) return ids.apiKey;
@@ -121,7 +133,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (path.includes('/webhook-deliveries/')) return ids.webhookDelivery;
   if (path.includes('/approvals/')) return ids.approval;
   if (path.includes('/runs/')) return ids.run;
-  if (path.includes('/connections/')) return randomUUID();
+  if (path.includes('/connections/')) return ids.connection;
   return undefined;
 }
 
@@ -285,6 +297,7 @@ const KNOWN_CODES = new Set(Object.keys(ERROR_STATUS));
 
 describe('fuzz: every OpenAPI operation', () => {
   let api: TestApi;
+  let sandbox: Sandbox;
   let worker: { close(): Promise<void> };
   let a: TenantData;
   let b: TenantData;
@@ -293,7 +306,8 @@ describe('fuzz: every OpenAPI operation', () => {
 
   beforeAll(async () => {
     console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} reproduces), ${RUNS} inputs per input slot and credential`);
-    api = await startApi({ LOG_LEVEL: 'error', LOGIN_MAX_FAILURES: '1000', SIGNUP_MAX_PER_HOUR: '100000' });
+    sandbox = await startSandbox();
+    api = await startApi({ LOG_LEVEL: 'error', LOGIN_MAX_FAILURES: '1000', SIGNUP_MAX_PER_HOUR: '100000', CONNECTION_RATE_LIMITS: 'false', SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
     worker = await startWorker(api.config);
     a = await seedTenant(api, 'a', A_MARK);
     b = await seedTenant(api, 'b', 'tenant-b');
@@ -305,6 +319,7 @@ describe('fuzz: every OpenAPI operation', () => {
   afterAll(async () => {
     await worker?.close();
     await api?.close();
+    await sandbox?.close();
   });
 
   const credentialsOf = (operation: Operation): Credential[] => {
@@ -393,6 +408,7 @@ describe('fuzz: every OpenAPI operation', () => {
     expect((await owner.get('/v1/admin/signing-keys')).body.data.map((k: { id: string }) => k.id)).toContain(a.ids.signingKey);
     expect((await owner.get(`/v1/admin/webhook-endpoints/${a.ids.webhookEndpoint}`)).status).toBe(200);
     expect((await owner.get('/v1/admin/members')).body.data.map((m: { id: string }) => m.id)).toContain(a.ids.membership);
+    expect((await host.get(`/v1/connections/${a.ids.connection}`)).body.status).toBe('active');
     expect(findings, `cross-tenant findings (seed ${SEED}):\n${report(findings)}`).toEqual([]);
   }, 120_000);
 
