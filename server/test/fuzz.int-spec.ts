@@ -412,6 +412,33 @@ describe('fuzz: every OpenAPI operation', () => {
     expect(findings, `cross-tenant findings (seed ${SEED}):\n${report(findings)}`).toEqual([]);
   }, 120_000);
 
+  it('answers hostile input to the routes outside the document (popup, OAuth callback, widget files, portal, metrics) below 500', async () => {
+    const findings: string[] = [];
+    const parts = [...RAW_URL_PARTS, ...HOSTILE_STRINGS.filter((v) => typeof v === 'string' && v.length < 200).map((v) => encodeURIComponent(Buffer.from(v).toString()))];
+    const session = encodeURIComponent(b.session);
+    for (const part of parts) {
+      const probes: Array<[string, string, RequestInit?]> = [
+        ['GET', `/connect/slack?session=${session}&origin=${part}`],
+        ['GET', `/connect/${part}?session=${session}&origin=${encodeURIComponent(HOST_ORIGIN)}`],
+        ['GET', `/connect/slack?session=${part}`],
+        ['POST', `/connect/stripe`, { body: `session=${session}&origin=${encodeURIComponent(HOST_ORIGIN)}&apiKey=${part}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+        ['GET', `/oauth/callback?state=${part}&code=${part}`],
+        ['GET', `/oauth/callback?state=${part}&error=${part}&error_description=${part}`],
+        ['GET', `/embed/v1/logos/${part}.svg`],
+        ['GET', `/embed/v1/${part}`],
+        ['GET', `/portal/${part}`],
+        ['GET', `/metrics?x=${part}`],
+        ['GET', `/v1/${part}`],
+      ];
+      for (const [method, path, init] of probes) {
+        const res = await fetch(api.url + path, { method, redirect: 'manual', ...init });
+        if (res.status >= 500) findings.push(`${method} ${path}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+        else await res.arrayBuffer();
+      }
+    }
+    expect(findings).toEqual([]);
+  }, 120_000);
+
   it('answers hostile input to every operation under every credential with a 4xx envelope, never a 5xx', async () => {
     const findings: Finding[] = [];
     const reached = new Set<string>();
