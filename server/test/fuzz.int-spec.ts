@@ -177,6 +177,7 @@ const HOSTILE_STRINGS = [
   '😀'.repeat(100),
   'x'.repeat(3000),
   '00000000-0000-0000-0000-000000000000',
+  '-'.repeat(36),
   ...forgedCursors,
 ];
 const hostileText = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) }, fc.string({ unit: 'binary', maxLength: 40 }));

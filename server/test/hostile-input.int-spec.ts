@@ -134,6 +134,17 @@ describe('hostile input', () => {
     }
   });
 
+  it('refuses a connection binding that only looks like a UUID, naming it', async () => {
+    const definition = { key: 'uses-slack', name: 'Uses Slack', trigger: { type: 'request' }, connectors: ['slack'], inputs: {}, steps: [{ id: 'x', type: 'transform', output: 1 }] };
+    expect((await tenant.owner.post('/v1/admin/flow-templates', { definition })).status).toBe(201);
+    expect((await tenant.owner.post('/v1/admin/flow-templates/uses-slack/publish')).status).toBe(201);
+    for (const wanted of ['-'.repeat(36), 'z'.repeat(36), 42]) {
+      const res = await tenant.host.post('/v1/end-users/alice/flows/uses-slack/enable', { connections: { slack: wanted } });
+      expect(res.status, String(wanted)).toBe(400);
+      expect(res.body.error.details.errors).toEqual([{ path: 'connections.slack', message: 'is not a connection of this end user for this connector' }]);
+    }
+  });
+
   it('refuses path parameters longer than anything stored (btree keys), naming them', async () => {
     const long = 'x'.repeat(10_000);
     const put = await tenant.host.put(`/v1/end-users/${long}`, { displayName: 'x' });

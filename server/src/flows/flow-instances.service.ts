@@ -12,6 +12,7 @@ import { WebhookEventsService } from '../webhooks/webhook-events.service';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 import { bindingConnector, Trigger } from './definition/flow-definition.schema';
 import { InputSpec, resolveSettings } from './settings';
+import { isUUID } from 'class-validator';
 
 interface VersionDoc {
   name: string;
@@ -188,7 +189,7 @@ export class FlowInstancesService {
       const path = `connections.${binding}`;
       const wanted = given[binding];
       const connection = wanted
-        ? /^[0-9a-f-]{36}$/i.test(wanted)
+        ? typeof wanted === 'string' && isUUID(wanted)
           ? await repo.findOne(actor.tenantId, { id: wanted, endUserId, connectorKey: connector })
           : null
         : (await repo.find(actor.tenantId, { where: { endUserId, connectorKey: connector, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
