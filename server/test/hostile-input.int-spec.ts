@@ -145,7 +145,7 @@ describe('hostile input', () => {
     }
   });
 
-  it('refuses path parameters longer than anything stored (btree keys), naming them', async () => {
+  it('refuses identifiers longer than their btree-indexed column allows, naming them', async () => {
     const long = 'x'.repeat(10_000);
     const put = await tenant.host.put(`/v1/end-users/${long}`, { displayName: 'x' });
     expect(put).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: { errors: [{ path: 'externalId' }] } } } });

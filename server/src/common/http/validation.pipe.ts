@@ -1,9 +1,6 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { findUnstorable, invalidInput, Problem } from './hostile-input';
 
-/** Longest path parameter (keys, external ids, tokens): longer ones can name nothing we store. */
-const MAX_PARAM_LENGTH = 255;
-
 function flatten(errors: ValidationError[], prefix = ''): Problem[] {
   return errors.flatMap((error) => {
     const path = prefix ? `${prefix}.${error.property}` : error.property;
@@ -17,7 +14,7 @@ const isDto = (metatype: unknown): boolean => typeof metatype === 'function' && 
 /**
  * Whitelisting validation: unknown fields and wrong types are rejected with the path of each
  * problem. Before that, input PostgreSQL cannot store (NUL, lone surrogates) is refused wherever it
- * is, a DTO body must be a JSON object, and path parameters are at most 255 characters.
+ * is, and a DTO body must be a JSON object.
  */
 @Injectable()
 class StrictValidationPipe extends ValidationPipe {
@@ -25,9 +22,6 @@ class StrictValidationPipe extends ValidationPipe {
     if (metadata.type !== 'custom') {
       const where = metadata.type === 'param' ? (metadata.data ?? '') : '';
       const problems = findUnstorable(value, where);
-      if (metadata.type === 'param' && typeof value === 'string' && value.length > MAX_PARAM_LENGTH) {
-        problems.push({ path: metadata.data ?? 'param', message: `must be at most ${MAX_PARAM_LENGTH} characters` });
-      }
       if (metadata.type === 'body' && isDto(metadata.metatype) && (value === null || typeof value !== 'object' || Array.isArray(value)) && value !== undefined) {
         problems.push({ path: 'body', message: 'must be a JSON object' });
       }
