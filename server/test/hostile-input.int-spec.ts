@@ -91,11 +91,13 @@ describe('hostile input', () => {
   });
 
   it('refuses a body that is not a JSON object where an object is expected', async () => {
-    for (const body of ['[]', '[{"name":"x"}]', '"x"', '42', 'null']) {
+    for (const body of ['[]', '[{"name":"x"}]']) {
       const res = await tenant.owner.request('PATCH', '/v1/admin/tenant', body);
       expect(res.status, body).toBe(400);
-      expect(res.body.error.code, body).toMatch(/validation_failed|malformed_json/);
+      expect(res.body.error, body).toMatchObject({ code: 'validation_failed', details: { errors: [{ path: 'body', message: 'must be a JSON object' }] } });
     }
+    // Scalars never get that far: the JSON parser is strict.
+    for (const body of ['"x"', '42', 'null']) expect((await tenant.owner.request('PATCH', '/v1/admin/tenant', body)).body.error.code, body).toBe('malformed_json');
   });
 
   it('answers forged cursors with 400 invalid_cursor on every list that has one', async () => {
