@@ -6,11 +6,14 @@ import { Logger } from 'nestjs-pino';
 import { ApiModule, ApiOptions } from './api.module';
 import { AppError } from './common/errors/app-error';
 import { sendError, toErrorResponse } from './common/errors/error-envelope.filter';
+import { findUnstorable, invalidInput, jsonTooDeep, MAX_API_JSON_DEPTH, tooDeep } from './common/http/hostile-input';
 import { setupOpenApi } from './common/http/openapi';
+import { securityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
+const TOO_DEEP = 'entity.too.deep';
 
 /** Builds the API application (not yet listening). main.ts and the tests boot it the same way. */
 export async function createApi(config: AppConfig, options: ApiOptions = {}): Promise<NestExpressApplication> {
@@ -23,12 +26,21 @@ export async function createApi(config: AppConfig, options: ApiOptions = {}): Pr
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   app.use(cookieParser());
+  app.use(securityHeaders(config));
 
   // JSON only: a body of any other type is refused (which also stops form-based CSRF at the door).
   // Exceptions: the connect popup's credentials form (a token-bearing form post), the proxy, which
   // forwards bodies as they are, and webhook triggers, which read the raw body themselves
   // (signatures cover the exact bytes; senders post JSON, forms or text).
-  const json = express.json({ limit: config.bodyLimit, type: JSON_TYPES });
+  // Nesting is measured on the raw bytes before parsing (a megabyte of `[` would otherwise cost
+  // seconds and overflow recursive code later); what PostgreSQL cannot store is refused after it.
+  const json = express.json({
+    limit: config.bodyLimit,
+    type: JSON_TYPES,
+    verify: (_req, _res, raw) => {
+      if (jsonTooDeep(raw, MAX_API_JSON_DEPTH)) throw Object.assign(new Error('too deep'), { type: TOO_DEEP });
+    },
+  });
   const form = express.urlencoded({ limit: '32kb', extended: false });
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.path.startsWith('/v1/proxy/') || req.path.startsWith('/v1/hooks/')) return next();
@@ -38,7 +50,14 @@ export async function createApi(config: AppConfig, options: ApiOptions = {}): Pr
       const given = req.headers['content-type'] ?? 'none';
       return sendError(res, toErrorResponse(new AppError('unsupported_media_type', `Send JSON with Content-Type: application/json (got ${given})`), req));
     }
-    parse(req, res, (error?: unknown) => (error ? sendError(res, toErrorResponse(error, req)) : next()));
+    parse(req, res, (error?: unknown) => {
+      if ((error as { type?: string } | undefined)?.type === TOO_DEEP) error = tooDeep(MAX_API_JSON_DEPTH);
+      else if (!error && req.body !== undefined) {
+        const problems = findUnstorable(req.body);
+        if (problems.length > 0) error = invalidInput(problems);
+      }
+      return error ? sendError(res, toErrorResponse(error, req)) : next();
+    });
   });
 
   app.useGlobalPipes(createValidationPipe());

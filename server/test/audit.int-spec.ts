@@ -246,7 +246,8 @@ describe('audit log', () => {
     ];
     for (const [params, path] of cases) {
       const res = await tenant.owner.get(`/v1/admin/audit-events?${q(params)}`);
-      expect({ params, status: res.status, code: res.body?.error?.code }).toEqual({ params, status: 400, code: 'validation_failed' });
+      const code = path === 'cursor' ? 'invalid_cursor' : 'validation_failed';
+      expect({ params, status: res.status, code: res.body?.error?.code }).toEqual({ params, status: 400, code });
       expect(paths(res)).toContain(path);
     }
   });
@@ -254,7 +255,7 @@ describe('audit log', () => {
   it('refuses a numeric cursor beyond the id range with 400, not a server error', async () => {
     // 19 digits passes the cursor pattern but exceeds PostgreSQL's bigint.
     const res = await tenant.owner.get(`/v1/admin/audit-events?cursor=9999999999999999999`);
-    expect(res).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: { errors: [{ path: 'cursor' }] } } } });
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_cursor', details: { errors: [{ path: 'cursor' }] } } } });
   });
 
   it('never holds a secret: no API key, invitation token or session token in any event', async () => {

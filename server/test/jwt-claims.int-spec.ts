@@ -76,7 +76,7 @@ describe('host-signed JWTs with malformed claims', () => {
 
   it('refuses unknown or malformed kid, wrong alg, alg none, bad signatures, huge and non-JSON tokens', async () => {
     await expectRefused(await sign(valid(), { kid: '00000000-0000-4000-8000-000000000000' }), 'jwt_signing_key_unknown', { header: 'kid' });
-    for (const bad of [42, { a: 1 }, '', 'not-a-uuid']) {
+    for (const bad of [42, { a: 1 }, '', 'not-a-uuid', '-'.repeat(36), 'g'.repeat(36)]) {
       const jwt = `${b64({ alg: 'ES256', kid: bad })}.${b64(valid())}.c2ln`;
       await expectRefused(jwt, 'jwt_malformed', { header: 'kid' });
     }

@@ -1,48 +1,34 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { OptionalNotNull, QueryDate } from '../common/http/validators';
 import type { AuditEvent } from './audit-event.entity';
 
 const ACTOR_TYPES = ['member', 'api_key', 'end_user', 'system'];
-const MAX_BIGINT = 2n ** 63n - 1n;
-
-/** Audit ids are PostgreSQL bigints, so a cursor is a positive integer that fits in one. */
-@ValidatorConstraint({ name: 'cursor' })
-class IsCursorConstraint implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_BIGINT;
-  }
-
-  defaultMessage(): string {
-    return 'cursor must be a cursor this API returned';
-  }
-}
-
 export class AuditQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200)
   limit = 50;
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @Validate(IsCursorConstraint)
+  @OptionalNotNull() @IsString() @MaxLength(100)
   cursor?: string;
 
   @ApiPropertyOptional({ description: 'Exact action (api_key.created) or a prefix ending in a dot (member.)', example: 'member.' })
-  @IsOptional() @IsString() @MaxLength(100)
+  @OptionalNotNull() @IsString() @MaxLength(100)
   action?: string;
 
-  @ApiPropertyOptional({ enum: ACTOR_TYPES }) @IsOptional() @IsIn(ACTOR_TYPES) actorType?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) actorId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) targetType?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) targetId?: string;
+  @ApiPropertyOptional({ enum: ACTOR_TYPES }) @OptionalNotNull() @IsIn(ACTOR_TYPES) actorType?: string;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(100) actorId?: string;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(100) targetType?: string;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(100) targetId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Events at or after this time' })
-  @IsOptional() @Type(() => Date) @IsDate()
+  @OptionalNotNull() @QueryDate()
   since?: Date;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Events before this time' })
-  @IsOptional() @Type(() => Date) @IsDate()
+  @OptionalNotNull() @QueryDate()
   until?: Date;
 }
 

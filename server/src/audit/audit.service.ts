@@ -4,6 +4,7 @@ import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import type { Actor } from '../auth/principal';
 import { AuditEvent } from './audit-event.entity';
+import { decodeBigintCursor } from '../common/http/cursors';
 
 export interface AuditTarget {
   type: string;
@@ -47,7 +48,7 @@ export class AuditService {
   /** Newest first; the cursor is the id of the last event of the previous page. */
   async list(actor: Actor, filters: AuditFilters): Promise<{ data: AuditEvent[]; nextCursor: string | null }> {
     const q = this.events.query(actor.tenantId, 'e');
-    if (filters.cursor !== undefined) q.andWhere('e.id < :cursor', { cursor: filters.cursor });
+    if (filters.cursor !== undefined) q.andWhere('e.id < :cursor', { cursor: decodeBigintCursor(filters.cursor) });
     if (filters.action) {
       // "member." matches every member event; an exact name matches itself.
       if (filters.action.endsWith('.')) q.andWhere('starts_with(e.action, :action)', { action: filters.action });

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsString, IsUUID, Length, MaxLength } from 'class-validator';
 import { ROLES, Role } from '../members/membership.entity';
+import { OptionalNotNull } from '../common/http/validators';
 
 export class LoginDto {
   @ApiProperty({ example: 'owner@acme.com' }) @IsEmail() @MaxLength(254) email: string;
   @ApiProperty() @IsString() @Length(1, 200) password: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'Tenant to start in; defaults to your first' })
-  @IsOptional() @IsUUID()
+  @OptionalNotNull() @IsUUID()
   tenantId?: string;
 }
 

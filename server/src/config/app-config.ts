@@ -112,6 +112,9 @@ class Environment {
   @IsString() @MinLength(16) @IsOptional()
   METRICS_TOKEN?: string;
 
+  @Transform(toBoolean) @IsBoolean() @IsOptional()
+  METRICS_PUBLIC?: boolean;
+
   @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
   MAINTENANCE_INTERVAL_SECONDS = 900;
 
@@ -161,6 +164,8 @@ export interface AppConfig {
   /** Wrong credentials of one kind (secret key, session token, webhook URL…) a client IP may present per window before it gets 429. */
   failedAttempts: { perIp: number; windowSeconds: number };
   metricsToken?: string;
+  /** /metrics without a token: open to anyone (default outside production) or refused (default in production). */
+  metricsPublic: boolean;
   maintenanceIntervalSeconds: number;
   trustProxy: boolean;
   /** Outbound webhooks: delays between attempts (one retry per entry), and failed deliveries in a row that disable an endpoint. */
@@ -215,6 +220,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     invitationTtlSeconds: env.INVITATION_TTL_SECONDS,
     failedAttempts: { perIp: env.AUTH_FAILURES_PER_IP, windowSeconds: env.AUTH_FAILURE_WINDOW_SECONDS },
     metricsToken: env.METRICS_TOKEN,
+    metricsPublic: env.METRICS_PUBLIC ?? env.NODE_ENV !== 'production',
     maintenanceIntervalSeconds: env.MAINTENANCE_INTERVAL_SECONDS,
     trustProxy: env.TRUST_PROXY,
     webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map(Number), disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES },

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth } from '../auth/auth.decorators';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
@@ -8,12 +8,13 @@ import { UuidParam } from '../common/http/params';
 import { AccessTokenView, ConnectionListView, ConnectionView } from './connections.dto';
 import { ConnectionsService } from './connections.service';
 import { OptionsService } from './options.service';
+import { OptionalNotNull } from '../common/http/validators';
 
 class OptionsQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(0, 200) search?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 2000) cursor?: string;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(0, 200) search?: string;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(1, 2000) cursor?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'Which of your connections to use (default: your first active one)' })
-  @IsOptional() @IsString() @Length(36, 36)
+  @OptionalNotNull() @IsString() @Length(36, 36)
   connectionId?: string;
 }
 

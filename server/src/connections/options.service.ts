@@ -6,6 +6,7 @@ import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { Connection } from './connection.entity';
 import { ProviderClientService } from './provider-client.service';
+import { isUUID } from 'class-validator';
 
 @Injectable()
 export class OptionsService {
@@ -19,7 +20,7 @@ export class OptionsService {
     // A flow's settings form asks with the connection the flow is bound to; once that is disconnected
     // (or someone else's id is sent: the same answer) the end user needs to connect again, which a 404 would not say.
     const connection = query.connectionId
-      ? /^[0-9a-f-]{36}$/i.test(query.connectionId)
+      ? isUUID(query.connectionId)
         ? await this.connections.findOne(me.tenantId, { id: query.connectionId, endUserId: me.endUserId, connectorKey: key })
         : null
       : (await this.connections.find(me.tenantId, { where: { endUserId: me.endUserId, connectorKey: key, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
@@ -31,7 +32,7 @@ export class OptionsService {
       throw new AppError('connection_needs_reauth', `Your ${key} connection is ${connection.status.replace('_', ' ')}; reconnect ${key} first`, { connector: key, connectionId: connection.id, status: connection.status });
     }
     const { http, definition } = await this.clients.forConnection(me.tenantId, connection.id);
-    const optionSource = definition.options?.[source];
+    const optionSource = definition.options && Object.hasOwn(definition.options, source) ? definition.options[source] : undefined;
     if (!optionSource) throw notFound(`Option source ${source} of ${key}`);
     try {
       return await optionSource.run(

@@ -1,23 +1,24 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { OptionalNotNull } from '../common/http/validators';
 
 export class ConnectorSettingsDto {
   @ApiPropertyOptional({ description: 'Use the local sandbox providers instead of the real ones (needs SANDBOX_URL)' })
-  @IsOptional() @IsBoolean()
+  @OptionalNotNull() @IsBoolean()
   useSandbox?: boolean;
 
   @ApiPropertyOptional({ description: 'Generic HTTP connector: the auth end users connect with', enum: ['api_key', 'basic'] })
-  @IsOptional() @IsIn(['api_key', 'basic'], { message: 'authType must be api_key or basic (client credentials are not offered in the connect form yet)' })
+  @OptionalNotNull() @IsIn(['api_key', 'basic'], { message: 'authType must be api_key or basic (client credentials are not offered in the connect form yet)' })
   authType?: string;
 
   @ApiPropertyOptional({ description: 'Let end users call the proxy for their own connections' })
-  @IsOptional() @IsBoolean()
+  @OptionalNotNull() @IsBoolean()
   endUserProxy?: boolean;
 }
 
 export class UpdateConnectorConfigDto {
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
+  @ApiPropertyOptional() @OptionalNotNull() @IsBoolean() enabled?: boolean;
 
   @ApiPropertyOptional({ nullable: true, type: String, description: "Your OAuth app's client id" })
   @IsOptional() @IsString() @Length(1, 500)
@@ -32,7 +33,7 @@ export class UpdateConnectorConfigDto {
   scopes?: string[] | null;
 
   @ApiPropertyOptional({ type: ConnectorSettingsDto })
-  @IsOptional() @ValidateNested() @Type(() => ConnectorSettingsDto)
+  @OptionalNotNull() @ValidateNested() @Type(() => ConnectorSettingsDto)
   settings?: ConnectorSettingsDto;
 }
 

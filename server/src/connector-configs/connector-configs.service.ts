@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { connectors, ConnectorDefinition, withSandbox } from '@switchboard/connectors';
+import { connectors, ConnectorDefinition, getConnector, withSandbox } from '@switchboard/connectors';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
@@ -46,7 +46,7 @@ export class ConnectorConfigsService {
   ) {}
 
   definition(key: string): ConnectorDefinition {
-    const definition = (connectors as Record<string, ConnectorDefinition>)[key];
+    const definition = getConnector(key); // own keys only: "constructor" is not a connector
     if (!definition) throw notFound('Connector', key);
     return definition;
   }

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn } from 'class-validator';
+import { OptionalNotNull } from '../common/http/validators';
 
 export const STATS_WINDOWS = ['1h', '24h', '7d'] as const;
 export type StatsWindow = (typeof STATS_WINDOWS)[number];
 
 export class StatsQuery {
   @ApiPropertyOptional({ enum: STATS_WINDOWS, default: '24h', description: 'How far back to look' })
-  @IsOptional() @IsIn(STATS_WINDOWS, { message: 'window must be one of 1h, 24h, 7d' })
+  @OptionalNotNull() @IsIn(STATS_WINDOWS, { message: 'window must be one of 1h, 24h, 7d' })
   window: StatsWindow = '24h';
 }
 

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
 import { ConnectionView } from '../connections/connections.dto';
 import { EndUserView, ListQueryDto } from './end-users.dto';
+import { OptionalNotNull } from '../common/http/validators';
 
 export class EndUserSearchQuery extends ListQueryDto {
   @ApiPropertyOptional({ description: 'Part of the external id, display name or email (case-insensitive)' })
-  @IsOptional() @IsString() @MaxLength(200)
+  @OptionalNotNull() @IsString() @MaxLength(200)
   search?: string;
 }
 

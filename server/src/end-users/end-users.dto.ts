@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import type { EndUser } from './end-user.entity';
+import { OptionalNotNull } from '../common/http/validators';
 
 export class UpsertEndUserDto {
   @ApiPropertyOptional({ nullable: true, type: String, example: 'Jane Doe' })
@@ -13,17 +14,17 @@ export class UpsertEndUserDto {
   email?: string | null;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Free-form; shown to your team in the portal' })
-  @IsOptional() @IsObject()
+  @OptionalNotNull() @IsObject()
   metadata?: Record<string, unknown>;
 }
 
 export class ListQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200)
   limit = 50;
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional() @IsString() @MaxLength(500)
+  @OptionalNotNull() @IsString() @MaxLength(500)
   cursor?: string;
 }
 

@@ -1,29 +1,30 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import type { Approval } from './approval.entity';
+import { OptionalNotNull } from '../common/http/validators';
 
 const STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
 
 export class ApprovalQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) cursor?: string;
-  @ApiPropertyOptional({ enum: STATUSES }) @IsOptional() @IsIn(STATUSES) status?: (typeof STATUSES)[number];
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional({ enum: STATUSES }) @OptionalNotNull() @IsIn(STATUSES) status?: (typeof STATUSES)[number];
 }
 
 export class HostApprovalQuery extends ApprovalQuery {
-  @ApiPropertyOptional({ description: 'Your id for the end user' }) @IsOptional() @IsString() @MaxLength(255) endUserId?: string;
+  @ApiPropertyOptional({ description: 'Your id for the end user' }) @OptionalNotNull() @IsString() @MaxLength(255) endUserId?: string;
 }
 
 export class DecisionBody {
   @ApiPropertyOptional({ description: 'Why; available to the flow as $steps.<id>.comment', maxLength: 2000 })
-  @IsOptional() @IsString() @MaxLength(2000)
+  @OptionalNotNull() @IsString() @MaxLength(2000)
   comment?: string;
 }
 
 export class HostDecisionBody extends DecisionBody {
   @ApiPropertyOptional({ description: 'Who decided, as you name them (default "host")', maxLength: 200 })
-  @IsOptional() @IsString() @Length(1, 200)
+  @OptionalNotNull() @IsString() @Length(1, 200)
   decidedBy?: string;
 }
 

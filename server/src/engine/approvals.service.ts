@@ -12,6 +12,7 @@ import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.reposito
 import { QUEUES } from '../queues/queues.module';
 import { Approval, ApprovalStatus } from './approval.entity';
 import { RunJob, runJobOptions } from './run-jobs';
+import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
 
 export interface ApprovalFilters {
   status?: ApprovalStatus;
@@ -40,16 +41,13 @@ export class ApprovalsService {
     if (filters.status) q.andWhere('a.status = :status', { status: filters.status });
     if (filters.endUserId) q.andWhere('a.endUserExternalId = :externalId', { externalId: filters.endUserId });
     if (filters.cursor) {
-      const [at, id] = Buffer.from(filters.cursor, 'base64url').toString().split('|');
-      if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) {
-        throw new AppError('validation_failed', 'cursor: is not a cursor this API returned', { errors: [{ path: 'cursor', message: 'is not a cursor this API returned' }] });
-      }
-      q.andWhere('(a.createdAt, a.id) < (:at, :id)', { at, id });
+      const { at, id } = decodeTimeCursor(filters.cursor);
+      q.andWhere('(a.createdAt, a.id) < (:at, :id)', { at: at.toISOString(), id });
     }
     const rows = await q.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').limit(filters.limit + 1).getMany();
     const data = rows.slice(0, filters.limit);
     const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > filters.limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url') : null };
+    return { data, nextCursor: rows.length > filters.limit && last ? encodeTimeCursor(last.createdAt, last.id) : null };
   }
 
   get(tenantId: TenantId, id: string, ownEndUserId?: string): Promise<Approval> {

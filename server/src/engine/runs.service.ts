@@ -21,6 +21,7 @@ import { publishRunCancelled, publishRunFinished } from './run-events';
 import { RunJob, runJobOptions } from './run-jobs';
 import { Run, RunStatus } from './run.entity';
 import { RunWaiter } from './run-waiter.service';
+import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
 
 export const MAX_TRIGGER_PAYLOAD_BYTES = 256 * 1024;
 const MAX_WAIT_MS = 30_000;
@@ -213,14 +214,13 @@ export class RunsService {
     if (filters.since) q.andWhere('r.createdAt >= :since', { since: filters.since });
     if (filters.until) q.andWhere('r.createdAt < :until', { until: filters.until });
     if (filters.cursor) {
-      const [at, id] = Buffer.from(filters.cursor, 'base64url').toString().split('|');
-      if (!at || !id || Number.isNaN(Date.parse(at))) throw new AppError('validation_failed', 'cursor: is not a cursor this API returned', { errors: [{ path: 'cursor', message: 'is not a cursor this API returned' }] });
-      q.andWhere('(r.createdAt, r.id) < (:at, :id)', { at, id });
+      const { at, id } = decodeTimeCursor(filters.cursor);
+      q.andWhere('(r.createdAt, r.id) < (:at, :id)', { at: at.toISOString(), id });
     }
     const rows = await q.orderBy('r.createdAt', 'DESC').addOrderBy('r.id', 'DESC').limit(filters.limit + 1).getMany();
     const data = rows.slice(0, filters.limit);
     const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > filters.limit && last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url') : null };
+    return { data, nextCursor: rows.length > filters.limit && last ? encodeTimeCursor(last.createdAt, last.id) : null };
   }
 
   notFound(id: string): AppError {

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
@@ -14,11 +14,12 @@ import { FlowInstancesService } from './flow-instances.service';
 import { FlowInstance, FlowTemplateVersion } from './flow-template.entity';
 import { FlowTemplatesService } from './flow-templates.service';
 import { flowView } from './flows.dto';
+import { OptionalNotNull, QueryInt } from '../common/http/validators';
 
 export class InstancesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' }) @IsOptional() @IsString() @MaxLength(500) cursor?: string;
-  @ApiPropertyOptional({ description: 'Only instances pinned to this version' }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) version?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page' }) @OptionalNotNull() @IsString() @MaxLength(500) cursor?: string;
+  @ApiPropertyOptional({ description: 'Only instances pinned to this version' }) @OptionalNotNull() @QueryInt(1) version?: number;
 }
 
 export class TemplateInstanceView {

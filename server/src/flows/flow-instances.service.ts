@@ -13,6 +13,7 @@ import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template
 import { BindingProblem, bindingProblems } from './binding-health';
 import { bindingConnector, Trigger } from './definition/flow-definition.schema';
 import { InputSpec, resolveSettings } from './settings';
+import { isUUID } from 'class-validator';
 
 interface VersionDoc {
   name: string;
@@ -197,7 +198,7 @@ export class FlowInstancesService {
       const connector = bindingConnector(binding);
       const path = `connections.${binding}`;
       const wanted = given[binding];
-      const ofEndUser = (id: string) => (/^[0-9a-f-]{36}$/i.test(id) ? repo.findOne(actor.tenantId, { id, endUserId, connectorKey: connector }) : Promise.resolve(null));
+      const ofEndUser = (id: unknown) => (typeof id === 'string' && isUUID(id) ? repo.findOne(actor.tenantId, { id, endUserId, connectorKey: connector }) : Promise.resolve(null));
       const kept = !wanted && carried[binding] ? await ofEndUser(carried[binding]) : null;
       const connection = wanted
         ? await ofEndUser(wanted)

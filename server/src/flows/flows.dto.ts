@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDate, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { OptionalNotNull, QueryDate } from '../common/http/validators';
 import type { Run, StepRecord } from '../engine/run.entity';
 import type { FlowForEndUser } from './flow-instances.service';
 import type { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
@@ -13,17 +14,17 @@ export class DefinitionBody {
 
 export class OptionalDefinitionBody {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Validate this instead of the saved draft' })
-  @IsOptional() @IsObject()
+  @OptionalNotNull() @IsObject()
   definition?: Record<string, unknown>;
 }
 
 export class InstanceBody {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "Values for the flow's inputs" })
-  @IsOptional() @IsObject()
+  @OptionalNotNull() @IsObject()
   settings?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'connector key → connection id (default: your first active connection)' })
-  @IsOptional() @IsObject()
+  @OptionalNotNull() @IsObject()
   connections?: Record<string, string>;
 }
 
@@ -36,30 +37,30 @@ export class WebhookSecretBody {
 export class EventBody {
   @ApiProperty({ example: 'deal.won' }) @IsString() @Length(1, 200) name: string;
   @ApiProperty({ description: 'Your id for the end user' }) @IsString() @Length(1, 255) endUserId: string;
-  @ApiPropertyOptional({ description: 'Available to flows as $trigger' }) @IsOptional() payload?: unknown;
+  @ApiPropertyOptional({ nullable: true, description: 'Available to flows as $trigger (any JSON)' }) @IsOptional() payload?: unknown;
   @ApiPropertyOptional({ description: 'Sending the same key again returns the same runs and starts nothing new' })
-  @IsOptional() @IsString() @Length(1, 255)
+  @OptionalNotNull() @IsString() @Length(1, 255)
   idempotencyKey?: string;
 }
 
 export class RunFlowBody {
   @ApiProperty({ description: 'Your id for the end user' }) @IsString() @Length(1, 255) endUserId: string;
-  @ApiPropertyOptional({ description: 'Available to the flow as $trigger' }) @IsOptional() input?: unknown;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) idempotencyKey?: string;
-  @ApiPropertyOptional({ description: 'Wait for the result (from a respond step, else the last output)' }) @IsOptional() @IsBoolean() wait?: boolean;
-  @ApiPropertyOptional({ maximum: 30000, default: 30000 }) @IsOptional() @IsInt() @Min(1) @Max(30000) timeoutMs?: number;
+  @ApiPropertyOptional({ nullable: true, description: 'Available to the flow as $trigger (any JSON)' }) @IsOptional() input?: unknown;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(1, 255) idempotencyKey?: string;
+  @ApiPropertyOptional({ description: 'Wait for the result (from a respond step, else the last output)' }) @OptionalNotNull() @IsBoolean() wait?: boolean;
+  @ApiPropertyOptional({ maximum: 30000, default: 30000 }) @OptionalNotNull() @IsInt() @Min(1) @Max(30000) timeoutMs?: number;
 }
 
 export class RunQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(200) cursor?: string;
   @ApiPropertyOptional({ enum: ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] })
-  @IsOptional() @IsIn(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'])
+  @OptionalNotNull() @IsIn(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'])
   status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
-  @ApiPropertyOptional({ description: 'Flow template key' }) @IsOptional() @IsString() @MaxLength(100) flow?: string;
-  @ApiPropertyOptional({ description: 'Your id for the end user' }) @IsOptional() @IsString() @MaxLength(255) endUserId?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate() since?: Date;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @Type(() => Date) @IsDate() until?: Date;
+  @ApiPropertyOptional({ description: 'Flow template key' }) @OptionalNotNull() @IsString() @MaxLength(100) flow?: string;
+  @ApiPropertyOptional({ description: 'Your id for the end user' }) @OptionalNotNull() @IsString() @MaxLength(255) endUserId?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @OptionalNotNull() @QueryDate() since?: Date;
+  @ApiPropertyOptional({ format: 'date-time' }) @OptionalNotNull() @QueryDate() until?: Date;
 }
 
 export const templateView = (t: FlowTemplate, versions: FlowTemplateVersion[] = []) => ({

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
 import { PASSWORD_MIN_LENGTH } from '../common/crypto/passwords';
 import { Membership, Role, ROLES } from './membership.entity';
+import { OptionalNotNull } from '../common/http/validators';
 
 export class InviteMemberDto {
   @ApiProperty({ example: 'dev@acme.com' }) @IsEmail() @MaxLength(254) email: string;
@@ -17,9 +18,9 @@ export class AcceptInviteDto {
   @ApiPropertyOptional({
     description: `New to Switchboard: the password to create your account with (at least ${PASSWORD_MIN_LENGTH} characters). Existing account: its password, unless you are signed in as it (portal session cookie)`,
   })
-  @IsOptional() @IsString() @Length(1, 200)
+  @OptionalNotNull() @IsString() @Length(1, 200)
   password?: string;
-  @ApiPropertyOptional({ description: 'Your name, when creating your account' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional({ description: 'Your name, when creating your account' }) @OptionalNotNull() @IsString() @Length(1, 200) name?: string;
 }
 
 export class InvitationTokenDto {

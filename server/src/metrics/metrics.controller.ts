@@ -15,7 +15,10 @@ import { METRICS, Metrics } from './metrics';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'paused'] as const;
 
-/** Prometheus scrape endpoint; set METRICS_TOKEN to require `Authorization: Bearer <token>`. */
+/**
+ * Prometheus scrape endpoint; set METRICS_TOKEN to require `Authorization: Bearer <token>`. Without a
+ * token it is public outside production and refused in production unless METRICS_PUBLIC=true.
+ */
 @ApiExcludeController()
 @Controller('metrics')
 @Public()
@@ -38,6 +41,8 @@ export class MetricsController {
         return given.length === expected.length && timingSafeEqual(given, expected) ? true : authorization ? null : false;
       });
       if (!ok) throw new AppError('unauthenticated', 'Metrics need "Authorization: Bearer <METRICS_TOKEN>"');
+    } else if (!this.config.metricsPublic) {
+      throw new AppError('forbidden', 'Metrics are off: set METRICS_TOKEN (or METRICS_PUBLIC=true to serve them to anyone)');
     }
     await Promise.all(
       ALL_QUEUES.map(async (name) => {

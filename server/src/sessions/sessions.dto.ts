@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsDefined, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { EndUserView } from '../end-users/end-users.dto';
 import type { HostSigningKey } from './host-signing-key.entity';
+import { OptionalNotNull } from '../common/http/validators';
 
 export class CreateSessionDto {
   @ApiProperty({ description: 'Your id for the end user; created on first use', example: 'customer-42' })
@@ -10,14 +11,14 @@ export class CreateSessionDto {
 
   @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @Length(1, 200) displayName?: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsEmail() @MaxLength(254) email?: string | null;
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @IsOptional() @IsObject() metadata?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @OptionalNotNull() @IsObject() metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: [String], description: 'Limit the session to these connectors (default: all the tenant enabled)', example: ['slack'] })
-  @IsOptional() @IsArray() @ArrayMaxSize(100) @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { each: true, message: 'each connector key must be lowercase letters, digits and dashes' })
+  @OptionalNotNull() @IsArray() @ArrayMaxSize(100) @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { each: true, message: 'each connector key must be lowercase letters, digits and dashes' })
   allowedConnectors?: string[];
 
   @ApiPropertyOptional({ minimum: 60, maximum: 86400, description: 'Lifetime in seconds (default END_USER_SESSION_TTL_SECONDS, 1800)' })
-  @IsOptional() @IsInt() @Min(60) @Max(86400)
+  @OptionalNotNull() @IsInt() @Min(60) @Max(86400)
   ttlSeconds?: number;
 }
 

@@ -15,6 +15,7 @@ import { EndUser } from '../end-users/end-user.entity';
 import { EndUserFields, EndUsersService } from '../end-users/end-users.service';
 import { EndUserSession } from './end-user-session.entity';
 import { HostSigningKey } from './host-signing-key.entity';
+import { isUUID } from 'class-validator';
 
 /** Host-signed JWTs may not live longer than this: they cannot be revoked one by one. */
 const MAX_JWT_LIFETIME_SECONDS = 24 * 3600;
@@ -118,7 +119,7 @@ export class SessionsService {
     } catch {
       throw jwtError('jwt_malformed', 'The bearer token is neither a session token (sess_…) nor a JWT');
     }
-    if (typeof header.kid !== 'string' || !/^[0-9a-f-]{36}$/i.test(header.kid)) {
+    if (typeof header.kid !== 'string' || !isUUID(header.kid)) {
       throw jwtError('jwt_malformed', 'The JWT needs a "kid" header naming one of your registered signing keys', { header: 'kid' });
     }
     // The key id decides the tenant.

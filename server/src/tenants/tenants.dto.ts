@@ -19,6 +19,7 @@ import {
 } from 'class-validator';
 import { PASSWORD_MIN_LENGTH } from '../common/crypto/passwords';
 import type { Tenant } from './tenant.entity';
+import { OptionalNotNull } from '../common/http/validators';
 
 /** An origin exactly as browsers send it: scheme, host and port, no path, no trailing slash. */
 @ValidatorConstraint({ name: 'origin' })
@@ -48,19 +49,19 @@ export const FONT_FAMILY = /^[^;{}<>\\\u0000-\u001f]{1,200}$/;
 /** How the embedded widget looks for this tenant's end users; a host may override it at init. */
 export class WidgetThemeDto {
   @ApiPropertyOptional({ enum: ['light', 'dark', 'auto'], description: 'auto follows the end user\'s system setting' })
-  @IsOptional() @IsIn(['light', 'dark', 'auto'])
+  @OptionalNotNull() @IsIn(['light', 'dark', 'auto'])
   mode?: 'light' | 'dark' | 'auto';
 
   @ApiPropertyOptional({ example: '#4f46e5', description: 'Accent colour, a CSS hex colour' })
-  @IsOptional() @IsString() @Matches(HEX_COLOUR, { message: 'must be a CSS hex colour such as #4f46e5' })
+  @OptionalNotNull() @IsString() @Matches(HEX_COLOUR, { message: 'must be a CSS hex colour such as #4f46e5' })
   accent?: string;
 
   @ApiPropertyOptional({ example: '10px', description: 'Corner radius, a CSS length of at most 32px' })
-  @IsOptional() @IsString() @Matches(RADIUS, { message: 'must be a CSS length of at most 32px, such as 8px or 0.5rem' })
+  @OptionalNotNull() @IsString() @Matches(RADIUS, { message: 'must be a CSS length of at most 32px, such as 8px or 0.5rem' })
   radius?: string;
 
   @ApiPropertyOptional({ example: 'Inter, system-ui, sans-serif', description: 'A CSS font-family list' })
-  @IsOptional() @IsString() @Matches(FONT_FAMILY, { message: 'must be a font-family list such as "Inter, sans-serif" (1–200 characters, no ; { } < > or backslashes)' })
+  @OptionalNotNull() @IsString() @Matches(FONT_FAMILY, { message: 'must be a font-family list such as "Inter, sans-serif" (1–200 characters, no ; { } < > or backslashes)' })
   font?: string;
 }
 
@@ -77,10 +78,10 @@ export function widgetThemeOf(t: Tenant): WidgetTheme {
 }
 
 export class UpdateTenantDto {
-  @ApiPropertyOptional({ example: 'Acme Inc.' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional({ example: 'Acme Inc.' }) @OptionalNotNull() @IsString() @Length(1, 200) name?: string;
 
   @ApiPropertyOptional({ type: [String], example: ['https://app.acme.com'], description: 'Origins allowed to embed the widget' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMaxSize(50)
   @Validate(IsOriginConstraint, { each: true })
@@ -99,7 +100,7 @@ export class SignupDto {
   @ApiProperty({ example: 'Acme Inc.' }) @IsString() @Length(1, 200) tenantName: string;
   @ApiProperty({ example: 'founder@acme.com' }) @IsEmail() @MaxLength(254) email: string;
   @ApiProperty({ minLength: PASSWORD_MIN_LENGTH }) @IsString() @Length(PASSWORD_MIN_LENGTH, 200) password: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(1, 200) name?: string;
 }
 
 export class TenantView {

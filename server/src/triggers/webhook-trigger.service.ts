@@ -4,6 +4,7 @@ import { RunsService } from '../engine/runs.service';
 import type { WebhookTrigger } from '../flows/definition/flow-definition.schema';
 import { InstanceTriggersService } from './instance-triggers.service';
 import { hmacScheme, SignatureScheme } from './webhook-signature';
+import { assertStorable, jsonTooDeep, MAX_TRIGGER_JSON_DEPTH, tooDeep } from '../common/http/hostile-input';
 
 /** An inbound call to a webhook URL, as read off the wire. */
 export interface WebhookCall {
@@ -62,6 +63,7 @@ export class WebhookTriggerService {
       throw new AppError('validation_failed', `headers.idempotency-key: must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`, { errors: [{ path: 'headers.idempotency-key', message: `must be 1 to ${MAX_IDEMPOTENCY_KEY} characters` }] });
     }
     const trigger = { body: parseBody(call.rawBody, call.contentType), headers: safeHeaders(call.headers), query: call.query, receivedAt: new Date().toISOString() };
+    assertStorable(trigger);
     const { run, created, enqueue } = await this.runs.startInstanceRun({
       tenantId: target.tenantId,
       instanceId: target.instanceId,
@@ -90,6 +92,7 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   const text = raw.toString('utf8');
   if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    if (jsonTooDeep(raw, MAX_TRIGGER_JSON_DEPTH)) throw tooDeep(MAX_TRIGGER_JSON_DEPTH);
     try {
       return JSON.parse(text);
     } catch (error) {

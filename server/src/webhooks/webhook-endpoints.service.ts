@@ -20,6 +20,7 @@ import { generateWebhookSecret } from './webhook-signature';
 import { DeliverJob, deliverJobId, WebhookEventsService } from './webhook-events.service';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from './webhook.entities';
 import type { CreateWebhookEndpointDto, DeliveryQuery, UpdateWebhookEndpointDto } from './webhooks.dto';
+import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
 
 const MAX_ENDPOINTS_PER_TENANT = 50;
 
@@ -167,14 +168,13 @@ export class WebhookEndpointsService {
     const q = this.deliveries.query(actor.tenantId, 'd').andWhere('d.endpointId = :endpointId', { endpointId });
     if (query.status) q.andWhere('d.status = :status', { status: query.status });
     if (query.cursor) {
-      const [at, id] = Buffer.from(query.cursor, 'base64url').toString('utf8').split('|');
-      if (!id || Number.isNaN(Date.parse(at))) throw new AppError('validation_failed', 'cursor: not a cursor this API gave out', { errors: [{ path: 'cursor', message: 'is not valid' }] });
-      q.andWhere('(d.createdAt, d.id) < (:at, :id)', { at: new Date(at), id });
+      const { at, id } = decodeTimeCursor(query.cursor);
+      q.andWhere('(d.createdAt, d.id) < (:at, :id)', { at, id });
     }
     const rows = await q.orderBy('d.createdAt', 'DESC').addOrderBy('d.id', 'DESC').limit(query.limit + 1).getMany();
     const data = rows.slice(0, query.limit);
     const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > query.limit ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url') : null };
+    return { data, nextCursor: rows.length > query.limit ? encodeTimeCursor(last.createdAt, last.id) : null };
   }
 
   async getDelivery(actor: Actor, id: string): Promise<{ delivery: WebhookDelivery; payload: string }> {

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { WEBHOOK_EVENT_TYPES } from './event-types';
 import type { DeliveryAttempt, WebhookDelivery, WebhookEndpoint } from './webhook.entities';
+import { OptionalNotNull } from '../common/http/validators';
 
 export class CreateWebhookEndpointDto {
   @ApiProperty({ example: 'https://api.example.com/switchboard/webhooks', description: 'https (http only outside production)' })
@@ -19,12 +20,12 @@ export class CreateWebhookEndpointDto {
 }
 
 export class UpdateWebhookEndpointDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 2000) url?: string;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(1, 2000) url?: string;
   @ApiPropertyOptional({ maxLength: 500, nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(500) description?: string | null;
   @ApiPropertyOptional({ enum: WEBHOOK_EVENT_TYPES, isArray: true })
-  @IsOptional() @IsArray() @ArrayNotEmpty() @ArrayUnique() @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length) @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
+  @OptionalNotNull() @IsArray() @ArrayNotEmpty() @ArrayUnique() @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length) @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
   eventTypes?: string[];
-  @ApiPropertyOptional({ description: 'Enabling again clears disabledReason and the failure count' }) @IsOptional() @IsBoolean() enabled?: boolean;
+  @ApiPropertyOptional({ description: 'Enabling again clears disabledReason and the failure count' }) @OptionalNotNull() @IsBoolean() enabled?: boolean;
 }
 
 export class WebhookEndpointView {
@@ -62,9 +63,9 @@ export class WebhookEndpointListView {
 }
 
 export class DeliveryQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) cursor?: string;
-  @ApiPropertyOptional({ enum: ['pending', 'succeeded', 'failed'] }) @IsOptional() @IsIn(['pending', 'succeeded', 'failed']) status?: 'pending' | 'succeeded' | 'failed';
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(200) cursor?: string;
+  @ApiPropertyOptional({ enum: ['pending', 'succeeded', 'failed'] }) @OptionalNotNull() @IsIn(['pending', 'succeeded', 'failed']) status?: 'pending' | 'succeeded' | 'failed';
 }
 
 export class WebhookDeliveryView {

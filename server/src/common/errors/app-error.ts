@@ -5,6 +5,8 @@
 export const ERROR_STATUS = {
   validation_failed: 400,
   malformed_json: 400,
+  json_too_deep: 400,
+  invalid_cursor: 400,
   unauthenticated: 401,
   invalid_credentials: 401,
   invalid_api_key: 401,

@@ -1,7 +1,5 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
-import { AppError } from '../errors/app-error';
-
-type Problem = { path: string; message: string };
+import { findUnstorable, invalidInput, Problem } from './hostile-input';
 
 function flatten(errors: ValidationError[], prefix = ''): Problem[] {
   return errors.flatMap((error) => {
@@ -11,34 +9,23 @@ function flatten(errors: ValidationError[], prefix = ''): Problem[] {
   });
 }
 
-/** PostgreSQL text cannot hold NUL, so a NUL anywhere in the input is refused up front with its path. */
-function findNul(value: unknown, path: string, found: Problem[]): Problem[] {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) found.push({ path: path || 'body', message: 'must not contain NUL (\\u0000) characters' });
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => findNul(item, `${path}.${i}`.replace(/^\./, ''), found));
-  } else if (value && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.includes('\u0000')) found.push({ path: path || 'body', message: 'keys must not contain NUL (\\u0000) characters' });
-      findNul(item, path ? `${path}.${key}` : key, found);
-    }
-  }
-  return found;
-}
+const isDto = (metatype: unknown): boolean => typeof metatype === 'function' && ![Object, Array, String, Number, Boolean].includes(metatype as never);
 
-function invalid(problems: Problem[]): AppError {
-  return new AppError('validation_failed', problems.map((p) => `${p.path}: ${p.message}`).join('; ') || 'The request is invalid', {
-    errors: problems,
-  });
-}
-
-/** Whitelisting validation: unknown fields and wrong types are rejected with the path of each problem. */
+/**
+ * Whitelisting validation: unknown fields and wrong types are rejected with the path of each
+ * problem. Before that, input PostgreSQL cannot store (NUL, lone surrogates) is refused wherever it
+ * is, and a DTO body must be a JSON object.
+ */
 @Injectable()
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const problems = findNul(value, metadata.type === 'param' ? (metadata.data ?? '') : '', []);
-      if (problems.length > 0) throw invalid(problems);
+      const where = metadata.type === 'param' ? (metadata.data ?? '') : '';
+      const problems = findUnstorable(value, where);
+      if (metadata.type === 'body' && isDto(metadata.metatype) && (value === null || typeof value !== 'object' || Array.isArray(value)) && value !== undefined) {
+        problems.push({ path: 'body', message: 'must be a JSON object' });
+      }
+      if (problems.length > 0) throw invalidInput(problems);
     }
     return super.transform(value, metadata);
   }
@@ -51,6 +38,6 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => invalid(flatten(errors)),
+    exceptionFactory: (errors) => invalidInput(flatten(errors)),
   });
 }
