@@ -263,7 +263,7 @@ describe.concurrent('connect popup in a browser', { timeout: 60_000 }, () => {
     await popup.getByRole('heading', { name: /^Could not connect slack$/i }).waitFor(); // the key, not "Slack": see connect.controller.ts
     expect(new URL(popup.url()).origin).toBe(api.origin); // never sent to the provider
     expect(await popup.getByRole('alert').textContent()).toBe(
-      `${stranger.origin} is not one of this app's allowed origins; its admin can add it in Switchboard settings`,
+      `${stranger.origin} is not one of this app's allowed origins, so Switchboard refused the request. Its admin can add it in the Switchboard portal under Settings → Allowed origins.`,
     );
     await shot(popup, 'popup-origin-error');
     await page.waitForTimeout(1_500);

@@ -149,10 +149,12 @@ describe('schedule triggers', () => {
     const due = Date.parse(nextRunAt!);
     expect(wallClock(nextRunAt!, 'Asia/Tokyo')).toBe('09:00:00');
 
-    expect(await workerA.schedules.fireDue(new Date(due - 1000))).toBe(0);
+    // Counted per instance: other test files' schedules share the database and may be due too.
+    await workerA.schedules.fireDue(new Date(due - 1000));
+    expect(await runsOf(id)).toHaveLength(0);
     const firedAt = new Date(due + 400);
-    expect(await workerA.schedules.fireDue(firedAt)).toBe(1);
-    expect(await workerA.schedules.fireDue(firedAt)).toBe(0);
+    await workerA.schedules.fireDue(firedAt);
+    await workerA.schedules.fireDue(firedAt);
 
     const runs = await runsOf(id);
     expect(runs).toHaveLength(1);
@@ -173,8 +175,7 @@ describe('schedule triggers', () => {
     // Three fires due for each instance, both workers firing repeatedly at the same instant.
     const at = Math.min(...instances.map((i) => i.first)) + 2 * HOUR + 1000;
     const expected = instances.map(({ first }) => [0, 1, 2].map((h) => first + h * HOUR).filter((t) => t <= at));
-    const started = await Promise.all([0, 1, 2].flatMap(() => [workerA.schedules.fireDue(new Date(at)), workerB!.schedules.fireDue(new Date(at))]));
-    expect(started.reduce((a, b) => a + b, 0)).toBe(expected.flat().length);
+    await Promise.all([0, 1, 2].flatMap(() => [workerA.schedules.fireDue(new Date(at)), workerB!.schedules.fireDue(new Date(at))]));
     for (const [i, { id }] of instances.entries()) {
       const runs = await runsOf(id);
       expect(runs.map((r) => r.trigger.scheduledAt)).toEqual(expected[i].map((t) => new Date(t).toISOString()));
@@ -191,13 +192,13 @@ describe('schedule triggers', () => {
 
     // Back after three hours and a bit: every fire of the outage runs, oldest first.
     workerA = await startWorkerApp(api.config);
-    expect(await workerA.schedules.fireDue(new Date(first + 3 * HOUR + 60_000))).toBe(4);
+    await workerA.schedules.fireDue(new Date(first + 3 * HOUR + 60_000));
     expect((await runsOf(id)).map((r) => r.trigger.scheduledAt)).toEqual([0, 1, 2, 3].map((h) => new Date(first + h * HOUR).toISOString()));
     expect(Date.parse((await instance('hourly', 'sleeper')).nextRunAt)).toBe(first + 4 * HOUR);
 
     // Back after two days: only the 10 most recent fires of the last 24 hours run.
     const later = first + 4 * HOUR + 48 * HOUR;
-    expect(await workerA.schedules.fireDue(new Date(later + 60_000))).toBe(10);
+    await workerA.schedules.fireDue(new Date(later + 60_000));
     const runs = await runsOf(id);
     expect(runs).toHaveLength(14);
     expect(runs.slice(4).map((r) => r.trigger.scheduledAt)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((h) => new Date(later - h * HOUR).toISOString()));
@@ -209,7 +210,7 @@ describe('schedule triggers', () => {
     const { id, nextRunAt } = await enable('hourly', 'pauser');
     const off = await tenant.host.post('/v1/end-users/pauser/flows/hourly/disable');
     expect(off.body.instance).toMatchObject({ enabled: false, nextRunAt: null });
-    expect(await workerA.schedules.fireDue(new Date(Date.parse(nextRunAt!) + 5 * HOUR))).toBe(0);
+    await workerA.schedules.fireDue(new Date(Date.parse(nextRunAt!) + 5 * HOUR));
     expect(await runsOf(id)).toHaveLength(0);
     const on = await enable('hourly', 'pauser');
     const next = Date.parse(on.nextRunAt!);
