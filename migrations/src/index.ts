@@ -8,6 +8,7 @@ import { AddApprovalsAndRunControls1795460000000 } from './1795460000000-AddAppr
 import { AddScheduleAndWebhookTriggers1795460500000 } from './1795460500000-AddScheduleAndWebhookTriggers';
 import { CreateWebhooks1795461500000 } from './1795461500000-CreateWebhooks';
 import { KeepDefinitionKeyOrder1795462000000 } from './1795462000000-KeepDefinitionKeyOrder';
+import { CountRunCrashes1795470300000 } from './1795470300000-CountRunCrashes';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -20,6 +21,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddScheduleAndWebhookTriggers1795460500000,
   CreateWebhooks1795461500000,
   KeepDefinitionKeyOrder1795462000000,
+  CountRunCrashes1795470300000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -6,6 +6,7 @@ import type { Queue } from 'bull';
 import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { AppError } from '../common/errors/app-error';
+import { queueUnavailable, within } from '../common/errors/dependency-errors';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ALL_QUEUES } from '../queues/queues.module';
@@ -34,9 +35,14 @@ export class MetricsController {
         throw new AppError('unauthenticated', 'Metrics need "Authorization: Bearer <METRICS_TOKEN>"');
       }
     }
+    // Redis down: the queue gauges are left out (not zeroed, not waited for); every other metric still answers.
     await Promise.all(
       ALL_QUEUES.map(async (name) => {
-        const counts = await this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }).getJobCounts();
+        const counts = await within(this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }).getJobCounts(), 1000, queueUnavailable).catch(() => null);
+        if (!counts) {
+          for (const state of JOB_STATES) this.metrics.queueJobs.remove({ queue: name, state });
+          return;
+        }
         for (const state of JOB_STATES) this.metrics.queueJobs.set({ queue: name, state }, (counts as unknown as Record<string, number>)[state] ?? 0);
       }),
     );

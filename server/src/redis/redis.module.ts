@@ -14,7 +14,7 @@ export const InjectRedis = () => Inject(REDIS);
       provide: REDIS,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        new Redis(config.redis.url, { keyPrefix: `${config.redis.prefix}:`, lazyConnect: false, maxRetriesPerRequest: 2 }),
+        new Redis(config.redis.url, { keyPrefix: `${config.redis.prefix}:`, lazyConnect: false, maxRetriesPerRequest: 2, retryStrategy: (attempt) => Math.min(100 * attempt, 1000) }),
     },
   ],
   exports: [REDIS],

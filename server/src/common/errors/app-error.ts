@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   internal_error: 500,
   provider_error: 502,
   service_unavailable: 503,
+  database_unavailable: 503,
+  queue_unavailable: 503,
   provider_timeout: 504,
 } as const;
 
