@@ -64,6 +64,11 @@ export class PrivateRedis {
     await waitFor(() => (out.includes('Ready to accept connections') ? true : child.exitCode !== null ? Promise.reject(new Error(out)) : undefined), 10_000, `redis-server on ${this.port}`);
   }
 
+  /** SIGSTOP / SIGCONT: connections stay open, commands wait (a Redis stalled, not gone). */
+  pause(paused: boolean): void {
+    this.proc?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** SIGKILL: everything it held is gone. */
   async kill(): Promise<void> {
     const child = this.proc;

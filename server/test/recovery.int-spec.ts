@@ -104,6 +104,21 @@ describe('durable recovery', () => {
   });
 
   it('a PostgreSQL outage answers 503 database_unavailable with Retry-After, quickly; waiting run requests never crash the API', async () => {
+    // One caller whose run is written, then PostgreSQL goes while it waits: Redis stalls the
+    // enqueue long enough to cut PostgreSQL between the insert and the wait's check (the rejection
+    // that used to be unhandled and kill the process).
+    redis.pause(true);
+    const waiting = tenant.host.post('/v1/flows/quote/runs', { endUserId: user, input: { qty: 3 }, wait: true });
+    await sleep(500);
+    await proxy.cut();
+    redis.pause(false);
+    const answered = await waiting.catch((error: Error) => error.message);
+    await sleep(500);
+    await proxy.open();
+    expect(alive(api), api.output().slice(-3000)).toBe(true);
+    expect(answered).toMatchObject({ status: 503, body: { error: { code: 'database_unavailable' } } });
+    await ready();
+
     // Many callers waiting for their runs while PostgreSQL goes away: some meet it between their
     // insert and their wait's check (the rejection that used to be unhandled and kill the process).
     const statuses = new Map<number, number>();
