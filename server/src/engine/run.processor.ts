@@ -137,6 +137,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined); // reconnects and resubscribes by itself; readyz reports the outage
     this.subscriber.on('message', (_: string, runId: string) => this.executing.get(runId)?.abort());
     await this.subscriber.subscribe(`${this.config.redis.prefix}:${RUN_CANCELLED_CHANNEL}`);
   }
