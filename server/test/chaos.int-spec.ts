@@ -76,7 +76,7 @@ describe('chaos', () => {
     });
     url = env.PUBLIC_URL;
     api = run('main.js', env);
-    await waitFor(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 30_000, 'API ready');
+    await waitFor(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 60_000, 'API ready');
     db = new Client({ connectionString: testEnv(0).DATABASE_URL });
     await db.connect();
 

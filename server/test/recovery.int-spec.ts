@@ -24,6 +24,16 @@ const quote = {
   trigger: { type: 'request' },
   steps: [{ id: 'price', type: 'transform', output: { price: '=$trigger.qty * 2' } }],
 };
+/** Parks on a delay: its wake-up is a delayed job, which an empty Redis forgets. */
+const pause = {
+  key: 'pause',
+  name: 'Pause',
+  trigger: { type: 'event', event: 'pause.please' },
+  steps: [
+    { id: 'wait', type: 'delay', for: 4000 },
+    { id: 'done', type: 'transform', output: { ok: true } },
+  ],
+};
 /** One slow call to the sandbox's Slack: a worker can be killed while it is in flight. */
 const slow = {
   key: 'slow',
@@ -51,7 +61,7 @@ describe('durable recovery', () => {
     return p;
   };
   const runOf = async (id: string) => (await db.query(`SELECT status, error, crashed_executions FROM runs WHERE id = $1`, [id])).rows[0];
-  const ready = () => waitFor(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 30_000, 'API ready');
+  const ready = () => waitFor(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 60_000, 'API ready');
 
   beforeAll(async () => {
     sandbox = await startSandbox();
@@ -81,14 +91,14 @@ describe('durable recovery', () => {
     tenant = await createTenant({ url, origin: url } as never, 'Recovery Co');
     await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
     expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
-    for (const definition of [quick, quote, slow]) {
+    for (const definition of [quick, quote, slow, pause]) {
       expect((await tenant.owner.post('/v1/admin/flow-templates', { definition })).status).toBe(201);
       expect((await tenant.owner.post(`/v1/admin/flow-templates/${definition.key}/publish`)).status).toBe(201);
     }
     const token = (await tenant.host.post('/v1/sessions', { endUserId: user })).body.token as string;
     const start = await fetch(`${url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
     expect(await (await fetch(await consentInSandbox(start.headers.get('location')!))).text()).toContain('"connected"');
-    for (const { key } of [quick, quote, slow]) {
+    for (const { key } of [quick, quote, slow, pause]) {
       expect((await tenant.host.post(`/v1/end-users/${user}/flows/${key}/enable`, { settings: {} })).status).toBe(200);
     }
     worker = await startWorker();
@@ -197,6 +207,16 @@ describe('durable recovery', () => {
       client.disconnect();
     }
     expect(alive(api) && alive(worker!)).toBe(true);
+  }, 60_000);
+
+  it('a run parked on a delay whose wake-up Redis lost resumes once the delay is over', async () => {
+    const res = await tenant.host.post('/v1/events', { name: 'pause.please', endUserId: user, payload: {} });
+    expect(res.status).toBe(202);
+    const runId = res.body.runs[0].id as string;
+    await waitFor(async () => ((await runOf(runId)).status === 'waiting' ? true : undefined), 20_000, 'the run to park');
+    await redis.kill();
+    await redis.start();
+    await waitFor(async () => ((await runOf(runId)).status === 'succeeded' ? true : undefined), 30_000, 'the run to resume and succeed');
   }, 60_000);
 
   it('a job hash left without data does not hide its run from the recovery sweep', async () => {

@@ -4,39 +4,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import type { Queue } from 'bull';
-import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { RECOVER_RUNS_JOB } from '../maintenance/maintenance.scheduler';
+import { liveOrClear } from '../queues/live-jobs';
 import { QUEUES } from '../queues/queues.module';
 import { retryJobId, RunJob, runJobOptions } from './run-jobs';
 
-/**
- * Whether a job is live: its hash holds data and it sits in the wait, active, paused or delayed
- * list. Anything else (no hash, a hash without data, finished, or a hash no list holds, as a
- * Redis failure can leave behind) is cleared, so the job can be created again under its id.
- * Answers 1 (live) or 0 (cleared).
- * KEYS: wait, active, paused, delayed, priority, completed, failed, job hash, job lock. ARGV: job id.
- */
-const LIVE_OR_CLEAR = `
-local id = ARGV[1]
-if redis.call('HEXISTS', KEYS[8], 'data') == 1 then
-  -- Cheapest first; the oldest jobs sit at the tail of the wait list (LPUSH in, pop from the right), so search from there.
-  if redis.call('ZSCORE', KEYS[4], id) or redis.call('LPOS', KEYS[2], id) or redis.call('LPOS', KEYS[1], id, 'RANK', -1) or redis.call('LPOS', KEYS[3], id, 'RANK', -1) then
-    return 1
-  end
-end
-redis.call('LREM', KEYS[1], 0, id)
-redis.call('LREM', KEYS[2], 0, id)
-redis.call('LREM', KEYS[3], 0, id)
-redis.call('ZREM', KEYS[4], id)
-redis.call('ZREM', KEYS[5], id)
-redis.call('ZREM', KEYS[6], id)
-redis.call('ZREM', KEYS[7], id)
-redis.call('DEL', KEYS[8], KEYS[9])
-return 0`;
-
-type SweepClient = Redis & { sbRunJobLiveOrClear(...keysThenId: string[]): Promise<number> };
 
 /**
  * Recovery decides from PostgreSQL, never from what Redis happens to hold: a run that has been
@@ -59,10 +33,7 @@ export class RecoveryProcessor {
 
   /** Creates job `jobId` unless a live one exists; answers whether it did. */
   private async ensureJob(jobId: string, job: RunJob, delay?: number): Promise<boolean> {
-    const client = this.runs.client as SweepClient;
-    if (!client.sbRunJobLiveOrClear) client.defineCommand('sbRunJobLiveOrClear', { numberOfKeys: 9, lua: LIVE_OR_CLEAR });
-    const keys = ['wait', 'active', 'paused', 'delayed', 'priority', 'completed', 'failed', jobId, `${jobId}:lock`].map((k) => this.runs.toKey(k));
-    if ((await client.sbRunJobLiveOrClear(...keys, jobId)) === 1) return false;
+    if (await liveOrClear(this.runs, jobId)) return false;
     await this.runs.add(job, runJobOptions(jobId, delay));
     return true;
   }
