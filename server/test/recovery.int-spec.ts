@@ -57,7 +57,7 @@ describe('durable recovery', () => {
 
   const startWorker = async (): Promise<Proc> => {
     const p = run('worker.js', env);
-    await waitFor(() => (p.output().includes('Switchboard worker ready') ? true : alive(p) ? undefined : Promise.reject(new Error(p.output()))), 30_000, 'worker ready');
+    await waitFor(() => (p.output().includes('Switchboard worker ready') ? true : alive(p) ? undefined : Promise.reject(new Error(p.output()))), 60_000, 'worker ready');
     return p;
   };
   const runOf = async (id: string) => (await db.query(`SELECT status, error, crashed_executions FROM runs WHERE id = $1`, [id])).rows[0];
@@ -174,6 +174,8 @@ describe('durable recovery', () => {
     expect(bodies).toEqual([]);
     expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
     await ready();
+    // Not one promise was left to reject unhandled.
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^process_unhandled_rejections_total 0$/m);
     // Every run accepted meanwhile finishes.
     await waitFor(async () => ((await db.query(`SELECT count(*)::int AS n FROM runs WHERE tenant_id = $1 AND finished_at IS NULL`, [tenant.tenantId])).rows[0].n === 0 ? true : undefined), 30_000, 'runs to finish');
   }, 60_000);
