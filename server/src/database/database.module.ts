@@ -37,7 +37,7 @@ export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
         migrationsRun: false,
         // A connection attempt gives up after a few seconds, so a request during an outage answers 503
         // quickly instead of hanging; keep-alive notices a peer that vanished without closing.
-        extra: { max: config.database.poolSize, application_name: 'switchboard', connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true },
+        extra: { max: config.database.poolSize, application_name: 'switchboard', connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 },
       }),
     }),
   ],

@@ -225,7 +225,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
   /** Executes the run as far as it goes; answers its final status if it reached one. */
   private async execute(runId: string): Promise<RunFinished | null> {
     // One query for the run, its instance, its template key and its end user.
-    // Loading the run claims its execution for this process (see claimExecution).
+    // Loading the run claims its execution for this process (see CLAIM_EXECUTION).
     const rows: Array<LoadedRun & { crashed_executions: number }> = await this.db.query(
       `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
        SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.attempt, r.active_ms, r.crashed_executions, t.key AS flow_key,
