@@ -139,7 +139,11 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     this.subscriber = this.redis.duplicate();
     this.subscriber.on('error', () => undefined); // reconnects and resubscribes by itself; readyz reports the outage
     this.subscriber.on('message', (_: string, runId: string) => this.executing.get(runId)?.abort());
-    await this.subscriber.subscribe(`${this.config.redis.prefix}:${RUN_CANCELLED_CHANNEL}`);
+    // Never fails the boot: without Redis the subscription is made when it is back (meanwhile a
+    // cancelled run still stops at its next checkpoint). Subscribing again is harmless.
+    const channel = `${this.config.redis.prefix}:${RUN_CANCELLED_CHANNEL}`;
+    this.subscriber.on('ready', () => void this.subscriber?.subscribe(channel).catch(() => undefined));
+    await this.subscriber.subscribe(channel).catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { JobOptions, Queue } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
+import { queueUnavailable, within } from '../common/errors/dependency-errors';
 
 /** How often each process checks that every repeating job is still registered in Redis. */
 export const REPEATING_JOBS_CHECK_MS = 5000;
@@ -33,15 +34,13 @@ export class RepeatingJobs implements OnModuleDestroy {
     logger.setContext('RepeatingJobs');
   }
 
-  /** Registers `schedule` (job name → interval in ms) on `queue`, dropping a registration whose interval changed in configuration. */
+  /**
+   * Registers `schedule` (job name → interval in ms) on `queue`, dropping a registration whose
+   * interval changed in configuration. Never fails the boot: with Redis down, the checks register
+   * everything once it is back.
+   */
   async register(queue: Queue, schedule: Record<string, number>, options: JobOptions = {}): Promise<void> {
-    for (const job of await queue.getRepeatableJobs()) {
-      if (job.name in schedule && Number(job.every) !== schedule[job.name]) await queue.removeRepeatableByKey(job.key);
-    }
-    for (const [name, every] of Object.entries(schedule)) {
-      this.schedules.push({ queue, name, every, options });
-      await this.add(queue, name, every, options);
-    }
+    for (const [name, every] of Object.entries(schedule)) this.schedules.push({ queue, name, every, options });
     if (!this.watched.has(queue)) {
       this.watched.add(queue);
       queue.client.on('ready', () => void this.check('Redis reconnected'));
@@ -49,6 +48,14 @@ export class RepeatingJobs implements OnModuleDestroy {
     if (!this.timer) {
       this.timer = setInterval(() => void this.check('periodic check'), REPEATING_JOBS_CHECK_MS);
       this.timer.unref();
+    }
+    try {
+      for (const job of await within(queue.getRepeatableJobs(), REPEATING_JOBS_CHECK_MS, queueUnavailable)) {
+        if (job.name in schedule && Number(job.every) !== schedule[job.name]) await queue.removeRepeatableByKey(job.key);
+      }
+      for (const [name, every] of Object.entries(schedule)) await within(this.add(queue, name, every, options), REPEATING_JOBS_CHECK_MS, queueUnavailable);
+    } catch (error) {
+      this.logger.warn({ queue: queue.name, err: (error as Error).message }, 'could not register repeating jobs at boot (Redis unavailable); the periodic check will');
     }
   }
 
