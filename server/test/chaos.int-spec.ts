@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, CuttableProxy, PrivateRedis, Proc, run, sleep, stop, waitFor } from './child-processes';
-import { createTenant, freePort, TenantFixture, testEnv } from './harness';
+import { createTenant, freePort, freshDatabase, TenantFixture, testEnv } from './harness';
 
 /**
  * The chaos test: the compiled API and two workers under load from a client (events, and runs
@@ -45,6 +45,7 @@ describe('chaos', () => {
   const killed = new Set<Proc>();
   let tenant: TenantFixture;
   let db: Client;
+  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
   const users = ['chaos-a', 'chaos-b'];
 
   const startWorker = async (): Promise<Proc> => {
@@ -58,7 +59,10 @@ describe('chaos', () => {
     sandbox = await startSandbox();
     redis = new PrivateRedis(await freePort());
     await redis.start();
-    const database = new URL(testEnv(0).DATABASE_URL);
+    // A database of its own: the recovery sweep looks at every run in its database, and this
+    // deployment's Redis and master key must not pick up the runs of tests running beside it.
+    fresh = await freshDatabase();
+    const database = new URL(fresh.url);
     proxy = new CuttableProxy(await freePort(), { host: database.hostname, port: Number(database.port || 5432) });
     await proxy.open();
     const port = await freePort();
@@ -77,7 +81,7 @@ describe('chaos', () => {
     url = env.PUBLIC_URL;
     api = run('main.js', env);
     await waitFor(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 60_000, 'API ready');
-    db = new Client({ connectionString: testEnv(0).DATABASE_URL });
+    db = new Client({ connectionString: fresh.url });
     await db.connect();
 
     tenant = await createTenant({ url, origin: url } as never, 'Chaos Co');
@@ -102,6 +106,7 @@ describe('chaos', () => {
     await proxy?.cut();
     await redis?.kill();
     await sandbox?.close();
+    await fresh?.drop();
   });
 
   it('every acknowledged trigger ends in exactly one finished run through worker kills, a Redis restart and a PostgreSQL outage', async () => {

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, CuttableProxy, PrivateRedis, Proc, run, sleep, stop, waitFor } from './child-processes';
-import { createTenant, freePort, TenantFixture, testEnv } from './harness';
+import { createTenant, freePort, freshDatabase, TenantFixture, testEnv } from './harness';
 
 /**
  * Durable recovery with the compiled API and worker as real processes, a Redis of this test's own
@@ -53,6 +53,7 @@ describe('durable recovery', () => {
   let worker: Proc | undefined;
   let tenant: TenantFixture;
   let db: Client;
+  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
   const user = 'rec-user';
 
   const startWorker = async (): Promise<Proc> => {
@@ -67,7 +68,10 @@ describe('durable recovery', () => {
     sandbox = await startSandbox();
     redis = new PrivateRedis(await freePort());
     await redis.start();
-    const database = new URL(testEnv(0).DATABASE_URL);
+    // A database of its own: the recovery sweep looks at every run in its database, and this
+    // deployment's Redis and master key must not pick up the runs of tests running beside it.
+    fresh = await freshDatabase();
+    const database = new URL(fresh.url);
     proxy = new CuttableProxy(await freePort(), { host: database.hostname, port: Number(database.port || 5432) });
     await proxy.open();
     const port = await freePort();
@@ -85,7 +89,7 @@ describe('durable recovery', () => {
     url = env.PUBLIC_URL;
     api = run('main.js', env);
     await ready();
-    db = new Client({ connectionString: testEnv(0).DATABASE_URL });
+    db = new Client({ connectionString: fresh.url });
     await db.connect();
 
     tenant = await createTenant({ url, origin: url } as never, 'Recovery Co');
@@ -111,6 +115,7 @@ describe('durable recovery', () => {
     await proxy?.cut();
     await redis?.kill();
     await sandbox?.close();
+    await fresh?.drop();
   });
 
   it('a PostgreSQL outage answers 503 database_unavailable with Retry-After, quickly; waiting run requests never crash the API', async () => {

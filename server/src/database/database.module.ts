@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PROCESS_ID } from '../process-identity';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKey } from '../api-keys/api-key.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
@@ -35,9 +36,10 @@ export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
         entities: ENTITIES,
         synchronize: false,
         migrationsRun: false,
-        // A connection attempt gives up after a few seconds, so a request during an outage answers 503
+        // application_name names the process (PostgreSQL sees whether it is alive); idle connections
+        // are kept so a live process always shows. A connection attempt gives up after a few seconds, so a request during an outage answers 503
         // quickly instead of hanging; keep-alive notices a peer that vanished without closing.
-        extra: { max: config.database.poolSize, application_name: 'switchboard', connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 },
+        extra: { max: config.database.poolSize, application_name: PROCESS_ID, idleTimeoutMillis: 0, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 },
       }),
     }),
   ],

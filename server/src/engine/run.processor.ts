@@ -6,8 +6,7 @@ import type { Job, Queue } from 'bull';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, EntityManager } from 'typeorm';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { PROCESS_ID } from '../process-identity';
 import { AuditService } from '../audit/audit.service';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
@@ -85,17 +84,17 @@ class RunDeferred extends Error {
   }
 }
 
-/** This process, as the owner of the executions it starts (a restarted process is a new owner). */
-const PROCESS_ID = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-
 /**
- * Poison runs. An execution marks the run as its own (`execution_owner`) and clears the mark when
- * it ends, however it ends, while its process lives. Finding another process's mark when starting
- * means that execution never ended: its process died while executing the run (SIGKILL, OOM, an
- * uncaught exception). Its own mark (an end this process could not write) is not a crash.
+ * Poison runs. An execution marks the run as its own (`execution_owner` = PROCESS_ID) and clears
+ * the mark when it ends, however it ends, while its process lives. Finding another process's mark
+ * when starting means that execution never ended; it counts as a crash only when that process has
+ * no connection left to PostgreSQL (its PROCESS_ID is every connection's application_name, and a
+ * killed process's connections close with it): a live process that merely lost its job's lock
+ * under load is not a crash. Its own mark (an end this process could not write) is not either.
  */
 const CLAIM_EXECUTION = `UPDATE runs SET execution_owner = $2,
-    crashed_executions = crashed_executions + CASE WHEN execution_owner IS NOT NULL AND execution_owner <> $2 THEN 1 ELSE 0 END
+    crashed_executions = crashed_executions + CASE WHEN execution_owner IS NOT NULL AND execution_owner <> $2
+      AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = runs.execution_owner) THEN 1 ELSE 0 END
   WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`;
 
 /**
