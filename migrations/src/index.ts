@@ -9,6 +9,7 @@ import { AddScheduleAndWebhookTriggers1795460500000 } from './1795460500000-AddS
 import { CreateWebhooks1795461500000 } from './1795461500000-CreateWebhooks';
 import { KeepDefinitionKeyOrder1795462000000 } from './1795462000000-KeepDefinitionKeyOrder';
 import { AddFlowInstanceNote1795470500000 } from './1795470500000-AddFlowInstanceNote';
+import { CountRunCrashes1795470300000 } from './1795470300000-CountRunCrashes';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -22,6 +23,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   CreateWebhooks1795461500000,
   KeepDefinitionKeyOrder1795462000000,
   AddFlowInstanceNote1795470500000,
+  CountRunCrashes1795470300000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

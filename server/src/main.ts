@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+import pino from 'pino';
 import { readConfigOrExit } from './config/read-config';
+import { installProcessSafety } from './process-safety';
 
 async function main(): Promise<void> {
   // Started by `switchboard demo|dev` over IPC: stop when that parent goes away, however it went.
   if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   const config = readConfigOrExit();
+  installProcessSafety(pino({ level: config.logLevel }));
   const started = performance.now();
   // Loaded after the configuration is known good, so a bad environment fails in milliseconds.
   const [{ createApi }, { Logger }] = await Promise.all([import('./create-api.js'), import('nestjs-pino')]);
@@ -13,4 +16,8 @@ async function main(): Promise<void> {
   app.get(Logger).log(`Switchboard API ready on ${config.publicUrl} (booted in ${Math.round(performance.now() - started)} ms)`);
 }
 
-void main();
+// A failed boot exits; after boot, see installProcessSafety.
+main().catch((error: unknown) => {
+  console.error('Switchboard API failed to start:', error);
+  process.exit(1);
+});

@@ -1,9 +1,8 @@
 import { consentInSandbox, RecordedCall, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alive, Proc, run, sleep, waitFor } from './child-processes';
 import { createTenant, freePort, TenantFixture, testEnv } from './harness';
 
 /**
@@ -18,7 +17,6 @@ import { createTenant, freePort, TenantFixture, testEnv } from './harness';
  * the production ~15–20 s.
  */
 
-const DIST = join(__dirname, '..', 'dist');
 const HOST_ORIGIN = 'https://host.example';
 const EVENTS_PER_ROUND = 100;
 const KILLS = 3;
@@ -28,35 +26,6 @@ const LOCK_MS = 2000;
 const STALLED_MS = 500;
 /** How late the in-process sandbox may stamp a call sent before a kill. */
 const CLOCK_SLACK_MS = 500;
-
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-function run(script: string, env: Record<string, string>): Proc {
-  let output = '';
-  const child = spawn(process.execPath, [join(DIST, script)], { env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv });
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-50_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, output: () => output, exited };
-}
-
-const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve(probe()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Event flow: a Slack action (no idempotency header of its own) and a raw request step (which carries the engine's key) to chat.postMessage. */
 const orders = {

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trustedTenantId } from '../src/common/tenancy/tenant-id';
 import type { WebhookEventType } from '../src/webhooks/event-types';
 import { WebhookDeliveryProcessor } from '../src/webhooks/webhook-delivery.processor';
-import { WebhookEventsService } from '../src/webhooks/webhook-events.service';
+import { deliverJobId, WebhookEventsService } from '../src/webhooks/webhook-events.service';
+import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { rotateVault } from '../src/vault/rotate';
 import { keyIdOf, Vault } from '../src/vault/vault';
@@ -405,6 +406,26 @@ describe('outbound webhooks', () => {
       await eventually(async () => (await deliveries(tenant, endpoint.id))[0]?.status === 'succeeded', 'the recovered delivery');
       expect(receiver.at('/lost')).toHaveLength(1);
       expect(await sweep.recover()).toBe(0);
+    });
+
+    it('re-enqueues a delivery whose job hash a Redis failure left without data (the sweep decides from PostgreSQL)', async () => {
+      const endpoint = await createEndpoint(tenant, { url: receiver.url('/broken'), eventTypes: ['run.succeeded'] });
+      const db = api.app.get(DataSource);
+      const [deliveryId] = await db.transaction((manager) =>
+        api.app.get(WebhookEventsService, { strict: false }).record(manager, trustedTenantId(tenant.tenantId), 'run.succeeded', { endUserId: 'cust-x', run: { id: 'broken' } }, [endpoint.id], false),
+      );
+      await db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute' WHERE id = $1`, [deliveryId]);
+      // A hash under the job's id, without data and in no list: neither completed nor failed to Bull.
+      const redis = new Redis(api.config.redis.url);
+      try {
+        await redis.hset(`${api.config.redis.prefix}:bull:webhooks:${deliverJobId(deliveryId, 0)}`, 'attemptsMade', '0');
+      } finally {
+        redis.disconnect();
+      }
+      const sweep = worker.app.get(WebhookDeliveryProcessor);
+      expect(await sweep.recover()).toBe(1);
+      await eventually(async () => (await deliveries(tenant, endpoint.id))[0]?.status === 'succeeded', 'the recovered delivery');
+      expect(receiver.at('/broken')).toHaveLength(1);
     });
 
     it('pages the delivery log, newest first', async () => {

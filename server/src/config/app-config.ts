@@ -118,6 +118,10 @@ class Environment {
   @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
   MAINTENANCE_INTERVAL_SECONDS = 900;
 
+  /** How long a run may sit queued or running with no live job before the recovery sweep gives it one. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3600)
+  RUN_RECOVERY_GRACE_SECONDS = 10;
+
   @Transform(toBoolean) @IsBoolean()
   TRUST_PROXY = false;
 
@@ -167,6 +171,7 @@ export interface AppConfig {
   /** /metrics without a token: open to anyone (default outside production) or refused (default in production). */
   metricsPublic: boolean;
   maintenanceIntervalSeconds: number;
+  runRecoveryGraceSeconds: number;
   trustProxy: boolean;
   /** Outbound webhooks: delays between attempts (one retry per entry), and failed deliveries in a row that disable an endpoint. */
   webhooks: { retryScheduleMs: number[]; disableAfterFailures: number };
@@ -222,6 +227,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: env.METRICS_TOKEN,
     metricsPublic: env.METRICS_PUBLIC ?? env.NODE_ENV !== 'production',
     maintenanceIntervalSeconds: env.MAINTENANCE_INTERVAL_SECONDS,
+    runRecoveryGraceSeconds: env.RUN_RECOVERY_GRACE_SECONDS,
     trustProxy: env.TRUST_PROXY,
     webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map(Number), disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES },
   };

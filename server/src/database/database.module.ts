@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PROCESS_ID } from '../process-identity';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKey } from '../api-keys/api-key.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
@@ -22,6 +23,8 @@ import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../webhooks/webh
 
 export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run, Approval, WebhookEndpoint, WebhookEvent, WebhookDelivery, InstanceTrigger];
 
+export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
+
 /** The schema belongs to migrations/; the app never synchronizes or migrates on its own. */
 @Module({
   imports: [
@@ -33,7 +36,10 @@ export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUse
         entities: ENTITIES,
         synchronize: false,
         migrationsRun: false,
-        extra: { max: config.database.poolSize, application_name: 'switchboard' },
+        // application_name names the process (PostgreSQL sees whether it is alive); idle connections
+        // are kept so a live process always shows. A connection attempt gives up after a few seconds, so a request during an outage answers 503
+        // quickly instead of hanging; keep-alive notices a peer that vanished without closing.
+        extra: { max: config.database.poolSize, application_name: PROCESS_ID, idleTimeoutMillis: 0, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 },
       }),
     }),
   ],

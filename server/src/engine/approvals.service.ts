@@ -9,7 +9,9 @@ import { AppError } from '../common/errors/app-error';
 import type { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { redisAfterCommit } from '../queues/after-commit-redis';
 import { QUEUES } from '../queues/queues.module';
+import { PinoLogger } from 'nestjs-pino';
 import { Approval, ApprovalStatus } from './approval.entity';
 import { RunJob, runJobOptions } from './run-jobs';
 import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
@@ -32,7 +34,10 @@ export class ApprovalsService {
     @InjectDataSource() private readonly db: DataSource,
     @InjectQueue(QUEUES.runs) private readonly queue: Queue<RunJob>,
     private readonly audit: AuditService,
-  ) {}
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext('ApprovalsService');
+  }
 
   /** Newest first. `ownEndUserId` (internal id) restricts to one end user's approvals. */
   async list(tenantId: TenantId, filters: ApprovalFilters, ownEndUserId?: string): Promise<{ data: Approval[]; nextCursor: string | null }> {
@@ -86,7 +91,9 @@ export class ApprovalsService {
       return approval;
     });
     // The run resumes from its checkpoint and reads the decision (one job per approval: a repeat is a no-op).
-    await this.queue.add({ runId: decided.runId, tenantId: actor.tenantId }, runJobOptions(`${decided.runId}:approval:${id}`));
+    await redisAfterCommit(this.logger, 'enqueue a decided approval', { runId: decided.runId, approvalId: id }, () =>
+      this.queue.add({ runId: decided.runId, tenantId: actor.tenantId }, runJobOptions(`${decided.runId}:approval:${id}`)),
+    );
     return decided;
   }
 }

@@ -1,15 +1,24 @@
 import { InjectQueue, Process, Processor } from '@nestjs/bull';
+import { Inject } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import type { Queue } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { RECOVER_RUNS_JOB } from '../maintenance/maintenance.scheduler';
+import { liveOrClear } from '../queues/live-jobs';
 import { QUEUES } from '../queues/queues.module';
-import { RunJob, runJobOptions } from './run-jobs';
+import { retryJobId, RunJob, runJobOptions } from './run-jobs';
+
 
 /**
- * Runs accepted but never queued (a crash between commit and enqueue), or whose job was lost, are
- * enqueued again; the job id is the run id, so nothing doubles.
+ * Recovery decides from PostgreSQL, never from what Redis happens to hold: a run that has been
+ * queued or running for longer than RUN_RECOVERY_GRACE_SECONDS, or waiting on a delay that is over or a
+ * decided (or timed-out) approval, and that has no live job, gets its job created again (a broken
+ * job left under its id is cleared first). Job ids are stable, so a job that is still live is never
+ * doubled; and the per-run lease (RunLimiter) keeps a second job of the same run from executing it
+ * at the same time.
  */
 @Processor(QUEUES.maintenance)
 export class RecoveryProcessor {
@@ -17,8 +26,47 @@ export class RecoveryProcessor {
     @InjectDataSource() private readonly db: DataSource,
     @InjectQueue(QUEUES.runs) private readonly runs: Queue<RunJob>,
     private readonly logger: PinoLogger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     logger.setContext('RecoveryProcessor');
+  }
+
+  /** Creates job `jobId` unless a live one exists; answers whether it did. */
+  private async ensureJob(jobId: string, job: RunJob, delay?: number): Promise<boolean> {
+    if (await liveOrClear(this.runs, jobId)) return false;
+    await this.runs.add(job, runJobOptions(jobId, delay));
+    return true;
+  }
+
+  /** Queued or running runs without a live job (never enqueued, job lost, failed or broken). */
+  private async recoverStarted(): Promise<number> {
+    const rows: Array<{ id: string; tenant_id: string; attempt: number }> = await this.db.query(
+      `SELECT id, tenant_id, attempt FROM runs WHERE status IN ('queued', 'running') AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
+      [this.config.runRecoveryGraceSeconds],
+    );
+    let requeued = 0;
+    for (const { id, tenant_id: tenantId, attempt } of rows) {
+      // A retried run's job has an id of its own (the first attempt's may be kept as failed).
+      if (await this.ensureJob(attempt > 1 ? retryJobId(id, attempt) : id, { runId: id, tenantId })) requeued++;
+    }
+    return requeued;
+  }
+
+  /** Runs parked on a delay that is over, whose wake-up job was lost. */
+  private async recoverDelays(): Promise<number> {
+    const rows: Array<{ id: string; tenant_id: string; until: string }> = await this.db.query(
+      `SELECT r.id, r.tenant_id, s->'output'->>'until' AS until
+         FROM runs r CROSS JOIN LATERAL jsonb_array_elements(r.steps) s
+        WHERE r.status = 'waiting' AND s->>'status' = 'waiting' AND jsonb_typeof(s->'output'->'until') = 'number'
+          AND (s->'output'->>'until')::bigint < (extract(epoch FROM now()) * 1000)::bigint - $1 * 1000
+        LIMIT 1000`,
+      [this.config.runRecoveryGraceSeconds],
+    );
+    let requeued = 0;
+    for (const row of rows) {
+      if (await this.ensureJob(`${row.id}:wake:${row.until}`, { runId: row.id, tenantId: row.tenant_id })) requeued++;
+    }
+    return requeued;
   }
 
   /**
@@ -31,37 +79,27 @@ export class RecoveryProcessor {
       `SELECT a.run_id, a.tenant_id, a.id, a.status = 'pending' AS expired
          FROM approvals a JOIN runs r ON r.id = a.run_id AND r.attempt = a.run_attempt
         WHERE r.status = 'waiting'
-          AND ((a.status <> 'pending' AND a.decided_at < now() - interval '10 seconds'
+          AND ((a.status <> 'pending' AND a.decided_at < now() - make_interval(secs => $1)
                 AND r.steps @> jsonb_build_array(jsonb_build_object('path', a.step_path, 'status', 'waiting')))
-            OR (a.status = 'pending' AND a.expires_at < now() - interval '10 seconds'))
+            OR (a.status = 'pending' AND a.expires_at < now() - make_interval(secs => $1)))
         LIMIT 1000`,
+      [this.config.runRecoveryGraceSeconds],
     );
+    let requeued = 0;
     for (const row of rows) {
-      await this.runs.add(
-        row.expired ? { runId: row.run_id, tenantId: row.tenant_id, expireApproval: row.id } : { runId: row.run_id, tenantId: row.tenant_id },
-        runJobOptions(row.expired ? `approval:${row.id}:timeout` : `${row.run_id}:approval:${row.id}`),
-      );
+      const jobId = row.expired ? `approval:${row.id}:timeout` : `${row.run_id}:approval:${row.id}`;
+      const job = row.expired ? { runId: row.run_id, tenantId: row.tenant_id, expireApproval: row.id } : { runId: row.run_id, tenantId: row.tenant_id };
+      if (await this.ensureJob(jobId, job)) requeued++;
     }
-    return rows.length;
+    return requeued;
   }
 
   @Process(RECOVER_RUNS_JOB)
   async recover(): Promise<number> {
     // Across tenants by design: a stuck run is a property of the row.
-    // Queued runs never enqueued, and running ones whose job is gone (removed or failed).
-    const rows: Array<{ id: string; tenant_id: string }> = await this.db.query(
-      `SELECT id, tenant_id FROM runs WHERE status IN ('queued', 'running') AND created_at < now() - interval '10 seconds' ORDER BY created_at LIMIT 1000`,
-    );
-    let requeued = 0;
-    for (const { id, tenant_id: tenantId } of rows) {
-      const job = await this.runs.getJob(id);
-      if (job && !(await job.isCompleted()) && !(await job.isFailed())) continue;
-      if (job) await job.remove();
-      await this.runs.add({ runId: id, tenantId }, runJobOptions(id));
-      requeued++;
-    }
-    requeued += await this.recoverApprovals();
-    if (requeued) this.logger.warn({ requeued }, 're-enqueued runs that were never picked up');
-    return requeued;
+    const requeued = { started: await this.recoverStarted(), delays: await this.recoverDelays(), approvals: await this.recoverApprovals() };
+    const total = requeued.started + requeued.delays + requeued.approvals;
+    if (total) this.logger.warn(requeued, 're-enqueued runs that had no live job');
+    return total;
   }
 }

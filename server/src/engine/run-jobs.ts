@@ -22,3 +22,6 @@ export const runJobOptions = (jobId: string, delay?: number): JobOptions => ({
   removeOnFail: 1000,
   stackTraceLimit: 1,
 });
+
+/** The job of attempt `attempt` of a retried run (a fresh id: the first attempt's job may still be kept as failed). */
+export const retryJobId = (runId: string, attempt: number) => `${runId}:retry:${attempt}`;

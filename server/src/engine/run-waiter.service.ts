@@ -1,9 +1,13 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { InjectRedis } from '../redis/redis.module';
 import { RUN_FINISHED_CHANNEL, RunFinished } from './run-events';
+
+/** How long subscribing may take before a waiting caller stops waiting (Redis down). */
+const SUBSCRIBE_TIMEOUT_MS = 2000;
 
 /** Lets an API request wait for a run to finish: one Redis subscription per process, many waiters. */
 @Injectable()
@@ -15,27 +19,47 @@ export class RunWaiter implements OnModuleDestroy {
   constructor(
     @InjectRedis() private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext('RunWaiter');
+  }
 
   private subscribe(): Promise<unknown> {
     if (this.ready) return this.ready;
-    this.subscriber = this.redis.duplicate();
     const channel = `${this.config.redis.prefix}:${RUN_FINISHED_CHANNEL}`;
-    this.subscriber.on('message', (_: string, message: string) => {
-      const event = JSON.parse(message) as RunFinished;
-      for (const resolve of [...(this.waiting.get(event.runId) ?? [])]) resolve(event);
+    if (!this.subscriber) {
+      this.subscriber = this.redis.duplicate();
+      this.subscriber.on('error', () => undefined); // reconnects (and resubscribes) by itself; readyz reports the outage
+      this.subscriber.on('message', (_: string, message: string) => {
+        let event: RunFinished;
+        try {
+          event = JSON.parse(message) as RunFinished;
+        } catch {
+          return this.logger.warn({ channel }, 'ignored a malformed run-finished message');
+        }
+        for (const resolve of [...(this.waiting.get(event.runId) ?? [])]) resolve(event);
+      });
+    }
+    // A failed subscription is tried again by the next caller, not remembered forever.
+    this.ready = this.subscriber.subscribe(channel).catch((error: unknown) => {
+      this.ready = null;
+      throw error;
     });
-    this.ready = this.subscriber.subscribe(channel);
     return this.ready;
   }
 
   /**
    * Resolves when the run finishes or the timeout passes (null). Call `check` after subscribing to
-   * close the gap between "not finished yet" and "subscribed".
+   * close the gap between "not finished yet" and "subscribed". Without Redis the wait falls back to
+   * `check` alone at the end of the timeout; a failing `check` (PostgreSQL down) rejects the wait.
    */
   async wait(runId: string, timeoutMs: number, check: () => Promise<boolean>): Promise<RunFinished | null> {
-    await this.subscribe();
-    return new Promise((resolve) => {
+    const subscribed = await Promise.race([
+      this.subscribe().then(() => true, () => false),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.min(SUBSCRIBE_TIMEOUT_MS, timeoutMs)).unref()),
+    ]);
+    if (!subscribed) return (await check()) ? { runId, status: 'finished' } : null;
+    return new Promise((resolve, reject) => {
       const forget = () => {
         const set = this.waiting.get(runId);
         set?.delete(done);
@@ -53,9 +77,14 @@ export class RunWaiter implements OnModuleDestroy {
       const set = this.waiting.get(runId) ?? new Set();
       set.add(done);
       this.waiting.set(runId, set);
-      void check().then((finished) => {
-        if (finished) done({ runId, status: 'finished' });
-      });
+      check().then(
+        (finished) => finished && done({ runId, status: 'finished' }),
+        (error: unknown) => {
+          clearTimeout(timer);
+          forget();
+          reject(error);
+        },
+      );
     });
   }
 

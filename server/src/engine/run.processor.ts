@@ -5,8 +5,10 @@ import { AuthedHttpClient, getConnector } from '@switchboard/connectors';
 import type { Job, Queue } from 'bull';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
+import { PROCESS_ID } from '../process-identity';
+import { AuditService } from '../audit/audit.service';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -80,7 +82,25 @@ class RunDeferred extends Error {
   }
 }
 
-const ACTIVE = ['queued', 'running', 'waiting'];
+/**
+ * Poison runs. An execution marks the run as its own (`execution_owner` = PROCESS_ID) and clears
+ * the mark when it ends, however it ends, while its process lives. Finding another process's mark
+ * when starting means that execution never ended; it counts as a crash only when that process has
+ * no connection left to PostgreSQL (its PROCESS_ID is every connection's application_name, and a
+ * killed process's connections close with it): a live process that merely lost its job's lock
+ * under load is not a crash. Its own mark (an end this process could not write) is not either.
+ */
+const CLAIM_EXECUTION = `UPDATE runs SET execution_owner = $2,
+    crashed_executions = crashed_executions + CASE WHEN execution_owner IS NOT NULL AND execution_owner <> $2
+      AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = runs.execution_owner) THEN 1 ELSE 0 END
+  WHERE id = $1 AND status IN ('queued', 'running', 'waiting')`;
+
+/**
+ * A run whose executions took their process down this many times is failed (run_poisoned) instead
+ * of started again. Two, not one: a worker killed for an unrelated reason (a deploy, another run's
+ * crash) takes every run it was executing with it, and those runs deserve another try.
+ */
+export const POISON_AFTER_CRASHES = 2;
 // Published versions never change, so their definitions are cached by id.
 const VERSION_CACHE_LIMIT = 1000;
 
@@ -91,6 +111,8 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
   /** Runs executing in this process, so a cancel announced on Redis stops them at once. */
   private readonly executing = new Map<string, AbortController>();
   private subscriber: Redis | null = null;
+  /** Executions that ended while PostgreSQL could not be told (released with the next one). */
+  private readonly unreleased = new Set<string>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -100,6 +122,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     private readonly logger: PinoLogger,
     @InjectQueue(QUEUES.runs) private readonly runsQueue: Queue<RunJob>,
     private readonly webhooks: WebhookEventsService,
+    private readonly audit: AuditService,
   ) {
     logger.setContext('RunProcessor');
     this.limiter = new RunLimiter(redis, {
@@ -111,8 +134,13 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined); // reconnects and resubscribes by itself; readyz reports the outage
     this.subscriber.on('message', (_: string, runId: string) => this.executing.get(runId)?.abort());
-    await this.subscriber.subscribe(`${this.config.redis.prefix}:${RUN_CANCELLED_CHANNEL}`);
+    // Never fails the boot: without Redis the subscription is made when it is back (meanwhile a
+    // cancelled run still stops at its next checkpoint). Subscribing again is harmless.
+    const channel = `${this.config.redis.prefix}:${RUN_CANCELLED_CHANNEL}`;
+    this.subscriber.on('ready', () => void this.subscriber?.subscribe(channel).catch(() => undefined));
+    await this.subscriber.subscribe(channel).catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -140,12 +168,28 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       try {
         finished = await this.execute(runId);
       } finally {
+        await this.releaseExecution(runId);
         // Announce the finish to waiting callers in the same round trip as the slot's release.
         await slot.release(finished ? (batch) => publishRunFinished(batch, this.config.redis.prefix, finished!) : undefined);
       }
     } catch (error) {
       if (!(error instanceof RunDeferred)) job.discard(); // an infrastructure failure: recovery re-enqueues the run later
       throw error;
+    }
+  }
+
+  /**
+   * The execution ended (finished, parked, failed, cancelled, or stopped by an infrastructure
+   * failure), with this process alive: it did not crash it. When PostgreSQL is down the release is
+   * kept and written later, so an outage is never mistaken for a crash.
+   */
+  private async releaseExecution(runId: string): Promise<void> {
+    const ids = [runId, ...this.unreleased];
+    try {
+      await this.db.query(`UPDATE runs SET execution_owner = NULL WHERE id = ANY($1::uuid[]) AND execution_owner = $2`, [ids, PROCESS_ID]);
+      this.unreleased.clear();
+    } catch {
+      this.unreleased.add(runId);
     }
   }
 
@@ -182,18 +226,29 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
   /** Executes the run as far as it goes; answers its final status if it reached one. */
   private async execute(runId: string): Promise<RunFinished | null> {
     // One query for the run, its instance, its template key and its end user.
-    const rows: LoadedRun[] = await this.db.query(
-      `SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.attempt, r.active_ms, t.key AS flow_key,
+    // Loading the run claims its execution for this process (see CLAIM_EXECUTION).
+    const rows: Array<LoadedRun & { crashed_executions: number }> = await this.db.query(
+      `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
+       SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.attempt, r.active_ms, r.crashed_executions, t.key AS flow_key,
               i.settings, i.connections, u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata
-         FROM runs r JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id JOIN flow_templates t ON t.id = r.template_id
-        WHERE r.id = $1`,
-      [runId],
+         FROM r JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id JOIN flow_templates t ON t.id = r.template_id`,
+      [runId, PROCESS_ID],
     );
     const run = rows[0];
-    if (!run || !ACTIVE.includes(run.status)) return null; // deleted, finished or cancelled meanwhile
+    if (!run) return null; // deleted, finished or cancelled meanwhile
     const tenantId = trustedTenantId(run.tenant_id);
     const segmentStart = Date.now();
     const startedAt = run.started_at ?? new Date();
+    if (run.crashed_executions >= POISON_AFTER_CRASHES) {
+      this.logger.error({ runId: run.id, tenantId, crashedExecutions: run.crashed_executions }, 'run poisoned: its executions took worker processes down; failed, not retried');
+      const error = {
+        code: 'run_poisoned',
+        message: `The run was stopped after ${run.crashed_executions} executions ended with the worker process gone (killed or crashed while executing it); it is not retried automatically`,
+      };
+      return this.finish(run, 'failed', null, error, run.steps, startedAt, run.active_ms, (manager) =>
+        this.audit.record({ tenantId, type: 'system', id: null }, 'run.poisoned', { type: 'run', id: run.id }, { crashedExecutions: run.crashed_executions }, manager),
+      );
+    }
     const activeMs = () => run.active_ms + (Date.now() - segmentStart);
     const { definition } = await this.version(run.version_id);
     const timeoutMs = definition.timeoutMs ?? this.config.engine.runTimeoutSeconds * 1000;
@@ -308,6 +363,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     timeline: StepRecord[],
     startedAt: Date,
     activeMs: number,
+    also?: (manager: EntityManager) => Promise<void>,
   ): Promise<RunFinished | null> {
     // The run.succeeded / run.failed webhook is written in the same transaction (outbox).
     return this.db.transaction(async (manager) => {
@@ -336,6 +392,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
         attempt: run.attempt,
       } as Run);
       await this.webhooks.publish(trustedTenantId(run.tenant_id), status === 'succeeded' ? 'run.succeeded' : 'run.failed', { endUserId: run.external_id, run: view }, manager);
+      await also?.(manager);
       return { runId: run.id, status };
     });
   }

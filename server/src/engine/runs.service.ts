@@ -7,6 +7,8 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
 import { AppError, notFound } from '../common/errors/app-error';
+import { redisAfterCommit } from '../queues/after-commit-redis';
+import { PinoLogger } from 'nestjs-pino';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
@@ -18,7 +20,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
 import { publishRunCancelled, publishRunFinished } from './run-events';
-import { RunJob, runJobOptions } from './run-jobs';
+import { retryJobId, RunJob, runJobOptions } from './run-jobs';
 import { Run, RunStatus } from './run.entity';
 import { RunWaiter } from './run-waiter.service';
 import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
@@ -48,7 +50,10 @@ export class RunsService {
     private readonly audit: AuditService,
     @InjectRedis() private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext('RunsService');
+  }
 
   private assertPayload(payload: unknown): void {
     const size = Buffer.byteLength(JSON.stringify(payload ?? null));
@@ -143,10 +148,18 @@ export class RunsService {
     return { run, finished: isFinished(run.status) };
   }
 
+  /**
+   * Queues committed runs. The run row is the promise made to the caller: when Redis does not take
+   * the job the trigger is still acknowledged, and the recovery sweep enqueues the run from
+   * PostgreSQL once Redis is back. The job id is the run id, so nothing doubles.
+   */
   private async enqueue(tenantId: TenantId, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    // The job id is the run id, so a recovery re-enqueue never doubles a run.
-    await this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId }, opts: runJobOptions(runId) })));
+    await this.afterCommit('enqueue runs', { runIds: ids }, () => this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId }, opts: runJobOptions(runId) }))));
+  }
+
+  private afterCommit(what: string, context: Record<string, unknown>, work: () => Promise<unknown>): Promise<void> {
+    return redisAfterCommit(this.logger, what, context, work);
   }
 
   /**
@@ -170,8 +183,10 @@ export class RunsService {
       );
       await this.audit.record(actor, 'run.cancelled', { type: 'run', id }, {}, manager);
     });
-    await publishRunCancelled(this.redis, this.config.redis.prefix, id);
-    await publishRunFinished(this.redis, this.config.redis.prefix, { runId: id, status: 'cancelled' });
+    // Without Redis a worker executing it still stops at its next checkpoint (the row no longer matches).
+    await this.afterCommit('announce a cancel', { runId: id }, () =>
+      Promise.all([publishRunCancelled(this.redis, this.config.redis.prefix, id), publishRunFinished(this.redis, this.config.redis.prefix, { runId: id, status: 'cancelled' })]),
+    );
     return this.get(actor.tenantId, id);
   }
 
@@ -184,7 +199,7 @@ export class RunsService {
     const attempt = await this.db.transaction(async (manager) => {
       // An UPDATE answers [rows, count].
       const [rows]: [Array<{ attempt: number }>, number] = await manager.query(
-        `UPDATE runs SET status = 'queued', attempt = attempt + 1, error = NULL, result = NULL, finished_at = NULL, active_ms = 0,
+        `UPDATE runs SET status = 'queued', attempt = attempt + 1, error = NULL, result = NULL, finished_at = NULL, active_ms = 0, crashed_executions = 0, execution_owner = NULL,
                 steps = COALESCE((SELECT jsonb_agg(s ORDER BY n) FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(s, n) WHERE s->>'status' <> 'failed' OR s->>'outcome' = 'unknown'), '[]'::jsonb)
           WHERE tenant_id = $1 AND id = $2 AND status = 'failed'
           RETURNING attempt`,
@@ -197,7 +212,7 @@ export class RunsService {
       await this.audit.record(actor, 'run.retried', { type: 'run', id }, { attempt: rows[0].attempt }, manager);
       return rows[0].attempt;
     });
-    await this.queue.add({ runId: id, tenantId: actor.tenantId }, runJobOptions(`${id}:retry:${attempt}`));
+    await this.afterCommit('enqueue a retry', { runId: id }, () => this.queue.add({ runId: id, tenantId: actor.tenantId }, runJobOptions(retryJobId(id, attempt))));
     return this.get(actor.tenantId, id);
   }
 

@@ -5,6 +5,10 @@ import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
 import { AppError } from '../common/errors/app-error';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '../common/errors/dependency-errors';
+import { QUEUES } from '../queues/queues.module';
+import { InjectQueue } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import { InjectRedis } from '../redis/redis.module';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -31,6 +35,7 @@ export class HealthController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @InjectRedis() private readonly redis: Redis,
+    @InjectQueue(QUEUES.runs) private readonly runs: Queue,
   ) {}
 
   @Get('healthz')
@@ -41,13 +46,18 @@ export class HealthController {
 
   @Get('readyz')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis answer' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down; details name it' })
+  @ApiOperation({ summary: "Readiness: PostgreSQL, Redis and the queues' Redis connection answer; each is reported" })
+  @ApiServiceUnavailableResponse({ description: 'A dependency is down; details.checks names it' })
   async readyz(): Promise<{ status: 'ready'; checks: Record<string, string> }> {
-    const [postgres, redis] = await Promise.all([check(() => this.db.query('SELECT 1')), check(() => this.redis.ping())]);
-    const checks = { postgres, redis };
-    if (postgres !== 'ok' || redis !== 'ok') {
-      throw new AppError('service_unavailable', 'Not ready: a dependency is unreachable', { checks });
+    const [postgres, redis, queues] = await Promise.all([
+      check(() => this.db.query('SELECT 1')),
+      check(() => this.redis.ping()),
+      check(() => this.runs.client.ping()),
+    ]);
+    const checks = { postgres, redis, queues };
+    if (Object.values(checks).some((c) => c !== 'ok')) {
+      const down = Object.entries(checks).filter(([, c]) => c !== 'ok').map(([name]) => name);
+      throw new AppError('service_unavailable', `Not ready: ${down.join(', ')} unreachable`, { checks }, { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) });
     }
     return { status: 'ready', checks };
   }

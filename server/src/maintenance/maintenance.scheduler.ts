@@ -4,22 +4,20 @@ import type { Queue } from 'bull';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
+import { RepeatingJobs } from '../queues/repeating-jobs';
 
 export const PURGE_EXPIRED_JOB = 'purge-expired';
 export const REFRESH_EXPIRING_JOB = 'refresh-expiring';
 export const RECOVER_RUNS_JOB = 'recover-runs';
 const REFRESH_EVERY_MS = 60_000;
 
-/**
- * Registers the repeatable maintenance jobs. Both API and worker call this at boot: Bull keys a
- * repeatable job by name and interval, so registering twice is a no-op, and an interval changed
- * in configuration replaces the old schedule.
- */
+/** Registers the repeating maintenance jobs (API and worker both do; see RepeatingJobs, which keeps them registered). */
 @Injectable()
 export class MaintenanceScheduler implements OnApplicationBootstrap {
   constructor(
     @InjectQueue(QUEUES.maintenance) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repeating: RepeatingJobs,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -28,11 +26,6 @@ export class MaintenanceScheduler implements OnApplicationBootstrap {
       [REFRESH_EXPIRING_JOB]: Math.min(REFRESH_EVERY_MS, this.config.maintenanceIntervalSeconds * 1000),
       [RECOVER_RUNS_JOB]: Math.min(30_000, this.config.maintenanceIntervalSeconds * 1000),
     };
-    for (const job of await this.queue.getRepeatableJobs()) {
-      if (job.name in schedule && Number(job.every) !== schedule[job.name]) await this.queue.removeRepeatableByKey(job.key);
-    }
-    for (const [name, every] of Object.entries(schedule)) {
-      await this.queue.add(name, {}, { repeat: { every }, removeOnComplete: 100, removeOnFail: 100 });
-    }
+    await this.repeating.register(this.queue, schedule, { removeOnComplete: 100, removeOnFail: 100 });
   }
 }

@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
 import { AppError } from '../common/errors/app-error';
+import { queueUnavailable, within } from '../common/errors/dependency-errors';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ALL_QUEUES } from '../queues/queues.module';
@@ -44,9 +45,14 @@ export class MetricsController {
     } else if (!this.config.metricsPublic) {
       throw new AppError('forbidden', 'Metrics are off: set METRICS_TOKEN (or METRICS_PUBLIC=true to serve them to anyone)');
     }
+    // Redis down: the queue gauges are left out (not zeroed, not waited for); every other metric still answers.
     await Promise.all(
       ALL_QUEUES.map(async (name) => {
-        const counts = await this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }).getJobCounts();
+        const counts = await within(this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }).getJobCounts(), 1000, queueUnavailable).catch(() => null);
+        if (!counts) {
+          for (const state of JOB_STATES) this.metrics.queueJobs.remove({ queue: name, state });
+          return;
+        }
         for (const state of JOB_STATES) this.metrics.queueJobs.set({ queue: name, state }, (counts as unknown as Record<string, number>)[state] ?? 0);
       }),
     );

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { unhandledRejections } from '../process-safety';
 
 /** One registry per process, so tests that boot several apps in one process do not collide. */
 export function createMetrics() {
@@ -16,6 +17,15 @@ export function createMetrics() {
     help: 'Jobs per Bull queue and state, read at scrape time',
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
+  });
+  new Counter({
+    name: 'process_unhandled_rejections_total',
+    help: 'Promise rejections no code awaited, since the process started (logged; the process goes on)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(unhandledRejections.total);
+    },
   });
   return { registry, httpDuration, queueJobs };
 }

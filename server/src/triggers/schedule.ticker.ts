@@ -3,6 +3,7 @@ import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import { QUEUES } from '../queues/queues.module';
+import { RepeatingJobs } from '../queues/repeating-jobs';
 import { InstanceTriggersService } from './instance-triggers.service';
 
 export const FIRE_SCHEDULES_JOB = 'fire-schedules';
@@ -12,7 +13,8 @@ export const SCHEDULE_TICK_MS = 1000;
 /**
  * Registers the scheduler's tick: a Bull repeatable job, so exactly one worker handles each tick
  * however many run, and a tick missed while every worker was down is simply the next one (the
- * catch-up policy decides what fires then). Registering again at every boot is a no-op. Also
+ * catch-up policy decides what fires then). RepeatingJobs keeps it registered, even across a Redis
+ * that lost it. Also
  * gives trigger state to instances enabled before it existed.
  */
 @Injectable()
@@ -21,6 +23,7 @@ export class ScheduleTicker implements OnApplicationBootstrap {
     @InjectQueue(QUEUES.maintenance) private readonly queue: Queue,
     private readonly triggers: InstanceTriggersService,
     private readonly logger: PinoLogger,
+    private readonly repeating: RepeatingJobs,
   ) {
     logger.setContext('ScheduleTicker');
   }
@@ -28,9 +31,6 @@ export class ScheduleTicker implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const { repaired, failed } = await this.triggers.repairMissing();
     if (repaired || failed.length) this.logger.warn({ repaired, failed }, 'gave trigger state to flow instances that had none');
-    for (const job of await this.queue.getRepeatableJobs()) {
-      if (job.name === FIRE_SCHEDULES_JOB && Number(job.every) !== SCHEDULE_TICK_MS) await this.queue.removeRepeatableByKey(job.key);
-    }
-    await this.queue.add(FIRE_SCHEDULES_JOB, {}, { repeat: { every: SCHEDULE_TICK_MS }, removeOnComplete: true, removeOnFail: 100 });
+    await this.repeating.register(this.queue, { [FIRE_SCHEDULES_JOB]: SCHEDULE_TICK_MS }, { removeOnComplete: true, removeOnFail: 100 });
   }
 }

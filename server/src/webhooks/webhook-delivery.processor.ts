@@ -20,6 +20,7 @@ import { AttemptOutcome, WebhookMetrics } from './webhook-metrics';
 import { signWebhook } from './webhook-signature';
 import type { DeliveryAttempt } from './webhook.entities';
 import { PRUNE_WEBHOOKS_JOB, RECOVER_DELIVERIES_JOB } from './webhooks.scheduler';
+import { liveOrClear } from '../queues/live-jobs';
 
 const TIMEOUT_MS = 10_000;
 const RESPONSE_BODY_BYTES = 1024;
@@ -193,9 +194,8 @@ export class WebhookDeliveryProcessor {
     );
     let requeued = 0;
     for (const { id, attempts } of rows) {
-      const job = await this.queue.getJob(deliverJobId(id, attempts));
-      if (job && !(await job.isCompleted()) && !(await job.isFailed())) continue;
-      if (job) await job.remove();
+      // Decided from the row; Redis only answers whether a live job exists (a broken one is cleared).
+      if (await liveOrClear(this.queue, deliverJobId(id, attempts))) continue;
       await this.events.enqueue([id], attempts);
       requeued++;
     }

@@ -4,16 +4,18 @@ import type { Queue } from 'bull';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
+import { RepeatingJobs } from '../queues/repeating-jobs';
 
 export const RECOVER_DELIVERIES_JOB = 'recover-deliveries';
 export const PRUNE_WEBHOOKS_JOB = 'prune-webhooks';
 
-/** Registers the webhook queue's repeatable jobs (idempotent; both processes call it at boot, like the maintenance scheduler). */
+/** Registers the webhook queue's repeatable jobs (both processes do; RepeatingJobs keeps them registered). */
 @Injectable()
 export class WebhooksScheduler implements OnApplicationBootstrap {
   constructor(
     @InjectQueue(QUEUES.webhooks) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly repeating: RepeatingJobs,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -21,11 +23,6 @@ export class WebhooksScheduler implements OnApplicationBootstrap {
       [RECOVER_DELIVERIES_JOB]: Math.min(30_000, this.config.maintenanceIntervalSeconds * 1000),
       [PRUNE_WEBHOOKS_JOB]: this.config.maintenanceIntervalSeconds * 1000,
     };
-    for (const job of await this.queue.getRepeatableJobs()) {
-      if (job.name in schedule && Number(job.every) !== schedule[job.name]) await this.queue.removeRepeatableByKey(job.key);
-    }
-    for (const [name, every] of Object.entries(schedule)) {
-      await this.queue.add(name, {}, { repeat: { every }, removeOnComplete: 100, removeOnFail: 100 });
-    }
+    await this.repeating.register(this.queue, schedule, { removeOnComplete: 100, removeOnFail: 100 });
   }
 }

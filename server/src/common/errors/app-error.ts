@@ -43,6 +43,8 @@ export const ERROR_STATUS = {
   provider_error: 502,
   provider_unreachable: 502,
   service_unavailable: 503,
+  database_unavailable: 503,
+  queue_unavailable: 503,
   provider_timeout: 504,
 } as const;
 

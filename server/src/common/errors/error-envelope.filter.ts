@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { AppError, ErrorCode } from './app-error';
+import { outageError } from './dependency-errors';
 import { isUniqueViolation } from './postgres-errors';
 
 export interface ErrorEnvelope {
@@ -40,6 +41,9 @@ function toAppError(exception: unknown, req: Request): AppError {
   if (parserType === 'encoding.unsupported' || parserType === 'charset.unsupported') {
     return new AppError('unsupported_media_type', (exception as Error).message);
   }
+  // PostgreSQL or Redis down: 503 with Retry-After, whichever code path met it.
+  const outage = outageError(exception);
+  if (outage) return outage;
   // A race the code did not foresee still answers 409, not 500.
   if (isUniqueViolation(exception)) return new AppError('conflict', 'This conflicts with a record that already exists');
   if (exception instanceof HttpException) {
@@ -66,7 +70,11 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const response = toErrorResponse(exception, ctx.getRequest<Request>());
-    if (response.errorId) this.logger.error({ err: exception, errorId: response.errorId }, 'request failed');
+    if (response.errorId) {
+      // An outage is one line per request, not a stack trace each: readyz and the dependency's own logs tell the story.
+      if (response.error.status === 503) this.logger.warn({ err: (exception as Error)?.message, code: response.error.code, errorId: response.errorId }, 'request refused: a dependency is unavailable');
+      else this.logger.error({ err: exception, errorId: response.errorId }, 'request failed');
+    }
     sendError(ctx.getResponse<Response>(), response);
   }
 }
