@@ -1,6 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run, alive, sleep, waitFor, type Proc } from './child-processes';
 import { createTenant, freePort, TenantFixture, testEnv } from './harness';
 
 /**
@@ -9,38 +8,9 @@ import { createTenant, freePort, TenantFixture, testEnv } from './harness';
  * fail fatally inside the worker, which then hung and took the same run again after a restart).
  */
 
-const DIST = join(__dirname, '..', 'dist');
 const PAD_BOMB = '=$length($pad("", 200000000))';
 const REGEX_BOMB = '=$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)';
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-function run(script: string, env: Record<string, string>): Proc {
-  let output = '';
-  const child = spawn(process.execPath, [join(DIST, script)], { env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv });
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-50_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, output: () => output, exited };
-}
-
-const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve(probe()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 const flow = (key: string, steps: unknown[]) => ({ key, name: key, trigger: { type: 'request' }, connectors: [], inputs: {}, steps });
 /** Needs JSONata (not a plain path), so it goes through the sandbox too. */

@@ -1,8 +1,7 @@
 import { consentInSandbox, RecordedCall, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run as start, alive, sleep, waitFor, type Proc } from './child-processes';
 import { createTenant, freePort, TenantFixture, testEnv } from './harness';
 
 /**
@@ -11,38 +10,9 @@ import { createTenant, freePort, TenantFixture, testEnv } from './harness';
  * `running` before the call. Compiled processes, as in engine-crash.int-spec.ts.
  */
 
-const DIST = join(__dirname, '..', 'dist');
 const HOST_ORIGIN = 'https://host.example';
 const LOCK_MS = 2000;
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<void>;
-}
-
-function start(script: string, env: Record<string, string>): Proc {
-  let output = '';
-  const child = spawn(process.execPath, [join(DIST, script)], { env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv });
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-50_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, output: () => output, exited };
-}
-
-const alive = (p: Proc) => p.child.exitCode === null && p.child.signalCode === null;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve(probe()).catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 const notify = {
   key: 'notify',

@@ -77,7 +77,7 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
   const session = ok(await host.post('/v1/sessions', { endUserId: externalId }), 'session').token as string;
   // A Slack connection through the sandbox: the popup driven over HTTP.
   ok(await owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] }), 'origins');
-  ok(await owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true, endUserProxy: true } }), 'slack');
+  ok(await owner.put('/v1/admin/connectors/slack', SLACK_ON_SANDBOX), 'slack');
   const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
   await fetch(await consentInSandbox(start.headers.get('location')!));
   const connection = (await host.get(`/v1/end-users/${externalId}/connections`)).body.data[0]?.id as string;
@@ -329,6 +329,7 @@ function runsFor(operation: Operation, doc: any): number {
 }
 
 const KNOWN_CODES = new Set(Object.keys(ERROR_STATUS));
+const SLACK_ON_SANDBOX = { enabled: true, settings: { useSandbox: true, endUserProxy: true } };
 
 describe('fuzz: every OpenAPI operation', () => {
   let api: TestApi;
@@ -377,13 +378,19 @@ describe('fuzz: every OpenAPI operation', () => {
     if (credential === 'endUserSession') headers.authorization = `Bearer ${as.session}`;
     const method = operation.method;
     const res = await fetch(api.url + path, { method, headers, body: ['GET', 'HEAD'].includes(method) ? undefined : input.body });
-    return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
+    const answer = { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
+    // A valid body may take Slack off the sandbox: put it back, so no later call looks for the real slack.com.
+    if (operation.path === '/v1/admin/connectors/{key}' && (method === 'PUT' || method === 'DELETE') && answer.status < 300) {
+      const restored = await as.fixture.owner.put('/v1/admin/connectors/slack', SLACK_ON_SANDBOX);
+      if (restored.status !== 200) throw new Error(`could not put Slack back on the sandbox: ${restored.status}`);
+    }
+    return answer;
   }
 
   /** Why an answer breaks the contract, or null. */
   function problem(operation: Operation, res: { status: number; text: string; type: string }): string | null {
     // 502/504 name the provider's failure (the fuzzer may switch Slack off the sandbox, and there is no internet), not ours.
-    const upstream = (res.status === 502 || res.status === 504) && (/"provider_(error|timeout)"/.test(res.text) || (operation.method === 'HEAD' && operation.path.startsWith('/v1/proxy/')));
+    const upstream = (res.status === 502 || res.status === 504) && (/"provider_(error|timeout|unreachable)"/.test(res.text) || (operation.method === 'HEAD' && operation.path.startsWith('/v1/proxy/')));
     if (res.status >= 500 && !upstream) return 'server error';
     if (res.status < 400 || operation.method === 'HEAD') return null;
     if (operation.path.startsWith('/v1/proxy/') && res.status !== 401 && res.status !== 404 && res.status !== 400) return null; // the provider's own answer
