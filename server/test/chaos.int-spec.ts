@@ -1,9 +1,10 @@
-import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
+import type { Sandbox } from '@switchboard/connectors/dist/sandbox';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, CuttableProxy, PrivateRedis, Proc, run, sleep, stop, waitFor } from './child-processes';
-import { createTenant, freePort, freshDatabase, TenantFixture, testEnv } from './harness';
+import { BreakableDeployment, startBreakableDeployment } from './breakable-deployment';
+import { alive, CuttableProxy, PrivateRedis, Proc, sleep, waitFor } from './child-processes';
+import type { TenantFixture } from './harness';
 
 /**
  * The chaos test: the compiled API and two workers under load from a client (events, and runs
@@ -13,7 +14,6 @@ import { createTenant, freePort, freshDatabase, TenantFixture, testEnv } from '.
  * finished run; the API never exits; no answer is a 5xx other than 503.
  */
 
-const HOST_ORIGIN = 'https://host.example';
 const CLIENTS = 8;
 const LOCK_MS = 2000;
 
@@ -35,79 +35,31 @@ const quote = {
 };
 
 describe('chaos', () => {
+  let deployment: BreakableDeployment;
   let sandbox: Sandbox;
   let redis: PrivateRedis;
   let proxy: CuttableProxy;
-  let env: Record<string, string>;
   let url: string;
   let api: Proc;
-  const workers = new Set<Proc>();
+  let workers: Set<Proc>;
   const killed = new Set<Proc>();
   let tenant: TenantFixture;
   let db: Client;
-  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
   const users = ['chaos-a', 'chaos-b'];
-
-  const startWorker = async (): Promise<Proc> => {
-    const p = run('worker.js', env);
-    workers.add(p);
-    await waitFor(() => (p.output().includes('Switchboard worker ready') ? true : alive(p) ? undefined : Promise.reject(new Error(p.output()))), 60_000, 'worker ready');
-    return p;
-  };
+  const startWorker = () => deployment.startWorker();
 
   beforeAll(async () => {
-    sandbox = await startSandbox();
-    redis = new PrivateRedis(await freePort());
-    await redis.start();
-    // A database of its own: the recovery sweep looks at every run in its database, and this
-    // deployment's Redis and master key must not pick up the runs of tests running beside it.
-    fresh = await freshDatabase();
-    const database = new URL(fresh.url);
-    proxy = new CuttableProxy(await freePort(), { host: database.hostname, port: Number(database.port || 5432) });
-    await proxy.open();
-    const port = await freePort();
-    env = testEnv(port, {
-      DATABASE_URL: Object.assign(new URL(database), { port: String(proxy.port) }).toString(),
-      REDIS_URL: redis.url,
-      SANDBOX_URL: sandbox.url,
-      OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`,
-      MAINTENANCE_INTERVAL_SECONDS: '1',
-      RUN_RECOVERY_GRACE_SECONDS: '3',
-      QUEUE_LOCK_DURATION_MS: String(LOCK_MS),
-      QUEUE_STALLED_INTERVAL_MS: '500',
-      CONNECTION_RATE_LIMITS: 'false',
-      LOG_LEVEL: 'info', // the worker's "ready" line
+    deployment = await startBreakableDeployment({
+      tenantName: 'Chaos Co',
+      env: { RUN_RECOVERY_GRACE_SECONDS: '3', QUEUE_LOCK_DURATION_MS: String(LOCK_MS) },
+      flows: [orders, quote],
+      endUsers: users,
     });
-    url = env.PUBLIC_URL;
-    api = run('main.js', env);
-    await waitFor(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 60_000, 'API ready');
-    db = new Client({ connectionString: fresh.url });
-    await db.connect();
-
-    tenant = await createTenant({ url, origin: url } as never, 'Chaos Co');
-    await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
-    expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
-    for (const definition of [orders, quote]) {
-      expect((await tenant.owner.post('/v1/admin/flow-templates', { definition })).status).toBe(201);
-      expect((await tenant.owner.post(`/v1/admin/flow-templates/${definition.key}/publish`)).status).toBe(201);
-    }
-    for (const endUserId of users) {
-      const token = (await tenant.host.post('/v1/sessions', { endUserId })).body.token as string;
-      const start = await fetch(`${url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
-      expect(await (await fetch(await consentInSandbox(start.headers.get('location')!))).text()).toContain('"connected"');
-      for (const { key } of [orders, quote]) expect((await tenant.host.post(`/v1/end-users/${endUserId}/flows/${key}/enable`, { settings: {} })).status).toBe(200);
-    }
+    ({ sandbox, redis, proxy, url, api, workers, tenant, db } = deployment);
     await Promise.all([startWorker(), startWorker()]);
   }, 120_000);
 
-  afterAll(async () => {
-    for (const p of [...workers, api]) await stop(p);
-    await db?.end();
-    await proxy?.cut();
-    await redis?.kill();
-    await sandbox?.close();
-    await fresh?.drop();
-  });
+  afterAll(() => deployment?.close());
 
   it('every acknowledged trigger ends in exactly one finished run through worker kills, a Redis restart and a PostgreSQL outage', async () => {
     // Runs are in flight at the provider for a while, so kills land mid-run.

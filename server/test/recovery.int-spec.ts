@@ -1,16 +1,15 @@
-import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
+import type { Sandbox } from '@switchboard/connectors/dist/sandbox';
 import Redis from 'ioredis';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, CuttableProxy, PrivateRedis, Proc, run, sleep, stop, waitFor } from './child-processes';
-import { createTenant, freePort, freshDatabase, TenantFixture, testEnv } from './harness';
+import { alive, CuttableProxy, PrivateRedis, Proc, sleep, stop, waitFor } from './child-processes';
+import { BreakableDeployment, startBreakableDeployment } from './breakable-deployment';
+import type { TenantFixture } from './harness';
 
 /**
  * Durable recovery with the compiled API and worker as real processes, a Redis of this test's own
  * (killed and restarted empty) and PostgreSQL reached through a proxy the test can cut.
  */
-
-const HOST_ORIGIN = 'https://host.example';
 
 const quick = {
   key: 'quick',
@@ -44,6 +43,7 @@ const slow = {
 };
 
 describe('durable recovery', () => {
+  let deployment: BreakableDeployment;
   let sandbox: Sandbox;
   let redis: PrivateRedis;
   let proxy: CuttableProxy;
@@ -53,70 +53,23 @@ describe('durable recovery', () => {
   let worker: Proc | undefined;
   let tenant: TenantFixture;
   let db: Client;
-  let fresh: Awaited<ReturnType<typeof freshDatabase>>;
   const user = 'rec-user';
-
-  const startWorker = async (): Promise<Proc> => {
-    const p = run('worker.js', env);
-    await waitFor(() => (p.output().includes('Switchboard worker ready') ? true : alive(p) ? undefined : Promise.reject(new Error(p.output()))), 60_000, 'worker ready');
-    return p;
-  };
+  const startWorker = () => deployment.startWorker();
   const runOf = async (id: string) => (await db.query(`SELECT status, error, crashed_executions FROM runs WHERE id = $1`, [id])).rows[0];
   const ready = () => waitFor(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 60_000, 'API ready');
 
   beforeAll(async () => {
-    sandbox = await startSandbox();
-    redis = new PrivateRedis(await freePort());
-    await redis.start();
-    // A database of its own: the recovery sweep looks at every run in its database, and this
-    // deployment's Redis and master key must not pick up the runs of tests running beside it.
-    fresh = await freshDatabase();
-    const database = new URL(fresh.url);
-    proxy = new CuttableProxy(await freePort(), { host: database.hostname, port: Number(database.port || 5432) });
-    await proxy.open();
-    const port = await freePort();
-    env = testEnv(port, {
-      DATABASE_URL: Object.assign(new URL(database), { port: String(proxy.port) }).toString(),
-      REDIS_URL: redis.url,
-      SANDBOX_URL: sandbox.url,
-      OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`,
-      MAINTENANCE_INTERVAL_SECONDS: '1',
-      RUN_RECOVERY_GRACE_SECONDS: '2',
-      QUEUE_LOCK_DURATION_MS: '2000',
-      QUEUE_STALLED_INTERVAL_MS: '500',
-      CONNECTION_RATE_LIMITS: 'false',
+    deployment = await startBreakableDeployment({
+      tenantName: 'Recovery Co',
+      env: { RUN_RECOVERY_GRACE_SECONDS: '2', QUEUE_LOCK_DURATION_MS: '2000' },
+      flows: [quick, quote, slow, pause],
+      endUsers: [user],
     });
-    url = env.PUBLIC_URL;
-    api = run('main.js', env);
-    await ready();
-    db = new Client({ connectionString: fresh.url });
-    await db.connect();
-
-    tenant = await createTenant({ url, origin: url } as never, 'Recovery Co');
-    await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
-    expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
-    for (const definition of [quick, quote, slow, pause]) {
-      expect((await tenant.owner.post('/v1/admin/flow-templates', { definition })).status).toBe(201);
-      expect((await tenant.owner.post(`/v1/admin/flow-templates/${definition.key}/publish`)).status).toBe(201);
-    }
-    const token = (await tenant.host.post('/v1/sessions', { endUserId: user })).body.token as string;
-    const start = await fetch(`${url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
-    expect(await (await fetch(await consentInSandbox(start.headers.get('location')!))).text()).toContain('"connected"');
-    for (const { key } of [quick, quote, slow, pause]) {
-      expect((await tenant.host.post(`/v1/end-users/${user}/flows/${key}/enable`, { settings: {} })).status).toBe(200);
-    }
+    ({ sandbox, redis, proxy, env, url, api, tenant, db } = deployment);
     worker = await startWorker();
   }, 90_000);
 
-  afterAll(async () => {
-    await stop(worker);
-    await stop(api);
-    await db?.end();
-    await proxy?.cut();
-    await redis?.kill();
-    await sandbox?.close();
-    await fresh?.drop();
-  });
+  afterAll(() => deployment?.close());
 
   it('a PostgreSQL outage answers 503 database_unavailable with Retry-After, quickly; waiting run requests never crash the API', async () => {
     // One caller whose run is written, then PostgreSQL goes while it waits: Redis stalls the
