@@ -1,4 +1,5 @@
 import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, Http, Reply, startApi, startWorker, TenantFixture, TestApi, uniqueEmail } from './harness';
@@ -81,6 +82,22 @@ describe('failed-credential throttle', () => {
     await expectThrottled((h) => asFetch(new Http(api.url).withBearer(jwt).get('/v1/me', h)), 401, 'end_user_token');
     // The connect popup takes the same token in its URL: throttled the same way, as a page.
     await expectThrottled((h) => fetch(`${api.url}/connect/slack?session=${random('sess_')}`, { headers: h }), 401, 'end_user_token');
+  });
+
+  it('end-user tokens: a host sending expired or ill-claimed JWTs it really signed is not throttled as a guesser', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const kid = (await tenant.owner.post('/v1/admin/signing-keys', { name: 'stale', algorithm: 'ES256', publicKey: await exportJWK(pair.publicKey) })).body.id as string;
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).sign(pair.privateKey);
+    const expired = await sign({ sub: 'stale-user', aud: api.url, iat: now - 7200, exp: now - 3600 });
+    const listAudience = await sign({ sub: 'stale-user', aud: [api.url], iat: now, exp: now + 600 });
+    const host = newIp();
+    for (let i = 0; i < LIMIT * 2; i++) {
+      expect((await new Http(api.url).withBearer(i % 2 ? expired : listAudience).get('/v1/me', host)).body.error.code).toMatch(/^jwt_(expired|claim_invalid)$/);
+    }
+    const fresh = await sign({ sub: 'stale-user', aud: api.url, iat: now, exp: now + 600 });
+    expect((await new Http(api.url).withBearer(fresh).get('/v1/me', host)).status).toBe(200);
   });
 
   it('portal session cookies: forged cookies get 429; a real session from another IP works', async () => {

@@ -25,7 +25,9 @@ const CLOCK_SKEW_SECONDS = 60;
 const MAX_JWT_LENGTH = 8192;
 
 /** Codes a presented end-user credential fails with: each counts towards the client IP's guessing limit. */
-export const END_USER_TOKEN_FAILURES = ['unauthenticated', 'jwt_malformed', 'jwt_signing_key_unknown', 'jwt_signature_invalid', 'jwt_claim_invalid', 'jwt_expired'] as const;
+// Guesses only: an expired or ill-claimed JWT carries a valid signature (claims are checked after it),
+// so a host sending stale tokens is not throttled as a guesser.
+export const END_USER_TOKEN_FAILURES = ['unauthenticated', 'jwt_malformed', 'jwt_signing_key_unknown', 'jwt_signature_invalid'] as const;
 
 function jwtError(code: 'jwt_malformed' | 'jwt_signing_key_unknown' | 'jwt_signature_invalid' | 'jwt_claim_invalid' | 'jwt_expired', message: string, details?: Record<string, unknown>) {
   return new AppError(code, message, details);
