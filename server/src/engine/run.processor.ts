@@ -187,7 +187,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     const ids = [runId, ...this.unreleased];
     try {
       await this.db.query(`UPDATE runs SET execution_owner = NULL WHERE id = ANY($1::uuid[]) AND execution_owner = $2`, [ids, PROCESS_ID]);
-      this.unreleased.clear();
+      for (const id of ids) this.unreleased.delete(id); // not clear(): a release failing meanwhile keeps its id
     } catch {
       this.unreleased.add(runId);
     }
