@@ -70,10 +70,11 @@ export class RepeatingJobs implements OnModuleDestroy {
     const restored: string[] = [];
     try {
       for (const queue of this.watched) {
-        const present = new Set((await queue.getRepeatableJobs()).map((job) => `${job.name}:${Number(job.every)}`));
+        // Bounded like register(): a Redis that hangs instead of refusing must not leave `checking` stuck.
+        const present = new Set((await within(queue.getRepeatableJobs(), REPEATING_JOBS_CHECK_MS, queueUnavailable)).map((job) => `${job.name}:${Number(job.every)}`));
         for (const { name, every, options } of this.schedules.filter((s) => s.queue === queue)) {
           if (present.has(`${name}:${every}`)) continue;
-          await this.add(queue, name, every, options);
+          await within(this.add(queue, name, every, options), REPEATING_JOBS_CHECK_MS, queueUnavailable);
           restored.push(`${queue.name}/${name}`);
         }
       }
