@@ -121,7 +121,8 @@ describe('durable recovery', () => {
       const checks = ((await readyz.json()) as { error: { details: { checks: Record<string, string> } } }).error.details.checks;
       expect(checks.postgres).not.toBe('ok');
       expect(checks.redis).toBe('ok');
-      await sleep(1500);
+      // Long enough for every load client to send at least one request into the outage, on a busy box too.
+      await sleep(4000);
     } finally {
       await proxy.open();
       await sleep(1000);
