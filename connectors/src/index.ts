@@ -21,9 +21,12 @@ export {
   parseTokenResponse,
 } from './runtime';
 export type { Credentials, SimpleHttpClientOptions, AuthorizationUrlParams, TokenGrant, TokenSet, TokenResult } from './runtime';
-export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES } from './schema';
+export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES, authSpecSchema } from './schema';
+export { catalogueEntrySchema, catalogueEntryErrors, catalogueConnector, catalogueConnectors, loadCatalogue, monogramLogo, CATALOGUE_DIR } from './catalogue';
+export type { CatalogueEntry, VerifySpec } from './catalogue';
 export type { ConnectorManifest } from './schema';
 
+import { catalogueConnectors } from './catalogue';
 import { withSandbox } from './runtime';
 import { githubConnector } from './providers/github';
 import { googleSheetsConnector } from './providers/google-sheets';
@@ -63,8 +66,16 @@ export const connectors = {
 
 export type ConnectorKey = keyof typeof connectors;
 
+/** A deep connector, else a catalogue provider, by key (own keys only: "constructor" is not a connector). */
 export function getConnector(key: string): ConnectorDefinition | undefined {
-  return Object.prototype.hasOwnProperty.call(connectors, key) ? (connectors as Record<string, ConnectorDefinition>)[key] : undefined;
+  if (Object.prototype.hasOwnProperty.call(connectors, key)) return (connectors as Record<string, ConnectorDefinition>)[key];
+  const catalogue = catalogueConnectors();
+  return Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : undefined;
+}
+
+/** Deep connectors, then catalogue providers. */
+export function allConnectors(): ConnectorDefinition[] {
+  return [...Object.values(connectors as Record<string, ConnectorDefinition>), ...Object.values(catalogueConnectors())];
 }
 
 /** All connectors pointed at a sandbox (see withSandbox); what a server configured with a sandbox URL uses. */

@@ -383,7 +383,7 @@ export function buildTokenRequest(
   } else if (grant.scopes && grant.scopes.length > 0) {
     params.scope = grant.scopes.join(auth.scopeSeparator ?? ' ');
   }
-  if (auth.type === 'oauth2') Object.assign(params, auth.tokenParams ?? {});
+  if (auth.type === 'oauth2') Object.assign(params, auth.tokenParams ?? {}, grant.grantType === 'refresh_token' ? auth.refreshParams : {});
   const headers: Record<string, string> = { accept: 'application/json' };
   if (auth.clientAuthentication === 'client_secret_basic') {
     const enc = (s: string) => encodeURIComponent(s);

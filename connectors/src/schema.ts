@@ -12,6 +12,13 @@ export const CONNECTOR_CATEGORIES = [
   'finance',
   'support',
   'storage',
+  'project-management',
+  'hr',
+  'ecommerce',
+  'analytics',
+  'scheduling',
+  'documents',
+  'ai',
   'other',
 ] as const;
 
@@ -42,20 +49,22 @@ const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 const scopeSeparator = { enum: [' ', ','] };
 const clientAuthentication = { enum: ['client_secret_basic', 'client_secret_post'] };
 
-const authSpec = {
+/** JSON Schema of an auth spec whose URLs match `url` (connectors: `{{x}}` templates; the catalogue: `${x}`). */
+export const authSpecSchema = (url: JsonSchema) => ({
   type: 'object',
   required: ['type'],
   oneOf: [
     {
       properties: {
         type: { const: 'oauth2' },
-        authorizationUrl: templatedUrl,
-        tokenUrl: templatedUrl,
+        authorizationUrl: url,
+        tokenUrl: url,
         scopes: { type: 'array', items: { type: 'string', minLength: 1, pattern: '^\\S+$' }, uniqueItems: true },
         scopeSeparator,
         pkce: { type: 'boolean' },
         authorizationParams: stringMap,
         tokenParams: stringMap,
+        refreshParams: stringMap,
         clientAuthentication,
         tokenResponse: {
           type: 'object',
@@ -79,7 +88,7 @@ const authSpec = {
     {
       properties: {
         type: { const: 'oauth2_client_credentials' },
-        tokenUrl: templatedUrl,
+        tokenUrl: url,
         scopes: { type: 'array', items: { type: 'string' } },
         scopeSeparator,
         clientAuthentication,
@@ -105,7 +114,8 @@ const authSpec = {
       additionalProperties: false,
     },
   ],
-};
+});
+const authSpec = authSpecSchema(templatedUrl);
 
 /** JSON Schema (draft 2020-12) of a connector manifest (see connectorManifest()). */
 export const connectorSchema: JsonSchema = {

@@ -24,6 +24,8 @@ export interface OAuth2Auth {
   authorizationParams?: Record<string, string>;
   /** Extra form parameters on token requests. */
   tokenParams?: Record<string, string>;
+  /** Extra form parameters on refresh requests only (after tokenParams), e.g. Microsoft's `scope`. */
+  refreshParams?: Record<string, string>;
   /** How the client authenticates at the token endpoint. Default client_secret_post. */
   clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
   /**

@@ -1,0 +1,45 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { catalogueConnectors, catalogueEntryErrors, connectors, loadCatalogue } from './index';
+import { connectorManifest, connectorSchema } from './schema';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+
+describe('provider catalogue', () => {
+  it('every entry is schema-valid, declares its placeholders, and does not shadow a deep connector', () => {
+    const entries = loadCatalogue();
+    expect(Object.keys(entries).length).toBeGreaterThan(0);
+    for (const key of Object.keys(entries)) expect(Object.keys(connectors)).not.toContain(key);
+  });
+
+  it('each entry becomes a connector whose manifest the connector schema accepts (actions aside)', () => {
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile({ ...connectorSchema, properties: { ...(connectorSchema.properties as object), actions: { type: 'object', maxProperties: 0 } } });
+    for (const connector of Object.values(catalogueConnectors())) {
+      const manifest = connectorManifest(connector);
+      expect(validate(manifest), `${connector.key}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      expect(JSON.stringify(manifest)).not.toContain('${');
+    }
+  });
+
+  it('names the file, the key and the problem of a bad entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'catalogue-'));
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'acme:\n  name: Acme\n  description: x\n  categories: [crm]\n  logo: { color: "#000000" }\n  docsUrl: https://acme.example\n  auth: { type: api_key, in: header, name: X-Key }\n  baseUrl: http://${region}.acme.example\n  verify: { path: me, accountId: id }\n',
+    );
+    expect(() => loadCatalogue(dir)).toThrow(/bad\.yaml: acme\/baseUrl: must match pattern/);
+    expect(catalogueEntryErrors({ name: 'A', description: 'x', categories: ['crm'], logo: { color: '#000000' }, docsUrl: 'https://a.example', auth: { type: 'api_key', in: 'header', name: 'X' }, baseUrl: 'https://${region}.a.example', verify: { path: 'me', accountId: 'id' } })).toEqual([
+      '/baseUrl: uses ${region}, which connectionConfig does not declare',
+    ]);
+  });
+
+  it('refuses a key defined twice in one file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'catalogue-'));
+    writeFileSync(join(dir, 'twice.yaml'), 'a:\n  name: A\na:\n  name: B\n');
+    expect(() => loadCatalogue(dir)).toThrow(/twice\.yaml: .*[Mm]ap keys must be unique/);
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * The provider catalogue: connect + refresh + proxy for many providers as data, not code. Each
+ * entry in `catalogue/*.yaml` (a map of provider key → entry, checked by catalogueEntrySchema)
+ * becomes a ConnectorDefinition without actions: flows reach it through `request` steps and the
+ * proxy, and the connected account is named by a declarative `verify` call.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { parseDocument } from 'yaml';
+import { getPath, renderTemplate, send } from './runtime';
+import { authSpecSchema, CONNECTOR_CATEGORIES } from './schema';
+import { AuthSpec, ConnectionConfigField, ConnectorDefinition, JsonSchema, PaginationSpec, ProviderError, RateLimitHint, AuthFailureSpec } from './types';
+
+/** How the connected account is named, and fresh credentials proven to work. */
+export interface VerifySpec {
+  method?: 'GET' | 'POST';
+  /** Relative to baseUrl (or baseUrls[base]). */
+  path: string;
+  base?: string;
+  body?: unknown;
+  /** Dot path of the account's stable id in the response, or a `${config}` template (a subdomain, say). */
+  accountId: string;
+  /** Dot path of what people see; defaults to the id. */
+  accountName?: string;
+}
+
+/** One catalogue entry. URLs, headers and verify paths may hold `${name}` placeholders for connection-config values. */
+export interface CatalogueEntry {
+  name: string;
+  description: string;
+  categories: string[];
+  /** A monogram (colour and up to 3 letters) or an inline SVG document. */
+  logo: { color: string; text?: string } | string;
+  docsUrl: string;
+  auth: AuthSpec;
+  connectionConfig?: Record<string, ConnectionConfigField>;
+  baseUrl: string;
+  baseUrls?: Record<string, string>;
+  defaultHeaders?: Record<string, string>;
+  pagination?: PaginationSpec;
+  rateLimit?: RateLimitHint;
+  authFailure?: AuthFailureSpec;
+  honoursIdempotencyKey?: boolean;
+  verify: VerifySpec;
+}
+
+const placeholderUrl = { type: 'string', pattern: '^(https://|\\$\\{[a-z][a-z0-9_]*\\})[^\\s]*$', maxLength: 500 };
+const snakeKey = '^[a-z][a-z0-9]*(_[a-z0-9]+)*$';
+const dotPath = { type: 'string', pattern: '^[A-Za-z0-9_$-]+(\\.[A-Za-z0-9_$-]+)*$' };
+
+/** JSON Schema (draft 2020-12) of one catalogue entry. */
+export const catalogueEntrySchema: JsonSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://switchboard.dev/schemas/catalogue-entry.json',
+  title: 'Switchboard catalogue provider',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'description', 'categories', 'logo', 'docsUrl', 'auth', 'baseUrl', 'verify'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 60 },
+    description: { type: 'string', minLength: 1, maxLength: 200 },
+    categories: { type: 'array', items: { enum: [...CONNECTOR_CATEGORIES] }, minItems: 1, uniqueItems: true },
+    logo: {
+      oneOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['color'],
+          properties: { color: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$' }, text: { type: 'string', pattern: '^[A-Za-z0-9]{1,3}$' } },
+        },
+        { type: 'string', pattern: '^<svg[\\s>][\\s\\S]*</svg>$', maxLength: 4096 },
+      ],
+    },
+    docsUrl: { type: 'string', pattern: '^https://[^\\s]+$' },
+    auth: authSpecSchema(placeholderUrl),
+    connectionConfig: {
+      type: 'object',
+      propertyNames: { pattern: snakeKey },
+      additionalProperties: {
+        type: 'object',
+        required: ['title'],
+        additionalProperties: false,
+        properties: {
+          title: { type: 'string', minLength: 1 },
+          description: { type: 'string' },
+          pattern: { type: 'string', format: 'regex' },
+          example: { type: 'string' },
+          fromToken: { type: 'boolean' },
+          optional: { type: 'boolean' },
+          default: { type: 'string' },
+        },
+      },
+    },
+    baseUrl: placeholderUrl,
+    baseUrls: { type: 'object', propertyNames: { pattern: snakeKey }, additionalProperties: placeholderUrl },
+    defaultHeaders: { type: 'object', propertyNames: { pattern: '^[a-z0-9-]+$' }, additionalProperties: { type: 'string' } },
+    pagination: { type: 'object', required: ['style'], properties: { style: { enum: ['none', 'cursor', 'page', 'offset', 'link_header'] } } },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { requestsPerSecond: { type: 'number', exclusiveMinimum: 0 }, retryAfterHeader: { type: 'string' } },
+    },
+    authFailure: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        status: { type: 'array', items: { type: 'integer', minimum: 400, maximum: 599 } },
+        bodyPath: { type: 'string' },
+        bodyValues: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    honoursIdempotencyKey: { type: 'boolean' },
+    verify: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path', 'accountId'],
+      properties: {
+        method: { enum: ['GET', 'POST'] },
+        path: { type: 'string', minLength: 1, maxLength: 300 },
+        base: { type: 'string', pattern: snakeKey },
+        body: {},
+        accountId: { anyOf: [dotPath, { type: 'string', pattern: '\\$\\{[a-z][a-z0-9_]*\\}' }] },
+        accountName: dotPath,
+      },
+    },
+  },
+};
+
+let validator: ((value: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null } | undefined;
+
+/** Problems with an entry (schema, then placeholders every value of which must be declared), as `path: message`. */
+export function catalogueEntryErrors(entry: unknown): string[] {
+  if (!validator) {
+    const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+    addFormats(ajv);
+    validator = ajv.compile(catalogueEntrySchema);
+  }
+  if (!validator(entry)) return (validator.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'is invalid'}`);
+  const e = entry as CatalogueEntry;
+  const declared = new Set(Object.keys(e.connectionConfig ?? {}));
+  const errors: string[] = [];
+  const check = (where: string, value: unknown) => {
+    if (typeof value === 'string') {
+      for (const m of value.matchAll(PLACEHOLDER)) if (!declared.has(m[1]!)) errors.push(`${where}: uses \${${m[1]}}, which connectionConfig does not declare`);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) check(`${where}/${k}`, v);
+    }
+  };
+  for (const field of ['auth', 'baseUrl', 'baseUrls', 'defaultHeaders', 'verify'] as const) check(`/${field}`, e[field]);
+  if (e.verify.base && !e.baseUrls?.[e.verify.base]) errors.push(`/verify/base: baseUrls has no "${e.verify.base}"`);
+  return errors;
+}
+
+const PLACEHOLDER = /\$\{([a-z][a-z0-9_]*)\}/g;
+
+/** `${name}` → `{{name}}`, the runtime's template syntax, throughout a JSON value. */
+function toRuntimeTemplates<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value), (_k, v: unknown) => (typeof v === 'string' ? v.replace(PLACEHOLDER, '{{$1}}') : v)) as T;
+}
+
+const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A square monogram: the entry's colour with its initials in white. */
+export function monogramLogo(name: string, logo: { color: string; text?: string }): string {
+  const text = logo.text ?? (name.match(/\b[A-Za-z0-9]/g) ?? ['?']).slice(0, 2).join('').toUpperCase();
+  const size = text.length > 2 ? 22 : 28;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="${logo.color}"/><text x="32" y="32" dy=".35em" text-anchor="middle" font-family="system-ui,sans-serif" font-weight="700" font-size="${size}" fill="#fff">${escapeXml(text)}</text></svg>`;
+}
+
+/** The connector a catalogue entry stands for: no actions; `account` runs the verify call. */
+export function catalogueConnector(key: string, entry: CatalogueEntry): ConnectorDefinition {
+  const { verify, logo, ...rest } = toRuntimeTemplates(entry);
+  return {
+    ...rest,
+    key,
+    logo: typeof logo === 'string' ? logo : monogramLogo(entry.name, logo),
+    actions: {},
+    async account(ctx) {
+      const data = await send<unknown>(ctx, {
+        method: verify.method ?? 'GET',
+        path: renderTemplate(verify.path, ctx.config),
+        base: verify.base,
+        body: verify.body,
+      });
+      const id = verify.accountId.includes('{{') ? renderTemplate(verify.accountId, ctx.config) : getPath(data, verify.accountId);
+      if (id === undefined || id === null || id === '') {
+        throw new ProviderError(`${entry.name} answered the verify call without ${verify.accountId}`, 'verify_failed');
+      }
+      const name = verify.accountName ? getPath(data, verify.accountName) : undefined;
+      return { id: String(id), name: typeof name === 'string' || typeof name === 'number' ? String(name) : `${entry.name} (${String(id)})` };
+    },
+  };
+}
+
+/** Where the YAML files are, next to src/ and dist/. */
+export const CATALOGUE_DIR = join(__dirname, '..', 'catalogue');
+
+/** Parses and checks every catalogue file; throws naming the file, the key and what is wrong. */
+export function loadCatalogue(dir = CATALOGUE_DIR): Record<string, CatalogueEntry> {
+  const entries: Record<string, CatalogueEntry> = {};
+  const problems: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+    const doc = parseDocument(readFileSync(join(dir, file), 'utf8'), { uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      problems.push(...doc.errors.map((e) => `${file}: ${e.message}`));
+      continue;
+    }
+    const map = doc.toJSON() as Record<string, unknown> | null;
+    for (const [key, entry] of Object.entries(map ?? {})) {
+      if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(key) || key.length > 40) problems.push(`${file}: ${key}: not a kebab-case key of at most 40 characters`);
+      if (Object.prototype.hasOwnProperty.call(entries, key)) problems.push(`${file}: ${key}: defined twice`);
+      for (const error of catalogueEntryErrors(entry)) problems.push(`${file}: ${key}${error}`);
+      entries[key] = entry as CatalogueEntry;
+    }
+  }
+  if (problems.length > 0) throw new Error(`The provider catalogue is invalid:\n${problems.join('\n')}`);
+  return entries;
+}
+
+let loaded: Record<string, ConnectorDefinition> | undefined;
+
+/** Every catalogue provider as a connector, by key (parsed once). */
+export function catalogueConnectors(): Record<string, ConnectorDefinition> {
+  loaded ??= Object.fromEntries(Object.entries(loadCatalogue()).map(([key, entry]) => [key, catalogueConnector(key, entry)]));
+  return loaded;
+}
