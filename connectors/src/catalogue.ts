@@ -88,6 +88,7 @@ export const catalogueEntrySchema: JsonSchema = {
           pattern: { type: 'string', format: 'regex' },
           example: { type: 'string' },
           fromToken: { type: 'boolean' },
+          fromCallback: { type: 'boolean' },
           optional: { type: 'boolean' },
           default: { type: 'string' },
         },

@@ -148,6 +148,7 @@ export const connectorSchema: JsonSchema = {
           pattern: { type: 'string', format: 'regex' },
           example: { type: 'string' },
           fromToken: { type: 'boolean' },
+          fromCallback: { type: 'boolean' },
           optional: { type: 'boolean' },
           default: { type: 'string' },
         },

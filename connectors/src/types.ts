@@ -100,6 +100,8 @@ export interface ConnectionConfigField {
   example?: string;
   /** Filled from the token response instead of asked for (see OAuth2Auth.connectionConfigFromToken). */
   fromToken?: boolean;
+  /** Filled from the same-named query parameter of the OAuth callback (QuickBooks `realmId`) instead of asked for. */
+  fromCallback?: boolean;
   /** The value may be left empty (default: required). */
   optional?: boolean;
   /** Used when the value is left empty. */
