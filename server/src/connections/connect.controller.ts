@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Header, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ApiKeyAuth, BasicAuth, getConnector } from '@switchboard/connectors';
+import { ApiKeyAuth, BasicAuth } from '@switchboard/connectors';
+import { ConnectorRegistry } from '../connector-configs/connector-registry.service';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import type { EndUserPrincipal } from '../auth/principal';
@@ -25,6 +26,7 @@ export class ConnectController {
     private readonly connect: ConnectService,
     private readonly sessions: SessionsService,
     private readonly throttle: FailedAttemptThrottle,
+    private readonly registry: ConnectorRegistry,
   ) {}
 
   @Get('connect/assets/connect.js')
@@ -131,7 +133,7 @@ export class ConnectController {
       const status = error.code === 'origin_not_allowed' || error.code === 'connector_not_allowed' ? 403 : 400;
       // Report to the opener only when its origin is known to be allowed.
       const origin = error.code === 'origin_not_allowed' ? null : query.origin ?? null;
-      res.status(status).type('html').send(resultPage({ status: 'error', connector: key, error: { code: error.code, message: error.message } }, origin, getConnector(key)?.name ?? key));
+      res.status(status).type('html').send(resultPage({ status: 'error', connector: key, error: { code: error.code, message: error.message } }, origin, (await this.registry.find(principal.tenantId, key).catch(() => undefined))?.name ?? key));
     }
   }
 

@@ -6,7 +6,6 @@ import {
   buildAuthorizationUrl,
   buildTokenRequest,
   ConnectorDefinition,
-  getConnector,
   createSimpleHttpClient,
   HttpError,
   ProviderError,
@@ -204,7 +203,7 @@ export class ConnectService {
     try {
       const account = await this.identify(resolved.definition, credentials, connectionConfig, token.tokens);
       const actor: Actor = { tenantId, type: 'end_user', id: row.end_user_id };
-      const connection = await this.store(actor, row.end_user_id!, key, account, credentials, connectionConfig, scopes, row.connection_id);
+      const connection = await this.store(actor, row.end_user_id!, resolved.definition, account, credentials, connectionConfig, scopes, row.connection_id);
       return { result: { status: 'connected', connector: key, connectionId: connection.id }, targetOrigin: row.opener_origin, connectorName: name };
     } catch (error) {
       if (error instanceof ConnectError) return fail(error.code, error.message);
@@ -232,7 +231,7 @@ export class ConnectService {
       if (value) config[name] = value;
     }
     const account = await this.identify(resolved.definition, credentials, config);
-    return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition.key, account, credentials, config, [], connectionId ?? null);
+    return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, [], connectionId ?? null);
   }
 
   /** Calls the connector's account() with the new credentials: it names the account and proves they work. */
@@ -256,13 +255,14 @@ export class ConnectService {
   private store(
     actor: Actor,
     endUserId: string,
-    key: string,
+    connector: Pick<ConnectorDefinition, 'key' | 'name'>,
     account: { id: string; name: string },
     credentials: Credentials,
     config: Record<string, string>,
     scopes: string[],
     reconnectId: string | null,
   ): Promise<Connection> {
+    const key = connector.key;
     return this.db.transaction(async (manager: EntityManager) => {
       const repo = this.connections.with(manager);
       const existing = reconnectId
@@ -284,7 +284,7 @@ export class ConnectService {
         await this.audit.record(actor, 'connection.reconnected', { type: 'connection', id: existing.id }, { connector: key, account: account.name }, manager);
         const reconnected = await repo.get(actor.tenantId, { id: existing.id });
         await this.events.publish(manager, actor.tenantId, 'connection.created', reconnected);
-        await rebindToConnection(manager, this.audit, actor, reconnected, getConnector(key)?.name ?? key);
+        await rebindToConnection(manager, this.audit, actor, reconnected, connector.name);
         return reconnected;
       }
       const id = (await manager.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
@@ -303,7 +303,7 @@ export class ConnectService {
       await this.audit.record(actor, 'connection.created', { type: 'connection', id }, { connector: key, account: account.name }, manager);
       await this.events.publish(manager, actor.tenantId, 'connection.created', created);
       // A flow paused because its connection was disconnected resumes on the new one.
-      await rebindToConnection(manager, this.audit, actor, created, getConnector(key)?.name ?? key);
+      await rebindToConnection(manager, this.audit, actor, created, connector.name);
       return created;
     });
   }

@@ -8,12 +8,14 @@ import { APP_CONFIG } from '../config/config.module';
 import { ConnectorConfig } from './connector-config.entity';
 import { ConnectorConfigView, ConnectorListView, ConnectorView, UpdateConnectorConfigDto } from './connector-configs.dto';
 import { ConnectorConfigsService } from './connector-configs.service';
+import { ConnectorRegistry } from './connector-registry.service';
 
 @ApiTags('admin: connectors')
 @Controller('v1/admin/connectors')
 export class ConnectorConfigsController {
   constructor(
     private readonly configs: ConnectorConfigsService,
+    private readonly registry: ConnectorRegistry,
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
   ) {}
 
@@ -22,15 +24,16 @@ export class ConnectorConfigsController {
   @ApiOperation({ summary: "The connector catalogue with this tenant's settings for each" })
   async list(@CurrentActor() actor: Actor): Promise<ConnectorListView> {
     const configs = new Map((await this.configs.list(actor.tenantId)).map((c) => [c.connectorKey, c]));
-    const secrets = await Promise.all(this.configs.allDefinitions().map((d) => (configs.has(d.key) ? this.configs.hasClientSecret(actor.tenantId, d.key) : false)));
-    return { data: this.configs.allDefinitions().map((d, i) => this.view(d, configs.get(d.key), secrets[i])) };
+    const definitions = await this.registry.list(actor.tenantId);
+    const secrets = await Promise.all(definitions.map((d) => (configs.has(d.key) ? this.configs.hasClientSecret(actor.tenantId, d.key) : false)));
+    return { data: definitions.map((d, i) => this.view(d, configs.get(d.key), secrets[i])) };
   }
 
   @Get(':key')
   @MemberAuth('viewer')
   @ApiOperation({ summary: "One connector with this tenant's settings" })
   async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<ConnectorView> {
-    const definition = this.configs.definition(key);
+    const definition = await this.registry.definition(actor.tenantId, key);
     const config = (await this.configs.list(actor.tenantId)).find((c) => c.connectorKey === key);
     return this.view(definition, config, config ? await this.configs.hasClientSecret(actor.tenantId, key) : false);
   }
@@ -40,7 +43,7 @@ export class ConnectorConfigsController {
   @ApiOperation({ summary: 'Enable/disable a connector, set its OAuth app (the secret is write-only) and scopes' })
   async update(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: UpdateConnectorConfigDto): Promise<ConnectorView> {
     const config = await this.configs.upsert(actor, key, body);
-    return this.view(this.configs.definition(key), config, await this.configs.hasClientSecret(actor.tenantId, key));
+    return this.view(await this.registry.definition(actor.tenantId, key), config, await this.configs.hasClientSecret(actor.tenantId, key));
   }
 
   @Delete(':key')
@@ -49,7 +52,7 @@ export class ConnectorConfigsController {
   @ApiOperation({ summary: "Forget this tenant's settings for a connector (disables it)" })
   @ApiNoContentResponse()
   async remove(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<void> {
-    this.configs.definition(key);
+    await this.registry.definition(actor.tenantId, key);
     await this.configs.remove(actor, key);
   }
 

@@ -3,10 +3,11 @@ import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { ConnectorConfig } from './connector-config.entity';
 import { ConnectorConfigsController } from './connector-configs.controller';
 import { ConnectorConfigsService } from './connector-configs.service';
+import { ConnectorRegistry } from './connector-registry.service';
 
 @Module({
   controllers: [ConnectorConfigsController],
-  providers: [ConnectorConfigsService, provideTenantScoped(ConnectorConfig, 'Connector config')],
-  exports: [ConnectorConfigsService],
+  providers: [ConnectorConfigsService, ConnectorRegistry, provideTenantScoped(ConnectorConfig, 'Connector config')],
+  exports: [ConnectorConfigsService, ConnectorRegistry],
 })
 export class ConnectorConfigsModule {}

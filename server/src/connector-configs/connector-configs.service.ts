@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { connectors, ConnectorDefinition, getConnector, withSandbox } from '@switchboard/connectors';
+import { ConnectorDefinition, withSandbox } from '@switchboard/connectors';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
@@ -14,6 +14,7 @@ import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
 import { ConnectorConfig, ConnectorSettings } from './connector-config.entity';
+import { ConnectorRegistry } from './connector-registry.service';
 
 /** The sandbox's registered demo OAuth client, used when a sandboxed connector has none of its own. */
 export const SANDBOX_CLIENT = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
@@ -43,17 +44,8 @@ export class ConnectorConfigsService {
     @InjectVault() private readonly vault: Vault,
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
     private readonly audit: AuditService,
+    private readonly registry: ConnectorRegistry,
   ) {}
-
-  definition(key: string): ConnectorDefinition {
-    const definition = getConnector(key); // own keys only: "constructor" is not a connector
-    if (!definition) throw notFound('Connector', key);
-    return definition;
-  }
-
-  allDefinitions(): ConnectorDefinition[] {
-    return Object.values(connectors as Record<string, ConnectorDefinition>);
-  }
 
   list(tenantId: TenantId): Promise<ConnectorConfig[]> {
     return this.configs.find(tenantId);
@@ -61,7 +53,7 @@ export class ConnectorConfigsService {
 
   /** The tenant's config for an enabled connector, or 404 (disabled and unknown look the same to end users). */
   async resolve(tenantId: TenantId, key: string): Promise<ResolvedConnector> {
-    const definition = this.definition(key);
+    const definition = await this.registry.definition(tenantId, key);
     const config = await this.configs.query(tenantId, 'c').addSelect('c.clientSecret').andWhere('c.connectorKey = :key', { key }).getOne();
     if (!config || !config.enabled) throw new AppError('not_found', `Connector ${key} is not enabled for this tenant`);
     const sandboxed = Boolean(config.settings.useSandbox && this.appConfig.sandboxUrl);
@@ -81,8 +73,8 @@ export class ConnectorConfigsService {
   }
 
   /** Creates or changes a tenant's connector config. The client secret is write-only and encrypted. */
-  upsert(actor: Actor, key: string, patch: ConnectorConfigPatch): Promise<ConnectorConfig> {
-    const definition = this.definition(key);
+  async upsert(actor: Actor, key: string, patch: ConnectorConfigPatch): Promise<ConnectorConfig> {
+    const definition = await this.registry.definition(actor.tenantId, key);
     if (patch.settings?.authType && !definition.authChoices?.includes(patch.settings.authType as never)) {
       throw new AppError('validation_failed', `settings.authType: ${definition.name} offers ${definition.authChoices?.join(', ') ?? 'no auth choices'}`, {
         errors: [{ path: 'settings.authType', message: `must be one of ${definition.authChoices?.join(', ') ?? '(none)'}` }],

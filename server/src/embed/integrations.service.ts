@@ -4,6 +4,7 @@ import type { Connection } from '../connections/connection.entity';
 import { ConnectionView } from '../connections/connections.dto';
 import { ConnectionsService } from '../connections/connections.service';
 import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
+import { ConnectorRegistry } from '../connector-configs/connector-registry.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { widgetThemeOf } from '../tenants/tenants.dto';
@@ -18,6 +19,7 @@ const STATUS_RANK: Record<string, number> = { active: 0, needs_reauth: 1, error:
 export class IntegrationsService {
   constructor(
     private readonly connectorConfigs: ConnectorConfigsService,
+    private readonly registry: ConnectorRegistry,
     private readonly connections: ConnectionsService,
     private readonly tenants: TenantsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -25,7 +27,7 @@ export class IntegrationsService {
 
   async list(actor: Actor, me: EndUserPrincipal): Promise<IntegrationView[]> {
     const [configs, connections] = await Promise.all([this.connectorConfigs.list(me.tenantId), this.connections.listForEndUser(actor, me.endUserId)]);
-    const definitions = new Map(this.connectorConfigs.allDefinitions().map((d) => [d.key, d]));
+    const definitions = new Map((await this.registry.list(me.tenantId)).map((d) => [d.key, d]));
     const views: IntegrationView[] = [];
     for (const config of configs) {
       const definition = definitions.get(config.connectorKey);

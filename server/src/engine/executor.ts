@@ -1,4 +1,4 @@
-import { getConnector, HttpError, ProviderError } from '@switchboard/connectors';
+import { ConnectorDefinition, HttpError, ProviderError } from '@switchboard/connectors';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
@@ -38,9 +38,14 @@ export interface EffectContext {
   idempotencyKey: string;
   signal: AbortSignal;
   /** What `prepare` answered for this attempt. */
-  prepared: unknown;
+  prepared: PreparedConnection;
   /** Pass to every provider request of this attempt: decides whether it may be repeated. */
   delivery: DeliveryLog;
+}
+
+/** A connection ready for calls, with the connector it is of (as the tenant sees it: own providers, imported actions). */
+export interface PreparedConnection {
+  definition: Pick<ConnectorDefinition, 'actions' | 'rateLimit'>;
 }
 
 /** Side effects, provided by the worker: connector actions, raw requests, approvals, checkpoints. */
@@ -49,7 +54,7 @@ export interface Effects {
    * Gets the connection ready and waits until its request rate allows one more call. Runs before
    * the step's own timeout starts: waiting for the rate is bounded by the run, not by the step.
    */
-  prepare(connectionKey: string, signal: AbortSignal): Promise<unknown>;
+  prepare(connectionKey: string, signal: AbortSignal): Promise<PreparedConnection>;
   action(connector: string, connectionKey: string, action: string, input: unknown, ctx: EffectContext): Promise<unknown>;
   request(connectionKey: string, request: { method: string; path: string; query?: unknown; headers?: unknown; body?: unknown }, ctx: EffectContext): Promise<unknown>;
   /** Finds or creates the approval of this step: its outcome once decided, else `{ pending }`. */
@@ -370,9 +375,6 @@ export class Executor {
         const policy = step.retry ?? RETRY_DEFAULTS;
         const connectionKey = step.connection ?? step.connector;
         const timeoutMs = step.timeoutMs ?? STEP_TIMEOUT_DEFAULT_MS;
-        const connector = getConnector(step.connector);
-        // Whether the whole action may be repeated after a POST/PATCH of it may have reached the provider.
-        const retrySafe = step.type === 'action' && connector?.actions[step.action]?.retrySafe === true;
         // In flight at an earlier execution that stopped (a worker died), or failed with an unknown
         // outcome and retried: the provider may already have this request.
         const possibleDuplicate = prior?.status === 'running' || prior?.outcome === 'unknown' || prior?.possibleDuplicate ? { possibleDuplicate: true as const } : {};
@@ -381,11 +383,13 @@ export class Executor {
         if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
         // An effectful request of any attempt sent and never answered: the provider may have acted on it.
         let unanswered = false;
+        let connector: PreparedConnection['definition'] | undefined;
         for (let attempt = 1; ; attempt++) {
           const delivery = new DeliveryLog();
           const outcome = () => ((unanswered ||= delivery.unanswered > 0) ? { outcome: 'unknown' as const } : {});
           try {
             const prepared = await this.bounded(this.limits.deadline - Date.now(), path, (signal) => this.effects.prepare(connectionKey, signal));
+            connector = prepared.definition;
             const output = await this.bounded(timeoutMs, path, (signal) =>
               step.type === 'action'
                 ? this.effects.action(step.connector, connectionKey, step.action, input, { idempotencyKey, signal, prepared, delivery })
@@ -408,6 +412,8 @@ export class Executor {
             const failure = classify(error);
             unanswered ||= delivery.unanswered > 0;
             // A request that may have reached the provider is repeated only where that cannot duplicate its effect.
+            // (Whether the whole action may be repeated after a POST/PATCH of it may have reached the provider.)
+            const retrySafe = step.type === 'action' && connector?.actions[step.action]?.retrySafe === true;
             const repeatable = failure.retryable && (retrySafe || !delivery.unsafeMaybeDelivered);
             if (repeatable && attempt < policy.attempts) {
               const b = { ...RETRY_DEFAULTS.backoff, ...policy.backoff };

@@ -1,7 +1,7 @@
 import { InjectQueue, Process, Processor } from '@nestjs/bull';
 import { Inject, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AuthedHttpClient, getConnector } from '@switchboard/connectors';
+import { AuthedHttpClient } from '@switchboard/connectors';
 import type { Job, Queue } from 'bull';
 import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
@@ -261,7 +261,6 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       endUser: { id: run.external_id, externalId: run.external_id, displayName: run.display_name, email: run.email, metadata: run.metadata },
       run: { id: run.id, startedAt: startedAt.toISOString() },
     };
-    const rateOf = (connectionKey: string) => getConnector(bindingConnector(connectionKey))?.rateLimit?.requestsPerSecond;
     type Prepared = Awaited<ReturnType<ProviderClientService['forConnection']>>;
     /**
      * The connection's client, read first, then one call reserved at the connection's rate, so the
@@ -275,11 +274,12 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
         if (error instanceof AppError && error.code === 'not_found') throw this.missing(connectionKey);
         throw error;
       });
-      await this.limiter.throttle(connectionId, rateOf(connectionKey), signal);
+      const rate = client.definition.rateLimit?.requestsPerSecond;
+      await this.limiter.throttle(connectionId, rate, signal);
       let reserved = true;
       const http: AbortableHttpClient = {
         request: async (request, stepSignal = signal, delivery) => {
-          if (!reserved) await this.limiter.throttle(connectionId, rateOf(connectionKey), stepSignal);
+          if (!reserved) await this.limiter.throttle(connectionId, rate, stepSignal);
           reserved = false;
           return client.http.request(request, stepSignal, delivery);
         },

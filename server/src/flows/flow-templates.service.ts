@@ -6,7 +6,9 @@ import type { Actor } from '../auth/principal';
 import { AppError, notFound } from '../common/errors/app-error';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
-import { validateDefinitionWithPatterns } from './definition/validate-definition';
+import { ConnectorCatalog, validateDefinitionWithPatterns } from './definition/validate-definition';
+import { ConnectorRegistry } from '../connector-configs/connector-registry.service';
+import { TenantId } from '../common/tenancy/tenant-id';
 import { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 
 /** Validation paths are JSON Pointers into the definition (`/steps/1/input/channel`); the API reports them under `definition`. */
@@ -25,7 +27,13 @@ export class FlowTemplatesService {
     @InjectTenantScoped(FlowTemplateVersion) private readonly versions: TenantScopedRepository<FlowTemplateVersion>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly registry: ConnectorRegistry,
   ) {}
+
+  /** The connectors a flow of this tenant may use, by key (its own providers and imported actions included). */
+  private async catalog(tenantId: TenantId): Promise<ConnectorCatalog> {
+    return Object.fromEntries((await this.registry.list(tenantId)).map((d) => [d.key, d]));
+  }
 
   list(actor: Actor): Promise<FlowTemplate[]> {
     return this.templates.find(actor.tenantId, { order: { createdAt: 'ASC' } });
@@ -40,8 +48,8 @@ export class FlowTemplatesService {
   }
 
   /** Checks a document without saving it. */
-  validate(definition: unknown) {
-    return validateDefinitionWithPatterns(definition);
+  async validate(actor: Actor, definition: unknown) {
+    return validateDefinitionWithPatterns(definition, await this.catalog(actor.tenantId));
   }
 
   /** A new template from a draft; the draft may be incomplete, but it must name a key and a name. */
@@ -81,7 +89,7 @@ export class FlowTemplatesService {
       const repo = this.templates.with(manager);
       const template = await repo.query(actor.tenantId, 't').andWhere('t.key = :key', { key }).setLock('pessimistic_write').getOne();
       if (!template) throw notFound('Flow template', key);
-      const checked = await validateDefinitionWithPatterns(template.draft);
+      const checked = await validateDefinitionWithPatterns(template.draft, await this.catalog(actor.tenantId));
       if (!checked.ok) throw invalid(checked.errors);
       const definition = checked.definition as unknown as { trigger: { type: string; event?: string } };
       const version = template.latestVersion + 1;

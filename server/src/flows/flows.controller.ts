@@ -48,7 +48,7 @@ export class FlowTemplatesController {
   @ApiOperation({ summary: 'Validate the draft (or a given definition); errors name the JSON path' })
   async validate(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: OptionalDefinitionBody) {
     const definition = body.definition ?? (await this.templates.get(actor, key)).draft;
-    const checked = await this.templates.validate(definition);
+    const checked = await this.templates.validate(actor, definition);
     return checked.ok ? { valid: true, errors: [] } : { valid: false, errors: checked.errors };
   }
 

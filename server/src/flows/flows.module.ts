@@ -1,3 +1,4 @@
+import { ConnectorConfigsModule } from '../connector-configs/connector-configs.module';
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
@@ -16,7 +17,7 @@ import { EndUserFlowsController, FlowSchemaController, FlowTemplatesController, 
 
 /** Templates, instances, triggers and runs: the API side of the engine (the worker runs them). */
 @Module({
-  imports: [EndUsersModule, InstanceTriggersModule, WebhooksModule],
+  imports: [ConnectorConfigsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule],
   controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, TriggersController, RunsController, FlowInstancesAdminController],
   providers: [
     FlowTemplatesService,

@@ -7,7 +7,7 @@
  * (`steps.1.then.0.input.channel`), keys that are not plain words in brackets (`output["a.b"]`),
  * '' for the document itself. Pure: no I/O, no framework.
  */
-import { connectors as registry } from '@switchboard/connectors';
+import { allConnectors } from '@switchboard/connectors';
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { cronProblem, timeZoneProblem } from '../../triggers/schedule';
@@ -51,6 +51,9 @@ export interface CatalogConnector {
   options?: Record<string, unknown>;
 }
 export type ConnectorCatalog = Record<string, CatalogConnector>;
+
+/** The connectors every tenant shares (deep and catalogue), by key. */
+const sharedConnectors = (): ConnectorCatalog => Object.fromEntries(allConnectors().map((d) => [d.key, d]));
 
 // ─── ajv ─────────────────────────────────────────────────────────────────────────────────────────
 
@@ -710,7 +713,7 @@ function stepExpressions(step: Step, path: string): Array<[string, string]> {
  * Validates a flow template version document. Schema errors come first and alone (semantic checks
  * need a well-formed document); a well-formed document then gets every semantic check.
  */
-export function validateDefinition(doc: unknown, catalog: ConnectorCatalog = registry): ValidationResult {
+export function validateDefinition(doc: unknown, catalog: ConnectorCatalog = sharedConnectors()): ValidationResult {
   const schemaErrors = validateSchema(doc);
   if (schemaErrors.length) return { ok: false, errors: mapAjvErrors(schemaErrors, '', flowDefinitionSchema as unknown as Record<string, unknown>) };
   // A flow without connections or settings may leave them out; the stored version has them.
@@ -725,7 +728,7 @@ export function validateDefinition(doc: unknown, catalog: ConnectorCatalog = reg
  * input's default against its `pattern`) — in the expression sandbox, so a catastrophic pattern
  * cannot block the API. What the API's validate and publish use.
  */
-export async function validateDefinitionWithPatterns(doc: unknown, catalog: ConnectorCatalog = registry): Promise<ValidationResult> {
+export async function validateDefinitionWithPatterns(doc: unknown, catalog: ConnectorCatalog = sharedConnectors()): Promise<ValidationResult> {
   const result = validateDefinition(doc, catalog);
   if (!result.ok) return result;
   const errors: ValidationError[] = [];
