@@ -110,7 +110,7 @@ describe.each(Object.entries(catalogue))('catalogue entry %s against the generic
     const account = await connector.account(makeCtx(connector, config, credentials));
     const expectedId = entry.verify.accountId.includes('${') ? entry.verify.accountId.replace(/\$\{([a-z0-9_]+)\}/g, (_, n: string) => config[n]!) : `${key}-user-1`;
     expect(account.id).toBe(expectedId);
-    if (entry.verify.accountName) expect(account.name).toBe(`user1@${key}.sandbox.test`);
+    if (entry.verify.accountName) expect(account.name).toBe(entry.verify.accountName === entry.verify.accountId ? expectedId : `user1@${key}.sandbox.test`);
 
     // A request through the connection reaches the provider with method, query and body intact.
     const http = createSimpleHttpClient({ connector, config, credentials });

@@ -37,7 +37,7 @@ function escapeRegex(s: string): string {
 function pathPattern(sandboxedUrl: string, key: string, prefixOnly: boolean): PathPattern {
   let template = sandboxedUrl.replace(/[?#].*$/, '');
   if (template.startsWith(`/${key}/`) || template === `/${key}`) template = template.slice(key.length + 1);
-  else template = template.replace(/^\{\{\s*[A-Za-z0-9_]+\s*\}\}/, '');
+  else template = template.replace(/^\{\{\s*[A-Za-z0-9_]+\s*\}\}\/?/, '/');
   template = template.replace(/\/+$/, '');
   const names: string[] = [];
   let source = '';
@@ -104,7 +104,10 @@ function unfilled(name: string, where: string): SandboxResponse {
 /** The sandbox value of a connection-config field the provider sends (token response or callback). */
 function providedValue(connector: ConnectorDefinition, name: string, providerUrl: string): string {
   const urls = [connector.baseUrl, ...Object.values(connector.baseUrls ?? {})];
-  if (urls.some((u) => new RegExp(`^\\{\\{\\s*${name}\\s*\\}\\}`).test(u))) return providerUrl;
+  const leading = new RegExp(`^\\{\\{\\s*${name}\\s*\\}\\}(.?)`);
+  const used = urls.map((u) => leading.exec(u)).find(Boolean);
+  // A base URL starting with it (`${instance_url}/services`, `${api_endpoint}projects`): the provider itself.
+  if (used) return used[1] === '/' || used[1] === '' ? providerUrl : `${providerUrl}/`;
   const field = connector.connectionConfig?.[name];
   return field?.example ?? field?.default ?? `sandbox-${name.replace(/_/g, '-')}`;
 }
@@ -193,13 +196,17 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
         const m = match(authorizePattern, path);
         if (m) {
           if ('unfilled' in m) return unfilled(m.unfilled, 'authorization');
-          if (req.method === 'POST') return server.authorizeDecision(module, req);
-          if (req.method !== 'GET') return json(405, { error: 'method_not_allowed' });
-          const problem = authorizeProblem(req.query);
-          if (problem) return json(400, { error: 'invalid_request', error_description: problem });
-          // The consent form posts back to the path the browser came to (the filled host).
-          const here = { ...module, oauth: { ...module.oauth!, authorizePath: req.path } };
-          return server.authorizePage(here, req, ctx, bindingOf(m.values, oauthNames));
+          // The consent form posts back here; a provider whose token URL is the same (Egnyte) gets the token POST too.
+          const consent = req.method === 'POST' && typeof req.body === 'object' && req.body !== null && 'consent_id' in req.body;
+          if (consent) return server.authorizeDecision(module, req);
+          if (req.method === 'GET') {
+            const problem = authorizeProblem(req.query);
+            if (problem) return json(400, { error: 'invalid_request', error_description: problem });
+            // The consent form posts back to the path the browser came to (the filled host).
+            const here = { ...module, oauth: { ...module.oauth!, authorizePath: req.path } };
+            return server.authorizePage(here, req, ctx, bindingOf(m.values, oauthNames));
+          }
+          if (!tokenPattern || !match(tokenPattern, path)) return json(405, { error: 'method_not_allowed' });
         }
       }
       if (tokenPattern) {
@@ -306,7 +313,7 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
       }
       const body: Record<string, unknown> = {};
       if (!verify.accountId.includes('${')) setPath(body, verify.accountId, who.account.id);
-      if (verify.accountName) setPath(body, verify.accountName, who.account.email);
+      if (verify.accountName && verify.accountName !== verify.accountId) setPath(body, verify.accountName, who.account.email);
       return json(200, body);
     }
     const { authorization: _a, ...headers } = req.headers;
