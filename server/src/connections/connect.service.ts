@@ -37,6 +37,7 @@ import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
 import { Connection, Credentials } from './connection.entity';
 import { ConnectResult } from './connect-pages';
+import { configPositions, configValueProblem } from './connection-config';
 import { ConnectionEvents } from './connection-events';
 import { CredentialsService } from './credentials.service';
 import { OAuthState } from './oauth-state.entity';
@@ -115,11 +116,14 @@ export class ConnectService {
    */
   askedConfig(definition: ConnectorDefinition, fields: Record<string, string | undefined>): Record<string, string> {
     const config: Record<string, string> = {};
+    const positions = configPositions(definition);
     for (const [name, field] of Object.entries(definition.connectionConfig ?? {})) {
       if (field.fromToken || field.fromCallback) continue;
       const value = (fields[`config.${name}`] ?? '').trim();
       if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
       if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
+      const problem = value ? configValueProblem(positions.get(name), value) : undefined;
+      if (problem) throw new ConnectError('invalid_config', `${field.title} ${problem}`);
       if (value) config[name] = value;
     }
     return config;
@@ -199,10 +203,13 @@ export class ConnectService {
 
     // What the end user gave before the redirect, then what the provider put on the callback (QuickBooks' realmId).
     const askedConfig = { ...row.connection_config };
+    const positions = configPositions(resolved.definition);
     for (const [field, spec] of Object.entries(resolved.definition.connectionConfig ?? {})) {
       if (!spec.fromCallback) continue;
       const value = params.get(field);
       if (!value && !spec.optional) return fail('invalid_callback', `${name} sent no ${field} with the authorization code`);
+      const problem = value ? configValueProblem(positions.get(field), value) : undefined;
+      if (problem) return fail('invalid_callback', `The ${field} ${name} sent with the authorization code ${problem}`);
       if (value) askedConfig[field] = value;
     }
     const verifier = this.vault.decrypt(row.code_verifier!, bindingFor('oauthCodeVerifier', { tenantId, id: row.id! }));
