@@ -176,6 +176,18 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
     expect(call!.status).toBe(401);
     expect(retried!.headers.authorization).toMatch(/^Bearer cc_sandbox_/);
     expect(retried!.headers.authorization).not.toBe(call!.headers.authorization);
+
+    // The end user's client secret changed at the provider: the next grant is refused, the connection needs them again.
+    sandbox.oauth.registerClient({ clientId: 'cc-rotated', clientSecret: 'first-secret' });
+    const rotated = resultOf(await (await postForm('http', { ...fields, session: await session('cc-rotating'), clientId: 'cc-rotated', clientSecret: 'first-secret' })).text()).message;
+    expect(rotated.status).toBe('connected');
+    sandbox.oauth.registerClient({ clientId: 'cc-rotated', clientSecret: 'second-secret' });
+    sandbox.oauth.expireAccessTokens('http');
+    const refused = await tenant.host.get(`/v1/proxy/${rotated.connectionId}/echo/cc`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: 'connection_needs_reauth' } });
+    const [stored] = (await tenant.host.get('/v1/end-users/cc-rotating/connections')).body.data;
+    expect(stored).toMatchObject({ status: 'needs_reauth', lastError: expect.stringContaining('invalid_client') });
   });
 
   const templated = Object.entries(catalogue).find(([key, e]) => {
