@@ -83,6 +83,7 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
         const form = await start.text();
         expect(start.status, form).toBe(200);
         for (const name of Object.keys(config)) expect(form).toContain(`name="${name}"`);
+        expect(form).toContain(`Continue to ${connector.name.replace(/&/g, "&amp;")}`);
         const answer = await postForm(key, { ...base, ...config });
         expect(answer.status, await answer.clone().text()).toBe(303);
         location = answer.headers.get('location')!;

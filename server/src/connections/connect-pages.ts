@@ -56,6 +56,8 @@ export function credentialsForm(input: {
   hidden: Record<string, string>;
   fields: FormField[];
   error?: string;
+  /** OAuth providers whose URLs need connection config: this form is a step before the provider's sign-in. */
+  continuesTo?: string;
 }): string {
   const fields = input.fields
     .map(
@@ -72,8 +74,8 @@ ${f.help ? `<p class="help" id="${f.name}-help">${escapeHtml(f.help)}</p>` : ''}
     `<div class="logo">${input.logo.startsWith('<svg') ? `<img alt="" src="data:image/svg+xml;base64,${Buffer.from(input.logo).toString('base64')}">` : ''}</div>
 <h1>Connect ${escapeHtml(input.connectorName)}</h1>
 ${input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : ''}
-<form method="post" action="${escapeHtml(input.action)}">${hidden}${fields}<button type="submit">Connect</button></form>
-<p class="fine">Your credentials go straight to Switchboard, encrypted at rest; the app you came from never sees them.</p>`,
+<form method="post" action="${escapeHtml(input.action)}">${hidden}${fields}<button type="submit">${input.continuesTo ? `Continue to ${escapeHtml(input.continuesTo)}` : 'Connect'}</button></form>
+<p class="fine">${input.continuesTo ? `Next, sign in to ${escapeHtml(input.continuesTo)} and allow access.` : 'Your credentials go straight to Switchboard, encrypted at rest; the app you came from never sees them.'}</p>`,
   );
 }
 

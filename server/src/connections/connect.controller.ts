@@ -188,6 +188,6 @@ export class ConnectController {
     const hidden: Record<string, string> = { session: query.session ?? '' };
     if (query.origin) hidden.origin = query.origin;
     if (query.connectionId) hidden.connectionId = query.connectionId;
-    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden, fields, error });
+    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden, fields, error, continuesTo: auth.type === 'oauth2' ? name : undefined });
   }
 }
