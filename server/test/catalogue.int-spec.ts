@@ -83,7 +83,7 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
         const form = await start.text();
         expect(start.status, form).toBe(200);
         for (const name of Object.keys(config)) expect(form).toContain(`name="${name}"`);
-        expect(form).toContain(`Continue to ${connector.name.replace(/&/g, "&amp;")}`);
+        expect(form).toContain(`Continue to ${connector.name.replace(/&/g, '&amp;')}`);
         const answer = await postForm(key, { ...base, ...config });
         expect(answer.status, await answer.clone().text()).toBe(303);
         location = answer.headers.get('location')!;
@@ -206,5 +206,14 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
     const wrong = await postForm(key, { ...base, ...Object.fromEntries(Object.keys(typedConfig(connector)).map((n) => [n, 'not valid!'])) });
     expect(wrong.status).toBe(400);
     expect(await wrong.text()).toContain(`${field.title} does not look right`);
+
+    // The host may prefill it; a reconnect shows what the connection has.
+    const [name, value] = Object.entries(typedConfig(connector))[0]!;
+    const prefilled = await (await fetch(`${api.url}/connect/${key}?${new URLSearchParams({ ...base, [name]: value })}`)).text();
+    expect(prefilled).toMatch(new RegExp(`name="${name.replace('.', '\\.')}"[^>]*value="${value}"`));
+    const connected = await connect(key, connector, `config-${key}`);
+    expect(connected.status).toBe('connected');
+    const reconnect = await (await fetch(`${api.url}/connect/${key}?${new URLSearchParams({ session: await session(`config-${key}`), origin: HOST_ORIGIN, connectionId: connected.connectionId! })}`)).text();
+    expect(reconnect).toMatch(new RegExp(`name="${name.replace('.', '\\.')}"[^>]*value="${value}"`));
   });
 });

@@ -56,7 +56,12 @@ export class ConnectController {
         res.redirect(302, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId }));
         return null;
       }
-      const prefilled = Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => e[0].startsWith('config.') && typeof e[1] === 'string'));
+      // Prefilled by the host (`config.subdomain=acme`) or, on reconnect, from the connection.
+      const previous = await this.connect.reconnectConfig(principal, key, query.connectionId);
+      const prefilled = {
+        ...Object.fromEntries(Object.entries(previous).map(([name, value]) => [`config.${name}`, value])),
+        ...Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => e[0].startsWith('config.') && typeof e[1] === 'string')),
+      };
       return this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig, undefined, prefilled);
     });
   }

@@ -105,6 +105,13 @@ export class ConnectService {
     return resolved;
   }
 
+  /** The config of the connection being reconnected, to prefill the form (the same subdomain, say). */
+  async reconnectConfig(principal: EndUserPrincipal, key: string, connectionId?: string): Promise<Record<string, string>> {
+    if (!connectionId) return {};
+    const existing = await this.connections.findOne(principal.tenantId, { id: connectionId, endUserId: principal.endUserId, connectorKey: key });
+    return existing?.config ?? {};
+  }
+
   /** Whether the end user must fill in connection config (a subdomain, say) before connecting. */
   asksConfig(definition: ConnectorDefinition): boolean {
     return Object.values(definition.connectionConfig ?? {}).some((field) => !field.fromToken && !field.fromCallback);
