@@ -8,7 +8,7 @@ import type { EndUserPrincipal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { END_USER_TOKEN_FAILURES, SessionsService } from '../sessions/sessions.service';
 import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
-import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
+import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, continuePage, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
 import { ConnectError, ConnectService } from './connect.service';
 
 type ConnectQuery = { session?: string; origin?: string; connectionId?: string } & Record<string, string | undefined>;
@@ -78,8 +78,7 @@ export class ConnectController {
       try {
         if (auth.type === 'oauth2') {
           const config = this.connect.askedConfig(resolved.definition, body);
-          res.redirect(303, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId, config }));
-          return null;
+          return continuePage(resolved.definition.name, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId, config }));
         }
         const connection = await this.connect.connectWithCredentials(principal, resolved, body, query.connectionId);
         return resultPage({ status: 'connected', connector: key, connectionId: connection.id }, origin, resolved.definition.name);
