@@ -85,6 +85,15 @@ describe('OAuth helpers', () => {
     expect(gh.headers.accept).toBe('application/json');
   });
 
+  it('sends refresh requests to refreshUrl when the provider has one, and code exchanges to tokenUrl', () => {
+    const auth: OAuth2Auth = { type: 'oauth2', authorizationUrl: 'https://www.figma.com/oauth', tokenUrl: 'https://api.figma.com/v1/oauth/token', refreshUrl: 'https://api.figma.com/v1/oauth/refresh', scopes: [], refreshable: true };
+    const client = { clientId: 'id', clientSecret: 'sec' };
+    expect(buildTokenRequest(auth, client, { grantType: 'refresh_token', refreshToken: 'r' }).url).toBe('https://api.figma.com/v1/oauth/refresh');
+    expect(buildTokenRequest(auth, client, { grantType: 'authorization_code', code: 'c', redirectUri: 'https://x/cb' }).url).toBe('https://api.figma.com/v1/oauth/token');
+    const sandboxed = withBaseUrlOverrides({ ...connectors.slack, auth }, { 'https://api.figma.com': 'http://127.0.0.1:4010/figma' }).auth as OAuth2Auth;
+    expect(sandboxed.refreshUrl).toBe('http://127.0.0.1:4010/figma/v1/oauth/refresh');
+  });
+
   it('parses provider token answers, including errors sent with HTTP 200', () => {
     const slackAuth = connectors.slack.auth as OAuth2Auth;
     const ok = parseTokenResponse(slackAuth, 200, { ok: true, access_token: 'xoxb-1', token_type: 'bot', refresh_token: 'xoxe-1', expires_in: 43200, team: { id: 'T1', name: 'Acme' }, bot_user_id: 'U1', scope: 'chat:write' });

@@ -108,7 +108,7 @@ export function resolveUrl(
 function connectorUrls(connector: ConnectorDefinition): string[] {
   const urls: string[] = [connector.baseUrl, ...Object.values(connector.baseUrls ?? {})];
   for (const spec of [connector.auth, ...(connector.authSpecs ?? [])]) {
-    if (spec.type === 'oauth2') urls.push(spec.authorizationUrl, spec.tokenUrl);
+    if (spec.type === 'oauth2') urls.push(spec.authorizationUrl, spec.tokenUrl, ...(spec.refreshUrl ? [spec.refreshUrl] : []));
     if (spec.type === 'oauth2_client_credentials') urls.push(spec.tokenUrl);
   }
   return urls;
@@ -139,6 +139,7 @@ function overrideAuth<T extends AuthSpec>(spec: T, overrides: Map<string, string
       ...spec,
       authorizationUrl: overrideUrl(spec.authorizationUrl, overrides),
       tokenUrl: overrideUrl(spec.tokenUrl, overrides),
+      ...(spec.refreshUrl ? { refreshUrl: overrideUrl(spec.refreshUrl, overrides) } : {}),
     };
   }
   if (spec.type === 'oauth2_client_credentials') {
@@ -395,7 +396,7 @@ export function buildTokenRequest(
   const json = auth.type === 'oauth2' && auth.tokenRequestFormat === 'json';
   headers['content-type'] = json ? 'application/json' : 'application/x-www-form-urlencoded';
   return {
-    url: renderTemplate(auth.tokenUrl, config),
+    url: renderTemplate(auth.type === 'oauth2' && grant.grantType === 'refresh_token' && auth.refreshUrl ? auth.refreshUrl : auth.tokenUrl, config),
     method: 'POST',
     headers,
     body: json ? JSON.stringify(params) : new URLSearchParams(params).toString(),

@@ -59,6 +59,7 @@ export const authSpecSchema = (url: JsonSchema) => ({
         type: { const: 'oauth2' },
         authorizationUrl: url,
         tokenUrl: url,
+        refreshUrl: url,
         scopes: { type: 'array', items: { type: 'string', minLength: 1, pattern: '^\\S+$' }, uniqueItems: true },
         scopeSeparator,
         pkce: { type: 'boolean' },

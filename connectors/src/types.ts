@@ -14,6 +14,8 @@ export interface OAuth2Auth {
   type: 'oauth2';
   authorizationUrl: TemplatedUrl;
   tokenUrl: TemplatedUrl;
+  /** Where refresh requests go when not to tokenUrl (Figma: /v1/oauth/refresh). */
+  refreshUrl?: TemplatedUrl;
   /** Scopes asked for unless the tenant's connector config says otherwise. */
   scopes: string[];
   /** How scopes are joined in the authorize URL; OAuth says ' ', some providers use ','. */
