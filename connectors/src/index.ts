@@ -4,6 +4,7 @@ export {
   templateVariables,
   renderTemplate,
   withConfigDefaults,
+  defaultHeadersFor,
   resolveUrl,
   connectorOrigins,
   withBaseUrlOverrides,

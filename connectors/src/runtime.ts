@@ -48,6 +48,16 @@ export function renderTemplate(
   });
 }
 
+/** The connector's default headers, lower-cased, with `{{config}}` values filled (an API version, a tenant's developer token). */
+export function defaultHeadersFor(connector: Pick<ConnectorDefinition, 'defaultHeaders'>, config: Record<string, string | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(connector.defaultHeaders ?? {})) headers[k.toLowerCase()] = renderTemplate(v, config);
+  return headers;
+}
+
+const renderValues = (values: Record<string, string> | undefined, config: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [k, renderTemplate(v, config)]));
+
 /** Connection config with each field's default applied where the value is absent. */
 export function withConfigDefaults(
   connector: Pick<ConnectorDefinition, 'connectionConfig'>,
@@ -315,8 +325,7 @@ export function createSimpleHttpClient(options: SimpleHttpClientOptions): Authed
   return {
     async request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>> {
       const url = resolveUrl(connector, request, config);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(connector.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      const headers = defaultHeadersFor(connector, config);
       for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
       applyCredentials(spec, credentials, headers, url, config);
       const { body, contentType } = encodeBody(request);
@@ -352,13 +361,13 @@ export function buildAuthorizationUrl(auth: OAuth2Auth, params: AuthorizationUrl
   url.searchParams.set('client_id', params.clientId);
   url.searchParams.set('redirect_uri', params.redirectUri);
   url.searchParams.set('state', params.state);
-  const scopes = params.scopes ?? auth.scopes;
+  const scopes = (params.scopes ?? auth.scopes).map((s) => renderTemplate(s, params.config ?? {}));
   if (scopes.length > 0) url.searchParams.set('scope', scopes.join(auth.scopeSeparator ?? ' '));
   if ((auth.pkce ?? true) && params.codeChallenge) {
     url.searchParams.set('code_challenge', params.codeChallenge);
     url.searchParams.set('code_challenge_method', 'S256');
   }
-  for (const [k, v] of Object.entries(auth.authorizationParams ?? {})) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries(renderValues(auth.authorizationParams, params.config ?? {}))) url.searchParams.set(k, v);
   return url;
 }
 
@@ -382,9 +391,9 @@ export function buildTokenRequest(
   } else if (grant.grantType === 'refresh_token') {
     params.refresh_token = grant.refreshToken;
   } else if (grant.scopes && grant.scopes.length > 0) {
-    params.scope = grant.scopes.join(auth.scopeSeparator ?? ' ');
+    params.scope = grant.scopes.map((s) => renderTemplate(s, config)).join(auth.scopeSeparator ?? ' ');
   }
-  if (auth.type === 'oauth2') Object.assign(params, auth.tokenParams ?? {}, grant.grantType === 'refresh_token' ? auth.refreshParams : {});
+  if (auth.type === 'oauth2') Object.assign(params, renderValues(auth.tokenParams, config), grant.grantType === 'refresh_token' ? renderValues(auth.refreshParams, config) : {});
   const headers: Record<string, string> = { accept: 'application/json' };
   if (auth.clientAuthentication === 'client_secret_basic') {
     const enc = (s: string) => encodeURIComponent(s);
