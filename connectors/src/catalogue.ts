@@ -88,7 +88,7 @@ export const catalogueEntrySchema: JsonSchema = {
           pattern: { type: 'string', format: 'regex' },
           example: { type: 'string' },
           fromToken: { type: 'boolean' },
-          fromCallback: { type: 'boolean' },
+          fromCallback: { anyOf: [{ type: 'boolean' }, { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$' }] },
           optional: { type: 'boolean' },
           default: { type: 'string' },
         },

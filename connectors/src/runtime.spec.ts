@@ -12,6 +12,7 @@ import {
   renderTemplate,
   resolveUrl,
   withBaseUrlOverrides,
+  applyCredentials,
   defaultHeadersFor,
   withSandbox,
 } from './index';
@@ -104,6 +105,16 @@ describe('OAuth helpers', () => {
     expect(new URLSearchParams(refresh.body).get('scope')).toBe('offline_access https://contoso.crm.dynamics.com/user_impersonation');
     expect(() => buildTokenRequest(auth, { clientId: 'c', clientSecret: 's' }, { grantType: 'refresh_token', refreshToken: 'r' }, { tenant: 'x' })).toThrow(/org_host/);
     expect(defaultHeadersFor({ defaultHeaders: { 'Developer-Token': '{{developer_token}}', 'X-Api-Version': '2' } }, { developer_token: 'dt-1' })).toEqual({ 'developer-token': 'dt-1', 'x-api-version': '2' });
+  });
+
+  it('puts an OAuth access token in the header the provider names (Shopify), else Authorization: Bearer', () => {
+    const shopify: OAuth2Auth = { type: 'oauth2', authorizationUrl: 'https://x/a', tokenUrl: 'https://x/t', scopes: [], refreshable: false, tokenHeader: { name: 'X-Shopify-Access-Token' } };
+    const headers: Record<string, string> = {};
+    applyCredentials(shopify, { type: 'oauth2', accessToken: 'shpat_1' }, headers, new URL('https://x/admin'), {});
+    expect(headers).toEqual({ 'x-shopify-access-token': 'shpat_1' });
+    const plain: Record<string, string> = {};
+    applyCredentials({ ...shopify, tokenHeader: undefined }, { type: 'oauth2', accessToken: 't' }, plain, new URL('https://x/admin'), {});
+    expect(plain).toEqual({ authorization: 'Bearer t' });
   });
 
   it('sends refresh requests to refreshUrl when the provider has one, and code exchanges to tokenUrl', () => {

@@ -283,9 +283,12 @@ export function applyCredentials(
 ): void {
   switch (credentials.type) {
     case 'oauth2':
-    case 'oauth2_client_credentials':
-      headers['authorization'] = `Bearer ${credentials.accessToken}`;
+    case 'oauth2_client_credentials': {
+      const header = spec.type === 'oauth2' || spec.type === 'oauth2_client_credentials' ? spec.tokenHeader : undefined;
+      if (header) headers[header.name.toLowerCase()] = `${header.prefix ?? ''}${credentials.accessToken}`;
+      else headers['authorization'] = `Bearer ${credentials.accessToken}`;
       return;
+    }
     case 'basic':
       headers['authorization'] = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
       return;

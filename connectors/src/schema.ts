@@ -48,6 +48,9 @@ const snakeKey = '^[a-z][a-z0-9]*(_[a-z0-9]+)*$';
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 const scopeSeparator = { enum: [' ', ','] };
 const clientAuthentication = { enum: ['client_secret_basic', 'client_secret_post'] };
+const tokenHeader = { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[A-Za-z0-9-]+$' }, prefix: { type: 'string' } } };
+/** The callback's query parameter a config value comes from: true for the field's own name. */
+const fromCallback = { anyOf: [{ type: 'boolean' }, { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$' }] };
 
 /** JSON Schema of an auth spec whose URLs match `url` (connectors: `{{x}}` templates; the catalogue: `${x}`). */
 export const authSpecSchema = (url: JsonSchema) => ({
@@ -82,6 +85,7 @@ export const authSpecSchema = (url: JsonSchema) => ({
         tokenRequestFormat: { enum: ['form', 'json'] },
         connectionConfigFromToken: stringMap,
         refreshable: { type: 'boolean' },
+        tokenHeader,
       },
       required: ['type', 'authorizationUrl', 'tokenUrl', 'scopes', 'refreshable'],
       additionalProperties: false,
@@ -93,6 +97,7 @@ export const authSpecSchema = (url: JsonSchema) => ({
         scopes: { type: 'array', items: { type: 'string' } },
         scopeSeparator,
         clientAuthentication,
+        tokenHeader,
       },
       required: ['type', 'tokenUrl'],
       additionalProperties: false,
@@ -110,7 +115,14 @@ export const authSpecSchema = (url: JsonSchema) => ({
       additionalProperties: false,
     },
     {
-      properties: { type: { const: 'basic' }, usernameLabel: { type: 'string' }, passwordLabel: { type: 'string' } },
+      properties: {
+        type: { const: 'basic' },
+        usernameLabel: { type: 'string' },
+        passwordLabel: { type: 'string' },
+        username: { type: 'string', minLength: 1 },
+        password: { type: 'string' },
+        help: { type: 'string' },
+      },
       required: ['type'],
       additionalProperties: false,
     },
@@ -149,7 +161,7 @@ export const connectorSchema: JsonSchema = {
           pattern: { type: 'string', format: 'regex' },
           example: { type: 'string' },
           fromToken: { type: 'boolean' },
-          fromCallback: { type: 'boolean' },
+          fromCallback,
           optional: { type: 'boolean' },
           default: { type: 'string' },
         },

@@ -61,6 +61,14 @@ export interface OAuth2Auth {
   connectionConfigFromToken?: Record<string, string>;
   /** Whether the provider issues refresh tokens. */
   refreshable: boolean;
+  /** Where the access token goes when not `Authorization: Bearer` (Shopify: `X-Shopify-Access-Token`, no prefix). */
+  tokenHeader?: TokenHeader;
+}
+
+export interface TokenHeader {
+  name: string;
+  /** Put before the token; default none. */
+  prefix?: string;
 }
 
 export interface OAuth2ClientCredentialsAuth {
@@ -69,6 +77,7 @@ export interface OAuth2ClientCredentialsAuth {
   scopes?: string[];
   scopeSeparator?: ' ' | ',';
   clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
+  tokenHeader?: TokenHeader;
 }
 
 export interface ApiKeyAuth {
@@ -89,6 +98,12 @@ export interface BasicAuth {
   type: 'basic';
   usernameLabel?: string;
   passwordLabel?: string;
+  /** A fixed username the form does not ask for (Mailgun: `api`). */
+  username?: string;
+  /** A fixed password the form does not ask for (APIs that take the key as the username: `X`, or empty). */
+  password?: string;
+  /** Where to find the credentials, shown under the fields. */
+  help?: string;
 }
 
 export type AuthSpec = OAuth2Auth | OAuth2ClientCredentialsAuth | ApiKeyAuth | BasicAuth;
@@ -102,8 +117,8 @@ export interface ConnectionConfigField {
   example?: string;
   /** Filled from the token response instead of asked for (see OAuth2Auth.connectionConfigFromToken). */
   fromToken?: boolean;
-  /** Filled from the same-named query parameter of the OAuth callback (QuickBooks `realmId`) instead of asked for. */
-  fromCallback?: boolean;
+  /** Filled from a query parameter of the OAuth callback instead of asked for: `true` for the same name, or the parameter's name (QuickBooks `realmId`). */
+  fromCallback?: boolean | string;
   /** The value may be left empty (default: required). */
   optional?: boolean;
   /** Used when the value is left empty. */

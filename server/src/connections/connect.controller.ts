@@ -164,8 +164,10 @@ export class ConnectController {
       const a = auth as ApiKeyAuth;
       fields.push({ name: 'apiKey', label: a.label ?? 'API key', type: 'password', help: a.help });
     } else {
+      // A fixed username or password (an API key sent as the username) is not asked for.
       const b = auth as BasicAuth;
-      fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text' }, { name: 'password', label: b.passwordLabel ?? 'Password', type: 'password' });
+      if (b.username === undefined) fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text', help: b.password !== undefined ? b.help : undefined });
+      if (b.password === undefined) fields.push({ name: 'password', label: b.passwordLabel ?? 'Password', type: 'password', help: b.help });
     }
     const hidden: Record<string, string> = { session: query.session ?? '' };
     if (query.origin) hidden.origin = query.origin;

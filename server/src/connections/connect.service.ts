@@ -220,7 +220,9 @@ export class ConnectService {
   ): Promise<Connection> {
     const auth = resolved.definition.auth as ApiKeyAuth | BasicAuth;
     const credentials: Credentials =
-      auth.type === 'api_key' ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() } : { type: 'basic', username: fields.username ?? '', password: fields.password ?? '' };
+      auth.type === 'api_key'
+        ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() }
+        : { type: 'basic', username: auth.username ?? fields.username ?? '', password: auth.password ?? fields.password ?? '' };
     if (credentials.type === 'api_key' && !credentials.apiKey) throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
     const config: Record<string, string> = {};
     for (const [name, field] of Object.entries(resolved.definition.connectionConfig ?? {})) {
