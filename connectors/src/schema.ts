@@ -162,6 +162,7 @@ export const connectorSchema: JsonSchema = {
           example: { type: 'string' },
           fromToken: { type: 'boolean' },
           fromCallback,
+          fromAccount: { type: 'boolean' },
           optional: { type: 'boolean' },
           default: { type: 'string' },
         },

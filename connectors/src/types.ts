@@ -119,6 +119,8 @@ export interface ConnectionConfigField {
   fromToken?: boolean;
   /** Filled from a query parameter of the OAuth callback instead of asked for: `true` for the same name, or the parameter's name (QuickBooks `realmId`). */
   fromCallback?: boolean | string;
+  /** Filled from what account() learns after connecting (AccountInfo.config: Atlassian's cloud id) instead of asked for. */
+  fromAccount?: boolean;
   /** The value may be left empty (default: required). */
   optional?: boolean;
   /** Used when the value is left empty. */
@@ -254,6 +256,8 @@ export interface AccountInfo {
   name: string;
   /** Extra facts worth showing or keeping (team id, instance URL, …); JSON values only. */
   details?: Record<string, unknown>;
+  /** Connection config learned while naming the account, for fields marked fromAccount. */
+  config?: Record<string, string>;
 }
 
 /**

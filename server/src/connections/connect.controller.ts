@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ApiKeyAuth, BasicAuth } from '@switchboard/connectors';
+import { ApiKeyAuth, BasicAuth, ConnectionConfigField } from '@switchboard/connectors';
 import { ConnectorRegistry } from '../connector-configs/connector-registry.service';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
@@ -143,13 +143,13 @@ export class ConnectController {
     key: string,
     auth: ApiKeyAuth | BasicAuth | { type: string },
     query: ConnectQuery,
-    connectionConfig: Record<string, { title: string; description?: string; pattern?: string; fromToken?: boolean; optional?: boolean; default?: string }> | undefined,
+    connectionConfig: Record<string, ConnectionConfigField> | undefined,
     error?: string,
     values: Record<string, string> = {},
   ): string {
     const fields: FormField[] = [];
     for (const [field, spec] of Object.entries(connectionConfig ?? {})) {
-      if (spec.fromToken) continue;
+      if (spec.fromToken || spec.fromAccount || spec.fromCallback) continue;
       fields.push({
         name: `config.${field}`,
         label: spec.title,

@@ -202,6 +202,7 @@ export class ConnectService {
     const scopes = token.tokens.scope ? token.tokens.scope.split(/[ ,]+/).filter(Boolean) : resolved.scopes;
     try {
       const account = await this.identify(resolved.definition, credentials, connectionConfig, token.tokens);
+      Object.assign(connectionConfig, account.config);
       const actor: Actor = { tenantId, type: 'end_user', id: row.end_user_id };
       const connection = await this.store(actor, row.end_user_id!, resolved.definition, account, credentials, connectionConfig, scopes, row.connection_id);
       return { result: { status: 'connected', connector: key, connectionId: connection.id }, targetOrigin: row.opener_origin, connectorName: name };
@@ -226,13 +227,14 @@ export class ConnectService {
     if (credentials.type === 'api_key' && !credentials.apiKey) throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
     const config: Record<string, string> = {};
     for (const [name, field] of Object.entries(resolved.definition.connectionConfig ?? {})) {
-      if (field.fromToken) continue;
+      if (field.fromToken || field.fromAccount || field.fromCallback) continue;
       const value = (fields[`config.${name}`] ?? '').trim();
       if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
       if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
       if (value) config[name] = value;
     }
     const account = await this.identify(resolved.definition, credentials, config);
+    Object.assign(config, account.config);
     return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, [], connectionId ?? null);
   }
 
