@@ -19,6 +19,9 @@ export const CONNECTOR_CATEGORIES = [
   'scheduling',
   'documents',
   'ai',
+  'social',
+  'identity',
+  'content',
   'other',
 ] as const;
 
