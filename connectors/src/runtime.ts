@@ -13,6 +13,7 @@ import {
   HttpRequest,
   HttpResponse,
   OAuth2Auth,
+  OAuth2ClientCredentialsAuth,
 } from './types';
 
 /** Reads a dot path (`authed_user.access_token`, `items.0.id`) from a JSON value. */
@@ -381,7 +382,7 @@ export type TokenGrant =
 
 /** A ready-to-send token request (URL, headers, encoded body) honouring client auth and body format. */
 export function buildTokenRequest(
-  auth: OAuth2Auth | { type: 'oauth2_client_credentials'; tokenUrl: string; scopeSeparator?: ' ' | ','; clientAuthentication?: OAuth2Auth['clientAuthentication'] },
+  auth: OAuth2Auth | OAuth2ClientCredentialsAuth,
   client: { clientId: string; clientSecret: string },
   grant: TokenGrant,
   config: Record<string, string> = {},
@@ -396,7 +397,7 @@ export function buildTokenRequest(
   } else if (grant.scopes && grant.scopes.length > 0) {
     params.scope = grant.scopes.map((s) => renderTemplate(s, config)).join(auth.scopeSeparator ?? ' ');
   }
-  if (auth.type === 'oauth2') Object.assign(params, renderValues(auth.tokenParams, config), grant.grantType === 'refresh_token' ? renderValues(auth.refreshParams, config) : {});
+  Object.assign(params, renderValues(auth.tokenParams, config), auth.type === 'oauth2' && grant.grantType === 'refresh_token' ? renderValues(auth.refreshParams, config) : {});
   const headers: Record<string, string> = { accept: 'application/json' };
   if (auth.clientAuthentication === 'client_secret_basic') {
     const enc = (s: string) => encodeURIComponent(s);

@@ -100,6 +100,7 @@ export const authSpecSchema = (url: JsonSchema) => ({
         scopes: { type: 'array', items: { type: 'string' } },
         scopeSeparator,
         clientAuthentication,
+        tokenParams: stringMap,
         tokenHeader,
       },
       required: ['type', 'tokenUrl'],

@@ -77,6 +77,8 @@ export interface OAuth2ClientCredentialsAuth {
   scopes?: string[];
   scopeSeparator?: ' ' | ',';
   clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
+  /** Extra form parameters on token requests (Auth0: the API's `audience`). */
+  tokenParams?: Record<string, string>;
   tokenHeader?: TokenHeader;
 }
 
