@@ -115,27 +115,33 @@ export function resolveUrl(
   return url;
 }
 
-/** Every absolute (untemplated-origin) URL of a connector: auth endpoints and API bases. */
+/** Every absolute URL of a connector: auth endpoints and API bases (full-URL templates such as `{{instance_url}}/x` left out). */
 function connectorUrls(connector: ConnectorDefinition): string[] {
   const urls: string[] = [connector.baseUrl, ...Object.values(connector.baseUrls ?? {})];
   for (const spec of [connector.auth, ...(connector.authSpecs ?? [])]) {
     if (spec.type === 'oauth2') urls.push(spec.authorizationUrl, spec.tokenUrl, ...(spec.refreshUrl ? [spec.refreshUrl] : []));
     if (spec.type === 'oauth2_client_credentials') urls.push(spec.tokenUrl);
   }
-  return urls;
+  return urls.filter(isAbsolute);
 }
 
-/** The distinct provider origins a connector talks to (templated hosts such as `{{instance_url}}` excluded). */
+/** `https://{{subdomain}}.zendesk.com/api` → `{{subdomain}}.zendesk.com/api`: the host holds a template. */
+function templatedHostAndRest(url: string): string | undefined {
+  const m = /^https?:\/\/([^/?#]*)(.*)$/is.exec(url);
+  return m && m[1]!.includes('{{') ? `${m[1]}${m[2]}` : undefined;
+}
+
+/** The distinct provider origins a connector talks to (templated hosts such as `{{subdomain}}.zendesk.com` excluded). */
 export function connectorOrigins(connector: ConnectorDefinition): string[] {
   const origins = new Set<string>();
   for (const url of connectorUrls(connector)) {
-    if (isAbsolute(url)) origins.add(new URL(url).origin);
+    if (templatedHostAndRest(url) === undefined) origins.add(new URL(url).origin);
   }
   return [...origins];
 }
 
 function overrideUrl(url: string, overrides: Map<string, string>): string {
-  if (!isAbsolute(url)) return url;
+  if (!isAbsolute(url) || templatedHostAndRest(url) !== undefined) return url;
   const parsed = new URL(url);
   const replacement = overrides.get(parsed.origin);
   if (replacement === undefined) return url;
@@ -144,51 +150,50 @@ function overrideUrl(url: string, overrides: Map<string, string>): string {
   return `${replacement.replace(/\/+$/, '')}${rest}`;
 }
 
-function overrideAuth<T extends AuthSpec>(spec: T, overrides: Map<string, string>): T {
+function mapAuthUrls<T extends AuthSpec>(spec: T, map: (url: string) => string): T {
   if (spec.type === 'oauth2') {
-    return {
-      ...spec,
-      authorizationUrl: overrideUrl(spec.authorizationUrl, overrides),
-      tokenUrl: overrideUrl(spec.tokenUrl, overrides),
-      ...(spec.refreshUrl ? { refreshUrl: overrideUrl(spec.refreshUrl, overrides) } : {}),
-    };
+    return { ...spec, authorizationUrl: map(spec.authorizationUrl), tokenUrl: map(spec.tokenUrl), ...(spec.refreshUrl ? { refreshUrl: map(spec.refreshUrl) } : {}) };
   }
-  if (spec.type === 'oauth2_client_credentials') {
-    return { ...spec, tokenUrl: overrideUrl(spec.tokenUrl, overrides) };
-  }
+  if (spec.type === 'oauth2_client_credentials') return { ...spec, tokenUrl: map(spec.tokenUrl) };
   return { ...spec };
+}
+
+/** A copy of the connector with `map` applied to its OAuth endpoints, baseUrl and baseUrls. */
+function mapConnectorUrls<T extends ConnectorDefinition>(connector: T, map: (url: string) => string): T {
+  const copy: T = { ...connector, auth: mapAuthUrls(connector.auth, map), baseUrl: map(connector.baseUrl) };
+  if (connector.baseUrls) copy.baseUrls = Object.fromEntries(Object.entries(connector.baseUrls).map(([k, v]) => [k, map(v)]));
+  if (connector.authSpecs) copy.authSpecs = connector.authSpecs.map((s) => mapAuthUrls(s, map));
+  return copy;
 }
 
 /**
  * A copy of the connector whose provider origins are replaced: `overrides` maps an origin
  * (`https://slack.com`) to a URL prefix (`http://127.0.0.1:4010/slack`); paths are kept. Covers
  * the OAuth endpoints, baseUrl and baseUrls — the only URLs actions use (they call ctx.http with
- * relative paths). Templated hosts (`{{instance_url}}`, `{{base_url}}`) are left alone: they come
- * from the connection (the sandbox's Salesforce token response names the sandbox as instance_url).
+ * relative paths). Templated hosts (`{{subdomain}}.zendesk.com`) and full-URL templates
+ * (`{{instance_url}}`) are left alone: see withSandbox for the former; the latter come from the
+ * connection (the sandbox's token responses name the sandbox as instance_url).
  */
 export function withBaseUrlOverrides<T extends ConnectorDefinition>(connector: T, overrides: Record<string, string>): T {
   const map = new Map<string, string>();
   for (const [origin, prefix] of Object.entries(overrides)) map.set(new URL(origin).origin, prefix);
-  const copy: T = {
-    ...connector,
-    auth: overrideAuth(connector.auth, map),
-    baseUrl: overrideUrl(connector.baseUrl, map),
-  };
-  if (connector.baseUrls) {
-    copy.baseUrls = Object.fromEntries(Object.entries(connector.baseUrls).map(([k, v]) => [k, overrideUrl(v, map)]));
-  }
-  if (connector.authSpecs) copy.authSpecs = connector.authSpecs.map((s) => overrideAuth(s, map));
-  return copy;
+  return mapConnectorUrls(connector, (url) => overrideUrl(url, map));
 }
 
 /**
  * A copy of the connector pointing at the sandbox: every provider origin becomes
  * `${sandboxUrl}/${connector.key}` (https://slack.com/api/chat.postMessage →
- * http://127.0.0.1:4010/slack/api/chat.postMessage).
+ * http://127.0.0.1:4010/slack/api/chat.postMessage). A templated host is kept after a `~` so the
+ * sandbox sees the value filled in (https://{{subdomain}}.zendesk.com/oauth/tokens →
+ * http://127.0.0.1:4010/zendesk/~{{subdomain}}.zendesk.com/oauth/tokens).
  */
 export function withSandbox<T extends ConnectorDefinition>(connector: T, sandboxUrl: string): T {
   const prefix = `${sandboxUrl.replace(/\/+$/, '')}/${connector.key}`;
-  return withBaseUrlOverrides(connector, Object.fromEntries(connectorOrigins(connector).map((o) => [o, prefix])));
+  const origins = new Map(connectorOrigins(connector).map((o) => [o, prefix]));
+  return mapConnectorUrls(connector, (url) => {
+    const templated = templatedHostAndRest(url);
+    return templated === undefined ? overrideUrl(url, origins) : `${prefix}/~${templated}`;
+  });
 }
 
 function stringify(value: unknown): string {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Header, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { ApiKeyAuth, BasicAuth, ConnectionConfigField } from '@switchboard/connectors';
+import { ApiKeyAuth, BasicAuth, ConnectorDefinition } from '@switchboard/connectors';
 import { ConnectorRegistry } from '../connector-configs/connector-registry.service';
 import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
@@ -11,7 +11,10 @@ import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
 import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
 import { ConnectError, ConnectService } from './connect.service';
 
-type ConnectQuery = { session?: string; origin?: string; connectionId?: string };
+type ConnectQuery = { session?: string; origin?: string; connectionId?: string } & Record<string, string | undefined>;
+
+/** A page to show, with its status (a form shown again for a mistake is a 400). */
+type Rendered = string | { status: number; html: string } | null;
 
 /**
  * The connect popup, on the Switchboard origin: `/connect/:connector?session=…&origin=…`. The
@@ -48,11 +51,13 @@ export class ConnectController {
     await this.page(req, res, key, query, async (principal, origin) => {
       const resolved = await this.connect.prepare(principal, key, query.connectionId);
       const auth = resolved.definition.auth;
-      if (auth.type === 'oauth2') {
+      // Values the authorize URL is built from (a subdomain) are asked before going to the provider.
+      if (auth.type === 'oauth2' && !this.connect.asksConfig(resolved.definition)) {
         res.redirect(302, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId }));
         return null;
       }
-      return this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig);
+      const prefilled = Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => e[0].startsWith('config.') && typeof e[1] === 'string'));
+      return this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig, undefined, prefilled);
     });
   }
 
@@ -62,15 +67,22 @@ export class ConnectController {
     await this.page(req, res, key, query, async (principal, origin) => {
       const resolved = await this.connect.prepare(principal, key, query.connectionId);
       const auth = resolved.definition.auth;
-      if (auth.type !== 'api_key' && auth.type !== 'basic') throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
+      if (auth.type === 'oauth2' && !this.connect.asksConfig(resolved.definition)) {
+        throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
+      }
       try {
+        if (auth.type === 'oauth2') {
+          const config = this.connect.askedConfig(resolved.definition, body);
+          res.redirect(303, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId, config }));
+          return null;
+        }
         const connection = await this.connect.connectWithCredentials(principal, resolved, body, query.connectionId);
         return resultPage({ status: 'connected', connector: key, connectionId: connection.id }, origin, resolved.definition.name);
       } catch (error) {
         if (!(error instanceof ConnectError)) throw error;
         // Nothing was saved: show the form again with the reason, keeping non-secret values.
         const config = Object.fromEntries(Object.entries(body).filter(([k]) => k.startsWith('config.')));
-        return this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig, error.message, config);
+        return { status: 400, html: this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig, error.message, config) };
       }
     });
   }
@@ -110,7 +122,7 @@ export class ConnectController {
     }
   }
 
-  private async page(req: Request, res: Response, key: string, query: ConnectQuery, render: (p: EndUserPrincipal, origin: string | null) => Promise<string | null>): Promise<void> {
+  private async page(req: Request, res: Response, key: string, query: ConnectQuery, render: (p: EndUserPrincipal, origin: string | null) => Promise<Rendered>): Promise<void> {
     this.secure(res);
     let principal: EndUserPrincipal | null = null;
     const session = query.session;
@@ -126,8 +138,9 @@ export class ConnectController {
     }
     try {
       const origin = await this.connect.checkOrigin(principal.tenantId, query.origin);
-      const html = await render(principal, origin);
-      if (html !== null) res.status(200).type('html').send(html);
+      const page = await render(principal, origin);
+      if (typeof page === 'string') res.status(200).type('html').send(page);
+      else if (page) res.status(page.status).type('html').send(page.html);
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
       const status = error.code === 'origin_not_allowed' || error.code === 'connector_not_allowed' ? 403 : 400;
@@ -143,7 +156,7 @@ export class ConnectController {
     key: string,
     auth: ApiKeyAuth | BasicAuth | { type: string },
     query: ConnectQuery,
-    connectionConfig: Record<string, ConnectionConfigField> | undefined,
+    connectionConfig: ConnectorDefinition['connectionConfig'],
     error?: string,
     values: Record<string, string> = {},
   ): string {
@@ -163,7 +176,12 @@ export class ConnectController {
     if (auth.type === 'api_key') {
       const a = auth as ApiKeyAuth;
       fields.push({ name: 'apiKey', label: a.label ?? 'API key', type: 'password', help: a.help });
-    } else {
+    } else if (auth.type === 'oauth2_client_credentials') {
+      fields.push(
+        { name: 'clientId', label: 'Client ID', type: 'text', help: `Of an API client you created in ${name}` },
+        { name: 'clientSecret', label: 'Client secret', type: 'password' },
+      );
+    } else if (auth.type === 'basic') {
       // A fixed username or password (an API key sent as the username) is not asked for.
       const b = auth as BasicAuth;
       if (b.username === undefined) fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text', help: b.password !== undefined ? b.help : undefined });

@@ -10,7 +10,9 @@ import {
   HttpError,
   ProviderError,
   OAuth2Auth,
+  OAuth2ClientCredentialsAuth,
   parseTokenResponse,
+  TokenResult,
   TokenSet,
   withConfigDefaults,
 } from '@switchboard/connectors';
@@ -102,8 +104,36 @@ export class ConnectService {
     return resolved;
   }
 
-  /** Starts OAuth: stores a single-use state (hashed) with an encrypted PKCE verifier, returns the provider's authorize URL. */
-  async beginOAuth(principal: EndUserPrincipal, resolved: ResolvedConnector, opts: { origin: string | null; connectionId?: string }): Promise<string> {
+  /** Whether the end user must fill in connection config (a subdomain, say) before connecting. */
+  asksConfig(definition: ConnectorDefinition): boolean {
+    return Object.values(definition.connectionConfig ?? {}).some((field) => !field.fromToken && !field.fromCallback && !field.fromAccount);
+  }
+
+  /**
+   * The connection config the end user typed (`config.<name>` fields), checked against each
+   * field's pattern; values the provider sends (fromToken, fromCallback, fromAccount) are not asked for.
+   */
+  askedConfig(definition: ConnectorDefinition, fields: Record<string, string | undefined>): Record<string, string> {
+    const config: Record<string, string> = {};
+    for (const [name, field] of Object.entries(definition.connectionConfig ?? {})) {
+      if (field.fromToken || field.fromCallback || field.fromAccount) continue;
+      const value = (fields[`config.${name}`] ?? '').trim();
+      if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
+      if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
+      if (value) config[name] = value;
+    }
+    return config;
+  }
+
+  /**
+   * Starts OAuth: stores a single-use state (hashed) with an encrypted PKCE verifier and the
+   * connection config asked so far, returns the provider's authorize URL (built from that config).
+   */
+  async beginOAuth(
+    principal: EndUserPrincipal,
+    resolved: ResolvedConnector,
+    opts: { origin: string | null; connectionId?: string; config?: Record<string, string> },
+  ): Promise<string> {
     const oauth = await import('oauth4webapi');
     const auth = resolved.definition.auth as OAuth2Auth;
     if (!resolved.clientId) throw new ConnectError('connector_misconfigured', `${resolved.definition.name} has no OAuth app configured in this app`);
@@ -119,6 +149,7 @@ export class ConnectService {
       redirectUri: this.redirectUri,
       openerOrigin: opts.origin,
       connectionId: opts.connectionId ?? null,
+      connectionConfig: opts.config ?? {},
       expiresAt: new Date(Date.now() + STATE_TTL_MS),
     });
     const url = buildAuthorizationUrl(auth, {
@@ -127,7 +158,7 @@ export class ConnectService {
       state,
       codeChallenge: auth.pkce === false ? undefined : await oauth.calculatePKCECodeChallenge(verifier),
       scopes: resolved.scopes,
-      config: withConfigDefaults(resolved.definition, {}),
+      config: withConfigDefaults(resolved.definition, opts.config ?? {}),
     });
     return url.toString();
   }
@@ -141,10 +172,10 @@ export class ConnectService {
     if (!state) throw new ConnectError('invalid_state', 'This sign-in did not come from Switchboard (no state); start again from the app');
     // The state decides the tenant; consume it in one statement so two callbacks cannot both use it.
     // TypeORM answers an UPDATE … RETURNING with [rows, count].
-    const [rows]: [Array<Record<string, string | null>>, number] = await this.db.query(
+    const [rows]: [Array<Record<string, string | null> & { connection_config: Record<string, string> }>, number] = await this.db.query(
       `UPDATE oauth_states SET consumed_at = now()
         WHERE state_hash = $1 AND consumed_at IS NULL AND expires_at > now()
-        RETURNING id, tenant_id, end_user_id, connector_key, code_verifier, redirect_uri, opener_origin, connection_id`,
+        RETURNING id, tenant_id, end_user_id, connector_key, code_verifier, redirect_uri, opener_origin, connection_id, connection_config`,
       [hashToken(state)],
     );
     const row = rows[0];
@@ -166,12 +197,21 @@ export class ConnectService {
     const code = params.get('code');
     if (!code) return fail('invalid_callback', `${name} sent no authorization code`);
 
+    // What the end user gave before the redirect, then what the provider put on the callback (QuickBooks' realmId).
+    const askedConfig = { ...row.connection_config };
+    for (const [field, spec] of Object.entries(resolved.definition.connectionConfig ?? {})) {
+      if (!spec.fromCallback) continue;
+      const value = params.get(typeof spec.fromCallback === 'string' ? spec.fromCallback : field);
+      if (!value && !spec.optional) return fail('invalid_callback', `${name} sent no ${field} with the authorization code`);
+      if (value) askedConfig[field] = value;
+    }
     const verifier = this.vault.decrypt(row.code_verifier!, bindingFor('oauthCodeVerifier', { tenantId, id: row.id! }));
     const auth = resolved.definition.auth as OAuth2Auth;
     const request = buildTokenRequest(
       auth,
       { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
       { grantType: 'authorization_code', code, redirectUri: row.redirect_uri!, codeVerifier: auth.pkce === false ? undefined : verifier },
+      withConfigDefaults(resolved.definition, askedConfig),
     );
     let response: Response;
     try {
@@ -198,7 +238,7 @@ export class ConnectService {
       refreshToken: token.tokens.refreshToken,
       expiresAt: token.tokens.expiresIn ? new Date(Date.now() + token.tokens.expiresIn * 1000).toISOString() : undefined,
     };
-    const connectionConfig = { ...token.tokens.connectionConfig };
+    const connectionConfig = { ...askedConfig, ...token.tokens.connectionConfig };
     const scopes = token.tokens.scope ? token.tokens.scope.split(/[ ,]+/).filter(Boolean) : resolved.scopes;
     try {
       const account = await this.identify(resolved.definition, credentials, connectionConfig, token.tokens);
@@ -219,23 +259,46 @@ export class ConnectService {
     fields: Record<string, string>,
     connectionId?: string,
   ): Promise<Connection> {
-    const auth = resolved.definition.auth as ApiKeyAuth | BasicAuth;
+    const auth = resolved.definition.auth as ApiKeyAuth | BasicAuth | OAuth2ClientCredentialsAuth;
+    const config = this.askedConfig(resolved.definition, fields);
+    if (auth.type === 'oauth2_client_credentials') {
+      const credentials = await this.grantClientCredentials(resolved, fields, config);
+      const account = await this.identify(resolved.definition, credentials, config);
+      Object.assign(config, account.config);
+      return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, resolved.scopes, connectionId ?? null);
+    }
     const credentials: Credentials =
       auth.type === 'api_key'
         ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() }
         : { type: 'basic', username: auth.username ?? fields.username ?? '', password: auth.password ?? fields.password ?? '' };
     if (credentials.type === 'api_key' && !credentials.apiKey) throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
-    const config: Record<string, string> = {};
-    for (const [name, field] of Object.entries(resolved.definition.connectionConfig ?? {})) {
-      if (field.fromToken || field.fromAccount || field.fromCallback) continue;
-      const value = (fields[`config.${name}`] ?? '').trim();
-      if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
-      if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
-      if (value) config[name] = value;
-    }
     const account = await this.identify(resolved.definition, credentials, config);
     Object.assign(config, account.config);
     return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, [], connectionId ?? null);
+  }
+
+  /**
+   * Client credentials: the end user's own API client at the provider (id and secret typed in the
+   * form) gets a token; the config it returns (fromToken) joins the connection's.
+   */
+  private async grantClientCredentials(resolved: ResolvedConnector, fields: Record<string, string>, config: Record<string, string>): Promise<Credentials> {
+    const name = resolved.definition.name;
+    const client = { clientId: (fields.clientId ?? '').trim(), clientSecret: fields.clientSecret ?? '' };
+    if (!client.clientId || !client.clientSecret) throw new ConnectError('missing_credentials', `Enter the client ID and client secret of your ${name} API client`);
+    let token: TokenResult;
+    try {
+      token = await this.credentials.grantClientCredentials(resolved.definition, client, config, resolved.scopes);
+    } catch (error) {
+      throw new ConnectError('provider_unreachable', `Could not reach ${name}: ${(error as Error).message}`);
+    }
+    if (!token.ok) throw new ConnectError('credentials_rejected', `${name} did not accept this client ID and secret (${token.error}). Check them and try again.`);
+    Object.assign(config, token.tokens.connectionConfig);
+    return {
+      type: 'oauth2_client_credentials',
+      ...client,
+      accessToken: token.tokens.accessToken,
+      expiresAt: token.tokens.expiresIn ? new Date(Date.now() + token.tokens.expiresIn * 1000).toISOString() : undefined,
+    };
   }
 
   /** Calls the connector's account() with the new credentials: it names the account and proves they work. */
@@ -243,7 +306,10 @@ export class ConnectService {
     const http = createSimpleHttpClient({
       connector: definition,
       config,
-      credentials: credentials.type === 'oauth2' ? { type: 'oauth2', accessToken: credentials.accessToken } : (credentials as never),
+      credentials:
+        credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials'
+          ? { type: credentials.type, accessToken: credentials.accessToken ?? '' }
+          : credentials,
       fetch: this.fetch as typeof fetch,
     });
     try {
@@ -272,7 +338,7 @@ export class ConnectService {
       const existing = reconnectId
         ? await repo.findOne(actor.tenantId, { id: reconnectId, endUserId, connectorKey: key })
         : await repo.findOne(actor.tenantId, { endUserId, connectorKey: key, accountId: account.id });
-      const expiresAt = credentials.type === 'oauth2' && credentials.expiresAt ? new Date(credentials.expiresAt) : null;
+      const expiresAt = (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.expiresAt ? new Date(credentials.expiresAt) : null;
       if (existing) {
         await repo.update(actor.tenantId, { id: existing.id }, {
           credentials: this.credentials.seal(existing, credentials),

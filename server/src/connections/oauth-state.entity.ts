@@ -15,6 +15,8 @@ export class OAuthState {
   @Column('text', { name: 'opener_origin', nullable: true }) openerOrigin: string | null;
   /** Set when reconnecting: the connection whose credentials are replaced. */
   @Column('uuid', { name: 'connection_id', nullable: true }) connectionId: string | null;
+  /** Connection-config values asked before the redirect (e.g. a subdomain in the authorize URL). */
+  @Column('jsonb', { name: 'connection_config' }) connectionConfig: Record<string, string>;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'expires_at' }) expiresAt: Date;
   @Column('timestamptz', { name: 'consumed_at', nullable: true }) consumedAt: Date | null;

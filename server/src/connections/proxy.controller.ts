@@ -86,7 +86,8 @@ export class ProxyController {
         throw new AppError('provider_timeout', `${definition.name} did not answer: ${(error as Error).message}`);
       }
       const status = upstream.statusCode ?? 502;
-      if (!stale && credentials.type === 'oauth2' && status === 401 && isAuthFailure(definition.authFailure, { status, data: undefined })) {
+      // The statuses the connector says mean "bad token" (401 by default); the body is streamed, not read.
+      if (!stale && (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.accessToken && isAuthFailure(definition.authFailure, { status, data: undefined })) {
         upstream.resume();
         stale = credentials.accessToken;
         continue;

@@ -106,7 +106,8 @@ export class ConnectorConfigsService {
       }
       const next = { ...current, ...changes };
       const sandboxed = Boolean(next.settings.useSandbox);
-      if (next.enabled && definition.auth.type.startsWith('oauth2') && !sandboxed && !(next.clientId && next.clientSecret)) {
+      // Client-credentials connections bring their own client (the end user's); authorization-code ones use the tenant's app.
+      if (next.enabled && definition.auth.type === 'oauth2' && !sandboxed && !(next.clientId && next.clientSecret)) {
         throw new AppError('validation_failed', `${definition.name} uses OAuth: set clientId and clientSecret (from your ${definition.name} app) before enabling it`, {
           errors: [{ path: next.clientId ? 'clientSecret' : 'clientId', message: 'is required to enable an OAuth connector' }],
         });
