@@ -110,6 +110,9 @@ describe('OpenAPI import: operations → actions', () => {
     // operationId in snake_case; without one, method + path; `list-pets` sanitises onto list_pets, so it gets _2.
     expect(Object.keys(byKey)).toEqual(['list_pets', 'create_pet', 'get_pets_pet_id', 'list_pets_2', 'list_owners']);
     expect(byKey.list_pets_2).toMatchObject({ method: 'DELETE', path: '/pets/{petId}', output: {} });
+    // Keys the connector already uses (its own actions and option sources) are not taken.
+    const beside = await importOpenApi(PETSTORE_YAML, OPENAPI_LIMITS, ['list_pets', 'request']);
+    expect(beside.operations.map((o) => o.key)).toEqual(['list_pets_2', 'create_pet', 'get_pets_pet_id', 'list_pets_3', 'list_owners']);
 
     const list = byKey.list_pets;
     expect(list).toMatchObject({ name: 'List pets', method: 'GET', path: '/pets' });

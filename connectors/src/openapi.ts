@@ -98,8 +98,12 @@ export function parseOpenApiText(text: string, limits: OpenApiLimits = OPENAPI_L
   }
 }
 
-/** Validates, dereferences and normalises an OpenAPI 3.0/3.1 document (an object or JSON/YAML text). */
-export async function importOpenApi(source: unknown, limits: OpenApiLimits = OPENAPI_LIMITS): Promise<ImportedDocument> {
+/**
+ * Validates, dereferences and normalises an OpenAPI 3.0/3.1 document (an object or JSON/YAML text).
+ * `reservedKeys` are taken already (the connector's own actions and option sources): an operation
+ * whose key would clash gets a numbered one.
+ */
+export async function importOpenApi(source: unknown, limits: OpenApiLimits = OPENAPI_LIMITS, reservedKeys: string[] = []): Promise<ImportedDocument> {
   const parsed = typeof source === 'string' ? parseOpenApiText(source, limits) : source;
   if (typeof source !== 'string') {
     const bytes = Buffer.byteLength(JSON.stringify(parsed) ?? '', 'utf8');
@@ -136,7 +140,7 @@ export async function importOpenApi(source: unknown, limits: OpenApiLimits = OPE
     throw new OpenApiImportError('unsupported', `Only references inside the document can be resolved: ${external.ref} at ${external.at}`, external.at);
   }
   const converter = new SchemaConverter(version.startsWith('3.0'), limits.maxSchemaNodes);
-  const { operations, warnings } = normaliseOperations(document, converter);
+  const { operations, warnings } = normaliseOperations(document, converter, new Set(reservedKeys));
   return {
     openapi: version,
     title: String(document.info?.title ?? ''),
@@ -188,10 +192,9 @@ function findRef(value: unknown, at: string, seen = new Set<object>()): { ref: s
   return undefined;
 }
 
-function normaliseOperations(document: Record<string, any>, converter: SchemaConverter): { operations: ImportedOperation[]; warnings: string[] } {
+function normaliseOperations(document: Record<string, any>, converter: SchemaConverter, keys: Set<string>): { operations: ImportedOperation[]; warnings: string[] } {
   const operations: ImportedOperation[] = [];
   const warnings: string[] = [];
-  const keys = new Set<string>();
   for (const [path, item] of Object.entries<Record<string, any>>(document.paths ?? {})) {
     if (!isObject(item)) continue;
     for (const method of IGNORED_METHODS) if (isObject(item[method])) warnings.push(`${method.toUpperCase()} ${path}: ${method.toUpperCase()} operations are not imported`);

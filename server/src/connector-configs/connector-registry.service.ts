@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { ActionDefinition, allConnectors, ConnectorDefinition, getConnector } from '@switchboard/connectors';
+import { ActionDefinition, allConnectors, ConnectorDefinition, getConnector, importedConnectorParts, OptionSource } from '@switchboard/connectors';
 import { notFound } from '../common/errors/app-error';
 import { TenantId } from '../common/tenancy/tenant-id';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { OpenApiImport } from './openapi-import.entity';
+
+/** What a tenant added to a connector: actions (and option sources) from its OpenAPI document. */
+type ImportedParts = { actions: Record<string, ActionDefinition>; options: Record<string, OptionSource> };
 
 /**
  * The connectors a tenant can use, by key: the deep connectors and the catalogue providers every
@@ -10,6 +16,8 @@ import { TenantId } from '../common/tenancy/tenant-id';
  */
 @Injectable()
 export class ConnectorRegistry {
+  constructor(@InjectTenantScoped(OpenApiImport) private readonly openApiImports: TenantScopedRepository<OpenApiImport>) {}
+
   /** The connector `key` names for the tenant, or 404. */
   async definition(tenantId: TenantId, key: string): Promise<ConnectorDefinition> {
     const definition = await this.find(tenantId, key);
@@ -34,13 +42,18 @@ export class ConnectorRegistry {
     return [];
   }
 
-  /** Actions the tenant imported (OpenAPI), by connector key: of one connector, or of all. */
-  private async importedActions(_tenantId: TenantId, _key?: string): Promise<Map<string, Record<string, ActionDefinition>>> {
-    return new Map();
+  /** Actions (and option sources) the tenant imported from OpenAPI documents, by connector key: of one connector, or of all. */
+  private async importedActions(tenantId: TenantId, key?: string): Promise<Map<string, ImportedParts>> {
+    // The stored operations are already normalised: turning them into definitions parses nothing.
+    // (The raw document is not selected by default.)
+    const rows = await this.openApiImports.find(tenantId, { where: key === undefined ? {} : { connectorKey: key } });
+    return new Map(rows.map((row) => [row.connectorKey, importedConnectorParts(row.operations, row.optionSources)]));
   }
 }
 
-/** The connector with more actions; its own win on a name clash. */
-function withActions(definition: ConnectorDefinition, actions: Record<string, ActionDefinition> | undefined): ConnectorDefinition {
-  return actions ? { ...definition, actions: { ...actions, ...definition.actions } } : definition;
+/** The connector with more actions and option sources; its own win on a name clash. */
+function withActions(definition: ConnectorDefinition, imported: ImportedParts | undefined): ConnectorDefinition {
+  return imported
+    ? { ...definition, actions: { ...imported.actions, ...definition.actions }, options: { ...imported.options, ...definition.options } }
+    : definition;
 }
