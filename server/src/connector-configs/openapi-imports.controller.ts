@@ -72,6 +72,7 @@ function view(i: OpenApiImport): OpenApiImportView {
         input: o.input,
         output: o.output,
         optionSource: (overridden ? i.optionSources[o.key] : o.list) ?? null,
+        detectedOptionSource: o.list ?? null,
         optionSourceOverridden: overridden,
       };
     }),

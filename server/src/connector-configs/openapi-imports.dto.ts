@@ -49,6 +49,7 @@ export class OpenApiOperationView {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of the input' }) input: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of the output' }) output: Record<string, unknown>;
   @ApiPropertyOptional({ type: ListSpecView, nullable: true, description: 'Set when the operation serves as an option source' }) optionSource: ListSpecView | null;
+  @ApiPropertyOptional({ type: ListSpecView, nullable: true, description: 'What the import detected, before any choice of the admin' }) detectedOptionSource: ListSpecView | null;
   @ApiProperty({ description: 'Whether the option source was chosen by an admin rather than detected' }) optionSourceOverridden: boolean;
 }
 
