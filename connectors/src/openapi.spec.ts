@@ -163,6 +163,29 @@ describe('OpenAPI import: operations → actions', () => {
     expect(validateCreate({ body: { tag: 'x' } })).toBe(false);
   });
 
+  it('leaves out patterns a validator cannot compile, saying so', async () => {
+    const imported = await importOpenApi(
+      doc({
+        '/a': {
+          get: {
+            parameters: [
+              { name: 'code', in: 'query', schema: { type: 'string', pattern: '([a-z]' } },
+              { name: 'ok', in: 'query', schema: { type: 'string', pattern: '^[a-z]+$' } },
+              { name: 'map', in: 'query', schema: { type: 'object', patternProperties: { '[': { type: 'string' }, '^x-': { type: 'integer' } } } },
+            ],
+            responses: ok,
+          },
+        },
+      }),
+    );
+    const input = imported.operations[0].input as { properties: Record<string, Record<string, unknown>> };
+    expect(input.properties.code).toEqual({ type: 'string' });
+    expect(input.properties.ok.pattern).toBe('^[a-z]+$');
+    expect(input.properties.map.patternProperties).toEqual({ '^x-': { type: 'integer' } });
+    expect(imported.warnings).toEqual(['pattern "([a-z]" is not a valid regular expression and was left out', 'pattern "[" is not a valid regular expression and was left out']);
+    expect(() => new Ajv2020({ strict: true }).compile(input)).not.toThrow();
+  });
+
   it('sanitises action keys', () => {
     expect(actionKey('getHTTPStatus', 'get', '/x')).toBe('get_http_status');
     expect(actionKey('users.list', 'get', '/x')).toBe('users_list');

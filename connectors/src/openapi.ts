@@ -141,6 +141,7 @@ export async function importOpenApi(source: unknown, limits: OpenApiLimits = OPE
   }
   const converter = new SchemaConverter(version.startsWith('3.0'), limits.maxSchemaNodes);
   const { operations, warnings } = normaliseOperations(document, converter, new Set(reservedKeys));
+  for (const pattern of converter.invalidPatterns) warnings.push(`pattern ${JSON.stringify(pattern.slice(0, 100))} is not a valid regular expression and was left out`);
   return {
     openapi: version,
     title: String(document.info?.title ?? ''),
@@ -374,6 +375,8 @@ function uniqueKey(key: string, taken: Set<string>): string {
  */
 class SchemaConverter {
   private nodes = 0;
+  /** Patterns a validator could not compile (JSON Schema regexes are ECMAScript with `u`): left out, reported once. */
+  readonly invalidPatterns = new Set<string>();
   constructor(
     private readonly openapi30: boolean,
     private readonly maxNodes: number,
@@ -395,8 +398,11 @@ class SchemaConverter {
           props[name] = this.convert(sub, direction);
         }
         out.properties = props;
+      } else if (k === 'pattern' && typeof v === 'string') {
+        if (this.validPattern(v)) out.pattern = v;
       } else if (SCHEMA_MAPS.has(k) && isObject(v)) {
-        out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, this.convert(sub, direction)]));
+        const entries = Object.entries(v).filter(([name]) => k !== 'patternProperties' || this.validPattern(name));
+        out[k] = Object.fromEntries(entries.map(([name, sub]) => [name, this.convert(sub, direction)]));
       } else if (SCHEMA_LISTS.has(k) && Array.isArray(v)) {
         out[k] = v.map((sub) => this.convert(sub, direction));
       } else if (SCHEMA_VALUES.has(k) && (isObject(v) || typeof v === 'boolean')) {
@@ -426,6 +432,16 @@ class SchemaConverter {
       delete out.nullable;
     }
     return out;
+  }
+
+  private validPattern(pattern: string): boolean {
+    try {
+      new RegExp(pattern, 'u');
+      return true;
+    } catch {
+      this.invalidPatterns.add(pattern);
+      return false;
+    }
   }
 }
 
