@@ -251,6 +251,7 @@ describe('OpenAPI import: refusals name the problem', () => {
     for (let i = 11; i >= 0; i--) schemas[`L${i}`] = { type: 'object', properties: { a: { $ref: `#/components/schemas/L${i + 1}` }, b: { $ref: `#/components/schemas/L${i + 1}` } } };
     const wide = doc({ '/x': { get: { responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/L0' } } } } } } } }, { components: { schemas } });
     expect((await refusal(wide, { ...OPENAPI_LIMITS, maxSchemaNodes: 1000 })).message).toMatch(/expand to over 1000 nodes/);
+    expect((await refusal(wide, { ...OPENAPI_LIMITS, maxNormalisedBytes: 50_000 })).message).toMatch(/^The actions take \d+ bytes once references are resolved; the limit is 50000/);
   });
 
   it('not OpenAPI 3, not valid, dangling or external references, not JSON/YAML', async () => {

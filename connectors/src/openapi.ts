@@ -16,7 +16,9 @@ export const OPENAPI_LIMITS = {
   /** Operations turned into actions. */
   maxOperations: 300,
   /** Schema nodes across all normalised actions: dereferencing repeats shared schemas, this caps the blow-up. */
-  maxSchemaNodes: 200_000,
+  maxSchemaNodes: 100_000,
+  /** The normalised actions as stored (JSON bytes): what every process holds in memory for the connector. */
+  maxNormalisedBytes: 2 * 1024 * 1024,
 };
 export type OpenApiLimits = typeof OPENAPI_LIMITS;
 
@@ -141,6 +143,10 @@ export async function importOpenApi(source: unknown, limits: OpenApiLimits = OPE
   }
   const converter = new SchemaConverter(version.startsWith('3.0'), limits.maxSchemaNodes);
   const { operations, warnings } = normaliseOperations(document, converter, new Set(reservedKeys));
+  const normalisedBytes = Buffer.byteLength(JSON.stringify(operations), 'utf8');
+  if (normalisedBytes > limits.maxNormalisedBytes) {
+    throw new OpenApiImportError('too_large', `The actions take ${normalisedBytes} bytes once references are resolved; the limit is ${limits.maxNormalisedBytes}: split or simplify the document`);
+  }
   for (const pattern of converter.invalidPatterns) warnings.push(`pattern ${JSON.stringify(pattern.slice(0, 100))} is not a valid regular expression and was left out`);
   return {
     openapi: version,

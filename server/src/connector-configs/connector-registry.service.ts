@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ActionDefinition, allConnectors, ConnectorDefinition, getConnector, importedConnectorParts, OptionSource } from '@switchboard/connectors';
+import { In } from 'typeorm';
 import { notFound } from '../common/errors/app-error';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
@@ -8,6 +9,8 @@ import { OpenApiImport } from './openapi-import.entity';
 
 /** What a tenant added to a connector: actions (and option sources) from its OpenAPI document. */
 type ImportedParts = { actions: Record<string, ActionDefinition>; options: Record<string, OptionSource> };
+/** Built documents kept per process (each at most OPENAPI_LIMITS.maxNormalisedBytes of schemas). */
+const MAX_BUILT_IMPORTS = 100;
 
 /**
  * The connectors a tenant can use, by key: the deep connectors and the catalogue providers every
@@ -16,6 +19,9 @@ type ImportedParts = { actions: Record<string, ActionDefinition>; options: Recor
  */
 @Injectable()
 export class ConnectorRegistry {
+  /** Imported documents turned into definitions, by row id and version (its updated_at), oldest first. */
+  private readonly built = new Map<string, { version: string; parts: ImportedParts }>();
+
   constructor(@InjectTenantScoped(OpenApiImport) private readonly openApiImports: TenantScopedRepository<OpenApiImport>) {}
 
   /** The connector `key` names for the tenant, or 404. */
@@ -44,10 +50,25 @@ export class ConnectorRegistry {
 
   /** Actions (and option sources) the tenant imported from OpenAPI documents, by connector key: of one connector, or of all. */
   private async importedActions(tenantId: TenantId, key?: string): Promise<Map<string, ImportedParts>> {
-    // The stored operations are already normalised: turning them into definitions parses nothing.
-    // (The raw document is not selected by default.)
-    const rows = await this.openApiImports.find(tenantId, { where: key === undefined ? {} : { connectorKey: key } });
-    return new Map(rows.map((row) => [row.connectorKey, importedConnectorParts(row.operations, row.optionSources)]));
+    // Only ids and versions are read each time; a document's operations are loaded and built once per change.
+    const query = this.openApiImports.query(tenantId, 'i').select('i.id', 'id').addSelect('i.connectorKey', 'key').addSelect('i.updated_at::text', 'version');
+    if (key !== undefined) query.andWhere('i.connectorKey = :key', { key });
+    const rows: { id: string; key: string; version: string }[] = await query.getRawMany();
+    const stale = rows.filter((r) => this.built.get(r.id)?.version !== r.version);
+    if (stale.length > 0) {
+      const loaded = await this.openApiImports.find(tenantId, { where: { id: In(stale.map((r) => r.id)) } });
+      for (const row of loaded) {
+        this.built.delete(row.id);
+        this.built.set(row.id, { version: stale.find((r) => r.id === row.id)?.version ?? '', parts: importedConnectorParts(row.operations, row.optionSources) });
+      }
+      while (this.built.size > MAX_BUILT_IMPORTS) this.built.delete(this.built.keys().next().value!);
+    }
+    const result = new Map<string, ImportedParts>();
+    for (const r of rows) {
+      const built = this.built.get(r.id);
+      if (built) result.set(r.key, built.parts);
+    }
+    return result;
   }
 }
 
