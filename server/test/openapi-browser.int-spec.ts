@@ -103,6 +103,18 @@ describe('connector page: OpenAPI actions', () => {
     // The About card lists them with the connector's own actions.
     await page.getByRole('complementary').getByText('create_pet').waitFor();
 
+    // The admin picks other fields; a bad path is refused next to its field.
+    await panel.getByRole('button', { name: 'Change fields of list_pets' }).click();
+    const fields = panel.getByRole('form', { name: 'Option fields' });
+    await fields.getByLabel('Label').fill('name with spaces');
+    await fields.getByRole('button', { name: 'Save fields' }).click();
+    await fields.getByText('must be a dot path').waitFor();
+    await screen(page, 'option-fields');
+    await fields.getByLabel('Label').fill('id');
+    await fields.getByRole('button', { name: 'Save fields' }).click();
+    await table.getByText('label id').waitFor();
+    expect((await tenant.owner.get('/v1/admin/connectors/http/openapi')).body.operations[0].optionSource).toEqual({ itemsPath: '', valuePath: 'id', labelPath: 'id' });
+
     await panel.getByRole('button', { name: 'Do not offer as options' }).click();
     await panel.getByRole('button', { name: 'Offer as options again' }).waitFor();
     expect((await tenant.owner.get('/v1/admin/connectors/http')).body.optionSources).toEqual([]);

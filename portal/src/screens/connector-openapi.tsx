@@ -63,6 +63,8 @@ export function ConnectorOpenApi({ connectorKey, onChanged }: { connectorKey: st
   const busy = useSignal(false);
   const error = useSignal<{ message: string; pointer?: string } | null>(null);
   const confirmingRemove = useSignal(false);
+  /** The action whose option fields are being changed. */
+  const editing = useSignal<string | null>(null);
   const imported = current.data.value;
 
   async function submit(event: Event) {
@@ -174,6 +176,23 @@ export function ConnectorOpenApi({ connectorKey, onChanged }: { connectorKey: st
                           {o.optionSource ? 'Do not offer as options' : 'Offer as options again'}
                         </button>
                       )}
+                      {editable && o.optionSource && (
+                        <button type="button" class="link-button small block" aria-label={`Change fields of ${o.key}`} onClick={() => (editing.value = o.key)}>
+                          Change fields
+                        </button>
+                      )}
+                      {editing.value === o.key && o.optionSource && (
+                        <ListSpecForm
+                          spec={o.optionSource}
+                          onCancel={() => (editing.value = null)}
+                          onSave={async (spec) => {
+                            current.data.value = await openApiApi.setOptionSources(connectorKey, { [o.key]: spec });
+                            editing.value = null;
+                            toast(`Options of ${o.key} changed`);
+                            onChanged();
+                          }}
+                        />
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -252,3 +271,43 @@ export function ConnectorOpenApi({ connectorKey, onChanged }: { connectorKey: st
 
 /** For a GET the import did not take for a listing: the common shape; the first listing shows whether it fits. */
 const GUESSED_LIST: OpenApiListSpec = { itemsPath: '', valuePath: 'id', labelPath: 'name' };
+
+/** Which fields of a listing give each option: dot paths, checked by the server. */
+function ListSpecForm({ spec, onSave, onCancel }: { spec: OpenApiListSpec; onSave: (spec: OpenApiListSpec) => Promise<void>; onCancel: () => void }) {
+  const itemsPath = useSignal(spec.itemsPath);
+  const valuePath = useSignal(spec.valuePath);
+  const labelPath = useSignal(spec.labelPath);
+  const errors = useSignal<Record<string, string>>({});
+  const saving = useSignal(false);
+  async function save(event: Event) {
+    event.preventDefault();
+    saving.value = true;
+    errors.value = {};
+    try {
+      await onSave({ itemsPath: itemsPath.value.trim(), valuePath: valuePath.value.trim(), labelPath: labelPath.value.trim(), ...(spec.searchParam ? { searchParam: spec.searchParam } : {}) });
+    } catch (caught) {
+      // Paths come back as optionSources.<action>.<field>: keep the field.
+      const byField: Record<string, string> = {};
+      if (caught instanceof ApiError) for (const [path, message] of Object.entries(caught.fieldErrors)) byField[path.split('.').pop() ?? ''] = message;
+      errors.value = Object.keys(byField).length ? byField : { '': messageOf(caught) };
+    } finally {
+      saving.value = false;
+    }
+  }
+  return (
+    <form class="list-spec-form" onSubmit={save} noValidate aria-label="Option fields">
+      {errors.value[''] && <Alert tone="error">{errors.value['']}</Alert>}
+      <TextField label="List at" value={itemsPath.value} onValue={(v) => (itemsPath.value = v)} error={errors.value.itemsPath} hint="Dot path in the response; empty for a top-level list." />
+      <TextField label="Value" value={valuePath.value} onValue={(v) => (valuePath.value = v)} error={errors.value.valuePath} hint="Dot path in each item, e.g. id." />
+      <TextField label="Label" value={labelPath.value} onValue={(v) => (labelPath.value = v)} error={errors.value.labelPath} hint="What people see, e.g. name." />
+      <div class="form-actions">
+        <button type="submit" class="btn btn-primary btn-small" disabled={saving.value}>
+          {saving.value ? 'Saving…' : 'Save fields'}
+        </button>
+        <button type="button" class="btn btn-secondary btn-small" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
