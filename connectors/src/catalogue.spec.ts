@@ -1,8 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { catalogueConnectors, catalogueEntryErrors, connectors, loadCatalogue } from './index';
+import { catalogueConnector, catalogueConnectors, catalogueEntryErrors, connectors, createSimpleHttpClient, loadCatalogue } from './index';
+import type { CatalogueEntry } from './index';
 import { connectorManifest, connectorSchema } from './schema';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -35,6 +38,41 @@ describe('provider catalogue', () => {
     expect(catalogueEntryErrors({ name: 'A', description: 'x', categories: ['crm'], logo: { color: '#000000' }, docsUrl: 'https://a.example', auth: { type: 'api_key', in: 'header', name: 'X' }, baseUrl: 'https://${region}.a.example', verify: { path: 'me', accountId: 'id' } })).toEqual([
       '/baseUrl: uses ${region}, which connectionConfig does not declare',
     ]);
+  });
+
+  it('learns fromAccount config from the verify answer (Atlassian cloud id) and refuses a verify call that needs it', async () => {
+    const entry: CatalogueEntry = {
+      name: 'Sites',
+      description: 'x',
+      categories: ['crm'],
+      logo: { color: '#000000' },
+      docsUrl: 'https://a.example',
+      auth: { type: 'api_key', in: 'header', name: 'Authorization', prefix: 'Bearer ' },
+      connectionConfig: { cloud_id: { title: 'Site', fromAccount: true } },
+      baseUrl: 'https://a.example/ex/${cloud_id}',
+      baseUrls: { identity: 'https://a.example' },
+      verify: { base: 'identity', path: 'sites', accountId: '0.id', accountName: '0.name', connectionConfig: { cloud_id: '0.id' } },
+    };
+    expect(catalogueEntryErrors(entry)).toEqual([]);
+    expect(catalogueEntryErrors({ ...entry, verify: { ...entry.verify, base: undefined } })).toEqual([
+      '/verify: uses ${cloud_id}, which only the verify call itself learns (call a base without it)',
+    ]);
+    expect(catalogueEntryErrors({ ...entry, verify: { ...entry.verify, connectionConfig: undefined } })).toEqual([
+      '/connectionConfig/cloud_id: fromAccount, but verify.connectionConfig does not read it',
+    ]);
+    const server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.url === '/sites' && req.headers.authorization === 'Bearer k' ? [{ id: 'c-1', name: 'Acme site' }] : { error: req.url }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const connector = catalogueConnector('sites', { ...entry, baseUrl: `${origin}/ex/\${cloud_id}`, baseUrls: { identity: origin } });
+      const http = createSimpleHttpClient({ connector, credentials: { type: 'api_key', apiKey: 'k' } });
+      expect(await connector.account!({ http, config: {} } as never)).toEqual({ id: 'c-1', name: 'Acme site', config: { cloud_id: 'c-1' } });
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses a key defined twice in one file', () => {

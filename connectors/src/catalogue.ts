@@ -24,6 +24,8 @@ export interface VerifySpec {
   accountId: string;
   /** Dot path of what people see; defaults to the id. */
   accountName?: string;
+  /** Connection config read from the answer (dot paths), for fields marked fromAccount: Atlassian's cloud id, Xero's tenant id. */
+  connectionConfig?: Record<string, string>;
 }
 
 /** One catalogue entry. URLs, headers and verify paths may hold `${name}` placeholders for connection-config values. */
@@ -88,7 +90,8 @@ export const catalogueEntrySchema: JsonSchema = {
           pattern: { type: 'string', format: 'regex' },
           example: { type: 'string' },
           fromToken: { type: 'boolean' },
-          fromCallback: { type: 'boolean' },
+          fromAccount: { type: 'boolean' },
+          fromCallback: { anyOf: [{ type: 'boolean' }, { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$' }] },
           optional: { type: 'boolean' },
           default: { type: 'string' },
         },
@@ -124,6 +127,7 @@ export const catalogueEntrySchema: JsonSchema = {
         body: {},
         accountId: { anyOf: [dotPath, { type: 'string', pattern: '\\$\\{[a-z][a-z0-9_]*\\}' }] },
         accountName: dotPath,
+        connectionConfig: { type: 'object', propertyNames: { pattern: snakeKey }, additionalProperties: dotPath },
       },
     },
   },
@@ -151,6 +155,18 @@ export function catalogueEntryErrors(entry: unknown): string[] {
   };
   for (const field of ['auth', 'baseUrl', 'baseUrls', 'defaultHeaders', 'verify'] as const) check(`/${field}`, e[field]);
   if (e.verify.base && !e.baseUrls?.[e.verify.base]) errors.push(`/verify/base: baseUrls has no "${e.verify.base}"`);
+  const learned = new Set(Object.keys(e.verify.connectionConfig ?? {}));
+  for (const [name, field] of Object.entries(e.connectionConfig ?? {})) {
+    if (field.fromAccount && !learned.has(name)) errors.push(`/connectionConfig/${name}: fromAccount, but verify.connectionConfig does not read it`);
+  }
+  for (const name of learned) {
+    if (!e.connectionConfig?.[name]?.fromAccount) errors.push(`/verify/connectionConfig/${name}: connectionConfig must declare ${name} with fromAccount: true`);
+  }
+  // The verify call is what learns these values, so it cannot need them.
+  const verifyUrl = [e.verify.base ? e.baseUrls?.[e.verify.base] : e.baseUrl, e.verify.path, JSON.stringify(e.verify.body ?? null)].join(' ');
+  for (const m of verifyUrl.matchAll(PLACEHOLDER)) {
+    if (learned.has(m[1]!)) errors.push(`/verify: uses \${${m[1]}}, which only the verify call itself learns (call a base without it)`);
+  }
   return errors;
 }
 
@@ -190,7 +206,17 @@ export function catalogueConnector(key: string, entry: CatalogueEntry): Connecto
         throw new ProviderError(`${entry.name} answered the verify call without ${verify.accountId}`, 'verify_failed');
       }
       const name = verify.accountName ? getPath(data, verify.accountName) : undefined;
-      return { id: String(id), name: typeof name === 'string' || typeof name === 'number' ? String(name) : `${entry.name} (${String(id)})` };
+      const config: Record<string, string> = {};
+      for (const [field, path] of Object.entries(verify.connectionConfig ?? {})) {
+        const value = getPath(data, path);
+        if (typeof value !== 'string' && typeof value !== 'number') throw new ProviderError(`${entry.name} answered the verify call without ${path}`, 'verify_failed');
+        config[field] = String(value);
+      }
+      return {
+        id: String(id),
+        name: typeof name === 'string' || typeof name === 'number' ? String(name) : `${entry.name} (${String(id)})`,
+        ...(verify.connectionConfig ? { config } : {}),
+      };
     },
   };
 }

@@ -13,6 +13,7 @@ import {
   HttpRequest,
   HttpResponse,
   OAuth2Auth,
+  OAuth2ClientCredentialsAuth,
 } from './types';
 
 /** Reads a dot path (`authed_user.access_token`, `items.0.id`) from a JSON value. */
@@ -47,6 +48,16 @@ export function renderTemplate(
     return value;
   });
 }
+
+/** The connector's default headers, lower-cased, with `{{config}}` values filled (an API version, a tenant's developer token). */
+export function defaultHeadersFor(connector: Pick<ConnectorDefinition, 'defaultHeaders'>, config: Record<string, string | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(connector.defaultHeaders ?? {})) headers[k.toLowerCase()] = renderTemplate(v, config);
+  return headers;
+}
+
+const renderValues = (values: Record<string, string> | undefined, config: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [k, renderTemplate(v, config)]));
 
 /** Connection config with each field's default applied where the value is absent. */
 export function withConfigDefaults(
@@ -108,7 +119,7 @@ export function resolveUrl(
 function connectorUrls(connector: ConnectorDefinition): string[] {
   const urls: string[] = [connector.baseUrl, ...Object.values(connector.baseUrls ?? {})];
   for (const spec of [connector.auth, ...(connector.authSpecs ?? [])]) {
-    if (spec.type === 'oauth2') urls.push(spec.authorizationUrl, spec.tokenUrl);
+    if (spec.type === 'oauth2') urls.push(spec.authorizationUrl, spec.tokenUrl, ...(spec.refreshUrl ? [spec.refreshUrl] : []));
     if (spec.type === 'oauth2_client_credentials') urls.push(spec.tokenUrl);
   }
   return urls.filter(isAbsolute);
@@ -140,7 +151,9 @@ function overrideUrl(url: string, overrides: Map<string, string>): string {
 }
 
 function mapAuthUrls<T extends AuthSpec>(spec: T, map: (url: string) => string): T {
-  if (spec.type === 'oauth2') return { ...spec, authorizationUrl: map(spec.authorizationUrl), tokenUrl: map(spec.tokenUrl) };
+  if (spec.type === 'oauth2') {
+    return { ...spec, authorizationUrl: map(spec.authorizationUrl), tokenUrl: map(spec.tokenUrl), ...(spec.refreshUrl ? { refreshUrl: map(spec.refreshUrl) } : {}) };
+  }
   if (spec.type === 'oauth2_client_credentials') return { ...spec, tokenUrl: map(spec.tokenUrl) };
   return { ...spec };
 }
@@ -276,9 +289,12 @@ export function applyCredentials(
 ): void {
   switch (credentials.type) {
     case 'oauth2':
-    case 'oauth2_client_credentials':
-      headers['authorization'] = `Bearer ${credentials.accessToken}`;
+    case 'oauth2_client_credentials': {
+      const header = spec.type === 'oauth2' || spec.type === 'oauth2_client_credentials' ? spec.tokenHeader : undefined;
+      if (header) headers[header.name.toLowerCase()] = `${header.prefix ?? ''}${credentials.accessToken}`;
+      else headers['authorization'] = `Bearer ${credentials.accessToken}`;
       return;
+    }
     case 'basic':
       headers['authorization'] = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
       return;
@@ -318,8 +334,7 @@ export function createSimpleHttpClient(options: SimpleHttpClientOptions): Authed
   return {
     async request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>> {
       const url = resolveUrl(connector, request, config);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(connector.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      const headers = defaultHeadersFor(connector, config);
       for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
       applyCredentials(spec, credentials, headers, url, config);
       const { body, contentType } = encodeBody(request);
@@ -355,13 +370,13 @@ export function buildAuthorizationUrl(auth: OAuth2Auth, params: AuthorizationUrl
   url.searchParams.set('client_id', params.clientId);
   url.searchParams.set('redirect_uri', params.redirectUri);
   url.searchParams.set('state', params.state);
-  const scopes = params.scopes ?? auth.scopes;
+  const scopes = (params.scopes ?? auth.scopes).map((s) => renderTemplate(s, params.config ?? {}));
   if (scopes.length > 0) url.searchParams.set('scope', scopes.join(auth.scopeSeparator ?? ' '));
   if ((auth.pkce ?? true) && params.codeChallenge) {
     url.searchParams.set('code_challenge', params.codeChallenge);
     url.searchParams.set('code_challenge_method', 'S256');
   }
-  for (const [k, v] of Object.entries(auth.authorizationParams ?? {})) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries(renderValues(auth.authorizationParams, params.config ?? {}))) url.searchParams.set(k, v);
   return url;
 }
 
@@ -372,7 +387,7 @@ export type TokenGrant =
 
 /** A ready-to-send token request (URL, headers, encoded body) honouring client auth and body format. */
 export function buildTokenRequest(
-  auth: OAuth2Auth | { type: 'oauth2_client_credentials'; tokenUrl: string; scopeSeparator?: ' ' | ','; clientAuthentication?: OAuth2Auth['clientAuthentication'] },
+  auth: OAuth2Auth | OAuth2ClientCredentialsAuth,
   client: { clientId: string; clientSecret: string },
   grant: TokenGrant,
   config: Record<string, string> = {},
@@ -385,9 +400,9 @@ export function buildTokenRequest(
   } else if (grant.grantType === 'refresh_token') {
     params.refresh_token = grant.refreshToken;
   } else if (grant.scopes && grant.scopes.length > 0) {
-    params.scope = grant.scopes.join(auth.scopeSeparator ?? ' ');
+    params.scope = grant.scopes.map((s) => renderTemplate(s, config)).join(auth.scopeSeparator ?? ' ');
   }
-  if (auth.type === 'oauth2') Object.assign(params, auth.tokenParams ?? {}, grant.grantType === 'refresh_token' ? auth.refreshParams : {});
+  Object.assign(params, renderValues(auth.tokenParams, config), auth.type === 'oauth2' && grant.grantType === 'refresh_token' ? renderValues(auth.refreshParams, config) : {});
   const headers: Record<string, string> = { accept: 'application/json' };
   if (auth.clientAuthentication === 'client_secret_basic') {
     const enc = (s: string) => encodeURIComponent(s);
@@ -399,7 +414,7 @@ export function buildTokenRequest(
   const json = auth.type === 'oauth2' && auth.tokenRequestFormat === 'json';
   headers['content-type'] = json ? 'application/json' : 'application/x-www-form-urlencoded';
   return {
-    url: renderTemplate(auth.tokenUrl, config),
+    url: renderTemplate(auth.type === 'oauth2' && grant.grantType === 'refresh_token' && auth.refreshUrl ? auth.refreshUrl : auth.tokenUrl, config),
     method: 'POST',
     headers,
     body: json ? JSON.stringify(params) : new URLSearchParams(params).toString(),

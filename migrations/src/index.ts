@@ -10,7 +10,8 @@ import { CreateWebhooks1795461500000 } from './1795461500000-CreateWebhooks';
 import { KeepDefinitionKeyOrder1795462000000 } from './1795462000000-KeepDefinitionKeyOrder';
 import { AddFlowInstanceNote1795470500000 } from './1795470500000-AddFlowInstanceNote';
 import { CountRunCrashes1795470300000 } from './1795470300000-CountRunCrashes';
-import { AddOAuthStateConnectionConfig1795480000000 } from './1795480000000-AddOAuthStateConnectionConfig';
+import { AddOAuthStateConnectionConfig1795479000000 } from './1795479000000-AddOAuthStateConnectionConfig';
+import { CreateConnectorOpenApiImports1795481000000 } from './1795481000000-CreateConnectorOpenApiImports';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -25,7 +26,8 @@ export const migrations: Array<new () => MigrationInterface> = [
   KeepDefinitionKeyOrder1795462000000,
   AddFlowInstanceNote1795470500000,
   CountRunCrashes1795470300000,
-  AddOAuthStateConnectionConfig1795480000000,
+  AddOAuthStateConnectionConfig1795479000000,
+  CreateConnectorOpenApiImports1795481000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { api, ApiError, messageOf, type Connector, type ConnectorPatch } from '../api';
 import { Link } from '../router';
+import { ConnectorOpenApi } from './connector-openapi';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { ConfirmDialog } from '../ui/confirm-dialog';
@@ -110,7 +111,12 @@ export function ConnectorDetail({ connectorKey }: { connectorKey: string }) {
         </EmptyState>
       ) : (
         <Loaded resource={connector} what="the connector">
-          {(c) => <ConnectorForm connector={c} onSaved={(next) => (connector.data.value = next)} />}
+          {(c) => (
+            <>
+              <ConnectorForm connector={c} onSaved={(next) => (connector.data.value = next)} />
+              <ConnectorOpenApi connectorKey={c.key} onChanged={() => void connector.reload()} />
+            </>
+          )}
         </Loaded>
       )}
     </>

@@ -166,7 +166,7 @@ export class ConnectController {
   ): string {
     const fields: FormField[] = [];
     for (const [field, spec] of Object.entries(connectionConfig ?? {})) {
-      if (spec.fromToken || spec.fromCallback) continue;
+      if (spec.fromToken || spec.fromAccount || spec.fromCallback) continue;
       fields.push({
         name: `config.${field}`,
         label: spec.title,
@@ -186,8 +186,10 @@ export class ConnectController {
         { name: 'clientSecret', label: 'Client secret', type: 'password' },
       );
     } else if (auth.type === 'basic') {
+      // A fixed username or password (an API key sent as the username) is not asked for.
       const b = auth as BasicAuth;
-      fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text' }, { name: 'password', label: b.passwordLabel ?? 'Password', type: 'password' });
+      if (b.username === undefined) fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text', help: b.password !== undefined ? b.help : undefined });
+      if (b.password === undefined) fields.push({ name: 'password', label: b.passwordLabel ?? 'Password', type: 'password', help: b.help });
     }
     const hidden: Record<string, string> = { session: query.session ?? '' };
     if (query.origin) hidden.origin = query.origin;

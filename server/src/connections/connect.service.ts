@@ -114,18 +114,18 @@ export class ConnectService {
 
   /** Whether the end user must fill in connection config (a subdomain, say) before connecting. */
   asksConfig(definition: ConnectorDefinition): boolean {
-    return Object.values(definition.connectionConfig ?? {}).some((field) => !field.fromToken && !field.fromCallback);
+    return Object.values(definition.connectionConfig ?? {}).some((field) => !field.fromToken && !field.fromCallback && !field.fromAccount);
   }
 
   /**
    * The connection config the end user typed (`config.<name>` fields), checked against each
-   * field's pattern; values the provider sends (fromToken, fromCallback) are not asked for.
+   * field's pattern; values the provider sends (fromToken, fromCallback, fromAccount) are not asked for.
    */
   askedConfig(definition: ConnectorDefinition, fields: Record<string, string | undefined>): Record<string, string> {
     const config: Record<string, string> = {};
     const positions = configPositions(definition);
     for (const [name, field] of Object.entries(definition.connectionConfig ?? {})) {
-      if (field.fromToken || field.fromCallback) continue;
+      if (field.fromToken || field.fromCallback || field.fromAccount) continue;
       const value = (fields[`config.${name}`] ?? '').trim();
       if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
       if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
@@ -213,7 +213,7 @@ export class ConnectService {
     const positions = configPositions(resolved.definition);
     for (const [field, spec] of Object.entries(resolved.definition.connectionConfig ?? {})) {
       if (!spec.fromCallback) continue;
-      const value = params.get(field);
+      const value = params.get(typeof spec.fromCallback === 'string' ? spec.fromCallback : field);
       if (!value && !spec.optional) return fail('invalid_callback', `${name} sent no ${field} with the authorization code`);
       const problem = value ? configValueProblem(positions.get(field), value) : undefined;
       if (problem) return fail('invalid_callback', `The ${field} ${name} sent with the authorization code ${problem}`);
@@ -256,6 +256,7 @@ export class ConnectService {
     const scopes = token.tokens.scope ? token.tokens.scope.split(/[ ,]+/).filter(Boolean) : resolved.scopes;
     try {
       const account = await this.identify(resolved.definition, credentials, connectionConfig, token.tokens);
+      Object.assign(connectionConfig, account.config);
       const actor: Actor = { tenantId, type: 'end_user', id: row.end_user_id };
       const connection = await this.store(actor, row.end_user_id!, resolved.definition, account, credentials, connectionConfig, scopes, row.connection_id);
       return { result: { status: 'connected', connector: key, connectionId: connection.id }, targetOrigin: row.opener_origin, connectorName: name };
@@ -277,12 +278,16 @@ export class ConnectService {
     if (auth.type === 'oauth2_client_credentials') {
       const credentials = await this.grantClientCredentials(resolved, fields, config);
       const account = await this.identify(resolved.definition, credentials, config);
+      Object.assign(config, account.config);
       return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, resolved.scopes, connectionId ?? null);
     }
     const credentials: Credentials =
-      auth.type === 'api_key' ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() } : { type: 'basic', username: fields.username ?? '', password: fields.password ?? '' };
+      auth.type === 'api_key'
+        ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() }
+        : { type: 'basic', username: auth.username ?? fields.username ?? '', password: auth.password ?? fields.password ?? '' };
     if (credentials.type === 'api_key' && !credentials.apiKey) throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
     const account = await this.identify(resolved.definition, credentials, config);
+    Object.assign(config, account.config);
     return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, [], connectionId ?? null);
   }
 

@@ -4,6 +4,7 @@ import {
   AuthedHttpClient,
   ConnectorDefinition,
   decodeBody,
+  defaultHeadersFor,
   encodeBody,
   HttpRequest,
   HttpResponse,
@@ -95,8 +96,7 @@ export class ProviderClientService {
       const { connection, credentials } = attempt === 0 && preloaded ? preloaded : await this.credentials.fresh(tenantId, connectionId, stale);
       const config = withConfigDefaults(definition, connection.config);
       const url = resolveUrl(definition, request, config);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(definition.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      const headers = defaultHeadersFor(definition, config);
       for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
       applyCredentials(definition.auth, credentialsForRequest(credentials) as never, headers, url, config);
       const { body, contentType } = encodeBody(request);

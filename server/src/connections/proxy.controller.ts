@@ -1,6 +1,6 @@
 import { All, Controller, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { applyCredentials, isAuthFailure, resolveUrl, withConfigDefaults } from '@switchboard/connectors';
+import { applyCredentials, defaultHeadersFor, isAuthFailure, resolveUrl, withConfigDefaults } from '@switchboard/connectors';
 import type { Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { ApiKeyOrEndUserAuth, CurrentActor, CurrentPrincipal } from '../auth/auth.decorators';
@@ -70,8 +70,7 @@ export class ProxyController {
       const { connection: current, credentials } = attempt === 0 ? first : await this.credentials.fresh(actor.tenantId, id, stale);
       const config = withConfigDefaults(definition, current.config);
       const url = resolveUrl(definition, { path, query }, config);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(definition.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      const headers = defaultHeadersFor(definition, config);
       Object.assign(headers, forwarded);
       applyCredentials(definition.auth, credentials as never, headers, url, config);
       if (body.length > 0) headers['content-length'] = String(body.length);
