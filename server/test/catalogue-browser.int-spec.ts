@@ -16,7 +16,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // The first OAuth entry that asks the end user for config before signing in (Zendesk's subdomain).
 const entry = Object.values(catalogueConnectors()).find(
-  (c) => c.auth.type === 'oauth2' && Object.values(c.connectionConfig ?? {}).some((f) => !f.fromToken && !f.fromCallback && f.example),
+  (c) => c.auth.type === 'oauth2' && Object.values(c.connectionConfig ?? {}).some((f) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.example),
 );
 
 let sandbox: Sandbox;
@@ -49,7 +49,7 @@ it.runIf(entry)('asks for the config, continues to the provider and comes back c
   const problems: string[] = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
   await page.goto(`${api.url}/connect/${connector.key}?${new URLSearchParams({ session: token })}`);
-  const fields = Object.entries(connector.connectionConfig!).filter(([, f]) => !f.fromToken && !f.fromCallback);
+  const fields = Object.entries(connector.connectionConfig!).filter(([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount);
   for (const [name, field] of fields) await page.fill(`input[name="config.${name}"]`, field.example ?? field.default ?? 'acme');
   await page.screenshot({ path: join(SCREENSHOTS, 'catalogue-config-step.png') });
   await page.click('button[type=submit]');

@@ -30,7 +30,7 @@ async function inBatches<T>(items: T[], limit: number, work: (item: T) => Promis
 function typedConfig(connector: ConnectorDefinition): Record<string, string> {
   const config: Record<string, string> = {};
   for (const [name, field] of Object.entries(connector.connectionConfig ?? {})) {
-    if (!field.fromToken && !field.fromCallback) config[`config.${name}`] = field.example ?? field.default ?? 'acme';
+    if (!field.fromToken && !field.fromCallback && !field.fromAccount) config[`config.${name}`] = field.example ?? field.default ?? 'acme';
   }
   return config;
 }
@@ -144,10 +144,14 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
       expect(again.status, JSON.stringify(again.body)).toBe(200);
       expect(again.headers.get('x-switchboard-attempts')).toBe('2');
       expect(issued() - refreshes).toBe(1);
+      // Where the entry says the token goes (Shopify's X-Shopify-Access-Token), else a bearer header.
+      const tokenHeader = auth.type === 'oauth2' || auth.type === 'oauth2_client_credentials' ? auth.tokenHeader : undefined;
+      const presented = (call: { headers: Record<string, string> }) => call.headers[tokenHeader?.name.toLowerCase() ?? 'authorization'];
+      const prefix = tokenHeader ? tokenHeader.prefix ?? '' : 'Bearer ';
       const last = sandbox.calls({ connector: key, path: /\/sandbox-check\/after-expiry$/ }).at(-1)!;
-      expect(last.headers.authorization).not.toBe(`Bearer ${before}`);
+      expect(presented(last)).not.toBe(`${prefix}${before}`);
       const after = (await tenant.host.post(`/v1/connections/${id}/access-token`)).body.accessToken as string;
-      expect(last.headers.authorization).toBe(`Bearer ${after}`);
+      expect(presented(last)).toBe(`${prefix}${after}`);
     }
   });
 
@@ -194,12 +198,12 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
 
   const templated = Object.entries(catalogue).find(([key, e]) => {
     const c = catalogueConnector(key, e);
-    return c.auth.type === 'oauth2' && Object.values(c.connectionConfig ?? {}).some((f) => !f.fromToken && !f.fromCallback && f.pattern);
+    return c.auth.type === 'oauth2' && Object.values(c.connectionConfig ?? {}).some((f) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.pattern && f.default === undefined && !f.optional);
   });
   it.runIf(templated)('asks for connection config before the OAuth redirect and names what is missing or wrong', async () => {
     const [key, entry] = templated!;
     const connector = catalogueConnector(key, entry);
-    const [, field] = Object.entries(connector.connectionConfig!).find(([, f]) => !f.fromToken && !f.fromCallback && f.pattern)!;
+    const [, field] = Object.entries(connector.connectionConfig!).find(([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.pattern && f.default === undefined && !f.optional)!;
     const base = { session: await session(`config-${key}`), origin: HOST_ORIGIN };
     const missing = await postForm(key, base);
     expect(missing.status).toBe(400);

@@ -217,6 +217,12 @@ export class ConnectService {
       if (!value && !spec.optional) return fail('invalid_callback', `${name} sent no ${field} with the authorization code`);
       const problem = value ? configValueProblem(positions.get(field), value) : undefined;
       if (problem) return fail('invalid_callback', `The ${field} ${name} sent with the authorization code ${problem}`);
+      // Anyone can edit a callback URL, and a URL value (Adobe Sign's api_access_point) is where the code and client secret go next:
+      // it must look like the provider's (in sandbox mode, the sandbox's).
+      const sandboxed = resolved.config.settings.useSandbox && this.config.sandboxUrl && value?.startsWith(`${this.config.sandboxUrl}/`);
+      if (value && spec.pattern && !sandboxed && !new RegExp(`^(?:${spec.pattern})$`).test(value)) {
+        return fail('invalid_callback', `The ${field} ${name} sent with the authorization code does not look like ${name}'s`);
+      }
       if (value) askedConfig[field] = value;
     }
     const verifier = this.vault.decrypt(row.code_verifier!, bindingFor('oauthCodeVerifier', { tenantId, id: row.id! }));
