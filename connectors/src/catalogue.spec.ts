@@ -77,6 +77,8 @@ describe('provider catalogue', () => {
       const allowHttp = (url: string) => url.startsWith('http://127.0.0.1:4010/');
       expect(catalogueEntryProblems(plain, { allowHttp })).toEqual([{ path: '/auth/tokenUrl', message: 'must be an https:// URL (or start with a ${placeholder})' }]);
       expect(catalogueEntryProblems(plain).map((p) => p.path).sort()).toEqual(['/auth/tokenUrl', '/baseUrl']);
+      const apiKey = { ...entry, baseUrl: 'http://127.0.0.1:4010/api', auth: { type: 'api_key', in: 'header', name: 'X-Key' } };
+      expect(catalogueEntryProblems(apiKey, { allowHttp })).toEqual([]);
     });
   });
 });

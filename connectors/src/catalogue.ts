@@ -155,8 +155,9 @@ function withAllowedHttp(entry: unknown, allowHttp: (url: string) => boolean): u
   const copy = JSON.parse(JSON.stringify(entry)) as Record<string, any>;
   const upgrade = (value: unknown) => (typeof value === 'string' && value.startsWith('http://') && allowHttp(value) ? `https://${value.slice(7)}` : value);
   for (const [field, sub] of URL_FIELDS) {
-    if (sub === undefined) copy[field] = upgrade(copy[field]);
-    else if (copy[field] && typeof copy[field] === 'object') copy[field][sub] = upgrade(copy[field][sub]);
+    const holder = sub === undefined ? copy : copy[field];
+    const name = sub ?? field;
+    if (holder && typeof holder === 'object' && typeof holder[name] === 'string') holder[name] = upgrade(holder[name]);
   }
   if (copy.baseUrls && typeof copy.baseUrls === 'object') for (const k of Object.keys(copy.baseUrls)) copy.baseUrls[k] = upgrade(copy.baseUrls[k]);
   return copy;

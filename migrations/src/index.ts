@@ -10,6 +10,7 @@ import { CreateWebhooks1795461500000 } from './1795461500000-CreateWebhooks';
 import { KeepDefinitionKeyOrder1795462000000 } from './1795462000000-KeepDefinitionKeyOrder';
 import { AddFlowInstanceNote1795470500000 } from './1795470500000-AddFlowInstanceNote';
 import { CountRunCrashes1795470300000 } from './1795470300000-CountRunCrashes';
+import { CreateCustomProviders1795480000000 } from './1795480000000-CreateCustomProviders';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -24,6 +25,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   KeepDefinitionKeyOrder1795462000000,
   AddFlowInstanceNote1795470500000,
   CountRunCrashes1795470300000,
+  CreateCustomProviders1795480000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

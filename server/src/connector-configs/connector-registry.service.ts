@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { ActionDefinition, allConnectors, ConnectorDefinition, getConnector } from '@switchboard/connectors';
+import { ActionDefinition, allConnectors, catalogueConnector, ConnectorDefinition, getConnector } from '@switchboard/connectors';
 import { notFound } from '../common/errors/app-error';
 import { TenantId } from '../common/tenancy/tenant-id';
+import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { CustomProvider } from '../custom-providers/custom-provider.entity';
 
 /**
  * The connectors a tenant can use, by key: the deep connectors and the catalogue providers every
@@ -10,6 +13,8 @@ import { TenantId } from '../common/tenancy/tenant-id';
  */
 @Injectable()
 export class ConnectorRegistry {
+  constructor(@InjectTenantScoped(CustomProvider) private readonly customProviders: TenantScopedRepository<CustomProvider>) {}
+
   /** The connector `key` names for the tenant, or 404. */
   async definition(tenantId: TenantId, key: string): Promise<ConnectorDefinition> {
     const definition = await this.find(tenantId, key);
@@ -18,7 +23,7 @@ export class ConnectorRegistry {
   }
 
   async find(tenantId: TenantId, key: string): Promise<ConnectorDefinition | undefined> {
-    const definition = getConnector(key) ?? (await this.tenantProviders(tenantId)).find((d) => d.key === key);
+    const definition = getConnector(key) ?? (await this.tenantProvider(tenantId, key));
     if (!definition) return undefined;
     return withActions(definition, (await this.importedActions(tenantId, key)).get(key));
   }
@@ -29,9 +34,14 @@ export class ConnectorRegistry {
     return [...allConnectors(), ...own].map((d) => withActions(d, imported.get(d.key)));
   }
 
-  /** The tenant's own providers (custom providers). */
-  private async tenantProviders(_tenantId: TenantId): Promise<ConnectorDefinition[]> {
-    return [];
+  /** The tenant's own providers (custom providers): catalogue entries it defined, built the catalogue's way. */
+  private async tenantProviders(tenantId: TenantId): Promise<ConnectorDefinition[]> {
+    return (await this.customProviders.find(tenantId, { order: { key: 'ASC' } })).map((p) => catalogueConnector(p.key, p.definition));
+  }
+
+  private async tenantProvider(tenantId: TenantId, key: string): Promise<ConnectorDefinition | undefined> {
+    const row = await this.customProviders.findOne(tenantId, { key });
+    return row ? catalogueConnector(row.key, row.definition) : undefined;
   }
 
   /** Actions the tenant imported (OpenAPI), by connector key: of one connector, or of all. */
