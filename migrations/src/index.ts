@@ -11,6 +11,7 @@ import { KeepDefinitionKeyOrder1795462000000 } from './1795462000000-KeepDefinit
 import { AddFlowInstanceNote1795470500000 } from './1795470500000-AddFlowInstanceNote';
 import { CountRunCrashes1795470300000 } from './1795470300000-CountRunCrashes';
 import { CreateCustomProviders1795480000000 } from './1795480000000-CreateCustomProviders';
+import { AddEndUserOAuthApp1795480100000 } from './1795480100000-AddEndUserOAuthApp';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -26,6 +27,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddFlowInstanceNote1795470500000,
   CountRunCrashes1795470300000,
   CreateCustomProviders1795480000000,
+  AddEndUserOAuthApp1795480100000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -16,6 +16,8 @@ import { createTenant, freePort, startApi, TenantFixture, TestApi } from './harn
 const HOST_ORIGIN = 'https://host.example';
 const CLIENT = { clientId: 'switchboard-test', clientSecret: `secret-${randomBytes(8).toString('hex')}` };
 const ACCOUNT = { id: 'olive-1', name: 'Olive Oidc' };
+/** An end user's own OAuth app at the same provider (for connectors whose tenant lets end users bring one). */
+const END_USER_APP = { clientId: 'olives-own-app', clientSecret: `own-${randomBytes(8).toString('hex')}` };
 
 /** Cookies by name, as a browser would keep them for the provider's origin (paths ignored: one origin, one test). */
 class CookieJar {
@@ -39,6 +41,14 @@ async function startOidcProvider(port: number, redirectUri: string): Promise<{ i
       {
         client_id: CLIENT.clientId,
         client_secret: CLIENT.clientSecret,
+        redirect_uris: [redirectUri],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+      {
+        client_id: END_USER_APP.clientId,
+        client_secret: END_USER_APP.clientSecret,
         redirect_uris: [redirectUri],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
@@ -94,9 +104,7 @@ describe('an independent OAuth server (oidc-provider) as a custom provider', () 
     oidc = await startOidcProvider(oidcPort, `${api.url}/oauth/callback`);
     tenant = await createTenant(api, 'OIDC Co');
     expect((await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] })).status).toBe(200);
-    const created = await tenant.owner.post('/v1/admin/custom-providers', {
-      key: 'test-oidc',
-      definition: {
+    const definition = {
         name: 'Test OIDC',
         description: 'panva/oidc-provider on this machine',
         categories: ['developer-tools'],
@@ -105,10 +113,14 @@ describe('an independent OAuth server (oidc-provider) as a custom provider', () 
         auth: { type: 'oauth2', authorizationUrl: `${oidc.issuer}/auth`, tokenUrl: `${oidc.issuer}/token`, scopes: ['openid', 'profile', 'offline_access'], refreshable: true, authorizationParams: { prompt: 'consent' } },
         baseUrl: oidc.issuer,
         verify: { path: 'me', accountId: 'sub', accountName: 'name' },
-      },
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    };
+    for (const key of ['test-oidc', 'byo-oidc']) {
+      const created = await tenant.owner.post('/v1/admin/custom-providers', { key, definition });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+    }
     expect((await tenant.owner.put('/v1/admin/connectors/test-oidc', { enabled: true, ...CLIENT })).status).toBe(200);
+    // No app of the tenant's own: each end user brings one.
+    expect((await tenant.owner.put('/v1/admin/connectors/byo-oidc', { enabled: true, settings: { endUserApp: true } })).status).toBe(200);
   });
   afterAll(async () => {
     await api?.close();
@@ -130,7 +142,7 @@ describe('an independent OAuth server (oidc-provider) as a custom provider', () 
     throw new Error('too many redirects at the provider');
   }
 
-  async function credentialsOf(id: string): Promise<{ accessToken: string; refreshToken?: string }> {
+  async function credentialsOf(id: string): Promise<{ accessToken: string; refreshToken?: string; app?: { clientId: string; clientSecret: string } }> {
     const [row] = await api.app.get(DataSource).query(`SELECT id, tenant_id AS "tenantId", credentials FROM connections WHERE id = $1`, [id]);
     return new Vault(Buffer.from(masterKey, 'base64')).decryptJson(row.credentials, bindingFor('connectionCredentials', row));
   }
@@ -197,5 +209,55 @@ describe('an independent OAuth server (oidc-provider) as a custom provider', () 
     expect(next.body.error.code).toBe('connection_needs_reauth');
     const connection = await tenant.host.get(`/v1/connections/${connectionId}`);
     expect(connection.body).toMatchObject({ status: 'needs_reauth', lastError: expect.stringContaining('invalid_grant') });
+  });
+
+  describe('an end user who brings their own OAuth app', () => {
+    async function connectWithApp(endUserId: string, app: { clientId: string; clientSecret: string }) {
+      const session = await tenant.host.post('/v1/sessions', { endUserId });
+      const form = await fetch(`${api.url}/connect/byo-oidc?${new URLSearchParams({ session: session.body.token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
+      expect(form.status).toBe(200);
+      const html = await form.text();
+      expect(html).toContain('name="clientId"');
+      expect(html).toContain(`${api.url}/oauth/callback`);
+      const submitted = await fetch(`${api.url}/connect/byo-oidc`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ session: session.body.token, origin: HOST_ORIGIN, ...app }).toString(),
+      });
+      expect(submitted.status).toBe(303);
+      const authorizeUrl = new URL(submitted.headers.get('location')!);
+      expect(authorizeUrl.searchParams.get('client_id')).toBe(app.clientId);
+      const page = await fetch(await authorize(authorizeUrl.toString()));
+      const body = await page.text();
+      return { status: page.status, result: JSON.parse(/<script type="application\/json" id="switchboard-result">([^<]*)<\/script>/.exec(body)![1]!).message, html: body };
+    }
+
+    it('tells the end user plainly when the provider rejects their app', async () => {
+      const { status, result, html } = await connectWithApp('bea', { clientId: END_USER_APP.clientId, clientSecret: 'not-the-secret' });
+      expect(status).toBe(400);
+      expect(result).toMatchObject({ status: 'error', error: { code: 'app_rejected', message: expect.stringContaining('rejected the OAuth app you entered (invalid_client)') } });
+      expect(html).toContain('rejected the OAuth app you entered');
+      expect(html).not.toContain('not-the-secret');
+      expect((await tenant.host.get('/v1/end-users/bea/connections')).body.data).toEqual([]);
+    });
+
+    it('authorizes, exchanges and refreshes with that app; it is stored encrypted with the connection', async () => {
+      const { result } = await connectWithApp('bea', END_USER_APP);
+      expect(result).toMatchObject({ status: 'connected', connector: 'byo-oidc' });
+      const stored = await credentialsOf(result.connectionId);
+      expect(stored.app).toEqual(END_USER_APP);
+      const [raw] = await api.app.get(DataSource).query(`SELECT credentials FROM connections WHERE id = $1`, [result.connectionId]);
+      expect(raw.credentials).not.toContain(END_USER_APP.clientSecret);
+      const [state] = await api.app.get(DataSource).query(`SELECT end_user_app FROM oauth_states WHERE tenant_id = $1 AND end_user_app IS NOT NULL LIMIT 1`, [tenant.tenantId]);
+      expect(state.end_user_app).not.toContain(END_USER_APP.clientSecret);
+
+      // The margin forces a refresh: the provider accepts it only from the app the tokens were issued to.
+      const me = await tenant.host.get(`/v1/proxy/${result.connectionId}/me`);
+      expect(me.status, JSON.stringify(me.body)).toBe(200);
+      const after = await credentialsOf(result.connectionId);
+      expect(after.refreshToken).not.toBe(stored.refreshToken);
+      expect(after.app).toEqual(END_USER_APP);
+    });
   });
 });

@@ -48,6 +48,7 @@ export class ConnectController {
     await this.page(req, res, key, query, async (principal, origin) => {
       const resolved = await this.connect.prepare(principal, key, query.connectionId);
       const auth = resolved.definition.auth;
+      if (this.connect.asksForEndUserApp(resolved)) return this.appForm(resolved.definition.name, resolved.definition.logo, key, query);
       if (auth.type === 'oauth2') {
         res.redirect(302, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId }));
         return null;
@@ -62,6 +63,13 @@ export class ConnectController {
     await this.page(req, res, key, query, async (principal, origin) => {
       const resolved = await this.connect.prepare(principal, key, query.connectionId);
       const auth = resolved.definition.auth;
+      if (this.connect.asksForEndUserApp(resolved)) {
+        const app = { clientId: (body.clientId ?? '').trim(), clientSecret: (body.clientSecret ?? '').trim() };
+        if (!app.clientId || !app.clientSecret) return this.appForm(resolved.definition.name, resolved.definition.logo, key, query, 'Enter both the client ID and the client secret of your OAuth app', app.clientId);
+        // The app rides with the single-use state; the provider's consent page comes next.
+        res.redirect(303, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId, app }));
+        return null;
+      }
       if (auth.type !== 'api_key' && auth.type !== 'basic') throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
       try {
         const connection = await this.connect.connectWithCredentials(principal, resolved, body, query.connectionId);
@@ -135,6 +143,24 @@ export class ConnectController {
       const origin = error.code === 'origin_not_allowed' ? null : query.origin ?? null;
       res.status(status).type('html').send(resultPage({ status: 'error', connector: key, error: { code: error.code, message: error.message } }, origin, (await this.registry.find(principal.tenantId, key).catch(() => undefined))?.name ?? key));
     }
+  }
+
+  /** The end user's own OAuth app, asked before the provider's consent page when the tenant allows it. */
+  private appForm(name: string, logo: string, key: string, query: ConnectQuery, error?: string, clientId?: string): string {
+    const hidden: Record<string, string> = { session: query.session ?? '' };
+    if (query.origin) hidden.origin = query.origin;
+    if (query.connectionId) hidden.connectionId = query.connectionId;
+    return credentialsForm({
+      connectorName: name,
+      logo,
+      action: `/connect/${encodeURIComponent(key)}`,
+      hidden,
+      fields: [
+        { name: 'clientId', label: 'Client ID of your OAuth app', type: 'text', value: clientId, help: `Register ${this.connect.redirectUri} as its redirect URI.` },
+        { name: 'clientSecret', label: 'Client secret', type: 'password' },
+      ],
+      error,
+    });
   }
 
   private form(
