@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, freePort, startApi, TenantFixture, TestApi } from './harness';
+import { createTenant, freePort, Http, startApi, TenantFixture, TestApi } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
 const GOOD_KEY = 'acme-key-123';
@@ -102,11 +102,23 @@ describe('custom providers', () => {
 
     // Enabled like any connector; the end user connects with the form, the key is checked by the verify call.
     expect((await tenant.owner.put('/v1/admin/connectors/acme-crm', { enabled: true })).status).toBe(200);
+    const noApp = await tenant.owner.put('/v1/admin/connectors/acme-crm', { settings: { endUserApp: true } });
+    expect(noApp.status).toBe(400);
+    expect(noApp.body.error.details.errors).toEqual([{ path: 'settings.endUserApp', message: 'only for OAuth (authorization code) connectors' }]);
     expect(await connectWithKey('ann', 'acme-crm', 'wrong')).toContain('did not accept these credentials');
     const connected = resultOf(await connectWithKey('ann', 'acme-crm', GOOD_KEY)).message;
     expect(connected).toMatchObject({ status: 'connected', connector: 'acme-crm' });
     const listed = await tenant.host.get('/v1/end-users/ann/connections');
     expect(listed.body.data[0]).toMatchObject({ connector: 'acme-crm', accountName: 'Acme Account', status: 'active' });
+
+    // The widget lists it for this tenant's end users, with its monogram served by tenant and key.
+    const widget = new Http(api.url).withBearer((await tenant.host.post('/v1/sessions', { endUserId: 'ann' })).body.token);
+    const tile = ((await widget.get('/v1/me/integrations')).body.data as Array<{ key: string; logoUrl: string; connection: unknown }>).find((i) => i.key === 'acme-crm')!;
+    expect(tile.connection).toMatchObject({ status: 'active' });
+    const logo = await fetch(tile.logoUrl);
+    expect(logo.status).toBe(200);
+    expect(await logo.text()).toContain('>AC</text>');
+    expect((await fetch(tile.logoUrl.replace(tenant.tenantId, other.tenantId))).status).toBe(404);
 
     const proxied = await tenant.host.get(`/v1/proxy/${connected.connectionId}/widgets?limit=2`);
     expect(proxied.status).toBe(200);
