@@ -207,8 +207,13 @@ function ProviderList() {
 }
 
 function ProviderEditor({ id }: { id: string | null }) {
-  const existing = useResource<CustomProvider | null>(() => (id ? api.customProvider(id) : Promise.resolve(null)), [id]);
-  if (id && existing.status.value === 404) {
+  if (id === null) return <ProviderForm provider={null} />;
+  return <ExistingProvider id={id} />;
+}
+
+function ExistingProvider({ id }: { id: string }) {
+  const existing = useResource(() => api.customProvider(id), [id]);
+  if (existing.status.value === 404 || existing.status.value === 400) {
     return (
       <EmptyState title="There is no such provider in this tenant.">
         <Link to="custom-providers">See every custom provider</Link>
