@@ -144,6 +144,14 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
     await shot(page, 'widget-connected');
   }
 
+  /** In the widget, still open on the provider: turn a flow on. */
+  async function turnFlowOnInWidget(page: Page, flowName: string): Promise<void> {
+    const toggle = page.getByRole('dialog', { name: 'Integrations' }).getByRole('switch', { name: `Turn on ${flowName}` });
+    await toggle.click();
+    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+    await shot(page, 'widget-flow-on');
+  }
+
   async function waitForRun(id: string): Promise<{ status: string; output?: unknown; steps?: unknown }> {
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -207,7 +215,7 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
     const [connection] = (await tenant.host.get(`/v1/end-users/${endUserId}/connections`)).body.data;
     expect(connection).toMatchObject({ connector: provider.key, accountName: 'Globex Ltd', status: 'active' });
 
-    expect((await tenant.host.post(`/v1/end-users/${endUserId}/flows/${INVOICES_FLOW.key}/enable`, {})).status).toBeLessThan(300);
+    await turnFlowOnInWidget(endUser.page, INVOICES_FLOW.name);
     const started = await tenant.host.post(`/v1/flows/${INVOICES_FLOW.key}/runs`, { endUserId, input: {} });
     expect(started.status, JSON.stringify(started.body)).toBeLessThan(300);
     const run = await waitForRun(started.body.id);
