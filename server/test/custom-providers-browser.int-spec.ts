@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -18,6 +18,18 @@ import { createTenant, startApi, startWorker, type TenantFixture, type TestApi }
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const API_KEY = 'inv-key-7f3a';
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core (WCAG 2.1 A/AA and best practices) on a portal page as it is now (as portal-areas does). */
+async function axe(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(() =>
+    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    }),
+  );
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
 
 /** The tenant's own API: an invoicing service keyed by X-Api-Key. `/me` names the account; `/invoices` lists invoices. */
 async function startInvoicingApi(): Promise<{ url: string; port: number; seen: IncomingMessage[]; server: Server }> {
@@ -73,6 +85,13 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `custom-providers-${name}.png`), fullPage: true });
 
+  /** A portal screen: no axe violations, then its picture. */
+  async function screen(page: Page, name: string): Promise<void> {
+    await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
+    expect(await axe(page), `axe on ${name}`).toEqual([]);
+    await shot(page, name);
+  }
+
   async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1 });
     context.setDefaultTimeout(20_000);
@@ -95,6 +114,8 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
   async function createProviderInPortal(page: Page, p: { key: string; name: string; baseUrl: string }): Promise<void> {
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Custom providers' }).click();
     await page.getByRole('heading', { name: 'Custom providers', level: 1 }).waitFor();
+    await page.getByText('No custom providers yet').waitFor();
+    await screen(page, 'portal-empty');
     await page.getByRole('link', { name: 'New provider' }).click();
     await page.getByLabel('Key', { exact: true }).fill(p.key);
     await page.getByLabel('Name', { exact: true }).fill(p.name);
@@ -112,7 +133,7 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
     await page.getByLabel(/^Account name field/).fill('company');
     await page.getByRole('button', { name: 'Create provider' }).click();
     await page.getByText('must be an https:// URL').waitFor();
-    await shot(page, 'portal-field-error');
+    await screen(page, 'portal-field-error');
     await page.getByLabel('Base URL', { exact: true }).fill(p.baseUrl);
     await page.getByRole('button', { name: 'Create provider' }).click();
     await page.getByRole('heading', { name: p.name, level: 1 }).waitFor();
@@ -200,9 +221,12 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
     const definition = JSON.parse(await editor.inputValue());
     expect(definition).toMatchObject({ name: provider.name, baseUrl: provider.baseUrl, auth: { type: 'api_key', in: 'header', name: 'X-Api-Key' }, verify: { path: 'me', accountId: 'id', accountName: 'company' } });
     await editor.fill(JSON.stringify({ ...definition, auth: { ...definition.auth, label: 'Globex API key' } }, null, 2));
-    await shot(admin.page, 'portal-advanced-editor');
+    await screen(admin.page, 'portal-advanced-editor');
     await admin.page.getByRole('button', { name: 'Save changes' }).click();
     await admin.page.getByRole('heading', { name: provider.name, level: 1 }).waitFor();
+    await admin.page.goto(`${api.url}/portal/custom-providers`);
+    await admin.page.locator(`tr[data-provider="${provider.key}"]`).waitFor();
+    await screen(admin.page, 'portal-list');
 
     // The flow that uses it, published the usual way.
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: INVOICES_FLOW })).status).toBe(201);
