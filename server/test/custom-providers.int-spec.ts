@@ -133,6 +133,11 @@ describe('custom providers', () => {
     expect(rekeyed.status).toBe(400);
     expect(rekeyed.body.error.details.errors).toEqual([{ path: 'key', message: 'cannot change (it is "acme-crm")' }]);
 
+    // Its connections hold API keys: the auth type stays while they exist.
+    const basic = await tenant.owner.put(`/v1/admin/custom-providers/${id}`, { key: 'acme-crm', definition: acmeEntry(`${acme.url}/api`, { auth: { type: 'basic' } }) });
+    expect(basic.status).toBe(409);
+    expect(basic.body.error).toMatchObject({ code: 'provider_in_use', details: { errors: [{ path: 'definition.auth.type' }] } });
+
     // Not deleted while a connection uses it; deleted (with its connector settings) afterwards.
     const refused = await tenant.owner.delete(`/v1/admin/custom-providers/${id}`);
     expect(refused.status).toBe(409);
@@ -200,6 +205,18 @@ describe('custom providers', () => {
     });
     expect(tokenUrl.body.error.details.errors.map((e: { path: string }) => e.path)).toEqual(['definition.auth.tokenUrl']);
     expect((await tenant.owner.post('/v1/admin/custom-providers', { key: 'plain-ok', definition: acmeEntry(`${acme.url}/api`) })).status).toBe(201);
+  });
+
+  it('refuses connection-config patterns that could backtrack for ever, and oversized definitions', async () => {
+    const res = await tenant.owner.post('/v1/admin/custom-providers', {
+      key: 'slow-regex',
+      definition: acmeEntry('https://${host}/api', { connectionConfig: { host: { title: 'Host', pattern: '([a-z]+\\.)+example\\.com' } } }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.errors).toEqual([{ path: 'definition.connectionConfig.host.pattern', message: expect.stringContaining('repeated group') }]);
+    const huge = await tenant.owner.post('/v1/admin/custom-providers', { key: 'huge', definition: acmeEntry('https://api.acme.example', { description: 'x'.repeat(70_000) }) });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.details.errors[0].path).toBe('definition');
   });
 
   it('refuses private-network hosts at use time, even through a placeholder the end user fills in', async () => {

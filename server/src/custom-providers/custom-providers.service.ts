@@ -22,6 +22,39 @@ export interface CustomProviderInput {
 /** Problems are JSON Pointers into the entry; the API reports them under `definition` (as flow definitions do). */
 const inBody = (pointer: string) => `definition${pointer.replace(/\//g, '.')}`;
 
+/** A definition is a page of settings; anything near the body limit is a mistake or an attack. */
+const MAX_DEFINITION_BYTES = 64 * 1024;
+
+/**
+ * Whether a regular expression can backtrack exponentially: a quantified group that itself holds a
+ * quantifier or an alternation (`(a+)+`, `(a|a)*`). End users' input is matched against a tenant's
+ * `connectionConfig` patterns on the server, so such a pattern would stall every tenant's requests.
+ */
+export function hasNestedQuantifier(pattern: string): boolean {
+  const groups: boolean[] = [];
+  let risky = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === '[') {
+      // A character class quantifies nothing inside it.
+      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
+      continue;
+    }
+    if (c === '(') groups.push(false);
+    else if (c === ')') {
+      const inner = groups.pop() ?? false;
+      const next = pattern[i + 1];
+      if (inner && (next === '*' || next === '+' || next === '{')) risky = true;
+      if (groups.length > 0) groups[groups.length - 1] ||= inner;
+    } else if ((c === '*' || c === '+' || c === '{' || c === '|') && groups.length > 0) groups[groups.length - 1] = true;
+  }
+  return risky;
+}
+
 const keyTaken = (key: string, by: string) =>
   new AppError('provider_key_taken', `key: "${key}" is taken by ${by}; choose another key`, { errors: [{ path: 'key', message: `is taken by ${by}` }] });
 
@@ -71,6 +104,14 @@ export class CustomProvidersService {
     }
     const definition = this.check(input);
     return this.db.transaction(async (manager) => {
+      // Existing connections hold credentials of the old kind: the auth type stays while they exist.
+      const inUse = await this.connections.with(manager).count(actor.tenantId, { connectorKey: current.key });
+      if (inUse > 0 && definition.auth.type !== current.definition.auth.type) {
+        throw new AppError('provider_in_use', `definition.auth.type: ${current.definition.name} has ${inUse} connection${inUse === 1 ? '' : 's'} using ${current.definition.auth.type}; delete them before changing how it authenticates`, {
+          connections: inUse,
+          errors: [{ path: 'definition.auth.type', message: `cannot change while connections use ${current.definition.auth.type}` }],
+        });
+      }
       await this.providers.with(manager).update(actor.tenantId, { id }, { definition });
       await this.audit.record(actor, 'custom_provider.replaced', { type: 'custom_provider', id }, { key: current.key, name: definition.name }, manager);
       return this.providers.with(manager).get(actor.tenantId, { id }, id);
@@ -100,7 +141,18 @@ export class CustomProvidersService {
   private check(input: CustomProviderInput): CatalogueEntry {
     const shared = getConnector(input.key);
     if (shared) throw keyTaken(input.key, `the shared connector ${shared.name}`);
+    if (Buffer.byteLength(JSON.stringify(input.definition)) > MAX_DEFINITION_BYTES) {
+      throw new AppError('validation_failed', `definition: larger than ${MAX_DEFINITION_BYTES / 1024} KB`, { errors: [{ path: 'definition', message: `must be at most ${MAX_DEFINITION_BYTES / 1024} KB` }] });
+    }
     const problems = catalogueEntryProblems(input.definition, { allowHttp: (url) => this.guard.permitsPlainHttp(url) });
+    const fields = input.definition.connectionConfig;
+    if (fields && typeof fields === 'object') {
+      for (const [name, field] of Object.entries(fields as Record<string, { pattern?: unknown }>)) {
+        if (typeof field?.pattern === 'string' && (field.pattern.length > 200 || hasNestedQuantifier(field.pattern))) {
+          problems.push({ path: `/connectionConfig/${name}/pattern`, message: 'must be at most 200 characters without a repeated group that itself repeats or alternates (such as (a+)+ or (a|b)*)' });
+        }
+      }
+    }
     // An SVG from a tenant is shown in other people's browsers (portal, widget): only generated monograms.
     if (typeof input.definition.logo === 'string') {
       for (let i = problems.length - 1; i >= 0; i--) if (problems[i]!.path === '/logo') problems.splice(i, 1);
