@@ -5,13 +5,38 @@ import { createTenant, freePort, Http, startApi, TenantFixture, TestApi } from '
 
 const HOST_ORIGIN = 'https://host.example';
 const GOOD_KEY = 'acme-key-123';
+const CC_CLIENT = { clientId: 'acme-service', clientSecret: 'acme-service-secret' };
 
 /** A small real API keyed by X-Api-Key: `/me` names the account, anything else echoes the request. */
-async function startAcmeApi(): Promise<{ url: string; port: number; seen: IncomingMessage[]; close(): Promise<void> }> {
+async function startAcmeApi(): Promise<{ url: string; port: number; seen: IncomingMessage[]; tokens: string[]; close(): Promise<void> }> {
   const seen: IncomingMessage[] = [];
-  const server: Server = createServer((req, res) => {
+  const tokens: string[] = [];
+  const server: Server = createServer(async (req, res) => {
     seen.push(req);
     res.setHeader('content-type', 'application/json');
+    // Client credentials: a short-lived token per request for the one known client.
+    if (req.url === '/oauth/token' && req.method === 'POST') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const form = new URLSearchParams(body);
+      if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== CC_CLIENT.clientId || form.get('client_secret') !== CC_CLIENT.clientSecret) {
+        res.statusCode = 401;
+        res.end(JSON.stringify({ error: 'invalid_client' }));
+        return;
+      }
+      tokens.push(`cc-token-${tokens.length + 1}`);
+      res.end(JSON.stringify({ access_token: tokens.at(-1), token_type: 'Bearer', expires_in: 60 }));
+      return;
+    }
+    if (req.url?.startsWith('/cc/')) {
+      if (req.headers.authorization !== `Bearer ${tokens.at(-1)}`) {
+        res.statusCode = 401;
+        res.end(JSON.stringify({ error: 'bad token' }));
+        return;
+      }
+      res.end(JSON.stringify(req.url === '/cc/me' ? { account: { id: 'svc-1', name: 'Acme service account' } } : { url: req.url, token: tokens.at(-1) }));
+      return;
+    }
     if (req.headers['x-api-key'] !== GOOD_KEY) {
       res.statusCode = 401;
       res.end(JSON.stringify({ error: 'bad key' }));
@@ -25,7 +50,7 @@ async function startAcmeApi(): Promise<{ url: string; port: number; seen: Incomi
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, port, seen, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: `http://127.0.0.1:${port}`, port, seen, tokens, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 /** A valid API-key entry for the local Acme API. */
@@ -67,19 +92,23 @@ describe('custom providers', () => {
     await acme?.close();
   });
 
-  async function connectWithKey(endUserId: string, key: string, apiKey: string, config: Record<string, string> = {}) {
+  /** The popup's form, driven over HTTP: the page must ask for `expectField`, then the fields are posted. */
+  async function submitConnectForm(endUserId: string, key: string, expectField: string, fields: Record<string, string>) {
     const session = await tenant.host.post('/v1/sessions', { endUserId });
     expect(session.status).toBe(201);
     const page = await fetch(`${api.url}/connect/${key}?${new URLSearchParams({ session: session.body.token, origin: HOST_ORIGIN })}`);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('Acme API key');
+    expect(await page.text()).toContain(expectField);
     const res = await fetch(`${api.url}/connect/${key}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ session: session.body.token, origin: HOST_ORIGIN, apiKey, ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`config.${k}`, v])) }).toString(),
+      body: new URLSearchParams({ session: session.body.token, origin: HOST_ORIGIN, ...fields }).toString(),
     });
     return res.text();
   }
+
+  const connectWithKey = (endUserId: string, key: string, apiKey: string, config: Record<string, string> = {}) =>
+    submitConnectForm(endUserId, key, 'Acme API key', { apiKey, ...Object.fromEntries(Object.entries(config).map(([k, v]) => [`config.${k}`, v])) });
 
   it('creates a provider that only its tenant sees, enables it and connects, proxies and deletes it like a shared connector', async () => {
     const created = await tenant.owner.post('/v1/admin/custom-providers', { key: 'acme-crm', definition: acmeEntry(`${acme.url}/api`) });
@@ -150,6 +179,29 @@ describe('custom providers', () => {
     const audit = await tenant.owner.get('/v1/admin/audit-events?targetType=custom_provider');
     const actions = (audit.body.data as Array<{ action: string; targetId: string }>).filter((e) => e.targetId === id).map((e) => e.action);
     expect(actions.sort()).toEqual(['custom_provider.created', 'custom_provider.deleted', 'custom_provider.replaced']);
+  });
+
+  it('connects a client-credentials provider with the end user\'s client, and fetches a new token when it runs out', async () => {
+    const created = await tenant.owner.post('/v1/admin/custom-providers', {
+      key: 'acme-service',
+      definition: acmeEntry(`${acme.url}/cc`, { auth: { type: 'oauth2_client_credentials', tokenUrl: `${acme.url}/oauth/token` } }),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    // The client is the end user's: the tenant enables it without one.
+    expect((await tenant.owner.put('/v1/admin/connectors/acme-service', { enabled: true })).status).toBe(200);
+    const wrong = await submitConnectForm('carl', 'acme-service', 'name="clientSecret"', { clientId: CC_CLIENT.clientId, clientSecret: 'nope' });
+    expect(wrong).toContain('did not accept these client credentials (invalid_client)');
+    expect(wrong).not.toContain('nope');
+    const connected = resultOf(await submitConnectForm('carl', 'acme-service', 'name="clientId"', CC_CLIENT)).message;
+    expect(connected).toMatchObject({ status: 'connected', connector: 'acme-service' });
+    expect((await tenant.host.get(`/v1/connections/${connected.connectionId}`)).body).toMatchObject({ accountName: 'Acme service account', status: 'active' });
+    expect(acme.tokens).toEqual(['cc-token-1']);
+
+    // 60-second tokens are inside the refresh margin: each use gets a new one first.
+    const first = await tenant.host.get(`/v1/proxy/${connected.connectionId}/things`);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).toEqual({ url: '/cc/things', token: 'cc-token-2' });
+    expect(acme.tokens).toHaveLength(2);
   });
 
   it('refuses a key a shared connector or another of the tenant\'s providers has, with 409 provider_key_taken', async () => {

@@ -70,7 +70,7 @@ export class ConnectController {
         res.redirect(303, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId, app }));
         return null;
       }
-      if (auth.type !== 'api_key' && auth.type !== 'basic') throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
+      if (auth.type !== 'api_key' && auth.type !== 'basic' && auth.type !== 'oauth2_client_credentials') throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
       try {
         const connection = await this.connect.connectWithCredentials(principal, resolved, body, query.connectionId);
         return resultPage({ status: 'connected', connector: key, connectionId: connection.id }, origin, resolved.definition.name);
@@ -189,6 +189,8 @@ export class ConnectController {
     if (auth.type === 'api_key') {
       const a = auth as ApiKeyAuth;
       fields.push({ name: 'apiKey', label: a.label ?? 'API key', type: 'password', help: a.help });
+    } else if (auth.type === 'oauth2_client_credentials') {
+      fields.push({ name: 'clientId', label: 'Client ID', type: 'text' }, { name: 'clientSecret', label: 'Client secret', type: 'password' });
     } else {
       const b = auth as BasicAuth;
       fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text' }, { name: 'password', label: b.passwordLabel ?? 'Password', type: 'password' });

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import {
   ApiKeyAuth,
   BasicAuth,
+  OAuth2ClientCredentialsAuth,
   buildAuthorizationUrl,
   buildTokenRequest,
   ConnectorDefinition,
@@ -234,10 +235,15 @@ export class ConnectService {
     fields: Record<string, string>,
     connectionId?: string,
   ): Promise<Connection> {
-    const auth = resolved.definition.auth as ApiKeyAuth | BasicAuth;
-    const credentials: Credentials =
-      auth.type === 'api_key' ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() } : { type: 'basic', username: fields.username ?? '', password: fields.password ?? '' };
+    const auth = resolved.definition.auth as ApiKeyAuth | BasicAuth | OAuth2ClientCredentialsAuth;
+    let credentials: Credentials =
+      auth.type === 'api_key'
+        ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() }
+        : auth.type === 'oauth2_client_credentials'
+          ? { type: 'oauth2_client_credentials', clientId: (fields.clientId ?? '').trim(), clientSecret: (fields.clientSecret ?? '').trim() }
+          : { type: 'basic', username: fields.username ?? '', password: fields.password ?? '' };
     if (credentials.type === 'api_key' && !credentials.apiKey) throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
+    if (credentials.type === 'oauth2_client_credentials' && !(credentials.clientId && credentials.clientSecret)) throw new ConnectError('missing_credentials', 'Enter both the client ID and the client secret');
     const config: Record<string, string> = {};
     for (const [name, field] of Object.entries(resolved.definition.connectionConfig ?? {})) {
       if (field.fromToken) continue;
@@ -245,6 +251,14 @@ export class ConnectService {
       if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
       if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
       if (value) config[name] = value;
+    }
+    if (credentials.type === 'oauth2_client_credentials') {
+      // The client proves itself by getting a token; that token then names the account.
+      const token = await this.credentials.clientCredentialsToken(auth as OAuth2ClientCredentialsAuth, credentials, withConfigDefaults(resolved.definition, config), resolved.scopes);
+      if (!token.ok) {
+        throw new ConnectError('credentials_rejected', `${resolved.definition.name} did not accept these client credentials${token.rejected ? ` (${token.error}). Check them and try again.` : `: ${token.error}`}`);
+      }
+      credentials = { ...credentials, accessToken: token.accessToken, expiresAt: token.expiresAt };
     }
     const account = await this.identify(resolved.definition, credentials, config);
     return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, [], connectionId ?? null);
@@ -255,7 +269,8 @@ export class ConnectService {
     const http = createSimpleHttpClient({
       connector: definition,
       config,
-      credentials: credentials.type === 'oauth2' ? { type: 'oauth2', accessToken: credentials.accessToken } : (credentials as never),
+      credentials:
+        credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials' ? { type: credentials.type, accessToken: credentials.accessToken ?? '' } : (credentials as never),
       fetch: this.fetch as typeof fetch,
     });
     try {
@@ -284,7 +299,7 @@ export class ConnectService {
       const existing = reconnectId
         ? await repo.findOne(actor.tenantId, { id: reconnectId, endUserId, connectorKey: key })
         : await repo.findOne(actor.tenantId, { endUserId, connectorKey: key, accountId: account.id });
-      const expiresAt = credentials.type === 'oauth2' && credentials.expiresAt ? new Date(credentials.expiresAt) : null;
+      const expiresAt = (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.expiresAt ? new Date(credentials.expiresAt) : null;
       if (existing) {
         await repo.update(actor.tenantId, { id: existing.id }, {
           credentials: this.credentials.seal(existing, credentials),

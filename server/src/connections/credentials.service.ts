@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { buildTokenRequest, OAuth2Auth, parseTokenResponse } from '@switchboard/connectors';
+import { buildTokenRequest, OAuth2Auth, OAuth2ClientCredentialsAuth, parseTokenResponse } from '@switchboard/connectors';
 import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -86,7 +86,7 @@ export class CredentialsService {
   }
 
   private needsRefresh({ connection, credentials }: { connection: Connection; credentials: Credentials }, staleAccessToken?: string): boolean {
-    if (credentials.type !== 'oauth2') return false;
+    if (credentials.type !== 'oauth2' && credentials.type !== 'oauth2_client_credentials') return false;
     if (staleAccessToken) return credentials.accessToken === staleAccessToken;
     // The column mirrors the credentials' expiry and is what the background job selects on.
     if (!connection.expiresAt) return false;
@@ -111,7 +111,39 @@ export class CredentialsService {
     }
   }
 
+  /**
+   * A token for a client-credentials connection: the end user's client asks the token endpoint for
+   * one (there is no refresh token; asking again is the refresh). `rejected`: the provider refused
+   * the client (its error code), as opposed to being unreachable or failing.
+   */
+  async clientCredentialsToken(
+    auth: OAuth2ClientCredentialsAuth,
+    client: { clientId: string; clientSecret: string },
+    config: Record<string, string>,
+    scopes: string[],
+  ): Promise<{ ok: true; accessToken: string; expiresAt?: string } | { ok: false; rejected: boolean; error: string }> {
+    const request = buildTokenRequest(auth, client, { grantType: 'client_credentials', scopes }, config);
+    let response: Response;
+    try {
+      response = await this.fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(15_000) });
+    } catch (error) {
+      if (error instanceof AppError) return { ok: false, rejected: false, error: error.message };
+      return { ok: false, rejected: false, error: (error as Error).message };
+    }
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // form-encoded or plain: parseTokenResponse copes
+    }
+    const result = parseTokenResponse(auth as unknown as OAuth2Auth, response.status, body);
+    if (!result.ok) return { ok: false, rejected: response.status < 500, error: result.error };
+    return { ok: true, accessToken: result.tokens.accessToken, expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined };
+  }
+
   private async refresh(tenantId: TenantId, connection: Connection, credentials: Credentials) {
+    if (credentials.type === 'oauth2_client_credentials') return this.renewClientCredentials(tenantId, connection, credentials);
     if (credentials.type !== 'oauth2' || !credentials.refreshToken) {
       await this.markNeedsReauth(tenantId, connection, 'The access token expired and the provider gave no refresh token');
       throw new AppError('connection_needs_reauth', `Connection ${connection.id} expired and cannot be refreshed; its end user must reconnect`);
@@ -180,6 +212,24 @@ export class CredentialsService {
       config: { ...connection.config, ...result.tokens.connectionConfig },
     });
     return { connection: { ...connection, expiresAt: next.expiresAt ? new Date(next.expiresAt) : null, lastRefreshedAt: now }, credentials: next };
+  }
+
+  private async renewClientCredentials(tenantId: TenantId, connection: Connection, credentials: Extract<Credentials, { type: 'oauth2_client_credentials' }>) {
+    const resolved = await this.connectorConfigs.resolve(tenantId, connection.connectorKey);
+    const auth = resolved.definition.auth as OAuth2ClientCredentialsAuth;
+    const token = await this.clientCredentialsToken(auth, credentials, connection.config, connection.scopes);
+    if (!token.ok) {
+      if (token.rejected) {
+        await this.markNeedsReauth(tenantId, connection, `${resolved.definition.name} refused the client credentials (${token.error})`);
+        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection's client; its end user must reconnect`, { providerError: token.error });
+      }
+      throw new AppError('provider_timeout', `Could not get a token from ${resolved.definition.name}: ${token.error}`);
+    }
+    const next: Credentials = { ...credentials, accessToken: token.accessToken, expiresAt: token.expiresAt };
+    const now = new Date();
+    const expiresAt = token.expiresAt ? new Date(token.expiresAt) : null;
+    await this.connections.update(tenantId, { id: connection.id }, { credentials: this.seal(connection, next), expiresAt, lastRefreshedAt: now, lastError: null });
+    return { connection: { ...connection, expiresAt, lastRefreshedAt: now }, credentials: next };
   }
 
   async markNeedsReauth(tenantId: TenantId, connection: Connection, reason: string): Promise<void> {

@@ -129,8 +129,8 @@ export class ProviderClientService {
       // A 429 is a refusal: the provider did nothing, so the request may be repeated.
       if (log && response.status === 429) log.unsafeMaybeDelivered = wasUnsafe;
       // So is a refused token: the one repeat after a refresh is safe.
-      if (!stale && credentials.type === 'oauth2' && isAuthFailure(definition.authFailure, result)) {
-        stale = credentials.accessToken;
+      if (!stale && (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && isAuthFailure(definition.authFailure, result)) {
+        stale = credentials.accessToken ?? '';
         if (log) log.unsafeMaybeDelivered = wasUnsafe;
         continue;
       }

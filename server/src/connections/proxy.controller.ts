@@ -87,9 +87,9 @@ export class ProxyController {
         throw new AppError('provider_timeout', `${definition.name} did not answer: ${(error as Error).message}`);
       }
       const status = upstream.statusCode ?? 502;
-      if (!stale && credentials.type === 'oauth2' && status === 401 && isAuthFailure(definition.authFailure, { status, data: undefined })) {
+      if (!stale && (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && status === 401 && isAuthFailure(definition.authFailure, { status, data: undefined })) {
         upstream.resume();
-        stale = credentials.accessToken;
+        stale = credentials.accessToken ?? '';
         continue;
       }
       if ((status === 429 || (status >= 500 && retryable)) && attempt + 1 < MAX_ATTEMPTS) {

@@ -111,9 +111,9 @@ export class ConnectorConfigsService {
       }
       const next = { ...current, ...changes };
       const sandboxed = Boolean(next.settings.useSandbox);
-      // With end users' own apps the tenant needs none.
+      // With end users' own apps the tenant needs none; client-credentials clients are the end users' too.
       const appless = definition.auth.type === 'oauth2' && next.settings.endUserApp;
-      if (next.enabled && definition.auth.type.startsWith('oauth2') && !sandboxed && !appless && !(next.clientId && next.clientSecret)) {
+      if (next.enabled && definition.auth.type === 'oauth2' && !sandboxed && !appless && !(next.clientId && next.clientSecret)) {
         throw new AppError('validation_failed', `${definition.name} uses OAuth: set clientId and clientSecret (from your ${definition.name} app) before enabling it`, {
           errors: [{ path: next.clientId ? 'clientSecret' : 'clientId', message: 'is required to enable an OAuth connector' }],
         });
