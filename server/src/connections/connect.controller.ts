@@ -147,14 +147,11 @@ export class ConnectController {
 
   /** The end user's own OAuth app, asked before the provider's consent page when the tenant allows it. */
   private appForm(name: string, logo: string, key: string, query: ConnectQuery, error?: string, clientId?: string): string {
-    const hidden: Record<string, string> = { session: query.session ?? '' };
-    if (query.origin) hidden.origin = query.origin;
-    if (query.connectionId) hidden.connectionId = query.connectionId;
     return credentialsForm({
       connectorName: name,
       logo,
       action: `/connect/${encodeURIComponent(key)}`,
-      hidden,
+      hidden: this.hidden(query),
       fields: [
         { name: 'clientId', label: 'Client ID of your OAuth app', type: 'text', value: clientId, help: `Register ${this.connect.redirectUri} as its redirect URI.` },
         { name: 'clientSecret', label: 'Client secret', type: 'password' },
@@ -195,9 +192,14 @@ export class ConnectController {
       const b = auth as BasicAuth;
       fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text' }, { name: 'password', label: b.passwordLabel ?? 'Password', type: 'password' });
     }
+    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden: this.hidden(query), fields, error });
+  }
+
+  /** What a form posts back besides its fields: the session, the opener's origin, the connection to replace. */
+  private hidden(query: ConnectQuery): Record<string, string> {
     const hidden: Record<string, string> = { session: query.session ?? '' };
     if (query.origin) hidden.origin = query.origin;
     if (query.connectionId) hidden.connectionId = query.connectionId;
-    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden, fields, error });
+    return hidden;
   }
 }
