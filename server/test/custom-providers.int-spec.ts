@@ -167,11 +167,19 @@ describe('custom providers', () => {
     expect(basic.status).toBe(409);
     expect(basic.body.error).toMatchObject({ code: 'provider_in_use', details: { errors: [{ path: 'definition.auth.type' }] } });
 
-    // Not deleted while a connection uses it; deleted (with its connector settings) afterwards.
+    // A flow that uses it, switched on for the end user.
+    const flow = { key: 'acme-sync', name: 'Acme sync', trigger: { type: 'request' }, connectors: ['acme-crm'], inputs: {}, steps: [{ id: 'get', type: 'request', connector: 'acme-crm', method: 'GET', path: 'widgets' }] };
+    expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: flow })).status).toBe(201);
+    expect((await tenant.owner.post('/v1/admin/flow-templates/acme-sync/publish')).status).toBe(201);
+    expect((await tenant.host.post('/v1/end-users/ann/flows/acme-sync/enable', {})).status).toBeLessThan(300);
+
+    // Not deleted while a connection or a switched-on instance uses it; deleted (with its connector settings) afterwards.
     const refused = await tenant.owner.delete(`/v1/admin/custom-providers/${id}`);
     expect(refused.status).toBe(409);
-    expect(refused.body.error.code).toBe('provider_in_use');
+    expect(refused.body.error).toMatchObject({ code: 'provider_in_use', details: { connections: 1, instances: 1 } });
     expect((await tenant.host.delete(`/v1/connections/${connected.connectionId}`)).status).toBe(204);
+    expect((await tenant.owner.delete(`/v1/admin/custom-providers/${id}`)).body.error).toMatchObject({ code: 'provider_in_use', details: { connections: 0, instances: 1 } });
+    expect((await tenant.host.post('/v1/end-users/ann/flows/acme-sync/disable', {})).status).toBeLessThan(300);
     expect((await tenant.owner.delete(`/v1/admin/custom-providers/${id}`)).status).toBe(204);
     expect((await tenant.owner.get('/v1/admin/connectors/acme-crm')).status).toBe(404);
     expect((await tenant.owner.get(`/v1/admin/custom-providers/${id}`)).status).toBe(404);

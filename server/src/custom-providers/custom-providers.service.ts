@@ -124,12 +124,16 @@ export class CustomProvidersService {
       const repo = this.providers.with(manager);
       const current = await repo.query(actor.tenantId, 'p').andWhere('p.id = :id', { id }).setLock('pessimistic_write').getOne();
       if (!current) throw new AppError('not_found', `Custom provider ${id} was not found`);
-      // Flow instances reach a provider through connections: none left means nothing uses it.
       const inUse = await this.connections.with(manager).count(actor.tenantId, { connectorKey: current.key });
-      if (inUse > 0) {
-        throw new AppError('provider_in_use', `${current.definition.name} has ${inUse} connection${inUse === 1 ? '' : 's'}; delete them (and the flow instances using them) first`, {
-          connections: inUse,
-        });
+      // Switched-on flow instances whose version lists the provider (switched-off ones may stay: they start nothing).
+      const [{ instances }]: Array<{ instances: number }> = await manager.query(
+        `SELECT count(*)::int AS instances FROM flow_instances i JOIN flow_template_versions v ON v.id = i.version_id
+          WHERE i.tenant_id = $1 AND i.enabled AND (v.definition->'connectors')::jsonb ? $2::text`,
+        [actor.tenantId, current.key],
+      );
+      if (inUse > 0 || instances > 0) {
+        const what = [inUse > 0 ? `${inUse} connection${inUse === 1 ? '' : 's'}` : '', instances > 0 ? `${instances} switched-on flow instance${instances === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
+        throw new AppError('provider_in_use', `${current.definition.name} is used by ${what}; remove them first`, { connections: inUse, instances });
       }
       await this.configs.with(manager).delete(actor.tenantId, { connectorKey: current.key });
       await repo.delete(actor.tenantId, { id });
