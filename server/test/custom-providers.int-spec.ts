@@ -198,7 +198,7 @@ describe('custom providers', () => {
     // The client is the end user's: the tenant enables it without one.
     expect((await tenant.owner.put('/v1/admin/connectors/acme-service', { enabled: true })).status).toBe(200);
     const wrong = await submitConnectForm('carl', 'acme-service', 'name="clientSecret"', { clientId: CC_CLIENT.clientId, clientSecret: 'nope' });
-    expect(wrong).toContain('did not accept these client credentials (invalid_client)');
+    expect(wrong).toContain('did not accept this client ID and secret (invalid_client)');
     expect(wrong).not.toContain('nope');
     const connected = resultOf(await submitConnectForm('carl', 'acme-service', 'name="clientId"', CC_CLIENT)).message;
     expect(connected).toMatchObject({ status: 'connected', connector: 'acme-service' });
