@@ -60,6 +60,26 @@ describe('base URL overrides', () => {
     expect((custom.auth as OAuth2Auth).tokenUrl).toBe('https://github.com/login/oauth/access_token');
     expect(connectors.slack.baseUrl).toBe('https://slack.com/api');
   });
+
+  it('keeps a templated host visible in the sandbox URL, and leaves it out of the origins', () => {
+    const tenantHosted = {
+      ...connectors.http,
+      key: 'acme-desk',
+      auth: { type: 'oauth2' as const, authorizationUrl: 'https://{{subdomain}}.desk.example/oauth/authorize', tokenUrl: 'https://login.desk.example/{{subdomain}}/token', scopes: [], refreshable: true },
+      authSpecs: undefined,
+      baseUrl: 'https://{{subdomain}}.desk.example/api/v2',
+      baseUrls: { instance: '{{instance_url}}/services' },
+    };
+    expect(connectorOrigins(tenantHosted)).toEqual(['https://login.desk.example']);
+    const s = withSandbox(tenantHosted, 'http://127.0.0.1:4010/');
+    expect((s.auth as OAuth2Auth).authorizationUrl).toBe('http://127.0.0.1:4010/acme-desk/~{{subdomain}}.desk.example/oauth/authorize');
+    expect((s.auth as OAuth2Auth).tokenUrl).toBe('http://127.0.0.1:4010/acme-desk/{{subdomain}}/token');
+    expect(s.baseUrl).toBe('http://127.0.0.1:4010/acme-desk/~{{subdomain}}.desk.example/api/v2');
+    expect(s.baseUrls).toEqual({ instance: '{{instance_url}}/services' });
+    expect(resolveUrl(s, { path: 'users/me' }, { subdomain: 'acme' }).toString()).toBe('http://127.0.0.1:4010/acme-desk/~acme.desk.example/api/v2/users/me');
+    // Overriding origins never collapses a templated host into the replacement.
+    expect(withBaseUrlOverrides(tenantHosted, { 'https://login.desk.example': 'http://x' }).baseUrl).toBe('https://{{subdomain}}.desk.example/api/v2');
+  });
 });
 
 describe('OAuth helpers', () => {

@@ -50,9 +50,13 @@ export function renderTemplate(
 }
 
 /** The connector's default headers, lower-cased, with `{{config}}` values filled (an API version, a tenant's developer token). */
-export function defaultHeadersFor(connector: Pick<ConnectorDefinition, 'defaultHeaders'>, config: Record<string, string | undefined>): Record<string, string> {
+export function defaultHeadersFor(connector: Pick<ConnectorDefinition, 'defaultHeaders' | 'connectionConfig'>, config: Record<string, string | undefined>): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(connector.defaultHeaders ?? {})) headers[k.toLowerCase()] = renderTemplate(v, config);
+  for (const [k, v] of Object.entries(connector.defaultHeaders ?? {})) {
+    // A header naming what the verify call learns (Xero's tenant id) waits until it is known: the verify call goes without it.
+    if (templateVariables(v).some((name) => config[name] === undefined && connector.connectionConfig?.[name]?.fromAccount)) continue;
+    headers[k.toLowerCase()] = renderTemplate(v, config);
+  }
   return headers;
 }
 

@@ -30,7 +30,7 @@ async function inBatches<T>(items: T[], limit: number, work: (item: T) => Promis
 function typedConfig(connector: ConnectorDefinition): Record<string, string> {
   const config: Record<string, string> = {};
   for (const [name, field] of Object.entries(connector.connectionConfig ?? {})) {
-    if (!field.fromToken && !field.fromCallback) config[`config.${name}`] = field.example ?? field.default ?? 'acme';
+    if (!field.fromToken && !field.fromCallback && !field.fromAccount) config[`config.${name}`] = field.example ?? field.default ?? 'acme';
   }
   return config;
 }
@@ -83,9 +83,11 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
         const form = await start.text();
         expect(start.status, form).toBe(200);
         for (const name of Object.keys(config)) expect(form).toContain(`name="${name}"`);
+        expect(form).toContain(`Continue to ${connector.name.replace(/&/g, '&amp;')}`);
         const answer = await postForm(key, { ...base, ...config });
-        expect(answer.status, await answer.clone().text()).toBe(303);
-        location = answer.headers.get('location')!;
+        const next = await answer.text();
+        expect(answer.status, next).toBe(200);
+        location = JSON.parse(/<script type="application\/json" id="switchboard-continue">([^<]*)<\/script>/.exec(next)![1]!).url;
       } else {
         expect(start.status, await start.clone().text()).toBe(302);
         location = start.headers.get('location')!;
@@ -142,10 +144,14 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
       expect(again.status, JSON.stringify(again.body)).toBe(200);
       expect(again.headers.get('x-switchboard-attempts')).toBe('2');
       expect(issued() - refreshes).toBe(1);
+      // Where the entry says the token goes (Shopify's X-Shopify-Access-Token), else a bearer header.
+      const tokenHeader = auth.type === 'oauth2' || auth.type === 'oauth2_client_credentials' ? auth.tokenHeader : undefined;
+      const presented = (call: { headers: Record<string, string> }) => call.headers[tokenHeader?.name.toLowerCase() ?? 'authorization'];
+      const prefix = tokenHeader ? tokenHeader.prefix ?? '' : 'Bearer ';
       const last = sandbox.calls({ connector: key, path: /\/sandbox-check\/after-expiry$/ }).at(-1)!;
-      expect(last.headers.authorization).not.toBe(`Bearer ${before}`);
+      expect(presented(last)).not.toBe(`${prefix}${before}`);
       const after = (await tenant.host.post(`/v1/connections/${id}/access-token`)).body.accessToken as string;
-      expect(last.headers.authorization).toBe(`Bearer ${after}`);
+      expect(presented(last)).toBe(`${prefix}${after}`);
     }
   });
 
@@ -176,16 +182,28 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
     expect(call!.status).toBe(401);
     expect(retried!.headers.authorization).toMatch(/^Bearer cc_sandbox_/);
     expect(retried!.headers.authorization).not.toBe(call!.headers.authorization);
+
+    // The end user's client secret changed at the provider: the next grant is refused, the connection needs them again.
+    sandbox.oauth.registerClient({ clientId: 'cc-rotated', clientSecret: 'first-secret' });
+    const rotated = resultOf(await (await postForm('http', { ...fields, session: await session('cc-rotating'), clientId: 'cc-rotated', clientSecret: 'first-secret' })).text()).message;
+    expect(rotated.status).toBe('connected');
+    sandbox.oauth.registerClient({ clientId: 'cc-rotated', clientSecret: 'second-secret' });
+    sandbox.oauth.expireAccessTokens('http');
+    const refused = await tenant.host.get(`/v1/proxy/${rotated.connectionId}/echo/cc`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: 'connection_needs_reauth' } });
+    const [stored] = (await tenant.host.get('/v1/end-users/cc-rotating/connections')).body.data;
+    expect(stored).toMatchObject({ status: 'needs_reauth', lastError: expect.stringContaining('invalid_client') });
   });
 
   const templated = Object.entries(catalogue).find(([key, e]) => {
     const c = catalogueConnector(key, e);
-    return c.auth.type === 'oauth2' && Object.values(c.connectionConfig ?? {}).some((f) => !f.fromToken && !f.fromCallback && f.pattern);
+    return c.auth.type === 'oauth2' && Object.values(c.connectionConfig ?? {}).some((f) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.pattern && f.default === undefined && !f.optional);
   });
   it.runIf(templated)('asks for connection config before the OAuth redirect and names what is missing or wrong', async () => {
     const [key, entry] = templated!;
     const connector = catalogueConnector(key, entry);
-    const [, field] = Object.entries(connector.connectionConfig!).find(([, f]) => !f.fromToken && !f.fromCallback && f.pattern)!;
+    const [, field] = Object.entries(connector.connectionConfig!).find(([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.pattern && f.default === undefined && !f.optional)!;
     const base = { session: await session(`config-${key}`), origin: HOST_ORIGIN };
     const missing = await postForm(key, base);
     expect(missing.status).toBe(400);
@@ -193,5 +211,14 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
     const wrong = await postForm(key, { ...base, ...Object.fromEntries(Object.keys(typedConfig(connector)).map((n) => [n, 'not valid!'])) });
     expect(wrong.status).toBe(400);
     expect(await wrong.text()).toContain(`${field.title} does not look right`);
+
+    // The host may prefill it; a reconnect shows what the connection has.
+    const [name, value] = Object.entries(typedConfig(connector))[0]!;
+    const prefilled = await (await fetch(`${api.url}/connect/${key}?${new URLSearchParams({ ...base, [name]: value })}`)).text();
+    expect(prefilled).toMatch(new RegExp(`name="${name.replace('.', '\\.')}"[^>]*value="${value}"`));
+    const connected = await connect(key, connector, `config-${key}`);
+    expect(connected.status).toBe('connected');
+    const reconnect = await (await fetch(`${api.url}/connect/${key}?${new URLSearchParams({ session: await session(`config-${key}`), origin: HOST_ORIGIN, connectionId: connected.connectionId! })}`)).text();
+    expect(reconnect).toMatch(new RegExp(`name="${name.replace('.', '\\.')}"[^>]*value="${value}"`));
   });
 });

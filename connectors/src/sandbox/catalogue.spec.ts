@@ -45,7 +45,7 @@ beforeEach(() => {
 function askedConfig(connector: ConnectorDefinition): Record<string, string> {
   const config: Record<string, string> = {};
   for (const [name, field] of Object.entries(connector.connectionConfig ?? {})) {
-    if (field.fromToken || field.fromCallback) continue;
+    if (field.fromToken || field.fromCallback || field.fromAccount) continue;
     const value = field.example ?? field.default ?? 'acme';
     if (field.pattern) expect(value, `${connector.key}: connectionConfig.${name}'s example must match its pattern`).toMatch(new RegExp(`^(?:${field.pattern})$`));
     config[name] = value;
@@ -80,7 +80,10 @@ async function connect(connector: ConnectorDefinition): Promise<{ config: Record
   const config = askedConfig(connector);
   const auth = connector.auth;
   if (auth.type === 'api_key') return { config, credentials: { type: 'api_key', apiKey: SANDBOX_CREDENTIALS.catalogue.apiKey } };
-  if (auth.type === 'basic') return { config, credentials: { type: 'basic', ...SANDBOX_CREDENTIALS.catalogue.basic } };
+  if (auth.type === 'basic') {
+    const { username, password } = SANDBOX_CREDENTIALS.catalogue.basic;
+    return { config, credentials: { type: 'basic', username: auth.username ?? username, password: auth.password ?? password } };
+  }
   if (auth.type === 'oauth2_client_credentials') {
     const token = await tokenGrant(connector, { grantType: 'client_credentials', scopes: auth.scopes }, config);
     if (!token.result.ok) throw new Error(`client_credentials grant failed: ${JSON.stringify(token.body)}`);
@@ -89,7 +92,7 @@ async function connect(connector: ConnectorDefinition): Promise<{ config: Record
   const { callback, verifier } = await authorize(connector, config);
   for (const [name, field] of Object.entries(connector.connectionConfig ?? {})) {
     if (!field.fromCallback) continue;
-    const value = callback.searchParams.get(name);
+    const value = callback.searchParams.get(typeof field.fromCallback === 'string' ? field.fromCallback : name);
     expect(value, `the callback carries ${name}`).toBeTruthy();
     config[name] = value!;
   }
@@ -108,6 +111,11 @@ describe.each(Object.entries(catalogue))('catalogue entry %s against the generic
     const { config, credentials, refreshToken } = await connect(connector);
 
     const account = await connector.account(makeCtx(connector, config, credentials));
+    // Values only the verify call learns (fromAccount) join the connection's config, as the server does.
+    for (const [name, field] of Object.entries(connector.connectionConfig ?? {})) {
+      if (field.fromAccount) expect(account.config?.[name], `account() learns ${name}`).toBeTruthy();
+    }
+    Object.assign(config, account.config);
     const expectedId = entry.verify.accountId.includes('${') ? entry.verify.accountId.replace(/\$\{([a-z0-9_]+)\}/g, (_, n: string) => config[n]!) : `${key}-user-1`;
     expect(account.id).toBe(expectedId);
     if (entry.verify.accountName) expect(account.name).toBe(entry.verify.accountName === entry.verify.accountId ? expectedId : `user1@${key}.sandbox.test`);
@@ -161,7 +169,14 @@ function entryWhere(test: (entry: CatalogueEntry) => boolean): [string, Catalogu
 }
 
 const oauthEntry = (test: (auth: OAuth2Auth) => boolean) => entryWhere((e) => e.auth.type === 'oauth2' && test(e.auth));
-const templatedHost = oauthEntry((a) => /^https:\/\/[^/]*\$\{/.test(a.tokenUrl) && /^https:\/\/[^/]*\$\{/.test(a.authorizationUrl));
+/** The placeholders in a URL's host. */
+const hostPlaceholders = (url: string) => [.../^https:\/\/([^/]*)/.exec(url)?.[1]?.matchAll(/\$\{(\w+)\}/g) ?? []].map((m) => m[1]!);
+// Authorize, token and API hosts all built from the same placeholder (Zendesk's subdomain).
+const templatedHost = entryWhere((e) => {
+  if (e.auth.type !== 'oauth2') return false;
+  const shared = hostPlaceholders(e.auth.tokenUrl);
+  return shared.length > 0 && shared.every((n) => hostPlaceholders(e.auth.type === 'oauth2' ? e.auth.authorizationUrl : '').includes(n) && hostPlaceholders(e.baseUrl).includes(n));
+});
 
 describe('the generic provider holds clients to the entry', () => {
   it.runIf(templatedHost)('refuses an unfilled templated host, naming the placeholder', async () => {
@@ -179,13 +194,13 @@ describe('the generic provider holds clients to the entry', () => {
     const [key, entry] = templatedHost!;
     const connector = sandboxed(key, entry);
     const config = askedConfig(connector);
-    const name = /\{\{(\w+)\}\}/.exec((connector.auth as OAuth2Auth).tokenUrl)![1]!;
+    const name = hostPlaceholders(entry.auth.type === 'oauth2' ? entry.auth.tokenUrl : '')[0]!;
     const other = { ...config, [name]: `${config[name]}-other` };
     const first = await authorize(connector, config);
     const elsewhere = await tokenGrant(connector, { grantType: 'authorization_code', code: first.callback.searchParams.get('code')!, redirectUri: REDIRECT_URI, codeVerifier: first.verifier }, other);
     expect(elsewhere.result.ok).toBe(false);
-    const { credentials } = await connect(connector);
-    const res = await createSimpleHttpClient({ connector, config: other, credentials }).request({ method: 'GET', path: 'sandbox-check' });
+    const connected = await connect(connector);
+    const res = await createSimpleHttpClient({ connector, config: { ...connected.config, [name]: other[name]! }, credentials: connected.credentials }).request({ method: 'GET', path: 'sandbox-check' });
     expect(res.status).toBe(entry.authFailure?.status?.[0] ?? 401);
     expect(JSON.stringify(res.data)).toContain(`was issued for ${name}`);
   });

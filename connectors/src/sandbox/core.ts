@@ -71,7 +71,7 @@ export interface OAuthProviderSpec {
   /** Serves the client_credentials grant. */
   clientCredentialsGrant?: boolean;
   /** Extra query parameters on the redirect back with a code (QuickBooks' realmId). */
-  callbackParams?(): Record<string, string>;
+  callbackParams?(providerUrl: string): Record<string, string>;
   /** Issue refresh tokens (rotating, single-use). Default true. */
   refreshTokens?: boolean;
   /** Whether token responses carry expires_in (Salesforce and Notion do not). Default true. */

@@ -377,7 +377,7 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
   }
 
   /** POST authorize (the consent form): redirects back with a code or error=access_denied. */
-  authorizeDecision(provider: ProviderModule, req: SandboxRequest): SandboxResponse {
+  authorizeDecision(provider: ProviderModule, req: SandboxRequest, ctx?: ProviderContext): SandboxResponse {
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string>;
     const pending = this.pending.get(form.consent_id ?? '');
     if (!pending || pending.connector !== provider.key) return this.errorPage(400, 'Authorization request not found', 'Start again from the application.');
@@ -401,7 +401,7 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
       used: false,
       binding: pending.binding,
     });
-    return this.redirect(pending.redirectUri, { ...provider.oauth?.callbackParams?.(), code, state: pending.state });
+    return this.redirect(pending.redirectUri, { ...provider.oauth?.callbackParams?.(ctx?.providerUrl ?? ''), code, state: pending.state });
   }
 
   // ---- token endpoint -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ import type { EndUserPrincipal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { END_USER_TOKEN_FAILURES, SessionsService } from '../sessions/sessions.service';
 import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
-import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
+import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, continuePage, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
 import { ConnectError, ConnectService } from './connect.service';
 import type { ResolvedConnector } from '../connector-configs/connector-configs.service';
 
@@ -57,7 +57,12 @@ export class ConnectController {
         res.redirect(302, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId }));
         return null;
       }
-      const prefilled = Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => e[0].startsWith('config.') && typeof e[1] === 'string'));
+      // Prefilled by the host (`config.subdomain=acme`) or, on reconnect, from the connection.
+      const previous = await this.connect.reconnectConfig(principal, key, query.connectionId);
+      const prefilled = {
+        ...Object.fromEntries(Object.entries(previous).map(([name, value]) => [`config.${name}`, value])),
+        ...Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => e[0].startsWith('config.') && typeof e[1] === 'string')),
+      };
       return this.form(resolved, key, query, undefined, prefilled);
     });
   }
@@ -77,8 +82,7 @@ export class ConnectController {
           const app = this.connect.asksForEndUserApp(resolved) ? { clientId: (body.clientId ?? '').trim(), clientSecret: (body.clientSecret ?? '').trim() } : undefined;
           if (app && !(app.clientId && app.clientSecret)) throw new ConnectError('missing_credentials', 'Enter both the client ID and the client secret of your OAuth app');
           // Config and app ride with the single-use state; the provider's consent page comes next.
-          res.redirect(303, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId, config, app }));
-          return null;
+          return continuePage(resolved.definition.name, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId, config, app }));
         }
         const connection = await this.connect.connectWithCredentials(principal, resolved, body, query.connectionId);
         return resultPage({ status: 'connected', connector: key, connectionId: connection.id }, origin, resolved.definition.name);
@@ -154,7 +158,6 @@ export class ConnectController {
     }
   }
 
-  /** The end user's own OAuth app, asked before the provider's consent page when the tenant allows it. */
   /** The popup's form: connection config, then the credentials the connector's auth needs (none for plain OAuth, the end user's app where allowed). */
   private form(resolved: ResolvedConnector, key: string, query: ConnectQuery, error?: string, values: Record<string, string> = {}): string {
     const { name, logo, auth, connectionConfig } = resolved.definition;
@@ -190,7 +193,7 @@ export class ConnectController {
       if (b.username === undefined) fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text', help: b.password !== undefined ? b.help : undefined });
       if (b.password === undefined) fields.push({ name: 'password', label: b.passwordLabel ?? 'Password', type: 'password', help: b.help });
     }
-    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden: this.hidden(query), fields, error });
+    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden: this.hidden(query), fields, error, continuesTo: auth.type === 'oauth2' ? name : undefined });
   }
 
   /** What a form posts back besides its fields: the session, the opener's origin, the connection to replace. */

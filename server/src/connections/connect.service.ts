@@ -37,6 +37,7 @@ import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
 import { Connection, Credentials, OAuthApp } from './connection.entity';
 import { ConnectResult } from './connect-pages';
+import { configPositions, configValueProblem } from './connection-config';
 import { ConnectionEvents } from './connection-events';
 import { CredentialsService } from './credentials.service';
 import { OAuthState } from './oauth-state.entity';
@@ -104,6 +105,13 @@ export class ConnectService {
     return resolved;
   }
 
+  /** The config of the connection being reconnected, to prefill the form (the same subdomain, say). */
+  async reconnectConfig(principal: EndUserPrincipal, key: string, connectionId?: string): Promise<Record<string, string>> {
+    if (!connectionId) return {};
+    const existing = await this.connections.findOne(principal.tenantId, { id: connectionId, endUserId: principal.endUserId, connectorKey: key });
+    return existing?.config ?? {};
+  }
+
   /** Whether the end user must fill in connection config (a subdomain, say) before connecting. */
   asksConfig(definition: ConnectorDefinition): boolean {
     return Object.values(definition.connectionConfig ?? {}).some((field) => !field.fromToken && !field.fromCallback && !field.fromAccount);
@@ -115,11 +123,14 @@ export class ConnectService {
    */
   askedConfig(definition: ConnectorDefinition, fields: Record<string, string | undefined>): Record<string, string> {
     const config: Record<string, string> = {};
+    const positions = configPositions(definition);
     for (const [name, field] of Object.entries(definition.connectionConfig ?? {})) {
       if (field.fromToken || field.fromCallback || field.fromAccount) continue;
       const value = (fields[`config.${name}`] ?? '').trim();
       if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
       if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
+      const problem = value ? configValueProblem(positions.get(name), value) : undefined;
+      if (problem) throw new ConnectError('invalid_config', `${field.title} ${problem}`);
       if (value) config[name] = value;
     }
     return config;
@@ -207,10 +218,19 @@ export class ConnectService {
 
     // What the end user gave before the redirect, then what the provider put on the callback (QuickBooks' realmId).
     const askedConfig = { ...row.connection_config };
+    const positions = configPositions(resolved.definition);
     for (const [field, spec] of Object.entries(resolved.definition.connectionConfig ?? {})) {
       if (!spec.fromCallback) continue;
       const value = params.get(typeof spec.fromCallback === 'string' ? spec.fromCallback : field);
       if (!value && !spec.optional) return fail('invalid_callback', `${name} sent no ${field} with the authorization code`);
+      const problem = value ? configValueProblem(positions.get(field), value) : undefined;
+      if (problem) return fail('invalid_callback', `The ${field} ${name} sent with the authorization code ${problem}`);
+      // Anyone can edit a callback URL, and a URL value (Adobe Sign's api_access_point) is where the code and client secret go next:
+      // it must look like the provider's (in sandbox mode, the sandbox's).
+      const sandboxed = resolved.config.settings.useSandbox && this.config.sandboxUrl && value?.startsWith(`${this.config.sandboxUrl}/`);
+      if (value && spec.pattern && !sandboxed && !new RegExp(`^(?:${spec.pattern})$`).test(value)) {
+        return fail('invalid_callback', `The ${field} ${name} sent with the authorization code does not look like ${name}'s`);
+      }
       if (value) askedConfig[field] = value;
     }
     const verifier = this.vault.decrypt(row.code_verifier!, bindingFor('oauthCodeVerifier', { tenantId, id: row.id! }));

@@ -121,6 +121,8 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
   const tokenUrl = auth.type === 'oauth2' || auth.type === 'oauth2_client_credentials' ? auth.tokenUrl : undefined;
   const authorizePattern = oauth2 ? pathPattern(oauth2.authorizationUrl, key, false) : undefined;
   const tokenPattern = tokenUrl ? pathPattern(tokenUrl, key, false) : undefined;
+  // Figma and Adobe Sign refresh at a URL of their own; code exchanges stay at tokenUrl.
+  const refreshPattern = oauth2?.refreshUrl ? pathPattern(oauth2.refreshUrl, key, false) : undefined;
   const bases: Record<string, PathPattern> = { '': pathPattern(sandboxed.baseUrl, key, true) };
   for (const [name, url] of Object.entries(sandboxed.baseUrls ?? {})) bases[name] = pathPattern(url, key, true);
   // A grant is bound to the placeholders both OAuth endpoints share (a subdomain, a region).
@@ -161,11 +163,11 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
           refreshTokens: oauth2?.refreshable ?? false,
           // Tokens that cannot be refreshed do not expire (unless a test says so).
           defaultTtlSeconds: oauth2?.refreshable ? 3600 : Infinity,
-          callbackParams: () =>
+          callbackParams: (providerUrl) =>
             Object.fromEntries(
               Object.entries(connector.connectionConfig ?? {})
                 .filter(([, f]) => f.fromCallback)
-                .map(([name]) => [name, providedValue(connector, name, '')]),
+                .map(([name, f]) => [typeof f.fromCallback === 'string' ? f.fromCallback : name, providedValue(connector, name, providerUrl)]),
             ),
           tokenError(kind: TokenErrorKind, description: string) {
             const dead = kind === 'invalid_code' || kind === 'invalid_refresh_token' || kind === 'redirect_uri_mismatch';
@@ -198,7 +200,7 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
           if ('unfilled' in m) return unfilled(m.unfilled, 'authorization');
           // The consent form posts back here; a provider whose token URL is the same (Egnyte) gets the token POST too.
           const consent = req.method === 'POST' && typeof req.body === 'object' && req.body !== null && 'consent_id' in req.body;
-          if (consent) return server.authorizeDecision(module, req);
+          if (consent) return server.authorizeDecision(module, req, ctx);
           if (req.method === 'GET') {
             const problem = authorizeProblem(req.query);
             if (problem) return json(400, { error: 'invalid_request', error_description: problem });
@@ -209,15 +211,14 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
           if (!tokenPattern || !match(tokenPattern, path)) return json(405, { error: 'method_not_allowed' });
         }
       }
-      if (tokenPattern) {
-        const m = match(tokenPattern, path);
-        if (m) {
-          if ('unfilled' in m) return unfilled(m.unfilled, 'token');
-          if (req.method !== 'POST') return json(405, { error: 'method_not_allowed' });
-          const problem = tokenRequestProblem(req);
-          if (problem) return module.oauth!.tokenError!('invalid_request', problem, req);
-          return server.tokenEndpoint(module, req, ctx, bindingOf(m.values, oauthNames));
-        }
+      for (const [pattern, where] of [[refreshPattern, 'refresh'], [tokenPattern, 'token']] as const) {
+        const m = pattern ? match(pattern, path) : null;
+        if (!m) continue;
+        if ('unfilled' in m) return unfilled(m.unfilled, where);
+        if (req.method !== 'POST') return json(405, { error: 'method_not_allowed' });
+        const problem = tokenRequestProblem(req, where, m.values);
+        if (problem) return module.oauth!.tokenError!('invalid_request', problem, req);
+        return server.tokenEndpoint(module, req, ctx, bindingOf(m.values, oauthNames));
       }
       return api(req, path, ctx, server);
     },
@@ -242,17 +243,35 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
   }
 
   /** What is wrong with a token request's encoding or extra parameters, measured against the entry. */
-  function tokenRequestProblem(req: SandboxRequest): string | undefined {
+  function tokenRequestProblem(req: SandboxRequest, where: 'token' | 'refresh', known: Record<string, string>): string | undefined {
     const type = req.headers['content-type'] ?? '';
     const json = oauth2?.tokenRequestFormat === 'json';
     if (json && !type.includes('json')) return `${entry.name} takes token requests as JSON, got "${type || 'no content type'}"`;
     if (!json && !type.includes('application/x-www-form-urlencoded')) return `${entry.name} takes token requests form-encoded, got "${type || 'no content type'}"`;
     const params = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
-    const expected = { ...oauth2?.tokenParams, ...(params.grant_type === 'refresh_token' ? oauth2?.refreshParams : {}) };
+    const refreshing = params.grant_type === 'refresh_token';
+    if (refreshPattern && where === 'token' && refreshing) return `${entry.name} refreshes tokens at its refresh URL, not its token URL`;
+    if (where === 'refresh' && !refreshing) return `${entry.name}'s refresh URL only takes grant_type=refresh_token`;
+    const tokenParams = auth.type === 'oauth2' || auth.type === 'oauth2_client_credentials' ? auth.tokenParams : undefined;
+    const expected = { ...tokenParams, ...(refreshing ? oauth2?.refreshParams : {}) };
     for (const [name, value] of Object.entries(expected)) {
-      if (params[name] !== value) return `${name} must be "${value}" on this token request`;
+      // Templated values (`https://${org_host}/…`) arrive filled: known placeholders exactly, others with anything.
+      if (typeof params[name] !== 'string' || !templateRegex(value, known).test(params[name] as string)) return `${name} must be "${value}" on this token request`;
     }
     return undefined;
+  }
+
+  /** A template (`offline_access https://{{org_host}}/x`) as a regex of its filled-in forms. */
+  function templateRegex(template: string, known: Record<string, string>): RegExp {
+    let source = '';
+    let last = 0;
+    for (const m of template.matchAll(TEMPLATE)) {
+      source += escapeRegex(template.slice(last, m.index));
+      const value = known[m[1]!];
+      source += value !== undefined ? escapeRegex(value) : '(?!\\{\\{)[^\\s]+';
+      last = m.index! + m[0].length;
+    }
+    return new RegExp(`^${source}${escapeRegex(template.slice(last))}$`);
   }
 
   /** Who the request's credentials belong to, or the provider's auth-failure answer. */
@@ -260,7 +279,14 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
     switch (auth.type) {
       case 'oauth2':
       case 'oauth2_client_credentials': {
-        const checked = server.checkAccessToken(key, bearerToken(req));
+        // Where the entry says the token goes (Shopify's X-Shopify-Access-Token), else a bearer header.
+        const header = auth.tokenHeader;
+        let presented = header ? req.headers[header.name.toLowerCase()] : bearerToken(req);
+        if (header && presented !== undefined) {
+          if (header.prefix && !presented.startsWith(header.prefix)) return { error: authError(`The access token in ${header.name} must start with "${header.prefix}"`) };
+          presented = presented.slice(header.prefix?.length ?? 0);
+        }
+        const checked = server.checkAccessToken(key, presented);
         if ('failure' in checked) return { error: authError(`The access token is ${checked.failure}`) };
         const bound: Record<string, string> = checked.record.binding ? JSON.parse(checked.record.binding) : {};
         for (const [name, value] of Object.entries(bound)) {
@@ -285,7 +311,8 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
       }
       case 'basic': {
         const header = req.headers['authorization'] ?? '';
-        const expected = `Basic ${Buffer.from(`${CATALOGUE_BASIC.username}:${CATALOGUE_BASIC.password}`).toString('base64')}`;
+        // A fixed user name or password (Mailgun's `api`, BambooHR's `x`) stands in for ours.
+        const expected = `Basic ${Buffer.from(`${auth.username ?? CATALOGUE_BASIC.username}:${auth.password ?? CATALOGUE_BASIC.password}`).toString('base64')}`;
         return header === expected ? { account: accounts[0]! } : { error: authError(header ? 'The user name or password is wrong' : 'Basic authentication is required') };
       }
     }
@@ -312,6 +339,8 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
         return json(400, { error: 'invalid_request', message: `The verify call's body must be ${JSON.stringify(verify.body)}` });
       }
       const body: Record<string, unknown> = {};
+      // What the connection learns from this answer (Xero's tenant id); the account's id wins where they share a path (Atlassian's cloud id).
+      for (const [name, path] of Object.entries(verify.connectionConfig ?? {})) setPath(body, path, providedValue(connector, name, ctx.providerUrl));
       if (!verify.accountId.includes('${')) setPath(body, verify.accountId, who.account.id);
       if (verify.accountName && verify.accountName !== verify.accountId) setPath(body, verify.accountName, who.account.email);
       return json(200, body);
