@@ -23,8 +23,8 @@ export {
 } from './runtime';
 export type { Credentials, SimpleHttpClientOptions, AuthorizationUrlParams, TokenGrant, TokenSet, TokenResult } from './runtime';
 export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES, authSpecSchema } from './schema';
-export { catalogueEntrySchema, catalogueEntryErrors, catalogueConnector, catalogueConnectors, loadCatalogue, monogramLogo, CATALOGUE_DIR } from './catalogue';
-export type { CatalogueEntry, VerifySpec } from './catalogue';
+export { catalogueEntrySchema, catalogueEntryErrors, catalogueEntryProblems, catalogueConnector, catalogueConnectors, loadCatalogue, monogramLogo, CATALOGUE_DIR } from './catalogue';
+export type { CatalogueEntry, CatalogueEntryOptions, CatalogueEntryProblem, VerifySpec } from './catalogue';
 export {
   importOpenApi,
   parseOpenApiText,

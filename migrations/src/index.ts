@@ -11,6 +11,8 @@ import { KeepDefinitionKeyOrder1795462000000 } from './1795462000000-KeepDefinit
 import { AddFlowInstanceNote1795470500000 } from './1795470500000-AddFlowInstanceNote';
 import { CountRunCrashes1795470300000 } from './1795470300000-CountRunCrashes';
 import { AddOAuthStateConnectionConfig1795479000000 } from './1795479000000-AddOAuthStateConnectionConfig';
+import { CreateCustomProviders1795480000000 } from './1795480000000-CreateCustomProviders';
+import { AddEndUserOAuthApp1795480100000 } from './1795480100000-AddEndUserOAuthApp';
 import { CreateConnectorOpenApiImports1795481000000 } from './1795481000000-CreateConnectorOpenApiImports';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
@@ -27,6 +29,8 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddFlowInstanceNote1795470500000,
   CountRunCrashes1795470300000,
   AddOAuthStateConnectionConfig1795479000000,
+  CreateCustomProviders1795480000000,
+  AddEndUserOAuthApp1795480100000,
   CreateConnectorOpenApiImports1795481000000,
 ];
 

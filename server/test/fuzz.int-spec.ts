@@ -31,6 +31,7 @@ interface TenantData {
     apiKey: string;
     signingKey: string;
     webhookEndpoint: string;
+    customProvider: string;
     webhookDelivery: string;
     run: string;
     approval: string;
@@ -86,6 +87,13 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
   const signingKey = ok(await owner.post('/v1/admin/signing-keys', { name: `${mark} key`, algorithm: 'ES256', publicKey: pem }), 'signing key');
   const endpoint = ok(await owner.post('/v1/admin/webhook-endpoints', { url: 'https://example.com/hook', description: mark, eventTypes: ['run.succeeded', 'approval.requested'] }), 'webhook endpoint');
+  const customProvider = ok(
+    await owner.post('/v1/admin/custom-providers', {
+      key: `${prefix}-own-api`,
+      definition: { name: `${mark} API`, description: mark, categories: ['other'], logo: { color: '#123456' }, docsUrl: 'https://example.com/docs', auth: { type: 'api_key', in: 'header', name: 'X-Key' }, baseUrl: 'https://api.example.com', verify: { path: 'me', accountId: 'id' } },
+    }),
+    'custom provider',
+  );
   for (const definition of flows(prefix)) {
     ok(await owner.post('/v1/admin/flow-templates', { definition }), 'template');
     ok(await owner.post(`/v1/admin/flow-templates/${definition.key}/publish`), 'publish');
@@ -106,6 +114,7 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
       apiKey: fixture.apiKeyId,
       signingKey: signingKey.id,
       webhookEndpoint: endpoint.id,
+      customProvider: customProvider.id,
       webhookDelivery: delivery,
       run: run.id,
       approval,
@@ -130,6 +139,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (path.includes('/api-keys/')) return ids.apiKey;
   if (path.includes('/signing-keys/')) return ids.signingKey;
   if (path.includes('/webhook-endpoints/')) return ids.webhookEndpoint;
+  if (path.includes('/custom-providers/')) return ids.customProvider;
   if (path.includes('/webhook-deliveries/')) return ids.webhookDelivery;
   if (path.includes('/approvals/')) return ids.approval;
   if (path.includes('/runs/')) return ids.run;
@@ -461,6 +471,7 @@ describe('fuzz: every OpenAPI operation', () => {
     expect((await owner.get('/v1/admin/api-keys')).body.data.find((k: { id: string }) => k.id === a.ids.apiKey).revokedAt).toBeNull();
     expect((await owner.get('/v1/admin/signing-keys')).body.data.map((k: { id: string }) => k.id)).toContain(a.ids.signingKey);
     expect((await owner.get(`/v1/admin/webhook-endpoints/${a.ids.webhookEndpoint}`)).status).toBe(200);
+    expect((await owner.get(`/v1/admin/custom-providers/${a.ids.customProvider}`)).body.definition.description).toBe(A_MARK);
     expect((await owner.get('/v1/admin/members')).body.data.map((m: { id: string }) => m.id)).toContain(a.ids.membership);
     expect((await host.get(`/v1/connections/${a.ids.connection}`)).body.status).toBe('active');
     expect(findings, `cross-tenant findings (seed ${SEED}):\n${report(findings)}`).toEqual([]);

@@ -35,7 +35,7 @@ import { Tenant } from '../tenants/tenant.entity';
 import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
-import { Connection, Credentials } from './connection.entity';
+import { Connection, Credentials, OAuthApp } from './connection.entity';
 import { ConnectResult } from './connect-pages';
 import { configPositions, configValueProblem } from './connection-config';
 import { ConnectionEvents } from './connection-events';
@@ -136,18 +136,25 @@ export class ConnectService {
     return config;
   }
 
+  /** Whether the tenant lets end users bring their own OAuth app for this connector (the popup asks for it first). */
+  asksForEndUserApp(resolved: ResolvedConnector): boolean {
+    return resolved.definition.auth.type === 'oauth2' && Boolean(resolved.config.settings.endUserApp);
+  }
+
   /**
-   * Starts OAuth: stores a single-use state (hashed) with an encrypted PKCE verifier and the
-   * connection config asked so far, returns the provider's authorize URL (built from that config).
+   * Starts OAuth: stores a single-use state (hashed) with an encrypted PKCE verifier, the connection
+   * config asked so far and the end user's own app (when they brought one); returns the provider's
+   * authorize URL (built from that config).
    */
   async beginOAuth(
     principal: EndUserPrincipal,
     resolved: ResolvedConnector,
-    opts: { origin: string | null; connectionId?: string; config?: Record<string, string> },
+    opts: { origin: string | null; connectionId?: string; config?: Record<string, string>; app?: OAuthApp },
   ): Promise<string> {
     const oauth = await import('oauth4webapi');
     const auth = resolved.definition.auth as OAuth2Auth;
-    if (!resolved.clientId) throw new ConnectError('connector_misconfigured', `${resolved.definition.name} has no OAuth app configured in this app`);
+    const clientId = opts.app?.clientId ?? resolved.clientId;
+    if (!clientId) throw new ConnectError('connector_misconfigured', `${resolved.definition.name} has no OAuth app configured in this app`);
     const state = oauth.generateRandomState();
     const verifier = oauth.generateRandomCodeVerifier();
     const id = (await this.db.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
@@ -157,6 +164,7 @@ export class ConnectService {
       connectorKey: resolved.definition.key,
       stateHash: hashToken(state),
       codeVerifier: this.vault.encrypt(verifier, bindingFor('oauthCodeVerifier', { tenantId: principal.tenantId, id })),
+      endUserApp: opts.app ? this.vault.encryptJson(opts.app, bindingFor('oauthEndUserApp', { tenantId: principal.tenantId, id })) : null,
       redirectUri: this.redirectUri,
       openerOrigin: opts.origin,
       connectionId: opts.connectionId ?? null,
@@ -164,7 +172,7 @@ export class ConnectService {
       expiresAt: new Date(Date.now() + STATE_TTL_MS),
     });
     const url = buildAuthorizationUrl(auth, {
-      clientId: resolved.clientId,
+      clientId,
       redirectUri: this.redirectUri,
       state,
       codeChallenge: auth.pkce === false ? undefined : await oauth.calculatePKCECodeChallenge(verifier),
@@ -186,7 +194,7 @@ export class ConnectService {
     const [rows]: [Array<Record<string, string | null> & { connection_config: Record<string, string> }>, number] = await this.db.query(
       `UPDATE oauth_states SET consumed_at = now()
         WHERE state_hash = $1 AND consumed_at IS NULL AND expires_at > now()
-        RETURNING id, tenant_id, end_user_id, connector_key, code_verifier, redirect_uri, opener_origin, connection_id, connection_config`,
+        RETURNING id, tenant_id, end_user_id, connector_key, code_verifier, end_user_app, redirect_uri, opener_origin, connection_id, connection_config`,
       [hashToken(state)],
     );
     const row = rows[0];
@@ -227,9 +235,11 @@ export class ConnectService {
     }
     const verifier = this.vault.decrypt(row.code_verifier!, bindingFor('oauthCodeVerifier', { tenantId, id: row.id! }));
     const auth = resolved.definition.auth as OAuth2Auth;
+    // The end user's own app, when they brought one, is bound to this state: it alone exchanges the code.
+    const app = row.end_user_app ? this.vault.decryptJson<OAuthApp>(row.end_user_app, bindingFor('oauthEndUserApp', { tenantId, id: row.id! })) : undefined;
     const request = buildTokenRequest(
       auth,
-      { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
+      app ?? { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
       { grantType: 'authorization_code', code, redirectUri: row.redirect_uri!, codeVerifier: auth.pkce === false ? undefined : verifier },
       withConfigDefaults(resolved.definition, askedConfig),
     );
@@ -248,6 +258,9 @@ export class ConnectService {
     }
     const token = parseTokenResponse(auth, response.status, body);
     if (!token.ok) {
+      if (token.invalidClient && app) {
+        return fail('app_rejected', `${name} rejected the OAuth app you entered (${token.error}): check its client id and secret, and that ${this.redirectUri} is registered as its redirect URI, then try again`);
+      }
       return token.invalidClient
         ? fail('connector_misconfigured', `${name} rejected this app's OAuth client (${token.error}); the app's admin must fix its ${name} settings`)
         : fail('token_exchange_failed', `${name} did not accept the sign-in (${token.error}); please try again`);
@@ -257,6 +270,7 @@ export class ConnectService {
       accessToken: token.tokens.accessToken,
       refreshToken: token.tokens.refreshToken,
       expiresAt: token.tokens.expiresIn ? new Date(Date.now() + token.tokens.expiresIn * 1000).toISOString() : undefined,
+      ...(app ? { app } : {}),
     };
     const connectionConfig = { ...askedConfig, ...token.tokens.connectionConfig };
     const scopes = token.tokens.scope ? token.tokens.scope.split(/[ ,]+/).filter(Boolean) : resolved.scopes;

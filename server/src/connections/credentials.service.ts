@@ -119,9 +119,10 @@ export class CredentialsService {
     }
     const resolved = await this.connectorConfigs.resolve(tenantId, connection.connectorKey);
     const auth = resolved.definition.auth as OAuth2Auth;
+    // A connection made with the end user's own OAuth app refreshes with that app: its tokens belong to it.
     const request = buildTokenRequest(
       auth,
-      { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
+      credentials.app ?? { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
       { grantType: 'refresh_token', refreshToken: credentials.refreshToken },
       withConfigDefaults(resolved.definition, connection.config),
     );
@@ -140,6 +141,7 @@ export class CredentialsService {
       // Providers that do not rotate send no new refresh token: keep the old one.
       refreshToken: result.tokens.refreshToken ?? credentials.refreshToken,
       expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
+      ...(credentials.app ? { app: credentials.app } : {}),
     }, result.tokens.connectionConfig);
   }
 

@@ -10,6 +10,8 @@ export class OAuthState {
   @Column('text', { name: 'state_hash', select: false }) stateHash: string;
   /** Vault envelope of the PKCE verifier (VAULT_FIELDS.oauthCodeVerifier). */
   @Column('text', { name: 'code_verifier', select: false }) codeVerifier: string;
+  /** Vault envelope of the end user's own OAuth app `{ clientId, clientSecret }` (VAULT_FIELDS.oauthEndUserApp), when the tenant lets them bring one. */
+  @Column('text', { name: 'end_user_app', nullable: true, select: false }) endUserApp: string | null;
   @Column('text', { name: 'redirect_uri' }) redirectUri: string;
   /** Where the result is posted (window.opener); one of the tenant's allowed origins. */
   @Column('text', { name: 'opener_origin', nullable: true }) openerOrigin: string | null;

@@ -89,7 +89,7 @@ export class ProxyController {
       // The statuses the connector says mean "bad token" (401 by default); the body is streamed, not read.
       if (!stale && (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.accessToken && isAuthFailure(definition.authFailure, { status, data: undefined })) {
         upstream.resume();
-        stale = credentials.accessToken;
+        stale = credentials.accessToken ?? '';
         continue;
       }
       if ((status === 429 || (status >= 500 && retryable)) && attempt + 1 < MAX_ATTEMPTS) {

@@ -15,6 +15,10 @@ export class ConnectorSettingsDto {
   @ApiPropertyOptional({ description: 'Let end users call the proxy for their own connections' })
   @OptionalNotNull() @IsBoolean()
   endUserProxy?: boolean;
+
+  @ApiPropertyOptional({ description: "OAuth connectors: end users bring their own OAuth app (client id and secret, asked in the connect popup) instead of using yours" })
+  @OptionalNotNull() @IsBoolean()
+  endUserApp?: boolean;
 }
 
 export class UpdateConnectorConfigDto {

@@ -4,6 +4,7 @@ import { ConnectorConfig } from './connector-config.entity';
 import { ConnectorConfigsController } from './connector-configs.controller';
 import { ConnectorConfigsService } from './connector-configs.service';
 import { ConnectorRegistry } from './connector-registry.service';
+import { CustomProvider } from '../custom-providers/custom-provider.entity';
 import { OpenApiImport } from './openapi-import.entity';
 import { OpenApiImportsController } from './openapi-imports.controller';
 import { OpenApiImportsService } from './openapi-imports.service';
@@ -16,6 +17,7 @@ import { OpenApiImportsService } from './openapi-imports.service';
     OpenApiImportsService,
     provideTenantScoped(ConnectorConfig, 'Connector config'),
     provideTenantScoped(OpenApiImport, 'OpenAPI document'),
+    provideTenantScoped(CustomProvider, 'Custom provider'),
   ],
   exports: [ConnectorConfigsService, ConnectorRegistry],
 })

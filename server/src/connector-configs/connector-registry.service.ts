@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { ActionDefinition, allConnectors, ConnectorDefinition, getConnector, importedConnectorParts, OptionSource } from '@switchboard/connectors';
+import { ActionDefinition, allConnectors, catalogueConnector, ConnectorDefinition, getConnector, importedConnectorParts, OptionSource } from '@switchboard/connectors';
 import { In } from 'typeorm';
 import { notFound } from '../common/errors/app-error';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { CustomProvider } from '../custom-providers/custom-provider.entity';
 import { OpenApiImport } from './openapi-import.entity';
 
 /** What a tenant added to a connector: actions (and option sources) from its OpenAPI document. */
@@ -22,7 +23,10 @@ export class ConnectorRegistry {
   /** Imported documents turned into definitions, by row id and version (its updated_at), oldest first. */
   private readonly built = new Map<string, { version: string; parts: ImportedParts }>();
 
-  constructor(@InjectTenantScoped(OpenApiImport) private readonly openApiImports: TenantScopedRepository<OpenApiImport>) {}
+  constructor(
+    @InjectTenantScoped(OpenApiImport) private readonly openApiImports: TenantScopedRepository<OpenApiImport>,
+    @InjectTenantScoped(CustomProvider) private readonly customProviders: TenantScopedRepository<CustomProvider>,
+  ) {}
 
   /** The connector `key` names for the tenant, or 404. */
   async definition(tenantId: TenantId, key: string): Promise<ConnectorDefinition> {
@@ -32,7 +36,7 @@ export class ConnectorRegistry {
   }
 
   async find(tenantId: TenantId, key: string): Promise<ConnectorDefinition | undefined> {
-    const definition = getConnector(key) ?? (await this.tenantProviders(tenantId)).find((d) => d.key === key);
+    const definition = getConnector(key) ?? (await this.tenantProvider(tenantId, key));
     if (!definition) return undefined;
     return withActions(definition, (await this.importedActions(tenantId, key)).get(key));
   }
@@ -43,9 +47,14 @@ export class ConnectorRegistry {
     return [...allConnectors(), ...own].map((d) => withActions(d, imported.get(d.key)));
   }
 
-  /** The tenant's own providers (custom providers). */
-  private async tenantProviders(_tenantId: TenantId): Promise<ConnectorDefinition[]> {
-    return [];
+  /** The tenant's own providers (custom providers): catalogue entries it defined, built the catalogue's way. */
+  private async tenantProviders(tenantId: TenantId): Promise<ConnectorDefinition[]> {
+    return (await this.customProviders.find(tenantId, { order: { key: 'ASC' } })).map((p) => catalogueConnector(p.key, p.definition));
+  }
+
+  private async tenantProvider(tenantId: TenantId, key: string): Promise<ConnectorDefinition | undefined> {
+    const row = await this.customProviders.findOne(tenantId, { key });
+    return row ? catalogueConnector(row.key, row.definition) : undefined;
   }
 
   /** Actions (and option sources) the tenant imported from OpenAPI documents, by connector key: of one connector, or of all. */

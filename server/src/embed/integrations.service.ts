@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { getConnector } from '@switchboard/connectors';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import type { Connection } from '../connections/connection.entity';
 import { ConnectionView } from '../connections/connections.dto';
@@ -40,7 +41,7 @@ export class IntegrationsService {
         description: definition.description,
         category: definition.categories[0] ?? 'Other',
         categories: definition.categories,
-        logoUrl: definition.logo.startsWith('<svg') ? `${this.config.publicUrl}${EMBED_PATH}/logos/${definition.key}.svg` : undefined,
+        logoUrl: definition.logo.startsWith('<svg') ? `${this.config.publicUrl}${EMBED_PATH}/logos/${definition.key}.svg${getConnector(definition.key) ? '' : `?tenant=${me.tenantId}`}` : undefined,
         authType: config.settings.authType ?? definition.auth.type,
         connection: connection ? ConnectionView.of(connection, me.externalId) : null,
       });
