@@ -75,6 +75,14 @@ describe('provider catalogue', () => {
     }
   });
 
+  it("refuses a connection-config example or default that fails the field's own pattern", () => {
+    const entry = { name: 'A', description: 'x', categories: ['crm'], logo: { color: '#000000' }, docsUrl: 'https://a.example', auth: { type: 'api_key', in: 'header', name: 'X' }, connectionConfig: { sid: { title: 'SID', pattern: 'AC[0-9a-f]{4}', example: 'ACXXXX', default: 'AC12ab' } }, baseUrl: 'https://a.example/${sid}', verify: { path: 'me', accountId: 'id' } };
+    expect(catalogueEntryErrors(entry)).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'catalogue-'));
+    writeFileSync(join(dir, 'a.yaml'), `a:\n${JSON.stringify(entry)}`.replace('a:\n', 'a: '));
+    expect(() => loadCatalogue(dir)).toThrow(/a\.yaml: a\/connectionConfig\/sid\/example: does not match the field's pattern/);
+  });
+
   it('refuses a key defined twice in one file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'catalogue-'));
     writeFileSync(join(dir, 'twice.yaml'), 'a:\n  name: A\na:\n  name: B\n');

@@ -298,6 +298,22 @@ export function catalogueConnector(key: string, entry: CatalogueEntry): Connecto
   };
 }
 
+/**
+ * Examples and defaults that fail their field's own pattern (the example is what the end user is
+ * shown and what the sandbox tests type). Catalogue files only: a tenant's pattern is not run
+ * before its backtracking is checked.
+ */
+export function catalogueExampleErrors(entry: CatalogueEntry): string[] {
+  const errors: string[] = [];
+  for (const [name, field] of Object.entries(entry.connectionConfig ?? {})) {
+    for (const which of ['example', 'default'] as const) {
+      const value = field[which];
+      if (value !== undefined && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) errors.push(`/connectionConfig/${name}/${which}: does not match the field's pattern`);
+    }
+  }
+  return errors;
+}
+
 /** Where the YAML files are, next to src/ and dist/. */
 export const CATALOGUE_DIR = join(__dirname, '..', 'catalogue');
 
@@ -315,7 +331,9 @@ export function loadCatalogue(dir = CATALOGUE_DIR): Record<string, CatalogueEntr
     for (const [key, entry] of Object.entries(map ?? {})) {
       if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(key) || key.length > 40) problems.push(`${file}: ${key}: not a kebab-case key of at most 40 characters`);
       if (Object.prototype.hasOwnProperty.call(entries, key)) problems.push(`${file}: ${key}: defined twice`);
-      for (const error of catalogueEntryErrors(entry)) problems.push(`${file}: ${key}${error}`);
+      const errors = catalogueEntryErrors(entry);
+      if (errors.length === 0) errors.push(...catalogueExampleErrors(entry as CatalogueEntry));
+      for (const error of errors) problems.push(`${file}: ${key}${error}`);
       entries[key] = entry as CatalogueEntry;
     }
   }
