@@ -189,6 +189,27 @@ describe('custom providers', () => {
     expect(actions.sort()).toEqual(['custom_provider.created', 'custom_provider.deleted', 'custom_provider.replaced']);
   });
 
+  it('imports an OpenAPI document onto a provider; deleting the provider removes it, so one created again under the key starts without those actions', async () => {
+    const created = await tenant.owner.post('/v1/admin/custom-providers', { key: 'acme-docs', definition: acmeEntry(`${acme.url}/api`) });
+    expect(created.status).toBe(201);
+    const document = {
+      openapi: '3.0.3',
+      info: { title: 'Acme CRM API', version: '1' },
+      paths: { '/widgets': { get: { operationId: 'listWidgets', responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } } } } } } } } },
+    };
+    expect((await tenant.owner.put('/v1/admin/connectors/acme-docs/openapi', { document })).status).toBe(200);
+    expect((await tenant.owner.get('/v1/admin/connectors/acme-docs')).body.actions.map((a: { key: string }) => a.key)).toEqual(['list_widgets']);
+
+    expect((await tenant.owner.delete(`/v1/admin/custom-providers/${created.body.id}`)).status).toBe(204);
+    expect((await tenant.owner.get('/v1/admin/connectors/acme-docs/openapi')).status).toBe(404);
+    const audit = await tenant.owner.get('/v1/admin/audit-events?action=custom_provider.deleted');
+    expect(audit.body.data.find((e: { targetId: string }) => e.targetId === created.body.id)).toMatchObject({ data: { key: 'acme-docs', openApiDocumentRemoved: true } });
+
+    expect((await tenant.owner.post('/v1/admin/custom-providers', { key: 'acme-docs', definition: acmeEntry(`${acme.url}/api`) })).status).toBe(201);
+    expect((await tenant.owner.get('/v1/admin/connectors/acme-docs')).body.actions).toEqual([]);
+    expect((await tenant.owner.get('/v1/admin/connectors/acme-docs/openapi')).status).toBe(404);
+  });
+
   it('connects a client-credentials provider with the end user\'s client, and fetches a new token when it runs out', async () => {
     const created = await tenant.owner.post('/v1/admin/custom-providers', {
       key: 'acme-service',
