@@ -3,16 +3,20 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
 
 /**
- * A custom provider from definition to a flow run, in real Chromium: an admin describes the
- * tenant's own API in the portal and enables it, an end user connects it in the widget on the host
- * app's page (the API-key form in the popup), and a flow whose `request` step goes through that
- * connection runs and succeeds against the API. Screenshots land in
- * test-results/screenshots/custom-providers-*.png. Each step is a function, for later scenarios
- * (an OpenAPI import) to reuse.
+ * A custom provider and its OpenAPI document, from the portal to a flow run, in real Chromium: an
+ * admin describes the tenant's own API in the portal and enables it, uploads the API's OpenAPI
+ * document on the provider's connector page (its operations become actions, its customer listing
+ * an option source), and authors a flow whose `action` step is an imported operation; an end user
+ * connects in the widget on the host app's page (the API-key form in the popup), picks a customer
+ * from the imported listing in the flow's settings and turns it on; the run's output is what the
+ * API answered. Then the panel's other paths on the same connector: a cyclic document refused
+ * naming the $ref, option fields changed, a document by URL, removal. Screenshots land in
+ * test-results/screenshots/custom-providers-*.png.
  */
 
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
@@ -31,20 +35,92 @@ async function axe(page: Page): Promise<string[]> {
   return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
-/** The tenant's own API: an invoicing service keyed by X-Api-Key. `/me` names the account; `/invoices` lists invoices. */
-async function startInvoicingApi(): Promise<{ url: string; port: number; seen: IncomingMessage[]; server: Server }> {
+const CUSTOMERS = [
+  { id: 'cus-1', name: 'Initech' },
+  { id: 'cus-2', name: 'Umbrella Corp' },
+];
+const INVOICES = [
+  { id: 'inv-1', customer: 'cus-1', total: 120, status: 'open' },
+  { id: 'inv-2', customer: 'cus-2', total: 80, status: 'open' },
+  { id: 'inv-3', customer: 'cus-2', total: 45.5, status: 'paid' },
+  { id: 'inv-4', customer: 'cus-2', total: 300, status: 'open' },
+];
+
+const invoice = { type: 'object', properties: { id: { type: 'string' }, customer: { type: 'string' }, total: { type: 'number' }, status: { type: 'string', enum: ['open', 'paid'] } } };
+/** The invoicing API's own description, as its team would publish it (paths relative to the provider's base URL). */
+const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: { title: 'Globex Invoicing API', version: '2.4' },
+  servers: [{ url: 'https://billing.globex.example/v2' }],
+  paths: {
+    '/customers': {
+      get: {
+        operationId: 'listCustomers',
+        summary: 'List customers',
+        parameters: [{ name: 'q', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { customers: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } } } } } } } },
+      },
+    },
+    '/invoices': {
+      get: {
+        operationId: 'listInvoices',
+        summary: 'List invoices of a customer',
+        parameters: [
+          { name: 'customer', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'paid'] } },
+        ],
+        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { invoices: { type: 'array', items: invoice } } } } } } },
+      },
+    },
+    '/invoices/{id}/scan': {
+      put: {
+        summary: 'Attach a scan',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'image/png': {} } },
+        responses: { '204': { description: 'ok' } },
+      },
+    },
+  },
+};
+const CYCLIC_DOCUMENT = {
+  openapi: '3.0.3',
+  info: { title: 'Tree', version: '1' },
+  paths: { '/nodes': { get: { responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Node' } } } } } } } },
+  components: { schemas: { Node: { type: 'object', properties: { next: { $ref: '#/components/schemas/Node' } } } } },
+};
+
+/**
+ * The tenant's own API: an invoicing service keyed by X-Api-Key. `/me` names the account,
+ * `/customers` and `/invoices` list; its OpenAPI document is served without a key.
+ */
+async function startInvoicingApi(): Promise<{ url: string; port: number; seen: IncomingMessage[]; answered: Map<string, unknown>; server: Server }> {
   const seen: IncomingMessage[] = [];
+  const answered = new Map<string, unknown>();
   const server = createServer((req, res) => {
     seen.push(req);
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/docs/openapi.yaml') return void res.writeHead(200, { 'content-type': 'application/yaml' }).end(toYaml({ ...OPENAPI_DOCUMENT, info: { ...OPENAPI_DOCUMENT.info, version: '2.5' } }));
     res.setHeader('content-type', 'application/json');
     if (req.headers['x-api-key'] !== API_KEY) return void res.writeHead(401).end(JSON.stringify({ error: 'unauthorized' }));
-    if (req.url === '/v2/me') return void res.end(JSON.stringify({ id: 'org-42', company: 'Globex Ltd' }));
-    if (req.url?.startsWith('/v2/invoices')) return void res.end(JSON.stringify({ invoices: [{ id: 'inv-1', total: 120 }, { id: 'inv-2', total: 80 }] }));
+    const answer = (body: unknown) => {
+      answered.set(req.url!, body);
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/v2/me') return answer({ id: 'org-42', company: 'Globex Ltd' });
+    if (url.pathname === '/v2/customers') {
+      const q = url.searchParams.get('q')?.toLowerCase();
+      return answer({ customers: CUSTOMERS.filter((c) => !q || c.name.toLowerCase().includes(q)) });
+    }
+    if (url.pathname === '/v2/invoices') {
+      const [customer, status] = [url.searchParams.get('customer'), url.searchParams.get('status')];
+      if (!customer) return void res.writeHead(400).end(JSON.stringify({ error: 'customer is required' }));
+      return answer({ invoices: INVOICES.filter((i) => i.customer === customer && (!status || i.status === status)) });
+    }
     res.writeHead(404).end(JSON.stringify({ error: 'not found' }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}`, port, seen, server };
+  return { url: `http://127.0.0.1:${port}`, port, seen, answered, server };
 }
 
 /** The host app's page: the widget snippet, init with a session, an "Integrations" button. */
@@ -61,18 +137,18 @@ async function startHost(page: () => string): Promise<{ origin: string; server: 
   return { origin: `http://localhost:${(server.address() as AddressInfo).port}`, server };
 }
 
-/** A flow the host runs on request: list the end user's invoices through the custom provider. */
+/** A flow the host runs on request: the open invoices of the customer the end user picked, through an imported operation. */
 const INVOICES_FLOW = {
   key: 'fetch-invoices',
   name: 'Fetch invoices',
-  description: 'Reads the open invoices from the invoicing API.',
+  description: 'Reads the open invoices of a customer from the invoicing API.',
   trigger: { type: 'request' },
   connectors: ['globex-invoicing'],
-  inputs: {},
-  steps: [{ id: 'list', type: 'request', connector: 'globex-invoicing', method: 'GET', path: 'invoices', query: { status: 'open' } }],
+  inputs: { customer: { type: 'string', title: 'Customer', required: true, options: { connector: 'globex-invoicing', source: 'list_customers' } } },
+  steps: [{ id: 'list', type: 'action', connector: 'globex-invoicing', action: 'list_invoices', input: { customer: '=$inputs.customer', status: 'open' } }],
 };
 
-describe('custom providers in a browser', { timeout: 120_000 }, () => {
+describe('custom providers in a browser', { timeout: 240_000 }, () => {
   let invoicing: Awaited<ReturnType<typeof startInvoicingApi>>;
   let api: TestApi;
   let worker: { close(): Promise<void> };
@@ -165,15 +241,69 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
     await shot(page, 'widget-connected');
   }
 
-  /** In the widget, still open on the provider: turn a flow on. */
-  async function turnFlowOnInWidget(page: Page, flowName: string): Promise<void> {
-    const toggle = page.getByRole('dialog', { name: 'Integrations' }).getByRole('switch', { name: `Turn on ${flowName}` });
+  /**
+   * On the provider's connector page: upload the API's OpenAPI document (a file, read into the
+   * paste box) and import it; its operations are listed as actions, what could not be imported is said.
+   */
+  async function importOpenApiInPortal(page: Page): Promise<void> {
+    const panel = page.getByRole('region', { name: 'OpenAPI actions' });
+    await panel.getByRole('heading', { name: 'Import a document' }).waitFor();
+    await panel.getByLabel(/^Or choose a file/).setInputFiles({ name: 'invoicing.yaml', mimeType: 'application/yaml', buffer: Buffer.from(toYaml(OPENAPI_DOCUMENT)) });
+    await expect.poll(() => panel.getByLabel('Document (JSON or YAML)').inputValue()).toContain('Globex Invoicing API');
+    await panel.getByRole('button', { name: 'Import' }).click();
+    const table = panel.getByRole('table', { name: 'Imported actions' });
+    await table.waitFor();
+    expect(await table.getByRole('rowheader').allTextContents()).toEqual(['list_customersList customers', 'list_invoicesList invoices of a customer']);
+    await table.getByRole('row', { name: /list_customers/ }).getByText('value id, label name').waitFor();
+    await panel.getByText('PUT /invoices/{id}/scan: its request body is image/png; only JSON bodies are supported, so it was not imported').waitFor();
+    // The About card lists them with the connector's own actions.
+    await page.getByRole('complementary').getByText('list_invoices').waitFor();
+    await screen(page, 'openapi-imported');
+  }
+
+  /** In the portal: Flows → a new flow, its definition pasted into the editor (checked there), published. */
+  async function authorFlowInPortal(page: Page, definition: typeof INVOICES_FLOW): Promise<void> {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Flows', exact: true }).click();
+    await page.getByRole('heading', { name: 'Flows', level: 1 }).waitFor();
+    await page.getByLabel('Name').fill(definition.name);
+    expect(await page.getByLabel('Key').inputValue()).toBe(definition.key);
+    await page.getByRole('button', { name: 'Create flow' }).click();
+    await page.getByRole('heading', { name: definition.name, level: 1 }).waitFor();
+    const editor = page.getByLabel('Flow definition (JSON)');
+    // An imported action's input schema is known to the editor's check: the required customer is asked for.
+    const { customer: _dropped, ...withoutCustomer } = definition.steps[0].input;
+    await editor.fill(JSON.stringify({ ...definition, steps: [{ ...definition.steps[0], input: withoutCustomer }] }, null, 2));
+    await page.locator('.problem').filter({ hasText: 'steps.0.input' }).filter({ hasText: 'customer' }).waitFor();
+    await editor.fill(JSON.stringify(definition, null, 2));
+    await page.locator('.editor-status').getByText('Valid').waitFor();
+    await page.locator('.outline').getByText('globex-invoicing → list_invoices').waitFor();
+    await screen(page, 'portal-flow-editor');
+    await page.getByRole('button', { name: 'Publish version 1' }).click();
+    await page.getByText('Published version 1').waitFor();
+  }
+
+  /** In the widget, still open on the provider: turn the flow on, picking the customer from the imported listing. */
+  async function turnFlowOnInWidget(page: Page, flowName: string, customer: string): Promise<void> {
+    const modal = page.getByRole('dialog', { name: 'Integrations' });
+    const toggle = modal.getByRole('switch', { name: `Turn on ${flowName}` });
     await toggle.click();
+    const picker = modal.getByRole('combobox', { name: /Customer/ });
+    await picker.click();
+    await modal.getByRole('option', { name: 'Initech' }).waitFor();
+    // Search goes to the listing's `q` parameter.
+    await picker.fill(customer.slice(0, 4));
+    const option = modal.getByRole('option', { name: customer });
+    await option.waitFor();
+    await expect.poll(() => modal.getByRole('option').count()).toBe(1);
+    await shot(page, 'widget-settings-options');
+    await option.click();
+    expect(await picker.inputValue()).toBe(customer);
+    await modal.getByRole('button', { name: 'Turn on', exact: true }).click();
     await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
     await shot(page, 'widget-flow-on');
   }
 
-  async function waitForRun(id: string): Promise<{ status: string; output?: unknown; steps?: unknown }> {
+  async function waitForRun(id: string): Promise<{ status: string; result?: unknown; steps?: unknown }> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const run = (await tenant.host.get(`/v1/runs/${id}`)).body;
@@ -206,13 +336,18 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
     if (invoicing) await new Promise((r) => invoicing.server.close(r));
   });
 
-  it('an admin defines and enables a provider in the portal, an end user connects it in the widget, a flow request step through it succeeds', async () => {
+  it('an admin defines a provider and imports its OpenAPI document in the portal, an end user connects and picks from an imported listing in the widget, a flow action step through an imported operation succeeds', async () => {
     const provider = { key: 'globex-invoicing', name: 'Globex Invoicing', baseUrl: `${invoicing.url}/v2` };
     const admin = await newPage();
     await signInToPortal(admin.page);
     await createProviderInPortal(admin.page, provider);
     await enableConnectorInPortal(admin.page, provider.name);
     await shot(admin.page, 'portal-connector-enabled');
+    await importOpenApiInPortal(admin.page);
+    const imported = (await tenant.owner.get(`/v1/admin/connectors/${provider.key}/openapi`)).body;
+    expect(imported).toMatchObject({ connectorKey: provider.key, title: 'Globex Invoicing API', version: '2.4', url: null });
+    expect((await tenant.owner.get(`/v1/admin/connectors/${provider.key}`)).body.optionSources).toEqual(['list_customers']);
+
     // The API-key label is part of the definition: set it in the advanced editor, as an admin would for anything the form lacks.
     const [stored] = (await tenant.owner.get('/v1/admin/custom-providers')).body.data;
     await admin.page.goto(`${api.url}/portal/custom-providers/${stored.id}`);
@@ -224,13 +359,13 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
     await screen(admin.page, 'portal-advanced-editor');
     await admin.page.getByRole('button', { name: 'Save changes' }).click();
     await admin.page.getByRole('heading', { name: provider.name, level: 1 }).waitFor();
+    // Replacing the definition keeps the imported actions.
+    await admin.page.getByRole('region', { name: 'OpenAPI actions' }).getByRole('table', { name: 'Imported actions' }).waitFor();
     await admin.page.goto(`${api.url}/portal/custom-providers`);
     await admin.page.locator(`tr[data-provider="${provider.key}"]`).waitFor();
     await screen(admin.page, 'portal-list');
 
-    // The flow that uses it, published the usual way.
-    expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: INVOICES_FLOW })).status).toBe(201);
-    expect((await tenant.owner.post(`/v1/admin/flow-templates/${INVOICES_FLOW.key}/publish`)).status).toBe(201);
+    await authorFlowInPortal(admin.page, INVOICES_FLOW);
 
     const endUserId = 'globex-user';
     hostToken = (await tenant.host.post('/v1/sessions', { endUserId })).body.token;
@@ -239,17 +374,77 @@ describe('custom providers in a browser', { timeout: 120_000 }, () => {
     const [connection] = (await tenant.host.get(`/v1/end-users/${endUserId}/connections`)).body.data;
     expect(connection).toMatchObject({ connector: provider.key, accountName: 'Globex Ltd', status: 'active' });
 
-    await turnFlowOnInWidget(endUser.page, INVOICES_FLOW.name);
+    await turnFlowOnInWidget(endUser.page, INVOICES_FLOW.name, 'Umbrella Corp');
+    const instance = (await tenant.host.get(`/v1/end-users/${endUserId}/flows`)).body.data.find((f: { key: string }) => f.key === INVOICES_FLOW.key).instance;
+    expect(instance).toMatchObject({ enabled: true, settings: { customer: 'cus-2' } });
+    expect(invoicing.seen.some((r) => r.url === '/v2/customers?q=Umbr')).toBe(true);
+
     const started = await tenant.host.post(`/v1/flows/${INVOICES_FLOW.key}/runs`, { endUserId, input: {} });
     expect(started.status, JSON.stringify(started.body)).toBeLessThan(300);
     const run = await waitForRun(started.body.id);
     expect(run.status, JSON.stringify(run)).toBe('succeeded');
-    const call = invoicing.seen.find((r) => r.url === '/v2/invoices?status=open');
+    // The imported operation called the API through the connection, with the picked customer; the run's output is its answer.
+    const call = invoicing.seen.find((r) => r.url === '/v2/invoices?customer=cus-2&status=open');
     expect(call?.headers['x-api-key']).toBe(API_KEY);
+    const answer = invoicing.answered.get('/v2/invoices?customer=cus-2&status=open');
+    expect(answer).toEqual({ invoices: [INVOICES[1], INVOICES[3]] });
+    expect(run.result).toEqual(answer);
 
     await admin.page.goto(`${api.url}/portal/runs/${started.body.id}`);
     await admin.page.getByText('Succeeded').first().waitFor();
-    await shot(admin.page, 'portal-run');
+    const step = admin.page.locator('.timeline-step[data-step="list"]');
+    await step.locator('summary').click();
+    expect(JSON.parse(await step.getByLabel('Output of list').innerText())).toEqual(answer);
+    await screen(admin.page, 'portal-run');
+    expect(errors).toEqual([]);
+  });
+
+  it('on the provider\'s connector page: refuses a cyclic document naming the $ref, changes option fields, imports by URL, removes the document', async () => {
+    const key = 'globex-invoicing';
+    const { page } = await newPage();
+    await signInToPortal(page);
+    await page.goto(`${api.url}/portal/connectors/${key}`);
+    const panel = page.getByRole('region', { name: 'OpenAPI actions' });
+    const table = panel.getByRole('table', { name: 'Imported actions' });
+    await table.waitFor();
+
+    // A broken replacement is refused and the imported actions stay.
+    await panel.getByLabel('Document (JSON or YAML)').fill(toYaml(CYCLIC_DOCUMENT));
+    await panel.getByRole('button', { name: 'Import' }).click();
+    await panel.getByText('Not imported', { exact: true }).waitFor();
+    await panel.getByText('#/components/schemas/Node/properties/next').first().waitFor();
+    await screen(page, 'openapi-cyclic-refused');
+    expect((await tenant.owner.get(`/v1/admin/connectors/${key}/openapi`)).body.title).toBe('Globex Invoicing API');
+
+    // Other fields of the listing give the options; a bad path is refused next to its field.
+    await panel.getByRole('button', { name: 'Change fields of list_customers' }).click();
+    const fields = panel.getByRole('form', { name: 'Option fields' });
+    await fields.getByLabel('Label').fill('name with spaces');
+    await fields.getByRole('button', { name: 'Save fields' }).click();
+    await fields.getByText('must be a dot path').waitFor();
+    await screen(page, 'openapi-option-fields');
+    await fields.getByLabel('Label').fill('id');
+    await fields.getByRole('button', { name: 'Save fields' }).click();
+    await table.getByText('label id').waitFor();
+    expect((await tenant.owner.get(`/v1/admin/connectors/${key}/openapi`)).body.operations[0].optionSource).toEqual({ itemsPath: 'customers', valuePath: 'id', labelPath: 'id', searchParam: 'q' });
+    await panel.getByRole('button', { name: 'Do not offer as options' }).click();
+    await panel.getByRole('button', { name: 'Offer as options again' }).waitFor();
+    expect((await tenant.owner.get(`/v1/admin/connectors/${key}`)).body.optionSources).toEqual([]);
+
+    // By URL: the newer version replaces it; the admin's choice for list_customers stays.
+    await panel.getByRole('radio', { name: 'From a URL' }).click();
+    await panel.getByLabel('Document URL').fill(`${invoicing.url}/docs/openapi.yaml`);
+    await panel.getByRole('button', { name: 'Import' }).click();
+    await panel.getByText('v2.5').waitFor();
+    await panel.getByText(`${invoicing.url}/docs/openapi.yaml`).waitFor();
+    await panel.getByRole('button', { name: 'Offer as options again' }).waitFor();
+    await screen(page, 'openapi-by-url');
+
+    await panel.getByRole('button', { name: 'Remove document' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await panel.getByRole('heading', { name: 'Import a document' }).waitFor();
+    expect((await tenant.owner.get(`/v1/admin/connectors/${key}/openapi`)).status).toBe(404);
+    expect((await tenant.owner.get(`/v1/admin/connectors/${key}`)).body.actions).toEqual([]);
     expect(errors).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, freePort, Http, startApi, TenantFixture, TestApi } from './harness';
 
@@ -187,6 +188,50 @@ describe('custom providers', () => {
     const audit = await tenant.owner.get('/v1/admin/audit-events?targetType=custom_provider');
     const actions = (audit.body.data as Array<{ action: string; targetId: string }>).filter((e) => e.targetId === id).map((e) => e.action);
     expect(actions.sort()).toEqual(['custom_provider.created', 'custom_provider.deleted', 'custom_provider.replaced']);
+  });
+
+  it('imports an OpenAPI document onto a provider; deleting the provider removes it, so one created again under the key starts without those actions', async () => {
+    const created = await tenant.owner.post('/v1/admin/custom-providers', { key: 'acme-docs', definition: acmeEntry(`${acme.url}/api`) });
+    expect(created.status).toBe(201);
+    const document = {
+      openapi: '3.0.3',
+      info: { title: 'Acme CRM API', version: '1' },
+      paths: { '/widgets': { get: { operationId: 'listWidgets', responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } } } } } } } } },
+    };
+    expect((await tenant.owner.put('/v1/admin/connectors/acme-docs/openapi', { document })).status).toBe(200);
+    expect((await tenant.owner.get('/v1/admin/connectors/acme-docs')).body.actions.map((a: { key: string }) => a.key)).toEqual(['list_widgets']);
+
+    expect((await tenant.owner.delete(`/v1/admin/custom-providers/${created.body.id}`)).status).toBe(204);
+    expect((await tenant.owner.get('/v1/admin/connectors/acme-docs/openapi')).status).toBe(404);
+    const audit = await tenant.owner.get('/v1/admin/audit-events?action=custom_provider.deleted');
+    expect(audit.body.data.find((e: { targetId: string }) => e.targetId === created.body.id)).toMatchObject({ data: { key: 'acme-docs', openApiDocumentRemoved: true } });
+
+    expect((await tenant.owner.post('/v1/admin/custom-providers', { key: 'acme-docs', definition: acmeEntry(`${acme.url}/api`) })).status).toBe(201);
+    expect((await tenant.owner.get('/v1/admin/connectors/acme-docs')).body.actions).toEqual([]);
+    expect((await tenant.owner.get('/v1/admin/connectors/acme-docs/openapi')).status).toBe(404);
+  });
+
+  it('an import that races the provider\'s deletion waits for it and is refused, leaving no document behind', async () => {
+    const created = await tenant.owner.post('/v1/admin/custom-providers', { key: 'acme-race', definition: acmeEntry(`${acme.url}/api`) });
+    expect(created.status).toBe(201);
+    const document = { openapi: '3.0.3', info: { title: 'Acme', version: '1' }, paths: { '/widgets': { get: { operationId: 'listWidgets', responses: { '200': { description: 'ok' } } } } } };
+    // The deletion's steps (as CustomProvidersService.remove takes them), not committed yet while the import arrives.
+    const db = new Client({ connectionString: api.config.database.url });
+    await db.connect();
+    try {
+      await db.query('BEGIN');
+      await db.query('SELECT id FROM custom_providers WHERE id = $1 FOR UPDATE', [created.body.id]);
+      await db.query('DELETE FROM connector_openapi_imports WHERE tenant_id = $1 AND connector_key = $2', [tenant.tenantId, 'acme-race']);
+      await db.query('DELETE FROM custom_providers WHERE id = $1', [created.body.id]);
+      const importing = tenant.owner.put('/v1/admin/connectors/acme-race/openapi', { document });
+      await new Promise((r) => setTimeout(r, 500));
+      await db.query('COMMIT');
+      const imported = await importing;
+      expect(imported.status, JSON.stringify(imported.body)).toBe(404);
+      expect((await db.query('SELECT count(*)::int AS n FROM connector_openapi_imports WHERE tenant_id = $1', [tenant.tenantId])).rows[0].n).toBe(0);
+    } finally {
+      await db.end();
+    }
   });
 
   it('connects a client-credentials provider with the end user\'s client, and fetches a new token when it runs out', async () => {

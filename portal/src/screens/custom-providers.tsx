@@ -428,7 +428,7 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
             deleteError.value = null;
           }}
         >
-          Its connector settings go with it. A provider with connections cannot be deleted: remove them first.
+          Its connector settings and imported OpenAPI document go with it. A provider with connections or switched-on flows cannot be deleted: remove them first.
         </ConfirmDialog>
       )}
     </form>

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { importOpenApi, ImportedDocument, ListSpec, OPENAPI_LIMITS, OpenApiImportError } from '@switchboard/connectors';
+import { getConnector, importOpenApi, ImportedDocument, ListSpec, OPENAPI_LIMITS, OpenApiImportError } from '@switchboard/connectors';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
@@ -10,6 +10,7 @@ import { OutboundGuard } from '../common/net/outbound-guard';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { CustomProvider } from '../custom-providers/custom-provider.entity';
 import { ConnectorRegistry } from './connector-registry.service';
 import { OpenApiImport } from './openapi-import.entity';
 
@@ -28,6 +29,7 @@ export type OpenApiSource = { url: string } | { document: string | Record<string
 export class OpenApiImportsService {
   constructor(
     @InjectTenantScoped(OpenApiImport) private readonly imports: TenantScopedRepository<OpenApiImport>,
+    @InjectTenantScoped(CustomProvider) private readonly customProviders: TenantScopedRepository<CustomProvider>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly registry: ConnectorRegistry,
     private readonly guard: OutboundGuard,
@@ -57,6 +59,12 @@ export class OpenApiImportsService {
     }
     const sourceUrl = 'url' in source ? source.url : null;
     return this.db.transaction(async (manager) => {
+      // A tenant's own provider may be being deleted (which removes its document): wait for that, and
+      // keep it from being deleted until this import is in, so no document outlives its provider.
+      if (!getConnector(key)) {
+        const kept = await this.customProviders.with(manager).query(actor.tenantId, 'p').andWhere('p.key = :key', { key }).setLock('pessimistic_read').getOne();
+        if (!kept) throw notFound('Connector', key);
+      }
       const repo = this.imports.with(manager);
       const values = {
         sourceUrl,

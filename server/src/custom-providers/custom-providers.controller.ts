@@ -53,7 +53,7 @@ export class CustomProvidersController {
   @Delete(':id')
   @HttpCode(204)
   @MemberAuth('admin')
-  @ApiOperation({ summary: 'Delete a provider no connection uses (its connector settings go with it)' })
+  @ApiOperation({ summary: 'Delete a provider no connection or switched-on flow uses (its connector settings and OpenAPI document go with it)' })
   @ApiNoContentResponse()
   @ApiConflictResponse({ description: 'provider_in_use: connections of this provider exist' })
   async remove(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<void> {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
 import { ConnectorConfig } from '../connector-configs/connector-config.entity';
+import { OpenApiImport } from '../connector-configs/openapi-import.entity';
 import { CustomProvider } from './custom-provider.entity';
 import { CustomProvidersController } from './custom-providers.controller';
 import { CustomProvidersService } from './custom-providers.service';
@@ -14,6 +15,7 @@ import { CustomProvidersService } from './custom-providers.service';
     provideTenantScoped(CustomProvider, 'Custom provider'),
     provideTenantScoped(Connection, 'Connection'),
     provideTenantScoped(ConnectorConfig, 'Connector config'),
+    provideTenantScoped(OpenApiImport, 'OpenAPI document'),
   ],
 })
 export class CustomProvidersModule {}

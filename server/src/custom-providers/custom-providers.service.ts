@@ -12,6 +12,7 @@ import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { Connection } from '../connections/connection.entity';
 import { ConnectorConfig } from '../connector-configs/connector-config.entity';
+import { OpenApiImport } from '../connector-configs/openapi-import.entity';
 import { CustomProvider } from './custom-provider.entity';
 
 export interface CustomProviderInput {
@@ -65,6 +66,7 @@ export class CustomProvidersService {
     @InjectTenantScoped(CustomProvider) private readonly providers: TenantScopedRepository<CustomProvider>,
     @InjectTenantScoped(Connection) private readonly connections: TenantScopedRepository<Connection>,
     @InjectTenantScoped(ConnectorConfig) private readonly configs: TenantScopedRepository<ConnectorConfig>,
+    @InjectTenantScoped(OpenApiImport) private readonly openApiImports: TenantScopedRepository<OpenApiImport>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly guard: OutboundGuard,
@@ -118,7 +120,10 @@ export class CustomProvidersService {
     });
   }
 
-  /** Deletes a provider nothing uses any more, with the tenant's settings for it. */
+  /**
+   * Deletes a provider nothing uses any more, with the tenant's settings and OpenAPI document for it
+   * (left behind, they would come back on a new provider created under the same key).
+   */
   async remove(actor: Actor, id: string): Promise<void> {
     await this.db.transaction(async (manager) => {
       const repo = this.providers.with(manager);
@@ -136,8 +141,9 @@ export class CustomProvidersService {
         throw new AppError('provider_in_use', `${current.definition.name} is used by ${what}; remove them first`, { connections: inUse, instances });
       }
       await this.configs.with(manager).delete(actor.tenantId, { connectorKey: current.key });
+      const openApiDocuments = await this.openApiImports.with(manager).delete(actor.tenantId, { connectorKey: current.key });
       await repo.delete(actor.tenantId, { id });
-      await this.audit.record(actor, 'custom_provider.deleted', { type: 'custom_provider', id }, { key: current.key, name: current.definition.name }, manager);
+      await this.audit.record(actor, 'custom_provider.deleted', { type: 'custom_provider', id }, { key: current.key, name: current.definition.name, openApiDocumentRemoved: openApiDocuments > 0 }, manager);
     });
   }
 
