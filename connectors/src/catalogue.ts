@@ -222,8 +222,12 @@ export function loadCatalogue(dir = CATALOGUE_DIR): Record<string, CatalogueEntr
 
 let loaded: Record<string, ConnectorDefinition> | undefined;
 
-/** Every catalogue provider as a connector, by key (parsed once). */
+/**
+ * Every catalogue provider as a connector, by key (parsed once), from CATALOGUE_DIR or, when the
+ * environment names one, from `process.env.CATALOGUE_DIR` (tests and bench/catalogue.mjs point it
+ * at a generated catalogue of any size).
+ */
 export function catalogueConnectors(): Record<string, ConnectorDefinition> {
-  loaded ??= Object.fromEntries(Object.entries(loadCatalogue()).map(([key, entry]) => [key, catalogueConnector(key, entry)]));
+  loaded ??= Object.fromEntries(Object.entries(loadCatalogue(process.env.CATALOGUE_DIR || CATALOGUE_DIR)).map(([key, entry]) => [key, catalogueConnector(key, entry)]));
   return loaded;
 }

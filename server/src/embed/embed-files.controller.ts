@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { getConnector } from '@switchboard/connectors';
 import type { Request, Response } from 'express';
@@ -16,11 +16,11 @@ export class EmbedFilesController {
   constructor(@Inject(EMBED_FILES) private readonly files: EmbedFiles) {}
 
   @Get('logos/:file')
-  logo(@Param('file') file: string, @Res() res: Response): void {
+  logo(@Param('file') file: string, @Query('v') version: unknown, @Res() res: Response): void {
     const key = /^([a-z0-9][a-z0-9-]{0,62})\.svg$/.exec(file)?.[1];
     const logo = key ? getConnector(key)?.logo : undefined;
     if (!logo?.startsWith('<svg')) throw new AppError('not_found', `Logo ${file} was not found`);
-    sendLogo(res, logo);
+    sendLogo(res, logo, version);
   }
 
   @Get(':file')

@@ -8,7 +8,7 @@ export class IntegrationView {
   @ApiProperty({ example: 'Send messages to channels and people' }) description: string;
   @ApiProperty({ example: 'Communication', description: 'The first of categories' }) category: string;
   @ApiProperty({ type: [String] }) categories: string[];
-  @ApiPropertyOptional({ example: 'https://switchboard.example.com/embed/v1/logos/slack.svg' }) logoUrl?: string;
+  @ApiPropertyOptional({ example: 'https://switchboard.example.com/embed/v1/logos/slack.svg?v=3mJr7AoUXx', description: 'Versioned: cacheable for good' }) logoUrl?: string;
   @ApiProperty({ enum: ['oauth2', 'oauth2_client_credentials', 'api_key', 'basic'] }) authType: string;
   @ApiProperty({ type: ConnectionView, nullable: true, description: 'My connection of this connector (an active one first), or null' })
   connection: ConnectionView | null;
