@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -52,7 +52,7 @@ const ms = (n) => `${n.toFixed(1)} ms`;
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
 
-console.log(`machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Chromium ${execFileSync(CHROMIUM, ['--version']).toString().trim()}; ${COUNT} connectors enabled`);
+console.log(`machine: ${cpus().length} cores, load ${loadavg()[0].toFixed(1)} (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Chromium ${execFileSync(CHROMIUM, ['--version']).toString().trim()}; ${COUNT} connectors enabled`);
 
 const manifest = JSON.parse(readFileSync(join(cdn, 'manifest.json'), 'utf8'));
 const bundle = readFileSync(join(cdn, manifest.widget));
@@ -149,7 +149,6 @@ try {
   for (let i = 0; i < RUNS; i++) {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     const tab = await context.newPage();
-    if (process.env.BENCH_DEBUG) tab.on('console', (m) => console.log('  page:', m.text()));
     token = await mint();
     await tab.goto(hostOrigin);
     results.cold.push(await measureRender(tab));
@@ -210,7 +209,7 @@ async function measureRender(tab) {
       if (at('catalogue') === undefined) return setTimeout(wait, 10);
       const start = at('snippet');
       const end = (part) => performance.getEntriesByType('resource').find((e) => e.name.includes(part))?.responseEnd ?? start;
-      const loaded = Math.max(end('/widget.'), end('/v1/me/integrations'), end('/v1/me/flows'), end('/v1/me/widget-config'));
+      const loaded = Math.max(end('/widget.'), end('/v1/me/integrations'), end('/v1/me/flows'), end('/v1/me/widget-config'), end('/v1/me/approvals'));
       done({ catalogue: at('catalogue') - start, afterLoad: at('catalogue') - loaded });
     };
     wait();
@@ -225,10 +224,9 @@ async function measureKeystrokes(tab, items) {
   await tab.evaluate(() => {
     const input = document.querySelector('switchboard-widget').shadowRoot.querySelector('input[type=search]');
     window.keystrokes = [];
-    window.debugKeys = true;
     input.addEventListener('keydown', (e) => {
       const t0 = e.timeStamp;
-      requestAnimationFrame(() => setTimeout(() => { window.keystrokes.push(performance.now() - t0); if (window.debugKeys) console.log(e.key, (performance.now() - t0).toFixed(1), input.getRootNode().querySelectorAll('.card').length); }));
+      requestAnimationFrame(() => setTimeout(() => window.keystrokes.push(performance.now() - t0)));
     });
   });
   const search = tab.locator('switchboard-widget input[type=search]');

@@ -42,7 +42,8 @@ const SHOW_OPTIONS = [
 ];
 
 /** "developer-tools" → "Developer tools". */
-export const categoryLabel = (slug: string): string => (slug === 'crm' ? 'CRM' : slug === 'hr' ? 'HR' : (slug.charAt(0).toUpperCase() + slug.slice(1)).replace(/-/g, ' '));
+const CATEGORY_LABELS: Record<string, string> = { crm: 'CRM', hr: 'HR', ai: 'AI' };
+export const categoryLabel = (slug: string): string => CATEGORY_LABELS[slug] ?? (slug.charAt(0).toUpperCase() + slug.slice(1)).replace(/-/g, ' ');
 
 /** Enabled first, then by name: what the tenant runs is what it comes here for most. */
 const byEnabledThenName = (a: Connector, b: Connector) => Number(b.config.enabled) - Number(a.config.enabled) || a.name.localeCompare(b.name);
@@ -96,7 +97,7 @@ function ConnectorList({ all, onChanged }: { all: Connector[]; onChanged: (next:
       confirmingOff.value = null;
     } catch (caught) {
       // An OAuth connector needs its app's credentials first: that is on its own page.
-      if (enabled && caught instanceof ApiError && caught.status === 422) navigate(`connectors/${connector.key}`);
+      if (enabled && caught instanceof ApiError && caught.code === 'validation_failed') navigate(`connectors/${connector.key}`);
       toast(messageOf(caught));
     } finally {
       busy.value = null;
@@ -180,13 +181,13 @@ function ConnectorList({ all, onChanged }: { all: Connector[]; onChanged: (next:
                   role="switch"
                   class="switch connector-quick-switch"
                   aria-label={`${c.name} enabled`}
-                  checked={c.config.enabled}
+                  // On while it is being saved; what is stored once saved or refused.
+                  checked={c.config.enabled || busy.value === c.key}
                   disabled={busy.value === c.key}
                   onChange={(e) => {
-                    const on = e.currentTarget.checked;
-                    e.currentTarget.checked = c.config.enabled; // the list shows what is stored
-                    if (on) void setEnabled(c, true);
-                    else confirmingOff.value = c;
+                    if (e.currentTarget.checked) return void setEnabled(c, true);
+                    e.currentTarget.checked = true; // still on until confirmed
+                    confirmingOff.value = c;
                   }}
                 />
               )}
