@@ -140,8 +140,10 @@ try {
   const adminBody = Buffer.from(await (await asOwner('GET', '/v1/admin/connectors')).arrayBuffer());
   const adminTimes = await timeCalls('/v1/admin/connectors', { cookie, origin: url });
   print('GET /v1/admin/connectors', `p50 ${ms(pct(adminTimes, 50))}, p99 ${ms(pct(adminTimes, 99))}`, `${kb(adminBody.length)} raw, ${kb(gzipSync(adminBody).length)} gzip; the portal's list of ${available.length}`);
-  const logo = await fetch(items[0].logoUrl);
-  print('logos', `${new Set(items.map((i) => i.logoUrl)).size} URLs`, `Cache-Control ${logo.headers.get('cache-control')}; ETag ${logo.headers.get('etag') ? 'yes' : 'no'}; ${(await logo.arrayBuffer()).byteLength} B each`);
+  const urls = [...new Set(items.map((i) => i.logoUrl).filter(Boolean))];
+  const logo = urls.length ? await fetch(urls[0]) : null;
+  print('logos', `${items.filter((i) => i.monogram).length} monograms drawn by the widget, ${urls.length} image URLs`,
+    logo ? `Cache-Control ${logo.headers.get('cache-control')}; ${(await logo.arrayBuffer()).byteLength} B` : 'no image to fetch');
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
   const results = { cold: [], warm: [] };
@@ -230,7 +232,8 @@ async function measureKeystrokes(tab, items) {
     });
   });
   const search = tab.locator('switchboard-widget input[type=search]');
-  for (const word of [items[7].name, items[40].name, items[100].name, 'ma']) {
+  const at = (share) => items[Math.floor(share * (items.length - 1))].name;
+  for (const word of [at(0.05), at(0.25), at(0.6), 'ma']) {
     await search.fill('');
     for (const ch of word.slice(0, 6)) {
       await search.press(ch === ' ' ? 'Space' : ch);

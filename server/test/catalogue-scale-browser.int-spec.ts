@@ -110,7 +110,13 @@ describe('the widget with 160 connectors', { timeout: 120_000 }, () => {
   it('lists them all, and search and categories show exactly the matching ones; keyboard and axe still pass', async () => {
     const token = (await tenant.host.post('/v1/sessions', { endUserId: 'scale-alice' })).body.token as string;
     const listed = await fetch(`${api.url}/v1/me/integrations`, { headers: { authorization: `Bearer ${token}` } });
-    expect((await listed.json()).data).toHaveLength(items.length);
+    const integrations = (await listed.json()).data as Array<{ key: string; logoUrl?: string; monogram?: { color: string; text: string } }>;
+    expect(integrations).toHaveLength(items.length);
+    // Catalogue logos are monograms the widget draws: no image per card.
+    for (const i of integrations) {
+      expect(i.monogram, i.key).toMatchObject({ color: expect.stringMatching(/^#[0-9a-fA-F]{6}$/), text: expect.stringMatching(/^[A-Za-z0-9]{1,3}$/) });
+      expect(i.logoUrl, i.key).toBeUndefined();
+    }
 
     const page = await newPage();
     await page.goto(`${hostOrigin}/?token=${encodeURIComponent(token)}`);
@@ -118,6 +124,8 @@ describe('the widget with 160 connectors', { timeout: 120_000 }, () => {
     const visibleNames = async () => (await widget.locator('li:not([hidden]) .card .name').allTextContents()).sort((a, b) => a.localeCompare(b));
     await expect.poll(() => widget.locator('.card').count()).toBe(items.length);
     expect(await visibleNames()).toEqual(names(items));
+    expect(await widget.locator('.logo.mono').count()).toBe(items.length);
+    expect(await widget.locator('img').count()).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'catalogue-widget-160.png') });
 
     // Search: by name, as you type.
@@ -159,7 +167,7 @@ describe('the widget with 160 connectors', { timeout: 120_000 }, () => {
       focusedName = await page.evaluate(() => {
         let el = document.activeElement;
         while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
-        return el?.textContent?.trim() ?? '';
+        return (el?.querySelector('.name') ?? el)?.textContent?.trim() ?? '';
       });
     }
     expect(focusedName.startsWith(gusto.map((i) => i.name).sort((a, b) => a.localeCompare(b))[0]!)).toBe(true);

@@ -75,7 +75,7 @@ export function Catalogue({ widget, go }: { widget: Widget; go: (route: Route) =
               <li key={i.key} hidden={!matches(entry)}>
                 {/* Named "Slack Connected" / "Slack Not connected": the description is there for the eye, and on the next page for everyone. */}
                 <button type="button" class="card" onClick={() => go({ screen: 'integration', key: i.key })}>
-                  <Logo url={i.logoUrl} name={i.name} />
+                  <Logo url={i.logoUrl} monogram={i.monogram} name={i.name} />
                   <span class="meta">
                     <span class="name">{i.name}</span>
                     {i.description && (

@@ -40,7 +40,10 @@ export class IntegrationsService {
         description: definition.description,
         category: definition.categories[0] ?? 'Other',
         categories: definition.categories,
-        logoUrl: definition.logo.startsWith('<svg') ? logoUrl(this.config.publicUrl, definition.key, definition.logo) : undefined,
+        // A monogram is drawn by the widget: 150+ <img> elements cost more to create than the whole list (bench/catalogue.mjs).
+        ...(definition.monogram
+          ? { monogram: definition.monogram }
+          : { logoUrl: definition.logo.startsWith('<svg') ? logoUrl(this.config.publicUrl, definition.key, definition.logo) : undefined }),
         authType: config.settings.authType ?? definition.auth.type,
         connection: connection ? ConnectionView.of(connection, me.externalId) : null,
       });
