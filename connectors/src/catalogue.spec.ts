@@ -1,8 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { catalogueConnectors, catalogueEntryErrors, connectors, loadCatalogue } from './index';
+import { catalogueConnector, catalogueConnectors, catalogueEntryErrors, catalogueEntryProblems, connectors, createSimpleHttpClient, loadCatalogue } from './index';
+import type { CatalogueEntry } from './index';
 import { connectorManifest, connectorSchema } from './schema';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -31,15 +34,89 @@ describe('provider catalogue', () => {
       join(dir, 'bad.yaml'),
       'acme:\n  name: Acme\n  description: x\n  categories: [crm]\n  logo: { color: "#000000" }\n  docsUrl: https://acme.example\n  auth: { type: api_key, in: header, name: X-Key }\n  baseUrl: http://${region}.acme.example\n  verify: { path: me, accountId: id }\n',
     );
-    expect(() => loadCatalogue(dir)).toThrow(/bad\.yaml: acme\/baseUrl: must match pattern/);
+    expect(() => loadCatalogue(dir)).toThrow(/bad\.yaml: acme\/baseUrl: must be an https:\/\/ URL/);
     expect(catalogueEntryErrors({ name: 'A', description: 'x', categories: ['crm'], logo: { color: '#000000' }, docsUrl: 'https://a.example', auth: { type: 'api_key', in: 'header', name: 'X' }, baseUrl: 'https://${region}.a.example', verify: { path: 'me', accountId: 'id' } })).toEqual([
       '/baseUrl: uses ${region}, which connectionConfig does not declare',
     ]);
+  });
+
+  it('learns fromAccount config from the verify answer (Atlassian cloud id) and refuses a verify call that needs it', async () => {
+    const entry: CatalogueEntry = {
+      name: 'Sites',
+      description: 'x',
+      categories: ['crm'],
+      logo: { color: '#000000' },
+      docsUrl: 'https://a.example',
+      auth: { type: 'api_key', in: 'header', name: 'Authorization', prefix: 'Bearer ' },
+      connectionConfig: { cloud_id: { title: 'Site', fromAccount: true } },
+      baseUrl: 'https://a.example/ex/${cloud_id}',
+      baseUrls: { identity: 'https://a.example' },
+      verify: { base: 'identity', path: 'sites', accountId: '0.id', accountName: '0.name', connectionConfig: { cloud_id: '0.id' } },
+    };
+    expect(catalogueEntryErrors(entry)).toEqual([]);
+    expect(catalogueEntryErrors({ ...entry, verify: { ...entry.verify, base: undefined } })).toEqual([
+      '/verify: uses ${cloud_id}, which only the verify call itself learns (call a base without it)',
+    ]);
+    expect(catalogueEntryErrors({ ...entry, verify: { ...entry.verify, connectionConfig: undefined } })).toEqual([
+      '/connectionConfig/cloud_id: fromAccount, but verify.connectionConfig does not read it',
+    ]);
+    const server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.url === '/sites' && req.headers.authorization === 'Bearer k' ? [{ id: 'c-1', name: 'Acme site' }] : { error: req.url }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const connector = catalogueConnector('sites', { ...entry, baseUrl: `${origin}/ex/\${cloud_id}`, baseUrls: { identity: origin } });
+      const http = createSimpleHttpClient({ connector, credentials: { type: 'api_key', apiKey: 'k' } });
+      expect(await connector.account!({ http, config: {} } as never)).toEqual({ id: 'c-1', name: 'Acme site', config: { cloud_id: 'c-1' } });
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses a key defined twice in one file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'catalogue-'));
     writeFileSync(join(dir, 'twice.yaml'), 'a:\n  name: A\na:\n  name: B\n');
     expect(() => loadCatalogue(dir)).toThrow(/twice\.yaml: .*[Mm]ap keys must be unique/);
+  });
+
+  describe('problems of an entry given over the API', () => {
+    const entry = {
+      name: 'Acme',
+      description: 'Acme CRM',
+      categories: ['crm'],
+      logo: { color: '#112233' },
+      docsUrl: 'https://acme.example/docs',
+      auth: { type: 'oauth2', authorizationUrl: 'https://acme.example/authorize', tokenUrl: 'https://acme.example/token', scopes: ['read'], refreshable: true },
+      baseUrl: 'https://api.acme.example',
+      verify: { path: 'me', accountId: 'id' },
+    };
+
+    it('accepts a valid entry', () => {
+      expect(catalogueEntryProblems(entry)).toEqual([]);
+    });
+
+    it('names each bad field by JSON Pointer, only for the auth type the entry chose', () => {
+      const problems = catalogueEntryProblems({ ...entry, auth: { ...entry.auth, tokenUrl: 'ftp://x', scopez: [] }, categories: ['nope'], verify: { path: 'me' } });
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          { path: '/auth/tokenUrl', message: 'must be an https:// URL (or start with a ${placeholder})' },
+          { path: '/auth/scopez', message: 'is not a known field' },
+          { path: '/verify/accountId', message: 'is required' },
+          expect.objectContaining({ path: '/categories/0', message: expect.stringMatching(/^must be one of .*"crm"/) }),
+        ]),
+      );
+      expect(problems.map((p) => p.message).join()).not.toMatch(/must match exactly one schema|must be equal to constant/);
+    });
+
+    it('allows http only for URLs the caller permits', () => {
+      const plain = { ...entry, baseUrl: 'http://127.0.0.1:4010/api', auth: { ...entry.auth, tokenUrl: 'http://10.0.0.1/token' } };
+      const allowHttp = (url: string) => url.startsWith('http://127.0.0.1:4010/');
+      expect(catalogueEntryProblems(plain, { allowHttp })).toEqual([{ path: '/auth/tokenUrl', message: 'must be an https:// URL (or start with a ${placeholder})' }]);
+      expect(catalogueEntryProblems(plain).map((p) => p.path).sort()).toEqual(['/auth/tokenUrl', '/baseUrl']);
+      const apiKey = { ...entry, baseUrl: 'http://127.0.0.1:4010/api', auth: { type: 'api_key', in: 'header', name: 'X-Key' } };
+      expect(catalogueEntryProblems(apiKey, { allowHttp })).toEqual([]);
+    });
   });
 });

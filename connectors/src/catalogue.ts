@@ -24,6 +24,8 @@ export interface VerifySpec {
   accountId: string;
   /** Dot path of what people see; defaults to the id. */
   accountName?: string;
+  /** Connection config read from the answer (dot paths), for fields marked fromAccount: Atlassian's cloud id, Xero's tenant id. */
+  connectionConfig?: Record<string, string>;
 }
 
 /** One catalogue entry. URLs, headers and verify paths may hold `${name}` placeholders for connection-config values. */
@@ -88,7 +90,8 @@ export const catalogueEntrySchema: JsonSchema = {
           pattern: { type: 'string', format: 'regex' },
           example: { type: 'string' },
           fromToken: { type: 'boolean' },
-          fromCallback: { type: 'boolean' },
+          fromAccount: { type: 'boolean' },
+          fromCallback: { anyOf: [{ type: 'boolean' }, { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$' }] },
           optional: { type: 'boolean' },
           default: { type: 'string' },
         },
@@ -124,34 +127,124 @@ export const catalogueEntrySchema: JsonSchema = {
         body: {},
         accountId: { anyOf: [dotPath, { type: 'string', pattern: '\\$\\{[a-z][a-z0-9_]*\\}' }] },
         accountName: dotPath,
+        connectionConfig: { type: 'object', propertyNames: { pattern: snakeKey }, additionalProperties: dotPath },
       },
     },
   },
 };
 
-let validator: ((value: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null } | undefined;
+type AjvError = { instancePath: string; schemaPath: string; keyword: string; params: Record<string, unknown>; message?: string };
+let validator: ((value: unknown) => boolean) & { errors?: AjvError[] | null } | undefined;
 
-/** Problems with an entry (schema, then placeholders every value of which must be declared), as `path: message`. */
-export function catalogueEntryErrors(entry: unknown): string[] {
+/** A problem with an entry: where (a JSON Pointer into the entry, `''` for the whole) and what. */
+export interface CatalogueEntryProblem {
+  path: string;
+  message: string;
+}
+
+export interface CatalogueEntryOptions {
+  /**
+   * An entry given over the API may use `http://` for a URL this returns true for (a host the
+   * deployment's outbound allow-list permits); every other URL must be https.
+   */
+  allowHttp?: (url: string) => boolean;
+}
+
+/** Where URLs sit in an entry (besides baseUrls' values). */
+const URL_FIELDS = [['baseUrl'], ['auth', 'authorizationUrl'], ['auth', 'tokenUrl']] as const;
+
+/** The entry with allowed `http://` URLs read as https for the schema (the caller decided they may be plain). */
+function withAllowedHttp(entry: unknown, allowHttp: (url: string) => boolean): unknown {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return entry;
+  const copy = JSON.parse(JSON.stringify(entry)) as Record<string, any>;
+  const upgrade = (value: unknown) => (typeof value === 'string' && value.startsWith('http://') && allowHttp(value) ? `https://${value.slice(7)}` : value);
+  for (const [field, sub] of URL_FIELDS) {
+    const holder = sub === undefined ? copy : copy[field];
+    const name = sub ?? field;
+    if (holder && typeof holder === 'object' && typeof holder[name] === 'string') holder[name] = upgrade(holder[name]);
+  }
+  if (copy.baseUrls && typeof copy.baseUrls === 'object') for (const k of Object.keys(copy.baseUrls)) copy.baseUrls[k] = upgrade(copy.baseUrls[k]);
+  return copy;
+}
+
+/** Ajv's message, said so that it names what to change. */
+function problemOf(e: AjvError): CatalogueEntryProblem {
+  const at = e.instancePath;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { path: `${at}/${String(e.params.additionalProperty)}`, message: 'is not a known field' };
+    case 'required':
+      return { path: `${at}/${String(e.params.missingProperty)}`, message: 'is required' };
+    case 'enum':
+      return { path: at, message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'pattern':
+      if (at === '/docsUrl') return { path: at, message: 'must be an https:// URL' };
+      if (/Url$|\/baseUrls\//.test(at)) return { path: at, message: 'must be an https:// URL (or start with a ${placeholder})' };
+      return { path: at, message: `must match ${String(e.params.pattern)}` };
+    default:
+      return { path: at, message: e.message ?? 'is invalid' };
+  }
+}
+
+/** The index in the auth schema's oneOf of each auth type, to report only the branch the entry chose. */
+const AUTH_BRANCHES = new Map(
+  ((catalogueEntrySchema.properties as Record<string, { oneOf: Array<{ properties: { type: { const: string } } }> }>).auth.oneOf ?? []).map((b, i) => [b.properties.type.const, i]),
+);
+
+/**
+ * Problems with an entry, each with the JSON Pointer of the field: the schema, then placeholders
+ * (every one must be declared in connectionConfig). For entries given over the API, the same
+ * rules as the catalogue's files.
+ */
+export function catalogueEntryProblems(entry: unknown, options: CatalogueEntryOptions = {}): CatalogueEntryProblem[] {
   if (!validator) {
     const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
     addFormats(ajv);
     validator = ajv.compile(catalogueEntrySchema);
   }
-  if (!validator(entry)) return (validator.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'is invalid'}`);
+  const checked = options.allowHttp ? withAllowedHttp(entry, options.allowHttp) : entry;
+  if (!validator(checked)) {
+    const authType = (checked as { auth?: { type?: unknown } } | null)?.auth?.type;
+    const branch = typeof authType === 'string' ? AUTH_BRANCHES.get(authType) : undefined;
+    const errors = (validator.errors ?? []).filter((e) => {
+      const inAuthOneOf = e.schemaPath.startsWith('#/properties/auth/oneOf');
+      if (!inAuthOneOf || branch === undefined) return true;
+      // The entry named its auth type: only that branch's complaints are about it (not "must match exactly one schema").
+      return e.schemaPath.startsWith(`#/properties/auth/oneOf/${branch}/`);
+    });
+    const seen = new Set<string>();
+    return errors.map(problemOf).filter((p) => !seen.has(`${p.path} ${p.message}`) && seen.add(`${p.path} ${p.message}`));
+  }
   const e = entry as CatalogueEntry;
   const declared = new Set(Object.keys(e.connectionConfig ?? {}));
-  const errors: string[] = [];
+  const problems: CatalogueEntryProblem[] = [];
   const check = (where: string, value: unknown) => {
     if (typeof value === 'string') {
-      for (const m of value.matchAll(PLACEHOLDER)) if (!declared.has(m[1]!)) errors.push(`${where}: uses \${${m[1]}}, which connectionConfig does not declare`);
+      for (const m of value.matchAll(PLACEHOLDER)) if (!declared.has(m[1]!)) problems.push({ path: where, message: `uses \${${m[1]}}, which connectionConfig does not declare` });
     } else if (value && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) check(`${where}/${k}`, v);
     }
   };
   for (const field of ['auth', 'baseUrl', 'baseUrls', 'defaultHeaders', 'verify'] as const) check(`/${field}`, e[field]);
-  if (e.verify.base && !e.baseUrls?.[e.verify.base]) errors.push(`/verify/base: baseUrls has no "${e.verify.base}"`);
-  return errors;
+  if (e.verify.base && !e.baseUrls?.[e.verify.base]) problems.push({ path: '/verify/base', message: `baseUrls has no "${e.verify.base}"` });
+  const learned = new Set(Object.keys(e.verify.connectionConfig ?? {}));
+  for (const [name, field] of Object.entries(e.connectionConfig ?? {})) {
+    if (field.fromAccount && !learned.has(name)) problems.push({ path: `/connectionConfig/${name}`, message: 'fromAccount, but verify.connectionConfig does not read it' });
+  }
+  for (const name of learned) {
+    if (!e.connectionConfig?.[name]?.fromAccount) problems.push({ path: `/verify/connectionConfig/${name}`, message: `connectionConfig must declare ${name} with fromAccount: true` });
+  }
+  // The verify call is what learns these values, so it cannot need them.
+  const verifyUrl = [e.verify.base ? e.baseUrls?.[e.verify.base] : e.baseUrl, e.verify.path, JSON.stringify(e.verify.body ?? null)].join(' ');
+  for (const m of verifyUrl.matchAll(PLACEHOLDER)) {
+    if (learned.has(m[1]!)) problems.push({ path: '/verify', message: `uses \${${m[1]}}, which only the verify call itself learns (call a base without it)` });
+  }
+  return problems;
+}
+
+/** Problems with an entry as `path: message` lines (see catalogueEntryProblems). */
+export function catalogueEntryErrors(entry: unknown, options: CatalogueEntryOptions = {}): string[] {
+  return catalogueEntryProblems(entry, options).map((p) => `${p.path || '/'}: ${p.message}`);
 }
 
 const PLACEHOLDER = /\$\{([a-z][a-z0-9_]*)\}/g;
@@ -194,7 +287,17 @@ export function catalogueConnector(key: string, entry: CatalogueEntry): Connecto
         throw new ProviderError(`${entry.name} answered the verify call without ${verify.accountId}`, 'verify_failed');
       }
       const name = verify.accountName ? getPath(data, verify.accountName) : undefined;
-      return { id: String(id), name: typeof name === 'string' || typeof name === 'number' ? String(name) : `${entry.name} (${String(id)})` };
+      const config: Record<string, string> = {};
+      for (const [field, path] of Object.entries(verify.connectionConfig ?? {})) {
+        const value = getPath(data, path);
+        if (typeof value !== 'string' && typeof value !== 'number') throw new ProviderError(`${entry.name} answered the verify call without ${path}`, 'verify_failed');
+        config[field] = String(value);
+      }
+      return {
+        id: String(id),
+        name: typeof name === 'string' || typeof name === 'number' ? String(name) : `${entry.name} (${String(id)})`,
+        ...(verify.connectionConfig ? { config } : {}),
+      };
     },
   };
 }

@@ -4,6 +4,7 @@ export {
   templateVariables,
   renderTemplate,
   withConfigDefaults,
+  defaultHeadersFor,
   resolveUrl,
   connectorOrigins,
   withBaseUrlOverrides,
@@ -22,8 +23,21 @@ export {
 } from './runtime';
 export type { Credentials, SimpleHttpClientOptions, AuthorizationUrlParams, TokenGrant, TokenSet, TokenResult } from './runtime';
 export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES, authSpecSchema } from './schema';
-export { catalogueEntrySchema, catalogueEntryErrors, catalogueConnector, catalogueConnectors, loadCatalogue, monogramLogo, CATALOGUE_DIR } from './catalogue';
-export type { CatalogueEntry, VerifySpec } from './catalogue';
+export { catalogueEntrySchema, catalogueEntryErrors, catalogueEntryProblems, catalogueConnector, catalogueConnectors, loadCatalogue, monogramLogo, CATALOGUE_DIR } from './catalogue';
+export type { CatalogueEntry, CatalogueEntryOptions, CatalogueEntryProblem, VerifySpec } from './catalogue';
+export {
+  importOpenApi,
+  parseOpenApiText,
+  importedConnectorParts,
+  operationAction,
+  operationOptionSource,
+  operationRequest,
+  detectList,
+  actionKey,
+  OpenApiImportError,
+  OPENAPI_LIMITS,
+} from './openapi';
+export type { ImportedDocument, ImportedOperation, ImportedParameter, ListSpec, OpenApiLimits, OpenApiProblem } from './openapi';
 export type { ConnectorManifest } from './schema';
 
 import { catalogueConnectors } from './catalogue';

@@ -12,6 +12,8 @@ import {
   renderTemplate,
   resolveUrl,
   withBaseUrlOverrides,
+  applyCredentials,
+  defaultHeadersFor,
   withSandbox,
 } from './index';
 import { stripeForm } from './providers/stripe';
@@ -58,6 +60,26 @@ describe('base URL overrides', () => {
     expect((custom.auth as OAuth2Auth).tokenUrl).toBe('https://github.com/login/oauth/access_token');
     expect(connectors.slack.baseUrl).toBe('https://slack.com/api');
   });
+
+  it('keeps a templated host visible in the sandbox URL, and leaves it out of the origins', () => {
+    const tenantHosted = {
+      ...connectors.http,
+      key: 'acme-desk',
+      auth: { type: 'oauth2' as const, authorizationUrl: 'https://{{subdomain}}.desk.example/oauth/authorize', tokenUrl: 'https://login.desk.example/{{subdomain}}/token', scopes: [], refreshable: true },
+      authSpecs: undefined,
+      baseUrl: 'https://{{subdomain}}.desk.example/api/v2',
+      baseUrls: { instance: '{{instance_url}}/services' },
+    };
+    expect(connectorOrigins(tenantHosted)).toEqual(['https://login.desk.example']);
+    const s = withSandbox(tenantHosted, 'http://127.0.0.1:4010/');
+    expect((s.auth as OAuth2Auth).authorizationUrl).toBe('http://127.0.0.1:4010/acme-desk/~{{subdomain}}.desk.example/oauth/authorize');
+    expect((s.auth as OAuth2Auth).tokenUrl).toBe('http://127.0.0.1:4010/acme-desk/{{subdomain}}/token');
+    expect(s.baseUrl).toBe('http://127.0.0.1:4010/acme-desk/~{{subdomain}}.desk.example/api/v2');
+    expect(s.baseUrls).toEqual({ instance: '{{instance_url}}/services' });
+    expect(resolveUrl(s, { path: 'users/me' }, { subdomain: 'acme' }).toString()).toBe('http://127.0.0.1:4010/acme-desk/~acme.desk.example/api/v2/users/me');
+    // Overriding origins never collapses a templated host into the replacement.
+    expect(withBaseUrlOverrides(tenantHosted, { 'https://login.desk.example': 'http://x' }).baseUrl).toBe('https://{{subdomain}}.desk.example/api/v2');
+  });
 });
 
 describe('OAuth helpers', () => {
@@ -83,6 +105,45 @@ describe('OAuth helpers', () => {
     const gh = buildTokenRequest(connectors.github.auth as OAuth2Auth, { clientId: 'id', clientSecret: 'sec' }, { grantType: 'authorization_code', code: 'c', redirectUri: 'https://x/cb', codeVerifier: 'v' });
     expect(Object.fromEntries(new URLSearchParams(gh.body))).toEqual({ grant_type: 'authorization_code', code: 'c', redirect_uri: 'https://x/cb', code_verifier: 'v', client_id: 'id', client_secret: 'sec' });
     expect(gh.headers.accept).toBe('application/json');
+  });
+
+  it('fills connection config into scopes, extra OAuth parameters and default headers', () => {
+    const auth: OAuth2Auth = {
+      type: 'oauth2',
+      authorizationUrl: 'https://login.example.com/{{tenant}}/authorize',
+      tokenUrl: 'https://login.example.com/{{tenant}}/token',
+      scopes: ['offline_access', 'https://{{org_host}}/user_impersonation'],
+      authorizationParams: { resource: 'https://{{org_host}}' },
+      refreshParams: { scope: 'offline_access https://{{org_host}}/user_impersonation' },
+      refreshable: true,
+    };
+    const config = { tenant: 'organizations', org_host: 'contoso.crm.dynamics.com' };
+    const url = buildAuthorizationUrl(auth, { clientId: 'c', redirectUri: 'https://sb.test/cb', state: 's', config });
+    expect(url.searchParams.get('scope')).toBe('offline_access https://contoso.crm.dynamics.com/user_impersonation');
+    expect(url.searchParams.get('resource')).toBe('https://contoso.crm.dynamics.com');
+    const refresh = buildTokenRequest(auth, { clientId: 'c', clientSecret: 's' }, { grantType: 'refresh_token', refreshToken: 'r' }, config);
+    expect(new URLSearchParams(refresh.body).get('scope')).toBe('offline_access https://contoso.crm.dynamics.com/user_impersonation');
+    expect(() => buildTokenRequest(auth, { clientId: 'c', clientSecret: 's' }, { grantType: 'refresh_token', refreshToken: 'r' }, { tenant: 'x' })).toThrow(/org_host/);
+    expect(defaultHeadersFor({ defaultHeaders: { 'Developer-Token': '{{developer_token}}', 'X-Api-Version': '2' } }, { developer_token: 'dt-1' })).toEqual({ 'developer-token': 'dt-1', 'x-api-version': '2' });
+  });
+
+  it('puts an OAuth access token in the header the provider names (Shopify), else Authorization: Bearer', () => {
+    const shopify: OAuth2Auth = { type: 'oauth2', authorizationUrl: 'https://x/a', tokenUrl: 'https://x/t', scopes: [], refreshable: false, tokenHeader: { name: 'X-Shopify-Access-Token' } };
+    const headers: Record<string, string> = {};
+    applyCredentials(shopify, { type: 'oauth2', accessToken: 'shpat_1' }, headers, new URL('https://x/admin'), {});
+    expect(headers).toEqual({ 'x-shopify-access-token': 'shpat_1' });
+    const plain: Record<string, string> = {};
+    applyCredentials({ ...shopify, tokenHeader: undefined }, { type: 'oauth2', accessToken: 't' }, plain, new URL('https://x/admin'), {});
+    expect(plain).toEqual({ authorization: 'Bearer t' });
+  });
+
+  it('sends refresh requests to refreshUrl when the provider has one, and code exchanges to tokenUrl', () => {
+    const auth: OAuth2Auth = { type: 'oauth2', authorizationUrl: 'https://www.figma.com/oauth', tokenUrl: 'https://api.figma.com/v1/oauth/token', refreshUrl: 'https://api.figma.com/v1/oauth/refresh', scopes: [], refreshable: true };
+    const client = { clientId: 'id', clientSecret: 'sec' };
+    expect(buildTokenRequest(auth, client, { grantType: 'refresh_token', refreshToken: 'r' }).url).toBe('https://api.figma.com/v1/oauth/refresh');
+    expect(buildTokenRequest(auth, client, { grantType: 'authorization_code', code: 'c', redirectUri: 'https://x/cb' }).url).toBe('https://api.figma.com/v1/oauth/token');
+    const sandboxed = withBaseUrlOverrides({ ...connectors.slack, auth }, { 'https://api.figma.com': 'http://127.0.0.1:4010/figma' }).auth as OAuth2Auth;
+    expect(sandboxed.refreshUrl).toBe('http://127.0.0.1:4010/figma/v1/oauth/refresh');
   });
 
   it('parses provider token answers, including errors sent with HTTP 200', () => {

@@ -13,6 +13,7 @@ import {
   HttpRequest,
   HttpResponse,
   OAuth2Auth,
+  OAuth2ClientCredentialsAuth,
 } from './types';
 
 /** Reads a dot path (`authed_user.access_token`, `items.0.id`) from a JSON value. */
@@ -47,6 +48,20 @@ export function renderTemplate(
     return value;
   });
 }
+
+/** The connector's default headers, lower-cased, with `{{config}}` values filled (an API version, a tenant's developer token). */
+export function defaultHeadersFor(connector: Pick<ConnectorDefinition, 'defaultHeaders' | 'connectionConfig'>, config: Record<string, string | undefined>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(connector.defaultHeaders ?? {})) {
+    // A header naming what the verify call learns (Xero's tenant id) waits until it is known: the verify call goes without it.
+    if (templateVariables(v).some((name) => config[name] === undefined && connector.connectionConfig?.[name]?.fromAccount)) continue;
+    headers[k.toLowerCase()] = renderTemplate(v, config);
+  }
+  return headers;
+}
+
+const renderValues = (values: Record<string, string> | undefined, config: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [k, renderTemplate(v, config)]));
 
 /** Connection config with each field's default applied where the value is absent. */
 export function withConfigDefaults(
@@ -104,27 +119,33 @@ export function resolveUrl(
   return url;
 }
 
-/** Every absolute (untemplated-origin) URL of a connector: auth endpoints and API bases. */
+/** Every absolute URL of a connector: auth endpoints and API bases (full-URL templates such as `{{instance_url}}/x` left out). */
 function connectorUrls(connector: ConnectorDefinition): string[] {
   const urls: string[] = [connector.baseUrl, ...Object.values(connector.baseUrls ?? {})];
   for (const spec of [connector.auth, ...(connector.authSpecs ?? [])]) {
-    if (spec.type === 'oauth2') urls.push(spec.authorizationUrl, spec.tokenUrl);
+    if (spec.type === 'oauth2') urls.push(spec.authorizationUrl, spec.tokenUrl, ...(spec.refreshUrl ? [spec.refreshUrl] : []));
     if (spec.type === 'oauth2_client_credentials') urls.push(spec.tokenUrl);
   }
-  return urls;
+  return urls.filter(isAbsolute);
 }
 
-/** The distinct provider origins a connector talks to (templated hosts such as `{{instance_url}}` excluded). */
+/** `https://{{subdomain}}.zendesk.com/api` → `{{subdomain}}.zendesk.com/api`: the host holds a template. */
+function templatedHostAndRest(url: string): string | undefined {
+  const m = /^https?:\/\/([^/?#]*)(.*)$/is.exec(url);
+  return m && m[1]!.includes('{{') ? `${m[1]}${m[2]}` : undefined;
+}
+
+/** The distinct provider origins a connector talks to (templated hosts such as `{{subdomain}}.zendesk.com` excluded). */
 export function connectorOrigins(connector: ConnectorDefinition): string[] {
   const origins = new Set<string>();
   for (const url of connectorUrls(connector)) {
-    if (isAbsolute(url)) origins.add(new URL(url).origin);
+    if (templatedHostAndRest(url) === undefined) origins.add(new URL(url).origin);
   }
   return [...origins];
 }
 
 function overrideUrl(url: string, overrides: Map<string, string>): string {
-  if (!isAbsolute(url)) return url;
+  if (!isAbsolute(url) || templatedHostAndRest(url) !== undefined) return url;
   const parsed = new URL(url);
   const replacement = overrides.get(parsed.origin);
   if (replacement === undefined) return url;
@@ -133,50 +154,50 @@ function overrideUrl(url: string, overrides: Map<string, string>): string {
   return `${replacement.replace(/\/+$/, '')}${rest}`;
 }
 
-function overrideAuth<T extends AuthSpec>(spec: T, overrides: Map<string, string>): T {
+function mapAuthUrls<T extends AuthSpec>(spec: T, map: (url: string) => string): T {
   if (spec.type === 'oauth2') {
-    return {
-      ...spec,
-      authorizationUrl: overrideUrl(spec.authorizationUrl, overrides),
-      tokenUrl: overrideUrl(spec.tokenUrl, overrides),
-    };
+    return { ...spec, authorizationUrl: map(spec.authorizationUrl), tokenUrl: map(spec.tokenUrl), ...(spec.refreshUrl ? { refreshUrl: map(spec.refreshUrl) } : {}) };
   }
-  if (spec.type === 'oauth2_client_credentials') {
-    return { ...spec, tokenUrl: overrideUrl(spec.tokenUrl, overrides) };
-  }
+  if (spec.type === 'oauth2_client_credentials') return { ...spec, tokenUrl: map(spec.tokenUrl) };
   return { ...spec };
+}
+
+/** A copy of the connector with `map` applied to its OAuth endpoints, baseUrl and baseUrls. */
+function mapConnectorUrls<T extends ConnectorDefinition>(connector: T, map: (url: string) => string): T {
+  const copy: T = { ...connector, auth: mapAuthUrls(connector.auth, map), baseUrl: map(connector.baseUrl) };
+  if (connector.baseUrls) copy.baseUrls = Object.fromEntries(Object.entries(connector.baseUrls).map(([k, v]) => [k, map(v)]));
+  if (connector.authSpecs) copy.authSpecs = connector.authSpecs.map((s) => mapAuthUrls(s, map));
+  return copy;
 }
 
 /**
  * A copy of the connector whose provider origins are replaced: `overrides` maps an origin
  * (`https://slack.com`) to a URL prefix (`http://127.0.0.1:4010/slack`); paths are kept. Covers
  * the OAuth endpoints, baseUrl and baseUrls — the only URLs actions use (they call ctx.http with
- * relative paths). Templated hosts (`{{instance_url}}`, `{{base_url}}`) are left alone: they come
- * from the connection (the sandbox's Salesforce token response names the sandbox as instance_url).
+ * relative paths). Templated hosts (`{{subdomain}}.zendesk.com`) and full-URL templates
+ * (`{{instance_url}}`) are left alone: see withSandbox for the former; the latter come from the
+ * connection (the sandbox's token responses name the sandbox as instance_url).
  */
 export function withBaseUrlOverrides<T extends ConnectorDefinition>(connector: T, overrides: Record<string, string>): T {
   const map = new Map<string, string>();
   for (const [origin, prefix] of Object.entries(overrides)) map.set(new URL(origin).origin, prefix);
-  const copy: T = {
-    ...connector,
-    auth: overrideAuth(connector.auth, map),
-    baseUrl: overrideUrl(connector.baseUrl, map),
-  };
-  if (connector.baseUrls) {
-    copy.baseUrls = Object.fromEntries(Object.entries(connector.baseUrls).map(([k, v]) => [k, overrideUrl(v, map)]));
-  }
-  if (connector.authSpecs) copy.authSpecs = connector.authSpecs.map((s) => overrideAuth(s, map));
-  return copy;
+  return mapConnectorUrls(connector, (url) => overrideUrl(url, map));
 }
 
 /**
  * A copy of the connector pointing at the sandbox: every provider origin becomes
  * `${sandboxUrl}/${connector.key}` (https://slack.com/api/chat.postMessage →
- * http://127.0.0.1:4010/slack/api/chat.postMessage).
+ * http://127.0.0.1:4010/slack/api/chat.postMessage). A templated host is kept after a `~` so the
+ * sandbox sees the value filled in (https://{{subdomain}}.zendesk.com/oauth/tokens →
+ * http://127.0.0.1:4010/zendesk/~{{subdomain}}.zendesk.com/oauth/tokens).
  */
 export function withSandbox<T extends ConnectorDefinition>(connector: T, sandboxUrl: string): T {
   const prefix = `${sandboxUrl.replace(/\/+$/, '')}/${connector.key}`;
-  return withBaseUrlOverrides(connector, Object.fromEntries(connectorOrigins(connector).map((o) => [o, prefix])));
+  const origins = new Map(connectorOrigins(connector).map((o) => [o, prefix]));
+  return mapConnectorUrls(connector, (url) => {
+    const templated = templatedHostAndRest(url);
+    return templated === undefined ? overrideUrl(url, origins) : `${prefix}/~${templated}`;
+  });
 }
 
 function stringify(value: unknown): string {
@@ -272,9 +293,12 @@ export function applyCredentials(
 ): void {
   switch (credentials.type) {
     case 'oauth2':
-    case 'oauth2_client_credentials':
-      headers['authorization'] = `Bearer ${credentials.accessToken}`;
+    case 'oauth2_client_credentials': {
+      const header = spec.type === 'oauth2' || spec.type === 'oauth2_client_credentials' ? spec.tokenHeader : undefined;
+      if (header) headers[header.name.toLowerCase()] = `${header.prefix ?? ''}${credentials.accessToken}`;
+      else headers['authorization'] = `Bearer ${credentials.accessToken}`;
       return;
+    }
     case 'basic':
       headers['authorization'] = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
       return;
@@ -314,8 +338,7 @@ export function createSimpleHttpClient(options: SimpleHttpClientOptions): Authed
   return {
     async request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>> {
       const url = resolveUrl(connector, request, config);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(connector.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      const headers = defaultHeadersFor(connector, config);
       for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
       applyCredentials(spec, credentials, headers, url, config);
       const { body, contentType } = encodeBody(request);
@@ -351,13 +374,13 @@ export function buildAuthorizationUrl(auth: OAuth2Auth, params: AuthorizationUrl
   url.searchParams.set('client_id', params.clientId);
   url.searchParams.set('redirect_uri', params.redirectUri);
   url.searchParams.set('state', params.state);
-  const scopes = params.scopes ?? auth.scopes;
+  const scopes = (params.scopes ?? auth.scopes).map((s) => renderTemplate(s, params.config ?? {}));
   if (scopes.length > 0) url.searchParams.set('scope', scopes.join(auth.scopeSeparator ?? ' '));
   if ((auth.pkce ?? true) && params.codeChallenge) {
     url.searchParams.set('code_challenge', params.codeChallenge);
     url.searchParams.set('code_challenge_method', 'S256');
   }
-  for (const [k, v] of Object.entries(auth.authorizationParams ?? {})) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries(renderValues(auth.authorizationParams, params.config ?? {}))) url.searchParams.set(k, v);
   return url;
 }
 
@@ -368,7 +391,7 @@ export type TokenGrant =
 
 /** A ready-to-send token request (URL, headers, encoded body) honouring client auth and body format. */
 export function buildTokenRequest(
-  auth: OAuth2Auth | { type: 'oauth2_client_credentials'; tokenUrl: string; scopeSeparator?: ' ' | ','; clientAuthentication?: OAuth2Auth['clientAuthentication'] },
+  auth: OAuth2Auth | OAuth2ClientCredentialsAuth,
   client: { clientId: string; clientSecret: string },
   grant: TokenGrant,
   config: Record<string, string> = {},
@@ -381,9 +404,9 @@ export function buildTokenRequest(
   } else if (grant.grantType === 'refresh_token') {
     params.refresh_token = grant.refreshToken;
   } else if (grant.scopes && grant.scopes.length > 0) {
-    params.scope = grant.scopes.join(auth.scopeSeparator ?? ' ');
+    params.scope = grant.scopes.map((s) => renderTemplate(s, config)).join(auth.scopeSeparator ?? ' ');
   }
-  if (auth.type === 'oauth2') Object.assign(params, auth.tokenParams ?? {}, grant.grantType === 'refresh_token' ? auth.refreshParams : {});
+  Object.assign(params, renderValues(auth.tokenParams, config), auth.type === 'oauth2' && grant.grantType === 'refresh_token' ? renderValues(auth.refreshParams, config) : {});
   const headers: Record<string, string> = { accept: 'application/json' };
   if (auth.clientAuthentication === 'client_secret_basic') {
     const enc = (s: string) => encodeURIComponent(s);
@@ -395,7 +418,7 @@ export function buildTokenRequest(
   const json = auth.type === 'oauth2' && auth.tokenRequestFormat === 'json';
   headers['content-type'] = json ? 'application/json' : 'application/x-www-form-urlencoded';
   return {
-    url: renderTemplate(auth.tokenUrl, config),
+    url: renderTemplate(auth.type === 'oauth2' && grant.grantType === 'refresh_token' && auth.refreshUrl ? auth.refreshUrl : auth.tokenUrl, config),
     method: 'POST',
     headers,
     body: json ? JSON.stringify(params) : new URLSearchParams(params).toString(),

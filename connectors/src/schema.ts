@@ -19,6 +19,9 @@ export const CONNECTOR_CATEGORIES = [
   'scheduling',
   'documents',
   'ai',
+  'social',
+  'identity',
+  'content',
   'other',
 ] as const;
 
@@ -48,6 +51,9 @@ const snakeKey = '^[a-z][a-z0-9]*(_[a-z0-9]+)*$';
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 const scopeSeparator = { enum: [' ', ','] };
 const clientAuthentication = { enum: ['client_secret_basic', 'client_secret_post'] };
+const tokenHeader = { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[A-Za-z0-9-]+$' }, prefix: { type: 'string' } } };
+/** The callback's query parameter a config value comes from: true for the field's own name. */
+const fromCallback = { anyOf: [{ type: 'boolean' }, { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$' }] };
 
 /** JSON Schema of an auth spec whose URLs match `url` (connectors: `{{x}}` templates; the catalogue: `${x}`). */
 export const authSpecSchema = (url: JsonSchema) => ({
@@ -59,6 +65,7 @@ export const authSpecSchema = (url: JsonSchema) => ({
         type: { const: 'oauth2' },
         authorizationUrl: url,
         tokenUrl: url,
+        refreshUrl: url,
         scopes: { type: 'array', items: { type: 'string', minLength: 1, pattern: '^\\S+$' }, uniqueItems: true },
         scopeSeparator,
         pkce: { type: 'boolean' },
@@ -81,6 +88,7 @@ export const authSpecSchema = (url: JsonSchema) => ({
         tokenRequestFormat: { enum: ['form', 'json'] },
         connectionConfigFromToken: stringMap,
         refreshable: { type: 'boolean' },
+        tokenHeader,
       },
       required: ['type', 'authorizationUrl', 'tokenUrl', 'scopes', 'refreshable'],
       additionalProperties: false,
@@ -92,6 +100,8 @@ export const authSpecSchema = (url: JsonSchema) => ({
         scopes: { type: 'array', items: { type: 'string' } },
         scopeSeparator,
         clientAuthentication,
+        tokenParams: stringMap,
+        tokenHeader,
       },
       required: ['type', 'tokenUrl'],
       additionalProperties: false,
@@ -109,7 +119,14 @@ export const authSpecSchema = (url: JsonSchema) => ({
       additionalProperties: false,
     },
     {
-      properties: { type: { const: 'basic' }, usernameLabel: { type: 'string' }, passwordLabel: { type: 'string' } },
+      properties: {
+        type: { const: 'basic' },
+        usernameLabel: { type: 'string' },
+        passwordLabel: { type: 'string' },
+        username: { type: 'string', minLength: 1 },
+        password: { type: 'string' },
+        help: { type: 'string' },
+      },
       required: ['type'],
       additionalProperties: false,
     },
@@ -154,7 +171,8 @@ export const connectorSchema: JsonSchema = {
           pattern: { type: 'string', format: 'regex' },
           example: { type: 'string' },
           fromToken: { type: 'boolean' },
-          fromCallback: { type: 'boolean' },
+          fromCallback,
+          fromAccount: { type: 'boolean' },
           optional: { type: 'boolean' },
           default: { type: 'string' },
         },

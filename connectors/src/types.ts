@@ -14,6 +14,8 @@ export interface OAuth2Auth {
   type: 'oauth2';
   authorizationUrl: TemplatedUrl;
   tokenUrl: TemplatedUrl;
+  /** Where refresh requests go when not to tokenUrl (Figma: /v1/oauth/refresh). */
+  refreshUrl?: TemplatedUrl;
   /** Scopes asked for unless the tenant's connector config says otherwise. */
   scopes: string[];
   /** How scopes are joined in the authorize URL; OAuth says ' ', some providers use ','. */
@@ -59,6 +61,14 @@ export interface OAuth2Auth {
   connectionConfigFromToken?: Record<string, string>;
   /** Whether the provider issues refresh tokens. */
   refreshable: boolean;
+  /** Where the access token goes when not `Authorization: Bearer` (Shopify: `X-Shopify-Access-Token`, no prefix). */
+  tokenHeader?: TokenHeader;
+}
+
+export interface TokenHeader {
+  name: string;
+  /** Put before the token; default none. */
+  prefix?: string;
 }
 
 export interface OAuth2ClientCredentialsAuth {
@@ -67,6 +77,9 @@ export interface OAuth2ClientCredentialsAuth {
   scopes?: string[];
   scopeSeparator?: ' ' | ',';
   clientAuthentication?: 'client_secret_basic' | 'client_secret_post';
+  /** Extra form parameters on token requests (Auth0: the API's `audience`). */
+  tokenParams?: Record<string, string>;
+  tokenHeader?: TokenHeader;
 }
 
 export interface ApiKeyAuth {
@@ -87,6 +100,12 @@ export interface BasicAuth {
   type: 'basic';
   usernameLabel?: string;
   passwordLabel?: string;
+  /** A fixed username the form does not ask for (Mailgun: `api`). */
+  username?: string;
+  /** A fixed password the form does not ask for (APIs that take the key as the username: `X`, or empty). */
+  password?: string;
+  /** Where to find the credentials, shown under the fields. */
+  help?: string;
 }
 
 export type AuthSpec = OAuth2Auth | OAuth2ClientCredentialsAuth | ApiKeyAuth | BasicAuth;
@@ -100,8 +119,10 @@ export interface ConnectionConfigField {
   example?: string;
   /** Filled from the token response instead of asked for (see OAuth2Auth.connectionConfigFromToken). */
   fromToken?: boolean;
-  /** Filled from the same-named query parameter of the OAuth callback (QuickBooks `realmId`) instead of asked for. */
-  fromCallback?: boolean;
+  /** Filled from a query parameter of the OAuth callback instead of asked for: `true` for the same name, or the parameter's name (QuickBooks `realmId`). */
+  fromCallback?: boolean | string;
+  /** Filled from what account() learns after connecting (AccountInfo.config: Atlassian's cloud id) instead of asked for. */
+  fromAccount?: boolean;
   /** The value may be left empty (default: required). */
   optional?: boolean;
   /** Used when the value is left empty. */
@@ -237,6 +258,8 @@ export interface AccountInfo {
   name: string;
   /** Extra facts worth showing or keeping (team id, instance URL, …); JSON values only. */
   details?: Record<string, unknown>;
+  /** Connection config learned while naming the account, for fields marked fromAccount. */
+  config?: Record<string, string>;
 }
 
 /**

@@ -10,6 +10,10 @@ import { CreateWebhooks1795461500000 } from './1795461500000-CreateWebhooks';
 import { KeepDefinitionKeyOrder1795462000000 } from './1795462000000-KeepDefinitionKeyOrder';
 import { AddFlowInstanceNote1795470500000 } from './1795470500000-AddFlowInstanceNote';
 import { CountRunCrashes1795470300000 } from './1795470300000-CountRunCrashes';
+import { AddOAuthStateConnectionConfig1795479000000 } from './1795479000000-AddOAuthStateConnectionConfig';
+import { CreateCustomProviders1795480000000 } from './1795480000000-CreateCustomProviders';
+import { AddEndUserOAuthApp1795480100000 } from './1795480100000-AddEndUserOAuthApp';
+import { CreateConnectorOpenApiImports1795481000000 } from './1795481000000-CreateConnectorOpenApiImports';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -24,6 +28,10 @@ export const migrations: Array<new () => MigrationInterface> = [
   KeepDefinitionKeyOrder1795462000000,
   AddFlowInstanceNote1795470500000,
   CountRunCrashes1795470300000,
+  AddOAuthStateConnectionConfig1795479000000,
+  CreateCustomProviders1795480000000,
+  AddEndUserOAuthApp1795480100000,
+  CreateConnectorOpenApiImports1795481000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -68,7 +68,7 @@ export interface ConnectorConfig {
   clientId: string | null;
   hasClientSecret: boolean;
   scopes: string[] | null;
-  settings: { useSandbox?: boolean; authType?: string; endUserProxy?: boolean };
+  settings: { useSandbox?: boolean; authType?: string; endUserProxy?: boolean; endUserApp?: boolean };
   callbackUrl: string;
 }
 
@@ -94,7 +94,21 @@ export interface ConnectorPatch {
   clientId?: string | null;
   clientSecret?: string | null;
   scopes?: string[] | null;
-  settings?: { useSandbox?: boolean };
+  settings?: { useSandbox?: boolean; endUserApp?: boolean };
+}
+
+/** The connector categories (connectors/src/schema.ts). */
+export const CONNECTOR_CATEGORIES: string[] = ['communication', 'crm', 'marketing', 'developer-tools', 'productivity', 'spreadsheets', 'knowledge', 'payments', 'finance', 'support', 'storage', 'project-management', 'hr', 'ecommerce', 'analytics', 'scheduling', 'documents', 'ai', 'other'];
+
+/** A tenant's own provider: a catalogue entry under its own key (/v1/admin/custom-providers). */
+export interface CustomProvider {
+  id: string;
+  key: string;
+  name: string;
+  authType: Connector['authType'];
+  definition: Record<string, any>;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface TemplateVersion {
@@ -424,6 +438,11 @@ export const api = {
   connectors: () => request<Page<Connector>>('GET', '/v1/admin/connectors'),
   connector: (key: string) => request<Connector>('GET', `/v1/admin/connectors/${enc(key)}`),
   updateConnector: (key: string, patch: ConnectorPatch) => request<Connector>('PUT', `/v1/admin/connectors/${enc(key)}`, patch),
+  customProviders: () => request<{ data: CustomProvider[] }>('GET', '/v1/admin/custom-providers'),
+  customProvider: (id: string) => request<CustomProvider>('GET', `/v1/admin/custom-providers/${enc(id)}`),
+  createCustomProvider: (body: { key: string; definition: Record<string, unknown> }) => request<CustomProvider>('POST', '/v1/admin/custom-providers', body),
+  replaceCustomProvider: (id: string, body: { key: string; definition: Record<string, unknown> }) => request<CustomProvider>('PUT', `/v1/admin/custom-providers/${enc(id)}`, body),
+  deleteCustomProvider: (id: string) => request<void>('DELETE', `/v1/admin/custom-providers/${enc(id)}`),
 
   templates: () => request<Page<FlowTemplate>>('GET', '/v1/admin/flow-templates'),
   template: (key: string) => request<FlowTemplate>('GET', `/v1/admin/flow-templates/${enc(key)}`),

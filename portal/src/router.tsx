@@ -14,6 +14,8 @@ export type RouteName =
   | 'flow'
   | 'connectors'
   | 'connector'
+  | 'custom-providers'
+  | 'custom-provider'
   | 'end-users'
   | 'end-user'
   | 'settings'
@@ -38,6 +40,7 @@ const SECTIONS: Record<string, [list: RouteName, item: RouteName | null]> = {
   approvals: ['approvals', null],
   flows: ['flows', 'flow'],
   connectors: ['connectors', 'connector'],
+  'custom-providers': ['custom-providers', 'custom-provider'],
   'end-users': ['end-users', 'end-user'],
   settings: ['settings', null],
   webhooks: ['webhooks', 'webhook'],

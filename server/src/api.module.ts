@@ -18,6 +18,7 @@ import { PortalModule } from './portal/portal.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { ConnectionsModule } from './connections/connections.module';
 import { ConnectorConfigsModule } from './connector-configs/connector-configs.module';
+import { CustomProvidersModule } from './custom-providers/custom-providers.module';
 import { FlowsModule } from './flows/flows.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TriggersModule } from './triggers/triggers.module';
@@ -45,6 +46,7 @@ export class ApiModule {
         EndUsersModule,
         SessionsModule,
         ConnectorConfigsModule,
+        CustomProvidersModule,
         ConnectionsModule,
         FlowsModule,
         TriggersModule,

@@ -31,6 +31,7 @@ interface TenantData {
     apiKey: string;
     signingKey: string;
     webhookEndpoint: string;
+    customProvider: string;
     webhookDelivery: string;
     run: string;
     approval: string;
@@ -86,6 +87,13 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
   const signingKey = ok(await owner.post('/v1/admin/signing-keys', { name: `${mark} key`, algorithm: 'ES256', publicKey: pem }), 'signing key');
   const endpoint = ok(await owner.post('/v1/admin/webhook-endpoints', { url: 'https://example.com/hook', description: mark, eventTypes: ['run.succeeded', 'approval.requested'] }), 'webhook endpoint');
+  const customProvider = ok(
+    await owner.post('/v1/admin/custom-providers', {
+      key: `${prefix}-own-api`,
+      definition: { name: `${mark} API`, description: mark, categories: ['other'], logo: { color: '#123456' }, docsUrl: 'https://example.com/docs', auth: { type: 'api_key', in: 'header', name: 'X-Key' }, baseUrl: 'https://api.example.com', verify: { path: 'me', accountId: 'id' } },
+    }),
+    'custom provider',
+  );
   for (const definition of flows(prefix)) {
     ok(await owner.post('/v1/admin/flow-templates', { definition }), 'template');
     ok(await owner.post(`/v1/admin/flow-templates/${definition.key}/publish`), 'publish');
@@ -106,6 +114,7 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
       apiKey: fixture.apiKeyId,
       signingKey: signingKey.id,
       webhookEndpoint: endpoint.id,
+      customProvider: customProvider.id,
       webhookDelivery: delivery,
       run: run.id,
       approval,
@@ -130,6 +139,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (path.includes('/api-keys/')) return ids.apiKey;
   if (path.includes('/signing-keys/')) return ids.signingKey;
   if (path.includes('/webhook-endpoints/')) return ids.webhookEndpoint;
+  if (path.includes('/custom-providers/')) return ids.customProvider;
   if (path.includes('/webhook-deliveries/')) return ids.webhookDelivery;
   if (path.includes('/approvals/')) return ids.approval;
   if (path.includes('/runs/')) return ids.run;
@@ -318,6 +328,14 @@ function setAt(root: any, at: string[], value: unknown): unknown {
   return root;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Path values with each of the fixture's own ids swapped for one that names nothing (a fresh uuid, or a key no record has). */
+function decoys(path: Record<string, string>, own: Record<string, string>): Record<string, string> {
+  const owned = new Set(Object.values(own));
+  return Object.fromEntries(Object.entries(path).map(([n, v]) => [n, owned.has(v) ? (UUID.test(v) ? randomUUID() : `decoy-${randomUUID().slice(0, 8)}`) : v]));
+}
+
 /** How many inputs an operation gets: RUNS for each slot it has. */
 function runsFor(operation: Operation, doc: any): number {
   const slots =
@@ -453,6 +471,7 @@ describe('fuzz: every OpenAPI operation', () => {
     expect((await owner.get('/v1/admin/api-keys')).body.data.find((k: { id: string }) => k.id === a.ids.apiKey).revokedAt).toBeNull();
     expect((await owner.get('/v1/admin/signing-keys')).body.data.map((k: { id: string }) => k.id)).toContain(a.ids.signingKey);
     expect((await owner.get(`/v1/admin/webhook-endpoints/${a.ids.webhookEndpoint}`)).status).toBe(200);
+    expect((await owner.get(`/v1/admin/custom-providers/${a.ids.customProvider}`)).body.definition.description).toBe(A_MARK);
     expect((await owner.get('/v1/admin/members')).body.data.map((m: { id: string }) => m.id)).toContain(a.ids.membership);
     expect((await host.get(`/v1/connections/${a.ids.connection}`)).body.status).toBe('active');
     expect(findings, `cross-tenant findings (seed ${SEED}):\n${report(findings)}`).toEqual([]);
@@ -496,8 +515,8 @@ describe('fuzz: every OpenAPI operation', () => {
         if (operation.path === '/v1/auth/logout' && credential === 'cookie') continue; // would sign the fixture out
         const samples = fc.sample(inputs(doc, operation, own), { seed: SEED + index, numRuns: runsFor(operation, doc) });
         for (const input of samples) {
-          // Never delete the fixture's own records: the point is hostile input, not a clean-up.
-          if (operation.method === 'DELETE' && Object.values(input.path).some((v) => Object.values(own).includes(v))) continue;
+          // Never delete the fixture's own records (the point is hostile input, not a clean-up): aim at a decoy of the same shape instead, so the call still reaches the handler.
+          if (operation.method === 'DELETE') input.path = decoys(input.path, own);
           const res = await call(operation, credential, b, input);
           calls++;
           if (res.status !== 401 && !res.text.includes('"route_not_found"')) reached.add(name);

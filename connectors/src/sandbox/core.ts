@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { OAuthServer } from './oauth';
 
 /** A request as a fake provider sees it (the `/${connector}` prefix removed from the path). */
 export interface SandboxRequest {
@@ -65,6 +66,12 @@ export interface OAuthProviderSpec {
   tokenPath: string;
   /** Client must authenticate with HTTP Basic at the token endpoint (Notion). */
   requireBasicClientAuth?: boolean;
+  /** Client must send client_id/client_secret in the body; HTTP Basic is refused. */
+  requirePostClientAuth?: boolean;
+  /** Serves the client_credentials grant. */
+  clientCredentialsGrant?: boolean;
+  /** Extra query parameters on the redirect back with a code (QuickBooks' realmId). */
+  callbackParams?(providerUrl: string): Record<string, string>;
   /** Issue refresh tokens (rotating, single-use). Default true. */
   refreshTokens?: boolean;
   /** Whether token responses carry expires_in (Salesforce and Notion do not). Default true. */
@@ -105,6 +112,11 @@ export interface ProviderModule<S = any> {
   authError(reason: AuthFailure, req: SandboxRequest): SandboxResponse;
   seed(ctx: { sandboxUrl: string; providerUrl: string }): S;
   routes: Route<S>[];
+  /**
+   * Answers every request itself, instead of fixed authorize/token paths and routes: the generic
+   * catalogue provider, whose endpoints may sit under a templated host (`/~acme.zendesk.com/…`).
+   */
+  handle?(req: SandboxRequest, ctx: ProviderContext<S>, oauth: OAuthServer): SandboxResponse | Promise<SandboxResponse>;
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): SandboxResponse {

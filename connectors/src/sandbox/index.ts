@@ -19,6 +19,7 @@ import {
 } from './core';
 import { OAuthEvent, OAuthServer, SandboxClient, DEFAULT_CLIENT } from './oauth';
 import { readStateFile, writeStateFile } from './persist';
+import { CATALOGUE_API_KEY, CATALOGUE_BASIC, catalogueSandboxProviders } from './providers/catalogue';
 import { githubSandbox, GitHubState } from './providers/github';
 import { googleSheetsSandbox, GoogleState } from './providers/google-sheets';
 import { HTTP_API_KEY, HTTP_BASIC, httpSandbox, HttpState } from './providers/http';
@@ -63,6 +64,8 @@ export const SANDBOX_CREDENTIALS = {
   client: { clientId: DEFAULT_CLIENT.clientId, clientSecret: DEFAULT_CLIENT.clientSecret },
   stripe: { apiKey: 'sk_test_sandbox', otherAccountApiKey: 'sk_test_sandbox_globex', keys: Object.keys(STRIPE_KEYS) },
   http: { apiKey: HTTP_API_KEY, basic: HTTP_BASIC },
+  /** What every catalogue entry's generic sandbox provider accepts (api_key and basic entries). */
+  catalogue: { apiKey: CATALOGUE_API_KEY, basic: CATALOGUE_BASIC },
 } as const;
 
 export interface RecordedCall {
@@ -285,7 +288,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.codeTtlSeconds !== undefined) oauth.codeTtlSeconds = options.codeTtlSeconds;
   for (const c of options.clients ?? []) oauth.registerClient(c);
 
-  const providers = sandboxProviders as unknown as Record<string, ProviderModule>;
+  // The deep fakes, and a generic provider for every other catalogue entry.
+  const providers: Record<string, ProviderModule> = { ...catalogueSandboxProviders(Object.keys(sandboxProviders)), ...sandboxProviders };
   let calls: RecordedCall[] = [];
   let nextCallId = 1;
   let rules: ActiveRule[] = [];
@@ -353,6 +357,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   async function dispatch(provider: ProviderModule, req: SandboxRequest): Promise<SandboxResponse> {
     const ctx = contextFor(provider);
+    if (provider.handle) return provider.handle(req, ctx, oauth);
     const spec = provider.oauth;
     if (spec) {
       if (req.path === spec.authorizePath) {

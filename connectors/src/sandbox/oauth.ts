@@ -40,6 +40,7 @@ interface PendingConsent {
   codeChallenge?: string;
   codeChallengeMethod?: string;
   expiresAt: number;
+  binding?: string;
 }
 
 interface CodeRecord {
@@ -55,6 +56,7 @@ interface CodeRecord {
   used: boolean;
   /** Family of the tokens issued from this code (revoked if the code is replayed). */
   familyId?: string;
+  binding?: string;
 }
 
 export interface AccessTokenRecord {
@@ -67,6 +69,11 @@ export interface AccessTokenRecord {
   issuedAt: number;
   /** null = never expires. */
   expiresAt: number | null;
+  /**
+   * The templated-host values the grant was made at (`acme` of acme.zendesk.com): tokens work only
+   * there, as a real tenant-scoped provider's would. Absent for fixed hosts.
+   */
+  binding?: string;
 }
 
 export interface RefreshTokenRecord {
@@ -77,6 +84,7 @@ export interface RefreshTokenRecord {
   scope: string[];
   familyId: string;
   used: boolean;
+  binding?: string;
 }
 
 export interface OAuthSnapshot {
@@ -242,7 +250,7 @@ export class OAuthServer {
   /** Mints tokens directly (no browser dance): for benchmarks and tests that need a connection fast. */
   issue(
     provider: ProviderModule,
-    opts: { clientId?: string; accountIndex?: number; scope?: string[]; ttlSeconds?: number; familyId?: string; grantType?: IssuedTokens['grantType'] } = {},
+    opts: { clientId?: string; accountIndex?: number; scope?: string[]; ttlSeconds?: number; familyId?: string; grantType?: IssuedTokens['grantType']; binding?: string } = {},
   ): IssuedTokens & { familyId: string } {
     const familyId = opts.familyId ?? randomBytes(8).toString('hex');
     if (!this.families.has(familyId)) this.families.set(familyId, { revoked: false, accessTokens: new Set() });
@@ -261,6 +269,7 @@ export class OAuthServer {
       familyId,
       issuedAt: now,
       expiresAt: Number.isFinite(ttl) ? now + ttl * 1000 : null,
+      binding: opts.binding,
     };
     this.accessTokens.set(access.token, access);
     this.families.get(familyId)!.accessTokens.add(access.token);
@@ -268,7 +277,7 @@ export class OAuthServer {
     const grantType = opts.grantType ?? 'authorization_code';
     if ((provider.oauth?.refreshTokens ?? true) && grantType !== 'client_credentials') {
       refreshToken = token(prefix.refresh, 32);
-      this.refreshTokens.set(refreshToken, { token: refreshToken, connector: provider.key, clientId, accountIndex, scope, familyId, used: false });
+      this.refreshTokens.set(refreshToken, { token: refreshToken, connector: provider.key, clientId, accountIndex, scope, familyId, used: false, binding: opts.binding });
     }
     return { accessToken: access.token, refreshToken, expiresIn: ttl, scope, grantType, familyId };
   }
@@ -290,7 +299,7 @@ export class OAuthServer {
   }
 
   /** GET authorize: validates the request and shows the consent page. */
-  authorizePage(provider: ProviderModule, req: SandboxRequest, ctx: ProviderContext): SandboxResponse {
+  authorizePage(provider: ProviderModule, req: SandboxRequest, ctx: ProviderContext, binding?: string): SandboxResponse {
     const q = req.query;
     const clientId = q.get('client_id') ?? '';
     const client = this.clients.get(clientId);
@@ -339,6 +348,7 @@ export class OAuthServer {
       codeChallenge,
       codeChallengeMethod: method,
       expiresAt: this.now() + this.consentTtlSeconds * 1000,
+      binding,
     });
     const action = `${ctx.providerUrl}${provider.oauth!.authorizePath}`;
     const accounts = provider.accounts
@@ -367,7 +377,7 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
   }
 
   /** POST authorize (the consent form): redirects back with a code or error=access_denied. */
-  authorizeDecision(provider: ProviderModule, req: SandboxRequest): SandboxResponse {
+  authorizeDecision(provider: ProviderModule, req: SandboxRequest, ctx?: ProviderContext): SandboxResponse {
     const form = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, string>;
     const pending = this.pending.get(form.consent_id ?? '');
     if (!pending || pending.connector !== provider.key) return this.errorPage(400, 'Authorization request not found', 'Start again from the application.');
@@ -389,8 +399,9 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
       codeChallengeMethod: pending.codeChallengeMethod,
       expiresAt: this.now() + this.codeTtlSeconds * 1000,
       used: false,
+      binding: pending.binding,
     });
-    return this.redirect(pending.redirectUri, { code, state: pending.state });
+    return this.redirect(pending.redirectUri, { ...provider.oauth?.callbackParams?.(ctx?.providerUrl ?? ''), code, state: pending.state });
   }
 
   // ---- token endpoint -----------------------------------------------------------------------
@@ -415,7 +426,7 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
   }
 
   /** POST token: authorization_code, refresh_token and client_credentials grants. */
-  tokenEndpoint(provider: ProviderModule, req: SandboxRequest, ctx: ProviderContext): SandboxResponse {
+  tokenEndpoint(provider: ProviderModule, req: SandboxRequest, ctx: ProviderContext, binding?: string): SandboxResponse {
     const spec = provider.oauth!;
     const fail = (kind: TokenErrorKind, description: string, grantType: string, familyRevoked = false): SandboxResponse => {
       this.events.push({ at: this.now(), connector: provider.key, grantType, outcome: 'error', error: kind, familyRevoked });
@@ -435,6 +446,9 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
     if (spec.requireBasicClientAuth && !creds.basic) {
       return fail('invalid_client', 'Client credentials must be sent with HTTP Basic authentication', grantType);
     }
+    if (spec.requirePostClientAuth && creds.basic) {
+      return fail('invalid_client', 'Client credentials must be sent as client_id and client_secret in the request body, not with HTTP Basic', grantType);
+    }
 
     if (grantType === 'authorization_code') {
       const code = params.code ? this.codes.get(params.code) : undefined;
@@ -447,6 +461,7 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
       code.used = true;
       if (code.expiresAt <= this.now()) return fail('invalid_code', 'The authorization code has expired', grantType);
       if (code.clientId !== creds.id) return fail('invalid_code', 'The authorization code was issued to another client', grantType);
+      if (code.binding !== binding) return fail('invalid_code', `The authorization code was issued at ${code.binding ?? 'another host'}, not ${binding ?? 'this host'}`, grantType);
       const redirectUri = params.redirect_uri;
       if ((code.redirectUriGiven || redirectUri !== undefined) && redirectUri !== code.redirectUri) {
         return fail('redirect_uri_mismatch', 'redirect_uri does not match the one used at authorization', grantType);
@@ -459,7 +474,7 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
       } else if (params.code_verifier) {
         return fail('invalid_code', 'code_verifier sent but no code_challenge was given at authorization', grantType);
       }
-      const issued = this.issue(provider, { clientId: creds.id, accountIndex: code.accountIndex, scope: code.scope });
+      const issued = this.issue(provider, { clientId: creds.id, accountIndex: code.accountIndex, scope: code.scope, binding });
       code.familyId = issued.familyId;
       this.events.push({ at: this.now(), connector: provider.key, grantType, outcome: 'issued' });
       return this.success(provider, issued, code.accountIndex, req, ctx);
@@ -469,6 +484,7 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
       const record = params.refresh_token ? this.refreshTokens.get(params.refresh_token) : undefined;
       if (!record || record.connector !== provider.key) return fail('invalid_refresh_token', 'The refresh token is invalid', grantType);
       if (record.clientId !== creds.id) return fail('invalid_refresh_token', 'The refresh token was issued to another client', grantType);
+      if (record.binding !== binding) return fail('invalid_refresh_token', `The refresh token was issued at ${record.binding ?? 'another host'}, not ${binding ?? 'this host'}`, grantType);
       const family = this.families.get(record.familyId);
       if (record.used) {
         // Reuse of a rotated refresh token: assume theft, revoke the whole family.
@@ -483,14 +499,14 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
         if (asked.some((s) => !record.scope.includes(s)) && record.scope.length > 0) return fail('invalid_request', 'scope exceeds the original grant', grantType);
         scope = asked;
       }
-      const issued = this.issue(provider, { clientId: creds.id, accountIndex: record.accountIndex, scope, familyId: record.familyId, grantType: 'refresh_token' });
+      const issued = this.issue(provider, { clientId: creds.id, accountIndex: record.accountIndex, scope, familyId: record.familyId, grantType: 'refresh_token', binding });
       this.events.push({ at: this.now(), connector: provider.key, grantType, outcome: 'issued' });
       return this.success(provider, issued, record.accountIndex, req, ctx);
     }
 
-    if (grantType === 'client_credentials' && provider.key === 'http') {
+    if (grantType === 'client_credentials' && spec.clientCredentialsGrant) {
       const scope = (params.scope ?? '').split(/[ ,]+/).filter(Boolean);
-      const issued = this.issue(provider, { clientId: creds.id, scope, grantType: 'client_credentials' });
+      const issued = this.issue(provider, { clientId: creds.id, scope, grantType: 'client_credentials', binding });
       this.events.push({ at: this.now(), connector: provider.key, grantType, outcome: 'issued' });
       return this.success(provider, issued, 0, req, ctx);
     }

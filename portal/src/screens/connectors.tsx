@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect, useMemo } from 'preact/hooks';
 import { api, ApiError, messageOf, type Connector, type ConnectorPatch } from '../api';
 import { Link, navigate, query, setQuery } from '../router';
+import { ConnectorOpenApi } from './connector-openapi';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { ConfirmDialog } from '../ui/confirm-dialog';
@@ -248,7 +249,12 @@ export function ConnectorDetail({ connectorKey }: { connectorKey: string }) {
         </EmptyState>
       ) : (
         <Loaded resource={connector} what="the connector">
-          {(c) => <ConnectorForm connector={c} onSaved={(next) => (connector.data.value = next)} />}
+          {(c) => (
+            <>
+              <ConnectorForm connector={c} onSaved={(next) => (connector.data.value = next)} />
+              <ConnectorOpenApi connectorKey={c.key} onChanged={() => void connector.reload()} />
+            </>
+          )}
         </Loaded>
       )}
     </>
@@ -260,6 +266,7 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
   const oauth = connector.authType === 'oauth2' || connector.authType === 'oauth2_client_credentials';
   const enabled = useSignal(connector.config.enabled);
   const sandbox = useSignal(Boolean(connector.config.settings.useSandbox));
+  const endUserApp = useSignal(Boolean(connector.config.settings.endUserApp));
   const clientId = useSignal(connector.config.clientId ?? '');
   const clientSecret = useSignal('');
   const scopes = useSignal((connector.config.scopes ?? connector.defaultScopes).join(' '));
@@ -272,6 +279,7 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
   useEffect(() => {
     enabled.value = connector.config.enabled;
     sandbox.value = Boolean(connector.config.settings.useSandbox);
+    endUserApp.value = Boolean(connector.config.settings.endUserApp);
     clientId.value = connector.config.clientId ?? '';
     clientSecret.value = '';
     scopes.value = (connector.config.scopes ?? connector.defaultScopes).join(' ');
@@ -289,7 +297,7 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
   }
 
   async function store() {
-    const patch: ConnectorPatch = { enabled: enabled.value, settings: { useSandbox: sandbox.value } };
+    const patch: ConnectorPatch = { enabled: enabled.value, settings: { useSandbox: sandbox.value, ...(connector.authType === 'oauth2' ? { endUserApp: endUserApp.value } : {}) } };
     if (oauth) {
       const id = clientId.value.trim();
       if (id !== (connector.config.clientId ?? '')) patch.clientId = id || null;
@@ -348,6 +356,14 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
             hint="For demos and tests: connect to Switchboard's local fake provider instead of the real one. No OAuth app needed."
           />
           {errors.value['settings.useSandbox'] && <p class="field-error">Sandbox: {errors.value['settings.useSandbox']}</p>}
+          {connector.authType === 'oauth2' && (
+            <Switch
+              label="End users bring their own OAuth app"
+              checked={endUserApp.value}
+              onChange={(v) => (endUserApp.value = v)}
+              hint="The connect window asks each end user for the client ID and secret of their own app; yours below is not needed."
+            />
+          )}
 
           {oauth && (
             <>
@@ -365,7 +381,7 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
                 value={clientId.value}
                 onValue={(v) => (clientId.value = v)}
                 error={said('Client ID', errors.value.clientId)}
-                optional={sandbox.value}
+                optional={sandbox.value || endUserApp.value}
               />
               <TextField
                 label="Client secret"

@@ -21,6 +21,7 @@ import { RunDetail } from './run-detail';
 import { Runs } from './runs';
 import { Settings } from './settings';
 import { WebhookDetail, Webhooks } from './webhooks';
+import { CustomProviders } from './custom-providers';
 
 const icons = {
   chart: 'M3 17h14M5.5 14V9M10 14V4.5M14.5 14v-7',
@@ -50,6 +51,7 @@ const NAV: { title: string; items: { to: string; label: string; icon: string; se
     items: [
       { to: 'flows', label: 'Flows', icon: icons.flow, section: ['flows', 'flow'] },
       { to: 'connectors', label: 'Connectors', icon: icons.plug, section: ['connectors', 'connector'] },
+      { to: 'custom-providers', label: 'Custom providers', icon: icons.plug, section: ['custom-providers', 'custom-provider'] },
       { to: 'end-users', label: 'End users', icon: icons.person, section: ['end-users', 'end-user'] },
     ],
   },
@@ -257,6 +259,10 @@ function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
       return <Settings />;
     case 'webhooks':
       return <Webhooks />;
+    case 'custom-providers':
+      return <CustomProviders id={null} />;
+    case 'custom-provider':
+      return <CustomProviders id={param} key={param} />;
     case 'webhook':
       return <WebhookDetail endpointId={param} key={param} />;
     case 'api-keys':

@@ -38,6 +38,16 @@ export function resultPage(result: ConnectResult, targetOrigin: string | null, c
   );
 }
 
+/** Browsers compile `pattern` with the `v` flag, stricter than ours (`[a-z-]` is an error there): leave out what they would ignore anyway. */
+function browserPattern(pattern: string): boolean {
+  try {
+    new RegExp(`^(?:${pattern})$`, 'v');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface FormField {
   name: string;
   label: string;
@@ -56,11 +66,13 @@ export function credentialsForm(input: {
   hidden: Record<string, string>;
   fields: FormField[];
   error?: string;
+  /** OAuth providers whose URLs need connection config: this form is a step before the provider's sign-in. */
+  continuesTo?: string;
 }): string {
   const fields = input.fields
     .map(
       (f) => `<label for="${f.name}">${escapeHtml(f.label)}${f.optional ? ' <span class="optional">(optional)</span>' : ''}</label>
-<input id="${f.name}" name="${f.name}" type="${f.type}"${f.optional ? '' : ' required'} autocomplete="off" spellcheck="false"${f.pattern ? ` pattern="${escapeHtml(f.pattern)}"` : ''}${f.value ? ` value="${escapeHtml(f.value)}"` : ''}${f.help ? ` aria-describedby="${f.name}-help"` : ''}>
+<input id="${f.name}" name="${f.name}" type="${f.type}"${f.optional ? '' : ' required'} autocomplete="off" spellcheck="false"${f.pattern && browserPattern(f.pattern) ? ` pattern="${escapeHtml(f.pattern)}"` : ''}${f.value ? ` value="${escapeHtml(f.value)}"` : ''}${f.help ? ` aria-describedby="${f.name}-help"` : ''}>
 ${f.help ? `<p class="help" id="${f.name}-help">${escapeHtml(f.help)}</p>` : ''}`,
     )
     .join('\n');
@@ -72,8 +84,21 @@ ${f.help ? `<p class="help" id="${f.name}-help">${escapeHtml(f.help)}</p>` : ''}
     `<div class="logo">${input.logo.startsWith('<svg') ? `<img alt="" src="data:image/svg+xml;base64,${Buffer.from(input.logo).toString('base64')}">` : ''}</div>
 <h1>Connect ${escapeHtml(input.connectorName)}</h1>
 ${input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : ''}
-<form method="post" action="${escapeHtml(input.action)}">${hidden}${fields}<button type="submit">Connect</button></form>
-<p class="fine">Your credentials go straight to Switchboard, encrypted at rest; the app you came from never sees them.</p>`,
+<form method="post" action="${escapeHtml(input.action)}">${hidden}${fields}<button type="submit">${input.continuesTo ? `Continue to ${escapeHtml(input.continuesTo)}` : 'Connect'}</button></form>
+<p class="fine">${input.continuesTo ? `Next, sign in to ${escapeHtml(input.continuesTo)} and allow access.` : 'Your credentials go straight to Switchboard, encrypted at rest; the app you came from never sees them.'}</p>`,
+  );
+}
+
+/**
+ * The step from the config form to the provider's sign-in. Not a redirect: the form's CSP
+ * (`form-action 'self'`) also covers where a submission redirects, so a 303 to the provider would
+ * be blocked. connect.js moves on; the link is there without script.
+ */
+export function continuePage(providerName: string, url: string): string {
+  return layout(
+    `Continue to ${providerName}`,
+    `<h1>Continuing to ${escapeHtml(providerName)}…</h1><p><a id="continue" href="${escapeHtml(url)}">Continue to ${escapeHtml(providerName)}</a></p>
+<script type="application/json" id="switchboard-continue">${jsonBlock({ url })}</script>`,
   );
 }
 
@@ -88,6 +113,8 @@ export const CONNECT_JS = `(() => {
     if (window.opener && targetOrigin) window.opener.postMessage(message, targetOrigin);
     if (message.status === 'connected') setTimeout(() => window.close(), 800);
   }
+  const next = document.getElementById('switchboard-continue');
+  if (next) location.replace(JSON.parse(next.textContent).url);
   const close = document.getElementById('close');
   if (close) close.addEventListener('click', () => window.close());
 })();`;

@@ -8,10 +8,14 @@ import type { EndUserPrincipal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { END_USER_TOKEN_FAILURES, SessionsService } from '../sessions/sessions.service';
 import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
-import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
+import { CONNECT_CSP, CONNECT_CSS, CONNECT_JS, continuePage, credentialsForm, errorPage, FormField, resultPage } from './connect-pages';
 import { ConnectError, ConnectService } from './connect.service';
+import type { ResolvedConnector } from '../connector-configs/connector-configs.service';
 
-type ConnectQuery = { session?: string; origin?: string; connectionId?: string };
+type ConnectQuery = { session?: string; origin?: string; connectionId?: string } & Record<string, string | undefined>;
+
+/** A page to show, with its status (a form shown again for a mistake is a 400). */
+type Rendered = string | { status: number; html: string } | null;
 
 /**
  * The connect popup, on the Switchboard origin: `/connect/:connector?session=…&origin=…`. The
@@ -48,11 +52,18 @@ export class ConnectController {
     await this.page(req, res, key, query, async (principal, origin) => {
       const resolved = await this.connect.prepare(principal, key, query.connectionId);
       const auth = resolved.definition.auth;
-      if (auth.type === 'oauth2') {
+      // Values the authorize URL is built from (a subdomain), and the end user's own OAuth app where the tenant allows one, are asked before going to the provider.
+      if (auth.type === 'oauth2' && !this.connect.asksConfig(resolved.definition) && !this.connect.asksForEndUserApp(resolved)) {
         res.redirect(302, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId }));
         return null;
       }
-      return this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig);
+      // Prefilled by the host (`config.subdomain=acme`) or, on reconnect, from the connection.
+      const previous = await this.connect.reconnectConfig(principal, key, query.connectionId);
+      const prefilled = {
+        ...Object.fromEntries(Object.entries(previous).map(([name, value]) => [`config.${name}`, value])),
+        ...Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => e[0].startsWith('config.') && typeof e[1] === 'string')),
+      };
+      return this.form(resolved, key, query, undefined, prefilled);
     });
   }
 
@@ -62,15 +73,24 @@ export class ConnectController {
     await this.page(req, res, key, query, async (principal, origin) => {
       const resolved = await this.connect.prepare(principal, key, query.connectionId);
       const auth = resolved.definition.auth;
-      if (auth.type !== 'api_key' && auth.type !== 'basic') throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
+      if (auth.type === 'oauth2' && !this.connect.asksConfig(resolved.definition) && !this.connect.asksForEndUserApp(resolved)) {
+        throw new ConnectError('wrong_flow', `${resolved.definition.name} connects with OAuth, not a form`);
+      }
       try {
+        if (auth.type === 'oauth2') {
+          const config = this.connect.askedConfig(resolved.definition, body);
+          const app = this.connect.asksForEndUserApp(resolved) ? { clientId: (body.clientId ?? '').trim(), clientSecret: (body.clientSecret ?? '').trim() } : undefined;
+          if (app && !(app.clientId && app.clientSecret)) throw new ConnectError('missing_credentials', 'Enter both the client ID and the client secret of your OAuth app');
+          // Config and app ride with the single-use state; the provider's consent page comes next.
+          return continuePage(resolved.definition.name, await this.connect.beginOAuth(principal, resolved, { origin, connectionId: query.connectionId, config, app }));
+        }
         const connection = await this.connect.connectWithCredentials(principal, resolved, body, query.connectionId);
         return resultPage({ status: 'connected', connector: key, connectionId: connection.id }, origin, resolved.definition.name);
       } catch (error) {
         if (!(error instanceof ConnectError)) throw error;
         // Nothing was saved: show the form again with the reason, keeping non-secret values.
-        const config = Object.fromEntries(Object.entries(body).filter(([k]) => k.startsWith('config.')));
-        return this.form(resolved.definition.name, resolved.definition.logo, key, auth, query, resolved.definition.connectionConfig, error.message, config);
+        const config = Object.fromEntries(Object.entries(body).filter(([k]) => k.startsWith('config.') || k === 'clientId'));
+        return { status: 400, html: this.form(resolved, key, query, error.message, config) };
       }
     });
   }
@@ -110,7 +130,7 @@ export class ConnectController {
     }
   }
 
-  private async page(req: Request, res: Response, key: string, query: ConnectQuery, render: (p: EndUserPrincipal, origin: string | null) => Promise<string | null>): Promise<void> {
+  private async page(req: Request, res: Response, key: string, query: ConnectQuery, render: (p: EndUserPrincipal, origin: string | null) => Promise<Rendered>): Promise<void> {
     this.secure(res);
     let principal: EndUserPrincipal | null = null;
     const session = query.session;
@@ -126,8 +146,9 @@ export class ConnectController {
     }
     try {
       const origin = await this.connect.checkOrigin(principal.tenantId, query.origin);
-      const html = await render(principal, origin);
-      if (html !== null) res.status(200).type('html').send(html);
+      const page = await render(principal, origin);
+      if (typeof page === 'string') res.status(200).type('html').send(page);
+      else if (page) res.status(page.status).type('html').send(page.html);
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
       const status = error.code === 'origin_not_allowed' || error.code === 'connector_not_allowed' ? 403 : 400;
@@ -137,19 +158,12 @@ export class ConnectController {
     }
   }
 
-  private form(
-    name: string,
-    logo: string,
-    key: string,
-    auth: ApiKeyAuth | BasicAuth | { type: string },
-    query: ConnectQuery,
-    connectionConfig: Record<string, { title: string; description?: string; pattern?: string; fromToken?: boolean; optional?: boolean; default?: string }> | undefined,
-    error?: string,
-    values: Record<string, string> = {},
-  ): string {
+  /** The popup's form: connection config, then the credentials the connector's auth needs (none for plain OAuth, the end user's app where allowed). */
+  private form(resolved: ResolvedConnector, key: string, query: ConnectQuery, error?: string, values: Record<string, string> = {}): string {
+    const { name, logo, auth, connectionConfig } = resolved.definition;
     const fields: FormField[] = [];
     for (const [field, spec] of Object.entries(connectionConfig ?? {})) {
-      if (spec.fromToken) continue;
+      if (spec.fromToken || spec.fromAccount || spec.fromCallback) continue;
       fields.push({
         name: `config.${field}`,
         label: spec.title,
@@ -163,13 +177,30 @@ export class ConnectController {
     if (auth.type === 'api_key') {
       const a = auth as ApiKeyAuth;
       fields.push({ name: 'apiKey', label: a.label ?? 'API key', type: 'password', help: a.help });
-    } else {
+    } else if (auth.type === 'oauth2_client_credentials') {
+      fields.push(
+        { name: 'clientId', label: 'Client ID', type: 'text', help: `Of an API client you created in ${name}` },
+        { name: 'clientSecret', label: 'Client secret', type: 'password' },
+      );
+    } else if (auth.type === 'oauth2' && this.connect.asksForEndUserApp(resolved)) {
+      fields.push(
+        { name: 'clientId', label: 'Client ID of your OAuth app', type: 'text', value: values.clientId, help: `Register ${this.connect.redirectUri} as its redirect URI.` },
+        { name: 'clientSecret', label: 'Client secret', type: 'password' },
+      );
+    } else if (auth.type === 'basic') {
+      // A fixed username or password (an API key sent as the username) is not asked for.
       const b = auth as BasicAuth;
-      fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text' }, { name: 'password', label: b.passwordLabel ?? 'Password', type: 'password' });
+      if (b.username === undefined) fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text', help: b.password !== undefined ? b.help : undefined });
+      if (b.password === undefined) fields.push({ name: 'password', label: b.passwordLabel ?? 'Password', type: 'password', help: b.help });
     }
+    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden: this.hidden(query), fields, error, continuesTo: auth.type === 'oauth2' ? name : undefined });
+  }
+
+  /** What a form posts back besides its fields: the session, the opener's origin, the connection to replace. */
+  private hidden(query: ConnectQuery): Record<string, string> {
     const hidden: Record<string, string> = { session: query.session ?? '' };
     if (query.origin) hidden.origin = query.origin;
     if (query.connectionId) hidden.connectionId = query.connectionId;
-    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden, fields, error });
+    return hidden;
   }
 }

@@ -10,7 +10,9 @@ import {
   HttpError,
   ProviderError,
   OAuth2Auth,
+  OAuth2ClientCredentialsAuth,
   parseTokenResponse,
+  TokenResult,
   TokenSet,
   withConfigDefaults,
 } from '@switchboard/connectors';
@@ -33,8 +35,9 @@ import { Tenant } from '../tenants/tenant.entity';
 import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
-import { Connection, Credentials } from './connection.entity';
+import { Connection, Credentials, OAuthApp } from './connection.entity';
 import { ConnectResult } from './connect-pages';
+import { configPositions, configValueProblem } from './connection-config';
 import { ConnectionEvents } from './connection-events';
 import { CredentialsService } from './credentials.service';
 import { OAuthState } from './oauth-state.entity';
@@ -102,11 +105,56 @@ export class ConnectService {
     return resolved;
   }
 
-  /** Starts OAuth: stores a single-use state (hashed) with an encrypted PKCE verifier, returns the provider's authorize URL. */
-  async beginOAuth(principal: EndUserPrincipal, resolved: ResolvedConnector, opts: { origin: string | null; connectionId?: string }): Promise<string> {
+  /** The config of the connection being reconnected, to prefill the form (the same subdomain, say). */
+  async reconnectConfig(principal: EndUserPrincipal, key: string, connectionId?: string): Promise<Record<string, string>> {
+    if (!connectionId) return {};
+    const existing = await this.connections.findOne(principal.tenantId, { id: connectionId, endUserId: principal.endUserId, connectorKey: key });
+    return existing?.config ?? {};
+  }
+
+  /** Whether the end user must fill in connection config (a subdomain, say) before connecting. */
+  asksConfig(definition: ConnectorDefinition): boolean {
+    return Object.values(definition.connectionConfig ?? {}).some((field) => !field.fromToken && !field.fromCallback && !field.fromAccount);
+  }
+
+  /**
+   * The connection config the end user typed (`config.<name>` fields), checked against each
+   * field's pattern; values the provider sends (fromToken, fromCallback, fromAccount) are not asked for.
+   */
+  askedConfig(definition: ConnectorDefinition, fields: Record<string, string | undefined>): Record<string, string> {
+    const config: Record<string, string> = {};
+    const positions = configPositions(definition);
+    for (const [name, field] of Object.entries(definition.connectionConfig ?? {})) {
+      if (field.fromToken || field.fromCallback || field.fromAccount) continue;
+      const value = (fields[`config.${name}`] ?? '').trim();
+      if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
+      if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
+      const problem = value ? configValueProblem(positions.get(name), value) : undefined;
+      if (problem) throw new ConnectError('invalid_config', `${field.title} ${problem}`);
+      if (value) config[name] = value;
+    }
+    return config;
+  }
+
+  /** Whether the tenant lets end users bring their own OAuth app for this connector (the popup asks for it first). */
+  asksForEndUserApp(resolved: ResolvedConnector): boolean {
+    return resolved.definition.auth.type === 'oauth2' && Boolean(resolved.config.settings.endUserApp);
+  }
+
+  /**
+   * Starts OAuth: stores a single-use state (hashed) with an encrypted PKCE verifier, the connection
+   * config asked so far and the end user's own app (when they brought one); returns the provider's
+   * authorize URL (built from that config).
+   */
+  async beginOAuth(
+    principal: EndUserPrincipal,
+    resolved: ResolvedConnector,
+    opts: { origin: string | null; connectionId?: string; config?: Record<string, string>; app?: OAuthApp },
+  ): Promise<string> {
     const oauth = await import('oauth4webapi');
     const auth = resolved.definition.auth as OAuth2Auth;
-    if (!resolved.clientId) throw new ConnectError('connector_misconfigured', `${resolved.definition.name} has no OAuth app configured in this app`);
+    const clientId = opts.app?.clientId ?? resolved.clientId;
+    if (!clientId) throw new ConnectError('connector_misconfigured', `${resolved.definition.name} has no OAuth app configured in this app`);
     const state = oauth.generateRandomState();
     const verifier = oauth.generateRandomCodeVerifier();
     const id = (await this.db.query(`SELECT gen_random_uuid() AS id`))[0].id as string;
@@ -116,18 +164,20 @@ export class ConnectService {
       connectorKey: resolved.definition.key,
       stateHash: hashToken(state),
       codeVerifier: this.vault.encrypt(verifier, bindingFor('oauthCodeVerifier', { tenantId: principal.tenantId, id })),
+      endUserApp: opts.app ? this.vault.encryptJson(opts.app, bindingFor('oauthEndUserApp', { tenantId: principal.tenantId, id })) : null,
       redirectUri: this.redirectUri,
       openerOrigin: opts.origin,
       connectionId: opts.connectionId ?? null,
+      connectionConfig: opts.config ?? {},
       expiresAt: new Date(Date.now() + STATE_TTL_MS),
     });
     const url = buildAuthorizationUrl(auth, {
-      clientId: resolved.clientId,
+      clientId,
       redirectUri: this.redirectUri,
       state,
       codeChallenge: auth.pkce === false ? undefined : await oauth.calculatePKCECodeChallenge(verifier),
       scopes: resolved.scopes,
-      config: withConfigDefaults(resolved.definition, {}),
+      config: withConfigDefaults(resolved.definition, opts.config ?? {}),
     });
     return url.toString();
   }
@@ -141,10 +191,10 @@ export class ConnectService {
     if (!state) throw new ConnectError('invalid_state', 'This sign-in did not come from Switchboard (no state); start again from the app');
     // The state decides the tenant; consume it in one statement so two callbacks cannot both use it.
     // TypeORM answers an UPDATE … RETURNING with [rows, count].
-    const [rows]: [Array<Record<string, string | null>>, number] = await this.db.query(
+    const [rows]: [Array<Record<string, string | null> & { connection_config: Record<string, string> }>, number] = await this.db.query(
       `UPDATE oauth_states SET consumed_at = now()
         WHERE state_hash = $1 AND consumed_at IS NULL AND expires_at > now()
-        RETURNING id, tenant_id, end_user_id, connector_key, code_verifier, redirect_uri, opener_origin, connection_id`,
+        RETURNING id, tenant_id, end_user_id, connector_key, code_verifier, end_user_app, redirect_uri, opener_origin, connection_id, connection_config`,
       [hashToken(state)],
     );
     const row = rows[0];
@@ -166,12 +216,32 @@ export class ConnectService {
     const code = params.get('code');
     if (!code) return fail('invalid_callback', `${name} sent no authorization code`);
 
+    // What the end user gave before the redirect, then what the provider put on the callback (QuickBooks' realmId).
+    const askedConfig = { ...row.connection_config };
+    const positions = configPositions(resolved.definition);
+    for (const [field, spec] of Object.entries(resolved.definition.connectionConfig ?? {})) {
+      if (!spec.fromCallback) continue;
+      const value = params.get(typeof spec.fromCallback === 'string' ? spec.fromCallback : field);
+      if (!value && !spec.optional) return fail('invalid_callback', `${name} sent no ${field} with the authorization code`);
+      const problem = value ? configValueProblem(positions.get(field), value) : undefined;
+      if (problem) return fail('invalid_callback', `The ${field} ${name} sent with the authorization code ${problem}`);
+      // Anyone can edit a callback URL, and a URL value (Adobe Sign's api_access_point) is where the code and client secret go next:
+      // it must look like the provider's (in sandbox mode, the sandbox's).
+      const sandboxed = resolved.config.settings.useSandbox && this.config.sandboxUrl && value?.startsWith(`${this.config.sandboxUrl}/`);
+      if (value && spec.pattern && !sandboxed && !new RegExp(`^(?:${spec.pattern})$`).test(value)) {
+        return fail('invalid_callback', `The ${field} ${name} sent with the authorization code does not look like ${name}'s`);
+      }
+      if (value) askedConfig[field] = value;
+    }
     const verifier = this.vault.decrypt(row.code_verifier!, bindingFor('oauthCodeVerifier', { tenantId, id: row.id! }));
     const auth = resolved.definition.auth as OAuth2Auth;
+    // The end user's own app, when they brought one, is bound to this state: it alone exchanges the code.
+    const app = row.end_user_app ? this.vault.decryptJson<OAuthApp>(row.end_user_app, bindingFor('oauthEndUserApp', { tenantId, id: row.id! })) : undefined;
     const request = buildTokenRequest(
       auth,
-      { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
+      app ?? { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
       { grantType: 'authorization_code', code, redirectUri: row.redirect_uri!, codeVerifier: auth.pkce === false ? undefined : verifier },
+      withConfigDefaults(resolved.definition, askedConfig),
     );
     let response: Response;
     try {
@@ -188,6 +258,9 @@ export class ConnectService {
     }
     const token = parseTokenResponse(auth, response.status, body);
     if (!token.ok) {
+      if (token.invalidClient && app) {
+        return fail('app_rejected', `${name} rejected the OAuth app you entered (${token.error}): check its client id and secret, and that ${this.redirectUri} is registered as its redirect URI, then try again`);
+      }
       return token.invalidClient
         ? fail('connector_misconfigured', `${name} rejected this app's OAuth client (${token.error}); the app's admin must fix its ${name} settings`)
         : fail('token_exchange_failed', `${name} did not accept the sign-in (${token.error}); please try again`);
@@ -197,11 +270,13 @@ export class ConnectService {
       accessToken: token.tokens.accessToken,
       refreshToken: token.tokens.refreshToken,
       expiresAt: token.tokens.expiresIn ? new Date(Date.now() + token.tokens.expiresIn * 1000).toISOString() : undefined,
+      ...(app ? { app } : {}),
     };
-    const connectionConfig = { ...token.tokens.connectionConfig };
+    const connectionConfig = { ...askedConfig, ...token.tokens.connectionConfig };
     const scopes = token.tokens.scope ? token.tokens.scope.split(/[ ,]+/).filter(Boolean) : resolved.scopes;
     try {
       const account = await this.identify(resolved.definition, credentials, connectionConfig, token.tokens);
+      Object.assign(connectionConfig, account.config);
       const actor: Actor = { tenantId, type: 'end_user', id: row.end_user_id };
       const connection = await this.store(actor, row.end_user_id!, resolved.definition, account, credentials, connectionConfig, scopes, row.connection_id);
       return { result: { status: 'connected', connector: key, connectionId: connection.id }, targetOrigin: row.opener_origin, connectorName: name };
@@ -218,20 +293,46 @@ export class ConnectService {
     fields: Record<string, string>,
     connectionId?: string,
   ): Promise<Connection> {
-    const auth = resolved.definition.auth as ApiKeyAuth | BasicAuth;
-    const credentials: Credentials =
-      auth.type === 'api_key' ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() } : { type: 'basic', username: fields.username ?? '', password: fields.password ?? '' };
-    if (credentials.type === 'api_key' && !credentials.apiKey) throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
-    const config: Record<string, string> = {};
-    for (const [name, field] of Object.entries(resolved.definition.connectionConfig ?? {})) {
-      if (field.fromToken) continue;
-      const value = (fields[`config.${name}`] ?? '').trim();
-      if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
-      if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
-      if (value) config[name] = value;
+    const auth = resolved.definition.auth as ApiKeyAuth | BasicAuth | OAuth2ClientCredentialsAuth;
+    const config = this.askedConfig(resolved.definition, fields);
+    if (auth.type === 'oauth2_client_credentials') {
+      const credentials = await this.grantClientCredentials(resolved, fields, config);
+      const account = await this.identify(resolved.definition, credentials, config);
+      Object.assign(config, account.config);
+      return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, resolved.scopes, connectionId ?? null);
     }
+    const credentials: Credentials =
+      auth.type === 'api_key'
+        ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() }
+        : { type: 'basic', username: auth.username ?? fields.username ?? '', password: auth.password ?? fields.password ?? '' };
+    if (credentials.type === 'api_key' && !credentials.apiKey) throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
     const account = await this.identify(resolved.definition, credentials, config);
+    Object.assign(config, account.config);
     return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, [], connectionId ?? null);
+  }
+
+  /**
+   * Client credentials: the end user's own API client at the provider (id and secret typed in the
+   * form) gets a token; the config it returns (fromToken) joins the connection's.
+   */
+  private async grantClientCredentials(resolved: ResolvedConnector, fields: Record<string, string>, config: Record<string, string>): Promise<Credentials> {
+    const name = resolved.definition.name;
+    const client = { clientId: (fields.clientId ?? '').trim(), clientSecret: fields.clientSecret ?? '' };
+    if (!client.clientId || !client.clientSecret) throw new ConnectError('missing_credentials', `Enter the client ID and client secret of your ${name} API client`);
+    let token: TokenResult;
+    try {
+      token = await this.credentials.grantClientCredentials(resolved.definition, client, config, resolved.scopes);
+    } catch (error) {
+      throw new ConnectError('provider_unreachable', `Could not reach ${name}: ${(error as Error).message}`);
+    }
+    if (!token.ok) throw new ConnectError('credentials_rejected', `${name} did not accept this client ID and secret (${token.error}). Check them and try again.`);
+    Object.assign(config, token.tokens.connectionConfig);
+    return {
+      type: 'oauth2_client_credentials',
+      ...client,
+      accessToken: token.tokens.accessToken,
+      expiresAt: token.tokens.expiresIn ? new Date(Date.now() + token.tokens.expiresIn * 1000).toISOString() : undefined,
+    };
   }
 
   /** Calls the connector's account() with the new credentials: it names the account and proves they work. */
@@ -239,7 +340,10 @@ export class ConnectService {
     const http = createSimpleHttpClient({
       connector: definition,
       config,
-      credentials: credentials.type === 'oauth2' ? { type: 'oauth2', accessToken: credentials.accessToken } : (credentials as never),
+      credentials:
+        credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials'
+          ? { type: credentials.type, accessToken: credentials.accessToken ?? '' }
+          : credentials,
       fetch: this.fetch as typeof fetch,
     });
     try {
@@ -268,7 +372,7 @@ export class ConnectService {
       const existing = reconnectId
         ? await repo.findOne(actor.tenantId, { id: reconnectId, endUserId, connectorKey: key })
         : await repo.findOne(actor.tenantId, { endUserId, connectorKey: key, accountId: account.id });
-      const expiresAt = credentials.type === 'oauth2' && credentials.expiresAt ? new Date(credentials.expiresAt) : null;
+      const expiresAt = (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.expiresAt ? new Date(credentials.expiresAt) : null;
       if (existing) {
         await repo.update(actor.tenantId, { id: existing.id }, {
           credentials: this.credentials.seal(existing, credentials),

@@ -27,7 +27,13 @@ export class Connection {
 }
 
 export type Credentials =
-  | { type: 'oauth2'; accessToken: string; refreshToken?: string; expiresAt?: string }
+  | { type: 'oauth2'; accessToken: string; refreshToken?: string; expiresAt?: string; app?: OAuthApp }
   | { type: 'oauth2_client_credentials'; clientId: string; clientSecret: string; accessToken?: string; expiresAt?: string }
   | { type: 'api_key'; apiKey: string }
   | { type: 'basic'; username: string; password: string };
+
+/** An end user's own OAuth app: used instead of the tenant's for this connection's authorization and every refresh. */
+export interface OAuthApp {
+  clientId: string;
+  clientSecret: string;
+}

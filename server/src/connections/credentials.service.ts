@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { buildTokenRequest, OAuth2Auth, parseTokenResponse } from '@switchboard/connectors';
+import { buildTokenRequest, ConnectorDefinition, OAuth2Auth, OAuth2ClientCredentialsAuth, parseTokenResponse, TokenResult, withConfigDefaults } from '@switchboard/connectors';
 import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -86,7 +86,7 @@ export class CredentialsService {
   }
 
   private needsRefresh({ connection, credentials }: { connection: Connection; credentials: Credentials }, staleAccessToken?: string): boolean {
-    if (credentials.type !== 'oauth2') return false;
+    if (credentials.type !== 'oauth2' && credentials.type !== 'oauth2_client_credentials') return false;
     if (staleAccessToken) return credentials.accessToken === staleAccessToken;
     // The column mirrors the credentials' expiry and is what the background job selects on.
     if (!connection.expiresAt) return false;
@@ -112,24 +112,81 @@ export class CredentialsService {
   }
 
   private async refresh(tenantId: TenantId, connection: Connection, credentials: Credentials) {
+    if (credentials.type === 'oauth2_client_credentials') return this.regrant(tenantId, connection, credentials);
     if (credentials.type !== 'oauth2' || !credentials.refreshToken) {
       await this.markNeedsReauth(tenantId, connection, 'The access token expired and the provider gave no refresh token');
       throw new AppError('connection_needs_reauth', `Connection ${connection.id} expired and cannot be refreshed; its end user must reconnect`);
     }
     const resolved = await this.connectorConfigs.resolve(tenantId, connection.connectorKey);
     const auth = resolved.definition.auth as OAuth2Auth;
+    // A connection made with the end user's own OAuth app refreshes with that app: its tokens belong to it.
     const request = buildTokenRequest(
       auth,
-      { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
+      credentials.app ?? { clientId: resolved.clientId ?? '', clientSecret: resolved.clientSecret ?? '' },
       { grantType: 'refresh_token', refreshToken: credentials.refreshToken },
-      connection.config,
+      withConfigDefaults(resolved.definition, connection.config),
     );
-    // Transient failures are retried with backoff: 429/5xx (the provider said it did not act) and
-    // connections that never reached it. A request that may have been processed is not repeated:
-    // with rotating refresh tokens a repeat would spend a consumed token.
-    let response!: Response;
-    let body: unknown;
+    const { status, body } = await this.tokenRequest(request, `${resolved.definition.name} to refresh the token`);
+    const result = parseTokenResponse(auth, status, body);
+    if (!result.ok) {
+      if (result.invalidGrant) {
+        await this.markNeedsReauth(tenantId, connection, `${resolved.definition.name} refused the refresh token (${result.error})`);
+        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection; its end user must reconnect`, { providerError: result.error });
+      }
+      throw new AppError(status >= 500 ? 'provider_timeout' : 'provider_error', `${resolved.definition.name} refused the token refresh: ${result.error}`, { providerError: result.error });
+    }
+    return this.saveRefreshed(tenantId, connection, {
+      type: 'oauth2',
+      accessToken: result.tokens.accessToken,
+      // Providers that do not rotate send no new refresh token: keep the old one.
+      refreshToken: result.tokens.refreshToken ?? credentials.refreshToken,
+      expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
+      ...(credentials.app ? { app: credentials.app } : {}),
+    }, result.tokens.connectionConfig);
+  }
+
+  /** A client-credentials connection gets a new token the way it got the first: the grant again, with its own client. */
+  private async regrant(tenantId: TenantId, connection: Connection, credentials: Extract<Credentials, { type: 'oauth2_client_credentials' }>) {
+    const resolved = await this.connectorConfigs.resolve(tenantId, connection.connectorKey);
+    const result = await this.grantClientCredentials(resolved.definition, credentials, connection.config, resolved.scopes);
+    if (!result.ok) {
+      if (result.invalidClient || result.invalidGrant) {
+        await this.markNeedsReauth(tenantId, connection, `${resolved.definition.name} refused the connection's client credentials (${result.error})`);
+        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection's client credentials; its end user must reconnect`, { providerError: result.error });
+      }
+      throw new AppError(result.status >= 500 ? 'provider_timeout' : 'provider_error', `${resolved.definition.name} refused the token request: ${result.error}`, { providerError: result.error });
+    }
+    return this.saveRefreshed(tenantId, connection, {
+      ...credentials,
+      accessToken: result.tokens.accessToken,
+      expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
+    }, result.tokens.connectionConfig);
+  }
+
+  /**
+   * The client-credentials grant with a connection's own client id and secret (the end user's API
+   * client at the provider), at the token URL built from the connection config.
+   */
+  async grantClientCredentials(
+    definition: ConnectorDefinition,
+    client: { clientId: string; clientSecret: string },
+    config: Record<string, string>,
+    scopes: string[],
+  ): Promise<TokenResult> {
+    const auth = definition.auth as OAuth2ClientCredentialsAuth;
+    const request = buildTokenRequest(auth, client, { grantType: 'client_credentials', scopes }, withConfigDefaults(definition, config));
+    const { status, body } = await this.tokenRequest(request, definition.name);
+    return parseTokenResponse(auth, status, body);
+  }
+
+  /**
+   * Sends a token request. Transient failures are retried with backoff: 429/5xx (the provider said
+   * it did not act) and connections that never reached it. A request that may have been processed
+   * is not repeated: with rotating refresh tokens a repeat would spend a consumed token.
+   */
+  private async tokenRequest(request: ReturnType<typeof buildTokenRequest>, what: string): Promise<{ status: number; body: unknown }> {
     for (let attempt = 0; ; attempt++) {
+      let response: Response;
       try {
         response = await this.fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(30_000) });
       } catch (error) {
@@ -139,10 +196,10 @@ export class CredentialsService {
           await new Promise((r) => setTimeout(r, retryDelayMs(null, attempt)));
           continue;
         }
-        throw new AppError('provider_timeout', `Could not reach ${resolved.definition.name} to refresh the token: ${(error as Error).message}`);
+        throw new AppError('provider_timeout', `Could not reach ${what}: ${(error as Error).message}`);
       }
       const text = await response.text();
-      body = text;
+      let body: unknown = text;
       try {
         body = JSON.parse(text);
       } catch {
@@ -152,32 +209,21 @@ export class CredentialsService {
         await new Promise((r) => setTimeout(r, retryDelayMs(response.headers.get('retry-after'), attempt)));
         continue;
       }
-      break;
+      return { status: response.status, body };
     }
-    const result = parseTokenResponse(auth, response.status, body);
-    if (!result.ok) {
-      if (result.invalidGrant) {
-        await this.markNeedsReauth(tenantId, connection, `${resolved.definition.name} refused the refresh token (${result.error})`);
-        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection; its end user must reconnect`, { providerError: result.error });
-      }
-      throw new AppError(response.status >= 500 ? 'provider_timeout' : 'provider_error', `${resolved.definition.name} refused the token refresh: ${result.error}`, { providerError: result.error });
-    }
-    const next: Credentials = {
-      type: 'oauth2',
-      accessToken: result.tokens.accessToken,
-      // Providers that do not rotate send no new refresh token: keep the old one.
-      refreshToken: result.tokens.refreshToken ?? credentials.refreshToken,
-      expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
-    };
+  }
+
+  private async saveRefreshed(tenantId: TenantId, connection: Connection, next: Credentials & { expiresAt?: string }, fromToken: Record<string, string>) {
     const now = new Date();
+    const expiresAt = next.expiresAt ? new Date(next.expiresAt) : null;
     await this.connections.update(tenantId, { id: connection.id }, {
       credentials: this.seal(connection, next),
-      expiresAt: next.expiresAt ? new Date(next.expiresAt) : null,
+      expiresAt,
       lastRefreshedAt: now,
       lastError: null,
-      config: { ...connection.config, ...result.tokens.connectionConfig },
+      config: { ...connection.config, ...fromToken },
     });
-    return { connection: { ...connection, expiresAt: next.expiresAt ? new Date(next.expiresAt) : null, lastRefreshedAt: now }, credentials: next };
+    return { connection: { ...connection, expiresAt, lastRefreshedAt: now }, credentials: next };
   }
 
   async markNeedsReauth(tenantId: TenantId, connection: Connection, reason: string): Promise<void> {

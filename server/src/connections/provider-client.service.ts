@@ -4,6 +4,7 @@ import {
   AuthedHttpClient,
   ConnectorDefinition,
   decodeBody,
+  defaultHeadersFor,
   encodeBody,
   HttpRequest,
   HttpResponse,
@@ -95,8 +96,7 @@ export class ProviderClientService {
       const { connection, credentials } = attempt === 0 && preloaded ? preloaded : await this.credentials.fresh(tenantId, connectionId, stale);
       const config = withConfigDefaults(definition, connection.config);
       const url = resolveUrl(definition, request, config);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(definition.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      const headers = defaultHeadersFor(definition, config);
       for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
       applyCredentials(definition.auth, credentialsForRequest(credentials) as never, headers, url, config);
       const { body, contentType } = encodeBody(request);
@@ -129,7 +129,7 @@ export class ProviderClientService {
       // A 429 is a refusal: the provider did nothing, so the request may be repeated.
       if (log && response.status === 429) log.unsafeMaybeDelivered = wasUnsafe;
       // So is a refused token: the one repeat after a refresh is safe.
-      if (!stale && credentials.type === 'oauth2' && isAuthFailure(definition.authFailure, result)) {
+      if (!stale && (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.accessToken && isAuthFailure(definition.authFailure, result)) {
         stale = credentials.accessToken;
         if (log) log.unsafeMaybeDelivered = wasUnsafe;
         continue;

@@ -1,6 +1,6 @@
 import { All, Controller, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { applyCredentials, isAuthFailure, resolveUrl, withConfigDefaults } from '@switchboard/connectors';
+import { applyCredentials, defaultHeadersFor, isAuthFailure, resolveUrl, withConfigDefaults } from '@switchboard/connectors';
 import type { Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { ApiKeyOrEndUserAuth, CurrentActor, CurrentPrincipal } from '../auth/auth.decorators';
@@ -70,8 +70,7 @@ export class ProxyController {
       const { connection: current, credentials } = attempt === 0 ? first : await this.credentials.fresh(actor.tenantId, id, stale);
       const config = withConfigDefaults(definition, current.config);
       const url = resolveUrl(definition, { path, query }, config);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(definition.defaultHeaders ?? {})) headers[k.toLowerCase()] = v;
+      const headers = defaultHeadersFor(definition, config);
       Object.assign(headers, forwarded);
       applyCredentials(definition.auth, credentials as never, headers, url, config);
       if (body.length > 0) headers['content-length'] = String(body.length);
@@ -87,9 +86,10 @@ export class ProxyController {
         throw new AppError('provider_timeout', `${definition.name} did not answer: ${(error as Error).message}`);
       }
       const status = upstream.statusCode ?? 502;
-      if (!stale && credentials.type === 'oauth2' && status === 401 && isAuthFailure(definition.authFailure, { status, data: undefined })) {
+      // The statuses the connector says mean "bad token" (401 by default); the body is streamed, not read.
+      if (!stale && (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.accessToken && isAuthFailure(definition.authFailure, { status, data: undefined })) {
         upstream.resume();
-        stale = credentials.accessToken;
+        stale = credentials.accessToken ?? '';
         continue;
       }
       if ((status === 429 || (status >= 500 && retryable)) && attempt + 1 < MAX_ATTEMPTS) {

@@ -24,4 +24,6 @@ export interface ConnectorSettings {
   authType?: string;
   /** May end users call the proxy for their own connections of this connector? */
   endUserProxy?: boolean;
+  /** OAuth connectors: the connect popup asks each end user for their own OAuth app (client id and secret) instead of using the tenant's. */
+  endUserApp?: boolean;
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ConnectorDefinition } from '@switchboard/connectors';
+import { type ConnectorDefinition, getConnector } from '@switchboard/connectors';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
@@ -31,7 +31,7 @@ export class ConnectorConfigsController {
     ]);
     const configs = new Map(stored.map((c) => [c.connectorKey, c]));
     // Lean: logos by URL (cached by the browser) rather than 150+ SVG documents in every list.
-    return { data: definitions.map((d) => this.view(d, configs.get(d.key), secrets.has(d.key), false)) };
+    return { data: definitions.map((d) => this.view(actor, d, configs.get(d.key), secrets.has(d.key), false)) };
   }
 
   @Get(':key')
@@ -40,7 +40,7 @@ export class ConnectorConfigsController {
   async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<ConnectorView> {
     const definition = await this.registry.definition(actor.tenantId, key);
     const config = (await this.configs.list(actor.tenantId)).find((c) => c.connectorKey === key);
-    return this.view(definition, config, config ? await this.configs.hasClientSecret(actor.tenantId, key) : false);
+    return this.view(actor, definition, config, config ? await this.configs.hasClientSecret(actor.tenantId, key) : false);
   }
 
   @Put(':key')
@@ -48,7 +48,7 @@ export class ConnectorConfigsController {
   @ApiOperation({ summary: 'Enable/disable a connector, set its OAuth app (the secret is write-only) and scopes' })
   async update(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: UpdateConnectorConfigDto): Promise<ConnectorView> {
     const config = await this.configs.upsert(actor, key, body);
-    return this.view(await this.registry.definition(actor.tenantId, key), config, await this.configs.hasClientSecret(actor.tenantId, key));
+    return this.view(actor, await this.registry.definition(actor.tenantId, key), config, await this.configs.hasClientSecret(actor.tenantId, key));
   }
 
   @Delete(':key')
@@ -61,7 +61,7 @@ export class ConnectorConfigsController {
     await this.configs.remove(actor, key);
   }
 
-  private view(d: ConnectorDefinition, config: ConnectorConfig | undefined, hasClientSecret: boolean, withLogo = true): ConnectorView {
+  private view(actor: Actor, d: ConnectorDefinition, config: ConnectorConfig | undefined, hasClientSecret: boolean, withLogo = true): ConnectorView {
     const configView: ConnectorConfigView = {
       enabled: config?.enabled ?? false,
       clientId: config?.clientId ?? null,
@@ -75,7 +75,7 @@ export class ConnectorConfigsController {
       name: d.name,
       description: d.description,
       ...(withLogo ? { logo: d.logo } : {}),
-      logoUrl: logoUrl(this.appConfig.publicUrl, d.key, d.logo),
+      logoUrl: logoUrl(this.appConfig.publicUrl, d.key, d.logo, getConnector(d.key) ? undefined : actor.tenantId),
       categories: d.categories,
       docsUrl: d.docsUrl,
       authType: d.auth.type,

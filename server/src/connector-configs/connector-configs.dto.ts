@@ -8,13 +8,17 @@ export class ConnectorSettingsDto {
   @OptionalNotNull() @IsBoolean()
   useSandbox?: boolean;
 
-  @ApiPropertyOptional({ description: 'Generic HTTP connector: the auth end users connect with', enum: ['api_key', 'basic'] })
-  @OptionalNotNull() @IsIn(['api_key', 'basic'], { message: 'authType must be api_key or basic (client credentials are not offered in the connect form yet)' })
+  @ApiPropertyOptional({ description: 'Generic HTTP connector: the auth end users connect with', enum: ['api_key', 'basic', 'oauth2_client_credentials'] })
+  @OptionalNotNull() @IsIn(['api_key', 'basic', 'oauth2_client_credentials'], { message: 'authType must be api_key, basic or oauth2_client_credentials' })
   authType?: string;
 
   @ApiPropertyOptional({ description: 'Let end users call the proxy for their own connections' })
   @OptionalNotNull() @IsBoolean()
   endUserProxy?: boolean;
+
+  @ApiPropertyOptional({ description: "OAuth connectors: end users bring their own OAuth app (client id and secret, asked in the connect popup) instead of using yours" })
+  @OptionalNotNull() @IsBoolean()
+  endUserApp?: boolean;
 }
 
 export class UpdateConnectorConfigDto {

@@ -91,6 +91,11 @@ export class ConnectorConfigsService {
         errors: [{ path: 'settings.authType', message: `must be one of ${definition.authChoices?.join(', ') ?? '(none)'}` }],
       });
     }
+    if (patch.settings?.endUserApp && definition.auth.type !== 'oauth2') {
+      throw new AppError('validation_failed', `settings.endUserApp: ${definition.name} does not use OAuth authorization, so there is no app to bring`, {
+        errors: [{ path: 'settings.endUserApp', message: 'only for OAuth (authorization code) connectors' }],
+      });
+    }
     if (patch.settings?.useSandbox && !this.appConfig.sandboxUrl) {
       throw new AppError('validation_failed', 'settings.useSandbox: this deployment has no sandbox (SANDBOX_URL is not set)', {
         errors: [{ path: 'settings.useSandbox', message: 'no sandbox on this deployment' }],
@@ -117,7 +122,9 @@ export class ConnectorConfigsService {
       }
       const next = { ...current, ...changes };
       const sandboxed = Boolean(next.settings.useSandbox);
-      if (next.enabled && definition.auth.type.startsWith('oauth2') && !sandboxed && !(next.clientId && next.clientSecret)) {
+      // With end users' own apps the tenant needs none; client-credentials clients are the end users' too.
+      const appless = definition.auth.type === 'oauth2' && next.settings.endUserApp;
+      if (next.enabled && definition.auth.type === 'oauth2' && !sandboxed && !appless && !(next.clientId && next.clientSecret)) {
         throw new AppError('validation_failed', `${definition.name} uses OAuth: set clientId and clientSecret (from your ${definition.name} app) before enabling it`, {
           errors: [{ path: next.clientId ? 'clientSecret' : 'clientId', message: 'is required to enable an OAuth connector' }],
         });

@@ -13,6 +13,7 @@ import { EndUserSession } from '../sessions/end-user-session.entity';
 import { HostSigningKey } from '../sessions/host-signing-key.entity';
 import { Tenant } from '../tenants/tenant.entity';
 import { ConnectorConfig } from '../connector-configs/connector-config.entity';
+import { OpenApiImport } from '../connector-configs/openapi-import.entity';
 import { Connection } from '../connections/connection.entity';
 import { OAuthState } from '../connections/oauth-state.entity';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from '../flows/flow-template.entity';
@@ -20,8 +21,9 @@ import { Run } from '../engine/run.entity';
 import { Approval } from '../engine/approval.entity';
 import { InstanceTrigger } from '../triggers/instance-trigger.entity';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../webhooks/webhook.entities';
+import { CustomProvider } from '../custom-providers/custom-provider.entity';
 
-export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run, Approval, WebhookEndpoint, WebhookEvent, WebhookDelivery, InstanceTrigger];
+export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, OpenApiImport, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run, Approval, WebhookEndpoint, WebhookEvent, WebhookDelivery, InstanceTrigger, CustomProvider];
 
 export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
 

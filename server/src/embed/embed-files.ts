@@ -95,8 +95,9 @@ export function logoVersion(svg: string): string {
   return version;
 }
 
-/** Where the widget finds a connector's logo. */
-export const logoUrl = (publicUrl: string, key: string, svg: string) => `${publicUrl}${EMBED_PATH}/logos/${key}.svg?v=${logoVersion(svg)}`;
+/** Where the widget finds a connector's logo; a tenant's own provider's names the tenant. */
+export const logoUrl = (publicUrl: string, key: string, svg: string, tenantId?: string) =>
+  `${publicUrl}${EMBED_PATH}/logos/${key}.svg?${tenantId ? `tenant=${tenantId}&` : ''}v=${logoVersion(svg)}`;
 
 /**
  * Connector logos (inline SVG in the definitions) as images any page may show. Asked for with the

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { getConnector } from '@switchboard/connectors';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import type { Connection } from '../connections/connection.entity';
 import { ConnectionView } from '../connections/connections.dto';
@@ -43,7 +44,7 @@ export class IntegrationsService {
         // A monogram is drawn by the widget: 150+ <img> elements cost more to create than the whole list (bench/catalogue.mjs).
         ...(definition.monogram
           ? { monogram: definition.monogram }
-          : { logoUrl: definition.logo.startsWith('<svg') ? logoUrl(this.config.publicUrl, definition.key, definition.logo) : undefined }),
+          : { logoUrl: definition.logo.startsWith('<svg') ? logoUrl(this.config.publicUrl, definition.key, definition.logo, getConnector(definition.key) ? undefined : me.tenantId) : undefined }),
         authType: config.settings.authType ?? definition.auth.type,
         connection: connection ? ConnectionView.of(connection, me.externalId) : null,
       });

@@ -8,6 +8,7 @@ export const VAULT_FIELDS = {
   connectorClientSecret: { table: 'connector_configs', column: 'client_secret' },
   connectionCredentials: { table: 'connections', column: 'credentials' },
   oauthCodeVerifier: { table: 'oauth_states', column: 'code_verifier' },
+  oauthEndUserApp: { table: 'oauth_states', column: 'end_user_app' },
   webhookTriggerToken: { table: 'flow_instance_triggers', column: 'webhook_token' },
   webhookTriggerSecret: { table: 'flow_instance_triggers', column: 'webhook_secret' },
   webhookEndpointSecret: { table: 'webhook_endpoints', column: 'secret' },

@@ -29,6 +29,7 @@ export const httpSandbox: ProviderModule<HttpState> = {
     authorizePath: '/oauth/authorize',
     tokenPath: '/oauth/token',
     refreshTokens: false,
+    clientCredentialsGrant: true,
     tokenResponse(issued) {
       return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: Number.isFinite(issued.expiresIn) ? issued.expiresIn : undefined, scope: issued.scope.join(' ') || undefined };
     },

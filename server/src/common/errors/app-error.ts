@@ -27,6 +27,8 @@ export const ERROR_STATUS = {
   route_not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  provider_key_taken: 409,
+  provider_in_use: 409,
   connection_needs_reauth: 409,
   connection_missing: 409,
   flow_paused: 409,

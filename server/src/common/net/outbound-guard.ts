@@ -59,6 +59,22 @@ export class OutboundGuard {
     });
   }
 
+  /**
+   * Whether a plain-http URL may be configured: only for an IP-literal host the allow-list names
+   * (a local test provider, a private service the operator opened). Public hosts need https.
+   */
+  permitsPlainHttp(value: string): boolean {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false;
+    }
+    if (url.protocol !== 'http:') return false;
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    return isIP(host) !== 0 && !isPublicAddress(host) && this.allowed(host, Number(url.port || 80));
+  }
+
   /** Checks an IP-literal host up front (names are checked at connect time by `lookup`). */
   assertUrl(url: URL): void {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('forbidden', `Refusing ${url.protocol} URLs: only http and https`);
