@@ -14,7 +14,7 @@ export class IntegrationView {
   @ApiProperty({ example: 'Communication', description: 'The first of categories' }) category: string;
   @ApiProperty({ type: [String] }) categories: string[];
   @ApiPropertyOptional({ example: 'https://switchboard.example.com/embed/v1/logos/slack.svg?v=3mJr7AoUXx', description: 'Versioned: cacheable for good' }) logoUrl?: string;
-  @ApiPropertyOptional({ type: MonogramView, description: 'Instead of logoUrl when the logo is a monogram: draw it (no image to fetch)' })
+  @ApiPropertyOptional({ type: MonogramView, description: 'When the logo is a monogram: the widget draws it instead of fetching logoUrl' })
   monogram?: MonogramView;
   @ApiProperty({ enum: ['oauth2', 'oauth2_client_credentials', 'api_key', 'basic'] }) authType: string;
   @ApiProperty({ type: ConnectionView, nullable: true, description: 'My connection of this connector (an active one first), or null' })

@@ -41,10 +41,10 @@ export class IntegrationsService {
         description: definition.description,
         category: definition.categories[0] ?? 'Other',
         categories: definition.categories,
-        // A monogram is drawn by the widget: 150+ <img> elements cost more to create than the whole list (bench/catalogue.mjs).
-        ...(definition.monogram
-          ? { monogram: definition.monogram }
-          : { logoUrl: definition.logo.startsWith('<svg') ? logoUrl(this.config.publicUrl, definition.key, definition.logo, getConnector(definition.key) ? undefined : me.tenantId) : undefined }),
+        logoUrl: definition.logo.startsWith('<svg') ? logoUrl(this.config.publicUrl, definition.key, definition.logo, getConnector(definition.key) ? undefined : me.tenantId) : undefined,
+        // The widget draws a monogram rather than fetch it: 150+ <img> elements cost more than the rest of the list (bench/catalogue.mjs).
+        // The URL stays for hosts drawing their own UI from the headless API.
+        ...(definition.monogram ? { monogram: definition.monogram } : {}),
         authType: config.settings.authType ?? definition.auth.type,
         connection: connection ? ConnectionView.of(connection, me.externalId) : null,
       });
