@@ -256,9 +256,12 @@ function toRuntimeTemplates<T>(value: T): T {
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** A monogram's letters: as given, else the initials of the name. */
+export const monogramText = (name: string, logo: { text?: string }): string => logo.text ?? (name.match(/\b[A-Za-z0-9]/g) ?? ['?']).slice(0, 2).join('').toUpperCase();
+
 /** A square monogram: the entry's colour with its initials in white. */
 export function monogramLogo(name: string, logo: { color: string; text?: string }): string {
-  const text = logo.text ?? (name.match(/\b[A-Za-z0-9]/g) ?? ['?']).slice(0, 2).join('').toUpperCase();
+  const text = monogramText(name, logo);
   const size = text.length > 2 ? 22 : 28;
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="14" fill="${logo.color}"/><text x="32" y="32" dy=".35em" text-anchor="middle" font-family="system-ui,sans-serif" font-weight="700" font-size="${size}" fill="#fff">${escapeXml(text)}</text></svg>`;
 }
@@ -270,6 +273,7 @@ export function catalogueConnector(key: string, entry: CatalogueEntry): Connecto
     ...rest,
     key,
     logo: typeof logo === 'string' ? logo : monogramLogo(entry.name, logo),
+    ...(typeof logo === 'string' ? {} : { monogram: { color: logo.color, text: monogramText(entry.name, logo) } }),
     actions: {},
     async account(ctx) {
       const data = await send<unknown>(ctx, {
@@ -343,8 +347,12 @@ export function loadCatalogue(dir = CATALOGUE_DIR): Record<string, CatalogueEntr
 
 let loaded: Record<string, ConnectorDefinition> | undefined;
 
-/** Every catalogue provider as a connector, by key (parsed once). */
+/**
+ * Every catalogue provider as a connector, by key (parsed once), from CATALOGUE_DIR or, when the
+ * environment names one, from `process.env.CATALOGUE_DIR` (tests and bench/catalogue.mjs point it
+ * at a generated catalogue of any size).
+ */
 export function catalogueConnectors(): Record<string, ConnectorDefinition> {
-  loaded ??= Object.fromEntries(Object.entries(loadCatalogue()).map(([key, entry]) => [key, catalogueConnector(key, entry)]));
+  loaded ??= Object.fromEntries(Object.entries(loadCatalogue(process.env.CATALOGUE_DIR || CATALOGUE_DIR)).map(([key, entry]) => [key, catalogueConnector(key, entry)]));
   return loaded;
 }

@@ -147,6 +147,12 @@ export const connectorSchema: JsonSchema = {
     name: { type: 'string', minLength: 1, maxLength: 60 },
     description: { type: 'string', minLength: 1, maxLength: 200 },
     logo: { type: 'string', pattern: '^<svg[\\s>][\\s\\S]*</svg>$', maxLength: 4096 },
+    monogram: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['color', 'text'],
+      properties: { color: { type: 'string', pattern: '^#[0-9a-fA-F]{6}$' }, text: { type: 'string', pattern: '^[A-Za-z0-9]{1,3}$' } },
+    },
     categories: { type: 'array', items: { enum: [...CONNECTOR_CATEGORIES] }, minItems: 1, uniqueItems: true },
     docsUrl: httpsUrl,
     auth: authSpec,

@@ -281,6 +281,8 @@ export interface ConnectorDefinition {
   description: string;
   /** An inline SVG document. */
   logo: string;
+  /** What `logo` draws when it is a monogram (catalogue entries): a list can draw it without an image. */
+  monogram?: { color: string; text: string };
   categories: string[];
   docsUrl: string;
   auth: AuthSpec;

@@ -106,6 +106,8 @@ export const messages = {
   loadFailed: 'Could not load your integrations.',
   preview: 'Preview',
   category_crm: 'CRM',
+  category_hr: 'HR',
+  category_ai: 'AI',
   secured: 'Secured by Switchboard · credentials are encrypted and never shown to this page',
 };
 

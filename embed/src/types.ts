@@ -18,6 +18,8 @@ export interface Integration {
   category: string;
   categories?: string[];
   logoUrl?: string;
+  /** Drawn instead of an image when the logo is a monogram. */
+  monogram?: { color: string; text: string };
   authType: string;
   connection: Connection | null;
 }

@@ -76,7 +76,10 @@ export interface Connector {
   key: string;
   name: string;
   description: string;
-  logo: string;
+  /** The SVG document: on one connector (GET /v1/admin/connectors/:key), not in the list. */
+  logo?: string;
+  /** Where the logo is served, cacheable for good. */
+  logoUrl: string;
   categories: string[];
   docsUrl: string;
   authType: 'oauth2' | 'oauth2_client_credentials' | 'api_key' | 'basic';

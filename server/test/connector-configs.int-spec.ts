@@ -34,7 +34,31 @@ describe('connector configs (admin API)', () => {
     expect(slack).toMatchObject({ name: 'Slack', authType: 'oauth2', config: { enabled: false, hasClientSecret: false, callbackUrl: `${api.url}/oauth/callback` } });
     expect(slack.actions.map((a: { key: string }) => a.key)).toContain('send_message');
     expect(slack.optionSources).toContain('channels');
-    expect(slack.logo).toMatch(/^<svg/);
+    // Lean: the list names each logo's URL (served as an image, versioned); one connector has the SVG too.
+    expect(slack.logo).toBeUndefined();
+    expect(slack.logoUrl).toMatch(new RegExp(`^${api.url}/embed/v1/logos/slack\\.svg\\?v=[\\w-]{10}$`));
+    const image = await fetch(slack.logoUrl);
+    expect(image.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(image.headers.get('cache-control')).toContain('immutable');
+    const one = await tenant.owner.get('/v1/admin/connectors/slack');
+    expect(one.body.logo).toBe(await image.text());
+    expect(one.body.logoUrl).toBe(slack.logoUrl);
+    // Compressed on the wire (fetch decompresses it).
+    const raw = await fetch(`${api.url}/v1/admin/connectors`, { headers: { cookie: tenant.owner.cookie!, origin: api.url, 'accept-encoding': 'gzip' } });
+    expect(raw.headers.get('content-encoding')).toBe('gzip');
+    expect((await raw.json()).data).toHaveLength(res.body.data.length);
+  });
+
+  it('says which connectors have a client secret stored, in the list and on each, never the secret', async () => {
+    expect((await tenant.owner.put('/v1/admin/connectors/github', { clientId: 'gh-app', clientSecret: 'gh-secret-value' })).status).toBe(200);
+    const list = await tenant.owner.get('/v1/admin/connectors');
+    const byKey = new Map(list.body.data.map((c: { key: string }) => [c.key, c]));
+    expect(byKey.get('github')).toMatchObject({ config: { clientId: 'gh-app', hasClientSecret: true } });
+    expect(byKey.get('slack')).toMatchObject({ config: { hasClientSecret: false } });
+    expect(JSON.stringify(list.body)).not.toContain('gh-secret-value');
+    // Another tenant's secret is not this tenant's.
+    expect((await other.owner.get('/v1/admin/connectors')).body.data.find((c: { key: string }) => c.key === 'github').config.hasClientSecret).toBe(false);
+    expect((await tenant.owner.delete('/v1/admin/connectors/github')).status).toBe(204);
   });
 
   it('refuses to enable an OAuth connector without its client id and secret, naming the missing field', async () => {

@@ -125,7 +125,7 @@ describe('widget API', () => {
         description: expect.any(String),
         category: expect.any(String),
         categories: expect.arrayContaining([slack.category]),
-        logoUrl: `${api.url}/embed/v1/logos/slack.svg`,
+        logoUrl: expect.stringMatching(new RegExp(`^${api.url}/embed/v1/logos/slack\\.svg\\?v=[\\w-]{10}$`)),
         authType: 'oauth2',
         connection: null,
       });
@@ -140,6 +140,28 @@ describe('widget API', () => {
       expect((await bob.get('/v1/me/integrations')).body.data.every((i: { connection: unknown }) => i.connection === null)).toBe(true);
       const otherAlice = new Http(api.url).withBearer(await session(other, 'cat-alice'));
       expect((await otherAlice.get('/v1/me/integrations')).body.data.every((i: { connection: unknown }) => i.connection === null)).toBe(true);
+    });
+
+    it('answers 304 to If-None-Match while the list is unchanged, and a new ETag once it changed', async () => {
+      const token = await session(tenant, 'cat-etag');
+      const first = await fetch(`${api.url}/v1/me/integrations`, { headers: { authorization: `Bearer ${token}` } });
+      expect(first.status).toBe(200);
+      const etag = first.headers.get('etag')!;
+      expect(etag).toMatch(/^W\/"[\w-]+"$/);
+      expect((await first.json()).data.length).toBeGreaterThan(0);
+      // fetch adds Cache-Control: no-cache to a conditional request; the ETag is still honoured.
+      const again = await fetch(`${api.url}/v1/me/integrations`, { headers: { authorization: `Bearer ${token}`, 'if-none-match': etag } });
+      expect(again.status).toBe(304);
+      expect(await again.text()).toBe('');
+      const other = await fetch(`${api.url}/v1/me/integrations`, { headers: { authorization: `Bearer ${token}`, 'if-none-match': 'W/"stale"' } });
+      expect(other.status).toBe(200);
+      await other.arrayBuffer();
+      // Connecting changes the list, so the old ETag no longer matches.
+      await connectSlack(token);
+      const changed = await fetch(`${api.url}/v1/me/integrations`, { headers: { authorization: `Bearer ${token}`, 'if-none-match': etag } });
+      expect(changed.status).toBe(200);
+      expect(changed.headers.get('etag')).not.toBe(etag);
+      await changed.arrayBuffer();
     });
 
     it('honours a session limited to some connectors', async () => {
@@ -251,6 +273,14 @@ describe('widget API', () => {
       expect(logo.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
       expect(logo.headers.get('content-security-policy')).toContain("default-src 'none'");
       expect(await logo.text()).toMatch(/^<svg/);
+      expect(logo.headers.get('cache-control')).toBe('public, max-age=86400');
+      // The versioned URL the catalogue gives is cached for good; a stale version only for a day.
+      const me = new Http(api.url).withBearer(await session(tenant, 'logo-viewer'));
+      const slack = (await me.get('/v1/me/integrations')).body.data.find((i: { key: string }) => i.key === 'slack');
+      const versioned = await fetch(slack.logoUrl);
+      expect(versioned.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(await versioned.text()).toMatch(/^<svg/);
+      expect((await fetch(`${api.url}/embed/v1/logos/slack.svg?v=old`)).headers.get('cache-control')).toBe('public, max-age=86400');
       for (const path of ['/embed/v1/logos/nope.svg', '/embed/v1/logos/slack.png', '/embed/v1/logos/__proto__.svg']) expect((await fetch(api.url + path)).status, path).toBe(404);
     });
 

@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { t } from '../i18n';
-import type { Connection } from '../types';
+import { useMemo } from 'preact/hooks';
+import type { Connection, Integration } from '../types';
 import type { Route, Widget } from '../widget';
 import { SearchIcon, WarnIcon } from './icons';
 import { Logo } from './logo';
@@ -12,16 +13,27 @@ export function StatusBadge({ connection }: { connection: Connection | null }) {
   return <span class={`badge ${kind}`}>{text}</span>;
 }
 
-/** The tenant's integrations: search, category filter, a connected badge on each. */
+/** What the search box matches an integration on: its name, description and category labels, lower-cased once per list. */
+function searchText(i: Integration): string {
+  return `${i.name} ${i.description ?? ''} ${categoriesOf(i).map(categoryLabel).join(' ')}`.toLowerCase();
+}
+
+const categoriesOf = (i: Integration): string[] => (i.categories?.length ? i.categories : [i.category]);
+
+/**
+ * The tenant's integrations: search, category filter, a connected badge on each. Every card stays
+ * mounted and a filter only hides the others, so a keystroke re-renders no card and fetches no logo
+ * again; off-screen cards skip layout (styles.css), so hundreds cost about what a screenful does.
+ */
 export function Catalogue({ widget, go }: { widget: Widget; go: (route: Route) => void }) {
   const query = useSignal('');
   const category = useSignal<string | null>(null);
   const all = widget.integrations.value;
-  const categories = [...new Set(all.map((i) => i.category))].sort();
+  const indexed = useMemo(() => all.map((i) => ({ integration: i, text: searchText(i), categories: categoriesOf(i) })), [all]);
+  const categories = useMemo(() => [...new Set(indexed.flatMap((i) => i.categories))].sort(), [indexed]);
   const q = query.value.trim().toLowerCase();
-  const shown = all.filter(
-    (i) => (!category.value || i.category === category.value) && (!q || `${i.name} ${i.category} ${i.description ?? ''}`.toLowerCase().includes(q)),
-  );
+  const matches = (i: (typeof indexed)[number]) => (!category.value || i.categories.includes(category.value)) && (!q || i.text.includes(q));
+  const shown = indexed.filter(matches).length;
 
   const pending = widget.approvals.value;
   const connectorOf = (flowKey: string) => widget.flows.value.find((f) => f.key === flowKey)?.connectors[0]?.split(':')[0];
@@ -54,27 +66,29 @@ export function Catalogue({ widget, go }: { widget: Widget; go: (route: Route) =
           </div>
         )}
       </div>
-      {shown.length === 0 ? (
-        <p class="empty">{all.length === 0 ? t('noIntegrations') : t('noMatches', { query: query.value })}</p>
-      ) : (
-        <ul class="grid">
-          {shown.map((i) => (
-            <li key={i.key}>
-              {/* Named "Slack Connected" / "Slack Not connected": the description is there for the eye, and on the next page for everyone. */}
-              <button type="button" class="card" onClick={() => go({ screen: 'integration', key: i.key })}>
-                <Logo url={i.logoUrl} name={i.name} />
-                <span class="meta">
-                  <span class="name">{i.name}</span>
-                  {i.description && (
-                    <span class="desc" aria-hidden="true">
-                      {i.description}
-                    </span>
-                  )}
-                  {i.connection ? <StatusBadge connection={i.connection} /> : <span class="sr"> {t('notConnected')}</span>}
-                </span>
-              </button>
-            </li>
-          ))}
+      {shown === 0 && <p class="empty">{all.length === 0 ? t('noIntegrations') : t('noMatches', { query: query.value })}</p>}
+      {all.length > 0 && (
+        <ul class="grid" hidden={shown === 0}>
+          {indexed.map((entry) => {
+            const i = entry.integration;
+            return (
+              <li key={i.key} hidden={!matches(entry)}>
+                {/* Named "Slack Connected" / "Slack Not connected": the description is there for the eye, and on the next page for everyone. */}
+                <button type="button" class="card" onClick={() => go({ screen: 'integration', key: i.key })}>
+                  <Logo url={i.logoUrl} monogram={i.monogram} name={i.name} />
+                  <span class="meta">
+                    <span class="name">{i.name}</span>
+                    {i.description && (
+                      <span class="desc" aria-hidden="true">
+                        {i.description}
+                      </span>
+                    )}
+                    {i.connection ? <StatusBadge connection={i.connection} /> : <span class="sr"> {t('notConnected')}</span>}
+                  </span>
+                </button>
+              </li>
+            );
+          })}
         </ul>
       )}
     </>

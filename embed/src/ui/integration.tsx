@@ -32,7 +32,7 @@ export function IntegrationPage({ widget, connector, go, standalone }: { widget:
     <>
       {back}
       <div class="hero">
-        <Logo url={integration.logoUrl} name={integration.name} big />
+        <Logo url={integration.logoUrl} monogram={integration.monogram} name={integration.name} big />
         <div class="grow">
           <h2 style={{ fontSize: '18px' }}>{integration.name}</h2>
           {integration.description && <p>{integration.description}</p>}

@@ -1,13 +1,14 @@
 import { useSignal } from '@preact/signals';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useMemo } from 'preact/hooks';
 import { api, ApiError, messageOf, type Connector, type ConnectorPatch } from '../api';
-import { Link } from '../router';
+import { Link, navigate, query, setQuery } from '../router';
 import { ConnectorOpenApi } from './connector-openapi';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { ConfirmDialog } from '../ui/confirm-dialog';
 import { CopyBox } from '../ui/copy-box';
 import { Field, TextField } from '../ui/field';
+import { ClearFilters } from '../ui/filters';
 import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
@@ -20,9 +21,10 @@ const AUTH_LABELS: Record<Connector['authType'], string> = {
   basic: 'Username and password',
 };
 
-/** The connector's SVG logo as an image (an <img> never runs scripts inside the SVG). */
-export function ConnectorLogo({ connector, size = 36 }: { connector: Pick<Connector, 'logo'>; size?: number }) {
-  return <img class="connector-logo" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(connector.logo)}`} width={size} height={size} alt="" />;
+/** The connector's logo: from its cacheable URL in lists, else the SVG inline (an <img> never runs scripts inside the SVG). */
+export function ConnectorLogo({ connector, size = 36 }: { connector: Pick<Connector, 'logo' | 'logoUrl'>; size?: number }) {
+  const src = connector.logoUrl ?? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(connector.logo ?? '')}`;
+  return <img class="connector-logo" src={src} width={size} height={size} alt="" loading="lazy" />;
 }
 
 function ConnectorState({ connector }: { connector: Connector }) {
@@ -33,6 +35,19 @@ function ConnectorState({ connector }: { connector: Connector }) {
     </span>
   );
 }
+
+const SHOW_OPTIONS = [
+  { value: '', label: 'All' },
+  { value: 'enabled', label: 'Enabled' },
+  { value: 'off', label: 'Off' },
+];
+
+/** "developer-tools" → "Developer tools". */
+const CATEGORY_LABELS: Record<string, string> = { crm: 'CRM', hr: 'HR', ai: 'AI' };
+export const categoryLabel = (slug: string): string => CATEGORY_LABELS[slug] ?? (slug.charAt(0).toUpperCase() + slug.slice(1)).replace(/-/g, ' ');
+
+/** Enabled first, then by name: what the tenant runs is what it comes here for most. */
+const byEnabledThenName = (a: Connector, b: Connector) => Number(b.config.enabled) - Number(a.config.enabled) || a.name.localeCompare(b.name);
 
 export function Connectors() {
   const connectors = useResource(() => api.connectors(), []);
@@ -47,31 +62,154 @@ export function Connectors() {
           page.data.length === 0 ? (
             <EmptyState title="No connectors on this deployment" />
           ) : (
-            <>
-              <p class="section-note muted">
-                {page.data.filter((c) => c.config.enabled).length} of {page.data.length} enabled
-              </p>
-              <ul class="connector-grid">
-                {page.data.map((c) => (
-                  <li key={c.key}>
-                    <Link to={`connectors/${c.key}`} class="connector-card">
-                      <span class="connector-card-head">
-                        <ConnectorLogo connector={c} />
-                        <span class="connector-card-name">{c.name}</span>
-                        <ConnectorState connector={c} />
-                      </span>
-                      <span class="connector-card-desc">{c.description}</span>
-                      <span class="connector-card-meta">
-                        {AUTH_LABELS[c.authType]} · {c.actions.length} action{c.actions.length === 1 ? '' : 's'}
-                      </span>
-                    </Link>
-                  </li>
-                ))}
-              </ul>
-            </>
+            <ConnectorList all={page.data} onChanged={(next) => (connectors.data.value = { ...page, data: page.data.map((c) => (c.key === next.key ? next : c)) })} />
           )
         }
       </Loaded>
+    </>
+  );
+}
+
+/** Search, a category and an enabled/off filter (kept in the URL), and a switch on each card. */
+function ConnectorList({ all, onChanged }: { all: Connector[]; onChanged: (next: Connector) => void }) {
+  const search = useSignal(query.value.get('q') ?? '');
+  const category = query.value.get('category') ?? '';
+  const show = query.value.get('show') ?? '';
+  const confirmingOff = useSignal<Connector | null>(null);
+  const busy = useSignal<string | null>(null);
+  const categories = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const c of all) for (const k of c.categories) counts.set(k, (counts.get(k) ?? 0) + 1);
+    return [...counts].sort(([a], [b]) => categoryLabel(a).localeCompare(categoryLabel(b)));
+  }, [all]);
+  const haystacks = useMemo(() => new Map(all.map((c) => [c.key, `${c.name} ${c.key} ${c.description} ${c.categories.map(categoryLabel).join(' ')}`.toLowerCase()])), [all]);
+  const q = search.value.trim().toLowerCase();
+  const shown = all
+    .filter((c) => (!q || haystacks.get(c.key)!.includes(q)) && (!category || c.categories.includes(category)) && (!show || c.config.enabled === (show === 'enabled')))
+    .sort(byEnabledThenName);
+  const enabledCount = all.filter((c) => c.config.enabled).length;
+  const filtered = Boolean(q || category || show);
+
+  async function setEnabled(connector: Connector, enabled: boolean) {
+    busy.value = connector.key;
+    try {
+      onChanged(await api.updateConnector(connector.key, { enabled }));
+      toast(`${connector.name} ${enabled ? 'enabled' : 'switched off'}`);
+      confirmingOff.value = null;
+    } catch (caught) {
+      // An OAuth connector needs its app's credentials first: that is on its own page.
+      if (enabled && caught instanceof ApiError && caught.code === 'validation_failed') navigate(`connectors/${connector.key}`);
+      toast(messageOf(caught));
+    } finally {
+      busy.value = null;
+    }
+  }
+
+  return (
+    <>
+      <form class="filters connector-filters card" role="search" aria-label="Filter connectors" onSubmit={(e) => e.preventDefault()}>
+        <Field label="Search" class="filter-grow">
+          {(aria) => (
+            <input
+              {...aria}
+              type="search"
+              class="input-small"
+              placeholder="Name, category or what it does"
+              autoComplete="off"
+              value={search.value}
+              onInput={(e) => {
+                search.value = e.currentTarget.value;
+                setQuery({ q: search.value.trim() || null });
+              }}
+            />
+          )}
+        </Field>
+        <Field label="Category" class="filter">
+          {(aria) => (
+            <select {...aria} class="select-small" value={category} onChange={(e) => setQuery({ category: e.currentTarget.value || null })}>
+              <option value="">All categories ({all.length})</option>
+              {categories.map(([key, count]) => (
+                <option key={key} value={key}>
+                  {categoryLabel(key)} ({count})
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Show" class="filter">
+          {(aria) => (
+            <select {...aria} class="select-small" value={show} onChange={(e) => setQuery({ show: e.currentTarget.value || null })}>
+              {SHOW_OPTIONS.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {filtered && (
+          <ClearFilters
+            onClear={() => {
+              search.value = '';
+              setQuery({ q: null, category: null, show: null });
+            }}
+          />
+        )}
+      </form>
+      <p class="section-note muted" role="status">
+        {enabledCount} of {all.length} enabled{filtered ? ` · ${shown.length} shown` : ''}
+      </p>
+      {shown.length === 0 ? (
+        <EmptyState title={q ? `No connector matches “${search.value.trim()}”` : 'No connector matches these filters'} />
+      ) : (
+        <ul class="connector-grid">
+          {shown.map((c) => (
+            <li key={c.key} class="connector-item">
+              <Link to={`connectors/${c.key}`} class="connector-card">
+                <span class="connector-card-head">
+                  <ConnectorLogo connector={c} />
+                  <span class="connector-card-name">{c.name}</span>
+                  <ConnectorState connector={c} />
+                </span>
+                <span class="connector-card-desc">{c.description}</span>
+                <span class="connector-card-meta">
+                  {AUTH_LABELS[c.authType]} · {c.actions.length} action{c.actions.length === 1 ? '' : 's'}
+                </span>
+              </Link>
+              {can('admin') && (
+                <input
+                  type="checkbox"
+                  role="switch"
+                  class="switch connector-quick-switch"
+                  aria-label={`${c.name} enabled`}
+                  // On while it is being saved; what is stored once saved or refused.
+                  checked={c.config.enabled || busy.value === c.key}
+                  disabled={busy.value === c.key}
+                  onChange={(e) => {
+                    if (e.currentTarget.checked) return void setEnabled(c, true);
+                    e.currentTarget.checked = true; // still on until confirmed
+                    confirmingOff.value = c;
+                  }}
+                />
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {confirmingOff.value && (
+        <ConfirmDialog
+          title={`Switch ${confirmingOff.value.name} off?`}
+          confirmLabel="Switch off"
+          busy={busy.value === confirmingOff.value.key}
+          onConfirm={() => void setEnabled(confirmingOff.value!, false)}
+          onCancel={() => (confirmingOff.value = null)}
+        >
+          <p>
+            End users can no longer connect {confirmingOff.value.name}, and flows that use it fail until you switch it back on. Existing connections are
+            kept.
+          </p>
+        </ConfirmDialog>
+      )}
     </>
   );
 }

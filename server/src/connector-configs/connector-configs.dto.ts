@@ -60,7 +60,8 @@ export class ConnectorView {
   @ApiProperty() key: string;
   @ApiProperty() name: string;
   @ApiProperty() description: string;
-  @ApiProperty({ description: 'SVG document' }) logo: string;
+  @ApiPropertyOptional({ description: 'SVG document; on one connector, not in the list' }) logo?: string;
+  @ApiProperty({ description: 'The logo as an image URL, versioned and cacheable for good' }) logoUrl: string;
   @ApiProperty({ type: [String] }) categories: string[];
   @ApiProperty() docsUrl: string;
   @ApiProperty({ enum: ['oauth2', 'oauth2_client_credentials', 'api_key', 'basic'] }) authType: string;

@@ -51,6 +51,17 @@ export class ConnectorConfigsService {
     return this.configs.find(tenantId);
   }
 
+  /** The connectors the tenant switched on (what its end users may connect). */
+  listEnabled(tenantId: TenantId): Promise<ConnectorConfig[]> {
+    return this.configs.find(tenantId, { where: { enabled: true } });
+  }
+
+  /** The keys of the tenant's connectors that have a client secret stored, in one query, without decrypting any. */
+  async keysWithClientSecret(tenantId: TenantId): Promise<Set<string>> {
+    const rows = await this.configs.query(tenantId, 'c').select('c.connectorKey', 'key').andWhere('c.clientSecret IS NOT NULL').getRawMany<{ key: string }>();
+    return new Set(rows.map((r) => r.key));
+  }
+
   /** The tenant's config for an enabled connector, or 404 (disabled and unknown look the same to end users). */
   async resolve(tenantId: TenantId, key: string): Promise<ResolvedConnector> {
     const definition = await this.registry.definition(tenantId, key);

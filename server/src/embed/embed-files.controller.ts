@@ -23,12 +23,12 @@ export class EmbedFilesController {
 
   /** A shared connector's logo by key; a tenant's own provider's with `?tenant=<id>` (a generated monogram, nothing private). */
   @Get('logos/:file')
-  async logo(@Param('file') file: string, @Query('tenant') tenant: unknown, @Res() res: Response): Promise<void> {
+  async logo(@Param('file') file: string, @Query('tenant') tenant: unknown, @Query('v') version: unknown, @Res() res: Response): Promise<void> {
     const key = /^([a-z0-9][a-z0-9-]{0,62})\.svg$/.exec(file)?.[1];
     const own = key && !getConnector(key) && typeof tenant === 'string' && UUID.test(tenant) ? await this.registry.find(trustedTenantId(tenant), key) : undefined;
     const logo = key ? (getConnector(key) ?? own)?.logo : undefined;
     if (!logo?.startsWith('<svg')) throw new AppError('not_found', `Logo ${file} was not found`);
-    sendLogo(res, logo);
+    sendLogo(res, logo, version);
   }
 
   @Get(':file')

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -81,13 +82,33 @@ export class EmbedFiles {
   }
 }
 
-/** Connector logos (inline SVG in the definitions) as images any page may show. */
-export function sendLogo(res: Response, svg: string): void {
+const logoVersions = new Map<string, string>();
+
+/** A short hash of a logo: its URL carries it (`?v=`), so a changed logo is a new URL and each is cached for good. */
+export function logoVersion(svg: string): string {
+  let version = logoVersions.get(svg);
+  if (!version) {
+    version = createHash('sha256').update(svg).digest('base64url').slice(0, 10);
+    if (logoVersions.size > 5000) logoVersions.clear();
+    logoVersions.set(svg, version);
+  }
+  return version;
+}
+
+/** Where the widget finds a connector's logo; a tenant's own provider's names the tenant. */
+export const logoUrl = (publicUrl: string, key: string, svg: string, tenantId?: string) =>
+  `${publicUrl}${EMBED_PATH}/logos/${key}.svg?${tenantId ? `tenant=${tenantId}&` : ''}v=${logoVersion(svg)}`;
+
+/**
+ * Connector logos (inline SVG in the definitions) as images any page may show. Asked for with the
+ * current version, one is cached for good (WIDGET_CACHE); otherwise (an old page, no version) a day.
+ */
+export function sendLogo(res: Response, svg: string, version?: unknown): void {
   res
     .set({
       ...CROSS_ORIGIN_HEADERS,
       'Content-Type': 'image/svg+xml; charset=utf-8',
-      'Cache-Control': 'public, max-age=86400',
+      'Cache-Control': version === logoVersion(svg) ? WIDGET_CACHE : 'public, max-age=86400',
       // Opened directly, an SVG is a document: it may not run script.
       'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
     })

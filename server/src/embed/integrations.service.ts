@@ -10,7 +10,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { widgetThemeOf } from '../tenants/tenants.dto';
 import { TenantsService } from '../tenants/tenants.service';
-import { EMBED_PATH } from './embed-files';
+import { logoUrl } from './embed-files';
 import type { IntegrationView, WidgetConfigView } from './integrations.dto';
 
 const STATUS_RANK: Record<string, number> = { active: 0, needs_reauth: 1, error: 2, revoked: 3 };
@@ -27,12 +27,12 @@ export class IntegrationsService {
   ) {}
 
   async list(actor: Actor, me: EndUserPrincipal): Promise<IntegrationView[]> {
-    const [configs, connections] = await Promise.all([this.connectorConfigs.list(me.tenantId), this.connections.listForEndUser(actor, me.endUserId)]);
+    const [configs, connections] = await Promise.all([this.connectorConfigs.listEnabled(me.tenantId), this.connections.listForEndUser(actor, me.endUserId)]);
     const definitions = new Map((await this.registry.list(me.tenantId)).map((d) => [d.key, d]));
     const views: IntegrationView[] = [];
     for (const config of configs) {
       const definition = definitions.get(config.connectorKey);
-      if (!config.enabled || !definition) continue;
+      if (!definition) continue;
       if (me.allowedConnectors && !me.allowedConnectors.includes(config.connectorKey)) continue;
       const connection = pickConnection(connections.filter((c) => c.connectorKey === config.connectorKey));
       views.push({
@@ -41,7 +41,10 @@ export class IntegrationsService {
         description: definition.description,
         category: definition.categories[0] ?? 'Other',
         categories: definition.categories,
-        logoUrl: definition.logo.startsWith('<svg') ? `${this.config.publicUrl}${EMBED_PATH}/logos/${definition.key}.svg${getConnector(definition.key) ? '' : `?tenant=${me.tenantId}`}` : undefined,
+        logoUrl: definition.logo.startsWith('<svg') ? logoUrl(this.config.publicUrl, definition.key, definition.logo, getConnector(definition.key) ? undefined : me.tenantId) : undefined,
+        // The widget draws a monogram rather than fetch it: 150+ <img> elements cost more than the rest of the list (bench/catalogue.mjs).
+        // The URL stays for hosts drawing their own UI from the headless API.
+        ...(definition.monogram ? { monogram: definition.monogram } : {}),
         authType: config.settings.authType ?? definition.auth.type,
         connection: connection ? ConnectionView.of(connection, me.externalId) : null,
       });
