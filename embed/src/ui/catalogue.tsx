@@ -1,6 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { t } from '../i18n';
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo } from 'preact/hooks';
 import type { Connection, Integration } from '../types';
 import type { Route, Widget } from '../widget';
 import { SearchIcon, WarnIcon } from './icons';
@@ -23,10 +23,19 @@ const categoriesOf = (i: Integration): string[] => (i.categories?.length ? i.cat
 /**
  * The tenant's integrations: search, category filter, a connected badge on each. Every card stays
  * mounted and a filter only hides the others, so a keystroke re-renders no card and fetches no logo
- * again; off-screen cards skip layout (styles.css), so hundreds cost about what a screenful does.
+ * again; off-screen cards skip layout (styles.css), and only a screenful is in the first paint.
  */
+/** Cards in the first paint: more than any viewport shows; the rest mount on the next frame. */
+const FIRST_PAINT_CARDS = 48;
+
 export function Catalogue({ widget, go }: { widget: Widget; go: (route: Route) => void }) {
   const query = useSignal('');
+  const everyCard = useSignal(false);
+  // Effects run after the first paint (Preact waits for a frame, or 100 ms in a hidden tab).
+  useEffect(() => {
+    const timer = setTimeout(() => (everyCard.value = true));
+    return () => clearTimeout(timer);
+  }, []);
   const category = useSignal<string | null>(null);
   const all = widget.integrations.value;
   const indexed = useMemo(() => all.map((i) => ({ integration: i, text: searchText(i), categories: categoriesOf(i) })), [all]);
@@ -69,7 +78,7 @@ export function Catalogue({ widget, go }: { widget: Widget; go: (route: Route) =
       {shown === 0 && <p class="empty">{all.length === 0 ? t('noIntegrations') : t('noMatches', { query: query.value })}</p>}
       {all.length > 0 && (
         <ul class="grid" hidden={shown === 0}>
-          {indexed.map((entry) => {
+          {(everyCard.value ? indexed : indexed.slice(0, FIRST_PAINT_CARDS)).map((entry) => {
             const i = entry.integration;
             return (
               <li key={i.key} hidden={!matches(entry)}>

@@ -16,6 +16,9 @@ import type { IntegrationView, WidgetConfigView } from './integrations.dto';
 const STATUS_RANK: Record<string, number> = { active: 0, needs_reauth: 1, error: 2, revoked: 3 };
 
 /** What the widget shows an end user: the tenant's enabled connectors with the end user's connection of each. */
+/** One collator for every list (String#localeCompare builds its rules again on each call). */
+const BY_NAME = new Intl.Collator('en');
+
 @Injectable()
 export class IntegrationsService {
   constructor(
@@ -27,8 +30,12 @@ export class IntegrationsService {
   ) {}
 
   async list(actor: Actor, me: EndUserPrincipal): Promise<IntegrationView[]> {
-    const [configs, connections] = await Promise.all([this.connectorConfigs.listEnabled(me.tenantId), this.connections.listForEndUser(actor, me.endUserId)]);
-    const definitions = new Map((await this.registry.list(me.tenantId)).map((d) => [d.key, d]));
+    const [configs, connections, all] = await Promise.all([
+      this.connectorConfigs.listEnabled(me.tenantId),
+      this.connections.listForEndUser(actor, me.endUserId),
+      this.registry.list(me.tenantId),
+    ]);
+    const definitions = new Map(all.map((d) => [d.key, d]));
     const views: IntegrationView[] = [];
     for (const config of configs) {
       const definition = definitions.get(config.connectorKey);
@@ -49,7 +56,7 @@ export class IntegrationsService {
         connection: connection ? ConnectionView.of(connection, me.externalId) : null,
       });
     }
-    return views.sort((a, b) => a.name.localeCompare(b.name));
+    return views.sort((a, b) => BY_NAME.compare(a.name, b.name));
   }
 
   async widgetConfig(me: EndUserPrincipal): Promise<WidgetConfigView> {
