@@ -247,5 +247,13 @@ describe('the portal with 160+ connectors', { timeout: 120_000 }, () => {
     await page.getByRole('switch', { name: 'Slack enabled' }).click();
     await page.getByRole('heading', { name: 'Slack', level: 1 }).waitFor();
     expect((await tenant.owner.get('/v1/admin/connectors/slack')).body.config.enabled).toBe(false);
+
+    // A client-credentials connector asks the tenant for no app: its end users bring their own API client.
+    const clientCredentials = everything.find((c) => c.authType === 'oauth2_client_credentials');
+    expect(clientCredentials, 'the catalogue has a client-credentials provider').toBeDefined();
+    await page.goto(`${api.url}/portal/connectors/${clientCredentials!.key}`);
+    await page.getByRole('heading', { name: clientCredentials!.name, level: 1 }).waitFor();
+    await page.getByText('Each end user enters the client ID and secret of an API client').waitFor();
+    expect(await page.getByLabel('Client secret').count()).toBe(0);
   });
 });

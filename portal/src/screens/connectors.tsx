@@ -264,6 +264,8 @@ export function ConnectorDetail({ connectorKey }: { connectorKey: string }) {
 function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: (next: Connector) => void }) {
   const editable = can('admin');
   const oauth = connector.authType === 'oauth2' || connector.authType === 'oauth2_client_credentials';
+  // Client-credentials connections bring the end user's own API client; only authorization-code ones need the tenant's app.
+  const tenantApp = connector.authType === 'oauth2';
   const enabled = useSignal(connector.config.enabled);
   const sandbox = useSignal(Boolean(connector.config.settings.useSandbox));
   const endUserApp = useSignal(Boolean(connector.config.settings.endUserApp));
@@ -298,10 +300,12 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
 
   async function store() {
     const patch: ConnectorPatch = { enabled: enabled.value, settings: { useSandbox: sandbox.value, ...(connector.authType === 'oauth2' ? { endUserApp: endUserApp.value } : {}) } };
-    if (oauth) {
+    if (tenantApp) {
       const id = clientId.value.trim();
       if (id !== (connector.config.clientId ?? '')) patch.clientId = id || null;
       if (clientSecret.value) patch.clientSecret = clientSecret.value;
+    }
+    if (oauth) {
       const wanted = splitScopes(scopes.value);
       const current = connector.config.scopes ?? connector.defaultScopes;
       if (wanted.join(' ') !== current.join(' ')) patch.scopes = wanted.length ? wanted : null;
@@ -367,34 +371,43 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
 
           {oauth && (
             <>
-              <h3 class="form-section-title">OAuth app</h3>
-              <p class="muted small form-section-lede">
-                Create an OAuth app in your {connector.name} developer settings, register the callback URL below, and paste its credentials here.
-              </p>
-              <CopyBox label="Callback URL" value={connector.config.callbackUrl} />
-              <div class="field-gap" />
-              <TextField
-                label="Client ID"
-                name="clientId"
-                autoComplete="off"
-                spellcheck={false}
-                value={clientId.value}
-                onValue={(v) => (clientId.value = v)}
-                error={said('Client ID', errors.value.clientId)}
-                optional={sandbox.value || endUserApp.value}
-              />
-              <TextField
-                label="Client secret"
-                name="clientSecret"
-                type="password"
-                autoComplete="new-password"
-                value={clientSecret.value}
-                onValue={(v) => (clientSecret.value = v)}
-                placeholder={connector.config.hasClientSecret ? '•••••••• stored; type to replace' : ''}
-                hint={connector.config.hasClientSecret ? 'A secret is stored (encrypted). It is never shown again; type a new one to replace it.' : 'Write-only: stored encrypted and never shown again.'}
-                error={said('Client secret', errors.value.clientSecret)}
-                optional={sandbox.value}
-              />
+              <h3 class="form-section-title">{tenantApp ? 'OAuth app' : 'OAuth client'}</h3>
+              {!tenantApp && (
+                <p class="muted small form-section-lede">
+                  Each end user enters the client ID and secret of an API client they created in {connector.name} when they connect; you need no app of your own.
+                </p>
+              )}
+              {tenantApp && (
+                <>
+                  <p class="muted small form-section-lede">
+                    Create an OAuth app in your {connector.name} developer settings, register the callback URL below, and paste its credentials here.
+                  </p>
+                  <CopyBox label="Callback URL" value={connector.config.callbackUrl} />
+                  <div class="field-gap" />
+                  <TextField
+                    label="Client ID"
+                    name="clientId"
+                    autoComplete="off"
+                    spellcheck={false}
+                    value={clientId.value}
+                    onValue={(v) => (clientId.value = v)}
+                    error={said('Client ID', errors.value.clientId)}
+                    optional={sandbox.value || endUserApp.value}
+                  />
+                  <TextField
+                    label="Client secret"
+                    name="clientSecret"
+                    type="password"
+                    autoComplete="new-password"
+                    value={clientSecret.value}
+                    onValue={(v) => (clientSecret.value = v)}
+                    placeholder={connector.config.hasClientSecret ? '•••••••• stored; type to replace' : ''}
+                    hint={connector.config.hasClientSecret ? 'A secret is stored (encrypted). It is never shown again; type a new one to replace it.' : 'Write-only: stored encrypted and never shown again.'}
+                    error={said('Client secret', errors.value.clientSecret)}
+                    optional={sandbox.value}
+                  />
+                </>
+              )}
               <Field label="Scopes" error={said('Scopes', scopeError)} hint={`Separated by spaces. Default: ${connector.defaultScopes.join(' ') || 'none'}.`}>
                 {(aria) => (
                   <textarea
