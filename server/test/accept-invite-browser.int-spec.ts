@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePortalDist } from '../src/portal/portal-files';
 import { createTenant, Http, startApi, type TenantFixture, type TestApi, uniqueEmail } from './harness';
@@ -10,7 +11,6 @@ import { createTenant, Http, startApi, type TenantFixture, type TestApi, uniqueE
  * account gives its password or, signed in as it, just accepts; the link alone never signs in.
  */
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let api: TestApi;
@@ -51,11 +51,10 @@ async function inviteLink(email: string, role = 'developer'): Promise<string> {
 
 beforeAll(async () => {
   if (!existsSync(join(resolvePortalDist(), 'index.html'))) throw new Error('The portal is not built: run `npm run build` first');
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`);
   mkdirSync(SCREENSHOTS, { recursive: true });
   api = await startApi();
   inviter = await createTenant(api, 'Inviting Co');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

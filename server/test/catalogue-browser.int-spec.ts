@@ -7,12 +7,12 @@ import { catalogueConnectors } from '@switchboard/connectors';
 import { type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTenant, startApi, type TenantFixture, type TestApi } from './harness';
 
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // The first OAuth entry that asks the end user for config before signing in (Zendesk's subdomain).
 const entry = Object.values(catalogueConnectors()).find(
@@ -31,10 +31,7 @@ beforeAll(async () => {
   api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
   tenant = await createTenant(api, 'Browser Catalogue Co');
   expect((await tenant.owner.put(`/v1/admin/connectors/${entry.key}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -1,9 +1,10 @@
 import { SANDBOX_CREDENTIALS, type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConnectResult, resultPage } from '../src/connections/connect-pages';
 import { createTenant, startApi, type TenantFixture, type TestApi } from './harness';
@@ -17,7 +18,6 @@ import { createTenant, startApi, type TenantFixture, type TestApi } from './harn
  */
 
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 type ConnectMessage = { type: string; status: 'connected' | 'error'; connector: string; connectionId?: string; error?: { code: string; message: string } };
 type Seen = { origin: string; data: unknown };
@@ -162,7 +162,6 @@ describe.concurrent('connect popup in a browser', { timeout: 60_000 }, () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     sandbox = await startSandbox();
     api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
@@ -172,10 +171,7 @@ describe.concurrent('connect popup in a browser', { timeout: 60_000 }, () => {
     expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
     expect((await tenant.owner.put('/v1/admin/connectors/stripe', { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
     expect(new URL(host.origin).origin).not.toBe(new URL(api.url).origin);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

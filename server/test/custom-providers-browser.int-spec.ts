@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
@@ -20,7 +21,6 @@ import { createTenant, startApi, startWorker, type TenantFixture, type TestApi }
  */
 
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const API_KEY = 'inv-key-7f3a';
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -313,7 +313,6 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     invoicing = await startInvoicingApi();
     api = await startApi({ OUTBOUND_ALLOWLIST: `127.0.0.1:${invoicing.port}` });
@@ -321,10 +320,7 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     tenant = await createTenant(api, 'Globex');
     host = await startHost(() => hostPage(api.url, hostToken));
     expect((await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [host.origin] })).status).toBe(200);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

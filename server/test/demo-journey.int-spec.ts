@@ -1,8 +1,9 @@
 import { type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { type AcmeCrm, startAcmeCrm } from '@switchboard/demo-host-app';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoSeedResult, seedDemoTenant } from '../src/cli/demo-seed';
 import { signWebhook } from '../src/webhooks/webhook-signature';
@@ -22,7 +23,6 @@ import { createTenant, freePort, startApi, startWorker, type TenantFixture, type
  */
 
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const GLOBEX = { email: 'maria@globex.test', password: 'globex-demo', endUserId: 'company_globex' };
 const INITECH = { email: 'peter@initech.test', password: 'initech-demo', endUserId: 'company_initech' };
 
@@ -158,7 +158,6 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
   const slackChannel = (name: string) => sandbox.state.slack.channels.find((c) => c.name === name)!;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     sandbox = await startSandbox();
     const acmePort = await freePort();
@@ -174,10 +173,7 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     });
     expect(seeded.webhook?.secret).toMatch(/^whsec_/);
     acme = await startAcmeCrm({ switchboardUrl: api.url, secretKey: tenant.host.options.bearer!, webhookSecret: seeded.webhook.secret, port: acmePort, log: () => undefined });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

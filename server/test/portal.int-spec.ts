@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePortalDist } from '../src/portal/portal-files';
 import { addMember, createTenant, Http, startApi, type TenantFixture, type TestApi, uniqueEmail } from './harness';
@@ -11,7 +12,6 @@ import { addMember, createTenant, Http, startApi, type TenantFixture, type TestA
  */
 
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let api: TestApi;
 let browser: Browser;
@@ -47,13 +47,9 @@ beforeAll(async () => {
   if (!existsSync(join(resolvePortalDist(), 'index.html'))) {
     throw new Error(`The portal is not built (${resolvePortalDist()} has no index.html): run \`npm run build\` first`);
   }
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium`);
   mkdirSync(SCREENSHOTS, { recursive: true });
   api = await startApi();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,10 +1,11 @@
 import { consentInSandbox, type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
 
@@ -17,7 +18,6 @@ import { createTenant, startApi, startWorker, type TenantFixture, type TestApi }
  */
 
 const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The copy-paste snippet from the README, pointed at this API. */
@@ -266,6 +266,8 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
   /** axe-core on the widget's shadow tree: no violations. */
   async function axe(page: Page, label: string): Promise<void> {
     await page.addScriptTag({ content: AXE });
+    // Colours mid-transition (a button's hover fading) are not the page's: let finite animations end first.
+    await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))));
     const violations = await page.evaluate(async () => {
       const result = await (globalThis as any).axe.run({ include: [['switchboard-widget']] }, { resultTypes: ['violations'] });
       return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3) }));
@@ -274,7 +276,6 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium`);
     mkdirSync(SCREENSHOTS, { recursive: true });
     sandbox = await startSandbox();
     api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
@@ -291,12 +292,8 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
       const published = await tenant.owner.post(`/v1/admin/flow-templates/${definition.key}/publish`);
       expect(published.status, JSON.stringify(published.body)).toBe(201);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // Keep Chromium's pop-up blocker (Playwright turns it off): popups opened without a click must be refused.
-      ignoreDefaultArgs: ['--disable-popup-blocking'],
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    // Popups opened without a click must be refused: keep the blocker.
+    browser = await launchChromium({ popupBlocker: true });
   });
 
   afterAll(async () => {
