@@ -23,6 +23,7 @@ export {
 } from './runtime';
 export type { Credentials, SimpleHttpClientOptions, AuthorizationUrlParams, TokenGrant, TokenSet, TokenResult } from './runtime';
 export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES, authSpecSchema } from './schema';
+export { hasNestedQuantifier } from './regex-safety';
 export { catalogueEntrySchema, catalogueEntryErrors, catalogueEntryProblems, catalogueConnector, catalogueConnectors, loadCatalogue, monogramLogo, CATALOGUE_DIR } from './catalogue';
 export type { CatalogueEntry, CatalogueEntryOptions, CatalogueEntryProblem, VerifySpec } from './catalogue';
 export {

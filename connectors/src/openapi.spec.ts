@@ -186,6 +186,26 @@ describe('OpenAPI import: operations → actions', () => {
     expect(() => new Ajv2020({ strict: true }).compile(input)).not.toThrow();
   });
 
+  it('leaves out patterns that could backtrack exponentially (they would run on shared API and worker processes)', async () => {
+    const imported = await importOpenApi(
+      doc({
+        '/a': {
+          get: {
+            parameters: [
+              { name: 'slow', in: 'query', schema: { type: 'string', pattern: '^(a+)+$' } },
+              { name: 'fine', in: 'query', schema: { type: 'string', pattern: '^[a-z]+(-[a-z]+)?$' } },
+            ],
+            responses: ok,
+          },
+        },
+      }),
+    );
+    const input = imported.operations[0].input as { properties: Record<string, Record<string, unknown>> };
+    expect(input.properties.slow).toEqual({ type: 'string' });
+    expect(input.properties.fine.pattern).toBe('^[a-z]+(-[a-z]+)?$');
+    expect(imported.warnings).toEqual(['pattern "^(a+)+$" could backtrack exponentially and was left out']);
+  });
+
   it('sanitises action keys', () => {
     expect(actionKey('getHTTPStatus', 'get', '/x')).toBe('get_http_status');
     expect(actionKey('users.list', 'get', '/x')).toBe('users_list');

@@ -7,6 +7,7 @@
  */
 import { dereference, validate } from '@readme/openapi-parser';
 import { parse as parseYaml } from 'yaml';
+import { hasNestedQuantifier } from './regex-safety';
 import { ensureOk, getPath } from './runtime';
 import { ActionDefinition, HttpRequest, JsonSchema, OptionItem, OptionSource } from './types';
 
@@ -148,6 +149,7 @@ export async function importOpenApi(source: unknown, limits: OpenApiLimits = OPE
     throw new OpenApiImportError('too_large', `The actions take ${normalisedBytes} bytes once references are resolved; the limit is ${limits.maxNormalisedBytes}: split or simplify the document`);
   }
   for (const pattern of converter.invalidPatterns) warnings.push(`pattern ${JSON.stringify(pattern.slice(0, 100))} is not a valid regular expression and was left out`);
+  for (const pattern of converter.riskyPatterns) warnings.push(`pattern ${JSON.stringify(pattern.slice(0, 100))} could backtrack exponentially and was left out`);
   return {
     openapi: version,
     title: String(document.info?.title ?? ''),
@@ -383,6 +385,7 @@ class SchemaConverter {
   private nodes = 0;
   /** Patterns a validator could not compile (JSON Schema regexes are ECMAScript with `u`): left out, reported once. */
   readonly invalidPatterns = new Set<string>();
+  readonly riskyPatterns = new Set<string>();
   constructor(
     private readonly openapi30: boolean,
     private readonly maxNodes: number,
@@ -441,6 +444,11 @@ class SchemaConverter {
   }
 
   private validPattern(pattern: string): boolean {
+    // A pattern that could backtrack exponentially would stall the API and workers for every tenant.
+    if (pattern.length > 1000 || hasNestedQuantifier(pattern)) {
+      this.riskyPatterns.add(pattern);
+      return false;
+    }
     try {
       new RegExp(pattern, 'u');
       return true;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CatalogueEntry, catalogueEntryProblems, getConnector } from '@switchboard/connectors';
+import { CatalogueEntry, catalogueEntryProblems, getConnector, hasNestedQuantifier } from '@switchboard/connectors';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
@@ -25,36 +25,6 @@ const inBody = (pointer: string) => `definition${pointer.replace(/\//g, '.')}`;
 
 /** A definition is a page of settings; anything near the body limit is a mistake or an attack. */
 const MAX_DEFINITION_BYTES = 64 * 1024;
-
-/**
- * Whether a regular expression can backtrack exponentially: a quantified group that itself holds a
- * quantifier or an alternation (`(a+)+`, `(a|a)*`). End users' input is matched against a tenant's
- * `connectionConfig` patterns on the server, so such a pattern would stall every tenant's requests.
- */
-export function hasNestedQuantifier(pattern: string): boolean {
-  const groups: boolean[] = [];
-  let risky = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      // A character class quantifies nothing inside it.
-      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
-      continue;
-    }
-    if (c === '(') groups.push(false);
-    else if (c === ')') {
-      const inner = groups.pop() ?? false;
-      const next = pattern[i + 1];
-      if (inner && (next === '*' || next === '+' || next === '{')) risky = true;
-      if (groups.length > 0) groups[groups.length - 1] ||= inner;
-    } else if ((c === '*' || c === '+' || c === '{' || c === '|') && groups.length > 0) groups[groups.length - 1] = true;
-  }
-  return risky;
-}
 
 const keyTaken = (key: string, by: string) =>
   new AppError('provider_key_taken', `key: "${key}" is taken by ${by}; choose another key`, { errors: [{ path: 'key', message: `is taken by ${by}` }] });

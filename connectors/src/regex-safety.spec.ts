@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasNestedQuantifier } from './custom-providers.service';
+import { hasNestedQuantifier } from './regex-safety';
 
 describe('hasNestedQuantifier', () => {
   it('flags groups that repeat a repetition or an alternation', () => {
