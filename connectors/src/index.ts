@@ -22,7 +22,7 @@ export {
   parseTokenResponse,
 } from './runtime';
 export type { Credentials, SimpleHttpClientOptions, AuthorizationUrlParams, TokenGrant, TokenSet, TokenResult } from './runtime';
-export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES, authSpecSchema } from './schema';
+export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES, authSpecSchema, DEFAULT_MIN_POLL_SECONDS } from './schema';
 export { hasNestedQuantifier } from './regex-safety';
 export { catalogueEntrySchema, catalogueEntryErrors, catalogueEntryProblems, catalogueConnector, catalogueConnectors, loadCatalogue, monogramLogo, CATALOGUE_DIR } from './catalogue';
 export type { CatalogueEntry, CatalogueEntryOptions, CatalogueEntryProblem, VerifySpec } from './catalogue';
@@ -39,7 +39,7 @@ export {
   OPENAPI_LIMITS,
 } from './openapi';
 export type { ImportedDocument, ImportedOperation, ImportedParameter, ListSpec, OpenApiLimits, OpenApiProblem } from './openapi';
-export type { ConnectorManifest } from './schema';
+export type { ConnectorManifest, TriggerManifest } from './schema';
 
 import { catalogueConnectors } from './catalogue';
 import { withSandbox } from './runtime';

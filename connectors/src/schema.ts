@@ -1,4 +1,4 @@
-import { ConnectorDefinition, JsonSchema } from './types';
+import { ConnectorDefinition, JsonSchema, ProviderWebhooks, TriggerDefinition } from './types';
 
 export const CONNECTOR_CATEGORIES = [
   'communication',
@@ -26,13 +26,39 @@ export const CONNECTOR_CATEGORIES = [
 ] as const;
 
 /** The JSON (function-free) part of a connector: what the API and the portal show, what connectorSchema checks. */
-export interface ConnectorManifest extends Omit<ConnectorDefinition, 'actions' | 'options' | 'account'> {
+export interface ConnectorManifest extends Omit<ConnectorDefinition, 'actions' | 'options' | 'account' | 'triggers' | 'webhooks'> {
   actions: Record<string, { name: string; description: string; retrySafe: boolean; input: JsonSchema; output: JsonSchema }>;
   options: Record<string, { name: string; description?: string }>;
+  triggers: Record<string, TriggerManifest>;
+  /** How pushed events reach Switchboard, when the provider pushes any. */
+  webhooks?: { routing: ProviderWebhooks['routing']; secret: ProviderWebhooks['secret']; subscribes: boolean };
+}
+
+export interface TriggerManifest {
+  kind: TriggerDefinition['kind'];
+  name: string;
+  description: string;
+  input?: JsonSchema;
+  output: JsonSchema;
+  /** Poll: default and minimum seconds between polls. */
+  intervalSeconds?: number;
+  minIntervalSeconds?: number;
+  /** Webhook: the provider's event types. */
+  events?: string[];
+}
+
+/** The seconds a poll trigger may not go below, unless the connector says otherwise. */
+export const DEFAULT_MIN_POLL_SECONDS = 60;
+
+function triggerManifest(t: TriggerDefinition): TriggerManifest {
+  const common = { kind: t.kind, name: t.name, description: t.description, input: t.input, output: t.output };
+  return t.kind === 'poll'
+    ? { ...common, intervalSeconds: t.intervalSeconds, minIntervalSeconds: t.minIntervalSeconds ?? DEFAULT_MIN_POLL_SECONDS }
+    : { ...common, events: t.events };
 }
 
 export function connectorManifest(connector: ConnectorDefinition): ConnectorManifest {
-  const { actions, options, account: _account, ...rest } = connector;
+  const { actions, options, account: _account, triggers, webhooks, ...rest } = connector;
   return JSON.parse(
     JSON.stringify({
       ...rest,
@@ -40,6 +66,8 @@ export function connectorManifest(connector: ConnectorDefinition): ConnectorMani
         Object.entries(actions).map(([k, a]) => [k, { name: a.name, description: a.description, retrySafe: a.retrySafe, input: a.input, output: a.output }]),
       ),
       options: Object.fromEntries(Object.entries(options ?? {}).map(([k, o]) => [k, { name: o.name, description: o.description }])),
+      triggers: Object.fromEntries(Object.entries(triggers ?? {}).map(([k, t]) => [k, triggerManifest(t)])),
+      webhooks: webhooks && { routing: webhooks.routing, secret: webhooks.secret, subscribes: typeof webhooks.subscribe === 'function' },
     }),
   ) as ConnectorManifest;
 }
@@ -237,6 +265,35 @@ export const connectorSchema: JsonSchema = {
         additionalProperties: false,
         properties: { name: { type: 'string', minLength: 1 }, description: { type: 'string' } },
       },
+    },
+    triggers: {
+      type: 'object',
+      propertyNames: { pattern: snakeKey },
+      additionalProperties: {
+        type: 'object',
+        required: ['kind', 'name', 'description', 'output'],
+        additionalProperties: false,
+        properties: {
+          kind: { enum: ['poll', 'webhook'] },
+          name: { type: 'string', minLength: 1, maxLength: 60 },
+          description: { type: 'string', minLength: 1 },
+          input: { type: 'object', required: ['type'], properties: { type: { const: 'object' } } },
+          output: { type: 'object' },
+          intervalSeconds: { type: 'integer', minimum: 1 },
+          minIntervalSeconds: { type: 'integer', minimum: 1 },
+          events: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+        },
+        allOf: [
+          { if: { properties: { kind: { const: 'poll' } } }, then: { required: ['intervalSeconds', 'minIntervalSeconds'], not: { required: ['events'] } } },
+          { if: { properties: { kind: { const: 'webhook' } } }, then: { required: ['events'], not: { required: ['intervalSeconds'] } } },
+        ],
+      },
+    },
+    webhooks: {
+      type: 'object',
+      required: ['routing', 'secret', 'subscribes'],
+      additionalProperties: false,
+      properties: { routing: { enum: ['instance', 'app'] }, secret: { enum: ['subscription', 'client_secret', 'signing_secret'] }, subscribes: { type: 'boolean' } },
     },
   },
 };

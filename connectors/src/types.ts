@@ -275,6 +275,121 @@ export interface AuthFailureSpec {
   bodyValues?: string[];
 }
 
+
+/** One thing a trigger saw: it becomes one run, with `data` as `$trigger`. */
+export interface TriggerItem {
+  /** The provider's stable id of the item. */
+  id: string;
+  /**
+   * What makes the item new, when the same id can come back changed (an "updated" trigger):
+   * e.g. `${id}:${updatedAt}`. Default `id`. One run per dedupe key per instance, ever.
+   */
+  dedupeKey?: string;
+  data: Record<string, unknown>;
+}
+
+interface TriggerBase {
+  name: string;
+  description: string;
+  /**
+   * JSON Schema of the trigger's parameters (which repository, which calendar…), given by the flow
+   * as `trigger.input`; a property may carry `"x-options"` like an action's input.
+   */
+  input?: JsonSchema;
+  /** JSON Schema of each item's `data`, i.e. of `$trigger`. */
+  output: JsonSchema;
+}
+
+/**
+ * A trigger that asks the provider for new items on an interval. The engine keeps the cursor,
+ * schedules the polls, deduplicates items and turns each new one into a run.
+ */
+export interface PollTrigger<I = any, C = any> extends TriggerBase {
+  kind: 'poll';
+  /** Default seconds between polls; a flow may ask for more, never less than minIntervalSeconds. */
+  intervalSeconds: number;
+  /** The provider's floor (rate limits, data freshness). Default 60. */
+  minIntervalSeconds?: number;
+  /**
+   * The items after `cursor`, oldest first, at most `limit`, and the cursor just after the last one
+   * returned (the provider's high-water mark: a timestamp, an id, a page token; JSON only). With
+   * `cursor` null (the first poll) it answers the newest items (at most `limit`, oldest first) and
+   * the cursor after the newest: the engine runs some of them (a backfill) or none (from now).
+   * `more`: items remain after these; the engine polls again soon rather than at the interval.
+   * Throws like an action does (HttpError, ProviderError): the cursor then stays where it was.
+   */
+  poll(ctx: ActionContext, params: { input: I; cursor: C | null; limit: number }): Promise<{ items: TriggerItem[]; cursor: C; more?: boolean }>;
+}
+
+/** One event in a provider's webhook delivery. */
+export interface WebhookEvent {
+  /** The provider's event id (what deliveries are deduplicated by). */
+  id: string;
+  /** The provider's event type, as WebhookTrigger.events names it (`issues.opened`, `payment_intent.succeeded`). */
+  type: string;
+  /** Routing 'app': whose account the event is about, as ProviderWebhooks.accountKey() answers for a connection. */
+  account?: string;
+  data: Record<string, unknown>;
+}
+
+/** A trigger the provider pushes to Switchboard (see ProviderWebhooks). */
+export interface WebhookTrigger<I = any> extends TriggerBase {
+  kind: 'webhook';
+  /** The provider event types it listens to; what subscribe() asks the provider for. */
+  events: string[];
+  /** The item an event gives this instance, or null when the event is not for it (another repository, say). */
+  map(event: WebhookEvent, input: I): TriggerItem | null;
+}
+
+export type TriggerDefinition = PollTrigger | WebhookTrigger;
+
+/** An inbound webhook call, as a connector's verify/handshake/events see it. */
+export interface WebhookRequest {
+  method: string;
+  /** Path and query as received, e.g. `/v1/hooks/apps/…?x=1` (HubSpot signs it with the public URL). */
+  url: string;
+  /** The public URL the provider called (scheme, host, path, query). */
+  publicUrl: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  rawBody: Buffer;
+  /** The parsed JSON or form body. */
+  body: unknown;
+}
+
+/** How a provider pushes events: how deliveries are signed, what they hold, how they are subscribed. */
+export interface ProviderWebhooks {
+  /**
+   * 'instance': each enabled instance gets its own URL, registered at the provider by subscribe()
+   * when the end user enables the flow (GitHub repository hooks, Stripe endpoints, Shopify
+   * subscriptions). 'app': one URL per tenant's app, set once in the provider's app settings
+   * (Slack Events API, HubSpot app webhooks); events are routed by account to connections.
+   */
+  routing: 'instance' | 'app';
+  /**
+   * The key deliveries are signed with: the subscription's (the one Switchboard offers in
+   * subscribe(), or the one the provider answers), the OAuth app's client secret (HubSpot,
+   * Shopify), or the app's separate signing secret the tenant enters in its connector config (Slack).
+   */
+  secret: 'subscription' | 'client_secret' | 'signing_secret';
+  /** Null when the signature is valid, else a short reason (`timestamp too old`, `signature mismatch`). */
+  verify(req: WebhookRequest, secret: string, now: number): string | null;
+  /** A handshake the provider sends to check the URL (Slack `url_verification`): the answer, or undefined. */
+  handshake?(req: WebhookRequest): { status: number; body: unknown } | undefined;
+  /** The events in one delivery (HubSpot sends batches). */
+  events(req: WebhookRequest): WebhookEvent[];
+  /** Routing 'app': the key events name a connection's account by (Slack: its team id). */
+  accountKey?(connection: { accountId: string; config: Record<string, string> }): string;
+  /**
+   * Routing 'instance': registers `url` at the provider for the events, answering the provider's
+   * id of the subscription and, when the provider issues one (Stripe), its signing secret.
+   * `secret` is Switchboard's own, for providers that take one (GitHub).
+   */
+  subscribe?(ctx: ActionContext, params: { url: string; secret: string; events: string[]; input: Record<string, unknown> }): Promise<{ id: string; secret?: string }>;
+  /** Removes a subscription; an already-gone one (404) is not an error. */
+  unsubscribe?(ctx: ActionContext, params: { id: string; input: Record<string, unknown> }): Promise<void>;
+}
+
 export interface ConnectorDefinition {
   key: string;
   name: string;
@@ -313,6 +428,10 @@ export interface ConnectorDefinition {
   authFailure?: AuthFailureSpec;
   actions: Record<string, ActionDefinition>;
   options?: Record<string, OptionSource>;
+  /** What can start a flow from inside the provider, by key (the flow's `trigger.event`). */
+  triggers?: Record<string, TriggerDefinition>;
+  /** How the provider pushes events; required when any trigger is a webhook trigger. */
+  webhooks?: ProviderWebhooks;
   /** Names the connected account; also proves fresh credentials work (used to verify API keys). */
   account(ctx: ActionContext): Promise<AccountInfo>;
 }
@@ -323,4 +442,12 @@ export function defineConnector<const T extends ConnectorDefinition>(definition:
 
 export function defineAction<I, O>(action: ActionDefinition<I, O>): ActionDefinition<I, O> {
   return action;
+}
+
+export function definePollTrigger<I, C>(trigger: Omit<PollTrigger<I, C>, 'kind'>): PollTrigger<I, C> {
+  return { kind: 'poll', ...trigger };
+}
+
+export function defineWebhookTrigger<I>(trigger: Omit<WebhookTrigger<I>, 'kind'>): WebhookTrigger<I> {
+  return { kind: 'webhook', ...trigger };
 }

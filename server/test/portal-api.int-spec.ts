@@ -95,9 +95,10 @@ describe('portal admin API', () => {
     expect(body.totals).toMatchObject({ runs: 6, succeeded: 4, failed: 2, cancelled: 0, active: 0 });
     expect(body.totals.successRate).toBeCloseTo(4 / 6, 10);
     const durations = runs.map((r) => r.durationMs);
-    // The database keeps microseconds, run views whole milliseconds: the figures may differ by 1 ms.
-    expect(Math.abs(body.totals.p95DurationMs - percentileCont(durations, 0.95))).toBeLessThanOrEqual(1);
-    expect(Math.abs(body.totals.p50DurationMs - percentileCont(durations, 0.5))).toBeLessThanOrEqual(1);
+    // The database keeps microseconds and rounds the percentile; run views subtract whole-millisecond
+    // timestamps (each duration off by under 1 ms): the figures may differ by under 1.5 ms.
+    expect(Math.abs(body.totals.p95DurationMs - percentileCont(durations, 0.95))).toBeLessThan(1.5);
+    expect(Math.abs(body.totals.p50DurationMs - percentileCont(durations, 0.5))).toBeLessThan(1.5);
     // Every run is in exactly one bucket, and buckets are contiguous minutes.
     expect(body.series.reduce((sum: number, b: { total: number }) => sum + b.total, 0)).toBe(6);
     expect(body.series.reduce((sum: number, b: { failed: number }) => sum + b.failed, 0)).toBe(2);

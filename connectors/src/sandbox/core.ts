@@ -52,6 +52,31 @@ export interface ProviderContext<S = any> {
   authorize(req: SandboxRequest): { account: SandboxAccount; accountIndex: number; scope: string[] } | { error: SandboxResponse };
   /** Time now in ms (sandbox clock). */
   now(): number;
+  /**
+   * Sends a webhook as the provider does: a POST of `body` with `headers`, repeated on a network
+   * error or a 5xx (3 attempts), then given up. Recorded in Sandbox.deliveries().
+   */
+  deliver(delivery: { url: string; headers: Record<string, string>; body: string }): void;
+  /**
+   * The OAuth apps (clients) that set an app-level webhook URL for this provider (the Slack Events
+   * API's request URL, a HubSpot app's target URL), with the secrets they sign with.
+   */
+  appClients(): Array<{ clientId: string; clientSecret: string; webhookUrl: string; signingSecret?: string }>;
+}
+
+/** A webhook the sandbox sent (or tried to). */
+export interface RecordedDelivery {
+  id: number;
+  at: number;
+  connector: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  attempts: number;
+  /** The last answer's status; 0 after a network error, while not yet sent. */
+  status: number;
+  /** Whether a 2xx answered it. */
+  delivered: boolean;
 }
 
 export interface Route<S = any> {
@@ -112,6 +137,12 @@ export interface ProviderModule<S = any> {
   authError(reason: AuthFailure, req: SandboxRequest): SandboxResponse;
   seed(ctx: { sandboxUrl: string; providerUrl: string }): S;
   routes: Route<S>[];
+  /**
+   * Changes the data as a user of the provider would (a new deal, an issue opened, a payment…),
+   * sending the webhooks that change causes: called by Sandbox.tick() and, with `churnSeconds`,
+   * on an interval (the demo's providers are never still).
+   */
+  tick?(ctx: ProviderContext<S>): void;
   /**
    * Answers every request itself, instead of fixed authorize/token paths and routes: the generic
    * catalogue provider, whose endpoints may sit under a templated host (`/~acme.zendesk.com/…`).

@@ -13,6 +13,7 @@ import {
   matchPath,
   ProviderContext,
   ProviderModule,
+  RecordedDelivery,
   SandboxAccount,
   SandboxRequest,
   SandboxResponse,
@@ -29,7 +30,7 @@ import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
 import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
 
-export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule } from './core';
+export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
 export { DEFAULT_CLIENT };
@@ -181,6 +182,12 @@ export interface Sandbox {
   readonly state: SandboxState;
   /** Moves the sandbox clock forward (expires codes and tokens without waiting). */
   advanceTime(seconds: number): void;
+  /** Webhooks sent (or being sent), oldest first. */
+  deliveries(connector?: string): RecordedDelivery[];
+  /** Resolves once every webhook in flight is delivered or given up. */
+  settleDeliveries(): Promise<void>;
+  /** Lets each provider (or one) change its data once, as its users would; answers which did. */
+  tick(connector?: string): string[];
 }
 
 export interface SandboxOptions {
@@ -206,7 +213,12 @@ export interface SandboxOptions {
   stateFile?: string;
   /** Where problems with the state file are reported (default stderr). */
   warn?: (message: string) => void;
+  /** Every this many seconds, each provider changes its data once (see ProviderModule.tick). */
+  churnSeconds?: number;
 }
+
+const WEBHOOK_ATTEMPTS = 3;
+const WEBHOOK_RETRY_MS = 500;
 
 interface ActiveRule extends FaultRule {
   id: number;
@@ -296,6 +308,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let nextRuleId = 1;
   let baseUrl = '';
   let state = {} as Record<string, unknown>;
+  let deliveries: RecordedDelivery[] = [];
+  let nextDeliveryId = 1;
+  const pendingDeliveries = new Set<Promise<void>>();
 
   const seedAll = () => {
     state = Object.fromEntries(Object.entries(providers).map(([k, p]) => [k, p.seed({ sandboxUrl: baseUrl, providerUrl: `${baseUrl}/${k}` })]));
@@ -352,7 +367,50 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       state: state[provider.key],
       authorize: (req) => authorizeFor(provider, req),
       now,
+      deliver: (d) => deliver(provider.key, d),
+      appClients: () =>
+        [...oauth.clients.values()]
+          .filter((c) => c.webhookUrl && (!c.connectors || c.connectors.includes(provider.key)))
+          .map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret, webhookUrl: c.webhookUrl!, signingSecret: c.signingSecret })),
     };
+  }
+
+  function deliver(connector: string, d: { url: string; headers: Record<string, string>; body: string }): void {
+    const record: RecordedDelivery = { id: nextDeliveryId++, at: now(), connector, url: d.url, headers: d.headers, body: d.body, attempts: 0, status: 0, delivered: false };
+    deliveries.push(record);
+    if (deliveries.length > 1000) deliveries = deliveries.slice(-1000);
+    const attempt = async (): Promise<void> => {
+      for (let i = 0; i < WEBHOOK_ATTEMPTS; i++) {
+        if (i > 0) await sleep(WEBHOOK_RETRY_MS * i);
+        record.attempts++;
+        try {
+          const res = await fetch(d.url, { method: 'POST', headers: d.headers, body: d.body, signal: AbortSignal.timeout(10_000) });
+          await res.arrayBuffer();
+          record.status = res.status;
+          if (res.ok) {
+            record.delivered = true;
+            return;
+          }
+          if (res.status < 500) return; // refused: providers do not retry a 4xx
+        } catch {
+          record.status = 0;
+        }
+      }
+    };
+    const pending = attempt().finally(() => pendingDeliveries.delete(pending));
+    pendingDeliveries.add(pending);
+  }
+
+  /** Lets every provider with a tick() change its data once (or only `connector`). */
+  function tick(connector?: string): string[] {
+    const ticked: string[] = [];
+    for (const provider of Object.values(providers)) {
+      if (!provider.tick || (connector && provider.key !== connector)) continue;
+      provider.tick(contextFor(provider));
+      ticked.push(provider.key);
+    }
+    changed();
+    return ticked;
   }
 
   async function dispatch(provider: ProviderModule, req: SandboxRequest): Promise<SandboxResponse> {
@@ -409,7 +467,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 
   function reset(opts: ResetOptions = {}): void {
-    if (opts.calls ?? true) calls = [];
+    if (opts.calls ?? true) {
+      calls = [];
+      deliveries = [];
+    }
     if (opts.faults ?? true) rules = [];
     if (opts.data ?? true) seedAll();
     if (opts.tokens ?? false) oauth.clearTokens();
@@ -451,6 +512,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   async function control(path: string, method: string, query: URLSearchParams, body: any): Promise<SandboxResponse> {
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, any>;
     if (path === '/_sandbox/health') return json(200, { ok: true, url: baseUrl });
+    if (path === '/_sandbox/deliveries' && method === 'GET') {
+      const connector = query.get('connector');
+      return json(200, { deliveries: deliveries.filter((d) => !connector || d.connector === connector) });
+    }
     if (path === '/_sandbox/calls' && method === 'GET') {
       const path = query.get('path') ?? undefined;
       return json(200, {
@@ -484,6 +549,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         } catch (e) {
           return json(400, { error: (e as Error).message });
         }
+      case '/_sandbox/tick':
+        return json(200, { ticked: tick(typeof b.connector === 'string' ? b.connector : undefined) });
       case '/_sandbox/time':
         clockOffset += Number(b.advanceSeconds ?? 0) * 1000;
         return json(200, { now: now() });
@@ -604,6 +671,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const hostForUrl = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   baseUrl = (options.publicUrl ?? `http://${hostForUrl}:${port}`).replace(/\/+$/, '');
   seedAll();
+  const churn = options.churnSeconds ? setInterval(() => tick(), options.churnSeconds * 1000) : null;
+  churn?.unref();
   const saved = options.stateFile ? readStateFile(options.stateFile, options.warn ?? ((m) => process.stderr.write(`${m}\n`))) : null;
   if (saved) {
     oauth.restore(saved.oauth);
@@ -618,6 +687,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     connectorUrl: (k) => `${baseUrl}/${k}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        if (churn) clearInterval(churn);
         server.close((err) => {
           if (saveTimer) save(); // the last change, not yet written
           if (err) reject(err);
@@ -635,6 +705,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     advanceTime(seconds: number) {
       clockOffset += seconds * 1000;
     },
+    deliveries: (connector) => deliveries.filter((d) => !connector || d.connector === connector),
+    async settleDeliveries() {
+      while (pendingDeliveries.size) await Promise.all([...pendingDeliveries]);
+    },
+    tick,
   };
 }
 

@@ -2,7 +2,8 @@
 /**
  * `npm run sandbox -w connectors` (or `node connectors/dist/sandbox/main.js`): starts the sandbox
  * providers on SANDBOX_PORT (default 4010) and SANDBOX_HOST (default 127.0.0.1), prints the URL.
- * With SANDBOX_STATE_FILE, issued tokens and provider data survive a restart (kept in that file).
+ * With SANDBOX_STATE_FILE, issued tokens and provider data survive a restart (kept in that file);
+ * with SANDBOX_CHURN_SECONDS, each provider changes its data (and sends its webhooks) that often.
  */
 import { SANDBOX_CREDENTIALS, startSandbox } from './index';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     publicUrl: process.env.SANDBOX_PUBLIC_URL || undefined,
     tokenTtlSeconds: ttl ? Number(ttl) : undefined,
     stateFile: process.env.SANDBOX_STATE_FILE || undefined,
+    churnSeconds: process.env.SANDBOX_CHURN_SECONDS ? Number(process.env.SANDBOX_CHURN_SECONDS) : undefined,
   });
   process.stdout.write(
     [

@@ -22,6 +22,10 @@ export interface SandboxClient {
   connectors?: string[];
   /** Shown on the consent page. */
   name?: string;
+  /** The app's webhook URL, for providers that push events to an app rather than per subscription (Slack, HubSpot). */
+  webhookUrl?: string;
+  /** The app's separate signing secret (Slack); others sign with the client secret. */
+  signingSecret?: string;
 }
 
 export const DEFAULT_CLIENT: SandboxClient = {
