@@ -239,7 +239,7 @@ async function pollDeals(ctx: ActionContext, property: string, cursor: HighWater
   const atOf = (d: HubSpotObject) => d.properties[property] ?? d.updatedAt;
   if (!cursor) {
     const page = await search(ctx, property, { direction: 'DESCENDING', limit: Math.min(limit, SEARCH_PAGE) });
-    return newest(page.results, limit, atOf, (d) => d.id);
+    return { ...newest(page.results, limit, atOf, (d) => d.id), more: false };
   }
   const candidates: HubSpotObject[] = [];
   let after: string | undefined;
@@ -270,7 +270,7 @@ const newDeal = definePollTrigger<Record<string, never>, HighWater>({
   minIntervalSeconds: 60,
   output: dealOutput,
   async poll(ctx, { cursor, limit }) {
-    const { taken, cursor: next, more } = { more: false, ...(await pollDeals(ctx, 'createdate', cursor, limit)) };
+    const { taken, cursor: next, more } = await pollDeals(ctx, 'createdate', cursor, limit);
     return { items: taken.map((d) => ({ id: d.id, data: d as unknown as Record<string, unknown> })), cursor: next, more };
   },
 });
@@ -282,7 +282,7 @@ const dealUpdated = definePollTrigger<Record<string, never>, HighWater>({
   minIntervalSeconds: 60,
   output: dealOutput,
   async poll(ctx, { cursor, limit }) {
-    const { taken, cursor: next, more } = { more: false, ...(await pollDeals(ctx, 'hs_lastmodifieddate', cursor, limit)) };
+    const { taken, cursor: next, more } = await pollDeals(ctx, 'hs_lastmodifieddate', cursor, limit);
     return {
       items: taken.map((d) => ({ id: d.id, dedupeKey: `${d.id}:${d.properties.hs_lastmodifieddate ?? d.updatedAt}`, data: d as unknown as Record<string, unknown> })),
       cursor: next,
