@@ -44,11 +44,15 @@ export function advance<T>(
   return { taken, cursor: next, more: candidates.length > limit || moreAtProvider };
 }
 
-/** The first poll: the newest items (given newest first), oldest first, and the cursor after the newest. */
+/**
+ * The first poll: the newest `limit` items, oldest first, and the cursor after the newest. Give it a
+ * full page (newest first), not just `limit` items: every item sharing the newest timestamp goes
+ * into the cursor, so that ones left out by the limit do not come back as new.
+ */
 export function newest<T>(newestFirst: T[], limit: number, atOf: (item: T) => string, idOf: (item: T) => string): { taken: T[]; cursor: HighWater } {
   const taken = newestFirst.slice(0, limit).reverse();
-  const last = taken[taken.length - 1];
-  if (!last) return { taken, cursor: EPOCH };
-  const at = atOf(last);
-  return { taken, cursor: { at, ids: taken.filter((t) => time(atOf(t)) === time(at)).map(idOf) } };
+  const top = newestFirst[0];
+  if (!top) return { taken, cursor: EPOCH };
+  const at = atOf(top);
+  return { taken, cursor: { at, ids: newestFirst.filter((t) => time(atOf(t)) === time(at)).map(idOf) } };
 }

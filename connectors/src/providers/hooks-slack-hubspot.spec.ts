@@ -321,3 +321,193 @@ describe('hubspot webhooks and triggers', () => {
     c = await connect(sandbox, hubspot);
   });
 });
+
+describe('google-sheets new_row', () => {
+  const sheets = connectors['google-sheets'] as ConnectorDefinition;
+  const trigger = sheets.triggers!.new_row as PollTrigger;
+  const leads = '1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms';
+  let c: Connected;
+  beforeAll(async () => {
+    c = await connect(sandbox, sheets);
+  });
+
+  it('first poll: the newest rows under the header, with fields by header; then appended rows once, oldest first', async () => {
+    const input = { spreadsheet_id: leads, sheet: 'Sheet1' };
+    const first = await poll<number>(trigger, c.ctx, null, 10, input);
+    expect(first.items).toEqual([
+      { id: '2', data: { row: 2, values: ['Maria Johnson', 'maria@globex.test', '1200'], fields: { Name: 'Maria Johnson', Email: 'maria@globex.test', Amount: '1200' } } },
+      { id: '3', data: { row: 3, values: ['Li Chen', 'li@initech.test', '800'], fields: { Name: 'Li Chen', Email: 'li@initech.test', Amount: '800' } } },
+    ]);
+    expect(first.cursor).toBe(3);
+    expect((await poll<number>(trigger, c.ctx, null, 1, input)).items.map((i) => i.id)).toEqual(['3']);
+    const none = await poll<number>(trigger, c.ctx, first.cursor, 10, input);
+    expect(none).toMatchObject({ items: [], cursor: 3, more: false });
+
+    for (const name of ['A', 'B', 'C']) await sheets.actions.append_row!.run(c.ctx, { spreadsheet_id: leads, values: [name, `${name}@x.test`, 1] });
+    const a = await poll<number>(trigger, c.ctx, first.cursor, 2, input);
+    expect(a.items.map((i) => i.data.values)).toEqual([['A', 'A@x.test', '1'], ['B', 'B@x.test', '1']]);
+    expect(a.more).toBe(true);
+    const b = await poll<number>(trigger, c.ctx, a.cursor, 2, input);
+    expect(b.items.map((i) => i.id)).toEqual(['6']);
+    expect(b.more).toBe(false);
+
+    sandbox.tick('google-sheets');
+    const ticked = await poll<number>(trigger, c.ctx, b.cursor, 10, input);
+    expect(ticked.items).toHaveLength(1);
+    expect(ticked.items[0]!.data).toMatchObject({ row: 7, fields: { Name: expect.stringMatching(/^Ava Patel/) } });
+    expect((await poll<number>(trigger, c.ctx, ticked.cursor, 10, input)).items).toEqual([]);
+  });
+
+  it('a quoted sheet name without a header row; blank rows are passed over', async () => {
+    const input = { spreadsheet_id: leads, sheet: 'Q3 Leads', header_row: false };
+    const first = await poll<number>(trigger, c.ctx, null, 10, input);
+    expect(first).toMatchObject({ items: [], cursor: 0 });
+    await sheets.actions.append_row!.run(c.ctx, { spreadsheet_id: leads, range: "'Q3 Leads'", values: ['first'] });
+    sandbox.state['google-sheets'].spreadsheets[0]!.sheets[1]!.rows.push([], ['after a blank row']);
+    const next = await poll<number>(trigger, c.ctx, first.cursor, 10, input);
+    expect(next.items).toEqual([
+      { id: '1', data: { row: 1, values: ['first'] } },
+      { id: '3', data: { row: 3, values: ['after a blank row'] } },
+    ]);
+    expect(next.cursor).toBe(3);
+    expect(sandbox.calls({ connector: 'google-sheets', path: /values/ }).at(-1)!.url).toContain(encodeURIComponent("'Q3 Leads'!1:11"));
+  });
+
+  it('errors: 404 for an unknown spreadsheet, 401 when revoked, 429 with Retry-After', async () => {
+    const missing = await trigger.poll(c.ctx, { input: { spreadsheet_id: 'nope' }, cursor: 3, limit: 5 }).catch((e: unknown) => e);
+    expect((missing as HttpError).status).toBe(404);
+    sandbox.inject({ connector: 'google-sheets', path: /\/values\//, status: 429, retryAfter: 30 });
+    const limited = await trigger.poll(c.ctx, { input: { spreadsheet_id: leads }, cursor: 3, limit: 5 }).catch((e: unknown) => e);
+    expect((limited as HttpError).status).toBe(429);
+    expect((limited as HttpError).headers['retry-after']).toBe('30');
+    sandbox.oauth.revokeAll('google-sheets');
+    const denied = await trigger.poll(c.ctx, { input: { spreadsheet_id: leads }, cursor: 3, limit: 5 }).catch((e: unknown) => e);
+    expect((denied as HttpError).status).toBe(401);
+    c = await connect(sandbox, sheets);
+  });
+});
+
+describe('salesforce new_record', () => {
+  const salesforce = connectors.salesforce as ConnectorDefinition;
+  const trigger = salesforce.triggers!.new_record as PollTrigger;
+  let c: Connected;
+  beforeAll(async () => {
+    c = await connect(sandbox, salesforce);
+  });
+
+  it('first poll: the newest records oldest first (CreatedDate, then Id); later ones once, with limit and more', async () => {
+    const accounts = sandbox.state.salesforce.records.Account!;
+    const first = await poll<{ createdDate: string; id: string }>(trigger, c.ctx, null, 3, { object: 'Account' });
+    expect(first.items.map((i) => i.id)).toEqual(accounts.slice(2).map((a) => a.Id));
+    expect(first.items[0]!.data).toMatchObject({ Name: 'Pyramid Construction Inc.', Industry: 'Construction', attributes: { type: 'Account' } });
+    expect(first.cursor).toEqual({ createdDate: '2026-01-05T10:00:00.000+0000', id: accounts[4]!.Id });
+    expect((await poll(trigger, c.ctx, first.cursor, 3, { object: 'Account' })).items).toEqual([]);
+
+    const leads = await poll<{ createdDate: string; id: string }>(trigger, c.ctx, null, 10, { object: 'Lead' });
+    expect(leads.items).toEqual([]);
+    // Created within a second: the same CreatedDate, told apart by Id.
+    const ids: string[] = [];
+    for (const last of ['One', 'Two', 'Three']) ids.push((await salesforce.actions.create_record!.run(c.ctx, { object: 'Lead', fields: { LastName: last, Company: 'Initech' } })).id);
+    const a = await poll<{ createdDate: string; id: string }>(trigger, c.ctx, leads.cursor, 2, { object: 'Lead' });
+    expect(a.items.map((i) => i.data.LastName)).toEqual(['One', 'Two']);
+    expect(a.more).toBe(true);
+    const b = await poll<{ createdDate: string; id: string }>(trigger, c.ctx, a.cursor, 2, { object: 'Lead' });
+    expect(b.items.map((i) => i.id)).toEqual([ids[2]]);
+    expect(b.more).toBe(false);
+    expect(b.items[0]!.data.CreatedDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000$/);
+    const soql = sandbox.calls({ connector: 'salesforce', path: /\/query$/ }).at(-1)!.query.q!;
+    expect(soql).toMatch(/^SELECT FIELDS\(ALL\) FROM Lead WHERE CreatedDate > \S+Z OR \(CreatedDate = \S+Z AND Id > '\w+'\) ORDER BY CreatedDate, Id LIMIT 3$/);
+
+    sandbox.advanceTime(2);
+    sandbox.tick('salesforce');
+    const ticked = await poll<{ createdDate: string; id: string }>(trigger, c.ctx, b.cursor, 10, { object: 'Lead' });
+    expect(ticked.items).toHaveLength(1);
+    expect(ticked.items[0]!.data).toMatchObject({ LeadSource: 'Web', Status: 'Open - Not Contacted' });
+    expect((await poll(trigger, c.ctx, ticked.cursor, 10, { object: 'Lead' })).items).toEqual([]);
+  });
+
+  it('the sandbox refuses FIELDS(ALL) without a LIMIT of at most 200, and unknown objects', async () => {
+    const query = (q: string) => c.ctx.http.request<any>({ method: 'GET', path: 'query', query: { q } });
+    const noLimit = await query('SELECT FIELDS(ALL) FROM Lead');
+    expect(noLimit.status).toBe(400);
+    expect(noLimit.data[0].errorCode).toBe('MALFORMED_QUERY');
+    expect((await query("SELECT Id FROM Account WHERE NOT (Industry = 'Energy' OR Industry = 'Apparel') AND CreatedDate >= 2026-01-05T10:00:00Z")).data.totalSize).toBe(3);
+    const bad = await trigger.poll(c.ctx, { input: { object: 'Nope__c' }, cursor: null, limit: 5 }).catch((e: unknown) => e);
+    expect((bad as HttpError).status).toBe(400);
+    sandbox.oauth.revokeAll('salesforce');
+    const denied = await trigger.poll(c.ctx, { input: { object: 'Lead' }, cursor: null, limit: 5 }).catch((e: unknown) => e);
+    expect((denied as HttpError).status).toBe(401);
+    c = await connect(sandbox, salesforce);
+  });
+});
+
+describe('notion new_page', () => {
+  const notion = connectors.notion as ConnectorDefinition;
+  const trigger = notion.triggers!.new_page as PollTrigger;
+  let c: Connected;
+  let tasks: string;
+  beforeAll(async () => {
+    c = await connect(sandbox, notion);
+  });
+  beforeEach(() => {
+    tasks = sandbox.state.notion.databases[0]!.id;
+  });
+
+  it('first poll keeps every page of the newest minute in the cursor; new pages come once, oldest first', async () => {
+    // The three seeded tasks share one created_time: a limit of 1 returns one, the cursor knows all.
+    const first = await poll<{ at: string; ids: string[] }>(trigger, c.ctx, null, 1, { database_id: tasks });
+    expect(first.items).toHaveLength(1);
+    expect(first.cursor.ids).toHaveLength(3);
+    expect((await poll(trigger, c.ctx, first.cursor, 10, { database_id: tasks })).items).toEqual([]);
+
+    const created: string[] = [];
+    for (const title of ['One', 'Two', 'Three']) created.push((await notion.actions.create_page!.run(c.ctx, { database_id: tasks, title })).id);
+    const a = await poll<{ at: string; ids: string[] }>(trigger, c.ctx, first.cursor, 2, { database_id: tasks });
+    expect(a.items.map((i) => i.id)).toEqual(created.slice(0, 2));
+    expect(a.more).toBe(true);
+    expect(a.items[0]!.data.created_time).toMatch(/:00\.000Z$/);
+    const b = await poll<{ at: string; ids: string[] }>(trigger, c.ctx, a.cursor, 2, { database_id: tasks });
+    expect(b.items.map((i) => i.id)).toEqual([created[2]]);
+    expect(b.more).toBe(false);
+    const body = sandbox.calls({ connector: 'notion', path: /\/query$/ }).at(-1)!.body as Record<string, unknown>;
+    expect(body).toMatchObject({ filter: { timestamp: 'created_time', created_time: { on_or_after: a.cursor.at } }, sorts: [{ timestamp: 'created_time', direction: 'ascending' }] });
+
+    // Same minute as the last poll's newest page: still found ("after" would miss it).
+    sandbox.tick('notion');
+    const ticked = await poll<{ at: string; ids: string[] }>(trigger, c.ctx, b.cursor, 10, { database_id: tasks });
+    expect(ticked.items).toHaveLength(1);
+    expect(ticked.items[0]!.data).toMatchObject({ properties: { Task: { title: [{ plain_text: expect.stringMatching(/^Call back Initech/) }] } } });
+    expect((await poll(trigger, c.ctx, ticked.cursor, 10, { database_id: tasks })).items).toEqual([]);
+
+    // A later minute.
+    sandbox.advanceTime(120);
+    sandbox.tick('notion');
+    const later = await poll<{ at: string; ids: string[] }>(trigger, c.ctx, ticked.cursor, 10, { database_id: tasks });
+    expect(later.items).toHaveLength(1);
+    expect(later.cursor.ids).toEqual([later.items[0]!.id]);
+  });
+
+  it('pages more than one query page: more pages of results within one poll', async () => {
+    const first = await poll<{ at: string; ids: string[] }>(trigger, c.ctx, null, 10, { database_id: tasks });
+    for (let i = 0; i < 120; i++) sandbox.tick('notion');
+    const all: string[] = [];
+    let cursor = first.cursor;
+    for (let i = 0; i < 10; i++) {
+      const next = await poll<{ at: string; ids: string[] }>(trigger, c.ctx, cursor, 50, { database_id: tasks });
+      all.push(...next.items.map((x) => x.id));
+      cursor = next.cursor;
+      if (!next.more) break;
+    }
+    expect(all).toHaveLength(120);
+    expect(new Set(all).size).toBe(120);
+  });
+
+  it('errors: 404 for a database not shared, 401 when revoked', async () => {
+    const missing = await trigger.poll(c.ctx, { input: { database_id: '00000000-0000-4000-8000-000000000000' }, cursor: null, limit: 5 }).catch((e: unknown) => e);
+    expect((missing as HttpError).status).toBe(404);
+    sandbox.oauth.revokeAll('notion');
+    const denied = await trigger.poll(c.ctx, { input: { database_id: tasks }, cursor: null, limit: 5 }).catch((e: unknown) => e);
+    expect((denied as HttpError).status).toBe(401);
+    c = await connect(sandbox, notion);
+  });
+});

@@ -238,7 +238,7 @@ function search(ctx: ActionContext, property: string, body: { gte?: string; dire
 async function pollDeals(ctx: ActionContext, property: string, cursor: HighWater | null, limit: number) {
   const atOf = (d: HubSpotObject) => d.properties[property] ?? d.updatedAt;
   if (!cursor) {
-    const page = await search(ctx, property, { direction: 'DESCENDING', limit: Math.min(limit, SEARCH_PAGE) });
+    const page = await search(ctx, property, { direction: 'DESCENDING', limit: SEARCH_PAGE });
     return { ...newest(page.results, limit, atOf, (d) => d.id), more: false };
   }
   const candidates: HubSpotObject[] = [];

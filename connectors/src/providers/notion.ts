@@ -146,7 +146,7 @@ const newPage = definePollTrigger<{ database_id: string }, HighWater>({
     const idOf = (p: NotionPage) => p.id;
     const item = (p: NotionPage) => ({ id: p.id, data: p as unknown as Record<string, unknown> });
     if (!cursor) {
-      const page = await queryPages(ctx, input.database_id, { sorts: [{ timestamp: 'created_time', direction: 'descending' }], page_size: Math.min(limit, QUERY_PAGE) });
+      const page = await queryPages(ctx, input.database_id, { sorts: [{ timestamp: 'created_time', direction: 'descending' }], page_size: QUERY_PAGE });
       const first = newest(page.results, limit, atOf, idOf);
       return { items: first.taken.map(item), cursor: first.cursor };
     }
