@@ -284,8 +284,8 @@ export const connectorSchema: JsonSchema = {
           events: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
         },
         allOf: [
-          { if: { properties: { kind: { const: 'poll' } } }, then: { required: ['intervalSeconds', 'minIntervalSeconds'], not: { required: ['events'] } } },
-          { if: { properties: { kind: { const: 'webhook' } } }, then: { required: ['events'], not: { required: ['intervalSeconds'] } } },
+          { if: { properties: { kind: { const: 'poll' } } }, then: { required: ['intervalSeconds', 'minIntervalSeconds'], properties: { intervalSeconds: true, minIntervalSeconds: true, events: false } } },
+          { if: { properties: { kind: { const: 'webhook' } } }, then: { required: ['events'], properties: { events: true, intervalSeconds: false } } },
         ],
       },
     },
