@@ -307,14 +307,20 @@ describe('hubspot webhooks and triggers', () => {
     expect((await poll(trigger, c.ctx, changed.cursor)).items).toEqual([]);
   });
 
-  it('errors: 401 with a bad token, 429 with Retry-After from search', async () => {
+  it('errors: 429 with Retry-After past the search API\'s per-second limit, 401 with a revoked token', async () => {
     const trigger = hubspot.triggers!.new_deal as PollTrigger;
-    sandbox.inject({ connector: 'hubspot', path: '/crm/v3/objects/deals/search', status: 429, retryAfter: 10, body: { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', policyName: 'SECONDLY' } });
+    sandbox.state.hubspot.searchRequestsPerSecond = 2;
+    sandbox.advanceTime(1); // past earlier tests' searches
+    await trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 });
+    await trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 });
     const limited = await trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 }).catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(HttpError);
     expect((limited as HttpError).status).toBe(429);
     expect((limited as HttpError).retryable).toBe(true);
-    expect((limited as HttpError).headers['retry-after']).toBe('10');
+    expect((limited as HttpError).headers['retry-after']).toBe('1');
+    expect((limited as HttpError).data).toMatchObject({ errorType: 'RATE_LIMIT', policyName: 'SECONDLY' });
+    sandbox.advanceTime(1);
+    await expect(trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 })).resolves.toMatchObject({ items: [] });
     sandbox.oauth.revokeAll('hubspot');
     const denied = await trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 }).catch((e: unknown) => e);
     expect((denied as HttpError).status).toBe(401);

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { intParam, isoNow, json, ProviderContext, ProviderModule, SandboxRequest, SandboxResponse } from '../core';
+import { bearerToken, intParam, isoNow, json, ProviderContext, ProviderModule, SandboxRequest, SandboxResponse } from '../core';
 
 export interface HubSpotRecord {
   id: string;
@@ -19,6 +19,8 @@ export interface HubSpotState {
   nextEventId: number;
   /** How many times tick() ran: names the next deal. */
   ticks: number;
+  /** Search requests a token may make per second (HubSpot allows 5; high here so tests trip it only on purpose). */
+  searchRequestsPerSecond: number;
 }
 
 function hsError(status: number, category: string, message: string, extra: Record<string, unknown> = {}): SandboxResponse {
@@ -73,6 +75,7 @@ function seed(): HubSpotState {
     nextId: 1001,
     nextEventId: 1,
     ticks: 0,
+    searchRequestsPerSecond: DEFAULT_SEARCH_REQUESTS_PER_SECOND,
   };
 }
 
@@ -161,6 +164,28 @@ function update(kind: 'contacts' | 'deals', req: SandboxRequest, ctx: ProviderCo
     );
   }
   return json(200, output(record));
+}
+
+const DEFAULT_SEARCH_REQUESTS_PER_SECOND = 100;
+/** Recent search request times by token (a sliding one-second window; not worth persisting). */
+const searchCalls = new Map<string, number[]>();
+
+/** HubSpot's answer when the search API's per-second limit is exceeded. */
+function searchRateLimited(req: SandboxRequest, ctx: ProviderContext<HubSpotState>): SandboxResponse | undefined {
+  const token = bearerToken(req) ?? '';
+  const now = ctx.now();
+  const recent = (searchCalls.get(token) ?? []).filter((at) => now - at < 1000);
+  if (recent.length >= (ctx.state.searchRequestsPerSecond ?? DEFAULT_SEARCH_REQUESTS_PER_SECOND)) {
+    searchCalls.set(token, recent);
+    return {
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'SECONDLY', groupName: 'publicapi:search' },
+    };
+  }
+  recent.push(now);
+  searchCalls.set(token, recent);
+  return undefined;
 }
 
 // ---- Search: POST /crm/v3/objects/{type}/search (filterGroups ORed, filters ANDed, one sort)
@@ -416,6 +441,8 @@ export const hubspotSandbox: ProviderModule<HubSpotState> = {
         const a = ctx.authorize(req);
         if ('error' in a) return a.error;
         if (req.params.kind !== 'contacts' && req.params.kind !== 'deals') return hsError(400, 'VALIDATION_ERROR', `Unable to infer object type from: ${req.params.kind}`);
+        const limited = searchRateLimited(req, ctx);
+        if (limited) return limited;
         return searchRecords(req.params.kind, req, ctx.state);
       },
     },
