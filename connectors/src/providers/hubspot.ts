@@ -119,16 +119,14 @@ const updateDeal = defineAction<{ deal_id: string; properties: Record<string, un
 
 // ---- Webhooks (app-level: one target URL per HubSpot app, events for every portal that installed it)
 
-/** HubSpot rejects nothing itself; its docs ask receivers to refuse timestamps older than this. */
+/** HubSpot's validation guide: refuse requests whose timestamp is older than five minutes (replays). */
 const SIGNATURE_MAX_AGE_MS = 5 * 60 * 1000;
 
 /** The characters HubSpot decodes in the URI before signing (its v3 validation guide). */
-const SIGNED_URI_DECODES: Record<string, string> = {
-  '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$', '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
-};
+const SIGNED_URI_DECODED = /%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi;
 
 export function hubspotSignedUri(url: string): string {
-  return url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (m) => SIGNED_URI_DECODES[m.toUpperCase()]!);
+  return url.replace(SIGNED_URI_DECODED, (m) => decodeURIComponent(m));
 }
 
 /** X-HubSpot-Signature-v3: base64 HMAC-SHA256(client secret, method + URI + body + timestamp). */

@@ -117,7 +117,7 @@ const newRecord = definePollTrigger<{ object: string }, RecordCursor>({
   input: obj({ object: { ...OBJECT, default: 'Lead' } }, ['object']),
   output: res({ Id: str('Record id'), CreatedDate: str('Created'), attributes: res({ type: str('Object'), url: str('API path') }) }, ['Id']),
   async poll(ctx, { input, cursor, limit }) {
-    const object = input.object;
+    const object = input.object || 'Lead';
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(object)) throw new Error(`Not an sObject name: ${object}`);
     const size = Math.min(limit, MAX_POLL_RECORDS);
     const item = (r: Record<string, unknown>) => ({ id: String(r.Id), data: r });

@@ -296,6 +296,7 @@ function emitEvents(ctx: ProviderContext<HubSpotState>, events: { portalId: stri
   const body = JSON.stringify(batch);
   const timestamp = String(ctx.now());
   for (const app of ctx.appClients()) {
+    // The URI as HubSpot signs it: these characters decoded, the rest left as they are.
     const decodedUri = app.webhookUrl.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (m) => decodeURIComponent(m));
     ctx.deliver({
       url: app.webhookUrl,
