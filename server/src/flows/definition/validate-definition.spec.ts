@@ -606,7 +606,7 @@ describe('validateDefinition: semantics', () => {
 
     it('computes schedule settings from $inputs and $endUser only', () => {
       expectErrors(schedule('=$trigger.cron', '=$inputs.tz'), [
-        ['trigger.cron', "'$trigger' is not available here: a schedule is computed when the flow is enabled, from $inputs and $endUser only"],
+        ['trigger.cron', "'$trigger' is not available here: the trigger's settings are computed when the flow is enabled, from $inputs and $endUser only"],
         ['trigger.timezone', "unknown input 'tz'"],
       ]);
       expectErrors(schedule("='0 9 * * *", 'UTC'), [['trigger.cron', 'Invalid expression: String literal must be terminated by a matching quote (S0101 at position 10)']]);
