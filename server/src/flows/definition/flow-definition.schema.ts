@@ -593,7 +593,7 @@ export const flowDefinitionSchema = {
 } as const;
 
 export const STEP_TYPES = ['action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond'] as const;
-export const TRIGGER_TYPES = ['event', 'request', 'schedule', 'webhook', 'poll'] as const;
+export const TRIGGER_TYPES = ['event', 'request', 'schedule', 'poll', 'webhook'] as const;
 export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'array'] as const;
 
 // ─── Types ───────────────────────────────────────────────────────────────────────────────────────
