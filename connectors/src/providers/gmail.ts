@@ -274,7 +274,8 @@ const newEmail = definePollTrigger<{ label_id?: string }, GmailCursor>({
       }
       for (const record of page.history ?? []) {
         const added = (record.messagesAdded ?? []).map((a) => a.message.id).filter((id) => !ids.includes(id));
-        // Stop at a whole record so the next poll starts right after the last one taken.
+        // Stop at a whole record so the next poll starts right after the last one taken (a
+        // messageAdded record holds one message, so this stays within the limit).
         if (ids.length > 0 && ids.length + added.length > limit) {
           more = true;
           break scan;
