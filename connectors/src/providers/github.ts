@@ -225,6 +225,59 @@ const pullRequestOpened = defineWebhookTrigger<{ repository: string }>({
   },
 });
 
+interface PushPayload {
+  ref: string;
+  before: string;
+  after: string;
+  deleted: boolean;
+  compare: string;
+  pusher: { name: string };
+  commits: { id: string; message: string; url: string; timestamp: string; author: { name: string; username?: string } }[];
+}
+
+const pushed = defineWebhookTrigger<{ repository: string; branch?: string }>({
+  name: 'Commits pushed',
+  description: 'Runs when commits are pushed to a branch of the repository (repository webhook, `push` event), optionally only one branch.',
+  events: ['push'],
+  input: obj({ repository: REPOSITORY, branch: str('Branch', { description: 'Only pushes to this branch (e.g. main); empty for every branch' }) }, ['repository']),
+  output: res(
+    {
+      repository: str('Repository'),
+      branch: str('Branch'),
+      before: str('Previous head commit'),
+      after: str('New head commit'),
+      compare: str('Compare link'),
+      pusher: str('Pushed by'),
+      commits: {
+        type: 'array',
+        title: 'Commits',
+        items: res({ id: str('Sha'), message: str('Message'), url: str('Link'), author: str('Author'), timestamp: str('Time', { format: 'date-time' }) }, ['id', 'message']),
+      },
+    },
+    ['repository', 'branch', 'after', 'commits'],
+  ),
+  map(event, input) {
+    const repository = repositoryOf(event, input);
+    const push = event.data as unknown as PushPayload;
+    // Branch pushes only: not tags, not a branch being deleted.
+    if (!repository || !push.ref?.startsWith('refs/heads/') || push.deleted) return null;
+    const branch = push.ref.slice('refs/heads/'.length);
+    if (input.branch && input.branch !== branch) return null;
+    return {
+      id: `${push.ref}@${push.after}`,
+      data: {
+        repository,
+        branch,
+        before: push.before,
+        after: push.after,
+        compare: push.compare,
+        pusher: push.pusher.name,
+        commits: push.commits.map((c) => ({ id: c.id, message: c.message, url: c.url, author: c.author.username ?? c.author.name, timestamp: c.timestamp })),
+      },
+    };
+  },
+});
+
 /** Where new_issue has read up to: the newest issue (or pull request) seen, by creation time then id. */
 export interface IssueCursor {
   created: string | null;
@@ -308,7 +361,7 @@ function parseHookId(id: string): { repository: string; hookId: string } {
 export const githubConnector = defineConnector({
   key: 'github',
   name: 'GitHub',
-  description: 'Open issues, comment and list repositories on GitHub; start flows when issues or pull requests are opened.',
+  description: 'Open issues, comment and list repositories on GitHub; start flows when issues or pull requests are opened or commits are pushed.',
   logo: logo(
     '#24292F',
     '<circle cx="22" cy="20" r="6" fill="none" stroke="#fff" stroke-width="4"/><circle cx="22" cy="44" r="6" fill="none" stroke="#fff" stroke-width="4"/>' +
@@ -336,7 +389,7 @@ export const githubConnector = defineConnector({
   // 5,000 requests an hour per user token; secondary limits answer 403/429 with Retry-After.
   rateLimit: { requestsPerSecond: 1 },
   actions: { create_issue: createIssue, add_comment: addComment, list_repos: listRepos },
-  triggers: { issue_opened: issueOpened, pull_request_opened: pullRequestOpened, new_issue: newIssue },
+  triggers: { issue_opened: issueOpened, pull_request_opened: pullRequestOpened, push: pushed, new_issue: newIssue },
   webhooks: {
     // A repository hook per enabled instance, signed with the secret Switchboard gives it.
     routing: 'instance',

@@ -99,6 +99,7 @@ describe('github webhooks and triggers', () => {
   const webhooks = github.webhooks!;
   const issueOpened = github.triggers!.issue_opened as WebhookTrigger;
   const pullRequestOpened = github.triggers!.pull_request_opened as WebhookTrigger;
+  const pushed = github.triggers!.push as WebhookTrigger;
   const newIssue = github.triggers!.new_issue as PollTrigger;
   const repository = 'octo-jane/website';
   let c: Connected;
@@ -173,6 +174,40 @@ describe('github webhooks and triggers', () => {
     expect(await deliveredTo('gh-1')).toEqual([]);
     // Already gone: not an error.
     await expect(webhooks.unsubscribe!(c.ctx, { id: sub.id, input: { repository } })).resolves.toBeUndefined();
+  });
+
+  it('push: committing a file sends a signed push event; the branch filter picks pushes', async () => {
+    const secret = 'whs-github-push';
+    const sub = await webhooks.subscribe!(c.ctx, { url: `${receiverUrl}gh-push`, secret, events: pushed.events, input: { repository } });
+    await deliveredTo('gh-push'); // the ping
+    const path = 'repos/octo-jane/website/contents/docs/CHANGELOG.md';
+    const file = await send<{ content: { sha: string }; commit: { sha: string; parents: { sha: string }[] } }>(c.ctx, {
+      method: 'PUT',
+      path,
+      body: { message: 'Add a changelog', content: Buffer.from('# Changes\n').toString('base64') },
+    });
+    const [delivery] = await deliveredTo('gh-push');
+    expect(delivery!.headers['x-github-event']).toBe('push');
+    expect(webhooks.events(delivery!)).toMatchObject([{ type: 'push' }]);
+    const [item] = itemsOf(webhooks, pushed, delivery!, secret, { repository, branch: 'main' });
+    expect(item).toEqual({
+      id: `refs/heads/main@${file.commit.sha}`,
+      data: expect.objectContaining({ repository, branch: 'main', before: file.commit.parents[0]!.sha, after: file.commit.sha, pusher: 'octo-jane', commits: [expect.objectContaining({ id: file.commit.sha, message: 'Add a changelog', author: 'octo-jane' })] }),
+    });
+    expect(itemsOf(webhooks, pushed, delivery!, secret, { repository, branch: 'develop' })).toEqual([]);
+    expect(itemsOf(webhooks, pushed, delivery!, secret, { repository })).toHaveLength(1);
+
+    // Updating needs the file's current sha (GitHub answers 422 without it, 409 with a stale one).
+    const missingSha = await c.ctx.http.request({ method: 'PUT', path, body: { message: 'Edit', content: 'IyBDaGFuZ2Vz' } });
+    expect(missingSha.status).toBe(422);
+    const stale = await c.ctx.http.request({ method: 'PUT', path, body: { message: 'Edit', content: 'IyBDaGFuZ2Vz', sha: 'f'.repeat(40) } });
+    expect(stale.status).toBe(409);
+    const updated = await c.ctx.http.request<{ commit: { parents: { sha: string }[] } }>({ method: 'PUT', path, body: { message: 'Edit', content: 'IyBDaGFuZ2Vz', sha: file.content.sha } });
+    expect(updated.status).toBe(200);
+    expect(updated.data.commit.parents[0]!.sha).toBe(file.commit.sha);
+    const [second] = await deliveredTo('gh-push');
+    expect(itemsOf(webhooks, pushed, second!, secret, { repository })[0]!.data).toMatchObject({ before: file.commit.sha });
+    await webhooks.unsubscribe!(c.ctx, { id: sub.id, input: { repository } });
   });
 
   it('the hooks API lists hooks without their secret and refuses a bad configuration with 422', async () => {

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { intParam, isoNow, json, ProviderContext, ProviderModule, SandboxRequest, SandboxResponse } from '../core';
 
 export interface GitHubRepo {
@@ -54,6 +54,10 @@ export interface GitHubState {
   repos: GitHubRepo[];
   issues: GitHubIssue[];
   hooks: GitHubHook[];
+  /** `owner/name:branch` → head commit sha (branches never pushed to sit at a fixed initial commit). */
+  heads: Record<string, string>;
+  /** `owner/name:branch:path` → the file's blob sha and base64 content (PUT contents). */
+  files: Record<string, { sha: string; content: string }>;
   nextId: number;
   /** How many times tick() ran: picks the next repository and title. */
   ticks: number;
@@ -308,6 +312,91 @@ function openIssue(
   return issue;
 }
 
+/** The commit a branch points at. */
+function headOf(state: GitHubState, repo: GitHubRepo, branch: string): string {
+  return state.heads[`${repo.full_name}:${branch}`] ?? createHash('sha1').update(`${repo.full_name}:initial`).digest('hex');
+}
+
+/**
+ * Creates or updates a file with a commit on the branch (PUT /repos/{owner}/{repo}/contents/{path}),
+ * sending the `push` event that commit causes.
+ */
+function commitFile(
+  ctx: ProviderContext<GitHubState>,
+  repo: GitHubRepo,
+  account: { login: string; name: string; email: string },
+  change: { path: string; branch: string; message: string; content: string },
+): { created: boolean; body: Record<string, unknown> } {
+  const key = `${repo.full_name}:${change.branch}:${change.path}`;
+  const created = !ctx.state.files[key];
+  const blobSha = createHash('sha1').update(`blob ${Buffer.from(change.content, 'base64').length}\0`).update(Buffer.from(change.content, 'base64')).digest('hex');
+  ctx.state.files[key] = { sha: blobSha, content: change.content };
+  const before = headOf(ctx.state, repo, change.branch);
+  const after = randomBytes(20).toString('hex');
+  ctx.state.heads[`${repo.full_name}:${change.branch}`] = after;
+  const timestamp = githubTime(ctx.now());
+  repo.pushed_at = timestamp;
+  const html = `https://github.com/${repo.full_name}`;
+  const person = { name: account.name, email: account.email, date: timestamp };
+  const commit = {
+    sha: after,
+    node_id: `C_kwDO${after.slice(0, 12)}`,
+    url: `${apiRepoUrl(repo.full_name)}/git/commits/${after}`,
+    html_url: `${html}/commit/${after}`,
+    author: person,
+    committer: person,
+    message: change.message,
+    tree: { sha: randomBytes(20).toString('hex'), url: `${apiRepoUrl(repo.full_name)}/git/trees/${after}` },
+    parents: [{ sha: before, url: `${apiRepoUrl(repo.full_name)}/git/commits/${before}`, html_url: `${html}/commit/${before}` }],
+  };
+  const pushedCommit = {
+    id: after,
+    tree_id: commit.tree.sha,
+    distinct: true,
+    message: change.message,
+    timestamp,
+    url: commit.html_url,
+    author: { name: account.name, email: account.email, username: account.login },
+    committer: { name: account.name, email: account.email, username: account.login },
+    added: created ? [change.path] : [],
+    removed: [],
+    modified: created ? [] : [change.path],
+  };
+  deliverEvent(ctx, repo, 'push', {
+    ref: `refs/heads/${change.branch}`,
+    before,
+    after,
+    repository: repo,
+    pusher: { name: account.login, email: account.email },
+    sender: userJson(account.login),
+    created: false,
+    deleted: false,
+    forced: false,
+    base_ref: null,
+    compare: `${html}/compare/${before.slice(0, 12)}...${after.slice(0, 12)}`,
+    commits: [pushedCommit],
+    head_commit: pushedCommit,
+  });
+  const name = change.path.split('/').pop()!;
+  return {
+    created,
+    body: {
+      content: {
+        name,
+        path: change.path,
+        sha: blobSha,
+        size: Buffer.from(change.content, 'base64').length,
+        url: `${apiRepoUrl(repo.full_name)}/contents/${change.path}?ref=${change.branch}`,
+        html_url: `${html}/blob/${change.branch}/${change.path}`,
+        git_url: `${apiRepoUrl(repo.full_name)}/git/blobs/${blobSha}`,
+        download_url: `https://raw.githubusercontent.com/${repo.full_name}/${change.branch}/${change.path}`,
+        type: 'file',
+      },
+      commit,
+    },
+  };
+}
+
 const TICK_TITLES = ['Login page shows a blank screen on Safari', 'Add dark mode to settings', 'Export to CSV drops the last row', 'Typo in onboarding email', 'Slow search on large projects'];
 
 export const githubSandbox: ProviderModule<GitHubState> = {
@@ -351,7 +440,7 @@ export const githubSandbox: ProviderModule<GitHubState> = {
   authError(reason) {
     return ghError(401, reason === 'missing' ? 'Requires authentication' : 'Bad credentials');
   },
-  seed: () => ({ repos: seedRepos(Date.parse('2026-01-15T12:00:00Z')), issues: [], hooks: [], nextId: 2000000, ticks: 0 }),
+  seed: () => ({ repos: seedRepos(Date.parse('2026-01-15T12:00:00Z')), issues: [], hooks: [], heads: {}, files: {}, nextId: 2000000, ticks: 0 }),
   routes: [
     {
       method: 'GET',
@@ -570,6 +659,29 @@ export const githubSandbox: ProviderModule<GitHubState> = {
         if (!hook) return ghError(404, 'Not Found');
         ctx.state.hooks = ctx.state.hooks.filter((h) => h !== hook);
         return { status: 204 };
+      },
+    },
+    {
+      method: 'PUT',
+      path: /^\/repos\/(?<owner>[^/]+)\/(?<repo>[^/]+)\/contents\/(?<path>.+)$/,
+      handler(req, ctx) {
+        const a = ctx.authorize(req);
+        if ('error' in a) return a.error;
+        const repo = findRepo(ctx.state, req);
+        if (!repo) return ghError(404, 'Not Found');
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        for (const field of ['message', 'content']) {
+          if (typeof body[field] !== 'string') return ghError(422, `Invalid request.\n\n"${field}" wasn't supplied.`);
+        }
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(String(body.content).replace(/\s/g, ''))) return ghError(422, 'content is not valid Base64');
+        const branch = typeof body.branch === 'string' ? body.branch : repo.default_branch;
+        if (branch !== repo.default_branch && !ctx.state.heads[`${repo.full_name}:${branch}`]) return ghError(404, `Branch ${branch} not found`);
+        const existing = ctx.state.files[`${repo.full_name}:${branch}:${req.params.path}`];
+        if (existing && typeof body.sha !== 'string') return ghError(422, `Invalid request.\n\n"sha" wasn't supplied.`);
+        if (existing && body.sha !== existing.sha) return ghError(409, `${req.params.path} does not match ${body.sha}`);
+        const account = { login: a.account.login!, name: a.account.name, email: a.account.email };
+        const result = commitFile(ctx, repo, account, { path: req.params.path!, branch, message: String(body.message), content: String(body.content).replace(/\s/g, '') });
+        return json(result.created ? 201 : 200, result.body);
       },
     },
   ],
