@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ensureOk, send } from '../runtime';
-import { defineAction, defineConnector, definePollTrigger, defineWebhookTrigger, HttpRequest, ProviderError, TriggerItem, WebhookEvent } from '../types';
+import { ActionContext, defineAction, defineConnector, definePollTrigger, defineWebhookTrigger, HttpRequest, ProviderError, TriggerItem, WebhookEvent } from '../types';
 import { int, logo, matches, obj, res, str } from './shared';
 
 const REPOSITORY_PATTERN = '^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$';
@@ -351,6 +351,17 @@ function sameSignature(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The id of the repository's hook that posts to `url`, if any. */
+async function findHook(ctx: ActionContext, repository: string, url: string): Promise<number | undefined> {
+  for (let page = 1; page <= 10; page++) {
+    const hooks = await send<{ id: number; config: { url?: string } }[]>(ctx, { method: 'GET', path: `${repoPath(repository)}/hooks`, query: { per_page: 100, page } });
+    const found = hooks.find((h) => h.config.url === url);
+    if (found) return found.id;
+    if (hooks.length < 100) return undefined;
+  }
+  return undefined;
+}
+
 /** A subscription id is `owner/name/<hook id>`. */
 function parseHookId(id: string): { repository: string; hookId: string } {
   const m = /^([^/]+\/[^/]+)\/(\d+)$/.exec(id);
@@ -412,12 +423,22 @@ export const githubConnector = defineConnector({
     async subscribe(ctx, { url, secret, events, input }) {
       const repository = String(input.repository ?? '');
       if (!new RegExp(REPOSITORY_PATTERN).test(repository)) throw new ProviderError(`Not a repository (owner/name): ${repository}`, 'invalid_input');
-      const hook = await send<{ id: number }>(ctx, {
-        method: 'POST',
-        path: `${repoPath(repository)}/hooks`,
-        body: { name: 'web', active: true, events: [...new Set(events.map((e) => e.split('.')[0]!))], config: { url, content_type: 'json', secret, insecure_ssl: '0' } },
-      });
-      return { id: `${repository}/${hook.id}` };
+      const hook = {
+        active: true,
+        events: [...new Set(events.map((e) => e.split('.')[0]!))],
+        config: { url, content_type: 'json', secret, insecure_ssl: '0' },
+      };
+      const create: HttpRequest = { method: 'POST', path: `${repoPath(repository)}/hooks`, body: { name: 'web', ...hook } };
+      const created = await ctx.http.request<{ id: number; errors?: { message?: string }[] }>(create);
+      if (created.status === 422 && created.data?.errors?.some((e) => /already exists/i.test(e.message ?? ''))) {
+        // A retry after the hook was made (its answer lost): take it over with this secret.
+        const existing = await findHook(ctx, repository, url);
+        if (existing) {
+          await send(ctx, { method: 'PATCH', path: `${repoPath(repository)}/hooks/${existing}`, body: hook });
+          return { id: `${repository}/${existing}` };
+        }
+      }
+      return { id: `${repository}/${ensureOk(created, create).data.id}` };
     },
     async unsubscribe(ctx, { id }) {
       const { repository, hookId } = parseHookId(id);

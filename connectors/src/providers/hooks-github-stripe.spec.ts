@@ -227,6 +227,20 @@ describe('github webhooks and triggers', () => {
     await expect(webhooks.subscribe!(c.ctx, { url: `${receiverUrl}gh-3`, secret: 'x', events: ['issues.opened'], input: { repository: 'not a repo' } })).rejects.toThrow(/owner\/name/);
   });
 
+  it('a repeated subscribe (the first answer lost) takes the existing hook over with the new secret', async () => {
+    const url = `${receiverUrl}gh-again`;
+    const first = await webhooks.subscribe!(c.ctx, { url, secret: 'first', events: ['issues.opened'], input: { repository } });
+    const again = await webhooks.subscribe!(c.ctx, { url, secret: 'second', events: ['issues.opened', 'pull_request.opened'], input: { repository } });
+    expect(again.id).toBe(first.id);
+    expect(sandbox.state.github.hooks).toHaveLength(1);
+    expect(sandbox.state.github.hooks[0]!.events).toEqual(['issues', 'pull_request']);
+    await deliveredTo('gh-again'); // the ping
+    await github.actions.create_issue!.run(c.ctx, { repository, title: 'Signed with the new secret' });
+    const [delivery] = await deliveredTo('gh-again');
+    expect(webhooks.verify(delivery!, 'second', Date.now())).toBeNull();
+    expect(webhooks.verify(delivery!, 'first', Date.now())).toBe('signature mismatch');
+  });
+
   it('new_issue: the first poll starts from now, then new issues come once each, oldest first, pull requests left out', async () => {
     const input = { repository };
     const first = await poll(c, newIssue, input, null, 10);
@@ -366,6 +380,15 @@ describe('stripe webhooks and triggers', () => {
     await stripe.actions.create_customer!.run(fresh(), { email: 'late@shop.test' });
     expect(await deliveredTo('st-1')).toEqual([]);
     await expect(webhooks.unsubscribe!(c.ctx, { id: sub.id, input: {} })).resolves.toBeUndefined();
+  });
+
+  it('a repeated subscribe with the same idempotency key answers the same endpoint and secret', async () => {
+    const ctx = fresh();
+    const params = { url: `${receiverUrl}st-again`, secret: 'ignored', events: customerCreated.events, input: {} };
+    const first = await webhooks.subscribe!(ctx, params);
+    const again = await webhooks.subscribe!(ctx, params);
+    expect(again).toEqual(first);
+    expect(sandbox.state.stripe.webhookEndpoints).toHaveLength(1);
   });
 
   it("an endpoint enabled for '*' gets every event; unknown event types are refused", async () => {

@@ -649,6 +649,36 @@ export const githubSandbox: ProviderModule<GitHubState> = {
       },
     },
     {
+      method: 'PATCH',
+      path: '/repos/:owner/:repo/hooks/:id',
+      handler(req, ctx) {
+        const a = ctx.authorize(req);
+        if ('error' in a) return a.error;
+        const repo = findRepo(ctx.state, req);
+        const hook = repo && ctx.state.hooks.find((h) => h.repository === repo.full_name && h.id === Number(req.params.id));
+        if (!hook) return ghError(404, 'Not Found');
+        const body = (req.body ?? {}) as { active?: unknown; events?: unknown; config?: Record<string, unknown> };
+        const config = { ...hook.config, ...(body.config ?? {}) } as Record<string, unknown>;
+        if (typeof config.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(config.url)) return hookValidationError('Config must contain a valid URL');
+        if (config.content_type !== 'json' && config.content_type !== 'form') return hookValidationError('Content type must be json or form');
+        if (body.events !== undefined) {
+          if (!Array.isArray(body.events) || body.events.length === 0) return hookValidationError('Events must be a non-empty list');
+          const unknown = body.events.find((e) => typeof e !== 'string' || !HOOK_EVENTS.has(e));
+          if (unknown !== undefined) return hookValidationError(`"${String(unknown)}" is not a valid event name`);
+          hook.events = [...new Set(body.events as string[])];
+        }
+        hook.config = {
+          url: config.url,
+          content_type: config.content_type,
+          ...(typeof config.secret === 'string' && config.secret ? { secret: config.secret } : {}),
+          insecure_ssl: config.insecure_ssl === '1' || config.insecure_ssl === 1 ? '1' : '0',
+        };
+        if (typeof body.active === 'boolean') hook.active = body.active;
+        hook.updated_at = githubTime(ctx.now());
+        return json(200, hookJson(hook));
+      },
+    },
+    {
       method: 'DELETE',
       path: '/repos/:owner/:repo/hooks/:id',
       handler(req, ctx) {
