@@ -240,6 +240,8 @@ function idempotent(req: SandboxRequest, state: StripeState, apiKey: string, han
 /** The account's default API version: event payloads are rendered in it. */
 const API_VERSION = '2024-06-20';
 
+const MAX_EVENTS = 5000;
+
 /** Event types an endpoint may enable (a subset of Stripe's list; '*' = all). */
 const EVENT_TYPES = new Set([
   '*', 'charge.captured', 'charge.failed', 'charge.refunded', 'charge.succeeded', 'checkout.session.completed', 'customer.created', 'customer.deleted',
@@ -268,6 +270,8 @@ function emit(ctx: ProviderContext<StripeState>, type: string, object: object, r
     type,
   };
   ctx.state.events.unshift(event);
+  // Stripe keeps events 30 days; the sandbox keeps the newest few thousand (it churns for ever in the demo).
+  if (ctx.state.events.length > MAX_EVENTS) ctx.state.events.length = MAX_EVENTS;
   const body = JSON.stringify(event, null, 2);
   for (const endpoint of endpoints) {
     const t = Math.floor(ctx.now() / 1000);
