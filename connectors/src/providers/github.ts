@@ -303,11 +303,11 @@ const newIssue = definePollTrigger<{ repository: string }, IssueCursor>({
       // The newest issues; the cursor sits at the newest item of any kind.
       const newest: GitHubIssue[] = [];
       let top: GitHubIssue | undefined;
-      for (let page = 1; page <= MAX_POLL_PAGES && newest.length < limit; page++) {
+      for (let page = 1; page <= MAX_POLL_PAGES; page++) {
         const list = await read(page, { direction: 'desc' });
         top ??= list[0];
         newest.push(...list.filter((i) => !i.pull_request));
-        if (list.length < 100) break;
+        if (list.length < 100 || newest.length >= limit) break;
       }
       return {
         items: newest.slice(0, limit).reverse().map((i) => issueItem(i, input.repository)),

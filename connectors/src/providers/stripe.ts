@@ -231,15 +231,17 @@ const newCustomer = definePollTrigger<Record<string, never>, CustomerCursor>({
   minIntervalSeconds: 60,
   output: CUSTOMER_OUTPUT,
   async poll(ctx, { cursor, limit }) {
-    const list = (query: HttpRequest['query']) => send<StripeList<Customer>>(ctx, { method: 'GET', path: 'customers', query: { limit, ...query } });
+    // Stripe pages hold 1 to 100 objects.
+    const pageSize = Math.min(Math.max(limit, 1), 100);
+    const list = (query: HttpRequest['query']) => send<StripeList<Customer>>(ctx, { method: 'GET', path: 'customers', query: { limit: pageSize, ...query } });
     let page: StripeList<Customer> | undefined;
     if (!cursor) {
       page = await list({});
       const newest = page.data[0];
-      return { items: [...page.data].reverse().map(customerItem), cursor: newest ? { id: newest.id, created: newest.created } : { id: null, created: 0 } };
+      return { items: page.data.slice(0, limit).reverse().map(customerItem), cursor: newest ? { id: newest.id, created: newest.created } : { id: null, created: 0 } };
     }
     if (cursor.id) {
-      const request: HttpRequest = { method: 'GET', path: 'customers', query: { limit, ending_before: cursor.id } };
+      const request: HttpRequest = { method: 'GET', path: 'customers', query: { limit: pageSize, ending_before: cursor.id } };
       const response = await ctx.http.request<StripeList<Customer> & { error?: { code?: string } }>(request);
       // A deleted customer cannot anchor the page: re-anchor below.
       if (!(response.status === 404 && response.data?.error?.code === 'resource_missing')) page = ensureOk(response, request).data;
@@ -247,7 +249,7 @@ const newCustomer = definePollTrigger<Record<string, never>, CustomerCursor>({
     if (!page) {
       // Anchor on the newest customer no newer than the cursor (the engine drops any repeat of the same second).
       const older = cursor.created > 0 ? (await list({ limit: 1, 'created[lte]': cursor.created })).data[0] : undefined;
-      page = older ? await list({ ending_before: older.id }) : await oldestCustomers(list, limit);
+      page = older ? await list({ ending_before: older.id }) : await oldestCustomers(list, pageSize);
     }
     const items = [...page.data].reverse();
     const newest = items[items.length - 1];
