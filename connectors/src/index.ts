@@ -45,6 +45,10 @@ import { catalogueConnectors } from './catalogue';
 import { withSandbox } from './runtime';
 import { githubConnector } from './providers/github';
 import { googleSheetsConnector } from './providers/google-sheets';
+import { gmailConnector } from './providers/gmail';
+import { googleCalendarConnector } from './providers/google-calendar';
+import { outlookConnector } from './providers/outlook';
+import { microsoftTeamsConnector } from './providers/microsoft-teams';
 import { httpConnector } from './providers/http';
 import { hubspotConnector } from './providers/hubspot';
 import { notionConnector } from './providers/notion';
@@ -63,6 +67,7 @@ export {
   slackConnector,
   stripeConnector,
 };
+export { gmailConnector, googleCalendarConnector, outlookConnector, microsoftTeamsConnector };
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -77,6 +82,10 @@ export const connectors = {
   notion: notionConnector,
   stripe: stripeConnector,
   http: httpConnector,
+  gmail: gmailConnector,
+  'google-calendar': googleCalendarConnector,
+  outlook: outlookConnector,
+  'microsoft-teams': microsoftTeamsConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

@@ -13,6 +13,7 @@ import {
   SANDBOX_CREDENTIALS,
   TokenResult,
   TokenSet,
+  withConfigDefaults,
   withSandbox,
 } from '../index';
 
@@ -64,7 +65,9 @@ export async function oauthDance(
   const state = randomBytes(12).toString('base64url');
   const { verifier, challenge } = pkcePair();
   const usePkce = opts.pkce ?? auth.pkce ?? true;
-  const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: opts.redirectUri ?? REDIRECT_URI, state, codeChallenge: usePkce ? challenge : undefined });
+  // Templated OAuth URLs (Microsoft's tenant) are filled with the config's defaults.
+  const config = withConfigDefaults(connector, {});
+  const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: opts.redirectUri ?? REDIRECT_URI, state, codeChallenge: usePkce ? challenge : undefined, config });
   const callback = await consentInSandbox(url, { decision: opts.decision, account: opts.account });
   const exchange = async (o: { code?: string; verifier?: string; redirectUri?: string; clientSecret?: string } = {}) => {
     const req = buildTokenRequest(auth, { clientId: client.clientId, clientSecret: o.clientSecret ?? client.clientSecret }, {
@@ -72,7 +75,7 @@ export async function oauthDance(
       code: o.code ?? callback.searchParams.get('code') ?? '',
       redirectUri: o.redirectUri ?? opts.redirectUri ?? REDIRECT_URI,
       codeVerifier: usePkce ? o.verifier ?? verifier : o.verifier,
-    });
+    }, config);
     const res = await postToken(req);
     return { ...res, result: parseTokenResponse(auth, res.status, res.body) };
   };
@@ -80,8 +83,9 @@ export async function oauthDance(
 }
 
 export async function refresh(sandbox: Sandbox, base: ConnectorDefinition, refreshToken: string): Promise<{ status: number; body: unknown; result: TokenResult }> {
-  const auth = withSandbox(base, sandbox.url).auth as OAuth2Auth;
-  const res = await postToken(buildTokenRequest(auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken }));
+  const connector = withSandbox(base, sandbox.url);
+  const auth = connector.auth as OAuth2Auth;
+  const res = await postToken(buildTokenRequest(auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken }, withConfigDefaults(connector, {})));
   return { ...res, result: parseTokenResponse(auth, res.status, res.body) };
 }
 
