@@ -266,6 +266,8 @@ describe('hubspot webhooks and triggers', () => {
     const first = await poll(trigger, c.ctx, null, 10);
     expect(first.items.map((i) => i.data.properties)).toMatchObject([{ dealname: 'Before' }]);
     let cursor = first.cursor;
+    // The engine's first poll may ask for no items: it still learns where "now" is.
+    expect(await poll(trigger, c.ctx, null, 0)).toMatchObject({ items: [], cursor });
     expect((await poll(trigger, c.ctx, cursor)).items).toEqual([]);
 
     // Several deals may share a millisecond: the cursor keeps the ids seen at its time.
@@ -311,8 +313,7 @@ describe('hubspot webhooks and triggers', () => {
 
   it('errors: 429 with Retry-After past the search API\'s per-second limit, 401 with a revoked token', async () => {
     const trigger = hubspot.triggers!.new_deal as PollTrigger;
-    sandbox.state.hubspot.searchRequestsPerSecond = 2;
-    sandbox.advanceTime(1); // past earlier tests' searches
+    sandbox.state.hubspot.searchThrottle = { ...sandbox.state.hubspot.searchThrottle, limit: 2, windows: {} };
     await trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 });
     await trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 });
     const limited = await trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 }).catch((e: unknown) => e);
@@ -348,6 +349,7 @@ describe('google-sheets new_row', () => {
     ]);
     expect(first.cursor).toBe(3);
     expect((await poll<number>(trigger, c.ctx, null, 1, input)).items.map((i) => i.id)).toEqual(['3']);
+    expect(await poll<number>(trigger, c.ctx, null, 0, input)).toMatchObject({ items: [], cursor: 3 });
     const none = await poll<number>(trigger, c.ctx, first.cursor, 10, input);
     expect(none).toMatchObject({ items: [], cursor: 3, more: false });
 
@@ -410,6 +412,7 @@ describe('salesforce new_record', () => {
     expect(first.items[0]!.data).toMatchObject({ Name: 'Pyramid Construction Inc.', Industry: 'Construction', attributes: { type: 'Account' } });
     expect(first.cursor).toEqual({ createdDate: '2026-01-05T10:00:00.000+0000', id: accounts[4]!.Id });
     expect((await poll(trigger, c.ctx, first.cursor, 3, { object: 'Account' })).items).toEqual([]);
+    expect(await poll(trigger, c.ctx, null, 0, { object: 'Account' })).toMatchObject({ items: [], cursor: first.cursor });
 
     const leads = await poll<{ createdDate: string; id: string }>(trigger, c.ctx, null, 10, { object: 'Lead' });
     expect(leads.items).toEqual([]);
@@ -466,6 +469,7 @@ describe('notion new_page', () => {
     const first = await poll<{ at: string; ids: string[] }>(trigger, c.ctx, null, 1, { database_id: tasks });
     expect(first.items).toHaveLength(1);
     expect(first.cursor.ids).toHaveLength(3);
+    expect(await poll(trigger, c.ctx, null, 0, { database_id: tasks })).toMatchObject({ items: [], cursor: first.cursor });
     expect((await poll(trigger, c.ctx, first.cursor, 10, { database_id: tasks })).items).toEqual([]);
 
     const created: string[] = [];

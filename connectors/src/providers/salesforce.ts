@@ -122,9 +122,10 @@ const newRecord = definePollTrigger<{ object: string }, RecordCursor>({
     const size = Math.min(limit, MAX_POLL_RECORDS);
     const item = (r: Record<string, unknown>) => ({ id: String(r.Id), data: r });
     if (!cursor) {
-      const newest = (await soql(ctx, `SELECT FIELDS(ALL) FROM ${object} ORDER BY CreatedDate DESC, Id DESC LIMIT ${size}`)).reverse();
+      // At least the newest one, for the cursor, even when no item is wanted (limit 0).
+      const newest = (await soql(ctx, `SELECT FIELDS(ALL) FROM ${object} ORDER BY CreatedDate DESC, Id DESC LIMIT ${Math.max(size, 1)}`)).reverse();
       const last = newest[newest.length - 1];
-      return { items: newest.map(item), cursor: last ? { createdDate: String(last.CreatedDate), id: String(last.Id) } : { createdDate: '1970-01-01T00:00:00.000+0000', id: '' } };
+      return { items: newest.slice(newest.length - size).map(item), cursor: last ? { createdDate: String(last.CreatedDate), id: String(last.Id) } : { createdDate: '1970-01-01T00:00:00.000+0000', id: '' } };
     }
     const at = soqlDateTime(cursor.createdDate);
     const records = await soql(

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { bearerToken, intParam, isoNow, json, ProviderContext, ProviderModule, SandboxRequest, SandboxResponse } from '../core';
+import { overBudget, throttle, Throttle } from './throttle';
 
 export interface HubSpotRecord {
   id: string;
@@ -19,8 +20,8 @@ export interface HubSpotState {
   nextEventId: number;
   /** How many times tick() ran: names the next deal. */
   ticks: number;
-  /** Search requests a token may make per second (HubSpot allows 5; high here so tests trip it only on purpose). */
-  searchRequestsPerSecond: number;
+  /** The search API's per-token budget: HubSpot allows 5 requests a second; high here so tests trip it only on purpose. */
+  searchThrottle: Throttle;
 }
 
 function hsError(status: number, category: string, message: string, extra: Record<string, unknown> = {}): SandboxResponse {
@@ -75,7 +76,7 @@ function seed(): HubSpotState {
     nextId: 1001,
     nextEventId: 1,
     ticks: 0,
-    searchRequestsPerSecond: DEFAULT_SEARCH_REQUESTS_PER_SECOND,
+    searchThrottle: throttle(1000, 1),
   };
 }
 
@@ -166,26 +167,16 @@ function update(kind: 'contacts' | 'deals', req: SandboxRequest, ctx: ProviderCo
   return json(200, output(record));
 }
 
-const DEFAULT_SEARCH_REQUESTS_PER_SECOND = 100;
-/** Recent search request times by token (a sliding one-second window; not worth persisting). */
-const searchCalls = new Map<string, number[]>();
-
 /** HubSpot's answer when the search API's per-second limit is exceeded. */
 function searchRateLimited(req: SandboxRequest, ctx: ProviderContext<HubSpotState>): SandboxResponse | undefined {
-  const token = bearerToken(req) ?? '';
-  const now = ctx.now();
-  const recent = (searchCalls.get(token) ?? []).filter((at) => now - at < 1000);
-  if (recent.length >= (ctx.state.searchRequestsPerSecond ?? DEFAULT_SEARCH_REQUESTS_PER_SECOND)) {
-    searchCalls.set(token, recent);
-    return {
-      status: 429,
-      headers: { 'retry-after': '1' },
-      body: { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'SECONDLY', groupName: 'publicapi:search' },
-    };
-  }
-  recent.push(now);
-  searchCalls.set(token, recent);
-  return undefined;
+  ctx.state.searchThrottle ??= throttle(1000, 1); // absent in state files written before it existed
+  const wait = overBudget(ctx.state.searchThrottle, bearerToken(req) ?? '', ctx.now());
+  if (wait === null) return undefined;
+  return {
+    status: 429,
+    headers: { 'retry-after': String(wait) },
+    body: { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'SECONDLY', groupName: 'publicapi:search' },
+  };
 }
 
 // ---- Search: POST /crm/v3/objects/{type}/search (filterGroups ORed, filters ANDed, one sort)
