@@ -56,6 +56,12 @@ function seed(): GoogleState {
   };
 }
 
+/**
+ * A churning demo sandbox stops adding rows here: deleting old rows would renumber the rest (and
+ * make new_row's cursor skip some), as it would in Google Sheets.
+ */
+const MAX_TICK_ROWS = 20_000;
+
 const TICK_LEADS: [string, string][] = [
   ['Ava Patel', 'initech.test'],
   ['Noah Kim', 'umbrella.test'],
@@ -283,6 +289,7 @@ export const googleSheetsSandbox: ProviderModule<GoogleState> = {
     const n = ctx.state.ticks ?? 0; // absent in state files written before ticks existed
     ctx.state.ticks = n + 1;
     const leads = ctx.state.spreadsheets[0]!;
+    if (leads.sheets[0]!.rows.length >= MAX_TICK_ROWS) return;
     const [name, domain] = TICK_LEADS[n % TICK_LEADS.length]!;
     leads.sheets[0]!.rows.push([`${name} ${n + 1}`, `${name.split(' ')[0]!.toLowerCase()}${n + 1}@${domain}`, 500 + (n % 6) * 250]);
     leads.modifiedTime = new Date(ctx.now()).toISOString();

@@ -304,6 +304,9 @@ function emitEvents(ctx: ProviderContext<HubSpotState>, events: { portalId: stri
   }
 }
 
+/** A churning demo sandbox keeps this many contacts and deals each, dropping the oldest. */
+const MAX_RECORDS = 5000;
+
 const TICK_COMPANIES = ['Initech', 'Umbrella', 'Hooli', 'Vehement Capital', 'Soylent', 'Wonka Industries', 'Stark Industries', 'Cyberdyne'];
 
 export const hubspotSandbox: ProviderModule<HubSpotState> = {
@@ -348,6 +351,7 @@ export const hubspotSandbox: ProviderModule<HubSpotState> = {
     const noBody = { connector: 'hubspot', method: 'POST', path: '', query: new URLSearchParams(), headers: {}, rawBody: '', params: {} };
     const contact = create('contacts', { ...noBody, body: { properties: { email: `buyer${n + 1}@${slug}.test`, firstname: 'Pat', lastname: `Buyer ${n + 1}`, company } } }, ctx.state, ctx.now());
     const deal = create('deals', { ...noBody, body: { properties: { dealname: `${company} — ${10 + (n % 9) * 5} seats`, amount: String(1200 + (n % 7) * 800) } } }, ctx.state, ctx.now());
+    for (const list of [ctx.state.contacts, ctx.state.deals]) if (list.length > MAX_RECORDS) list.splice(0, list.length - MAX_RECORDS);
     const portalId = hubspotSandbox.accounts[0]!.id;
     emitEvents(ctx, [
       ...(contact.status === 201 ? [{ portalId, type: 'contact.creation', objectId: (contact.body as { id: string }).id }] : []),

@@ -159,6 +159,9 @@ function sortPages(pages: NotionPage[], sorts: unknown[]): NotionPage[] | string
   });
 }
 
+/** A churning demo sandbox keeps this many pages, dropping the oldest. */
+const MAX_PAGES = 5000;
+
 const TICK_TASKS = ['Call back Initech', 'Review Q3 budget', 'Update the pricing page', 'Prepare the board deck', 'Renew the SSL certificate'];
 
 function databaseJson(d: NotionDatabase) {
@@ -320,6 +323,7 @@ export const notionSandbox: ProviderModule<NotionState> = {
       last_edited_time: now,
       archived: false,
     });
+    if (ctx.state.pages.length > MAX_PAGES) ctx.state.pages.splice(0, ctx.state.pages.length - MAX_PAGES);
   },
   routes: [
     {

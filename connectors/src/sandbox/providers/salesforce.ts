@@ -243,6 +243,9 @@ export function sfDateTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('Z', '+0000');
 }
 
+/** A churning demo sandbox keeps this many leads, dropping the oldest. */
+const MAX_LEADS = 5000;
+
 const TICK_LEADS: [string, string, string][] = [
   ['Ava', 'Patel', 'Initech'],
   ['Noah', 'Kim', 'Umbrella Corp'],
@@ -319,6 +322,8 @@ export const salesforceSandbox: ProviderModule<SalesforceState> = {
       LeadSource: 'Web',
       CreatedDate: sfDateTime(ctx.now()),
     });
+    const leads = ctx.state.records.Lead!;
+    if (leads.length > MAX_LEADS) leads.splice(0, leads.length - MAX_LEADS);
   },
   routes: [
     {

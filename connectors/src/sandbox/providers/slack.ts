@@ -157,6 +157,9 @@ function messageEvent(channel: SlackChannel, m: SlackMessage): Record<string, un
   };
 }
 
+/** A churning demo sandbox keeps this many messages, dropping the oldest. */
+const MAX_MESSAGES = 5000;
+
 const CHATTER = ['Can someone review the Q3 numbers?', 'Deploy is done ✅', 'Lunch at 12:30?', 'New lead from the website: Initech', 'Who owns the onboarding doc?', 'Heads up: the VPN restarts tonight'];
 
 function params(req: SandboxRequest): Record<string, unknown> {
@@ -232,6 +235,7 @@ export const slackSandbox: ProviderModule<SlackState> = {
     const channel = channels[n % channels.length]!;
     const message: SlackMessage = { channel: channel.id, ts: nextTs(ctx.state, ctx.now()), text: CHATTER[n % CHATTER.length]!, user: String(people[n % people.length]!.id), reactions: [] };
     ctx.state.messages.push(message);
+    if (ctx.state.messages.length > MAX_MESSAGES) ctx.state.messages.splice(0, ctx.state.messages.length - MAX_MESSAGES);
     emitEvent(ctx, slackSandbox.accounts[0]!.team_id!, messageEvent(channel, message));
   },
   routes: [
