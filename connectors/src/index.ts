@@ -51,6 +51,7 @@ import { notionConnector } from './providers/notion';
 import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
 import { stripeConnector } from './providers/stripe';
+import { shopifyConnector } from './providers/shopify';
 import { ConnectorDefinition } from './types';
 
 export {
@@ -63,6 +64,7 @@ export {
   slackConnector,
   stripeConnector,
 };
+export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -77,6 +79,7 @@ export const connectors = {
   notion: notionConnector,
   stripe: stripeConnector,
   http: httpConnector,
+  shopify: shopifyConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

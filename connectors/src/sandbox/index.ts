@@ -29,10 +29,12 @@ import { notionSandbox, NotionState } from './providers/notion';
 import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
 import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
+import { shopifySandbox, ShopifyState } from './providers/shopify';
 
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
+export type { ShopifyState };
 export { DEFAULT_CLIENT };
 
 /** The fake providers, by connector key. */
@@ -45,6 +47,7 @@ export const sandboxProviders = {
   notion: notionSandbox,
   stripe: stripeSandbox,
   http: httpSandbox,
+  shopify: shopifySandbox,
 } as const;
 
 export type SandboxProviderKey = keyof typeof sandboxProviders;
@@ -58,6 +61,7 @@ export interface SandboxState {
   notion: NotionState;
   stripe: StripeState;
   http: HttpState;
+  shopify: ShopifyState;
 }
 
 /** Credentials the sandbox accepts out of the box. */
@@ -372,6 +376,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         [...oauth.clients.values()]
           .filter((c) => c.webhookUrl && (!c.connectors || c.connectors.includes(provider.key)))
           .map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret, webhookUrl: c.webhookUrl!, signingSecret: c.signingSecret })),
+      oauthClient: (clientId) => {
+        const c = oauth.clients.get(clientId);
+        return c && { clientId: c.clientId, clientSecret: c.clientSecret };
+      },
     };
   }
 
