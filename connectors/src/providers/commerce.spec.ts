@@ -1,0 +1,313 @@
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  buildAuthorizationUrl,
+  buildTokenRequest,
+  ConnectorDefinition,
+  connectorManifest,
+  connectorSchema,
+  consentInSandbox,
+  HttpError,
+  OAuth2Auth,
+  parseTokenResponse,
+  PollTrigger,
+  Sandbox,
+  SANDBOX_CREDENTIALS,
+  startSandbox,
+  WebhookRequest,
+  WebhookTrigger,
+  withSandbox,
+} from '../index';
+import { connect, Connected, makeCtx, postToken, REDIRECT_URI } from '../test-support/helpers';
+import { shopifyConnector } from './shopify';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox();
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+beforeEach(() => sandbox.reset());
+
+const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+addFormats(ajv);
+ajv.addKeyword({ keyword: 'x-options', schemaType: 'string' });
+
+/** Runs an action after checking its input against the input schema, and checks the output. */
+async function run(c: Connected, action: string, input: Record<string, unknown>): Promise<any> {
+  const def = c.connector.actions[action]!;
+  const validIn = ajv.compile(def.input);
+  expect(validIn(input), JSON.stringify(validIn.errors)).toBe(true);
+  const out = await def.run(c.ctx, input);
+  const validOut = ajv.compile(def.output);
+  expect(validOut(out), JSON.stringify(validOut.errors)).toBe(true);
+  return out;
+}
+
+async function allOptions(c: Connected, source: string, search?: string): Promise<{ pages: number; values: string[]; labels: string[] }> {
+  const values: string[] = [];
+  const labels: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await c.connector.options![source]!.run(c.ctx, { search, cursor });
+    pages++;
+    values.push(...page.options.map((o) => o.value));
+    labels.push(...page.options.map((o) => o.label));
+    cursor = page.nextCursor;
+  } while (cursor && pages < 50);
+  return { pages, values, labels };
+}
+
+function pollTrigger(c: Connected, key: string): PollTrigger {
+  const t = c.connector.triggers![key]!;
+  expect(t.kind).toBe('poll');
+  return t as PollTrigger;
+}
+
+/** Polls like the engine: the cursor goes through JSON between polls. */
+async function poll(c: Connected, key: string, cursor: unknown, limit = 10, input: Record<string, unknown> = {}) {
+  const t = pollTrigger(c, key);
+  const out = await t.poll(c.ctx, { input, cursor: cursor === null ? null : JSON.parse(JSON.stringify(cursor)), limit });
+  const valid = ajv.compile(t.output);
+  for (const item of out.items) expect(valid(item.data), JSON.stringify(valid.errors)).toBe(true);
+  return { ...out, cursor: JSON.parse(JSON.stringify(out.cursor)) };
+}
+
+async function expectHttpError(promise: Promise<unknown>, status: number): Promise<HttpError> {
+  const error = await promise.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(HttpError);
+  expect((error as HttpError).status).toBe(status);
+  return error as HttpError;
+}
+
+function badToken(c: Connected): Connected {
+  return { ...c, ctx: makeCtx(c.connector, c.config, { type: 'oauth2', accessToken: 'not-a-real-token' }) };
+}
+
+describe('manifests', () => {
+  it('match connectorSchema', () => {
+    // strictRequired is off: the schema's `not: { required }` trips it whatever the connector.
+    const validator = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true });
+    addFormats(validator);
+    const validate = validator.compile(connectorSchema);
+    for (const connector of [shopifyConnector] as ConnectorDefinition[]) {
+      expect(validate(connectorManifest(connector)), `${connector.key}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Shopify
+
+const SHOP_APP = { clientId: 'shop-app-client', clientSecret: 'shpss_sandbox_app_secret' };
+
+/** The OAuth dance at one store (the shop the end user types), as a given app. */
+async function connectShop(shop = 'acme-store', client: { clientId: string; clientSecret: string } = SANDBOX_CREDENTIALS.client): Promise<Connected> {
+  const connector = withSandbox(shopifyConnector, sandbox.url);
+  const auth = connector.auth as OAuth2Auth;
+  const config = { shop };
+  const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: REDIRECT_URI, state: 'st', config });
+  expect(url.searchParams.get('scope')).toBe(shopifyConnector.auth.scopes.join(','));
+  const callback = await consentInSandbox(url);
+  const res = await postToken(buildTokenRequest(auth, client, { grantType: 'authorization_code', code: callback.searchParams.get('code')!, redirectUri: REDIRECT_URI }, config));
+  const result = parseTokenResponse(auth, res.status, res.body);
+  if (!result.ok) throw new Error(`token exchange failed: ${JSON.stringify(res.body)}`);
+  expect(result.tokens.accessToken).toMatch(/^shpat_/);
+  expect(result.tokens.refreshToken).toMatch(/^shprt_/);
+  const credentials = { type: 'oauth2' as const, accessToken: result.tokens.accessToken };
+  return { connector, tokens: result.tokens, config, credentials, ctx: makeCtx(connector, config, credentials) };
+}
+
+/** A local receiver for webhooks: keeps each request's headers and raw body. */
+async function receiver(): Promise<{ url: string; received: { headers: Record<string, string>; rawBody: Buffer; path: string }[]; close(): Promise<void> }> {
+  const received: { headers: Record<string, string>; rawBody: Buffer; path: string }[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+      received.push({ headers, rawBody: Buffer.concat(chunks), path: req.url ?? '/' });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}/v1/hooks/instances/abc`, received, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+function asWebhookRequest(delivery: { headers: Record<string, string>; rawBody: Buffer }, url: string): WebhookRequest {
+  return { method: 'POST', url: new URL(url).pathname, publicUrl: url, headers: delivery.headers, rawBody: delivery.rawBody, body: JSON.parse(delivery.rawBody.toString('utf8')) };
+}
+
+describe('shopify', () => {
+  it('connects at the typed-in store and names it; a token works only at its own store', async () => {
+    const c = await connectShop();
+    const account = await c.connector.account(c.ctx);
+    expect(account.name).toBe('Acme Store (acme-store.myshopify.com)');
+    const call = sandbox.calls({ connector: 'shopify', path: `/~acme-store.myshopify.com/admin/api/2025-10/shop.json` }).at(-1)!;
+    expect(call.headers['x-shopify-access-token']).toBe(c.credentials.type === 'oauth2' ? c.credentials.accessToken : '');
+    expect(call.headers['authorization']).toBeUndefined();
+    const elsewhere = makeCtx(c.connector, { shop: 'other-store' }, c.credentials);
+    await expectHttpError(c.connector.account(elsewhere), 401);
+  });
+
+  it('creates products, customers and orders, and reads an order back', async () => {
+    const c = await connectShop();
+    const product = await run(c, 'create_product', { title: 'Linen Apron', price: '32.00', sku: 'APRON-1', product_type: 'Kitchen' });
+    expect(product).toMatchObject({ title: 'Linen Apron', handle: 'linen-apron', status: 'active' });
+    const customer = await run(c, 'create_customer', { email: 'li@initech.test', first_name: 'Li', last_name: 'Chen', accepts_marketing: true });
+    expect(customer).toMatchObject({ email: 'li@initech.test', first_name: 'Li' });
+    const order = await run(c, 'create_order', { email: 'li@initech.test', line_items: [{ variant_id: product.variant_id, quantity: 2 }, { title: 'Gift wrap', price: '3.50', quantity: 1 }], financial_status: 'paid', tags: 'wholesale' });
+    expect(order).toMatchObject({ name: '#1002', total_price: '67.50', financial_status: 'paid', customer: { id: customer.id } });
+    const read = await run(c, 'get_order', { order_id: order.id });
+    expect(read).toEqual(order);
+    // Shopify's validation errors: 422 with { errors: { field: [messages] } }.
+    const dup = await expectHttpError(run(c, 'create_customer', { email: 'li@initech.test' }), 422);
+    expect(dup.data).toEqual({ errors: { email: ['has already been taken'] } });
+    await expectHttpError(run(c, 'create_order', { line_items: [{ variant_id: 1, quantity: 1 }] }), 422);
+  });
+
+  it('offers product variants, paged by Link header page_info, with a title search', async () => {
+    const c = await connectShop();
+    const all = await allOptions(c, 'variants');
+    expect(all.pages).toBe(2); // 63 products, 50 a page
+    expect(all.values).toHaveLength(65); // the tee has three sizes
+    expect(new Set(all.values).size).toBe(65);
+    expect(all.labels).toContain('Classic Tee – Medium');
+    expect(all.labels).toContain('Canvas Tote');
+    const next = sandbox.calls({ connector: 'shopify', path: /products\.json$/ }).at(-1)!;
+    expect(Object.keys(next.query).sort()).toEqual(['limit', 'page_info']);
+    const stickers = await allOptions(c, 'variants', 'sticker 0');
+    expect(stickers.labels).toEqual(['Sticker 09', 'Sticker 08', 'Sticker 07', 'Sticker 06', 'Sticker 05', 'Sticker 04', 'Sticker 03', 'Sticker 02', 'Sticker 01']);
+  });
+
+  it('polls new orders by since_id: first poll from now, then each new order once, oldest first, with limit and more', async () => {
+    const c = await connectShop();
+    const first = await poll(c, 'new_order', null);
+    expect(first.items.map((i) => i.data.name)).toEqual(['#1001']);
+    expect(await poll(c, 'new_order', first.cursor)).toMatchObject({ items: [], cursor: first.cursor });
+
+    sandbox.tick('shopify');
+    const afterTick = await poll(c, 'new_order', first.cursor);
+    expect(afterTick.items.map((i) => i.data.name)).toEqual(['#1002']);
+    expect(afterTick.more).toBe(false);
+
+    const tote = (await allOptions(c, 'variants', 'tote')).values[0]!;
+    for (let i = 0; i < 3; i++) await run(c, 'create_order', { line_items: [{ variant_id: Number(tote), quantity: 1 }] });
+    const page1 = await poll(c, 'new_order', afterTick.cursor, 2);
+    expect(page1.items.map((i) => i.data.name)).toEqual(['#1003', '#1004']);
+    expect(page1.more).toBe(true);
+    const page2 = await poll(c, 'new_order', page1.cursor, 2);
+    expect(page2.items.map((i) => i.data.name)).toEqual(['#1005']);
+    expect(page2.more).toBe(false);
+    expect((await poll(c, 'new_order', page2.cursor, 2)).items).toEqual([]);
+  });
+
+  it('answers 401 for a bad token, 404 for an unknown order, and 429 with Retry-After once the bucket is full', async () => {
+    const c = await connectShop();
+    const unauthorized = await expectHttpError(c.connector.account(badToken(c).ctx), 401);
+    expect(unauthorized.data).toEqual({ errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' });
+    const missing = await expectHttpError(run(c, 'get_order', { order_id: 999 }), 404);
+    expect(missing.data).toEqual({ errors: 'Not Found' });
+
+    sandbox.state.shopify.bucketSize = 3;
+    const ok = await c.ctx.http.request({ method: 'GET', path: 'shop.json' });
+    expect(ok.headers['x-shopify-shop-api-call-limit']).toMatch(/^[1-3]\/3$/);
+    await c.ctx.http.request({ method: 'GET', path: 'shop.json' });
+    const limited = await expectHttpError(c.connector.account(c.ctx), 429);
+    expect(limited.headers['retry-after']).toBe('2.0');
+    expect(limited.retryable).toBe(true);
+    // Another app at the same store has its own bucket; the bucket leaks 2 calls a second.
+    sandbox.oauth.registerClient(SHOP_APP);
+    const other = await connectShop('acme-store', SHOP_APP);
+    await expect(other.connector.account(other.ctx)).resolves.toMatchObject({ name: 'Acme Store (acme-store.myshopify.com)' });
+    sandbox.advanceTime(2);
+    await expect(c.connector.account(c.ctx)).resolves.toBeTruthy();
+  });
+
+  describe('webhooks', () => {
+    beforeEach(() => sandbox.oauth.registerClient({ ...SHOP_APP, name: 'Shop app' }));
+
+    it('subscribes per topic, delivers orders/create signed with the app’s client secret, and unsubscribes', async () => {
+      const c = await connectShop('acme-store', SHOP_APP);
+      const hooks = shopifyConnector.webhooks!;
+      const trigger = shopifyConnector.triggers.order_created as WebhookTrigger;
+      const local = await receiver();
+      try {
+        const sub = await hooks.subscribe!(c.ctx, { url: local.url, secret: 'unused', events: trigger.events, input: {} });
+        expect(sub.id).toMatch(/^\d+$/);
+        const listed = await c.ctx.http.request<{ webhooks: { id: number; topic: string; address: string; format: string; api_version: string }[] }>({ method: 'GET', path: 'webhooks.json' });
+        expect(listed.data.webhooks).toEqual([expect.objectContaining({ id: Number(sub.id), topic: 'orders/create', address: local.url, format: 'json', api_version: '2025-10' })]);
+        // The same topic and address again: Shopify's 422.
+        await expectHttpError(hooks.subscribe!(c.ctx, { url: local.url, secret: '', events: ['orders/create'], input: {} }), 422);
+
+        sandbox.tick('shopify');
+        await sandbox.settleDeliveries();
+        expect(local.received).toHaveLength(1);
+        const delivery = local.received[0]!;
+        expect(delivery.path).toBe('/v1/hooks/instances/abc');
+        expect(delivery.headers).toMatchObject({
+          'x-shopify-topic': 'orders/create',
+          'x-shopify-shop-domain': 'acme-store.myshopify.com',
+          'x-shopify-api-version': '2025-10',
+          'content-type': 'application/json',
+        });
+        for (const h of ['x-shopify-hmac-sha256', 'x-shopify-webhook-id', 'x-shopify-event-id', 'x-shopify-triggered-at']) expect(delivery.headers[h], h).toBeTruthy();
+
+        const req = asWebhookRequest(delivery, local.url);
+        expect(hooks.verify(req, SHOP_APP.clientSecret, Date.now())).toBeNull();
+        expect(hooks.verify(req, SANDBOX_CREDENTIALS.client.clientSecret, Date.now())).toBe('signature mismatch');
+        const tampered = Buffer.from(delivery.rawBody.toString('utf8').replace('"paid"', '"refunded"'));
+        expect(tampered.equals(delivery.rawBody)).toBe(false);
+        expect(hooks.verify({ ...req, rawBody: tampered }, SHOP_APP.clientSecret, Date.now())).toBe('signature mismatch');
+        expect(hooks.verify({ ...req, headers: { ...req.headers, 'x-shopify-hmac-sha256': '' } }, SHOP_APP.clientSecret, Date.now())).toBe('missing X-Shopify-Hmac-Sha256');
+
+        const events = hooks.events(req);
+        expect(events).toEqual([{ id: delivery.headers['x-shopify-event-id'], type: 'orders/create', data: req.body }]);
+        const item = trigger.map(events[0]!, {});
+        const valid = ajv.compile(trigger.output);
+        expect(valid(item!.data), JSON.stringify(valid.errors)).toBe(true);
+        expect(item).toMatchObject({ id: String((req.body as { id: number }).id), data: { name: '#1002', financial_status: 'paid' } });
+
+        // An order made through the API is delivered too.
+        const tote = (await allOptions(c, 'variants', 'tote')).values[0]!;
+        const order = await run(c, 'create_order', { line_items: [{ variant_id: Number(tote), quantity: 1 }] });
+        await sandbox.settleDeliveries();
+        expect(local.received).toHaveLength(2);
+        expect(JSON.parse(local.received[1]!.rawBody.toString('utf8')).id).toBe(order.id);
+        expect(sandbox.deliveries('shopify').every((d) => d.delivered)).toBe(true);
+
+        await hooks.unsubscribe!(c.ctx, { id: sub.id, input: {} });
+        expect((await c.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toEqual([]);
+        // Already gone: not an error.
+        await hooks.unsubscribe!(c.ctx, { id: sub.id, input: {} });
+        sandbox.tick('shopify');
+        await sandbox.settleDeliveries();
+        expect(local.received).toHaveLength(2);
+      } finally {
+        await local.close();
+      }
+    });
+
+    it('subscribes once per topic and answers the ids comma-joined; each app sees only its own subscriptions', async () => {
+      const c = await connectShop('acme-store', SHOP_APP);
+      const other = await connectShop('acme-store');
+      const hooks = shopifyConnector.webhooks!;
+      const sub = await hooks.subscribe!(c.ctx, { url: 'https://hooks.example.test/x', secret: '', events: ['orders/create', 'orders/paid'], input: {} });
+      expect(sub.id).toMatch(/^\d+,\d+$/);
+      expect((await other.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toEqual([]);
+      // Another app cannot remove them (404, which unsubscribe takes as already gone).
+      await hooks.unsubscribe!(other.ctx, { id: sub.id, input: {} });
+      expect((await c.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toHaveLength(2);
+      await expectHttpError(hooks.subscribe!(c.ctx, { url: 'https://hooks.example.test/y', secret: '', events: ['orders/teleported'], input: {} }), 422);
+      await hooks.unsubscribe!(c.ctx, { id: sub.id, input: {} });
+      expect((await c.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toEqual([]);
+    });
+  });
+});
