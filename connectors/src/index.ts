@@ -52,6 +52,7 @@ import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
 import { stripeConnector } from './providers/stripe';
 import { shopifyConnector } from './providers/shopify';
+import { asanaConnector } from './providers/asana';
 import { ConnectorDefinition } from './types';
 
 export {
@@ -65,6 +66,7 @@ export {
   stripeConnector,
 };
 export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
+export { asanaConnector } from './providers/asana';
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -80,6 +82,7 @@ export const connectors = {
   stripe: stripeConnector,
   http: httpConnector,
   shopify: shopifyConnector,
+  asana: asanaConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

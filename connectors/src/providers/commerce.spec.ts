@@ -22,6 +22,7 @@ import {
   withSandbox,
 } from '../index';
 import { connect, Connected, makeCtx, postToken, REDIRECT_URI } from '../test-support/helpers';
+import { asanaConnector } from './asana';
 import { shopifyConnector } from './shopify';
 
 let sandbox: Sandbox;
@@ -95,7 +96,7 @@ describe('manifests', () => {
     const validator = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true });
     addFormats(validator);
     const validate = validator.compile(connectorSchema);
-    for (const connector of [shopifyConnector] as ConnectorDefinition[]) {
+    for (const connector of [shopifyConnector, asanaConnector] as ConnectorDefinition[]) {
       expect(validate(connectorManifest(connector)), `${connector.key}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
@@ -309,5 +310,85 @@ describe('shopify', () => {
       await hooks.unsubscribe!(c.ctx, { id: sub.id, input: {} });
       expect((await c.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toEqual([]);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Asana
+
+describe('asana', () => {
+  const relaunch = () => sandbox.state.asana.projects[0]!.gid;
+
+  it('names the account and creates, updates and comments on tasks', async () => {
+    const c = await connect(sandbox, asanaConnector);
+    expect(await c.connector.account(c.ctx)).toMatchObject({ id: '1201000000000001', name: 'Jane Cooper (jane@acme.test)' });
+    const created = await run(c, 'create_task', { project: relaunch(), name: 'Book the photographer', notes: 'Two days', assignee: 'me', due_on: '2026-02-01' });
+    expect(created).toMatchObject({ name: 'Book the photographer', notes: 'Two days', due_on: '2026-02-01', completed: false, assignee: { gid: '1201000000000001', name: 'Jane Cooper' } });
+    const call = sandbox.calls({ connector: 'asana', method: 'POST', path: '/api/1.0/tasks' }).at(-1)!;
+    expect(call.body).toEqual({ data: { name: 'Book the photographer', notes: 'Two days', assignee: 'me', due_on: '2026-02-01', projects: [relaunch()] } });
+    const updated = await run(c, 'update_task', { task_gid: created.gid, completed: true, assignee: null });
+    expect(updated).toMatchObject({ gid: created.gid, completed: true, assignee: null, name: 'Book the photographer' });
+    const comment = await run(c, 'add_comment', { task_gid: created.gid, text: 'Booked for Tuesday' });
+    expect(comment).toMatchObject({ text: 'Booked for Tuesday' });
+    expect(sandbox.state.asana.stories.at(-1)).toMatchObject({ task: created.gid, text: 'Booked for Tuesday' });
+    // Asana's 400: { errors: [{ message, help }] }.
+    const bad = await expectHttpError(run(c, 'update_task', { task_gid: created.gid, assignee: 'nobody@nowhere.test' }), 400);
+    expect((bad.data as { errors: { message: string }[] }).errors[0]!.message).toBe('assignee: Not a recognized ID: nobody@nowhere.test');
+  });
+
+  it('offers workspaces and the projects of every workspace, paged across Asana pages, with search', async () => {
+    const c = await connect(sandbox, asanaConnector);
+    expect((await allOptions(c, 'workspaces')).labels).toEqual(['Acme', 'Personal Projects']);
+    const projects = await allOptions(c, 'projects');
+    expect(projects.labels).toHaveLength(125); // archived ones left out
+    expect(new Set(projects.values).size).toBe(125);
+    expect(projects.labels.slice(0, 2)).toEqual(['Website relaunch', 'Q3 Roadmap']);
+    expect(projects.labels.at(-1)).toBe('Garden');
+    expect(projects.pages).toBe(2); // 100 of Acme's, then its last 24 and the other workspace's
+    expect(sandbox.calls({ connector: 'asana', path: '/api/1.0/projects' }).some((call) => call.query.offset)).toBe(true);
+    const search = await allOptions(c, 'projects', 'garden');
+    expect(search.labels).toEqual(['Garden']);
+  });
+
+  it('polls new tasks of a project: first poll from now, then each new task once, oldest first, with limit and more', async () => {
+    const c = await connect(sandbox, asanaConnector);
+    const input = { project: relaunch() };
+    const first = await poll(c, 'new_task', null, 2, input);
+    expect(first.items.map((i) => i.data.name)).toEqual(['Pick a typeface', 'Write the launch post']);
+    expect((await poll(c, 'new_task', first.cursor, 10, input)).items).toEqual([]);
+    // Changing an old task does not make it new.
+    const old = sandbox.state.asana.tasks[0]!.gid;
+    await run(c, 'update_task', { task_gid: old, name: 'Draft the sitemap (v2)' });
+    expect((await poll(c, 'new_task', first.cursor, 10, input)).items).toEqual([]);
+
+    sandbox.advanceTime(1);
+    sandbox.tick('asana');
+    const ticked = await poll(c, 'new_task', first.cursor, 10, input);
+    expect(ticked.items).toHaveLength(1);
+    expect(ticked.items[0]!.data.name).toMatch(/^Follow up on request/);
+    for (const name of ['One', 'Two', 'Three']) {
+      sandbox.advanceTime(1);
+      await run(c, 'create_task', { project: relaunch(), name });
+    }
+    const page1 = await poll(c, 'new_task', ticked.cursor, 2, input);
+    expect(page1.items.map((i) => i.data.name)).toEqual(['One', 'Two']);
+    expect(page1.more).toBe(true);
+    const page2 = await poll(c, 'new_task', page1.cursor, 2, input);
+    expect(page2.items.map((i) => i.data.name)).toEqual(['Three']);
+    expect(page2.more).toBe(false);
+    expect((await poll(c, 'new_task', page2.cursor, 2, input)).items).toEqual([]);
+    expect(sandbox.calls({ connector: 'asana', path: '/api/1.0/tasks', method: 'GET' }).at(-1)!.query.modified_since).toBe(page2.cursor.createdAt);
+  });
+
+  it('answers 401 for a bad token, 404 for an unknown task, and 429 with Retry-After past the rate limit', async () => {
+    const c = await connect(sandbox, asanaConnector);
+    const unauthorized = await expectHttpError(c.connector.account(badToken(c).ctx), 401);
+    expect(unauthorized.data).toMatchObject({ errors: [{ message: 'Not Authorized' }] });
+    const missing = await expectHttpError(run(c, 'add_comment', { task_gid: '42', text: 'hi' }), 404);
+    expect((missing.data as { errors: { message: string }[] }).errors[0]!.message).toBe('task: Unknown object: 42');
+    sandbox.state.asana.requestsPerMinute = 0;
+    const limited = await expectHttpError(c.connector.account(c.ctx), 429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.retryable).toBe(true);
   });
 });

@@ -30,11 +30,13 @@ import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
 import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
 import { shopifySandbox, ShopifyState } from './providers/shopify';
+import { asanaSandbox, AsanaState } from './providers/asana';
 
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
 export type { ShopifyState };
+export type { AsanaState };
 export { DEFAULT_CLIENT };
 
 /** The fake providers, by connector key. */
@@ -48,6 +50,7 @@ export const sandboxProviders = {
   stripe: stripeSandbox,
   http: httpSandbox,
   shopify: shopifySandbox,
+  asana: asanaSandbox,
 } as const;
 
 export type SandboxProviderKey = keyof typeof sandboxProviders;
@@ -62,6 +65,7 @@ export interface SandboxState {
   stripe: StripeState;
   http: HttpState;
   shopify: ShopifyState;
+  asana: AsanaState;
 }
 
 /** Credentials the sandbox accepts out of the box. */
