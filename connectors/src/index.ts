@@ -52,6 +52,7 @@ import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
 import { stripeConnector } from './providers/stripe';
 import { shopifyConnector } from './providers/shopify';
+import { pipedriveConnector } from './providers/pipedrive';
 import { asanaConnector } from './providers/asana';
 import { ConnectorDefinition } from './types';
 
@@ -66,6 +67,7 @@ export {
   stripeConnector,
 };
 export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
+export { pipedriveConnector } from './providers/pipedrive';
 export { asanaConnector } from './providers/asana';
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
@@ -82,6 +84,7 @@ export const connectors = {
   stripe: stripeConnector,
   http: httpConnector,
   shopify: shopifyConnector,
+  pipedrive: pipedriveConnector,
   asana: asanaConnector,
 } satisfies Record<string, ConnectorDefinition>;
 

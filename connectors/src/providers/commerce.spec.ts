@@ -23,6 +23,7 @@ import {
 } from '../index';
 import { connect, Connected, makeCtx, postToken, REDIRECT_URI } from '../test-support/helpers';
 import { asanaConnector } from './asana';
+import { pipedriveConnector } from './pipedrive';
 import { shopifyConnector } from './shopify';
 
 let sandbox: Sandbox;
@@ -96,7 +97,7 @@ describe('manifests', () => {
     const validator = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true });
     addFormats(validator);
     const validate = validator.compile(connectorSchema);
-    for (const connector of [shopifyConnector, asanaConnector] as ConnectorDefinition[]) {
+    for (const connector of [shopifyConnector, asanaConnector, pipedriveConnector] as ConnectorDefinition[]) {
       expect(validate(connectorManifest(connector)), `${connector.key}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
@@ -390,5 +391,104 @@ describe('asana', () => {
     const limited = await expectHttpError(c.connector.account(c.ctx), 429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.retryable).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Pipedrive
+
+describe('pipedrive', () => {
+  it('learns the company API domain from the token, names the account, and creates and moves deals, persons and notes', async () => {
+    const c = await connect(sandbox, pipedriveConnector);
+    expect(c.config.api_domain).toBe(sandbox.connectorUrl('pipedrive'));
+    expect(await c.connector.account(c.ctx)).toMatchObject({ id: '12001', name: 'Jane Cooper (jane@acme.test), Acme Sales' });
+    const person = await run(c, 'create_person', { name: 'Li Chen', email: 'li@initech.test', phone: '+3725551234' });
+    expect(person).toMatchObject({ name: 'Li Chen', email: 'li@initech.test' });
+    const deal = await run(c, 'create_deal', { title: 'Initech expansion', value: 12000, currency: 'USD', stage_id: 7, person_id: person.id });
+    expect(deal).toMatchObject({ title: 'Initech expansion', value: 12000, currency: 'USD', stage_id: 7, pipeline_id: 2, person_id: person.id, status: 'open' });
+    const moved = await run(c, 'update_deal', { deal_id: deal.id, stage_id: 8, status: 'won' });
+    expect(moved).toMatchObject({ id: deal.id, stage_id: 8, status: 'won', title: 'Initech expansion' });
+    const note = await run(c, 'add_note', { deal_id: deal.id, content: 'Signed on the call' });
+    expect(note).toMatchObject({ content: 'Signed on the call' });
+    expect(sandbox.state.pipedrive.notes.at(-1)).toMatchObject({ deal_id: deal.id });
+    // Pipedrive's 400: { success: false, error, error_info }.
+    const bad = await expectHttpError(run(c, 'create_deal', { title: 'x', stage_id: 9999 }), 400);
+    expect(bad.data).toMatchObject({ success: false, error: 'Stage not found.' });
+  });
+
+  it('offers active pipelines and every stage, paged by start/limit, with search', async () => {
+    const c = await connect(sandbox, pipedriveConnector);
+    expect((await allOptions(c, 'pipelines')).labels).toEqual(['Sales', 'Partnerships']);
+    const stages = await allOptions(c, 'stages');
+    expect(stages.pages).toBe(2);
+    expect(stages.values).toHaveLength(119);
+    expect(stages.labels.slice(0, 2)).toEqual(['Sales › Qualified', 'Sales › Contact made']);
+    expect(sandbox.calls({ connector: 'pipedrive', path: '/api/v1/stages' }).at(-1)!.query).toMatchObject({ start: '100', limit: '100' });
+    expect((await allOptions(c, 'stages', 'pilot')).labels).toEqual(['Partnerships › Pilot']);
+    expect((await allOptions(c, 'stages', 'partnerships')).labels).toHaveLength(113);
+  });
+
+  it('polls new deals through /recents: first poll from now, then each new deal once, oldest first, with limit and more', async () => {
+    const c = await connect(sandbox, pipedriveConnector);
+    const first = await poll(c, 'new_deal', null, 1);
+    expect(first.items.map((i) => i.data.title)).toEqual(['Initech pilot']);
+    sandbox.advanceTime(1);
+    expect((await poll(c, 'new_deal', first.cursor)).items).toEqual([]);
+    // A change to an old deal is not a new deal.
+    await run(c, 'update_deal', { deal_id: first.items[0]!.data.id as number, value: 1 });
+    expect((await poll(c, 'new_deal', first.cursor)).items).toEqual([]);
+    sandbox.advanceTime(1);
+    sandbox.tick('pipedrive');
+    const ticked = await poll(c, 'new_deal', first.cursor);
+    expect(ticked.items.map((i) => i.data.title)).toEqual(['Inbound lead #3']);
+    for (const title of ['One', 'Two', 'Three']) {
+      sandbox.advanceTime(1);
+      await run(c, 'create_deal', { title });
+    }
+    const page1 = await poll(c, 'new_deal', ticked.cursor, 2);
+    expect(page1.items.map((i) => i.data.title)).toEqual(['One', 'Two']);
+    expect(page1.more).toBe(true);
+    const page2 = await poll(c, 'new_deal', page1.cursor, 2);
+    expect(page2.items.map((i) => i.data.title)).toEqual(['Three']);
+    expect(page2.more).toBe(false);
+    expect((await poll(c, 'new_deal', page2.cursor, 2)).items).toEqual([]);
+    expect(sandbox.calls({ connector: 'pipedrive', path: '/api/v1/recents' }).at(-1)!.query).toMatchObject({ since_timestamp: page2.cursor.time, items: 'deal' });
+  });
+
+  it('polls deal updates: each change once (dedupe key per change), including a tick’s stage move', async () => {
+    const c = await connect(sandbox, pipedriveConnector);
+    const first = await poll(c, 'deal_updated', null);
+    expect(first.items.map((i) => i.data.title)).toEqual(['Globex renewal', 'Initech pilot']);
+    const globex = first.items[0]!.data.id as number;
+    sandbox.advanceTime(1);
+    const moved = await run(c, 'update_deal', { deal_id: globex, stage_id: 2 });
+    const changed = await poll(c, 'deal_updated', first.cursor);
+    expect(changed.items).toEqual([{ id: String(globex), dedupeKey: `${globex}:${moved.update_time}`, data: moved }]);
+    expect((await poll(c, 'deal_updated', changed.cursor)).items).toEqual([]);
+    sandbox.advanceTime(1);
+    sandbox.tick('pipedrive'); // a new deal
+    sandbox.advanceTime(1);
+    sandbox.tick('pipedrive'); // a stage move of the oldest open deal
+    const ticked = await poll(c, 'deal_updated', changed.cursor);
+    expect(ticked.items.map((i) => i.data.title)).toEqual(['Inbound lead #3', 'Globex renewal']);
+    expect(ticked.items[1]!.data.stage_id).toBe(3);
+    expect(new Set(ticked.items.map((i) => i.dedupeKey)).size).toBe(2);
+  });
+
+  it('answers 401 for a bad token, 404 for an unknown deal, and 429 with Retry-After past the burst limit', async () => {
+    const c = await connect(sandbox, pipedriveConnector);
+    const unauthorized = await expectHttpError(c.connector.account(badToken(c).ctx), 401);
+    expect(unauthorized.data).toMatchObject({ success: false, error: 'unauthorized access', errorCode: 401 });
+    const missing = await expectHttpError(run(c, 'update_deal', { deal_id: 999999, value: 1 }), 404);
+    expect(missing.data).toMatchObject({ success: false, error: 'Deal not found' });
+    sandbox.advanceTime(2);
+    sandbox.state.pipedrive.burstLimit = 1;
+    await c.connector.account(c.ctx);
+    const limited = await expectHttpError(c.connector.account(c.ctx), 429);
+    expect(limited.data).toMatchObject({ success: false, error: 'Request over limit', errorCode: 429 });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+    sandbox.advanceTime(2);
+    await expect(c.connector.account(c.ctx)).resolves.toBeTruthy();
   });
 });

@@ -30,12 +30,14 @@ import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
 import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
 import { shopifySandbox, ShopifyState } from './providers/shopify';
+import { pipedriveSandbox, PipedriveState } from './providers/pipedrive';
 import { asanaSandbox, AsanaState } from './providers/asana';
 
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
 export type { ShopifyState };
+export type { PipedriveState };
 export type { AsanaState };
 export { DEFAULT_CLIENT };
 
@@ -50,6 +52,7 @@ export const sandboxProviders = {
   stripe: stripeSandbox,
   http: httpSandbox,
   shopify: shopifySandbox,
+  pipedrive: pipedriveSandbox,
   asana: asanaSandbox,
 } as const;
 
@@ -65,6 +68,7 @@ export interface SandboxState {
   stripe: StripeState;
   http: HttpState;
   shopify: ShopifyState;
+  pipedrive: PipedriveState;
   asana: AsanaState;
 }
 
