@@ -52,6 +52,7 @@ import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
 import { stripeConnector } from './providers/stripe';
 import { shopifyConnector } from './providers/shopify';
+import { airtableConnector } from './providers/airtable';
 import { pipedriveConnector } from './providers/pipedrive';
 import { asanaConnector } from './providers/asana';
 import { ConnectorDefinition } from './types';
@@ -67,6 +68,7 @@ export {
   stripeConnector,
 };
 export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
+export { airtableConnector } from './providers/airtable';
 export { pipedriveConnector } from './providers/pipedrive';
 export { asanaConnector } from './providers/asana';
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
@@ -84,6 +86,7 @@ export const connectors = {
   stripe: stripeConnector,
   http: httpConnector,
   shopify: shopifyConnector,
+  airtable: airtableConnector,
   pipedrive: pipedriveConnector,
   asana: asanaConnector,
 } satisfies Record<string, ConnectorDefinition>;

@@ -22,6 +22,7 @@ import {
   withSandbox,
 } from '../index';
 import { connect, Connected, makeCtx, postToken, REDIRECT_URI } from '../test-support/helpers';
+import { airtableConnector } from './airtable';
 import { asanaConnector } from './asana';
 import { pipedriveConnector } from './pipedrive';
 import { shopifyConnector } from './shopify';
@@ -97,7 +98,7 @@ describe('manifests', () => {
     const validator = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true });
     addFormats(validator);
     const validate = validator.compile(connectorSchema);
-    for (const connector of [shopifyConnector, asanaConnector, pipedriveConnector] as ConnectorDefinition[]) {
+    for (const connector of [shopifyConnector, asanaConnector, pipedriveConnector, airtableConnector] as ConnectorDefinition[]) {
       expect(validate(connectorManifest(connector)), `${connector.key}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
@@ -490,5 +491,104 @@ describe('pipedrive', () => {
     expect(limited.headers['x-ratelimit-remaining']).toBe('0');
     sandbox.advanceTime(2);
     await expect(c.connector.account(c.ctx)).resolves.toBeTruthy();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Airtable
+
+describe('airtable', () => {
+  const LEADS = () => `appSandboxCrm0001/${sandbox.state.airtable.bases[0]!.tables[0]!.id}`;
+
+  it('names the account and creates, updates and finds records (by formula, sorted, paged)', async () => {
+    const c = await connect(sandbox, airtableConnector);
+    expect(await c.connector.account(c.ctx)).toMatchObject({ id: 'usrSandboxJane001', name: 'jane@acme.test' });
+    const created = await run(c, 'create_record', { table: LEADS(), fields: { Name: 'Ada Lovelace', Email: 'ada@engine.test', Status: 'New', Amount: 300 } });
+    expect(created).toMatchObject({ id: expect.stringMatching(/^rec[A-Za-z0-9]{14}$/), fields: { Name: 'Ada Lovelace', Status: 'New', Amount: 300 } });
+    const updated = await run(c, 'update_record', { table: LEADS(), record_id: created.id, fields: { Status: 'Qualified', Amount: '450' }, typecast: true });
+    expect(updated.fields).toEqual({ Name: 'Ada Lovelace', Email: 'ada@engine.test', Status: 'Qualified', Amount: 450 });
+    // By table name too.
+    const byFormula = await run(c, 'find_records', { table: 'appSandboxCrm0001/Leads', filter_by_formula: "AND({Amount} >= 1000, {Status} != 'Won')", sort_field: 'Amount', sort_direction: 'desc' });
+    expect(byFormula.records.map((r: { fields: { Name: string } }) => r.fields.Name)).toEqual(['Maria Johnson', 'Li Chen']);
+    expect((await run(c, 'find_records', { table: LEADS(), max_records: 3 })).records).toHaveLength(3);
+    const first = await run(c, 'find_records', { table: LEADS(), page_size: 2 });
+    expect(first.records).toHaveLength(2);
+    expect(first.offset).toMatch(/^itr/);
+    const rest = await run(c, 'find_records', { table: LEADS(), page_size: 2, offset: first.offset });
+    expect(rest.records).toHaveLength(2);
+    expect(rest.offset).toBeUndefined();
+    // Airtable's 422s: { error: { type, message } }.
+    const unknownField = await expectHttpError(run(c, 'create_record', { table: LEADS(), fields: { Nmae: 'typo' } }), 422);
+    expect(unknownField.data).toEqual({ error: { type: 'UNKNOWN_FIELD_NAME', message: 'Unknown field name: "Nmae"' } });
+    const badOption = await expectHttpError(run(c, 'create_record', { table: LEADS(), fields: { Status: 'Maybe' } }), 422);
+    expect((badOption.data as { error: { type: string } }).error.type).toBe('INVALID_MULTIPLE_CHOICE_OPTIONS');
+    const badFormula = await expectHttpError(run(c, 'find_records', { table: LEADS(), filter_by_formula: 'NOPE({Name})' }), 422);
+    expect(badFormula.data).toEqual({ error: { type: 'INVALID_FILTER_BY_FORMULA', message: 'The formula for filtering records is invalid: Unknown function names: NOPE' } });
+  });
+
+  it('offers bases, and every base’s tables as base/table, paged by base, with search', async () => {
+    const c = await connect(sandbox, airtableConnector);
+    expect((await allOptions(c, 'bases')).labels).toEqual(['Sales CRM', 'Content calendar', 'Field ops', 'Archive']);
+    const tables = await allOptions(c, 'tables');
+    expect(tables.pages).toBe(2); // whole bases a page: 58 tables, then the last base's one
+    expect(tables.values).toHaveLength(59);
+    expect(tables.labels.at(-1)).toBe('Archive › Old leads');
+    expect(tables.labels.slice(0, 3)).toEqual(['Sales CRM › Leads', 'Sales CRM › Companies', 'Content calendar › Posts']);
+    expect(tables.values[0]).toBe(LEADS());
+    expect((await allOptions(c, 'tables', 'posts')).labels).toEqual(['Content calendar › Posts']);
+    expect((await allOptions(c, 'tables', 'region 5')).labels).toEqual(['Field ops › Region 50', 'Field ops › Region 51', 'Field ops › Region 52', 'Field ops › Region 53', 'Field ops › Region 54', 'Field ops › Region 55']);
+  });
+
+  it('polls new records with filterByFormula on CREATED_TIME(): first poll from now, then each new record once, oldest first, with limit and more', async () => {
+    const c = await connect(sandbox, airtableConnector);
+    const input = { table: LEADS() };
+    const first = await poll(c, 'new_record', null, 2, input);
+    expect(first.items.map((i) => i.data.fields)).toEqual([expect.objectContaining({ Name: 'Li Chen' }), expect.objectContaining({ Name: 'Sam Patel' })]);
+    expect((await poll(c, 'new_record', first.cursor, 10, input)).items).toEqual([]);
+    const formula = sandbox.calls({ connector: 'airtable', method: 'GET' }).at(-1)!.query.filterByFormula;
+    expect(formula).toBe(`IS_AFTER(CREATED_TIME(), DATEADD('${first.cursor.createdTime}', -1, 'seconds'))`);
+    // An update is not a new record.
+    await run(c, 'update_record', { table: LEADS(), record_id: first.items[0]!.id, fields: { Hot: true } });
+    expect((await poll(c, 'new_record', first.cursor, 10, input)).items).toEqual([]);
+
+    sandbox.tick('airtable');
+    const ticked = await poll(c, 'new_record', first.cursor, 10, input);
+    expect(ticked.items).toHaveLength(1);
+    expect(ticked.items[0]!.data.fields).toMatchObject({ Status: 'New', Name: expect.stringMatching(/^Web form lead/) });
+    for (const Name of ['One', 'Two', 'Three']) {
+      sandbox.advanceTime(0.01);
+      await run(c, 'create_record', { table: LEADS(), fields: { Name } });
+    }
+    const page1 = await poll(c, 'new_record', ticked.cursor, 2, input);
+    expect(page1.items.map((i) => i.data.fields)).toEqual([{ Name: 'One' }, { Name: 'Two' }]);
+    expect(page1.more).toBe(true);
+    const page2 = await poll(c, 'new_record', page1.cursor, 2, input);
+    expect(page2.items.map((i) => i.data.fields)).toEqual([{ Name: 'Three' }]);
+    expect(page2.more).toBe(false);
+    expect((await poll(c, 'new_record', page2.cursor, 2, input)).items).toEqual([]);
+  });
+
+  it('answers 401 for a bad token, 404 for an unknown record, 403 for an unknown base, and 429 RATE_LIMIT_REACHED for 30 seconds past the per-base limit', async () => {
+    const c = await connect(sandbox, airtableConnector);
+    const unauthorized = await expectHttpError(c.connector.account(badToken(c).ctx), 401);
+    expect(unauthorized.data).toEqual({ error: { type: 'AUTHENTICATION_REQUIRED', message: 'Authentication required' } });
+    const missing = await expectHttpError(run(c, 'update_record', { table: LEADS(), record_id: 'recAAAAAAAAAAAAAA', fields: { Name: 'x' } }), 404);
+    expect(missing.data).toEqual({ error: 'NOT_FOUND' });
+    const noBase = await expectHttpError(run(c, 'find_records', { table: 'appAAAAAAAAAAAAAA/Leads' }), 403);
+    expect((noBase.data as { error: { type: string } }).error.type).toBe('INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND');
+
+    sandbox.advanceTime(1);
+    sandbox.state.airtable.requestsPerSecond = 2;
+    await run(c, 'find_records', { table: LEADS() });
+    await run(c, 'find_records', { table: LEADS() });
+    const limited = await expectHttpError(run(c, 'find_records', { table: LEADS() }), 429);
+    expect(limited.data).toEqual({ errors: [{ error: 'RATE_LIMIT_REACHED', message: 'Rate limit exceeded. Please try again later' }] });
+    expect(limited.retryable).toBe(true);
+    // The limit is per base: another base still answers; this one stays shut for 30 seconds.
+    await expect(run(c, 'find_records', { table: `${sandbox.state.airtable.bases[1]!.id}/Posts` })).resolves.toBeTruthy();
+    sandbox.advanceTime(10);
+    await expectHttpError(run(c, 'find_records', { table: LEADS() }), 429);
+    sandbox.advanceTime(21);
+    await expect(run(c, 'find_records', { table: LEADS() })).resolves.toBeTruthy();
   });
 });

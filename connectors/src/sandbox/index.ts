@@ -30,6 +30,7 @@ import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
 import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
 import { shopifySandbox, ShopifyState } from './providers/shopify';
+import { airtableSandbox, AirtableState } from './providers/airtable';
 import { pipedriveSandbox, PipedriveState } from './providers/pipedrive';
 import { asanaSandbox, AsanaState } from './providers/asana';
 
@@ -37,6 +38,7 @@ export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, R
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
 export type { ShopifyState };
+export type { AirtableState };
 export type { PipedriveState };
 export type { AsanaState };
 export { DEFAULT_CLIENT };
@@ -52,6 +54,7 @@ export const sandboxProviders = {
   stripe: stripeSandbox,
   http: httpSandbox,
   shopify: shopifySandbox,
+  airtable: airtableSandbox,
   pipedrive: pipedriveSandbox,
   asana: asanaSandbox,
 } as const;
@@ -68,6 +71,7 @@ export interface SandboxState {
   stripe: StripeState;
   http: HttpState;
   shopify: ShopifyState;
+  airtable: AirtableState;
   pipedrive: PipedriveState;
   asana: AsanaState;
 }
