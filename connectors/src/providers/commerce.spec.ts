@@ -308,7 +308,9 @@ describe('shopify', () => {
       // Another app cannot remove them (404, which unsubscribe takes as already gone).
       await hooks.unsubscribe!(other.ctx, { id: sub.id, input: {} });
       expect((await c.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toHaveLength(2);
-      await expectHttpError(hooks.subscribe!(c.ctx, { url: 'https://hooks.example.test/y', secret: '', events: ['orders/teleported'], input: {} }), 422);
+      // A bad topic after a good one: nothing is left subscribed.
+      await expectHttpError(hooks.subscribe!(c.ctx, { url: 'https://hooks.example.test/y', secret: '', events: ['orders/create', 'orders/teleported'], input: {} }), 422);
+      expect((await c.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toHaveLength(2);
       await hooks.unsubscribe!(c.ctx, { id: sub.id, input: {} });
       expect((await c.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toEqual([]);
     });

@@ -309,9 +309,15 @@ export const shopifyConnector = defineConnector({
     },
     async subscribe(ctx, { url, events }) {
       const ids: number[] = [];
-      for (const topic of events) {
-        const { webhook } = await send<{ webhook: { id: number } }>(ctx, { method: 'POST', path: 'webhooks.json', body: { webhook: { topic, address: url, format: 'json' } } });
-        ids.push(webhook.id);
+      try {
+        for (const topic of events) {
+          const { webhook } = await send<{ webhook: { id: number } }>(ctx, { method: 'POST', path: 'webhooks.json', body: { webhook: { topic, address: url, format: 'json' } } });
+          ids.push(webhook.id);
+        }
+      } catch (error) {
+        // Half a subscription would deliver to a URL nobody owns: remove what was made.
+        for (const id of ids) await send(ctx, { method: 'DELETE', path: `webhooks/${id}.json` }).catch(() => undefined);
+        throw error;
       }
       return { id: ids.join(',') };
     },
