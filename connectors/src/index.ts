@@ -45,6 +45,10 @@ import { catalogueConnectors } from './catalogue';
 import { withSandbox } from './runtime';
 import { githubConnector } from './providers/github';
 import { googleSheetsConnector } from './providers/google-sheets';
+import { gmailConnector } from './providers/gmail';
+import { googleCalendarConnector } from './providers/google-calendar';
+import { outlookConnector } from './providers/outlook';
+import { microsoftTeamsConnector } from './providers/microsoft-teams';
 import { httpConnector } from './providers/http';
 import { hubspotConnector } from './providers/hubspot';
 import { notionConnector } from './providers/notion';
@@ -67,6 +71,7 @@ export {
   slackConnector,
   stripeConnector,
 };
+export { gmailConnector, googleCalendarConnector, outlookConnector, microsoftTeamsConnector };
 export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
 export { airtableConnector } from './providers/airtable';
 export { pipedriveConnector } from './providers/pipedrive';
@@ -85,6 +90,10 @@ export const connectors = {
   notion: notionConnector,
   stripe: stripeConnector,
   http: httpConnector,
+  gmail: gmailConnector,
+  'google-calendar': googleCalendarConnector,
+  outlook: outlookConnector,
+  'microsoft-teams': microsoftTeamsConnector,
   shopify: shopifyConnector,
   airtable: airtableConnector,
   pipedrive: pipedriveConnector,

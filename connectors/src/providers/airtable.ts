@@ -191,8 +191,9 @@ export const airtableConnector = defineConnector({
         const { records, complete } = await allRecords(ctx, input.table, formula);
         const sorted = records.sort(byCreated);
         if (cursor === null) {
-          const newest = sorted.slice(-limit);
-          const last = newest.at(-1);
+          // The cursor sits at the newest record even when none is asked for (limit 0: from now).
+          const newest = limit > 0 ? sorted.slice(-limit) : [];
+          const last = sorted.at(-1);
           return { items: newest.map((r) => ({ id: r.id, data: record(r) })), cursor: last ? { createdTime: last.createdTime, id: last.id } : { createdTime: '1970-01-01T00:00:00.000Z', id: '' } };
         }
         const fresh = sorted.filter((r) => r.createdTime > cursor.createdTime || (r.createdTime === cursor.createdTime && r.id > cursor.id));

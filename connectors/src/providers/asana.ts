@@ -210,9 +210,10 @@ export const asanaConnector = defineConnector({
         const { items: tasks, complete } = await listAll<AsanaTask>(ctx, 'tasks', { project: input.project, opt_fields: TASK_FIELDS, modified_since: cursor?.createdAt });
         const sorted = tasks.sort(byCreated);
         if (cursor === null) {
-          const newest = sorted.slice(-limit);
-          const last = newest.at(-1);
-          // An empty project: from the beginning of time, i.e. every task that comes.
+          // The cursor sits at the newest task even when none is asked for (limit 0: from now);
+          // an empty project starts at the beginning of time, i.e. every task that comes.
+          const newest = limit > 0 ? sorted.slice(-limit) : [];
+          const last = sorted.at(-1);
           return { items: newest.map((t) => ({ id: t.gid, data: task(t) })), cursor: last ? { createdAt: last.created_at, gid: last.gid } : { createdAt: '1970-01-01T00:00:00.000Z', gid: '0' } };
         }
         const fresh = sorted.filter((t) => t.created_at > cursor.createdAt || (t.created_at === cursor.createdAt && compareGid(t.gid, cursor.gid) > 0));

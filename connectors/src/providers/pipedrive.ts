@@ -165,10 +165,11 @@ function dealPoll(field: 'add_time' | 'update_time', dedupe: boolean) {
   return async (ctx: ActionContext, { cursor, limit }: { cursor: DealCursor | null; limit: number }) => {
     const toItem = (d: PipedriveDeal): TriggerItem => ({ id: String(d.id), ...(dedupe ? { dedupeKey: `${d.id}:${d.update_time}` } : {}), data: deal(d) });
     if (cursor === null) {
-      const answer = await send<PipedriveList<PipedriveDeal>>(ctx, { method: 'GET', path: 'deals', query: { status: 'all_not_deleted', sort: `${field} DESC`, limit: Math.min(500, limit) } });
-      const newest = (answer.data ?? []).slice().reverse();
-      const last = newest.at(-1);
-      return { items: newest.map(toItem), cursor: last ? { time: last[field], id: last.id } : { time: '1970-01-01 00:00:00', id: 0 } };
+      // The cursor sits at the newest deal even when none is asked for (limit 0: from now).
+      const answer = await send<PipedriveList<PipedriveDeal>>(ctx, { method: 'GET', path: 'deals', query: { status: 'all_not_deleted', sort: `${field} DESC`, limit: Math.min(500, Math.max(1, limit)) } });
+      const deals = answer.data ?? [];
+      const top = deals[0];
+      return { items: deals.slice(0, limit).reverse().map(toItem), cursor: top ? { time: top[field], id: top.id } : { time: '1970-01-01 00:00:00', id: 0 } };
     }
     const { deals, complete } = await recentDeals(ctx, cursor.time);
     const fresh = deals

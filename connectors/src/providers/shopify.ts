@@ -268,8 +268,9 @@ export const shopifyConnector = defineConnector({
         if (cursor === null) {
           // Without since_id, orders come newest first.
           const { orders } = await send<{ orders: ShopifyOrder[] }>(ctx, { method: 'GET', path: 'orders.json', query: { status: 'any', limit: pageSize } });
-          const items = orders.slice().reverse();
-          return { items: items.map((o) => ({ id: String(o.id), data: orderSummary(o) })), cursor: { sinceId: items.at(-1)?.id ?? 0 } };
+          // The cursor sits at the newest order even when none is asked for (limit 0: from now).
+          const items = orders.slice(0, limit).reverse();
+          return { items: items.map((o) => ({ id: String(o.id), data: orderSummary(o) })), cursor: { sinceId: orders[0]?.id ?? 0 } };
         }
         // With since_id, ascending by id.
         const { data, headers } = await sendWithHeaders<{ orders: ShopifyOrder[] }>(ctx, {

@@ -23,6 +23,10 @@ import { readStateFile, writeStateFile } from './persist';
 import { CATALOGUE_API_KEY, CATALOGUE_BASIC, catalogueSandboxProviders } from './providers/catalogue';
 import { githubSandbox, GitHubState } from './providers/github';
 import { googleSheetsSandbox, GoogleState } from './providers/google-sheets';
+import { gmailSandbox, GmailState } from './providers/gmail';
+import { googleCalendarSandbox, CalendarState } from './providers/google-calendar';
+import { outlookSandbox, OutlookState } from './providers/outlook';
+import { microsoftTeamsSandbox, TeamsState } from './providers/microsoft-teams';
 import { HTTP_API_KEY, HTTP_BASIC, httpSandbox, HttpState } from './providers/http';
 import { hubspotSandbox, HubSpotState } from './providers/hubspot';
 import { notionSandbox, NotionState } from './providers/notion';
@@ -37,6 +41,7 @@ import { asanaSandbox, AsanaState } from './providers/asana';
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
+export type { GmailState, CalendarState, OutlookState, TeamsState };
 export type { ShopifyState };
 export type { AirtableState };
 export type { PipedriveState };
@@ -53,6 +58,10 @@ export const sandboxProviders = {
   notion: notionSandbox,
   stripe: stripeSandbox,
   http: httpSandbox,
+  gmail: gmailSandbox,
+  'google-calendar': googleCalendarSandbox,
+  outlook: outlookSandbox,
+  'microsoft-teams': microsoftTeamsSandbox,
   shopify: shopifySandbox,
   airtable: airtableSandbox,
   pipedrive: pipedriveSandbox,
@@ -70,6 +79,10 @@ export interface SandboxState {
   notion: NotionState;
   stripe: StripeState;
   http: HttpState;
+  gmail: GmailState;
+  'google-calendar': CalendarState;
+  outlook: OutlookState;
+  'microsoft-teams': TeamsState;
   shopify: ShopifyState;
   airtable: AirtableState;
   pipedrive: PipedriveState;

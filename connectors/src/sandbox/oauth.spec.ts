@@ -122,10 +122,21 @@ describe.each(oauthConnectors.map((c) => [c.key, c] as const))('%s authorization
     const sandboxed = withSandbox(connector, sandbox.url);
     const http = createSimpleHttpClient({ connector: sandboxed, config: { ...askedConfig(connector), ...result.tokens.connectionConfig }, credentials: { type: 'oauth2', accessToken: result.tokens.accessToken } });
     const probe = {
+      slack: { method: 'POST' as const, path: 'auth.test' },
+      github: { method: 'GET' as const, path: 'user' },
+      hubspot: { method: 'GET' as const, path: 'account-info/v3/details' },
+      salesforce: { method: 'GET' as const, path: 'sobjects' },
+      'google-sheets': { method: 'GET' as const, path: 'files', base: 'drive' },
+      notion: { method: 'GET' as const, path: 'users/me' },
+      gmail: { method: 'GET' as const, path: 'users/me/profile' },
+      'google-calendar': { method: 'GET' as const, path: 'users/me/calendarList' },
+      outlook: { method: 'GET' as const, path: 'me' },
+      'microsoft-teams': { method: 'GET' as const, path: 'me' },
       shopify: { method: 'GET' as const, path: 'shop.json' },
       asana: { method: 'GET' as const, path: 'users/me' },
       pipedrive: { method: 'GET' as const, path: 'users/me' },
-      airtable: { method: 'GET' as const, path: 'meta/whoami' }, slack: { method: 'POST' as const, path: 'auth.test' }, github: { method: 'GET' as const, path: 'user' }, hubspot: { method: 'GET' as const, path: 'account-info/v3/details' }, salesforce: { method: 'GET' as const, path: 'sobjects' }, 'google-sheets': { method: 'GET' as const, path: 'files', base: 'drive' }, notion: { method: 'GET' as const, path: 'users/me' } }[key as 'slack'];
+      airtable: { method: 'GET' as const, path: 'meta/whoami' },
+    }[key as 'slack'];
     const res = await http.request(probe);
     expect(isAuthFailure(sandboxed.authFailure, res), JSON.stringify(res.data)).toBe(true);
   });

@@ -18,12 +18,12 @@ import {
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
 
-/** What an end user types before connecting (each asked field's example): Shopify's shop. */
+/** What an end user types before connecting (each asked field's default, else its example): Shopify's shop, Microsoft's tenant. */
 export function askedConfig(connector: ConnectorDefinition): Record<string, string> {
   return Object.fromEntries(
     Object.entries(connector.connectionConfig ?? {})
-      .filter(([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount && (f.example ?? f.default) !== undefined)
-      .map(([name, f]) => [name, (f.example ?? f.default)!]),
+      .filter(([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount && (f.default ?? f.example) !== undefined)
+      .map(([name, f]) => [name, (f.default ?? f.example)!]),
   );
 }
 
@@ -73,6 +73,7 @@ export async function oauthDance(
   const state = randomBytes(12).toString('base64url');
   const { verifier, challenge } = pkcePair();
   const usePkce = opts.pkce ?? auth.pkce ?? true;
+  // Templated OAuth URLs are filled as an end user would: Shopify's shop, Microsoft's tenant.
   const config = askedConfig(base);
   const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: opts.redirectUri ?? REDIRECT_URI, state, codeChallenge: usePkce ? challenge : undefined, config });
   const callback = await consentInSandbox(url, { decision: opts.decision, account: opts.account });
