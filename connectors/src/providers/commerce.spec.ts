@@ -378,7 +378,7 @@ describe('asana', () => {
     expect(unauthorized.data).toMatchObject({ errors: [{ message: 'Not Authorized' }] });
     const missing = await expectHttpError(run(c, 'add_comment', { task_gid: '42', text: 'hi' }), 404);
     expect((missing.data as { errors: { message: string }[] }).errors[0]!.message).toBe('task: Unknown object: 42');
-    sandbox.state.asana.requestsPerMinute = 0;
+    sandbox.state.asana.rateLimit.limit = 0;
     const limited = await expectHttpError(c.connector.account(c.ctx), 429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.retryable).toBe(true);
@@ -474,7 +474,7 @@ describe('pipedrive', () => {
     const missing = await expectHttpError(run(c, 'update_deal', { deal_id: 999999, value: 1 }), 404);
     expect(missing.data).toMatchObject({ success: false, error: 'Deal not found' });
     sandbox.advanceTime(2);
-    sandbox.state.pipedrive.burstLimit = 1;
+    sandbox.state.pipedrive.burst.limit = 1;
     await c.connector.account(c.ctx);
     const limited = await expectHttpError(c.connector.account(c.ctx), 429);
     expect(limited.data).toMatchObject({ success: false, error: 'Request over limit', errorCode: 429 });

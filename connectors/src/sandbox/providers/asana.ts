@@ -5,6 +5,7 @@
  * (429 with Retry-After).
  */
 import { decodeCursor, encodeCursor, isoNow, json, ProviderContext, ProviderModule, SandboxRequest, SandboxResponse } from '../core';
+import { overBudget, throttle, Throttle } from './throttle';
 
 interface Workspace {
   gid: string;
@@ -45,9 +46,8 @@ export interface AsanaState {
   tasks: Task[];
   stories: Story[];
   nextGid: number;
-  /** Requests a minute per token (Asana: 150 free, 1,500 paid; high here so tests trip it only on purpose). */
-  requestsPerMinute: number;
-  windows: Record<string, { start: number; count: number }>;
+  /** Requests a minute per user (Asana: 150 on free plans, 1,500 on paid ones). */
+  rateLimit: Throttle;
 }
 
 const HELP = 'For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors';
@@ -75,8 +75,7 @@ function seed(): AsanaState {
     tasks: [],
     stories: [],
     nextGid: 1204000000000001,
-    requestsPerMinute: 100_000,
-    windows: {},
+    rateLimit: throttle(),
   };
   const at = '2026-01-05T09:00:00.000Z';
   const names = ['Website relaunch', 'Q3 Roadmap', 'Customer onboarding', 'Hiring'];
@@ -182,13 +181,8 @@ function route(method: string, path: string, handler: Handler) {
       const a = ctx.authorize(req);
       if ('error' in a) return a.error;
       const me = ctx.state.users[a.accountIndex]?.gid ?? ctx.state.users[0]!.gid;
-      // A fixed one-minute window per user.
-      const now = ctx.now();
-      const window = (ctx.state.windows[me] ??= { start: now, count: 0 });
-      if (now - window.start >= 60_000) Object.assign(window, { start: now, count: 0 });
-      if (++window.count > ctx.state.requestsPerMinute) {
-        return asanaError(429, 'You have made too many requests recently. Please, be chill.', { 'retry-after': String(Math.ceil((window.start + 60_000 - now) / 1000)) });
-      }
+      const wait = overBudget(ctx.state.rateLimit, me, ctx.now());
+      if (wait !== null) return asanaError(429, 'You have made too many requests recently. Please, be chill.', { 'retry-after': String(wait) });
       return handler(req, ctx, me);
     },
   };

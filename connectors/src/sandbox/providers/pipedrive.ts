@@ -5,6 +5,7 @@
  * limit per token (429 with Retry-After and x-ratelimit-* headers).
  */
 import { intParam, json, ProviderContext, ProviderModule, SandboxRequest, SandboxResponse } from '../core';
+import { overBudget, throttle, Throttle } from './throttle';
 
 interface Stage {
   id: number;
@@ -41,9 +42,8 @@ export interface PipedriveState {
   organizations: { id: number; name: string }[];
   notes: { id: number; content: string; deal_id: number | null; person_id: number | null; org_id: number | null; user_id: number; add_time: string; update_time: string }[];
   nextId: number;
-  /** Requests per 2-second window per token (Pipedrive's burst limit; high here so tests trip it only on purpose). */
-  burstLimit: number;
-  windows: Record<string, { start: number; count: number }>;
+  /** Requests per 2-second window per user (Pipedrive's burst limit). */
+  burst: Throttle;
 }
 
 const INFO = 'Please check developers.pipedrive.com for more information about Pipedrive API.';
@@ -75,8 +75,7 @@ function seed(): PipedriveState {
     organizations: [{ id: 1, name: 'Globex' }],
     notes: [],
     nextId: 100,
-    burstLimit: 100_000,
-    windows: {},
+    burst: throttle(10_000, 2),
   };
   let stageId = 1;
   const names: [number, string[]][] = [
@@ -175,13 +174,15 @@ function route(method: string, path: string, handler: Handler) {
       if ('error' in a) return a.error;
       const me = ctx.state.users[a.accountIndex]?.id ?? ctx.state.users[0]!.id;
       const now = ctx.now();
-      const window = (ctx.state.windows[me] ??= { start: now, count: 0 });
-      if (now - window.start >= 2000) Object.assign(window, { start: now, count: 0 });
-      const reset = Math.max(1, Math.ceil((window.start + 2000 - now) / 1000));
-      const limitHeaders = { 'x-ratelimit-limit': String(ctx.state.burstLimit), 'x-ratelimit-remaining': String(Math.max(0, ctx.state.burstLimit - window.count - 1)), 'x-ratelimit-reset': String(reset) };
-      if (++window.count > ctx.state.burstLimit) {
-        return json(429, { success: false, error: 'Request over limit', errorCode: 429, error_info: INFO }, { ...limitHeaders, 'retry-after': String(reset) });
-      }
+      const burst = ctx.state.burst;
+      const wait = overBudget(burst, String(me), now);
+      const window = burst.windows[String(me)]!;
+      const limitHeaders = {
+        'x-ratelimit-limit': String(burst.limit),
+        'x-ratelimit-remaining': String(Math.max(0, burst.limit - window.count)),
+        'x-ratelimit-reset': String(Math.max(1, Math.ceil((window.start + burst.windowSeconds * 1000 - now) / 1000))),
+      };
+      if (wait !== null) return json(429, { success: false, error: 'Request over limit', errorCode: 429, error_info: INFO }, { ...limitHeaders, 'retry-after': String(wait) });
       const answer = handler(req, ctx, me);
       return { ...answer, headers: { ...limitHeaders, ...answer.headers } };
     },
