@@ -465,5 +465,7 @@ export const airtableSandbox: ProviderModule<AirtableState> = {
     const at = isoNow(ctx.now());
     const n = leads.records.length + 1;
     leads.records.push({ id: airtableId('rec'), createdTime: at, modifiedTime: at, fields: { Name: `Web form lead ${n}`, Email: `lead${n}@example.test`, Status: 'New' } });
+    // A churning demo sandbox stays bounded: the newest records are kept.
+    if (leads.records.length > 5000) leads.records.splice(0, leads.records.length - 5000);
   },
 };

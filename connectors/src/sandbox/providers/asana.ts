@@ -291,5 +291,7 @@ export const asanaSandbox: ProviderModule<AsanaState> = {
     const at = isoNow(ctx.now());
     const n = ctx.state.tasks.length + 1;
     ctx.state.tasks.push({ gid: gid(ctx.state), name: `Follow up on request #${n}`, notes: 'Added by a teammate', completed: false, due_on: null, assignee: null, projects: [project.gid], workspace: project.workspace, created_at: at, modified_at: at });
+    // A churning demo sandbox stays bounded: the newest tasks are kept.
+    if (ctx.state.tasks.length > 5000) ctx.state.tasks.splice(0, ctx.state.tasks.length - 5000);
   },
 };

@@ -327,5 +327,7 @@ export const pipedriveSandbox: ProviderModule<PipedriveState> = {
       }
     }
     newDeal(state, { title: `Inbound lead #${state.deals.length + 1}`, value: 1200, person_id: 1 }, state.users[0]!.id, ctx.now());
+    // A churning demo sandbox stays bounded: the newest deals are kept.
+    if (state.deals.length > 5000) state.deals.splice(0, state.deals.length - 5000);
   },
 };

@@ -34,6 +34,7 @@ export interface ShopifyState {
 
 const TOPICS = ['orders/create', 'orders/updated', 'orders/paid', 'orders/cancelled', 'products/create', 'products/update', 'customers/create', 'app/uninstalled'];
 const VERSION = /^\d{4}-(01|04|07|10)$/;
+const MAX_KEPT = 5000;
 
 function errors(status: number, body: unknown, headers: Record<string, string> = {}): SandboxResponse {
   return json(status, { errors: body }, headers);
@@ -435,6 +436,8 @@ export const shopifySandbox: ProviderModule<ShopifyState> = {
       const customer = shop.customers[Math.floor(Math.random() * shop.customers.length)];
       const added = addOrder(ctx.state, shop, { email: customer?.email, line_items: [{ variant_id: variant?.id, quantity: 1 + Math.floor(Math.random() * 3) }], financial_status: 'paid' }, at);
       if ('order' in added) notify(ctx, name, 'orders/create', added.order);
+      // A churning demo sandbox stays bounded: the newest orders are kept.
+      if (shop.orders.length > MAX_KEPT) shop.orders.splice(0, shop.orders.length - MAX_KEPT);
     }
   },
   handle(req, ctx, server) {
