@@ -55,6 +55,10 @@ import { notionConnector } from './providers/notion';
 import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
 import { stripeConnector } from './providers/stripe';
+import { shopifyConnector } from './providers/shopify';
+import { airtableConnector } from './providers/airtable';
+import { pipedriveConnector } from './providers/pipedrive';
+import { asanaConnector } from './providers/asana';
 import { ConnectorDefinition } from './types';
 
 export {
@@ -68,6 +72,10 @@ export {
   stripeConnector,
 };
 export { gmailConnector, googleCalendarConnector, outlookConnector, microsoftTeamsConnector };
+export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
+export { airtableConnector } from './providers/airtable';
+export { pipedriveConnector } from './providers/pipedrive';
+export { asanaConnector } from './providers/asana';
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -86,6 +94,10 @@ export const connectors = {
   'google-calendar': googleCalendarConnector,
   outlook: outlookConnector,
   'microsoft-teams': microsoftTeamsConnector,
+  shopify: shopifyConnector,
+  airtable: airtableConnector,
+  pipedrive: pipedriveConnector,
+  asana: asanaConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

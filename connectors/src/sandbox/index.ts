@@ -33,11 +33,19 @@ import { notionSandbox, NotionState } from './providers/notion';
 import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
 import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
+import { shopifySandbox, ShopifyState } from './providers/shopify';
+import { airtableSandbox, AirtableState } from './providers/airtable';
+import { pipedriveSandbox, PipedriveState } from './providers/pipedrive';
+import { asanaSandbox, AsanaState } from './providers/asana';
 
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
 export type { GmailState, CalendarState, OutlookState, TeamsState };
+export type { ShopifyState };
+export type { AirtableState };
+export type { PipedriveState };
+export type { AsanaState };
 export { DEFAULT_CLIENT };
 
 /** The fake providers, by connector key. */
@@ -54,6 +62,10 @@ export const sandboxProviders = {
   'google-calendar': googleCalendarSandbox,
   outlook: outlookSandbox,
   'microsoft-teams': microsoftTeamsSandbox,
+  shopify: shopifySandbox,
+  airtable: airtableSandbox,
+  pipedrive: pipedriveSandbox,
+  asana: asanaSandbox,
 } as const;
 
 export type SandboxProviderKey = keyof typeof sandboxProviders;
@@ -71,6 +83,10 @@ export interface SandboxState {
   'google-calendar': CalendarState;
   outlook: OutlookState;
   'microsoft-teams': TeamsState;
+  shopify: ShopifyState;
+  airtable: AirtableState;
+  pipedrive: PipedriveState;
+  asana: AsanaState;
 }
 
 /** Credentials the sandbox accepts out of the box. */
@@ -385,6 +401,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         [...oauth.clients.values()]
           .filter((c) => c.webhookUrl && (!c.connectors || c.connectors.includes(provider.key)))
           .map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret, webhookUrl: c.webhookUrl!, signingSecret: c.signingSecret })),
+      oauthClient: (clientId) => {
+        const c = oauth.clients.get(clientId);
+        return c && { clientId: c.clientId, clientSecret: c.clientSecret };
+      },
     };
   }
 

@@ -13,11 +13,19 @@ import {
   SANDBOX_CREDENTIALS,
   TokenResult,
   TokenSet,
-  withConfigDefaults,
   withSandbox,
 } from '../index';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
+
+/** What an end user types before connecting (each asked field's default, else its example): Shopify's shop, Microsoft's tenant. */
+export function askedConfig(connector: ConnectorDefinition): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(connector.connectionConfig ?? {})
+      .filter(([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount && (f.default ?? f.example) !== undefined)
+      .map(([name, f]) => [name, (f.default ?? f.example)!]),
+  );
+}
 
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
@@ -65,8 +73,8 @@ export async function oauthDance(
   const state = randomBytes(12).toString('base64url');
   const { verifier, challenge } = pkcePair();
   const usePkce = opts.pkce ?? auth.pkce ?? true;
-  // Templated OAuth URLs (Microsoft's tenant) are filled with the config's defaults.
-  const config = withConfigDefaults(connector, {});
+  // Templated OAuth URLs are filled as an end user would: Shopify's shop, Microsoft's tenant.
+  const config = askedConfig(base);
   const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: opts.redirectUri ?? REDIRECT_URI, state, codeChallenge: usePkce ? challenge : undefined, config });
   const callback = await consentInSandbox(url, { decision: opts.decision, account: opts.account });
   const exchange = async (o: { code?: string; verifier?: string; redirectUri?: string; clientSecret?: string } = {}) => {
@@ -83,9 +91,8 @@ export async function oauthDance(
 }
 
 export async function refresh(sandbox: Sandbox, base: ConnectorDefinition, refreshToken: string): Promise<{ status: number; body: unknown; result: TokenResult }> {
-  const connector = withSandbox(base, sandbox.url);
-  const auth = connector.auth as OAuth2Auth;
-  const res = await postToken(buildTokenRequest(auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken }, withConfigDefaults(connector, {})));
+  const auth = withSandbox(base, sandbox.url).auth as OAuth2Auth;
+  const res = await postToken(buildTokenRequest(auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken }, askedConfig(base)));
   return { ...res, result: parseTokenResponse(auth, res.status, res.body) };
 }
 
@@ -97,7 +104,7 @@ export async function connect(sandbox: Sandbox, base: ConnectorDefinition, accou
     const { result } = await dance.exchange();
     if (!result.ok) throw new Error(`token exchange failed: ${result.error}`);
     const credentials: Credentials = { type: 'oauth2', accessToken: result.tokens.accessToken };
-    const config = { ...result.tokens.connectionConfig };
+    const config = { ...askedConfig(base), ...result.tokens.connectionConfig };
     return { connector, tokens: result.tokens, config, credentials, ctx: makeCtx(connector, config, credentials) };
   }
   if (connector.key === 'stripe') {
