@@ -191,7 +191,15 @@ export async function startWorker(config: AppConfig): Promise<{ close(): Promise
   const { WorkerModule } = await import('../src/worker.module');
   const logs: LogLine[] = [];
   const app = await NestFactory.createApplicationContext(
-    WorkerModule.forRoot(config, { logDestination: { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) } }),
+    WorkerModule.forRoot(config, {
+      logDestination: {
+        write: (line: string) => {
+          logs.push(JSON.parse(line) as LogLine);
+          // DEBUG_WORKER=1 shows the worker's warnings and errors while a test is written.
+          if (process.env.DEBUG_WORKER && (logs[logs.length - 1]!.level ?? 0) >= 40) process.stderr.write(line);
+        },
+      },
+    }),
     { logger: false },
   );
   await app.init();

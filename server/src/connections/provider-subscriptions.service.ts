@@ -102,7 +102,7 @@ export class ProviderSubscriptionsService {
    * once the connection is gone).
    */
   async removeForConnection(tenantId: TenantId, connectionId: string): Promise<void> {
-    const rows: SubscriptionRow[] = await this.db.query(
+    const [rows]: [SubscriptionRow[], number] = await this.db.query(
       `UPDATE provider_subscriptions SET status = 'unsubscribing', next_attempt_at = now() + interval '1 minute', updated_at = now()
         WHERE tenant_id = $1 AND connection_id = $2 RETURNING *, false AS live`,
       [tenantId, connectionId],
@@ -117,7 +117,8 @@ export class ProviderSubscriptionsService {
       `UPDATE provider_subscriptions s SET status = 'unsubscribing', next_attempt_at = now(), updated_at = now()
         WHERE s.status <> 'unsubscribing' AND NOT EXISTS (SELECT 1 FROM flow_instances i WHERE i.id = s.instance_id AND i.enabled)`,
     );
-    const due: SubscriptionRow[] = await this.db.query(
+    // An UPDATE answers [rows, count].
+    const [due]: [SubscriptionRow[], number] = await this.db.query(
       `UPDATE provider_subscriptions s SET next_attempt_at = now() + interval '2 minutes'
         WHERE s.id IN (SELECT id FROM provider_subscriptions WHERE next_attempt_at <= now() ORDER BY next_attempt_at LIMIT ${CLAIM_BATCH} FOR UPDATE SKIP LOCKED)
        RETURNING s.*, true AS live`,

@@ -1,13 +1,14 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { EndUser } from '../end-users/end-user.entity';
 import { ROLE_RANK } from '../members/membership.entity';
+import { InstanceTrigger } from '../triggers/instance-trigger.entity';
 import { EndUsersService } from '../end-users/end-users.service';
 import { bindingsHealthySql } from './binding-health';
 import { FlowInstancesService } from './flow-instances.service';
@@ -20,6 +21,24 @@ export class InstancesQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' }) @OptionalNotNull() @IsString() @MaxLength(500) cursor?: string;
   @ApiPropertyOptional({ description: 'Only instances pinned to this version' }) @OptionalNotNull() @QueryInt(1) version?: number;
+  @ApiPropertyOptional({ enum: ['failing'], description: 'Only instances whose trigger (a poll, or a provider webhook subscription) is failing' })
+  @OptionalNotNull()
+  @IsIn(['failing'])
+  triggerHealth?: 'failing';
+}
+
+export class TriggerErrorView {
+  @ApiProperty() code: string;
+  @ApiProperty() message: string;
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'When it is tried again' }) retryAt: string | null;
+}
+
+export class TriggerHealthView {
+  @ApiProperty({ enum: ['ok', 'failing', 'waiting'], description: 'waiting: not checked yet (the first poll, or the provider subscription, is to come)' }) status: 'ok' | 'failing' | 'waiting';
+  @ApiPropertyOptional({ nullable: true, type: TriggerErrorView }) error: TriggerErrorView | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'The last successful poll' }) lastCheckedAt: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'When an item last started a run' }) lastItemAt: string | null;
 }
 
 export class TemplateInstanceView {
@@ -29,6 +48,8 @@ export class TemplateInstanceView {
   @ApiProperty() version: number;
   @ApiProperty() enabled: boolean;
   @ApiProperty({ enum: ['on', 'off', 'paused'], description: 'paused: on, but a connection it uses is disconnected or needs reauth, so nothing runs' }) status: 'on' | 'off' | 'paused';
+  @ApiPropertyOptional({ nullable: true, type: TriggerHealthView, description: 'Poll triggers and provider webhooks: whether the trigger works (null for other triggers)' })
+  triggerHealth: TriggerHealthView | null;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
 
@@ -65,12 +86,29 @@ export class FlowInstancesAdminController {
         .query(actor.tenantId, 'i')
         .andWhere('i.templateId = :templateId', { templateId: template.id })
         .innerJoin(EndUser, 'u', 'u.id = i.endUserId AND u.tenantId = i.tenantId')
-        .innerJoin(FlowTemplateVersion, 'v', 'v.id = i.versionId AND v.tenantId = i.tenantId');
+        .innerJoin(FlowTemplateVersion, 'v', 'v.id = i.versionId AND v.tenantId = i.tenantId')
+        .leftJoin(InstanceTrigger, 't', 't.id = i.id AND t.tenantId = i.tenantId');
     const page = base();
+    if (query.triggerHealth === 'failing') page.andWhere(`i.enabled AND t.health = 'failing'`);
     if (query.version !== undefined) page.andWhere('v.version = :version', { version: query.version });
     if (query.cursor !== undefined) page.andWhere('u.externalId > :cursor', { cursor: query.cursor });
-    const rows: Array<{ id: string; external_id: string; display_name: string | null; version: number; enabled: boolean; healthy: boolean; updated_at: Date }> = await page
+    const rows: Array<{
+      id: string;
+      external_id: string;
+      display_name: string | null;
+      version: number;
+      enabled: boolean;
+      healthy: boolean;
+      updated_at: Date;
+      trigger_type: string | null;
+      trigger_key: string | null;
+      health: 'ok' | 'failing' | null;
+      last_error: TriggerHealthView['error'];
+      polled_at: Date | null;
+      last_item_at: Date | null;
+    }> = await page
       .select(['i.id AS id', 'u.externalId AS external_id', 'u.displayName AS display_name', 'v.version AS version', 'i.enabled AS enabled', 'i.updatedAt AS updated_at'])
+      .addSelect(['t.type AS trigger_type', 't.triggerKey AS trigger_key', 't.health AS health', 't.lastError AS last_error', 't.polledAt AS polled_at', 't.lastItemAt AS last_item_at'])
       .addSelect(bindingsHealthySql('i'), 'healthy')
       .orderBy('u.externalId', 'ASC')
       .limit(query.limit + 1)
@@ -91,6 +129,15 @@ export class FlowInstancesAdminController {
         version: Number(r.version),
         enabled: r.enabled,
         status: !r.enabled ? 'off' : r.healthy ? 'on' : 'paused',
+        triggerHealth:
+          r.trigger_type === 'poll' || r.trigger_key
+            ? {
+                status: r.health === 'failing' ? 'failing' : r.trigger_type === 'poll' && !r.polled_at ? 'waiting' : 'ok',
+                error: r.last_error,
+                lastCheckedAt: r.polled_at ? new Date(r.polled_at).toISOString() : null,
+                lastItemAt: r.last_item_at ? new Date(r.last_item_at).toISOString() : null,
+              }
+            : null,
         updatedAt: new Date(r.updated_at).toISOString(),
       })),
       nextCursor: rows.length > query.limit ? data[data.length - 1].external_id : null,

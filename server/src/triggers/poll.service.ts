@@ -77,7 +77,11 @@ export class PollService {
     const outcomes: PollOutcome[] = [];
     let next = 0;
     const lane = async () => {
-      while (next < claimed.length) outcomes.push(await this.pollOne(claimed[next++]!));
+      while (next < claimed.length) {
+        const row = claimed[next++]!;
+        // One poll's trouble (PostgreSQL gone mid-way, say) is not the batch's: its lease brings it back.
+        outcomes.push(await this.pollOne(row).catch((error: unknown) => (this.logger.warn({ err: error, instanceId: row.id }, 'poll could not finish; retried after its lease'), 'lost' as const)));
+      }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.polling.concurrency, claimed.length) }, lane));
     return outcomes;
@@ -90,8 +94,8 @@ export class PollService {
    */
   private async claim(now: Date, limit: number): Promise<Claimed[]> {
     const leaseMs = this.config.polling.timeoutSeconds * 2000;
-    // Across tenants by design: being due is a property of the row.
-    return this.db.query(
+    // Across tenants by design: being due is a property of the row. (An UPDATE answers [rows, count].)
+    const [rows]: [Claimed[], number] = await this.db.query(
       `WITH tenants AS (
          SELECT DISTINCT tenant_id FROM flow_instance_triggers WHERE next_poll_at <= $1 AND type = 'poll'
        ), candidates AS (
@@ -122,6 +126,7 @@ export class PollService {
                  i.connections ->> (v.definition -> 'trigger' ->> 'connector') AS connection_id, ${bindingsHealthySql('i')} AS healthy`,
       [now, limit, new Date(now.getTime() + leaseMs)],
     );
+    return rows;
   }
 
   private async pollOne(row: Claimed): Promise<PollOutcome> {
