@@ -88,6 +88,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
       SANDBOX_PORT: String(ports.sandbox),
       DEMO_APP_PORT: String(ports.acme),
       LOG_LEVEL: 'warn',
+      // The test makes its own changes at the providers.
+      SANDBOX_CHURN_SECONDS: '0',
     };
   });
 
@@ -128,7 +130,7 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     const connectors = (await owner.get('/v1/admin/connectors')).body.data;
     expect(connectors.find((c: { key: string }) => c.key === 'slack')).toMatchObject({ config: { enabled: true, settings: { useSandbox: true } } });
     const templates = (await owner.get('/v1/admin/flow-templates')).body.data.map((t: { key: string; latestVersion: number }) => [t.key, t.latestVersion]);
-    expect(templates).toEqual(expect.arrayContaining([['won-deals-to-slack', 1], ['new-customer-to-hubspot', 1]]));
+    expect(templates).toEqual(expect.arrayContaining([['won-deals-to-slack', 1], ['new-customer-to-hubspot', 1], ['new-hubspot-deals-to-slack', 1], ['github-issues-to-slack', 1]]));
     const approval = demo.templates.find((t: { key: string }) => t.key === 'big-deal-approval');
     if (approval.status === 'skipped') expect(banner).toContain(`Not seeded     flow template big-deal-approval: ${approval.reason}`);
     else expect(templates).toContainEqual(['big-deal-approval', 1]);
@@ -160,6 +162,50 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     expect(begin.status).toBe(302);
     slackConnection = /"connectionId":"([0-9a-f-]{36})"/.exec(await (await fetch(await consentInSandbox(begin.headers.get('location')!))).text())![1]!;
     expect((await host.get(`/v1/proxy/${slackConnection}/auth.test`)).body).toMatchObject({ ok: true });
+
+    // The seeded triggers from inside the apps: a HubSpot poll and a GitHub webhook, both posting to Slack.
+    for (const connector of ['hubspot', 'github']) {
+      const connect = await fetch(`${api}/connect/${connector}?${new URLSearchParams({ session, origin: acme })}`, { redirect: 'manual' });
+      expect(await (await fetch(await consentInSandbox(connect.headers.get('location')!))).text()).toContain('"connected"');
+    }
+    const channel = (await host.get(`/v1/proxy/${slackConnection}/conversations.list`)).body.channels[0].id as string;
+    const sandboxUrl = `http://127.0.0.1:${ports.sandbox}`;
+    const sandboxToken = async (connector: string) =>
+      ((await (await fetch(`${sandboxUrl}/_sandbox/oauth/issue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ connector }) })).json()) as { accessToken: string }).accessToken;
+    const runsOf = async (flow: string) => ((await host.get(`/v1/runs?flow=${flow}&limit=50`)).body.data as Array<{ status: string; triggerType: string }>).filter((r) => r.status === 'succeeded');
+    const until = async <T>(what: string, probe: () => Promise<T | false>): Promise<T> => {
+      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
+        const value = await probe();
+        if (value) return value;
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+    expect((await host.post('/v1/end-users/company_globex/flows/new-hubspot-deals-to-slack/enable', { settings: { channel } })).status).toBe(200);
+    const issues = await host.post('/v1/end-users/company_globex/flows/github-issues-to-slack/enable', { settings: { channel, repository: 'acme-inc/api' } });
+    expect(issues.status).toBe(200);
+    // GitHub: the repository hook is made, then an opened issue is pushed and runs at once.
+    const hookUrl: string = issues.body.instance.webhookUrl;
+    await until('the repository hook', async () => {
+      const calls = (await (await fetch(`${sandboxUrl}/_sandbox/calls?connector=github&method=POST&path=/repos/acme-inc/api/hooks`)).json()) as { calls: Array<{ status: number }> };
+      return calls.calls.some((c) => c.status === 201);
+    });
+    const github = await sandboxToken('github');
+    expect((await fetch(`${sandboxUrl}/github/repos/acme-inc/api/issues`, { method: 'POST', headers: { authorization: `Bearer ${github}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Demo issue' }) })).status).toBe(201);
+    expect((await until('the GitHub run', async () => (await runsOf('github-issues-to-slack')).length > 0 && runsOf('github-issues-to-slack')))[0]).toMatchObject({ triggerType: 'webhook' });
+    expect(hookUrl).toContain('/v1/hooks/whk_');
+    // HubSpot: after the first poll, a new deal is found by the next one (made due now instead of in a minute).
+    const { Client } = await import('pg');
+    const pg = new Client({ connectionString: database.url });
+    await pg.connect();
+    try {
+      await until('the first poll', async () => (await pg.query(`SELECT 1 FROM flow_instance_triggers WHERE type = 'poll' AND polled_at IS NOT NULL`)).rowCount === 1);
+      const hubspot = await sandboxToken('hubspot');
+      expect((await fetch(`${sandboxUrl}/hubspot/crm/v3/objects/deals`, { method: 'POST', headers: { authorization: `Bearer ${hubspot}`, 'content-type': 'application/json' }, body: JSON.stringify({ properties: { dealname: 'Demo deal', amount: '1200' } }) })).status).toBe(201);
+      await pg.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll'`);
+      expect((await until('the HubSpot run', async () => (await runsOf('new-hubspot-deals-to-slack')).length > 0 && runsOf('new-hubspot-deals-to-slack')))[0]).toMatchObject({ triggerType: 'poll' });
+    } finally {
+      await pg.end();
+    }
 
     // Ctrl-C: the runner exits 0 and takes the API, the demo app and the sandbox with it.
     expect(await stop(stack)).toBe(0);

@@ -105,7 +105,62 @@ export const BIG_DEAL_APPROVAL = {
   ],
 };
 
-export const DEMO_FLOW_TEMPLATES: Array<Record<string, unknown> & { key: string }> = [WON_DEALS_TO_SLACK, NEW_CUSTOMER_TO_HUBSPOT, BIG_DEAL_APPROVAL];
+/** A poll trigger: Switchboard asks HubSpot for new deals every minute. */
+export const NEW_HUBSPOT_DEALS_TO_SLACK = {
+  key: 'new-hubspot-deals-to-slack',
+  name: 'Announce new HubSpot deals in Slack',
+  description: 'Checks your HubSpot every minute for new deals and posts each one to the Slack channel you pick.',
+  trigger: { type: 'poll', connector: 'hubspot', event: 'new_deal', interval: 'PT1M' },
+  connectors: ['hubspot', 'slack'],
+  inputs: {
+    channel: { type: 'string', title: 'Channel', required: true, options: { connector: 'slack', source: 'channels' } },
+  },
+  steps: [
+    {
+      id: 'post',
+      type: 'action',
+      connector: 'slack',
+      action: 'send_message',
+      input: {
+        channel: '=$inputs.channel',
+        text: "=':sparkles: New deal in HubSpot: ' & $trigger.properties.dealname & ($trigger.properties.amount ? ' ($' & $trigger.properties.amount & ')' : '')",
+      },
+    },
+  ],
+};
+
+/** A provider webhook: GitHub pushes each opened issue the moment it happens (Switchboard adds the repository hook). */
+export const GITHUB_ISSUES_TO_SLACK = {
+  key: 'github-issues-to-slack',
+  name: 'Share new GitHub issues in Slack',
+  description: 'When someone opens an issue in the repository you pick, post it to a Slack channel right away.',
+  trigger: { type: 'webhook', connector: 'github', event: 'issue_opened', input: { repository: '=$inputs.repository' } },
+  connectors: ['github', 'slack'],
+  inputs: {
+    repository: { type: 'string', title: 'Repository', required: true, options: { connector: 'github', source: 'repos' } },
+    channel: { type: 'string', title: 'Channel', required: true, options: { connector: 'slack', source: 'channels' } },
+  },
+  steps: [
+    {
+      id: 'post',
+      type: 'action',
+      connector: 'slack',
+      action: 'send_message',
+      input: {
+        channel: '=$inputs.channel',
+        text: "=':ladybug: New issue in ' & $trigger.repository & ': #' & $trigger.number & ' ' & $trigger.title & ' (by ' & $trigger.author & ') ' & $trigger.url",
+      },
+    },
+  ],
+};
+
+export const DEMO_FLOW_TEMPLATES: Array<Record<string, unknown> & { key: string }> = [
+  WON_DEALS_TO_SLACK,
+  NEW_CUSTOMER_TO_HUBSPOT,
+  BIG_DEAL_APPROVAL,
+  NEW_HUBSPOT_DEALS_TO_SLACK,
+  GITHUB_ISSUES_TO_SLACK,
+];
 
 /** Everything Acme's event log shows. */
 export const DEMO_WEBHOOK_EVENT_TYPES = [

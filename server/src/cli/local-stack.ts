@@ -179,10 +179,13 @@ async function startEmbeddedPostgres(stops: Stop[]): Promise<string> {
 /**
  * The sandbox providers, in this process: SANDBOX_PORT (default 4010). Their tokens and data are
  * kept in .switchboard/sandbox.json, so connections made before a restart keep working after it.
+ * Every SANDBOX_CHURN_SECONDS (default 30; 0 = never) each provider changes its data as its users
+ * would (a new deal, an issue opened…), so the demo's poll and webhook triggers have work to do.
  */
 async function startLocalSandbox(stops: Stop[]): Promise<{ url: string; port: number }> {
   const { startSandbox } = await import('@switchboard/connectors/dist/sandbox/index.js');
-  const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT || 4010), stateFile: join(STATE_DIR, 'sandbox.json'), warn: log });
+  const churnSeconds = Number(process.env.SANDBOX_CHURN_SECONDS ?? 30);
+  const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT || 4010), stateFile: join(STATE_DIR, 'sandbox.json'), warn: log, churnSeconds: churnSeconds > 0 ? churnSeconds : undefined });
   stops.push(() => sandbox.close());
   log(`sandbox providers on ${sandbox.url}`);
   return { url: sandbox.url, port: sandbox.port };
