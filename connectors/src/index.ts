@@ -47,6 +47,7 @@ import { githubConnector } from './providers/github';
 import { googleSheetsConnector } from './providers/google-sheets';
 import { httpConnector } from './providers/http';
 import { hubspotConnector } from './providers/hubspot';
+import { jiraConnector } from './providers/jira';
 import { notionConnector } from './providers/notion';
 import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
@@ -63,6 +64,7 @@ export {
   slackConnector,
   stripeConnector,
 };
+export { jiraConnector };
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -77,6 +79,7 @@ export const connectors = {
   notion: notionConnector,
   stripe: stripeConnector,
   http: httpConnector,
+  jira: jiraConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

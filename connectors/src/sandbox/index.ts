@@ -25,6 +25,7 @@ import { githubSandbox, GitHubState } from './providers/github';
 import { googleSheetsSandbox, GoogleState } from './providers/google-sheets';
 import { HTTP_API_KEY, HTTP_BASIC, httpSandbox, HttpState } from './providers/http';
 import { hubspotSandbox, HubSpotState } from './providers/hubspot';
+import { jiraSandbox, JiraState } from './providers/jira';
 import { notionSandbox, NotionState } from './providers/notion';
 import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
@@ -33,6 +34,7 @@ import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
+export type { JiraState };
 export { DEFAULT_CLIENT };
 
 /** The fake providers, by connector key. */
@@ -45,6 +47,7 @@ export const sandboxProviders = {
   notion: notionSandbox,
   stripe: stripeSandbox,
   http: httpSandbox,
+  jira: jiraSandbox,
 } as const;
 
 export type SandboxProviderKey = keyof typeof sandboxProviders;
@@ -58,6 +61,7 @@ export interface SandboxState {
   notion: NotionState;
   stripe: StripeState;
   http: HttpState;
+  jira: JiraState;
 }
 
 /** Credentials the sandbox accepts out of the box. */

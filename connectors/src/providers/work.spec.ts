@@ -1,0 +1,187 @@
+/** The work-tracking deep connectors (Jira, Zendesk, Intercom, Linear) against their sandbox fakes. */
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ActionContext, ConnectorDefinition, HttpError, PollTrigger, Sandbox, startSandbox, TriggerItem } from '../index';
+import { connect, Connected, makeCtx } from '../test-support/helpers';
+import { jiraConnector } from './jira';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox();
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+beforeEach(() => sandbox.reset());
+
+const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
+addFormats(ajv);
+ajv.addKeyword({ keyword: 'x-options', schemaType: 'string' });
+
+/** Runs an action after checking its input against the input schema, and checks the output. */
+async function run(c: Connected, action: string, input: Record<string, unknown>, ctx: ActionContext = c.ctx): Promise<any> {
+  const def = c.connector.actions[action]!;
+  const validIn = ajv.compile(def.input);
+  expect(validIn(input), JSON.stringify(validIn.errors)).toBe(true);
+  const out = await def.run(ctx, input);
+  const validOut = ajv.compile(def.output);
+  expect(validOut(out), JSON.stringify(validOut.errors)).toBe(true);
+  return out;
+}
+
+async function allOptions(c: Connected, source: string, search?: string): Promise<{ pages: number; values: string[]; labels: string[] }> {
+  const values: string[] = [];
+  const labels: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await c.connector.options![source]!.run(c.ctx, { search, cursor });
+    pages++;
+    values.push(...page.options.map((o) => o.value));
+    labels.push(...page.options.map((o) => o.label));
+    cursor = page.nextCursor;
+  } while (cursor && pages < 50);
+  return { pages, values, labels };
+}
+
+/** Polls a trigger as the engine does: the cursor goes through JSON between polls; each item's data is checked against the output schema. */
+async function poll(c: Connected, trigger: string, cursor: unknown, limit = 10, input: Record<string, unknown> = {}): Promise<{ items: TriggerItem[]; cursor: unknown; more?: boolean }> {
+  const def = c.connector.triggers![trigger] as PollTrigger;
+  const out = await def.poll(c.ctx, { input, cursor: cursor === null ? null : JSON.parse(JSON.stringify(cursor)), limit });
+  const valid = ajv.compile(def.output);
+  for (const item of out.items) expect(valid(item.data), JSON.stringify(valid.errors)).toBe(true);
+  return { ...out, cursor: JSON.parse(JSON.stringify(out.cursor)) };
+}
+
+/** Polls until nothing more is pending, collecting every item (at most `rounds` polls). */
+async function drain(c: Connected, trigger: string, cursor: unknown, limit = 10, input: Record<string, unknown> = {}, rounds = 10) {
+  const items: TriggerItem[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const page = await poll(c, trigger, cursor, limit, input);
+    items.push(...page.items);
+    cursor = page.cursor;
+    if (!page.more) break;
+  }
+  return { items, cursor };
+}
+
+async function failure(promise: Promise<unknown>): Promise<HttpError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HttpError);
+  return error as HttpError;
+}
+
+/** A connection whose fromAccount config (Jira's cloud id) is filled in, as the server does after account(). */
+async function connectWithAccount(base: ConnectorDefinition, account = 0): Promise<Connected & { account: Awaited<ReturnType<ConnectorDefinition['account']>> }> {
+  const c = await connect(sandbox, base, account);
+  const info = await c.connector.account(c.ctx);
+  const config = { ...c.config, ...info.config };
+  return { ...c, config, ctx: makeCtx(c.connector, config, c.credentials), account: info };
+}
+
+describe('jira', () => {
+  let c: Awaited<ReturnType<typeof connectWithAccount>>;
+  beforeAll(async () => {
+    c = await connectWithAccount(jiraConnector);
+  });
+
+  it('names the site and learns its cloud id', () => {
+    expect(c.account).toMatchObject({ id: '1324a887-45db-1bf4-1e99-ef0ff456d421', name: 'acme (acme.atlassian.net)', config: { cloud_id: '1324a887-45db-1bf4-1e99-ef0ff456d421' } });
+    expect(c.connector.baseUrl).toContain('/jira/ex/jira/{{cloud_id}}');
+  });
+
+  it('creates, updates, comments on and finds issues', async () => {
+    const created = await run(c, 'create_issue', { project: 'SUP', issue_type: '10002', summary: 'Printer on fire', description: 'Line one\nLine two', labels: ['hardware'], priority: 'High' });
+    expect(created.key).toMatch(/^SUP-\d+$/);
+    const stored = sandbox.state.jira.issues.find((i) => i.key === created.key)!;
+    expect(stored.description).toMatchObject({ type: 'doc', version: 1, content: [{ type: 'paragraph' }, { type: 'paragraph' }] });
+
+    const updated = await run(c, 'update_issue', { issue_key: created.key, summary: 'Printer on fire (again)', assignee_account_id: '5b10ac8d82e05b22cc7d4ef5' });
+    expect(updated).toMatchObject({ key: created.key, summary: 'Printer on fire (again)', assignee: 'Mia Krystof', priority: 'High', labels: ['hardware'], issue_type: 'Bug', status: 'To Do' });
+
+    const comment = await run(c, 'add_comment', { issue_key: created.key, body: 'On it.' });
+    expect(comment.id).toMatch(/^\d+$/);
+    expect(stored.comments).toHaveLength(1);
+
+    const found = await run(c, 'find_issues', { jql: 'project = SUP AND summary ~ "printer"' });
+    expect(found.issues.map((i: { key: string }) => i.key)).toEqual([created.key]);
+    // Pages with nextPageToken.
+    const first = await run(c, 'find_issues', { jql: 'project in (SUP, ENG) ORDER BY created ASC', max_results: 2 });
+    expect(first.issues).toHaveLength(2);
+    const second = await run(c, 'find_issues', { jql: 'project in (SUP, ENG) ORDER BY created ASC', max_results: 2, page_token: first.next_page_token });
+    expect(second.issues[0].key).not.toBe(first.issues[1].key);
+  });
+
+  it('answers Jira errors as HttpError: 400 with field errors, unbounded JQL, 404, 401, 429 with Retry-After', async () => {
+    const invalid = await failure(run(c, 'create_issue', { project: 'NOPE', issue_type: '10002', summary: 'x' }));
+    expect(invalid.status).toBe(400);
+    expect(invalid.data).toMatchObject({ errors: { project: 'Specify a valid project ID or key' } });
+    const unbounded = await failure(run(c, 'find_issues', { jql: 'ORDER BY created DESC' }));
+    expect(unbounded.message).toContain('Unbounded JQL queries are not allowed');
+    const missing = await failure(run(c, 'update_issue', { issue_key: 'SUP-999', summary: 'x' }));
+    expect(missing.status).toBe(404);
+    const bad = makeCtx(c.connector, c.config, { type: 'oauth2', accessToken: 'not-a-token' });
+    const unauthorized = await failure(c.connector.actions.find_issues!.run(bad, { jql: 'project = SUP' }));
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.data).toEqual({ code: 401, message: 'Unauthorized' });
+    sandbox.state.jira.budget.limit = 0;
+    const limited = await failure(run(c, 'find_issues', { jql: 'project = SUP' }));
+    expect(limited.status).toBe(429);
+    expect(limited.retryable).toBe(true);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('offers projects (paged, searchable) and issue types', async () => {
+    const all = await allOptions(c, 'projects');
+    expect(all.pages).toBe(2);
+    expect(all.values).toHaveLength(63);
+    expect(new Set(all.values).size).toBe(63);
+    expect((await allOptions(c, 'projects', 'support')).values).toEqual(['SUP']);
+    const types = await allOptions(c, 'issue_types', 'story');
+    expect(types.values).toEqual(['10003']);
+  });
+
+  it('new_issue: the newest first, then each new issue once, oldest first, with limit and more', async () => {
+    const first = await poll(c, 'new_issue', null, 3);
+    expect(first.items.map((i) => i.data.summary)).toEqual(['Refund not showing in portal', 'Update pricing page copy', 'Export to CSV drops rows']);
+    expect(first.more).toBe(false);
+    expect((await poll(c, 'new_issue', first.cursor)).items).toEqual([]);
+
+    sandbox.tick('jira');
+    sandbox.tick('jira');
+    const created = await run(c, 'create_issue', { project: 'ENG', issue_type: '10001', summary: 'Made by a flow' });
+    const limited = await poll(c, 'new_issue', first.cursor, 2);
+    expect(limited.items).toHaveLength(2);
+    expect(limited.more).toBe(true);
+    const rest = await poll(c, 'new_issue', limited.cursor, 2);
+    expect(rest.items.map((i) => i.data.key)).toEqual([created.key]);
+    expect(rest.more).toBe(false);
+    const seen = [...limited.items, ...rest.items];
+    expect(seen.map((i) => i.data.summary)).toEqual([expect.stringMatching(/^Customer reports a problem/), expect.stringMatching(/^Customer reports a problem/), 'Made by a flow']);
+    expect(new Set(seen.map((i) => i.id)).size).toBe(3);
+    expect((await poll(c, 'new_issue', rest.cursor)).items).toEqual([]);
+    // A project filter.
+    const eng = await drain(c, 'new_issue', first.cursor, 10, { project: 'ENG' });
+    expect(eng.items.map((i) => i.data.key)).toEqual([created.key]);
+    // The JQL asked dates in the user's time zone (Europe/Berlin), minutes only.
+    const jql = sandbox.calls({ connector: 'jira', path: /search\/jql$/ }).map((call) => (call.body as { jql: string }).jql);
+    expect(jql.at(-1)).toMatch(/^project = "ENG" AND created >= "\d{4}-\d\d-\d\d \d\d:\d\d" ORDER BY created ASC, key ASC$/);
+  });
+
+  it('updated_issue: a change runs once per update (id:updated)', async () => {
+    const start = await poll(c, 'updated_issue', null, 1);
+    await run(c, 'update_issue', { issue_key: 'SUP-1', summary: 'Checkout page times out (EU only)' });
+    const after = await poll(c, 'updated_issue', start.cursor);
+    expect(after.items).toHaveLength(1);
+    expect(after.items[0]!.dedupeKey).toBe(`${after.items[0]!.id}:${after.items[0]!.data.updated}`);
+    expect((await poll(c, 'updated_issue', after.cursor)).items).toEqual([]);
+    await run(c, 'add_comment', { issue_key: 'SUP-1', body: 'Still happening' });
+    const again = await poll(c, 'updated_issue', after.cursor);
+    expect(again.items.map((i) => i.id)).toEqual([after.items[0]!.id]);
+    expect(again.items[0]!.dedupeKey).not.toBe(after.items[0]!.dedupeKey);
+  });
+});
