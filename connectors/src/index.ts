@@ -48,6 +48,7 @@ import { googleSheetsConnector } from './providers/google-sheets';
 import { httpConnector } from './providers/http';
 import { hubspotConnector } from './providers/hubspot';
 import { jiraConnector } from './providers/jira';
+import { zendeskConnector } from './providers/zendesk';
 import { notionConnector } from './providers/notion';
 import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
@@ -64,7 +65,7 @@ export {
   slackConnector,
   stripeConnector,
 };
-export { jiraConnector };
+export { jiraConnector, zendeskConnector };
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -80,6 +81,7 @@ export const connectors = {
   stripe: stripeConnector,
   http: httpConnector,
   jira: jiraConnector,
+  zendesk: zendeskConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

@@ -2,9 +2,26 @@
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ActionContext, ConnectorDefinition, HttpError, PollTrigger, Sandbox, startSandbox, TriggerItem } from '../index';
-import { connect, Connected, makeCtx } from '../test-support/helpers';
+import {
+  ActionContext,
+  buildAuthorizationUrl,
+  buildTokenRequest,
+  ConnectorDefinition,
+  consentInSandbox,
+  Credentials,
+  HttpError,
+  OAuth2Auth,
+  parseTokenResponse,
+  PollTrigger,
+  Sandbox,
+  SANDBOX_CREDENTIALS,
+  startSandbox,
+  TriggerItem,
+  withSandbox,
+} from '../index';
+import { Connected, makeCtx, pkcePair, postToken, REDIRECT_URI } from '../test-support/helpers';
 import { jiraConnector } from './jira';
+import { zendeskConnector } from './zendesk';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -75,12 +92,28 @@ async function failure(promise: Promise<unknown>): Promise<HttpError> {
   return error as HttpError;
 }
 
-/** A connection whose fromAccount config (Jira's cloud id) is filled in, as the server does after account(). */
-async function connectWithAccount(base: ConnectorDefinition, account = 0): Promise<Connected & { account: Awaited<ReturnType<ConnectorDefinition['account']>> }> {
-  const c = await connect(sandbox, base, account);
-  const info = await c.connector.account(c.ctx);
-  const config = { ...c.config, ...info.config };
-  return { ...c, config, ctx: makeCtx(c.connector, config, c.credentials), account: info };
+/**
+ * Connects as the end user would, config first (Zendesk's subdomain), then fills the config
+ * account() learns (Jira's cloud id), as the server does.
+ */
+async function connectWithAccount(base: ConnectorDefinition, asked: Record<string, string> = {}, account = 0) {
+  const connector = withSandbox(base, sandbox.url);
+  const auth = connector.auth as OAuth2Auth;
+  const { verifier, challenge } = pkcePair();
+  const pkce = auth.pkce ?? true;
+  const url = buildAuthorizationUrl(auth, { clientId: SANDBOX_CREDENTIALS.client.clientId, redirectUri: REDIRECT_URI, state: 'st', codeChallenge: pkce ? challenge : undefined, config: asked });
+  const callback = await consentInSandbox(url, { account });
+  expect(callback.searchParams.get('error_description')).toBeNull();
+  const grant = { grantType: 'authorization_code' as const, code: callback.searchParams.get('code') ?? '', redirectUri: REDIRECT_URI, codeVerifier: pkce ? verifier : undefined };
+  const res = await postToken(buildTokenRequest(auth, SANDBOX_CREDENTIALS.client, grant, asked));
+  const token = parseTokenResponse(auth, res.status, res.body);
+  if (!token.ok) throw new Error(`code exchange failed: ${JSON.stringify(res.body)}`);
+  const credentials: Credentials = { type: 'oauth2', accessToken: token.tokens.accessToken };
+  const learned = { ...asked, ...token.tokens.connectionConfig };
+  const info = await connector.account(makeCtx(connector, learned, credentials));
+  const config = { ...learned, ...info.config };
+  const c: Connected = { connector, tokens: token.tokens, config, credentials, ctx: makeCtx(connector, config, credentials) };
+  return { ...c, account: info };
 }
 
 describe('jira', () => {
@@ -182,6 +215,112 @@ describe('jira', () => {
     await run(c, 'add_comment', { issue_key: 'SUP-1', body: 'Still happening' });
     const again = await poll(c, 'updated_issue', after.cursor);
     expect(again.items.map((i) => i.id)).toEqual([after.items[0]!.id]);
+    expect(again.items[0]!.dedupeKey).not.toBe(after.items[0]!.dedupeKey);
+  });
+});
+
+describe('zendesk', () => {
+  let c: Awaited<ReturnType<typeof connectWithAccount>>;
+  beforeAll(async () => {
+    c = await connectWithAccount(zendeskConnector, { subdomain: 'acme' });
+  });
+
+  it('names the agent at the subdomain; the token works only there', async () => {
+    expect(c.account).toMatchObject({ id: '368230001', name: 'jane@acme.test (acme.zendesk.com)' });
+    await zendeskConnector.account(c.ctx);
+    expect(sandbox.calls({ connector: 'zendesk', path: '/~acme.zendesk.com/api/v2/users/me.json' })).toHaveLength(1);
+    const elsewhere = makeCtx(c.connector, { subdomain: 'globex' }, c.credentials);
+    const refused = await failure(zendeskConnector.account(elsewhere));
+    expect(refused.status).toBe(401);
+    expect(refused.data).toMatchObject({ error: 'invalid_token' });
+  });
+
+  it('creates (idempotently), updates, comments on and finds tickets', async () => {
+    const input = { subject: 'Printer on fire', description: 'Smoke everywhere', requester_email: 'pat@customer.test', priority: 'urgent', group_id: '360001001', tags: ['hardware'] };
+    const created = await run(c, 'create_ticket', input);
+    expect(created).toMatchObject({ subject: 'Printer on fire', status: 'new', priority: 'urgent', group_id: 360001001, tags: ['hardware'] });
+    // The same step repeated (same Idempotency-Key) creates nothing new.
+    const again = await run(c, 'create_ticket', input);
+    expect(again.id).toBe(created.id);
+    expect(sandbox.state.zendesk.tickets.filter((t) => t.subject === 'Printer on fire')).toHaveLength(1);
+
+    const updated = await run(c, 'update_ticket', { ticket_id: created.id, status: 'pending', assignee_id: 368230001, tags: ['hardware', 'fire'] });
+    expect(updated).toMatchObject({ status: 'pending', assignee_id: 368230001, tags: ['hardware', 'fire'] });
+    await run(c, 'add_comment', { ticket_id: created.id, body: 'Extinguisher on the way', public: false });
+    expect(sandbox.state.zendesk.tickets.find((t) => t.id === created.id)!.comments.map((x) => [x.body, x.public])).toEqual([
+      ['Smoke everywhere', true],
+      ['Extinguisher on the way', false],
+    ]);
+
+    const found = await run(c, 'find_tickets', { query: 'priority:urgent fire' });
+    expect(found.tickets.map((t: { id: number }) => t.id)).toEqual([created.id]);
+    const paged = await run(c, 'find_tickets', { query: 'status<solved', per_page: 2 });
+    expect(paged).toMatchObject({ count: 5, next_page: 2 });
+  });
+
+  it('answers Zendesk errors as HttpError: 422 validation, 404, 401, 429 with Retry-After', async () => {
+    const invalid = await failure(c.connector.actions.update_ticket!.run(c.ctx, { ticket_id: 101, group_id: '42' }));
+    expect(invalid.status).toBe(422);
+    expect(invalid.data).toMatchObject({ error: 'RecordInvalid', details: { group_id: [{ error: 'InvalidValue' }] } });
+    const missing = await failure(run(c, 'add_comment', { ticket_id: 999999, body: 'hello' }));
+    expect(missing.status).toBe(404);
+    expect(missing.data).toEqual({ error: 'RecordNotFound', description: 'Not found' });
+    const bad = makeCtx(c.connector, c.config, { type: 'oauth2', accessToken: 'not-a-token' });
+    const unauthorized = await failure(c.connector.actions.find_tickets!.run(bad, { query: 'printer' }));
+    expect(unauthorized.status).toBe(401);
+    sandbox.state.zendesk.budget.limit = 0;
+    const limited = await failure(run(c, 'find_tickets', { query: 'printer' }));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('offers groups with cursor paging and search', async () => {
+    const all = await allOptions(c, 'groups');
+    expect(all.pages).toBe(2);
+    expect(all.values).toHaveLength(120);
+    expect((await allOptions(c, 'groups', 'billing')).labels).toEqual(['Billing']);
+    expect(sandbox.calls({ connector: 'zendesk', path: '/~acme.zendesk.com/api/v2/groups.json' })[1]!.query['page[after]']).toBeTruthy();
+  });
+
+  it('new_ticket: the newest first, then the incremental export, each ticket once, past the last minute', async () => {
+    const first = await poll(c, 'new_ticket', null, 2);
+    expect(first.items.map((i) => i.data.subject)).toEqual(['Feature request: dark mode', 'App crashes on start']);
+    sandbox.advanceTime(120);
+    expect((await poll(c, 'new_ticket', first.cursor)).items).toEqual([]);
+
+    sandbox.tick('zendesk');
+    const created = await run(c, 'create_ticket', { subject: 'Made by a flow', description: 'Hello' });
+    sandbox.tick('zendesk');
+    // Zendesk's export leaves out what changed in the last minute.
+    expect((await poll(c, 'new_ticket', first.cursor)).items).toEqual([]);
+    sandbox.advanceTime(61);
+    // Pages of `limit` from the export (which starts at the newest already seen, on or after start_time).
+    const limited = await poll(c, 'new_ticket', first.cursor, 2);
+    expect(limited.items.length).toBeLessThanOrEqual(2);
+    expect(limited.more).toBe(true);
+    const rest = await drain(c, 'new_ticket', limited.cursor, 2);
+    const seen = [...limited.items, ...rest.items];
+    expect(seen.map((i) => i.data.subject)).toEqual([expect.stringMatching(/^Order #\d+ has not arrived$/), 'Made by a flow', expect.stringMatching(/^Order #\d+ has not arrived$/)]);
+    expect(seen[1]!.id).toBe(String(created.id));
+    // An update is not a new ticket.
+    await run(c, 'update_ticket', { ticket_id: created.id, status: 'open' });
+    sandbox.advanceTime(61);
+    expect((await drain(c, 'new_ticket', rest.cursor)).items).toEqual([]);
+    expect(sandbox.calls({ connector: 'zendesk', path: '/~acme.zendesk.com/api/v2/incremental/tickets/cursor.json' }).at(-1)!.query.cursor).toBeTruthy();
+  });
+
+  it('updated_ticket: each change once (id:updated_at)', async () => {
+    const start = await poll(c, 'updated_ticket', null, 1);
+    sandbox.advanceTime(120);
+    await run(c, 'update_ticket', { ticket_id: 101, priority: 'high' });
+    sandbox.advanceTime(61);
+    const after = await drain(c, 'updated_ticket', start.cursor);
+    expect(after.items.map((i) => i.id)).toEqual(['101']);
+    expect(after.items[0]!.dedupeKey).toBe(`101:${after.items[0]!.data.updated_at}`);
+    await run(c, 'add_comment', { ticket_id: 101, body: 'Any news?' });
+    sandbox.advanceTime(61);
+    const again = await drain(c, 'updated_ticket', after.cursor);
+    expect(again.items.map((i) => i.id)).toEqual(['101']);
     expect(again.items[0]!.dedupeKey).not.toBe(after.items[0]!.dedupeKey);
   });
 });

@@ -26,6 +26,7 @@ import { googleSheetsSandbox, GoogleState } from './providers/google-sheets';
 import { HTTP_API_KEY, HTTP_BASIC, httpSandbox, HttpState } from './providers/http';
 import { hubspotSandbox, HubSpotState } from './providers/hubspot';
 import { jiraSandbox, JiraState } from './providers/jira';
+import { zendeskSandbox, ZendeskState } from './providers/zendesk';
 import { notionSandbox, NotionState } from './providers/notion';
 import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
@@ -34,7 +35,7 @@ import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
-export type { JiraState };
+export type { JiraState, ZendeskState };
 export { DEFAULT_CLIENT };
 
 /** The fake providers, by connector key. */
@@ -48,6 +49,7 @@ export const sandboxProviders = {
   stripe: stripeSandbox,
   http: httpSandbox,
   jira: jiraSandbox,
+  zendesk: zendeskSandbox,
 } as const;
 
 export type SandboxProviderKey = keyof typeof sandboxProviders;
@@ -62,6 +64,7 @@ export interface SandboxState {
   stripe: StripeState;
   http: HttpState;
   jira: JiraState;
+  zendesk: ZendeskState;
 }
 
 /** Credentials the sandbox accepts out of the box. */
