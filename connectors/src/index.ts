@@ -49,6 +49,7 @@ import { httpConnector } from './providers/http';
 import { hubspotConnector } from './providers/hubspot';
 import { jiraConnector } from './providers/jira';
 import { zendeskConnector } from './providers/zendesk';
+import { intercomConnector } from './providers/intercom';
 import { notionConnector } from './providers/notion';
 import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
@@ -65,7 +66,7 @@ export {
   slackConnector,
   stripeConnector,
 };
-export { jiraConnector, zendeskConnector };
+export { jiraConnector, zendeskConnector, intercomConnector };
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -82,6 +83,7 @@ export const connectors = {
   http: httpConnector,
   jira: jiraConnector,
   zendesk: zendeskConnector,
+  intercom: intercomConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

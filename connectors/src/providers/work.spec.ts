@@ -22,6 +22,7 @@ import {
 import { Connected, makeCtx, pkcePair, postToken, REDIRECT_URI } from '../test-support/helpers';
 import { jiraConnector } from './jira';
 import { zendeskConnector } from './zendesk';
+import { intercomConnector } from './intercom';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -322,5 +323,98 @@ describe('zendesk', () => {
     const again = await drain(c, 'updated_ticket', after.cursor);
     expect(again.items.map((i) => i.id)).toEqual(['101']);
     expect(again.items[0]!.dedupeKey).not.toBe(after.items[0]!.dedupeKey);
+  });
+});
+
+describe('intercom', () => {
+  let c: Awaited<ReturnType<typeof connectWithAccount>>;
+  beforeAll(async () => {
+    c = await connectWithAccount(intercomConnector);
+  });
+
+  it('names the workspace and sends the Intercom-Version header', async () => {
+    expect(c.account).toMatchObject({ id: 'ecahpwf5', name: 'Acme Support (mark@acme.test)' });
+    await c.connector.account(c.ctx);
+    expect(sandbox.calls({ connector: 'intercom', path: '/me' })[0]!.headers['intercom-version']).toBe('2.11');
+  });
+
+  it('creates, updates and finds contacts, and replies to a conversation', async () => {
+    const created = await run(c, 'create_contact', { email: 'new.person@customer.test', name: 'New Person', custom_attributes: { plan: 'pro' } });
+    expect(created).toMatchObject({ role: 'user', email: 'new.person@customer.test', name: 'New Person' });
+    const dup = await failure(run(c, 'create_contact', { email: 'new.person@customer.test' }));
+    expect(dup.status).toBe(409);
+    expect(dup.message).toContain('A contact matching those details already exists');
+    const updated = await run(c, 'update_contact', { contact_id: created.id, name: 'Newer Person', phone: '+15550100' });
+    expect(updated).toMatchObject({ name: 'Newer Person', phone: '+15550100' });
+    const byEmail = await run(c, 'find_contacts', { email: 'new.person@customer.test' });
+    expect(byEmail.contacts.map((x: { id: string }) => x.id)).toEqual([created.id]);
+    const byName = await run(c, 'find_contacts', { name: 'Customer 0', per_page: 50 });
+    expect(byName.total_count).toBe(94);
+    const next = await run(c, 'find_contacts', { name: 'Customer 0', per_page: 50, starting_after: byName.starting_after });
+    expect(next.contacts).toHaveLength(44);
+    expect(next.starting_after).toBeUndefined();
+
+    const reply = await run(c, 'reply_to_conversation', { conversation_id: '1911149800', body: 'Settings → Export.' });
+    expect(reply).toMatchObject({ id: '1911149800', state: 'open' });
+    const conversation = sandbox.state.intercom.conversations.find((x) => x.id === '1911149800')!;
+    expect(conversation.parts).toMatchObject([{ part_type: 'comment', body: 'Settings → Export.', author: { type: 'admin', id: '814860' } }]);
+    await run(c, 'reply_to_conversation', { conversation_id: '1911149800', body: 'Internal: check logs', message_type: 'note', admin_id: '814861' });
+    expect(conversation.parts[1]).toMatchObject({ part_type: 'note', author: { id: '814861' } });
+  });
+
+  it('answers Intercom errors as HttpError: 404, 400, 401, 429 with X-RateLimit-Reset', async () => {
+    const missing = await failure(run(c, 'reply_to_conversation', { conversation_id: '1', body: 'hi' }));
+    expect(missing.status).toBe(404);
+    expect(missing.data).toMatchObject({ type: 'error.list', errors: [{ code: 'not_found' }] });
+    const badAdmin = await failure(run(c, 'reply_to_conversation', { conversation_id: '1911149800', body: 'hi', admin_id: '1' }));
+    expect(badAdmin.status).toBe(400);
+    const bad = makeCtx(c.connector, c.config, { type: 'oauth2', accessToken: 'not-a-token' });
+    const unauthorized = await failure(c.connector.account(bad));
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.data).toMatchObject({ errors: [{ code: 'unauthorized', message: 'Access Token Invalid' }] });
+    sandbox.state.intercom.budget.limit = 0;
+    const limited = await failure(run(c, 'find_contacts', { email: 'x@y.test' }));
+    expect(limited.status).toBe(429);
+    expect(limited.retryable).toBe(true);
+    expect(Number(limited.headers['x-ratelimit-reset'])).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it('offers admins and contacts (cursor paging, search)', async () => {
+    expect((await allOptions(c, 'admins', 'priya')).values).toEqual(['814861']);
+    const contacts = await allOptions(c, 'contacts');
+    expect(contacts.pages).toBe(3);
+    expect(new Set(contacts.values).size).toBe(120);
+    expect((await allOptions(c, 'contacts', 'li chen')).labels).toEqual(['Li Chen']);
+  });
+
+  it('new_conversation: the newest first, then each new conversation once, oldest first, with limit and more', async () => {
+    const first = await poll(c, 'new_conversation', null, 2);
+    expect(first.items.map((i) => i.data.body)).toEqual(['<p>Billing question</p>', '<p>Password reset does not arrive</p>']);
+    expect((await poll(c, 'new_conversation', first.cursor)).items).toEqual([]);
+    sandbox.tick('intercom');
+    sandbox.tick('intercom');
+    sandbox.tick('intercom');
+    const limited = await poll(c, 'new_conversation', first.cursor, 2);
+    expect(limited.items).toHaveLength(2);
+    expect(limited.more).toBe(true);
+    const rest = await poll(c, 'new_conversation', limited.cursor, 2);
+    expect(rest.items).toHaveLength(1);
+    expect(rest.more).toBe(false);
+    const ids = [...limited.items, ...rest.items].map((i) => Number(i.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(3);
+    expect((await poll(c, 'new_conversation', rest.cursor)).items).toEqual([]);
+    const body = sandbox.calls({ connector: 'intercom', path: '/conversations/search' }).at(-1)!.body as Record<string, any>;
+    expect(body).toMatchObject({ query: { field: 'created_at', operator: '>' }, sort: { field: 'created_at', order: 'ascending' } });
+  });
+
+  it('updated_conversation: a reply makes the conversation run again (id:updated_at)', async () => {
+    const start = await poll(c, 'updated_conversation', null, 5);
+    sandbox.advanceTime(2);
+    await run(c, 'reply_to_conversation', { conversation_id: '1911149801', body: 'Looking into it' });
+    const after = await poll(c, 'updated_conversation', start.cursor);
+    expect(after.items.map((i) => i.id)).toEqual(['1911149801']);
+    expect(after.items[0]!.dedupeKey).toBe(`1911149801:${after.items[0]!.data.updated_at}`);
+    expect((await poll(c, 'updated_conversation', after.cursor)).items).toEqual([]);
   });
 });

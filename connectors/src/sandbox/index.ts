@@ -27,6 +27,7 @@ import { HTTP_API_KEY, HTTP_BASIC, httpSandbox, HttpState } from './providers/ht
 import { hubspotSandbox, HubSpotState } from './providers/hubspot';
 import { jiraSandbox, JiraState } from './providers/jira';
 import { zendeskSandbox, ZendeskState } from './providers/zendesk';
+import { intercomSandbox, IntercomState } from './providers/intercom';
 import { notionSandbox, NotionState } from './providers/notion';
 import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
@@ -35,7 +36,7 @@ import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
-export type { JiraState, ZendeskState };
+export type { JiraState, ZendeskState, IntercomState };
 export { DEFAULT_CLIENT };
 
 /** The fake providers, by connector key. */
@@ -50,6 +51,7 @@ export const sandboxProviders = {
   http: httpSandbox,
   jira: jiraSandbox,
   zendesk: zendeskSandbox,
+  intercom: intercomSandbox,
 } as const;
 
 export type SandboxProviderKey = keyof typeof sandboxProviders;
@@ -65,6 +67,7 @@ export interface SandboxState {
   http: HttpState;
   jira: JiraState;
   zendesk: ZendeskState;
+  intercom: IntercomState;
 }
 
 /** Credentials the sandbox accepts out of the box. */
