@@ -50,6 +50,7 @@ import { hubspotConnector } from './providers/hubspot';
 import { jiraConnector } from './providers/jira';
 import { zendeskConnector } from './providers/zendesk';
 import { intercomConnector } from './providers/intercom';
+import { linearConnector } from './providers/linear';
 import { notionConnector } from './providers/notion';
 import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
@@ -66,7 +67,7 @@ export {
   slackConnector,
   stripeConnector,
 };
-export { jiraConnector, zendeskConnector, intercomConnector };
+export { jiraConnector, zendeskConnector, intercomConnector, linearConnector };
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -84,6 +85,7 @@ export const connectors = {
   jira: jiraConnector,
   zendesk: zendeskConnector,
   intercom: intercomConnector,
+  linear: linearConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

@@ -31,7 +31,7 @@ function walk(schema: unknown, visit: (node: Record<string, unknown>) => void): 
 
 describe('connector catalogue', () => {
   it('has the connectors the product promises', () => {
-    expect(Object.keys(connectors).sort()).toEqual(['github', 'google-sheets', 'http', 'hubspot', 'jira', 'notion', 'salesforce', 'slack', 'stripe', 'zendesk', 'intercom'].sort());
+    expect(Object.keys(connectors).sort()).toEqual(['github', 'google-sheets', 'http', 'hubspot', 'jira', 'notion', 'salesforce', 'slack', 'stripe', 'zendesk', 'intercom', 'linear'].sort());
   });
 
   it('keys are unique, kebab-case and match the record key; names are unique', () => {

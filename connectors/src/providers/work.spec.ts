@@ -10,6 +10,7 @@ import {
   consentInSandbox,
   Credentials,
   HttpError,
+  ProviderError,
   OAuth2Auth,
   parseTokenResponse,
   PollTrigger,
@@ -23,6 +24,7 @@ import { Connected, makeCtx, pkcePair, postToken, REDIRECT_URI } from '../test-s
 import { jiraConnector } from './jira';
 import { zendeskConnector } from './zendesk';
 import { intercomConnector } from './intercom';
+import { linearConnector, linearQuery } from './linear';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -416,5 +418,99 @@ describe('intercom', () => {
     expect(after.items.map((i) => i.id)).toEqual(['1911149801']);
     expect(after.items[0]!.dedupeKey).toBe(`1911149801:${after.items[0]!.data.updated_at}`);
     expect((await poll(c, 'updated_conversation', after.cursor)).items).toEqual([]);
+  });
+});
+
+describe('linear', () => {
+  let c: Awaited<ReturnType<typeof connectWithAccount>>;
+  const ENG = '00000001-0000-4000-8000-000000000001';
+  beforeAll(async () => {
+    c = await connectWithAccount(linearConnector);
+  });
+
+  it('names the user and workspace over GraphQL', () => {
+    expect(c.account).toMatchObject({ id: '00000003-0000-4000-8000-000000000001', name: 'Karri Saarinen <karri@acme.test> (Acme)' });
+  });
+
+  it('creates, updates, comments on and finds issues', async () => {
+    const created = await run(c, 'create_issue', { team_id: ENG, title: 'Printer on fire', description: 'Smoke **everywhere**', priority: 1 });
+    expect(created).toMatchObject({ identifier: 'ENG-5', title: 'Printer on fire', priority: 1, priority_label: 'Urgent', state: 'Todo', team_key: 'ENG' });
+    expect(created.url).toBe('https://linear.app/acme/issue/ENG-5/printer-on-fire');
+    const sent = sandbox.calls({ connector: 'linear', path: '/graphql' }).at(-1)!.body as { query: string; variables: Record<string, any> };
+    expect(sent.query).toMatch(/^mutation IssueCreate\(\$input: IssueCreateInput!\)/);
+    expect(sent.variables.input).toMatchObject({ teamId: ENG, title: 'Printer on fire' });
+
+    const done = sandbox.state.linear.states.find((s) => s.teamId === ENG && s.type === 'completed')!;
+    const updated = await run(c, 'update_issue', { issue_id: 'ENG-5', state_id: done.id, assignee_id: '00000003-0000-4000-8000-000000000002' });
+    expect(updated).toMatchObject({ identifier: 'ENG-5', state: 'Done', state_type: 'completed', assignee: 'Nan Yu' });
+    const comment = await run(c, 'add_comment', { issue_id: created.id, body: 'Extinguished.' });
+    expect(comment.url).toMatch(/^https:\/\/linear\.app\/acme\/issue\/ENG-5#comment-/);
+
+    const found = await run(c, 'find_issues', { team_id: ENG, title_contains: 'printer' });
+    expect(found.issues.map((i: { identifier: string }) => i.identifier)).toEqual(['ENG-5']);
+    const first = await run(c, 'find_issues', { team_id: ENG, first: 3 });
+    expect(first.issues[0].identifier).toBe('ENG-5');
+    const second = await run(c, 'find_issues', { team_id: ENG, first: 3, after: first.next_cursor });
+    expect(second.issues).toHaveLength(2);
+    expect(second.next_cursor).toBeUndefined();
+  });
+
+  it('answers Linear errors: a field error (HTTP 200) and a bad document (400) as ProviderError, auth as 401, RATELIMITED as a retryable 429', async () => {
+    const missing = await run(c, 'update_issue', { issue_id: 'ENG-999', title: 'x' }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ProviderError);
+    expect(missing).toMatchObject({ code: 'INPUT_ERROR', message: 'Linear: Could not find referenced Issue.' });
+    const invalid = await linearQuery(c.ctx, '{ viewer { id shoeSize } }').catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', message: 'Linear: Cannot query field "shoeSize" on type "User".' });
+    expect(sandbox.calls({ connector: 'linear', path: '/graphql' }).at(-1)!.status).toBe(400);
+    const bad = makeCtx(c.connector, c.config, { type: 'oauth2', accessToken: 'not-a-token' });
+    const unauthorized = await failure(c.connector.account(bad));
+    expect(unauthorized.status).toBe(401);
+    sandbox.state.linear.budget.limit = 0;
+    const limited = await failure(run(c, 'find_issues', {}));
+    expect(limited.status).toBe(429);
+    expect(limited.retryable).toBe(true);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('offers teams and workflow states with relay paging and search', async () => {
+    const teams = await allOptions(c, 'teams');
+    expect(teams.pages).toBe(2);
+    expect(teams.values).toHaveLength(53);
+    expect((await allOptions(c, 'teams', 'design')).labels).toEqual(['Design']);
+    const states = await allOptions(c, 'workflow_states', 'eng');
+    expect(states.labels).toEqual(['ENG · Backlog', 'ENG · Todo', 'ENG · In Progress', 'ENG · Done', 'ENG · Canceled']);
+  });
+
+  it('new_issue: the newest first, then each new issue once, oldest first, with limit and more', async () => {
+    const first = await poll(c, 'new_issue', null, 2);
+    expect(first.items.map((i) => i.data.title)).toEqual(['Dark mode for settings', 'Flaky checkout test']);
+    expect((await poll(c, 'new_issue', first.cursor)).items).toEqual([]);
+    sandbox.tick('linear');
+    const created = await run(c, 'create_issue', { team_id: '00000001-0000-4000-8000-000000000002', title: 'Made by a flow' });
+    sandbox.tick('linear');
+    const limited = await poll(c, 'new_issue', first.cursor, 2);
+    expect(limited.items).toHaveLength(2);
+    expect(limited.more).toBe(true);
+    const rest = await poll(c, 'new_issue', limited.cursor, 2);
+    expect(rest.more).toBe(false);
+    const seen = [...limited.items, ...rest.items];
+    expect(seen.map((i) => i.data.title)).toEqual([expect.stringMatching(/^Bug report from a customer/), 'Made by a flow', expect.stringMatching(/^Bug report from a customer/)]);
+    expect(seen[1]!.id).toBe(created.id);
+    expect((await poll(c, 'new_issue', rest.cursor)).items).toEqual([]);
+    const design = await drain(c, 'new_issue', first.cursor, 10, { team_id: '00000001-0000-4000-8000-000000000002' });
+    expect(design.items.map((i) => i.data.identifier)).toEqual(['DES-1']);
+  });
+
+  it('updated_issue: each change once (id:updatedAt)', async () => {
+    const start = await poll(c, 'updated_issue', null, 1);
+    await run(c, 'update_issue', { issue_id: 'ENG-1', priority: 1 });
+    const after = await poll(c, 'updated_issue', start.cursor);
+    expect(after.items.map((i) => i.data.identifier)).toEqual(['ENG-1']);
+    expect(after.items[0]!.dedupeKey).toBe(`${after.items[0]!.id}:${after.items[0]!.data.updated_at}`);
+    expect((await poll(c, 'updated_issue', after.cursor)).items).toEqual([]);
+    await run(c, 'add_comment', { issue_id: 'ENG-1', body: 'Bumped' });
+    const again = await poll(c, 'updated_issue', after.cursor);
+    expect(again.items.map((i) => i.data.identifier)).toEqual(['ENG-1']);
+    expect(again.items[0]!.dedupeKey).not.toBe(after.items[0]!.dedupeKey);
   });
 });

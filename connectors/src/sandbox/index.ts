@@ -28,6 +28,7 @@ import { hubspotSandbox, HubSpotState } from './providers/hubspot';
 import { jiraSandbox, JiraState } from './providers/jira';
 import { zendeskSandbox, ZendeskState } from './providers/zendesk';
 import { intercomSandbox, IntercomState } from './providers/intercom';
+import { linearSandbox, LinearState } from './providers/linear';
 import { notionSandbox, NotionState } from './providers/notion';
 import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
@@ -36,7 +37,7 @@ import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
-export type { JiraState, ZendeskState, IntercomState };
+export type { JiraState, ZendeskState, IntercomState, LinearState };
 export { DEFAULT_CLIENT };
 
 /** The fake providers, by connector key. */
@@ -52,6 +53,7 @@ export const sandboxProviders = {
   jira: jiraSandbox,
   zendesk: zendeskSandbox,
   intercom: intercomSandbox,
+  linear: linearSandbox,
 } as const;
 
 export type SandboxProviderKey = keyof typeof sandboxProviders;
@@ -68,6 +70,7 @@ export interface SandboxState {
   jira: JiraState;
   zendesk: ZendeskState;
   intercom: IntercomState;
+  linear: LinearState;
 }
 
 /** Credentials the sandbox accepts out of the box. */

@@ -52,7 +52,16 @@ export function makeCtx(connector: ConnectorDefinition, config: Record<string, s
   };
 }
 
-/** Runs the authorization-code flow against the sandbox: authorize → consent → code → token. */
+/** What the connect form would ask for before the OAuth redirect (Zendesk's subdomain), filled with each field's example. */
+export function askedConfig(connector: ConnectorDefinition): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(connector.connectionConfig ?? {})
+      .filter(([, f]) => !f.fromToken && !f.fromAccount && !f.fromCallback)
+      .map(([name, f]) => [name, f.example ?? f.default ?? `sandbox-${name}`]),
+  );
+}
+
+/** Runs the authorization-code flow against the sandbox: authorize → consent → code → token (at the asked config's host). */
 export async function oauthDance(
   sandbox: Sandbox,
   base: ConnectorDefinition,
@@ -64,7 +73,8 @@ export async function oauthDance(
   const state = randomBytes(12).toString('base64url');
   const { verifier, challenge } = pkcePair();
   const usePkce = opts.pkce ?? auth.pkce ?? true;
-  const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: opts.redirectUri ?? REDIRECT_URI, state, codeChallenge: usePkce ? challenge : undefined });
+  const config = askedConfig(base);
+  const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: opts.redirectUri ?? REDIRECT_URI, state, codeChallenge: usePkce ? challenge : undefined, config });
   const callback = await consentInSandbox(url, { decision: opts.decision, account: opts.account });
   const exchange = async (o: { code?: string; verifier?: string; redirectUri?: string; clientSecret?: string } = {}) => {
     const req = buildTokenRequest(auth, { clientId: client.clientId, clientSecret: o.clientSecret ?? client.clientSecret }, {
@@ -72,7 +82,7 @@ export async function oauthDance(
       code: o.code ?? callback.searchParams.get('code') ?? '',
       redirectUri: o.redirectUri ?? opts.redirectUri ?? REDIRECT_URI,
       codeVerifier: usePkce ? o.verifier ?? verifier : o.verifier,
-    });
+    }, config);
     const res = await postToken(req);
     return { ...res, result: parseTokenResponse(auth, res.status, res.body) };
   };
@@ -81,7 +91,7 @@ export async function oauthDance(
 
 export async function refresh(sandbox: Sandbox, base: ConnectorDefinition, refreshToken: string): Promise<{ status: number; body: unknown; result: TokenResult }> {
   const auth = withSandbox(base, sandbox.url).auth as OAuth2Auth;
-  const res = await postToken(buildTokenRequest(auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken }));
+  const res = await postToken(buildTokenRequest(auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken }, askedConfig(base)));
   return { ...res, result: parseTokenResponse(auth, res.status, res.body) };
 }
 
@@ -93,7 +103,7 @@ export async function connect(sandbox: Sandbox, base: ConnectorDefinition, accou
     const { result } = await dance.exchange();
     if (!result.ok) throw new Error(`token exchange failed: ${result.error}`);
     const credentials: Credentials = { type: 'oauth2', accessToken: result.tokens.accessToken };
-    const config = { ...result.tokens.connectionConfig };
+    const config = { ...askedConfig(base), ...result.tokens.connectionConfig };
     return { connector, tokens: result.tokens, config, credentials, ctx: makeCtx(connector, config, credentials) };
   }
   if (connector.key === 'stripe') {
