@@ -229,12 +229,12 @@ function issueTrigger(field: 'createdAt' | 'updatedAt') {
         const out = await linearQuery<{ issues: Connection<LinearIssue> }>(
           ctx,
           `query Poll($filter: IssueFilter, $first: Int, $after: String) { issues(filter: $filter, first: $first, after: $after, orderBy: ${field}) { nodes { ${ISSUE_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
-          { filter, first: mark ? 100 : limit, after },
+          { filter, first: 100, after },
         );
         found.push(...out.issues.nodes);
         after = out.issues.pageInfo.hasNextPage ? out.issues.pageInfo.endCursor ?? undefined : undefined;
-        // Linear lists newest first: a first poll needs one page.
-        if (!mark || !after) break;
+        // The window is read whole (up to 500) and ordered here, whatever order Linear lists it in.
+        if (!after) break;
       }
       return pollPage(
         found,

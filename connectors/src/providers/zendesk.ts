@@ -183,10 +183,14 @@ function ticketTrigger(kind: 'new' | 'updated') {
     async poll(ctx, { cursor, limit }) {
       const mark = asMark(cursor?.mark);
       if (!cursor || !mark) {
-        // The export runs oldest first; the newest few come from the ticket list, newest first.
-        const list = await send<{ tickets: ZendeskTicket[] }>(ctx, { method: 'GET', path: 'tickets.json', query: { 'page[size]': Math.min(limit, 100), sort: updated ? '-updated_at' : '-id' } });
-        const page = pollPage(list.tickets, markOf, toItem, null, limit, () => ({ at: Date.now(), id: '0' }));
-        const newest = list.tickets.reduce((max, t) => Math.max(max, Date.parse(t.updated_at)), 0);
+        // The export runs oldest first; the newest few come from search, newest first.
+        const list = await send<{ results: ZendeskTicket[] }>(ctx, {
+          method: 'GET',
+          path: 'search.json',
+          query: { query: 'type:ticket', sort_by: updated ? 'updated_at' : 'created_at', sort_order: 'desc', per_page: Math.min(limit, 100) },
+        });
+        const page = pollPage(list.results, markOf, toItem, null, limit, () => ({ at: Date.now(), id: '0' }));
+        const newest = list.results.reduce((max, t) => Math.max(max, Date.parse(t.updated_at)), 0);
         return { items: page.items, cursor: { start_time: Math.floor((newest || Date.now() - 60_000) / 1000), mark: page.cursor } };
       }
       const query = cursor.export ? { cursor: cursor.export, per_page: limit } : { start_time: cursor.start_time ?? Math.floor(mark.at / 1000), per_page: limit };

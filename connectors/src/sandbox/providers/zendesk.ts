@@ -247,11 +247,7 @@ const routes: ZendeskRoute[] = [
     handler(req, ctx) {
       const a = authorizeUser(req, ctx);
       if ('error' in a) return a.error;
-      const sort = req.query.get('sort') ?? 'id';
-      const field = sort.replace(/^-/, '');
-      if (!['id', 'updated_at', 'created_at', 'status'].includes(field)) return json(400, { error: 'InvalidPaginationParameter', description: `sort is not valid: ${sort}` });
-      const dir = sort.startsWith('-') ? -1 : 1;
-      const tickets = [...ctx.state.tickets].sort((x, y) => (((x as any)[field] < (y as any)[field] ? -1 : (x as any)[field] > (y as any)[field] ? 1 : x.id - y.id) * dir));
+      const tickets = [...ctx.state.tickets].sort((x, y) => x.id - y.id);
       return cursorPage(req, tickets, 'tickets', `${req.params.base}/api/v2/tickets.json`, (t) => ticketJson(t, req.params.base!));
     },
   },
@@ -324,7 +320,13 @@ const routes: ZendeskRoute[] = [
       const page = intParam(req.query.get('page'), 1, 1, 10_000);
       const perPage = intParam(req.query.get('per_page'), 100, 1, 100);
       if (page * perPage > 1000) return json(422, { error: 'InvalidPaginationParameter', description: 'Invalid search: Requested response size was greater than Search Response Limits' });
-      const found = query.includes('type:ticket') || !/type:/.test(query) ? ctx.state.tickets.filter(searchMatcher(query, ctx.state)).sort((x, y) => y.updated_at - x.updated_at) : [];
+      const sortBy = req.query.get('sort_by') ?? 'updated_at';
+      if (!['updated_at', 'created_at', 'priority', 'status', 'ticket_type'].includes(sortBy)) return json(400, { error: 'InvalidSearch', description: `sort_by ${sortBy} is not supported` });
+      const dir = req.query.get('sort_order') === 'asc' ? 1 : -1;
+      const key = (t: ZendeskStoredTicket) => (sortBy === 'ticket_type' ? t.type ?? '' : (t as any)[sortBy] ?? '');
+      const found = query.includes('type:ticket') || !/type:/.test(query)
+        ? ctx.state.tickets.filter(searchMatcher(query, ctx.state)).sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.id - y.id) * dir)
+        : [];
       const base = `${req.params.base}/api/v2/search.json?query=${encodeURIComponent(query)}&per_page=${perPage}`;
       const more = page * perPage < found.length;
       return json(200, {
