@@ -423,9 +423,9 @@ export const zendeskSandbox: ProviderModule<ZendeskState> = {
       return oauth.authorizeDecision(zendeskSandbox, req, ctx);
     }
     if (at.rest === spec.tokenPath) return req.method === 'POST' ? oauth.tokenEndpoint(zendeskSandbox, req, ctx, binding) : json(405, { error: 'method_not_allowed' });
-    // A token works only at the subdomain it was granted for.
+    // A token works only at the subdomain it was granted for (tokens minted by Sandbox.oauth.issueTokens have none).
     const checked = oauth.checkAccessToken('zendesk', bearerToken(req));
-    if ('record' in checked && checked.record.binding !== binding) return zendeskSandbox.authError('invalid', req);
+    if ('record' in checked && checked.record.binding !== undefined && checked.record.binding !== binding) return zendeskSandbox.authError('invalid', req);
     const base = `https://${at.subdomain}.zendesk.com`;
     let pathMatched = false;
     for (const route of routes) {
