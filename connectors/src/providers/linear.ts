@@ -9,9 +9,9 @@ interface GraphQLError {
 }
 
 /**
- * One GraphQL call. Linear answers errors in `errors[]`, with HTTP 200 (a field failed) or 400 (the
- * document, authentication, rate limiting): a rate limit becomes a retryable 429 HttpError, an
- * authentication error a 401, anything else a ProviderError with Linear's code.
+ * One GraphQL call. Linear answers errors in `errors[]` whatever the HTTP status (200 when a field
+ * failed, 400 for a bad document), so the code decides: RATELIMITED becomes a retryable 429
+ * HttpError, AUTHENTICATION_ERROR a 401, anything else a ProviderError with Linear's code.
  */
 export async function linearQuery<T>(ctx: Pick<ActionContext, 'http'>, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const request = { method: 'POST' as const, path: 'graphql', body: { query, variables } };
@@ -265,7 +265,7 @@ export const linearConnector = defineConnector({
     refreshable: true,
   },
   baseUrl: 'https://api.linear.app',
-  // Linear answers a bad token with HTTP 400 and AUTHENTICATION_ERROR in errors[].
+  // A bad token: AUTHENTICATION_ERROR in errors[] (checked whatever the status, besides 401).
   authFailure: { status: [401], bodyPath: 'errors.0.extensions.code', bodyValues: ['AUTHENTICATION_ERROR'] },
   actions: { create_issue: createIssue, update_issue: updateIssue, add_comment: addComment, find_issues: findIssues },
   options: {

@@ -4,8 +4,9 @@
  * and/or, nested team/state/assignee), relay pagination (`first`/`after`, `pageInfo { hasNextPage
  * endCursor }`, newest first by createdAt or updatedAt), and the mutations issueCreate,
  * issueUpdate and commentCreate. Errors come in `errors[]`: HTTP 400 for a document that does not
- * validate, for authentication and for rate limiting (RATELIMITED), HTTP 200 with a null field for
- * a resolver's failure (an unknown entity, a bad input).
+ * validate, 401 for authentication (AUTHENTICATION_ERROR), 429 for rate limiting (RATELIMITED,
+ * with X-RateLimit-Requests-* headers), HTTP 200 with a null field for a resolver's failure (an
+ * unknown entity, a bad input).
  */
 import { randomUUID } from 'node:crypto';
 import { decodeCursor, encodeCursor, json, ProviderModule, SandboxAccount, SandboxResponse } from '../core';
@@ -363,8 +364,9 @@ function schemaFor(state: LinearState, viewer: SandboxAccount, now: number): Sch
   };
 }
 
-function linearError(message: string, code: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): SandboxResponse {
-  return json(400, { errors: [{ message, extensions: { code, ...extra } }] }, headers);
+/** An error answer outside GraphQL execution; the HTTP status is the one in extensions.statusCode. */
+function linearError(status: number, message: string, code: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): SandboxResponse {
+  return json(status, { errors: [{ message, extensions: { code, statusCode: status, ...extra } }] }, headers);
 }
 
 export const linearSandbox: ProviderModule<LinearState> = {
@@ -384,9 +386,8 @@ export const linearSandbox: ProviderModule<LinearState> = {
     },
   },
   authError() {
-    return linearError('Authentication required, not authenticated', 'AUTHENTICATION_ERROR', {
+    return linearError(401, 'Authentication required, not authenticated', 'AUTHENTICATION_ERROR', {
       type: 'authentication error',
-      statusCode: 401,
       userError: true,
       userPresentableMessage: 'You need to authenticate to access this operation.',
     });
@@ -420,7 +421,7 @@ export const linearSandbox: ProviderModule<LinearState> = {
         if ('error' in a) return a.error;
         const over = overBudget(ctx.state.budget, req, ctx.now());
         if (over) {
-          return linearError('Rate limit exceeded', 'RATELIMITED', { type: 'ratelimited', statusCode: 429, userError: true, userPresentableMessage: 'Too many API requests.' }, {
+          return linearError(429, 'Rate limit exceeded', 'RATELIMITED', { type: 'ratelimited', userError: true, userPresentableMessage: 'Too many API requests.' }, {
             'x-ratelimit-requests-limit': String(ctx.state.budget.limit),
             'x-ratelimit-requests-remaining': '0',
             'x-ratelimit-requests-reset': String(over.resetAt),
