@@ -45,6 +45,10 @@ import { catalogueConnectors } from './catalogue';
 import { withSandbox } from './runtime';
 import { githubConnector } from './providers/github';
 import { googleSheetsConnector } from './providers/google-sheets';
+import { gmailConnector } from './providers/gmail';
+import { googleCalendarConnector } from './providers/google-calendar';
+import { outlookConnector } from './providers/outlook';
+import { microsoftTeamsConnector } from './providers/microsoft-teams';
 import { httpConnector } from './providers/http';
 import { hubspotConnector } from './providers/hubspot';
 import { jiraConnector } from './providers/jira';
@@ -55,6 +59,10 @@ import { notionConnector } from './providers/notion';
 import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
 import { stripeConnector } from './providers/stripe';
+import { shopifyConnector } from './providers/shopify';
+import { airtableConnector } from './providers/airtable';
+import { pipedriveConnector } from './providers/pipedrive';
+import { asanaConnector } from './providers/asana';
 import { ConnectorDefinition } from './types';
 
 export {
@@ -67,6 +75,11 @@ export {
   slackConnector,
   stripeConnector,
 };
+export { gmailConnector, googleCalendarConnector, outlookConnector, microsoftTeamsConnector };
+export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
+export { airtableConnector } from './providers/airtable';
+export { pipedriveConnector } from './providers/pipedrive';
+export { asanaConnector } from './providers/asana';
 export { jiraConnector, zendeskConnector, intercomConnector, linearConnector };
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
@@ -82,6 +95,14 @@ export const connectors = {
   notion: notionConnector,
   stripe: stripeConnector,
   http: httpConnector,
+  gmail: gmailConnector,
+  'google-calendar': googleCalendarConnector,
+  outlook: outlookConnector,
+  'microsoft-teams': microsoftTeamsConnector,
+  shopify: shopifyConnector,
+  airtable: airtableConnector,
+  pipedrive: pipedriveConnector,
+  asana: asanaConnector,
   jira: jiraConnector,
   zendesk: zendeskConnector,
   intercom: intercomConnector,

@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import {
   connectorManifest,
+  DEFAULT_MIN_POLL_SECONDS,
   connectors,
   connectorSchema,
   ConnectorDefinition,
@@ -31,7 +32,7 @@ function walk(schema: unknown, visit: (node: Record<string, unknown>) => void): 
 
 describe('connector catalogue', () => {
   it('has the connectors the product promises', () => {
-    expect(Object.keys(connectors).sort()).toEqual(['github', 'google-sheets', 'http', 'hubspot', 'jira', 'notion', 'salesforce', 'slack', 'stripe', 'zendesk', 'intercom', 'linear'].sort());
+    expect(Object.keys(connectors).sort()).toEqual(['airtable', 'asana', 'github', 'gmail', 'google-calendar', 'google-sheets', 'http', 'hubspot', 'intercom', 'jira', 'linear', 'microsoft-teams', 'notion', 'outlook', 'pipedrive', 'salesforce', 'shopify', 'slack', 'stripe', 'zendesk']);
   });
 
   it('keys are unique, kebab-case and match the record key; names are unique', () => {
@@ -69,6 +70,28 @@ describe.each(all)('%s', (key, connector) => {
       expect(() => a.compile(action.output), `${key}.${actionKey} output`).not.toThrow();
       expect(action.input.type).toBe('object');
     }
+  });
+
+  it('triggers: poll ones have an interval at or above their minimum, webhook ones name events and need the webhooks scheme; inputs compile', () => {
+    const a = ajv();
+    for (const [triggerKey, trigger] of Object.entries(connector.triggers ?? {})) {
+      expect(triggerKey).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
+      if (trigger.input) expect(() => a.compile(trigger.input!), `${key}.${triggerKey} input`).not.toThrow();
+      expect(() => a.compile(trigger.output), `${key}.${triggerKey} output`).not.toThrow();
+      if (trigger.kind === 'poll') {
+        expect(typeof trigger.poll).toBe('function');
+        expect(trigger.intervalSeconds).toBeGreaterThanOrEqual(trigger.minIntervalSeconds ?? DEFAULT_MIN_POLL_SECONDS);
+      } else {
+        expect(trigger.events.length, `${key}.${triggerKey} events`).toBeGreaterThan(0);
+        expect(typeof trigger.map).toBe('function');
+        expect(connector.webhooks, `${key} has webhook triggers but no webhooks scheme`).toBeDefined();
+      }
+      walk(trigger.input ?? {}, (node) => {
+        if (typeof node['x-options'] === 'string') expect(Object.keys(connector.options ?? {})).toContain(node['x-options']);
+      });
+    }
+    if (connector.webhooks?.routing === 'app') expect(typeof connector.webhooks.accountKey === 'function' || connector.webhooks.accountKey === undefined).toBe(true);
+    if (connector.webhooks?.routing === 'instance') expect(typeof connector.webhooks.subscribe).toBe('function');
   });
 
   it('x-options annotations name existing option sources', () => {

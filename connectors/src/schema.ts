@@ -283,10 +283,6 @@ export const connectorSchema: JsonSchema = {
           minIntervalSeconds: { type: 'integer', minimum: 1 },
           events: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
         },
-        allOf: [
-          { if: { properties: { kind: { const: 'poll' } } }, then: { required: ['intervalSeconds', 'minIntervalSeconds'], not: { required: ['events'] } } },
-          { if: { properties: { kind: { const: 'webhook' } } }, then: { required: ['events'], not: { required: ['intervalSeconds'] } } },
-        ],
       },
     },
     webhooks: {

@@ -14,6 +14,7 @@ import { AddOAuthStateConnectionConfig1795479000000 } from './1795479000000-AddO
 import { CreateCustomProviders1795480000000 } from './1795480000000-CreateCustomProviders';
 import { AddEndUserOAuthApp1795480100000 } from './1795480100000-AddEndUserOAuthApp';
 import { CreateConnectorOpenApiImports1795481000000 } from './1795481000000-CreateConnectorOpenApiImports';
+import { AddPollTriggersAndProviderSubscriptions1795490000000 } from './1795490000000-AddPollTriggersAndProviderSubscriptions';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -32,6 +33,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   CreateCustomProviders1795480000000,
   AddEndUserOAuthApp1795480100000,
   CreateConnectorOpenApiImports1795481000000,
+  AddPollTriggersAndProviderSubscriptions1795490000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

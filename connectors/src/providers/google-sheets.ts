@@ -1,6 +1,6 @@
 import { send } from '../runtime';
-import { defineAction, defineConnector } from '../types';
-import { int, logo, obj, res, str } from './shared';
+import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
+import { bool, int, logo, obj, res, str } from './shared';
 
 const SPREADSHEET = str('Spreadsheet', { description: 'Spreadsheet id (from its URL)', pattern: '^[A-Za-z0-9_-]+$', 'x-options': 'spreadsheets' });
 const CELL = { type: ['string', 'number', 'boolean', 'null'] };
@@ -65,6 +65,78 @@ const readRange = defineAction<
   },
 });
 
+// ---- Poll trigger: rows appended below the last row seen
+
+/** A sheet name in A1 notation: quoted unless plain letters, digits and underscores. */
+function quoteSheet(title: string): string {
+  return /^[A-Za-z0-9_]+$/.test(title) ? title : `'${title.replace(/'/g, "''")}'`;
+}
+
+async function readRows(ctx: ActionContext, spreadsheetId: string, range: string): Promise<unknown[][]> {
+  const data = await send<{ values?: unknown[][] }>(ctx, {
+    method: 'GET',
+    path: valuesPath(spreadsheetId, range),
+    query: { majorDimension: 'ROWS', valueRenderOption: 'FORMATTED_VALUE' },
+  });
+  return data.values ?? [];
+}
+
+type Row = { row: number; values: unknown[]; fields?: Record<string, unknown> };
+
+const newRow = definePollTrigger<{ spreadsheet_id: string; sheet?: string; header_row?: boolean }, number>({
+  name: 'New row',
+  description: 'A row is added at the bottom of a sheet (values.get below the last row seen). Rows typed into gaps above it are not seen.',
+  intervalSeconds: 300,
+  // 60 reads a minute per user.
+  minIntervalSeconds: 60,
+  input: obj(
+    {
+      spreadsheet_id: SPREADSHEET,
+      sheet: str('Sheet', { description: 'The tab name', default: 'Sheet1', minLength: 1 }),
+      header_row: bool('First row is a header', { description: 'Names the columns: each item gets `fields` by header', default: true }),
+    },
+    ['spreadsheet_id'],
+  ),
+  output: res(
+    { row: int('Row number'), values: { type: 'array', items: CELL }, fields: { type: 'object', description: 'Cells by header name', additionalProperties: CELL } },
+    ['row', 'values'],
+  ),
+  async poll(ctx, { input, cursor, limit }) {
+    const sheet = quoteSheet(input.sheet ?? 'Sheet1');
+    const header = input.header_row ?? true;
+    const firstDataRow = header ? 2 : 1;
+    let headers: unknown[] = [];
+    let rows: Row[];
+    let last: number;
+    let more = false;
+    if (cursor === null) {
+      // The whole sheet: how many rows it has is only known by reading them.
+      const all = await readRows(ctx, input.spreadsheet_id, sheet);
+      headers = header ? all[0] ?? [] : [];
+      last = all.length;
+      const from = Math.max(firstDataRow, last - limit + 1);
+      rows = all.slice(from - 1).map((values, i) => ({ row: from + i, values }));
+    } else {
+      // One row more than asked says whether more remain.
+      const from = Math.max(cursor + 1, firstDataRow);
+      const values = await readRows(ctx, input.spreadsheet_id, `${sheet}!${from}:${from + limit}`);
+      more = values.length > limit;
+      const taken = values.slice(0, limit);
+      rows = taken.map((v, i) => ({ row: from + i, values: v }));
+      last = taken.length ? from + taken.length - 1 : cursor;
+      if (header && rows.some((r) => r.values.length)) headers = (await readRows(ctx, input.spreadsheet_id, `${sheet}!1:1`))[0] ?? [];
+    }
+    const items = rows
+      .filter((r) => r.values.some((v) => v !== ''))
+      .map((r) => {
+        const data: Row = { row: r.row, values: r.values };
+        if (header) data.fields = Object.fromEntries(headers.map((h, i) => [String(h || `Column ${i + 1}`), r.values[i] ?? '']));
+        return { id: String(r.row), data: data as unknown as Record<string, unknown> };
+      });
+    return { items, cursor: last, more };
+  },
+});
+
 export const googleSheetsConnector = defineConnector({
   key: 'google-sheets',
   name: 'Google Sheets',
@@ -98,6 +170,7 @@ export const googleSheetsConnector = defineConnector({
   // 60 read and 60 write requests per minute per user.
   rateLimit: { requestsPerSecond: 1 },
   actions: { append_row: appendRow, read_range: readRange },
+  triggers: { new_row: newRow },
   options: {
     spreadsheets: {
       name: 'Spreadsheets',

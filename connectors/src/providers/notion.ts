@@ -1,5 +1,6 @@
 import { send } from '../runtime';
-import { defineAction, defineConnector } from '../types';
+import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
+import { advance, HighWater, newest, seen } from './high-water';
 import { int, logo, obj, res, str } from './shared';
 
 /** Pinned: 2025-09-03 moved databases to "data sources"; this version keeps database ids working. */
@@ -113,6 +114,62 @@ const queryDatabase = defineAction<
   },
 });
 
+// ---- Poll trigger: pages of a database by created_time
+
+/** The query API's largest page, and how many pages one poll reads at most. */
+const QUERY_PAGE = 100;
+const QUERY_PAGES_PER_POLL = 5;
+
+interface QueryPage {
+  results: NotionPage[];
+  next_cursor: string | null;
+  has_more: boolean;
+}
+
+function queryPages(ctx: ActionContext, databaseId: string, body: Record<string, unknown>): Promise<QueryPage> {
+  return send<QueryPage>(ctx, { method: 'POST', path: `databases/${encodeURIComponent(databaseId)}/query`, body });
+}
+
+const newPage = definePollTrigger<{ database_id: string }, HighWater>({
+  name: 'New page in database',
+  description: 'A page (a row) is added to a database (query by created_time).',
+  intervalSeconds: 300,
+  // Notion rounds created_time to the minute; polling more often finds nothing sooner.
+  minIntervalSeconds: 60,
+  input: obj({ database_id: DATABASE }, ['database_id']),
+  output: res(
+    { id: str('Page id'), url: str('Link'), created_time: str('Created'), last_edited_time: str('Last edited'), properties: { type: 'object' }, parent: { type: 'object' } },
+    ['id', 'created_time', 'properties'],
+  ),
+  async poll(ctx, { input, cursor, limit }) {
+    const atOf = (p: NotionPage) => p.created_time;
+    const idOf = (p: NotionPage) => p.id;
+    const item = (p: NotionPage) => ({ id: p.id, data: p as unknown as Record<string, unknown> });
+    if (!cursor) {
+      const page = await queryPages(ctx, input.database_id, { sorts: [{ timestamp: 'created_time', direction: 'descending' }], page_size: QUERY_PAGE });
+      const first = newest(page.results, limit, atOf, idOf);
+      return { items: first.taken.map(item), cursor: first.cursor };
+    }
+    // created_time is rounded down to the minute: ask for "on or after" the cursor's minute and
+    // skip the pages already seen in it ("after" would lose pages added later in that minute).
+    const candidates: NotionPage[] = [];
+    let startCursor: string | undefined;
+    for (let i = 0; i < QUERY_PAGES_PER_POLL; i++) {
+      const page = await queryPages(ctx, input.database_id, {
+        filter: { timestamp: 'created_time', created_time: { on_or_after: cursor.at } },
+        sorts: [{ timestamp: 'created_time', direction: 'ascending' }],
+        page_size: QUERY_PAGE,
+        start_cursor: startCursor,
+      });
+      candidates.push(...page.results.filter((p) => !seen(cursor, atOf(p), p.id)));
+      startCursor = page.has_more && page.next_cursor ? page.next_cursor : undefined;
+      if (!startCursor || candidates.length > limit) break;
+    }
+    const next = advance(candidates, cursor, limit, atOf, idOf, startCursor !== undefined);
+    return { items: next.taken.map(item), cursor: next.cursor, more: next.more };
+  },
+});
+
 export const notionConnector = defineConnector({
   key: 'notion',
   name: 'Notion',
@@ -145,6 +202,7 @@ export const notionConnector = defineConnector({
   // An average of 3 requests per second per integration.
   rateLimit: { requestsPerSecond: 3 },
   actions: { create_page: createPage, query_database: queryDatabase },
+  triggers: { new_page: newPage },
   options: {
     databases: {
       name: 'Databases',

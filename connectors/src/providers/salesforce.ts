@@ -1,5 +1,5 @@
 import { send } from '../runtime';
-import { defineAction, defineConnector } from '../types';
+import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
 import { int, logo, matches, obj, pageLocally, res, str } from './shared';
 
 export const SALESFORCE_API_VERSION = 'v61.0';
@@ -84,6 +84,60 @@ const query = defineAction<{ soql: string; max_records?: number }, { total_size:
   },
 });
 
+// ---- Poll trigger: records by CreatedDate, Id (a keyset: CreatedDate has second precision)
+
+/** Where the last poll stopped: the newest record's CreatedDate (as Salesforce wrote it) and Id. */
+export interface RecordCursor {
+  createdDate: string;
+  id: string;
+}
+
+/** FIELDS(ALL) allows at most 200 rows; one more than the page says whether more remain. */
+const MAX_POLL_RECORDS = 199;
+
+/** A SOQL dateTime literal (unquoted, second precision) for a CreatedDate like 2026-01-05T10:00:00.000+0000. */
+function soqlDateTime(value: string): string {
+  return new Date(Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function soqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+async function soql(ctx: ActionContext, q: string): Promise<Record<string, unknown>[]> {
+  return (await send<QueryResult>(ctx, { method: 'GET', path: 'query', query: { q } })).records;
+}
+
+const newRecord = definePollTrigger<{ object: string }, RecordCursor>({
+  name: 'New record',
+  description: 'A record of the chosen object is created (SOQL on CreatedDate, e.g. new leads).',
+  intervalSeconds: 300,
+  // API calls count against the org's daily limit.
+  minIntervalSeconds: 60,
+  input: obj({ object: { ...OBJECT, default: 'Lead' } }, ['object']),
+  output: res({ Id: str('Record id'), CreatedDate: str('Created'), attributes: res({ type: str('Object'), url: str('API path') }) }, ['Id']),
+  async poll(ctx, { input, cursor, limit }) {
+    const object = input.object || 'Lead';
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(object)) throw new Error(`Not an sObject name: ${object}`);
+    const size = Math.min(limit, MAX_POLL_RECORDS);
+    const item = (r: Record<string, unknown>) => ({ id: String(r.Id), data: r });
+    if (!cursor) {
+      // At least the newest one, for the cursor, even when no item is wanted (limit 0).
+      const newest = (await soql(ctx, `SELECT FIELDS(ALL) FROM ${object} ORDER BY CreatedDate DESC, Id DESC LIMIT ${Math.max(size, 1)}`)).reverse();
+      const last = newest[newest.length - 1];
+      return { items: newest.slice(newest.length - size).map(item), cursor: last ? { createdDate: String(last.CreatedDate), id: String(last.Id) } : { createdDate: '1970-01-01T00:00:00.000+0000', id: '' } };
+    }
+    const at = soqlDateTime(cursor.createdDate);
+    const records = await soql(
+      ctx,
+      `SELECT FIELDS(ALL) FROM ${object} WHERE CreatedDate > ${at} OR (CreatedDate = ${at} AND Id > ${soqlString(cursor.id)}) ORDER BY CreatedDate, Id LIMIT ${size + 1}`,
+    );
+    const taken = records.slice(0, size);
+    const last = taken[taken.length - 1];
+    return { items: taken.map(item), cursor: last ? { createdDate: String(last.CreatedDate), id: String(last.Id) } : cursor, more: records.length > size };
+  },
+});
+
 export const salesforceConnector = defineConnector({
   key: 'salesforce',
   name: 'Salesforce',
@@ -116,6 +170,7 @@ export const salesforceConnector = defineConnector({
   // Limits are per org per 24 h (100k+ calls); concurrency of long requests is capped at 25.
   rateLimit: { requestsPerSecond: 25 },
   actions: { create_record: createRecord, update_record: updateRecord, query },
+  triggers: { new_record: newRecord },
   options: {
     objects: {
       name: 'Objects',

@@ -1,5 +1,6 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { send } from '../runtime';
-import { ActionContext, defineAction, defineConnector, ProviderError } from '../types';
+import { ActionContext, defineAction, defineConnector, defineWebhookTrigger, ProviderError, ProviderWebhooks, WebhookEvent } from '../types';
 import { bool, int, logo, matches, obj, res, str } from './shared';
 
 /** Slack Web API answers 200 with `{ ok: false, error }` for failures; those become ProviderError. */
@@ -134,6 +135,134 @@ const listUsers = defineAction<
   },
 });
 
+/** Slack rejects deliveries older than this itself; so do we (replays). */
+const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** The Events API envelope (https://docs.slack.dev/apis/events-api/). */
+interface SlackEnvelope {
+  type: 'event_callback' | 'url_verification' | 'app_rate_limited';
+  team_id?: string;
+  api_app_id?: string;
+  event_id?: string;
+  event_time?: number;
+  event?: { type: string; subtype?: string; [k: string]: unknown };
+  challenge?: string;
+}
+
+function envelope(body: unknown): SlackEnvelope | undefined {
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as SlackEnvelope) : undefined;
+}
+
+/** `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{raw body}` with the app's signing secret. */
+export function slackSignature(signingSecret: string, timestamp: string, rawBody: string | Buffer): string {
+  return `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:`).update(rawBody).digest('hex')}`;
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Events API: one request URL per Slack app (routing 'app'), signed with the app's signing secret.
+ * An event's `type` is Slack's `event.type` as sent (`message`, `reaction_added`, `app_mention`):
+ * a message's subtype (`bot_message`, `message_changed`, `channel_join`…) stays in `data.subtype`
+ * rather than making types of its own, so a trigger on `message` decides which subtypes it wants.
+ */
+const slackWebhooks: ProviderWebhooks = {
+  routing: 'app',
+  secret: 'signing_secret',
+  verify(req, signingSecret, now) {
+    const timestamp = req.headers['x-slack-request-timestamp'];
+    const signature = req.headers['x-slack-signature'];
+    if (!timestamp || !signature) return 'missing X-Slack-Signature or X-Slack-Request-Timestamp';
+    if (!/^\d+$/.test(timestamp) || Math.abs(now / 1000 - Number(timestamp)) > SIGNATURE_TOLERANCE_SECONDS) return 'timestamp too old';
+    return sameText(signature, slackSignature(signingSecret, timestamp, req.rawBody)) ? null : 'signature mismatch';
+  },
+  handshake(req) {
+    const body = envelope(req.body);
+    return body?.type === 'url_verification' ? { status: 200, body: { challenge: body.challenge } } : undefined;
+  },
+  events(req) {
+    const body = envelope(req.body);
+    if (body?.type !== 'event_callback' || !body.event || !body.event_id) return [];
+    return [{ id: body.event_id, type: body.event.type, account: body.team_id, data: body.event }];
+  },
+  accountKey(connection) {
+    // account() names a connection `${team_id}:${bot user id}`; team_id also comes with the token.
+    return connection.config.team_id || connection.accountId.split(':')[0]!;
+  },
+};
+
+interface MessageEvent {
+  type: 'message';
+  subtype?: string;
+  channel: string;
+  channel_type?: string;
+  user?: string;
+  bot_id?: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+  event_ts?: string;
+}
+
+/** Subtypes that are still someone writing in the channel (not edits, joins, bots…). */
+const PEOPLE_MESSAGE_SUBTYPES = new Set(['file_share', 'thread_broadcast', 'me_message']);
+
+const newMessage = defineWebhookTrigger<{ channel?: string }>({
+  name: 'New message',
+  description: 'A person posts a message in a channel the app is in (Events API message.channels / message.groups); bots, edits and joins are left out.',
+  events: ['message'],
+  input: obj({ channel: str('Channel', { description: 'Only this channel; empty for every channel', 'x-options': 'channels' }) }),
+  output: res(
+    {
+      channel: str('Channel id'),
+      channel_type: str('Channel type'),
+      user: str('Author user id'),
+      text: str('Text'),
+      ts: str('Message timestamp'),
+      thread_ts: str('Thread parent timestamp'),
+      subtype: str('Subtype'),
+    },
+    ['channel', 'ts'],
+  ),
+  map(event: WebhookEvent, input) {
+    const message = event.data as unknown as MessageEvent;
+    if (message.subtype && !PEOPLE_MESSAGE_SUBTYPES.has(message.subtype)) return null;
+    if (message.bot_id || !message.user) return null;
+    if (input?.channel && message.channel !== input.channel) return null;
+    return { id: `${message.channel}:${message.ts}`, data: event.data };
+  },
+});
+
+const reactionAdded = defineWebhookTrigger<{ channel?: string; reaction?: string }>({
+  name: 'Reaction added',
+  description: 'Someone adds an emoji reaction to a message (Events API reaction_added).',
+  events: ['reaction_added'],
+  input: obj({
+    channel: str('Channel', { description: 'Only reactions in this channel', 'x-options': 'channels' }),
+    reaction: str('Emoji name', { description: 'Only this emoji, without colons, e.g. white_check_mark', pattern: '^[a-z0-9_+\\-]+$' }),
+  }),
+  output: res(
+    {
+      user: str('Who reacted'),
+      reaction: str('Emoji name'),
+      item_user: str('Author of the message'),
+      item: res({ type: str('Item type'), channel: str('Channel id'), ts: str('Message timestamp') }, ['type']),
+      event_ts: str('Event timestamp'),
+    },
+    ['user', 'reaction', 'item'],
+  ),
+  map(event: WebhookEvent, input) {
+    const data = event.data as { reaction?: string; item?: { channel?: string } };
+    if (input?.channel && data.item?.channel !== input.channel) return null;
+    if (input?.reaction && data.reaction !== input.reaction.replace(/:/g, '')) return null;
+    return { id: event.id, data: event.data };
+  },
+});
+
 export const slackConnector = defineConnector({
   key: 'slack',
   name: 'Slack',
@@ -149,8 +278,20 @@ export const slackConnector = defineConnector({
     type: 'oauth2',
     authorizationUrl: 'https://slack.com/oauth/v2/authorize',
     tokenUrl: 'https://slack.com/api/oauth.v2.access',
-    // Bot scopes; user scopes would go in `user_scope`.
-    scopes: ['channels:read', 'groups:read', 'chat:write', 'chat:write.public', 'users:read', 'users:read.email', 'reactions:write'],
+    // Bot scopes; user scopes would go in `user_scope`. *:history and reactions:read let the app
+    // receive the message and reaction_added events its triggers listen to.
+    scopes: [
+      'channels:read',
+      'groups:read',
+      'chat:write',
+      'chat:write.public',
+      'users:read',
+      'users:read.email',
+      'reactions:write',
+      'channels:history',
+      'groups:history',
+      'reactions:read',
+    ],
     scopeSeparator: ',',
     pkce: true,
     clientAuthentication: 'client_secret_basic',
@@ -173,6 +314,8 @@ export const slackConnector = defineConnector({
   rateLimit: { requestsPerSecond: 1 },
   authFailure: { status: [401], bodyPath: 'error', bodyValues: ['token_expired', 'invalid_auth', 'not_authed'] },
   actions: { send_message: sendMessage, add_reaction: addReaction, list_users: listUsers },
+  triggers: { new_message: newMessage, reaction_added: reactionAdded },
+  webhooks: slackWebhooks,
   options: {
     channels: {
       name: 'Channels',

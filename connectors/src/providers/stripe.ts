@@ -1,5 +1,6 @@
-import { send } from '../runtime';
-import { defineAction, defineConnector } from '../types';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ensureOk, send } from '../runtime';
+import { defineAction, defineConnector, definePollTrigger, defineWebhookTrigger, HttpRequest, TriggerItem } from '../types';
 import { int, logo, obj, res, str } from './shared';
 
 /** Pinned so payload shapes do not change under us. */
@@ -127,10 +128,170 @@ const createInvoiceItem = defineAction<
   },
 });
 
+const CUSTOMER_OUTPUT = res(
+  {
+    id: str('Customer id'),
+    email: { type: ['string', 'null'], title: 'Email' },
+    name: { type: ['string', 'null'], title: 'Name' },
+    phone: { type: ['string', 'null'], title: 'Phone' },
+    description: { type: ['string', 'null'], title: 'Description' },
+    created: int('Created (unix)'),
+    metadata: { type: 'object', title: 'Metadata', additionalProperties: { type: 'string' } },
+  },
+  ['id', 'created'],
+);
+
+function customerItem(c: Customer & { phone?: string | null }): TriggerItem {
+  return { id: c.id, data: { id: c.id, email: c.email, name: c.name, phone: c.phone ?? null, description: c.description, created: c.created, metadata: c.metadata } };
+}
+
+interface PaymentIntent {
+  id: string;
+  amount: number;
+  amount_received: number;
+  currency: string;
+  customer: string | null;
+  description: string | null;
+  status: string;
+  created: number;
+  latest_charge: string | null;
+  receipt_email: string | null;
+  metadata: Record<string, string>;
+}
+
+const customerCreated = defineWebhookTrigger<Record<string, never>>({
+  name: 'Customer created',
+  description: 'Runs when a customer is created in Stripe (webhook endpoint, `customer.created`).',
+  events: ['customer.created'],
+  output: CUSTOMER_OUTPUT,
+  map(event) {
+    return event.type === 'customer.created' ? customerItem(event.data as unknown as Customer) : null;
+  },
+});
+
+const paymentSucceeded = defineWebhookTrigger<Record<string, never>>({
+  name: 'Payment succeeded',
+  description: 'Runs when a payment succeeds (webhook endpoint, `payment_intent.succeeded`).',
+  events: ['payment_intent.succeeded'],
+  output: res(
+    {
+      id: str('Payment intent id'),
+      amount: int('Amount (minor units)'),
+      amount_received: int('Amount received (minor units)'),
+      currency: str('Currency'),
+      customer: { type: ['string', 'null'], title: 'Customer id' },
+      description: { type: ['string', 'null'], title: 'Description' },
+      status: str('Status'),
+      created: int('Created (unix)'),
+      latest_charge: { type: ['string', 'null'], title: 'Charge id' },
+      receipt_email: { type: ['string', 'null'], title: 'Receipt email' },
+      metadata: { type: 'object', title: 'Metadata', additionalProperties: { type: 'string' } },
+    },
+    ['id', 'amount', 'currency', 'status', 'created'],
+  ),
+  map(event) {
+    if (event.type !== 'payment_intent.succeeded') return null;
+    const pi = event.data as unknown as PaymentIntent;
+    return {
+      id: pi.id,
+      data: {
+        id: pi.id,
+        amount: pi.amount,
+        amount_received: pi.amount_received,
+        currency: pi.currency,
+        customer: pi.customer,
+        description: pi.description,
+        status: pi.status,
+        created: pi.created,
+        latest_charge: pi.latest_charge,
+        receipt_email: pi.receipt_email,
+        metadata: pi.metadata,
+      },
+    };
+  },
+});
+
+/** Where new_customer has read up to: the newest customer seen (null before there was any). */
+export interface CustomerCursor {
+  id: string | null;
+  created: number;
+}
+
+/** Pages of 100 read at most when the whole list must be walked to find its oldest customers. */
+const MAX_WALK_PAGES = 50;
+
+/**
+ * Stripe lists are newest first; `ending_before` answers the page just newer than a customer (still
+ * newest first, `has_more` when newer ones remain), which is how the trigger reads forward.
+ */
+const newCustomer = definePollTrigger<Record<string, never>, CustomerCursor>({
+  name: 'New customer',
+  description: 'Checks Stripe for newly created customers, oldest first.',
+  intervalSeconds: 300,
+  minIntervalSeconds: 60,
+  output: CUSTOMER_OUTPUT,
+  async poll(ctx, { cursor, limit }) {
+    // Stripe pages hold 1 to 100 objects.
+    const pageSize = Math.min(Math.max(limit, 1), 100);
+    const list = (query: HttpRequest['query']) => send<StripeList<Customer>>(ctx, { method: 'GET', path: 'customers', query: { limit: pageSize, ...query } });
+    let page: StripeList<Customer> | undefined;
+    if (!cursor) {
+      page = await list({});
+      const newest = page.data[0];
+      return { items: page.data.slice(0, limit).reverse().map(customerItem), cursor: newest ? { id: newest.id, created: newest.created } : { id: null, created: 0 } };
+    }
+    if (cursor.id) {
+      const request: HttpRequest = { method: 'GET', path: 'customers', query: { limit: pageSize, ending_before: cursor.id } };
+      const response = await ctx.http.request<StripeList<Customer> & { error?: { code?: string } }>(request);
+      // A deleted customer cannot anchor the page: re-anchor below.
+      if (!(response.status === 404 && response.data?.error?.code === 'resource_missing')) page = ensureOk(response, request).data;
+    }
+    if (!page) {
+      // Anchor on the newest customer no newer than the cursor (the engine drops any repeat of the same second).
+      const older = cursor.created > 0 ? (await list({ limit: 1, 'created[lte]': cursor.created })).data[0] : undefined;
+      page = older ? await list({ ending_before: older.id }) : await oldestCustomers(list, pageSize);
+    }
+    const items = [...page.data].reverse();
+    const newest = items[items.length - 1];
+    return {
+      items: items.map(customerItem),
+      cursor: newest ? { id: newest.id, created: newest.created } : cursor,
+      ...(page.has_more ? { more: true } : {}),
+    };
+  },
+});
+
+/** The oldest `limit` customers of the account (newest first, like a page), walking the whole list. */
+async function oldestCustomers(list: (query: HttpRequest['query']) => Promise<StripeList<Customer>>, limit: number): Promise<StripeList<Customer>> {
+  const seen: Customer[] = [];
+  let page = await list({ limit: 100 });
+  seen.push(...page.data);
+  for (let i = 1; i < MAX_WALK_PAGES && page.has_more && page.data.length; i++) {
+    page = await list({ limit: 100, starting_after: page.data[page.data.length - 1]!.id });
+    seen.push(...page.data);
+  }
+  return { object: 'list', data: seen.slice(-limit), has_more: seen.length > limit };
+}
+
+/** Parses `Stripe-Signature: t=…,v1=…,v1=…,v0=…`. */
+function parseSignatureHeader(header: string): { timestamp: number; signatures: string[] } | null {
+  let timestamp = Number.NaN;
+  const signatures: string[] = [];
+  for (const part of header.split(',')) {
+    const [key, value] = part.split('=', 2).map((x) => x.trim());
+    if (key === 't' && value && /^\d+$/.test(value)) timestamp = Number(value);
+    else if (key === 'v1' && value) signatures.push(value);
+  }
+  return Number.isFinite(timestamp) && signatures.length ? { timestamp, signatures } : null;
+}
+
+/** How old (or early) a delivery's timestamp may be, as Stripe's libraries default. */
+const SIGNATURE_TOLERANCE_SECONDS = 300;
+
 export const stripeConnector = defineConnector({
   key: 'stripe',
   name: 'Stripe',
-  description: 'Create customers, bill invoice items and look up charges in Stripe.',
+  description: 'Create customers, bill invoice items and look up charges in Stripe; start flows on new customers and successful payments.',
   logo: logo('#635BFF', '<path d="M40 20c-3-2-7-3-10-3-6 0-10 3-10 8 0 10 16 7 16 14 0 3-3 5-7 5-4 0-8-2-11-4" fill="none" stroke="#fff" stroke-width="5" stroke-linecap="round"/>'),
   categories: ['payments', 'finance'],
   docsUrl: 'https://docs.stripe.com/api',
@@ -149,6 +310,43 @@ export const stripeConnector = defineConnector({
   rateLimit: { requestsPerSecond: 25 },
   honoursIdempotencyKey: true,
   actions: { create_customer: createCustomer, list_charges: listCharges, create_invoice_item: createInvoiceItem },
+  triggers: { payment_succeeded: paymentSucceeded, customer_created: customerCreated, new_customer: newCustomer },
+  webhooks: {
+    // A webhook endpoint per enabled instance; Stripe issues its signing secret (whsec_…).
+    routing: 'instance',
+    secret: 'subscription',
+    verify(req, secret, now) {
+      const header = req.headers['stripe-signature'];
+      const parsed = header ? parseSignatureHeader(header) : null;
+      if (!parsed) return 'missing or malformed Stripe-Signature';
+      if (Math.abs(now / 1000 - parsed.timestamp) > SIGNATURE_TOLERANCE_SECONDS) return 'timestamp too old';
+      const expected = Buffer.from(createHmac('sha256', secret).update(`${parsed.timestamp}.`).update(req.rawBody).digest('hex'));
+      const matches = parsed.signatures.some((s) => {
+        const given = Buffer.from(s);
+        return given.length === expected.length && timingSafeEqual(given, expected);
+      });
+      return matches ? null : 'signature mismatch';
+    },
+    events(req) {
+      const body = req.body as { id?: string; object?: string; type?: string; data?: { object?: Record<string, unknown> } } | undefined;
+      return body?.object === 'event' && body.id && body.type && body.data?.object ? [{ id: body.id, type: body.type, data: body.data.object }] : [];
+    },
+    async subscribe(ctx, { url, events }) {
+      const endpoint = await send<{ id: string; secret: string }>(ctx, {
+        method: 'POST',
+        path: 'webhook_endpoints',
+        // Pinned like the API calls, so event payloads keep their shape.
+        form: stripeForm({ url, enabled_events: events, api_version: STRIPE_VERSION, description: 'Switchboard flow trigger' }),
+        headers: { 'idempotency-key': ctx.idempotencyKey },
+      });
+      return { id: endpoint.id, secret: endpoint.secret };
+    },
+    async unsubscribe(ctx, { id }) {
+      const request: HttpRequest = { method: 'DELETE', path: `webhook_endpoints/${encodeURIComponent(id)}` };
+      const response = await ctx.http.request(request);
+      if (response.status !== 404) ensureOk(response, request);
+    },
+  },
   options: {
     customers: {
       name: 'Customers',

@@ -62,6 +62,8 @@ export interface ProviderContext<S = any> {
    * API's request URL, a HubSpot app's target URL), with the secrets they sign with.
    */
   appClients(): Array<{ clientId: string; clientSecret: string; webhookUrl: string; signingSecret?: string }>;
+  /** A registered OAuth app by client id: what a provider signing per-subscription webhooks with the client secret (Shopify) needs. */
+  oauthClient(clientId: string): { clientId: string; clientSecret: string } | undefined;
 }
 
 /** A webhook the sandbox sent (or tried to). */

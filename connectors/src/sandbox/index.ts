@@ -23,6 +23,10 @@ import { readStateFile, writeStateFile } from './persist';
 import { CATALOGUE_API_KEY, CATALOGUE_BASIC, catalogueSandboxProviders } from './providers/catalogue';
 import { githubSandbox, GitHubState } from './providers/github';
 import { googleSheetsSandbox, GoogleState } from './providers/google-sheets';
+import { gmailSandbox, GmailState } from './providers/gmail';
+import { googleCalendarSandbox, CalendarState } from './providers/google-calendar';
+import { outlookSandbox, OutlookState } from './providers/outlook';
+import { microsoftTeamsSandbox, TeamsState } from './providers/microsoft-teams';
 import { HTTP_API_KEY, HTTP_BASIC, httpSandbox, HttpState } from './providers/http';
 import { hubspotSandbox, HubSpotState } from './providers/hubspot';
 import { jiraSandbox, JiraState } from './providers/jira';
@@ -33,10 +37,19 @@ import { notionSandbox, NotionState } from './providers/notion';
 import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
 import { STRIPE_KEYS, stripeSandbox, StripeState } from './providers/stripe';
+import { shopifySandbox, ShopifyState } from './providers/shopify';
+import { airtableSandbox, AirtableState } from './providers/airtable';
+import { pipedriveSandbox, PipedriveState } from './providers/pipedrive';
+import { asanaSandbox, AsanaState } from './providers/asana';
 
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
+export type { GmailState, CalendarState, OutlookState, TeamsState };
+export type { ShopifyState };
+export type { AirtableState };
+export type { PipedriveState };
+export type { AsanaState };
 export type { JiraState, ZendeskState, IntercomState, LinearState };
 export { DEFAULT_CLIENT };
 
@@ -50,6 +63,14 @@ export const sandboxProviders = {
   notion: notionSandbox,
   stripe: stripeSandbox,
   http: httpSandbox,
+  gmail: gmailSandbox,
+  'google-calendar': googleCalendarSandbox,
+  outlook: outlookSandbox,
+  'microsoft-teams': microsoftTeamsSandbox,
+  shopify: shopifySandbox,
+  airtable: airtableSandbox,
+  pipedrive: pipedriveSandbox,
+  asana: asanaSandbox,
   jira: jiraSandbox,
   zendesk: zendeskSandbox,
   intercom: intercomSandbox,
@@ -67,6 +88,14 @@ export interface SandboxState {
   notion: NotionState;
   stripe: StripeState;
   http: HttpState;
+  gmail: GmailState;
+  'google-calendar': CalendarState;
+  outlook: OutlookState;
+  'microsoft-teams': TeamsState;
+  shopify: ShopifyState;
+  airtable: AirtableState;
+  pipedrive: PipedriveState;
+  asana: AsanaState;
   jira: JiraState;
   zendesk: ZendeskState;
   intercom: IntercomState;
@@ -385,6 +414,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         [...oauth.clients.values()]
           .filter((c) => c.webhookUrl && (!c.connectors || c.connectors.includes(provider.key)))
           .map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret, webhookUrl: c.webhookUrl!, signingSecret: c.signingSecret })),
+      oauthClient: (clientId) => {
+        const c = oauth.clients.get(clientId);
+        return c && { clientId: c.clientId, clientSecret: c.clientSecret };
+      },
     };
   }
 

@@ -18,6 +18,15 @@ import {
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
 
+/** What an end user types before connecting (each asked field's default, else its example): Shopify's shop, Microsoft's tenant. */
+export function askedConfig(connector: ConnectorDefinition): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(connector.connectionConfig ?? {})
+      .filter(([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount && (f.default ?? f.example) !== undefined)
+      .map(([name, f]) => [name, (f.default ?? f.example)!]),
+  );
+}
+
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
@@ -52,16 +61,7 @@ export function makeCtx(connector: ConnectorDefinition, config: Record<string, s
   };
 }
 
-/** What the connect form would ask for before the OAuth redirect (Zendesk's subdomain), filled with each field's example. */
-export function askedConfig(connector: ConnectorDefinition): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(connector.connectionConfig ?? {})
-      .filter(([, f]) => !f.fromToken && !f.fromAccount && !f.fromCallback)
-      .map(([name, f]) => [name, f.example ?? f.default ?? `sandbox-${name}`]),
-  );
-}
-
-/** Runs the authorization-code flow against the sandbox: authorize → consent → code → token (at the asked config's host). */
+/** Runs the authorization-code flow against the sandbox: authorize → consent → code → token. */
 export async function oauthDance(
   sandbox: Sandbox,
   base: ConnectorDefinition,
@@ -73,6 +73,7 @@ export async function oauthDance(
   const state = randomBytes(12).toString('base64url');
   const { verifier, challenge } = pkcePair();
   const usePkce = opts.pkce ?? auth.pkce ?? true;
+  // Templated OAuth URLs are filled as an end user would: Shopify's shop, Microsoft's tenant.
   const config = askedConfig(base);
   const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: opts.redirectUri ?? REDIRECT_URI, state, codeChallenge: usePkce ? challenge : undefined, config });
   const callback = await consentInSandbox(url, { decision: opts.decision, account: opts.account });

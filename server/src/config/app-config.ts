@@ -76,6 +76,14 @@ class Environment {
   @Transform(toBoolean) @IsBoolean()
   CONNECTION_RATE_LIMITS = true;
 
+  /** Polls one worker runs at once (each waits on a provider). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  POLL_CONCURRENCY = 50;
+
+  /** A poll's time limit; a claimed poll not finished within twice this is taken over by another worker. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(600)
+  POLL_TIMEOUT_SECONDS = 30;
+
   @Type(() => Number) @IsInt() @Min(500) @Max(600_000)
   QUEUE_STALLED_INTERVAL_MS = 5_000;
 
@@ -156,6 +164,7 @@ export interface AppConfig {
   runRetentionDays: number;
   /** Engine limits: default execution time per run, runs of one tenant executing at once, whether connectors' request rates are enforced. */
   engine: { runTimeoutSeconds: number; tenantMaxConcurrentRuns: number; connectionRateLimits: boolean };
+  polling: { concurrency: number; timeoutSeconds: number };
   logLevel: string;
   bodyLimit: string;
   memberSessionTtlSeconds: number;
@@ -216,6 +225,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     queue: { lockDurationMs: env.QUEUE_LOCK_DURATION_MS, stalledIntervalMs: env.QUEUE_STALLED_INTERVAL_MS },
     runRetentionDays: env.RUN_RETENTION_DAYS,
     engine: { runTimeoutSeconds: env.RUN_TIMEOUT_SECONDS, tenantMaxConcurrentRuns: env.TENANT_MAX_CONCURRENT_RUNS, connectionRateLimits: env.CONNECTION_RATE_LIMITS },
+    polling: { concurrency: env.POLL_CONCURRENCY, timeoutSeconds: env.POLL_TIMEOUT_SECONDS },
     logLevel: env.LOG_LEVEL,
     bodyLimit: env.BODY_LIMIT,
     memberSessionTtlSeconds: env.MEMBER_SESSION_TTL_SECONDS,

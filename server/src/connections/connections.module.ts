@@ -15,6 +15,7 @@ import { CredentialsService } from './credentials.service';
 import { OAuthState } from './oauth-state.entity';
 import { OptionsService } from './options.service';
 import { ProviderClientService } from './provider-client.service';
+import { ProviderSubscriptionsService } from './provider-subscriptions.service';
 import { ProxyController } from './proxy.controller';
 
 @Module({
@@ -27,9 +28,10 @@ import { ProxyController } from './proxy.controller';
     CredentialsService,
     OptionsService,
     ProviderClientService,
+    ProviderSubscriptionsService,
     provideTenantScoped(Connection, 'Connection'),
     provideTenantScoped(OAuthState, 'OAuth state'),
   ],
-  exports: [CredentialsService, ProviderClientService, ConnectionsService],
+  exports: [CredentialsService, ProviderClientService, ConnectionsService, ProviderSubscriptionsService],
 })
 export class ConnectionsModule {}

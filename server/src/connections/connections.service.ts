@@ -11,6 +11,7 @@ import { EndUsersService } from '../end-users/end-users.service';
 import { ConnectionEvents } from './connection-events';
 import { Connection } from './connection.entity';
 import { CredentialsService } from './credentials.service';
+import { ProviderSubscriptionsService } from './provider-subscriptions.service';
 
 @Injectable()
 export class ConnectionsService {
@@ -21,6 +22,7 @@ export class ConnectionsService {
     private readonly credentials: CredentialsService,
     private readonly audit: AuditService,
     private readonly events: ConnectionEvents,
+    private readonly subscriptions: ProviderSubscriptionsService,
   ) {}
 
   async listForEndUser(actor: Actor, endUserId: string): Promise<Connection[]> {
@@ -43,6 +45,9 @@ export class ConnectionsService {
   }
 
   async remove(actor: Actor, id: string, endUserId?: string): Promise<void> {
+    await this.connections.get(actor.tenantId, endUserId ? { id, endUserId } : { id }, id);
+    // While the credentials still work: the provider stops sending events for this account.
+    await this.subscriptions.removeForConnection(actor.tenantId, id);
     await this.db.transaction(async (manager) => {
       const repo = this.connections.with(manager);
       const connection = await repo.get(actor.tenantId, endUserId ? { id, endUserId } : { id }, id);

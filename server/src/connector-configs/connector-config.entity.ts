@@ -11,6 +11,8 @@ export class ConnectorConfig {
   /** Vault envelope (VAULT_FIELDS.connectorClientSecret); never returned by the API. */
   @Column('text', { name: 'client_secret', nullable: true, select: false }) clientSecret: string | null;
   /** Null: the connector's default scopes. */
+  /** Vault-encrypted; the app's webhook signing secret where it is not the client secret (Slack). */
+  @Column('text', { name: 'webhook_signing_secret', nullable: true, select: false }) webhookSigningSecret: string | null;
   @Column('text', { array: true, nullable: true }) scopes: string[] | null;
   @Column('jsonb') settings: ConnectorSettings;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

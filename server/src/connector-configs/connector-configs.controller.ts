@@ -8,7 +8,9 @@ import { APP_CONFIG } from '../config/config.module';
 import { logoUrl } from '../embed/embed-files';
 import { ConnectorConfig } from './connector-config.entity';
 import { ConnectorConfigView, ConnectorListView, ConnectorView, UpdateConnectorConfigDto } from './connector-configs.dto';
-import { ConnectorConfigsService } from './connector-configs.service';
+import { ConnectorConfigsService, StoredSecrets } from './connector-configs.service';
+
+const NO_SECRETS: StoredSecrets = { clientSecret: false, webhookSigningSecret: false };
 import { ConnectorRegistry } from './connector-registry.service';
 
 @ApiTags('admin: connectors')
@@ -31,7 +33,7 @@ export class ConnectorConfigsController {
     ]);
     const configs = new Map(stored.map((c) => [c.connectorKey, c]));
     // Lean: logos by URL (cached by the browser) rather than 150+ SVG documents in every list.
-    return { data: definitions.map((d) => this.view(actor, d, configs.get(d.key), secrets.has(d.key), false)) };
+    return { data: definitions.map((d) => this.view(actor, d, configs.get(d.key), { clientSecret: secrets.has(d.key), webhookSigningSecret: false }, false)) };
   }
 
   @Get(':key')
@@ -40,7 +42,7 @@ export class ConnectorConfigsController {
   async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<ConnectorView> {
     const definition = await this.registry.definition(actor.tenantId, key);
     const config = (await this.configs.list(actor.tenantId)).find((c) => c.connectorKey === key);
-    return this.view(actor, definition, config, config ? await this.configs.hasClientSecret(actor.tenantId, key) : false);
+    return this.view(actor, definition, config, config ? await this.configs.storedSecrets(actor.tenantId, key) : NO_SECRETS);
   }
 
   @Put(':key')
@@ -48,7 +50,7 @@ export class ConnectorConfigsController {
   @ApiOperation({ summary: 'Enable/disable a connector, set its OAuth app (the secret is write-only) and scopes' })
   async update(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: UpdateConnectorConfigDto): Promise<ConnectorView> {
     const config = await this.configs.upsert(actor, key, body);
-    return this.view(actor, await this.registry.definition(actor.tenantId, key), config, await this.configs.hasClientSecret(actor.tenantId, key));
+    return this.view(actor, await this.registry.definition(actor.tenantId, key), config, await this.configs.storedSecrets(actor.tenantId, key));
   }
 
   @Delete(':key')
@@ -61,11 +63,13 @@ export class ConnectorConfigsController {
     await this.configs.remove(actor, key);
   }
 
-  private view(actor: Actor, d: ConnectorDefinition, config: ConnectorConfig | undefined, hasClientSecret: boolean, withLogo = true): ConnectorView {
+  private view(actor: Actor, d: ConnectorDefinition, config: ConnectorConfig | undefined, secrets: StoredSecrets, withLogo = true): ConnectorView {
     const configView: ConnectorConfigView = {
       enabled: config?.enabled ?? false,
       clientId: config?.clientId ?? null,
-      hasClientSecret,
+      hasClientSecret: secrets.clientSecret,
+      hasWebhookSigningSecret: secrets.webhookSigningSecret,
+      webhookUrl: config && d.webhooks?.routing === 'app' ? this.configs.appWebhookUrl(config) : null,
       scopes: config?.scopes ?? null,
       settings: config?.settings ?? {},
       callbackUrl: `${this.appConfig.publicUrl}/oauth/callback`,

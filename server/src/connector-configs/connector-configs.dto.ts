@@ -32,6 +32,10 @@ export class UpdateConnectorConfigDto {
   @IsOptional() @IsString() @Length(1, 2000)
   clientSecret?: string | null;
 
+  @ApiPropertyOptional({ nullable: true, type: String, description: "Connectors whose app signs webhooks with a secret of its own (Slack's signing secret): write-only; stored encrypted; never returned" })
+  @IsOptional() @IsString() @Length(1, 2000)
+  webhookSigningSecret?: string | null;
+
   @ApiPropertyOptional({ type: [String], nullable: true, description: "Scopes to ask for (default: the connector's)" })
   @IsOptional() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) @Length(1, 200, { each: true })
   scopes?: string[] | null;
@@ -48,6 +52,9 @@ export class ConnectorConfigView {
   @ApiPropertyOptional({ type: [String], nullable: true }) scopes: string[] | null;
   @ApiProperty({ type: ConnectorSettingsDto }) settings: ConnectorSettingsDto;
   @ApiProperty({ description: "Register this redirect URI in the provider's OAuth app" }) callbackUrl: string;
+  @ApiProperty({ description: 'Whether a webhook signing secret is stored (it is never returned)' }) hasWebhookSigningSecret: boolean;
+  @ApiPropertyOptional({ nullable: true, type: String, description: "Connectors whose provider sends events to the app (Slack Events API, HubSpot): set this URL in the provider's app settings" })
+  webhookUrl: string | null;
 }
 
 export class ConnectorActionView {

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
 import { AppError, notFound } from '../common/errors/app-error';
-import { TenantId } from '../common/tenancy/tenant-id';
+import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import type { AppConfig } from '../config/app-config';
@@ -23,8 +23,23 @@ export interface ConnectorConfigPatch {
   enabled?: boolean;
   clientId?: string | null;
   clientSecret?: string | null;
+  webhookSigningSecret?: string | null;
   scopes?: string[] | null;
   settings?: ConnectorSettings;
+}
+
+export interface StoredSecrets {
+  clientSecret: boolean;
+  webhookSigningSecret: boolean;
+}
+
+/** Where an app-level provider webhook (`/v1/hooks/apps/:id`) goes, and the secrets it may be signed with. */
+export interface AppWebhookTarget {
+  tenantId: TenantId;
+  connectorKey: string;
+  definition: ConnectorDefinition;
+  clientSecret: string | null;
+  signingSecret: string | null;
 }
 
 /** Everything needed to talk to a provider for one tenant: the (maybe sandboxed) definition and its OAuth app. */
@@ -114,6 +129,9 @@ export class ConnectorConfigsService {
       if (patch.clientSecret !== undefined) {
         changes.clientSecret = patch.clientSecret === null ? null : this.vault.encrypt(patch.clientSecret, bindingFor('connectorClientSecret', current));
       }
+      if (patch.webhookSigningSecret !== undefined) {
+        changes.webhookSigningSecret = patch.webhookSigningSecret === null ? null : this.vault.encrypt(patch.webhookSigningSecret, bindingFor('connectorWebhookSigningSecret', current));
+      }
       if (patch.scopes !== undefined) changes.scopes = patch.scopes === null ? null : [...new Set(patch.scopes)];
       if (patch.settings !== undefined) {
         // Only the settings given change; a DTO's unset fields must not erase stored ones.
@@ -146,8 +164,42 @@ export class ConnectorConfigsService {
     });
   }
 
-  /** Whether the secret is set, without decrypting it. */
-  async hasClientSecret(tenantId: TenantId, key: string): Promise<boolean> {
-    return this.configs.query(tenantId, 'c').andWhere('c.connectorKey = :key AND c.clientSecret IS NOT NULL', { key }).getExists();
+  /**
+   * The tenant app an app-level webhook URL names (its config id), with its secrets, or null. The
+   * id decides the tenant, so this lookup is across tenants by design; the signature, checked with
+   * the tenant's own secret, is what authenticates the call.
+   */
+  async appWebhookTarget(configId: string): Promise<AppWebhookTarget | null> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(configId)) return null;
+    const [row]: Array<{ tenant_id: string; connector_key: string; enabled: boolean }> = await this.db.query(`SELECT tenant_id, connector_key, enabled FROM connector_configs WHERE id = $1`, [configId]);
+    if (!row?.enabled) return null;
+    const tenantId = trustedTenantId(row.tenant_id);
+    const resolved = await this.resolve(tenantId, row.connector_key).catch(() => null);
+    if (!resolved?.definition.webhooks || resolved.definition.webhooks.routing !== 'app') return null;
+    const [secrets]: Array<{ webhook_signing_secret: string | null }> = await this.db.query(`SELECT webhook_signing_secret FROM connector_configs WHERE id = $1`, [configId]);
+    const signingSecret = secrets?.webhook_signing_secret ? this.vault.decrypt(secrets.webhook_signing_secret, bindingFor('connectorWebhookSigningSecret', { tenantId, id: configId })) : null;
+    return { tenantId, connectorKey: row.connector_key, definition: resolved.definition, clientSecret: resolved.clientSecret, signingSecret };
+  }
+
+  /** The tenant app's webhook signing secret for a connector, or null. */
+  async appWebhookSecret(tenantId: TenantId, key: string): Promise<string | null> {
+    const config = await this.configs.query(tenantId, 'c').addSelect('c.webhookSigningSecret').andWhere('c.connectorKey = :key', { key }).getOne();
+    return config?.webhookSigningSecret ? this.vault.decrypt(config.webhookSigningSecret, bindingFor('connectorWebhookSigningSecret', config)) : null;
+  }
+
+  /** The URL a provider's app settings send events to, for connectors whose webhooks go to the app. */
+  appWebhookUrl(config: Pick<ConnectorConfig, 'id'>): string {
+    return `${this.appConfig.publicUrl}/v1/hooks/apps/${config.id}`;
+  }
+
+  /** Which secrets are set, without decrypting them. */
+  async storedSecrets(tenantId: TenantId, key: string): Promise<StoredSecrets> {
+    const row = await this.configs
+      .query(tenantId, 'c')
+      .select('c.clientSecret IS NOT NULL', 'client')
+      .addSelect('c.webhookSigningSecret IS NOT NULL', 'signing')
+      .andWhere('c.connectorKey = :key', { key })
+      .getRawOne<{ client: boolean; signing: boolean }>();
+    return { clientSecret: row?.client ?? false, webhookSigningSecret: row?.signing ?? false };
   }
 }

@@ -106,6 +106,19 @@ export const flowView = (f: FlowForEndUser) => {
           webhookUrl: f.trigger?.webhookUrl ?? null,
           /** Webhook triggers that `verify`: the key the sender signs the body with. */
           webhookSecret: f.trigger?.webhookSecret ?? null,
+          /**
+           * Poll triggers and provider webhooks: `{ status: ok | failing | waiting, error: { code, message, at, retryAt } | null,
+           * lastCheckedAt, lastItemAt, nextCheckAt }`; null for other triggers.
+           */
+          triggerHealth: f.trigger?.health
+            ? {
+                status: f.trigger.health.status,
+                error: f.trigger.health.error,
+                lastCheckedAt: f.trigger.health.lastCheckedAt?.toISOString() ?? null,
+                lastItemAt: f.trigger.health.lastItemAt?.toISOString() ?? null,
+                nextCheckAt: f.trigger.health.nextCheckAt?.toISOString() ?? null,
+              }
+            : null,
           updatedAt: f.instance.updatedAt.toISOString(),
         }
       : null,

@@ -1,15 +1,29 @@
-import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import { Controller, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { Public } from '../auth/auth.decorators';
 import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
 import { AppError } from '../common/errors/app-error';
 import { MAX_TRIGGER_PAYLOAD_BYTES } from '../engine/runs.service';
-import { WebhookTriggerService } from './webhook-trigger.service';
+import { ProviderEventsService } from './provider-events.service';
+import { parseBody, WebhookTriggerService } from './webhook-trigger.service';
 
 export class WebhookAccepted {
-  @ApiProperty({ format: 'uuid', description: 'The run this call started (or, for a repeated idempotency-key / webhook-id, the run the first call started)' })
-  runId: string;
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description:
+      "The run this call started (or, for a repeated idempotency-key / webhook-id / provider event id, the run the first call started); null when a connector's event was not for this flow",
+  })
+  runId: string | null;
+  @ApiPropertyOptional({ type: [String], description: "A connector's webhook trigger: every run the delivery's events started (providers may batch events)" })
+  runIds?: string[];
+}
+
+export class ProviderDeliveryAccepted {
+  @ApiProperty({ description: 'Events in the delivery' }) events: number;
+  @ApiProperty({ type: [String], description: 'Runs they started (or, for events seen before, the runs those started)' }) runIds: string[];
 }
 
 /** Webhook trigger URLs: the secret token in the path is the credential (see InstanceTriggersService). */
@@ -18,6 +32,7 @@ export class WebhookAccepted {
 export class HooksController {
   constructor(
     private readonly webhooks: WebhookTriggerService,
+    private readonly providerEvents: ProviderEventsService,
     private readonly throttle: FailedAttemptThrottle,
   ) {}
 
@@ -42,10 +57,38 @@ export class HooksController {
           contentType: req.headers['content-type'],
           headers: req.headers,
           query: { ...(req.query as Record<string, unknown>) },
+          url: req.originalUrl,
         }),
       ['not_found'],
     );
-    return { runId: accepted!.runId };
+    return accepted!;
+  }
+
+  @Post('apps/:configId')
+  @Public()
+  @ApiOperation({
+    summary:
+      "Events a provider sends to a tenant's app (Slack Events API, HubSpot app webhooks): set this URL in the provider's app settings. Checked with the app's secret, routed by account to the flows listening",
+  })
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  @ApiBody({ required: false, description: "The provider's delivery (at most 256 KB)", schema: {} })
+  @ApiOkResponse({ type: ProviderDeliveryAccepted, description: "Or, for a provider's URL check (Slack url_verification), the answer it expects" })
+  async receiveForApp(@Param('configId') configId: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<ProviderDeliveryAccepted | unknown> {
+    const delivery = await this.throttle.guard(
+      'webhook_url',
+      req.ip,
+      async () => {
+        const rawBody = await readBody(req);
+        return this.providerEvents.forApp(configId, { url: req.originalUrl, rawBody, headers: req.headers, body: parseBody(rawBody, req.headers['content-type']) });
+      },
+      ['not_found'],
+    );
+    if (delivery!.handshake) {
+      res.status(delivery!.handshake.status);
+      return delivery!.handshake.body;
+    }
+    res.status(200);
+    return { events: delivery!.events, runIds: delivery!.runIds };
   }
 }
 

@@ -3,6 +3,7 @@ import { AppError } from '../common/errors/app-error';
 import { RunsService } from '../engine/runs.service';
 import type { WebhookTrigger } from '../flows/definition/flow-definition.schema';
 import { InstanceTriggersService } from './instance-triggers.service';
+import { ProviderEventsService } from './provider-events.service';
 import { hmacScheme, SignatureScheme } from './webhook-signature';
 import { assertStorable, jsonTooDeep, MAX_TRIGGER_JSON_DEPTH, tooDeep } from '../common/http/hostile-input';
 
@@ -47,12 +48,21 @@ export class WebhookTriggerService {
   constructor(
     private readonly triggers: InstanceTriggersService,
     private readonly runs: RunsService,
+    private readonly providerEvents: ProviderEventsService,
   ) {}
 
-  /** Authenticates the call, turns it into `$trigger` and starts (or, for a repeated delivery id, finds) the run. */
-  async receive(call: WebhookCall): Promise<{ runId: string; created: boolean }> {
+  /**
+   * Authenticates the call, turns it into `$trigger` and starts (or, for a repeated delivery id, finds) the run.
+   * A connector's webhook trigger goes to ProviderEventsService instead: its provider's signature,
+   * its events (none, one or several runs).
+   */
+  async receive(call: WebhookCall & { url: string }): Promise<{ runId: string | null; runIds?: string[] }> {
     const target = await this.triggers.findByWebhookToken(call.token);
     if (!target) throw notFound();
+    if (target.trigger.connector !== undefined && target.trigger.event !== undefined) {
+      const delivery = await this.providerEvents.forInstance(target, { url: call.url, rawBody: call.rawBody, headers: call.headers, body: parseBody(call.rawBody, call.contentType) });
+      return { runId: delivery.runIds[0] ?? null, runIds: delivery.runIds };
+    }
     const scheme = signatureScheme(target.trigger);
     if (scheme) {
       const problem = target.secret ? scheme.check({ rawBody: call.rawBody, headers: call.headers }, target.secret) : 'the flow has no signing secret yet';
@@ -64,7 +74,7 @@ export class WebhookTriggerService {
     }
     const trigger = { body: parseBody(call.rawBody, call.contentType), headers: safeHeaders(call.headers), query: call.query, receivedAt: new Date().toISOString() };
     assertStorable(trigger);
-    const { run, created, enqueue } = await this.runs.startInstanceRun({
+    const { run, enqueue } = await this.runs.startInstanceRun({
       tenantId: target.tenantId,
       instanceId: target.instanceId,
       triggerType: 'webhook',
@@ -72,15 +82,15 @@ export class WebhookTriggerService {
       idempotencyKey: key === undefined ? null : `webhook:${key}`,
     });
     await enqueue();
-    return { runId: run.id, created };
+    return { runId: run.id };
   }
 }
 
 /**
  * How a webhook trigger's calls are authenticated beyond the URL's secret token: the
- * definition's `verify` (an HMAC keyed with the instance's secret). Connector-defined schemes
- * (`trigger.connector`) plug in here once connectors declare them; until then the URL token is
- * what authenticates such calls.
+ * definition's `verify` (an HMAC keyed with the instance's secret). A connector's webhook trigger
+ * (`connector` + `event`) is checked with the provider's own scheme (ProviderEventsService); one
+ * naming only `connector` is authenticated by the URL's secret token.
  */
 function signatureScheme(trigger: WebhookTrigger): SignatureScheme | null {
   return trigger.verify ? hmacScheme(trigger.verify) : null;

@@ -12,6 +12,8 @@ export const VAULT_FIELDS = {
   webhookTriggerToken: { table: 'flow_instance_triggers', column: 'webhook_token' },
   webhookTriggerSecret: { table: 'flow_instance_triggers', column: 'webhook_secret' },
   webhookEndpointSecret: { table: 'webhook_endpoints', column: 'secret' },
+  connectorWebhookSigningSecret: { table: 'connector_configs', column: 'webhook_signing_secret' },
+  providerSubscriptionSecret: { table: 'provider_subscriptions', column: 'secret' },
 } as const;
 
 export type VaultField = keyof typeof VAULT_FIELDS;

@@ -15,6 +15,8 @@ export interface GoogleState {
   spreadsheets: Spreadsheet[];
   /** Other Drive files (not spreadsheets), to check the mimeType filter. */
   otherFiles: { id: string; name: string; mimeType: string; modifiedTime: string }[];
+  /** How many times tick() ran: names the next lead. */
+  ticks: number;
 }
 
 const SHEET_MIME = 'application/vnd.google-apps.spreadsheet';
@@ -50,8 +52,22 @@ function seed(): GoogleState {
     otherFiles: [
       { id: '1SbxDocLeadsNotes', name: 'Leads notes', mimeType: 'application/vnd.google-apps.document', modifiedTime: '2026-01-21T00:00:00.000Z' },
     ],
+    ticks: 0,
   };
 }
+
+/**
+ * A churning demo sandbox stops adding rows here: deleting old rows would renumber the rest (and
+ * make new_row's cursor skip some), as it would in Google Sheets.
+ */
+const MAX_TICK_ROWS = 20_000;
+
+const TICK_LEADS: [string, string][] = [
+  ['Ava Patel', 'initech.test'],
+  ['Noah Kim', 'umbrella.test'],
+  ['Mia Rossi', 'hooli.test'],
+  ['Leo Schmidt', 'soylent.test'],
+];
 
 // ---- A1 notation ------------------------------------------------------------------------------
 
@@ -268,6 +284,16 @@ export const googleSheetsSandbox: ProviderModule<GoogleState> = {
     return { ...gError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.'), headers: { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' } };
   },
   seed,
+  /** A lead is typed in below the others in "Leads 2026". */
+  tick(ctx) {
+    const n = ctx.state.ticks ?? 0; // absent in state files written before ticks existed
+    ctx.state.ticks = n + 1;
+    const leads = ctx.state.spreadsheets[0]!;
+    if (leads.sheets[0]!.rows.length >= MAX_TICK_ROWS) return;
+    const [name, domain] = TICK_LEADS[n % TICK_LEADS.length]!;
+    leads.sheets[0]!.rows.push([`${name} ${n + 1}`, `${name.split(' ')[0]!.toLowerCase()}${n + 1}@${domain}`, 500 + (n % 6) * 250]);
+    leads.modifiedTime = new Date(ctx.now()).toISOString();
+  },
   routes: [
     {
       method: 'GET',

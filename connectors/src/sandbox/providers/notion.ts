@@ -22,6 +22,8 @@ export interface NotionPage {
 export interface NotionState {
   databases: NotionDatabase[];
   pages: NotionPage[];
+  /** How many times tick() ran: names the next task. */
+  ticks: number;
 }
 
 const VERSIONS = ['2021-05-13', '2021-08-16', '2022-02-22', '2022-06-28', '2025-09-03'];
@@ -87,8 +89,80 @@ function seed(): NotionState {
   task('Write onboarding guide', false, 'High', 3);
   task('Fix invoice rounding', true, 'High', 1);
   task('Plan offsite', false, 'Low', 5);
-  return { databases, pages };
+  return { databases, pages, ticks: 0 };
 }
+
+/** Notion rounds created_time and last_edited_time down to the minute. */
+function notionTime(ms: number): string {
+  return isoNow(Math.floor(ms / 60_000) * 60_000);
+}
+
+const TIMESTAMP_CONDITIONS = ['equals', 'before', 'after', 'on_or_before', 'on_or_after', 'is_empty', 'is_not_empty'];
+
+/** A timestamp filter: { timestamp: 'created_time', created_time: { on_or_after: '…' } }. */
+function matchTimestamp(page: NotionPage, f: Filter): boolean | string {
+  const kind = f.timestamp as string;
+  if (kind !== 'created_time' && kind !== 'last_edited_time') return `body failed validation: body.filter.timestamp should be "created_time" or "last_edited_time", instead was ${JSON.stringify(kind)}.`;
+  const condition = (f[kind] ?? {}) as Record<string, unknown>;
+  const [op, raw] = Object.entries(condition)[0] ?? [];
+  if (!op || !TIMESTAMP_CONDITIONS.includes(op)) return `body failed validation: body.filter.${kind} should be an object with one of ${TIMESTAMP_CONDITIONS.join(', ')}.`;
+  const actual = Date.parse(page[kind]);
+  if (op === 'is_empty') return false;
+  if (op === 'is_not_empty') return true;
+  const wanted = Date.parse(String(raw));
+  if (Number.isNaN(wanted)) return `body failed validation: body.filter.${kind}.${op} should be a valid ISO 8601 date string, instead was ${JSON.stringify(raw)}.`;
+  // A date without a time means that whole day (UTC).
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(String(raw));
+  const dayEnd = wanted + (dateOnly ? 86_400_000 : 0);
+  switch (op) {
+    case 'equals':
+      return dateOnly ? actual >= wanted && actual < dayEnd : actual === wanted;
+    case 'before':
+      return actual < wanted;
+    case 'after':
+      return dateOnly ? actual >= dayEnd : actual > wanted;
+    case 'on_or_before':
+      return dateOnly ? actual < dayEnd : actual <= wanted;
+    default:
+      return actual >= wanted;
+  }
+}
+
+/** Sorts by timestamps and properties, in order; ties keep the database's order. */
+function sortPages(pages: NotionPage[], sorts: unknown[]): NotionPage[] | string {
+  const keys: { get: (p: NotionPage) => string | number; dir: number }[] = [];
+  for (const sort of sorts as Record<string, any>[]) {
+    const dir = sort?.direction === 'descending' ? -1 : 1;
+    if (sort?.timestamp === 'created_time' || sort?.timestamp === 'last_edited_time') {
+      const kind = sort.timestamp as 'created_time' | 'last_edited_time';
+      keys.push({ get: (p) => p[kind], dir });
+    } else if (typeof sort?.property === 'string') {
+      const name = sort.property;
+      keys.push({
+        get: (p) => {
+          const v = p.properties[name];
+          if (v?.type === 'number') return v.number ?? '';
+          if (v?.type === 'select') return v.select?.name ?? '';
+          if (v?.type === 'checkbox') return v.checkbox ? 1 : 0;
+          return plain(v?.[v?.type]);
+        },
+        dir,
+      });
+    } else return 'body failed validation: body.sorts[0] should be an object with property or timestamp.';
+  }
+  return [...pages].sort((x, y) => {
+    for (const k of keys) {
+      const [a, b] = [k.get(x), k.get(y)];
+      if (a !== b) return (a < b ? -1 : 1) * k.dir;
+    }
+    return 0;
+  });
+}
+
+/** A churning demo sandbox keeps this many pages, dropping the oldest. */
+const MAX_PAGES = 5000;
+
+const TICK_TASKS = ['Call back Initech', 'Review Q3 budget', 'Update the pricing page', 'Prepare the board deck', 'Renew the SSL certificate'];
 
 function databaseJson(d: NotionDatabase) {
   return {
@@ -148,6 +222,7 @@ function matchFilter(page: NotionPage, f: Filter, db: NotionDatabase): boolean |
     const bad = r.find((x: unknown) => typeof x === 'string');
     return bad ?? r.some(Boolean);
   }
+  if (f.timestamp !== undefined) return matchTimestamp(page, f);
   const name = f.property as string;
   const schema = db.properties[name];
   if (!schema) return `Could not find property with name or id: ${name}`;
@@ -227,6 +302,29 @@ export const notionSandbox: ProviderModule<NotionState> = {
     return undefined;
   },
   seed,
+  /** Someone adds a task to the Tasks database. */
+  tick(ctx) {
+    const n = ctx.state.ticks ?? 0; // absent in state files written before ticks existed
+    ctx.state.ticks = n + 1;
+    const tasks = ctx.state.databases[0]!;
+    const now = notionTime(ctx.now());
+    ctx.state.pages.push({
+      id: randomUUID(),
+      parent: { type: 'database_id', database_id: tasks.id },
+      properties: {
+        Task: { id: 'title', type: 'title', title: rich(`${TICK_TASKS[n % TICK_TASKS.length]} #${n + 1}`) },
+        Done: { id: 'a%3Ab', type: 'checkbox', checkbox: false },
+        Priority: { id: 'c%3Ad', type: 'select', select: { id: 'Low', name: 'Low', color: 'default' } },
+        Estimate: { id: 'e%3Af', type: 'number', number: 1 + (n % 5) },
+        Notes: { id: 'g%3Ah', type: 'rich_text', rich_text: [] },
+      },
+      children: [],
+      created_time: now,
+      last_edited_time: now,
+      archived: false,
+    });
+    if (ctx.state.pages.length > MAX_PAGES) ctx.state.pages.splice(0, ctx.state.pages.length - MAX_PAGES);
+  },
   routes: [
     {
       method: 'GET',
@@ -295,7 +393,11 @@ export const notionSandbox: ProviderModule<NotionState> = {
           if (bad) return nError(400, 'validation_error', bad as string);
           pages = pages.filter((_, i) => results[i] === true);
         }
-        if (Array.isArray(body.sorts) && body.sorts[0]?.timestamp === 'created_time') pages = [...pages].sort((x, y) => x.created_time.localeCompare(y.created_time) * (body.sorts[0].direction === 'descending' ? -1 : 1));
+        if (Array.isArray(body.sorts)) {
+          const sorted = sortPages(pages, body.sorts);
+          if (typeof sorted === 'string') return nError(400, 'validation_error', sorted);
+          pages = sorted;
+        }
         const result = paginate(pages.map((p) => pageJson(p)), body);
         return json(200, { object: 'list', ...result, type: 'page_or_database', page_or_database: {}, request_id: randomUUID() });
       },
@@ -321,7 +423,7 @@ export const notionSandbox: ProviderModule<NotionState> = {
           stored[name] = { id: schema.id, type: schema.type, [schema.type]: schema.type === 'title' || schema.type === 'rich_text' ? (v as { text: { content: string } }[]).map((r) => rich(r.text?.content ?? '')[0]) : v };
         }
         if (!Object.values(stored).some((v) => v.type === 'title')) return nError(400, 'validation_error', 'Title is not provided');
-        const now = isoNow(ctx.now());
+        const now = notionTime(ctx.now());
         const page: NotionPage = { id: randomUUID(), parent: { type: 'database_id', database_id: d.id }, properties: stored, children: Array.isArray(body.children) ? body.children : [], created_time: now, last_edited_time: now, archived: false };
         ctx.state.pages.push(page);
         return json(200, pageJson(page));

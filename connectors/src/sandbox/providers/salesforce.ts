@@ -9,6 +9,8 @@ export interface SalesforceState {
   /** Open query cursors: locator → remaining records. */
   cursors: Map<string, { records: Record<string, unknown>[]; totalSize: number }>;
   nextId: number;
+  /** How many times tick() ran: names the next lead. */
+  ticks: number;
 }
 
 interface SObjectMeta {
@@ -49,7 +51,7 @@ function attributes(type: string, id: unknown) {
 }
 
 function seed(): SalesforceState {
-  const state: SalesforceState = { records: {}, cursors: new Map(), nextId: 1 };
+  const state: SalesforceState = { records: {}, cursors: new Map(), nextId: 1, ticks: 0 };
   for (const o of SOBJECTS) state.records[o.name] = [];
   const created = '2026-01-05T10:00:00.000+0000';
   const accounts = [
@@ -71,7 +73,10 @@ function seed(): SalesforceState {
   return state;
 }
 
-// ---- a small SOQL subset: SELECT f, … FROM Obj [WHERE cond [AND|OR cond]…] [ORDER BY f [ASC|DESC]] [LIMIT n] [OFFSET n]
+// ---- a small SOQL subset:
+// SELECT f, … | FIELDS(ALL|STANDARD|CUSTOM) FROM Obj [WHERE expr] [ORDER BY f [ASC|DESC], …] [LIMIT n] [OFFSET n]
+// expr: conditions joined by AND / OR, NOT, parentheses; values: 'text', numbers, true/false/null,
+// dateTime literals (2026-01-05T10:00:00Z) compared as instants.
 
 interface Condition {
   field: string;
@@ -79,73 +84,175 @@ interface Condition {
   value: unknown;
 }
 
-function parseValue(raw: string): unknown {
-  const t = raw.trim();
-  if (/^'.*'$/s.test(t)) return t.slice(1, -1).replace(/\\'/g, "'");
-  if (/^(true|false)$/i.test(t)) return t.toLowerCase() === 'true';
-  if (/^null$/i.test(t)) return null;
-  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
-  if (/^\(.*\)$/s.test(t)) return t.slice(1, -1).split(',').map((v) => parseValue(v));
-  return t;
+export type Where = { cond: Condition } | { and: Where[] } | { or: Where[] } | { not: Where };
+
+/** A dateTime literal, kept apart from text so that comparisons are by instant. */
+class SoqlDateTime {
+  constructor(readonly ms: number) {}
 }
 
-export function parseSoql(soql: string): { fields: string[]; object: string; where: { conds: Condition[]; joiner: 'AND' | 'OR' }; orderBy?: { field: string; desc: boolean }; limit?: number; offset?: number } {
-  const m = /^\s*SELECT\s+(.+?)\s+FROM\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+WHERE\s+(.+?))?(?:\s+ORDER\s+BY\s+([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(ASC|DESC))?)?(?:\s+LIMIT\s+(\d+))?(?:\s+OFFSET\s+(\d+))?\s*$/is.exec(soql);
+const TOKEN = /\s*('(?:[^'\\]|\\.)*'|\(|\)|,|!=|<>|<=|>=|=|<|>|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})|-?\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_.]*|\S)/gy;
+
+function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  TOKEN.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while (TOKEN.lastIndex < text.length && (m = TOKEN.exec(text))) if (m[1]) tokens.push(m[1]);
+  return tokens;
+}
+
+function literal(token: string | undefined): unknown {
+  if (token === undefined) throw new Error('unexpected token: <EOF>');
+  if (/^'.*'$/s.test(token)) return token.slice(1, -1).replace(/\\'/g, "'");
+  if (/^(true|false)$/i.test(token)) return token.toLowerCase() === 'true';
+  if (/^null$/i.test(token)) return null;
+  if (/^\d{4}-\d{2}-\d{2}T/.test(token)) return new SoqlDateTime(Date.parse(token.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));
+  if (/^-?\d+(\.\d+)?$/.test(token)) return Number(token);
+  throw new Error(`unexpected token: '${token}'`);
+}
+
+function parseWhere(text: string): Where {
+  const tokens = tokenize(text);
+  let i = 0;
+  const peek = () => tokens[i]?.toUpperCase();
+  const expect = (t: string) => {
+    if (peek() !== t) throw new Error(`unexpected token: '${tokens[i] ?? '<EOF>'}', expecting '${t}'`);
+    i++;
+  };
+  const orExpr = (): Where => {
+    const parts = [andExpr()];
+    while (peek() === 'OR') {
+      i++;
+      parts.push(andExpr());
+    }
+    return parts.length === 1 ? parts[0]! : { or: parts };
+  };
+  const andExpr = (): Where => {
+    const parts = [unary()];
+    while (peek() === 'AND') {
+      i++;
+      parts.push(unary());
+    }
+    return parts.length === 1 ? parts[0]! : { and: parts };
+  };
+  const unary = (): Where => {
+    if (peek() === 'NOT') {
+      i++;
+      return { not: unary() };
+    }
+    if (peek() === '(') {
+      i++;
+      const inner = orExpr();
+      expect(')');
+      return inner;
+    }
+    const field = tokens[i++];
+    if (!field || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(field)) throw new Error(`unexpected token: '${field ?? '<EOF>'}'`);
+    let op = peek();
+    i++;
+    if (op === 'NOT' && peek() === 'IN') {
+      i++;
+      op = 'NOT IN';
+    }
+    if (op === 'IN' || op === 'NOT IN') {
+      expect('(');
+      const values: unknown[] = [literal(tokens[i++])];
+      while (peek() === ',') {
+        i++;
+        values.push(literal(tokens[i++]));
+      }
+      expect(')');
+      return { cond: { field, op, value: values } };
+    }
+    if (!op || !['=', '!=', '<>', '<', '>', '<=', '>=', 'LIKE'].includes(op)) throw new Error(`unexpected token: '${tokens[i - 1] ?? '<EOF>'}'`);
+    return { cond: { field, op, value: literal(tokens[i++]) } };
+  };
+  const where = orExpr();
+  if (i < tokens.length) throw new Error(`unexpected token: '${tokens[i]}'`);
+  return where;
+}
+
+export function whereFields(where: Where | undefined): string[] {
+  if (!where) return [];
+  if ('cond' in where) return [where.cond.field];
+  if ('not' in where) return whereFields(where.not);
+  return ('and' in where ? where.and : where.or).flatMap(whereFields);
+}
+
+export function parseSoql(soql: string): { fields: string[]; object: string; where?: Where; orderBy: { field: string; desc: boolean }[]; limit?: number; offset?: number } {
+  const m = /^\s*SELECT\s+(.+?)\s+FROM\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+WHERE\s+(.+?))?(?:\s+ORDER\s+BY\s+(.+?))?(?:\s+LIMIT\s+(\d+))?(?:\s+OFFSET\s+(\d+))?\s*$/is.exec(soql);
   if (!m) throw new Error('unexpected token: expecting SELECT … FROM …');
   const fields = m[1]!.split(',').map((f) => f.trim()).filter(Boolean);
-  const whereText = m[3];
-  const conds: Condition[] = [];
-  let joiner: 'AND' | 'OR' = 'AND';
-  if (whereText) {
-    const parts = whereText.split(/\s+(AND|OR)\s+(?=(?:[^']*'[^']*')*[^']*$)/i);
-    for (let i = 0; i < parts.length; i++) {
-      if (i % 2 === 1) {
-        joiner = parts[i]!.toUpperCase() as 'AND' | 'OR';
-        continue;
-      }
-      const c = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(=|!=|<>|<=|>=|<|>|LIKE|IN|NOT IN)\s*(.+?)\s*$/is.exec(parts[i]!);
-      if (!c) throw new Error(`unexpected token: '${parts[i]!.trim().split(/\s+/)[0]}'`);
-      conds.push({ field: c[1]!, op: c[2]!.toUpperCase(), value: parseValue(c[3]!) });
-    }
-  }
-  return {
-    fields,
-    object: m[2]!,
-    where: { conds, joiner },
-    orderBy: m[4] ? { field: m[4], desc: (m[5] ?? '').toUpperCase() === 'DESC' } : undefined,
-    limit: m[6] ? Number(m[6]) : undefined,
-    offset: m[7] ? Number(m[7]) : undefined,
-  };
+  const orderBy = (m[4] ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const o = /^([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(ASC|DESC))?(?:\s+NULLS\s+(?:FIRST|LAST))?$/i.exec(part);
+      if (!o) throw new Error(`unexpected token: '${part}'`);
+      return { field: o[1]!, desc: (o[2] ?? '').toUpperCase() === 'DESC' };
+    });
+  return { fields, object: m[2]!, where: m[3] ? parseWhere(m[3]) : undefined, orderBy, limit: m[5] ? Number(m[5]) : undefined, offset: m[6] ? Number(m[6]) : undefined };
+}
+
+/** A record value as comparable with a literal: dateTimes as instants. */
+function comparable(v: unknown, like: unknown): unknown {
+  if (like instanceof SoqlDateTime && typeof v === 'string') return Date.parse(v.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return v;
 }
 
 function test(record: Record<string, unknown>, c: Condition): boolean {
-  const v = record[c.field] ?? null;
+  const value = c.value instanceof SoqlDateTime ? c.value.ms : c.value;
+  const v = comparable(record[c.field] ?? null, c.value);
   switch (c.op) {
     case '=':
-      return v === c.value || (typeof v === 'string' && typeof c.value === 'string' && v.toLowerCase() === c.value.toLowerCase());
+      return v === value || (typeof v === 'string' && typeof value === 'string' && v.toLowerCase() === value.toLowerCase());
     case '!=':
     case '<>':
-      return v !== c.value;
+      return v !== value;
     case '<':
-      return (v as number) < (c.value as number);
+      return v !== null && (v as number) < (value as number);
     case '>':
-      return (v as number) > (c.value as number);
+      return v !== null && (v as number) > (value as number);
     case '<=':
-      return (v as number) <= (c.value as number);
+      return v !== null && (v as number) <= (value as number);
     case '>=':
-      return (v as number) >= (c.value as number);
+      return v !== null && (v as number) >= (value as number);
     case 'LIKE': {
-      const re = new RegExp(`^${String(c.value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 'i');
+      const re = new RegExp(`^${String(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 'i');
       return typeof v === 'string' && re.test(v);
     }
     case 'IN':
-      return Array.isArray(c.value) && c.value.includes(v);
+      return Array.isArray(value) && value.includes(v);
     case 'NOT IN':
-      return Array.isArray(c.value) && !c.value.includes(v);
+      return Array.isArray(value) && !value.includes(v);
     default:
       return false;
   }
 }
+
+function evaluate(record: Record<string, unknown>, where: Where, canon: (f: string) => string): boolean {
+  if ('cond' in where) return test(record, { ...where.cond, field: canon(where.cond.field) });
+  if ('not' in where) return !evaluate(record, where.not, canon);
+  if ('and' in where) return where.and.every((w) => evaluate(record, w, canon));
+  return where.or.some((w) => evaluate(record, w, canon));
+}
+
+/** Salesforce's CreatedDate: second precision, `+0000` offset. */
+export function sfDateTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('Z', '+0000');
+}
+
+/** A churning demo sandbox keeps this many leads, dropping the oldest. */
+const MAX_LEADS = 5000;
+
+const TICK_LEADS: [string, string, string][] = [
+  ['Ava', 'Patel', 'Initech'],
+  ['Noah', 'Kim', 'Umbrella Corp'],
+  ['Mia', 'Rossi', 'Hooli'],
+  ['Leo', 'Schmidt', 'Soylent'],
+  ['Zoe', 'Dubois', 'Stark Industries'],
+];
 
 function page(state: SalesforceState, records: Record<string, unknown>[], totalSize: number, batch: number) {
   const first = records.slice(0, batch);
@@ -200,6 +307,24 @@ export const salesforceSandbox: ProviderModule<SalesforceState> = {
     return sfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
   },
   seed,
+  /** A lead arrives (web-to-lead), as the demo's Salesforce changes over time. */
+  tick(ctx) {
+    const n = ctx.state.ticks ?? 0; // absent in state files written before ticks existed
+    ctx.state.ticks = n + 1;
+    const [first, last, company] = TICK_LEADS[n % TICK_LEADS.length]!;
+    ctx.state.records.Lead!.push({
+      Id: newId(ctx.state, '00Q'),
+      FirstName: first,
+      LastName: last,
+      Company: company,
+      Email: `${first.toLowerCase()}.${last.toLowerCase()}${n + 1}@${company.toLowerCase().replace(/[^a-z]+/g, '')}.test`,
+      Status: 'Open - Not Contacted',
+      LeadSource: 'Web',
+      CreatedDate: sfDateTime(ctx.now()),
+    });
+    const leads = ctx.state.records.Lead!;
+    if (leads.length > MAX_LEADS) leads.splice(0, leads.length - MAX_LEADS);
+  },
   routes: [
     {
       method: 'GET',
@@ -272,7 +397,7 @@ export const salesforceSandbox: ProviderModule<SalesforceState> = {
         const missing = meta.required.filter((f) => body[f] === undefined || body[f] === null || body[f] === '');
         if (missing.length) return sfError(400, 'REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing);
         const id = newId(ctx.state, meta.keyPrefix);
-        ctx.state.records[meta.name]!.push({ Id: id, ...body, CreatedDate: new Date(ctx.now()).toISOString().replace('Z', '+0000') });
+        ctx.state.records[meta.name]!.push({ Id: id, ...body, CreatedDate: sfDateTime(ctx.now()) });
         return json(201, { id, success: true, errors: [] }, { location: `/services/data/${V}/sobjects/${meta.name}/${id}` });
       },
     },
@@ -322,25 +447,34 @@ export const salesforceSandbox: ProviderModule<SalesforceState> = {
         const meta = SOBJECTS.find((o) => o.name.toLowerCase() === q.object.toLowerCase());
         if (!meta) return sfError(400, 'INVALID_TYPE', `sObject type '${q.object}' is not supported.`);
         const countOnly = q.fields.length === 1 && /^COUNT\(\)$/i.test(q.fields[0]!);
-        for (const f of [...(countOnly ? [] : q.fields), ...q.where.conds.map((c) => c.field)]) {
+        const fieldSet = /^FIELDS\((ALL|STANDARD|CUSTOM)\)$/i.exec(q.fields.length === 1 ? q.fields[0]! : '')?.[1]?.toUpperCase();
+        if (fieldSet && fieldSet !== 'STANDARD' && (q.limit === undefined || q.limit > 200)) {
+          return sfError(400, 'MALFORMED_QUERY', 'The SOQL FIELDS function must have a LIMIT of at most 200');
+        }
+        const selected = fieldSet ? meta.fields.filter((f) => (fieldSet === 'ALL' ? true : fieldSet === 'CUSTOM' ? f.endsWith('__c') : !f.endsWith('__c'))) : q.fields;
+        for (const f of [...(countOnly ? [] : selected), ...whereFields(q.where), ...q.orderBy.map((o) => o.field)]) {
           if (!meta.fields.some((x) => x.toLowerCase() === f.toLowerCase())) return sfError(400, 'INVALID_FIELD', `No such column '${f}' on entity '${meta.name}'.`);
         }
         const canon = (f: string) => meta.fields.find((x) => x.toLowerCase() === f.toLowerCase())!;
-        let rows = ctx.state.records[meta.name]!.filter((r) => {
-          if (q.where.conds.length === 0) return true;
-          const results = q.where.conds.map((c) => test(r, { ...c, field: canon(c.field) }));
-          return q.where.joiner === 'AND' ? results.every(Boolean) : results.some(Boolean);
-        });
-        if (q.orderBy) {
-          const f = canon(q.orderBy.field);
-          rows = [...rows].sort((x, y) => String(x[f] ?? '').localeCompare(String(y[f] ?? ''), undefined, { numeric: true }) * (q.orderBy!.desc ? -1 : 1));
+        let rows = ctx.state.records[meta.name]!.filter((r) => !q.where || evaluate(r, q.where, canon));
+        if (q.orderBy.length) {
+          rows = [...rows].sort((x, y) => {
+            for (const o of q.orderBy) {
+              const f = canon(o.field);
+              const [a, b] = [x[f] ?? '', y[f] ?? ''];
+              // Ids compare as Salesforce compares them in WHERE Id > '…' (binary); text like people read it.
+              const order = (typeof a === 'number' && typeof b === 'number' ? a - b : /Id$/.test(f) ? (a < b ? -1 : a > b ? 1 : 0) : String(a).localeCompare(String(b), undefined, { numeric: true })) * (o.desc ? -1 : 1);
+              if (order) return order;
+            }
+            return 0;
+          });
         }
         if (q.offset) rows = rows.slice(q.offset);
         if (q.limit !== undefined) rows = rows.slice(0, q.limit);
         if (countOnly) return json(200, { totalSize: rows.length, done: true, records: [] });
         const shaped = rows.map((r) => {
           const out: Record<string, unknown> = { attributes: attributes(meta.name, r.Id) };
-          for (const f of q.fields) out[canon(f)] = r[canon(f)] ?? null;
+          for (const f of selected) out[canon(f)] = r[canon(f)] ?? null;
           return out;
         });
         return json(200, page(ctx.state, shaped, shaped.length, batchSize(req.headers['sforce-query-options'])));

@@ -1,4 +1,5 @@
-import { decodeCursor, encodeCursor, intParam, json, ProviderModule, SandboxRequest, SandboxResponse } from '../core';
+import { createHmac } from 'node:crypto';
+import { decodeCursor, encodeCursor, intParam, json, ProviderContext, ProviderModule, randomId, SandboxRequest, SandboxResponse } from '../core';
 
 export interface SlackChannel {
   id: string;
@@ -23,7 +24,8 @@ export interface SlackMessage {
   ts: string;
   text: string;
   user: string;
-  bot_id: string;
+  /** Absent for people's messages. */
+  bot_id?: string;
   thread_ts?: string;
   blocks?: unknown[];
   reactions: { name: string; users: string[]; count: number }[];
@@ -32,8 +34,10 @@ export interface SlackMessage {
 export interface SlackState {
   channels: SlackChannel[];
   users: Record<string, unknown>[];
-  /** Every message posted through chat.postMessage, oldest first. */
+  /** Every message posted (chat.postMessage, and people's messages on tick()), oldest first. */
   messages: SlackMessage[];
+  /** How many times tick() ran: picks who writes next. */
+  ticks: number;
 }
 
 const ok = (body: Record<string, unknown> = {}) => json(200, { ok: true, ...body });
@@ -96,6 +100,67 @@ function seedUsers(): Record<string, unknown>[] {
   users.push({ id: 'U0SBXOLD06', team_id: 'T0SBXACME1', name: 'former', deleted: true, real_name: 'Former Employee', is_bot: false, profile: {} });
   return users;
 }
+
+/** Slack's message ts: seconds with microseconds, unique per channel. */
+function nextTs(state: SlackState, now: number): string {
+  return `${Math.floor(now / 1000)}.${String((now % 1000) * 1000 + (state.messages.length % 1000)).padStart(6, '0')}`;
+}
+
+/**
+ * Sends an Events API `event_callback` to every Slack app (OAuth client) with a request URL and a
+ * signing secret — the sandbox does not track which workspaces installed which app, so each app
+ * hears every workspace's events; `team_id` says whose they are. Signed as Slack signs:
+ * `v0=` hex HMAC-SHA256 of `v0:{timestamp}:{body}`.
+ */
+function emitEvent(ctx: ProviderContext<SlackState>, teamId: string, event: Record<string, unknown>): void {
+  const seconds = Math.floor(ctx.now() / 1000);
+  for (const app of ctx.appClients()) {
+    if (!app.signingSecret) continue;
+    const body = JSON.stringify({
+      token: 'sandboxVerificationToken',
+      team_id: teamId,
+      context_team_id: teamId,
+      api_app_id: 'A0SBXSWITCH',
+      event,
+      type: 'event_callback',
+      event_id: `Ev${randomId(8, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789')}`,
+      event_time: seconds,
+      authorizations: [{ enterprise_id: null, team_id: teamId, user_id: 'U0SBXBOT01', is_bot: true, is_enterprise_install: false }],
+      is_ext_shared_channel: false,
+      event_context: `4-${Buffer.from(JSON.stringify({ et: event.type, tid: teamId, aid: 'A0SBXSWITCH', cid: event.channel })).toString('base64url')}`,
+    });
+    const timestamp = String(seconds);
+    const signature = `v0=${createHmac('sha256', app.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+    ctx.deliver({
+      url: app.webhookUrl,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+        'x-slack-request-timestamp': timestamp,
+        'x-slack-signature': signature,
+      },
+      body,
+    });
+  }
+}
+
+/** The `message` event for a stored message, as Slack sends it. */
+function messageEvent(channel: SlackChannel, m: SlackMessage): Record<string, unknown> {
+  const { channel: _c, reactions: _r, ...fields } = m;
+  return {
+    type: 'message',
+    ...(m.bot_id ? { subtype: 'bot_message' } : {}),
+    ...fields,
+    channel: channel.id,
+    event_ts: m.ts,
+    channel_type: channel.is_private ? 'group' : 'channel',
+  };
+}
+
+/** A churning demo sandbox keeps this many messages, dropping the oldest. */
+const MAX_MESSAGES = 5000;
+
+const CHATTER = ['Can someone review the Q3 numbers?', 'Deploy is done ✅', 'Lunch at 12:30?', 'New lead from the website: Initech', 'Who owns the onboarding doc?', 'Heads up: the VPN restarts tonight'];
 
 function params(req: SandboxRequest): Record<string, unknown> {
   const out: Record<string, unknown> = Object.fromEntries(req.query);
@@ -160,7 +225,19 @@ export const slackSandbox: ProviderModule<SlackState> = {
   authError(reason) {
     return err({ missing: 'not_authed', invalid: 'invalid_auth', expired: 'token_expired', revoked: 'token_revoked' }[reason]);
   },
-  seed: () => ({ channels: seedChannels(), users: seedUsers(), messages: [] }),
+  seed: () => ({ channels: seedChannels(), users: seedUsers(), messages: [], ticks: 0 }),
+  /** A person posts in a public channel the bot is in (a `message` event to every app). */
+  tick(ctx) {
+    const n = ctx.state.ticks ?? 0; // absent in state files written before ticks existed
+    ctx.state.ticks = n + 1;
+    const channels = ctx.state.channels.filter((c) => c.is_member && !c.is_private && !c.is_archived);
+    const people = ctx.state.users.filter((u) => !u.is_bot && !u.deleted && u.id !== 'USLACKBOT');
+    const channel = channels[n % channels.length]!;
+    const message: SlackMessage = { channel: channel.id, ts: nextTs(ctx.state, ctx.now()), text: CHATTER[n % CHATTER.length]!, user: String(people[n % people.length]!.id), reactions: [] };
+    ctx.state.messages.push(message);
+    if (ctx.state.messages.length > MAX_MESSAGES) ctx.state.messages.splice(0, ctx.state.messages.length - MAX_MESSAGES);
+    emitEvent(ctx, slackSandbox.accounts[0]!.team_id!, messageEvent(channel, message));
+  },
   routes: [
     {
       method: '*',
@@ -221,8 +298,7 @@ export const slackSandbox: ProviderModule<SlackState> = {
         const blocks = typeof p.blocks === 'string' ? JSON.parse(p.blocks) : p.blocks;
         if (!p.text && !blocks && !p.attachments) return err('no_text');
         if (typeof p.text === 'string' && p.text.length > 40000) return err('msg_too_long');
-        const now = ctx.now();
-        const ts = `${Math.floor(now / 1000)}.${String((now % 1000) * 1000 + (ctx.state.messages.length % 1000)).padStart(6, '0')}`;
+        const ts = nextTs(ctx.state, ctx.now());
         const message: SlackMessage = {
           channel: channel.id,
           ts,
@@ -234,6 +310,7 @@ export const slackSandbox: ProviderModule<SlackState> = {
           ...(blocks ? { blocks } : {}),
         };
         ctx.state.messages.push(message);
+        emitEvent(ctx, a.account.team_id!, messageEvent(channel, message));
         return ok({
           channel: channel.id,
           ts,
@@ -278,6 +355,14 @@ export const slackSandbox: ProviderModule<SlackState> = {
           existing.users.push('U0SBXBOT01');
           existing.count++;
         } else message.reactions.push({ name, users: ['U0SBXBOT01'], count: 1 });
+        emitEvent(ctx, a.account.team_id!, {
+          type: 'reaction_added',
+          user: 'U0SBXBOT01',
+          reaction: name,
+          item_user: message.user,
+          item: { type: 'message', channel: channel.id, ts: message.ts },
+          event_ts: nextTs(ctx.state, ctx.now()),
+        });
         return ok();
       },
     },

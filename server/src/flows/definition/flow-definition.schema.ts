@@ -19,6 +19,8 @@
 export const FLOW_LIMITS = {
   /** Steps in one definition, counting nested ones. */
   maxSteps: 250,
+  /** A poll trigger's backfill ceiling (also the items one poll may start). */
+  maxPollBackfill: 100,
   /** Nesting of branch/loop bodies (top-level steps are depth 1). */
   maxDepth: 10,
   maxInputs: 50,
@@ -106,6 +108,19 @@ const bindingKey = {
   type: 'string',
   pattern: PATTERNS.binding,
   'x-error-message': "must be a connector key, or '<connector>:<alias>' (lowercase)",
+};
+
+const triggerKey = {
+  type: 'string',
+  pattern: '^[a-z][a-z0-9]*(_[a-z0-9]+)*$',
+  'x-error-message': "must be a trigger key of the connector (snake_case, e.g. 'new_deal')",
+};
+
+const triggerInput = {
+  type: 'object',
+  propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_]*$' },
+  additionalProperties: template,
+  description: "The trigger's parameters (which repository, which calendar…); strings starting with \"=\" are expressions over $inputs and $endUser, evaluated when the flow is enabled.",
 };
 
 const connectorKey = {
@@ -445,11 +460,42 @@ const trigger = {
     {
       type: 'object',
       additionalProperties: false,
+      required: ['type', 'connector', 'event'],
+      description: "Asks the connector's provider for new items on an interval, per instance; each new item is one run, with the item as $trigger.",
+      properties: {
+        type: { const: 'poll' },
+        connector: { ...bindingKey, description: 'The connection binding polled (listed in `connectors`).' },
+        event: { ...triggerKey, description: "One of the connector's poll triggers." },
+        input: triggerInput,
+        interval: {
+          anyOf: [
+            { type: 'string', pattern: PATTERNS.isoDuration },
+            { type: 'string', pattern: PATTERNS.expression },
+          ],
+          description: "Time between polls: an ISO-8601 duration ('PT5M'), or an expression over $inputs/$endUser. Default: the trigger's own; never below its minimum.",
+          'x-error-message': "must be an ISO-8601 duration like 'PT5M', or an expression",
+        },
+        backfill: {
+          type: 'integer',
+          minimum: 0,
+          maximum: FLOW_LIMITS.maxPollBackfill,
+          description: 'How many of the newest existing items the first poll runs the flow for. Default 0: only items that appear after the flow is enabled.',
+        },
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
       required: ['type'],
       description: 'A unique secret URL per instance; the request body is $trigger.body.',
       properties: {
         type: { const: 'webhook' },
         connector: { ...bindingKey, description: "The calls come from this connector's provider (its signature scheme applies)." },
+        event: {
+          ...triggerKey,
+          description: "One of the connector's webhook triggers: Switchboard subscribes at the provider when the flow is enabled (where the provider allows) and runs the flow once per matching event.",
+        },
+        input: triggerInput,
         verify: {
           type: 'object',
           additionalProperties: false,
@@ -547,7 +593,7 @@ export const flowDefinitionSchema = {
 } as const;
 
 export const STEP_TYPES = ['action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond'] as const;
-export const TRIGGER_TYPES = ['event', 'request', 'schedule', 'webhook'] as const;
+export const TRIGGER_TYPES = ['event', 'request', 'schedule', 'poll', 'webhook'] as const;
 export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'array'] as const;
 
 // ─── Types ───────────────────────────────────────────────────────────────────────────────────────
@@ -584,9 +630,23 @@ export interface WebhookVerify {
 export interface WebhookTrigger {
   type: 'webhook';
   connector?: string;
+  /** A webhook trigger of the connector: the provider pushes its events (with `connector`). */
+  event?: string;
+  input?: Record<string, Template>;
   verify?: WebhookVerify;
 }
-export type Trigger = EventTrigger | RequestTrigger | ScheduleTrigger | WebhookTrigger;
+export interface PollTrigger {
+  type: 'poll';
+  /** The binding polled. */
+  connector: string;
+  /** A poll trigger of the connector. */
+  event: string;
+  input?: Record<string, Template>;
+  /** ISO-8601 duration or an expression giving one. */
+  interval?: string;
+  backfill?: number;
+}
+export type Trigger = EventTrigger | RequestTrigger | ScheduleTrigger | WebhookTrigger | PollTrigger;
 export type TriggerType = Trigger['type'];
 
 export interface OptionsRef {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { allConnectors } from '@switchboard/connectors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopExpressionSandbox } from './expression-sandbox';
 import { benchmarkReferenceFlow, everyFeature, wonDealsToSlack } from './fixtures';
@@ -138,7 +139,7 @@ describe('validateDefinition: structure (JSON Schema)', () => {
 
   describe('trigger', () => {
     it('names the allowed types', () => {
-      expectErrors(flow((d) => (d.trigger = { type: 'cron' })), [['trigger.type', "must be one of 'event', 'request', 'schedule', 'webhook'"]]);
+      expectErrors(flow((d) => (d.trigger = { type: 'cron' })), [['trigger.type', "must be one of 'event', 'request', 'schedule', 'poll', 'webhook'"]]);
       expectErrors(flow((d) => (d.trigger = {})), [['trigger', "missing required property 'type'"]]);
       expectErrors(flow((d) => (d.trigger = { type: 5 })), [['trigger.type', 'must be a string']]);
     });
@@ -606,7 +607,7 @@ describe('validateDefinition: semantics', () => {
 
     it('computes schedule settings from $inputs and $endUser only', () => {
       expectErrors(schedule('=$trigger.cron', '=$inputs.tz'), [
-        ['trigger.cron', "'$trigger' is not available here: a schedule is computed when the flow is enabled, from $inputs and $endUser only"],
+        ['trigger.cron', "'$trigger' is not available here: the trigger's settings are computed when the flow is enabled, from $inputs and $endUser only"],
         ['trigger.timezone', "unknown input 'tz'"],
       ]);
       expectErrors(schedule("='0 9 * * *", 'UTC'), [['trigger.cron', 'Invalid expression: String literal must be terminated by a matching quote (S0101 at position 10)']]);
@@ -625,6 +626,53 @@ describe('validateDefinition: semantics', () => {
         ],
       );
       expectErrors(flow((d) => (d.trigger = { type: 'webhook', connector: 'slack', verify: { header: 'X-Sig' } })), [['trigger', "use either 'connector' (the provider's own signatures) or 'verify', not both"]]);
+    });
+
+    describe("a connector's triggers", () => {
+      const pipelineInput = { type: 'object', properties: { pipeline: { type: 'string', minLength: 1 } }, required: ['pipeline'], additionalProperties: false };
+      const withCrm: ConnectorCatalog = {
+        ...Object.fromEntries(allConnectors().map((c) => [c.key, c])),
+        crm: {
+          actions: {},
+          triggers: {
+            new_deal: { kind: 'poll', minIntervalSeconds: 120, input: pipelineInput },
+            deal_created: { kind: 'webhook', input: pipelineInput },
+          },
+          webhooks: {},
+        },
+        quiet: { actions: {}, triggers: { deal_created: { kind: 'webhook' } } },
+      };
+      const triggered = (trigger: Record<string, unknown>) =>
+        flow((d) => {
+          d.connectors.push('crm', 'quiet');
+          d.trigger = trigger;
+        });
+
+      it('accepts a poll trigger and a webhook trigger with their input, literal or from settings', () => {
+        expect(errors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: 'default' }, interval: 'PT5M', backfill: 10 }), withCrm)).toEqual([]);
+        expect(errors(triggered({ type: 'webhook', connector: 'crm', event: 'deal_created', input: { pipeline: '=$inputs.channel' } }), withCrm)).toEqual([]);
+      });
+
+      it('names an unknown trigger, the wrong kind, a bad input and a too-short interval', () => {
+        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_dael', input: { pipeline: 'x' } }), [['trigger.event', "unknown poll trigger 'new_dael' of connector 'crm' (did you mean 'new_deal'?); it has 'new_deal'"]], withCrm);
+        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'deal_created', input: { pipeline: 'x' } }), [
+          ['trigger.event', `unknown poll trigger 'deal_created' of connector 'crm' ('deal_created' is a webhook trigger: use "type": "webhook"); it has 'new_deal'`],
+        ], withCrm);
+        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: '', stage: 'x' } }), [
+          ['trigger.input.pipeline', 'must not be empty'],
+          ['trigger.input.stage', "unknown input 'stage' of crm new_deal"],
+        ], withCrm);
+        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal' }), [['trigger', "missing required input 'pipeline' of crm new_deal"]], withCrm);
+        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: 'x' }, interval: 'PT1M' }), [['trigger.interval', 'must be at least 120 seconds for crm new_deal (got 60)']], withCrm);
+        expectErrors(triggered({ type: 'webhook', connector: 'quiet', event: 'deal_created' }), [['trigger.event', "connector 'quiet' does not receive webhooks"]], withCrm);
+        expectErrors(triggered({ type: 'webhook', event: 'deal_created' }), [['trigger', "'event' and 'input' need 'connector': the connector whose events start the flow"]], withCrm);
+      });
+
+      it('computes trigger input from $inputs and $endUser only', () => {
+        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: '=$trigger.x' } }), [
+          ['trigger.input.pipeline', "'$trigger' is not available here: the trigger's settings are computed when the flow is enabled, from $inputs and $endUser only"],
+        ], withCrm);
+      });
     });
   });
 

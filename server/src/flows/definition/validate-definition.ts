@@ -7,7 +7,7 @@
  * (`steps.1.then.0.input.channel`), keys that are not plain words in brackets (`output["a.b"]`),
  * '' for the document itself. Pure: no I/O, no framework.
  */
-import { allConnectors } from '@switchboard/connectors';
+import { allConnectors, DEFAULT_MIN_POLL_SECONDS } from '@switchboard/connectors';
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { cronProblem, timeZoneProblem } from '../../triggers/schedule';
@@ -49,6 +49,8 @@ export type ValidationResult = { ok: true; definition: FlowDefinition } | { ok: 
 export interface CatalogConnector {
   actions: Record<string, { input: Record<string, unknown> }>;
   options?: Record<string, unknown>;
+  triggers?: Record<string, { kind: 'poll' | 'webhook'; input?: Record<string, unknown>; minIntervalSeconds?: number }>;
+  webhooks?: unknown;
 }
 export type ConnectorCatalog = Record<string, CatalogConnector>;
 
@@ -453,6 +455,39 @@ class SemanticChecker {
         this.error('trigger.connector', `unknown connector '${bindingConnector(trigger.connector)}'`);
       }
     }
+    if (trigger.type === 'webhook' && trigger.connector === undefined && (trigger.event !== undefined || trigger.input !== undefined)) {
+      this.error('trigger', "'event' and 'input' need 'connector': the connector whose events start the flow");
+    }
+    if ((trigger.type === 'poll' || trigger.type === 'webhook') && trigger.connector !== undefined && trigger.event !== undefined) {
+      this.checkConnectorTrigger(trigger.type, trigger.connector, trigger.event, trigger.input);
+    }
+    if (trigger.type === 'poll' && trigger.interval !== undefined) {
+      if (isExpression(trigger.interval)) this.checkSettingExpression(trigger.interval, 'trigger.interval');
+      else {
+        const min = this.connector(bindingConnector(trigger.connector))?.triggers?.[trigger.event]?.minIntervalSeconds ?? DEFAULT_MIN_POLL_SECONDS;
+        const ms = durationMs(trigger.interval);
+        if (ms !== undefined && ms < min * 1000) this.error('trigger.interval', `must be at least ${min} seconds for ${trigger.connector} ${trigger.event} (got ${ms / 1000})`);
+      }
+    }
+  }
+
+  /** A connector trigger exists with this kind, and its input fits the trigger's parameters. */
+  private checkConnectorTrigger(kind: 'poll' | 'webhook', binding: string, event: string, input: Record<string, unknown> | undefined) {
+    if (!this.checkListed(binding, 'trigger.connector')) return;
+    const key = bindingConnector(binding);
+    const connector = this.connector(key);
+    if (!connector) return this.error('trigger.connector', `unknown connector '${key}'`);
+    const own = Object.entries(connector.triggers ?? {}).filter(([, t]) => t.kind === kind).map(([k]) => k);
+    const definition = Object.prototype.hasOwnProperty.call(connector.triggers ?? {}, event) ? connector.triggers![event] : undefined;
+    if (!definition || definition.kind !== kind) {
+      const other = definition ? ` ('${event}' is a ${definition.kind} trigger: use "type": "${definition.kind}")` : suggest(event, own);
+      return this.error('trigger.event', `unknown ${kind} trigger '${event}' of connector '${key}'${other}; it has ${own.length ? list(own) : 'none'}`);
+    }
+    if (kind === 'webhook' && !connector.webhooks) return this.error('trigger.event', `connector '${key}' does not receive webhooks`);
+    this.checkActionInput(input, definition.input ?? { type: 'object', properties: {}, additionalProperties: false }, `${key} ${event}`, 'trigger');
+    for (const [k, value] of Object.entries(input ?? {})) {
+      if (typeof value === 'string' && isExpression(value)) this.checkSettingExpression(value, joinPath('trigger.input', k));
+    }
   }
 
   private errorIf(path: string, message: string | null) {
@@ -465,7 +500,7 @@ class SemanticChecker {
     if (!analysis) return;
     for (const v of analysis.variables) {
       if (v.name !== 'inputs' && v.name !== 'endUser') {
-        this.error(path, `'$${v.name}' is not available here: a schedule is computed when the flow is enabled, from $inputs and $endUser only`);
+        this.error(path, `'$${v.name}' is not available here: the trigger's settings are computed when the flow is enabled, from $inputs and $endUser only`);
       }
     }
     this.checkInputMembers(analysis.members, path);
