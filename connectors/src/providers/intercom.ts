@@ -1,7 +1,8 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
 import { int, logo, matches, obj, pageLocally, res, str } from './shared';
-import { asMark, Mark, pollPage } from './poll';
+import { HighWater } from './high-water';
+import { isHighWater, pollWindow } from './poll';
 
 export const INTERCOM_VERSION = '2.11';
 
@@ -200,7 +201,7 @@ const replyToConversation = defineAction<{ conversation_id: string; body: string
 
 function conversationTrigger(field: 'created_at' | 'updated_at') {
   const updated = field === 'updated_at';
-  return definePollTrigger<Record<string, never>, Mark>({
+  return definePollTrigger<Record<string, never>, HighWater>({
     name: updated ? 'Conversation created or updated' : 'New conversation',
     description: updated
       ? 'A conversation was started or changed (a reply, a note, a state change): POST /conversations/search on updated_at; each change runs once.'
@@ -210,11 +211,12 @@ function conversationTrigger(field: 'created_at' | 'updated_at') {
     intervalSeconds: 300,
     minIntervalSeconds: 60,
     async poll(ctx, { cursor, limit }) {
-      const mark = asMark(cursor);
+      const mark = isHighWater(cursor) ? cursor : null;
+      if (mark && limit === 0) return { items: [], cursor: mark };
       const found: IntercomConversation[] = [];
       let startingAfter: string | undefined;
       // Times are whole seconds: ask from the mark's second and drop what the mark already covers.
-      const since = mark ? Math.floor(mark.at / 1000) - 1 : Math.floor(Date.now() / 1000) - 30 * 86_400;
+      const since = mark ? Math.floor(Date.parse(mark.at) / 1000) - 1 : Math.floor(Date.now() / 1000) - 30 * 86_400;
       for (let i = 0; i < 5; i++) {
         const page = await send<SearchPage<IntercomConversation>>(ctx, {
           method: 'POST',
@@ -222,20 +224,21 @@ function conversationTrigger(field: 'created_at' | 'updated_at') {
           body: {
             query: { field, operator: '>', value: since },
             sort: { field, order: mark ? 'ascending' : 'descending' },
-            pagination: { per_page: mark ? 150 : limit, starting_after: startingAfter },
+            pagination: { per_page: 150, starting_after: startingAfter },
           },
         });
         found.push(...(page.conversations ?? []));
         startingAfter = page.pages.next?.starting_after;
         if (!mark || !startingAfter || found.length > limit + 150) break;
       }
-      return pollPage(
+      return pollWindow(
         found,
-        (c) => ({ at: c[field] * 1000, id: c.id }),
-        (c) => ({ id: c.id, ...(updated ? { dedupeKey: `${c.id}:${c.updated_at}` } : {}), data: conversationOut(c) }),
         mark,
         limit,
-        () => ({ at: Date.now(), id: '0' }),
+        (c) => new Date(c[field] * 1000).toISOString(),
+        (c) => c.id,
+        (c) => ({ id: c.id, ...(updated ? { dedupeKey: `${c.id}:${c.updated_at}` } : {}), data: conversationOut(c) }),
+        { moreAtProvider: Boolean(startingAfter) },
       );
     },
   });

@@ -1,7 +1,8 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
 import { int, logo, matches, obj, pageLocally, res, str } from './shared';
-import { asMark, Mark, pollPage } from './poll';
+import { HighWater } from './high-water';
+import { isHighWater, pollWindow } from './poll';
 
 const FIELDS = ['summary', 'status', 'issuetype', 'project', 'created', 'updated', 'assignee', 'priority', 'labels'];
 
@@ -197,9 +198,9 @@ const findIssues = defineAction<{ jql: string; max_results?: number; page_token?
   },
 });
 
-/** The cursor of Jira's poll triggers: the mark, and the user's time zone JQL dates are read in. */
+/** The cursor of Jira's poll triggers: the high-water mark, and the user's time zone JQL dates are read in. */
 export interface JiraCursor {
-  mark: Mark;
+  mark: HighWater;
   timeZone: string;
 }
 
@@ -216,27 +217,29 @@ function issueTrigger(field: 'created' | 'updated') {
     minIntervalSeconds: 60,
     async poll(ctx, { input, cursor, limit }) {
       const timeZone = cursor?.timeZone ?? (await send<{ timeZone?: string }>(ctx, { method: 'GET', path: 'rest/api/3/myself' })).timeZone ?? 'UTC';
-      const mark = asMark(cursor?.mark);
+      const mark = isHighWater(cursor?.mark) ? cursor!.mark : null;
+      if (mark && limit === 0) return { items: [], cursor: cursor! };
       const scope = input.project ? `project = ${jqlQuote(input.project)} AND ` : '';
       // JQL is bounded by minutes: ask from the mark's minute and drop what the mark already covers.
       const jql = mark
-        ? `${scope}${field} >= ${jqlQuote(jqlDate(mark.at, timeZone))} ORDER BY ${field} ASC, key ASC`
+        ? `${scope}${field} >= ${jqlQuote(jqlDate(Date.parse(mark.at), timeZone))} ORDER BY ${field} ASC, key ASC`
         : `${scope}${field} >= -30d ORDER BY ${field} DESC`;
       const found: JiraIssue[] = [];
       let token: string | undefined;
       for (let i = 0; i < 5; i++) {
-        const page = await searchJql(ctx, jql, mark ? 100 : limit, token);
+        const page = await searchJql(ctx, jql, 100, token);
         found.push(...page.issues);
         token = page.nextPageToken;
         if (!mark || !token || found.length > limit + 100) break;
       }
-      const page = pollPage(
+      const page = pollWindow(
         found,
-        (issue) => ({ at: jiraTime(issue.fields[field]), id: issue.id }),
-        (issue) => ({ id: issue.id, ...(updated ? { dedupeKey: `${issue.id}:${issue.fields.updated}` } : {}), data: issueOut(issue) }),
         mark,
         limit,
-        () => ({ at: Date.now(), id: '' }),
+        (issue) => new Date(jiraTime(issue.fields[field])).toISOString(),
+        (issue) => issue.id,
+        (issue) => ({ id: issue.id, ...(updated ? { dedupeKey: `${issue.id}:${issue.fields.updated}` } : {}), data: issueOut(issue) }),
+        { moreAtProvider: Boolean(token) },
       );
       return { items: page.items, cursor: { mark: page.cursor, timeZone }, more: page.more };
     },

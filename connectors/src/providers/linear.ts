@@ -1,7 +1,8 @@
 import { ensureOk } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, HttpError, ProviderError } from '../types';
 import { int, logo, obj, res, str } from './shared';
-import { asMark, Mark, pollPage } from './poll';
+import { HighWater } from './high-water';
+import { isHighWater, pollWindow } from './poll';
 
 interface GraphQLError {
   message: string;
@@ -211,7 +212,7 @@ const findIssues = defineAction<
 
 function issueTrigger(field: 'createdAt' | 'updatedAt') {
   const updated = field === 'updatedAt';
-  return definePollTrigger<{ team_id?: string }, Mark>({
+  return definePollTrigger<{ team_id?: string }, HighWater>({
     name: updated ? 'Issue created or updated' : 'New issue',
     description: updated ? 'An issue was created or changed (issues filtered by updatedAt); each change runs once.' : 'An issue was created (issues filtered by createdAt).',
     input: obj({ team_id: { ...TEAM, description: 'Only issues of this team (default: every team)' } }),
@@ -219,9 +220,10 @@ function issueTrigger(field: 'createdAt' | 'updatedAt') {
     intervalSeconds: 300,
     minIntervalSeconds: 60,
     async poll(ctx, { input, cursor, limit }) {
-      const mark = asMark(cursor);
+      const mark = isHighWater(cursor) ? cursor : null;
+      if (mark && limit === 0) return { items: [], cursor: mark };
       // From the mark (inclusive: the same millisecond may hold more), or the last 30 days on a first poll.
-      const filter: Record<string, unknown> = { [field]: { gte: new Date(mark ? mark.at : Date.now() - 30 * 86_400_000).toISOString() } };
+      const filter: Record<string, unknown> = { [field]: { gte: mark ? mark.at : new Date(Date.now() - 30 * 86_400_000).toISOString() } };
       if (input.team_id) filter.team = { id: { eq: input.team_id } };
       const found: LinearIssue[] = [];
       let after: string | undefined;
@@ -236,13 +238,14 @@ function issueTrigger(field: 'createdAt' | 'updatedAt') {
         // The window is read whole (up to 500) and ordered here, whatever order Linear lists it in.
         if (!after) break;
       }
-      return pollPage(
+      return pollWindow(
         found,
-        (i) => ({ at: Date.parse(i[field]), id: i.id }),
-        (i) => ({ id: i.id, ...(updated ? { dedupeKey: `${i.id}:${i.updatedAt}` } : {}), data: issueOut(i) }),
         mark,
         limit,
-        () => ({ at: Date.now(), id: '' }),
+        (i) => i[field],
+        (i) => i.id,
+        (i) => ({ id: i.id, ...(updated ? { dedupeKey: `${i.id}:${i.updatedAt}` } : {}), data: issueOut(i) }),
+        { moreAtProvider: Boolean(after) },
       );
     },
   });

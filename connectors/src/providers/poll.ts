@@ -1,52 +1,38 @@
 import { TriggerItem } from '../types';
+import { advance, HighWater, newest, seen } from './high-water';
 
-/** A poll trigger's high-water mark: the last item's timestamp (ms) and id, the tiebreak within one timestamp. */
-export interface Mark {
-  at: number;
-  id: string;
-}
-
-/** Orders ids numerically when both are numbers (Zendesk 9 < 10), else as text. */
-function compareIds(a: string, b: string): number {
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-export function compareMarks(a: Mark, b: Mark): number {
-  return a.at - b.at || compareIds(a.id, b.id);
+/** Whether a stored cursor is a HighWater (the engine keeps cursors as JSON). */
+export function isHighWater(value: unknown): value is HighWater {
+  const v = value as HighWater | null;
+  return Boolean(v && typeof v === 'object' && typeof v.at === 'string' && Array.isArray(v.ids));
 }
 
 /**
- * The page a poll answers out of the items the provider returned (any order, duplicates allowed):
- * with no cursor the newest `limit` (the engine's backfill, cursor at the newest); else the oldest
- * `limit` after the cursor, with `more` when some remain. Oldest first either way. `empty` is the
- * cursor to keep when nothing was seen yet (now, for a first poll of an empty account).
+ * One poll over the items a provider returned for a window (any order, duplicates allowed), on
+ * the shared HighWater cursor. `atOf` gives an ISO timestamp. With no cursor: the newest `limit`
+ * (oldest first) and a cursor at the newest, or at `emptyAt` when the window held nothing (then
+ * older items outside the window do not come back as new). Else the oldest `limit` after the
+ * cursor; `more` when some remain here or, says `moreAtProvider`, at the provider.
  */
-export function pollPage<T>(
+export function pollWindow<T>(
   found: T[],
-  markOf: (item: T) => Mark,
-  toItem: (item: T, mark: Mark) => TriggerItem,
-  cursor: Mark | null,
+  cursor: HighWater | null,
   limit: number,
-  empty: () => Mark,
-): { items: TriggerItem[]; cursor: Mark; more: boolean } {
-  const seen = new Map<string, { item: T; mark: Mark }>();
-  for (const item of found) {
-    const mark = markOf(item);
-    if (!cursor || compareMarks(mark, cursor) > 0) seen.set(`${mark.id}@${mark.at}`, { item, mark });
+  atOf: (item: T) => string,
+  idOf: (item: T) => string,
+  toItem: (item: T) => TriggerItem,
+  options: { moreAtProvider?: boolean; emptyAt?: () => string } = {},
+): { items: TriggerItem[]; cursor: HighWater; more: boolean } {
+  const unique = new Map<string, T>();
+  for (const item of found) unique.set(`${idOf(item)}@${atOf(item)}`, item);
+  const oldestFirst = [...unique.values()].sort((a, b) => Date.parse(atOf(a)) - Date.parse(atOf(b)) || (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+  if (!cursor) {
+    const first = newest([...oldestFirst].reverse(), limit, atOf, idOf);
+    const start = oldestFirst.length ? first.cursor : { at: options.emptyAt?.() ?? new Date().toISOString(), ids: [] };
+    return { items: first.taken.map(toItem), cursor: start, more: false };
   }
-  const sorted = [...seen.values()].sort((a, b) => compareMarks(a.mark, b.mark));
-  const page = cursor ? sorted.slice(0, limit) : sorted.slice(-limit);
-  const last = page[page.length - 1]?.mark;
-  return {
-    items: page.map((p) => toItem(p.item, p.mark)),
-    cursor: last ?? cursor ?? empty(),
-    more: cursor ? sorted.length > page.length : false,
-  };
-}
-
-/** Whether a stored cursor looks like a Mark (the engine keeps it as JSON). */
-export function asMark(cursor: unknown): Mark | null {
-  if (cursor && typeof cursor === 'object' && typeof (cursor as Mark).at === 'number' && typeof (cursor as Mark).id === 'string') return cursor as Mark;
-  return null;
+  const from = Date.parse(cursor.at);
+  const candidates = oldestFirst.filter((item) => Date.parse(atOf(item)) >= from && !seen(cursor, atOf(item), idOf(item)));
+  const next = advance(candidates, cursor, limit, atOf, idOf, options.moreAtProvider ?? false);
+  return { items: next.taken.map(toItem), cursor: next.cursor, more: next.more };
 }

@@ -164,7 +164,7 @@ describe('jira', () => {
     const unauthorized = await failure(c.connector.actions.find_issues!.run(bad, { jql: 'project = SUP' }));
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.data).toEqual({ code: 401, message: 'Unauthorized' });
-    sandbox.state.jira.budget.limit = 0;
+    sandbox.state.jira.rateLimit.limit = 0;
     const limited = await failure(run(c, 'find_issues', { jql: 'project = SUP' }));
     expect(limited.status).toBe(429);
     expect(limited.retryable).toBe(true);
@@ -185,6 +185,8 @@ describe('jira', () => {
     const first = await poll(c, 'new_issue', null, 3);
     expect(first.items.map((i) => i.data.summary)).toEqual(['Refund not showing in portal', 'Update pricing page copy', 'Export to CSV drops rows']);
     expect(first.more).toBe(false);
+    // From now: no items, the same cursor at the newest.
+    expect(await poll(c, 'new_issue', null, 0)).toMatchObject({ items: [], cursor: first.cursor });
     expect((await poll(c, 'new_issue', first.cursor)).items).toEqual([]);
 
     sandbox.tick('jira');
@@ -271,7 +273,7 @@ describe('zendesk', () => {
     const bad = makeCtx(c.connector, c.config, { type: 'oauth2', accessToken: 'not-a-token' });
     const unauthorized = await failure(c.connector.actions.find_tickets!.run(bad, { query: 'printer' }));
     expect(unauthorized.status).toBe(401);
-    sandbox.state.zendesk.budget.limit = 0;
+    sandbox.state.zendesk.rateLimit.limit = 0;
     const limited = await failure(run(c, 'find_tickets', { query: 'printer' }));
     expect(limited.status).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
@@ -288,6 +290,7 @@ describe('zendesk', () => {
   it('new_ticket: the newest first, then the incremental export, each ticket once, past the last minute', async () => {
     const first = await poll(c, 'new_ticket', null, 2);
     expect(first.items.map((i) => i.data.subject)).toEqual(['Feature request: dark mode', 'App crashes on start']);
+    expect(await poll(c, 'new_ticket', null, 0)).toMatchObject({ items: [], cursor: first.cursor });
     sandbox.advanceTime(120);
     expect((await poll(c, 'new_ticket', first.cursor)).items).toEqual([]);
 
@@ -374,7 +377,7 @@ describe('intercom', () => {
     const unauthorized = await failure(c.connector.account(bad));
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.data).toMatchObject({ errors: [{ code: 'unauthorized', message: 'Access Token Invalid' }] });
-    sandbox.state.intercom.budget.limit = 0;
+    sandbox.state.intercom.rateLimit.limit = 0;
     const limited = await failure(run(c, 'find_contacts', { email: 'x@y.test' }));
     expect(limited.status).toBe(429);
     expect(limited.retryable).toBe(true);
@@ -392,6 +395,7 @@ describe('intercom', () => {
   it('new_conversation: the newest first, then each new conversation once, oldest first, with limit and more', async () => {
     const first = await poll(c, 'new_conversation', null, 2);
     expect(first.items.map((i) => i.data.body)).toEqual(['<p>Billing question</p>', '<p>Password reset does not arrive</p>']);
+    expect(await poll(c, 'new_conversation', null, 0)).toMatchObject({ items: [], cursor: first.cursor });
     expect((await poll(c, 'new_conversation', first.cursor)).items).toEqual([]);
     sandbox.tick('intercom');
     sandbox.tick('intercom');
@@ -465,7 +469,7 @@ describe('linear', () => {
     const bad = makeCtx(c.connector, c.config, { type: 'oauth2', accessToken: 'not-a-token' });
     const unauthorized = await failure(c.connector.account(bad));
     expect(unauthorized.status).toBe(401);
-    sandbox.state.linear.budget.limit = 0;
+    sandbox.state.linear.rateLimit.limit = 0;
     const limited = await failure(run(c, 'find_issues', {}));
     expect(limited.status).toBe(429);
     expect(limited.retryable).toBe(true);
@@ -484,6 +488,7 @@ describe('linear', () => {
   it('new_issue: the newest first, then each new issue once, oldest first, with limit and more', async () => {
     const first = await poll(c, 'new_issue', null, 2);
     expect(first.items.map((i) => i.data.title)).toEqual(['Dark mode for settings', 'Flaky checkout test']);
+    expect(await poll(c, 'new_issue', null, 0)).toMatchObject({ items: [], cursor: first.cursor });
     expect((await poll(c, 'new_issue', first.cursor)).items).toEqual([]);
     sandbox.tick('linear');
     const created = await run(c, 'create_issue', { team_id: '00000001-0000-4000-8000-000000000002', title: 'Made by a flow' });

@@ -1,7 +1,8 @@
 import { send } from '../runtime';
 import { defineAction, defineConnector, definePollTrigger } from '../types';
 import { int, logo, matches, obj, res, str } from './shared';
-import { asMark, Mark, pollPage } from './poll';
+import { HighWater } from './high-water';
+import { isHighWater, pollWindow } from './poll';
 
 export interface ZendeskTicket {
   id: number;
@@ -157,7 +158,7 @@ const findTickets = defineAction<{ query: string; page?: number; per_page?: numb
 export interface ZendeskCursor {
   export?: string;
   start_time?: number;
-  mark: Mark;
+  mark: HighWater;
 }
 
 interface ExportPage {
@@ -168,7 +169,8 @@ interface ExportPage {
 
 function ticketTrigger(kind: 'new' | 'updated') {
   const updated = kind === 'updated';
-  const markOf = (t: ZendeskTicket): Mark => ({ at: Date.parse(updated ? t.updated_at : t.created_at), id: String(t.id) });
+  const atOf = (t: ZendeskTicket) => new Date(updated ? t.updated_at : t.created_at).toISOString();
+  const idOf = (t: ZendeskTicket) => String(t.id);
   const toItem = (t: ZendeskTicket) => ({ id: String(t.id), ...(updated ? { dedupeKey: `${t.id}:${t.updated_at}` } : {}), data: ticketOut(t) });
   return definePollTrigger<Record<string, never>, ZendeskCursor>({
     name: updated ? 'Ticket created or updated' : 'New ticket',
@@ -181,23 +183,24 @@ function ticketTrigger(kind: 'new' | 'updated') {
     // The incremental exports allow 10 requests a minute.
     minIntervalSeconds: 60,
     async poll(ctx, { cursor, limit }) {
-      const mark = asMark(cursor?.mark);
+      const mark = isHighWater(cursor?.mark) ? cursor!.mark : null;
       if (!cursor || !mark) {
         // The export runs oldest first; the newest few come from search, newest first.
         const list = await send<{ results: ZendeskTicket[] }>(ctx, {
           method: 'GET',
           path: 'search.json',
-          query: { query: 'type:ticket', sort_by: updated ? 'updated_at' : 'created_at', sort_order: 'desc', per_page: Math.min(limit, 100) },
+          query: { query: 'type:ticket', sort_by: updated ? 'updated_at' : 'created_at', sort_order: 'desc', per_page: 100 },
         });
-        const page = pollPage(list.results, markOf, toItem, null, limit, () => ({ at: Date.now(), id: '0' }));
+        const page = pollWindow(list.results, null, limit, atOf, idOf, toItem);
         const newest = list.results.reduce((max, t) => Math.max(max, Date.parse(t.updated_at)), 0);
         return { items: page.items, cursor: { start_time: Math.floor((newest || Date.now() - 60_000) / 1000), mark: page.cursor } };
       }
-      const query = cursor.export ? { cursor: cursor.export, per_page: limit } : { start_time: cursor.start_time ?? Math.floor(mark.at / 1000), per_page: limit };
+      if (limit === 0) return { items: [], cursor };
+      const query = cursor.export ? { cursor: cursor.export, per_page: limit } : { start_time: cursor.start_time ?? Math.floor(Date.parse(mark.at) / 1000), per_page: limit };
       const out = await send<ExportPage>(ctx, { method: 'GET', path: 'incremental/tickets/cursor.json', query });
       const live = out.tickets.filter((t) => t.status !== 'deleted');
-      const page = pollPage(live, markOf, toItem, mark, limit, () => mark);
-      return { items: page.items, cursor: { export: out.after_cursor ?? cursor.export, mark: page.cursor }, more: !out.end_of_stream };
+      const page = pollWindow(live, mark, limit, atOf, idOf, toItem, { moreAtProvider: !out.end_of_stream });
+      return { items: page.items, cursor: { export: out.after_cursor ?? cursor.export, mark: page.cursor }, more: page.more };
     },
   });
 }

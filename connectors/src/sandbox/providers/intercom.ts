@@ -6,8 +6,8 @@
  * `error.list` bodies; a 429 carries X-RateLimit-* headers (Intercom sends no Retry-After).
  */
 import { randomBytes } from 'node:crypto';
-import { decodeCursor, encodeCursor, intParam, json, ProviderContext, ProviderModule, SandboxAccount, SandboxRequest, SandboxResponse } from '../core';
-import { overBudget, requestBudget, RequestBudget } from './work-common';
+import { bearerToken, decodeCursor, encodeCursor, intParam, json, ProviderContext, ProviderModule, SandboxAccount, SandboxRequest, SandboxResponse } from '../core';
+import { overBudget, throttle, Throttle } from './throttle';
 
 export interface IntercomStoredContact {
   id: string;
@@ -40,7 +40,7 @@ export interface IntercomState {
   contacts: IntercomStoredContact[];
   conversations: IntercomStoredConversation[];
   nextId: number;
-  budget: RequestBudget;
+  rateLimit: Throttle;
 }
 
 const VERSIONS = ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '2.8', '2.9', '2.10', '2.11', '2.12', '2.13', '2.14', 'Unstable'];
@@ -86,7 +86,7 @@ function seed(): IntercomState {
     contacts,
     conversations,
     nextId: 1911150000,
-    budget: requestBudget(),
+    rateLimit: throttle(),
   };
 }
 
@@ -246,13 +246,14 @@ function search<T>(req: SandboxRequest, items: T[], render: (item: T) => unknown
 function authorizeAdmin(req: SandboxRequest, ctx: ProviderContext<IntercomState>): { account: SandboxAccount } | { error: SandboxResponse } {
   const a = ctx.authorize(req);
   if ('error' in a) return a;
-  const over = overBudget(ctx.state.budget, req, ctx.now());
-  if (over) {
+  const limit = ctx.state.rateLimit;
+  const wait = overBudget(limit, bearerToken(req) ?? '', ctx.now());
+  if (wait !== null) {
     return {
-      error: errorList(429, 'rate_limit_exceeded', `Exceeded rate limit of ${ctx.state.budget.limit} in ${ctx.state.budget.windowSeconds} seconds`, {
-        'x-ratelimit-limit': String(ctx.state.budget.limit),
+      error: errorList(429, 'rate_limit_exceeded', `Exceeded rate limit of ${limit.limit} in ${limit.windowSeconds} seconds`, {
+        'x-ratelimit-limit': String(limit.limit),
         'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': String(Math.ceil(over.resetAt / 1000)),
+        'x-ratelimit-reset': String(Math.ceil(ctx.now() / 1000) + wait),
       }),
     };
   }
@@ -312,6 +313,8 @@ export const intercomSandbox: ProviderModule<IntercomState> = {
     const contact = ctx.state.contacts[ctx.state.conversations.length % ctx.state.contacts.length]!;
     const at = seconds(ctx.now());
     ctx.state.conversations.push({ id: String(ctx.state.nextId++), title: null, state: 'open', created_at: at, updated_at: at, contact_id: contact.id, admin_assignee_id: null, team_assignee_id: null, body: '<p>Hi, I need help with my order.</p>', parts: [] });
+    // A churning demo keeps the newest 5,000.
+    if (ctx.state.conversations.length > 5000) ctx.state.conversations.splice(0, ctx.state.conversations.length - 5000);
   },
   routes: [
     {

@@ -4,8 +4,8 @@
  * /ex/jira/{cloudId}. Searches take JQL (the subset flows use: AND-ed clauses, ORDER BY), read dates
  * in the user's time zone, refuse unbounded queries and page with nextPageToken.
  */
-import { decodeCursor, encodeCursor, intParam, json, ProviderContext, ProviderModule, SandboxAccount, SandboxRequest, SandboxResponse } from '../core';
-import { overBudget, requestBudget, RequestBudget } from './work-common';
+import { bearerToken, decodeCursor, encodeCursor, intParam, json, ProviderContext, ProviderModule, SandboxAccount, SandboxRequest, SandboxResponse } from '../core';
+import { overBudget, throttle, Throttle } from './throttle';
 
 export interface JiraStoredIssue {
   id: string;
@@ -29,7 +29,7 @@ export interface JiraState {
   issueTypes: { id: string; name: string; description: string; subtask: boolean; hierarchyLevel: number }[];
   issues: JiraStoredIssue[];
   nextId: number;
-  budget: RequestBudget;
+  rateLimit: Throttle;
 }
 
 const PRIORITIES = ['Highest', 'High', 'Medium', 'Low', 'Lowest'];
@@ -84,7 +84,7 @@ function seed(): JiraState {
     ],
     issues,
     nextId: 10100,
-    budget: requestBudget(),
+    rateLimit: throttle(),
   };
 }
 
@@ -260,8 +260,8 @@ function authorizeSite(req: SandboxRequest, ctx: ProviderContext<JiraState>): { 
   const a = ctx.authorize(req);
   if ('error' in a) return a;
   if (req.params.cloudId !== undefined && req.params.cloudId !== a.account.cloudId) return { error: json(401, { code: 401, message: 'Unauthorized; scope does not match' }) };
-  const over = overBudget(ctx.state.budget, req, ctx.now());
-  if (over) return { error: jiraError(429, ['Rate limit exceeded.'], {}, { 'retry-after': String(over.retryAfter), 'x-ratelimit-reset': new Date(over.resetAt).toISOString() }) };
+  const wait = overBudget(ctx.state.rateLimit, bearerToken(req) ?? '', ctx.now());
+  if (wait !== null) return { error: jiraError(429, ['Rate limit exceeded.'], {}, { 'retry-after': String(wait), 'x-ratelimit-reset': new Date(ctx.now() + wait * 1000).toISOString() }) };
   return { account: a.account };
 }
 
@@ -324,6 +324,8 @@ export const jiraSandbox: ProviderModule<JiraState> = {
   tick(ctx) {
     const n = ctx.state.issues.length + 1;
     createIssue(ctx.state, { project: { key: 'SUP' }, issuetype: { id: '10002' }, summary: `Customer reports a problem (#${n})` }, '5b10ac8d82e05b22cc7d4ef5', ctx.now());
+    // A churning demo keeps the newest 5,000.
+    if (ctx.state.issues.length > 5000) ctx.state.issues.splice(0, ctx.state.issues.length - 5000);
   },
   routes: [
     {

@@ -9,9 +9,9 @@
  * unknown entity, a bad input).
  */
 import { randomUUID } from 'node:crypto';
-import { decodeCursor, encodeCursor, json, ProviderModule, SandboxAccount, SandboxResponse } from '../core';
+import { bearerToken, decodeCursor, encodeCursor, json, ProviderModule, SandboxAccount, SandboxResponse } from '../core';
 import { connectionTypes, execute, GqlError, pageInfoType, Schema } from './graphql-lite';
-import { overBudget, requestBudget, RequestBudget } from './work-common';
+import { overBudget, throttle, Throttle } from './throttle';
 
 export interface LinearStoredIssue {
   id: string;
@@ -36,7 +36,7 @@ export interface LinearState {
   issues: LinearStoredIssue[];
   comments: { id: string; issueId: string; userId: string; body: string; createdAt: number }[];
   lastSyncId: number;
-  budget: RequestBudget;
+  rateLimit: Throttle;
 }
 
 const ORG = { id: 'c2bd1d9e-8a7b-4a1f-9d3e-1b5b6f0a7e11', name: 'Acme', urlKey: 'acme' };
@@ -82,7 +82,7 @@ function seed(): LinearState {
     issues,
     comments: [],
     lastSyncId: 1000,
-    budget: requestBudget(),
+    rateLimit: throttle(),
   };
 }
 
@@ -411,6 +411,8 @@ export const linearSandbox: ProviderModule<LinearState> = {
       createdAt: at,
       updatedAt: at,
     });
+    // A churning demo keeps the newest 5,000.
+    if (ctx.state.issues.length > 5000) ctx.state.issues.splice(0, ctx.state.issues.length - 5000);
   },
   routes: [
     {
@@ -419,12 +421,12 @@ export const linearSandbox: ProviderModule<LinearState> = {
       handler(req, ctx) {
         const a = ctx.authorize(req);
         if ('error' in a) return a.error;
-        const over = overBudget(ctx.state.budget, req, ctx.now());
-        if (over) {
+        const wait = overBudget(ctx.state.rateLimit, bearerToken(req) ?? '', ctx.now());
+        if (wait !== null) {
           return linearError(429, 'Rate limit exceeded', 'RATELIMITED', { type: 'ratelimited', userError: true, userPresentableMessage: 'Too many API requests.' }, {
-            'x-ratelimit-requests-limit': String(ctx.state.budget.limit),
+            'x-ratelimit-requests-limit': String(ctx.state.rateLimit.limit),
             'x-ratelimit-requests-remaining': '0',
-            'x-ratelimit-requests-reset': String(over.resetAt),
+            'x-ratelimit-requests-reset': String(ctx.now() + wait * 1000),
           });
         }
         const answer = execute(schemaFor(ctx.state, a.account, ctx.now()), req.body);

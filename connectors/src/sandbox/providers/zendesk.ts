@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { bearerToken, decodeCursor, encodeCursor, intParam, json, matchPath, ProviderContext, ProviderModule, Route, SandboxAccount, SandboxRequest, SandboxResponse } from '../core';
 import type { OAuthServer } from '../oauth';
-import { overBudget, requestBudget, RequestBudget } from './work-common';
+import { overBudget, throttle, Throttle } from './throttle';
 
 export interface ZendeskStoredTicket {
   id: number;
@@ -34,7 +34,7 @@ export interface ZendeskState {
   /** Idempotency-Key → the ticket it created and a hash of the request. */
   idempotency: Record<string, { ticketId: number; requestHash: string }>;
   nextId: number;
-  budget: RequestBudget;
+  rateLimit: Throttle;
 }
 
 const HOST = /^([a-z0-9][a-z0-9-]*)\.zendesk\.com$/;
@@ -77,7 +77,7 @@ function seed(): ZendeskState {
       comments: [{ id: 9000 + i, body: `${subject}. Please help.`, public: true, author_id: 368239001, created_at: at }],
     };
   });
-  return { users, groups, tickets, idempotency: {}, nextId: 200, budget: requestBudget() };
+  return { users, groups, tickets, idempotency: {}, nextId: 200, rateLimit: throttle() };
 }
 
 function ticketJson(t: ZendeskStoredTicket, base: string) {
@@ -215,8 +215,8 @@ type ZendeskRoute = Route<ZendeskState>;
 function authorizeUser(req: SandboxRequest, ctx: ProviderContext<ZendeskState>): { account: SandboxAccount; userId: number } | { error: SandboxResponse } {
   const a = ctx.authorize(req);
   if ('error' in a) return a;
-  const over = overBudget(ctx.state.budget, req, ctx.now());
-  if (over) return { error: json(429, { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' }, { 'retry-after': String(over.retryAfter) }) };
+  const wait = overBudget(ctx.state.rateLimit, bearerToken(req) ?? '', ctx.now());
+  if (wait !== null) return { error: json(429, { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' }, { 'retry-after': String(wait) }) };
   return { account: a.account, userId: Number(a.account.id) };
 }
 
@@ -411,6 +411,8 @@ export const zendeskSandbox: ProviderModule<ZendeskState> = {
   tick(ctx) {
     const n = ctx.state.tickets.length + 1;
     createTicket(ctx.state, { subject: `Order #${4000 + n} has not arrived`, comment: { body: 'Where is my order?' }, requester_id: 368239001 }, 368239001, ctx.now());
+    // A churning demo keeps the newest 5,000.
+    if (ctx.state.tickets.length > 5000) ctx.state.tickets.splice(0, ctx.state.tickets.length - 5000);
   },
   handle(req, ctx, oauth: OAuthServer) {
     const at = splitHost(req.path);
