@@ -51,6 +51,10 @@ import { outlookConnector } from './providers/outlook';
 import { microsoftTeamsConnector } from './providers/microsoft-teams';
 import { httpConnector } from './providers/http';
 import { hubspotConnector } from './providers/hubspot';
+import { jiraConnector } from './providers/jira';
+import { zendeskConnector } from './providers/zendesk';
+import { intercomConnector } from './providers/intercom';
+import { linearConnector } from './providers/linear';
 import { notionConnector } from './providers/notion';
 import { salesforceConnector } from './providers/salesforce';
 import { slackConnector } from './providers/slack';
@@ -76,6 +80,7 @@ export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
 export { airtableConnector } from './providers/airtable';
 export { pipedriveConnector } from './providers/pipedrive';
 export { asanaConnector } from './providers/asana';
+export { jiraConnector, zendeskConnector, intercomConnector, linearConnector };
 export { stripeForm, STRIPE_VERSION } from './providers/stripe';
 export { NOTION_VERSION } from './providers/notion';
 export { SALESFORCE_API_VERSION } from './providers/salesforce';
@@ -98,6 +103,10 @@ export const connectors = {
   airtable: airtableConnector,
   pipedrive: pipedriveConnector,
   asana: asanaConnector,
+  jira: jiraConnector,
+  zendesk: zendeskConnector,
+  intercom: intercomConnector,
+  linear: linearConnector,
 } satisfies Record<string, ConnectorDefinition>;
 
 export type ConnectorKey = keyof typeof connectors;

@@ -32,7 +32,7 @@ function walk(schema: unknown, visit: (node: Record<string, unknown>) => void): 
 
 describe('connector catalogue', () => {
   it('has the connectors the product promises', () => {
-    expect(Object.keys(connectors).sort()).toEqual(['airtable', 'asana', 'github', 'gmail', 'google-calendar', 'google-sheets', 'http', 'hubspot', 'microsoft-teams', 'notion', 'outlook', 'pipedrive', 'salesforce', 'shopify', 'slack', 'stripe']);
+    expect(Object.keys(connectors).sort()).toEqual(['airtable', 'asana', 'github', 'gmail', 'google-calendar', 'google-sheets', 'http', 'hubspot', 'intercom', 'jira', 'linear', 'microsoft-teams', 'notion', 'outlook', 'pipedrive', 'salesforce', 'shopify', 'slack', 'stripe', 'zendesk']);
   });
 
   it('keys are unique, kebab-case and match the record key; names are unique', () => {

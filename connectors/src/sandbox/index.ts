@@ -29,6 +29,10 @@ import { outlookSandbox, OutlookState } from './providers/outlook';
 import { microsoftTeamsSandbox, TeamsState } from './providers/microsoft-teams';
 import { HTTP_API_KEY, HTTP_BASIC, httpSandbox, HttpState } from './providers/http';
 import { hubspotSandbox, HubSpotState } from './providers/hubspot';
+import { jiraSandbox, JiraState } from './providers/jira';
+import { zendeskSandbox, ZendeskState } from './providers/zendesk';
+import { intercomSandbox, IntercomState } from './providers/intercom';
+import { linearSandbox, LinearState } from './providers/linear';
 import { notionSandbox, NotionState } from './providers/notion';
 import { salesforceSandbox, SalesforceState } from './providers/salesforce';
 import { slackSandbox, SlackState } from './providers/slack';
@@ -46,6 +50,7 @@ export type { ShopifyState };
 export type { AirtableState };
 export type { PipedriveState };
 export type { AsanaState };
+export type { JiraState, ZendeskState, IntercomState, LinearState };
 export { DEFAULT_CLIENT };
 
 /** The fake providers, by connector key. */
@@ -66,6 +71,10 @@ export const sandboxProviders = {
   airtable: airtableSandbox,
   pipedrive: pipedriveSandbox,
   asana: asanaSandbox,
+  jira: jiraSandbox,
+  zendesk: zendeskSandbox,
+  intercom: intercomSandbox,
+  linear: linearSandbox,
 } as const;
 
 export type SandboxProviderKey = keyof typeof sandboxProviders;
@@ -87,6 +96,10 @@ export interface SandboxState {
   airtable: AirtableState;
   pipedrive: PipedriveState;
   asana: AsanaState;
+  jira: JiraState;
+  zendesk: ZendeskState;
+  intercom: IntercomState;
+  linear: LinearState;
 }
 
 /** Credentials the sandbox accepts out of the box. */
