@@ -5,9 +5,12 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { parse } from 'yaml';
 
 const REAL_DIR = resolve(import.meta.dirname, '..', 'connectors', 'catalogue');
+/** Keys the deep connectors hold: a synthetic entry must not take one. */
+const DEEP_KEYS = new Set(Object.keys(createRequire(import.meta.url)('@switchboard/connectors').connectors));
 
 /** Names SaaS customers ask for (issue 13), so the list and its search look like the real thing. */
 const NAMES = [
@@ -43,6 +46,7 @@ export function syntheticEntries(count) {
     const round = Math.floor(i / NAMES.length);
     const name = `${NAMES[i % NAMES.length]}${round ? ` ${round + 1}` : ''}`;
     const key = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    if (DEEP_KEYS.has(key) || key in out) continue;
     const categories = [CATEGORIES[i % CATEGORIES.length]];
     if (i % 3 === 0) categories.push(CATEGORIES[(i + 7) % CATEGORIES.length]);
     const colour = `#${((i * 2654435761) >>> 8).toString(16).padStart(6, '0').slice(-6)}`;

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { connectors as deepConnectors } from '@switchboard/connectors';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +58,7 @@ Switchboard('init', { token: ${JSON.stringify(token)} }); Switchboard('mount', '
   const listed = await tenant.owner.get('/v1/admin/connectors');
   expect(listed.status, JSON.stringify(listed.body).slice(0, 2000)).toBe(200);
   const available = listed.body.data as Item[];
-  const catalogue = available.filter((c) => c.key !== 'http' && !['slack', 'github', 'hubspot', 'salesforce', 'google-sheets', 'notion', 'stripe'].includes(c.key));
+  const catalogue = available.filter((c) => !Object.hasOwn(deepConnectors, c.key));
   expect(catalogue.length).toBeGreaterThanOrEqual(COUNT);
   for (const c of catalogue) {
     const oauth = c.authType.startsWith('oauth2');

@@ -10,6 +10,7 @@ import {
   HttpError,
   OAuth2Auth,
   parseTokenResponse,
+  ProviderWebhooks,
   PollTrigger,
   Sandbox,
   SANDBOX_CREDENTIALS,
@@ -226,7 +227,7 @@ describe('shopify', () => {
 
     it('subscribes per topic, delivers orders/create signed with the app’s client secret, and unsubscribes', async () => {
       const c = await connectShop('acme-store', SHOP_APP);
-      const hooks = shopifyConnector.webhooks!;
+      const hooks: ProviderWebhooks = shopifyConnector.webhooks!;
       const trigger = shopifyConnector.triggers.order_created as WebhookTrigger;
       const local = await receiver();
       try {
@@ -288,7 +289,7 @@ describe('shopify', () => {
     it('subscribes once per topic and answers the ids comma-joined; each app sees only its own subscriptions', async () => {
       const c = await connectShop('acme-store', SHOP_APP);
       const other = await connectShop('acme-store');
-      const hooks = shopifyConnector.webhooks!;
+      const hooks: ProviderWebhooks = shopifyConnector.webhooks!;
       const sub = await hooks.subscribe!(c.ctx, { url: 'https://hooks.example.test/x', secret: '', events: ['orders/create', 'orders/paid'], input: {} });
       expect(sub.id).toMatch(/^\d+,\d+$/);
       expect((await other.ctx.http.request<{ webhooks: unknown[] }>({ method: 'GET', path: 'webhooks.json' })).data.webhooks).toEqual([]);
