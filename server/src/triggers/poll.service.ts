@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
+import { storable } from '../common/http/hostile-input';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -166,7 +167,7 @@ export class PollService {
         for (const item of items) {
           const key = `poll:${String(item.dedupeKey ?? item.id).slice(0, 200)}`;
           const { created, enqueue: enqueueRun } = await this.runs.startInstanceRun(
-            { tenantId, instanceId: row.id, triggerType: 'poll', trigger: item.data ?? {}, idempotencyKey: key },
+            { tenantId, instanceId: row.id, triggerType: 'poll', trigger: storable(item.data ?? {}), idempotencyKey: key },
             manager,
           );
           if (created) toEnqueue.push(enqueueRun);

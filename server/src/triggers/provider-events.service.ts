@@ -4,7 +4,7 @@ import { getConnector, type ProviderWebhooks, type WebhookEvent, type WebhookReq
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
-import { assertStorable } from '../common/http/hostile-input';
+import { storable } from '../common/http/hostile-input';
 import { TenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -121,13 +121,12 @@ export class ProviderEventsService {
     if (definition.kind !== 'webhook' || !definition.events.includes(event.type)) return null;
     const item = definition.map(event, listener.input);
     if (!item) return null;
-    assertStorable(item.data);
     try {
       const { run, enqueue } = await this.runs.startInstanceRun({
         tenantId: listener.tenantId,
         instanceId: listener.instanceId,
         triggerType: 'webhook',
-        trigger: item.data,
+        trigger: storable(item.data),
         idempotencyKey: `event:${String(item.dedupeKey ?? event.id).slice(0, 200)}`,
       });
       await enqueue();

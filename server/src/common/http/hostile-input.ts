@@ -79,3 +79,15 @@ export function assertStorable(value: unknown, rootPath = ''): void {
   const problems = findUnstorable(value, rootPath);
   if (problems.length > 0) throw invalidInput(problems);
 }
+
+/**
+ * A copy PostgreSQL can store, for data a provider sent that is nobody's input to correct (a polled
+ * item): NUL characters and lone surrogates become U+FFFD, `__proto__` keys are dropped.
+ */
+export function storable<T>(value: T): T {
+  if (findUnstorable(value).length === 0) return value;
+  const clean = (s: string) => s.replace(/\u0000/g, '\uFFFD').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+  return JSON.parse(JSON.stringify(value, (key, item) => (FORBIDDEN_KEYS.has(key) ? undefined : typeof item === 'string' ? clean(item) : item)), (key, item) =>
+    FORBIDDEN_KEYS.has(key) ? undefined : item,
+  ) as T;
+}
