@@ -27,7 +27,8 @@ const MAX_BACKOFF_MS = 3600_000;
 /** Consecutive failures before the trigger shows as failing (a single blip does not alarm anyone). */
 const FAILING_AFTER = 2;
 
-interface Claimed {
+/** A claimed poll: its row as the claim answered it (the lease is its new `next_poll_at`). */
+export interface Claimed {
   id: string;
   tenant_id: string;
   lease: Date;
@@ -93,7 +94,7 @@ export class PollService {
    * instances cannot starve another's few), and one row per connection (polls of one account never
    * run in parallel). The UPDATE re-checks `next_poll_at`, so two workers never claim one row.
    */
-  private async claim(now: Date, limit: number): Promise<Claimed[]> {
+  async claim(now: Date, limit: number): Promise<Claimed[]> {
     const leaseMs = this.config.polling.timeoutSeconds * 2000;
     // Across tenants by design: being due is a property of the row. (An UPDATE answers [rows, count].)
     const [rows]: [Claimed[], number] = await this.db.query(
