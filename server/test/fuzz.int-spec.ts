@@ -36,6 +36,7 @@ interface TenantData {
     run: string;
     approval: string;
     hookToken: string;
+    appConfig: string;
     flowKey: string;
     connection: string;
   };
@@ -78,7 +79,8 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
   const session = ok(await host.post('/v1/sessions', { endUserId: externalId }), 'session').token as string;
   // A Slack connection through the sandbox: the popup driven over HTTP.
   ok(await owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] }), 'origins');
-  ok(await owner.put('/v1/admin/connectors/slack', SLACK_ON_SANDBOX), 'slack');
+  const slackApp = ok(await owner.put('/v1/admin/connectors/slack', SLACK_ON_SANDBOX), 'slack');
+  const appConfig = new URL(slackApp.config.webhookUrl as string).pathname.split('/').pop()!;
   const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
   await fetch(await consentInSandbox(start.headers.get('location')!));
   const connection = (await host.get(`/v1/end-users/${externalId}/connections`)).body.data[0]?.id as string;
@@ -119,6 +121,7 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
       run: run.id,
       approval,
       hookToken,
+      appConfig,
       flowKey: `${prefix}-req`,
       connection,
     },
@@ -132,6 +135,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (name === 'key') return path.includes('/connectors/') ? 'slack' : ids.flowKey;
   if (name === 'source') return 'channels';
   if (name === 'token') return ids.hookToken;
+  if (name === 'configId') return ids.appConfig;
   if (name === 'path') return 'anything';
   if (name === 'connectionId') return ids.connection;
   if (name !== 'id') return undefined;
@@ -526,7 +530,7 @@ describe('fuzz: every OpenAPI operation', () => {
       }
     }
     console.log(`fuzz: ${calls} calls over ${operations.length} operations`);
-    const unreached = operations.map((o) => `${o.method} ${o.path}`).filter((n) => !reached.has(n) && !['POST /v1/auth/logout', 'POST /v1/hooks/{token}'].includes(n) && !n.includes('/v1/proxy/'));
+    const unreached = operations.map((o) => `${o.method} ${o.path}`).filter((n) => !reached.has(n) && !['POST /v1/auth/logout', 'POST /v1/hooks/{token}', 'POST /v1/hooks/apps/{configId}'].includes(n) && !n.includes('/v1/proxy/'));
     expect(findings, `hostile-input findings (seed ${SEED}):\n${report(findings)}`).toEqual([]);
     expect(unreached, 'operations whose every call was refused before validation (credential or fixture missing)').toEqual([]);
   }, 240_000);
