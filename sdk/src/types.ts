@@ -193,7 +193,21 @@ export interface Instance {
   webhookUrl: string | null;
   /** Webhook triggers that verify signatures: the key the sender signs with. */
   webhookSecret: string | null;
+  /** Poll triggers and connector webhooks: whether the trigger works; null for other triggers. */
+  triggerHealth: TriggerHealth | null;
   updatedAt: string;
+}
+
+export interface TriggerHealth {
+  /** `waiting`: not checked yet (the first poll, or the provider subscription, is to come). */
+  status: 'ok' | 'failing' | 'waiting';
+  error: { code: string; message: string; at: string; retryAt: string | null } | null;
+  /** The last successful poll. */
+  lastCheckedAt: string | null;
+  /** When an item last started a run. */
+  lastItemAt: string | null;
+  /** The next poll (null while off). */
+  nextCheckAt: string | null;
 }
 
 /** A flow template as one end user sees it, with their instance (null until enabled once). */
