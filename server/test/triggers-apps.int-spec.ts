@@ -230,5 +230,12 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     const connectionId = (enabled.body.instance.connections as Record<string, string>).github;
     expect((await tenant.host.delete(`/v1/connections/${connectionId}`)).status).toBe(204);
     expect(sandbox.state.github.hooks.some((h: { config: { url: string } }) => h.config.url === url)).toBe(false);
-  });
+
+    // Reconnecting resumes the flow (it is rebound to the new connection) and the hook is made again.
+    await connectGithub('bob');
+    const resumed = (await flowOf('bob', 'issue-hook')).instance;
+    expect(resumed.status).toBe('on');
+    expect(resumed.connections.github).not.toBe(connectionId);
+    await until('the hook made again', async () => sandbox.state.github.hooks.some((h: { config: { url: string } }) => h.config.url === url), 30_000);
+  }, 40_000);
 });

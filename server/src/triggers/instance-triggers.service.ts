@@ -19,6 +19,7 @@ import { bindingConnector, type PollTrigger, type Trigger, type WebhookTrigger }
 import { InjectVault } from '../vault/vault.module';
 import type { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
+import { bindingsHealthySql } from '../flows/binding-health';
 import { ProviderSubscriptionsService } from '../connections/provider-subscriptions.service';
 import { InstanceTrigger, TriggerError } from './instance-trigger.entity';
 import { nextFire, scheduleProblems } from './schedule';
@@ -151,6 +152,36 @@ export class InstanceTriggersService {
   async pause(tenantId: TenantId, instanceId: string, manager: EntityManager): Promise<void> {
     await this.rows.with(manager).update(tenantId, { id: instanceId }, { nextFireAt: null, nextPollAt: null });
     await this.subscriptions.drop(tenantId, instanceId, manager);
+  }
+
+  /**
+   * Enabled, healthy instances whose provider webhook has no live subscription on the connection
+   * they are bound to — after a disconnect and reconnect (the instance was rebound), or a
+   * subscription given up on — get one wanted again. The worker's loop calls this now and then.
+   */
+  async resubscribeMissing(limit = 100): Promise<number> {
+    // Across tenants by design: a missing subscription is a property of the row.
+    const rows: Array<InstanceForTrigger & { tenant_id: string; trigger: Trigger; trigger_input: Record<string, unknown> | null; trigger_key: string }> = await this.db.query(
+      `SELECT t.id, t.tenant_id, t.trigger_input, t.trigger_key, v.definition -> 'trigger' AS trigger,
+              i.end_user_id AS "endUserId", i.enabled, i.settings, i.connections
+         FROM flow_instance_triggers t
+         JOIN flow_instances i ON i.id = t.id AND i.enabled
+         JOIN flow_template_versions v ON v.id = i.version_id
+        WHERE t.type = 'webhook' AND t.trigger_key IS NOT NULL AND ${bindingsHealthySql('i')}
+          AND NOT EXISTS (SELECT 1 FROM provider_subscriptions s
+                           WHERE s.instance_id = t.id AND s.status <> 'unsubscribing'
+                             AND s.connection_id::text = i.connections ->> (v.definition -> 'trigger' ->> 'connector'))
+        LIMIT $1`,
+      [limit],
+    );
+    let wanted = 0;
+    for (const row of rows) {
+      const hooks = getConnector(row.trigger_key.split('.')[0]!)?.webhooks;
+      if (hooks?.routing !== 'instance' || !hooks.subscribe || row.trigger.type !== 'webhook') continue;
+      await this.db.transaction((manager) => this.wantSubscription(trustedTenantId(row.tenant_id), row, row.trigger as ConnectorTrigger, row.trigger_input ?? {}, manager));
+      wanted++;
+    }
+    return wanted;
   }
 
   /** Provider webhooks routed per instance: the provider must send this instance's events to its URL. */

@@ -2,10 +2,13 @@ import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/com
 import { PinoLogger } from 'nestjs-pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderSubscriptionsService } from '../connections/provider-subscriptions.service';
+import { InstanceTriggersService } from './instance-triggers.service';
 import { PollService } from './poll.service';
 
 /** How often a worker with nothing due looks again: polls start at most this late. */
 export const POLL_TICK_MS = 1000;
+/** How often instances missing their provider subscription (after a reconnect) are looked for. */
+const RESUBSCRIBE_EVERY_MS = 15_000;
 
 /**
  * Every worker runs this loop: it polls what is due (PollService.pollDue), makes and removes
@@ -21,6 +24,7 @@ export class TriggersLoop implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly polls: PollService,
     private readonly subscriptions: ProviderSubscriptionsService,
+    private readonly triggers: InstanceTriggersService,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext('TriggersLoop');
@@ -38,9 +42,15 @@ export class TriggersLoop implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async loop(): Promise<void> {
     let failing = false;
+    let resubscribedAt = 0;
     while (!this.stop.signal.aborted) {
       let busy = false;
       try {
+        if (Date.now() - resubscribedAt > RESUBSCRIBE_EVERY_MS) {
+          resubscribedAt = Date.now();
+          const wanted = await this.triggers.resubscribeMissing();
+          if (wanted) this.logger.info({ wanted }, 'provider webhooks wanted again for instances that had none on their connection');
+        }
         const outcomes = await this.polls.pollDue();
         const reconciled = await this.subscriptions.reconcileDue();
         busy = (outcomes.length > 0 && outcomes.every((o) => o !== 'lost')) || reconciled > 0;
