@@ -62,13 +62,14 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     }
   }
 
-  /** Makes every poll of these flows due now (the clock of the test, instead of waiting a minute). */
+  /** Makes every poll due now (the clock of the test, instead of waiting a minute) and waits until each has finished. */
   async function pollNow(): Promise<void> {
-    const [before] = await db.query(`SELECT coalesce(max(polled_at), 'epoch') AS at FROM flow_instance_triggers WHERE type = 'poll'`);
+    // A claim moves next_poll_at but not updated_at; every outcome (items, none, failure) sets updated_at.
+    const [{ at }] = await db.query(`SELECT now()::text AS at`);
     await db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
-    await until('a poll', async () => {
-      const [row] = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL AND next_poll_at <= now()`);
-      return row.n === 0 && (await db.query(`SELECT max(polled_at) > $1 AS moved FROM flow_instance_triggers WHERE type = 'poll'`, [before.at]))[0].moved;
+    await until('the polls', async () => {
+      const [row] = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL AND updated_at <= $1::timestamptz`, [at]);
+      return row.n === 0;
     });
   }
 
@@ -156,7 +157,7 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
   });
 
   it('backs off when the provider fails, shows the trigger failing, and recovers', async () => {
-    const fault = sandbox.inject({ connector: 'github', pathRegex: `/repos/${REPO}/issues$`, method: 'GET', status: 502, times: Infinity } as never);
+    const fault = sandbox.inject({ connector: 'github', path: new RegExp(`^/repos/${REPO}/issues$`), method: 'GET', status: 502, times: Infinity });
     await pollNow();
     await pollNow();
     const failing = await until('a failing trigger', async () => {
