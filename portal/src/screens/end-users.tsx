@@ -10,6 +10,7 @@ import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { ConnectionStatusBadge } from '../ui/status';
 import { Time } from '../ui/time';
+import { TriggerHealthView } from '../ui/trigger-health';
 import { ConnectorLogo } from './connectors';
 import { triggerSummary } from './flow-outline';
 
@@ -270,13 +271,18 @@ function FlowsOf({ flows }: { flows: EndUserFlow[] }) {
               <Link to={`flows/${f.key}`} class="cell-link">
                 {f.name}
               </Link>
-              {instance.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}
+              {instance.status === 'paused' ? <Badge tone="warning">Paused</Badge> : instance.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}
               <span class="muted small">
                 version {instance.version}
                 {instance.upgradeAvailable ? ` (v${f.version} available)` : ''}
               </span>
             </div>
             <p class="muted small">{triggerSummary(f.trigger)}</p>
+            {instance.enabled && instance.triggerHealth && (
+              <p class="flow-instance-trigger">
+                <TriggerHealthView health={instance.triggerHealth} />
+              </p>
+            )}
             {settings.length > 0 ? (
               <dl class="settings-list">
                 {settings.map(([key, value]) => (

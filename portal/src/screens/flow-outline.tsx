@@ -6,6 +6,16 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
 
+/** `new_issue` → `new issue`. */
+const humanize = (key: string): string => key.replace(/[_.]+/g, ' ');
+
+/** `PT1H30M` → `1 h 30 min`. */
+const isoDuration = (iso: string): string =>
+  iso
+    .replace(/^PT/, '')
+    .replace(/(\d+)([HMS])/g, (_, n: string, unit: 'H' | 'M' | 'S') => `${n} ${{ H: 'h', M: 'min', S: 's' }[unit]} `)
+    .trim();
+
 export function triggerSummary(trigger: unknown): string {
   if (!isObject(trigger)) return 'No trigger yet';
   switch (trigger.type) {
@@ -16,9 +26,11 @@ export function triggerSummary(trigger: unknown): string {
     case 'schedule':
       return `On a schedule: ${str(trigger.cron) ?? '?'}${str(trigger.timezone) ? ` (${String(trigger.timezone)})` : ''}`;
     case 'webhook':
-      return `When a webhook arrives${str(trigger.connector) ? ` from ${String(trigger.connector)}` : ''}`;
+      return str(trigger.connector) && str(trigger.event)
+        ? `When ${humanize(String(trigger.event))} in ${String(trigger.connector)} (the provider pushes it)`
+        : `When a webhook arrives${str(trigger.connector) ? ` from ${String(trigger.connector)}` : ''}`;
     case 'poll':
-      return `Polling ${str(trigger.connector) ?? '?'}${str(trigger.source) ? `.${String(trigger.source)}` : ''}`;
+      return `When ${humanize(str(trigger.event) ?? '?')} in ${str(trigger.connector) ?? '?'} (checked ${str(trigger.interval) ? `every ${isoDuration(String(trigger.interval))}` : 'on its interval'})`;
     default:
       return `Trigger “${String(trigger.type ?? '?')}”`;
   }
