@@ -77,11 +77,12 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
 
   /** Makes the polls due now (the test's clock, instead of a minute's wait or the backoff), and waits for one. */
   async function pollNow(): Promise<void> {
-    const [before] = await db.query(`SELECT coalesce(max(coalesce(last_error->>'at', '')), '') AS at, coalesce(max(polled_at), 'epoch') AS polled FROM flow_instance_triggers WHERE type = 'poll'`);
+    // As text: a JS Date would drop the microseconds, and the poll would seem done before it is.
+    const [before] = await db.query(`SELECT coalesce(max(last_error->>'at'), '') AS at, coalesce(max(polled_at), 'epoch')::text AS polled FROM flow_instance_triggers WHERE type = 'poll'`);
     await db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
     await until('a poll', async () => {
       const [row] = await db.query(
-        `SELECT count(*) FILTER (WHERE next_poll_at <= now())::int AS due, max(polled_at) > $1 OR coalesce(max(coalesce(last_error->>'at', '')), '') > $2 AS moved FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL`,
+        `SELECT count(*) FILTER (WHERE next_poll_at <= now())::int AS due, max(polled_at) > $1::timestamptz OR coalesce(max(last_error->>'at'), '') > $2 AS moved FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL`,
         [before.polled, before.at],
       );
       return row.due === 0 && row.moved;
@@ -158,6 +159,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     const hookCard = () => modal.getByRole('article', { name: HOOK_FLOW.name });
     await pollCard().getByText('When new issue in GitHub · Checked just now').waitFor();
     await hookCard().getByText('When issue opened in GitHub · Listening for GitHub events').waitFor();
+    await hookCard().scrollIntoViewIfNeeded();
     await shot(page, 'widget-trigger-ok');
 
     // GitHub fails the poll (a 502): the flow shows the provider's error and when it is tried again.
@@ -195,7 +197,8 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await portal.goto(`${api.url}/portal/end-users/alice`);
     const flowItem = portal.locator(`[data-flow="${POLL_FLOW.key}"]`);
     await flowItem.getByText(failing.error!.message).waitFor();
-    await flowItem.getByText('When new issue in github (checked every 1 min)').waitFor();
+    await flowItem.getByText('When new issue in GitHub (checked every 1 min)', { exact: true }).waitFor();
+    await portal.locator(`[data-flow="${HOOK_FLOW.key}"]`).getByText('When issue opened in GitHub (GitHub pushes it)', { exact: true }).waitFor();
     await portal.locator(`[data-flow="${HOOK_FLOW.key}"]`).getByText('Listening for events').waitFor();
     await shot(portal, 'portal-end-user-flows');
 
@@ -216,8 +219,14 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     });
     modal = await widgetOnGithub(page);
     await pollCard().locator('.alert.warn').getByText(authFailing.error!.message).waitFor();
-    await pollCard().locator('.alert.warn').getByRole('button', { name: 'Reconnect' }).waitFor();
+    const reconnect = pollCard().locator('.alert.warn').getByRole('button', { name: 'Reconnect' });
     await shot(page, 'widget-trigger-reconnect');
+    // It is the connection panel's Reconnect: the connect popup, for this connection.
+    const [popup] = await Promise.all([page.context().waitForEvent('page'), reconnect.click()]);
+    await modal.getByText('Finish connecting in the window that opened…').waitFor();
+    expect(await reconnect.isDisabled()).toBe(true);
+    await popup.close();
+    await modal.getByText('Finish connecting in the window that opened…').waitFor({ state: 'detached' });
 
     // GitHub answers again: the next poll clears the warning.
     refused.cancel();

@@ -1,6 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
-import { api, messageOf, type EndUserFlow, type EndUserSummary } from '../api';
+import { api, messageOf, type Connector, type EndUserFlow, type EndUserSummary } from '../api';
 import { Link, query, setQuery } from '../router';
 import { Alert, Badge, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
@@ -237,7 +237,7 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
                   </h2>
                 </div>
                 <Loaded resource={flows} what="their flows">
-                  {(page) => <FlowsOf flows={page.data} />}
+                  {(page) => <FlowsOf flows={page.data} connectors={connectors.data.value?.data} />}
                 </Loaded>
               </section>
               {Object.keys(u.metadata).length > 0 && (
@@ -256,7 +256,7 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
   );
 }
 
-function FlowsOf({ flows }: { flows: EndUserFlow[] }) {
+function FlowsOf({ flows, connectors }: { flows: EndUserFlow[]; connectors?: Connector[] }) {
   const used = flows.filter((f) => f.instance);
   if (flows.length === 0) return <EmptyState title="No published flows yet">Publish a flow template and your customers can switch it on.</EmptyState>;
   if (used.length === 0) return <EmptyState title="No flows switched on">{flows.length} published flow{flows.length === 1 ? ' is' : 's are'} available to them in the widget.</EmptyState>;
@@ -277,7 +277,7 @@ function FlowsOf({ flows }: { flows: EndUserFlow[] }) {
                 {instance.upgradeAvailable ? ` (v${f.version} available)` : ''}
               </span>
             </div>
-            <p class="muted small">{triggerSummary(f.trigger)}</p>
+            <p class="muted small">{triggerSummary(f.trigger, connectors)}</p>
             {instance.enabled && instance.triggerHealth && (
               <p class="flow-instance-trigger">
                 <TriggerHealthView health={instance.triggerHealth} />

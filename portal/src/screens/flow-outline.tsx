@@ -1,3 +1,4 @@
+import type { Connector } from '../api';
 import { findNodeAtLocation, type Node as JsonNode, type Segment } from 'jsonc-parser';
 
 /** A readable outline of a flow definition's trigger and steps, and the path helpers the editor uses. */
@@ -16,8 +17,16 @@ const isoDuration = (iso: string): string =>
     .replace(/(\d+)([HMS])/g, (_, n: string, unit: 'H' | 'M' | 'S') => `${n} ${{ H: 'h', M: 'min', S: 's' }[unit]} `)
     .trim();
 
-export function triggerSummary(trigger: unknown): string {
+/**
+ * One line for a flow's trigger. With the connector catalogue at hand, a connector's trigger reads
+ * with names ("When new issue in GitHub"), else with keys ("When new issue in github").
+ */
+export function triggerSummary(trigger: unknown, connectors?: Pick<Connector, 'key' | 'name' | 'triggers'>[]): string {
   if (!isObject(trigger)) return 'No trigger yet';
+  const connector = connectors?.find((c) => c.key === trigger.connector);
+  const app = connector?.name ?? str(trigger.connector) ?? '?';
+  const triggerName = connector?.triggers.find((t) => t.key === trigger.event)?.name;
+  const what = triggerName ? triggerName.charAt(0).toLowerCase() + triggerName.slice(1) : humanize(str(trigger.event) ?? '?');
   switch (trigger.type) {
     case 'event':
       return `When the app sends “${str(trigger.event) ?? '?'}”`;
@@ -27,10 +36,10 @@ export function triggerSummary(trigger: unknown): string {
       return `On a schedule: ${str(trigger.cron) ?? '?'}${str(trigger.timezone) ? ` (${String(trigger.timezone)})` : ''}`;
     case 'webhook':
       return str(trigger.connector) && str(trigger.event)
-        ? `When ${humanize(String(trigger.event))} in ${String(trigger.connector)} (the provider pushes it)`
+        ? `When ${what} in ${app} (${app} pushes it)`
         : `When a webhook arrives${str(trigger.connector) ? ` from ${String(trigger.connector)}` : ''}`;
     case 'poll':
-      return `When ${humanize(str(trigger.event) ?? '?')} in ${str(trigger.connector) ?? '?'} (checked ${str(trigger.interval) ? `every ${isoDuration(String(trigger.interval))}` : 'on its interval'})`;
+      return `When ${what} in ${app} (checked ${str(trigger.interval) ? `every ${isoDuration(String(trigger.interval))}` : 'on its interval'})`;
     default:
       return `Trigger “${String(trigger.type ?? '?')}”`;
   }
