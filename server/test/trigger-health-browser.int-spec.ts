@@ -1,4 +1,5 @@
 import { consentInSandbox, type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -16,6 +17,7 @@ import { createTenant, startApi, startWorker, type TenantFixture, type TestApi }
  */
 
 const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? '/tmp';
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const REPO = 'acme-inc/api';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,6 +61,20 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
   const errors: string[] = [];
 
   const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}/ui-${name}.png`, fullPage: true });
+
+  /** A portal screen: settled, no axe violations (WCAG 2.1 A/AA and best practices), then its picture. */
+  async function screen(page: Page, name: string): Promise<void> {
+    await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
+    await page.waitForTimeout(250);
+    await page.evaluate(AXE_SOURCE);
+    const result = await page.evaluate(() =>
+      (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      }),
+    );
+    expect(result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), `axe on ${name}`).toEqual([]);
+    await shot(page, name);
+  }
   const healthOf = async (key: string) =>
     (await tenant.host.get('/v1/end-users/alice/flows')).body.data.find((f: { key: string }) => f.key === key).instance.triggerHealth as {
       status: string;
@@ -192,7 +208,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     expect(await row.locator('.trigger-error').getAttribute('title')).toBe('provider_error');
     await portal.getByLabel('Failing triggers').check();
     await expect.poll(() => table.getByRole('row').count()).toBe(2);
-    await shot(portal, 'portal-instances-failing');
+    await screen(portal, 'portal-instances-failing');
     // The end user's page: the same health on their flow.
     await portal.goto(`${api.url}/portal/end-users/alice`);
     const flowItem = portal.locator(`[data-flow="${POLL_FLOW.key}"]`);
@@ -200,7 +216,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await flowItem.getByText('When new issue in GitHub (checked every 1 min)', { exact: true }).waitFor();
     await portal.locator(`[data-flow="${HOOK_FLOW.key}"]`).getByText('When issue opened in GitHub (GitHub pushes it)', { exact: true }).waitFor();
     await portal.locator(`[data-flow="${HOOK_FLOW.key}"]`).getByText('Listening for events').waitFor();
-    await shot(portal, 'portal-end-user-flows');
+    await screen(portal, 'portal-end-user-flows');
 
     // GitHub refuses the token (401 Bad credentials): the end user can reconnect from the warning.
     outage.cancel();
@@ -251,8 +267,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await page.getByText('A signing secret is stored (encrypted).').waitFor();
     expect(await page.getByLabel(/^Webhook signing secret/).inputValue()).toBe('');
     expect((await tenant.owner.get('/v1/admin/connectors/slack')).body.config.hasWebhookSigningSecret).toBe(true);
-    await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
-    await shot(page, 'portal-slack-webhooks');
+    await screen(page, 'portal-slack-webhooks');
     // GitHub's hooks are per flow: no app URL to set.
     await page.goto(`${api.url}/portal/connectors/github`);
     await page.getByRole('heading', { name: 'Triggers flows can start on' }).waitFor();
