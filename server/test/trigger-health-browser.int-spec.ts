@@ -201,6 +201,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await signInToPortal(portal);
     await portal.goto(`${api.url}/portal/flows/${POLL_FLOW.key}`);
     const table = portal.getByRole('table');
+    await portal.locator('.outline-trigger').getByText('When new issue in GitHub (checked every 1 min)', { exact: true }).waitFor();
     await table.getByRole('columnheader', { name: 'Trigger' }).waitFor();
     const row = table.getByRole('row', { name: /Alice Martin/ });
     await row.getByText('Failing').waitFor();

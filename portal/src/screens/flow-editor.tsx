@@ -84,6 +84,8 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
 }
 
 function Editor({ template, onChanged, reload }: { template: FlowTemplate; onChanged: (t: FlowTemplate) => void; reload: () => Promise<void> }) {
+  // Names connectors and their triggers in the outline ("When new issue in GitHub").
+  const catalogue = useResource(() => api.connectors(), []);
   const editable = can('developer');
   const text = useSignal(pretty(template.draft));
   const saved = useSignal(text.value);
@@ -342,7 +344,7 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
         {parsed.value.errors.length > 0 ? (
           <p class="muted small">Fix the JSON syntax to see the outline.</p>
         ) : (
-          <Outline definition={parsed.value.value} onPick={showPath} />
+          <Outline definition={parsed.value.value} onPick={showPath} catalogue={catalogue.data.value?.data} />
         )}
       </aside>
     </div>

@@ -139,7 +139,7 @@ function StepList({ steps, path, onPick }: { steps: unknown[]; path: string; onP
 }
 
 /** Trigger, connectors, inputs and the step tree; picking an entry shows it in the editor. */
-export function Outline({ definition, onPick }: { definition: unknown; onPick: (path: string) => void }) {
+export function Outline({ definition, onPick, catalogue }: { definition: unknown; onPick: (path: string) => void; catalogue?: Connector[] }) {
   if (!isObject(definition)) return <p class="muted">The outline appears once the document is a JSON object.</p>;
   const steps = Array.isArray(definition.steps) ? definition.steps : [];
   const inputs = isObject(definition.inputs) ? Object.entries(definition.inputs) : [];
@@ -148,7 +148,7 @@ export function Outline({ definition, onPick }: { definition: unknown; onPick: (
     <div class="outline">
       <button type="button" class="outline-trigger" onClick={() => onPick('trigger')}>
         <span class="outline-kicker">Trigger</span>
-        <span>{triggerSummary(definition.trigger)}</span>
+        <span>{triggerSummary(definition.trigger, catalogue)}</span>
       </button>
       {(connectors.length > 0 || inputs.length > 0) && (
         <dl class="outline-facts">
