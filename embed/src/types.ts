@@ -57,7 +57,17 @@ export interface FlowInstance {
   upgradeAvailable: boolean;
   settings: Record<string, unknown>;
   connections: Record<string, string>;
+  /** Poll triggers and provider webhooks: whether the trigger works; null for other triggers. */
+  triggerHealth: TriggerHealth | null;
   updatedAt: string;
+}
+
+export interface TriggerHealth {
+  /** waiting: not checked yet (the first poll, or the provider subscription, is to come). */
+  status: 'ok' | 'failing' | 'waiting';
+  error: { code: string; message: string; at: string; retryAt: string | null } | null;
+  /** The last successful poll (null for provider webhooks). */
+  lastCheckedAt: string | null;
 }
 
 export interface Flow {
@@ -65,6 +75,8 @@ export interface Flow {
   name: string;
   description: string | null;
   version: number;
+  /** From the flow's definition; `connector` and `event` for a connector's poll or webhook trigger. */
+  trigger?: { type: string; connector?: string; event?: string };
   connectors: string[];
   inputs: Record<string, InputSpec>;
   instance: FlowInstance | null;

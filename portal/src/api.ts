@@ -70,6 +70,10 @@ export interface ConnectorConfig {
   scopes: string[] | null;
   settings: { useSandbox?: boolean; authType?: string; endUserProxy?: boolean; endUserApp?: boolean };
   callbackUrl: string;
+  /** Whether a webhook signing secret is stored (it is never returned). */
+  hasWebhookSigningSecret: boolean;
+  /** Connectors whose provider sends events to the app (webhooks.routing 'app'): set it in the provider's app settings. */
+  webhookUrl: string | null;
 }
 
 export interface Connector {
@@ -86,6 +90,10 @@ export interface Connector {
   defaultScopes: string[];
   actions: { key: string; name: string; description: string }[];
   optionSources: string[];
+  /** What can start a flow: polls and provider webhooks. */
+  triggers: { key: string; kind: 'poll' | 'webhook'; name: string; description: string }[];
+  /** How the provider pushes events, when it does. */
+  webhooks: { routing: 'instance' | 'app'; secret: 'subscription' | 'client_secret' | 'signing_secret' } | null;
   config: ConnectorConfig;
 }
 
@@ -95,6 +103,8 @@ export interface ConnectorPatch {
   clientSecret?: string | null;
   scopes?: string[] | null;
   settings?: { useSandbox?: boolean; endUserApp?: boolean };
+  /** Write-only. */
+  webhookSigningSecret?: string | null;
 }
 
 /** The connector categories (connectors/src/schema.ts). */
@@ -134,12 +144,27 @@ export interface PathError {
   message: string;
 }
 
+/** Poll triggers and provider webhooks: whether the trigger works. */
+export interface TriggerHealth {
+  /** waiting: not checked yet (the first poll, or the provider subscription, is to come). */
+  status: 'ok' | 'failing' | 'waiting';
+  error: { code: string; message: string; at: string; retryAt: string | null } | null;
+  /** The last successful poll. */
+  lastCheckedAt: string | null;
+  /** When an item last started a run. */
+  lastItemAt: string | null;
+}
+
 export interface TemplateInstance {
   id: string;
   endUserId: string;
   endUserName: string | null;
   version: number;
   enabled: boolean;
+  /** paused: on, but a connection it uses is disconnected or needs reauth. */
+  status: 'on' | 'off' | 'paused';
+  /** Null for triggers that are not polls or provider webhooks. */
+  triggerHealth: TriggerHealth | null;
   updatedAt: string;
 }
 
@@ -258,12 +283,13 @@ export interface EndUserFlow {
   name: string;
   description: string | null;
   version: number;
-  trigger: { type?: string; event?: string } | undefined;
+  trigger: { type?: string; event?: string; connector?: string } | undefined;
   connectors: string[];
   inputs: Record<string, { title?: string; type?: string }>;
   instance: {
     id: string;
     enabled: boolean;
+    status: 'on' | 'off' | 'paused';
     version: number;
     upgradeAvailable: boolean;
     settings: Record<string, unknown>;
@@ -271,6 +297,7 @@ export interface EndUserFlow {
     updatedAt: string;
     webhookUrl?: string | null;
     nextRunAt?: string | null;
+    triggerHealth: TriggerHealth | null;
   } | null;
 }
 
@@ -451,10 +478,10 @@ export const api = {
   validateTemplate: (key: string, definition: Record<string, unknown>) =>
     request<{ valid: boolean; errors: PathError[] }>('POST', `/v1/admin/flow-templates/${enc(key)}/validate`, { definition }),
   publishTemplate: (key: string) => request<{ key: string; version: number; publishedAt: string }>('POST', `/v1/admin/flow-templates/${enc(key)}/publish`),
-  templateInstances: (key: string, query: { cursor?: string | null; version?: number } = {}) =>
+  templateInstances: (key: string, query: { cursor?: string | null; version?: number; triggerHealth?: 'failing' } = {}) =>
     request<Page<TemplateInstance> & { byVersion: { version: number; enabled: number; disabled: number }[] }>(
       'GET',
-      `/v1/admin/flow-templates/${enc(key)}/instances${qs({ cursor: query.cursor, version: query.version })}`,
+      `/v1/admin/flow-templates/${enc(key)}/instances${qs({ cursor: query.cursor, version: query.version, triggerHealth: query.triggerHealth })}`,
     ),
 
   runs: (filters: RunFilters) => request<Page<Run>>('GET', `/v1/admin/runs${qs({ ...filters })}`),

@@ -1,7 +1,7 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useId, useRef } from 'preact/hooks';
 import { t, relativeTime } from '../i18n';
-import type { Approval, Flow, Run } from '../types';
+import type { Approval, Flow, Run, TriggerHealth } from '../types';
 import type { Widget } from '../widget';
 import { SettingsForm } from './settings-form';
 
@@ -22,6 +22,10 @@ export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Fl
   const tab = useSignal<Tab>(approvals.length > 0 ? 'approvals' : 'settings');
   const open = enabled || settingUp.value;
   const switchRef = useRef<HTMLButtonElement>(null);
+  const trigger = flow.trigger?.connector && flow.trigger.event ? flow.trigger : undefined;
+  const triggerName = trigger ? (widget.integrations.value.find((i) => i.key === trigger.connector)?.name ?? trigger.connector!) : '';
+  // Paused says more than a failing trigger: the connection itself is the problem.
+  const health = enabled && !paused ? flow.instance!.triggerHealth : null;
 
   const toggle = async () => {
     failure.value = null;
@@ -54,6 +58,12 @@ export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Fl
         <div class="grow">
           <h3 id={`${id}n`}>{flow.name}</h3>
           {flow.description && <p>{flow.description}</p>}
+          {trigger && (
+            <p class="small flow-trigger">
+              {t('triggerWhen', { event: trigger.event!.replace(/[_.]+/g, ' '), name: triggerName })}
+              {health && health.status !== 'failing' && ` · ${healthLine(health, triggerName)}`}
+            </p>
+          )}
         </div>
         <span class="small muted" aria-hidden="true" style={{ marginTop: '3px' }}>
           {paused ? t('paused') : enabled ? t('on') : t('off')}
@@ -74,6 +84,7 @@ export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Fl
           {t(problem.reason === 'connection_missing' ? 'pausedMissing' : 'pausedReauth', { name: problemName })}
         </p>
       )}
+      {health?.status === 'failing' && trigger && <TriggerFailing widget={widget} health={health} connector={trigger.connector!} />}
       {!paused && flow.instance?.note && (
         <p class="alert info flow-note" style={{ margin: '0 16px 14px' }}>
           {flow.instance.note.message}
@@ -135,6 +146,32 @@ export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Fl
         </div>
       )}
     </article>
+  );
+}
+
+function healthLine(health: TriggerHealth, name: string): string {
+  if (health.status === 'waiting') return t('triggerWaiting', { name });
+  return health.lastCheckedAt ? t('triggerChecked', { time: relativeTime(health.lastCheckedAt) }) : t('triggerListening', { name });
+}
+
+/** The trigger's last error, when it is tried again, and Reconnect when the connection is what failed. */
+function TriggerFailing({ widget, health, connector }: { widget: Widget; health: TriggerHealth; connector: string }) {
+  const error = health.error;
+  const retryAt = error?.retryAt && Date.parse(error.retryAt) - Date.now() > 30_000 ? error.retryAt : null;
+  const connection = widget.integrations.value.find((i) => i.key === connector)?.connection;
+  const reconnect = connection && error && (error.code.startsWith('connection_') || error.code === 'provider_auth_failed');
+  return (
+    <div class="alert warn flow-failing" style={{ margin: '0 16px 14px' }}>
+      <span class="grow">
+        {error?.message}
+        <span class="small retry">{retryAt ? t('triggerRetry', { time: relativeTime(retryAt) }) : t('triggerRetrySoon')}</span>
+      </span>
+      {reconnect && (
+        <button type="button" class="btn secondary" disabled={widget.connecting.value[connector]?.phase === 'waiting'} onClick={() => widget.connect(connector, { connectionId: connection.id }).catch(() => undefined)}>
+          {t('reconnect')}
+        </button>
+      )}
+    </div>
   );
 }
 

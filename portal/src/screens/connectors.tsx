@@ -271,6 +271,9 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
   const endUserApp = useSignal(Boolean(connector.config.settings.endUserApp));
   const clientId = useSignal(connector.config.clientId ?? '');
   const clientSecret = useSignal('');
+  const signingSecret = useSignal('');
+  // The provider sends every end user's events to one URL of the tenant's app (Slack Events API, HubSpot webhooks).
+  const appWebhooks = connector.webhooks?.routing === 'app' ? connector.webhooks : null;
   const scopes = useSignal((connector.config.scopes ?? connector.defaultScopes).join(' '));
   const saving = useSignal(false);
   const errors = useSignal<Record<string, string>>({});
@@ -284,6 +287,7 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
     endUserApp.value = Boolean(connector.config.settings.endUserApp);
     clientId.value = connector.config.clientId ?? '';
     clientSecret.value = '';
+    signingSecret.value = '';
     scopes.value = (connector.config.scopes ?? connector.defaultScopes).join(' ');
   }, [connector]);
 
@@ -305,6 +309,7 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
       if (id !== (connector.config.clientId ?? '')) patch.clientId = id || null;
       if (clientSecret.value) patch.clientSecret = clientSecret.value;
     }
+    if (appWebhooks?.secret === 'signing_secret' && signingSecret.value) patch.webhookSigningSecret = signingSecret.value;
     if (oauth) {
       const wanted = splitScopes(scopes.value);
       const current = connector.config.scopes ?? connector.defaultScopes;
@@ -423,6 +428,42 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
               </Field>
             </>
           )}
+
+          {appWebhooks && (
+            <>
+              <h3 class="form-section-title">Webhooks</h3>
+              <p class="muted small form-section-lede">
+                {connector.name} sends the events that start flows to one URL of your app. Set it as the events (webhook) URL in your {connector.name} app's
+                settings{appWebhooks.secret === 'client_secret' ? '; deliveries are signed with the client secret above' : ''}.
+              </p>
+              {connector.config.webhookUrl ? (
+                <CopyBox label="Webhook URL" value={connector.config.webhookUrl} />
+              ) : (
+                <p class="muted small">Save the connector once to get its webhook URL.</p>
+              )}
+              {appWebhooks.secret === 'signing_secret' && (
+                <>
+                  <div class="field-gap" />
+                  <TextField
+                    label="Webhook signing secret"
+                    name="webhookSigningSecret"
+                    type="password"
+                    autoComplete="new-password"
+                    value={signingSecret.value}
+                    onValue={(v) => (signingSecret.value = v)}
+                    placeholder={connector.config.hasWebhookSigningSecret ? '•••••••• stored; type to replace' : ''}
+                    hint={
+                      connector.config.hasWebhookSigningSecret
+                        ? 'A signing secret is stored (encrypted). It is never shown again; type a new one to replace it.'
+                        : `From your ${connector.name} app's credentials: Switchboard checks each delivery's signature with it. Write-only: stored encrypted and never shown again.`
+                    }
+                    error={said('Webhook signing secret', errors.value.webhookSigningSecret)}
+                    optional
+                  />
+                </>
+              )}
+            </>
+          )}
         </fieldset>
         {editable && (
           <div class="form-actions">
@@ -476,6 +517,19 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
               </li>
             ))}
           </ul>
+        )}
+        {connector.triggers.length > 0 && (
+          <>
+            <h3 class="form-section-title">Triggers flows can start on</h3>
+            <ul class="action-list">
+              {connector.triggers.map((tr) => (
+                <li key={tr.key}>
+                  <code>{tr.key}</code> <span class="muted small">({tr.kind === 'poll' ? 'checked on an interval' : 'pushed by the provider'})</span>
+                  <span class="muted small block">{tr.description || tr.name}</span>
+                </li>
+              ))}
+            </ul>
+          </>
         )}
       </aside>
     </div>

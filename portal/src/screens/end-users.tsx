@@ -1,6 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useRef } from 'preact/hooks';
-import { api, messageOf, type EndUserFlow, type EndUserSummary } from '../api';
+import { api, messageOf, type Connector, type EndUserFlow, type EndUserSummary } from '../api';
 import { Link, query, setQuery } from '../router';
 import { Alert, Badge, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
@@ -10,6 +10,7 @@ import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { ConnectionStatusBadge } from '../ui/status';
 import { Time } from '../ui/time';
+import { TriggerHealthView } from '../ui/trigger-health';
 import { ConnectorLogo } from './connectors';
 import { triggerSummary } from './flow-outline';
 
@@ -236,7 +237,7 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
                   </h2>
                 </div>
                 <Loaded resource={flows} what="their flows">
-                  {(page) => <FlowsOf flows={page.data} />}
+                  {(page) => <FlowsOf flows={page.data} connectors={connectors.data.value?.data} />}
                 </Loaded>
               </section>
               {Object.keys(u.metadata).length > 0 && (
@@ -255,7 +256,7 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
   );
 }
 
-function FlowsOf({ flows }: { flows: EndUserFlow[] }) {
+function FlowsOf({ flows, connectors }: { flows: EndUserFlow[]; connectors?: Connector[] }) {
   const used = flows.filter((f) => f.instance);
   if (flows.length === 0) return <EmptyState title="No published flows yet">Publish a flow template and your customers can switch it on.</EmptyState>;
   if (used.length === 0) return <EmptyState title="No flows switched on">{flows.length} published flow{flows.length === 1 ? ' is' : 's are'} available to them in the widget.</EmptyState>;
@@ -270,13 +271,18 @@ function FlowsOf({ flows }: { flows: EndUserFlow[] }) {
               <Link to={`flows/${f.key}`} class="cell-link">
                 {f.name}
               </Link>
-              {instance.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}
+              {instance.status === 'paused' ? <Badge tone="warning">Paused</Badge> : instance.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}
               <span class="muted small">
                 version {instance.version}
                 {instance.upgradeAvailable ? ` (v${f.version} available)` : ''}
               </span>
             </div>
-            <p class="muted small">{triggerSummary(f.trigger)}</p>
+            <p class="muted small">{triggerSummary(f.trigger, connectors)}</p>
+            {instance.enabled && instance.triggerHealth && (
+              <p class="flow-instance-trigger">
+                <TriggerHealthView health={instance.triggerHealth} />
+              </p>
+            )}
             {settings.length > 0 ? (
               <dl class="settings-list">
                 {settings.map(([key, value]) => (

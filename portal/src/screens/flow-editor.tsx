@@ -11,6 +11,7 @@ import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { TriggerHealthView } from '../ui/trigger-health';
 import { locate, Outline } from './flow-outline';
 import { hasUnpublishedChanges } from './flows';
 
@@ -83,6 +84,8 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
 }
 
 function Editor({ template, onChanged, reload }: { template: FlowTemplate; onChanged: (t: FlowTemplate) => void; reload: () => Promise<void> }) {
+  // Names connectors and their triggers in the outline ("When new issue in GitHub").
+  const catalogue = useResource(() => api.connectors(), []);
   const editable = can('developer');
   const text = useSignal(pretty(template.draft));
   const saved = useSignal(text.value);
@@ -341,15 +344,24 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
         {parsed.value.errors.length > 0 ? (
           <p class="muted small">Fix the JSON syntax to see the outline.</p>
         ) : (
-          <Outline definition={parsed.value.value} onPick={showPath} />
+          <Outline definition={parsed.value.value} onPick={showPath} catalogue={catalogue.data.value?.data} />
         )}
       </aside>
     </div>
   );
 }
 
+/** Polls and provider webhooks have a health worth a column: the trigger names a connector. */
+const hasConnectorTrigger = (template: FlowTemplate): boolean =>
+  template.versions.some((v) => {
+    const trigger = v.definition.trigger as { type?: string; connector?: string } | undefined;
+    return trigger?.type === 'poll' || (trigger?.type === 'webhook' && Boolean(trigger.connector));
+  });
+
 function Versions({ template }: { template: FlowTemplate }) {
   const version = useSignal<number | null>(null);
+  const failingOnly = useSignal(false);
+  const withTrigger = hasConnectorTrigger(template);
   const rows = useSignal<TemplateInstance[] | null>(null);
   const cursor = useSignal<string | null>(null);
   const byVersion = useSignal<{ version: number; enabled: number; disabled: number }[]>([]);
@@ -360,7 +372,11 @@ function Versions({ template }: { template: FlowTemplate }) {
     loading.value = true;
     error.value = null;
     try {
-      const page = await api.templateInstances(template.key, { cursor: reset ? null : cursor.value, version: version.value ?? undefined });
+      const page = await api.templateInstances(template.key, {
+        cursor: reset ? null : cursor.value,
+        version: version.value ?? undefined,
+        triggerHealth: failingOnly.value ? 'failing' : undefined,
+      });
       rows.value = reset ? page.data : [...(rows.value ?? []), ...page.data];
       cursor.value = page.nextCursor ?? null;
       if (version.value === null) byVersion.value = page.byVersion;
@@ -373,7 +389,7 @@ function Versions({ template }: { template: FlowTemplate }) {
 
   useEffect(() => {
     void load(true);
-  }, [template.latestVersion, version.value]);
+  }, [template.latestVersion, version.value, failingOnly.value]);
 
   const usage = (v: number) => byVersion.value.find((u) => u.version === v);
   return (
@@ -425,6 +441,12 @@ function Versions({ template }: { template: FlowTemplate }) {
                   </select>
                 )}
               </Field>
+              {withTrigger && (
+                <label class="check-inline">
+                  <input type="checkbox" checked={failingOnly.value} onChange={(e) => (failingOnly.value = e.currentTarget.checked)} />
+                  Failing triggers
+                </label>
+              )}
             </div>
             {error.value && (
               <div class="card-pad">
@@ -436,7 +458,10 @@ function Versions({ template }: { template: FlowTemplate }) {
                 <Spinner label="Loading end users…" />
               </div>
             )}
-            {rows.value && rows.value.length === 0 && (
+            {rows.value && rows.value.length === 0 && failingOnly.value && (
+              <EmptyState title="No failing triggers">Every end user's trigger{version.value !== null ? ` on v${version.value}` : ''} is working.</EmptyState>
+            )}
+            {rows.value && rows.value.length === 0 && !failingOnly.value && (
               <EmptyState title="No end users run this flow yet">They switch it on in the widget, or your backend does it for them.</EmptyState>
             )}
             {rows.value && rows.value.length > 0 && (
@@ -448,6 +473,7 @@ function Versions({ template }: { template: FlowTemplate }) {
                         <th scope="col">End user</th>
                         <th scope="col">Version</th>
                         <th scope="col">State</th>
+                        {withTrigger && <th scope="col">Trigger</th>}
                         <th scope="col">Changed</th>
                       </tr>
                     </thead>
@@ -464,7 +490,8 @@ function Versions({ template }: { template: FlowTemplate }) {
                             v{r.version}
                             {r.version < template.latestVersion && <span class="muted small"> (behind)</span>}
                           </td>
-                          <td>{r.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}</td>
+                          <td>{r.status === 'paused' ? <Badge tone="warning">Paused</Badge> : r.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}</td>
+                          {withTrigger && <td>{r.enabled && r.triggerHealth ? <TriggerHealthView health={r.triggerHealth} /> : <span class="muted">—</span>}</td>}
                           <td>
                             <Time iso={r.updatedAt} relative />
                           </td>

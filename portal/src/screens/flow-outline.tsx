@@ -1,3 +1,4 @@
+import type { Connector } from '../api';
 import { findNodeAtLocation, type Node as JsonNode, type Segment } from 'jsonc-parser';
 
 /** A readable outline of a flow definition's trigger and steps, and the path helpers the editor uses. */
@@ -6,8 +7,26 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
 
-export function triggerSummary(trigger: unknown): string {
+/** `new_issue` → `new issue`. */
+const humanize = (key: string): string => key.replace(/[_.]+/g, ' ');
+
+/** `PT1H30M` → `1 h 30 min`. */
+const isoDuration = (iso: string): string =>
+  iso
+    .replace(/^PT/, '')
+    .replace(/(\d+)([HMS])/g, (_, n: string, unit: 'H' | 'M' | 'S') => `${n} ${{ H: 'h', M: 'min', S: 's' }[unit]} `)
+    .trim();
+
+/**
+ * One line for a flow's trigger. With the connector catalogue at hand, a connector's trigger reads
+ * with names ("When new issue in GitHub"), else with keys ("When new issue in github").
+ */
+export function triggerSummary(trigger: unknown, connectors?: Pick<Connector, 'key' | 'name' | 'triggers'>[]): string {
   if (!isObject(trigger)) return 'No trigger yet';
+  const connector = connectors?.find((c) => c.key === trigger.connector);
+  const app = connector?.name ?? str(trigger.connector) ?? '?';
+  const triggerName = connector?.triggers.find((t) => t.key === trigger.event)?.name;
+  const what = triggerName ? triggerName.charAt(0).toLowerCase() + triggerName.slice(1) : humanize(str(trigger.event) ?? '?');
   switch (trigger.type) {
     case 'event':
       return `When the app sends “${str(trigger.event) ?? '?'}”`;
@@ -16,9 +35,11 @@ export function triggerSummary(trigger: unknown): string {
     case 'schedule':
       return `On a schedule: ${str(trigger.cron) ?? '?'}${str(trigger.timezone) ? ` (${String(trigger.timezone)})` : ''}`;
     case 'webhook':
-      return `When a webhook arrives${str(trigger.connector) ? ` from ${String(trigger.connector)}` : ''}`;
+      return str(trigger.connector) && str(trigger.event)
+        ? `When ${what} in ${app} (${app} pushes it)`
+        : `When a webhook arrives${str(trigger.connector) ? ` from ${String(trigger.connector)}` : ''}`;
     case 'poll':
-      return `Polling ${str(trigger.connector) ?? '?'}${str(trigger.source) ? `.${String(trigger.source)}` : ''}`;
+      return `When ${what} in ${app} (checked ${str(trigger.interval) ? `every ${isoDuration(String(trigger.interval))}` : 'on its interval'})`;
     default:
       return `Trigger “${String(trigger.type ?? '?')}”`;
   }
@@ -118,7 +139,7 @@ function StepList({ steps, path, onPick }: { steps: unknown[]; path: string; onP
 }
 
 /** Trigger, connectors, inputs and the step tree; picking an entry shows it in the editor. */
-export function Outline({ definition, onPick }: { definition: unknown; onPick: (path: string) => void }) {
+export function Outline({ definition, onPick, catalogue }: { definition: unknown; onPick: (path: string) => void; catalogue?: Connector[] }) {
   if (!isObject(definition)) return <p class="muted">The outline appears once the document is a JSON object.</p>;
   const steps = Array.isArray(definition.steps) ? definition.steps : [];
   const inputs = isObject(definition.inputs) ? Object.entries(definition.inputs) : [];
@@ -127,7 +148,7 @@ export function Outline({ definition, onPick }: { definition: unknown; onPick: (
     <div class="outline">
       <button type="button" class="outline-trigger" onClick={() => onPick('trigger')}>
         <span class="outline-kicker">Trigger</span>
-        <span>{triggerSummary(definition.trigger)}</span>
+        <span>{triggerSummary(definition.trigger, catalogue)}</span>
       </button>
       {(connectors.length > 0 || inputs.length > 0) && (
         <dl class="outline-facts">

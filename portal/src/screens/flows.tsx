@@ -46,6 +46,8 @@ function canonical(value: unknown): string {
 
 export function Flows() {
   const templates = useResource(() => api.templates(), []);
+  // Names connectors and their triggers in the trigger column.
+  const catalogue = useResource(() => api.connectors(), []);
   return (
     <>
       <PageHeader
@@ -86,7 +88,7 @@ export function Flows() {
                           </Link>
                           <code class="action-code">{t.key}</code>
                         </th>
-                        <td>{triggerSummary((t.draft as { trigger?: unknown }).trigger)}</td>
+                        <td>{triggerSummary((t.draft as { trigger?: unknown }).trigger, catalogue.data.value?.data)}</td>
                         <td>{t.latestVersion > 0 ? <Badge tone="success">v{t.latestVersion}</Badge> : <Badge tone="neutral">Draft only</Badge>}</td>
                         <td>
                           <Time iso={t.updatedAt} relative />

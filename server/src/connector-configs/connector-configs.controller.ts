@@ -86,6 +86,8 @@ export class ConnectorConfigsController {
       defaultScopes: 'scopes' in d.auth && d.auth.scopes ? d.auth.scopes : [],
       actions: Object.entries(d.actions).map(([key, a]) => ({ key, name: a.name, description: a.description })),
       optionSources: Object.keys(d.options ?? {}),
+      triggers: Object.entries(d.triggers ?? {}).map(([key, t]) => ({ key, kind: t.kind, name: t.name, description: t.description })),
+      webhooks: d.webhooks ? { routing: d.webhooks.routing, secret: d.webhooks.secret } : null,
       config: configView,
     };
   }

@@ -63,6 +63,20 @@ export class ConnectorActionView {
   @ApiProperty() description: string;
 }
 
+export class ConnectorTriggerView {
+  @ApiProperty({ example: 'new_issue' }) key: string;
+  @ApiProperty({ enum: ['poll', 'webhook'], description: 'poll: Switchboard asks the provider on an interval; webhook: the provider pushes events' }) kind: 'poll' | 'webhook';
+  @ApiProperty({ example: 'New issue' }) name: string;
+  @ApiProperty() description: string;
+}
+
+export class ConnectorWebhooksView {
+  @ApiProperty({ enum: ['instance', 'app'], description: "instance: a URL per enabled flow, registered by Switchboard; app: one URL (config.webhookUrl) set in the provider's app settings" })
+  routing: 'instance' | 'app';
+  @ApiProperty({ enum: ['subscription', 'client_secret', 'signing_secret'], description: 'signing_secret: the app signs deliveries with a secret of its own, entered as webhookSigningSecret' })
+  secret: 'subscription' | 'client_secret' | 'signing_secret';
+}
+
 export class ConnectorView {
   @ApiProperty() key: string;
   @ApiProperty() name: string;
@@ -75,6 +89,8 @@ export class ConnectorView {
   @ApiProperty({ type: [String] }) defaultScopes: string[];
   @ApiProperty({ type: [ConnectorActionView] }) actions: ConnectorActionView[];
   @ApiProperty({ type: [String] }) optionSources: string[];
+  @ApiProperty({ type: [ConnectorTriggerView], description: 'What can start a flow: polls and provider webhooks' }) triggers: ConnectorTriggerView[];
+  @ApiPropertyOptional({ nullable: true, type: ConnectorWebhooksView, description: 'How the provider pushes events, when it does' }) webhooks: ConnectorWebhooksView | null;
   @ApiProperty({ type: () => ConnectorConfigView, description: "This tenant's settings" }) config: ConnectorConfigView;
 }
 
