@@ -35,6 +35,7 @@ import pg from 'pg';
 import { consentInSandbox } from '../connectors/dist/sandbox/index.js';
 import { Vault } from '../server/dist/vault/vault.js';
 import { bindingFor } from '../server/dist/vault/vault-fields.js';
+import { bindingsHealthySql } from '../server/dist/flows/binding-health.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'server', 'dist');
@@ -431,6 +432,8 @@ try {
   };
   clearInterval(ticker);
   const tickCount = ticks - ticks0;
+  // Stopped first, so the rows stay as the window left them (and a --cpu-prof profile is written).
+  await stop(worker.child);
   const { rows: [end] } = await db.query(
     `SELECT count(*) FILTER (WHERE health = 'failing')::int AS failing, count(*) FILTER (WHERE failures > 0)::int AS failed,
             count(*) FILTER (WHERE next_poll_at < now() - interval '${ON_TIME_SECONDS} seconds')::int AS overdue
@@ -488,8 +491,40 @@ try {
   print('CPU use', `worker ${((cpu.worker / 1000 / elapsed) * 100).toFixed(0)} % of a core, PostgreSQL backends ${((cpu.pg / 1000 / elapsed) * 100).toFixed(0)} %, sandbox ${((cpu.sandbox / 1000 / elapsed) * 100).toFixed(0)} %`, `load ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end; ${pgCpu.size} backends of the bench database (this script's excluded)`);
   print('RSS peak', `worker ${workerPeakRss.toFixed(0)} MB, sandbox ${sandboxPeakRss.toFixed(0)} MB`);
   print('runs from polls', `${runsInWindow} started in the window for ${expected} new (instance, issue) pairs`, `${runsOfKnown} of them by instances polled before the window; ${duplicates} duplicates; ${tickCount} issues opened by ${tickCount} ticks, each seen by ~${(watchers.size / TICK_REPOS.length).toFixed(0)} instances; all poll runs: ${runStats.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'} (total ${runsTotal}, ${runs0.n} before the window)`);
+
+  // What one claim (PollService.claim, its SQL read from the compiled service) costs PostgreSQL: with
+  // the backlog the window left, and with every instance due. Each in a transaction rolled back.
+  const compiled = readFileSync(join(dist, 'triggers', 'poll.service.js'), 'utf8');
+  const claimSql = /`(WITH tenants AS \([\s\S]*?)`, \[now, limit/.exec(compiled)?.[1].replace(/\$\{\(0, binding_health_1\.bindingsHealthySql\)\('i'\)\}/, bindingsHealthySql('i'));
+  if (claimSql && !claimSql.includes('${')) {
+    const limit = Number(process.env.POLL_CONCURRENCY ?? 50) * 2;
+    const explain = async () => {
+      const [plan] = (await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${claimSql}`, [new Date(), limit, new Date(Date.now() + 60_000)])).rows[0]['QUERY PLAN'];
+      return plan;
+    };
+    const timed = async (prepare) => {
+      await db.query('BEGIN');
+      try {
+        if (prepare) await db.query(prepare);
+        const { rows: [{ n }] } = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at <= now()`);
+        const times = [];
+        for (let i = 0; i < 5; i++) {
+          await db.query('SAVEPOINT claim');
+          times.push((await explain())['Execution Time']);
+          await db.query('ROLLBACK TO SAVEPOINT claim');
+        }
+        return { n, ms: sorted(times) };
+      } finally {
+        await db.query('ROLLBACK');
+      }
+    };
+    const asLeft = await timed();
+    const allDue = await timed(`UPDATE flow_instance_triggers SET next_poll_at = now() - random() * interval '${INTERVAL_SECONDS} seconds' WHERE type = 'poll'`);
+    print('claim of ' + limit, `${pct(asLeft.ms, 50).toFixed(1)} ms with ${asLeft.n} rows due, ${pct(allDue.ms, 50).toFixed(1)} ms with all ${allDue.n} due`, `PostgreSQL execution time (EXPLAIN ANALYZE, median of 5, rolled back); one claim per ${limit} polls ⇒ ${(pct(allDue.ms, 50) / limit).toFixed(2)} ms per poll with all due`);
+  } else {
+    print('claim cost', 'not measured', 'the claim SQL was not found in server/dist/triggers/poll.service.js');
+  }
   if (total > 0 && runsOfKnown !== expected) process.exitCode = 1;
-  await stop(worker.child);
 } catch (error) {
   if (!cleaning) console.error(error);
   process.exitCode = 1;
