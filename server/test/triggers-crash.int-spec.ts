@@ -221,9 +221,9 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
       await redis.kill();
       redisDown = new Date();
       timeline.push(`${at()} Redis killed (no persistence)`);
-      await sleep(1000);
-      await makeIdleDue();
-      await sleep(2000);
+      // Until polls have stored runs they could not queue (issues keep coming meanwhile).
+      const storedSince = async (since: Date) => (await db.query(`SELECT count(*)::int AS n FROM runs WHERE created_at >= $1`, [since])).rows[0].n as number;
+      await waitFor(async () => ((await storedSince(redisDown)) > 0 && Date.now() - redisDown.getTime() > 2000 ? true : (await makeIdleDue(), await sleep(500), undefined)), 20_000, 'runs stored while Redis is down');
       await redis.start();
       redisUp = new Date();
       timeline.push(`${at()} Redis started again, empty`);
@@ -242,17 +242,30 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
     const expected = new Map<string, Set<string>>();
     for (const [instanceId, repo] of watching) expected.set(instanceId, new Set(issues.filter((i) => i.repository === repo && !i.pull_request).map((i) => `poll:${i.id}`)));
     const total = [...expected.values()].reduce((n, keys) => n + keys.size, 0);
+    const progress: string[] = [];
     const settled = async () => {
       const [runs] = (await db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE finished_at IS NULL)::int AS open FROM runs WHERE trigger_type = 'poll'`)).rows;
       if (runs.n >= total && runs.open === 0) return true;
+      const [polls] = (
+        await db.query(
+          `SELECT count(*) FILTER (WHERE next_poll_at <= now())::int AS due, count(*) FILTER (WHERE next_poll_at > now() AND next_poll_at <= now() + interval '5 seconds')::int AS leased, count(*) FILTER (WHERE failures > 0)::int AS failing FROM flow_instance_triggers WHERE type = 'poll'`,
+        )
+      ).rows;
+      progress.push(`${at()} runs ${runs.n}/${total} (${runs.open} open), polls due ${polls.due}, leased ${polls.leased}, failing ${polls.failing}`);
       await makeIdleDue();
       return undefined;
     };
-    const settledIn = await waitFor(async () => ((await settled()) ? true : (await sleep(1000), undefined)), 20_000, `${total} runs, all finished`).catch((error: Error) => error.message);
-    timeline.push(`${at()} settled`);
+    const settledIn = await waitFor(async () => ((await settled()) ? true : (await sleep(1000), undefined)), 40_000, `${total} runs, all finished`).catch((error: Error) => error.message);
+    timeline.push(`${at()} ${settledIn === true ? 'settled' : settledIn}`);
 
-    type Row = { instance_id: string; idempotency_key: string; status: string; error: unknown; finished_at: Date | null; created_at: Date };
-    const rows: Row[] = (await db.query(`SELECT instance_id, idempotency_key, status, error, finished_at, created_at FROM runs WHERE trigger_type = 'poll'`)).rows;
+    type Row = { instance_id: string; idempotency_key: string; status: string; error: unknown; finished_at: Date | null; created_at: Date; crashed_executions: number };
+    const rows: Row[] = (await db.query(`SELECT instance_id, idempotency_key, status, error, finished_at, created_at, crashed_executions FROM runs WHERE trigger_type = 'poll'`)).rows;
+    const rel = (d: Date | null) => (d ? `+${((d.getTime() - started) / 1000).toFixed(1)} s` : 'never');
+    const slowest = rows
+      .filter((r) => r.finished_at)
+      .sort((a, b) => b.finished_at!.getTime() - b.created_at.getTime() - (a.finished_at!.getTime() - a.created_at.getTime()))
+      .slice(0, 3)
+      .map((r) => `stored ${rel(r.created_at)} finished ${rel(r.finished_at)} (crashed executions ${r.crashed_executions})`);
     const found = new Map<string, string[]>();
     for (const r of rows) found.set(r.instance_id, [...(found.get(r.instance_id) ?? []), r.idempotency_key]);
     const missing: string[] = [];
@@ -274,7 +287,8 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
       [
         `poll crash test: ${watching.size} instances, ${opened} issues, ${rows.length} runs of ${total} expected, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         ...timeline.map((l) => `  ${l}`),
-        `  runs stored while Redis was down (queued by the recovery sweep): ${storedWhileRedisDown}`,
+        ...progress.map((l) => `    settling ${l}`),
+        `  runs stored while Redis was down (queued by the recovery sweep): ${storedWhileRedisDown}; slowest runs: ${slowest.join('; ')}`,
         `  missing ${missing.length}, doubled ${doubled.length}, unexpected ${unexpected.length}, not succeeded ${notSucceeded.length}, unexpected process exits ${unexpectedExits}`,
       ].join('\n'),
     );
