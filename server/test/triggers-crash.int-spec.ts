@@ -27,6 +27,18 @@ const KILLS = 3;
 const POLL_LATENCY_MS = 150;
 const POLL_TIMEOUT_SECONDS = 2;
 
+/** GitHub pushes opened issues to the instance's URL (a repository hook Switchboard makes). */
+const hookFlow = {
+  key: 'issue-hook',
+  name: 'Issue opened (webhook)',
+  trigger: { type: 'webhook', connector: 'github', event: 'issue_opened', input: { repository: '=$inputs.repo' } },
+  connectors: ['github'],
+  inputs: { repo: { type: 'string', title: 'Repository', required: true } },
+  steps: [{ id: 'seen', type: 'transform', output: { number: '=$trigger.number', repository: '=$trigger.repository' } }],
+};
+/** Webhook instances per tenant (end users already connected to GitHub), each on a repository of its own. */
+const HOOK_USERS = 3;
+
 const pollFlow = (n: number) => ({
   key: `new-issues-${n}`,
   name: `New issues ${n}`,
@@ -50,6 +62,7 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
   let githubToken: string;
   /** Instance id → the repository it watches (as enabled). */
   const watching = new Map<string, string>();
+  const tenants: TenantFixture[] = [];
 
   const startWorker = async (): Promise<Proc> => {
     const worker = run('worker.js', env);
@@ -78,6 +91,7 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
   async function setUpTenant(t: number, repositories: string[]): Promise<void> {
     let tenant: TenantFixture | undefined;
     for (let attempt = 1; !tenant; attempt++) tenant = await createTenant({ url, origin: url } as never, `Poll Crash ${t}`).catch((error) => (attempt < 10 ? sleep(500).then(() => undefined) : Promise.reject(error)));
+    tenants.push(tenant);
     const owner = tenant.owner;
     expect((await retried(() => owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] }))).status).toBe(200);
     expect((await retried(() => owner.put('/v1/admin/connectors/github', { enabled: true, settings: { useSandbox: true } }))).status).toBe(200);
@@ -334,5 +348,66 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
     expect(rows).toHaveLength(total);
     expect(storedWhileRedisDown).toBeGreaterThan(0);
     expect(unexpectedExits).toBe(0);
+  }, 120_000);
+
+  it('provider webhooks delivered while workers are killed start exactly one run per event; redeliveries start nothing', async () => {
+    const started = Date.now();
+    const repos = (sandbox.state.github as { repos: Array<{ name: string; full_name: string }> }).repos.filter((r) => r.name.startsWith('service-')).slice(100, 100 + TENANTS * HOOK_USERS);
+    const hooked = new Map<string, { url: string; repo: string }>(); // instance id → its URL and repository
+    for (const [t, tenant] of tenants.entries()) {
+      expect((await retried(() => tenant.owner.post('/v1/admin/flow-templates', { definition: hookFlow }))).status).toBe(201);
+      expect((await retried(() => tenant.owner.post(`/v1/admin/flow-templates/${hookFlow.key}/publish`))).status).toBe(201);
+      for (let u = 0; u < HOOK_USERS; u++) {
+        const repo = repos[t * HOOK_USERS + u]!.full_name;
+        const enabled = await retried(() => tenant.host.post(`/v1/end-users/poller-${u}/flows/${hookFlow.key}/enable`, { settings: { repo } }));
+        expect(enabled.status).toBe(200);
+        hooked.set(enabled.body.instance.id, { url: enabled.body.instance.webhookUrl, repo });
+      }
+    }
+    const hooks = () => (sandbox.state.github as { hooks: Array<{ config: { url: string } }> }).hooks;
+    await waitFor(() => ([...hooked.values()].every(({ url: u }) => hooks().some((h) => h.config.url === u)) ? true : undefined), 30_000, 'every repository hook');
+
+    let opened = 0;
+    const openIssues = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const { repo } = [...hooked.values()][opened++ % hooked.size]!;
+        const res = await fetch(`${sandbox.url}/github/repos/${repo}/issues`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${githubToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ title: `Hooked ${opened}` }),
+        });
+        expect(res.status).toBe(201);
+      }
+    };
+    // Deliveries keep coming while a worker dies mid-run and its replacement boots.
+    const firing = openIssues(60);
+    await waitFor(async () => ((await db.query(`SELECT count(*)::int AS n FROM runs WHERE trigger_type = 'webhook'`)).rows[0].n >= 10 ? true : undefined), 30_000, 'webhook runs');
+    await waitFor(() => ([...ready].filter((w) => alive(w) && !killed.has(w)).length >= 2 ? true : undefined), 60_000, 'two ready workers');
+    const victim = [...ready].find((w) => alive(w) && !killed.has(w))!;
+    killed.add(victim);
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const replacement = startWorker();
+    await firing;
+    await openIssues(30);
+    await sandbox.settleDeliveries();
+    // GitHub redelivers (same X-GitHub-Delivery): each answers the first run.
+    const ours = sandbox.deliveries('github').filter((d) => d.headers['x-github-event'] === 'issues' && [...hooked.values()].some((h) => h.url === d.url));
+    expect(ours.every((d) => d.delivered)).toBe(true);
+    const redelivered = await Promise.all(ours.map(async (d) => (await fetch(d.url, { method: 'POST', headers: d.headers, body: d.body })).status));
+    expect(redelivered.every((status) => status === 202)).toBe(true);
+    await replacement;
+
+    const open = async () => (await db.query(`SELECT count(*)::int AS n FROM runs WHERE trigger_type = 'webhook' AND finished_at IS NULL`)).rows[0].n as number;
+    await waitFor(async () => ((await open()) === 0 ? true : (await sleep(500), undefined)), 40_000, 'webhook runs to finish');
+    type Row = { instance_id: string; idempotency_key: string; status: string };
+    const rows: Row[] = (await db.query(`SELECT instance_id, idempotency_key, status FROM runs WHERE trigger_type = 'webhook'`)).rows;
+    for (const [instanceId, { url: hookUrl }] of hooked) {
+      const expected = ours.filter((d) => d.url === hookUrl).map((d) => `event:${d.headers['x-github-delivery']}`).sort();
+      expect(rows.filter((r) => r.instance_id === instanceId).map((r) => r.idempotency_key).sort(), instanceId).toEqual(expected);
+    }
+    expect(rows.filter((r) => r.status !== 'succeeded')).toEqual([]);
+    expect(ours).toHaveLength(opened);
+    console.log(`webhook crash test: ${hooked.size} instances, ${opened} issues, ${ours.length} deliveries each redelivered once, ${rows.length} runs, one SIGKILL, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }, 120_000);
 });
