@@ -25,6 +25,8 @@ export class AddPollTriggersAndProviderSubscriptions1795490000000 implements Mig
         ADD CONSTRAINT flow_instance_triggers_poll_check CHECK (type <> 'poll' OR poll_interval_seconds IS NOT NULL)`);
     // The poller's claim: due rows, oldest first (a claimed row's next_poll_at is its lease).
     await q.query(`CREATE INDEX flow_instance_triggers_poll_due_idx ON flow_instance_triggers (next_poll_at) WHERE next_poll_at IS NOT NULL`);
+    // Its fair share: each tenant's due rows, oldest first.
+    await q.query(`CREATE INDEX flow_instance_triggers_poll_tenant_idx ON flow_instance_triggers (tenant_id, next_poll_at) WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
     await q.query(`ALTER TABLE connector_configs ADD COLUMN webhook_signing_secret text`);
     await q.query(`
       CREATE TABLE provider_subscriptions (

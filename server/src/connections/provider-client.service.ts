@@ -16,7 +16,7 @@ import { AppError } from '../common/errors/app-error';
 import { createGuardedFetch } from '../common/net/guarded-fetch';
 import { OutboundGuard } from '../common/net/outbound-guard';
 import { TenantId } from '../common/tenancy/tenant-id';
-import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
+import { ConnectorConfigsService, ResolvedConnector } from '../connector-configs/connector-configs.service';
 import type { Connection, Credentials } from './connection.entity';
 import { CredentialsService } from './credentials.service';
 
@@ -65,10 +65,14 @@ export class ProviderClientService {
     this.fetch = createGuardedFetch(guard);
   }
 
-  async forConnection(tenantId: TenantId, connectionId: string): Promise<{ http: AbortableHttpClient; definition: ConnectorDefinition; connection: Connection }> {
+  /**
+   * `resolved`: the connector as ConnectorConfigsService.resolve answered it for this tenant, when
+   * the caller already has it (the poller resolves each tenant's connector once per batch).
+   */
+  async forConnection(tenantId: TenantId, connectionId: string, resolved?: Pick<ResolvedConnector, 'definition'>): Promise<{ http: AbortableHttpClient; definition: ConnectorDefinition; connection: Connection }> {
     const loaded = await this.credentials.fresh(tenantId, connectionId);
     const { connection } = loaded;
-    const { definition } = await this.configs.resolve(tenantId, connection.connectorKey);
+    const { definition } = resolved ?? (await this.configs.resolve(tenantId, connection.connectorKey));
     // The first request uses the credentials just read instead of reading them again.
     let first: typeof loaded | undefined = loaded;
     const http: AbortableHttpClient = {

@@ -3,17 +3,20 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { HttpError, PollTrigger, ProviderError, TriggerItem } from '@switchboard/connectors';
 import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
+import { dependencyOutage } from '../common/errors/dependency-errors';
 import { storable } from '../common/http/hostile-input';
-import { trustedTenantId } from '../common/tenancy/tenant-id';
+import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ProviderClientService } from '../connections/provider-client.service';
+import { ConnectorConfigsService, ResolvedConnector } from '../connector-configs/connector-configs.service';
 import { RunLimiter } from '../engine/run-limits';
 import { RunsService } from '../engine/runs.service';
 import { bindingsHealthySql } from '../flows/binding-health';
-import type { PollTrigger as PollTriggerSpec } from '../flows/definition/flow-definition.schema';
+import { bindingConnector, type PollTrigger as PollTriggerSpec } from '../flows/definition/flow-definition.schema';
 import { InjectRedis } from '../redis/redis.module';
 import type { TriggerError } from './instance-trigger.entity';
 import { connectorTrigger } from './instance-triggers.service';
@@ -24,6 +27,8 @@ export const POLL_ITEM_LIMIT = 100;
 const MORE_DELAY_MS = 1000;
 /** Failures back off from the interval, doubling, up to this. */
 const MAX_BACKOFF_MS = 3600_000;
+/** How long the poller trusts a tenant's connector settings (a changed client secret reaches polls this late). */
+const RESOLVE_CACHE_MS = 5000;
 /** Consecutive failures before the trigger shows as failing (a single blip does not alarm anyone). */
 const FAILING_AFTER = 2;
 
@@ -67,26 +72,84 @@ export class PollService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runs: RunsService,
     private readonly clients: ProviderClientService,
+    private readonly configs: ConnectorConfigsService,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext('PollService');
     this.limiter = new RunLimiter(redis, { tenantMaxConcurrentRuns: config.engine.tenantMaxConcurrentRuns, leaseMs: config.queue.lockDurationMs, rateLimits: config.engine.connectionRateLimits });
   }
 
-  /** Polls what is due at `now`, at most `limit` claimed at once; answers each poll's outcome. */
+  /** Polls what is due at `now`, at most `limit` claimed at once; answers each poll's outcome (tests and one-off catch-ups). */
   async pollDue(now = new Date(), limit = this.config.polling.concurrency * 2): Promise<PollOutcome[]> {
     const claimed = await this.claim(now, limit);
+    const resolve = this.resolver();
     const outcomes: PollOutcome[] = [];
     let next = 0;
     const lane = async () => {
-      while (next < claimed.length) {
-        const row = claimed[next++]!;
-        // One poll's trouble (PostgreSQL gone mid-way, say) is not the batch's: its lease brings it back.
-        outcomes.push(await this.pollOne(row).catch((error: unknown) => (this.logger.warn({ err: error, instanceId: row.id }, 'poll could not finish; retried after its lease'), 'lost' as const)));
-      }
+      while (next < claimed.length) outcomes.push(await this.pollSafely(claimed[next++]!, resolve));
     };
     await Promise.all(Array.from({ length: Math.min(this.config.polling.concurrency, claimed.length) }, lane));
     return outcomes;
+  }
+
+  /**
+   * The worker's poller: `concurrency` lanes take claimed rows from a local buffer, which is
+   * refilled (one claim at a time) as soon as it runs low, so a slow provider holds up one lane,
+   * not the batch. With nothing due, lanes wait `idleMs` and look again. Resolves once `signal`
+   * aborts and the polls in hand are done (rows claimed but not started come back after their lease).
+   */
+  async pump(signal: AbortSignal, idleMs: number, onOutcome: (outcome: PollOutcome) => void = () => undefined): Promise<void> {
+    const concurrency = this.config.polling.concurrency;
+    const buffer: Claimed[] = [];
+    let claiming: Promise<number> | null = null;
+    let resolve = this.resolver();
+    let resolvedAt = Date.now();
+    const refill = (): Promise<number> =>
+      (claiming ??= this.claim(new Date(), concurrency)
+        .then((rows) => (buffer.push(...rows), rows.length))
+        .finally(() => (claiming = null)));
+    const lane = async () => {
+      while (!signal.aborted) {
+        if (buffer.length <= concurrency / 2) void refill().catch(() => undefined);
+        let row = buffer.shift();
+        if (!row) {
+          // PostgreSQL away or nothing due: wait for the claim in flight, then a tick.
+          const got = await refill().catch((error: unknown) => (this.logger.warn({ err: error }, 'could not claim due polls; retrying'), 0));
+          row = buffer.shift();
+          if (!row) {
+            if (got === 0) await sleep(idleMs, undefined, { signal }).catch(() => undefined);
+            continue;
+          }
+        }
+        // Connector settings are read once per tenant and connector for a few seconds, not per poll.
+        if (Date.now() - resolvedAt > RESOLVE_CACHE_MS) [resolve, resolvedAt] = [this.resolver(), Date.now()];
+        onOutcome(await this.pollSafely(row, resolve));
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+  }
+
+  /** ConnectorConfigsService.resolve, remembered per tenant and connector for one batch. */
+  private resolver(): (tenantId: TenantId, key: string) => Promise<ResolvedConnector> {
+    const cache = new Map<string, Promise<ResolvedConnector>>();
+    return (tenantId, key) => {
+      const id = `${tenantId}:${key}`;
+      let resolved = cache.get(id);
+      if (!resolved) {
+        resolved = this.configs.resolve(tenantId, key);
+        resolved.catch(() => cache.delete(id));
+        cache.set(id, resolved);
+      }
+      return resolved;
+    };
+  }
+
+  /** One poll's trouble (PostgreSQL gone mid-way, say) is not the others': its lease brings it back. */
+  private pollSafely(row: Claimed, resolve: ReturnType<PollService['resolver']>): Promise<PollOutcome> {
+    return this.pollOne(row, resolve).catch((error: unknown) => {
+      this.logger.warn({ err: error, instanceId: row.id }, 'poll could not finish; retried after its lease');
+      return 'lost' as const;
+    });
   }
 
   /**
@@ -108,7 +171,9 @@ export class PollService {
            CROSS JOIN LATERAL (
              SELECT t.id, t.tenant_id, t.next_poll_at FROM flow_instance_triggers t
               WHERE t.tenant_id = tenants.tenant_id AND t.next_poll_at <= $1 AND t.type = 'poll'
-              ORDER BY t.next_poll_at LIMIT $2
+              ORDER BY t.next_poll_at
+              -- Enough of each tenant's for its turns (twice its even share), not the whole limit from each of many.
+              LIMIT LEAST($2, GREATEST(16, 2 * ceil($2::numeric / (SELECT count(*) FROM tenants))))
            ) c
            JOIN flow_instances i ON i.id = c.id
            JOIN flow_template_versions v ON v.id = i.version_id
@@ -131,7 +196,7 @@ export class PollService {
     return rows;
   }
 
-  private async pollOne(row: Claimed): Promise<PollOutcome> {
+  private async pollOne(row: Claimed, resolve: ReturnType<PollService['resolver']>): Promise<PollOutcome> {
     const tenantId = trustedTenantId(row.tenant_id);
     const intervalMs = row.poll_interval_seconds * 1000;
     if (!row.healthy || !row.connection_id) {
@@ -144,7 +209,7 @@ export class PollService {
     let result: { items: TriggerItem[]; cursor: unknown; more?: boolean };
     try {
       const definition = connectorTrigger(row.trigger) as PollTrigger;
-      const { http, connection, definition: connector } = await this.clients.forConnection(tenantId, row.connection_id);
+      const { http, connection, definition: connector } = await this.clients.forConnection(tenantId, row.connection_id, await resolve(tenantId, bindingConnector(row.trigger.connector)));
       const signal = AbortSignal.timeout(this.config.polling.timeoutSeconds * 1000);
       await this.limiter.throttle(row.connection_id, connector.rateLimit?.requestsPerSecond, signal).catch((error: unknown) => {
         // Redis away: poll anyway (the provider's own 429 still backs this instance off).
@@ -157,12 +222,26 @@ export class PollService {
       );
       if (!result || !Array.isArray(result.items) || result.cursor === undefined) throw new ProviderError(`${definition.name} answered no items or no cursor`, 'poll_invalid');
     } catch (error) {
+      // Our PostgreSQL, not the provider: no failure is counted; the lease brings the poll back.
+      if (ourDatabase(error)) throw error;
       return this.failed(row, error);
     }
     // The first poll only finds where "now" is, unless the flow asks for a backfill of the newest items.
     const items = first ? (row.backfill > 0 ? result.items.slice(-row.backfill) : []) : result.items.slice(0, POLL_ITEM_LIMIT);
     const next = result.more ? Date.now() + MORE_DELAY_MS : this.jittered(Date.now() + intervalMs);
+    const cursor = JSON.stringify(result.cursor ?? null);
     try {
+      if (items.length === 0) {
+        // Most polls find nothing: one statement, no transaction.
+        const [, updated] = await this.db.query(
+          `UPDATE flow_instance_triggers SET poll_cursor = $3::jsonb, polled_at = now(), next_poll_at = $4, health = 'ok', failures = 0, last_error = NULL, updated_at = now()
+            WHERE id = $1 AND next_poll_at = $2`,
+          [row.id, row.lease, cursor, new Date(next)],
+        );
+        if (updated === 0) return 'lost';
+        if (row.health === 'failing') this.logger.info({ instanceId: row.id, tenantId }, 'poll trigger recovered');
+        return 'polled';
+      }
       const enqueue = await this.db.transaction(async (manager) => {
         const toEnqueue: Array<() => Promise<void>> = [];
         for (const item of items) {
@@ -178,7 +257,7 @@ export class PollService {
               SET poll_cursor = $3::jsonb, polled_at = now(), next_poll_at = $4, health = 'ok', failures = 0, last_error = NULL,
                   last_item_at = CASE WHEN $5 THEN now() ELSE last_item_at END, updated_at = now()
             WHERE id = $1 AND next_poll_at = $2`,
-          [row.id, row.lease, JSON.stringify(result.cursor ?? null), new Date(next), toEnqueue.length > 0],
+          [row.id, row.lease, cursor, new Date(next), toEnqueue.length > 0],
         );
         // Someone else owns the row now (switched off, changed, or the lease ran out): this poll's
         // work is theirs to redo, so none of it is kept.
@@ -192,6 +271,7 @@ export class PollService {
     } catch (error) {
       if (error instanceof LeaseLost) return 'lost';
       if (error instanceof AppError && (error.code === 'not_found' || error.code === 'flow_paused')) return 'lost';
+      if (ourDatabase(error)) throw error;
       return this.failed(row, error);
     }
   }
@@ -229,6 +309,14 @@ export class PollService {
 }
 
 class LeaseLost extends Error {}
+
+/**
+ * A failure of our PostgreSQL (a query, the pool), not of the provider: a bare socket error code
+ * is left to the provider, since the poll's HTTP call may raise one too.
+ */
+function ourDatabase(error: unknown): boolean {
+  return error instanceof QueryFailedError || (dependencyOutage(error) === 'database' && typeof (error as { code?: unknown }).code !== 'string');
+}
 
 /** What the end user and the team are told, and whether it may pass by itself. */
 function describe(error: unknown): { code: string; message: string; transient: boolean } {

@@ -11,10 +11,9 @@ export const POLL_TICK_MS = 1000;
 const RESUBSCRIBE_EVERY_MS = 15_000;
 
 /**
- * Every worker runs this loop: it polls what is due (PollService.pollDue), makes and removes
- * provider webhook subscriptions (ProviderSubscriptionsService.reconcileDue), and when nothing was
- * due waits a tick. It needs no Redis: claims and leases live in PostgreSQL, so polls go on, and
- * nothing is lost, while Redis is away.
+ * Every worker runs two loops: the poller (PollService.pump: lanes fed by fair claims) and the
+ * provider subscriptions' reconcile. Neither needs Redis: claims and leases live in PostgreSQL, so
+ * polls go on, and nothing is lost, while Redis is away.
  */
 @Injectable()
 export class TriggersLoop implements OnApplicationBootstrap, OnModuleDestroy {
@@ -32,7 +31,7 @@ export class TriggersLoop implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     if (process.env.TRIGGERS_LOOP === 'off') return; // tests that drive pollDue() themselves
-    this.running = this.loop();
+    this.running = Promise.all([this.polls.pump(this.stop.signal, POLL_TICK_MS), this.subscriptionsLoop()]).then(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -40,7 +39,8 @@ export class TriggersLoop implements OnApplicationBootstrap, OnModuleDestroy {
     await this.running;
   }
 
-  private async loop(): Promise<void> {
+  /** Provider subscriptions: made and removed as wanted, and wanted again where a rebind left one missing. */
+  private async subscriptionsLoop(): Promise<void> {
     let failing = false;
     let resubscribedAt = 0;
     while (!this.stop.signal.aborted) {
@@ -51,14 +51,12 @@ export class TriggersLoop implements OnApplicationBootstrap, OnModuleDestroy {
           const wanted = await this.triggers.resubscribeMissing();
           if (wanted) this.logger.info({ wanted }, 'provider webhooks wanted again for instances that had none on their connection');
         }
-        const outcomes = await this.polls.pollDue();
-        const reconciled = await this.subscriptions.reconcileDue();
-        busy = (outcomes.length > 0 && outcomes.every((o) => o !== 'lost')) || reconciled > 0;
-        if (failing) this.logger.info('triggers resumed');
+        busy = (await this.subscriptions.reconcileDue()) > 0;
+        if (failing) this.logger.info('provider subscriptions resumed');
         failing = false;
       } catch (error) {
-        // PostgreSQL away: nothing was claimed or everything claimed comes back after its lease.
-        if (!failing) this.logger.warn({ err: error }, 'triggers paused: could not claim due polls or subscriptions; retrying every second');
+        // PostgreSQL away: rows claimed come back after their lease.
+        if (!failing) this.logger.warn({ err: error }, 'provider subscriptions paused: could not read them; retrying every second');
         failing = true;
       }
       if (!busy) await sleep(POLL_TICK_MS, undefined, { signal: this.stop.signal }).catch(() => undefined);
