@@ -205,3 +205,42 @@ export async function startWorker(config: AppConfig): Promise<{ close(): Promise
   await app.init();
   return { close: () => app.close() };
 }
+
+/** Resolves with the first truthy answer of `probe` (asked every 100 ms); fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * An end user connects a sandbox provider the way the popup does (session, /connect, the sandbox's
+ * consent page), as `account` of the provider's sandbox accounts; answers the new connection's id.
+ */
+export async function connectInSandbox(api: { url: string }, tenant: TenantFixture, connector: string, endUserId: string, options: { origin: string; account?: number }): Promise<string> {
+  const token = (await tenant.host.post('/v1/sessions', { endUserId })).body.token as string;
+  const start = await fetch(`${api.url}/connect/${connector}?${new URLSearchParams({ session: token, origin: options.origin })}`, { redirect: 'manual' });
+  const { consentInSandbox } = await import('@switchboard/connectors/dist/sandbox');
+  const page = await (await fetch(await consentInSandbox(start.headers.get('location')!, { account: options.account }))).text();
+  const id = /"connectionId":"([0-9a-f-]{36})"/.exec(page)?.[1];
+  if (!id) throw new Error(`connecting ${connector} for ${endUserId} did not finish: ${page.slice(0, 300)}`);
+  return id;
+}
+
+/**
+ * Makes every poll trigger due now (a test's clock, instead of waiting an interval or a backoff)
+ * and waits until each has its outcome: a claim moves `next_poll_at` but not `updated_at`; every
+ * outcome (items, none, a failure) sets `updated_at`.
+ */
+export async function pollNow(db: { query(sql: string, params?: unknown[]): Promise<any> }): Promise<void> {
+  const [{ at }] = await db.query(`SELECT now()::text AS at`);
+  await db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
+  await until('the polls', async () => {
+    const [row] = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL AND updated_at <= $1::timestamptz`, [at]);
+    return row.n === 0;
+  });
+}

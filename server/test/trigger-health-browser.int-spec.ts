@@ -6,7 +6,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium';
-import { createTenant, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
+import { createTenant, freshDatabase, pollNow, startApi, startWorker, type TenantFixture, type TestApi, until } from './harness';
 
 /**
  * Trigger health in real Chromium: an end user's GitHub poll and webhook flows in the widget (working,
@@ -51,6 +51,7 @@ const hostPage = (api: string, token: string) => `<!doctype html><html lang="en"
 describe('trigger health in the widget and the portal', { timeout: 240_000 }, () => {
   let sandbox: Sandbox;
   let api: TestApi;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
   let worker: { close(): Promise<void> };
   let tenant: TenantFixture;
   let db: DataSource;
@@ -81,29 +82,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
       error: { code: string; message: string } | null;
     };
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
-  }
 
-  /** Makes the polls due now (the test's clock, instead of a minute's wait or the backoff), and waits for one. */
-  async function pollNow(): Promise<void> {
-    // As text: a JS Date would drop the microseconds, and the poll would seem done before it is.
-    const [before] = await db.query(`SELECT coalesce(max(last_error->>'at'), '') AS at, coalesce(max(polled_at), 'epoch')::text AS polled FROM flow_instance_triggers WHERE type = 'poll'`);
-    await db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
-    await until('a poll', async () => {
-      const [row] = await db.query(
-        `SELECT count(*) FILTER (WHERE next_poll_at <= now())::int AS due, max(polled_at) > $1::timestamptz OR coalesce(max(last_error->>'at'), '') > $2 AS moved FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL`,
-        [before.polled, before.at],
-      );
-      return row.due === 0 && row.moved;
-    });
-  }
 
   async function newPage(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1 });
@@ -134,7 +113,9 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
+    // A database of its own: every worker polls every due row of its database, and other files' workers would poll these with their own sandboxes.
+    database = await freshDatabase();
+    api = await startApi({ DATABASE_URL: database.url, SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
     worker = await startWorker(api.config);
     db = api.app.get(DataSource);
     tenant = await createTenant(api, 'Acme CRM');
@@ -165,6 +146,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await worker?.close();
     await api?.close();
     await sandbox?.close();
+    await database?.drop();
   });
 
   it('the widget says when the trigger last checked, then warns when it fails, with Reconnect when the connection is the cause; the portal lists it under Failing triggers', async () => {
@@ -181,8 +163,8 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     // GitHub fails the poll (a 502): the flow shows the provider's error and when it is tried again.
     const outage = sandbox.inject({ connector: 'github', method: 'GET', path: new RegExp(`^/repos/${REPO}/issues$`), status: 502, times: Infinity, body: { message: 'Server Error' } });
     // One failure may be a blip; the second in a row makes the trigger failing.
-    await pollNow();
-    await pollNow();
+    await pollNow(db);
+    await pollNow(db);
     const failing = await until('a failing poll', async () => {
       const health = await healthOf(POLL_FLOW.key);
       return health.status === 'failing' && health;
@@ -229,7 +211,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
       times: Infinity,
       body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' },
     });
-    await pollNow();
+    await pollNow(db);
     const authFailing = await until('a poll refused for its token', async () => {
       const health = await healthOf(POLL_FLOW.key);
       return health.error?.code === 'provider_auth_failed' && health;
@@ -247,7 +229,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
 
     // GitHub answers again: the next poll clears the warning.
     refused.cancel();
-    await pollNow();
+    await pollNow(db);
     await until('recovery', async () => (await healthOf(POLL_FLOW.key)).status === 'ok');
     modal = await widgetOnGithub(page);
     await pollCard().getByText('When new issue in GitHub · Checked just now').waitFor();

@@ -1,7 +1,7 @@
-import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
+import { Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, startApi, startWorker, TenantFixture, TestApi } from './harness';
+import { connectInSandbox, createTenant, freshDatabase, startApi, startWorker, TenantFixture, TestApi, until } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -32,6 +32,7 @@ interface RunView {
 describe('app-level provider webhooks (HubSpot, Slack)', () => {
   let sandbox: Sandbox;
   let api: TestApi;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
   let worker: { close(): Promise<void> };
   let tenant: TenantFixture;
   let other: TenantFixture;
@@ -40,21 +41,7 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
 
   const runsOf = async (t: TenantFixture, flow: string): Promise<RunView[]> => ((await t.host.get(`/v1/runs?flow=${flow}&limit=100`)).body.data as RunView[]).filter((r) => r.flow === flow);
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
-  }
 
-  async function connect(t: TenantFixture, connector: string, user: string, account = 0): Promise<void> {
-    const token = (await t.host.post('/v1/sessions', { endUserId: user })).body.token as string;
-    const start = await fetch(`${api.url}/connect/${connector}?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
-    expect(await (await fetch(await consentInSandbox(start.headers.get('location')!, { account }))).text()).toContain('"connected"');
-  }
 
   async function createDeal(account: number, name: string): Promise<string> {
     const { accessToken } = sandbox.oauth.issueTokens('hubspot', { clientId: app.clientId, account });
@@ -69,7 +56,9 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
+    // A database of its own: every worker polls every due row of its database, and other files' workers would poll these with their own sandboxes.
+    database = await freshDatabase();
+    api = await startApi({ DATABASE_URL: database.url, SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
     worker = await startWorker(api.config);
     tenant = await createTenant(api, 'Acme');
     other = await createTenant(api, 'Globex');
@@ -86,9 +75,9 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
     sandbox.oauth.registerClient({ ...app, webhookUrl: hubspotUrl });
     // Globex uses the shared sandbox app, which sends nowhere: its flows must not see Acme's events.
     await other.owner.put('/v1/admin/connectors/hubspot', { enabled: true, settings: { useSandbox: true } });
-    await connect(tenant, 'hubspot', 'alice', 0);
-    await connect(tenant, 'hubspot', 'bob', 1);
-    await connect(other, 'hubspot', 'alice', 0);
+    await connectInSandbox(api, tenant, 'hubspot', 'alice', { origin: HOST_ORIGIN, account: 0 });
+    await connectInSandbox(api, tenant, 'hubspot', 'bob', { origin: HOST_ORIGIN, account: 1 });
+    await connectInSandbox(api, other, 'hubspot', 'alice', { origin: HOST_ORIGIN, account: 0 });
     for (const [t, user] of [[tenant, 'alice'], [tenant, 'bob'], [other, 'alice']] as const) {
       const enabled = await t.host.post(`/v1/end-users/${user}/flows/deal-created/enable`, {});
       expect(enabled.status).toBe(200);
@@ -101,6 +90,7 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
     await worker?.close();
     await api?.close();
     await sandbox?.close();
+    await database?.drop();
   });
 
   it('routes a deal created in one portal to the flows of the end users connected to that portal, once', async () => {
@@ -175,7 +165,7 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
     };
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: slackFlow })).status).toBe(201);
     expect((await tenant.owner.post('/v1/admin/flow-templates/slack-message/publish')).status).toBe(201);
-    await connect(tenant, 'slack', 'carol', 0);
+    await connectInSandbox(api, tenant, 'slack', 'carol', { origin: HOST_ORIGIN, account: 0 });
     expect((await tenant.host.post('/v1/end-users/carol/flows/slack-message/enable', {})).status).toBe(200);
     // The app's own (bot) messages are not "new messages" from people: they start nothing.
     const { accessToken } = sandbox.oauth.issueTokens('slack', { clientId: slackApp.clientId, account: 0, scope: ['chat:write'] });

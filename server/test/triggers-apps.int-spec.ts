@@ -1,7 +1,7 @@
-import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
+import { Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, Http, startApi, startWorker, TenantFixture, TestApi } from './harness';
+import { connectInSandbox, createTenant, freshDatabase, pollNow, startApi, startWorker, TenantFixture, TestApi, until } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
 const REPO = 'acme-inc/api';
@@ -43,6 +43,7 @@ interface RunView {
 describe('triggers from inside the apps (GitHub: poll and provider webhook)', () => {
   let sandbox: Sandbox;
   let api: TestApi;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
   let worker: { close(): Promise<void> };
   let tenant: TenantFixture;
   let db: DataSource;
@@ -52,26 +53,7 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
   const runsOf = async (flow: string, user = 'alice'): Promise<RunView[]> =>
     ((await tenant.host.get(`/v1/runs?flow=${flow}&endUserId=${user}&limit=100`)).body.data as RunView[]).filter((r) => r.flow === flow);
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(100);
-    }
-  }
 
-  /** Makes every poll due now (the clock of the test, instead of waiting a minute) and waits until each has finished. */
-  async function pollNow(): Promise<void> {
-    // A claim moves next_poll_at but not updated_at; every outcome (items, none, failure) sets updated_at.
-    const [{ at }] = await db.query(`SELECT now()::text AS at`);
-    await db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
-    await until('the polls', async () => {
-      const [row] = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL AND updated_at <= $1::timestamptz`, [at]);
-      return row.n === 0;
-    });
-  }
 
   async function openIssue(title: string): Promise<number> {
     const res = await fetch(`${sandbox.url}/github/repos/${REPO}/issues`, {
@@ -83,17 +65,12 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     return ((await res.json()) as { number: number }).number;
   }
 
-  async function connectGithub(user: string): Promise<string> {
-    const token = (await tenant.host.post('/v1/sessions', { endUserId: user })).body.token as string;
-    const start = await fetch(`${api.url}/connect/github?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
-    expect(await (await fetch(await consentInSandbox(start.headers.get('location')!))).text()).toContain('"connected"');
-    const connections = (await tenant.host.get(`/v1/end-users/${user}/connections`)).body.data as Array<{ id: string; connector: string }>;
-    return connections.find((c) => c.connector === 'github')!.id;
-  }
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`, MAINTENANCE_INTERVAL_SECONDS: '1' });
+    // A database of its own: every worker polls every due row of its database, and other files' workers would poll these with their own sandboxes.
+    database = await freshDatabase();
+    api = await startApi({ DATABASE_URL: database.url, SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`, MAINTENANCE_INTERVAL_SECONDS: '1' });
     worker = await startWorker(api.config);
     db = api.app.get(DataSource);
     tenant = await createTenant(api, 'Apps Co');
@@ -110,11 +87,12 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     await worker?.close();
     await api?.close();
     await sandbox?.close();
+    await database?.drop();
   });
 
   it('polls from "now": the first poll starts nothing, each issue opened after it starts exactly one run', async () => {
     await openIssue('Older issue, before the flow was on');
-    await connectGithub('alice');
+    await connectInSandbox(api, tenant, 'github', 'alice', { origin: HOST_ORIGIN });
     const enabled = await tenant.host.post('/v1/end-users/alice/flows/new-issues/enable', { settings: {} });
     expect(enabled.status).toBe(200);
     expect(enabled.body.instance.triggerHealth).toMatchObject({ status: 'waiting', lastCheckedAt: null });
@@ -127,7 +105,7 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     expect(await runsOf('new-issues')).toEqual([]);
 
     const opened = [await openIssue('Login page is blank'), await openIssue('Export fails on large files')];
-    await pollNow();
+    await pollNow(db);
     const runs = await until('two runs', async () => {
       const all = await runsOf('new-issues');
       return all.length >= 2 && all.every((r) => r.status === 'succeeded') && all;
@@ -137,7 +115,7 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     expect(runs.find((r) => r.result.number === opened[0])!.result).toMatchObject({ title: 'Login page is blank', repository: REPO });
 
     // Polling again finds nothing new: no run twice.
-    await pollNow();
+    await pollNow(db);
     await sleep(300);
     expect(await runsOf('new-issues')).toHaveLength(2);
     const health = (await flowOf('alice', 'new-issues')).instance.triggerHealth;
@@ -146,7 +124,7 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
   });
 
   it('backfills the newest items on the first poll when the flow asks for it', async () => {
-    await connectGithub('bob');
+    await connectInSandbox(api, tenant, 'github', 'bob', { origin: HOST_ORIGIN });
     expect((await tenant.host.post('/v1/end-users/bob/flows/new-issues-backfill/enable', { settings: {} })).status).toBe(200);
     const runs = await until('the backfill', async () => {
       const all = await runsOf('new-issues-backfill', 'bob');
@@ -158,8 +136,8 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
 
   it('backs off when the provider fails, shows the trigger failing, and recovers', async () => {
     const fault = sandbox.inject({ connector: 'github', path: new RegExp(`^/repos/${REPO}/issues$`), method: 'GET', status: 502, times: Infinity });
-    await pollNow();
-    await pollNow();
+    await pollNow(db);
+    await pollNow(db);
     const failing = await until('a failing trigger', async () => {
       const health = (await flowOf('alice', 'new-issues')).instance.triggerHealth;
       return health.status === 'failing' && health;
@@ -174,7 +152,7 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
 
     fault.cancel();
     const number = await openIssue('Opened while GitHub was failing');
-    await pollNow();
+    await pollNow(db);
     await until('recovery', async () => (await flowOf('alice', 'new-issues')).instance.triggerHealth.status === 'ok');
     // Nothing was lost while it failed: the issue opened meanwhile runs once.
     const runs = await until('the missed issue', async () => {
@@ -233,7 +211,7 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     expect(sandbox.state.github.hooks.some((h: { config: { url: string } }) => h.config.url === url)).toBe(false);
 
     // Reconnecting resumes the flow (it is rebound to the new connection) and the hook is made again.
-    await connectGithub('bob');
+    await connectInSandbox(api, tenant, 'github', 'bob', { origin: HOST_ORIGIN });
     const resumed = (await flowOf('bob', 'issue-hook')).instance;
     expect(resumed.status).toBe('on');
     expect(resumed.connections.github).not.toBe(connectionId);

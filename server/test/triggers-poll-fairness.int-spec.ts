@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PollService } from '../src/triggers/poll.service';
-import { createTenant, startApi, TenantFixture, TestApi } from './harness';
+import { createTenant, freshDatabase, startApi, TenantFixture, TestApi } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
 
@@ -24,6 +24,7 @@ const pollFlow = (key: string) => ({
 describe('poll claims are fair', () => {
   let sandbox: Sandbox;
   let api: TestApi;
+  let database: Awaited<ReturnType<typeof freshDatabase>>;
   let worker: INestApplicationContext;
   let polls: PollService;
   let db: DataSource;
@@ -71,7 +72,9 @@ describe('poll claims are fair', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox();
-    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
+    // A database of its own: every worker polls every due row of its database, and other files' workers would poll these with their own sandboxes.
+    database = await freshDatabase();
+    api = await startApi({ DATABASE_URL: database.url, SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
     db = api.app.get(DataSource);
     process.env.TRIGGERS_LOOP = 'off';
     const { NestFactory } = await import('@nestjs/core');
@@ -96,6 +99,7 @@ describe('poll claims are fair', () => {
     await worker?.close();
     await api?.close();
     await sandbox?.close();
+    await database?.drop();
   });
 
   it("takes the small tenant's polls in the first claim although the big tenant's have waited longer", async () => {

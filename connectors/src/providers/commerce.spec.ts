@@ -1,5 +1,3 @@
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +18,7 @@ import {
   withSandbox,
 } from '../index';
 import { connect, Connected, makeCtx, postToken, REDIRECT_URI } from '../test-support/helpers';
+import { allOptions, run, schemaValidator } from '../test-support/checked';
 import { airtableConnector } from './airtable';
 import { asanaConnector } from './asana';
 import { pipedriveConnector } from './pipedrive';
@@ -34,35 +33,9 @@ afterAll(async () => {
 });
 beforeEach(() => sandbox.reset());
 
-const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
-addFormats(ajv);
-ajv.addKeyword({ keyword: 'x-options', schemaType: 'string' });
+const ajv = schemaValidator;
 
-/** Runs an action after checking its input against the input schema, and checks the output. */
-async function run(c: Connected, action: string, input: Record<string, unknown>): Promise<any> {
-  const def = c.connector.actions[action]!;
-  const validIn = ajv.compile(def.input);
-  expect(validIn(input), JSON.stringify(validIn.errors)).toBe(true);
-  const out = await def.run(c.ctx, input);
-  const validOut = ajv.compile(def.output);
-  expect(validOut(out), JSON.stringify(validOut.errors)).toBe(true);
-  return out;
-}
 
-async function allOptions(c: Connected, source: string, search?: string): Promise<{ pages: number; values: string[]; labels: string[] }> {
-  const values: string[] = [];
-  const labels: string[] = [];
-  let cursor: string | undefined;
-  let pages = 0;
-  do {
-    const page = await c.connector.options![source]!.run(c.ctx, { search, cursor });
-    pages++;
-    values.push(...page.options.map((o) => o.value));
-    labels.push(...page.options.map((o) => o.label));
-    cursor = page.nextCursor;
-  } while (cursor && pages < 50);
-  return { pages, values, labels };
-}
 
 function pollTrigger(c: Connected, key: string): PollTrigger {
   const t = c.connector.triggers![key]!;

@@ -1,5 +1,3 @@
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ActionContext,
@@ -9,7 +7,6 @@ import {
   connectors,
   consentInSandbox,
   Credentials,
-  HttpError,
   isAuthFailure,
   OAuth2Auth,
   parseTokenResponse,
@@ -22,6 +19,7 @@ import {
   withSandbox,
 } from '../index';
 import { connect, Connected, makeCtx, pkcePair, postToken, REDIRECT_URI } from '../test-support/helpers';
+import { allOptions, failure, run, schemaValidator } from '../test-support/checked';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -32,44 +30,10 @@ afterAll(async () => {
 });
 beforeEach(() => sandbox.reset());
 
-const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
-addFormats(ajv);
-ajv.addKeyword({ keyword: 'x-options', schemaType: 'string' });
+const ajv = schemaValidator;
 
-/** Runs an action after checking its input against the input schema, and checks the output. */
-async function run(c: Connected, action: string, input: Record<string, unknown>, ctx: ActionContext = c.ctx): Promise<any> {
-  const def = c.connector.actions[action]!;
-  const validIn = ajv.compile(def.input);
-  expect(validIn(input), JSON.stringify(validIn.errors)).toBe(true);
-  const out = await def.run(ctx, input);
-  const validOut = ajv.compile(def.output);
-  expect(validOut(out), JSON.stringify(validOut.errors)).toBe(true);
-  return out;
-}
 
-async function failure(promise: Promise<unknown>): Promise<HttpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HttpError);
-  return error as HttpError;
-}
 
-async function allOptions(c: Connected, source: string, search?: string): Promise<{ pages: number; values: string[]; labels: string[] }> {
-  const values: string[] = [];
-  const labels: string[] = [];
-  let cursor: string | undefined;
-  let pages = 0;
-  do {
-    const page = await c.connector.options![source]!.run(c.ctx, { search, cursor });
-    pages++;
-    values.push(...page.options.map((o) => o.value));
-    labels.push(...page.options.map((o) => o.label));
-    cursor = page.nextCursor;
-  } while (cursor && pages < 50);
-  return { pages, values, labels };
-}
 
 /** Polls like the engine: the cursor goes through JSON between polls; items are checked against the output schema. */
 async function poll(c: Connected, trigger: string, input: Record<string, unknown>, cursor: unknown, limit = 10): Promise<{ items: TriggerItem[]; cursor: unknown; more?: boolean }> {

@@ -1,15 +1,11 @@
 /** The work-tracking deep connectors (Jira, Zendesk, Intercom, Linear) against their sandbox fakes. */
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  ActionContext,
   buildAuthorizationUrl,
   buildTokenRequest,
   ConnectorDefinition,
   consentInSandbox,
   Credentials,
-  HttpError,
   ProviderError,
   OAuth2Auth,
   parseTokenResponse,
@@ -21,6 +17,7 @@ import {
   withSandbox,
 } from '../index';
 import { Connected, makeCtx, pkcePair, postToken, REDIRECT_URI } from '../test-support/helpers';
+import { allOptions, failure, run, schemaValidator } from '../test-support/checked';
 import { jiraConnector } from './jira';
 import { zendeskConnector } from './zendesk';
 import { intercomConnector } from './intercom';
@@ -35,35 +32,9 @@ afterAll(async () => {
 });
 beforeEach(() => sandbox.reset());
 
-const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
-addFormats(ajv);
-ajv.addKeyword({ keyword: 'x-options', schemaType: 'string' });
+const ajv = schemaValidator;
 
-/** Runs an action after checking its input against the input schema, and checks the output. */
-async function run(c: Connected, action: string, input: Record<string, unknown>, ctx: ActionContext = c.ctx): Promise<any> {
-  const def = c.connector.actions[action]!;
-  const validIn = ajv.compile(def.input);
-  expect(validIn(input), JSON.stringify(validIn.errors)).toBe(true);
-  const out = await def.run(ctx, input);
-  const validOut = ajv.compile(def.output);
-  expect(validOut(out), JSON.stringify(validOut.errors)).toBe(true);
-  return out;
-}
 
-async function allOptions(c: Connected, source: string, search?: string): Promise<{ pages: number; values: string[]; labels: string[] }> {
-  const values: string[] = [];
-  const labels: string[] = [];
-  let cursor: string | undefined;
-  let pages = 0;
-  do {
-    const page = await c.connector.options![source]!.run(c.ctx, { search, cursor });
-    pages++;
-    values.push(...page.options.map((o) => o.value));
-    labels.push(...page.options.map((o) => o.label));
-    cursor = page.nextCursor;
-  } while (cursor && pages < 50);
-  return { pages, values, labels };
-}
 
 /** Polls a trigger as the engine does: the cursor goes through JSON between polls; each item's data is checked against the output schema. */
 async function poll(c: Connected, trigger: string, cursor: unknown, limit = 10, input: Record<string, unknown> = {}): Promise<{ items: TriggerItem[]; cursor: unknown; more?: boolean }> {
@@ -86,14 +57,6 @@ async function drain(c: Connected, trigger: string, cursor: unknown, limit = 10,
   return { items, cursor };
 }
 
-async function failure(promise: Promise<unknown>): Promise<HttpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HttpError);
-  return error as HttpError;
-}
 
 /**
  * Connects as the end user would, config first (Zendesk's subdomain), then fills the config

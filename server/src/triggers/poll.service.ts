@@ -4,6 +4,7 @@ import { HttpError, PollTrigger, ProviderError, TriggerItem } from '@switchboard
 import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, QueryFailedError } from 'typeorm';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
 import { dependencyOutage } from '../common/errors/dependency-errors';
@@ -100,6 +101,8 @@ export class PollService {
    */
   async pump(signal: AbortSignal, idleMs: number, onOutcome: (outcome: PollOutcome) => void = () => undefined): Promise<void> {
     const concurrency = this.config.polling.concurrency;
+    // Each idle lane waits on the signal.
+    setMaxListeners(concurrency + 10, signal);
     const buffer: Claimed[] = [];
     let claiming: Promise<number> | null = null;
     let resolve = this.resolver();
