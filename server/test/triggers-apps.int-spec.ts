@@ -90,6 +90,16 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     await database?.drop();
   });
 
+  it("lists the connector's triggers for flow authors: kind, interval floor, events, and on one connector their schemas", async () => {
+    const github = (await tenant.owner.get('/v1/admin/connectors/github')).body;
+    expect(github.webhooks).toEqual({ routing: 'instance', secret: 'subscription' });
+    const newIssue = github.triggers.find((t: { key: string }) => t.key === 'new_issue');
+    expect(newIssue).toMatchObject({ kind: 'poll', name: 'New issue', minIntervalSeconds: 60, input: { properties: { repository: { type: 'string' } }, required: ['repository'] } });
+    expect(github.triggers.find((t: { key: string }) => t.key === 'issue_opened')).toMatchObject({ kind: 'webhook', events: ['issues.opened'], output: { type: 'object' } });
+    const listed = (await tenant.owner.get('/v1/admin/connectors')).body.data.find((c: { key: string }) => c.key === 'github');
+    expect(listed.triggers.find((t: { key: string }) => t.key === 'new_issue')).not.toHaveProperty('input');
+  });
+
   it('polls from "now": the first poll starts nothing, each issue opened after it starts exactly one run', async () => {
     await openIssue('Older issue, before the flow was on');
     await connectInSandbox(api, tenant, 'github', 'alice', { origin: HOST_ORIGIN });

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { type ConnectorDefinition, getConnector } from '@switchboard/connectors';
+import { type ConnectorDefinition, DEFAULT_MIN_POLL_SECONDS, getConnector } from '@switchboard/connectors';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
@@ -86,7 +86,14 @@ export class ConnectorConfigsController {
       defaultScopes: 'scopes' in d.auth && d.auth.scopes ? d.auth.scopes : [],
       actions: Object.entries(d.actions).map(([key, a]) => ({ key, name: a.name, description: a.description })),
       optionSources: Object.keys(d.options ?? {}),
-      triggers: Object.entries(d.triggers ?? {}).map(([key, t]) => ({ key, kind: t.kind, name: t.name, description: t.description })),
+      triggers: Object.entries(d.triggers ?? {}).map(([key, t]) => ({
+        key,
+        kind: t.kind,
+        name: t.name,
+        description: t.description,
+        ...(t.kind === 'poll' ? { intervalSeconds: t.intervalSeconds, minIntervalSeconds: t.minIntervalSeconds ?? DEFAULT_MIN_POLL_SECONDS } : { events: t.events }),
+        ...(withLogo ? { input: t.input ?? { type: 'object', properties: {}, additionalProperties: false }, output: t.output } : {}),
+      })),
       webhooks: d.webhooks ? { routing: d.webhooks.routing, secret: d.webhooks.secret } : null,
       config: configView,
     };

@@ -68,6 +68,11 @@ export class ConnectorTriggerView {
   @ApiProperty({ enum: ['poll', 'webhook'], description: 'poll: Switchboard asks the provider on an interval; webhook: the provider pushes events' }) kind: 'poll' | 'webhook';
   @ApiProperty({ example: 'New issue' }) name: string;
   @ApiProperty() description: string;
+  @ApiPropertyOptional({ description: "Poll: default seconds between polls" }) intervalSeconds?: number;
+  @ApiPropertyOptional({ description: 'Poll: the shortest interval a flow may ask for' }) minIntervalSeconds?: number;
+  @ApiPropertyOptional({ type: [String], description: "Webhook: the provider's event types" }) events?: string[];
+  @ApiPropertyOptional({ type: Object, description: "JSON Schema of the trigger's parameters (a flow's trigger.input); on one connector, not in the list" }) input?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: Object, description: 'JSON Schema of $trigger; on one connector, not in the list' }) output?: Record<string, unknown>;
 }
 
 export class ConnectorWebhooksView {
