@@ -196,7 +196,15 @@ export class ProviderSubscriptionsService {
     }
   }
 
+  /**
+   * Marks a subscription for removal. One being made right now keeps its claim (next_attempt_at is
+   * then at most the 2-minute lease away): removing it before the provider answers would forget the
+   * hook the answer creates.
+   */
   private async dropRow(manager: EntityManager, id: string): Promise<void> {
-    await manager.query(`UPDATE provider_subscriptions SET status = 'unsubscribing', attempts = 0, next_attempt_at = now(), updated_at = now() WHERE id = $1`, [id]);
+    await manager.query(
+      `UPDATE provider_subscriptions SET status = 'unsubscribing', attempts = 0, next_attempt_at = LEAST(GREATEST(next_attempt_at, now()), now() + interval '2 minutes'), updated_at = now() WHERE id = $1`,
+      [id],
+    );
   }
 }
