@@ -227,7 +227,7 @@ describe('portal in Chromium', () => {
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
     // The heading comes before the events do: wait for the newest of them (evaluateAll does not wait).
-    await page.locator('tbody tr[data-action="member.joined"]').waitFor();
+    await page.locator('tbody tr[data-action="member.joined"]').first().waitFor();
     const actions = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
     for (const action of ['member.signed_in', 'api_key.created', 'api_key.revoked', 'member.invited', 'member.role_changed', 'member.removed', 'member.joined']) {
       expect(actions).toContain(action);
