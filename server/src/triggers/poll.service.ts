@@ -230,8 +230,9 @@ export class PollService {
       return this.failed(row, error);
     }
     // The first poll only finds where "now" is, unless the flow asks for a backfill of the newest items.
-    const items = first ? (row.backfill > 0 ? result.items.slice(-row.backfill) : []) : result.items.slice(0, POLL_ITEM_LIMIT);
-    const next = result.more ? Date.now() + MORE_DELAY_MS : this.jittered(Date.now() + intervalMs);
+    // Later polls run every item answered (the cursor is past them all, so dropping any would lose it).
+    const items = first ? (row.backfill > 0 ? result.items.slice(-row.backfill) : []) : result.items;
+    const next = result.more && !first ? Date.now() + MORE_DELAY_MS : this.jittered(Date.now() + intervalMs);
     const cursor = JSON.stringify(result.cursor ?? null);
     try {
       if (items.length === 0) {
