@@ -444,6 +444,8 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     expect(await dialog(page).isVisible()).toBe(true);
     await page.keyboard.press('ArrowDown');
     await dialog(page).getByRole('option', { name: /#sales/ }).waitFor();
+    // The list may first show every channel and then the search's answer: wait until #sales leads it.
+    await expect.poll(() => dialog(page).getByRole('option').first().textContent(), { timeout: 10_000 }).toMatch(/^#sales/);
     await page.keyboard.press('Enter');
     expect(await channel.inputValue()).toBe('#sales');
     await axe(page, 'settings form');
