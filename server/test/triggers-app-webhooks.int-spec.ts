@@ -148,6 +148,8 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
     const saved = await tenant.owner.put('/v1/admin/connectors/slack', { webhookSigningSecret: signingSecret });
     expect(saved.body.config).toMatchObject({ hasWebhookSigningSecret: true });
     expect(JSON.stringify(saved.body)).not.toContain(signingSecret);
+    const listed = (await tenant.owner.get('/v1/admin/connectors')).body.data.find((c: { key: string }) => c.key === 'slack');
+    expect(listed.config).toMatchObject({ hasWebhookSigningSecret: true, hasClientSecret: true });
     const answered = await fetch(slackUrl, { method: 'POST', headers: sign(check), body: check });
     expect(answered.status).toBe(200);
     expect(await answered.json()).toEqual({ challenge: 'c-3b1f0a' });

@@ -28,12 +28,12 @@ export class ConnectorConfigsController {
   async list(@CurrentActor() actor: Actor): Promise<ConnectorListView> {
     const [stored, secrets, definitions] = await Promise.all([
       this.configs.list(actor.tenantId),
-      this.configs.keysWithClientSecret(actor.tenantId),
+      this.configs.storedSecretsByKey(actor.tenantId),
       this.registry.list(actor.tenantId),
     ]);
     const configs = new Map(stored.map((c) => [c.connectorKey, c]));
     // Lean: logos by URL (cached by the browser) rather than 150+ SVG documents in every list.
-    return { data: definitions.map((d) => this.view(actor, d, configs.get(d.key), { clientSecret: secrets.has(d.key), webhookSigningSecret: false }, false)) };
+    return { data: definitions.map((d) => this.view(actor, d, configs.get(d.key), secrets.get(d.key) ?? NO_SECRETS, false)) };
   }
 
   @Get(':key')

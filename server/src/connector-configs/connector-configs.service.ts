@@ -71,10 +71,15 @@ export class ConnectorConfigsService {
     return this.configs.find(tenantId, { where: { enabled: true } });
   }
 
-  /** The keys of the tenant's connectors that have a client secret stored, in one query, without decrypting any. */
-  async keysWithClientSecret(tenantId: TenantId): Promise<Set<string>> {
-    const rows = await this.configs.query(tenantId, 'c').select('c.connectorKey', 'key').andWhere('c.clientSecret IS NOT NULL').getRawMany<{ key: string }>();
-    return new Set(rows.map((r) => r.key));
+  /** Which secrets each of the tenant's connectors has stored, in one query, without decrypting any. */
+  async storedSecretsByKey(tenantId: TenantId): Promise<Map<string, StoredSecrets>> {
+    const rows = await this.configs
+      .query(tenantId, 'c')
+      .select('c.connectorKey', 'key')
+      .addSelect('c.clientSecret IS NOT NULL', 'client')
+      .addSelect('c.webhookSigningSecret IS NOT NULL', 'signing')
+      .getRawMany<{ key: string; client: boolean; signing: boolean }>();
+    return new Map(rows.map((r) => [r.key, { clientSecret: r.client, webhookSigningSecret: r.signing }]));
   }
 
   /** The tenant's config for an enabled connector, or 404 (disabled and unknown look the same to end users). */
