@@ -266,7 +266,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
   /** axe-core on the widget's shadow tree: no violations. */
   async function axe(page: Page, label: string): Promise<void> {
     await page.addScriptTag({ content: AXE });
-    // Colours mid-transition (a button's hover fading) are not the page's: let finite animations end first.
+    // Colours mid-transition (a button's hover fading) are not the page's: take the pointer off the
+    // widget (a hover left by the last click starts its fade now), then let finite animations end.
+    await page.mouse.move(0, 0);
     await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))));
     const violations = await page.evaluate(async () => {
       const result = await (globalThis as any).axe.run({ include: [['switchboard-widget']] }, { resultTypes: ['violations'] });
