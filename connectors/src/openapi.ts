@@ -509,6 +509,7 @@ export function operationAction(operation: ImportedOperation): ActionDefinition<
     description: operation.description,
     input: operation.input,
     output: operation.output,
+    readOnly: operation.method === 'GET',
     // What an imported POST/PATCH does on repeat is unknown; PUT/DELETE/GET are repeated anyway.
     retrySafe: false,
     async run(ctx, input) {

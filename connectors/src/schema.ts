@@ -27,7 +27,7 @@ export const CONNECTOR_CATEGORIES = [
 
 /** The JSON (function-free) part of a connector: what the API and the portal show, what connectorSchema checks. */
 export interface ConnectorManifest extends Omit<ConnectorDefinition, 'actions' | 'options' | 'account' | 'triggers' | 'webhooks'> {
-  actions: Record<string, { name: string; description: string; retrySafe: boolean; input: JsonSchema; output: JsonSchema }>;
+  actions: Record<string, { name: string; description: string; readOnly: boolean; retrySafe: boolean; input: JsonSchema; output: JsonSchema }>;
   options: Record<string, { name: string; description?: string }>;
   triggers: Record<string, TriggerManifest>;
   /** How pushed events reach Switchboard, when the provider pushes any. */
@@ -63,7 +63,7 @@ export function connectorManifest(connector: ConnectorDefinition): ConnectorMani
     JSON.stringify({
       ...rest,
       actions: Object.fromEntries(
-        Object.entries(actions).map(([k, a]) => [k, { name: a.name, description: a.description, retrySafe: a.retrySafe, input: a.input, output: a.output }]),
+        Object.entries(actions).map(([k, a]) => [k, { name: a.name, description: a.description, readOnly: a.readOnly, retrySafe: a.retrySafe, input: a.input, output: a.output }]),
       ),
       options: Object.fromEntries(Object.entries(options ?? {}).map(([k, o]) => [k, { name: o.name, description: o.description }])),
       triggers: Object.fromEntries(Object.entries(triggers ?? {}).map(([k, t]) => [k, triggerManifest(t)])),
@@ -245,11 +245,12 @@ export const connectorSchema: JsonSchema = {
       propertyNames: { pattern: snakeKey },
       additionalProperties: {
         type: 'object',
-        required: ['name', 'description', 'retrySafe', 'input', 'output'],
+        required: ['name', 'description', 'readOnly', 'retrySafe', 'input', 'output'],
         additionalProperties: false,
         properties: {
           name: { type: 'string', minLength: 1, maxLength: 60 },
           description: { type: 'string', minLength: 1 },
+          readOnly: { type: 'boolean' },
           retrySafe: { type: 'boolean' },
           input: { type: 'object', required: ['type'], properties: { type: { const: 'object' } } },
           output: { type: 'object' },

@@ -227,6 +227,11 @@ export interface ActionDefinition<I = any, O = any> {
   input: JsonSchema;
   output: JsonSchema;
   /**
+   * True when the action only reads: it changes nothing at the provider. Agents and MCP clients see
+   * it as a read-only tool; writes are what a tenant may put behind a human approval.
+   */
+  readOnly: boolean;
+  /**
    * Whether the engine may repeat the whole action after a POST/PATCH of it may have reached the
    * provider (a 5xx, a timeout, a dropped connection). True only when a repeat cannot duplicate an
    * effect: the request is naturally idempotent (an upsert, a PATCH setting fields, a PUT) or carries

@@ -36,6 +36,7 @@ const record = (r: AirtableRecord) => ({ id: r.id, createdTime: r.createdTime, f
 const createRecord = defineAction<{ table: string; fields: Record<string, unknown>; typecast?: boolean }, ReturnType<typeof record>>({
   name: 'Create record',
   description: 'Adds a record to a table (POST /v0/{baseId}/{table}).',
+  readOnly: false,
   retrySafe: false,
   input: obj({ table: TABLE, fields: FIELDS, typecast: bool('Convert values', { description: 'Let Airtable convert text to the field types (and add select options)', default: false }) }, ['table', 'fields']),
   output: recordOutput,
@@ -48,6 +49,7 @@ const updateRecord = defineAction<{ table: string; record_id: string; fields: Re
   name: 'Update record',
   description: 'Sets fields of a record, leaving the others alone (PATCH /v0/{baseId}/{table}/{recordId}).',
   // PATCH setting the same fields again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj({ table: TABLE, record_id: RECORD_ID, fields: FIELDS, typecast: bool('Convert values', { default: false }) }, ['table', 'record_id', 'fields']),
   output: recordOutput,
@@ -64,6 +66,7 @@ const findRecords = defineAction<
 >({
   name: 'Find records',
   description: 'Lists a table’s records, optionally filtered by an Airtable formula, 100 at a time (GET /v0/{baseId}/{table}).',
+  readOnly: true,
   retrySafe: true,
   input: obj(
     {

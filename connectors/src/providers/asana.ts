@@ -79,6 +79,7 @@ const PROJECT = str('Project', { ...GID, 'x-options': 'projects' });
 const createTask = defineAction<{ project: string; name: string; notes?: string; assignee?: string; due_on?: string }, Record<string, unknown>>({
   name: 'Create task',
   description: 'Creates a task in a project (POST /tasks).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -102,6 +103,7 @@ const updateTask = defineAction<{ task_gid: string; name?: string; notes?: strin
   name: 'Update task',
   description: 'Changes a task’s name, notes, due date, assignee or completion (PUT /tasks/{task_gid}).',
   // PUT sets the given fields: a repeat changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj(
     {
@@ -126,6 +128,7 @@ const updateTask = defineAction<{ task_gid: string; name?: string; notes?: strin
 const addComment = defineAction<{ task_gid: string; text: string }, { gid: string; text: string; created_at: string }>({
   name: 'Comment on task',
   description: 'Adds a comment to a task (POST /tasks/{task_gid}/stories).',
+  readOnly: false,
   retrySafe: false,
   input: obj({ task_gid: str('Task id', GID), text: str('Comment', { minLength: 1 }) }, ['task_gid', 'text']),
   output: res({ gid: str('Comment id'), text: str('Text'), created_at: str('Created') }, ['gid']),

@@ -28,6 +28,7 @@ const createIssue = defineAction<
 >({
   name: 'Create issue',
   description: 'Opens an issue in a repository (POST /repos/{owner}/{repo}/issues).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -53,6 +54,7 @@ const createIssue = defineAction<
 const addComment = defineAction<{ repository: string; issue_number: number; body: string }, { id: number; url: string }>({
   name: 'Comment on issue or pull request',
   description: 'Adds a comment to an issue or pull request (POST /repos/{owner}/{repo}/issues/{number}/comments).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     { repository: REPOSITORY, issue_number: int('Issue or PR number', { minimum: 1 }), body: str('Comment', { minLength: 1, description: 'Markdown' }) },
@@ -75,6 +77,7 @@ const listRepos = defineAction<
 >({
   name: 'List repositories',
   description: 'Lists repositories the user can access, most recently updated first (GET /user/repos).',
+  readOnly: true,
   retrySafe: true,
   input: obj({
     visibility: { type: 'string', enum: ['all', 'public', 'private'], default: 'all', title: 'Visibility' },

@@ -140,6 +140,7 @@ const sendEmail = defineAction<
 >({
   name: 'Send email',
   description: 'Sends an email from the connected Gmail account (users.messages.send with an RFC 2822 message).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -172,6 +173,7 @@ const searchEmails = defineAction<
 >({
   name: 'Search emails',
   description: 'Finds messages with Gmail search syntax (from:, subject:, after:2026/01/31, is:unread, label:…), newest first.',
+  readOnly: true,
   retrySafe: true,
   input: obj({
     q: str('Search', { description: 'Gmail search, as in the Gmail search box' }),
@@ -198,6 +200,7 @@ const searchEmails = defineAction<
 const getEmail = defineAction<{ message_id: string }, Email>({
   name: 'Get email',
   description: 'Reads one message: headers, labels and its plain-text body.',
+  readOnly: true,
   retrySafe: true,
   input: obj({ message_id: str('Message id', { minLength: 1 }) }, ['message_id']),
   output: emailSchema,
@@ -210,6 +213,7 @@ const addLabel = defineAction<{ message_id: string; add_label_ids: string[]; rem
   name: 'Add label to email',
   description: 'Adds labels to a message and optionally removes others (users.messages.modify); remove UNREAD to mark it read.',
   // Adding a label a message already has changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj(
     {

@@ -90,6 +90,7 @@ const sendUpdates = { type: 'string', title: 'Notify guests', enum: ['all', 'ext
 const createEvent = defineAction<EventFields & { calendar_id?: string; start: string; end: string; send_updates?: string }, CalendarEvent>({
   name: 'Create event',
   description: 'Creates an event (events.insert); attendees get invitations when notify guests says so.',
+  readOnly: false,
   retrySafe: false,
   input: obj({ calendar_id: CALENDAR, ...fields, send_updates: sendUpdates }, ['summary', 'start', 'end']),
   output: eventSchema,
@@ -102,6 +103,7 @@ const updateEvent = defineAction<EventFields & { calendar_id?: string; event_id:
   name: 'Update event',
   description: 'Changes the given fields of an event (events.patch); attendees, when given, replace the list.',
   // A PATCH setting the same fields again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj({ calendar_id: CALENDAR, event_id: str('Event id', { minLength: 1 }), ...fields, send_updates: sendUpdates }, ['event_id'], { minProperties: 2 }),
   output: eventSchema,
@@ -113,6 +115,7 @@ const updateEvent = defineAction<EventFields & { calendar_id?: string; event_id:
 const deleteEvent = defineAction<{ calendar_id?: string; event_id: string; send_updates?: string }, { deleted: boolean; already_deleted: boolean }>({
   name: 'Delete event',
   description: 'Deletes (cancels) an event; one already deleted counts as done.',
+  readOnly: false,
   retrySafe: true,
   input: obj({ calendar_id: CALENDAR, event_id: str('Event id', { minLength: 1 }), send_updates: sendUpdates }, ['event_id']),
   output: res({ deleted: { type: 'boolean' }, already_deleted: { type: 'boolean' } }, ['deleted', 'already_deleted']),
@@ -131,6 +134,7 @@ const deleteEvent = defineAction<{ calendar_id?: string; event_id: string; send_
 const findEvents = defineAction<{ calendar_id?: string; q?: string; time_min?: string; time_max?: string; max_results?: number }, { events: CalendarEvent[] }>({
   name: 'Find events',
   description: 'Lists events by start time between two times, optionally matching text; recurring events come as their occurrences.',
+  readOnly: true,
   retrySafe: true,
   input: obj({
     calendar_id: CALENDAR,

@@ -15,6 +15,7 @@ const appendRow = defineAction<
 >({
   name: 'Append row',
   description: 'Appends a row after the last row of the table found in the range (values.append, INSERT_ROWS).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -44,6 +45,7 @@ const readRange = defineAction<
 >({
   name: 'Read range',
   description: 'Reads the cells of a range, row by row (values.get).',
+  readOnly: true,
   retrySafe: true,
   input: obj(
     {

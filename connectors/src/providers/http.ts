@@ -18,6 +18,7 @@ const request = defineAction<
   name: 'HTTP request',
   description: 'Calls any endpoint of the API, relative to the base URL, with the connection’s credentials.',
   // Its GET/PUT/DELETE are repeated anyway; a POST/PATCH to an unknown API may not be.
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -46,6 +47,7 @@ const graphql = defineAction<
 >({
   name: 'GraphQL query',
   description: 'Posts a GraphQL query or mutation; GraphQL errors fail the step.',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {

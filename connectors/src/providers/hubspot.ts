@@ -36,6 +36,7 @@ const createContact = defineAction<
 >({
   name: 'Create contact',
   description: 'Creates a contact (POST /crm/v3/objects/contacts). Fails with 409 if the email exists.',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -59,6 +60,7 @@ const updateContact = defineAction<{ contact_id: string; properties: Record<stri
   name: 'Update contact',
   description: 'Updates properties of a contact (PATCH /crm/v3/objects/contacts/{id}).',
   // PATCH setting the same properties again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj({ contact_id: str('Contact id', { pattern: '^[0-9]+$' }), properties: { ...propertiesSchema, title: 'Properties', minProperties: 1 } }, [
     'contact_id',
@@ -80,6 +82,7 @@ const createDeal = defineAction<
 >({
   name: 'Create deal',
   description: 'Creates a deal, optionally associated with a contact (POST /crm/v3/objects/deals).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -109,6 +112,7 @@ const updateDeal = defineAction<{ deal_id: string; properties: Record<string, un
   name: 'Update deal',
   description: 'Updates properties of a deal, e.g. its stage or amount (PATCH /crm/v3/objects/deals/{id}).',
   // PATCH setting the same properties again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj({ deal_id: str('Deal id', { pattern: '^[0-9]+$' }), properties: { ...propertiesSchema, title: 'Properties', minProperties: 1 } }, ['deal_id', 'properties']),
   output: objectOutput,

@@ -103,6 +103,7 @@ const CONTACT_ID = str('Contact', { 'x-options': 'contacts' });
 const createContact = defineAction<{ role?: 'user' | 'lead'; email?: string; external_id?: string; name?: string; phone?: string; custom_attributes?: Record<string, unknown> }, ReturnType<typeof contactOut>>({
   name: 'Create contact',
   description: 'Creates a user or lead (POST /contacts). A user needs an email or external id; Intercom answers 409 if one exists.',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -125,6 +126,7 @@ const updateContact = defineAction<{ contact_id: string; email?: string; name?: 
   name: 'Update contact',
   description: 'Sets fields of a contact (PUT /contacts/{id}).',
   // A PUT setting the same fields again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj(
     {
@@ -147,6 +149,7 @@ const updateContact = defineAction<{ contact_id: string; email?: string; name?: 
 const findContacts = defineAction<{ email?: string; name?: string; per_page?: number; starting_after?: string }, { contacts: ReturnType<typeof contactOut>[]; total_count: number; starting_after?: string }>({
   name: 'Find contacts',
   description: 'Searches contacts by exact email and/or name (POST /contacts/search); with neither, lists every user and lead.',
+  readOnly: true,
   retrySafe: true,
   input: obj(
     {
@@ -177,6 +180,7 @@ const findContacts = defineAction<{ email?: string; name?: string; per_page?: nu
 const replyToConversation = defineAction<{ conversation_id: string; body: string; message_type?: 'comment' | 'note'; admin_id?: string }, ReturnType<typeof conversationOut>>({
   name: 'Reply to conversation',
   description: 'Replies to a conversation as an admin, or adds an internal note (POST /conversations/{id}/reply).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {

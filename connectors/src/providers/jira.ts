@@ -105,6 +105,7 @@ const createIssue = defineAction<
 >({
   name: 'Create issue',
   description: 'Creates an issue in a project (POST /rest/api/3/issue).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -136,6 +137,7 @@ const updateIssue = defineAction<
   name: 'Update issue',
   description: 'Sets fields of an issue (PUT /rest/api/3/issue/{key}) and answers the issue as it now is.',
   // A PUT setting the same fields again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj(
     {
@@ -166,6 +168,7 @@ const updateIssue = defineAction<
 const addComment = defineAction<{ issue_key: string; body: string }, { id: string; self: string; created: string }>({
   name: 'Comment on issue',
   description: 'Adds a comment to an issue (POST /rest/api/3/issue/{key}/comment).',
+  readOnly: false,
   retrySafe: false,
   input: obj({ issue_key: issueKey, body: str('Comment', { minLength: 1, description: 'Plain text' }) }, ['issue_key', 'body']),
   output: res({ id: str('Id'), self: str('API link'), created: str('Created') }, ['id']),
@@ -182,6 +185,7 @@ const addComment = defineAction<{ issue_key: string; body: string }, { id: strin
 const findIssues = defineAction<{ jql: string; max_results?: number; page_token?: string }, { issues: ReturnType<typeof issueOut>[]; next_page_token?: string }>({
   name: 'Find issues (JQL)',
   description: 'Searches issues with JQL (POST /rest/api/3/search/jql). The query must be bounded, e.g. by project or date.',
+  readOnly: true,
   retrySafe: true,
   input: obj(
     {

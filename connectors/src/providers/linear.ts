@@ -107,6 +107,7 @@ const createIssue = defineAction<
 >({
   name: 'Create issue',
   description: 'Creates an issue in a team (mutation issueCreate).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -133,6 +134,7 @@ const updateIssue = defineAction<{ issue_id: string; title?: string; description
   name: 'Update issue',
   description: 'Sets fields of an issue: title, description, priority, state, assignee (mutation issueUpdate).',
   // Setting the same fields again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj(
     {
@@ -159,6 +161,7 @@ const updateIssue = defineAction<{ issue_id: string; title?: string; description
 const addComment = defineAction<{ issue_id: string; body: string }, { id: string; url: string; created_at: string }>({
   name: 'Comment on issue',
   description: 'Adds a comment to an issue (mutation commentCreate).',
+  readOnly: false,
   retrySafe: false,
   input: obj({ issue_id: ISSUE_ID, body: str('Comment', { minLength: 1, description: 'Markdown' }) }, ['issue_id', 'body']),
   output: res({ id: str('Id'), url: str('Link'), created_at: str('Created') }, ['id', 'url']),
@@ -184,6 +187,7 @@ const findIssues = defineAction<
 >({
   name: 'Find issues',
   description: 'Lists issues matching a filter, most recently updated first (query issues).',
+  readOnly: true,
   retrySafe: true,
   input: obj({
     team_id: TEAM,

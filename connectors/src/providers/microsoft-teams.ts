@@ -93,6 +93,7 @@ function channelPath(teamId: string, channelId: string, rest = ''): string {
 const sendChannelMessage = defineAction<{ team_id: string; channel_id: string; content: string; content_type?: 'text' | 'html'; subject?: string }, TeamsMessage>({
   name: 'Send channel message',
   description: 'Posts a message to a channel as the connected user.',
+  readOnly: false,
   retrySafe: false,
   input: obj({ team_id: TEAM, channel_id: CHANNEL, content: str('Message', { minLength: 1, maxLength: 28000 }), content_type: contentType, subject: str('Subject', { maxLength: 255 }) }, ['team_id', 'channel_id', 'content']),
   output: messageSchema,
@@ -106,6 +107,7 @@ const sendChannelMessage = defineAction<{ team_id: string; channel_id: string; c
 const replyToMessage = defineAction<{ team_id: string; channel_id: string; message_id: string; content: string; content_type?: 'text' | 'html' }, TeamsMessage>({
   name: 'Reply to channel message',
   description: 'Replies in the thread of a channel message.',
+  readOnly: false,
   retrySafe: false,
   input: obj({ team_id: TEAM, channel_id: CHANNEL, message_id: str('Message id', { minLength: 1 }), content: str('Reply', { minLength: 1, maxLength: 28000 }), content_type: contentType }, ['team_id', 'channel_id', 'message_id', 'content']),
   output: messageSchema,
@@ -119,6 +121,7 @@ const createChannel = defineAction<{ team_id: string; display_name: string; desc
   name: 'Create channel',
   description: 'Creates a standard channel in a team; the name must be new in the team.',
   // A repeat fails (the name exists) rather than making a second channel, but the flow would see an error.
+  readOnly: false,
   retrySafe: false,
   input: obj({ team_id: TEAM, display_name: str('Name', { minLength: 1, maxLength: 50, pattern: '^[^~#%&*{}+/\\\\:<>?|\'"]+$' }), description: str('Description', { maxLength: 1024 }) }, ['team_id', 'display_name']),
   output: channelSchema,
@@ -134,6 +137,7 @@ const createChannel = defineAction<{ team_id: string; display_name: string; desc
 const listChannelMessages = defineAction<{ team_id: string; channel_id: string; top?: number }, { messages: TeamsMessage[] }>({
   name: 'List channel messages',
   description: 'The newest messages of a channel (not replies), newest first. Needs ChannelMessage.Read.All, which an admin must consent to.',
+  readOnly: true,
   retrySafe: true,
   input: obj({ team_id: TEAM, channel_id: CHANNEL, top: int('Max messages', { minimum: 1, maximum: 200, default: 20 }) }, ['team_id', 'channel_id']),
   output: res({ messages: { type: 'array', items: messageSchema } }, ['messages']),

@@ -35,6 +35,7 @@ const createPage = defineAction<
 >({
   name: 'Create page in database',
   description: 'Adds a page (a row) to a database, with a title, other properties and paragraphs of text (POST /v1/pages).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -81,6 +82,7 @@ const queryDatabase = defineAction<
   name: 'Query database',
   description: 'Lists pages of a database matching a Notion filter, one page of results at a time (POST /v1/databases/{id}/query).',
   // A POST that only reads.
+  readOnly: true,
   retrySafe: true,
   input: obj(
     {

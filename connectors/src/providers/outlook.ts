@@ -126,6 +126,7 @@ const composeFields = {
 const sendEmail = defineAction<Compose & { to: string[]; save_to_sent_items?: boolean }, { sent: boolean }>({
   name: 'Send email',
   description: 'Sends an email from the connected mailbox (POST /me/sendMail); a copy goes to Sent Items.',
+  readOnly: false,
   retrySafe: false,
   input: obj({ to: { ...emails, title: 'To', minItems: 1 }, ...composeFields, save_to_sent_items: bool('Save to Sent Items', { default: true }) }, ['to', 'subject', 'body']),
   output: res({ sent: { type: 'boolean' } }, ['sent']),
@@ -139,6 +140,7 @@ const sendEmail = defineAction<Compose & { to: string[]; save_to_sent_items?: bo
 const createDraft = defineAction<Compose, OutlookEmail>({
   name: 'Create draft',
   description: 'Saves a message in Drafts for someone to review and send (POST /me/messages).',
+  readOnly: false,
   retrySafe: false,
   input: obj({ to: { ...emails, title: 'To' }, ...composeFields }, ['subject', 'body']),
   output: emailSchema,
@@ -150,6 +152,7 @@ const createDraft = defineAction<Compose, OutlookEmail>({
 const replyToEmail = defineAction<{ message_id: string; comment: string }, { replied: boolean }>({
   name: 'Reply to email',
   description: 'Replies to the sender of a message, quoting it (POST /me/messages/{id}/reply).',
+  readOnly: false,
   retrySafe: false,
   input: obj({ message_id: str('Message id', { minLength: 1 }), comment: str('Reply', { minLength: 1 }) }, ['message_id', 'comment']),
   output: res({ replied: { type: 'boolean' } }, ['replied']),
@@ -162,6 +165,7 @@ const replyToEmail = defineAction<{ message_id: string; comment: string }, { rep
 const listEmails = defineAction<{ folder_id?: string; unread_only?: boolean; search?: string; top?: number }, { messages: OutlookEmail[] }>({
   name: 'List emails',
   description: 'Lists messages of a folder, newest first; optionally only unread ones, or those matching a search.',
+  readOnly: true,
   retrySafe: true,
   input: obj({
     folder_id: FOLDER,

@@ -82,6 +82,7 @@ type DealInput = { title: string; value?: number; currency?: string; pipeline_id
 const createDeal = defineAction<DealInput, Record<string, unknown>>({
   name: 'Create deal',
   description: 'Adds a deal (POST /v1/deals).',
+  readOnly: false,
   retrySafe: false,
   input: obj(dealFields, ['title']),
   output: dealOutput,
@@ -95,6 +96,7 @@ const updateDeal = defineAction<Partial<DealInput> & { deal_id: number }, Record
   name: 'Update deal',
   description: 'Changes a deal’s fields, e.g. moves it to another stage or marks it won (PUT /v1/deals/{id}).',
   // PUT sets the given fields: a repeat changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj({ deal_id: int('Deal id', { minimum: 1 }), ...dealFields }, ['deal_id'], { minProperties: 2 }),
   output: dealOutput,
@@ -108,6 +110,7 @@ const updateDeal = defineAction<Partial<DealInput> & { deal_id: number }, Record
 const createPerson = defineAction<{ name: string; email?: string; phone?: string; org_id?: number }, { id: number; name: string; email: string | null }>({
   name: 'Create person',
   description: 'Adds a contact person (POST /v1/persons).',
+  readOnly: false,
   retrySafe: false,
   input: obj({ name: str('Name', { minLength: 1 }), email: str('Email', { format: 'email' }), phone: str('Phone'), org_id: int('Organization id') }, ['name']),
   output: res({ id: int('Person id'), name: str('Name'), email: { type: ['string', 'null'], title: 'Email' } }, ['id', 'name']),
@@ -126,6 +129,7 @@ const createPerson = defineAction<{ name: string; email?: string; phone?: string
 const addNote = defineAction<{ content: string; deal_id?: number; person_id?: number; org_id?: number }, { id: number; content: string; add_time: string }>({
   name: 'Add note',
   description: 'Adds a note to a deal, person or organization (POST /v1/notes); give at least one of them.',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     { content: str('Note', { minLength: 1, description: 'HTML allowed' }), deal_id: int('Deal id'), person_id: int('Person id'), org_id: int('Organization id') },

@@ -9,6 +9,7 @@ const OBJECT = str('Object', { description: 'sObject API name, e.g. Lead or Invo
 const createRecord = defineAction<{ object: string; fields: Record<string, unknown> }, { id: string; success: boolean }>({
   name: 'Create record',
   description: 'Creates a record of any sObject (POST /sobjects/{object}).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -32,6 +33,7 @@ const updateRecord = defineAction<{ object: string; id: string; fields: Record<s
   name: 'Update record',
   description: 'Updates fields of a record (PATCH /sobjects/{object}/{id}).',
   // PATCH setting the same fields again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj(
     {
@@ -58,6 +60,7 @@ interface QueryResult {
 const query = defineAction<{ soql: string; max_records?: number }, { total_size: number; done: boolean; records: Record<string, unknown>[] }>({
   name: 'Query (SOQL)',
   description: 'Runs a SOQL query and follows nextRecordsUrl up to max_records (GET /query).',
+  readOnly: true,
   retrySafe: true,
   input: obj(
     {

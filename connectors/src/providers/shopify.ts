@@ -91,6 +91,7 @@ const createOrder = defineAction<
 >({
   name: 'Create order',
   description: 'Creates an order (POST /admin/api/{version}/orders.json), e.g. for a sale made elsewhere.',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -126,6 +127,7 @@ const createOrder = defineAction<
 const getOrder = defineAction<{ order_id: number }, Record<string, unknown>>({
   name: 'Get order',
   description: 'Reads an order by id (GET /admin/api/{version}/orders/{id}.json).',
+  readOnly: true,
   retrySafe: true,
   input: obj({ order_id: int('Order id', { minimum: 1 }) }, ['order_id']),
   output: orderOutput,
@@ -141,6 +143,7 @@ const createProduct = defineAction<
 >({
   name: 'Create product',
   description: 'Creates a product with one variant (POST /admin/api/{version}/products.json).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -170,6 +173,7 @@ const createCustomer = defineAction<
 >({
   name: 'Create customer',
   description: 'Creates a customer (POST /admin/api/{version}/customers.json). Fails with 422 if the email is taken.',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {

@@ -50,6 +50,7 @@ const sendMessage = defineAction<
 >({
   name: 'Send message',
   description: 'Posts a message to a channel, private group or DM (chat.postMessage).',
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -78,6 +79,7 @@ const addReaction = defineAction<{ channel: string; timestamp: string; name: str
   name: 'Add reaction',
   description: 'Adds an emoji reaction to a message (reactions.add).',
   // A repeat is not a duplicate but fails with already_reacted.
+  readOnly: false,
   retrySafe: false,
   input: obj(
     {
@@ -100,6 +102,7 @@ const listUsers = defineAction<
 >({
   name: 'List users',
   description: 'Lists the workspace members, one page at a time (users.list).',
+  readOnly: true,
   retrySafe: true,
   input: obj({
     limit: int('Page size', { minimum: 1, maximum: 1000, default: 200 }),

@@ -55,6 +55,7 @@ const createCustomer = defineAction<
   name: 'Create customer',
   description: 'Creates a customer (POST /v1/customers). Idempotent per step execution.',
   // Stripe de-duplicates by the Idempotency-Key it sends.
+  readOnly: false,
   retrySafe: true,
   input: obj({ email: str('Email', { format: 'email' }), name: str('Name'), phone: str('Phone'), description: str('Description'), metadata: METADATA }),
   output: res({ id: str('Customer id'), email: { type: ['string', 'null'] }, name: { type: ['string', 'null'] }, created: int('Created (unix)') }, ['id']),
@@ -70,6 +71,7 @@ const listCharges = defineAction<
 >({
   name: 'List charges',
   description: 'Lists charges, newest first, optionally for one customer (GET /v1/charges).',
+  readOnly: true,
   retrySafe: true,
   input: obj({
     customer: str('Customer', { pattern: '^cus_[A-Za-z0-9]+$', 'x-options': 'customers' }),
@@ -105,6 +107,7 @@ const createInvoiceItem = defineAction<
 >({
   name: 'Add invoice item',
   description: "Adds a pending line to the customer's next invoice (POST /v1/invoiceitems). Idempotent per step execution.",
+  readOnly: false,
   retrySafe: true,
   input: obj(
     {

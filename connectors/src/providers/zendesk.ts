@@ -73,6 +73,7 @@ const createTicket = defineAction<
   name: 'Create ticket',
   description: 'Opens a ticket; the description is its first comment (POST /api/v2/tickets.json).',
   // Zendesk de-duplicates ticket creation by the Idempotency-Key header, which carries the step's key.
+  readOnly: false,
   retrySafe: true,
   input: obj(
     {
@@ -103,6 +104,7 @@ const updateTicket = defineAction<
   name: 'Update ticket',
   description: 'Sets fields of a ticket: status, priority, group, assignee, tags (PUT /api/v2/tickets/{id}.json).',
   // A PUT setting the same fields again changes nothing.
+  readOnly: false,
   retrySafe: true,
   input: obj(
     { ticket_id: TICKET_ID, subject: str('Subject', { minLength: 1 }), status: STATUS, priority: PRIORITY, type: TYPE, group_id: GROUP, assignee_id: int('Assignee id'), tags: { ...TAGS, description: 'Replaces the tags' } },
@@ -121,6 +123,7 @@ const updateTicket = defineAction<
 const addComment = defineAction<{ ticket_id: number; body: string; public?: boolean }, ReturnType<typeof ticketOut>>({
   name: 'Comment on ticket',
   description: 'Adds a public reply or an internal note to a ticket (PUT /api/v2/tickets/{id}.json with a comment).',
+  readOnly: false,
   retrySafe: false,
   input: obj({ ticket_id: TICKET_ID, body: str('Comment', { minLength: 1 }), public: { type: 'boolean', title: 'Public reply', default: true, description: 'false: an internal note' } }, [
     'ticket_id',
@@ -136,6 +139,7 @@ const addComment = defineAction<{ ticket_id: number; body: string; public?: bool
 const findTickets = defineAction<{ query: string; page?: number; per_page?: number }, { tickets: ReturnType<typeof ticketOut>[]; count: number; next_page?: number }>({
   name: 'Find tickets',
   description: 'Searches tickets with Zendesk search syntax, e.g. `status:open priority:urgent printer` (GET /api/v2/search.json).',
+  readOnly: true,
   retrySafe: true,
   input: obj(
     { query: str('Query', { minLength: 1, examples: ['status<solved requester:jane@example.com'] }), page: int('Page', { minimum: 1, default: 1 }), per_page: int('Page size', { minimum: 1, maximum: 100, default: 25 }) },

@@ -84,7 +84,7 @@ export class ConnectorConfigsController {
       docsUrl: d.docsUrl,
       authType: d.auth.type,
       defaultScopes: 'scopes' in d.auth && d.auth.scopes ? d.auth.scopes : [],
-      actions: Object.entries(d.actions).map(([key, a]) => ({ key, name: a.name, description: a.description })),
+      actions: Object.entries(d.actions).map(([key, a]) => ({ key, name: a.name, description: a.description, readOnly: a.readOnly })),
       optionSources: Object.keys(d.options ?? {}),
       triggers: Object.entries(d.triggers ?? {}).map(([key, t]) => ({
         key,

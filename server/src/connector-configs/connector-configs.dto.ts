@@ -61,6 +61,7 @@ export class ConnectorActionView {
   @ApiProperty() key: string;
   @ApiProperty() name: string;
   @ApiProperty() description: string;
+  @ApiProperty({ description: 'The action only reads; it changes nothing at the provider' }) readOnly: boolean;
 }
 
 export class ConnectorTriggerView {
