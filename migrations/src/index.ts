@@ -15,6 +15,7 @@ import { CreateCustomProviders1795480000000 } from './1795480000000-CreateCustom
 import { AddEndUserOAuthApp1795480100000 } from './1795480100000-AddEndUserOAuthApp';
 import { CreateConnectorOpenApiImports1795481000000 } from './1795481000000-CreateConnectorOpenApiImports';
 import { AddPollTriggersAndProviderSubscriptions1795490000000 } from './1795490000000-AddPollTriggersAndProviderSubscriptions';
+import { CreateLlmProviders1795493000000 } from './1795493000000-CreateLlmProviders';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -34,6 +35,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddEndUserOAuthApp1795480100000,
   CreateConnectorOpenApiImports1795481000000,
   AddPollTriggersAndProviderSubscriptions1795490000000,
+  CreateLlmProviders1795493000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
