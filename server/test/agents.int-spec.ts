@@ -64,11 +64,8 @@ describe('agent steps', () => {
     });
   const pendingApproval = async (runId: string) =>
     until('the agent approval', async () => ((await alice.get('/v1/me/approvals?status=pending')).body.data as Array<{ runId: string; id: string }>).find((a) => a.runId === runId));
-  const modelRequests = async (model: string) => ((await (await fetch(`${sandbox.url}/_sandbox/llm/requests?model=${model}`)).json()) as { data?: unknown[] } | unknown[]);
-  const requestsOf = async (model: string): Promise<Array<{ messages: Array<{ role: string; content: unknown; tool_calls?: unknown[] }> }>> => {
-    const body = await modelRequests(model);
-    return (Array.isArray(body) ? body : (body.data ?? [])) as never;
-  };
+  const requestsOf = async (model: string): Promise<Array<{ messages: Array<{ role: string; content: unknown; tool_calls?: unknown[] }> }>> =>
+    ((await (await fetch(`${sandbox.url}/_sandbox/llm/requests?model=${model}`)).json()) as { requests: never }).requests;
   const slackTexts = () => sandbox.state.slack.messages.map((m: { text?: string }) => m.text ?? '');
 
   async function publish(t: TenantFixture, definition: { key: string }) {
@@ -215,14 +212,14 @@ describe('agent steps', () => {
     expect(second.error.message).toContain('monthly cap of 1');
     expect((await capped.owner.patch('/v1/admin/tenant', { monthlyTokenCap: -1 })).status).toBe(400);
     const audit = (await capped.owner.get('/v1/admin/audit-events?action=tenant.updated')).body.data;
-    expect(audit[0].details).toMatchObject({ monthlyTokenCap: { from: null, to: 1 } });
+    expect(audit[0].data).toMatchObject({ monthlyTokenCap: { from: null, to: 1 } });
   });
 
   it('refuses definitions whose tools, approvals or context do not exist, naming where', async () => {
     const bad = triage('bad-agent', 'x', { tools: ['hubspot.find_contact', 'slack.send_mesage', 'github.create_issue'], approve: ['slack.send_message'], context: ['later'] });
-    const res = await tenant.owner.post('/v1/admin/flow-templates', { definition: bad });
-    expect(res.status).toBe(400);
-    const errors = res.body.error.details.errors as Array<{ path: string; message: string }>;
+    const res = await tenant.owner.post('/v1/admin/flow-templates/bad-agent/validate', { definition: bad });
+    expect(res.body.valid).toBe(false);
+    const errors = res.body.errors as Array<{ path: string; message: string }>;
     expect(errors).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ path: 'steps.1.tools.1', message: expect.stringContaining("unknown action 'send_mesage'") }),
@@ -231,8 +228,7 @@ describe('agent steps', () => {
         expect.objectContaining({ path: 'steps.1.context.0', message: expect.stringContaining("unknown step 'later'") }),
       ]),
     );
-    const noProvider = await tenant.owner.post('/v1/admin/flow-templates', { definition: { ...triage('bad-agent-2', 'x'), steps: [{ id: 'a', type: 'agent', instructions: 'x' }] } });
-    expect(noProvider.status).toBe(400);
-    expect(JSON.stringify(noProvider.body)).toContain('provider');
+    const noProvider = await tenant.owner.post('/v1/admin/flow-templates/bad-agent/validate', { definition: { ...triage('bad-agent', 'x'), steps: [{ id: 'a', type: 'agent', instructions: 'x' }] } });
+    expect(noProvider.body).toMatchObject({ valid: false, errors: [{ path: 'steps.0', message: expect.stringContaining('provider') }] });
   });
 });
