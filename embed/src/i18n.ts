@@ -92,6 +92,8 @@ export const messages = {
   approve: 'Approve',
   reject: 'Reject',
   comment: 'Comment (optional)',
+  showMore: 'Show more',
+  showLess: 'Show less',
   approved: 'Approved.',
   rejected: 'Rejected.',
   expires: 'Expires {time}',

@@ -188,6 +188,17 @@ export interface StepRecord {
   outcome?: 'unknown';
   /** The call was repeated after an earlier execution may already have sent it. */
   possibleDuplicate?: true;
+  /** A model call (`type: 'model'`, a sub-step of an agent) or a whole agent step: the tokens used. */
+  usage?: TokenUsage;
+  /** An agent's tool call that needed a person's approval: the decision. */
+  approval?: { approved: boolean; decidedBy: string | null; decidedVia: string; comment: string | null; decidedAt: string };
+}
+
+/** Tokens used by AI agent model calls. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
 }
 
 export interface Run {
@@ -207,6 +218,8 @@ export interface Run {
   durationMs: number | null;
   /** 1, then +1 per retry from the failed step. */
   attempt?: number;
+  /** Tokens its AI agent steps used. */
+  usage?: TokenUsage;
 }
 
 export interface RunFilters {
@@ -312,6 +325,8 @@ export interface Stats {
   series: { at: string; total: number; succeeded: number; failed: number; p95DurationMs: number | null }[];
   topFailingFlows: { flow: string; name: string; failed: number; total: number }[];
   topErrors: { code: string; message: string; flow: string; count: number; lastAt: string }[];
+  /** Tokens used by AI agent steps this calendar month (UTC), and the tenant's cap (null: none). */
+  tokens?: { thisMonth: TokenUsage & { modelCalls: number }; monthlyCap: number | null };
 }
 
 export interface WidgetTheme {
@@ -327,6 +342,8 @@ export interface Tenant {
   slug: string;
   allowedOrigins: string[];
   widgetTheme?: WidgetTheme | null;
+  /** Tokens the tenant's AI agents may use per calendar month (UTC); null: no cap. */
+  monthlyTokenCap?: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -460,7 +477,7 @@ export const api = {
   auditEvents: (query: { limit?: number; cursor?: string | null; action?: string }) => request<Page<AuditEvent>>('GET', `/v1/admin/audit-events${qs(query)}`),
 
   tenant: () => request<Tenant>('GET', '/v1/admin/tenant'),
-  updateTenant: (patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme }) => request<Tenant>('PATCH', '/v1/admin/tenant', patch),
+  updateTenant: (patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme; monthlyTokenCap?: number | null }) => request<Tenant>('PATCH', '/v1/admin/tenant', patch),
 
   connectors: () => request<Page<Connector>>('GET', '/v1/admin/connectors'),
   connector: (key: string) => request<Connector>('GET', `/v1/admin/connectors/${enc(key)}`),

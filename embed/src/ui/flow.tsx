@@ -248,7 +248,7 @@ function ApprovalItem({ widget, approval }: { widget: Widget; approval: Approval
   return (
     <section class="approval" aria-labelledby={`${id}t`}>
       <h3 id={`${id}t`}>{approval.title}</h3>
-      {approval.description && <p>{approval.description}</p>}
+      {approval.description && <Description text={approval.description} />}
       {approval.expiresAt && <p class="small muted">{t('expires', { time: relativeTime(approval.expiresAt) })}</p>}
       <label class="sr" for={`${id}c`}>
         {t('comment')}
@@ -268,5 +268,54 @@ function ApprovalItem({ widget, approval }: { widget: Widget; approval: Approval
         </button>
       </div>
     </section>
+  );
+}
+
+/**
+ * "Field: value" lines (what an AI agent wants to do, say) as a list of fields, lines that do not
+ * start with a field name continuing the value above; null when the text is not of that form.
+ */
+export function fieldLines(text: string): [string, string][] | null {
+  const fields: [string, string][] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([^:\n]{1,60}): (.*)$/.exec(line);
+    if (m) fields.push([m[1]!, m[2]!]);
+    else if (fields.length) fields[fields.length - 1]![1] += `\n${line}`;
+    else return null;
+  }
+  return fields.length ? fields : null;
+}
+
+function Description({ text }: { text: string }) {
+  const fields = fieldLines(text);
+  if (!fields) return <p class="desc">{text}</p>;
+  return (
+    <dl class="fields">
+      {fields.map(([name, value], i) => (
+        <div key={i}>
+          <dt>{name}</dt>
+          <dd>
+            <Clipped text={value} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+/** A long value shows its first lines, with "Show more". */
+function Clipped({ text }: { text: string }) {
+  const open = useSignal(false);
+  const id = useId();
+  if (text.length <= 180 && text.split('\n').length <= 3) return <>{text}</>;
+  return (
+    <>
+      <span id={id} class={open.value ? 'val' : 'val clip'}>
+        {text}
+      </span>
+      <button type="button" class="link more" aria-expanded={open.value} aria-controls={id} onClick={() => (open.value = !open.value)}>
+        {t(open.value ? 'showLess' : 'showMore')}
+      </button>
+    </>
   );
 }

@@ -2,6 +2,7 @@ import { useSignal } from '@preact/signals';
 import { api, type Stats, type StatsWindow } from '../api';
 import { formatCount, formatDuration, formatPercent } from '../format';
 import { Link } from '../router';
+import { can } from '../session';
 import { BarList, LineChart, Ring, StackedBars } from '../ui/charts';
 import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
@@ -107,6 +108,8 @@ function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string
           </p>
         </div>
       </div>
+
+      {stats.tokens && <TokenCard tokens={stats.tokens} />}
 
       {totals.runs === 0 ? (
         <section class="card">
@@ -223,5 +226,50 @@ function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string
         </>
       )}
     </>
+  );
+}
+
+const monthName = new Intl.DateTimeFormat(undefined, { month: 'long', timeZone: 'UTC' });
+
+/** This calendar month's AI agent tokens (UTC), against the tenant's monthly cap when it has one. */
+function TokenCard({ tokens }: { tokens: NonNullable<Stats['tokens']> }) {
+  const { thisMonth: used, monthlyCap: cap } = tokens;
+  const ratio = cap === null ? null : cap === 0 ? 1 : Math.min(1, used.totalTokens / cap);
+  const over = cap !== null && used.totalTokens >= cap;
+  return (
+    <section class="card token-card" aria-labelledby="tokens-title">
+      <div class="token-figures">
+        <h2 id="tokens-title" class="kpi-label">
+          AI tokens this month <span class="muted">({monthName.format(new Date())}, UTC)</span>
+        </h2>
+        <p class="kpi-value">
+          {formatCount(used.totalTokens)}
+          <span class="muted small"> {cap === null ? 'used · no monthly cap' : `of ${formatCount(cap)} (monthly cap)`}</span>
+        </p>
+        {ratio !== null && (
+          <svg
+            class={`token-meter${over ? ' token-meter-over' : ''}`}
+            width="100%"
+            height="8"
+            viewBox="0 0 100 8"
+            preserveAspectRatio="none"
+            role="img"
+            aria-label={`${formatPercent(ratio)} of the monthly cap used`}
+          >
+            <rect class="token-meter-track" x="0" y="0" width="100" height="8" rx="3" />
+            <rect class="token-meter-fill" x="0" y="0" width={Math.max(ratio > 0 ? 1 : 0, ratio * 100)} height="8" rx="3" />
+          </svg>
+        )}
+        <p class="kpi-note muted small">
+          {formatCount(used.modelCalls)} model call{used.modelCalls === 1 ? '' : 's'} · {formatCount(used.inputTokens)} in, {formatCount(used.outputTokens)} out
+          {over && ' · the cap is reached: agent steps fail until next month or a higher cap'}
+        </p>
+      </div>
+      {can('admin') && (
+        <p class="small">
+          <Link to="settings">{cap === null ? 'Set a monthly cap' : 'Change the cap'}</Link>
+        </p>
+      )}
+    </section>
   );
 }

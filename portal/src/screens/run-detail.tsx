@@ -2,7 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useEffect } from 'preact/hooks';
 import { api, ApiError, messageOf, type Run, type StepRecord } from '../api';
 import { hasRoute, loadFeatures } from '../features';
-import { formatDateTime, formatDuration } from '../format';
+import { formatCount, formatDateTime, formatDuration } from '../format';
 import { Link } from '../router';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
@@ -13,6 +13,7 @@ import { Loaded, useResource } from '../ui/resource';
 import { RunStatusBadge } from '../ui/status';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { AgentStepItem, groupSteps } from './run-agent';
 import { useVisiblePolling } from './runs';
 
 const RUN_POLL_MS = 2000;
@@ -161,6 +162,17 @@ function RunBody({ run, flowName }: { run: Run; flowName: string | null }) {
             <dt>Attempt</dt>
             <dd>{run.attempt ?? 1}</dd>
           </div>
+          {run.usage && run.usage.totalTokens > 0 && (
+            <div>
+              <dt>AI tokens</dt>
+              <dd>
+                {formatCount(run.usage.totalTokens)}{' '}
+                <span class="muted small nowrap">
+                  ({formatCount(run.usage.inputTokens)} in · {formatCount(run.usage.outputTokens)} out)
+                </span>
+              </dd>
+            </div>
+          )}
         </dl>
       </section>
       <Timeline run={run} />
@@ -198,6 +210,22 @@ function Timeline({ run }: { run: Run }) {
   const start = starts.length ? Math.min(...starts) : Date.parse(run.startedAt ?? run.createdAt);
   const end = Math.max(...run.steps.map((s) => Date.parse(s.startedAt) + s.durationMs), start + 1);
   const span = end - start;
+  const items = groupSteps(run.steps);
+  const hasAgents = items.some((item) => item.kind === 'agent');
+  // Tool calls are named "<Action> in <Connector>" from the catalogue (loaded only for runs with agents).
+  const connectors = useResource(() => (hasAgents ? api.connectors().then((page) => page.data) : Promise.resolve(null)), [hasAgents]);
+  const bar = (step: StepRecord) => {
+    const offset = ((Date.parse(step.startedAt) - start) / span) * 100;
+    const width = Math.max(0.6, (step.durationMs / span) * 100);
+    return (
+      <span class="timeline-bar" aria-hidden="true">
+        <svg width="100%" height="8" viewBox="0 0 100 8" preserveAspectRatio="none">
+          <rect class="timeline-track" x="0" y="0" width="100" height="8" rx="2" />
+          <rect class={`timeline-fill timeline-fill-${step.status}`} x={Math.min(99.4, Math.max(0, offset))} y="0" width={Math.min(width, 100 - Math.max(0, offset))} height="8" rx="2" />
+        </svg>
+      </span>
+    );
+  };
   return (
     <section class="card card-flush" aria-labelledby="timeline-title">
       <div class="card-header">
@@ -205,7 +233,7 @@ function Timeline({ run }: { run: Run }) {
           Steps
         </h2>
         <span class="muted small">
-          {run.steps.length} step{run.steps.length === 1 ? '' : 's'}
+          {items.length} step{items.length === 1 ? '' : 's'}
           {run.startedAt ? ` · started ${formatDateTime(run.startedAt)}` : ''}
         </span>
       </div>
@@ -213,9 +241,11 @@ function Timeline({ run }: { run: Run }) {
         <EmptyState title={run.status === 'queued' ? 'Waiting for a worker to pick this run up' : 'No steps ran'} />
       ) : (
         <ol class="timeline">
-          {run.steps.map((step) => {
-            const offset = ((Date.parse(step.startedAt) - start) / span) * 100;
-            const width = Math.max(0.6, (step.durationMs / span) * 100);
+          {items.map((item) => {
+            if (item.kind === 'agent') {
+              return <AgentStepItem key={item.agent.path} agent={item.agent} subSteps={item.subSteps} connectors={connectors.data.value} bar={bar} tone={(status) => STEP_TONE[status]} />;
+            }
+            const step = item.step;
             return (
               <li key={step.path} class={`timeline-step timeline-${step.status}`} data-step={step.path}>
                 <details open={step.status === 'failed' || step.status === 'cancelled' || step.possibleDuplicate === true}>
@@ -226,12 +256,7 @@ function Timeline({ run }: { run: Run }) {
                       <span class="muted small"> {step.type}</span>
                       {step.path !== step.id && <code class="timeline-path">{step.path}</code>}
                     </span>
-                    <span class="timeline-bar" aria-hidden="true">
-                      <svg width="100%" height="8" viewBox="0 0 100 8" preserveAspectRatio="none">
-                        <rect class="timeline-track" x="0" y="0" width="100" height="8" rx="2" />
-                        <rect class={`timeline-fill timeline-fill-${step.status}`} x={Math.min(99.4, Math.max(0, offset))} y="0" width={Math.min(width, 100 - Math.max(0, offset))} height="8" rx="2" />
-                      </svg>
-                    </span>
+                    {bar(step)}
                     <span class="timeline-meta">
                       <Badge tone={STEP_TONE[step.status]}>{step.status}</Badge>
                       {step.outcome === 'unknown' && <Badge tone="warning">outcome unknown</Badge>}

@@ -32,6 +32,7 @@ export function Settings() {
             <NameCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />
             <OriginsCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />
             <ThemeCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />
+            {t.monthlyTokenCap !== undefined && <TokenCapCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />}
           </>
         )}
       </Loaded>
@@ -71,6 +72,81 @@ function NameCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) =>
         {editable && (
           <button type="submit" class="btn btn-secondary" disabled={busy.value || name.value === tenant.name}>
             {busy.value ? 'Saving…' : 'Save name'}
+          </button>
+        )}
+      </form>
+    </section>
+  );
+}
+
+/** The cap as typed: digits, with thousands separators (`1,000,000`, `1 000 000`, `1_000_000`) allowed; '' is no cap. */
+export function parseTokenCap(text: string): { value: number | null } | { problem: string } {
+  const digits = text.trim().replace(/[\s,_.'’]/g, '');
+  if (digits === '') return { value: null };
+  if (!/^\d+$/.test(digits)) return { problem: 'Write a whole number of tokens, like 2000000, or leave it empty for no cap.' };
+  const value = Number(digits);
+  if (value > 1e15) return { problem: 'That is more than any month could use: at most 1,000,000,000,000,000.' };
+  return { value };
+}
+
+const grouped = new Intl.NumberFormat('en-US');
+const capText = (cap: number | null | undefined) => (cap === null || cap === undefined ? '' : String(cap));
+
+function TokenCapCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) => void }) {
+  const editable = can('admin');
+  const cap = useSignal(capText(tenant.monthlyTokenCap));
+  const error = useSignal<string | undefined>(undefined);
+  const busy = useSignal(false);
+  const parsed = parseTokenCap(cap.value);
+  const unchanged = 'value' in parsed && parsed.value === (tenant.monthlyTokenCap ?? null);
+  async function save(event: Event) {
+    event.preventDefault();
+    const next = parseTokenCap(cap.value);
+    if ('problem' in next) {
+      error.value = next.problem;
+      return;
+    }
+    busy.value = true;
+    error.value = undefined;
+    try {
+      const saved = await api.updateTenant({ monthlyTokenCap: next.value });
+      cap.value = capText(saved.monthlyTokenCap);
+      onSaved(saved);
+      toast(saved.monthlyTokenCap === null || saved.monthlyTokenCap === undefined ? 'No monthly token cap' : `Monthly token cap set to ${grouped.format(saved.monthlyTokenCap)}`);
+    } catch (caught) {
+      error.value = caught instanceof ApiError ? (caught.fieldErrors.monthlyTokenCap ?? caught.message) : messageOf(caught);
+    } finally {
+      busy.value = false;
+    }
+  }
+  return (
+    <section class="card" aria-labelledby="tokens-title">
+      <h2 id="tokens-title" class="card-title">
+        AI agents
+      </h2>
+      <p class="muted card-lede">
+        Agent steps call AI models, which count tokens. A cap stops agent steps from starting new model calls once the tenant has used that many tokens in the
+        calendar month (UTC); they fail with <code>token_cap_reached</code> until the month ends or the cap is raised.
+      </p>
+      <form class="inline-form" onSubmit={save} noValidate>
+        <TextField
+          label="Monthly AI token cap"
+          name="monthlyTokenCap"
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder="No cap"
+          value={cap.value}
+          onValue={(v) => {
+            cap.value = v;
+            error.value = undefined;
+          }}
+          error={error.value}
+          class="grow"
+          hint={'value' in parsed && parsed.value !== null ? `${grouped.format(parsed.value)} tokens a month. Empty: no cap.` : 'Tokens a month, for all agent steps together. Empty: no cap.'}
+        />
+        {editable && (
+          <button type="submit" class="btn btn-secondary" disabled={busy.value || unchanged}>
+            {busy.value ? 'Saving…' : 'Save cap'}
           </button>
         )}
       </form>

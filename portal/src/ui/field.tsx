@@ -42,7 +42,7 @@ interface InputProps {
   type?: 'text' | 'email' | 'password';
   name?: string;
   autoComplete?: string;
-  inputMode?: 'text' | 'email';
+  inputMode?: 'text' | 'email' | 'numeric';
   spellcheck?: boolean;
   placeholder?: string;
   maxLength?: number;
