@@ -221,16 +221,20 @@ function Runs({ widget, flow }: { widget: Widget; flow: Flow }) {
 }
 
 function Approvals({ widget, approvals }: { widget: Widget; approvals: Approval[] }) {
+  // Asks with the same title (an agent wanting the same kind of call twice) are numbered for screen readers, so each region has its own name.
+  const seen: Record<string, number> = {};
   return (
     <div>
-      {approvals.map((approval) => (
-        <ApprovalItem key={approval.id} widget={widget} approval={approval} />
-      ))}
+      {approvals.map((approval) => {
+        const nth = (seen[approval.title] = (seen[approval.title] ?? 0) + 1);
+        const twin = approvals.filter((a) => a.title === approval.title).length > 1;
+        return <ApprovalItem key={approval.id} widget={widget} approval={approval} nth={twin ? nth : 0} />;
+      })}
     </div>
   );
 }
 
-function ApprovalItem({ widget, approval }: { widget: Widget; approval: Approval }) {
+function ApprovalItem({ widget, approval, nth }: { widget: Widget; approval: Approval; nth: number }) {
   const id = useId();
   const comment = useSignal('');
   const busy = useSignal(false);
@@ -247,7 +251,10 @@ function ApprovalItem({ widget, approval }: { widget: Widget; approval: Approval
   };
   return (
     <section class="approval" aria-labelledby={`${id}t`}>
-      <h3 id={`${id}t`}>{approval.title}</h3>
+      <h3 id={`${id}t`}>
+        {approval.title}
+        {nth > 0 && <span class="sr"> ({nth})</span>}
+      </h3>
       {approval.description && <Description text={approval.description} />}
       {approval.expiresAt && <p class="small muted">{t('expires', { time: relativeTime(approval.expiresAt) })}</p>}
       <label class="sr" for={`${id}c`}>
