@@ -261,6 +261,7 @@ describe('AI agent steps in the portal and the widget', { timeout: 240_000 }, ()
     expect(await field.getAttribute('aria-invalid')).toBe('true');
     expect((await tenant.owner.get('/v1/admin/tenant')).body.monthlyTokenCap).toBeNull();
     await axe(page, 'settings with a token cap error');
+    await page.getByRole('region', { name: 'AI agents' }).screenshot({ path: join(SCREENSHOTS, 'agents-settings-cap-error.png') });
 
     await field.fill('2,000,000');
     await page.getByText('2,000,000 tokens a month. Empty: no cap.').waitFor();
@@ -340,6 +341,10 @@ describe('AI agent steps in the portal and the widget', { timeout: 240_000 }, ()
     await timeline.locator('li[data-step="ticket"]').getByText('transform').waitFor();
     await axe(page, 'run detail with an agent');
     await page.screenshot({ path: join(SCREENSHOTS, 'agents-run-detail.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await axe(page, 'run detail with an agent, dark');
+    await page.screenshot({ path: join(SCREENSHOTS, 'agents-run-detail-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
 
     // A rejected call: "Rejected by alice", and not made.
     await page.goto(`${api.url}/portal/runs/${runs.rejected}`);

@@ -271,7 +271,7 @@ function ModelCall({ step, index, nameOf, bar, tone }: SubProps & { index: numbe
           <p class="muted small">
             {[
               out.finishReason ? FINISH[out.finishReason] ?? `It stopped: ${out.finishReason}.` : null,
-              typeof messages === 'number' ? `Sent ${plural(messages, 'message')} of conversation.` : null,
+              typeof messages === 'number' ? `It was sent the conversation so far (${plural(messages, 'message')}).` : null,
               step.usage ? `${formatCount(step.usage.totalTokens)} tokens: ${formatCount(step.usage.inputTokens)} in, ${formatCount(step.usage.outputTokens)} out.` : null,
             ]
               .filter(Boolean)
