@@ -577,7 +577,9 @@ export class Executor {
         const recordTurn = this.recorder(turnPath, 'model', 'model');
         const remaining = limits.tokens - used.totalTokens;
         const call: ModelCall = { provider: step.provider, model: step.model, system, messages, tools: offered, ...(remaining < 4096 ? { maxOutputTokens: remaining } : {}) };
+        // Written before the call with the tool calls before it, so a crash during it repeats this model call, never a finished tool call.
         recordTurn({ status: 'running', input: { messages: messages.length } });
+        if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
         try {
           answer = await this.bounded(limits.timeMs - spentMs, turnPath, (signal) => this.effects.model(call, signal));
         } catch (error) {
@@ -589,7 +591,6 @@ export class Executor {
         }
         const done = recordTurn({ input: { messages: messages.length }, output: { text: answer!.text, toolCalls: answer!.toolCalls, finishReason: answer!.finishReason, model: answer!.model }, usage: answer!.usage });
         spentMs += done.durationMs;
-        if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
       }
       addUsage(used, answer!.usage);
       messages.push({
