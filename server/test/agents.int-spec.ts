@@ -146,6 +146,10 @@ describe('agent steps', () => {
 
     const dashboard = (await tenant.owner.get('/v1/admin/stats')).body;
     expect(dashboard.tokens.thisMonth.totalTokens).toBeGreaterThanOrEqual(total);
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    const scraped = (direction: string) => Number(new RegExp(`^llm_tokens_total\\{direction="${direction}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(scraped('input') + scraped('output')).toBeGreaterThanOrEqual(total);
+    expect(Number(/^llm_model_calls_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
   });
 
   it('reports a rejected call back to the model, which goes on without it', async () => {
