@@ -169,6 +169,28 @@ describe('agent steps', () => {
     expect(JSON.stringify(third.messages)).toContain('alice rejected it: Not to #general');
   });
 
+  it("tells the model when its arguments do not fit the action's schema or the tool does not exist; nothing is sent or asked", async () => {
+    sandbox.scriptModel('sloppy', [
+      { toolCalls: [{ name: 'slack_send_message', arguments: { channel: '#general' } }] },
+      { toolCalls: [{ name: 'github_delete_repo', arguments: {} }] },
+      ANSWER,
+    ]);
+    await publish(tenant, triage('agent-sloppy', 'sloppy'));
+    const before = slackTexts().length;
+    const done = await settled(tenant, await run(tenant, 'agent-sloppy'));
+    expect(done.status).toBe('succeeded');
+    const calls = (done.steps as Step[]).filter((s) => s.type === 'tool');
+    expect(calls.map((c) => [c.id, c.status, c.error?.code])).toEqual([
+      ['slack_send_message', 'failed', 'invalid_tool_input'],
+      ['github_delete_repo', 'failed', 'unknown_tool'],
+    ]);
+    expect(slackTexts()).toHaveLength(before);
+    expect((await alice.get('/v1/me/approvals')).body.data.filter((a: { runId: string }) => a.runId === done.id)).toEqual([]);
+    const requests = await requestsOf('sloppy');
+    expect(JSON.stringify(requests[1]!.messages)).toContain("must have required property 'text'");
+    expect(JSON.stringify(requests[2]!.messages)).toContain('There is no tool named github_delete_repo');
+  });
+
   it('fails clearly when the model exhausts its iterations or its token budget', async () => {
     sandbox.scriptModel('loops', [LOOKUP]);
     await publish(tenant, triage('agent-iterations', 'loops', { maxIterations: 3 }));
