@@ -477,7 +477,7 @@ export const api = {
   saveDraft: (key: string, definition: Record<string, unknown>) => request<FlowTemplate>('PUT', `/v1/admin/flow-templates/${enc(key)}/draft`, { definition }),
   validateTemplate: (key: string, definition: Record<string, unknown>) =>
     request<{ valid: boolean; errors: PathError[] }>('POST', `/v1/admin/flow-templates/${enc(key)}/validate`, { definition }),
-  publishTemplate: (key: string) => request<{ key: string; version: number; publishedAt: string }>('POST', `/v1/admin/flow-templates/${enc(key)}/publish`),
+  publishTemplate: (key: string) => request<{ key: string; version: number; changed: boolean; publishedAt: string }>('POST', `/v1/admin/flow-templates/${enc(key)}/publish`),
   templateInstances: (key: string, query: { cursor?: string | null; version?: number; triggerHealth?: 'failing' } = {}) =>
     request<Page<TemplateInstance> & { byVersion: { version: number; enabled: number; disabled: number }[] }>(
       'GET',
