@@ -52,6 +52,8 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
 
   async function screen(page: Page, name: string): Promise<void> {
     await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
+    // Fades (the dialog's) finished: axe measures the colours as they end up, not mid-way.
+    await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished)));
     expect(await axe(page), `axe on ${name}`).toEqual([]);
     await page.screenshot({ path: join(SCREENSHOTS, `llm-providers-${name}.png`), fullPage: true });
   }

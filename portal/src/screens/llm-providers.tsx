@@ -7,6 +7,7 @@ import { ConfirmDialog } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
 import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
+import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
 
@@ -101,7 +102,6 @@ function ProviderList() {
                   <tr>
                     <th scope="col">Provider</th>
                     <th scope="col">Key</th>
-                    <th scope="col">Kind</th>
                     <th scope="col">Default model</th>
                     <th scope="col">API key</th>
                     <th scope="col">Changed</th>
@@ -118,12 +118,12 @@ function ProviderList() {
                         ) : (
                           p.name
                         )}
-                        {p.baseUrl && <div class="muted small mono">{p.baseUrl}</div>}
+                        <div class="muted small">
+                          {KIND_BADGE[p.kind] ?? p.kind}
+                          {p.baseUrl && <span class="mono"> · {p.baseUrl}</span>}
+                        </div>
                       </th>
-                      <td class="mono small">{p.key}</td>
-                      <td>
-                        <Badge tone="neutral">{KIND_BADGE[p.kind] ?? p.kind}</Badge>
-                      </td>
+                      <td class="mono small nowrap">{p.key}</td>
                       <td class="mono small">{p.defaultModel ?? <span class="muted">none (steps name one)</span>}</td>
                       <td>{p.hasApiKey ? <Badge tone="success">Stored</Badge> : <Badge tone="neutral">None</Badge>}</td>
                       <td>
@@ -269,10 +269,7 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
           hint={storedKey ? 'A key is stored (encrypted). It is never shown again; type a new one to replace it.' : 'Write-only: stored encrypted and never shown again.'}
         />
         {provider?.hasApiKey && compatible && (
-          <label class="checkbox">
-            <input type="checkbox" name="removeApiKey" checked={f.removeApiKey} disabled={Boolean(f.apiKey)} onChange={(e) => set('removeApiKey')(e.currentTarget.checked)} />
-            Remove the stored key (the server needs none)
-          </label>
+          <Switch label="Remove the stored key" hint="For a server that needs no key. Typing a new key replaces the stored one instead." checked={f.removeApiKey} disabled={Boolean(f.apiKey)} onChange={set('removeApiKey')} />
         )}
         <TextField
           label="Default model"
