@@ -58,8 +58,8 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     await page.screenshot({ path: join(SCREENSHOTS, `llm-providers-${name}.png`), fullPage: true });
   }
 
-  async function signedIn(email: string, password: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1 });
+  async function signedIn(email: string, password: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1, colorScheme });
     context.setDefaultTimeout(20_000);
     contexts.push(context);
     const page = await context.newPage();
@@ -153,8 +153,8 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     expect(await page.locator('tr[data-llm-provider="sandbox-llm"]').count()).toBe(0);
     expect((await tenant.owner.get('/v1/admin/llm-providers/sandbox-llm')).status).toBe(404);
 
-    // The viewer reads the list, with nothing to change.
-    const read = await signedIn(viewer.email, viewer.password);
+    // The viewer reads the list, with nothing to change (in the dark scheme, for axe's contrast checks there too).
+    const read = await signedIn(viewer.email, viewer.password, 'dark');
     await read.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'AI models' }).click();
     const claude = read.locator('tr[data-llm-provider="claude"]');
     await claude.waitFor();
