@@ -137,6 +137,19 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     const stored = await tenant.owner.get('/v1/admin/llm-providers/sandbox-llm');
     expect(stored.body).toMatchObject({ hasApiKey: true, baseUrl: sandbox.llmUrl, defaultModel: 'demo-agent' });
 
+    // The key removed with the switch (an OpenAI-compatible server may need none), then stored again.
+    await page.getByRole('switch', { name: 'Remove the stored key' }).check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => row.textContent()).toContain('None');
+    expect((await tenant.owner.get('/v1/admin/llm-providers/sandbox-llm')).body.hasApiKey).toBe(false);
+    await row.getByRole('link', { name: 'Sandbox model' }).click();
+    expect(await page.getByRole('switch', { name: 'Remove the stored key' }).count()).toBe(0);
+    await page.getByLabel('API key (optional)').fill('sk-portal-secret-2');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => row.textContent()).toContain('Stored');
+    await row.getByRole('link', { name: 'Sandbox model' }).click();
+    await page.getByRole('heading', { name: 'Edit model provider', level: 1 }).waitFor();
+
     // A second provider for the viewer to see, then delete the first after confirming.
     expect((await tenant.owner.post('/v1/admin/llm-providers', { key: 'claude', kind: 'anthropic', name: 'Claude', apiKey: 'sk-ant-x', defaultModel: 'claude-sonnet-4-5' })).status).toBe(201);
     await page.getByRole('button', { name: 'Delete' }).click();

@@ -1,11 +1,14 @@
 import { type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
+import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/common/errors/app-error';
 import { trustedTenantId } from '../src/common/tenancy/tenant-id';
 import { LlmModels } from '../src/llm-providers/llm-models.service';
-import { addMember, createTenant, freePort, startApi, TenantFixture, TestApi } from './harness';
+import { rotateVault } from '../src/vault/rotate';
+import { keyIdOf, Vault } from '../src/vault/vault';
+import { addMember, createTenant, freePort, freshDatabase, startApi, TenantFixture, TestApi } from './harness';
 
 describe('LLM providers', () => {
   let sandbox: Sandbox;
@@ -224,7 +227,8 @@ describe('LLM providers', () => {
       sandbox.scriptModel('agent', [{ content: 'must not be reached' }]);
       // A name that resolves to loopback passes the API's check (names are checked when connecting) …
       const closedPort = await freePort();
-      expect((await tenant.owner.post('/v1/admin/llm-providers', sandboxProvider({ key: 'by-name', baseUrl: `https://localhost:${closedPort}/llm/v1` }))).status).toBe(201);
+      const byName = await tenant.owner.post('/v1/admin/llm-providers', sandboxProvider({ key: 'by-name', baseUrl: `https://localhost:${closedPort}/llm/v1` }));
+      expect(byName.status, JSON.stringify(byName.body)).toBe(201);
       // … and a private IP literal written past the API (an older row, a restored backup) is refused too.
       await db.query(`INSERT INTO llm_providers (tenant_id, key, kind, name, base_url, default_model) VALUES ($1, 'literal', 'openai-compatible', 'Literal', $2, 'agent')`, [tenantId, `http://127.0.0.1:${closedPort}/v1`]);
       await db.query(`INSERT INTO llm_providers (tenant_id, key, kind, name, base_url, default_model) VALUES ($1, 'metadata', 'openai-compatible', 'Metadata', 'http://169.254.169.254/v1', 'agent')`, [tenantId]);
@@ -236,6 +240,44 @@ describe('LLM providers', () => {
         expect(chain, key).toMatch(/Refusing to connect to .*private, loopback and link-local destinations are blocked/);
       }
       expect(sandbox.llmRequests()).toEqual([]);
+    });
+
+    it('keeps the key usable across `vault rotate`', async () => {
+      // Its own database: rotation touches every row, and other files use other master keys. Last in
+      // the file: a second API in this process takes over the portal-session strategy (passport's
+      // strategies are process-wide), so the first API's cookie requests would be checked against
+      // the second one's origin.
+      const database = await freshDatabase();
+      const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+      const env = { DATABASE_URL: database.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` };
+      let current: TestApi | undefined;
+      try {
+        current = await startApi({ ...env, MASTER_KEY: oldKey.toString('base64') });
+        const t = await createTenant(current, 'Rotate Co');
+        expect((await t.owner.post('/v1/admin/llm-providers', sandboxProvider({ key: 'rotated', apiKey: 'sk-survives-rotation' }))).status).toBe(201);
+        await current.close();
+        current = undefined;
+
+        const rotating = new DataSource({ type: 'postgres', url: database.url });
+        await rotating.initialize();
+        try {
+          expect(await rotateVault(rotating, new Vault(newKey, [oldKey]), () => undefined)).toBeGreaterThan(0);
+          const [row] = await rotating.query(`SELECT api_key FROM llm_providers WHERE key = 'rotated'`);
+          expect(row.api_key.split('.')[1]).toBe(keyIdOf(newKey));
+        } finally {
+          await rotating.destroy();
+        }
+
+        // Under the new key alone, the model is called with the key it was given.
+        current = await startApi({ ...env, MASTER_KEY: newKey.toString('base64') });
+        sandbox.scriptModel('agent', [{ content: 'still here' }]);
+        const { model } = await current.app.get(LlmModels).model(trustedTenantId(t.tenantId), 'rotated');
+        expect((await generateText({ model, prompt: 'hi' })).text).toBe('still here');
+        expect(sandbox.calls({ connector: 'llm' })[0]!.headers.authorization).toBe('Bearer sk-survives-rotation');
+      } finally {
+        await current?.close();
+        await database.drop();
+      }
     });
   });
 });
