@@ -2,7 +2,7 @@ import { type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox
 import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../src/common/errors/app-error';
 import { trustedTenantId } from '../src/common/tenancy/tenant-id';
 import { LlmModels } from '../src/llm-providers/llm-models.service';
@@ -208,6 +208,27 @@ describe('LLM providers', () => {
       expect(sandbox.calls({ connector: 'llm' }).map((c) => c.headers.authorization)).toEqual(['Bearer sk-old', 'Bearer sk-rotated']);
       expect((await tenant.owner.delete('/v1/admin/llm-providers/rotating')).status).toBe(204);
       await expect(models.model(tenantId, 'rotating')).rejects.toMatchObject({ code: 'llm_provider_not_found', status: 404 });
+    });
+
+    it("never falls back to the deployment's OPENAI_* / ANTHROPIC_* environment for a tenant's provider", async () => {
+      vi.stubEnv('OPENAI_BASE_URL', sandbox.llmUrl);
+      vi.stubEnv('OPENAI_API_KEY', 'sk-operator');
+      vi.stubEnv('ANTHROPIC_BASE_URL', sandbox.llmUrl);
+      vi.stubEnv('ANTHROPIC_API_KEY', 'sk-operator');
+      try {
+        const tenantId = trustedTenantId(tenant.tenantId);
+        expect((await tenant.owner.post('/v1/admin/llm-providers', { key: 'env-openai', kind: 'openai', name: 'OpenAI', apiKey: 'sk-tenant', defaultModel: 'gpt-4o-mini' })).status).toBe(201);
+        expect((await tenant.owner.post('/v1/admin/llm-providers', { key: 'env-anthropic', kind: 'anthropic', name: 'Claude', apiKey: 'sk-tenant', defaultModel: 'claude-sonnet-4-5' })).status).toBe(201);
+        const openai = (await models.model(tenantId, 'env-openai')).model as unknown as { config: { url(o: { path: string; modelId: string }): string; headers(): Record<string, string> } };
+        expect(openai.config.url({ path: '/chat/completions', modelId: 'gpt-4o-mini' })).toBe('https://api.openai.com/v1/chat/completions');
+        expect(JSON.stringify(openai.config.headers())).toContain('Bearer sk-tenant');
+        const anthropic = (await models.model(tenantId, 'env-anthropic')).model as unknown as { config: { baseURL: string; headers(): Record<string, string> } };
+        expect(anthropic.config.baseURL).toBe('https://api.anthropic.com/v1');
+        expect(JSON.stringify(anthropic.config.headers())).toContain('sk-tenant');
+        expect(JSON.stringify(anthropic.config.headers())).not.toContain('sk-operator');
+      } finally {
+        vi.unstubAllEnvs();
+      }
     });
 
     it('throws llm_provider_not_found for an unknown key and llm_model_missing without a model', async () => {
