@@ -345,6 +345,11 @@ describe('AI agent steps in the portal and the widget', { timeout: 240_000 }, ()
     await axe(page, 'run detail with an agent, dark');
     await page.screenshot({ path: join(SCREENSHOTS, 'agents-run-detail-dark.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('li[data-step="triage"]').screenshot({ path: join(SCREENSHOTS, 'agents-run-detail-phone.png') });
+    // Nothing is wider than the phone's screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1360, height: 900 });
 
     // A rejected call: "Rejected by alice", and not made.
     await page.goto(`${api.url}/portal/runs/${runs.rejected}`);
