@@ -51,7 +51,7 @@ const announce = {
   connectors: [],
   inputs: {},
   steps: [
-    { id: 'ok', type: 'approval', title: "='Announce ' & $trigger.deal & '?'", approvers: 'end_user' },
+    { id: 'ok', type: 'approval', title: "='Announce ' & $trigger.deal & '?'", description: "='Won by ' & $trigger.owner", approvers: 'end_user' },
     { id: 'done', type: 'transform', output: { approved: '=$steps.ok.approved' } },
   ],
 };
@@ -100,7 +100,7 @@ describe('portal: approvals', () => {
     expect((await tenant.owner.post('/v1/admin/flow-templates/announce-deal/publish')).status).toBe(201);
     expect((await tenant.host.put('/v1/end-users/acme-corp', {})).status).toBeLessThan(300);
     expect((await tenant.host.post('/v1/end-users/acme-corp/flows/announce-deal/enable', {})).status).toBe(200);
-    const sent = await tenant.host.post('/v1/events', { name: 'deal.won', endUserId: 'acme-corp', payload: { deal: 'Acme expansion' } });
+    const sent = await tenant.host.post('/v1/events', { name: 'deal.won', endUserId: 'acme-corp', payload: { deal: 'Acme expansion', owner: 'Dana' } });
     const runId = sent.body.runs[0].id as string;
     expect((await waitForRun(runId, (s) => s !== 'queued' && s !== 'running')).status).toBe('waiting');
 
@@ -110,6 +110,7 @@ describe('portal: approvals', () => {
     const approvalId = (await row.getAttribute('data-approval-id'))!;
     expect(await row.getAttribute('data-status')).toBe('pending');
     await row.getByText('Announce won deals').waitFor();
+    await row.getByText('Won by Dana').waitFor();
     await row.getByText('acme-corp').waitFor();
     await row.getByText('Pending', { exact: true }).waitFor();
     expect(await row.getByRole('link').getAttribute('href')).toBe(`/portal/runs/${runId}`);

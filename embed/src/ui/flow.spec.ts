@@ -17,6 +17,13 @@ describe('approval descriptions', () => {
     expect(fieldLines('Amount: ')).toEqual([['Amount', '']]);
   });
 
+  it('keeps an indented line with its value even when it looks like a field', () => {
+    expect(fieldLines('Text: Summary\n  Customer: Maria\n  Plan: Pro\nChannel: #ops')).toEqual([
+      ['Text', 'Summary\nCustomer: Maria\nPlan: Pro'],
+      ['Channel', '#ops'],
+    ]);
+  });
+
   it('leaves other text as it is', () => {
     expect(fieldLines('Requested by the support team')).toBeNull();
     expect(fieldLines('Please check first.\nChannel: #general')).toBeNull();

@@ -279,14 +279,16 @@ function ApprovalItem({ widget, approval, nth }: { widget: Widget; approval: App
 }
 
 /**
- * "Field: value" lines (what an AI agent wants to do, say) as a list of fields, lines that do not
- * start with a field name continuing the value above; null when the text is not of that form.
+ * "Field: value" lines (what an AI agent wants to do, say) as a list of fields; an indented line
+ * (how the server writes a multi-line value), or one that names no field, continues the value
+ * above. Null when the text is not of that form.
  */
 export function fieldLines(text: string): [string, string][] | null {
   const fields: [string, string][] = [];
   for (const line of text.split('\n')) {
     const m = /^([^:\n]{1,60}): (.*)$/.exec(line);
-    if (m) fields.push([m[1]!, m[2]!]);
+    if (line.startsWith('  ') && fields.length) fields[fields.length - 1]![1] += `\n${line.slice(2)}`;
+    else if (m) fields.push([m[1]!, m[2]!]);
     else if (fields.length) fields[fields.length - 1]![1] += `\n${line}`;
     else return null;
   }

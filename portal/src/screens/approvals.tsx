@@ -175,6 +175,11 @@ export function Approvals() {
                         <Link to={`runs/${approval.runId}`} class="cell-link" aria-label={`${approval.title}: run details`}>
                           {approval.title}
                         </Link>
+                        {approval.description && (
+                          <p class="approval-description small muted" title={approval.description}>
+                            {approval.description}
+                          </p>
+                        )}
                       </th>
                       <td>{approval.flowName || approval.flow}</td>
                       <td>

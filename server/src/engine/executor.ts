@@ -734,7 +734,8 @@ function toolApprovalText(tool: AgentToolBinding, input: unknown): { title: stri
   const properties = ((tool.definition.input as { properties?: Record<string, { title?: string }> }).properties ?? {}) as Record<string, { title?: string }>;
   const lines = Object.entries(input && typeof input === 'object' ? (input as Record<string, unknown>) : {}).map(([key, value]) => {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    return `${properties[key]?.title ?? key}: ${text.length > 500 ? `${text.slice(0, 500)}…` : text}`;
+    // Further lines of a value are indented, so they never read as a field of their own.
+    return `${properties[key]?.title ?? key}: ${(text.length > 500 ? `${text.slice(0, 500)}…` : text).replace(/\n/g, '\n  ')}`;
   });
   return { title: `The AI agent wants to: ${tool.definition.name} in ${tool.connectorName}`.slice(0, 500), description: lines.join('\n').slice(0, 5000) };
 }
