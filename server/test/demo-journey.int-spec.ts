@@ -354,6 +354,7 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     const request = card.getByRole('region', { name: 'The AI agent wants to: Send message in Slack' });
     await request.waitFor();
     expect(await request.textContent()).toContain('Maria Johnson (Globex Corporation): *Cannot export the Q3 report*');
+    await page.evaluate(() => window.scrollTo(0, 0)); // a full-page shot of a scrolled page draws the sticky top bar mid-page
     await shot(page, 'agent-approval');
     await request.screenshot({ path: join(SCREENSHOTS, 'demo-agent-approval-request.png') });
     await request.getByRole('button', { name: 'Approve' }).click();
