@@ -345,7 +345,7 @@ function printBanner(state: DemoState, seconds: number, mode: 'demo' | 'dev'): v
     `  Portal         ${state.portal.url}`,
     `  Portal login   ${state.portal.email} / ${state.portal.password}`,
     `  Secret key     ${state.apiKey}`,
-    `  Sandbox        ${state.sandboxUrl} (fake Slack, GitHub, HubSpot… the demo connects to)`,
+    `  Sandbox        ${state.sandboxUrl} (fake Slack, GitHub, HubSpot… the demo connects to, and the AI agent's scripted model)`,
     `  Try it         curl -H "Authorization: Bearer ${state.apiKey}" ${state.api.url}/v1/end-users`,
     '',
     `  Saved to ${join(STATE_DIR, 'demo.json')}; logs in ${join(STATE_DIR, 'logs')}`,
