@@ -146,6 +146,10 @@ describe('agent steps', () => {
 
     const dashboard = (await tenant.owner.get('/v1/admin/stats')).body;
     expect(dashboard.tokens.thisMonth.totalTokens).toBeGreaterThanOrEqual(total);
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    const scraped = (direction: string) => Number(new RegExp(`^llm_tokens_total\\{direction="${direction}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(scraped('input') + scraped('output')).toBeGreaterThanOrEqual(total);
+    expect(Number(/^llm_model_calls_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
   });
 
   it('reports a rejected call back to the model, which goes on without it', async () => {
@@ -163,6 +167,28 @@ describe('agent steps', () => {
     expect(rejected).toMatchObject({ status: 'skipped', approval: { approved: false, decidedBy: 'alice' }, error: { code: 'approval_rejected' } });
     const third = (await requestsOf('triage-reject'))[2]!;
     expect(JSON.stringify(third.messages)).toContain('alice rejected it: Not to #general');
+  });
+
+  it("tells the model when its arguments do not fit the action's schema or the tool does not exist; nothing is sent or asked", async () => {
+    sandbox.scriptModel('sloppy', [
+      { toolCalls: [{ name: 'slack_send_message', arguments: { channel: '#general' } }] },
+      { toolCalls: [{ name: 'github_delete_repo', arguments: {} }] },
+      ANSWER,
+    ]);
+    await publish(tenant, triage('agent-sloppy', 'sloppy'));
+    const before = slackTexts().length;
+    const done = await settled(tenant, await run(tenant, 'agent-sloppy'));
+    expect(done.status).toBe('succeeded');
+    const calls = (done.steps as Step[]).filter((s) => s.type === 'tool');
+    expect(calls.map((c) => [c.id, c.status, c.error?.code])).toEqual([
+      ['slack_send_message', 'failed', 'invalid_tool_input'],
+      ['github_delete_repo', 'failed', 'unknown_tool'],
+    ]);
+    expect(slackTexts()).toHaveLength(before);
+    expect((await alice.get('/v1/me/approvals')).body.data.filter((a: { runId: string }) => a.runId === done.id)).toEqual([]);
+    const requests = await requestsOf('sloppy');
+    expect(JSON.stringify(requests[1]!.messages)).toContain("must have required property 'text'");
+    expect(JSON.stringify(requests[2]!.messages)).toContain('There is no tool named github_delete_repo');
   });
 
   it('fails clearly when the model exhausts its iterations or its token budget', async () => {
@@ -213,6 +239,21 @@ describe('agent steps', () => {
     expect((await capped.owner.patch('/v1/admin/tenant', { monthlyTokenCap: -1 })).status).toBe(400);
     const audit = (await capped.owner.get('/v1/admin/audit-events?action=tenant.updated')).body.data;
     expect(audit[0].data).toMatchObject({ monthlyTokenCap: { from: null, to: 1 } });
+  });
+
+  it("never uses another tenant's LLM provider: a tenant without one gets a clear failure", async () => {
+    const other = await createTenant(api, 'No Models Co');
+    await other.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
+    for (const connector of ['hubspot', 'slack']) {
+      expect((await other.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
+      await connectInSandbox(api, other, connector, 'alice', { origin: HOST_ORIGIN });
+    }
+    sandbox.scriptModel('borrowed', [ANSWER]);
+    await publish(other, triage('borrowed', 'borrowed'));
+    const failed = await settled(other, await run(other, 'borrowed'));
+    expect(failed.error).toMatchObject({ code: 'llm_provider_not_found', step: 'triage' });
+    expect(failed.error.message).toContain('LLM provider sandbox was not found');
+    expect(await requestsOf('borrowed')).toEqual([]);
   });
 
   it('refuses definitions whose tools, approvals or context do not exist, naming where', async () => {

@@ -22,6 +22,7 @@ import { Runs } from './runs';
 import { Settings } from './settings';
 import { WebhookDetail, Webhooks } from './webhooks';
 import { CustomProviders } from './custom-providers';
+import { LlmProviders } from './llm-providers';
 
 const icons = {
   chart: 'M3 17h14M5.5 14V9M10 14V4.5M14.5 14v-7',
@@ -53,6 +54,7 @@ const NAV: { title: string; items: { to: string; label: string; icon: string; se
       { to: 'connectors', label: 'Connectors', icon: icons.plug, section: ['connectors', 'connector'] },
       { to: 'custom-providers', label: 'Custom providers', icon: icons.plug, section: ['custom-providers', 'custom-provider'] },
       { to: 'end-users', label: 'End users', icon: icons.person, section: ['end-users', 'end-user'] },
+      { to: 'llm-providers', label: 'AI models', icon: 'M10 3l1.8 4.2L16 9l-4.2 1.8L10 15l-1.8-4.2L4 9l4.2-1.8L10 3zM15.5 14l.7 1.8 1.8.7-1.8.7-.7 1.8-.7-1.8-1.8-.7 1.8-.7.7-1.8z', section: ['llm-providers', 'llm-provider'] },
     ],
   },
   {
@@ -271,6 +273,7 @@ function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
       return <Members me={me} />;
     case 'audit-log':
       return <AuditLog />;
+    case 'llm-providers': case 'llm-provider': return <LlmProviders providerKey={name === 'llm-provider' ? param : null} key={param} />;
     default:
       return null;
   }

@@ -1,6 +1,7 @@
 import { ConnectorDefinition, HttpError, ProviderError } from '@switchboard/connectors';
 import type { ModelMessage, ToolResultPart } from 'ai';
 import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
@@ -542,7 +543,7 @@ export class Executor {
     const offered: AgentTool[] = [...tools].map(([name, t]) => ({
       name,
       description: `${t.definition.name} (${t.connectorName}${t.definition.readOnly ? ', reads only' : ''}): ${t.definition.description}`,
-      inputSchema: t.definition.input as Record<string, unknown>,
+      inputSchema: withoutAnnotations(t.definition.input) as Record<string, unknown>,
     }));
     const context = (step.context ?? []).map((id) => `$steps.${id} = ${JSON.stringify(bindings.steps[id] ?? null)}`);
     const system = [
@@ -577,7 +578,9 @@ export class Executor {
         const recordTurn = this.recorder(turnPath, 'model', 'model');
         const remaining = limits.tokens - used.totalTokens;
         const call: ModelCall = { provider: step.provider, model: step.model, system, messages, tools: offered, ...(remaining < 4096 ? { maxOutputTokens: remaining } : {}) };
+        // Written before the call with the tool calls before it, so a crash during it repeats this model call, never a finished tool call.
         recordTurn({ status: 'running', input: { messages: messages.length } });
+        if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
         try {
           answer = await this.bounded(limits.timeMs - spentMs, turnPath, (signal) => this.effects.model(call, signal));
         } catch (error) {
@@ -589,7 +592,6 @@ export class Executor {
         }
         const done = recordTurn({ input: { messages: messages.length }, output: { text: answer!.text, toolCalls: answer!.toolCalls, finishReason: answer!.finishReason, model: answer!.model }, usage: answer!.usage });
         spentMs += done.durationMs;
-        if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
       }
       addUsage(used, answer!.usage);
       messages.push({
@@ -649,6 +651,12 @@ export class Executor {
     const record = this.recorder(path, call.name, 'tool');
     if (!tool) {
       const rec = record({ input: call.input, status: 'failed', error: { code: 'unknown_tool', message: `There is no tool named ${call.name}; the tools are ${[...(step.tools ?? [])].map(agentToolName).join(', ') || 'none'}` } });
+      return { output: toolResult(rec), durationMs: 0 };
+    }
+    // The model's arguments are checked against the action's schema before anyone is asked or anything is sent.
+    const invalid = inputProblems(tool.definition.input as Record<string, unknown>, call.input);
+    if (invalid) {
+      const rec = record({ input: call.input, status: 'failed', error: { code: 'invalid_tool_input', message: `The arguments do not fit ${call.name}'s input schema: ${invalid}` } });
       return { output: toolResult(rec), durationMs: 0 };
     }
     let approval: ApprovalOutcome | undefined;
@@ -732,6 +740,7 @@ function toolApprovalText(tool: AgentToolBinding, input: unknown): { title: stri
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats(ajv);
 const validators = new WeakMap<object, ReturnType<typeof ajv.compile>>();
 
 /** Parses a final answer as JSON (a code fence around it tolerated) and checks it against the step's schema. */
@@ -749,6 +758,20 @@ function agentOutputValidator(schema: Record<string, unknown>): (text: string) =
     if (validate(value)) return { value };
     return { errors: ajv.errorsText(validate.errors, { dataVar: 'answer' }) };
   };
+}
+
+/** A JSON Schema without our `x-…` annotations (option sources…), which a model's tool schema does not need. */
+function withoutAnnotations(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutAnnotations);
+  if (!schema || typeof schema !== 'object') return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([key]) => !key.startsWith('x-')).map(([key, value]) => [key, withoutAnnotations(value)]));
+}
+
+/** What is wrong with a tool call's arguments, or null. */
+function inputProblems(schema: Record<string, unknown>, input: unknown): string | null {
+  let validate = validators.get(schema);
+  if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
+  return validate(input) ? null : ajv.errorsText(validate.errors, { dataVar: 'arguments' });
 }
 
 /** A failed model call, in the run's words: the provider's status when it gave one. */
