@@ -7,8 +7,9 @@
 //   - 0 tools: the model answers at once; N runs (the fixed cost of a run with an agent step).
 //   - the plain proxy call of the same HubSpot request (POST /v1/proxy/:id/crm/v3/objects/contacts/search), N calls.
 // Per iteration, from the runs' step records: wall time from one model call's start to the next,
-// and what is left of it without the model call and the tool's provider call (the loop's own
-// bookkeeping: checkpoints, records, building the conversation), p50/p99. CPU per iteration by
+// split into the model call's record (the request to the sandbox model, which answers at once,
+// and the AI SDK in the worker), the tool call's record (its in-flight checkpoint, the connection,
+// the HubSpot sandbox) and what the loop does outside both, p50/p99. CPU per iteration by
 // process is the difference between the K-tool and the 0-tool runs, divided by N×K.
 // Usage: npm run build && node bench/agent.mjs [--runs 200] [--tools 4] [--warmup 20]
 import { execFileSync, spawn } from 'node:child_process';
@@ -336,8 +337,8 @@ try {
   print('agent run, no tool (client)', `p50 ${ms(pct(noTools.latencies, 50))}, p99 ${ms(pct(noTools.latencies, 99))}`, `the model answers at once; run time p50 ${ms(pct(runMsNo, 50))}`);
   print('iteration wall time', `p50 ${ms(pct(iteration, 50))}, p99 ${ms(pct(iteration, 99))}`, `turn[i] start → turn[i+1] start: model call + tool call + the loop, ${iteration.length} iterations; by run time: ${ms((pct(runMsWith, 50) - pct(runMsNo, 50)) / K)} per iteration (p50 difference ÷ ${K})`);
   print('  of which model call', `p50 ${ms(pct(model, 50))}, p99 ${ms(pct(model, 99))}`, 'the sandbox answers at once: request + the ai SDK in the worker');
-  print('  of which tool call', `p50 ${ms(pct(tool, 50))}, p99 ${ms(pct(tool, 99))}`, 'find_contact through the engine: connection, token, the HubSpot sandbox');
-  print('  engine overhead per iteration', `p50 ${ms(pct(overhead, 50))}, p99 ${ms(pct(overhead, 99))}`, 'the rest: checkpoint, step records, conversation (ms precision of startedAt)');
+  print('  of which tool call', `p50 ${ms(pct(tool, 50))}, p99 ${ms(pct(tool, 99))}`, 'find_contact through the engine: the in-flight checkpoint, connection, token, the HubSpot sandbox');
+  print('  outside both records', `p50 ${ms(pct(overhead, 50))}, p99 ${ms(pct(overhead, 99))}`, "the loop between them: the turn's checkpoint, the conversation, the limits (startedAt has ms precision)");
   print('CPU per iteration', ms(total(perIteration)), `API ${perIteration.api.toFixed(2)}, worker ${perIteration.worker.toFixed(2)}, PostgreSQL (all on this box) ${perIteration.pg.toFixed(2)}, Redis ${perIteration.redis.toFixed(2)} ms; (K-tool runs − no-tool runs) ÷ ${K}; sandbox + client ${perIteration.self.toFixed(2)} ms not counted`);
   print('CPU per agent run, no tool', ms(total(cpuNo)), `API ${cpuNo.api.toFixed(2)}, worker ${cpuNo.worker.toFixed(2)}, PostgreSQL ${cpuNo.pg.toFixed(2)}, Redis ${cpuNo.redis.toFixed(2)} ms`);
   print('proxy call, same request', `p50 ${ms(pct(proxyLatencies, 50))}, p99 ${ms(pct(proxyLatencies, 99))}`, `POST /v1/proxy/:id/crm/v3/objects/contacts/search, ${RUNS} calls one at a time; CPU ${ms(total(cpuProxy))} (API ${cpuProxy.api.toFixed(2)}, PostgreSQL ${cpuProxy.pg.toFixed(2)}, Redis ${cpuProxy.redis.toFixed(2)} ms)`);
