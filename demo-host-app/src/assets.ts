@@ -42,10 +42,11 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f
 .stack { display: flex; flex-direction: column; gap: 14px; }
 .row { display: flex; gap: 12px; }
 .row > * { flex: 1; min-width: 0; }
-label input { width: 100%; }
+label input, label textarea { width: 100%; }
 label { display: flex; flex-direction: column; gap: 6px; font-weight: 500; font-size: 13px; }
-input { font: inherit; padding: 9px 12px; border: 1px solid #d0d5dd; border-radius: 8px; background: #fff; color: var(--text); min-width: 0; }
-input:focus { outline: 2px solid var(--accent); outline-offset: 1px; border-color: var(--accent); }
+input, textarea { font: inherit; padding: 9px 12px; border: 1px solid #d0d5dd; border-radius: 8px; background: #fff; color: var(--text); min-width: 0; }
+textarea { resize: vertical; min-height: 96px; }
+input:focus, textarea:focus { outline: 2px solid var(--accent); outline-offset: 1px; border-color: var(--accent); }
 button, .button { font: inherit; font-weight: 600; padding: 9px 16px; border-radius: 8px; border: 1px solid #d0d5dd; background: #fff; color: var(--text); cursor: pointer; display: inline-block; }
 button:hover, .button:hover { background: #f9fafb; text-decoration: none; }
 button.primary, .button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
@@ -85,6 +86,7 @@ button.link:hover { color: var(--text); }
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: 10px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .04em; }
+.ticket-message { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 4.5em; overflow: hidden; }
 .split > .side { width: 320px; flex: none; order: 2; }
 #switchboard-widget { min-height: 420px; }
 /* The widget adds its own element next to the placeholder: from then on the placeholder goes. */

@@ -3,8 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { APP_CSS, LOGO_SVG } from './assets';
-import { type Company, type Customer, type Deal, hashPassword, Store, type User, verifyPassword } from './store';
-import { customersPage, dealsPage, eventsPage, type Flash, integrationsPage, loginPage, notFoundPage } from './views';
+import { type Company, type Customer, type Deal, hashPassword, Store, type Ticket, type User, verifyPassword } from './store';
+import { customersPage, dealsPage, eventsPage, type Flash, integrationsPage, loginPage, notFoundPage, supportPage, type TicketForm } from './views';
 
 export interface AcmeCrmOptions {
   /** Switchboard's public URL: the browser loads the widget from it and the SDK calls it. */
@@ -205,6 +205,40 @@ export async function startAcmeCrm(options: AcmeCrmOptions): Promise<AcmeCrm> {
     redirect(res, '/customers');
   }
 
+  /**
+   * A support ticket: kept here, then Switchboard is told (`ticket.created`), which starts the
+   * company's automations on it, the AI triage agent among them. A form that does not validate
+   * comes back with what was typed and the field named (422).
+   */
+  async function fileTicket(req: IncomingMessage, res: ServerResponse, me: { session: Session; user: User; company: Company }): Promise<void> {
+    const form = await readForm(req);
+    const typed: TicketForm = { email: form.get('email')?.trim() ?? '', subject: form.get('subject')?.trim() ?? '', message: form.get('message')?.trim() ?? '' };
+    let ticket: Ticket;
+    try {
+      const email = field(form, 'email', 254);
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new HttpError(422, 'email: is not an email address');
+      ticket = store.addTicket({ companyId: me.company.id, email, subject: field(form, 'subject', 150), message: field(form, 'message', 4000), filedBy: me.user.name });
+    } catch (error) {
+      if (!(error instanceof HttpError) || error.status !== 422) throw error;
+      return html(res, 422, supportPage({ ...me, tickets: store.tickets(me.company.id), form: typed, error: error.message }));
+    }
+    try {
+      const runs = await sb.events.send('ticket.created', {
+        endUserId: me.company.endUserId,
+        payload: { id: ticket.id, subject: ticket.subject, message: ticket.message, email: ticket.email, filedBy: ticket.filedBy, filedAt: ticket.createdAt },
+        idempotencyKey: `ticket-created:${ticket.id}`,
+      });
+      store.updateTicket(ticket, runs.length ? { status: 'started', detail: `${runs.length} automation${runs.length === 1 ? '' : 's'}`, runIds: runs.map((r) => r.id) } : { status: 'none', detail: 'none is on', runIds: [] });
+      me.session.flash = runs.length
+        ? { kind: 'success', text: `Ticket “${ticket.subject}” was filed. The AI agent is triaging it: approve its Slack post in Integrations.` }
+        : { kind: 'info', text: `Ticket “${ticket.subject}” was filed. No automation started: switch on “Triage new support tickets with AI” in Integrations (or reconnect the account a paused one uses).` };
+    } catch (error) {
+      store.updateTicket(ticket, { status: 'failed', detail: describe(error), runIds: [] });
+      me.session.flash = { kind: 'error', text: `Ticket “${ticket.subject}” was filed, but Switchboard could not be told: ${describe(error)}` };
+    }
+    redirect(res, '/support');
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://acme.invalid');
     const method = req.method ?? 'GET';
@@ -254,6 +288,8 @@ export async function startAcmeCrm(options: AcmeCrmOptions): Promise<AcmeCrm> {
     }
     if (path === '/customers' && method === 'GET') return html(res, 200, customersPage({ ...me, customers: store.customers(me.company.id), flash: flash() }));
     if (path === '/customers' && method === 'POST') return addCustomer(req, res, me);
+    if (path === '/support' && method === 'GET') return html(res, 200, supportPage({ ...me, tickets: store.tickets(me.company.id), flash: flash() }));
+    if (path === '/support' && method === 'POST') return fileTicket(req, res, me);
     if (path === '/integrations' && method === 'GET') {
       const nonce = randomBytes(16).toString('base64');
       try {

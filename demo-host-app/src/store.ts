@@ -50,6 +50,20 @@ export interface Customer {
   sync?: { status: 'synced' | 'pending' | 'failed' | 'not_sent'; detail: string; runId?: string };
 }
 
+/** A support ticket one of the company's people filed about one of its customers. */
+export interface Ticket {
+  id: string;
+  companyId: string;
+  /** The customer the ticket is about. */
+  email: string;
+  subject: string;
+  message: string;
+  filedBy: string;
+  createdAt: string;
+  /** What telling Switchboard did: how many automations started, or why none. */
+  sent?: { status: 'started' | 'none' | 'failed'; detail: string; runIds: string[] };
+}
+
 /** A Switchboard webhook that passed signature verification. */
 export interface ReceivedEvent {
   /** The `webhook-id` header: the same delivery retried keeps it. */
@@ -66,6 +80,8 @@ interface Data {
   users: User[];
   deals: Deal[];
   customers: Customer[];
+  /** Absent in data files written before the Support page. */
+  tickets?: Ticket[];
   events: ReceivedEvent[];
 }
 
@@ -191,6 +207,22 @@ export class Store {
 
   updateCustomer(customer: Customer, sync: Customer['sync']): void {
     customer.sync = sync;
+    this.save();
+  }
+
+  tickets(companyId: string): Ticket[] {
+    return (this.data.tickets ?? []).filter((t) => t.companyId === companyId).reverse();
+  }
+
+  addTicket(input: Omit<Ticket, 'id' | 'createdAt' | 'sent'>): Ticket {
+    const ticket: Ticket = { ...input, id: `t_${randomUUID().slice(0, 8)}`, createdAt: new Date().toISOString() };
+    (this.data.tickets ??= []).push(ticket);
+    this.save();
+    return ticket;
+  }
+
+  updateTicket(ticket: Ticket, sent: Ticket['sent']): void {
+    ticket.sent = sent;
     this.save();
   }
 

@@ -1,4 +1,4 @@
-import type { Company, Customer, Deal, ReceivedEvent, User } from './store';
+import type { Company, Customer, Deal, ReceivedEvent, Ticket, User } from './store';
 import { DEMO_LOGINS, STAGES } from './store';
 
 export interface Flash {
@@ -29,6 +29,7 @@ export function layout(input: { title: string; user?: User; company?: Company; a
     ${[
       ['deals', 'Deals', '/deals'],
       ['customers', 'Customers', '/customers'],
+      ['support', 'Support', '/support'],
       ['integrations', 'Integrations', '/integrations'],
       ['events', 'Event log', '/events'],
     ]
@@ -170,6 +171,62 @@ export function customersPage(input: { user: User; company: Company; customers: 
   });
 }
 
+/** A customer each company's HubSpot (the sandbox's) knows, so the AI agent's lookup finds someone. */
+const SAMPLE_TICKET_EMAIL: Record<string, string> = { globex: 'maria@globex.test', initech: 'li@initech.test' };
+
+export interface TicketForm {
+  email: string;
+  subject: string;
+  message: string;
+}
+
+export function supportPage(input: { user: User; company: Company; tickets: Ticket[]; flash?: Flash; form?: TicketForm; error?: string }): string {
+  const form = input.form ?? { email: SAMPLE_TICKET_EMAIL[input.company.id] ?? '', subject: '', message: '' };
+  const rows = input.tickets
+    .map(
+      (t) => `<tr data-ticket-id="${escapeHtml(t.id)}">
+  <td><strong>${escapeHtml(t.subject)}</strong><div class="muted small ticket-message">${escapeHtml(t.message)}</div></td>
+  <td>${escapeHtml(t.email)}</td>
+  <td>${escapeHtml(t.filedBy)}<div class="muted small">${escapeHtml(when(t.createdAt))}</div></td>
+  <td>${t.sent ? `<span class="badge badge-${ticketTone(t.sent.status)}">${escapeHtml(ticketLabel(t.sent.status))}</span> <span class="muted small">${escapeHtml(t.sent.detail)}</span>` : ''}</td>
+</tr>`,
+    )
+    .join('');
+  return layout({
+    title: 'Support',
+    user: input.user,
+    company: input.company,
+    active: 'support',
+    flash: input.flash,
+    body: `<div class="page-head"><div><h1>Support</h1><p class="muted">Tickets your customers raise. With “Triage new support tickets with AI” on in Integrations, an AI agent looks the customer up in HubSpot and drafts a summary for Slack, which waits for your approval there.</p></div></div>
+<div class="split">
+  <section class="card">
+    <h2>New ticket</h2>
+    ${input.error ? `<div class="flash flash-error" role="alert">${escapeHtml(input.error)}</div>` : ''}
+    <form method="post" action="/support" class="stack">
+      <label>Customer email <input name="email" type="email" required maxlength="254" value="${escapeHtml(form.email)}"></label>
+      <label>Subject <input name="subject" required maxlength="150" value="${escapeHtml(form.subject)}" placeholder="Cannot export the quarterly report"></label>
+      <label>Message <textarea name="message" required maxlength="4000" rows="6" placeholder="What happened, and what the customer needs">${escapeHtml(form.message)}</textarea></label>
+      <button class="primary" type="submit">File ticket</button>
+    </form>
+    <p class="muted small">The email is prefilled with a customer the sandbox HubSpot knows.</p>
+  </section>
+  <section class="card grow">
+    <h2>Recent tickets</h2>
+    ${rows ? `<table><thead><tr><th>Ticket</th><th>Customer</th><th>Filed</th><th>Automations</th></tr></thead><tbody>${rows}</tbody></table>` : '<p class="empty">No tickets yet.</p>'}
+  </section>
+</div>`,
+  });
+}
+
+function ticketLabel(status: NonNullable<Ticket['sent']>['status']): string {
+  return { started: 'Triaging', none: 'No automation', failed: 'Not sent' }[status];
+}
+
+function ticketTone(status: NonNullable<Ticket['sent']>['status']): 'ok' | 'warn' | 'bad' {
+  return { started: 'ok', none: 'warn', failed: 'bad' }[status] as 'ok' | 'warn' | 'bad';
+}
+
 function syncLabel(status: NonNullable<Customer['sync']>['status']): string {
   return { synced: 'In HubSpot', pending: 'Sending', failed: 'Failed', not_sent: 'Not sent' }[status];
 }
@@ -226,6 +283,7 @@ ${
       <li><strong>Won deals in Slack.</strong> Pick a channel and a minimum amount; every deal you mark won above it is posted there.</li>
       <li><strong>New customers in HubSpot.</strong> Customers you add become HubSpot contacts.</li>
       <li><strong>Big deals, after approval.</strong> Deals above your threshold wait for your OK here before they are announced.</li>
+      <li><strong>Support tickets, triaged by AI.</strong> An AI agent reads the customer in HubSpot and drafts a Slack summary; it is posted only once you approve it here.</li>
     </ul>
     <p class="muted small">Your accounts are connected through Switchboard: Acme CRM never sees your passwords or tokens.</p>
   </aside>

@@ -170,6 +170,7 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
       tenantName: 'Acme CRM',
       acmeOrigin: `http://localhost:${acmePort}`,
       webhookUrl: `http://127.0.0.1:${acmePort}/webhooks/switchboard`,
+      sandboxUrl: sandbox.url,
     });
     expect(seeded.webhook?.secret).toMatch(/^whsec_/);
     acme = await startAcmeCrm({ switchboardUrl: api.url, secretKey: tenant.host.options.bearer!, webhookSecret: seeded.webhook.secret, port: acmePort, log: () => undefined });
@@ -199,8 +200,12 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
       acmeOrigin: acme.url,
       webhookUrl: `http://127.0.0.1:${acme.port}/webhooks/switchboard`,
       webhookSecret: seeded.webhook.secret,
+      sandboxUrl: sandbox.url,
     });
     expect(again.templates.filter((t) => t.status === 'published')).toEqual([]);
+    expect(seeded.llm).toEqual({ provider: 'sandbox', baseUrl: `${sandbox.url}/llm/v1`, status: 'created', models: ['support-triage'] });
+    expect(again.llm.status).toBe('unchanged');
+    expect((await tenant.owner.get('/v1/admin/llm-providers')).body.data).toEqual([expect.objectContaining({ key: 'sandbox', kind: 'openai-compatible', baseUrl: `${sandbox.url}/llm/v1`, hasApiKey: false })]);
     expect(again.webhook).toEqual(seeded.webhook);
     expect((await tenant.owner.get('/v1/admin/tenant')).body.allowedOrigins).toEqual([acme.url]);
     expect((await tenant.owner.get('/v1/admin/webhook-endpoints')).body.data).toHaveLength(1);
@@ -306,6 +311,87 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     const text = ':trophy: Big win: Stark platform deal with Stark Industries, $120,000. Congratulations Hank Scorpio!';
     const message = await eventually(async () => sandbox.state.slack.messages.find((m) => m.text === text), 'the announcement');
     expect(message.channel).toBe(slackChannel('general').id);
+  });
+
+  it('Globex: files a support ticket; the AI agent reads the customer in HubSpot, its Slack summary waits for approval in the widget, then posts', async () => {
+    expect(seeded.templates.find((t) => t.key === 'support-ticket-triage')).toMatchObject({ status: 'published' });
+    const { page } = maria;
+    let root = await openIntegrations(page);
+    await openIntegration(root, 'Slack');
+    await turnOn(root, 'Triage new support tickets with AI', { options: { 'Support channel': ['support', '#support'] } });
+
+    // The Support page: the customer's email is prefilled with a contact the sandbox HubSpot knows.
+    await page.getByRole('link', { name: 'Support' }).click();
+    await page.waitForURL(`${acme.url}/support`);
+    expect(await page.getByLabel('Customer email').inputValue()).toBe('maria@globex.test');
+    await page.getByLabel('Subject').fill('Cannot export the Q3 report');
+    await page.getByLabel('Message').fill('The export button spins forever since this morning. The board meeting is tomorrow.');
+    await shot(page, 'support');
+    await page.getByRole('button', { name: 'File ticket' }).click();
+    await page.waitForURL(`${acme.url}/support`);
+    expect(await page.getByRole('status').first().textContent()).toBe('Ticket “Cannot export the Q3 report” was filed. The AI agent is triaging it: approve its Slack post in Integrations.');
+    expect(await page.getByRole('row', { name: /Cannot export the Q3 report/ }).textContent()).toContain('Triaging');
+    await shot(page, 'support-filed');
+    const [ticket] = acme.store.tickets('globex');
+    expect(ticket).toMatchObject({ email: 'maria@globex.test', subject: 'Cannot export the Q3 report', filedBy: 'Maria Johnson', sent: { status: 'started', runIds: [expect.any(String)] } });
+    const runId = ticket!.sent!.runIds[0]!;
+
+    // The run parks on the agent's Slack post: HubSpot was read, nothing is in Slack yet.
+    const waiting = await eventually(async () => {
+      const run = (await tenant.host.get(`/v1/runs/${runId}`)).body;
+      return run.status === 'waiting' && run;
+    }, 'the run to wait for the approval');
+    const lookup = waiting.steps.find((s: { path: string }) => s.path === 'triage/turn[0]/call[0]');
+    expect(lookup).toMatchObject({ id: 'hubspot_find_contact', status: 'succeeded', input: { email: 'maria@globex.test' }, output: { found: true, contact: { properties: { company: 'Globex Corporation' } } } });
+    const summary = ':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot export the Q3 report*\nThe export button spins forever since this morning. The board meeting is tomorrow.';
+    expect(sandbox.state.slack.messages.some((m) => m.text.startsWith(':ticket:'))).toBe(false);
+
+    // Integrations: the agent's post waits for Globex's OK, showing what it would send.
+    root = await openIntegrations(page);
+    await openIntegration(root, 'Slack');
+    const card = flowCard(root, 'Triage new support tickets with AI');
+    await card.getByRole('tab', { name: /Waiting for your approval/ }).waitFor();
+    const request = card.getByRole('region', { name: 'The AI agent wants to: Send message in Slack' });
+    await request.waitFor();
+    expect(await request.textContent()).toContain('Maria Johnson (Globex Corporation): *Cannot export the Q3 report*');
+    await page.evaluate(() => window.scrollTo(0, 0)); // a full-page shot of a scrolled page draws the sticky top bar mid-page
+    await shot(page, 'agent-approval');
+    await request.screenshot({ path: join(SCREENSHOTS, 'demo-agent-approval-request.png') });
+    await request.getByRole('button', { name: 'Approve' }).click();
+
+    // It posts the summary to #support, and the run succeeds with the agent's answer.
+    const message = await eventually(async () => sandbox.state.slack.messages.find((m) => m.text === summary), 'the agent\'s Slack summary');
+    expect(message.channel).toBe(slackChannel('support').id);
+    const done = await eventually(async () => {
+      const run = (await tenant.host.get(`/v1/runs/${runId}`)).body;
+      return ['succeeded', 'failed'].includes(run.status) && run;
+    }, 'the run to finish');
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    expect(done.result).toEqual({ ticket: ticket!.id, priority: 'high', summary: 'Maria Johnson of Globex Corporation filed a support ticket; a summary was drafted for Slack.', toolCalls: 2 });
+    expect(done.steps.find((s: { path: string }) => s.path === 'triage/turn[1]/call[0]')).toMatchObject({ status: 'succeeded', approval: { approved: true, decidedBy: GLOBEX.endUserId } });
+    expect(done.usage.totalTokens).toBeGreaterThan(0);
+    expect(sandbox.state.slack.messages.filter((m) => m.text === summary)).toHaveLength(1);
+    expect(problems.get(page)).toEqual([]);
+  });
+
+  it('Support: a form that does not validate comes back 422 naming the field, with what was typed escaped', async () => {
+    const { page } = maria;
+    const before = acme.store.tickets('globex').length;
+    const post = (form: Record<string, string>) => page.request.post(`${acme.url}/support`, { headers: { origin: acme.url, accept: 'text/html' }, form, maxRedirects: 0 });
+    const badEmail = await post({ email: 'not-an-email', subject: '<script>alert(1)</script>', message: 'Help' });
+    expect(badEmail.status()).toBe(422);
+    const html = await badEmail.text();
+    expect(html).toContain('email: is not an email address');
+    expect(html).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;"');
+    expect(html).not.toContain('<script>alert(1)');
+    const noSubject = await post({ email: 'maria@globex.test', subject: '  ', message: 'Help' });
+    expect(noSubject.status()).toBe(422);
+    expect(await noSubject.text()).toContain('subject: is required');
+    const long = await post({ email: 'maria@globex.test', subject: 'Long', message: 'x'.repeat(4001) });
+    expect(long.status()).toBe(422);
+    expect(await long.text()).toContain('message: must be at most 4000 characters');
+    expect((await page.request.post(`${acme.url}/support`, { headers: { origin: 'http://evil.test' }, form: { email: 'maria@globex.test', subject: 'Forged', message: 'x' }, maxRedirects: 0 })).status()).toBe(403);
+    expect(acme.store.tickets('globex')).toHaveLength(before);
   });
 
   it("Initech's user sees none of it: not Globex's deals, connections, flows, runs or events, and cannot act on Globex's deals", async () => {

@@ -207,6 +207,35 @@ describe('npm run demo', { timeout: 180_000 }, () => {
       await pg.end();
     }
 
+    // The AI agent, governed: the seeded provider is this sandbox's scripted model. A ticket filed in
+    // Acme CRM runs the agent; its HubSpot lookup goes through, its Slack post waits for the end user.
+    expect(banner).toContain(`LLM provider sandbox (created) on the sandbox's scripted model support-triage at ${sandboxUrl}/llm/v1`);
+    expect((await owner.get('/v1/admin/llm-providers/sandbox')).body).toMatchObject({ kind: 'openai-compatible', baseUrl: `${sandboxUrl}/llm/v1`, hasApiKey: false });
+    expect(templates).toContainEqual(['support-ticket-triage', 1]);
+    expect((await host.post('/v1/end-users/company_globex/flows/support-ticket-triage/enable', { settings: { channel } })).status).toBe(200);
+    const filed = await fetch(`${acme}/support`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: acme, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email: 'maria@globex.test', subject: 'Cannot log in', message: 'Since the update this morning.' }).toString(),
+    });
+    expect(filed.status).toBe(303);
+    expect(await (await fetch(`${acme}/support`, { headers: { cookie } })).text()).toContain('The AI agent is triaging it: approve its Slack post in Integrations.');
+    const endUser = new Http(api).withBearer(session);
+    const pending = await until('the agent approval', async () => ((await endUser.get('/v1/me/approvals?status=pending')).body.data as Array<{ id: string; flow: string; runId: string; description: string }>).find((a) => a.flow === 'support-ticket-triage') ?? false);
+    const text = ':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot log in*\nSince the update this morning.';
+    expect(pending.description).toContain(text);
+    const posts = async () => ((await (await fetch(`${sandboxUrl}/_sandbox/calls?connector=slack&path=/api/chat.postMessage`)).json()) as { calls: Array<{ body: { text?: string }; status: number }> }).calls.filter((c) => c.body?.text === text);
+    expect(await posts()).toEqual([]);
+    expect((await endUser.post(`/v1/me/approvals/${pending.id}/approve`, {})).status).toBe(200);
+    const triaged = await until('the triage run', async () => {
+      const run = (await host.get(`/v1/runs/${pending.runId}`)).body;
+      return ['succeeded', 'failed'].includes(run.status) && run;
+    });
+    expect(triaged.status, JSON.stringify(triaged.error)).toBe('succeeded');
+    expect(triaged.result).toMatchObject({ priority: 'high', toolCalls: 2 });
+    expect(await posts()).toEqual([expect.objectContaining({ status: 200, body: expect.objectContaining({ channel }) })]);
+
     // Ctrl-C: the runner exits 0 and takes the API, the demo app and the sandbox with it.
     expect(await stop(stack)).toBe(0);
     expect(stack.output()).not.toMatch(/exited with code/);
@@ -230,6 +259,12 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     // The sandbox kept the tokens it issued: the connection made before the restart still works.
     expect((await new Http(api).withBearer(after.apiKey).get(`/v1/proxy/${slackConnection}/auth.test`)).body).toMatchObject({ ok: true });
     expect((await new Http(api).withBearer(after.apiKey).get(`/v1/connections/${slackConnection}`)).body.status).toBe('active');
+    // The agent's provider and the sandbox model's script are still there, unchanged.
+    expect(stack.output()).toContain('LLM provider sandbox (unchanged)');
+    expect(stack.output()).toContain('support-ticket-triage (unchanged)');
+    const script = await fetch(`http://127.0.0.1:${ports.sandbox}/_sandbox/llm/scripts/support-triage`);
+    expect(script.status).toBe(200);
+    expect(((await script.json()) as { turns: unknown[] }).turns).toHaveLength(3);
     // Acme CRM kept its data in the state folder.
     await signIn(`http://localhost:${ports.acme}`, 'peter@initech.test', 'initech-demo');
     expect(await stop(stack)).toBe(0);

@@ -1,3 +1,4 @@
+import type { LlmTurn } from '@switchboard/connectors/dist/sandbox/llm';
 import { isDeepStrictEqual } from 'node:util';
 
 /**
@@ -154,12 +155,88 @@ export const GITHUB_ISSUES_TO_SLACK = {
   ],
 };
 
+/** The tenant LLM provider the demo's agents use: the sandbox's scripted model (no network, no key). */
+export const DEMO_LLM_PROVIDER = { key: 'sandbox', name: 'Sandbox model (scripted, no network)', kind: 'openai-compatible', defaultModel: 'support-triage' } as const;
+
+/** The sandbox model the ticket triage agent talks to. */
+export const SUPPORT_TRIAGE_MODEL = 'support-triage';
+
+/** HubSpot's answer to the agent's lookup, as the script's placeholders name it. */
+const CUSTOMER = 'tools.hubspot_find_contact.contact.properties';
+
+/**
+ * What the scripted model answers, turn by turn (see connectors/src/sandbox/llm.ts): look the
+ * customer up by the ticket's email, post a summary naming them to the end user's channel, then
+ * the final JSON answer. A real model given the same instructions and tools does the same.
+ */
+export const SUPPORT_TRIAGE_SCRIPT: LlmTurn[] = [
+  { toolCalls: [{ name: 'hubspot_find_contact', arguments: { email: '{{input.ticket.email}}' } }] },
+  {
+    toolCalls: [
+      {
+        name: 'slack_send_message',
+        arguments: {
+          channel: '{{input.channel}}',
+          text: `:ticket: New support ticket from {{${CUSTOMER}.firstname}} {{${CUSTOMER}.lastname}} ({{${CUSTOMER}.company}}): *{{input.ticket.subject}}*\n{{input.ticket.message}}`,
+        },
+      },
+    ],
+  },
+  { content: `{"summary":"{{${CUSTOMER}.firstname}} {{${CUSTOMER}.lastname}} of {{${CUSTOMER}.company}} filed a support ticket; a summary was drafted for Slack.","priority":"high"}` },
+];
+
+/** The agent step of the triage flow: it may read HubSpot freely; its Slack post waits for the end user's approval. */
+export const SUPPORT_TRIAGE_AGENT = {
+  id: 'triage',
+  type: 'agent',
+  provider: DEMO_LLM_PROVIDER.key,
+  model: SUPPORT_TRIAGE_MODEL,
+  instructions:
+    'You triage support tickets. First look the customer up in HubSpot by the email on the ticket. Then post a short summary to the Slack channel given in the input: ' +
+    'who the customer is (name and company, from HubSpot), the subject, and what they need. Finally answer with a one-sentence summary and a priority: ' +
+    'high when the customer cannot work, normal otherwise, low for questions.',
+  input: {
+    ticket: { id: '=$trigger.id', subject: '=$trigger.subject', message: '=$trigger.message', email: '=$trigger.email', filedBy: '=$trigger.filedBy' },
+    channel: '=$inputs.channel',
+  },
+  tools: ['hubspot.find_contact', 'slack.send_message'],
+  approve: ['slack.send_message'],
+  approvers: 'end_user',
+  maxIterations: 6,
+  output: {
+    type: 'object',
+    required: ['summary', 'priority'],
+    properties: { summary: { type: 'string', minLength: 1 }, priority: { enum: ['low', 'normal', 'high'] } },
+  },
+};
+
+/** An AI agent, governed: a support ticket filed in Acme CRM, triaged by the agent above. */
+export const SUPPORT_TICKET_TRIAGE = {
+  key: 'support-ticket-triage',
+  name: 'Triage new support tickets with AI',
+  description: 'When a support ticket is filed in Acme CRM, an AI agent looks the customer up in HubSpot and drafts a summary for your Slack channel. Nothing is posted until you approve it here.',
+  trigger: { type: 'event', event: 'ticket.created' },
+  connectors: ['hubspot', 'slack'],
+  inputs: {
+    channel: { type: 'string', title: 'Support channel', required: true, options: { connector: 'slack', source: 'channels' } },
+  },
+  steps: [
+    SUPPORT_TRIAGE_AGENT,
+    {
+      id: 'result',
+      type: 'transform',
+      output: { ticket: '=$trigger.id', priority: '=$steps.triage.answer.priority', summary: '=$steps.triage.answer.summary', toolCalls: '=$steps.triage.toolCalls' },
+    },
+  ],
+};
+
 export const DEMO_FLOW_TEMPLATES: Array<Record<string, unknown> & { key: string }> = [
   WON_DEALS_TO_SLACK,
   NEW_CUSTOMER_TO_HUBSPOT,
   BIG_DEAL_APPROVAL,
   NEW_HUBSPOT_DEALS_TO_SLACK,
   GITHUB_ISSUES_TO_SLACK,
+  SUPPORT_TICKET_TRIAGE,
 ];
 
 /** Everything Acme's event log shows. */
@@ -185,11 +262,18 @@ export interface DemoSeedInput {
   webhookUrl: string;
   /** The endpoint's secret from an earlier run; without it an existing endpoint's secret is rotated. */
   webhookSecret?: string;
+  /**
+   * The sandbox providers' URL (http://127.0.0.1:<port>, which OUTBOUND_ALLOWLIST must permit):
+   * the tenant's `sandbox` LLM provider points at its model, whose script is (re)set here.
+   */
+  sandboxUrl: string;
 }
 
 export interface DemoSeedResult {
   connectors: string[];
   templates: Array<{ key: string; version: number; status: 'published' | 'unchanged' }>;
+  /** The LLM provider the agent steps use, and the sandbox models scripted for them. */
+  llm: { provider: string; baseUrl: string; status: 'created' | 'updated' | 'unchanged'; models: string[] };
   webhook: { id: string; url: string; secret: string };
 }
 
@@ -241,10 +325,43 @@ export async function seedDemoTenant(input: DemoSeedInput): Promise<DemoSeedResu
   const catalogue: Array<{ key: string }> = (await api.expect('GET', '/v1/admin/connectors', undefined, 200)).data;
   for (const { key } of catalogue) await api.expect('PUT', `/v1/admin/connectors/${key}`, { enabled: true, settings: { useSandbox: true } }, 200);
 
+  // Before the templates: an agent step must name a provider the tenant has.
+  const llm = await seedLlm(api, input.sandboxUrl);
+
   const templates: DemoSeedResult['templates'] = [];
   for (const definition of DEMO_FLOW_TEMPLATES) templates.push(await seedTemplate(api, definition));
 
-  return { connectors: catalogue.map((c) => c.key), templates, webhook: await seedWebhookEndpoint(api, input) };
+  return { connectors: catalogue.map((c) => c.key), templates, llm, webhook: await seedWebhookEndpoint(api, input) };
+}
+
+/**
+ * The `sandbox` LLM provider (created, or pointed at this sandbox when its port changed) and the
+ * sandbox model's script, set at every start: the sandbox keeps scripts in its state file, but a
+ * reset sandbox, or an older script, must not leave the demo's agent without one.
+ */
+async function seedLlm(api: AdminClient, sandboxUrl: string): Promise<DemoSeedResult['llm']> {
+  const root = sandboxUrl.replace(/\/+$/, '');
+  const baseUrl = `${root}/llm/v1`;
+  const script = await fetch(`${root}/_sandbox/llm/scripts/${SUPPORT_TRIAGE_MODEL}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ turns: SUPPORT_TRIAGE_SCRIPT }),
+  });
+  if (!script.ok) throw new Error(`The sandbox at ${sandboxUrl} refused the ${SUPPORT_TRIAGE_MODEL} script: ${script.status} ${await script.text()}`);
+
+  const path = `/v1/admin/llm-providers/${DEMO_LLM_PROVIDER.key}`;
+  const wanted = { name: DEMO_LLM_PROVIDER.name, kind: DEMO_LLM_PROVIDER.kind, baseUrl, defaultModel: DEMO_LLM_PROVIDER.defaultModel };
+  const existing = await api.request('GET', path);
+  const result = (status: DemoSeedResult['llm']['status']) => ({ provider: DEMO_LLM_PROVIDER.key, baseUrl, status, models: [SUPPORT_TRIAGE_MODEL] });
+  if (existing.status === 404) {
+    await api.expect('POST', '/v1/admin/llm-providers', { key: DEMO_LLM_PROVIDER.key, ...wanted }, 201, 200);
+    return result('created');
+  }
+  if (existing.status !== 200) throw new Error(`GET ${path} answered ${existing.status}: ${JSON.stringify(existing.body)}`);
+  const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => existing.body[k] !== v));
+  if (Object.keys(changed).length === 0) return result('unchanged');
+  await api.expect('PATCH', path, changed, 200);
+  return result('updated');
 }
 
 /** Creates or updates the draft when it differs from `definition`, then publishes it. */

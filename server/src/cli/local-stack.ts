@@ -80,7 +80,8 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
       PORT: String(port),
       PUBLIC_URL: publicUrl,
       SANDBOX_URL: sandbox.url,
-      // The sandbox and Acme CRM's webhook receiver are on loopback, which the outbound guard refuses unless told otherwise.
+      // The sandbox (its providers and its model, the demo's LLM provider) and Acme CRM's webhook
+      // receiver are on loopback, which the outbound guard refuses unless told otherwise.
       OUTBOUND_ALLOWLIST: [process.env.OUTBOUND_ALLOWLIST, `127.0.0.1:${sandbox.port}`, `127.0.0.1:${acmePort}`].filter(Boolean).join(','),
     };
     const config = loadConfig(env);
@@ -106,8 +107,10 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
       acmeOrigin,
       webhookUrl: `http://127.0.0.1:${acmePort}/webhooks/switchboard`,
       webhookSecret: readPreviousState()?.webhook?.secret,
+      sandboxUrl: sandbox.url,
     });
     log(`demo tenant: ${seeded.connectors.length} connectors on the sandbox; flow templates ${seeded.templates.map((t) => `${t.key} (${t.status})`).join(', ')}`);
+    log(`demo tenant: LLM provider ${seeded.llm.provider} (${seeded.llm.status}) on the sandbox's scripted model${seeded.llm.models.length === 1 ? '' : 's'} ${seeded.llm.models.join(', ')} at ${seeded.llm.baseUrl}`);
     const acmeMain = join(REPO_ROOT, 'demo-host-app', 'dist', 'main.js');
     if (!existsSync(acmeMain)) throw new Error(`${acmeMain} is missing: run npm run build first.`);
     const acmeEnv: NodeJS.ProcessEnv = {
@@ -342,7 +345,7 @@ function printBanner(state: DemoState, seconds: number, mode: 'demo' | 'dev'): v
     `  Portal         ${state.portal.url}`,
     `  Portal login   ${state.portal.email} / ${state.portal.password}`,
     `  Secret key     ${state.apiKey}`,
-    `  Sandbox        ${state.sandboxUrl} (fake Slack, GitHub, HubSpot… the demo connects to)`,
+    `  Sandbox        ${state.sandboxUrl} (fake Slack, GitHub, HubSpot… the demo connects to, and the AI agent's scripted model)`,
     `  Try it         curl -H "Authorization: Bearer ${state.apiKey}" ${state.api.url}/v1/end-users`,
     '',
     `  Saved to ${join(STATE_DIR, 'demo.json')}; logs in ${join(STATE_DIR, 'logs')}`,

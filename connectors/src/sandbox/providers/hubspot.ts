@@ -37,16 +37,16 @@ function stage(id: string, label: string, order: number, probability: string, cl
 
 function seed(): HubSpotState {
   const now = isoNow(Date.parse('2026-01-10T09:00:00Z'));
-  const contact = (id: string, email: string, firstname: string, lastname: string): HubSpotRecord => ({
+  const contact = (id: string, email: string, firstname: string, lastname: string, company: string): HubSpotRecord => ({
     id,
-    properties: { email, firstname, lastname, createdate: now, lastmodifieddate: now, hs_object_id: id },
+    properties: { email, firstname, lastname, company, createdate: now, lastmodifieddate: now, hs_object_id: id },
     createdAt: now,
     updatedAt: now,
     archived: false,
     associations: [],
   });
   return {
-    contacts: [contact('51', 'maria@globex.test', 'Maria', 'Johnson'), contact('101', 'li@initech.test', 'Li', 'Chen')],
+    contacts: [contact('51', 'maria@globex.test', 'Maria', 'Johnson', 'Globex Corporation'), contact('101', 'li@initech.test', 'Li', 'Chen', 'Initech')],
     deals: [],
     pipelines: [
       {
