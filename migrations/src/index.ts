@@ -15,6 +15,7 @@ import { CreateCustomProviders1795480000000 } from './1795480000000-CreateCustom
 import { AddEndUserOAuthApp1795480100000 } from './1795480100000-AddEndUserOAuthApp';
 import { CreateConnectorOpenApiImports1795481000000 } from './1795481000000-CreateConnectorOpenApiImports';
 import { AddPollTriggersAndProviderSubscriptions1795490000000 } from './1795490000000-AddPollTriggersAndProviderSubscriptions';
+import { AddMcpServer1795492000000 } from './1795492000000-AddMcpServer';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -34,6 +35,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddEndUserOAuthApp1795480100000,
   CreateConnectorOpenApiImports1795481000000,
   AddPollTriggersAndProviderSubscriptions1795490000000,
+  AddMcpServer1795492000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';
