@@ -140,7 +140,7 @@ export class McpToolsService {
     const { tools, approvalMode, approvalWaitSeconds } = await this.entries(identity);
     if (name === CALL_RESULT_TOOL && tools.some((t) => t.requireApproval)) return this.callResult(identity, args);
     const tool = tools.find((t) => t.name === name);
-    if (!tool) throw new UnknownTool(`Unknown tool: ${name}`);
+    if (!tool) throw new UnknownTool(`Unknown tool: ${name.length > 100 ? `${name.slice(0, 100)}…` : name}`);
     const title = toolTitle(tool.connector, tool.action);
 
     const problems = this.validate(tool.action, args);

@@ -10,6 +10,7 @@ import { AppError } from '../common/errors/app-error';
 import { McpIdentityService } from './mcp-identity.service';
 import { McpIdentity, McpToolsService, UnknownTool } from './mcp-tools.service';
 
+const MAX_BATCH = 10;
 const INSTRUCTIONS =
   "Tools act in the user's own connected accounts (Slack, HubSpot, GitHub…), as the app that runs this server allows. " +
   "Some tools wait for the user's approval: such a call may answer pending with a runId; call switchboard_call_result with it later. " +
@@ -39,6 +40,11 @@ export class McpController {
   })
   async post(@Req() req: Request, @Res() res: Response): Promise<void> {
     const identity = await this.identities.identify(req);
+    // JSON-RPC batches left MCP in 2025-06-18; older revisions may send small ones, never empty or large.
+    if (Array.isArray(req.body) && (req.body.length === 0 || req.body.length > MAX_BATCH)) {
+      res.status(400).json({ jsonrpc: '2.0', error: { code: -32600, message: `Invalid Request: a batch must hold 1 to ${MAX_BATCH} messages` }, id: null });
+      return;
+    }
     (req as Request & { tenantId?: string }).tenantId = identity.tenantId;
     this.logger.assign({ tenantId: identity.tenantId });
     const server = this.server(identity);
