@@ -120,11 +120,15 @@ export interface StepRecord {
 export interface Run {
   id: string;
   status: RunStatus;
-  /** The flow template's key. */
-  flow: string;
+  /** The flow template's key; null for a run without a flow (an MCP tool call, trigger type `mcp`). */
+  flow: string | null;
+  /** The MCP tool a run without a flow was started for (e.g. `slack_send_message`); null for flow runs. */
+  tool: string | null;
   /** Your id for the end user. */
   endUserId: string;
-  instanceId: string;
+  /** Null for a run without a flow. */
+  instanceId: string | null;
+  /** event, request, schedule, poll, webhook, or mcp (an MCP tool call). */
   triggerType: string;
   trigger: unknown;
   result: unknown;
@@ -141,6 +145,10 @@ export interface Run {
 export interface RunListParams extends PageParams {
   status?: RunStatus;
   flow?: string;
+  /** event, request, schedule, poll, webhook or mcp. */
+  triggerType?: string;
+  /** An MCP tool name: its calls. */
+  tool?: string;
   endUserId?: string;
   since?: string;
   until?: string;

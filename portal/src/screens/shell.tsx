@@ -21,10 +21,12 @@ import { RunDetail } from './run-detail';
 import { Runs } from './runs';
 import { Settings } from './settings';
 import { WebhookDetail, Webhooks } from './webhooks';
+import { Mcp } from './mcp';
 import { CustomProviders } from './custom-providers';
 
 const icons = {
   chart: 'M3 17h14M5.5 14V9M10 14V4.5M14.5 14v-7',
+  spark: 'M10 2.5l1.8 4.7 4.7 1.8-4.7 1.8L10 15.5l-1.8-4.7L3.5 9l4.7-1.8zM15.5 13.5l.8 2 2 .8-2 .8-.8 2-.8-2-2-.8 2-.8z',
   runs: 'M4 5.5h4l2 4.5 2-7 2 4.5h2M4 14.5h12',
   check: 'M10 17.5a7.5 7.5 0 100-15 7.5 7.5 0 000 15zM6.8 10.2l2.2 2.2 4.3-4.6',
   flow: 'M5 4.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zM15 12.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zM6.5 6h3a2 2 0 012 2v4a2 2 0 002 2h0',
@@ -53,6 +55,7 @@ const NAV: { title: string; items: { to: string; label: string; icon: string; se
       { to: 'connectors', label: 'Connectors', icon: icons.plug, section: ['connectors', 'connector'] },
       { to: 'custom-providers', label: 'Custom providers', icon: icons.plug, section: ['custom-providers', 'custom-provider'] },
       { to: 'end-users', label: 'End users', icon: icons.person, section: ['end-users', 'end-user'] },
+      { to: 'mcp', label: 'AI agents (MCP)', icon: icons.spark, section: ['mcp'] },
     ],
   },
   {
@@ -255,6 +258,8 @@ function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
       return <EndUsers />;
     case 'end-user':
       return <EndUserDetail externalId={param} key={param} />;
+    case 'mcp':
+      return <Mcp />;
     case 'settings':
       return <Settings />;
     case 'webhooks':
