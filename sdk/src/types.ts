@@ -247,7 +247,10 @@ export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 export interface Approval {
   id: string;
   runId: string;
-  flow: string;
+  /** Null for an MCP tool call's approval (see tool). */
+  flow: string | null;
+  /** The MCP tool whose call waits for this approval (e.g. slack_send_message); null for flows. */
+  tool: string | null;
   flowName: string;
   stepId: string;
   endUserId: string;

@@ -230,7 +230,7 @@ function Approvals({ widget, approvals }: { widget: Widget; approvals: Approval[
   );
 }
 
-function ApprovalItem({ widget, approval }: { widget: Widget; approval: Approval }) {
+export function ApprovalItem({ widget, approval }: { widget: Widget; approval: Approval }) {
   const id = useId();
   const comment = useSignal('');
   const busy = useSignal(false);

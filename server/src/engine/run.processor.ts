@@ -234,7 +234,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     const rows: Array<LoadedRun & { crashed_executions: number }> = await this.db.query(
       `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
        SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.definition, r.attempt, r.active_ms, r.crashed_executions,
-              COALESCE(t.key, r.tool) AS flow_key, COALESCE(i.settings, '{}'::jsonb) AS settings, COALESCE(r.connections, i.connections) AS connections,
+              COALESCE(t.key, 'mcp:' || r.tool) AS flow_key, COALESCE(i.settings, '{}'::jsonb) AS settings, COALESCE(r.connections, i.connections) AS connections,
               u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata
          FROM r LEFT JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id LEFT JOIN flow_templates t ON t.id = r.template_id
         WHERE r.instance_id IS NULL OR i.id IS NOT NULL`,
