@@ -52,11 +52,13 @@ function ServerCard({ settings }: { settings: McpSettings }) {
       </p>
       <CopyBox label="MCP server URL" value={settings.url} />
       {exposed === 0 ? (
-        <Alert tone="info" title="Nothing is exposed yet">
-          No action is offered as a tool until you switch it on below: AI assistants connecting now see an empty tool list.
-        </Alert>
+        <div class="mcp-note">
+          <Alert tone="info" title="Nothing is exposed yet">
+            No action is offered as a tool until you switch it on below: AI assistants connecting now see an empty tool list.
+          </Alert>
+        </div>
       ) : (
-        <p class="small" data-testid="mcp-exposed-count">
+        <p class="small mcp-note" data-testid="mcp-exposed-count">
           {exposed} action{exposed === 1 ? '' : 's'} offered as tools.
         </p>
       )}
