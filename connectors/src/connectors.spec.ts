@@ -147,6 +147,12 @@ describe('hubspot', () => {
     expect(sandbox.state.hubspot.deals[0]!.associations).toEqual([{ toId: contact.id, typeId: 3 }]);
   });
 
+  it('find_contact: by email (case-insensitive, as HubSpot compares), or found: false', async () => {
+    const maria = await run(c, 'find_contact', { email: 'Maria@Globex.test' });
+    expect(maria).toMatchObject({ found: true, contact: { id: '51', properties: { email: 'maria@globex.test', firstname: 'Maria', lastname: 'Johnson' } } });
+    await expect(run(c, 'find_contact', { email: 'nobody@nowhere.test' })).resolves.toEqual({ found: false, contact: null });
+  });
+
   it('pipelines option source lists active pipelines and searches', async () => {
     const all = await allOptions(c, 'pipelines');
     expect(all.labels).toEqual(['Sales Pipeline', 'Partner Deals']);

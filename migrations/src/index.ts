@@ -16,6 +16,8 @@ import { AddEndUserOAuthApp1795480100000 } from './1795480100000-AddEndUserOAuth
 import { CreateConnectorOpenApiImports1795481000000 } from './1795481000000-CreateConnectorOpenApiImports';
 import { AddPollTriggersAndProviderSubscriptions1795490000000 } from './1795490000000-AddPollTriggersAndProviderSubscriptions';
 import { AddMcpServer1795492000000 } from './1795492000000-AddMcpServer';
+import { CreateLlmProviders1795493000000 } from './1795493000000-CreateLlmProviders';
+import { AddTokenUsage1795494000000 } from './1795494000000-AddTokenUsage';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -36,6 +38,8 @@ export const migrations: Array<new () => MigrationInterface> = [
   CreateConnectorOpenApiImports1795481000000,
   AddPollTriggersAndProviderSubscriptions1795490000000,
   AddMcpServer1795492000000,
+  CreateLlmProviders1795493000000,
+  AddTokenUsage1795494000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -115,6 +115,16 @@ export interface StepRecord {
   outcome?: 'unknown';
   /** The call was repeated after an earlier execution may already have sent it: the provider may have it twice. */
   possibleDuplicate?: true;
+  /** A model call (`type: 'model'`, a sub-step of an agent step at `<agent>/turn[i]`) or a whole agent step: tokens used. */
+  usage?: TokenUsage;
+  /** An agent's tool call (`type: 'tool'`, at `<agent>/turn[i]/call[j]`) that needed approval: the decision. */
+  approval?: { approved: boolean; decidedBy: string | null; decidedVia: string; comment: string | null; decidedAt: string };
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
 }
 
 export interface Run {
@@ -140,6 +150,8 @@ export interface Run {
   durationMs: number | null;
   /** 1, then +1 per retry from the failed step. */
   attempt: number;
+  /** Tokens the run's agent steps used (all zero without any). */
+  usage: TokenUsage;
 }
 
 export interface RunListParams extends PageParams {

@@ -21,6 +21,7 @@ import { ConnectionsModule } from './connections/connections.module';
 import { ConnectorConfigsModule } from './connector-configs/connector-configs.module';
 import { CustomProvidersModule } from './custom-providers/custom-providers.module';
 import { FlowsModule } from './flows/flows.module';
+import { LlmProvidersModule } from './llm-providers/llm-providers.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TriggersModule } from './triggers/triggers.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -48,6 +49,7 @@ export class ApiModule {
         SessionsModule,
         ConnectorConfigsModule,
         CustomProvidersModule,
+        LlmProvidersModule,
         ConnectionsModule,
         FlowsModule,
         TriggersModule,

@@ -7,6 +7,7 @@ import { ConnectionsModule } from './connections/connections.module';
 import { RefreshProcessor } from './connections/refresh.processor';
 import { RunProcessor } from './engine/run.processor';
 import { RecoveryProcessor } from './engine/recovery.processor';
+import { LlmProvidersModule } from './llm-providers/llm-providers.module';
 import { PollingModule } from './triggers/polling.module';
 import { ScheduleModule } from './triggers/schedule.module';
 import { WebhookDeliveryProcessor } from './webhooks/webhook-delivery.processor';
@@ -18,7 +19,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule],
+      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule, LlmProvidersModule],
       providers: [MaintenanceProcessor, RefreshProcessor, RunProcessor, RecoveryProcessor, WebhookDeliveryProcessor],
     };
   }

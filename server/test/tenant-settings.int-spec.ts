@@ -28,6 +28,7 @@ describe('tenant settings', () => {
       slug: expect.stringMatching(/^settings-co(-[0-9a-f]{6})?$/),
       allowedOrigins: [],
       widgetTheme: {},
+      monthlyTokenCap: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

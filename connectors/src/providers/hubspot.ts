@@ -76,6 +76,25 @@ const updateContact = defineAction<{ contact_id: string; properties: Record<stri
   },
 });
 
+const CONTACT_PROPERTIES = ['email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'lifecyclestage', 'createdate', 'lastmodifieddate'];
+
+const findContact = defineAction<{ email: string }, { found: boolean; contact: HubSpotObject | null }>({
+  name: 'Find contact',
+  description: 'Looks a contact up by email, with its name, company, phone and lifecycle stage (POST /crm/v3/objects/contacts/search).',
+  readOnly: true,
+  retrySafe: true,
+  input: obj({ email: str('Email', { format: 'email' }) }, ['email']),
+  output: res({ found: { type: 'boolean', title: 'Found' }, contact: { ...objectOutput, type: ['object', 'null'] } }, ['found', 'contact']),
+  async run(ctx, input) {
+    const { results } = await send<{ results: HubSpotObject[] }>(ctx, {
+      method: 'POST',
+      path: 'crm/v3/objects/contacts/search',
+      body: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: input.email }] }], properties: CONTACT_PROPERTIES, limit: 1 },
+    });
+    return { found: results.length > 0, contact: results[0] ?? null };
+  },
+});
+
 const createDeal = defineAction<
   { dealname: string; amount?: number; pipeline?: string; dealstage?: string; closedate?: string; contact_id?: string; properties?: Record<string, unknown> },
   HubSpotObject
@@ -322,7 +341,7 @@ export const hubspotConnector = defineConnector({
   pagination: { style: 'cursor', cursorParam: 'after', nextCursorPath: 'paging.next.after', limitParam: 'limit' },
   // Public apps: 110 requests per 10 seconds per account.
   rateLimit: { requestsPerSecond: 10 },
-  actions: { create_contact: createContact, update_contact: updateContact, create_deal: createDeal, update_deal: updateDeal },
+  actions: { create_contact: createContact, update_contact: updateContact, find_contact: findContact, create_deal: createDeal, update_deal: updateDeal },
   triggers: { deal_created: creationTrigger('deal'), contact_created: creationTrigger('contact'), new_deal: newDeal, deal_updated: dealUpdated },
   webhooks: hubspotWebhooks,
   options: {

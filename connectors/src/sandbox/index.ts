@@ -18,6 +18,7 @@ import {
   SandboxRequest,
   SandboxResponse,
 } from './core';
+import { LlmRecordedRequest, LlmTurn, SandboxLlm } from './llm';
 import { OAuthEvent, OAuthServer, SandboxClient, DEFAULT_CLIENT } from './oauth';
 import { readStateFile, writeStateFile } from './persist';
 import { CATALOGUE_API_KEY, CATALOGUE_BASIC, catalogueSandboxProviders } from './providers/catalogue';
@@ -44,6 +45,7 @@ import { asanaSandbox, AsanaState } from './providers/asana';
 
 export type { SandboxRequest, SandboxResponse, SandboxAccount, ProviderModule, RecordedDelivery } from './core';
 export type { SandboxClient, OAuthEvent } from './oauth';
+export type { LlmTurn, LlmRecordedRequest, LlmPlaceholderContext } from './llm';
 export type { SlackState, GitHubState, HubSpotState, SalesforceState, GoogleState, NotionState, StripeState, HttpState };
 export type { GmailState, CalendarState, OutlookState, TeamsState };
 export type { ShopifyState };
@@ -170,11 +172,11 @@ export interface FaultHandle {
 }
 
 export interface ResetOptions {
-  /** Forget recorded calls (default true). */
+  /** Forget recorded calls and the sandbox model's recorded requests (default true). */
   calls?: boolean;
   /** Remove fault rules (default true). */
   faults?: boolean;
-  /** Re-seed every provider's data (default true). */
+  /** Re-seed every provider's data and forget the sandbox model's scripts (default true). */
   data?: boolean;
   /** Forget codes and tokens, and the token-endpoint event log (default false: connections keep working). */
   tokens?: boolean;
@@ -230,6 +232,16 @@ export interface Sandbox {
   settleDeliveries(): Promise<void>;
   /** Lets each provider (or one) change its data once, as its users would; answers which did. */
   tick(connector?: string): string[];
+  /** The sandbox model's OpenAI-compatible base URL (`${url}/llm/v1`): an openai-compatible LLM provider's baseUrl. */
+  llmUrl: string;
+  /**
+   * Scripts the sandbox model `model` (replacing its script): the answer to a conversation with k
+   * assistant messages is turns[k] (past the end, the last turn). Throws naming a bad turn.
+   */
+  scriptModel(model: string, turns: LlmTurn[]): void;
+  /** Chat-completions requests received (of one model), oldest first. */
+  llmRequests(model?: string): LlmRecordedRequest[];
+  clearLlmRequests(): void;
 }
 
 export interface SandboxOptions {
@@ -353,6 +365,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let deliveries: RecordedDelivery[] = [];
   let nextDeliveryId = 1;
   const pendingDeliveries = new Set<Promise<void>>();
+  const llm = new SandboxLlm(now, () => changed());
 
   const seedAll = () => {
     state = Object.fromEntries(Object.entries(providers).map(([k, p]) => [k, p.seed({ sandboxUrl: baseUrl, providerUrl: `${baseUrl}/${k}` })]));
@@ -365,7 +378,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     saveTimer = null;
     if (!options.stateFile) return;
     try {
-      writeStateFile(options.stateFile, { version: 1, oauth: oauth.snapshot(), data: state });
+      writeStateFile(options.stateFile, { version: 1, oauth: oauth.snapshot(), data: state, llm: llm.snapshot() });
     } catch (error) {
       (options.warn ?? ((m: string) => process.stderr.write(`${m}\n`)))(`Sandbox state could not be saved to ${options.stateFile}: ${(error as Error).message}`);
     }
@@ -516,9 +529,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (opts.calls ?? true) {
       calls = [];
       deliveries = [];
+      llm.clearRequests();
     }
     if (opts.faults ?? true) rules = [];
-    if (opts.data ?? true) seedAll();
+    if (opts.data ?? true) {
+      seedAll();
+      llm.clearScripts();
+    }
     if (opts.tokens ?? false) oauth.clearTokens();
     changed();
   }
@@ -562,6 +579,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const connector = query.get('connector');
       return json(200, { deliveries: deliveries.filter((d) => !connector || d.connector === connector) });
     }
+    if (path.startsWith('/_sandbox/llm/')) return llmControl(path.slice('/_sandbox/llm'.length), method, query, body);
     if (path === '/_sandbox/calls' && method === 'GET') {
       const path = query.get('path') ?? undefined;
       return json(200, {
@@ -605,12 +623,50 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
+  /** `/_sandbox/llm/…`: scripts (PUT/GET/DELETE scripts/:model) and the requests received (GET/DELETE requests). */
+  function llmControl(path: string, method: string, query: URLSearchParams, body: unknown): SandboxResponse {
+    if (path === '/requests') {
+      if (method === 'GET') return json(200, { requests: llm.requests(query.get('model') ?? undefined) });
+      if (method === 'DELETE') {
+        llm.clearRequests();
+        return json(200, { ok: true });
+      }
+      return json(405, { error: 'method_not_allowed', message: 'GET or DELETE /_sandbox/llm/requests' });
+    }
+    if (path === '/scripts' && method === 'GET') return json(200, { models: llm.models() });
+    if (path.startsWith('/scripts/') && path.length > '/scripts/'.length) {
+      let model: string;
+      try {
+        model = decodeURIComponent(path.slice('/scripts/'.length));
+      } catch {
+        return json(400, { error: 'invalid_request', message: 'The model name in the path is not valid percent-encoding' });
+      }
+      if (method === 'PUT') {
+        const turns = body && typeof body === 'object' && !Array.isArray(body) ? (body as { turns?: unknown }).turns : undefined;
+        try {
+          llm.script(model, turns as LlmTurn[]);
+        } catch (e) {
+          return json(400, { error: 'invalid_script', message: `Script for ${model}: ${(e as Error).message}` });
+        }
+        return json(200, { model, turns: (turns as unknown[]).length });
+      }
+      if (method === 'GET') {
+        const turns = llm.turns(model);
+        return turns ? json(200, { model, turns }) : json(404, { error: 'not_found', message: `No script for model ${model}` });
+      }
+      if (method === 'DELETE') return llm.unscript(model) ? json(200, { ok: true }) : json(404, { error: 'not_found', message: `No script for model ${model}` });
+      return json(405, { error: 'method_not_allowed', message: 'PUT, GET or DELETE /_sandbox/llm/scripts/:model' });
+    }
+    return json(404, { error: 'not_found', message: `No sandbox control ${method} /_sandbox/llm${path}` });
+  }
+
   function index(): SandboxResponse {
     return json(200, {
       name: 'Switchboard sandbox providers',
       url: baseUrl,
       client: SANDBOX_CREDENTIALS.client,
       apiKeys: { stripe: SANDBOX_CREDENTIALS.stripe.apiKey, http: SANDBOX_CREDENTIALS.http.apiKey },
+      llm: { baseUrl: `${baseUrl}/llm/v1`, models: llm.models() },
       providers: Object.fromEntries(
         Object.values(providers).map((p) => [
           p.key,
@@ -640,11 +696,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const segments = url.pathname.split('/');
     const key = decodeURIComponent(segments[1] ?? '');
     const provider = Object.prototype.hasOwnProperty.call(providers, key) ? providers[key] : undefined;
-    const providerPath = provider ? `/${segments.slice(2).join('/')}` : url.pathname;
+    // The sandbox model sits beside the providers, under /llm (recorded and fault-injectable as connector "llm").
+    const isLlm = !provider && key === 'llm';
+    const providerPath = provider || isLlm ? `/${segments.slice(2).join('/')}` : url.pathname;
     const call: RecordedCall = {
       id: nextCallId++,
       at: now(),
-      connector: provider ? key : '',
+      connector: provider || isLlm ? key : '',
       method,
       path: providerPath,
       url: `${url.pathname}${url.search}`,
@@ -661,7 +719,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       call.durationMs = Date.now() - started;
       send(res, answer);
     };
-    if (!provider) return finish(json(404, { error: 'not_found', message: `No sandbox provider "${key}". Known: ${Object.keys(providers).join(', ')}` }));
+    if (!provider && !isLlm) return finish(json(404, { error: 'not_found', message: `No sandbox provider "${key}". Known: ${Object.keys(providers).join(', ')}` }));
 
     const rule = rules.find(
       (r) => r.left > 0 && (!r.connector || r.connector === key) && (!r.method || r.method.toUpperCase() === method) && pathMatches(r.path, providerPath, url.pathname),
@@ -690,7 +748,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     let answer: SandboxResponse;
     try {
-      answer = await dispatch(provider, { connector: key, method, path: providerPath, query: url.searchParams, headers, body, rawBody: raw, params: {} });
+      const request: SandboxRequest = { connector: key, method, path: providerPath, query: url.searchParams, headers, body, rawBody: raw, params: {} };
+      answer = provider ? await dispatch(provider, request) : await llm.handle(request);
     } catch (e) {
       answer = json(500, { error: 'sandbox_error', message: (e as Error).message });
     }
@@ -722,6 +781,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const saved = options.stateFile ? readStateFile(options.stateFile, options.warn ?? ((m) => process.stderr.write(`${m}\n`))) : null;
   if (saved) {
     oauth.restore(saved.oauth);
+    llm.restore(saved.llm);
     // Providers added since the file was written keep their fresh seed.
     for (const key of Object.keys(state)) if (key in saved.data) state[key] = saved.data[key];
   }
@@ -756,6 +816,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       while (pendingDeliveries.size) await Promise.all([...pendingDeliveries]);
     },
     tick,
+    llmUrl: `${baseUrl}/llm/v1`,
+    scriptModel: (model, turns) => llm.script(model, turns),
+    llmRequests: (model) => llm.requests(model),
+    clearLlmRequests: () => llm.clearRequests(),
   };
 }
 

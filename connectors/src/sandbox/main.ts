@@ -30,6 +30,7 @@ async function main(): Promise<void> {
       `  Stripe key:   ${SANDBOX_CREDENTIALS.stripe.apiKey}`,
       `  HTTP API:     ${sandbox.url}/http (API key ${SANDBOX_CREDENTIALS.http.apiKey})`,
       `  Index:        ${sandbox.url}/   Calls: ${sandbox.url}/_sandbox/calls`,
+      `  LLM (OpenAI-compatible, scripted): ${sandbox.llmUrl}   Scripts: PUT ${sandbox.url}/_sandbox/llm/scripts/:model`,
       '',
     ].join('\n'),
   );

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { LlmSnapshot } from './llm';
 import type { OAuthSnapshot } from './oauth';
 
 /** What a sandbox keeps in its state file: issued tokens and every provider's data. */
@@ -7,6 +8,8 @@ export interface PersistedSandbox {
   oauth: OAuthSnapshot;
   /** Provider key → its state (Slack channels and messages, HubSpot contacts…). */
   data: Record<string, unknown>;
+  /** The sandbox model's scripts (absent in files written before it existed). */
+  llm?: LlmSnapshot;
 }
 
 // Provider states hold a few Maps (idempotency keys, cursors); JSON has none.

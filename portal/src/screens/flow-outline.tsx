@@ -54,6 +54,7 @@ const STEP_ICONS: Record<string, string> = {
   delay: 'M10 5v5l3 2M10 17a7 7 0 100-14 7 7 0 000 14z',
   approval: 'M5 10.5l3 3 7-7',
   respond: 'M16 10H5M9 6l-4 4 4 4',
+  agent: 'M10 3l1.8 4.2L16 9l-4.2 1.8L10 15l-1.8-4.2L4 9l4.2-1.8z',
 };
 
 function stepSummary(step: Json): string {
@@ -75,6 +76,12 @@ function stepSummary(step: Json): string {
       return `Ask: ${expr(step.title)}`;
     case 'respond':
       return 'Answers the caller';
+    case 'agent': {
+      const tools = Array.isArray(step.tools) ? step.tools.map(String) : [];
+      const gated = Array.isArray(step.approve) ? step.approve.length : 0;
+      const uses = tools.length ? `uses ${tools.join(', ')}${gated ? ` (${gated} after approval)` : ''}` : 'no tools';
+      return `AI agent (${str(step.provider) ?? '?'}${str(step.model) ? ` · ${String(step.model)}` : ''}): ${uses}`;
+    }
     default:
       return '';
   }

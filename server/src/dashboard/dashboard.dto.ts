@@ -45,6 +45,18 @@ export class ErrorGroup {
   @ApiProperty({ format: 'date-time' }) lastAt: string;
 }
 
+export class TokenTotals {
+  @ApiProperty() inputTokens: number;
+  @ApiProperty() outputTokens: number;
+  @ApiProperty() totalTokens: number;
+  @ApiProperty({ description: 'Model calls made by agent steps' }) modelCalls: number;
+}
+
+export class TokenStats {
+  @ApiProperty({ type: TokenTotals, description: "The tenant's agents this calendar month (UTC)" }) thisMonth: TokenTotals;
+  @ApiProperty({ type: Number, nullable: true, description: 'The monthly cap (tenant setting monthlyTokenCap); null: none' }) monthlyCap: number | null;
+}
+
 export class StatsView {
   @ApiProperty({ enum: STATS_WINDOWS }) window: StatsWindow;
   @ApiProperty({ format: 'date-time' }) from: string;
@@ -54,4 +66,5 @@ export class StatsView {
   @ApiProperty({ type: [StatsBucket], description: 'Every bucket of the window, oldest first, empty ones included' }) series: StatsBucket[];
   @ApiProperty({ type: [FailingFlow], description: 'Up to 5 flows with the most failed runs' }) topFailingFlows: FailingFlow[];
   @ApiProperty({ type: [ErrorGroup], description: 'Up to 5 most frequent errors (by code and flow)' }) topErrors: ErrorGroup[];
+  @ApiProperty({ type: TokenStats, description: 'Tokens used by AI agent steps' }) tokens: TokenStats;
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { TenantId } from '../common/tenancy/tenant-id';
+import { monthlyTokens } from '../engine/token-usage';
 import type { StatsView, StatsWindow } from './dashboard.dto';
 
 /** Window length and bucket width, in seconds: 60 one-minute buckets, 48 half-hours, 42 four-hour blocks. */
@@ -100,6 +101,7 @@ export class DashboardService {
 
     const succeeded = int(totals.succeeded);
     const failed = int(totals.failed);
+    const month = await monthlyTokens(this.db, tenantId);
     return {
       window,
       from: from.toISOString(),
@@ -124,6 +126,10 @@ export class DashboardService {
       })),
       topFailingFlows: failing.map((f) => ({ flow: String(f.flow), name: String(f.name), failed: int(f.failed), total: int(f.total) })),
       topErrors,
+      tokens: {
+        thisMonth: { inputTokens: month.inputTokens, outputTokens: month.outputTokens, totalTokens: month.used, modelCalls: month.modelCalls },
+        monthlyCap: month.cap,
+      },
     };
   }
 }

@@ -1,12 +1,29 @@
 import { ConnectorDefinition, HttpError, ProviderError } from '@switchboard/connectors';
+import type { ModelMessage, ToolResultPart } from 'ai';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
 import { DeliveryLog } from '../connections/provider-client.service';
 import { durationMs } from '../flows/definition/durations';
 import { ExpressionError, isExpressionLimitCode } from '../flows/definition/expressions';
-import { APPROVAL_DEFAULTS, type ApprovalStep, FLOW_LIMITS, isSwitchBranch, LOOP_DEFAULTS, RETRY_DEFAULTS, type Step, STEP_TIMEOUT_DEFAULT_MS } from '../flows/definition/flow-definition.schema';
-import type { StepRecord } from './run.entity';
+import {
+  AGENT_DEFAULTS,
+  type AgentStep,
+  agentToolName,
+  APPROVAL_DEFAULTS,
+  type ApprovalStep,
+  FLOW_LIMITS,
+  isSwitchBranch,
+  LOOP_DEFAULTS,
+  RETRY_DEFAULTS,
+  type RetryPolicy,
+  splitAgentTool,
+  type Step,
+  STEP_TIMEOUT_DEFAULT_MS,
+} from '../flows/definition/flow-definition.schema';
+import type { StepRecord, TokenUsage } from './run.entity';
 
 /** What the executor needs from the definition module: expression evaluation over JSON templates. */
 export type Evaluate = (template: unknown, bindings: Bindings) => Promise<unknown>;
@@ -48,7 +65,35 @@ export interface PreparedConnection {
   definition: Pick<ConnectorDefinition, 'actions' | 'rateLimit'>;
 }
 
-/** Side effects, provided by the worker: connector actions, raw requests, approvals, checkpoints. */
+/** A connector action offered to an agent's model. */
+export interface AgentTool {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** One call to a model: the conversation so far and the tools it may call. */
+export interface ModelCall {
+  provider: string;
+  model?: string;
+  system: string;
+  messages: ModelMessage[];
+  tools: AgentTool[];
+  /** Set only when the agent's token budget is nearly spent. */
+  maxOutputTokens?: number;
+}
+
+/** What a model answered: text, or tool calls to make (or both). */
+export interface ModelAnswer {
+  text: string;
+  toolCalls: Array<{ id: string; name: string; input: unknown }>;
+  finishReason: string;
+  usage: TokenUsage;
+  /** The model that answered, as its provider names it. */
+  model: string;
+}
+
+/** Side effects, provided by the worker: connector actions, raw requests, approvals, model calls, checkpoints. */
 export interface Effects {
   /**
    * Gets the connection ready and waits until its request rate allows one more call. Runs before
@@ -57,6 +102,10 @@ export interface Effects {
   prepare(connectionKey: string, signal: AbortSignal): Promise<PreparedConnection>;
   action(connector: string, connectionKey: string, action: string, input: unknown, ctx: EffectContext): Promise<unknown>;
   request(connectionKey: string, request: { method: string; path: string; query?: unknown; headers?: unknown; body?: unknown }, ctx: EffectContext): Promise<unknown>;
+  /** The connector behind a binding, to describe its actions as an agent's tools (reserves no request). */
+  connector(connectionKey: string): Promise<Pick<ConnectorDefinition, 'name' | 'actions'>>;
+  /** One model call; counts its tokens against the tenant's monthly cap. */
+  model(call: ModelCall, signal: AbortSignal): Promise<ModelAnswer>;
   /** Finds or creates the approval of this step: its outcome once decided, else `{ pending }`. */
   approval(path: string, step: ApprovalStep, asked: { title: string; description: string | null }): Promise<ApprovalOutcome | { pending: string }>;
   /**
@@ -245,23 +294,28 @@ export class Executor {
     return Date.now() + ms;
   }
 
-  private async runStep(step: ExecStep, path: string, bindings: Bindings): Promise<void> {
-    this.checkLimits(path);
-    const prior = this.done.get(path);
-    if (prior?.status === 'succeeded' && (step.type === 'action' || step.type === 'request' || step.type === 'delay' || step.type === 'approval')) {
-      bindings.steps[step.id] = prior.output;
-      this.last = prior.output;
-      return;
-    }
-    const startedAt = new Date();
+  /** Writes (or rewrites) the timeline record at `path`; its duration runs from this call. */
+  private recorder(path: string, id: string, type: string): Recorder {
+    const startedAt = new Date().toISOString();
     const started = performance.now();
-    const record = (fields: Partial<StepRecord>): StepRecord => {
-      const rec: StepRecord = { path, id: step.id, type: step.type, status: 'succeeded', attempts: 1, startedAt: startedAt.toISOString(), durationMs: Math.round((performance.now() - started) * 1000) / 1000, ...fields };
+    return (fields) => {
+      const rec: StepRecord = { path, id, type, status: 'succeeded', attempts: 1, startedAt, durationMs: Math.round((performance.now() - started) * 1000) / 1000, ...fields };
       const at = this.records.findIndex((r) => r.path === path);
       if (at >= 0) this.records[at] = rec;
       else this.records.push(rec);
       return rec;
     };
+  }
+
+  private async runStep(step: ExecStep, path: string, bindings: Bindings): Promise<void> {
+    this.checkLimits(path);
+    const prior = this.done.get(path);
+    if (prior?.status === 'succeeded' && (step.type === 'action' || step.type === 'request' || step.type === 'delay' || step.type === 'approval' || step.type === 'agent')) {
+      bindings.steps[step.id] = prior.output;
+      this.last = prior.output;
+      return;
+    }
+    const record = this.recorder(path, step.id, step.type);
     switch (step.type) {
       case 'transform': {
         const output = await this.eval(step.output, path, bindings);
@@ -370,69 +424,360 @@ export class Executor {
           step.type === 'action'
             ? await this.eval(step.input ?? {}, path, bindings)
             : await this.eval({ method: step.method, path: step.path, query: step.query, headers: step.headers, body: step.body }, path, bindings);
-        const idempotencyKey = idempotencyKeyFor(this.runId, path);
-        // Transient failures are retried per the step's policy; final ones (4xx, validation) never are.
-        const policy = step.retry ?? RETRY_DEFAULTS;
-        const connectionKey = step.connection ?? step.connector;
-        const timeoutMs = step.timeoutMs ?? STEP_TIMEOUT_DEFAULT_MS;
-        // In flight at an earlier execution that stopped (a worker died), or failed with an unknown
-        // outcome and retried: the provider may already have this request.
-        const possibleDuplicate = prior?.status === 'running' || prior?.outcome === 'unknown' || prior?.possibleDuplicate ? { possibleDuplicate: true as const } : {};
-        // Written before the call (with the steps before it), so a crash during it is seen on resume.
-        record({ input, status: 'running', attempts: 1, idempotencyKey, ...possibleDuplicate });
-        if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
-        // An effectful request of any attempt sent and never answered: the provider may have acted on it.
-        let unanswered = false;
-        let connector: PreparedConnection['definition'] | undefined;
-        for (let attempt = 1; ; attempt++) {
-          const delivery = new DeliveryLog();
-          const outcome = () => ((unanswered ||= delivery.unanswered > 0) ? { outcome: 'unknown' as const } : {});
-          try {
-            const prepared = await this.bounded(this.limits.deadline - Date.now(), path, (signal) => this.effects.prepare(connectionKey, signal));
-            connector = prepared.definition;
-            const output = await this.bounded(timeoutMs, path, (signal) =>
-              step.type === 'action'
-                ? this.effects.action(step.connector, connectionKey, step.action, input, { idempotencyKey, signal, prepared, delivery })
-                : this.effects.request(connectionKey, input as { method: string; path: string }, { idempotencyKey, signal, prepared, delivery }),
-            );
-            if (step.type === 'request' && step.failOnError !== false) {
-              const { status, body, headers } = output as { status: number; body: unknown; headers: Record<string, string> };
-              if (status >= 400) throw new HttpStatusFailure(status, body, headers ?? {});
-            }
-            this.capOutput(output, path);
-            record({ input, output, attempts: attempt, idempotencyKey, ...possibleDuplicate });
-            bindings.steps[step.id] = output;
-            this.last = output;
-            return;
-          } catch (error) {
-            if (error instanceof RunStopped || (error instanceof StepFailure && (error.code === 'run_timed_out' || error.code === 'step_output_too_large'))) {
-              if (error instanceof StepFailure) record({ input, status: 'failed', error: { code: error.code, message: error.message }, attempts: attempt, idempotencyKey, ...possibleDuplicate, ...outcome() });
-              throw error;
-            }
-            const failure = classify(error);
-            unanswered ||= delivery.unanswered > 0;
-            // A request that may have reached the provider is repeated only where that cannot duplicate its effect.
-            // (Whether the whole action may be repeated after a POST/PATCH of it may have reached the provider.)
-            const retrySafe = step.type === 'action' && connector?.actions[step.action]?.retrySafe === true;
-            const repeatable = failure.retryable && (retrySafe || !delivery.unsafeMaybeDelivered);
-            if (repeatable && attempt < policy.attempts) {
-              const b = { ...RETRY_DEFAULTS.backoff, ...policy.backoff };
-              const backoff = Math.min(b.initialMs * b.multiplier ** (attempt - 1), b.maxMs) * (0.5 + Math.random() / 2);
-              const headers = error instanceof HttpError || error instanceof HttpStatusFailure ? error.headers : {};
-              const asked = retryAfterMs(headers[connector?.rateLimit?.retryAfterHeader?.toLowerCase() ?? 'retry-after']);
-              const wait = Math.max(backoff, Math.min(asked ?? 0, RETRY_AFTER_MAX_MS, timeoutMs));
-              // A wait the run's budget cannot cover fails the step now, with the provider's answer.
-              if (Date.now() + wait < this.limits.deadline) {
-                await sleep(wait, undefined, { signal: this.limits.cancelled }).catch(() => undefined);
-                this.checkLimits(path);
-                continue;
-              }
-            }
-            record({ input, status: 'failed', error: { code: failure.code, message: failure.message }, attempts: attempt, idempotencyKey, ...possibleDuplicate, ...outcome() });
-            throw new StepFailure(failure.code, failure.message, path);
-          }
-        }
+        const call = step.type === 'action' ? { kind: 'action' as const, action: step.action } : { kind: 'request' as const, failOnError: step.failOnError !== false };
+        const output = await this.callProvider(
+          { path, id: step.id, type: step.type, connector: step.connector, connectionKey: step.connection ?? step.connector, ...call },
+          input,
+          step.retry ?? RETRY_DEFAULTS,
+          step.timeoutMs ?? STEP_TIMEOUT_DEFAULT_MS,
+          record,
+        );
+        bindings.steps[step.id] = output;
+        this.last = output;
+        return;
+      }
+      case 'agent': {
+        const output = await this.runAgent(step, path, bindings, record);
+        bindings.steps[step.id] = output;
+        this.last = output;
+        return;
       }
     }
   }
+
+  /**
+   * One connector call (an action, or a raw request) under a retry policy. Written to the timeline
+   * as in flight before it goes out, so a crash during it is seen on resume. Answers its output;
+   * a final failure is recorded and thrown as a StepFailure.
+   */
+  private async callProvider(
+    target: { path: string; id: string; type: string; connector: string; connectionKey: string } & ({ kind: 'action'; action: string } | { kind: 'request'; failOnError: boolean }),
+    input: unknown,
+    policy: RetryPolicy,
+    timeoutMs: number,
+    record: Recorder,
+    extra: Partial<StepRecord> = {},
+  ): Promise<unknown> {
+    const { path, connectionKey } = target;
+    const prior = this.done.get(path);
+    const idempotencyKey = idempotencyKeyFor(this.runId, path);
+    // In flight at an earlier execution that stopped (a worker died), or failed with an unknown
+    // outcome and retried: the provider may already have this request.
+    const possibleDuplicate = prior?.status === 'running' || prior?.outcome === 'unknown' || prior?.possibleDuplicate ? { possibleDuplicate: true as const } : {};
+    // Written before the call (with the steps before it), so a crash during it is seen on resume.
+    record({ ...extra, input, status: 'running', attempts: 1, idempotencyKey, ...possibleDuplicate });
+    if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
+    // An effectful request of any attempt sent and never answered: the provider may have acted on it.
+    let unanswered = false;
+    let connector: PreparedConnection['definition'] | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const delivery = new DeliveryLog();
+      const outcome = () => ((unanswered ||= delivery.unanswered > 0) ? { outcome: 'unknown' as const } : {});
+      try {
+        const prepared = await this.bounded(this.limits.deadline - Date.now(), path, (signal) => this.effects.prepare(connectionKey, signal));
+        connector = prepared.definition;
+        const output = await this.bounded(timeoutMs, path, (signal) =>
+          target.kind === 'action'
+            ? this.effects.action(target.connector, connectionKey, target.action, input, { idempotencyKey, signal, prepared, delivery })
+            : this.effects.request(connectionKey, input as { method: string; path: string }, { idempotencyKey, signal, prepared, delivery }),
+        );
+        if (target.kind === 'request' && target.failOnError) {
+          const { status, body, headers } = output as { status: number; body: unknown; headers: Record<string, string> };
+          if (status >= 400) throw new HttpStatusFailure(status, body, headers ?? {});
+        }
+        this.capOutput(output, path);
+        record({ ...extra, input, output, attempts: attempt, idempotencyKey, ...possibleDuplicate });
+        return output;
+      } catch (error) {
+        if (error instanceof RunStopped || (error instanceof StepFailure && (error.code === 'run_timed_out' || error.code === 'step_output_too_large'))) {
+          if (error instanceof StepFailure) record({ ...extra, input, status: 'failed', error: { code: error.code, message: error.message }, attempts: attempt, idempotencyKey, ...possibleDuplicate, ...outcome() });
+          throw error;
+        }
+        const failure = classify(error);
+        unanswered ||= delivery.unanswered > 0;
+        // A request that may have reached the provider is repeated only where that cannot duplicate its effect.
+        // (Whether the whole action may be repeated after a POST/PATCH of it may have reached the provider.)
+        const retrySafe = target.kind === 'action' && connector?.actions[target.action]?.retrySafe === true;
+        const repeatable = failure.retryable && (retrySafe || !delivery.unsafeMaybeDelivered);
+        if (repeatable && attempt < policy.attempts) {
+          const b = { ...RETRY_DEFAULTS.backoff, ...policy.backoff };
+          const backoff = Math.min(b.initialMs * b.multiplier ** (attempt - 1), b.maxMs) * (0.5 + Math.random() / 2);
+          const headers = error instanceof HttpError || error instanceof HttpStatusFailure ? error.headers : {};
+          const asked = retryAfterMs(headers[connector?.rateLimit?.retryAfterHeader?.toLowerCase() ?? 'retry-after']);
+          const wait = Math.max(backoff, Math.min(asked ?? 0, RETRY_AFTER_MAX_MS, timeoutMs));
+          // A wait the run's budget cannot cover fails the step now, with the provider's answer.
+          if (Date.now() + wait < this.limits.deadline) {
+            await sleep(wait, undefined, { signal: this.limits.cancelled }).catch(() => undefined);
+            this.checkLimits(path);
+            continue;
+          }
+        }
+        record({ ...extra, input, status: 'failed', error: { code: failure.code, message: failure.message }, attempts: attempt, idempotencyKey, ...possibleDuplicate, ...outcome() });
+        throw new StepFailure(failure.code, failure.message, path);
+      }
+    }
+  }
+
+  /**
+   * The agent loop, driven here rather than inside the model library so that every model call and
+   * tool call is a sub-step of the run, checkpointed: a resumed run replays the finished ones from
+   * the timeline (the conversation is rebuilt from them) and never repeats a finished tool call.
+   */
+  private async runAgent(step: AgentStep, path: string, bindings: Bindings, record: Recorder): Promise<AgentOutput> {
+    const instructions = String((await this.eval(step.instructions, path, bindings)) ?? '');
+    const input = step.input === undefined ? null : await this.eval(step.input, path, bindings);
+    const limits = {
+      iterations: step.maxIterations ?? AGENT_DEFAULTS.maxIterations,
+      tokens: step.maxTokens ?? AGENT_DEFAULTS.maxTokens,
+      timeMs: step.timeoutMs ?? AGENT_DEFAULTS.timeoutMs,
+    };
+    const approve = new Set(step.approve ?? []);
+    const tools = new Map<string, AgentToolBinding>();
+    for (const ref of step.tools ?? []) {
+      const { binding, action } = splitAgentTool(ref);
+      const connector = await this.bounded(this.limits.deadline - Date.now(), path, () => this.effects.connector(binding));
+      const definition = connector.actions[action];
+      if (!definition) throw new StepFailure('unknown_action', `${connector.name} has no action ${action}`, path);
+      tools.set(agentToolName(ref), { ref, binding, connectorKey: binding.split(':')[0], connectorName: connector.name, action, definition, approve: approve.has(ref) });
+    }
+    const offered: AgentTool[] = [...tools].map(([name, t]) => ({
+      name,
+      description: `${t.definition.name} (${t.connectorName}${t.definition.readOnly ? ', reads only' : ''}): ${t.definition.description}`,
+      inputSchema: withoutAnnotations(t.definition.input) as Record<string, unknown>,
+    }));
+    const context = (step.context ?? []).map((id) => `$steps.${id} = ${JSON.stringify(bindings.steps[id] ?? null)}`);
+    const system = [
+      instructions,
+      context.length ? `Results of earlier steps of this workflow:\n${context.join('\n')}` : '',
+      step.output ? `Give your final answer as JSON only (no prose, no code fence), valid against this JSON Schema:\n${JSON.stringify(step.output)}` : '',
+    ].filter(Boolean).join('\n\n');
+    const validate = step.output ? agentOutputValidator(step.output) : null;
+    const summary = { provider: step.provider, model: step.model ?? null, instructions, input, tools: [...tools.values()].map((t) => t.ref) };
+    const messages: ModelMessage[] = [{ role: 'user', content: typeof input === 'string' ? input : JSON.stringify(input) }];
+    const used: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+    let spentMs = 0;
+    let toolCalls = 0;
+    let invalidAnswers = 0;
+    const fail = (code: string, message: string): never => {
+      record({ input: summary, status: 'failed', error: { code, message }, usage: { ...used } });
+      throw new StepFailure(code, message, path);
+    };
+    record({ input: summary, status: 'running' });
+    for (let turn = 0; ; turn++) {
+      const turnPath = `${path}/turn[${turn}]`;
+      const replayed = this.done.get(turnPath);
+      let answer: ModelAnswer;
+      if (replayed?.status === 'succeeded') {
+        answer = { ...(replayed.output as Omit<ModelAnswer, 'usage'>), usage: replayed.usage ?? { inputTokens: 0, outputTokens: 0, totalTokens: 0 } };
+        spentMs += replayed.durationMs;
+      } else {
+        this.checkLimits(path);
+        if (turn >= limits.iterations) fail('agent_iterations_exhausted', `The agent made ${turn} model calls, its limit (maxIterations), without giving a final answer`);
+        if (used.totalTokens >= limits.tokens) fail('agent_tokens_exhausted', `The agent used ${used.totalTokens} tokens, over its budget of ${limits.tokens} (maxTokens), without giving a final answer`);
+        if (spentMs >= limits.timeMs) fail('agent_time_exhausted', `The agent's model and tool calls took ${Math.round(spentMs)} ms, its time budget of ${limits.timeMs} ms (timeoutMs), without a final answer`);
+        const recordTurn = this.recorder(turnPath, 'model', 'model');
+        const remaining = limits.tokens - used.totalTokens;
+        const call: ModelCall = { provider: step.provider, model: step.model, system, messages, tools: offered, ...(remaining < 4096 ? { maxOutputTokens: remaining } : {}) };
+        // Written before the call with the tool calls before it, so a crash during it repeats this model call, never a finished tool call.
+        recordTurn({ status: 'running', input: { messages: messages.length } });
+        if (!(await this.effects.checkpoint(this.records))) throw new RunStopped();
+        try {
+          answer = await this.bounded(limits.timeMs - spentMs, turnPath, (signal) => this.effects.model(call, signal));
+        } catch (error) {
+          const failure = error instanceof StepTimeout ? { code: 'agent_time_exhausted', message: `The agent ran out of its time budget of ${limits.timeMs} ms (timeoutMs) waiting for the model` } : error instanceof RunStopped || (error instanceof StepFailure && error.code === 'run_timed_out') ? null : classifyModelError(error);
+          const rec = recordTurn({ status: 'failed', input: { messages: messages.length }, ...(failure ? { error: failure } : {}) });
+          if (!failure) throw error;
+          spentMs += rec.durationMs;
+          fail(failure.code, failure.message);
+        }
+        const done = recordTurn({ input: { messages: messages.length }, output: { text: answer!.text, toolCalls: answer!.toolCalls, finishReason: answer!.finishReason, model: answer!.model }, usage: answer!.usage });
+        spentMs += done.durationMs;
+      }
+      addUsage(used, answer!.usage);
+      messages.push({
+        role: 'assistant',
+        content: [
+          ...(answer!.text ? [{ type: 'text' as const, text: answer!.text }] : []),
+          ...answer!.toolCalls.map((c) => ({ type: 'tool-call' as const, toolCallId: c.id, toolName: c.name, input: c.input })),
+        ],
+      });
+      if (answer!.toolCalls.length === 0) {
+        let result: unknown = answer!.text;
+        if (validate) {
+          const checked = validate(answer!.text);
+          if ('errors' in checked) {
+            invalidAnswers++;
+            if (invalidAnswers > 1) fail('agent_output_invalid', `The agent's answer does not match the step's output schema, also after being told why: ${checked.errors}`);
+            messages.push({ role: 'user', content: `Your answer is not valid: ${checked.errors}. Answer again with only the JSON, valid against the schema.` });
+            continue;
+          }
+          result = checked.value;
+        }
+        const output: AgentOutput = { answer: result, usage: { ...used }, modelCalls: turn + 1, toolCalls };
+        this.capOutput(output, path);
+        record({ input: summary, output, usage: { ...used } });
+        return output;
+      }
+      const results: ToolResultPart[] = [];
+      for (const [j, call] of answer!.toolCalls.entries()) {
+        const callPath = `${turnPath}/call[${j}]`;
+        const { output, durationMs } = await this.agentToolCall(step, callPath, call, tools.get(call.name), summary, record);
+        spentMs += durationMs;
+        toolCalls++;
+        results.push({ type: 'tool-result', toolCallId: call.id, toolName: call.name, output });
+      }
+      messages.push({ role: 'tool', content: results });
+    }
+  }
+
+  /**
+   * One tool call of an agent: replayed when it finished before (succeeded, failed or rejected —
+   * never made twice), else approved first when the step says so, then made. A failure or a
+   * rejection is the model's to handle: it gets it as the tool's result.
+   */
+  private async agentToolCall(
+    step: AgentStep,
+    path: string,
+    call: ModelAnswer['toolCalls'][number],
+    tool: AgentToolBinding | undefined,
+    summary: unknown,
+    recordAgent: Recorder,
+  ): Promise<{ output: ToolResultPart['output']; durationMs: number }> {
+    const prior = this.done.get(path);
+    if (prior && (prior.status === 'succeeded' || prior.status === 'failed' || prior.status === 'skipped')) {
+      return { output: toolResult(prior), durationMs: prior.status === 'skipped' ? 0 : prior.durationMs };
+    }
+    this.checkLimits(path);
+    const record = this.recorder(path, call.name, 'tool');
+    if (!tool) {
+      const rec = record({ input: call.input, status: 'failed', error: { code: 'unknown_tool', message: `There is no tool named ${call.name}; the tools are ${[...(step.tools ?? [])].map(agentToolName).join(', ') || 'none'}` } });
+      return { output: toolResult(rec), durationMs: 0 };
+    }
+    // The model's arguments are checked against the action's schema before anyone is asked or anything is sent.
+    const invalid = inputProblems(tool.definition.input as Record<string, unknown>, call.input);
+    if (invalid) {
+      const rec = record({ input: call.input, status: 'failed', error: { code: 'invalid_tool_input', message: `The arguments do not fit ${call.name}'s input schema: ${invalid}` } });
+      return { output: toolResult(rec), durationMs: 0 };
+    }
+    let approval: ApprovalOutcome | undefined;
+    if (tool.approve) {
+      const outcome = await this.effects.approval(
+        path,
+        { id: step.id, type: 'approval', title: '', approvers: step.approvers ?? AGENT_DEFAULTS.approvers, ...(step.approvalTimeoutMs ? { timeoutMs: step.approvalTimeoutMs, onTimeout: 'reject' as const } : {}) },
+        toolApprovalText(tool, call.input),
+      );
+      if ('pending' in outcome) {
+        record({ input: call.input, status: 'waiting', output: { approvalId: outcome.pending } });
+        recordAgent({ input: summary, status: 'waiting' });
+        throw new Park(null);
+      }
+      approval = outcome;
+      if (!outcome.approved) {
+        const why = outcome.decidedVia === 'timeout' ? 'nobody approved it in time' : `${outcome.decidedBy ?? 'a person'} rejected it${outcome.comment ? `: ${outcome.comment}` : ''}`;
+        const rec = record({ input: call.input, status: 'skipped', approval, error: { code: 'approval_rejected', message: `The call was not made: ${why}` } });
+        return { output: toolResult(rec), durationMs: 0 };
+      }
+    }
+    const started = performance.now();
+    try {
+      await this.callProvider(
+        { path, id: call.name, type: 'tool', connector: tool.connectorKey, connectionKey: tool.binding, kind: 'action', action: tool.action },
+        call.input,
+        RETRY_DEFAULTS,
+        STEP_TIMEOUT_DEFAULT_MS,
+        record,
+        approval ? { approval } : {},
+      );
+    } catch (error) {
+      if (!(error instanceof StepFailure) || error.code === 'run_timed_out' || error.code === 'step_output_too_large') throw error;
+    }
+    const rec = this.records.find((r) => r.path === path)!;
+    return { output: toolResult(rec), durationMs: performance.now() - started };
+  }
+}
+
+type Recorder = (fields: Partial<StepRecord>) => StepRecord;
+
+interface AgentToolBinding {
+  ref: string;
+  binding: string;
+  connectorKey: string;
+  connectorName: string;
+  action: string;
+  definition: ConnectorDefinition['actions'][string];
+  approve: boolean;
+}
+
+/** An agent step's output: `$steps.<id>.answer` is its final answer (parsed JSON with an output schema). */
+export interface AgentOutput {
+  answer: unknown;
+  usage: TokenUsage;
+  modelCalls: number;
+  toolCalls: number;
+}
+
+function addUsage(total: TokenUsage, more: TokenUsage): void {
+  total.inputTokens += more.inputTokens;
+  total.outputTokens += more.outputTokens;
+  total.totalTokens += more.totalTokens;
+}
+
+/** What the model is told a finished tool call gave. */
+function toolResult(record: StepRecord): ToolResultPart['output'] {
+  if (record.status === 'skipped') return { type: 'execution-denied', reason: record.error?.message };
+  if (record.status === 'failed') return { type: 'error-text', value: `${record.error?.code ?? 'error'}: ${record.error?.message ?? 'the call failed'}` };
+  return { type: 'json', value: (record.output ?? null) as never };
+}
+
+/** The approval a person sees for an agent's tool call, in plain words: what it will do, with what. */
+function toolApprovalText(tool: AgentToolBinding, input: unknown): { title: string; description: string } {
+  const properties = ((tool.definition.input as { properties?: Record<string, { title?: string }> }).properties ?? {}) as Record<string, { title?: string }>;
+  const lines = Object.entries(input && typeof input === 'object' ? (input as Record<string, unknown>) : {}).map(([key, value]) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return `${properties[key]?.title ?? key}: ${text.length > 500 ? `${text.slice(0, 500)}…` : text}`;
+  });
+  return { title: `The AI agent wants to: ${tool.definition.name} in ${tool.connectorName}`.slice(0, 500), description: lines.join('\n').slice(0, 5000) };
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats(ajv);
+const validators = new WeakMap<object, ReturnType<typeof ajv.compile>>();
+
+/** Parses a final answer as JSON (a code fence around it tolerated) and checks it against the step's schema. */
+function agentOutputValidator(schema: Record<string, unknown>): (text: string) => { value: unknown } | { errors: string } {
+  let validate = validators.get(schema);
+  if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
+  return (text) => {
+    const json = text.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      return { errors: 'it is not JSON' };
+    }
+    if (validate(value)) return { value };
+    return { errors: ajv.errorsText(validate.errors, { dataVar: 'answer' }) };
+  };
+}
+
+/** A JSON Schema without our `x-…` annotations (option sources…), which a model's tool schema does not need. */
+function withoutAnnotations(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutAnnotations);
+  if (!schema || typeof schema !== 'object') return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([key]) => !key.startsWith('x-')).map(([key, value]) => [key, withoutAnnotations(value)]));
+}
+
+/** What is wrong with a tool call's arguments, or null. */
+function inputProblems(schema: Record<string, unknown>, input: unknown): string | null {
+  let validate = validators.get(schema);
+  if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
+  return validate(input) ? null : ajv.errorsText(validate.errors, { dataVar: 'arguments' });
+}
+
+/** A failed model call, in the run's words: the provider's status when it gave one. */
+function classifyModelError(error: unknown): { code: string; message: string } {
+  if (error instanceof StepFailure || error instanceof AppError) return { code: error.code, message: error.message };
+  const status = (error as { statusCode?: number }).statusCode;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: status ? `model_http_${status}` : 'model_error', message: `The model call failed: ${message}` };
 }

@@ -2,6 +2,13 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, VirtualColumn
 
 export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
 
+/** Tokens one model call (or a run, or an agent step) used. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+}
+
 /** One step's record in a run's timeline. */
 export interface StepRecord {
   /** Where in the tree: `post`, `big/then/post`, `each[3]/post`. Unique per run. */
@@ -32,6 +39,10 @@ export interface StepRecord {
    * it de-duplicates by the idempotency key.
    */
   possibleDuplicate?: true;
+  /** A model call (`type: 'model'`, a sub-step of an agent) or a whole agent step: the tokens used. */
+  usage?: TokenUsage;
+  /** An agent's tool call that needed a person's approval: the decision. */
+  approval?: { approved: boolean; decidedBy: string | null; decidedVia: string; comment: string | null; decidedAt: string };
 }
 
 @Entity('runs')

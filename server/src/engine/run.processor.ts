@@ -9,7 +9,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { PROCESS_ID } from '../process-identity';
 import { AuditService } from '../audit/audit.service';
-import { trustedTenantId } from '../common/tenancy/tenant-id';
+import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AbortableHttpClient, ProviderClientService } from '../connections/provider-client.service';
@@ -17,7 +17,7 @@ import { evaluateTemplate } from '../flows/definition/expressions';
 import { APPROVAL_DEFAULTS, bindingConnector, type FlowDefinition } from '../flows/definition/flow-definition.schema';
 import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
-import { ApprovalOutcome, Bindings, Effects, Executor, Park, RunStopped, StepFailure } from './executor';
+import { ApprovalOutcome, Bindings, Effects, Executor, ModelAnswer, ModelCall, Park, RunStopped, StepFailure } from './executor';
 import { publishRunFinished, RUN_CANCELLED_CHANNEL, RunFinished } from './run-events';
 import { RunJob, runJobOptions } from './run-jobs';
 import { RunLimiter } from './run-limits';
@@ -26,6 +26,9 @@ import { runView } from '../flows/flows.dto';
 import type { Approval } from './approval.entity';
 import { approvalView } from './approvals.dto';
 import { WebhookEventsService } from '../webhooks/webhook-events.service';
+import { generateText, jsonSchema, tool } from 'ai';
+import { LlmModels } from '../llm-providers/llm-models.service';
+import { addTokens, monthlyTokens } from './token-usage';
 
 export type { RunJob } from './run-jobs';
 
@@ -126,6 +129,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
     @InjectQueue(QUEUES.runs) private readonly runsQueue: Queue<RunJob>,
     private readonly webhooks: WebhookEventsService,
     private readonly audit: AuditService,
+    private readonly models: LlmModels,
   ) {
     logger.setContext('RunProcessor');
     this.limiter = new RunLimiter(redis, {
@@ -292,8 +296,26 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       };
       return { ...client, http };
     };
+    const connectors = new Map<string, Promise<Prepared['definition']>>();
     const effects: Effects = {
       prepare,
+      connector: (connectionKey) => {
+        let found = connectors.get(connectionKey);
+        if (!found) {
+          const connectionId = this.connectionFor(run, connectionKey);
+          found = this.clients.forConnection(tenantId, connectionId).then(
+            (client) => client.definition,
+            (error: unknown) => {
+              connectors.delete(connectionKey);
+              if (error instanceof AppError && error.code === 'not_found') throw this.missing(connectionKey);
+              throw error;
+            },
+          );
+          connectors.set(connectionKey, found);
+        }
+        return found;
+      },
+      model: (call, signal) => this.callModel(tenantId, call, signal),
       action: async (connector, _connectionKey, action, input, ctx) => {
         const { http: client, definition: connectorDef, connection } = ctx.prepared as Prepared;
         const act = connectorDef.actions[action];
@@ -484,6 +506,36 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       decidedVia: row.decided_via ?? 'timeout',
       comment: row.comment,
       decidedAt: new Date(row.decided_at ?? Date.now()).toISOString(),
+    };
+  }
+
+  /**
+   * One model call of an agent step, through the tenant's LLM provider, within the tenant's monthly
+   * token cap (checked before, counted after: a call in flight may take the month past it).
+   */
+  private async callModel(tenantId: TenantId, call: ModelCall, signal: AbortSignal): Promise<ModelAnswer> {
+    const month = await monthlyTokens(this.db, tenantId);
+    if (month.cap !== null && month.used >= month.cap) {
+      throw new StepFailure('token_cap_reached', `The tenant's agents used ${month.used} tokens this month, its monthly cap of ${month.cap}; raise the cap (monthlyTokenCap) or wait for next month`, 'model');
+    }
+    const { model, modelName } = await this.models.model(tenantId, call.provider, call.model);
+    const result = await generateText({
+      model,
+      system: call.system,
+      messages: call.messages,
+      tools: Object.fromEntries(call.tools.map((t) => [t.name, tool({ description: t.description, inputSchema: jsonSchema(t.inputSchema as never) })])),
+      ...(call.maxOutputTokens ? { maxOutputTokens: call.maxOutputTokens } : {}),
+      abortSignal: signal,
+    });
+    const usage = { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0, totalTokens: 0 };
+    usage.totalTokens = result.usage.totalTokens ?? usage.inputTokens + usage.outputTokens;
+    await addTokens(this.db, tenantId, usage);
+    return {
+      text: result.text,
+      toolCalls: result.toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input })),
+      finishReason: result.finishReason,
+      usage,
+      model: result.response.modelId || modelName,
     };
   }
 

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { OptionalNotNull, QueryDate } from '../common/http/validators';
 import type { Run, StepRecord } from '../engine/run.entity';
+import { runTokens } from '../engine/token-usage';
 import type { FlowForEndUser } from './flow-instances.service';
 import type { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 
@@ -157,4 +158,6 @@ export const runView = (r: Run) => ({
   durationMs: r.startedAt && r.finishedAt ? r.finishedAt.getTime() - r.startedAt.getTime() : null,
   /** 1, then +1 per retry from the failed step. */
   attempt: r.attempt,
+  /** Tokens the run's agent steps used. */
+  usage: runTokens(r.steps),
 });

@@ -3,12 +3,14 @@ import type { Request } from 'express';
 import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bull';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import type { Queue } from 'bull';
 import { timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
 import { AppError } from '../common/errors/app-error';
-import { queueUnavailable, within } from '../common/errors/dependency-errors';
+import { databaseUnavailable, queueUnavailable, within } from '../common/errors/dependency-errors';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ALL_QUEUES } from '../queues/queues.module';
@@ -29,6 +31,7 @@ export class MetricsController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly moduleRef: ModuleRef,
     private readonly throttle: FailedAttemptThrottle,
+    @InjectDataSource() private readonly db: DataSource,
   ) {}
 
   @Get()
@@ -56,6 +59,20 @@ export class MetricsController {
         for (const state of JOB_STATES) this.metrics.queueJobs.set({ queue: name, state }, (counts as unknown as Record<string, number>)[state] ?? 0);
       }),
     );
+    // PostgreSQL down: the token totals are left out, like the queue gauges.
+    const [tokens] = await within(
+      this.db.query(`SELECT coalesce(sum(input_tokens), 0) AS input, coalesce(sum(output_tokens), 0) AS output, coalesce(sum(model_calls), 0) AS calls FROM token_usage`),
+      1000,
+      databaseUnavailable,
+    ).catch(() => [null]);
+    if (tokens) {
+      this.metrics.llmTokens.set({ direction: 'input' }, Number(tokens.input));
+      this.metrics.llmTokens.set({ direction: 'output' }, Number(tokens.output));
+      this.metrics.llmCalls.set(Number(tokens.calls));
+    } else {
+      this.metrics.llmTokens.reset();
+      this.metrics.llmCalls.reset();
+    }
     return this.metrics.registry.metrics();
   }
 }

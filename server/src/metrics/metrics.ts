@@ -27,7 +27,15 @@ export function createMetrics() {
       this.inc(unhandledRejections.total);
     },
   });
-  return { registry, httpDuration, queueJobs };
+  // Counters kept in PostgreSQL (token_usage, written by whichever worker made the call), read at scrape time.
+  const llmTokens = new Gauge({
+    name: 'llm_tokens_total',
+    help: 'Tokens used by AI agent steps, all tenants, since the deployment began (by input/output)',
+    labelNames: ['direction'] as const,
+    registers: [registry],
+  });
+  const llmCalls = new Gauge({ name: 'llm_model_calls_total', help: 'Model calls made by AI agent steps, all tenants, since the deployment began', registers: [registry] });
+  return { registry, httpDuration, queueJobs, llmTokens, llmCalls };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -8,6 +8,9 @@ export class Tenant {
   /** Origins allowed to embed the widget and receive its postMessages, e.g. https://app.acme.com. */
   @Column('text', { array: true, name: 'allowed_origins' }) allowedOrigins: string[];
   @Column('jsonb') settings: Record<string, unknown>;
+  /** Tokens the tenant's agents may use per calendar month (UTC); null: no cap. */
+  @Column('bigint', { name: 'monthly_token_cap', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
+  monthlyTokenCap: number | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

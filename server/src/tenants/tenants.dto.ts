@@ -5,12 +5,15 @@ import {
   IsArray,
   IsEmail,
   IsIn,
+  IsInt,
   IsObject,
   IsOptional,
   IsString,
   Length,
   Matches,
+  Max,
   MaxLength,
+  Min,
   Validate,
   ValidateIf,
   ValidateNested,
@@ -94,6 +97,14 @@ export class UpdateTenantDto {
   @ValidateNested()
   @Type(() => WidgetThemeDto)
   widgetTheme?: WidgetThemeDto | null;
+
+  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 0, description: "Tokens the tenant's AI agents may use per calendar month (UTC); null: no cap" })
+  @ValidateIf((_, value) => value !== null)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1e15)
+  monthlyTokenCap?: number | null;
 }
 
 export class SignupDto {
@@ -109,6 +120,7 @@ export class TenantView {
   @ApiProperty() slug: string;
   @ApiProperty({ type: [String] }) allowedOrigins: string[];
   @ApiProperty({ type: WidgetThemeDto }) widgetTheme: WidgetTheme;
+  @ApiProperty({ type: Number, nullable: true, description: "Tokens the tenant's AI agents may use per calendar month (UTC); null: no cap" }) monthlyTokenCap: number | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 
@@ -119,6 +131,7 @@ export class TenantView {
       slug: t.slug,
       allowedOrigins: t.allowedOrigins,
       widgetTheme: widgetThemeOf(t),
+      monthlyTokenCap: t.monthlyTokenCap,
       createdAt: t.createdAt.toISOString(),
       updatedAt: t.updatedAt.toISOString(),
     };

@@ -36,7 +36,7 @@ export class TenantsService {
     return tenant;
   }
 
-  update(actor: Actor, patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme | null }): Promise<Tenant> {
+  update(actor: Actor, patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme | null; monthlyTokenCap?: number | null }): Promise<Tenant> {
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(Tenant);
       const before = await repo.findOneOrFail({ where: { id: actor.tenantId }, lock: { mode: 'pessimistic_write' } });
@@ -46,6 +46,7 @@ export class TenantsService {
         const origins = [...new Set(patch.allowedOrigins)];
         if (origins.join('\n') !== before.allowedOrigins.join('\n')) changes.allowedOrigins = origins;
       }
+      if (patch.monthlyTokenCap !== undefined && patch.monthlyTokenCap !== before.monthlyTokenCap) changes.monthlyTokenCap = patch.monthlyTokenCap;
       const diff: Record<string, { from: unknown; to: unknown }> = {};
       if (patch.widgetTheme !== undefined) {
         const from = widgetThemeOf(before);

@@ -14,6 +14,7 @@ export const VAULT_FIELDS = {
   webhookEndpointSecret: { table: 'webhook_endpoints', column: 'secret' },
   connectorWebhookSigningSecret: { table: 'connector_configs', column: 'webhook_signing_secret' },
   providerSubscriptionSecret: { table: 'provider_subscriptions', column: 'secret' },
+  llmProviderApiKey: { table: 'llm_providers', column: 'api_key' },
 } as const;
 
 export type VaultField = keyof typeof VAULT_FIELDS;

@@ -45,6 +45,12 @@ export const FLOW_LIMITS = {
   /** delay (for) ceiling: 365 days. */
   maxDelayMs: 365 * 86_400_000,
   maxSwitchCases: 50,
+  /** agent.maxIterations ceiling (model calls per agent step). */
+  maxAgentIterations: 50,
+  /** agent.maxTokens ceiling. */
+  maxAgentTokens: 2_000_000,
+  /** Tools one agent step may be given. */
+  maxAgentTools: 50,
 } as const;
 
 export const LOOP_DEFAULTS = { concurrency: 1, maxIterations: FLOW_LIMITS.maxLoopIterations } as const;
@@ -52,6 +58,8 @@ export const LOOP_DEFAULTS = { concurrency: 1, maxIterations: FLOW_LIMITS.maxLoo
 export const RETRY_DEFAULTS = { attempts: 3, backoff: { initialMs: 200, maxMs: 5000, multiplier: 2 } } as const;
 export const STEP_TIMEOUT_DEFAULT_MS = 30_000;
 export const APPROVAL_DEFAULTS = { approvers: 'any', onTimeout: 'reject', onReject: 'stop' } as const;
+/** What an agent step uses without its own budget. Its time counts model and tool calls, not approval waits. */
+export const AGENT_DEFAULTS = { maxIterations: 10, maxTokens: 100_000, timeoutMs: 5 * 60_000, approvers: 'end_user' } as const;
 
 // ─── Patterns ────────────────────────────────────────────────────────────────────────────────────
 
@@ -72,6 +80,10 @@ export const PATTERNS = {
   expression: '^=(?!=)',
   /** An ISO-8601 duration in weeks, days, hours, minutes, seconds (no years or months: not fixed lengths). */
   isoDuration: '^P(?!$)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+(\\.\\d+)?S)?)?$',
+  /** A tenant's LLM provider key. */
+  llmProvider: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$',
+  /** An agent tool: a connection binding and one of its connector's actions, `slack.send_message`. */
+  agentTool: '^[a-z][a-z0-9]*(-[a-z0-9]+)*(:[a-z][a-z0-9_-]{0,31})?\\.[a-z][a-z0-9_]{0,99}$',
   /** An HTTP header name. */
   headerName: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$",
 } as const;
@@ -330,6 +342,83 @@ const approvalStep = {
   },
 };
 
+const agentTool = {
+  type: 'string',
+  pattern: PATTERNS.agentTool,
+  'x-error-message': "must be '<connection binding>.<action>', e.g. 'slack.send_message'",
+};
+
+const agentStep = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'provider', 'instructions'],
+  description:
+    "An AI agent: a model, given instructions and input, calls the allowed connector actions as tools (each call a sub-step of the run, writes optionally behind a person's approval) until it gives its answer, which is the step's output.",
+  properties: {
+    ...stepBase,
+    type: { const: 'agent' },
+    provider: {
+      type: 'string',
+      pattern: PATTERNS.llmProvider,
+      description: "The key of one of the tenant's LLM providers (admin API /v1/admin/llm-providers).",
+      'x-error-message': 'must be an LLM provider key (kebab-case)',
+    },
+    model: { type: 'string', minLength: 1, maxLength: 200, description: "The model's name (default: the provider's default model)." },
+    instructions: { ...stringTemplate, minLength: 1, maxLength: 20_000, description: 'What the agent is to do: its system prompt (may be an expression).' },
+    input: { ...template, description: 'What the agent works on (any JSON; strings starting with "=" are expressions), given to the model as the first message.' },
+    tools: {
+      type: 'array',
+      maxItems: FLOW_LIMITS.maxAgentTools,
+      uniqueItems: true,
+      items: agentTool,
+      description: "The actions the agent may call, '<binding>.<action>' of the flow's connections (default: none).",
+    },
+    approve: {
+      type: 'array',
+      maxItems: FLOW_LIMITS.maxAgentTools,
+      uniqueItems: true,
+      items: agentTool,
+      description: 'Tools whose every call waits for a person to approve it first; a rejected call is reported back to the model.',
+    },
+    approvers: { enum: ['end_user', 'host', 'any'], description: "Who may decide the agent's approvals (default 'end_user')." },
+    approvalTimeoutMs: {
+      type: 'integer',
+      minimum: FLOW_LIMITS.minApprovalTimeoutMs,
+      maximum: FLOW_LIMITS.maxApprovalTimeoutMs,
+      description: 'A call not decided in this time is rejected (default: no timeout).',
+    },
+    context: {
+      type: 'array',
+      maxItems: 20,
+      uniqueItems: true,
+      items: { type: 'string', pattern: PATTERNS.stepId },
+      description: 'Earlier steps whose outputs the model is shown along with its input.',
+    },
+    maxIterations: {
+      type: 'integer',
+      minimum: 1,
+      maximum: FLOW_LIMITS.maxAgentIterations,
+      description: `Model calls the agent may make (default ${AGENT_DEFAULTS.maxIterations}).`,
+    },
+    maxTokens: {
+      type: 'integer',
+      minimum: 1,
+      maximum: FLOW_LIMITS.maxAgentTokens,
+      description: `Tokens (input + output, all model calls) the agent may use (default ${AGENT_DEFAULTS.maxTokens}).`,
+    },
+    timeoutMs: {
+      type: 'integer',
+      minimum: 1000,
+      maximum: FLOW_LIMITS.maxStepTimeoutMs,
+      description: `Time the agent's model and tool calls may take in all, approval waits not counted (default ${AGENT_DEFAULTS.timeoutMs} ms).`,
+    },
+    output: {
+      type: 'object',
+      description: 'A JSON Schema the final answer must satisfy: the answer is parsed as JSON and validated; an invalid one is sent back once with the errors, then fails the step.',
+    },
+  },
+};
+
 const respondStep = {
   type: 'object',
   additionalProperties: false,
@@ -579,6 +668,7 @@ export const flowDefinitionSchema = {
         { $ref: '#/$defs/delayStep' },
         { $ref: '#/$defs/approvalStep' },
         { $ref: '#/$defs/respondStep' },
+        { $ref: '#/$defs/agentStep' },
       ],
     },
     actionStep,
@@ -589,10 +679,11 @@ export const flowDefinitionSchema = {
     delayStep,
     approvalStep,
     respondStep,
+    agentStep,
   },
 } as const;
 
-export const STEP_TYPES = ['action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond'] as const;
+export const STEP_TYPES = ['action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond', 'agent'] as const;
 export const TRIGGER_TYPES = ['event', 'request', 'schedule', 'poll', 'webhook'] as const;
 export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'array'] as const;
 
@@ -771,7 +862,24 @@ export interface RespondStep extends StepBase {
   output: Template;
   status?: number;
 }
-export type Step = ActionStep | RequestStep | TransformStep | BranchStep | LoopStep | DelayStep | ApprovalStep | RespondStep;
+export interface AgentStep extends StepBase {
+  type: 'agent';
+  provider: string;
+  model?: string;
+  instructions: string;
+  input?: Template;
+  /** `<binding>.<action>` */
+  tools?: string[];
+  approve?: string[];
+  approvers?: 'end_user' | 'host' | 'any';
+  approvalTimeoutMs?: number;
+  context?: string[];
+  maxIterations?: number;
+  maxTokens?: number;
+  timeoutMs?: number;
+  output?: Record<string, unknown>;
+}
+export type Step = ActionStep | RequestStep | TransformStep | BranchStep | LoopStep | DelayStep | ApprovalStep | RespondStep | AgentStep;
 export type StepType = Step['type'];
 
 export interface FlowDefinition {
@@ -795,6 +903,17 @@ export function isSwitchBranch(step: BranchStep): step is SwitchBranchStep {
 export function bindingConnector(binding: string): string {
   const colon = binding.indexOf(':');
   return colon < 0 ? binding : binding.slice(0, colon);
+}
+
+/** `slack:alerts.send_message` → its binding and action. */
+export function splitAgentTool(tool: string): { binding: string; action: string } {
+  const dot = tool.lastIndexOf('.');
+  return { binding: tool.slice(0, dot), action: tool.slice(dot + 1) };
+}
+
+/** The name a model sees for an agent tool (`[a-zA-Z0-9_-]` only): `slack.send_message` → `slack_send_message`. */
+export function agentToolName(tool: string): string {
+  return tool.replace(/[.:]/g, '_');
 }
 
 /** A step's nested step lists, each with its JSON Pointer segment(s) relative to the step. */

@@ -226,7 +226,7 @@ describe('validateDefinition: structure (JSON Schema)', () => {
 
   describe('steps', () => {
     it('names the step types', () => {
-      expectErrors(flow((d) => (d.steps[0].type = 'if')), [['steps.0.type', "must be one of 'action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond'"]]);
+      expectErrors(flow((d) => (d.steps[0].type = 'if')), [['steps.0.type', "must be one of 'action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond', 'agent'"]]);
       expectErrors(flow((d) => delete d.steps[0].type), [['steps.0', "missing required property 'type'"]]);
     });
 
@@ -272,7 +272,7 @@ describe('validateDefinition: structure (JSON Schema)', () => {
       expectErrors(withSteps([{ id: 'b', type: 'branch', if: '==x', then: [] }]), [['steps.0.if', "must be an expression (a string starting with '=')"]]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [], cases: [] }]), [['steps.0.cases', "'cases' cannot be used with 'if'"]]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [{ id: 'x', type: 'nope' }] }]), [
-        ['steps.0.then.0.type', "must be one of 'action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond'"],
+        ['steps.0.then.0.type', "must be one of 'action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond', 'agent'"],
       ]);
     });
 

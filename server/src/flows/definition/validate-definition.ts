@@ -26,6 +26,8 @@ import {
   matchesPattern,
 } from './expressions';
 import {
+  AgentStep,
+  agentToolName,
   bindingConnector,
   FLOW_LIMITS,
   flowDefinitionSchema,
@@ -33,6 +35,7 @@ import {
   forEachStep,
   InputSpec,
   isSwitchBranch,
+  splitAgentTool,
   Step,
   StepVisit,
 } from './flow-definition.schema';
@@ -588,6 +591,9 @@ class SemanticChecker {
       case 'approval':
         if (step.onTimeout !== undefined && step.timeoutMs === undefined) this.error(`${path}.onTimeout`, "needs 'timeoutMs'");
         break;
+      case 'agent':
+        this.checkAgent(step, path, visit);
+        break;
       case 'respond':
         if (visit.ancestors.some((a) => a.step.type === 'loop')) {
           this.error(path, `respond cannot be inside a loop (it is inside loop '${visit.ancestors.filter((a) => a.step.type === 'loop').pop()!.step.id}')`);
@@ -597,6 +603,39 @@ class SemanticChecker {
         break;
     }
     for (const [source, at] of stepExpressions(step, path)) this.checkExpression(source, at, visit);
+  }
+
+  /** Tools name listed bindings' existing actions; approvals name given tools; context names earlier steps. */
+  private checkAgent(step: AgentStep, path: string, visit: StepVisit) {
+    const tools = step.tools ?? [];
+    const names = new Map<string, string>();
+    tools.forEach((tool, i) => {
+      const at = `${path}.tools.${i}`;
+      const { binding, action } = splitAgentTool(tool);
+      const key = bindingConnector(binding);
+      const connector = this.connector(key);
+      if (!connector) return this.error(at, `unknown connector '${key}'${suggest(key, Object.keys(this.catalog))}`);
+      if (!this.checkListed(binding, at, binding === key ? 'connector' : 'connection')) return;
+      if (!connector.actions[action]) {
+        const actions = Object.keys(connector.actions);
+        return this.error(at, `unknown action '${action}' of connector '${key}'${suggest(action, actions)}; it has ${list(actions)}`);
+      }
+      const name = agentToolName(tool);
+      const first = names.get(name);
+      if (first) this.error(at, `'${tool}' and '${first}' would both be the model's tool '${name}'`);
+      else names.set(name, tool);
+    });
+    (step.approve ?? []).forEach((tool, i) => {
+      if (!tools.includes(tool)) this.error(`${path}.approve.${i}`, `'${tool}' is not one of the agent's tools${suggest(tool, tools)}`);
+    });
+    (step.context ?? []).forEach((id, i) => this.checkStepReference(id, `${path}.context.${i}`, visit));
+    if (step.output !== undefined) {
+      try {
+        makeAjv(false).compile(step.output);
+      } catch (error) {
+        this.error(`${path}.output`, `is not a valid JSON Schema: ${(error as Error).message}`);
+      }
+    }
   }
 
   private checkStepConnector(key: string, connection: string | undefined, path: string): CatalogConnector | undefined {
@@ -739,6 +778,10 @@ function stepExpressions(step: Step, path: string): Array<[string, string]> {
     case 'approval':
       field('title');
       field('description');
+      break;
+    case 'agent':
+      field('instructions');
+      field('input');
       break;
   }
   return out;
