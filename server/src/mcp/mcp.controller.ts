@@ -33,11 +33,10 @@ export class McpController {
     logger.setContext('McpController');
   }
 
+  // Not in the OpenAPI document: a JSON-RPC endpoint whose protocol errors are JSON-RPC error objects,
+  // not our envelope (docs/agents.md describes it; the fuzz test probes it beside the popup's routes).
   @Post('mcp')
-  @ApiOperation({
-    summary: "MCP (Streamable HTTP, JSON-RPC): tools/list and tools/call over the end user's connected accounts",
-    description: 'Bearer: an end-user session (sess_…) or host-signed JWT; or a secret key (sk_…) with X-Switchboard-End-User. See docs/agents.md.',
-  })
+  @ApiExcludeEndpoint()
   async post(@Req() req: Request, @Res() res: Response): Promise<void> {
     const identity = await this.identities.identify(req);
     // JSON-RPC batches left MCP in 2025-06-18; older revisions may send small ones, never empty or large.
