@@ -12,7 +12,7 @@ export class AddMcpServer1795492000000 implements MigrationInterface {
       CREATE TABLE mcp_settings (
         tenant_id uuid PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
         approval_mode text NOT NULL DEFAULT 'pending' CHECK (approval_mode IN ('pending', 'wait')),
-        approval_wait_seconds integer NOT NULL DEFAULT 60 CHECK (approval_wait_seconds BETWEEN 1 AND 300),
+        approval_wait_seconds integer NOT NULL DEFAULT 50 CHECK (approval_wait_seconds BETWEEN 1 AND 300),
         -- { "<connector>": { "exposed": ["<action>", …], "requireApproval": ["<action>", …] } }
         connectors jsonb NOT NULL DEFAULT '{}',
         updated_at timestamptz NOT NULL DEFAULT now()

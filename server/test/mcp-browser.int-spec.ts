@@ -77,7 +77,7 @@ describe('MCP approvals in the widget, and the portal page', () => {
     expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
     await connectInSandbox(api, tenant, 'slack', 'alice', { origin: host.origin });
     expect((await tenant.owner.put('/v1/admin/mcp/connectors/slack', { exposed: ['send_message', 'list_users'], requireApproval: ['send_message'] })).status).toBe(200);
-    expect((await tenant.owner.put('/v1/admin/mcp/approval', { approvalMode: 'wait', approvalWaitSeconds: 60 })).status).toBe(200);
+    expect((await tenant.owner.put('/v1/admin/mcp/approval', { approvalMode: 'wait', approvalWaitSeconds: 50 })).status).toBe(200);
     assistant = new Client({ name: 'assistant', version: '1.0.0' });
     await assistant.connect(new StreamableHTTPClientTransport(new URL(`${api.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${await session('alice')}` } } }));
     browser = await launchChromium();

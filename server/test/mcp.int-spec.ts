@@ -90,7 +90,7 @@ describe('MCP server (POST /mcp)', () => {
     const alice = await asEndUser(acme, 'alice');
     expect((await alice.listTools()).tools).toEqual([]);
     const overview = (await acme.owner.get('/v1/admin/mcp')).body;
-    expect(overview).toMatchObject({ url: `${api.url}/mcp`, approvalMode: 'pending', approvalWaitSeconds: 60 });
+    expect(overview).toMatchObject({ url: `${api.url}/mcp`, approvalMode: 'pending', approvalWaitSeconds: 50 });
     const slack = overview.connectors.find((c: { key: string }) => c.key === 'slack');
     expect(slack.enabled).toBe(true);
     expect(slack.actions.every((a: { exposed: boolean }) => !a.exposed)).toBe(true);

@@ -116,7 +116,7 @@ function ApprovalCard({ settings, onSaved }: { settings: McpSettings; onSaved: (
           </label>
         </fieldset>
         <div class="inline-form">
-          <Field label="Wait at most (seconds)" error={error.value} hint="1 to 300; used in the second mode.">
+          <Field label="Wait at most (seconds)" error={error.value} hint="1 to 300, used in the second mode. Most AI assistants give up after 60 seconds: stay below that.">
             {(aria) => (
               <input
                 {...aria}

@@ -20,4 +20,4 @@ export class McpSettings {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }
 
-export const MCP_DEFAULTS = { approvalMode: 'pending' as ApprovalMode, approvalWaitSeconds: 60 };
+export const MCP_DEFAULTS = { approvalMode: 'pending' as ApprovalMode, approvalWaitSeconds: 50 };

@@ -17,7 +17,7 @@ export class McpApprovalBody {
   @IsIn(['pending', 'wait'])
   approvalMode: 'pending' | 'wait';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 300, default: 60 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 300, default: 50, description: 'Most MCP clients give up on a request after 60 s: keep it below that unless yours waits longer' })
   @OptionalNotNull() @IsInt() @Min(1) @Max(300)
   approvalWaitSeconds?: number;
 }
