@@ -170,6 +170,28 @@ describe('MCP server (POST /mcp)', () => {
     expect((await acme.owner.get('/v1/admin/stats?window=24h')).status).toBe(200);
   });
 
+  it("paces calls on one connection at the connector's declared rate, like flow actions", async () => {
+    const alice = await asEndUser(acme, 'alice');
+    const before = sandbox.calls({ connector: 'slack', path: '/api/users.list' }).length;
+    const results = await Promise.all([call(alice, 'slack_list_users', { limit: 1 }), call(alice, 'slack_list_users', { limit: 2 }), call(alice, 'slack_list_users', { limit: 3 })]);
+    expect(results.every((r) => !r.isError)).toBe(true);
+    // Slack declares 1 request/s per connection: three calls reach it at least ~2 s apart in all.
+    const times = sandbox.calls({ connector: 'slack', path: '/api/users.list' }).slice(before).map((c) => c.at).sort((x, y) => x - y);
+    expect(times).toHaveLength(3);
+    expect(times[2] - times[0]).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('offers nothing of a connector the tenant switched off', async () => {
+    expect((await globex.owner.put('/v1/admin/connectors/slack', { enabled: false })).status).toBe(200);
+    try {
+      const bob = await asEndUser(globex, 'bob');
+      expect((await bob.listTools()).tools).toEqual([]);
+      expect((await globex.owner.get('/v1/admin/mcp')).body.connectors.find((c: { key: string }) => c.key === 'slack')).toMatchObject({ enabled: false });
+    } finally {
+      expect((await globex.owner.put('/v1/admin/connectors/slack', { enabled: true })).status).toBe(200);
+    }
+  });
+
   it('answers invalid arguments as a tool error the model can correct, starting no run', async () => {
     const alice = await asEndUser(acme, 'alice');
     const before = (await acme.host.get('/v1/runs?triggerType=mcp')).body.data.length;
