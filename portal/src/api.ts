@@ -121,6 +121,28 @@ export interface CustomProvider {
   updatedAt: string;
 }
 
+/** A tenant's LLM provider (/v1/admin/llm-providers): what flows' agent steps call. The API key is write-only. */
+export interface LlmProvider {
+  id: string;
+  key: string;
+  kind: 'openai' | 'anthropic' | 'openai-compatible';
+  name: string;
+  baseUrl: string | null;
+  hasApiKey: boolean;
+  defaultModel: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LlmProviderInput {
+  key?: string;
+  kind?: LlmProvider['kind'];
+  name?: string;
+  baseUrl?: string | null;
+  apiKey?: string | null;
+  defaultModel?: string | null;
+}
+
 export interface TemplateVersion {
   version: number;
   publishedAt: string;
@@ -495,6 +517,11 @@ export const api = {
   createCustomProvider: (body: { key: string; definition: Record<string, unknown> }) => request<CustomProvider>('POST', '/v1/admin/custom-providers', body),
   replaceCustomProvider: (id: string, body: { key: string; definition: Record<string, unknown> }) => request<CustomProvider>('PUT', `/v1/admin/custom-providers/${enc(id)}`, body),
   deleteCustomProvider: (id: string) => request<void>('DELETE', `/v1/admin/custom-providers/${enc(id)}`),
+  llmProviders: () => request<{ data: LlmProvider[] }>('GET', '/v1/admin/llm-providers'),
+  llmProvider: (key: string) => request<LlmProvider>('GET', `/v1/admin/llm-providers/${enc(key)}`),
+  createLlmProvider: (body: LlmProviderInput) => request<LlmProvider>('POST', '/v1/admin/llm-providers', body),
+  updateLlmProvider: (key: string, body: LlmProviderInput) => request<LlmProvider>('PATCH', `/v1/admin/llm-providers/${enc(key)}`, body),
+  deleteLlmProvider: (key: string) => request<void>('DELETE', `/v1/admin/llm-providers/${enc(key)}`),
 
   templates: () => request<Page<FlowTemplate>>('GET', '/v1/admin/flow-templates'),
   template: (key: string) => request<FlowTemplate>('GET', `/v1/admin/flow-templates/${enc(key)}`),
@@ -502,7 +529,7 @@ export const api = {
   saveDraft: (key: string, definition: Record<string, unknown>) => request<FlowTemplate>('PUT', `/v1/admin/flow-templates/${enc(key)}/draft`, { definition }),
   validateTemplate: (key: string, definition: Record<string, unknown>) =>
     request<{ valid: boolean; errors: PathError[] }>('POST', `/v1/admin/flow-templates/${enc(key)}/validate`, { definition }),
-  publishTemplate: (key: string) => request<{ key: string; version: number; publishedAt: string }>('POST', `/v1/admin/flow-templates/${enc(key)}/publish`),
+  publishTemplate: (key: string) => request<{ key: string; version: number; changed: boolean; publishedAt: string }>('POST', `/v1/admin/flow-templates/${enc(key)}/publish`),
   templateInstances: (key: string, query: { cursor?: string | null; version?: number; triggerHealth?: 'failing' } = {}) =>
     request<Page<TemplateInstance> & { byVersion: { version: number; enabled: number; disabled: number }[] }>(
       'GET',

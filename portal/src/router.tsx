@@ -26,6 +26,7 @@ export type RouteName =
   | 'members'
   | 'audit-log'
   | 'accept-invite'
+  | 'llm-providers' | 'llm-provider'
   | 'not-found';
 
 export interface Route {
@@ -50,6 +51,7 @@ const SECTIONS: Record<string, [list: RouteName, item: RouteName | null]> = {
   members: ['members', null],
   'audit-log': ['audit-log', null],
   'accept-invite': ['accept-invite', null],
+  'llm-providers': ['llm-providers', 'llm-provider'],
 };
 
 function routeOf(pathname: string): Route {

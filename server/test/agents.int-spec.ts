@@ -241,6 +241,21 @@ describe('agent steps', () => {
     expect(audit[0].data).toMatchObject({ monthlyTokenCap: { from: null, to: 1 } });
   });
 
+  it("never uses another tenant's LLM provider: a tenant without one gets a clear failure", async () => {
+    const other = await createTenant(api, 'No Models Co');
+    await other.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
+    for (const connector of ['hubspot', 'slack']) {
+      expect((await other.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
+      await connectInSandbox(api, other, connector, 'alice', { origin: HOST_ORIGIN });
+    }
+    sandbox.scriptModel('borrowed', [ANSWER]);
+    await publish(other, triage('borrowed', 'borrowed'));
+    const failed = await settled(other, await run(other, 'borrowed'));
+    expect(failed.error).toMatchObject({ code: 'llm_provider_not_found', step: 'triage' });
+    expect(failed.error.message).toContain('LLM provider sandbox was not found');
+    expect(await requestsOf('borrowed')).toEqual([]);
+  });
+
   it('refuses definitions whose tools, approvals or context do not exist, naming where', async () => {
     const bad = triage('bad-agent', 'x', { tools: ['hubspot.find_contact', 'slack.send_mesage', 'github.create_issue'], approve: ['slack.send_message'], context: ['later'] });
     const res = await tenant.owner.post('/v1/admin/flow-templates/bad-agent/validate', { definition: bad });

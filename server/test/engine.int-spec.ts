@@ -82,7 +82,11 @@ describe('flow engine', () => {
   it('publishes a valid template as version 1 and refuses an invalid draft with the JSON path', async () => {
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: wonDeals })).status).toBe(201);
     const published = await tenant.owner.post('/v1/admin/flow-templates/won-deals-to-slack/publish');
-    expect(published).toMatchObject({ status: 201, body: { key: 'won-deals-to-slack', version: 1 } });
+    expect(published).toMatchObject({ status: 201, body: { key: 'won-deals-to-slack', version: 1, changed: true } });
+    // Publishing the same draft again makes no version 2: it says nothing changed.
+    const again = await tenant.owner.post('/v1/admin/flow-templates/won-deals-to-slack/publish');
+    expect(again).toMatchObject({ status: 200, body: { key: 'won-deals-to-slack', version: 1, changed: false, publishedAt: published.body.publishedAt } });
+    expect((await tenant.owner.get('/v1/admin/flow-templates/won-deals-to-slack')).body.latestVersion).toBe(1);
 
     const broken = { ...quote, key: 'broken', steps: [{ id: 'x', type: 'transform', output: '=$steps.nope +' }] };
     await tenant.owner.post('/v1/admin/flow-templates', { definition: broken });

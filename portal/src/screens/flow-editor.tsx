@@ -218,7 +218,7 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
     try {
       if (dirty && !(await saveDraft())) return;
       const published = await api.publishTemplate(template.key);
-      toast(`Published version ${published.version}`);
+      toast(published.changed ? `Published version ${published.version}` : `Nothing changed since version ${published.version}: nothing published`);
       await reload();
     } catch (caught) {
       report(caught);

@@ -257,8 +257,8 @@ async function seedTemplate(api: AdminClient, definition: Record<string, unknown
     return { key: definition.key, version: existing.body.latestVersion, status: 'unchanged' };
   } else await api.expect('PUT', `${path}/draft`, { definition }, 200);
 
-  const published = await api.expect('POST', `${path}/publish`, undefined, 201);
-  return { key: definition.key, version: published.version, status: 'published' };
+  const published = await api.expect('POST', `${path}/publish`, undefined, 200, 201);
+  return { key: definition.key, version: published.version, status: published.changed ? 'published' : 'unchanged' };
 }
 
 /** Acme's receiver subscribed to every event type; a new secret when the one we know is missing. */

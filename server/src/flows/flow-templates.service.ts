@@ -83,8 +83,11 @@ export class FlowTemplatesService {
     });
   }
 
-  /** Validates the draft and freezes it as the next numbered version. */
-  publish(actor: Actor, key: string): Promise<FlowTemplateVersion> {
+  /**
+   * Validates the draft and freezes it as the next numbered version; a draft equal to the latest
+   * version publishes nothing and answers that version (`changed: false`).
+   */
+  publish(actor: Actor, key: string): Promise<{ version: FlowTemplateVersion; changed: boolean }> {
     return this.db.transaction(async (manager) => {
       const repo = this.templates.with(manager);
       const template = await repo.query(actor.tenantId, 't').andWhere('t.key = :key', { key }).setLock('pessimistic_write').getOne();
@@ -92,6 +95,11 @@ export class FlowTemplatesService {
       const checked = await validateDefinitionWithPatterns(template.draft, await this.catalog(actor.tenantId));
       if (!checked.ok) throw invalid(checked.errors);
       const definition = checked.definition as unknown as { trigger: { type: string; event?: string } };
+      if (template.latestVersion > 0) {
+        const latest = await this.versions.with(manager).get(actor.tenantId, { templateId: template.id, version: template.latestVersion }, `${key} v${template.latestVersion}`);
+        // Definitions are stored as json (key order kept), so equal text is an equal document.
+        if (JSON.stringify(latest.definition) === JSON.stringify(checked.definition)) return { version: latest, changed: false };
+      }
       const version = template.latestVersion + 1;
       const created = await this.versions.with(manager).insert(actor.tenantId, {
         templateId: template.id,
@@ -103,7 +111,7 @@ export class FlowTemplatesService {
       });
       await repo.update(actor.tenantId, { id: template.id }, { latestVersion: version, name: String((checked.definition as unknown as { name: string }).name) });
       await this.audit.record(actor, 'flow_template.published', { type: 'flow_template', id: template.id }, { key, version }, manager);
-      return created;
+      return { version: created, changed: true };
     });
   }
 }

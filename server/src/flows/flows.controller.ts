@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth, MemberAuth, Public } from '../auth/auth.decorators';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
@@ -54,10 +55,14 @@ export class FlowTemplatesController {
 
   @Post(':key/publish')
   @MemberAuth('developer')
-  @ApiOperation({ summary: 'Publish the draft as the next immutable version' })
-  async publish(@CurrentActor() actor: Actor, @Param('key') key: string) {
-    const version = await this.templates.publish(actor, key);
-    return { key, version: version.version, publishedAt: version.createdAt.toISOString(), definition: version.definition };
+  @ApiOperation({
+    summary: 'Publish the draft as the next immutable version',
+    description: 'A draft equal to the latest version publishes nothing: 200 with that version and `changed: false` (201 and `changed: true` otherwise).',
+  })
+  async publish(@CurrentActor() actor: Actor, @Param('key') key: string, @Res({ passthrough: true }) res: Response) {
+    const { version, changed } = await this.templates.publish(actor, key);
+    if (!changed) res.status(200);
+    return { key, version: version.version, changed, publishedAt: version.createdAt.toISOString(), definition: version.definition };
   }
 }
 

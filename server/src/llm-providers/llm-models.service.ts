@@ -32,6 +32,11 @@ interface CacheEntry {
 /** How long a built provider (with its decrypted key) is reused while its row is unchanged. */
 export const LLM_PROVIDER_CACHE_MS = 60_000;
 const CACHE_MAX_ENTRIES = 500;
+/**
+ * Where openai and anthropic providers without a base URL go. Passed explicitly: the provider
+ * packages would otherwise read OPENAI_BASE_URL / ANTHROPIC_BASE_URL from the deployment's environment.
+ */
+export const DEFAULT_BASE_URLS = { openai: 'https://api.openai.com/v1', anthropic: 'https://api.anthropic.com/v1' } as const;
 /** A model's answer is text and tool calls; anything near this is not an answer. */
 const MAX_MODEL_RESPONSE_BYTES = 8 * 1024 * 1024;
 
@@ -83,21 +88,25 @@ export class LlmModels {
     return factory;
   }
 
+  /**
+   * The provider's client. The key is always passed (empty when none is stored): the provider
+   * packages would otherwise fall back to OPENAI_API_KEY / ANTHROPIC_API_KEY in the deployment's
+   * environment, and a tenant must never call a model on the operator's key.
+   */
   private build(row: LlmProvider, apiKey: string | undefined): ModelFactory {
-    const baseURL = row.baseUrl ?? undefined;
     const fetch = this.fetch;
     switch (row.kind) {
       case 'openai': {
         // Chat completions (not the Responses API): what OpenAI-compatible proxies in front of OpenAI speak too.
-        const provider = createOpenAI({ apiKey: apiKey ?? '', baseURL, fetch });
+        const provider = createOpenAI({ apiKey: apiKey ?? '', baseURL: row.baseUrl ?? DEFAULT_BASE_URLS.openai, fetch });
         return (name) => provider.chat(name);
       }
       case 'anthropic': {
-        const provider = createAnthropic({ apiKey: apiKey ?? '', baseURL, fetch });
+        const provider = createAnthropic({ apiKey: apiKey ?? '', baseURL: row.baseUrl ?? DEFAULT_BASE_URLS.anthropic, fetch });
         return (name) => provider(name);
       }
       case 'openai-compatible': {
-        const provider = createOpenAICompatible({ name: row.key, baseURL: baseURL!, apiKey, fetch });
+        const provider = createOpenAICompatible({ name: row.key, baseURL: row.baseUrl!, apiKey, fetch });
         return (name) => provider.chatModel(name);
       }
       default:

@@ -252,8 +252,8 @@ function schemaFor(state: LinearState, viewer: SandboxAccount, now: number): Sch
             assigneeId: null,
             creatorId: (state.users.find((u) => u.email === viewer.email) ?? state.users[0]!).id,
             labelIds: [],
-            createdAt: now,
-            updatedAt: now,
+            createdAt: creationTime(state.issues, now),
+            updatedAt: creationTime(state.issues, now),
           };
           applyIssueInput(issue, { title: input.title ?? '', ...input });
           state.issues.push(issue);
@@ -396,7 +396,7 @@ export const linearSandbox: ProviderModule<LinearState> = {
   tick(ctx) {
     const eng = ctx.state.teams[0]!;
     const n = ctx.state.issues.filter((i) => i.teamId === eng.id).length + 1;
-    const at = ctx.now();
+    const at = creationTime(ctx.state.issues, ctx.now());
     ctx.state.issues.push({
       id: randomUUID(),
       teamId: eng.id,
@@ -435,3 +435,10 @@ export const linearSandbox: ProviderModule<LinearState> = {
     },
   ],
 };
+
+/** Issues created within one millisecond still get distinct, increasing creation times, as Linear's do: "newest first" is then one order. */
+function creationTime(issues: Array<{ createdAt: number }>, now: number): number {
+  let newest = 0;
+  for (const issue of issues) if (issue.createdAt > newest) newest = issue.createdAt;
+  return Math.max(now, newest + 1);
+}
