@@ -197,6 +197,9 @@ describe('MCP approvals in the widget, and the portal page', () => {
     await viewerSlack.getByRole('checkbox', { name: 'Offer Send message to AI assistants' }).waitFor();
     expect(await viewerSlack.getByRole('checkbox', { name: 'Offer Send message to AI assistants' }).isDisabled()).toBe(true);
     expect(await viewerSlack.getByRole('button', { name: 'Save Slack' }).count()).toBe(0);
+    await asViewer.page.getByText('You can see these settings; admins and owners change them.').waitFor();
+    expect(await asViewer.page.getByRole('radio', { name: /The result/ }).isDisabled()).toBe(true);
+    await axe(asViewer.page, 'portal mcp (viewer)');
     await asViewer.page.screenshot({ path: join(SCREENSHOTS, 'mcp-portal-viewer.png'), fullPage: true });
     await asViewer.context.close();
   });

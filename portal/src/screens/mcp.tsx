@@ -51,6 +51,7 @@ function ServerCard({ settings }: { settings: McpSettings }) {
         end user's id in <code>X-Switchboard-End-User</code>. Each end user sees only their own connected accounts.
       </p>
       <CopyBox label="MCP server URL" value={settings.url} />
+      {!can('admin') && <p class="small muted mcp-note">You can see these settings; admins and owners change them.</p>}
       {exposed === 0 ? (
         <div class="mcp-note">
           <Alert tone="info" title="Nothing is exposed yet">
