@@ -86,6 +86,7 @@ export const messages = {
   runUnknownWhy: 'It may have gone through anyway: it was interrupted before the service answered. Check there before trying again.',
   runMaybeTwice: 'This may have happened twice: it was sent again after an interruption.',
   approvals: 'Waiting for your approval',
+  assistantAsks: 'Your AI assistant asks',
   pendingOne: 'A request is waiting for your approval.',
   pendingMany: '{n} requests are waiting for your approval.',
   review: 'Review',

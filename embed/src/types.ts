@@ -96,7 +96,10 @@ export interface Run {
 export interface Approval {
   id: string;
   runId: string;
-  flow: string;
+  /** Null for an MCP tool call's approval (see tool). */
+  flow: string | null;
+  /** The AI assistant's tool call waiting for this approval, e.g. slack_send_message (`<connector>_<action>`). */
+  tool?: string | null;
   flowName: string;
   title: string;
   description: string | null;

@@ -15,6 +15,7 @@ import { CreateCustomProviders1795480000000 } from './1795480000000-CreateCustom
 import { AddEndUserOAuthApp1795480100000 } from './1795480100000-AddEndUserOAuthApp';
 import { CreateConnectorOpenApiImports1795481000000 } from './1795481000000-CreateConnectorOpenApiImports';
 import { AddPollTriggersAndProviderSubscriptions1795490000000 } from './1795490000000-AddPollTriggersAndProviderSubscriptions';
+import { AddMcpServer1795492000000 } from './1795492000000-AddMcpServer';
 import { CreateLlmProviders1795493000000 } from './1795493000000-CreateLlmProviders';
 import { AddTokenUsage1795494000000 } from './1795494000000-AddTokenUsage';
 
@@ -36,6 +37,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddEndUserOAuthApp1795480100000,
   CreateConnectorOpenApiImports1795481000000,
   AddPollTriggersAndProviderSubscriptions1795490000000,
+  AddMcpServer1795492000000,
   CreateLlmProviders1795493000000,
   AddTokenUsage1795494000000,
 ];

@@ -226,9 +226,12 @@ export interface TokenUsage {
 export interface Run {
   id: string;
   status: RunStatus;
-  flow?: string;
+  /** Null for a run without a flow (an MCP tool call: triggerType 'mcp', named by `tool`). */
+  flow?: string | null;
+  /** The MCP tool of a run without a flow, e.g. slack_send_message. */
+  tool?: string | null;
   endUserId?: string;
-  instanceId: string;
+  instanceId: string | null;
   triggerType: string;
   trigger: unknown;
   result: unknown;
@@ -244,9 +247,26 @@ export interface Run {
   usage?: TokenUsage;
 }
 
+/** The MCP server's exposure: nothing is a tool until switched on per action. */
+export interface McpSettings {
+  url: string;
+  approvalMode: 'pending' | 'wait';
+  approvalWaitSeconds: number;
+  connectors: McpConnector[];
+}
+
+export interface McpConnector {
+  key: string;
+  name: string;
+  enabled: boolean;
+  actions: Array<{ key: string; name: string; description: string; readOnly: boolean; tool: string; exposed: boolean; requireApproval: boolean }>;
+}
+
 export interface RunFilters {
   status?: string;
   flow?: string;
+  triggerType?: string;
+  tool?: string;
   endUserId?: string;
   since?: string;
   until?: string;
@@ -497,6 +517,11 @@ export const api = {
   removeMember: (id: string) => request<void>('DELETE', `/v1/admin/members/${encodeURIComponent(id)}`),
 
   auditEvents: (query: { limit?: number; cursor?: string | null; action?: string }) => request<Page<AuditEvent>>('GET', `/v1/admin/audit-events${qs(query)}`),
+
+  mcp: () => request<McpSettings>('GET', '/v1/admin/mcp'),
+  updateMcpConnector: (connector: string, body: { exposed: string[]; requireApproval: string[] }) =>
+    request<McpSettings>('PUT', `/v1/admin/mcp/connectors/${encodeURIComponent(connector)}`, body),
+  updateMcpApproval: (body: { approvalMode: 'pending' | 'wait'; approvalWaitSeconds: number }) => request<McpSettings>('PUT', '/v1/admin/mcp/approval', body),
 
   tenant: () => request<Tenant>('GET', '/v1/admin/tenant'),
   updateTenant: (patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme; monthlyTokenCap?: number | null }) => request<Tenant>('PATCH', '/v1/admin/tenant', patch),

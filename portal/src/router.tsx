@@ -18,6 +18,7 @@ export type RouteName =
   | 'custom-provider'
   | 'end-users'
   | 'end-user'
+  | 'mcp'
   | 'settings'
   | 'webhooks'
   | 'webhook'
@@ -43,6 +44,7 @@ const SECTIONS: Record<string, [list: RouteName, item: RouteName | null]> = {
   connectors: ['connectors', 'connector'],
   'custom-providers': ['custom-providers', 'custom-provider'],
   'end-users': ['end-users', 'end-user'],
+  mcp: ['mcp', null],
   settings: ['settings', null],
   webhooks: ['webhooks', 'webhook'],
   'api-keys': ['api-keys', null],

@@ -130,11 +130,15 @@ export interface TokenUsage {
 export interface Run {
   id: string;
   status: RunStatus;
-  /** The flow template's key. */
-  flow: string;
+  /** The flow template's key; null for a run without a flow (an MCP tool call, trigger type `mcp`). */
+  flow: string | null;
+  /** The MCP tool a run without a flow was started for (e.g. `slack_send_message`); null for flow runs. */
+  tool: string | null;
   /** Your id for the end user. */
   endUserId: string;
-  instanceId: string;
+  /** Null for a run without a flow. */
+  instanceId: string | null;
+  /** event, request, schedule, poll, webhook, or mcp (an MCP tool call). */
   triggerType: string;
   trigger: unknown;
   result: unknown;
@@ -153,6 +157,10 @@ export interface Run {
 export interface RunListParams extends PageParams {
   status?: RunStatus;
   flow?: string;
+  /** event, request, schedule, poll, webhook or mcp. */
+  triggerType?: string;
+  /** An MCP tool name: its calls. */
+  tool?: string;
   endUserId?: string;
   since?: string;
   until?: string;
@@ -251,7 +259,10 @@ export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 export interface Approval {
   id: string;
   runId: string;
-  flow: string;
+  /** Null for an MCP tool call's approval (see tool). */
+  flow: string | null;
+  /** The MCP tool whose call waits for this approval (e.g. slack_send_message); null for flows. */
+  tool: string | null;
   flowName: string;
   stepId: string;
   endUserId: string;

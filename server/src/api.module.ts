@@ -12,6 +12,7 @@ import { EndUsersModule } from './end-users/end-users.module';
 import { EngineModule } from './engine/engine.module';
 import { HealthModule } from './health/health.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
+import { McpModule } from './mcp/mcp.module';
 import { MembersModule } from './members/members.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PortalModule } from './portal/portal.module';
@@ -58,6 +59,7 @@ export class ApiModule {
         PortalModule,
         EmbedModule,
         DashboardModule,
+        McpModule,
       ],
       controllers: options.extraControllers ?? [],
       providers: [

@@ -134,6 +134,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (name === 'externalId') return data.externalId;
   if (name === 'key') return path.includes('/connectors/') ? 'slack' : ids.flowKey;
   if (name === 'source') return 'channels';
+  if (name === 'connector') return 'slack';
   if (name === 'token') return ids.hookToken;
   if (name === 'configId') return ids.appConfig;
   if (name === 'path') return 'anything';
@@ -481,7 +482,18 @@ describe('fuzz: every OpenAPI operation', () => {
     expect(findings, `cross-tenant findings (seed ${SEED}):\n${report(findings)}`).toEqual([]);
   }, 120_000);
 
-  it('answers hostile input to the routes outside the document (popup, OAuth callback, widget files, portal, metrics) below 500', async () => {
+  it('answers hostile input to the routes outside the document (popup, OAuth callback, widget files, portal, metrics, MCP) below 500', async () => {
+    const raw = (part: string) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    };
+    const mcpCall = (bearer: string, body: unknown): RequestInit => ({
+      body: JSON.stringify(body),
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    });
     const findings: string[] = [];
     const parts = [...RAW_URL_PARTS, ...HOSTILE_STRINGS.filter((v) => typeof v === 'string' && v.length < 200).map((v) => encodeURIComponent(Buffer.from(v).toString()))];
     const session = encodeURIComponent(b.session);
@@ -498,6 +510,9 @@ describe('fuzz: every OpenAPI operation', () => {
         ['GET', `/portal/${part}`],
         ['GET', `/metrics?x=${part}`],
         ['GET', `/v1/${part}`],
+        ['POST', `/mcp?x=${part}`, mcpCall(b.session, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: raw(part), arguments: { runId: raw(part) } } })],
+        ['POST', `/mcp`, mcpCall(b.session, { jsonrpc: '2.0', id: raw(part), method: raw(part), params: raw(part) })],
+        ['POST', `/mcp`, mcpCall(part, { jsonrpc: '2.0', id: 1, method: 'tools/list' })],
       ];
       for (const [method, path, init] of probes) {
         const res = await fetch(api.url + path, { method, redirect: 'manual', ...init });

@@ -45,15 +45,17 @@ export function Catalogue({ widget, go }: { widget: Widget; go: (route: Route) =
   const shown = indexed.filter(matches).length;
 
   const pending = widget.approvals.value;
-  const connectorOf = (flowKey: string) => widget.flows.value.find((f) => f.key === flowKey)?.connectors[0]?.split(':')[0];
+  // A flow's first connector, or the connector of an AI assistant's tool call (`<connector>_<action>`).
+  const connectorOf = (a: { flow: string | null; tool?: string | null }) =>
+    a.tool ? a.tool.split('_')[0] : widget.flows.value.find((f) => f.key === a.flow)?.connectors[0]?.split(':')[0];
   return (
     <>
       {pending.length > 0 && (
         <div class="alert warn" style={{ margin: '0 0 18px', alignItems: 'center' }}>
           <WarnIcon />
           <span class="grow">{t(pending.length === 1 ? 'pendingOne' : 'pendingMany', { n: pending.length })}</span>
-          {connectorOf(pending[0]!.flow) && (
-            <button type="button" class="btn secondary" onClick={() => go({ screen: 'integration', key: connectorOf(pending[0]!.flow)! })}>
+          {connectorOf(pending[0]!) && (
+            <button type="button" class="btn secondary" onClick={() => go({ screen: 'integration', key: connectorOf(pending[0]!)! })}>
               {t('review')}
             </button>
           )}

@@ -234,7 +234,7 @@ function Approvals({ widget, approvals }: { widget: Widget; approvals: Approval[
   );
 }
 
-function ApprovalItem({ widget, approval, nth }: { widget: Widget; approval: Approval; nth: number }) {
+export function ApprovalItem({ widget, approval, nth = 0 }: { widget: Widget; approval: Approval; nth?: number }) {
   const id = useId();
   const comment = useSignal('');
   const busy = useSignal(false);

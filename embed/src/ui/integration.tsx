@@ -4,7 +4,7 @@ import type { Integration } from '../types';
 import { type Route, usesConnector, type Widget } from '../widget';
 import { StatusBadge } from './catalogue';
 import { Confirm } from './confirm';
-import { FlowCard } from './flow';
+import { ApprovalItem, FlowCard } from './flow';
 import { BackIcon, WarnIcon } from './icons';
 import { Logo } from './logo';
 
@@ -27,6 +27,8 @@ export function IntegrationPage({ widget, connector, go, standalone }: { widget:
     );
   }
   const flows = widget.flows.value.filter((f) => usesConnector(f, connector));
+  // Calls an AI assistant made with this account (over MCP) that wait for the end user's go.
+  const assistantAsks = widget.approvals.value.filter((a) => a.tool && a.tool.split('_')[0] === connector);
   const connected = integration.connection?.status === 'active';
   return (
     <>
@@ -39,6 +41,18 @@ export function IntegrationPage({ widget, connector, go, standalone }: { widget:
         </div>
       </div>
       <ConnectionPanel widget={widget} integration={integration} />
+      {assistantAsks.length > 0 && (
+        <>
+          <div class="section-title">
+            <h2>{t('assistantAsks')}</h2>
+          </div>
+          <div class="section">
+            {assistantAsks.map((approval) => (
+              <ApprovalItem key={approval.id} widget={widget} approval={approval} />
+            ))}
+          </div>
+        </>
+      )}
       <div class="section-title">
         <h2>{t('automations')}</h2>
       </div>

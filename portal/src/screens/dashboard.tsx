@@ -24,6 +24,11 @@ function bucketLabel(iso: string, window: StatsWindow): string {
   return window === '7d' ? day.format(new Date(iso)) : time.format(new Date(iso));
 }
 
+/** The runs explorer's failed runs of a flow, or of an MCP tool (counted as `mcp:<tool>`). */
+function failedRunsLink(flow: string): string {
+  return flow.startsWith('mcp:') ? `runs?status=failed&triggerType=mcp&tool=${encodeURIComponent(flow.slice(4))}` : `runs?status=failed&flow=${encodeURIComponent(flow)}`;
+}
+
 export function Dashboard() {
   const window = useSignal<StatsWindow>('24h');
   const stats = useResource(() => api.stats(window.value), [window.value]);
@@ -175,7 +180,7 @@ function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string
                   label="Flows with the most failed runs"
                   items={stats.topFailingFlows.map((f) => ({
                     key: f.flow,
-                    label: <Link to={`runs?status=failed&flow=${encodeURIComponent(f.flow)}`}>{f.name}</Link>,
+                    label: <Link to={failedRunsLink(f.flow)}>{f.name}</Link>,
                     value: f.failed,
                     detail: `of ${f.total} (${formatPercent(f.failed / f.total)})`,
                   }))}
@@ -211,7 +216,7 @@ function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string
                           <span class="muted small block error-message">{e.message}</span>
                         </th>
                         <td>
-                          <Link to={`runs?status=failed&flow=${encodeURIComponent(e.flow)}`}>{e.flow}</Link>
+                          <Link to={failedRunsLink(e.flow)}>{e.flow}</Link>
                         </td>
                         <td>{formatCount(e.count)}</td>
                         <td class="nowrap">

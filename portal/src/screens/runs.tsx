@@ -23,7 +23,8 @@ const PERIODS: { value: string; label: string; seconds: number | null }[] = [
   { value: '30d', label: 'Last 30 days', seconds: 30 * 86400 },
 ];
 
-const TRIGGERS: Record<string, string> = { event: 'Event', request: 'Request', schedule: 'Schedule', webhook: 'Webhook', poll: 'Poll', retry: 'Retry' };
+const TRIGGERS: Record<string, string> = { event: 'Event', request: 'Request', schedule: 'Schedule', webhook: 'Webhook', poll: 'Poll', mcp: 'MCP tool call', retry: 'Retry' };
+const TRIGGER_FILTERS = ['event', 'request', 'schedule', 'webhook', 'poll', 'mcp'];
 
 /** Runs every `ms` while the tab is visible (and once when it becomes visible again). */
 export function useVisiblePolling(callback: () => void, ms: number, active: boolean): void {
@@ -47,6 +48,8 @@ function filtersFromQuery(params: URLSearchParams): RunFilters & { period: strin
   return {
     status: params.get('status') ?? '',
     flow: params.get('flow') ?? '',
+    triggerType: params.get('triggerType') ?? '',
+    tool: params.get('tool') ?? '',
     endUserId: params.get('endUserId') ?? '',
     period: params.get('period') ?? '',
   };
@@ -71,6 +74,8 @@ export function Runs() {
   const apiFilters = (): RunFilters => ({
     status: filters.status || undefined,
     flow: filters.flow || undefined,
+    triggerType: filters.triggerType || undefined,
+    tool: filters.tool || undefined,
     endUserId: filters.endUserId || undefined,
     since: sinceOf(filters.period),
     limit: PAGE_SIZE,
@@ -112,13 +117,13 @@ export function Runs() {
   useEffect(() => {
     runs.value = null;
     void load(true);
-  }, [filters.status, filters.flow, filters.endUserId, filters.period]);
+  }, [filters.status, filters.flow, filters.triggerType, filters.tool, filters.endUserId, filters.period]);
 
   useVisiblePolling(() => void refresh(), LIVE_INTERVAL_MS, live.value && runs.value !== null);
 
   const flows = templates.data.value?.data ?? [];
   const names = new Map(flows.map((t) => [t.key, t.name]));
-  const filtered = Boolean(filters.status || filters.flow || filters.endUserId || filters.period);
+  const filtered = Boolean(filters.status || filters.flow || filters.triggerType || filters.tool || filters.endUserId || filters.period);
   return (
     <>
       <PageHeader title="Runs" description="Every run of every flow, newest first. The list updates itself while this tab is open." />
@@ -174,6 +179,28 @@ export function Runs() {
               </select>
             )}
           </Field>
+          <Field label="Trigger" class="filter">
+            {(aria) => (
+              <select {...aria} class="select-small" value={filters.triggerType} onChange={(e) => setQuery({ triggerType: e.currentTarget.value })}>
+                <option value="">All triggers</option>
+                {TRIGGER_FILTERS.map((t) => (
+                  <option key={t} value={t}>
+                    {TRIGGERS[t]}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {filters.tool && (
+            <Field label="Tool" class="filter">
+              {(aria) => (
+                <select {...aria} class="select-small" value={filters.tool} onChange={(e) => setQuery({ tool: e.currentTarget.value })}>
+                  <option value="">All tools</option>
+                  <option value={filters.tool}>{filters.tool}</option>
+                </select>
+              )}
+            </Field>
+          )}
           <Field label="Time" class="filter">
             {(aria) => (
               <select {...aria} class="select-small" value={filters.period} onChange={(e) => setQuery({ period: e.currentTarget.value })}>
@@ -190,7 +217,7 @@ export function Runs() {
             <ClearFilters
               onClear={() => {
                 endUserDraft.value = '';
-                setQuery({ status: null, flow: null, endUserId: null, period: null });
+                setQuery({ status: null, flow: null, triggerType: null, tool: null, endUserId: null, period: null });
               }}
             />
           )}
@@ -210,7 +237,7 @@ export function Runs() {
         {runs.value && runs.value.length === 0 && (
           <EmptyState title={filtered ? 'No runs match these filters' : 'No runs yet'}>
             {filtered
-              ? 'Try another status, flow or time range.'
+              ? 'Try another status, flow, trigger or time range.'
               : 'Runs appear when your backend sends an event or runs a flow for an end user who switched it on.'}
           </EmptyState>
         )}
@@ -235,8 +262,8 @@ export function Runs() {
                         <RunStatusBadge status={run.status} />
                       </td>
                       <th scope="row">
-                        <Link to={`runs/${run.id}`} class="cell-link" aria-label={`${run.flow ? names.get(run.flow) ?? run.flow : 'Run'} ${runStatusLabel(run.status).toLowerCase()}, ${run.id.slice(0, 8)}: details`}>
-                          {run.flow ? names.get(run.flow) ?? run.flow : <code>{run.id.slice(0, 8)}</code>}
+                        <Link to={`runs/${run.id}`} class="cell-link" aria-label={`${run.flow ? names.get(run.flow) ?? run.flow : run.tool ? `MCP tool ${run.tool}` : 'Run'} ${runStatusLabel(run.status).toLowerCase()}, ${run.id.slice(0, 8)}: details`}>
+                          {run.flow ? names.get(run.flow) ?? run.flow : run.tool ? <span>MCP: <code>{run.tool}</code></span> : <code>{run.id.slice(0, 8)}</code>}
                         </Link>
                         {run.error && <span class="run-error small block">{run.error.code}</span>}
                       </th>

@@ -21,11 +21,13 @@ import { RunDetail } from './run-detail';
 import { Runs } from './runs';
 import { Settings } from './settings';
 import { WebhookDetail, Webhooks } from './webhooks';
+import { Mcp } from './mcp';
 import { CustomProviders } from './custom-providers';
 import { LlmProviders } from './llm-providers';
 
 const icons = {
   chart: 'M3 17h14M5.5 14V9M10 14V4.5M14.5 14v-7',
+  agent: 'M4.5 9.5a2 2 0 104 0 2 2 0 00-4 0zM11.5 5a2 2 0 104 0 2 2 0 00-4 0zM11.5 15a2 2 0 104 0 2 2 0 00-4 0zM8.3 8.6l3.4-2.2M8.3 10.4l3.4 2.2',
   runs: 'M4 5.5h4l2 4.5 2-7 2 4.5h2M4 14.5h12',
   check: 'M10 17.5a7.5 7.5 0 100-15 7.5 7.5 0 000 15zM6.8 10.2l2.2 2.2 4.3-4.6',
   flow: 'M5 4.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zM15 12.5a1.5 1.5 0 100 3 1.5 1.5 0 000-3zM6.5 6h3a2 2 0 012 2v4a2 2 0 002 2h0',
@@ -55,6 +57,7 @@ const NAV: { title: string; items: { to: string; label: string; icon: string; se
       { to: 'custom-providers', label: 'Custom providers', icon: icons.plug, section: ['custom-providers', 'custom-provider'] },
       { to: 'end-users', label: 'End users', icon: icons.person, section: ['end-users', 'end-user'] },
       { to: 'llm-providers', label: 'AI models', icon: 'M10 3l1.8 4.2L16 9l-4.2 1.8L10 15l-1.8-4.2L4 9l4.2-1.8L10 3zM15.5 14l.7 1.8 1.8.7-1.8.7-.7 1.8-.7-1.8-1.8-.7 1.8-.7.7-1.8z', section: ['llm-providers', 'llm-provider'] },
+      { to: 'mcp', label: 'AI agents (MCP)', icon: icons.agent, section: ['mcp'] },
     ],
   },
   {
@@ -257,6 +260,8 @@ function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
       return <EndUsers />;
     case 'end-user':
       return <EndUserDetail externalId={param} key={param} />;
+    case 'mcp':
+      return <Mcp />;
     case 'settings':
       return <Settings />;
     case 'webhooks':

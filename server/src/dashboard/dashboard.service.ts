@@ -20,6 +20,9 @@ const numberOrNull = (value: unknown) => (value === null || value === undefined 
  * Run statistics for the portal's dashboard, computed with SQL over `runs` (every query filters on
  * tenant_id first, which the (tenant_id, created_at) index serves).
  */
+/** A run's flow key in the statistics; a run without a flow (an MCP tool call) counts as `mcp:<tool>`. */
+const FLOW_KEY = `COALESCE(t.key, 'mcp:' || r.tool)`;
+
 @Injectable()
 export class DashboardService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -63,12 +66,12 @@ export class DashboardService {
     );
 
     const failing: Array<Record<string, unknown>> = await this.db.query(
-      `SELECT t.key AS flow, t.name, count(*) FILTER (WHERE r.status = 'failed') AS failed, count(*) AS total
-         FROM runs r JOIN flow_templates t ON t.id = r.template_id AND t.tenant_id = r.tenant_id
+      `SELECT ${FLOW_KEY} AS flow, COALESCE(t.name, 'MCP tool ' || r.tool) AS name, count(*) FILTER (WHERE r.status = 'failed') AS failed, count(*) AS total
+         FROM runs r LEFT JOIN flow_templates t ON t.id = r.template_id AND t.tenant_id = r.tenant_id
         WHERE ${inWindow}
-        GROUP BY t.key, t.name
+        GROUP BY 1, 2
        HAVING count(*) FILTER (WHERE r.status = 'failed') > 0
-        ORDER BY 3 DESC, t.key
+        ORDER BY 3 DESC, 1
         LIMIT 5`,
       params,
     );
@@ -76,12 +79,12 @@ export class DashboardService {
     // Failed runs grouped by error code and flow, each group with its latest message.
     const errors: Array<Record<string, unknown>> = await this.db.query(
       `SELECT code, flow, message, count, last_at FROM (
-         SELECT coalesce(r.error->>'code', 'unknown') AS code, t.key AS flow, r.error->>'message' AS message,
+         SELECT coalesce(r.error->>'code', 'unknown') AS code, ${FLOW_KEY} AS flow, r.error->>'message' AS message,
                 count(*) OVER g AS count, max(r.created_at) OVER g AS last_at,
-                row_number() OVER (PARTITION BY coalesce(r.error->>'code', 'unknown'), t.key ORDER BY r.created_at DESC, r.id DESC) AS nth
-           FROM runs r JOIN flow_templates t ON t.id = r.template_id AND t.tenant_id = r.tenant_id
+                row_number() OVER (PARTITION BY coalesce(r.error->>'code', 'unknown'), ${FLOW_KEY} ORDER BY r.created_at DESC, r.id DESC) AS nth
+           FROM runs r LEFT JOIN flow_templates t ON t.id = r.template_id AND t.tenant_id = r.tenant_id
           WHERE ${inWindow} AND r.status = 'failed'
-         WINDOW g AS (PARTITION BY coalesce(r.error->>'code', 'unknown'), t.key)
+         WINDOW g AS (PARTITION BY coalesce(r.error->>'code', 'unknown'), ${FLOW_KEY})
        ) e
        WHERE nth = 1
        ORDER BY count DESC, last_at DESC

@@ -21,10 +21,11 @@ import { Run } from '../engine/run.entity';
 import { Approval } from '../engine/approval.entity';
 import { InstanceTrigger } from '../triggers/instance-trigger.entity';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../webhooks/webhook.entities';
+import { McpSettings } from '../mcp/mcp-settings.entity';
 import { CustomProvider } from '../custom-providers/custom-provider.entity';
 import { LlmProvider } from '../llm-providers/llm-provider.entity';
 
-export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, OpenApiImport, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run, Approval, WebhookEndpoint, WebhookEvent, WebhookDelivery, InstanceTrigger, CustomProvider, LlmProvider];
+export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, OpenApiImport, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run, Approval, WebhookEndpoint, WebhookEvent, WebhookDelivery, InstanceTrigger, CustomProvider, LlmProvider, McpSettings];
 
 export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
 

@@ -31,7 +31,8 @@ export class HostDecisionBody extends DecisionBody {
 export class ApprovalViewDto {
   @ApiProperty() id: string;
   @ApiProperty() runId: string;
-  @ApiProperty({ description: 'Flow template key' }) flow: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Flow template key; null for an MCP tool call (see tool)' }) flow: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The MCP tool whose call waits for this approval (e.g. slack_send_message); null for flows' }) tool: string | null;
   @ApiProperty() flowName: string;
   @ApiProperty() stepId: string;
   @ApiProperty({ description: "The end user's external id" }) endUserId: string;
@@ -50,7 +51,9 @@ export class ApprovalViewDto {
 export const approvalView = (a: Approval): ApprovalViewDto => ({
   id: a.id,
   runId: a.runId,
-  flow: a.flowKey,
+  // An MCP tool call's approval is stored under `mcp:<tool>` (flow keys never hold a colon).
+  flow: a.flowKey.startsWith('mcp:') ? null : a.flowKey,
+  tool: a.flowKey.startsWith('mcp:') ? a.flowKey.slice(4) : null,
   flowName: a.flowName,
   stepId: a.stepId,
   endUserId: a.endUserExternalId,

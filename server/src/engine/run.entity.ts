@@ -49,9 +49,10 @@ export interface StepRecord {
 export class Run {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('uuid', { name: 'tenant_id' }) tenantId: string;
-  @Column('uuid', { name: 'instance_id' }) instanceId: string;
-  @Column('uuid', { name: 'template_id' }) templateId: string;
-  @Column('uuid', { name: 'version_id' }) versionId: string;
+  /** Null for a run without a flow (an MCP tool call): it carries its own definition and connections. */
+  @Column('uuid', { name: 'instance_id', nullable: true }) instanceId: string | null;
+  @Column('uuid', { name: 'template_id', nullable: true }) templateId: string | null;
+  @Column('uuid', { name: 'version_id', nullable: true }) versionId: string | null;
   @Column('uuid', { name: 'end_user_id' }) endUserId: string;
   @Column('text', { name: 'trigger_type' }) triggerType: string;
   @Column('jsonb') trigger: unknown;
@@ -63,11 +64,17 @@ export class Run {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt: Date | null;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt: Date | null;
+  /** A run without a flow: the definition it executes (an MCP tool call's approval and action steps). */
+  @Column('jsonb', { nullable: true, select: false }) definition: unknown;
+  /** The MCP tool a run without a flow was started for, e.g. `slack_send_message`. */
+  @Column('text', { nullable: true }) tool: string | null;
+  /** A run without a flow: its connection bindings (`{ slack: <connection id> }`). */
+  @Column('jsonb', { nullable: true }) connections: Record<string, string> | null;
   /** 1, then +1 each time the run is retried from its failed step. */
   @Column('integer', { default: 1 }) attempt: number;
   /** Execution time so far, what the per-run timeout measures (queued and parked time excluded). */
   @Column('integer', { name: 'active_ms', default: 0 }) activeMs: number;
-  /** The template's key and the end user's external id, for views (primary-key lookups). */
-  @VirtualColumn({ type: 'text', query: (run) => `SELECT t.key FROM flow_templates t WHERE t.id = ${run}.template_id` }) flow: string;
+  /** The template's key (null for a run without a flow) and the end user's external id, for views (primary-key lookups). */
+  @VirtualColumn({ type: 'text', query: (run) => `SELECT t.key FROM flow_templates t WHERE t.id = ${run}.template_id` }) flow: string | null;
   @VirtualColumn({ type: 'text', query: (run) => `SELECT u.external_id FROM end_users u WHERE u.id = ${run}.end_user_id` }) endUserExternalId: string;
 }

@@ -39,7 +39,9 @@ interface LoadedRun {
   trigger: unknown;
   steps: StepRecord[];
   started_at: Date | null;
-  version_id: string;
+  /** Null for a run without a flow (an MCP tool call), which carries its own `definition`. */
+  version_id: string | null;
+  definition: FlowDefinition | null;
   attempt: number;
   active_ms: number;
   flow_key: string;
@@ -57,8 +59,9 @@ interface CachedVersion {
 }
 
 interface FinishedRow {
-  instance_id: string;
+  instance_id: string | null;
   trigger_type: string;
+  tool: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date;
@@ -229,13 +232,16 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
 
   /** Executes the run as far as it goes; answers its final status if it reached one. */
   private async execute(runId: string): Promise<RunFinished | null> {
-    // One query for the run, its instance, its template key and its end user.
+    // One query for the run, its instance, its template key and its end user. A run without a flow
+    // (an MCP tool call) has no instance or template: its definition, tool name and connections are its own.
     // Loading the run claims its execution for this process (see CLAIM_EXECUTION).
     const rows: Array<LoadedRun & { crashed_executions: number }> = await this.db.query(
       `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
-       SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.attempt, r.active_ms, r.crashed_executions, t.key AS flow_key,
-              i.settings, i.connections, u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata
-         FROM r JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id JOIN flow_templates t ON t.id = r.template_id`,
+       SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.definition, r.attempt, r.active_ms, r.crashed_executions,
+              COALESCE(t.key, 'mcp:' || r.tool) AS flow_key, COALESCE(i.settings, '{}'::jsonb) AS settings, COALESCE(r.connections, i.connections) AS connections,
+              u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata
+         FROM r LEFT JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id LEFT JOIN flow_templates t ON t.id = r.template_id
+        WHERE r.instance_id IS NULL OR i.id IS NOT NULL`,
       [runId, PROCESS_ID],
     );
     const run = rows[0];
@@ -254,7 +260,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       );
     }
     const activeMs = () => run.active_ms + (Date.now() - segmentStart);
-    const { definition } = await this.version(run.version_id);
+    const { definition } = run.definition ? { definition: run.definition } : await this.version(run.version_id!);
     const timeoutMs = definition.timeoutMs ?? this.config.engine.runTimeoutSeconds * 1000;
     const cancel = new AbortController();
     this.executing.set(run.id, cancel);
@@ -392,7 +398,7 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       const [rows, updated]: [FinishedRow[], number] = await manager.query(
         `UPDATE runs SET status = $2, result = $3, error = $4, steps = $5, started_at = COALESCE(started_at, $6), finished_at = now(), active_ms = $7
           WHERE id = $1 AND status IN ('queued', 'running', 'waiting')
-          RETURNING instance_id, trigger_type, created_at, started_at, finished_at`,
+          RETURNING instance_id, trigger_type, tool, created_at, started_at, finished_at`,
         [run.id, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, activeMs],
       );
       if (updated === 0) return null;
@@ -400,7 +406,8 @@ export class RunProcessor implements OnModuleInit, OnModuleDestroy {
       const view = runView({
         id: run.id,
         status,
-        flow: run.flow_key,
+        flow: row.instance_id ? run.flow_key : null,
+        tool: row.tool,
         endUserExternalId: run.external_id,
         instanceId: row.instance_id,
         triggerType: row.trigger_type,

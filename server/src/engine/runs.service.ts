@@ -31,6 +31,8 @@ const MAX_WAIT_MS = 30_000;
 export interface RunFilters {
   status?: RunStatus;
   flow?: string;
+  triggerType?: string;
+  tool?: string;
   endUserId?: string;
   since?: Date;
   until?: Date;
@@ -225,6 +227,8 @@ export class RunsService {
     if (endUserId) q.andWhere('r.endUserId = :endUserId', { endUserId });
     if (filters.status) q.andWhere('r.status = :status', { status: filters.status });
     if (filters.flow) q.andWhere('r.templateId IN (SELECT id FROM flow_templates WHERE tenant_id = :tenantId AND key = :flow)', { flow: filters.flow, tenantId: actor.tenantId });
+    if (filters.triggerType) q.andWhere('r.triggerType = :triggerType', { triggerType: filters.triggerType });
+    if (filters.tool) q.andWhere('r.tool = :tool', { tool: filters.tool });
     if (filters.endUserId) q.andWhere('r.endUserId IN (SELECT id FROM end_users WHERE tenant_id = :tenantId AND external_id = :externalId)', { externalId: filters.endUserId, tenantId: actor.tenantId });
     if (filters.since) q.andWhere('r.createdAt >= :since', { since: filters.since });
     if (filters.until) q.andWhere('r.createdAt < :until', { until: filters.until });
@@ -236,6 +240,31 @@ export class RunsService {
     const data = rows.slice(0, filters.limit);
     const last = data[data.length - 1];
     return { data, nextCursor: rows.length > filters.limit && last ? encodeTimeCursor(last.createdAt, last.id) : null };
+  }
+
+  /**
+   * Creates a run without a flow: it executes `definition` (trusted: built by the server, never by a
+   * caller) with `connections` as its bindings. An MCP tool call is one (trigger type `mcp`, `tool`
+   * its name). Pass the transaction's `manager` to create it inside a transaction; call `enqueue()`
+   * once committed.
+   */
+  async startDefinedRun(
+    input: { tenantId: TenantId; endUserId: string; triggerType: string; trigger: unknown; definition: unknown; tool: string; connections: Record<string, string> },
+    manager: DataSource['manager'] = this.db.manager,
+  ): Promise<{ runId: string; enqueue: () => Promise<void> }> {
+    this.assertPayload(input.trigger);
+    const [row]: Array<{ id: string }> = await manager.query(
+      `INSERT INTO runs (tenant_id, end_user_id, trigger_type, trigger, definition, tool, connections, status)
+       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb, 'queued') RETURNING id`,
+      [input.tenantId, input.endUserId, input.triggerType, JSON.stringify(input.trigger ?? null), JSON.stringify(input.definition), input.tool, JSON.stringify(input.connections)],
+    );
+    return { runId: row.id, enqueue: () => this.enqueue(input.tenantId, [row.id]) };
+  }
+
+  /** Waits until the run finishes or `timeoutMs` passes; true when it finished. */
+  async waitFor(tenantId: TenantId, runId: string, timeoutMs: number): Promise<boolean> {
+    const finished = await this.waiter.wait(runId, timeoutMs, async () => isFinished((await this.get(tenantId, runId)).status));
+    return finished !== null;
   }
 
   notFound(id: string): AppError {

@@ -59,6 +59,10 @@ export class RunQuery {
   @OptionalNotNull() @IsIn(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'])
   status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
   @ApiPropertyOptional({ description: 'Flow template key' }) @OptionalNotNull() @IsString() @MaxLength(100) flow?: string;
+  @ApiPropertyOptional({ enum: ['event', 'request', 'schedule', 'poll', 'webhook', 'mcp'], description: 'How the runs were started (mcp: MCP tool calls, which have no flow)' })
+  @OptionalNotNull() @IsIn(['event', 'request', 'schedule', 'poll', 'webhook', 'mcp'])
+  triggerType?: string;
+  @ApiPropertyOptional({ description: 'MCP tool name, e.g. slack_send_message (runs without a flow)' }) @OptionalNotNull() @IsString() @MaxLength(64) tool?: string;
   @ApiPropertyOptional({ description: 'Your id for the end user' }) @OptionalNotNull() @IsString() @MaxLength(255) endUserId?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @OptionalNotNull() @QueryDate() since?: Date;
   @ApiPropertyOptional({ format: 'date-time' }) @OptionalNotNull() @QueryDate() until?: Date;
@@ -138,7 +142,9 @@ const stepViews = (r: Pick<Run, 'status' | 'steps'>): StepRecord[] =>
 export const runView = (r: Run) => ({
   id: r.id,
   status: r.status,
-  flow: r.flow,
+  /** Null for a run without a flow (trigger type `mcp`: an MCP tool call, named by `tool`). */
+  flow: r.flow ?? null,
+  tool: r.tool ?? null,
   endUserId: r.endUserExternalId,
   instanceId: r.instanceId,
   triggerType: r.triggerType,

@@ -85,9 +85,12 @@ export class SessionsService {
     return { token, session, endUser };
   }
 
-  /** A `sess_…` token or a host-signed JWT to the end user it speaks for; null when it does not check out. */
-  async authenticate(bearer: string): Promise<EndUserPrincipal | null> {
-    return bearer.startsWith('sess_') ? this.fromSessionToken(bearer) : this.fromJwt(bearer);
+  /**
+   * A `sess_…` token or a host-signed JWT to the end user it speaks for; null when it does not check out.
+   * A JWT's `aud` must be our public URL, or one of `audiences` (the MCP server also accepts its resource URL).
+   */
+  async authenticate(bearer: string, audiences: string[] = []): Promise<EndUserPrincipal | null> {
+    return bearer.startsWith('sess_') ? this.fromSessionToken(bearer) : this.fromJwt(bearer, audiences);
   }
 
   private async fromSessionToken(token: string): Promise<EndUserPrincipal | null> {
@@ -112,7 +115,8 @@ export class SessionsService {
     };
   }
 
-  private async fromJwt(jwt: string): Promise<EndUserPrincipal> {
+  private async fromJwt(jwt: string, audiences: string[]): Promise<EndUserPrincipal> {
+    const accepted = [this.config.publicUrl, ...audiences];
     if (jwt.length > MAX_JWT_LENGTH) throw jwtError('jwt_malformed', `The token is over ${MAX_JWT_LENGTH} characters`);
     const jose = await import('jose');
     let header: Record<string, unknown>;
@@ -136,7 +140,7 @@ export class SessionsService {
       const publicKey = await jose.importJWK(key.publicKey, key.algorithm);
       ({ payload: claims } = await jose.jwtVerify(jwt, publicKey, {
         algorithms: [key.algorithm],
-        audience: this.config.publicUrl,
+        audience: accepted,
         requiredClaims: ['sub', 'exp'],
         clockTolerance: CLOCK_SKEW_SECONDS,
       }));
@@ -144,7 +148,7 @@ export class SessionsService {
       throw fromJoseError(jose.errors, error);
     }
     const now = Date.now() / 1000;
-    if (typeof claims.aud !== 'string') throw jwtError('jwt_claim_invalid', `The JWT "aud" claim must be the string ${this.config.publicUrl}, not a list`, { claim: 'aud' });
+    if (typeof claims.aud !== 'string') throw jwtError('jwt_claim_invalid', `The JWT "aud" claim must be the string ${accepted.join(' or ')}, not a list`, { claim: 'aud' });
     if (typeof claims.iat === 'number' && claims.iat > now + CLOCK_SKEW_SECONDS) {
       throw jwtError('jwt_claim_invalid', `The JWT "iat" claim is in the future (more than ${CLOCK_SKEW_SECONDS} seconds ahead of our clock)`, { claim: 'iat' });
     }
