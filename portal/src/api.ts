@@ -281,8 +281,10 @@ export const APPROVAL_STATUSES: ApprovalStatus[] = ['pending', 'approved', 'reje
 export interface Approval {
   id: string;
   runId: string;
-  flow: string;
+  /** Null for an MCP tool call's approval (then `tool` names it). */
+  flow: string | null;
   flowName: string;
+  tool?: string | null;
   stepId: string;
   endUserId: string;
   title: string;

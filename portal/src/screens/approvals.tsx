@@ -181,7 +181,7 @@ export function Approvals() {
                           </p>
                         )}
                       </th>
-                      <td>{approval.flowName || approval.flow}</td>
+                      <td>{approval.tool ? `${approval.flowName}: ${approval.tool}` : approval.flowName || approval.flow}</td>
                       <td>
                         <span class="mono small">{approval.endUserId}</span>
                       </td>

@@ -37,7 +37,7 @@ export function RunDetail({ runId }: { runId: string }) {
         </span>
       </nav>
       <PageHeader
-        title={current ? `Run of ${flowName ?? 'a flow'}` : 'Run'}
+        title={current ? (current.flow ? `Run of ${flowName ?? 'a flow'}` : current.tool ? `MCP call of ${current.tool}` : 'Run') : 'Run'}
         description={<span class="mono small">{runId}</span>}
         actions={current && <RunActions run={current} onChanged={(next) => (run.data.value = next)} />}
       />
@@ -131,7 +131,7 @@ function RunBody({ run, flowName }: { run: Run; flowName: string | null }) {
         <dl class="fact-grid">
           <div>
             <dt>Flow</dt>
-            <dd>{run.flow ? <Link to={`flows/${run.flow}`}>{flowName ?? run.flow}</Link> : '—'}</dd>
+            <dd>{run.flow ? <Link to={`flows/${run.flow}`}>{flowName ?? run.flow}</Link> : run.tool ? `None: an AI assistant's call of ${run.tool} (MCP)` : '—'}</dd>
           </div>
           <div>
             <dt>End user</dt>
