@@ -18,8 +18,13 @@ const ROOT = join(__dirname, '..', '..');
 const exec = promisify(execFile);
 const TSC = createRequire(join(ROOT, 'package.json')).resolve('typescript/bin/tsc');
 
-/** The child npm must not inherit this run's npm settings (workspace, prefix…): only the basics. */
-const npmEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))) as NodeJS.ProcessEnv;
+/**
+ * Run under `npm test`, this process carries npm's lifecycle variables (the monorepo as local prefix,
+ * the workspace, the package's fields): the child npm must not act on the monorepo because of them.
+ * Where to fetch from (registry, cache, proxies, certificates) is kept.
+ */
+const NPM_KEEP = /^npm_config_(registry|cache|userconfig|globalconfig|cafile|ca|strict_ssl|proxy|https_proxy|noproxy|offline|prefer_offline)$/i;
+const npmEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || NPM_KEEP.test(k))) as NodeJS.ProcessEnv;
 
 async function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = npmEnv()) {
   try {
@@ -214,5 +219,5 @@ console.log(JSON.stringify({ version: switchboard.version, integrations, refused
     writeFileSync(join(scratch, 'probe.cts'), PROBE_CJS);
     writeFileSync(join(scratch, `tsconfig.${moduleResolution}.json`), JSON.stringify(tsconfig(moduleResolution), null, 2));
     await run(process.execPath, [TSC, '-p', `tsconfig.${moduleResolution}.json`], scratch);
-  });
+  }, 120_000);
 });
