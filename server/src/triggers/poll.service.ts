@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HttpError, PollTrigger, ProviderError, TriggerItem } from '@switchboard/connectors';
-import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { setMaxListeners } from 'node:events';
@@ -18,7 +17,6 @@ import { RunLimiter } from '../engine/run-limits';
 import { RunsService } from '../engine/runs.service';
 import { bindingsHealthySql } from '../flows/binding-health';
 import { bindingConnector, type PollTrigger as PollTriggerSpec } from '../flows/definition/flow-definition.schema';
-import { InjectRedis } from '../redis/redis.module';
 import type { TriggerError } from './instance-trigger.entity';
 import { connectorTrigger } from './instance-triggers.service';
 
@@ -65,19 +63,16 @@ export type PollOutcome = 'polled' | 'failed' | 'skipped' | 'lost';
  */
 @Injectable()
 export class PollService {
-  private readonly limiter: RunLimiter;
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectRedis() redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runs: RunsService,
+    private readonly limiter: RunLimiter,
     private readonly clients: ProviderClientService,
     private readonly configs: ConnectorConfigsService,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext('PollService');
-    this.limiter = new RunLimiter(redis, { tenantMaxConcurrentRuns: config.engine.tenantMaxConcurrentRuns, leaseMs: config.queue.lockDurationMs, rateLimits: config.engine.connectionRateLimits });
   }
 
   /** Polls what is due at `now`, at most `limit` claimed at once; answers each poll's outcome (tests and one-off catch-ups). */
