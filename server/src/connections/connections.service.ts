@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { TenantId } from '../common/tenancy/tenant-id';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { EndUsersService } from '../end-users/end-users.service';
@@ -40,7 +41,7 @@ export class ConnectionsService {
   }
 
   async externalIdOf(tenantId: TenantId, endUserId: string): Promise<string> {
-    const rows: Array<{ external_id: string }> = await this.db.query(`SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [tenantId, endUserId]);
+    const rows: Array<{ external_id: string }> = await tenantSql(this.db).query(tenantId, `SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [endUserId]);
     return rows[0]?.external_id ?? '';
   }
 

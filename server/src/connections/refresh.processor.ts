@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
+import { acrossTenants } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { REFRESH_EXPIRING_JOB } from '../maintenance/maintenance.scheduler';
@@ -26,8 +27,9 @@ export class RefreshProcessor {
 
   @Process(REFRESH_EXPIRING_JOB)
   async refreshExpiring(): Promise<{ refreshed: number; failed: number }> {
-    // Across tenants by design: expiry is a property of the row; each refresh is scoped to its tenant.
-    const due: Array<{ id: string; tenant_id: string }> = await this.db.query(
+    const due: Array<{ id: string; tenant_id: string }> = await acrossTenants(
+      this.db,
+      'a sweep of expiring connections of every tenant; each refresh is scoped to its tenant',
       `SELECT id, tenant_id FROM connections
         WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at < now() + make_interval(secs => $1)
         ORDER BY expires_at LIMIT ${BATCH}`,

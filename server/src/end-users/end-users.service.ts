@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { EndUser } from './end-user.entity';
 
 export interface EndUserFields {
@@ -38,9 +39,10 @@ export class EndUsersService {
   upsert(actor: Actor, externalId: string, fields: EndUserFields): Promise<{ endUser: EndUser; created: boolean }> {
     return this.db.transaction(async (manager) => {
       const repo = this.endUsers.with(manager);
-      const inserted: unknown[] = await manager.query(
+      const inserted: unknown[] = await tenantSql(manager).query(
+        actor.tenantId,
         `INSERT INTO end_users (tenant_id, external_id) VALUES ($1, $2) ON CONFLICT (tenant_id, external_id) DO NOTHING RETURNING id`,
-        [actor.tenantId, externalId],
+        [externalId],
       );
       const created = inserted.length === 1;
       const before = await repo.get(actor.tenantId, { externalId });
