@@ -26,6 +26,7 @@ import { OutboundGuard } from '../common/net/outbound-guard';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { acrossTenants } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ConnectorConfigsService, ResolvedConnector } from '../connector-configs/connector-configs.service';
@@ -191,7 +192,9 @@ export class ConnectService {
     if (!state) throw new ConnectError('invalid_state', 'This sign-in did not come from Switchboard (no state); start again from the app');
     // The state decides the tenant; consume it in one statement so two callbacks cannot both use it.
     // TypeORM answers an UPDATE … RETURNING with [rows, count].
-    const [rows]: [Array<Record<string, string | null> & { connection_config: Record<string, string> }>, number] = await this.db.query(
+    const [rows]: [Array<Record<string, string | null> & { connection_config: Record<string, string> }>, number] = await acrossTenants(
+      this.db,
+      'an OAuth callback presents only its state, and the state decides the tenant',
       `UPDATE oauth_states SET consumed_at = now()
         WHERE state_hash = $1 AND consumed_at IS NULL AND expires_at > now()
         RETURNING id, tenant_id, end_user_id, connector_key, code_verifier, end_user_app, redirect_uri, opener_origin, connection_id, connection_config`,

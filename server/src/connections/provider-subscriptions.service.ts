@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
+import { acrossTenants, tenantSql } from '../common/tenancy/tenant-sql';
 import { InjectVault } from '../vault/vault.module';
 import type { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
@@ -62,9 +63,10 @@ export class ProviderSubscriptionsService {
 
   /** The instance needs this subscription: kept if it already has it, else the old one is dropped and this one made. */
   async want(tenantId: TenantId, wanted: WantedSubscription, manager: EntityManager): Promise<void> {
-    const [live]: Array<{ id: string; connection_id: string; events: string[]; input: unknown; url: string }> = await manager.query(
+    const [live]: Array<{ id: string; connection_id: string; events: string[]; input: unknown; url: string }> = await tenantSql(manager).query(
+      tenantId,
       `SELECT id, connection_id, events, input, url FROM provider_subscriptions WHERE tenant_id = $1 AND instance_id = $2 AND status <> 'unsubscribing' FOR UPDATE`,
-      [tenantId, wanted.instanceId],
+      [wanted.instanceId],
     );
     const same =
       live &&
@@ -73,25 +75,27 @@ export class ProviderSubscriptionsService {
       JSON.stringify([...live.events].sort()) === JSON.stringify([...wanted.events].sort()) &&
       JSON.stringify(live.input) === JSON.stringify(wanted.input);
     if (same) return;
-    if (live) await this.dropRow(manager, live.id);
-    await manager.query(
+    if (live) await this.dropRow(manager, tenantId, live.id);
+    await tenantSql(manager).query(
+      tenantId,
       `INSERT INTO provider_subscriptions (tenant_id, instance_id, connection_id, connector_key, events, input, url, status, next_attempt_at)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, 'subscribing', now())`,
-      [tenantId, wanted.instanceId, wanted.connectionId, wanted.connectorKey, wanted.events, JSON.stringify(wanted.input), wanted.url],
+      [wanted.instanceId, wanted.connectionId, wanted.connectorKey, wanted.events, JSON.stringify(wanted.input), wanted.url],
     );
   }
 
   /** The instance no longer needs its subscription (switched off, or its trigger changed). */
   async drop(tenantId: TenantId, instanceId: string, manager: EntityManager): Promise<void> {
-    const rows: Array<{ id: string }> = await manager.query(`SELECT id FROM provider_subscriptions WHERE tenant_id = $1 AND instance_id = $2 AND status <> 'unsubscribing'`, [tenantId, instanceId]);
-    for (const row of rows) await this.dropRow(manager, row.id);
+    const rows: Array<{ id: string }> = await tenantSql(manager).query(tenantId, `SELECT id FROM provider_subscriptions WHERE tenant_id = $1 AND instance_id = $2 AND status <> 'unsubscribing'`, [instanceId]);
+    for (const row of rows) await this.dropRow(manager, tenantId, row.id);
   }
 
   /** The signing secret of the instance's active subscription, or null. */
   async secretOf(tenantId: TenantId, instanceId: string): Promise<string | null> {
-    const [row]: Array<{ id: string; secret: string | null }> = await this.db.query(
+    const [row]: Array<{ id: string; secret: string | null }> = await tenantSql(this.db).query(
+      tenantId,
       `SELECT id, secret FROM provider_subscriptions WHERE tenant_id = $1 AND instance_id = $2 AND status = 'active'`,
-      [tenantId, instanceId],
+      [instanceId],
     );
     return row?.secret ? this.vault.decrypt(row.secret, bindingFor('providerSubscriptionSecret', { tenantId, id: row.id })) : null;
   }
@@ -102,23 +106,27 @@ export class ProviderSubscriptionsService {
    * once the connection is gone).
    */
   async removeForConnection(tenantId: TenantId, connectionId: string): Promise<void> {
-    const [rows]: [SubscriptionRow[], number] = await this.db.query(
+    const [rows]: [SubscriptionRow[], number] = await tenantSql(this.db).query(
+      tenantId,
       `UPDATE provider_subscriptions SET status = 'unsubscribing', next_attempt_at = now() + interval '1 minute', updated_at = now()
         WHERE tenant_id = $1 AND connection_id = $2 RETURNING *, false AS live`,
-      [tenantId, connectionId],
+      [connectionId],
     );
     await Promise.all(rows.map((row) => this.unsubscribe(row).catch(() => undefined)));
   }
 
   /** One round of the worker's reconcile: drops what no enabled instance needs, then works the due rows. Answers how many were worked. */
   async reconcileDue(): Promise<number> {
-    // Across tenants by design: an orphan is a property of the row.
-    await this.db.query(
+    await acrossTenants(
+      this.db,
+      'a sweep of every tenant: an orphan (no enabled instance needs it) is a property of the row',
       `UPDATE provider_subscriptions s SET status = 'unsubscribing', next_attempt_at = now(), updated_at = now()
         WHERE s.status <> 'unsubscribing' AND NOT EXISTS (SELECT 1 FROM flow_instances i WHERE i.id = s.instance_id AND i.enabled)`,
     );
     // An UPDATE answers [rows, count].
-    const [due]: [SubscriptionRow[], number] = await this.db.query(
+    const [due]: [SubscriptionRow[], number] = await acrossTenants(
+      this.db,
+      'the worker claims due subscriptions of every tenant',
       `UPDATE provider_subscriptions s SET next_attempt_at = now() + interval '2 minutes'
         WHERE s.id IN (SELECT id FROM provider_subscriptions WHERE next_attempt_at <= now() ORDER BY next_attempt_at LIMIT ${CLAIM_BATCH} FOR UPDATE SKIP LOCKED)
        RETURNING s.*, true AS live`,
@@ -139,17 +147,18 @@ export class ProviderSubscriptionsService {
       { url: row.url, secret: offered, events: row.events, input: row.input },
     );
     const secret = this.vault.encrypt(made.secret ?? offered, bindingFor('providerSubscriptionSecret', { tenantId, id: row.id }));
-    const [, updated] = await this.db.query(
-      `UPDATE provider_subscriptions SET provider_id = $2, secret = $3, status = 'active', attempts = 0, last_error = NULL, next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1 AND status = 'subscribing'`,
+    const [, updated] = await tenantSql(this.db).query(
+      tenantId,
+      `UPDATE provider_subscriptions SET provider_id = $3, secret = $4, status = 'active', attempts = 0, last_error = NULL, next_attempt_at = NULL, updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 AND status = 'subscribing'`,
       [row.id, made.id, secret],
     );
     if (updated === 0) {
       // Dropped while it was being made: remove what was just made.
-      await this.db.query(`UPDATE provider_subscriptions SET provider_id = $2, next_attempt_at = now() WHERE id = $1`, [row.id, made.id]);
+      await tenantSql(this.db).query(tenantId, `UPDATE provider_subscriptions SET provider_id = $3, next_attempt_at = now() WHERE tenant_id = $1 AND id = $2`, [row.id, made.id]);
       return;
     }
-    await this.db.query(`UPDATE flow_instance_triggers SET health = 'ok', failures = 0, last_error = NULL, updated_at = now() WHERE id = $1`, [row.instance_id]);
+    await tenantSql(this.db).query(tenantId, `UPDATE flow_instance_triggers SET health = 'ok', failures = 0, last_error = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [row.instance_id]);
     this.logger.info({ instanceId: row.instance_id, tenantId, connector: row.connector_key, subscription: made.id }, 'provider webhook subscribed');
   }
 
@@ -174,24 +183,33 @@ export class ProviderSubscriptionsService {
         );
       }
     }
-    await this.db.query(`DELETE FROM provider_subscriptions WHERE id = $1`, [row.id]);
+    await tenantSql(this.db).query(tenantId, `DELETE FROM provider_subscriptions WHERE tenant_id = $1 AND id = $2`, [row.id]);
     this.logger.info({ instanceId: row.instance_id, tenantId, connector: row.connector_key, subscription: row.provider_id }, 'provider webhook removed');
   }
 
   private async failed(row: SubscriptionRow, error: unknown): Promise<void> {
+    const tenantId = trustedTenantId(row.tenant_id);
     const attempts = row.attempts + 1;
     const message = (error as Error)?.message ?? String(error);
     if (row.status === 'unsubscribing' && attempts >= MAX_UNSUBSCRIBE_ATTEMPTS) {
       this.logger.warn({ instanceId: row.instance_id, subscription: row.provider_id, err: error }, 'gave up removing a provider webhook');
-      await this.db.query(`DELETE FROM provider_subscriptions WHERE id = $1`, [row.id]);
+      await tenantSql(this.db).query(tenantId, `DELETE FROM provider_subscriptions WHERE tenant_id = $1 AND id = $2`, [row.id]);
       return;
     }
     const next = new Date(Date.now() + Math.min(MAX_BACKOFF_MS, 5000 * 2 ** Math.min(attempts - 1, 16)));
-    await this.db.query(`UPDATE provider_subscriptions SET attempts = $2, last_error = $3, next_attempt_at = $4, updated_at = now() WHERE id = $1`, [row.id, attempts, message.slice(0, 1000), next]);
+    await tenantSql(this.db).query(
+      tenantId,
+      `UPDATE provider_subscriptions SET attempts = $3, last_error = $4, next_attempt_at = $5, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+      [row.id, attempts, message.slice(0, 1000), next],
+    );
     if (row.status === 'subscribing') {
       const code = error instanceof AppError ? error.code : 'subscription_failed';
       const lastError = { code, message: `Could not subscribe to ${row.connector_key} events: ${message}`, at: new Date().toISOString(), retryAt: next.toISOString() };
-      await this.db.query(`UPDATE flow_instance_triggers SET health = 'failing', failures = $2, last_error = $3::jsonb, updated_at = now() WHERE id = $1`, [row.instance_id, attempts, JSON.stringify(lastError)]);
+      await tenantSql(this.db).query(
+        tenantId,
+        `UPDATE flow_instance_triggers SET health = 'failing', failures = $3, last_error = $4::jsonb, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+        [row.instance_id, attempts, JSON.stringify(lastError)],
+      );
       this.logger.warn({ instanceId: row.instance_id, tenantId: row.tenant_id, attempts, err: error }, 'provider webhook subscription failed; retrying');
     }
   }
@@ -201,9 +219,10 @@ export class ProviderSubscriptionsService {
    * then at most the 2-minute lease away): removing it before the provider answers would forget the
    * hook the answer creates.
    */
-  private async dropRow(manager: EntityManager, id: string): Promise<void> {
-    await manager.query(
-      `UPDATE provider_subscriptions SET status = 'unsubscribing', attempts = 0, next_attempt_at = LEAST(GREATEST(next_attempt_at, now()), now() + interval '2 minutes'), updated_at = now() WHERE id = $1`,
+  private async dropRow(manager: EntityManager, tenantId: TenantId, id: string): Promise<void> {
+    await tenantSql(manager).query(
+      tenantId,
+      `UPDATE provider_subscriptions SET status = 'unsubscribing', attempts = 0, next_attempt_at = LEAST(GREATEST(next_attempt_at, now()), now() + interval '2 minutes'), updated_at = now() WHERE tenant_id = $1 AND id = $2`,
       [id],
     );
   }

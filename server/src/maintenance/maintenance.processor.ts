@@ -1,5 +1,6 @@
 import { Process, Processor } from '@nestjs/bull';
 import { Inject } from '@nestjs/common';
+import { acrossTenants } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -26,7 +27,9 @@ export class MaintenanceProcessor {
   private async pruneRuns(): Promise<number> {
     let total = 0;
     for (;;) {
-      const [, deleted] = await this.db.query(
+      const [, deleted] = await acrossTenants(
+        this.db,
+        'retention prunes finished runs of every tenant; age is a property of the row',
         `DELETE FROM runs WHERE id IN (
            SELECT id FROM runs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < now() - make_interval(days => $1) LIMIT 1000)`,
         [this.config.runRetentionDays],
@@ -41,12 +44,16 @@ export class MaintenanceProcessor {
   async purgeExpired(): Promise<Record<string, number>> {
     // Cross-tenant by design: expiry is a property of the row, not of a tenant.
     const [, sessions] = await this.db.query(`DELETE FROM member_sessions WHERE expires_at < now()`);
-    const [, endUserSessions] = await this.db.query(`DELETE FROM end_user_sessions WHERE expires_at < now()`);
-    const [, invitations] = await this.db.query(
+    const [, endUserSessions] = await acrossTenants(this.db, 'expired end-user sessions of every tenant', `DELETE FROM end_user_sessions WHERE expires_at < now()`);
+    const [, invitations] = await acrossTenants(
+      this.db,
+      'expired invitations of every tenant',
       `DELETE FROM memberships WHERE status = 'invited' AND invite_expires_at < now()`,
     );
     // People who were only ever invited, and whose invitations are all gone, were never real accounts.
-    const [, users] = await this.db.query(
+    const [, users] = await acrossTenants(
+      this.db,
+      'a user without any membership in any tenant was never a real account',
       `DELETE FROM users u WHERE u.password_hash IS NULL AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id)`,
     );
     const runs = await this.pruneRuns();
