@@ -32,13 +32,7 @@ const TENANT_TABLES = [
  */
 const RAW_SQL_NOT_YET_SCOPED: Record<string, true> = {
   'cli/local-stack.ts': true,
-  'connector-configs/connector-configs.service.ts': true,
-  'custom-providers/custom-providers.service.ts': true,
-  'dashboard/dashboard.service.ts': true,
-  'flows/binding-health.ts': true,
   'flows/flow-instances.service.ts': true,
-  'mcp/mcp-settings.service.ts': true,
-  'mcp/mcp-tools.service.ts': true,
   'sessions/sessions.service.ts': true,
   'triggers/instance-triggers.service.ts': true,
   'triggers/poll.service.ts': true,

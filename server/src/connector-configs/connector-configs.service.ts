@@ -8,6 +8,7 @@ import { AppError, notFound } from '../common/errors/app-error';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { acrossTenants, tenantSql } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Vault } from '../vault/vault';
@@ -123,9 +124,10 @@ export class ConnectorConfigsService {
     }
     return this.db.transaction(async (manager) => {
       const repo = this.configs.with(manager);
-      await manager.query(
+      await tenantSql(manager).query(
+        actor.tenantId,
         `INSERT INTO connector_configs (tenant_id, connector_key, enabled) VALUES ($1, $2, false) ON CONFLICT (tenant_id, connector_key) DO NOTHING`,
-        [actor.tenantId, key],
+        [key],
       );
       const current = await repo.query(actor.tenantId, 'c').addSelect('c.clientSecret').andWhere('c.connectorKey = :key', { key }).setLock('pessimistic_write').getOneOrFail();
       const changes: Partial<ConnectorConfig> = {};
@@ -176,12 +178,21 @@ export class ConnectorConfigsService {
    */
   async appWebhookTarget(configId: string): Promise<AppWebhookTarget | null> {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(configId)) return null;
-    const [row]: Array<{ tenant_id: string; connector_key: string; enabled: boolean }> = await this.db.query(`SELECT tenant_id, connector_key, enabled FROM connector_configs WHERE id = $1`, [configId]);
+    const [row]: Array<{ tenant_id: string; connector_key: string; enabled: boolean }> = await acrossTenants(
+      this.db,
+      "an app webhook URL names only its connector config, and the config decides the tenant",
+      `SELECT tenant_id, connector_key, enabled FROM connector_configs WHERE id = $1`,
+      [configId],
+    );
     if (!row?.enabled) return null;
     const tenantId = trustedTenantId(row.tenant_id);
     const resolved = await this.resolve(tenantId, row.connector_key).catch(() => null);
     if (!resolved?.definition.webhooks || resolved.definition.webhooks.routing !== 'app') return null;
-    const [secrets]: Array<{ webhook_signing_secret: string | null }> = await this.db.query(`SELECT webhook_signing_secret FROM connector_configs WHERE id = $1`, [configId]);
+    const [secrets]: Array<{ webhook_signing_secret: string | null }> = await tenantSql(this.db).query(
+      tenantId,
+      `SELECT webhook_signing_secret FROM connector_configs WHERE tenant_id = $1 AND id = $2`,
+      [configId],
+    );
     const signingSecret = secrets?.webhook_signing_secret ? this.vault.decrypt(secrets.webhook_signing_secret, bindingFor('connectorWebhookSigningSecret', { tenantId, id: configId })) : null;
     return { tenantId, connectorKey: row.connector_key, definition: resolved.definition, clientSecret: resolved.clientSecret, signingSecret };
   }

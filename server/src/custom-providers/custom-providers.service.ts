@@ -10,6 +10,7 @@ import { OutboundGuard } from '../common/net/outbound-guard';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { Connection } from '../connections/connection.entity';
 import { ConnectorConfig } from '../connector-configs/connector-config.entity';
 import { OpenApiImport } from '../connector-configs/openapi-import.entity';
@@ -101,10 +102,11 @@ export class CustomProvidersService {
       if (!current) throw new AppError('not_found', `Custom provider ${id} was not found`);
       const inUse = await this.connections.with(manager).count(actor.tenantId, { connectorKey: current.key });
       // Switched-on flow instances whose version lists the provider (switched-off ones may stay: they start nothing).
-      const [{ instances }]: Array<{ instances: number }> = await manager.query(
+      const [{ instances }]: Array<{ instances: number }> = await tenantSql(manager).query(
+        actor.tenantId,
         `SELECT count(*)::int AS instances FROM flow_instances i JOIN flow_template_versions v ON v.id = i.version_id
           WHERE i.tenant_id = $1 AND i.enabled AND (v.definition->'connectors')::jsonb ? $2::text`,
-        [actor.tenantId, current.key],
+        [current.key],
       );
       if (inUse > 0 || instances > 0) {
         const what = [inUse > 0 ? `${inUse} connection${inUse === 1 ? '' : 's'}` : '', instances > 0 ? `${instances} switched-on flow instance${instances === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { TenantId } from '../common/tenancy/tenant-id';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { monthlyTokens } from '../engine/token-usage';
 import type { StatsView, StatsWindow } from './dashboard.dto';
 
@@ -32,10 +33,11 @@ export class DashboardService {
     // Buckets are aligned to the bucket width, so the chart does not shift between refreshes.
     const to = new Date(Math.ceil(now.getTime() / (bucket * 1000)) * bucket * 1000);
     const from = new Date(to.getTime() - seconds * 1000);
-    const params = [tenantId, from, to];
+    const params = [from, to];
     const inWindow = `r.tenant_id = $1 AND r.created_at >= $2 AND r.created_at < $3`;
 
-    const [totals] = await this.db.query(
+    const [totals] = await tenantSql(this.db).query(
+      tenantId,
       `SELECT count(*) AS runs,
               count(*) FILTER (WHERE r.status = 'succeeded') AS succeeded,
               count(*) FILTER (WHERE r.status = 'failed') AS failed,
@@ -47,7 +49,8 @@ export class DashboardService {
       params,
     );
 
-    const series: Array<Record<string, unknown>> = await this.db.query(
+    const series: Array<Record<string, unknown>> = await tenantSql(this.db).query(
+      tenantId,
       `WITH buckets AS (
          SELECT generate_series($2::timestamptz, $3::timestamptz - make_interval(secs => $4), make_interval(secs => $4)) AS at
        ), counted AS (
@@ -65,7 +68,8 @@ export class DashboardService {
       [...params, bucket],
     );
 
-    const failing: Array<Record<string, unknown>> = await this.db.query(
+    const failing: Array<Record<string, unknown>> = await tenantSql(this.db).query(
+      tenantId,
       `SELECT ${FLOW_KEY} AS flow, COALESCE(t.name, 'MCP tool ' || r.tool) AS name, count(*) FILTER (WHERE r.status = 'failed') AS failed, count(*) AS total
          FROM runs r LEFT JOIN flow_templates t ON t.id = r.template_id AND t.tenant_id = r.tenant_id
         WHERE ${inWindow}
@@ -77,7 +81,8 @@ export class DashboardService {
     );
 
     // Failed runs grouped by error code and flow, each group with its latest message.
-    const errors: Array<Record<string, unknown>> = await this.db.query(
+    const errors: Array<Record<string, unknown>> = await tenantSql(this.db).query(
+      tenantId,
       `SELECT code, flow, message, count, last_at FROM (
          SELECT coalesce(r.error->>'code', 'unknown') AS code, ${FLOW_KEY} AS flow, r.error->>'message' AS message,
                 count(*) OVER g AS count, max(r.created_at) OVER g AS last_at,

@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
+import { trustedTenantId } from '../common/tenancy/tenant-id';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import type { Connection } from '../connections/connection.entity';
 import { bindingConnector } from './definition/flow-definition.schema';
 
@@ -56,14 +58,17 @@ export const bindingsHealthySql = (alias: string) =>
  * instance. Runs in the caller's transaction.
  */
 export async function rebindToConnection(manager: EntityManager, audit: AuditService, actor: Actor, connection: Pick<Connection, 'id' | 'tenantId' | 'endUserId' | 'connectorKey' | 'accountName'>, connectorName: string): Promise<number> {
-  const instances: Array<{ id: string; connections: Record<string, string>; key: string }> = await manager.query(
+  // The connection was read or made in the actor's tenant, so its tenant is trusted.
+  const tenantId = trustedTenantId(connection.tenantId);
+  const instances: Array<{ id: string; connections: Record<string, string>; key: string }> = await tenantSql(manager).query(
+    tenantId,
     `SELECT i.id, i.connections, t.key FROM flow_instances i JOIN flow_templates t ON t.id = i.template_id
       WHERE i.tenant_id = $1 AND i.end_user_id = $2 FOR UPDATE OF i`,
-    [connection.tenantId, connection.endUserId],
+    [connection.endUserId],
   );
   if (instances.length === 0) return 0;
   const owned: Array<Pick<Connection, 'id' | 'status' | 'endUserId'>> = (
-    await manager.query(`SELECT id, status, end_user_id FROM connections WHERE tenant_id = $1 AND end_user_id = $2`, [connection.tenantId, connection.endUserId])
+    await tenantSql(manager).query(tenantId, `SELECT id, status, end_user_id FROM connections WHERE tenant_id = $1 AND end_user_id = $2`, [connection.endUserId])
   ).map((r: { id: string; status: Connection['status']; end_user_id: string }) => ({ id: r.id, status: r.status, endUserId: r.end_user_id }));
   let rebound = 0;
   for (const instance of instances) {
@@ -80,8 +85,7 @@ export async function rebindToConnection(manager: EntityManager, audit: AuditSer
       from: stale[0].connectionId,
       to: connection.id,
     };
-    await manager.query(`UPDATE flow_instances SET connections = $3::jsonb, note = $4::jsonb, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [
-      connection.tenantId,
+    await tenantSql(manager).query(tenantId, `UPDATE flow_instances SET connections = $3::jsonb, note = $4::jsonb, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [
       instance.id,
       JSON.stringify(bindings),
       JSON.stringify(note),

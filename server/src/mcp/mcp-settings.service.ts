@@ -8,6 +8,7 @@ import { AppError } from '../common/errors/app-error';
 import type { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
 import { ConnectorRegistry } from '../connector-configs/connector-registry.service';
 import { ApprovalMode, ConnectorExposure, MCP_DEFAULTS, McpSettings } from './mcp-settings.entity';
@@ -86,7 +87,7 @@ export class McpSettingsService {
       const connectors = { ...before.connectors };
       if (exposed.length === 0) delete connectors[key];
       else connectors[key] = { exposed, requireApproval };
-      await manager.query(`UPDATE mcp_settings SET connectors = $2, updated_at = now() WHERE tenant_id = $1`, [actor.tenantId, JSON.stringify(connectors)]);
+      await tenantSql(manager).query(actor.tenantId, `UPDATE mcp_settings SET connectors = $2, updated_at = now() WHERE tenant_id = $1`, [JSON.stringify(connectors)]);
       await this.audit.record(actor, 'mcp.connector_exposure_updated', { type: 'connector', id: key }, {
         exposed,
         requireApproval,
@@ -101,7 +102,7 @@ export class McpSettingsService {
     await this.db.transaction(async (manager) => {
       const before = await this.lockedRow(actor.tenantId, manager);
       const waitSeconds = input.approvalWaitSeconds ?? before.approvalWaitSeconds;
-      await manager.query(`UPDATE mcp_settings SET approval_mode = $2, approval_wait_seconds = $3, updated_at = now() WHERE tenant_id = $1`, [actor.tenantId, input.approvalMode, waitSeconds]);
+      await tenantSql(manager).query(actor.tenantId, `UPDATE mcp_settings SET approval_mode = $2, approval_wait_seconds = $3, updated_at = now() WHERE tenant_id = $1`, [input.approvalMode, waitSeconds]);
       await this.audit.record(actor, 'mcp.approval_settings_updated', null, {
         approvalMode: input.approvalMode,
         approvalWaitSeconds: waitSeconds,
@@ -113,14 +114,13 @@ export class McpSettingsService {
 
   /** The tenant's row, created with the defaults when missing, locked for this transaction. */
   private async lockedRow(tenantId: TenantId, manager: DataSource['manager']): Promise<McpSettings> {
-    await manager.query(`INSERT INTO mcp_settings (tenant_id, approval_mode, approval_wait_seconds) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING`, [
-      tenantId,
+    await tenantSql(manager).query(tenantId, `INSERT INTO mcp_settings (tenant_id, approval_mode, approval_wait_seconds) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO NOTHING`, [
       MCP_DEFAULTS.approvalMode,
       MCP_DEFAULTS.approvalWaitSeconds,
     ]);
-    const [row]: Array<{ approval_mode: ApprovalMode; approval_wait_seconds: number; connectors: Record<string, ConnectorExposure> }> = await manager.query(
+    const [row]: Array<{ approval_mode: ApprovalMode; approval_wait_seconds: number; connectors: Record<string, ConnectorExposure> }> = await tenantSql(manager).query(
+      tenantId,
       `SELECT approval_mode, approval_wait_seconds, connectors FROM mcp_settings WHERE tenant_id = $1 FOR UPDATE`,
-      [tenantId],
     );
     return { tenantId, approvalMode: row.approval_mode, approvalWaitSeconds: row.approval_wait_seconds, connectors: row.connectors, updatedAt: new Date() };
   }

@@ -9,6 +9,7 @@ import type { Actor } from '../auth/principal';
 import type { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Connection } from '../connections/connection.entity';
@@ -205,9 +206,10 @@ export class McpToolsService {
     // 'pending': answer once the worker has asked the approval (so its id can be given), or the run ended first.
     const deadline = Date.now() + APPROVAL_ASKED_WAIT_MS;
     while (Date.now() < deadline) {
-      const [state]: Array<{ status: string; approval: string | null }> = await this.db.query(
+      const [state]: Array<{ status: string; approval: string | null }> = await tenantSql(this.db).query(
+        identity.tenantId,
         `SELECT r.status, (SELECT a.id FROM approvals a WHERE a.run_id = r.id ORDER BY a.created_at DESC LIMIT 1) AS approval FROM runs r WHERE r.tenant_id = $1 AND r.id = $2`,
-        [identity.tenantId, runId],
+        [runId],
       );
       if (!state || state.approval || ['succeeded', 'failed', 'cancelled'].includes(state.status)) break;
       await new Promise((r) => setTimeout(r, 25));
@@ -265,7 +267,7 @@ export class McpToolsService {
   }
 
   private async approval(tenantId: TenantId, runId: string): Promise<{ id: string; status: string; decided_via: string | null; comment: string | null } | undefined> {
-    const [row] = await this.db.query(`SELECT id, status, decided_via, comment FROM approvals WHERE tenant_id = $1 AND run_id = $2 ORDER BY created_at DESC LIMIT 1`, [tenantId, runId]);
+    const [row] = await tenantSql(this.db).query(tenantId, `SELECT id, status, decided_via, comment FROM approvals WHERE tenant_id = $1 AND run_id = $2 ORDER BY created_at DESC LIMIT 1`, [runId]);
     return row;
   }
 
