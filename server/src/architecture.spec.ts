@@ -33,11 +33,7 @@ const TENANT_TABLES = [
 const RAW_SQL_NOT_YET_SCOPED: Record<string, true> = {
   'cli/local-stack.ts': true,
   'flows/flow-instances.service.ts': true,
-  'sessions/sessions.service.ts': true,
-  'triggers/instance-triggers.service.ts': true,
   'triggers/poll.service.ts': true,
-  'triggers/provider-events.service.ts': true,
-  'triggers/schedule.service.ts': true,
   'webhooks/webhook-delivery.processor.ts': true,
 };
 

@@ -9,6 +9,7 @@ import { generateToken, hashToken } from '../common/crypto/tokens';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { acrossTenants } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EndUser } from '../end-users/end-user.entity';
@@ -94,9 +95,10 @@ export class SessionsService {
   }
 
   private async fromSessionToken(token: string): Promise<EndUserPrincipal | null> {
-    // The token decides the tenant, so this lookup cannot be tenant-scoped.
     const rows: Array<{ id: string; tenant_id: string; end_user_id: string; external_id: string; allowed_connectors: string[] | null; expires_at: Date }> =
-      await this.db.query(
+      await acrossTenants(
+        this.db,
+        'a session token decides the tenant, so its lookup cannot be tenant-scoped',
         `SELECT s.id, s.tenant_id, s.end_user_id, u.external_id, s.allowed_connectors, s.expires_at
            FROM end_user_sessions s JOIN end_users u ON u.id = s.end_user_id
           WHERE s.token_hash = $1 AND s.expires_at > now()`,

@@ -7,6 +7,7 @@ import { hashToken } from '../common/crypto/tokens';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { acrossTenants, tenantSql } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { EndUser } from '../end-users/end-user.entity';
@@ -160,8 +161,9 @@ export class InstanceTriggersService {
    * subscription given up on — get one wanted again. The worker's loop calls this now and then.
    */
   async resubscribeMissing(limit = 100): Promise<number> {
-    // Across tenants by design: a missing subscription is a property of the row.
-    const rows: Array<InstanceForTrigger & { tenant_id: string; trigger: Trigger; trigger_input: Record<string, unknown> | null; trigger_key: string }> = await this.db.query(
+    const rows: Array<InstanceForTrigger & { tenant_id: string; trigger: Trigger; trigger_input: Record<string, unknown> | null; trigger_key: string }> = await acrossTenants(
+      this.db,
+      'a sweep of every tenant: a missing subscription is a property of the row',
       `SELECT t.id, t.tenant_id, t.trigger_input, t.trigger_key, v.definition -> 'trigger' AS trigger,
               i.end_user_id AS "endUserId", i.enabled, i.settings, i.connections
          FROM flow_instance_triggers t
@@ -204,9 +206,10 @@ export class InstanceTriggersService {
     await this.putWebhookCredentials(tenantId, instanceId, trigger, existing, manager);
     if (trigger.connector !== undefined && trigger.event !== undefined && existing?.triggerInput) {
       // The provider must send to the new URL: the subscription is made again.
-      const [instance]: InstanceForTrigger[] = await manager.query(
+      const [instance]: InstanceForTrigger[] = await tenantSql(manager).query(
+        tenantId,
         `SELECT id, end_user_id AS "endUserId", enabled, settings, connections FROM flow_instances WHERE tenant_id = $1 AND id = $2`,
-        [tenantId, instanceId],
+        [instanceId],
       );
       if (instance?.enabled) await this.wantSubscription(tenantId, instance, trigger as ConnectorTrigger, existing.triggerInput, manager);
     }
@@ -228,8 +231,9 @@ export class InstanceTriggersService {
    * booting together do not collide. Answers how many were repaired and which could not be.
    */
   async repairMissing(): Promise<{ repaired: number; failed: Array<{ instanceId: string; error: string }> }> {
-    // Across tenants by design: a missing row is a property of the instance, whatever its tenant.
-    const missing: Array<{ id: string; tenant_id: string }> = await this.db.query(
+    const missing: Array<{ id: string; tenant_id: string }> = await acrossTenants(
+      this.db,
+      'a sweep of every tenant: a missing trigger row is a property of the instance',
       `SELECT i.id, i.tenant_id FROM flow_instances i JOIN flow_template_versions v ON v.id = i.version_id
         WHERE i.enabled AND v.trigger_type IN ('schedule', 'webhook', 'poll')
           AND NOT EXISTS (SELECT 1 FROM flow_instance_triggers t WHERE t.id = i.id)
@@ -240,11 +244,12 @@ export class InstanceTriggersService {
     for (const { id, tenant_id } of missing) {
       try {
         const done = await this.db.transaction(async (manager) => {
-          const [row]: Array<InstanceForTrigger & { trigger: Trigger; has_state: boolean }> = await manager.query(
+          const [row]: Array<InstanceForTrigger & { trigger: Trigger; has_state: boolean }> = await tenantSql(manager).query(
+            trustedTenantId(tenant_id),
             `SELECT i.id, i.end_user_id AS "endUserId", i.enabled, i.settings, i.connections, v.definition -> 'trigger' AS trigger,
                     EXISTS (SELECT 1 FROM flow_instance_triggers t WHERE t.id = i.id) AS has_state
                FROM flow_instances i JOIN flow_template_versions v ON v.id = i.version_id
-              WHERE i.id = $1 FOR UPDATE OF i`,
+              WHERE i.tenant_id = $1 AND i.id = $2 FOR UPDATE OF i`,
             [id],
           );
           if (!row || row.has_state || !row.enabled) return false;
@@ -292,7 +297,9 @@ export class InstanceTriggersService {
    */
   async findByWebhookToken(token: string): Promise<WebhookTarget | null> {
     if (!/^whk_[A-Za-z0-9_-]{43}$/.test(token)) return null;
-    const [row]: Array<{ id: string; tenant_id: string; webhook_secret: string | null; trigger: Trigger; trigger_input: Record<string, unknown> | null }> = await this.db.query(
+    const [row]: Array<{ id: string; tenant_id: string; webhook_secret: string | null; trigger: Trigger; trigger_input: Record<string, unknown> | null }> = await acrossTenants(
+      this.db,
+      "a webhook URL's token decides the tenant",
       `SELECT t.id, t.tenant_id, t.webhook_secret, t.trigger_input, v.definition -> 'trigger' AS trigger
          FROM flow_instance_triggers t
          JOIN flow_instances i ON i.id = t.id AND i.enabled

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { AppError } from '../common/errors/app-error';
 import { storable } from '../common/http/hostile-input';
 import { TenantId } from '../common/tenancy/tenant-id';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ProviderSubscriptionsService } from '../connections/provider-subscriptions.service';
@@ -130,7 +131,12 @@ export class ProviderEventsService {
         idempotencyKey: `event:${String(item.dedupeKey ?? event.id).slice(0, 200)}`,
       });
       await enqueue();
-      await this.db.query(`UPDATE flow_instance_triggers SET last_item_at = now(), health = 'ok', failures = 0, last_error = NULL WHERE id = $1 AND (health <> 'ok' OR last_item_at IS NULL OR last_item_at < now() - interval '1 second')`, [listener.instanceId]);
+      await tenantSql(this.db).query(
+        listener.tenantId,
+        `UPDATE flow_instance_triggers SET last_item_at = now(), health = 'ok', failures = 0, last_error = NULL
+          WHERE tenant_id = $1 AND id = $2 AND (health <> 'ok' OR last_item_at IS NULL OR last_item_at < now() - interval '1 second')`,
+        [listener.instanceId],
+      );
       return run.id;
     } catch (error) {
       // A paused or switched-off instance misses the event, like any other trigger would.
@@ -166,9 +172,10 @@ export class ProviderEventsService {
 
   /** The tenant's active connections of the connector whose account the event names. */
   private async connectionsFor(tenantId: TenantId, key: string, hooks: ProviderWebhooks, account: string): Promise<string[]> {
-    const rows: Array<{ id: string; account_id: string; config: Record<string, string> }> = await this.db.query(
+    const rows: Array<{ id: string; account_id: string; config: Record<string, string> }> = await tenantSql(this.db).query(
+      tenantId,
       `SELECT id, account_id, config FROM connections WHERE tenant_id = $1 AND connector_key = $2 AND status = 'active'`,
-      [tenantId, key],
+      [key],
     );
     const keyOf = hooks.accountKey ?? ((c: { accountId: string }) => c.accountId);
     return rows.filter((r) => keyOf({ accountId: r.account_id, config: r.config ?? {} }) === account).map((r) => r.id);
@@ -176,14 +183,15 @@ export class ProviderEventsService {
 
   /** Enabled instances of the tenant whose trigger is one of this connector's webhook triggers, bound to one of these connections. */
   private async listeners(tenantId: TenantId, key: string, connectionIds: string[]): Promise<Listener[]> {
-    const rows: Array<{ id: string; trigger: WebhookTrigger; trigger_input: Record<string, unknown> | null }> = await this.db.query(
+    const rows: Array<{ id: string; trigger: WebhookTrigger; trigger_input: Record<string, unknown> | null }> = await tenantSql(this.db).query(
+      tenantId,
       `SELECT t.id, v.definition -> 'trigger' AS trigger, t.trigger_input
          FROM flow_instance_triggers t
          JOIN flow_instances i ON i.id = t.id AND i.enabled
          JOIN flow_template_versions v ON v.id = i.version_id
         WHERE t.tenant_id = $1 AND t.type = 'webhook' AND t.trigger_key LIKE $2
           AND (i.connections ->> (v.definition -> 'trigger' ->> 'connector')) = ANY($3::text[])`,
-      [tenantId, `${key.replace(/[\\%_]/g, '\\$&')}.%`, connectionIds],
+      [`${key.replace(/[\\%_]/g, '\\$&')}.%`, connectionIds],
     );
     return rows.map((r) => ({ tenantId, instanceId: r.id, trigger: r.trigger, input: r.trigger_input ?? {} }));
   }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
+import { acrossTenants, tenantSql } from '../common/tenancy/tenant-sql';
 import { RunsService } from '../engine/runs.service';
 import { bindingsHealthySql } from '../flows/binding-health';
 import { dueFires } from './schedule';
@@ -39,8 +40,9 @@ export class ScheduleService {
     let started = 0;
     for (;;) {
       const { claimed, enqueue } = await this.db.transaction(async (manager) => {
-        // Across tenants by design: being due is a property of the row.
-        const due: DueRow[] = await manager.query(
+        const due: DueRow[] = await acrossTenants(
+          manager,
+          'the scheduler claims due schedules of every tenant; being due is a property of the row',
           `SELECT t.id, t.tenant_id, t.cron, t.timezone, t.next_fire_at, ${bindingsHealthySql('i')} AS healthy
              FROM flow_instance_triggers t JOIN flow_instances i ON i.id = t.id AND i.enabled
             WHERE t.next_fire_at <= $1
@@ -58,7 +60,7 @@ export class ScheduleService {
           } catch (error) {
             // Validated when stored, so this is not expected; park the schedule rather than retry it forever.
             this.logger.error({ err: error, instanceId: row.id, tenantId }, 'schedule cannot be computed; stopped until the flow is changed or re-enabled');
-            await manager.query(`UPDATE flow_instance_triggers SET next_fire_at = NULL, updated_at = now() WHERE id = $1`, [row.id]);
+            await tenantSql(manager).query(tenantId, `UPDATE flow_instance_triggers SET next_fire_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [row.id]);
             continue;
           }
           if (!row.healthy && plan.fires.length) {
@@ -74,7 +76,7 @@ export class ScheduleService {
             );
             if (created) enqueue.push(enqueueRun);
           }
-          await manager.query(`UPDATE flow_instance_triggers SET next_fire_at = $2, updated_at = now() WHERE id = $1`, [row.id, plan.next]);
+          await tenantSql(manager).query(tenantId, `UPDATE flow_instance_triggers SET next_fire_at = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [row.id, plan.next]);
           if (plan.skipped) {
             this.logger.warn({ instanceId: row.id, tenantId, dueSince: row.next_fire_at.toISOString(), caughtUp: plan.fires.length }, 'skipped missed schedule fires beyond the catch-up policy');
           }
