@@ -33,8 +33,6 @@ const TENANT_TABLES = [
 const RAW_SQL_NOT_YET_SCOPED: Record<string, true> = {
   'cli/local-stack.ts': true,
   'flows/flow-instances.service.ts': true,
-  'triggers/poll.service.ts': true,
-  'webhooks/webhook-delivery.processor.ts': true,
 };
 
 function files(dir: string): string[] {

@@ -9,6 +9,7 @@ import { AppError } from '../common/errors/app-error';
 import { dependencyOutage } from '../common/errors/dependency-errors';
 import { storable } from '../common/http/hostile-input';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
+import { acrossTenants, tenantSql } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ProviderClientService } from '../connections/provider-client.service';
@@ -157,8 +158,10 @@ export class PollService {
    */
   async claim(now: Date, limit: number): Promise<Claimed[]> {
     const leaseMs = this.config.polling.timeoutSeconds * 2000;
-    // Across tenants by design: being due is a property of the row. (An UPDATE answers [rows, count].)
-    const [rows]: [Claimed[], number] = await this.db.query(
+    // An UPDATE answers [rows, count].
+    const [rows]: [Claimed[], number] = await acrossTenants(
+      this.db,
+      'the poller claims due poll triggers of every tenant (fairly, a few per tenant); being due is a property of the row',
       `WITH tenants AS (
          SELECT DISTINCT tenant_id FROM flow_instance_triggers WHERE next_poll_at <= $1 AND type = 'poll'
        ), candidates AS (
@@ -232,9 +235,10 @@ export class PollService {
     try {
       if (items.length === 0) {
         // Most polls find nothing: one statement, no transaction.
-        const [, updated] = await this.db.query(
-          `UPDATE flow_instance_triggers SET poll_cursor = $3::jsonb, polled_at = now(), next_poll_at = $4, health = 'ok', failures = 0, last_error = NULL, updated_at = now()
-            WHERE id = $1 AND next_poll_at = $2`,
+        const [, updated] = await tenantSql(this.db).query(
+          tenantId,
+          `UPDATE flow_instance_triggers SET poll_cursor = $4::jsonb, polled_at = now(), next_poll_at = $5, health = 'ok', failures = 0, last_error = NULL, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND next_poll_at = $3`,
           [row.id, row.lease, cursor, new Date(next)],
         );
         if (updated === 0) return 'lost';
@@ -251,11 +255,12 @@ export class PollService {
           );
           if (created) toEnqueue.push(enqueueRun);
         }
-        const [, updated] = await manager.query(
+        const [, updated] = await tenantSql(manager).query(
+          tenantId,
           `UPDATE flow_instance_triggers
-              SET poll_cursor = $3::jsonb, polled_at = now(), next_poll_at = $4, health = 'ok', failures = 0, last_error = NULL,
-                  last_item_at = CASE WHEN $5 THEN now() ELSE last_item_at END, updated_at = now()
-            WHERE id = $1 AND next_poll_at = $2`,
+              SET poll_cursor = $4::jsonb, polled_at = now(), next_poll_at = $5, health = 'ok', failures = 0, last_error = NULL,
+                  last_item_at = CASE WHEN $6 THEN now() ELSE last_item_at END, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND next_poll_at = $3`,
           [row.id, row.lease, cursor, new Date(next), toEnqueue.length > 0],
         );
         // Someone else owns the row now (switched off, changed, or the lease ran out): this poll's
@@ -292,10 +297,11 @@ export class PollService {
 
   /** Writes a claimed row's outcome, if the row is still this worker's. */
   private async release(row: Claimed, values: { next_poll_at: number; failures?: number; last_error?: TriggerError; health?: 'failing' }): Promise<void> {
-    await this.db.query(
+    await tenantSql(this.db).query(
+      trustedTenantId(row.tenant_id),
       `UPDATE flow_instance_triggers
-          SET next_poll_at = $3, failures = COALESCE($4, failures), last_error = COALESCE($5::jsonb, last_error), health = COALESCE($6, health), updated_at = now()
-        WHERE id = $1 AND next_poll_at = $2`,
+          SET next_poll_at = $4, failures = COALESCE($5, failures), last_error = COALESCE($6::jsonb, last_error), health = COALESCE($7, health), updated_at = now()
+        WHERE tenant_id = $1 AND id = $2 AND next_poll_at = $3`,
       [row.id, row.lease, new Date(values.next_poll_at), values.failures ?? null, values.last_error ? JSON.stringify(values.last_error) : null, values.health ?? null],
     );
   }

@@ -9,6 +9,7 @@ import { AuditService } from '../audit/audit.service';
 import { guardedRequest } from '../common/net/guarded-fetch';
 import { OutboundGuard } from '../common/net/outbound-guard';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
+import { acrossTenants, tenantSql } from '../common/tenancy/tenant-sql';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
@@ -84,8 +85,9 @@ export class WebhookDeliveryProcessor {
   @Process({ name: DELIVER_JOB, concurrency: 20 })
   async deliver(job: Job<DeliverJob>): Promise<void> {
     const { deliveryId, attempt } = job.data;
-    // Across tenants by design: the job names a delivery, and its row names the tenant.
-    const [rows]: [Claimed[], number] = await this.db.query(
+    const [rows]: [Claimed[], number] = await acrossTenants(
+      this.db,
+      'the job names only a delivery, and its row names the tenant',
       `UPDATE webhook_deliveries d SET leased_until = now() + interval '1 minute'
          FROM webhook_endpoints e, webhook_events ev
         WHERE d.id = $1 AND d.status = 'pending' AND d.attempts = $2 AND (d.leased_until IS NULL OR d.leased_until < now())
@@ -97,10 +99,11 @@ export class WebhookDeliveryProcessor {
     if (!claimed) return; // done, deleted, or another attempt is in flight
     const tenantId = trustedTenantId(claimed.tenant_id);
     if (!claimed.enabled && !claimed.manual) {
-      await this.db.query(`UPDATE webhook_deliveries SET status = 'failed', error = $2, next_attempt_at = NULL, leased_until = NULL, updated_at = now() WHERE id = $1`, [
-        deliveryId,
-        'Not sent: the endpoint is disabled',
-      ]);
+      await tenantSql(this.db).query(
+        tenantId,
+        `UPDATE webhook_deliveries SET status = 'failed', error = $3, next_attempt_at = NULL, leased_until = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+        [deliveryId, 'Not sent: the endpoint is disabled'],
+      );
       return;
     }
 
@@ -147,12 +150,13 @@ export class WebhookDeliveryProcessor {
       delayMs = Math.max(delayMs, retryAfterMs(retryAfter));
     }
     const entry: DeliveryAttempt = { at: at.toISOString(), responseStatus, latencyMs, error, responseBody };
-    const [, changed] = await this.db.query(
+    const [, changed] = await tenantSql(this.db).query(
+      tenantId,
       `UPDATE webhook_deliveries
-          SET attempts = attempts + 1, status = $3, response_status = $4, latency_ms = $5, error = $6, response_body = $7,
-              last_attempt_at = $8, next_attempt_at = $9, leased_until = NULL, updated_at = now(),
-              attempt_log = (CASE WHEN jsonb_array_length(attempt_log) >= ${LOG_ENTRIES} THEN attempt_log - 0 ELSE attempt_log END) || $10::jsonb
-        WHERE id = $1 AND attempts = $2`,
+          SET attempts = attempts + 1, status = $4, response_status = $5, latency_ms = $6, error = $7, response_body = $8,
+              last_attempt_at = $9, next_attempt_at = $10, leased_until = NULL, updated_at = now(),
+              attempt_log = (CASE WHEN jsonb_array_length(attempt_log) >= ${LOG_ENTRIES} THEN attempt_log - 0 ELSE attempt_log END) || $11::jsonb
+        WHERE tenant_id = $1 AND id = $2 AND attempts = $3`,
       [deliveryId, attempt, outcome === 'retrying' ? 'pending' : outcome, responseStatus, latencyMs, error, responseBody, at, outcome === 'retrying' ? new Date(Date.now() + delayMs) : null, JSON.stringify([entry])],
     );
     if (!changed) return;
@@ -165,19 +169,20 @@ export class WebhookDeliveryProcessor {
   /** A success resets the endpoint's failure count; a delivery that used up its retries adds to it, and enough in a row disable it. */
   private async track(tenantId: TenantId, endpointId: string, succeeded: boolean): Promise<void> {
     if (succeeded) {
-      await this.db.query(`UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0`, [endpointId]);
+      await tenantSql(this.db).query(tenantId, `UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE tenant_id = $1 AND id = $2 AND consecutive_failures <> 0`, [endpointId]);
       return;
     }
     const limit = this.config.webhooks.disableAfterFailures;
     await this.db.transaction(async (manager) => {
-      const [rows]: [Array<{ consecutive_failures: number; enabled: boolean }>, number] = await manager.query(
-        `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 RETURNING consecutive_failures, enabled`,
+      const [rows]: [Array<{ consecutive_failures: number; enabled: boolean }>, number] = await tenantSql(manager).query(
+        tenantId,
+        `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1 WHERE tenant_id = $1 AND id = $2 RETURNING consecutive_failures, enabled`,
         [endpointId],
       );
       const row = rows[0];
       if (!row || !row.enabled || row.consecutive_failures < limit) return;
       const reason = `Disabled after ${row.consecutive_failures} deliveries in a row failed every attempt`;
-      await manager.query(`UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1`, [endpointId, reason]);
+      await tenantSql(manager).query(tenantId, `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [endpointId, reason]);
       await this.audit.record({ tenantId, type: 'system', id: null }, 'webhook_endpoint.disabled', { type: 'webhook_endpoint', id: endpointId }, { reason }, manager);
       this.logger.warn({ endpointId, tenantId }, 'webhook endpoint disabled after sustained failure');
     });
@@ -186,8 +191,9 @@ export class WebhookDeliveryProcessor {
   /** Pending deliveries whose job was lost (a crash between commit and enqueue, a flushed Redis) are queued again. */
   @Process(RECOVER_DELIVERIES_JOB)
   async recover(): Promise<number> {
-    // Across tenants by design: a stuck delivery is a property of the row.
-    const rows: Array<{ id: string; attempts: number }> = await this.db.query(
+    const rows: Array<{ id: string; attempts: number }> = await acrossTenants(
+      this.db,
+      'a sweep of every tenant: a stuck delivery is a property of the row',
       `SELECT id, attempts FROM webhook_deliveries
         WHERE status = 'pending' AND next_attempt_at < now() - interval '30 seconds' AND (leased_until IS NULL OR leased_until < now())
         ORDER BY next_attempt_at LIMIT 1000`,
@@ -208,7 +214,9 @@ export class WebhookDeliveryProcessor {
   async prune(): Promise<number> {
     let total = 0;
     for (;;) {
-      const [, deleted] = await this.db.query(
+      const [, deleted] = await acrossTenants(
+        this.db,
+        'retention prunes old events of every tenant; age is a property of the row',
         `DELETE FROM webhook_events WHERE id IN (
            SELECT e.id FROM webhook_events e
             WHERE e.created_at < now() - make_interval(days => $1)
