@@ -185,7 +185,7 @@ class StepTimeout extends Error {
   }
 }
 
-function classify(error: unknown): { code: string; message: string; retryable: boolean } {
+export function classify(error: unknown): { code: string; message: string; retryable: boolean } {
   if (error instanceof StepTimeout) return { code: 'step_timed_out', message: error.message, retryable: true };
   if (error instanceof HttpStatusFailure) return { code: `http_${error.status}`, message: error.message, retryable: error.status === 408 || error.status === 429 || error.status >= 500 };
   if (error instanceof StepFailure) return { code: error.code, message: error.message, retryable: false };
