@@ -1,3 +1,4 @@
+import { retryAfterMs } from '../common/http/retry';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HttpError, PollTrigger, ProviderError, TriggerItem } from '@switchboard/connectors';
@@ -284,8 +285,8 @@ export class PollService {
   private async failed(row: Claimed, error: unknown): Promise<PollOutcome> {
     const failures = row.failures + 1;
     const described = describe(error);
-    const retryAfterMs = error instanceof HttpError ? retryAfter(error.headers) : undefined;
-    const backoff = retryAfterMs ?? Math.min(MAX_BACKOFF_MS, row.poll_interval_seconds * 1000 * 2 ** Math.min(failures - 1, 16));
+    const asked = error instanceof HttpError ? retryAfter(error.headers) : undefined;
+    const backoff = asked ?? Math.min(MAX_BACKOFF_MS, row.poll_interval_seconds * 1000 * 2 ** Math.min(failures - 1, 16));
     const next = this.jittered(Date.now() + backoff);
     const failing = failures >= FAILING_AFTER || !described.transient;
     const lastError: TriggerError = { code: described.code, message: described.message, at: new Date().toISOString(), retryAt: new Date(next).toISOString() };
@@ -339,9 +340,6 @@ function describe(error: unknown): { code: string; message: string; transient: b
 
 /** Retry-After (seconds or an HTTP date) in ms, capped. */
 function retryAfter(headers: Record<string, string>): number | undefined {
-  const value = headers['retry-after'];
-  if (!value) return undefined;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_BACKOFF_MS) : undefined;
+  const ms = retryAfterMs(headers['retry-after']);
+  return ms ? Math.min(ms, MAX_BACKOFF_MS) : undefined;
 }
