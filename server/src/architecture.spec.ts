@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { trustedTenantId } from './common/tenancy/tenant-id';
+import { tenantSql } from './common/tenancy/tenant-sql';
 
 const SRC = __dirname;
 const TENANT_OWNED = ['Membership', 'ApiKey', 'EndUser', 'AuditEvent', 'EndUserSession', 'HostSigningKey', 'ConnectorConfig', 'Connection', 'OAuthState', 'FlowTemplate', 'FlowTemplateVersion', 'FlowInstance', 'Run', 'Approval', 'WebhookEndpoint', 'WebhookEvent', 'WebhookDelivery', 'InstanceTrigger', 'LlmProvider', 'McpSettings'];
@@ -70,6 +72,23 @@ describe('architecture', () => {
         if (table) offenders.push(`${file}: raw SQL on ${table} (use tenantSql or acrossTenants)`);
       }
     }
+    expect(offenders).toEqual([]);
+  });
+
+  it('filters every tenantSql statement on its tenant, including those on paths the tests do not reach', async () => {
+    const offenders: string[] = [];
+    let checked = 0;
+    for (const path of files(SRC)) {
+      const text = readFileSync(path, 'utf8');
+      for (const call of text.matchAll(/tenantSql\([^)]*\)\.query(<[^>]*>)?\(\s*[^,`]+,\s*(`[^`]*`)/g)) {
+        // A fragment interpolated from a local constant (`${inWindow}`) is read as the constant's text.
+        const sql = call[2].replace(/\$\{(\w+)\}/g, (whole, name: string) => new RegExp(`const ${name} = \`([^\`]*)\``).exec(text)?.[1] ?? whole);
+        checked++;
+        // The helper's own check, against a database that answers nothing.
+        await tenantSql({ query: async () => [] }).query(trustedTenantId('t'), sql).catch((error: Error) => offenders.push(`${relative(SRC, path)}: ${error.message}`));
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
     expect(offenders).toEqual([]);
   });
 
