@@ -190,10 +190,16 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
       expect(res.status).toBe(201);
     };
     // Every poll due now, even those in flight (their lease is taken: a poll that finishes late keeps nothing).
-    const makeDue = () => db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll'`);
+    // Rows a worker holds are skipped, not waited for: waiting while it commits could deadlock with it (40P01).
+    const makeDue = () =>
+      db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE id IN (SELECT id FROM flow_instance_triggers WHERE type = 'poll' ORDER BY id FOR UPDATE SKIP LOCKED)`);
     // Polls waiting for their interval (or a backoff) due now; those claimed keep their lease.
     const makeIdleDue = () =>
-      db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll' AND next_poll_at > now() + make_interval(secs => $1)`, [2 * POLL_TIMEOUT_SECONDS]);
+      db.query(
+        `UPDATE flow_instance_triggers SET next_poll_at = now()
+          WHERE id IN (SELECT id FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at > now() + make_interval(secs => $1) ORDER BY id FOR UPDATE SKIP LOCKED)`,
+        [2 * POLL_TIMEOUT_SECONDS],
+      );
     // Issues keep appearing and polls keep being made due, in the background of every fault.
     let churning = true;
     const churn = (async () => {
