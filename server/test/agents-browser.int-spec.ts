@@ -7,7 +7,8 @@ import { type Browser, type BrowserContext, type Locator, type Page } from 'play
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePortalDist } from '../src/portal/portal-files';
 import { launchChromium } from './chromium';
-import { connectInSandbox, createTenant, Http, startApi, startWorker, type TenantFixture, type TestApi, until } from './harness';
+import { ANSWER, LOOKUP, POST, publishForAlice, setUpAgentTenant, triageFlow } from './agent-fixtures';
+import { createTenant, Http, startApi, startWorker, type TenantFixture, type TestApi, until } from './harness';
 
 /**
  * AI agent steps as people see them, in real Chromium against a real API, worker, the sandbox
@@ -35,34 +36,8 @@ const hostPage = (api: string, token: string) => `<!doctype html>
   document.getElementById('open').addEventListener('click', () => Switchboard('open'));
 </script></body></html>`;
 
-/** The ticket triage flow of agents.int-spec.ts: look the customer up in HubSpot, post to Slack after the end user approves. */
-const TRIAGE = {
-  key: 'ticket-triage',
-  name: 'Ticket triage',
-  trigger: { type: 'request' },
-  connectors: ['hubspot', 'slack'],
-  inputs: { channel: { type: 'string', title: 'Channel', default: '#general' } },
-  steps: [
-    { id: 'ticket', type: 'transform', output: { subject: '=$trigger.subject', from: '=$trigger.email' } },
-    {
-      id: 'triage',
-      type: 'agent',
-      provider: 'sandbox',
-      model: MODEL,
-      instructions: "='Summarise the ticket for the support channel ' & $inputs.channel & '. Look the customer up first.'",
-      input: '=$steps.ticket',
-      tools: ['hubspot.find_contact', 'slack.send_message'],
-      approve: ['slack.send_message'],
-      output: { type: 'object', required: ['summary', 'priority'], properties: { summary: { type: 'string' }, priority: { enum: ['low', 'normal', 'high'] } } },
-    },
-    { id: 'done', type: 'transform', output: { priority: '=$steps.triage.answer.priority' } },
-  ],
-};
-const SCRIPT = [
-  { toolCalls: [{ name: 'hubspot_find_contact', arguments: { email: '{{input.from}}' } }] },
-  { toolCalls: [{ name: 'slack_send_message', arguments: { channel: '#general', text: 'Ticket from {{tools.hubspot_find_contact.contact.properties.firstname}}: {{input.subject}}' } }] },
-  { content: '{"summary":"Maria cannot log in","priority":"high"}' },
-];
+const TRIAGE = triageFlow('ticket-triage', MODEL, {}, 'Ticket triage');
+const SCRIPT = [LOOKUP, POST, ANSWER];
 const LONG_SUBJECT = [
   'Locked out since the upgrade',
   'When I open the app, type the password and press Sign in, the page reloads and asks again.',
@@ -162,17 +137,9 @@ describe('AI agent steps in the portal and the widget', { timeout: 240_000 }, ()
     await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
     host = { origin: `http://localhost:${(server.address() as AddressInfo).port}`, server };
 
-    expect((await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN, host.origin] })).status).toBe(200);
-    for (const connector of ['hubspot', 'slack']) {
-      expect((await tenant.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
-      await connectInSandbox(api, tenant, connector, 'alice', { origin: HOST_ORIGIN });
-    }
-    const provider = await tenant.owner.post('/v1/admin/llm-providers', { key: 'sandbox', name: 'Sandbox model', kind: 'openai-compatible', baseUrl: `${sandbox.url}/llm/v1`, apiKey: 'sk-sandbox' });
-    expect(provider.status, JSON.stringify(provider.body)).toBe(201);
+    await setUpAgentTenant(api, tenant, sandbox, [HOST_ORIGIN, host.origin]);
     sandbox.scriptModel(MODEL, SCRIPT);
-    expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: TRIAGE })).status).toBe(201);
-    expect((await tenant.owner.post(`/v1/admin/flow-templates/${TRIAGE.key}/publish`)).status).toBe(201);
-    expect((await tenant.host.post(`/v1/end-users/alice/flows/${TRIAGE.key}/enable`, {})).status).toBe(200);
+    await publishForAlice(tenant, TRIAGE);
     alice = new Http(api.url).withBearer((await tenant.host.post('/v1/sessions', { endUserId: 'alice' })).body.token);
 
     // One run the end user will approve in the widget, one she rejects, one left waiting (with a long message).

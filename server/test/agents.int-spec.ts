@@ -1,5 +1,6 @@
 import { Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ANSWER, LOOKUP, POST, publishForAlice, setUpAgentTenant, triageFlow } from './agent-fixtures';
 import { connectInSandbox, createTenant, Http, startApi, startWorker, TenantFixture, TestApi, until } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
@@ -16,34 +17,7 @@ interface Step {
   approval?: { approved: boolean; decidedBy: string | null; comment: string | null };
 }
 
-/** A support ticket: the agent looks the customer up in HubSpot and posts a summary to Slack (after approval). */
-const triage = (key: string, model: string, agent: Record<string, unknown> = {}) => ({
-  key,
-  name: `Ticket triage (${key})`,
-  trigger: { type: 'request' },
-  connectors: ['hubspot', 'slack'],
-  inputs: { channel: { type: 'string', title: 'Channel', default: '#general' } },
-  steps: [
-    { id: 'ticket', type: 'transform', output: { subject: '=$trigger.subject', from: '=$trigger.email' } },
-    {
-      id: 'triage',
-      type: 'agent',
-      provider: 'sandbox',
-      model,
-      instructions: "='Summarise the ticket for the support channel ' & $inputs.channel & '. Look the customer up first.'",
-      input: '=$steps.ticket',
-      tools: ['hubspot.find_contact', 'slack.send_message'],
-      approve: ['slack.send_message'],
-      output: { type: 'object', required: ['summary', 'priority'], properties: { summary: { type: 'string' }, priority: { enum: ['low', 'normal', 'high'] } } },
-      ...agent,
-    },
-    { id: 'done', type: 'transform', output: { priority: '=$steps.triage.answer.priority', calls: '=$steps.triage.toolCalls' } },
-  ],
-});
-
-const LOOKUP = { toolCalls: [{ name: 'hubspot_find_contact', arguments: { email: '{{input.from}}' } }] };
-const POST = { toolCalls: [{ name: 'slack_send_message', arguments: { channel: '#general', text: 'Ticket from {{tools.hubspot_find_contact.contact.properties.firstname}}: {{input.subject}}' } }] };
-const ANSWER = { content: '{"summary":"Maria cannot log in","priority":"high"}' };
+const triage = triageFlow;
 
 describe('agent steps', () => {
   let sandbox: Sandbox;
@@ -68,22 +42,8 @@ describe('agent steps', () => {
     ((await (await fetch(`${sandbox.url}/_sandbox/llm/requests?model=${model}`)).json()) as { requests: never }).requests;
   const slackTexts = () => sandbox.state.slack.messages.map((m: { text?: string }) => m.text ?? '');
 
-  async function publish(t: TenantFixture, definition: { key: string }) {
-    const created = await t.owner.post('/v1/admin/flow-templates', { definition });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect((await t.owner.post(`/v1/admin/flow-templates/${definition.key}/publish`)).status).toBe(201);
-    expect((await t.host.post(`/v1/end-users/alice/flows/${definition.key}/enable`, {})).status).toBe(200);
-  }
-
-  async function setUp(t: TenantFixture) {
-    await t.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
-    for (const connector of ['hubspot', 'slack']) {
-      expect((await t.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
-      await connectInSandbox(api, t, connector, 'alice', { origin: HOST_ORIGIN });
-    }
-    const provider = await t.owner.post('/v1/admin/llm-providers', { key: 'sandbox', name: 'Sandbox model', kind: 'openai-compatible', baseUrl: `${sandbox.url}/llm/v1`, apiKey: 'sk-sandbox' });
-    expect(provider.status, JSON.stringify(provider.body)).toBe(201);
-  }
+  const publish = publishForAlice;
+  const setUp = (t: TenantFixture) => setUpAgentTenant(api, t, sandbox, [HOST_ORIGIN]);
 
   beforeAll(async () => {
     sandbox = await startSandbox();
