@@ -2,6 +2,7 @@ import { ConnectorConfigsModule } from '../connector-configs/connector-configs.m
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
+import { ConnectionsModule } from '../connections/connections.module';
 import { EndUsersModule } from '../end-users/end-users.module';
 import { InstanceTriggersModule } from '../triggers/instance-triggers.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
@@ -17,7 +18,7 @@ import { EndUserFlowsController, FlowSchemaController, FlowTemplatesController, 
 
 /** Templates, instances, triggers and runs: the API side of the engine (the worker runs them). */
 @Module({
-  imports: [ConnectorConfigsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule],
+  imports: [ConnectorConfigsModule, ConnectionsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule],
   controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, TriggersController, RunsController, FlowInstancesAdminController],
   providers: [
     FlowTemplatesService,
