@@ -591,6 +591,7 @@ describe('portal: settings', () => {
       }),
     );
     expect(cards.filter((c) => !c.belowName || !c.oneLine)).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'portal-02b-connector-cards.png') });
     const slack = page.locator('.connector-card').filter({ hasText: 'Slack' }).first();
     expect(await slack.locator('.badge').allInnerTexts()).toEqual(['Enabled', 'Sandbox']);
     // The sidebar shows the owner's whole email address, not a cut one.

@@ -102,15 +102,19 @@ export function actorOf(event: AuditEvent): { label: string; kind: string } {
 /** What it is about: its name when the API or the event's data gives one, else its type and a short id. */
 export function targetOf(event: AuditEvent, connectorName: (key: string) => string): { label: string; detail: string | null } {
   const data = event.data ?? {};
+  const type = event.targetType?.replace(/_/g, ' ') ?? null;
   const label =
     event.targetName ??
     (event.targetType === 'connector' && event.targetId ? connectorName(event.targetId) : null) ??
+    (event.targetType === 'connection' && str(data.connector) ? [connectorName(str(data.connector)!), str(data.account)].filter(Boolean).join(' · ') : null) ??
+    (event.targetType === 'tenant' ? 'This tenant' : null) ??
     str(data.email) ??
     str(data.name) ??
     str(data.externalId) ??
     str(data.key) ??
     str(data.flow) ??
-    (event.targetType ? `${event.targetType.replace(/_/g, ' ')} ${short(event.targetId)}` : '—');
+    str(data.url) ??
+    (type ? `${type.charAt(0).toUpperCase()}${type.slice(1)} ${short(event.targetId)}` : '—');
   let detail: string | null = null;
   if (event.action === 'member.role_changed' && str(data.from) && str(data.to)) detail = `${str(data.from)} → ${str(data.to)}`;
   else if (str(data.role)) detail = `as ${str(data.role)}`;
