@@ -123,14 +123,16 @@ export function targetOf(event: AuditEvent, connectorName: (key: string) => stri
 }
 
 /** The sentence for an event; an action this portal does not know yet reads as its code. */
-export function describe(event: AuditEvent, target: string, connectorName: (key: string) => string): string {
+export function describe(event: AuditEvent, target: string, names: { connector(key: string): string; flow(key: string): string }): string {
   const template = ACTIONS[event.action];
   if (!template) return event.action;
   const data = event.data ?? {};
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
     if (name === 'target') return target;
     const value = data[name];
-    if (name === 'connector' && typeof value === 'string') return connectorName(value);
+    if (name === 'connector' && typeof value === 'string') return names.connector(value);
+    // A flow by its name ("Post won deals to Slack"), its key when it is gone.
+    if ((name === 'flow' || (name === 'key' && event.action.startsWith('flow_template.'))) && typeof value === 'string') return `“${names.flow(value)}”`;
     if (name === 'externalId' && typeof value !== 'string') return target;
     return typeof value === 'string' || typeof value === 'number' ? String(value) : '…';
   });
@@ -152,9 +154,11 @@ function AuditLogBody() {
   const loading = useSignal(false);
   const error = useSignal<string | null>(null);
   const filter = useSignal('');
-  // Connector keys (slack) read as their names (Slack) once these answer.
+  // Connector and flow keys (slack, won-deals) read as their names (Slack, Post won deals) once these answer.
   const connectors = useSignal<Map<string, string>>(new Map());
+  const flows = useSignal<Map<string, string>>(new Map());
   const connectorName = (key: string) => connectors.value.get(key) ?? key;
+  const flowName = (key: string) => flows.value.get(key) ?? key;
 
   async function load(reset: boolean) {
     loading.value = true;
@@ -174,6 +178,10 @@ function AuditLogBody() {
     void load(true);
     void api.connectors().then(
       (page) => (connectors.value = new Map(page.data.map((c) => [c.key, c.name]))),
+      () => undefined,
+    );
+    void api.templates().then(
+      (page) => (flows.value = new Map(page.data.map((t) => [t.key, t.name]))),
       () => undefined,
     );
   }, []);
@@ -236,7 +244,7 @@ function AuditLogBody() {
                 return (
                   <tr key={event.id} data-id={event.id} data-action={event.action}>
                     <td>
-                      <span class="cell-strong action-label">{describe(event, target.label, connectorName)}</span>
+                      <span class="cell-strong action-label">{describe(event, target.label, { connector: connectorName, flow: flowName })}</span>
                       <code class="action-code">{event.action}</code>
                     </td>
                     <td>
