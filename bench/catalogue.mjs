@@ -30,7 +30,7 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * The budgets: sizes and first render from ../shared/BENCHMARKS.md ("loader ≤ 2 KB gzip, UI ≤ 30 KB
+ * The budgets: sizes and first render from the original brief's benchmark targets ("loader ≤ 2 KB gzip, UI ≤ 30 KB
  * gzip, first render ≤ 100 ms after load"); the rest are ours: a keystroke answered within one
  * 60 Hz frame and a half (the list must feel instant), the catalogue call as cheap as the widget's
  * other reads, its payload well under one round trip's worth of TCP windows.

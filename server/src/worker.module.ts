@@ -5,9 +5,7 @@ import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MaintenanceProcessor } from './maintenance/maintenance.processor';
 import { ConnectionsModule } from './connections/connections.module';
 import { RefreshProcessor } from './connections/refresh.processor';
-import { RunProcessor } from './engine/run.processor';
-import { RecoveryProcessor } from './engine/recovery.processor';
-import { LlmProvidersModule } from './llm-providers/llm-providers.module';
+import { EngineWorkerModule } from './engine/engine-worker.module';
 import { PollingModule } from './triggers/polling.module';
 import { ScheduleModule } from './triggers/schedule.module';
 import { WebhookDeliveryProcessor } from './webhooks/webhook-delivery.processor';
@@ -19,8 +17,8 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule, LlmProvidersModule],
-      providers: [MaintenanceProcessor, RefreshProcessor, RunProcessor, RecoveryProcessor, WebhookDeliveryProcessor],
+      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule, EngineWorkerModule],
+      providers: [MaintenanceProcessor, RefreshProcessor, WebhookDeliveryProcessor],
     };
   }
 }

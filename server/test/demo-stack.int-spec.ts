@@ -227,7 +227,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     const endUser = new Http(api).withBearer(session);
     const pending = await until('the agent approval', async () => ((await endUser.get('/v1/me/approvals?status=pending')).body.data as Array<{ id: string; flow: string; runId: string; description: string }>).find((a) => a.flow === 'support-ticket-triage') ?? false);
     const text = ':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot log in*\nSince the update this morning.';
-    expect(pending.description).toContain(text);
+    // The description is "Field: value" lines; a value's further lines are indented.
+    expect(pending.description).toContain(`Text: ${text.replace(/\n/g, '\n  ')}`);
     const posts = async () => ((await (await fetch(`${sandboxUrl}/_sandbox/calls?connector=slack&path=/api/chat.postMessage`)).json()) as { calls: Array<{ body: { text?: string }; status: number }> }).calls.filter((c) => c.body?.text === text);
     expect(await posts()).toEqual([]);
     expect((await endUser.post(`/v1/me/approvals/${pending.id}/approve`, {})).status).toBe(200);

@@ -1,17 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  applyCredentials,
-  AuthedHttpClient,
-  ConnectorDefinition,
-  decodeBody,
-  defaultHeadersFor,
-  encodeBody,
-  HttpRequest,
-  HttpResponse,
-  isAuthFailure,
-  resolveUrl,
-  withConfigDefaults,
-} from '@switchboard/connectors';
+import { AuthedHttpClient, ConnectorDefinition, decodeBody, encodeBody, HttpRequest, HttpResponse } from '@switchboard/connectors';
 import { AppError } from '../common/errors/app-error';
 import { createGuardedFetch } from '../common/net/guarded-fetch';
 import { OutboundGuard } from '../common/net/outbound-guard';
@@ -19,6 +7,7 @@ import { TenantId } from '../common/tenancy/tenant-id';
 import { ConnectorConfigsService, ResolvedConnector } from '../connector-configs/connector-configs.service';
 import type { Connection, Credentials } from './connection.entity';
 import { CredentialsService } from './credentials.service';
+import { authorizedRequest, refusedToken } from './provider-request';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 /** Errors of a request that never left this machine: the provider cannot have seen it. */
@@ -42,9 +31,6 @@ export class DeliveryLog {
 export interface AbortableHttpClient extends AuthedHttpClient {
   request<T = unknown>(request: HttpRequest, signal?: AbortSignal, log?: DeliveryLog): Promise<HttpResponse<T>>;
 }
-
-const credentialsForRequest = (credentials: Credentials) =>
-  credentials.type === 'oauth2_client_credentials' ? { type: credentials.type, accessToken: credentials.accessToken ?? '' } : credentials;
 
 /**
  * The authenticated HTTP client for one connection, used by actions and option sources:
@@ -98,11 +84,7 @@ export class ProviderClientService {
     for (let attempt = 0; ; attempt++) {
       signal?.throwIfAborted();
       const { connection, credentials } = attempt === 0 && preloaded ? preloaded : await this.credentials.fresh(tenantId, connectionId, stale);
-      const config = withConfigDefaults(definition, connection.config);
-      const url = resolveUrl(definition, request, config);
-      const headers = defaultHeadersFor(definition, config);
-      for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
-      applyCredentials(definition.auth, credentialsForRequest(credentials) as never, headers, url, config);
+      const { url, headers } = authorizedRequest(definition, connection.config, credentials, request);
       const { body, contentType } = encodeBody(request);
       if (contentType && !headers['content-type']) headers['content-type'] = contentType;
       headers['accept'] ??= 'application/json';
@@ -133,8 +115,9 @@ export class ProviderClientService {
       // A 429 is a refusal: the provider did nothing, so the request may be repeated.
       if (log && response.status === 429) log.unsafeMaybeDelivered = wasUnsafe;
       // So is a refused token: the one repeat after a refresh is safe.
-      if (!stale && (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.accessToken && isAuthFailure(definition.authFailure, result)) {
-        stale = credentials.accessToken;
+      const refused = refusedToken(definition, credentials, result, stale !== undefined);
+      if (refused) {
+        stale = refused;
         if (log) log.unsafeMaybeDelivered = wasUnsafe;
         continue;
       }

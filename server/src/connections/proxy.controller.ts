@@ -1,16 +1,17 @@
 import { All, Controller, Param, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { applyCredentials, defaultHeadersFor, isAuthFailure, resolveUrl, withConfigDefaults } from '@switchboard/connectors';
 import type { Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { ApiKeyOrEndUserAuth, CurrentActor, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Actor, Principal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
+import { isRetryableStatus } from '../common/http/retry';
 import { guardedRequest } from '../common/net/guarded-fetch';
 import { OutboundGuard } from '../common/net/outbound-guard';
 import { UuidParam } from '../common/http/params';
 import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
 import { CredentialsService } from './credentials.service';
+import { authorizedRequest, refusedToken } from './provider-request';
 import { retryDelayMs } from './retry';
 
 const MAX_ATTEMPTS = 3;
@@ -68,11 +69,7 @@ export class ProxyController {
     let stale: string | undefined;
     for (let attempt = 0; ; attempt++) {
       const { connection: current, credentials } = attempt === 0 ? first : await this.credentials.fresh(actor.tenantId, id, stale);
-      const config = withConfigDefaults(definition, current.config);
-      const url = resolveUrl(definition, { path, query }, config);
-      const headers = defaultHeadersFor(definition, config);
-      Object.assign(headers, forwarded);
-      applyCredentials(definition.auth, credentials as never, headers, url, config);
+      const { url, headers } = authorizedRequest(definition, current.config, credentials, { path, query, headers: forwarded });
       if (body.length > 0) headers['content-length'] = String(body.length);
       let upstream: IncomingMessage;
       try {
@@ -87,12 +84,14 @@ export class ProxyController {
       }
       const status = upstream.statusCode ?? 502;
       // The statuses the connector says mean "bad token" (401 by default); the body is streamed, not read.
-      if (!stale && (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.accessToken && isAuthFailure(definition.authFailure, { status, data: undefined })) {
+      const refused = refusedToken(definition, credentials, { status, data: undefined }, stale !== undefined);
+      if (refused) {
         upstream.resume();
-        stale = credentials.accessToken ?? '';
+        stale = refused;
         continue;
       }
-      if ((status === 429 || (status >= 500 && retryable)) && attempt + 1 < MAX_ATTEMPTS) {
+      // Only requests a repeat cannot duplicate are retried on 5xx; a 429 was refused, so always.
+      if ((status === 429 || (isRetryableStatus(status) && retryable)) && attempt + 1 < MAX_ATTEMPTS) {
         upstream.resume();
         await sleep(retryDelayMs(upstream.headers['retry-after'] as string | undefined, attempt));
         continue;

@@ -13,7 +13,7 @@ import { redisAfterCommit } from '../queues/after-commit-redis';
 import { QUEUES } from '../queues/queues.module';
 import { PinoLogger } from 'nestjs-pino';
 import { Approval, ApprovalStatus } from './approval.entity';
-import { RunJob, runJobOptions } from './run-jobs';
+import { RunJob, runJobIds, runJobOptions } from './run-jobs';
 import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
 
 export interface ApprovalFilters {
@@ -92,7 +92,7 @@ export class ApprovalsService {
     });
     // The run resumes from its checkpoint and reads the decision (one job per approval: a repeat is a no-op).
     await redisAfterCommit(this.logger, 'enqueue a decided approval', { runId: decided.runId, approvalId: id }, () =>
-      this.queue.add({ runId: decided.runId, tenantId: actor.tenantId }, runJobOptions(`${decided.runId}:approval:${id}`)),
+      this.queue.add({ runId: decided.runId, tenantId: actor.tenantId }, runJobOptions(runJobIds.decided(decided.runId, id))),
     );
     return decided;
   }

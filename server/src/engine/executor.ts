@@ -5,6 +5,7 @@ import addFormats from 'ajv-formats';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../common/errors/app-error';
+import { backoffMs, isRetryableStatus, retryAfterMs } from '../common/http/retry';
 import { DeliveryLog } from '../connections/provider-client.service';
 import { durationMs } from '../flows/definition/durations';
 import { ExpressionError, isExpressionLimitCode } from '../flows/definition/expressions';
@@ -159,13 +160,6 @@ export function idempotencyKeyFor(runId: string, path: string): string {
   return key.length <= IDEMPOTENCY_KEY_MAX ? key : `${runId}:${createHash('sha256').update(path).digest('base64url')}`;
 }
 
-/** Milliseconds a Retry-After value (seconds or an HTTP date) asks for, if any. */
-function retryAfterMs(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
-}
 
 /** A request step's answer was an HTTP error and the step does not accept those (failOnError). */
 class HttpStatusFailure extends Error {
@@ -185,9 +179,9 @@ class StepTimeout extends Error {
   }
 }
 
-function classify(error: unknown): { code: string; message: string; retryable: boolean } {
+export function classify(error: unknown): { code: string; message: string; retryable: boolean } {
   if (error instanceof StepTimeout) return { code: 'step_timed_out', message: error.message, retryable: true };
-  if (error instanceof HttpStatusFailure) return { code: `http_${error.status}`, message: error.message, retryable: error.status === 408 || error.status === 429 || error.status >= 500 };
+  if (error instanceof HttpStatusFailure) return { code: `http_${error.status}`, message: error.message, retryable: isRetryableStatus(error.status) };
   if (error instanceof StepFailure) return { code: error.code, message: error.message, retryable: false };
   if (error instanceof ProviderError) return { code: `provider_${error.code}`, message: error.message, retryable: false };
   if (error instanceof HttpError) return { code: `http_${error.status}`, message: error.message, retryable: error.retryable };
@@ -500,8 +494,7 @@ export class Executor {
         const retrySafe = target.kind === 'action' && connector?.actions[target.action]?.retrySafe === true;
         const repeatable = failure.retryable && (retrySafe || !delivery.unsafeMaybeDelivered);
         if (repeatable && attempt < policy.attempts) {
-          const b = { ...RETRY_DEFAULTS.backoff, ...policy.backoff };
-          const backoff = Math.min(b.initialMs * b.multiplier ** (attempt - 1), b.maxMs) * (0.5 + Math.random() / 2);
+          const backoff = backoffMs(attempt, { ...RETRY_DEFAULTS.backoff, ...policy.backoff });
           const headers = error instanceof HttpError || error instanceof HttpStatusFailure ? error.headers : {};
           const asked = retryAfterMs(headers[connector?.rateLimit?.retryAfterHeader?.toLowerCase() ?? 'retry-after']);
           const wait = Math.max(backoff, Math.min(asked ?? 0, RETRY_AFTER_MAX_MS, timeoutMs));

@@ -9,7 +9,8 @@ import { DataSource } from 'typeorm';
 import { RECOVER_RUNS_JOB } from '../maintenance/maintenance.scheduler';
 import { liveOrClear } from '../queues/live-jobs';
 import { QUEUES } from '../queues/queues.module';
-import { retryJobId, RunJob, runJobOptions } from './run-jobs';
+import { RunJob, runJobIds, runJobOptions } from './run-jobs';
+import { acrossTenants } from '../common/tenancy/tenant-sql';
 
 
 /**
@@ -40,21 +41,25 @@ export class RecoveryProcessor {
 
   /** Queued or running runs without a live job (never enqueued, job lost, failed or broken). */
   private async recoverStarted(): Promise<number> {
-    const rows: Array<{ id: string; tenant_id: string; attempt: number }> = await this.db.query(
+    const rows: Array<{ id: string; tenant_id: string; attempt: number }> = await acrossTenants(
+      this.db,
+      'a stuck run is a property of the row, whatever its tenant',
       `SELECT id, tenant_id, attempt FROM runs WHERE status IN ('queued', 'running') AND created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 1000`,
       [this.config.runRecoveryGraceSeconds],
     );
     let requeued = 0;
     for (const { id, tenant_id: tenantId, attempt } of rows) {
       // A retried run's job has an id of its own (the first attempt's may be kept as failed).
-      if (await this.ensureJob(attempt > 1 ? retryJobId(id, attempt) : id, { runId: id, tenantId })) requeued++;
+      if (await this.ensureJob(attempt > 1 ? runJobIds.retry(id, attempt) : runJobIds.start(id), { runId: id, tenantId })) requeued++;
     }
     return requeued;
   }
 
   /** Runs parked on a delay that is over, whose wake-up job was lost. */
   private async recoverDelays(): Promise<number> {
-    const rows: Array<{ id: string; tenant_id: string; until: string }> = await this.db.query(
+    const rows: Array<{ id: string; tenant_id: string; until: string }> = await acrossTenants(
+      this.db,
+      "a parked run's lost wake-up is a property of the row, whatever its tenant",
       `SELECT r.id, r.tenant_id, s->'output'->>'until' AS until
          FROM runs r CROSS JOIN LATERAL jsonb_array_elements(r.steps) s
         WHERE r.status = 'waiting' AND s->>'status' = 'waiting' AND jsonb_typeof(s->'output'->'until') = 'number'
@@ -64,7 +69,7 @@ export class RecoveryProcessor {
     );
     let requeued = 0;
     for (const row of rows) {
-      if (await this.ensureJob(`${row.id}:wake:${row.until}`, { runId: row.id, tenantId: row.tenant_id })) requeued++;
+      if (await this.ensureJob(runJobIds.wake(row.id, Number(row.until)), { runId: row.id, tenantId: row.tenant_id })) requeued++;
     }
     return requeued;
   }
@@ -75,7 +80,9 @@ export class RecoveryProcessor {
    * the ones the API and the worker use, so a job still there is not doubled.
    */
   private async recoverApprovals(): Promise<number> {
-    const rows: Array<{ run_id: string; tenant_id: string; id: string; expired: boolean }> = await this.db.query(
+    const rows: Array<{ run_id: string; tenant_id: string; id: string; expired: boolean }> = await acrossTenants(
+      this.db,
+      "an approval's lost job is a property of the row, whatever its tenant",
       `SELECT a.run_id, a.tenant_id, a.id, a.status = 'pending' AS expired
          FROM approvals a JOIN runs r ON r.id = a.run_id AND r.attempt = a.run_attempt
         WHERE r.status = 'waiting'
@@ -87,7 +94,7 @@ export class RecoveryProcessor {
     );
     let requeued = 0;
     for (const row of rows) {
-      const jobId = row.expired ? `approval:${row.id}:timeout` : `${row.run_id}:approval:${row.id}`;
+      const jobId = row.expired ? runJobIds.approvalTimeout(row.id) : runJobIds.decided(row.run_id, row.id);
       const job = row.expired ? { runId: row.run_id, tenantId: row.tenant_id, expireApproval: row.id } : { runId: row.run_id, tenantId: row.tenant_id };
       if (await this.ensureJob(jobId, job)) requeued++;
     }

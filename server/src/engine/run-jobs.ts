@@ -25,3 +25,16 @@ export const runJobOptions = (jobId: string, delay?: number): JobOptions => ({
 
 /** The job of attempt `attempt` of a retried run (a fresh id: the first attempt's job may still be kept as failed). */
 export const retryJobId = (runId: string, attempt: number) => `${runId}:retry:${attempt}`;
+
+/** Every id a run job is added under, in one place: the id decides whether two adds are one job. */
+export const runJobIds = {
+  /** The run's first execution (and recovery's re-enqueue of it). */
+  start: (runId: string) => runId,
+  retry: retryJobId,
+  /** The wake-up of a delay: one per moment, so two delays of one run never collide. */
+  wake: (runId: string, until: number) => `${runId}:wake:${until}`,
+  /** The resume after an approval's decision. */
+  decided: (runId: string, approvalId: string) => `${runId}:approval:${approvalId}`,
+  /** An approval's timeout: added again on every resume, deduplicated by this id. */
+  approvalTimeout: (approvalId: string) => `approval:${approvalId}:timeout`,
+};

@@ -119,6 +119,8 @@ export class RunLimiter {
     if (!this.options.rateLimits || !requestsPerSecond) return;
     const wait = await this.redis.sbReserveCall(`engine:rate:${connectionId}`, Math.ceil(1000 / requestsPerSecond));
     if (wait <= 0) return;
+    // Cancelled while the reservation was being made: no listener would ever fire.
+    if (signal.aborted) throw signal.reason;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         signal.removeEventListener('abort', onAbort);

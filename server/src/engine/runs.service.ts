@@ -20,7 +20,8 @@ import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
 import { publishRunCancelled, publishRunFinished } from './run-events';
-import { retryJobId, RunJob, runJobOptions } from './run-jobs';
+import { RunJob, runJobIds, runJobOptions } from './run-jobs';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { Run, RunStatus } from './run.entity';
 import { RunWaiter } from './run-waiter.service';
 import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
@@ -71,10 +72,11 @@ export class RunsService {
   async sendEvent(actor: Actor, input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string }): Promise<{ runs: Array<Pick<Run, 'id' | 'instanceId' | 'status'>>; skipped: PausedInstance[] }> {
     const runs = await this.startEventRuns(actor, input);
     // Listening instances that are paused (a connection gone or unusable) start nothing; the answer names them.
-    const paused: Array<{ id: string; key: string }> = await this.db.query(
+    const paused: Array<{ id: string; key: string }> = await tenantSql(this.db).query(
+      actor.tenantId,
       `SELECT i.id, t.key FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id JOIN flow_templates t ON t.id = i.template_id
         WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled AND NOT ${bindingsHealthySql('i')}`,
-      [actor.tenantId, input.endUserId, input.name],
+      [input.endUserId, input.name],
     );
     const skipped: PausedInstance[] = [];
     for (const row of paused) skipped.push({ instanceId: row.id, flow: row.key, ...(await this.pausedReason(actor.tenantId, row.id)) });
@@ -83,8 +85,8 @@ export class RunsService {
 
   /** Why an enabled instance is paused: its first binding whose connection is gone or unusable. */
   private async pausedReason(tenantId: TenantId, instanceId: string): Promise<PausedWhy> {
-    const [instance]: Array<{ connections: Record<string, string>; end_user_id: string }> = await this.db.query(`SELECT connections, end_user_id FROM flow_instances WHERE tenant_id = $1 AND id = $2`, [tenantId, instanceId]);
-    const owned: Array<{ id: string; status: Connection['status']; end_user_id: string }> = await this.db.query(`SELECT id, status, end_user_id FROM connections WHERE tenant_id = $1 AND end_user_id = $2`, [tenantId, instance.end_user_id]);
+    const [instance]: Array<{ connections: Record<string, string>; end_user_id: string }> = await tenantSql(this.db).query(tenantId, `SELECT connections, end_user_id FROM flow_instances WHERE tenant_id = $1 AND id = $2`, [instanceId]);
+    const owned: Array<{ id: string; status: Connection['status']; end_user_id: string }> = await tenantSql(this.db).query(tenantId, `SELECT id, status, end_user_id FROM connections WHERE tenant_id = $1 AND end_user_id = $2`, [instance.end_user_id]);
     const [problem] = bindingProblems(instance.connections, owned.map((c) => ({ id: c.id, status: c.status, endUserId: c.end_user_id })), instance.end_user_id);
     return { reason: problem?.reason ?? 'connection_missing', connector: problem?.connector ?? '', binding: problem?.binding ?? '' };
   }
@@ -99,14 +101,15 @@ export class RunsService {
     const key = input.idempotencyKey ?? null;
     // The end user is resolved inside the insert; only when nothing was inserted is it looked up on
     // its own (a 404 for an unknown end user, else simply no listening flow or a repeated key).
-    const inserted: Array<{ id: string; instance_id: string; status: RunStatus }> = await this.db.query(
+    const inserted: Array<{ id: string; instance_id: string; status: RunStatus }> = await tenantSql(this.db).query(
+      actor.tenantId,
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
        SELECT i.tenant_id, i.id, i.template_id, i.version_id, i.end_user_id, 'event', $4::jsonb, $5, 'queued'
          FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
         WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled AND ${bindingsHealthySql('i')}
        ON CONFLICT (instance_id, idempotency_key) DO NOTHING
        RETURNING id, instance_id, status`,
-      [actor.tenantId, input.endUserId, input.name, JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) }), key],
+      [input.endUserId, input.name, JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) }), key],
     );
     await this.enqueue(actor.tenantId, inserted.map((r) => r.id));
     const runs = inserted.map((r) => ({ id: r.id, instanceId: r.instance_id, status: r.status }));
@@ -121,12 +124,13 @@ export class RunsService {
   async runFlow(actor: Actor, key: string, input: { endUserId: string; input?: unknown; idempotencyKey?: string; wait?: boolean; timeoutMs?: number }): Promise<{ run: Run; finished: boolean }> {
     this.assertPayload(input.input);
     // The end user is resolved in the same query; looked up on its own only to name a 404 right.
-    const [instance]: Array<{ id: string; enabled: boolean; healthy: boolean; trigger_type: string }> = await this.db.query(
+    const [instance]: Array<{ id: string; enabled: boolean; healthy: boolean; trigger_type: string }> = await tenantSql(this.db).query(
+      actor.tenantId,
       `SELECT i.id, i.enabled, ${bindingsHealthySql('i')} AS healthy, v.trigger_type FROM end_users u
          JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
          JOIN flow_templates t ON t.id = i.template_id JOIN flow_template_versions v ON v.id = i.version_id
         WHERE u.tenant_id = $1 AND u.external_id = $2 AND t.key = $3`,
-      [actor.tenantId, input.endUserId, key],
+      [input.endUserId, key],
     );
     if (!instance || !instance.enabled) {
       await this.endUsers.get(actor, input.endUserId);
@@ -134,9 +138,10 @@ export class RunsService {
     }
     if (instance.trigger_type !== 'request') throw new AppError('conflict', `Flow ${key} is triggered by ${instance.trigger_type}, not by a request`);
     if (!instance.healthy) throw this.pausedError(key, input.endUserId, await this.pausedReason(actor.tenantId, instance.id));
-    const [row]: Array<{ id: string }> = await this.db.query(
+    const [row]: Array<{ id: string }> = await tenantSql(this.db).query(
+      actor.tenantId,
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
-       SELECT tenant_id, id, template_id, version_id, end_user_id, 'request', $2::jsonb, $3, 'queued' FROM flow_instances WHERE id = $1
+       SELECT tenant_id, id, template_id, version_id, end_user_id, 'request', $3::jsonb, $4, 'queued' FROM flow_instances WHERE tenant_id = $1 AND id = $2
        ON CONFLICT (instance_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
        RETURNING id, (xmax = 0) AS inserted`,
       [instance.id, JSON.stringify(input.input ?? {}), input.idempotencyKey ?? null],
@@ -157,7 +162,7 @@ export class RunsService {
    */
   private async enqueue(tenantId: TenantId, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.afterCommit('enqueue runs', { runIds: ids }, () => this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId }, opts: runJobOptions(runId) }))));
+    await this.afterCommit('enqueue runs', { runIds: ids }, () => this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId }, opts: runJobOptions(runJobIds.start(runId)) }))));
   }
 
   private afterCommit(what: string, context: Record<string, unknown>, work: () => Promise<unknown>): Promise<void> {
@@ -171,17 +176,19 @@ export class RunsService {
    */
   async cancel(actor: Actor, id: string): Promise<Run> {
     await this.db.transaction(async (manager) => {
-      const [, updated] = await manager.query(
+      const [, updated] = await tenantSql(manager).query(
+        actor.tenantId,
         `UPDATE runs SET status = 'cancelled', finished_at = now(), error = $3 WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting')`,
-        [actor.tenantId, id, JSON.stringify({ code: 'cancelled', message: 'The run was cancelled' })],
+        [id, JSON.stringify({ code: 'cancelled', message: 'The run was cancelled' })],
       );
       if (updated === 0) {
         const run = await this.get(actor.tenantId, id);
         throw new AppError('run_already_finished', `Run ${id} has already finished (${run.status}); only queued, running or waiting runs can be cancelled`, { status: run.status });
       }
-      await manager.query(
+      await tenantSql(manager).query(
+        actor.tenantId,
         `UPDATE approvals SET status = 'expired', decided_via = 'cancel', decided_at = now() WHERE tenant_id = $1 AND run_id = $2 AND status = 'pending'`,
-        [actor.tenantId, id],
+        [id],
       );
       await this.audit.record(actor, 'run.cancelled', { type: 'run', id }, {}, manager);
     });
@@ -200,12 +207,13 @@ export class RunsService {
   async retry(actor: Actor, id: string): Promise<Run> {
     const attempt = await this.db.transaction(async (manager) => {
       // An UPDATE answers [rows, count].
-      const [rows]: [Array<{ attempt: number }>, number] = await manager.query(
+      const [rows]: [Array<{ attempt: number }>, number] = await tenantSql(manager).query(
+        actor.tenantId,
         `UPDATE runs SET status = 'queued', attempt = attempt + 1, error = NULL, result = NULL, finished_at = NULL, active_ms = 0, crashed_executions = 0, execution_owner = NULL,
                 steps = COALESCE((SELECT jsonb_agg(s ORDER BY n) FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(s, n) WHERE s->>'status' <> 'failed' OR s->>'outcome' = 'unknown'), '[]'::jsonb)
           WHERE tenant_id = $1 AND id = $2 AND status = 'failed'
           RETURNING attempt`,
-        [actor.tenantId, id],
+        [id],
       );
       if (rows.length === 0) {
         const run = await this.get(actor.tenantId, id);
@@ -214,7 +222,7 @@ export class RunsService {
       await this.audit.record(actor, 'run.retried', { type: 'run', id }, { attempt: rows[0].attempt }, manager);
       return rows[0].attempt;
     });
-    await this.afterCommit('enqueue a retry', { runId: id }, () => this.queue.add({ runId: id, tenantId: actor.tenantId }, runJobOptions(retryJobId(id, attempt))));
+    await this.afterCommit('enqueue a retry', { runId: id }, () => this.queue.add({ runId: id, tenantId: actor.tenantId }, runJobOptions(runJobIds.retry(id, attempt))));
     return this.get(actor.tenantId, id);
   }
 
@@ -253,10 +261,11 @@ export class RunsService {
     manager: DataSource['manager'] = this.db.manager,
   ): Promise<{ runId: string; enqueue: () => Promise<void> }> {
     this.assertPayload(input.trigger);
-    const [row]: Array<{ id: string }> = await manager.query(
+    const [row]: Array<{ id: string }> = await tenantSql(manager).query(
+      input.tenantId,
       `INSERT INTO runs (tenant_id, end_user_id, trigger_type, trigger, definition, tool, connections, status)
        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7::jsonb, 'queued') RETURNING id`,
-      [input.tenantId, input.endUserId, input.triggerType, JSON.stringify(input.trigger ?? null), JSON.stringify(input.definition), input.tool, JSON.stringify(input.connections)],
+      [input.endUserId, input.triggerType, JSON.stringify(input.trigger ?? null), JSON.stringify(input.definition), input.tool, JSON.stringify(input.connections)],
     );
     return { runId: row.id, enqueue: () => this.enqueue(input.tenantId, [row.id]) };
   }
@@ -280,20 +289,22 @@ export class RunsService {
     input: { tenantId: TenantId; instanceId: string; triggerType: string; trigger: unknown; idempotencyKey: string | null },
     manager: DataSource['manager'] = this.db.manager,
   ): Promise<{ run: Run; created: boolean; enqueue: () => Promise<void> }> {
-    const [row]: Array<{ id: string }> = await manager.query(
+    const [row]: Array<{ id: string }> = await tenantSql(manager).query(
+      input.tenantId,
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
        SELECT tenant_id, id, template_id, version_id, end_user_id, $3, $4::jsonb, $5, 'queued' FROM flow_instances i WHERE tenant_id = $1 AND id = $2 AND enabled AND ${bindingsHealthySql('i')}
        ON CONFLICT (instance_id, idempotency_key) DO NOTHING
        RETURNING id`,
-      [input.tenantId, input.instanceId, input.triggerType, JSON.stringify(input.trigger ?? null), input.idempotencyKey],
+      [input.instanceId, input.triggerType, JSON.stringify(input.trigger ?? null), input.idempotencyKey],
     );
     const runs = this.runs.with(manager);
     if (row) return { run: await runs.get(input.tenantId, { id: row.id }), created: true, enqueue: () => this.enqueue(input.tenantId, [row.id]) };
     const first = input.idempotencyKey === null ? null : await runs.findOne(input.tenantId, { instanceId: input.instanceId, idempotencyKey: input.idempotencyKey });
     if (first) return { run: first, created: false, enqueue: async () => undefined };
-    const [state]: Array<{ enabled: boolean; key: string; external_id: string }> = await manager.query(
+    const [state]: Array<{ enabled: boolean; key: string; external_id: string }> = await tenantSql(manager).query(
+      input.tenantId,
       `SELECT i.enabled, t.key, u.external_id FROM flow_instances i JOIN flow_templates t ON t.id = i.template_id JOIN end_users u ON u.id = i.end_user_id WHERE i.tenant_id = $1 AND i.id = $2`,
-      [input.tenantId, input.instanceId],
+      [input.instanceId],
     );
     if (!state?.enabled) throw new AppError('not_found', 'The flow is not enabled');
     throw this.pausedError(state.key, state.external_id, await this.pausedReason(input.tenantId, input.instanceId));

@@ -1,14 +1,16 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { TenantId } from '../common/tenancy/tenant-id';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import type { TokenUsage } from './run.entity';
+
+const THIS_MONTH = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
 
 /** The tenant's tokens this calendar month (UTC) and its monthly cap (null: none). */
 export async function monthlyTokens(db: DataSource | EntityManager, tenantId: TenantId): Promise<{ used: number; inputTokens: number; outputTokens: number; modelCalls: number; cap: number | null }> {
-  const [row]: Array<{ input_tokens: string | null; output_tokens: string | null; model_calls: number | null; cap: string | null }> = await db.query(
-    `SELECT u.input_tokens, u.output_tokens, u.model_calls, t.monthly_token_cap AS cap
-       FROM tenants t LEFT JOIN token_usage u ON u.tenant_id = t.id AND u.month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
-      WHERE t.id = $1`,
-    [tenantId],
+  const [row]: Array<{ input_tokens: string | null; output_tokens: string | null; model_calls: number | null; cap: string | null }> = await tenantSql(db).query(
+    tenantId,
+    `SELECT u.input_tokens, u.output_tokens, u.model_calls, (SELECT monthly_token_cap FROM tenants WHERE id = $1) AS cap
+       FROM (SELECT 1) one LEFT JOIN token_usage u ON u.tenant_id = $1 AND u.month = ${THIS_MONTH}`,
   );
   const inputTokens = Number(row?.input_tokens ?? 0);
   const outputTokens = Number(row?.output_tokens ?? 0);
@@ -17,12 +19,13 @@ export async function monthlyTokens(db: DataSource | EntityManager, tenantId: Te
 
 /** Adds one model call's tokens to the tenant's month. */
 export async function addTokens(db: DataSource | EntityManager, tenantId: TenantId, usage: TokenUsage): Promise<void> {
-  await db.query(
+  await tenantSql(db).query(
+    tenantId,
     `INSERT INTO token_usage (tenant_id, month, input_tokens, output_tokens, model_calls)
-     VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $2, $3, 1)
+     VALUES ($1, ${THIS_MONTH}, $2, $3, 1)
      ON CONFLICT (tenant_id, month) DO UPDATE SET input_tokens = token_usage.input_tokens + EXCLUDED.input_tokens,
        output_tokens = token_usage.output_tokens + EXCLUDED.output_tokens, model_calls = token_usage.model_calls + 1`,
-    [tenantId, usage.inputTokens, usage.outputTokens],
+    [usage.inputTokens, usage.outputTokens],
   );
 }
 

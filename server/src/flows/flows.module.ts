@@ -6,31 +6,26 @@ import { ConnectionsModule } from '../connections/connections.module';
 import { EndUsersModule } from '../end-users/end-users.module';
 import { InstanceTriggersModule } from '../triggers/instance-triggers.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
-import { Run } from '../engine/run.entity';
-import { RunWaiter } from '../engine/run-waiter.service';
-import { RunsController, TriggersController } from '../engine/runs.controller';
-import { RunsService } from '../engine/runs.service';
+import { EngineModule } from '../engine/engine.module';
 import { FlowInstancesAdminController } from './flow-instances-admin.controller';
 import { FlowInstancesService } from './flow-instances.service';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 import { FlowTemplatesService } from './flow-templates.service';
 import { EndUserFlowsController, FlowSchemaController, FlowTemplatesController, MyFlowsController } from './flows.controller';
 
-/** Templates, instances, triggers and runs: the API side of the engine (the worker runs them). */
+/** Flow templates, their versions and end users' instances of them (runs are EngineModule's). */
 @Module({
-  imports: [ConnectorConfigsModule, ConnectionsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule],
-  controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, TriggersController, RunsController, FlowInstancesAdminController],
+  imports: [ConnectorConfigsModule, ConnectionsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule, EngineModule],
+  controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, FlowInstancesAdminController],
   providers: [
     FlowTemplatesService,
     FlowInstancesService,
-    RunsService,
-    RunWaiter,
     provideTenantScoped(FlowTemplate, 'Flow template'),
     provideTenantScoped(FlowTemplateVersion, 'Flow template version'),
     provideTenantScoped(FlowInstance, 'Flow'),
-    provideTenantScoped(Run, 'Run'),
     provideTenantScoped(Connection, 'Connection'),
   ],
-  exports: [RunsService],
+  // Modules that start runs (triggers, MCP) get the engine's RunsService through this module.
+  exports: [EngineModule],
 })
 export class FlowsModule {}

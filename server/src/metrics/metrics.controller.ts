@@ -4,6 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import { getQueueToken } from '@nestjs/bull';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { acrossTenants } from '../common/tenancy/tenant-sql';
 import { DataSource } from 'typeorm';
 import type { Queue } from 'bull';
 import { timingSafeEqual } from 'node:crypto';
@@ -61,7 +62,7 @@ export class MetricsController {
     );
     // PostgreSQL down: the token totals are left out, like the queue gauges.
     const [tokens] = await within(
-      this.db.query(`SELECT coalesce(sum(input_tokens), 0) AS input, coalesce(sum(output_tokens), 0) AS output, coalesce(sum(model_calls), 0) AS calls FROM token_usage`),
+      acrossTenants(this.db, 'deployment-wide totals', `SELECT coalesce(sum(input_tokens), 0) AS input, coalesce(sum(output_tokens), 0) AS output, coalesce(sum(model_calls), 0) AS calls FROM token_usage`),
       1000,
       databaseUnavailable,
     ).catch(() => [null]);

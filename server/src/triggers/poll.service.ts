@@ -1,7 +1,7 @@
+import { retryAfterMs } from '../common/http/retry';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HttpError, PollTrigger, ProviderError, TriggerItem } from '@switchboard/connectors';
-import type { Redis } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { setMaxListeners } from 'node:events';
@@ -18,7 +18,6 @@ import { RunLimiter } from '../engine/run-limits';
 import { RunsService } from '../engine/runs.service';
 import { bindingsHealthySql } from '../flows/binding-health';
 import { bindingConnector, type PollTrigger as PollTriggerSpec } from '../flows/definition/flow-definition.schema';
-import { InjectRedis } from '../redis/redis.module';
 import type { TriggerError } from './instance-trigger.entity';
 import { connectorTrigger } from './instance-triggers.service';
 
@@ -65,19 +64,16 @@ export type PollOutcome = 'polled' | 'failed' | 'skipped' | 'lost';
  */
 @Injectable()
 export class PollService {
-  private readonly limiter: RunLimiter;
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectRedis() redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly runs: RunsService,
+    private readonly limiter: RunLimiter,
     private readonly clients: ProviderClientService,
     private readonly configs: ConnectorConfigsService,
     private readonly logger: PinoLogger,
   ) {
     logger.setContext('PollService');
-    this.limiter = new RunLimiter(redis, { tenantMaxConcurrentRuns: config.engine.tenantMaxConcurrentRuns, leaseMs: config.queue.lockDurationMs, rateLimits: config.engine.connectionRateLimits });
   }
 
   /** Polls what is due at `now`, at most `limit` claimed at once; answers each poll's outcome (tests and one-off catch-ups). */
@@ -284,8 +280,8 @@ export class PollService {
   private async failed(row: Claimed, error: unknown): Promise<PollOutcome> {
     const failures = row.failures + 1;
     const described = describe(error);
-    const retryAfterMs = error instanceof HttpError ? retryAfter(error.headers) : undefined;
-    const backoff = retryAfterMs ?? Math.min(MAX_BACKOFF_MS, row.poll_interval_seconds * 1000 * 2 ** Math.min(failures - 1, 16));
+    const asked = error instanceof HttpError ? retryAfter(error.headers) : undefined;
+    const backoff = asked ?? Math.min(MAX_BACKOFF_MS, row.poll_interval_seconds * 1000 * 2 ** Math.min(failures - 1, 16));
     const next = this.jittered(Date.now() + backoff);
     const failing = failures >= FAILING_AFTER || !described.transient;
     const lastError: TriggerError = { code: described.code, message: described.message, at: new Date().toISOString(), retryAt: new Date(next).toISOString() };
@@ -338,9 +334,6 @@ function describe(error: unknown): { code: string; message: string; transient: b
 
 /** Retry-After (seconds or an HTTP date) in ms, capped. */
 function retryAfter(headers: Record<string, string>): number | undefined {
-  const value = headers['retry-after'];
-  if (!value) return undefined;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_BACKOFF_MS) : undefined;
+  const ms = retryAfterMs(headers['retry-after']);
+  return ms ? Math.min(ms, MAX_BACKOFF_MS) : undefined;
 }

@@ -1,3 +1,4 @@
+import { retryAfterMs } from '../common/http/retry';
 import { InjectQueue, Process, Processor } from '@nestjs/bull';
 import { Inject } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -39,12 +40,9 @@ interface Claimed {
   event_type: string;
 }
 
-/** Retry-After (seconds or an HTTP date) in milliseconds, at most a day; 0 without one. */
-export function retryAfterMs(header: string | null): number {
-  if (!header) return 0;
-  const seconds = Number(header);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
-  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : 0;
+/** Retry-After in milliseconds, at most a day; 0 without one. */
+export function cappedRetryAfterMs(header: string | null): number {
+  return Math.min(retryAfterMs(header) ?? 0, MAX_RETRY_AFTER_MS);
 }
 
 /** Reads at most `limit` bytes of an answer, then lets the rest go. */
@@ -144,7 +142,7 @@ export class WebhookDeliveryProcessor {
       outcome = 'retrying';
       // ±10 % jitter spreads retries of many deliveries that failed together.
       delayMs = Math.round(schedule[attemptsNow - 1] * (0.9 + Math.random() * 0.2));
-      delayMs = Math.max(delayMs, retryAfterMs(retryAfter));
+      delayMs = Math.max(delayMs, cappedRetryAfterMs(retryAfter));
     }
     const entry: DeliveryAttempt = { at: at.toISOString(), responseStatus, latencyMs, error, responseBody };
     const [, changed] = await this.db.query(

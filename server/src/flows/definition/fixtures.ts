@@ -1,10 +1,10 @@
 /**
- * Example definitions: the reference flow of ARCHITECTURE.md and the benchmark flow of
- * BENCHMARKS.md (also shown in docs/flows.md). Used by tests and handy for seeding and benches.
+ * Example definitions: the reference flow of docs/architecture.md and the benchmark reference flow
+ * bench/engine.mjs measures (both also shown in docs/flows.md). Used by tests and handy for seeding and benches.
  */
 import type { FlowDefinition } from './flow-definition.schema';
 
-/** "Post won deals to Slack", exactly as in ARCHITECTURE.md. */
+/** "Post won deals to Slack", exactly as in docs/architecture.md. */
 export function wonDealsToSlack(): FlowDefinition {
   return {
     key: 'won-deals-to-slack',
@@ -35,7 +35,7 @@ export function wonDealsToSlack(): FlowDefinition {
 }
 
 /**
- * The benchmark reference flow (BENCHMARKS.md): trigger body {"name","amount"} → transform the text
+ * The benchmark reference flow (bench/engine.mjs): trigger body {"name","amount"} → transform the text
  * → post {channel, text} to Slack's chat.postMessage → branch on amount > 10000 → a small result.
  */
 export function benchmarkReferenceFlow(): FlowDefinition {

@@ -10,7 +10,7 @@ import { ConnectorCatalog, inputJsonSchema, settingsJsonSchema, validateDefiniti
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Doc = any;
 
-/** The ARCHITECTURE.md reference flow, changed by `change`. */
+/** The docs/architecture.md reference flow, changed by `change`. */
 function flow(change: (d: Doc) => void = () => {}): Doc {
   const d: Doc = wonDealsToSlack();
   change(d);
@@ -45,13 +45,16 @@ const post = (input: Record<string, unknown> = { channel: 'C1', text: 'hi' }, mo
 const transform = (id: string, output: unknown = {}) => ({ id, type: 'transform', output });
 
 describe('validateDefinition: valid documents', () => {
-  it('accepts the reference flow of ARCHITECTURE.md and returns it typed', () => {
+  it('accepts the reference flow of docs/architecture.md and returns it typed', () => {
     const doc = wonDealsToSlack();
     const result = validateDefinition(doc);
     expect(result).toEqual({ ok: true, definition: doc });
+    const markdown = readFileSync(join(__dirname, '../../../../docs/architecture.md'), 'utf8');
+    const shown = [...markdown.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]) as Doc);
+    expect(shown).toEqual([doc]);
   });
 
-  it('accepts the benchmark reference flow of BENCHMARKS.md', () => {
+  it('accepts the benchmark reference flow (bench/engine.mjs)', () => {
     expect(errors(benchmarkReferenceFlow())).toEqual([]);
   });
 

@@ -1,0 +1,244 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AuthedHttpClient } from '@switchboard/connectors';
+import { generateText, jsonSchema, tool } from 'ai';
+import type { Queue } from 'bull';
+import type Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { AppError } from '../common/errors/app-error';
+import type { TenantId } from '../common/tenancy/tenant-id';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { AbortableHttpClient, ProviderClientService } from '../connections/provider-client.service';
+import { evaluateTemplate } from '../flows/definition/expressions';
+import { bindingConnector } from '../flows/definition/flow-definition.schema';
+import { LlmModels } from '../llm-providers/llm-models.service';
+import { QUEUES } from '../queues/queues.module';
+import { InjectRedis } from '../redis/redis.module';
+import { ApprovalRequests } from './approval-requests';
+import { Bindings, Effects, Executor, ModelAnswer, ModelCall, Park, RunStopped, StepFailure } from './executor';
+import { RUN_CANCELLED_CHANNEL, RunFinished } from './run-events';
+import { RunJob, runJobIds, runJobOptions } from './run-jobs';
+import { RunLimiter } from './run-limits';
+import { LoadedRun, RunError, RunStore } from './run-store';
+import { addTokens, monthlyTokens } from './token-usage';
+
+/**
+ * A run whose executions took their process down this many times is failed (run_poisoned) instead
+ * of started again. Two, not one: a worker killed for an unrelated reason (a deploy, another run's
+ * crash) takes every run it was executing with it, and those runs deserve another try.
+ */
+export const POISON_AFTER_CRASHES = 2;
+
+/**
+ * Executes runs: loads one (claiming it), gives the executor its side effects — connections at
+ * their rate, actions, approvals, model calls, checkpoints — and writes where it got to. Runs
+ * executing here stop at once when a cancel is announced on Redis.
+ */
+@Injectable()
+export class RunExecution implements OnModuleInit, OnModuleDestroy {
+  /** Runs executing in this process, so a cancel announced on Redis stops them at once. */
+  private readonly executing = new Map<string, AbortController>();
+  private subscriber: Redis | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @InjectRedis() private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectQueue(QUEUES.runs) private readonly queue: Queue<RunJob>,
+    private readonly store: RunStore,
+    private readonly approvals: ApprovalRequests,
+    private readonly limiter: RunLimiter,
+    private readonly clients: ProviderClientService,
+    private readonly models: LlmModels,
+    private readonly audit: AuditService,
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext('RunExecution');
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => undefined); // reconnects and resubscribes by itself; readyz reports the outage
+    this.subscriber.on('message', (_: string, runId: string) => this.executing.get(runId)?.abort());
+    // Never fails the boot: without Redis the subscription is made when it is back (meanwhile a
+    // cancelled run still stops at its next checkpoint). Subscribing again is harmless.
+    const channel = `${this.config.redis.prefix}:${RUN_CANCELLED_CHANNEL}`;
+    this.subscriber.on('ready', () => void this.subscriber?.subscribe(channel).catch(() => undefined));
+    await this.subscriber.subscribe(channel).catch(() => undefined);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  /** Executes the run as far as it goes; answers its final status if it reached one. */
+  async execute(tenantId: TenantId, runId: string): Promise<RunFinished | null> {
+    const run = await this.store.claim(tenantId, runId);
+    if (!run) return null; // deleted, finished or cancelled meanwhile
+    const segmentStart = Date.now();
+    const startedAt = run.started_at ?? new Date();
+    if (run.crashed_executions >= POISON_AFTER_CRASHES) {
+      this.logger.error({ runId: run.id, tenantId, crashedExecutions: run.crashed_executions }, 'run poisoned: its executions took worker processes down; failed, not retried');
+      const error = {
+        code: 'run_poisoned',
+        message: `The run was stopped after ${run.crashed_executions} executions ended with the worker process gone (killed or crashed while executing it); it is not retried automatically`,
+      };
+      return this.store.finish(run, { status: 'failed', result: null, error, timeline: run.steps, startedAt, activeMs: run.active_ms }, (manager) =>
+        this.audit.record({ tenantId, type: 'system', id: null }, 'run.poisoned', { type: 'run', id: run.id }, { crashedExecutions: run.crashed_executions }, manager),
+      );
+    }
+    const activeMs = () => run.active_ms + (Date.now() - segmentStart);
+    const definition = await this.store.definitionOf(run);
+    const timeoutMs = definition.timeoutMs ?? this.config.engine.runTimeoutSeconds * 1000;
+    const cancel = new AbortController();
+    this.executing.set(run.id, cancel);
+    const bindings: Bindings = {
+      trigger: run.trigger,
+      inputs: run.settings,
+      steps: {},
+      endUser: { id: run.external_id, externalId: run.external_id, displayName: run.display_name, email: run.email, metadata: run.metadata },
+      run: { id: run.id, startedAt: startedAt.toISOString() },
+    };
+    type Prepared = Awaited<ReturnType<ProviderClientService['forConnection']>>;
+    /**
+     * The connection's client, read first, then one call reserved at the connection's rate, so the
+     * reservation is taken right before the first request goes out. Every further request of the
+     * same step waits for its own turn.
+     */
+    const prepare = async (connectionKey: string, signal: AbortSignal): Promise<Prepared> => {
+      const connectionId = this.connectionFor(run, connectionKey);
+      const client = await this.clients.forConnection(tenantId, connectionId).catch((error: unknown) => {
+        // Disconnected after the run was queued: say so, in the same words as a missing binding.
+        if (error instanceof AppError && error.code === 'not_found') throw this.missing(connectionKey);
+        throw error;
+      });
+      const rate = client.definition.rateLimit?.requestsPerSecond;
+      await this.limiter.throttle(connectionId, rate, signal);
+      let reserved = true;
+      const http: AbortableHttpClient = {
+        request: async (request, stepSignal = signal, delivery) => {
+          if (!reserved) await this.limiter.throttle(connectionId, rate, stepSignal);
+          reserved = false;
+          return client.http.request(request, stepSignal, delivery);
+        },
+      };
+      return { ...client, http };
+    };
+    const connectors = new Map<string, Promise<Prepared['definition']>>();
+    const effects: Effects = {
+      prepare,
+      connector: (connectionKey) => {
+        let found = connectors.get(connectionKey);
+        if (!found) {
+          const connectionId = this.connectionFor(run, connectionKey);
+          found = this.clients.forConnection(tenantId, connectionId).then(
+            (client) => client.definition,
+            (error: unknown) => {
+              connectors.delete(connectionKey);
+              if (error instanceof AppError && error.code === 'not_found') throw this.missing(connectionKey);
+              throw error;
+            },
+          );
+          connectors.set(connectionKey, found);
+        }
+        return found;
+      },
+      model: (call, signal) => this.callModel(tenantId, call, signal),
+      action: async (connector, _connectionKey, action, input, ctx) => {
+        const { http: client, definition: connectorDef, connection } = ctx.prepared as Prepared;
+        const act = connectorDef.actions[action];
+        if (!act) throw new StepFailure('unknown_action', `${connector} has no action ${action}`, action);
+        // The step's signal (its timeout, the run's cancel) aborts every request the action makes.
+        const http: AuthedHttpClient = { request: (request) => client.request(request, ctx.signal, ctx.delivery) };
+        return act.run({ http, config: connection.config, idempotencyKey: ctx.idempotencyKey, signal: ctx.signal }, input);
+      },
+      request: async (_connectionKey, request, ctx) => {
+        const { http } = ctx.prepared as Prepared;
+        const req = request as { method: 'GET'; path: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown };
+        const res = await http.request({ ...req, headers: { ...(req.headers ?? {}), 'idempotency-key': ctx.idempotencyKey } }, ctx.signal, ctx.delivery);
+        return { status: res.status, headers: res.headers, body: res.data };
+      },
+      approval: (path, step, asked) => this.approvals.findOrCreate(run, definition.name, path, step, asked),
+      checkpoint: (records) => this.store.checkpoint(run, records, startedAt, activeMs()),
+    };
+    const done = new Map(run.steps.map((s) => [s.path, s]));
+    // Round-robin by tenant in the expression sandbox: one tenant's slow expressions do not queue up ahead of others'.
+    const executor = new Executor(run.id, bindings, (template, b) => evaluateTemplate(template, b, { fairnessKey: tenantId }), effects, done, {
+      cancelled: cancel.signal,
+      deadline: segmentStart + timeoutMs - run.active_ms,
+      timeoutMs,
+    });
+    let status: 'succeeded' | 'failed';
+    let result: unknown = null;
+    let error: RunError | null = null;
+    try {
+      ({ result } = await executor.execute(definition.steps));
+      status = 'succeeded';
+    } catch (failure) {
+      if (failure instanceof RunStopped) return null; // cancelled: the cancel wrote the final state
+      if (failure instanceof Park) {
+        // A delay or an approval: park the run. A delay comes back by itself (a job id per wake-up,
+        // so it never collides); an approval's decision or timeout enqueues the run.
+        const parked = await this.store.park(run, executor.timeline, startedAt, activeMs());
+        if (parked && failure.until !== null) {
+          await this.queue.add({ runId: run.id, tenantId }, runJobOptions(runJobIds.wake(run.id, failure.until), Math.max(0, failure.until - Date.now())));
+        }
+        return null;
+      }
+      status = 'failed';
+      error =
+        failure instanceof StepFailure
+          ? { code: failure.code, message: failure.message, step: failure.path }
+          : { code: 'engine_error', message: (failure as Error).message };
+      if (!(failure instanceof StepFailure)) this.logger.error({ err: failure, runId: run.id, tenantId }, 'run failed in the engine');
+    } finally {
+      this.executing.delete(run.id);
+    }
+    return this.store.finish(run, { status, result, error, timeline: executor.timeline, startedAt, activeMs: activeMs() });
+  }
+
+  /**
+   * One model call of an agent step, through the tenant's LLM provider, within the tenant's monthly
+   * token cap (checked before, counted after: a call in flight may take the month past it).
+   */
+  private async callModel(tenantId: TenantId, call: ModelCall, signal: AbortSignal): Promise<ModelAnswer> {
+    const month = await monthlyTokens(this.db, tenantId);
+    if (month.cap !== null && month.used >= month.cap) {
+      throw new StepFailure('token_cap_reached', `The tenant's agents used ${month.used} tokens this month, its monthly cap of ${month.cap}; raise the cap (monthlyTokenCap) or wait for next month`, 'model');
+    }
+    const { model, modelName } = await this.models.model(tenantId, call.provider, call.model);
+    const result = await generateText({
+      model,
+      system: call.system,
+      messages: call.messages,
+      tools: Object.fromEntries(call.tools.map((t) => [t.name, tool({ description: t.description, inputSchema: jsonSchema(t.inputSchema as never) })])),
+      ...(call.maxOutputTokens ? { maxOutputTokens: call.maxOutputTokens } : {}),
+      abortSignal: signal,
+    });
+    const usage = { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0, totalTokens: 0 };
+    usage.totalTokens = result.usage.totalTokens ?? usage.inputTokens + usage.outputTokens;
+    await addTokens(this.db, tenantId, usage);
+    return {
+      text: result.text,
+      toolCalls: result.toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input })),
+      finishReason: result.finishReason,
+      usage,
+      model: result.response.modelId || modelName,
+    };
+  }
+
+  private connectionFor(run: LoadedRun, connectionKey: string): string {
+    const id = run.connections[connectionKey];
+    if (!id) throw this.missing(connectionKey);
+    return id;
+  }
+
+  private missing(connectionKey: string): StepFailure {
+    const connector = bindingConnector(connectionKey);
+    return new StepFailure('connection_missing', `The ${connector} connection this flow uses was disconnected; the flow is paused until the end user connects ${connector} again`, connectionKey);
+  }
+}

@@ -1,0 +1,195 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { acrossTenants, tenantSql } from '../common/tenancy/tenant-sql';
+import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
+import type { FlowDefinition } from '../flows/definition/flow-definition.schema';
+import { runView } from '../flows/flows.dto';
+import { PROCESS_ID } from '../process-identity';
+import { WebhookEventsService } from '../webhooks/webhook-events.service';
+import type { RunFinished } from './run-events';
+import type { Run, StepRecord } from './run.entity';
+
+/** A run as the worker executes it: the run, its flow's key and settings, its connections and its end user. */
+export interface LoadedRun {
+  id: string;
+  tenant_id: string;
+  status: string;
+  trigger: unknown;
+  steps: StepRecord[];
+  started_at: Date | null;
+  /** Null for a run without a flow (an MCP tool call), which carries its own `definition`. */
+  version_id: string | null;
+  definition: FlowDefinition | null;
+  attempt: number;
+  active_ms: number;
+  crashed_executions: number;
+  flow_key: string;
+  settings: Record<string, unknown>;
+  connections: Record<string, string>;
+  end_user_id: string;
+  external_id: string;
+  display_name: string | null;
+  email: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export type RunError = { code: string; message: string; step?: string };
+
+interface FinishedRow {
+  instance_id: string | null;
+  trigger_type: string;
+  tool: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date;
+}
+
+const ACTIVE = `status IN ('queued', 'running', 'waiting')`;
+
+/**
+ * Poison runs. An execution marks the run as its own (`execution_owner` = PROCESS_ID) and clears
+ * the mark when it ends, however it ends, while its process lives. Finding another process's mark
+ * when starting means that execution never ended; it counts as a crash only when that process has
+ * no connection left to PostgreSQL (its PROCESS_ID is every connection's application_name, and a
+ * killed process's connections close with it): a live process that merely lost its job's lock
+ * under load is not a crash. Its own mark (an end this process could not write) is not either.
+ */
+const CLAIM_EXECUTION = `UPDATE runs SET execution_owner = $3,
+    crashed_executions = crashed_executions + CASE WHEN execution_owner IS NOT NULL AND execution_owner <> $3
+      AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = runs.execution_owner) THEN 1 ELSE 0 END
+  WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`;
+
+// Published versions never change, so their definitions are cached by id.
+const VERSION_CACHE_LIMIT = 1000;
+
+/** The worker's reads and writes of runs: every statement scoped to the run's tenant. */
+@Injectable()
+export class RunStore {
+  private readonly versions = new Map<string, FlowDefinition>();
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly webhooks: WebhookEventsService,
+  ) {}
+
+  /** The tenant of a run named by a job that does not carry it (jobs enqueued before they did). */
+  async tenantOf(runId: string): Promise<TenantId | null> {
+    const [row] = await acrossTenants<Array<{ tenant_id: string }>>(this.db, 'an old job names only its run', `SELECT tenant_id FROM runs WHERE id = $1`, [runId]);
+    return row ? trustedTenantId(row.tenant_id) : null;
+  }
+
+  /**
+   * Loads an active run and claims its execution for this process (see CLAIM_EXECUTION), in one
+   * query with its instance, template key and end user. A run without a flow (an MCP tool call) has
+   * no instance or template: its definition, tool name and connections are its own. Null: deleted,
+   * finished or cancelled meanwhile.
+   */
+  async claim(tenantId: TenantId, runId: string): Promise<LoadedRun | null> {
+    const rows: LoadedRun[] = await tenantSql(this.db).query(
+      tenantId,
+      `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
+       SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.definition, r.attempt, r.active_ms, r.crashed_executions,
+              COALESCE(t.key, 'mcp:' || r.tool) AS flow_key, COALESCE(i.settings, '{}'::jsonb) AS settings, COALESCE(r.connections, i.connections) AS connections,
+              u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata
+         FROM r LEFT JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id LEFT JOIN flow_templates t ON t.id = r.template_id
+        WHERE r.instance_id IS NULL OR i.id IS NOT NULL`,
+      [runId, PROCESS_ID],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The run's definition: its own, or its pinned version's (cached: versions never change). */
+  async definitionOf(run: LoadedRun): Promise<FlowDefinition> {
+    if (run.definition) return run.definition;
+    const id = run.version_id!;
+    const cached = this.versions.get(id);
+    if (cached) return cached;
+    const [row]: Array<{ definition: FlowDefinition }> = await tenantSql(this.db).query(trustedTenantId(run.tenant_id), `SELECT definition FROM flow_template_versions WHERE tenant_id = $1 AND id = $2`, [id]);
+    if (this.versions.size >= VERSION_CACHE_LIMIT) this.versions.delete(this.versions.keys().next().value!);
+    this.versions.set(id, row.definition);
+    return row.definition;
+  }
+
+  /** Persists the timeline so far; false when the run is no longer active (cancelled). */
+  async checkpoint(run: LoadedRun, records: StepRecord[], startedAt: Date, activeMs: number): Promise<boolean> {
+    const [, updated]: [unknown, number] = await tenantSql(this.db).query(
+      trustedTenantId(run.tenant_id),
+      `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $3), steps = $4, active_ms = $5 WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`,
+      [run.id, startedAt, JSON.stringify(records), activeMs],
+    );
+    return updated > 0;
+  }
+
+  /** Parks the run as waiting (a delay or an approval); false when it is no longer active. */
+  async park(run: LoadedRun, records: StepRecord[], startedAt: Date, activeMs: number): Promise<boolean> {
+    const [, parked]: [unknown, number] = await tenantSql(this.db).query(
+      trustedTenantId(run.tenant_id),
+      `UPDATE runs SET status = 'waiting', steps = $3, started_at = COALESCE(started_at, $4), active_ms = $5 WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`,
+      [run.id, JSON.stringify(records), startedAt, activeMs],
+    );
+    return parked > 0;
+  }
+
+  /**
+   * The one place a run the engine executed reaches its final status (cancellation is in
+   * RunsService). The update is conditional, so it never overwrites a cancel; the run.succeeded /
+   * run.failed webhook is written in the same transaction (outbox), with `also`.
+   */
+  finish(
+    run: LoadedRun,
+    outcome: { status: 'succeeded' | 'failed'; result: unknown; error: RunError | null; timeline: StepRecord[]; startedAt: Date; activeMs: number },
+    also?: (manager: EntityManager) => Promise<void>,
+  ): Promise<RunFinished | null> {
+    const tenantId = trustedTenantId(run.tenant_id);
+    const { status, result, error, timeline, startedAt, activeMs } = outcome;
+    return this.db.transaction(async (manager) => {
+      const [rows, updated]: [FinishedRow[], number] = await tenantSql(manager).query(
+        tenantId,
+        `UPDATE runs SET status = $3, result = $4, error = $5, steps = $6, started_at = COALESCE(started_at, $7), finished_at = now(), active_ms = $8
+          WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}
+          RETURNING instance_id, trigger_type, tool, created_at, started_at, finished_at`,
+        [run.id, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, activeMs],
+      );
+      if (updated === 0) return null;
+      const row = rows[0];
+      const view = runView({
+        id: run.id,
+        status,
+        flow: row.instance_id ? run.flow_key : null,
+        tool: row.tool,
+        endUserExternalId: run.external_id,
+        instanceId: row.instance_id,
+        triggerType: row.trigger_type,
+        trigger: run.trigger,
+        result: result ?? null,
+        error,
+        steps: timeline,
+        createdAt: row.created_at,
+        startedAt: row.started_at,
+        finishedAt: row.finished_at,
+        attempt: run.attempt,
+      } as Run);
+      await this.webhooks.publish(tenantId, status === 'succeeded' ? 'run.succeeded' : 'run.failed', { endUserId: run.external_id, run: view }, manager);
+      await also?.(manager);
+      return { runId: run.id, status };
+    });
+  }
+
+  /**
+   * Clears this process's execution mark from runs whose execution ended (see CLAIM_EXECUTION).
+   * Across tenants: one statement for every run this process has to release.
+   */
+  async release(runIds: string[]): Promise<void> {
+    await acrossTenants(this.db, "this process's own execution marks", `UPDATE runs SET execution_owner = NULL WHERE id = ANY($1::uuid[]) AND execution_owner = $2`, [runIds, PROCESS_ID]);
+  }
+
+  /** A timed-out approval: settled per its onTimeout, unless someone decided first. */
+  async expireApproval(tenantId: TenantId, approvalId: string): Promise<void> {
+    await tenantSql(this.db).query(
+      tenantId,
+      `UPDATE approvals SET status = 'expired', approved = (on_timeout = 'approve'), decided_via = 'timeout', decided_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'pending'`,
+      [approvalId],
+    );
+  }
+}
