@@ -76,13 +76,13 @@ export const messages = {
   remove: 'Remove {label}',
   recentRuns: 'Recent activity',
   noRuns: 'Nothing has run yet.',
-  run_queued: 'Queued',
-  run_running: 'Running',
-  run_waiting: 'Waiting',
-  run_succeeded: 'Succeeded',
-  run_failed: 'Failed',
-  run_cancelled: 'Cancelled',
-  run_unknown: 'Result unknown',
+  run_queued: '{name} is about to run',
+  run_running: '{name} is running',
+  run_waiting: '{name} is waiting to go on',
+  run_succeeded: '{name} ran and finished',
+  run_failed: '{name} did not finish',
+  run_cancelled: '{name} was cancelled',
+  run_unknown: '{name} may not have finished',
   runUnknownWhy: 'It may have gone through anyway: it was interrupted before the service answered. Check there before trying again.',
   runMaybeTwice: 'This may have happened twice: it was sent again after an interruption.',
   approvals: 'Waiting for your approval',
@@ -102,6 +102,9 @@ export const messages = {
   minutesAgo: '{n} min ago',
   hoursAgo: '{n} h ago',
   daysAgo: '{n} d ago',
+  todayAt: 'Today at {time}',
+  yesterdayAt: 'Yesterday at {time}',
+  dateAt: '{date} at {time}',
   inMinutes: 'in {n} min',
   inHours: 'in {n} h',
   sessionExpiredTitle: 'Session expired',
@@ -142,4 +145,22 @@ export function relativeTime(iso: string, now = Date.now()): string {
   if (n < 60) return t('minutesAgo', { n });
   if (n < 60 * 24) return t('hoursAgo', { n: Math.round(n / 60) });
   return t('daysAgo', { n: Math.round(n / 1440) });
+}
+
+/**
+ * When something happened, with its date once it is older than an hour: "5 min ago", "Today at
+ * 2:05 PM", "Yesterday at 9:30 AM", "Dec 3 at 4:10 PM" (with the year when it is not this year).
+ */
+export function when(iso: string, now = Date.now()): string {
+  const date = new Date(iso);
+  if (now - date.getTime() < 3_600_000) return relativeTime(iso, now);
+  const time = date.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
+  const today = new Date(now);
+  const day = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((day(today) - day(date)) / 86_400_000);
+  if (days === 0) return t('todayAt', { time });
+  if (days === 1) return t('yesterdayAt', { time });
+  const options: Intl.DateTimeFormatOptions = { month: 'short', day: 'numeric' };
+  if (date.getFullYear() !== today.getFullYear()) options.year = 'numeric';
+  return t('dateAt', { date: date.toLocaleDateString(undefined, options), time });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { relativeTime, setMessages, t } from './i18n';
+import { relativeTime, setMessages, t, when } from './i18n';
 import { cleanTheme, onAccent, themeStyle } from './theme';
 import { validate } from './ui/settings-form';
 
@@ -37,6 +37,17 @@ describe('strings', () => {
     expect(relativeTime('2026-01-01T11:55:00Z', now)).toBe('5 min ago');
     expect(relativeTime('2026-01-01T09:00:00Z', now)).toBe('3 h ago');
     expect(relativeTime('2026-01-01T12:30:00Z', now)).toBe('in 30 min');
+  });
+
+  it('says when something happened with its date once it is older than an hour', () => {
+    // Local times, so the day boundaries are the reader's.
+    const now = new Date(2026, 11, 7, 15, 0).getTime();
+    const at = (...parts: number[]) => new Date(...(parts as [number, number, number, number, number])).toISOString();
+    expect(when(at(2026, 11, 7, 14, 55), now)).toBe('5 min ago');
+    expect(when(at(2026, 11, 7, 9, 30), now)).toMatch(/^Today at 9:30\sAM$/);
+    expect(when(at(2026, 11, 6, 23, 10), now)).toMatch(/^Yesterday at 11:10\sPM$/);
+    expect(when(at(2026, 11, 3, 16, 4), now)).toMatch(/^Dec 3 at 4:04\sPM$/);
+    expect(when(at(2025, 6, 14, 8, 0), now)).toMatch(/^Jul 14, 2025 at 8:00\sAM$/);
   });
 });
 

@@ -54,9 +54,12 @@ export interface AuditEvent {
   id: string;
   actorType: 'member' | 'api_key' | 'end_user' | 'system';
   actorId: string | null;
+  /** A member's email, an API key's name, an end user's external id; null for the system or one no longer found. */
+  actorName: string | null;
   action: string;
   targetType: string | null;
   targetId: string | null;
+  targetName: string | null;
   data: Record<string, unknown>;
   requestId: string | null;
   ip: string | null;
@@ -342,7 +345,7 @@ export interface EndUserFlow {
   version: number;
   trigger: { type?: string; event?: string; connector?: string } | undefined;
   connectors: string[];
-  inputs: Record<string, { title?: string; type?: string }>;
+  inputs: Record<string, { title?: string; type?: string; options?: { connector: string; source: string } }>;
   instance: {
     id: string;
     enabled: boolean;
@@ -565,6 +568,9 @@ export const api = {
   endUsers: (query: { search?: string; cursor?: string | null }) => request<Page<EndUserSummary>>('GET', `/v1/admin/end-users${qs(query)}`),
   endUser: (externalId: string) => request<EndUserDetail>('GET', `/v1/admin/end-users/${enc(externalId)}`),
   endUserFlows: (externalId: string) => request<Page<EndUserFlow>>('GET', `/v1/admin/end-users/${enc(externalId)}/flows`),
+  /** Names of the end user's saved option values (channel ids → #sales), looked up live with the flow's connection. */
+  endUserSettingLabels: (externalId: string, key: string) =>
+    request<{ data: Record<string, { labels: Record<string, string>; error: string | null }> }>('GET', `/v1/admin/end-users/${enc(externalId)}/flows/${enc(key)}/setting-labels`),
 
   stats: (window: StatsWindow) => request<Stats>('GET', `/v1/admin/stats?window=${window}`),
 

@@ -276,4 +276,20 @@ describe('audit log', () => {
     expect(await viewer.browser.get('/v1/admin/audit-events')).toMatchObject({ status: 403, body: { error: { code: 'insufficient_role' } } });
     expect((await tenant.host.get('/v1/admin/audit-events')).status).toBe(401);
   });
+
+  it('names actors and targets: members by email, API keys by name (revoked ones too), end users by external id', async () => {
+    const session = await tenant.host.post('/v1/sessions', { endUserId: 'cust-2' });
+    expect(session.status).toBe(201);
+    const all = (await events()) as Array<AuditEvent & { actorName: string | null; targetName: string | null }>;
+    const find = (action: string) => all.find((e) => e.action === action)!;
+    expect(find('end_user_session.created')).toMatchObject({ actorType: 'api_key', actorName: 'test key', targetType: 'end_user', targetName: 'cust-2' });
+    // The key was revoked since: still named.
+    expect(find('api_key.revoked')).toMatchObject({ actorName: tenant.email, targetName: 'audited key' });
+    // A member removed since: still named by email.
+    const joined = find('member.joined');
+    expect(joined.actorName).toBe(joined.data.email);
+    // A deleted end user is no longer found: no name, the event's data still says who.
+    expect(find('end_user.deleted')).toMatchObject({ actorName: 'test key', targetName: null, data: { externalId: 'cust-1' } });
+    expect(find('tenant.updated')).toMatchObject({ targetName: null });
+  });
 });

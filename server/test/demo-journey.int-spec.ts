@@ -256,8 +256,8 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     await openIntegration(history, 'Slack');
     const card = flowCard(history, 'Post won deals to Slack');
     await card.getByRole('tab', { name: 'Recent activity' }).click();
-    await card.getByText('Succeeded').nth(1).waitFor();
-    expect(await card.getByText('Succeeded').count()).toBe(2);
+    await card.getByText('Post won deals to Slack ran and finished').nth(1).waitFor();
+    expect(await card.getByText('Post won deals to Slack ran and finished').count()).toBe(2);
     await shot(page, 'history');
 
     // Acme's event log: the signed webhooks Switchboard sent about Globex.

@@ -115,6 +115,9 @@ describe('npm run demo', { timeout: 180_000 }, () => {
 
     // The banner: API, portal login, secret key, sandbox, Acme CRM and one login per company.
     const banner = stack.output();
+    // When it started and when the code it runs was built: a stale build shows at a glance.
+    expect(banner).toMatch(/Started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · built \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((just before|\d+ (min|h|days) before)\)/);
+    expect(Date.parse(demo.builtAt)).toBeLessThanOrEqual(Date.parse(demo.startedAt));
     for (const line of [api, `${api}/portal`, demo.portal.email, demo.portal.password, demo.apiKey, `127.0.0.1:${ports.sandbox}`, acme]) expect(banner).toContain(line);
     expect(demo.acme.logins).toEqual([
       { company: 'Globex Corporation', email: 'maria@globex.test', password: 'globex-demo' },

@@ -393,6 +393,20 @@ describe('portal: connectors, flows and runs', () => {
   });
 
   it('shows end users with their connections, flows and settings, and which version they run', async () => {
+    // Acme picked #sales in the widget: the setting holds the channel's id, which the portal names.
+    const sales = sandbox.state.slack.channels.find((c) => c.name === 'sales')!;
+    expect((await tenant.host.post('/v1/end-users/acme-corp/flows/won-deals-to-slack/enable', { settings: { channel: sales.id, minAmount: 1000 } })).status).toBe(200);
+    const labels = await tenant.owner.get('/v1/admin/end-users/acme-corp/flows/won-deals-to-slack/setting-labels');
+    expect(labels.status).toBe(200);
+    expect(labels.body).toEqual({ data: { channel: { labels: { [sales.id]: '#sales' }, error: null } } });
+    // Globex saved a channel name, not an id: nothing to name, and nothing invented.
+    expect((await tenant.owner.get('/v1/admin/end-users/globex/flows/won-deals-to-slack/setting-labels')).body).toEqual({ data: { channel: { labels: {}, error: null } } });
+    expect((await tenant.owner.get('/v1/admin/end-users/nobody-here/flows/won-deals-to-slack/setting-labels')).status).toBe(404);
+    expect((await tenant.owner.get('/v1/admin/end-users/acme-corp/flows/no-such-flow/setting-labels')).status).toBe(404);
+    // Another tenant's team cannot read them.
+    const other = await createTenant(api, 'Other Trading');
+    expect((await other.owner.get('/v1/admin/end-users/acme-corp/flows/won-deals-to-slack/setting-labels')).status).toBe(404);
+
     await go(page, 'End users');
     await page.locator('tr[data-end-user="acme-corp"]').waitFor();
     await page.locator('tr[data-end-user="globex"]').waitFor();
@@ -410,8 +424,10 @@ describe('portal: connectors, flows and runs', () => {
     await connection.getByText('Slack', { exact: true }).waitFor();
     const flow = page.locator('[data-flow="won-deals-to-slack"]');
     await flow.getByText('On', { exact: true }).waitFor();
-    expect(await flow.textContent()).toContain('#sales');
-    expect(await flow.textContent()).toContain('Only deals of at least');
+    const channel = flow.locator('[data-setting="channel"]');
+    await channel.locator('.setting-label').getByText('#sales', { exact: true }).waitFor();
+    expect(await channel.innerText()).toBe(`Channel\n#sales\n${sales.id}`);
+    expect(await flow.locator('[data-setting="minAmount"]').innerText()).toBe('Only deals of at least\n1000');
     await screen(page, '11-end-user');
 
     // The flow's page lists who runs which version.
@@ -563,6 +579,45 @@ describe('portal: settings', () => {
       await page.locator('tbody tr').first().waitFor();
       await screen(page, name);
     }
+    // Connector cards: the badges on one line of their own under the name, in every card.
+    await go(page, 'Connectors');
+    await page.locator('.connector-card').nth(11).waitFor();
+    const cards = await page.locator('.connector-card').evaluateAll((all) =>
+      all.slice(0, 24).map((card) => {
+        const name = card.querySelector('.connector-card-name')!.getBoundingClientRect();
+        const row = card.querySelector('.badge-row')!;
+        const tops = [...row.querySelectorAll('.badge')].map((b) => Math.round(b.getBoundingClientRect().top));
+        return { name: card.querySelector('.connector-card-name')!.textContent, belowName: row.getBoundingClientRect().top >= name.bottom - 1, oneLine: new Set(tops).size === 1 };
+      }),
+    );
+    expect(cards.filter((c) => !c.belowName || !c.oneLine)).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'portal-02b-connector-cards.png') });
+    const slack = page.locator('.connector-card').filter({ hasText: 'Slack' }).first();
+    expect(await slack.locator('.badge').allInnerTexts()).toEqual(['Enabled', 'Sandbox']);
+    // The sidebar shows the owner's whole email address, not a cut one.
+    const who = await page.locator('.account-email').evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const sidebar = el.closest('.sidebar')!.getBoundingClientRect();
+      return { text: el.textContent, cut: el.scrollWidth > el.clientWidth || box.right > sidebar.right };
+    });
+    expect(who).toEqual({ text: tenant.email, cut: false });
+    await go(page, 'Audit log');
+
+    // The audit log says what happened and who did it in words, the action's code under it.
+    await page.getByLabel('Show').selectOption('end_user_session.');
+    const session = page.locator('tr[data-action="end_user_session.created"]').filter({ hasText: 'acme-corp' }).first();
+    await session.waitFor();
+    const [action, actor] = await session.locator('td').evaluateAll((cells) => cells.slice(0, 2).map((c) => (c as HTMLElement).innerText));
+    expect(action).toBe('Session started for end user acme-corp\nend_user_session.created');
+    expect(actor).toBe('test key\nAPI key');
+    // An end user's own action names them by the id the host gave them.
+    await page.getByLabel('Show').selectOption('connection.');
+    const connected = page.locator('tr[data-action="connection.created"]').filter({ hasText: 'globex' }).first();
+    await connected.waitFor();
+    const cells = await connected.locator('td').evaluateAll((c) => c.slice(0, 2).map((cell) => (cell as HTMLElement).innerText));
+    expect(cells[0]).toMatch(/^Slack account .+ connected\nconnection\.created$/);
+    expect(cells[1]).toBe('globex\nEnd user');
+    expect(await page.locator('tbody').innerText()).not.toMatch(/End user [0-9a-f]{8}\b/);
     expect(problems.get(page)).toEqual([]);
   });
 });

@@ -181,8 +181,8 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
   }
 
   /** Connects Slack for an end user over HTTP (the popup's requests, without a browser), for tests about other things. */
-  async function connectSlackOverHttp(endUserId: string): Promise<string> {
-    const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session: await session(endUserId), origin: host.origin })}`, { redirect: 'manual' });
+  async function connectSlackOverHttp(endUserId: string, fixture = tenant): Promise<string> {
+    const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session: await session(endUserId, {}, fixture), origin: host.origin })}`, { redirect: 'manual' });
     expect(start.status).toBe(302);
     const page = await fetch(await consentInSandbox(start.headers.get('location')!));
     expect(page.status).toBe(200);
@@ -213,8 +213,8 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     throw new Error('never reached the control');
   }
 
-  async function session(endUserId: string, extra: Record<string, unknown> = {}): Promise<string> {
-    const res = await tenant.host.post('/v1/sessions', { endUserId, ...extra });
+  async function session(endUserId: string, extra: Record<string, unknown> = {}, fixture = tenant): Promise<string> {
+    const res = await fixture.host.post('/v1/sessions', { endUserId, ...extra });
     expect(res.status).toBe(201);
     return res.body.token;
   }
@@ -392,6 +392,62 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     expect((await events(page)).at(-1)?.name).toBe('close');
     expect(problems.get(page)).toEqual([]);
   });
+  it('shows an option list in full when its picker is the last field of a flow: in the modal, near the bottom, and inline', async () => {
+    // A tenant of its own, so the flow below changes nothing the other tests count.
+    const other = await createTenant(api, 'Picker Co');
+    expect((await other.owner.patch('/v1/admin/tenant', { allowedOrigins: [host.origin] })).status).toBe(200);
+    expect((await other.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
+    const definition = {
+      key: 'ping-channel',
+      name: 'Ping a channel',
+      trigger: { type: 'event', event: 'ping' },
+      connectors: ['slack'],
+      inputs: {
+        greeting: { type: 'string', title: 'Greeting', default: 'Hello' },
+        channel: { type: 'string', title: 'Channel', required: true, options: { connector: 'slack', source: 'channels' } },
+      },
+      steps: [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '=$inputs.channel', text: '=$inputs.greeting' } }],
+    };
+    expect((await other.owner.post('/v1/admin/flow-templates', { definition })).status).toBe(201);
+    expect((await other.owner.post('/v1/admin/flow-templates/ping-channel/publish')).status).toBe(201);
+    const endUserId = 'widget-picker';
+    await connectSlackOverHttp(endUserId, other);
+
+    /** Opens the channel list; how tall it is and whether its top and bottom rows are what a click there reaches. */
+    const openList = async (scope: Locator) => {
+      await scope.getByRole('switch', { name: 'Turn on Ping a channel' }).click();
+      await scope.getByRole('combobox', { name: /Channel/ }).click();
+      const listbox = scope.getByRole('listbox');
+      await listbox.getByRole('option').nth(5).waitFor();
+      return listbox.evaluate((ul) => {
+        const list = ul.parentElement!;
+        const r = list.getBoundingClientRect();
+        const root = list.getRootNode() as ShadowRoot;
+        const reaches = (y: number) => list.contains(root.elementFromPoint(r.left + r.width / 2, y));
+        return { height: Math.round(r.height), top: reaches(r.top + 6), bottom: reaches(r.bottom - 6), up: list.classList.contains('up') };
+      });
+    };
+
+    for (const [mode, height] of [['modal', 800], ['modal-short', 620]] as const) {
+      const { page } = await openHost({ endUserId, token: await session(endUserId, {}, other) }, { height });
+      await page.getByRole('button', { name: 'Manage integrations' }).click();
+      const modal = dialog(page);
+      await modal.getByRole('button', { name: 'Slack Connected' }).click();
+      const seen = await openList(modal);
+      expect(seen, mode).toMatchObject({ height: 240, top: true, bottom: true });
+      await shot(page, `options-last-field-${mode}`);
+      expect(problems.get(page)).toEqual([]);
+    }
+
+    const { page } = await openHost({ endUserId, token: await session(endUserId, {}, other), inline: true });
+    const inline = page.locator('#inline');
+    await inline.getByRole('button', { name: 'Slack Connected' }).click();
+    const seen = await openList(inline);
+    expect(seen).toMatchObject({ height: 240, top: true, bottom: true });
+    await shot(page, 'options-last-field-inline');
+    expect(problems.get(page)).toEqual([]);
+  });
+
   it('works with the keyboard alone: focus trapped in the modal, visible focus, Escape closes and focus returns; no axe violations', async () => {
     const endUserId = 'widget-keyboard';
     await connectSlackOverHttp(endUserId);
@@ -632,8 +688,17 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
 
     await modal.getByRole('tab', { name: 'Recent activity' }).first().click();
     await modal.getByText(failed.error.message).waitFor();
-    expect(await modal.getByText('Succeeded').count()).toBeGreaterThan(0);
-    await modal.getByText('Result unknown').waitFor();
+    // Each run says what happened, in words, and when.
+    const deals = modal.getByRole('article', { name: 'Post won deals to Slack' });
+    const items = deals.locator('.runs li');
+    await expect.poll(() => items.count()).toBe(3);
+    expect(await items.allInnerTexts()).toEqual([
+      expect.stringMatching(/^Post won deals to Slack may not have finished\n(just now|\d+ min ago)\n+It may have gone through anyway/),
+      expect.stringMatching(new RegExp(`^Post won deals to Slack did not finish\\n(just now|\\d+ min ago)\\n+${failed.error.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)),
+      expect.stringMatching(/^Post won deals to Slack ran and finished\n(just now|\d+ min ago)$/),
+    ]);
+    expect(await items.first().locator('time').getAttribute('datetime')).toBe(unsure.createdAt);
+    await modal.getByText('Post won deals to Slack may not have finished').waitFor();
     await modal.getByText('It may have gone through anyway: it was interrupted before the service answered. Check there before trying again.').waitFor();
     expect(await modal.getByText(unsure.error.message).count()).toBe(0);
     await shots(page, 'activity');

@@ -1,6 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useId, useRef } from 'preact/hooks';
-import { t, relativeTime } from '../i18n';
+import { t, relativeTime, when } from '../i18n';
 import type { Approval, Flow, Run, TriggerHealth } from '../types';
 import type { Widget } from '../widget';
 import { SettingsForm } from './settings-form';
@@ -209,7 +209,10 @@ function Runs({ widget, flow }: { widget: Widget; flow: Flow }) {
           <li key={run.id}>
             <span class={`dot ${status}`} aria-hidden="true" />
             <div class="grow">
-              <strong>{t(`run_${status}` as 'run_failed')}</strong> <span class="muted small">· {relativeTime(run.createdAt)}</span>
+              <strong>{t(`run_${status}` as 'run_failed', { name: flow.name })}</strong>
+              <time dateTime={run.createdAt} title={new Date(run.createdAt).toLocaleString()}>
+                {when(run.createdAt)}
+              </time>
               {unknown ? <p class="why">{t('runUnknownWhy')}</p> : run.status === 'failed' && run.error && <p class="why">{run.error.message}</p>}
               {twice && <p class="why">{t('runMaybeTwice')}</p>}
             </div>

@@ -42,6 +42,10 @@ export function OptionPicker(props: Props) {
   const sequence = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const input = useRef<HTMLInputElement>(null);
+  const root = useRef<HTMLDivElement>(null);
+  const list = useRef<HTMLDivElement>(null);
+  /** The list opens above the field when there is no room for it below but there is above. */
+  const up = useSignal(false);
   const chosen = props.multiple ? (Array.isArray(props.value) ? props.value : []) : typeof props.value === 'string' && props.value ? [props.value] : [];
   const labelOf = (value: string) => (learned.value, labels.get(key(value)) ?? value);
 
@@ -68,6 +72,11 @@ export function OptionPicker(props: Props) {
     }
   };
 
+  // Opening below in the last field of a scrolling body: scroll the list into sight, not off its edge.
+  useEffect(() => {
+    if (open.value && !up.value) list.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [open.value]);
+
   // A saved value's label: the first page usually has it.
   useEffect(() => {
     if (chosen.some((v) => !labels.has(key(v)))) load();
@@ -76,6 +85,7 @@ export function OptionPicker(props: Props) {
 
   const show = () => {
     if (open.value) return;
+    up.value = opensUp(root.current);
     open.value = true;
     if (items.value.length === 0 || failure.value) load();
   };
@@ -110,6 +120,7 @@ export function OptionPicker(props: Props) {
   const activeId = open.value && active.value >= 0 ? `${id}o${active.value}` : undefined;
   return (
     <div
+      ref={root}
       class="picker"
       onFocusOut={(e) => {
         if (!(e.currentTarget as HTMLElement).contains(e.relatedTarget as Node | null)) {
@@ -156,7 +167,7 @@ export function OptionPicker(props: Props) {
         onKeyDown={onKeyDown}
       />
       {open.value && (
-        <div class="list">
+        <div ref={list} class={up.value ? 'list up' : 'list'}>
           <ul id={listId} role="listbox" aria-multiselectable={props.multiple || undefined} aria-label={t('searchOptions')}>
             {items.value.map((option, i) => (
               <li
@@ -192,4 +203,19 @@ export function OptionPicker(props: Props) {
       )}
     </div>
   );
+}
+
+/** The list's full height (max-height 240 px, its 4 px gap and a margin). */
+const LIST_ROOM = 252;
+
+/** Whether the list fits below the field in what clips it (the scrolling body, or the viewport) and more room is above. */
+function opensUp(field: HTMLElement | null): boolean {
+  if (!field) return false;
+  const rect = field.getBoundingClientRect();
+  const body = field.closest('.body');
+  const clip = body && getComputedStyle(body).overflowY !== 'visible' ? body.getBoundingClientRect() : null;
+  const top = Math.max(clip?.top ?? 0, 0);
+  const bottom = Math.min(clip?.bottom ?? Infinity, window.innerHeight);
+  const below = bottom - rect.bottom;
+  return below < LIST_ROOM && rect.top - top > below;
 }

@@ -9,34 +9,66 @@ import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
 
 const PAGE_SIZE = 50;
 
+/**
+ * What happened, as a sentence. `{name}` placeholders are filled from the event's data (and
+ * `{target}` with what the event is about); the action's code stays visible under it.
+ */
 const ACTIONS: Record<string, string> = {
-  'api_key.created': 'Created an API key',
-  'api_key.revoked': 'Revoked an API key',
-  'member.invited': 'Invited a member',
-  'member.joined': 'Joined the tenant',
-  'member.removed': 'Removed a member',
-  'member.role_changed': 'Changed a role',
-  'member.signed_in': 'Signed in',
-  'member.signed_out': 'Signed out',
-  'tenant.created': 'Created the tenant',
-  'tenant.updated': 'Updated tenant settings',
-  'end_user.created': 'Created an end user',
-  'end_user.updated': 'Updated an end user',
-  'end_user.deleted': 'Deleted an end user',
-  'connector_config.updated': 'Changed a connector',
-  'connector_config.deleted': 'Reset a connector',
-  'connector_openapi.imported': "Imported a connector's OpenAPI document",
-  'connector_openapi.option_sources_updated': 'Chose OpenAPI option sources',
-  'connector_openapi.deleted': "Removed a connector's OpenAPI document",
-  'flow_template.created': 'Created a flow',
-  'flow_template.draft_updated': 'Edited a flow draft',
-  'flow_template.published': 'Published a flow version',
-  'flow.enabled': 'Switched a flow on',
-  'flow.disabled': 'Switched a flow off',
-  'flow.updated': 'Changed flow settings',
-  'flow.upgraded': 'Upgraded a flow',
-  'connection.created': 'Connected an account',
-  'connection.deleted': 'Removed a connection',
+  'api_key.created': 'API key {target} created',
+  'api_key.revoked': 'API key {target} revoked',
+  'approval.approved': 'Request approved',
+  'approval.rejected': 'Request rejected',
+  'member.invited': '{email} invited as {role}',
+  'member.joined': '{email} joined as {role}',
+  'member.removed': '{email} removed',
+  'member.role_changed': 'Role of {email} changed from {from} to {to}',
+  'member.signed_in': 'Signed in to the portal',
+  'member.signed_out': 'Signed out of the portal',
+  'tenant.created': 'Tenant {name} created',
+  'tenant.updated': 'Tenant settings changed',
+  'end_user.created': 'End user {externalId} created',
+  'end_user.updated': 'End user {externalId} updated',
+  'end_user.deleted': 'End user {externalId} deleted',
+  'end_user_session.created': 'Session started for end user {externalId}',
+  'signing_key.created': 'Session signing key {name} added',
+  'signing_key.revoked': 'Session signing key {name} revoked',
+  'connector_config.updated': '{target} connector changed',
+  'connector_config.deleted': '{target} connector reset to its defaults',
+  'connector_openapi.imported': 'OpenAPI document imported into {target}',
+  'connector_openapi.option_sources_updated': 'Option sources of {target} chosen',
+  'connector_openapi.deleted': 'OpenAPI document removed from {target}',
+  'custom_provider.created': 'Custom provider {name} added',
+  'custom_provider.replaced': 'Custom provider {name} replaced',
+  'custom_provider.deleted': 'Custom provider {name} removed',
+  'llm_provider.created': 'AI model provider {name} added',
+  'llm_provider.updated': 'AI model provider {key} changed',
+  'llm_provider.deleted': 'AI model provider {name} removed',
+  'flow_template.created': 'Flow {key} created',
+  'flow_template.draft_updated': 'Draft of flow {key} edited',
+  'flow_template.published': 'Flow {key} version {version} published',
+  'flow.enabled': 'Flow {flow} switched on',
+  'flow.disabled': 'Flow {flow} switched off',
+  'flow.updated': 'Settings of flow {flow} changed',
+  'flow.upgraded': 'Flow {flow} upgraded to version {to}',
+  'flow.rebound': 'Flow {flow} moved to the new connection',
+  'connection.created': '{connector} account {account} connected',
+  'connection.reconnected': '{connector} account {account} reconnected',
+  'connection.deleted': '{connector} account {account} disconnected',
+  'connection.needs_reauth': '{connector} connection needs to be reconnected',
+  'connection.token_read': '{connector} access token read',
+  'run.cancelled': 'Run cancelled',
+  'run.retried': 'Run retried (attempt {attempt})',
+  'run.poisoned': 'Run stopped: it crashed its worker {crashedExecutions} times',
+  'mcp.tool_called': 'AI assistant called {tool} for {endUserId}',
+  'mcp.connector_exposure_updated': 'MCP tools of {target} changed',
+  'mcp.approval_settings_updated': 'MCP approval settings changed',
+  'webhook_endpoint.created': 'Webhook endpoint {url} added',
+  'webhook_endpoint.updated': 'Webhook endpoint changed',
+  'webhook_endpoint.deleted': 'Webhook endpoint {url} removed',
+  'webhook_endpoint.disabled': 'Webhook endpoint disabled after failing deliveries',
+  'webhook_endpoint.secret_rotated': 'Webhook signing secret rotated',
+  'webhook_endpoint.tested': 'Test event sent to a webhook endpoint',
+  'webhook_delivery.resent': 'Webhook delivery of {eventType} sent again',
 };
 
 const FILTERS: { value: string; label: string }[] = [
@@ -45,48 +77,65 @@ const FILTERS: { value: string; label: string }[] = [
   { value: 'member.', label: 'Members and sign-ins' },
   { value: 'tenant.', label: 'Tenant settings' },
   { value: 'end_user.', label: 'End users' },
+  { value: 'end_user_session.', label: 'End-user sessions' },
+  { value: 'connection.', label: 'Connections' },
   { value: 'connector_config.', label: 'Connectors' },
   { value: 'flow_template.', label: 'Flow templates' },
   { value: 'flow.', label: 'Flows of end users' },
+  { value: 'run.', label: 'Runs' },
+  { value: 'webhook_endpoint.', label: 'Webhook endpoints' },
+  { value: 'mcp.', label: 'MCP' },
 ];
-
-interface Names {
-  users: Map<string, string>;
-  keys: Map<string, string>;
-}
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
 const short = (id: string | null) => (id ? id.slice(0, 8) : '');
 
-function actorOf(event: AuditEvent, names: Names): { label: string; kind: string } {
-  switch (event.actorType) {
-    case 'member':
-      return { label: (event.actorId && names.users.get(event.actorId)) || `Member ${short(event.actorId)}`, kind: 'Member' };
-    case 'api_key':
-      return { label: (event.actorId && names.keys.get(event.actorId)) || `Key ${short(event.actorId)}`, kind: 'API key' };
-    case 'end_user':
-      return { label: `End user ${short(event.actorId)}`, kind: 'End user' };
-    default:
-      return { label: 'Switchboard', kind: 'System' };
-  }
+const ACTOR_KINDS: Record<AuditEvent['actorType'], string> = { member: 'Member', api_key: 'API key', end_user: 'End user', system: 'Switchboard' };
+
+/** Who did it: the name the API resolved (a member's email, a key's name, an end user's id), else a short id. */
+export function actorOf(event: AuditEvent): { label: string; kind: string } {
+  const kind = ACTOR_KINDS[event.actorType] ?? event.actorType;
+  if (event.actorType === 'system') return { label: 'Switchboard', kind: 'System' };
+  return { label: event.actorName ?? `${kind} ${short(event.actorId)}`, kind };
 }
 
-function targetOf(event: AuditEvent, names: Names): { label: string; detail: string | null } {
+/** What it is about: its name when the API or the event's data gives one, else its type and a short id. */
+export function targetOf(event: AuditEvent, connectorName: (key: string) => string): { label: string; detail: string | null } {
   const data = event.data ?? {};
+  const type = event.targetType?.replace(/_/g, ' ') ?? null;
   const label =
+    event.targetName ??
+    (event.targetType === 'connector' && event.targetId ? connectorName(event.targetId) : null) ??
+    (event.targetType === 'connection' && str(data.connector) ? [connectorName(str(data.connector)!), str(data.account)].filter(Boolean).join(' · ') : null) ??
+    (event.targetType === 'tenant' ? 'This tenant' : null) ??
     str(data.email) ??
-    (str(data.name) ? `“${str(data.name)}”` : null) ??
+    str(data.name) ??
     str(data.externalId) ??
     str(data.key) ??
     str(data.flow) ??
-    (event.targetType === 'user' && event.targetId ? names.users.get(event.targetId) : null) ??
-    (event.targetType === 'api_key' && event.targetId ? names.keys.get(event.targetId) : null) ??
-    (event.targetType ? `${event.targetType.replace(/_/g, ' ')} ${short(event.targetId)}` : '—');
+    str(data.url) ??
+    (type ? `${type.charAt(0).toUpperCase()}${type.slice(1)} ${short(event.targetId)}` : '—');
   let detail: string | null = null;
   if (event.action === 'member.role_changed' && str(data.from) && str(data.to)) detail = `${str(data.from)} → ${str(data.to)}`;
   else if (str(data.role)) detail = `as ${str(data.role)}`;
   else if (Array.isArray(data.fields) && data.fields.length) detail = `fields: ${data.fields.join(', ')}`;
   return { label, detail };
+}
+
+/** The sentence for an event; an action this portal does not know yet reads as its code. */
+export function describe(event: AuditEvent, target: string, names: { connector(key: string): string; flow(key: string): string }): string {
+  const template = ACTIONS[event.action];
+  if (!template) return event.action;
+  const data = event.data ?? {};
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => {
+    if (name === 'target') return target;
+    const value = data[name];
+    if (name === 'connector' && typeof value === 'string') return names.connector(value);
+    // A flow by its name ("Post won deals to Slack"), its key when it is gone.
+    if ((name === 'flow' || (name === 'key' && event.action.startsWith('flow_template.'))) && typeof value === 'string') return `“${names.flow(value)}”`;
+    if (name === 'externalId' && typeof value !== 'string') return target;
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : '…';
+  });
 }
 
 export function AuditLog() {
@@ -105,7 +154,11 @@ function AuditLogBody() {
   const loading = useSignal(false);
   const error = useSignal<string | null>(null);
   const filter = useSignal('');
-  const names = useSignal<Names>({ users: new Map(), keys: new Map() });
+  // Connector and flow keys (slack, won-deals) read as their names (Slack, Post won deals) once these answer.
+  const connectors = useSignal<Map<string, string>>(new Map());
+  const flows = useSignal<Map<string, string>>(new Map());
+  const connectorName = (key: string) => connectors.value.get(key) ?? key;
+  const flowName = (key: string) => flows.value.get(key) ?? key;
 
   async function load(reset: boolean) {
     loading.value = true;
@@ -123,13 +176,14 @@ function AuditLogBody() {
 
   useEffect(() => {
     void load(true);
-    // Names for actors and targets; the log still shows ids if these fail.
-    void Promise.allSettled([api.members(), api.apiKeys()]).then(([members, keys]) => {
-      names.value = {
-        users: new Map(members.status === 'fulfilled' ? members.value.data.map((m) => [m.userId, m.email]) : []),
-        keys: new Map(keys.status === 'fulfilled' ? keys.value.data.map((k) => [k.id, k.name]) : []),
-      };
-    });
+    void api.connectors().then(
+      (page) => (connectors.value = new Map(page.data.map((c) => [c.key, c.name]))),
+      () => undefined,
+    );
+    void api.templates().then(
+      (page) => (flows.value = new Map(page.data.map((t) => [t.key, t.name]))),
+      () => undefined,
+    );
   }, []);
 
   const list = events.value;
@@ -185,12 +239,12 @@ function AuditLogBody() {
             </thead>
             <tbody>
               {list.map((event) => {
-                const actor = actorOf(event, names.value);
-                const target = targetOf(event, names.value);
+                const actor = actorOf(event);
+                const target = targetOf(event, connectorName);
                 return (
                   <tr key={event.id} data-id={event.id} data-action={event.action}>
                     <td>
-                      <span class="cell-strong action-label">{ACTIONS[event.action] ?? event.action}</span>
+                      <span class="cell-strong action-label">{describe(event, target.label, { connector: connectorName, flow: flowName })}</span>
                       <code class="action-code">{event.action}</code>
                     </td>
                     <td>

@@ -168,8 +168,11 @@ function ConnectorList({ all, onChanged }: { all: Connector[]; onChanged: (next:
               <Link to={`connectors/${c.key}`} class="connector-card">
                 <span class="connector-card-head">
                   <ConnectorLogo connector={c} />
-                  <span class="connector-card-name">{c.name}</span>
-                  <ConnectorState connector={c} />
+                  {/* The badges on their own line under the name: every card's head has the same shape, however long the name. */}
+                  <span class="connector-card-title">
+                    <span class="connector-card-name">{c.name}</span>
+                    <ConnectorState connector={c} />
+                  </span>
                 </span>
                 <span class="connector-card-desc">{c.description}</span>
                 <span class="connector-card-meta">

@@ -237,7 +237,7 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
                   </h2>
                 </div>
                 <Loaded resource={flows} what="their flows">
-                  {(page) => <FlowsOf flows={page.data} connectors={connectors.data.value?.data} />}
+                  {(page) => <FlowsOf externalId={externalId} flows={page.data} connectors={connectors.data.value?.data} />}
                 </Loaded>
               </section>
               {Object.keys(u.metadata).length > 0 && (
@@ -256,7 +256,7 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
   );
 }
 
-function FlowsOf({ flows, connectors }: { flows: EndUserFlow[]; connectors?: Connector[] }) {
+function FlowsOf({ externalId, flows, connectors }: { externalId: string; flows: EndUserFlow[]; connectors?: Connector[] }) {
   const used = flows.filter((f) => f.instance);
   if (flows.length === 0) return <EmptyState title="No published flows yet">Publish a flow template and your customers can switch it on.</EmptyState>;
   if (used.length === 0) return <EmptyState title="No flows switched on">{flows.length} published flow{flows.length === 1 ? ' is' : 's are'} available to them in the widget.</EmptyState>;
@@ -283,21 +283,54 @@ function FlowsOf({ flows, connectors }: { flows: EndUserFlow[]; connectors?: Con
                 <TriggerHealthView health={instance.triggerHealth} />
               </p>
             )}
-            {settings.length > 0 ? (
-              <dl class="settings-list">
-                {settings.map(([key, value]) => (
-                  <div key={key}>
-                    <dt>{f.inputs[key]?.title ?? key}</dt>
-                    <dd class="mono">{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
-                  </div>
-                ))}
-              </dl>
-            ) : (
-              <p class="muted small">No settings.</p>
-            )}
+            {settings.length > 0 ? <SettingsOf externalId={externalId} flow={f} /> : <p class="muted small">No settings.</p>}
           </li>
         );
       })}
     </ul>
   );
+}
+
+/**
+ * A flow's saved settings, each under its title. A value picked from an option source (a Slack
+ * channel id) shows what the provider calls it, looked up live with the flow's connection, and the
+ * id below it; until that answers, or when it cannot (the connection is gone), the id alone.
+ */
+function SettingsOf({ externalId, flow }: { externalId: string; flow: EndUserFlow }) {
+  const settings = Object.entries(flow.instance!.settings);
+  const picked = settings.some(([key, value]) => flow.inputs[key]?.options && value !== null && value !== '');
+  const labels = useResource(() => (picked ? api.endUserSettingLabels(externalId, flow.key) : Promise.resolve(null)), [externalId, flow.key, picked]);
+  const found = labels.data.value?.data;
+  return (
+    <dl class="settings-list">
+      {settings.map(([key, value]) => {
+        const lookup = found?.[key];
+        const values = Array.isArray(value) ? value : [value];
+        const named = lookup ? values.map((v) => (typeof v === 'string' ? lookup.labels[v] : undefined)) : [];
+        return (
+          <div key={key} data-setting={key}>
+            <dt>{flow.inputs[key]?.title ?? key}</dt>
+            {lookup && named.some(Boolean) ? (
+              <dd>
+                <span class="setting-label">{values.map((v, i) => named[i] ?? String(v)).join(', ')}</span>
+                <span class="muted small block mono">{values.map(String).join(', ')}</span>
+              </dd>
+            ) : (
+              <dd class={flow.inputs[key]?.options ? 'mono' : undefined} title={lookup?.error ? `Name not available: ${lookup.error}` : undefined}>
+                {plainValue(value)}
+              </dd>
+            )}
+          </div>
+        );
+      })}
+    </dl>
+  );
+}
+
+/** A setting as people read it: text as is, yes/no, lists joined. */
+function plainValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map(String).join(', ');
+  return JSON.stringify(value);
 }

@@ -191,9 +191,9 @@ export function Shell({ me }: { me: Me }) {
         </nav>
         <div class="account">
           <div class="account-who">
-            <span class="account-email" title={me.email}>
-              {me.name || me.email}
-            </span>
+            {me.name && <span class="account-name">{me.name}</span>}
+            {/* The whole address, broken before its @ when the sidebar is too narrow for it. */}
+            <span class="account-email">{breakable(me.email)}</span>
             <span class="account-role">{capitalize(activeMembership.value?.role ?? '')}</span>
           </div>
           <button
@@ -303,5 +303,18 @@ export function NoTenant({ me }: { me: Me }) {
         </button>
       </main>
     </div>
+  );
+}
+
+/** An email address that may wrap before its @ (and anywhere, when a part is longer than a line). */
+function breakable(email: string) {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return email;
+  return (
+    <>
+      {email.slice(0, at)}
+      <wbr />
+      {email.slice(at)}
+    </>
   );
 }

@@ -15,6 +15,7 @@ export class AuditController {
   @ApiOperation({ summary: 'Audit events, newest first, with filters and cursor pagination' })
   async list(@CurrentActor() actor: Actor, @Query() query: AuditQueryDto): Promise<AuditEventPage> {
     const page = await this.audit.list(actor, query);
-    return { data: page.data.map(AuditEventView.of), nextCursor: page.nextCursor };
+    const names = await this.audit.names(actor.tenantId, page.data);
+    return { data: page.data.map((e) => AuditEventView.of(e, names)), nextCursor: page.nextCursor };
   }
 }

@@ -36,22 +36,28 @@ export class AuditEventView {
   @ApiProperty() id: string;
   @ApiProperty({ enum: ACTOR_TYPES }) actorType: string;
   @ApiPropertyOptional({ nullable: true, type: String }) actorId: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: "Who: a member's email, an API key's name, an end user's external id (null for the system, or one no longer found)" })
+  actorName: string | null;
   @ApiProperty({ example: 'api_key.created' }) action: string;
   @ApiPropertyOptional({ nullable: true, type: String }) targetType: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) targetId: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'What, when it is a member, an API key or an end user (as actorName)' })
+  targetName: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) data: Record<string, unknown>;
   @ApiPropertyOptional({ nullable: true, type: String }) requestId: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) ip: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 
-  static of(e: AuditEvent): AuditEventView {
+  static of(e: AuditEvent, names: Map<string, string> = new Map()): AuditEventView {
     return {
       id: e.id,
       actorType: e.actorType,
       actorId: e.actorId,
+      actorName: (e.actorId && names.get(`${e.actorType}:${e.actorId}`)) || null,
       action: e.action,
       targetType: e.targetType,
       targetId: e.targetId,
+      targetName: (e.targetId && names.get(`${e.targetType}:${e.targetId}`)) || null,
       data: e.data,
       requestId: e.requestId,
       ip: e.ip,

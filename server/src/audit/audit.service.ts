@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { ApiKey } from '../api-keys/api-key.entity';
+import type { TenantId } from '../common/tenancy/tenant-id';
+import { EndUser } from '../end-users/end-user.entity';
+import { User } from '../members/user.entity';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import type { Actor } from '../auth/principal';
 import { AuditEvent } from './audit-event.entity';
 import { decodeBigintCursor } from '../common/http/cursors';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AuditTarget {
   type: string;
@@ -25,7 +32,35 @@ export interface AuditFilters {
 
 @Injectable()
 export class AuditService {
-  constructor(@InjectTenantScoped(AuditEvent) private readonly events: TenantScopedRepository<AuditEvent>) {}
+  constructor(
+    @InjectTenantScoped(AuditEvent) private readonly events: TenantScopedRepository<AuditEvent>,
+    @InjectTenantScoped(ApiKey) private readonly apiKeys: TenantScopedRepository<ApiKey>,
+    @InjectTenantScoped(EndUser) private readonly endUsers: TenantScopedRepository<EndUser>,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {}
+
+  /**
+   * Who the actors and targets of these events are, by `<type>:<id>`: a member's email, an API
+   * key's name (revoked ones too), an end user's external id. Ids no longer found are left out
+   * (a deleted end user): views fall back to what the event's data says.
+   */
+  async names(tenantId: TenantId, events: AuditEvent[]): Promise<Map<string, string>> {
+    const ids = (type: string) => [
+      ...new Set(events.flatMap((e) => [e.actorType === type ? e.actorId : null, e.targetType === type ? e.targetId : null]).filter((id): id is string => !!id && UUID.test(id))),
+    ];
+    const users = [...new Set([...ids('member'), ...ids('user')])];
+    const [people, keys, endUsers] = await Promise.all([
+      // Users are global: only ids this tenant's own events name are looked up.
+      users.length ? this.db.getRepository(User).find({ where: { id: In(users) }, select: { id: true, email: true } }) : [],
+      ids('api_key').length ? this.apiKeys.find(tenantId, { where: { id: In(ids('api_key')) } }) : [],
+      ids('end_user').length ? this.endUsers.find(tenantId, { where: { id: In(ids('end_user')) } }) : [],
+    ]);
+    const names = new Map<string, string>();
+    for (const u of people) names.set(`member:${u.id}`, u.email).set(`user:${u.id}`, u.email);
+    for (const k of keys) names.set(`api_key:${k.id}`, k.name);
+    for (const u of endUsers) names.set(`end_user:${u.id}`, u.externalId);
+    return names;
+  }
 
   /**
    * Records one state change. Pass the transaction's manager so the change and its audit event

@@ -8,6 +8,7 @@ import { hashToken } from '../common/crypto/tokens';
 import { loadConfig } from '../config/app-config';
 import { migrateUp } from '../database/migrate';
 import { bootstrapTenant } from './bootstrap-tenant';
+import { buildTime, startedLine } from './build-stamp';
 import { type DemoSeedResult, seedDemoTenant } from './demo-seed';
 
 /** The repository root: server/dist/cli → ../../.. */
@@ -31,6 +32,8 @@ export interface DemoState {
   webhook: DemoSeedResult['webhook'];
   templates: DemoSeedResult['templates'];
   startedAt: string;
+  /** When the code this stack runs was built (the newest built file), or null when unknown. */
+  builtAt: string | null;
 }
 
 type Stop = () => Promise<void> | void;
@@ -274,6 +277,7 @@ async function seedDemo(
       redisUrl,
       sandboxUrl,
       startedAt: new Date().toISOString(),
+      builtAt: buildTime(REPO_ROOT)?.toISOString() ?? null,
     };
   } finally {
     await db.destroy();
@@ -336,6 +340,7 @@ function printBanner(state: DemoState, seconds: number, mode: 'demo' | 'dev'): v
   const lines = [
     '',
     `  Switchboard ${mode} is running (ready in ${seconds.toFixed(1)} s)`,
+    `  ${startedLine(new Date(state.startedAt), state.builtAt ? new Date(state.builtAt) : null)}`,
     '',
     `  Acme CRM       ${state.acme.url}   the demo app: sign in, open Integrations, connect Slack, win a deal`,
     ...state.acme.logins.map((l, i) => `  ${i === 0 ? 'Acme logins' : ''.padEnd(11)}    ${`${l.email} / ${l.password}`.padEnd(width)}   (${l.company})`),

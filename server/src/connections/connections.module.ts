@@ -32,6 +32,6 @@ import { ProxyController } from './proxy.controller';
     provideTenantScoped(Connection, 'Connection'),
     provideTenantScoped(OAuthState, 'OAuth state'),
   ],
-  exports: [CredentialsService, ProviderClientService, ConnectionsService, ProviderSubscriptionsService],
+  exports: [CredentialsService, ProviderClientService, ConnectionsService, ProviderSubscriptionsService, OptionsService],
 })
 export class ConnectionsModule {}

@@ -7,6 +7,11 @@ import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.reposito
 import { Connection } from './connection.entity';
 import { ProviderClientService } from './provider-client.service';
 import { isUUID } from 'class-validator';
+import type { TenantId } from '../common/tenancy/tenant-id';
+
+/** Labels of saved values: how many pages of an option source are read at most, and for how long in all. */
+const LABEL_PAGES = 10;
+const LABEL_TIME_MS = 10_000;
 
 @Injectable()
 export class OptionsService {
@@ -43,6 +48,38 @@ export class OptionsService {
       if (error instanceof AppError) throw error;
       const message = error instanceof ProviderError ? error.message : `${definition.name} could not list ${optionSource.name}: ${(error as Error).message}`;
       throw new AppError('provider_error', message);
+    }
+  }
+
+  /**
+   * What an option source calls saved values (Slack channel ids → `#sales`), for views of an end
+   * user's settings: reads the source with the connection the flow is bound to, page after page
+   * until every value is found (at most LABEL_PAGES pages, LABEL_TIME_MS in all). Values not found
+   * are left out; `error` says why none could be looked up (a connection gone, the provider failing).
+   */
+  async labels(tenantId: TenantId, connectionId: string | undefined, source: string, values: string[]): Promise<{ labels: Record<string, string>; error: string | null }> {
+    const labels: Record<string, string> = {};
+    const connection = connectionId && isUUID(connectionId) ? await this.connections.findOne(tenantId, { id: connectionId }) : null;
+    if (!connection) return { labels, error: 'The connection this flow used is gone' };
+    if (connection.status !== 'active') return { labels, error: `The ${connection.connectorKey} connection is ${connection.status.replace('_', ' ')}` };
+    const signal = AbortSignal.timeout(LABEL_TIME_MS);
+    try {
+      const { http, definition } = await this.clients.forConnection(tenantId, connection.id);
+      const optionSource = definition.options && Object.hasOwn(definition.options, source) ? definition.options[source] : undefined;
+      if (!optionSource) return { labels, error: `${definition.name} has no option source ${source}` };
+      const wanted = new Set(values);
+      let cursor: string | undefined;
+      for (let page = 0; page < LABEL_PAGES && wanted.size > 0; page++) {
+        const answer = await optionSource.run({ http, config: connection.config, idempotencyKey: `options:${connection.id}`, signal } as never, { cursor });
+        for (const option of answer.options) {
+          if (wanted.delete(option.value)) labels[option.value] = option.label;
+        }
+        if (!answer.nextCursor) break;
+        cursor = answer.nextCursor;
+      }
+      return { labels, error: null };
+    } catch (error) {
+      return { labels, error: error instanceof ProviderError || error instanceof AppError ? error.message : `Could not list ${source}: ${(error as Error).message}` };
     }
   }
 }

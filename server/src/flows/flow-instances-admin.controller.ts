@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { notFound } from '../common/errors/app-error';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
@@ -16,6 +17,8 @@ import { FlowInstance, FlowTemplateVersion } from './flow-template.entity';
 import { FlowTemplatesService } from './flow-templates.service';
 import { flowView } from './flows.dto';
 import { OptionalNotNull, QueryInt } from '../common/http/validators';
+import { OptionsService } from '../connections/options.service';
+import type { VersionDoc } from './flow-instances.service';
 
 export class InstancesQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
@@ -65,6 +68,18 @@ export class TemplateInstancePage {
   @ApiProperty({ type: [VersionUsage], description: 'How many end users are on each version' }) byVersion: VersionUsage[];
 }
 
+export class SettingLabels {
+  @ApiProperty({ description: 'Saved value → what the option source calls it (e.g. C0123 → #sales); values it did not list are left out' })
+  labels: Record<string, string>;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Why no label could be looked up: the connection is gone or needs reauth, the provider failed' })
+  error: string | null;
+}
+
+export class SettingLabelsView {
+  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/SettingLabels' }, description: 'By setting, for the settings with an option source' })
+  data: Record<string, SettingLabels>;
+}
+
 /** Flow instances as the tenant's team sees them in the portal: who runs which version, with which settings. */
 @ApiTags('admin: flow templates')
 @Controller('v1/admin')
@@ -74,6 +89,7 @@ export class FlowInstancesAdminController {
     private readonly instances: FlowInstancesService,
     private readonly endUsers: EndUsersService,
     @InjectTenantScoped(FlowInstance) private readonly instanceRows: TenantScopedRepository<FlowInstance>,
+    private readonly options: OptionsService,
   ) {}
 
   @Get('flow-templates/:key/instances')
@@ -154,5 +170,28 @@ export class FlowInstancesAdminController {
     // A webhook URL and signing secret let anyone start the end user's runs: developers and up only.
     if (ROLE_RANK[actor.role ?? 'viewer'] >= ROLE_RANK.developer) return { data: flows };
     return { data: flows.map((f) => (f.instance ? { ...f, instance: { ...f.instance, webhookUrl: null, webhookSecret: null } } : f)) };
+  }
+
+  @Get('end-users/:externalId/flows/:key/setting-labels')
+  @MemberAuth('viewer')
+  @ApiExtraModels(SettingLabels)
+  @ApiOperation({
+    summary: "The names of an end user's saved option values (Slack channel ids → #sales), read live from the provider with the flow's connection",
+  })
+  async settingLabels(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string): Promise<SettingLabelsView> {
+    const endUser = await this.endUsers.get(actor, externalId);
+    const { instance, pinned, latest } = await this.instances.getForEndUser(actor, endUser.id, key);
+    if (!instance) throw notFound('Flow instance', `${key} of ${externalId}`);
+    const inputs = ((pinned ?? latest).definition as unknown as VersionDoc).inputs ?? {};
+    const data: Record<string, SettingLabels> = {};
+    await Promise.all(
+      Object.entries(inputs).map(async ([name, input]) => {
+        const value = instance.settings[name];
+        const values = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && v !== '');
+        if (!input.options || values.length === 0) return;
+        data[name] = await this.options.labels(actor.tenantId, instance.connections[input.options.connector], input.options.source, values);
+      }),
+    );
+    return { data };
   }
 }

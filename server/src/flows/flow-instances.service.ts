@@ -15,7 +15,7 @@ import { bindingConnector, Trigger } from './definition/flow-definition.schema';
 import { InputSpec, resolveSettings } from './settings';
 import { isUUID } from 'class-validator';
 
-interface VersionDoc {
+export interface VersionDoc {
   name: string;
   description?: string;
   connectors: string[];

@@ -2,6 +2,7 @@ import { ConnectorConfigsModule } from '../connector-configs/connector-configs.m
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
+import { ConnectionsModule } from '../connections/connections.module';
 import { EndUsersModule } from '../end-users/end-users.module';
 import { InstanceTriggersModule } from '../triggers/instance-triggers.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
@@ -14,7 +15,7 @@ import { EndUserFlowsController, FlowSchemaController, FlowTemplatesController, 
 
 /** Flow templates, their versions and end users' instances of them (runs are EngineModule's). */
 @Module({
-  imports: [ConnectorConfigsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule, EngineModule],
+  imports: [ConnectorConfigsModule, ConnectionsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule, EngineModule],
   controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, FlowInstancesAdminController],
   providers: [
     FlowTemplatesService,

@@ -11,6 +11,8 @@ export interface InputSpec {
   maximum?: number;
   pattern?: string;
   items?: { type?: string };
+  /** A dynamic dropdown: the binding whose connection lists the choices, and its option source. */
+  options?: { connector: string; source: string };
 }
 
 /**
