@@ -1,3 +1,5 @@
+import { tenantSql } from '../common/tenancy/tenant-sql';
+import { trustedTenantId } from '../common/tenancy/tenant-id';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -259,7 +261,7 @@ async function seedDemo(
     } else {
       tenantRow = tenant;
       const valid = apiKey
-        ? (await db.query(`SELECT 1 FROM api_keys WHERE token_hash = $1 AND tenant_id = $2 AND revoked_at IS NULL`, [hashToken(apiKey), tenant.id])).length > 0
+        ? (await tenantSql(db).query(trustedTenantId(tenant.id), `SELECT 1 FROM api_keys WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL`, [hashToken(apiKey)])).length > 0
         : false;
       if (!valid || !password) {
         throw new Error(

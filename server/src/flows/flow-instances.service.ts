@@ -1,3 +1,4 @@
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, MoreThan } from 'typeorm';
@@ -177,7 +178,7 @@ export class FlowInstancesService {
 
   /** Outbound webhook in the same transaction; the instance's settings, never its webhook secret. */
   private async publish(manager: EntityManager, actor: Actor, type: 'flow.enabled' | 'flow.disabled', instance: FlowInstance, flow: string, version: number): Promise<void> {
-    const [row]: Array<{ external_id: string }> = await manager.query(`SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [actor.tenantId, instance.endUserId]);
+    const [row]: Array<{ external_id: string }> = await tenantSql(manager).query(actor.tenantId, `SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [instance.endUserId]);
     const endUserId = row?.external_id ?? '';
     await this.webhooks.publish(actor.tenantId, type, { endUserId, flow, instance: { id: instance.id, version, enabled: instance.enabled, settings: instance.settings, connections: instance.connections } }, manager);
   }
