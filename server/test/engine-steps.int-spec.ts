@@ -112,6 +112,15 @@ describe('step retries, unknown outcomes and idempotency keys', () => {
     expect(calls('slack', '/api/users.list')).toHaveLength(3);
   });
 
+  it("checks a computed input against the action's schema before calling the provider, naming the field", async () => {
+    const before = calls('slack', '/api/chat.postMessage').length;
+    const bad = await run('post', { text: 42 });
+    expect(bad).toMatchObject({ status: 'failed', error: { code: 'invalid_action_input', step: 'post' } });
+    expect(bad.error.message).toContain('input/text must be string');
+    expect(bad.steps[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(calls('slack', '/api/chat.postMessage')).toHaveLength(before);
+  });
+
   it('does not repeat a non-idempotent action or request after a 5xx', async () => {
     sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', status: 503, times: 1 });
     const action = await run('post', { text: 'once' });

@@ -761,11 +761,11 @@ function withoutAnnotations(schema: unknown): unknown {
   return Object.fromEntries(Object.entries(schema).filter(([key]) => !key.startsWith('x-')).map(([key, value]) => [key, withoutAnnotations(value)]));
 }
 
-/** What is wrong with a tool call's arguments, or null. */
-function inputProblems(schema: Record<string, unknown>, input: unknown): string | null {
+/** What is wrong with an action's input (a step's computed input, a tool call's arguments), or null. */
+export function inputProblems(schema: Record<string, unknown>, input: unknown): string | null {
   let validate = validators.get(schema);
   if (!validate) validators.set(schema, (validate = ajv.compile(schema)));
-  return validate(input) ? null : ajv.errorsText(validate.errors, { dataVar: 'arguments' });
+  return validate(input) ? null : ajv.errorsText(validate.errors, { dataVar: 'input' });
 }
 
 /** A failed model call, in the run's words: the provider's status when it gave one. */

@@ -19,7 +19,7 @@ import { LlmModels } from '../llm-providers/llm-models.service';
 import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
 import { ApprovalRequests } from './approval-requests';
-import { Bindings, Effects, Executor, ModelAnswer, ModelCall, Park, RunStopped, StepFailure } from './executor';
+import { Bindings, Effects, Executor, inputProblems, ModelAnswer, ModelCall, Park, RunStopped, StepFailure } from './executor';
 import { RUN_CANCELLED_CHANNEL, RunFinished } from './run-events';
 import { RunJob, runJobIds, runJobOptions } from './run-jobs';
 import { RunLimiter } from './run-limits';
@@ -152,6 +152,9 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
         const { http: client, definition: connectorDef, connection } = ctx.prepared as Prepared;
         const act = connectorDef.actions[action];
         if (!act) throw new StepFailure('unknown_action', `${connector} has no action ${action}`, action);
+        // The computed input is checked before anything is sent: a clear error naming the field, never a provider's guess.
+        const invalid = inputProblems(act.input as Record<string, unknown>, input);
+        if (invalid) throw new StepFailure('invalid_action_input', `The input does not fit ${connectorDef.name}'s ${act.name}: ${invalid}`, action);
         // The step's signal (its timeout, the run's cancel) aborts every request the action makes.
         const http: AuthedHttpClient = { request: (request) => client.request(request, ctx.signal, ctx.delivery) };
         return act.run({ http, config: connection.config, idempotencyKey: ctx.idempotencyKey, signal: ctx.signal }, input);
