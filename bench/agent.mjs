@@ -45,8 +45,21 @@ const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.le
 const print = (measure, value, extra = '') => console.log(`${measure.padEnd(38)} ${value}${extra ? `  (${extra})` : ''}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const ms = (x) => `${x.toFixed(2)} ms`;
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100; } catch { return 100; } })();
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 /** User + system CPU ms of a process so far; with `children`, also that of the exited children it waited for. */
 const cpuMs = (pid, children = false) => {
   try {
@@ -70,7 +83,10 @@ const cpuOfCommand = (comm) => {
   }
   return sum;
 };
-const selfCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** An agent flow whose model is `model`: find_contact as its only tool, a JSON answer. */
 const agentFlow = (key, model, maxIterations) => ({
@@ -159,7 +175,11 @@ async function untilReady(api, url, timeoutMs = 30_000) {
   for (;;) {
     if (api.child.exitCode !== null) throw new Error(`API exited early: ${api.output().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`API not ready after ${timeoutMs} ms: ${api.output().slice(-2000)}`);
-    try { if ((await fetch(`${url}/readyz`)).ok) return; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
     await sleep(20);
   }
 }
@@ -178,7 +198,11 @@ function client(base, { bearer, origin } = {}) {
     if (set) cookie = set.split(';')[0];
     const text = await res.text();
     let parsed = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep text */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* keep text */
+    }
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
     return parsed;
   };
@@ -186,7 +210,9 @@ function client(base, { bearer, origin } = {}) {
 
 try {
   const cpu = cpus();
-  console.log(`machine: ${cpu.length} cores (${cpu[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; PostgreSQL + Redis on the same box, sandbox (model and HubSpot) and load client in this process`);
+  console.log(
+    `machine: ${cpu.length} cores (${cpu[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; PostgreSQL + Redis on the same box, sandbox (model and HubSpot) and load client in this process`,
+  );
 
   sandbox = await startSandbox();
   admin = new pg.Client({ connectionString: adminUrl });
@@ -247,7 +273,9 @@ try {
   const connectionId = /"connectionId":"([0-9a-f-]{36})"/.exec(page)?.[1];
   if (!connectionId) throw new Error(`connect failed: ${page.slice(0, 300)}`);
   for (const flow of [WITH_TOOLS, NO_TOOLS]) await host('POST', `/v1/end-users/${endUserId}/flows/${flow.key}/enable`, {});
-  console.log(`config: ${RUNS} runs of an agent step with ${K} tool calls (HubSpot find_contact, each in its own model turn) and ${RUNS} with none, one at a time with wait: true, after ${WARMUP} warm-up runs each; API + 1 worker, NODE_ENV=production LOG_LEVEL=warn, connection rate limits off`);
+  console.log(
+    `config: ${RUNS} runs of an agent step with ${K} tool calls (HubSpot find_contact, each in its own model turn) and ${RUNS} with none, one at a time with wait: true, after ${WARMUP} warm-up runs each; API + 1 worker, NODE_ENV=production LOG_LEVEL=warn, connection rate limits off`,
+  );
 
   const headers = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' };
   let failures = 0;
@@ -305,10 +333,7 @@ try {
   const cpuProxy = cpuSince(c0, RUNS);
 
   // Iterations from the step records of the K-tool runs: turn[i] start → turn[i+1] start.
-  const { rows } = await db.query(
-    `SELECT steps, extract(epoch FROM finished_at - started_at) * 1000 AS run_ms FROM runs WHERE id = ANY($1::uuid[])`,
-    [withTools.ids],
-  );
+  const { rows } = await db.query(`SELECT steps, extract(epoch FROM finished_at - started_at) * 1000 AS run_ms FROM runs WHERE id = ANY($1::uuid[])`, [withTools.ids]);
   const iteration = [];
   const overhead = [];
   const model = [];
@@ -333,16 +358,52 @@ try {
 
   const perIteration = Object.fromEntries(Object.keys(cpuWith).map((k) => [k, (cpuWith[k] - cpuNo[k]) / K]));
   const total = (o) => o.api + o.worker + o.pg + o.redis;
-  print('agent run, K tools (client)', `p50 ${ms(pct(withTools.latencies, 50))}, p99 ${ms(pct(withTools.latencies, 99))}`, `POST /v1/flows/:key/runs with wait: true, ${K} model turns with a find_contact call + the answer; run time p50 ${ms(pct(runMsWith, 50))}`);
-  print('agent run, no tool (client)', `p50 ${ms(pct(noTools.latencies, 50))}, p99 ${ms(pct(noTools.latencies, 99))}`, `the model answers at once; run time p50 ${ms(pct(runMsNo, 50))}`);
-  print('iteration wall time', `p50 ${ms(pct(iteration, 50))}, p99 ${ms(pct(iteration, 99))}`, `turn[i] start → turn[i+1] start: model call + tool call + the loop, ${iteration.length} iterations; by run time: ${ms((pct(runMsWith, 50) - pct(runMsNo, 50)) / K)} per iteration (p50 difference ÷ ${K})`);
+  print(
+    'agent run, K tools (client)',
+    `p50 ${ms(pct(withTools.latencies, 50))}, p99 ${ms(pct(withTools.latencies, 99))}`,
+    `POST /v1/flows/:key/runs with wait: true, ${K} model turns with a find_contact call + the answer; run time p50 ${ms(pct(runMsWith, 50))}`,
+  );
+  print(
+    'agent run, no tool (client)',
+    `p50 ${ms(pct(noTools.latencies, 50))}, p99 ${ms(pct(noTools.latencies, 99))}`,
+    `the model answers at once; run time p50 ${ms(pct(runMsNo, 50))}`,
+  );
+  print(
+    'iteration wall time',
+    `p50 ${ms(pct(iteration, 50))}, p99 ${ms(pct(iteration, 99))}`,
+    `turn[i] start → turn[i+1] start: model call + tool call + the loop, ${iteration.length} iterations; by run time: ${ms((pct(runMsWith, 50) - pct(runMsNo, 50)) / K)} per iteration (p50 difference ÷ ${K})`,
+  );
   print('  of which model call', `p50 ${ms(pct(model, 50))}, p99 ${ms(pct(model, 99))}`, 'the sandbox answers at once: request + the ai SDK in the worker');
-  print('  of which tool call', `p50 ${ms(pct(tool, 50))}, p99 ${ms(pct(tool, 99))}`, 'find_contact through the engine: the in-flight checkpoint, connection, token, the HubSpot sandbox');
-  print('  outside both records', `p50 ${ms(pct(overhead, 50))}, p99 ${ms(pct(overhead, 99))}`, "the loop between them: the turn's checkpoint, the conversation, the limits (startedAt has ms precision)");
-  print('CPU per iteration', ms(total(perIteration)), `API ${perIteration.api.toFixed(2)}, worker ${perIteration.worker.toFixed(2)}, PostgreSQL (all on this box) ${perIteration.pg.toFixed(2)}, Redis ${perIteration.redis.toFixed(2)} ms; (K-tool runs − no-tool runs) ÷ ${K}; sandbox + client ${perIteration.self.toFixed(2)} ms not counted`);
-  print('CPU per agent run, no tool', ms(total(cpuNo)), `API ${cpuNo.api.toFixed(2)}, worker ${cpuNo.worker.toFixed(2)}, PostgreSQL ${cpuNo.pg.toFixed(2)}, Redis ${cpuNo.redis.toFixed(2)} ms`);
-  print('proxy call, same request', `p50 ${ms(pct(proxyLatencies, 50))}, p99 ${ms(pct(proxyLatencies, 99))}`, `POST /v1/proxy/:id/crm/v3/objects/contacts/search, ${RUNS} calls one at a time; CPU ${ms(total(cpuProxy))} (API ${cpuProxy.api.toFixed(2)}, PostgreSQL ${cpuProxy.pg.toFixed(2)}, Redis ${cpuProxy.redis.toFixed(2)} ms)`);
-  print('iteration vs proxy call', `${(pct(iteration, 50) / pct(proxyLatencies, 50)).toFixed(1)}× the latency, ${(total(perIteration) / total(cpuProxy)).toFixed(1)}× the CPU`, 'p50 iteration wall time ÷ p50 proxy latency; CPU per iteration ÷ CPU per proxy call');
+  print(
+    '  of which tool call',
+    `p50 ${ms(pct(tool, 50))}, p99 ${ms(pct(tool, 99))}`,
+    'find_contact through the engine: the in-flight checkpoint, connection, token, the HubSpot sandbox',
+  );
+  print(
+    '  outside both records',
+    `p50 ${ms(pct(overhead, 50))}, p99 ${ms(pct(overhead, 99))}`,
+    "the loop between them: the turn's checkpoint, the conversation, the limits (startedAt has ms precision)",
+  );
+  print(
+    'CPU per iteration',
+    ms(total(perIteration)),
+    `API ${perIteration.api.toFixed(2)}, worker ${perIteration.worker.toFixed(2)}, PostgreSQL (all on this box) ${perIteration.pg.toFixed(2)}, Redis ${perIteration.redis.toFixed(2)} ms; (K-tool runs − no-tool runs) ÷ ${K}; sandbox + client ${perIteration.self.toFixed(2)} ms not counted`,
+  );
+  print(
+    'CPU per agent run, no tool',
+    ms(total(cpuNo)),
+    `API ${cpuNo.api.toFixed(2)}, worker ${cpuNo.worker.toFixed(2)}, PostgreSQL ${cpuNo.pg.toFixed(2)}, Redis ${cpuNo.redis.toFixed(2)} ms`,
+  );
+  print(
+    'proxy call, same request',
+    `p50 ${ms(pct(proxyLatencies, 50))}, p99 ${ms(pct(proxyLatencies, 99))}`,
+    `POST /v1/proxy/:id/crm/v3/objects/contacts/search, ${RUNS} calls one at a time; CPU ${ms(total(cpuProxy))} (API ${cpuProxy.api.toFixed(2)}, PostgreSQL ${cpuProxy.pg.toFixed(2)}, Redis ${cpuProxy.redis.toFixed(2)} ms)`,
+  );
+  print(
+    'iteration vs proxy call',
+    `${(pct(iteration, 50) / pct(proxyLatencies, 50)).toFixed(1)}× the latency, ${(total(perIteration) / total(cpuProxy)).toFixed(1)}× the CPU`,
+    'p50 iteration wall time ÷ p50 proxy latency; CPU per iteration ÷ CPU per proxy call',
+  );
   print('failures', `${failures}`, firstError ?? 'none');
   if (failures) process.exitCode = 1;
 } catch (error) {

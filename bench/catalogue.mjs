@@ -21,7 +21,9 @@ import { writeSyntheticCatalogue } from './synthetic-catalogue.mjs';
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'server', 'dist');
 const cdn = join(root, 'embed', 'dist', 'cdn');
-const { values } = parseArgs({ options: { connectors: { type: 'string', default: '160' }, runs: { type: 'string', default: '10' }, requests: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: { connectors: { type: 'string', default: '160' }, runs: { type: 'string', default: '10' }, requests: { type: 'string', default: '200' } },
+});
 const COUNT = Number(values.connectors);
 const RUNS = Number(values.runs);
 const REQUESTS = Number(values.requests);
@@ -49,14 +51,27 @@ const print = (measure, value, extra = '') => console.log(`${measure.padEnd(36)}
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const ms = (n) => `${n.toFixed(1)} ms`;
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 
-console.log(`machine: ${cpus().length} cores, load ${loadavg()[0].toFixed(1)} (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Chromium ${execFileSync(CHROMIUM, ['--version']).toString().trim()}; ${COUNT} connectors enabled`);
+console.log(
+  `machine: ${cpus().length} cores, load ${loadavg()[0].toFixed(1)} (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Chromium ${execFileSync(CHROMIUM, ['--version']).toString().trim()}; ${COUNT} connectors enabled`,
+);
 
 const manifest = JSON.parse(readFileSync(join(cdn, 'manifest.json'), 'utf8'));
 const bundle = readFileSync(join(cdn, manifest.widget));
 const bundleGzip = gzipSync(bundle, { level: 9 }).length;
-print('widget bundle', `${kb(bundleGzip)} gzip, ${kb(bundle.length)} raw`, `budget ${kb(BUDGET.widgetGzip)} gzip: ${verdict(bundleGzip, BUDGET.widgetGzip)}; no catalogue data in it`);
+print(
+  'widget bundle',
+  `${kb(bundleGzip)} gzip, ${kb(bundle.length)} raw`,
+  `budget ${kb(BUDGET.widgetGzip)} gzip: ${verdict(bundleGzip, BUDGET.widgetGzip)}; no catalogue data in it`,
+);
 
 const catalogueDir = writeSyntheticCatalogue(COUNT);
 const database = `sb_bench_${Date.now().toString(36)}`;
@@ -81,11 +96,22 @@ try {
   execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'migrate', 'up'], { env, stdio: 'ignore' });
   const email = `bench-${randomBytes(3).toString('hex')}@example.test`;
   const password = `pw-${randomBytes(9).toString('hex')}`;
-  const created = JSON.parse(execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'create-tenant', '--name', 'Bench CRM', '--email', email, '--password', password, '--api-key', 'bench'], { env }).toString());
+  const created = JSON.parse(
+    execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'create-tenant', '--name', 'Bench CRM', '--email', email, '--password', password, '--api-key', 'bench'], {
+      env,
+    }).toString(),
+  );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   api = spawn(process.execPath, [join(dist, 'main.js')], { env: { ...env, PORT: String(port), PUBLIC_URL: url }, stdio: 'ignore' });
-  for (;;) { try { if ((await fetch(`${url}/readyz`)).ok) break; } catch { /* not yet */ } await sleep(20); }
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      /* not yet */
+    }
+    await sleep(20);
+  }
 
   let token = '';
   let expected = 0;
@@ -95,7 +121,10 @@ try {
 
   // The tenant switches every connector on, as an admin would in the portal (OAuth ones with an app).
   const login = await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ email, password }) });
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('sb_session=')).split(';')[0];
+  const cookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('sb_session='))
+    .split(';')[0];
   const asOwner = (method, path, body) => fetch(url + path, { method, headers: { cookie, origin: url, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
   if (!(await asOwner('PATCH', '/v1/admin/tenant', { allowedOrigins: [hostOrigin] })).ok) throw new Error('could not set allowed origins');
   const available = (await (await asOwner('GET', '/v1/admin/connectors')).json()).data;
@@ -107,7 +136,11 @@ try {
     if (!res.ok) throw new Error(`could not enable ${c.key}: ${res.status} ${await res.text()}`);
   }
   const mint = async () => {
-    const res = await fetch(`${url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ endUserId: 'bench-user' }) });
+    const res = await fetch(`${url}/v1/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ endUserId: 'bench-user' }),
+    });
     return (await res.json()).token;
   };
 
@@ -118,7 +151,11 @@ try {
   const items = JSON.parse(body.toString()).data;
   if (items.length !== wanted.length) throw new Error(`the widget lists ${items.length} connectors, not ${wanted.length}`);
   const payloadGzip = gzipSync(body).length;
-  print('integrations payload', `${kb(body.length)} raw, ${kb(payloadGzip)} gzip`, `${items.length} connectors, ${(body.length / items.length).toFixed(0)} B each; budget ${kb(BUDGET.payloadGzip)} gzip: ${verdict(payloadGzip, BUDGET.payloadGzip)}; Content-Encoding ${first.headers.get('content-encoding') ?? 'none'}, ETag ${first.headers.get('etag') ? 'yes' : 'no'}`);
+  print(
+    'integrations payload',
+    `${kb(body.length)} raw, ${kb(payloadGzip)} gzip`,
+    `${items.length} connectors, ${(body.length / items.length).toFixed(0)} B each; budget ${kb(BUDGET.payloadGzip)} gzip: ${verdict(payloadGzip, BUDGET.payloadGzip)}; Content-Encoding ${first.headers.get('content-encoding') ?? 'none'}, ETag ${first.headers.get('etag') ? 'yes' : 'no'}`,
+  );
   const timeCalls = async (path, headers) => {
     const times = [];
     for (let i = 0; i < REQUESTS + 20; i++) {
@@ -130,7 +167,11 @@ try {
   };
   const apiTimes = await timeCalls('/v1/me/integrations', bearer);
   const [p50, p99] = [pct(apiTimes, 50), pct(apiTimes, 99)];
-  print('GET /v1/me/integrations', `p50 ${ms(p50)}, p99 ${ms(p99)}`, `${REQUESTS} calls; budget p99 ${BUDGET.apiP99} ms: ${verdict(p99, BUDGET.apiP99)} (compare p50 with --connectors 10 on the same machine: the list's own cost)`);
+  print(
+    'GET /v1/me/integrations',
+    `p50 ${ms(p50)}, p99 ${ms(p99)}`,
+    `${REQUESTS} calls; budget p99 ${BUDGET.apiP99} ms: ${verdict(p99, BUDGET.apiP99)} (compare p50 with --connectors 10 on the same machine: the list's own cost)`,
+  );
   const etag = first.headers.get('etag');
   if (etag) {
     const again = await fetch(`${url}/v1/me/integrations`, { headers: { ...bearer, 'if-none-match': etag } });
@@ -138,13 +179,23 @@ try {
   }
   const adminBody = Buffer.from(await (await asOwner('GET', '/v1/admin/connectors')).arrayBuffer());
   const adminTimes = await timeCalls('/v1/admin/connectors', { cookie, origin: url });
-  print('GET /v1/admin/connectors', `p50 ${ms(pct(adminTimes, 50))}, p99 ${ms(pct(adminTimes, 99))}`, `${kb(adminBody.length)} raw, ${kb(gzipSync(adminBody).length)} gzip; the portal's list of ${available.length}`);
+  print(
+    'GET /v1/admin/connectors',
+    `p50 ${ms(pct(adminTimes, 50))}, p99 ${ms(pct(adminTimes, 99))}`,
+    `${kb(adminBody.length)} raw, ${kb(gzipSync(adminBody).length)} gzip; the portal's list of ${available.length}`,
+  );
   const urls = [...new Set(items.map((i) => i.logoUrl).filter(Boolean))];
   const logo = urls.length ? await fetch(urls[0]) : null;
-  print('logos', `${items.filter((i) => i.monogram).length} monograms drawn by the widget, ${urls.length} image URLs`,
-    logo ? `Cache-Control ${logo.headers.get('cache-control')}; ${(await logo.arrayBuffer()).byteLength} B` : 'no image to fetch');
+  print(
+    'logos',
+    `${items.filter((i) => i.monogram).length} monograms drawn by the widget, ${urls.length} image URLs`,
+    logo ? `Cache-Control ${logo.headers.get('cache-control')}; ${(await logo.arrayBuffer()).byteLength} B` : 'no image to fetch',
+  );
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
   const results = { cold: [], warm: [] };
   const keystrokes = [];
   for (let i = 0; i < RUNS; i++) {
@@ -162,12 +213,19 @@ try {
   for (const [label, runs] of Object.entries(results)) {
     const of = (k) => runs.map((r) => r[k]);
     const afterLoad = pct(of('afterLoad'), 50);
-    print(`first catalogue render, ${label}`, `p50 ${pct(of('catalogue'), 50).toFixed(0)} ms, p90 ${pct(of('catalogue'), 90).toFixed(0)} ms`,
-      `snippet → all ${items.length} cards with data; first render ${afterLoad.toFixed(0)} ms p50 after the widget bundle and the catalogue call finished loading (budget ${BUDGET.renderAfterLoad} ms: ${verdict(afterLoad, BUDGET.renderAfterLoad)}), every card ${pct(of('everyCardAfterLoad'), 50).toFixed(0)} ms; ${RUNS} runs`);
+    print(
+      `first catalogue render, ${label}`,
+      `p50 ${pct(of('catalogue'), 50).toFixed(0)} ms, p90 ${pct(of('catalogue'), 90).toFixed(0)} ms`,
+      `snippet → all ${items.length} cards with data; first render ${afterLoad.toFixed(0)} ms p50 after the widget bundle and the catalogue call finished loading (budget ${BUDGET.renderAfterLoad} ms: ${verdict(afterLoad, BUDGET.renderAfterLoad)}), every card ${pct(of('everyCardAfterLoad'), 50).toFixed(0)} ms; ${RUNS} runs`,
+    );
     if (afterLoad > BUDGET.renderAfterLoad) failed = true;
   }
   const [k50, k99] = [pct(keystrokes, 50), pct(keystrokes, 99)];
-  print('search keystroke → next frame', `p50 ${ms(k50)}, p99 ${ms(k99)}`, `${keystrokes.length} keystrokes typing names into the search box, the list filtered each time; budget p50 ${BUDGET.keystroke} ms: ${verdict(k50, BUDGET.keystroke)}`);
+  print(
+    'search keystroke → next frame',
+    `p50 ${ms(k50)}, p99 ${ms(k99)}`,
+    `${keystrokes.length} keystrokes typing names into the search box, the list filtered each time; budget p50 ${BUDGET.keystroke} ms: ${verdict(k50, BUDGET.keystroke)}`,
+  );
   if (bundleGzip > BUDGET.widgetGzip || payloadGzip > BUDGET.payloadGzip || p99 > BUDGET.apiP99 || k50 > BUDGET.keystroke) failed = true;
 } finally {
   await browser?.close();
@@ -207,17 +265,20 @@ Switchboard('mount', '#inline');
 
 /** ms from the snippet to every card on screen, and from the last of the bundle and the catalogue call arriving to that. */
 async function measureRender(tab) {
-  return tab.evaluate(() => new Promise((done) => {
-    const wait = () => {
-      const at = (name) => performance.getEntriesByName(name)[0]?.startTime;
-      if (at('catalogue') === undefined) return setTimeout(wait, 10);
-      const start = at('snippet');
-      const end = (part) => performance.getEntriesByType('resource').find((e) => e.name.includes(part))?.responseEnd ?? start;
-      const loaded = Math.max(end('/widget.'), end('/v1/me/integrations'), end('/v1/me/flows'), end('/v1/me/widget-config'), end('/v1/me/approvals'));
-      done({ catalogue: at('catalogue') - start, afterLoad: at('firstRender') - loaded, everyCardAfterLoad: at('catalogue') - loaded });
-    };
-    wait();
-  }));
+  return tab.evaluate(
+    () =>
+      new Promise((done) => {
+        const wait = () => {
+          const at = (name) => performance.getEntriesByName(name)[0]?.startTime;
+          if (at('catalogue') === undefined) return setTimeout(wait, 10);
+          const start = at('snippet');
+          const end = (part) => performance.getEntriesByType('resource').find((e) => e.name.includes(part))?.responseEnd ?? start;
+          const loaded = Math.max(end('/widget.'), end('/v1/me/integrations'), end('/v1/me/flows'), end('/v1/me/widget-config'), end('/v1/me/approvals'));
+          done({ catalogue: at('catalogue') - start, afterLoad: at('firstRender') - loaded, everyCardAfterLoad: at('catalogue') - loaded });
+        };
+        wait();
+      }),
+  );
 }
 
 /**

@@ -56,9 +56,22 @@ const rssMb = (pid) => {
 };
 const print = (measure, value, extra = '') => console.log(`${measure.padEnd(38)} ${value}${extra ? `  (${extra})` : ''}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 const ms = (x) => `${x.toFixed(2)} ms`;
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100; } catch { return 100; } })();
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 /** User + system CPU time of a process so far, in ms; with `children`, also that of its exited children it waited for. */
 const cpuMs = (pid, children = false) => {
   try {
@@ -86,7 +99,10 @@ const cpuOfCommand = (comm) => {
   }
   return sum;
 };
-const selfCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** The reference flow: event-triggered, 4 steps. */
 const steps = [
@@ -97,7 +113,11 @@ const steps = [
     if: '=$trigger.amount > 10000',
     then: [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '=$inputs.channel', text: '=$steps.text.text' } }],
   },
-  { id: 'result', type: 'transform', output: { status: "=$exists($steps.post) ? 'posted' : 'skipped'", text: '=$steps.text.text', ok: '=$exists($steps.post.ts)', ts: '=$steps.post.ts' } },
+  {
+    id: 'result',
+    type: 'transform',
+    output: { status: "=$exists($steps.post) ? 'posted' : 'skipped'", text: '=$steps.text.text', ok: '=$exists($steps.post.ts)', ts: '=$steps.post.ts' },
+  },
 ];
 const inputs = { channel: { type: 'string', title: 'Channel', required: true } };
 const EVENT_FLOW = { key: 'bench-deal-won', name: 'Bench: won deal to Slack', trigger: { type: 'event', event: 'deal.won' }, connectors: ['slack'], inputs, steps };
@@ -184,7 +204,11 @@ async function untilReady(api, url, timeoutMs = 30_000) {
   for (;;) {
     if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error(`API exited early: ${api.output().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`API not ready after ${timeoutMs} ms: ${api.output().slice(-2000)}`);
-    try { if ((await fetch(`${url}/readyz`)).ok) return; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
     await sleep(20);
   }
 }
@@ -217,7 +241,11 @@ function client(base, { bearer, origin } = {}) {
     if (set) cookie = set.split(';')[0];
     const text = await res.text();
     let parsed = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep text */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* keep text */
+    }
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
     return parsed;
   };
@@ -235,14 +263,18 @@ function sampleRss(procs) {
 /** Runs `count` jobs with `concurrency` in flight; `job(i)` answers nothing. */
 async function pool(count, concurrency, job) {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    for (let i = next++; i < count; i = next++) await job(i);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      for (let i = next++; i < count; i = next++) await job(i);
+    }),
+  );
 }
 
 try {
   const cpu = cpus();
-  console.log(`machine: ${cpu.length} cores (${cpu[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; PostgreSQL + Redis on the same box, sandbox and load client in this process`);
+  console.log(
+    `machine: ${cpu.length} cores (${cpu[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; PostgreSQL + Redis on the same box, sandbox and load client in this process`,
+  );
 
   sandbox = await startSandbox();
   admin = new pg.Client({ connectionString: adminUrl });
@@ -302,7 +334,9 @@ try {
     if (result?.message?.status !== 'connected') throw new Error(`connect failed: ${JSON.stringify(result?.message ?? page.slice(0, 300))}`);
     for (const flow of [EVENT_FLOW, REQUEST_FLOW]) await host('POST', `/v1/end-users/${endUserId}/flows/${flow.key}/enable`, { settings: { channel: '#general' } });
   }
-  console.log(`config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users; API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, TENANT_MAX_CONCURRENT_RUNS ${process.env.TENANT_MAX_CONCURRENT_RUNS ?? '50 (default)'}, connection rate limits off, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`);
+  console.log(
+    `config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users; API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, TENANT_MAX_CONCURRENT_RUNS ${process.env.TENANT_MAX_CONCURRENT_RUNS ?? '50 (default)'}, connection rate limits off, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`,
+  );
 
   // Keep-alive agent for the load: the global fetch (undici) pools connections per origin.
   const headers = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' };
@@ -342,9 +376,14 @@ try {
     let lastChange = Date.now();
     for (;;) {
       ownQueries++;
-      const { rows: [row] } = await db.query(`SELECT count(*)::int AS done FROM runs WHERE id = ANY($1::uuid[]) AND finished_at IS NOT NULL`, [ids]);
+      const {
+        rows: [row],
+      } = await db.query(`SELECT count(*)::int AS done FROM runs WHERE id = ANY($1::uuid[]) AND finished_at IS NOT NULL`, [ids]);
       if (row.done === ids.length) return;
-      if (row.done !== last) { last = row.done; lastChange = Date.now(); }
+      if (row.done !== last) {
+        last = row.done;
+        lastChange = Date.now();
+      }
       if (Date.now() - lastChange > 30_000) return;
       await sleep(50);
     }
@@ -413,7 +452,12 @@ try {
     // Warm-up (JIT, pools, keep-alive sockets, caches), then a clean table.
     const warm = await fire(Math.min(300, EVENTS));
     await untilFinished(warm.accepted);
-    for (let i = 0; i < 30; i++) await fetch(`${url}/v1/flows/${REQUEST_FLOW.key}/runs`, { method: 'POST', headers, body: JSON.stringify({ endUserId: users[i % users.length], input: { name: 'Acme Corp', amount: 25000 }, wait: true }) }).then((r) => r.arrayBuffer());
+    for (let i = 0; i < 30; i++)
+      await fetch(`${url}/v1/flows/${REQUEST_FLOW.key}/runs`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ endUserId: users[i % users.length], input: { name: 'Acme Corp', amount: 25000 }, wait: true }),
+      }).then((r) => r.arrayBuffer());
     await clearRuns();
     sandbox.reset({ calls: true, faults: false, data: true, tokens: false });
 
@@ -461,12 +505,28 @@ try {
     const slackMs = finished.map((r) => r.steps.find((s) => s.path === 'big/then/post')?.durationMs).filter((x) => x !== undefined);
     const posted = sandbox.calls({ connector: 'slack', path: '/api/chat.postMessage' }).length;
 
-    print(`[${label}] async sustained`, `${runsPerSecond.toFixed(0)} runs/s`, `${finished.length} runs finished in ${((lastFinish - firstAccept) / 1000).toFixed(2)} s, first accept to last finish; ${EVENTS} events at concurrency ${EVENT_CONCURRENCY} accepted at ${(fired.accepted.length / (fired.fireMs / 1000)).toFixed(0)}/s; API CPU ${ms(apiCpuPerEvent)} per event, worker CPU ${ms(workerCpuPerRun)} per run; ${(runsPerSecond / N8N.queueRunsPerSecond).toFixed(1)}× n8n queue mode (56/s)`);
+    print(
+      `[${label}] async sustained`,
+      `${runsPerSecond.toFixed(0)} runs/s`,
+      `${finished.length} runs finished in ${((lastFinish - firstAccept) / 1000).toFixed(2)} s, first accept to last finish; ${EVENTS} events at concurrency ${EVENT_CONCURRENCY} accepted at ${(fired.accepted.length / (fired.fireMs / 1000)).toFixed(0)}/s; API CPU ${ms(apiCpuPerEvent)} per event, worker CPU ${ms(workerCpuPerRun)} per run; ${(runsPerSecond / N8N.queueRunsPerSecond).toFixed(1)}× n8n queue mode (56/s)`,
+    );
     print(`[${label}] async trigger-to-done`, `p50 ${ms(pct(latencies, 50))}, p99 ${ms(pct(latencies, 99))}`, `runs.finished_at - runs.created_at; n8n queue mode p50 853 ms`);
-    print(`[${label}] async lost / failed`, `${lost} lost, ${failed} failed, ${fired.failures} refused`, `accepted ${fired.accepted.length}, finished ${finished.length}; chat.postMessage calls ${posted}${fired.firstError ? `; first refusal: ${fired.firstError}` : ''}`);
-    print(`[${label}] engine overhead per step`, `p50 ${ms(pct(overhead, 50))}, p99 ${ms(pct(overhead, 99))}`, `(finished_at - started_at - Slack step duration) ÷ 4 steps; Slack step p50 ${ms(pct(slackMs, 50))}`);
+    print(
+      `[${label}] async lost / failed`,
+      `${lost} lost, ${failed} failed, ${fired.failures} refused`,
+      `accepted ${fired.accepted.length}, finished ${finished.length}; chat.postMessage calls ${posted}${fired.firstError ? `; first refusal: ${fired.firstError}` : ''}`,
+    );
+    print(
+      `[${label}] engine overhead per step`,
+      `p50 ${ms(pct(overhead, 50))}, p99 ${ms(pct(overhead, 99))}`,
+      `(finished_at - started_at - Slack step duration) ÷ 4 steps; Slack step p50 ${ms(pct(slackMs, 50))}`,
+    );
     const budgetTotal = Object.values(budget).reduce((a, b) => a + b, 0);
-    print(`[${label}] CPU per run, async`, `${ms(budgetTotal)}`, `API ${budget.api.toFixed(2)}, worker${workers.length > 1 ? 's' : ''} ${budget.workers.toFixed(2)}, PostgreSQL (all of it on this box) ${budget.pg.toFixed(2)}, Redis ${budget.redis.toFixed(2)}, sandbox + load client ${budget.self.toFixed(2)} ms; ${commitsPerRun.toFixed(1)} PostgreSQL transactions per run, API and worker; ≈ ${((cpus().length * 1000) / budgetTotal).toFixed(0)} runs/s on ${cpus().length} cores at most`);
+    print(
+      `[${label}] CPU per run, async`,
+      `${ms(budgetTotal)}`,
+      `API ${budget.api.toFixed(2)}, worker${workers.length > 1 ? 's' : ''} ${budget.workers.toFixed(2)}, PostgreSQL (all of it on this box) ${budget.pg.toFixed(2)}, Redis ${budget.redis.toFixed(2)}, sandbox + load client ${budget.self.toFixed(2)} ms; ${commitsPerRun.toFixed(1)} PostgreSQL transactions per run, API and worker; ≈ ${((cpus().length * 1000) / budgetTotal).toFixed(0)} runs/s on ${cpus().length} cores at most`,
+    );
     print(`[${label}] RSS peak, async`, `API ${apiPeakAsync.toFixed(0)} MB, worker ${workerPeaksAsync.map((x) => x.toFixed(0)).join(' / ')} MB`);
 
     // (b) Synchronous: REQUESTS request runs with wait, at REQUEST_CONCURRENCY.
@@ -478,14 +538,26 @@ try {
     const syncLatencies = sync.latencies;
     const syncFailures = sync.failures;
     const syncRps = sync.rps;
-    print(`[${label}] sync request + wait`, `p50 ${ms(pct(syncLatencies, 50))}, p99 ${ms(pct(syncLatencies, 99))}, ${syncRps.toFixed(0)} req/s`, `${REQUESTS} requests at concurrency ${REQUEST_CONCURRENCY}, ${syncFailures} failed${sync.firstError ? ` (first: ${sync.firstError})` : ''}; p50 of runs: ${ms(syncOverhead.wait)} created → started, ${ms(syncOverhead.run)} started → finished, engine overhead per step ${ms(syncOverhead.p50)}; n8n regular PostgreSQL: 36/s, p50 267 ms, p99 454 ms → ${(syncRps / N8N.regularPgPerSecond).toFixed(1)}× throughput, p50 ${(N8N.regularPgP50 / pct(syncLatencies, 50)).toFixed(0)}× lower`);
-    print(`[${label}] RSS peak, sync`, `API ${apiPeakSync.toFixed(0)} MB, worker ${workerPeaksSync.map((x) => x.toFixed(0)).join(' / ')} MB`, `n8n ~850 MB regular, ~1150 MB queue mode`);
+    print(
+      `[${label}] sync request + wait`,
+      `p50 ${ms(pct(syncLatencies, 50))}, p99 ${ms(pct(syncLatencies, 99))}, ${syncRps.toFixed(0)} req/s`,
+      `${REQUESTS} requests at concurrency ${REQUEST_CONCURRENCY}, ${syncFailures} failed${sync.firstError ? ` (first: ${sync.firstError})` : ''}; p50 of runs: ${ms(syncOverhead.wait)} created → started, ${ms(syncOverhead.run)} started → finished, engine overhead per step ${ms(syncOverhead.p50)}; n8n regular PostgreSQL: 36/s, p50 267 ms, p99 454 ms → ${(syncRps / N8N.regularPgPerSecond).toFixed(1)}× throughput, p50 ${(N8N.regularPgP50 / pct(syncLatencies, 50)).toFixed(0)}× lower`,
+    );
+    print(
+      `[${label}] RSS peak, sync`,
+      `API ${apiPeakSync.toFixed(0)} MB, worker ${workerPeaksSync.map((x) => x.toFixed(0)).join(' / ')} MB`,
+      `n8n ~850 MB regular, ~1150 MB queue mode`,
+    );
 
     // (b') Unloaded: one request at a time, so latency and overhead are the engine's own, not queueing on busy cores.
     await clearRuns();
     const single = await syncLoad(SINGLE_REQUESTS, 1);
     const singleOverhead = await overheadOfRuns('request');
-    print(`[${label}] sync, one at a time`, `p50 ${ms(pct(single.latencies, 50))}, p99 ${ms(pct(single.latencies, 99))}`, `${SINGLE_REQUESTS} requests at concurrency 1, ${single.failures} failed; p50 of runs: ${ms(singleOverhead.wait)} created → started, ${ms(singleOverhead.run)} started → finished (Slack step ${ms(singleOverhead.slack)}); engine overhead per step p50 ${ms(singleOverhead.p50)}, p99 ${ms(singleOverhead.p99)} over ${singleOverhead.steps} steps`);
+    print(
+      `[${label}] sync, one at a time`,
+      `p50 ${ms(pct(single.latencies, 50))}, p99 ${ms(pct(single.latencies, 99))}`,
+      `${SINGLE_REQUESTS} requests at concurrency 1, ${single.failures} failed; p50 of runs: ${ms(singleOverhead.wait)} created → started, ${ms(singleOverhead.run)} started → finished (Slack step ${ms(singleOverhead.slack)}); engine overhead per step p50 ${ms(singleOverhead.p50)}, p99 ${ms(singleOverhead.p99)} over ${singleOverhead.steps} steps`,
+    );
 
     // (c) The workers alone: the queue paused while EVENTS events are accepted, then resumed.
     await clearRuns();
@@ -496,21 +568,41 @@ try {
     await runsQueue.resume();
     await untilFinished(backlog.accepted);
     const drainCpuPerRun = (cpuOf(workers) - drainCpu0) / backlog.accepted.length;
-    const { rows: [drain] } = await db.query(
+    const {
+      rows: [drain],
+    } = await db.query(
       `SELECT count(*) FILTER (WHERE finished_at IS NOT NULL)::int AS done, count(*) FILTER (WHERE finished_at IS NOT NULL AND status <> 'succeeded')::int AS failed,
               extract(epoch FROM max(finished_at)) * 1000 AS last FROM runs WHERE id = ANY($1::uuid[])`,
       [backlog.accepted],
     );
     const drainPerSecond = drain.done / ((Number(drain.last) - resumedAt) / 1000);
-    print(`[${label}] worker drain`, `${drainPerSecond.toFixed(0)} runs/s`, `${backlog.accepted.length} runs accepted while the queue was paused, resume to last finish; ${backlog.accepted.length - drain.done} lost, ${drain.failed} failed; worker CPU ${ms(drainCpuPerRun)} per run (≈ ${(1000 / drainCpuPerRun).toFixed(0)} runs/s per core at most); ${(drainPerSecond / N8N.queueRunsPerSecond).toFixed(1)}× n8n queue mode`);
-    summary.push({ label, runsPerSecond, drainPerSecond, lost: lost + backlog.accepted.length - drain.done, failed: failed + fired.failures + syncFailures + single.failures + drain.failed + backlog.failures });
+    print(
+      `[${label}] worker drain`,
+      `${drainPerSecond.toFixed(0)} runs/s`,
+      `${backlog.accepted.length} runs accepted while the queue was paused, resume to last finish; ${backlog.accepted.length - drain.done} lost, ${drain.failed} failed; worker CPU ${ms(drainCpuPerRun)} per run (≈ ${(1000 / drainCpuPerRun).toFixed(0)} runs/s per core at most); ${(drainPerSecond / N8N.queueRunsPerSecond).toFixed(1)}× n8n queue mode`,
+    );
+    summary.push({
+      label,
+      runsPerSecond,
+      drainPerSecond,
+      lost: lost + backlog.accepted.length - drain.done,
+      failed: failed + fired.failures + syncFailures + single.failures + drain.failed + backlog.failures,
+    });
 
     await clearRuns();
     await Promise.all(workers.map((w) => stop(w.child)));
   }
   if (summary.length > 1) {
-    print('scaling, async end to end', summary.map((s) => `${s.label}: ${s.runsPerSecond.toFixed(0)} runs/s`).join(', '), `${(summary.at(-1).runsPerSecond / summary[0].runsPerSecond).toFixed(2)}× on ${cpus().length} cores shared with PostgreSQL, Redis, the API and this client`);
-    print('scaling, worker drain', summary.map((s) => `${s.label}: ${s.drainPerSecond.toFixed(0)} runs/s`).join(', '), `${(summary.at(-1).drainPerSecond / summary[0].drainPerSecond).toFixed(2)}×`);
+    print(
+      'scaling, async end to end',
+      summary.map((s) => `${s.label}: ${s.runsPerSecond.toFixed(0)} runs/s`).join(', '),
+      `${(summary.at(-1).runsPerSecond / summary[0].runsPerSecond).toFixed(2)}× on ${cpus().length} cores shared with PostgreSQL, Redis, the API and this client`,
+    );
+    print(
+      'scaling, worker drain',
+      summary.map((s) => `${s.label}: ${s.drainPerSecond.toFixed(0)} runs/s`).join(', '),
+      `${(summary.at(-1).drainPerSecond / summary[0].drainPerSecond).toFixed(2)}×`,
+    );
   }
   if (summary.some((s) => s.lost || s.failed)) process.exitCode = 1;
 } catch (error) {

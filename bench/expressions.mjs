@@ -71,7 +71,10 @@ const µs = (us) => `${us.toFixed(2)} µs`;
 
 /** Sandboxed measures cost a round trip each: fewer calls. */
 const S = Math.min(N, 2000);
-const bigBindings = { ...bindings, steps: { ...bindings.steps, fetch: { rows: Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `row ${i}`, tags: ['a', 'b'], amount: i * 10 })) } } };
+const bigBindings = {
+  ...bindings,
+  steps: { ...bindings.steps, fetch: { rows: Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `row ${i}`, tags: ['a', 'b'], amount: i * 10 })) } },
+};
 const bigKb = (JSON.stringify(bigBindings).length / 1024).toFixed(0);
 
 const results = await measureAll([

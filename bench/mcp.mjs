@@ -33,7 +33,13 @@ const HOST_ORIGIN = 'https://host.example';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100; } catch { return 100; } })();
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 /** User + system CPU time of a process so far, in ms. */
 const cpuMs = (pid) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -42,7 +48,14 @@ const cpuMs = (pid) => {
 };
 const print = (measure, value, extra = '') => console.log(`${measure.padEnd(34)} ${value}${extra ? `  (${extra})` : ''}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 const ms = (x) => `${x.toFixed(2)} ms`;
 const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} ms`;
 
@@ -112,7 +125,11 @@ async function untilReady(api, timeoutMs = 30_000) {
   for (;;) {
     if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error(`API exited early: ${api.output().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`API not ready after ${timeoutMs} ms: ${api.output().slice(-2000)}`);
-    try { if ((await fetch(`${api.url}/readyz`)).ok) return; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`${api.url}/readyz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
     await sleep(20);
   }
 }
@@ -131,7 +148,11 @@ function client(base, { bearer, origin } = {}) {
     if (set) cookie = set.split(';')[0];
     const text = await res.text();
     let parsed = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep text */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* keep text */
+    }
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
     return parsed;
   };
@@ -143,19 +164,23 @@ async function load(once, calls = CALLS) {
   let failures = 0;
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < calls) {
-      const s = performance.now();
-      if (!(await once())) failures++;
-      latencies.push(performance.now() - s);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < calls) {
+        const s = performance.now();
+        if (!(await once())) failures++;
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   return { rps: calls / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99), failures };
 }
 
 try {
-  console.log(`machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; PostgreSQL + Redis on the same box, sandbox and load client in this process`);
+  console.log(
+    `machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; PostgreSQL + Redis on the same box, sandbox and load client in this process`,
+  );
 
   sandbox = await startSandbox();
   admin = new pg.Client({ connectionString: adminUrl });
@@ -239,10 +264,12 @@ try {
     rounds.push({ p, m });
   }
   // The engine's own time per call, provider excluded: queued to finished, minus the action step's duration.
-  const runs = (await db.query(
-    `SELECT extract(epoch FROM (finished_at - created_at)) * 1000 AS total, extract(epoch FROM (started_at - created_at)) * 1000 AS queued, (steps->0->>'durationMs')::float AS action
+  const runs = (
+    await db.query(
+      `SELECT extract(epoch FROM (finished_at - created_at)) * 1000 AS total, extract(epoch FROM (started_at - created_at)) * 1000 AS queued, (steps->0->>'durationMs')::float AS action
        FROM runs WHERE trigger_type = 'mcp' AND status = 'succeeded'`,
-  )).rows.map((r) => ({ total: Number(r.total), queued: Number(r.queued), action: Number(r.action) }));
+    )
+  ).rows.map((r) => ({ total: Number(r.total), queued: Number(r.queued), action: Number(r.action) }));
   const [{ failed }] = (await db.query(`SELECT count(*)::int AS failed FROM runs WHERE status <> 'succeeded'`)).rows;
   await db.end();
 
@@ -250,11 +277,38 @@ try {
   const failures = rounds.reduce((n, r) => n + r.p.failures + r.m.failures, 0) + failed;
   const cfg = `${CALLS} calls × ${RUNS} runs, concurrency ${CONCURRENCY}, median of runs; secret key + end user both ways`;
   print('proxy GET users.list', `p50 ${ms(med((r) => r.p.p50))}, p99 ${ms(med((r) => r.p.p99))}, ${med((r) => r.p.rps).toFixed(0)} calls/s`, cfg);
-  print('MCP tools/call slack_list_users', `p50 ${ms(med((r) => r.m.p50))}, p99 ${ms(med((r) => r.m.p99))}, ${med((r) => r.m.rps).toFixed(0)} calls/s`, `a run per call: API → queue → worker → provider → Redis → API; ${failures} failed calls in all`);
+  print(
+    'MCP tools/call slack_list_users',
+    `p50 ${ms(med((r) => r.m.p50))}, p99 ${ms(med((r) => r.m.p99))}, ${med((r) => r.m.rps).toFixed(0)} calls/s`,
+    `a run per call: API → queue → worker → provider → Redis → API; ${failures} failed calls in all`,
+  );
   print('MCP added latency', `p50 ${signed(med((r) => r.m.p50 - r.p.p50))}, p99 ${signed(med((r) => r.m.p99 - r.p.p99))}`, 'MCP minus proxy, same round');
-  print('engine overhead per call', `p50 ${ms(pct(runs.map((r) => r.total - r.action), 50))}, p99 ${ms(pct(runs.map((r) => r.total - r.action), 99))}`, `run created → finished, minus the action step (the provider call); queue wait p50 ${ms(pct(runs.map((r) => r.queued), 50))}; ${runs.length} runs`);
+  print(
+    'engine overhead per call',
+    `p50 ${ms(
+      pct(
+        runs.map((r) => r.total - r.action),
+        50,
+      ),
+    )}, p99 ${ms(
+      pct(
+        runs.map((r) => r.total - r.action),
+        99,
+      ),
+    )}`,
+    `run created → finished, minus the action step (the provider call); queue wait p50 ${ms(
+      pct(
+        runs.map((r) => r.queued),
+        50,
+      ),
+    )}; ${runs.length} runs`,
+  );
   print('CPU per call, proxy', ms(med((r) => r.p.cpu)), 'API process');
-  print('CPU per call, MCP', `${ms(med((r) => r.m.apiCpu + r.m.workerCpu))}`, `API ${ms(med((r) => r.m.apiCpu))} + worker ${ms(med((r) => r.m.workerCpu))}; ${(med((r) => (r.m.apiCpu + r.m.workerCpu) / r.p.cpu)).toFixed(1)}× the proxy`);
+  print(
+    'CPU per call, MCP',
+    `${ms(med((r) => r.m.apiCpu + r.m.workerCpu))}`,
+    `API ${ms(med((r) => r.m.apiCpu))} + worker ${ms(med((r) => r.m.workerCpu))}; ${med((r) => (r.m.apiCpu + r.m.workerCpu) / r.p.cpu).toFixed(1)}× the proxy`,
+  );
   if (failures) process.exitCode = 1;
 } catch (error) {
   console.error(error);

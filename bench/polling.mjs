@@ -67,7 +67,14 @@ const pct = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.max(0, Math.
 const sorted = (xs) => Float64Array.from(xs).sort();
 const print = (measure, value, extra = '') => console.log(`${measure.padEnd(34)} ${value}${extra ? `  (${extra})` : ''}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 const s = (x) => `${x.toFixed(2)} s`;
 const rssMb = (pid) => {
   try {
@@ -76,7 +83,13 @@ const rssMb = (pid) => {
     return 0; // exited
   }
 };
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100; } catch { return 100; } })();
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 /** User + system CPU time of a process so far, in ms. */
 const cpuMs = (pid) => {
   try {
@@ -87,14 +100,19 @@ const cpuMs = (pid) => {
     return null; // exited
   }
 };
-const selfCpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Runs `count` jobs with `concurrency` in flight. */
 async function pool(count, concurrency, job) {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-    for (let i = next++; i < count; i = next++) await job(i);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      for (let i = next++; i < count; i = next++) await job(i);
+    }),
+  );
 }
 
 const pollFlow = {
@@ -154,7 +172,11 @@ async function untilReady(proc, url, timeoutMs = 30_000) {
   for (;;) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`process exited early: ${proc.output().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms: ${proc.output().slice(-2000)}`);
-    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not yet */
+    }
     await sleep(50);
   }
 }
@@ -173,7 +195,11 @@ function client(base, { bearer, origin } = {}) {
     if (set) cookie = set.split(';')[0];
     const text = await res.text();
     let parsed = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep text */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* keep text */
+    }
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
     return parsed;
   };
@@ -181,7 +207,11 @@ function client(base, { bearer, origin } = {}) {
 
 try {
   const cores = cpus();
-  console.log(`machine: ${cores.length} cores (${cores[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, load ${loadavg().map((x) => x.toFixed(1)).join(' ')} at start; node ${process.version}; PostgreSQL + Redis on the same box`);
+  console.log(
+    `machine: ${cores.length} cores (${cores[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, load ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at start; node ${process.version}; PostgreSQL + Redis on the same box`,
+  );
   const setupStarted = Date.now();
 
   // The sandbox in its own process, so its CPU is its own.
@@ -222,7 +252,9 @@ try {
   const tenants = new Array(TENANTS);
   await pool(TENANTS, 2, async (t) => {
     const email = `bench-${t}-${randomBytes(3).toString('hex')}@example.test`;
-    const { stdout } = await promisify(execFile)(process.execPath, [cliPath, 'create-tenant', '--name', `Bench ${t}`, '--email', email, '--api-key', 'bench'], { env: { ...process.env, ...env } });
+    const { stdout } = await promisify(execFile)(process.execPath, [cliPath, 'create-tenant', '--name', `Bench ${t}`, '--email', email, '--api-key', 'bench'], {
+      env: { ...process.env, ...env },
+    });
     tenants[t] = { email, ...JSON.parse(stdout.slice(stdout.indexOf('{'))) };
   });
   // Half the instances in tenant 0, the rest shared by the others.
@@ -287,7 +319,27 @@ try {
   const CHUNK = 2000;
   for (let from = 0; from < clones.length; from += CHUNK) {
     const part = clones.slice(from, from + CHUNK);
-    const cols = { user: [], tenant: [], external: [], conn: [], cred: [], account: [], accountName: [], connConfig: [], expires: [], instance: [], template: [], version: [], settings: [], connections: [], event: [], triggerKey: [], input: [], interval: [], backfill: [] };
+    const cols = {
+      user: [],
+      tenant: [],
+      external: [],
+      conn: [],
+      cred: [],
+      account: [],
+      accountName: [],
+      connConfig: [],
+      expires: [],
+      instance: [],
+      template: [],
+      version: [],
+      settings: [],
+      connections: [],
+      event: [],
+      triggerKey: [],
+      input: [],
+      interval: [],
+      backfill: [],
+    };
     part.forEach((c, j) => {
       const ref = byTenant.get(c.tenantId);
       const token = tokens[from + j];
@@ -342,12 +394,18 @@ try {
     await db.query('COMMIT');
   }
   // First polls spread over the next minute (as instances enabled over time would be), none made yet.
-  await db.query(`UPDATE flow_instance_triggers SET next_poll_at = now() + random() * interval '${INTERVAL_SECONDS} seconds', polled_at = NULL, poll_cursor = NULL WHERE type = 'poll'`);
+  await db.query(
+    `UPDATE flow_instance_triggers SET next_poll_at = now() + random() * interval '${INTERVAL_SECONDS} seconds', polled_at = NULL, poll_cursor = NULL WHERE type = 'poll'`,
+  );
   await db.query('VACUUM ANALYZE');
-  const { rows: [{ n: instanceCount }] } = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
+  const {
+    rows: [{ n: instanceCount }],
+  } = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
   const tenantOf = new Map((await db.query(`SELECT id, tenant_id FROM flow_instance_triggers`)).rows.map((r) => [r.id, r.tenant_id]));
   const bigTenant = orderedTenantIds[0];
-  console.log(`setup: ${instanceCount} poll instances (github new_issue, interval ${INTERVAL_SECONDS} s) over ${TENANTS} tenants (big tenant ${counts[0]}, the others ${Math.min(...counts.slice(1))}-${Math.max(...counts.slice(1))}), one connection and token each; ${Math.ceil(instanceCount / watchEvery)} watch the ${TICK_REPOS.length} repositories the tick opens issues in; ${((Date.now() - setupStarted) / 1000).toFixed(0)} s`);
+  console.log(
+    `setup: ${instanceCount} poll instances (github new_issue, interval ${INTERVAL_SECONDS} s) over ${TENANTS} tenants (big tenant ${counts[0]}, the others ${Math.min(...counts.slice(1))}-${Math.max(...counts.slice(1))}), one connection and token each; ${Math.ceil(instanceCount / watchEvery)} watch the ${TICK_REPOS.length} repositories the tick opens issues in; ${((Date.now() - setupStarted) / 1000).toFixed(0)} s`,
+  );
 
   // One worker; the sandbox opens an issue every TICK_SECONDS and forgets its recorded calls now and then (bounded memory).
   const worker = startProcess(join(dist, 'worker.js'), env, childNodeArgs);
@@ -355,29 +413,42 @@ try {
   let ticks = 0;
   let sandboxTrim = 0;
   const ticker = setInterval(() => {
-    sandboxControl('tick', { connector: 'github' }).then(() => ticks++, () => undefined);
-    if (++sandboxTrim % Math.max(1, Math.round(30 / TICK_SECONDS)) === 0) sandboxControl('reset', { calls: true, faults: false, data: false, tokens: false }).catch(() => undefined);
+    sandboxControl('tick', { connector: 'github' }).then(
+      () => ticks++,
+      () => undefined,
+    );
+    if (++sandboxTrim % Math.max(1, Math.round(30 / TICK_SECONDS)) === 0)
+      sandboxControl('reset', { calls: true, faults: false, data: false, tokens: false }).catch(() => undefined);
   }, TICK_SECONDS * 1000);
-  console.log(`config: 1 worker, POLL_CONCURRENCY ${process.env.POLL_CONCURRENCY ?? '50 (default)'}, POLL_TIMEOUT_SECONDS ${process.env.POLL_TIMEOUT_SECONDS ?? '30 (default)'}, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}, connection rate limits ${process.env.CONNECTION_RATE_LIMITS ?? 'on (default)'}; sandbox tick every ${TICK_SECONDS} s; warm-up ${WARMUP} s, window ${SECONDS} s`);
+  console.log(
+    `config: 1 worker, POLL_CONCURRENCY ${process.env.POLL_CONCURRENCY ?? '50 (default)'}, POLL_TIMEOUT_SECONDS ${process.env.POLL_TIMEOUT_SECONDS ?? '30 (default)'}, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}, connection rate limits ${process.env.CONNECTION_RATE_LIMITS ?? 'on (default)'}; sandbox tick every ${TICK_SECONDS} s; warm-up ${WARMUP} s, window ${SECONDS} s`,
+  );
 
   const sampler = await db.query('SELECT pg_backend_pid() AS pid');
   const ownPid = sampler.rows[0].pid;
   const backlog = async () =>
-    (await db.query(`SELECT count(*)::int AS due, coalesce(extract(epoch FROM max(now() - next_poll_at)), 0)::float AS lag FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at < now()`)).rows[0];
+    (
+      await db.query(
+        `SELECT count(*)::int AS due, coalesce(extract(epoch FROM max(now() - next_poll_at)), 0)::float AS lag FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at < now()`,
+      )
+    ).rows[0];
   let warmPeakLag = 0;
   while (Date.now() - workerStarted < WARMUP * 1000) {
     if (worker.child.exitCode !== null) throw new Error(`worker exited: ${worker.output().slice(-2000)}`);
     warmPeakLag = Math.max(warmPeakLag, (await backlog()).lag);
     await sleep(1000);
   }
-  const { rows: [warm] } = await db.query(`SELECT count(*) FILTER (WHERE polled_at IS NOT NULL)::int AS polled, count(*)::int AS total FROM flow_instance_triggers WHERE type = 'poll'`);
+  const {
+    rows: [warm],
+  } = await db.query(`SELECT count(*) FILTER (WHERE polled_at IS NOT NULL)::int AS polled, count(*)::int AS total FROM flow_instance_triggers WHERE type = 'poll'`);
   print('warm-up', `${warm.polled} of ${warm.total} first polls made in ${WARMUP} s`, `largest due backlog lag ${s(warmPeakLag)}`);
 
   // The window: when each row is due (snapshot), then once a second the rows whose polled_at moved.
   const due = new Map();
   const watchers = new Map(); // instance → { repo, cursor at start }
   let since = new Date(0);
-  for (const r of (await db.query(`SELECT id, next_poll_at, polled_at, poll_cursor, trigger_input ->> 'repository' AS repo FROM flow_instance_triggers WHERE type = 'poll'`)).rows) {
+  for (const r of (await db.query(`SELECT id, next_poll_at, polled_at, poll_cursor, trigger_input ->> 'repository' AS repo FROM flow_instance_triggers WHERE type = 'poll'`))
+    .rows) {
     due.set(r.id, r.next_poll_at.getTime());
     if (r.polled_at && r.polled_at > since) since = r.polled_at;
     if (TICK_REPOS.includes(r.repo)) watchers.set(r.id, { repo: r.repo, start: r.poll_cursor });
@@ -397,7 +468,9 @@ try {
   let windowOpen = false;
   await samplePg();
   windowOpen = true;
-  const { rows: [runs0] } = await db.query(`SELECT count(*)::int AS n FROM runs WHERE trigger_type = 'poll'`);
+  const {
+    rows: [runs0],
+  } = await db.query(`SELECT count(*)::int AS n FROM runs WHERE trigger_type = 'poll'`);
   const ticks0 = ticks;
   const cpu0 = { worker: cpuMs(worker.child.pid), sandbox: cpuMs(sandbox.child.pid), self: selfCpuMs() };
   const windowStart = Date.now();
@@ -434,27 +507,37 @@ try {
   const tickCount = ticks - ticks0;
   // Stopped first, so the rows stay as the window left them (and a --cpu-prof profile is written).
   await stop(worker.child);
-  const { rows: [end] } = await db.query(
+  const {
+    rows: [end],
+  } = await db.query(
     `SELECT count(*) FILTER (WHERE health = 'failing')::int AS failing, count(*) FILTER (WHERE failures > 0)::int AS failed,
             count(*) FILTER (WHERE next_poll_at < now() - interval '${ON_TIME_SECONDS} seconds')::int AS overdue
        FROM flow_instance_triggers WHERE type = 'poll'`,
   );
   const { rows: errors } = await db.query(`SELECT last_error ->> 'code' AS code, count(*)::int AS n FROM flow_instance_triggers WHERE failures > 0 GROUP BY 1`);
   const { rows: runStats } = await db.query(`SELECT status, count(*)::int AS n FROM runs WHERE trigger_type = 'poll' GROUP BY 1`);
-  
+
   // Items found vs runs started: for each watching instance, the issues between its cursor at the start and at the end.
   const issues = new Map();
   for (const repo of TICK_REPOS) {
     const list = [];
     for (let page = 1; ; page++) {
-      const batch = await (await fetch(`${sandboxUrl}/github/repos/${repo}/issues?state=all&sort=created&direction=asc&per_page=100&page=${page}`, { headers: { authorization: `Bearer ${anyToken}` } })).json();
+      const batch = await (
+        await fetch(`${sandboxUrl}/github/repos/${repo}/issues?state=all&sort=created&direction=asc&per_page=100&page=${page}`, {
+          headers: { authorization: `Bearer ${anyToken}` },
+        })
+      ).json();
       list.push(...batch.filter((i) => !i.pull_request));
       if (batch.length < 100) break;
     }
     issues.set(repo, list);
   }
-  const after = (issue, cursor) => cursor && (cursor.created === null || Date.parse(issue.created_at) > Date.parse(cursor.created) || (Date.parse(issue.created_at) === Date.parse(cursor.created) && issue.id > cursor.id));
-  const endCursors = new Map((await db.query(`SELECT id, poll_cursor FROM flow_instance_triggers WHERE id = ANY($1::uuid[])`, [[...watchers.keys()]])).rows.map((r) => [r.id, r.poll_cursor]));
+  const after = (issue, cursor) =>
+    cursor &&
+    (cursor.created === null || Date.parse(issue.created_at) > Date.parse(cursor.created) || (Date.parse(issue.created_at) === Date.parse(cursor.created) && issue.id > cursor.id));
+  const endCursors = new Map(
+    (await db.query(`SELECT id, poll_cursor FROM flow_instance_triggers WHERE id = ANY($1::uuid[])`, [[...watchers.keys()]])).rows.map((r) => [r.id, r.poll_cursor]),
+  );
   // Matched by the run's idempotency key (`poll:<issue id>`), not by time: a poll in flight when the window opened is no edge case.
   const keysOf = new Map();
   for (const r of (await db.query(`SELECT instance_id, idempotency_key FROM runs WHERE trigger_type = 'poll' AND instance_id = ANY($1::uuid[])`, [[...watchers.keys()]])).rows) {
@@ -474,7 +557,9 @@ try {
     [windowStart],
   );
   const runsInWindow = runsPerInstance.reduce((a, r) => a + r.n, 0);
-  const { rows: [{ duplicates }] } = await db.query(`SELECT (count(*) - count(DISTINCT (instance_id, idempotency_key)))::int AS duplicates FROM runs WHERE trigger_type = 'poll'`);
+  const {
+    rows: [{ duplicates }],
+  } = await db.query(`SELECT (count(*) - count(DISTINCT (instance_id, idempotency_key)))::int AS duplicates FROM runs WHERE trigger_type = 'poll'`);
 
   // Figures.
   const all = sorted([...lags.big, ...lags.small]);
@@ -483,19 +568,48 @@ try {
   const onTime = all.filter((x) => x < ON_TIME_SECONDS).length / Math.max(1, all.length);
   const maxBacklog = backlogs.reduce((a, b) => (b.due > a.due ? b : a), { due: 0, lag: 0 });
   const lastBacklog = backlogs.at(-1) ?? { due: 0, lag: 0 };
-  const lagLine = (xs) => { const x = sorted(xs); return `p50 ${s(pct(x, 50))}, p99 ${s(pct(x, 99))}, max ${s(x.at(-1) ?? NaN)} over ${x.length} polls, ${((100 * x.filter((v) => v < ON_TIME_SECONDS).length) / Math.max(1, x.length)).toFixed(1)} % on time`; };
-  print('polls/s', `${achieved.toFixed(1)} achieved, ${needed.toFixed(1)} needed`, `${polls} polls in ${elapsed.toFixed(0)} s; ${instanceCount} instances / ${INTERVAL_SECONDS} s; ${(achieved / needed * 100).toFixed(0)} % of the schedule`);
-  print('schedule lag (polled_at − due)', `p50 ${s(pct(all, 50))}, p99 ${s(pct(all, 99))}, max ${s(all.at(-1) ?? NaN)}`, `includes the poll itself (claim → commit) and up to the worker's 1 s idle tick`);
-  print('on time', `${(onTime * 100).toFixed(1)} % of polls < ${ON_TIME_SECONDS} s late`, `due backlog (unclaimed rows past due): peak ${maxBacklog.due} rows, oldest ${s(Math.max(...backlogs.map((b) => b.lag)))}; at the end ${lastBacklog.due} rows, oldest ${s(lastBacklog.lag)}; ${end.overdue} rows more than ${ON_TIME_SECONDS} s overdue at the end`);
+  const lagLine = (xs) => {
+    const x = sorted(xs);
+    return `p50 ${s(pct(x, 50))}, p99 ${s(pct(x, 99))}, max ${s(x.at(-1) ?? NaN)} over ${x.length} polls, ${((100 * x.filter((v) => v < ON_TIME_SECONDS).length) / Math.max(1, x.length)).toFixed(1)} % on time`;
+  };
+  print(
+    'polls/s',
+    `${achieved.toFixed(1)} achieved, ${needed.toFixed(1)} needed`,
+    `${polls} polls in ${elapsed.toFixed(0)} s; ${instanceCount} instances / ${INTERVAL_SECONDS} s; ${((achieved / needed) * 100).toFixed(0)} % of the schedule`,
+  );
+  print(
+    'schedule lag (polled_at − due)',
+    `p50 ${s(pct(all, 50))}, p99 ${s(pct(all, 99))}, max ${s(all.at(-1) ?? NaN)}`,
+    `includes the poll itself (claim → commit) and up to the worker's 1 s idle tick`,
+  );
+  print(
+    'on time',
+    `${(onTime * 100).toFixed(1)} % of polls < ${ON_TIME_SECONDS} s late`,
+    `due backlog (unclaimed rows past due): peak ${maxBacklog.due} rows, oldest ${s(Math.max(...backlogs.map((b) => b.lag)))}; at the end ${lastBacklog.due} rows, oldest ${s(lastBacklog.lag)}; ${end.overdue} rows more than ${ON_TIME_SECONDS} s overdue at the end`,
+  );
   print('lag, big tenant', lagLine(lags.big), `${counts[0]} instances`);
   print('lag, small tenants', lagLine(lags.small), `${TENANTS - 1} tenants, ${instanceCount - counts[0]} instances`);
   print('poll failures', `${end.failed} instances with failures, ${end.failing} failing`, errors.length ? errors.map((e) => `${e.code}: ${e.n}`).join(', ') : 'none');
   const perPoll = (x) => (polls ? x / polls : NaN);
-  print('CPU per poll', `worker ${perPoll(cpu.worker).toFixed(2)} ms, PostgreSQL ${perPoll(cpu.pg).toFixed(2)} ms, sandbox ${perPoll(cpu.sandbox).toFixed(2)} ms`, `worker + PostgreSQL ${(perPoll(cpu.worker) + perPoll(cpu.pg)).toFixed(2)} ms ⇒ ≈ ${(1000 / (perPoll(cpu.worker) + perPoll(cpu.pg)) * 60).toFixed(0)} instances per core-minute at 1/min; this script ${perPoll(cpu.self).toFixed(2)} ms; includes the runs the polls started`);
-  print('CPU use', `worker ${((cpu.worker / 1000 / elapsed) * 100).toFixed(0)} % of a core, PostgreSQL backends ${((cpu.pg / 1000 / elapsed) * 100).toFixed(0)} %, sandbox ${((cpu.sandbox / 1000 / elapsed) * 100).toFixed(0)} %`, `load ${loadavg().map((x) => x.toFixed(1)).join(' ')} at the end; ${pgCpu.size} backends of the bench database (this script's excluded)`);
+  print(
+    'CPU per poll',
+    `worker ${perPoll(cpu.worker).toFixed(2)} ms, PostgreSQL ${perPoll(cpu.pg).toFixed(2)} ms, sandbox ${perPoll(cpu.sandbox).toFixed(2)} ms`,
+    `worker + PostgreSQL ${(perPoll(cpu.worker) + perPoll(cpu.pg)).toFixed(2)} ms ⇒ ≈ ${((1000 / (perPoll(cpu.worker) + perPoll(cpu.pg))) * 60).toFixed(0)} instances per core-minute at 1/min; this script ${perPoll(cpu.self).toFixed(2)} ms; includes the runs the polls started`,
+  );
+  print(
+    'CPU use',
+    `worker ${((cpu.worker / 1000 / elapsed) * 100).toFixed(0)} % of a core, PostgreSQL backends ${((cpu.pg / 1000 / elapsed) * 100).toFixed(0)} %, sandbox ${((cpu.sandbox / 1000 / elapsed) * 100).toFixed(0)} %`,
+    `load ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at the end; ${pgCpu.size} backends of the bench database (this script's excluded)`,
+  );
   print('RSS peak', `worker ${workerPeakRss.toFixed(0)} MB, sandbox ${sandboxPeakRss.toFixed(0)} MB`);
   const known = [...watchers.values()].filter((w) => w.start).length;
-  print('runs per item found', `${runsOfKnown} of ${expected} new (instance, issue) pairs ran, ${duplicates} duplicates`, `the ${known} of ${watchers.size} watching instances that had a cursor when the window opened: issues between their cursor then and at the end; ${tickCount} issues opened by the tick, each seen by ~${(watchers.size / TICK_REPOS.length).toFixed(0)} instances; ${runsInWindow} poll runs started in the window in all; every poll run: ${runStats.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'} (${runs0.n} before the window)`);
+  print(
+    'runs per item found',
+    `${runsOfKnown} of ${expected} new (instance, issue) pairs ran, ${duplicates} duplicates`,
+    `the ${known} of ${watchers.size} watching instances that had a cursor when the window opened: issues between their cursor then and at the end; ${tickCount} issues opened by the tick, each seen by ~${(watchers.size / TICK_REPOS.length).toFixed(0)} instances; ${runsInWindow} poll runs started in the window in all; every poll run: ${runStats.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'} (${runs0.n} before the window)`,
+  );
 
   // What one claim (PollService.claim, its SQL read from the compiled service) costs PostgreSQL: with
   // the backlog the window left, and with every instance due. Each in a transaction rolled back.
@@ -512,17 +626,26 @@ try {
       const nodes = [];
       const walk = (node) => {
         const own = node['Actual Total Time'] * node['Actual Loops'] - (node.Plans ?? []).reduce((sum, c) => sum + c['Actual Total Time'] * c['Actual Loops'], 0);
-        nodes.push({ own, text: `${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : node['Relation Name'] ? ` on ${node['Relation Name']}` : ''} (${node['Actual Loops']} loops × ${node['Actual Rows']} rows${node['Rows Removed by Filter'] ? `, ${node['Rows Removed by Filter']} filtered out per loop` : ''})` });
+        nodes.push({
+          own,
+          text: `${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : node['Relation Name'] ? ` on ${node['Relation Name']}` : ''} (${node['Actual Loops']} loops × ${node['Actual Rows']} rows${node['Rows Removed by Filter'] ? `, ${node['Rows Removed by Filter']} filtered out per loop` : ''})`,
+        });
         for (const child of node.Plans ?? []) walk(child);
       };
       walk(root);
-      return nodes.sort((a, b) => b.own - a.own).slice(0, 3).map((x) => `${x.own.toFixed(1)} ms ${x.text}`).join('; ');
+      return nodes
+        .sort((a, b) => b.own - a.own)
+        .slice(0, 3)
+        .map((x) => `${x.own.toFixed(1)} ms ${x.text}`)
+        .join('; ');
     };
     const timed = async (prepare) => {
       await db.query('BEGIN');
       try {
         if (prepare) await db.query(prepare);
-        const { rows: [{ n }] } = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at <= now()`);
+        const {
+          rows: [{ n }],
+        } = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at <= now()`);
         const times = [];
         for (let i = 0; i < 5; i++) {
           await db.query('SAVEPOINT claim');
@@ -538,7 +661,11 @@ try {
     };
     const asLeft = await timed();
     const allDue = await timed(`UPDATE flow_instance_triggers SET next_poll_at = now() - random() * interval '${INTERVAL_SECONDS} seconds' WHERE type = 'poll'`);
-    print('claim of ' + limit, `${pct(asLeft.ms, 50).toFixed(1)} ms with ${asLeft.n} rows due, ${pct(allDue.ms, 50).toFixed(1)} ms with all ${allDue.n} due`, `PostgreSQL execution time (EXPLAIN ANALYZE, median of 5, rolled back); one claim per ${limit} polls ⇒ ${(pct(allDue.ms, 50) / limit).toFixed(2)} ms per poll with all due`);
+    print(
+      'claim of ' + limit,
+      `${pct(asLeft.ms, 50).toFixed(1)} ms with ${asLeft.n} rows due, ${pct(allDue.ms, 50).toFixed(1)} ms with all ${allDue.n} due`,
+      `PostgreSQL execution time (EXPLAIN ANALYZE, median of 5, rolled back); one claim per ${limit} polls ⇒ ${(pct(allDue.ms, 50) / limit).toFixed(2)} ms per poll with all due`,
+    );
     print('claim, heaviest plan nodes', allDue.top, 'all due');
   } else {
     print('claim cost', 'not measured', 'the claim SQL was not found in server/dist/triggers/poll.service.js');

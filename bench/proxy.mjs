@@ -35,7 +35,13 @@ const HOST_ORIGIN = 'https://host.example';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100; } catch { return 100; } })();
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 /** User + system CPU time of a process so far, in ms. */
 const cpuMs = (pid) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -44,7 +50,14 @@ const cpuMs = (pid) => {
 };
 const print = (measure, value, extra = '') => console.log(`${measure.padEnd(34)} ${value}${extra ? `  (${extra})` : ''}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 const ms = (x) => `${x.toFixed(2)} ms`;
 const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} ms`;
 
@@ -111,7 +124,11 @@ async function untilReady(api, timeoutMs = 30_000) {
   for (;;) {
     if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error(`API exited early: ${api.output().slice(-2000)}`);
     if (Date.now() > deadline) throw new Error(`API not ready after ${timeoutMs} ms: ${api.output().slice(-2000)}`);
-    try { if ((await fetch(`${api.url}/readyz`)).ok) return; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`${api.url}/readyz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
     await sleep(20);
   }
 }
@@ -130,7 +147,11 @@ function client(base, { bearer, origin } = {}) {
     if (set) cookie = set.split(';')[0];
     const text = await res.text();
     let parsed = text;
-    try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep text */ }
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* keep text */
+    }
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
     return parsed;
   };
@@ -142,21 +163,25 @@ async function load(target, headers, requests = REQUESTS) {
   let failures = 0;
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < requests) {
-      const s = performance.now();
-      const res = await fetch(target, { headers });
-      const body = await res.json().catch(() => undefined);
-      if (res.status !== 200 || body?.ok !== true) failures++;
-      latencies.push(performance.now() - s);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < requests) {
+        const s = performance.now();
+        const res = await fetch(target, { headers });
+        const body = await res.json().catch(() => undefined);
+        if (res.status !== 200 || body?.ok !== true) failures++;
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   return { rps: requests / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99), failures };
 }
 
 try {
-  console.log(`machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; PostgreSQL + Redis on the same box, sandbox and load client in this process`);
+  console.log(
+    `machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; PostgreSQL + Redis on the same box, sandbox and load client in this process`,
+  );
 
   sandbox = await startSandbox();
   admin = new pg.Client({ connectionString: adminUrl });
@@ -226,9 +251,21 @@ try {
   const failures = rounds.reduce((n, r) => n + r.d.failures + r.p.failures, 0);
   const cfg = `${REQUESTS} requests × ${RUNS} runs, concurrency ${CONCURRENCY}, median of runs`;
   print('direct GET sandbox auth.test', `p50 ${ms(m((r) => r.d.p50))}, p99 ${ms(m((r) => r.d.p99))}, ${m((r) => r.d.rps).toFixed(0)} req/s`, cfg);
-  print('proxy GET /v1/proxy/:id/auth.test', `p50 ${ms(m((r) => r.p.p50))}, p99 ${ms(m((r) => r.p.p99))}, ${m((r) => r.p.rps).toFixed(0)} req/s`, `${(m((r) => r.p.rps / r.d.rps) * 100).toFixed(0)}% of direct throughput; ${failures} failed calls in all`);
-  print('proxy added latency', `p50 ${signed(m((r) => r.p.p50 - r.d.p50))}, p99 ${signed(m((r) => r.p.p99 - r.d.p99))}`, `proxy minus direct, same run; p50 ratio ${m((r) => r.p.p50 / r.d.p50).toFixed(1)}×`);
-  print('proxy API CPU per call', ms(m((r) => r.p.cpuPerCall)), `user + system time of the API process over the proxy run ÷ calls; ≈ ${(1000 / m((r) => r.p.cpuPerCall)).toFixed(0)} calls/s per core at most`);
+  print(
+    'proxy GET /v1/proxy/:id/auth.test',
+    `p50 ${ms(m((r) => r.p.p50))}, p99 ${ms(m((r) => r.p.p99))}, ${m((r) => r.p.rps).toFixed(0)} req/s`,
+    `${(m((r) => r.p.rps / r.d.rps) * 100).toFixed(0)}% of direct throughput; ${failures} failed calls in all`,
+  );
+  print(
+    'proxy added latency',
+    `p50 ${signed(m((r) => r.p.p50 - r.d.p50))}, p99 ${signed(m((r) => r.p.p99 - r.d.p99))}`,
+    `proxy minus direct, same run; p50 ratio ${m((r) => r.p.p50 / r.d.p50).toFixed(1)}×`,
+  );
+  print(
+    'proxy API CPU per call',
+    ms(m((r) => r.p.cpuPerCall)),
+    `user + system time of the API process over the proxy run ÷ calls; ≈ ${(1000 / m((r) => r.p.cpuPerCall)).toFixed(0)} calls/s per core at most`,
+  );
   print('proxy API RSS peak', `${peakRss.toFixed(0)} MB`, `${restRss.toFixed(0)} MB at rest after warm-up, NODE_ENV=production`);
 
   // The refresh storm: a second API process with the same environment, the token expired on both
@@ -251,25 +288,38 @@ try {
   const stormPeak = [0, 0];
   const stormSampler = setInterval(() => apis.forEach((a, i) => (stormPeak[i] = Math.max(stormPeak[i], rssMb(a.child.pid)))), 50);
   const t0 = performance.now();
-  const outcomes = await Promise.all(Array.from({ length: STORM }, async (_, i) => {
-    const s = performance.now();
-    try {
-      const res = await fetch(`${apis[i % 2].url}/v1/proxy/${connectionId}/auth.test`, { headers: proxied.headers });
-      const body = await res.json().catch(() => undefined);
-      return { ok: res.status === 200 && body?.ok === true, ms: performance.now() - s, status: res.status, error: body?.error };
-    } catch (error) {
-      return { ok: false, ms: performance.now() - s, status: 0, error: error.cause?.code ?? error.message };
-    }
-  }));
+  const outcomes = await Promise.all(
+    Array.from({ length: STORM }, async (_, i) => {
+      const s = performance.now();
+      try {
+        const res = await fetch(`${apis[i % 2].url}/v1/proxy/${connectionId}/auth.test`, { headers: proxied.headers });
+        const body = await res.json().catch(() => undefined);
+        return { ok: res.status === 200 && body?.ok === true, ms: performance.now() - s, status: res.status, error: body?.error };
+      } catch (error) {
+        return { ok: false, ms: performance.now() - s, status: 0, error: error.cause?.code ?? error.message };
+      }
+    }),
+  );
   const wall = performance.now() - t0;
   clearInterval(stormSampler);
   const stormFailures = outcomes.filter((o) => !o.ok);
   const refreshes = sandbox.oauth.refreshCount('slack') - refreshesBefore;
-  const reuse = sandbox.oauth.events('slack').slice(eventsBefore).filter((e) => e.outcome === 'error').length;
+  const reuse = sandbox.oauth
+    .events('slack')
+    .slice(eventsBefore)
+    .filter((e) => e.outcome === 'error').length;
   const tokenCalls = sandbox.calls({ connector: 'slack', path: '/api/oauth.v2.access' }).length;
   const latencies = outcomes.map((o) => o.ms);
-  print('refresh storm:', `${STORM} calls, ${stormFailures.length} failures, ${refreshes} refreshes`, `2 API processes, ${STORM / 2} each, all started at once; ${tokenCalls} token-endpoint calls, ${reuse} refused (refresh-token reuse)`);
-  print('refresh storm, wall time', `${wall.toFixed(0)} ms`, `first call sent to last answer; per call p50 ${ms(pct(latencies, 50))}, p99 ${ms(pct(latencies, 99))}; API RSS peaks ${stormPeak.map((x) => x.toFixed(0)).join(' / ')} MB`);
+  print(
+    'refresh storm:',
+    `${STORM} calls, ${stormFailures.length} failures, ${refreshes} refreshes`,
+    `2 API processes, ${STORM / 2} each, all started at once; ${tokenCalls} token-endpoint calls, ${reuse} refused (refresh-token reuse)`,
+  );
+  print(
+    'refresh storm, wall time',
+    `${wall.toFixed(0)} ms`,
+    `first call sent to last answer; per call p50 ${ms(pct(latencies, 50))}, p99 ${ms(pct(latencies, 99))}; API RSS peaks ${stormPeak.map((x) => x.toFixed(0)).join(' / ')} MB`,
+  );
   if (stormFailures.length) {
     const kinds = {};
     for (const f of stormFailures) kinds[`${f.status} ${f.error?.code ?? f.error ?? ''}`.trim()] = (kinds[`${f.status} ${f.error?.code ?? f.error ?? ''}`.trim()] ?? 0) + 1;

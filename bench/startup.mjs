@@ -14,7 +14,9 @@ import pg from 'pg';
 
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'server', 'dist');
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '10' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '10' }, runs: { type: 'string', default: '5' } },
+});
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
 const RUNS = Number(values.runs);
@@ -26,25 +28,44 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const print = (measure, value, extra = '') => console.log(`${measure.padEnd(34)} ${value}${extra ? `  (${extra})` : ''}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 
 function start(script, env, args = [], readyLine) {
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(dist, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const ready = readyLine && new Promise((res, rej) => {
-    const onData = (chunk) => { out += chunk; if (readyLine && out.includes(readyLine)) res(performance.now() - t0); };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => rej(new Error(`${script} exited with ${code}: ${out.slice(-2000)}`)));
-  });
-  if (!readyLine) { child.stdout.resume(); child.stderr.resume(); }
+  const ready =
+    readyLine &&
+    new Promise((res, rej) => {
+      const onData = (chunk) => {
+        out += chunk;
+        if (readyLine && out.includes(readyLine)) res(performance.now() - t0);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', (code) => rej(new Error(`${script} exited with ${code}: ${out.slice(-2000)}`)));
+    });
+  if (!readyLine) {
+    child.stdout.resume();
+    child.stderr.resume();
+  }
   return { child, t0, ready, output: () => out };
 }
 
 async function untilHttpOk(url, t0) {
   for (;;) {
-    try { if ((await fetch(url)).ok) return performance.now() - t0; } catch { /* not yet */ }
+    try {
+      if ((await fetch(url)).ok) return performance.now() - t0;
+    } catch {
+      /* not yet */
+    }
     await sleep(5);
   }
 }
@@ -62,15 +83,17 @@ async function load(target, headers) {
   let failures = 0;
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < REQUESTS) {
-      const s = performance.now();
-      const res = await fetch(target, { headers });
-      await res.arrayBuffer();
-      if (res.status !== 200) failures++;
-      latencies.push(performance.now() - s);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < REQUESTS) {
+        const s = performance.now();
+        const res = await fetch(target, { headers });
+        await res.arrayBuffer();
+        if (res.status !== 200) failures++;
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   return { rps: REQUESTS / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99), failures };
 }
@@ -119,7 +142,11 @@ try {
   // 3. API under load: authenticated reads with a real secret key.
   const port = await freePort();
   const email = `bench-${randomBytes(3).toString('hex')}@example.test`;
-  const created = JSON.parse(execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'create-tenant', '--name', 'Bench', '--email', email, '--api-key', 'bench'], { env: { ...process.env, ...baseEnv } }).toString());
+  const created = JSON.parse(
+    execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'create-tenant', '--name', 'Bench', '--email', email, '--api-key', 'bench'], {
+      env: { ...process.env, ...baseEnv },
+    }).toString(),
+  );
   const api = start('main.js', { ...baseEnv, PORT: String(port) });
   await untilHttpOk(`http://127.0.0.1:${port}/readyz`, api.t0);
   const url = `http://127.0.0.1:${port}`;
@@ -140,8 +167,16 @@ try {
   const baseline = await load(`http://127.0.0.1:${bare.address().port}/`, {});
   bare.close();
 
-  print('api GET end user, throughput', `${ours.rps.toFixed(0)} req/s`, `${REQUESTS} requests, concurrency ${CONCURRENCY}, ${ours.failures} failed; ${(ours.rps / baseline.rps * 100).toFixed(0)}% of bare node:http on this machine (${baseline.rps.toFixed(0)} req/s)`);
-  print('api GET end user, latency', `p50 ${ours.p50.toFixed(2)} ms, p99 ${ours.p99.toFixed(2)} ms`, `bare node:http p50 ${baseline.p50.toFixed(2)} ms, p99 ${baseline.p99.toFixed(2)} ms`);
+  print(
+    'api GET end user, throughput',
+    `${ours.rps.toFixed(0)} req/s`,
+    `${REQUESTS} requests, concurrency ${CONCURRENCY}, ${ours.failures} failed; ${((ours.rps / baseline.rps) * 100).toFixed(0)}% of bare node:http on this machine (${baseline.rps.toFixed(0)} req/s)`,
+  );
+  print(
+    'api GET end user, latency',
+    `p50 ${ours.p50.toFixed(2)} ms, p99 ${ours.p99.toFixed(2)} ms`,
+    `bare node:http p50 ${baseline.p50.toFixed(2)} ms, p99 ${baseline.p99.toFixed(2)} ms`,
+  );
   print('api RSS under load, peak', `${peakRss.toFixed(0)} MB`);
 
   // 4. `npm run demo` cold start from an empty state folder (includes initdb of the embedded PostgreSQL),
@@ -149,7 +184,12 @@ try {
   const home = mkdtempSync(join(tmpdir(), 'sb-bench-demo-'));
   for (const label of ['cold', 'warm']) {
     const demoPort = await freePort();
-    const demo = start('cli/main.js', { SWITCHBOARD_HOME: home, PORT: String(demoPort), SWITCHBOARD_PG_PORT: String(await freePort()), REDIS_URL: redisUrl, DATABASE_URL: '' }, ['demo'], 'is running');
+    const demo = start(
+      'cli/main.js',
+      { SWITCHBOARD_HOME: home, PORT: String(demoPort), SWITCHBOARD_PG_PORT: String(await freePort()), REDIS_URL: redisUrl, DATABASE_URL: '' },
+      ['demo'],
+      'is running',
+    );
     const ms = await demo.ready;
     print(`demo start, ${label}`, `${(ms / 1000).toFixed(1)} s`, label === 'cold' ? 'empty state folder: initdb, migrations, seed, API + worker ready' : 'existing state folder');
     await stop(demo.child, 'SIGINT');

@@ -14,23 +14,82 @@ const DEEP_KEYS = new Set(Object.keys(createRequire(import.meta.url)('@switchboa
 
 /** Names SaaS customers ask for (issue 13), so the list and its search look like the real thing. */
 const NAMES = [
-  'Gmail', 'Google Drive', 'Google Calendar', 'Outlook', 'Microsoft Teams', 'SharePoint', 'OneDrive', 'Jira', 'Confluence',
-  'Intercom', 'Freshdesk', 'Front', 'ServiceNow', 'Asana', 'Monday', 'ClickUp', 'Trello', 'Airtable', 'Pipedrive', 'Attio',
-  'Zoho CRM', 'Close', 'Gong', 'Outreach', 'Zoom', 'Calendly', 'QuickBooks', 'Xero', 'NetSuite', 'Shopify', 'DocuSign',
-  'PandaDoc', 'Box', 'Dropbox', 'Mailchimp', 'Klaviyo', 'Marketo', 'BambooHR', 'Gusto', 'Lever', 'Greenhouse', 'Ashby',
-  'Twilio', 'Discord',
+  'Gmail',
+  'Google Drive',
+  'Google Calendar',
+  'Outlook',
+  'Microsoft Teams',
+  'SharePoint',
+  'OneDrive',
+  'Jira',
+  'Confluence',
+  'Intercom',
+  'Freshdesk',
+  'Front',
+  'ServiceNow',
+  'Asana',
+  'Monday',
+  'ClickUp',
+  'Trello',
+  'Airtable',
+  'Pipedrive',
+  'Attio',
+  'Zoho CRM',
+  'Close',
+  'Gong',
+  'Outreach',
+  'Zoom',
+  'Calendly',
+  'QuickBooks',
+  'Xero',
+  'NetSuite',
+  'Shopify',
+  'DocuSign',
+  'PandaDoc',
+  'Box',
+  'Dropbox',
+  'Mailchimp',
+  'Klaviyo',
+  'Marketo',
+  'BambooHR',
+  'Gusto',
+  'Lever',
+  'Greenhouse',
+  'Ashby',
+  'Twilio',
+  'Discord',
 ];
 
 /** Every category a catalogue entry may name (connectors/src/schema.ts CONNECTOR_CATEGORIES). */
 const CATEGORIES = [
-  'communication', 'crm', 'marketing', 'developer-tools', 'productivity', 'spreadsheets', 'knowledge', 'payments', 'finance',
-  'support', 'storage', 'project-management', 'hr', 'ecommerce', 'analytics', 'scheduling', 'documents', 'ai', 'other',
+  'communication',
+  'crm',
+  'marketing',
+  'developer-tools',
+  'productivity',
+  'spreadsheets',
+  'knowledge',
+  'payments',
+  'finance',
+  'support',
+  'storage',
+  'project-management',
+  'hr',
+  'ecommerce',
+  'analytics',
+  'scheduling',
+  'documents',
+  'ai',
+  'other',
 ];
 
 /** The real catalogue's entries, by key. */
 export function realEntries() {
   const entries = {};
-  for (const file of readdirSync(REAL_DIR).filter((f) => f.endsWith('.yaml')).sort()) Object.assign(entries, parse(readFileSync(join(REAL_DIR, file), 'utf8')));
+  for (const file of readdirSync(REAL_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort())
+    Object.assign(entries, parse(readFileSync(join(REAL_DIR, file), 'utf8')));
   return entries;
 }
 
@@ -55,7 +114,15 @@ export function syntheticEntries(count) {
       name,
       description: `${name}: records, people and activity (a synthetic entry for scale tests).`,
       categories,
-      logo: { color: colour, text: name.replace(/[^A-Za-z0-9 ]/g, '').split(' ').map((w) => w[0]).join('').slice(0, 3) },
+      logo: {
+        color: colour,
+        text: name
+          .replace(/[^A-Za-z0-9 ]/g, '')
+          .split(' ')
+          .map((w) => w[0])
+          .join('')
+          .slice(0, 3),
+      },
     };
   }
   return out;

@@ -28,13 +28,25 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 const print = (measure, value, extra = '') => console.log(`${measure.padEnd(34)} ${value}${extra ? `  (${extra})` : ''}`);
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }); });
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
 
-console.log(`machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Chromium ${execFileSync(CHROMIUM, ['--version']).toString().trim()}`);
+console.log(
+  `machine: ${cpus().length} cores (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Chromium ${execFileSync(CHROMIUM, ['--version']).toString().trim()}`,
+);
 
 // Sizes: what a host page downloads.
 const manifest = JSON.parse(readFileSync(join(cdn, 'manifest.json'), 'utf8'));
-for (const [name, file] of [['loader', 'loader.js'], ['widget', manifest.widget]]) {
+for (const [name, file] of [
+  ['loader', 'loader.js'],
+  ['widget', manifest.widget],
+]) {
   const bytes = readFileSync(join(cdn, file));
   const gz = gzipSync(bytes, { level: 9 }).length;
   print(`${name} size`, `${kb(gz)} gzip`, `${kb(bytes.length)} minified, ${kb(brotliCompressSync(bytes).length)} brotli; budget ${kb(manifest.budget[name])} gzip`);
@@ -60,11 +72,22 @@ try {
   execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'migrate', 'up'], { env, stdio: 'ignore' });
   const email = `bench-${randomBytes(3).toString('hex')}@example.test`;
   const password = `pw-${randomBytes(9).toString('hex')}`;
-  const created = JSON.parse(execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'create-tenant', '--name', 'Bench CRM', '--email', email, '--password', password, '--api-key', 'bench'], { env }).toString());
+  const created = JSON.parse(
+    execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'create-tenant', '--name', 'Bench CRM', '--email', email, '--password', password, '--api-key', 'bench'], {
+      env,
+    }).toString(),
+  );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   api = spawn(process.execPath, [join(dist, 'main.js')], { env: { ...env, PORT: String(port), PUBLIC_URL: url }, stdio: 'ignore' });
-  for (;;) { try { if ((await fetch(`${url}/readyz`)).ok) break; } catch { /* not yet */ } await sleep(20); }
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) break;
+    } catch {
+      /* not yet */
+    }
+    await sleep(20);
+  }
 
   // The host app on another origin: the snippet plus an inline mount, and a mark when the snippet runs.
   const page = (token) => `<!doctype html><html><head><title>Host</title><script>
@@ -95,27 +118,41 @@ Switchboard('mount', '#inline');
 
   // Tenant set-up as an admin would: allowed origin, a few connectors switched on.
   const login = await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ email, password }) });
-  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('sb_session=')).split(';')[0];
+  const cookie = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('sb_session='))
+    .split(';')[0];
   const asOwner = (method, path, body) => fetch(url + path, { method, headers: { cookie, origin: url, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (!(await asOwner('PATCH', '/v1/admin/tenant', { allowedOrigins: [hostOrigin] })).ok) throw new Error('could not set allowed origins');
   for (const key of ['slack', 'hubspot', 'github', 'notion', 'stripe', 'salesforce']) await asOwner('PUT', `/v1/admin/connectors/${key}`, { enabled: true });
   const mint = async () => {
-    const res = await fetch(`${url}/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ endUserId: 'bench-user' }) });
+    const res = await fetch(`${url}/v1/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ endUserId: 'bench-user' }),
+    });
     return (await res.json()).token;
   };
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
   /** ms from the snippet running to each mark (set by the page as the DOM changes) and to the end of each download. */
-  const measure = (p) => p.evaluate(() => new Promise((done) => {
-    const at = (name) => performance.getEntriesByName(name)[0]?.startTime;
-    const wait = () => {
-      if (at('catalogue') === undefined) return setTimeout(wait, 10);
-      const start = at('snippet');
-      const res = (name) => performance.getEntriesByType('resource').find((e) => e.name.includes(name))?.responseEnd - start;
-      done({ loader: res('loader.js'), widget: res('/widget.'), ready: at('mounted') - start, frame: at('frame') - start, catalogue: at('catalogue') - start });
-    };
-    wait();
-  }));
+  const measure = (p) =>
+    p.evaluate(
+      () =>
+        new Promise((done) => {
+          const at = (name) => performance.getEntriesByName(name)[0]?.startTime;
+          const wait = () => {
+            if (at('catalogue') === undefined) return setTimeout(wait, 10);
+            const start = at('snippet');
+            const res = (name) => performance.getEntriesByType('resource').find((e) => e.name.includes(name))?.responseEnd - start;
+            done({ loader: res('loader.js'), widget: res('/widget.'), ready: at('mounted') - start, frame: at('frame') - start, catalogue: at('catalogue') - start });
+          };
+          wait();
+        }),
+    );
 
   // The four calls the widget makes to draw the catalogue, from Node (no browser, no CORS): the API's share.
   const calls = ['/v1/me/widget-config', '/v1/me/integrations', '/v1/me/flows', '/v1/me/approvals?status=pending'];
@@ -144,8 +181,11 @@ Switchboard('mount', '#inline');
   }
   for (const [label, runs] of Object.entries(results)) {
     const of = (k) => runs.map((r) => r[k]);
-    print(`first render, ${label}`, `p50 ${pct(of('catalogue'), 50).toFixed(0)} ms, p90 ${pct(of('catalogue'), 90).toFixed(0)} ms`,
-      `snippet → catalogue with data; loader downloaded ${pct(of('loader'), 50).toFixed(0)} ms, widget downloaded ${pct(of('widget'), 50).toFixed(0)} ms, mounted ${pct(of('ready'), 50).toFixed(0)} ms, frame seen ${pct(of('frame'), 50).toFixed(0)} ms (p50s); ${RUNS} runs`);
+    print(
+      `first render, ${label}`,
+      `p50 ${pct(of('catalogue'), 50).toFixed(0)} ms, p90 ${pct(of('catalogue'), 90).toFixed(0)} ms`,
+      `snippet → catalogue with data; loader downloaded ${pct(of('loader'), 50).toFixed(0)} ms, widget downloaded ${pct(of('widget'), 50).toFixed(0)} ms, mounted ${pct(of('ready'), 50).toFixed(0)} ms, frame seen ${pct(of('frame'), 50).toFixed(0)} ms (p50s); ${RUNS} runs`,
+    );
   }
 } finally {
   await browser?.close();

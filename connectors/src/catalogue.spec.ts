@@ -35,9 +35,18 @@ describe('provider catalogue', () => {
       'acme:\n  name: Acme\n  description: x\n  categories: [crm]\n  logo: { color: "#000000" }\n  docsUrl: https://acme.example\n  auth: { type: api_key, in: header, name: X-Key }\n  baseUrl: http://${region}.acme.example\n  verify: { path: me, accountId: id }\n',
     );
     expect(() => loadCatalogue(dir)).toThrow(/bad\.yaml: acme\/baseUrl: must be an https:\/\/ URL/);
-    expect(catalogueEntryErrors({ name: 'A', description: 'x', categories: ['crm'], logo: { color: '#000000' }, docsUrl: 'https://a.example', auth: { type: 'api_key', in: 'header', name: 'X' }, baseUrl: 'https://${region}.a.example', verify: { path: 'me', accountId: 'id' } })).toEqual([
-      '/baseUrl: uses ${region}, which connectionConfig does not declare',
-    ]);
+    expect(
+      catalogueEntryErrors({
+        name: 'A',
+        description: 'x',
+        categories: ['crm'],
+        logo: { color: '#000000' },
+        docsUrl: 'https://a.example',
+        auth: { type: 'api_key', in: 'header', name: 'X' },
+        baseUrl: 'https://${region}.a.example',
+        verify: { path: 'me', accountId: 'id' },
+      }),
+    ).toEqual(['/baseUrl: uses ${region}, which connectionConfig does not declare']);
   });
 
   it('learns fromAccount config from the verify answer (Atlassian cloud id) and refuses a verify call that needs it', async () => {
@@ -76,7 +85,17 @@ describe('provider catalogue', () => {
   });
 
   it("refuses a connection-config example or default that fails the field's own pattern", () => {
-    const entry = { name: 'A', description: 'x', categories: ['crm'], logo: { color: '#000000' }, docsUrl: 'https://a.example', auth: { type: 'api_key', in: 'header', name: 'X' }, connectionConfig: { sid: { title: 'SID', pattern: 'AC[0-9a-f]{4}', example: 'ACXXXX', default: 'AC12ab' } }, baseUrl: 'https://a.example/${sid}', verify: { path: 'me', accountId: 'id' } };
+    const entry = {
+      name: 'A',
+      description: 'x',
+      categories: ['crm'],
+      logo: { color: '#000000' },
+      docsUrl: 'https://a.example',
+      auth: { type: 'api_key', in: 'header', name: 'X' },
+      connectionConfig: { sid: { title: 'SID', pattern: 'AC[0-9a-f]{4}', example: 'ACXXXX', default: 'AC12ab' } },
+      baseUrl: 'https://a.example/${sid}',
+      verify: { path: 'me', accountId: 'id' },
+    };
     expect(catalogueEntryErrors(entry)).toEqual([]);
     const dir = mkdtempSync(join(tmpdir(), 'catalogue-'));
     writeFileSync(join(dir, 'a.yaml'), `a:\n${JSON.stringify(entry)}`.replace('a:\n', 'a: '));
@@ -122,7 +141,11 @@ describe('provider catalogue', () => {
       const plain = { ...entry, baseUrl: 'http://127.0.0.1:4010/api', auth: { ...entry.auth, tokenUrl: 'http://10.0.0.1/token' } };
       const allowHttp = (url: string) => url.startsWith('http://127.0.0.1:4010/');
       expect(catalogueEntryProblems(plain, { allowHttp })).toEqual([{ path: '/auth/tokenUrl', message: 'must be an https:// URL (or start with a ${placeholder})' }]);
-      expect(catalogueEntryProblems(plain).map((p) => p.path).sort()).toEqual(['/auth/tokenUrl', '/baseUrl']);
+      expect(
+        catalogueEntryProblems(plain)
+          .map((p) => p.path)
+          .sort(),
+      ).toEqual(['/auth/tokenUrl', '/baseUrl']);
       const apiKey = { ...entry, baseUrl: 'http://127.0.0.1:4010/api', auth: { type: 'api_key', in: 'header', name: 'X-Key' } };
       expect(catalogueEntryProblems(apiKey, { allowHttp })).toEqual([]);
     });

@@ -134,7 +134,7 @@ export const catalogueEntrySchema: JsonSchema = {
 };
 
 type AjvError = { instancePath: string; schemaPath: string; keyword: string; params: Record<string, unknown>; message?: string };
-let validator: ((value: unknown) => boolean) & { errors?: AjvError[] | null } | undefined;
+let validator: (((value: unknown) => boolean) & { errors?: AjvError[] | null }) | undefined;
 
 /** A problem with an entry: where (a JSON Pointer into the entry, `''` for the whole) and what. */
 export interface CatalogueEntryProblem {
@@ -232,7 +232,8 @@ export function catalogueEntryProblems(entry: unknown, options: CatalogueEntryOp
     if (field.fromAccount && !learned.has(name)) problems.push({ path: `/connectionConfig/${name}`, message: 'fromAccount, but verify.connectionConfig does not read it' });
   }
   for (const name of learned) {
-    if (!e.connectionConfig?.[name]?.fromAccount) problems.push({ path: `/verify/connectionConfig/${name}`, message: `connectionConfig must declare ${name} with fromAccount: true` });
+    if (!e.connectionConfig?.[name]?.fromAccount)
+      problems.push({ path: `/verify/connectionConfig/${name}`, message: `connectionConfig must declare ${name} with fromAccount: true` });
   }
   // The verify call is what learns these values, so it cannot need them.
   const verifyUrl = [e.verify.base ? e.baseUrls?.[e.verify.base] : e.baseUrl, e.verify.path, JSON.stringify(e.verify.body ?? null)].join(' ');
@@ -312,7 +313,8 @@ export function catalogueExampleErrors(entry: CatalogueEntry): string[] {
   for (const [name, field] of Object.entries(entry.connectionConfig ?? {})) {
     for (const which of ['example', 'default'] as const) {
       const value = field[which];
-      if (value !== undefined && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) errors.push(`/connectionConfig/${name}/${which}: does not match the field's pattern`);
+      if (value !== undefined && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value))
+        errors.push(`/connectionConfig/${name}/${which}: does not match the field's pattern`);
     }
   }
   return errors;
@@ -325,7 +327,9 @@ export const CATALOGUE_DIR = join(__dirname, '..', 'catalogue');
 export function loadCatalogue(dir = CATALOGUE_DIR): Record<string, CatalogueEntry> {
   const entries: Record<string, CatalogueEntry> = {};
   const problems: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const doc = parseDocument(readFileSync(join(dir, file), 'utf8'), { uniqueKeys: true });
     if (doc.errors.length > 0) {
       problems.push(...doc.errors.map((e) => `${file}: ${e.message}`));

@@ -12,9 +12,6 @@ afterAll(async () => {
 });
 beforeEach(() => sandbox.reset());
 
-
-
-
 describe('slack', () => {
   let c: Connected;
   beforeAll(async () => {
@@ -251,7 +248,7 @@ describe('google-sheets', () => {
     expect(all.labels[0]).toBe('Leads 2026');
     expect(all.labels).not.toContain('Leads notes');
     expect(all.labels).not.toContain('Weekly report 70');
-    const found = await c.connector.options!.spreadsheets!.run(c.ctx, { search: "budget" });
+    const found = await c.connector.options!.spreadsheets!.run(c.ctx, { search: 'budget' });
     expect(found.options.map((o) => o.label)).toEqual(['Budget plan']);
     const quote = await c.connector.options!.spreadsheets!.run(c.ctx, { search: "it's" });
     expect(quote.options).toEqual([]);
@@ -277,7 +274,15 @@ describe('notion', () => {
     expect(stored.children).toHaveLength(2);
     const open = await run(c, 'query_database', { database_id: tasks, filter: { property: 'Done', checkbox: { equals: false } } });
     expect(open.results.map((r: { title: string }) => r.title).sort()).toEqual(['Call Acme', 'Plan offsite', 'Write onboarding guide']);
-    const high = await run(c, 'query_database', { database_id: tasks, filter: { and: [{ property: 'Priority', select: { equals: 'High' } }, { property: 'Task', title: { contains: 'invoice' } }] } });
+    const high = await run(c, 'query_database', {
+      database_id: tasks,
+      filter: {
+        and: [
+          { property: 'Priority', select: { equals: 'High' } },
+          { property: 'Task', title: { contains: 'invoice' } },
+        ],
+      },
+    });
     expect(high.results.map((r: { title: string }) => r.title)).toEqual(['Fix invoice rounding']);
     const paged = await run(c, 'query_database', { database_id: tasks, page_size: 2 });
     expect(paged.has_more).toBe(true);

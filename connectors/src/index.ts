@@ -24,7 +24,16 @@ export {
 export type { Credentials, SimpleHttpClientOptions, AuthorizationUrlParams, TokenGrant, TokenSet, TokenResult } from './runtime';
 export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES, authSpecSchema, DEFAULT_MIN_POLL_SECONDS } from './schema';
 export { hasNestedQuantifier } from './regex-safety';
-export { catalogueEntrySchema, catalogueEntryErrors, catalogueEntryProblems, catalogueConnector, catalogueConnectors, loadCatalogue, monogramLogo, CATALOGUE_DIR } from './catalogue';
+export {
+  catalogueEntrySchema,
+  catalogueEntryErrors,
+  catalogueEntryProblems,
+  catalogueConnector,
+  catalogueConnectors,
+  loadCatalogue,
+  monogramLogo,
+  CATALOGUE_DIR,
+} from './catalogue';
 export type { CatalogueEntry, CatalogueEntryOptions, CatalogueEntryProblem, VerifySpec } from './catalogue';
 export {
   importOpenApi,
@@ -65,16 +74,7 @@ import { pipedriveConnector } from './providers/pipedrive';
 import { asanaConnector } from './providers/asana';
 import { ConnectorDefinition } from './types';
 
-export {
-  githubConnector,
-  googleSheetsConnector,
-  httpConnector,
-  hubspotConnector,
-  notionConnector,
-  salesforceConnector,
-  slackConnector,
-  stripeConnector,
-};
+export { githubConnector, googleSheetsConnector, httpConnector, hubspotConnector, notionConnector, salesforceConnector, slackConnector, stripeConnector };
 export { gmailConnector, googleCalendarConnector, outlookConnector, microsoftTeamsConnector };
 export { shopifyConnector, SHOPIFY_API_VERSION } from './providers/shopify';
 export { airtableConnector } from './providers/airtable';
@@ -125,10 +125,7 @@ export function allConnectors(): ConnectorDefinition[] {
 
 /** All connectors pointed at a sandbox (see withSandbox); what a server configured with a sandbox URL uses. */
 export function sandboxConnectors(sandboxUrl: string): Record<ConnectorKey, ConnectorDefinition> {
-  return Object.fromEntries(Object.entries(connectors).map(([k, c]) => [k, withSandbox(c as ConnectorDefinition, sandboxUrl)])) as Record<
-    ConnectorKey,
-    ConnectorDefinition
-  >;
+  return Object.fromEntries(Object.entries(connectors).map(([k, c]) => [k, withSandbox(c as ConnectorDefinition, sandboxUrl)])) as Record<ConnectorKey, ConnectorDefinition>;
 }
 
 export { startSandbox, sandboxProviders, SANDBOX_CREDENTIALS, DEFAULT_CLIENT, consentInSandbox } from './sandbox';

@@ -268,10 +268,16 @@ describe('OpenAPI import: refusals name the problem', () => {
     expect(tooMany).toMatchObject({ problem: 'too_large', message: 'The document has 11 operations; the limit is 10' });
     // Each level refers to the next twice: 2^12 copies once dereferenced.
     const schemas: Record<string, unknown> = { L12: { type: 'string' } };
-    for (let i = 11; i >= 0; i--) schemas[`L${i}`] = { type: 'object', properties: { a: { $ref: `#/components/schemas/L${i + 1}` }, b: { $ref: `#/components/schemas/L${i + 1}` } } };
-    const wide = doc({ '/x': { get: { responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/L0' } } } } } } } }, { components: { schemas } });
+    for (let i = 11; i >= 0; i--)
+      schemas[`L${i}`] = { type: 'object', properties: { a: { $ref: `#/components/schemas/L${i + 1}` }, b: { $ref: `#/components/schemas/L${i + 1}` } } };
+    const wide = doc(
+      { '/x': { get: { responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/L0' } } } } } } } },
+      { components: { schemas } },
+    );
     expect((await refusal(wide, { ...OPENAPI_LIMITS, maxSchemaNodes: 1000 })).message).toMatch(/expand to over 1000 nodes/);
-    expect((await refusal(wide, { ...OPENAPI_LIMITS, maxNormalisedBytes: 50_000 })).message).toMatch(/^The actions take \d+ bytes once references are resolved; the limit is 50000/);
+    expect((await refusal(wide, { ...OPENAPI_LIMITS, maxNormalisedBytes: 50_000 })).message).toMatch(
+      /^The actions take \d+ bytes once references are resolved; the limit is 50000/,
+    );
   });
 
   it('not OpenAPI 3, not valid, dangling or external references, not JSON/YAML', async () => {
@@ -283,11 +289,22 @@ describe('OpenAPI import: refusals name the problem', () => {
     expect((await refusal(doc({ '/a/{id}': { get: { responses: ok } } }))).message).toMatch(/missing path parameter\(s\) for `\{id\}`/);
     const dangling = await refusal(doc({ '/a': { get: { responses: { '200': { $ref: '#/components/responses/Nope' } } } } }));
     expect(dangling.message).toMatch(/#\/components\/responses\/Nope/);
-    const external = await refusal(doc({ '/a': { get: { responses: { '200': { description: 'x', content: { 'application/json': { schema: { $ref: 'http://169.254.169.254/latest/meta-data' } } } } } } } }));
+    const external = await refusal(
+      doc({ '/a': { get: { responses: { '200': { description: 'x', content: { 'application/json': { schema: { $ref: 'http://169.254.169.254/latest/meta-data' } } } } } } } }),
+    );
     expect(external).toMatchObject({ problem: 'unsupported', pointer: '/paths/~1a/get/responses/200/content/application~1json/schema' });
     expect(external.message).toContain('http://169.254.169.254/latest/meta-data');
     // A YAML alias bomb is refused by the parser, not expanded.
-    const bomb = ['a: &a [x,x,x,x,x,x,x,x,x,x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    const bomb = [
+      'a: &a [x,x,x,x,x,x,x,x,x,x]',
+      ...Array.from(
+        { length: 8 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(',')}]`,
+      ),
+    ].join('\n');
     expect((await refusal(bomb)).message).toMatch(/neither JSON nor YAML: .*alias/i);
   });
 });
@@ -309,7 +326,8 @@ describe('OpenAPI import: actions and option sources run through the connection'
         seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
         const url = new URL(req.url!, 'http://x');
         res.setHeader('content-type', 'application/json');
-        if (req.method === 'GET' && url.pathname === '/api/pets') return res.end(JSON.stringify(pets.filter((p) => !url.searchParams.get('q') || p.name.includes(url.searchParams.get('q')!))));
+        if (req.method === 'GET' && url.pathname === '/api/pets')
+          return res.end(JSON.stringify(pets.filter((p) => !url.searchParams.get('q') || p.name.includes(url.searchParams.get('q')!))));
         if (req.method === 'POST' && url.pathname === '/api/pets') return res.writeHead(201).end(JSON.stringify({ id: 3, ...JSON.parse(body) }));
         res.writeHead(404).end(JSON.stringify({ message: `no ${url.pathname}` }));
       });
@@ -332,13 +350,21 @@ describe('OpenAPI import: actions and option sources run through the connection'
 
     await expect(actions.get_pets_pet_id.run(ctx, { petId: 9 })).rejects.toMatchObject({ name: 'HttpError', status: 404, message: 'GET /pets/9 answered 404: no /api/pets/9' });
 
-    expect(await options.list_pets.run(ctx, {})).toEqual({ options: [{ value: '1', label: 'Rex' }, { value: '2', label: 'Tom' }] });
+    expect(await options.list_pets.run(ctx, {})).toEqual({
+      options: [
+        { value: '1', label: 'Rex' },
+        { value: '2', label: 'Tom' },
+      ],
+    });
     expect(await options.list_pets.run(ctx, { search: 'To' })).toEqual({ options: [{ value: '2', label: 'Tom' }] });
     expect(seen.at(-1)!.url).toBe('/api/pets?q=To');
 
     // The admin's override: the tag is the value; `null` turns a listing off.
     const overridden = importedConnectorParts(imported.operations, { list_pets: { itemsPath: '', valuePath: 'tag', labelPath: 'name' }, list_owners: null });
     expect(Object.keys(overridden.options)).toEqual(['list_pets']);
-    expect((await overridden.options.list_pets.run(ctx, {})).options).toEqual([{ value: 'dog', label: 'Rex' }, { value: 'cat', label: 'Tom' }]);
+    expect((await overridden.options.list_pets.run(ctx, {})).options).toEqual([
+      { value: 'dog', label: 'Rex' },
+      { value: 'cat', label: 'Tom' },
+    ]);
   });
 });

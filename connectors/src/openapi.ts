@@ -146,7 +146,10 @@ export async function importOpenApi(source: unknown, limits: OpenApiLimits = OPE
   const { operations, warnings } = normaliseOperations(document, converter, new Set(reservedKeys));
   const normalisedBytes = Buffer.byteLength(JSON.stringify(operations), 'utf8');
   if (normalisedBytes > limits.maxNormalisedBytes) {
-    throw new OpenApiImportError('too_large', `The actions take ${normalisedBytes} bytes once references are resolved; the limit is ${limits.maxNormalisedBytes}: split or simplify the document`);
+    throw new OpenApiImportError(
+      'too_large',
+      `The actions take ${normalisedBytes} bytes once references are resolved; the limit is ${limits.maxNormalisedBytes}: split or simplify the document`,
+    );
   }
   for (const pattern of converter.invalidPatterns) warnings.push(`pattern ${JSON.stringify(pattern.slice(0, 100))} is not a valid regular expression and was left out`);
   for (const pattern of converter.riskyPatterns) warnings.push(`pattern ${JSON.stringify(pattern.slice(0, 100))} could backtrack exponentially and was left out`);
@@ -459,7 +462,21 @@ class SchemaConverter {
   }
 }
 
-const DROPPED_KEYWORDS = new Set(['example', 'examples', 'xml', 'externalDocs', 'discriminator', 'deprecated', 'readOnly', 'writeOnly', '$schema', '$id', '$anchor', '$dynamicAnchor', '$comment']);
+const DROPPED_KEYWORDS = new Set([
+  'example',
+  'examples',
+  'xml',
+  'externalDocs',
+  'discriminator',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$schema',
+  '$id',
+  '$anchor',
+  '$dynamicAnchor',
+  '$comment',
+]);
 const SCHEMA_MAPS = new Set(['patternProperties', 'dependentSchemas', '$defs', 'definitions']);
 const SCHEMA_LISTS = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems']);
 const SCHEMA_VALUES = new Set(['items', 'additionalProperties', 'not', 'contains', 'propertyNames', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties']);
@@ -493,7 +510,8 @@ export function operationRequest(operation: ImportedOperation, input: Record<str
   if (Object.keys(headers).length > 0) request.headers = headers;
   if (operation.body && input[operation.body.field] !== undefined) {
     request.body = input[operation.body.field];
-    if (operation.body.contentType !== 'application/json' && operation.body.contentType !== '*/*') request.headers = { ...request.headers, 'content-type': operation.body.contentType };
+    if (operation.body.contentType !== 'application/json' && operation.body.contentType !== '*/*')
+      request.headers = { ...request.headers, 'content-type': operation.body.contentType };
   }
   return request;
 }

@@ -65,7 +65,13 @@ describe('base URL overrides', () => {
     const tenantHosted = {
       ...connectors.http,
       key: 'acme-desk',
-      auth: { type: 'oauth2' as const, authorizationUrl: 'https://{{subdomain}}.desk.example/oauth/authorize', tokenUrl: 'https://login.desk.example/{{subdomain}}/token', scopes: [], refreshable: true },
+      auth: {
+        type: 'oauth2' as const,
+        authorizationUrl: 'https://{{subdomain}}.desk.example/oauth/authorize',
+        tokenUrl: 'https://login.desk.example/{{subdomain}}/token',
+        scopes: [],
+        refreshable: true,
+      },
       authSpecs: undefined,
       baseUrl: 'https://{{subdomain}}.desk.example/api/v2',
       baseUrls: { instance: '{{instance_url}}/services' },
@@ -102,8 +108,19 @@ describe('OAuth helpers', () => {
     const notion = buildTokenRequest(connectors.notion.auth as OAuth2Auth, { clientId: 'id', clientSecret: 's:ecret' }, { grantType: 'refresh_token', refreshToken: 'r' });
     expect(notion.headers.authorization).toBe(`Basic ${Buffer.from('id:s%3Aecret').toString('base64')}`);
     expect(JSON.parse(notion.body)).toEqual({ grant_type: 'refresh_token', refresh_token: 'r' });
-    const gh = buildTokenRequest(connectors.github.auth as OAuth2Auth, { clientId: 'id', clientSecret: 'sec' }, { grantType: 'authorization_code', code: 'c', redirectUri: 'https://x/cb', codeVerifier: 'v' });
-    expect(Object.fromEntries(new URLSearchParams(gh.body))).toEqual({ grant_type: 'authorization_code', code: 'c', redirect_uri: 'https://x/cb', code_verifier: 'v', client_id: 'id', client_secret: 'sec' });
+    const gh = buildTokenRequest(
+      connectors.github.auth as OAuth2Auth,
+      { clientId: 'id', clientSecret: 'sec' },
+      { grantType: 'authorization_code', code: 'c', redirectUri: 'https://x/cb', codeVerifier: 'v' },
+    );
+    expect(Object.fromEntries(new URLSearchParams(gh.body))).toEqual({
+      grant_type: 'authorization_code',
+      code: 'c',
+      redirect_uri: 'https://x/cb',
+      code_verifier: 'v',
+      client_id: 'id',
+      client_secret: 'sec',
+    });
     expect(gh.headers.accept).toBe('application/json');
   });
 
@@ -124,11 +141,21 @@ describe('OAuth helpers', () => {
     const refresh = buildTokenRequest(auth, { clientId: 'c', clientSecret: 's' }, { grantType: 'refresh_token', refreshToken: 'r' }, config);
     expect(new URLSearchParams(refresh.body).get('scope')).toBe('offline_access https://contoso.crm.dynamics.com/user_impersonation');
     expect(() => buildTokenRequest(auth, { clientId: 'c', clientSecret: 's' }, { grantType: 'refresh_token', refreshToken: 'r' }, { tenant: 'x' })).toThrow(/org_host/);
-    expect(defaultHeadersFor({ defaultHeaders: { 'Developer-Token': '{{developer_token}}', 'X-Api-Version': '2' } }, { developer_token: 'dt-1' })).toEqual({ 'developer-token': 'dt-1', 'x-api-version': '2' });
+    expect(defaultHeadersFor({ defaultHeaders: { 'Developer-Token': '{{developer_token}}', 'X-Api-Version': '2' } }, { developer_token: 'dt-1' })).toEqual({
+      'developer-token': 'dt-1',
+      'x-api-version': '2',
+    });
   });
 
   it('puts an OAuth access token in the header the provider names (Shopify), else Authorization: Bearer', () => {
-    const shopify: OAuth2Auth = { type: 'oauth2', authorizationUrl: 'https://x/a', tokenUrl: 'https://x/t', scopes: [], refreshable: false, tokenHeader: { name: 'X-Shopify-Access-Token' } };
+    const shopify: OAuth2Auth = {
+      type: 'oauth2',
+      authorizationUrl: 'https://x/a',
+      tokenUrl: 'https://x/t',
+      scopes: [],
+      refreshable: false,
+      tokenHeader: { name: 'X-Shopify-Access-Token' },
+    };
     const headers: Record<string, string> = {};
     applyCredentials(shopify, { type: 'oauth2', accessToken: 'shpat_1' }, headers, new URL('https://x/admin'), {});
     expect(headers).toEqual({ 'x-shopify-access-token': 'shpat_1' });
@@ -138,7 +165,14 @@ describe('OAuth helpers', () => {
   });
 
   it('sends refresh requests to refreshUrl when the provider has one, and code exchanges to tokenUrl', () => {
-    const auth: OAuth2Auth = { type: 'oauth2', authorizationUrl: 'https://www.figma.com/oauth', tokenUrl: 'https://api.figma.com/v1/oauth/token', refreshUrl: 'https://api.figma.com/v1/oauth/refresh', scopes: [], refreshable: true };
+    const auth: OAuth2Auth = {
+      type: 'oauth2',
+      authorizationUrl: 'https://www.figma.com/oauth',
+      tokenUrl: 'https://api.figma.com/v1/oauth/token',
+      refreshUrl: 'https://api.figma.com/v1/oauth/refresh',
+      scopes: [],
+      refreshable: true,
+    };
     const client = { clientId: 'id', clientSecret: 'sec' };
     expect(buildTokenRequest(auth, client, { grantType: 'refresh_token', refreshToken: 'r' }).url).toBe('https://api.figma.com/v1/oauth/refresh');
     expect(buildTokenRequest(auth, client, { grantType: 'authorization_code', code: 'c', redirectUri: 'https://x/cb' }).url).toBe('https://api.figma.com/v1/oauth/token');
@@ -148,14 +182,30 @@ describe('OAuth helpers', () => {
 
   it('parses provider token answers, including errors sent with HTTP 200', () => {
     const slackAuth = connectors.slack.auth as OAuth2Auth;
-    const ok = parseTokenResponse(slackAuth, 200, { ok: true, access_token: 'xoxb-1', token_type: 'bot', refresh_token: 'xoxe-1', expires_in: 43200, team: { id: 'T1', name: 'Acme' }, bot_user_id: 'U1', scope: 'chat:write' });
-    expect(ok).toMatchObject({ ok: true, tokens: { accessToken: 'xoxb-1', refreshToken: 'xoxe-1', expiresIn: 43200, connectionConfig: { team_id: 'T1', team_name: 'Acme', bot_user_id: 'U1' } } });
+    const ok = parseTokenResponse(slackAuth, 200, {
+      ok: true,
+      access_token: 'xoxb-1',
+      token_type: 'bot',
+      refresh_token: 'xoxe-1',
+      expires_in: 43200,
+      team: { id: 'T1', name: 'Acme' },
+      bot_user_id: 'U1',
+      scope: 'chat:write',
+    });
+    expect(ok).toMatchObject({
+      ok: true,
+      tokens: { accessToken: 'xoxb-1', refreshToken: 'xoxe-1', expiresIn: 43200, connectionConfig: { team_id: 'T1', team_name: 'Acme', bot_user_id: 'U1' } },
+    });
     expect(parseTokenResponse(slackAuth, 200, { ok: false, error: 'invalid_refresh_token' })).toMatchObject({ ok: false, error: 'invalid_refresh_token', invalidGrant: true });
     const gh = connectors.github.auth as OAuth2Auth;
     expect(parseTokenResponse(gh, 200, { error: 'bad_refresh_token', error_description: 'expired' })).toMatchObject({ ok: false, invalidGrant: true, description: 'expired' });
     expect(parseTokenResponse(gh, 200, 'access_token=gho_1&scope=repo&token_type=bearer')).toMatchObject({ ok: true, tokens: { accessToken: 'gho_1', scope: 'repo' } });
     const hs = connectors.hubspot.auth as OAuth2Auth;
-    expect(parseTokenResponse(hs, 400, { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token' })).toMatchObject({ ok: false, error: 'BAD_REFRESH_TOKEN', invalidGrant: true });
+    expect(parseTokenResponse(hs, 400, { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token' })).toMatchObject({
+      ok: false,
+      error: 'BAD_REFRESH_TOKEN',
+      invalidGrant: true,
+    });
     expect(parseTokenResponse(hs, 400, { status: 'BAD_CLIENT_ID', message: 'x' })).toMatchObject({ ok: false, invalidGrant: false, invalidClient: true });
     const g = connectors['google-sheets'].auth as OAuth2Auth;
     expect(parseTokenResponse(g, 400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' })).toMatchObject({ ok: false, invalidGrant: true });
@@ -188,6 +238,10 @@ describe('errors and auth failures', () => {
   });
 
   it('stripeForm flattens nested values the way Stripe expects', () => {
-    expect(stripeForm({ email: 'a@b.c', metadata: { plan: 'pro' }, items: [{ price: 'p1' }], skip: undefined })).toEqual({ email: 'a@b.c', 'metadata[plan]': 'pro', 'items[0][price]': 'p1' });
+    expect(stripeForm({ email: 'a@b.c', metadata: { plan: 'pro' }, items: [{ price: 'p1' }], skip: undefined })).toEqual({
+      email: 'a@b.c',
+      'metadata[plan]': 'pro',
+      'items[0][price]': 'p1',
+    });
   });
 });

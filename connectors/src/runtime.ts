@@ -37,11 +37,7 @@ export function templateVariables(template: string): string[] {
  * Replaces `{{name}}` by `config[name]`. A missing value is an error naming the variable (it is
  * a connection that was set up incompletely, never something to guess).
  */
-export function renderTemplate(
-  template: string,
-  config: Record<string, string | undefined>,
-  options: { allowEmpty?: boolean } = {},
-): string {
+export function renderTemplate(template: string, config: Record<string, string | undefined>, options: { allowEmpty?: boolean } = {}): string {
   return template.replace(TEMPLATE, (_, name: string) => {
     const value = config[name];
     if (value === undefined || (value === '' && !options.allowEmpty)) throw new Error(`Missing connection config value "${name}"`);
@@ -64,10 +60,7 @@ const renderValues = (values: Record<string, string> | undefined, config: Record
   Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [k, renderTemplate(v, config)]));
 
 /** Connection config with each field's default applied where the value is absent. */
-export function withConfigDefaults(
-  connector: Pick<ConnectorDefinition, 'connectionConfig'>,
-  config: Record<string, string>,
-): Record<string, string> {
+export function withConfigDefaults(connector: Pick<ConnectorDefinition, 'connectionConfig'>, config: Record<string, string>): Record<string, string> {
   const out = { ...config };
   for (const [name, field] of Object.entries(connector.connectionConfig ?? {})) {
     if (out[name] === undefined && field.default !== undefined) out[name] = field.default;
@@ -104,9 +97,7 @@ export function resolveUrl(
   let url: URL;
   if (isAbsolute(request.path)) {
     url = new URL(request.path);
-    const allowed = [connector.baseUrl, ...Object.values(connector.baseUrls ?? {})].map(
-      (b) => new URL(renderTemplate(b, cfg)).origin,
-    );
+    const allowed = [connector.baseUrl, ...Object.values(connector.baseUrls ?? {})].map((b) => new URL(renderTemplate(b, cfg)).origin);
     if (!allowed.includes(url.origin)) {
       throw new Error(`URL ${url.origin} is outside the origins of connector "${connector.key}"`);
     }
@@ -228,12 +219,7 @@ export function providerErrorMessage(data: unknown): string | undefined {
 export function ensureOk<T>(response: HttpResponse<T>, request: Pick<HttpRequest, 'method' | 'path'>): HttpResponse<T> {
   if (response.status >= 200 && response.status < 300) return response;
   const detail = providerErrorMessage(response.data);
-  throw new HttpError(
-    `${request.method} ${request.path} answered ${response.status}${detail ? `: ${detail}` : ''}`,
-    response.status,
-    response.data,
-    response.headers,
-  );
+  throw new HttpError(`${request.method} ${request.path} answered ${response.status}${detail ? `: ${detail}` : ''}`, response.status, response.data, response.headers);
 }
 
 /** ctx.http.request + ensureOk: what actions use. Resolves with the response body. */
@@ -284,13 +270,7 @@ export type Credentials =
   | { type: 'basic'; username: string; password: string };
 
 /** Adds credentials to headers/URL as the auth spec says. */
-export function applyCredentials(
-  spec: AuthSpec,
-  credentials: Credentials,
-  headers: Record<string, string>,
-  url: URL,
-  config: Record<string, string>,
-): void {
+export function applyCredentials(spec: AuthSpec, credentials: Credentials, headers: Record<string, string>, url: URL, config: Record<string, string>): void {
   switch (credentials.type) {
     case 'oauth2':
     case 'oauth2_client_credentials': {
@@ -331,10 +311,7 @@ export function createSimpleHttpClient(options: SimpleHttpClientOptions): Authed
   const { connector, credentials } = options;
   const config = withConfigDefaults(connector, options.config ?? {});
   const doFetch = options.fetch ?? fetch;
-  const spec =
-    options.auth ??
-    (connector.auth.type === credentials.type ? connector.auth : connector.authSpecs?.find((s) => s.type === credentials.type)) ??
-    connector.auth;
+  const spec = options.auth ?? (connector.auth.type === credentials.type ? connector.auth : connector.authSpecs?.find((s) => s.type === credentials.type)) ?? connector.auth;
   return {
     async request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>> {
       const url = resolveUrl(connector, request, config);
@@ -468,13 +445,13 @@ export function parseTokenResponse(auth: OAuth2Auth | { type: 'oauth2_client_cre
       raw = Object.fromEntries(new URLSearchParams(raw as string));
     }
   }
-  const mapping = auth.type === 'oauth2' ? auth.tokenResponse ?? {} : {};
+  const mapping = auth.type === 'oauth2' ? (auth.tokenResponse ?? {}) : {};
   const obj = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   const accessToken = getPath(obj, mapping.accessToken ?? 'access_token');
   const errorCode = getPath(obj, mapping.error ?? 'error') ?? obj.error;
   if (status < 200 || status >= 300 || typeof accessToken !== 'string' || !accessToken || (typeof errorCode === 'string' && !accessToken)) {
     const code = typeof errorCode === 'string' && errorCode ? errorCode : status >= 400 ? `http_${status}` : 'invalid_token_response';
-    const invalidGrantCodes = ['invalid_grant', ...(auth.type === 'oauth2' ? auth.invalidGrantErrors ?? [] : [])];
+    const invalidGrantCodes = ['invalid_grant', ...(auth.type === 'oauth2' ? (auth.invalidGrantErrors ?? []) : [])];
     const description = getPath(obj, 'error_description') ?? getPath(obj, 'message');
     return {
       ok: false,

@@ -32,7 +32,28 @@ function walk(schema: unknown, visit: (node: Record<string, unknown>) => void): 
 
 describe('connector catalogue', () => {
   it('has the connectors the product promises', () => {
-    expect(Object.keys(connectors).sort()).toEqual(['airtable', 'asana', 'github', 'gmail', 'google-calendar', 'google-sheets', 'http', 'hubspot', 'intercom', 'jira', 'linear', 'microsoft-teams', 'notion', 'outlook', 'pipedrive', 'salesforce', 'shopify', 'slack', 'stripe', 'zendesk']);
+    expect(Object.keys(connectors).sort()).toEqual([
+      'airtable',
+      'asana',
+      'github',
+      'gmail',
+      'google-calendar',
+      'google-sheets',
+      'http',
+      'hubspot',
+      'intercom',
+      'jira',
+      'linear',
+      'microsoft-teams',
+      'notion',
+      'outlook',
+      'pipedrive',
+      'salesforce',
+      'shopify',
+      'slack',
+      'stripe',
+      'zendesk',
+    ]);
   });
 
   it('keys are unique, kebab-case and match the record key; names are unique', () => {
@@ -130,7 +151,9 @@ describe.each(all)('%s', (key, connector) => {
       if (spec.type === 'api_key') templated.push(spec.name, spec.prefix ?? '');
     }
     for (const t of templated) for (const v of templateVariables(t)) expect(declared, `{{${v}}}`).toContain(v);
-    const fromToken = Object.entries(connector.connectionConfig ?? {}).filter(([, f]) => f.fromToken).map(([k]) => k);
+    const fromToken = Object.entries(connector.connectionConfig ?? {})
+      .filter(([, f]) => f.fromToken)
+      .map(([k]) => k);
     const mapped = connector.auth.type === 'oauth2' ? Object.keys(connector.auth.connectionConfigFromToken ?? {}) : [];
     expect(mapped.sort()).toEqual(fromToken.sort());
   });

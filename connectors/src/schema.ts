@@ -79,7 +79,12 @@ const snakeKey = '^[a-z][a-z0-9]*(_[a-z0-9]+)*$';
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
 const scopeSeparator = { enum: [' ', ','] };
 const clientAuthentication = { enum: ['client_secret_basic', 'client_secret_post'] };
-const tokenHeader = { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', pattern: '^[A-Za-z0-9-]+$' }, prefix: { type: 'string' } } };
+const tokenHeader = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: { type: 'string', pattern: '^[A-Za-z0-9-]+$' }, prefix: { type: 'string' } },
+};
 /** The callback's query parameter a config value comes from: true for the field's own name. */
 const fromCallback = { anyOf: [{ type: 'boolean' }, { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$' }] };
 

@@ -280,7 +280,6 @@ export interface AuthFailureSpec {
   bodyValues?: string[];
 }
 
-
 /** One thing a trigger saw: it becomes one run, with `data` as `$trigger`. */
 export interface TriggerItem {
   /** The provider's stable id of the item. */

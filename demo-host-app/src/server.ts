@@ -228,10 +228,18 @@ export async function startAcmeCrm(options: AcmeCrmOptions): Promise<AcmeCrm> {
         payload: { id: ticket.id, subject: ticket.subject, message: ticket.message, email: ticket.email, filedBy: ticket.filedBy, filedAt: ticket.createdAt },
         idempotencyKey: `ticket-created:${ticket.id}`,
       });
-      store.updateTicket(ticket, runs.length ? { status: 'started', detail: `${runs.length} automation${runs.length === 1 ? '' : 's'}`, runIds: runs.map((r) => r.id) } : { status: 'none', detail: 'none is on', runIds: [] });
+      store.updateTicket(
+        ticket,
+        runs.length
+          ? { status: 'started', detail: `${runs.length} automation${runs.length === 1 ? '' : 's'}`, runIds: runs.map((r) => r.id) }
+          : { status: 'none', detail: 'none is on', runIds: [] },
+      );
       me.session.flash = runs.length
         ? { kind: 'success', text: `Ticket “${ticket.subject}” was filed. The AI agent is triaging it: approve its Slack post in Integrations.` }
-        : { kind: 'info', text: `Ticket “${ticket.subject}” was filed. No automation started: switch on “Triage new support tickets with AI” in Integrations (or reconnect the account a paused one uses).` };
+        : {
+            kind: 'info',
+            text: `Ticket “${ticket.subject}” was filed. No automation started: switch on “Triage new support tickets with AI” in Integrations (or reconnect the account a paused one uses).`,
+          };
     } catch (error) {
       store.updateTicket(ticket, { status: 'failed', detail: describe(error), runIds: [] });
       me.session.flash = { kind: 'error', text: `Ticket “${ticket.subject}” was filed, but Switchboard could not be told: ${describe(error)}` };
@@ -314,7 +322,12 @@ export async function startAcmeCrm(options: AcmeCrmOptions): Promise<AcmeCrm> {
       if (status === 500) log(`acme-crm: ${(error as Error).stack ?? String(error)}`);
       if (res.headersSent) return void res.end();
       const message = error instanceof HttpError ? error.message : 'Something went wrong';
-      if ((req.headers.accept ?? '').includes('text/html')) html(res, status, `<!doctype html><title>Error</title><link rel="stylesheet" href="/assets/app.css"><main class="centered"><section class="card" role="alert"><h1>${status}</h1><p>${message.replace(/[<>&]/g, '')}</p><p><a href="/deals">Back to deals</a></p></section></main>`);
+      if ((req.headers.accept ?? '').includes('text/html'))
+        html(
+          res,
+          status,
+          `<!doctype html><title>Error</title><link rel="stylesheet" href="/assets/app.css"><main class="centered"><section class="card" role="alert"><h1>${status}</h1><p>${message.replace(/[<>&]/g, '')}</p><p><a href="/deals">Back to deals</a></p></section></main>`,
+        );
       else json(res, status, { error: message });
     });
   });

@@ -12,7 +12,10 @@ export function escapeHtml(value: unknown): string {
 
 /** JSON inside a <script> element: nothing in it can close the element. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 const money = (amount: number) => `$${amount.toLocaleString('en-US')}`;
@@ -231,14 +234,7 @@ function syncLabel(status: NonNullable<Customer['sync']>['status']): string {
   return { synced: 'In HubSpot', pending: 'Sending', failed: 'Failed', not_sent: 'Not sent' }[status];
 }
 
-export function integrationsPage(input: {
-  user: User;
-  company: Company;
-  nonce: string;
-  switchboardUrl: string;
-  token: string | null;
-  error?: string;
-}): string {
+export function integrationsPage(input: { user: User; company: Company; nonce: string; switchboardUrl: string; token: string | null; error?: string }): string {
   const loader = `${input.switchboardUrl}/embed/v1/loader.js`;
   // The snippet from Switchboard's docs, then init with the session our backend minted, and an
   // inline mount. When the session runs out, the widget asks our backend for a new one.
@@ -344,5 +340,10 @@ function summarize(event: ReceivedEvent): string {
 }
 
 export function notFoundPage(user?: User, company?: Company): string {
-  return layout({ title: 'Not found', user, company, body: '<section class="card"><h1>Not found</h1><p>That page does not exist. <a href="/deals">Back to deals</a></p></section>' });
+  return layout({
+    title: 'Not found',
+    user,
+    company,
+    body: '<section class="card"><h1>Not found</h1><p>That page does not exist. <a href="/deals">Back to deals</a></p></section>',
+  });
 }

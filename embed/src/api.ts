@@ -89,7 +89,7 @@ export class Api {
       const e = payload?.error;
       if (res.status === 403 && e?.code === 'origin_not_allowed') throw originNotAllowed(e.details ?? {});
       // 5xx messages are for operators; end users get a plain sentence (the error id stays in details).
-      const message = res.status >= 500 && e?.code !== 'provider_error' && e?.code !== 'provider_timeout' ? t('serverError') : e?.message ?? t('serverError');
+      const message = res.status >= 500 && e?.code !== 'provider_error' && e?.code !== 'provider_timeout' ? t('serverError') : (e?.message ?? t('serverError'));
       throw new SwitchboardError(e?.code ?? 'http_error', message, res.status, e?.details ?? {});
     }
     return payload as T;

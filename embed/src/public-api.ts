@@ -25,7 +25,8 @@ const METHODS = [
 type Method = (typeof METHODS)[number];
 
 /** `Switchboard('open', …)` and `Switchboard.open(…)`: the same calls, the first form also works before the script loads. */
-export type SwitchboardApi = ((method: Method, ...args: unknown[]) => unknown) & Pick<Widget, Method> & { loaded: true; version: string; SwitchboardError: typeof SwitchboardError };
+export type SwitchboardApi = ((method: Method, ...args: unknown[]) => unknown) &
+  Pick<Widget, Method> & { loaded: true; version: string; SwitchboardError: typeof SwitchboardError };
 
 export function createApi(widget: Widget): SwitchboardApi {
   const call = (method: Method, ...args: unknown[]): unknown => {

@@ -9,7 +9,12 @@ describe('theme', () => {
     const warned: unknown[] = [];
     console.warn = (...args: unknown[]) => warned.push(args[0]);
     try {
-      expect(cleanTheme({ mode: 'dark', accent: '#0E7490', radius: '12px', font: 'Inter, sans-serif' }, 'theme')).toEqual({ mode: 'dark', accent: '#0E7490', radius: '12px', font: 'Inter, sans-serif' });
+      expect(cleanTheme({ mode: 'dark', accent: '#0E7490', radius: '12px', font: 'Inter, sans-serif' }, 'theme')).toEqual({
+        mode: 'dark',
+        accent: '#0E7490',
+        radius: '12px',
+        font: 'Inter, sans-serif',
+      });
       expect(cleanTheme({ mode: 'neon', accent: 'red', radius: '40px', font: 'x;y', background: '#fff' }, 'theme')).toEqual({});
       expect(warned).toHaveLength(5);
       expect(cleanTheme(null, 'theme')).toEqual({});

@@ -309,7 +309,10 @@ export class Widget {
     if (!ask) return Promise.resolve(null);
     this.refreshing ??= Promise.resolve()
       .then(ask)
-      .then((token) => (typeof token === 'string' && token ? token : null), () => null)
+      .then(
+        (token) => (typeof token === 'string' && token ? token : null),
+        () => null,
+      )
       .finally(() => setTimeout(() => (this.refreshing = null), 0));
     return this.refreshing;
   }

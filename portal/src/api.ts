@@ -111,7 +111,27 @@ export interface ConnectorPatch {
 }
 
 /** The connector categories (connectors/src/schema.ts). */
-export const CONNECTOR_CATEGORIES: string[] = ['communication', 'crm', 'marketing', 'developer-tools', 'productivity', 'spreadsheets', 'knowledge', 'payments', 'finance', 'support', 'storage', 'project-management', 'hr', 'ecommerce', 'analytics', 'scheduling', 'documents', 'ai', 'other'];
+export const CONNECTOR_CATEGORIES: string[] = [
+  'communication',
+  'crm',
+  'marketing',
+  'developer-tools',
+  'productivity',
+  'spreadsheets',
+  'knowledge',
+  'payments',
+  'finance',
+  'support',
+  'storage',
+  'project-management',
+  'hr',
+  'ecommerce',
+  'analytics',
+  'scheduling',
+  'documents',
+  'ai',
+  'other',
+];
 
 /** A tenant's own provider: a catalogue entry under its own key (/v1/admin/custom-providers). */
 export interface CustomProvider {
@@ -368,7 +388,16 @@ export interface Stats {
   from: string;
   to: string;
   bucketSeconds: number;
-  totals: { runs: number; succeeded: number; failed: number; cancelled: number; active: number; successRate: number | null; p50DurationMs: number | null; p95DurationMs: number | null };
+  totals: {
+    runs: number;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+    active: number;
+    successRate: number | null;
+    p50DurationMs: number | null;
+    p95DurationMs: number | null;
+  };
   series: { at: string; total: number; succeeded: number; failed: number; p95DurationMs: number | null }[];
   topFailingFlows: { flow: string; name: string; failed: number; total: number }[];
   topErrors: { code: string; message: string; flow: string; count: number; lastAt: string }[];
@@ -516,8 +545,7 @@ export const api = {
   revokeApiKey: (id: string) => request<void>('DELETE', `/v1/admin/api-keys/${encodeURIComponent(id)}`),
 
   members: () => request<Page<Member>>('GET', '/v1/admin/members'),
-  invite: (email: string, role: Role) =>
-    request<{ member: Member; inviteToken: string; inviteUrl: string }>('POST', '/v1/admin/members', { email, role }),
+  invite: (email: string, role: Role) => request<{ member: Member; inviteToken: string; inviteUrl: string }>('POST', '/v1/admin/members', { email, role }),
   changeRole: (id: string, role: Role) => request<Member>('PATCH', `/v1/admin/members/${encodeURIComponent(id)}`, { role }),
   removeMember: (id: string) => request<void>('DELETE', `/v1/admin/members/${encodeURIComponent(id)}`),
 
@@ -529,7 +557,8 @@ export const api = {
   updateMcpApproval: (body: { approvalMode: 'pending' | 'wait'; approvalWaitSeconds: number }) => request<McpSettings>('PUT', '/v1/admin/mcp/approval', body),
 
   tenant: () => request<Tenant>('GET', '/v1/admin/tenant'),
-  updateTenant: (patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme; monthlyTokenCap?: number | null }) => request<Tenant>('PATCH', '/v1/admin/tenant', patch),
+  updateTenant: (patch: { name?: string; allowedOrigins?: string[]; widgetTheme?: WidgetTheme; monthlyTokenCap?: number | null }) =>
+    request<Tenant>('PATCH', '/v1/admin/tenant', patch),
 
   connectors: () => request<Page<Connector>>('GET', '/v1/admin/connectors'),
   connector: (key: string) => request<Connector>('GET', `/v1/admin/connectors/${enc(key)}`),

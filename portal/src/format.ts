@@ -43,7 +43,8 @@ export function formatDuration(ms: number | null | undefined): string {
   return formatWait(ms / 1000);
 }
 
-export const formatPercent = (ratio: number | null | undefined): string => (ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(ratio >= 0.999 || ratio === 0 ? 0 : 1)}%`);
+export const formatPercent = (ratio: number | null | undefined): string =>
+  ratio === null || ratio === undefined ? '—' : `${(ratio * 100).toFixed(ratio >= 0.999 || ratio === 0 ? 0 : 1)}%`;
 
 const count = new Intl.NumberFormat();
 export const formatCount = (n: number): string => count.format(n);

@@ -26,7 +26,8 @@ export type RouteName =
   | 'members'
   | 'audit-log'
   | 'accept-invite'
-  | 'llm-providers' | 'llm-provider'
+  | 'llm-providers'
+  | 'llm-provider'
   | 'not-found';
 
 export interface Route {

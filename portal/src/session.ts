@@ -1,10 +1,7 @@
 import { computed, signal } from '@preact/signals';
 import { api, ApiError, ROLE_RANK, setUnauthenticatedHandler, type Me, type Membership, type Role } from './api';
 
-export type Session =
-  | { status: 'loading' }
-  | { status: 'signed-out'; notice?: string }
-  | { status: 'signed-in'; me: Me };
+export type Session = { status: 'loading' } | { status: 'signed-out'; notice?: string } | { status: 'signed-in'; me: Me };
 
 export const session = signal<Session>({ status: 'loading' });
 

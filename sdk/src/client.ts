@@ -138,7 +138,9 @@ export class Switchboard {
      * same key returns the first call's runs (one is made up when you give none, for the SDK's retries).
      */
     send: (name: string, input: Omit<EventInput, 'name'>): Promise<EventRun[]> =>
-      this.call<{ runs: EventRun[] }>('sendEvent', { body: { name, ...input, idempotencyKey: input.idempotencyKey ?? randomKey() } as EventInput, idempotent: true }).then((r) => r.runs),
+      this.call<{ runs: EventRun[] }>('sendEvent', { body: { name, ...input, idempotencyKey: input.idempotencyKey ?? randomKey() } as EventInput, idempotent: true }).then(
+        (r) => r.runs,
+      ),
   };
 
   readonly flows = {
@@ -245,7 +247,11 @@ export class Switchboard {
       return await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
-      throw new SwitchboardError(0, timedOut ? 'timeout' : 'network_error', timedOut ? `No answer from ${url.origin} within ${this.timeoutMs} ms` : `Could not reach ${url.origin}: ${(error as Error).message}`);
+      throw new SwitchboardError(
+        0,
+        timedOut ? 'timeout' : 'network_error',
+        timedOut ? `No answer from ${url.origin} within ${this.timeoutMs} ms` : `Could not reach ${url.origin}: ${(error as Error).message}`,
+      );
     }
   }
 

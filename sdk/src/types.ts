@@ -200,7 +200,12 @@ export interface Instance {
   status: 'on' | 'off' | 'paused';
   pausedReason: 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error' | null;
   /** Every binding whose connection is gone or unusable. */
-  connectionProblems: Array<{ binding: string; connector: string; connectionId: string; reason: 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error' }>;
+  connectionProblems: Array<{
+    binding: string;
+    connector: string;
+    connectionId: string;
+    reason: 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error';
+  }>;
   /** What Switchboard changed on its own (e.g. rebound to a reconnected account), until the next change. */
   note: { code: 'connection_rebound'; message: string; at: string; binding: string; from: string; to: string } | null;
   version: number;

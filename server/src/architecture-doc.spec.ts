@@ -37,13 +37,21 @@ describe('docs/architecture.md', () => {
   });
 
   it('lists every feature module of server/src', () => {
-    const modules = readdirSync(join(ROOT, 'server/src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${e.name}/`);
+    const modules = readdirSync(join(ROOT, 'server/src'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => `${e.name}/`);
     expect(modules.length).toBeGreaterThan(20);
     expect(modules.filter((m) => !quoted.includes(m))).toEqual([]);
   });
 
   it('lists every table the migrations create, and no other', () => {
-    const created = [...new Set(readdirSync(join(ROOT, 'migrations/src')).filter((f) => /^\d+-.+\.ts$/.test(f)).flatMap((f) => [...read(`migrations/src/${f}`).matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1])))];
+    const created = [
+      ...new Set(
+        readdirSync(join(ROOT, 'migrations/src'))
+          .filter((f) => /^\d+-.+\.ts$/.test(f))
+          .flatMap((f) => [...read(`migrations/src/${f}`).matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1])),
+      ),
+    ];
     expect(created.length).toBeGreaterThan(20);
     const paragraph = doc.slice(doc.indexOf('\nTables: '), doc.indexOf('\n\n', doc.indexOf('\nTables: ')));
     const listed = [...paragraph.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
@@ -51,14 +59,22 @@ describe('docs/architecture.md', () => {
   });
 
   it('links only to files and headings that exist', () => {
-    const anchor = (heading: string) => heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+    const anchor = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
     const links = [...doc.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
     expect(links.length).toBeGreaterThan(10);
     for (const link of links) {
       const [target, hash] = link.split('#');
       const file = target ? join('docs', target) : 'docs/architecture.md';
       expect(existsSync(join(ROOT, file)), link).toBe(true);
-      if (hash) expect([...read(file).matchAll(/^#+ (.+)$/gm)].map((m) => anchor(m[1])), link).toContain(hash);
+      if (hash)
+        expect(
+          [...read(file).matchAll(/^#+ (.+)$/gm)].map((m) => anchor(m[1])),
+          link,
+        ).toContain(hash);
     }
   });
 });

@@ -5,7 +5,28 @@ import { trustedTenantId } from './common/tenancy/tenant-id';
 import { tenantSql } from './common/tenancy/tenant-sql';
 
 const SRC = __dirname;
-const TENANT_OWNED = ['Membership', 'ApiKey', 'EndUser', 'AuditEvent', 'EndUserSession', 'HostSigningKey', 'ConnectorConfig', 'Connection', 'OAuthState', 'FlowTemplate', 'FlowTemplateVersion', 'FlowInstance', 'Run', 'Approval', 'WebhookEndpoint', 'WebhookEvent', 'WebhookDelivery', 'InstanceTrigger', 'LlmProvider', 'McpSettings'];
+const TENANT_OWNED = [
+  'Membership',
+  'ApiKey',
+  'EndUser',
+  'AuditEvent',
+  'EndUserSession',
+  'HostSigningKey',
+  'ConnectorConfig',
+  'Connection',
+  'OAuthState',
+  'FlowTemplate',
+  'FlowTemplateVersion',
+  'FlowInstance',
+  'Run',
+  'Approval',
+  'WebhookEndpoint',
+  'WebhookEvent',
+  'WebhookDelivery',
+  'InstanceTrigger',
+  'LlmProvider',
+  'McpSettings',
+];
 
 /**
  * Lookups that are deliberately not tenant-scoped, each with the reason. Anything else touching a
@@ -23,9 +44,30 @@ const UNSCOPED_ALLOWED: Record<string, string> = {
 
 /** Tables whose rows belong to a tenant (a tenant_id column), for the raw-SQL check. */
 const TENANT_TABLES = [
-  'runs', 'approvals', 'flow_instances', 'flow_templates', 'flow_template_versions', 'flow_instance_triggers', 'connections', 'connector_configs',
-  'end_users', 'end_user_sessions', 'api_keys', 'audit_events', 'memberships', 'oauth_states', 'webhook_endpoints', 'webhook_events', 'webhook_deliveries',
-  'custom_providers', 'connector_openapi_imports', 'provider_subscriptions', 'llm_providers', 'mcp_settings', 'token_usage', 'host_signing_keys',
+  'runs',
+  'approvals',
+  'flow_instances',
+  'flow_templates',
+  'flow_template_versions',
+  'flow_instance_triggers',
+  'connections',
+  'connector_configs',
+  'end_users',
+  'end_user_sessions',
+  'api_keys',
+  'audit_events',
+  'memberships',
+  'oauth_states',
+  'webhook_endpoints',
+  'webhook_events',
+  'webhook_deliveries',
+  'custom_providers',
+  'connector_openapi_imports',
+  'provider_subscriptions',
+  'llm_providers',
+  'mcp_settings',
+  'token_usage',
+  'host_signing_keys',
 ];
 
 /** Files whose raw SQL on tenant tables may bypass tenantSql: none; a debt would be listed here with its file. */
@@ -79,7 +121,9 @@ describe('architecture', () => {
         const sql = call[2].replace(/\$\{(\w+)\}/g, (whole, name: string) => new RegExp(`const ${name} = \`([^\`]*)\``).exec(text)?.[1] ?? whole);
         checked++;
         // The helper's own check, against a database that answers nothing.
-        await tenantSql({ query: async () => [] }).query(trustedTenantId('t'), sql).catch((error: Error) => offenders.push(`${relative(SRC, path)}: ${error.message}`));
+        await tenantSql({ query: async () => [] })
+          .query(trustedTenantId('t'), sql)
+          .catch((error: Error) => offenders.push(`${relative(SRC, path)}: ${error.message}`));
       }
     }
     expect(checked).toBeGreaterThan(50);
@@ -90,7 +134,8 @@ describe('architecture', () => {
     const offenders: string[] = [];
     for (const path of files(SRC).filter((p) => p.endsWith('.controller.ts'))) {
       const text = readFileSync(path, 'utf8');
-      const classLevel = /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth|ApiKeyOrEndUserAuth)\([^)]*\)\s*(\n\s*@\w+\([^)]*\))*\s*\nexport class/.test(text) ||
+      const classLevel =
+        /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth|ApiKeyOrEndUserAuth)\([^)]*\)\s*(\n\s*@\w+\([^)]*\))*\s*\nexport class/.test(text) ||
         /@(Public|MemberAuth|ApiKeyAuth|SessionAuth|EndUserAuth|ApiKeyOrEndUserAuth)\([^)]*\)\n(@[^\n]+\n)*export class/.test(text);
       if (classLevel) continue;
       const routes = text.match(/@(Get|Post|Put|Patch|Delete)\([^)]*\)(\n\s*@[^\n]+)*/g) ?? [];

@@ -11,7 +11,14 @@ function withPolicy(body: string) {
     installProcessSafety({ warn: line('warn'), error: line('error'), fatal: line('fatal') });
     ${body}`;
   const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
-  return { code: result.status, lines: result.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    code: result.status,
+    lines: result.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('process safety policy', () => {

@@ -10,11 +10,7 @@ async function main(): Promise<void> {
   installProcessSafety(pino({ level: config.logLevel }));
   const started = performance.now();
   // Loaded after the configuration is known good, so a bad environment fails in milliseconds.
-  const [{ NestFactory }, { Logger }, { WorkerModule }] = await Promise.all([
-    import('@nestjs/core'),
-    import('nestjs-pino'),
-    import('./worker.module.js'),
-  ]);
+  const [{ NestFactory }, { Logger }, { WorkerModule }] = await Promise.all([import('@nestjs/core'), import('nestjs-pino'), import('./worker.module.js')]);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

@@ -32,7 +32,11 @@ export const triageFlow = (key: string, model: string, agent: Record<string, unk
 
 /** The sandbox model's turns for it: look up, post, answer. */
 export const LOOKUP = { toolCalls: [{ name: 'hubspot_find_contact', arguments: { email: '{{input.from}}' } }] };
-export const POST = { toolCalls: [{ name: 'slack_send_message', arguments: { channel: '#general', text: 'Ticket from {{tools.hubspot_find_contact.contact.properties.firstname}}: {{input.subject}}' } }] };
+export const POST = {
+  toolCalls: [
+    { name: 'slack_send_message', arguments: { channel: '#general', text: 'Ticket from {{tools.hubspot_find_contact.contact.properties.firstname}}: {{input.subject}}' } },
+  ],
+};
 export const ANSWER = { content: '{"summary":"Maria cannot log in","priority":"high"}' };
 
 /** A tenant whose end user `alice` connected HubSpot and Slack in the sandbox, with the sandbox model as its LLM provider `sandbox`. */
@@ -43,7 +47,13 @@ export async function setUpAgentTenant(api: { url: string }, tenant: TenantFixtu
     expect((await tenant.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
     await connectInSandbox(api, tenant, connector, 'alice', { origin });
   }
-  const provider = await tenant.owner.post('/v1/admin/llm-providers', { key: 'sandbox', name: 'Sandbox model', kind: 'openai-compatible', baseUrl: `${sandbox.url}/llm/v1`, apiKey: 'sk-sandbox' });
+  const provider = await tenant.owner.post('/v1/admin/llm-providers', {
+    key: 'sandbox',
+    name: 'Sandbox model',
+    kind: 'openai-compatible',
+    baseUrl: `${sandbox.url}/llm/v1`,
+    apiKey: 'sk-sandbox',
+  });
   expect(provider.status, JSON.stringify(provider.body)).toBe(201);
 }
 

@@ -76,7 +76,9 @@ describe('AI agent steps in the portal and the widget', { timeout: 240_000 }, ()
       30_000,
     );
   const pendingApproval = (runId: string) =>
-    until('the agent approval', async () => ((await alice.get('/v1/me/approvals?status=pending')).body.data as Array<{ runId: string; id: string }>).find((a) => a.runId === runId));
+    until('the agent approval', async () =>
+      ((await alice.get('/v1/me/approvals?status=pending')).body.data as Array<{ runId: string; id: string }>).find((a) => a.runId === runId),
+    );
 
   async function newPage(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, colorScheme: 'light', locale: 'en-US', deviceScaleFactor: 1 });
@@ -103,7 +105,13 @@ describe('AI agent steps in the portal and the widget', { timeout: 240_000 }, ()
         runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
         resultTypes: ['violations'],
       });
-      return result.violations.map((v: any) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+      return result.violations.map(
+        (v: any) =>
+          `${v.id}: ${v.help} (${v.nodes
+            .map((n: any) => n.target.join(' '))
+            .slice(0, 3)
+            .join(', ')})`,
+      );
     }, include ?? null);
     expect(violations, `axe on ${label}`).toEqual([]);
   }
@@ -216,7 +224,9 @@ describe('AI agent steps in the portal and the widget', { timeout: 240_000 }, ()
     const stats = (await tenant.owner.get('/v1/admin/stats')).body.tokens;
     expect(stats.thisMonth.totalTokens).toBeGreaterThan(0);
     await card.getByText(`${num.format(stats.thisMonth.totalTokens)} used · no monthly cap`).waitFor();
-    await card.getByText(`${num.format(stats.thisMonth.modelCalls)} model calls · ${num.format(stats.thisMonth.inputTokens)} in, ${num.format(stats.thisMonth.outputTokens)} out`).waitFor();
+    await card
+      .getByText(`${num.format(stats.thisMonth.modelCalls)} model calls · ${num.format(stats.thisMonth.inputTokens)} in, ${num.format(stats.thisMonth.outputTokens)} out`)
+      .waitFor();
 
     await card.getByRole('link', { name: 'Set a monthly cap' }).click();
     await page.getByRole('heading', { name: 'General', level: 1 }).waitFor();

@@ -70,7 +70,9 @@ describe('agent step under SIGKILL', () => {
       const start = await fetch(`${url}/connect/${connector}?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
       expect(await (await fetch(await consentInSandbox(start.headers.get('location')!))).text()).toContain('"connected"');
     }
-    expect((await tenant.owner.post('/v1/admin/llm-providers', { key: 'sandbox', name: 'Sandbox', kind: 'openai-compatible', baseUrl: `${sandbox.url}/llm/v1`, apiKey: 'x' })).status).toBe(201);
+    expect(
+      (await tenant.owner.post('/v1/admin/llm-providers', { key: 'sandbox', name: 'Sandbox', kind: 'openai-compatible', baseUrl: `${sandbox.url}/llm/v1`, apiKey: 'x' })).status,
+    ).toBe(201);
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: flow })).status).toBe(201);
     expect((await tenant.owner.post(`/v1/admin/flow-templates/${flow.key}/publish`)).status).toBe(201);
     expect((await tenant.host.post(`/v1/end-users/alice/flows/${flow.key}/enable`, {})).status).toBe(200);
@@ -89,7 +91,11 @@ describe('agent step under SIGKILL', () => {
   it('resumes from the last finished call: no tool call is made twice', async () => {
     sandbox.scriptModel('crash-triage', [
       { toolCalls: [{ name: 'hubspot_find_contact', arguments: { email: '{{input.from}}' } }] },
-      { toolCalls: [{ name: 'slack_send_message', arguments: { channel: '#general', text: 'Ticket from {{tools.hubspot_find_contact.contact.properties.firstname}}: {{input.subject}}' } }] },
+      {
+        toolCalls: [
+          { name: 'slack_send_message', arguments: { channel: '#general', text: 'Ticket from {{tools.hubspot_find_contact.contact.properties.firstname}}: {{input.subject}}' } },
+        ],
+      },
       // The final answer takes a while: the kill lands while the model is "thinking".
       { content: 'Posted the summary.', delayMs: 4000 },
     ]);
@@ -104,10 +110,14 @@ describe('agent step under SIGKILL', () => {
     await victim.exited;
     await startWorker();
 
-    const done = await waitFor(async () => {
-      const view = (await tenant.host.get(`/v1/runs/${id}`)).body;
-      return ['succeeded', 'failed'].includes(view.status) ? view : undefined;
-    }, 60_000, 'the resumed run');
+    const done = await waitFor(
+      async () => {
+        const view = (await tenant.host.get(`/v1/runs/${id}`)).body;
+        return ['succeeded', 'failed'].includes(view.status) ? view : undefined;
+      },
+      60_000,
+      'the resumed run',
+    );
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.steps.find((s: { path: string }) => s.path === 'triage').output).toMatchObject({ answer: 'Posted the summary.', modelCalls: 3, toolCalls: 2 });
     // Exactly one Slack message and one HubSpot search; the model call in flight at the kill was made again (4 requests in all).

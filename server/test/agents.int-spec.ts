@@ -37,7 +37,9 @@ describe('agent steps', () => {
       return statuses.includes(view.status) ? view : undefined;
     });
   const pendingApproval = async (runId: string) =>
-    until('the agent approval', async () => ((await alice.get('/v1/me/approvals?status=pending')).body.data as Array<{ runId: string; id: string }>).find((a) => a.runId === runId));
+    until('the agent approval', async () =>
+      ((await alice.get('/v1/me/approvals?status=pending')).body.data as Array<{ runId: string; id: string }>).find((a) => a.runId === runId),
+    );
   const requestsOf = async (model: string): Promise<Array<{ messages: Array<{ role: string; content: unknown; tool_calls?: unknown[] }> }>> =>
     ((await (await fetch(`${sandbox.url}/_sandbox/llm/requests?model=${model}`)).json()) as { requests: never }).requests;
   const slackTexts = () => sandbox.state.slack.messages.map((m: { text?: string }) => m.text ?? '');
@@ -89,7 +91,10 @@ describe('agent steps', () => {
     ]);
     const lookup = steps.find((s) => s.path === 'triage/turn[0]/call[0]')!;
     expect(lookup).toMatchObject({ id: 'hubspot_find_contact', input: { email: 'maria@globex.test' }, output: { found: true, contact: { id: '51' } } });
-    expect(steps.find((s) => s.path === 'triage/turn[1]/call[0]')).toMatchObject({ approval: { approved: true, decidedBy: 'alice', comment: 'Go' }, output: { channel: expect.any(String) } });
+    expect(steps.find((s) => s.path === 'triage/turn[1]/call[0]')).toMatchObject({
+      approval: { approved: true, decidedBy: 'alice', comment: 'Go' },
+      output: { channel: expect.any(String) },
+    });
     const agent = steps.find((s) => s.path === 'triage')!;
     expect(agent.output).toMatchObject({ answer: { summary: 'Maria cannot log in', priority: 'high' }, modelCalls: 3, toolCalls: 2 });
     const turns = steps.filter((s) => s.type === 'model');
@@ -229,7 +234,9 @@ describe('agent steps', () => {
         expect.objectContaining({ path: 'steps.1.context.0', message: expect.stringContaining("unknown step 'later'") }),
       ]),
     );
-    const noProvider = await tenant.owner.post('/v1/admin/flow-templates/bad-agent/validate', { definition: { ...triage('bad-agent', 'x'), steps: [{ id: 'a', type: 'agent', instructions: 'x' }] } });
+    const noProvider = await tenant.owner.post('/v1/admin/flow-templates/bad-agent/validate', {
+      definition: { ...triage('bad-agent', 'x'), steps: [{ id: 'a', type: 'agent', instructions: 'x' }] },
+    });
     expect(noProvider.body).toMatchObject({ valid: false, errors: [{ path: 'steps.0', message: expect.stringContaining('provider') }] });
   });
 });

@@ -71,10 +71,24 @@ describe('audit log', () => {
     expect(accepted.status).toBe(200);
     secrets.push(joiner.cookie!.split('=')[1]);
     // requestId of member.joined is checked on its own below.
-    expected.push({ action: 'member.joined', ...member(invitedUserId), targetType: 'membership', targetId: invitedMembershipId, requestId: null, data: { email, role: 'viewer', via: 'new_account' } });
+    expected.push({
+      action: 'member.joined',
+      ...member(invitedUserId),
+      targetType: 'membership',
+      targetId: invitedMembershipId,
+      requestId: null,
+      data: { email, role: 'viewer', via: 'new_account' },
+    });
     r = rid('role');
     expect((await tenant.owner.patch(`/v1/admin/members/${invitedMembershipId}`, { role: 'developer' }, { 'x-request-id': r })).status).toBe(200);
-    expected.push({ action: 'member.role_changed', ...member(ownerUserId), targetType: 'membership', targetId: invitedMembershipId, requestId: r, data: { email, from: 'viewer', to: 'developer' } });
+    expected.push({
+      action: 'member.role_changed',
+      ...member(ownerUserId),
+      targetType: 'membership',
+      targetId: invitedMembershipId,
+      requestId: r,
+      data: { email, from: 'viewer', to: 'developer' },
+    });
     r = rid('remove');
     expect((await tenant.owner.delete(`/v1/admin/members/${invitedMembershipId}`, { 'x-request-id': r })).status).toBe(204);
     expected.push({ action: 'member.removed', ...member(ownerUserId), targetType: 'membership', targetId: invitedMembershipId, requestId: r, data: { email, role: 'developer' } });
@@ -82,7 +96,14 @@ describe('audit log', () => {
     // Tenant settings
     r = rid('tenant');
     expect((await tenant.owner.patch('/v1/admin/tenant', { name: 'Audit Inc.' }, { 'x-request-id': r })).status).toBe(200);
-    expected.push({ action: 'tenant.updated', ...member(ownerUserId), targetType: 'tenant', targetId: tenant.tenantId, requestId: r, data: { name: { from: 'Audit Co', to: 'Audit Inc.' } } });
+    expected.push({
+      action: 'tenant.updated',
+      ...member(ownerUserId),
+      targetType: 'tenant',
+      targetId: tenant.tenantId,
+      requestId: r,
+      data: { name: { from: 'Audit Co', to: 'Audit Inc.' } },
+    });
 
     // End users, by the host backend
     r = rid('eu-create');
@@ -178,21 +199,14 @@ describe('audit log', () => {
 
     const prefix = await events({ action: 'member.' });
     expect(prefix.every((e) => e.action.startsWith('member.'))).toBe(true);
-    expect(prefix.filter((e) => e.targetId === invitedMembershipId).map((e) => e.action)).toEqual([
-      'member.removed',
-      'member.role_changed',
-      'member.joined',
-      'member.invited',
-    ]);
+    expect(prefix.filter((e) => e.targetId === invitedMembershipId).map((e) => e.action)).toEqual(['member.removed', 'member.role_changed', 'member.joined', 'member.invited']);
     // The owner's own join at signup is a member event too.
     expect(prefix.some((e) => e.action === 'member.joined' && e.actorId === ownerUserId)).toBe(true);
 
     // Without the dot it is an exact name, which no event has.
     expect(await events({ action: 'member' })).toEqual([]);
     expect(await events({ action: 'end_user.' })).toHaveLength(3);
-    expect((await events({ action: 'api_key.' })).map((e) => e.action)).toEqual(
-      expect.arrayContaining(['api_key.revoked', 'api_key.created']),
-    );
+    expect((await events({ action: 'api_key.' })).map((e) => e.action)).toEqual(expect.arrayContaining(['api_key.revoked', 'api_key.created']));
   });
 
   it('filters by actor type, actor id and target id', async () => {

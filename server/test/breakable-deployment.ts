@@ -29,7 +29,12 @@ export interface BreakableDeployment {
  * and a tenant with Slack on the sandbox, `flows` published, and each of `endUsers` connected to
  * Slack with every flow enabled.
  */
-export async function startBreakableDeployment(options: { tenantName: string; env: Record<string, string>; flows: Array<{ key: string }>; endUsers: string[] }): Promise<BreakableDeployment> {
+export async function startBreakableDeployment(options: {
+  tenantName: string;
+  env: Record<string, string>;
+  flows: Array<{ key: string }>;
+  endUsers: string[];
+}): Promise<BreakableDeployment> {
   const sandbox = await startSandbox();
   const redis = new PrivateRedis(await freePort());
   await redis.start();
@@ -74,7 +79,15 @@ export async function startBreakableDeployment(options: { tenantName: string; en
 
   const workers = new Set<Proc>();
   return {
-    sandbox, redis, proxy, env, url, api, db, tenant, workers,
+    sandbox,
+    redis,
+    proxy,
+    env,
+    url,
+    api,
+    db,
+    tenant,
+    workers,
     async startWorker() {
       const p = run('worker.js', env);
       workers.add(p);

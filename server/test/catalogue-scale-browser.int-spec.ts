@@ -137,7 +137,10 @@ describe('the widget with 160 connectors', { timeout: 120_000 }, () => {
     // A category: every entry that has it (not only as its first), with and without a search.
     await search.fill('');
     const shared = sharedCategory();
-    await widget.getByRole('group', { name: 'Categories' }).getByRole('button', { name: label(shared), exact: true }).click();
+    await widget
+      .getByRole('group', { name: 'Categories' })
+      .getByRole('button', { name: label(shared), exact: true })
+      .click();
     const inCategory = items.filter((i) => i.categories.includes(shared));
     await expect.poll(visibleNames).toEqual(names(inCategory));
     const word = inCategory[0]!.name.toLowerCase();
@@ -169,7 +172,11 @@ describe('the widget with 160 connectors', { timeout: 120_000 }, () => {
     }
     expect(focusedName.startsWith(gusto.map((i) => i.name).sort((a, b) => a.localeCompare(b))[0]!)).toBe(true);
     await page.keyboard.press('Enter');
-    await widget.getByRole('heading', { level: 2 }).filter({ hasText: /^Gusto/ }).first().waitFor();
+    await widget
+      .getByRole('heading', { level: 2 })
+      .filter({ hasText: /^Gusto/ })
+      .first()
+      .waitFor();
 
     // axe on the full catalogue of 160.
     await widget.getByRole('button', { name: 'All integrations' }).click();
@@ -178,7 +185,13 @@ describe('the widget with 160 connectors', { timeout: 120_000 }, () => {
     await page.addScriptTag({ content: AXE });
     const violations = await page.evaluate(async () => {
       const result = await (globalThis as any).axe.run({ include: [['switchboard-widget']] }, { resultTypes: ['violations'] });
-      return result.violations.map((v: any) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+      return result.violations.map(
+        (v: any) =>
+          `${v.id}: ${v.help} (${v.nodes
+            .map((n: any) => n.target.join(' '))
+            .slice(0, 3)
+            .join(', ')})`,
+      );
     });
     expect(violations).toEqual([]);
   });

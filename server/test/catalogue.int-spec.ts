@@ -14,16 +14,24 @@ const catalogue = loadCatalogue();
 
 function resultOf(html: string): { message: { status: string; connector: string; connectionId?: string; error?: { code: string; message: string } } } {
   const json = /<script type="application\/json" id="switchboard-result">([^<]*)<\/script>/.exec(html)?.[1];
-  if (!json) throw new Error(`no result block in: ${html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 400)}`);
+  if (!json)
+    throw new Error(
+      `no result block in: ${html
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 400)}`,
+    );
   return JSON.parse(json);
 }
 
 /** Runs `work` over `items`, at most `limit` at a time. */
 async function inBatches<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: limit }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 }
 
 /** What an end user types into each asked-for connection-config field. */
@@ -129,14 +137,22 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
     // The proxy relays method, path, query, headers and body, with the credential where the entry says.
     const proxied = await tenant.host.post(`/v1/proxy/${id}/sandbox-check/items?q=a%20b`, { hello: 'world' }, { 'x-sandbox-check': 'relayed' });
     expect(proxied.status, JSON.stringify(proxied.body)).toBe(200);
-    expect(proxied.body).toMatchObject({ sandbox: 'echo', method: 'POST', query: { q: 'a b' }, body: { hello: 'world' }, account: `${key}-user-1`, headers: { 'x-sandbox-check': 'relayed' } });
+    expect(proxied.body).toMatchObject({
+      sandbox: 'echo',
+      method: 'POST',
+      query: { q: 'a b' },
+      body: { hello: 'world' },
+      account: `${key}-user-1`,
+      headers: { 'x-sandbox-check': 'relayed' },
+    });
     expect(proxied.body.path).toMatch(/\/sandbox-check\/items$/);
 
     // An expired token: the provider refuses it, the server refreshes once (a client-credentials
     // connection asks for a new token with its own client) and the call goes through.
     const auth = connector.auth;
     if ((auth.type === 'oauth2' && (auth as OAuth2Auth).refreshable) || auth.type === 'oauth2_client_credentials') {
-      const issued = () => sandbox.oauth.events(key).filter((e) => e.outcome === 'issued' && e.grantType === (auth.type === 'oauth2' ? 'refresh_token' : 'client_credentials')).length;
+      const issued = () =>
+        sandbox.oauth.events(key).filter((e) => e.outcome === 'issued' && e.grantType === (auth.type === 'oauth2' ? 'refresh_token' : 'client_credentials')).length;
       const before = (await tenant.host.post(`/v1/connections/${id}/access-token`)).body.accessToken as string;
       const refreshes = issued();
       sandbox.oauth.expireAccessTokens(key);
@@ -147,7 +163,7 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
       // Where the entry says the token goes (Shopify's X-Shopify-Access-Token), else a bearer header.
       const tokenHeader = auth.type === 'oauth2' || auth.type === 'oauth2_client_credentials' ? auth.tokenHeader : undefined;
       const presented = (call: { headers: Record<string, string> }) => call.headers[tokenHeader?.name.toLowerCase() ?? 'authorization'];
-      const prefix = tokenHeader ? tokenHeader.prefix ?? '' : 'Bearer ';
+      const prefix = tokenHeader ? (tokenHeader.prefix ?? '') : 'Bearer ';
       const last = sandbox.calls({ connector: key, path: /\/sandbox-check\/after-expiry$/ }).at(-1)!;
       expect(presented(last)).not.toBe(`${prefix}${before}`);
       const after = (await tenant.host.post(`/v1/connections/${id}/access-token`)).body.accessToken as string;
@@ -162,7 +178,13 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
     const form = await (await fetch(`${api.url}/connect/http?${new URLSearchParams(base)}`)).text();
     expect(form).toContain('name="clientId"');
     expect(form).toContain('name="clientSecret"');
-    const fields = { ...base, 'config.base_url': sandbox.connectorUrl('http'), 'config.token_url': `${sandbox.connectorUrl('http')}/oauth/token`, 'config.health_path': '/me', clientId: SANDBOX_CREDENTIALS.client.clientId };
+    const fields = {
+      ...base,
+      'config.base_url': sandbox.connectorUrl('http'),
+      'config.token_url': `${sandbox.connectorUrl('http')}/oauth/token`,
+      'config.health_path': '/me',
+      clientId: SANDBOX_CREDENTIALS.client.clientId,
+    };
     const wrong = await postForm('http', { ...fields, clientSecret: 'not-the-secret' });
     expect(wrong.status).toBe(400);
     expect(await wrong.text()).toContain('did not accept this client ID and secret (invalid_client)');
@@ -185,7 +207,9 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
 
     // The end user's client secret changed at the provider: the next grant is refused, the connection needs them again.
     sandbox.oauth.registerClient({ clientId: 'cc-rotated', clientSecret: 'first-secret' });
-    const rotated = resultOf(await (await postForm('http', { ...fields, session: await session('cc-rotating'), clientId: 'cc-rotated', clientSecret: 'first-secret' })).text()).message;
+    const rotated = resultOf(
+      await (await postForm('http', { ...fields, session: await session('cc-rotating'), clientId: 'cc-rotated', clientSecret: 'first-secret' })).text(),
+    ).message;
     expect(rotated.status).toBe('connected');
     sandbox.oauth.registerClient({ clientId: 'cc-rotated', clientSecret: 'second-secret' });
     sandbox.oauth.expireAccessTokens('http');
@@ -198,12 +222,17 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
 
   const templated = Object.entries(catalogue).find(([key, e]) => {
     const c = catalogueConnector(key, e);
-    return c.auth.type === 'oauth2' && Object.values(c.connectionConfig ?? {}).some((f) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.pattern && f.default === undefined && !f.optional);
+    return (
+      c.auth.type === 'oauth2' &&
+      Object.values(c.connectionConfig ?? {}).some((f) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.pattern && f.default === undefined && !f.optional)
+    );
   });
   it.runIf(templated)('asks for connection config before the OAuth redirect and names what is missing or wrong', async () => {
     const [key, entry] = templated!;
     const connector = catalogueConnector(key, entry);
-    const [, field] = Object.entries(connector.connectionConfig!).find(([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.pattern && f.default === undefined && !f.optional)!;
+    const [, field] = Object.entries(connector.connectionConfig!).find(
+      ([, f]) => !f.fromToken && !f.fromCallback && !f.fromAccount && f.pattern && f.default === undefined && !f.optional,
+    )!;
     const base = { session: await session(`config-${key}`), origin: HOST_ORIGIN };
     const missing = await postForm(key, base);
     expect(missing.status).toBe(400);
@@ -218,7 +247,9 @@ describe('every catalogue entry connects, proxies and refreshes through the serv
     expect(prefilled).toMatch(new RegExp(`name="${name.replace('.', '\\.')}"[^>]*value="${value}"`));
     const connected = await connect(key, connector, `config-${key}`);
     expect(connected.status).toBe('connected');
-    const reconnect = await (await fetch(`${api.url}/connect/${key}?${new URLSearchParams({ session: await session(`config-${key}`), origin: HOST_ORIGIN, connectionId: connected.connectionId! })}`)).text();
+    const reconnect = await (
+      await fetch(`${api.url}/connect/${key}?${new URLSearchParams({ session: await session(`config-${key}`), origin: HOST_ORIGIN, connectionId: connected.connectionId! })}`)
+    ).text();
     expect(reconnect).toMatch(new RegExp(`name="${name.replace('.', '\\.')}"[^>]*value="${value}"`));
   });
 });

@@ -91,9 +91,10 @@ describe('chaos', () => {
         sent++;
         const t0 = Date.now();
         const during = fault;
-        const res = await (sync
-          ? tenant.host.post('/v1/flows/quote/runs', { endUserId, input: { qty: i }, wait: true, timeoutMs: 5000, idempotencyKey: key })
-          : tenant.host.post('/v1/events', { name: 'order.placed', endUserId, payload: { orderId: key }, idempotencyKey: key })
+        const res = await (
+          sync
+            ? tenant.host.post('/v1/flows/quote/runs', { endUserId, input: { qty: i }, wait: true, timeoutMs: 5000, idempotencyKey: key })
+            : tenant.host.post('/v1/events', { name: 'order.placed', endUserId, payload: { orderId: key }, idempotencyKey: key })
         ).catch((error: Error) => ({ status: 0, body: error.message, headers: new Headers() }));
         (sync ? latency.sync : latency.event).push(Date.now() - t0);
         if ((!sync && res.status === 202) || (sync && (res.status === 200 || res.status === 202))) {
@@ -150,9 +151,15 @@ describe('chaos', () => {
     // Drain: every acknowledged trigger's run finishes.
     const keys = [...acknowledged.keys()];
     const open = async () =>
-      (await db.query(`SELECT count(*)::int AS n FROM runs WHERE tenant_id = $1 AND idempotency_key = ANY($2) AND finished_at IS NULL`, [tenant.tenantId, keys])).rows[0].n as number;
+      (await db.query(`SELECT count(*)::int AS n FROM runs WHERE tenant_id = $1 AND idempotency_key = ANY($2) AND finished_at IS NULL`, [tenant.tenantId, keys])).rows[0]
+        .n as number;
     await waitFor(async () => ((await open()) === 0 ? true : undefined), 60_000, 'every acknowledged run to finish').catch(async (error: Error) => {
-      const stuck = (await db.query(`SELECT id, status, crashed_executions, created_at FROM runs WHERE tenant_id = $1 AND idempotency_key = ANY($2) AND finished_at IS NULL LIMIT 5`, [tenant.tenantId, keys])).rows;
+      const stuck = (
+        await db.query(`SELECT id, status, crashed_executions, created_at FROM runs WHERE tenant_id = $1 AND idempotency_key = ANY($2) AND finished_at IS NULL LIMIT 5`, [
+          tenant.tenantId,
+          keys,
+        ])
+      ).rows;
       throw new Error(`${error.message}: ${JSON.stringify(stuck)}`);
     });
     const drainedMs = Date.now() - lastFault;
@@ -164,7 +171,10 @@ describe('chaos', () => {
     const statuses: Record<string, number> = {};
     for (const [key, answer] of acknowledged) {
       const runs = byKey.get(key) ?? [];
-      expect(runs.map((r) => r.id), key).toEqual(answer.runIds);
+      expect(
+        runs.map((r) => r.id),
+        key,
+      ).toEqual(answer.runIds);
       statuses[runs[0].status] = (statuses[runs[0].status] ?? 0) + 1;
     }
     const failures = rows.filter((r) => r.status !== 'succeeded').map((r) => `${r.id} ${r.status} ${JSON.stringify(r.error)}`);

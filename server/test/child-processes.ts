@@ -61,7 +61,11 @@ export class PrivateRedis {
     this.proc = child;
     let out = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    await waitFor(() => (out.includes('Ready to accept connections') ? true : child.exitCode !== null ? Promise.reject(new Error(out)) : undefined), 10_000, `redis-server on ${this.port}`);
+    await waitFor(
+      () => (out.includes('Ready to accept connections') ? true : child.exitCode !== null ? Promise.reject(new Error(out)) : undefined),
+      10_000,
+      `redis-server on ${this.port}`,
+    );
   }
 
   /** SIGSTOP / SIGCONT: connections stay open, commands wait (a Redis stalled, not gone). */

@@ -122,7 +122,11 @@ describe.concurrent('connect popup in a browser', { timeout: 60_000 }, () => {
   }
 
   /** Opens the host page of `site` in a fresh context, ready to click "Connect". */
-  async function openHost(site: { origin: string }, params: { session: string; connector?: string; claimOrigin?: string; frame?: string }, colorScheme: 'light' | 'dark' = 'light') {
+  async function openHost(
+    site: { origin: string },
+    params: { session: string; connector?: string; claimOrigin?: string; frame?: string },
+    colorScheme: 'light' | 'dark' = 'light',
+  ) {
     const context = await browser.newContext({ viewport: { width: 900, height: 700 }, colorScheme, locale: 'en-US' });
     contexts.push(context);
     const page = watch(await context.newPage());
@@ -202,7 +206,10 @@ describe.concurrent('connect popup in a browser', { timeout: 60_000 }, () => {
       .getByRole('heading', { name: 'Slack is connected' })
       .waitFor({ timeout: 2_000 })
       .then(() => shot(popup, 'popup-connected'))
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     await closed;
     expect(popup.isClosed()).toBe(true);
 
@@ -247,7 +254,15 @@ describe.concurrent('connect popup in a browser', { timeout: 60_000 }, () => {
     await popup.waitForTimeout(1_000);
     expect(popup.isClosed()).toBe(false);
     // The click closes the page it is on: Playwright may report the page closed before the click settles.
-    await Promise.all([popup.waitForEvent('close'), popup.getByRole('button', { name: 'Close window' }).click().catch((error: Error) => { if (!popup.isClosed()) throw error; })]);
+    await Promise.all([
+      popup.waitForEvent('close'),
+      popup
+        .getByRole('button', { name: 'Close window' })
+        .click()
+        .catch((error: Error) => {
+          if (!popup.isClosed()) throw error;
+        }),
+    ]);
 
     expect((await tenant.host.get('/v1/end-users/browser-denier/connections')).body.data).toEqual([]);
     expect(problems.get(page)).toEqual([]);

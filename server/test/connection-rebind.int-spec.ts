@@ -52,7 +52,8 @@ describe('disconnect and reconnect', () => {
     return id!;
   }
 
-  const flowsOf = async (endUser: Http) => Object.fromEntries(((await endUser.get('/v1/me/flows')).body.data as Array<{ key: string; instance: any }>).map((f) => [f.key, f.instance]));
+  const flowsOf = async (endUser: Http) =>
+    Object.fromEntries(((await endUser.get('/v1/me/flows')).body.data as Array<{ key: string; instance: any }>).map((f) => [f.key, f.instance]));
 
   async function waitForRun(id: string) {
     for (let i = 0; i < 300; i++) {
@@ -102,7 +103,12 @@ describe('disconnect and reconnect', () => {
     // Shown as paused, to the end user and to the host.
     const paused = await flowsOf(alice);
     for (const { key } of FLOWS) {
-      expect(paused[key], key).toMatchObject({ enabled: true, status: 'paused', pausedReason: 'connection_missing', connectionProblems: [{ binding: 'slack', connector: 'slack', connectionId: first, reason: 'connection_missing' }] });
+      expect(paused[key], key).toMatchObject({
+        enabled: true,
+        status: 'paused',
+        pausedReason: 'connection_missing',
+        connectionProblems: [{ binding: 'slack', connector: 'slack', connectionId: first, reason: 'connection_missing' }],
+      });
     }
     const hostView = (await tenant.host.get('/v1/end-users/alice/flows')).body.data.find((f: { key: string }) => f.key === 'on-event').instance;
     expect(hostView).toMatchObject({ status: 'paused', pausedReason: 'connection_missing' });
@@ -112,7 +118,10 @@ describe('disconnect and reconnect', () => {
     // No trigger starts a run doomed to fail.
     const event = await tenant.host.post('/v1/events', { name: 'deal.won', endUserId: 'alice', payload: {} });
     expect(event.status).toBe(202);
-    expect(event.body).toEqual({ runs: [], skipped: [{ instanceId: paused['on-event'].id, flow: 'on-event', reason: 'connection_missing', connector: 'slack', binding: 'slack' }] });
+    expect(event.body).toEqual({
+      runs: [],
+      skipped: [{ instanceId: paused['on-event'].id, flow: 'on-event', reason: 'connection_missing', connector: 'slack', binding: 'slack' }],
+    });
     const request = await tenant.host.post('/v1/flows/on-request/runs', { endUserId: 'alice', input: {} });
     expect(request.status).toBe(409);
     expect(request.body.error).toMatchObject({ code: 'flow_paused', details: { reason: 'connection_missing', connector: 'slack' } });
@@ -143,7 +152,13 @@ describe('disconnect and reconnect', () => {
     expect(second).not.toBe(first);
     const resumed = await flowsOf(alice);
     for (const { key } of FLOWS) {
-      expect(resumed[key], key).toMatchObject({ enabled: true, status: 'on', pausedReason: null, connections: { slack: second }, note: { code: 'connection_rebound', binding: 'slack', from: first, to: second } });
+      expect(resumed[key], key).toMatchObject({
+        enabled: true,
+        status: 'on',
+        pausedReason: null,
+        connections: { slack: second },
+        note: { code: 'connection_rebound', binding: 'slack', from: first, to: second },
+      });
     }
     expect(resumed['on-event'].note.message).toMatch(/^Now using your reconnected Slack account/);
     expect((await tenant.owner.get('/v1/admin/flow-templates/on-event/instances')).body.data[0].status).toBe('on');

@@ -6,9 +6,18 @@ import { createTenant, Http, startApi, TenantFixture, TestApi } from './harness'
 const HOST_ORIGIN = 'https://host.example';
 
 /** What the connect result page would post to window.opener, and to which origin. */
-function resultOf(html: string): { message: { type: string; status: string; connector: string; connectionId?: string; error?: { code: string; message: string } }; targetOrigin: string | null } {
+function resultOf(html: string): {
+  message: { type: string; status: string; connector: string; connectionId?: string; error?: { code: string; message: string } };
+  targetOrigin: string | null;
+} {
   const json = /<script type="application\/json" id="switchboard-result">([^<]*)<\/script>/.exec(html)?.[1];
-  if (!json) throw new Error(`no result block in: ${html.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 400)}`);
+  if (!json)
+    throw new Error(
+      `no result block in: ${html
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 400)}`,
+    );
   return JSON.parse(json);
 }
 
@@ -66,7 +75,13 @@ describe('connections', () => {
 
       const listed = await tenant.host.get('/v1/end-users/alice/connections');
       expect(listed.body.data).toEqual([
-        expect.objectContaining({ id: result.message.connectionId, connector: 'slack', status: 'active', accountName: expect.stringContaining('Acme Sandbox'), endUserId: 'alice' }),
+        expect.objectContaining({
+          id: result.message.connectionId,
+          connector: 'slack',
+          status: 'active',
+          accountName: expect.stringContaining('Acme Sandbox'),
+          endUserId: 'alice',
+        }),
       ]);
       const [row] = await api.app.get(DataSource).query(`SELECT credentials FROM connections WHERE id = $1`, [result.message.connectionId]);
       expect(row.credentials).toMatch(/^v1\./);
@@ -113,7 +128,11 @@ describe('connections', () => {
       const token = await session(tenant, 'olivia');
       const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
       const callback = await consentInSandbox(start.headers.get('location')!);
-      await api.app.get(DataSource).query(`UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE end_user_id = (SELECT id FROM end_users WHERE external_id = 'olivia' AND tenant_id = $1)`, [tenant.tenantId]);
+      await api.app
+        .get(DataSource)
+        .query(`UPDATE oauth_states SET expires_at = now() - interval '1 second' WHERE end_user_id = (SELECT id FROM end_users WHERE external_id = 'olivia' AND tenant_id = $1)`, [
+          tenant.tenantId,
+        ]);
       const late = await fetch(callback);
       expect(late.status).toBe(400);
       expect(await late.text()).toContain('expired or was already used');
@@ -191,7 +210,14 @@ describe('connections', () => {
         fetch(`${api.url}/connect/http`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ session: token, origin: HOST_ORIGIN, 'config.base_url': sandbox.connectorUrl('http'), 'config.health_path': '/me', username: SANDBOX_CREDENTIALS.http.basic.username, password }).toString(),
+          body: new URLSearchParams({
+            session: token,
+            origin: HOST_ORIGIN,
+            'config.base_url': sandbox.connectorUrl('http'),
+            'config.health_path': '/me',
+            username: SANDBOX_CREDENTIALS.http.basic.username,
+            password,
+          }).toString(),
         });
       expect(await (await post('wrong-password')).text()).toContain('did not accept these credentials');
       const result = resultOf(await (await post(SANDBOX_CREDENTIALS.http.basic.password)).text());

@@ -75,7 +75,9 @@ describe('connector configs (admin API)', () => {
     expect(res.body.config).toMatchObject({ enabled: true, clientId: 'Iv1.abc', hasClientSecret: true, scopes: ['repo'] });
     expect(JSON.stringify(res.body)).not.toContain(secret);
 
-    const [row] = await api.app.get(DataSource).query(`SELECT id, tenant_id, client_secret FROM connector_configs WHERE tenant_id = $1 AND connector_key = 'github'`, [tenant.tenantId]);
+    const [row] = await api.app
+      .get(DataSource)
+      .query(`SELECT id, tenant_id, client_secret FROM connector_configs WHERE tenant_id = $1 AND connector_key = 'github'`, [tenant.tenantId]);
     expect(row.client_secret).not.toContain(secret);
     expect(row.client_secret.split('.')[1]).toBe(keyIdOf(Buffer.from(masterKey, 'base64')));
     const vault = new Vault(Buffer.from(masterKey, 'base64'));
@@ -89,7 +91,10 @@ describe('connector configs (admin API)', () => {
   });
 
   it('enables sandboxed OAuth connectors without client credentials, and API-key connectors as they are', async () => {
-    expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } })).body.config).toMatchObject({ enabled: true, settings: { useSandbox: true } });
+    expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } })).body.config).toMatchObject({
+      enabled: true,
+      settings: { useSandbox: true },
+    });
     expect((await tenant.owner.put('/v1/admin/connectors/stripe', { enabled: true })).status).toBe(200);
   });
 

@@ -28,9 +28,12 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 async function axe(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    }),
+    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
+      document,
+      {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      },
+    ),
   );
   return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
@@ -46,7 +49,10 @@ const INVOICES = [
   { id: 'inv-4', customer: 'cus-2', total: 300, status: 'open' },
 ];
 
-const invoice = { type: 'object', properties: { id: { type: 'string' }, customer: { type: 'string' }, total: { type: 'number' }, status: { type: 'string', enum: ['open', 'paid'] } } };
+const invoice = {
+  type: 'object',
+  properties: { id: { type: 'string' }, customer: { type: 'string' }, total: { type: 'number' }, status: { type: 'string', enum: ['open', 'paid'] } },
+};
 /** The invoicing API's own description, as its team would publish it (paths relative to the provider's base URL). */
 const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -58,7 +64,19 @@ const OPENAPI_DOCUMENT = {
         operationId: 'listCustomers',
         summary: 'List customers',
         parameters: [{ name: 'q', in: 'query', schema: { type: 'string' } }],
-        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { customers: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } } } } } } } },
+        responses: {
+          '200': {
+            description: 'ok',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { customers: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } } },
+                },
+              },
+            },
+          },
+        },
       },
     },
     '/invoices': {
@@ -99,7 +117,8 @@ async function startInvoicingApi(): Promise<{ url: string; port: number; seen: I
   const server = createServer((req, res) => {
     seen.push(req);
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/docs/openapi.yaml') return void res.writeHead(200, { 'content-type': 'application/yaml' }).end(toYaml({ ...OPENAPI_DOCUMENT, info: { ...OPENAPI_DOCUMENT.info, version: '2.5' } }));
+    if (url.pathname === '/docs/openapi.yaml')
+      return void res.writeHead(200, { 'content-type': 'application/yaml' }).end(toYaml({ ...OPENAPI_DOCUMENT, info: { ...OPENAPI_DOCUMENT.info, version: '2.5' } }));
     res.setHeader('content-type', 'application/json');
     if (req.headers['x-api-key'] !== API_KEY) return void res.writeHead(401).end(JSON.stringify({ error: 'unauthorized' }));
     const answer = (body: unknown) => {
@@ -132,7 +151,9 @@ function hostPage(api: string, token: string): string {
 }
 
 async function startHost(page: () => string): Promise<{ origin: string; server: Server }> {
-  const server = createServer((req, res) => (req.url?.startsWith('/host') ? res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page()) : res.writeHead(404).end()));
+  const server = createServer((req, res) =>
+    req.url?.startsWith('/host') ? res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page()) : res.writeHead(404).end(),
+  );
   await new Promise<void>((r) => server.listen(0, 'localhost', r));
   return { origin: `http://localhost:${(server.address() as AddressInfo).port}`, server };
 }
@@ -254,7 +275,10 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     const table = panel.getByRole('table', { name: 'Imported actions' });
     await table.waitFor();
     expect(await table.getByRole('rowheader').allTextContents()).toEqual(['list_customersList customers', 'list_invoicesList invoices of a customer']);
-    await table.getByRole('row', { name: /list_customers/ }).getByText('value id, label name').waitFor();
+    await table
+      .getByRole('row', { name: /list_customers/ })
+      .getByText('value id, label name')
+      .waitFor();
     await panel.getByText('PUT /invoices/{id}/scan: its request body is image/png; only JSON bodies are supported, so it was not imported').waitFor();
     // The About card lists them with the connector's own actions.
     await page.getByRole('complementary').getByText('list_invoices').waitFor();
@@ -350,7 +374,12 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await admin.page.getByRole('button', { name: 'Advanced (JSON)' }).click();
     const editor = admin.page.getByLabel('Definition (JSON)', { exact: true });
     const definition = JSON.parse(await editor.inputValue());
-    expect(definition).toMatchObject({ name: provider.name, baseUrl: provider.baseUrl, auth: { type: 'api_key', in: 'header', name: 'X-Api-Key' }, verify: { path: 'me', accountId: 'id', accountName: 'company' } });
+    expect(definition).toMatchObject({
+      name: provider.name,
+      baseUrl: provider.baseUrl,
+      auth: { type: 'api_key', in: 'header', name: 'X-Api-Key' },
+      verify: { path: 'me', accountId: 'id', accountName: 'company' },
+    });
     await editor.fill(JSON.stringify({ ...definition, auth: { ...definition.auth, label: 'Globex API key' } }, null, 2));
     await screen(admin.page, 'portal-advanced-editor');
     await admin.page.getByRole('button', { name: 'Save changes' }).click();
@@ -395,7 +424,7 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     expect(errors).toEqual([]);
   });
 
-  it('on the provider\'s connector page: refuses a cyclic document naming the $ref, changes option fields, imports by URL, removes the document', async () => {
+  it("on the provider's connector page: refuses a cyclic document naming the $ref, changes option fields, imports by URL, removes the document", async () => {
     const key = 'globex-invoicing';
     const { page } = await newPage();
     await signInToPortal(page);
@@ -422,7 +451,12 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await fields.getByLabel('Label').fill('id');
     await fields.getByRole('button', { name: 'Save fields' }).click();
     await table.getByText('label id').waitFor();
-    expect((await tenant.owner.get(`/v1/admin/connectors/${key}/openapi`)).body.operations[0].optionSource).toEqual({ itemsPath: 'customers', valuePath: 'id', labelPath: 'id', searchParam: 'q' });
+    expect((await tenant.owner.get(`/v1/admin/connectors/${key}/openapi`)).body.operations[0].optionSource).toEqual({
+      itemsPath: 'customers',
+      valuePath: 'id',
+      labelPath: 'id',
+      searchParam: 'q',
+    });
     await panel.getByRole('button', { name: 'Do not offer as options' }).click();
     await panel.getByRole('button', { name: 'Offer as options again' }).waitFor();
     expect((await tenant.owner.get(`/v1/admin/connectors/${key}`)).body.optionSources).toEqual([]);

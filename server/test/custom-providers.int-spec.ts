@@ -69,7 +69,13 @@ const acmeEntry = (baseUrl: string, overrides: Record<string, unknown> = {}) => 
 
 function resultOf(html: string): { message: { status: string; connector: string; connectionId?: string; error?: { code: string; message: string } } } {
   const json = /<script type="application\/json" id="switchboard-result">([^<]*)<\/script>/.exec(html)?.[1];
-  if (!json) throw new Error(`no result block in: ${html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 400)}`);
+  if (!json)
+    throw new Error(
+      `no result block in: ${html
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 400)}`,
+    );
   return JSON.parse(json);
 }
 
@@ -169,7 +175,14 @@ describe('custom providers', () => {
     expect(basic.body.error).toMatchObject({ code: 'provider_in_use', details: { errors: [{ path: 'definition.auth.type' }] } });
 
     // A flow that uses it, switched on for the end user.
-    const flow = { key: 'acme-sync', name: 'Acme sync', trigger: { type: 'request' }, connectors: ['acme-crm'], inputs: {}, steps: [{ id: 'get', type: 'request', connector: 'acme-crm', method: 'GET', path: 'widgets' }] };
+    const flow = {
+      key: 'acme-sync',
+      name: 'Acme sync',
+      trigger: { type: 'request' },
+      connectors: ['acme-crm'],
+      inputs: {},
+      steps: [{ id: 'get', type: 'request', connector: 'acme-crm', method: 'GET', path: 'widgets' }],
+    };
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: flow })).status).toBe(201);
     expect((await tenant.owner.post('/v1/admin/flow-templates/acme-sync/publish')).status).toBe(201);
     expect((await tenant.host.post('/v1/end-users/ann/flows/acme-sync/enable', {})).status).toBeLessThan(300);
@@ -196,7 +209,19 @@ describe('custom providers', () => {
     const document = {
       openapi: '3.0.3',
       info: { title: 'Acme CRM API', version: '1' },
-      paths: { '/widgets': { get: { operationId: 'listWidgets', responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } } } } } } } } },
+      paths: {
+        '/widgets': {
+          get: {
+            operationId: 'listWidgets',
+            responses: {
+              '200': {
+                description: 'ok',
+                content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } } } } },
+              },
+            },
+          },
+        },
+      },
     };
     expect((await tenant.owner.put('/v1/admin/connectors/acme-docs/openapi', { document })).status).toBe(200);
     expect((await tenant.owner.get('/v1/admin/connectors/acme-docs')).body.actions.map((a: { key: string }) => a.key)).toEqual(['list_widgets']);
@@ -211,10 +236,14 @@ describe('custom providers', () => {
     expect((await tenant.owner.get('/v1/admin/connectors/acme-docs/openapi')).status).toBe(404);
   });
 
-  it('an import that races the provider\'s deletion waits for it and is refused, leaving no document behind', async () => {
+  it("an import that races the provider's deletion waits for it and is refused, leaving no document behind", async () => {
     const created = await tenant.owner.post('/v1/admin/custom-providers', { key: 'acme-race', definition: acmeEntry(`${acme.url}/api`) });
     expect(created.status).toBe(201);
-    const document = { openapi: '3.0.3', info: { title: 'Acme', version: '1' }, paths: { '/widgets': { get: { operationId: 'listWidgets', responses: { '200': { description: 'ok' } } } } } };
+    const document = {
+      openapi: '3.0.3',
+      info: { title: 'Acme', version: '1' },
+      paths: { '/widgets': { get: { operationId: 'listWidgets', responses: { '200': { description: 'ok' } } } } },
+    };
     // The deletion's steps (as CustomProvidersService.remove takes them), not committed yet while the import arrives.
     const db = new Client({ connectionString: api.config.database.url });
     await db.connect();
@@ -234,7 +263,7 @@ describe('custom providers', () => {
     }
   });
 
-  it('connects a client-credentials provider with the end user\'s client, and fetches a new token when it runs out', async () => {
+  it("connects a client-credentials provider with the end user's client, and fetches a new token when it runs out", async () => {
     const created = await tenant.owner.post('/v1/admin/custom-providers', {
       key: 'acme-service',
       definition: acmeEntry(`${acme.url}/cc`, { auth: { type: 'oauth2_client_credentials', tokenUrl: `${acme.url}/oauth/token` } }),
@@ -257,7 +286,7 @@ describe('custom providers', () => {
     expect(acme.tokens).toHaveLength(2);
   });
 
-  it('refuses a key a shared connector or another of the tenant\'s providers has, with 409 provider_key_taken', async () => {
+  it("refuses a key a shared connector or another of the tenant's providers has, with 409 provider_key_taken", async () => {
     const shared = await tenant.owner.post('/v1/admin/custom-providers', { key: 'slack', definition: acmeEntry('https://api.acme.example') });
     expect(shared.status).toBe(409);
     expect(shared.body.error).toMatchObject({ code: 'provider_key_taken', details: { errors: [{ path: 'key', message: 'is taken by the shared connector Slack' }] } });

@@ -205,7 +205,9 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     expect(again.templates.filter((t) => t.status === 'published')).toEqual([]);
     expect(seeded.llm).toEqual({ provider: 'sandbox', baseUrl: `${sandbox.url}/llm/v1`, status: 'created', models: ['support-triage'] });
     expect(again.llm.status).toBe('unchanged');
-    expect((await tenant.owner.get('/v1/admin/llm-providers')).body.data).toEqual([expect.objectContaining({ key: 'sandbox', kind: 'openai-compatible', baseUrl: `${sandbox.url}/llm/v1`, hasApiKey: false })]);
+    expect((await tenant.owner.get('/v1/admin/llm-providers')).body.data).toEqual([
+      expect.objectContaining({ key: 'sandbox', kind: 'openai-compatible', baseUrl: `${sandbox.url}/llm/v1`, hasApiKey: false }),
+    ]);
     expect(again.webhook).toEqual(seeded.webhook);
     expect((await tenant.owner.get('/v1/admin/tenant')).body.allowedOrigins).toEqual([acme.url]);
     expect((await tenant.owner.get('/v1/admin/webhook-endpoints')).body.data).toHaveLength(1);
@@ -329,11 +331,18 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     await shot(page, 'support');
     await page.getByRole('button', { name: 'File ticket' }).click();
     await page.waitForURL(`${acme.url}/support`);
-    expect(await page.getByRole('status').first().textContent()).toBe('Ticket “Cannot export the Q3 report” was filed. The AI agent is triaging it: approve its Slack post in Integrations.');
+    expect(await page.getByRole('status').first().textContent()).toBe(
+      'Ticket “Cannot export the Q3 report” was filed. The AI agent is triaging it: approve its Slack post in Integrations.',
+    );
     expect(await page.getByRole('row', { name: /Cannot export the Q3 report/ }).textContent()).toContain('Triaging');
     await shot(page, 'support-filed');
     const [ticket] = acme.store.tickets('globex');
-    expect(ticket).toMatchObject({ email: 'maria@globex.test', subject: 'Cannot export the Q3 report', filedBy: 'Maria Johnson', sent: { status: 'started', runIds: [expect.any(String)] } });
+    expect(ticket).toMatchObject({
+      email: 'maria@globex.test',
+      subject: 'Cannot export the Q3 report',
+      filedBy: 'Maria Johnson',
+      sent: { status: 'started', runIds: [expect.any(String)] },
+    });
     const runId = ticket!.sent!.runIds[0]!;
 
     // The run parks on the agent's Slack post: HubSpot was read, nothing is in Slack yet.
@@ -342,8 +351,14 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
       return run.status === 'waiting' && run;
     }, 'the run to wait for the approval');
     const lookup = waiting.steps.find((s: { path: string }) => s.path === 'triage/turn[0]/call[0]');
-    expect(lookup).toMatchObject({ id: 'hubspot_find_contact', status: 'succeeded', input: { email: 'maria@globex.test' }, output: { found: true, contact: { properties: { company: 'Globex Corporation' } } } });
-    const summary = ':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot export the Q3 report*\nThe export button spins forever since this morning. The board meeting is tomorrow.';
+    expect(lookup).toMatchObject({
+      id: 'hubspot_find_contact',
+      status: 'succeeded',
+      input: { email: 'maria@globex.test' },
+      output: { found: true, contact: { properties: { company: 'Globex Corporation' } } },
+    });
+    const summary =
+      ':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot export the Q3 report*\nThe export button spins forever since this morning. The board meeting is tomorrow.';
     expect(sandbox.state.slack.messages.some((m) => m.text.startsWith(':ticket:'))).toBe(false);
 
     // Integrations: the agent's post waits for Globex's OK, showing what it would send.
@@ -360,15 +375,23 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     await request.getByRole('button', { name: 'Approve' }).click();
 
     // It posts the summary to #support, and the run succeeds with the agent's answer.
-    const message = await eventually(async () => sandbox.state.slack.messages.find((m) => m.text === summary), 'the agent\'s Slack summary');
+    const message = await eventually(async () => sandbox.state.slack.messages.find((m) => m.text === summary), "the agent's Slack summary");
     expect(message.channel).toBe(slackChannel('support').id);
     const done = await eventually(async () => {
       const run = (await tenant.host.get(`/v1/runs/${runId}`)).body;
       return ['succeeded', 'failed'].includes(run.status) && run;
     }, 'the run to finish');
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
-    expect(done.result).toEqual({ ticket: ticket!.id, priority: 'high', summary: 'Maria Johnson of Globex Corporation filed a support ticket; a summary was drafted for Slack.', toolCalls: 2 });
-    expect(done.steps.find((s: { path: string }) => s.path === 'triage/turn[1]/call[0]')).toMatchObject({ status: 'succeeded', approval: { approved: true, decidedBy: GLOBEX.endUserId } });
+    expect(done.result).toEqual({
+      ticket: ticket!.id,
+      priority: 'high',
+      summary: 'Maria Johnson of Globex Corporation filed a support ticket; a summary was drafted for Slack.',
+      toolCalls: 2,
+    });
+    expect(done.steps.find((s: { path: string }) => s.path === 'triage/turn[1]/call[0]')).toMatchObject({
+      status: 'succeeded',
+      approval: { approved: true, decidedBy: GLOBEX.endUserId },
+    });
     expect(done.usage.totalTokens).toBeGreaterThan(0);
     expect(sandbox.state.slack.messages.filter((m) => m.text === summary)).toHaveLength(1);
     expect(problems.get(page)).toEqual([]);
@@ -390,7 +413,15 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     const long = await post({ email: 'maria@globex.test', subject: 'Long', message: 'x'.repeat(4001) });
     expect(long.status()).toBe(422);
     expect(await long.text()).toContain('message: must be at most 4000 characters');
-    expect((await page.request.post(`${acme.url}/support`, { headers: { origin: 'http://evil.test' }, form: { email: 'maria@globex.test', subject: 'Forged', message: 'x' }, maxRedirects: 0 })).status()).toBe(403);
+    expect(
+      (
+        await page.request.post(`${acme.url}/support`, {
+          headers: { origin: 'http://evil.test' },
+          form: { email: 'maria@globex.test', subject: 'Forged', message: 'x' },
+          maxRedirects: 0,
+        })
+      ).status(),
+    ).toBe(403);
     expect(acme.store.tickets('globex')).toHaveLength(before);
   });
 
@@ -468,7 +499,9 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
     await page.getByLabel('Email').fill('grace@navy.test');
     await page.getByRole('button', { name: 'Add customer' }).click();
     await page.waitForURL(`${acme.url}/customers`);
-    expect(await page.getByRole('status').first().textContent()).toBe('Grace Hopper was added, but not sent: HubSpot is disconnected. Reconnect HubSpot in Integrations and new customers are sent again.');
+    expect(await page.getByRole('status').first().textContent()).toBe(
+      'Grace Hopper was added, but not sent: HubSpot is disconnected. Reconnect HubSpot in Integrations and new customers are sent again.',
+    );
     expect(await page.getByRole('row', { name: /Grace Hopper/ }).textContent()).toContain('HubSpot is disconnected');
     expect(sandbox.state.hubspot.contacts.some((c) => c.properties.email === 'grace@navy.test')).toBe(false);
   });

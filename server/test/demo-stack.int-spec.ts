@@ -54,10 +54,11 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     return stack.exited;
   }
 
-  const refused = (url: string) => fetch(url).then(
-    () => false,
-    () => true,
-  );
+  const refused = (url: string) =>
+    fetch(url).then(
+      () => false,
+      () => true,
+    );
 
   const state = () => JSON.parse(readFileSync(join(home, 'demo.json'), 'utf8'));
 
@@ -133,7 +134,14 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     const connectors = (await owner.get('/v1/admin/connectors')).body.data;
     expect(connectors.find((c: { key: string }) => c.key === 'slack')).toMatchObject({ config: { enabled: true, settings: { useSandbox: true } } });
     const templates = (await owner.get('/v1/admin/flow-templates')).body.data.map((t: { key: string; latestVersion: number }) => [t.key, t.latestVersion]);
-    expect(templates).toEqual(expect.arrayContaining([['won-deals-to-slack', 1], ['new-customer-to-hubspot', 1], ['new-hubspot-deals-to-slack', 1], ['github-issues-to-slack', 1]]));
+    expect(templates).toEqual(
+      expect.arrayContaining([
+        ['won-deals-to-slack', 1],
+        ['new-customer-to-hubspot', 1],
+        ['new-hubspot-deals-to-slack', 1],
+        ['github-issues-to-slack', 1],
+      ]),
+    );
     const approval = demo.templates.find((t: { key: string }) => t.key === 'big-deal-approval');
     if (approval.status === 'skipped') expect(banner).toContain(`Not seeded     flow template big-deal-approval: ${approval.reason}`);
     else expect(templates).toContainEqual(['big-deal-approval', 1]);
@@ -174,8 +182,13 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     const channel = (await host.get(`/v1/proxy/${slackConnection}/conversations.list`)).body.channels[0].id as string;
     const sandboxUrl = `http://127.0.0.1:${ports.sandbox}`;
     const sandboxToken = async (connector: string) =>
-      ((await (await fetch(`${sandboxUrl}/_sandbox/oauth/issue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ connector }) })).json()) as { accessToken: string }).accessToken;
-    const runsOf = async (flow: string) => ((await host.get(`/v1/runs?flow=${flow}&limit=50`)).body.data as Array<{ status: string; triggerType: string }>).filter((r) => r.status === 'succeeded');
+      (
+        (await (
+          await fetch(`${sandboxUrl}/_sandbox/oauth/issue`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ connector }) })
+        ).json()) as { accessToken: string }
+      ).accessToken;
+    const runsOf = async (flow: string) =>
+      ((await host.get(`/v1/runs?flow=${flow}&limit=50`)).body.data as Array<{ status: string; triggerType: string }>).filter((r) => r.status === 'succeeded');
     const until = async <T>(what: string, probe: () => Promise<T | false>): Promise<T> => {
       for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 250))) {
         const value = await probe();
@@ -189,12 +202,24 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     // GitHub: the repository hook is made, then an opened issue is pushed and runs at once.
     const hookUrl: string = issues.body.instance.webhookUrl;
     await until('the repository hook', async () => {
-      const calls = (await (await fetch(`${sandboxUrl}/_sandbox/calls?connector=github&method=POST&path=/repos/acme-inc/api/hooks`)).json()) as { calls: Array<{ status: number }> };
+      const calls = (await (await fetch(`${sandboxUrl}/_sandbox/calls?connector=github&method=POST&path=/repos/acme-inc/api/hooks`)).json()) as {
+        calls: Array<{ status: number }>;
+      };
       return calls.calls.some((c) => c.status === 201);
     });
     const github = await sandboxToken('github');
-    expect((await fetch(`${sandboxUrl}/github/repos/acme-inc/api/issues`, { method: 'POST', headers: { authorization: `Bearer ${github}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Demo issue' }) })).status).toBe(201);
-    expect((await until('the GitHub run', async () => (await runsOf('github-issues-to-slack')).length > 0 && runsOf('github-issues-to-slack')))[0]).toMatchObject({ triggerType: 'webhook' });
+    expect(
+      (
+        await fetch(`${sandboxUrl}/github/repos/acme-inc/api/issues`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${github}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ title: 'Demo issue' }),
+        })
+      ).status,
+    ).toBe(201);
+    expect((await until('the GitHub run', async () => (await runsOf('github-issues-to-slack')).length > 0 && runsOf('github-issues-to-slack')))[0]).toMatchObject({
+      triggerType: 'webhook',
+    });
     expect(hookUrl).toContain('/v1/hooks/whk_');
     // HubSpot: after the first poll, a new deal is found by the next one (made due now instead of in a minute).
     const { Client } = await import('pg');
@@ -203,9 +228,19 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     try {
       await until('the first poll', async () => (await pg.query(`SELECT 1 FROM flow_instance_triggers WHERE type = 'poll' AND polled_at IS NOT NULL`)).rowCount === 1);
       const hubspot = await sandboxToken('hubspot');
-      expect((await fetch(`${sandboxUrl}/hubspot/crm/v3/objects/deals`, { method: 'POST', headers: { authorization: `Bearer ${hubspot}`, 'content-type': 'application/json' }, body: JSON.stringify({ properties: { dealname: 'Demo deal', amount: '1200' } }) })).status).toBe(201);
+      expect(
+        (
+          await fetch(`${sandboxUrl}/hubspot/crm/v3/objects/deals`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${hubspot}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ properties: { dealname: 'Demo deal', amount: '1200' } }),
+          })
+        ).status,
+      ).toBe(201);
       await pg.query(`UPDATE flow_instance_triggers SET next_poll_at = now() WHERE type = 'poll'`);
-      expect((await until('the HubSpot run', async () => (await runsOf('new-hubspot-deals-to-slack')).length > 0 && runsOf('new-hubspot-deals-to-slack')))[0]).toMatchObject({ triggerType: 'poll' });
+      expect((await until('the HubSpot run', async () => (await runsOf('new-hubspot-deals-to-slack')).length > 0 && runsOf('new-hubspot-deals-to-slack')))[0]).toMatchObject({
+        triggerType: 'poll',
+      });
     } finally {
       await pg.end();
     }
@@ -225,11 +260,20 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     expect(filed.status).toBe(303);
     expect(await (await fetch(`${acme}/support`, { headers: { cookie } })).text()).toContain('The AI agent is triaging it: approve its Slack post in Integrations.');
     const endUser = new Http(api).withBearer(session);
-    const pending = await until('the agent approval', async () => ((await endUser.get('/v1/me/approvals?status=pending')).body.data as Array<{ id: string; flow: string; runId: string; description: string }>).find((a) => a.flow === 'support-ticket-triage') ?? false);
+    const pending = await until(
+      'the agent approval',
+      async () =>
+        ((await endUser.get('/v1/me/approvals?status=pending')).body.data as Array<{ id: string; flow: string; runId: string; description: string }>).find(
+          (a) => a.flow === 'support-ticket-triage',
+        ) ?? false,
+    );
     const text = ':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot log in*\nSince the update this morning.';
     // The description is "Field: value" lines; a value's further lines are indented.
     expect(pending.description).toContain(`Text: ${text.replace(/\n/g, '\n  ')}`);
-    const posts = async () => ((await (await fetch(`${sandboxUrl}/_sandbox/calls?connector=slack&path=/api/chat.postMessage`)).json()) as { calls: Array<{ body: { text?: string }; status: number }> }).calls.filter((c) => c.body?.text === text);
+    const posts = async () =>
+      (
+        (await (await fetch(`${sandboxUrl}/_sandbox/calls?connector=slack&path=/api/chat.postMessage`)).json()) as { calls: Array<{ body: { text?: string }; status: number }> }
+      ).calls.filter((c) => c.body?.text === text);
     expect(await posts()).toEqual([]);
     expect((await endUser.post(`/v1/me/approvals/${pending.id}/approve`, {})).status).toBe(200);
     const triaged = await until('the triage run', async () => {

@@ -45,7 +45,12 @@ describe('API docs in a browser', () => {
     await page.setContent(`<iframe src="${api.url}/docs" width="800" height="600"></iframe>`);
     await page.waitForTimeout(1000);
     const frame = page.frames().find((f) => f.url().includes('/docs'));
-    const rendered = frame ? await frame.locator('.swagger-ui').count().catch(() => 0) : 0;
+    const rendered = frame
+      ? await frame
+          .locator('.swagger-ui')
+          .count()
+          .catch(() => 0)
+      : 0;
     expect(rendered).toBe(0);
     await page.close();
   });

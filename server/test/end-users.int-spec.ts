@@ -130,15 +130,11 @@ describe('end users (host API)', () => {
   });
 
   it('concurrent PUTs of the same new external id converge on one row, exactly one of them 201', async () => {
-    const replies = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => tenant.host.put('/v1/end-users/racer', { displayName: `Racer ${i}` })),
-    );
+    const replies = await Promise.all(Array.from({ length: 5 }, (_, i) => tenant.host.put('/v1/end-users/racer', { displayName: `Racer ${i}` })));
     expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
     const ids = new Set(replies.map((r) => r.body.id));
     expect(ids.size).toBe(1);
-    const rows = await api.app
-      .get(DataSource)
-      .query(`SELECT id, display_name FROM end_users WHERE tenant_id = $1 AND external_id = 'racer'`, [tenant.tenantId]);
+    const rows = await api.app.get(DataSource).query(`SELECT id, display_name FROM end_users WHERE tenant_id = $1 AND external_id = 'racer'`, [tenant.tenantId]);
     expect(rows).toHaveLength(1);
     expect(rows[0].id).toBe([...ids][0]);
     expect(rows[0].display_name).toMatch(/^Racer [0-4]$/);

@@ -101,8 +101,16 @@ describe('approval steps', () => {
     expect(Date.parse(approved.body.decidedAt)).not.toBeNaN();
 
     const done = await waitForRun(tenant, run.id);
-    expect(done).toMatchObject({ status: 'succeeded', flow: 'refund-by-user', endUserId: 'alice', result: { approved: true, by: 'alice', via: 'end_user', comment: 'Looks right' } });
-    expect(done.steps.find((s: { path: string }) => s.path === 'ok')).toMatchObject({ status: 'succeeded', output: { approved: true, decidedBy: 'alice', decidedAt: approved.body.decidedAt } });
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      flow: 'refund-by-user',
+      endUserId: 'alice',
+      result: { approved: true, by: 'alice', via: 'end_user', comment: 'Looks right' },
+    });
+    expect(done.steps.find((s: { path: string }) => s.path === 'ok')).toMatchObject({
+      status: 'succeeded',
+      output: { approved: true, decidedBy: 'alice', decidedAt: approved.body.decidedAt },
+    });
 
     // Deciding again, either way and by anyone allowed, is a conflict.
     const again = await alice.post(`/v1/me/approvals/${approval.id}/reject`, {});
@@ -120,7 +128,10 @@ describe('approval steps', () => {
     expect((await tenant.host.get(`/v1/runs/${run.id}`)).body.status).toBe('waiting');
     const db = api.app.get(DataSource);
     expect((await db.query(`SELECT count(*)::int AS n FROM approvals WHERE run_id = $1`, [run.id]))[0].n).toBe(1);
-    expect((await tenant.host.post(`/v1/approvals/${approval.id}/approve`, { decidedBy: 'ops@vendor.example' })).body).toMatchObject({ decidedBy: 'ops@vendor.example', decidedVia: 'host' });
+    expect((await tenant.host.post(`/v1/approvals/${approval.id}/approve`, { decidedBy: 'ops@vendor.example' })).body).toMatchObject({
+      decidedBy: 'ops@vendor.example',
+      decidedVia: 'host',
+    });
     expect(await waitForRun(tenant, run.id)).toMatchObject({ status: 'succeeded', result: { approved: true, by: 'ops@vendor.example', via: 'host' } });
     expect((await db.query(`SELECT count(*)::int AS n FROM approvals WHERE run_id = $1`, [run.id]))[0].n).toBe(1);
   });
@@ -155,7 +166,10 @@ describe('approval steps', () => {
     const approvedDone = await waitForRun(tenant, approvedRun.id);
     expect(approvedDone).toMatchObject({ status: 'succeeded', result: { approved: true, via: 'timeout' } });
     expect(approvedDone.result.by).toBeNull();
-    expect(await waitForRun(tenant, rejectedRun.id)).toMatchObject({ status: 'failed', error: { code: 'approval_rejected', message: expect.stringContaining('not given in time') } });
+    expect(await waitForRun(tenant, rejectedRun.id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'approval_rejected', message: expect.stringContaining('not given in time') },
+    });
     for (const id of [a1.id, a2.id]) expect((await tenant.host.get(`/v1/approvals/${id}`)).body).toMatchObject({ status: 'expired', decidedVia: 'timeout', decidedBy: null });
     // Too late to decide.
     expect((await tenant.host.post(`/v1/approvals/${a1.id}/approve`, {})).body.error.code).toBe('approval_already_decided');

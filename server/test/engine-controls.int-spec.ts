@@ -52,8 +52,7 @@ describe('run control: cancel, retry, timeouts, caps', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     return res.body.id as string;
   };
-  const callsTo = (path: string, text?: string) =>
-    sandbox.calls({ connector: 'slack', path }).filter((c) => text === undefined || (c.body as { text?: string })?.text === text);
+  const callsTo = (path: string, text?: string) => sandbox.calls({ connector: 'slack', path }).filter((c) => text === undefined || (c.body as { text?: string })?.text === text);
 
   beforeAll(async () => {
     sandbox = await startSandbox();
@@ -118,10 +117,12 @@ describe('run control: cancel, retry, timeouts, caps', () => {
   });
 
   it('cancels a waiting run (its pending approval expires) and answers a waiting caller', async () => {
-    await publish(flow('wait-then-ask', [
-      { id: 'ask', type: 'approval', title: 'Go?' },
-      { id: 'pause', type: 'delay', for: 'PT1H' },
-    ]));
+    await publish(
+      flow('wait-then-ask', [
+        { id: 'ask', type: 'approval', title: 'Go?' },
+        { id: 'pause', type: 'delay', for: 'PT1H' },
+      ]),
+    );
     const id = await start('wait-then-ask');
     await waitForRun(id, ['waiting']);
     const approval = (await tenant.host.get('/v1/approvals?endUserId=ctl')).body.data.find((a: { runId: string }) => a.runId === id);
@@ -151,9 +152,11 @@ describe('run control: cancel, retry, timeouts, caps', () => {
   });
 
   it('fails a run past its time limit (definition timeoutMs) with run_timed_out', async () => {
-    await publish(flow('slow-run', [
-      { id: 'post', type: 'request', connector: 'slack', method: 'POST', path: 'chat.postMessage', body: { channel: '#general', text: 'slow run' } },
-    ], { timeoutMs: 1000 }));
+    await publish(
+      flow('slow-run', [{ id: 'post', type: 'request', connector: 'slack', method: 'POST', path: 'chat.postMessage', body: { channel: '#general', text: 'slow run' } }], {
+        timeoutMs: 1000,
+      }),
+    );
     sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', latencyMs: 3000 });
     const run = await waitForRun(await start('slow-run'));
     expect(run).toMatchObject({ status: 'failed', error: { code: 'run_timed_out', step: 'post', message: expect.stringContaining('1000 ms') } });
@@ -161,9 +164,20 @@ describe('run control: cancel, retry, timeouts, caps', () => {
   });
 
   it('fails a step past its own timeoutMs with step_timed_out, after its retries', async () => {
-    await publish(flow('slow-step', [
-      { id: 'read', type: 'request', connector: 'slack', method: 'GET', path: 'conversations.history', query: { channel: 'C0GENERAL' }, timeoutMs: 300, retry: { attempts: 2, backoff: { initialMs: 100, maxMs: 100 } } },
-    ]));
+    await publish(
+      flow('slow-step', [
+        {
+          id: 'read',
+          type: 'request',
+          connector: 'slack',
+          method: 'GET',
+          path: 'conversations.history',
+          query: { channel: 'C0GENERAL' },
+          timeoutMs: 300,
+          retry: { attempts: 2, backoff: { initialMs: 100, maxMs: 100 } },
+        },
+      ]),
+    );
     sandbox.inject({ connector: 'slack', path: '/api/conversations.history', latencyMs: 1500, times: 2 });
     const run = await waitForRun(await start('slow-step'));
     expect(run).toMatchObject({ status: 'failed', error: { code: 'step_timed_out', step: 'read', message: 'The step did not finish within 300 ms' } });
@@ -185,9 +199,20 @@ describe('run control: cancel, retry, timeouts, caps', () => {
   }
 
   it('aborts the provider request of a timed-out step: it is not sent again in the background', async () => {
-    await publish(flow('abandoned-step', [
-      { id: 'post', type: 'request', connector: 'slack', method: 'POST', path: 'chat.postMessage', body: { channel: '#general', text: 'abandoned' }, timeoutMs: 300, retry: { attempts: 1 } },
-    ]));
+    await publish(
+      flow('abandoned-step', [
+        {
+          id: 'post',
+          type: 'request',
+          connector: 'slack',
+          method: 'POST',
+          path: 'chat.postMessage',
+          body: { channel: '#general', text: 'abandoned' },
+          timeoutMs: 300,
+          retry: { attempts: 1 },
+        },
+      ]),
+    );
     sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', latencyMs: 1000, drop: true });
     const run = await waitForRun(await start('abandoned-step'));
     expect(run).toMatchObject({ status: 'failed', error: { code: 'step_timed_out', step: 'post' } });
@@ -208,7 +233,10 @@ describe('run control: cancel, retry, timeouts, caps', () => {
   it('caps stored step output, trigger payloads and loop iterations, each with a clear error', async () => {
     await publish(flow('big-output', [{ id: 'blob', type: 'transform', output: { text: "=$pad('', 300000, 'x')" } }]));
     const big = await waitForRun(await start('big-output'));
-    expect(big).toMatchObject({ status: 'failed', error: { code: 'step_output_too_large', step: 'blob', message: expect.stringMatching(/Step blob produced \d+ bytes of output; the limit is 262144/) } });
+    expect(big).toMatchObject({
+      status: 'failed',
+      error: { code: 'step_output_too_large', step: 'blob', message: expect.stringMatching(/Step blob produced \d+ bytes of output; the limit is 262144/) },
+    });
 
     const payload = await tenant.host.post('/v1/flows/big-output/runs', { endUserId: 'ctl', input: { blob: 'x'.repeat(300 * 1024) } });
     expect(payload).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large', details: { limit: 262144 } } } });
@@ -219,4 +247,3 @@ describe('run control: cancel, retry, timeouts, caps', () => {
     expect((await waitForRun(await start('long-loop', { items: [1, 2, 3] }))).status).toBe('succeeded');
   });
 });
-

@@ -131,7 +131,10 @@ describe('flow engine under SIGKILL', () => {
             const orderId = ids[i];
             const res = await tenant.host.post('/v1/events', { name: 'order.placed', endUserId: users[i % users.length], payload: { orderId }, idempotencyKey: orderId });
             if (res.status === 202) {
-              accepted.set(orderId, res.body.runs.map((r: { id: string }) => r.id));
+              accepted.set(
+                orderId,
+                res.body.runs.map((r: { id: string }) => r.id),
+              );
               acceptedInRound++;
             } else refused.push(`${orderId}: ${res.status} ${JSON.stringify(res.body)}`);
           }
@@ -159,7 +162,9 @@ describe('flow engine under SIGKILL', () => {
       ).rows;
       finishedAtKill.push(new Map(snapshot.map((r) => [r.idempotency_key, new Set(r.steps.filter((s) => s.status === 'succeeded').map((s) => s.path))])));
       const open = snapshot.filter((r) => r.finished_at === null).length;
-      timeline.push(`kill ${round + 1} at +${kills[round] - started} ms: ${acceptedInRound} of the round's ${EVENTS_PER_ROUND} events accepted, ${open} runs unfinished, ${flying} chat.postMessage in flight`);
+      timeline.push(
+        `kill ${round + 1} at +${kills[round] - started} ms: ${acceptedInRound} of the round's ${EVENTS_PER_ROUND} events accepted, ${open} runs unfinished, ${flying} chat.postMessage in flight`,
+      );
       await firing;
       const t = Date.now();
       victim = await startWorker();
@@ -172,7 +177,14 @@ describe('flow engine under SIGKILL', () => {
     // Every accepted trigger: exactly one run, finished and successful.
     expect(refused).toEqual([]);
     expect(accepted.size).toBe(KILLS * EVENTS_PER_ROUND);
-    type Row = { id: string; idempotency_key: string; status: string; steps: Array<{ path: string; status: string; idempotencyKey?: string }>; error: unknown; finished_at: Date | null };
+    type Row = {
+      id: string;
+      idempotency_key: string;
+      status: string;
+      steps: Array<{ path: string; status: string; idempotencyKey?: string }>;
+      error: unknown;
+      finished_at: Date | null;
+    };
     const rows: Row[] = (
       await db.query(`SELECT id, idempotency_key, status, steps, error, finished_at FROM runs WHERE tenant_id = $1 AND trigger_type = 'event'`, [tenant.tenantId])
     ).rows;
@@ -182,7 +194,10 @@ describe('flow engine under SIGKILL', () => {
     for (const [orderId, runIds] of accepted) {
       expect(runIds, orderId).toHaveLength(1);
       const runs = byKey.get(orderId) ?? [];
-      expect(runs.map((r) => r.id), orderId).toEqual(runIds);
+      expect(
+        runs.map((r) => r.id),
+        orderId,
+      ).toEqual(runIds);
       expect({ orderId, status: runs[0].status, error: runs[0].error }).toEqual({ orderId, status: 'succeeded', error: null });
       expect(runs[0].finished_at).not.toBeNull();
     }
@@ -202,7 +217,10 @@ describe('flow engine under SIGKILL', () => {
     let actionSendsKey = false;
     for (const orderId of accepted.keys()) {
       const run = runOf.get(orderId)!;
-      for (const [step, path] of [['A', 'post'], ['B', 'echo']] as const) {
+      for (const [step, path] of [
+        ['A', 'post'],
+        ['B', 'echo'],
+      ] as const) {
         const seen = perStep.get(`${step} ${orderId}`) ?? [];
         expect(seen.length, `${step} ${orderId}`).toBeGreaterThanOrEqual(1);
         expect(seen.length, `${step} ${orderId}`).toBeLessThanOrEqual(2);
@@ -230,7 +248,9 @@ describe('flow engine under SIGKILL', () => {
     }
     const twice = new Set([...doubled.A, ...doubled.B]);
     // Runs a kill interrupted took at least a lock period longer than the rest.
-    const resumed = (await db.query(`SELECT count(*)::int AS n FROM runs WHERE tenant_id = $1 AND finished_at - created_at > $2 * interval '1 millisecond'`, [tenant.tenantId, LOCK_MS])).rows[0].n;
+    const resumed = (
+      await db.query(`SELECT count(*)::int AS n FROM runs WHERE tenant_id = $1 AND finished_at - created_at > $2 * interval '1 millisecond'`, [tenant.tenantId, LOCK_MS])
+    ).rows[0].n;
     expect(twice.size).toBeLessThanOrEqual(KILLS * WORKER_CONCURRENCY);
 
     console.log(

@@ -11,7 +11,6 @@ import { createTenant, freePort, TenantFixture, testEnv } from './harness';
 const PAD_BOMB = '=$length($pad("", 200000000))';
 const REGEX_BOMB = '=$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)';
 
-
 const flow = (key: string, steps: unknown[]) => ({ key, name: key, trigger: { type: 'request' }, connectors: [], inputs: {}, steps });
 /** Needs JSONata (not a plain path), so it goes through the sandbox too. */
 const quick = flow('quick', [
@@ -27,10 +26,14 @@ async function publish(t: TenantFixture, definition: { key: string }, endUserId:
 }
 
 async function finished(t: TenantFixture, id: string) {
-  return waitFor(async () => {
-    const run = (await t.host.get(`/v1/runs/${id}`)).body;
-    return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
-  }, 60_000, `run ${id}`);
+  return waitFor(
+    async () => {
+      const run = (await t.host.get(`/v1/runs/${id}`)).body;
+      return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
+    },
+    60_000,
+    `run ${id}`,
+  );
 }
 
 describe('hostile expressions in real runs', () => {

@@ -13,7 +13,6 @@ import { createTenant, freePort, TenantFixture, testEnv } from './harness';
 const HOST_ORIGIN = 'https://host.example';
 const LOCK_MS = 2000;
 
-
 const notify = {
   key: 'notify',
   name: 'Notify',
@@ -94,10 +93,14 @@ describe('a worker killed mid-call', () => {
     victim.child.kill('SIGKILL');
     await victim.exited;
     await startWorker();
-    const run = await waitFor(async () => {
-      const r = (await tenant.host.get(`/v1/runs/${runId}`)).body;
-      return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
-    }, 60_000, 'the run to finish after the kill');
+    const run = await waitFor(
+      async () => {
+        const r = (await tenant.host.get(`/v1/runs/${runId}`)).body;
+        return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
+      },
+      60_000,
+      'the run to finish after the kill',
+    );
     expect(run.status).toBe('succeeded');
     expect(posts('A 1')).toHaveLength(2);
     expect(posts('B 1')).toHaveLength(1);

@@ -75,7 +75,13 @@ describe('per-tenant concurrency cap', () => {
   beforeAll(async () => {
     sandbox = await startSandbox();
     // A short lock (and so a short lease and fallback wake-up) so the crashed-worker case does not take 15 s.
-    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`, TENANT_MAX_CONCURRENT_RUNS: String(CAP), CONNECTION_RATE_LIMITS: 'false', QUEUE_LOCK_DURATION_MS: '3000' });
+    api = await startApi({
+      SANDBOX_URL: sandbox.url,
+      OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`,
+      TENANT_MAX_CONCURRENT_RUNS: String(CAP),
+      CONNECTION_RATE_LIMITS: 'false',
+      QUEUE_LOCK_DURATION_MS: '3000',
+    });
     // Two workers: the cap is held in Redis, so it spans processes.
     workers.push(await startWorker(api.config), await startWorker(api.config));
     flooder = await createTenant(api, 'Flooder');
@@ -162,7 +168,10 @@ describe('per-connection rate limit', () => {
     const runs = await waitForRuns(tenant, ids);
     expect(runs.map((r) => r.status)).toEqual(ids.map(() => 'succeeded'));
     const calls = sandbox.calls({ connector: 'slack', path: '/api/chat.postMessage' });
-    const r1 = calls.filter((c) => String((c.body as { text?: string }).text).startsWith('rate r1')).map((c) => c.at).sort((a, b) => a - b);
+    const r1 = calls
+      .filter((c) => String((c.body as { text?: string }).text).startsWith('rate r1'))
+      .map((c) => c.at)
+      .sort((a, b) => a - b);
     expect(r1).toHaveLength(4);
     // Turns are 1000 ms apart; the slack covers the jitter between taking a turn and the request reaching the sandbox
     // (unthrottled, the four calls land within a few milliseconds of each other).

@@ -18,28 +18,114 @@ const flow = (key: string, connectors: string[], steps: unknown[]) => ({ key, na
 
 const FLOWS = [
   // A read: repeated on every transient failure, as many times as the step's policy says.
-  flow('read-four', ['slack'], [{ id: 'read', type: 'request', connector: 'slack', method: 'GET', path: 'conversations.history', query: { channel: 'C0GENERAL' }, retry: { attempts: 4, backoff: FAST } }]),
+  flow(
+    'read-four',
+    ['slack'],
+    [{ id: 'read', type: 'request', connector: 'slack', method: 'GET', path: 'conversations.history', query: { channel: 'C0GENERAL' }, retry: { attempts: 4, backoff: FAST } }],
+  ),
   flow('read-default', ['slack'], [{ id: 'users', type: 'action', connector: 'slack', action: 'list_users', input: {} }]),
   // chat.postMessage is not safe to repeat once it may have reached Slack.
-  flow('post', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 3, backoff: FAST } }]),
-  flow('post-raw', ['slack'], [{ id: 'post', type: 'request', connector: 'slack', method: 'POST', path: 'chat.postMessage', body: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 3, backoff: FAST } }]),
-  flow('post-slow', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, timeoutMs: 300, retry: { attempts: 3, backoff: FAST } }]),
+  flow(
+    'post',
+    ['slack'],
+    [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 3, backoff: FAST } }],
+  ),
+  flow(
+    'post-raw',
+    ['slack'],
+    [
+      {
+        id: 'post',
+        type: 'request',
+        connector: 'slack',
+        method: 'POST',
+        path: 'chat.postMessage',
+        body: { channel: '#general', text: '=$trigger.text' },
+        retry: { attempts: 3, backoff: FAST },
+      },
+    ],
+  ),
+  flow(
+    'post-slow',
+    ['slack'],
+    [
+      {
+        id: 'post',
+        type: 'action',
+        connector: 'slack',
+        action: 'send_message',
+        input: { channel: '#general', text: '=$trigger.text' },
+        timeoutMs: 300,
+        retry: { attempts: 3, backoff: FAST },
+      },
+    ],
+  ),
   // Retry-After is capped by the step's timeout (here 500 ms) and never waited past the run's time limit (3 s).
-  flow('post-capped', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, timeoutMs: 500, retry: { attempts: 2, backoff: FAST } }]),
-  { ...flow('post-budget', ['slack'], [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 2, backoff: FAST } }]), timeoutMs: 3000 },
+  flow(
+    'post-capped',
+    ['slack'],
+    [
+      {
+        id: 'post',
+        type: 'action',
+        connector: 'slack',
+        action: 'send_message',
+        input: { channel: '#general', text: '=$trigger.text' },
+        timeoutMs: 500,
+        retry: { attempts: 2, backoff: FAST },
+      },
+    ],
+  ),
+  {
+    ...flow(
+      'post-budget',
+      ['slack'],
+      [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '#general', text: '=$trigger.text' }, retry: { attempts: 2, backoff: FAST } }],
+    ),
+    timeoutMs: 3000,
+  },
   // A DELETE is repeated after a timeout (idempotent), but the first one may have been applied.
-  flow('delete', ['stripe'], [{ id: 'remove', type: 'request', connector: 'stripe', method: 'DELETE', path: 'customers/cus_gone', timeoutMs: 300, retry: { attempts: 2, backoff: FAST } }]),
+  flow(
+    'delete',
+    ['stripe'],
+    [{ id: 'remove', type: 'request', connector: 'stripe', method: 'DELETE', path: 'customers/cus_gone', timeoutMs: 300, retry: { attempts: 2, backoff: FAST } }],
+  ),
   // Stripe de-duplicates by the Idempotency-Key the action sends: safe to repeat.
-  flow('customer', ['stripe'], [{ id: 'create', type: 'action', connector: 'stripe', action: 'create_customer', input: { name: '=$trigger.name' }, retry: { attempts: 3, backoff: FAST } }]),
+  flow(
+    'customer',
+    ['stripe'],
+    [{ id: 'create', type: 'action', connector: 'stripe', action: 'create_customer', input: { name: '=$trigger.name' }, retry: { attempts: 3, backoff: FAST } }],
+  ),
   // A POST to an API that refuses connections: it never got the request, so it is always repeated.
   flow('unreachable', ['http'], [{ id: 'post', type: 'request', connector: 'http', method: 'POST', path: 'echo/x', body: { n: 1 }, retry: { attempts: 3, backoff: FAST } }]),
-  flow('nested', ['stripe'], [
-    { id: 'outer', type: 'loop', over: '=$trigger.outer', steps: [
-      { id: 'inner', type: 'loop', over: '=$trigger.inner', steps: [
-        { id: 'create', type: 'action', connector: 'stripe', action: 'create_customer', input: { name: "=$trigger.tag & '-' & $item" }, retry: { attempts: 3, backoff: FAST } },
-      ] },
-    ] },
-  ]),
+  flow(
+    'nested',
+    ['stripe'],
+    [
+      {
+        id: 'outer',
+        type: 'loop',
+        over: '=$trigger.outer',
+        steps: [
+          {
+            id: 'inner',
+            type: 'loop',
+            over: '=$trigger.inner',
+            steps: [
+              {
+                id: 'create',
+                type: 'action',
+                connector: 'stripe',
+                action: 'create_customer',
+                input: { name: "=$trigger.tag & '-' & $item" },
+                retry: { attempts: 3, backoff: FAST },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  ),
 ];
 
 describe('step retries, unknown outcomes and idempotency keys', () => {
@@ -65,7 +151,8 @@ describe('step retries, unknown outcomes and idempotency keys', () => {
     worker = await startWorker(api.config);
     tenant = await createTenant(api, 'Steps Co');
     await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
-    for (const connector of ['slack', 'stripe', 'http']) expect((await tenant.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
+    for (const connector of ['slack', 'stripe', 'http'])
+      expect((await tenant.owner.put(`/v1/admin/connectors/${connector}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
     const token = (await tenant.host.post('/v1/sessions', { endUserId: USER })).body.token as string;
     me = new Http(api.url, { origin: HOST_ORIGIN }).withBearer(token);
     const start = await fetch(`${api.url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });

@@ -152,7 +152,13 @@ describe('flow engine', () => {
       inputs: {},
       steps: [
         { id: 'each', type: 'loop', over: '=$trigger.items', concurrency: 2, steps: [{ id: 'double', type: 'transform', output: { value: '=$item * 2', at: '=$index' } }] },
-        { id: 'kind', type: 'branch', switch: '=$trigger.kind', cases: [{ when: 'a', steps: [{ id: 'isA', type: 'transform', output: 'A' }] }], default: [{ id: 'other', type: 'transform', output: 'other' }] },
+        {
+          id: 'kind',
+          type: 'branch',
+          switch: '=$trigger.kind',
+          cases: [{ when: 'a', steps: [{ id: 'isA', type: 'transform', output: 'A' }] }],
+          default: [{ id: 'other', type: 'transform', output: 'other' }],
+        },
         { id: 'pause', type: 'delay', for: 'PT1S' },
         { id: 'answer', type: 'respond', output: { doubled: '=$steps.each.double.value', kind: '=$exists($steps.isA) ? $steps.isA : $steps.other' } },
       ],
@@ -184,7 +190,9 @@ describe('flow engine', () => {
     expect(big.status).toBe(413);
     const { connectionId } = await connectSlack(tenant, 'carol');
     const dave = (await tenant.host.post('/v1/sessions', { endUserId: 'dave' })).body.token;
-    const stolen = await new Http(api.url).withBearer(dave).post('/v1/me/flows/won-deals-to-slack/enable', { settings: { channel: '#general' }, connections: { slack: connectionId } });
+    const stolen = await new Http(api.url)
+      .withBearer(dave)
+      .post('/v1/me/flows/won-deals-to-slack/enable', { settings: { channel: '#general' }, connections: { slack: connectionId } });
     expect(stolen.status).toBe(400);
     expect(stolen.body.error.details.errors[0].path).toBe('connections.slack');
   });
@@ -200,7 +208,9 @@ describe('flow engine', () => {
 
   it('recovers a run that was accepted but never enqueued (a crash between commit and enqueue)', async () => {
     const db = api.app.get((await import('typeorm')).DataSource);
-    const [instance] = await db.query(`SELECT i.* FROM flow_instances i JOIN flow_templates t ON t.id = i.template_id WHERE t.key = 'quote' AND i.tenant_id = $1`, [tenant.tenantId]);
+    const [instance] = await db.query(`SELECT i.* FROM flow_instances i JOIN flow_templates t ON t.id = i.template_id WHERE t.key = 'quote' AND i.tenant_id = $1`, [
+      tenant.tenantId,
+    ]);
     const [row] = await db.query(
       `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, status, created_at)
        VALUES ($1, $2, $3, $4, $5, 'request', '{"cost": 2}', 'queued', now() - interval '1 minute') RETURNING id`,

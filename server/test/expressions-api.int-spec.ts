@@ -65,20 +65,30 @@ describe('hostile expressions evaluated by the API', () => {
     return { answer, slowestProbeMs: slowest };
   }
 
-  it("refuses a schedule whose cron expression runs away, naming it, while the API keeps answering", async () => {
+  it('refuses a schedule whose cron expression runs away, naming it, while the API keeps answering', async () => {
     const { answer, slowestProbeMs } = await whileProbing(() => tenant.host.post('/v1/end-users/u1/flows/hostile-schedule/enable', { settings: {} }));
     expect(answer).toMatchObject({
       status: 400,
-      body: { error: { code: 'validation_failed', details: { errors: [{ path: 'trigger.cron', message: expect.stringMatching(/^Expression ".*" ran longer than the 1000 ms an evaluation may take$/) }] } } },
+      body: {
+        error: {
+          code: 'validation_failed',
+          details: { errors: [{ path: 'trigger.cron', message: expect.stringMatching(/^Expression ".*" ran longer than the 1000 ms an evaluation may take$/) }] },
+        },
+      },
     });
     expect(slowestProbeMs).toBeLessThan(1000);
   });
 
-  it("refuses a setting whose input pattern backtracks catastrophically, naming the setting, while the API keeps answering", async () => {
+  it('refuses a setting whose input pattern backtracks catastrophically, naming the setting, while the API keeps answering', async () => {
     const { answer, slowestProbeMs } = await whileProbing(() => tenant.host.post('/v1/end-users/u1/flows/hostile-pattern/enable', { settings: { code: `${'a'.repeat(32)}!` } }));
     expect(answer).toMatchObject({
       status: 400,
-      body: { error: { code: 'validation_failed', details: { errors: [{ path: 'settings.code', message: 'must match ^(a+)+$ (checking it was stopped: The pattern ^(a+)+$ took longer than 1000 ms to check)' }] } } },
+      body: {
+        error: {
+          code: 'validation_failed',
+          details: { errors: [{ path: 'settings.code', message: 'must match ^(a+)+$ (checking it was stopped: The pattern ^(a+)+$ took longer than 1000 ms to check)' }] },
+        },
+      },
     });
     expect(slowestProbeMs).toBeLessThan(1000);
     const fine = await tenant.host.post('/v1/end-users/u1/flows/hostile-pattern/enable', { settings: { code: 'aaa' } });

@@ -88,11 +88,23 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
   const member = ok(await owner.post('/v1/admin/members', { email: `${prefix}-${randomUUID()}@example.test`, role: 'viewer' }), 'member');
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
   const signingKey = ok(await owner.post('/v1/admin/signing-keys', { name: `${mark} key`, algorithm: 'ES256', publicKey: pem }), 'signing key');
-  const endpoint = ok(await owner.post('/v1/admin/webhook-endpoints', { url: 'https://example.com/hook', description: mark, eventTypes: ['run.succeeded', 'approval.requested'] }), 'webhook endpoint');
+  const endpoint = ok(
+    await owner.post('/v1/admin/webhook-endpoints', { url: 'https://example.com/hook', description: mark, eventTypes: ['run.succeeded', 'approval.requested'] }),
+    'webhook endpoint',
+  );
   const customProvider = ok(
     await owner.post('/v1/admin/custom-providers', {
       key: `${prefix}-own-api`,
-      definition: { name: `${mark} API`, description: mark, categories: ['other'], logo: { color: '#123456' }, docsUrl: 'https://example.com/docs', auth: { type: 'api_key', in: 'header', name: 'X-Key' }, baseUrl: 'https://api.example.com', verify: { path: 'me', accountId: 'id' } },
+      definition: {
+        name: `${mark} API`,
+        description: mark,
+        categories: ['other'],
+        logo: { color: '#123456' },
+        docsUrl: 'https://example.com/docs',
+        auth: { type: 'api_key', in: 'header', name: 'X-Key' },
+        baseUrl: 'https://api.example.com',
+        verify: { path: 'me', accountId: 'id' },
+      },
     }),
     'custom provider',
   );
@@ -238,11 +250,26 @@ const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.array(hostileText, { maxLength: 3 }),
   fc.dictionary(hostileText, hostileText, { maxKeys: 3 }),
 );
-const rawBodies = fc.constantFrom('[]', 'null', '"x"', '42', '{"a":', `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, '{"__proto__":{"x":1}}', '{"a":"\\ud800"}', '{"a":"\\u0000"}', '\u0000');
+const rawBodies = fc.constantFrom(
+  '[]',
+  'null',
+  '"x"',
+  '42',
+  '{"a":',
+  `{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+  '{"__proto__":{"x":1}}',
+  '{"a":"\\ud800"}',
+  '{"a":"\\u0000"}',
+  '\u0000',
+);
 
 function resolve(doc: any, schema: any): any {
   let s = schema;
-  for (let i = 0; s?.$ref && i < 10; i++) s = s.$ref.split('/').slice(1).reduce((o: any, k: string) => o?.[k], doc);
+  for (let i = 0; s?.$ref && i < 10; i++)
+    s = s.$ref
+      .split('/')
+      .slice(1)
+      .reduce((o: any, k: string) => o?.[k], doc);
   return s?.allOf?.length === 1 ? resolve(doc, s.allOf[0]) : s;
 }
 
@@ -366,7 +393,14 @@ describe('fuzz: every OpenAPI operation', () => {
   beforeAll(async () => {
     console.log(`fuzz seed ${SEED} (FUZZ_SEED=${SEED} reproduces), ${RUNS} inputs per input slot and credential`);
     sandbox = await startSandbox();
-    api = await startApi({ LOG_LEVEL: 'error', LOGIN_MAX_FAILURES: '1000', SIGNUP_MAX_PER_HOUR: '100000', CONNECTION_RATE_LIMITS: 'false', SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
+    api = await startApi({
+      LOG_LEVEL: 'error',
+      LOGIN_MAX_FAILURES: '1000',
+      SIGNUP_MAX_PER_HOUR: '100000',
+      CONNECTION_RATE_LIMITS: 'false',
+      SANDBOX_URL: sandbox.url,
+      OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`,
+    });
     worker = await startWorker(api.config);
     a = await seedTenant(api, 'a', A_MARK);
     b = await seedTenant(api, 'b', 'tenant-b');
@@ -392,7 +426,9 @@ describe('fuzz: every OpenAPI operation', () => {
   async function call(operation: Operation, credential: Credential, as: TenantData, input: Input) {
     const encode = (value: string) => (RAW_URL_PARTS.includes(value) ? value : encodeURIComponent(Buffer.from(value).toString()));
     let path = operation.path.replace(/\{(\w+)\}/g, (_, name: string) => encode(input.path[name] ?? 'x'));
-    const query = Object.entries(input.query).map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&');
+    const query = Object.entries(input.query)
+      .map(([k, v]) => `${encode(k)}=${encode(v)}`)
+      .join('&');
     if (query) path += `?${query}`;
     const headers: Record<string, string> = { origin: api.origin };
     if (input.contentType) headers['content-type'] = input.contentType;
@@ -415,7 +451,9 @@ describe('fuzz: every OpenAPI operation', () => {
   function problem(operation: Operation, res: { status: number; text: string; type: string; fromProvider?: boolean }): string | null {
     if (res.fromProvider) return null; // relayed by the proxy as the provider sent it
     // 502/504 name the provider's failure (the fuzzer may switch Slack off the sandbox, and there is no internet), not ours.
-    const upstream = (res.status === 502 || res.status === 504) && (/"provider_(error|timeout|unreachable)"/.test(res.text) || (operation.method === 'HEAD' && operation.path.startsWith('/v1/proxy/')));
+    const upstream =
+      (res.status === 502 || res.status === 504) &&
+      (/"provider_(error|timeout|unreachable)"/.test(res.text) || (operation.method === 'HEAD' && operation.path.startsWith('/v1/proxy/')));
     if (res.status >= 500 && !upstream) return 'server error';
     if (res.status < 400 || operation.method === 'HEAD') return null;
     if (operation.path.startsWith('/v1/proxy/') && res.status !== 401 && res.status !== 404 && res.status !== 400) return null; // the provider's own answer
@@ -439,7 +477,12 @@ describe('fuzz: every OpenAPI operation', () => {
       .join('\n');
 
   it('covers every operation of the document with a tenant-A id for every path parameter', () => {
-    const unmapped = operations.flatMap((o) => [...o.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((n) => idFor(a, o.path, n) === undefined).map((n) => `${o.method} ${o.path}: {${n}}`));
+    const unmapped = operations.flatMap((o) =>
+      [...o.path.matchAll(/\{(\w+)\}/g)]
+        .map((m) => m[1])
+        .filter((n) => idFor(a, o.path, n) === undefined)
+        .map((n) => `${o.method} ${o.path}: {${n}}`),
+    );
     expect(unmapped, 'path parameters the fuzzer has no fixture id for: extend idFor()').toEqual([]);
     expect(operations.length).toBeGreaterThanOrEqual(107);
   });
@@ -448,7 +491,8 @@ describe('fuzz: every OpenAPI operation', () => {
     const findings: Finding[] = [];
     // Operations that create B's own record under a name A also uses (upserts by external id or connector key) may succeed: for them only the leak is checked.
     // Deleting an end user is idempotent (204 for one B does not have); A's records are checked afterwards.
-    const upserts = /^(PUT \/v1\/end-users\/\{externalId\}|DELETE \/v1\/end-users\/\{externalId\}|POST \/v1\/end-users\/\{externalId\}\/flows|PATCH \/v1\/end-users\/\{externalId\}\/flows|GET \/v1\/end-users\/\{externalId\}\/(flows|connections)|(GET|PUT|DELETE) \/v1\/admin\/connectors\/\{key\}|GET \/v1\/me\/connectors)/;
+    const upserts =
+      /^(PUT \/v1\/end-users\/\{externalId\}|DELETE \/v1\/end-users\/\{externalId\}|POST \/v1\/end-users\/\{externalId\}\/flows|PATCH \/v1\/end-users\/\{externalId\}\/flows|GET \/v1\/end-users\/\{externalId\}\/(flows|connections)|(GET|PUT|DELETE) \/v1\/admin\/connectors\/\{key\}|GET \/v1\/me\/connectors)/;
     let checked = 0;
     for (const operation of operations) {
       const names = [...operation.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
@@ -464,7 +508,13 @@ describe('fuzz: every OpenAPI operation', () => {
         // Echoing the id that was asked for is no leak; anything else of A's is.
         const answer = Object.values(path).reduce((text, asked) => text.split(asked).join('<asked>'), res.text);
         const leak = answer.includes(A_MARK) || answer.includes(a.fixture.tenantId) || Object.values(a.ids).some((id) => id.length > 8 && answer.includes(id));
-        const why = leak ? "tenant A's data in the answer" : res.status >= 500 ? 'server error' : res.status < 400 && !upserts.test(name) ? `answered ${res.status} to tenant A's id` : null;
+        const why = leak
+          ? "tenant A's data in the answer"
+          : res.status >= 500
+            ? 'server error'
+            : res.status < 400 && !upserts.test(name)
+              ? `answered ${res.status} to tenant A's id`
+              : null;
         if (why) findings.push({ operation: name, credential, input, status: res.status, body: res.text, why });
       }
     }
@@ -502,7 +552,11 @@ describe('fuzz: every OpenAPI operation', () => {
         ['GET', `/connect/slack?session=${session}&origin=${part}`],
         ['GET', `/connect/${part}?session=${session}&origin=${encodeURIComponent(HOST_ORIGIN)}`],
         ['GET', `/connect/slack?session=${part}`],
-        ['POST', `/connect/stripe`, { body: `session=${session}&origin=${encodeURIComponent(HOST_ORIGIN)}&apiKey=${part}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+        [
+          'POST',
+          `/connect/stripe`,
+          { body: `session=${session}&origin=${encodeURIComponent(HOST_ORIGIN)}&apiKey=${part}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        ],
         ['GET', `/oauth/callback?state=${part}&code=${part}`],
         ['GET', `/oauth/callback?state=${part}&error=${part}&error_description=${part}`],
         ['GET', `/embed/v1/logos/${part}.svg`],
@@ -545,7 +599,9 @@ describe('fuzz: every OpenAPI operation', () => {
       }
     }
     console.log(`fuzz: ${calls} calls over ${operations.length} operations`);
-    const unreached = operations.map((o) => `${o.method} ${o.path}`).filter((n) => !reached.has(n) && !['POST /v1/auth/logout', 'POST /v1/hooks/{token}', 'POST /v1/hooks/apps/{configId}'].includes(n) && !n.includes('/v1/proxy/'));
+    const unreached = operations
+      .map((o) => `${o.method} ${o.path}`)
+      .filter((n) => !reached.has(n) && !['POST /v1/auth/logout', 'POST /v1/hooks/{token}', 'POST /v1/hooks/apps/{configId}'].includes(n) && !n.includes('/v1/proxy/'));
     expect(findings, `hostile-input findings (seed ${SEED}):\n${report(findings)}`).toEqual([]);
     expect(unreached, 'operations whose every call was refused before validation (credential or fixture missing)').toEqual([]);
   }, 240_000);

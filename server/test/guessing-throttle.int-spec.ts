@@ -88,8 +88,7 @@ describe('failed-credential throttle', () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     const kid = (await tenant.owner.post('/v1/admin/signing-keys', { name: 'stale', algorithm: 'ES256', publicKey: await exportJWK(pair.publicKey) })).body.id as string;
     const now = Math.floor(Date.now() / 1000);
-    const sign = (claims: Record<string, unknown>) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).sign(pair.privateKey);
+    const sign = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).sign(pair.privateKey);
     const expired = await sign({ sub: 'stale-user', aud: api.url, iat: now - 7200, exp: now - 3600 });
     const listAudience = await sign({ sub: 'stale-user', aud: [api.url], iat: now, exp: now + 600 });
     const host = newIp();
@@ -117,17 +116,25 @@ describe('failed-credential throttle', () => {
     const session = (await tenant.host.post('/v1/sessions', { endUserId: 'hooker' })).body.token as string;
     const url: string = (await new Http(api.url).withBearer(session).post('/v1/me/flows/inbound/enable', { settings: {} })).body.instance.webhookUrl;
     const post = (target: string, h: Record<string, string>) => fetch(target, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', ...h } });
-    const attacker = await expectThrottled(async (h) => {
-      const res = await post(`${api.url}/v1/hooks/${random('whk_')}`, h);
-      return { status: res.status, headers: res.headers, text: await res.text() };
-    }, 404, 'webhook_url');
+    const attacker = await expectThrottled(
+      async (h) => {
+        const res = await post(`${api.url}/v1/hooks/${random('whk_')}`, h);
+        return { status: res.status, headers: res.headers, text: await res.text() };
+      },
+      404,
+      'webhook_url',
+    );
     expect((await post(url, attacker)).status).toBe(429);
     expect((await post(url, newIp())).status).toBe(202);
   });
 
   it('invitation tokens: unknown tokens get 429 (accept and lookup); the real invitation from another IP is accepted', async () => {
     const invite = await tenant.owner.post('/v1/admin/members', { email: uniqueEmail('invitee'), role: 'viewer' });
-    const attacker = await expectThrottled((h) => asFetch(new Http(api.url).post('/v1/auth/accept-invite', { token: random('inv_'), password: 'long-enough-pw' }, h)), 404, 'invitation');
+    const attacker = await expectThrottled(
+      (h) => asFetch(new Http(api.url).post('/v1/auth/accept-invite', { token: random('inv_'), password: 'long-enough-pw' }, h)),
+      404,
+      'invitation',
+    );
     expect((await new Http(api.url).post('/v1/auth/invitations/lookup', { token: invite.body.inviteToken }, attacker)).status).toBe(429);
     const accepted = await new Http(api.url).post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password: 'long-enough-pw' }, newIp());
     expect(accepted.status).toBe(200);
@@ -137,10 +144,14 @@ describe('failed-credential throttle', () => {
     const scrape = (token: string | null, h: Record<string, string>) => fetch(`${api.url}/metrics`, { headers: { ...h, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
     const quiet = newIp();
     for (let i = 0; i <= LIMIT; i++) expect((await scrape(null, quiet)).status).toBe(401);
-    const attacker = await expectThrottled(async (h) => {
-      const res = await scrape(random('m'), h);
-      return { status: res.status, headers: res.headers, text: await res.text() };
-    }, 401, 'metrics_token');
+    const attacker = await expectThrottled(
+      async (h) => {
+        const res = await scrape(random('m'), h);
+        return { status: res.status, headers: res.headers, text: await res.text() };
+      },
+      401,
+      'metrics_token',
+    );
     expect((await scrape(METRICS_TOKEN, attacker)).status).toBe(429);
     expect((await scrape(METRICS_TOKEN, newIp())).status).toBe(200);
   });

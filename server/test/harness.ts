@@ -221,7 +221,13 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
  * An end user connects a sandbox provider the way the popup does (session, /connect, the sandbox's
  * consent page), as `account` of the provider's sandbox accounts; answers the new connection's id.
  */
-export async function connectInSandbox(api: { url: string }, tenant: TenantFixture, connector: string, endUserId: string, options: { origin: string; account?: number }): Promise<string> {
+export async function connectInSandbox(
+  api: { url: string },
+  tenant: TenantFixture,
+  connector: string,
+  endUserId: string,
+  options: { origin: string; account?: number },
+): Promise<string> {
   const token = (await tenant.host.post('/v1/sessions', { endUserId })).body.token as string;
   const start = await fetch(`${api.url}/connect/${connector}?${new URLSearchParams({ session: token, origin: options.origin })}`, { redirect: 'manual' });
   const { consentInSandbox } = await import('@switchboard/connectors/dist/sandbox');

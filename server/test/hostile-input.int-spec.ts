@@ -16,7 +16,14 @@ describe('hostile input', () => {
     api = await startApi();
     worker = await startWorker(api.config);
     tenant = await createTenant(api, 'Hostile Co');
-    const definition = { key: 'inbound', name: 'Inbound', trigger: { type: 'webhook' }, connectors: [], inputs: {}, steps: [{ id: 'x', type: 'transform', output: '=$trigger.body' }] };
+    const definition = {
+      key: 'inbound',
+      name: 'Inbound',
+      trigger: { type: 'webhook' },
+      connectors: [],
+      inputs: {},
+      steps: [{ id: 'x', type: 'transform', output: '=$trigger.body' }],
+    };
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition })).status).toBe(201);
     expect((await tenant.owner.post('/v1/admin/flow-templates/inbound/publish')).status).toBe(201);
     const session = await tenant.host.post('/v1/sessions', { endUserId: 'alice' });
@@ -78,7 +85,10 @@ describe('hostile input', () => {
 
   it('refuses null for fields that cannot be null, and still accepts it where documented', async () => {
     const name = await tenant.owner.patch('/v1/admin/tenant', { name: null });
-    expect(name).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: { errors: expect.arrayContaining([{ path: 'name', message: 'must not be null (leave it out instead)' }]) } } } });
+    expect(name).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', details: { errors: expect.arrayContaining([{ path: 'name', message: 'must not be null (leave it out instead)' }]) } } },
+    });
     expect((await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: null })).status).toBe(400);
     expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: null })).status).toBe(400);
     expect((await tenant.owner.put('/v1/admin/connectors/slack', { settings: null })).status).toBe(400);
@@ -137,7 +147,14 @@ describe('hostile input', () => {
   });
 
   it('refuses a connection binding that only looks like a UUID, naming it', async () => {
-    const definition = { key: 'uses-slack', name: 'Uses Slack', trigger: { type: 'request' }, connectors: ['slack'], inputs: {}, steps: [{ id: 'x', type: 'transform', output: 1 }] };
+    const definition = {
+      key: 'uses-slack',
+      name: 'Uses Slack',
+      trigger: { type: 'request' },
+      connectors: ['slack'],
+      inputs: {},
+      steps: [{ id: 'x', type: 'transform', output: 1 }],
+    };
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition })).status).toBe(201);
     expect((await tenant.owner.post('/v1/admin/flow-templates/uses-slack/publish')).status).toBe(201);
     for (const wanted of ['-'.repeat(36), 'z'.repeat(36), 42]) {

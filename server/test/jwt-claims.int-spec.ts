@@ -99,7 +99,16 @@ describe('host-signed JWTs with malformed claims', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record(
-          { sub: anyJson, exp: fc.oneof(anyJson, fc.constant(now() + 600)), iat: anyJson, nbf: anyJson, aud: fc.oneof(anyJson, fc.constant(api.url)), allowed_connectors: anyJson, name: anyJson, email: anyJson },
+          {
+            sub: anyJson,
+            exp: fc.oneof(anyJson, fc.constant(now() + 600)),
+            iat: anyJson,
+            nbf: anyJson,
+            aud: fc.oneof(anyJson, fc.constant(api.url)),
+            allowed_connectors: anyJson,
+            name: anyJson,
+            email: anyJson,
+          },
           { requiredKeys: [] },
         ),
         async (claims) => {

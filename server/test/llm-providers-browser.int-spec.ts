@@ -19,9 +19,12 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 async function axe(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    }),
+    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
+      document,
+      {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      },
+    ),
   );
   return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
@@ -53,7 +56,14 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
   async function screen(page: Page, name: string): Promise<void> {
     await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
     // Fades (the dialog's) finished: axe measures the colours as they end up, not mid-way.
-    await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished)));
+    await page.evaluate(() =>
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a) => a.effect?.getTiming().iterations !== Infinity)
+          .map((a) => a.finished),
+      ),
+    );
     expect(await axe(page), `axe on ${name}`).toEqual([]);
     await page.screenshot({ path: join(SCREENSHOTS, `llm-providers-${name}.png`), fullPage: true });
   }
@@ -151,7 +161,9 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     await page.getByRole('heading', { name: 'Edit model provider', level: 1 }).waitFor();
 
     // A second provider for the viewer to see, then delete the first after confirming.
-    expect((await tenant.owner.post('/v1/admin/llm-providers', { key: 'claude', kind: 'anthropic', name: 'Claude', apiKey: 'sk-ant-x', defaultModel: 'claude-sonnet-4-5' })).status).toBe(201);
+    expect(
+      (await tenant.owner.post('/v1/admin/llm-providers', { key: 'claude', kind: 'anthropic', name: 'Claude', apiKey: 'sk-ant-x', defaultModel: 'claude-sonnet-4-5' })).status,
+    ).toBe(201);
     await page.getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete Sandbox model?' });
     await dialog.waitFor();

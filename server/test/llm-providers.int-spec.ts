@@ -33,7 +33,15 @@ describe('LLM providers', () => {
   });
   beforeEach(() => sandbox.reset());
 
-  const sandboxProvider = (overrides: Record<string, unknown> = {}) => ({ key: 'sandbox', kind: 'openai-compatible', name: 'Sandbox model', baseUrl: sandbox.llmUrl, apiKey: 'sk-sandbox-1', defaultModel: 'agent', ...overrides });
+  const sandboxProvider = (overrides: Record<string, unknown> = {}) => ({
+    key: 'sandbox',
+    kind: 'openai-compatible',
+    name: 'Sandbox model',
+    baseUrl: sandbox.llmUrl,
+    apiKey: 'sk-sandbox-1',
+    defaultModel: 'agent',
+    ...overrides,
+  });
 
   describe('admin API', () => {
     it('creates, lists, reads, changes and deletes a provider; the key is write-only and stored encrypted', async () => {
@@ -97,7 +105,10 @@ describe('LLM providers', () => {
         const res = await tenant.owner.post('/v1/admin/llm-providers', body);
         expect(res.status, JSON.stringify(body)).toBe(400);
         expect(res.body.error.code).toBe('validation_failed');
-        expect(res.body.error.details.errors.map((e: { path: string }) => e.path), JSON.stringify(res.body)).toContain(field);
+        expect(
+          res.body.error.details.errors.map((e: { path: string }) => e.path),
+          JSON.stringify(res.body),
+        ).toContain(field);
       }
       expect((await tenant.owner.get('/v1/admin/llm-providers/k1')).status).toBe(404);
 
@@ -155,10 +166,7 @@ describe('LLM providers', () => {
   describe('LlmModels', () => {
     it('calls the sandbox model over real HTTP with generateText and tools, with the stored key', async () => {
       expect((await tenant.owner.post('/v1/admin/llm-providers', sandboxProvider({ key: 'agent-llm' }))).status).toBe(201);
-      sandbox.scriptModel('agent', [
-        { toolCalls: [{ name: 'find_contact', arguments: { email: '{{input.email}}' } }] },
-        { content: 'Hello {{tools.find_contact.firstname}}' },
-      ]);
+      sandbox.scriptModel('agent', [{ toolCalls: [{ name: 'find_contact', arguments: { email: '{{input.email}}' } }] }, { content: 'Hello {{tools.find_contact.firstname}}' }]);
       const { model, provider, modelName } = await models.model(trustedTenantId(tenant.tenantId), 'agent-llm');
       expect(provider).toEqual({ key: 'agent-llm', kind: 'openai-compatible' });
       expect(modelName).toBe('agent');
@@ -188,7 +196,18 @@ describe('LLM providers', () => {
     });
 
     it('uses the model the step names over the default, and openai (chat completions) works against a compatible server', async () => {
-      expect((await tenant.owner.post('/v1/admin/llm-providers', { key: 'openai-proxy', kind: 'openai', name: 'OpenAI via proxy', baseUrl: sandbox.llmUrl, apiKey: 'sk-openai', defaultModel: 'agent' })).status).toBe(201);
+      expect(
+        (
+          await tenant.owner.post('/v1/admin/llm-providers', {
+            key: 'openai-proxy',
+            kind: 'openai',
+            name: 'OpenAI via proxy',
+            baseUrl: sandbox.llmUrl,
+            apiKey: 'sk-openai',
+            defaultModel: 'agent',
+          })
+        ).status,
+      ).toBe(201);
       sandbox.scriptModel('gpt-sandbox', [{ content: 'from the named model' }]);
       const { model, provider, modelName } = await models.model(trustedTenantId(tenant.tenantId), 'openai-proxy', 'gpt-sandbox');
       expect(provider.kind).toBe('openai');
@@ -217,9 +236,16 @@ describe('LLM providers', () => {
       vi.stubEnv('ANTHROPIC_API_KEY', 'sk-operator');
       try {
         const tenantId = trustedTenantId(tenant.tenantId);
-        expect((await tenant.owner.post('/v1/admin/llm-providers', { key: 'env-openai', kind: 'openai', name: 'OpenAI', apiKey: 'sk-tenant', defaultModel: 'gpt-4o-mini' })).status).toBe(201);
-        expect((await tenant.owner.post('/v1/admin/llm-providers', { key: 'env-anthropic', kind: 'anthropic', name: 'Claude', apiKey: 'sk-tenant', defaultModel: 'claude-sonnet-4-5' })).status).toBe(201);
-        const openai = (await models.model(tenantId, 'env-openai')).model as unknown as { config: { url(o: { path: string; modelId: string }): string; headers(): Record<string, string> } };
+        expect(
+          (await tenant.owner.post('/v1/admin/llm-providers', { key: 'env-openai', kind: 'openai', name: 'OpenAI', apiKey: 'sk-tenant', defaultModel: 'gpt-4o-mini' })).status,
+        ).toBe(201);
+        expect(
+          (await tenant.owner.post('/v1/admin/llm-providers', { key: 'env-anthropic', kind: 'anthropic', name: 'Claude', apiKey: 'sk-tenant', defaultModel: 'claude-sonnet-4-5' }))
+            .status,
+        ).toBe(201);
+        const openai = (await models.model(tenantId, 'env-openai')).model as unknown as {
+          config: { url(o: { path: string; modelId: string }): string; headers(): Record<string, string> };
+        };
         expect(openai.config.url({ path: '/chat/completions', modelId: 'gpt-4o-mini' })).toBe('https://api.openai.com/v1/chat/completions');
         expect(JSON.stringify(openai.config.headers())).toContain('Bearer sk-tenant');
         const anthropic = (await models.model(tenantId, 'env-anthropic')).model as unknown as { config: { baseURL: string; headers(): Record<string, string> } };
@@ -251,8 +277,14 @@ describe('LLM providers', () => {
       const byName = await tenant.owner.post('/v1/admin/llm-providers', sandboxProvider({ key: 'by-name', baseUrl: `https://localhost:${closedPort}/llm/v1` }));
       expect(byName.status, JSON.stringify(byName.body)).toBe(201);
       // … and a private IP literal written past the API (an older row, a restored backup) is refused too.
-      await db.query(`INSERT INTO llm_providers (tenant_id, key, kind, name, base_url, default_model) VALUES ($1, 'literal', 'openai-compatible', 'Literal', $2, 'agent')`, [tenantId, `http://127.0.0.1:${closedPort}/v1`]);
-      await db.query(`INSERT INTO llm_providers (tenant_id, key, kind, name, base_url, default_model) VALUES ($1, 'metadata', 'openai-compatible', 'Metadata', 'http://169.254.169.254/v1', 'agent')`, [tenantId]);
+      await db.query(`INSERT INTO llm_providers (tenant_id, key, kind, name, base_url, default_model) VALUES ($1, 'literal', 'openai-compatible', 'Literal', $2, 'agent')`, [
+        tenantId,
+        `http://127.0.0.1:${closedPort}/v1`,
+      ]);
+      await db.query(
+        `INSERT INTO llm_providers (tenant_id, key, kind, name, base_url, default_model) VALUES ($1, 'metadata', 'openai-compatible', 'Metadata', 'http://169.254.169.254/v1', 'agent')`,
+        [tenantId],
+      );
       for (const key of ['by-name', 'literal', 'metadata']) {
         const { model } = await models.model(tenantId, key);
         const error = (await generateText({ model, prompt: 'hi', maxRetries: 0 }).catch((e: unknown) => e)) as Error;

@@ -55,7 +55,11 @@ describe('MCP server (POST /mcp)', () => {
   const call = async (client: Client, name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as ToolResult;
   /** A raw JSON-RPC POST, as a client that is not the SDK would send it. */
   const rpc = (headers: Record<string, string>, body: unknown, query = '') =>
-    fetch(`${api.url}/mcp${query}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: JSON.stringify(body) });
+    fetch(`${api.url}/mcp${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify(body),
+    });
   const listTools = { jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} };
   const events = () => receiver.received.map((r) => verifier.verify(r.body, r.headers as Record<string, string>) as { type: string; data: Record<string, any> });
 
@@ -73,7 +77,10 @@ describe('MCP server (POST /mcp)', () => {
     await connectInSandbox(api, acme, 'slack', 'alice', { origin: HOST_ORIGIN });
     await connectInSandbox(api, globex, 'slack', 'bob', { origin: HOST_ORIGIN, account: 1 });
     expect((await acme.host.put('/v1/end-users/carol', {})).status).toBeLessThan(300);
-    const endpoint = await acme.owner.post('/v1/admin/webhook-endpoints', { url: `http://127.0.0.1:${receiver.port}/hooks`, eventTypes: ['run.succeeded', 'run.failed', 'approval.requested'] });
+    const endpoint = await acme.owner.post('/v1/admin/webhook-endpoints', {
+      url: `http://127.0.0.1:${receiver.port}/hooks`,
+      eventTypes: ['run.succeeded', 'run.failed', 'approval.requested'],
+    });
     expect(endpoint.status, JSON.stringify(endpoint.body)).toBe(201);
     verifier = new Webhook(endpoint.body.secret);
   });
@@ -120,7 +127,13 @@ describe('MCP server (POST /mcp)', () => {
 
     const saved = await acme.owner.put('/v1/admin/mcp/connectors/slack', { exposed: ['send_message', 'list_users'], requireApproval: ['send_message'] });
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
-    expect(saved.body.connectors.find((c: { key: string }) => c.key === 'slack').actions.filter((a: { exposed: boolean }) => a.exposed).map((a: { key: string }) => a.key).sort()).toEqual(['list_users', 'send_message']);
+    expect(
+      saved.body.connectors
+        .find((c: { key: string }) => c.key === 'slack')
+        .actions.filter((a: { exposed: boolean }) => a.exposed)
+        .map((a: { key: string }) => a.key)
+        .sort(),
+    ).toEqual(['list_users', 'send_message']);
     expect((await globex.owner.put('/v1/admin/mcp/connectors/slack', { exposed: ['list_users'], requireApproval: [] })).status).toBe(200);
     const audit = (await acme.owner.get('/v1/admin/audit-events?action=mcp.connector_exposure_updated')).body.data;
     expect(audit[0]).toMatchObject({ action: 'mcp.connector_exposure_updated', targetType: 'connector', targetId: 'slack', actorType: 'member' });
@@ -163,7 +176,11 @@ describe('MCP server (POST /mcp)', () => {
     expect((await globex.host.get(`/v1/runs/${runId}`)).status).toBe(404);
 
     const audit = (await acme.owner.get('/v1/admin/audit-events?action=mcp.tool_called')).body.data;
-    expect(audit.find((e: { targetId: string }) => e.targetId === runId)).toMatchObject({ actorType: 'end_user', targetType: 'run', data: { tool: 'slack_list_users', connector: 'slack', action: 'list_users', endUserId: 'alice', approvalRequired: false } });
+    expect(audit.find((e: { targetId: string }) => e.targetId === runId)).toMatchObject({
+      actorType: 'end_user',
+      targetType: 'run',
+      data: { tool: 'slack_list_users', connector: 'slack', action: 'list_users', endUserId: 'alice', approvalRequired: false },
+    });
     const hook = await until('run.succeeded webhook', async () => events().find((e) => e.type === 'run.succeeded' && e.data.run.id === runId));
     expect(hook.data).toMatchObject({ endUserId: 'alice', run: { id: runId, flow: null, tool: 'slack_list_users', triggerType: 'mcp', status: 'succeeded' } });
     // The dashboard counts it (as mcp:<tool> where flows are named).
@@ -173,10 +190,18 @@ describe('MCP server (POST /mcp)', () => {
   it("paces calls on one connection at the connector's declared rate, like flow actions", async () => {
     const alice = await asEndUser(acme, 'alice');
     const before = sandbox.calls({ connector: 'slack', path: '/api/users.list' }).length;
-    const results = await Promise.all([call(alice, 'slack_list_users', { limit: 1 }), call(alice, 'slack_list_users', { limit: 2 }), call(alice, 'slack_list_users', { limit: 3 })]);
+    const results = await Promise.all([
+      call(alice, 'slack_list_users', { limit: 1 }),
+      call(alice, 'slack_list_users', { limit: 2 }),
+      call(alice, 'slack_list_users', { limit: 3 }),
+    ]);
     expect(results.every((r) => !r.isError)).toBe(true);
     // Slack declares 1 request/s per connection: three calls reach it at least ~2 s apart in all.
-    const times = sandbox.calls({ connector: 'slack', path: '/api/users.list' }).slice(before).map((c) => c.at).sort((x, y) => x - y);
+    const times = sandbox
+      .calls({ connector: 'slack', path: '/api/users.list' })
+      .slice(before)
+      .map((c) => c.at)
+      .sort((x, y) => x - y);
     expect(times).toHaveLength(3);
     expect(times[2] - times[0]).toBeGreaterThanOrEqual(1900);
   });
@@ -219,7 +244,7 @@ describe('MCP server (POST /mcp)', () => {
     expect((await globex.host.get(`/v1/runs/${own.structuredContent!.runId}`)).body).toMatchObject({ endUserId: 'bob', tool: 'slack_list_users' });
   });
 
-  it("tells an end user without a connection so, with a link that starts connecting", async () => {
+  it('tells an end user without a connection so, with a link that starts connecting', async () => {
     const carol = await asEndUser(acme, 'carol');
     const result = await call(carol, 'slack_list_users', {});
     expect(result.isError).toBe(true);
@@ -260,7 +285,10 @@ describe('MCP server (POST /mcp)', () => {
     expect(posted).toHaveLength(1);
     expect(posted[0].body).toMatchObject({ text: '=$steps' });
     const run = (await acme.host.get(`/v1/runs/${runId}`)).body;
-    expect(run.steps.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([['approval', 'succeeded'], ['call', 'succeeded']]);
+    expect(run.steps.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([
+      ['approval', 'succeeded'],
+      ['call', 'succeeded'],
+    ]);
   });
 
   it('answers a rejected call as rejected, with nothing done', async () => {
@@ -287,7 +315,9 @@ describe('MCP server (POST /mcp)', () => {
       const alice = await asEndUser(acme, 'alice');
       const me = new Http(api.url).withBearer(await sessionFor(acme, 'alice'));
       const answer = call(alice, 'slack_send_message', { channel: '#general', text: 'Waited for' });
-      const approval = await until('the approval', async () => (await me.get('/v1/me/approvals?status=pending')).body.data.find((a: { description: string }) => a.description.includes('Waited for')));
+      const approval = await until('the approval', async () =>
+        (await me.get('/v1/me/approvals?status=pending')).body.data.find((a: { description: string }) => a.description.includes('Waited for')),
+      );
       expect((await me.post(`/v1/me/approvals/${approval.id}/approve`, {})).status).toBe(200);
       const result = await answer;
       expect(result.isError, JSON.stringify(result)).toBeFalsy();
@@ -343,10 +373,11 @@ describe('MCP server (POST /mcp)', () => {
     }
   });
 
-  it("accepts host-signed JWTs whose aud names the MCP resource or the deployment, and no other", async () => {
+  it('accepts host-signed JWTs whose aud names the MCP resource or the deployment, and no other', async () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     const kid = (await acme.owner.post('/v1/admin/signing-keys', { name: 'mcp', algorithm: 'ES256', publicKey: await exportJWK(pair.publicKey) })).body.id;
-    const jwt = (aud: string) => new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('alice').setAudience(aud).setIssuedAt().setExpirationTime('10m').sign(pair.privateKey);
+    const jwt = (aud: string) =>
+      new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('alice').setAudience(aud).setIssuedAt().setExpirationTime('10m').sign(pair.privateKey);
     for (const aud of [`${api.url}/mcp`, api.url]) {
       const client = await mcp({ Authorization: `Bearer ${await jwt(aud)}` });
       expect((await client.listTools()).tools.map((t) => t.name)).toContain('slack_list_users');

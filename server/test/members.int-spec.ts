@@ -190,9 +190,7 @@ describe('members: list, invite, accept', () => {
   it('stays single-use when the same invitation is accepted concurrently', async () => {
     const invite = await tenant.owner.post('/v1/admin/members', { email: uniqueEmail('racer'), role: 'viewer' });
     const token = invite.body.inviteToken;
-    const replies = await Promise.all(
-      [0, 1, 2].map((i) => new Http(api.url, { origin: api.origin }).post('/v1/auth/accept-invite', { token, password: `racing-password-${i}` })),
-    );
+    const replies = await Promise.all([0, 1, 2].map((i) => new Http(api.url, { origin: api.origin }).post('/v1/auth/accept-invite', { token, password: `racing-password-${i}` })));
     expect(replies.map((r) => r.status).sort()).toEqual([200, 404, 404]);
     const joined = await tenant.owner.get(`/v1/admin/audit-events?action=member.joined&targetId=${invite.body.member.id}`);
     expect(joined.body.data).toHaveLength(1);
@@ -206,9 +204,7 @@ describe('members: list, invite, accept', () => {
   it('refuses an expired invitation with 410 invite_expired and leaves it pending', async () => {
     const email = uniqueEmail('late');
     const invite = await tenant.owner.post('/v1/admin/members', { email, role: 'viewer' });
-    await api.app
-      .get(DataSource)
-      .query(`UPDATE memberships SET invite_expires_at = now() - interval '1 minute' WHERE id = $1`, [invite.body.member.id]);
+    await api.app.get(DataSource).query(`UPDATE memberships SET invite_expires_at = now() - interval '1 minute' WHERE id = $1`, [invite.body.member.id]);
     const browser = new Http(api.url, { origin: api.origin });
     const res = await browser.post('/v1/auth/accept-invite', { token: invite.body.inviteToken, password: 'long-enough-pw' });
     expect(res).toMatchObject({ status: 410, body: { error: { code: 'invite_expired' } } });
@@ -323,11 +319,7 @@ describe('members: removal', () => {
   beforeAll(async () => {
     api = await startApi();
     tenant = await createTenant(api, 'Removal Co');
-    [admin, developer, viewer] = await Promise.all([
-      addMember(api, tenant, 'admin'),
-      addMember(api, tenant, 'developer'),
-      addMember(api, tenant, 'viewer'),
-    ]);
+    [admin, developer, viewer] = await Promise.all([addMember(api, tenant, 'admin'), addMember(api, tenant, 'developer'), addMember(api, tenant, 'viewer')]);
     ownerMembershipId = (await memberByEmail(tenant.owner, tenant.email))!.id;
   });
   afterAll(() => api.close());

@@ -105,14 +105,21 @@ describe('an independent OAuth server (oidc-provider) as a custom provider', () 
     tenant = await createTenant(api, 'OIDC Co');
     expect((await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] })).status).toBe(200);
     const definition = {
-        name: 'Test OIDC',
-        description: 'panva/oidc-provider on this machine',
-        categories: ['developer-tools'],
-        logo: { color: '#5b3cc4', text: 'ID' },
-        docsUrl: 'https://github.com/panva/node-oidc-provider',
-        auth: { type: 'oauth2', authorizationUrl: `${oidc.issuer}/auth`, tokenUrl: `${oidc.issuer}/token`, scopes: ['openid', 'profile', 'offline_access'], refreshable: true, authorizationParams: { prompt: 'consent' } },
-        baseUrl: oidc.issuer,
-        verify: { path: 'me', accountId: 'sub', accountName: 'name' },
+      name: 'Test OIDC',
+      description: 'panva/oidc-provider on this machine',
+      categories: ['developer-tools'],
+      logo: { color: '#5b3cc4', text: 'ID' },
+      docsUrl: 'https://github.com/panva/node-oidc-provider',
+      auth: {
+        type: 'oauth2',
+        authorizationUrl: `${oidc.issuer}/auth`,
+        tokenUrl: `${oidc.issuer}/token`,
+        scopes: ['openid', 'profile', 'offline_access'],
+        refreshable: true,
+        authorizationParams: { prompt: 'consent' },
+      },
+      baseUrl: oidc.issuer,
+      verify: { path: 'me', accountId: 'sub', accountName: 'name' },
     };
     for (const key of ['test-oidc', 'byo-oidc']) {
       const created = await tenant.owner.post('/v1/admin/custom-providers', { key, definition });

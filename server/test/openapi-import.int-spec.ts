@@ -100,7 +100,10 @@ async function startPetstore(): Promise<{ server: Server; port: number; seen: Se
       const path = url.pathname.slice('/api'.length);
       if (req.method === 'GET' && path === '/pets') {
         const q = url.searchParams.get('q');
-        return json(200, pets.filter((p) => !q || p.name.toLowerCase().includes(q.toLowerCase())));
+        return json(
+          200,
+          pets.filter((p) => !q || p.name.toLowerCase().includes(q.toLowerCase())),
+        );
       }
       if (req.method === 'POST' && path === '/pets') {
         const pet = { id: pets.length + 1, ...JSON.parse(body) };
@@ -168,7 +171,10 @@ describe('OpenAPI import', () => {
     ]);
     const list = res.body.operations[0];
     expect(list).toMatchObject({ name: 'List pets', optionSource: { itemsPath: '', valuePath: 'id', labelPath: 'name', searchParam: 'q' }, optionSourceOverridden: false });
-    expect(res.body.operations[1].input).toMatchObject({ required: ['body'], properties: { body: { required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } } });
+    expect(res.body.operations[1].input).toMatchObject({
+      required: ['body'],
+      properties: { body: { required: ['name'], properties: { name: { type: 'string', minLength: 1 } } } },
+    });
 
     expect((await tenant.owner.get('/v1/admin/connectors/http/openapi')).body).toEqual(res.body);
     const connector = (await tenant.owner.get('/v1/admin/connectors/http')).body;
@@ -201,7 +207,10 @@ describe('OpenAPI import', () => {
     // The settings dropdown lists the pets through the end user's connection; search goes to `q`.
     const options = await me.get('/v1/me/connectors/http/options/list_pets');
     expect(options.status, JSON.stringify(options.body)).toBe(200);
-    expect(options.body.options).toEqual([{ value: '1', label: 'Rex' }, { value: '2', label: 'Tom' }]);
+    expect(options.body.options).toEqual([
+      { value: '1', label: 'Rex' },
+      { value: '2', label: 'Tom' },
+    ]);
     expect((await me.get('/v1/me/connectors/http/options/list_pets?search=to')).body.options).toEqual([{ value: '2', label: 'Tom' }]);
     expect(petstore.seen.at(-1)).toMatchObject({ method: 'GET', url: '/api/pets?q=to' });
     expect(petstore.seen.at(-1)!.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -234,7 +243,10 @@ describe('OpenAPI import', () => {
     const patched = await tenant.owner.patch('/v1/admin/connectors/http/openapi', { optionSources: { list_pets: { itemsPath: '', valuePath: 'name', labelPath: 'species' } } });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect(patched.body.operations[0]).toMatchObject({ optionSource: { valuePath: 'name', labelPath: 'species' }, optionSourceOverridden: true });
-    expect((await me.get('/v1/me/connectors/http/options/list_pets')).body.options.slice(0, 2)).toEqual([{ value: 'Rex', label: 'dog' }, { value: 'Tom', label: 'cat' }]);
+    expect((await me.get('/v1/me/connectors/http/options/list_pets')).body.options.slice(0, 2)).toEqual([
+      { value: 'Rex', label: 'dog' },
+      { value: 'Tom', label: 'cat' },
+    ]);
 
     const wrong = await tenant.owner.patch('/v1/admin/connectors/http/openapi', {
       optionSources: { create_pet: null, get_pet: null, nope: null, list_pets: { itemsPath: 'a b', valuePath: 'id', labelPath: 'name', searchParam: 'zzz', extra: 1 } },
@@ -268,7 +280,9 @@ describe('OpenAPI import', () => {
     expect(unlisted.seen).toHaveLength(0);
     const metadata = await tenant.owner.put('/v1/admin/connectors/http/openapi', { url: 'http://169.254.169.254/latest/meta-data/' });
     expect(metadata.status).toBe(403);
-    const redirected = await tenant.owner.put('/v1/admin/connectors/http/openapi', { url: docUrl(`/docs/moved?to=${encodeURIComponent(`http://127.0.0.1:${unlisted.port}/docs/petstore.yaml`)}`) });
+    const redirected = await tenant.owner.put('/v1/admin/connectors/http/openapi', {
+      url: docUrl(`/docs/moved?to=${encodeURIComponent(`http://127.0.0.1:${unlisted.port}/docs/petstore.yaml`)}`),
+    });
     expect(redirected.status).toBe(403);
     expect(unlisted.seen).toHaveLength(0);
     expect((await tenant.owner.put('/v1/admin/connectors/http/openapi', { url: 'file:///etc/passwd' })).status).toBe(403);
@@ -323,7 +337,6 @@ describe('OpenAPI import', () => {
     expect(proto.status).toBe(400);
     expect(proto.body.error.message).toMatch(/additional properties \(near "__proto__"/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-
   });
 
   it('viewers read the document, only admins change it', async () => {

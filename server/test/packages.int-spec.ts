@@ -154,7 +154,10 @@ describe('the packed SDK and embed, installed into an empty project', () => {
     for (const p of packed) {
       const manifest = JSON.parse(readFileSync(join(ROOT, p.name.replace('@switchboard/', ''), 'package.json'), 'utf8'));
       expect(missingEntries(manifest, p), `${p.name}: files package.json names but the tarball lacks`).toEqual([]);
-      expect(Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@switchboard/')), `${p.name}: workspace dependencies`).toEqual([]);
+      expect(
+        Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@switchboard/')),
+        `${p.name}: workspace dependencies`,
+      ).toEqual([]);
       expect(manifest).toMatchObject({ license: 'Apache-2.0', engines: { node: expect.any(String) }, scripts: { prepack: 'npm run build' } });
       expect(manifest.private, `${p.name} must not be private`).toBeUndefined();
     }
@@ -214,10 +217,14 @@ console.log(JSON.stringify({ version: switchboard.version, integrations, refused
     expect(Array.isArray(out.integrations)).toBe(true);
   });
 
-  it.each(['bundler', 'node16'] as const)("type-checks the README's widget example and the packages' types with moduleResolution %s", async (moduleResolution) => {
-    writeFileSync(join(scratch, 'probe.ts'), PROBE_ESM);
-    writeFileSync(join(scratch, 'probe.cts'), PROBE_CJS);
-    writeFileSync(join(scratch, `tsconfig.${moduleResolution}.json`), JSON.stringify(tsconfig(moduleResolution), null, 2));
-    await run(process.execPath, [TSC, '-p', `tsconfig.${moduleResolution}.json`], scratch);
-  }, 120_000);
+  it.each(['bundler', 'node16'] as const)(
+    "type-checks the README's widget example and the packages' types with moduleResolution %s",
+    async (moduleResolution) => {
+      writeFileSync(join(scratch, 'probe.ts'), PROBE_ESM);
+      writeFileSync(join(scratch, 'probe.cts'), PROBE_CJS);
+      writeFileSync(join(scratch, `tsconfig.${moduleResolution}.json`), JSON.stringify(tsconfig(moduleResolution), null, 2));
+      await run(process.execPath, [TSC, '-p', `tsconfig.${moduleResolution}.json`], scratch);
+    },
+    120_000,
+  );
 });

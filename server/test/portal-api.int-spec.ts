@@ -83,7 +83,12 @@ describe('portal admin API', () => {
     for (const cost of [50, 500, 900]) await run(tenant, 'flaky', 'bob', cost);
     await run(other, 'flaky', 'alice', 999);
 
-    const runs = (await tenant.owner.get('/v1/admin/runs?limit=200')).body.data as Array<{ status: string; durationMs: number; flow: string; error: { code: string; message: string } | null }>;
+    const runs = (await tenant.owner.get('/v1/admin/runs?limit=200')).body.data as Array<{
+      status: string;
+      durationMs: number;
+      flow: string;
+      error: { code: string; message: string } | null;
+    }>;
     expect(runs).toHaveLength(6);
     const stats = await viewer.get('/v1/admin/stats?window=1h');
     expect(stats.status).toBe(200);
@@ -199,11 +204,19 @@ describe('portal admin API', () => {
     expect((await tenant.owner.get('/v1/admin/flow-templates/quote/instances?version=zero')).status).toBe(400);
   });
   it("shows an end user's webhook URL and signing secret to developers, not to viewers", async () => {
-    const inbound = { key: 'inbound', name: 'Inbound', trigger: { type: 'webhook', verify: { header: 'X-Signature', prefix: 'sha256=' } }, connectors: [], inputs: {}, steps: [{ id: 'echo', type: 'transform', output: '=$trigger.body' }] };
+    const inbound = {
+      key: 'inbound',
+      name: 'Inbound',
+      trigger: { type: 'webhook', verify: { header: 'X-Signature', prefix: 'sha256=' } },
+      connectors: [],
+      inputs: {},
+      steps: [{ id: 'echo', type: 'transform', output: '=$trigger.body' }],
+    };
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: inbound })).status).toBe(201);
     expect((await tenant.owner.post('/v1/admin/flow-templates/inbound/publish')).status).toBe(201);
     expect((await tenant.host.post('/v1/end-users/bob/flows/inbound/enable', {})).status).toBe(200);
-    const instanceOf = (body: { data: Array<{ key: string; instance: { webhookUrl: string | null; webhookSecret: string | null } }> }) => body.data.find((f) => f.key === 'inbound')!.instance;
+    const instanceOf = (body: { data: Array<{ key: string; instance: { webhookUrl: string | null; webhookSecret: string | null } }> }) =>
+      body.data.find((f) => f.key === 'inbound')!.instance;
     const seenByOwner = instanceOf((await tenant.owner.get('/v1/admin/end-users/bob/flows')).body);
     expect(seenByOwner.webhookUrl).toMatch(/\/v1\/hooks\//);
     expect(seenByOwner.webhookSecret).toEqual(expect.any(String));

@@ -46,9 +46,12 @@ async function newPage(options: { colorScheme?: 'light' | 'dark'; width?: number
 async function axe(page: Page): Promise<string[]> {
   await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-    }),
+    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
+      document,
+      {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+      },
+    ),
   );
   return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
@@ -248,7 +251,10 @@ describe('portal: connectors, flows and runs', () => {
     const problem = page.locator('.problem').filter({ hasText: 'steps.1.then.0' });
     await problem.waitFor();
     expect(await problem.textContent()).toContain('send_mesage');
-    await page.locator('.editor-status').getByText(/1 problem/).waitFor();
+    await page
+      .locator('.editor-status')
+      .getByText(/1 problem/)
+      .waitFor();
     // The outline reads the document: trigger and the step tree.
     await page.locator('.outline-trigger').getByText('When the app sends “deal.won”').waitFor();
     await page.locator('.outline').getByText('slack → send_mesage').waitFor();
@@ -265,7 +271,11 @@ describe('portal: connectors, flows and runs', () => {
     // A JSON syntax error is reported with its line, before anything reaches the server.
     await editor.fill('{ "key": "won-deals-to-slack", ');
     await page.locator('.editor-status').getByText('JSON syntax error').waitFor();
-    await page.locator('.problem').first().getByText(/JSON syntax/).waitFor();
+    await page
+      .locator('.problem')
+      .first()
+      .getByText(/JSON syntax/)
+      .waitFor();
 
     // Publishing the draft with the typo is refused, and the problems come back at their paths.
     await editor.fill(JSON.stringify(wonDeals, null, 2));
@@ -356,7 +366,8 @@ describe('portal: connectors, flows and runs', () => {
     // The connection drops after Slack got the message: the step's outcome is unknown, said plainly,
     // and retrying it is flagged as a possible duplicate.
     sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', drop: true, times: 1 });
-    const droppedId = (await tenant.host.post('/v1/events', { name: 'deal.won', endUserId: 'acme-corp', payload: { name: 'Acme cut off', amount: 48000 } })).body.runs[0].id as string;
+    const droppedId = (await tenant.host.post('/v1/events', { name: 'deal.won', endUserId: 'acme-corp', payload: { name: 'Acme cut off', amount: 48000 } })).body.runs[0]
+      .id as string;
     expect((await waitForRun(droppedId)).status).toBe('failed');
     await page.goto(`${api.url}/portal/runs/${droppedId}`);
     await postStep.getByText('Outcome unknown — the provider may have received this request').waitFor();
@@ -368,7 +379,17 @@ describe('portal: connectors, flows and runs', () => {
     await screen(page, '09c-run-possible-duplicate');
 
     // A run that waits (a delay step) can be cancelled, after a confirmation.
-    const waiting = { key: 'follow-up', name: 'Follow up tomorrow', trigger: { type: 'request' }, connectors: [], inputs: {}, steps: [{ id: 'later', type: 'delay', for: 'PT24H' }, { id: 'done', type: 'transform', output: 'done' }] };
+    const waiting = {
+      key: 'follow-up',
+      name: 'Follow up tomorrow',
+      trigger: { type: 'request' },
+      connectors: [],
+      inputs: {},
+      steps: [
+        { id: 'later', type: 'delay', for: 'PT24H' },
+        { id: 'done', type: 'transform', output: 'done' },
+      ],
+    };
     expect((await tenant.owner.post('/v1/admin/flow-templates', { definition: waiting })).status).toBe(201);
     expect((await tenant.owner.post('/v1/admin/flow-templates/follow-up/publish')).status).toBe(201);
     expect((await tenant.host.post('/v1/end-users/globex/flows/follow-up/enable', {})).status).toBe(200);
@@ -547,7 +568,11 @@ describe('portal: settings', () => {
 
     // Resend a delivery.
     const before = receiver.requests.length;
-    await page.locator('tr[data-status="succeeded"]').first().getByRole('button', { name: /^Resend/ }).click();
+    await page
+      .locator('tr[data-status="succeeded"]')
+      .first()
+      .getByRole('button', { name: /^Resend/ })
+      .click();
     await expect.poll(() => receiver.requests.length, { timeout: 15_000 }).toBeGreaterThan(before);
 
     // Delete, through a confirmation.

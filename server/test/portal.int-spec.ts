@@ -346,10 +346,11 @@ describe('portal in Chromium', () => {
     const page = await newPage({ colorScheme: 'dark' });
     await page.goto(`${api.url}/portal`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    const focused = () => page.evaluate(() => {
-      const el = document.activeElement as HTMLElement | null;
-      return el ? `${el.tagName.toLowerCase()}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''}:${el.textContent?.trim() ?? ''}` : 'none';
-    });
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el ? `${el.tagName.toLowerCase()}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''}:${el.textContent?.trim() ?? ''}` : 'none';
+      });
     // The email field has focus on arrival.
     expect(await focused()).toBe('input[name=email]:');
     await page.keyboard.type(member.email);

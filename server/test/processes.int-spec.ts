@@ -58,7 +58,8 @@ describe('the compiled processes', () => {
     const db = new (await import('pg')).Client({ connectionString: env.DATABASE_URL });
     await db.connect();
     try {
-      const sessionsOf = async () => (await db.query(`SELECT count(*)::int AS n FROM member_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [tenant.email])).rows[0].n;
+      const sessionsOf = async () =>
+        (await db.query(`SELECT count(*)::int AS n FROM member_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1`, [tenant.email])).rows[0].n;
       expect(await sessionsOf()).toBe(1);
       // A cancelled invitation leaves a user who never had a password: maintenance removes it.
       const invitedEmail = `cancelled-${randomBytes(3).toString('hex')}@example.test`;
@@ -85,7 +86,12 @@ describe('the compiled processes', () => {
 
   it('writes one JSON log line per request with the request id', async () => {
     await fetch(`${url}/v1/nope`, { headers: { 'x-request-id': 'proc-log-1' } });
-    const line = await waitFor(async () => api.output().split('\n').find((l) => l.includes('"proc-log-1"') && l.includes('request completed')));
+    const line = await waitFor(async () =>
+      api
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"proc-log-1"') && l.includes('request completed')),
+    );
     expect(JSON.parse(line)).toMatchObject({ req: { id: 'proc-log-1', method: 'GET' }, res: { statusCode: 404 } });
   });
 

@@ -138,7 +138,11 @@ describe('durable recovery', () => {
     // Not one promise was left to reject unhandled.
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^process_unhandled_rejections_total 0$/m);
     // Every run accepted meanwhile finishes.
-    await waitFor(async () => ((await db.query(`SELECT count(*)::int AS n FROM runs WHERE tenant_id = $1 AND finished_at IS NULL`, [tenant.tenantId])).rows[0].n === 0 ? true : undefined), 30_000, 'runs to finish');
+    await waitFor(
+      async () => ((await db.query(`SELECT count(*)::int AS n FROM runs WHERE tenant_id = $1 AND finished_at IS NULL`, [tenant.tenantId])).rows[0].n === 0 ? true : undefined),
+      30_000,
+      'runs to finish',
+    );
   }, 60_000);
 
   it('Redis restarted empty: a trigger accepted meanwhile runs, and the repeating jobs come back without a process restart', async () => {

@@ -169,7 +169,13 @@ describe('refresh storm across two API processes', () => {
     const events = sandbox.oauth.events('slack').slice(eventsBefore);
     expect(events).toEqual([expect.objectContaining({ grantType: 'refresh_token', outcome: 'issued' })]);
     // The 503, then the retry that spent the refresh token.
-    expect(sandbox.calls().slice(callsBefore).filter((c) => c.path === TOKEN_PATH).map((c) => c.status)).toEqual([503, 200]);
+    expect(
+      sandbox
+        .calls()
+        .slice(callsBefore)
+        .filter((c) => c.path === TOKEN_PATH)
+        .map((c) => c.status),
+    ).toEqual([503, 200]);
     expect(await redis.exists(`refresh-lock:${connectionId}`)).toBe(0);
   });
 });

@@ -4,7 +4,12 @@ import { startApi, TestApi } from './harness';
 import { sdkInterface } from './sdk-shapes';
 
 type Schema = { $ref?: string; type?: string; properties?: Record<string, Schema & { nullable?: boolean }>; required?: string[]; items?: Schema; allOf?: Schema[] };
-type Operation = { security?: Array<Record<string, unknown>>; parameters?: Array<{ in: string; name: string }>; requestBody?: { content: Record<string, { schema: Schema }> }; responses: Record<string, { content?: Record<string, { schema: Schema }> }> };
+type Operation = {
+  security?: Array<Record<string, unknown>>;
+  parameters?: Array<{ in: string; name: string }>;
+  requestBody?: { content: Record<string, { schema: Schema }> };
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+};
 
 /** SDK input types sent as the request body, by route. */
 const BODY_TYPES: Partial<Record<RouteName, string>> = {
@@ -73,11 +78,23 @@ describe('@switchboard/sdk matches the OpenAPI document', () => {
     const properties = resolve(schema).properties ?? {};
     expect([...fields.keys()].sort(), `${typeName} fields`).toEqual(Object.keys(properties).sort());
     if (kind === 'input') {
-      const required = [...fields].filter(([, f]) => !f.optional).map(([k]) => k).sort();
+      const required = [...fields]
+        .filter(([, f]) => !f.optional)
+        .map(([k]) => k)
+        .sort();
       expect(required, `${typeName} required fields`).toEqual([...(resolve(schema).required ?? [])].sort());
     } else {
-      const nullable = Object.entries(properties).filter(([, p]) => p.nullable).map(([k]) => k).sort();
-      expect([...fields].filter(([, f]) => f.nullable).map(([k]) => k).sort(), `${typeName} nullable fields`).toEqual(nullable);
+      const nullable = Object.entries(properties)
+        .filter(([, p]) => p.nullable)
+        .map(([k]) => k)
+        .sort();
+      expect(
+        [...fields]
+          .filter(([, f]) => f.nullable)
+          .map(([k]) => k)
+          .sort(),
+        `${typeName} nullable fields`,
+      ).toEqual(nullable);
     }
   };
 
@@ -91,7 +108,10 @@ describe('@switchboard/sdk matches the OpenAPI document', () => {
     for (const route of Object.values(ROUTES)) {
       const op = operation(route);
       expect(op, `${route} is not in /openapi.json`).toBeDefined();
-      expect(op!.security?.some((s) => 'secretKey' in s), `${route} does not take a secret key`).toBe(true);
+      expect(
+        op!.security?.some((s) => 'secretKey' in s),
+        `${route} does not take a secret key`,
+      ).toBe(true);
     }
   });
 
@@ -115,11 +135,20 @@ describe('@switchboard/sdk matches the OpenAPI document', () => {
       const body = op.requestBody?.content['application/json']?.schema;
       expect(Boolean(body), `${route}: body documented ${Boolean(body)}, SDK type ${BODY_TYPES[name] ?? 'none'}`).toBe(Boolean(BODY_TYPES[name]));
       if (body) compare(body, BODY_TYPES[name]!, 'input');
-      const query = (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name).sort();
+      const query = (op.parameters ?? [])
+        .filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort();
       const sdkQuery = QUERY_TYPES[name] ? [...sdkInterface(QUERY_TYPES[name]!).keys()].sort() : [];
       expect(sdkQuery, `${route} query parameters`).toEqual(query);
       const path = [...route.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-      expect((op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort(), `${route} path parameters`).toEqual(path);
+      expect(
+        (op.parameters ?? [])
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort(),
+        `${route} path parameters`,
+      ).toEqual(path);
     }
   });
 

@@ -33,6 +33,8 @@ export function expectShape(value: unknown, typeName: string): void {
   const object = value as Record<string, unknown>;
   const unknownFields = Object.keys(object).filter((k) => !fields.has(k));
   const missing = [...fields].filter(([k, f]) => !f.optional && !(k in object)).map(([k]) => k);
-  const unexpectedNull = Object.entries(object).filter(([k, v]) => v === null && fields.has(k) && !fields.get(k)!.nullable).map(([k]) => k);
+  const unexpectedNull = Object.entries(object)
+    .filter(([k, v]) => v === null && fields.has(k) && !fields.get(k)!.nullable)
+    .map(([k]) => k);
   expect({ type: typeName, unknownFields, missing, unexpectedNull }).toEqual({ type: typeName, unknownFields: [], missing: [], unexpectedNull: [] });
 }

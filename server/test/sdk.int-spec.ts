@@ -21,10 +21,11 @@ async function listen(handler: (req: import('node:http').IncomingMessage, res: i
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -142,12 +143,19 @@ describe('@switchboard/sdk against a real server', () => {
       const env = { ...process.env, SB_URL: api.url, SB_KEY: key };
       const cjs = await run(
         process.execPath,
-        ['-e', `const { Switchboard } = require('@switchboard/sdk'); new Switchboard({ secretKey: process.env.SB_KEY, baseUrl: process.env.SB_URL }).endUsers.upsert('from-cjs').then((u) => console.log(JSON.stringify({ id: u.externalId, file: require.resolve('@switchboard/sdk') })))`],
+        [
+          '-e',
+          `const { Switchboard } = require('@switchboard/sdk'); new Switchboard({ secretKey: process.env.SB_KEY, baseUrl: process.env.SB_URL }).endUsers.upsert('from-cjs').then((u) => console.log(JSON.stringify({ id: u.externalId, file: require.resolve('@switchboard/sdk') })))`,
+        ],
         { cwd: __dirname, env },
       );
       const esm = await run(
         process.execPath,
-        ['--input-type=module', '-e', `import { Switchboard } from '@switchboard/sdk'; const u = await new Switchboard({ secretKey: process.env.SB_KEY, baseUrl: process.env.SB_URL }).endUsers.upsert('from-esm'); console.log(JSON.stringify({ id: u.externalId, file: import.meta.resolve('@switchboard/sdk') }))`],
+        [
+          '--input-type=module',
+          '-e',
+          `import { Switchboard } from '@switchboard/sdk'; const u = await new Switchboard({ secretKey: process.env.SB_KEY, baseUrl: process.env.SB_URL }).endUsers.upsert('from-esm'); console.log(JSON.stringify({ id: u.externalId, file: import.meta.resolve('@switchboard/sdk') }))`,
+        ],
         { cwd: __dirname, env },
       );
       expect(JSON.parse(cjs.stdout)).toMatchObject({ id: 'from-cjs', file: expect.stringMatching(/sdk\/dist\/cjs\/index\.js$/) });
@@ -233,7 +241,14 @@ describe('@switchboard/sdk against a real server', () => {
 
     it('manages flow instances for an end user (headless)', async () => {
       await client.endUsers.upsert('cust-i');
-      const greet = { key: 'greet', name: 'Greet', trigger: { type: 'event', event: 'greet' }, connectors: [], inputs: { greeting: { type: 'string', title: 'Greeting', default: 'Hi' } }, steps: [{ id: 'say', type: 'transform', output: "=$inputs.greeting & ' ' & $trigger.name" }] };
+      const greet = {
+        key: 'greet',
+        name: 'Greet',
+        trigger: { type: 'event', event: 'greet' },
+        connectors: [],
+        inputs: { greeting: { type: 'string', title: 'Greeting', default: 'Hi' } },
+        steps: [{ id: 'say', type: 'transform', output: "=$inputs.greeting & ' ' & $trigger.name" }],
+      };
       await publish(greet);
       const [flow] = await client.instances.list('cust-i');
       expect(flow).toMatchObject({ key: 'greet', instance: null });
@@ -255,23 +270,49 @@ describe('@switchboard/sdk against a real server', () => {
       await expect(client.instances.enable('cust-i', 'no-such-flow')).rejects.toMatchObject({ status: 404 });
 
       // Webhook-triggered flows: the secret URL, rotated, and a sender-issued signing secret.
-      await publish({ key: 'inbound', name: 'Inbound', trigger: { type: 'webhook', verify: { header: 'X-Signature', encoding: 'hex' } }, connectors: [], inputs: {}, steps: [{ id: 'echo', type: 'transform', output: '=$trigger' }] });
+      await publish({
+        key: 'inbound',
+        name: 'Inbound',
+        trigger: { type: 'webhook', verify: { header: 'X-Signature', encoding: 'hex' } },
+        connectors: [],
+        inputs: {},
+        steps: [{ id: 'echo', type: 'transform', output: '=$trigger' }],
+      });
       const hooked = (await client.instances.enable('cust-i', 'inbound')).instance!;
       expect(hooked.webhookUrl).toMatch(/\/v1\/hooks\//);
       expectShape(hooked, 'Instance');
       const rotated = (await client.instances.rotateWebhook('cust-i', 'inbound')).instance!;
       expect(rotated.webhookUrl).toMatch(/\/v1\/hooks\//);
       expect(rotated.webhookUrl).not.toBe(hooked.webhookUrl);
-      expect((await client.instances.setWebhookSecret('cust-i', 'inbound', { secret: 'sender-issued-secret-0123' })).instance).toMatchObject({ webhookSecret: 'sender-issued-secret-0123' });
+      expect((await client.instances.setWebhookSecret('cust-i', 'inbound', { secret: 'sender-issued-secret-0123' })).instance).toMatchObject({
+        webhookSecret: 'sender-issued-secret-0123',
+      });
       await expect(client.instances.setWebhookSecret('cust-i', 'inbound', { secret: 'short' })).rejects.toMatchObject({ status: 400, code: 'validation_failed' });
     });
 
     it('runs flows, waits for them, retries a failed run and cancels a waiting one', async () => {
       await client.endUsers.upsert('cust-r');
-      const start = await fetch(`${full.url}/connect/slack?${new URLSearchParams({ session: (await client.sessions.create({ endUserId: 'cust-r' })).token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
+      const start = await fetch(
+        `${full.url}/connect/slack?${new URLSearchParams({ session: (await client.sessions.create({ endUserId: 'cust-r' })).token, origin: HOST_ORIGIN })}`,
+        { redirect: 'manual' },
+      );
       await fetch(await consentInSandbox(start.headers.get('location')!));
-      await publish({ key: 'quote', name: 'Quote', trigger: { type: 'request' }, connectors: [], inputs: {}, steps: [{ id: 'price', type: 'respond', output: { total: '=$trigger.cost * 2' } }] });
-      await publish({ key: 'read', name: 'Read', trigger: { type: 'request' }, connectors: ['slack'], inputs: {}, steps: [{ id: 'read', type: 'request', connector: 'slack', method: 'GET', path: 'conversations.history', query: { channel: 'C0GENERAL' } }] });
+      await publish({
+        key: 'quote',
+        name: 'Quote',
+        trigger: { type: 'request' },
+        connectors: [],
+        inputs: {},
+        steps: [{ id: 'price', type: 'respond', output: { total: '=$trigger.cost * 2' } }],
+      });
+      await publish({
+        key: 'read',
+        name: 'Read',
+        trigger: { type: 'request' },
+        connectors: ['slack'],
+        inputs: {},
+        steps: [{ id: 'read', type: 'request', connector: 'slack', method: 'GET', path: 'conversations.history', query: { channel: 'C0GENERAL' } }],
+      });
       await publish({ key: 'later', name: 'Later', trigger: { type: 'request' }, connectors: [], inputs: {}, steps: [{ id: 'wait', type: 'delay', for: 'PT1H' }] });
       for (const key of ['quote', 'read', 'later']) await client.instances.enable('cust-r', key);
 
@@ -305,8 +346,15 @@ describe('@switchboard/sdk against a real server', () => {
     it('lists and decides approvals', async () => {
       await client.endUsers.upsert('cust-a');
       await publish({
-        key: 'refund', name: 'Refund', trigger: { type: 'request' }, connectors: [], inputs: {},
-        steps: [{ id: 'ok', type: 'approval', title: "='Refund ' & $trigger.amount & ' EUR?'", approvers: 'host' }, { id: 'done', type: 'respond', output: { refunded: '=$trigger.amount' } }],
+        key: 'refund',
+        name: 'Refund',
+        trigger: { type: 'request' },
+        connectors: [],
+        inputs: {},
+        steps: [
+          { id: 'ok', type: 'approval', title: "='Refund ' & $trigger.amount & ' EUR?'", approvers: 'host' },
+          { id: 'done', type: 'respond', output: { refunded: '=$trigger.amount' } },
+        ],
       });
       await client.instances.enable('cust-a', 'refund');
       const yes = await client.flows.run('refund', { endUserId: 'cust-a', input: { amount: 30 } });

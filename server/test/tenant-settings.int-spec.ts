@@ -9,8 +9,7 @@ describe('tenant settings', () => {
   let tenant: TenantFixture;
   let ownerUserId: string;
 
-  const tenantEvents = async () =>
-    (await tenant.owner.get(`/v1/admin/audit-events?action=tenant.updated&limit=200`)).body.data as Array<Record<string, any>>;
+  const tenantEvents = async () => (await tenant.owner.get(`/v1/admin/audit-events?action=tenant.updated&limit=200`)).body.data as Array<Record<string, any>>;
 
   beforeAll(async () => {
     api = await startApi();
@@ -152,11 +151,7 @@ describe('tenant settings', () => {
   });
 
   it('lets admins change settings, but not developers or viewers', async () => {
-    const [admin, developer, viewer] = await Promise.all([
-      addMember(api, tenant, 'admin'),
-      addMember(api, tenant, 'developer'),
-      addMember(api, tenant, 'viewer'),
-    ]);
+    const [admin, developer, viewer] = await Promise.all([addMember(api, tenant, 'admin'), addMember(api, tenant, 'developer'), addMember(api, tenant, 'viewer')]);
     for (const browser of [developer.browser, viewer.browser]) {
       expect((await browser.get('/v1/admin/tenant')).body.id).toBe(tenant.tenantId);
       expect(await browser.patch('/v1/admin/tenant', { name: 'Nope' })).toMatchObject({ status: 403, body: { error: { code: 'insufficient_role' } } });

@@ -69,11 +69,17 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await page.waitForTimeout(250);
     await page.evaluate(AXE_SOURCE);
     const result = await page.evaluate(() =>
-      (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-      }),
+      (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
+        document,
+        {
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+        },
+      ),
     );
-    expect(result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`), `axe on ${name}`).toEqual([]);
+    expect(
+      result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+      `axe on ${name}`,
+    ).toEqual([]);
     await shot(page, name);
   }
   const healthOf = async (key: string) =>
@@ -81,8 +87,6 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
       status: string;
       error: { code: string; message: string } | null;
     };
-
-
 
   async function newPage(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1 });
@@ -161,7 +165,14 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await shot(page, 'widget-trigger-ok');
 
     // GitHub fails the poll (a 502): the flow shows the provider's error and when it is tried again.
-    const outage = sandbox.inject({ connector: 'github', method: 'GET', path: new RegExp(`^/repos/${REPO}/issues$`), status: 502, times: Infinity, body: { message: 'Server Error' } });
+    const outage = sandbox.inject({
+      connector: 'github',
+      method: 'GET',
+      path: new RegExp(`^/repos/${REPO}/issues$`),
+      status: 502,
+      times: Infinity,
+      body: { message: 'Server Error' },
+    });
     // One failure may be a blip; the second in a row makes the trigger failing.
     await pollNow(db);
     await pollNow(db);
@@ -175,7 +186,11 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await warning.getByText(failing.error!.message).waitFor();
     await warning.getByText(/^Trying again in \d+ min$/).waitFor();
     expect(await warning.getByRole('button', { name: 'Reconnect' }).count()).toBe(0);
-    expect(await pollCard().getByText(/Checked/).count()).toBe(0);
+    expect(
+      await pollCard()
+        .getByText(/Checked/)
+        .count(),
+    ).toBe(0);
     await shot(page, 'widget-trigger-failing');
 
     // The team: the template's instances, a Trigger column, then only the failing ones.

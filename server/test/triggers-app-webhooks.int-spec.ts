@@ -39,9 +39,8 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
   let hubspotUrl: string;
   const app = { clientId: 'acme-hubspot-app', clientSecret: 'acme-hubspot-secret-0123456789' };
 
-  const runsOf = async (t: TenantFixture, flow: string): Promise<RunView[]> => ((await t.host.get(`/v1/runs?flow=${flow}&limit=100`)).body.data as RunView[]).filter((r) => r.flow === flow);
-
-
+  const runsOf = async (t: TenantFixture, flow: string): Promise<RunView[]> =>
+    ((await t.host.get(`/v1/runs?flow=${flow}&limit=100`)).body.data as RunView[]).filter((r) => r.flow === flow);
 
   async function createDeal(account: number, name: string): Promise<string> {
     const { accessToken } = sandbox.oauth.issueTokens('hubspot', { clientId: app.clientId, account });
@@ -68,7 +67,12 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
       expect((await t.owner.post(`/v1/admin/flow-templates/${dealFlow.key}/publish`)).status).toBe(201);
     }
     // Acme's own HubSpot app (in the sandbox): its webhook URL is the one Switchboard shows for it.
-    const config = await tenant.owner.put('/v1/admin/connectors/hubspot', { enabled: true, clientId: app.clientId, clientSecret: app.clientSecret, settings: { useSandbox: true } });
+    const config = await tenant.owner.put('/v1/admin/connectors/hubspot', {
+      enabled: true,
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
+      settings: { useSandbox: true },
+    });
     expect(config.status).toBe(200);
     hubspotUrl = config.body.config.webhookUrl;
     expect(hubspotUrl).toMatch(new RegExp(`^${api.url}/v1/hooks/apps/[0-9a-f-]{36}$`));
@@ -78,7 +82,11 @@ describe('app-level provider webhooks (HubSpot, Slack)', () => {
     await connectInSandbox(api, tenant, 'hubspot', 'alice', { origin: HOST_ORIGIN, account: 0 });
     await connectInSandbox(api, tenant, 'hubspot', 'bob', { origin: HOST_ORIGIN, account: 1 });
     await connectInSandbox(api, other, 'hubspot', 'alice', { origin: HOST_ORIGIN, account: 0 });
-    for (const [t, user] of [[tenant, 'alice'], [tenant, 'bob'], [other, 'alice']] as const) {
+    for (const [t, user] of [
+      [tenant, 'alice'],
+      [tenant, 'bob'],
+      [other, 'alice'],
+    ] as const) {
       const enabled = await t.host.post(`/v1/end-users/${user}/flows/deal-created/enable`, {});
       expect(enabled.status).toBe(200);
       // App-level: no URL of its own, nothing to subscribe; the trigger listens as soon as it is on.

@@ -53,8 +53,6 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
   const runsOf = async (flow: string, user = 'alice'): Promise<RunView[]> =>
     ((await tenant.host.get(`/v1/runs?flow=${flow}&endUserId=${user}&limit=100`)).body.data as RunView[]).filter((r) => r.flow === flow);
 
-
-
   async function openIssue(title: string): Promise<number> {
     const res = await fetch(`${sandbox.url}/github/repos/${REPO}/issues`, {
       method: 'POST',
@@ -64,7 +62,6 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     expect(res.status).toBe(201);
     return ((await res.json()) as { number: number }).number;
   }
-
 
   beforeAll(async () => {
     sandbox = await startSandbox();
@@ -94,7 +91,12 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     const github = (await tenant.owner.get('/v1/admin/connectors/github')).body;
     expect(github.webhooks).toEqual({ routing: 'instance', secret: 'subscription' });
     const newIssue = github.triggers.find((t: { key: string }) => t.key === 'new_issue');
-    expect(newIssue).toMatchObject({ kind: 'poll', name: 'New issue', minIntervalSeconds: 60, input: { properties: { repository: { type: 'string' } }, required: ['repository'] } });
+    expect(newIssue).toMatchObject({
+      kind: 'poll',
+      name: 'New issue',
+      minIntervalSeconds: 60,
+      input: { properties: { repository: { type: 'string' } }, required: ['repository'] },
+    });
     expect(github.triggers.find((t: { key: string }) => t.key === 'issue_opened')).toMatchObject({ kind: 'webhook', events: ['issues.opened'], output: { type: 'object' } });
     const listed = (await tenant.owner.get('/v1/admin/connectors')).body.data.find((c: { key: string }) => c.key === 'github');
     expect(listed.triggers.find((t: { key: string }) => t.key === 'new_issue')).not.toHaveProperty('input');
@@ -203,7 +205,11 @@ describe('triggers from inside the apps (GitHub: poll and provider webhook)', ()
     expect(await runsOf('issue-hook')).toHaveLength(1);
 
     // An issue in another repository is not this flow's.
-    await fetch(`${sandbox.url}/github/repos/acme-inc/docs/issues`, { method: 'POST', headers: { authorization: `Bearer ${githubToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Elsewhere' }) });
+    await fetch(`${sandbox.url}/github/repos/acme-inc/docs/issues`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${githubToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Elsewhere' }),
+    });
     await sandbox.settleDeliveries();
     expect(await runsOf('issue-hook')).toHaveLength(1);
 

@@ -67,7 +67,11 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
   const startWorker = async (): Promise<Proc> => {
     const worker = run('worker.js', env);
     workers.add(worker);
-    await waitFor(() => (worker.output().includes('Switchboard worker ready') ? true : alive(worker) ? undefined : Promise.reject(new Error(worker.output()))), 60_000, 'worker ready');
+    await waitFor(
+      () => (worker.output().includes('Switchboard worker ready') ? true : alive(worker) ? undefined : Promise.reject(new Error(worker.output()))),
+      60_000,
+      'worker ready',
+    );
     ready.add(worker);
     return worker;
   };
@@ -90,7 +94,8 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
 
   async function setUpTenant(t: number, repositories: string[]): Promise<void> {
     let tenant: TenantFixture | undefined;
-    for (let attempt = 1; !tenant; attempt++) tenant = await createTenant({ url, origin: url } as never, `Poll Crash ${t}`).catch((error) => (attempt < 10 ? sleep(500).then(() => undefined) : Promise.reject(error)));
+    for (let attempt = 1; !tenant; attempt++)
+      tenant = await createTenant({ url, origin: url } as never, `Poll Crash ${t}`).catch((error) => (attempt < 10 ? sleep(500).then(() => undefined) : Promise.reject(error)));
     tenants.push(tenant);
     const owner = tenant.owner;
     expect((await retried(() => owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] }))).status).toBe(200);
@@ -243,7 +248,11 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
       timeline.push(`${at()} Redis killed (no persistence)`);
       // Until polls have stored runs they could not queue (issues keep coming meanwhile).
       const storedSince = async (since: Date) => (await db.query(`SELECT count(*)::int AS n FROM runs WHERE created_at >= $1`, [since])).rows[0].n as number;
-      await waitFor(async () => ((await storedSince(redisDown)) > 0 && Date.now() - redisDown.getTime() > 2000 ? true : (await makeIdleDue(), await sleep(500), undefined)), 20_000, 'runs stored while Redis is down');
+      await waitFor(
+        async () => ((await storedSince(redisDown)) > 0 && Date.now() - redisDown.getTime() > 2000 ? true : (await makeIdleDue(), await sleep(500), undefined)),
+        20_000,
+        'runs stored while Redis is down',
+      );
       await redis.start();
       redisUp = new Date();
       timeline.push(`${at()} Redis started again, empty`);
@@ -275,11 +284,14 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
       await makeIdleDue();
       return undefined;
     };
-    const settledIn = await waitFor(async () => ((await settled()) ? true : (await sleep(1000), undefined)), 40_000, `${total} runs, all finished`).catch((error: Error) => error.message);
+    const settledIn = await waitFor(async () => ((await settled()) ? true : (await sleep(1000), undefined)), 40_000, `${total} runs, all finished`).catch(
+      (error: Error) => error.message,
+    );
     timeline.push(`${at()} ${settledIn === true ? 'settled' : settledIn}`);
 
     type Row = { instance_id: string; idempotency_key: string; status: string; error: unknown; finished_at: Date | null; created_at: Date; crashed_executions: number };
-    const rows: Row[] = (await db.query(`SELECT instance_id, idempotency_key, status, error, finished_at, created_at, crashed_executions FROM runs WHERE trigger_type = 'poll'`)).rows;
+    const rows: Row[] = (await db.query(`SELECT instance_id, idempotency_key, status, error, finished_at, created_at, crashed_executions FROM runs WHERE trigger_type = 'poll'`))
+      .rows;
     const rel = (d: Date | null) => (d ? `+${((d.getTime() - started) / 1000).toFixed(1)} s` : 'never');
     const slowest = rows
       .filter((r) => r.finished_at)
@@ -300,7 +312,9 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
       }
       for (const key of seen) if (!keys.has(key)) unexpected.push(`${instanceId} ${key}`);
     }
-    const notSucceeded = rows.filter((r) => r.status !== 'succeeded' || r.finished_at === null).map((r) => `${r.instance_id} ${r.idempotency_key} ${r.status} ${JSON.stringify(r.error)}`);
+    const notSucceeded = rows
+      .filter((r) => r.status !== 'succeeded' || r.finished_at === null)
+      .map((r) => `${r.instance_id} ${r.idempotency_key} ${r.status} ${JSON.stringify(r.error)}`);
     const storedWhileRedisDown = rows.filter((r) => r.created_at >= redisDown && r.created_at < redisUp).length;
     const unexpectedExits = [...workers].filter((w) => !killed.has(w) && !alive(w)).length + (alive(api) ? 0 : 1);
     console.log(
@@ -319,12 +333,27 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
         const [instanceId, key] = m.split(' ');
         const [t] = (await db.query(`SELECT poll_cursor, polled_at, next_poll_at, health FROM flow_instance_triggers WHERE id = $1`, [instanceId])).rows;
         const issue = issues.find((i) => `poll:${i.id}` === key) as unknown as { id: number; created_at: string; number: number; repository: string };
-        const runs = (await db.query(`SELECT idempotency_key, created_at FROM runs WHERE instance_id = $1 ORDER BY created_at`, [instanceId])).rows.map((r) => `${r.idempotency_key}@${r.created_at.toISOString()}`);
-        detail.push(`${m}: issue ${JSON.stringify({ id: issue.id, n: issue.number, created: issue.created_at, repo: issue.repository })} trigger ${JSON.stringify(t)} runs ${runs.join(' ')}`);
+        const runs = (await db.query(`SELECT idempotency_key, created_at FROM runs WHERE instance_id = $1 ORDER BY created_at`, [instanceId])).rows.map(
+          (r) => `${r.idempotency_key}@${r.created_at.toISOString()}`,
+        );
+        detail.push(
+          `${m}: issue ${JSON.stringify({ id: issue.id, n: issue.number, created: issue.created_at, repo: issue.repository })} trigger ${JSON.stringify(t)} runs ${runs.join(' ')}`,
+        );
       }
       const stuck = [...new Set(missing.map((m) => m.split(' ')[0]!))];
-      const who = (await db.query(`SELECT i.id, i.end_user_id, i.connections, t.polled_at, t.next_poll_at, t.failures FROM flow_instances i JOIN flow_instance_triggers t ON t.id = i.id WHERE i.id = ANY($1)`, [stuck])).rows;
-      const logs = [...workers].flatMap((w) => w.output().split('\n').filter((l) => stuck.some((id) => l.includes(id))).slice(-3));
+      const who = (
+        await db.query(
+          `SELECT i.id, i.end_user_id, i.connections, t.polled_at, t.next_poll_at, t.failures FROM flow_instances i JOIN flow_instance_triggers t ON t.id = i.id WHERE i.id = ANY($1)`,
+          [stuck],
+        )
+      ).rows;
+      const logs = [...workers].flatMap((w) =>
+        w
+          .output()
+          .split('\n')
+          .filter((l) => stuck.some((id) => l.includes(id)))
+          .slice(-3),
+      );
       const never = (await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers t WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.instance_id = t.id)`)).rows[0].n;
       console.log(`settle: ${settledIn}\n${detail.join('\n')}\nstuck ${stuck.length}: ${JSON.stringify(who)}\ninstances without any run: ${never}\n${logs.join('\n')}`);
     }
@@ -341,7 +370,9 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
         const where = [];
         for (const list of ['wait', 'active', 'paused']) if ((await client.lpos(`${prefix}:${list}`, r.id)) !== null) where.push(list);
         for (const set of ['delayed', 'completed', 'failed']) if ((await client.zscore(`${prefix}:${set}`, r.id)) !== null) where.push(set);
-        console.log(`stuck run ${JSON.stringify(r)} job ${JSON.stringify({ ...job, data: undefined, stacktrace: job.stacktrace?.slice(0, 300) })} in ${where.join(',') || 'no list'}`);
+        console.log(
+          `stuck run ${JSON.stringify(r)} job ${JSON.stringify({ ...job, data: undefined, stacktrace: job.stacktrace?.slice(0, 300) })} in ${where.join(',') || 'no list'}`,
+        );
       }
       await client.quit();
     }
@@ -359,7 +390,9 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
 
   it('provider webhooks delivered while workers are killed start exactly one run per event; redeliveries start nothing', async () => {
     const started = Date.now();
-    const repos = (sandbox.state.github as { repos: Array<{ name: string; full_name: string }> }).repos.filter((r) => r.name.startsWith('service-')).slice(100, 100 + TENANTS * HOOK_USERS);
+    const repos = (sandbox.state.github as { repos: Array<{ name: string; full_name: string }> }).repos
+      .filter((r) => r.name.startsWith('service-'))
+      .slice(100, 100 + TENANTS * HOOK_USERS);
     const hooked = new Map<string, { url: string; repo: string }>(); // instance id → its URL and repository
     for (const [t, tenant] of tenants.entries()) {
       expect((await retried(() => tenant.owner.post('/v1/admin/flow-templates', { definition: hookFlow }))).status).toBe(201);
@@ -410,11 +443,22 @@ describe('poll triggers under SIGKILL and a Redis restart', () => {
     type Row = { instance_id: string; idempotency_key: string; status: string };
     const rows: Row[] = (await db.query(`SELECT instance_id, idempotency_key, status FROM runs WHERE trigger_type = 'webhook'`)).rows;
     for (const [instanceId, { url: hookUrl }] of hooked) {
-      const expected = ours.filter((d) => d.url === hookUrl).map((d) => `event:${d.headers['x-github-delivery']}`).sort();
-      expect(rows.filter((r) => r.instance_id === instanceId).map((r) => r.idempotency_key).sort(), instanceId).toEqual(expected);
+      const expected = ours
+        .filter((d) => d.url === hookUrl)
+        .map((d) => `event:${d.headers['x-github-delivery']}`)
+        .sort();
+      expect(
+        rows
+          .filter((r) => r.instance_id === instanceId)
+          .map((r) => r.idempotency_key)
+          .sort(),
+        instanceId,
+      ).toEqual(expected);
     }
     expect(rows.filter((r) => r.status !== 'succeeded')).toEqual([]);
     expect(ours).toHaveLength(opened);
-    console.log(`webhook crash test: ${hooked.size} instances, ${opened} issues, ${ours.length} deliveries each redelivered once, ${rows.length} runs, one SIGKILL, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `webhook crash test: ${hooked.size} instances, ${opened} issues, ${ours.length} deliveries each redelivered once, ${rows.length} runs, one SIGKILL, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }, 120_000);
 });

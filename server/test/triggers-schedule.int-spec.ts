@@ -131,13 +131,19 @@ describe('schedule triggers', () => {
     expect(Date.parse(next) - Date.now()).toBeLessThanOrEqual(24 * HOUR + HOUR); // a day, give or take a DST hour
 
     const bad = await tenant.host.patch('/v1/end-users/paris/flows/daily-digest', { settings: { when: '0 25 * * *' } });
-    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', details: { errors: [{ path: 'settings.when', message: expect.stringMatching(/^invalid cron expression: /) }] } } } });
+    expect(bad).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', details: { errors: [{ path: 'settings.when', message: expect.stringMatching(/^invalid cron expression: /) }] } } },
+    });
     const changed = await tenant.host.patch('/v1/end-users/paris/flows/daily-digest', { settings: { when: '30 17 * * 1-5' } });
     expect(wallClock(changed.body.instance.nextRunAt, 'Europe/Paris')).toBe('17:30:00');
 
     await tenant.host.put('/v1/end-users/nowhere', { metadata: { timezone: 'Europe/Pariss' } });
     const noZone = await tenant.host.post('/v1/end-users/nowhere/flows/daily-digest/enable', { settings: {} });
-    expect(noZone).toMatchObject({ status: 400, body: { error: { details: { errors: [{ path: 'trigger.timezone', message: "unknown time zone 'Europe/Pariss' (use an IANA name like 'Europe/Paris' or 'UTC')" }] } } } });
+    expect(noZone).toMatchObject({
+      status: 400,
+      body: { error: { details: { errors: [{ path: 'trigger.timezone', message: "unknown time zone 'Europe/Pariss' (use an IANA name like 'Europe/Paris' or 'UTC')" }] } } },
+    });
     await tenant.host.put('/v1/end-users/nozone', {});
     const missing = await tenant.host.post('/v1/end-users/nozone/flows/daily-digest/enable', { settings: {} });
     expect(missing.body.error.details.errors[0]).toMatchObject({ path: 'trigger.timezone', message: expect.stringContaining('must be a non-empty string') });

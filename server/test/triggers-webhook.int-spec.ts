@@ -211,7 +211,7 @@ describe('webhook triggers', () => {
     expect((await call(rotated.webhookUrl, body, { 'content-type': 'application/json', 'x-signature': signature })).status).toBe(401);
   });
 
-  it("uses a signing secret the sender issued, once the owner sets it", async () => {
+  it('uses a signing secret the sender issued, once the owner sets it', async () => {
     const issued = 'whsec_issued-by-the-sender-42';
     const tooShort = await me.put('/v1/me/flows/signed/webhook/secret', { secret: 'short' });
     expect(tooShort).toMatchObject({ status: 400, body: { error: { details: { errors: [{ path: 'secret' }] } } } });

@@ -102,7 +102,8 @@ describe('outbound webhooks', () => {
   const publish = (t: TenantFixture, type: WebhookEventType, data: Record<string, unknown>) =>
     api.app.get(WebhookEventsService, { strict: false }).publish(trustedTenantId(t.tenantId), type, { endUserId: 'cust-x', ...data });
 
-  const deliveries = async (t: TenantFixture, endpointId: string) => (await t.owner.get(`/v1/admin/webhook-endpoints/${endpointId}/deliveries`)).body.data as Array<Record<string, any>>;
+  const deliveries = async (t: TenantFixture, endpointId: string) =>
+    (await t.owner.get(`/v1/admin/webhook-endpoints/${endpointId}/deliveries`)).body.data as Array<Record<string, any>>;
 
   beforeAll(async () => {
     sandbox = await startSandbox();
@@ -129,7 +130,13 @@ describe('outbound webhooks', () => {
   describe('endpoints (admin API)', () => {
     it('creates an endpoint and shows its secret only on create and rotate', async () => {
       const created = await createEndpoint(tenant, { url: receiver.url('/admin'), description: 'CRM backend', eventTypes: ['connection.created', 'run.failed'] });
-      expect(created).toMatchObject({ url: receiver.url('/admin'), description: 'CRM backend', eventTypes: ['connection.created', 'run.failed'], enabled: true, disabledReason: null });
+      expect(created).toMatchObject({
+        url: receiver.url('/admin'),
+        description: 'CRM backend',
+        eventTypes: ['connection.created', 'run.failed'],
+        enabled: true,
+        disabledReason: null,
+      });
       expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
       const listed = await tenant.owner.get('/v1/admin/webhook-endpoints');
       expect(listed.body).toMatchObject({ data: [{ id: created.id }], nextCursor: null });
@@ -168,7 +175,19 @@ describe('outbound webhooks', () => {
       const plain = schemaOf('/v1/admin/webhook-endpoints/{id}', 'get', '200');
       expect(doc.components.schemas[plain].properties).not.toHaveProperty('secret');
       const delivery = doc.components.schemas[schemaOf('/v1/admin/webhook-deliveries/{id}/resend', 'post', '202')];
-      expect(Object.keys(delivery.properties).sort()).toEqual(['attempts', 'createdAt', 'error', 'eventId', 'eventType', 'id', 'lastAttemptAt', 'latencyMs', 'nextAttemptAt', 'responseStatus', 'status']);
+      expect(Object.keys(delivery.properties).sort()).toEqual([
+        'attempts',
+        'createdAt',
+        'error',
+        'eventId',
+        'eventType',
+        'id',
+        'lastAttemptAt',
+        'latencyMs',
+        'nextAttemptAt',
+        'responseStatus',
+        'status',
+      ]);
     });
 
     it('refuses bad input with the path of the problem', async () => {
@@ -187,7 +206,10 @@ describe('outbound webhooks', () => {
         const res = await tenant.owner.post('/v1/admin/webhook-endpoints', body);
         expect(res.status, JSON.stringify(body)).toBe(400);
         expect(res.body.error.code).toBe('validation_failed');
-        expect(res.body.error.details.errors.map((e: { path: string }) => e.path), JSON.stringify(body)).toContain(path);
+        expect(
+          res.body.error.details.errors.map((e: { path: string }) => e.path),
+          JSON.stringify(body),
+        ).toContain(path);
       }
     });
 
@@ -228,7 +250,10 @@ describe('outbound webhooks', () => {
       const connectionId = await connectSlack(tenant, 'cust-1');
       const [created] = await eventually(() => receiver.at('/conn-all').length >= 1 && receiver.at('/conn-all'), 'connection.created');
       const verified = new Webhook(all.secret.slice('whsec_'.length)).verify(created.body, created.headers as Record<string, string>) as Record<string, any>;
-      expect(verified).toMatchObject({ type: 'connection.created', data: { endUserId: 'cust-1', connection: { id: connectionId, connector: 'slack', status: 'active', endUserId: 'cust-1' } } });
+      expect(verified).toMatchObject({
+        type: 'connection.created',
+        data: { endUserId: 'cust-1', connection: { id: connectionId, connector: 'slack', status: 'active', endUserId: 'cust-1' } },
+      });
       expect(Date.parse(verified.timestamp)).not.toBeNaN();
       expect(created.headers['content-type']).toBe('application/json');
       expect(created.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
@@ -398,7 +423,9 @@ describe('outbound webhooks', () => {
       const db = api.app.get(DataSource);
       // The rows as publish writes them, without the enqueue that follows the commit.
       const [deliveryId] = await db.transaction((manager) =>
-        api.app.get(WebhookEventsService, { strict: false }).record(manager, trustedTenantId(tenant.tenantId), 'run.succeeded', { endUserId: 'cust-x', run: { id: 'lost' } }, [endpoint.id], false),
+        api.app
+          .get(WebhookEventsService, { strict: false })
+          .record(manager, trustedTenantId(tenant.tenantId), 'run.succeeded', { endUserId: 'cust-x', run: { id: 'lost' } }, [endpoint.id], false),
       );
       await db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute' WHERE id = $1`, [deliveryId]);
       const sweep = worker.app.get(WebhookDeliveryProcessor);
@@ -412,7 +439,9 @@ describe('outbound webhooks', () => {
       const endpoint = await createEndpoint(tenant, { url: receiver.url('/broken'), eventTypes: ['run.succeeded'] });
       const db = api.app.get(DataSource);
       const [deliveryId] = await db.transaction((manager) =>
-        api.app.get(WebhookEventsService, { strict: false }).record(manager, trustedTenantId(tenant.tenantId), 'run.succeeded', { endUserId: 'cust-x', run: { id: 'broken' } }, [endpoint.id], false),
+        api.app
+          .get(WebhookEventsService, { strict: false })
+          .record(manager, trustedTenantId(tenant.tenantId), 'run.succeeded', { endUserId: 'cust-x', run: { id: 'broken' } }, [endpoint.id], false),
       );
       await db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 minute' WHERE id = $1`, [deliveryId]);
       // A hash under the job's id, without data and in no list: neither completed nor failed to Bull.
@@ -449,12 +478,18 @@ describe('outbound webhooks', () => {
       const db = api.app.get(DataSource);
       const endpoint = await createEndpoint(tenant, { url: receiver.url('/old'), eventTypes: ['run.succeeded'] });
       const record = (body: string) =>
-        db.transaction((manager) => api.app.get(WebhookEventsService, { strict: false }).record(manager, trustedTenantId(tenant.tenantId), 'run.succeeded', { endUserId: 'cust-x', note: body }, [endpoint.id], false));
+        db.transaction((manager) =>
+          api.app
+            .get(WebhookEventsService, { strict: false })
+            .record(manager, trustedTenantId(tenant.tenantId), 'run.succeeded', { endUserId: 'cust-x', note: body }, [endpoint.id], false),
+        );
       const [done] = await record('done');
       const [pending] = await record('pending');
       await db.query(`UPDATE webhook_deliveries SET status = 'succeeded' WHERE id = $1`, [done]);
       await db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() + interval '1 hour' WHERE id = $1`, [pending]);
-      await db.query(`UPDATE webhook_events SET created_at = now() - interval '400 days' WHERE id IN (SELECT event_id FROM webhook_deliveries WHERE id = ANY($1))`, [[done, pending]]);
+      await db.query(`UPDATE webhook_events SET created_at = now() - interval '400 days' WHERE id IN (SELECT event_id FROM webhook_deliveries WHERE id = ANY($1))`, [
+        [done, pending],
+      ]);
       expect(await worker.app.get(WebhookDeliveryProcessor).prune()).toBe(1);
       const left = await db.query(`SELECT id FROM webhook_deliveries WHERE id = ANY($1)`, [[done, pending]]);
       expect(left.map((r: { id: string }) => r.id)).toEqual([pending]);

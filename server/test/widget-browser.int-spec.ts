@@ -105,7 +105,9 @@ async function startHost(mint: (endUserId: string) => Promise<string>): Promise<
       const config = JSON.parse(url.searchParams.get('config')!) as HostConfig;
       const headers: Record<string, string> = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
       // The page's own inline script is allowed; styles are not, at all: the widget must not need them.
-      if (config.csp) headers['content-security-policy'] = `default-src 'self'; script-src 'self' 'unsafe-inline' ${config.api}; connect-src 'self' ${config.api}; img-src ${config.api}; style-src 'none'`;
+      if (config.csp)
+        headers['content-security-policy'] =
+          `default-src 'self'; script-src 'self' 'unsafe-inline' ${config.api}; connect-src 'self' ${config.api}; img-src ${config.api}; style-src 'none'`;
       res.writeHead(200, headers).end(hostPage(config));
     } else if (url.pathname === '/preview') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(previewPage(url.searchParams.get('api')!));
@@ -153,7 +155,13 @@ const REFUND_FLOW = {
   connectors: ['slack'],
   inputs: {},
   steps: [
-    { id: 'ok', type: 'approval', title: "='Refund ' & $trigger.amount & ' EUR to ' & $trigger.customer & '?'", description: 'Requested by the support team', approvers: 'end_user' },
+    {
+      id: 'ok',
+      type: 'approval',
+      title: "='Refund ' & $trigger.amount & ' EUR to ' & $trigger.customer & '?'",
+      description: 'Requested by the support team',
+      approvers: 'end_user',
+    },
     { id: 'note', type: 'transform', output: { done: true } },
   ],
 };
@@ -199,7 +207,13 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
         el = el.shadowRoot.activeElement;
       }
       if (el?.tagName === 'SWITCHBOARD-WIDGET') inWidget = true;
-      return { inWidget, tag: el?.tagName.toLowerCase() ?? null, id: el?.id ?? null, name: el?.getAttribute('aria-label') ?? el?.textContent?.trim().slice(0, 60) ?? null, role: el?.getAttribute('role') ?? null };
+      return {
+        inWidget,
+        tag: el?.tagName.toLowerCase() ?? null,
+        id: el?.id ?? null,
+        name: el?.getAttribute('aria-label') ?? el?.textContent?.trim().slice(0, 60) ?? null,
+        role: el?.getAttribute('role') ?? null,
+      };
     });
 
   /** Tabs forward until `match` has focus (at most `max` presses), asserting focus never leaves the modal. */
@@ -269,7 +283,14 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     // Colours mid-transition (a button's hover fading) are not the page's: take the pointer off the
     // widget (a hover left by the last click starts its fade now), then let finite animations end.
     await page.mouse.move(0, 0);
-    await page.evaluate(() => Promise.all(document.getAnimations().filter((a) => a.effect?.getTiming().iterations !== Infinity).map((a) => a.finished.catch(() => undefined))));
+    await page.evaluate(() =>
+      Promise.all(
+        document
+          .getAnimations()
+          .filter((a) => a.effect?.getTiming().iterations !== Infinity)
+          .map((a) => a.finished.catch(() => undefined)),
+      ),
+    );
     const violations = await page.evaluate(async () => {
       const result = await (globalThis as any).axe.run({ include: [['switchboard-widget']] }, { resultTypes: ['violations'] });
       return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n: any) => n.target.join(' ')).slice(0, 3) }));
@@ -428,7 +449,10 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
       });
     };
 
-    for (const [mode, height] of [['modal', 800], ['modal-short', 620]] as const) {
+    for (const [mode, height] of [
+      ['modal', 800],
+      ['modal-short', 620],
+    ] as const) {
       const { page } = await openHost({ endUserId, token: await session(endUserId, {}, other) }, { height });
       await page.getByRole('button', { name: 'Manage integrations' }).click();
       const modal = dialog(page);
@@ -455,7 +479,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     await page.keyboard.press('Tab');
     expect(await focused(page)).toMatchObject({ id: 'open', inWidget: false });
     await page.keyboard.press('Enter');
-    await dialog(page).getByRole('button', { name: /^Slack / }).waitFor();
+    await dialog(page)
+      .getByRole('button', { name: /^Slack / })
+      .waitFor();
     expect((await focused(page)).inWidget).toBe(true);
     await axe(page, 'catalogue');
 
@@ -472,7 +498,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     // The search box filters as you type.
     await tabTo(page, (f) => f.tag === 'input');
     await page.keyboard.type('sla');
-    await dialog(page).getByRole('button', { name: /^HubSpot / }).waitFor({ state: 'detached' });
+    await dialog(page)
+      .getByRole('button', { name: /^HubSpot / })
+      .waitFor({ state: 'detached' });
     await tabTo(page, (f) => f.name?.startsWith('Slack') ?? false);
     // The focused control shows a focus ring.
     const ring = await page.evaluate(() => {
@@ -483,7 +511,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     expect(ring).toBe('solid');
     await shots(page, 'keyboard-focus');
     await page.keyboard.press('Enter');
-    await dialog(page).getByText(/^Connected as /).waitFor();
+    await dialog(page)
+      .getByText(/^Connected as /)
+      .waitFor();
     await axe(page, 'integration page');
 
     // Switch the flow on with Space: its settings form opens; pick a channel with the arrows.
@@ -493,7 +523,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     await channel.waitFor();
     await tabTo(page, (f) => f.role === 'combobox');
     await page.keyboard.type('sales');
-    await dialog(page).getByRole('option', { name: /#sales/ }).waitFor();
+    await dialog(page)
+      .getByRole('option', { name: /#sales/ })
+      .waitFor();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowUp');
     // Escape in the open list closes the list, not the modal.
@@ -501,7 +533,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     await dialog(page).getByRole('listbox').waitFor({ state: 'detached' });
     expect(await dialog(page).isVisible()).toBe(true);
     await page.keyboard.press('ArrowDown');
-    await dialog(page).getByRole('option', { name: /#sales/ }).waitFor();
+    await dialog(page)
+      .getByRole('option', { name: /#sales/ })
+      .waitFor();
     // The list may first show every channel and then the search's answer: wait until #sales leads it.
     await expect.poll(() => dialog(page).getByRole('option').first().textContent(), { timeout: 10_000 }).toMatch(/^#sales/);
     await page.keyboard.press('Enter');
@@ -530,7 +564,14 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     const style = await card.evaluate((el) => {
       const s = getComputedStyle(el);
       const root = el.closest('.sb')!;
-      return { font: s.fontFamily, color: s.color, display: s.display, letterSpacing: s.letterSpacing, accent: getComputedStyle(root).getPropertyValue('--sb-accent').trim(), grid: getComputedStyle(el.closest('ul')!).display };
+      return {
+        font: s.fontFamily,
+        color: s.color,
+        display: s.display,
+        letterSpacing: s.letterSpacing,
+        accent: getComputedStyle(root).getPropertyValue('--sb-accent').trim(),
+        grid: getComputedStyle(el.closest('ul')!).display,
+      };
     });
     expect(style.font).not.toMatch(/Comic/);
     expect(style.color).not.toBe('rgb(255, 0, 255)');
@@ -559,7 +600,10 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     expect((await tenant.owner.patch('/v1/admin/tenant', { widgetTheme: { mode: 'dark', accent: '#e11d48', radius: '6px' } })).status).toBe(200);
     try {
       const { page } = await openHost({ endUserId: 'widget-themed', token: await session('widget-themed'), inline: true }, { colorScheme: 'light' });
-      await page.locator('#inline').getByRole('button', { name: /^Slack / }).waitFor();
+      await page
+        .locator('#inline')
+        .getByRole('button', { name: /^Slack / })
+        .waitFor();
       const root = page.locator('#inline switchboard-widget .sb');
       expect(await root.getAttribute('data-theme')).toBe('dark');
       expect(await root.evaluate((el) => getComputedStyle(el).getPropertyValue('--sb-accent').trim())).toBe('#e11d48');
@@ -567,7 +611,10 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
       await axe(page, 'tenant theme');
 
       const overridden = await openHost({ endUserId: 'widget-themed', token: await session('widget-themed'), inline: true, theme: { mode: 'light' } });
-      await overridden.page.locator('#inline').getByRole('button', { name: /^Slack / }).waitFor();
+      await overridden.page
+        .locator('#inline')
+        .getByRole('button', { name: /^Slack / })
+        .waitFor();
       expect(await overridden.page.locator('#inline switchboard-widget .sb').getAttribute('data-theme')).toBe('light');
     } finally {
       expect((await tenant.owner.patch('/v1/admin/tenant', { widgetTheme: null })).status).toBe(200);
@@ -591,7 +638,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     await modal.getByText('Finish connecting in the window that opened…').waitFor();
 
     // A look-alike result from the host's own origin (any script or frame could post one) is ignored.
-    await page.evaluate(() => window.postMessage({ type: 'switchboard:connect', status: 'connected', connector: 'slack', connectionId: '00000000-0000-0000-0000-000000000000' }, '*'));
+    await page.evaluate(() =>
+      window.postMessage({ type: 'switchboard:connect', status: 'connected', connector: 'slack', connectionId: '00000000-0000-0000-0000-000000000000' }, '*'),
+    );
     await page.waitForTimeout(300);
     expect(await modal.getByText('Finish connecting in the window that opened…').isVisible()).toBe(true);
     await shots(page, 'connecting');
@@ -618,7 +667,7 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     expect(problems.get(page)).toEqual([]);
   });
 
-  it("asks the host for a fresh session when the token is refused, and says so when there is none", async () => {
+  it('asks the host for a fresh session when the token is refused, and says so when there is none', async () => {
     const endUserId = 'widget-expiring';
     // An unknown token: the widget's first request answers 401, the host's callback mints a new session.
     const { page } = await openHost({ endUserId, token: 'sess_expired_long_ago' });
@@ -652,7 +701,10 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     const endUserId = 'widget-runs';
     await connectSlackOverHttp(endUserId);
     const general = sandbox.state.slack.channels.find((c) => c.name === 'general')!;
-    for (const [key, settings] of [[DEALS_FLOW.key, { channel: general.id, minAmount: 0 }], [REFUND_FLOW.key, {}]] as const) {
+    for (const [key, settings] of [
+      [DEALS_FLOW.key, { channel: general.id, minAmount: 0 }],
+      [REFUND_FLOW.key, {}],
+    ] as const) {
       const res = await tenant.host.post(`/v1/end-users/${endUserId}/flows/${key}/enable`, { settings });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     }
@@ -727,7 +779,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
       const options = await sb.getOptions('slack', 'channels', { search: 'random' });
       const enabled = await sb.enableFlow('won-deals-to-slack', { settings: { channel: options.options[0].value } });
       const updated = await sb.updateFlowSettings('won-deals-to-slack', { channel: options.options[0].value, minAmount: 99 });
-      const invalid = await sb.updateFlowSettings('won-deals-to-slack', { channel: options.options[0].value, minAmount: 'lots' }).catch((e: any) => ({ code: e.code, status: e.status, fields: e.fieldErrors }));
+      const invalid = await sb
+        .updateFlowSettings('won-deals-to-slack', { channel: options.options[0].value, minAmount: 'lots' })
+        .catch((e: any) => ({ code: e.code, status: e.status, fields: e.fieldErrors }));
       const disabled = await sb.disableFlow('won-deals-to-slack');
       const runs = await sb.listRuns({ flow: 'won-deals-to-slack' });
       const approvals = await sb.listApprovals();
@@ -787,7 +841,11 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     const card = page.locator('#inline').getByRole('button', { name: /^Slack / });
     await card.waitFor();
     // Styled by the adopted stylesheet: a grid of bordered cards, the accent on the selected chip.
-    expect(await card.evaluate((el) => [getComputedStyle(el).display, getComputedStyle(el.closest('ul')!).display, getComputedStyle(el).borderTopStyle])).toEqual(['flex', 'grid', 'solid']);
+    expect(await card.evaluate((el) => [getComputedStyle(el).display, getComputedStyle(el.closest('ul')!).display, getComputedStyle(el).borderTopStyle])).toEqual([
+      'flex',
+      'grid',
+      'solid',
+    ]);
     await shot(page, 'csp-inline');
   });
   // Last: it revokes every sandbox Slack token.
@@ -860,7 +918,9 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
       await page.getByRole('button', { name: 'Manage integrations' }).click();
       const modal = dialog(page);
       await modal.getByRole('heading', { name: 'This page is not allowed to use Switchboard' }).waitFor();
-      await modal.getByText(`${stranger.origin} is not in this app’s allowed origins. Its developer can add it in the Switchboard portal under Settings → Allowed origins.`).waitFor();
+      await modal
+        .getByText(`${stranger.origin} is not in this app’s allowed origins. Its developer can add it in the Switchboard portal under Settings → Allowed origins.`)
+        .waitFor();
       expect(await modal.getByText('Could not reach Switchboard', { exact: false }).count()).toBe(0);
       await shots(page, 'origin-not-allowed');
       // Once in the console, for the developer, naming the origin and where to add it.

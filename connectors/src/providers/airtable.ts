@@ -38,7 +38,10 @@ const createRecord = defineAction<{ table: string; fields: Record<string, unknow
   description: 'Adds a record to a table (POST /v0/{baseId}/{table}).',
   readOnly: false,
   retrySafe: false,
-  input: obj({ table: TABLE, fields: FIELDS, typecast: bool('Convert values', { description: 'Let Airtable convert text to the field types (and add select options)', default: false }) }, ['table', 'fields']),
+  input: obj(
+    { table: TABLE, fields: FIELDS, typecast: bool('Convert values', { description: 'Let Airtable convert text to the field types (and add select options)', default: false }) },
+    ['table', 'fields'],
+  ),
   output: recordOutput,
   async run(ctx, input) {
     return record(await send<AirtableRecord>(ctx, { method: 'POST', path: tablePath(input.table), body: { fields: input.fields, typecast: input.typecast ?? false } }));
@@ -55,7 +58,11 @@ const updateRecord = defineAction<{ table: string; record_id: string; fields: Re
   output: recordOutput,
   async run(ctx, input) {
     return record(
-      await send<AirtableRecord>(ctx, { method: 'PATCH', path: `${tablePath(input.table)}/${encodeURIComponent(input.record_id)}`, body: { fields: input.fields, typecast: input.typecast ?? false } }),
+      await send<AirtableRecord>(ctx, {
+        method: 'PATCH',
+        path: `${tablePath(input.table)}/${encodeURIComponent(input.record_id)}`,
+        body: { fields: input.fields, typecast: input.typecast ?? false },
+      }),
     );
   },
 });
@@ -93,7 +100,7 @@ const findRecords = defineAction<
         maxRecords: input.max_records,
         offset: input.offset,
         'sort[0][field]': input.sort_field,
-        'sort[0][direction]': input.sort_field ? input.sort_direction ?? 'asc' : undefined,
+        'sort[0][direction]': input.sort_field ? (input.sort_direction ?? 'asc') : undefined,
       },
     });
     return answer.offset ? { records: answer.records.map(record), offset: answer.offset } : { records: answer.records.map(record) };
@@ -171,7 +178,10 @@ export const airtableConnector = defineConnector({
         const options: OptionItem[] = [];
         while (index < bases.length && options.length < 50) {
           const base = bases[index++]!;
-          const { tables } = await send<{ tables: { id: string; name: string; description?: string }[] }>(ctx, { method: 'GET', path: `meta/bases/${encodeURIComponent(base.id)}/tables` });
+          const { tables } = await send<{ tables: { id: string; name: string; description?: string }[] }>(ctx, {
+            method: 'GET',
+            path: `meta/bases/${encodeURIComponent(base.id)}/tables`,
+          });
           for (const t of tables) {
             if (matches(search, t.name, base.name)) options.push({ value: `${base.id}/${t.id}`, label: `${base.name} › ${t.name}`, description: t.description });
           }
@@ -197,12 +207,19 @@ export const airtableConnector = defineConnector({
           // The cursor sits at the newest record even when none is asked for (limit 0: from now).
           const newest = limit > 0 ? sorted.slice(-limit) : [];
           const last = sorted.at(-1);
-          return { items: newest.map((r) => ({ id: r.id, data: record(r) })), cursor: last ? { createdTime: last.createdTime, id: last.id } : { createdTime: '1970-01-01T00:00:00.000Z', id: '' } };
+          return {
+            items: newest.map((r) => ({ id: r.id, data: record(r) })),
+            cursor: last ? { createdTime: last.createdTime, id: last.id } : { createdTime: '1970-01-01T00:00:00.000Z', id: '' },
+          };
         }
         const fresh = sorted.filter((r) => r.createdTime > cursor.createdTime || (r.createdTime === cursor.createdTime && r.id > cursor.id));
         const items = fresh.slice(0, limit);
         const last = items.at(-1);
-        return { items: items.map((r) => ({ id: r.id, data: record(r) })), cursor: last ? { createdTime: last.createdTime, id: last.id } : cursor, more: fresh.length > limit || !complete };
+        return {
+          items: items.map((r) => ({ id: r.id, data: record(r) })),
+          cursor: last ? { createdTime: last.createdTime, id: last.id } : cursor,
+          more: fresh.length > limit || !complete,
+        };
       },
     }),
   },

@@ -94,12 +94,20 @@ const createTask = defineAction<{ project: string; name: string; notes?: string;
   output: taskOutput,
   async run(ctx, input) {
     const { project, ...fields } = input;
-    const { data } = await send<{ data: AsanaTask }>(ctx, { method: 'POST', path: 'tasks', query: { opt_fields: TASK_FIELDS }, body: { data: { ...fields, projects: [project] } } });
+    const { data } = await send<{ data: AsanaTask }>(ctx, {
+      method: 'POST',
+      path: 'tasks',
+      query: { opt_fields: TASK_FIELDS },
+      body: { data: { ...fields, projects: [project] } },
+    });
     return task(data);
   },
 });
 
-const updateTask = defineAction<{ task_gid: string; name?: string; notes?: string; completed?: boolean; due_on?: string | null; assignee?: string | null }, Record<string, unknown>>({
+const updateTask = defineAction<
+  { task_gid: string; name?: string; notes?: string; completed?: boolean; due_on?: string | null; assignee?: string | null },
+  Record<string, unknown>
+>({
   name: 'Update task',
   description: 'Changes a task’s name, notes, due date, assignee or completion (PUT /tasks/{task_gid}).',
   // PUT sets the given fields: a repeat changes nothing.
@@ -120,7 +128,12 @@ const updateTask = defineAction<{ task_gid: string; name?: string; notes?: strin
   output: taskOutput,
   async run(ctx, input) {
     const { task_gid, ...fields } = input;
-    const { data } = await send<{ data: AsanaTask }>(ctx, { method: 'PUT', path: `tasks/${encodeURIComponent(task_gid)}`, query: { opt_fields: TASK_FIELDS }, body: { data: fields } });
+    const { data } = await send<{ data: AsanaTask }>(ctx, {
+      method: 'PUT',
+      path: `tasks/${encodeURIComponent(task_gid)}`,
+      query: { opt_fields: TASK_FIELDS },
+      body: { data: fields },
+    });
     return task(data);
   },
 });
@@ -180,7 +193,11 @@ export const asanaConnector = defineConnector({
         const [indexText, offset] = (cursor ?? '0:').split(/:(.*)/s);
         let index = Number.parseInt(indexText ?? '0', 10) || 0;
         let pageOffset = offset || undefined;
-        const { data: me } = await send<{ data: { workspaces: { gid: string; name: string }[] } }>(ctx, { method: 'GET', path: 'users/me', query: { opt_fields: 'workspaces.name' } });
+        const { data: me } = await send<{ data: { workspaces: { gid: string; name: string }[] } }>(ctx, {
+          method: 'GET',
+          path: 'users/me',
+          query: { opt_fields: 'workspaces.name' },
+        });
         const options: OptionItem[] = [];
         while (index < me.workspaces.length && options.length < 50) {
           const workspace = me.workspaces[index]!;
@@ -217,7 +234,10 @@ export const asanaConnector = defineConnector({
           // an empty project starts at the beginning of time, i.e. every task that comes.
           const newest = limit > 0 ? sorted.slice(-limit) : [];
           const last = sorted.at(-1);
-          return { items: newest.map((t) => ({ id: t.gid, data: task(t) })), cursor: last ? { createdAt: last.created_at, gid: last.gid } : { createdAt: '1970-01-01T00:00:00.000Z', gid: '0' } };
+          return {
+            items: newest.map((t) => ({ id: t.gid, data: task(t) })),
+            cursor: last ? { createdAt: last.created_at, gid: last.gid } : { createdAt: '1970-01-01T00:00:00.000Z', gid: '0' },
+          };
         }
         const fresh = sorted.filter((t) => t.created_at > cursor.createdAt || (t.created_at === cursor.createdAt && compareGid(t.gid, cursor.gid) > 0));
         const items = fresh.slice(0, limit);

@@ -35,8 +35,6 @@ beforeEach(() => sandbox.reset());
 
 const ajv = schemaValidator;
 
-
-
 function pollTrigger(c: Connected, key: string): PollTrigger {
   const t = c.connector.triggers![key]!;
   expect(t.kind).toBe('poll');
@@ -125,7 +123,15 @@ describe('shopify', () => {
     expect(product).toMatchObject({ title: 'Linen Apron', handle: 'linen-apron', status: 'active' });
     const customer = await run(c, 'create_customer', { email: 'li@initech.test', first_name: 'Li', last_name: 'Chen', accepts_marketing: true });
     expect(customer).toMatchObject({ email: 'li@initech.test', first_name: 'Li' });
-    const order = await run(c, 'create_order', { email: 'li@initech.test', line_items: [{ variant_id: product.variant_id, quantity: 2 }, { title: 'Gift wrap', price: '3.50', quantity: 1 }], financial_status: 'paid', tags: 'wholesale' });
+    const order = await run(c, 'create_order', {
+      email: 'li@initech.test',
+      line_items: [
+        { variant_id: product.variant_id, quantity: 2 },
+        { title: 'Gift wrap', price: '3.50', quantity: 1 },
+      ],
+      financial_status: 'paid',
+      tags: 'wholesale',
+    });
     expect(order).toMatchObject({ name: '#1002', total_price: '67.50', financial_status: 'paid', customer: { id: customer.id } });
     const read = await run(c, 'get_order', { order_id: order.id });
     expect(read).toEqual(order);
@@ -206,7 +212,10 @@ describe('shopify', () => {
       try {
         const sub = await hooks.subscribe!(c.ctx, { url: local.url, secret: 'unused', events: trigger.events, input: {} });
         expect(sub.id).toMatch(/^\d+$/);
-        const listed = await c.ctx.http.request<{ webhooks: { id: number; topic: string; address: string; format: string; api_version: string }[] }>({ method: 'GET', path: 'webhooks.json' });
+        const listed = await c.ctx.http.request<{ webhooks: { id: number; topic: string; address: string; format: string; api_version: string }[] }>({
+          method: 'GET',
+          path: 'webhooks.json',
+        });
         expect(listed.data.webhooks).toEqual([expect.objectContaining({ id: Number(sub.id), topic: 'orders/create', address: local.url, format: 'json', api_version: '2025-10' })]);
         // The same topic and address again: Shopify's 422.
         await expectHttpError(hooks.subscribe!(c.ctx, { url: local.url, secret: '', events: ['orders/create'], input: {} }), 422);
@@ -288,7 +297,13 @@ describe('asana', () => {
     const c = await connect(sandbox, asanaConnector);
     expect(await c.connector.account(c.ctx)).toMatchObject({ id: '1201000000000001', name: 'Jane Cooper (jane@acme.test)' });
     const created = await run(c, 'create_task', { project: relaunch(), name: 'Book the photographer', notes: 'Two days', assignee: 'me', due_on: '2026-02-01' });
-    expect(created).toMatchObject({ name: 'Book the photographer', notes: 'Two days', due_on: '2026-02-01', completed: false, assignee: { gid: '1201000000000001', name: 'Jane Cooper' } });
+    expect(created).toMatchObject({
+      name: 'Book the photographer',
+      notes: 'Two days',
+      due_on: '2026-02-01',
+      completed: false,
+      assignee: { gid: '1201000000000001', name: 'Jane Cooper' },
+    });
     const call = sandbox.calls({ connector: 'asana', method: 'POST', path: '/api/1.0/tasks' }).at(-1)!;
     expect(call.body).toEqual({ data: { name: 'Book the photographer', notes: 'Two days', assignee: 'me', due_on: '2026-02-01', projects: [relaunch()] } });
     const updated = await run(c, 'update_task', { task_gid: created.gid, completed: true, assignee: null });
@@ -473,7 +488,12 @@ describe('airtable', () => {
     const updated = await run(c, 'update_record', { table: LEADS(), record_id: created.id, fields: { Status: 'Qualified', Amount: '450' }, typecast: true });
     expect(updated.fields).toEqual({ Name: 'Ada Lovelace', Email: 'ada@engine.test', Status: 'Qualified', Amount: 450 });
     // By table name too.
-    const byFormula = await run(c, 'find_records', { table: 'appSandboxCrm0001/Leads', filter_by_formula: "AND({Amount} >= 1000, {Status} != 'Won')", sort_field: 'Amount', sort_direction: 'desc' });
+    const byFormula = await run(c, 'find_records', {
+      table: 'appSandboxCrm0001/Leads',
+      filter_by_formula: "AND({Amount} >= 1000, {Status} != 'Won')",
+      sort_field: 'Amount',
+      sort_direction: 'desc',
+    });
     expect(byFormula.records.map((r: { fields: { Name: string } }) => r.fields.Name)).toEqual(['Maria Johnson', 'Li Chen']);
     expect((await run(c, 'find_records', { table: LEADS(), max_records: 3 })).records).toHaveLength(3);
     const first = await run(c, 'find_records', { table: LEADS(), page_size: 2 });
@@ -501,7 +521,14 @@ describe('airtable', () => {
     expect(tables.labels.slice(0, 3)).toEqual(['Sales CRM › Leads', 'Sales CRM › Companies', 'Content calendar › Posts']);
     expect(tables.values[0]).toBe(LEADS());
     expect((await allOptions(c, 'tables', 'posts')).labels).toEqual(['Content calendar › Posts']);
-    expect((await allOptions(c, 'tables', 'region 5')).labels).toEqual(['Field ops › Region 50', 'Field ops › Region 51', 'Field ops › Region 52', 'Field ops › Region 53', 'Field ops › Region 54', 'Field ops › Region 55']);
+    expect((await allOptions(c, 'tables', 'region 5')).labels).toEqual([
+      'Field ops › Region 50',
+      'Field ops › Region 51',
+      'Field ops › Region 52',
+      'Field ops › Region 53',
+      'Field ops › Region 54',
+      'Field ops › Region 55',
+    ]);
   });
 
   it('polls new records with filterByFormula on CREATED_TIME(): first poll from now, then each new record once, oldest first, with limit and more', async () => {

@@ -56,10 +56,11 @@ const addComment = defineAction<{ repository: string; issue_number: number; body
   description: 'Adds a comment to an issue or pull request (POST /repos/{owner}/{repo}/issues/{number}/comments).',
   readOnly: false,
   retrySafe: false,
-  input: obj(
-    { repository: REPOSITORY, issue_number: int('Issue or PR number', { minimum: 1 }), body: str('Comment', { minLength: 1, description: 'Markdown' }) },
-    ['repository', 'issue_number', 'body'],
-  ),
+  input: obj({ repository: REPOSITORY, issue_number: int('Issue or PR number', { minimum: 1 }), body: str('Comment', { minLength: 1, description: 'Markdown' }) }, [
+    'repository',
+    'issue_number',
+    'body',
+  ]),
   output: res({ id: int('Id'), url: str('Link') }, ['id', 'url']),
   async run(ctx, input) {
     const comment = await send<{ id: number; html_url: string }>(ctx, {
@@ -88,10 +89,9 @@ const listRepos = defineAction<
     {
       repos: {
         type: 'array',
-        items: res(
-          { full_name: str('Name'), private: { type: 'boolean' }, url: str('Link'), description: { type: ['string', 'null'] }, default_branch: str('Default branch') },
-          ['full_name'],
-        ),
+        items: res({ full_name: str('Name'), private: { type: 'boolean' }, url: str('Link'), description: { type: ['string', 'null'] }, default_branch: str('Default branch') }, [
+          'full_name',
+        ]),
       },
       next_page: int('Next page'),
     },
@@ -313,7 +313,10 @@ const newIssue = definePollTrigger<{ repository: string }, IssueCursor>({
         if (list.length < 100 || newest.length >= limit) break;
       }
       return {
-        items: newest.slice(0, limit).reverse().map((i) => issueItem(i, input.repository)),
+        items: newest
+          .slice(0, limit)
+          .reverse()
+          .map((i) => issueItem(i, input.repository)),
         cursor: top ? { created: top.created_at, id: top.id } : { created: null, id: 0 },
       };
     }

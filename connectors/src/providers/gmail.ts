@@ -71,7 +71,13 @@ function textOf(part: GmailPart | undefined): string {
     }
     return undefined;
   };
-  return find(part, 'text/plain') ?? (find(part, 'text/html') ?? '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  return (
+    find(part, 'text/plain') ??
+    (find(part, 'text/html') ?? '')
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 function toEmail(m: GmailMessage): Email {
@@ -114,7 +120,11 @@ function headerText(value: string): string {
 }
 
 function base64Lines(text: string): string {
-  return (Buffer.from(text, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
+  return (
+    Buffer.from(text, 'utf8')
+      .toString('base64')
+      .match(/.{1,76}/g) ?? []
+  ).join('\r\n');
 }
 
 /** The RFC 2822 message Gmail wants as `raw` (base64url): text, or text + html as multipart/alternative. */
@@ -127,9 +137,13 @@ export function buildMime(input: { to: string[]; cc?: string[]; bcc?: string[]; 
   lines.push('MIME-Version: 1.0');
   const textPart = ['Content-Type: text/plain; charset="UTF-8"', 'Content-Transfer-Encoding: base64', '', base64Lines(input.text)];
   if (!input.html) return [...lines, ...textPart].join('\r\n');
-  const boundary = `sbd_${Buffer.from(input.subject + input.text).toString('hex').slice(0, 24)}`;
+  const boundary = `sbd_${Buffer.from(input.subject + input.text)
+    .toString('hex')
+    .slice(0, 24)}`;
   const htmlPart = ['Content-Type: text/html; charset="UTF-8"', 'Content-Transfer-Encoding: base64', '', base64Lines(input.html)];
-  return [...lines, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', `--${boundary}`, ...textPart, `--${boundary}`, ...htmlPart, `--${boundary}--`, ''].join('\r\n');
+  return [...lines, `Content-Type: multipart/alternative; boundary="${boundary}"`, '', `--${boundary}`, ...textPart, `--${boundary}`, ...htmlPart, `--${boundary}--`, ''].join(
+    '\r\n',
+  );
 }
 
 const emails = { type: 'array', items: str('Address', { format: 'email' }), maxItems: 100 };
@@ -151,7 +165,7 @@ const sendEmail = defineAction<
       text: str('Body (plain text)'),
       html: str('Body (HTML)', { description: 'Sent as an alternative to the plain-text body' }),
       thread_id: str('Thread id', { description: 'Reply within this thread (the subject must match the thread)' }),
-      in_reply_to: str('In-Reply-To', { description: "The Message-ID header of the message replied to, e.g. <abc@mail.gmail.com>" }),
+      in_reply_to: str('In-Reply-To', { description: 'The Message-ID header of the message replied to, e.g. <abc@mail.gmail.com>' }),
     },
     ['to', 'subject', 'text'],
   ),
@@ -192,7 +206,10 @@ const searchEmails = defineAction<
     };
     const path = `users/me/messages${input.label_ids?.length ? `?${input.label_ids.map((l) => `labelIds=${encodeURIComponent(l)}`).join('&')}` : ''}`;
     const list = await send<{ messages?: { id: string }[]; nextPageToken?: string; resultSizeEstimate?: number }>(ctx, { method: 'GET', path, query });
-    const messages = await getEmails(ctx, (list.messages ?? []).map((m) => m.id));
+    const messages = await getEmails(
+      ctx,
+      (list.messages ?? []).map((m) => m.id),
+    );
     return { messages, result_size_estimate: list.resultSizeEstimate ?? messages.length, ...(list.nextPageToken ? { next_page_token: list.nextPageToken } : {}) };
   },
 });
@@ -244,7 +261,10 @@ async function newest(ctx: ActionContext, labelId: string, limit: number): Promi
   // The profile's history id first: anything arriving while we list is then seen by the next poll.
   const profile = await send<{ historyId: string }>(ctx, { method: 'GET', path: 'users/me/profile' });
   const list = await send<{ messages?: { id: string }[] }>(ctx, { method: 'GET', path: 'users/me/messages', query: { labelIds: labelId, maxResults: limit } });
-  const found = await getEmails(ctx, (list.messages ?? []).map((m) => m.id));
+  const found = await getEmails(
+    ctx,
+    (list.messages ?? []).map((m) => m.id),
+  );
   return { items: found.reverse().map((e) => ({ id: e.id, data: { ...e } })), cursor: { historyId: profile.historyId } };
 }
 
@@ -319,7 +339,11 @@ export const gmailConnector = defineConnector({
         const items = (data.labels ?? [])
           .filter((l) => matches(search, l.name, l.id))
           .sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'system' ? -1 : 1))
-          .map((l) => ({ value: l.id, label: l.type === 'system' ? l.name.charAt(0) + l.name.slice(1).toLowerCase().replace(/_/g, ' ') : l.name, description: l.type === 'system' ? 'System label' : undefined }));
+          .map((l) => ({
+            value: l.id,
+            label: l.type === 'system' ? l.name.charAt(0) + l.name.slice(1).toLowerCase().replace(/_/g, ' ') : l.name,
+            description: l.type === 'system' ? 'System label' : undefined,
+          }));
         return pageLocally(items, cursor);
       },
     },

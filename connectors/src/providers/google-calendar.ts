@@ -95,7 +95,12 @@ const createEvent = defineAction<EventFields & { calendar_id?: string; start: st
   input: obj({ calendar_id: CALENDAR, ...fields, send_updates: sendUpdates }, ['summary', 'start', 'end']),
   output: eventSchema,
   async run(ctx, input) {
-    return send<CalendarEvent>(ctx, { method: 'POST', path: eventsPath(input.calendar_id ?? 'primary'), query: { sendUpdates: input.send_updates ?? 'none' }, body: eventBody(input) });
+    return send<CalendarEvent>(ctx, {
+      method: 'POST',
+      path: eventsPath(input.calendar_id ?? 'primary'),
+      query: { sendUpdates: input.send_updates ?? 'none' },
+      body: eventBody(input),
+    });
   },
 });
 
@@ -108,7 +113,12 @@ const updateEvent = defineAction<EventFields & { calendar_id?: string; event_id:
   input: obj({ calendar_id: CALENDAR, event_id: str('Event id', { minLength: 1 }), ...fields, send_updates: sendUpdates }, ['event_id'], { minProperties: 2 }),
   output: eventSchema,
   async run(ctx, input) {
-    return send<CalendarEvent>(ctx, { method: 'PATCH', path: eventsPath(input.calendar_id ?? 'primary', input.event_id), query: { sendUpdates: input.send_updates ?? 'none' }, body: eventBody(input) });
+    return send<CalendarEvent>(ctx, {
+      method: 'PATCH',
+      path: eventsPath(input.calendar_id ?? 'primary', input.event_id),
+      query: { sendUpdates: input.send_updates ?? 'none' },
+      body: eventBody(input),
+    });
   },
 });
 
@@ -214,7 +224,10 @@ export const googleCalendarConnector = defineConnector({
   key: 'google-calendar',
   name: 'Google Calendar',
   description: 'Create, update, delete and find Google Calendar events, and start flows when events are created.',
-  logo: logo('#4285F4', '<rect x="14" y="16" width="36" height="34" rx="4" fill="#fff"/><path d="M14 26h36" stroke="#4285F4" stroke-width="4"/><path d="M24 12v8M40 12v8" stroke="#fff" stroke-width="4" stroke-linecap="round"/>'),
+  logo: logo(
+    '#4285F4',
+    '<rect x="14" y="16" width="36" height="34" rx="4" fill="#fff"/><path d="M14 26h36" stroke="#4285F4" stroke-width="4"/><path d="M24 12v8M40 12v8" stroke="#fff" stroke-width="4" stroke-linecap="round"/>',
+  ),
   categories: ['scheduling', 'productivity'],
   docsUrl: 'https://developers.google.com/workspace/calendar/api/v3/reference',
   auth: googleAuth(['https://www.googleapis.com/auth/calendar.readonly', 'https://www.googleapis.com/auth/calendar.events']),

@@ -32,11 +32,14 @@ beforeEach(() => sandbox.reset());
 
 const ajv = schemaValidator;
 
-
-
-
 /** Polls like the engine: the cursor goes through JSON between polls; items are checked against the output schema. */
-async function poll(c: Connected, trigger: string, input: Record<string, unknown>, cursor: unknown, limit = 10): Promise<{ items: TriggerItem[]; cursor: unknown; more?: boolean }> {
+async function poll(
+  c: Connected,
+  trigger: string,
+  input: Record<string, unknown>,
+  cursor: unknown,
+  limit = 10,
+): Promise<{ items: TriggerItem[]; cursor: unknown; more?: boolean }> {
   const def = c.connector.triggers![trigger] as PollTrigger;
   const out = await def.poll(c.ctx, { input, cursor: cursor === null ? null : JSON.parse(JSON.stringify(cursor)), limit });
   const valid = ajv.compile(def.output);
@@ -81,12 +84,25 @@ describe('gmail', () => {
   });
 
   it('send_email sends an RFC 2822 message (base64url raw) the sandbox reads back: headers, UTF-8 subject, text and html', async () => {
-    const out = await run(c, 'send_email', { to: ['maria@globex.test'], cc: ['li@initech.test'], subject: 'Grüße aus Köln', text: 'Hallo Maria — bis bald', html: '<p>Hallo <b>Maria</b></p>' });
+    const out = await run(c, 'send_email', {
+      to: ['maria@globex.test'],
+      cc: ['li@initech.test'],
+      subject: 'Grüße aus Köln',
+      text: 'Hallo Maria — bis bald',
+      html: '<p>Hallo <b>Maria</b></p>',
+    });
     expect(out.label_ids).toEqual(['SENT']);
     const raw = sandbox.calls({ connector: 'gmail', path: '/gmail/v1/users/me/messages/send' })[0]!.body as { raw: string };
     expect(raw.raw).toMatch(/^[A-Za-z0-9_-]+$/);
     const stored = sandbox.state.gmail.messages.find((m) => m.id === out.id)!;
-    expect(stored.headers).toEqual(expect.arrayContaining([{ name: 'Subject', value: 'Grüße aus Köln' }, { name: 'To', value: 'maria@globex.test' }, { name: 'Cc', value: 'li@initech.test' }, { name: 'From', value: 'jane@acme.test' }]));
+    expect(stored.headers).toEqual(
+      expect.arrayContaining([
+        { name: 'Subject', value: 'Grüße aus Köln' },
+        { name: 'To', value: 'maria@globex.test' },
+        { name: 'Cc', value: 'li@initech.test' },
+        { name: 'From', value: 'jane@acme.test' },
+      ]),
+    );
     expect(stored.text).toBe('Hallo Maria — bis bald');
     expect(stored.html).toBe('<p>Hallo <b>Maria</b></p>');
     const read = await run(c, 'get_email', { message_id: out.id });
@@ -213,7 +229,12 @@ describe('google-calendar', () => {
       attendees: ['maria@globex.test'],
       location: 'Room 1',
     });
-    expect(created).toMatchObject({ status: 'confirmed', summary: 'Kickoff with Globex', start: { dateTime: '2026-02-10T10:00:00+01:00' }, attendees: [{ email: 'maria@globex.test', responseStatus: 'needsAction' }] });
+    expect(created).toMatchObject({
+      status: 'confirmed',
+      summary: 'Kickoff with Globex',
+      start: { dateTime: '2026-02-10T10:00:00+01:00' },
+      attendees: [{ email: 'maria@globex.test', responseStatus: 'needsAction' }],
+    });
     expect(sandbox.calls({ connector: 'google-calendar', method: 'POST' })[0]!.query.sendUpdates).toBe('none');
     const allDay = await run(c, 'create_event', { calendar_id: 'c_sbx0team@group.calendar.google.com', summary: 'Offsite', start: '2026-02-12', end: '2026-02-13' });
     expect(allDay.start).toEqual({ date: '2026-02-12' });
@@ -310,7 +331,10 @@ describe('outlook', () => {
     const refreshed = await postToken(buildTokenRequest(c.auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken: c.refreshToken }, c.config));
     expect(refreshed.status).toBe(200);
     expect((refreshed.body as any).scope).toBe('User.Read Mail.ReadWrite Mail.Send');
-    const noScope = await postToken({ ...buildTokenRequest(c.auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken: (refreshed.body as any).refresh_token }, c.config), body: `grant_type=refresh_token&refresh_token=x&client_id=${SANDBOX_CREDENTIALS.client.clientId}&client_secret=${SANDBOX_CREDENTIALS.client.clientSecret}` });
+    const noScope = await postToken({
+      ...buildTokenRequest(c.auth, SANDBOX_CREDENTIALS.client, { grantType: 'refresh_token', refreshToken: (refreshed.body as any).refresh_token }, c.config),
+      body: `grant_type=refresh_token&refresh_token=x&client_id=${SANDBOX_CREDENTIALS.client.clientId}&client_secret=${SANDBOX_CREDENTIALS.client.clientSecret}`,
+    });
     expect(noScope.status).toBe(400);
     expect((noScope.body as any).error_description).toMatch(/^AADSTS900144/);
     // A code issued at one tenant is not redeemable at another.
@@ -321,7 +345,16 @@ describe('outlook', () => {
   it('send_email, create_draft, reply_to_email and list_emails', async () => {
     expect(await run(c, 'send_email', { to: ['maria@globex.test'], subject: 'Proposal', body: '<p>Attached</p>', body_type: 'html' })).toEqual({ sent: true });
     const sendCall = sandbox.calls({ connector: 'outlook', path: '/v1.0/me/sendMail' })[0]!;
-    expect(sendCall.body).toEqual({ message: { subject: 'Proposal', body: { contentType: 'HTML', content: '<p>Attached</p>' }, toRecipients: [{ emailAddress: { address: 'maria@globex.test' } }], ccRecipients: [], bccRecipients: [] }, saveToSentItems: true });
+    expect(sendCall.body).toEqual({
+      message: {
+        subject: 'Proposal',
+        body: { contentType: 'HTML', content: '<p>Attached</p>' },
+        toRecipients: [{ emailAddress: { address: 'maria@globex.test' } }],
+        ccRecipients: [],
+        bccRecipients: [],
+      },
+      saveToSentItems: true,
+    });
     const sent = await run(c, 'list_emails', { folder_id: 'sentitems' });
     expect(sent.messages.map((m: any) => m.subject)).toEqual(['Proposal']);
 
@@ -426,7 +459,15 @@ describe('microsoft-teams', () => {
 
   it('send_channel_message, reply_to_message, create_channel and list_channel_messages', async () => {
     const posted = await run(c, 'send_channel_message', { team_id: sales.id, channel_id: general.id, content: '<b>Deal won</b>', subject: 'Globex' });
-    expect(posted).toMatchObject({ team_id: sales.id, channel_id: general.id, content: '<b>Deal won</b>', content_type: 'html', subject: 'Globex', from_name: 'Jane Cooper', reply_to_id: null });
+    expect(posted).toMatchObject({
+      team_id: sales.id,
+      channel_id: general.id,
+      content: '<b>Deal won</b>',
+      content_type: 'html',
+      subject: 'Globex',
+      from_name: 'Jane Cooper',
+      reply_to_id: null,
+    });
     expect(posted.id).toMatch(/^\d{13}$/);
     const reply = await run(c, 'reply_to_message', { team_id: sales.id, channel_id: general.id, message_id: posted.id, content: 'Congrats', content_type: 'text' });
     expect(reply).toMatchObject({ reply_to_id: posted.id, content_type: 'text' });

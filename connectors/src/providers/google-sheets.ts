@@ -22,7 +22,13 @@ const appendRow = defineAction<
       spreadsheet_id: SPREADSHEET,
       range: str('Sheet or range', { description: "A1 notation of the table, e.g. Sheet1 or 'Q3 Leads'!A:F", default: 'Sheet1' }),
       values: { type: 'array', title: 'Cells', items: CELL, minItems: 1, maxItems: 1000 },
-      value_input_option: { type: 'string', enum: ['USER_ENTERED', 'RAW'], default: 'USER_ENTERED', title: 'Interpret values', description: 'USER_ENTERED parses numbers, dates and formulas like the UI' },
+      value_input_option: {
+        type: 'string',
+        enum: ['USER_ENTERED', 'RAW'],
+        default: 'USER_ENTERED',
+        title: 'Interpret values',
+        description: 'USER_ENTERED parses numbers, dates and formulas like the UI',
+      },
     },
     ['spreadsheet_id', 'values'],
   ),
@@ -99,10 +105,10 @@ const newRow = definePollTrigger<{ spreadsheet_id: string; sheet?: string; heade
     },
     ['spreadsheet_id'],
   ),
-  output: res(
-    { row: int('Row number'), values: { type: 'array', items: CELL }, fields: { type: 'object', description: 'Cells by header name', additionalProperties: CELL } },
-    ['row', 'values'],
-  ),
+  output: res({ row: int('Row number'), values: { type: 'array', items: CELL }, fields: { type: 'object', description: 'Cells by header name', additionalProperties: CELL } }, [
+    'row',
+    'values',
+  ]),
   async poll(ctx, { input, cursor, limit }) {
     const sheet = quoteSheet(input.sheet ?? 'Sheet1');
     const header = input.header_row ?? true;
@@ -114,7 +120,7 @@ const newRow = definePollTrigger<{ spreadsheet_id: string; sheet?: string; heade
     if (cursor === null) {
       // The whole sheet: how many rows it has is only known by reading them.
       const all = await readRows(ctx, input.spreadsheet_id, sheet);
-      headers = header ? all[0] ?? [] : [];
+      headers = header ? (all[0] ?? []) : [];
       last = all.length;
       const from = Math.max(firstDataRow, last - limit + 1);
       rows = all.slice(from - 1).map((values, i) => ({ row: from + i, values }));
@@ -143,10 +149,7 @@ export const googleSheetsConnector = defineConnector({
   key: 'google-sheets',
   name: 'Google Sheets',
   description: 'Append rows to and read ranges from Google Sheets spreadsheets.',
-  logo: logo(
-    '#0F9D58',
-    '<rect x="16" y="12" width="32" height="40" rx="3" fill="#fff"/><path d="M21 24h22M21 32h22M21 40h22M32 20v28" stroke="#0F9D58" stroke-width="3"/>',
-  ),
+  logo: logo('#0F9D58', '<rect x="16" y="12" width="32" height="40" rx="3" fill="#fff"/><path d="M21 24h22M21 32h22M21 40h22M32 20v28" stroke="#0F9D58" stroke-width="3"/>'),
   categories: ['spreadsheets', 'productivity'],
   docsUrl: 'https://developers.google.com/workspace/sheets/api/reference/rest',
   auth: {
@@ -193,6 +196,6 @@ export const googleSheetsConnector = defineConnector({
   },
   async account(ctx) {
     const me = await send<{ sub: string; name?: string; email?: string }>(ctx, { method: 'GET', base: 'oauth2', path: 'userinfo' });
-    return { id: me.sub, name: me.name && me.email ? `${me.name} (${me.email})` : me.email ?? me.name ?? me.sub, details: { email: me.email } };
+    return { id: me.sub, name: me.name && me.email ? `${me.name} (${me.email})` : (me.email ?? me.name ?? me.sub), details: { email: me.email } };
   },
 });

@@ -4,19 +4,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ConnectorDefinition,
-  connectors,
-  HttpError,
-  PollTrigger,
-  ProviderWebhooks,
-  Sandbox,
-  send,
-  startSandbox,
-  TriggerItem,
-  WebhookRequest,
-  WebhookTrigger,
-} from '../index';
+import { ConnectorDefinition, connectors, HttpError, PollTrigger, ProviderWebhooks, Sandbox, send, startSandbox, TriggerItem, WebhookRequest, WebhookTrigger } from '../index';
 import { connect, Connected, makeCtx } from '../test-support/helpers';
 
 let sandbox: Sandbox;
@@ -32,7 +20,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const rawBody = Buffer.concat(chunks);
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']));
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
       const type = headers['content-type'] ?? '';
       const text = rawBody.toString('utf8');
       const body = type.includes('json') ? JSON.parse(text) : Object.fromEntries(new URLSearchParams(text));
@@ -123,7 +111,12 @@ describe('github webhooks and triggers', () => {
     expect(sub.id).toMatch(/^octo-jane\/website\/\d+$/);
     expect(sub.secret).toBeUndefined();
     const [create] = sandbox.calls({ connector: 'github', method: 'POST', path: '/repos/octo-jane/website/hooks' });
-    expect(create!.body).toEqual({ name: 'web', active: true, events: ['issues', 'pull_request'], config: { url: `${receiverUrl}gh-1`, content_type: 'json', secret, insecure_ssl: '0' } });
+    expect(create!.body).toEqual({
+      name: 'web',
+      active: true,
+      events: ['issues', 'pull_request'],
+      config: { url: `${receiverUrl}gh-1`, content_type: 'json', secret, insecure_ssl: '0' },
+    });
     const hookId = sub.id.split('/')[2]!;
 
     // GitHub pings a new hook; no trigger takes a ping.
@@ -136,7 +129,12 @@ describe('github webhooks and triggers', () => {
     // An issue opened through the action.
     const issue = await github.actions.create_issue!.run(c.ctx, { repository, title: 'Checkout button is grey', body: 'Since Monday' });
     const [delivery] = await deliveredTo('gh-1');
-    expect(delivery!.headers).toMatchObject({ 'x-github-event': 'issues', 'x-github-hook-id': hookId, 'x-github-hook-installation-target-type': 'repository', 'content-type': 'application/json' });
+    expect(delivery!.headers).toMatchObject({
+      'x-github-event': 'issues',
+      'x-github-hook-id': hookId,
+      'x-github-hook-installation-target-type': 'repository',
+      'content-type': 'application/json',
+    });
     expect(delivery!.headers['x-github-delivery']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(delivery!.headers['user-agent']).toMatch(/^GitHub-Hookshot\//);
     expect(delivery!.headers['x-hub-signature']).toMatch(/^sha1=[0-9a-f]{40}$/);
@@ -144,7 +142,12 @@ describe('github webhooks and triggers', () => {
     const [event] = webhooks.events(delivery!);
     expect(event).toMatchObject({ id: delivery!.headers['x-github-delivery'], type: 'issues.opened' });
     const items = itemsOf(webhooks, issueOpened, delivery!, secret, { repository });
-    expect(items).toEqual([{ id: String(issue.id), data: expect.objectContaining({ number: issue.number, title: 'Checkout button is grey', body: 'Since Monday', author: 'octo-jane', repository, state: 'open' }) }]);
+    expect(items).toEqual([
+      {
+        id: String(issue.id),
+        data: expect.objectContaining({ number: issue.number, title: 'Checkout button is grey', body: 'Since Monday', author: 'octo-jane', repository, state: 'open' }),
+      },
+    ]);
     // Another instance's repository: not its event.
     expect(issueOpened.map(event!, { repository: 'acme-inc/api' })).toBeNull();
     expect(pullRequestOpened.map(event!, { repository })).toBeNull();
@@ -192,7 +195,14 @@ describe('github webhooks and triggers', () => {
     const [item] = itemsOf(webhooks, pushed, delivery!, secret, { repository, branch: 'main' });
     expect(item).toEqual({
       id: `refs/heads/main@${file.commit.sha}`,
-      data: expect.objectContaining({ repository, branch: 'main', before: file.commit.parents[0]!.sha, after: file.commit.sha, pusher: 'octo-jane', commits: [expect.objectContaining({ id: file.commit.sha, message: 'Add a changelog', author: 'octo-jane' })] }),
+      data: expect.objectContaining({
+        repository,
+        branch: 'main',
+        before: file.commit.parents[0]!.sha,
+        after: file.commit.sha,
+        pusher: 'octo-jane',
+        commits: [expect.objectContaining({ id: file.commit.sha, message: 'Add a changelog', author: 'octo-jane' })],
+      }),
     });
     expect(itemsOf(webhooks, pushed, delivery!, secret, { repository, branch: 'develop' })).toEqual([]);
     expect(itemsOf(webhooks, pushed, delivery!, secret, { repository })).toHaveLength(1);
@@ -202,7 +212,11 @@ describe('github webhooks and triggers', () => {
     expect(missingSha.status).toBe(422);
     const stale = await c.ctx.http.request({ method: 'PUT', path, body: { message: 'Edit', content: 'IyBDaGFuZ2Vz', sha: 'f'.repeat(40) } });
     expect(stale.status).toBe(409);
-    const updated = await c.ctx.http.request<{ commit: { parents: { sha: string }[] } }>({ method: 'PUT', path, body: { message: 'Edit', content: 'IyBDaGFuZ2Vz', sha: file.content.sha } });
+    const updated = await c.ctx.http.request<{ commit: { parents: { sha: string }[] } }>({
+      method: 'PUT',
+      path,
+      body: { message: 'Edit', content: 'IyBDaGFuZ2Vz', sha: file.content.sha },
+    });
     expect(updated.status).toBe(200);
     expect(updated.data.commit.parents[0]!.sha).toBe(file.commit.sha);
     const [second] = await deliveredTo('gh-push');
@@ -213,7 +227,9 @@ describe('github webhooks and triggers', () => {
   it('the hooks API lists hooks without their secret and refuses a bad configuration with 422', async () => {
     await webhooks.subscribe!(c.ctx, { url: `${receiverUrl}gh-2`, secret: 'x', events: ['issues.opened'], input: { repository } });
     const hooks = await send<any[]>(c.ctx, { method: 'GET', path: 'repos/octo-jane/website/hooks' });
-    expect(hooks).toMatchObject([{ type: 'Repository', name: 'web', active: true, events: ['issues'], config: { url: `${receiverUrl}gh-2`, content_type: 'json', insecure_ssl: '0', secret: '********' } }]);
+    expect(hooks).toMatchObject([
+      { type: 'Repository', name: 'web', active: true, events: ['issues'], config: { url: `${receiverUrl}gh-2`, content_type: 'json', insecure_ssl: '0', secret: '********' } },
+    ]);
     const bad = async (body: unknown) => {
       const res = await c.ctx.http.request<any>({ method: 'POST', path: 'repos/octo-jane/website/hooks', body });
       expect(res.status).toBe(422);
@@ -223,8 +239,12 @@ describe('github webhooks and triggers', () => {
     expect(await bad({ name: 'web', config: { content_type: 'json' }, events: ['issues'] })).toMatch(/URL/);
     expect(await bad({ name: 'web', config: { url: `${receiverUrl}x` }, events: ['issue'] })).toMatch(/not a valid event/);
     expect(await bad({ name: 'web', config: { url: `${receiverUrl}gh-2` }, events: ['issues'] })).toBe('Hook already exists on this repository');
-    await expect(webhooks.subscribe!(c.ctx, { url: `${receiverUrl}gh-3`, secret: 'x', events: ['issues.opened'], input: { repository: 'octo-jane/nope' } })).rejects.toMatchObject({ status: 404 });
-    await expect(webhooks.subscribe!(c.ctx, { url: `${receiverUrl}gh-3`, secret: 'x', events: ['issues.opened'], input: { repository: 'not a repo' } })).rejects.toThrow(/owner\/name/);
+    await expect(webhooks.subscribe!(c.ctx, { url: `${receiverUrl}gh-3`, secret: 'x', events: ['issues.opened'], input: { repository: 'octo-jane/nope' } })).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(webhooks.subscribe!(c.ctx, { url: `${receiverUrl}gh-3`, secret: 'x', events: ['issues.opened'], input: { repository: 'not a repo' } })).rejects.toThrow(
+      /owner\/name/,
+    );
   });
 
   it('a repeated subscribe (the first answer lost) takes the existing hook over with the new secret', async () => {
@@ -259,7 +279,12 @@ describe('github webhooks and triggers', () => {
     expect(c1.items).toEqual([]);
     expect(c1.more).toBeUndefined();
     // Filtered with since= and the real sort parameters.
-    expect(sandbox.calls({ connector: 'github', path: '/repos/octo-jane/website/issues' }).at(-1)!.query).toMatchObject({ state: 'all', sort: 'created', direction: 'asc', since: expect.any(String) });
+    expect(sandbox.calls({ connector: 'github', path: '/repos/octo-jane/website/issues' }).at(-1)!.query).toMatchObject({
+      state: 'all',
+      sort: 'created',
+      direction: 'asc',
+      since: expect.any(String),
+    });
 
     // A comment updates an old issue (it passes `since`) but it is not new.
     sandbox.advanceTime(5);
@@ -334,7 +359,12 @@ describe('stripe webhooks and triggers', () => {
     expect(sub.id).toMatch(/^we_/);
     expect(sub.secret).toMatch(/^whsec_/);
     const [create] = sandbox.calls({ connector: 'stripe', method: 'POST', path: '/v1/webhook_endpoints' });
-    expect(create!.body).toMatchObject({ url: `${receiverUrl}st-1`, 'enabled_events[0]': 'customer.created', 'enabled_events[1]': 'payment_intent.succeeded', api_version: '2024-06-20' });
+    expect(create!.body).toMatchObject({
+      url: `${receiverUrl}st-1`,
+      'enabled_events[0]': 'customer.created',
+      'enabled_events[1]': 'payment_intent.succeeded',
+      api_version: '2024-06-20',
+    });
     expect(create!.headers['idempotency-key']).toBe(c.ctx.idempotencyKey);
     const secret = sub.secret!;
 
@@ -358,14 +388,28 @@ describe('stripe webhooks and triggers', () => {
     const paid = await deliveredTo('st-1');
     expect(paid).toHaveLength(1);
     expect(itemsOf(webhooks, paymentSucceeded, paid[0]!, secret, {})).toEqual([
-      { id: intent.id, data: expect.objectContaining({ amount: 4900, amount_received: 4900, currency: 'usd', customer: customer.id, status: 'succeeded', latest_charge: expect.stringMatching(/^ch_/) }) },
+      {
+        id: intent.id,
+        data: expect.objectContaining({
+          amount: 4900,
+          amount_received: 4900,
+          currency: 'usd',
+          customer: customer.id,
+          status: 'succeeded',
+          latest_charge: expect.stringMatching(/^ch_/),
+        }),
+      },
     ]);
     // The events API has all four events, newest first.
     const events = await send<{ data: { type: string }[] }>(c.ctx, { method: 'GET', path: 'events', query: { limit: 10 } });
     expect(events.data.map((e) => e.type)).toEqual(['payment_intent.succeeded', 'charge.succeeded', 'payment_intent.created', 'customer.created']);
 
     // A declined card: 402, and no payment_intent.succeeded.
-    const declined = await c.ctx.http.request<any>({ method: 'POST', path: 'payment_intents', form: { amount: '4900', currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: 'true' } });
+    const declined = await c.ctx.http.request<any>({
+      method: 'POST',
+      path: 'payment_intents',
+      form: { amount: '4900', currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: 'true' },
+    });
     expect(declined.status).toBe(402);
     expect(declined.data.error).toMatchObject({ type: 'card_error', code: 'card_declined', decline_code: 'generic_decline' });
     expect(await deliveredTo('st-1')).toEqual([]);

@@ -75,7 +75,13 @@ describe('slack events API', () => {
   const callback = { type: 'event_callback', team_id: 'T0SBXACME1', event_id: 'Ev0TEST01', event: { type: 'message', channel: 'C1', user: 'U1', text: 'hi', ts: '1.000001' } };
   let c: Connected;
   beforeAll(async () => {
-    sandbox.oauth.registerClient({ clientId: 'slack-app', clientSecret: 'slack-app-secret', connectors: ['slack'], webhookUrl: `${receiver.url}/hooks/slack?app=1`, signingSecret: secret });
+    sandbox.oauth.registerClient({
+      clientId: 'slack-app',
+      clientSecret: 'slack-app-secret',
+      connectors: ['slack'],
+      webhookUrl: `${receiver.url}/hooks/slack?app=1`,
+      signingSecret: secret,
+    });
     c = await connect(sandbox, slack);
   });
 
@@ -131,7 +137,10 @@ describe('slack events API', () => {
     const [personEvent] = hooks.events(personDelivery);
     const item = trigger.map(personEvent!, {}) as TriggerItem;
     const message = sandbox.state.slack.messages.at(-1)!;
-    expect(item).toEqual({ id: `${message.channel}:${message.ts}`, data: expect.objectContaining({ type: 'message', user: message.user, text: message.text, channel: message.channel }) });
+    expect(item).toEqual({
+      id: `${message.channel}:${message.ts}`,
+      data: expect.objectContaining({ type: 'message', user: message.user, text: message.text, channel: message.channel }),
+    });
     expect(ajv.compile(trigger.output)(item.data)).toBe(true);
     expect(trigger.map(personEvent!, { channel: message.channel })).not.toBeNull();
     expect(trigger.map(personEvent!, { channel: 'C0OTHER' })).toBeNull();
@@ -154,7 +163,13 @@ describe('slack events API', () => {
   });
 
   it('apps without a request URL get nothing; a failing receiver is retried and recorded', async () => {
-    sandbox.oauth.registerClient({ clientId: 'slack-app', clientSecret: 'slack-app-secret', connectors: ['slack'], webhookUrl: 'http://127.0.0.1:9/unreachable', signingSecret: secret });
+    sandbox.oauth.registerClient({
+      clientId: 'slack-app',
+      clientSecret: 'slack-app-secret',
+      connectors: ['slack'],
+      webhookUrl: 'http://127.0.0.1:9/unreachable',
+      signingSecret: secret,
+    });
     try {
       sandbox.tick('slack');
       await sandbox.settleDeliveries();
@@ -162,7 +177,13 @@ describe('slack events API', () => {
       expect(delivery).toMatchObject({ url: 'http://127.0.0.1:9/unreachable', delivered: false, attempts: 3 });
       expect(receiver.received).toHaveLength(0);
     } finally {
-      sandbox.oauth.registerClient({ clientId: 'slack-app', clientSecret: 'slack-app-secret', connectors: ['slack'], webhookUrl: `${receiver.url}/hooks/slack?app=1`, signingSecret: secret });
+      sandbox.oauth.registerClient({
+        clientId: 'slack-app',
+        clientSecret: 'slack-app-secret',
+        connectors: ['slack'],
+        webhookUrl: `${receiver.url}/hooks/slack?app=1`,
+        signingSecret: secret,
+      });
     }
   });
 });
@@ -178,13 +199,29 @@ describe('hubspot webhooks and triggers', () => {
     c = await connect(sandbox, hubspot);
   });
 
-  const batch = [{ eventId: 100, subscriptionId: 1, portalId: 44556677, appId: 1, occurredAt: 1, subscriptionType: 'deal.creation', attemptNumber: 0, objectId: 1001, changeFlag: 'NEW', changeSource: 'CRM_UI' }];
+  const batch = [
+    {
+      eventId: 100,
+      subscriptionId: 1,
+      portalId: 44556677,
+      appId: 1,
+      occurredAt: 1,
+      subscriptionType: 'deal.creation',
+      attemptNumber: 0,
+      objectId: 1001,
+      changeFlag: 'NEW',
+      changeSource: 'CRM_UI',
+    },
+  ];
 
   it('verifies v3 signatures: method + decoded URL + body + timestamp, at most five minutes old', () => {
     const now = Date.now();
     const url = 'https://switchboard.example/v1/hooks/apps/app_1?x=1%3A2';
     const raw = JSON.stringify(batch);
-    const sign = (ts: number, secret = clientSecret, signedUrl = url) => ({ 'x-hubspot-request-timestamp': String(ts), 'x-hubspot-signature-v3': hubspotSignatureV3(secret, 'POST', signedUrl, raw, String(ts)) });
+    const sign = (ts: number, secret = clientSecret, signedUrl = url) => ({
+      'x-hubspot-request-timestamp': String(ts),
+      'x-hubspot-signature-v3': hubspotSignatureV3(secret, 'POST', signedUrl, raw, String(ts)),
+    });
     expect(hooks.verify(request(batch, sign(now), url), clientSecret, now)).toBeNull();
     // HubSpot signs the decoded URI: a signature over ':' matches a request URL with '%3A'.
     const manual = createHmac('sha256', clientSecret).update(`POSThttps://switchboard.example/v1/hooks/apps/app_1?x=1:2${raw}${now}`).digest('base64');
@@ -249,10 +286,21 @@ describe('hubspot webhooks and triggers', () => {
     }
     const first = Date.parse(sandbox.state.hubspot.deals[0]!.properties.createdate!);
     const search = async (body: unknown) => c.ctx.http.request<any>({ method: 'POST', path: 'crm/v3/objects/deals/search', body });
-    const page = await search({ filterGroups: [{ filters: [{ propertyName: 'createdate', operator: 'GT', value: String(first) }] }], sorts: [{ propertyName: 'createdate', direction: 'DESCENDING' }], limit: 1, properties: ['dealname'] });
+    const page = await search({
+      filterGroups: [{ filters: [{ propertyName: 'createdate', operator: 'GT', value: String(first) }] }],
+      sorts: [{ propertyName: 'createdate', direction: 'DESCENDING' }],
+      limit: 1,
+      properties: ['dealname'],
+    });
     expect(page.status).toBe(200);
     expect(page.data).toMatchObject({ total: 2, results: [{ properties: { dealname: 'Search c' } }], paging: { next: { after: '1' } } });
-    const next = await search({ filterGroups: [{ filters: [{ propertyName: 'createdate', operator: 'GT', value: new Date(first).toISOString() }] }], sorts: [{ propertyName: 'createdate', direction: 'DESCENDING' }], limit: 1, after: '1', properties: ['dealname'] });
+    const next = await search({
+      filterGroups: [{ filters: [{ propertyName: 'createdate', operator: 'GT', value: new Date(first).toISOString() }] }],
+      sorts: [{ propertyName: 'createdate', direction: 'DESCENDING' }],
+      limit: 1,
+      after: '1',
+      properties: ['dealname'],
+    });
     expect(next.data.results.map((r: any) => r.properties.dealname)).toEqual(['Search b']);
     expect(next.data.paging).toBeUndefined();
     expect((await search({ limit: 201 })).status).toBe(400);
@@ -311,7 +359,7 @@ describe('hubspot webhooks and triggers', () => {
     expect((await poll(trigger, c.ctx, changed.cursor)).items).toEqual([]);
   });
 
-  it('errors: 429 with Retry-After past the search API\'s per-second limit, 401 with a revoked token', async () => {
+  it("errors: 429 with Retry-After past the search API's per-second limit, 401 with a revoked token", async () => {
     const trigger = hubspot.triggers!.new_deal as PollTrigger;
     sandbox.state.hubspot.searchThrottle = { ...sandbox.state.hubspot.searchThrottle, limit: 2, windows: {} };
     await trigger.poll(c.ctx, { input: {}, cursor: null, limit: 5 });
@@ -355,7 +403,10 @@ describe('google-sheets new_row', () => {
 
     for (const name of ['A', 'B', 'C']) await sheets.actions.append_row!.run(c.ctx, { spreadsheet_id: leads, values: [name, `${name}@x.test`, 1] });
     const a = await poll<number>(trigger, c.ctx, first.cursor, 2, input);
-    expect(a.items.map((i) => i.data.values)).toEqual([['A', 'A@x.test', '1'], ['B', 'B@x.test', '1']]);
+    expect(a.items.map((i) => i.data.values)).toEqual([
+      ['A', 'A@x.test', '1'],
+      ['B', 'B@x.test', '1'],
+    ]);
     expect(a.more).toBe(true);
     const b = await poll<number>(trigger, c.ctx, a.cursor, 2, input);
     expect(b.items.map((i) => i.id)).toEqual(['6']);
@@ -418,7 +469,8 @@ describe('salesforce new_record', () => {
     expect(leads.items).toEqual([]);
     // Created within a second: the same CreatedDate, told apart by Id.
     const ids: string[] = [];
-    for (const last of ['One', 'Two', 'Three']) ids.push((await salesforce.actions.create_record!.run(c.ctx, { object: 'Lead', fields: { LastName: last, Company: 'Initech' } })).id);
+    for (const last of ['One', 'Two', 'Three'])
+      ids.push((await salesforce.actions.create_record!.run(c.ctx, { object: 'Lead', fields: { LastName: last, Company: 'Initech' } })).id);
     const a = await poll<{ createdDate: string; id: string }>(trigger, c.ctx, leads.cursor, 2, { object: 'Lead' });
     expect(a.items.map((i) => i.data.LastName)).toEqual(['One', 'Two']);
     expect(a.more).toBe(true);
@@ -482,7 +534,10 @@ describe('notion new_page', () => {
     expect(b.items.map((i) => i.id)).toEqual([created[2]]);
     expect(b.more).toBe(false);
     const body = sandbox.calls({ connector: 'notion', path: /\/query$/ }).at(-1)!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ filter: { timestamp: 'created_time', created_time: { on_or_after: a.cursor.at } }, sorts: [{ timestamp: 'created_time', direction: 'ascending' }] });
+    expect(body).toMatchObject({
+      filter: { timestamp: 'created_time', created_time: { on_or_after: a.cursor.at } },
+      sorts: [{ timestamp: 'created_time', direction: 'ascending' }],
+    });
 
     // Same minute as the last poll's newest page: still found ("after" would miss it).
     sandbox.tick('notion');

@@ -41,10 +41,7 @@ const request = defineAction<
   },
 });
 
-const graphql = defineAction<
-  { query: string; variables?: Record<string, unknown>; operation_name?: string; path?: string },
-  { data: unknown }
->({
+const graphql = defineAction<{ query: string; variables?: Record<string, unknown>; operation_name?: string; path?: string }, { data: unknown }>({
   name: 'GraphQL query',
   description: 'Posts a GraphQL query or mutation; GraphQL errors fail the step.',
   readOnly: false,

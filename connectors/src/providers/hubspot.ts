@@ -30,31 +30,30 @@ function clean(values: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-const createContact = defineAction<
-  { email: string; firstname?: string; lastname?: string; phone?: string; company?: string; properties?: Record<string, unknown> },
-  HubSpotObject
->({
-  name: 'Create contact',
-  description: 'Creates a contact (POST /crm/v3/objects/contacts). Fails with 409 if the email exists.',
-  readOnly: false,
-  retrySafe: false,
-  input: obj(
-    {
-      email: str('Email', { format: 'email' }),
-      firstname: str('First name'),
-      lastname: str('Last name'),
-      phone: str('Phone'),
-      company: str('Company'),
-      properties: propertiesSchema,
+const createContact = defineAction<{ email: string; firstname?: string; lastname?: string; phone?: string; company?: string; properties?: Record<string, unknown> }, HubSpotObject>(
+  {
+    name: 'Create contact',
+    description: 'Creates a contact (POST /crm/v3/objects/contacts). Fails with 409 if the email exists.',
+    readOnly: false,
+    retrySafe: false,
+    input: obj(
+      {
+        email: str('Email', { format: 'email' }),
+        firstname: str('First name'),
+        lastname: str('Last name'),
+        phone: str('Phone'),
+        company: str('Company'),
+        properties: propertiesSchema,
+      },
+      ['email'],
+    ),
+    output: objectOutput,
+    async run(ctx, input) {
+      const { properties, ...known } = input;
+      return send<HubSpotObject>(ctx, { method: 'POST', path: 'crm/v3/objects/contacts', body: { properties: clean({ ...properties, ...known }) } });
     },
-    ['email'],
-  ),
-  output: objectOutput,
-  async run(ctx, input) {
-    const { properties, ...known } = input;
-    return send<HubSpotObject>(ctx, { method: 'POST', path: 'crm/v3/objects/contacts', body: { properties: clean({ ...properties, ...known }) } });
   },
-});
+);
 
 const updateContact = defineAction<{ contact_id: string; properties: Record<string, unknown> }, HubSpotObject>({
   name: 'Update contact',
@@ -62,10 +61,7 @@ const updateContact = defineAction<{ contact_id: string; properties: Record<stri
   // PATCH setting the same properties again changes nothing.
   readOnly: false,
   retrySafe: true,
-  input: obj({ contact_id: str('Contact id', { pattern: '^[0-9]+$' }), properties: { ...propertiesSchema, title: 'Properties', minProperties: 1 } }, [
-    'contact_id',
-    'properties',
-  ]),
+  input: obj({ contact_id: str('Contact id', { pattern: '^[0-9]+$' }), properties: { ...propertiesSchema, title: 'Properties', minProperties: 1 } }, ['contact_id', 'properties']),
   output: objectOutput,
   async run(ctx, input) {
     return send<HubSpotObject>(ctx, {
@@ -154,7 +150,11 @@ export function hubspotSignedUri(url: string): string {
 
 /** X-HubSpot-Signature-v3: base64 HMAC-SHA256(client secret, method + URI + body + timestamp). */
 export function hubspotSignatureV3(clientSecret: string, method: string, url: string, rawBody: string | Buffer, timestamp: string): string {
-  return createHmac('sha256', clientSecret).update(`${method.toUpperCase()}${hubspotSignedUri(url)}`).update(rawBody).update(timestamp).digest('base64');
+  return createHmac('sha256', clientSecret)
+    .update(`${method.toUpperCase()}${hubspotSignedUri(url)}`)
+    .update(rawBody)
+    .update(timestamp)
+    .digest('base64');
 }
 
 /** One event of a delivery (deliveries are JSON arrays of up to 100). */
@@ -371,4 +371,3 @@ export const hubspotConnector = defineConnector({
     };
   },
 });
-

@@ -100,7 +100,10 @@ async function me(ctx: ActionContext) {
 
 const CONTACT_ID = str('Contact', { 'x-options': 'contacts' });
 
-const createContact = defineAction<{ role?: 'user' | 'lead'; email?: string; external_id?: string; name?: string; phone?: string; custom_attributes?: Record<string, unknown> }, ReturnType<typeof contactOut>>({
+const createContact = defineAction<
+  { role?: 'user' | 'lead'; email?: string; external_id?: string; name?: string; phone?: string; custom_attributes?: Record<string, unknown> },
+  ReturnType<typeof contactOut>
+>({
   name: 'Create contact',
   description: 'Creates a user or lead (POST /contacts). A user needs an email or external id; Intercom answers 409 if one exists.',
   readOnly: false,
@@ -122,7 +125,10 @@ const createContact = defineAction<{ role?: 'user' | 'lead'; email?: string; ext
   },
 });
 
-const updateContact = defineAction<{ contact_id: string; email?: string; name?: string; phone?: string; custom_attributes?: Record<string, unknown> }, ReturnType<typeof contactOut>>({
+const updateContact = defineAction<
+  { contact_id: string; email?: string; name?: string; phone?: string; custom_attributes?: Record<string, unknown> },
+  ReturnType<typeof contactOut>
+>({
   name: 'Update contact',
   description: 'Sets fields of a contact (PUT /contacts/{id}).',
   // A PUT setting the same fields again changes nothing.
@@ -146,7 +152,10 @@ const updateContact = defineAction<{ contact_id: string; email?: string; name?: 
   },
 });
 
-const findContacts = defineAction<{ email?: string; name?: string; per_page?: number; starting_after?: string }, { contacts: ReturnType<typeof contactOut>[]; total_count: number; starting_after?: string }>({
+const findContacts = defineAction<
+  { email?: string; name?: string; per_page?: number; starting_after?: string },
+  { contacts: ReturnType<typeof contactOut>[]; total_count: number; starting_after?: string }
+>({
   name: 'Find contacts',
   description: 'Searches contacts by exact email and/or name (POST /contacts/search); with neither, lists every user and lead.',
   readOnly: true,
@@ -162,14 +171,14 @@ const findContacts = defineAction<{ email?: string; name?: string; per_page?: nu
   ),
   output: res({ contacts: { type: 'array', items: contactSchema }, total_count: int('Matches'), starting_after: str('Next page cursor') }, ['contacts', 'total_count']),
   async run(ctx, input) {
-    const clauses = [
-      ...(input.email ? [{ field: 'email', operator: '=', value: input.email }] : []),
-      ...(input.name ? [{ field: 'name', operator: '~', value: input.name }] : []),
-    ];
+    const clauses = [...(input.email ? [{ field: 'email', operator: '=', value: input.email }] : []), ...(input.name ? [{ field: 'name', operator: '~', value: input.name }] : [])];
     const page = await send<SearchPage<IntercomContact>>(ctx, {
       method: 'POST',
       path: 'contacts/search',
-      body: { query: clauses.length === 0 ? { field: 'role', operator: 'IN', value: ['user', 'lead'] } : clauses.length === 1 ? clauses[0] : { operator: 'AND', value: clauses }, pagination: { per_page: input.per_page ?? 50, starting_after: input.starting_after } },
+      body: {
+        query: clauses.length === 0 ? { field: 'role', operator: 'IN', value: ['user', 'lead'] } : clauses.length === 1 ? clauses[0] : { operator: 'AND', value: clauses },
+        pagination: { per_page: input.per_page ?? 50, starting_after: input.starting_after },
+      },
     });
     const next = page.pages.next?.starting_after;
     const contacts = (page.data ?? []).map(contactOut);
@@ -252,7 +261,10 @@ export const intercomConnector = defineConnector({
   key: 'intercom',
   name: 'Intercom',
   description: 'Create, update and find contacts and reply to conversations in Intercom; start flows when conversations start or change.',
-  logo: logo('#1F8DED', '<rect x="14" y="14" width="36" height="32" rx="8" fill="#fff"/><path d="M22 24v12M29 22v16M36 22v16M43 24v12" stroke="#1F8DED" stroke-width="3" stroke-linecap="round"/><path d="M40 46l8 6v-8" fill="#fff"/>'),
+  logo: logo(
+    '#1F8DED',
+    '<rect x="14" y="14" width="36" height="32" rx="8" fill="#fff"/><path d="M22 24v12M29 22v16M36 22v16M43 24v12" stroke="#1F8DED" stroke-width="3" stroke-linecap="round"/><path d="M40 46l8 6v-8" fill="#fff"/>',
+  ),
   categories: ['support', 'communication', 'marketing'],
   docsUrl: 'https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth',
   // Permissions are chosen on the app in the Developer Hub, not asked as scopes; tokens never
@@ -284,7 +296,11 @@ export const intercomConnector = defineConnector({
       description: 'Users and leads; a search matches names',
       async run(ctx, { search, cursor }) {
         const page = search
-          ? await send<SearchPage<IntercomContact>>(ctx, { method: 'POST', path: 'contacts/search', body: { query: { field: 'name', operator: '~', value: search }, pagination: { per_page: 50, starting_after: cursor } } })
+          ? await send<SearchPage<IntercomContact>>(ctx, {
+              method: 'POST',
+              path: 'contacts/search',
+              body: { query: { field: 'name', operator: '~', value: search }, pagination: { per_page: 50, starting_after: cursor } },
+            })
           : await send<SearchPage<IntercomContact>>(ctx, { method: 'GET', path: 'contacts', query: { per_page: 50, starting_after: cursor } });
         const options = (page.data ?? []).map((c) => ({ value: c.id, label: c.name ?? c.email ?? c.id, description: c.email ?? undefined }));
         const next = page.pages.next?.starting_after;

@@ -212,9 +212,7 @@ function issueTrigger(field: 'created' | 'updated') {
   const updated = field === 'updated';
   return definePollTrigger<{ project?: string }, JiraCursor>({
     name: updated ? 'Issue created or updated' : 'New issue',
-    description: updated
-      ? 'An issue was created or changed (JQL updated >= …, oldest first); each change runs once.'
-      : 'An issue was created (JQL created >= …, oldest first).',
+    description: updated ? 'An issue was created or changed (JQL updated >= …, oldest first); each change runs once.' : 'An issue was created (JQL created >= …, oldest first).',
     input: obj({ project: { ...PROJECT, description: 'Only issues of this project (default: every project)' } }),
     output: issueSchema,
     intervalSeconds: 300,

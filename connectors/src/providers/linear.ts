@@ -123,14 +123,29 @@ const createIssue = defineAction<
   ),
   output: issueSchema,
   async run(ctx, input) {
-    const out = await linearQuery<{ issueCreate: IssuePayload }>(ctx, `mutation IssueCreate($input: IssueCreateInput!) { issueCreate(input: $input) { success issue { ${ISSUE_FIELDS} } } }`, {
-      input: { teamId: input.team_id, title: input.title, description: input.description, priority: input.priority, stateId: input.state_id, assigneeId: input.assignee_id, labelIds: input.label_ids },
-    });
+    const out = await linearQuery<{ issueCreate: IssuePayload }>(
+      ctx,
+      `mutation IssueCreate($input: IssueCreateInput!) { issueCreate(input: $input) { success issue { ${ISSUE_FIELDS} } } }`,
+      {
+        input: {
+          teamId: input.team_id,
+          title: input.title,
+          description: input.description,
+          priority: input.priority,
+          stateId: input.state_id,
+          assigneeId: input.assignee_id,
+          labelIds: input.label_ids,
+        },
+      },
+    );
     return issueOut(out.issueCreate.issue);
   },
 });
 
-const updateIssue = defineAction<{ issue_id: string; title?: string; description?: string; priority?: number; state_id?: string; assignee_id?: string | null }, ReturnType<typeof issueOut>>({
+const updateIssue = defineAction<
+  { issue_id: string; title?: string; description?: string; priority?: number; state_id?: string; assignee_id?: string | null },
+  ReturnType<typeof issueOut>
+>({
   name: 'Update issue',
   description: 'Sets fields of an issue: title, description, priority, state, assignee (mutation issueUpdate).',
   // Setting the same fields again changes nothing.
@@ -150,10 +165,14 @@ const updateIssue = defineAction<{ issue_id: string; title?: string; description
   ),
   output: issueSchema,
   async run(ctx, input) {
-    const out = await linearQuery<{ issueUpdate: IssuePayload }>(ctx, `mutation IssueUpdate($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, input: $input) { success issue { ${ISSUE_FIELDS} } } }`, {
-      id: input.issue_id,
-      input: { title: input.title, description: input.description, priority: input.priority, stateId: input.state_id, assigneeId: input.assignee_id },
-    });
+    const out = await linearQuery<{ issueUpdate: IssuePayload }>(
+      ctx,
+      `mutation IssueUpdate($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, input: $input) { success issue { ${ISSUE_FIELDS} } } }`,
+      {
+        id: input.issue_id,
+        input: { title: input.title, description: input.description, priority: input.priority, stateId: input.state_id, assigneeId: input.assignee_id },
+      },
+    );
     return issueOut(out.issueUpdate.issue);
   },
 });
@@ -238,7 +257,7 @@ function issueTrigger(field: 'createdAt' | 'updatedAt') {
           { filter, first: 100, after },
         );
         found.push(...out.issues.nodes);
-        after = out.issues.pageInfo.hasNextPage ? out.issues.pageInfo.endCursor ?? undefined : undefined;
+        after = out.issues.pageInfo.hasNextPage ? (out.issues.pageInfo.endCursor ?? undefined) : undefined;
         // The window is read whole (up to 500) and ordered here, whatever order Linear lists it in.
         if (!after) break;
       }
@@ -259,7 +278,10 @@ export const linearConnector = defineConnector({
   key: 'linear',
   name: 'Linear',
   description: 'Create, update, comment on and find issues in Linear; start flows when issues are created or updated.',
-  logo: logo('#5E6AD2', '<circle cx="32" cy="32" r="18" fill="none" stroke="#fff" stroke-width="5"/><path d="M18 38l8 8M16 30l18 18M20 22l22 22" stroke="#fff" stroke-width="4" stroke-linecap="round"/>'),
+  logo: logo(
+    '#5E6AD2',
+    '<circle cx="32" cy="32" r="18" fill="none" stroke="#fff" stroke-width="5"/><path d="M18 38l8 8M16 30l18 18M20 22l22 22" stroke="#fff" stroke-width="4" stroke-linecap="round"/>',
+  ),
   categories: ['project-management', 'developer-tools'],
   docsUrl: 'https://linear.app/developers/oauth-2-0-authentication',
   auth: {

@@ -45,7 +45,11 @@ export interface GraphPage<T> {
 }
 
 /** Follows `@odata.nextLink` from the first page until `enough` items or the end (at most `maxPages`). */
-export async function graphCollect<T>(ctx: ActionContext, first: { path: string; query?: Record<string, string | number | boolean | undefined> }, opts: { enough?: number; maxPages?: number } = {}): Promise<{ items: T[]; nextLink?: string }> {
+export async function graphCollect<T>(
+  ctx: ActionContext,
+  first: { path: string; query?: Record<string, string | number | boolean | undefined> },
+  opts: { enough?: number; maxPages?: number } = {},
+): Promise<{ items: T[]; nextLink?: string }> {
   const items: T[] = [];
   let page = await send<GraphPage<T>>(ctx, { method: 'GET', path: first.path, query: first.query });
   for (let pages = 1; ; pages++) {

@@ -80,7 +80,10 @@ const messageSchema = res(
   },
   ['id', 'team_id', 'channel_id', 'created_at', 'content'],
 );
-const channelSchema = res({ id: str('Channel id'), displayName: str('Name'), description: { type: ['string', 'null'] }, membershipType: str('Membership'), webUrl: str('Link') }, ['id', 'displayName']);
+const channelSchema = res({ id: str('Channel id'), displayName: str('Name'), description: { type: ['string', 'null'] }, membershipType: str('Membership'), webUrl: str('Link') }, [
+  'id',
+  'displayName',
+]);
 
 const TEAM = str('Team', { description: 'Team (group) id', minLength: 1, 'x-options': 'teams' });
 const CHANNEL = str('Channel', { description: 'Channel id (19:…@thread.tacv2) in the team', minLength: 1, 'x-options': 'channels' });
@@ -95,7 +98,10 @@ const sendChannelMessage = defineAction<{ team_id: string; channel_id: string; c
   description: 'Posts a message to a channel as the connected user.',
   readOnly: false,
   retrySafe: false,
-  input: obj({ team_id: TEAM, channel_id: CHANNEL, content: str('Message', { minLength: 1, maxLength: 28000 }), content_type: contentType, subject: str('Subject', { maxLength: 255 }) }, ['team_id', 'channel_id', 'content']),
+  input: obj(
+    { team_id: TEAM, channel_id: CHANNEL, content: str('Message', { minLength: 1, maxLength: 28000 }), content_type: contentType, subject: str('Subject', { maxLength: 255 }) },
+    ['team_id', 'channel_id', 'content'],
+  ),
   output: messageSchema,
   async run(ctx, input) {
     const body: Record<string, unknown> = { body: { contentType: input.content_type ?? 'html', content: input.content } };
@@ -109,11 +115,18 @@ const replyToMessage = defineAction<{ team_id: string; channel_id: string; messa
   description: 'Replies in the thread of a channel message.',
   readOnly: false,
   retrySafe: false,
-  input: obj({ team_id: TEAM, channel_id: CHANNEL, message_id: str('Message id', { minLength: 1 }), content: str('Reply', { minLength: 1, maxLength: 28000 }), content_type: contentType }, ['team_id', 'channel_id', 'message_id', 'content']),
+  input: obj(
+    { team_id: TEAM, channel_id: CHANNEL, message_id: str('Message id', { minLength: 1 }), content: str('Reply', { minLength: 1, maxLength: 28000 }), content_type: contentType },
+    ['team_id', 'channel_id', 'message_id', 'content'],
+  ),
   output: messageSchema,
   async run(ctx, input) {
     const path = channelPath(input.team_id, input.channel_id, `/messages/${encodeURIComponent(input.message_id)}/replies`);
-    return toMessage(await send<ChatMessage>(ctx, { method: 'POST', path, body: { body: { contentType: input.content_type ?? 'html', content: input.content } } }), input.team_id, input.channel_id);
+    return toMessage(
+      await send<ChatMessage>(ctx, { method: 'POST', path, body: { body: { contentType: input.content_type ?? 'html', content: input.content } } }),
+      input.team_id,
+      input.channel_id,
+    );
   },
 });
 
@@ -123,7 +136,10 @@ const createChannel = defineAction<{ team_id: string; display_name: string; desc
   // A repeat fails (the name exists) rather than making a second channel, but the flow would see an error.
   readOnly: false,
   retrySafe: false,
-  input: obj({ team_id: TEAM, display_name: str('Name', { minLength: 1, maxLength: 50, pattern: '^[^~#%&*{}+/\\\\:<>?|\'"]+$' }), description: str('Description', { maxLength: 1024 }) }, ['team_id', 'display_name']),
+  input: obj(
+    { team_id: TEAM, display_name: str('Name', { minLength: 1, maxLength: 50, pattern: '^[^~#%&*{}+/\\\\:<>?|\'"]+$' }), description: str('Description', { maxLength: 1024 }) },
+    ['team_id', 'display_name'],
+  ),
   output: channelSchema,
   async run(ctx, input) {
     return send<Channel>(ctx, {
@@ -143,7 +159,11 @@ const listChannelMessages = defineAction<{ team_id: string; channel_id: string; 
   output: res({ messages: { type: 'array', items: messageSchema } }, ['messages']),
   async run(ctx, input) {
     const top = input.top ?? 20;
-    const { items } = await graphCollect<ChatMessage>(ctx, { path: channelPath(input.team_id, input.channel_id, '/messages'), query: { $top: Math.min(50, top) } }, { enough: top });
+    const { items } = await graphCollect<ChatMessage>(
+      ctx,
+      { path: channelPath(input.team_id, input.channel_id, '/messages'), query: { $top: Math.min(50, top) } },
+      { enough: top },
+    );
     return { messages: items.slice(0, top).map((m) => toMessage(m, input.team_id, input.channel_id)) };
   },
 });
@@ -173,7 +193,10 @@ const newChannelMessage = definePollTrigger<{ team_id: string; channel_id: strin
     }
     // Delta filters on modification only, strictly after: a millisecond earlier keeps messages created at the mark.
     const since = new Date(Date.parse(cursor.at) - 1).toISOString();
-    const { items } = await graphCollect<ChatMessage>(ctx, { path: channelPath(teamId, channelId, '/messages/delta'), query: { $filter: `lastModifiedDateTime gt ${since}`, $top: 50 } });
+    const { items } = await graphCollect<ChatMessage>(ctx, {
+      path: channelPath(teamId, channelId, '/messages/delta'),
+      query: { $filter: `lastModifiedDateTime gt ${since}`, $top: 50 },
+    });
     const fresh = items
       .filter((m) => !m.deletedDateTime && !m.replyToId && (m.createdDateTime > cursor.at || (m.createdDateTime === cursor.at && !cursor.ids.includes(m.id))))
       .sort(byCreation);
@@ -186,7 +209,10 @@ export const microsoftTeamsConnector = defineConnector({
   key: 'microsoft-teams',
   name: 'Microsoft Teams',
   description: 'Post and reply to Teams channel messages, create channels, and start flows on new channel messages.',
-  logo: logo('#5059C9', '<rect x="12" y="20" width="26" height="26" rx="3" fill="#fff"/><path d="M18 27h14M25 27v13" stroke="#5059C9" stroke-width="4"/><circle cx="45" cy="22" r="6" fill="#fff"/><path d="M40 32h12v10a6 6 0 0 1-12 0z" fill="#fff"/>'),
+  logo: logo(
+    '#5059C9',
+    '<rect x="12" y="20" width="26" height="26" rx="3" fill="#fff"/><path d="M18 27h14M25 27v13" stroke="#5059C9" stroke-width="4"/><circle cx="45" cy="22" r="6" fill="#fff"/><path d="M40 32h12v10a6 6 0 0 1-12 0z" fill="#fff"/>',
+  ),
   categories: ['communication'],
   docsUrl: 'https://learn.microsoft.com/en-us/graph/api/resources/teams-api-overview',
   // Beyond the catalogue's: Channel.Create (create channel) and ChannelMessage.Read.All (list
@@ -201,7 +227,10 @@ export const microsoftTeamsConnector = defineConnector({
       description: 'Teams the user is a member of',
       async run(ctx, { search, cursor }) {
         const teams = (await joinedTeams(ctx)).filter((t) => matches(search, t.displayName, t.description));
-        return pageLocally(teams.map((t) => ({ value: t.id, label: t.displayName, description: t.isArchived ? 'Archived' : t.description })), cursor);
+        return pageLocally(
+          teams.map((t) => ({ value: t.id, label: t.displayName, description: t.isArchived ? 'Archived' : t.description })),
+          cursor,
+        );
       },
     },
     channels: {

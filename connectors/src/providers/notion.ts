@@ -29,10 +29,7 @@ function plain(rich: RichText[] | undefined): string {
   return (rich ?? []).map((r) => r.plain_text ?? '').join('');
 }
 
-const createPage = defineAction<
-  { database_id: string; title: string; properties?: Record<string, unknown>; content?: string },
-  { id: string; url: string }
->({
+const createPage = defineAction<{ database_id: string; title: string; properties?: Record<string, unknown>; content?: string }, { id: string; url: string }>({
   name: 'Create page in database',
   description: 'Adds a page (a row) to a database, with a title, other properties and paragraphs of text (POST /v1/pages).',
   readOnly: false,
@@ -176,7 +173,10 @@ export const notionConnector = defineConnector({
   key: 'notion',
   name: 'Notion',
   description: 'Add pages to and query Notion databases shared with the integration.',
-  logo: logo('#111111', '<rect x="14" y="12" width="36" height="40" rx="4" fill="#fff"/><path d="M24 42V22l16 20V22" fill="none" stroke="#111" stroke-width="4" stroke-linejoin="round"/>'),
+  logo: logo(
+    '#111111',
+    '<rect x="14" y="12" width="36" height="40" rx="4" fill="#fff"/><path d="M24 42V22l16 20V22" fill="none" stroke="#111" stroke-width="4" stroke-linejoin="round"/>',
+  ),
   categories: ['productivity', 'knowledge'],
   docsUrl: 'https://developers.notion.com/reference/intro',
   auth: {
@@ -227,10 +227,10 @@ export const notionConnector = defineConnector({
     },
   },
   async account(ctx) {
-    const me = await send<{ id: string; name?: string; bot?: { workspace_name?: string; owner?: { type: string; user?: { name?: string; person?: { email?: string } } } } }>(
-      ctx,
-      { method: 'GET', path: 'users/me' },
-    );
+    const me = await send<{ id: string; name?: string; bot?: { workspace_name?: string; owner?: { type: string; user?: { name?: string; person?: { email?: string } } } } }>(ctx, {
+      method: 'GET',
+      path: 'users/me',
+    });
     const workspace = me.bot?.workspace_name ?? ctx.config.workspace_name ?? 'Notion workspace';
     const owner = me.bot?.owner?.user?.person?.email ?? me.bot?.owner?.user?.name;
     return { id: ctx.config.workspace_id || me.id, name: owner ? `${workspace} (${owner})` : workspace, details: { bot_id: me.id } };

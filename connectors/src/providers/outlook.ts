@@ -227,7 +227,10 @@ export const outlookConnector = defineConnector({
   key: 'outlook',
   name: 'Outlook Mail',
   description: 'Send, draft, reply to and list email in Outlook / Exchange Online mailboxes, and start flows when email arrives.',
-  logo: logo('#0078D4', '<rect x="12" y="18" width="26" height="28" rx="3" fill="#fff"/><circle cx="25" cy="32" r="7" fill="none" stroke="#0078D4" stroke-width="4"/><path d="M38 24h14v20H38" fill="none" stroke="#fff" stroke-width="4"/>'),
+  logo: logo(
+    '#0078D4',
+    '<rect x="12" y="18" width="26" height="28" rx="3" fill="#fff"/><circle cx="25" cy="32" r="7" fill="none" stroke="#0078D4" stroke-width="4"/><path d="M38 24h14v20H38" fill="none" stroke="#fff" stroke-width="4"/>',
+  ),
   categories: ['communication', 'productivity'],
   docsUrl: 'https://learn.microsoft.com/en-us/graph/api/resources/mail-api-overview',
   // Mail.ReadWrite (for drafts) instead of the catalogue's Mail.Read.
@@ -243,7 +246,10 @@ export const outlookConnector = defineConnector({
       description: 'Top-level folders of the mailbox',
       async run(ctx, { search, cursor }) {
         // mailFolders has no text search: each page is filtered here; the cursor is Graph's nextLink.
-        const page = await send<GraphPage<{ id: string; displayName: string; unreadItemCount: number; totalItemCount: number }>>(ctx, cursor ? { method: 'GET', path: cursor } : { method: 'GET', path: 'me/mailFolders', query: { $top: 50 } });
+        const page = await send<GraphPage<{ id: string; displayName: string; unreadItemCount: number; totalItemCount: number }>>(
+          ctx,
+          cursor ? { method: 'GET', path: cursor } : { method: 'GET', path: 'me/mailFolders', query: { $top: 50 } },
+        );
         const options = page.value
           .filter((f) => matches(search, f.displayName))
           .map((f) => ({ value: f.id, label: f.displayName, description: `${f.unreadItemCount} unread of ${f.totalItemCount}` }));
@@ -255,4 +261,3 @@ export const outlookConnector = defineConnector({
   triggers: { new_email: newEmail },
   account: graphAccount,
 });
-

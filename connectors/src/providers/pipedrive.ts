@@ -77,7 +77,17 @@ const dealFields = {
   status: { type: 'string', enum: ['open', 'won', 'lost'], title: 'Status' },
 };
 
-type DealInput = { title: string; value?: number; currency?: string; pipeline_id?: number; stage_id?: number; person_id?: number; org_id?: number; expected_close_date?: string; status?: 'open' | 'won' | 'lost' };
+type DealInput = {
+  title: string;
+  value?: number;
+  currency?: string;
+  pipeline_id?: number;
+  stage_id?: number;
+  person_id?: number;
+  org_id?: number;
+  expected_close_date?: string;
+  status?: 'open' | 'won' | 'lost';
+};
 
 const createDeal = defineAction<DealInput, Record<string, unknown>>({
   name: 'Create deal',
@@ -131,10 +141,9 @@ const addNote = defineAction<{ content: string; deal_id?: number; person_id?: nu
   description: 'Adds a note to a deal, person or organization (POST /v1/notes); give at least one of them.',
   readOnly: false,
   retrySafe: false,
-  input: obj(
-    { content: str('Note', { minLength: 1, description: 'HTML allowed' }), deal_id: int('Deal id'), person_id: int('Person id'), org_id: int('Organization id') },
-    ['content'],
-  ),
+  input: obj({ content: str('Note', { minLength: 1, description: 'HTML allowed' }), deal_id: int('Deal id'), person_id: int('Person id'), org_id: int('Organization id') }, [
+    'content',
+  ]),
   output: res({ id: int('Note id'), content: str('Note'), add_time: str('Created (UTC)') }, ['id']),
   async run(ctx, input) {
     const { data } = await send<{ data: { id: number; content: string; add_time: string } }>(ctx, { method: 'POST', path: 'notes', body: input });
@@ -170,15 +179,17 @@ function dealPoll(field: 'add_time' | 'update_time', dedupe: boolean) {
     const toItem = (d: PipedriveDeal): TriggerItem => ({ id: String(d.id), ...(dedupe ? { dedupeKey: `${d.id}:${d.update_time}` } : {}), data: deal(d) });
     if (cursor === null) {
       // The cursor sits at the newest deal even when none is asked for (limit 0: from now).
-      const answer = await send<PipedriveList<PipedriveDeal>>(ctx, { method: 'GET', path: 'deals', query: { status: 'all_not_deleted', sort: `${field} DESC`, limit: Math.min(500, Math.max(1, limit)) } });
+      const answer = await send<PipedriveList<PipedriveDeal>>(ctx, {
+        method: 'GET',
+        path: 'deals',
+        query: { status: 'all_not_deleted', sort: `${field} DESC`, limit: Math.min(500, Math.max(1, limit)) },
+      });
       const deals = answer.data ?? [];
       const top = deals[0];
       return { items: deals.slice(0, limit).reverse().map(toItem), cursor: top ? { time: top[field], id: top.id } : { time: '1970-01-01 00:00:00', id: 0 } };
     }
     const { deals, complete } = await recentDeals(ctx, cursor.time);
-    const fresh = deals
-      .filter((d) => d.status !== 'deleted' && after(d[field], d.id, cursor))
-      .sort((a, b) => (a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : a.id - b.id));
+    const fresh = deals.filter((d) => d.status !== 'deleted' && after(d[field], d.id, cursor)).sort((a, b) => (a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : a.id - b.id));
     const items = fresh.slice(0, limit);
     const last = items.at(-1);
     return { items: items.map(toItem), cursor: last ? { time: last[field], id: last.id } : cursor, more: fresh.length > limit || !complete };

@@ -128,7 +128,10 @@ const newRecord = definePollTrigger<{ object: string }, RecordCursor>({
       // At least the newest one, for the cursor, even when no item is wanted (limit 0).
       const newest = (await soql(ctx, `SELECT FIELDS(ALL) FROM ${object} ORDER BY CreatedDate DESC, Id DESC LIMIT ${Math.max(size, 1)}`)).reverse();
       const last = newest[newest.length - 1];
-      return { items: newest.slice(newest.length - size).map(item), cursor: last ? { createdDate: String(last.CreatedDate), id: String(last.Id) } : { createdDate: '1970-01-01T00:00:00.000+0000', id: '' } };
+      return {
+        items: newest.slice(newest.length - size).map(item),
+        cursor: last ? { createdDate: String(last.CreatedDate), id: String(last.Id) } : { createdDate: '1970-01-01T00:00:00.000+0000', id: '' },
+      };
     }
     const at = soqlDateTime(cursor.createdDate);
     const records = await soql(
@@ -145,10 +148,7 @@ export const salesforceConnector = defineConnector({
   key: 'salesforce',
   name: 'Salesforce',
   description: 'Create, update and query records in Salesforce.',
-  logo: logo(
-    '#00A1E0',
-    '<path d="M16 42c-5 0-8-4-8-8s3-8 8-8c1-6 6-10 12-10 4 0 7 2 9 5 2-2 4-3 7-3 6 0 11 5 11 11s-5 13-11 13z" fill="#fff"/>',
-  ),
+  logo: logo('#00A1E0', '<path d="M16 42c-5 0-8-4-8-8s3-8 8-8c1-6 6-10 12-10 4 0 7 2 9 5 2-2 4-3 7-3 6 0 11 5 11 11s-5 13-11 13z" fill="#fff"/>'),
   categories: ['crm'],
   docsUrl: 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_rest.htm',
   auth: {

@@ -3,8 +3,7 @@ import { OptionItem } from '../types';
 /** A small original logo: a rounded square in the given colour with simple shapes on it. */
 export function logo(background: string, shapes: string): string {
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64" role="img">` +
-    `<rect width="64" height="64" rx="14" fill="${background}"/>${shapes}</svg>`
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64" role="img">` + `<rect width="64" height="64" rx="14" fill="${background}"/>${shapes}</svg>`
   );
 }
 

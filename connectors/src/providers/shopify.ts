@@ -86,7 +86,14 @@ async function sendWithHeaders<T>(ctx: ActionContext, request: HttpRequest): Pro
 }
 
 const createOrder = defineAction<
-  { email?: string; line_items: { variant_id?: number; title?: string; price?: string; quantity: number }[]; financial_status?: 'pending' | 'paid'; tags?: string; note?: string; send_receipt?: boolean },
+  {
+    email?: string;
+    line_items: { variant_id?: number; title?: string; price?: string; quantity: number }[];
+    financial_status?: 'pending' | 'paid';
+    tags?: string;
+    note?: string;
+    send_receipt?: boolean;
+  },
   Record<string, unknown>
 >({
   name: 'Create order',
@@ -192,7 +199,11 @@ const createCustomer = defineAction<
     const body = {
       customer: { ...customer, email_marketing_consent: accepts_marketing ? { state: 'subscribed', opt_in_level: 'single_opt_in' } : undefined },
     };
-    const { customer: c } = await send<{ customer: { id: number; email: string; first_name: string | null; last_name: string | null } }>(ctx, { method: 'POST', path: 'customers.json', body });
+    const { customer: c } = await send<{ customer: { id: number; email: string; first_name: string | null; last_name: string | null } }>(ctx, {
+      method: 'POST',
+      path: 'customers.json',
+      body,
+    });
     return { id: c.id, email: c.email, first_name: c.first_name, last_name: c.last_name };
   },
 });
@@ -341,6 +352,10 @@ export const shopifyConnector = defineConnector({
       method: 'GET',
       path: 'shop.json',
     });
-    return { id: String(shop.id), name: `${shop.name} (${shop.myshopify_domain})`, details: { email: shop.email, plan: shop.plan_name, currency: shop.currency, domain: shop.myshopify_domain } };
+    return {
+      id: String(shop.id),
+      name: `${shop.name} (${shop.myshopify_domain})`,
+      details: { email: shop.email, plan: shop.plan_name, currency: shop.currency, domain: shop.myshopify_domain },
+    };
   },
 });

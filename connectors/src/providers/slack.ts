@@ -4,12 +4,7 @@ import { ActionContext, defineAction, defineConnector, defineWebhookTrigger, Pro
 import { bool, int, logo, matches, obj, res, str } from './shared';
 
 /** Slack Web API answers 200 with `{ ok: false, error }` for failures; those become ProviderError. */
-async function slack<T extends { ok: boolean; error?: string }>(
-  ctx: ActionContext,
-  method: 'GET' | 'POST',
-  apiMethod: string,
-  args: Record<string, unknown>,
-): Promise<T> {
+async function slack<T extends { ok: boolean; error?: string }>(ctx: ActionContext, method: 'GET' | 'POST', apiMethod: string, args: Record<string, unknown>): Promise<T> {
   const data =
     method === 'GET'
       ? await send<T>(ctx, {
@@ -44,10 +39,7 @@ interface SlackUser {
   profile?: { email?: string; display_name?: string; real_name?: string };
 }
 
-const sendMessage = defineAction<
-  { channel: string; text: string; thread_ts?: string; blocks?: unknown[]; unfurl_links?: boolean },
-  { channel: string; ts: string; text: string }
->({
+const sendMessage = defineAction<{ channel: string; text: string; thread_ts?: string; blocks?: unknown[]; unfurl_links?: boolean }, { channel: string; ts: string; text: string }>({
   name: 'Send message',
   description: 'Posts a message to a channel, private group or DM (chat.postMessage).',
   readOnly: false,
@@ -328,12 +320,12 @@ export const slackConnector = defineConnector({
         const options: { value: string; label: string; description?: string }[] = [];
         let next: string | undefined = cursor;
         for (let page = 0; page < (search ? 10 : 1); page++) {
-          const data: { ok: boolean; channels: SlackChannel[]; response_metadata?: { next_cursor?: string } } = await slack(
-            ctx,
-            'GET',
-            'conversations.list',
-            { types: 'public_channel,private_channel', exclude_archived: true, limit: 200, cursor: next },
-          );
+          const data: { ok: boolean; channels: SlackChannel[]; response_metadata?: { next_cursor?: string } } = await slack(ctx, 'GET', 'conversations.list', {
+            types: 'public_channel,private_channel',
+            exclude_archived: true,
+            limit: 200,
+            cursor: next,
+          });
           for (const c of data.channels) {
             if (matches(search, c.name, c.purpose?.value, c.topic?.value)) {
               options.push({ value: c.id, label: `#${c.name}`, description: c.purpose?.value || (c.is_private ? 'Private channel' : undefined) });
@@ -347,12 +339,7 @@ export const slackConnector = defineConnector({
     },
   },
   async account(ctx) {
-    const data = await slack<{ ok: boolean; team: string; team_id: string; user: string; user_id: string; url: string; bot_id?: string }>(
-      ctx,
-      'POST',
-      'auth.test',
-      {},
-    );
+    const data = await slack<{ ok: boolean; team: string; team_id: string; user: string; user_id: string; url: string; bot_id?: string }>(ctx, 'POST', 'auth.test', {});
     return {
       id: `${data.team_id}:${data.user_id}`,
       name: `${data.team} (${data.user})`,

@@ -12,7 +12,8 @@ export function stripeForm(values: Record<string, unknown>, prefix = '', out: Re
     if (value === undefined || value === null) continue;
     const name = prefix ? `${prefix}[${key}]` : key;
     if (typeof value === 'object' && !Array.isArray(value)) stripeForm(value as Record<string, unknown>, name, out);
-    else if (Array.isArray(value)) value.forEach((v, i) => (typeof v === 'object' && v ? stripeForm(v as Record<string, unknown>, `${name}[${i}]`, out) : (out[`${name}[${i}]`] = String(v))));
+    else if (Array.isArray(value))
+      value.forEach((v, i) => (typeof v === 'object' && v ? stripeForm(v as Record<string, unknown>, `${name}[${i}]`, out) : (out[`${name}[${i}]`] = String(v))));
     else out[name] = String(value);
   }
   return out;
@@ -82,7 +83,17 @@ const listCharges = defineAction<
     {
       charges: {
         type: 'array',
-        items: res({ id: str('Id'), amount: int('Amount (minor units)'), currency: str('Currency'), status: str('Status'), paid: { type: 'boolean' }, customer: { type: ['string', 'null'] } }, ['id', 'amount', 'currency']),
+        items: res(
+          {
+            id: str('Id'),
+            amount: int('Amount (minor units)'),
+            currency: str('Currency'),
+            status: str('Status'),
+            paid: { type: 'boolean' },
+            customer: { type: ['string', 'null'] },
+          },
+          ['id', 'amount', 'currency'],
+        ),
       },
       has_more: { type: 'boolean' },
       next_cursor: str('Next cursor'),
@@ -95,7 +106,16 @@ const listCharges = defineAction<
       path: 'charges',
       query: { customer: input.customer, limit: input.limit ?? 10, starting_after: input.starting_after },
     });
-    const charges = list.data.map(({ id, amount, currency, status, paid, description, created, customer }) => ({ id, amount, currency, status, paid, description, created, customer }));
+    const charges = list.data.map(({ id, amount, currency, status, paid, description, created, customer }) => ({
+      id,
+      amount,
+      currency,
+      status,
+      paid,
+      description,
+      created,
+      customer,
+    }));
     const last = charges[charges.length - 1];
     return list.has_more && last ? { charges, has_more: true, next_cursor: last.id } : { charges, has_more: false };
   },
@@ -295,7 +315,10 @@ export const stripeConnector = defineConnector({
   key: 'stripe',
   name: 'Stripe',
   description: 'Create customers, bill invoice items and look up charges in Stripe; start flows on new customers and successful payments.',
-  logo: logo('#635BFF', '<path d="M40 20c-3-2-7-3-10-3-6 0-10 3-10 8 0 10 16 7 16 14 0 3-3 5-7 5-4 0-8-2-11-4" fill="none" stroke="#fff" stroke-width="5" stroke-linecap="round"/>'),
+  logo: logo(
+    '#635BFF',
+    '<path d="M40 20c-3-2-7-3-10-3-6 0-10 3-10 8 0 10 16 7 16 14 0 3-3 5-7 5-4 0-8-2-11-4" fill="none" stroke="#fff" stroke-width="5" stroke-linecap="round"/>',
+  ),
   categories: ['payments', 'finance'],
   docsUrl: 'https://docs.stripe.com/api',
   auth: {
@@ -363,7 +386,7 @@ export const stripeConnector = defineConnector({
           list = await send(ctx, { method: 'GET', path: 'customers', query: { limit: 50, starting_after: cursor } });
         }
         const options = list.data.map((c) => ({ value: c.id, label: c.name || c.email || c.id, description: c.name && c.email ? c.email : c.id }));
-        const next = list.object === 'search_result' ? list.next_page ?? undefined : list.has_more ? list.data[list.data.length - 1]?.id : undefined;
+        const next = list.object === 'search_result' ? (list.next_page ?? undefined) : list.has_more ? list.data[list.data.length - 1]?.id : undefined;
         return next ? { options, nextCursor: next } : { options };
       },
     },

@@ -34,10 +34,14 @@ beforeEach(() => sandbox.reset());
 
 const ajv = schemaValidator;
 
-
-
 /** Polls a trigger as the engine does: the cursor goes through JSON between polls; each item's data is checked against the output schema. */
-async function poll(c: Connected, trigger: string, cursor: unknown, limit = 10, input: Record<string, unknown> = {}): Promise<{ items: TriggerItem[]; cursor: unknown; more?: boolean }> {
+async function poll(
+  c: Connected,
+  trigger: string,
+  cursor: unknown,
+  limit = 10,
+  input: Record<string, unknown> = {},
+): Promise<{ items: TriggerItem[]; cursor: unknown; more?: boolean }> {
   const def = c.connector.triggers![trigger] as PollTrigger;
   const out = await def.poll(c.ctx, { input, cursor: cursor === null ? null : JSON.parse(JSON.stringify(cursor)), limit });
   const valid = ajv.compile(def.output);
@@ -57,7 +61,6 @@ async function drain(c: Connected, trigger: string, cursor: unknown, limit = 10,
   return { items, cursor };
 }
 
-
 /**
  * Connects as the end user would, config first (Zendesk's subdomain), then fills the config
  * account() learns (Jira's cloud id), as the server does.
@@ -67,7 +70,13 @@ async function connectWithAccount(base: ConnectorDefinition, asked: Record<strin
   const auth = connector.auth as OAuth2Auth;
   const { verifier, challenge } = pkcePair();
   const pkce = auth.pkce ?? true;
-  const url = buildAuthorizationUrl(auth, { clientId: SANDBOX_CREDENTIALS.client.clientId, redirectUri: REDIRECT_URI, state: 'st', codeChallenge: pkce ? challenge : undefined, config: asked });
+  const url = buildAuthorizationUrl(auth, {
+    clientId: SANDBOX_CREDENTIALS.client.clientId,
+    redirectUri: REDIRECT_URI,
+    state: 'st',
+    codeChallenge: pkce ? challenge : undefined,
+    config: asked,
+  });
   const callback = await consentInSandbox(url, { account });
   expect(callback.searchParams.get('error_description')).toBeNull();
   const grant = { grantType: 'authorization_code' as const, code: callback.searchParams.get('code') ?? '', redirectUri: REDIRECT_URI, codeVerifier: pkce ? verifier : undefined };
@@ -89,18 +98,37 @@ describe('jira', () => {
   });
 
   it('names the site and learns its cloud id', () => {
-    expect(c.account).toMatchObject({ id: '1324a887-45db-1bf4-1e99-ef0ff456d421', name: 'acme (acme.atlassian.net)', config: { cloud_id: '1324a887-45db-1bf4-1e99-ef0ff456d421' } });
+    expect(c.account).toMatchObject({
+      id: '1324a887-45db-1bf4-1e99-ef0ff456d421',
+      name: 'acme (acme.atlassian.net)',
+      config: { cloud_id: '1324a887-45db-1bf4-1e99-ef0ff456d421' },
+    });
     expect(c.connector.baseUrl).toContain('/jira/ex/jira/{{cloud_id}}');
   });
 
   it('creates, updates, comments on and finds issues', async () => {
-    const created = await run(c, 'create_issue', { project: 'SUP', issue_type: '10002', summary: 'Printer on fire', description: 'Line one\nLine two', labels: ['hardware'], priority: 'High' });
+    const created = await run(c, 'create_issue', {
+      project: 'SUP',
+      issue_type: '10002',
+      summary: 'Printer on fire',
+      description: 'Line one\nLine two',
+      labels: ['hardware'],
+      priority: 'High',
+    });
     expect(created.key).toMatch(/^SUP-\d+$/);
     const stored = sandbox.state.jira.issues.find((i) => i.key === created.key)!;
     expect(stored.description).toMatchObject({ type: 'doc', version: 1, content: [{ type: 'paragraph' }, { type: 'paragraph' }] });
 
     const updated = await run(c, 'update_issue', { issue_key: created.key, summary: 'Printer on fire (again)', assignee_account_id: '5b10ac8d82e05b22cc7d4ef5' });
-    expect(updated).toMatchObject({ key: created.key, summary: 'Printer on fire (again)', assignee: 'Mia Krystof', priority: 'High', labels: ['hardware'], issue_type: 'Bug', status: 'To Do' });
+    expect(updated).toMatchObject({
+      key: created.key,
+      summary: 'Printer on fire (again)',
+      assignee: 'Mia Krystof',
+      priority: 'High',
+      labels: ['hardware'],
+      issue_type: 'Bug',
+      status: 'To Do',
+    });
 
     const comment = await run(c, 'add_comment', { issue_key: created.key, body: 'On it.' });
     expect(comment.id).toMatch(/^\d+$/);
@@ -204,7 +232,14 @@ describe('zendesk', () => {
   });
 
   it('creates (idempotently), updates, comments on and finds tickets', async () => {
-    const input = { subject: 'Printer on fire', description: 'Smoke everywhere', requester_email: 'pat@customer.test', priority: 'urgent', group_id: '360001001', tags: ['hardware'] };
+    const input = {
+      subject: 'Printer on fire',
+      description: 'Smoke everywhere',
+      requester_email: 'pat@customer.test',
+      priority: 'urgent',
+      group_id: '360001001',
+      tags: ['hardware'],
+    };
     const created = await run(c, 'create_ticket', input);
     expect(created).toMatchObject({ subject: 'Printer on fire', status: 'new', priority: 'urgent', group_id: 360001001, tags: ['hardware'] });
     // The same step repeated (same Idempotency-Key) creates nothing new.
@@ -269,7 +304,11 @@ describe('zendesk', () => {
     expect(limited.more).toBe(true);
     const rest = await drain(c, 'new_ticket', limited.cursor, 2);
     const seen = [...limited.items, ...rest.items];
-    expect(seen.map((i) => i.data.subject)).toEqual([expect.stringMatching(/^Order #\d+ has not arrived$/), 'Made by a flow', expect.stringMatching(/^Order #\d+ has not arrived$/)]);
+    expect(seen.map((i) => i.data.subject)).toEqual([
+      expect.stringMatching(/^Order #\d+ has not arrived$/),
+      'Made by a flow',
+      expect.stringMatching(/^Order #\d+ has not arrived$/),
+    ]);
     expect(seen[1]!.id).toBe(String(created.id));
     // An update is not a new ticket.
     await run(c, 'update_ticket', { ticket_id: created.id, status: 'open' });

@@ -90,7 +90,14 @@ const createTicket = defineAction<
   ),
   output: ticketSchema,
   async run(ctx, input) {
-    const ticket: Record<string, unknown> = { subject: input.subject, comment: { body: input.description }, priority: input.priority, type: input.type, group_id: groupId(input.group_id), tags: input.tags };
+    const ticket: Record<string, unknown> = {
+      subject: input.subject,
+      comment: { body: input.description },
+      priority: input.priority,
+      type: input.type,
+      group_id: groupId(input.group_id),
+      tags: input.tags,
+    };
     if (input.requester_email) ticket.requester = { email: input.requester_email, name: input.requester_name ?? input.requester_email };
     const out = await send<{ ticket: ZendeskTicket }>(ctx, { method: 'POST', path: 'tickets.json', headers: { 'idempotency-key': ctx.idempotencyKey }, body: { ticket } });
     return ticketOut(out.ticket);
@@ -107,7 +114,16 @@ const updateTicket = defineAction<
   readOnly: false,
   retrySafe: true,
   input: obj(
-    { ticket_id: TICKET_ID, subject: str('Subject', { minLength: 1 }), status: STATUS, priority: PRIORITY, type: TYPE, group_id: GROUP, assignee_id: int('Assignee id'), tags: { ...TAGS, description: 'Replaces the tags' } },
+    {
+      ticket_id: TICKET_ID,
+      subject: str('Subject', { minLength: 1 }),
+      status: STATUS,
+      priority: PRIORITY,
+      type: TYPE,
+      group_id: GROUP,
+      assignee_id: int('Assignee id'),
+      tags: { ...TAGS, description: 'Replaces the tags' },
+    },
     ['ticket_id'],
     { minProperties: 2 },
   ),
@@ -125,13 +141,17 @@ const addComment = defineAction<{ ticket_id: number; body: string; public?: bool
   description: 'Adds a public reply or an internal note to a ticket (PUT /api/v2/tickets/{id}.json with a comment).',
   readOnly: false,
   retrySafe: false,
-  input: obj({ ticket_id: TICKET_ID, body: str('Comment', { minLength: 1 }), public: { type: 'boolean', title: 'Public reply', default: true, description: 'false: an internal note' } }, [
-    'ticket_id',
-    'body',
-  ]),
+  input: obj(
+    { ticket_id: TICKET_ID, body: str('Comment', { minLength: 1 }), public: { type: 'boolean', title: 'Public reply', default: true, description: 'false: an internal note' } },
+    ['ticket_id', 'body'],
+  ),
   output: ticketSchema,
   async run(ctx, input) {
-    const out = await send<{ ticket: ZendeskTicket }>(ctx, { method: 'PUT', path: ticketPath(input.ticket_id), body: { ticket: { comment: { body: input.body, public: input.public ?? true } } } });
+    const out = await send<{ ticket: ZendeskTicket }>(ctx, {
+      method: 'PUT',
+      path: ticketPath(input.ticket_id),
+      body: { ticket: { comment: { body: input.body, public: input.public ?? true } } },
+    });
     return ticketOut(out.ticket);
   },
 });
@@ -142,7 +162,11 @@ const findTickets = defineAction<{ query: string; page?: number; per_page?: numb
   readOnly: true,
   retrySafe: true,
   input: obj(
-    { query: str('Query', { minLength: 1, examples: ['status<solved requester:jane@example.com'] }), page: int('Page', { minimum: 1, default: 1 }), per_page: int('Page size', { minimum: 1, maximum: 100, default: 25 }) },
+    {
+      query: str('Query', { minLength: 1, examples: ['status<solved requester:jane@example.com'] }),
+      page: int('Page', { minimum: 1, default: 1 }),
+      per_page: int('Page size', { minimum: 1, maximum: 100, default: 25 }),
+    },
     ['query'],
   ),
   output: res({ tickets: { type: 'array', items: ticketSchema }, count: int('Matches'), next_page: int('Next page') }, ['tickets', 'count']),
@@ -213,7 +237,10 @@ export const zendeskConnector = defineConnector({
   key: 'zendesk',
   name: 'Zendesk',
   description: 'Create, update, comment on and find tickets in Zendesk Support; start flows when tickets are created or updated.',
-  logo: logo('#03363D', '<path d="M14 22h22L14 44h22" fill="none" stroke="#fff" stroke-width="5" stroke-linejoin="round"/><circle cx="46" cy="22" r="6" fill="#fff"/><path d="M40 44a6 6 0 0 1 12 0z" fill="#fff"/>'),
+  logo: logo(
+    '#03363D',
+    '<path d="M14 22h22L14 44h22" fill="none" stroke="#fff" stroke-width="5" stroke-linejoin="round"/><circle cx="46" cy="22" r="6" fill="#fff"/><path d="M40 44a6 6 0 0 1 12 0z" fill="#fff"/>',
+  ),
   categories: ['support'],
   docsUrl: 'https://developer.zendesk.com/api-reference/',
   auth: {
@@ -245,7 +272,7 @@ export const zendeskConnector = defineConnector({
             query: { 'page[size]': 100, 'page[after]': after },
           });
           for (const g of page.groups) if (!g.deleted && matches(search, g.name)) options.push({ value: String(g.id), label: g.name });
-          after = page.meta.has_more ? page.meta.after_cursor ?? undefined : undefined;
+          after = page.meta.has_more ? (page.meta.after_cursor ?? undefined) : undefined;
           if (!after || options.length >= 50) break;
         }
         return after ? { options, nextCursor: after } : { options };

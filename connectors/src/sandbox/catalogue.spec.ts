@@ -96,7 +96,11 @@ async function connect(connector: ConnectorDefinition): Promise<{ config: Record
     expect(value, `the callback carries ${name}`).toBeTruthy();
     config[name] = value!;
   }
-  const token = await tokenGrant(connector, { grantType: 'authorization_code', code: callback.searchParams.get('code') ?? '', redirectUri: REDIRECT_URI, codeVerifier: verifier }, config);
+  const token = await tokenGrant(
+    connector,
+    { grantType: 'authorization_code', code: callback.searchParams.get('code') ?? '', redirectUri: REDIRECT_URI, codeVerifier: verifier },
+    config,
+  );
   if (!token.result.ok) throw new Error(`code exchange failed (${token.status}): ${JSON.stringify(token.body)}`);
   Object.assign(config, token.result.tokens.connectionConfig);
   for (const [name, field] of Object.entries(connector.connectionConfig ?? {})) {
@@ -141,7 +145,10 @@ describe.each(Object.entries(catalogue))('catalogue entry %s against the generic
       expect(refreshed.result.ok, JSON.stringify(refreshed.body)).toBe(true);
       if (!refreshed.result.ok) return;
       expect(refreshed.result.tokens.refreshToken).not.toBe(refreshToken);
-      const again = await createSimpleHttpClient({ connector, config, credentials: { type: 'oauth2', accessToken: refreshed.result.tokens.accessToken } }).request({ method: 'GET', path: 'sandbox-check' });
+      const again = await createSimpleHttpClient({ connector, config, credentials: { type: 'oauth2', accessToken: refreshed.result.tokens.accessToken } }).request({
+        method: 'GET',
+        path: 'sandbox-check',
+      });
       expect(again.status).toBe(200);
       // The rotated-out refresh token is dead, in the provider's words.
       const reused = await tokenGrant(connector, { grantType: 'refresh_token', refreshToken: refreshToken! }, config);
@@ -170,7 +177,7 @@ function entryWhere(test: (entry: CatalogueEntry) => boolean): [string, Catalogu
 
 const oauthEntry = (test: (auth: OAuth2Auth) => boolean) => entryWhere((e) => e.auth.type === 'oauth2' && test(e.auth));
 /** The placeholders in a URL's host. */
-const hostPlaceholders = (url: string) => [.../^https:\/\/([^/]*)/.exec(url)?.[1]?.matchAll(/\$\{(\w+)\}/g) ?? []].map((m) => m[1]!);
+const hostPlaceholders = (url: string) => [...(/^https:\/\/([^/]*)/.exec(url)?.[1]?.matchAll(/\$\{(\w+)\}/g) ?? [])].map((m) => m[1]!);
 // Authorize, token and API hosts all built from the same placeholder (Zendesk's subdomain).
 const templatedHost = entryWhere((e) => {
   if (e.auth.type !== 'oauth2') return false;
@@ -200,10 +207,17 @@ describe('the generic provider holds clients to the entry', () => {
     const name = hostPlaceholders(entry.auth.type === 'oauth2' ? entry.auth.tokenUrl : '')[0]!;
     const other = { ...config, [name]: `${config[name]}-other` };
     const first = await authorize(connector, config);
-    const elsewhere = await tokenGrant(connector, { grantType: 'authorization_code', code: first.callback.searchParams.get('code')!, redirectUri: REDIRECT_URI, codeVerifier: first.verifier }, other);
+    const elsewhere = await tokenGrant(
+      connector,
+      { grantType: 'authorization_code', code: first.callback.searchParams.get('code')!, redirectUri: REDIRECT_URI, codeVerifier: first.verifier },
+      other,
+    );
     expect(elsewhere.result.ok).toBe(false);
     const connected = await connect(connector);
-    const res = await createSimpleHttpClient({ connector, config: { ...connected.config, [name]: other[name]! }, credentials: connected.credentials }).request({ method: 'GET', path: 'sandbox-check' });
+    const res = await createSimpleHttpClient({ connector, config: { ...connected.config, [name]: other[name]! }, credentials: connected.credentials }).request({
+      method: 'GET',
+      path: 'sandbox-check',
+    });
     expect(res.status).toBe(entry.authFailure?.status?.[0] ?? 401);
     expect(JSON.stringify(res.data)).toContain(`was issued for ${name}`);
   });
@@ -225,7 +239,9 @@ describe('the generic provider holds clients to the entry', () => {
     const [key, entry] = commaScopes!;
     const connector = sandboxed(key, entry);
     const auth = { ...(connector.auth as OAuth2Auth), scopeSeparator: ' ' as const };
-    const res = await fetch(buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: REDIRECT_URI, state: 's', codeChallenge: pkcePair().challenge, config: askedConfig(connector) }));
+    const res = await fetch(
+      buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: REDIRECT_URI, state: 's', codeChallenge: pkcePair().challenge, config: askedConfig(connector) }),
+    );
     expect(res.status).toBe(400);
     expect((await res.json()).error_description).toContain('scope must be joined with ","');
   });
@@ -236,7 +252,9 @@ describe('the generic provider holds clients to the entry', () => {
     const [key, entry] = extraParams!;
     const connector = sandboxed(key, entry);
     const auth = { ...(connector.auth as OAuth2Auth), authorizationParams: {} };
-    const res = await fetch(buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: REDIRECT_URI, state: 's', codeChallenge: pkcePair().challenge, config: askedConfig(connector) }));
+    const res = await fetch(
+      buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: REDIRECT_URI, state: 's', codeChallenge: pkcePair().challenge, config: askedConfig(connector) }),
+    );
     expect(res.status).toBe(400);
     expect((await res.json()).error_description).toContain(Object.keys((entry.auth as OAuth2Auth).authorizationParams!)[0]);
   });
@@ -249,7 +267,9 @@ describe('the generic provider holds clients to the entry', () => {
     const config = askedConfig(connector);
     const { callback, verifier } = await authorize(connector, config);
     const auth = { ...(connector.auth as OAuth2Auth), clientAuthentication: 'client_secret_basic' as const };
-    const res = await postToken(buildTokenRequest(auth, client, { grantType: 'authorization_code', code: callback.searchParams.get('code')!, redirectUri: REDIRECT_URI, codeVerifier: verifier }, config));
+    const res = await postToken(
+      buildTokenRequest(auth, client, { grantType: 'authorization_code', code: callback.searchParams.get('code')!, redirectUri: REDIRECT_URI, codeVerifier: verifier }, config),
+    );
     expect(res.status).toBe(401);
     expect(JSON.stringify(res.body)).toContain('not with HTTP Basic');
   });
@@ -260,7 +280,9 @@ describe('the generic provider holds clients to the entry', () => {
     const [key, entry] = prefixedKey!;
     const connector = sandboxed(key, entry);
     const withoutPrefix = { ...connector, auth: { ...(connector.auth as Extract<typeof connector.auth, { type: 'api_key' }>), prefix: '' } };
-    const error = await withoutPrefix.account(makeCtx(withoutPrefix, askedConfig(connector), { type: 'api_key', apiKey: SANDBOX_CREDENTIALS.catalogue.apiKey })).catch((e: unknown) => e);
+    const error = await withoutPrefix
+      .account(makeCtx(withoutPrefix, askedConfig(connector), { type: 'api_key', apiKey: SANDBOX_CREDENTIALS.catalogue.apiKey }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpError);
     expect((error as HttpError).message).toContain('expected it prefixed');
   });

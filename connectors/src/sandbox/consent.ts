@@ -3,15 +3,18 @@
  * consent form with "Allow" (or "Deny"), return where the sandbox redirects (the client's
  * redirect_uri with ?code=…&state=… or ?error=access_denied…). For tests that do not need Chromium.
  */
-export async function consentInSandbox(
-  authorizeUrl: string | URL,
-  options: { decision?: 'allow' | 'deny'; account?: number } = {},
-): Promise<URL> {
+export async function consentInSandbox(authorizeUrl: string | URL, options: { decision?: 'allow' | 'deny'; account?: number } = {}): Promise<URL> {
   const page = await fetch(authorizeUrl, { redirect: 'manual' });
   const html = await page.text();
   if (page.status !== 200) {
     if (page.status === 302 && page.headers.get('location')) return new URL(page.headers.get('location')!);
-    throw new Error(`Sandbox authorize page answered ${page.status}: ${html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200)}`);
+    throw new Error(
+      `Sandbox authorize page answered ${page.status}: ${html
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .slice(0, 200)}`,
+    );
   }
   const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
   const consentId = /name="consent_id" value="([^"]+)"/.exec(html)?.[1];

@@ -34,13 +34,7 @@ export interface SandboxAccount {
 
 export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'revoked';
 
-export type TokenErrorKind =
-  | 'invalid_code'
-  | 'invalid_refresh_token'
-  | 'invalid_client'
-  | 'redirect_uri_mismatch'
-  | 'invalid_request'
-  | 'unsupported_grant_type';
+export type TokenErrorKind = 'invalid_code' | 'invalid_refresh_token' | 'invalid_client' | 'redirect_uri_mismatch' | 'invalid_request' | 'unsupported_grant_type';
 
 export interface ProviderContext<S = any> {
   /** e.g. http://127.0.0.1:4010 */

@@ -6,18 +6,7 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import {
-  AuthFailure,
-  bearerToken,
-  json,
-  matchPath,
-  ProviderContext,
-  ProviderModule,
-  RecordedDelivery,
-  SandboxAccount,
-  SandboxRequest,
-  SandboxResponse,
-} from './core';
+import { AuthFailure, bearerToken, json, matchPath, ProviderContext, ProviderModule, RecordedDelivery, SandboxAccount, SandboxRequest, SandboxResponse } from './core';
 import { LlmRecordedRequest, LlmTurn, SandboxLlm } from './llm';
 import { OAuthEvent, OAuthServer, SandboxClient, DEFAULT_CLIENT } from './oauth';
 import { readStateFile, writeStateFile } from './persist';
@@ -566,7 +555,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       changed();
       const account = provider.accounts[o.account ?? 0] ?? provider.accounts[0]!;
       const fakeReq: SandboxRequest = { connector, method: 'POST', path: provider.oauth.tokenPath, query: new URLSearchParams(), headers: {}, body: {}, rawBody: '', params: {} };
-      return { accessToken: issued.accessToken, refreshToken: issued.refreshToken, expiresIn: issued.expiresIn, response: provider.oauth.tokenResponse(issued, account, contextFor(provider), fakeReq) };
+      return {
+        accessToken: issued.accessToken,
+        refreshToken: issued.refreshToken,
+        expiresIn: issued.expiresIn,
+        response: provider.oauth.tokenResponse(issued, account, contextFor(provider), fakeReq),
+      };
     },
     refreshCount: (c) => oauth.refreshCount(c),
     events: (c) => oauth.events.filter((e) => !c || e.connector === c),
@@ -583,7 +577,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (path === '/_sandbox/calls' && method === 'GET') {
       const path = query.get('path') ?? undefined;
       return json(200, {
-        calls: filterCalls({ connector: query.get('connector') ?? undefined, method: query.get('method') ?? undefined, path: path && path.startsWith('~') ? new RegExp(path.slice(1)) : path }),
+        calls: filterCalls({
+          connector: query.get('connector') ?? undefined,
+          method: query.get('method') ?? undefined,
+          path: path && path.startsWith('~') ? new RegExp(path.slice(1)) : path,
+        }),
       });
     }
     if (method !== 'POST') return json(405, { error: 'method_not_allowed' });
@@ -592,7 +590,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         reset(b);
         return json(200, { ok: true });
       case '/_sandbox/inject': {
-        const rule: FaultRule = { ...b, path: typeof b.pathRegex === 'string' ? new RegExp(b.pathRegex) : b.path, times: b.times === null || b.times === 'Infinity' ? Infinity : b.times };
+        const rule: FaultRule = {
+          ...b,
+          path: typeof b.pathRegex === 'string' ? new RegExp(b.pathRegex) : b.path,
+          times: b.times === null || b.times === 'Infinity' ? Infinity : b.times,
+        };
         return json(200, { id: injectRule(rule).id });
       }
       case '/_sandbox/oauth/token-ttl':

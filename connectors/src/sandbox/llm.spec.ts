@@ -17,10 +17,18 @@ afterAll(async () => {
 beforeEach(() => sandbox.reset());
 
 const chat = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${sandbox.llmUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer anything', ...headers }, body: JSON.stringify(body) });
+  fetch(`${sandbox.llmUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer anything', ...headers },
+    body: JSON.stringify(body),
+  });
 
 const control = (method: string, path: string, body?: unknown) =>
-  fetch(`${sandbox.url}/_sandbox/llm${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  fetch(`${sandbox.url}/_sandbox/llm${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 
 describe('sandbox model: chat completions', () => {
   it('answers turns[k] for k assistant messages, the last turn past the end, in the OpenAI shape', async () => {
@@ -36,7 +44,13 @@ describe('sandbox model: chat completions', () => {
     });
     expect(body.choices[0].message.tool_calls).toBeUndefined();
     expect(typeof body.created).toBe('number');
-    const conversation = (k: number) => [{ role: 'user', content: 'hi' }, ...Array.from({ length: k }, () => [{ role: 'assistant', content: 'x' }, { role: 'user', content: 'more' }]).flat()];
+    const conversation = (k: number) => [
+      { role: 'user', content: 'hi' },
+      ...Array.from({ length: k }, () => [
+        { role: 'assistant', content: 'x' },
+        { role: 'user', content: 'more' },
+      ]).flat(),
+    ];
     const second = (await (await chat({ model: 'm1', messages: conversation(1) })).json()) as any;
     expect(second.choices[0].message.content).toBe('second');
     const past = (await (await chat({ model: 'm1', messages: conversation(5) })).json()) as any;
@@ -47,8 +61,18 @@ describe('sandbox model: chat completions', () => {
   });
 
   it('answers tool calls with deterministic ids, arguments as JSON text and finish_reason tool_calls', async () => {
-    sandbox.scriptModel('tools', [{ toolCalls: [{ name: 'find', arguments: { q: 'ada', n: 2 } }, { name: 'other', arguments: {} }] }, { content: 'done' }]);
-    const body = (await (await chat({ model: 'tools', messages: [{ role: 'user', content: 'go' }], tools: [{ type: 'function', function: { name: 'find', parameters: { type: 'object' } } }] })).json()) as any;
+    sandbox.scriptModel('tools', [
+      {
+        toolCalls: [
+          { name: 'find', arguments: { q: 'ada', n: 2 } },
+          { name: 'other', arguments: {} },
+        ],
+      },
+      { content: 'done' },
+    ]);
+    const body = (await (
+      await chat({ model: 'tools', messages: [{ role: 'user', content: 'go' }], tools: [{ type: 'function', function: { name: 'find', parameters: { type: 'object' } } }] })
+    ).json()) as any;
     expect(body.choices[0]).toEqual({
       index: 0,
       logprobs: null,
@@ -64,16 +88,25 @@ describe('sandbox model: chat completions', () => {
     });
   });
 
-  it('fills {{placeholders}} from the input, each tool\'s latest result and the last tool result', async () => {
+  it("fills {{placeholders}} from the input, each tool's latest result and the last tool result", async () => {
     sandbox.scriptModel('fill', [
       { toolCalls: [{ name: 'find_contact', arguments: { email: '{{input.email}}', nested: { list: ['{{input.name}}!'] }, n: 1 } }] },
       {
-        content: 'Hello {{tools.find_contact.results.0.properties.firstname}} ({{lastTool.total}}); missing: [{{tools.nope.x}}] obj: {{tools.find_contact.results.0}} raw: {{input}}',
+        content:
+          'Hello {{tools.find_contact.results.0.properties.firstname}} ({{lastTool.total}}); missing: [{{tools.nope.x}}] obj: {{tools.find_contact.results.0}} raw: {{input}}',
         toolCalls: [{ name: 'post', arguments: { text: 'for {{ input.name }}' } }],
       },
     ]);
     const input = { email: 'ada@example.com', name: 'Ada' };
-    const one = (await (await chat({ model: 'fill', messages: [{ role: 'system', content: 'be nice' }, { role: 'user', content: JSON.stringify(input) }] })).json()) as any;
+    const one = (await (
+      await chat({
+        model: 'fill',
+        messages: [
+          { role: 'system', content: 'be nice' },
+          { role: 'user', content: JSON.stringify(input) },
+        ],
+      })
+    ).json()) as any;
     expect(JSON.parse(one.choices[0].message.tool_calls[0].function.arguments)).toEqual({ email: 'ada@example.com', nested: { list: ['Ada!'] }, n: 1 });
     const result = { total: 1, results: [{ properties: { firstname: 'Ada' } }] };
     const messages = [
@@ -89,8 +122,20 @@ describe('sandbox model: chat completions', () => {
 
   it('resolves placeholders: text input, multi-part content, numeric indexes, the latest result per tool', () => {
     const context = placeholderContext([
-      { role: 'user', content: [{ type: 'text', text: 'plain ' }, { type: 'text', text: 'words' }] },
-      { role: 'assistant', tool_calls: [{ id: 'a', function: { name: 'x' } }, { id: 'b', function: { name: 'y' } }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'plain ' },
+          { type: 'text', text: 'words' },
+        ],
+      },
+      {
+        role: 'assistant',
+        tool_calls: [
+          { id: 'a', function: { name: 'x' } },
+          { id: 'b', function: { name: 'y' } },
+        ],
+      },
       { role: 'tool', tool_call_id: 'a', content: '{"v":[10,20]}' },
       { role: 'tool', tool_call_id: 'b', content: 'not json' },
       { role: 'assistant', tool_calls: [{ id: 'c', function: { name: 'x' } }] },
@@ -113,7 +158,11 @@ describe('sandbox model: chat completions', () => {
     const withCall = [...messages, { role: 'assistant', content: 'abcdefghi' }];
     const second = (await (await chat({ model: 'usage', messages: withCall })).json()) as any;
     const completion = Math.ceil(JSON.stringify(second.choices[0].message.tool_calls).length / 4);
-    expect(second.usage).toEqual({ prompt_tokens: Math.ceil(JSON.stringify(withCall).length / 4), completion_tokens: completion, total_tokens: Math.ceil(JSON.stringify(withCall).length / 4) + completion });
+    expect(second.usage).toEqual({
+      prompt_tokens: Math.ceil(JSON.stringify(withCall).length / 4),
+      completion_tokens: completion,
+      total_tokens: Math.ceil(JSON.stringify(withCall).length / 4) + completion,
+    });
   });
 
   it('refuses an unknown model (404 model_not_found naming it) and requests without messages (400), in the OpenAI error shape', async () => {
@@ -140,7 +189,11 @@ describe('sandbox model: chat completions', () => {
   it('accepts any key, or none', async () => {
     sandbox.scriptModel('m', [{ content: 'ok' }]);
     expect((await chat({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, { authorization: 'Bearer sk-whatever' })).status).toBe(200);
-    const anonymous = await fetch(`${sandbox.llmUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+    const anonymous = await fetch(`${sandbox.llmUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+    });
     expect(anonymous.status).toBe(200);
   });
 
@@ -157,7 +210,10 @@ describe('sandbox model: chat completions', () => {
     const res = await chat({ model: 's', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'in' }] });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const events = (await res.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+    const events = (await res.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => e.replace(/^data: /, ''));
     expect(events.at(-1)).toBe('[DONE]');
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: 'streamed in' });
@@ -220,7 +276,13 @@ describe('sandbox model: scripts and recorded requests over HTTP', () => {
 
   it('fault rules apply to the model as connector "llm" (a 429 the client retries)', async () => {
     sandbox.scriptModel('m', [{ content: 'after retry' }]);
-    sandbox.inject({ connector: 'llm', path: '/v1/chat/completions', status: 429, retryAfter: 0, body: { error: { message: 'slow down', type: 'rate_limit_error', code: 'rate_limited' } } });
+    sandbox.inject({
+      connector: 'llm',
+      path: '/v1/chat/completions',
+      status: 429,
+      retryAfter: 0,
+      body: { error: { message: 'slow down', type: 'rate_limit_error', code: 'rate_limited' } },
+    });
     expect((await chat({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(429);
     expect((await chat({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
   });
@@ -235,7 +297,11 @@ describe('sandbox model: scripts and recorded requests over HTTP', () => {
       expect(JSON.parse(readFileSync(stateFile, 'utf8')).llm.scripts['demo-agent']).toEqual([{ content: 'kept' }]);
       const second = await startSandbox({ stateFile });
       try {
-        const res = await fetch(`${second.llmUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo-agent', messages: [{ role: 'user', content: 'x' }] }) });
+        const res = await fetch(`${second.llmUrl}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'demo-agent', messages: [{ role: 'user', content: 'x' }] }),
+        });
         expect(((await res.json()) as any).choices[0].message.content).toBe('kept');
       } finally {
         await second.close();
@@ -250,10 +316,7 @@ describe('sandbox model through the ai SDK (@ai-sdk/openai-compatible)', () => {
   const model = (name: string) => createOpenAICompatible({ name: 'sandbox', baseURL: sandbox.llmUrl, apiKey: 'any' }).chatModel(name);
 
   it('generateText runs a tool loop: the scripted call, our tool, the scripted answer using its result', async () => {
-    sandbox.scriptModel('agent', [
-      { toolCalls: [{ name: 'lookup', arguments: { email: '{{input.email}}' } }] },
-      { content: 'Found {{tools.lookup.name}} ({{tools.lookup.id}})' },
-    ]);
+    sandbox.scriptModel('agent', [{ toolCalls: [{ name: 'lookup', arguments: { email: '{{input.email}}' } }] }, { content: 'Found {{tools.lookup.name}} ({{tools.lookup.id}})' }]);
     const seen: unknown[] = [];
     const result = await generateText({
       model: model('agent'),

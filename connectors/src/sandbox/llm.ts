@@ -63,9 +63,7 @@ export function openAiError(status: number, message: string, code: string | null
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content
-      .map((part) => (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : ''))
-      .join('');
+    return content.map((part) => (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string' ? (part as { text: string }).text : '')).join('');
   }
   return content == null ? '' : JSON.stringify(content);
 }
@@ -220,7 +218,11 @@ export class SandboxLlm {
   }
 
   /** The answer scripted for this conversation, as the OpenAI response message and its usage. */
-  answer(model: string, messages: unknown[], tools: unknown[] | undefined): { turn: LlmTurn; k: number; message: Record<string, unknown>; finishReason: 'tool_calls' | 'stop'; usage: Record<string, number> } | null {
+  answer(
+    model: string,
+    messages: unknown[],
+    tools: unknown[] | undefined,
+  ): { turn: LlmTurn; k: number; message: Record<string, unknown>; finishReason: 'tool_calls' | 'stop'; usage: Record<string, number> } | null {
     const turns = this.scripts.get(model);
     if (!turns) return null;
     const k = messages.filter((m) => (m as Message | null)?.role === 'assistant').length;
@@ -252,7 +254,15 @@ export class SandboxLlm {
     const model = body.model;
     const stream = body.stream === true;
     const record = (status: number) => {
-      this.recorded.push({ id: this.nextId++, at: this.now(), model: typeof model === 'string' ? model : '', messages: Array.isArray(body.messages) ? body.messages : [], tools: Array.isArray(body.tools) ? body.tools : undefined, stream, status });
+      this.recorded.push({
+        id: this.nextId++,
+        at: this.now(),
+        model: typeof model === 'string' ? model : '',
+        messages: Array.isArray(body.messages) ? body.messages : [],
+        tools: Array.isArray(body.tools) ? body.tools : undefined,
+        stream,
+        status,
+      });
       if (this.recorded.length > MAX_RECORDED) this.recorded = this.recorded.slice(-MAX_RECORDED);
     };
     if (typeof model !== 'string' || !model) {
@@ -270,7 +280,12 @@ export class SandboxLlm {
     const answer = this.answer(model, body.messages, body.tools);
     if (!answer) {
       record(404);
-      return openAiError(404, `The model '${model}' does not exist in the sandbox; script it first (PUT /_sandbox/llm/scripts/${encodeURIComponent(model)} with { "turns": [...] }, or sandbox.scriptModel())`, 'model_not_found', 'model');
+      return openAiError(
+        404,
+        `The model '${model}' does not exist in the sandbox; script it first (PUT /_sandbox/llm/scripts/${encodeURIComponent(model)} with { "turns": [...] }, or sandbox.scriptModel())`,
+        'model_not_found',
+        'model',
+      );
     }
     record(200);
     if (answer.turn.delayMs) await sleep(answer.turn.delayMs);

@@ -68,7 +68,11 @@ describe.each(oauthConnectors.map((c) => [c.key, c] as const))('%s authorization
     expect(r2).toBeTruthy();
     expect(r2).not.toBe(r1);
     expect(rotated.result.tokens.accessToken).not.toBe(second.result.tokens.accessToken);
-    const ctx2 = makeCtx(sandboxed, { ...config, ...rotated.result.tokens.connectionConfig, ...second.result.tokens.connectionConfig }, { type: 'oauth2', accessToken: rotated.result.tokens.accessToken });
+    const ctx2 = makeCtx(
+      sandboxed,
+      { ...config, ...rotated.result.tokens.connectionConfig, ...second.result.tokens.connectionConfig },
+      { type: 'oauth2', accessToken: rotated.result.tokens.accessToken },
+    );
     const otherAccount = await sandboxed.account(ctx2);
     // Another user of the same typed-in store (Shopify's shop) is the same account.
     if (Object.keys(askedConfig(connector)).length === 0) expect(otherAccount.id).not.toBe(account.id);
@@ -122,7 +126,11 @@ describe.each(oauthConnectors.map((c) => [c.key, c] as const))('%s authorization
     if (!result.ok) throw new Error('exchange failed');
     sandbox.oauth.expireAccessTokens(key);
     const sandboxed = withSandbox(connector, sandbox.url);
-    const http = createSimpleHttpClient({ connector: sandboxed, config: { ...askedConfig(connector), ...result.tokens.connectionConfig }, credentials: { type: 'oauth2', accessToken: result.tokens.accessToken } });
+    const http = createSimpleHttpClient({
+      connector: sandboxed,
+      config: { ...askedConfig(connector), ...result.tokens.connectionConfig },
+      credentials: { type: 'oauth2', accessToken: result.tokens.accessToken },
+    });
     const probe = {
       slack: { method: 'POST' as const, path: 'auth.test' },
       github: { method: 'GET' as const, path: 'user' },
@@ -169,7 +177,13 @@ describe('authorization server details', () => {
     const res = await fetch(`${sandbox.url}/notion/v1/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'authorization_code', code: d.callback.searchParams.get('code'), redirect_uri: REDIRECT_URI, client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret' }),
+      body: JSON.stringify({
+        grant_type: 'authorization_code',
+        code: d.callback.searchParams.get('code'),
+        redirect_uri: REDIRECT_URI,
+        client_id: 'sandbox-client-id',
+        client_secret: 'sandbox-client-secret',
+      }),
     });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
@@ -196,7 +210,13 @@ describe('authorization server details', () => {
     const res = await fetch(`${sandbox.url}/github/login/oauth/access_token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret', code: d.callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: d.verifier }).toString(),
+      body: new URLSearchParams({
+        client_id: 'sandbox-client-id',
+        client_secret: 'sandbox-client-secret',
+        code: d.callback.searchParams.get('code')!,
+        redirect_uri: REDIRECT_URI,
+        code_verifier: d.verifier,
+      }).toString(),
     });
     expect(res.headers.get('content-type')).toContain('application/x-www-form-urlencoded');
     const form = new URLSearchParams(await res.text());

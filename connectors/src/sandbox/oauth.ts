@@ -1,16 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  AuthFailure,
-  escapeHtml,
-  IssuedTokens,
-  json,
-  ProviderContext,
-  ProviderModule,
-  SandboxAccount,
-  SandboxRequest,
-  SandboxResponse,
-  TokenErrorKind,
-} from './core';
+import { AuthFailure, escapeHtml, IssuedTokens, json, ProviderContext, ProviderModule, SandboxAccount, SandboxRequest, SandboxResponse, TokenErrorKind } from './core';
 
 /** An OAuth client registered with the sandbox's authorization servers. */
 export interface SandboxClient {
@@ -355,9 +344,7 @@ export class OAuthServer {
       binding,
     });
     const action = `${ctx.providerUrl}${provider.oauth!.authorizePath}`;
-    const accounts = provider.accounts
-      .map((a, i) => `<option value="${i}"${i === 0 ? ' selected' : ''}>${escapeHtml(a.name)} (${escapeHtml(a.email)})</option>`)
-      .join('');
+    const accounts = provider.accounts.map((a, i) => `<option value="${i}"${i === 0 ? ' selected' : ''}>${escapeHtml(a.name)} (${escapeHtml(a.email)})</option>`).join('');
     const scopes = scope.length ? scope.map((s) => `<li><code>${escapeHtml(s)}</code></li>`).join('') : '<li>Access to the pages and databases you choose</li>';
     const appName = client.name ?? client.clientId;
     const body = `<!doctype html>
@@ -488,7 +475,8 @@ button{font:inherit;padding:.6rem 1.4rem;border-radius:8px;border:1px solid #999
       const record = params.refresh_token ? this.refreshTokens.get(params.refresh_token) : undefined;
       if (!record || record.connector !== provider.key) return fail('invalid_refresh_token', 'The refresh token is invalid', grantType);
       if (record.clientId !== creds.id) return fail('invalid_refresh_token', 'The refresh token was issued to another client', grantType);
-      if (record.binding !== binding) return fail('invalid_refresh_token', `The refresh token was issued at ${record.binding ?? 'another host'}, not ${binding ?? 'this host'}`, grantType);
+      if (record.binding !== binding)
+        return fail('invalid_refresh_token', `The refresh token was issued at ${record.binding ?? 'another host'}, not ${binding ?? 'this host'}`, grantType);
       const family = this.families.get(record.familyId);
       if (record.used) {
         // Reuse of a rotated refresh token: assume theft, revoke the whole family.

@@ -70,7 +70,14 @@ describe('recording and reset', () => {
   it('records method, path, query, headers (with Authorization) and body', async () => {
     await slack.ctx.http.request({ method: 'GET', path: 'conversations.list', query: { limit: 5, cursor: undefined } });
     const [call] = sandbox.calls({ connector: 'slack' });
-    expect(call).toMatchObject({ connector: 'slack', method: 'GET', path: '/api/conversations.list', url: '/slack/api/conversations.list?limit=5', query: { limit: '5' }, status: 200 });
+    expect(call).toMatchObject({
+      connector: 'slack',
+      method: 'GET',
+      path: '/api/conversations.list',
+      url: '/slack/api/conversations.list?limit=5',
+      query: { limit: '5' },
+      status: 200,
+    });
     expect(call!.headers.authorization).toMatch(/^Bearer xoxb-sandbox-/);
     expect(sandbox.calls((c) => c.status === 200)).toHaveLength(1);
     expect(sandbox.calls({ connector: 'github' })).toHaveLength(0);
@@ -101,7 +108,10 @@ describe('control endpoints (for a sandbox in another process)', () => {
     const index = (await (await fetch(`${sandbox.url}/`)).json()) as { providers: Record<string, { url: string }> };
     expect(index.providers.slack!.url).toBe(`${sandbox.url}/slack`);
     expect(await (await fetch(`${sandbox.url}/_sandbox/health`)).json()).toMatchObject({ ok: true });
-    const post = (path: string, body: unknown) => fetch(`${sandbox.url}/_sandbox/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+    const post = (path: string, body: unknown) =>
+      fetch(`${sandbox.url}/_sandbox/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        (r) => r.json() as Promise<any>,
+      );
     const issued = await post('oauth/issue', { connector: 'hubspot' });
     expect(issued.accessToken).toBeTruthy();
     const auth = { authorization: `Bearer ${issued.accessToken}` };

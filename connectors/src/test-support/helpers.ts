@@ -66,7 +66,12 @@ export async function oauthDance(
   sandbox: Sandbox,
   base: ConnectorDefinition,
   opts: { account?: number; decision?: 'allow' | 'deny'; pkce?: boolean; client?: { clientId: string; clientSecret: string }; redirectUri?: string } = {},
-): Promise<{ callback: URL; state: string; verifier: string; exchange: (override?: { code?: string; verifier?: string; redirectUri?: string; clientSecret?: string }) => Promise<{ status: number; body: unknown; result: TokenResult }> }> {
+): Promise<{
+  callback: URL;
+  state: string;
+  verifier: string;
+  exchange: (override?: { code?: string; verifier?: string; redirectUri?: string; clientSecret?: string }) => Promise<{ status: number; body: unknown; result: TokenResult }>;
+}> {
   const connector = withSandbox(base, sandbox.url);
   const auth = connector.auth as OAuth2Auth;
   const client = opts.client ?? SANDBOX_CREDENTIALS.client;
@@ -75,15 +80,26 @@ export async function oauthDance(
   const usePkce = opts.pkce ?? auth.pkce ?? true;
   // Templated OAuth URLs are filled as an end user would: Shopify's shop, Microsoft's tenant.
   const config = askedConfig(base);
-  const url = buildAuthorizationUrl(auth, { clientId: client.clientId, redirectUri: opts.redirectUri ?? REDIRECT_URI, state, codeChallenge: usePkce ? challenge : undefined, config });
+  const url = buildAuthorizationUrl(auth, {
+    clientId: client.clientId,
+    redirectUri: opts.redirectUri ?? REDIRECT_URI,
+    state,
+    codeChallenge: usePkce ? challenge : undefined,
+    config,
+  });
   const callback = await consentInSandbox(url, { decision: opts.decision, account: opts.account });
   const exchange = async (o: { code?: string; verifier?: string; redirectUri?: string; clientSecret?: string } = {}) => {
-    const req = buildTokenRequest(auth, { clientId: client.clientId, clientSecret: o.clientSecret ?? client.clientSecret }, {
-      grantType: 'authorization_code',
-      code: o.code ?? callback.searchParams.get('code') ?? '',
-      redirectUri: o.redirectUri ?? opts.redirectUri ?? REDIRECT_URI,
-      codeVerifier: usePkce ? o.verifier ?? verifier : o.verifier,
-    }, config);
+    const req = buildTokenRequest(
+      auth,
+      { clientId: client.clientId, clientSecret: o.clientSecret ?? client.clientSecret },
+      {
+        grantType: 'authorization_code',
+        code: o.code ?? callback.searchParams.get('code') ?? '',
+        redirectUri: o.redirectUri ?? opts.redirectUri ?? REDIRECT_URI,
+        codeVerifier: usePkce ? (o.verifier ?? verifier) : o.verifier,
+      },
+      config,
+    );
     const res = await postToken(req);
     return { ...res, result: parseTokenResponse(auth, res.status, res.body) };
   };

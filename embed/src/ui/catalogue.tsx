@@ -8,8 +8,7 @@ import { Logo } from './logo';
 
 export function StatusBadge({ connection }: { connection: Connection | null }) {
   if (!connection) return null;
-  const [kind, text] =
-    connection.status === 'active' ? ['ok', t('connected')] : connection.status === 'needs_reauth' ? ['warn', t('needsReauth')] : ['bad', t('connectionError')];
+  const [kind, text] = connection.status === 'active' ? ['ok', t('connected')] : connection.status === 'needs_reauth' ? ['warn', t('needsReauth')] : ['bad', t('connectionError')];
   return <span class={`badge ${kind}`}>{text}</span>;
 }
 

@@ -167,7 +167,12 @@ function TriggerFailing({ widget, health, connector }: { widget: Widget; health:
         <span class="small retry">{retryAt ? t('triggerRetry', { time: relativeTime(retryAt) }) : t('triggerRetrySoon')}</span>
       </span>
       {reconnect && (
-        <button type="button" class="btn secondary" disabled={widget.connecting.value[connector]?.phase === 'waiting'} onClick={() => widget.connect(connector, { connectionId: connection.id }).catch(() => undefined)}>
+        <button
+          type="button"
+          class="btn secondary"
+          disabled={widget.connecting.value[connector]?.phase === 'waiting'}
+          onClick={() => widget.connect(connector, { connectionId: connection.id }).catch(() => undefined)}
+        >
           {t('reconnect')}
         </button>
       )}

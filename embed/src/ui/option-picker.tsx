@@ -56,7 +56,7 @@ export function OptionPicker(props: Props) {
     try {
       const page = await props.widget.getOptions(connector, source, {
         search: query.value.trim() || undefined,
-        cursor: more ? cursor.value ?? undefined : undefined,
+        cursor: more ? (cursor.value ?? undefined) : undefined,
         connectionId: props.connectionId,
       });
       if (seq !== sequence.current) return; // a newer search answered first

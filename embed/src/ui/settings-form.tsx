@@ -59,7 +59,17 @@ export function SettingsForm({ widget, flow, enabling, onDone }: { widget: Widge
   return (
     <form class="form" onSubmit={submit} noValidate aria-describedby={failure.value ? `${id}f` : undefined}>
       {entries.map(([name, spec]) => (
-        <Field key={name} widget={widget} flow={flow} id={`${id}${name}`} name={name} spec={spec} value={values.value[name]} error={errors.value[name]} onChange={(v) => set(name, v)} />
+        <Field
+          key={name}
+          widget={widget}
+          flow={flow}
+          id={`${id}${name}`}
+          name={name}
+          spec={spec}
+          value={values.value[name]}
+          error={errors.value[name]}
+          onChange={(v) => set(name, v)}
+        />
       ))}
       {failure.value && (
         <p id={`${id}f`} class="alert bad" role="alert">

@@ -19,17 +19,13 @@ function Time({ iso, relative }: { iso: string; relative?: boolean }) {
 }
 
 /** Active keys first, then newest first. */
-const byStatusThenNewest = (a: ApiKey, b: ApiKey) =>
-  Number(Boolean(a.revokedAt)) - Number(Boolean(b.revokedAt)) || b.createdAt.localeCompare(a.createdAt);
+const byStatusThenNewest = (a: ApiKey, b: ApiKey) => Number(Boolean(a.revokedAt)) - Number(Boolean(b.revokedAt)) || b.createdAt.localeCompare(a.createdAt);
 
 export function ApiKeys() {
   const allowed = can('developer');
   return (
     <>
-      <PageHeader
-        title="API keys"
-        description="Secret keys let your backend call the Switchboard API. Keep them on your servers: never in a browser, an app or source control."
-      />
+      <PageHeader title="API keys" description="Secret keys let your backend call the Switchboard API. Keep them on your servers: never in a browser, an app or source control." />
       {allowed ? <ApiKeysBody /> : <RoleNotice needed="developer" what="see or manage API keys" />}
     </>
   );
@@ -133,8 +129,7 @@ function ApiKeysBody() {
             Your new key “{created.value.apiKey.name}” is ready
           </h2>
           <p>
-            <strong>Copy it now: you will not see it again.</strong> Store it in your backend's secret manager and send it as{' '}
-            <code>Authorization: Bearer sk_…</code>.
+            <strong>Copy it now: you will not see it again.</strong> Store it in your backend's secret manager and send it as <code>Authorization: Bearer sk_…</code>.
           </p>
           <CopyBox label="Secret key" value={created.value.secret} autoFocus />
           <div class="callout-actions">

@@ -110,7 +110,12 @@ export function Approvals() {
         >
           <Field label="Status" class="filter">
             {(aria) => (
-              <select {...aria} class="select-small" value={filters.status} onChange={(e) => setQuery({ status: e.currentTarget.value === 'pending' ? null : e.currentTarget.value })}>
+              <select
+                {...aria}
+                class="select-small"
+                value={filters.status}
+                onChange={(e) => setQuery({ status: e.currentTarget.value === 'pending' ? null : e.currentTarget.value })}
+              >
                 {APPROVAL_STATUSES.map((s) => (
                   <option key={s} value={s}>
                     {approvalStatusLabel(s)}
@@ -149,8 +154,8 @@ export function Approvals() {
         )}
         {approvals.value && approvals.value.length === 0 && (
           <EmptyState title={filters.endUserId ? 'No approvals match these filters' : `No ${statusWord}approvals`}>
-            An approval step in a flow pauses the run and asks a question, such as “Post this to #sales?”. The end user answers it in the widget, or your
-            backend answers it through the API; the run then goes on. Asked approvals appear here.
+            An approval step in a flow pauses the run and asks a question, such as “Post this to #sales?”. The end user answers it in the widget, or your backend answers it through
+            the API; the run then goes on. Asked approvals appear here.
           </EmptyState>
         )}
         {approvals.value && approvals.value.length > 0 && (
@@ -191,7 +196,9 @@ export function Approvals() {
                       <td class="nowrap">
                         <Time iso={approval.createdAt} relative />
                       </td>
-                      <td class="nowrap">{approval.expiresAt ? <Time iso={approval.expiresAt} relative /> : <span class="muted">{approval.status === 'pending' ? 'never' : '—'}</span>}</td>
+                      <td class="nowrap">
+                        {approval.expiresAt ? <Time iso={approval.expiresAt} relative /> : <span class="muted">{approval.status === 'pending' ? 'never' : '—'}</span>}
+                      </td>
                       <td>
                         <Decided approval={approval} />
                       </td>
@@ -200,7 +207,12 @@ export function Approvals() {
                 </tbody>
               </table>
             </div>
-            <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} end={filtered ? 'That is every approval matching these filters.' : 'That is every pending approval.'} />
+            <LoadMore
+              hasMore={cursor.value !== null}
+              loading={loading.value}
+              onMore={() => load(false)}
+              end={filtered ? 'That is every approval matching these filters.' : 'That is every pending approval.'}
+            />
           </>
         )}
       </section>

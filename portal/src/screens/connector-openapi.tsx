@@ -128,8 +128,8 @@ export function ConnectorOpenApi({ connectorKey, onChanged }: { connectorKey: st
         OpenAPI actions
       </h2>
       <p class="muted">
-        Attach the provider's OpenAPI 3 document: each operation becomes an action flows can use through the end user's connection, and reads that list
-        things can fill settings dropdowns. Calls go to the connection's base URL.
+        Attach the provider's OpenAPI 3 document: each operation becomes an action flows can use through the end user's connection, and reads that list things can fill settings
+        dropdowns. Calls go to the connection's base URL.
       </p>
       {current.error.value && <Alert tone="error">{current.error.value}</Alert>}
       {imported && (
@@ -234,16 +234,39 @@ export function ConnectorOpenApi({ connectorKey, onChanged }: { connectorKey: st
           <fieldset class="plain-fieldset" disabled={busy.value}>
             <legend class="sr-only">The document</legend>
             {mode.value === 'url' ? (
-              <TextField label="Document URL" name="openapi-url" value={url.value} onValue={(v) => (url.value = v)} placeholder="https://api.example.com/openapi.json" hint="Fetched once, now (1 MiB and 10 seconds at most)." />
+              <TextField
+                label="Document URL"
+                name="openapi-url"
+                value={url.value}
+                onValue={(v) => (url.value = v)}
+                placeholder="https://api.example.com/openapi.json"
+                hint="Fetched once, now (1 MiB and 10 seconds at most)."
+              />
             ) : (
               <>
                 <Field label="Document (JSON or YAML)" hint="OpenAPI 3.0 or 3.1, up to 1 MiB and 300 operations; references must point inside the document.">
                   {(aria) => (
-                    <textarea {...aria} name="openapi-document" class="textarea mono" rows={8} spellcheck={false} value={text.value} onInput={(e) => (text.value = e.currentTarget.value)} />
+                    <textarea
+                      {...aria}
+                      name="openapi-document"
+                      class="textarea mono"
+                      rows={8}
+                      spellcheck={false}
+                      value={text.value}
+                      onInput={(e) => (text.value = e.currentTarget.value)}
+                    />
                   )}
                 </Field>
                 <Field label="Or choose a file" optional>
-                  {(aria) => <input {...aria} type="file" name="openapi-file" accept=".json,.yaml,.yml,application/json,application/yaml" onChange={(e) => void readFile(e.currentTarget.files?.[0])} />}
+                  {(aria) => (
+                    <input
+                      {...aria}
+                      type="file"
+                      name="openapi-file"
+                      accept=".json,.yaml,.yml,application/json,application/yaml"
+                      onChange={(e) => void readFile(e.currentTarget.files?.[0])}
+                    />
+                  )}
                 </Field>
               </>
             )}
@@ -261,7 +284,14 @@ export function ConnectorOpenApi({ connectorKey, onChanged }: { connectorKey: st
         </form>
       )}
       {confirmingRemove.value && (
-        <ConfirmDialog title="Remove the OpenAPI document?" confirmLabel="Remove" busy={busy.value} error={error.value?.message ?? null} onConfirm={() => void remove()} onCancel={() => (confirmingRemove.value = false)}>
+        <ConfirmDialog
+          title="Remove the OpenAPI document?"
+          confirmLabel="Remove"
+          busy={busy.value}
+          error={error.value?.message ?? null}
+          onConfirm={() => void remove()}
+          onCancel={() => (confirmingRemove.value = false)}
+        >
           <p>Its {imported?.operations.length ?? 0} actions disappear from this connector; flows that use them fail until they are changed or the document is imported again.</p>
         </ConfirmDialog>
       )}
@@ -284,7 +314,12 @@ function ListSpecForm({ spec, onSave, onCancel }: { spec: OpenApiListSpec; onSav
     saving.value = true;
     errors.value = {};
     try {
-      await onSave({ itemsPath: itemsPath.value.trim(), valuePath: valuePath.value.trim(), labelPath: labelPath.value.trim(), ...(spec.searchParam ? { searchParam: spec.searchParam } : {}) });
+      await onSave({
+        itemsPath: itemsPath.value.trim(),
+        valuePath: valuePath.value.trim(),
+        labelPath: labelPath.value.trim(),
+        ...(spec.searchParam ? { searchParam: spec.searchParam } : {}),
+      });
     } catch (caught) {
       // Paths come back as optionSources.<action>.<field>: keep the field.
       const byField: Record<string, string> = {};
@@ -297,7 +332,13 @@ function ListSpecForm({ spec, onSave, onCancel }: { spec: OpenApiListSpec; onSav
   return (
     <form class="list-spec-form" onSubmit={save} noValidate aria-label="Option fields">
       {errors.value[''] && <Alert tone="error">{errors.value['']}</Alert>}
-      <TextField label="List at" value={itemsPath.value} onValue={(v) => (itemsPath.value = v)} error={errors.value.itemsPath} hint="Dot path in the response; empty for a top-level list." />
+      <TextField
+        label="List at"
+        value={itemsPath.value}
+        onValue={(v) => (itemsPath.value = v)}
+        error={errors.value.itemsPath}
+        hint="Dot path in the response; empty for a top-level list."
+      />
       <TextField label="Value" value={valuePath.value} onValue={(v) => (valuePath.value = v)} error={errors.value.valuePath} hint="Dot path in each item, e.g. id." />
       <TextField label="Label" value={labelPath.value} onValue={(v) => (labelPath.value = v)} error={errors.value.labelPath} hint="What people see, e.g. name." />
       <div class="form-actions">

@@ -53,10 +53,7 @@ export function Connectors() {
   const connectors = useResource(() => api.connectors(), []);
   return (
     <>
-      <PageHeader
-        title="Connectors"
-        description="The apps your customers can connect. Switch one on, give it your OAuth app's credentials, and it appears in the widget."
-      />
+      <PageHeader title="Connectors" description="The apps your customers can connect. Switch one on, give it your OAuth app's credentials, and it appears in the widget." />
       <Loaded resource={connectors} what="the connectors">
         {(page) =>
           page.data.length === 0 ? (
@@ -207,10 +204,7 @@ function ConnectorList({ all, onChanged }: { all: Connector[]; onChanged: (next:
           onConfirm={() => void setEnabled(confirmingOff.value!, false)}
           onCancel={() => (confirmingOff.value = null)}
         >
-          <p>
-            End users can no longer connect {confirmingOff.value.name}, and flows that use it fail until you switch it back on. Existing connections are
-            kept.
-          </p>
+          <p>End users can no longer connect {confirmingOff.value.name}, and flows that use it fail until you switch it back on. Existing connections are kept.</p>
         </ConfirmDialog>
       )}
     </>
@@ -241,11 +235,7 @@ export function ConnectorDetail({ connectorKey }: { connectorKey: string }) {
         <span aria-hidden="true">/</span>
         <span aria-current="page">{found?.name ?? connectorKey}</span>
       </nav>
-      <PageHeader
-        title={found?.name ?? 'Connector'}
-        description={found?.description ?? ''}
-        actions={found && <ConnectorState connector={found} />}
-      />
+      <PageHeader title={found?.name ?? 'Connector'} description={found?.description ?? ''} actions={found && <ConnectorState connector={found} />} />
       {connector.status.value === 404 ? (
         <EmptyState title={`There is no connector called “${connectorKey}”.`}>
           <Link to="connectors">See every connector</Link>
@@ -345,9 +335,7 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
         <h2 id="connector-settings-title" class="card-title">
           Settings
         </h2>
-        {!editable && (
-          <Alert tone="info">You can look but not change: connector settings need the admin role.</Alert>
-        )}
+        {!editable && <Alert tone="info">You can look but not change: connector settings need the admin role.</Alert>}
         {formError.value && (
           <Alert tone="error" title="Not saved">
             {formError.value}
@@ -410,7 +398,11 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
                     value={clientSecret.value}
                     onValue={(v) => (clientSecret.value = v)}
                     placeholder={connector.config.hasClientSecret ? '•••••••• stored; type to replace' : ''}
-                    hint={connector.config.hasClientSecret ? 'A secret is stored (encrypted). It is never shown again; type a new one to replace it.' : 'Write-only: stored encrypted and never shown again.'}
+                    hint={
+                      connector.config.hasClientSecret
+                        ? 'A secret is stored (encrypted). It is never shown again; type a new one to replace it.'
+                        : 'Write-only: stored encrypted and never shown again.'
+                    }
                     error={said('Client secret', errors.value.clientSecret)}
                     optional={sandbox.value}
                   />
@@ -436,8 +428,8 @@ function ConnectorForm({ connector, onSaved }: { connector: Connector; onSaved: 
             <>
               <h3 class="form-section-title">Webhooks</h3>
               <p class="muted small form-section-lede">
-                {connector.name} sends the events that start flows to one URL of your app. Set it as the events (webhook) URL in your {connector.name} app's
-                settings{appWebhooks.secret === 'client_secret' ? '; deliveries are signed with the client secret above' : ''}.
+                {connector.name} sends the events that start flows to one URL of your app. Set it as the events (webhook) URL in your {connector.name} app's settings
+                {appWebhooks.secret === 'client_secret' ? '; deliveries are signed with the client secret above' : ''}.
               </p>
               {connector.config.webhookUrl ? (
                 <CopyBox label="Webhook URL" value={connector.config.webhookUrl} />

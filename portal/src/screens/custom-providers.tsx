@@ -47,9 +47,25 @@ interface Draft {
 type Definition = Record<string, any>;
 
 const EMPTY: Draft = {
-  key: '', name: '', description: '', category: 'other', color: '#3559e0', initials: '', docsUrl: '', authType: 'api_key',
-  authorizationUrl: '', tokenUrl: '', scopes: '', pkce: true, keyIn: 'header', keyName: 'Authorization', keyPrefix: 'Bearer ',
-  baseUrl: '', verifyPath: '', accountId: 'id', accountName: '',
+  key: '',
+  name: '',
+  description: '',
+  category: 'other',
+  color: '#3559e0',
+  initials: '',
+  docsUrl: '',
+  authType: 'api_key',
+  authorizationUrl: '',
+  tokenUrl: '',
+  scopes: '',
+  pkce: true,
+  keyIn: 'header',
+  keyName: 'Authorization',
+  keyPrefix: 'Bearer ',
+  baseUrl: '',
+  verifyPath: '',
+  accountId: 'id',
+  accountName: '',
 };
 
 function draftOf(key: string, d: Definition): Draft {
@@ -85,7 +101,15 @@ function definitionOf(f: Draft, base: Definition): Definition {
   const previous = base.auth?.type === f.authType ? base.auth : {};
   const auth =
     f.authType === 'oauth2'
-      ? { ...previous, type: 'oauth2', authorizationUrl: f.authorizationUrl.trim(), tokenUrl: f.tokenUrl.trim(), scopes, refreshable: previous.refreshable ?? true, ...(f.pkce ? { pkce: undefined } : { pkce: false }) }
+      ? {
+          ...previous,
+          type: 'oauth2',
+          authorizationUrl: f.authorizationUrl.trim(),
+          tokenUrl: f.tokenUrl.trim(),
+          scopes,
+          refreshable: previous.refreshable ?? true,
+          ...(f.pkce ? { pkce: undefined } : { pkce: false }),
+        }
       : f.authType === 'oauth2_client_credentials'
         ? { ...previous, type: 'oauth2_client_credentials', tokenUrl: f.tokenUrl.trim(), ...(scopes.length ? { scopes } : {}) }
         : f.authType === 'api_key'
@@ -167,7 +191,9 @@ function ProviderList() {
       <Loaded resource={providers} what="the custom providers">
         {(page) =>
           page.data.length === 0 ? (
-            <EmptyState title="No custom providers yet">Define one for an API the built-in connectors do not cover: its URLs, how it authenticates, and how to name the connected account.</EmptyState>
+            <EmptyState title="No custom providers yet">
+              Define one for an API the built-in connectors do not cover: its URLs, how it authenticates, and how to name the connected account.
+            </EmptyState>
           ) : (
             <div class="table-wrap">
               <table class="table">
@@ -220,7 +246,11 @@ function ExistingProvider({ id }: { id: string }) {
       </EmptyState>
     );
   }
-  return <Loaded resource={existing} what="the provider">{(provider) => <ProviderForm provider={provider} />}</Loaded>;
+  return (
+    <Loaded resource={existing} what="the provider">
+      {(provider) => <ProviderForm provider={provider} />}
+    </Loaded>
+  );
 }
 
 function ProviderForm({ provider }: { provider: CustomProvider | null }) {
@@ -336,11 +366,28 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
       )}
       <fieldset class="plain-fieldset" disabled={busy.value}>
         <legend class="sr-only">Provider</legend>
-        <TextField label="Key" name="key" value={f.key} onValue={set('key')} error={err('key')} spellcheck={false} autoComplete="off" placeholder="acme-crm" hint={provider ? 'The key cannot change: connections and flows name the provider by it.' : 'Lower-case words joined by dashes; flows and the widget use it.'} />
+        <TextField
+          label="Key"
+          name="key"
+          value={f.key}
+          onValue={set('key')}
+          error={err('key')}
+          spellcheck={false}
+          autoComplete="off"
+          placeholder="acme-crm"
+          hint={provider ? 'The key cannot change: connections and flows name the provider by it.' : 'Lower-case words joined by dashes; flows and the widget use it.'}
+        />
         {!advanced.value && (
           <>
             <TextField label="Name" name="name" value={f.name} onValue={set('name')} error={err('name')} placeholder="Acme CRM" />
-            <TextField label="Description" name="description" value={f.description} onValue={set('description')} error={err('description')} placeholder="What end users connect it for" />
+            <TextField
+              label="Description"
+              name="description"
+              value={f.description}
+              onValue={set('description')}
+              error={err('description')}
+              placeholder="What end users connect it for"
+            />
             <Field label="Category" error={err('category')}>
               {(aria) => (
                 <select {...aria} name="category" value={f.category} onChange={(e) => set('category')(e.currentTarget.value)}>
@@ -352,7 +399,14 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
                 </select>
               )}
             </Field>
-            <TextField label="Logo colour" name="color" value={f.color} onValue={set('color')} error={err('color')} hint="A #rrggbb colour; the logo is a monogram of the initials." />
+            <TextField
+              label="Logo colour"
+              name="color"
+              value={f.color}
+              onValue={set('color')}
+              error={err('color')}
+              hint="A #rrggbb colour; the logo is a monogram of the initials."
+            />
             <TextField label="Logo initials" name="initials" value={f.initials} onValue={set('initials')} error={err('initials')} optional placeholder="AC" />
             <TextField label="Documentation URL" name="docsUrl" value={f.docsUrl} onValue={set('docsUrl')} error={err('docsUrl')} placeholder="https://developer.acme.example" />
             <h3 class="form-section-title">Authentication</h3>
@@ -367,7 +421,16 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
                 </select>
               )}
             </Field>
-            {oauth && <TextField label="Authorization URL" name="authorizationUrl" value={f.authorizationUrl} onValue={set('authorizationUrl')} error={err('authorizationUrl')} placeholder="https://acme.example/oauth/authorize" />}
+            {oauth && (
+              <TextField
+                label="Authorization URL"
+                name="authorizationUrl"
+                value={f.authorizationUrl}
+                onValue={set('authorizationUrl')}
+                error={err('authorizationUrl')}
+                placeholder="https://acme.example/oauth/authorize"
+              />
+            )}
             {(oauth || f.authType === 'oauth2_client_credentials') && (
               <>
                 <TextField label="Token URL" name="tokenUrl" value={f.tokenUrl} onValue={set('tokenUrl')} error={err('tokenUrl')} placeholder="https://acme.example/oauth/token" />
@@ -385,19 +448,72 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
                   )}
                 </Field>
                 <TextField label={f.keyIn === 'header' ? 'Header name' : 'Parameter name'} name="keyName" value={f.keyName} onValue={set('keyName')} error={err('keyName')} />
-                <TextField label="Prefix" name="keyPrefix" value={f.keyPrefix} onValue={set('keyPrefix')} error={err('keyPrefix')} optional hint='Put before the key, e.g. "Bearer ".' />
+                <TextField
+                  label="Prefix"
+                  name="keyPrefix"
+                  value={f.keyPrefix}
+                  onValue={set('keyPrefix')}
+                  error={err('keyPrefix')}
+                  optional
+                  hint='Put before the key, e.g. "Bearer ".'
+                />
               </>
             )}
             <h3 class="form-section-title">API</h3>
-            <TextField label="Base URL" name="baseUrl" value={f.baseUrl} onValue={set('baseUrl')} error={err('baseUrl')} placeholder="https://api.acme.example/v1" hint="https only (plain http only for hosts this deployment's outbound allow-list permits)." />
-            <TextField label="Account check path" name="verifyPath" value={f.verifyPath} onValue={set('verifyPath')} error={err('verifyPath')} placeholder="me" hint="Called after connecting: proves the credentials work and names the account." />
-            <TextField label="Account id field" name="accountId" value={f.accountId} onValue={set('accountId')} error={err('accountId')} hint="A dot path into its answer, e.g. id or user.id." />
-            <TextField label="Account name field" name="accountName" value={f.accountName} onValue={set('accountName')} error={err('accountName')} optional placeholder="user.email" />
+            <TextField
+              label="Base URL"
+              name="baseUrl"
+              value={f.baseUrl}
+              onValue={set('baseUrl')}
+              error={err('baseUrl')}
+              placeholder="https://api.acme.example/v1"
+              hint="https only (plain http only for hosts this deployment's outbound allow-list permits)."
+            />
+            <TextField
+              label="Account check path"
+              name="verifyPath"
+              value={f.verifyPath}
+              onValue={set('verifyPath')}
+              error={err('verifyPath')}
+              placeholder="me"
+              hint="Called after connecting: proves the credentials work and names the account."
+            />
+            <TextField
+              label="Account id field"
+              name="accountId"
+              value={f.accountId}
+              onValue={set('accountId')}
+              error={err('accountId')}
+              hint="A dot path into its answer, e.g. id or user.id."
+            />
+            <TextField
+              label="Account name field"
+              name="accountName"
+              value={f.accountName}
+              onValue={set('accountName')}
+              error={err('accountName')}
+              optional
+              placeholder="user.email"
+            />
           </>
         )}
         {advanced.value && (
-          <Field label="Definition (JSON)" error={jsonError.value ?? undefined} hint="The full catalogue entry: pagination, rate limits, connection config, extra headers and more. See docs/connectors.md.">
-            {(aria) => <textarea {...aria} name="definitionJson" class="textarea mono" rows={24} spellcheck={false} value={json.value} onInput={(e) => (json.value = e.currentTarget.value)} />}
+          <Field
+            label="Definition (JSON)"
+            error={jsonError.value ?? undefined}
+            hint="The full catalogue entry: pagination, rate limits, connection config, extra headers and more. See docs/connectors.md."
+          >
+            {(aria) => (
+              <textarea
+                {...aria}
+                name="definitionJson"
+                class="textarea mono"
+                rows={24}
+                spellcheck={false}
+                value={json.value}
+                onInput={(e) => (json.value = e.currentTarget.value)}
+              />
+            )}
           </Field>
         )}
       </fieldset>

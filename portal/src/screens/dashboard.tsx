@@ -108,9 +108,7 @@ function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string
         <div class="kpi card">
           <p class="kpi-label">Failed runs</p>
           <p class={`kpi-value${totals.failed > 0 ? ' kpi-bad' : ''}`}>{formatCount(totals.failed)}</p>
-          <p class="kpi-note small">
-            {totals.failed > 0 ? <Link to="runs?status=failed">See failed runs</Link> : <span class="muted">Nothing failed</span>}
-          </p>
+          <p class="kpi-note small">{totals.failed > 0 ? <Link to="runs?status=failed">See failed runs</Link> : <span class="muted">Nothing failed</span>}</p>
         </div>
       </div>
 
@@ -120,8 +118,8 @@ function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string
       {totals.runs === 0 ? (
         <section class="card">
           <EmptyState title={`No runs in ${longWindow}`}>
-            Runs start when your backend sends an event (<code>POST /v1/events</code>) or runs a flow (<code>POST /v1/flows/:key/runs</code>) for an end user
-            who switched it on. Pick a longer window to look further back.
+            Runs start when your backend sends an event (<code>POST /v1/events</code>) or runs a flow (<code>POST /v1/flows/:key/runs</code>) for an end user who switched it on.
+            Pick a longer window to look further back.
           </EmptyState>
         </section>
       ) : (

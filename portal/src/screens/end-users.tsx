@@ -259,7 +259,12 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
 function FlowsOf({ externalId, flows, connectors }: { externalId: string; flows: EndUserFlow[]; connectors?: Connector[] }) {
   const used = flows.filter((f) => f.instance);
   if (flows.length === 0) return <EmptyState title="No published flows yet">Publish a flow template and your customers can switch it on.</EmptyState>;
-  if (used.length === 0) return <EmptyState title="No flows switched on">{flows.length} published flow{flows.length === 1 ? ' is' : 's are'} available to them in the widget.</EmptyState>;
+  if (used.length === 0)
+    return (
+      <EmptyState title="No flows switched on">
+        {flows.length} published flow{flows.length === 1 ? ' is' : 's are'} available to them in the widget.
+      </EmptyState>
+    );
   return (
     <ul class="flow-instances">
       {used.map((f) => {

@@ -114,7 +114,9 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
     const source = text.value;
     const { root, errors, value } = parsed.value;
     if (errors.length) {
-      return errors.slice(0, 20).map((e) => ({ path: '', message: `JSON syntax: ${printParseErrorCode(e.error)}`, offset: e.offset, length: Math.max(1, e.length), ...position(source, e.offset) }));
+      return errors
+        .slice(0, 20)
+        .map((e) => ({ path: '', message: `JSON syntax: ${printParseErrorCode(e.error)}`, offset: e.offset, length: Math.max(1, e.length), ...position(source, e.offset) }));
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return [{ path: '', message: 'The definition must be a JSON object', offset: 0, length: source.length, line: 1, column: 1 }];
@@ -419,9 +421,7 @@ function Versions({ template }: { template: FlowTemplate }) {
                         </>
                       )}
                     </span>
-                    <span class="muted small">
-                      {u ? `${u.enabled} end user${u.enabled === 1 ? '' : 's'} on, ${u.disabled} off` : 'No end users'}
-                    </span>
+                    <span class="muted small">{u ? `${u.enabled} end user${u.enabled === 1 ? '' : 's'} on, ${u.disabled} off` : 'No end users'}</span>
                   </span>
                 </li>
               );
@@ -431,7 +431,12 @@ function Versions({ template }: { template: FlowTemplate }) {
             <div class="versions-filter">
               <Field label="Version" class="field-inline">
                 {(aria) => (
-                  <select {...aria} class="select-small" value={version.value ?? ''} onChange={(e) => (version.value = e.currentTarget.value ? Number(e.currentTarget.value) : null)}>
+                  <select
+                    {...aria}
+                    class="select-small"
+                    value={version.value ?? ''}
+                    onChange={(e) => (version.value = e.currentTarget.value ? Number(e.currentTarget.value) : null)}
+                  >
                     <option value="">All versions</option>
                     {template.versions.map((v) => (
                       <option key={v.version} value={v.version}>

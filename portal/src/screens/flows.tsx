@@ -135,7 +135,10 @@ function CreateFlow() {
     } catch (caught) {
       if (caught instanceof ApiError) {
         const fields = caught.fieldErrors;
-        errors.value = { key: fields['definition.key'] ?? (caught.code === 'conflict' ? `A flow with the key ${wantedKey} exists already.` : ''), name: fields['definition.name'] ?? '' };
+        errors.value = {
+          key: fields['definition.key'] ?? (caught.code === 'conflict' ? `A flow with the key ${wantedKey} exists already.` : ''),
+          name: fields['definition.name'] ?? '',
+        };
         if (!errors.value.key && !errors.value.name) formError.value = caught.message;
       } else formError.value = messageOf(caught);
     } finally {

@@ -150,7 +150,11 @@ function ExistingProvider({ providerKey }: { providerKey: string }) {
       </EmptyState>
     );
   }
-  return <Loaded resource={existing} what="the model provider">{(provider) => <ProviderForm provider={provider} />}</Loaded>;
+  return (
+    <Loaded resource={existing} what="the model provider">
+      {(provider) => <ProviderForm provider={provider} />}
+    </Loaded>
+  );
 }
 
 function ProviderForm({ provider }: { provider: LlmProvider | null }) {
@@ -162,7 +166,10 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
   const deleteError = useSignal<string | null>(null);
 
   const f = draft.value;
-  const set = <K extends keyof Draft>(field: K) => (value: Draft[K]) => (draft.value = { ...draft.value, [field]: value });
+  const set =
+    <K extends keyof Draft>(field: K) =>
+    (value: Draft[K]) =>
+      (draft.value = { ...draft.value, [field]: value });
   const kind = KINDS[f.kind];
   const compatible = f.kind === 'openai-compatible';
 
@@ -227,7 +234,17 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
             {(aria) => <input {...aria} name="key" value={provider.key} readOnly class="mono" />}
           </Field>
         ) : (
-          <TextField label="Key" name="key" value={f.key} onValue={set('key')} error={errors.value.key} spellcheck={false} autoComplete="off" placeholder="openai-main" hint="Lower-case words joined by dashes; an agent step names the provider by it." />
+          <TextField
+            label="Key"
+            name="key"
+            value={f.key}
+            onValue={set('key')}
+            error={errors.value.key}
+            spellcheck={false}
+            autoComplete="off"
+            placeholder="openai-main"
+            hint="Lower-case words joined by dashes; an agent step names the provider by it."
+          />
         )}
         <Field label="Kind" error={errors.value.kind}>
           {(aria) => (
@@ -240,7 +257,14 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
             </select>
           )}
         </Field>
-        <TextField label="Name" name="name" value={f.name} onValue={set('name')} error={errors.value.name} placeholder={compatible ? 'Our vLLM cluster' : `${KIND_BADGE[f.kind]} (production)`} />
+        <TextField
+          label="Name"
+          name="name"
+          value={f.name}
+          onValue={set('name')}
+          error={errors.value.name}
+          placeholder={compatible ? 'Our vLLM cluster' : `${KIND_BADGE[f.kind]} (production)`}
+        />
         <TextField
           label="Base URL"
           name="baseUrl"
@@ -252,7 +276,7 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
           placeholder={kind.baseUrl}
           hint={
             compatible
-              ? 'The server\'s OpenAI API root (before /chat/completions). https only; plain http only for an address this deployment\'s outbound allow-list permits.'
+              ? "The server's OpenAI API root (before /chat/completions). https only; plain http only for an address this deployment's outbound allow-list permits."
               : `Leave empty for ${kind.baseUrl}; set it to go through a proxy or gateway (https).`
           }
         />
@@ -269,7 +293,13 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
           hint={storedKey ? 'A key is stored (encrypted). It is never shown again; type a new one to replace it.' : 'Write-only: stored encrypted and never shown again.'}
         />
         {provider?.hasApiKey && compatible && (
-          <Switch label="Remove the stored key" hint="For a server that needs no key. Typing a new key replaces the stored one instead." checked={f.removeApiKey} disabled={Boolean(f.apiKey)} onChange={set('removeApiKey')} />
+          <Switch
+            label="Remove the stored key"
+            hint="For a server that needs no key. Typing a new key replaces the stored one instead."
+            checked={f.removeApiKey}
+            disabled={Boolean(f.apiKey)}
+            onChange={set('removeApiKey')}
+          />
         )}
         <TextField
           label="Default model"

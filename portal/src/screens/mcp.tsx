@@ -215,7 +215,13 @@ function ConnectorCard({ connector, onSaved }: { connector: McpConnector; onSave
                 </td>
                 <td>
                   <label class="checkbox">
-                    <input type="checkbox" checked={exposed.value.has(a.key)} disabled={!editable} aria-label={`Offer ${a.name} to AI assistants`} onChange={(e) => toggle('exposed', a.key, e.currentTarget.checked)} />
+                    <input
+                      type="checkbox"
+                      checked={exposed.value.has(a.key)}
+                      disabled={!editable}
+                      aria-label={`Offer ${a.name} to AI assistants`}
+                      onChange={(e) => toggle('exposed', a.key, e.currentTarget.checked)}
+                    />
                     <span aria-hidden="true">{exposed.value.has(a.key) ? 'Yes' : 'No'}</span>
                   </label>
                 </td>

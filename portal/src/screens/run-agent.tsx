@@ -270,7 +270,7 @@ function ModelCall({ step, index, nameOf, bar, tone }: SubProps & { index: numbe
           )}
           <p class="muted small">
             {[
-              out.finishReason ? FINISH[out.finishReason] ?? `It stopped: ${out.finishReason}.` : null,
+              out.finishReason ? (FINISH[out.finishReason] ?? `It stopped: ${out.finishReason}.`) : null,
               typeof messages === 'number' ? `It was sent the conversation so far (${plural(messages, 'message')}).` : null,
               step.usage ? `${formatCount(step.usage.totalTokens)} tokens: ${formatCount(step.usage.inputTokens)} in, ${formatCount(step.usage.outputTokens)} out.` : null,
             ]
@@ -290,13 +290,7 @@ function ToolCall({ step, nameOf, bar, tone }: SubProps) {
   const rejected = step.status === 'skipped' && step.error?.code === 'approval_rejected';
   const waiting = step.status === 'waiting';
   const who = approval?.decidedBy ?? (approval?.decidedVia === 'timeout' ? null : 'someone');
-  const decision = approval
-    ? approval.approved
-      ? `Approved by ${who ?? 'someone'}`
-      : approval.decidedVia === 'timeout'
-        ? 'Not approved in time'
-        : `Rejected by ${who}`
-    : null;
+  const decision = approval ? (approval.approved ? `Approved by ${who ?? 'someone'}` : approval.decidedVia === 'timeout' ? 'Not approved in time' : `Rejected by ${who}`) : null;
   return (
     <li class={`agent-step agent-tool timeline-${step.status}`} data-step={step.path}>
       <details open={step.status === 'failed' || waiting || rejected}>

@@ -23,7 +23,7 @@ export function RunDetail({ runId }: { runId: string }) {
   const run = useResource(() => api.run(runId), [runId]);
   const templates = useResource(() => api.templates(), []);
   const current = run.data.value;
-  const flowName = current?.flow ? templates.data.value?.data.find((t) => t.key === current.flow)?.name ?? current.flow : null;
+  const flowName = current?.flow ? (templates.data.value?.data.find((t) => t.key === current.flow)?.name ?? current.flow) : null;
   useEffect(() => void loadFeatures(), []);
   useVisiblePolling(() => void run.reload(), RUN_POLL_MS, current !== null && !isFinished(current));
 
@@ -187,7 +187,11 @@ function RunBody({ run, flowName }: { run: Run; flowName: string | null }) {
           <h2 id="result-title" class="card-title">
             Result
           </h2>
-          {run.result === null || run.result === undefined ? <p class="muted">{isFinished(run) ? 'No result.' : 'Not finished yet.'}</p> : <JsonBlock value={run.result} label="Result" />}
+          {run.result === null || run.result === undefined ? (
+            <p class="muted">{isFinished(run) ? 'No result.' : 'Not finished yet.'}</p>
+          ) : (
+            <JsonBlock value={run.result} label="Result" />
+          )}
         </section>
       </div>
     </>
@@ -221,7 +225,14 @@ function Timeline({ run }: { run: Run }) {
       <span class="timeline-bar" aria-hidden="true">
         <svg width="100%" height="8" viewBox="0 0 100 8" preserveAspectRatio="none">
           <rect class="timeline-track" x="0" y="0" width="100" height="8" rx="2" />
-          <rect class={`timeline-fill timeline-fill-${step.status}`} x={Math.min(99.4, Math.max(0, offset))} y="0" width={Math.min(width, 100 - Math.max(0, offset))} height="8" rx="2" />
+          <rect
+            class={`timeline-fill timeline-fill-${step.status}`}
+            x={Math.min(99.4, Math.max(0, offset))}
+            y="0"
+            width={Math.min(width, 100 - Math.max(0, offset))}
+            height="8"
+            rx="2"
+          />
         </svg>
       </span>
     );
@@ -243,7 +254,16 @@ function Timeline({ run }: { run: Run }) {
         <ol class="timeline">
           {items.map((item) => {
             if (item.kind === 'agent') {
-              return <AgentStepItem key={item.agent.path} agent={item.agent} subSteps={item.subSteps} connectors={connectors.data.value} bar={bar} tone={(status) => STEP_TONE[status]} />;
+              return (
+                <AgentStepItem
+                  key={item.agent.path}
+                  agent={item.agent}
+                  subSteps={item.subSteps}
+                  connectors={connectors.data.value}
+                  bar={bar}
+                  tone={(status) => STEP_TONE[status]}
+                />
+              );
             }
             const step = item.step;
             return (
@@ -270,15 +290,28 @@ function Timeline({ run }: { run: Run }) {
                   <div class="timeline-detail">
                     {step.outcome === 'unknown' && (
                       <Alert tone="warning" title="Outcome unknown — the provider may have received this request">
-                        The call was abandoned before {step.status === 'cancelled' ? 'the run was cancelled' : 'it answered'}, so it may still have taken effect. Check the
-                        provider before retrying{step.idempotencyKey ? <> (idempotency key <code>{step.idempotencyKey}</code>)</> : null}.
+                        The call was abandoned before {step.status === 'cancelled' ? 'the run was cancelled' : 'it answered'}, so it may still have taken effect. Check the provider
+                        before retrying
+                        {step.idempotencyKey ? (
+                          <>
+                            {' '}
+                            (idempotency key <code>{step.idempotencyKey}</code>)
+                          </>
+                        ) : null}
+                        .
                       </Alert>
                     )}
                     {step.possibleDuplicate && (
                       <Alert tone="warning" title="Possible duplicate">
-                        This call was sent again after an earlier attempt may already have reached the provider (a worker stopped mid-call, or the run was retried
-                        after an unknown outcome). Providers that honour the idempotency key{step.idempotencyKey ? <> <code>{step.idempotencyKey}</code></> : null} act
-                        only once; others may have acted twice.
+                        This call was sent again after an earlier attempt may already have reached the provider (a worker stopped mid-call, or the run was retried after an unknown
+                        outcome). Providers that honour the idempotency key
+                        {step.idempotencyKey ? (
+                          <>
+                            {' '}
+                            <code>{step.idempotencyKey}</code>
+                          </>
+                        ) : null}{' '}
+                        act only once; others may have acted twice.
                       </Alert>
                     )}
                     {step.error && (

@@ -236,9 +236,7 @@ export function Runs() {
         )}
         {runs.value && runs.value.length === 0 && (
           <EmptyState title={filtered ? 'No runs match these filters' : 'No runs yet'}>
-            {filtered
-              ? 'Try another status, flow, trigger or time range.'
-              : 'Runs appear when your backend sends an event or runs a flow for an end user who switched it on.'}
+            {filtered ? 'Try another status, flow, trigger or time range.' : 'Runs appear when your backend sends an event or runs a flow for an end user who switched it on.'}
           </EmptyState>
         )}
         {runs.value && runs.value.length > 0 && (
@@ -262,8 +260,20 @@ export function Runs() {
                         <RunStatusBadge status={run.status} />
                       </td>
                       <th scope="row">
-                        <Link to={`runs/${run.id}`} class="cell-link" aria-label={`${run.flow ? names.get(run.flow) ?? run.flow : run.tool ? `MCP tool ${run.tool}` : 'Run'} ${runStatusLabel(run.status).toLowerCase()}, ${run.id.slice(0, 8)}: details`}>
-                          {run.flow ? names.get(run.flow) ?? run.flow : run.tool ? <span>MCP: <code>{run.tool}</code></span> : <code>{run.id.slice(0, 8)}</code>}
+                        <Link
+                          to={`runs/${run.id}`}
+                          class="cell-link"
+                          aria-label={`${run.flow ? (names.get(run.flow) ?? run.flow) : run.tool ? `MCP tool ${run.tool}` : 'Run'} ${runStatusLabel(run.status).toLowerCase()}, ${run.id.slice(0, 8)}: details`}
+                        >
+                          {run.flow ? (
+                            (names.get(run.flow) ?? run.flow)
+                          ) : run.tool ? (
+                            <span>
+                              MCP: <code>{run.tool}</code>
+                            </span>
+                          ) : (
+                            <code>{run.id.slice(0, 8)}</code>
+                          )}
                         </Link>
                         {run.error && <span class="run-error small block">{run.error.code}</span>}
                       </th>
@@ -278,7 +288,12 @@ export function Runs() {
                 </tbody>
               </table>
             </div>
-            <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} end={filtered ? 'That is every run matching these filters.' : 'That is every run.'} />
+            <LoadMore
+              hasMore={cursor.value !== null}
+              loading={loading.value}
+              onMore={() => load(false)}
+              end={filtered ? 'That is every run matching these filters.' : 'That is every run.'}
+            />
           </>
         )}
       </section>

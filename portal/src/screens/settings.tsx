@@ -68,7 +68,16 @@ function NameCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) =>
         Tenant
       </h2>
       <form class="inline-form" onSubmit={save} noValidate>
-        <TextField label="Name" name="tenantName" value={name.value} onValue={(v) => (name.value = v)} error={error.value} maxLength={200} class="grow" hint="Shown to your team here and to your customers in the widget." />
+        <TextField
+          label="Name"
+          name="tenantName"
+          value={name.value}
+          onValue={(v) => (name.value = v)}
+          error={error.value}
+          maxLength={200}
+          class="grow"
+          hint="Shown to your team here and to your customers in the widget."
+        />
         {editable && (
           <button type="submit" class="btn btn-secondary" disabled={busy.value || name.value === tenant.name}>
             {busy.value ? 'Saving…' : 'Save name'}
@@ -125,8 +134,8 @@ function TokenCapCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant
         AI agents
       </h2>
       <p class="muted card-lede">
-        Agent steps call AI models, which count tokens. A cap stops agent steps from starting new model calls once the tenant has used that many tokens in the
-        calendar month (UTC); they fail with <code>token_cap_reached</code> until the month ends or the cap is raised.
+        Agent steps call AI models, which count tokens. A cap stops agent steps from starting new model calls once the tenant has used that many tokens in the calendar month (UTC);
+        they fail with <code>token_cap_reached</code> until the month ends or the cap is raised.
       </p>
       <form class="inline-form" onSubmit={save} noValidate>
         <TextField
@@ -142,7 +151,11 @@ function TokenCapCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant
           }}
           error={error.value}
           class="grow"
-          hint={'value' in parsed && parsed.value !== null ? `${grouped.format(parsed.value)} tokens a month. Empty: no cap.` : 'Tokens a month, for all agent steps together. Empty: no cap.'}
+          hint={
+            'value' in parsed && parsed.value !== null
+              ? `${grouped.format(parsed.value)} tokens a month. Empty: no cap.`
+              : 'Tokens a month, for all agent steps together. Empty: no cap.'
+          }
         />
         {editable && (
           <button type="submit" class="btn btn-secondary" disabled={busy.value || unchanged}>
@@ -264,7 +277,13 @@ function OriginsCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant)
           error={saveError.value}
           onConfirm={async () => {
             const origin = removing.value!;
-            if (await save(origins.value.filter((o) => o !== origin), `Removed ${origin}`)) removing.value = null;
+            if (
+              await save(
+                origins.value.filter((o) => o !== origin),
+                `Removed ${origin}`,
+              )
+            )
+              removing.value = null;
           }}
           onCancel={() => (removing.value = null)}
         >
@@ -430,8 +449,22 @@ function ThemeCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) =
                 </span>
               )}
             </Field>
-            <TextField label="Corner radius" name="radius" value={theme.value.radius} onValue={(v) => set('radius', v)} error={errors.radius || undefined} hint="0px for square corners, up to 32px." />
-            <TextField label="Font" name="font" value={theme.value.font} onValue={(v) => set('font', v)} error={errors.font || undefined} hint="A CSS font-family list; the fonts must be loaded by your page." />
+            <TextField
+              label="Corner radius"
+              name="radius"
+              value={theme.value.radius}
+              onValue={(v) => set('radius', v)}
+              error={errors.radius || undefined}
+              hint="0px for square corners, up to 32px."
+            />
+            <TextField
+              label="Font"
+              name="font"
+              value={theme.value.font}
+              onValue={(v) => set('font', v)}
+              error={errors.font || undefined}
+              hint="A CSS font-family list; the fonts must be loaded by your page."
+            />
           </fieldset>
           {editable && (
             <div class="form-actions">
@@ -454,9 +487,7 @@ function ThemeCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) =
           {preview.value === 'loading' && <p class="muted small">Loading the widget…</p>}
           {/* Filled by the widget itself, never by Preact. */}
           <div class="theme-preview-stage" ref={container} data-preview={preview.value} />
-          {preview.value === 'unavailable' && (
-            <p class="muted small preview-fallback">The widget is not available on this server, so there is no live preview yet.</p>
-          )}
+          {preview.value === 'unavailable' && <p class="muted small preview-fallback">The widget is not available on this server, so there is no live preview yet.</p>}
         </div>
       </div>
     </section>

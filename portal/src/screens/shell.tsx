@@ -56,7 +56,12 @@ const NAV: { title: string; items: { to: string; label: string; icon: string; se
       { to: 'connectors', label: 'Connectors', icon: icons.plug, section: ['connectors', 'connector'] },
       { to: 'custom-providers', label: 'Custom providers', icon: icons.plug, section: ['custom-providers', 'custom-provider'] },
       { to: 'end-users', label: 'End users', icon: icons.person, section: ['end-users', 'end-user'] },
-      { to: 'llm-providers', label: 'AI models', icon: 'M10 3l1.8 4.2L16 9l-4.2 1.8L10 15l-1.8-4.2L4 9l4.2-1.8L10 3zM15.5 14l.7 1.8 1.8.7-1.8.7-.7 1.8-.7-1.8-1.8-.7 1.8-.7.7-1.8z', section: ['llm-providers', 'llm-provider'] },
+      {
+        to: 'llm-providers',
+        label: 'AI models',
+        icon: 'M10 3l1.8 4.2L16 9l-4.2 1.8L10 15l-1.8-4.2L4 9l4.2-1.8L10 3zM15.5 14l.7 1.8 1.8.7-1.8.7-.7 1.8-.7-1.8-1.8-.7 1.8-.7.7-1.8z',
+        section: ['llm-providers', 'llm-provider'],
+      },
       { to: 'mcp', label: 'AI agents (MCP)', icon: icons.agent, section: ['mcp'] },
     ],
   },
@@ -278,7 +283,9 @@ function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
       return <Members me={me} />;
     case 'audit-log':
       return <AuditLog />;
-    case 'llm-providers': case 'llm-provider': return <LlmProviders providerKey={name === 'llm-provider' ? param : null} key={param} />;
+    case 'llm-providers':
+    case 'llm-provider':
+      return <LlmProviders providerKey={name === 'llm-provider' ? param : null} key={param} />;
     default:
       return null;
   }
@@ -294,9 +301,7 @@ export function NoTenant({ me }: { me: Me }) {
           <span>Switchboard</span>
         </div>
         <h1>No tenant yet</h1>
-        <p class="muted auth-lede">
-          You are signed in as {me.email}, but you are not a member of any tenant. Ask an admin of your team for an invitation.
-        </p>
+        <p class="muted auth-lede">You are signed in as {me.email}, but you are not a member of any tenant. Ask an admin of your team for an invitation.</p>
         {error.value && <Alert tone="error">{error.value}</Alert>}
         <button type="button" class="btn btn-secondary btn-block" onClick={() => signOut().catch((caught: unknown) => (error.value = messageOf(caught)))}>
           Sign out

@@ -107,7 +107,11 @@ function WebhooksBody() {
     }
     busy.value = true;
     try {
-      const created = await api.createWebhookEndpoint({ url: url.value.trim(), eventTypes: types.value, ...(description.value.trim() ? { description: description.value.trim() } : {}) });
+      const created = await api.createWebhookEndpoint({
+        url: url.value.trim(),
+        eventTypes: types.value,
+        ...(description.value.trim() ? { description: description.value.trim() } : {}),
+      });
       Object.assign(revealed, { endpointId: created.id, secret: created.secret });
       navigate(`webhooks/${created.id}`);
     } catch (caught) {
@@ -141,7 +145,16 @@ function WebhooksBody() {
               inputRef={urlInput}
               class="grow"
             />
-            <TextField label="Description" name="description" optional value={description.value} onValue={(v) => (description.value = v)} maxLength={500} error={errors.value.description} class="grow" />
+            <TextField
+              label="Description"
+              name="description"
+              optional
+              value={description.value}
+              onValue={(v) => (description.value = v)}
+              maxLength={500}
+              error={errors.value.description}
+              class="grow"
+            />
           </div>
           <EventTypesField value={types.value} onChange={(v) => (types.value = v)} error={errors.value.eventTypes} />
           <div class="form-actions">
@@ -325,7 +338,8 @@ function EndpointSettings({ endpoint, onChanged }: { endpoint: WebhookEndpoint; 
             Your signing secret
           </h2>
           <p>
-            <strong>Copy it now: you will not see it again.</strong> Verify each request with it, for example with <code>switchboard.webhooks.verify(body, headers, secret)</code> from the SDK.
+            <strong>Copy it now: you will not see it again.</strong> Verify each request with it, for example with <code>switchboard.webhooks.verify(body, headers, secret)</code>{' '}
+            from the SDK.
           </p>
           <CopyBox label="Signing secret" value={secret.value} autoFocus />
           <div class="callout-actions">
@@ -339,14 +353,27 @@ function EndpointSettings({ endpoint, onChanged }: { endpoint: WebhookEndpoint; 
         <h2 id="endpoint-settings-title" class="card-title">
           Settings
         </h2>
-        {endpoint.disabledReason && <Alert tone="warning" title="Switchboard disabled this endpoint">{endpoint.disabledReason}. Switch it back on once your backend answers again.</Alert>}
+        {endpoint.disabledReason && (
+          <Alert tone="warning" title="Switchboard disabled this endpoint">
+            {endpoint.disabledReason}. Switch it back on once your backend answers again.
+          </Alert>
+        )}
         {formError.value && <Alert tone="error">{formError.value}</Alert>}
         <form onSubmit={save} noValidate>
           <fieldset class="plain-fieldset" disabled={busy.value}>
             <legend class="sr-only">Endpoint settings</legend>
             <div class="inline-form">
               <TextField label="URL" name="url" spellcheck={false} value={url.value} onValue={(v) => (url.value = v)} error={errors.value.url} class="grow" />
-              <TextField label="Description" name="description" optional value={description.value} onValue={(v) => (description.value = v)} maxLength={500} error={errors.value.description} class="grow" />
+              <TextField
+                label="Description"
+                name="description"
+                optional
+                value={description.value}
+                onValue={(v) => (description.value = v)}
+                maxLength={500}
+                error={errors.value.description}
+                class="grow"
+              />
             </div>
             <Switch label="Enabled" checked={enabled.value} onChange={(v) => (enabled.value = v)} hint="A disabled endpoint gets nothing; events are not queued for it." />
             <EventTypesField value={types.value} onChange={(v) => (types.value = v)} error={errors.value.eventTypes} />
@@ -472,10 +499,23 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
                       <span class="muted small block mono">{d.eventId.slice(0, 8)}</span>
                     </th>
                     <td>
-                      {d.status === 'succeeded' ? <Badge tone="success">Delivered</Badge> : d.status === 'failed' ? <Badge tone="danger">Failed</Badge> : <Badge tone="warning">Pending</Badge>}
+                      {d.status === 'succeeded' ? (
+                        <Badge tone="success">Delivered</Badge>
+                      ) : d.status === 'failed' ? (
+                        <Badge tone="danger">Failed</Badge>
+                      ) : (
+                        <Badge tone="warning">Pending</Badge>
+                      )}
                       <span class="muted small block">
-                        {[d.responseStatus !== null ? `HTTP ${d.responseStatus}` : null, d.latencyMs !== null ? formatDuration(d.latencyMs) : null, d.error].filter(Boolean).join(' · ')}
-                        {d.status === 'pending' && d.nextAttemptAt ? <> · next try <Time iso={d.nextAttemptAt} relative /></> : null}
+                        {[d.responseStatus !== null ? `HTTP ${d.responseStatus}` : null, d.latencyMs !== null ? formatDuration(d.latencyMs) : null, d.error]
+                          .filter(Boolean)
+                          .join(' · ')}
+                        {d.status === 'pending' && d.nextAttemptAt ? (
+                          <>
+                            {' '}
+                            · next try <Time iso={d.nextAttemptAt} relative />
+                          </>
+                        ) : null}
                       </span>
                     </td>
                     <td>{d.attempts}</td>
@@ -484,7 +524,13 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
                     </td>
                     <td class="cell-actions">
                       {d.status !== 'pending' && (
-                        <button type="button" class="btn btn-secondary btn-small" disabled={resending.value !== null} aria-label={`Resend ${d.eventType} ${d.eventId.slice(0, 8)}`} onClick={() => resend(d)}>
+                        <button
+                          type="button"
+                          class="btn btn-secondary btn-small"
+                          disabled={resending.value !== null}
+                          aria-label={`Resend ${d.eventType} ${d.eventId.slice(0, 8)}`}
+                          onClick={() => resend(d)}
+                        >
                           {resending.value === d.id ? 'Resending…' : 'Resend'}
                         </button>
                       )}

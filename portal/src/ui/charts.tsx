@@ -217,7 +217,15 @@ export function Ring({ ratio, label, children }: { ratio: number | null; label: 
 }
 
 /** Horizontal bars with labels (top failing flows): a list, so screen readers read label and value. */
-export function BarList({ items, format = (v) => String(v), label }: { items: { key: string; label: ComponentChildren; value: number; detail?: string }[]; format?: (v: number) => string; label: string }) {
+export function BarList({
+  items,
+  format = (v) => String(v),
+  label,
+}: {
+  items: { key: string; label: ComponentChildren; value: number; detail?: string }[];
+  format?: (v: number) => string;
+  label: string;
+}) {
   const max = Math.max(1, ...items.map((i) => i.value));
   return (
     <ul class="bar-list" aria-label={label}>

@@ -34,17 +34,7 @@ export function CopyBox({ label, value, autoFocus }: { label: string; value: str
     <div class="copy-box">
       <label for={id}>{label}</label>
       <div class="copy-row">
-        <input
-          id={id}
-          ref={input}
-          class="mono"
-          type="text"
-          readOnly
-          value={value}
-          spellcheck={false}
-          autoComplete="off"
-          onFocus={(e) => e.currentTarget.select()}
-        />
+        <input id={id} ref={input} class="mono" type="text" readOnly value={value} spellcheck={false} autoComplete="off" onFocus={(e) => e.currentTarget.select()} />
         <button type="button" class="btn btn-secondary" onClick={copy}>
           {copied.value === 'copied' ? 'Copied' : 'Copy'}
         </button>

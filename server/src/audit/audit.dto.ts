@@ -7,15 +7,23 @@ import type { AuditEvent } from './audit-event.entity';
 const ACTOR_TYPES = ['member', 'api_key', 'end_user', 'system'];
 export class AuditQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @OptionalNotNull()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit = 50;
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @OptionalNotNull() @IsString() @MaxLength(100)
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(100)
   cursor?: string;
 
   @ApiPropertyOptional({ description: 'Exact action (api_key.created) or a prefix ending in a dot (member.)', example: 'member.' })
-  @OptionalNotNull() @IsString() @MaxLength(100)
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(100)
   action?: string;
 
   @ApiPropertyOptional({ enum: ACTOR_TYPES }) @OptionalNotNull() @IsIn(ACTOR_TYPES) actorType?: string;
@@ -24,11 +32,13 @@ export class AuditQueryDto {
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(100) targetId?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Events at or after this time' })
-  @OptionalNotNull() @QueryDate()
+  @OptionalNotNull()
+  @QueryDate()
   since?: Date;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Events before this time' })
-  @OptionalNotNull() @QueryDate()
+  @OptionalNotNull()
+  @QueryDate()
   until?: Date;
 }
 
@@ -36,7 +46,11 @@ export class AuditEventView {
   @ApiProperty() id: string;
   @ApiProperty({ enum: ACTOR_TYPES }) actorType: string;
   @ApiPropertyOptional({ nullable: true, type: String }) actorId: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: "Who: a member's email, an API key's name, an end user's external id (null for the system, or one no longer found)" })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: "Who: a member's email, an API key's name, an end user's external id (null for the system, or one no longer found)",
+  })
   actorName: string | null;
   @ApiProperty({ example: 'api_key.created' }) action: string;
   @ApiPropertyOptional({ nullable: true, type: String }) targetType: string | null;

@@ -95,7 +95,10 @@ export class AuditService {
     if (filters.targetId) q.andWhere('e.targetId = :targetId', { targetId: filters.targetId });
     if (filters.since) q.andWhere('e.createdAt >= :since', { since: filters.since });
     if (filters.until) q.andWhere('e.createdAt < :until', { until: filters.until });
-    const rows = await q.orderBy('e.id', 'DESC').limit(filters.limit + 1).getMany();
+    const rows = await q
+      .orderBy('e.id', 'DESC')
+      .limit(filters.limit + 1)
+      .getMany();
     const data = rows.slice(0, filters.limit);
     return { data, nextCursor: rows.length > filters.limit ? data[data.length - 1].id : null };
   }

@@ -22,7 +22,13 @@ export class AuthRateLimiter {
     // The shared client already prefixes keys with the deployment prefix.
     // Without Redis each process counts in memory, so a Redis outage does not stop sign-ins.
     const limiter = (options: { keyPrefix: string; points: number; duration: number }) =>
-      new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) } as IRateLimiterStoreOptions);
+      new RateLimiterRedis({
+        ...options,
+        storeClient: redis,
+        useRedisPackage: false,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(options),
+      } as IRateLimiterStoreOptions);
     this.byEmail = limiter({ keyPrefix: 'login-fail:email', points: maxFailures, duration: lockoutSeconds });
     // An office behind one NAT shares an IP: allow it ten people's worth of typos.
     this.byIp = limiter({ keyPrefix: 'login-fail:ip', points: maxFailures * 10, duration: lockoutSeconds });
@@ -36,7 +42,12 @@ export class AuthRateLimiter {
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        throw new AppError('rate_limited', `Too many signups from your address; try again in ${seconds} seconds`, { retryAfterSeconds: seconds }, { 'Retry-After': String(seconds) });
+        throw new AppError(
+          'rate_limited',
+          `Too many signups from your address; try again in ${seconds} seconds`,
+          { retryAfterSeconds: seconds },
+          { 'Retry-After': String(seconds) },
+        );
       }
       throw rejection;
     }
@@ -45,17 +56,13 @@ export class AuthRateLimiter {
   async assertAllowed(email: string, ip: string): Promise<void> {
     const [emailState, ipState] = await Promise.all([this.byEmail.get(email.toLowerCase()), this.byIp.get(ip)]);
     const blocked = [emailState, ipState].filter(
-      (state, i): state is RateLimiterRes =>
-        state !== null && state.consumedPoints >= (i === 0 ? this.byEmail.points : this.byIp.points),
+      (state, i): state is RateLimiterRes => state !== null && state.consumedPoints >= (i === 0 ? this.byEmail.points : this.byIp.points),
     );
     if (blocked.length > 0) throw this.tooMany(Math.max(...blocked.map((s) => s.msBeforeNext)));
   }
 
   async recordFailure(email: string, ip: string): Promise<void> {
-    await Promise.all([
-      this.byEmail.penalty(email.toLowerCase(), 1),
-      this.byIp.penalty(ip, 1),
-    ]);
+    await Promise.all([this.byEmail.penalty(email.toLowerCase(), 1), this.byIp.penalty(ip, 1)]);
   }
 
   async recordSuccess(email: string): Promise<void> {
@@ -64,8 +71,13 @@ export class AuthRateLimiter {
 
   private tooMany(msBeforeNext: number): AppError {
     const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-    return new AppError('rate_limited', `Too many failed sign-in attempts; try again in ${seconds} seconds`, { retryAfterSeconds: seconds }, {
-      'Retry-After': String(seconds),
-    });
+    return new AppError(
+      'rate_limited',
+      `Too many failed sign-in attempts; try again in ${seconds} seconds`,
+      { retryAfterSeconds: seconds },
+      {
+        'Retry-After': String(seconds),
+      },
+    );
   }
 }

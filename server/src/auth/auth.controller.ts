@@ -47,11 +47,7 @@ export class AuthController {
   @UseGuards(PasswordLoginGuard)
   @ApiOperation({ summary: 'Sign in to the portal; sets the httpOnly session cookie' })
   @ApiTooManyRequestsResponse({ description: 'Too many failed attempts for this email or IP' })
-  async login(
-    @Body() body: LoginDto,
-    @Req() req: Request & { user: { userId: string } },
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<MeView> {
+  async login(@Body() body: LoginDto, @Req() req: Request & { user: { userId: string } }, @Res({ passthrough: true }) res: Response): Promise<MeView> {
     const { token, session } = await this.sessions.create(req.user.userId, {
       ip: req.ip,
       userAgent: req.headers['user-agent'],
@@ -73,11 +69,7 @@ export class AuthController {
   @SessionAuth()
   @ApiOperation({ summary: 'Sign out this browser' })
   @ApiNoContentResponse()
-  async logout(
-    @CurrentPrincipal() principal: MemberPrincipal | SessionPrincipal,
-    @Req() req: AuthenticatedRequest,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<void> {
+  async logout(@CurrentPrincipal() principal: MemberPrincipal | SessionPrincipal, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.sessions.revoke(principal.sessionId);
     clearSessionCookie(res, this.config);
     if (principal.kind === 'member') await this.audit.record(actorOf(req), 'member.signed_out', { type: 'user', id: principal.userId });
@@ -123,8 +115,7 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @ApiOperation({
-    summary:
-      'Accept an invitation. New to Switchboard: set a password (and name). Existing account: be signed in as it, or give its password. Signs you in to that tenant',
+    summary: 'Accept an invitation. New to Switchboard: set a password (and name). Existing account: be signed in as it, or give its password. Signs you in to that tenant',
   })
   @ApiTooManyRequestsResponse({ description: 'Too many unknown invitation tokens from this IP, or too many wrong passwords' })
   async acceptInvite(@Body() body: AcceptInviteDto, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: Response): Promise<MeView> {

@@ -7,12 +7,7 @@ export const AUTH_METADATA = 'switchboard:auth';
 export const SESSION_COOKIE = 'sb_session';
 
 export type AuthRequirement =
-  | { kind: 'public' }
-  | { kind: 'session' }
-  | { kind: 'member'; minRole: Role }
-  | { kind: 'api_key' }
-  | { kind: 'end_user' }
-  | { kind: 'api_key_or_end_user' };
+  { kind: 'public' } | { kind: 'session' } | { kind: 'member'; minRole: Role } | { kind: 'api_key' } | { kind: 'end_user' } | { kind: 'api_key_or_end_user' };
 
 /** No credentials needed. Every route must say how it authenticates; there is no default. */
 export const Public = () => SetMetadata(AUTH_METADATA, { kind: 'public' } satisfies AuthRequirement);
@@ -60,10 +55,6 @@ export const ApiKeyOrEndUserAuth = () =>
   );
 
 /** The acting principal as an audit/tenant-scope Actor. */
-export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
-  actorOf(ctx.switchToHttp().getRequest<AuthenticatedRequest>()),
-);
+export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext) => actorOf(ctx.switchToHttp().getRequest<AuthenticatedRequest>()));
 
-export const CurrentPrincipal = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<AuthenticatedRequest>().user,
-);
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<AuthenticatedRequest>().user);

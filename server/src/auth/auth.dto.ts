@@ -7,7 +7,8 @@ export class LoginDto {
   @ApiProperty({ example: 'owner@acme.com' }) @IsEmail() @MaxLength(254) email: string;
   @ApiProperty() @IsString() @Length(1, 200) password: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'Tenant to start in; defaults to your first' })
-  @OptionalNotNull() @IsUUID()
+  @OptionalNotNull()
+  @IsUUID()
   tenantId?: string;
 }
 

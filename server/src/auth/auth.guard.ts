@@ -36,16 +36,12 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_METADATA, [context.getHandler(), context.getClass()]);
     if (!requirement) throw new AppError('internal_error', 'Route declares no authentication requirement');
     if (requirement.kind === 'public') return true;
 
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const kind =
-      requirement.kind === 'api_key_or_end_user' ? (/^Bearer\s+sk_/i.test(req.headers.authorization ?? '') ? 'api_key' : 'end_user') : requirement.kind;
+    const kind = requirement.kind === 'api_key_or_end_user' ? (/^Bearer\s+sk_/i.test(req.headers.authorization ?? '') ? 'api_key' : 'end_user') : requirement.kind;
     await GUARDS[kind].canActivate(context);
     const principal = req.user as Principal;
 

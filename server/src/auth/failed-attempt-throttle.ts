@@ -70,7 +70,8 @@ export class FailedAttemptThrottle {
   async recordFailure(kind: CredentialKind, ip: string | undefined): Promise<void> {
     const state = await this.limiters[kind].penalty(ip ?? 'unknown', 1);
     // Once per window and IP: the moment it crosses the limit, for operators to see who is guessing.
-    if (state.consumedPoints === this.limiters[kind].points) this.logger.warn({ kind, ip, retryAfterSeconds: Math.ceil(state.msBeforeNext / 1000) }, 'client IP reached the failed-credential limit');
+    if (state.consumedPoints === this.limiters[kind].points)
+      this.logger.warn({ kind, ip, retryAfterSeconds: Math.ceil(state.msBeforeNext / 1000) }, 'client IP reached the failed-credential limit');
   }
 
   /**

@@ -61,7 +61,6 @@ export class MemberSessionStrategy extends PassportStrategy(CustomStrategy, 'mem
     if (!principal) throw new AppError('unauthenticated', 'Your session has expired or was signed out; sign in again');
     return principal;
   }
-
 }
 
 /** Email + password sign-in, rate-limited per email and per IP. */

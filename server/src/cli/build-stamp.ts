@@ -31,6 +31,13 @@ export const bannerTime = (date: Date): string => `${date.toISOString().slice(0,
 export function startedLine(startedAt: Date, builtAt: Date | null): string {
   if (!builtAt) return `Started ${bannerTime(startedAt)} · build time unknown (no built files found)`;
   const minutes = Math.round((startedAt.getTime() - builtAt.getTime()) / 60_000);
-  const ago = minutes < 1 ? 'just before' : minutes < 120 ? `${minutes} min before` : minutes < 48 * 60 ? `${Math.round(minutes / 60)} h before` : `${Math.round(minutes / 1440)} days before`;
+  const ago =
+    minutes < 1
+      ? 'just before'
+      : minutes < 120
+        ? `${minutes} min before`
+        : minutes < 48 * 60
+          ? `${Math.round(minutes / 60)} h before`
+          : `${Math.round(minutes / 1440)} days before`;
   return `Started ${bannerTime(startedAt)} · built ${bannerTime(builtAt)} (${ago})`;
 }

@@ -32,7 +32,10 @@ describe('the support ticket triage agent', () => {
   });
 
   it("fills the post from the ticket and HubSpot's answer, and answers JSON the output schema accepts", () => {
-    const input = { ticket: { id: 't1', subject: 'Cannot export "Q3" report', message: 'The export button spins forever.', email: 'maria@globex.test', filedBy: 'Maria Johnson' }, channel: 'C0SUPPORT' };
+    const input = {
+      ticket: { id: 't1', subject: 'Cannot export "Q3" report', message: 'The export button spins forever.', email: 'maria@globex.test', filedBy: 'Maria Johnson' },
+      channel: 'C0SUPPORT',
+    };
     const found = { found: true, contact: { id: '51', properties: { firstname: 'Maria', lastname: 'Johnson', company: 'Globex Corporation', email: 'maria@globex.test' } } };
     const context = placeholderContext([
       { role: 'user', content: JSON.stringify(input) },
@@ -43,7 +46,9 @@ describe('the support ticket triage agent', () => {
     expect(fillPlaceholders(lookup.email, context)).toBe('maria@globex.test');
     const post = SUPPORT_TRIAGE_SCRIPT[1]!.toolCalls![0]!.arguments as { channel: string; text: string };
     expect(fillPlaceholders(post.channel, context)).toBe('C0SUPPORT');
-    expect(fillPlaceholders(post.text, context)).toBe(':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot export "Q3" report*\nThe export button spins forever.');
+    expect(fillPlaceholders(post.text, context)).toBe(
+      ':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot export "Q3" report*\nThe export button spins forever.',
+    );
     const answer = JSON.parse(fillPlaceholders(SUPPORT_TRIAGE_SCRIPT[2]!.content!, context));
     expect(answer).toEqual({ summary: 'Maria Johnson of Globex Corporation filed a support ticket; a summary was drafted for Slack.', priority: 'high' });
     expect(agent.output.properties.priority.enum).toContain(answer.priority);

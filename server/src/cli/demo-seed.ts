@@ -182,7 +182,9 @@ export const SUPPORT_TRIAGE_SCRIPT: LlmTurn[] = [
       },
     ],
   },
-  { content: `{"summary":"{{${CUSTOMER}.firstname}} {{${CUSTOMER}.lastname}} of {{${CUSTOMER}.company}} filed a support ticket; a summary was drafted for Slack.","priority":"high"}` },
+  {
+    content: `{"summary":"{{${CUSTOMER}.firstname}} {{${CUSTOMER}.lastname}} of {{${CUSTOMER}.company}} filed a support ticket; a summary was drafted for Slack.","priority":"high"}`,
+  },
 ];
 
 /** The agent step of the triage flow: it may read HubSpot freely; its Slack post waits for the end user's approval. */
@@ -214,7 +216,8 @@ export const SUPPORT_TRIAGE_AGENT = {
 export const SUPPORT_TICKET_TRIAGE = {
   key: 'support-ticket-triage',
   name: 'Triage new support tickets with AI',
-  description: 'When a support ticket is filed in Acme CRM, an AI agent looks the customer up in HubSpot and drafts a summary for your Slack channel. Nothing is posted until you approve it here.',
+  description:
+    'When a support ticket is filed in Acme CRM, an AI agent looks the customer up in HubSpot and drafts a summary for your Slack channel. Nothing is posted until you approve it here.',
   trigger: { type: 'event', event: 'ticket.created' },
   connectors: ['hubspot', 'slack'],
   inputs: {

@@ -78,7 +78,7 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
     const acmePort = Number(process.env.DEMO_APP_PORT || 4020);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      NODE_ENV: mode === 'dev' ? 'development' : process.env.NODE_ENV ?? 'development',
+      NODE_ENV: mode === 'dev' ? 'development' : (process.env.NODE_ENV ?? 'development'),
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
       MASTER_KEY: masterKey,
@@ -97,7 +97,8 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
 
     const serverDir = resolve(__dirname, '..');
     const watch = mode === 'dev' ? ['--watch'] : [];
-    if (mode === 'dev') stops.push(spawnChild('tsc', process.execPath, [require.resolve('typescript/bin/tsc'), '-b', '-w', '--preserveWatchOutput'], env, resolve(serverDir, '..'), mode));
+    if (mode === 'dev')
+      stops.push(spawnChild('tsc', process.execPath, [require.resolve('typescript/bin/tsc'), '-b', '-w', '--preserveWatchOutput'], env, resolve(serverDir, '..'), mode));
     stops.push(spawnChild('api', process.execPath, [...watch, join(serverDir, 'main.js')], env, REPO_ROOT, mode));
     stops.push(spawnChild('worker', process.execPath, [...watch, join(serverDir, 'worker.js')], env, REPO_ROOT, mode));
 
@@ -115,7 +116,9 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
       sandboxUrl: sandbox.url,
     });
     log(`demo tenant: ${seeded.connectors.length} connectors on the sandbox; flow templates ${seeded.templates.map((t) => `${t.key} (${t.status})`).join(', ')}`);
-    log(`demo tenant: LLM provider ${seeded.llm.provider} (${seeded.llm.status}) on the sandbox's scripted model${seeded.llm.models.length === 1 ? '' : 's'} ${seeded.llm.models.join(', ')} at ${seeded.llm.baseUrl}`);
+    log(
+      `demo tenant: LLM provider ${seeded.llm.provider} (${seeded.llm.status}) on the sandbox's scripted model${seeded.llm.models.length === 1 ? '' : 's'} ${seeded.llm.models.join(', ')} at ${seeded.llm.baseUrl}`,
+    );
     const acmeMain = join(REPO_ROOT, 'demo-host-app', 'dist', 'main.js');
     if (!existsSync(acmeMain)) throw new Error(`${acmeMain} is missing: run npm run build first.`);
     const acmeEnv: NodeJS.ProcessEnv = {
@@ -193,7 +196,12 @@ async function startEmbeddedPostgres(stops: Stop[]): Promise<string> {
 async function startLocalSandbox(stops: Stop[]): Promise<{ url: string; port: number }> {
   const { startSandbox } = await import('@switchboard/connectors/dist/sandbox/index.js');
   const churnSeconds = Number(process.env.SANDBOX_CHURN_SECONDS ?? 30);
-  const sandbox = await startSandbox({ port: Number(process.env.SANDBOX_PORT || 4010), stateFile: join(STATE_DIR, 'sandbox.json'), warn: log, churnSeconds: churnSeconds > 0 ? churnSeconds : undefined });
+  const sandbox = await startSandbox({
+    port: Number(process.env.SANDBOX_PORT || 4010),
+    stateFile: join(STATE_DIR, 'sandbox.json'),
+    warn: log,
+    churnSeconds: churnSeconds > 0 ? churnSeconds : undefined,
+  });
   stops.push(() => sandbox.close());
   log(`sandbox providers on ${sandbox.url}`);
   return { url: sandbox.url, port: sandbox.port };
@@ -261,7 +269,8 @@ async function seedDemo(
     } else {
       tenantRow = tenant;
       const valid = apiKey
-        ? (await tenantSql(db).query(trustedTenantId(tenant.id), `SELECT 1 FROM api_keys WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL`, [hashToken(apiKey)])).length > 0
+        ? (await tenantSql(db).query(trustedTenantId(tenant.id), `SELECT 1 FROM api_keys WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL`, [hashToken(apiKey)]))
+            .length > 0
         : false;
       if (!valid || !password) {
         throw new Error(

@@ -1,17 +1,5 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { parseAllowlist } from '../common/net/outbound-guard';
 
 const toBoolean = ({ value }: { value: unknown }) =>
@@ -19,22 +7,30 @@ const toBoolean = ({ value }: { value: unknown }) =>
 
 /** The environment, exactly as operators write it. Every variable is documented in the README. */
 class Environment {
-  @IsIn(['development', 'production', 'test']) @IsOptional()
+  @IsIn(['development', 'production', 'test'])
+  @IsOptional()
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
   @IsString()
   HOST = '127.0.0.1';
 
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }) @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @IsOptional()
   PUBLIC_URL?: string;
 
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   DATABASE_URL!: string;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE = 10;
 
   @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
@@ -46,45 +42,76 @@ class Environment {
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)' })
   MASTER_KEY!: string;
 
-  @Matches(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, { message: 'must be a comma-separated list of base64 32-byte keys' }) @IsOptional()
+  @Matches(/^[A-Za-z0-9+/]{43}=(,[A-Za-z0-9+/]{43}=)*$/, { message: 'must be a comma-separated list of base64 32-byte keys' })
+  @IsOptional()
   MASTER_KEY_PREVIOUS?: string;
 
-  @Type(() => Number) @IsInt() @Min(60) @Max(24 * 3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(24 * 3600)
   END_USER_SESSION_TTL_SECONDS = 1800;
 
-  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true }) @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @IsOptional()
   SANDBOX_URL?: string;
 
-  @IsString() @IsOptional()
+  @IsString()
+  @IsOptional()
   OUTBOUND_ALLOWLIST?: string;
 
-  @Type(() => Number) @IsInt() @Min(0) @Max(3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
   TOKEN_REFRESH_MARGIN_SECONDS = 300;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(3650)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
   RUN_RETENTION_DAYS = 30;
 
-  @Type(() => Number) @IsInt() @Min(1000) @Max(600_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
   QUEUE_LOCK_DURATION_MS = 15_000;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(7 * 24 * 3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
   RUN_TIMEOUT_SECONDS = 3600;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(100_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   TENANT_MAX_CONCURRENT_RUNS = 50;
 
-  @Transform(toBoolean) @IsBoolean()
+  @Transform(toBoolean)
+  @IsBoolean()
   CONNECTION_RATE_LIMITS = true;
 
   /** Polls one worker runs at once (each waits on a provider). */
-  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   POLL_CONCURRENCY = 50;
 
   /** A poll's time limit; a claimed poll not finished within twice this is taken over by another worker. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(600)
   POLL_TIMEOUT_SECONDS = 30;
 
-  @Type(() => Number) @IsInt() @Min(500) @Max(600_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(500)
+  @Max(600_000)
   QUEUE_STALLED_INTERVAL_MS = 5_000;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -93,50 +120,86 @@ class Environment {
   @Matches(/^\d+(b|kb|mb)$/i, { message: 'must be a size such as 512kb or 1mb' })
   BODY_LIMIT = '1mb';
 
-  @Type(() => Number) @IsInt() @Min(300) @Max(30 * 24 * 3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(300)
+  @Max(30 * 24 * 3600)
   MEMBER_SESSION_TTL_SECONDS = 12 * 3600;
 
-  @Transform(toBoolean) @IsBoolean()
+  @Transform(toBoolean)
+  @IsBoolean()
   ALLOW_SIGNUP = false;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(100000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
   SIGNUP_MAX_PER_HOUR = 10;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   LOGIN_MAX_FAILURES = 5;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
   LOGIN_LOCKOUT_SECONDS = 900;
 
-  @Type(() => Number) @IsInt() @Min(300) @Max(30 * 24 * 3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(300)
+  @Max(30 * 24 * 3600)
   INVITATION_TTL_SECONDS = 72 * 3600;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   AUTH_FAILURES_PER_IP = 100;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
   AUTH_FAILURE_WINDOW_SECONDS = 600;
 
-  @IsString() @MinLength(16) @IsOptional()
+  @IsString()
+  @MinLength(16)
+  @IsOptional()
   METRICS_TOKEN?: string;
 
-  @Transform(toBoolean) @IsBoolean() @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean()
+  @IsOptional()
   METRICS_PUBLIC?: boolean;
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(24 * 3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 3600)
   MAINTENANCE_INTERVAL_SECONDS = 900;
 
   /** How long a run may sit queued or running with no live job before the recovery sweep gives it one. */
-  @Type(() => Number) @IsInt() @Min(1) @Max(3600)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
   RUN_RECOVERY_GRACE_SECONDS = 10;
 
-  @Transform(toBoolean) @IsBoolean()
+  @Transform(toBoolean)
+  @IsBoolean()
   TRUST_PROXY = false;
 
   @Matches(/^\d{1,9}(,\d{1,9}){0,19}$/, { message: 'must be 1-20 comma-separated delays in milliseconds, e.g. 5000,300000' })
   WEBHOOK_RETRY_SCHEDULE_MS = '5000,300000,1800000,7200000,18000000,36000000,36000000';
 
-  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   WEBHOOK_DISABLE_AFTER_FAILURES = 5;
 }
 
@@ -217,7 +280,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     database: { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE },
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
     masterKey: Buffer.from(env.MASTER_KEY, 'base64'),
-    previousMasterKeys: (env.MASTER_KEY_PREVIOUS ?? '').split(',').filter(Boolean).map((k) => Buffer.from(k, 'base64')),
+    previousMasterKeys: (env.MASTER_KEY_PREVIOUS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((k) => Buffer.from(k, 'base64')),
     endUserSessionTtlSeconds: env.END_USER_SESSION_TTL_SECONDS,
     sandboxUrl: env.SANDBOX_URL?.replace(/\/+$/, ''),
     outboundAllowlist: env.OUTBOUND_ALLOWLIST ?? '',

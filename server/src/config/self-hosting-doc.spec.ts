@@ -62,7 +62,9 @@ describe('docs/self-hosting.md', () => {
 
   it('names only metrics the API serves', () => {
     const sources = ['server/src/metrics/metrics.ts', 'server/src/webhooks/webhook-metrics.ts'].map(read).join('\n');
-    const metrics = [...new Set([...guide.matchAll(/`([a-z]+(?:_[a-z]+)+)(?:\{[^`]*\})?`/g)].map((m) => m[1]).filter((name) => /_(total|seconds|jobs)$/.test(name) || name === 'queue_jobs'))];
+    const metrics = [
+      ...new Set([...guide.matchAll(/`([a-z]+(?:_[a-z]+)+)(?:\{[^`]*\})?`/g)].map((m) => m[1]).filter((name) => /_(total|seconds|jobs)$/.test(name) || name === 'queue_jobs')),
+    ];
     expect(metrics.length).toBeGreaterThanOrEqual(5);
     for (const name of metrics) expect(sources, name).toContain(`name: '${name}'`);
   });
@@ -71,7 +73,11 @@ describe('docs/self-hosting.md', () => {
     for (const [, target] of guide.matchAll(/\]\(([^)#]+\.md)(?:#([^)]+))?\)/g)) {
       expect(existsSync(join(ROOT, 'docs', target)), target).toBe(true);
     }
-    const anchor = (heading: string) => heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+    const anchor = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
     for (const [, target, hash] of guide.matchAll(/\]\(([^)#]*)#([^)]+)\)/g)) {
       const text = target ? read(join('docs', target)) : guide;
       const headings = [...text.matchAll(/^#+ (.+)$/gm)].map((m) => anchor(m[1]));

@@ -5,8 +5,7 @@
 
 export const CONNECT_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** JSON safe inside a <script type="application/json"> block. */
 const jsonBlock = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -29,7 +28,7 @@ export interface ConnectResult {
 export function resultPage(result: ConnectResult, targetOrigin: string | null, connectorName: string): string {
   const ok = result.status === 'connected';
   const heading = ok ? `${connectorName} is connected` : `Could not connect ${connectorName}`;
-  const text = ok ? 'This window will close by itself.' : result.error?.message ?? 'Something went wrong.';
+  const text = ok ? 'This window will close by itself.' : (result.error?.message ?? 'Something went wrong.');
   return layout(
     heading,
     `<h1>${escapeHtml(heading)}</h1><p class="${ok ? 'ok' : 'error'}" role="${ok ? 'status' : 'alert'}">${escapeHtml(text)}</p>

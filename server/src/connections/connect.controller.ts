@@ -101,7 +101,10 @@ export class ConnectController {
     if (await this.throttled(res, () => this.throttle.assertAllowed('oauth_state', req.ip))) return;
     try {
       const { result, targetOrigin, connectorName } = await this.connect.finishOAuth(new URL(req.originalUrl, 'http://x').searchParams);
-      res.status(result.status === 'connected' ? 200 : 400).type('html').send(resultPage(result, targetOrigin, connectorName));
+      res
+        .status(result.status === 'connected' ? 200 : 400)
+        .type('html')
+        .send(resultPage(result, targetOrigin, connectorName));
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
       // An unknown state is a guess (or a replay): it counts towards this IP's limit.
@@ -125,7 +128,11 @@ export class ConnectController {
       return false;
     } catch (error) {
       if (!(error instanceof AppError && error.code === 'too_many_failed_attempts')) throw error;
-      res.status(429).set(error.headers ?? {}).type('html').send(errorPage('Too many attempts', error.message));
+      res
+        .status(429)
+        .set(error.headers ?? {})
+        .type('html')
+        .send(errorPage('Too many attempts', error.message));
       return true;
     }
   }
@@ -153,8 +160,17 @@ export class ConnectController {
       if (!(error instanceof ConnectError)) throw error;
       const status = error.code === 'origin_not_allowed' || error.code === 'connector_not_allowed' ? 403 : 400;
       // Report to the opener only when its origin is known to be allowed.
-      const origin = error.code === 'origin_not_allowed' ? null : query.origin ?? null;
-      res.status(status).type('html').send(resultPage({ status: 'error', connector: key, error: { code: error.code, message: error.message } }, origin, (await this.registry.find(principal.tenantId, key).catch(() => undefined))?.name ?? key));
+      const origin = error.code === 'origin_not_allowed' ? null : (query.origin ?? null);
+      res
+        .status(status)
+        .type('html')
+        .send(
+          resultPage(
+            { status: 'error', connector: key, error: { code: error.code, message: error.message } },
+            origin,
+            (await this.registry.find(principal.tenantId, key).catch(() => undefined))?.name ?? key,
+          ),
+        );
     }
   }
 
@@ -193,7 +209,15 @@ export class ConnectController {
       if (b.username === undefined) fields.push({ name: 'username', label: b.usernameLabel ?? 'Username', type: 'text', help: b.password !== undefined ? b.help : undefined });
       if (b.password === undefined) fields.push({ name: 'password', label: b.passwordLabel ?? 'Password', type: 'password', help: b.help });
     }
-    return credentialsForm({ connectorName: name, logo, action: `/connect/${encodeURIComponent(key)}`, hidden: this.hidden(query), fields, error, continuesTo: auth.type === 'oauth2' ? name : undefined });
+    return credentialsForm({
+      connectorName: name,
+      logo,
+      action: `/connect/${encodeURIComponent(key)}`,
+      hidden: this.hidden(query),
+      fields,
+      error,
+      continuesTo: auth.type === 'oauth2' ? name : undefined,
+    });
   }
 
   /** What a form posts back besides its fields: the session, the opener's origin, the connection to replace. */

@@ -129,7 +129,8 @@ export class ConnectService {
       if (field.fromToken || field.fromCallback || field.fromAccount) continue;
       const value = (fields[`config.${name}`] ?? '').trim();
       if (!value && field.default === undefined && !field.optional) throw new ConnectError('missing_config', `${field.title} is required`);
-      if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value)) throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
+      if (value && field.pattern && !new RegExp(`^(?:${field.pattern})$`).test(value))
+        throw new ConnectError('invalid_config', `${field.title} does not look right${field.example ? ` (e.g. ${field.example})` : ''}`);
       const problem = value ? configValueProblem(positions.get(name), value) : undefined;
       if (problem) throw new ConnectError('invalid_config', `${field.title} ${problem}`);
       if (value) config[name] = value;
@@ -208,7 +209,11 @@ export class ConnectService {
       throw new ConnectError('connector_not_enabled', `${key} is no longer available in this app`);
     });
     const name = resolved.definition.name;
-    const fail = (code: string, message: string) => ({ result: { status: 'error' as const, connector: key, error: { code, message } }, targetOrigin: row.opener_origin, connectorName: name });
+    const fail = (code: string, message: string) => ({
+      result: { status: 'error' as const, connector: key, error: { code, message } },
+      targetOrigin: row.opener_origin,
+      connectorName: name,
+    });
 
     const providerError = params.get('error');
     if (providerError) {
@@ -262,7 +267,10 @@ export class ConnectService {
     const token = parseTokenResponse(auth, response.status, body);
     if (!token.ok) {
       if (token.invalidClient && app) {
-        return fail('app_rejected', `${name} rejected the OAuth app you entered (${token.error}): check its client id and secret, and that ${this.redirectUri} is registered as its redirect URI, then try again`);
+        return fail(
+          'app_rejected',
+          `${name} rejected the OAuth app you entered (${token.error}): check its client id and secret, and that ${this.redirectUri} is registered as its redirect URI, then try again`,
+        );
       }
       return token.invalidClient
         ? fail('connector_misconfigured', `${name} rejected this app's OAuth client (${token.error}); the app's admin must fix its ${name} settings`)
@@ -290,28 +298,42 @@ export class ConnectService {
   }
 
   /** API-key and basic credentials: checked against the provider (account()) before anything is saved. */
-  async connectWithCredentials(
-    principal: EndUserPrincipal,
-    resolved: ResolvedConnector,
-    fields: Record<string, string>,
-    connectionId?: string,
-  ): Promise<Connection> {
+  async connectWithCredentials(principal: EndUserPrincipal, resolved: ResolvedConnector, fields: Record<string, string>, connectionId?: string): Promise<Connection> {
     const auth = resolved.definition.auth as ApiKeyAuth | BasicAuth | OAuth2ClientCredentialsAuth;
     const config = this.askedConfig(resolved.definition, fields);
     if (auth.type === 'oauth2_client_credentials') {
       const credentials = await this.grantClientCredentials(resolved, fields, config);
       const account = await this.identify(resolved.definition, credentials, config);
       Object.assign(config, account.config);
-      return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, resolved.scopes, connectionId ?? null);
+      return this.store(
+        { tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId },
+        principal.endUserId,
+        resolved.definition,
+        account,
+        credentials,
+        config,
+        resolved.scopes,
+        connectionId ?? null,
+      );
     }
     const credentials: Credentials =
       auth.type === 'api_key'
         ? { type: 'api_key', apiKey: (fields.apiKey ?? '').trim() }
         : { type: 'basic', username: auth.username ?? fields.username ?? '', password: auth.password ?? fields.password ?? '' };
-    if (credentials.type === 'api_key' && !credentials.apiKey) throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
+    if (credentials.type === 'api_key' && !credentials.apiKey)
+      throw new ConnectError('missing_credentials', `Enter your ${auth.type === 'api_key' ? (auth.label ?? 'API key') : 'credentials'}`);
     const account = await this.identify(resolved.definition, credentials, config);
     Object.assign(config, account.config);
-    return this.store({ tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId }, principal.endUserId, resolved.definition, account, credentials, config, [], connectionId ?? null);
+    return this.store(
+      { tenantId: principal.tenantId, type: 'end_user', id: principal.endUserId },
+      principal.endUserId,
+      resolved.definition,
+      account,
+      credentials,
+      config,
+      [],
+      connectionId ?? null,
+    );
   }
 
   /**
@@ -344,13 +366,17 @@ export class ConnectService {
       connector: definition,
       config,
       credentials:
-        credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials'
-          ? { type: credentials.type, accessToken: credentials.accessToken ?? '' }
-          : credentials,
+        credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials' ? { type: credentials.type, accessToken: credentials.accessToken ?? '' } : credentials,
       fetch: this.fetch as typeof fetch,
     });
     try {
-      return await definition.account({ http, config: withConfigDefaults(definition, config), idempotencyKey: `connect:${randomBytes(8).toString('hex')}`, signal: AbortSignal.timeout(15_000), tokenResponse: tokens?.raw } as never);
+      return await definition.account({
+        http,
+        config: withConfigDefaults(definition, config),
+        idempotencyKey: `connect:${randomBytes(8).toString('hex')}`,
+        signal: AbortSignal.timeout(15_000),
+        tokenResponse: tokens?.raw,
+      } as never);
     } catch (error) {
       // The provider said no: say it plainly. Anything else (unreachable, refused address) is worth its reason.
       const reason = error instanceof HttpError || error instanceof ProviderError ? ' Check them and try again.' : ` (${(error as Error).message})`;
@@ -377,17 +403,21 @@ export class ConnectService {
         : await repo.findOne(actor.tenantId, { endUserId, connectorKey: key, accountId: account.id });
       const expiresAt = (credentials.type === 'oauth2' || credentials.type === 'oauth2_client_credentials') && credentials.expiresAt ? new Date(credentials.expiresAt) : null;
       if (existing) {
-        await repo.update(actor.tenantId, { id: existing.id }, {
-          credentials: this.credentials.seal(existing, credentials),
-          status: 'active',
-          accountId: account.id,
-          accountName: account.name,
-          config,
-          scopes,
-          expiresAt,
-          lastError: null,
-          lastRefreshedAt: null,
-        });
+        await repo.update(
+          actor.tenantId,
+          { id: existing.id },
+          {
+            credentials: this.credentials.seal(existing, credentials),
+            status: 'active',
+            accountId: account.id,
+            accountName: account.name,
+            config,
+            scopes,
+            expiresAt,
+            lastError: null,
+            lastRefreshedAt: null,
+          },
+        );
         await this.audit.record(actor, 'connection.reconnected', { type: 'connection', id: existing.id }, { connector: key, account: account.name }, manager);
         const reconnected = await repo.get(actor.tenantId, { id: existing.id });
         await this.events.publish(manager, actor.tenantId, 'connection.created', reconnected);

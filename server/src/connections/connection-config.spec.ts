@@ -3,7 +3,13 @@ import { configPositions, configValueProblem } from './connection-config';
 
 describe('connection config in URLs', () => {
   const definition = {
-    auth: { type: 'oauth2' as const, authorizationUrl: 'https://{{subdomain}}.example.com/oauth/authorize', tokenUrl: 'https://login.example.com/{{tenant}}/token', scopes: [], refreshable: true },
+    auth: {
+      type: 'oauth2' as const,
+      authorizationUrl: 'https://{{subdomain}}.example.com/oauth/authorize',
+      tokenUrl: 'https://login.example.com/{{tenant}}/token',
+      scopes: [],
+      refreshable: true,
+    },
     baseUrl: '{{instance_url}}/api',
     baseUrls: { files: 'https://files.{{region}}.example.com/v1/{{account}}' },
   };

@@ -12,7 +12,9 @@ export class ConnectionEvents {
   constructor(private readonly webhooks: WebhookEventsService) {}
 
   async publish(manager: EntityManager, tenantId: TenantId, type: 'connection.created' | 'connection.needs_reauth' | 'connection.deleted', connection: Connection): Promise<void> {
-    const rows: Array<{ external_id: string }> = await tenantSql(manager).query(tenantId, `SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [connection.endUserId]);
+    const rows: Array<{ external_id: string }> = await tenantSql(manager).query(tenantId, `SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [
+      connection.endUserId,
+    ]);
     const endUserId = rows[0]?.external_id ?? '';
     await this.webhooks.publish(tenantId, type, { endUserId, connection: ConnectionView.of(connection, endUserId) }, manager);
   }

@@ -14,7 +14,9 @@ class OptionsQuery {
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(0, 200) search?: string;
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(1, 2000) cursor?: string;
   @ApiPropertyOptional({ format: 'uuid', description: 'Which of your connections to use (default: your first active one)' })
-  @OptionalNotNull() @IsString() @Length(36, 36)
+  @OptionalNotNull()
+  @IsString()
+  @Length(36, 36)
   connectionId?: string;
 }
 

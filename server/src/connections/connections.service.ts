@@ -62,7 +62,13 @@ export class ConnectionsService {
   async accessToken(actor: Actor, id: string): Promise<{ accessToken: string; expiresAt: string | null }> {
     const { connection, credentials } = await this.credentials.fresh(actor.tenantId, id);
     const accessToken =
-      credentials.type === 'oauth2' ? credentials.accessToken : credentials.type === 'api_key' ? credentials.apiKey : credentials.type === 'oauth2_client_credentials' ? credentials.accessToken : undefined;
+      credentials.type === 'oauth2'
+        ? credentials.accessToken
+        : credentials.type === 'api_key'
+          ? credentials.apiKey
+          : credentials.type === 'oauth2_client_credentials'
+            ? credentials.accessToken
+            : undefined;
     if (!accessToken) throw new AppError('conflict', `Connection ${id} uses ${credentials.type} credentials, which have no access token`);
     await this.audit.record(actor, 'connection.token_read', { type: 'connection', id }, { connector: connection.connectorKey });
     return { accessToken, expiresAt: connection.expiresAt?.toISOString() ?? null };

@@ -131,18 +131,27 @@ export class CredentialsService {
     if (!result.ok) {
       if (result.invalidGrant) {
         await this.markNeedsReauth(tenantId, connection, `${resolved.definition.name} refused the refresh token (${result.error})`);
-        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection; its end user must reconnect`, { providerError: result.error });
+        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection; its end user must reconnect`, {
+          providerError: result.error,
+        });
       }
-      throw new AppError(status >= 500 ? 'provider_timeout' : 'provider_error', `${resolved.definition.name} refused the token refresh: ${result.error}`, { providerError: result.error });
+      throw new AppError(status >= 500 ? 'provider_timeout' : 'provider_error', `${resolved.definition.name} refused the token refresh: ${result.error}`, {
+        providerError: result.error,
+      });
     }
-    return this.saveRefreshed(tenantId, connection, {
-      type: 'oauth2',
-      accessToken: result.tokens.accessToken,
-      // Providers that do not rotate send no new refresh token: keep the old one.
-      refreshToken: result.tokens.refreshToken ?? credentials.refreshToken,
-      expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
-      ...(credentials.app ? { app: credentials.app } : {}),
-    }, result.tokens.connectionConfig);
+    return this.saveRefreshed(
+      tenantId,
+      connection,
+      {
+        type: 'oauth2',
+        accessToken: result.tokens.accessToken,
+        // Providers that do not rotate send no new refresh token: keep the old one.
+        refreshToken: result.tokens.refreshToken ?? credentials.refreshToken,
+        expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
+        ...(credentials.app ? { app: credentials.app } : {}),
+      },
+      result.tokens.connectionConfig,
+    );
   }
 
   /** A client-credentials connection gets a new token the way it got the first: the grant again, with its own client. */
@@ -152,15 +161,24 @@ export class CredentialsService {
     if (!result.ok) {
       if (result.invalidClient || result.invalidGrant) {
         await this.markNeedsReauth(tenantId, connection, `${resolved.definition.name} refused the connection's client credentials (${result.error})`);
-        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection's client credentials; its end user must reconnect`, { providerError: result.error });
+        throw new AppError('connection_needs_reauth', `${resolved.definition.name} no longer accepts this connection's client credentials; its end user must reconnect`, {
+          providerError: result.error,
+        });
       }
-      throw new AppError(result.status >= 500 ? 'provider_timeout' : 'provider_error', `${resolved.definition.name} refused the token request: ${result.error}`, { providerError: result.error });
+      throw new AppError(result.status >= 500 ? 'provider_timeout' : 'provider_error', `${resolved.definition.name} refused the token request: ${result.error}`, {
+        providerError: result.error,
+      });
     }
-    return this.saveRefreshed(tenantId, connection, {
-      ...credentials,
-      accessToken: result.tokens.accessToken,
-      expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
-    }, result.tokens.connectionConfig);
+    return this.saveRefreshed(
+      tenantId,
+      connection,
+      {
+        ...credentials,
+        accessToken: result.tokens.accessToken,
+        expiresAt: result.tokens.expiresIn ? new Date(Date.now() + result.tokens.expiresIn * 1000).toISOString() : undefined,
+      },
+      result.tokens.connectionConfig,
+    );
   }
 
   /**
@@ -216,13 +234,17 @@ export class CredentialsService {
   private async saveRefreshed(tenantId: TenantId, connection: Connection, next: Credentials & { expiresAt?: string }, fromToken: Record<string, string>) {
     const now = new Date();
     const expiresAt = next.expiresAt ? new Date(next.expiresAt) : null;
-    await this.connections.update(tenantId, { id: connection.id }, {
-      credentials: this.seal(connection, next),
-      expiresAt,
-      lastRefreshedAt: now,
-      lastError: null,
-      config: { ...connection.config, ...fromToken },
-    });
+    await this.connections.update(
+      tenantId,
+      { id: connection.id },
+      {
+        credentials: this.seal(connection, next),
+        expiresAt,
+        lastRefreshedAt: now,
+        lastError: null,
+        config: { ...connection.config, ...fromToken },
+      },
+    );
     return { connection: { ...connection, expiresAt, lastRefreshedAt: now }, credentials: next };
   }
 
@@ -230,7 +252,13 @@ export class CredentialsService {
     await this.db.transaction(async (manager) => {
       const changed = await this.connections.with(manager).update(tenantId, { id: connection.id, status: 'active' }, { status: 'needs_reauth', lastError: reason });
       if (changed) {
-        await this.audit.record({ tenantId, type: 'system', id: null }, 'connection.needs_reauth', { type: 'connection', id: connection.id }, { connector: connection.connectorKey, reason }, manager);
+        await this.audit.record(
+          { tenantId, type: 'system', id: null },
+          'connection.needs_reauth',
+          { type: 'connection', id: connection.id },
+          { connector: connection.connectorKey, reason },
+          manager,
+        );
         await this.events.publish(manager, tenantId, 'connection.needs_reauth', { ...connection, status: 'needs_reauth', lastError: reason, updatedAt: new Date() });
       }
     });

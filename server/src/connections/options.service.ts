@@ -30,20 +30,26 @@ export class OptionsService {
         : null
       : (await this.connections.find(me.tenantId, { where: { endUserId: me.endUserId, connectorKey: key, status: 'active' }, order: { createdAt: 'ASC' }, take: 1 }))[0];
     if (!connection) {
-      const message = query.connectionId ? `The ${key} connection ${query.connectionId} is no longer connected; connect ${key} again` : `Connect ${key} first: you have no active ${key} connection`;
+      const message = query.connectionId
+        ? `The ${key} connection ${query.connectionId} is no longer connected; connect ${key} again`
+        : `Connect ${key} first: you have no active ${key} connection`;
       throw new AppError('connection_missing', message, { connector: key, ...(query.connectionId ? { connectionId: query.connectionId } : {}) });
     }
     if (connection.status !== 'active') {
-      throw new AppError('connection_needs_reauth', `Your ${key} connection is ${connection.status.replace('_', ' ')}; reconnect ${key} first`, { connector: key, connectionId: connection.id, status: connection.status });
+      throw new AppError('connection_needs_reauth', `Your ${key} connection is ${connection.status.replace('_', ' ')}; reconnect ${key} first`, {
+        connector: key,
+        connectionId: connection.id,
+        status: connection.status,
+      });
     }
     const { http, definition } = await this.clients.forConnection(me.tenantId, connection.id);
     const optionSource = definition.options && Object.hasOwn(definition.options, source) ? definition.options[source] : undefined;
     if (!optionSource) throw notFound(`Option source ${source} of ${key}`);
     try {
-      return await optionSource.run(
-        { http, config: connection.config, idempotencyKey: `options:${connection.id}`, signal: AbortSignal.timeout(15_000) } as never,
-        { search: query.search || undefined, cursor: query.cursor },
-      );
+      return await optionSource.run({ http, config: connection.config, idempotencyKey: `options:${connection.id}`, signal: AbortSignal.timeout(15_000) } as never, {
+        search: query.search || undefined,
+        cursor: query.cursor,
+      });
     } catch (error) {
       if (error instanceof AppError) throw error;
       const message = error instanceof ProviderError ? error.message : `${definition.name} could not list ${optionSource.name}: ${(error as Error).message}`;

@@ -55,7 +55,11 @@ export class ProviderClientService {
    * `resolved`: the connector as ConnectorConfigsService.resolve answered it for this tenant, when
    * the caller already has it (the poller resolves each tenant's connector once per batch).
    */
-  async forConnection(tenantId: TenantId, connectionId: string, resolved?: Pick<ResolvedConnector, 'definition'>): Promise<{ http: AbortableHttpClient; definition: ConnectorDefinition; connection: Connection }> {
+  async forConnection(
+    tenantId: TenantId,
+    connectionId: string,
+    resolved?: Pick<ResolvedConnector, 'definition'>,
+  ): Promise<{ http: AbortableHttpClient; definition: ConnectorDefinition; connection: Connection }> {
     const loaded = await this.credentials.fresh(tenantId, connectionId);
     const { connection } = loaded;
     const { definition } = resolved ?? (await this.configs.resolve(tenantId, connection.connectorKey));
@@ -95,7 +99,12 @@ export class ProviderClientService {
       if (log && unsafe) log.unsafeMaybeDelivered = true;
       let response: Response;
       try {
-        response = await this.fetch(url, { method: request.method, headers, body, signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(signal ? [signal] : [])]) });
+        response = await this.fetch(url, {
+          method: request.method,
+          headers,
+          body,
+          signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(signal ? [signal] : [])]),
+        });
       } catch (error) {
         const code = (error as { code?: string }).code;
         // Refused before sending (the outbound guard) or never connected: the provider saw nothing.

@@ -86,7 +86,11 @@ export class ProviderSubscriptionsService {
 
   /** The instance no longer needs its subscription (switched off, or its trigger changed). */
   async drop(tenantId: TenantId, instanceId: string, manager: EntityManager): Promise<void> {
-    const rows: Array<{ id: string }> = await tenantSql(manager).query(tenantId, `SELECT id FROM provider_subscriptions WHERE tenant_id = $1 AND instance_id = $2 AND status <> 'unsubscribing'`, [instanceId]);
+    const rows: Array<{ id: string }> = await tenantSql(manager).query(
+      tenantId,
+      `SELECT id FROM provider_subscriptions WHERE tenant_id = $1 AND instance_id = $2 AND status <> 'unsubscribing'`,
+      [instanceId],
+    );
     for (const row of rows) await this.dropRow(manager, tenantId, row.id);
   }
 
@@ -158,7 +162,11 @@ export class ProviderSubscriptionsService {
       await tenantSql(this.db).query(tenantId, `UPDATE provider_subscriptions SET provider_id = $3, next_attempt_at = now() WHERE tenant_id = $1 AND id = $2`, [row.id, made.id]);
       return;
     }
-    await tenantSql(this.db).query(tenantId, `UPDATE flow_instance_triggers SET health = 'ok', failures = 0, last_error = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [row.instance_id]);
+    await tenantSql(this.db).query(
+      tenantId,
+      `UPDATE flow_instance_triggers SET health = 'ok', failures = 0, last_error = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2`,
+      [row.instance_id],
+    );
     this.logger.info({ instanceId: row.instance_id, tenantId, connector: row.connector_key, subscription: made.id }, 'provider webhook subscribed');
   }
 

@@ -19,7 +19,26 @@ const TIMEOUT_MS = 30_000;
 export const PROXY_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 const MAX_RESPONSE_BYTES = 50 * 1024 * 1024;
 // Never forwarded: hop-by-hop headers, our own credentials, and what identifies the caller to us.
-const DROP_REQUEST_HEADERS = new Set(['host', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'cookie', 'content-length', 'x-request-id', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'origin', 'referer']);
+const DROP_REQUEST_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'authorization',
+  'cookie',
+  'content-length',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'forwarded',
+  'origin',
+  'referer',
+]);
 const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'set-cookie', 'content-length', 'trailer', 'upgrade']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
@@ -73,7 +92,13 @@ export class ProxyController {
       if (body.length > 0) headers['content-length'] = String(body.length);
       let upstream: IncomingMessage;
       try {
-        upstream = await guardedRequest(this.guard, url, { method: req.method, headers, body: body.length ? body : null, signal: AbortSignal.timeout(TIMEOUT_MS), maxResponseBytes: MAX_RESPONSE_BYTES });
+        upstream = await guardedRequest(this.guard, url, {
+          method: req.method,
+          headers,
+          body: body.length ? body : null,
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+          maxResponseBytes: MAX_RESPONSE_BYTES,
+        });
       } catch (error) {
         if (error instanceof AppError || (error as { code?: string }).code === 'EPRIVATE') throw error instanceof AppError ? error : error;
         if (retryable && attempt + 1 < MAX_ATTEMPTS) {
@@ -114,7 +139,8 @@ async function readBody(req: Request): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > PROXY_MAX_REQUEST_BYTES) throw new AppError('payload_too_large', `The request body is over the proxy's ${PROXY_MAX_REQUEST_BYTES}-byte limit`, { limit: PROXY_MAX_REQUEST_BYTES });
+    if (size > PROXY_MAX_REQUEST_BYTES)
+      throw new AppError('payload_too_large', `The request body is over the proxy's ${PROXY_MAX_REQUEST_BYTES}-byte limit`, { limit: PROXY_MAX_REQUEST_BYTES });
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

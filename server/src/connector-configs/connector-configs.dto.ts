@@ -5,19 +5,23 @@ import { OptionalNotNull } from '../common/http/validators';
 
 export class ConnectorSettingsDto {
   @ApiPropertyOptional({ description: 'Use the local sandbox providers instead of the real ones (needs SANDBOX_URL)' })
-  @OptionalNotNull() @IsBoolean()
+  @OptionalNotNull()
+  @IsBoolean()
   useSandbox?: boolean;
 
   @ApiPropertyOptional({ description: 'Generic HTTP connector: the auth end users connect with', enum: ['api_key', 'basic', 'oauth2_client_credentials'] })
-  @OptionalNotNull() @IsIn(['api_key', 'basic', 'oauth2_client_credentials'], { message: 'authType must be api_key, basic or oauth2_client_credentials' })
+  @OptionalNotNull()
+  @IsIn(['api_key', 'basic', 'oauth2_client_credentials'], { message: 'authType must be api_key, basic or oauth2_client_credentials' })
   authType?: string;
 
   @ApiPropertyOptional({ description: 'Let end users call the proxy for their own connections' })
-  @OptionalNotNull() @IsBoolean()
+  @OptionalNotNull()
+  @IsBoolean()
   endUserProxy?: boolean;
 
-  @ApiPropertyOptional({ description: "OAuth connectors: end users bring their own OAuth app (client id and secret, asked in the connect popup) instead of using yours" })
-  @OptionalNotNull() @IsBoolean()
+  @ApiPropertyOptional({ description: 'OAuth connectors: end users bring their own OAuth app (client id and secret, asked in the connect popup) instead of using yours' })
+  @OptionalNotNull()
+  @IsBoolean()
   endUserApp?: boolean;
 }
 
@@ -25,23 +29,39 @@ export class UpdateConnectorConfigDto {
   @ApiPropertyOptional() @OptionalNotNull() @IsBoolean() enabled?: boolean;
 
   @ApiPropertyOptional({ nullable: true, type: String, description: "Your OAuth app's client id" })
-  @IsOptional() @IsString() @Length(1, 500)
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
   clientId?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, description: 'Write-only; stored encrypted; never returned' })
-  @IsOptional() @IsString() @Length(1, 2000)
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
   clientSecret?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: "Connectors whose app signs webhooks with a secret of its own (Slack's signing secret): write-only; stored encrypted; never returned" })
-  @IsOptional() @IsString() @Length(1, 2000)
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: "Connectors whose app signs webhooks with a secret of its own (Slack's signing secret): write-only; stored encrypted; never returned",
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
   webhookSigningSecret?: string | null;
 
   @ApiPropertyOptional({ type: [String], nullable: true, description: "Scopes to ask for (default: the connector's)" })
-  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) @Length(1, 200, { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Length(1, 200, { each: true })
   scopes?: string[] | null;
 
   @ApiPropertyOptional({ type: ConnectorSettingsDto })
-  @OptionalNotNull() @ValidateNested() @Type(() => ConnectorSettingsDto)
+  @OptionalNotNull()
+  @ValidateNested()
+  @Type(() => ConnectorSettingsDto)
   settings?: ConnectorSettingsDto;
 }
 
@@ -53,7 +73,11 @@ export class ConnectorConfigView {
   @ApiProperty({ type: ConnectorSettingsDto }) settings: ConnectorSettingsDto;
   @ApiProperty({ description: "Register this redirect URI in the provider's OAuth app" }) callbackUrl: string;
   @ApiProperty({ description: 'Whether a webhook signing secret is stored (it is never returned)' }) hasWebhookSigningSecret: boolean;
-  @ApiPropertyOptional({ nullable: true, type: String, description: "Connectors whose provider sends events to the app (Slack Events API, HubSpot): set this URL in the provider's app settings" })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: "Connectors whose provider sends events to the app (Slack Events API, HubSpot): set this URL in the provider's app settings",
+  })
   webhookUrl: string | null;
 }
 
@@ -69,17 +93,26 @@ export class ConnectorTriggerView {
   @ApiProperty({ enum: ['poll', 'webhook'], description: 'poll: Switchboard asks the provider on an interval; webhook: the provider pushes events' }) kind: 'poll' | 'webhook';
   @ApiProperty({ example: 'New issue' }) name: string;
   @ApiProperty() description: string;
-  @ApiPropertyOptional({ description: "Poll: default seconds between polls" }) intervalSeconds?: number;
+  @ApiPropertyOptional({ description: 'Poll: default seconds between polls' }) intervalSeconds?: number;
   @ApiPropertyOptional({ description: 'Poll: the shortest interval a flow may ask for' }) minIntervalSeconds?: number;
   @ApiPropertyOptional({ type: [String], description: "Webhook: the provider's event types" }) events?: string[];
-  @ApiPropertyOptional({ type: Object, description: "JSON Schema of the trigger's parameters (a flow's trigger.input); on one connector, not in the list" }) input?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: Object, description: "JSON Schema of the trigger's parameters (a flow's trigger.input); on one connector, not in the list" }) input?: Record<
+    string,
+    unknown
+  >;
   @ApiPropertyOptional({ type: Object, description: 'JSON Schema of $trigger; on one connector, not in the list' }) output?: Record<string, unknown>;
 }
 
 export class ConnectorWebhooksView {
-  @ApiProperty({ enum: ['instance', 'app'], description: "instance: a URL per enabled flow, registered by Switchboard; app: one URL (config.webhookUrl) set in the provider's app settings" })
+  @ApiProperty({
+    enum: ['instance', 'app'],
+    description: "instance: a URL per enabled flow, registered by Switchboard; app: one URL (config.webhookUrl) set in the provider's app settings",
+  })
   routing: 'instance' | 'app';
-  @ApiProperty({ enum: ['subscription', 'client_secret', 'signing_secret'], description: 'signing_secret: the app signs deliveries with a secret of its own, entered as webhookSigningSecret' })
+  @ApiProperty({
+    enum: ['subscription', 'client_secret', 'signing_secret'],
+    description: 'signing_secret: the app signs deliveries with a secret of its own, entered as webhookSigningSecret',
+  })
   secret: 'subscription' | 'client_secret' | 'signing_secret';
 }
 

@@ -137,7 +137,8 @@ export class ConnectorConfigsService {
         changes.clientSecret = patch.clientSecret === null ? null : this.vault.encrypt(patch.clientSecret, bindingFor('connectorClientSecret', current));
       }
       if (patch.webhookSigningSecret !== undefined) {
-        changes.webhookSigningSecret = patch.webhookSigningSecret === null ? null : this.vault.encrypt(patch.webhookSigningSecret, bindingFor('connectorWebhookSigningSecret', current));
+        changes.webhookSigningSecret =
+          patch.webhookSigningSecret === null ? null : this.vault.encrypt(patch.webhookSigningSecret, bindingFor('connectorWebhookSigningSecret', current));
       }
       if (patch.scopes !== undefined) changes.scopes = patch.scopes === null ? null : [...new Set(patch.scopes)];
       if (patch.settings !== undefined) {
@@ -180,7 +181,7 @@ export class ConnectorConfigsService {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(configId)) return null;
     const [row]: Array<{ tenant_id: string; connector_key: string; enabled: boolean }> = await acrossTenants(
       this.db,
-      "an app webhook URL names only its connector config, and the config decides the tenant",
+      'an app webhook URL names only its connector config, and the config decides the tenant',
       `SELECT tenant_id, connector_key, enabled FROM connector_configs WHERE id = $1`,
       [configId],
     );
@@ -193,7 +194,9 @@ export class ConnectorConfigsService {
       `SELECT webhook_signing_secret FROM connector_configs WHERE tenant_id = $1 AND id = $2`,
       [configId],
     );
-    const signingSecret = secrets?.webhook_signing_secret ? this.vault.decrypt(secrets.webhook_signing_secret, bindingFor('connectorWebhookSigningSecret', { tenantId, id: configId })) : null;
+    const signingSecret = secrets?.webhook_signing_secret
+      ? this.vault.decrypt(secrets.webhook_signing_secret, bindingFor('connectorWebhookSigningSecret', { tenantId, id: configId }))
+      : null;
     return { tenantId, connectorKey: row.connector_key, definition: resolved.definition, clientSecret: resolved.clientSecret, signingSecret };
   }
 

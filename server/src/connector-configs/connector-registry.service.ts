@@ -83,7 +83,5 @@ export class ConnectorRegistry {
 
 /** The connector with more actions and option sources; its own win on a name clash. */
 function withActions(definition: ConnectorDefinition, imported: ImportedParts | undefined): ConnectorDefinition {
-  return imported
-    ? { ...definition, actions: { ...imported.actions, ...definition.actions }, options: { ...imported.options, ...definition.options } }
-    : definition;
+  return imported ? { ...definition, actions: { ...imported.actions, ...definition.actions }, options: { ...imported.options, ...definition.options } } : definition;
 }

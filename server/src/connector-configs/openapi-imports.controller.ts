@@ -14,7 +14,7 @@ export class OpenApiImportsController {
 
   @Get()
   @MemberAuth('viewer')
-  @ApiOperation({ summary: "The OpenAPI document attached to a connector: its operations and the actions they became" })
+  @ApiOperation({ summary: 'The OpenAPI document attached to a connector: its operations and the actions they became' })
   async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<OpenApiImportView> {
     return view(await this.imports.get(actor.tenantId, key));
   }

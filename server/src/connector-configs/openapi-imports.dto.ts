@@ -4,7 +4,9 @@ import { IsObject, IsOptional, IsString, Length, ValidateBy } from 'class-valida
 /** Exactly one of `url` and `document` (checked by the controller, which names what was sent). */
 export class PutOpenApiDto {
   @ApiPropertyOptional({ description: 'Fetch the document from here (http or https; private networks refused; 10 s, 1 MiB at most)' })
-  @IsOptional() @IsString() @Length(1, 2000)
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
   url?: string;
 
   @ApiPropertyOptional({
@@ -24,8 +26,7 @@ export class PutOpenApiDto {
 
 export class PatchOpenApiDto {
   @ApiProperty({
-    description:
-      'By action key: how a GET listing becomes options ({ itemsPath, valuePath, labelPath, searchParam? }, dot paths) or null to offer none',
+    description: 'By action key: how a GET listing becomes options ({ itemsPath, valuePath, labelPath, searchParam? }, dot paths) or null to offer none',
     type: 'object',
     additionalProperties: true,
   })

@@ -89,7 +89,14 @@ export class OpenApiImportsService {
         actor,
         'connector_openapi.imported',
         { type: 'connector', id: key },
-        { title: imported.title, version: imported.version, operations: imported.operations.length, source: sourceUrl ? 'url' : 'upload', ...(sourceUrl ? { url: sourceUrl } : {}), replaced: Boolean(current) },
+        {
+          title: imported.title,
+          version: imported.version,
+          operations: imported.operations.length,
+          source: sourceUrl ? 'url' : 'upload',
+          ...(sourceUrl ? { url: sourceUrl } : {}),
+          replaced: Boolean(current),
+        },
         manager,
       );
       return repo.get(actor.tenantId, { connectorKey: key });
@@ -110,10 +117,20 @@ export class OpenApiImportsService {
         const operation = current.operations.find((o) => o.key === actionKey);
         if (!operation) errors.push({ path, message: `no imported action ${actionKey}; there are ${current.operations.map((o) => o.key).join(', ') || 'none'}` });
         else if (operation.method !== 'GET') errors.push({ path, message: `${operation.method} ${operation.path} is not a GET; only reads can list options` });
-        else if (operation.parameters.some((p) => p.required)) errors.push({ path, message: `${operation.method} ${operation.path} needs input (${operation.parameters.filter((p) => p.required).map((p) => p.name).join(', ')}); an option source cannot give it` });
+        else if (operation.parameters.some((p) => p.required))
+          errors.push({
+            path,
+            message: `${operation.method} ${operation.path} needs input (${operation.parameters
+              .filter((p) => p.required)
+              .map((p) => p.name)
+              .join(', ')}); an option source cannot give it`,
+          });
         else if (spec === null) next[actionKey] = null;
         else {
-          const problems = listSpecProblems(spec, operation.parameters.filter((p) => p.in === 'query').map((p) => p.name));
+          const problems = listSpecProblems(
+            spec,
+            operation.parameters.filter((p) => p.in === 'query').map((p) => p.name),
+          );
           errors.push(...problems.map((p) => ({ path: `${path}.${p.path}`, message: p.message })));
           if (problems.length === 0) next[actionKey] = spec as ListSpec;
         }
@@ -192,7 +209,8 @@ function listSpecProblems(spec: unknown, queryParams: string[]): { path: string;
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return [{ path: '', message: 'must be { itemsPath, valuePath, labelPath, searchParam? } or null' }];
   const problems: { path: string; message: string }[] = [];
   const given = spec as Record<string, unknown>;
-  for (const field of Object.keys(given)) if (!['itemsPath', 'valuePath', 'labelPath', 'searchParam'].includes(field)) problems.push({ path: field, message: 'is not a field of an option source' });
+  for (const field of Object.keys(given))
+    if (!['itemsPath', 'valuePath', 'labelPath', 'searchParam'].includes(field)) problems.push({ path: field, message: 'is not a field of an option source' });
   for (const field of ['itemsPath', 'valuePath', 'labelPath']) {
     const value = given[field];
     if (typeof value !== 'string' || value.length > 200 || !/^([A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*)?$/.test(value)) {

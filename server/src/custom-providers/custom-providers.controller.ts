@@ -34,7 +34,7 @@ export class CustomProvidersController {
 
   @Get(':id')
   @MemberAuth('viewer')
-  @ApiOperation({ summary: 'One of the tenant\'s providers' })
+  @ApiOperation({ summary: "One of the tenant's providers" })
   @ApiOkResponse({ type: CustomProviderView })
   @ApiNotFoundResponse()
   async get(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<CustomProviderView> {

@@ -5,8 +5,10 @@ import type { CustomProvider } from './custom-provider.entity';
 export const PROVIDER_KEY_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 export class CustomProviderDto {
-  @ApiProperty({ example: 'acme-crm', maxLength: 40, description: 'The connector key flows and the widget use; kebab-case, not a shared connector\'s' })
-  @IsString() @MaxLength(40) @Matches(PROVIDER_KEY_PATTERN, { message: 'key must be kebab-case (a-z, 0-9 and single dashes, starting with a letter)' })
+  @ApiProperty({ example: 'acme-crm', maxLength: 40, description: "The connector key flows and the widget use; kebab-case, not a shared connector's" })
+  @IsString()
+  @MaxLength(40)
+  @Matches(PROVIDER_KEY_PATTERN, { message: 'key must be kebab-case (a-z, 0-9 and single dashes, starting with a letter)' })
   key: string;
 
   @ApiProperty({

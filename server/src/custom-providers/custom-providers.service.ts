@@ -80,10 +80,14 @@ export class CustomProvidersService {
       // Existing connections hold credentials of the old kind: the auth type stays while they exist.
       const inUse = await this.connections.with(manager).count(actor.tenantId, { connectorKey: current.key });
       if (inUse > 0 && definition.auth.type !== current.definition.auth.type) {
-        throw new AppError('provider_in_use', `definition.auth.type: ${current.definition.name} has ${inUse} connection${inUse === 1 ? '' : 's'} using ${current.definition.auth.type}; delete them before changing how it authenticates`, {
-          connections: inUse,
-          errors: [{ path: 'definition.auth.type', message: `cannot change while connections use ${current.definition.auth.type}` }],
-        });
+        throw new AppError(
+          'provider_in_use',
+          `definition.auth.type: ${current.definition.name} has ${inUse} connection${inUse === 1 ? '' : 's'} using ${current.definition.auth.type}; delete them before changing how it authenticates`,
+          {
+            connections: inUse,
+            errors: [{ path: 'definition.auth.type', message: `cannot change while connections use ${current.definition.auth.type}` }],
+          },
+        );
       }
       await this.providers.with(manager).update(actor.tenantId, { id }, { definition });
       await this.audit.record(actor, 'custom_provider.replaced', { type: 'custom_provider', id }, { key: current.key, name: definition.name }, manager);
@@ -109,13 +113,21 @@ export class CustomProvidersService {
         [current.key],
       );
       if (inUse > 0 || instances > 0) {
-        const what = [inUse > 0 ? `${inUse} connection${inUse === 1 ? '' : 's'}` : '', instances > 0 ? `${instances} switched-on flow instance${instances === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
+        const what = [inUse > 0 ? `${inUse} connection${inUse === 1 ? '' : 's'}` : '', instances > 0 ? `${instances} switched-on flow instance${instances === 1 ? '' : 's'}` : '']
+          .filter(Boolean)
+          .join(' and ');
         throw new AppError('provider_in_use', `${current.definition.name} is used by ${what}; remove them first`, { connections: inUse, instances });
       }
       await this.configs.with(manager).delete(actor.tenantId, { connectorKey: current.key });
       const openApiDocuments = await this.openApiImports.with(manager).delete(actor.tenantId, { connectorKey: current.key });
       await repo.delete(actor.tenantId, { id });
-      await this.audit.record(actor, 'custom_provider.deleted', { type: 'custom_provider', id }, { key: current.key, name: current.definition.name, openApiDocumentRemoved: openApiDocuments > 0 }, manager);
+      await this.audit.record(
+        actor,
+        'custom_provider.deleted',
+        { type: 'custom_provider', id },
+        { key: current.key, name: current.definition.name, openApiDocumentRemoved: openApiDocuments > 0 },
+        manager,
+      );
     });
   }
 
@@ -124,14 +136,19 @@ export class CustomProvidersService {
     const shared = getConnector(input.key);
     if (shared) throw keyTaken(input.key, `the shared connector ${shared.name}`);
     if (Buffer.byteLength(JSON.stringify(input.definition)) > MAX_DEFINITION_BYTES) {
-      throw new AppError('validation_failed', `definition: larger than ${MAX_DEFINITION_BYTES / 1024} KB`, { errors: [{ path: 'definition', message: `must be at most ${MAX_DEFINITION_BYTES / 1024} KB` }] });
+      throw new AppError('validation_failed', `definition: larger than ${MAX_DEFINITION_BYTES / 1024} KB`, {
+        errors: [{ path: 'definition', message: `must be at most ${MAX_DEFINITION_BYTES / 1024} KB` }],
+      });
     }
     const problems = catalogueEntryProblems(input.definition, { allowHttp: (url) => this.guard.permitsPlainHttp(url) });
     const fields = input.definition.connectionConfig;
     if (fields && typeof fields === 'object') {
       for (const [name, field] of Object.entries(fields as Record<string, { pattern?: unknown }>)) {
         if (typeof field?.pattern === 'string' && (field.pattern.length > 200 || hasNestedQuantifier(field.pattern))) {
-          problems.push({ path: `/connectionConfig/${name}/pattern`, message: 'must be at most 200 characters without a repeated group that itself repeats or alternates (such as (a+)+ or (a|b)*)' });
+          problems.push({
+            path: `/connectionConfig/${name}/pattern`,
+            message: 'must be at most 200 characters without a repeated group that itself repeats or alternates (such as (a+)+ or (a|b)*)',
+          });
         }
       }
     }

@@ -7,7 +7,8 @@ export type StatsWindow = (typeof STATS_WINDOWS)[number];
 
 export class StatsQuery {
   @ApiPropertyOptional({ enum: STATS_WINDOWS, default: '24h', description: 'How far back to look' })
-  @OptionalNotNull() @IsIn(STATS_WINDOWS, { message: 'window must be one of 1h, 24h, 7d' })
+  @OptionalNotNull()
+  @IsIn(STATS_WINDOWS, { message: 'window must be one of 1h, 24h, 7d' })
   window: StatsWindow = '24h';
 }
 

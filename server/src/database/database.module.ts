@@ -25,7 +25,33 @@ import { McpSettings } from '../mcp/mcp-settings.entity';
 import { CustomProvider } from '../custom-providers/custom-provider.entity';
 import { LlmProvider } from '../llm-providers/llm-provider.entity';
 
-export const ENTITIES = [Tenant, User, Membership, MemberSession, ApiKey, EndUser, AuditEvent, EndUserSession, HostSigningKey, ConnectorConfig, OpenApiImport, Connection, OAuthState, FlowTemplate, FlowTemplateVersion, FlowInstance, Run, Approval, WebhookEndpoint, WebhookEvent, WebhookDelivery, InstanceTrigger, CustomProvider, LlmProvider, McpSettings];
+export const ENTITIES = [
+  Tenant,
+  User,
+  Membership,
+  MemberSession,
+  ApiKey,
+  EndUser,
+  AuditEvent,
+  EndUserSession,
+  HostSigningKey,
+  ConnectorConfig,
+  OpenApiImport,
+  Connection,
+  OAuthState,
+  FlowTemplate,
+  FlowTemplateVersion,
+  FlowInstance,
+  Run,
+  Approval,
+  WebhookEndpoint,
+  WebhookEvent,
+  WebhookDelivery,
+  InstanceTrigger,
+  CustomProvider,
+  LlmProvider,
+  McpSettings,
+];
 
 export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
 
@@ -43,7 +69,14 @@ export const DATABASE_CONNECT_TIMEOUT_MS = 3000;
         // application_name names the process (PostgreSQL sees whether it is alive); idle connections
         // are kept so a live process always shows. A connection attempt gives up after a few seconds, so a request during an outage answers 503
         // quickly instead of hanging; keep-alive notices a peer that vanished without closing.
-        extra: { max: config.database.poolSize, application_name: PROCESS_ID, idleTimeoutMillis: 0, connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 },
+        extra: {
+          max: config.database.poolSize,
+          application_name: PROCESS_ID,
+          idleTimeoutMillis: 0,
+          connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
+          keepAlive: true,
+          keepAliveInitialDelayMillis: 10_000,
+        },
       }),
     }),
   ],

@@ -15,11 +15,7 @@ import { widgetCors, WidgetOriginInterceptor } from './widget-cors';
 @Module({
   imports: [ConnectorConfigsModule, ConnectionsModule, TenantsModule],
   controllers: [EmbedFilesController, IntegrationsController],
-  providers: [
-    IntegrationsService,
-    { provide: EMBED_FILES, useFactory: () => new EmbedFiles(resolveEmbedDist()) },
-    { provide: APP_INTERCEPTOR, useClass: WidgetOriginInterceptor },
-  ],
+  providers: [IntegrationsService, { provide: EMBED_FILES, useFactory: () => new EmbedFiles(resolveEmbedDist()) }, { provide: APP_INTERCEPTOR, useClass: WidgetOriginInterceptor }],
 })
 export class EmbedModule implements NestModule {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}

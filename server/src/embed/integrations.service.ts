@@ -48,7 +48,9 @@ export class IntegrationsService {
         description: definition.description,
         category: definition.categories[0] ?? 'Other',
         categories: definition.categories,
-        logoUrl: definition.logo.startsWith('<svg') ? logoUrl(this.config.publicUrl, definition.key, definition.logo, getConnector(definition.key) ? undefined : me.tenantId) : undefined,
+        logoUrl: definition.logo.startsWith('<svg')
+          ? logoUrl(this.config.publicUrl, definition.key, definition.logo, getConnector(definition.key) ? undefined : me.tenantId)
+          : undefined,
         // The widget draws a monogram rather than fetch it: 150+ <img> elements cost more than the rest of the list (bench/catalogue.mjs).
         // The URL stays for hosts drawing their own UI from the headless API.
         ...(definition.monogram ? { monogram: definition.monogram } : {}),
@@ -67,7 +69,5 @@ export class IntegrationsService {
 
 /** The connection the widget shows: an active one before one needing attention; the newest among equals. */
 function pickConnection(candidates: Connection[]): Connection | null {
-  return (
-    [...candidates].sort((a, b) => (STATUS_RANK[a.status] ?? 9) - (STATUS_RANK[b.status] ?? 9) || b.createdAt.getTime() - a.createdAt.getTime())[0] ?? null
-  );
+  return [...candidates].sort((a, b) => (STATUS_RANK[a.status] ?? 9) - (STATUS_RANK[b.status] ?? 9) || b.createdAt.getTime() - a.createdAt.getTime())[0] ?? null;
 }

@@ -6,7 +6,9 @@ import { OptionalNotNull } from '../common/http/validators';
 
 export class EndUserSearchQuery extends ListQueryDto {
   @ApiPropertyOptional({ description: 'Part of the external id, display name or email (case-insensitive)' })
-  @OptionalNotNull() @IsString() @MaxLength(200)
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(200)
   search?: string;
 }
 

@@ -30,9 +30,15 @@ export class EndUsersAdminService {
       q.andWhere('(u.externalId ILIKE :pattern OR u.displayName ILIKE :pattern OR u.email ILIKE :pattern)', { pattern });
     }
     if (query.cursor !== undefined) q.andWhere('u.externalId > :cursor', { cursor: query.cursor });
-    const rows = await q.orderBy('u.externalId', 'ASC').limit(query.limit + 1).getMany();
+    const rows = await q
+      .orderBy('u.externalId', 'ASC')
+      .limit(query.limit + 1)
+      .getMany();
     const page = rows.slice(0, query.limit);
-    const counts = await this.counts(actor, page.map((u) => u.id));
+    const counts = await this.counts(
+      actor,
+      page.map((u) => u.id),
+    );
     return {
       data: page.map((u) => ({ ...u, ...(counts.get(u.id) ?? { connectionCount: 0, needsReauthCount: 0, enabledFlowCount: 0 }) })),
       nextCursor: rows.length > query.limit ? page[page.length - 1].externalId : null,

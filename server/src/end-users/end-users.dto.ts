@@ -6,31 +6,42 @@ import { OptionalNotNull } from '../common/http/validators';
 
 export class UpsertEndUserDto {
   @ApiPropertyOptional({ nullable: true, type: String, example: 'Jane Doe' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
   displayName?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, example: 'jane@customer.com' })
-  @IsOptional() @IsEmail() @MaxLength(254)
+  @IsOptional()
+  @IsEmail()
+  @MaxLength(254)
   email?: string | null;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Free-form; shown to your team in the portal' })
-  @OptionalNotNull() @IsObject()
+  @OptionalNotNull()
+  @IsObject()
   metadata?: Record<string, unknown>;
 }
 
 export class ListQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @OptionalNotNull()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit = 50;
 
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @OptionalNotNull() @IsString() @MaxLength(500)
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(500)
   cursor?: string;
 }
 
 export class EndUserView {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ description: "Your own id for this customer" }) externalId: string;
+  @ApiProperty({ description: 'Your own id for this customer' }) externalId: string;
   @ApiPropertyOptional({ nullable: true, type: String }) displayName: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) email: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;

@@ -26,7 +26,10 @@ export class EndUsersService {
   async list(actor: Actor, limit: number, cursor?: string): Promise<{ data: EndUser[]; nextCursor: string | null }> {
     const q = this.endUsers.query(actor.tenantId, 'u');
     if (cursor !== undefined) q.andWhere('u.externalId > :cursor', { cursor });
-    const rows = await q.orderBy('u.externalId', 'ASC').limit(limit + 1).getMany();
+    const rows = await q
+      .orderBy('u.externalId', 'ASC')
+      .limit(limit + 1)
+      .getMany();
     const data = rows.slice(0, limit);
     return { data, nextCursor: rows.length > limit ? data[data.length - 1].externalId : null };
   }
@@ -54,7 +57,13 @@ export class EndUsersService {
       if (Object.keys(patch).length > 0) await repo.update(actor.tenantId, { id: before.id }, patch);
       const endUser = await repo.get(actor.tenantId, { id: before.id });
       if (created || Object.keys(patch).length > 0) {
-        await this.audit.record(actor, created ? 'end_user.created' : 'end_user.updated', { type: 'end_user', id: endUser.id }, { externalId, fields: Object.keys(patch) }, manager);
+        await this.audit.record(
+          actor,
+          created ? 'end_user.created' : 'end_user.updated',
+          { type: 'end_user', id: endUser.id },
+          { externalId, fields: Object.keys(patch) },
+          manager,
+        );
       }
       return { endUser, created };
     });

@@ -41,7 +41,13 @@ export class ApprovalRequests {
    * reaches it, found again on every resume (so never asked twice). Its outcome once decided, else
    * `{ pending }` (with its timeout job in place).
    */
-  async findOrCreate(run: LoadedRun, flowName: string, path: string, step: ApprovalStep, asked: { title: string; description: string | null }): Promise<ApprovalOutcome | { pending: string }> {
+  async findOrCreate(
+    run: LoadedRun,
+    flowName: string,
+    path: string,
+    step: ApprovalStep,
+    asked: { title: string; description: string | null },
+  ): Promise<ApprovalOutcome | { pending: string }> {
     const tenantId = trustedTenantId(run.tenant_id);
     const expiresAt = step.timeoutMs ? new Date(Date.now() + step.timeoutMs) : null;
     // The CTE's insert is invisible to the second SELECT (same snapshot): exactly one row either way.

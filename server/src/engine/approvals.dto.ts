@@ -18,13 +18,17 @@ export class HostApprovalQuery extends ApprovalQuery {
 
 export class DecisionBody {
   @ApiPropertyOptional({ description: 'Why; available to the flow as $steps.<id>.comment', maxLength: 2000 })
-  @OptionalNotNull() @IsString() @MaxLength(2000)
+  @OptionalNotNull()
+  @IsString()
+  @MaxLength(2000)
   comment?: string;
 }
 
 export class HostDecisionBody extends DecisionBody {
   @ApiPropertyOptional({ description: 'Who decided, as you name them (default "host")', maxLength: 200 })
-  @OptionalNotNull() @IsString() @Length(1, 200)
+  @OptionalNotNull()
+  @IsString()
+  @Length(1, 200)
   decidedBy?: string;
 }
 
@@ -40,7 +44,8 @@ export class ApprovalViewDto {
   @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ enum: ['end_user', 'host', 'any'] }) approvers: string;
   @ApiProperty({ enum: STATUSES }) status: string;
-  @ApiProperty({ nullable: true, type: String, description: "The end user's external id, the host's decidedBy (default 'host'), or null after a timeout" }) decidedBy: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "The end user's external id, the host's decidedBy (default 'host'), or null after a timeout" }) decidedBy:
+    string | null;
   @ApiProperty({ nullable: true, enum: ['end_user', 'host', 'timeout', 'cancel'] }) decidedVia: string | null;
   @ApiProperty({ nullable: true, type: String }) comment: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;

@@ -49,7 +49,11 @@ export class ApprovalsService {
       const { at, id } = decodeTimeCursor(filters.cursor);
       q.andWhere('(a.createdAt, a.id) < (:at, :id)', { at: at.toISOString(), id });
     }
-    const rows = await q.orderBy('a.createdAt', 'DESC').addOrderBy('a.id', 'DESC').limit(filters.limit + 1).getMany();
+    const rows = await q
+      .orderBy('a.createdAt', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .limit(filters.limit + 1)
+      .getMany();
     const data = rows.slice(0, filters.limit);
     const last = data[data.length - 1];
     return { data, nextCursor: rows.length > filters.limit && last ? encodeTimeCursor(last.createdAt, last.id) : null };
@@ -83,9 +87,14 @@ export class ApprovalsService {
       const approval = await repo.get(actor.tenantId, own ? { id, endUserId: own } : { id }, id);
       if (changed === 0) {
         if (approval.approvers !== 'any' && approval.approvers !== decider.via) {
-          throw new AppError('forbidden', `Approval ${id} can only be decided by the ${approval.approvers === 'host' ? 'host application' : 'end user'}`, { approvers: approval.approvers });
+          throw new AppError('forbidden', `Approval ${id} can only be decided by the ${approval.approvers === 'host' ? 'host application' : 'end user'}`, {
+            approvers: approval.approvers,
+          });
         }
-        throw new AppError('approval_already_decided', `Approval ${id} was already decided (${approval.status})`, { status: approval.status, decidedAt: approval.decidedAt?.toISOString() ?? null });
+        throw new AppError('approval_already_decided', `Approval ${id} was already decided (${approval.status})`, {
+          status: approval.status,
+          decidedAt: approval.decidedAt?.toISOString() ?? null,
+        });
       }
       await this.audit.record(actor, approved ? 'approval.approved' : 'approval.rejected', { type: 'approval', id }, { runId: approval.runId, stepId: approval.stepId }, manager);
       return approval;

@@ -48,7 +48,15 @@ function fakeEffects(options: { action?: (action: string, input: unknown, attemp
     connector: async () => ({
       name: 'Chat',
       actions: {
-        send: { name: 'Send', description: 'Sends', readOnly: false, retrySafe: false, input: { type: 'object', required: ['text'], properties: { text: { type: 'string', title: 'Text' } } }, output: {}, run: async () => null },
+        send: {
+          name: 'Send',
+          description: 'Sends',
+          readOnly: false,
+          retrySafe: false,
+          input: { type: 'object', required: ['text'], properties: { text: { type: 'string', title: 'Text' } } },
+          output: {},
+          run: async () => null,
+        },
         find: { name: 'Find', description: 'Finds', readOnly: true, retrySafe: true, input: { type: 'object' }, output: {}, run: async () => null },
       },
     }),
@@ -63,7 +71,10 @@ function fakeEffects(options: { action?: (action: string, input: unknown, attemp
       return options.action ? options.action(action, input, ++attempts) : { ok: true };
     },
     request: async () => ({ status: 200, headers: {}, body: null }),
-    approval: async () => (options.approval === 'pending' ? { pending: 'apr_1' } : { approved: options.approval ?? true, decidedBy: 'alice', decidedVia: 'end_user', comment: null, decidedAt: new Date(0).toISOString() }),
+    approval: async () =>
+      options.approval === 'pending'
+        ? { pending: 'apr_1' }
+        : { approved: options.approval ?? true, decidedBy: 'alice', decidedVia: 'end_user', comment: null, decidedAt: new Date(0).toISOString() },
     checkpoint: async (records) => {
       checkpoints.push(structuredClone(records));
       return true;
@@ -72,11 +83,24 @@ function fakeEffects(options: { action?: (action: string, input: unknown, attemp
   return { effects, calls, checkpoints, modelCalls };
 }
 
-const bindings = (): Bindings => ({ trigger: {}, inputs: {}, steps: {}, endUser: { id: 'u', externalId: 'u', displayName: null, email: null, metadata: {} }, run: { id: 'r', startedAt: new Date(0).toISOString() } });
+const bindings = (): Bindings => ({
+  trigger: {},
+  inputs: {},
+  steps: {},
+  endUser: { id: 'u', externalId: 'u', displayName: null, email: null, metadata: {} },
+  run: { id: 'r', startedAt: new Date(0).toISOString() },
+});
 const identity = async (template: unknown) => template;
 const limits = () => ({ cancelled: new AbortController().signal, deadline: Date.now() + 60_000, timeoutMs: 60_000 });
 const executor = (effects: Effects, done: StepRecord[] = []) => new Executor('run-1', bindings(), identity, effects, new Map(done.map((r) => [r.path, r])), limits());
-const answer = (fields: Partial<ModelAnswer>): ModelAnswer => ({ text: '', toolCalls: [], finishReason: 'stop', usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 }, model: 'm', ...fields });
+const answer = (fields: Partial<ModelAnswer>): ModelAnswer => ({
+  text: '',
+  toolCalls: [],
+  finishReason: 'stop',
+  usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+  model: 'm',
+  ...fields,
+});
 
 describe('Executor: action steps', () => {
   const send: Step = { id: 'post', type: 'action', connector: 'chat', action: 'send', input: { text: 'hi' }, retry: { attempts: 3, backoff: { initialMs: 1, maxMs: 2 } } };
@@ -91,7 +115,9 @@ describe('Executor: action steps', () => {
 
   it('does not retry a 400, and fails the step with the provider answer', async () => {
     const fx = fakeEffects({ action: () => Promise.reject(new HttpError('bad channel', 400)) });
-    const failure = await executor(fx.effects).execute([send]).catch((e: unknown) => e);
+    const failure = await executor(fx.effects)
+      .execute([send])
+      .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(StepFailure);
     expect(failure).toMatchObject({ code: 'http_400', path: 'post' });
     expect(fx.calls).toHaveLength(1);
@@ -106,11 +132,20 @@ describe('Executor: action steps', () => {
 });
 
 describe('Executor: agent steps', () => {
-  const agent = (extra: Record<string, unknown> = {}): Step => ({ id: 'triage', type: 'agent', provider: 'p', instructions: 'Help.', input: 'ticket', tools: ['chat.find', 'chat.send'], ...extra }) as Step;
+  const agent = (extra: Record<string, unknown> = {}): Step =>
+    ({ id: 'triage', type: 'agent', provider: 'p', instructions: 'Help.', input: 'ticket', tools: ['chat.find', 'chat.send'], ...extra }) as Step;
 
   it('loops model → tools → model, each a sub-step, and answers the final text', async () => {
     const fx = fakeEffects({
-      answers: [answer({ toolCalls: [{ id: 'c1', name: 'chat_find', input: {} }, { id: 'c2', name: 'chat_send', input: { text: 'x' } }] }), answer({ text: 'done' })],
+      answers: [
+        answer({
+          toolCalls: [
+            { id: 'c1', name: 'chat_find', input: {} },
+            { id: 'c2', name: 'chat_send', input: { text: 'x' } },
+          ],
+        }),
+        answer({ text: 'done' }),
+      ],
     });
     const run = executor(fx.effects);
     await expect(run.execute([agent()])).resolves.toMatchObject({ result: { answer: 'done', modelCalls: 2, toolCalls: 2, usage: { totalTokens: 30 } } });
@@ -160,14 +195,21 @@ describe('Executor: agent steps', () => {
     const run = executor(fx.effects);
     await run.execute([agent()]);
     expect(fx.calls).toEqual([]);
-    expect(run.timeline.find((r) => r.type === 'tool')).toMatchObject({ status: 'failed', error: { code: 'invalid_tool_input', message: expect.stringContaining("must have required property 'text'") } });
+    expect(run.timeline.find((r) => r.type === 'tool')).toMatchObject({
+      status: 'failed',
+      error: { code: 'invalid_tool_input', message: expect.stringContaining("must have required property 'text'") },
+    });
   });
 
   it('fails with the budget it ran out of', async () => {
     const loop = answer({ toolCalls: [{ id: 'c', name: 'chat_find', input: {} }] });
-    const iterations = await executor(fakeEffects({ answers: [loop, loop, loop] }).effects).execute([agent({ maxIterations: 2 })]).catch((e: unknown) => e);
+    const iterations = await executor(fakeEffects({ answers: [loop, loop, loop] }).effects)
+      .execute([agent({ maxIterations: 2 })])
+      .catch((e: unknown) => e);
     expect(iterations).toMatchObject({ code: 'agent_iterations_exhausted', path: 'triage' });
-    const tokens = await executor(fakeEffects({ answers: [loop, loop] }).effects).execute([agent({ maxTokens: 10 })]).catch((e: unknown) => e);
+    const tokens = await executor(fakeEffects({ answers: [loop, loop] }).effects)
+      .execute([agent({ maxTokens: 10 })])
+      .catch((e: unknown) => e);
     expect(tokens).toMatchObject({ code: 'agent_tokens_exhausted' });
   });
 });

@@ -160,7 +160,6 @@ export function idempotencyKeyFor(runId: string, path: string): string {
   return key.length <= IDEMPOTENCY_KEY_MAX ? key : `${runId}:${createHash('sha256').update(path).digest('base64url')}`;
 }
 
-
 /** A request step's answer was an HTTP error and the step does not accept those (failOnError). */
 class HttpStatusFailure extends Error {
   constructor(
@@ -383,9 +382,8 @@ export class Executor {
         return;
       }
       case 'delay': {
-        const until = prior?.output && typeof (prior.output as { until?: number }).until === 'number'
-          ? (prior.output as { until: number }).until
-          : await this.delayUntil(step, path, bindings);
+        const until =
+          prior?.output && typeof (prior.output as { until?: number }).until === 'number' ? (prior.output as { until: number }).until : await this.delayUntil(step, path, bindings);
         if (until > Date.now()) {
           record({ status: 'waiting', output: { until } });
           throw new Park(until);
@@ -484,7 +482,17 @@ export class Executor {
         return output;
       } catch (error) {
         if (error instanceof RunStopped || (error instanceof StepFailure && (error.code === 'run_timed_out' || error.code === 'step_output_too_large'))) {
-          if (error instanceof StepFailure) record({ ...extra, input, status: 'failed', error: { code: error.code, message: error.message }, attempts: attempt, idempotencyKey, ...possibleDuplicate, ...outcome() });
+          if (error instanceof StepFailure)
+            record({
+              ...extra,
+              input,
+              status: 'failed',
+              error: { code: error.code, message: error.message },
+              attempts: attempt,
+              idempotencyKey,
+              ...possibleDuplicate,
+              ...outcome(),
+            });
           throw error;
         }
         const failure = classify(error);
@@ -505,7 +513,16 @@ export class Executor {
             continue;
           }
         }
-        record({ ...extra, input, status: 'failed', error: { code: failure.code, message: failure.message }, attempts: attempt, idempotencyKey, ...possibleDuplicate, ...outcome() });
+        record({
+          ...extra,
+          input,
+          status: 'failed',
+          error: { code: failure.code, message: failure.message },
+          attempts: attempt,
+          idempotencyKey,
+          ...possibleDuplicate,
+          ...outcome(),
+        });
         throw new StepFailure(failure.code, failure.message, path);
       }
     }
@@ -543,7 +560,9 @@ export class Executor {
       instructions,
       context.length ? `Results of earlier steps of this workflow:\n${context.join('\n')}` : '',
       step.output ? `Give your final answer as JSON only (no prose, no code fence), valid against this JSON Schema:\n${JSON.stringify(step.output)}` : '',
-    ].filter(Boolean).join('\n\n');
+    ]
+      .filter(Boolean)
+      .join('\n\n');
     const validate = step.output ? agentOutputValidator(step.output) : null;
     const summary = { provider: step.provider, model: step.model ?? null, instructions, input, tools: [...tools.values()].map((t) => t.ref) };
     const messages: ModelMessage[] = [{ role: 'user', content: typeof input === 'string' ? input : JSON.stringify(input) }];
@@ -566,8 +585,13 @@ export class Executor {
       } else {
         this.checkLimits(path);
         if (turn >= limits.iterations) fail('agent_iterations_exhausted', `The agent made ${turn} model calls, its limit (maxIterations), without giving a final answer`);
-        if (used.totalTokens >= limits.tokens) fail('agent_tokens_exhausted', `The agent used ${used.totalTokens} tokens, over its budget of ${limits.tokens} (maxTokens), without giving a final answer`);
-        if (spentMs >= limits.timeMs) fail('agent_time_exhausted', `The agent's model and tool calls took ${Math.round(spentMs)} ms, its time budget of ${limits.timeMs} ms (timeoutMs), without a final answer`);
+        if (used.totalTokens >= limits.tokens)
+          fail('agent_tokens_exhausted', `The agent used ${used.totalTokens} tokens, over its budget of ${limits.tokens} (maxTokens), without giving a final answer`);
+        if (spentMs >= limits.timeMs)
+          fail(
+            'agent_time_exhausted',
+            `The agent's model and tool calls took ${Math.round(spentMs)} ms, its time budget of ${limits.timeMs} ms (timeoutMs), without a final answer`,
+          );
         const recordTurn = this.recorder(turnPath, 'model', 'model');
         const remaining = limits.tokens - used.totalTokens;
         const call: ModelCall = { provider: step.provider, model: step.model, system, messages, tools: offered, ...(remaining < 4096 ? { maxOutputTokens: remaining } : {}) };
@@ -577,13 +601,22 @@ export class Executor {
         try {
           answer = await this.bounded(limits.timeMs - spentMs, turnPath, (signal) => this.effects.model(call, signal));
         } catch (error) {
-          const failure = error instanceof StepTimeout ? { code: 'agent_time_exhausted', message: `The agent ran out of its time budget of ${limits.timeMs} ms (timeoutMs) waiting for the model` } : error instanceof RunStopped || (error instanceof StepFailure && error.code === 'run_timed_out') ? null : classifyModelError(error);
+          const failure =
+            error instanceof StepTimeout
+              ? { code: 'agent_time_exhausted', message: `The agent ran out of its time budget of ${limits.timeMs} ms (timeoutMs) waiting for the model` }
+              : error instanceof RunStopped || (error instanceof StepFailure && error.code === 'run_timed_out')
+                ? null
+                : classifyModelError(error);
           const rec = recordTurn({ status: 'failed', input: { messages: messages.length }, ...(failure ? { error: failure } : {}) });
           if (!failure) throw error;
           spentMs += rec.durationMs;
           fail(failure.code, failure.message);
         }
-        const done = recordTurn({ input: { messages: messages.length }, output: { text: answer!.text, toolCalls: answer!.toolCalls, finishReason: answer!.finishReason, model: answer!.model }, usage: answer!.usage });
+        const done = recordTurn({
+          input: { messages: messages.length },
+          output: { text: answer!.text, toolCalls: answer!.toolCalls, finishReason: answer!.finishReason, model: answer!.model },
+          usage: answer!.usage,
+        });
         spentMs += done.durationMs;
       }
       addUsage(used, answer!.usage);
@@ -643,20 +676,34 @@ export class Executor {
     this.checkLimits(path);
     const record = this.recorder(path, call.name, 'tool');
     if (!tool) {
-      const rec = record({ input: call.input, status: 'failed', error: { code: 'unknown_tool', message: `There is no tool named ${call.name}; the tools are ${[...(step.tools ?? [])].map(agentToolName).join(', ') || 'none'}` } });
+      const rec = record({
+        input: call.input,
+        status: 'failed',
+        error: { code: 'unknown_tool', message: `There is no tool named ${call.name}; the tools are ${[...(step.tools ?? [])].map(agentToolName).join(', ') || 'none'}` },
+      });
       return { output: toolResult(rec), durationMs: 0 };
     }
     // The model's arguments are checked against the action's schema before anyone is asked or anything is sent.
     const invalid = inputProblems(tool.definition.input as Record<string, unknown>, call.input);
     if (invalid) {
-      const rec = record({ input: call.input, status: 'failed', error: { code: 'invalid_tool_input', message: `The arguments do not fit ${call.name}'s input schema: ${invalid}` } });
+      const rec = record({
+        input: call.input,
+        status: 'failed',
+        error: { code: 'invalid_tool_input', message: `The arguments do not fit ${call.name}'s input schema: ${invalid}` },
+      });
       return { output: toolResult(rec), durationMs: 0 };
     }
     let approval: ApprovalOutcome | undefined;
     if (tool.approve) {
       const outcome = await this.effects.approval(
         path,
-        { id: step.id, type: 'approval', title: '', approvers: step.approvers ?? AGENT_DEFAULTS.approvers, ...(step.approvalTimeoutMs ? { timeoutMs: step.approvalTimeoutMs, onTimeout: 'reject' as const } : {}) },
+        {
+          id: step.id,
+          type: 'approval',
+          title: '',
+          approvers: step.approvers ?? AGENT_DEFAULTS.approvers,
+          ...(step.approvalTimeoutMs ? { timeoutMs: step.approvalTimeoutMs, onTimeout: 'reject' as const } : {}),
+        },
         toolApprovalText(tool, call.input),
       );
       if ('pending' in outcome) {
@@ -666,7 +713,8 @@ export class Executor {
       }
       approval = outcome;
       if (!outcome.approved) {
-        const why = outcome.decidedVia === 'timeout' ? 'nobody approved it in time' : `${outcome.decidedBy ?? 'a person'} rejected it${outcome.comment ? `: ${outcome.comment}` : ''}`;
+        const why =
+          outcome.decidedVia === 'timeout' ? 'nobody approved it in time' : `${outcome.decidedBy ?? 'a person'} rejected it${outcome.comment ? `: ${outcome.comment}` : ''}`;
         const rec = record({ input: call.input, status: 'skipped', approval, error: { code: 'approval_rejected', message: `The call was not made: ${why}` } });
         return { output: toolResult(rec), durationMs: 0 };
       }
@@ -758,7 +806,11 @@ function agentOutputValidator(schema: Record<string, unknown>): (text: string) =
 function withoutAnnotations(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(withoutAnnotations);
   if (!schema || typeof schema !== 'object') return schema;
-  return Object.fromEntries(Object.entries(schema).filter(([key]) => !key.startsWith('x-')).map(([key, value]) => [key, withoutAnnotations(value)]));
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([key]) => !key.startsWith('x-'))
+      .map(([key, value]) => [key, withoutAnnotations(value)]),
+  );
 }
 
 /** What is wrong with an action's input (a step's computed input, a tool call's arguments), or null. */

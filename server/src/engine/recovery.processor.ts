@@ -12,7 +12,6 @@ import { QUEUES } from '../queues/queues.module';
 import { RunJob, runJobIds, runJobOptions } from './run-jobs';
 import { acrossTenants } from '../common/tenancy/tenant-sql';
 
-
 /**
  * Recovery decides from PostgreSQL, never from what Redis happens to hold: a run that has been
  * queued or running for longer than RUN_RECOVERY_GRACE_SECONDS, or waiting on a delay that is over or a

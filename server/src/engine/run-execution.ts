@@ -193,10 +193,7 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
         return null;
       }
       status = 'failed';
-      error =
-        failure instanceof StepFailure
-          ? { code: failure.code, message: failure.message, step: failure.path }
-          : { code: 'engine_error', message: (failure as Error).message };
+      error = failure instanceof StepFailure ? { code: failure.code, message: failure.message, step: failure.path } : { code: 'engine_error', message: (failure as Error).message };
       if (!(failure instanceof StepFailure)) this.logger.error({ err: failure, runId: run.id, tenantId }, 'run failed in the engine');
     } finally {
       this.executing.delete(run.id);
@@ -211,7 +208,11 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
   private async callModel(tenantId: TenantId, call: ModelCall, signal: AbortSignal): Promise<ModelAnswer> {
     const month = await monthlyTokens(this.db, tenantId);
     if (month.cap !== null && month.used >= month.cap) {
-      throw new StepFailure('token_cap_reached', `The tenant's agents used ${month.used} tokens this month, its monthly cap of ${month.cap}; raise the cap (monthlyTokenCap) or wait for next month`, 'model');
+      throw new StepFailure(
+        'token_cap_reached',
+        `The tenant's agents used ${month.used} tokens this month, its monthly cap of ${month.cap}; raise the cap (monthlyTokenCap) or wait for next month`,
+        'model',
+      );
     }
     const { model, modelName } = await this.models.model(tenantId, call.provider, call.model);
     const result = await generateText({
@@ -242,6 +243,10 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
 
   private missing(connectionKey: string): StepFailure {
     const connector = bindingConnector(connectionKey);
-    return new StepFailure('connection_missing', `The ${connector} connection this flow uses was disconnected; the flow is paused until the end user connects ${connector} again`, connectionKey);
+    return new StepFailure(
+      'connection_missing',
+      `The ${connector} connection this flow uses was disconnected; the flow is paused until the end user connects ${connector} again`,
+      connectionKey,
+    );
   }
 }

@@ -41,7 +41,7 @@ describe('RunLimiter', () => {
     expect((await limiter.acquire('t1', 'run-c', 'job-c', wake)).answer).toBe('acquired');
   });
 
-  it("paces calls through one connection at its rate, and a cancelled wait rejects", async () => {
+  it('paces calls through one connection at its rate, and a cancelled wait rejects', async () => {
     const signal = new AbortController().signal;
     await limiter.throttle('conn-1', 2, signal); // the first call goes at once
     let second = false;

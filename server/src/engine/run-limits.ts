@@ -87,7 +87,12 @@ export class RunLimiter {
    * stops the renewals, and the lease lapses after `leaseMs`. Over the cap, `jobId` waits in line:
    * the release of a slot answers the longest-waiting job ids to `wake`.
    */
-  async acquire(tenantId: string, runId: string, jobId: string, wake: Wake): Promise<{ answer: SlotAnswer; release: (also?: (batch: ChainableCommander) => void) => Promise<void> }> {
+  async acquire(
+    tenantId: string,
+    runId: string,
+    jobId: string,
+    wake: Wake,
+  ): Promise<{ answer: SlotAnswer; release: (also?: (batch: ChainableCommander) => void) => Promise<void> }> {
     const slots = `engine:slots:${tenantId}`;
     const waiting = `engine:waiting:${tenantId}`;
     const got = await this.redis.sbAcquireRunSlot(slots, waiting, runId, this.options.leaseMs, this.options.tenantMaxConcurrentRuns, jobId);

@@ -105,7 +105,11 @@ export class RunStore {
     const id = run.version_id!;
     const cached = this.versions.get(id);
     if (cached) return cached;
-    const [row]: Array<{ definition: FlowDefinition }> = await tenantSql(this.db).query(trustedTenantId(run.tenant_id), `SELECT definition FROM flow_template_versions WHERE tenant_id = $1 AND id = $2`, [id]);
+    const [row]: Array<{ definition: FlowDefinition }> = await tenantSql(this.db).query(
+      trustedTenantId(run.tenant_id),
+      `SELECT definition FROM flow_template_versions WHERE tenant_id = $1 AND id = $2`,
+      [id],
+    );
     if (this.versions.size >= VERSION_CACHE_LIMIT) this.versions.delete(this.versions.keys().next().value!);
     this.versions.set(id, row.definition);
     return row.definition;
@@ -181,7 +185,10 @@ export class RunStore {
    * Across tenants: one statement for every run this process has to release.
    */
   async release(runIds: string[]): Promise<void> {
-    await acrossTenants(this.db, "this process's own execution marks", `UPDATE runs SET execution_owner = NULL WHERE id = ANY($1::uuid[]) AND execution_owner = $2`, [runIds, PROCESS_ID]);
+    await acrossTenants(this.db, "this process's own execution marks", `UPDATE runs SET execution_owner = NULL WHERE id = ANY($1::uuid[]) AND execution_owner = $2`, [
+      runIds,
+      PROCESS_ID,
+    ]);
   }
 
   /** A timed-out approval: settled per its onTimeout, unless someone decided first. */

@@ -55,7 +55,10 @@ export class RunWaiter implements OnModuleDestroy {
    */
   async wait(runId: string, timeoutMs: number, check: () => Promise<boolean>): Promise<RunFinished | null> {
     const subscribed = await Promise.race([
-      this.subscribe().then(() => true, () => false),
+      this.subscribe().then(
+        () => true,
+        () => false,
+      ),
       new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.min(SUBSCRIBE_TIMEOUT_MS, timeoutMs)).unref()),
     ]);
     if (!subscribed) return (await check()) ? { runId, status: 'finished' } : null;

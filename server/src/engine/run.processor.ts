@@ -96,7 +96,10 @@ export class RunProcessor {
       const job = await this.runsQueue.getJob(id);
       // Active: another worker is postponing it right now (a few ms); delayed: it just was.
       for (let tries = 0; job && tries < 10; tries++) {
-        const promoted = await job.promote().then(() => true, () => false);
+        const promoted = await job.promote().then(
+          () => true,
+          () => false,
+        );
         if (promoted) break;
         const state = await job.getState();
         if (state === 'delayed') continue;

@@ -41,7 +41,6 @@ export interface RunFilters {
   limit: number;
 }
 
-
 @Injectable()
 export class RunsService {
   constructor(
@@ -69,7 +68,10 @@ export class RunsService {
    * An app event: one run per enabled instance of this end user listening to it. The runs are
    * written before answering; with an idempotency key, a repeat returns the same runs.
    */
-  async sendEvent(actor: Actor, input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string }): Promise<{ runs: Array<Pick<Run, 'id' | 'instanceId' | 'status'>>; skipped: PausedInstance[] }> {
+  async sendEvent(
+    actor: Actor,
+    input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string },
+  ): Promise<{ runs: Array<Pick<Run, 'id' | 'instanceId' | 'status'>>; skipped: PausedInstance[] }> {
     const runs = await this.startEventRuns(actor, input);
     // Listening instances that are paused (a connection gone or unusable) start nothing; the answer names them.
     const paused: Array<{ id: string; key: string }> = await tenantSql(this.db).query(
@@ -85,18 +87,37 @@ export class RunsService {
 
   /** Why an enabled instance is paused: its first binding whose connection is gone or unusable. */
   private async pausedReason(tenantId: TenantId, instanceId: string): Promise<PausedWhy> {
-    const [instance]: Array<{ connections: Record<string, string>; end_user_id: string }> = await tenantSql(this.db).query(tenantId, `SELECT connections, end_user_id FROM flow_instances WHERE tenant_id = $1 AND id = $2`, [instanceId]);
-    const owned: Array<{ id: string; status: Connection['status']; end_user_id: string }> = await tenantSql(this.db).query(tenantId, `SELECT id, status, end_user_id FROM connections WHERE tenant_id = $1 AND end_user_id = $2`, [instance.end_user_id]);
-    const [problem] = bindingProblems(instance.connections, owned.map((c) => ({ id: c.id, status: c.status, endUserId: c.end_user_id })), instance.end_user_id);
+    const [instance]: Array<{ connections: Record<string, string>; end_user_id: string }> = await tenantSql(this.db).query(
+      tenantId,
+      `SELECT connections, end_user_id FROM flow_instances WHERE tenant_id = $1 AND id = $2`,
+      [instanceId],
+    );
+    const owned: Array<{ id: string; status: Connection['status']; end_user_id: string }> = await tenantSql(this.db).query(
+      tenantId,
+      `SELECT id, status, end_user_id FROM connections WHERE tenant_id = $1 AND end_user_id = $2`,
+      [instance.end_user_id],
+    );
+    const [problem] = bindingProblems(
+      instance.connections,
+      owned.map((c) => ({ id: c.id, status: c.status, endUserId: c.end_user_id })),
+      instance.end_user_id,
+    );
     return { reason: problem?.reason ?? 'connection_missing', connector: problem?.connector ?? '', binding: problem?.binding ?? '' };
   }
 
   private pausedError(flow: string, endUser: string, why: PausedWhy): AppError {
     const state = why.reason === 'connection_missing' ? 'was disconnected' : `is ${why.reason.slice('connection_'.length).replace('_', ' ')}`;
-    return new AppError('flow_paused', `Flow ${flow} is paused for end user ${endUser}: the ${why.connector} connection it uses ${state}; it resumes when the end user reconnects ${why.connector}`, { ...why });
+    return new AppError(
+      'flow_paused',
+      `Flow ${flow} is paused for end user ${endUser}: the ${why.connector} connection it uses ${state}; it resumes when the end user reconnects ${why.connector}`,
+      { ...why },
+    );
   }
 
-  private async startEventRuns(actor: Actor, input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string }): Promise<Array<Pick<Run, 'id' | 'instanceId' | 'status'>>> {
+  private async startEventRuns(
+    actor: Actor,
+    input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string },
+  ): Promise<Array<Pick<Run, 'id' | 'instanceId' | 'status'>>> {
     this.assertPayload(input.payload);
     const key = input.idempotencyKey ?? null;
     // The end user is resolved inside the insert; only when nothing was inserted is it looked up on
@@ -111,17 +132,27 @@ export class RunsService {
        RETURNING id, instance_id, status`,
       [input.endUserId, input.name, JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) }), key],
     );
-    await this.enqueue(actor.tenantId, inserted.map((r) => r.id));
+    await this.enqueue(
+      actor.tenantId,
+      inserted.map((r) => r.id),
+    );
     const runs = inserted.map((r) => ({ id: r.id, instanceId: r.instance_id, status: r.status }));
     if (runs.length > 0 && key === null) return runs;
     const endUser = await this.endUsers.get(actor, input.endUserId);
     if (key === null) return runs;
     // With a key, answer every run of this event and key, new or from an earlier call.
-    return this.runs.query(actor.tenantId, 'r').andWhere('r.endUserId = :endUserId AND r.idempotencyKey = :key AND r.triggerType = :type', { endUserId: endUser.id, key, type: 'event' }).getMany();
+    return this.runs
+      .query(actor.tenantId, 'r')
+      .andWhere('r.endUserId = :endUserId AND r.idempotencyKey = :key AND r.triggerType = :type', { endUserId: endUser.id, key, type: 'event' })
+      .getMany();
   }
 
   /** The host runs one flow for one end user, optionally waiting for its result. */
-  async runFlow(actor: Actor, key: string, input: { endUserId: string; input?: unknown; idempotencyKey?: string; wait?: boolean; timeoutMs?: number }): Promise<{ run: Run; finished: boolean }> {
+  async runFlow(
+    actor: Actor,
+    key: string,
+    input: { endUserId: string; input?: unknown; idempotencyKey?: string; wait?: boolean; timeoutMs?: number },
+  ): Promise<{ run: Run; finished: boolean }> {
     this.assertPayload(input.input);
     // The end user is resolved in the same query; looked up on its own only to name a 404 right.
     const [instance]: Array<{ id: string; enabled: boolean; healthy: boolean; trigger_type: string }> = await tenantSql(this.db).query(
@@ -162,7 +193,9 @@ export class RunsService {
    */
   private async enqueue(tenantId: TenantId, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.afterCommit('enqueue runs', { runIds: ids }, () => this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId }, opts: runJobOptions(runJobIds.start(runId)) }))));
+    await this.afterCommit('enqueue runs', { runIds: ids }, () =>
+      this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId }, opts: runJobOptions(runJobIds.start(runId)) }))),
+    );
   }
 
   private afterCommit(what: string, context: Record<string, unknown>, work: () => Promise<unknown>): Promise<void> {
@@ -237,14 +270,22 @@ export class RunsService {
     if (filters.flow) q.andWhere('r.templateId IN (SELECT id FROM flow_templates WHERE tenant_id = :tenantId AND key = :flow)', { flow: filters.flow, tenantId: actor.tenantId });
     if (filters.triggerType) q.andWhere('r.triggerType = :triggerType', { triggerType: filters.triggerType });
     if (filters.tool) q.andWhere('r.tool = :tool', { tool: filters.tool });
-    if (filters.endUserId) q.andWhere('r.endUserId IN (SELECT id FROM end_users WHERE tenant_id = :tenantId AND external_id = :externalId)', { externalId: filters.endUserId, tenantId: actor.tenantId });
+    if (filters.endUserId)
+      q.andWhere('r.endUserId IN (SELECT id FROM end_users WHERE tenant_id = :tenantId AND external_id = :externalId)', {
+        externalId: filters.endUserId,
+        tenantId: actor.tenantId,
+      });
     if (filters.since) q.andWhere('r.createdAt >= :since', { since: filters.since });
     if (filters.until) q.andWhere('r.createdAt < :until', { until: filters.until });
     if (filters.cursor) {
       const { at, id } = decodeTimeCursor(filters.cursor);
       q.andWhere('(r.createdAt, r.id) < (:at, :id)', { at: at.toISOString(), id });
     }
-    const rows = await q.orderBy('r.createdAt', 'DESC').addOrderBy('r.id', 'DESC').limit(filters.limit + 1).getMany();
+    const rows = await q
+      .orderBy('r.createdAt', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .limit(filters.limit + 1)
+      .getMany();
     const data = rows.slice(0, filters.limit);
     const last = data[data.length - 1];
     return { data, nextCursor: rows.length > filters.limit && last ? encodeTimeCursor(last.createdAt, last.id) : null };

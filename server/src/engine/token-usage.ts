@@ -6,7 +6,10 @@ import type { TokenUsage } from './run.entity';
 const THIS_MONTH = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
 
 /** The tenant's tokens this calendar month (UTC) and its monthly cap (null: none). */
-export async function monthlyTokens(db: DataSource | EntityManager, tenantId: TenantId): Promise<{ used: number; inputTokens: number; outputTokens: number; modelCalls: number; cap: number | null }> {
+export async function monthlyTokens(
+  db: DataSource | EntityManager,
+  tenantId: TenantId,
+): Promise<{ used: number; inputTokens: number; outputTokens: number; modelCalls: number; cap: number | null }> {
   const [row]: Array<{ input_tokens: string | null; output_tokens: string | null; model_calls: number | null; cap: string | null }> = await tenantSql(db).query(
     tenantId,
     `SELECT u.input_tokens, u.output_tokens, u.model_calls, (SELECT monthly_token_cap FROM tenants WHERE id = $1) AS cap

@@ -57,7 +57,13 @@ export const bindingsHealthySql = (alias: string) =>
  * flow paused by a disconnect resumes by itself. Each rebind is audited and leaves a note on the
  * instance. Runs in the caller's transaction.
  */
-export async function rebindToConnection(manager: EntityManager, audit: AuditService, actor: Actor, connection: Pick<Connection, 'id' | 'tenantId' | 'endUserId' | 'connectorKey' | 'accountName'>, connectorName: string): Promise<number> {
+export async function rebindToConnection(
+  manager: EntityManager,
+  audit: AuditService,
+  actor: Actor,
+  connection: Pick<Connection, 'id' | 'tenantId' | 'endUserId' | 'connectorKey' | 'accountName'>,
+  connectorName: string,
+): Promise<number> {
   // The connection was read or made in the actor's tenant, so its tenant is trusted.
   const tenantId = trustedTenantId(connection.tenantId);
   const instances: Array<{ id: string; connections: Record<string, string>; key: string }> = await tenantSql(manager).query(
@@ -90,7 +96,13 @@ export async function rebindToConnection(manager: EntityManager, audit: AuditSer
       JSON.stringify(bindings),
       JSON.stringify(note),
     ]);
-    await audit.record(actor, 'flow.rebound', { type: 'flow_instance', id: instance.id }, { flow: instance.key, bindings: stale.map((p) => ({ binding: p.binding, from: p.connectionId, reason: p.reason })), to: connection.id }, manager);
+    await audit.record(
+      actor,
+      'flow.rebound',
+      { type: 'flow_instance', id: instance.id },
+      { flow: instance.key, bindings: stale.map((p) => ({ binding: p.binding, from: p.connectionId, reason: p.reason })), to: connection.id },
+      manager,
+    );
     rebound++;
   }
   return rebound;

@@ -38,7 +38,8 @@ export class TriggerErrorView {
 }
 
 export class TriggerHealthView {
-  @ApiProperty({ enum: ['ok', 'failing', 'waiting'], description: 'waiting: not checked yet (the first poll, or the provider subscription, is to come)' }) status: 'ok' | 'failing' | 'waiting';
+  @ApiProperty({ enum: ['ok', 'failing', 'waiting'], description: 'waiting: not checked yet (the first poll, or the provider subscription, is to come)' }) status:
+    'ok' | 'failing' | 'waiting';
   @ApiPropertyOptional({ nullable: true, type: TriggerErrorView }) error: TriggerErrorView | null;
   @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'The last successful poll' }) lastCheckedAt: string | null;
   @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'When an item last started a run' }) lastItemAt: string | null;
@@ -50,7 +51,8 @@ export class TemplateInstanceView {
   @ApiPropertyOptional({ nullable: true, type: String }) endUserName: string | null;
   @ApiProperty() version: number;
   @ApiProperty() enabled: boolean;
-  @ApiProperty({ enum: ['on', 'off', 'paused'], description: 'paused: on, but a connection it uses is disconnected or needs reauth, so nothing runs' }) status: 'on' | 'off' | 'paused';
+  @ApiProperty({ enum: ['on', 'off', 'paused'], description: 'paused: on, but a connection it uses is disconnected or needs reauth, so nothing runs' }) status:
+    'on' | 'off' | 'paused';
   @ApiPropertyOptional({ nullable: true, type: TriggerHealthView, description: 'Poll triggers and provider webhooks: whether the trigger works (null for other triggers)' })
   triggerHealth: TriggerHealthView | null;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -124,7 +126,14 @@ export class FlowInstancesAdminController {
       last_item_at: Date | null;
     }> = await page
       .select(['i.id AS id', 'u.externalId AS external_id', 'u.displayName AS display_name', 'v.version AS version', 'i.enabled AS enabled', 'i.updatedAt AS updated_at'])
-      .addSelect(['t.type AS trigger_type', 't.triggerKey AS trigger_key', 't.health AS health', 't.lastError AS last_error', 't.polledAt AS polled_at', 't.lastItemAt AS last_item_at'])
+      .addSelect([
+        't.type AS trigger_type',
+        't.triggerKey AS trigger_key',
+        't.health AS health',
+        't.lastError AS last_error',
+        't.polledAt AS polled_at',
+        't.lastItemAt AS last_item_at',
+      ])
       .addSelect(bindingsHealthySql('i'), 'healthy')
       .orderBy('u.externalId', 'ASC')
       .limit(query.limit + 1)

@@ -148,7 +148,9 @@ export class FlowInstancesService {
       const carried = Object.fromEntries(Object.entries({ ...instance.settings, ...change.settings }).filter(([k]) => k in (doc.inputs ?? {})));
       const settings = await resolveSettings(doc.inputs ?? {}, carried);
       const bindings = await this.bind(actor, endUserId, doc.connectors, change.connections ?? {}, instance.connections, manager);
-      await this.instances.with(manager).update(actor.tenantId, { id: instance.id }, { versionId: latest.id, settings, connections: bindings, triggerEvent: latest.triggerEvent, note: null });
+      await this.instances
+        .with(manager)
+        .update(actor.tenantId, { id: instance.id }, { versionId: latest.id, settings, connections: bindings, triggerEvent: latest.triggerEvent, note: null });
       await this.triggers.sync(actor.tenantId, { ...instance, settings }, doc.trigger, manager);
       await this.audit.record(actor, 'flow.upgraded', { type: 'flow_instance', id: instance.id }, { flow: key, to: latest.version }, manager);
       return this.instances.with(manager).get(actor.tenantId, { id: instance.id });
@@ -162,11 +164,19 @@ export class FlowInstancesService {
 
   /** Sets the signing secret the sender uses (one it issued), replacing the generated one. */
   setWebhookSecret(actor: Actor, endUserId: string, key: string, secret: string): Promise<void> {
-    return this.changeTrigger(actor, endUserId, key, 'flow.webhook_secret_set', (id, trigger, manager) => this.triggers.setWebhookSecret(actor.tenantId, id, trigger, secret, manager));
+    return this.changeTrigger(actor, endUserId, key, 'flow.webhook_secret_set', (id, trigger, manager) =>
+      this.triggers.setWebhookSecret(actor.tenantId, id, trigger, secret, manager),
+    );
   }
 
   /** Changes the trigger state of the end user's instance, with its audit event, in one transaction. */
-  private changeTrigger(actor: Actor, endUserId: string, key: string, action: string, change: (instanceId: string, trigger: Trigger, manager: EntityManager) => Promise<void>): Promise<void> {
+  private changeTrigger(
+    actor: Actor,
+    endUserId: string,
+    key: string,
+    action: string,
+    change: (instanceId: string, trigger: Trigger, manager: EntityManager) => Promise<void>,
+  ): Promise<void> {
     return this.db.transaction(async (manager) => {
       const { instance } = await this.getForEndUser(actor, endUserId, key);
       if (!instance) throw new AppError('not_found', `Flow ${key} is not enabled for this end user`);
@@ -178,9 +188,16 @@ export class FlowInstancesService {
 
   /** Outbound webhook in the same transaction; the instance's settings, never its webhook secret. */
   private async publish(manager: EntityManager, actor: Actor, type: 'flow.enabled' | 'flow.disabled', instance: FlowInstance, flow: string, version: number): Promise<void> {
-    const [row]: Array<{ external_id: string }> = await tenantSql(manager).query(actor.tenantId, `SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [instance.endUserId]);
+    const [row]: Array<{ external_id: string }> = await tenantSql(manager).query(actor.tenantId, `SELECT external_id FROM end_users WHERE tenant_id = $1 AND id = $2`, [
+      instance.endUserId,
+    ]);
     const endUserId = row?.external_id ?? '';
-    await this.webhooks.publish(actor.tenantId, type, { endUserId, flow, instance: { id: instance.id, version, enabled: instance.enabled, settings: instance.settings, connections: instance.connections } }, manager);
+    await this.webhooks.publish(
+      actor.tenantId,
+      type,
+      { endUserId, flow, instance: { id: instance.id, version, enabled: instance.enabled, settings: instance.settings, connections: instance.connections } },
+      manager,
+    );
   }
 
   /**
@@ -189,7 +206,14 @@ export class FlowInstancesService {
    * kept while its connection is active, otherwise it falls back to the end user's first active
    * connection of the connector, so re-enabling or upgrading a paused flow heals it.
    */
-  private async bind(actor: Actor, endUserId: string, connectors: string[], given: Record<string, string>, carried: Record<string, string>, manager: EntityManager): Promise<Record<string, string>> {
+  private async bind(
+    actor: Actor,
+    endUserId: string,
+    connectors: string[],
+    given: Record<string, string>,
+    carried: Record<string, string>,
+    manager: EntityManager,
+  ): Promise<Record<string, string>> {
     const repo = this.connections.with(manager);
     const out: Record<string, string> = {};
     const problems: Array<{ path: string; message: string }> = [];

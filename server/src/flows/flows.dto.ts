@@ -9,29 +9,34 @@ import type { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 
 export class DefinitionBody {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'A flow definition (see /v1/schemas/flow-definition.json)' })
-  @IsDefined() @IsObject()
+  @IsDefined()
+  @IsObject()
   definition: Record<string, unknown>;
 }
 
 export class OptionalDefinitionBody {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Validate this instead of the saved draft' })
-  @OptionalNotNull() @IsObject()
+  @OptionalNotNull()
+  @IsObject()
   definition?: Record<string, unknown>;
 }
 
 export class InstanceBody {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "Values for the flow's inputs" })
-  @OptionalNotNull() @IsObject()
+  @OptionalNotNull()
+  @IsObject()
   settings?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'connector key → connection id (default: your first active connection)' })
-  @OptionalNotNull() @IsObject()
+  @OptionalNotNull()
+  @IsObject()
   connections?: Record<string, string>;
 }
 
 export class WebhookSecretBody {
   @ApiProperty({ minLength: 16, maxLength: 256, description: "The signing secret the sender issued (e.g. Stripe's whsec_…); the HMAC key, as its UTF-8 bytes" })
-  @IsString() @Length(16, 256)
+  @IsString()
+  @Length(16, 256)
   secret: string;
 }
 
@@ -40,7 +45,9 @@ export class EventBody {
   @ApiProperty({ description: 'Your id for the end user' }) @IsString() @Length(1, 255) endUserId: string;
   @ApiPropertyOptional({ nullable: true, description: 'Available to flows as $trigger (any JSON)' }) @IsOptional() payload?: unknown;
   @ApiPropertyOptional({ description: 'Sending the same key again returns the same runs and starts nothing new' })
-  @OptionalNotNull() @IsString() @Length(1, 255)
+  @OptionalNotNull()
+  @IsString()
+  @Length(1, 255)
   idempotencyKey?: string;
 }
 
@@ -56,11 +63,13 @@ export class RunQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(200) cursor?: string;
   @ApiPropertyOptional({ enum: ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] })
-  @OptionalNotNull() @IsIn(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'])
+  @OptionalNotNull()
+  @IsIn(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'])
   status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
   @ApiPropertyOptional({ description: 'Flow template key' }) @OptionalNotNull() @IsString() @MaxLength(100) flow?: string;
   @ApiPropertyOptional({ enum: ['event', 'request', 'schedule', 'poll', 'webhook', 'mcp'], description: 'How the runs were started (mcp: MCP tool calls, which have no flow)' })
-  @OptionalNotNull() @IsIn(['event', 'request', 'schedule', 'poll', 'webhook', 'mcp'])
+  @OptionalNotNull()
+  @IsIn(['event', 'request', 'schedule', 'poll', 'webhook', 'mcp'])
   triggerType?: string;
   @ApiPropertyOptional({ description: 'MCP tool name, e.g. slack_send_message (runs without a flow)' }) @OptionalNotNull() @IsString() @MaxLength(64) tool?: string;
   @ApiPropertyOptional({ description: 'Your id for the end user' }) @OptionalNotNull() @IsString() @MaxLength(255) endUserId?: string;

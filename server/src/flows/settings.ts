@@ -34,11 +34,15 @@ export async function resolveSettings(inputs: Record<string, InputSpec>, given: 
       continue;
     }
     const typeOk =
-      spec.type === 'string' ? typeof value === 'string'
-      : spec.type === 'number' ? typeof value === 'number' && Number.isFinite(value)
-      : spec.type === 'integer' ? Number.isInteger(value)
-      : spec.type === 'boolean' ? typeof value === 'boolean'
-      : Array.isArray(value) && value.every((v) => typeof v === (spec.items?.type === 'number' ? 'number' : 'string'));
+      spec.type === 'string'
+        ? typeof value === 'string'
+        : spec.type === 'number'
+          ? typeof value === 'number' && Number.isFinite(value)
+          : spec.type === 'integer'
+            ? Number.isInteger(value)
+            : spec.type === 'boolean'
+              ? typeof value === 'boolean'
+              : Array.isArray(value) && value.every((v) => typeof v === (spec.items?.type === 'number' ? 'number' : 'string'));
     if (!typeOk) {
       problems.push({ path, message: `must be ${spec.type === 'array' ? 'a list' : `a ${spec.type}`}` });
       continue;

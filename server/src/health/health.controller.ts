@@ -16,10 +16,7 @@ const CHECK_TIMEOUT_MS = 2000;
 async function check(probe: () => Promise<unknown>): Promise<'ok' | string> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS))),
-    ]);
+    await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)))]);
     return 'ok';
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -49,14 +46,12 @@ export class HealthController {
   @ApiOperation({ summary: "Readiness: PostgreSQL, Redis and the queues' Redis connection answer; each is reported" })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; details.checks names it' })
   async readyz(): Promise<{ status: 'ready'; checks: Record<string, string> }> {
-    const [postgres, redis, queues] = await Promise.all([
-      check(() => this.db.query('SELECT 1')),
-      check(() => this.redis.ping()),
-      check(() => this.runs.client.ping()),
-    ]);
+    const [postgres, redis, queues] = await Promise.all([check(() => this.db.query('SELECT 1')), check(() => this.redis.ping()), check(() => this.runs.client.ping())]);
     const checks = { postgres, redis, queues };
     if (Object.values(checks).some((c) => c !== 'ok')) {
-      const down = Object.entries(checks).filter(([, c]) => c !== 'ok').map(([name]) => name);
+      const down = Object.entries(checks)
+        .filter(([, c]) => c !== 'ok')
+        .map(([name]) => name);
       throw new AppError('service_unavailable', `Not ready: ${down.join(', ')} unreachable`, { checks }, { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) });
     }
     return { status: 'ready', checks };

@@ -61,10 +61,15 @@ export class LlmModels {
   async model(tenantId: TenantId, providerKey: string, modelName?: string): Promise<ResolvedModel> {
     // One small read per call: a changed or deleted provider takes effect at once; only decrypting is cached.
     const row = await this.providers.query(tenantId, 'p').andWhere('p.key = :key', { key: providerKey }).getOne();
-    if (!row) throw new AppError('llm_provider_not_found', `LLM provider ${providerKey} was not found (add it under AI models in the portal, or POST /v1/admin/llm-providers)`, { provider: providerKey });
+    if (!row)
+      throw new AppError('llm_provider_not_found', `LLM provider ${providerKey} was not found (add it under AI models in the portal, or POST /v1/admin/llm-providers)`, {
+        provider: providerKey,
+      });
     const name = modelName?.trim() || row.defaultModel;
     if (!name) {
-      throw new AppError('llm_model_missing', `LLM provider ${providerKey} has no default model and the step names none; set the step's model or the provider's defaultModel`, { provider: providerKey });
+      throw new AppError('llm_model_missing', `LLM provider ${providerKey} has no default model and the step names none; set the step's model or the provider's defaultModel`, {
+        provider: providerKey,
+      });
     }
     return { model: (await this.factory(tenantId, row))(name), provider: { key: row.key, kind: row.kind }, modelName: name };
   }

@@ -7,53 +7,80 @@ export const LLM_PROVIDER_KEY_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 const KEY_MESSAGE = 'key must be kebab-case (a-z, 0-9 and single dashes, starting with a letter)';
 const KIND_MESSAGE = `kind must be one of ${LLM_PROVIDER_KINDS.join(', ')}`;
-const BASE_URL_DOC = 'The API base URL, e.g. https://llm.example.com/v1 (the path before /chat/completions or /messages). Required for openai-compatible; for openai and anthropic an optional override. https; http only for an IP address OUTBOUND_ALLOWLIST permits.';
+const BASE_URL_DOC =
+  'The API base URL, e.g. https://llm.example.com/v1 (the path before /chat/completions or /messages). Required for openai-compatible; for openai and anthropic an optional override. https; http only for an IP address OUTBOUND_ALLOWLIST permits.';
 
 export class CreateLlmProviderDto {
-  @ApiProperty({ example: 'openai-main', maxLength: 40, description: 'What flows reference (an agent step\'s provider); kebab-case, unique in the tenant, cannot change' })
-  @IsString() @MaxLength(40) @Matches(LLM_PROVIDER_KEY_PATTERN, { message: KEY_MESSAGE })
+  @ApiProperty({ example: 'openai-main', maxLength: 40, description: "What flows reference (an agent step's provider); kebab-case, unique in the tenant, cannot change" })
+  @IsString()
+  @MaxLength(40)
+  @Matches(LLM_PROVIDER_KEY_PATTERN, { message: KEY_MESSAGE })
   key: string;
 
-  @ApiProperty({ enum: LLM_PROVIDER_KINDS, description: 'openai: the OpenAI API (chat completions); anthropic: the Anthropic Messages API; openai-compatible: any server speaking the OpenAI chat-completions API (vLLM, Ollama, LiteLLM, a gateway)' })
+  @ApiProperty({
+    enum: LLM_PROVIDER_KINDS,
+    description:
+      'openai: the OpenAI API (chat completions); anthropic: the Anthropic Messages API; openai-compatible: any server speaking the OpenAI chat-completions API (vLLM, Ollama, LiteLLM, a gateway)',
+  })
   @IsIn(LLM_PROVIDER_KINDS, { message: KIND_MESSAGE })
   kind: string;
 
   @ApiProperty({ example: 'OpenAI (production)', maxLength: 100 })
-  @IsString() @Length(1, 100)
+  @IsString()
+  @Length(1, 100)
   name: string;
 
   @ApiPropertyOptional({ nullable: true, type: String, maxLength: 2000, description: BASE_URL_DOC })
-  @IsOptional() @IsString() @Length(1, 2000)
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
   baseUrl?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Write-only; stored encrypted; never returned (views say hasApiKey). Required for openai and anthropic, optional for openai-compatible.' })
-  @IsOptional() @IsString() @Length(1, 4000)
+  @ApiPropertyOptional({
+    nullable: true,
+    type: String,
+    description: 'Write-only; stored encrypted; never returned (views say hasApiKey). Required for openai and anthropic, optional for openai-compatible.',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 4000)
   apiKey?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, example: 'gpt-4o-mini', maxLength: 200, description: 'The model an agent step uses when it names none' })
-  @IsOptional() @IsString() @Length(1, 200)
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
   defaultModel?: string | null;
 }
 
 export class UpdateLlmProviderDto {
   @ApiPropertyOptional({ enum: LLM_PROVIDER_KINDS })
-  @OptionalNotNull() @IsIn(LLM_PROVIDER_KINDS, { message: KIND_MESSAGE })
+  @OptionalNotNull()
+  @IsIn(LLM_PROVIDER_KINDS, { message: KIND_MESSAGE })
   kind?: string;
 
   @ApiPropertyOptional({ maxLength: 100 })
-  @OptionalNotNull() @IsString() @Length(1, 100)
+  @OptionalNotNull()
+  @IsString()
+  @Length(1, 100)
   name?: string;
 
   @ApiPropertyOptional({ nullable: true, type: String, maxLength: 2000, description: `${BASE_URL_DOC} null: the provider's default.` })
-  @IsOptional() @IsString() @Length(1, 2000)
+  @IsOptional()
+  @IsString()
+  @Length(1, 2000)
   baseUrl?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, description: 'Write-only: a new key replaces the stored one; null removes it; leave it out to keep it' })
-  @IsOptional() @IsString() @Length(1, 4000)
+  @IsOptional()
+  @IsString()
+  @Length(1, 4000)
   apiKey?: string | null;
 
   @ApiPropertyOptional({ nullable: true, type: String, maxLength: 200 })
-  @IsOptional() @IsString() @Length(1, 200)
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
   defaultModel?: string | null;
 }
 

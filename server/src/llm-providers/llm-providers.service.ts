@@ -83,12 +83,20 @@ export class LlmProvidersService {
         });
       } catch (error) {
         if (isUniqueViolation(error)) {
-          throw new AppError('provider_key_taken', `key: "${input.key}" is taken by another of your LLM providers; choose another key`, { errors: [{ path: 'key', message: 'is taken by another of your LLM providers' }] });
+          throw new AppError('provider_key_taken', `key: "${input.key}" is taken by another of your LLM providers; choose another key`, {
+            errors: [{ path: 'key', message: 'is taken by another of your LLM providers' }],
+          });
         }
         throw error;
       }
       // Never the key itself: whether one is stored is all the log says.
-      await this.audit.record(actor, 'llm_provider.created', { type: 'llm_provider', id }, { key: input.key, kind: input.kind, name: input.name, baseUrl, defaultModel: input.defaultModel ?? null, hasApiKey: input.apiKey != null }, manager);
+      await this.audit.record(
+        actor,
+        'llm_provider.created',
+        { type: 'llm_provider', id },
+        { key: input.key, kind: input.kind, name: input.name, baseUrl, defaultModel: input.defaultModel ?? null, hasApiKey: input.apiKey != null },
+        manager,
+      );
     });
     return this.get(actor.tenantId, input.key);
   }
@@ -164,7 +172,7 @@ export class LlmProvidersService {
 
   /** What each kind needs before it can be called. */
   private checkComplete(kind: LlmProviderKind, baseUrl: string | null, hasApiKey: boolean): void {
-    if (kind === 'openai-compatible' && !baseUrl) throw invalid('baseUrl', 'is required for an openai-compatible provider (the server\'s URL, e.g. https://llm.example.com/v1)');
+    if (kind === 'openai-compatible' && !baseUrl) throw invalid('baseUrl', "is required for an openai-compatible provider (the server's URL, e.g. https://llm.example.com/v1)");
     if (kind !== 'openai-compatible' && !hasApiKey) throw invalid('apiKey', `is required for an ${kind} provider`);
   }
 }

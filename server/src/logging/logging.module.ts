@@ -37,7 +37,11 @@ export class LoggingModule {
               serializers: {
                 // Query strings may carry tokens (e.g. a connect session); log the path only, and
                 // not the secret token of a webhook trigger URL (/v1/hooks/<token>).
-                req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0].replace(/^\/v1\/hooks\/[^/]+/, '/v1/hooks/[redacted]') }),
+                req: (req: { id: string; method: string; url: string }) => ({
+                  id: req.id,
+                  method: req.method,
+                  path: req.url.split('?')[0].replace(/^\/v1\/hooks\/[^/]+/, '/v1/hooks/[redacted]'),
+                }),
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
               },
             },

@@ -45,11 +45,7 @@ export class MaintenanceProcessor {
     // Cross-tenant by design: expiry is a property of the row, not of a tenant.
     const [, sessions] = await this.db.query(`DELETE FROM member_sessions WHERE expires_at < now()`);
     const [, endUserSessions] = await acrossTenants(this.db, 'expired end-user sessions of every tenant', `DELETE FROM end_user_sessions WHERE expires_at < now()`);
-    const [, invitations] = await acrossTenants(
-      this.db,
-      'expired invitations of every tenant',
-      `DELETE FROM memberships WHERE status = 'invited' AND invite_expires_at < now()`,
-    );
+    const [, invitations] = await acrossTenants(this.db, 'expired invitations of every tenant', `DELETE FROM memberships WHERE status = 'invited' AND invite_expires_at < now()`);
     // People who were only ever invited, and whose invitations are all gone, were never real accounts.
     const [, users] = await acrossTenants(
       this.db,

@@ -59,11 +59,21 @@ export class McpIdentityService {
   async identify(req: Request): Promise<McpIdentity> {
     const leaked = Object.keys(req.query ?? {}).filter((k) => TOKEN_PARAMS.includes(k.toLowerCase()));
     if (leaked.length > 0) {
-      throw new AppError('validation_failed', `Credentials are not accepted in the query string (${leaked.join(', ')}): send them as "Authorization: Bearer …"`, { errors: leaked.map((k) => ({ path: `query.${k}`, message: 'tokens in URLs are refused' })) }, this.challenge('invalid_request'));
+      throw new AppError(
+        'validation_failed',
+        `Credentials are not accepted in the query string (${leaked.join(', ')}): send them as "Authorization: Bearer …"`,
+        { errors: leaked.map((k) => ({ path: `query.${k}`, message: 'tokens in URLs are refused' })) },
+        this.challenge('invalid_request'),
+      );
     }
     const header = req.headers.authorization;
     if (!header) {
-      throw new AppError('unauthenticated', 'Send "Authorization: Bearer <end-user session or JWT>", or a secret key (sk_…) with X-Switchboard-End-User', undefined, this.challenge());
+      throw new AppError(
+        'unauthenticated',
+        'Send "Authorization: Bearer <end-user session or JWT>", or a secret key (sk_…) with X-Switchboard-End-User',
+        undefined,
+        this.challenge(),
+      );
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new AppError('unauthenticated', 'The Authorization header must be "Bearer <token>"', undefined, this.challenge('invalid_request'));
@@ -76,7 +86,9 @@ export class McpIdentityService {
       const key = await this.throttle.guard('api_key', req.ip, () => this.apiKeys.authenticate(bearer));
       if (!key) throw new AppError('invalid_api_key', 'The secret key is unknown or has been revoked', undefined, this.challenge('invalid_token'));
       if (!namedUser) {
-        throw new AppError('validation_failed', 'With a secret key, name the end user in the X-Switchboard-End-User header (your id for them)', { errors: [{ path: 'headers.x-switchboard-end-user', message: 'is required with a secret key' }] });
+        throw new AppError('validation_failed', 'With a secret key, name the end user in the X-Switchboard-End-User header (your id for them)', {
+          errors: [{ path: 'headers.x-switchboard-end-user', message: 'is required with a secret key' }],
+        });
       }
       const actor = { tenantId: key.tenantId, type: 'api_key' as const, id: key.id, ...base };
       // Unknown in this tenant: 404 naming the id (another tenant's end users are unknown here too).

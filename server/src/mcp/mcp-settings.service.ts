@@ -77,8 +77,12 @@ export class McpSettingsService {
     const requireApproval = [...new Set(input.requireApproval)];
     const problems = [
       ...exposed.filter((a) => !definition.actions[a]).map((a) => ({ path: `exposed[${input.exposed.indexOf(a)}]`, message: `${definition.name} (${key}) has no action ${a}` })),
-      ...requireApproval.filter((a) => !definition.actions[a]).map((a) => ({ path: `requireApproval[${input.requireApproval.indexOf(a)}]`, message: `${definition.name} (${key}) has no action ${a}` })),
-      ...requireApproval.filter((a) => definition.actions[a] && !exposed.includes(a)).map((a) => ({ path: `requireApproval[${input.requireApproval.indexOf(a)}]`, message: `${a} is not exposed: list it in exposed too, or leave it out here` })),
+      ...requireApproval
+        .filter((a) => !definition.actions[a])
+        .map((a) => ({ path: `requireApproval[${input.requireApproval.indexOf(a)}]`, message: `${definition.name} (${key}) has no action ${a}` })),
+      ...requireApproval
+        .filter((a) => definition.actions[a] && !exposed.includes(a))
+        .map((a) => ({ path: `requireApproval[${input.requireApproval.indexOf(a)}]`, message: `${a} is not exposed: list it in exposed too, or leave it out here` })),
     ];
     if (problems.length > 0) throw new AppError('validation_failed', problems.map((p) => `${p.path}: ${p.message}`).join('; '), { errors: problems });
     checkToolNames(definition, exposed);
@@ -88,11 +92,17 @@ export class McpSettingsService {
       if (exposed.length === 0) delete connectors[key];
       else connectors[key] = { exposed, requireApproval };
       await tenantSql(manager).query(actor.tenantId, `UPDATE mcp_settings SET connectors = $2, updated_at = now() WHERE tenant_id = $1`, [JSON.stringify(connectors)]);
-      await this.audit.record(actor, 'mcp.connector_exposure_updated', { type: 'connector', id: key }, {
-        exposed,
-        requireApproval,
-        before: before.connectors[key] ?? { exposed: [], requireApproval: [] },
-      }, manager);
+      await this.audit.record(
+        actor,
+        'mcp.connector_exposure_updated',
+        { type: 'connector', id: key },
+        {
+          exposed,
+          requireApproval,
+          before: before.connectors[key] ?? { exposed: [], requireApproval: [] },
+        },
+        manager,
+      );
     });
     return this.overview(actor.tenantId);
   }
@@ -102,12 +112,21 @@ export class McpSettingsService {
     await this.db.transaction(async (manager) => {
       const before = await this.lockedRow(actor.tenantId, manager);
       const waitSeconds = input.approvalWaitSeconds ?? before.approvalWaitSeconds;
-      await tenantSql(manager).query(actor.tenantId, `UPDATE mcp_settings SET approval_mode = $2, approval_wait_seconds = $3, updated_at = now() WHERE tenant_id = $1`, [input.approvalMode, waitSeconds]);
-      await this.audit.record(actor, 'mcp.approval_settings_updated', null, {
-        approvalMode: input.approvalMode,
-        approvalWaitSeconds: waitSeconds,
-        before: { approvalMode: before.approvalMode, approvalWaitSeconds: before.approvalWaitSeconds },
-      }, manager);
+      await tenantSql(manager).query(actor.tenantId, `UPDATE mcp_settings SET approval_mode = $2, approval_wait_seconds = $3, updated_at = now() WHERE tenant_id = $1`, [
+        input.approvalMode,
+        waitSeconds,
+      ]);
+      await this.audit.record(
+        actor,
+        'mcp.approval_settings_updated',
+        null,
+        {
+          approvalMode: input.approvalMode,
+          approvalWaitSeconds: waitSeconds,
+          before: { approvalMode: before.approvalMode, approvalWaitSeconds: before.approvalWaitSeconds },
+        },
+        manager,
+      );
     });
     return this.overview(actor.tenantId);
   }
@@ -132,7 +151,10 @@ function checkToolNames(definition: ConnectorDefinition, exposed: string[]): voi
   for (const action of exposed) {
     const name = toolName(definition.key, action);
     const other = seen.get(name);
-    if (other) throw new AppError('validation_failed', `exposed: ${other} and ${action} both become the tool name ${name}; expose one of them`, { errors: [{ path: 'exposed', message: `${other} and ${action} share the tool name ${name}` }] });
+    if (other)
+      throw new AppError('validation_failed', `exposed: ${other} and ${action} both become the tool name ${name}; expose one of them`, {
+        errors: [{ path: 'exposed', message: `${other} and ${action} share the tool name ${name}` }],
+      });
     seen.set(name, action);
   }
 }

@@ -121,7 +121,9 @@ export class McpToolsService {
     const views: ToolView[] = tools.map((t) => ({
       name: t.name,
       title: toolTitle(t.connector, t.action),
-      description: t.requireApproval ? `${t.action.description}\n\nEach call waits for the user's approval; a pending call answers a runId to pass to ${CALL_RESULT_TOOL}.` : t.action.description,
+      description: t.requireApproval
+        ? `${t.action.description}\n\nEach call waits for the user's approval; a pending call answers a runId to pass to ${CALL_RESULT_TOOL}.`
+        : t.action.description,
       inputSchema: { ...(t.action.input as Record<string, unknown>), type: 'object' },
       annotations: toolAnnotations(t.connector, t.actionKey, t.action),
     }));
@@ -154,7 +156,9 @@ export class McpToolsService {
     });
     if (!connection || connection.status !== 'active') {
       const url = await this.connectLink(identity, connectorKey);
-      const why = connection ? `The ${tool.connector.name} account connected here needs to be connected again (${connection.status.replace('_', ' ')})` : `No ${tool.connector.name} account is connected`;
+      const why = connection
+        ? `The ${tool.connector.name} account connected here needs to be connected again (${connection.status.replace('_', ' ')})`
+        : `No ${tool.connector.name} account is connected`;
       return errorResult(`${why}, so "${title}" cannot run. Ask the user to open this link to connect ${tool.connector.name}, then try again: ${url}`, {
         code: connection ? 'connection_needs_reauth' : 'connection_missing',
         connector: connectorKey,
@@ -183,14 +187,20 @@ export class McpToolsService {
         { tenantId: identity.tenantId, endUserId: identity.endUserId, triggerType: 'mcp', trigger, definition, tool: name, connections: { [connectorKey]: connection.id } },
         manager,
       );
-      await this.audit.record(identity.actor, 'mcp.tool_called', { type: 'run', id: started.runId }, {
-        tool: name,
-        connector: connectorKey,
-        action: tool.actionKey,
-        connectionId: connection.id,
-        endUserId: identity.externalId,
-        approvalRequired: tool.requireApproval,
-      }, manager);
+      await this.audit.record(
+        identity.actor,
+        'mcp.tool_called',
+        { type: 'run', id: started.runId },
+        {
+          tool: name,
+          connector: connectorKey,
+          action: tool.actionKey,
+          connectionId: connection.id,
+          endUserId: identity.externalId,
+          approvalRequired: tool.requireApproval,
+        },
+        manager,
+      );
       return started;
     });
     await enqueue();
@@ -256,7 +266,12 @@ export class McpToolsService {
     const approval = await this.approval(identity.tenantId, runId);
     if (approval?.status === 'pending') {
       return {
-        content: [{ type: 'text', text: `The call to ${tool} is waiting for the user's approval (approval ${approval.id}); nothing has been done yet. Call ${CALL_RESULT_TOOL} with runId ${runId} later for its outcome.` }],
+        content: [
+          {
+            type: 'text',
+            text: `The call to ${tool} is waiting for the user's approval (approval ${approval.id}); nothing has been done yet. Call ${CALL_RESULT_TOOL} with runId ${runId} later for its outcome.`,
+          },
+        ],
         structuredContent: { status: 'pending_approval', runId, approvalId: approval.id },
       };
     }
@@ -267,7 +282,11 @@ export class McpToolsService {
   }
 
   private async approval(tenantId: TenantId, runId: string): Promise<{ id: string; status: string; decided_via: string | null; comment: string | null } | undefined> {
-    const [row] = await tenantSql(this.db).query(tenantId, `SELECT id, status, decided_via, comment FROM approvals WHERE tenant_id = $1 AND run_id = $2 ORDER BY created_at DESC LIMIT 1`, [runId]);
+    const [row] = await tenantSql(this.db).query(
+      tenantId,
+      `SELECT id, status, decided_via, comment FROM approvals WHERE tenant_id = $1 AND run_id = $2 ORDER BY created_at DESC LIMIT 1`,
+      [runId],
+    );
     return row;
   }
 
@@ -279,7 +298,10 @@ export class McpToolsService {
       this.validators.set(action.input, validate);
     }
     if (validate(args)) return null;
-    return (validate.errors ?? []).slice(0, 10).map((e) => `${e.instancePath || '(input)'} ${e.message ?? 'is invalid'}`).join('; ');
+    return (validate.errors ?? [])
+      .slice(0, 10)
+      .map((e) => `${e.instancePath || '(input)'} ${e.message ?? 'is invalid'}`)
+      .join('; ');
   }
 
   /** A link a person opens to connect `connector`: a short-lived session allowed that connector only. */

@@ -90,7 +90,10 @@ export class McpController {
   }
 
   private server(identity: McpIdentity): Server {
-    const server = new Server({ name: 'switchboard', title: 'Switchboard', version: process.env.npm_package_version ?? '0.1.0' }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+    const server = new Server(
+      { name: 'switchboard', title: 'Switchboard', version: process.env.npm_package_version ?? '0.1.0' },
+      { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    );
     server.setRequestHandler(ListToolsRequestSchema, () => this.guarded(async () => ({ tools: await this.tools.list(identity) })));
     server.setRequestHandler(CallToolRequestSchema, (request) =>
       this.guarded(() => this.tools.call(identity, request.params.name, (request.params.arguments ?? {}) as Record<string, unknown>)),

@@ -30,11 +30,7 @@ export class MembersController {
   @MemberAuth('admin')
   @ApiOperation({ summary: "Change a member's role; the last owner cannot be demoted" })
   @ApiNotFoundResponse()
-  async changeRole(
-    @CurrentActor() actor: Actor,
-    @Param('id', UuidParam('id')) id: string,
-    @Body() body: ChangeRoleDto,
-  ): Promise<MemberView> {
+  async changeRole(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string, @Body() body: ChangeRoleDto): Promise<MemberView> {
     return MemberView.of(await this.members.changeRole(actor, id, body.role));
   }
 

@@ -18,7 +18,9 @@ export class AcceptInviteDto {
   @ApiPropertyOptional({
     description: `New to Switchboard: the password to create your account with (at least ${PASSWORD_MIN_LENGTH} characters). Existing account: its password, unless you are signed in as it (portal session cookie)`,
   })
-  @OptionalNotNull() @IsString() @Length(1, 200)
+  @OptionalNotNull()
+  @IsString()
+  @Length(1, 200)
   password?: string;
   @ApiPropertyOptional({ description: 'Your name, when creating your account' }) @OptionalNotNull() @IsString() @Length(1, 200) name?: string;
 }

@@ -23,9 +23,7 @@ export interface Invitation {
 }
 
 /** Who accepts, and how they proved it. */
-export type InvitationAcceptor =
-  | { userId: string; via: 'password' | 'session' }
-  | { userId: string; via: 'new_account'; newPassword: string; name?: string };
+export type InvitationAcceptor = { userId: string; via: 'password' | 'session' } | { userId: string; via: 'new_account'; newPassword: string; name?: string };
 
 @Injectable()
 export class MembersService {

@@ -10,12 +10,7 @@ export class UsersService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   findByEmail(email: string, manager: EntityManager = this.db.manager): Promise<User | null> {
-    return manager
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('lower(u.email) = lower(:email)', { email })
-      .getOne();
+    return manager.getRepository(User).createQueryBuilder('u').addSelect('u.passwordHash').where('lower(u.email) = lower(:email)', { email }).getOne();
   }
 
   async verifyCredentials(email: string, password: string): Promise<User | null> {
@@ -25,10 +20,7 @@ export class UsersService {
   }
 
   /** Finds the user by email or creates one; sets the password only on a user that has none. */
-  async findOrCreate(
-    input: { email: string; name?: string | null; password?: string },
-    manager: EntityManager,
-  ): Promise<{ user: User; created: boolean }> {
+  async findOrCreate(input: { email: string; name?: string | null; password?: string }, manager: EntityManager): Promise<{ user: User; created: boolean }> {
     const existing = await this.findByEmail(input.email, manager);
     if (existing) {
       if (!existing.passwordHash && input.password) {
@@ -48,10 +40,11 @@ export class UsersService {
 
   /** Sets the first password (and name) of an account that has none; false when it already has one. */
   async claimNewAccount(userId: string, password: string, name: string | undefined, manager: EntityManager): Promise<boolean> {
-    const [, count]: [unknown, number] = await manager.query(
-      'UPDATE users SET password_hash = $2, name = COALESCE($3, name) WHERE id = $1 AND password_hash IS NULL',
-      [userId, await hashPassword(password), name ?? null],
-    );
+    const [, count]: [unknown, number] = await manager.query('UPDATE users SET password_hash = $2, name = COALESCE($3, name) WHERE id = $1 AND password_hash IS NULL', [
+      userId,
+      await hashPassword(password),
+      name ?? null,
+    ]);
     return count === 1;
   }
 

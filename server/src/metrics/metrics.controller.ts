@@ -62,7 +62,11 @@ export class MetricsController {
     );
     // PostgreSQL down: the token totals are left out, like the queue gauges.
     const [tokens] = await within(
-      acrossTenants(this.db, 'deployment-wide totals', `SELECT coalesce(sum(input_tokens), 0) AS input, coalesce(sum(output_tokens), 0) AS output, coalesce(sum(model_calls), 0) AS calls FROM token_usage`),
+      acrossTenants(
+        this.db,
+        'deployment-wide totals',
+        `SELECT coalesce(sum(input_tokens), 0) AS input, coalesce(sum(output_tokens), 0) AS output, coalesce(sum(model_calls), 0) AS calls FROM token_usage`,
+      ),
       1000,
       databaseUnavailable,
     ).catch(() => [null]);

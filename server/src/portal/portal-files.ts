@@ -95,8 +95,7 @@ export class PortalFiles {
         (error?: Error & { status?: number; statusCode?: number }) => {
           if (error && !res.headersSent) {
             const status = error.status ?? error.statusCode ?? 500;
-            const appError =
-              status < 500 ? new AppError('not_found', `${req.path} was not found`) : new AppError('internal_error', 'The portal file could not be read');
+            const appError = status < 500 ? new AppError('not_found', `${req.path} was not found`) : new AppError('internal_error', 'The portal file could not be read');
             sendError(res, toErrorResponse(appError, req));
           }
           done();

@@ -15,7 +15,12 @@ export const InjectRedis = () => Inject(REDIS);
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => {
         // Commands fail fast while Redis is down (two reconnect attempts), and reconnecting never waits more than a second.
-        const redis = new Redis(config.redis.url, { keyPrefix: `${config.redis.prefix}:`, lazyConnect: false, maxRetriesPerRequest: 2, retryStrategy: (attempt) => Math.min(100 * attempt, 1000) });
+        const redis = new Redis(config.redis.url, {
+          keyPrefix: `${config.redis.prefix}:`,
+          lazyConnect: false,
+          maxRetriesPerRequest: 2,
+          retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
+        });
         // Connection errors surface where a command fails and in /readyz; unheard, ioredis prints each one to stderr.
         redis.on('error', () => undefined);
         return redis;

@@ -50,7 +50,9 @@ export class SessionsController {
   @ApiOperation({ summary: 'Register a public key (ES256 or RS256) for end-user JWTs; its id is the JWT "kid"' })
   async registerKey(@CurrentActor() actor: Actor, @Body() body: RegisterSigningKeyDto): Promise<SigningKeyView> {
     if (typeof body.publicKey !== 'string' && (typeof body.publicKey !== 'object' || body.publicKey === null || Array.isArray(body.publicKey))) {
-      throw new AppError('validation_failed', 'publicKey: must be a PEM string or a JWK object', { errors: [{ path: 'publicKey', message: 'must be a PEM string or a JWK object' }] });
+      throw new AppError('validation_failed', 'publicKey: must be a PEM string or a JWK object', {
+        errors: [{ path: 'publicKey', message: 'must be a PEM string or a JWK object' }],
+      });
     }
     return SigningKeyView.of(await this.sessions.registerSigningKey(actor, body));
   }

@@ -6,7 +6,8 @@ import { OptionalNotNull } from '../common/http/validators';
 
 export class CreateSessionDto {
   @ApiProperty({ description: 'Your id for the end user; created on first use', example: 'customer-42' })
-  @IsString() @Length(1, 255)
+  @IsString()
+  @Length(1, 255)
   endUserId: string;
 
   @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @Length(1, 200) displayName?: string | null;
@@ -14,11 +15,17 @@ export class CreateSessionDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true }) @OptionalNotNull() @IsObject() metadata?: Record<string, unknown>;
 
   @ApiPropertyOptional({ type: [String], description: 'Limit the session to these connectors (default: all the tenant enabled)', example: ['slack'] })
-  @OptionalNotNull() @IsArray() @ArrayMaxSize(100) @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { each: true, message: 'each connector key must be lowercase letters, digits and dashes' })
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { each: true, message: 'each connector key must be lowercase letters, digits and dashes' })
   allowedConnectors?: string[];
 
   @ApiPropertyOptional({ minimum: 60, maximum: 86400, description: 'Lifetime in seconds (default END_USER_SESSION_TTL_SECONDS, 1800)' })
-  @OptionalNotNull() @IsInt() @Min(60) @Max(86400)
+  @OptionalNotNull()
+  @IsInt()
+  @Min(60)
+  @Max(86400)
   ttlSeconds?: number;
 }
 

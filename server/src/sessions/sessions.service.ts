@@ -30,7 +30,11 @@ const MAX_JWT_LENGTH = 8192;
 // so a host sending stale tokens is not throttled as a guesser.
 export const END_USER_TOKEN_FAILURES = ['unauthenticated', 'jwt_malformed', 'jwt_signing_key_unknown', 'jwt_signature_invalid'] as const;
 
-function jwtError(code: 'jwt_malformed' | 'jwt_signing_key_unknown' | 'jwt_signature_invalid' | 'jwt_claim_invalid' | 'jwt_expired', message: string, details?: Record<string, unknown>) {
+function jwtError(
+  code: 'jwt_malformed' | 'jwt_signing_key_unknown' | 'jwt_signature_invalid' | 'jwt_claim_invalid' | 'jwt_expired',
+  message: string,
+  details?: Record<string, unknown>,
+) {
   return new AppError(code, message, details);
 }
 
@@ -95,15 +99,14 @@ export class SessionsService {
   }
 
   private async fromSessionToken(token: string): Promise<EndUserPrincipal | null> {
-    const rows: Array<{ id: string; tenant_id: string; end_user_id: string; external_id: string; allowed_connectors: string[] | null; expires_at: Date }> =
-      await acrossTenants(
-        this.db,
-        'a session token decides the tenant, so its lookup cannot be tenant-scoped',
-        `SELECT s.id, s.tenant_id, s.end_user_id, u.external_id, s.allowed_connectors, s.expires_at
+    const rows: Array<{ id: string; tenant_id: string; end_user_id: string; external_id: string; allowed_connectors: string[] | null; expires_at: Date }> = await acrossTenants(
+      this.db,
+      'a session token decides the tenant, so its lookup cannot be tenant-scoped',
+      `SELECT s.id, s.tenant_id, s.end_user_id, u.external_id, s.allowed_connectors, s.expires_at
            FROM end_user_sessions s JOIN end_users u ON u.id = s.end_user_id
           WHERE s.token_hash = $1 AND s.expires_at > now()`,
-        [hashToken(token)],
-      );
+      [hashToken(token)],
+    );
     const row = rows[0];
     if (!row) return null;
     return {

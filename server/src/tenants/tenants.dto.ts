@@ -51,20 +51,27 @@ export const FONT_FAMILY = /^[^;{}<>\\\u0000-\u001f]{1,200}$/;
 
 /** How the embedded widget looks for this tenant's end users; a host may override it at init. */
 export class WidgetThemeDto {
-  @ApiPropertyOptional({ enum: ['light', 'dark', 'auto'], description: 'auto follows the end user\'s system setting' })
-  @OptionalNotNull() @IsIn(['light', 'dark', 'auto'])
+  @ApiPropertyOptional({ enum: ['light', 'dark', 'auto'], description: "auto follows the end user's system setting" })
+  @OptionalNotNull()
+  @IsIn(['light', 'dark', 'auto'])
   mode?: 'light' | 'dark' | 'auto';
 
   @ApiPropertyOptional({ example: '#4f46e5', description: 'Accent colour, a CSS hex colour' })
-  @OptionalNotNull() @IsString() @Matches(HEX_COLOUR, { message: 'must be a CSS hex colour such as #4f46e5' })
+  @OptionalNotNull()
+  @IsString()
+  @Matches(HEX_COLOUR, { message: 'must be a CSS hex colour such as #4f46e5' })
   accent?: string;
 
   @ApiPropertyOptional({ example: '10px', description: 'Corner radius, a CSS length of at most 32px' })
-  @OptionalNotNull() @IsString() @Matches(RADIUS, { message: 'must be a CSS length of at most 32px, such as 8px or 0.5rem' })
+  @OptionalNotNull()
+  @IsString()
+  @Matches(RADIUS, { message: 'must be a CSS length of at most 32px, such as 8px or 0.5rem' })
   radius?: string;
 
   @ApiPropertyOptional({ example: 'Inter, system-ui, sans-serif', description: 'A CSS font-family list' })
-  @OptionalNotNull() @IsString() @Matches(FONT_FAMILY, { message: 'must be a font-family list such as "Inter, sans-serif" (1–200 characters, no ; { } < > or backslashes)' })
+  @OptionalNotNull()
+  @IsString()
+  @Matches(FONT_FAMILY, { message: 'must be a font-family list such as "Inter, sans-serif" (1–200 characters, no ; { } < > or backslashes)' })
   font?: string;
 }
 

@@ -71,7 +71,8 @@ export class TenantsService {
     if (!manager) return this.db.transaction((m) => this.createWithOwner(input, m));
     // Insert-or-nothing, not check-then-insert: two signups of one company name at once both succeed.
     const base = input.slug ?? slugOf(input.name);
-    const tenant = (await this.insertTenant(input.name, base, manager)) ?? (input.slug ? null : await this.insertTenant(input.name, `${base}-${randomBytes(3).toString('hex')}`, manager));
+    const tenant =
+      (await this.insertTenant(input.name, base, manager)) ?? (input.slug ? null : await this.insertTenant(input.name, `${base}-${randomBytes(3).toString('hex')}`, manager));
     if (!tenant) throw new AppError('conflict', `The slug "${base}" is taken`, { slug: base });
     const slug = tenant.slug;
     const { user, created } = await this.users.findOrCreate(input.owner, manager);
@@ -93,6 +94,12 @@ export class TenantsService {
 }
 
 function slugOf(name: string): string {
-  const base = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'tenant';
+  const base =
+    name
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'tenant';
   return base.length < 2 ? `${base}-tenant` : base;
 }

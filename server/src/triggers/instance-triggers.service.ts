@@ -97,7 +97,15 @@ export class InstanceTriggersService {
     const existing = await rows.findOne(tenantId, { id: instance.id });
     if (trigger.type === 'schedule') {
       const schedule = await this.resolveSchedule(tenantId, instance, trigger, manager);
-      const values = { type: 'schedule' as const, ...schedule, nextFireAt: instance.enabled ? nextFire(schedule, now) : null, ...NO_WEBHOOK, ...NO_POLL, triggerKey: null, triggerInput: null };
+      const values = {
+        type: 'schedule' as const,
+        ...schedule,
+        nextFireAt: instance.enabled ? nextFire(schedule, now) : null,
+        ...NO_WEBHOOK,
+        ...NO_POLL,
+        triggerKey: null,
+        triggerInput: null,
+      };
       if (existing) await rows.update(tenantId, { id: instance.id }, values);
       else await rows.insert(tenantId, { id: instance.id, ...values });
       return;
@@ -129,13 +137,20 @@ export class InstanceTriggersService {
     if (trigger.type === 'webhook') {
       const connectorTrigger = trigger.connector !== undefined && trigger.event !== undefined;
       const fromConnector = connectorTrigger
-        ? { triggerKey: `${bindingConnector(trigger.connector!)}.${trigger.event}`, triggerInput: await this.resolveConnectorTrigger(tenantId, instance, trigger as ConnectorTrigger, manager) }
+        ? {
+            triggerKey: `${bindingConnector(trigger.connector!)}.${trigger.event}`,
+            triggerInput: await this.resolveConnectorTrigger(tenantId, instance, trigger as ConnectorTrigger, manager),
+          }
         : { triggerKey: null, triggerInput: null };
       if (existing?.type === 'webhook') {
         // The URL survives settings changes, upgrades and off/on: the sender is configured with it.
         // A secret exists exactly while the version verifies signatures.
         const secret = trigger.verify ? (existing.webhookSecret ?? this.seal(tenantId, instance.id, 'webhookTriggerSecret', newWebhookSecret())) : null;
-        await rows.update(tenantId, { id: instance.id }, { webhookSecret: secret, ...fromConnector, ...(instance.enabled && connectorTrigger && existing.triggerKey !== fromConnector.triggerKey ? HEALTHY : {}) });
+        await rows.update(
+          tenantId,
+          { id: instance.id },
+          { webhookSecret: secret, ...fromConnector, ...(instance.enabled && connectorTrigger && existing.triggerKey !== fromConnector.triggerKey ? HEALTHY : {}) },
+        );
       } else await this.putWebhookCredentials(tenantId, instance.id, trigger, existing, manager, fromConnector);
       if (connectorTrigger && instance.enabled) await this.wantSubscription(tenantId, instance, trigger as ConnectorTrigger, fromConnector.triggerInput!, manager);
       return;
@@ -187,7 +202,13 @@ export class InstanceTriggersService {
   }
 
   /** Provider webhooks routed per instance: the provider must send this instance's events to its URL. */
-  private async wantSubscription(tenantId: TenantId, instance: InstanceForTrigger, trigger: ConnectorTrigger, input: Record<string, unknown>, manager: EntityManager): Promise<void> {
+  private async wantSubscription(
+    tenantId: TenantId,
+    instance: InstanceForTrigger,
+    trigger: ConnectorTrigger,
+    input: Record<string, unknown>,
+    manager: EntityManager,
+  ): Promise<void> {
     const key = bindingConnector(trigger.connector);
     const hooks = getConnector(key)?.webhooks;
     if (hooks?.routing !== 'instance' || !hooks.subscribe) return;
@@ -221,7 +242,9 @@ export class InstanceTriggersService {
    */
   async setWebhookSecret(tenantId: TenantId, instanceId: string, trigger: Trigger, secret: string, manager: EntityManager): Promise<void> {
     if (trigger.type !== 'webhook' || !trigger.verify) throw new AppError('conflict', 'This flow does not check webhook signatures, so it has no signing secret');
-    const updated = await this.rows.with(manager).update(tenantId, { id: instanceId, type: 'webhook' }, { webhookSecret: this.seal(tenantId, instanceId, 'webhookTriggerSecret', secret) });
+    const updated = await this.rows
+      .with(manager)
+      .update(tenantId, { id: instanceId, type: 'webhook' }, { webhookSecret: this.seal(tenantId, instanceId, 'webhookTriggerSecret', secret) });
     if (updated === 0) throw new AppError('conflict', 'This flow has no webhook URL yet: enable it first');
   }
 
@@ -411,12 +434,23 @@ export class InstanceTriggersService {
     }
     const ms = durationMs(value);
     const path = settingPath(trigger.interval) ?? 'trigger.interval';
-    if (ms === undefined) throw new AppError('validation_failed', `${path}: the poll interval must be an ISO-8601 duration like 'PT5M' (got ${JSON.stringify(value)})`, { errors: [{ path, message: 'not a duration' }] });
-    if (ms < min * 1000) throw new AppError('validation_failed', `${path}: the poll interval must be at least ${min} seconds (got ${ms / 1000})`, { errors: [{ path, message: `at least ${min} seconds` }] });
+    if (ms === undefined)
+      throw new AppError('validation_failed', `${path}: the poll interval must be an ISO-8601 duration like 'PT5M' (got ${JSON.stringify(value)})`, {
+        errors: [{ path, message: 'not a duration' }],
+      });
+    if (ms < min * 1000)
+      throw new AppError('validation_failed', `${path}: the poll interval must be at least ${min} seconds (got ${ms / 1000})`, {
+        errors: [{ path, message: `at least ${min} seconds` }],
+      });
     return Math.ceil(ms / 1000);
   }
 
-  private async resolveSchedule(tenantId: TenantId, instance: InstanceForTrigger, trigger: { cron: string; timezone: string }, manager: EntityManager): Promise<{ cron: string; timezone: string }> {
+  private async resolveSchedule(
+    tenantId: TenantId,
+    instance: InstanceForTrigger,
+    trigger: { cron: string; timezone: string },
+    manager: EntityManager,
+  ): Promise<{ cron: string; timezone: string }> {
     const bindings = await this.settingBindings(tenantId, instance, [trigger.cron, trigger.timezone], manager);
     const problems: Array<{ path: string; message: string }> = [];
     const resolved: Record<'cron' | 'timezone', string> = { cron: '', timezone: '' };
@@ -430,7 +464,10 @@ export class InstanceTriggersService {
         continue;
       }
       if (typeof value !== 'string' || value === '') {
-        problems.push({ path: settingPath(source) ?? `trigger.${field}`, message: `the schedule's ${field === 'cron' ? 'cron expression' : 'time zone'} must be a non-empty string (got ${value === undefined ? 'nothing' : JSON.stringify(value)})` });
+        problems.push({
+          path: settingPath(source) ?? `trigger.${field}`,
+          message: `the schedule's ${field === 'cron' ? 'cron expression' : 'time zone'} must be a non-empty string (got ${value === undefined ? 'nothing' : JSON.stringify(value)})`,
+        });
         continue;
       }
       resolved[field] = value;

@@ -211,7 +211,11 @@ export class PollService {
     let result: { items: TriggerItem[]; cursor: unknown; more?: boolean };
     try {
       const definition = connectorTrigger(row.trigger) as PollTrigger;
-      const { http, connection, definition: connector } = await this.clients.forConnection(tenantId, row.connection_id, await resolve(tenantId, bindingConnector(row.trigger.connector)));
+      const {
+        http,
+        connection,
+        definition: connector,
+      } = await this.clients.forConnection(tenantId, row.connection_id, await resolve(tenantId, bindingConnector(row.trigger.connector)));
       const signal = AbortSignal.timeout(this.config.polling.timeoutSeconds * 1000);
       await this.limiter.throttle(row.connection_id, connector.rateLimit?.requestsPerSecond, signal).catch((error: unknown) => {
         // Redis away: poll anyway (the provider's own 429 still backs this instance off).
@@ -271,7 +275,8 @@ export class PollService {
       });
       if (row.health === 'failing') this.logger.info({ instanceId: row.id, tenantId }, 'poll trigger recovered');
       // After commit, so a worker never picks up a run it cannot read yet.
-      for (const run of enqueue) await run().catch((error: unknown) => this.logger.warn({ err: error, instanceId: row.id }, 'poll run stored but not queued; the recovery sweep queues it'));
+      for (const run of enqueue)
+        await run().catch((error: unknown) => this.logger.warn({ err: error, instanceId: row.id }, 'poll run stored but not queued; the recovery sweep queues it'));
       return 'polled';
     } catch (error) {
       if (error instanceof LeaseLost) return 'lost';

@@ -78,7 +78,10 @@ export class ScheduleService {
           }
           await tenantSql(manager).query(tenantId, `UPDATE flow_instance_triggers SET next_fire_at = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [row.id, plan.next]);
           if (plan.skipped) {
-            this.logger.warn({ instanceId: row.id, tenantId, dueSince: row.next_fire_at.toISOString(), caughtUp: plan.fires.length }, 'skipped missed schedule fires beyond the catch-up policy');
+            this.logger.warn(
+              { instanceId: row.id, tenantId, dueSince: row.next_fire_at.toISOString(), caughtUp: plan.fires.length },
+              'skipped missed schedule fires beyond the catch-up policy',
+            );
           }
         }
         return { claimed: due.length, enqueue };

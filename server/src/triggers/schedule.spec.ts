@@ -30,11 +30,7 @@ describe('schedule arithmetic', () => {
       '2026-03-30T00:30:00.000Z', // 02:30 CEST
     ]);
     // Santiago skips midnight (00:00 → 01:00) on 2026-09-06: the daily midnight fire comes at 01:00.
-    expect(fires('0 0 * * *', 'America/Santiago', '2026-09-04T12:00:00Z', 3)).toEqual([
-      '2026-09-05T04:00:00.000Z',
-      '2026-09-06T04:00:00.000Z',
-      '2026-09-07T03:00:00.000Z',
-    ]);
+    expect(fires('0 0 * * *', 'America/Santiago', '2026-09-04T12:00:00Z', 3)).toEqual(['2026-09-05T04:00:00.000Z', '2026-09-06T04:00:00.000Z', '2026-09-07T03:00:00.000Z']);
   });
 
   it('fires a time repeated by fall-back once, the first time', () => {

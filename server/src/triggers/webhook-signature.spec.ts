@@ -46,7 +46,15 @@ describe('webhook bodies and headers', () => {
 
   it('keeps useful headers and drops credentials and hop-by-hop ones', () => {
     expect(
-      safeHeaders({ 'x-github-event': 'push', 'content-type': 'application/json', authorization: 'Bearer x', cookie: 'a=b', host: 'h', 'x-forwarded-for': '10.0.0.1', accept: ['a', 'b'] }),
+      safeHeaders({
+        'x-github-event': 'push',
+        'content-type': 'application/json',
+        authorization: 'Bearer x',
+        cookie: 'a=b',
+        host: 'h',
+        'x-forwarded-for': '10.0.0.1',
+        accept: ['a', 'b'],
+      }),
     ).toEqual({ 'x-github-event': 'push', 'content-type': 'application/json', accept: 'a, b' });
   });
 });

@@ -60,7 +60,12 @@ export class WebhookTriggerService {
     const target = await this.triggers.findByWebhookToken(call.token);
     if (!target) throw notFound();
     if (target.trigger.connector !== undefined && target.trigger.event !== undefined) {
-      const delivery = await this.providerEvents.forInstance(target, { url: call.url, rawBody: call.rawBody, headers: call.headers, body: parseBody(call.rawBody, call.contentType) });
+      const delivery = await this.providerEvents.forInstance(target, {
+        url: call.url,
+        rawBody: call.rawBody,
+        headers: call.headers,
+        body: parseBody(call.rawBody, call.contentType),
+      });
       return { runId: delivery.runIds[0] ?? null, runIds: delivery.runIds };
     }
     const scheme = signatureScheme(target.trigger);
@@ -70,7 +75,9 @@ export class WebhookTriggerService {
     }
     const key = header(call.headers, 'idempotency-key') ?? header(call.headers, 'webhook-id');
     if (key !== undefined && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
-      throw new AppError('validation_failed', `headers.idempotency-key: must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`, { errors: [{ path: 'headers.idempotency-key', message: `must be 1 to ${MAX_IDEMPOTENCY_KEY} characters` }] });
+      throw new AppError('validation_failed', `headers.idempotency-key: must be 1 to ${MAX_IDEMPOTENCY_KEY} characters`, {
+        errors: [{ path: 'headers.idempotency-key', message: `must be 1 to ${MAX_IDEMPOTENCY_KEY} characters` }],
+      });
     }
     const trigger = { body: parseBody(call.rawBody, call.contentType), headers: safeHeaders(call.headers), query: call.query, receivedAt: new Date().toISOString() };
     assertStorable(trigger);

@@ -155,11 +155,25 @@ export class WebhookDeliveryProcessor {
               last_attempt_at = $9, next_attempt_at = $10, leased_until = NULL, updated_at = now(),
               attempt_log = (CASE WHEN jsonb_array_length(attempt_log) >= ${LOG_ENTRIES} THEN attempt_log - 0 ELSE attempt_log END) || $11::jsonb
         WHERE tenant_id = $1 AND id = $2 AND attempts = $3`,
-      [deliveryId, attempt, outcome === 'retrying' ? 'pending' : outcome, responseStatus, latencyMs, error, responseBody, at, outcome === 'retrying' ? new Date(Date.now() + delayMs) : null, JSON.stringify([entry])],
+      [
+        deliveryId,
+        attempt,
+        outcome === 'retrying' ? 'pending' : outcome,
+        responseStatus,
+        latencyMs,
+        error,
+        responseBody,
+        at,
+        outcome === 'retrying' ? new Date(Date.now() + delayMs) : null,
+        JSON.stringify([entry]),
+      ],
     );
     if (!changed) return;
     await this.metrics.count(outcome);
-    this.logger.info({ deliveryId, endpointId: claimed.endpoint_id, eventType: claimed.event_type, attempt: attemptsNow, responseStatus, latencyMs, outcome }, 'webhook delivery attempt');
+    this.logger.info(
+      { deliveryId, endpointId: claimed.endpoint_id, eventType: claimed.event_type, attempt: attemptsNow, responseStatus, latencyMs, outcome },
+      'webhook delivery attempt',
+    );
     if (outcome === 'retrying') await this.events.enqueue([deliveryId], attemptsNow, delayMs);
     if (!claimed.manual && outcome !== 'retrying') await this.track(tenantId, claimed.endpoint_id, succeeded);
   }
@@ -167,7 +181,9 @@ export class WebhookDeliveryProcessor {
   /** A success resets the endpoint's failure count; a delivery that used up its retries adds to it, and enough in a row disable it. */
   private async track(tenantId: TenantId, endpointId: string, succeeded: boolean): Promise<void> {
     if (succeeded) {
-      await tenantSql(this.db).query(tenantId, `UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE tenant_id = $1 AND id = $2 AND consecutive_failures <> 0`, [endpointId]);
+      await tenantSql(this.db).query(tenantId, `UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE tenant_id = $1 AND id = $2 AND consecutive_failures <> 0`, [
+        endpointId,
+      ]);
       return;
     }
     const limit = this.config.webhooks.disableAfterFailures;
@@ -180,7 +196,10 @@ export class WebhookDeliveryProcessor {
       const row = rows[0];
       if (!row || !row.enabled || row.consecutive_failures < limit) return;
       const reason = `Disabled after ${row.consecutive_failures} deliveries in a row failed every attempt`;
-      await tenantSql(manager).query(tenantId, `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [endpointId, reason]);
+      await tenantSql(manager).query(tenantId, `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [
+        endpointId,
+        reason,
+      ]);
       await this.audit.record({ tenantId, type: 'system', id: null }, 'webhook_endpoint.disabled', { type: 'webhook_endpoint', id: endpointId }, { reason }, manager);
       this.logger.warn({ endpointId, tenantId }, 'webhook endpoint disabled after sustained failure');
     });

@@ -126,7 +126,13 @@ export class WebhookEndpointsService {
       if (Object.keys(patch).length === 0) return;
       await repo.update(actor.tenantId, { id }, patch);
       const changes = Object.keys(patch).filter((k) => k !== 'disabledReason' && k !== 'consecutiveFailures');
-      await this.audit.record(actor, 'webhook_endpoint.updated', { type: 'webhook_endpoint', id }, { changes, url: patch.url, eventTypes: patch.eventTypes, enabled: patch.enabled }, manager);
+      await this.audit.record(
+        actor,
+        'webhook_endpoint.updated',
+        { type: 'webhook_endpoint', id },
+        { changes, url: patch.url, eventTypes: patch.eventTypes, enabled: patch.enabled },
+        manager,
+      );
     });
     return this.get(actor, id);
   }
@@ -171,7 +177,11 @@ export class WebhookEndpointsService {
       const { at, id } = decodeTimeCursor(query.cursor);
       q.andWhere('(d.createdAt, d.id) < (:at, :id)', { at, id });
     }
-    const rows = await q.orderBy('d.createdAt', 'DESC').addOrderBy('d.id', 'DESC').limit(query.limit + 1).getMany();
+    const rows = await q
+      .orderBy('d.createdAt', 'DESC')
+      .addOrderBy('d.id', 'DESC')
+      .limit(query.limit + 1)
+      .getMany();
     const data = rows.slice(0, query.limit);
     const last = data[data.length - 1];
     return { data, nextCursor: rows.length > query.limit ? encodeTimeCursor(last.createdAt, last.id) : null };
@@ -195,8 +205,11 @@ export class WebhookEndpointsService {
       else if (!job) await this.webhookEvents.enqueue([id], delivery.attempts);
     } else {
       const changed = await this.db.transaction(async (manager) => {
-        const n = await this.deliveries.with(manager).update(actor.tenantId, { id, status: delivery.status, attempts: delivery.attempts }, { status: 'pending', manual: true, nextAttemptAt: new Date() });
-        if (n) await this.audit.record(actor, 'webhook_delivery.resent', { type: 'webhook_delivery', id }, { eventType: delivery.eventType, endpointId: delivery.endpointId }, manager);
+        const n = await this.deliveries
+          .with(manager)
+          .update(actor.tenantId, { id, status: delivery.status, attempts: delivery.attempts }, { status: 'pending', manual: true, nextAttemptAt: new Date() });
+        if (n)
+          await this.audit.record(actor, 'webhook_delivery.resent', { type: 'webhook_delivery', id }, { eventType: delivery.eventType, endpointId: delivery.endpointId }, manager);
         return n;
       });
       if (!changed) throw new AppError('conflict', `Webhook delivery ${id} changed meanwhile; try again`);

@@ -48,15 +48,16 @@ export class WebhookEventsService implements OnModuleInit {
 
   async publish(tenantId: TenantId, type: WebhookEventType, data: WebhookEventData, manager?: EntityManager): Promise<void> {
     const write = async (m: EntityManager) => {
-      const endpoints = await this.endpoints
-        .with(m)
-        .query(tenantId, 'e')
-        .select(['e.id'])
-        .andWhere('e.enabled = true')
-        .andWhere(':type = ANY(e.eventTypes)', { type })
-        .getMany();
+      const endpoints = await this.endpoints.with(m).query(tenantId, 'e').select(['e.id']).andWhere('e.enabled = true').andWhere(':type = ANY(e.eventTypes)', { type }).getMany();
       if (endpoints.length === 0) return [];
-      return this.record(m, tenantId, type, data, endpoints.map((e) => e.id), false);
+      return this.record(
+        m,
+        tenantId,
+        type,
+        data,
+        endpoints.map((e) => e.id),
+        false,
+      );
     };
     const ids = manager ? await write(manager) : await this.db.transaction(write);
     afterCommit(manager, () => void this.enqueue(ids));
@@ -87,7 +88,10 @@ export class WebhookEventsService implements OnModuleInit {
     const body = JSON.stringify({ type, timestamp, data });
     if (Buffer.byteLength(body) <= MAX_BODY_BYTES) return body;
     const slim = Object.fromEntries(
-      Object.entries(data).map(([key, value]) => [key, value && typeof value === 'object' && 'id' in value ? { id: (value as { id: unknown }).id } : typeof value === 'object' ? null : value]),
+      Object.entries(data).map(([key, value]) => [
+        key,
+        value && typeof value === 'object' && 'id' in value ? { id: (value as { id: unknown }).id } : typeof value === 'object' ? null : value,
+      ]),
     );
     this.logger.warn({ type, bytes: Buffer.byteLength(body) }, 'webhook body over 256 KB: objects reduced to their ids');
     return JSON.stringify({ type, timestamp, data: { ...slim, truncated: true } });

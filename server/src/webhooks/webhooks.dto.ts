@@ -7,15 +7,22 @@ import { OptionalNotNull } from '../common/http/validators';
 
 export class CreateWebhookEndpointDto {
   @ApiProperty({ example: 'https://api.example.com/switchboard/webhooks', description: 'https (http only outside production)' })
-  @IsString() @Length(1, 2000)
+  @IsString()
+  @Length(1, 2000)
   url: string;
 
   @ApiPropertyOptional({ maxLength: 500, nullable: true, type: String })
-  @IsOptional() @IsString() @MaxLength(500)
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
   description?: string | null;
 
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true, description: 'The events this endpoint receives' })
-  @IsArray() @ArrayNotEmpty() @ArrayUnique() @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length) @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length)
+  @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
   eventTypes: string[];
 }
 
@@ -23,7 +30,12 @@ export class UpdateWebhookEndpointDto {
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(1, 2000) url?: string;
   @ApiPropertyOptional({ maxLength: 500, nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(500) description?: string | null;
   @ApiPropertyOptional({ enum: WEBHOOK_EVENT_TYPES, isArray: true })
-  @OptionalNotNull() @IsArray() @ArrayNotEmpty() @ArrayUnique() @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length) @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
+  @OptionalNotNull()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayUnique()
+  @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length)
+  @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
   eventTypes?: string[];
   @ApiPropertyOptional({ description: 'Enabling again clears disabledReason and the failure count' }) @OptionalNotNull() @IsBoolean() enabled?: boolean;
 }

@@ -56,23 +56,39 @@ function atError(status: number, type: string, message?: string): SandboxRespons
 }
 
 const NOT_FOUND_OR_FORBIDDEN = () =>
-  atError(403, 'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND', 'Invalid permissions, or the requested model was not found. Check that both your user and your token have the required permissions, and that the model names and/or ids are correct.');
+  atError(
+    403,
+    'INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND',
+    'Invalid permissions, or the requested model was not found. Check that both your user and your token have the required permissions, and that the model names and/or ids are correct.',
+  );
 
 function table(name: string, fields: Omit<Field, 'id'>[], description?: string): Table {
   const withIds = fields.map((f) => ({ ...f, id: airtableId('fld') }));
-  return { id: airtableId('tbl'), name, description, primaryFieldId: withIds[0]!.id, fields: withIds, views: [{ id: airtableId('viw'), name: 'Grid view', type: 'grid' }], records: [] };
+  return {
+    id: airtableId('tbl'),
+    name,
+    description,
+    primaryFieldId: withIds[0]!.id,
+    fields: withIds,
+    views: [{ id: airtableId('viw'), name: 'Grid view', type: 'grid' }],
+    records: [],
+  };
 }
 
 function seed(): AirtableState {
   const choices = (...names: string[]) => ({ choices: names.map((name) => ({ id: airtableId('sel'), name, color: 'blueLight2' })) });
-  const leads = table('Leads', [
-    { name: 'Name', type: 'singleLineText' },
-    { name: 'Email', type: 'email' },
-    { name: 'Status', type: 'singleSelect', options: choices('New', 'Contacted', 'Won') },
-    { name: 'Amount', type: 'number', options: { precision: 2 } },
-    { name: 'Notes', type: 'multilineText' },
-    { name: 'Hot', type: 'checkbox' },
-  ], 'Inbound leads');
+  const leads = table(
+    'Leads',
+    [
+      { name: 'Name', type: 'singleLineText' },
+      { name: 'Email', type: 'email' },
+      { name: 'Status', type: 'singleSelect', options: choices('New', 'Contacted', 'Won') },
+      { name: 'Amount', type: 'number', options: { precision: 2 } },
+      { name: 'Notes', type: 'multilineText' },
+      { name: 'Hot', type: 'checkbox' },
+    ],
+    'Inbound leads',
+  );
   const base = (name: string, tables: Table[], id = airtableId('app')): Base => ({ id, name, permissionLevel: 'create', tables });
   const crm = base('Sales CRM', [leads, table('Companies', [{ name: 'Name', type: 'singleLineText' }])], 'appSandboxCrm0001');
   const regions = Array.from({ length: 55 }, (_, i) => table(`Region ${String(i + 1).padStart(2, '0')}`, [{ name: 'Name', type: 'singleLineText' }]));
@@ -81,7 +97,17 @@ function seed(): AirtableState {
       { id: 'usrSandboxJane001', email: 'jane@acme.test' },
       { id: 'usrSandboxHank001', email: 'hank@globex.test' },
     ],
-    bases: [crm, base('Content calendar', [table('Posts', [{ name: 'Title', type: 'singleLineText' }, { name: 'Publish on', type: 'date' }])]), base('Field ops', regions), base('Archive', [table('Old leads', [{ name: 'Name', type: 'singleLineText' }])])],
+    bases: [
+      crm,
+      base('Content calendar', [
+        table('Posts', [
+          { name: 'Title', type: 'singleLineText' },
+          { name: 'Publish on', type: 'date' },
+        ]),
+      ]),
+      base('Field ops', regions),
+      base('Archive', [table('Old leads', [{ name: 'Name', type: 'singleLineText' }])]),
+    ],
     requestsPerSecond: 100_000,
     limits: {},
   };
@@ -149,7 +175,7 @@ function compileFormula(formula: string, fields: Field[]): (r: StoredRecord) => 
     AND: (a, r) => a.every((f) => Boolean(f(r))),
     OR: (a, r) => a.some((f) => Boolean(f(r))),
     NOT: (a, r) => !a[0]?.(r),
-    IF: (a, r) => (a[0]?.(r) ? a[1]?.(r) ?? null : a[2]?.(r) ?? null),
+    IF: (a, r) => (a[0]?.(r) ? (a[1]?.(r) ?? null) : (a[2]?.(r) ?? null)),
     TRUE: () => true,
     FALSE: () => false,
     BLANK: () => null,
@@ -167,7 +193,10 @@ function compileFormula(formula: string, fields: Field[]): (r: StoredRecord) => 
     IS_BEFORE: (a, r) => compare(a[0]!(r), a[1]!(r)) < 0,
     IS_SAME: (a, r) => compare(a[0]!(r), a[1]!(r)) === 0,
     FIND: (a, r) => String(a[1]?.(r) ?? '').indexOf(String(a[0]?.(r) ?? '')) + 1,
-    SEARCH: (a, r) => String(a[1]?.(r) ?? '').toLowerCase().indexOf(String(a[0]?.(r) ?? '').toLowerCase()) + 1,
+    SEARCH: (a, r) =>
+      String(a[1]?.(r) ?? '')
+        .toLowerCase()
+        .indexOf(String(a[0]?.(r) ?? '').toLowerCase()) + 1,
     LOWER: (a, r) => String(a[0]?.(r) ?? '').toLowerCase(),
     UPPER: (a, r) => String(a[0]?.(r) ?? '').toUpperCase(),
     LEN: (a, r) => String(a[0]?.(r) ?? '').length,
@@ -259,7 +288,8 @@ function publicRecord(r: StoredRecord) {
 
 /** Checks and converts field values as Airtable does; answers its 422 when one cannot be taken. */
 function writeFields(t: Table, target: Record<string, unknown>, given: unknown, typecast: boolean): SandboxResponse | undefined {
-  if (!given || typeof given !== 'object' || Array.isArray(given)) return atError(422, 'INVALID_REQUEST_UNKNOWN', 'Invalid request: parameter validation failed. Check your request data.');
+  if (!given || typeof given !== 'object' || Array.isArray(given))
+    return atError(422, 'INVALID_REQUEST_UNKNOWN', 'Invalid request: parameter validation failed. Check your request data.');
   for (const [name, raw] of Object.entries(given as Record<string, unknown>)) {
     const field = t.fields.find((f) => f.name === name || f.id === name);
     if (!field) return atError(422, 'UNKNOWN_FIELD_NAME', `Unknown field name: "${name}"`);
@@ -344,7 +374,8 @@ function baseAndTable(req: SandboxRequest, state: AirtableState): { base: Base; 
 function listRecords(req: SandboxRequest, t: Table): SandboxResponse {
   const q = req.query;
   const pageSize = q.get('pageSize') === null ? 100 : Number(q.get('pageSize'));
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) return atError(422, 'INVALID_REQUEST_UNKNOWN', 'Invalid request: parameter validation failed. Check your request data.');
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
+    return atError(422, 'INVALID_REQUEST_UNKNOWN', 'Invalid request: parameter validation failed. Check your request data.');
   let records = t.records.slice();
   const view = q.get('view');
   if (view && !t.views.some((v) => v.id === view || v.name === view)) return atError(422, 'VIEW_NAME_NOT_FOUND', `Could not find view ${view} in table ${t.name}`);
@@ -406,7 +437,9 @@ export const airtableSandbox: ProviderModule<AirtableState> = {
   authError: () => atError(401, 'AUTHENTICATION_REQUIRED', 'Authentication required'),
   seed,
   routes: [
-    route('GET', '/meta/whoami', (_req, _ctx, user) => json(200, { id: user.id, email: user.email, scopes: ['data.records:read', 'data.records:write', 'schema.bases:read', 'user.email:read'] })),
+    route('GET', '/meta/whoami', (_req, _ctx, user) =>
+      json(200, { id: user.id, email: user.email, scopes: ['data.records:read', 'data.records:write', 'schema.bases:read', 'user.email:read'] }),
+    ),
     route('GET', '/meta/bases', (req, ctx) => {
       const start = req.query.get('offset') ? Number.parseInt(req.query.get('offset')!.replace(/^itr/, ''), 36) || 0 : 0;
       // Up to 1,000 bases a page.

@@ -82,12 +82,24 @@ function seed(): AsanaState {
   for (const name of names) state.projects.push({ gid: gid(state), name, workspace: '1202000000000001', archived: false, created_at: at });
   state.projects.push({ gid: gid(state), name: 'Old intranet', workspace: '1202000000000001', archived: true, created_at: at });
   // Enough for more than one page of projects (100 a page).
-  for (let i = 1; i <= 120; i++) state.projects.push({ gid: gid(state), name: `Campaign ${String(i).padStart(3, '0')}`, workspace: '1202000000000001', archived: false, created_at: at });
+  for (let i = 1; i <= 120; i++)
+    state.projects.push({ gid: gid(state), name: `Campaign ${String(i).padStart(3, '0')}`, workspace: '1202000000000001', archived: false, created_at: at });
   state.projects.push({ gid: gid(state), name: 'Garden', workspace: '1202000000000002', archived: false, created_at: at });
   const relaunch = state.projects[0]!.gid;
   ['Draft the sitemap', 'Pick a typeface', 'Write the launch post'].forEach((name, i) => {
     const created = new Date(Date.parse('2026-01-06T09:00:00.000Z') + i * 3600_000).toISOString();
-    state.tasks.push({ gid: gid(state), name, notes: '', completed: false, due_on: null, assignee: null, projects: [relaunch], workspace: '1202000000000001', created_at: created, modified_at: created });
+    state.tasks.push({
+      gid: gid(state),
+      name,
+      notes: '',
+      completed: false,
+      due_on: null,
+      assignee: null,
+      projects: [relaunch],
+      workspace: '1202000000000001',
+      created_at: created,
+      modified_at: created,
+    });
   });
   return state;
 }
@@ -220,7 +232,15 @@ export const asanaSandbox: ProviderModule<AsanaState> = {
   routes: [
     route('GET', '/users/me', (_req, ctx, me) => {
       const user = ctx.state.users.find((u) => u.gid === me)!;
-      return json(200, { data: { gid: user.gid, resource_type: 'user', name: user.name, email: user.email, workspaces: ctx.state.workspaces.map((w) => ({ gid: w.gid, resource_type: 'workspace', name: w.name })) } });
+      return json(200, {
+        data: {
+          gid: user.gid,
+          resource_type: 'user',
+          name: user.name,
+          email: user.email,
+          workspaces: ctx.state.workspaces.map((w) => ({ gid: w.gid, resource_type: 'workspace', name: w.name })),
+        },
+      });
     }),
     route('GET', '/workspaces', (req, ctx) => page(req, ctx, ctx.state.workspaces, (w) => ({ gid: w.gid, resource_type: 'workspace', name: w.name }))),
     route('GET', '/projects', (req, ctx) => {
@@ -281,7 +301,16 @@ export const asanaSandbox: ProviderModule<AsanaState> = {
       t.modified_at = at;
       const user = ctx.state.users.find((u) => u.gid === me)!;
       return json(201, {
-        data: { gid: story.gid, resource_type: 'story', resource_subtype: 'comment_added', type: 'comment', text: story.text, created_at: at, created_by: { gid: user.gid, resource_type: 'user', name: user.name }, target: { gid: t.gid, resource_type: 'task', name: t.name } },
+        data: {
+          gid: story.gid,
+          resource_type: 'story',
+          resource_subtype: 'comment_added',
+          type: 'comment',
+          text: story.text,
+          created_at: at,
+          created_by: { gid: user.gid, resource_type: 'user', name: user.name },
+          target: { gid: t.gid, resource_type: 'task', name: t.name },
+        },
       });
     }),
   ],
@@ -290,7 +319,18 @@ export const asanaSandbox: ProviderModule<AsanaState> = {
     if (!project) return;
     const at = isoNow(ctx.now());
     const n = ctx.state.tasks.length + 1;
-    ctx.state.tasks.push({ gid: gid(ctx.state), name: `Follow up on request #${n}`, notes: 'Added by a teammate', completed: false, due_on: null, assignee: null, projects: [project.gid], workspace: project.workspace, created_at: at, modified_at: at });
+    ctx.state.tasks.push({
+      gid: gid(ctx.state),
+      name: `Follow up on request #${n}`,
+      notes: 'Added by a teammate',
+      completed: false,
+      due_on: null,
+      assignee: null,
+      projects: [project.gid],
+      workspace: project.workspace,
+      created_at: at,
+      modified_at: at,
+    });
     // A churning demo sandbox stays bounded: the newest tasks are kept.
     if (ctx.state.tasks.length > 5000) ctx.state.tasks.splice(0, ctx.state.tasks.length - 5000);
   },

@@ -126,14 +126,12 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
   const bases: Record<string, PathPattern> = { '': pathPattern(sandboxed.baseUrl, key, true) };
   for (const [name, url] of Object.entries(sandboxed.baseUrls ?? {})) bases[name] = pathPattern(url, key, true);
   // A grant is bound to the placeholders both OAuth endpoints share (a subdomain, a region).
-  const oauthNames = new Set(
-    tokenPattern ? tokenPattern.names.filter((n) => !authorizePattern || authorizePattern.names.includes(n)) : [],
-  );
+  const oauthNames = new Set(tokenPattern ? tokenPattern.names.filter((n) => !authorizePattern || authorizePattern.names.includes(n)) : []);
   const verify = entry.verify;
   const verifyPath = verify.path.replace(/\$\{([a-z][a-z0-9_]*)\}/g, '{{$1}}').split('?')[0]!;
   const verifyPattern = pathPattern(`/${key}${bases[verify.base ?? '']!.template}/${verifyPath.replace(/^\/+/, '')}`, key, false);
   const tokenResponsePaths = oauth2?.tokenResponse ?? {};
-  const clientAuth = auth.type === 'oauth2' || auth.type === 'oauth2_client_credentials' ? auth.clientAuthentication ?? 'client_secret_post' : undefined;
+  const clientAuth = auth.type === 'oauth2' || auth.type === 'oauth2_client_credentials' ? (auth.clientAuthentication ?? 'client_secret_post') : undefined;
 
   const accounts: SandboxAccount[] = [1, 2].map((n) => ({
     id: `${key}-user-${n}`,
@@ -171,7 +169,7 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
             ),
           tokenError(kind: TokenErrorKind, description: string) {
             const dead = kind === 'invalid_code' || kind === 'invalid_refresh_token' || kind === 'redirect_uri_mismatch';
-            const code = dead ? oauth2?.invalidGrantErrors?.[0] ?? 'invalid_grant' : kind;
+            const code = dead ? (oauth2?.invalidGrantErrors?.[0] ?? 'invalid_grant') : kind;
             const status = kind === 'invalid_client' ? 401 : 400;
             const body: Record<string, unknown> = { error_description: description };
             setPath(body, tokenResponsePaths.error ?? 'error', code);
@@ -211,7 +209,10 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
           if (!tokenPattern || !match(tokenPattern, path)) return json(405, { error: 'method_not_allowed' });
         }
       }
-      for (const [pattern, where] of [[refreshPattern, 'refresh'], [tokenPattern, 'token']] as const) {
+      for (const [pattern, where] of [
+        [refreshPattern, 'refresh'],
+        [tokenPattern, 'token'],
+      ] as const) {
         const m = pattern ? match(pattern, path) : null;
         if (!m) continue;
         if ('unfilled' in m) return unfilled(m.unfilled, where);
@@ -298,10 +299,13 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
         const expected = `${auth.prefix ?? ''}${CATALOGUE_API_KEY}`;
         if (auth.name.includes('{{')) {
           const nameRegex = new RegExp(`^${escapeRegex(auth.name.toLowerCase()).replace(/\\\{\\\{\s*[A-Za-z0-9_]+\s*\\\}\\\}/g, '.+')}$`);
-          const found = auth.in === 'header' ? Object.entries(req.headers).some(([n, v]) => nameRegex.test(n) && v === expected) : [...req.query].some(([n, v]) => nameRegex.test(n.toLowerCase()) && v === expected);
+          const found =
+            auth.in === 'header'
+              ? Object.entries(req.headers).some(([n, v]) => nameRegex.test(n) && v === expected)
+              : [...req.query].some(([n, v]) => nameRegex.test(n.toLowerCase()) && v === expected);
           return found ? { account: accounts[0]! } : { error: authError(`Expected the API key in ${auth.in} ${auth.name}`) };
         }
-        const given = auth.in === 'header' ? req.headers[auth.name.toLowerCase()] : req.query.get(auth.name) ?? undefined;
+        const given = auth.in === 'header' ? req.headers[auth.name.toLowerCase()] : (req.query.get(auth.name) ?? undefined);
         if (given === undefined) return { error: authError(`The API key is missing: expected ${auth.in === 'header' ? 'header' : 'query parameter'} ${auth.name}`) };
         if (given !== expected) {
           const hint = given.endsWith(CATALOGUE_API_KEY) ? ` (expected it prefixed "${auth.prefix ?? ''}")` : '';
@@ -329,7 +333,12 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
       break;
     }
     if (!values) {
-      return json(404, { error: 'not_found', message: `${req.method} ${req.path} is under none of ${entry.name}'s API bases (${Object.values(bases).map((b) => b.template || '/').join(', ')})` });
+      return json(404, {
+        error: 'not_found',
+        message: `${req.method} ${req.path} is under none of ${entry.name}'s API bases (${Object.values(bases)
+          .map((b) => b.template || '/')
+          .join(', ')})`,
+      });
     }
     const who = authenticate(req, values, server);
     if ('error' in who) return who.error;

@@ -152,7 +152,15 @@ function issueJson(issue: GitHubIssue) {
     author_association: 'OWNER',
     // The issues API lists pull requests too, marked by this key.
     ...(issue.pull_request
-      ? { pull_request: { url: `${api}/pulls/${issue.number}`, html_url: `${html}/pull/${issue.number}`, diff_url: `${html}/pull/${issue.number}.diff`, patch_url: `${html}/pull/${issue.number}.patch`, merged_at: null } }
+      ? {
+          pull_request: {
+            url: `${api}/pulls/${issue.number}`,
+            html_url: `${html}/pull/${issue.number}`,
+            diff_url: `${html}/pull/${issue.number}.diff`,
+            patch_url: `${html}/pull/${issue.number}.patch`,
+            merged_at: null,
+          },
+        }
       : {}),
   };
 }
@@ -241,10 +249,48 @@ function paginated<T>(items: T[], req: SandboxRequest, publicPath: string): Sand
 
 /** Event names a repository hook may subscribe to ('*' = all). */
 const HOOK_EVENTS = new Set([
-  '*', 'branch_protection_rule', 'check_run', 'check_suite', 'code_scanning_alert', 'commit_comment', 'create', 'delete', 'dependabot_alert', 'deploy_key',
-  'deployment', 'deployment_status', 'discussion', 'discussion_comment', 'fork', 'gollum', 'issue_comment', 'issues', 'label', 'member', 'merge_group', 'meta',
-  'milestone', 'package', 'page_build', 'public', 'pull_request', 'pull_request_review', 'pull_request_review_comment', 'pull_request_review_thread', 'push',
-  'registry_package', 'release', 'repository', 'repository_dispatch', 'secret_scanning_alert', 'star', 'status', 'watch', 'workflow_dispatch', 'workflow_job', 'workflow_run',
+  '*',
+  'branch_protection_rule',
+  'check_run',
+  'check_suite',
+  'code_scanning_alert',
+  'commit_comment',
+  'create',
+  'delete',
+  'dependabot_alert',
+  'deploy_key',
+  'deployment',
+  'deployment_status',
+  'discussion',
+  'discussion_comment',
+  'fork',
+  'gollum',
+  'issue_comment',
+  'issues',
+  'label',
+  'member',
+  'merge_group',
+  'meta',
+  'milestone',
+  'package',
+  'page_build',
+  'public',
+  'pull_request',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'pull_request_review_thread',
+  'push',
+  'registry_package',
+  'release',
+  'repository',
+  'repository_dispatch',
+  'secret_scanning_alert',
+  'star',
+  'status',
+  'watch',
+  'workflow_dispatch',
+  'workflow_job',
+  'workflow_run',
 ]);
 
 function hookValidationError(message: string): SandboxResponse {
@@ -329,7 +375,10 @@ function commitFile(
 ): { created: boolean; body: Record<string, unknown> } {
   const key = `${repo.full_name}:${change.branch}:${change.path}`;
   const created = !ctx.state.files[key];
-  const blobSha = createHash('sha1').update(`blob ${Buffer.from(change.content, 'base64').length}\0`).update(Buffer.from(change.content, 'base64')).digest('hex');
+  const blobSha = createHash('sha1')
+    .update(`blob ${Buffer.from(change.content, 'base64').length}\0`)
+    .update(Buffer.from(change.content, 'base64'))
+    .digest('hex');
   ctx.state.files[key] = { sha: blobSha, content: change.content };
   const before = headOf(ctx.state, repo, change.branch);
   const after = randomBytes(20).toString('hex');
@@ -397,7 +446,13 @@ function commitFile(
   };
 }
 
-const TICK_TITLES = ['Login page shows a blank screen on Safari', 'Add dark mode to settings', 'Export to CSV drops the last row', 'Typo in onboarding email', 'Slow search on large projects'];
+const TICK_TITLES = [
+  'Login page shows a blank screen on Safari',
+  'Add dark mode to settings',
+  'Export to CSV drops the last row',
+  'Typo in onboarding email',
+  'Slow search on large projects',
+];
 
 export const githubSandbox: ProviderModule<GitHubState> = {
   key: 'github',
@@ -490,7 +545,12 @@ export const githubSandbox: ProviderModule<GitHubState> = {
         const issue = openIssue(
           ctx,
           repo,
-          { title: body.title, body: typeof body.body === 'string' ? body.body : null, labels: Array.isArray(body.labels) ? body.labels : [], assignees: Array.isArray(body.assignees) ? body.assignees : [] },
+          {
+            title: body.title,
+            body: typeof body.body === 'string' ? body.body : null,
+            labels: Array.isArray(body.labels) ? body.labels : [],
+            assignees: Array.isArray(body.assignees) ? body.assignees : [],
+          },
           a.account.login!,
         );
         return json(201, issueJson(issue), { location: `${apiRepoUrl(repo.full_name)}/issues/${issue.number}` });
@@ -576,7 +636,8 @@ export const githubSandbox: ProviderModule<GitHubState> = {
           }
         }
         const head = String(body.head).replace(/^[^:]+:/, '');
-        if (head === body.base) return ghError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${body.base} and ${head}` }] });
+        if (head === body.base)
+          return ghError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message: `No commits between ${body.base} and ${head}` }] });
         const issue = openIssue(
           ctx,
           repo,
@@ -633,7 +694,14 @@ export const githubSandbox: ProviderModule<GitHubState> = {
         };
         ctx.state.hooks.push(hook);
         // A new hook is pinged at once.
-        if (hook.active) deliverEvent(ctx, repo, 'ping', { zen: 'Keep it logically awesome.', hook_id: hook.id, hook: hookJson(hook), repository: repo, sender: userJson(a.account.login!) }, hook);
+        if (hook.active)
+          deliverEvent(
+            ctx,
+            repo,
+            'ping',
+            { zen: 'Keep it logically awesome.', hook_id: hook.id, hook: hookJson(hook), repository: repo, sender: userJson(a.account.login!) },
+            hook,
+          );
         return json(201, hookJson(hook), { location: `${apiRepoUrl(repo.full_name)}/hooks/${hook.id}` });
       },
     },

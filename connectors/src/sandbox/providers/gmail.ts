@@ -34,7 +34,21 @@ export interface GmailState {
   throttle: Throttle;
 }
 
-const SYSTEM_LABELS = ['INBOX', 'SENT', 'DRAFT', 'SPAM', 'TRASH', 'UNREAD', 'STARRED', 'IMPORTANT', 'CATEGORY_PERSONAL', 'CATEGORY_SOCIAL', 'CATEGORY_PROMOTIONS', 'CATEGORY_UPDATES', 'CATEGORY_FORUMS'];
+const SYSTEM_LABELS = [
+  'INBOX',
+  'SENT',
+  'DRAFT',
+  'SPAM',
+  'TRASH',
+  'UNREAD',
+  'STARRED',
+  'IMPORTANT',
+  'CATEGORY_PERSONAL',
+  'CATEGORY_SOCIAL',
+  'CATEGORY_PROMOTIONS',
+  'CATEGORY_UPDATES',
+  'CATEGORY_FORUMS',
+];
 const OWNER = 'jane@acme.test';
 
 function messageId(n: number): string {
@@ -97,7 +111,9 @@ function seed(): GmailState {
 
 function decodeWords(value: string): string {
   return value.replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_, _charset: string, enc: string, text: string) =>
-    enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    enc.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64').toString('utf8')
+      : text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
   );
 }
 
@@ -126,7 +142,11 @@ const header = (part: MimePart, name: string) => part.headers.find((h) => h.name
 function decodeBody(part: MimePart): string {
   const encoding = (header(part, 'Content-Transfer-Encoding') ?? '7bit').toLowerCase();
   if (encoding === 'base64') return Buffer.from(part.body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (encoding === 'quoted-printable') return Buffer.from(part.body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+  if (encoding === 'quoted-printable')
+    return Buffer.from(
+      part.body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
   return part.body;
 }
 
@@ -148,7 +168,10 @@ function bodies(part: MimePart): { text?: string; html?: string } {
 }
 
 function addresses(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((a) => (/<([^>]+)>/.exec(a)?.[1] ?? a).trim().toLowerCase()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((a) => (/<([^>]+)>/.exec(a)?.[1] ?? a).trim().toLowerCase())
+    .filter(Boolean);
 }
 
 // ---- The message resource ------------------------------------------------------------------------
@@ -178,10 +201,22 @@ function resource(m: GmailMessage, format: string, metadataHeaders: string[]): R
   }
   const wanted = metadataHeaders.map((h) => h.toLowerCase());
   const headers = format === 'metadata' && wanted.length ? m.headers.filter((h) => wanted.includes(h.name.toLowerCase())) : m.headers;
-  const textPart = { partId: m.html ? '0' : '', mimeType: 'text/plain', filename: '', headers: [{ name: 'Content-Type', value: 'text/plain; charset="UTF-8"' }], body: { size: m.text.length, data: b64url(m.text) } };
+  const textPart = {
+    partId: m.html ? '0' : '',
+    mimeType: 'text/plain',
+    filename: '',
+    headers: [{ name: 'Content-Type', value: 'text/plain; charset="UTF-8"' }],
+    body: { size: m.text.length, data: b64url(m.text) },
+  };
   if (format === 'metadata') return { ...out, payload: { partId: '', mimeType: m.html ? 'multipart/alternative' : 'text/plain', filename: '', headers } };
   if (!m.html) return { ...out, payload: { ...textPart, headers } };
-  const htmlPart = { partId: '1', mimeType: 'text/html', filename: '', headers: [{ name: 'Content-Type', value: 'text/html; charset="UTF-8"' }], body: { size: m.html.length, data: b64url(m.html) } };
+  const htmlPart = {
+    partId: '1',
+    mimeType: 'text/html',
+    filename: '',
+    headers: [{ name: 'Content-Type', value: 'text/html; charset="UTF-8"' }],
+    body: { size: m.html.length, data: b64url(m.html) },
+  };
   return { ...out, payload: { partId: '', mimeType: 'multipart/alternative', filename: '', headers, body: { size: 0 }, parts: [textPart, htmlPart] } };
 }
 
@@ -196,7 +231,11 @@ function dateOperand(value: string): number | null {
 function searchFilter(q: string, labels: GmailLabel[]): ((m: GmailMessage) => boolean) | string {
   const tests: ((m: GmailMessage) => boolean)[] = [];
   const text = (m: GmailMessage) => `${m.headers.map((h) => h.value).join(' ')} ${m.text}`.toLowerCase();
-  const head = (m: GmailMessage, name: string) => m.headers.filter((h) => h.name.toLowerCase() === name).map((h) => h.value.toLowerCase()).join(' ');
+  const head = (m: GmailMessage, name: string) =>
+    m.headers
+      .filter((h) => h.name.toLowerCase() === name)
+      .map((h) => h.value.toLowerCase())
+      .join(' ');
   for (const token of q.match(/-?\w+:(?:"[^"]*"|\S+)|"[^"]*"|\S+/g) ?? []) {
     const negate = token.startsWith('-');
     const t = negate ? token.slice(1) : token;
@@ -234,7 +273,8 @@ function mailbox(req: SandboxRequest, ctx: Ctx): { error: ReturnType<typeof json
   const g = guard(req, ctx);
   if ('error' in g) return g;
   const user = req.params.userId!;
-  if (user !== 'me' && user.toLowerCase() !== g.account.email.toLowerCase()) return { error: googleError(403, 'PERMISSION_DENIED', 'Delegation denied for ' + g.account.email, 'forbidden') };
+  if (user !== 'me' && user.toLowerCase() !== g.account.email.toLowerCase())
+    return { error: googleError(403, 'PERMISSION_DENIED', 'Delegation denied for ' + g.account.email, 'forbidden') };
   return { email: g.account.email };
 }
 
@@ -283,7 +323,10 @@ function modify(req: SandboxRequest, ctx: Ctx) {
   const added = add.filter((id) => !m.labelIds.includes(id));
   const removed = remove.filter((id) => m.labelIds.includes(id));
   m.labelIds = [...m.labelIds.filter((id) => !removed.includes(id)), ...added];
-  for (const [kind, ids] of [['labelsAdded', added], ['labelsRemoved', removed]] as const) {
+  for (const [kind, ids] of [
+    ['labelsAdded', added],
+    ['labelsRemoved', removed],
+  ] as const) {
     if (!ids.length) continue;
     ctx.state.historyId += 1;
     m.historyId = ctx.state.historyId;
@@ -360,7 +403,12 @@ export const gmailSandbox: ProviderModule<GmailState> = {
       handler(req, ctx) {
         const box = mailbox(req, ctx);
         if ('error' in box) return box.error;
-        return json(200, { emailAddress: box.email, messagesTotal: ctx.state.messages.length, threadsTotal: new Set(ctx.state.messages.map((m) => m.threadId)).size, historyId: String(ctx.state.historyId) });
+        return json(200, {
+          emailAddress: box.email,
+          messagesTotal: ctx.state.messages.length,
+          threadsTotal: new Set(ctx.state.messages.map((m) => m.threadId)).size,
+          historyId: String(ctx.state.historyId),
+        });
       },
     },
     {
@@ -399,7 +447,8 @@ export const gmailSandbox: ProviderModule<GmailState> = {
         const m = find(ctx, req.params.id!);
         if (!m) return notFound();
         const format = req.query.get('format') ?? 'full';
-        if (!['full', 'metadata', 'minimal', 'raw'].includes(format)) return invalid(`Invalid value at 'format' (type.googleapis.com/google.apps.gmail.v1.GetMessageRequest.Format), "${format}"`);
+        if (!['full', 'metadata', 'minimal', 'raw'].includes(format))
+          return invalid(`Invalid value at 'format' (type.googleapis.com/google.apps.gmail.v1.GetMessageRequest.Format), "${format}"`);
         return json(200, resource(m, format, req.query.getAll('metadataHeaders')));
       },
     },

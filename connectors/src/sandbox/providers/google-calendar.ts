@@ -50,7 +50,13 @@ function seed(): CalendarState {
     { id: 'en.usa#holiday@group.v.calendar.google.com', summary: 'Holidays in United States', timeZone: 'Europe/Berlin', accessRole: 'reader', backgroundColor: '#16a765' },
   ];
   for (let i = 1; i <= 57; i++) {
-    calendars.push({ id: `c_sbx${String(i).padStart(3, '0')}room@resource.calendar.google.com`, summary: `Room ${String(i).padStart(2, '0')}`, timeZone: 'Europe/Berlin', accessRole: 'writer', backgroundColor: '#a4bdfc' });
+    calendars.push({
+      id: `c_sbx${String(i).padStart(3, '0')}room@resource.calendar.google.com`,
+      summary: `Room ${String(i).padStart(2, '0')}`,
+      timeZone: 'Europe/Berlin',
+      accessRole: 'writer',
+      backgroundColor: '#a4bdfc',
+    });
   }
   const state: CalendarState = { calendars, events: [], nextId: 1, throttle: throttle() };
   const base = Date.parse('2026-01-12T09:00:00Z');
@@ -69,7 +75,17 @@ function seed(): CalendarState {
       sequence: 0,
     });
   }
-  state.events.push({ calendarId: 'en.usa#holiday@group.v.calendar.google.com', id: '20260119_sbxmlkday', status: 'confirmed', summary: 'Martin Luther King Jr. Day', start: { date: '2026-01-19' }, end: { date: '2026-01-20' }, created: '2025-06-01T00:00:00.000Z', updated: '2025-06-01T00:00:00.000Z', sequence: 0 });
+  state.events.push({
+    calendarId: 'en.usa#holiday@group.v.calendar.google.com',
+    id: '20260119_sbxmlkday',
+    status: 'confirmed',
+    summary: 'Martin Luther King Jr. Day',
+    start: { date: '2026-01-19' },
+    end: { date: '2026-01-20' },
+    created: '2025-06-01T00:00:00.000Z',
+    updated: '2025-06-01T00:00:00.000Z',
+    sequence: 0,
+  });
   return state;
 }
 
@@ -87,7 +103,7 @@ function resource(e: CalendarEvent, email: string) {
   const { calendarId: _c, ...rest } = e;
   return {
     kind: 'calendar#event',
-    etag: `"${3500000000000000 + e.sequence * 1000 + Date.parse(e.updated) % 1000}"`,
+    etag: `"${3500000000000000 + e.sequence * 1000 + (Date.parse(e.updated) % 1000)}"`,
     ...rest,
     htmlLink: `https://www.google.com/calendar/event?eid=${Buffer.from(`${e.id} ${e.calendarId}`).toString('base64url')}`,
     creator: { email, self: true },
@@ -101,7 +117,10 @@ function resource(e: CalendarEvent, email: string) {
 function validTime(t: unknown): t is EventTime {
   if (!t || typeof t !== 'object') return false;
   const v = t as EventTime;
-  if (v.dateTime !== undefined) return typeof v.dateTime === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$/.test(v.dateTime) && (/(Z|[+-]\d\d:\d\d)$/.test(v.dateTime) || !!v.timeZone);
+  if (v.dateTime !== undefined)
+    return (
+      typeof v.dateTime === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?$/.test(v.dateTime) && (/(Z|[+-]\d\d:\d\d)$/.test(v.dateTime) || !!v.timeZone)
+    );
   return typeof v.date === 'string' && /^\d{4}-\d\d-\d\d$/.test(v.date);
 }
 
@@ -180,7 +199,8 @@ function guarded(handler: (req: SandboxRequest, ctx: Ctx, email: string) => Retu
 function writable(ctx: Ctx, req: SandboxRequest, email: string): CalendarEntry | ReturnType<typeof json> {
   const cal = calendarOf(ctx, req.params.calendarId!, email);
   if (!cal) return notFound();
-  if (cal.accessRole !== 'owner' && cal.accessRole !== 'writer') return googleError(403, 'PERMISSION_DENIED', 'You need to have writer access to this calendar.', 'requiredAccessLevel');
+  if (cal.accessRole !== 'owner' && cal.accessRole !== 'writer')
+    return googleError(403, 'PERMISSION_DENIED', 'You need to have writer access to this calendar.', 'requiredAccessLevel');
   return cal;
 }
 

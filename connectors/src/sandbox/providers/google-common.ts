@@ -25,7 +25,11 @@ export function guard(req: SandboxRequest, ctx: ProviderContext<{ throttle: Thro
   if ('error' in a) return a;
   const wait = overBudget(ctx.state.throttle, bearerToken(req) ?? '', ctx.now());
   if (wait !== null) {
-    return { error: googleError(429, 'RESOURCE_EXHAUSTED', `User-rate limit exceeded. Retry after ${new Date(ctx.now() + wait * 1000).toISOString()}`, 'rateLimitExceeded', { 'retry-after': String(wait) }) };
+    return {
+      error: googleError(429, 'RESOURCE_EXHAUSTED', `User-rate limit exceeded. Retry after ${new Date(ctx.now() + wait * 1000).toISOString()}`, 'rateLimitExceeded', {
+        'retry-after': String(wait),
+      }),
+    };
   }
   return { account: a.account };
 }
@@ -38,7 +42,16 @@ export const userinfoRoute: Route = {
     const a = ctx.authorize(req);
     if ('error' in a) return json(401, { error: 'invalid_request', error_description: 'Invalid Credentials' });
     const [given, family] = a.account.name.split(' ');
-    return json(200, { sub: a.account.id, name: a.account.name, given_name: given, family_name: family, picture: `https://lh3.googleusercontent.com/a/sandbox-${a.account.id}`, email: a.account.email, email_verified: true, hd: a.account.hd });
+    return json(200, {
+      sub: a.account.id,
+      name: a.account.name,
+      given_name: given,
+      family_name: family,
+      picture: `https://lh3.googleusercontent.com/a/sandbox-${a.account.id}`,
+      email: a.account.email,
+      email_verified: true,
+      hd: a.account.hd,
+    });
   },
 };
 

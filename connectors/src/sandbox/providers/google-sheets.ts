@@ -33,11 +33,25 @@ function seed(): GoogleState {
     modifiedTime: '2026-01-20T10:00:00.000Z',
     trashed: false,
     sheets: [
-      { title: 'Sheet1', sheetId: 0, rows: [['Name', 'Email', 'Amount'], ['Maria Johnson', 'maria@globex.test', 1200], ['Li Chen', 'li@initech.test', 800]] },
+      {
+        title: 'Sheet1',
+        sheetId: 0,
+        rows: [
+          ['Name', 'Email', 'Amount'],
+          ['Maria Johnson', 'maria@globex.test', 1200],
+          ['Li Chen', 'li@initech.test', 800],
+        ],
+      },
       { title: 'Q3 Leads', sheetId: 1650000000, rows: [] },
     ],
   });
-  spreadsheets.push({ id: '1Sbx0BudgetPlan000000000000000000000000000', name: 'Budget plan', modifiedTime: '2026-01-19T10:00:00.000Z', trashed: false, sheets: [{ title: 'Sheet1', sheetId: 0, rows: [] }] });
+  spreadsheets.push({
+    id: '1Sbx0BudgetPlan000000000000000000000000000',
+    name: 'Budget plan',
+    modifiedTime: '2026-01-19T10:00:00.000Z',
+    trashed: false,
+    sheets: [{ title: 'Sheet1', sheetId: 0, rows: [] }],
+  });
   for (let i = 1; i <= 70; i++) {
     spreadsheets.push({
       id: `1Sbx${String(i).padStart(3, '0')}Report${'x'.repeat(30)}`,
@@ -49,9 +63,7 @@ function seed(): GoogleState {
   }
   return {
     spreadsheets,
-    otherFiles: [
-      { id: '1SbxDocLeadsNotes', name: 'Leads notes', mimeType: 'application/vnd.google-apps.document', modifiedTime: '2026-01-21T00:00:00.000Z' },
-    ],
+    otherFiles: [{ id: '1SbxDocLeadsNotes', name: 'Leads notes', mimeType: 'application/vnd.google-apps.document', modifiedTime: '2026-01-21T00:00:00.000Z' }],
     ticks: 0,
   };
 }
@@ -169,9 +181,10 @@ function values(req: SandboxRequest, ctx: { state: GoogleState; now(): number })
 
   if (append) {
     const option = req.query.get('valueInputOption');
-    if (option !== 'RAW' && option !== 'USER_ENTERED') return gError(400, 'INVALID_ARGUMENT', "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED");
+    if (option !== 'RAW' && option !== 'USER_ENTERED') return gError(400, 'INVALID_ARGUMENT', 'Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED');
     const input = (req.body as { values?: unknown[][] } | undefined)?.values;
-    if (!Array.isArray(input) || !input.every(Array.isArray)) return gError(400, 'INVALID_ARGUMENT', "Invalid JSON payload received. Unknown name \"values\": expected a list of lists.");
+    if (!Array.isArray(input) || !input.every(Array.isArray))
+      return gError(400, 'INVALID_ARGUMENT', 'Invalid JSON payload received. Unknown name "values": expected a list of lists.');
     // The table: the contiguous block of non-empty rows starting at the range's first row.
     let last = range.startRow - 1;
     for (let r = range.startRow; r < rows.length; r++) {
@@ -261,7 +274,11 @@ export const googleSheetsSandbox: ProviderModule<GoogleState> = {
     tokenError(kind, description) {
       if (kind === 'invalid_client') return json(401, { error: 'invalid_client', error_description: 'Unauthorized' });
       if (kind === 'invalid_refresh_token') return json(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
-      if (kind === 'invalid_code') return json(400, { error: 'invalid_grant', error_description: description.includes('verifier') || description.includes('PKCE') ? 'Missing code verifier.' : 'Bad Request' });
+      if (kind === 'invalid_code')
+        return json(400, {
+          error: 'invalid_grant',
+          error_description: description.includes('verifier') || description.includes('PKCE') ? 'Missing code verifier.' : 'Bad Request',
+        });
       if (kind === 'redirect_uri_mismatch') return json(400, { error: 'redirect_uri_mismatch', error_description: 'Bad Request' });
       if (kind === 'unsupported_grant_type') return json(400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type: ' });
       return json(400, { error: 'invalid_request', error_description: description });
@@ -280,8 +297,20 @@ export const googleSheetsSandbox: ProviderModule<GoogleState> = {
     },
   },
   authError(reason) {
-    if (reason === 'missing') return gError(401, 'UNAUTHENTICATED', 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.');
-    return { ...gError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.'), headers: { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' } };
+    if (reason === 'missing')
+      return gError(
+        401,
+        'UNAUTHENTICATED',
+        'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+      );
+    return {
+      ...gError(
+        401,
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+      ),
+      headers: { 'www-authenticate': 'Bearer realm="https://accounts.google.com/", error="invalid_token"' },
+    };
   },
   seed,
   /** A lead is typed in below the others in "Leads 2026". */
@@ -302,7 +331,16 @@ export const googleSheetsSandbox: ProviderModule<GoogleState> = {
         const a = ctx.authorize(req);
         if ('error' in a) return json(401, { error: 'invalid_request', error_description: 'Invalid Credentials' });
         const [given, family] = a.account.name!.split(' ');
-        return json(200, { sub: a.account.id, name: a.account.name, given_name: given, family_name: family, picture: `https://lh3.googleusercontent.com/a/sandbox-${a.account.id}`, email: a.account.email, email_verified: true, hd: a.account.hd });
+        return json(200, {
+          sub: a.account.id,
+          name: a.account.name,
+          given_name: given,
+          family_name: family,
+          picture: `https://lh3.googleusercontent.com/a/sandbox-${a.account.id}`,
+          email: a.account.email,
+          email_verified: true,
+          hd: a.account.hd,
+        });
       },
     },
     {
@@ -334,7 +372,9 @@ export const googleSheetsSandbox: ProviderModule<GoogleState> = {
         return json(200, {
           spreadsheetId: ss.id,
           properties: { title: ss.name, locale: 'en_US', timeZone: 'Europe/Berlin' },
-          sheets: ss.sheets.map((s, i) => ({ properties: { sheetId: s.sheetId, title: s.title, index: i, sheetType: 'GRID', gridProperties: { rowCount: 1000, columnCount: 26 } } })),
+          sheets: ss.sheets.map((s, i) => ({
+            properties: { sheetId: s.sheetId, title: s.title, index: i, sheetType: 'GRID', gridProperties: { rowCount: 1000, columnCount: 26 } },
+          })),
           spreadsheetUrl: `https://docs.google.com/spreadsheets/d/${ss.id}/edit`,
         });
       },

@@ -9,10 +9,7 @@
 export type GqlValue = null | boolean | number | string | GqlValue[] | { [key: string]: GqlValue };
 
 type ValueNode =
-  | { kind: 'var'; name: string }
-  | { kind: 'literal'; value: GqlValue }
-  | { kind: 'list'; items: ValueNode[] }
-  | { kind: 'object'; fields: Record<string, ValueNode> };
+  { kind: 'var'; name: string } | { kind: 'literal'; value: GqlValue } | { kind: 'list'; items: ValueNode[] } | { kind: 'object'; fields: Record<string, ValueNode> };
 
 export interface FieldNode {
   alias: string;
@@ -129,7 +126,7 @@ class Parser {
     const out: FieldNode[] = [];
     while (!this.peek('}')) {
       if (this.peek('...')) throw new GqlError('The sandbox does not support fragments.');
-      let alias = this.name();
+      const alias = this.name();
       let name = alias;
       if (this.peek(':')) {
         this.expect(':');

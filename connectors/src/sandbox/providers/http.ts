@@ -31,11 +31,23 @@ export const httpSandbox: ProviderModule<HttpState> = {
     refreshTokens: false,
     clientCredentialsGrant: true,
     tokenResponse(issued) {
-      return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: Number.isFinite(issued.expiresIn) ? issued.expiresIn : undefined, scope: issued.scope.join(' ') || undefined };
+      return {
+        access_token: issued.accessToken,
+        token_type: 'Bearer',
+        expires_in: Number.isFinite(issued.expiresIn) ? issued.expiresIn : undefined,
+        scope: issued.scope.join(' ') || undefined,
+      };
     },
   },
   authError(reason) {
-    return json(401, { error: reason === 'missing' ? 'unauthorized' : 'invalid_credentials', message: reason === 'missing' ? 'Authentication required' : 'The credentials are invalid or expired' }, { 'www-authenticate': 'Bearer realm="example"' });
+    return json(
+      401,
+      {
+        error: reason === 'missing' ? 'unauthorized' : 'invalid_credentials',
+        message: reason === 'missing' ? 'Authentication required' : 'The credentials are invalid or expired',
+      },
+      { 'www-authenticate': 'Bearer realm="example"' },
+    );
   },
   seed: () => ({
     items: [

@@ -14,7 +14,13 @@ export interface HubSpotRecord {
 export interface HubSpotState {
   contacts: HubSpotRecord[];
   deals: HubSpotRecord[];
-  pipelines: { id: string; label: string; displayOrder: number; archived: boolean; stages: { id: string; label: string; displayOrder: number; metadata: Record<string, string> }[] }[];
+  pipelines: {
+    id: string;
+    label: string;
+    displayOrder: number;
+    archived: boolean;
+    stages: { id: string; label: string; displayOrder: number; metadata: Record<string, string> }[];
+  }[];
   nextId: number;
   /** Webhook event ids (HubSpot's are numbers, unique per app). */
   nextEventId: number;
@@ -32,7 +38,15 @@ const CONTACT_PROPERTIES = ['email', 'firstname', 'lastname', 'phone', 'company'
 const DEAL_PROPERTIES = ['dealname', 'amount', 'pipeline', 'dealstage', 'closedate', 'hubspot_owner_id', 'description', 'dealtype'];
 
 function stage(id: string, label: string, order: number, probability: string, closed = false) {
-  return { id, label, displayOrder: order, metadata: { isClosed: String(closed), probability }, createdAt: '2024-01-01T00:00:00Z', updatedAt: '2024-01-01T00:00:00Z', archived: false };
+  return {
+    id,
+    label,
+    displayOrder: order,
+    metadata: { isClosed: String(closed), probability },
+    createdAt: '2024-01-01T00:00:00Z',
+    updatedAt: '2024-01-01T00:00:00Z',
+    archived: false,
+  };
 }
 
 function seed(): HubSpotState {
@@ -87,7 +101,11 @@ function validate(props: unknown, allowed: string[]): SandboxResponse | Record<s
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(props as Record<string, unknown>)) {
     if (!allowed.includes(k)) {
-      return hsError(400, 'VALIDATION_ERROR', `Property values were not valid: [{"isValid":false,"message":"Property \\"${k}\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"${k}"}]`);
+      return hsError(
+        400,
+        'VALIDATION_ERROR',
+        `Property values were not valid: [{"isValid":false,"message":"Property \\"${k}\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"${k}"}]`,
+      );
     }
     out[k] = v === null ? '' : String(v);
   }
@@ -175,7 +193,14 @@ function searchRateLimited(req: SandboxRequest, ctx: ProviderContext<HubSpotStat
   return {
     status: 429,
     headers: { 'retry-after': String(wait) },
-    body: { status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'SECONDLY', groupName: 'publicapi:search' },
+    body: {
+      status: 'error',
+      message: 'You have reached your secondly limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: randomUUID(),
+      policyName: 'SECONDLY',
+      groupName: 'publicapi:search',
+    },
   };
 }
 
@@ -216,13 +241,21 @@ function filterMatches(record: HubSpotRecord, f: { propertyName: string; operato
 }
 
 function searchRecords(kind: 'contacts' | 'deals', req: SandboxRequest, state: HubSpotState): SandboxResponse {
-  const body = (req.body ?? {}) as { filterGroups?: { filters?: Record<string, unknown>[] }[]; sorts?: ({ propertyName?: string; direction?: string } | string)[]; query?: string; properties?: string[]; limit?: unknown; after?: unknown };
+  const body = (req.body ?? {}) as {
+    filterGroups?: { filters?: Record<string, unknown>[] }[];
+    sorts?: ({ propertyName?: string; direction?: string } | string)[];
+    query?: string;
+    properties?: string[];
+    limit?: unknown;
+    after?: unknown;
+  };
   const groups = body.filterGroups ?? [];
   if (groups.length > 5) return hsError(400, 'VALIDATION_ERROR', 'Too many filter groups. The maximum number of filter groups is 5.');
   const filters = groups.flatMap((g) => g.filters ?? []);
   if (filters.length > 18) return hsError(400, 'VALIDATION_ERROR', 'Too many filters. The maximum number of filters is 18.');
   for (const f of filters) {
-    if (!OPERATORS.includes(String(f.operator))) return hsError(400, 'VALIDATION_ERROR', `Invalid input JSON on line 1 : Cannot deserialize value of type \`FilterOperatorEnum\` from String "${f.operator}"`);
+    if (!OPERATORS.includes(String(f.operator)))
+      return hsError(400, 'VALIDATION_ERROR', `Invalid input JSON on line 1 : Cannot deserialize value of type \`FilterOperatorEnum\` from String "${f.operator}"`);
   }
   if ((body.sorts ?? []).length > 1) return hsError(400, 'VALIDATION_ERROR', 'Only one sort is supported.');
   const limit = intParam(body.limit, 10, 1, Number.MAX_SAFE_INTEGER);
@@ -237,14 +270,18 @@ function searchRecords(kind: 'contacts' | 'deals', req: SandboxRequest, state: H
       (!query || Object.values(r.properties).some((v) => typeof v === 'string' && v.toLowerCase().includes(query))),
   );
   const sort = body.sorts?.[0];
-  const sortProperty = typeof sort === 'string' ? sort : sort?.propertyName ?? 'hs_object_id';
+  const sortProperty = typeof sort === 'string' ? sort : (sort?.propertyName ?? 'hs_object_id');
   const descending = typeof sort === 'object' && sort.direction === 'DESCENDING';
   matched = [...matched].sort((x, y) => {
     const a = comparable(sortProperty, x.properties[sortProperty]) ?? '';
     const b = comparable(sortProperty, y.properties[sortProperty]) ?? '';
     return (a < b ? -1 : a > b ? 1 : Number(x.id) - Number(y.id)) * (descending ? -1 : 1);
   });
-  const wanted = body.properties?.length ? body.properties : kind === 'deals' ? ['dealname', 'amount', 'closedate', 'pipeline', 'dealstage', 'createdate', 'hs_lastmodifieddate', 'hs_object_id'] : ['email', 'firstname', 'lastname', 'createdate', 'lastmodifieddate', 'hs_object_id'];
+  const wanted = body.properties?.length
+    ? body.properties
+    : kind === 'deals'
+      ? ['dealname', 'amount', 'closedate', 'pipeline', 'dealstage', 'createdate', 'hs_lastmodifieddate', 'hs_object_id']
+      : ['email', 'firstname', 'lastname', 'createdate', 'lastmodifieddate', 'hs_object_id'];
   const results = matched.slice(offset, offset + limit).map((r) => ({
     ...output(r),
     properties: Object.fromEntries(wanted.map((p) => [p, r.properties[p] ?? null])),
@@ -333,13 +370,22 @@ export const hubspotSandbox: ProviderModule<HubSpotState> = {
       return json(400, { status, message: description, correlationId: randomUUID() });
     },
     tokenResponse(issued) {
-      return { token_type: 'bearer', refresh_token: issued.refreshToken, access_token: issued.accessToken, expires_in: Number.isFinite(issued.expiresIn) ? issued.expiresIn : undefined };
+      return {
+        token_type: 'bearer',
+        refresh_token: issued.refreshToken,
+        access_token: issued.accessToken,
+        expires_in: Number.isFinite(issued.expiresIn) ? issued.expiresIn : undefined,
+      };
     },
   },
   authError(reason) {
     if (reason === 'expired') return hsError(401, 'EXPIRED_AUTHENTICATION', 'The OAuth token used to make this call expired 1 second(s) ago.');
     if (reason === 'missing') return hsError(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication.');
-    return hsError(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview');
+    return hsError(
+      401,
+      'INVALID_AUTHENTICATION',
+      'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+    );
   },
   seed,
   /** A new contact signs up and a deal is opened for them: one batch of two events. */
@@ -349,8 +395,18 @@ export const hubspotSandbox: ProviderModule<HubSpotState> = {
     const company = TICK_COMPANIES[n % TICK_COMPANIES.length]!;
     const slug = company.toLowerCase().replace(/[^a-z]+/g, '');
     const noBody = { connector: 'hubspot', method: 'POST', path: '', query: new URLSearchParams(), headers: {}, rawBody: '', params: {} };
-    const contact = create('contacts', { ...noBody, body: { properties: { email: `buyer${n + 1}@${slug}.test`, firstname: 'Pat', lastname: `Buyer ${n + 1}`, company } } }, ctx.state, ctx.now());
-    const deal = create('deals', { ...noBody, body: { properties: { dealname: `${company} — ${10 + (n % 9) * 5} seats`, amount: String(1200 + (n % 7) * 800) } } }, ctx.state, ctx.now());
+    const contact = create(
+      'contacts',
+      { ...noBody, body: { properties: { email: `buyer${n + 1}@${slug}.test`, firstname: 'Pat', lastname: `Buyer ${n + 1}`, company } } },
+      ctx.state,
+      ctx.now(),
+    );
+    const deal = create(
+      'deals',
+      { ...noBody, body: { properties: { dealname: `${company} — ${10 + (n % 9) * 5} seats`, amount: String(1200 + (n % 7) * 800) } } },
+      ctx.state,
+      ctx.now(),
+    );
     for (const list of [ctx.state.contacts, ctx.state.deals]) if (list.length > MAX_RECORDS) list.splice(0, list.length - MAX_RECORDS);
     const portalId = hubspotSandbox.accounts[0]!.id;
     emitEvents(ctx, [
@@ -459,7 +515,8 @@ export const hubspotSandbox: ProviderModule<HubSpotState> = {
       handler(req, ctx) {
         const a = ctx.authorize(req);
         if ('error' in a) return a.error;
-        if (req.params.kind !== 'contacts' && req.params.kind !== 'deals') return json(404, { status: 'error', message: 'resource not found', correlationId: randomUUID(), category: 'OBJECT_NOT_FOUND' });
+        if (req.params.kind !== 'contacts' && req.params.kind !== 'deals')
+          return json(404, { status: 'error', message: 'resource not found', correlationId: randomUUID(), category: 'OBJECT_NOT_FOUND' });
         return update(req.params.kind, req, ctx, a.account.id);
       },
     },

@@ -71,7 +71,18 @@ function seed(): IntercomState {
   const subjects = ['How do I export my data?', 'Billing question', 'Password reset does not arrive'];
   const conversations = subjects.map((body, i) => {
     const at = now - (subjects.length - i) * 3600;
-    return { id: String(1911149800 + i), title: null, state: 'open' as const, created_at: at, updated_at: at, contact_id: contacts[i]!.id, admin_assignee_id: null, team_assignee_id: null, body: `<p>${body}</p>`, parts: [] };
+    return {
+      id: String(1911149800 + i),
+      title: null,
+      state: 'open' as const,
+      created_at: at,
+      updated_at: at,
+      contact_id: contacts[i]!.id,
+      admin_assignee_id: null,
+      team_assignee_id: null,
+      body: `<p>${body}</p>`,
+      parts: [],
+    };
   });
   return {
     admins: [
@@ -147,7 +158,13 @@ function conversationJson(c: IntercomStoredConversation, state: IntercomState, w
     teammates: { type: 'admin.list', admins: [] },
     statistics: { type: 'conversation_statistics', count_conversation_parts: c.parts.length },
     ...(withParts
-      ? { conversation_parts: { type: 'conversation_part.list', conversation_parts: c.parts.map((p) => ({ type: 'conversation_part', ...p, updated_at: p.created_at, notified_at: p.created_at, attachments: [], redacted: false })), total_count: c.parts.length } }
+      ? {
+          conversation_parts: {
+            type: 'conversation_part.list',
+            conversation_parts: c.parts.map((p) => ({ type: 'conversation_part', ...p, updated_at: p.created_at, notified_at: p.created_at, attachments: [], redacted: false })),
+            total_count: c.parts.length,
+          },
+        }
       : {}),
   };
 }
@@ -264,7 +281,9 @@ function newContact(state: IntercomState, b: Record<string, any>, now: number): 
   const role = b.role ?? 'user';
   if (role !== 'user' && role !== 'lead') return errorList(400, 'parameter_invalid', 'role must be user or lead');
   if (role === 'user' && !b.email && !b.external_id) return errorList(400, 'parameter_not_found', 'requires one of email, external_id, or role=lead');
-  const duplicate = role === 'user' && state.contacts.find((c) => c.role === 'user' && ((b.email && c.email?.toLowerCase() === String(b.email).toLowerCase()) || (b.external_id && c.external_id === b.external_id)));
+  const duplicate =
+    role === 'user' &&
+    state.contacts.find((c) => c.role === 'user' && ((b.email && c.email?.toLowerCase() === String(b.email).toLowerCase()) || (b.external_id && c.external_id === b.external_id)));
   if (duplicate) return errorList(409, 'conflict', `A contact matching those details already exists with id=${duplicate.id}`);
   const contact: IntercomStoredContact = {
     id: (0x6650b0000000 + state.nextId++).toString(16),
@@ -312,7 +331,18 @@ export const intercomSandbox: ProviderModule<IntercomState> = {
   tick(ctx) {
     const contact = ctx.state.contacts[ctx.state.conversations.length % ctx.state.contacts.length]!;
     const at = seconds(ctx.now());
-    ctx.state.conversations.push({ id: String(ctx.state.nextId++), title: null, state: 'open', created_at: at, updated_at: at, contact_id: contact.id, admin_assignee_id: null, team_assignee_id: null, body: '<p>Hi, I need help with my order.</p>', parts: [] });
+    ctx.state.conversations.push({
+      id: String(ctx.state.nextId++),
+      title: null,
+      state: 'open',
+      created_at: at,
+      updated_at: at,
+      contact_id: contact.id,
+      admin_assignee_id: null,
+      team_assignee_id: null,
+      body: '<p>Hi, I need help with my order.</p>',
+      parts: [],
+    });
     // A churning demo keeps the newest 5,000.
     if (ctx.state.conversations.length > 5000) ctx.state.conversations.splice(0, ctx.state.conversations.length - 5000);
   },
@@ -342,7 +372,10 @@ export const intercomSandbox: ProviderModule<IntercomState> = {
       handler(req, ctx) {
         const a = authorizeAdmin(req, ctx);
         if ('error' in a) return a.error;
-        return json(200, { type: 'admin.list', admins: ctx.state.admins.map((x) => ({ type: 'admin', ...x, away_mode_enabled: false, away_mode_reassign: false, has_inbox_seat: true, team_ids: [] })) });
+        return json(200, {
+          type: 'admin.list',
+          admins: ctx.state.admins.map((x) => ({ type: 'admin', ...x, away_mode_enabled: false, away_mode_reassign: false, has_inbox_seat: true, team_ids: [] })),
+        });
       },
     },
     {
@@ -431,7 +464,13 @@ export const intercomSandbox: ProviderModule<IntercomState> = {
         if (b.type === 'admin' && !ctx.state.admins.some((x) => x.id === String(b.admin_id))) return errorList(400, 'parameter_invalid', 'Admin not found');
         if (typeof b.body !== 'string' || !b.body.trim()) return errorList(400, 'parameter_not_found', 'body is required');
         const now = seconds(ctx.now());
-        conversation.parts.push({ id: String(ctx.state.nextId++), part_type: b.message_type, body: b.body, author: { type: b.type, id: String(b.admin_id ?? b.intercom_user_id) }, created_at: now });
+        conversation.parts.push({
+          id: String(ctx.state.nextId++),
+          part_type: b.message_type,
+          body: b.body,
+          author: { type: b.type, id: String(b.admin_id ?? b.intercom_user_id) },
+          created_at: now,
+        });
         // A reply (not a note) reopens a closed conversation.
         if (b.message_type === 'comment') conversation.state = 'open';
         conversation.updated_at = Math.max(now, conversation.updated_at);

@@ -50,7 +50,8 @@ function seed(): JiraState {
     { id: '10002', key: 'MKT', name: 'Marketing', projectTypeKey: 'business' },
   ];
   // Enough projects to page the option source (50 a page).
-  for (let i = 1; i <= 60; i++) projects.push({ id: String(10100 + i), key: `P${String(i).padStart(3, '0')}`, name: `Product line ${String(i).padStart(3, '0')}`, projectTypeKey: 'software' });
+  for (let i = 1; i <= 60; i++)
+    projects.push({ id: String(10100 + i), key: `P${String(i).padStart(3, '0')}`, name: `Product line ${String(i).padStart(3, '0')}`, projectTypeKey: 'software' });
   const issues: JiraStoredIssue[] = [];
   const titles = ['Checkout page times out', 'Add SSO to admin console', 'Refund not showing in portal', 'Update pricing page copy', 'Export to CSV drops rows'];
   titles.forEach((summary, i) => {
@@ -197,7 +198,8 @@ function clauseMatcher(c: Clause, state: JiraState, account: SandboxAccount, now
     case 'created':
     case 'updated': {
       const at = jqlDateValue(c.values[0]!, account.timeZone!, now);
-      if (at === null) return `Date value '${c.values[0]}' for field '${c.field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`;
+      if (at === null)
+        return `Date value '${c.values[0]}' for field '${c.field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`;
       return (issue) => Boolean(compare(issue[c.field as 'created'], at));
     }
     case 'summary':
@@ -261,7 +263,8 @@ function authorizeSite(req: SandboxRequest, ctx: ProviderContext<JiraState>): { 
   if ('error' in a) return a;
   if (req.params.cloudId !== undefined && req.params.cloudId !== a.account.cloudId) return { error: json(401, { code: 401, message: 'Unauthorized; scope does not match' }) };
   const wait = overBudget(ctx.state.rateLimit, bearerToken(req) ?? '', ctx.now());
-  if (wait !== null) return { error: jiraError(429, ['Rate limit exceeded.'], {}, { 'retry-after': String(wait), 'x-ratelimit-reset': new Date(ctx.now() + wait * 1000).toISOString() }) };
+  if (wait !== null)
+    return { error: jiraError(429, ['Rate limit exceeded.'], {}, { 'retry-after': String(wait), 'x-ratelimit-reset': new Date(ctx.now() + wait * 1000).toISOString() }) };
   return { account: a.account };
 }
 
@@ -276,7 +279,8 @@ function createIssue(state: JiraState, fields: Record<string, any>, reporter: st
   const type = state.issueTypes.find((t) => t.id === fields.issuetype?.id || t.name === fields.issuetype?.name);
   if (!type) errors.issuetype = 'Specify an issue type';
   if (typeof fields.summary !== 'string' || !fields.summary.trim()) errors.summary = 'You must specify a summary of the issue.';
-  if (fields.description !== undefined && fields.description !== null && !isAdf(fields.description)) errors.description = 'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
+  if (fields.description !== undefined && fields.description !== null && !isAdf(fields.description))
+    errors.description = 'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
   if (fields.priority && !PRIORITIES.includes(fields.priority.name)) errors.priority = `Specify the Priority (name) in the string format`;
   if (Object.keys(errors).length) return errors;
   const issue: JiraStoredIssue = {
@@ -306,7 +310,14 @@ export const jiraSandbox: ProviderModule<JiraState> = {
   displayName: 'Jira (Atlassian)',
   accounts: [
     { id: '5b10ac8d82e05b22cc7d4ef5', name: 'Mia Krystof', email: 'mia@acme.test', cloudId: '1324a887-45db-1bf4-1e99-ef0ff456d421', siteName: 'acme', timeZone: 'Europe/Berlin' },
-    { id: '5b10a2844c20165700ede21g', name: 'Emma Richards', email: 'emma@globex.test', cloudId: '9f2c0e6a-7b1d-4c3e-8a5f-0d6b2e4c8a17', siteName: 'globex', timeZone: 'America/New_York' },
+    {
+      id: '5b10a2844c20165700ede21g',
+      name: 'Emma Richards',
+      email: 'emma@globex.test',
+      cloudId: '9f2c0e6a-7b1d-4c3e-8a5f-0d6b2e4c8a17',
+      siteName: 'globex',
+      timeZone: 'America/New_York',
+    },
   ],
   tokenPrefix: { access: 'eyJraWQiOiJzYW5kYm94', refresh: 'eyJraWQiOiJyZWZyZXNo' },
   oauth: {
@@ -352,7 +363,16 @@ export const jiraSandbox: ProviderModule<JiraState> = {
         const a = authorizeSite(req, ctx);
         if ('error' in a) return a.error;
         const u = a.account;
-        return json(200, { self: `${API(u.cloudId!)}/rest/api/3/user?accountId=${u.id}`, accountId: u.id, accountType: 'atlassian', emailAddress: u.email, displayName: u.name, active: true, timeZone: u.timeZone, locale: 'en_US' });
+        return json(200, {
+          self: `${API(u.cloudId!)}/rest/api/3/user?accountId=${u.id}`,
+          accountId: u.id,
+          accountType: 'atlassian',
+          emailAddress: u.email,
+          displayName: u.name,
+          active: true,
+          timeZone: u.timeZone,
+          locale: 'en_US',
+        });
       },
     },
     {
@@ -386,7 +406,10 @@ export const jiraSandbox: ProviderModule<JiraState> = {
       handler(req, ctx) {
         const a = authorizeSite(req, ctx);
         if ('error' in a) return a.error;
-        return json(200, ctx.state.issueTypes.map((t) => ({ self: `${API(a.account.cloudId!)}/rest/api/3/issuetype/${t.id}`, ...t, untranslatedName: t.name, iconUrl: '', avatarId: 10300 })));
+        return json(
+          200,
+          ctx.state.issueTypes.map((t) => ({ self: `${API(a.account.cloudId!)}/rest/api/3/issuetype/${t.id}`, ...t, untranslatedName: t.name, iconUrl: '', avatarId: 10300 })),
+        );
       },
     },
     {
@@ -426,10 +449,12 @@ export const jiraSandbox: ProviderModule<JiraState> = {
         const fields = ((req.body as { fields?: Record<string, any> } | undefined)?.fields ?? {}) as Record<string, any>;
         const errors: Record<string, string> = {};
         for (const name of Object.keys(fields)) {
-          if (!['summary', 'description', 'labels', 'priority', 'assignee'].includes(name)) errors[name] = `Field '${name}' cannot be set. It is not on the appropriate screen, or unknown.`;
+          if (!['summary', 'description', 'labels', 'priority', 'assignee'].includes(name))
+            errors[name] = `Field '${name}' cannot be set. It is not on the appropriate screen, or unknown.`;
         }
         if ('summary' in fields && (typeof fields.summary !== 'string' || !fields.summary.trim())) errors.summary = 'You must specify a summary of the issue.';
-        if ('description' in fields && fields.description !== null && !isAdf(fields.description)) errors.description = 'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
+        if ('description' in fields && fields.description !== null && !isAdf(fields.description))
+          errors.description = 'Operation value must be an Atlassian Document (see the Atlassian Document Format)';
         if (fields.priority && !PRIORITIES.includes(fields.priority.name)) errors.priority = 'Specify the Priority (name) in the string format';
         if (Object.keys(errors).length) return jiraError(400, [], errors);
         if ('summary' in fields) issue.summary = fields.summary;
@@ -473,7 +498,7 @@ export const jiraSandbox: ProviderModule<JiraState> = {
         const a = authorizeSite(req, ctx);
         if ('error' in a) return a.error;
         if (req.method !== 'GET' && req.method !== 'POST') return json(405, { errorMessages: ['Method Not Allowed'] });
-        const b = (req.method === 'POST' ? req.body ?? {} : Object.fromEntries(req.query)) as Record<string, any>;
+        const b = (req.method === 'POST' ? (req.body ?? {}) : Object.fromEntries(req.query)) as Record<string, any>;
         const jql = typeof b.jql === 'string' ? b.jql : '';
         const parsed = parseJql(jql);
         if (typeof parsed === 'string') return jiraError(400, [parsed]);
@@ -483,7 +508,8 @@ export const jiraSandbox: ProviderModule<JiraState> = {
         if (problem) return jiraError(400, [problem as string]);
         let issues = ctx.state.issues.filter((i) => matchers.every((m) => (m as (x: JiraStoredIssue) => boolean)(i)));
         const order = parsed.order.length ? parsed.order : [{ field: 'created', desc: true }];
-        const sortValue = (i: JiraStoredIssue, f: string): number | string => (f === 'created' || f === 'updated' ? i[f] : f === 'key' || f === 'id' ? Number(i.id) : String((i as any)[f] ?? ''));
+        const sortValue = (i: JiraStoredIssue, f: string): number | string =>
+          f === 'created' || f === 'updated' ? i[f] : f === 'key' || f === 'id' ? Number(i.id) : String((i as any)[f] ?? '');
         issues = [...issues].sort((x, y) => {
           for (const o of order) {
             const vx = sortValue(x, o.field);

@@ -69,7 +69,20 @@ function seed(): LinearState {
   const titles = ['Onboarding flow drops users', 'Rate limit the export API', 'Dark mode for settings', 'Flaky checkout test'];
   const issues = titles.map((title, i) => {
     const at = now - (titles.length - i) * 3_600_000;
-    return { id: uuid(4, i + 1), teamId: teams[0]!.id, number: i + 1, title, description: null, priority: 3, stateId: states[1]!.id, assigneeId: null, creatorId: users[0]!.id, labelIds: [], createdAt: at, updatedAt: at };
+    return {
+      id: uuid(4, i + 1),
+      teamId: teams[0]!.id,
+      number: i + 1,
+      title,
+      description: null,
+      priority: 3,
+      stateId: states[1]!.id,
+      assigneeId: null,
+      creatorId: users[0]!.id,
+      labelIds: [],
+      createdAt: at,
+      updatedAt: at,
+    };
   });
   return {
     users,
@@ -87,7 +100,12 @@ function seed(): LinearState {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const slug = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+const slug = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 
 const COMPARATORS = ['eq', 'eqIgnoreCase', 'neq', 'in', 'nin', 'gt', 'gte', 'lt', 'lte', 'contains', 'containsIgnoreCase', 'notContains', 'startsWith', 'endsWith', 'null'];
 
@@ -117,7 +135,9 @@ function compare(have: unknown, op: string, want: any): boolean {
     case 'contains':
       return String(h ?? '').includes(String(w));
     case 'containsIgnoreCase':
-      return String(h ?? '').toLowerCase().includes(String(w).toLowerCase());
+      return String(h ?? '')
+        .toLowerCase()
+        .includes(String(w).toLowerCase());
     case 'notContains':
       return !String(h ?? '').includes(String(w));
     case 'startsWith':
@@ -153,7 +173,11 @@ function page<T extends { id: string }>(items: T[], args: { first?: number; afte
   if (start === null) throw new GqlError('Invalid cursor', { code: 'INVALID_INPUT', type: 'invalid input' });
   const nodes = items.slice(start, start + first);
   const cursors = nodes.map((_, i) => encodeCursor(start + i + 1));
-  return { nodes, cursors, pageInfo: { hasNextPage: start + first < items.length, hasPreviousPage: start > 0, startCursor: cursors[0] ?? null, endCursor: cursors[cursors.length - 1] ?? null } };
+  return {
+    nodes,
+    cursors,
+    pageInfo: { hasNextPage: start + first < items.length, hasPreviousPage: start > 0, startCursor: cursors[0] ?? null, endCursor: cursors[cursors.length - 1] ?? null },
+  };
 }
 
 function inputError(message: string): GqlError {
@@ -161,7 +185,12 @@ function inputError(message: string): GqlError {
 }
 
 function notFound(entity: string): GqlError {
-  return new GqlError(`Entity not found: ${entity}`, { code: 'INPUT_ERROR', type: 'invalid input', userError: true, userPresentableMessage: `Could not find referenced ${entity}.` });
+  return new GqlError(`Entity not found: ${entity}`, {
+    code: 'INPUT_ERROR',
+    type: 'invalid input',
+    userError: true,
+    userPresentableMessage: `Could not find referenced ${entity}.`,
+  });
 }
 
 /** The schema, bound to the state and the calling user. */
@@ -225,13 +254,43 @@ function schemaFor(state: LinearState, viewer: SandboxAccount, now: number): Sch
     Query: {
       viewer: { type: 'User', resolve: () => state.users.find((u) => u.email === viewer.email) ?? state.users[0] },
       organization: { type: 'Organization', resolve: () => ORG },
-      teams: { type: 'TeamConnection', resolve: (_, a) => page(state.teams.filter((t) => matchesFilter({ id: t.id, key: t.key, name: t.name }, a.filter, 'TeamFilter')), a) },
-      team: { type: 'Team', resolve: (_, a) => state.teams.find((t) => t.id === a.id) ?? (() => { throw notFound('Team'); })() },
+      teams: {
+        type: 'TeamConnection',
+        resolve: (_, a) =>
+          page(
+            state.teams.filter((t) => matchesFilter({ id: t.id, key: t.key, name: t.name }, a.filter, 'TeamFilter')),
+            a,
+          ),
+      },
+      team: {
+        type: 'Team',
+        resolve: (_, a) =>
+          state.teams.find((t) => t.id === a.id) ??
+          (() => {
+            throw notFound('Team');
+          })(),
+      },
       workflowStates: {
         type: 'WorkflowStateConnection',
-        resolve: (_, a) => page(state.states.filter((s) => matchesFilter({ id: s.id, name: s.name, type: s.type, team: { id: s.teamId, key: team(s.teamId).key, name: team(s.teamId).name } }, a.filter, 'WorkflowStateFilter')), a),
+        resolve: (_, a) =>
+          page(
+            state.states.filter((s) =>
+              matchesFilter({ id: s.id, name: s.name, type: s.type, team: { id: s.teamId, key: team(s.teamId).key, name: team(s.teamId).name } }, a.filter, 'WorkflowStateFilter'),
+            ),
+            a,
+          ),
       },
-      issues: { type: 'IssueConnection', resolve: (_, a) => page(sorted(state.issues.filter((i) => matchesFilter(issueView(i), a.filter, 'IssueFilter')), a.orderBy), a) },
+      issues: {
+        type: 'IssueConnection',
+        resolve: (_, a) =>
+          page(
+            sorted(
+              state.issues.filter((i) => matchesFilter(issueView(i), a.filter, 'IssueFilter')),
+              a.orderBy,
+            ),
+            a,
+          ),
+      },
       issue: { type: 'Issue', resolve: (_, a) => findIssue(String(a.id)) },
     },
     Mutation: {
@@ -275,7 +334,13 @@ function schemaFor(state: LinearState, viewer: SandboxAccount, now: number): Sch
           const input = (a.input ?? {}) as Record<string, any>;
           const issue = findIssue(String(input.issueId ?? ''));
           if (typeof input.body !== 'string' || !input.body.trim()) throw inputError('Comment body cannot be empty.');
-          const comment = { id: randomUUID(), issueId: issue.id, userId: (state.users.find((u) => u.email === viewer.email) ?? state.users[0]!).id, body: input.body, createdAt: now };
+          const comment = {
+            id: randomUUID(),
+            issueId: issue.id,
+            userId: (state.users.find((u) => u.email === viewer.email) ?? state.users[0]!).id,
+            body: input.body,
+            createdAt: now,
+          };
           state.comments.push(comment);
           issue.updatedAt = Math.max(now, issue.updatedAt + 1);
           return { success: true, lastSyncId: ++state.lastSyncId, comment };
@@ -333,15 +398,35 @@ function schemaFor(state: LinearState, viewer: SandboxAccount, now: number): Sch
       team: { type: 'Team', resolve: (i) => team(i.teamId) },
       assignee: { type: 'User', resolve: (i) => user(i.assigneeId) },
       creator: { type: 'User', resolve: (i) => user(i.creatorId) },
-      labels: { type: 'IssueLabelConnection', resolve: (i, a) => page(state.labels.filter((l) => i.labelIds.includes(l.id)), a) },
-      comments: { type: 'CommentConnection', resolve: (i, a) => page(state.comments.filter((c) => c.issueId === i.id), a) },
+      labels: {
+        type: 'IssueLabelConnection',
+        resolve: (i, a) =>
+          page(
+            state.labels.filter((l) => i.labelIds.includes(l.id)),
+            a,
+          ),
+      },
+      comments: {
+        type: 'CommentConnection',
+        resolve: (i, a) =>
+          page(
+            state.comments.filter((c) => c.issueId === i.id),
+            a,
+          ),
+      },
     },
     Comment: {
       id: { type: 'ID', resolve: (c) => c.id },
       body: { type: 'String', resolve: (c) => c.body },
       createdAt: { type: 'DateTime', resolve: (c) => iso(c.createdAt) },
       updatedAt: { type: 'DateTime', resolve: (c) => iso(c.createdAt) },
-      url: { type: 'String', resolve: (c) => { const i = state.issues.find((x) => x.id === c.issueId)!; return `https://linear.app/${ORG.urlKey}/issue/${team(i.teamId).key}-${i.number}#comment-${c.id.slice(0, 8)}`; } },
+      url: {
+        type: 'String',
+        resolve: (c) => {
+          const i = state.issues.find((x) => x.id === c.issueId)!;
+          return `https://linear.app/${ORG.urlKey}/issue/${team(i.teamId).key}-${i.number}#comment-${c.id.slice(0, 8)}`;
+        },
+      },
       user: { type: 'User', resolve: (c) => user(c.userId) },
       issue: { type: 'Issue', resolve: (c) => state.issues.find((x) => x.id === c.issueId) },
     },
@@ -423,11 +508,17 @@ export const linearSandbox: ProviderModule<LinearState> = {
         if ('error' in a) return a.error;
         const wait = overBudget(ctx.state.rateLimit, bearerToken(req) ?? '', ctx.now());
         if (wait !== null) {
-          return linearError(429, 'Rate limit exceeded', 'RATELIMITED', { type: 'ratelimited', userError: true, userPresentableMessage: 'Too many API requests.' }, {
-            'x-ratelimit-requests-limit': String(ctx.state.rateLimit.limit),
-            'x-ratelimit-requests-remaining': '0',
-            'x-ratelimit-requests-reset': String(ctx.now() + wait * 1000),
-          });
+          return linearError(
+            429,
+            'Rate limit exceeded',
+            'RATELIMITED',
+            { type: 'ratelimited', userError: true, userPresentableMessage: 'Too many API requests.' },
+            {
+              'x-ratelimit-requests-limit': String(ctx.state.rateLimit.limit),
+              'x-ratelimit-requests-remaining': '0',
+              'x-ratelimit-requests-reset': String(ctx.now() + wait * 1000),
+            },
+          );
         }
         const answer = execute(schemaFor(ctx.state, a.account, ctx.now()), req.body);
         return json(answer.status, answer.body);

@@ -30,7 +30,10 @@ export const itemNotFound = () => graphError(404, 'ErrorItemNotFound', 'The spec
 function aadError(status: number, error: string, code: number, text: string): SandboxResponse {
   const trace = randomUUID();
   const correlation = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return json(status, {
     error,
     error_description: `AADSTS${code}: ${text} Trace ID: ${trace} Correlation ID: ${correlation} Timestamp: ${timestamp}`,
@@ -45,7 +48,12 @@ function aadError(status: number, error: string, code: number, text: string): Sa
 const TOKEN_ERRORS: Record<TokenErrorKind, [number, string, number, string]> = {
   invalid_code: [400, 'invalid_grant', 70000, 'The provided value for the input parameter "code" is not valid.'],
   invalid_refresh_token: [400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity.'],
-  invalid_client: [401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.'],
+  invalid_client: [
+    401,
+    'invalid_client',
+    7000215,
+    'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+  ],
   redirect_uri_mismatch: [400, 'invalid_grant', 50011, 'The redirect URI specified in the request does not match the redirect URIs configured for the application.'],
   invalid_request: [400, 'invalid_request', 900144, 'The request is not valid.'],
   unsupported_grant_type: [400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.'],
@@ -73,7 +81,12 @@ export const microsoftOAuth: OAuthProviderSpec = {
 };
 
 function authError(reason: string): SandboxResponse {
-  const message = reason === 'missing' ? 'Access token is empty.' : reason === 'expired' || reason === 'revoked' ? 'Access token has expired or is not yet valid.' : 'IDX14100: JWT is not well formed, there are no dots (.).';
+  const message =
+    reason === 'missing'
+      ? 'Access token is empty.'
+      : reason === 'expired' || reason === 'revoked'
+        ? 'Access token has expired or is not yet valid.'
+        : 'IDX14100: JWT is not well formed, there are no dots (.).';
   return graphError(401, 'InvalidAuthenticationToken', message, {
     'www-authenticate': 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
   });
@@ -105,7 +118,13 @@ export function userResource(me: SandboxAccount) {
 }
 
 /** A Graph fake: the tenant's OAuth endpoints, bearer auth and per-token throttling, then `routes`. */
-export function graphModule<S extends GraphState>(spec: { key: string; displayName: string; seed(): S; routes: GraphRoute<S>[]; tick?(ctx: ProviderContext<S>): void }): ProviderModule<S> {
+export function graphModule<S extends GraphState>(spec: {
+  key: string;
+  displayName: string;
+  seed(): S;
+  routes: GraphRoute<S>[];
+  tick?(ctx: ProviderContext<S>): void;
+}): ProviderModule<S> {
   const module: ProviderModule<S> = {
     key: spec.key,
     displayName: spec.displayName,
@@ -157,7 +176,11 @@ export function graphModule<S extends GraphState>(spec: { key: string; displayNa
 type FieldType = 'date' | 'bool' | 'string';
 
 /** `$filter` with `and`ed comparisons (`receivedDateTime ge 2026-01-01T00:00:00Z`, `isRead eq false`): the predicate and the fields in order, or an error. */
-export function parseFilter<T>(expr: string, fields: Record<string, FieldType>, get: (item: T, field: string) => unknown): { test: (item: T) => boolean; fields: string[] } | { error: string } {
+export function parseFilter<T>(
+  expr: string,
+  fields: Record<string, FieldType>,
+  get: (item: T, field: string) => unknown,
+): { test: (item: T) => boolean; fields: string[] } | { error: string } {
   const tests: ((item: T) => boolean)[] = [];
   const used: string[] = [];
   for (const clause of expr.split(/\s+and\s+/i)) {
@@ -167,7 +190,8 @@ export function parseFilter<T>(expr: string, fields: Record<string, FieldType>, 
     const type = fields[field]!;
     let value: string | number | boolean;
     if (type === 'date') {
-      if (Number.isNaN(Date.parse(raw)) || !/^\d{4}-\d\d-\d\dT/.test(raw)) return { error: `The DateTimeOffset text '${raw}' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zz|Z)?' and each field value is within valid range.` };
+      if (Number.isNaN(Date.parse(raw)) || !/^\d{4}-\d\d-\d\dT/.test(raw))
+        return { error: `The DateTimeOffset text '${raw}' should be in format 'yyyy-mm-ddThh:mm:ss('.'s+)?(zz|Z)?' and each field value is within valid range.` };
       value = Date.parse(raw);
     } else if (type === 'bool') {
       if (raw !== 'true' && raw !== 'false') return { error: `Invalid filter clause: ${clause.trim()}` };
@@ -181,12 +205,18 @@ export function parseFilter<T>(expr: string, fields: Record<string, FieldType>, 
       const v0 = get(item, field);
       const v = type === 'date' ? Date.parse(String(v0)) : v0;
       switch (op) {
-        case 'eq': return v === value;
-        case 'ne': return v !== value;
-        case 'gt': return (v as number) > (value as number);
-        case 'ge': return (v as number) >= (value as number);
-        case 'lt': return (v as number) < (value as number);
-        default: return (v as number) <= (value as number);
+        case 'eq':
+          return v === value;
+        case 'ne':
+          return v !== value;
+        case 'gt':
+          return (v as number) > (value as number);
+        case 'ge':
+          return (v as number) >= (value as number);
+        case 'lt':
+          return (v as number) < (value as number);
+        default:
+          return (v as number) <= (value as number);
       }
     });
   }
@@ -202,7 +232,8 @@ export function odataPage<T>(
 ): SandboxResponse {
   const topRaw = req.query.get('$top');
   const top = topRaw === null ? opts.defaultTop : Number(topRaw);
-  if (!Number.isInteger(top) || top < 1 || top > opts.maxTop) return graphError(400, 'BadRequest', `Invalid page size specified: '${topRaw}'. Must be between 1 and ${opts.maxTop} inclusive.`);
+  if (!Number.isInteger(top) || top < 1 || top > opts.maxTop)
+    return graphError(400, 'BadRequest', `Invalid page size specified: '${topRaw}'. Must be between 1 and ${opts.maxTop} inclusive.`);
   let skip = 0;
   if (opts.skipToken) {
     const token = req.query.get('$skiptoken');

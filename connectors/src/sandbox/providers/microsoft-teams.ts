@@ -85,7 +85,18 @@ function seed(): TeamsState {
   const general = channels[0]!;
   const base = Date.parse('2026-01-05T09:00:00Z');
   for (let i = 0; i < 30; i++) {
-    addMessage(state, { teamId: general.teamId, channelId: general.id, replyToId: null, subject: null, body: { contentType: 'html', content: `<p>Update ${i + 1}: pipeline looks good.</p>` }, from: COLLEAGUES[i % 2]! }, base + i * 600_000);
+    addMessage(
+      state,
+      {
+        teamId: general.teamId,
+        channelId: general.id,
+        replyToId: null,
+        subject: null,
+        body: { contentType: 'html', content: `<p>Update ${i + 1}: pipeline looks good.</p>` },
+        from: COLLEAGUES[i % 2]!,
+      },
+      base + i * 600_000,
+    );
   }
   return state;
 }
@@ -110,7 +121,11 @@ function messageResource(m: ChannelMessage) {
     webUrl: `https://teams.microsoft.com/l/message/${encodeURIComponent(m.channelId)}/${m.id}?groupId=${m.teamId}&tenantId=${MICROSOFT_TENANT_ID}&createdTime=${m.id}&parentMessageId=${m.replyToId ?? m.id}`,
     policyViolation: null,
     eventDetail: null,
-    from: { application: null, device: null, user: { '@odata.type': '#microsoft.graph.teamworkUserIdentity', id: m.from.id, displayName: m.from.displayName, userIdentityType: 'aadUser', tenantId: MICROSOFT_TENANT_ID } },
+    from: {
+      application: null,
+      device: null,
+      user: { '@odata.type': '#microsoft.graph.teamworkUserIdentity', id: m.from.id, displayName: m.from.displayName, userIdentityType: 'aadUser', tenantId: MICROSOFT_TENANT_ID },
+    },
     body: m.body,
     channelIdentity: { teamId: m.teamId, channelId: m.channelId },
     attachments: [],
@@ -158,10 +173,20 @@ function postMessage(req: SandboxRequest, ctx: Ctx, me: SandboxAccount, replyToI
   if (replyToId && !ctx.state.messages.some((m) => m.channelId === channel.id && m.id === replyToId && !m.replyToId)) return graphError(404, 'NotFound', 'Message not found');
   const message = addMessage(
     ctx.state,
-    { teamId: channel.teamId, channelId: channel.id, replyToId, subject: typeof body.subject === 'string' ? body.subject : null, body: { contentType: type, content }, from: { id: me.id, displayName: me.name } },
+    {
+      teamId: channel.teamId,
+      channelId: channel.id,
+      replyToId,
+      subject: typeof body.subject === 'string' ? body.subject : null,
+      body: { contentType: type, content },
+      from: { id: me.id, displayName: me.name },
+    },
     ctx.now(),
   );
-  return json(201, { '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#teams('${channel.teamId}')/channels('${encodeURIComponent(channel.id)}')/messages/$entity`, ...messageResource(message) });
+  return json(201, {
+    '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#teams('${channel.teamId}')/channels('${encodeURIComponent(channel.id)}')/messages/$entity`,
+    ...messageResource(message),
+  });
 }
 
 /** Characters Teams refuses in a channel name. */
@@ -193,7 +218,11 @@ export const microsoftTeamsSandbox = graphModule<TeamsState>({
           if ('error' in filter) return graphError(400, 'BadRequest', filter.error);
           channels = channels.filter(filter.test);
         }
-        return json(200, { '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#teams('${team.id}')/channels`, '@odata.count': channels.length, value: channels.map(channelResource) });
+        return json(200, {
+          '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#teams('${team.id}')/channels`,
+          '@odata.count': channels.length,
+          value: channels.map(channelResource),
+        });
       },
     },
     {
@@ -206,10 +235,18 @@ export const microsoftTeamsSandbox = graphModule<TeamsState>({
         const name = typeof body.displayName === 'string' ? body.displayName.trim() : '';
         if (!name) return graphError(400, 'BadRequest', 'Channel name cannot be empty.');
         if (name.length > 50 || BAD_CHANNEL_CHARS.test(name)) return graphError(400, 'BadRequest', 'Channel name contains invalid characters or is longer than 50 characters.');
-        if (ctx.state.channels.some((c) => c.teamId === team.id && c.displayName.toLowerCase() === name.toLowerCase())) return graphError(400, 'BadRequest', 'Channel name already existed, please use other name.');
+        if (ctx.state.channels.some((c) => c.teamId === team.id && c.displayName.toLowerCase() === name.toLowerCase()))
+          return graphError(400, 'BadRequest', 'Channel name already existed, please use other name.');
         const membershipType = body.membershipType ?? 'standard';
         if (membershipType !== 'standard' && membershipType !== 'private') return graphError(400, 'BadRequest', `Invalid membershipType: ${String(membershipType)}`);
-        const channel: Channel = { id: channelId(`${team.id}/${name}/${ctx.now()}`), teamId: team.id, displayName: name, description: typeof body.description === 'string' ? body.description : null, membershipType, createdDateTime: new Date(ctx.now()).toISOString() };
+        const channel: Channel = {
+          id: channelId(`${team.id}/${name}/${ctx.now()}`),
+          teamId: team.id,
+          displayName: name,
+          description: typeof body.description === 'string' ? body.description : null,
+          membershipType,
+          createdDateTime: new Date(ctx.now()).toISOString(),
+        };
         ctx.state.channels.push(channel);
         return json(201, { '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#teams('${team.id}')/channels/$entity`, ...channelResource(channel) });
       },
@@ -220,8 +257,15 @@ export const microsoftTeamsSandbox = graphModule<TeamsState>({
       handler(req, ctx) {
         const channel = channelOf(ctx, req);
         if ('status' in channel) return channel;
-        const roots = ctx.state.messages.filter((m) => m.channelId === channel.id && !m.replyToId).sort((a, b) => b.lastModifiedDateTime.localeCompare(a.lastModifiedDateTime) || b.id.localeCompare(a.id));
-        return odataPage(req, ctx, roots.map(messageResource), { context: `teams('${channel.teamId}')/channels('${encodeURIComponent(channel.id)}')/messages`, defaultTop: 20, maxTop: 50, skipToken: true });
+        const roots = ctx.state.messages
+          .filter((m) => m.channelId === channel.id && !m.replyToId)
+          .sort((a, b) => b.lastModifiedDateTime.localeCompare(a.lastModifiedDateTime) || b.id.localeCompare(a.id));
+        return odataPage(req, ctx, roots.map(messageResource), {
+          context: `teams('${channel.teamId}')/channels('${encodeURIComponent(channel.id)}')/messages`,
+          defaultTop: 20,
+          maxTop: 50,
+          skipToken: true,
+        });
       },
     },
     {
@@ -234,7 +278,8 @@ export const microsoftTeamsSandbox = graphModule<TeamsState>({
         const filterExpr = req.query.get('$filter');
         if (filterExpr !== null) {
           // Delta takes only `lastModifiedDateTime gt …`.
-          if (!/^\s*lastModifiedDateTime\s+gt\s+\S+\s*$/.test(filterExpr)) return graphError(400, 'BadRequest', `Unsupported filter: ${filterExpr}. Only lastModifiedDateTime gt is supported.`);
+          if (!/^\s*lastModifiedDateTime\s+gt\s+\S+\s*$/.test(filterExpr))
+            return graphError(400, 'BadRequest', `Unsupported filter: ${filterExpr}. Only lastModifiedDateTime gt is supported.`);
           const filter = parseFilter<ChannelMessage>(filterExpr, { lastModifiedDateTime: 'date' }, (m, f) => m[f as keyof ChannelMessage]);
           if ('error' in filter) return graphError(400, 'BadRequest', filter.error);
           roots = roots.filter(filter.test);
@@ -264,6 +309,17 @@ export const microsoftTeamsSandbox = graphModule<TeamsState>({
   tick(ctx) {
     const n = ++ctx.state.ticks;
     const general = ctx.state.channels[0]!;
-    addMessage(ctx.state, { teamId: general.teamId, channelId: general.id, replyToId: null, subject: null, body: { contentType: 'html', content: `<p>Heads-up #${n}: a customer asked for a demo.</p>` }, from: COLLEAGUES[n % 2]! }, ctx.now());
+    addMessage(
+      ctx.state,
+      {
+        teamId: general.teamId,
+        channelId: general.id,
+        replyToId: null,
+        subject: null,
+        body: { contentType: 'html', content: `<p>Heads-up #${n}: a customer asked for a demo.</p>` },
+        from: COLLEAGUES[n % 2]!,
+      },
+      ctx.now(),
+    );
   },
 });

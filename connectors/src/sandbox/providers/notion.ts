@@ -33,7 +33,15 @@ function nError(status: number, code: string, message: string): SandboxResponse 
 }
 
 function rich(content: string) {
-  return [{ type: 'text', text: { content, link: null }, annotations: { bold: false, italic: false, strikethrough: false, underline: false, code: false, color: 'default' }, plain_text: content, href: null }];
+  return [
+    {
+      type: 'text',
+      text: { content, link: null },
+      annotations: { bold: false, italic: false, strikethrough: false, underline: false, code: false, color: 'default' },
+      plain_text: content,
+      href: null,
+    },
+  ];
 }
 
 function plain(value: unknown): string {
@@ -51,7 +59,13 @@ function normId(id: string): string {
 
 function seed(): NotionState {
   const t = '2026-01-12T09:00:00.000Z';
-  const db = (hex: string, title: string, props: NotionDatabase['properties']): NotionDatabase => ({ id: dashed(hex), title, properties: props, created_time: t, last_edited_time: t });
+  const db = (hex: string, title: string, props: NotionDatabase['properties']): NotionDatabase => ({
+    id: dashed(hex),
+    title,
+    properties: props,
+    created_time: t,
+    last_edited_time: t,
+  });
   const databases = [
     db('8e2c4a6b1d3f4e5a9b7c0d1e2f3a4b5c', 'Tasks', {
       Task: { id: 'title', type: 'title', name: 'Task', title: {} },
@@ -66,7 +80,11 @@ function seed(): NotionState {
     }),
   ];
   for (let i = 0; i < 60; i++) {
-    databases.push(db(`${(0xd0000000 + i).toString(16)}0000400080000000000000${String(i).padStart(2, '0')}`.slice(0, 32), `Project log ${String(i + 1).padStart(2, '0')}`, { Name: { id: 'title', type: 'title', name: 'Name', title: {} } }));
+    databases.push(
+      db(`${(0xd0000000 + i).toString(16)}0000400080000000000000${String(i).padStart(2, '0')}`.slice(0, 32), `Project log ${String(i + 1).padStart(2, '0')}`, {
+        Name: { id: 'title', type: 'title', name: 'Name', title: {} },
+      }),
+    );
   }
   const pages: NotionPage[] = [];
   const tasks = databases[0]!.id;
@@ -102,7 +120,8 @@ const TIMESTAMP_CONDITIONS = ['equals', 'before', 'after', 'on_or_before', 'on_o
 /** A timestamp filter: { timestamp: 'created_time', created_time: { on_or_after: '…' } }. */
 function matchTimestamp(page: NotionPage, f: Filter): boolean | string {
   const kind = f.timestamp as string;
-  if (kind !== 'created_time' && kind !== 'last_edited_time') return `body failed validation: body.filter.timestamp should be "created_time" or "last_edited_time", instead was ${JSON.stringify(kind)}.`;
+  if (kind !== 'created_time' && kind !== 'last_edited_time')
+    return `body failed validation: body.filter.timestamp should be "created_time" or "last_edited_time", instead was ${JSON.stringify(kind)}.`;
   const condition = (f[kind] ?? {}) as Record<string, unknown>;
   const [op, raw] = Object.entries(condition)[0] ?? [];
   if (!op || !TIMESTAMP_CONDITIONS.includes(op)) return `body failed validation: body.filter.${kind} should be an object with one of ${TIMESTAMP_CONDITIONS.join(', ')}.`;
@@ -263,8 +282,22 @@ export const notionSandbox: ProviderModule<NotionState> = {
   key: 'notion',
   displayName: 'Notion',
   accounts: [
-    { id: '0d9a7f2c-3b1e-4f5a-8c6d-2e4f6a8b0c1d', name: 'Jane Cooper', email: 'jane@acme.test', workspace: 'Acme HQ', workspace_id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', user_id: 'c2f20311-9e54-4d11-8c79-7398424ae41e' },
-    { id: '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918', name: 'Hank Scorpio', email: 'hank@globex.test', workspace: 'Globex', workspace_id: 'f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9', user_id: '5b4a3928-1706-4f5e-8d7c-6b5a49382716' },
+    {
+      id: '0d9a7f2c-3b1e-4f5a-8c6d-2e4f6a8b0c1d',
+      name: 'Jane Cooper',
+      email: 'jane@acme.test',
+      workspace: 'Acme HQ',
+      workspace_id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+      user_id: 'c2f20311-9e54-4d11-8c79-7398424ae41e',
+    },
+    {
+      id: '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918',
+      name: 'Hank Scorpio',
+      email: 'hank@globex.test',
+      workspace: 'Globex',
+      workspace_id: 'f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9',
+      user_id: '5b4a3928-1706-4f5e-8d7c-6b5a49382716',
+    },
   ],
   tokenPrefix: { access: 'ntn_sandbox', refresh: 'nrt_sandbox' },
   oauth: {
@@ -274,7 +307,14 @@ export const notionSandbox: ProviderModule<NotionState> = {
     sendsExpiresIn: false,
     defaultTtlSeconds: 3600,
     tokenError(kind, description) {
-      const error = { invalid_code: 'invalid_grant', invalid_refresh_token: 'invalid_grant', invalid_client: 'invalid_client', redirect_uri_mismatch: 'invalid_grant', invalid_request: 'invalid_request', unsupported_grant_type: 'unsupported_grant_type' }[kind];
+      const error = {
+        invalid_code: 'invalid_grant',
+        invalid_refresh_token: 'invalid_grant',
+        invalid_client: 'invalid_client',
+        redirect_uri_mismatch: 'invalid_grant',
+        invalid_request: 'invalid_request',
+        unsupported_grant_type: 'unsupported_grant_type',
+      }[kind];
       return json(kind === 'invalid_client' ? 401 : 400, { error, error_description: description, request_id: randomUUID() });
     },
     tokenResponse(issued, account) {
@@ -355,14 +395,20 @@ export const notionSandbox: ProviderModule<NotionState> = {
         const body = (req.body ?? {}) as Record<string, any>;
         const query = typeof body.query === 'string' ? body.query.toLowerCase() : '';
         const only = body.filter?.property === 'object' ? body.filter.value : undefined;
-        if (only !== undefined && only !== 'page' && only !== 'database') return nError(400, 'validation_error', 'body failed validation: body.filter.value should be `"page"` or `"database"`, instead was `' + JSON.stringify(only) + '`.');
+        if (only !== undefined && only !== 'page' && only !== 'database')
+          return nError(400, 'validation_error', 'body failed validation: body.filter.value should be `"page"` or `"database"`, instead was `' + JSON.stringify(only) + '`.');
         const items: { edited: string; title: string; json: unknown }[] = [];
         if (only !== 'page') for (const d of ctx.state.databases) items.push({ edited: d.last_edited_time, title: d.title, json: databaseJson(d) });
-        if (only !== 'database') for (const p of ctx.state.pages) items.push({ edited: p.last_edited_time, title: plain(Object.values(p.properties).find((v) => v?.type === 'title')?.title), json: pageJson(p) });
+        if (only !== 'database')
+          for (const p of ctx.state.pages)
+            items.push({ edited: p.last_edited_time, title: plain(Object.values(p.properties).find((v) => v?.type === 'title')?.title), json: pageJson(p) });
         const matched = items.filter((i) => !query || i.title.toLowerCase().includes(query));
         const dir = body.sort?.direction === 'ascending' ? 1 : -1;
         matched.sort((x, y) => x.edited.localeCompare(y.edited) * dir || x.title.localeCompare(y.title));
-        const pageResult = paginate(matched.map((m) => m.json), body);
+        const pageResult = paginate(
+          matched.map((m) => m.json),
+          body,
+        );
         return json(200, { object: 'list', ...pageResult, type: 'page_or_database', page_or_database: {}, request_id: randomUUID() });
       },
     },
@@ -373,7 +419,8 @@ export const notionSandbox: ProviderModule<NotionState> = {
         const a = ctx.authorize(req);
         if ('error' in a) return a.error;
         const d = ctx.state.databases.find((x) => x.id === normId(req.params.id!));
-        if (!d) return nError(404, 'object_not_found', `Could not find database with ID: ${req.params.id}. Make sure the relevant pages and databases are shared with your integration.`);
+        if (!d)
+          return nError(404, 'object_not_found', `Could not find database with ID: ${req.params.id}. Make sure the relevant pages and databases are shared with your integration.`);
         return json(200, databaseJson(d));
       },
     },
@@ -384,7 +431,8 @@ export const notionSandbox: ProviderModule<NotionState> = {
         const a = ctx.authorize(req);
         if ('error' in a) return a.error;
         const d = ctx.state.databases.find((x) => x.id === normId(req.params.id!));
-        if (!d) return nError(404, 'object_not_found', `Could not find database with ID: ${req.params.id}. Make sure the relevant pages and databases are shared with your integration.`);
+        if (!d)
+          return nError(404, 'object_not_found', `Could not find database with ID: ${req.params.id}. Make sure the relevant pages and databases are shared with your integration.`);
         const body = (req.body ?? {}) as Record<string, any>;
         let pages = ctx.state.pages.filter((p) => p.parent.type === 'database_id' && p.parent.database_id === d.id && !p.archived);
         if (body.filter) {
@@ -398,7 +446,10 @@ export const notionSandbox: ProviderModule<NotionState> = {
           if (typeof sorted === 'string') return nError(400, 'validation_error', sorted);
           pages = sorted;
         }
-        const result = paginate(pages.map((p) => pageJson(p)), body);
+        const result = paginate(
+          pages.map((p) => pageJson(p)),
+          body,
+        );
         return json(200, { object: 'list', ...result, type: 'page_or_database', page_or_database: {}, request_id: randomUUID() });
       },
     },
@@ -420,11 +471,23 @@ export const notionSandbox: ProviderModule<NotionState> = {
           if (!schema) return nError(400, 'validation_error', `${name} is not a property that exists.`);
           if (!value || typeof value !== 'object' || !(schema.type in value)) return nError(400, 'validation_error', `${name} is expected to be ${schema.type}.`);
           const v = value[schema.type];
-          stored[name] = { id: schema.id, type: schema.type, [schema.type]: schema.type === 'title' || schema.type === 'rich_text' ? (v as { text: { content: string } }[]).map((r) => rich(r.text?.content ?? '')[0]) : v };
+          stored[name] = {
+            id: schema.id,
+            type: schema.type,
+            [schema.type]: schema.type === 'title' || schema.type === 'rich_text' ? (v as { text: { content: string } }[]).map((r) => rich(r.text?.content ?? '')[0]) : v,
+          };
         }
         if (!Object.values(stored).some((v) => v.type === 'title')) return nError(400, 'validation_error', 'Title is not provided');
         const now = notionTime(ctx.now());
-        const page: NotionPage = { id: randomUUID(), parent: { type: 'database_id', database_id: d.id }, properties: stored, children: Array.isArray(body.children) ? body.children : [], created_time: now, last_edited_time: now, archived: false };
+        const page: NotionPage = {
+          id: randomUUID(),
+          parent: { type: 'database_id', database_id: d.id },
+          properties: stored,
+          children: Array.isArray(body.children) ? body.children : [],
+          created_time: now,
+          last_edited_time: now,
+          archived: false,
+        };
         ctx.state.pages.push(page);
         return json(200, pageJson(page));
       },

@@ -86,7 +86,8 @@ function seed(): OutlookState {
 
 function addMessage(
   state: OutlookState,
-  m: Pick<OutlookMessage, 'folderId' | 'subject' | 'body' | 'from' | 'toRecipients'> & Partial<Pick<OutlookMessage, 'ccRecipients' | 'bccRecipients' | 'isRead' | 'isDraft' | 'conversationId'>> & { at: number },
+  m: Pick<OutlookMessage, 'folderId' | 'subject' | 'body' | 'from' | 'toRecipients'> &
+    Partial<Pick<OutlookMessage, 'ccRecipients' | 'bccRecipients' | 'isRead' | 'isDraft' | 'conversationId'>> & { at: number },
 ): OutlookMessage {
   const n = state.nextId++;
   const at = graphTime(m.at);
@@ -148,13 +149,24 @@ function folderOf(ctx: Ctx, idOrName: string): OutlookFolder | undefined {
   return ctx.state.folders.find((f) => f.id === idOrName || f.wellKnownName === key);
 }
 
-const MESSAGE_FIELDS = { receivedDateTime: 'date', sentDateTime: 'date', createdDateTime: 'date', lastModifiedDateTime: 'date', isRead: 'bool', isDraft: 'bool', subject: 'string', conversationId: 'string', importance: 'string' } as const;
+const MESSAGE_FIELDS = {
+  receivedDateTime: 'date',
+  sentDateTime: 'date',
+  createdDateTime: 'date',
+  lastModifiedDateTime: 'date',
+  isRead: 'bool',
+  isDraft: 'bool',
+  subject: 'string',
+  conversationId: 'string',
+  importance: 'string',
+} as const;
 
 function listMessages(req: SandboxRequest, ctx: Ctx, folder: OutlookFolder | undefined) {
   const filterExpr = req.query.get('$filter');
   const orderExpr = req.query.get('$orderby');
   const search = req.query.get('$search');
-  if (search !== null && (filterExpr !== null || orderExpr !== null)) return graphError(400, 'ErrorInvalidUrlQuery', 'The query parameter \'$orderby\' or \'$filter\' is not supported with \'$search\'.');
+  if (search !== null && (filterExpr !== null || orderExpr !== null))
+    return graphError(400, 'ErrorInvalidUrlQuery', "The query parameter '$orderby' or '$filter' is not supported with '$search'.");
   let items = ctx.state.messages.filter((m) => (folder ? m.folderId === folder.id : true));
   let filterFields: string[] = [];
   if (filterExpr !== null) {
@@ -203,11 +215,18 @@ function messageInput(raw: unknown, requireRecipients: boolean) {
   const cc = recipients(m.ccRecipients);
   const bcc = recipients(m.bccRecipients);
   if (!to || !cc || !bcc) return graphError(400, 'ErrorInvalidRecipients', "At least one recipient isn't valid., A message can't be sent because it contains no recipients.");
-  if (requireRecipients && to.length + cc.length + bcc.length === 0) return graphError(400, 'ErrorInvalidRecipients', "At least one recipient isn't valid., A message can't be sent because it contains no recipients.");
+  if (requireRecipients && to.length + cc.length + bcc.length === 0)
+    return graphError(400, 'ErrorInvalidRecipients', "At least one recipient isn't valid., A message can't be sent because it contains no recipients.");
   const body = (m.body ?? { contentType: 'text', content: '' }) as { contentType?: string; content?: unknown };
   const type = String(body.contentType ?? 'text').toLowerCase();
   if (type !== 'text' && type !== 'html') return graphError(400, 'RequestBodyRead', `Requested value '${body.contentType}' was not found.`);
-  return { subject: typeof m.subject === 'string' ? m.subject : '', body: { contentType: type as 'text' | 'html', content: String(body.content ?? '') }, toRecipients: to, ccRecipients: cc, bccRecipients: bcc };
+  return {
+    subject: typeof m.subject === 'string' ? m.subject : '',
+    body: { contentType: type as 'text' | 'html', content: String(body.content ?? '') },
+    toRecipients: to,
+    ccRecipients: cc,
+    bccRecipients: bcc,
+  };
 }
 
 function sender(me: SandboxAccount): Recipient {
@@ -239,7 +258,16 @@ export const outlookSandbox = graphModule<OutlookState>({
           .filter((f) => hidden || f.wellKnownName !== 'outbox')
           .map((f) => {
             const inFolder = ctx.state.messages.filter((m) => m.folderId === f.id);
-            return { id: f.id, displayName: f.displayName, parentFolderId: exchangeId('folder', 'root'), childFolderCount: 0, unreadItemCount: inFolder.filter((m) => !m.isRead).length, totalItemCount: inFolder.length, sizeInBytes: inFolder.length * 4096, isHidden: false };
+            return {
+              id: f.id,
+              displayName: f.displayName,
+              parentFolderId: exchangeId('folder', 'root'),
+              childFolderCount: 0,
+              unreadItemCount: inFolder.filter((m) => !m.isRead).length,
+              totalItemCount: inFolder.length,
+              sizeInBytes: inFolder.length * 4096,
+              isHidden: false,
+            };
           });
         return odataPage(req, ctx, folders, { context: "users('me')/mailFolders", defaultTop: 10, maxTop: 1000 });
       },
@@ -290,7 +318,13 @@ export const outlookSandbox = graphModule<OutlookState>({
         const original = ctx.state.messages.find((x) => x.id === req.params.id);
         if (!original) return itemNotFound();
         const comment = String(((req.body ?? {}) as { comment?: unknown }).comment ?? '');
-        const input = { subject: `RE: ${original.subject}`, body: { contentType: 'html' as const, content: `<html><body><p>${comment}</p><hr>${original.body.content}</body></html>` }, toRecipients: [original.from], ccRecipients: [], bccRecipients: [] };
+        const input = {
+          subject: `RE: ${original.subject}`,
+          body: { contentType: 'html' as const, content: `<html><body><p>${comment}</p><hr>${original.body.content}</body></html>` },
+          toRecipients: [original.from],
+          ccRecipients: [],
+          bccRecipients: [],
+        };
         deliver(ctx, me, input, original.conversationId);
         return { status: 202 };
       },

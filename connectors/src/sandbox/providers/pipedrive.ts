@@ -38,7 +38,15 @@ export interface PipedriveState {
   pipelines: { id: number; name: string; active: boolean; order_nr: number }[];
   stages: Stage[];
   deals: Deal[];
-  persons: { id: number; name: string; email: { value: string; primary: boolean; label: string }[]; phone: { value: string; primary: boolean; label: string }[]; org_id: number | null; add_time: string; update_time: string }[];
+  persons: {
+    id: number;
+    name: string;
+    email: { value: string; primary: boolean; label: string }[];
+    phone: { value: string; primary: boolean; label: string }[];
+    org_id: number | null;
+    add_time: string;
+    update_time: string;
+  }[];
   organizations: { id: number; name: string }[];
   notes: { id: number; content: string; deal_id: number | null; person_id: number | null; org_id: number | null; user_id: number; add_time: string; update_time: string }[];
   nextId: number;
@@ -90,7 +98,23 @@ function seed(): PipedriveState {
   state.persons.push({ id: 1, name: 'Maria Johnson', email: [{ value: 'maria@globex.test', primary: true, label: 'work' }], phone: [], org_id: 1, add_time: at, update_time: at });
   ['Globex renewal', 'Initech pilot'].forEach((title, i) => {
     const t = pdTime(Date.parse('2026-01-10T09:00:00Z') + i * 60_000);
-    state.deals.push({ id: state.nextId++, title, value: 5000 * (i + 1), currency: 'EUR', status: 'open', stage_id: 1, pipeline_id: 1, person_id: 1, org_id: 1, user_id: 12001, expected_close_date: null, add_time: t, update_time: t, won_time: null, lost_time: null });
+    state.deals.push({
+      id: state.nextId++,
+      title,
+      value: 5000 * (i + 1),
+      currency: 'EUR',
+      status: 'open',
+      stage_id: 1,
+      pipeline_id: 1,
+      person_id: 1,
+      org_id: 1,
+      user_id: 12001,
+      expected_close_date: null,
+      add_time: t,
+      update_time: t,
+      won_time: null,
+      lost_time: null,
+    });
   });
   return state;
 }
@@ -196,13 +220,31 @@ function input(req: SandboxRequest): Record<string, unknown> {
 function contacts(value: unknown): { value: string; primary: boolean; label: string }[] {
   if (typeof value === 'string') return [{ value, primary: true, label: 'work' }];
   if (!Array.isArray(value)) return [];
-  return value.map((v, i) => (typeof v === 'string' ? { value: v, primary: i === 0, label: 'work' } : { value: String(v.value), primary: Boolean(v.primary ?? i === 0), label: String(v.label ?? 'work') }));
+  return value.map((v, i) =>
+    typeof v === 'string' ? { value: v, primary: i === 0, label: 'work' } : { value: String(v.value), primary: Boolean(v.primary ?? i === 0), label: String(v.label ?? 'work') },
+  );
 }
 
 function newDeal(state: PipedriveState, data: Record<string, unknown>, me: number, now: number): { deal: Deal } | { error: SandboxResponse } {
   if (typeof data.title !== 'string' || !data.title.trim()) return { error: pdError(400, 'Title must be given.') };
   const t = pdTime(now);
-  const d: Deal = { id: state.nextId++, title: '', value: 0, currency: 'EUR', status: 'open', stage_id: 1, pipeline_id: 1, person_id: null, org_id: null, user_id: me, expected_close_date: null, add_time: t, update_time: t, won_time: null, lost_time: null };
+  const d: Deal = {
+    id: state.nextId++,
+    title: '',
+    value: 0,
+    currency: 'EUR',
+    status: 'open',
+    stage_id: 1,
+    pipeline_id: 1,
+    person_id: null,
+    org_id: null,
+    user_id: me,
+    expected_close_date: null,
+    add_time: t,
+    update_time: t,
+    won_time: null,
+    lost_time: null,
+  };
   const problem = applyDeal(state, d, data, now);
   if (problem) return { error: problem };
   state.deals.push(d);
@@ -240,7 +282,18 @@ export const pipedriveSandbox: ProviderModule<PipedriveState> = {
     route('GET', '/users/me', (_req, ctx, me) => {
       const user = ctx.state.users.find((u) => u.id === me)!;
       const c = ctx.state.company;
-      return ok({ id: user.id, name: user.name, email: user.email, company_id: c.id, company_name: c.name, company_domain: c.domain, active_flag: true, is_admin: 1, timezone_name: 'Europe/Tallinn', locale: 'en_US' });
+      return ok({
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        company_id: c.id,
+        company_name: c.name,
+        company_domain: c.domain,
+        active_flag: true,
+        is_admin: 1,
+        timezone_name: 'Europe/Tallinn',
+        locale: 'en_US',
+      });
     }),
     route('GET', '/pipelines', (_req, ctx) => ok(ctx.state.pipelines.map((p) => ({ ...p, url_title: p.name.toLowerCase(), selected: p.id === 1 })))),
     route('GET', '/stages', (req, ctx) => {
@@ -283,7 +336,15 @@ export const pipedriveSandbox: ProviderModule<PipedriveState> = {
       if (typeof data.name !== 'string' || !data.name.trim()) return pdError(400, 'Name must be given.');
       if (data.org_id !== undefined && !ctx.state.organizations.some((o) => o.id === Number(data.org_id))) return pdError(400, 'Organization not found.');
       const t = pdTime(ctx.now());
-      const person = { id: ctx.state.nextId++, name: data.name, email: contacts(data.email), phone: contacts(data.phone), org_id: data.org_id === undefined ? null : Number(data.org_id), add_time: t, update_time: t };
+      const person = {
+        id: ctx.state.nextId++,
+        name: data.name,
+        email: contacts(data.email),
+        phone: contacts(data.phone),
+        org_id: data.org_id === undefined ? null : Number(data.org_id),
+        add_time: t,
+        update_time: t,
+      };
       if (person.email.length === 0) person.email = [{ value: '', primary: true, label: '' }];
       ctx.state.persons.push(person);
       return json(201, { success: true, data: person });
@@ -297,7 +358,16 @@ export const pipedriveSandbox: ProviderModule<PipedriveState> = {
       if (data.deal_id !== undefined && !ctx.state.deals.some((d) => d.id === Number(data.deal_id))) return pdError(404, 'Deal not found');
       if (data.person_id !== undefined && !ctx.state.persons.some((p) => p.id === Number(data.person_id))) return pdError(404, 'Person not found');
       const t = pdTime(ctx.now());
-      const note = { id: ctx.state.nextId++, content: data.content, deal_id: data.deal_id === undefined ? null : Number(data.deal_id), person_id: data.person_id === undefined ? null : Number(data.person_id), org_id: data.org_id === undefined ? null : Number(data.org_id), user_id: me, add_time: t, update_time: t };
+      const note = {
+        id: ctx.state.nextId++,
+        content: data.content,
+        deal_id: data.deal_id === undefined ? null : Number(data.deal_id),
+        person_id: data.person_id === undefined ? null : Number(data.person_id),
+        org_id: data.org_id === undefined ? null : Number(data.org_id),
+        user_id: me,
+        add_time: t,
+        update_time: t,
+      };
       ctx.state.notes.push(note);
       const deal = ctx.state.deals.find((d) => d.id === note.deal_id);
       if (deal) deal.update_time = t;
@@ -308,7 +378,9 @@ export const pipedriveSandbox: ProviderModule<PipedriveState> = {
       if (!since || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(since)) return pdError(400, 'since_timestamp is required in format YYYY-MM-DD HH:MM:SS');
       const items = (req.query.get('items') ?? 'deal').split(',');
       // Changes since the timestamp, oldest change first.
-      const deals = items.includes('deal') ? ctx.state.deals.filter((d) => d.update_time >= since).sort((a, b) => (a.update_time < b.update_time ? -1 : a.update_time > b.update_time ? 1 : a.id - b.id)) : [];
+      const deals = items.includes('deal')
+        ? ctx.state.deals.filter((d) => d.update_time >= since).sort((a, b) => (a.update_time < b.update_time ? -1 : a.update_time > b.update_time ? 1 : a.id - b.id))
+        : [];
       const lastOnPage = deals.at(-1)?.update_time ?? since;
       return paged(req, deals, (d) => ({ item: 'deal', id: d.id, data: renderDeal(ctx.state, d) }), { since_timestamp: since, last_timestamp_on_page: lastOnPage });
     }),

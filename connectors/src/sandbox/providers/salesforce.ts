@@ -26,15 +26,105 @@ interface SObjectMeta {
 }
 
 const SOBJECTS: SObjectMeta[] = [
-  { name: 'Account', label: 'Account', labelPlural: 'Accounts', keyPrefix: '001', custom: false, createable: true, queryable: true, fields: ['Id', 'Name', 'Industry', 'Website', 'Phone', 'AnnualRevenue', 'NumberOfEmployees', 'CreatedDate'], required: ['Name'] },
-  { name: 'Contact', label: 'Contact', labelPlural: 'Contacts', keyPrefix: '003', custom: false, createable: true, queryable: true, fields: ['Id', 'FirstName', 'LastName', 'Email', 'Phone', 'AccountId', 'Title', 'CreatedDate'], required: ['LastName'] },
-  { name: 'Lead', label: 'Lead', labelPlural: 'Leads', keyPrefix: '00Q', custom: false, createable: true, queryable: true, fields: ['Id', 'FirstName', 'LastName', 'Company', 'Email', 'Status', 'LeadSource', 'CreatedDate'], required: ['LastName', 'Company'] },
-  { name: 'Opportunity', label: 'Opportunity', labelPlural: 'Opportunities', keyPrefix: '006', custom: false, createable: true, queryable: true, fields: ['Id', 'Name', 'StageName', 'CloseDate', 'Amount', 'AccountId', 'CreatedDate'], required: ['Name', 'StageName', 'CloseDate'] },
-  { name: 'Case', label: 'Case', labelPlural: 'Cases', keyPrefix: '500', custom: false, createable: true, queryable: true, fields: ['Id', 'Subject', 'Status', 'Priority', 'AccountId', 'ContactId', 'CreatedDate'], required: [] },
-  { name: 'Task', label: 'Task', labelPlural: 'Tasks', keyPrefix: '00T', custom: false, createable: true, queryable: true, fields: ['Id', 'Subject', 'Status', 'ActivityDate', 'WhoId', 'WhatId', 'CreatedDate'], required: [] },
-  { name: 'Invoice__c', label: 'Invoice', labelPlural: 'Invoices', keyPrefix: 'a01', custom: true, createable: true, queryable: true, fields: ['Id', 'Name', 'Amount__c', 'Account__c', 'Status__c', 'CreatedDate'], required: [] },
-  { name: 'AccountHistory', label: 'Account History', labelPlural: 'Account History', keyPrefix: '017', custom: false, createable: false, queryable: true, fields: ['Id', 'AccountId', 'Field', 'CreatedDate'], required: [] },
-  { name: 'User', label: 'User', labelPlural: 'Users', keyPrefix: '005', custom: false, createable: false, queryable: true, fields: ['Id', 'Name', 'Email', 'Username'], required: [] },
+  {
+    name: 'Account',
+    label: 'Account',
+    labelPlural: 'Accounts',
+    keyPrefix: '001',
+    custom: false,
+    createable: true,
+    queryable: true,
+    fields: ['Id', 'Name', 'Industry', 'Website', 'Phone', 'AnnualRevenue', 'NumberOfEmployees', 'CreatedDate'],
+    required: ['Name'],
+  },
+  {
+    name: 'Contact',
+    label: 'Contact',
+    labelPlural: 'Contacts',
+    keyPrefix: '003',
+    custom: false,
+    createable: true,
+    queryable: true,
+    fields: ['Id', 'FirstName', 'LastName', 'Email', 'Phone', 'AccountId', 'Title', 'CreatedDate'],
+    required: ['LastName'],
+  },
+  {
+    name: 'Lead',
+    label: 'Lead',
+    labelPlural: 'Leads',
+    keyPrefix: '00Q',
+    custom: false,
+    createable: true,
+    queryable: true,
+    fields: ['Id', 'FirstName', 'LastName', 'Company', 'Email', 'Status', 'LeadSource', 'CreatedDate'],
+    required: ['LastName', 'Company'],
+  },
+  {
+    name: 'Opportunity',
+    label: 'Opportunity',
+    labelPlural: 'Opportunities',
+    keyPrefix: '006',
+    custom: false,
+    createable: true,
+    queryable: true,
+    fields: ['Id', 'Name', 'StageName', 'CloseDate', 'Amount', 'AccountId', 'CreatedDate'],
+    required: ['Name', 'StageName', 'CloseDate'],
+  },
+  {
+    name: 'Case',
+    label: 'Case',
+    labelPlural: 'Cases',
+    keyPrefix: '500',
+    custom: false,
+    createable: true,
+    queryable: true,
+    fields: ['Id', 'Subject', 'Status', 'Priority', 'AccountId', 'ContactId', 'CreatedDate'],
+    required: [],
+  },
+  {
+    name: 'Task',
+    label: 'Task',
+    labelPlural: 'Tasks',
+    keyPrefix: '00T',
+    custom: false,
+    createable: true,
+    queryable: true,
+    fields: ['Id', 'Subject', 'Status', 'ActivityDate', 'WhoId', 'WhatId', 'CreatedDate'],
+    required: [],
+  },
+  {
+    name: 'Invoice__c',
+    label: 'Invoice',
+    labelPlural: 'Invoices',
+    keyPrefix: 'a01',
+    custom: true,
+    createable: true,
+    queryable: true,
+    fields: ['Id', 'Name', 'Amount__c', 'Account__c', 'Status__c', 'CreatedDate'],
+    required: [],
+  },
+  {
+    name: 'AccountHistory',
+    label: 'Account History',
+    labelPlural: 'Account History',
+    keyPrefix: '017',
+    custom: false,
+    createable: false,
+    queryable: true,
+    fields: ['Id', 'AccountId', 'Field', 'CreatedDate'],
+    required: [],
+  },
+  {
+    name: 'User',
+    label: 'User',
+    labelPlural: 'Users',
+    keyPrefix: '005',
+    custom: false,
+    createable: false,
+    queryable: true,
+    fields: ['Id', 'Name', 'Email', 'Username'],
+    required: [],
+  },
 ];
 
 function sfError(status: number, errorCode: string, message: string, fields: string[] = []): SandboxResponse {
@@ -182,7 +272,10 @@ export function whereFields(where: Where | undefined): string[] {
 export function parseSoql(soql: string): { fields: string[]; object: string; where?: Where; orderBy: { field: string; desc: boolean }[]; limit?: number; offset?: number } {
   const m = /^\s*SELECT\s+(.+?)\s+FROM\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+WHERE\s+(.+?))?(?:\s+ORDER\s+BY\s+(.+?))?(?:\s+LIMIT\s+(\d+))?(?:\s+OFFSET\s+(\d+))?\s*$/is.exec(soql);
   if (!m) throw new Error('unexpected token: expecting SELECT … FROM …');
-  const fields = m[1]!.split(',').map((f) => f.trim()).filter(Boolean);
+  const fields = m[1]!
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   const orderBy = (m[4] ?? '')
     .split(',')
     .map((part) => part.trim())
@@ -219,7 +312,13 @@ function test(record: Record<string, unknown>, c: Condition): boolean {
     case '>=':
       return v !== null && (v as number) >= (value as number);
     case 'LIKE': {
-      const re = new RegExp(`^${String(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 'i');
+      const re = new RegExp(
+        `^${String(value)
+          .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/%/g, '.*')
+          .replace(/_/g, '.')}$`,
+        'i',
+      );
       return typeof v === 'string' && re.test(v);
     }
     case 'IN':
@@ -287,7 +386,11 @@ export const salesforceSandbox: ProviderModule<SalesforceState> = {
       if (kind === 'unsupported_grant_type') return json(400, { error: 'unsupported_grant_type', error_description: 'grant type not supported' });
       if (kind === 'redirect_uri_mismatch') return json(400, { error: 'redirect_uri_mismatch', error_description: 'redirect_uri must match configuration' });
       if (kind === 'invalid_refresh_token') return json(400, { error: 'invalid_grant', error_description: 'expired access/refresh token' });
-      if (kind === 'invalid_code') return json(400, { error: 'invalid_grant', error_description: description.includes('PKCE') || description.includes('verifier') ? 'invalid code verifier' : 'authentication failure' });
+      if (kind === 'invalid_code')
+        return json(400, {
+          error: 'invalid_grant',
+          error_description: description.includes('PKCE') || description.includes('verifier') ? 'invalid code verifier' : 'authentication failure',
+        });
       return json(400, { error: 'invalid_request', error_description: description });
     },
     tokenResponse(issued, account, ctx) {
@@ -375,7 +478,11 @@ export const salesforceSandbox: ProviderModule<SalesforceState> = {
             retrieveable: true,
             searchable: o.queryable,
             updateable: o.createable,
-            urls: { sobject: `/services/data/${V}/sobjects/${o.name}`, describe: `/services/data/${V}/sobjects/${o.name}/describe`, rowTemplate: `/services/data/${V}/sobjects/${o.name}/{ID}` },
+            urls: {
+              sobject: `/services/data/${V}/sobjects/${o.name}`,
+              describe: `/services/data/${V}/sobjects/${o.name}/describe`,
+              rowTemplate: `/services/data/${V}/sobjects/${o.name}/{ID}`,
+            },
           })),
         });
       },
@@ -463,7 +570,16 @@ export const salesforceSandbox: ProviderModule<SalesforceState> = {
               const f = canon(o.field);
               const [a, b] = [x[f] ?? '', y[f] ?? ''];
               // Ids compare as Salesforce compares them in WHERE Id > '…' (binary); text like people read it.
-              const order = (typeof a === 'number' && typeof b === 'number' ? a - b : /Id$/.test(f) ? (a < b ? -1 : a > b ? 1 : 0) : String(a).localeCompare(String(b), undefined, { numeric: true })) * (o.desc ? -1 : 1);
+              const order =
+                (typeof a === 'number' && typeof b === 'number'
+                  ? a - b
+                  : /Id$/.test(f)
+                    ? a < b
+                      ? -1
+                      : a > b
+                        ? 1
+                        : 0
+                    : String(a).localeCompare(String(b), undefined, { numeric: true })) * (o.desc ? -1 : 1);
               if (order) return order;
             }
             return 0;

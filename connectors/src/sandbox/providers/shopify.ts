@@ -46,7 +46,16 @@ function money(n: number): string {
 
 function newShop(state: ShopifyState, name: string, now: number): ShopifyShopData {
   const at = isoNow(now);
-  const shop: ShopifyShopData = { id: 60000000000 + state.nextId++, name, email: `owner@${name}.test`, products: [], orders: [], customers: [], webhooks: [], nextOrderNumber: 1001 };
+  const shop: ShopifyShopData = {
+    id: 60000000000 + state.nextId++,
+    name,
+    email: `owner@${name}.test`,
+    products: [],
+    orders: [],
+    customers: [],
+    webhooks: [],
+    nextOrderNumber: 1001,
+  };
   const product = (title: string, type: string, variants: [string, number, string][]) => {
     const id = state.nextId++;
     shop.products.push({
@@ -76,11 +85,27 @@ function newShop(state: ShopifyState, name: string, now: number): ShopifyShopDat
       })),
     });
   };
-  product('Classic Tee', 'Shirts', [['Small', 19, 'TEE-S'], ['Medium', 19, 'TEE-M'], ['Large', 21, 'TEE-L']]);
+  product('Classic Tee', 'Shirts', [
+    ['Small', 19, 'TEE-S'],
+    ['Medium', 19, 'TEE-M'],
+    ['Large', 21, 'TEE-L'],
+  ]);
   product('Canvas Tote', 'Bags', [['Default Title', 24.5, 'TOTE-1']]);
   product('Ceramic Mug', 'Kitchen', [['Default Title', 12, 'MUG-1']]);
   for (let i = 0; i < 60; i++) product(`Sticker ${String(i + 1).padStart(2, '0')}`, 'Stickers', [['Default Title', 3, `STK-${i + 1}`]]);
-  shop.customers.push({ id: state.nextId++, email: 'maria@globex.test', first_name: 'Maria', last_name: 'Johnson', phone: null, tags: '', created_at: at, updated_at: at, orders_count: 0, state: 'enabled', currency: 'USD' });
+  shop.customers.push({
+    id: state.nextId++,
+    email: 'maria@globex.test',
+    first_name: 'Maria',
+    last_name: 'Johnson',
+    phone: null,
+    tags: '',
+    created_at: at,
+    updated_at: at,
+    orders_count: 0,
+    state: 'enabled',
+    currency: 'USD',
+  });
   return shop;
 }
 
@@ -92,7 +117,12 @@ function seed(): ShopifyState {
   const state: ShopifyState = { shops: {}, nextId: 5_100_000_000_001, bucketSize: 10_000, leakPerSecond: 2, buckets: {} };
   const shop = shopFor(state, 'acme-store', Date.parse('2026-01-10T09:00:00Z'));
   const tee = shop.products[0]!;
-  addOrder(state, shop, { email: 'maria@globex.test', line_items: [{ variant_id: tee.variants[1].id, quantity: 2 }], financial_status: 'paid' }, Date.parse('2026-01-10T10:00:00Z'));
+  addOrder(
+    state,
+    shop,
+    { email: 'maria@globex.test', line_items: [{ variant_id: tee.variants[1].id, quantity: 2 }], financial_status: 'paid' },
+    Date.parse('2026-01-10T10:00:00Z'),
+  );
   return state;
 }
 
@@ -108,10 +138,28 @@ function addOrder(state: ShopifyState, shop: ShopifyShopData, input: Record<stri
       const product = shop.products.find((p) => p.variants.some((v: any) => v.id === Number(line.variant_id)));
       const variant = product?.variants.find((v: any) => v.id === Number(line.variant_id));
       if (!product || !variant) return { error: errors(422, { line_items: [`variant ${line.variant_id} does not exist`] }) };
-      lineItems.push({ id: state.nextId++, variant_id: variant.id, product_id: product.id, title: product.title, variant_title: variant.title, quantity, price: variant.price, sku: variant.sku });
+      lineItems.push({
+        id: state.nextId++,
+        variant_id: variant.id,
+        product_id: product.id,
+        title: product.title,
+        variant_title: variant.title,
+        quantity,
+        price: variant.price,
+        sku: variant.sku,
+      });
     } else {
       if (!line.title) return { error: errors(422, { 'line_items.title': ["can't be blank"] }) };
-      lineItems.push({ id: state.nextId++, variant_id: null, product_id: null, title: String(line.title), variant_title: null, quantity, price: money(Number(line.price ?? 0)), sku: null });
+      lineItems.push({
+        id: state.nextId++,
+        variant_id: null,
+        product_id: null,
+        title: String(line.title),
+        variant_title: null,
+        quantity,
+        price: money(Number(line.price ?? 0)),
+        sku: null,
+      });
     }
   }
   const email = typeof input.email === 'string' ? input.email : null;
@@ -224,7 +272,17 @@ const api: { method: string; path: string | RegExp; handler: Handler }[] = [
     path: '/shop.json',
     handler: (_req, _ctx, shop, name) =>
       json(200, {
-        shop: { id: shop.id, name: name.replace(/-/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()), email: shop.email, domain: `${name}.myshopify.com`, myshopify_domain: `${name}.myshopify.com`, plan_name: 'basic', currency: 'USD', country_code: 'US', iana_timezone: 'America/New_York' },
+        shop: {
+          id: shop.id,
+          name: name.replace(/-/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase()),
+          email: shop.email,
+          domain: `${name}.myshopify.com`,
+          myshopify_domain: `${name}.myshopify.com`,
+          plan_name: 'basic',
+          currency: 'USD',
+          country_code: 'US',
+          iana_timezone: 'America/New_York',
+        },
       }),
   },
   {
@@ -262,7 +320,9 @@ const api: { method: string; path: string | RegExp; handler: Handler }[] = [
       const product = {
         id,
         title: String(input.title),
-        handle: String(input.title).toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+        handle: String(input.title)
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-'),
         body_html: input.body_html ?? null,
         vendor: input.vendor ?? shop.name,
         product_type: input.product_type ?? '',
@@ -366,7 +426,16 @@ const api: { method: string; path: string | RegExp; handler: Handler }[] = [
       }
       if (Object.keys(problems).length) return errors(422, problems);
       const at = isoNow(ctx.now());
-      const hook = { id: ctx.state.nextId++, address: String(input.address), topic: String(input.topic), format: input.format === 'xml' ? 'xml' : 'json', api_version: who.version, created_at: at, updated_at: at, clientId: who.clientId };
+      const hook = {
+        id: ctx.state.nextId++,
+        address: String(input.address),
+        topic: String(input.topic),
+        format: input.format === 'xml' ? 'xml' : 'json',
+        api_version: who.version,
+        created_at: at,
+        updated_at: at,
+        clientId: who.clientId,
+      };
       shop.webhooks.push(hook);
       return json(201, { webhook: publicWebhook(hook) });
     },
@@ -434,7 +503,12 @@ export const shopifySandbox: ProviderModule<ShopifyState> = {
       const variants = shop.products.flatMap((p) => p.variants);
       const variant = variants[Math.floor(Math.random() * variants.length)];
       const customer = shop.customers[Math.floor(Math.random() * shop.customers.length)];
-      const added = addOrder(ctx.state, shop, { email: customer?.email, line_items: [{ variant_id: variant?.id, quantity: 1 + Math.floor(Math.random() * 3) }], financial_status: 'paid' }, at);
+      const added = addOrder(
+        ctx.state,
+        shop,
+        { email: customer?.email, line_items: [{ variant_id: variant?.id, quantity: 1 + Math.floor(Math.random() * 3) }], financial_status: 'paid' },
+        at,
+      );
       if ('order' in added) notify(ctx, name, 'orders/create', added.order);
       // A churning demo sandbox stays bounded: the newest orders are kept.
       if (shop.orders.length > MAX_KEPT) shop.orders.splice(0, shop.orders.length - MAX_KEPT);

@@ -96,7 +96,15 @@ function seedUsers(): Record<string, unknown>[] {
     profile: { real_name: real, display_name: name, email, image_48: `https://avatars.sandbox.test/${name}_48.png` },
   }));
   users.push({ id: 'USLACKBOT', team_id: 'T0SBXACME1', name: 'slackbot', deleted: false, real_name: 'Slackbot', is_bot: false, profile: { real_name: 'Slackbot' } });
-  users.push({ id: 'U0SBXBOT01', team_id: 'T0SBXACME1', name: 'switchboard', deleted: false, real_name: 'Switchboard', is_bot: true, profile: { real_name: 'Switchboard', bot_id: 'B0SBXBOT01' } });
+  users.push({
+    id: 'U0SBXBOT01',
+    team_id: 'T0SBXACME1',
+    name: 'switchboard',
+    deleted: false,
+    real_name: 'Switchboard',
+    is_bot: true,
+    profile: { real_name: 'Switchboard', bot_id: 'B0SBXBOT01' },
+  });
   users.push({ id: 'U0SBXOLD06', team_id: 'T0SBXACME1', name: 'former', deleted: true, real_name: 'Former Employee', is_bot: false, profile: {} });
   return users;
 }
@@ -160,7 +168,14 @@ function messageEvent(channel: SlackChannel, m: SlackMessage): Record<string, un
 /** A churning demo sandbox keeps this many messages, dropping the oldest. */
 const MAX_MESSAGES = 5000;
 
-const CHATTER = ['Can someone review the Q3 numbers?', 'Deploy is done ✅', 'Lunch at 12:30?', 'New lead from the website: Initech', 'Who owns the onboarding doc?', 'Heads up: the VPN restarts tonight'];
+const CHATTER = [
+  'Can someone review the Q3 numbers?',
+  'Deploy is done ✅',
+  'Lunch at 12:30?',
+  'New lead from the website: Initech',
+  'Who owns the onboarding doc?',
+  'Heads up: the VPN restarts tonight',
+];
 
 function params(req: SandboxRequest): Record<string, unknown> {
   const out: Record<string, unknown> = Object.fromEntries(req.query);
@@ -233,7 +248,13 @@ export const slackSandbox: ProviderModule<SlackState> = {
     const channels = ctx.state.channels.filter((c) => c.is_member && !c.is_private && !c.is_archived);
     const people = ctx.state.users.filter((u) => !u.is_bot && !u.deleted && u.id !== 'USLACKBOT');
     const channel = channels[n % channels.length]!;
-    const message: SlackMessage = { channel: channel.id, ts: nextTs(ctx.state, ctx.now()), text: CHATTER[n % CHATTER.length]!, user: String(people[n % people.length]!.id), reactions: [] };
+    const message: SlackMessage = {
+      channel: channel.id,
+      ts: nextTs(ctx.state, ctx.now()),
+      text: CHATTER[n % CHATTER.length]!,
+      user: String(people[n % people.length]!.id),
+      reactions: [],
+    };
     ctx.state.messages.push(message);
     if (ctx.state.messages.length > MAX_MESSAGES) ctx.state.messages.splice(0, ctx.state.messages.length - MAX_MESSAGES);
     emitEvent(ctx, slackSandbox.accounts[0]!.team_id!, messageEvent(channel, message));
@@ -314,7 +335,17 @@ export const slackSandbox: ProviderModule<SlackState> = {
         return ok({
           channel: channel.id,
           ts,
-          message: { type: 'message', subtype: 'bot_message', text: message.text, user: message.user, bot_id: message.bot_id, ts, app_id: 'A0SBXSWITCH', ...(blocks ? { blocks } : {}), ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) },
+          message: {
+            type: 'message',
+            subtype: 'bot_message',
+            text: message.text,
+            user: message.user,
+            bot_id: message.bot_id,
+            ts,
+            app_id: 'A0SBXSWITCH',
+            ...(blocks ? { blocks } : {}),
+            ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+          },
         });
       },
     },

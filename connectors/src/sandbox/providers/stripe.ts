@@ -71,7 +71,10 @@ export interface StripeState {
 export const STRIPE_KEYS: Record<string, number> = { sk_test_sandbox: 0, sk_test_sandbox_globex: 1, rk_test_sandbox: 0 };
 
 function sid(prefix: string): string {
-  return `${prefix}_${randomBytes(12).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 14)}`;
+  return `${prefix}_${randomBytes(12)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 14)}`;
 }
 
 function stripeError(status: number, type: string, message: string, extra: Record<string, unknown> = {}): SandboxResponse {
@@ -79,11 +82,19 @@ function stripeError(status: number, type: string, message: string, extra: Recor
 }
 
 function missing(param: string): SandboxResponse {
-  return stripeError(400, 'invalid_request_error', `Missing required param: ${param}.`, { code: 'parameter_missing', param, doc_url: 'https://stripe.com/docs/error-codes/parameter-missing' });
+  return stripeError(400, 'invalid_request_error', `Missing required param: ${param}.`, {
+    code: 'parameter_missing',
+    param,
+    doc_url: 'https://stripe.com/docs/error-codes/parameter-missing',
+  });
 }
 
 function noSuch(kind: string, id: string, param: string): SandboxResponse {
-  return stripeError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, { code: 'resource_missing', param, doc_url: 'https://stripe.com/docs/error-codes/resource-missing' });
+  return stripeError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, {
+    code: 'resource_missing',
+    param,
+    doc_url: 'https://stripe.com/docs/error-codes/resource-missing',
+  });
 }
 
 /** Stripe form bodies: metadata[plan]=pro → { metadata: { plan: 'pro' } }. */
@@ -228,7 +239,11 @@ function idempotent(req: SandboxRequest, state: StripeState, apiKey: string, han
   const seen = state.idempotency.get(slot);
   if (seen) {
     if (seen.fingerprint !== fingerprint) {
-      return stripeError(400, 'idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`);
+      return stripeError(
+        400,
+        'idempotency_error',
+        `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+      );
     }
     return { ...seen.response, headers: { ...(seen.response.headers ?? {}), 'idempotent-replayed': 'true' } };
   }
@@ -244,10 +259,30 @@ const MAX_EVENTS = 5000;
 
 /** Event types an endpoint may enable (a subset of Stripe's list; '*' = all). */
 const EVENT_TYPES = new Set([
-  '*', 'charge.captured', 'charge.failed', 'charge.refunded', 'charge.succeeded', 'checkout.session.completed', 'customer.created', 'customer.deleted',
-  'customer.updated', 'customer.subscription.created', 'customer.subscription.deleted', 'customer.subscription.updated', 'invoice.created', 'invoice.finalized',
-  'invoice.paid', 'invoice.payment_failed', 'invoiceitem.created', 'payment_intent.canceled', 'payment_intent.created', 'payment_intent.payment_failed',
-  'payment_intent.succeeded', 'payout.paid', 'product.created', 'price.created',
+  '*',
+  'charge.captured',
+  'charge.failed',
+  'charge.refunded',
+  'charge.succeeded',
+  'checkout.session.completed',
+  'customer.created',
+  'customer.deleted',
+  'customer.updated',
+  'customer.subscription.created',
+  'customer.subscription.deleted',
+  'customer.subscription.updated',
+  'invoice.created',
+  'invoice.finalized',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'invoiceitem.created',
+  'payment_intent.canceled',
+  'payment_intent.created',
+  'payment_intent.payment_failed',
+  'payment_intent.succeeded',
+  'payout.paid',
+  'product.created',
+  'price.created',
 ]);
 
 /**
@@ -292,7 +327,11 @@ function emit(ctx: ProviderContext<StripeState>, type: string, object: object, r
   return event;
 }
 
-function createCustomer(ctx: ProviderContext<StripeState>, fields: { email?: string; name?: string; phone?: string; description?: string; metadata?: Record<string, string> }, req?: SandboxRequest): StripeCustomer {
+function createCustomer(
+  ctx: ProviderContext<StripeState>,
+  fields: { email?: string; name?: string; phone?: string; description?: string; metadata?: Record<string, string> },
+  req?: SandboxRequest,
+): StripeCustomer {
   const c: StripeCustomer = {
     ...seed().customers[0]!,
     id: sid('cus'),
@@ -315,7 +354,11 @@ const TEST_PAYMENT_METHODS: Record<string, { brand: string; last4: string; decli
   pm_card_visa: { brand: 'visa', last4: '4242' },
   pm_card_mastercard: { brand: 'mastercard', last4: '4444' },
   pm_card_chargeDeclined: { brand: 'visa', last4: '0002', decline: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' } },
-  pm_card_chargeDeclinedInsufficientFunds: { brand: 'visa', last4: '9995', decline: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } },
+  pm_card_chargeDeclinedInsufficientFunds: {
+    brand: 'visa',
+    last4: '9995',
+    decline: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' },
+  },
 };
 
 /**
@@ -343,7 +386,13 @@ function confirmPaymentIntent(ctx: ProviderContext<StripeState>, intent: Record<
     livemode: false,
     metadata: intent.metadata,
     outcome: method.decline
-      ? { network_status: 'declined_by_network', reason: method.decline.decline_code, risk_level: 'normal', seller_message: 'The bank did not return any further details with this decline.', type: 'issuer_declined' }
+      ? {
+          network_status: 'declined_by_network',
+          reason: method.decline.decline_code,
+          risk_level: 'normal',
+          seller_message: 'The bank did not return any further details with this decline.',
+          type: 'issuer_declined',
+        }
       : { network_status: 'approved_by_network', reason: null, risk_level: 'normal', seller_message: 'Payment complete.', type: 'authorized' },
     paid: !method.decline,
     payment_intent: intent.id,
@@ -382,7 +431,11 @@ function createPaymentIntent(ctx: ProviderContext<StripeState>, p: Record<string
   if (!/^\d+$/.test(String(p.amount))) return stripeError(400, 'invalid_request_error', `Invalid integer: ${p.amount}`, { param: 'amount' });
   if (!p.currency) return missing('currency');
   if (Number(p.amount) < 50) {
-    return stripeError(400, 'invalid_request_error', 'Amount must be at least $0.50 usd', { code: 'amount_too_small', param: 'amount', doc_url: 'https://stripe.com/docs/error-codes/amount-too-small' });
+    return stripeError(400, 'invalid_request_error', 'Amount must be at least $0.50 usd', {
+      code: 'amount_too_small',
+      param: 'amount',
+      doc_url: 'https://stripe.com/docs/error-codes/amount-too-small',
+    });
   }
   if (p.customer && !ctx.state.customers.some((c) => c.id === p.customer)) return noSuch('customer', p.customer, 'customer');
   if (p.payment_method && !TEST_PAYMENT_METHODS[p.payment_method]) return noSuch('PaymentMethod', p.payment_method, 'payment_method');
@@ -415,7 +468,12 @@ function createPaymentIntent(ctx: ProviderContext<StripeState>, p: Record<string
   emit(ctx, 'payment_intent.created', intent, req);
   if (p.confirm === 'true') {
     if (!intent.payment_method) {
-      return stripeError(400, 'invalid_request_error', 'You cannot confirm this PaymentIntent because it\'s missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.', { code: 'payment_intent_unexpected_state' });
+      return stripeError(
+        400,
+        'invalid_request_error',
+        "You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.",
+        { code: 'payment_intent_unexpected_state' },
+      );
     }
     return confirmPaymentIntent(ctx, intent, req);
   }
@@ -438,7 +496,11 @@ export const stripeSandbox: ProviderModule<StripeState> = {
   apiKeys: STRIPE_KEYS,
   authError(reason, req) {
     if (reason === 'missing') {
-      return stripeError(401, 'invalid_request_error', "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.");
+      return stripeError(
+        401,
+        'invalid_request_error',
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
+      );
     }
     const key = apiKeyOf(req);
     return stripeError(401, 'invalid_request_error', `Invalid API Key provided: ${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`);
@@ -479,7 +541,11 @@ export const stripeSandbox: ProviderModule<StripeState> = {
           const p = unflatten((req.body ?? {}) as Record<string, string>);
           for (const k of Object.keys(p)) {
             if (!['email', 'name', 'phone', 'description', 'metadata'].includes(k)) {
-              return stripeError(400, 'invalid_request_error', `Received unknown parameter: ${k}`, { param: k, doc_url: 'https://stripe.com/docs/error-codes/parameter-unknown', code: 'parameter_unknown' });
+              return stripeError(400, 'invalid_request_error', `Received unknown parameter: ${k}`, {
+                param: k,
+                doc_url: 'https://stripe.com/docs/error-codes/parameter-unknown',
+                code: 'parameter_unknown',
+              });
             }
           }
           const c = createCustomer(ctx, p, req);
@@ -507,7 +573,8 @@ export const stripeSandbox: ProviderModule<StripeState> = {
         const query = req.query.get('query');
         if (!query) return missing('query');
         const filter = searchFilter(query);
-        if (!filter) return stripeError(400, 'invalid_request_error', `The query \`${query}\` is invalid. See https://stripe.com/docs/search#search-query-language.`, { param: 'query' });
+        if (!filter)
+          return stripeError(400, 'invalid_request_error', `The query \`${query}\` is invalid. See https://stripe.com/docs/search#search-query-language.`, { param: 'query' });
         const limit = intParam(req.query.get('limit'), 10, 1, 100);
         const page = req.query.get('page');
         const start = page ? Number(Buffer.from(page, 'base64url').toString('utf8').replace(/^sbx:/, '')) || 0 : 0;
@@ -614,10 +681,15 @@ export const stripeSandbox: ProviderModule<StripeState> = {
           if (!intent) return noSuch('payment_intent', req.params.id!, 'intent');
           const p = unflatten((req.body ?? {}) as Record<string, string>);
           if (!['requires_payment_method', 'requires_confirmation'].includes(intent.status)) {
-            return stripeError(400, 'invalid_request_error', `This PaymentIntent's status is ${intent.status}, but must be one of requires_payment_method, requires_confirmation to be confirmed.`, {
-              code: 'payment_intent_unexpected_state',
-              payment_intent: intent,
-            });
+            return stripeError(
+              400,
+              'invalid_request_error',
+              `This PaymentIntent's status is ${intent.status}, but must be one of requires_payment_method, requires_confirmation to be confirmed.`,
+              {
+                code: 'payment_intent_unexpected_state',
+                payment_intent: intent,
+              },
+            );
           }
           if (p.payment_method) {
             if (!TEST_PAYMENT_METHODS[p.payment_method]) return noSuch('PaymentMethod', p.payment_method, 'payment_method');
@@ -642,7 +714,8 @@ export const stripeSandbox: ProviderModule<StripeState> = {
           const events = [...new URLSearchParams(req.rawBody).entries()].filter(([k]) => /^enabled_events\[\d*\]$/.test(k)).map(([, v]) => v);
           if (events.length === 0) return missing('enabled_events');
           const bad = events.findIndex((e) => !EVENT_TYPES.has(e));
-          if (bad >= 0) return stripeError(400, 'invalid_request_error', `Invalid enabled_events[${bad}]: must be one of ${[...EVENT_TYPES].join(', ')}`, { param: `enabled_events[${bad}]` });
+          if (bad >= 0)
+            return stripeError(400, 'invalid_request_error', `Invalid enabled_events[${bad}]: must be one of ${[...EVENT_TYPES].join(', ')}`, { param: `enabled_events[${bad}]` });
           const endpoint: StripeWebhookEndpoint = {
             id: sid('we'),
             object: 'webhook_endpoint',
@@ -653,7 +726,9 @@ export const stripeSandbox: ProviderModule<StripeState> = {
             enabled_events: [...new Set(events)],
             livemode: false,
             metadata: p.metadata ?? {},
-            secret: `whsec_${randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '')}`,
+            secret: `whsec_${randomBytes(24)
+              .toString('base64')
+              .replace(/[^A-Za-z0-9]/g, '')}`,
             status: 'enabled',
             url: p.url,
           };
@@ -669,7 +744,12 @@ export const stripeSandbox: ProviderModule<StripeState> = {
         const a = ctx.authorize(req);
         if ('error' in a) return a.error;
         // The secret is answered only on creation.
-        return list(ctx.state.webhookEndpoints.map(({ secret: _secret, ...e }) => e), req, '/v1/webhook_endpoints', 'webhook_endpoint');
+        return list(
+          ctx.state.webhookEndpoints.map(({ secret: _secret, ...e }) => e),
+          req,
+          '/v1/webhook_endpoints',
+          'webhook_endpoint',
+        );
       },
     },
     {
@@ -705,9 +785,13 @@ export const stripeSandbox: ProviderModule<StripeState> = {
         // type=customer.* matches a prefix; types[]=… several exact types.
         const type = req.query.get('type');
         const types = [...req.query.entries()].filter(([k]) => /^types\[\d*\]$/.test(k)).map(([, v]) => v);
-        const matchesType = (t: string) =>
-          (!type || (type.endsWith('.*') ? t.startsWith(type.slice(0, -1)) : t === type)) && (types.length === 0 || types.includes(t));
-        return list(ctx.state.events.filter((e) => matchesType(e.type)), req, '/v1/events', 'event');
+        const matchesType = (t: string) => (!type || (type.endsWith('.*') ? t.startsWith(type.slice(0, -1)) : t === type)) && (types.length === 0 || types.includes(t));
+        return list(
+          ctx.state.events.filter((e) => matchesType(e.type)),
+          req,
+          '/v1/events',
+          'event',
+        );
       },
     },
     {
@@ -726,6 +810,13 @@ export const stripeSandbox: ProviderModule<StripeState> = {
     const n = ctx.state.ticks++;
     const name = TICK_PEOPLE[n % TICK_PEOPLE.length]!;
     const customer = createCustomer(ctx, { name, email: `${name.split(' ')[0]!.toLowerCase()}.${n + 1}@example.test` });
-    createPaymentIntent(ctx, { amount: String(1900 + (n % 5) * 1000), currency: 'usd', customer: customer.id, payment_method: 'pm_card_visa', confirm: 'true', description: 'Pro plan' });
+    createPaymentIntent(ctx, {
+      amount: String(1900 + (n % 5) * 1000),
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: 'true',
+      description: 'Pro plan',
+    });
   },
 };

@@ -6,7 +6,20 @@
  * and leaves out the last minute, as Zendesk's does. Ticket creation honours Idempotency-Key.
  */
 import { createHash } from 'node:crypto';
-import { bearerToken, decodeCursor, encodeCursor, intParam, json, matchPath, ProviderContext, ProviderModule, Route, SandboxAccount, SandboxRequest, SandboxResponse } from '../core';
+import {
+  bearerToken,
+  decodeCursor,
+  encodeCursor,
+  intParam,
+  json,
+  matchPath,
+  ProviderContext,
+  ProviderModule,
+  Route,
+  SandboxAccount,
+  SandboxRequest,
+  SandboxResponse,
+} from '../core';
 import type { OAuthServer } from '../oauth';
 import { overBudget, throttle, Throttle } from './throttle';
 
@@ -119,9 +132,11 @@ function ticketJson(t: ZendeskStoredTicket, base: string) {
 function checkFields(t: Record<string, any>, state: ZendeskState): SandboxResponse | null {
   const details: Record<string, { description: string; error: string }[]> = {};
   if (t.status !== undefined && !STATUSES.includes(t.status)) details.status = [{ description: `Status: ${t.status} is not valid`, error: 'InvalidValue' }];
-  if (t.priority !== undefined && t.priority !== null && !PRIORITIES.includes(t.priority)) details.priority = [{ description: `Priority: ${t.priority} is not valid`, error: 'InvalidValue' }];
+  if (t.priority !== undefined && t.priority !== null && !PRIORITIES.includes(t.priority))
+    details.priority = [{ description: `Priority: ${t.priority} is not valid`, error: 'InvalidValue' }];
   if (t.type !== undefined && t.type !== null && !TYPES.includes(t.type)) details.type = [{ description: `Type: ${t.type} is not valid`, error: 'InvalidValue' }];
-  if (t.group_id !== undefined && t.group_id !== null && !state.groups.some((g) => g.id === Number(t.group_id))) details.group_id = [{ description: 'Group: is invalid', error: 'InvalidValue' }];
+  if (t.group_id !== undefined && t.group_id !== null && !state.groups.some((g) => g.id === Number(t.group_id)))
+    details.group_id = [{ description: 'Group: is invalid', error: 'InvalidValue' }];
   if (t.assignee_id !== undefined && t.assignee_id !== null && !state.users.some((u) => u.id === Number(t.assignee_id) && u.role !== 'end-user')) {
     details.assignee_id = [{ description: 'Assignee: is not an agent', error: 'InvalidValue' }];
   }
@@ -137,7 +152,8 @@ function createTicket(state: ZendeskState, t: Record<string, any>, submitter: nu
   let requester = submitter;
   if (t.requester?.email) {
     let user = state.users.find((u) => u.email.toLowerCase() === String(t.requester.email).toLowerCase());
-    if (!user) state.users.push((user = { id: state.nextId++ + 368300000, name: String(t.requester.name ?? t.requester.email), email: String(t.requester.email), role: 'end-user' }));
+    if (!user)
+      state.users.push((user = { id: state.nextId++ + 368300000, name: String(t.requester.name ?? t.requester.email), email: String(t.requester.email), role: 'end-user' }));
     requester = user.id;
   } else if (t.requester_id) requester = Number(t.requester_id);
   const id = state.nextId++;
@@ -216,7 +232,8 @@ function authorizeUser(req: SandboxRequest, ctx: ProviderContext<ZendeskState>):
   const a = ctx.authorize(req);
   if ('error' in a) return a;
   const wait = overBudget(ctx.state.rateLimit, bearerToken(req) ?? '', ctx.now());
-  if (wait !== null) return { error: json(429, { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' }, { 'retry-after': String(wait) }) };
+  if (wait !== null)
+    return { error: json(429, { error: 'APIRateLimitExceeded', description: 'Number of allowed API requests per minute exceeded' }, { 'retry-after': String(wait) }) };
   return { account: a.account, userId: Number(a.account.id) };
 }
 
@@ -228,7 +245,19 @@ const routes: ZendeskRoute[] = [
       const a = authorizeUser(req, ctx);
       if ('error' in a) return a.error;
       const user = ctx.state.users.find((u) => u.id === a.userId)!;
-      return json(200, { user: { id: user.id, url: `${req.params.base}/api/v2/users/${user.id}.json`, name: user.name, email: user.email, role: user.role, active: true, verified: true, time_zone: 'Amsterdam', locale: 'en-US' } });
+      return json(200, {
+        user: {
+          id: user.id,
+          url: `${req.params.base}/api/v2/users/${user.id}.json`,
+          name: user.name,
+          email: user.email,
+          role: user.role,
+          active: true,
+          verified: true,
+          time_zone: 'Amsterdam',
+          locale: 'en-US',
+        },
+      });
     },
   },
   {
@@ -238,7 +267,13 @@ const routes: ZendeskRoute[] = [
       const a = authorizeUser(req, ctx);
       if ('error' in a) return a.error;
       const base = req.params.base!;
-      return cursorPage(req, ctx.state.groups, 'groups', `${base}/api/v2/groups.json`, (g) => ({ url: `${base}/api/v2/groups/${g.id}.json`, ...g, default: g.id === 360001000, is_public: true, updated_at: g.created_at }));
+      return cursorPage(req, ctx.state.groups, 'groups', `${base}/api/v2/groups.json`, (g) => ({
+        url: `${base}/api/v2/groups/${g.id}.json`,
+        ...g,
+        default: g.id === 360001000,
+        is_public: true,
+        updated_at: g.created_at,
+      }));
     },
   },
   {
@@ -263,7 +298,8 @@ const routes: ZendeskRoute[] = [
       const requestHash = createHash('sha256').update(req.rawBody).digest('hex');
       if (key) {
         const seen = ctx.state.idempotency[key];
-        if (seen && seen.requestHash !== requestHash) return json(400, { error: 'IdempotentRequestError', description: 'Request parameters do not match the original request with this Idempotency-Key' });
+        if (seen && seen.requestHash !== requestHash)
+          return json(400, { error: 'IdempotentRequestError', description: 'Request parameters do not match the original request with this Idempotency-Key' });
         const ticket = seen && ctx.state.tickets.find((x) => x.id === seen.ticketId);
         if (ticket) return json(201, { ticket: ticketJson(ticket, req.params.base!) }, { 'x-idempotency-lookup': 'hit' });
       }
@@ -271,7 +307,11 @@ const routes: ZendeskRoute[] = [
       if ('status' in created && typeof created.status === 'number') return created as SandboxResponse;
       const ticket = created as ZendeskStoredTicket;
       if (key) ctx.state.idempotency[key] = { ticketId: ticket.id, requestHash };
-      return json(201, { ticket: ticketJson(ticket, req.params.base!) }, { location: `${req.params.base}/api/v2/tickets/${ticket.id}.json`, ...(key ? { 'x-idempotency-lookup': 'miss' } : {}) });
+      return json(
+        201,
+        { ticket: ticketJson(ticket, req.params.base!) },
+        { location: `${req.params.base}/api/v2/tickets/${ticket.id}.json`, ...(key ? { 'x-idempotency-lookup': 'miss' } : {}) },
+      );
     },
   },
   {
@@ -306,7 +346,10 @@ const routes: ZendeskRoute[] = [
       if (ticket.status === 'new' && ticket.assignee_id) ticket.status = 'open';
       // Zendesk's updated_at has seconds: keep each change distinct even within one second.
       ticket.updated_at = Math.max(ctx.now(), ticket.updated_at + 1000);
-      return json(200, { ticket: ticketJson(ticket, req.params.base!), audit: { id: ctx.state.nextId++, ticket_id: ticket.id, created_at: zdTime(ticket.updated_at), author_id: a.userId, events: [] } });
+      return json(200, {
+        ticket: ticketJson(ticket, req.params.base!),
+        audit: { id: ctx.state.nextId++, ticket_id: ticket.id, created_at: zdTime(ticket.updated_at), author_id: a.userId, events: [] },
+      });
     },
   },
   {
@@ -319,14 +362,17 @@ const routes: ZendeskRoute[] = [
       if (!query.trim()) return json(400, { error: 'InvalidSearch', description: 'Missing query' });
       const page = intParam(req.query.get('page'), 1, 1, 10_000);
       const perPage = intParam(req.query.get('per_page'), 100, 1, 100);
-      if (page * perPage > 1000) return json(422, { error: 'InvalidPaginationParameter', description: 'Invalid search: Requested response size was greater than Search Response Limits' });
+      if (page * perPage > 1000)
+        return json(422, { error: 'InvalidPaginationParameter', description: 'Invalid search: Requested response size was greater than Search Response Limits' });
       const sortBy = req.query.get('sort_by') ?? 'updated_at';
-      if (!['updated_at', 'created_at', 'priority', 'status', 'ticket_type'].includes(sortBy)) return json(400, { error: 'InvalidSearch', description: `sort_by ${sortBy} is not supported` });
+      if (!['updated_at', 'created_at', 'priority', 'status', 'ticket_type'].includes(sortBy))
+        return json(400, { error: 'InvalidSearch', description: `sort_by ${sortBy} is not supported` });
       const dir = req.query.get('sort_order') === 'asc' ? 1 : -1;
-      const key = (t: ZendeskStoredTicket) => (sortBy === 'ticket_type' ? t.type ?? '' : (t as any)[sortBy] ?? '');
-      const found = query.includes('type:ticket') || !/type:/.test(query)
-        ? ctx.state.tickets.filter(searchMatcher(query, ctx.state)).sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.id - y.id) * dir)
-        : [];
+      const key = (t: ZendeskStoredTicket) => (sortBy === 'ticket_type' ? (t.type ?? '') : ((t as any)[sortBy] ?? ''));
+      const found =
+        query.includes('type:ticket') || !/type:/.test(query)
+          ? ctx.state.tickets.filter(searchMatcher(query, ctx.state)).sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.id - y.id) * dir)
+          : [];
       const base = `${req.params.base}/api/v2/search.json?query=${encodeURIComponent(query)}&per_page=${perPage}`;
       const more = page * perPage < found.length;
       return json(200, {
@@ -399,12 +445,23 @@ export const zendeskSandbox: ProviderModule<ZendeskState> = {
     tokenPath: '/oauth/tokens',
     defaultTtlSeconds: 3600,
     tokenResponse(issued) {
-      return { access_token: issued.accessToken, token_type: 'bearer', scope: issued.scope.join(' '), refresh_token: issued.refreshToken, expires_in: issued.expiresIn, refresh_token_expires_in: 2_592_000 };
+      return {
+        access_token: issued.accessToken,
+        token_type: 'bearer',
+        scope: issued.scope.join(' '),
+        refresh_token: issued.refreshToken,
+        expires_in: issued.expiresIn,
+        refresh_token_expires_in: 2_592_000,
+      };
     },
   },
   authError(reason) {
     if (reason === 'missing') return json(401, { error: "Couldn't authenticate you" }, { 'www-authenticate': 'Bearer realm="Zendesk"' });
-    return json(401, { error: 'invalid_token', error_description: 'The access token provided is expired, revoked, malformed or invalid for other reasons.' }, { 'www-authenticate': 'Bearer realm="Zendesk"' });
+    return json(
+      401,
+      { error: 'invalid_token', error_description: 'The access token provided is expired, revoked, malformed or invalid for other reasons.' },
+      { 'www-authenticate': 'Bearer realm="Zendesk"' },
+    );
   },
   seed,
   routes,

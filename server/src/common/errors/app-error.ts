@@ -70,5 +70,4 @@ export class AppError extends Error {
   }
 }
 
-export const notFound = (what: string, id?: string) =>
-  new AppError('not_found', id ? `${what} ${id} was not found` : `${what} was not found`);
+export const notFound = (what: string, id?: string) => new AppError('not_found', id ? `${what} ${id} was not found` : `${what} was not found`);

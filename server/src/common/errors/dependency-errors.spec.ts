@@ -18,7 +18,10 @@ async function closedPort(): Promise<number> {
 describe('dependencyOutage', () => {
   it('names PostgreSQL for the errors pg gives when the server is unreachable or going away', async () => {
     const client = new Client({ host: '127.0.0.1', port: await closedPort(), user: 'x', connectionTimeoutMillis: 1000 });
-    const refused = await client.connect().then(() => null, (e: unknown) => e);
+    const refused = await client.connect().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(dependencyOutage(refused)).toBe('database');
     const shutdown = new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
     expect(dependencyOutage(shutdown)).toBe('database');
@@ -29,7 +32,10 @@ describe('dependencyOutage', () => {
   it('names the queue for the errors ioredis gives while Redis is unreachable', async () => {
     const redis = new Redis({ host: '127.0.0.1', port: await closedPort(), maxRetriesPerRequest: 1, retryStrategy: () => 20 });
     redis.on('error', () => undefined);
-    const failed = await redis.ping().then(() => null, (e: unknown) => e);
+    const failed = await redis.ping().then(
+      () => null,
+      (e: unknown) => e,
+    );
     redis.disconnect();
     expect(dependencyOutage(failed)).toBe('queue');
     expect(dependencyOutage(new Error('Connection is closed.'))).toBe('queue');

@@ -8,8 +8,10 @@ export const OUTAGE_RETRY_AFTER_SECONDS = 5;
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 // PostgreSQL: connection exceptions (class 08), shutting down or starting up (57P01–57P03), too many connections.
 const POSTGRES_OUTAGE = /^(08|57P0[123]|53300)/;
-const POSTGRES_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)/i;
-const REDIS_MESSAGES = /Connection is closed|MaxRetriesPerRequest|Reached the max retries per request|Stream isn't writeable|enableOfflineQueue|Redis (connection|is) (lost|unavailable)/i;
+const POSTGRES_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)/i;
+const REDIS_MESSAGES =
+  /Connection is closed|MaxRetriesPerRequest|Reached the max retries per request|Stream isn't writeable|enableOfflineQueue|Redis (connection|is) (lost|unavailable)/i;
 
 /** A failure of PostgreSQL or Redis itself (unreachable, restarting), not of the query or command: `null` when it is neither. */
 export function dependencyOutage(error: unknown): 'database' | 'queue' | null {
@@ -26,11 +28,21 @@ export function dependencyOutage(error: unknown): 'database' | 'queue' | null {
 }
 
 export function databaseUnavailable(): AppError {
-  return new AppError('database_unavailable', 'The database is unavailable; try again shortly', { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS }, { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) });
+  return new AppError(
+    'database_unavailable',
+    'The database is unavailable; try again shortly',
+    { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS },
+    { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
+  );
 }
 
 export function queueUnavailable(): AppError {
-  return new AppError('queue_unavailable', 'The queue (Redis) is unavailable; try again shortly', { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS }, { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) });
+  return new AppError(
+    'queue_unavailable',
+    'The queue (Redis) is unavailable; try again shortly',
+    { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS },
+    { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
+  );
 }
 
 /** The outage answer for `error` (a 503 with Retry-After), or null when it is not a dependency outage. */

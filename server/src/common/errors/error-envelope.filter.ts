@@ -72,7 +72,8 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const response = toErrorResponse(exception, ctx.getRequest<Request>());
     if (response.errorId) {
       // An outage is one line per request, not a stack trace each: readyz and the dependency's own logs tell the story.
-      if (response.error.status === 503) this.logger.warn({ err: (exception as Error)?.message, code: response.error.code, errorId: response.errorId }, 'request refused: a dependency is unavailable');
+      if (response.error.status === 503)
+        this.logger.warn({ err: (exception as Error)?.message, code: response.error.code, errorId: response.errorId }, 'request refused: a dependency is unavailable');
       else this.logger.error({ err: exception, errorId: response.errorId }, 'request failed');
     }
     sendError(ctx.getResponse<Response>(), response);

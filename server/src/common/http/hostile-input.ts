@@ -19,7 +19,8 @@ export function jsonTooDeep(text: Buffer | string, max: number): boolean {
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -30,7 +31,10 @@ export function jsonTooDeep(text: Buffer | string, max: number): boolean {
 }
 
 export const tooDeep = (max: number, where = 'body') =>
-  new AppError('json_too_deep', `${where}: JSON nested deeper than ${max} levels is refused`, { limit: max, errors: [{ path: where, message: `nested deeper than ${max} levels` }] });
+  new AppError('json_too_deep', `${where}: JSON nested deeper than ${max} levels is refused`, {
+    limit: max,
+    errors: [{ path: where, message: `nested deeper than ${max} levels` }],
+  });
 
 /** A UTF-16 surrogate without its pair: valid in JS strings, refused by PostgreSQL text and jsonb. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -87,7 +91,8 @@ export function assertStorable(value: unknown, rootPath = ''): void {
 export function storable<T>(value: T): T {
   if (findUnstorable(value).length === 0) return value;
   const clean = (s: string) => s.replace(/\u0000/g, '\uFFFD').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
-  return JSON.parse(JSON.stringify(value, (key, item) => (FORBIDDEN_KEYS.has(key) ? undefined : typeof item === 'string' ? clean(item) : item)), (key, item) =>
-    FORBIDDEN_KEYS.has(key) ? undefined : item,
+  return JSON.parse(
+    JSON.stringify(value, (key, item) => (FORBIDDEN_KEYS.has(key) ? undefined : typeof item === 'string' ? clean(item) : item)),
+    (key, item) => (FORBIDDEN_KEYS.has(key) ? undefined : item),
   ) as T;
 }

@@ -22,7 +22,12 @@ export const PG_INT_MAX = 2_147_483_647;
 
 /** An integer query parameter between min and max (max defaults to what a PostgreSQL integer holds). */
 export function QueryInt(min: number, max = PG_INT_MAX): PropertyDecorator {
-  return applyDecorators(Type(() => Number), IsInt(), Min(min), Max(max));
+  return applyDecorators(
+    Type(() => Number),
+    IsInt(),
+    Min(min),
+    Max(max),
+  );
 }
 
 /** Timestamps PostgreSQL and JSON both represent exactly: years 1970 to 9999. */

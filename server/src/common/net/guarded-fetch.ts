@@ -42,7 +42,14 @@ export function createGuardedFetch(guard: OutboundGuard, maxResponseBytes = 10 *
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, key) => (headers[key] = value));
-    const body = typeof init.body === 'string' ? init.body : init.body instanceof URLSearchParams ? init.body.toString() : init.body == null ? null : Buffer.from(await new Response(init.body).arrayBuffer());
+    const body =
+      typeof init.body === 'string'
+        ? init.body
+        : init.body instanceof URLSearchParams
+          ? init.body.toString()
+          : init.body == null
+            ? null
+            : Buffer.from(await new Response(init.body).arrayBuffer());
     const res = await guardedRequest(guard, url, { method: init.method, headers, body, signal: init.signal ?? undefined, maxResponseBytes });
     const chunks: Buffer[] = [];
     let size = 0;

@@ -6,10 +6,7 @@ import { TenantScopedRepository } from './tenant-scoped.repository';
 const tokenFor = (entity: Function) => `TenantScopedRepository<${entity.name}>`;
 
 /** Provides a TenantScopedRepository for an entity; modules register this instead of TypeOrmModule.forFeature. */
-export function provideTenantScoped<T extends ObjectLiteral & { tenantId: string }>(
-  entity: EntityTarget<T> & Function,
-  label: string,
-): Provider {
+export function provideTenantScoped<T extends ObjectLiteral & { tenantId: string }>(entity: EntityTarget<T> & Function, label: string): Provider {
   return {
     provide: tokenFor(entity),
     inject: [getDataSourceToken()],

@@ -1,12 +1,4 @@
-import {
-  DeepPartial,
-  EntityManager,
-  FindOptionsOrder,
-  FindOptionsWhere,
-  ObjectLiteral,
-  Repository,
-  SelectQueryBuilder,
-} from 'typeorm';
+import { DeepPartial, EntityManager, FindOptionsOrder, FindOptionsWhere, ObjectLiteral, Repository, SelectQueryBuilder } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { notFound } from '../errors/app-error';
 import type { TenantId } from './tenant-id';
@@ -37,10 +29,7 @@ export class TenantScopedRepository<T extends TenantOwned> {
     return { ...where, tenantId } as FindOptionsWhere<T>;
   }
 
-  find(
-    tenantId: TenantId,
-    options: { where?: ScopedWhere<T>; order?: FindOptionsOrder<T>; take?: number } = {},
-  ): Promise<T[]> {
+  find(tenantId: TenantId, options: { where?: ScopedWhere<T>; order?: FindOptionsOrder<T>; take?: number } = {}): Promise<T[]> {
     return this.repository.find({ ...options, where: this.scope(tenantId, options.where) });
   }
 

@@ -81,7 +81,9 @@ describe('expression sandbox bounds', () => {
     const huge = bindings({ steps: { fetch: { body: 'x'.repeat(EXPRESSION_LIMITS.maxBindingsBytes) } } });
     const error = await failure(evaluate('=$count($trigger.items)', huge));
     expect(error.code).toBe('expression_input_too_large');
-    expect(error.message).toMatch(/^Expression "=\$count\(\$trigger.items\)" cannot be evaluated: its bindings \(\$trigger, \$steps, …\) are \d+ bytes of JSON; the limit is 8388608$/);
+    expect(error.message).toMatch(
+      /^Expression "=\$count\(\$trigger.items\)" cannot be evaluated: its bindings \(\$trigger, \$steps, …\) are \d+ bytes of JSON; the limit is 8388608$/,
+    );
   });
 
   it.skipIf(EXPRESSION_LIMITS.processes < 2)('runs evaluations concurrently: a stuck child does not hold up the others', async () => {
@@ -97,16 +99,19 @@ describe('expression sandbox bounds', () => {
     expect((await slow).code).toBe('expression_timeout');
   });
 
-  it.skipIf(EXPRESSION_LIMITS.processes !== 2)("serves waiting evaluations round-robin by tenant: one tenant's backlog of slow expressions does not hold up another's", async () => {
-    await warm();
-    const order: string[] = [];
-    const flood = Array.from({ length: 6 }, (_, i) => failure(evaluate(REGEX_BOMB, bindings(), { fairnessKey: 'tenant-a' })).then(() => order.push(`a${i}`)));
-    const other = evaluate('=$sum($trigger.items)', bindings(), { fairnessKey: 'tenant-b' }).then((v) => order.push(`b=${v}`));
-    await Promise.all([...flood, other]);
-    // First-come-first-served would run all six bombs (three rounds of two) before b; round-robin runs b in the second round.
-    expect(order.indexOf('b=6')).toBeLessThan(order.indexOf('a4'));
-    expect(order.indexOf('b=6')).toBeLessThan(order.indexOf('a5'));
-  });
+  it.skipIf(EXPRESSION_LIMITS.processes !== 2)(
+    "serves waiting evaluations round-robin by tenant: one tenant's backlog of slow expressions does not hold up another's",
+    async () => {
+      await warm();
+      const order: string[] = [];
+      const flood = Array.from({ length: 6 }, (_, i) => failure(evaluate(REGEX_BOMB, bindings(), { fairnessKey: 'tenant-a' })).then(() => order.push(`a${i}`)));
+      const other = evaluate('=$sum($trigger.items)', bindings(), { fairnessKey: 'tenant-b' }).then((v) => order.push(`b=${v}`));
+      await Promise.all([...flood, other]);
+      // First-come-first-served would run all six bombs (three rounds of two) before b; round-robin runs b in the second round.
+      expect(order.indexOf('b=6')).toBeLessThan(order.indexOf('a4'));
+      expect(order.indexOf('b=6')).toBeLessThan(order.indexOf('a5'));
+    },
+  );
 
   it('a child does not outlive a parent killed with SIGKILL, even stuck in a native regex', async () => {
     const dist = join(__dirname, '..', '..', '..', 'dist', 'flows', 'definition');
@@ -192,7 +197,10 @@ describe('input patterns in the sandbox', () => {
   it("an end user's settings against a catastrophic pattern: a validation error naming the setting, within the budget", async () => {
     await warm();
     const started = Date.now();
-    const error = await resolveSettings({ code: { type: 'string', pattern: '^(a+)+$' }, level: { type: 'string', pattern: '^[a-z]+$' } }, { code: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', level: 'x1' }).catch((e: unknown) => e);
+    const error = await resolveSettings(
+      { code: { type: 'string', pattern: '^(a+)+$' }, level: { type: 'string', pattern: '^[a-z]+$' } },
+      { code: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', level: 'x1' },
+    ).catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(EXPRESSION_LIMITS.timeoutMs + 1000);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('validation_failed');

@@ -62,9 +62,7 @@ export function isExpressionLimitCode(code: unknown): code is ExpressionLimitCod
   return (EXPRESSION_LIMIT_CODES as readonly unknown[]).includes(code);
 }
 
-export type SandboxJob =
-  | { op: 'template'; template: unknown; bindings: string }
-  | { op: 'test'; pattern: string; value: string };
+export type SandboxJob = { op: 'template'; template: unknown; bindings: string } | { op: 'test'; pattern: string; value: string };
 
 /** An evaluation error as the child reports it (the fields of ExpressionError). */
 export interface SandboxErrorInfo {
@@ -153,11 +151,14 @@ function enqueue(pending: Pending, first = false): void {
 /** Kills every sandbox child (tests, shutdown). Jobs in flight fail as if they crashed. */
 export async function stopExpressionSandbox(): Promise<void> {
   stopping = true;
-  const exits = [...children].map((child) => new Promise<void>((done) => {
-    if (child.process.exitCode !== null || child.process.signalCode !== null) return done();
-    child.process.once('exit', () => done());
-    child.process.kill('SIGKILL');
-  }));
+  const exits = [...children].map(
+    (child) =>
+      new Promise<void>((done) => {
+        if (child.process.exitCode !== null || child.process.signalCode !== null) return done();
+        child.process.once('exit', () => done());
+        child.process.kill('SIGKILL');
+      }),
+  );
   await Promise.all(exits);
   stopping = false;
   dispatch(); // jobs that arrived meanwhile get fresh children

@@ -16,7 +16,14 @@ import {
 } from './expressions';
 
 const bindings = (over: Partial<Bindings> = {}): Bindings => ({
-  trigger: { name: 'Acme Corp', amount: 25000, items: [{ sku: 'a', qty: 2 }, { sku: 'b', qty: 3 }] },
+  trigger: {
+    name: 'Acme Corp',
+    amount: 25000,
+    items: [
+      { sku: 'a', qty: 2 },
+      { sku: 'b', qty: 3 },
+    ],
+  },
   inputs: { channel: 'C123', minAmount: 10000 },
   steps: { post: { channel: 'C123', ts: '1700000000.000100' } },
   endUser: { id: 'eu_1', externalId: 'user-42', email: 'jane@acme.test' },
@@ -130,12 +137,13 @@ describe('templates', () => {
 
 describe('bindings', () => {
   it('exposes $trigger, $inputs, $steps, $endUser, $run', async () => {
-    expect(
-      await evaluate(
-        { t: '=$trigger.name', i: '=$inputs.channel', s: '=$steps.post.ts', e: '=$endUser.externalId', r: '=$run.id' },
-        bindings(),
-      ),
-    ).toEqual({ t: 'Acme Corp', i: 'C123', s: '1700000000.000100', e: 'user-42', r: 'run_1' });
+    expect(await evaluate({ t: '=$trigger.name', i: '=$inputs.channel', s: '=$steps.post.ts', e: '=$endUser.externalId', r: '=$run.id' }, bindings())).toEqual({
+      t: 'Acme Corp',
+      i: 'C123',
+      s: '1700000000.000100',
+      e: 'user-42',
+      r: 'run_1',
+    });
   });
 
   it('exposes $item and $index inside loops', async () => {
@@ -175,7 +183,32 @@ describe('plain binding paths', () => {
       one: [{ k: 'only' }],
       empty: [],
     };
-    const paths = ['s', 's.x', 'n', 'nil', 'nil.x', 'obj', 'obj.a', 'obj.a.b', 'obj.a.b.c', 'obj.list', 'obj.deep', 'obj.deep.k', 'list', 'list.k', 'nested', 'one', 'one.k', 'empty', 'empty.k', 'missing', 'missing.x', 'constructor', 'obj.toString', 's.length'];
+    const paths = [
+      's',
+      's.x',
+      'n',
+      'nil',
+      'nil.x',
+      'obj',
+      'obj.a',
+      'obj.a.b',
+      'obj.a.b.c',
+      'obj.list',
+      'obj.deep',
+      'obj.deep.k',
+      'list',
+      'list.k',
+      'nested',
+      'one',
+      'one.k',
+      'empty',
+      'empty.k',
+      'missing',
+      'missing.x',
+      'constructor',
+      'obj.toString',
+      's.length',
+    ];
     const b = bindings({ trigger });
     for (const p of paths) {
       const source = `=$trigger.${p}`;

@@ -145,9 +145,7 @@ function plainPath(root: jsonata.ExprNode): string[] | undefined {
   type Node = { type: string; value?: unknown; steps?: Node[] };
   const ast = root as unknown as Node;
   const plain = (node: Node, type: string) =>
-    node.type === type &&
-    typeof node.value === 'string' &&
-    Object.keys(node).every((k) => k === 'type' || k === 'value' || k === 'position');
+    node.type === type && typeof node.value === 'string' && Object.keys(node).every((k) => k === 'type' || k === 'value' || k === 'position');
   if (plain(ast, 'variable') && PATH_ROOTS.has(ast.value as string)) return [ast.value as string];
   if (ast.type !== 'path' || !Array.isArray(ast.steps) || Object.keys(ast).some((k) => k !== 'type' && k !== 'steps')) return undefined;
   const [head, ...rest] = ast.steps;
@@ -545,12 +543,71 @@ export async function matchesPattern(pattern: string, value: string): Promise<bo
 
 /** JSONata's built-in functions (jsonata 2.x), so `$string()` is not mistaken for an unknown variable. */
 export const JSONATA_BUILTINS: ReadonlySet<string> = new Set([
-  'sum', 'count', 'max', 'min', 'average', 'string', 'substring', 'substringBefore', 'substringAfter', 'lowercase', 'uppercase',
-  'length', 'trim', 'pad', 'match', 'contains', 'replace', 'split', 'join', 'formatNumber', 'formatBase', 'formatInteger',
-  'parseInteger', 'number', 'floor', 'ceil', 'round', 'abs', 'sqrt', 'power', 'random', 'boolean', 'not', 'map', 'zip', 'filter',
-  'single', 'reduce', 'sift', 'keys', 'lookup', 'append', 'exists', 'spread', 'merge', 'reverse', 'each', 'error', 'assert', 'type',
-  'sort', 'shuffle', 'distinct', 'base64encode', 'base64decode', 'encodeUrlComponent', 'encodeUrl', 'decodeUrlComponent',
-  'decodeUrl', 'eval', 'toMillis', 'fromMillis', 'clone', 'now', 'millis',
+  'sum',
+  'count',
+  'max',
+  'min',
+  'average',
+  'string',
+  'substring',
+  'substringBefore',
+  'substringAfter',
+  'lowercase',
+  'uppercase',
+  'length',
+  'trim',
+  'pad',
+  'match',
+  'contains',
+  'replace',
+  'split',
+  'join',
+  'formatNumber',
+  'formatBase',
+  'formatInteger',
+  'parseInteger',
+  'number',
+  'floor',
+  'ceil',
+  'round',
+  'abs',
+  'sqrt',
+  'power',
+  'random',
+  'boolean',
+  'not',
+  'map',
+  'zip',
+  'filter',
+  'single',
+  'reduce',
+  'sift',
+  'keys',
+  'lookup',
+  'append',
+  'exists',
+  'spread',
+  'merge',
+  'reverse',
+  'each',
+  'error',
+  'assert',
+  'type',
+  'sort',
+  'shuffle',
+  'distinct',
+  'base64encode',
+  'base64decode',
+  'encodeUrlComponent',
+  'encodeUrl',
+  'decodeUrlComponent',
+  'decodeUrl',
+  'eval',
+  'toMillis',
+  'fromMillis',
+  'clone',
+  'now',
+  'millis',
 ]);
 
 export interface VariableReference {

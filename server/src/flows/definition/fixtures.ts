@@ -92,7 +92,18 @@ export function everyFeature(): FlowDefinition {
       loud: { type: 'boolean', title: 'Loud', default: false, description: 'Shout' },
     },
     steps: [
-      { id: 'list', type: 'request', connector: 'github', method: 'GET', path: '/user/repos', query: { per_page: '=$inputs.limit', sort: 'updated' }, headers: { Accept: 'application/json' }, failOnError: false, retry: { attempts: 3, backoff: { initialMs: 100, maxMs: 1000, multiplier: 3 } }, timeoutMs: 5000 },
+      {
+        id: 'list',
+        type: 'request',
+        connector: 'github',
+        method: 'GET',
+        path: '/user/repos',
+        query: { per_page: '=$inputs.limit', sort: 'updated' },
+        headers: { Accept: 'application/json' },
+        failOnError: false,
+        retry: { attempts: 3, backoff: { initialMs: 100, maxMs: 1000, multiplier: 3 } },
+        timeoutMs: 5000,
+      },
       {
         id: 'each',
         type: 'loop',
@@ -101,7 +112,15 @@ export function everyFeature(): FlowDefinition {
         maxIterations: 100,
         steps: [
           { id: 'line', type: 'transform', output: { text: "=$item.name & ' #' & $index" } },
-          { id: 'say', type: 'action', connector: 'slack', action: 'send_message', connection: 'slack:alerts', input: { channel: '=$inputs.channel', text: '=$steps.line.text', unfurl_links: false }, retry: { attempts: 2 } },
+          {
+            id: 'say',
+            type: 'action',
+            connector: 'slack',
+            action: 'send_message',
+            connection: 'slack:alerts',
+            input: { channel: '=$inputs.channel', text: '=$steps.line.text', unfurl_links: false },
+            retry: { attempts: 2 },
+          },
         ],
       },
       {
@@ -115,8 +134,23 @@ export function everyFeature(): FlowDefinition {
         ],
         default: [{ id: 'waitMs', type: 'delay', for: 60000 }],
       },
-      { id: 'ok', type: 'approval', title: "='Post ' & $count($steps.each) & ' lines?'", description: 'Check them', approvers: 'end_user', timeoutMs: 86400000, onTimeout: 'approve', onReject: 'continue' },
-      { id: 'check', type: 'branch', if: '=$steps.ok.approved', then: [{ id: 'done', type: 'respond', output: { posted: '=$count($steps.each)' }, status: 201 }], else: [{ id: 'no', type: 'respond', output: null }] },
+      {
+        id: 'ok',
+        type: 'approval',
+        title: "='Post ' & $count($steps.each) & ' lines?'",
+        description: 'Check them',
+        approvers: 'end_user',
+        timeoutMs: 86400000,
+        onTimeout: 'approve',
+        onReject: 'continue',
+      },
+      {
+        id: 'check',
+        type: 'branch',
+        if: '=$steps.ok.approved',
+        then: [{ id: 'done', type: 'respond', output: { posted: '=$count($steps.each)' }, status: 201 }],
+        else: [{ id: 'no', type: 'respond', output: null }],
+      },
     ],
   };
 }

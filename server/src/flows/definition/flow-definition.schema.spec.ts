@@ -3,15 +3,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { durationMs, parseIsoDuration } from './durations';
 import { everyFeature, wonDealsToSlack } from './fixtures';
-import {
-  bindingConnector,
-  flowDefinitionSchema,
-  forEachStep,
-  INPUT_TYPES,
-  STEP_TYPES,
-  StepVisit,
-  TRIGGER_TYPES,
-} from './flow-definition.schema';
+import { bindingConnector, flowDefinitionSchema, forEachStep, INPUT_TYPES, STEP_TYPES, StepVisit, TRIGGER_TYPES } from './flow-definition.schema';
 
 type Schema = Record<string, unknown>;
 

@@ -98,8 +98,7 @@ const expression = (what: string) => ({
 });
 
 const template = {
-  description:
-    'Any JSON value. Every string starting with "=" in it is a JSONata expression, evaluated when the step runs; "==" at the start escapes a literal "=".',
+  description: 'Any JSON value. Every string starting with "=" in it is a JSONata expression, evaluated when the step runs; "==" at the start escapes a literal "=".',
 };
 
 const stringTemplate = {
@@ -132,7 +131,8 @@ const triggerInput = {
   type: 'object',
   propertyNames: { pattern: '^[A-Za-z][A-Za-z0-9_]*$' },
   additionalProperties: template,
-  description: "The trigger's parameters (which repository, which calendar…); strings starting with \"=\" are expressions over $inputs and $endUser, evaluated when the flow is enabled.",
+  description:
+    'The trigger\'s parameters (which repository, which calendar…); strings starting with "=" are expressions over $inputs and $endUser, evaluated when the flow is enabled.',
 };
 
 const connectorKey = {
@@ -252,7 +252,7 @@ const branchStep = {
   additionalProperties: false,
   required: ['id', 'type'],
   description:
-    "Two forms. If: `if` (expression) + `then` + optional `else`. Switch: `switch` (expression) + `cases` + optional `default`; the first case whose `when` equals the value runs.",
+    'Two forms. If: `if` (expression) + `then` + optional `else`. Switch: `switch` (expression) + `cases` + optional `default`; the first case whose `when` equals the value runs.',
   properties: {
     ...stepBase,
     type: { const: 'branch' },
@@ -337,7 +337,7 @@ const approvalStep = {
     onTimeout: { enum: ['reject', 'approve'], description: "What a timeout means (default 'reject'); needs timeoutMs." },
     onReject: {
       enum: ['stop', 'continue'],
-      description: "On rejection, stop the run (default) or go on with $steps.<id>.approved = false.",
+      description: 'On rejection, stop the run (default) or go on with $steps.<id>.approved = false.',
     },
   },
 };
@@ -414,7 +414,8 @@ const agentStep = {
     },
     output: {
       type: 'object',
-      description: 'A JSON Schema the final answer must satisfy: the answer is parsed as JSON and validated; an invalid one is sent back once with the errors, then fails the step.',
+      description:
+        'A JSON Schema the final answer must satisfy: the answer is parsed as JSON and validated; an invalid one is sent back once with the errors, then fails the step.',
     },
   },
 };
@@ -582,7 +583,8 @@ const trigger = {
         connector: { ...bindingKey, description: "The calls come from this connector's provider (its signature scheme applies)." },
         event: {
           ...triggerKey,
-          description: "One of the connector's webhook triggers: Switchboard subscribes at the provider when the flow is enabled (where the provider allows) and runs the flow once per matching event.",
+          description:
+            "One of the connector's webhook triggers: Switchboard subscribes at the provider when the flow is enabled (where the provider allows) and runs the flow once per matching event.",
         },
         input: triggerInput,
         verify: {

@@ -7,7 +7,6 @@ import { benchmarkReferenceFlow, everyFeature, wonDealsToSlack } from './fixture
 import { FLOW_LIMITS } from './flow-definition.schema';
 import { ConnectorCatalog, inputJsonSchema, settingsJsonSchema, validateDefinition, validateDefinitionWithPatterns, ValidationError } from './validate-definition';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Doc = any;
 
 /** The docs/architecture.md reference flow, changed by `change`. */
@@ -87,10 +86,14 @@ describe('validateDefinition: valid documents', () => {
       { type: 'schedule', cron: '=$inputs.cron', timezone: '=$endUser.metadata.timezone' },
       { type: 'schedule', cron: '*/5 * * * *', timezone: 'UTC' },
     ]) {
-      expect(errors(flow((d) => {
-        d.trigger = trigger;
-        d.inputs.cron = { type: 'string', title: 'Schedule', default: '0 9 * * *' };
-      }))).toEqual([]);
+      expect(
+        errors(
+          flow((d) => {
+            d.trigger = trigger;
+            d.inputs.cron = { type: 'string', title: 'Schedule', default: '0 9 * * *' };
+          }),
+        ),
+      ).toEqual([]);
     }
   });
 
@@ -103,7 +106,14 @@ describe('validateDefinition: valid documents', () => {
       d.inputs = {};
     });
     expect(errors(doc, catalog)).toEqual([]);
-    expectErrors(flow(), [['connectors.0', "unknown connector 'slack'"], ['steps.0.then.0.connector', "unknown connector 'slack'"]], catalog);
+    expectErrors(
+      flow(),
+      [
+        ['connectors.0', "unknown connector 'slack'"],
+        ['steps.0.then.0.connector', "unknown connector 'slack'"],
+      ],
+      catalog,
+    );
   });
 });
 
@@ -120,20 +130,43 @@ describe('validateDefinition: structure (JSON Schema)', () => {
   it('lets a flow without connections or settings leave them out, and fills them in', () => {
     const result = validateDefinition({ key: 'a', name: 'A', trigger: { type: 'request' }, steps: [{ id: 'x', type: 'transform', output: 1 }] });
     expect(result).toMatchObject({ ok: true, definition: { connectors: [], inputs: {} } });
-    expectErrors({ key: 'a', name: 'A', trigger: { type: 'request' }, steps: [{ id: 'x', type: 'transform', output: '=$inputs.missing' }] }, [['steps.0.output', "unknown input 'missing'"]]);
+    expectErrors({ key: 'a', name: 'A', trigger: { type: 'request' }, steps: [{ id: 'x', type: 'transform', output: '=$inputs.missing' }] }, [
+      ['steps.0.output', "unknown input 'missing'"],
+    ]);
   });
 
   it('rejects unknown properties, suggesting the closest known one', () => {
-    expectErrors(flow((d) => (d.stpes = [])), [['stpes', "unknown property 'stpes' (did you mean 'steps'?)"]]);
-    expectErrors(flow((d) => (d.steps[0].then[0].conection = 'slack')), [['steps.0.then.0.conection', "unknown property 'conection' (did you mean 'connection'?)"]]);
-    expectErrors(flow((d) => (d.whatever = 1)), [['whatever', "unknown property 'whatever'"]]);
+    expectErrors(
+      flow((d) => (d.stpes = [])),
+      [['stpes', "unknown property 'stpes' (did you mean 'steps'?)"]],
+    );
+    expectErrors(
+      flow((d) => (d.steps[0].then[0].conection = 'slack')),
+      [['steps.0.then.0.conection', "unknown property 'conection' (did you mean 'connection'?)"]],
+    );
+    expectErrors(
+      flow((d) => (d.whatever = 1)),
+      [['whatever', "unknown property 'whatever'"]],
+    );
   });
 
   it('checks key, name and description', () => {
-    expectErrors(flow((d) => (d.key = 'Won Deals')), [['key', "must be kebab-case (lowercase letters and digits joined by '-'), e.g. 'won-deals-to-slack'"]]);
-    expectErrors(flow((d) => (d.key = 'a'.repeat(65))), [['key', 'must be at most 64 characters long']]);
-    expectErrors(flow((d) => (d.name = '')), [['name', 'must not be empty']]);
-    expectErrors(flow((d) => (d.description = 5)), [['description', 'must be a string']]);
+    expectErrors(
+      flow((d) => (d.key = 'Won Deals')),
+      [['key', "must be kebab-case (lowercase letters and digits joined by '-'), e.g. 'won-deals-to-slack'"]],
+    );
+    expectErrors(
+      flow((d) => (d.key = 'a'.repeat(65))),
+      [['key', 'must be at most 64 characters long']],
+    );
+    expectErrors(
+      flow((d) => (d.name = '')),
+      [['name', 'must not be empty']],
+    );
+    expectErrors(
+      flow((d) => (d.description = 5)),
+      [['description', 'must be a string']],
+    );
   });
 
   it('wants at least one step', () => {
@@ -142,79 +175,145 @@ describe('validateDefinition: structure (JSON Schema)', () => {
 
   describe('trigger', () => {
     it('names the allowed types', () => {
-      expectErrors(flow((d) => (d.trigger = { type: 'cron' })), [['trigger.type', "must be one of 'event', 'request', 'schedule', 'poll', 'webhook'"]]);
-      expectErrors(flow((d) => (d.trigger = {})), [['trigger', "missing required property 'type'"]]);
-      expectErrors(flow((d) => (d.trigger = { type: 5 })), [['trigger.type', 'must be a string']]);
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'cron' })),
+        [['trigger.type', "must be one of 'event', 'request', 'schedule', 'poll', 'webhook'"]],
+      );
+      expectErrors(
+        flow((d) => (d.trigger = {})),
+        [['trigger', "missing required property 'type'"]],
+      );
+      expectErrors(
+        flow((d) => (d.trigger = { type: 5 })),
+        [['trigger.type', 'must be a string']],
+      );
     });
 
     it('checks event triggers', () => {
-      expectErrors(flow((d) => (d.trigger = { type: 'event' })), [['trigger', "missing required property 'event'"]]);
-      expectErrors(flow((d) => (d.trigger = { type: 'event', event: 'deal won' })), [
-        ['trigger.event', "must be an event name like 'deal.won' (letters, digits, '_', '.', ':', '-')"],
-      ]);
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'event' })),
+        [['trigger', "missing required property 'event'"]],
+      );
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'event', event: 'deal won' })),
+        [['trigger.event', "must be an event name like 'deal.won' (letters, digits, '_', '.', ':', '-')"]],
+      );
     });
 
     it('checks request triggers', () => {
-      expectErrors(flow((d) => (d.trigger = { type: 'request', event: 'x' })), [['trigger.event', "unknown property 'event'"]]);
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'request', event: 'x' })),
+        [['trigger.event', "unknown property 'event'"]],
+      );
     });
 
     it('checks schedule triggers', () => {
-      expectErrors(flow((d) => (d.trigger = { type: 'schedule', cron: '0 9 * * *' })), [['trigger', "missing required property 'timezone'"]]);
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'schedule', cron: '0 9 * * *' })),
+        [['trigger', "missing required property 'timezone'"]],
+      );
     });
 
     it('checks webhook triggers', () => {
-      expectErrors(flow((d) => (d.trigger = { type: 'webhook', verify: { header: 'X Sig', algorithm: 'md5' } })), [
-        ['trigger.verify.header', 'must be an HTTP header name'],
-        ['trigger.verify.algorithm', "must be one of 'sha256', 'sha1'"],
-      ]);
-      expectErrors(flow((d) => (d.trigger = { type: 'webhook', verify: {} })), [['trigger.verify', "missing required property 'header'"]]);
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'webhook', verify: { header: 'X Sig', algorithm: 'md5' } })),
+        [
+          ['trigger.verify.header', 'must be an HTTP header name'],
+          ['trigger.verify.algorithm', "must be one of 'sha256', 'sha1'"],
+        ],
+      );
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'webhook', verify: {} })),
+        [['trigger.verify', "missing required property 'header'"]],
+      );
     });
   });
 
   describe('connectors', () => {
     it('wants connector keys or aliases, each once', () => {
-      expectErrors(flow((d) => (d.connectors = ['slack', 'Slack', 'slack'])), [
-        ['connectors.1', "must be a connector key, or '<connector>:<alias>' (lowercase)"],
-        ['connectors.2', "'slack' appears twice (also at index 0)"],
-      ]);
-      expectErrors(flow((d) => (d.connectors = 'slack')), [['connectors', 'must be an array']]);
-      expectErrors(flow((d) => d.connectors.push(...Array.from({ length: FLOW_LIMITS.maxConnectors }, (_, i) => `slack:a${i}`))), [
-        ['connectors', `must have at most ${FLOW_LIMITS.maxConnectors} items`],
-      ]);
+      expectErrors(
+        flow((d) => (d.connectors = ['slack', 'Slack', 'slack'])),
+        [
+          ['connectors.1', "must be a connector key, or '<connector>:<alias>' (lowercase)"],
+          ['connectors.2', "'slack' appears twice (also at index 0)"],
+        ],
+      );
+      expectErrors(
+        flow((d) => (d.connectors = 'slack')),
+        [['connectors', 'must be an array']],
+      );
+      expectErrors(
+        flow((d) => d.connectors.push(...Array.from({ length: FLOW_LIMITS.maxConnectors }, (_, i) => `slack:a${i}`))),
+        [['connectors', `must have at most ${FLOW_LIMITS.maxConnectors} items`]],
+      );
     });
   });
 
   describe('inputs', () => {
     it('wants input keys usable in expressions', () => {
-      expectErrors(flow((d) => (d.inputs['min amount'] = { type: 'number', title: 'Min' })), [
-        ['inputs["min amount"]', "invalid key 'min amount': must be an input key: a letter, then letters, digits or '_' (at most 63 characters)"],
-      ]);
+      expectErrors(
+        flow((d) => (d.inputs['min amount'] = { type: 'number', title: 'Min' })),
+        [['inputs["min amount"]', "invalid key 'min amount': must be an input key: a letter, then letters, digits or '_' (at most 63 characters)"]],
+      );
     });
 
     it('names the allowed input types', () => {
-      expectErrors(flow((d) => (d.inputs.minAmount.type = 'float')), [['inputs.minAmount.type', "must be one of 'string', 'number', 'integer', 'boolean', 'array'"]]);
+      expectErrors(
+        flow((d) => (d.inputs.minAmount.type = 'float')),
+        [['inputs.minAmount.type', "must be one of 'string', 'number', 'integer', 'boolean', 'array'"]],
+      );
     });
 
     it('wants a title', () => {
-      expectErrors(flow((d) => delete d.inputs.channel.title), [['inputs.channel', "missing required property 'title'"]]);
+      expectErrors(
+        flow((d) => delete d.inputs.channel.title),
+        [['inputs.channel', "missing required property 'title'"]],
+      );
     });
 
     it('allows only the fields of the input type', () => {
-      expectErrors(flow((d) => (d.inputs.minAmount.options = { connector: 'slack', source: 'channels' })), [['inputs.minAmount.options', "unknown property 'options'"]]);
-      expectErrors(flow((d) => (d.inputs.channel.minimum = 1)), [['inputs.channel.minimum', "unknown property 'minimum'"]]);
-      expectErrors(flow((d) => (d.inputs.flag = { type: 'boolean', title: 'Flag', enum: [true] })), [['inputs.flag.enum', "unknown property 'enum'"]]);
+      expectErrors(
+        flow((d) => (d.inputs.minAmount.options = { connector: 'slack', source: 'channels' })),
+        [['inputs.minAmount.options', "unknown property 'options'"]],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.channel.minimum = 1)),
+        [['inputs.channel.minimum', "unknown property 'minimum'"]],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.flag = { type: 'boolean', title: 'Flag', enum: [true] })),
+        [['inputs.flag.enum', "unknown property 'enum'"]],
+      );
     });
 
     it('type-checks default and enum', () => {
-      expectErrors(flow((d) => (d.inputs.minAmount.default = '0')), [['inputs.minAmount.default', 'must be a number']]);
-      expectErrors(flow((d) => (d.inputs.n = { type: 'integer', title: 'N', default: 1.5 })), [['inputs.n.default', 'must be an integer']]);
-      expectErrors(flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', default: [1] })), [['inputs.tags.default.0', 'must be a string']]);
-      expectErrors(flow((d) => (d.inputs.level = { type: 'string', title: 'Level', enum: [] })), [['inputs.level.enum', 'must not be empty']]);
-      expectErrors(flow((d) => (d.inputs.level = { type: 'string', title: 'Level', enum: ['a', 'a'] })), [['inputs.level.enum.1', "'a' appears twice (also at index 0)"]]);
+      expectErrors(
+        flow((d) => (d.inputs.minAmount.default = '0')),
+        [['inputs.minAmount.default', 'must be a number']],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.n = { type: 'integer', title: 'N', default: 1.5 })),
+        [['inputs.n.default', 'must be an integer']],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', default: [1] })),
+        [['inputs.tags.default.0', 'must be a string']],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.level = { type: 'string', title: 'Level', enum: [] })),
+        [['inputs.level.enum', 'must not be empty']],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.level = { type: 'string', title: 'Level', enum: ['a', 'a'] })),
+        [['inputs.level.enum.1', "'a' appears twice (also at index 0)"]],
+      );
     });
 
     it('checks options references structurally', () => {
-      expectErrors(flow((d) => (d.inputs.channel.options = { connector: 'slack' })), [['inputs.channel.options', "missing required property 'source'"]]);
+      expectErrors(
+        flow((d) => (d.inputs.channel.options = { connector: 'slack' })),
+        [['inputs.channel.options', "missing required property 'source'"]],
+      );
     });
 
     it(`allows at most ${FLOW_LIMITS.maxInputs} inputs`, () => {
@@ -229,15 +328,33 @@ describe('validateDefinition: structure (JSON Schema)', () => {
 
   describe('steps', () => {
     it('names the step types', () => {
-      expectErrors(flow((d) => (d.steps[0].type = 'if')), [['steps.0.type', "must be one of 'action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond', 'agent'"]]);
-      expectErrors(flow((d) => delete d.steps[0].type), [['steps.0', "missing required property 'type'"]]);
+      expectErrors(
+        flow((d) => (d.steps[0].type = 'if')),
+        [['steps.0.type', "must be one of 'action', 'request', 'transform', 'branch', 'loop', 'delay', 'approval', 'respond', 'agent'"]],
+      );
+      expectErrors(
+        flow((d) => delete d.steps[0].type),
+        [['steps.0', "missing required property 'type'"]],
+      );
     });
 
     it('checks step ids', () => {
-      expectErrors(flow((d) => (d.steps[0].then[0].id = 'Post')), [['steps.0.then.0.id', "must be a step id: a lowercase letter, then letters, digits or '_' (at most 63 characters)"]]);
-      expectErrors(flow((d) => (d.steps[0].then[0].id = 'post-it')), [['steps.0.then.0.id', "must be a step id: a lowercase letter, then letters, digits or '_' (at most 63 characters)"]]);
-      expectErrors(flow((d) => (d.steps[0].then[0].id = 'p'.repeat(64))), [['steps.0.then.0.id', "must be a step id: a lowercase letter, then letters, digits or '_' (at most 63 characters)"]]);
-      expectErrors(flow((d) => delete d.steps[0].id), [['steps.0', "missing required property 'id'"]]);
+      expectErrors(
+        flow((d) => (d.steps[0].then[0].id = 'Post')),
+        [['steps.0.then.0.id', "must be a step id: a lowercase letter, then letters, digits or '_' (at most 63 characters)"]],
+      );
+      expectErrors(
+        flow((d) => (d.steps[0].then[0].id = 'post-it')),
+        [['steps.0.then.0.id', "must be a step id: a lowercase letter, then letters, digits or '_' (at most 63 characters)"]],
+      );
+      expectErrors(
+        flow((d) => (d.steps[0].then[0].id = 'p'.repeat(64))),
+        [['steps.0.then.0.id', "must be a step id: a lowercase letter, then letters, digits or '_' (at most 63 characters)"]],
+      );
+      expectErrors(
+        flow((d) => delete d.steps[0].id),
+        [['steps.0', "missing required property 'id'"]],
+      );
     });
 
     it('checks action steps', () => {
@@ -248,7 +365,9 @@ describe('validateDefinition: structure (JSON Schema)', () => {
       expectErrors(withSteps([post('hello' as never)]), [['steps.0.input', 'must be an object']]);
       expectErrors(withSteps([post(undefined, { retry: { attempts: 11 } })]), [['steps.0.retry.attempts', 'must be at most 10']]);
       expectErrors(withSteps([post(undefined, { retry: { attempts: 2, backoff: { initialMs: 100 } } })]), [['steps.0.retry.backoff', "missing required property 'maxMs'"]]);
-      expectErrors(withSteps([post(undefined, { retry: { attempts: 2, backoff: { initialMs: 100, maxMs: 200, multiplier: 0.5 } } })]), [['steps.0.retry.backoff.multiplier', 'must be at least 1']]);
+      expectErrors(withSteps([post(undefined, { retry: { attempts: 2, backoff: { initialMs: 100, maxMs: 200, multiplier: 0.5 } } })]), [
+        ['steps.0.retry.backoff.multiplier', 'must be at least 1'],
+      ]);
       expectErrors(withSteps([post(undefined, { timeoutMs: 50 })]), [['steps.0.timeoutMs', 'must be at least 100']]);
       expectErrors(withSteps([post(undefined, { timeoutMs: 1.5e6 })]), [['steps.0.timeoutMs', 'must be at most 900000']]);
       expectErrors(withSteps([post(undefined, { connection: 'Slack' })]), [['steps.0.connection', "must be a connector key, or '<connector>:<alias>' (lowercase)"]]);
@@ -286,7 +405,9 @@ describe('validateDefinition: structure (JSON Schema)', () => {
         ['steps.0.cases', `must have at most ${FLOW_LIMITS.maxSwitchCases} items`],
       ]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [{ when: 1, steps: [] }], else: [] }]), [['steps.0.else', "'else' cannot be used with 'switch'"]]);
-      expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [{ when: { a: 1 }, steps: [] }] }]), [['steps.0.cases.0.when', 'must be a string, a number, a boolean or null']]);
+      expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [{ when: { a: 1 }, steps: [] }] }]), [
+        ['steps.0.cases.0.when', 'must be a string, a number, a boolean or null'],
+      ]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [{ when: 1 }] }]), [['steps.0.cases.0', "missing required property 'steps'"]]);
       expectErrors(withSteps([{ id: 'b', type: 'branch', switch: '=1', cases: [{ when: 1, steps: [] }], if: '=true', then: [] }]), [
         ['steps.0', "use either 'if' (with 'then'/'else') or 'switch' (with 'cases'/'default'), not both"],
@@ -346,29 +467,41 @@ describe('validateDefinition: structure (JSON Schema)', () => {
 
 describe('validateDefinition: semantics', () => {
   it('wants step ids unique across the whole tree', () => {
-    expectErrors(flow((d) => d.steps.push(transform('post'), transform('big'))), [
-      ['steps.1.id', "duplicate step id 'post' (also used at steps.0.then.0)"],
-      ['steps.2.id', "duplicate step id 'big' (also used at steps.0)"],
-    ]);
+    expectErrors(
+      flow((d) => d.steps.push(transform('post'), transform('big'))),
+      [
+        ['steps.1.id', "duplicate step id 'post' (also used at steps.0.then.0)"],
+        ['steps.2.id', "duplicate step id 'big' (also used at steps.0)"],
+      ],
+    );
   });
 
   it('still checks the contents of a step whose id is a duplicate', () => {
-    expectErrors(flow((d) => d.steps.push(transform('post', '=$steps.nope'))), [
-      ['steps.1.id', "duplicate step id 'post' (also used at steps.0.then.0)"],
-      ['steps.1.output', "unknown step 'nope'"],
-    ]);
+    expectErrors(
+      flow((d) => d.steps.push(transform('post', '=$steps.nope'))),
+      [
+        ['steps.1.id', "duplicate step id 'post' (also used at steps.0.then.0)"],
+        ['steps.1.output', "unknown step 'nope'"],
+      ],
+    );
   });
 
   describe('connectors', () => {
     it('wants every listed connector in the catalog', () => {
-      expectErrors(flow((d) => d.connectors.push('slak:x', 'nope')), [
-        ['connectors.1', "unknown connector 'slak' (did you mean 'slack'?)"],
-        ['connectors.2', "unknown connector 'nope'"],
-      ]);
+      expectErrors(
+        flow((d) => d.connectors.push('slak:x', 'nope')),
+        [
+          ['connectors.1', "unknown connector 'slak' (did you mean 'slack'?)"],
+          ['connectors.2', "unknown connector 'nope'"],
+        ],
+      );
     });
 
     it("wants a step's connector in the catalog", () => {
-      expectErrors(flow((d) => (d.steps[0].then[0].connector = 'slak')), [['steps.0.then.0.connector', "unknown connector 'slak' (did you mean 'slack'?)"]]);
+      expectErrors(
+        flow((d) => (d.steps[0].then[0].connector = 'slak')),
+        [['steps.0.then.0.connector', "unknown connector 'slak' (did you mean 'slack'?)"]],
+      );
     });
 
     it("wants a step's connector listed in 'connectors'", () => {
@@ -392,13 +525,17 @@ describe('validateDefinition: semantics', () => {
 
   describe('actions', () => {
     it('wants the action on its connector', () => {
-      expectErrors(flow((d) => (d.steps[0].then[0].action = 'send_mesage')), [
-        ['steps.0.then.0.action', "unknown action 'send_mesage' of connector 'slack' (did you mean 'send_message'?); it has 'send_message', 'add_reaction', 'list_users'"],
-      ]);
+      expectErrors(
+        flow((d) => (d.steps[0].then[0].action = 'send_mesage')),
+        [['steps.0.then.0.action', "unknown action 'send_mesage' of connector 'slack' (did you mean 'send_message'?); it has 'send_message', 'add_reaction', 'list_users'"]],
+      );
     });
 
     it("wants every required property of the action's input", () => {
-      expectErrors(flow((d) => delete d.steps[0].then[0].input.text), [['steps.0.then.0.input', "missing required input 'text' of slack.send_message"]]);
+      expectErrors(
+        flow((d) => delete d.steps[0].then[0].input.text),
+        [['steps.0.then.0.input', "missing required input 'text' of slack.send_message"]],
+      );
       expectErrors(withSteps([post(undefined)].map(({ input: _input, ...s }) => s)), [
         ['steps.0', "missing required input 'channel' of slack.send_message"],
         ['steps.0', "missing required input 'text' of slack.send_message"],
@@ -406,9 +543,10 @@ describe('validateDefinition: semantics', () => {
     });
 
     it('rejects properties the action does not take', () => {
-      expectErrors(flow((d) => (d.steps[0].then[0].input.chanel = '#general')), [
-        ['steps.0.then.0.input.chanel', "unknown input 'chanel' of slack.send_message (did you mean 'channel'?)"],
-      ]);
+      expectErrors(
+        flow((d) => (d.steps[0].then[0].input.chanel = '#general')),
+        [['steps.0.then.0.input.chanel', "unknown input 'chanel' of slack.send_message (did you mean 'channel'?)"]],
+      );
     });
 
     it('type-checks literal values against the input schema', () => {
@@ -442,13 +580,17 @@ describe('validateDefinition: semantics', () => {
 
   describe('inputs', () => {
     it("wants an options connector listed in 'connectors'", () => {
-      expectErrors(flow((d) => (d.inputs.channel.options.connector = 'github')), [['inputs.channel.options.connector', "connector 'github' is not listed in 'connectors'"]]);
+      expectErrors(
+        flow((d) => (d.inputs.channel.options.connector = 'github')),
+        [['inputs.channel.options.connector', "connector 'github' is not listed in 'connectors'"]],
+      );
     });
 
-    it("wants an options source the connector has", () => {
-      expectErrors(flow((d) => (d.inputs.channel.options.source = 'chanels')), [
-        ['inputs.channel.options.source', "unknown options source 'chanels' of connector 'slack' (did you mean 'channels'?); it has 'channels'"],
-      ]);
+    it('wants an options source the connector has', () => {
+      expectErrors(
+        flow((d) => (d.inputs.channel.options.source = 'chanels')),
+        [['inputs.channel.options.source', "unknown options source 'chanels' of connector 'slack' (did you mean 'channels'?); it has 'channels'"]],
+      );
       expectErrors(
         flow((d) => {
           d.connectors.push('http');
@@ -459,17 +601,32 @@ describe('validateDefinition: semantics', () => {
     });
 
     it('wants either enum or options', () => {
-      expectErrors(flow((d) => (d.inputs.channel.enum = ['C1'])), [['inputs.channel', "use either 'enum' or 'options', not both"]]);
+      expectErrors(
+        flow((d) => (d.inputs.channel.enum = ['C1'])),
+        [['inputs.channel', "use either 'enum' or 'options', not both"]],
+      );
     });
 
     it('wants ranges the right way round', () => {
-      expectErrors(flow((d) => Object.assign(d.inputs.minAmount, { minimum: 10, maximum: 5 })), [['inputs.minAmount.minimum', 'must not be greater than maximum (5)']]);
-      expectErrors(flow((d) => Object.assign(d.inputs.channel, { minLength: 10, maxLength: 5 })), [['inputs.channel.minLength', 'must not be greater than maxLength (5)']]);
-      expectErrors(flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', minItems: 3, maxItems: 2 })), [['inputs.tags.minItems', 'must not be greater than maxItems (2)']]);
+      expectErrors(
+        flow((d) => Object.assign(d.inputs.minAmount, { minimum: 10, maximum: 5 })),
+        [['inputs.minAmount.minimum', 'must not be greater than maximum (5)']],
+      );
+      expectErrors(
+        flow((d) => Object.assign(d.inputs.channel, { minLength: 10, maxLength: 5 })),
+        [['inputs.channel.minLength', 'must not be greater than maxLength (5)']],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', minItems: 3, maxItems: 2 })),
+        [['inputs.tags.minItems', 'must not be greater than maxItems (2)']],
+      );
     });
 
     it('wants a pattern that compiles', () => {
-      expectErrors(flow((d) => (d.inputs.channel.pattern = '([a-z]')), [['inputs.channel.pattern', 'invalid regular expression: Invalid regular expression: /([a-z]/u: Unterminated group']]);
+      expectErrors(
+        flow((d) => (d.inputs.channel.pattern = '([a-z]')),
+        [['inputs.channel.pattern', 'invalid regular expression: Invalid regular expression: /([a-z]/u: Unterminated group']],
+      );
     });
 
     it("checks a default against the input's pattern in the sandbox, stopping a catastrophic one", async () => {
@@ -488,20 +645,38 @@ describe('validateDefinition: semantics', () => {
     afterAll(() => stopExpressionSandbox());
 
     it("wants a default that satisfies the input's own constraints", () => {
-      expectErrors(flow((d) => Object.assign(d.inputs.minAmount, { minimum: 10, default: 5 })), [['inputs.minAmount.default', 'must be at least 10']]);
-      expectErrors(flow((d) => (d.inputs.level = { type: 'string', title: 'Level', enum: ['info', 'warn'], default: 'debug' })), [['inputs.level.default', "must be one of 'info', 'warn'"]]);
-      expectErrors(flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', enum: ['a', 'b'], default: ['a', 'c'] })), [['inputs.tags.default.1', "must be one of 'a', 'b'"]]);
-      expectErrors(flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', maxItems: 1, default: ['a', 'b'] })), [['inputs.tags.default', 'must have at most 1 items']]);
+      expectErrors(
+        flow((d) => Object.assign(d.inputs.minAmount, { minimum: 10, default: 5 })),
+        [['inputs.minAmount.default', 'must be at least 10']],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.level = { type: 'string', title: 'Level', enum: ['info', 'warn'], default: 'debug' })),
+        [['inputs.level.default', "must be one of 'info', 'warn'"]],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', enum: ['a', 'b'], default: ['a', 'c'] })),
+        [['inputs.tags.default.1', "must be one of 'a', 'b'"]],
+      );
+      expectErrors(
+        flow((d) => (d.inputs.tags = { type: 'array', title: 'Tags', maxItems: 1, default: ['a', 'b'] })),
+        [['inputs.tags.default', 'must have at most 1 items']],
+      );
     });
   });
 
   describe('expressions', () => {
     it('must compile: the JSONata message, code and position', () => {
-      expectErrors(flow((d) => (d.steps[0].then[0].input.text = "='Deal ' & $trigger.name &")), [
-        ['steps.0.then.0.input.text', 'Invalid expression: Unexpected end of expression (S0207 at position 25)'],
+      expectErrors(
+        flow((d) => (d.steps[0].then[0].input.text = "='Deal ' & $trigger.name &")),
+        [['steps.0.then.0.input.text', 'Invalid expression: Unexpected end of expression (S0207 at position 25)']],
+      );
+      expectErrors(
+        flow((d) => (d.steps[0].if = '=$trigger.amount >= (1')),
+        [['steps.0.if', 'Invalid expression: Expected ")" before end of expression (S0203 at position 21)']],
+      );
+      expectErrors(withSteps([transform('t', { a: ['x', { b: "='unterminated" }] })]), [
+        ['steps.0.output.a.1.b', 'Invalid expression: String literal must be terminated by a matching quote (S0101 at position 13)'],
       ]);
-      expectErrors(flow((d) => (d.steps[0].if = '=$trigger.amount >= (1')), [['steps.0.if', 'Invalid expression: Expected ")" before end of expression (S0203 at position 21)']]);
-      expectErrors(withSteps([transform('t', { a: ['x', { b: "='unterminated" }] })]), [['steps.0.output.a.1.b', 'Invalid expression: String literal must be terminated by a matching quote (S0101 at position 13)']]);
       expectErrors(withSteps([transform('t', '= ')]), [['steps.0.output', 'Invalid expression: it is empty']]);
     });
 
@@ -526,21 +701,31 @@ describe('validateDefinition: semantics', () => {
     });
 
     it('may only use known inputs', () => {
-      expectErrors(flow((d) => (d.steps[0].then[0].input.channel = '=$inputs.chanel')), [['steps.0.then.0.input.channel', "unknown input 'chanel' (did you mean 'channel'?)"]]);
-      expectErrors(flow((d) => (d.steps[0].if = '=$trigger.amount >= $inputs.min and $inputs.max')), [
-        ['steps.0.if', "unknown input 'min'"],
-        ['steps.0.if', "unknown input 'max'"],
-      ]);
+      expectErrors(
+        flow((d) => (d.steps[0].then[0].input.channel = '=$inputs.chanel')),
+        [['steps.0.then.0.input.channel', "unknown input 'chanel' (did you mean 'channel'?)"]],
+      );
+      expectErrors(
+        flow((d) => (d.steps[0].if = '=$trigger.amount >= $inputs.min and $inputs.max')),
+        [
+          ['steps.0.if', "unknown input 'min'"],
+          ['steps.0.if', "unknown input 'max'"],
+        ],
+      );
     });
 
     it('may only use the bindings, their own variables and JSONata functions', () => {
-      expectErrors(flow((d) => (d.steps[0].if = '=$trigerr.amount > 1')), [
-        ['steps.0.if', "unknown variable '$trigerr' (did you mean '$trigger'?); the bindings are $trigger, $inputs, $steps, $endUser, $run (and $item, $index in loops)"],
-      ]);
-      expectErrors(flow((d) => (d.steps[0].if = '=$uppercse($trigger.name) = "A"')), [['steps.0.if', "unknown function '$uppercse()' (did you mean '$uppercase'?)"]]);
-      expect(
-        errors(flow((d) => (d.steps[0].if = '=($n := $count($trigger.items); $f := function($x) { $x * $n }; $trigger.items@$i#$pos[$f($pos) > 1] ~> $exists($$))'))),
-      ).toEqual([]);
+      expectErrors(
+        flow((d) => (d.steps[0].if = '=$trigerr.amount > 1')),
+        [['steps.0.if', "unknown variable '$trigerr' (did you mean '$trigger'?); the bindings are $trigger, $inputs, $steps, $endUser, $run (and $item, $index in loops)"]],
+      );
+      expectErrors(
+        flow((d) => (d.steps[0].if = '=$uppercse($trigger.name) = "A"')),
+        [['steps.0.if', "unknown function '$uppercse()' (did you mean '$uppercase'?)"]],
+      );
+      expect(errors(flow((d) => (d.steps[0].if = '=($n := $count($trigger.items); $f := function($x) { $x * $n }; $trigger.items@$i#$pos[$f($pos) > 1] ~> $exists($$))')))).toEqual(
+        [],
+      );
       expect(errors(flow((d) => (d.steps[0].if = '=$.trigger.amount > 1 and $run.id and $endUser.email')))).toEqual([]);
     });
 
@@ -564,29 +749,39 @@ describe('validateDefinition: semantics', () => {
       });
 
       it('must not name a step containing this one', () => {
-        expectErrors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [transform('t', '=$steps.b')] }]), [['steps.0.then.0.output', "step 'b' contains this step and has not finished when it runs"]]);
+        expectErrors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [transform('t', '=$steps.b')] }]), [
+          ['steps.0.then.0.output', "step 'b' contains this step and has not finished when it runs"],
+        ]);
       });
 
       it('must not name a step in another arm of the same branch', () => {
         expectErrors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [transform('x')], else: [transform('y', '=$steps.x')] }]), [
           ['steps.0.else.0.output', "step 'x' is in another arm of branch 'b' (then) and never runs before this step"],
         ]);
-        expectErrors(
-          withSteps([{ id: 's', type: 'branch', switch: '=1', cases: [{ when: 1, steps: [transform('x')] }], default: [transform('y', '=$steps.x')] }]),
-          [['steps.0.default.0.output', "step 'x' is in another arm of branch 's' (cases.0) and never runs before this step"]],
-        );
+        expectErrors(withSteps([{ id: 's', type: 'branch', switch: '=1', cases: [{ when: 1, steps: [transform('x')] }], default: [transform('y', '=$steps.x')] }]), [
+          ['steps.0.default.0.output', "step 'x' is in another arm of branch 's' (cases.0) and never runs before this step"],
+        ]);
       });
 
       it('may name a step inside an earlier branch (its value is undefined when that arm did not run)', () => {
         expect(errors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [transform('x')] }, transform('y', '=$steps.x')]))).toEqual([]);
-        expect(errors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [transform('x'), { id: 'c', type: 'branch', if: '=$steps.x', then: [transform('z', '=$steps.x')] }] }]))).toEqual([]);
+        expect(
+          errors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [transform('x'), { id: 'c', type: 'branch', if: '=$steps.x', then: [transform('z', '=$steps.x')] }] }])),
+        ).toEqual([]);
       });
 
       it('may name a step inside a loop only from within that loop', () => {
         expectErrors(withSteps([{ id: 'l', type: 'loop', over: '=[1]', steps: [transform('x')] }, transform('y', '=$steps.x')]), [
           ['steps.1.output', "step 'x' is inside loop 'l'; outside the loop use $steps.l (one result per iteration)"],
         ]);
-        expect(errors(withSteps([{ id: 'l', type: 'loop', over: '=[1]', steps: [transform('x'), { id: 'm', type: 'loop', over: '=$steps.x', steps: [transform('y', '=$steps.x & $item')] }] }, transform('z', '=$steps.l')]))).toEqual([]);
+        expect(
+          errors(
+            withSteps([
+              { id: 'l', type: 'loop', over: '=[1]', steps: [transform('x'), { id: 'm', type: 'loop', over: '=$steps.x', steps: [transform('y', '=$steps.x & $item')] }] },
+              transform('z', '=$steps.l'),
+            ]),
+          ),
+        ).toEqual([]);
       });
     });
   });
@@ -617,7 +812,10 @@ describe('validateDefinition: semantics', () => {
     });
 
     it("wants a webhook's connector listed, and not together with verify", () => {
-      expectErrors(flow((d) => (d.trigger = { type: 'webhook', connector: 'github' })), [['trigger.connector', "connector 'github' is not listed in 'connectors'"]]);
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'webhook', connector: 'github' })),
+        [['trigger.connector', "connector 'github' is not listed in 'connectors'"]],
+      );
       expectErrors(
         flow((d) => {
           d.connectors.push('acme');
@@ -628,7 +826,10 @@ describe('validateDefinition: semantics', () => {
           ['trigger.connector', "unknown connector 'acme'"],
         ],
       );
-      expectErrors(flow((d) => (d.trigger = { type: 'webhook', connector: 'slack', verify: { header: 'X-Sig' } })), [['trigger', "use either 'connector' (the provider's own signatures) or 'verify', not both"]]);
+      expectErrors(
+        flow((d) => (d.trigger = { type: 'webhook', connector: 'slack', verify: { header: 'X-Sig' } })),
+        [['trigger', "use either 'connector' (the provider's own signatures) or 'verify', not both"]],
+      );
     });
 
     describe("a connector's triggers", () => {
@@ -657,24 +858,44 @@ describe('validateDefinition: semantics', () => {
       });
 
       it('names an unknown trigger, the wrong kind, a bad input and a too-short interval', () => {
-        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_dael', input: { pipeline: 'x' } }), [['trigger.event', "unknown poll trigger 'new_dael' of connector 'crm' (did you mean 'new_deal'?); it has 'new_deal'"]], withCrm);
-        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'deal_created', input: { pipeline: 'x' } }), [
-          ['trigger.event', `unknown poll trigger 'deal_created' of connector 'crm' ('deal_created' is a webhook trigger: use "type": "webhook"); it has 'new_deal'`],
-        ], withCrm);
-        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: '', stage: 'x' } }), [
-          ['trigger.input.pipeline', 'must not be empty'],
-          ['trigger.input.stage', "unknown input 'stage' of crm new_deal"],
-        ], withCrm);
+        expectErrors(
+          triggered({ type: 'poll', connector: 'crm', event: 'new_dael', input: { pipeline: 'x' } }),
+          [['trigger.event', "unknown poll trigger 'new_dael' of connector 'crm' (did you mean 'new_deal'?); it has 'new_deal'"]],
+          withCrm,
+        );
+        expectErrors(
+          triggered({ type: 'poll', connector: 'crm', event: 'deal_created', input: { pipeline: 'x' } }),
+          [['trigger.event', `unknown poll trigger 'deal_created' of connector 'crm' ('deal_created' is a webhook trigger: use "type": "webhook"); it has 'new_deal'`]],
+          withCrm,
+        );
+        expectErrors(
+          triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: '', stage: 'x' } }),
+          [
+            ['trigger.input.pipeline', 'must not be empty'],
+            ['trigger.input.stage', "unknown input 'stage' of crm new_deal"],
+          ],
+          withCrm,
+        );
         expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal' }), [['trigger', "missing required input 'pipeline' of crm new_deal"]], withCrm);
-        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: 'x' }, interval: 'PT1M' }), [['trigger.interval', 'must be at least 120 seconds for crm new_deal (got 60)']], withCrm);
+        expectErrors(
+          triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: 'x' }, interval: 'PT1M' }),
+          [['trigger.interval', 'must be at least 120 seconds for crm new_deal (got 60)']],
+          withCrm,
+        );
         expectErrors(triggered({ type: 'webhook', connector: 'quiet', event: 'deal_created' }), [['trigger.event', "connector 'quiet' does not receive webhooks"]], withCrm);
-        expectErrors(triggered({ type: 'webhook', event: 'deal_created' }), [['trigger', "'event' and 'input' need 'connector': the connector whose events start the flow"]], withCrm);
+        expectErrors(
+          triggered({ type: 'webhook', event: 'deal_created' }),
+          [['trigger', "'event' and 'input' need 'connector': the connector whose events start the flow"]],
+          withCrm,
+        );
       });
 
       it('computes trigger input from $inputs and $endUser only', () => {
-        expectErrors(triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: '=$trigger.x' } }), [
-          ['trigger.input.pipeline', "'$trigger' is not available here: the trigger's settings are computed when the flow is enabled, from $inputs and $endUser only"],
-        ], withCrm);
+        expectErrors(
+          triggered({ type: 'poll', connector: 'crm', event: 'new_deal', input: { pipeline: '=$trigger.x' } }),
+          [['trigger.input.pipeline', "'$trigger' is not available here: the trigger's settings are computed when the flow is enabled, from $inputs and $endUser only"]],
+          withCrm,
+        );
       });
     });
   });
@@ -691,9 +912,22 @@ describe('validateDefinition: semantics', () => {
     });
 
     it('switch: wants distinct literal case values', () => {
-      expectErrors(withSteps([{ id: 's', type: 'branch', switch: '=1', cases: [{ when: 'a', steps: [] }, { when: 1, steps: [] }, { when: '==a', steps: [] }, { when: 'a', steps: [] }] }]), [
-        ['steps.0.cases.3.when', 'duplicate case value (same as cases.0)'],
-      ]);
+      expectErrors(
+        withSteps([
+          {
+            id: 's',
+            type: 'branch',
+            switch: '=1',
+            cases: [
+              { when: 'a', steps: [] },
+              { when: 1, steps: [] },
+              { when: '==a', steps: [] },
+              { when: 'a', steps: [] },
+            ],
+          },
+        ]),
+        [['steps.0.cases.3.when', 'duplicate case value (same as cases.0)']],
+      );
     });
 
     it('delay: at most 365 days, more than 0', () => {
@@ -707,7 +941,14 @@ describe('validateDefinition: semantics', () => {
     });
 
     it('respond: any number of them, but not inside a loop', () => {
-      expect(errors(withSteps([{ id: 'b', type: 'branch', if: '=true', then: [{ id: 'r1', type: 'respond', output: 1 }], else: [{ id: 'r2', type: 'respond', output: 2 }] }, { id: 'r3', type: 'respond', output: 3 }]))).toEqual([]);
+      expect(
+        errors(
+          withSteps([
+            { id: 'b', type: 'branch', if: '=true', then: [{ id: 'r1', type: 'respond', output: 1 }], else: [{ id: 'r2', type: 'respond', output: 2 }] },
+            { id: 'r3', type: 'respond', output: 3 },
+          ]),
+        ),
+      ).toEqual([]);
       expectErrors(withSteps([{ id: 'l', type: 'loop', over: '=[1]', steps: [{ id: 'b', type: 'branch', if: '=true', then: [{ id: 'r', type: 'respond', output: 1 }] }] }]), [
         ['steps.0.steps.0.then.0', "respond cannot be inside a loop (it is inside loop 'l')"],
       ]);

@@ -480,7 +480,9 @@ class SemanticChecker {
     const key = bindingConnector(binding);
     const connector = this.connector(key);
     if (!connector) return this.error('trigger.connector', `unknown connector '${key}'`);
-    const own = Object.entries(connector.triggers ?? {}).filter(([, t]) => t.kind === kind).map(([k]) => k);
+    const own = Object.entries(connector.triggers ?? {})
+      .filter(([, t]) => t.kind === kind)
+      .map(([k]) => k);
     const definition = Object.prototype.hasOwnProperty.call(connector.triggers ?? {}, event) ? connector.triggers![event] : undefined;
     if (!definition || definition.kind !== kind) {
       const other = definition ? ` ('${event}' is a ${definition.kind} trigger: use "type": "${definition.kind}")` : suggest(event, own);
@@ -690,9 +692,21 @@ class SemanticChecker {
         continue;
       }
       if (v.call) {
-        this.error(path, `unknown function '$${v.name}()'${suggest(`$${v.name}`, [...JSONATA_BUILTINS].map((f) => `$${f}`))}`);
+        this.error(
+          path,
+          `unknown function '$${v.name}()'${suggest(
+            `$${v.name}`,
+            [...JSONATA_BUILTINS].map((f) => `$${f}`),
+          )}`,
+        );
       } else {
-        this.error(path, `unknown variable '$${v.name}'${suggest(`$${v.name}`, [...BINDINGS, ...LOOP_BINDINGS].map((b) => `$${b}`))}; the bindings are $trigger, $inputs, $steps, $endUser, $run (and $item, $index in loops)`);
+        this.error(
+          path,
+          `unknown variable '$${v.name}'${suggest(
+            `$${v.name}`,
+            [...BINDINGS, ...LOOP_BINDINGS].map((b) => `$${b}`),
+          )}; the bindings are $trigger, $inputs, $steps, $endUser, $run (and $item, $index in loops)`,
+        );
       }
     }
     this.checkInputMembers(analysis.members, path);
