@@ -179,7 +179,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
       const connect = await fetch(`${api}/connect/${connector}?${new URLSearchParams({ session, origin: acme })}`, { redirect: 'manual' });
       expect(await (await fetch(await consentInSandbox(connect.headers.get('location')!))).text()).toContain('"connected"');
     }
-    const channel = (await host.get(`/v1/proxy/${slackConnection}/conversations.list`)).body.channels[0].id as string;
+    const firstChannel = (await host.get(`/v1/proxy/${slackConnection}/conversations.list`)).body.channels[0] as { id: string; name: string };
+    const channel = firstChannel.id;
     const sandboxUrl = `http://127.0.0.1:${ports.sandbox}`;
     const sandboxToken = async (connector: string) =>
       (
@@ -270,6 +271,8 @@ describe('npm run demo', { timeout: 180_000 }, () => {
     const text = ':ticket: New support ticket from Maria Johnson (Globex Corporation): *Cannot log in*\nSince the update this morning.';
     // The description is "Field: value" lines; a value's further lines are indented.
     expect(pending.description).toContain(`Text: ${text.replace(/\n/g, '\n  ')}`);
+    // The channel by its name, as Slack's channel picker shows it, not its id.
+    expect(pending.description).toContain(`Channel: #${firstChannel.name}\n`);
     const posts = async () =>
       (
         (await (await fetch(`${sandboxUrl}/_sandbox/calls?connector=slack&path=/api/chat.postMessage`)).json()) as { calls: Array<{ body: { text?: string }; status: number }> }

@@ -10,7 +10,7 @@ import { QUEUES } from '../queues/queues.module';
 import { WebhookEventsService } from '../webhooks/webhook-events.service';
 import type { Approval } from './approval.entity';
 import { approvalView } from './approvals.dto';
-import type { ApprovalOutcome } from './executor';
+import type { ApprovalOutcome, Asked } from './executor';
 import { RunJob, runJobIds, runJobOptions } from './run-jobs';
 import type { LoadedRun } from './run-store';
 
@@ -41,14 +41,16 @@ export class ApprovalRequests {
    * reaches it, found again on every resume (so never asked twice). Its outcome once decided, else
    * `{ pending }` (with its timeout job in place).
    */
-  async findOrCreate(
-    run: LoadedRun,
-    flowName: string,
-    path: string,
-    step: ApprovalStep,
-    asked: { title: string; description: string | null },
-  ): Promise<ApprovalOutcome | { pending: string }> {
+  async findOrCreate(run: LoadedRun, flowName: string, path: string, step: ApprovalStep, ask: Asked | (() => Promise<Asked>)): Promise<ApprovalOutcome | { pending: string }> {
     const tenantId = trustedTenantId(run.tenant_id);
+    // Found again on every resume: what it asks is computed (possibly from the provider) only the first time.
+    const [existing]: ApprovalRow[] = await tenantSql(this.db).query(
+      tenantId,
+      `SELECT id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, created_at, false AS created FROM approvals WHERE tenant_id = $1 AND run_id = $2 AND step_path = $3 AND run_attempt = $4`,
+      [run.id, path, run.attempt],
+    );
+    if (existing) return this.outcome(run, existing);
+    const asked = typeof ask === 'function' ? await ask() : ask;
     const expiresAt = step.timeoutMs ? new Date(Date.now() + step.timeoutMs) : null;
     // The CTE's insert is invisible to the second SELECT (same snapshot): exactly one row either way.
     // The approval.requested webhook is written in the insert's transaction (outbox).
@@ -102,6 +104,12 @@ export class ApprovalRequests {
       }
       return found;
     });
+    return this.outcome(run, row);
+  }
+
+  /** A found or created approval: its decision, or pending (with its timeout job in place). */
+  private async outcome(run: LoadedRun, row: ApprovalRow): Promise<ApprovalOutcome | { pending: string }> {
+    const tenantId = trustedTenantId(run.tenant_id);
     if (row.status === 'pending') {
       if (row.expires_at) {
         // Added on every resume too (a crash may have come between the insert and this); the job id dedups it.

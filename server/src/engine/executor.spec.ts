@@ -71,6 +71,7 @@ function fakeEffects(options: { action?: (action: string, input: unknown, attemp
       return options.action ? options.action(action, input, ++attempts) : { ok: true };
     },
     request: async () => ({ status: 200, headers: {}, body: null }),
+    optionLabels: async () => ({}),
     approval: async () =>
       options.approval === 'pending'
         ? { pending: 'apr_1' }

@@ -94,6 +94,12 @@ export interface ModelAnswer {
   model: string;
 }
 
+/** What an approval asks, in plain words. */
+export interface Asked {
+  title: string;
+  description: string | null;
+}
+
 /** Side effects, provided by the worker: connector actions, raw requests, approvals, model calls, checkpoints. */
 export interface Effects {
   /**
@@ -107,8 +113,13 @@ export interface Effects {
   connector(connectionKey: string): Promise<Pick<ConnectorDefinition, 'name' | 'actions'>>;
   /** One model call; counts its tokens against the tenant's monthly cap. */
   model(call: ModelCall, signal: AbortSignal): Promise<ModelAnswer>;
-  /** Finds or creates the approval of this step: its outcome once decided, else `{ pending }`. */
-  approval(path: string, step: ApprovalStep, asked: { title: string; description: string | null }): Promise<ApprovalOutcome | { pending: string }>;
+  /**
+   * Finds or creates the approval of this step: its outcome once decided, else `{ pending }`.
+   * `asked` may be computed only when the approval is created (it may call the provider).
+   */
+  approval(path: string, step: ApprovalStep, asked: Asked | (() => Promise<Asked>)): Promise<ApprovalOutcome | { pending: string }>;
+  /** What an option source calls these values (Slack channel ids → `#sales`); best effort, `{}` when it cannot say. */
+  optionLabels(connectionKey: string, source: string, values: string[]): Promise<Record<string, string>>;
   /**
    * Persist the timeline so far: called before every step with side effects (its record says it is
    * in flight, after the records of the steps before it). False: the run is no longer ours (cancelled).
@@ -704,7 +715,7 @@ export class Executor {
           approvers: step.approvers ?? AGENT_DEFAULTS.approvers,
           ...(step.approvalTimeoutMs ? { timeoutMs: step.approvalTimeoutMs, onTimeout: 'reject' as const } : {}),
         },
-        toolApprovalText(tool, call.input),
+        () => this.toolApprovalText(tool, call.input),
       );
       if ('pending' in outcome) {
         record({ input: call.input, status: 'waiting', output: { approvalId: outcome.pending } });
@@ -734,6 +745,29 @@ export class Executor {
     }
     const rec = this.records.find((r) => r.path === path)!;
     return { output: toolResult(rec), durationMs: performance.now() - started };
+  }
+
+  /**
+   * The approval a person sees for an agent's tool call, in plain words: what it will do, with
+   * what. A value from an option source shows as its name (`#support`, not `C0123`).
+   */
+  private async toolApprovalText(tool: AgentToolBinding, input: unknown): Promise<Asked> {
+    const properties = ((tool.definition.input as { properties?: Record<string, { title?: string; 'x-options'?: string }> }).properties ?? {}) as Record<
+      string,
+      { title?: string; 'x-options'?: string }
+    >;
+    const fields = Object.entries(input && typeof input === 'object' ? (input as Record<string, unknown>) : {});
+    const names: Record<string, string> = {};
+    for (const [key, value] of fields) {
+      const source = properties[key]?.['x-options'];
+      if (source && typeof value === 'string') names[key] = (await this.effects.optionLabels(tool.binding, source, [value]))[value] ?? value;
+    }
+    const lines = fields.map(([key, value]) => {
+      const text = names[key] ?? (typeof value === 'string' ? value : JSON.stringify(value));
+      // Further lines of a value are indented, so they never read as a field of their own.
+      return `${properties[key]?.title ?? key}: ${(text.length > 500 ? `${text.slice(0, 500)}…` : text).replace(/\n/g, '\n  ')}`;
+    });
+    return { title: `The AI agent wants to: ${tool.definition.name} in ${tool.connectorName}`.slice(0, 500), description: lines.join('\n').slice(0, 5000) };
   }
 }
 
@@ -768,17 +802,6 @@ function toolResult(record: StepRecord): ToolResultPart['output'] {
   if (record.status === 'skipped') return { type: 'execution-denied', reason: record.error?.message };
   if (record.status === 'failed') return { type: 'error-text', value: `${record.error?.code ?? 'error'}: ${record.error?.message ?? 'the call failed'}` };
   return { type: 'json', value: (record.output ?? null) as never };
-}
-
-/** The approval a person sees for an agent's tool call, in plain words: what it will do, with what. */
-function toolApprovalText(tool: AgentToolBinding, input: unknown): { title: string; description: string } {
-  const properties = ((tool.definition.input as { properties?: Record<string, { title?: string }> }).properties ?? {}) as Record<string, { title?: string }>;
-  const lines = Object.entries(input && typeof input === 'object' ? (input as Record<string, unknown>) : {}).map(([key, value]) => {
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    // Further lines of a value are indented, so they never read as a field of their own.
-    return `${properties[key]?.title ?? key}: ${(text.length > 500 ? `${text.slice(0, 500)}…` : text).replace(/\n/g, '\n  ')}`;
-  });
-  return { title: `The AI agent wants to: ${tool.definition.name} in ${tool.connectorName}`.slice(0, 500), description: lines.join('\n').slice(0, 5000) };
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });

@@ -12,6 +12,7 @@ import { AppError } from '../common/errors/app-error';
 import type { TenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { OptionsService } from '../connections/options.service';
 import { AbortableHttpClient, ProviderClientService } from '../connections/provider-client.service';
 import { evaluateTemplate } from '../flows/definition/expressions';
 import { bindingConnector } from '../flows/definition/flow-definition.schema';
@@ -54,6 +55,7 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
     private readonly limiter: RunLimiter,
     private readonly clients: ProviderClientService,
     private readonly models: LlmModels,
+    private readonly options: OptionsService,
     private readonly audit: AuditService,
     private readonly logger: PinoLogger,
   ) {
@@ -166,6 +168,10 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
         return { status: res.status, headers: res.headers, body: res.data };
       },
       approval: (path, step, asked) => this.approvals.findOrCreate(run, definition.name, path, step, asked),
+      optionLabels: async (connectionKey, source, values) => {
+        const connectionId = run.connections[connectionKey];
+        return connectionId ? (await this.options.labels(tenantId, connectionId, source, values)).labels : {};
+      },
       checkpoint: (records) => this.store.checkpoint(run, records, startedAt, activeMs()),
     };
     const done = new Map(run.steps.map((s) => [s.path, s]));
