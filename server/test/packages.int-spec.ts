@@ -158,7 +158,11 @@ describe('the packed SDK and embed, installed into an empty project', () => {
         Object.keys(manifest.dependencies ?? {}).filter((d) => d.startsWith('@switchboard/')),
         `${p.name}: workspace dependencies`,
       ).toEqual([]);
-      expect(manifest).toMatchObject({ license: 'Apache-2.0', engines: { node: expect.any(String) }, scripts: { prepack: 'npm run build' } });
+      expect(manifest).toMatchObject({
+        license: 'Apache-2.0',
+        engines: { node: expect.any(String) },
+        scripts: { prepack: 'npm run build && cp ../LICENSE LICENSE', postpack: 'rm -f LICENSE' },
+      });
       expect(manifest.private, `${p.name} must not be private`).toBeUndefined();
     }
     const embed = packed.find((p) => p.name === '@switchboard/embed')!;

@@ -7,7 +7,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePortalDist } from '../src/portal/portal-files';
-import { addMember, createTenant, Http, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
+import { addMember, createTenant, Http, startApi, startWorker, type TenantFixture, type TestApi, until } from './harness';
 
 /**
  * The portal's working screens (connectors, flow editor, runs, end users, dashboard, settings,
@@ -632,14 +632,20 @@ describe('portal: settings', () => {
     await page.getByLabel('Show').selectOption('end_user_session.');
     const session = page.locator('tr[data-action="end_user_session.created"]').filter({ hasText: 'acme-corp' }).first();
     await session.waitFor();
-    const [action, actor] = await session.locator('td').evaluateAll((cells) => cells.slice(0, 2).map((c) => (c as HTMLElement).innerText));
+    // Read once the filtered list has rendered its row (it re-renders while the filter loads).
+    const firstCells = (row: typeof session) =>
+      until('the audit row', async () => {
+        const texts = await row.locator('td').evaluateAll((cells) => cells.slice(0, 2).map((c) => (c as HTMLElement).innerText));
+        return texts.length === 2 ? texts : undefined;
+      });
+    const [action, actor] = await firstCells(session);
     expect(action).toBe('Session started for end user acme-corp\nend_user_session.created');
     expect(actor).toBe('test key\nAPI key');
     // An end user's own action names them by the id the host gave them.
     await page.getByLabel('Show').selectOption('connection.');
     const connected = page.locator('tr[data-action="connection.created"]').filter({ hasText: 'globex' }).first();
     await connected.waitFor();
-    const cells = await connected.locator('td').evaluateAll((c) => c.slice(0, 2).map((cell) => (cell as HTMLElement).innerText));
+    const cells = await firstCells(connected);
     expect(cells[0]).toMatch(/^Slack account .+ connected\nconnection\.created$/);
     expect(cells[1]).toBe('globex\nEnd user');
     expect(await page.locator('tbody').innerText()).not.toMatch(/End user [0-9a-f]{8}\b/);
