@@ -59,10 +59,11 @@ export class Api {
 
   async request<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
     let res: Response;
+    const sentWith = this.token;
     try {
       res = await fetch(this.baseUrl + path, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${sentWith}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         credentials: 'omit',
         signal: AbortSignal.timeout(TIMEOUT_MS),
@@ -73,7 +74,8 @@ export class Api {
     }
     if (res.status === 401) {
       if (!retried) {
-        const fresh = await this.session.refresh();
+        // A request that went out with the old token while another one refreshed it uses the new one, not a second refresh.
+        const fresh = this.token !== sentWith ? this.token : await this.session.refresh();
         if (fresh) {
           this.token = fresh;
           return this.request<T>(method, path, body, true);

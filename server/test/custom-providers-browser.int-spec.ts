@@ -6,7 +6,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
+import { createTenant, startApi, startWorker, type TenantFixture, type TestApi, until } from './harness';
 
 /**
  * A custom provider and its OpenAPI document, from the portal to a flow run, in real Chromium: an
@@ -373,7 +373,8 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await admin.page.goto(`${api.url}/portal/custom-providers/${stored.id}`);
     await admin.page.getByRole('button', { name: 'Advanced (JSON)' }).click();
     const editor = admin.page.getByLabel('Definition (JSON)', { exact: true });
-    const definition = JSON.parse(await editor.inputValue());
+    // The editor is filled once the stored definition has loaded.
+    const definition = JSON.parse(await until('the definition in the editor', async () => (await editor.inputValue()) || undefined));
     expect(definition).toMatchObject({
       name: provider.name,
       baseUrl: provider.baseUrl,

@@ -173,9 +173,11 @@ describe('per-connection rate limit', () => {
       .map((c) => c.at)
       .sort((a, b) => a - b);
     expect(r1).toHaveLength(4);
-    // Turns are 1000 ms apart; the slack covers the jitter between taking a turn and the request reaching the sandbox
-    // (unthrottled, the four calls land within a few milliseconds of each other).
-    for (let i = 1; i < r1.length; i++) expect(r1[i] - r1[i - 1], `gap ${i}`).toBeGreaterThanOrEqual(900);
+    // Turns are 1000 ms apart; the slack covers the jitter between taking a turn and the request reaching the sandbox,
+    // which under load can make one call late and so the next gap short (unthrottled, the four calls land within a
+    // few milliseconds of each other). Over all four, the turns add up.
+    for (let i = 1; i < r1.length; i++) expect(r1[i] - r1[i - 1], `gap ${i}`).toBeGreaterThanOrEqual(500);
+    expect(r1[3] - r1[0], 'three turns').toBeGreaterThanOrEqual(2500);
     // r2's connection has its own budget: its call did not queue behind r1's four.
     const r2 = calls.find((c) => String((c.body as { text?: string }).text).startsWith('rate r2'))!;
     expect(r2.at).toBeLessThan(r1[3]);
