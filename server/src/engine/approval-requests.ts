@@ -27,6 +27,10 @@ interface ApprovalRow {
   created: boolean;
 }
 
+const COLUMNS = 'id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, created_at';
+/** The approval of a step of a run's attempt: $2 run, $3 step path, $4 attempt. */
+const FIND = `SELECT ${COLUMNS}, false AS created FROM approvals WHERE tenant_id = $1 AND run_id = $2 AND step_path = $3 AND run_attempt = $4`;
+
 /** The approvals approval steps (and agents' gated tool calls) ask, as the worker finds or creates them. */
 @Injectable()
 export class ApprovalRequests {
@@ -44,11 +48,7 @@ export class ApprovalRequests {
   async findOrCreate(run: LoadedRun, flowName: string, path: string, step: ApprovalStep, ask: Asked | (() => Promise<Asked>)): Promise<ApprovalOutcome | { pending: string }> {
     const tenantId = trustedTenantId(run.tenant_id);
     // Found again on every resume: what it asks is computed (possibly from the provider) only the first time.
-    const [existing]: ApprovalRow[] = await tenantSql(this.db).query(
-      tenantId,
-      `SELECT id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, created_at, false AS created FROM approvals WHERE tenant_id = $1 AND run_id = $2 AND step_path = $3 AND run_attempt = $4`,
-      [run.id, path, run.attempt],
-    );
+    const [existing]: ApprovalRow[] = await tenantSql(this.db).query(tenantId, FIND, [run.id, path, run.attempt]);
     if (existing) return this.outcome(run, existing);
     const asked = typeof ask === 'function' ? await ask() : ask;
     const expiresAt = step.timeoutMs ? new Date(Date.now() + step.timeoutMs) : null;
@@ -59,16 +59,16 @@ export class ApprovalRequests {
         tenantId,
         `WITH created AS (
            INSERT INTO approvals (tenant_id, run_id, run_attempt, step_path, step_id, end_user_id, end_user_external_id, flow_key, flow_name, title, description, approvers, on_timeout, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+           VALUES ($1, $2, $4, $3, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            ON CONFLICT (run_id, step_path, run_attempt) DO NOTHING
-           RETURNING id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, created_at, true AS created)
+           RETURNING ${COLUMNS}, true AS created)
          SELECT * FROM created
          UNION ALL
-         SELECT id, status, approved, decided_via, decided_by, comment, decided_at, expires_at, created_at, false FROM approvals WHERE tenant_id = $1 AND run_id = $2 AND step_path = $4 AND run_attempt = $3`,
+         ${FIND}`,
         [
           run.id,
-          run.attempt,
           path,
+          run.attempt,
           step.id,
           run.end_user_id,
           run.external_id,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module';
+import { ConnectorConfigsModule } from '../connector-configs/connector-configs.module';
 import { LlmProvidersModule } from '../llm-providers/llm-providers.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ApprovalRequests } from './approval-requests';
@@ -11,7 +12,7 @@ import { RunProcessor } from './run.processor';
 
 /** The engine in the worker: the runs queue's processor, run execution and its store, and the recovery sweep. */
 @Module({
-  imports: [EngineModule, ConnectionsModule, WebhooksModule, LlmProvidersModule],
+  imports: [EngineModule, ConnectionsModule, ConnectorConfigsModule, WebhooksModule, LlmProvidersModule],
   providers: [RunProcessor, RunExecution, RunStore, ApprovalRequests, RecoveryProcessor],
 })
 export class EngineWorkerModule {}

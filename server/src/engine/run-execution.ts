@@ -12,6 +12,7 @@ import { AppError } from '../common/errors/app-error';
 import type { TenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
 import { OptionsService } from '../connections/options.service';
 import { AbortableHttpClient, ProviderClientService } from '../connections/provider-client.service';
 import { evaluateTemplate } from '../flows/definition/expressions';
@@ -25,7 +26,7 @@ import { RUN_CANCELLED_CHANNEL, RunFinished } from './run-events';
 import { RunJob, runJobIds, runJobOptions } from './run-jobs';
 import { RunLimiter } from './run-limits';
 import { LoadedRun, RunError, RunStore } from './run-store';
-import { addTokens, monthlyTokens } from './token-usage';
+import { addTokens, MonthlyTokens, monthlyTokens } from './token-usage';
 
 /**
  * A run whose executions took their process down this many times is failed (run_poisoned) instead
@@ -54,6 +55,7 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
     private readonly approvals: ApprovalRequests,
     private readonly limiter: RunLimiter,
     private readonly clients: ProviderClientService,
+    private readonly configs: ConnectorConfigsService,
     private readonly models: LlmModels,
     private readonly options: OptionsService,
     private readonly audit: AuditService,
@@ -130,26 +132,26 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
       };
       return { ...client, http };
     };
+    // What an agent's tools look like needs only the connector's definition, not the credentials.
     const connectors = new Map<string, Promise<Prepared['definition']>>();
+    let month: MonthlyTokens | null = null;
     const effects: Effects = {
       prepare,
       connector: (connectionKey) => {
         let found = connectors.get(connectionKey);
         if (!found) {
-          const connectionId = this.connectionFor(run, connectionKey);
-          found = this.clients.forConnection(tenantId, connectionId).then(
-            (client) => client.definition,
-            (error: unknown) => {
-              connectors.delete(connectionKey);
-              if (error instanceof AppError && error.code === 'not_found') throw this.missing(connectionKey);
-              throw error;
-            },
-          );
+          this.connectionFor(run, connectionKey);
+          found = this.configs.resolve(tenantId, bindingConnector(connectionKey)).then(({ definition }) => definition);
+          found.catch(() => connectors.delete(connectionKey));
           connectors.set(connectionKey, found);
         }
         return found;
       },
-      model: (call, signal) => this.callModel(tenantId, call, signal),
+      model: async (call, signal) => {
+        const answer = await this.callModel(tenantId, call, signal, month);
+        month = answer.month;
+        return answer.answer;
+      },
       action: async (connector, _connectionKey, action, input, ctx) => {
         const { http: client, definition: connectorDef, connection } = ctx.prepared as Prepared;
         const act = connectorDef.actions[action];
@@ -209,14 +211,16 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
 
   /**
    * One model call of an agent step, through the tenant's LLM provider, within the tenant's monthly
-   * token cap (checked before, counted after: a call in flight may take the month past it).
+   * token cap (checked before, counted after: a call in flight may take the month past it). The
+   * month's figure from this run's previous call stands in for reading it again.
    */
-  private async callModel(tenantId: TenantId, call: ModelCall, signal: AbortSignal): Promise<ModelAnswer> {
-    const month = await monthlyTokens(this.db, tenantId);
-    if (month.cap !== null && month.used >= month.cap) {
+  private async callModel(tenantId: TenantId, call: ModelCall, signal: AbortSignal, known: MonthlyTokens | null): Promise<{ answer: ModelAnswer; month: MonthlyTokens }> {
+    // A cap reached is read again: the tenant may have raised it since.
+    const before = known && (known.cap === null || known.used < known.cap) ? known : await monthlyTokens(this.db, tenantId);
+    if (before.cap !== null && before.used >= before.cap) {
       throw new StepFailure(
         'token_cap_reached',
-        `The tenant's agents used ${month.used} tokens this month, its monthly cap of ${month.cap}; raise the cap (monthlyTokenCap) or wait for next month`,
+        `The tenant's agents used ${before.used} tokens this month, its monthly cap of ${before.cap}; raise the cap (monthlyTokenCap) or wait for next month`,
         'model',
       );
     }
@@ -231,13 +235,16 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
     });
     const usage = { inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0, totalTokens: 0 };
     usage.totalTokens = result.usage.totalTokens ?? usage.inputTokens + usage.outputTokens;
-    await addTokens(this.db, tenantId, usage);
+    const month = await addTokens(this.db, tenantId, usage);
     return {
-      text: result.text,
-      toolCalls: result.toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input })),
-      finishReason: result.finishReason,
-      usage,
-      model: result.response.modelId || modelName,
+      answer: {
+        text: result.text,
+        toolCalls: result.toolCalls.map((c) => ({ id: c.toolCallId, name: c.toolName, input: c.input })),
+        finishReason: result.finishReason,
+        usage,
+        model: result.response.modelId || modelName,
+      },
+      month,
     };
   }
 

@@ -5,6 +5,11 @@ import type { TokenUsage } from './run.entity';
 
 const THIS_MONTH = `date_trunc('month', now() AT TIME ZONE 'UTC')::date`;
 
+export interface MonthlyTokens {
+  used: number;
+  cap: number | null;
+}
+
 /** The tenant's tokens this calendar month (UTC) and its monthly cap (null: none). */
 export async function monthlyTokens(
   db: DataSource | EntityManager,
@@ -20,16 +25,18 @@ export async function monthlyTokens(
   return { used: inputTokens + outputTokens, inputTokens, outputTokens, modelCalls: row?.model_calls ?? 0, cap: row?.cap == null ? null : Number(row.cap) };
 }
 
-/** Adds one model call's tokens to the tenant's month. */
-export async function addTokens(db: DataSource | EntityManager, tenantId: TenantId, usage: TokenUsage): Promise<void> {
-  await tenantSql(db).query(
+/** Adds one model call's tokens to the tenant's month; answers the month's total after it and the cap. */
+export async function addTokens(db: DataSource | EntityManager, tenantId: TenantId, usage: TokenUsage): Promise<MonthlyTokens> {
+  const [row]: Array<{ used: string; cap: string | null }> = await tenantSql(db).query(
     tenantId,
     `INSERT INTO token_usage (tenant_id, month, input_tokens, output_tokens, model_calls)
      VALUES ($1, ${THIS_MONTH}, $2, $3, 1)
      ON CONFLICT (tenant_id, month) DO UPDATE SET input_tokens = token_usage.input_tokens + EXCLUDED.input_tokens,
-       output_tokens = token_usage.output_tokens + EXCLUDED.output_tokens, model_calls = token_usage.model_calls + 1`,
+       output_tokens = token_usage.output_tokens + EXCLUDED.output_tokens, model_calls = token_usage.model_calls + 1
+     RETURNING input_tokens + output_tokens AS used, (SELECT monthly_token_cap FROM tenants WHERE id = $1) AS cap`,
     [usage.inputTokens, usage.outputTokens],
   );
+  return { used: Number(row.used), cap: row.cap == null ? null : Number(row.cap) };
 }
 
 /** A run's tokens: the sum of its model calls' (agent sub-steps). */
