@@ -59,8 +59,7 @@ export class CredentialsService {
   private async load(tenantId: TenantId, id: string): Promise<{ connection: Connection; credentials: Credentials }> {
     const connection = await this.connections.query(tenantId, 'c').addSelect('c.credentials').andWhere('c.id = :id', { id }).getOne();
     if (!connection) throw new AppError('not_found', `Connection ${id} was not found`);
-    const credentials = this.vault.decryptJson<Credentials>(connection.credentials, bindingFor('connectionCredentials', connection));
-    return { connection, credentials };
+    return this.unseal(connection);
   }
 
   /**
@@ -71,6 +70,16 @@ export class CredentialsService {
     const current = await this.load(tenantId, id);
     // An end user reaches only its own connections; another's is simply not there.
     if (endUserId && current.connection.endUserId !== endUserId) throw new AppError('not_found', `Connection ${id} was not found`);
+    return this.freshFrom(tenantId, current, staleAccessToken);
+  }
+
+  /** fresh() for a connection the caller has just read with its sealed credentials (`unseal`). */
+  async freshFrom(
+    tenantId: TenantId,
+    current: { connection: Connection; credentials: Credentials },
+    staleAccessToken?: string,
+  ): Promise<{ connection: Connection; credentials: Credentials }> {
+    const { id } = current.connection;
     if (current.connection.status === 'needs_reauth' || current.connection.status === 'revoked') {
       throw new AppError('connection_needs_reauth', `Connection ${id} needs to be reconnected by its end user`, { status: current.connection.status });
     }
@@ -83,6 +92,11 @@ export class CredentialsService {
       this.inflight.set(key, pending);
     }
     return pending;
+  }
+
+  /** A connection read with its sealed credentials, decrypted. */
+  unseal(connection: Connection): { connection: Connection; credentials: Credentials } {
+    return { connection, credentials: this.vault.decryptJson<Credentials>(connection.credentials, bindingFor('connectionCredentials', connection)) };
   }
 
   private needsRefresh({ connection, credentials }: { connection: Connection; credentials: Credentials }, staleAccessToken?: string): boolean {

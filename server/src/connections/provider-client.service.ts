@@ -54,13 +54,16 @@ export class ProviderClientService {
   /**
    * `resolved`: the connector as ConnectorConfigsService.resolve answered it for this tenant, when
    * the caller already has it (the poller resolves each tenant's connector once per batch).
+   * `read`: the connection with its credentials, when the caller read them with its own statement
+   * (the worker, with the run it claims).
    */
   async forConnection(
     tenantId: TenantId,
     connectionId: string,
     resolved?: Pick<ResolvedConnector, 'definition'>,
+    read?: { connection: Connection; credentials: Credentials },
   ): Promise<{ http: AbortableHttpClient; definition: ConnectorDefinition; connection: Connection }> {
-    const loaded = await this.credentials.fresh(tenantId, connectionId);
+    const loaded = read ? await this.credentials.freshFrom(tenantId, read) : await this.credentials.fresh(tenantId, connectionId);
     const { connection } = loaded;
     const { definition } = resolved ?? (await this.configs.resolve(tenantId, connection.connectorKey));
     // The first request uses the credentials just read instead of reading them again.

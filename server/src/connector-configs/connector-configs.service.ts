@@ -52,8 +52,23 @@ export interface ResolvedConnector {
   scopes: string[];
 }
 
+/**
+ * SQL for a stamp that changes whenever what resolve() answers for tenant $1 and the connector key
+ * `keySql` may change (its config, its imported OpenAPI actions, its custom provider), so a
+ * statement the caller makes anyway can say whether a resolved connector is still current.
+ */
+export const connectorStampSql = (keySql: string): string =>
+  `concat_ws('|', (SELECT updated_at::text FROM connector_configs WHERE tenant_id = $1 AND connector_key = ${keySql}),
+     (SELECT string_agg(id::text || '@' || updated_at::text, ',' ORDER BY id) FROM connector_openapi_imports WHERE tenant_id = $1 AND connector_key = ${keySql}),
+     (SELECT 'custom@' || updated_at::text FROM custom_providers WHERE tenant_id = $1 AND key = ${keySql}))`;
+
+const STAMPED_LIMIT = 1000;
+
 @Injectable()
 export class ConnectorConfigsService {
+  /** resolve()'s answers by tenant and connector, with the stamp they were current at. */
+  private readonly stamped = new Map<string, { stamp: string; resolved: Promise<ResolvedConnector> }>();
+
   constructor(
     @InjectTenantScoped(ConnectorConfig) private readonly configs: TenantScopedRepository<ConnectorConfig>,
     @InjectDataSource() private readonly db: DataSource,
@@ -102,6 +117,19 @@ export class ConnectorConfigsService {
       clientSecret: useSandboxClient ? SANDBOX_CLIENT.clientSecret : clientSecret,
       scopes: config.scopes ?? ('scopes' in auth && auth.scopes ? auth.scopes : []),
     };
+  }
+
+  /** resolve(), reused while `stamp` (connectorStampSql, read by the caller's own statement) is unchanged. */
+  resolveStamped(tenantId: TenantId, key: string, stamp: string): Promise<ResolvedConnector> {
+    const id = `${tenantId}:${key}`;
+    const hit = this.stamped.get(id);
+    if (hit?.stamp === stamp) return hit.resolved;
+    const resolved = this.resolve(tenantId, key);
+    this.stamped.delete(id);
+    this.stamped.set(id, { stamp, resolved });
+    if (this.stamped.size > STAMPED_LIMIT) this.stamped.delete(this.stamped.keys().next().value!);
+    resolved.catch(() => this.stamped.get(id)?.resolved === resolved && this.stamped.delete(id));
+    return resolved;
   }
 
   /** Creates or changes a tenant's connector config. The client secret is write-only and encrypted. */

@@ -13,6 +13,7 @@ import type { TenantId } from '../common/tenancy/tenant-id';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { ConnectorConfigsService } from '../connector-configs/connector-configs.service';
+import { CredentialsService } from '../connections/credentials.service';
 import { OptionsService } from '../connections/options.service';
 import { AbortableHttpClient, ProviderClientService } from '../connections/provider-client.service';
 import { evaluateTemplate } from '../flows/definition/expressions';
@@ -55,6 +56,7 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
     private readonly approvals: ApprovalRequests,
     private readonly limiter: RunLimiter,
     private readonly clients: ProviderClientService,
+    private readonly credentials: CredentialsService,
     private readonly configs: ConnectorConfigsService,
     private readonly models: LlmModels,
     private readonly options: OptionsService,
@@ -79,10 +81,13 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 
-  /** Executes the run as far as it goes; answers its final status if it reached one. */
-  async execute(tenantId: TenantId, runId: string): Promise<RunFinished | null> {
+  /**
+   * Executes the run as far as it goes; answers its final status if it reached one, and whether the
+   * statement that ended the execution also cleared its mark (else the caller releases it).
+   */
+  async execute(tenantId: TenantId, runId: string): Promise<{ finished: RunFinished | null; released: boolean }> {
     const run = await this.store.claim(tenantId, runId);
-    if (!run) return null; // deleted, finished or cancelled meanwhile
+    if (!run) return { finished: null, released: true }; // deleted, finished or cancelled meanwhile: nothing claimed
     const segmentStart = Date.now();
     const startedAt = run.started_at ?? new Date();
     if (run.crashed_executions >= POISON_AFTER_CRASHES) {
@@ -91,9 +96,10 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
         code: 'run_poisoned',
         message: `The run was stopped after ${run.crashed_executions} executions ended with the worker process gone (killed or crashed while executing it); it is not retried automatically`,
       };
-      return this.store.finish(run, { status: 'failed', result: null, error, timeline: run.steps, startedAt, activeMs: run.active_ms }, (manager) =>
+      const finished = await this.store.finish(run, { status: 'failed', result: null, error, timeline: run.steps, startedAt, activeMs: run.active_ms }, (manager) =>
         this.audit.record({ tenantId, type: 'system', id: null }, 'run.poisoned', { type: 'run', id: run.id }, { crashedExecutions: run.crashed_executions }, manager),
       );
+      return { finished, released: finished !== null };
     }
     const activeMs = () => run.active_ms + (Date.now() - segmentStart);
     const definition = await this.store.definitionOf(run);
@@ -108,6 +114,7 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
       run: { id: run.id, startedAt: startedAt.toISOString() },
     };
     type Prepared = Awaited<ReturnType<ProviderClientService['forConnection']>>;
+    const unusedBound = new Map(Object.entries(run.bound));
     /**
      * The connection's client, read first, then one call reserved at the connection's rate, so the
      * reservation is taken right before the first request goes out. Every further request of the
@@ -115,7 +122,16 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
      */
     const prepare = async (connectionKey: string, signal: AbortSignal): Promise<Prepared> => {
       const connectionId = this.connectionFor(run, connectionKey);
-      const client = await this.clients.forConnection(tenantId, connectionId).catch((error: unknown) => {
+      // The connection as claimed with the run serves its first use; later ones read it afresh.
+      const bound = unusedBound.get(connectionKey);
+      unusedBound.delete(connectionKey);
+      const client = await (
+        bound
+          ? this.configs
+              .resolveStamped(tenantId, bound.connection.connectorKey, bound.connectorStamp)
+              .then((resolved) => this.clients.forConnection(tenantId, connectionId, resolved, this.credentials.unseal(bound.connection)))
+          : this.clients.forConnection(tenantId, connectionId)
+      ).catch((error: unknown) => {
         // Disconnected after the run was queued: say so, in the same words as a missing binding.
         if (error instanceof AppError && error.code === 'not_found') throw this.missing(connectionKey);
         throw error;
@@ -141,7 +157,11 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
         let found = connectors.get(connectionKey);
         if (!found) {
           this.connectionFor(run, connectionKey);
-          found = this.configs.resolve(tenantId, bindingConnector(connectionKey)).then(({ definition }) => definition);
+          const bound = run.bound[connectionKey];
+          const resolved = bound
+            ? this.configs.resolveStamped(tenantId, bound.connection.connectorKey, bound.connectorStamp)
+            : this.configs.resolve(tenantId, bindingConnector(connectionKey));
+          found = resolved.then(({ definition }) => definition);
           found.catch(() => connectors.delete(connectionKey));
           connectors.set(connectionKey, found);
         }
@@ -190,7 +210,7 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
       ({ result } = await executor.execute(definition.steps));
       status = 'succeeded';
     } catch (failure) {
-      if (failure instanceof RunStopped) return null; // cancelled: the cancel wrote the final state
+      if (failure instanceof RunStopped) return { finished: null, released: false }; // cancelled: the cancel wrote the final state
       if (failure instanceof Park) {
         // A delay or an approval: park the run. A delay comes back by itself (a job id per wake-up,
         // so it never collides); an approval's decision or timeout enqueues the run.
@@ -198,7 +218,7 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
         if (parked && failure.until !== null) {
           await this.queue.add({ runId: run.id, tenantId }, runJobOptions(runJobIds.wake(run.id, failure.until), Math.max(0, failure.until - Date.now())));
         }
-        return null;
+        return { finished: null, released: parked };
       }
       status = 'failed';
       error = failure instanceof StepFailure ? { code: failure.code, message: failure.message, step: failure.path } : { code: 'engine_error', message: (failure as Error).message };
@@ -206,7 +226,8 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
     } finally {
       this.executing.delete(run.id);
     }
-    return this.store.finish(run, { status, result, error, timeline: executor.timeline, startedAt, activeMs: activeMs() });
+    const finished = await this.store.finish(run, { status, result, error, timeline: executor.timeline, startedAt, activeMs: activeMs() });
+    return { finished, released: finished !== null };
   }
 
   /**

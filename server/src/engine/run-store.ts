@@ -6,8 +6,11 @@ import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import type { FlowDefinition } from '../flows/definition/flow-definition.schema';
 import { runView } from '../flows/flows.dto';
 import { PROCESS_ID } from '../process-identity';
+import { afterCommit } from '../webhooks/after-commit';
 import { WebhookEventsService } from '../webhooks/webhook-events.service';
 import type { RunFinished } from './run-events';
+import type { Connection } from '../connections/connection.entity';
+import { connectorStampSql } from '../connector-configs/connector-configs.service';
 import type { Run, StepRecord } from './run.entity';
 
 /** A run as the worker executes it: the run, its flow's key and settings, its connections and its end user. */
@@ -32,20 +35,34 @@ export interface LoadedRun {
   display_name: string | null;
   email: string | null;
   metadata: Record<string, unknown>;
-}
-
-export type RunError = { code: string; message: string; step?: string };
-
-interface FinishedRow {
   instance_id: string | null;
   trigger_type: string;
   tool: string | null;
   created_at: Date;
-  started_at: Date | null;
-  finished_at: Date;
+  /** Whether an endpoint was subscribed to run.succeeded or run.failed when the run was claimed. */
+  run_webhooks: boolean;
+  /** The run's connections by binding, read with the run (a deleted one is absent). */
+  bound: Record<string, BoundConnection>;
 }
 
+/** A connection with its sealed credentials, and the stamp of its connector's resolution (connectorStampSql). */
+export interface BoundConnection {
+  connection: Connection;
+  connectorStamp: string;
+}
+
+/** The columns of a connection row as jsonb, keyed by the entity's property names. */
+const CONNECTION_JSON = `jsonb_build_object('id', c.id, 'tenantId', c.tenant_id, 'endUserId', c.end_user_id, 'connectorKey', c.connector_key, 'status', c.status,
+  'accountId', c.account_id, 'accountName', c.account_name, 'credentials', c.credentials, 'config', c.config, 'scopes', c.scopes, 'expiresAt', c.expires_at,
+  'lastRefreshedAt', c.last_refreshed_at, 'lastUsedAt', c.last_used_at, 'lastError', c.last_error, 'createdAt', c.created_at, 'updatedAt', c.updated_at)`;
+const CONNECTION_DATES = ['expiresAt', 'lastRefreshedAt', 'lastUsedAt', 'createdAt', 'updatedAt'] as const;
+
+export type RunError = { code: string; message: string; step?: string };
+
 const ACTIVE = `status IN ('queued', 'running', 'waiting')`;
+/** Ends this process's execution mark (see CLAIM_EXECUTION) in the statement that ends an execution; $3 is PROCESS_ID. */
+const END_EXECUTION = `execution_owner = CASE WHEN execution_owner = $3 THEN NULL ELSE execution_owner END`;
+const RUN_WEBHOOKS = `SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND enabled AND event_types && ARRAY['run.succeeded', 'run.failed']`;
 
 /**
  * Poison runs. An execution marks the run as its own (`execution_owner` = PROCESS_ID) and clears
@@ -82,21 +99,33 @@ export class RunStore {
   /**
    * Loads an active run and claims its execution for this process (see CLAIM_EXECUTION), in one
    * query with its instance, template key and end user. A run without a flow (an MCP tool call) has
-   * no instance or template: its definition, tool name and connections are its own. Null: deleted,
-   * finished or cancelled meanwhile.
+   * no instance or template: its definition, tool name and connections are its own. The bound
+   * connections come with it, with their credentials (sealed). Null: deleted, finished or cancelled
+   * meanwhile.
    */
   async claim(tenantId: TenantId, runId: string): Promise<LoadedRun | null> {
-    const rows: LoadedRun[] = await tenantSql(this.db).query(
+    const rows: Array<Omit<LoadedRun, 'bound'> & { bound: Array<{ binding: string; stamp: string; connection: Record<string, unknown> }> }> = await tenantSql(this.db).query(
       tenantId,
       `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
        SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.definition, r.attempt, r.active_ms, r.crashed_executions,
+              r.instance_id, r.trigger_type, r.tool, r.created_at, EXISTS (${RUN_WEBHOOKS}) AS run_webhooks,
               COALESCE(t.key, 'mcp:' || r.tool) AS flow_key, COALESCE(i.settings, '{}'::jsonb) AS settings, COALESCE(r.connections, i.connections) AS connections,
-              u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata
+              u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata,
+              (SELECT COALESCE(jsonb_agg(jsonb_build_object('binding', b.key, 'stamp', ${connectorStampSql('c.connector_key')}, 'connection', ${CONNECTION_JSON})), '[]')
+                 FROM jsonb_each_text(COALESCE(r.connections, i.connections)) b
+                 JOIN connections c ON c.tenant_id = $1 AND c.id = CASE WHEN b.value ~ '^[0-9a-fA-F-]{36}$' THEN b.value::uuid END) AS bound
          FROM r LEFT JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id LEFT JOIN flow_templates t ON t.id = r.template_id
         WHERE r.instance_id IS NULL OR i.id IS NOT NULL`,
       [runId, PROCESS_ID],
     );
-    return rows[0] ?? null;
+    const row = rows[0];
+    if (!row) return null;
+    const bound: Record<string, BoundConnection> = {};
+    for (const { binding, stamp, connection } of row.bound) {
+      for (const field of CONNECTION_DATES) connection[field] = connection[field] == null ? null : new Date(connection[field] as string);
+      bound[binding] = { connection: connection as unknown as Connection, connectorStamp: stamp };
+    }
+    return { ...row, bound };
   }
 
   /** The run's definition: its own, or its pinned version's (cached: versions never change). */
@@ -125,59 +154,74 @@ export class RunStore {
     return updated > 0;
   }
 
-  /** Parks the run as waiting (a delay or an approval); false when it is no longer active. */
+  /** Parks the run as waiting (a delay or an approval), ending this execution; false when it is no longer active. */
   async park(run: LoadedRun, records: StepRecord[], startedAt: Date, activeMs: number): Promise<boolean> {
     const [, parked]: [unknown, number] = await tenantSql(this.db).query(
       trustedTenantId(run.tenant_id),
-      `UPDATE runs SET status = 'waiting', steps = $3, started_at = COALESCE(started_at, $4), active_ms = $5 WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`,
-      [run.id, JSON.stringify(records), startedAt, activeMs],
+      `UPDATE runs SET status = 'waiting', steps = $4, started_at = COALESCE(started_at, $5), active_ms = $6, ${END_EXECUTION} WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`,
+      [run.id, PROCESS_ID, JSON.stringify(records), startedAt, activeMs],
     );
     return parked > 0;
   }
 
   /**
    * The one place a run the engine executed reaches its final status (cancellation is in
-   * RunsService). The update is conditional, so it never overwrites a cancel; the run.succeeded /
-   * run.failed webhook is written in the same transaction (outbox), with `also`.
+   * RunsService), ending this execution. The update is conditional, so it never overwrites a
+   * cancel. The run.succeeded / run.failed webhook is written by the same statement (outbox); when
+   * no endpoint was subscribed at the claim, the statement only finishes the run if that is still
+   * so, and is made again with the webhook otherwise. `also` writes in the same transaction.
    */
-  finish(
+  async finish(
     run: LoadedRun,
     outcome: { status: 'succeeded' | 'failed'; result: unknown; error: RunError | null; timeline: StepRecord[]; startedAt: Date; activeMs: number },
     also?: (manager: EntityManager) => Promise<void>,
   ): Promise<RunFinished | null> {
     const tenantId = trustedTenantId(run.tenant_id);
-    const { status, result, error, timeline, startedAt, activeMs } = outcome;
-    return this.db.transaction(async (manager) => {
-      const [rows, updated]: [FinishedRow[], number] = await tenantSql(manager).query(
-        tenantId,
-        `UPDATE runs SET status = $3, result = $4, error = $5, steps = $6, started_at = COALESCE(started_at, $7), finished_at = now(), active_ms = $8
-          WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}
-          RETURNING instance_id, trigger_type, tool, created_at, started_at, finished_at`,
-        [run.id, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, activeMs],
-      );
-      if (updated === 0) return null;
-      const row = rows[0];
+    const { status, result, error, timeline, activeMs } = outcome;
+    const type = status === 'succeeded' ? 'run.succeeded' : 'run.failed';
+    // Worker time, like started_at: the webhook says exactly what the row holds.
+    const finishedAt = new Date();
+    const startedAt = run.started_at ?? outcome.startedAt;
+    const update = `UPDATE runs SET status = $4, result = $5, error = $6, steps = $7, started_at = COALESCE(started_at, $8), finished_at = $9, active_ms = $10, ${END_EXECUTION}
+      WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`;
+    const params = [run.id, PROCESS_ID, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, finishedAt, activeMs];
+    const withWebhook = (manager: EntityManager | DataSource) => {
       const view = runView({
         id: run.id,
         status,
-        flow: row.instance_id ? run.flow_key : null,
-        tool: row.tool,
+        flow: run.instance_id ? run.flow_key : null,
+        tool: run.tool,
         endUserExternalId: run.external_id,
-        instanceId: row.instance_id,
-        triggerType: row.trigger_type,
+        instanceId: run.instance_id,
+        triggerType: run.trigger_type,
         trigger: run.trigger,
         result: result ?? null,
         error,
         steps: timeline,
-        createdAt: row.created_at,
-        startedAt: row.started_at,
-        finishedAt: row.finished_at,
+        createdAt: run.created_at,
+        startedAt,
+        finishedAt,
         attempt: run.attempt,
       } as Run);
-      await this.webhooks.publish(tenantId, status === 'succeeded' ? 'run.succeeded' : 'run.failed', { endUserId: run.external_id, run: view }, manager);
-      await also?.(manager);
+      const outbox = this.webhooks.outbox(type, { endUserId: run.external_id, run: view }, '$11', '$12');
+      return tenantSql(manager).query(tenantId, `WITH done AS (${update} RETURNING 1), ${outbox.ctes('done')} SELECT ${outbox.deliveryIds} AS delivery_ids FROM done`, [
+        ...params,
+        outbox.type,
+        outbox.body,
+      ]);
+    };
+    const write = async (manager: EntityManager | DataSource): Promise<RunFinished | null> => {
+      let rows: Array<{ delivery_ids?: string[] | null }> = [];
+      if (!run.run_webhooks) {
+        [rows] = await tenantSql(manager).query(tenantId, `${update} AND NOT EXISTS (${RUN_WEBHOOKS}) RETURNING 1`, params);
+      }
+      if (rows.length === 0) rows = await withWebhook(manager);
+      if (rows.length === 0) return null;
+      const deliveryIds = rows[0].delivery_ids ?? [];
+      if (deliveryIds.length > 0) afterCommit(manager instanceof DataSource ? undefined : manager, () => void this.webhooks.enqueue(deliveryIds));
       return { runId: run.id, status };
-    });
+    };
+    return also ? this.db.transaction(async (manager) => (await write(manager)) && (await also(manager), { runId: run.id, status })) : write(this.db);
   }
 
   /**

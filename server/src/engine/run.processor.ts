@@ -58,10 +58,11 @@ export class RunProcessor {
         throw new RunDeferred(slot.answer);
       }
       let finished: RunFinished | null = null;
+      let released = false;
       try {
-        finished = await this.execution.execute(tenantId, runId);
+        ({ finished, released } = await this.execution.execute(tenantId, runId));
       } finally {
-        await this.releaseExecution(runId);
+        if (!released || this.unreleased.size > 0) await this.releaseExecution(runId);
         // Announce the finish to waiting callers in the same round trip as the slot's release.
         await slot.release(finished ? (batch) => publishRunFinished(batch, this.config.redis.prefix, finished!) : undefined);
       }

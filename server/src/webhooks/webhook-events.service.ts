@@ -7,10 +7,11 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { QUEUES } from '../queues/queues.module';
 import { afterCommit, installAfterCommit } from './after-commit';
 import type { WebhookEventData, WebhookEventType } from './event-types';
-import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from './webhook.entities';
+import { WebhookDelivery, WebhookEvent } from './webhook.entities';
 
 export const DELIVER_JOB = 'deliver';
 /** Jobs carry the delivery id and the attempt they are for (so a stale job does nothing). */
@@ -33,7 +34,6 @@ const MAX_BODY_BYTES = 256 * 1024;
 export class WebhookEventsService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectTenantScoped(WebhookEndpoint) private readonly endpoints: TenantScopedRepository<WebhookEndpoint>,
     @InjectTenantScoped(WebhookEvent) private readonly events: TenantScopedRepository<WebhookEvent>,
     @InjectTenantScoped(WebhookDelivery) private readonly deliveries: TenantScopedRepository<WebhookDelivery>,
     @InjectQueue(QUEUES.webhooks) private readonly queue: Queue<DeliverJob>,
@@ -47,20 +47,34 @@ export class WebhookEventsService implements OnModuleInit {
   }
 
   async publish(tenantId: TenantId, type: WebhookEventType, data: WebhookEventData, manager?: EntityManager): Promise<void> {
-    const write = async (m: EntityManager) => {
-      const endpoints = await this.endpoints.with(m).query(tenantId, 'e').select(['e.id']).andWhere('e.enabled = true').andWhere(':type = ANY(e.eventTypes)', { type }).getMany();
-      if (endpoints.length === 0) return [];
-      return this.record(
-        m,
-        tenantId,
-        type,
-        data,
-        endpoints.map((e) => e.id),
-        false,
-      );
+    const outbox = this.outbox(type, data, '$2', '$3');
+    const [row]: Array<{ delivery_ids: string[] | null }> = await tenantSql(manager ?? this.db).query(
+      tenantId,
+      `WITH any_endpoint AS (SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND enabled LIMIT 1), ${outbox.ctes('any_endpoint')} SELECT ${outbox.deliveryIds} AS delivery_ids`,
+      [outbox.type, outbox.body],
+    );
+    const ids = row?.delivery_ids ?? [];
+    if (ids.length > 0) afterCommit(manager, () => void this.enqueue(ids));
+  }
+
+  /**
+   * One event's outbox as CTEs of the caller's statement, for tenant $1 with the event type and body
+   * in the parameters named: the event and a pending delivery (due now) per endpoint subscribed to
+   * the type, written only when the CTE `onlyIf` has a row. `deliveryIds` selects the deliveries'
+   * ids, for enqueue() once committed.
+   */
+  outbox(type: WebhookEventType, data: WebhookEventData, typeParam: string, bodyParam: string) {
+    return {
+      type,
+      body: this.body(type, data),
+      ctes: (onlyIf: string) => `wh_endpoints AS (
+          SELECT id FROM webhook_endpoints WHERE tenant_id = $1 AND enabled AND ${typeParam}::text = ANY(event_types) AND EXISTS (SELECT 1 FROM ${onlyIf})),
+        wh_event AS (INSERT INTO webhook_events (tenant_id, type, body) SELECT $1, ${typeParam}, ${bodyParam} WHERE EXISTS (SELECT 1 FROM wh_endpoints) RETURNING id),
+        wh_deliveries AS (
+          INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, event_type, status, manual, attempts, attempt_log, next_attempt_at)
+          SELECT $1, e.id, ev.id, ${typeParam}, 'pending', false, 0, '[]'::jsonb, now() FROM wh_endpoints e CROSS JOIN wh_event ev RETURNING id)`,
+      deliveryIds: `(SELECT array_agg(id) FROM wh_deliveries)`,
     };
-    const ids = manager ? await write(manager) : await this.db.transaction(write);
-    afterCommit(manager, () => void this.enqueue(ids));
   }
 
   /** The event row and its deliveries (pending, due now). Returns the delivery ids. */

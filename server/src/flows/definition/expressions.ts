@@ -19,7 +19,10 @@
  * JSONata 2 evaluates asynchronously: evaluate() returns a Promise.
  */
 import jsonata from 'jsonata';
+import { compileDirect, NOT_FOUND, plainPath } from './direct-expressions';
 import { EXPRESSION_LIMITS, type ExpressionLimitCode, runInSandbox, type SandboxReply } from './expression-sandbox';
+
+export { NOT_FOUND } from './direct-expressions';
 
 export { EXPRESSION_LIMITS, EXPRESSION_LIMIT_CODES, type ExpressionLimitCode, isExpressionLimitCode } from './expression-sandbox';
 
@@ -125,8 +128,10 @@ export interface CompiledExpression {
   readonly source: string;
   /** Evaluates against the bindings IN THIS PROCESS, unbounded: only the sandbox child may call it. */
   evaluate(bindings: Bindings): Promise<unknown>;
-  /** A plain path's value read directly, or NOT_FOUND when JSONata is needed (see `kind`). */
+  /** The value evaluated in this process without JSONata (direct-expressions.ts), or NOT_FOUND when JSONata is needed. */
   read(bindings: Bindings): unknown;
+  /** Whether read() can answer at all (for some bindings): the expression is in the direct subset. */
+  readonly direct: boolean;
   /** JSONata's syntax tree (for analysis). */
   ast(): jsonata.ExprNode;
   /**
@@ -135,38 +140,6 @@ export interface CompiledExpression {
    * over arrays; those cases go to JSONata), giving the same result much faster.
    */
   readonly kind: 'path' | 'jsonata';
-}
-
-const PATH_ROOTS = new Set<string>([...BINDING_NAMES, ...LOOP_BINDING_NAMES]);
-export const NOT_FOUND = Symbol('not-found');
-
-/** `[variable, ...names]` when the AST is `$variable.name.name…` and nothing else, else undefined. */
-function plainPath(root: jsonata.ExprNode): string[] | undefined {
-  type Node = { type: string; value?: unknown; steps?: Node[] };
-  const ast = root as unknown as Node;
-  const plain = (node: Node, type: string) =>
-    node.type === type && typeof node.value === 'string' && Object.keys(node).every((k) => k === 'type' || k === 'value' || k === 'position');
-  if (plain(ast, 'variable') && PATH_ROOTS.has(ast.value as string)) return [ast.value as string];
-  if (ast.type !== 'path' || !Array.isArray(ast.steps) || Object.keys(ast).some((k) => k !== 'type' && k !== 'steps')) return undefined;
-  const [head, ...rest] = ast.steps;
-  if (!head || !plain(head, 'variable') || !PATH_ROOTS.has(head.value as string) || !rest.every((n) => plain(n, 'name'))) return undefined;
-  return [head.value as string, ...rest.map((n) => n.value as string)];
-}
-
-/** Follows a plain path through plain objects; NOT_FOUND when JSONata's semantics are needed. */
-function readPath(bindings: Bindings, path: string[]): unknown {
-  let value: unknown = (bindings as unknown as Record<string, unknown>)[path[0]];
-  for (let i = 1; i < path.length; i++) {
-    if (value === null || value === undefined || typeof value !== 'object') return typeof value === 'function' ? NOT_FOUND : undefined;
-    if (Array.isArray(value) || !Object.prototype.hasOwnProperty.call(value, path[i])) {
-      if (Array.isArray(value)) return NOT_FOUND;
-      // A missing key is undefined for JSONata too, unless an inherited property would be found.
-      if (path[i] in (value as object)) return NOT_FOUND;
-      return undefined;
-    }
-    value = (value as Record<string, unknown>)[path[i]];
-  }
-  return Array.isArray(value) || typeof value === 'function' ? NOT_FOUND : value;
 }
 
 /**
@@ -209,15 +182,16 @@ export function compileExpression(source: string): CompiledExpression {
     const info = describe(error);
     throw new ExpressionError(`Invalid expression: ${info.message ?? 'syntax error'}${located(info)}`, text, info.code, info.position);
   }
-  const path = plainPath(compiled.ast());
+  const direct = compileDirect(compiled.ast());
   const expression: CompiledExpression = {
     source: text,
-    kind: path ? 'path' : 'jsonata',
+    kind: plainPath(compiled.ast()) ? 'path' : 'jsonata',
+    direct: direct !== undefined,
     ast: () => compiled.ast(),
-    read: (bindings) => (path ? readPath(bindings, path) : NOT_FOUND),
+    read: direct ?? (() => NOT_FOUND),
     async evaluate(bindings: Bindings): Promise<unknown> {
-      if (path) {
-        const value = readPath(bindings, path);
+      if (direct) {
+        const value = direct(bindings);
         if (value !== NOT_FOUND) return toJson(value, text);
       }
       let result: unknown;
@@ -373,6 +347,14 @@ function read(node: Node, bindings: Bindings): unknown {
 
 type Located = { expression: string; path: string; jsonata: boolean };
 
+/** Whether every expression of the template can be read in this process (for some bindings). */
+function readable(node: Node): boolean {
+  if (node.kind === 'expr') return node.expression.direct;
+  if (node.kind === 'array') return node.items.every(readable);
+  if (node.kind === 'object') return node.values.every(readable);
+  return true;
+}
+
 function expressionNodes(node: Node, into: Located[]): Located[] {
   if (node.kind === 'expr') into.push({ expression: node.expression.source, path: node.path, jsonata: node.expression.kind === 'jsonata' });
   if (node.kind === 'array') for (const item of node.items) expressionNodes(item, into);
@@ -422,7 +404,7 @@ export function compileTemplate(template: unknown): CompiledTemplate {
   }
   const root = build(template, '');
   const expressions = expressionNodes(root, []);
-  const needsJsonata = expressions.some((e) => e.jsonata);
+  const needsJsonata = !readable(root);
   const compiled: CompiledTemplate = {
     isStatic: root.kind === 'static',
     expressions,
