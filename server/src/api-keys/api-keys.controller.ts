@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import { UuidParam } from '../common/http/params';
 import type { Actor } from '../auth/principal';
@@ -14,12 +14,14 @@ export class ApiKeysController {
 
   @Get()
   @ApiOperation({ summary: 'List secret keys (never their secrets)' })
+  @ApiOkResponse({ type: ApiKeyListView })
   async list(@CurrentActor() actor: Actor): Promise<ApiKeyListView> {
     return { data: (await this.apiKeys.list(actor)).map(ApiKeyView.of) };
   }
 
   @Post()
   @ApiOperation({ summary: 'Create a secret key; the secret is shown once' })
+  @ApiCreatedResponse({ type: CreatedApiKeyView })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateApiKeyDto): Promise<CreatedApiKeyView> {
     const { apiKey, secret } = await this.apiKeys.create(actor, body.name);
     return { apiKey: ApiKeyView.of(apiKey), secret };

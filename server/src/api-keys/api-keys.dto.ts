@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import type { ApiKey } from './api-key.entity';
 
@@ -14,9 +14,9 @@ export class ApiKeyView {
   @ApiProperty() name: string;
   @ApiProperty({ description: 'The first characters of the key, to recognise it', example: 'sk_Vq3x0aB' }) prefix: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) lastUsedAt: string | null;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String }) createdByUserId: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastUsedAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) createdByUserId: string | null;
 
   static of(key: ApiKey): ApiKeyView {
     return {

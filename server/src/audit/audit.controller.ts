@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
 import { AuditEventPage, AuditEventView, AuditQueryDto } from './audit.dto';
@@ -13,6 +13,7 @@ export class AuditController {
 
   @Get()
   @ApiOperation({ summary: 'Audit events, newest first, with filters and cursor pagination' })
+  @ApiOkResponse({ type: AuditEventPage })
   async list(@CurrentActor() actor: Actor, @Query() query: AuditQueryDto): Promise<AuditEventPage> {
     const page = await this.audit.list(actor, query);
     const names = await this.audit.names(actor.tenantId, page.data);

@@ -45,21 +45,21 @@ export class AuditQueryDto {
 export class AuditEventView {
   @ApiProperty() id: string;
   @ApiProperty({ enum: ACTOR_TYPES }) actorType: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) actorId: string | null;
-  @ApiPropertyOptional({
+  @ApiProperty({ nullable: true, type: String }) actorId: string | null;
+  @ApiProperty({
     nullable: true,
     type: String,
     description: "Who: a member's email, an API key's name, an end user's external id (null for the system, or one no longer found)",
   })
   actorName: string | null;
   @ApiProperty({ example: 'api_key.created' }) action: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) targetType: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) targetId: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'What, when it is a member, an API key or an end user (as actorName)' })
+  @ApiProperty({ nullable: true, type: String }) targetType: string | null;
+  @ApiProperty({ nullable: true, type: String }) targetId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'What, when it is a member, an API key or an end user (as actorName)' })
   targetName: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) data: Record<string, unknown>;
-  @ApiPropertyOptional({ nullable: true, type: String }) requestId: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) ip: string | null;
+  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String }) ip: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 
   static of(e: AuditEvent, names: Map<string, string> = new Map()): AuditEventView {
@@ -82,5 +82,5 @@ export class AuditEventView {
 
 export class AuditEventPage {
   @ApiProperty({ type: [AuditEventView] }) data: AuditEventView[];
-  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiNoContentResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DataSource, In } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -17,7 +17,7 @@ import { Tenant } from '../tenants/tenant.entity';
 import { AuthRateLimiter } from './auth-rate-limiter';
 import { CurrentPrincipal, Public, SESSION_COOKIE, SessionAuth } from './auth.decorators';
 import { FailedAttemptThrottle } from './failed-attempt-throttle';
-import { LoginDto, MeView, SwitchTenantDto } from './auth.dto';
+import { LoginDto, PortalMeView, SwitchTenantDto } from './auth.dto';
 import { PasswordLoginGuard } from './password-login.guard';
 import { MemberSessionsService } from './member-sessions.service';
 import { actorOf, AuthenticatedRequest, MemberPrincipal, SessionPrincipal } from './principal';
@@ -46,8 +46,9 @@ export class AuthController {
   @Public()
   @UseGuards(PasswordLoginGuard)
   @ApiOperation({ summary: 'Sign in to the portal; sets the httpOnly session cookie' })
+  @ApiOkResponse({ type: PortalMeView })
   @ApiTooManyRequestsResponse({ description: 'Too many failed attempts for this email or IP' })
-  async login(@Body() body: LoginDto, @Req() req: Request & { user: { userId: string } }, @Res({ passthrough: true }) res: Response): Promise<MeView> {
+  async login(@Body() body: LoginDto, @Req() req: Request & { user: { userId: string } }, @Res({ passthrough: true }) res: Response): Promise<PortalMeView> {
     const { token, session } = await this.sessions.create(req.user.userId, {
       ip: req.ip,
       userAgent: req.headers['user-agent'],
@@ -78,7 +79,8 @@ export class AuthController {
   @Get('me')
   @SessionAuth()
   @ApiOperation({ summary: 'Who is signed in, their tenants and the active one' })
-  me(@CurrentPrincipal() principal: MemberPrincipal | SessionPrincipal): Promise<MeView> {
+  @ApiOkResponse({ type: PortalMeView })
+  me(@CurrentPrincipal() principal: MemberPrincipal | SessionPrincipal): Promise<PortalMeView> {
     return this.describe(principal.userId, principal.kind === 'member' ? principal.tenantId : null);
   }
 
@@ -86,7 +88,8 @@ export class AuthController {
   @HttpCode(200)
   @SessionAuth()
   @ApiOperation({ summary: 'Make another of your tenants the active one' })
-  async switchTenant(@CurrentPrincipal() principal: MemberPrincipal | SessionPrincipal, @Body() body: SwitchTenantDto): Promise<MeView> {
+  @ApiOkResponse({ type: PortalMeView })
+  async switchTenant(@CurrentPrincipal() principal: MemberPrincipal | SessionPrincipal, @Body() body: SwitchTenantDto): Promise<PortalMeView> {
     if (!(await this.sessions.switchTenant(principal.sessionId, principal.userId, body.tenantId))) {
       // Same answer whether the tenant exists or not: membership is the only thing that matters.
       throw new AppError('not_found', `Tenant ${body.tenantId} was not found among your tenants`);
@@ -98,6 +101,7 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @ApiOperation({ summary: 'What an invitation token is for (tenant, email, role) and whether accepting needs that account’s sign-in' })
+  @ApiOkResponse({ type: InvitationView })
   async lookupInvitation(@Body() body: InvitationTokenDto, @Req() req: Request): Promise<InvitationView> {
     const invitation = await this.findInvitation(body.token, req);
     const session = await this.currentSession(req);
@@ -118,7 +122,8 @@ export class AuthController {
     summary: 'Accept an invitation. New to Switchboard: set a password (and name). Existing account: be signed in as it, or give its password. Signs you in to that tenant',
   })
   @ApiTooManyRequestsResponse({ description: 'Too many unknown invitation tokens from this IP, or too many wrong passwords' })
-  async acceptInvite(@Body() body: AcceptInviteDto, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: Response): Promise<MeView> {
+  @ApiOkResponse({ type: PortalMeView, description: 'Signed in to the invitation’s tenant' })
+  async acceptInvite(@Body() body: AcceptInviteDto, @Req() req: AuthenticatedRequest, @Res({ passthrough: true }) res: Response): Promise<PortalMeView> {
     const ip = req.ip ?? 'unknown';
     const invitation = await this.findInvitation(body.token, req);
     const { email, membership } = invitation;
@@ -170,7 +175,7 @@ export class AuthController {
     return this.sessions.resolve(token);
   }
 
-  async describe(userId: string, activeTenantId: string | null): Promise<MeView> {
+  async describe(userId: string, activeTenantId: string | null): Promise<PortalMeView> {
     const user = await this.db.getRepository(User).findOneOrFail({ where: { id: userId } });
     const memberships = await this.sessions.activeMemberships(userId);
     const tenants = await this.db.getRepository(Tenant).find({ where: { id: In(memberships.map((m) => m.tenantId)) } });

@@ -22,11 +22,11 @@ export class MembershipSummary {
   @ApiProperty({ enum: ROLES }) role: Role;
 }
 
-export class MeView {
+export class PortalMeView {
   @ApiProperty({ format: 'uuid' }) userId: string;
   @ApiProperty() email: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) name: string | null;
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'The tenant admin calls act on' })
+  @ApiProperty({ nullable: true, type: String }) name: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The tenant admin calls act on' })
   activeTenantId: string | null;
   @ApiProperty({ type: [MembershipSummary] }) memberships: MembershipSummary[];
 }

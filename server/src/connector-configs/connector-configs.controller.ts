@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { type ConnectorDefinition, DEFAULT_MIN_POLL_SECONDS, getConnector } from '@switchboard/connectors';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
@@ -25,6 +25,7 @@ export class ConnectorConfigsController {
   @Get()
   @MemberAuth('viewer')
   @ApiOperation({ summary: "The connector catalogue with this tenant's settings for each (logos by logoUrl only)" })
+  @ApiOkResponse({ type: ConnectorListView })
   async list(@CurrentActor() actor: Actor): Promise<ConnectorListView> {
     const [stored, secrets, definitions] = await Promise.all([
       this.configs.list(actor.tenantId),
@@ -39,6 +40,7 @@ export class ConnectorConfigsController {
   @Get(':key')
   @MemberAuth('viewer')
   @ApiOperation({ summary: "One connector with this tenant's settings" })
+  @ApiOkResponse({ type: ConnectorView })
   async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<ConnectorView> {
     const definition = await this.registry.definition(actor.tenantId, key);
     const config = (await this.configs.list(actor.tenantId)).find((c) => c.connectorKey === key);
@@ -48,6 +50,7 @@ export class ConnectorConfigsController {
   @Put(':key')
   @MemberAuth('admin')
   @ApiOperation({ summary: 'Enable/disable a connector, set its OAuth app (the secret is write-only) and scopes' })
+  @ApiOkResponse({ type: ConnectorView })
   async update(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: UpdateConnectorConfigDto): Promise<ConnectorView> {
     const config = await this.configs.upsert(actor, key, body);
     return this.view(actor, await this.registry.definition(actor.tenantId, key), config, await this.configs.storedSecrets(actor.tenantId, key));

@@ -67,13 +67,13 @@ export class UpdateConnectorConfigDto {
 
 export class ConnectorConfigView {
   @ApiProperty() enabled: boolean;
-  @ApiPropertyOptional({ nullable: true, type: String }) clientId: string | null;
+  @ApiProperty({ nullable: true, type: String }) clientId: string | null;
   @ApiProperty({ description: 'Whether a client secret is stored (it is never returned)' }) hasClientSecret: boolean;
-  @ApiPropertyOptional({ type: [String], nullable: true }) scopes: string[] | null;
+  @ApiProperty({ type: [String], nullable: true }) scopes: string[] | null;
   @ApiProperty({ type: ConnectorSettingsDto }) settings: ConnectorSettingsDto;
   @ApiProperty({ description: "Register this redirect URI in the provider's OAuth app" }) callbackUrl: string;
   @ApiProperty({ description: 'Whether a webhook signing secret is stored (it is never returned)' }) hasWebhookSigningSecret: boolean;
-  @ApiPropertyOptional({
+  @ApiProperty({
     nullable: true,
     type: String,
     description: "Connectors whose provider sends events to the app (Slack Events API, HubSpot): set this URL in the provider's app settings",
@@ -129,7 +129,7 @@ export class ConnectorView {
   @ApiProperty({ type: [ConnectorActionView] }) actions: ConnectorActionView[];
   @ApiProperty({ type: [String] }) optionSources: string[];
   @ApiProperty({ type: [ConnectorTriggerView], description: 'What can start a flow: polls and provider webhooks' }) triggers: ConnectorTriggerView[];
-  @ApiPropertyOptional({ nullable: true, type: ConnectorWebhooksView, description: 'How the provider pushes events, when it does' }) webhooks: ConnectorWebhooksView | null;
+  @ApiProperty({ nullable: true, type: ConnectorWebhooksView, description: 'How the provider pushes events, when it does' }) webhooks: ConnectorWebhooksView | null;
   @ApiProperty({ type: () => ConnectorConfigView, description: "This tenant's settings" }) config: ConnectorConfigView;
 }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
@@ -15,6 +15,7 @@ export class OpenApiImportsController {
   @Get()
   @MemberAuth('viewer')
   @ApiOperation({ summary: 'The OpenAPI document attached to a connector: its operations and the actions they became' })
+  @ApiOkResponse({ type: OpenApiImportView })
   async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<OpenApiImportView> {
     return view(await this.imports.get(actor.tenantId, key));
   }
@@ -25,6 +26,7 @@ export class OpenApiImportsController {
     summary: 'Attach an OpenAPI 3.x document to a connector (by URL or as the document), replacing any earlier one',
     description: 'Each operation becomes an action usable in flow `action` steps; GET operations that list things also become option sources.',
   })
+  @ApiOkResponse({ type: OpenApiImportView })
   async put(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: PutOpenApiDto): Promise<OpenApiImportView> {
     const given = (['url', 'document'] as const).filter((f) => body[f] !== undefined);
     if (given.length !== 1) {
@@ -38,6 +40,7 @@ export class OpenApiImportsController {
   @Patch()
   @MemberAuth('admin')
   @ApiOperation({ summary: 'Choose which listing operations serve as option sources, and which fields give the value and label' })
+  @ApiOkResponse({ type: OpenApiImportView })
   async patch(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: PatchOpenApiDto): Promise<OpenApiImportView> {
     return view(await this.imports.setOptionSources(actor, key, body.optionSources));
   }
@@ -77,6 +80,6 @@ function view(i: OpenApiImport): OpenApiImportView {
       };
     }),
     warnings: i.warnings,
-    updatedAt: i.updatedAt,
+    updatedAt: i.updatedAt.toISOString(),
   };
 }

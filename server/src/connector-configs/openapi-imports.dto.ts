@@ -49,8 +49,8 @@ export class OpenApiOperationView {
   @ApiProperty() description: string;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of the input' }) input: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'JSON Schema of the output' }) output: Record<string, unknown>;
-  @ApiPropertyOptional({ type: ListSpecView, nullable: true, description: 'Set when the operation serves as an option source' }) optionSource: ListSpecView | null;
-  @ApiPropertyOptional({ type: ListSpecView, nullable: true, description: 'What the import detected, before any choice of the admin' }) detectedOptionSource: ListSpecView | null;
+  @ApiProperty({ type: ListSpecView, nullable: true, description: 'Set when the operation serves as an option source' }) optionSource: ListSpecView | null;
+  @ApiProperty({ type: ListSpecView, nullable: true, description: 'What the import detected, before any choice of the admin' }) detectedOptionSource: ListSpecView | null;
   @ApiProperty({ description: 'Whether the option source was chosen by an admin rather than detected' }) optionSourceOverridden: boolean;
 }
 
@@ -59,10 +59,10 @@ export class OpenApiImportView {
   @ApiProperty() title: string;
   @ApiProperty() version: string;
   @ApiProperty({ description: 'OpenAPI version of the document' }) openapi: string;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Where it was fetched from; null for an upload' }) url: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Where it was fetched from; null for an upload' }) url: string | null;
   @ApiProperty() documentBytes: number;
   @ApiProperty({ type: [String], description: "The document's servers (informational: calls go to the connection's base URL)" }) servers: string[];
   @ApiProperty({ type: [OpenApiOperationView] }) operations: OpenApiOperationView[];
   @ApiProperty({ type: [String], description: 'Operations or parts left out, and why' }) warnings: string[];
-  @ApiProperty() updatedAt: Date;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

@@ -18,9 +18,9 @@ export class StatsTotals {
   @ApiProperty() failed: number;
   @ApiProperty() cancelled: number;
   @ApiProperty({ description: 'Queued, running or waiting now (of those created in the window)' }) active: number;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'succeeded / (succeeded + failed); null when none finished' }) successRate: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'Median duration of finished runs, ms' }) p50DurationMs: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: '95th percentile duration of finished runs, ms' }) p95DurationMs: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'succeeded / (succeeded + failed); null when none finished' }) successRate: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'Median duration of finished runs, ms' }) p50DurationMs: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: '95th percentile duration of finished runs, ms' }) p95DurationMs: number | null;
 }
 
 export class StatsBucket {
@@ -28,7 +28,7 @@ export class StatsBucket {
   @ApiProperty() total: number;
   @ApiProperty() succeeded: number;
   @ApiProperty() failed: number;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: '95th percentile duration of the runs finished in this bucket, ms' }) p95DurationMs: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: '95th percentile duration of the runs finished in this bucket, ms' }) p95DurationMs: number | null;
 }
 
 export class FailingFlow {

@@ -20,7 +20,7 @@ export class EndUserSummary extends EndUserView {
 
 export class EndUserSummaryPage {
   @ApiProperty({ type: [EndUserSummary] }) data: EndUserSummary[];
-  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
 export class EndUserDetail extends EndUserView {

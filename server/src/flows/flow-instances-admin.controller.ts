@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { notFound } from '../common/errors/app-error';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -16,6 +16,7 @@ import { FlowInstancesService } from './flow-instances.service';
 import { FlowInstance, FlowTemplateVersion } from './flow-template.entity';
 import { FlowTemplatesService } from './flow-templates.service';
 import { flowView } from './flows.dto';
+import { FlowListView, SettingLabels, SettingLabelsView, TemplateInstancePage, TriggerHealthView } from './flow-views.dto';
 import { OptionalNotNull, QueryInt } from '../common/http/validators';
 import { OptionsService } from '../connections/options.service';
 import type { VersionDoc } from './flow-instances.service';
@@ -28,58 +29,6 @@ export class InstancesQuery {
   @OptionalNotNull()
   @IsIn(['failing'])
   triggerHealth?: 'failing';
-}
-
-export class TriggerErrorView {
-  @ApiProperty() code: string;
-  @ApiProperty() message: string;
-  @ApiProperty({ format: 'date-time' }) at: string;
-  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'When it is tried again' }) retryAt: string | null;
-}
-
-export class TriggerHealthView {
-  @ApiProperty({ enum: ['ok', 'failing', 'waiting'], description: 'waiting: not checked yet (the first poll, or the provider subscription, is to come)' }) status:
-    'ok' | 'failing' | 'waiting';
-  @ApiPropertyOptional({ nullable: true, type: TriggerErrorView }) error: TriggerErrorView | null;
-  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'The last successful poll' }) lastCheckedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'When an item last started a run' }) lastItemAt: string | null;
-}
-
-export class TemplateInstanceView {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ description: "The end user's external id" }) endUserId: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) endUserName: string | null;
-  @ApiProperty() version: number;
-  @ApiProperty() enabled: boolean;
-  @ApiProperty({ enum: ['on', 'off', 'paused'], description: 'paused: on, but a connection it uses is disconnected or needs reauth, so nothing runs' }) status:
-    'on' | 'off' | 'paused';
-  @ApiPropertyOptional({ nullable: true, type: TriggerHealthView, description: 'Poll triggers and provider webhooks: whether the trigger works (null for other triggers)' })
-  triggerHealth: TriggerHealthView | null;
-  @ApiProperty({ format: 'date-time' }) updatedAt: string;
-}
-
-export class VersionUsage {
-  @ApiProperty() version: number;
-  @ApiProperty({ description: 'Instances on this version that are switched on' }) enabled: number;
-  @ApiProperty({ description: 'Instances on this version that are switched off' }) disabled: number;
-}
-
-export class TemplateInstancePage {
-  @ApiProperty({ type: [TemplateInstanceView] }) data: TemplateInstanceView[];
-  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
-  @ApiProperty({ type: [VersionUsage], description: 'How many end users are on each version' }) byVersion: VersionUsage[];
-}
-
-export class SettingLabels {
-  @ApiProperty({ description: 'Saved value → what the option source calls it (e.g. C0123 → #sales); values it did not list are left out' })
-  labels: Record<string, string>;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Why no label could be looked up: the connection is gone or needs reauth, the provider failed' })
-  error: string | null;
-}
-
-export class SettingLabelsView {
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/SettingLabels' }, description: 'By setting, for the settings with an option source' })
-  data: Record<string, SettingLabels>;
 }
 
 /** Flow instances as the tenant's team sees them in the portal: who runs which version, with which settings. */
@@ -97,6 +46,7 @@ export class FlowInstancesAdminController {
   @Get('flow-templates/:key/instances')
   @MemberAuth('viewer')
   @ApiOperation({ summary: 'End users who enabled this template, with the version each is pinned to (by external id)' })
+  @ApiOkResponse({ type: TemplateInstancePage })
   async byTemplate(@CurrentActor() actor: Actor, @Param('key') key: string, @Query() query: InstancesQuery): Promise<TemplateInstancePage> {
     const template = await this.templates.get(actor, key);
     const base = () =>
@@ -173,7 +123,8 @@ export class FlowInstancesAdminController {
   @Get('end-users/:externalId/flows')
   @MemberAuth('viewer')
   @ApiOperation({ summary: "An end user's flows: every published flow, with their instance (version, on/off, settings) if any" })
-  async byEndUser(@CurrentActor() actor: Actor, @Param('externalId') externalId: string) {
+  @ApiOkResponse({ type: FlowListView, description: 'webhookUrl and webhookSecret are null for viewers' })
+  async byEndUser(@CurrentActor() actor: Actor, @Param('externalId') externalId: string): Promise<FlowListView> {
     const endUser = await this.endUsers.get(actor, externalId);
     const flows = (await this.instances.listForEndUser(actor, endUser.id)).map(flowView);
     // A webhook URL and signing secret let anyone start the end user's runs: developers and up only.
@@ -187,6 +138,7 @@ export class FlowInstancesAdminController {
   @ApiOperation({
     summary: "The names of an end user's saved option values (Slack channel ids → #sales), read live from the provider with the flow's connection",
   })
+  @ApiOkResponse({ type: SettingLabelsView })
   async settingLabels(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string): Promise<SettingLabelsView> {
     const endUser = await this.endUsers.get(actor, externalId);
     const { instance, pinned, latest } = await this.instances.getForEndUser(actor, endUser.id, key);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth, MemberAuth, Public } from '../auth/auth.decorators';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import { EndUsersService } from '../end-users/end-users.service';
@@ -8,6 +8,7 @@ import { flowDefinitionSchema } from './definition/flow-definition.schema';
 import { FlowInstancesService } from './flow-instances.service';
 import { FlowTemplatesService } from './flow-templates.service';
 import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, templateView, WebhookSecretBody } from './flows.dto';
+import { FlowTemplateListView, FlowTemplateView, FlowValidationView, PublishedFlowVersionView } from './flow-views.dto';
 
 @ApiTags('admin: flow templates')
 @Controller('v1/admin/flow-templates')
@@ -17,21 +18,24 @@ export class FlowTemplatesController {
   @Get()
   @MemberAuth('viewer')
   @ApiOperation({ summary: 'Flow templates' })
-  async list(@CurrentActor() actor: Actor) {
+  @ApiOkResponse({ type: FlowTemplateListView })
+  async list(@CurrentActor() actor: Actor): Promise<FlowTemplateListView> {
     return { data: (await this.templates.list(actor)).map((t) => templateView(t)) };
   }
 
   @Post()
   @MemberAuth('developer')
   @ApiOperation({ summary: 'Create a template from a draft definition (needs key and name; validated on publish)' })
-  async create(@CurrentActor() actor: Actor, @Body() body: DefinitionBody) {
+  @ApiCreatedResponse({ type: FlowTemplateView })
+  async create(@CurrentActor() actor: Actor, @Body() body: DefinitionBody): Promise<FlowTemplateView> {
     return templateView(await this.templates.create(actor, body.definition));
   }
 
   @Get(':key')
   @MemberAuth('viewer')
   @ApiOperation({ summary: 'A template: its draft and every published version' })
-  async get(@CurrentActor() actor: Actor, @Param('key') key: string) {
+  @ApiOkResponse({ type: FlowTemplateView })
+  async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<FlowTemplateView> {
     const template = await this.templates.get(actor, key);
     return templateView(template, await this.templates.listVersions(actor, template.id));
   }
@@ -39,7 +43,8 @@ export class FlowTemplatesController {
   @Put(':key/draft')
   @MemberAuth('developer')
   @ApiOperation({ summary: 'Replace the draft (published versions never change)' })
-  async updateDraft(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: DefinitionBody) {
+  @ApiOkResponse({ type: FlowTemplateView })
+  async updateDraft(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: DefinitionBody): Promise<FlowTemplateView> {
     return templateView(await this.templates.updateDraft(actor, key, body.definition));
   }
 
@@ -47,7 +52,8 @@ export class FlowTemplatesController {
   @HttpCode(200)
   @MemberAuth('viewer')
   @ApiOperation({ summary: 'Validate the draft (or a given definition); errors name the JSON path' })
-  async validate(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: OptionalDefinitionBody) {
+  @ApiOkResponse({ type: FlowValidationView })
+  async validate(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: OptionalDefinitionBody): Promise<FlowValidationView> {
     const definition = body.definition ?? (await this.templates.get(actor, key)).draft;
     const checked = await this.templates.validate(actor, definition);
     return checked.ok ? { valid: true, errors: [] } : { valid: false, errors: checked.errors };
@@ -59,7 +65,9 @@ export class FlowTemplatesController {
     summary: 'Publish the draft as the next immutable version',
     description: 'A draft equal to the latest version publishes nothing: 200 with that version and `changed: false` (201 and `changed: true` otherwise).',
   })
-  async publish(@CurrentActor() actor: Actor, @Param('key') key: string, @Res({ passthrough: true }) res: Response) {
+  @ApiCreatedResponse({ type: PublishedFlowVersionView, description: 'A new version was published' })
+  @ApiOkResponse({ type: PublishedFlowVersionView, description: 'The draft equals the latest version: that version, nothing published' })
+  async publish(@CurrentActor() actor: Actor, @Param('key') key: string, @Res({ passthrough: true }) res: Response): Promise<PublishedFlowVersionView> {
     const { version, changed } = await this.templates.publish(actor, key);
     if (!changed) res.status(200);
     return { key, version: version.version, changed, publishedAt: version.createdAt.toISOString(), definition: version.definition };

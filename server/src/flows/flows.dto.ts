@@ -6,6 +6,7 @@ import type { Run, StepRecord } from '../engine/run.entity';
 import { runTokens } from '../engine/token-usage';
 import type { FlowForEndUser } from './flow-instances.service';
 import type { FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
+import type { FlowTemplateView, FlowView } from './flow-views.dto';
 
 export class DefinitionBody {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'A flow definition (see /v1/schemas/flow-definition.json)' })
@@ -77,7 +78,7 @@ export class RunQuery {
   @ApiPropertyOptional({ format: 'date-time' }) @OptionalNotNull() @QueryDate() until?: Date;
 }
 
-export const templateView = (t: FlowTemplate, versions: FlowTemplateVersion[] = []) => ({
+export const templateView = (t: FlowTemplate, versions: FlowTemplateVersion[] = []): FlowTemplateView => ({
   id: t.id,
   key: t.key,
   name: t.name,
@@ -88,8 +89,8 @@ export const templateView = (t: FlowTemplate, versions: FlowTemplateVersion[] = 
   updatedAt: t.updatedAt.toISOString(),
 });
 
-export const flowView = (f: FlowForEndUser) => {
-  const d = f.latest.definition as { name?: string; description?: string; trigger?: unknown; connectors?: string[]; inputs?: unknown };
+export const flowView = (f: FlowForEndUser): FlowView => {
+  const d = f.latest.definition as { name?: string; description?: string; trigger: Record<string, unknown>; connectors?: string[]; inputs?: Record<string, unknown> };
   return {
     key: f.template.key,
     name: d.name ?? f.template.name,

@@ -89,9 +89,9 @@ export class LlmProviderView {
   @ApiProperty({ example: 'openai-main' }) key: string;
   @ApiProperty({ enum: LLM_PROVIDER_KINDS }) kind: string;
   @ApiProperty() name: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) baseUrl: string | null;
+  @ApiProperty({ nullable: true, type: String }) baseUrl: string | null;
   @ApiProperty({ description: 'Whether an API key is stored (it is never returned)' }) hasApiKey: boolean;
-  @ApiPropertyOptional({ nullable: true, type: String }) defaultModel: string | null;
+  @ApiProperty({ nullable: true, type: String }) defaultModel: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
 import { UuidParam } from '../common/http/params';
@@ -14,6 +14,7 @@ export class MembersController {
   @Get()
   @MemberAuth('viewer')
   @ApiOperation({ summary: 'List members and pending invitations' })
+  @ApiOkResponse({ type: MemberListView })
   async list(@CurrentActor() actor: Actor): Promise<MemberListView> {
     return { data: (await this.members.list(actor)).map(MemberView.of) };
   }
@@ -21,6 +22,7 @@ export class MembersController {
   @Post()
   @MemberAuth('admin')
   @ApiOperation({ summary: 'Invite someone by email with a role (only owners may invite owners)' })
+  @ApiCreatedResponse({ type: InvitedMemberView })
   async invite(@CurrentActor() actor: Actor, @Body() body: InviteMemberDto): Promise<InvitedMemberView> {
     const { membership, inviteToken, inviteUrl } = await this.members.invite(actor, body.email, body.role);
     return { member: MemberView.of(membership), inviteToken, inviteUrl };
@@ -29,6 +31,7 @@ export class MembersController {
   @Patch(':id')
   @MemberAuth('admin')
   @ApiOperation({ summary: "Change a member's role; the last owner cannot be demoted" })
+  @ApiOkResponse({ type: MemberView })
   @ApiNotFoundResponse()
   async changeRole(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string, @Body() body: ChangeRoleDto): Promise<MemberView> {
     return MemberView.of(await this.members.changeRole(actor, id, body.role));

@@ -42,7 +42,7 @@ export class MemberView {
   @ApiProperty({ format: 'uuid', description: 'Membership id' }) id: string;
   @ApiProperty({ format: 'uuid' }) userId: string;
   @ApiProperty() email: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) name: string | null;
+  @ApiProperty({ nullable: true, type: String }) name: string | null;
   @ApiProperty({ enum: ROLES }) role: Role;
   @ApiProperty({ enum: ['active', 'invited'] }) status: 'active' | 'invited';
   @ApiProperty({ format: 'date-time' }) createdAt: string;

@@ -1,5 +1,5 @@
 import { Body, Controller, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuthRateLimiter } from '../auth/auth-rate-limiter';
 import { Public } from '../auth/auth.decorators';
@@ -27,6 +27,7 @@ export class SignupController {
   @Post()
   @Public()
   @ApiOperation({ summary: 'Create a tenant and its owner, and sign in (only when ALLOW_SIGNUP=true)' })
+  @ApiCreatedResponse({ type: TenantView, description: 'The new tenant; the session cookie is set' })
   async signup(@Body() body: SignupDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TenantView> {
     if (!this.config.allowSignup) {
       throw new AppError('signup_disabled', 'Signup is disabled on this deployment; ask its operator for an account');

@@ -43,10 +43,10 @@ export class UpdateWebhookEndpointDto {
 export class WebhookEndpointView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() url: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) description: string | null;
+  @ApiProperty({ nullable: true, type: String }) description: string | null;
   @ApiProperty({ enum: WEBHOOK_EVENT_TYPES, isArray: true }) eventTypes: string[];
   @ApiProperty() enabled: boolean;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Why the endpoint is disabled (e.g. sustained delivery failure)' }) disabledReason: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the endpoint is disabled (e.g. sustained delivery failure)' }) disabledReason: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 
@@ -71,7 +71,7 @@ export class WebhookEndpointWithSecretView extends WebhookEndpointView {
 
 export class WebhookEndpointListView {
   @ApiProperty({ type: [WebhookEndpointView] }) data: WebhookEndpointView[];
-  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
 
 export class DeliveryQuery {
@@ -86,12 +86,12 @@ export class WebhookDeliveryView {
   @ApiProperty({ example: 'connection.created' }) eventType: string;
   @ApiProperty({ enum: ['pending', 'succeeded', 'failed'] }) status: string;
   @ApiProperty() attempts: number;
-  @ApiPropertyOptional({ nullable: true, type: Number, description: 'HTTP status of the latest attempt' }) responseStatus: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number }) latencyMs: number | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'HTTP status of the latest attempt' }) responseStatus: number | null;
+  @ApiProperty({ nullable: true, type: Number }) latencyMs: number | null;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) nextAttemptAt: string | null;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) lastAttemptAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) nextAttemptAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastAttemptAt: string | null;
 
   static of(d: WebhookDelivery): WebhookDeliveryView {
     return {
@@ -112,10 +112,10 @@ export class WebhookDeliveryView {
 
 export class DeliveryAttemptView {
   @ApiProperty({ format: 'date-time' }) at: string;
-  @ApiPropertyOptional({ nullable: true, type: Number }) responseStatus: number | null;
+  @ApiProperty({ nullable: true, type: Number }) responseStatus: number | null;
   @ApiProperty() latencyMs: number;
-  @ApiPropertyOptional({ nullable: true, type: String }) error: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'The first 1 KB of the answer' }) responseBody: string | null;
+  @ApiProperty({ nullable: true, type: String }) error: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The first 1 KB of the answer' }) responseBody: string | null;
 }
 
 export class WebhookDeliveryDetailView extends WebhookDeliveryView {
@@ -126,5 +126,5 @@ export class WebhookDeliveryDetailView extends WebhookDeliveryView {
 
 export class WebhookDeliveryListView {
   @ApiProperty({ type: [WebhookDeliveryView] }) data: WebhookDeliveryView[];
-  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }
