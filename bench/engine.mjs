@@ -8,101 +8,24 @@
 // Then the workers alone: events accepted while the queue is paused, then drained.
 // Prints one line per measure.
 // Usage: npm run build && node bench/engine.mjs [--events 2000] [--requests 500] [--single-requests 100] [--users 20] [--workers 1,2]
-import { spawn, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { createServer } from 'node:net';
-import pg from 'pg';
-import Redis from 'ioredis';
+import { cpus } from 'node:os';
 import Queue from 'bull';
-import { consentInSandbox, startSandbox } from '../connectors/dist/sandbox/index.js';
+import { cpuMs, cpuOfCommand, load, pct, sampleRss, selfCpuMs, sleep } from './lib/measure.mjs';
+import { args, ms, print, printMachine } from './lib/report.mjs';
+import { atCleanup, redisUrl, run, scratchStack, stop } from './lib/stack.mjs';
+import { connectEndUser, client, signIn } from './lib/tenant.mjs';
 
-const root = resolve(import.meta.dirname, '..');
-const dist = join(root, 'server', 'dist');
-const { values } = parseArgs({
-  options: {
-    events: { type: 'string', default: '2000' },
-    'event-concurrency': { type: 'string', default: '20' },
-    requests: { type: 'string', default: '500' },
-    'single-requests': { type: 'string', default: '100' },
-    'request-concurrency': { type: 'string', default: '10' },
-    users: { type: 'string', default: '20' },
-    workers: { type: 'string', default: '1,2' },
-  },
-});
-const EVENTS = Number(values.events);
-const EVENT_CONCURRENCY = Number(values['event-concurrency']);
-const REQUESTS = Number(values.requests);
-const REQUEST_CONCURRENCY = Number(values['request-concurrency']);
-const SINGLE_REQUESTS = Number(values['single-requests']);
-const USERS = Number(values.users);
-const WORKER_COUNTS = values.workers.split(',').map(Number);
-const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const HOST_ORIGIN = 'https://host.example';
+const ARGS = args({ events: 2000, 'event-concurrency': 20, requests: 500, 'single-requests': 100, 'request-concurrency': 10, users: 20, workers: '1,2' });
+const EVENTS = ARGS.events;
+const EVENT_CONCURRENCY = ARGS['event-concurrency'];
+const REQUESTS = ARGS.requests;
+const REQUEST_CONCURRENCY = ARGS['request-concurrency'];
+const SINGLE_REQUESTS = ARGS['single-requests'];
+const USERS = ARGS.users;
+const WORKER_COUNTS = ARGS.workers.split(',').map(Number);
 // n8n 1.123 on a 2-core machine, same flow (BENCHMARKS.md).
 const N8N = { queueRunsPerSecond: 56, queueP50: 853, regularPgPerSecond: 36, regularPgP50: 267, regularPgP99: 454, rssMb: 1150 };
-
-const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] : NaN);
-const rssMb = (pid) => {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-  } catch {
-    return 0; // exited
-  }
-};
-const print = (measure, value, extra = '') => console.log(`${measure.padEnd(38)} ${value}${extra ? `  (${extra})` : ''}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () =>
-  new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-const ms = (x) => `${x.toFixed(2)} ms`;
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-/** User + system CPU time of a process so far, in ms; with `children`, also that of its exited children it waited for. */
-const cpuMs = (pid, children = false) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state): utime is 14, stime 15, cutime 16, cstime 17
-    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
-    return (ticks * 1000) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-};
 const cpuOf = (procs) => procs.reduce((sum, p) => sum + cpuMs(p.child.pid), 0);
-/**
- * CPU ms so far of every process whose command name is `comm` (all of PostgreSQL on this box:
- * backends, background processes, and through the postmaster's children time the backends that exited).
- */
-const cpuOfCommand = (comm) => {
-  let sum = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) sum += cpuMs(pid, true);
-    } catch {
-      // gone
-    }
-  }
-  return sum;
-};
-const selfCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** The reference flow: event-triggered, 4 steps. */
 const steps = [
@@ -130,241 +53,57 @@ const REQUEST_FLOW = {
   steps: [...steps, { id: 'answer', type: 'respond', output: '=$steps.result' }],
 };
 
-// Everything started here, so it can be stopped on any exit path.
-const children = new Set();
-let sandbox;
-let admin;
-let db;
-let redis;
-let runsQueue;
-let databaseCreated = false;
-const database = `sb_bench_${Date.now().toString(36)}`;
-const redisPrefix = `sbbench:${randomBytes(3).toString('hex')}`;
-
-async function stop(child, signal = 'SIGTERM') {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-let cleaning;
-/** Stops what this script started: processes, database, Redis keys, then the in-process sandbox. */
-function cleanup() {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((c) => stop(c).catch(() => undefined)));
-    await runsQueue?.close().catch(() => undefined);
-    redis?.disconnect();
-    if (db) await db.end().catch(() => undefined);
-    if (admin) {
-      if (databaseCreated) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((e) => console.error(`could not drop database ${database}: ${e.message}`));
-      await admin.end().catch(() => undefined);
-    }
-    const cleaner = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-    cleaner.on('error', () => undefined);
-    try {
-      await cleaner.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
-        if (keys.length) await cleaner.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } catch {
-      // Redis unreachable: nothing of ours is in it.
-    } finally {
-      cleaner.disconnect();
-    }
-    if (sandbox) await Promise.race([sandbox.close().catch(() => undefined), sleep(2000)]);
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-}
-
-// BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the API and workers (NODE_OPTIONS refuses --cpu-prof).
-const childNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-
-function startProcess(script, env) {
-  const child = spawn(process.execPath, [...childNodeArgs, join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  const keep = (c) => (out = (out + c).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { child, output: () => out };
-}
-
-async function untilReady(api, url, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error(`API exited early: ${api.output().slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`API not ready after ${timeoutMs} ms: ${api.output().slice(-2000)}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(20);
-  }
-}
-
-/** Workers log nothing at LOG_LEVEL=warn; a worker is ready once its blocking Redis client for the runs queue has its name. */
-async function untilWorkers(redis, workers, timeoutMs = 30_000) {
-  const name = `${redisPrefix}:bull:${Buffer.from('runs').toString('base64')}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const w of workers) if (w.child.exitCode !== null || w.child.signalCode !== null) throw new Error(`worker exited early: ${w.output().slice(-2000)}`);
-    const list = await redis.client('LIST');
-    const n = list.split('\n').filter((l) => l.includes(` name=${name} `)).length;
-    if (n >= workers.length) return;
-    if (Date.now() > deadline) throw new Error(`${n} of ${workers.length} workers ready after ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-/** JSON over fetch; remembers the member session cookie. */
-function client(base, { bearer, origin } = {}) {
-  let cookie;
-  return async (method, path, body) => {
-    const headers = {};
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
-    if (cookie) headers.cookie = cookie;
-    if (origin && method !== 'GET') headers.origin = origin;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('sb_session='));
-    if (set) cookie = set.split(';')[0];
-    const text = await res.text();
-    let parsed = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* keep text */
-    }
-    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-    return parsed;
-  };
-}
-
-/** Samples the RSS of the given processes every 50 ms; `stop()` answers the peaks in MB. */
-function sampleRss(procs) {
-  const peaks = procs.map(() => 0);
-  const take = () => procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i], rssMb(p.child.pid))));
-  take();
-  const timer = setInterval(take, 50);
-  return { stop: () => (clearInterval(timer), take(), peaks) };
-}
-
-/** Runs `count` jobs with `concurrency` in flight; `job(i)` answers nothing. */
-async function pool(count, concurrency, job) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      for (let i = next++; i < count; i = next++) await job(i);
-    }),
-  );
-}
-
-try {
-  const cpu = cpus();
-  console.log(
-    `machine: ${cpu.length} cores (${cpu[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; PostgreSQL + Redis on the same box, sandbox and load client in this process`,
-  );
-
-  sandbox = await startSandbox();
-  admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  databaseCreated = true;
-  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    MASTER_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    SANDBOX_URL: sandbox.url,
-    OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`,
-    PORT: String(port),
-    PUBLIC_URL: url,
-    // Slack's declared 1 call/s per connection would cap 20 end users at 20 runs/s: the bench measures the engine, not the limiter.
-    CONNECTION_RATE_LIMITS: 'false',
-  };
-  const cli = (...args) => execFileSync(process.execPath, [join(dist, 'cli/main.js'), ...args], { env: { ...process.env, ...env } }).toString();
-  cli('migrate', 'up');
-  const email = `bench-${randomBytes(3).toString('hex')}@example.test`;
-  const created = cli('create-tenant', '--name', 'Bench', '--email', email, '--api-key', 'bench');
-  const tenant = JSON.parse(created.slice(created.indexOf('{')));
-  db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  redis = new Redis(redisUrl);
-  // The runs queue as the processes see it, to pause and resume it (global pause: no worker takes a job).
-  runsQueue = new Queue('runs', { prefix: `${redisPrefix}:bull`, redis: redisUrl });
-
-  const api = startProcess('main.js', env);
-  await untilReady(api, url);
-
-  // The owner signs in, allows the host's origin, turns Slack on against the sandbox and publishes both flows.
-  const owner = client(url, { origin: url });
-  await owner('POST', '/v1/auth/login', { email, password: tenant.password });
-  await owner('PATCH', '/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
+/** A tenant as a customer sets it up: Slack on against the sandbox, both flows published, `userCount` end users who connected Slack through the popup and have both flows on. */
+async function benchTenant(stack, api, name, userCount) {
+  const tenant = await stack.createTenant(name);
+  const owner = await signIn(api.url, tenant);
   await owner('PUT', '/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } });
   for (const definition of [EVENT_FLOW, REQUEST_FLOW]) {
     await owner('POST', '/v1/admin/flow-templates', { definition });
     await owner('POST', `/v1/admin/flow-templates/${definition.key}/publish`);
   }
-
-  // USERS end users connect Slack through the popup, driven over HTTP, and get both flows switched on.
-  const host = client(url, { bearer: tenant.apiKey });
-  const users = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
+  const host = client(api.url, { bearer: tenant.apiKey });
+  const users = Array.from({ length: userCount }, (_, i) => `bench-user-${i}`);
   for (const endUserId of users) {
-    const { token } = await host('POST', '/v1/sessions', { endUserId });
-    const start = await fetch(`${url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
-    if (start.status !== 302) throw new Error(`connect page answered ${start.status}: ${(await start.text()).slice(0, 300)}`);
-    const page = await (await fetch(await consentInSandbox(start.headers.get('location')))).text();
-    const result = JSON.parse(/<script type="application\/json" id="switchboard-result">([^<]*)<\/script>/.exec(page)?.[1] ?? 'null');
-    if (result?.message?.status !== 'connected') throw new Error(`connect failed: ${JSON.stringify(result?.message ?? page.slice(0, 300))}`);
+    await connectEndUser(api.url, tenant.apiKey, 'slack', endUserId);
     for (const flow of [EVENT_FLOW, REQUEST_FLOW]) await host('POST', `/v1/end-users/${endUserId}/flows/${flow.key}/enable`, { settings: { channel: '#general' } });
   }
+  return { users, headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' } };
+}
+
+await run(async () => {
+  printMachine('PostgreSQL + Redis on the same box, sandbox and load client in this process');
+  // Slack's declared 1 call/s per connection would cap 20 end users at 20 runs/s: the bench measures the engine, not the limiter.
+  const stack = await scratchStack({ sandbox: 'here', env: { CONNECTION_RATE_LIMITS: 'false' } });
+  const { sandbox } = stack;
+  const db = await stack.db();
+  // The runs queue as the processes see it, to pause and resume it (global pause: no worker takes a job).
+  const runsQueue = new Queue('runs', { prefix: `${stack.redisPrefix}:bull`, redis: redisUrl });
+  atCleanup(() => runsQueue.close());
+
+  const api = await stack.startApi();
+  const { url } = api;
+  const { users, headers } = await benchTenant(stack, api, 'Bench', USERS);
   console.log(
     `config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users; API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, TENANT_MAX_CONCURRENT_RUNS ${process.env.TENANT_MAX_CONCURRENT_RUNS ?? '50 (default)'}, connection rate limits off, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`,
   );
 
-  // Keep-alive agent for the load: the global fetch (undici) pools connections per origin.
-  const headers = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' };
+  // The global fetch (undici) keeps connections alive per origin.
 
   /** Fires `count` events at EVENT_CONCURRENCY; answers the accepted run ids, the failures and the wall time of the firing. */
   async function fire(count) {
     const accepted = [];
-    let failures = 0;
-    let firstError;
     const t0 = performance.now();
-    await pool(count, EVENT_CONCURRENCY, async (i) => {
-      try {
-        const res = await fetch(`${url}/v1/events`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ name: 'deal.won', endUserId: users[i % users.length], payload: { name: 'Acme Corp', amount: 25000, n: i } }),
-        });
-        const body = await res.json().catch(() => undefined);
-        if (res.status !== 202 || !body?.runs?.length) {
-          failures++;
-          firstError ??= `${res.status} ${JSON.stringify(body).slice(0, 300)}`;
-          return;
-        }
-        for (const r of body.runs) accepted.push(r.id);
-      } catch (error) {
-        failures++;
-        firstError ??= error.message;
-      }
+    const { failures, firstError } = await load(count, EVENT_CONCURRENCY, async (i) => {
+      const res = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'deal.won', endUserId: users[i % users.length], payload: { name: 'Acme Corp', amount: 25000, n: i } }),
+      });
+      const body = await res.json().catch(() => undefined);
+      if (res.status !== 202 || !body?.runs?.length) throw new Error(`${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      for (const r of body.runs) accepted.push(r.id);
+      return true;
     });
     return { accepted, failures, firstError, fireMs: performance.now() - t0 };
   }
@@ -411,32 +150,17 @@ try {
   };
 
   /** REQUESTS request runs with wait at `concurrency`: latencies, failures, req/s. */
-  const syncLoad = async (requests, concurrency) => {
-    const latencies = [];
-    let failures = 0;
-    let firstError;
-    const t0 = performance.now();
-    await pool(requests, concurrency, async (i) => {
-      const t = performance.now();
-      try {
-        const res = await fetch(`${url}/v1/flows/${REQUEST_FLOW.key}/runs`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ endUserId: users[i % users.length], input: { name: 'Acme Corp', amount: 25000, n: i }, wait: true }),
-        });
-        const body = await res.json().catch(() => undefined);
-        if (res.status !== 200 || body?.status !== 'succeeded' || body?.result?.ok !== true) {
-          failures++;
-          firstError ??= `${res.status} ${JSON.stringify(body).slice(0, 300)}`;
-        }
-      } catch (error) {
-        failures++;
-        firstError ??= error.message;
-      }
-      latencies.push(performance.now() - t);
+  const syncLoad = (requests, concurrency) =>
+    load(requests, concurrency, async (i) => {
+      const res = await fetch(`${url}/v1/flows/${REQUEST_FLOW.key}/runs`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ endUserId: users[i % users.length], input: { name: 'Acme Corp', amount: 25000, n: i }, wait: true }),
+      });
+      const body = await res.json().catch(() => undefined);
+      if (res.status !== 200 || body?.status !== 'succeeded' || body?.result?.ok !== true) throw new Error(`${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      return true;
     });
-    return { latencies, failures, firstError, rps: requests / ((performance.now() - t0) / 1000) };
-  };
 
   const clearRuns = async () => {
     await db.query(`DELETE FROM runs`);
@@ -445,8 +169,7 @@ try {
 
   const summary = [];
   for (const n of WORKER_COUNTS) {
-    const workers = Array.from({ length: n }, () => startProcess('worker.js', env));
-    await untilWorkers(redis, workers);
+    const workers = await stack.startWorkers(n);
     const label = `${n} worker${n > 1 ? 's' : ''}`;
 
     // Warm-up (JIT, pools, keep-alive sockets, caches), then a clean table.
@@ -464,7 +187,7 @@ try {
     // (a) Asynchronous: EVENTS events, then wait for every run to finish.
     const commits0 = await commits();
     const own0 = ownQueries;
-    const rssAsync = sampleRss([api, ...workers]);
+    const rssAsync = sampleRss([api, ...workers].map((p) => p.child.pid));
     const cpu0 = { api: cpuMs(api.child.pid), workers: cpuOf(workers), pg: cpuOfCommand('postgres'), redis: cpuOfCommand('redis-server'), self: selfCpuMs() };
     const fired = await fire(EVENTS);
     const apiCpuPerEvent = (cpuMs(api.child.pid) - cpu0.api) / EVENTS;
@@ -531,7 +254,7 @@ try {
 
     // (b) Synchronous: REQUESTS request runs with wait, at REQUEST_CONCURRENCY.
     await clearRuns();
-    const rssSync = sampleRss([api, ...workers]);
+    const rssSync = sampleRss([api, ...workers].map((p) => p.child.pid));
     const sync = await syncLoad(REQUESTS, REQUEST_CONCURRENCY);
     const [apiPeakSync, ...workerPeaksSync] = rssSync.stop();
     const syncOverhead = await overheadOfRuns('request');
@@ -605,10 +328,4 @@ try {
     );
   }
   if (summary.some((s) => s.lost || s.failed)) process.exitCode = 1;
-} catch (error) {
-  // After SIGINT/SIGTERM the cleanup closes what the measures were using: their errors are not news.
-  if (!cleaning) console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+});
