@@ -60,7 +60,9 @@ Switchboard('mount', '#inline');
 
   // Tenant set-up as an admin would: allowed origin, a few connectors switched on.
   const owner = await signIn(url, tenant, [hostOrigin]);
-  for (const key of ['slack', 'hubspot', 'github', 'notion', 'stripe', 'salesforce']) await owner('PUT', `/v1/admin/connectors/${key}`, { enabled: true });
+  const oauth = new Set((await owner('GET', '/v1/admin/connectors')).data.filter((c) => c.authType.startsWith('oauth2')).map((c) => c.key));
+  for (const key of ['slack', 'hubspot', 'github', 'notion', 'stripe', 'salesforce'])
+    await owner('PUT', `/v1/admin/connectors/${key}`, { enabled: true, ...(oauth.has(key) ? { clientId: `bench-${key}`, clientSecret: 'bench-secret' } : {}) });
   const mint = async () => (await client(url, { bearer: tenant.apiKey })('POST', '/v1/sessions', { endUserId: 'bench-user' })).token;
 
   const browser = await launchChromium();
