@@ -10,6 +10,7 @@
 // Usage: npm run build && node bench/engine.mjs [--events 2000] [--requests 500] [--single-requests 100] [--users 20] [--workers 1,2]
 import { cpus } from 'node:os';
 import Queue from 'bull';
+import { N8N, rssAnchors, timesCpu, timesLatency, timesRate } from './lib/anchors.mjs';
 import { cpuMs, cpuOfCommand, load, pct, sampleRss, selfCpuMs, sleep } from './lib/measure.mjs';
 import { args, ms, print, printMachine } from './lib/report.mjs';
 import { atCleanup, redisUrl, run, scratchStack, stop } from './lib/stack.mjs';
@@ -23,8 +24,6 @@ const REQUEST_CONCURRENCY = ARGS['request-concurrency'];
 const SINGLE_REQUESTS = ARGS['single-requests'];
 const USERS = ARGS.users;
 const WORKER_COUNTS = ARGS.workers.split(',').map(Number);
-// n8n 1.123 on a 2-core machine, same flow (BENCHMARKS.md).
-const N8N = { queueRunsPerSecond: 56, queueP50: 853, regularPgPerSecond: 36, regularPgP50: 267, regularPgP99: 454, rssMb: 1150 };
 const cpuOf = (procs) => procs.reduce((sum, p) => sum + cpuMs(p.child.pid), 0);
 
 /** The reference flow: event-triggered, 4 steps. */
@@ -231,9 +230,9 @@ await run(async () => {
     print(
       `[${label}] async sustained`,
       `${runsPerSecond.toFixed(0)} runs/s`,
-      `${finished.length} runs finished in ${((lastFinish - firstAccept) / 1000).toFixed(2)} s, first accept to last finish; ${EVENTS} events at concurrency ${EVENT_CONCURRENCY} accepted at ${(fired.accepted.length / (fired.fireMs / 1000)).toFixed(0)}/s; API CPU ${ms(apiCpuPerEvent)} per event, worker CPU ${ms(workerCpuPerRun)} per run; ${(runsPerSecond / N8N.queueRunsPerSecond).toFixed(1)}× n8n queue mode (56/s)`,
+      `${finished.length} runs finished in ${((lastFinish - firstAccept) / 1000).toFixed(2)} s, first accept to last finish; ${EVENTS} events at concurrency ${EVENT_CONCURRENCY} accepted at ${(fired.accepted.length / (fired.fireMs / 1000)).toFixed(0)}/s; API CPU ${ms(apiCpuPerEvent)} per event, worker CPU ${ms(workerCpuPerRun)} per run; ${timesRate(runsPerSecond, N8N.queueC50)}`,
     );
-    print(`[${label}] async trigger-to-done`, `p50 ${ms(pct(latencies, 50))}, p99 ${ms(pct(latencies, 99))}`, `runs.finished_at - runs.created_at; n8n queue mode p50 853 ms`);
+    print(`[${label}] async trigger-to-done`, `p50 ${ms(pct(latencies, 50))}, p99 ${ms(pct(latencies, 99))}`, `runs.finished_at - runs.created_at`);
     print(
       `[${label}] async lost / failed`,
       `${lost} lost, ${failed} failed, ${fired.failures} refused`,
@@ -248,7 +247,7 @@ await run(async () => {
     print(
       `[${label}] CPU per run, async`,
       `${ms(budgetTotal)}`,
-      `API ${budget.api.toFixed(2)}, worker${workers.length > 1 ? 's' : ''} ${budget.workers.toFixed(2)}, PostgreSQL (all of it on this box) ${budget.pg.toFixed(2)}, Redis ${budget.redis.toFixed(2)}, sandbox + load client ${budget.self.toFixed(2)} ms; ${commitsPerRun.toFixed(1)} PostgreSQL transactions per run, API and worker; ≈ ${((cpus().length * 1000) / budgetTotal).toFixed(0)} runs/s on ${cpus().length} cores at most`,
+      `API ${budget.api.toFixed(2)}, worker${workers.length > 1 ? 's' : ''} ${budget.workers.toFixed(2)}, PostgreSQL (all of it on this box) ${budget.pg.toFixed(2)}, Redis ${budget.redis.toFixed(2)}, sandbox + load client ${budget.self.toFixed(2)} ms; ${commitsPerRun.toFixed(1)} PostgreSQL transactions per run, API and worker; ≈ ${((cpus().length * 1000) / budgetTotal).toFixed(0)} runs/s on ${cpus().length} cores at most; API + worker ${timesCpu(budget.api + budget.workers, N8N.cpuQueue)}`,
     );
     print(`[${label}] RSS peak, async`, `API ${apiPeakAsync.toFixed(0)} MB, worker ${workerPeaksAsync.map((x) => x.toFixed(0)).join(' / ')} MB`);
 
@@ -264,13 +263,9 @@ await run(async () => {
     print(
       `[${label}] sync request + wait`,
       `p50 ${ms(pct(syncLatencies, 50))}, p99 ${ms(pct(syncLatencies, 99))}, ${syncRps.toFixed(0)} req/s`,
-      `${REQUESTS} requests at concurrency ${REQUEST_CONCURRENCY}, ${syncFailures} failed${sync.firstError ? ` (first: ${sync.firstError})` : ''}; p50 of runs: ${ms(syncOverhead.wait)} created → started, ${ms(syncOverhead.run)} started → finished, engine overhead per step ${ms(syncOverhead.p50)}; n8n regular PostgreSQL: 36/s, p50 267 ms, p99 454 ms → ${(syncRps / N8N.regularPgPerSecond).toFixed(1)}× throughput, p50 ${(N8N.regularPgP50 / pct(syncLatencies, 50)).toFixed(0)}× lower`,
+      `${REQUESTS} requests at concurrency ${REQUEST_CONCURRENCY}, ${syncFailures} failed${sync.firstError ? ` (first: ${sync.firstError})` : ''}; p50 of runs: ${ms(syncOverhead.wait)} created → started, ${ms(syncOverhead.run)} started → finished, engine overhead per step ${ms(syncOverhead.p50)}; ${timesRate(syncRps, N8N.regularC10)}, ${timesLatency('p50', pct(syncLatencies, 50), N8N.regularC10)}, ${timesLatency('p99', pct(syncLatencies, 99), N8N.regularC10)}`,
     );
-    print(
-      `[${label}] RSS peak, sync`,
-      `API ${apiPeakSync.toFixed(0)} MB, worker ${workerPeaksSync.map((x) => x.toFixed(0)).join(' / ')} MB`,
-      `n8n ~850 MB regular, ~1150 MB queue mode`,
-    );
+    print(`[${label}] RSS peak, sync`, `API ${apiPeakSync.toFixed(0)} MB, worker ${workerPeaksSync.map((x) => x.toFixed(0)).join(' / ')} MB`, rssAnchors);
 
     // (b') Unloaded: one request at a time, so latency and overhead are the engine's own, not queueing on busy cores.
     await clearRuns();
@@ -302,7 +297,7 @@ await run(async () => {
     print(
       `[${label}] worker drain`,
       `${drainPerSecond.toFixed(0)} runs/s`,
-      `${backlog.accepted.length} runs accepted while the queue was paused, resume to last finish; ${backlog.accepted.length - drain.done} lost, ${drain.failed} failed; worker CPU ${ms(drainCpuPerRun)} per run (≈ ${(1000 / drainCpuPerRun).toFixed(0)} runs/s per core at most); ${(drainPerSecond / N8N.queueRunsPerSecond).toFixed(1)}× n8n queue mode`,
+      `${backlog.accepted.length} runs accepted while the queue was paused, resume to last finish; ${backlog.accepted.length - drain.done} lost, ${drain.failed} failed; worker CPU ${ms(drainCpuPerRun)} per run (≈ ${(1000 / drainCpuPerRun).toFixed(0)} runs/s per core at most); ${timesRate(drainPerSecond, N8N.queueC50)}`,
     );
     summary.push({
       label,
