@@ -5,18 +5,34 @@
 // (sustained runs/s, trigger-to-done latency, lost runs, engine overhead per step, RSS).
 // Synchronous: a request-triggered variant (same steps + respond) with `wait: true`, at concurrency
 // 10, then one at a time (the engine's own latency and per-step overhead, no queueing).
-// Then the workers alone: events accepted while the queue is paused, then drained.
-// Prints one line per measure.
-// Usage: npm run build && node bench/engine.mjs [--events 2000] [--requests 500] [--single-requests 100] [--users 20] [--workers 1,2]
-import { cpus } from 'node:os';
+// Then the workers alone: events accepted while the queue is paused, then drained. Then fairness: one
+// tenant floods while a second sends a trickle of events. Prints one line per measure, then per
+// worker count a table against issue 17's targets; with --profile, where each process spent its CPU.
+// Usage: npm run build && node bench/engine.mjs [--events 2000] [--requests 500] [--single-requests 100] [--users 20] [--workers 1,2] [--flood 2000] [--trickle 10] [--profile]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Queue from 'bull';
 import { N8N, rssAnchors, timesCpu, timesLatency, timesRate } from './lib/anchors.mjs';
 import { cpuMs, cpuOfCommand, load, pct, sampleRss, selfCpuMs, sleep } from './lib/measure.mjs';
+import { printProfiles, profileArgs } from './lib/profile.mjs';
 import { args, ms, print, printMachine } from './lib/report.mjs';
 import { atCleanup, redisUrl, run, scratchStack, stop } from './lib/stack.mjs';
+import { ENGINE, printTargets } from './lib/targets.mjs';
 import { connectEndUser, client, signIn } from './lib/tenant.mjs';
 
-const ARGS = args({ events: 2000, 'event-concurrency': 20, requests: 500, 'single-requests': 100, 'request-concurrency': 10, users: 20, workers: '1,2' });
+const ARGS = args({
+  events: 2000,
+  'event-concurrency': 20,
+  requests: 500,
+  'single-requests': 100,
+  'request-concurrency': 10,
+  users: 20,
+  workers: '1,2',
+  flood: 2000,
+  trickle: 10,
+  profile: false,
+});
 const EVENTS = ARGS.events;
 const EVENT_CONCURRENCY = ARGS['event-concurrency'];
 const REQUESTS = ARGS.requests;
@@ -80,24 +96,33 @@ await run(async () => {
   const runsQueue = new Queue('runs', { prefix: `${stack.redisPrefix}:bull`, redis: redisUrl });
   atCleanup(() => runsQueue.close());
 
-  const api = await stack.startApi();
+  // --profile: each API and worker process writes its CPU profile into its own folder when it exits.
+  const profileDir = ARGS.profile ? mkdtempSync(join(tmpdir(), 'sb-bench-prof-')) : undefined;
+  if (profileDir) atCleanup(() => rmSync(profileDir, { recursive: true, force: true }));
+  const profiled = (name) => (profileDir ? { nodeArgs: profileArgs(join(profileDir, name)) } : undefined);
+  const profiles = [];
+
+  const api = await stack.startApi({}, profiled('api'));
   const { url } = api;
-  const { users, headers } = await benchTenant(stack, api, 'Bench', USERS);
+  const main = await benchTenant(stack, api, 'Bench', USERS);
+  const { users, headers } = main;
+  // The second tenant of the fairness measure: a few end users, a trickle of events.
+  const quiet = await benchTenant(stack, api, 'Bench quiet', 2);
   console.log(
-    `config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users; API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, TENANT_MAX_CONCURRENT_RUNS ${process.env.TENANT_MAX_CONCURRENT_RUNS ?? '50 (default)'}, connection rate limits off, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`,
+    `config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users (and a second tenant with 2, for fairness); API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, TENANT_MAX_CONCURRENT_RUNS ${process.env.TENANT_MAX_CONCURRENT_RUNS ?? '50 (default)'}, connection rate limits off, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`,
   );
 
   // The global fetch (undici) keeps connections alive per origin.
 
-  /** Fires `count` events at EVENT_CONCURRENCY; answers the accepted run ids, the failures and the wall time of the firing. */
-  async function fire(count) {
+  /** Fires `count` events of a bench tenant (`main` unless told) at `concurrency`; answers the accepted run ids, the failures and the wall time of the firing. */
+  async function fire(count, who = main, concurrency = EVENT_CONCURRENCY) {
     const accepted = [];
     const t0 = performance.now();
-    const { failures, firstError } = await load(count, EVENT_CONCURRENCY, async (i) => {
+    const { failures, firstError } = await load(count, concurrency, async (i) => {
       const res = await fetch(`${url}/v1/events`, {
         method: 'POST',
-        headers,
-        body: JSON.stringify({ name: 'deal.won', endUserId: users[i % users.length], payload: { name: 'Acme Corp', amount: 25000, n: i } }),
+        headers: who.headers,
+        body: JSON.stringify({ name: 'deal.won', endUserId: who.users[i % who.users.length], payload: { name: 'Acme Corp', amount: 25000, n: i } }),
       });
       const body = await res.json().catch(() => undefined);
       if (res.status !== 202 || !body?.runs?.length) throw new Error(`${res.status} ${JSON.stringify(body).slice(0, 300)}`);
@@ -125,6 +150,30 @@ await run(async () => {
       if (Date.now() - lastChange > 30_000) return;
       await sleep(50);
     }
+  }
+
+  /** The runs of `ids` as the table has them: finished, lost (never finished), failed, trigger-to-done latencies, runs/s from first accept to last finish. */
+  async function outcome(ids) {
+    const { rows } = await db.query(
+      `SELECT id, status, steps,
+              extract(epoch FROM finished_at - created_at) * 1000 AS total_ms,
+              extract(epoch FROM finished_at - started_at) * 1000 AS run_ms,
+              extract(epoch FROM created_at) * 1000 AS created, extract(epoch FROM finished_at) * 1000 AS finished
+         FROM runs WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const finished = rows.filter((r) => r.finished !== null);
+    const firstAccept = Math.min(...rows.map((r) => Number(r.created)));
+    const lastFinish = Math.max(...finished.map((r) => Number(r.finished)));
+    return {
+      finished,
+      lost: ids.length - finished.length,
+      failed: finished.filter((r) => r.status !== 'succeeded').length,
+      latencies: finished.map((r) => Number(r.total_ms)),
+      runsPerSecond: finished.length / ((lastFinish - firstAccept) / 1000),
+      firstAccept,
+      lastFinish,
+    };
   }
 
   /** Transactions committed in our database so far (each statement outside a transaction is one). Stats reach the view within a second. */
@@ -167,9 +216,11 @@ await run(async () => {
   };
 
   const summary = [];
+  const targetRows = [];
   for (const n of WORKER_COUNTS) {
-    const workers = await stack.startWorkers(n);
     const label = `${n} worker${n > 1 ? 's' : ''}`;
+    const workers = await stack.startWorkers(n, {}, profiled(`workers-${n}`));
+    if (profileDir) profiles.push({ label: `worker, with ${label}`, dir: join(profileDir, `workers-${n}`) });
 
     // Warm-up (JIT, pools, keep-alive sockets, caches), then a clean table.
     const warm = await fire(Math.min(300, EVENTS));
@@ -203,21 +254,7 @@ await run(async () => {
     // Minus this script's own polling and the three queries of commits() itself.
     const commitsPerRun = ((await commits()) - commits0 - (ownQueries - own0) - 3) / accepted;
     const [apiPeakAsync, ...workerPeaksAsync] = rssAsync.stop();
-    const { rows } = await db.query(
-      `SELECT id, status, steps,
-              extract(epoch FROM finished_at - created_at) * 1000 AS total_ms,
-              extract(epoch FROM finished_at - started_at) * 1000 AS run_ms,
-              extract(epoch FROM created_at) * 1000 AS created, extract(epoch FROM finished_at) * 1000 AS finished
-         FROM runs WHERE id = ANY($1::uuid[])`,
-      [fired.accepted],
-    );
-    const finished = rows.filter((r) => r.finished !== null);
-    const lost = fired.accepted.length - finished.length;
-    const failed = finished.filter((r) => r.status !== 'succeeded').length;
-    const firstAccept = Math.min(...rows.map((r) => Number(r.created)));
-    const lastFinish = Math.max(...finished.map((r) => Number(r.finished)));
-    const runsPerSecond = finished.length / ((lastFinish - firstAccept) / 1000);
-    const latencies = finished.map((r) => Number(r.total_ms));
+    const { finished, lost, failed, runsPerSecond, latencies, firstAccept, lastFinish } = await outcome(fired.accepted);
     const overhead = finished
       .filter((r) => r.status === 'succeeded')
       .map((r) => {
@@ -299,12 +336,54 @@ await run(async () => {
       `${drainPerSecond.toFixed(0)} runs/s`,
       `${backlog.accepted.length} runs accepted while the queue was paused, resume to last finish; ${backlog.accepted.length - drain.done} lost, ${drain.failed} failed; worker CPU ${ms(drainCpuPerRun)} per run (≈ ${(1000 / drainCpuPerRun).toFixed(0)} runs/s per core at most); ${timesRate(drainPerSecond, N8N.queueC50)}`,
     );
+    // (d) Fairness: the main tenant floods FLOOD events while the quiet one sends TRICKLE events a second until the flood has finished.
+    await clearRuns();
+    let flooding = true;
+    const trickled = [];
+    let trickleRefused = 0;
+    const trickle = (async () => {
+      for (let i = 0; flooding; i++) {
+        const t = performance.now();
+        const one = await fire(1, quiet, 1);
+        trickled.push(...one.accepted);
+        trickleRefused += one.failures;
+        await sleep(Math.max(0, 1000 / ARGS.trickle - (performance.now() - t)));
+      }
+    })();
+    const flood = await fire(ARGS.flood);
+    await untilFinished(flood.accepted);
+    flooding = false;
+    await trickle;
+    await untilFinished(trickled);
+    const flooded = await outcome(flood.accepted);
+    const quietRuns = await outcome(trickled);
+    print(
+      `[${label}] fairness, quiet tenant`,
+      `trigger-to-done p50 ${ms(pct(quietRuns.latencies, 50))}, p99 ${ms(pct(quietRuns.latencies, 99))}`,
+      `${trickled.length} events at ${ARGS.trickle}/s while another tenant flooded ${ARGS.flood} events at concurrency ${EVENT_CONCURRENCY}; the flooder: ${flooded.runsPerSecond.toFixed(0)} runs/s, trigger-to-done p50 ${ms(pct(flooded.latencies, 50))}; ${quietRuns.lost + flooded.lost} lost, ${quietRuns.failed + flooded.failed} failed, ${trickleRefused + flood.failures} refused`,
+    );
+
+    targetRows.push({
+      label,
+      now: {
+        asyncRunsPerSecond: runsPerSecond,
+        cpuPerRun: budget.api + budget.workers + budget.pg + budget.redis,
+        lostOrFailed: lost + failed,
+        drainRunsPerSecond: drainPerSecond,
+        syncP50: pct(syncLatencies, 50),
+        syncP99: pct(syncLatencies, 99),
+        singleP50: pct(single.latencies, 50),
+        transactionsPerRun: commitsPerRun,
+        apiRssMb: Math.max(apiPeakAsync, apiPeakSync),
+        workerRssMb: Math.max(...workerPeaksAsync, ...workerPeaksSync),
+      },
+    });
     summary.push({
       label,
       runsPerSecond,
       drainPerSecond,
-      lost: lost + backlog.accepted.length - drain.done,
-      failed: failed + fired.failures + syncFailures + single.failures + drain.failed + backlog.failures,
+      lost: lost + backlog.accepted.length - drain.done + quietRuns.lost + flooded.lost,
+      failed: failed + fired.failures + syncFailures + single.failures + drain.failed + backlog.failures + quietRuns.failed + flooded.failed + trickleRefused + flood.failures,
     });
 
     await clearRuns();
@@ -321,6 +400,12 @@ await run(async () => {
       summary.map((s) => `${s.label}: ${s.drainPerSecond.toFixed(0)} runs/s`).join(', '),
       `${(summary.at(-1).drainPerSecond / summary[0].drainPerSecond).toFixed(2)}×`,
     );
+  }
+  for (const { label, now } of targetRows) printTargets(`[${label}] issue 17: now against target, and against the baseline (quiet 2-core box)`, ENGINE, now);
+  if (profileDir) {
+    await stop(api.child); // its profile is written as it exits
+    printProfiles('API', join(profileDir, 'api'));
+    for (const p of profiles) printProfiles(p.label, p.dir);
   }
   if (summary.some((s) => s.lost || s.failed)) process.exitCode = 1;
 });

@@ -6,6 +6,7 @@
 import { cpuMs, load, median, pct, rssMb, sampleRss, sleep } from './lib/measure.mjs';
 import { args, ms, print, printMachine, signed } from './lib/report.mjs';
 import { run, scratchStack } from './lib/stack.mjs';
+import { PROXY, printTargets } from './lib/targets.mjs';
 import { client, connectEndUser, signIn } from './lib/tenant.mjs';
 
 const { requests: REQUESTS, concurrency: CONCURRENCY, runs: RUNS, storm: STORM } = args({ requests: 3000, concurrency: 10, runs: 3, storm: 1000 });
@@ -121,5 +122,12 @@ await run(async () => {
     for (const f of stormFailures) kinds[`${f.status} ${f.error?.code ?? f.error ?? ''}`.trim()] = (kinds[`${f.status} ${f.error?.code ?? f.error ?? ''}`.trim()] ?? 0) + 1;
     console.log(`  failures by kind: ${JSON.stringify(kinds)}`);
   }
+  printTargets('issue 17: now against target, and against the baseline (quiet 2-core box)', PROXY, {
+    apiCpuPerCall: m((r) => r.p.cpuPerCall),
+    addedP50: m((r) => r.p.p50 - r.d.p50),
+    addedP99: m((r) => r.p.p99 - r.d.p99),
+    shareOfDirect: m((r) => r.p.rps / r.d.rps) * 100,
+    requestsPerSecond: m((r) => r.p.rps),
+  });
   if (failures || stormFailures.length || refreshes !== 1) process.exitCode = 1;
 });
