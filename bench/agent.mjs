@@ -12,81 +12,14 @@
 // the HubSpot sandbox) and what the loop does outside both, p50/p99. CPU per iteration by
 // process is the difference between the K-tool and the 0-tool runs, divided by N×K.
 // Usage: npm run build && node bench/agent.mjs [--runs 200] [--tools 4] [--warmup 20]
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import Redis from 'ioredis';
-import pg from 'pg';
-import { consentInSandbox, startSandbox } from '../connectors/dist/sandbox/index.js';
+import { cpuMs, cpuOfCommand, pct, selfCpuMs } from './lib/measure.mjs';
+import { args, ms, print, printMachine } from './lib/report.mjs';
+import { run, scratchStack } from './lib/stack.mjs';
+import { client, connectEndUser, signIn } from './lib/tenant.mjs';
 
-const root = resolve(import.meta.dirname, '..');
-const dist = join(root, 'server', 'dist');
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '200' },
-    tools: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '20' },
-  },
-});
-const RUNS = Number(values.runs);
-const K = Number(values.tools);
-const WARMUP = Number(values.warmup);
+const { runs: RUNS, tools: K, warmup: WARMUP } = args({ runs: 200, tools: 4, warmup: 20 });
 if (!(K >= 1 && K <= 40)) throw new Error('--tools must be from 1 to 40');
-const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const HOST_ORIGIN = 'https://host.example';
 const EMAIL = 'maria@globex.test';
-
-const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] : NaN);
-const print = (measure, value, extra = '') => console.log(`${measure.padEnd(38)} ${value}${extra ? `  (${extra})` : ''}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const ms = (x) => `${x.toFixed(2)} ms`;
-const freePort = () =>
-  new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-/** User + system CPU ms of a process so far; with `children`, also that of the exited children it waited for. */
-const cpuMs = (pid, children = false) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
-    return (ticks * 1000) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-};
-/** CPU ms so far of every process named `comm` (all of PostgreSQL on this box). */
-const cpuOfCommand = (comm) => {
-  let sum = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) sum += cpuMs(pid, true);
-    } catch {
-      // gone
-    }
-  }
-  return sum;
-};
-const selfCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** An agent flow whose model is `model`: find_contact as its only tool, a JSON answer. */
 const agentFlow = (key, model, maxIterations) => ({
@@ -112,146 +45,19 @@ const agentFlow = (key, model, maxIterations) => ({
 const LOOKUP = { toolCalls: [{ name: 'hubspot_find_contact', arguments: { email: '{{input.email}}' } }] };
 const ANSWER = { content: '{"ok":true}' };
 
-const children = new Set();
-let sandbox;
-let admin;
-let db;
-let databaseCreated = false;
-const database = `sb_bench_${Date.now().toString(36)}`;
-const redisPrefix = `sbbench:${randomBytes(3).toString('hex')}`;
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((c) => stop(c).catch(() => undefined)));
-    if (db) await db.end().catch(() => undefined);
-    if (admin) {
-      if (databaseCreated) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((e) => console.error(`could not drop database ${database}: ${e.message}`));
-      await admin.end().catch(() => undefined);
-    }
-    const cleaner = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-    cleaner.on('error', () => undefined);
-    try {
-      await cleaner.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
-        if (keys.length) await cleaner.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } catch {
-      // Redis unreachable: nothing of ours is in it.
-    } finally {
-      cleaner.disconnect();
-    }
-    if (sandbox) await Promise.race([sandbox.close().catch(() => undefined), sleep(2000)]);
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-
-function startProcess(script, env) {
-  const child = spawn(process.execPath, [join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  const keep = (c) => (out = (out + c).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { child, output: () => out };
-}
-
-async function untilReady(api, url, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (api.child.exitCode !== null) throw new Error(`API exited early: ${api.output().slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`API not ready after ${timeoutMs} ms: ${api.output().slice(-2000)}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(20);
-  }
-}
-
-/** JSON over fetch; remembers the member session cookie; throws on >= 300. */
-function client(base, { bearer, origin } = {}) {
-  let cookie;
-  return async (method, path, body) => {
-    const headers = {};
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
-    if (cookie) headers.cookie = cookie;
-    if (origin && method !== 'GET') headers.origin = origin;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('sb_session='));
-    if (set) cookie = set.split(';')[0];
-    const text = await res.text();
-    let parsed = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* keep text */
-    }
-    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-    return parsed;
-  };
-}
-
-try {
-  const cpu = cpus();
-  console.log(
-    `machine: ${cpu.length} cores (${cpu[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; PostgreSQL + Redis on the same box, sandbox (model and HubSpot) and load client in this process`,
-  );
-
-  sandbox = await startSandbox();
-  admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  databaseCreated = true;
-  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    MASTER_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    SANDBOX_URL: sandbox.url,
-    OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`,
-    PORT: String(port),
-    PUBLIC_URL: url,
-    // HubSpot's declared rate would pace the tool calls: the bench measures the engine, not the limiter.
-    CONNECTION_RATE_LIMITS: 'false',
-  };
-  const cli = (...args) => execFileSync(process.execPath, [join(dist, 'cli/main.js'), ...args], { env: { ...process.env, ...env } }).toString();
-  cli('migrate', 'up');
-  const email = `bench-${randomBytes(3).toString('hex')}@example.test`;
-  const created = cli('create-tenant', '--name', 'Bench', '--email', email, '--api-key', 'bench');
-  const tenant = JSON.parse(created.slice(created.indexOf('{')));
-  db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-
-  const api = startProcess('main.js', env);
-  await untilReady(api, url);
-  const worker = startProcess('worker.js', env);
+await run(async () => {
+  printMachine('PostgreSQL + Redis on the same box, sandbox (model and HubSpot) and load client in this process');
+  // HubSpot's declared rate would pace the tool calls: the bench measures the engine, not the limiter.
+  const stack = await scratchStack({ sandbox: 'here', env: { CONNECTION_RATE_LIMITS: 'false' } });
+  const { sandbox } = stack;
+  const tenant = await stack.createTenant();
+  const db = await stack.db();
+  const api = await stack.startApi();
+  const { url } = api;
+  const [worker] = await stack.startWorkers(1);
 
   // The owner: HubSpot on the sandbox, the sandbox model as LLM provider, both flows published.
-  const owner = client(url, { origin: url });
-  await owner('POST', '/v1/auth/login', { email, password: tenant.password });
-  await owner('PATCH', '/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
+  const owner = await signIn(url, tenant);
   await owner('PUT', '/v1/admin/connectors/hubspot', { enabled: true, settings: { useSandbox: true } });
   await owner('POST', '/v1/admin/llm-providers', { key: 'sandbox', name: 'Sandbox model', kind: 'openai-compatible', baseUrl: sandbox.llmUrl });
   sandbox.scriptModel('bench-tools', [...Array.from({ length: K }, () => LOOKUP), ANSWER]);
@@ -266,12 +72,7 @@ try {
   // One end user connects HubSpot through the popup, driven over HTTP.
   const host = client(url, { bearer: tenant.apiKey });
   const endUserId = 'bench-user';
-  const { token } = await host('POST', '/v1/sessions', { endUserId });
-  const start = await fetch(`${url}/connect/hubspot?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
-  if (start.status !== 302) throw new Error(`connect page answered ${start.status}: ${(await start.text()).slice(0, 300)}`);
-  const page = await (await fetch(await consentInSandbox(start.headers.get('location')))).text();
-  const connectionId = /"connectionId":"([0-9a-f-]{36})"/.exec(page)?.[1];
-  if (!connectionId) throw new Error(`connect failed: ${page.slice(0, 300)}`);
+  const connectionId = await connectEndUser(url, tenant.apiKey, 'hubspot', endUserId);
   for (const flow of [WITH_TOOLS, NO_TOOLS]) await host('POST', `/v1/end-users/${endUserId}/flows/${flow.key}/enable`, {});
   console.log(
     `config: ${RUNS} runs of an agent step with ${K} tool calls (HubSpot find_contact, each in its own model turn) and ${RUNS} with none, one at a time with wait: true, after ${WARMUP} warm-up runs each; API + 1 worker, NODE_ENV=production LOG_LEVEL=warn, connection rate limits off`,
@@ -406,9 +207,4 @@ try {
   );
   print('failures', `${failures}`, firstError ?? 'none');
   if (failures) process.exitCode = 1;
-} catch (error) {
-  if (!cleaning) console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+});

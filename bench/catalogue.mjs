@@ -5,31 +5,18 @@
 // list's, the logos' caching, and in Chromium the time to the first catalogue render and from a
 // keystroke in the search box to the next frame, each against its budget.
 // Usage: npm run build && node bench/catalogue.mjs [--connectors 160] [--runs 10] [--requests 200]
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import pg from 'pg';
-import { chromium } from 'playwright-core';
+import { chromiumVersion, hostApp, launchChromium } from './lib/browser.mjs';
+import { pct, sleep } from './lib/measure.mjs';
+import { args, kb, ms, print, printMachine } from './lib/report.mjs';
+import { atCleanup, root, run, scratchStack } from './lib/stack.mjs';
+import { client, signIn } from './lib/tenant.mjs';
 import { writeSyntheticCatalogue } from './synthetic-catalogue.mjs';
 
-const root = resolve(import.meta.dirname, '..');
-const dist = join(root, 'server', 'dist');
 const cdn = join(root, 'embed', 'dist', 'cdn');
-const { values } = parseArgs({
-  options: { connectors: { type: 'string', default: '160' }, runs: { type: 'string', default: '10' }, requests: { type: 'string', default: '200' } },
-});
-const COUNT = Number(values.connectors);
-const RUNS = Number(values.runs);
-const REQUESTS = Number(values.requests);
-const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const { connectors: COUNT, runs: RUNS, requests: REQUESTS } = args({ connectors: 160, runs: 10, requests: 200 });
 
 /**
  * The budgets: sizes and first render from the original brief's benchmark targets ("loader ≤ 2 KB gzip, UI ≤ 30 KB
@@ -45,104 +32,40 @@ const BUDGET = {
   keystroke: 25,
 };
 
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 const verdict = (value, budget) => (value <= budget ? 'within budget' : 'OVER BUDGET');
-const print = (measure, value, extra = '') => console.log(`${measure.padEnd(36)} ${value}${extra ? `  (${extra})` : ''}`);
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-const ms = (n) => `${n.toFixed(1)} ms`;
-const sleep = (t) => new Promise((r) => setTimeout(r, t));
-const freePort = () =>
-  new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
 
-console.log(
-  `machine: ${cpus().length} cores, load ${loadavg()[0].toFixed(1)} (${cpus()[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Chromium ${execFileSync(CHROMIUM, ['--version']).toString().trim()}; ${COUNT} connectors enabled`,
-);
+await run(async () => {
+  printMachine(`PostgreSQL + Redis on the same box; Chromium ${chromiumVersion()}; ${COUNT} connectors enabled`);
 
-const manifest = JSON.parse(readFileSync(join(cdn, 'manifest.json'), 'utf8'));
-const bundle = readFileSync(join(cdn, manifest.widget));
-const bundleGzip = gzipSync(bundle, { level: 9 }).length;
-print(
-  'widget bundle',
-  `${kb(bundleGzip)} gzip, ${kb(bundle.length)} raw`,
-  `budget ${kb(BUDGET.widgetGzip)} gzip: ${verdict(bundleGzip, BUDGET.widgetGzip)}; no catalogue data in it`,
-);
-
-const catalogueDir = writeSyntheticCatalogue(COUNT);
-const database = `sb_bench_${Date.now().toString(36)}`;
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${database}`);
-const env = {
-  ...process.env,
-  DATABASE_URL: Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString(),
-  REDIS_URL: redisUrl,
-  REDIS_PREFIX: `sbbench:${randomBytes(3).toString('hex')}`,
-  MASTER_KEY: randomBytes(32).toString('base64'),
-  LOG_LEVEL: 'warn',
-  NODE_ENV: 'production',
-  CATALOGUE_DIR: catalogueDir,
-};
-let api;
-let host;
-let browser;
-let failed = false;
-try {
-  execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'migrate', 'up'], { env, stdio: 'ignore' });
-  const email = `bench-${randomBytes(3).toString('hex')}@example.test`;
-  const password = `pw-${randomBytes(9).toString('hex')}`;
-  const created = JSON.parse(
-    execFileSync(process.execPath, [join(dist, 'cli/main.js'), 'create-tenant', '--name', 'Bench CRM', '--email', email, '--password', password, '--api-key', 'bench'], {
-      env,
-    }).toString(),
+  const manifest = JSON.parse(readFileSync(join(cdn, 'manifest.json'), 'utf8'));
+  const bundle = readFileSync(join(cdn, manifest.widget));
+  const bundleGzip = gzipSync(bundle, { level: 9 }).length;
+  print(
+    'widget bundle',
+    `${kb(bundleGzip)} gzip, ${kb(bundle.length)} raw`,
+    `budget ${kb(BUDGET.widgetGzip)} gzip: ${verdict(bundleGzip, BUDGET.widgetGzip)}; no catalogue data in it`,
   );
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  api = spawn(process.execPath, [join(dist, 'main.js')], { env: { ...env, PORT: String(port), PUBLIC_URL: url }, stdio: 'ignore' });
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    await sleep(20);
-  }
+
+  const catalogueDir = writeSyntheticCatalogue(COUNT);
+  atCleanup(() => rmSync(catalogueDir, { recursive: true, force: true }));
+  const stack = await scratchStack({ env: { CATALOGUE_DIR: catalogueDir } });
+  const tenant = await stack.createTenant('Bench CRM');
+  const { url } = await stack.startApi();
 
   let token = '';
   let expected = 0;
-  host = createHttpServer((req, res) => res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' }).end(hostPage(url, token, expected)));
-  await new Promise((r) => host.listen(0, 'localhost', r));
-  const hostOrigin = `http://localhost:${host.address().port}`;
+  const hostOrigin = await hostApp(() => hostPage(url, token, expected));
 
   // The tenant switches every connector on, as an admin would in the portal (OAuth ones with an app).
-  const login = await fetch(`${url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ email, password }) });
-  const cookie = login.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('sb_session='))
-    .split(';')[0];
-  const asOwner = (method, path, body) => fetch(url + path, { method, headers: { cookie, origin: url, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
-  if (!(await asOwner('PATCH', '/v1/admin/tenant', { allowedOrigins: [hostOrigin] })).ok) throw new Error('could not set allowed origins');
-  const available = (await (await asOwner('GET', '/v1/admin/connectors')).json()).data;
+  const owner = await signIn(url, tenant, [hostOrigin]);
+  const available = (await owner('GET', '/v1/admin/connectors')).data;
   const wanted = available.filter((c) => c.key !== 'http').slice(0, COUNT);
   expected = wanted.length;
   for (const c of wanted) {
     const oauth = c.authType.startsWith('oauth2');
-    const res = await asOwner('PUT', `/v1/admin/connectors/${c.key}`, { enabled: true, ...(oauth ? { clientId: `bench-${c.key}`, clientSecret: 'bench-secret' } : {}) });
-    if (!res.ok) throw new Error(`could not enable ${c.key}: ${res.status} ${await res.text()}`);
+    await owner('PUT', `/v1/admin/connectors/${c.key}`, { enabled: true, ...(oauth ? { clientId: `bench-${c.key}`, clientSecret: 'bench-secret' } : {}) });
   }
-  const mint = async () => {
-    const res = await fetch(`${url}/v1/sessions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${created.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ endUserId: 'bench-user' }),
-    });
-    return (await res.json()).token;
-  };
+  const mint = async () => (await client(url, { bearer: tenant.apiKey })('POST', '/v1/sessions', { endUserId: 'bench-user' })).token;
 
   // The catalogue call: payload and latency, from Node, one after another.
   const bearer = { authorization: `Bearer ${await mint()}` };
@@ -177,8 +100,9 @@ try {
     const again = await fetch(`${url}/v1/me/integrations`, { headers: { ...bearer, 'if-none-match': etag } });
     print('revalidated catalogue', `${again.status}`, `${(await again.arrayBuffer()).byteLength} B body with If-None-Match`);
   }
-  const adminBody = Buffer.from(await (await asOwner('GET', '/v1/admin/connectors')).arrayBuffer());
-  const adminTimes = await timeCalls('/v1/admin/connectors', { cookie, origin: url });
+  const ownerHeaders = { cookie: owner.cookie(), origin: url };
+  const adminBody = Buffer.from(await (await fetch(`${url}/v1/admin/connectors`, { headers: ownerHeaders })).arrayBuffer());
+  const adminTimes = await timeCalls('/v1/admin/connectors', ownerHeaders);
   print(
     'GET /v1/admin/connectors',
     `p50 ${ms(pct(adminTimes, 50))}, p99 ${ms(pct(adminTimes, 99))}`,
@@ -192,10 +116,7 @@ try {
     logo ? `Cache-Control ${logo.headers.get('cache-control')}; ${(await logo.arrayBuffer()).byteLength} B` : 'no image to fetch',
   );
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   const results = { cold: [], warm: [] };
   const keystrokes = [];
   for (let i = 0; i < RUNS; i++) {
@@ -218,7 +139,7 @@ try {
       `p50 ${pct(of('catalogue'), 50).toFixed(0)} ms, p90 ${pct(of('catalogue'), 90).toFixed(0)} ms`,
       `snippet → all ${items.length} cards with data; first render ${afterLoad.toFixed(0)} ms p50 after the widget bundle and the catalogue call finished loading (budget ${BUDGET.renderAfterLoad} ms: ${verdict(afterLoad, BUDGET.renderAfterLoad)}), every card ${pct(of('everyCardAfterLoad'), 50).toFixed(0)} ms; ${RUNS} runs`,
     );
-    if (afterLoad > BUDGET.renderAfterLoad) failed = true;
+    if (afterLoad > BUDGET.renderAfterLoad) process.exitCode = 1;
   }
   const [k50, k99] = [pct(keystrokes, 50), pct(keystrokes, 99)];
   print(
@@ -226,17 +147,8 @@ try {
     `p50 ${ms(k50)}, p99 ${ms(k99)}`,
     `${keystrokes.length} keystrokes typing names into the search box, the list filtered each time; budget p50 ${BUDGET.keystroke} ms: ${verdict(k50, BUDGET.keystroke)}`,
   );
-  if (bundleGzip > BUDGET.widgetGzip || payloadGzip > BUDGET.payloadGzip || p99 > BUDGET.apiP99 || k50 > BUDGET.keystroke) failed = true;
-} finally {
-  await browser?.close();
-  host?.close();
-  api?.kill();
-  await sleep(300);
-  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.end();
-  rmSync(catalogueDir, { recursive: true, force: true });
-}
-if (failed) process.exitCode = 1;
+  if (bundleGzip > BUDGET.widgetGzip || payloadGzip > BUDGET.payloadGzip || p99 > BUDGET.apiP99 || k50 > BUDGET.keystroke) process.exitCode = 1;
+});
 
 /** The host app on another origin: the snippet, an inline mount, and marks as the widget appears. */
 function hostPage(api, token, expected) {

@@ -5,104 +5,42 @@
 // (sustained runs/s, trigger-to-done latency, lost runs, engine overhead per step, RSS).
 // Synchronous: a request-triggered variant (same steps + respond) with `wait: true`, at concurrency
 // 10, then one at a time (the engine's own latency and per-step overhead, no queueing).
-// Then the workers alone: events accepted while the queue is paused, then drained.
-// Prints one line per measure.
-// Usage: npm run build && node bench/engine.mjs [--events 2000] [--requests 500] [--single-requests 100] [--users 20] [--workers 1,2]
-import { spawn, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { createServer } from 'node:net';
-import pg from 'pg';
-import Redis from 'ioredis';
+// Then the workers alone: events accepted while the queue is paused, then drained. Then fairness: one
+// tenant floods while a second sends a trickle of events. Prints one line per measure, then per
+// worker count a table against issue 17's targets; with --profile, where each process spent its CPU.
+// Usage: npm run build && node bench/engine.mjs [--events 2000] [--requests 500] [--single-requests 100] [--users 20] [--workers 1,2] [--flood 2000] [--trickle 10] [--profile]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Queue from 'bull';
-import { consentInSandbox, startSandbox } from '../connectors/dist/sandbox/index.js';
+import { N8N, rssAnchors, timesCpu, timesLatency, timesRate } from './lib/anchors.mjs';
+import { cpuMs, cpuOfCommand, load, pct, sampleRss, selfCpuMs, sleep } from './lib/measure.mjs';
+import { printProfiles, profileArgs } from './lib/profile.mjs';
+import { args, ms, print, printMachine } from './lib/report.mjs';
+import { atCleanup, redisUrl, run, scratchStack, stop } from './lib/stack.mjs';
+import { ENGINE, printTargets } from './lib/targets.mjs';
+import { connectEndUser, client, signIn } from './lib/tenant.mjs';
 
-const root = resolve(import.meta.dirname, '..');
-const dist = join(root, 'server', 'dist');
-const { values } = parseArgs({
-  options: {
-    events: { type: 'string', default: '2000' },
-    'event-concurrency': { type: 'string', default: '20' },
-    requests: { type: 'string', default: '500' },
-    'single-requests': { type: 'string', default: '100' },
-    'request-concurrency': { type: 'string', default: '10' },
-    users: { type: 'string', default: '20' },
-    workers: { type: 'string', default: '1,2' },
-  },
+const ARGS = args({
+  events: 2000,
+  'event-concurrency': 20,
+  requests: 500,
+  'single-requests': 100,
+  'request-concurrency': 10,
+  users: 20,
+  workers: '1,2',
+  flood: 2000,
+  trickle: 10,
+  profile: false,
 });
-const EVENTS = Number(values.events);
-const EVENT_CONCURRENCY = Number(values['event-concurrency']);
-const REQUESTS = Number(values.requests);
-const REQUEST_CONCURRENCY = Number(values['request-concurrency']);
-const SINGLE_REQUESTS = Number(values['single-requests']);
-const USERS = Number(values.users);
-const WORKER_COUNTS = values.workers.split(',').map(Number);
-const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const HOST_ORIGIN = 'https://host.example';
-// n8n 1.123 on a 2-core machine, same flow (BENCHMARKS.md).
-const N8N = { queueRunsPerSecond: 56, queueP50: 853, regularPgPerSecond: 36, regularPgP50: 267, regularPgP99: 454, rssMb: 1150 };
-
-const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] : NaN);
-const rssMb = (pid) => {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-  } catch {
-    return 0; // exited
-  }
-};
-const print = (measure, value, extra = '') => console.log(`${measure.padEnd(38)} ${value}${extra ? `  (${extra})` : ''}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () =>
-  new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-const ms = (x) => `${x.toFixed(2)} ms`;
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-/** User + system CPU time of a process so far, in ms; with `children`, also that of its exited children it waited for. */
-const cpuMs = (pid, children = false) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state): utime is 14, stime 15, cutime 16, cstime 17
-    const ticks = Number(fields[11]) + Number(fields[12]) + (children ? Number(fields[13]) + Number(fields[14]) : 0);
-    return (ticks * 1000) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-};
+const EVENTS = ARGS.events;
+const EVENT_CONCURRENCY = ARGS['event-concurrency'];
+const REQUESTS = ARGS.requests;
+const REQUEST_CONCURRENCY = ARGS['request-concurrency'];
+const SINGLE_REQUESTS = ARGS['single-requests'];
+const USERS = ARGS.users;
+const WORKER_COUNTS = ARGS.workers.split(',').map(Number);
 const cpuOf = (procs) => procs.reduce((sum, p) => sum + cpuMs(p.child.pid), 0);
-/**
- * CPU ms so far of every process whose command name is `comm` (all of PostgreSQL on this box:
- * backends, background processes, and through the postmaster's children time the backends that exited).
- */
-const cpuOfCommand = (comm) => {
-  let sum = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) sum += cpuMs(pid, true);
-    } catch {
-      // gone
-    }
-  }
-  return sum;
-};
-const selfCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** The reference flow: event-triggered, 4 steps. */
 const steps = [
@@ -130,241 +68,66 @@ const REQUEST_FLOW = {
   steps: [...steps, { id: 'answer', type: 'respond', output: '=$steps.result' }],
 };
 
-// Everything started here, so it can be stopped on any exit path.
-const children = new Set();
-let sandbox;
-let admin;
-let db;
-let redis;
-let runsQueue;
-let databaseCreated = false;
-const database = `sb_bench_${Date.now().toString(36)}`;
-const redisPrefix = `sbbench:${randomBytes(3).toString('hex')}`;
-
-async function stop(child, signal = 'SIGTERM') {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-let cleaning;
-/** Stops what this script started: processes, database, Redis keys, then the in-process sandbox. */
-function cleanup() {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((c) => stop(c).catch(() => undefined)));
-    await runsQueue?.close().catch(() => undefined);
-    redis?.disconnect();
-    if (db) await db.end().catch(() => undefined);
-    if (admin) {
-      if (databaseCreated) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((e) => console.error(`could not drop database ${database}: ${e.message}`));
-      await admin.end().catch(() => undefined);
-    }
-    const cleaner = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-    cleaner.on('error', () => undefined);
-    try {
-      await cleaner.connect();
-      let cursor = '0';
-      do {
-        const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
-        if (keys.length) await cleaner.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } catch {
-      // Redis unreachable: nothing of ours is in it.
-    } finally {
-      cleaner.disconnect();
-    }
-    if (sandbox) await Promise.race([sandbox.close().catch(() => undefined), sleep(2000)]);
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-}
-
-// BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the API and workers (NODE_OPTIONS refuses --cpu-prof).
-const childNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-
-function startProcess(script, env) {
-  const child = spawn(process.execPath, [...childNodeArgs, join(dist, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  const keep = (c) => (out = (out + c).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { child, output: () => out };
-}
-
-async function untilReady(api, url, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error(`API exited early: ${api.output().slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`API not ready after ${timeoutMs} ms: ${api.output().slice(-2000)}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(20);
-  }
-}
-
-/** Workers log nothing at LOG_LEVEL=warn; a worker is ready once its blocking Redis client for the runs queue has its name. */
-async function untilWorkers(redis, workers, timeoutMs = 30_000) {
-  const name = `${redisPrefix}:bull:${Buffer.from('runs').toString('base64')}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const w of workers) if (w.child.exitCode !== null || w.child.signalCode !== null) throw new Error(`worker exited early: ${w.output().slice(-2000)}`);
-    const list = await redis.client('LIST');
-    const n = list.split('\n').filter((l) => l.includes(` name=${name} `)).length;
-    if (n >= workers.length) return;
-    if (Date.now() > deadline) throw new Error(`${n} of ${workers.length} workers ready after ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-/** JSON over fetch; remembers the member session cookie. */
-function client(base, { bearer, origin } = {}) {
-  let cookie;
-  return async (method, path, body) => {
-    const headers = {};
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
-    if (cookie) headers.cookie = cookie;
-    if (origin && method !== 'GET') headers.origin = origin;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('sb_session='));
-    if (set) cookie = set.split(';')[0];
-    const text = await res.text();
-    let parsed = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* keep text */
-    }
-    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-    return parsed;
-  };
-}
-
-/** Samples the RSS of the given processes every 50 ms; `stop()` answers the peaks in MB. */
-function sampleRss(procs) {
-  const peaks = procs.map(() => 0);
-  const take = () => procs.forEach((p, i) => (peaks[i] = Math.max(peaks[i], rssMb(p.child.pid))));
-  take();
-  const timer = setInterval(take, 50);
-  return { stop: () => (clearInterval(timer), take(), peaks) };
-}
-
-/** Runs `count` jobs with `concurrency` in flight; `job(i)` answers nothing. */
-async function pool(count, concurrency, job) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      for (let i = next++; i < count; i = next++) await job(i);
-    }),
-  );
-}
-
-try {
-  const cpu = cpus();
-  console.log(
-    `machine: ${cpu.length} cores (${cpu[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; node ${process.version}; PostgreSQL + Redis on the same box, sandbox and load client in this process`,
-  );
-
-  sandbox = await startSandbox();
-  admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  databaseCreated = true;
-  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    MASTER_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    SANDBOX_URL: sandbox.url,
-    OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}`,
-    PORT: String(port),
-    PUBLIC_URL: url,
-    // Slack's declared 1 call/s per connection would cap 20 end users at 20 runs/s: the bench measures the engine, not the limiter.
-    CONNECTION_RATE_LIMITS: 'false',
-  };
-  const cli = (...args) => execFileSync(process.execPath, [join(dist, 'cli/main.js'), ...args], { env: { ...process.env, ...env } }).toString();
-  cli('migrate', 'up');
-  const email = `bench-${randomBytes(3).toString('hex')}@example.test`;
-  const created = cli('create-tenant', '--name', 'Bench', '--email', email, '--api-key', 'bench');
-  const tenant = JSON.parse(created.slice(created.indexOf('{')));
-  db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  redis = new Redis(redisUrl);
-  // The runs queue as the processes see it, to pause and resume it (global pause: no worker takes a job).
-  runsQueue = new Queue('runs', { prefix: `${redisPrefix}:bull`, redis: redisUrl });
-
-  const api = startProcess('main.js', env);
-  await untilReady(api, url);
-
-  // The owner signs in, allows the host's origin, turns Slack on against the sandbox and publishes both flows.
-  const owner = client(url, { origin: url });
-  await owner('POST', '/v1/auth/login', { email, password: tenant.password });
-  await owner('PATCH', '/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
+/** A tenant as a customer sets it up: Slack on against the sandbox, both flows published, `userCount` end users who connected Slack through the popup and have both flows on. */
+async function benchTenant(stack, api, name, userCount) {
+  const tenant = await stack.createTenant(name);
+  const owner = await signIn(api.url, tenant);
   await owner('PUT', '/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true } });
   for (const definition of [EVENT_FLOW, REQUEST_FLOW]) {
     await owner('POST', '/v1/admin/flow-templates', { definition });
     await owner('POST', `/v1/admin/flow-templates/${definition.key}/publish`);
   }
-
-  // USERS end users connect Slack through the popup, driven over HTTP, and get both flows switched on.
-  const host = client(url, { bearer: tenant.apiKey });
-  const users = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
+  const host = client(api.url, { bearer: tenant.apiKey });
+  const users = Array.from({ length: userCount }, (_, i) => `bench-user-${i}`);
   for (const endUserId of users) {
-    const { token } = await host('POST', '/v1/sessions', { endUserId });
-    const start = await fetch(`${url}/connect/slack?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
-    if (start.status !== 302) throw new Error(`connect page answered ${start.status}: ${(await start.text()).slice(0, 300)}`);
-    const page = await (await fetch(await consentInSandbox(start.headers.get('location')))).text();
-    const result = JSON.parse(/<script type="application\/json" id="switchboard-result">([^<]*)<\/script>/.exec(page)?.[1] ?? 'null');
-    if (result?.message?.status !== 'connected') throw new Error(`connect failed: ${JSON.stringify(result?.message ?? page.slice(0, 300))}`);
+    await connectEndUser(api.url, tenant.apiKey, 'slack', endUserId);
     for (const flow of [EVENT_FLOW, REQUEST_FLOW]) await host('POST', `/v1/end-users/${endUserId}/flows/${flow.key}/enable`, { settings: { channel: '#general' } });
   }
+  return { users, headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' } };
+}
+
+await run(async () => {
+  printMachine('PostgreSQL + Redis on the same box, sandbox and load client in this process');
+  // Slack's declared 1 call/s per connection would cap 20 end users at 20 runs/s: the bench measures the engine, not the limiter.
+  const stack = await scratchStack({ sandbox: 'here', env: { CONNECTION_RATE_LIMITS: 'false' } });
+  const { sandbox } = stack;
+  const db = await stack.db();
+  // The runs queue as the processes see it, to pause and resume it (global pause: no worker takes a job).
+  const runsQueue = new Queue('runs', { prefix: `${stack.redisPrefix}:bull`, redis: redisUrl });
+  atCleanup(() => runsQueue.close());
+
+  // --profile: each API and worker process writes its CPU profile into its own folder when it exits.
+  const profileDir = ARGS.profile ? mkdtempSync(join(tmpdir(), 'sb-bench-prof-')) : undefined;
+  if (profileDir) atCleanup(() => rmSync(profileDir, { recursive: true, force: true }));
+  const profiled = (name) => (profileDir ? { nodeArgs: profileArgs(join(profileDir, name)) } : undefined);
+  const profiles = [];
+
+  const api = await stack.startApi({}, profiled('api'));
+  const { url } = api;
+  const main = await benchTenant(stack, api, 'Bench', USERS);
+  const { users, headers } = main;
+  // The second tenant of the fairness measure: a few end users, a trickle of events.
+  const quiet = await benchTenant(stack, api, 'Bench quiet', 2);
   console.log(
-    `config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users; API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, TENANT_MAX_CONCURRENT_RUNS ${process.env.TENANT_MAX_CONCURRENT_RUNS ?? '50 (default)'}, connection rate limits off, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`,
+    `config: reference flow (transform → branch → slack send_message on the sandbox → transform), ${USERS} end users (and a second tenant with 2, for fairness); API + worker processes NODE_ENV=production LOG_LEVEL=warn, worker concurrency 50 each, TENANT_MAX_CONCURRENT_RUNS ${process.env.TENANT_MAX_CONCURRENT_RUNS ?? '50 (default)'}, connection rate limits off, DATABASE_POOL_SIZE ${process.env.DATABASE_POOL_SIZE ?? '10 (default)'}`,
   );
 
-  // Keep-alive agent for the load: the global fetch (undici) pools connections per origin.
-  const headers = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json' };
+  // The global fetch (undici) keeps connections alive per origin.
 
-  /** Fires `count` events at EVENT_CONCURRENCY; answers the accepted run ids, the failures and the wall time of the firing. */
-  async function fire(count) {
+  /** Fires `count` events of a bench tenant (`main` unless told) at `concurrency`; answers the accepted run ids, the failures and the wall time of the firing. */
+  async function fire(count, who = main, concurrency = EVENT_CONCURRENCY) {
     const accepted = [];
-    let failures = 0;
-    let firstError;
     const t0 = performance.now();
-    await pool(count, EVENT_CONCURRENCY, async (i) => {
-      try {
-        const res = await fetch(`${url}/v1/events`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ name: 'deal.won', endUserId: users[i % users.length], payload: { name: 'Acme Corp', amount: 25000, n: i } }),
-        });
-        const body = await res.json().catch(() => undefined);
-        if (res.status !== 202 || !body?.runs?.length) {
-          failures++;
-          firstError ??= `${res.status} ${JSON.stringify(body).slice(0, 300)}`;
-          return;
-        }
-        for (const r of body.runs) accepted.push(r.id);
-      } catch (error) {
-        failures++;
-        firstError ??= error.message;
-      }
+    const { failures, firstError } = await load(count, concurrency, async (i) => {
+      const res = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: who.headers,
+        body: JSON.stringify({ name: 'deal.won', endUserId: who.users[i % who.users.length], payload: { name: 'Acme Corp', amount: 25000, n: i } }),
+      });
+      const body = await res.json().catch(() => undefined);
+      if (res.status !== 202 || !body?.runs?.length) throw new Error(`${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      for (const r of body.runs) accepted.push(r.id);
+      return true;
     });
     return { accepted, failures, firstError, fireMs: performance.now() - t0 };
   }
@@ -389,6 +152,30 @@ try {
     }
   }
 
+  /** The runs of `ids` as the table has them: finished, lost (never finished), failed, trigger-to-done latencies, runs/s from first accept to last finish. */
+  async function outcome(ids) {
+    const { rows } = await db.query(
+      `SELECT id, status, steps,
+              extract(epoch FROM finished_at - created_at) * 1000 AS total_ms,
+              extract(epoch FROM finished_at - started_at) * 1000 AS run_ms,
+              extract(epoch FROM created_at) * 1000 AS created, extract(epoch FROM finished_at) * 1000 AS finished
+         FROM runs WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const finished = rows.filter((r) => r.finished !== null);
+    const firstAccept = Math.min(...rows.map((r) => Number(r.created)));
+    const lastFinish = Math.max(...finished.map((r) => Number(r.finished)));
+    return {
+      finished,
+      lost: ids.length - finished.length,
+      failed: finished.filter((r) => r.status !== 'succeeded').length,
+      latencies: finished.map((r) => Number(r.total_ms)),
+      runsPerSecond: finished.length / ((lastFinish - firstAccept) / 1000),
+      firstAccept,
+      lastFinish,
+    };
+  }
+
   /** Transactions committed in our database so far (each statement outside a transaction is one). Stats reach the view within a second. */
   const commits = async () => {
     await sleep(1100);
@@ -411,32 +198,17 @@ try {
   };
 
   /** REQUESTS request runs with wait at `concurrency`: latencies, failures, req/s. */
-  const syncLoad = async (requests, concurrency) => {
-    const latencies = [];
-    let failures = 0;
-    let firstError;
-    const t0 = performance.now();
-    await pool(requests, concurrency, async (i) => {
-      const t = performance.now();
-      try {
-        const res = await fetch(`${url}/v1/flows/${REQUEST_FLOW.key}/runs`, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify({ endUserId: users[i % users.length], input: { name: 'Acme Corp', amount: 25000, n: i }, wait: true }),
-        });
-        const body = await res.json().catch(() => undefined);
-        if (res.status !== 200 || body?.status !== 'succeeded' || body?.result?.ok !== true) {
-          failures++;
-          firstError ??= `${res.status} ${JSON.stringify(body).slice(0, 300)}`;
-        }
-      } catch (error) {
-        failures++;
-        firstError ??= error.message;
-      }
-      latencies.push(performance.now() - t);
+  const syncLoad = (requests, concurrency) =>
+    load(requests, concurrency, async (i) => {
+      const res = await fetch(`${url}/v1/flows/${REQUEST_FLOW.key}/runs`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ endUserId: users[i % users.length], input: { name: 'Acme Corp', amount: 25000, n: i }, wait: true }),
+      });
+      const body = await res.json().catch(() => undefined);
+      if (res.status !== 200 || body?.status !== 'succeeded' || body?.result?.ok !== true) throw new Error(`${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      return true;
     });
-    return { latencies, failures, firstError, rps: requests / ((performance.now() - t0) / 1000) };
-  };
 
   const clearRuns = async () => {
     await db.query(`DELETE FROM runs`);
@@ -444,10 +216,11 @@ try {
   };
 
   const summary = [];
+  const targetRows = [];
   for (const n of WORKER_COUNTS) {
-    const workers = Array.from({ length: n }, () => startProcess('worker.js', env));
-    await untilWorkers(redis, workers);
     const label = `${n} worker${n > 1 ? 's' : ''}`;
+    const workers = await stack.startWorkers(n, {}, profiled(`workers-${n}`));
+    if (profileDir) profiles.push({ label: `worker, with ${label}`, dir: join(profileDir, `workers-${n}`) });
 
     // Warm-up (JIT, pools, keep-alive sockets, caches), then a clean table.
     const warm = await fire(Math.min(300, EVENTS));
@@ -464,7 +237,7 @@ try {
     // (a) Asynchronous: EVENTS events, then wait for every run to finish.
     const commits0 = await commits();
     const own0 = ownQueries;
-    const rssAsync = sampleRss([api, ...workers]);
+    const rssAsync = sampleRss([api, ...workers].map((p) => p.child.pid));
     const cpu0 = { api: cpuMs(api.child.pid), workers: cpuOf(workers), pg: cpuOfCommand('postgres'), redis: cpuOfCommand('redis-server'), self: selfCpuMs() };
     const fired = await fire(EVENTS);
     const apiCpuPerEvent = (cpuMs(api.child.pid) - cpu0.api) / EVENTS;
@@ -481,21 +254,7 @@ try {
     // Minus this script's own polling and the three queries of commits() itself.
     const commitsPerRun = ((await commits()) - commits0 - (ownQueries - own0) - 3) / accepted;
     const [apiPeakAsync, ...workerPeaksAsync] = rssAsync.stop();
-    const { rows } = await db.query(
-      `SELECT id, status, steps,
-              extract(epoch FROM finished_at - created_at) * 1000 AS total_ms,
-              extract(epoch FROM finished_at - started_at) * 1000 AS run_ms,
-              extract(epoch FROM created_at) * 1000 AS created, extract(epoch FROM finished_at) * 1000 AS finished
-         FROM runs WHERE id = ANY($1::uuid[])`,
-      [fired.accepted],
-    );
-    const finished = rows.filter((r) => r.finished !== null);
-    const lost = fired.accepted.length - finished.length;
-    const failed = finished.filter((r) => r.status !== 'succeeded').length;
-    const firstAccept = Math.min(...rows.map((r) => Number(r.created)));
-    const lastFinish = Math.max(...finished.map((r) => Number(r.finished)));
-    const runsPerSecond = finished.length / ((lastFinish - firstAccept) / 1000);
-    const latencies = finished.map((r) => Number(r.total_ms));
+    const { finished, lost, failed, runsPerSecond, latencies, firstAccept, lastFinish } = await outcome(fired.accepted);
     const overhead = finished
       .filter((r) => r.status === 'succeeded')
       .map((r) => {
@@ -508,9 +267,9 @@ try {
     print(
       `[${label}] async sustained`,
       `${runsPerSecond.toFixed(0)} runs/s`,
-      `${finished.length} runs finished in ${((lastFinish - firstAccept) / 1000).toFixed(2)} s, first accept to last finish; ${EVENTS} events at concurrency ${EVENT_CONCURRENCY} accepted at ${(fired.accepted.length / (fired.fireMs / 1000)).toFixed(0)}/s; API CPU ${ms(apiCpuPerEvent)} per event, worker CPU ${ms(workerCpuPerRun)} per run; ${(runsPerSecond / N8N.queueRunsPerSecond).toFixed(1)}× n8n queue mode (56/s)`,
+      `${finished.length} runs finished in ${((lastFinish - firstAccept) / 1000).toFixed(2)} s, first accept to last finish; ${EVENTS} events at concurrency ${EVENT_CONCURRENCY} accepted at ${(fired.accepted.length / (fired.fireMs / 1000)).toFixed(0)}/s; API CPU ${ms(apiCpuPerEvent)} per event, worker CPU ${ms(workerCpuPerRun)} per run; ${timesRate(runsPerSecond, N8N.queueC50)}`,
     );
-    print(`[${label}] async trigger-to-done`, `p50 ${ms(pct(latencies, 50))}, p99 ${ms(pct(latencies, 99))}`, `runs.finished_at - runs.created_at; n8n queue mode p50 853 ms`);
+    print(`[${label}] async trigger-to-done`, `p50 ${ms(pct(latencies, 50))}, p99 ${ms(pct(latencies, 99))}`, `runs.finished_at - runs.created_at`);
     print(
       `[${label}] async lost / failed`,
       `${lost} lost, ${failed} failed, ${fired.failures} refused`,
@@ -525,13 +284,13 @@ try {
     print(
       `[${label}] CPU per run, async`,
       `${ms(budgetTotal)}`,
-      `API ${budget.api.toFixed(2)}, worker${workers.length > 1 ? 's' : ''} ${budget.workers.toFixed(2)}, PostgreSQL (all of it on this box) ${budget.pg.toFixed(2)}, Redis ${budget.redis.toFixed(2)}, sandbox + load client ${budget.self.toFixed(2)} ms; ${commitsPerRun.toFixed(1)} PostgreSQL transactions per run, API and worker; ≈ ${((cpus().length * 1000) / budgetTotal).toFixed(0)} runs/s on ${cpus().length} cores at most`,
+      `API ${budget.api.toFixed(2)}, worker${workers.length > 1 ? 's' : ''} ${budget.workers.toFixed(2)}, PostgreSQL (all of it on this box) ${budget.pg.toFixed(2)}, Redis ${budget.redis.toFixed(2)}, sandbox + load client ${budget.self.toFixed(2)} ms; ${commitsPerRun.toFixed(1)} PostgreSQL transactions per run, API and worker; ≈ ${((cpus().length * 1000) / budgetTotal).toFixed(0)} runs/s on ${cpus().length} cores at most; API + worker ${timesCpu(budget.api + budget.workers, N8N.cpuQueue)}`,
     );
     print(`[${label}] RSS peak, async`, `API ${apiPeakAsync.toFixed(0)} MB, worker ${workerPeaksAsync.map((x) => x.toFixed(0)).join(' / ')} MB`);
 
     // (b) Synchronous: REQUESTS request runs with wait, at REQUEST_CONCURRENCY.
     await clearRuns();
-    const rssSync = sampleRss([api, ...workers]);
+    const rssSync = sampleRss([api, ...workers].map((p) => p.child.pid));
     const sync = await syncLoad(REQUESTS, REQUEST_CONCURRENCY);
     const [apiPeakSync, ...workerPeaksSync] = rssSync.stop();
     const syncOverhead = await overheadOfRuns('request');
@@ -541,13 +300,9 @@ try {
     print(
       `[${label}] sync request + wait`,
       `p50 ${ms(pct(syncLatencies, 50))}, p99 ${ms(pct(syncLatencies, 99))}, ${syncRps.toFixed(0)} req/s`,
-      `${REQUESTS} requests at concurrency ${REQUEST_CONCURRENCY}, ${syncFailures} failed${sync.firstError ? ` (first: ${sync.firstError})` : ''}; p50 of runs: ${ms(syncOverhead.wait)} created → started, ${ms(syncOverhead.run)} started → finished, engine overhead per step ${ms(syncOverhead.p50)}; n8n regular PostgreSQL: 36/s, p50 267 ms, p99 454 ms → ${(syncRps / N8N.regularPgPerSecond).toFixed(1)}× throughput, p50 ${(N8N.regularPgP50 / pct(syncLatencies, 50)).toFixed(0)}× lower`,
+      `${REQUESTS} requests at concurrency ${REQUEST_CONCURRENCY}, ${syncFailures} failed${sync.firstError ? ` (first: ${sync.firstError})` : ''}; p50 of runs: ${ms(syncOverhead.wait)} created → started, ${ms(syncOverhead.run)} started → finished, engine overhead per step ${ms(syncOverhead.p50)}; ${timesRate(syncRps, N8N.regularC10)}, ${timesLatency('p50', pct(syncLatencies, 50), N8N.regularC10)}, ${timesLatency('p99', pct(syncLatencies, 99), N8N.regularC10)}`,
     );
-    print(
-      `[${label}] RSS peak, sync`,
-      `API ${apiPeakSync.toFixed(0)} MB, worker ${workerPeaksSync.map((x) => x.toFixed(0)).join(' / ')} MB`,
-      `n8n ~850 MB regular, ~1150 MB queue mode`,
-    );
+    print(`[${label}] RSS peak, sync`, `API ${apiPeakSync.toFixed(0)} MB, worker ${workerPeaksSync.map((x) => x.toFixed(0)).join(' / ')} MB`, rssAnchors);
 
     // (b') Unloaded: one request at a time, so latency and overhead are the engine's own, not queueing on busy cores.
     await clearRuns();
@@ -579,14 +334,56 @@ try {
     print(
       `[${label}] worker drain`,
       `${drainPerSecond.toFixed(0)} runs/s`,
-      `${backlog.accepted.length} runs accepted while the queue was paused, resume to last finish; ${backlog.accepted.length - drain.done} lost, ${drain.failed} failed; worker CPU ${ms(drainCpuPerRun)} per run (≈ ${(1000 / drainCpuPerRun).toFixed(0)} runs/s per core at most); ${(drainPerSecond / N8N.queueRunsPerSecond).toFixed(1)}× n8n queue mode`,
+      `${backlog.accepted.length} runs accepted while the queue was paused, resume to last finish; ${backlog.accepted.length - drain.done} lost, ${drain.failed} failed; worker CPU ${ms(drainCpuPerRun)} per run (≈ ${(1000 / drainCpuPerRun).toFixed(0)} runs/s per core at most); ${timesRate(drainPerSecond, N8N.queueC50)}`,
     );
+    // (d) Fairness: the main tenant floods FLOOD events while the quiet one sends TRICKLE events a second until the flood has finished.
+    await clearRuns();
+    let flooding = true;
+    const trickled = [];
+    let trickleRefused = 0;
+    const trickle = (async () => {
+      for (let i = 0; flooding; i++) {
+        const t = performance.now();
+        const one = await fire(1, quiet, 1);
+        trickled.push(...one.accepted);
+        trickleRefused += one.failures;
+        await sleep(Math.max(0, 1000 / ARGS.trickle - (performance.now() - t)));
+      }
+    })();
+    const flood = await fire(ARGS.flood);
+    await untilFinished(flood.accepted);
+    flooding = false;
+    await trickle;
+    await untilFinished(trickled);
+    const flooded = await outcome(flood.accepted);
+    const quietRuns = await outcome(trickled);
+    print(
+      `[${label}] fairness, quiet tenant`,
+      `trigger-to-done p50 ${ms(pct(quietRuns.latencies, 50))}, p99 ${ms(pct(quietRuns.latencies, 99))}`,
+      `${trickled.length} events at ${ARGS.trickle}/s while another tenant flooded ${ARGS.flood} events at concurrency ${EVENT_CONCURRENCY}; the flooder: ${flooded.runsPerSecond.toFixed(0)} runs/s, trigger-to-done p50 ${ms(pct(flooded.latencies, 50))}; ${quietRuns.lost + flooded.lost} lost, ${quietRuns.failed + flooded.failed} failed, ${trickleRefused + flood.failures} refused`,
+    );
+
+    targetRows.push({
+      label,
+      now: {
+        asyncRunsPerSecond: runsPerSecond,
+        cpuPerRun: budget.api + budget.workers + budget.pg + budget.redis,
+        lostOrFailed: lost + failed,
+        drainRunsPerSecond: drainPerSecond,
+        syncP50: pct(syncLatencies, 50),
+        syncP99: pct(syncLatencies, 99),
+        singleP50: pct(single.latencies, 50),
+        transactionsPerRun: commitsPerRun,
+        apiRssMb: Math.max(apiPeakAsync, apiPeakSync),
+        workerRssMb: Math.max(...workerPeaksAsync, ...workerPeaksSync),
+      },
+    });
     summary.push({
       label,
       runsPerSecond,
       drainPerSecond,
-      lost: lost + backlog.accepted.length - drain.done,
-      failed: failed + fired.failures + syncFailures + single.failures + drain.failed + backlog.failures,
+      lost: lost + backlog.accepted.length - drain.done + quietRuns.lost + flooded.lost,
+      failed: failed + fired.failures + syncFailures + single.failures + drain.failed + backlog.failures + quietRuns.failed + flooded.failed + trickleRefused + flood.failures,
     });
 
     await clearRuns();
@@ -604,11 +401,11 @@ try {
       `${(summary.at(-1).drainPerSecond / summary[0].drainPerSecond).toFixed(2)}×`,
     );
   }
+  for (const { label, now } of targetRows) printTargets(`[${label}] issue 17: now against target, and against the baseline (quiet 2-core box)`, ENGINE, now);
+  if (profileDir) {
+    await stop(api.child); // its profile is written as it exits
+    printProfiles('API', join(profileDir, 'api'));
+    for (const p of profiles) printProfiles(p.label, p.dir);
+  }
   if (summary.some((s) => s.lost || s.failed)) process.exitCode = 1;
-} catch (error) {
-  // After SIGINT/SIGTERM the cleanup closes what the measures were using: their errors are not news.
-  if (!cleaning) console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+});

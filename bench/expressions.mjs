@@ -3,12 +3,12 @@
 // and what validating a definition costs. Pure CPU, no services. Prints one line per measure.
 // evaluate() runs JSONata in the sandbox (child processes): "sandbox round trip" = evaluate − evaluateInProcess.
 // Usage: npm run build && node bench/expressions.mjs [--iterations 20000] [--runs 9]
-import { cpus, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { parseArgs } from 'node:util';
+import { median } from './lib/measure.mjs';
+import { args, print, printMachine } from './lib/report.mjs';
+import { root } from './lib/stack.mjs';
 
-const root = resolve(import.meta.dirname, '..');
 const require = createRequire(join(root, 'server', 'package.json'));
 const dist = join(root, 'server', 'dist', 'flows', 'definition');
 const { compileExpression, evaluate, evaluateInProcess } = require(join(dist, 'expressions.js'));
@@ -16,12 +16,7 @@ const { validateDefinition } = require(join(dist, 'validate-definition.js'));
 const { wonDealsToSlack, benchmarkReferenceFlow } = require(join(dist, 'fixtures.js'));
 const jsonata = require('jsonata');
 
-const { values } = parseArgs({ options: { iterations: { type: 'string', default: '20000' }, runs: { type: 'string', default: '9' } } });
-const N = Number(values.iterations);
-const RUNS = Number(values.runs);
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const print = (measure, value, extra = '') => console.log(`${measure.padEnd(44)} ${value}${extra ? `  (${extra})` : ''}`);
+const { iterations: N, runs: RUNS } = args({ iterations: 20000, runs: 9 });
 
 /** µs per call of `fn` over `n` calls. */
 async function timed(fn, n) {
@@ -53,7 +48,7 @@ const bindings = {
   run: { id: 'run_1', startedAt: new Date().toISOString() },
 };
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
+printMachine('no services: pure CPU in this process (and the sandbox child processes of evaluate())');
 console.log(`config: ${N} calls per measure per round (500 for compile/validate), measures interleaved, median of ${RUNS} rounds after a warm-up round`);
 
 const SIMPLE = "='Deal ' & $trigger.name & ' won'";
@@ -95,4 +90,5 @@ const results = await measureAll([
 ]);
 for (const r of results) print(r.name, r.show(r.us), r.note);
 
-await require(join(dist, 'expression-sandbox.js')).stopExpressionSandbox();
+// Not awaited: the idle children are unref'ed, so the loop can empty before their 'exit' comes (node then exits 13 on the unsettled await).
+void require(join(dist, 'expression-sandbox.js')).stopExpressionSandbox();

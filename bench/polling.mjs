@@ -23,97 +23,32 @@
 // the sandbox, and the PostgreSQL backends connected to the bench's database (minus this script's).
 // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the worker. POLL_CONCURRENCY,
 // DATABASE_POOL_SIZE and the like pass through from the environment.
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { consentInSandbox } from '../connectors/dist/sandbox/index.js';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { Vault } from '../server/dist/vault/vault.js';
 import { bindingFor } from '../server/dist/vault/vault-fields.js';
 import { bindingsHealthySql } from '../server/dist/flows/binding-health.js';
+import { cpuMs, pct, pool, rssMb, selfCpuMs, sleep } from './lib/measure.mjs';
+import { args, print, printMachine } from './lib/report.mjs';
+import { dist, run, scratchStack, stop } from './lib/stack.mjs';
+import { client, connectEndUser, signIn } from './lib/tenant.mjs';
 
-const root = resolve(import.meta.dirname, '..');
-const dist = join(root, 'server', 'dist');
-const { values } = parseArgs({
-  options: {
-    instances: { type: 'string', default: '10000' },
-    seconds: { type: 'string', default: '180' },
-    tenants: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '75' },
-    tick: { type: 'string', default: '5' },
-    'watch-share': { type: 'string', default: '0.01' },
-  },
-});
-const INSTANCES = Number(values.instances);
-const SECONDS = Number(values.seconds);
-const TENANTS = Math.max(2, Number(values.tenants));
-const WARMUP = Number(values.warmup);
-const TICK_SECONDS = Number(values.tick);
-const WATCH_SHARE = Number(values['watch-share']);
+const ARGS = args({ instances: 10000, seconds: 180, tenants: 20, warmup: 75, tick: 5, 'watch-share': 0.01 });
+const INSTANCES = ARGS.instances;
+const SECONDS = ARGS.seconds;
+const TENANTS = Math.max(2, ARGS.tenants);
+const WARMUP = ARGS.warmup;
+const TICK_SECONDS = ARGS.tick;
+const WATCH_SHARE = ARGS['watch-share'];
 const INTERVAL_SECONDS = 60;
 const ON_TIME_SECONDS = 5;
-const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const HOST_ORIGIN = 'https://host.example';
 /** The repositories the sandbox's GitHub tick opens issues in (round robin); the others stay quiet. */
 const TICK_REPOS = ['octo-jane/website', 'acme-inc/api', 'acme-inc/mobile-app', 'acme-inc/docs', 'acme-inc/design-system'];
 
-const pct = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))] : NaN);
 const sorted = (xs) => Float64Array.from(xs).sort();
-const print = (measure, value, extra = '') => console.log(`${measure.padEnd(34)} ${value}${extra ? `  (${extra})` : ''}`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () =>
-  new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
 const s = (x) => `${x.toFixed(2)} s`;
-const rssMb = (pid) => {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
-  } catch {
-    return 0; // exited
-  }
-};
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-/** User + system CPU time of a process so far, in ms. */
-const cpuMs = (pid) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state): utime is 14, stime 15
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-  } catch {
-    return null; // exited
-  }
-};
-const selfCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** Runs `count` jobs with `concurrency` in flight. */
-async function pool(count, concurrency, job) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      for (let i = next++; i < count; i = next++) await job(i);
-    }),
-  );
-}
 
 const pollFlow = {
   key: 'bench-new-issues',
@@ -124,139 +59,19 @@ const pollFlow = {
   steps: [{ id: 'seen', type: 'transform', output: { number: '=$trigger.number', title: '=$trigger.title' } }],
 };
 
-// Everything started here, so it can be stopped on any exit path.
-const children = new Set();
-let admin;
-let db;
-let databaseCreated = false;
-const database = `sb_bench_${Date.now().toString(36)}`;
-const redisPrefix = `sbbench:${randomBytes(3).toString('hex')}`;
-
-async function stop(child, signal = 'SIGTERM') {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-let cleaning;
-function cleanup() {
-  cleaning ??= (async () => {
-    await Promise.all([...children].map((c) => stop(c).catch(() => undefined)));
-    if (db) await db.end().catch(() => undefined);
-    if (admin) {
-      if (databaseCreated) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch((e) => console.error(`could not drop database ${database}: ${e.message}`));
-      await admin.end().catch(() => undefined);
-    }
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-
-const childNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-function startProcess(script, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  const keep = (c) => (out = (out + c).slice(-20_000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { child, output: () => out };
-}
-
-async function untilReady(proc, url, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`process exited early: ${proc.output().slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms: ${proc.output().slice(-2000)}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await sleep(50);
-  }
-}
-
-/** JSON over fetch; remembers the member session cookie. */
-function client(base, { bearer, origin } = {}) {
-  let cookie;
-  return async (method, path, body) => {
-    const headers = {};
-    if (bearer) headers.authorization = `Bearer ${bearer}`;
-    if (cookie) headers.cookie = cookie;
-    if (origin && method !== 'GET') headers.origin = origin;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('sb_session='));
-    if (set) cookie = set.split(';')[0];
-    const text = await res.text();
-    let parsed = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* keep text */
-    }
-    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
-    return parsed;
-  };
-}
-
-try {
-  const cores = cpus();
-  console.log(
-    `machine: ${cores.length} cores (${cores[0].model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, load ${loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' ')} at start; node ${process.version}; PostgreSQL + Redis on the same box`,
-  );
+await run(async () => {
+  printMachine('PostgreSQL + Redis on the same box');
   const setupStarted = Date.now();
 
   // The sandbox in its own process, so its CPU is its own.
-  const sandboxPort = await freePort();
-  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-  const sandbox = startProcess(join(root, 'connectors', 'dist', 'sandbox', 'main.js'), { SANDBOX_PORT: String(sandboxPort) });
-  await untilReady(sandbox, `${sandboxUrl}/_sandbox/health`);
-  const sandboxControl = (path, body) =>
-    fetch(`${sandboxUrl}/_sandbox/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
-      if (!r.ok) throw new Error(`sandbox ${path} answered ${r.status}: ${await r.text()}`);
-      return r.json();
-    });
-
-  admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  databaseCreated = true;
-  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString();
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const masterKey = randomBytes(32);
-  const env = {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    MASTER_KEY: masterKey.toString('base64'),
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    SANDBOX_URL: sandboxUrl,
-    OUTBOUND_ALLOWLIST: `127.0.0.1:${sandboxPort}`,
-    PORT: String(port),
-    PUBLIC_URL: url,
-  };
-  const cliPath = join(dist, 'cli/main.js');
-  execFileSync(process.execPath, [cliPath, 'migrate', 'up'], { env: { ...process.env, ...env } });
+  const stack = await scratchStack({ sandbox: 'process' });
+  const { sandbox, masterKey } = stack;
+  const sandboxUrl = sandbox.url;
+  const sandboxControl = sandbox.control;
 
   // Tenants through the CLI, two at a time (one per core).
   const tenants = new Array(TENANTS);
-  await pool(TENANTS, 2, async (t) => {
-    const email = `bench-${t}-${randomBytes(3).toString('hex')}@example.test`;
-    const { stdout } = await promisify(execFile)(process.execPath, [cliPath, 'create-tenant', '--name', `Bench ${t}`, '--email', email, '--api-key', 'bench'], {
-      env: { ...process.env, ...env },
-    });
-    tenants[t] = { email, ...JSON.parse(stdout.slice(stdout.indexOf('{'))) };
-  });
+  await pool(TENANTS, 2, async (t) => (tenants[t] = await stack.createTenant(`Bench ${t}`)));
   // Half the instances in tenant 0, the rest shared by the others.
   const big = Math.round(INSTANCES / 2);
   const counts = tenants.map((_, t) => (t === 0 ? big : Math.floor((INSTANCES - big) / (TENANTS - 1)) + (t - 1 < (INSTANCES - big) % (TENANTS - 1) ? 1 : 0)));
@@ -278,29 +93,22 @@ try {
   };
 
   // The real path once per tenant (API): GitHub on against the sandbox, the flow published, end user 0 connected through the popup, the flow enabled.
-  const api = startProcess(join(dist, 'main.js'), env);
-  await untilReady(api, `${url}/readyz`);
+  const api = await stack.startApi();
+  const { url } = api;
   for (const [t, tenant] of tenants.entries()) {
-    const owner = client(url, { origin: url });
-    await owner('POST', '/v1/auth/login', { email: tenant.email, password: tenant.password });
-    await owner('PATCH', '/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] });
+    const owner = await signIn(url, tenant);
     await owner('PUT', '/v1/admin/connectors/github', { enabled: true, settings: { useSandbox: true } });
     await owner('POST', '/v1/admin/flow-templates', { definition: pollFlow });
     await owner('POST', `/v1/admin/flow-templates/${pollFlow.key}/publish`);
     const host = client(url, { bearer: tenant.apiKey });
     const endUserId = `bench-${t}-0`;
-    const { token } = await host('POST', '/v1/sessions', { endUserId });
-    const start = await fetch(`${url}/connect/github?${new URLSearchParams({ session: token, origin: HOST_ORIGIN })}`, { redirect: 'manual' });
-    if (start.status !== 302) throw new Error(`connect page answered ${start.status}: ${(await start.text()).slice(0, 300)}`);
-    const page = await (await fetch(await consentInSandbox(start.headers.get('location')))).text();
-    if (!page.includes('"connected"')) throw new Error(`connect failed: ${page.slice(0, 300)}`);
+    await connectEndUser(url, tenant.apiKey, 'github', endUserId);
     await host('POST', `/v1/end-users/${endUserId}/flows/${pollFlow.key}/enable`, { settings: { repo: repoFor() } });
   }
   await stop(api.child);
 
   // The other instances: copies of each tenant's rows, each with its own end user, connection and token.
-  db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
+  const db = await stack.db();
   const vault = new Vault(masterKey);
   const { rows: references } = await db.query(
     `SELECT i.id AS instance_id, i.tenant_id, i.template_id, i.version_id, i.settings, i.trigger_event, c.id AS connection_id, c.credentials, c.account_id, c.account_name,
@@ -401,14 +209,13 @@ try {
   const {
     rows: [{ n: instanceCount }],
   } = await db.query(`SELECT count(*)::int AS n FROM flow_instance_triggers WHERE type = 'poll' AND next_poll_at IS NOT NULL`);
-  const tenantOf = new Map((await db.query(`SELECT id, tenant_id FROM flow_instance_triggers`)).rows.map((r) => [r.id, r.tenant_id]));
   const bigTenant = orderedTenantIds[0];
   console.log(
     `setup: ${instanceCount} poll instances (github new_issue, interval ${INTERVAL_SECONDS} s) over ${TENANTS} tenants (big tenant ${counts[0]}, the others ${Math.min(...counts.slice(1))}-${Math.max(...counts.slice(1))}), one connection and token each; ${Math.ceil(instanceCount / watchEvery)} watch the ${TICK_REPOS.length} repositories the tick opens issues in; ${((Date.now() - setupStarted) / 1000).toFixed(0)} s`,
   );
 
   // One worker; the sandbox opens an issue every TICK_SECONDS and forgets its recorded calls now and then (bounded memory).
-  const worker = startProcess(join(dist, 'worker.js'), env, childNodeArgs);
+  const [worker] = await stack.startWorkers(1);
   const workerStarted = Date.now();
   let ticks = 0;
   let sandboxTrim = 0;
@@ -672,9 +479,4 @@ try {
   }
   // A missed or doubled item, or a failed poll, is a bug, not a figure.
   if (runsOfKnown !== expected || duplicates > 0 || end.failed > 0) process.exitCode = 1;
-} catch (error) {
-  if (!cleaning) console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+});
