@@ -16,7 +16,3 @@ export function publishRunFinished<R extends Redis | ChainableCommander>(redis: 
 
 /** Redis channel on which a cancelled run is announced, so the worker executing it stops at once. */
 export const RUN_CANCELLED_CHANNEL = 'runs:cancelled';
-
-export function publishRunCancelled(redis: Redis, prefix: string, runId: string): Promise<number> {
-  return redis.publish(`${prefix}:${RUN_CANCELLED_CHANNEL}`, runId);
-}

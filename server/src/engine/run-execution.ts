@@ -1,10 +1,9 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuthedHttpClient } from '@switchboard/connectors';
 import { generateText, jsonSchema, tool } from 'ai';
 import type { Queue } from 'bull';
-import type Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -20,7 +19,7 @@ import { evaluateTemplate } from '../flows/definition/expressions';
 import { bindingConnector } from '../flows/definition/flow-definition.schema';
 import { LlmModels } from '../llm-providers/llm-models.service';
 import { QUEUES } from '../queues/queues.module';
-import { InjectRedis } from '../redis/redis.module';
+import { Broadcasts } from '../redis/broadcasts';
 import { ApprovalRequests } from './approval-requests';
 import { Bindings, Effects, Executor, inputProblems, ModelAnswer, ModelCall, Park, RunStopped, StepFailure } from './executor';
 import { RUN_CANCELLED_CHANNEL, RunFinished } from './run-events';
@@ -42,14 +41,13 @@ export const POISON_AFTER_CRASHES = 2;
  * executing here stop at once when a cancel is announced on Redis.
  */
 @Injectable()
-export class RunExecution implements OnModuleInit, OnModuleDestroy {
+export class RunExecution implements OnModuleInit {
   /** Runs executing in this process, so a cancel announced on Redis stops them at once. */
   private readonly executing = new Map<string, AbortController>();
-  private subscriber: Redis | null = null;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectRedis() private readonly redis: Redis,
+    private readonly broadcasts: Broadcasts,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectQueue(QUEUES.runs) private readonly queue: Queue<RunJob>,
     private readonly store: RunStore,
@@ -66,19 +64,9 @@ export class RunExecution implements OnModuleInit, OnModuleDestroy {
     logger.setContext('RunExecution');
   }
 
-  async onModuleInit(): Promise<void> {
-    this.subscriber = this.redis.duplicate();
-    this.subscriber.on('error', () => undefined); // reconnects and resubscribes by itself; readyz reports the outage
-    this.subscriber.on('message', (_: string, runId: string) => this.executing.get(runId)?.abort());
-    // Never fails the boot: without Redis the subscription is made when it is back (meanwhile a
-    // cancelled run still stops at its next checkpoint). Subscribing again is harmless.
-    const channel = `${this.config.redis.prefix}:${RUN_CANCELLED_CHANNEL}`;
-    this.subscriber.on('ready', () => void this.subscriber?.subscribe(channel).catch(() => undefined));
-    await this.subscriber.subscribe(channel).catch(() => undefined);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  onModuleInit(): void {
+    // Without Redis a cancelled run still stops at its next checkpoint.
+    this.broadcasts.on(RUN_CANCELLED_CHANNEL, (runId) => this.executing.get(runId)?.abort());
   }
 
   /**

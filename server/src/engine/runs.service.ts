@@ -19,7 +19,8 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { QUEUES } from '../queues/queues.module';
 import { InjectRedis } from '../redis/redis.module';
-import { publishRunCancelled, publishRunFinished } from './run-events';
+import { Broadcasts } from '../redis/broadcasts';
+import { publishRunFinished, RUN_CANCELLED_CHANNEL } from './run-events';
 import { RunJob, runJobIds, runJobOptions } from './run-jobs';
 import { tenantSql } from '../common/tenancy/tenant-sql';
 import { Run, RunStatus } from './run.entity';
@@ -50,6 +51,7 @@ export class RunsService {
     private readonly endUsers: EndUsersService,
     private readonly waiter: RunWaiter,
     private readonly audit: AuditService,
+    private readonly broadcasts: Broadcasts,
     @InjectRedis() private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly logger: PinoLogger,
@@ -72,14 +74,8 @@ export class RunsService {
     actor: Actor,
     input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string },
   ): Promise<{ runs: Array<Pick<Run, 'id' | 'instanceId' | 'status'>>; skipped: PausedInstance[] }> {
-    const runs = await this.startEventRuns(actor, input);
+    const { runs, paused } = await this.startEventRuns(actor, input);
     // Listening instances that are paused (a connection gone or unusable) start nothing; the answer names them.
-    const paused: Array<{ id: string; key: string }> = await tenantSql(this.db).query(
-      actor.tenantId,
-      `SELECT i.id, t.key FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id JOIN flow_templates t ON t.id = i.template_id
-        WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled AND NOT ${bindingsHealthySql('i')}`,
-      [input.endUserId, input.name],
-    );
     const skipped: PausedInstance[] = [];
     for (const row of paused) skipped.push({ instanceId: row.id, flow: row.key, ...(await this.pausedReason(actor.tenantId, row.id)) });
     return { runs, skipped };
@@ -117,34 +113,44 @@ export class RunsService {
   private async startEventRuns(
     actor: Actor,
     input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string },
-  ): Promise<Array<Pick<Run, 'id' | 'instanceId' | 'status'>>> {
+  ): Promise<{ runs: Array<Pick<Run, 'id' | 'instanceId' | 'status'>>; paused: Array<{ id: string; key: string }> }> {
     this.assertPayload(input.payload);
     const key = input.idempotencyKey ?? null;
-    // The end user is resolved inside the insert; only when nothing was inserted is it looked up on
-    // its own (a 404 for an unknown end user, else simply no listening flow or a repeated key).
-    const inserted: Array<{ id: string; instance_id: string; status: RunStatus }> = await tenantSql(this.db).query(
+    // One statement: the end user's listening instances, a run for each healthy one, and the paused
+    // ones named. Only when nothing was inserted is the end user looked up on its own (a 404 for an
+    // unknown end user, else simply no listening flow or a repeated key).
+    const rows: Array<{ kind: 'run' | 'paused'; id: string; instance_id: string; status: RunStatus; key: string | null }> = await tenantSql(this.db).query(
       actor.tenantId,
-      `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
-       SELECT i.tenant_id, i.id, i.template_id, i.version_id, i.end_user_id, 'event', $4::jsonb, $5, 'queued'
-         FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
-        WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled AND ${bindingsHealthySql('i')}
-       ON CONFLICT (instance_id, idempotency_key) DO NOTHING
-       RETURNING id, instance_id, status`,
+      `WITH listening AS (
+         SELECT i.tenant_id, i.id, i.template_id, i.version_id, i.end_user_id, ${bindingsHealthySql('i')} AS healthy
+           FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
+          WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled),
+       inserted AS (
+         INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
+         SELECT tenant_id, id, template_id, version_id, end_user_id, 'event', $4::jsonb, $5, 'queued' FROM listening WHERE healthy
+         ON CONFLICT (instance_id, idempotency_key) DO NOTHING
+         RETURNING id, instance_id, status)
+       SELECT 'run' AS kind, id, instance_id, status, NULL AS key FROM inserted
+       UNION ALL
+       SELECT 'paused', l.id, l.id, NULL, t.key FROM listening l JOIN flow_templates t ON t.id = l.template_id WHERE NOT l.healthy`,
       [input.endUserId, input.name, JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) }), key],
     );
+    const inserted = rows.filter((r) => r.kind === 'run');
+    const paused = rows.filter((r) => r.kind === 'paused').map((r) => ({ id: r.id, key: r.key! }));
     await this.enqueue(
       actor.tenantId,
       inserted.map((r) => r.id),
     );
     const runs = inserted.map((r) => ({ id: r.id, instanceId: r.instance_id, status: r.status }));
-    if (runs.length > 0 && key === null) return runs;
+    if ((runs.length > 0 || paused.length > 0) && key === null) return { runs, paused };
     const endUser = await this.endUsers.get(actor, input.endUserId);
-    if (key === null) return runs;
+    if (key === null) return { runs, paused };
     // With a key, answer every run of this event and key, new or from an earlier call.
-    return this.runs
+    const all = await this.runs
       .query(actor.tenantId, 'r')
       .andWhere('r.endUserId = :endUserId AND r.idempotencyKey = :key AND r.triggerType = :type', { endUserId: endUser.id, key, type: 'event' })
       .getMany();
+    return { runs: all, paused };
   }
 
   /** The host runs one flow for one end user, optionally waiting for its result. */
@@ -227,7 +233,7 @@ export class RunsService {
     });
     // Without Redis a worker executing it still stops at its next checkpoint (the row no longer matches).
     await this.afterCommit('announce a cancel', { runId: id }, () =>
-      Promise.all([publishRunCancelled(this.redis, this.config.redis.prefix, id), publishRunFinished(this.redis, this.config.redis.prefix, { runId: id, status: 'cancelled' })]),
+      Promise.all([this.broadcasts.publish(RUN_CANCELLED_CHANNEL, id), publishRunFinished(this.redis, this.config.redis.prefix, { runId: id, status: 'cancelled' })]),
     );
     return this.get(actor.tenantId, id);
   }

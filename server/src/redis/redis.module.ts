@@ -2,9 +2,10 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Broadcasts } from './broadcasts';
+import { REDIS } from './redis.token';
 
-export const REDIS = Symbol('REDIS');
-export const InjectRedis = () => Inject(REDIS);
+export { InjectRedis, REDIS } from './redis.token';
 
 /** One shared connection for everything but Bull (which manages its own); keys live under `<prefix>:`. */
 @Global()
@@ -26,8 +27,9 @@ export const InjectRedis = () => Inject(REDIS);
         return redis;
       },
     },
+    Broadcasts,
   ],
-  exports: [REDIS],
+  exports: [REDIS, Broadcasts],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
