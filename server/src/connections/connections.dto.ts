@@ -43,3 +43,14 @@ export class AccessTokenView {
   @ApiProperty({ description: 'A fresh access token (or the API key) for this connection. Audited.' }) accessToken: string;
   @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
 }
+
+export class OptionView {
+  @ApiProperty({ description: 'What a flow setting stores, e.g. a channel id' }) value: string;
+  @ApiProperty({ description: 'What people see, e.g. #general' }) label: string;
+  @ApiPropertyOptional() description?: string;
+}
+
+export class OptionPageView {
+  @ApiProperty({ type: [OptionView] }) options: OptionView[];
+  @ApiPropertyOptional({ description: 'Pass as cursor for the next page; absent on the last' }) nextCursor?: string;
+}

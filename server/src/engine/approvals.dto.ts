@@ -53,6 +53,11 @@ export class ApprovalViewDto {
   @ApiProperty({ nullable: true, format: 'date-time', type: String }) decidedAt: string | null;
 }
 
+export class ApprovalPage {
+  @ApiProperty({ type: [ApprovalViewDto] }) data: ApprovalViewDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null on the last' }) nextCursor: string | null;
+}
+
 export const approvalView = (a: Approval): ApprovalViewDto => ({
   id: a.id,
   runId: a.runId,
