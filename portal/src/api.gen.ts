@@ -2936,7 +2936,7 @@ export interface operations {
   ApprovalsController_adminList: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'pending' | 'approved' | 'rejected' | 'expired';
         /** @description Your id for the end user */
@@ -3596,7 +3596,7 @@ export interface operations {
   EndUsersAdminController_search: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         /** @description nextCursor from the previous page */
         cursor?: string;
         /** @description Part of the external id, display name or email (case-insensitive) */
@@ -5478,7 +5478,7 @@ export interface operations {
   ApprovalsController_list: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'pending' | 'approved' | 'rejected' | 'expired';
         /** @description Your id for the end user */
@@ -5936,7 +5936,7 @@ export interface operations {
   EndUsersController_list: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         /** @description nextCursor from the previous page */
         cursor?: string;
       };
@@ -6613,7 +6613,7 @@ export interface operations {
   ApprovalsController_myList: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'pending' | 'approved' | 'rejected' | 'expired';
       };

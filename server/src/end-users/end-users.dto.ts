@@ -24,7 +24,7 @@ export class UpsertEndUserDto {
 }
 
 export class ListQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalNotNull()
   @Type(() => Number)
   @IsInt()

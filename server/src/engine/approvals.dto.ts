@@ -7,7 +7,7 @@ import { OptionalNotNull } from '../common/http/validators';
 const STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
 
 export class ApprovalQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(200) cursor?: string;
   @ApiPropertyOptional({ enum: STATUSES }) @OptionalNotNull() @IsIn(STATUSES) status?: (typeof STATUSES)[number];
 }
