@@ -1702,7 +1702,7 @@ export interface components {
       /** @description A fresh access token (or the API key) for this connection. Audited. */
       accessToken: string;
       /** Format: date-time */
-      expiresAt?: string | null;
+      expiresAt: string | null;
     };
     ApprovalPage: {
       data: components['schemas']['ApprovalViewDto'][];
@@ -1762,10 +1762,10 @@ export interface components {
         [key: string]: string;
       };
       /** Format: date-time */
-      expiresAt?: string | null;
+      expiresAt: string | null;
       /** Format: date-time */
-      lastRefreshedAt?: string | null;
-      lastError?: string | null;
+      lastRefreshedAt: string | null;
+      lastError: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -1915,8 +1915,8 @@ export interface components {
       id: string;
       /** @description Your own id for this customer */
       externalId: string;
-      displayName?: string | null;
-      email?: string | null;
+      displayName: string | null;
+      email: string | null;
       metadata: {
         [key: string]: unknown;
       };
@@ -1928,15 +1928,15 @@ export interface components {
     };
     EndUserPage: {
       data: components['schemas']['EndUserView'][];
-      nextCursor?: string | null;
+      nextCursor: string | null;
     };
     EndUserSummary: {
       /** Format: uuid */
       id: string;
       /** @description Your own id for this customer */
       externalId: string;
-      displayName?: string | null;
-      email?: string | null;
+      displayName: string | null;
+      email: string | null;
       metadata: {
         [key: string]: unknown;
       };
@@ -1960,8 +1960,8 @@ export interface components {
       id: string;
       /** @description Your own id for this customer */
       externalId: string;
-      displayName?: string | null;
-      email?: string | null;
+      displayName: string | null;
+      email: string | null;
       metadata: {
         [key: string]: unknown;
       };
@@ -2203,7 +2203,7 @@ export interface components {
     };
     MeView: {
       endUser: components['schemas']['EndUserView'];
-      allowedConnectors?: string[] | null;
+      allowedConnectors: string[] | null;
       /** Format: date-time */
       expiresAt: string;
     };
@@ -2354,7 +2354,7 @@ export interface components {
       token: string;
       /** Format: date-time */
       expiresAt: string;
-      allowedConnectors?: string[] | null;
+      allowedConnectors: string[] | null;
       endUser: components['schemas']['EndUserView'];
     };
     SettingLabels: {
@@ -2382,7 +2382,7 @@ export interface components {
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
-      revokedAt?: string | null;
+      revokedAt: string | null;
     };
     SignupDto: {
       /** @example Acme Inc. */
