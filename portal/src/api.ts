@@ -1,4 +1,8 @@
 /** The admin API, same origin, JSON in and out, the session in an httpOnly cookie. */
+import type { components } from './api.gen';
+
+// Types of routes whose answers are documented come from the OpenAPI document (api.gen.ts).
+type Schemas = components['schemas'];
 
 export type Role = 'owner' | 'admin' | 'developer' | 'viewer';
 export const ROLES: Role[] = ['owner', 'admin', 'developer', 'viewer'];
@@ -213,62 +217,12 @@ export interface TemplateInstance {
   updatedAt: string;
 }
 
-export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = Run['status'];
 export const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
-
-export interface StepRecord {
-  path: string;
-  id: string;
-  type: string;
-  /** `running`: an action or request in flight; `cancelled`: in flight when the run was cancelled. */
-  status: 'succeeded' | 'failed' | 'skipped' | 'waiting' | 'running' | 'cancelled';
-  input?: unknown;
-  output?: unknown;
-  error?: { code: string; message: string };
-  attempts: number;
-  startedAt: string;
-  durationMs: number;
-  idempotencyKey?: string;
-  /** `unknown`: the step ended with a request unanswered; the provider may have acted on it. */
-  outcome?: 'unknown';
-  /** The call was repeated after an earlier execution may already have sent it. */
-  possibleDuplicate?: true;
-  /** A model call (`type: 'model'`, a sub-step of an agent) or a whole agent step: the tokens used. */
-  usage?: TokenUsage;
-  /** An agent's tool call that needed a person's approval: the decision. */
-  approval?: { approved: boolean; decidedBy: string | null; decidedVia: string; comment: string | null; decidedAt: string };
-}
-
+export type StepRecord = Schemas['StepView'];
 /** Tokens used by AI agent model calls. */
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-}
-
-export interface Run {
-  id: string;
-  status: RunStatus;
-  /** Null for a run without a flow (an MCP tool call: triggerType 'mcp', named by `tool`). */
-  flow?: string | null;
-  /** The MCP tool of a run without a flow, e.g. slack_send_message. */
-  tool?: string | null;
-  endUserId?: string;
-  instanceId: string | null;
-  triggerType: string;
-  trigger: unknown;
-  result: unknown;
-  error: { code: string; message: string; step?: string } | null;
-  steps: StepRecord[];
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  /** 1, then +1 per retry from the failed step. */
-  attempt?: number;
-  /** Tokens its AI agent steps used. */
-  usage?: TokenUsage;
-}
+export type TokenUsage = Schemas['TokenUsageView'];
+export type Run = Schemas['RunView'];
 
 /** The MCP server's exposure: nothing is a tool until switched on per action. */
 export interface McpSettings {
@@ -285,6 +239,7 @@ export interface McpConnector {
   actions: Array<{ key: string; name: string; description: string; readOnly: boolean; tool: string; exposed: boolean; requireApproval: boolean }>;
 }
 
+/** The runs screen's filters, as its form holds them ('' for none). */
 export interface RunFilters {
   status?: string;
   flow?: string;
@@ -297,31 +252,10 @@ export interface RunFilters {
   limit?: number;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export type ApprovalStatus = Approval['status'];
 export const APPROVAL_STATUSES: ApprovalStatus[] = ['pending', 'approved', 'rejected', 'expired'];
-
 /** A question an approval step asked; the run waits until it is decided or expires. */
-export interface Approval {
-  id: string;
-  runId: string;
-  /** Null for an MCP tool call's approval (then `tool` names it). */
-  flow: string | null;
-  flowName: string;
-  tool?: string | null;
-  stepId: string;
-  endUserId: string;
-  title: string;
-  description: string | null;
-  approvers: 'end_user' | 'host' | 'any';
-  status: ApprovalStatus;
-  /** The end user's id, the host's name for who decided, or null after a timeout. */
-  decidedBy: string | null;
-  decidedVia: 'end_user' | 'host' | 'timeout' | 'cancel' | null;
-  comment: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-  decidedAt: string | null;
-}
+export type Approval = Schemas['ApprovalViewDto'];
 
 export interface EndUser {
   id: string;

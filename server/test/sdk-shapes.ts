@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { expect } from 'vitest';
 
+// For the SDK types still written by hand (Flow, Instance): delete once the flow routes document
+// their answers and those types become aliases of generated ones.
 export interface SdkField {
   optional: boolean;
   nullable: boolean;

@@ -1,11 +1,11 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth } from '../auth/auth.decorators';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import { UuidParam } from '../common/http/params';
-import { AccessTokenView, ConnectionListView, ConnectionView } from './connections.dto';
+import { AccessTokenView, ConnectionListView, ConnectionView, OptionPageView } from './connections.dto';
 import { ConnectionsService } from './connections.service';
 import { OptionsService } from './options.service';
 import { OptionalNotNull } from '../common/http/validators';
@@ -29,6 +29,7 @@ export class ConnectionsController {
 
   @Get('v1/end-users/:externalId/connections')
   @ApiOperation({ summary: "An end user's connections" })
+  @ApiOkResponse({ type: ConnectionListView })
   async list(@CurrentActor() actor: Actor, @Param('externalId') externalId: string): Promise<ConnectionListView> {
     const { connections } = await this.connections.listForExternalId(actor, externalId);
     return { data: connections.map((c) => ConnectionView.of(c, externalId)) };
@@ -36,6 +37,7 @@ export class ConnectionsController {
 
   @Get('v1/connections/:id')
   @ApiOperation({ summary: 'One connection' })
+  @ApiOkResponse({ type: ConnectionView })
   @ApiNotFoundResponse()
   async get(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<ConnectionView> {
     const connection = await this.connections.get(actor.tenantId, id);
@@ -53,6 +55,7 @@ export class ConnectionsController {
   @Post('v1/connections/:id/access-token')
   @HttpCode(200)
   @ApiOperation({ summary: 'A fresh access token for your backend to call the provider directly (audited)' })
+  @ApiOkResponse({ type: AccessTokenView })
   accessToken(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<AccessTokenView> {
     return this.connections.accessToken(actor, id);
   }
@@ -70,12 +73,14 @@ export class MyConnectionsController {
 
   @Get('connections')
   @ApiOperation({ summary: 'My connections' })
+  @ApiOkResponse({ type: ConnectionListView })
   async list(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal): Promise<ConnectionListView> {
     return { data: (await this.connections.listForEndUser(actor, me.endUserId)).map((c) => ConnectionView.of(c, me.externalId)) };
   }
 
   @Get('connections/:id')
   @ApiOperation({ summary: 'One of my connections' })
+  @ApiOkResponse({ type: ConnectionView })
   async get(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('id', UuidParam('id')) id: string): Promise<ConnectionView> {
     return ConnectionView.of(await this.connections.get(actor.tenantId, id, me.endUserId), me.externalId);
   }
@@ -90,7 +95,8 @@ export class MyConnectionsController {
 
   @Get('connectors/:key/options/:source')
   @ApiOperation({ summary: 'Dynamic options (e.g. Slack channels) from one of my connections, with search and paging' })
-  getOptions(@CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Param('source') source: string, @Query() query: OptionsQuery) {
+  @ApiOkResponse({ type: OptionPageView })
+  getOptions(@CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Param('source') source: string, @Query() query: OptionsQuery): Promise<OptionPageView> {
     return this.options.list(me, key, source, query);
   }
 }

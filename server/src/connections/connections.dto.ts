@@ -10,9 +10,9 @@ export class ConnectionView {
   @ApiProperty({ example: 'Acme workspace' }) accountName: string;
   @ApiProperty({ type: [String] }) scopes: string[];
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) config: Record<string, string>;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) lastRefreshedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) lastError: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastRefreshedAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastError: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 
@@ -41,5 +41,16 @@ export class ConnectionListView {
 
 export class AccessTokenView {
   @ApiProperty({ description: 'A fresh access token (or the API key) for this connection. Audited.' }) accessToken: string;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
+}
+
+export class OptionView {
+  @ApiProperty({ description: 'What a flow setting stores, e.g. a channel id' }) value: string;
+  @ApiProperty({ description: 'What people see, e.g. #general' }) label: string;
+  @ApiPropertyOptional() description?: string;
+}
+
+export class OptionPageView {
+  @ApiProperty({ type: [OptionView] }) options: OptionView[];
+  @ApiPropertyOptional({ description: 'Pass as cursor for the next page; absent on the last' }) nextCursor?: string;
 }

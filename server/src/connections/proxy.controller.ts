@@ -1,10 +1,11 @@
 import { All, Controller, Param, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { ApiKeyOrEndUserAuth, CurrentActor, CurrentPrincipal } from '../auth/auth.decorators';
 import type { Actor, Principal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
+import { ANY_CONTENT } from '../common/http/openapi';
 import { isRetryableStatus } from '../common/http/retry';
 import { guardedRequest } from '../common/net/guarded-fetch';
 import { OutboundGuard } from '../common/net/outbound-guard';
@@ -58,6 +59,7 @@ export class ProxyController {
   @All(':connectionId/*path')
   @ApiKeyOrEndUserAuth()
   @ApiOperation({ summary: "Call the provider's API as the connection: auth injected, retries and refresh handled, answer streamed" })
+  @ApiOkResponse({ description: "The provider's answer, its status, headers and body as it sent them", ...ANY_CONTENT })
   async proxy(
     @CurrentActor() actor: Actor,
     @CurrentPrincipal() principal: Principal,

@@ -1,5 +1,5 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiNotModifiedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNotModifiedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { CurrentActor, CurrentPrincipal, EndUserAuth } from '../auth/auth.decorators';
@@ -16,6 +16,7 @@ export class IntegrationsController {
 
   @Get('integrations')
   @ApiOperation({ summary: 'The connectors I may connect, each with my connection (or null); send If-None-Match with the ETag to get 304 when nothing changed' })
+  @ApiOkResponse({ type: IntegrationListView })
   @ApiNotModifiedResponse({ description: 'The list is what the ETag in If-None-Match names' })
   async list(
     @CurrentActor() actor: Actor,
@@ -38,6 +39,7 @@ export class IntegrationsController {
 
   @Get('widget-config')
   @ApiOperation({ summary: "The tenant's name and widget theme" })
+  @ApiOkResponse({ type: WidgetConfigView })
   config(@CurrentPrincipal() me: EndUserPrincipal): Promise<WidgetConfigView> {
     return this.integrations.widgetConfig(me);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, Res } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth, CurrentActor } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
@@ -25,6 +25,7 @@ export class EndUsersController {
 
   @Get()
   @ApiOperation({ summary: 'List end users, by external id' })
+  @ApiOkResponse({ type: EndUserPage })
   async list(@CurrentActor() actor: Actor, @Query() query: ListQueryDto): Promise<EndUserPage> {
     const page = await this.endUsers.list(actor, query.limit, query.cursor);
     return { data: page.data.map(EndUserView.of), nextCursor: page.nextCursor };
@@ -32,6 +33,7 @@ export class EndUsersController {
 
   @Get(':externalId')
   @ApiOperation({ summary: 'Get an end user by your id for it' })
+  @ApiOkResponse({ type: EndUserView })
   @ApiNotFoundResponse()
   async get(@CurrentActor() actor: Actor, @Param('externalId') externalId: string): Promise<EndUserView> {
     return EndUserView.of(await this.endUsers.get(actor, externalIdParam(externalId)));
@@ -39,6 +41,8 @@ export class EndUsersController {
 
   @Put(':externalId')
   @ApiOperation({ summary: 'Create or update an end user (201 when created, 200 when updated)' })
+  @ApiOkResponse({ type: EndUserView, description: 'Updated' })
+  @ApiCreatedResponse({ type: EndUserView, description: 'Created' })
   async upsert(
     @CurrentActor() actor: Actor,
     @Param('externalId') externalId: string,

@@ -24,7 +24,7 @@ export class UpsertEndUserDto {
 }
 
 export class ListQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalNotNull()
   @Type(() => Number)
   @IsInt()
@@ -42,8 +42,8 @@ export class ListQueryDto {
 export class EndUserView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ description: 'Your own id for this customer' }) externalId: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) displayName: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) email: string | null;
+  @ApiProperty({ nullable: true, type: String }) displayName: string | null;
+  @ApiProperty({ nullable: true, type: String }) email: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) metadata: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -63,5 +63,5 @@ export class EndUserView {
 
 export class EndUserPage {
   @ApiProperty({ type: [EndUserView] }) data: EndUserView[];
-  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
 }

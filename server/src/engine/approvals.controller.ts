@@ -3,10 +3,10 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth, MemberAuth } from '../auth/auth.decorators';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import { UuidParam } from '../common/http/params';
-import { ApprovalQuery, approvalView, ApprovalViewDto, DecisionBody, HostApprovalQuery, HostDecisionBody } from './approvals.dto';
+import { ApprovalPage, ApprovalQuery, approvalView, ApprovalViewDto, DecisionBody, HostApprovalQuery, HostDecisionBody } from './approvals.dto';
 import { ApprovalsService } from './approvals.service';
 
-const page = (p: { data: Parameters<typeof approvalView>[0][]; nextCursor: string | null }) => ({ data: p.data.map(approvalView), nextCursor: p.nextCursor });
+const page = (p: { data: Parameters<typeof approvalView>[0][]; nextCursor: string | null }): ApprovalPage => ({ data: p.data.map(approvalView), nextCursor: p.nextCursor });
 
 @ApiTags('approvals')
 @Controller('v1')
@@ -16,6 +16,7 @@ export class ApprovalsController {
   @Get('approvals')
   @ApiKeyAuth()
   @ApiOperation({ summary: 'Approvals asked by approval steps, newest first (filters: status, endUserId)' })
+  @ApiOkResponse({ type: ApprovalPage })
   async list(@CurrentActor() actor: Actor, @Query() query: HostApprovalQuery) {
     return page(await this.approvals.list(actor.tenantId, query));
   }
@@ -50,6 +51,7 @@ export class ApprovalsController {
   @MemberAuth('viewer')
   @ApiTags('admin: runs')
   @ApiOperation({ summary: 'Approvals, for the tenant team (filters: status, endUserId)' })
+  @ApiOkResponse({ type: ApprovalPage })
   async adminList(@CurrentActor() actor: Actor, @Query() query: HostApprovalQuery) {
     return page(await this.approvals.list(actor.tenantId, query));
   }
@@ -58,6 +60,7 @@ export class ApprovalsController {
   @EndUserAuth()
   @ApiTags('me')
   @ApiOperation({ summary: 'My approvals, newest first (filter: status)' })
+  @ApiOkResponse({ type: ApprovalPage })
   async myList(@CurrentPrincipal() me: EndUserPrincipal, @Query() query: ApprovalQuery) {
     return page(await this.approvals.list(me.tenantId, query, me.endUserId));
   }

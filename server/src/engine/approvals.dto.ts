@@ -7,7 +7,7 @@ import { OptionalNotNull } from '../common/http/validators';
 const STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
 
 export class ApprovalQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(200) cursor?: string;
   @ApiPropertyOptional({ enum: STATUSES }) @OptionalNotNull() @IsIn(STATUSES) status?: (typeof STATUSES)[number];
 }
@@ -51,6 +51,11 @@ export class ApprovalViewDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ nullable: true, format: 'date-time', type: String }) expiresAt: string | null;
   @ApiProperty({ nullable: true, format: 'date-time', type: String }) decidedAt: string | null;
+}
+
+export class ApprovalPage {
+  @ApiProperty({ type: [ApprovalViewDto] }) data: ApprovalViewDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null on the last' }) nextCursor: string | null;
 }
 
 export const approvalView = (a: Approval): ApprovalViewDto => ({

@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth, MemberAuth } from '../auth/auth.decorators';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import { UuidParam } from '../common/http/params';
 import { EventBody, RunFlowBody, RunQuery, runView } from '../flows/flows.dto';
+import { EventAccepted, RunPage, RunView } from './runs.dto';
 import { RunsService } from './runs.service';
 
 @ApiTags('runs')
@@ -15,17 +16,21 @@ export class TriggersController {
   @Post('events')
   @ApiKeyAuth()
   @ApiOperation({ summary: 'Send an app event: every enabled flow of this end user listening to it runs (202 with the run ids)' })
-  async event(@CurrentActor() actor: Actor, @Body() body: EventBody, @Res({ passthrough: true }) res: Response) {
+  @ApiAcceptedResponse({ type: EventAccepted })
+  async event(@CurrentActor() actor: Actor, @Body() body: EventBody, @Res({ passthrough: true }) res: Response): Promise<EventAccepted> {
     const { runs, skipped } = await this.runs.sendEvent(actor, body);
     res.status(202);
     // `skipped`: listening flows that are paused (a connection they use is gone or unusable), so started nothing.
-    return { runs: runs.map((r) => ({ id: r.id, instanceId: r.instanceId, status: r.status })), skipped };
+    // Events start flow runs only, which always have an instance.
+    return { runs: runs.map((r) => ({ id: r.id, instanceId: r.instanceId!, status: r.status })), skipped };
   }
 
   @Post('flows/:key/runs')
   @ApiKeyAuth()
   @ApiOperation({ summary: 'Run a request-triggered flow for one end user; with wait, answer its result (200) or the run so far (202)' })
-  async run(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: RunFlowBody, @Res({ passthrough: true }) res: Response) {
+  @ApiOkResponse({ type: RunView, description: 'With wait: the finished run' })
+  @ApiAcceptedResponse({ type: RunView, description: 'The run, queued (or, with wait, not finished within timeoutMs)' })
+  async run(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: RunFlowBody, @Res({ passthrough: true }) res: Response): Promise<RunView> {
     const { run, finished } = await this.runs.runFlow(actor, key, body);
     res.status(finished ? 200 : 202);
     return runView(run);
@@ -40,7 +45,8 @@ export class RunsController {
   @Get('v1/runs')
   @ApiKeyAuth()
   @ApiOperation({ summary: 'Runs, newest first (filters: status, flow, endUserId, since, until)' })
-  async list(@CurrentActor() actor: Actor, @Query() query: RunQuery) {
+  @ApiOkResponse({ type: RunPage })
+  async list(@CurrentActor() actor: Actor, @Query() query: RunQuery): Promise<RunPage> {
     const page = await this.runs.list(actor, query);
     return { data: page.data.map((r) => runView(r)), nextCursor: page.nextCursor };
   }
@@ -48,7 +54,8 @@ export class RunsController {
   @Get('v1/runs/:id')
   @ApiKeyAuth()
   @ApiOperation({ summary: 'A run with its step timeline' })
-  async get(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+  @ApiOkResponse({ type: RunView })
+  async get(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<RunView> {
     return runView(await this.runs.get(actor.tenantId, id));
   }
 
@@ -56,7 +63,8 @@ export class RunsController {
   @ApiKeyAuth()
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel a queued, running or waiting run (202; 409 run_already_finished). A running run stops at its next step boundary.' })
-  async cancel(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+  @ApiAcceptedResponse({ type: RunView })
+  async cancel(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<RunView> {
     return runView(await this.runs.cancel(actor, id));
   }
 
@@ -64,7 +72,8 @@ export class RunsController {
   @ApiKeyAuth()
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry a failed run from its failed step: same run, finished steps kept (202; 409 run_not_retryable)' })
-  async retry(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+  @ApiAcceptedResponse({ type: RunView })
+  async retry(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<RunView> {
     return runView(await this.runs.retry(actor, id));
   }
 
@@ -73,7 +82,8 @@ export class RunsController {
   @ApiTags('admin: runs')
   @HttpCode(202)
   @ApiOperation({ summary: 'Cancel a queued, running or waiting run' })
-  async adminCancel(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+  @ApiAcceptedResponse({ type: RunView })
+  async adminCancel(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<RunView> {
     return runView(await this.runs.cancel(actor, id));
   }
 
@@ -82,7 +92,8 @@ export class RunsController {
   @ApiTags('admin: runs')
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry a failed run from its failed step' })
-  async adminRetry(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+  @ApiAcceptedResponse({ type: RunView })
+  async adminRetry(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<RunView> {
     return runView(await this.runs.retry(actor, id));
   }
 
@@ -90,7 +101,8 @@ export class RunsController {
   @MemberAuth('viewer')
   @ApiTags('admin: runs')
   @ApiOperation({ summary: 'Runs, for the tenant team' })
-  async adminList(@CurrentActor() actor: Actor, @Query() query: RunQuery) {
+  @ApiOkResponse({ type: RunPage })
+  async adminList(@CurrentActor() actor: Actor, @Query() query: RunQuery): Promise<RunPage> {
     const page = await this.runs.list(actor, query);
     return { data: page.data.map((r) => runView(r)), nextCursor: page.nextCursor };
   }
@@ -99,7 +111,8 @@ export class RunsController {
   @MemberAuth('viewer')
   @ApiTags('admin: runs')
   @ApiOperation({ summary: 'A run with its step timeline' })
-  async adminGet(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string) {
+  @ApiOkResponse({ type: RunView })
+  async adminGet(@CurrentActor() actor: Actor, @Param('id', UuidParam('id')) id: string): Promise<RunView> {
     return runView(await this.runs.get(actor.tenantId, id));
   }
 
@@ -107,7 +120,8 @@ export class RunsController {
   @EndUserAuth()
   @ApiTags('me')
   @ApiOperation({ summary: 'My runs' })
-  async myList(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Query() query: RunQuery) {
+  @ApiOkResponse({ type: RunPage })
+  async myList(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Query() query: RunQuery): Promise<RunPage> {
     const page = await this.runs.list(actor, { ...query, endUserId: undefined }, me.endUserId);
     return { data: page.data.map((r) => runView(r)), nextCursor: page.nextCursor };
   }
@@ -116,7 +130,8 @@ export class RunsController {
   @EndUserAuth()
   @ApiTags('me')
   @ApiOperation({ summary: 'One of my runs' })
-  async myGet(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('id', UuidParam('id')) id: string) {
+  @ApiOkResponse({ type: RunView })
+  async myGet(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('id', UuidParam('id')) id: string): Promise<RunView> {
     return runView(await this.runs.get(actor.tenantId, id, me.endUserId));
   }
 }

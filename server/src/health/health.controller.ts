@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators';
@@ -25,6 +25,15 @@ async function check(probe: () => Promise<unknown>): Promise<'ok' | string> {
   }
 }
 
+class LivenessView {
+  @ApiProperty({ enum: ['ok'] }) status: 'ok';
+}
+
+class ReadinessView {
+  @ApiProperty({ enum: ['ready'] }) status: 'ready';
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'postgres, redis, queues: `ok` each' }) checks: Record<string, string>;
+}
+
 @ApiTags('operations')
 @Controller()
 @Public()
@@ -37,7 +46,8 @@ export class HealthController {
 
   @Get('healthz')
   @ApiOperation({ summary: 'Liveness: the process answers' })
-  healthz(): { status: 'ok' } {
+  @ApiOkResponse({ type: LivenessView })
+  healthz(): LivenessView {
     return { status: 'ok' };
   }
 
@@ -45,7 +55,8 @@ export class HealthController {
   @HttpCode(200)
   @ApiOperation({ summary: "Readiness: PostgreSQL, Redis and the queues' Redis connection answer; each is reported" })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; details.checks names it' })
-  async readyz(): Promise<{ status: 'ready'; checks: Record<string, string> }> {
+  @ApiOkResponse({ type: ReadinessView })
+  async readyz(): Promise<ReadinessView> {
     const [postgres, redis, queues] = await Promise.all([check(() => this.db.query('SELECT 1')), check(() => this.redis.ping()), check(() => this.runs.client.ping())]);
     const checks = { postgres, redis, queues };
     if (Object.values(checks).some((c) => c !== 'ok')) {

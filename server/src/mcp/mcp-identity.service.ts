@@ -40,7 +40,7 @@ export class McpIdentityService {
   }
 
   /** RFC 9728 protected resource metadata for /mcp. */
-  metadata(): Record<string, unknown> {
+  metadata(): { resource: string; resource_name: string; bearer_methods_supported: string[] } {
     return {
       resource: this.resource,
       resource_name: 'Switchboard MCP server',

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Header, Post, Req, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -21,6 +21,12 @@ const INSTRUCTIONS =
  * per request, JSON answers), so any API process answers any request. The caller's identity is
  * settled before the SDK sees the request; Nest has already parsed the JSON body.
  */
+class ProtectedResourceMetadata {
+  @ApiProperty({ description: 'The MCP endpoint, e.g. https://switchboard.example.com/mcp' }) resource: string;
+  @ApiProperty() resource_name: string;
+  @ApiProperty({ type: [String], example: ['header'] }) bearer_methods_supported: string[];
+}
+
 @ApiTags('mcp')
 @Controller()
 @Public()
@@ -73,7 +79,8 @@ export class McpController {
   @Get('.well-known/oauth-protected-resource/mcp')
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'OAuth protected resource metadata (RFC 9728) of the MCP server' })
-  metadata(): Record<string, unknown> {
+  @ApiOkResponse({ type: ProtectedResourceMetadata })
+  metadata(): ProtectedResourceMetadata {
     return this.identities.metadata();
   }
 

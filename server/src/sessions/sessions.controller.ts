@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth, MemberAuth } from '../auth/auth.decorators';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
@@ -20,6 +20,7 @@ export class SessionsController {
   @Post('v1/sessions')
   @ApiKeyAuth()
   @ApiOperation({ summary: 'Mint a short-lived session token for one end user (created or updated by your id for it)' })
+  @ApiCreatedResponse({ type: SessionView })
   async create(@CurrentActor() actor: Actor, @Body() body: CreateSessionDto): Promise<SessionView> {
     const { token, session, endUser } = await this.sessions.create(actor, { ...body, externalId: body.endUserId });
     return { token, expiresAt: session.expiresAt.toISOString(), allowedConnectors: session.allowedConnectors, endUser: EndUserView.of(endUser) };
@@ -28,6 +29,7 @@ export class SessionsController {
   @Get('v1/me')
   @EndUserAuth()
   @ApiOperation({ summary: 'The end user this session or JWT speaks for' })
+  @ApiOkResponse({ type: MeView })
   async me(@CurrentActor() actor: Actor, @CurrentPrincipal() principal: EndUserPrincipal): Promise<MeView> {
     return {
       endUser: EndUserView.of(await this.endUsers.get(actor, principal.externalId)),
@@ -40,6 +42,7 @@ export class SessionsController {
   @MemberAuth('developer')
   @ApiTags('admin: signing keys')
   @ApiOperation({ summary: 'Public keys your backend signs end-user JWTs with' })
+  @ApiOkResponse({ type: SigningKeyListView })
   async listKeys(@CurrentActor() actor: Actor): Promise<SigningKeyListView> {
     return { data: (await this.sessions.listSigningKeys(actor)).map(SigningKeyView.of) };
   }
@@ -48,6 +51,7 @@ export class SessionsController {
   @MemberAuth('developer')
   @ApiTags('admin: signing keys')
   @ApiOperation({ summary: 'Register a public key (ES256 or RS256) for end-user JWTs; its id is the JWT "kid"' })
+  @ApiCreatedResponse({ type: SigningKeyView })
   async registerKey(@CurrentActor() actor: Actor, @Body() body: RegisterSigningKeyDto): Promise<SigningKeyView> {
     if (typeof body.publicKey !== 'string' && (typeof body.publicKey !== 'object' || body.publicKey === null || Array.isArray(body.publicKey))) {
       throw new AppError('validation_failed', 'publicKey: must be a PEM string or a JWK object', {

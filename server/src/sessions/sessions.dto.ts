@@ -32,7 +32,7 @@ export class CreateSessionDto {
 export class SessionView {
   @ApiProperty({ description: 'The session token (sess_…) for the widget. Shown once.' }) token: string;
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
-  @ApiPropertyOptional({ type: [String], nullable: true }) allowedConnectors: string[] | null;
+  @ApiProperty({ type: [String], nullable: true }) allowedConnectors: string[] | null;
   @ApiProperty({ type: EndUserView }) endUser: EndUserView;
 }
 
@@ -50,7 +50,7 @@ export class SigningKeyView {
   @ApiProperty({ enum: ['ES256', 'RS256'] }) algorithm: string;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The public key as a JWK' }) publicKey: Record<string, unknown>;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;
 
   static of(k: HostSigningKey): SigningKeyView {
     return { id: k.id, name: k.name, algorithm: k.algorithm, publicKey: k.publicKey, createdAt: k.createdAt.toISOString(), revokedAt: k.revokedAt?.toISOString() ?? null };
@@ -63,6 +63,6 @@ export class SigningKeyListView {
 
 export class MeView {
   @ApiProperty({ type: EndUserView }) endUser: EndUserView;
-  @ApiPropertyOptional({ type: [String], nullable: true }) allowedConnectors: string[] | null;
+  @ApiProperty({ type: [String], nullable: true }) allowedConnectors: string[] | null;
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
 }

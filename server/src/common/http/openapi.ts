@@ -14,6 +14,12 @@ class ErrorBody {
   details?: Record<string, unknown>;
 }
 
+/** A property that holds any JSON value (`unknown` in generated types); without it a property typed `unknown` is documented as an object. */
+export const ANY_JSON = { oneOf: [{}] };
+
+/** The answer of an operation that passes bytes through as they are (a provider's answer, a file). */
+export const ANY_CONTENT = { content: { '*/*': { schema: { type: 'string', format: 'binary' } } } };
+
 export class ErrorEnvelope {
   @ApiProperty({ type: ErrorBody }) error: ErrorBody;
 }
