@@ -1704,6 +1704,27 @@ export interface components {
       /** Format: date-time */
       expiresAt: string | null;
     };
+    ApiKeyListView: {
+      data: components['schemas']['ApiKeyView'][];
+    };
+    ApiKeyView: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /**
+       * @description The first characters of the key, to recognise it
+       * @example sk_Vq3x0aB
+       */
+      prefix: string;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      lastUsedAt: string | null;
+      /** Format: date-time */
+      revokedAt: string | null;
+      /** Format: uuid */
+      createdByUserId: string | null;
+    };
     ApprovalPage: {
       data: components['schemas']['ApprovalViewDto'][];
       /** @description Pass as cursor for the next page; null on the last */
@@ -1738,12 +1759,46 @@ export interface components {
       /** Format: date-time */
       decidedAt: string | null;
     };
+    AuditEventPage: {
+      data: components['schemas']['AuditEventView'][];
+      nextCursor: string | null;
+    };
+    AuditEventView: {
+      id: string;
+      /** @enum {string} */
+      actorType: 'member' | 'api_key' | 'end_user' | 'system';
+      actorId: string | null;
+      /** @description Who: a member's email, an API key's name, an end user's external id (null for the system, or one no longer found) */
+      actorName: string | null;
+      /** @example api_key.created */
+      action: string;
+      targetType: string | null;
+      targetId: string | null;
+      /** @description What, when it is a member, an API key or an end user (as actorName) */
+      targetName: string | null;
+      data: {
+        [key: string]: unknown;
+      };
+      requestId: string | null;
+      ip: string | null;
+      /** Format: date-time */
+      createdAt: string;
+    };
     ChangeRoleDto: {
       /** @enum {string} */
       role: 'owner' | 'admin' | 'developer' | 'viewer';
     };
     ConnectionListView: {
       data: components['schemas']['ConnectionView'][];
+    };
+    ConnectionProblemView: {
+      /** @description The binding (`slack`, or a named one such as `slack:alerts`) */
+      binding: string;
+      connector: string;
+      /** Format: uuid */
+      connectionId: string;
+      /** @enum {string} */
+      reason: 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error';
     };
     ConnectionView: {
       /** Format: uuid */
@@ -1771,6 +1826,27 @@ export interface components {
       /** Format: date-time */
       updatedAt: string;
     };
+    ConnectorActionView: {
+      key: string;
+      name: string;
+      description: string;
+      /** @description The action only reads; it changes nothing at the provider */
+      readOnly: boolean;
+    };
+    ConnectorConfigView: {
+      enabled: boolean;
+      clientId: string | null;
+      /** @description Whether a client secret is stored (it is never returned) */
+      hasClientSecret: boolean;
+      scopes: string[] | null;
+      settings: components['schemas']['ConnectorSettingsDto'];
+      /** @description Register this redirect URI in the provider's OAuth app */
+      callbackUrl: string;
+      /** @description Whether a webhook signing secret is stored (it is never returned) */
+      hasWebhookSigningSecret: boolean;
+      /** @description Connectors whose provider sends events to the app (Slack Events API, HubSpot): set this URL in the provider's app settings */
+      webhookUrl: string | null;
+    };
     ConnectorExposureBody: {
       /**
        * @description The connector's actions offered as MCP tools (an empty list exposes none)
@@ -1788,6 +1864,9 @@ export interface components {
        */
       requireApproval: string[];
     };
+    ConnectorListView: {
+      data: components['schemas']['ConnectorView'][];
+    };
     ConnectorSettingsDto: {
       /** @description Use the local sandbox providers instead of the real ones (needs SANDBOX_URL) */
       useSandbox?: boolean;
@@ -1800,6 +1879,62 @@ export interface components {
       endUserProxy?: boolean;
       /** @description OAuth connectors: end users bring their own OAuth app (client id and secret, asked in the connect popup) instead of using yours */
       endUserApp?: boolean;
+    };
+    ConnectorTriggerView: {
+      /** @example new_issue */
+      key: string;
+      /**
+       * @description poll: Switchboard asks the provider on an interval; webhook: the provider pushes events
+       * @enum {string}
+       */
+      kind: 'poll' | 'webhook';
+      /** @example New issue */
+      name: string;
+      description: string;
+      /** @description Poll: default seconds between polls */
+      intervalSeconds?: number;
+      /** @description Poll: the shortest interval a flow may ask for */
+      minIntervalSeconds?: number;
+      /** @description Webhook: the provider's event types */
+      events?: string[];
+      /** @description JSON Schema of the trigger's parameters (a flow's trigger.input); on one connector, not in the list */
+      input?: Record<string, unknown>;
+      /** @description JSON Schema of $trigger; on one connector, not in the list */
+      output?: Record<string, unknown>;
+    };
+    ConnectorView: {
+      key: string;
+      name: string;
+      description: string;
+      /** @description SVG document; on one connector, not in the list */
+      logo?: string;
+      /** @description The logo as an image URL, versioned and cacheable for good */
+      logoUrl: string;
+      categories: string[];
+      docsUrl: string;
+      /** @enum {string} */
+      authType: 'oauth2' | 'oauth2_client_credentials' | 'api_key' | 'basic';
+      defaultScopes: string[];
+      actions: components['schemas']['ConnectorActionView'][];
+      optionSources: string[];
+      /** @description What can start a flow: polls and provider webhooks */
+      triggers: components['schemas']['ConnectorTriggerView'][];
+      /** @description How the provider pushes events, when it does */
+      webhooks: components['schemas']['ConnectorWebhooksView'] | null;
+      /** @description This tenant's settings */
+      config: components['schemas']['ConnectorConfigView'];
+    };
+    ConnectorWebhooksView: {
+      /**
+       * @description instance: a URL per enabled flow, registered by Switchboard; app: one URL (config.webhookUrl) set in the provider's app settings
+       * @enum {string}
+       */
+      routing: 'instance' | 'app';
+      /**
+       * @description signing_secret: the app signs deliveries with a secret of its own, entered as webhookSigningSecret
+       * @enum {string}
+       */
+      secret: 'subscription' | 'client_secret' | 'signing_secret';
     };
     CreateApiKeyDto: {
       /** @example Production backend */
@@ -1861,6 +1996,14 @@ export interface components {
         'connection.created' | 'connection.needs_reauth' | 'connection.deleted' | 'flow.enabled' | 'flow.disabled' | 'run.succeeded' | 'run.failed' | 'approval.requested'
       )[];
     };
+    CreatedApiKeyView: {
+      apiKey: components['schemas']['ApiKeyView'];
+      /**
+       * @description The secret key. Shown only in this response; store it now.
+       * @example sk_…
+       */
+      secret: string;
+    };
     CustomProviderDto: {
       /**
        * @description The connector key flows and the widget use; kebab-case, not a shared connector's
@@ -1901,14 +2044,22 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    DefinitionErrorView: {
+      /**
+       * @description Dotted path of the offending value ('' for the whole document)
+       * @example steps.0.output
+       */
+      path: string;
+      message: string;
+    };
     DeliveryAttemptView: {
       /** Format: date-time */
       at: string;
-      responseStatus?: number | null;
+      responseStatus: number | null;
       latencyMs: number;
-      error?: string | null;
+      error: string | null;
       /** @description The first 1 KB of the answer */
-      responseBody?: string | null;
+      responseBody: string | null;
     };
     EndUserDetail: {
       /** Format: uuid */
@@ -1953,7 +2104,7 @@ export interface components {
     };
     EndUserSummaryPage: {
       data: components['schemas']['EndUserSummary'][];
-      nextCursor?: string | null;
+      nextCursor: string | null;
     };
     EndUserView: {
       /** Format: uuid */
@@ -2074,6 +2225,133 @@ export interface components {
       failed: number;
       total: number;
     };
+    FlowInstanceView: {
+      /** Format: uuid */
+      id: string;
+      enabled: boolean;
+      /**
+       * @description paused: enabled, but a connection it uses is gone or unusable, so triggers skip it until it is reconnected
+       * @enum {string}
+       */
+      status: 'on' | 'off' | 'paused';
+      /**
+       * @description Why it is paused (the first problem)
+       * @enum {string|null}
+       */
+      pausedReason: 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error' | null;
+      /** @description Every binding whose connection is gone or unusable (shown even while off) */
+      connectionProblems: components['schemas']['ConnectionProblemView'][];
+      /** @description What Switchboard changed on its own; cleared by the next change */
+      note: components['schemas']['InstanceNoteView'] | null;
+      /** @description The version the instance runs */
+      version: number;
+      /** @description A newer version is published */
+      upgradeAvailable: boolean;
+      /** @description Values for the flow's inputs */
+      settings: {
+        [key: string]: unknown;
+      };
+      /** @description Binding → connection id */
+      connections: {
+        [key: string]: string;
+      };
+      /**
+       * Format: date-time
+       * @description Schedule triggers: the next fire (null while off)
+       */
+      nextRunAt: string | null;
+      /** @description Webhook triggers: the instance's secret URL (null while off, and for viewers) */
+      webhookUrl: string | null;
+      /** @description Webhook triggers that verify: the key the sender signs the body with (null for viewers) */
+      webhookSecret: string | null;
+      /** @description Poll triggers and provider webhooks: whether the trigger works (null for other triggers) */
+      triggerHealth: components['schemas']['FlowTriggerHealthView'] | null;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    FlowListView: {
+      data: components['schemas']['FlowView'][];
+    };
+    FlowTemplateListView: {
+      data: components['schemas']['FlowTemplateView'][];
+    };
+    FlowTemplateVersionView: {
+      version: number;
+      /** Format: date-time */
+      publishedAt: string;
+      /** @description The user id of the member who published it (null when published by other means) */
+      publishedBy: string | null;
+      /** @description The immutable definition (see /v1/schemas/flow-definition.json) */
+      definition: {
+        [key: string]: unknown;
+      };
+    };
+    FlowTemplateView: {
+      /** Format: uuid */
+      id: string;
+      key: string;
+      name: string;
+      /** @description The newest published version; 0 before the first publish */
+      latestVersion: number;
+      /** @description The editable definition, possibly incomplete */
+      draft: {
+        [key: string]: unknown;
+      };
+      /** @description Newest first; only in the answer for one template (empty elsewhere) */
+      versions: components['schemas']['FlowTemplateVersionView'][];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    FlowTriggerHealthView: {
+      /**
+       * @description waiting: not checked yet (the first poll, or the provider subscription, is to come)
+       * @enum {string}
+       */
+      status: 'ok' | 'failing' | 'waiting';
+      error: components['schemas']['TriggerErrorView'] | null;
+      /**
+       * Format: date-time
+       * @description The last successful poll
+       */
+      lastCheckedAt: string | null;
+      /**
+       * Format: date-time
+       * @description When an item last started a run
+       */
+      lastItemAt: string | null;
+      /**
+       * Format: date-time
+       * @description The next poll (null while off)
+       */
+      nextCheckAt: string | null;
+    };
+    FlowValidationView: {
+      valid: boolean;
+      /** @description Empty when valid */
+      errors: components['schemas']['DefinitionErrorView'][];
+    };
+    FlowView: {
+      /** @description The flow template key */
+      key: string;
+      name: string;
+      description: string | null;
+      /** @description The latest published version */
+      version: number;
+      /** @description The latest version's trigger */
+      trigger: {
+        [key: string]: unknown;
+      };
+      /** @description Connectors the flow uses */
+      connectors: string[];
+      /** @description The inputs the end user sets, by name */
+      inputs: {
+        [key: string]: unknown;
+      };
+      /** @description The end user's instance; null when they never enabled the flow */
+      instance: components['schemas']['FlowInstanceView'] | null;
+    };
     HostDecisionBody: {
       /** @description Why; available to the flow as $steps.<id>.comment */
       comment?: string;
@@ -2089,6 +2367,18 @@ export interface components {
       connections?: {
         [key: string]: string;
       };
+    };
+    InstanceNoteView: {
+      /** @enum {string} */
+      code: 'connection_rebound';
+      message: string;
+      /** Format: date-time */
+      at: string;
+      binding: string;
+      /** @description The connection id it was bound to */
+      from: string;
+      /** @description The connection id it is bound to now */
+      to: string;
     };
     IntegrationListView: {
       data: components['schemas']['IntegrationView'][];
@@ -2122,11 +2412,39 @@ export interface components {
       /** @description The inv_… token from the invitation */
       token: string;
     };
+    InvitationView: {
+      email: string;
+      tenantName: string;
+      /** @enum {string} */
+      role: 'owner' | 'admin' | 'developer' | 'viewer';
+      /** Format: date-time */
+      expiresAt: string;
+      /** @description The email already has an account: accept signed in as it, or with its password */
+      accountExists: boolean;
+      /** @description The portal session of this browser belongs to the invited account */
+      signedInAsInvitee: boolean;
+    };
     InviteMemberDto: {
       /** @example dev@acme.com */
       email: string;
       /** @enum {string} */
       role: 'owner' | 'admin' | 'developer' | 'viewer';
+    };
+    InvitedMemberView: {
+      member: components['schemas']['MemberView'];
+      /** @description Shown once: send it to the invitee. Valid for INVITATION_TTL_SECONDS (72 hours by default). */
+      inviteToken: string;
+      /** @description A portal link that carries the token */
+      inviteUrl: string;
+    };
+    ListSpecView: {
+      /** @description Dot path of the list in the response ('' for a top-level array) */
+      itemsPath: string;
+      /** @description Dot path of each option's value in an item ('' for the item itself) */
+      valuePath: string;
+      labelPath: string;
+      /** @description Query parameter given the search text */
+      searchParam?: string;
     };
     LivenessView: {
       /** @enum {string} */
@@ -2143,10 +2461,10 @@ export interface components {
       /** @enum {string} */
       kind: 'openai' | 'anthropic' | 'openai-compatible';
       name: string;
-      baseUrl?: string | null;
+      baseUrl: string | null;
       /** @description Whether an API key is stored (it is never returned) */
       hasApiKey: boolean;
-      defaultModel?: string | null;
+      defaultModel: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -2207,6 +2525,33 @@ export interface components {
       /** Format: date-time */
       expiresAt: string;
     };
+    MemberListView: {
+      data: components['schemas']['MemberView'][];
+    };
+    MemberView: {
+      /**
+       * Format: uuid
+       * @description Membership id
+       */
+      id: string;
+      /** Format: uuid */
+      userId: string;
+      email: string;
+      name: string | null;
+      /** @enum {string} */
+      role: 'owner' | 'admin' | 'developer' | 'viewer';
+      /** @enum {string} */
+      status: 'active' | 'invited';
+      /** Format: date-time */
+      createdAt: string;
+    };
+    MembershipSummary: {
+      /** Format: uuid */
+      tenantId: string;
+      tenantName: string;
+      /** @enum {string} */
+      role: 'owner' | 'admin' | 'developer' | 'viewer';
+    };
     MonogramView: {
       /** @example #03363D */
       color: string;
@@ -2217,6 +2562,46 @@ export interface components {
       text: string;
     };
     Object: Record<string, unknown>;
+    OpenApiImportView: {
+      connectorKey: string;
+      title: string;
+      version: string;
+      /** @description OpenAPI version of the document */
+      openapi: string;
+      /** @description Where it was fetched from; null for an upload */
+      url: string | null;
+      documentBytes: number;
+      /** @description The document's servers (informational: calls go to the connection's base URL) */
+      servers: string[];
+      operations: components['schemas']['OpenApiOperationView'][];
+      /** @description Operations or parts left out, and why */
+      warnings: string[];
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    OpenApiOperationView: {
+      /** @description The action key used in flow `action` steps (and the option source key) */
+      key: string;
+      /** @enum {string} */
+      method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+      path: string;
+      name: string;
+      description: string;
+      /** @description JSON Schema of the input */
+      input: {
+        [key: string]: unknown;
+      };
+      /** @description JSON Schema of the output */
+      output: {
+        [key: string]: unknown;
+      };
+      /** @description Set when the operation serves as an option source */
+      optionSource: components['schemas']['ListSpecView'] | null;
+      /** @description What the import detected, before any choice of the admin */
+      detectedOptionSource: components['schemas']['ListSpecView'] | null;
+      /** @description Whether the option source was chosen by an admin rather than detected */
+      optionSourceOverridden: boolean;
+    };
     OptionPageView: {
       options: components['schemas']['OptionView'][];
       /** @description Pass as cursor for the next page; absent on the last */
@@ -2252,6 +2637,18 @@ export interface components {
       /** @description The connection binding that is unusable */
       binding: string;
     };
+    PortalMeView: {
+      /** Format: uuid */
+      userId: string;
+      email: string;
+      name: string | null;
+      /**
+       * Format: uuid
+       * @description The tenant admin calls act on
+       */
+      activeTenantId: string | null;
+      memberships: components['schemas']['MembershipSummary'][];
+    };
     ProtectedResourceMetadata: {
       /** @description The MCP endpoint, e.g. https://switchboard.example.com/mcp */
       resource: string;
@@ -2268,6 +2665,17 @@ export interface components {
       events: number;
       /** @description Runs they started (or, for events seen before, the runs those started) */
       runIds: string[];
+    };
+    PublishedFlowVersionView: {
+      key: string;
+      version: number;
+      /** @description false: the draft equalled the latest version, so nothing new was published */
+      changed: boolean;
+      /** Format: date-time */
+      publishedAt: string;
+      definition: {
+        [key: string]: unknown;
+      };
     };
     PutOpenApiDto: {
       /** @description Fetch the document from here (http or https; private networks refused; 10 s, 1 MiB at most) */
@@ -2359,9 +2767,17 @@ export interface components {
     };
     SettingLabels: {
       /** @description Saved value → what the option source calls it (e.g. C0123 → #sales); values it did not list are left out */
-      labels: Record<string, unknown>;
+      labels: {
+        [key: string]: string;
+      };
       /** @description Why no label could be looked up: the connection is gone or needs reauth, the provider failed */
-      error?: string | null;
+      error: string | null;
+    };
+    SettingLabelsView: {
+      /** @description By setting, for the settings with an option source */
+      data: {
+        [key: string]: components['schemas']['SettingLabels'];
+      };
     };
     SigningKeyListView: {
       data: components['schemas']['SigningKeyView'][];
@@ -2402,7 +2818,7 @@ export interface components {
       succeeded: number;
       failed: number;
       /** @description 95th percentile duration of the runs finished in this bucket, ms */
-      p95DurationMs?: number | null;
+      p95DurationMs: number | null;
     };
     StatsTotals: {
       /** @description Runs created in the window */
@@ -2413,11 +2829,11 @@ export interface components {
       /** @description Queued, running or waiting now (of those created in the window) */
       active: number;
       /** @description succeeded / (succeeded + failed); null when none finished */
-      successRate?: number | null;
+      successRate: number | null;
       /** @description Median duration of finished runs, ms */
-      p50DurationMs?: number | null;
+      p50DurationMs: number | null;
       /** @description 95th percentile duration of finished runs, ms */
-      p95DurationMs?: number | null;
+      p95DurationMs: number | null;
     };
     StatsView: {
       /** @enum {string} */
@@ -2488,6 +2904,44 @@ export interface components {
       /** Format: uuid */
       tenantId: string;
     };
+    TemplateInstancePage: {
+      data: components['schemas']['TemplateInstanceView'][];
+      nextCursor: string | null;
+      /** @description How many end users are on each version */
+      byVersion: components['schemas']['VersionUsage'][];
+    };
+    TemplateInstanceView: {
+      /** Format: uuid */
+      id: string;
+      /** @description The end user's external id */
+      endUserId: string;
+      endUserName: string | null;
+      version: number;
+      enabled: boolean;
+      /**
+       * @description paused: on, but a connection it uses is disconnected or needs reauth, so nothing runs
+       * @enum {string}
+       */
+      status: 'on' | 'off' | 'paused';
+      /** @description Poll triggers and provider webhooks: whether the trigger works (null for other triggers) */
+      triggerHealth: components['schemas']['TriggerHealthView'] | null;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    TenantView: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      slug: string;
+      allowedOrigins: string[];
+      widgetTheme: components['schemas']['WidgetThemeDto'];
+      /** @description Tokens the tenant's AI agents may use per calendar month (UTC); null: no cap */
+      monthlyTokenCap: number | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
     TokenStats: {
       /** @description The tenant's agents this calendar month (UTC) */
       thisMonth: components['schemas']['TokenTotals'];
@@ -2505,6 +2959,35 @@ export interface components {
       inputTokens: number;
       outputTokens: number;
       totalTokens: number;
+    };
+    TriggerErrorView: {
+      code: string;
+      message: string;
+      /** Format: date-time */
+      at: string;
+      /**
+       * Format: date-time
+       * @description When it is tried again
+       */
+      retryAt: string | null;
+    };
+    TriggerHealthView: {
+      /**
+       * @description waiting: not checked yet (the first poll, or the provider subscription, is to come)
+       * @enum {string}
+       */
+      status: 'ok' | 'failing' | 'waiting';
+      error: components['schemas']['TriggerErrorView'] | null;
+      /**
+       * Format: date-time
+       * @description The last successful poll
+       */
+      lastCheckedAt: string | null;
+      /**
+       * Format: date-time
+       * @description When an item last started a run
+       */
+      lastItemAt: string | null;
     };
     UpdateConnectorConfigDto: {
       enabled?: boolean;
@@ -2562,6 +3045,13 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    VersionUsage: {
+      version: number;
+      /** @description Instances on this version that are switched on */
+      enabled: number;
+      /** @description Instances on this version that are switched off */
+      disabled: number;
+    };
     WebhookAccepted: {
       /**
        * Format: uuid
@@ -2585,15 +3075,15 @@ export interface components {
       status: 'pending' | 'succeeded' | 'failed';
       attempts: number;
       /** @description HTTP status of the latest attempt */
-      responseStatus?: number | null;
-      latencyMs?: number | null;
-      error?: string | null;
+      responseStatus: number | null;
+      latencyMs: number | null;
+      error: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
-      nextAttemptAt?: string | null;
+      nextAttemptAt: string | null;
       /** Format: date-time */
-      lastAttemptAt?: string | null;
+      lastAttemptAt: string | null;
       /** Format: uuid */
       endpointId: string;
       /** @description The JSON body sent */
@@ -2603,7 +3093,7 @@ export interface components {
     };
     WebhookDeliveryListView: {
       data: components['schemas']['WebhookDeliveryView'][];
-      nextCursor?: string | null;
+      nextCursor: string | null;
     };
     WebhookDeliveryView: {
       /** Format: uuid */
@@ -2619,31 +3109,31 @@ export interface components {
       status: 'pending' | 'succeeded' | 'failed';
       attempts: number;
       /** @description HTTP status of the latest attempt */
-      responseStatus?: number | null;
-      latencyMs?: number | null;
-      error?: string | null;
+      responseStatus: number | null;
+      latencyMs: number | null;
+      error: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
-      nextAttemptAt?: string | null;
+      nextAttemptAt: string | null;
       /** Format: date-time */
-      lastAttemptAt?: string | null;
+      lastAttemptAt: string | null;
     };
     WebhookEndpointListView: {
       data: components['schemas']['WebhookEndpointView'][];
-      nextCursor?: string | null;
+      nextCursor: string | null;
     };
     WebhookEndpointView: {
       /** Format: uuid */
       id: string;
       url: string;
-      description?: string | null;
+      description: string | null;
       eventTypes: (
         'connection.created' | 'connection.needs_reauth' | 'connection.deleted' | 'flow.enabled' | 'flow.disabled' | 'run.succeeded' | 'run.failed' | 'approval.requested'
       )[];
       enabled: boolean;
       /** @description Why the endpoint is disabled (e.g. sustained delivery failure) */
-      disabledReason?: string | null;
+      disabledReason: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -2653,13 +3143,13 @@ export interface components {
       /** Format: uuid */
       id: string;
       url: string;
-      description?: string | null;
+      description: string | null;
       eventTypes: (
         'connection.created' | 'connection.needs_reauth' | 'connection.deleted' | 'flow.enabled' | 'flow.disabled' | 'run.succeeded' | 'run.failed' | 'approval.requested'
       )[];
       enabled: boolean;
       /** @description Why the endpoint is disabled (e.g. sustained delivery failure) */
-      disabledReason?: string | null;
+      disabledReason: string | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -2814,7 +3304,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['ApiKeyListView'];
+        };
       };
       /** @description Not signed in */
       401: {
@@ -2858,7 +3350,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['CreatedApiKeyView'];
+        };
       };
       /** @description Not signed in */
       401: {
@@ -3008,7 +3502,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['AuditEventPage'];
+        };
       };
       /** @description Not signed in */
       401: {
@@ -3044,6 +3540,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConnectorListView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3080,6 +3584,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConnectorView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3120,6 +3632,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConnectorView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3198,6 +3718,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OpenApiImportView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3238,6 +3766,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OpenApiImportView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3320,6 +3856,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OpenApiImportView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3702,6 +4246,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description webhookUrl and webhookSecret are null for viewers */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowListView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3739,6 +4292,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SettingLabelsView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3773,6 +4334,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowTemplateListView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3811,6 +4380,14 @@ export interface operations {
       };
     };
     responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowTemplateView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3847,6 +4424,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowTemplateView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3887,6 +4472,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowTemplateView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3931,6 +4524,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TemplateInstancePage'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -3967,6 +4568,24 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      /** @description The draft equals the latest version: that version, nothing published */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PublishedFlowVersionView'];
+        };
+      };
+      /** @description A new version was published */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PublishedFlowVersionView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -4007,6 +4626,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowValidationView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -4431,6 +5058,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MemberListView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -4469,6 +5104,14 @@ export interface operations {
       };
     };
     responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['InvitedMemberView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -4557,6 +5200,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MemberView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -4960,6 +5611,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -4998,6 +5657,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TenantView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -5648,6 +6315,15 @@ export interface operations {
       };
     };
     responses: {
+      /** @description Signed in to the invitation’s tenant */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PortalMeView'];
+        };
+      };
       /** @description Too many unknown invitation tokens from this IP, or too many wrong passwords */
       429: {
         headers: {
@@ -5683,7 +6359,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['InvitationView'];
+        };
       };
       /** @description Error */
       default: {
@@ -5709,6 +6387,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PortalMeView'];
+        };
+      };
       /** @description Too many failed attempts for this email or IP */
       429: {
         headers: {
@@ -5769,6 +6455,14 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PortalMeView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -5800,6 +6494,14 @@ export interface operations {
       };
     };
     responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PortalMeView'];
+        };
+      };
       /** @description Not signed in */
       401: {
         headers: {
@@ -7844,11 +8546,14 @@ export interface operations {
       };
     };
     responses: {
+      /** @description The new tenant; the session cookie is set */
       201: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['TenantView'];
+        };
       };
       /** @description Error */
       default: {
