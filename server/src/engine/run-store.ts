@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { GroupCommit } from '../common/batching/group-commit';
 import { acrossTenants, tenantSql } from '../common/tenancy/tenant-sql';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import type { FlowDefinition } from '../flows/definition/flow-definition.schema';
@@ -57,6 +58,17 @@ const CONNECTION_JSON = `jsonb_build_object('id', c.id, 'tenantId', c.tenant_id,
   'lastRefreshedAt', c.last_refreshed_at, 'lastUsedAt', c.last_used_at, 'lastError', c.last_error, 'createdAt', c.created_at, 'updatedAt', c.updated_at)`;
 const CONNECTION_DATES = ['expiresAt', 'lastRefreshedAt', 'lastUsedAt', 'createdAt', 'updatedAt'] as const;
 
+interface QuietFinish {
+  id: string;
+  status: string;
+  result: string;
+  error: string | null;
+  steps: string;
+  startedAt: Date;
+  finishedAt: Date;
+  activeMs: number;
+}
+
 export type RunError = { code: string; message: string; step?: string };
 
 const ACTIVE = `status IN ('queued', 'running', 'waiting')`;
@@ -75,7 +87,7 @@ const RUN_WEBHOOKS = `SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND e
 const CLAIM_EXECUTION = `UPDATE runs SET execution_owner = $3,
     crashed_executions = crashed_executions + CASE WHEN execution_owner IS NOT NULL AND execution_owner <> $3
       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = runs.execution_owner) THEN 1 ELSE 0 END
-  WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`;
+  WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND ${ACTIVE}`;
 
 // Published versions never change, so their definitions are cached by id.
 const VERSION_CACHE_LIMIT = 1000;
@@ -103,30 +115,39 @@ export class RunStore {
    * connections come with it, with their credentials (sealed). Null: deleted, finished or cancelled
    * meanwhile.
    */
-  async claim(tenantId: TenantId, runId: string): Promise<LoadedRun | null> {
-    const rows: Array<Omit<LoadedRun, 'bound'> & { bound: Array<{ binding: string; stamp: string; connection: Record<string, unknown> }> }> = await tenantSql(this.db).query(
-      tenantId,
-      `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
-       SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.definition, r.attempt, r.active_ms, r.crashed_executions,
-              r.instance_id, r.trigger_type, r.tool, r.created_at, EXISTS (${RUN_WEBHOOKS}) AS run_webhooks,
-              COALESCE(t.key, 'mcp:' || r.tool) AS flow_key, COALESCE(i.settings, '{}'::jsonb) AS settings, COALESCE(r.connections, i.connections) AS connections,
-              u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata,
-              (SELECT COALESCE(jsonb_agg(jsonb_build_object('binding', b.key, 'stamp', ${connectorStampSql('c.connector_key')}, 'connection', ${CONNECTION_JSON})), '[]')
-                 FROM jsonb_each_text(COALESCE(r.connections, i.connections)) b
-                 JOIN connections c ON c.tenant_id = $1 AND c.id = CASE WHEN b.value ~ '^[0-9a-fA-F-]{36}$' THEN b.value::uuid END) AS bound
-         FROM r LEFT JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id LEFT JOIN flow_templates t ON t.id = r.template_id
-        WHERE r.instance_id IS NULL OR i.id IS NOT NULL`,
-      [runId, PROCESS_ID],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    const bound: Record<string, BoundConnection> = {};
-    for (const { binding, stamp, connection } of row.bound) {
-      for (const field of CONNECTION_DATES) connection[field] = connection[field] == null ? null : new Date(connection[field] as string);
-      bound[binding] = { connection: connection as unknown as Connection, connectorStamp: stamp };
-    }
-    return { ...row, bound };
+  claim(tenantId: TenantId, runId: string): Promise<LoadedRun | null> {
+    return this.claims.add(tenantId, runId);
   }
+
+  private readonly claims = new GroupCommit<string, LoadedRun | null>(
+    async (tenantId, runIds) => {
+      const rows: Array<Omit<LoadedRun, 'bound'> & { bound: Array<{ binding: string; stamp: string; connection: Record<string, unknown> }> }> = await tenantSql(this.db).query(
+        trustedTenantId(tenantId),
+        `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
+         SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.definition, r.attempt, r.active_ms, r.crashed_executions,
+                r.instance_id, r.trigger_type, r.tool, r.created_at, EXISTS (${RUN_WEBHOOKS}) AS run_webhooks,
+                COALESCE(t.key, 'mcp:' || r.tool) AS flow_key, COALESCE(i.settings, '{}'::jsonb) AS settings, COALESCE(r.connections, i.connections) AS connections,
+                u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata,
+                (SELECT COALESCE(jsonb_agg(jsonb_build_object('binding', b.key, 'stamp', ${connectorStampSql('c.connector_key')}, 'connection', ${CONNECTION_JSON})), '[]')
+                   FROM jsonb_each_text(COALESCE(r.connections, i.connections)) b
+                   JOIN connections c ON c.tenant_id = $1 AND c.id = CASE WHEN b.value ~ '^[0-9a-fA-F-]{36}$' THEN b.value::uuid END) AS bound
+           FROM r LEFT JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id LEFT JOIN flow_templates t ON t.id = r.template_id
+          WHERE r.instance_id IS NULL OR i.id IS NOT NULL`,
+        [runIds, PROCESS_ID],
+      );
+      const claimed = new Map<string, LoadedRun>();
+      for (const row of rows) {
+        const bound: Record<string, BoundConnection> = {};
+        for (const { binding, stamp, connection } of row.bound) {
+          for (const field of CONNECTION_DATES) connection[field] = connection[field] == null ? null : new Date(connection[field] as string);
+          bound[binding] = { connection: connection as unknown as Connection, connectorStamp: stamp };
+        }
+        claimed.set(row.id, { ...row, bound });
+      }
+      return runIds.map((id) => claimed.get(id) ?? null);
+    },
+    (runId) => runId,
+  );
 
   /** The run's definition: its own, or its pinned version's (cached: versions never change). */
   async definitionOf(run: LoadedRun): Promise<FlowDefinition> {
@@ -145,14 +166,25 @@ export class RunStore {
   }
 
   /** Persists the timeline so far; false when the run is no longer active (cancelled). */
-  async checkpoint(run: LoadedRun, records: StepRecord[], startedAt: Date, activeMs: number): Promise<boolean> {
-    const [, updated]: [unknown, number] = await tenantSql(this.db).query(
-      trustedTenantId(run.tenant_id),
-      `UPDATE runs SET status = 'running', started_at = COALESCE(started_at, $3), steps = $4, active_ms = $5 WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`,
-      [run.id, startedAt, JSON.stringify(records), activeMs],
-    );
-    return updated > 0;
+  checkpoint(run: LoadedRun, records: StepRecord[], startedAt: Date, activeMs: number): Promise<boolean> {
+    return this.checkpoints.add(run.tenant_id, { id: run.id, startedAt, steps: JSON.stringify(records), activeMs });
   }
+
+  private readonly checkpoints = new GroupCommit<{ id: string; startedAt: Date; steps: string; activeMs: number }, boolean>(
+    async (tenantId, runs) => {
+      const [rows]: [Array<{ id: string }>, number] = await tenantSql(this.db).query(
+        trustedTenantId(tenantId),
+        `UPDATE runs SET status = 'running', started_at = COALESCE(runs.started_at, v.started_at), steps = v.steps, active_ms = v.active_ms
+           FROM unnest($2::uuid[], $3::timestamptz[], $4::jsonb[], $5::integer[]) AS v(id, started_at, steps, active_ms)
+          WHERE runs.tenant_id = $1 AND runs.id = v.id AND runs.${ACTIVE}
+         RETURNING runs.id`,
+        [runs.map((r) => r.id), runs.map((r) => r.startedAt), runs.map((r) => r.steps), runs.map((r) => r.activeMs)],
+      );
+      const updated = new Set(rows.map((r) => r.id));
+      return runs.map((r) => updated.has(r.id));
+    },
+    (run) => run.id,
+  );
 
   /** Parks the run as waiting (a delay or an approval), ending this execution; false when it is no longer active. */
   async park(run: LoadedRun, records: StepRecord[], startedAt: Date, activeMs: number): Promise<boolean> {
@@ -184,7 +216,17 @@ export class RunStore {
     const startedAt = run.started_at ?? outcome.startedAt;
     const update = `UPDATE runs SET status = $4, result = $5, error = $6, steps = $7, started_at = COALESCE(started_at, $8), finished_at = $9, active_ms = $10, ${END_EXECUTION}
       WHERE tenant_id = $1 AND id = $2 AND ${ACTIVE}`;
-    const params = [run.id, PROCESS_ID, status, JSON.stringify(result ?? null), error ? JSON.stringify(error) : null, JSON.stringify(timeline), startedAt, finishedAt, activeMs];
+    const written = {
+      id: run.id,
+      status,
+      result: JSON.stringify(result ?? null),
+      error: error ? JSON.stringify(error) : null,
+      steps: JSON.stringify(timeline),
+      startedAt,
+      finishedAt,
+      activeMs,
+    };
+    const params = [run.id, PROCESS_ID, status, written.result, written.error, written.steps, startedAt, finishedAt, activeMs];
     const withWebhook = (manager: EntityManager | DataSource) => {
       const view = runView({
         id: run.id,
@@ -211,18 +253,47 @@ export class RunStore {
       ]);
     };
     const write = async (manager: EntityManager | DataSource): Promise<RunFinished | null> => {
-      let rows: Array<{ delivery_ids?: string[] | null }> = [];
-      if (!run.run_webhooks) {
-        [rows] = await tenantSql(manager).query(tenantId, `${update} AND NOT EXISTS (${RUN_WEBHOOKS}) RETURNING 1`, params);
-      }
-      if (rows.length === 0) rows = await withWebhook(manager);
+      const rows: Array<{ delivery_ids: string[] | null }> = await withWebhook(manager);
       if (rows.length === 0) return null;
       const deliveryIds = rows[0].delivery_ids ?? [];
       if (deliveryIds.length > 0) afterCommit(manager instanceof DataSource ? undefined : manager, () => void this.webhooks.enqueue(deliveryIds));
       return { runId: run.id, status };
     };
-    return also ? this.db.transaction(async (manager) => (await write(manager)) && (await also(manager), { runId: run.id, status })) : write(this.db);
+    if (also) return this.db.transaction(async (manager) => (await write(manager)) && (await also(manager), { runId: run.id, status }));
+    if (!run.run_webhooks) {
+      if (await this.quietFinishes.add(tenantId, written)) return { runId: run.id, status };
+    }
+    return write(this.db);
   }
+
+  /** Finishes of runs no endpoint listens to, grouped; false for one that is no longer active or now has a listener. */
+  private readonly quietFinishes = new GroupCommit<QuietFinish, boolean>(
+    async (tenantId, runs) => {
+      const [rows]: [Array<{ id: string }>, number] = await tenantSql(this.db).query(
+        trustedTenantId(tenantId),
+        `UPDATE runs SET status = v.new_status, result = v.result, error = v.error, steps = v.steps, started_at = COALESCE(runs.started_at, v.started_at),
+                finished_at = v.finished_at, active_ms = v.active_ms, execution_owner = CASE WHEN runs.execution_owner = $2 THEN NULL ELSE runs.execution_owner END
+           FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::integer[])
+                AS v(id, new_status, result, error, steps, started_at, finished_at, active_ms)
+          WHERE runs.tenant_id = $1 AND runs.id = v.id AND runs.${ACTIVE} AND NOT EXISTS (${RUN_WEBHOOKS})
+         RETURNING runs.id`,
+        [
+          PROCESS_ID,
+          runs.map((r) => r.id),
+          runs.map((r) => r.status),
+          runs.map((r) => r.result),
+          runs.map((r) => r.error),
+          runs.map((r) => r.steps),
+          runs.map((r) => r.startedAt),
+          runs.map((r) => r.finishedAt),
+          runs.map((r) => r.activeMs),
+        ],
+      );
+      const updated = new Set(rows.map((r) => r.id));
+      return runs.map((r) => updated.has(r.id));
+    },
+    (run) => run.id,
+  );
 
   /**
    * Clears this process's execution mark from runs whose execution ended (see CLAIM_EXECUTION).
