@@ -119,7 +119,7 @@ const updateTask = defineAction<
       name: str('Name', { minLength: 1 }),
       notes: str('Notes'),
       completed: bool('Completed'),
-      due_on: { type: ['string', 'null'], format: 'date', title: 'Due on' },
+      due_on: { type: ['string', 'null'], title: 'Due on', format: 'date' },
       assignee: { type: ['string', 'null'], title: 'Assignee', description: 'A user gid, an email address, "me", or null to unassign' },
     },
     ['task_gid'],

@@ -36,7 +36,7 @@ const createIssue = defineAction<
       title: str('Title', { minLength: 1, maxLength: 256 }),
       body: str('Body', { description: 'Markdown' }),
       labels: { type: 'array', title: 'Labels', items: { type: 'string' } },
-      assignees: { type: 'array', title: 'Assignees', items: { type: 'string' }, description: 'GitHub logins' },
+      assignees: { type: 'array', title: 'Assignees', description: 'GitHub logins', items: { type: 'string' } },
     },
     ['repository', 'title'],
   ),

@@ -106,7 +106,6 @@ const createOrder = defineAction<
       line_items: {
         type: 'array',
         title: 'Line items',
-        minItems: 1,
         items: obj(
           {
             variant_id: int('Product variant', { 'x-options': 'variants' }),
@@ -116,6 +115,7 @@ const createOrder = defineAction<
           },
           ['quantity'],
         ),
+        minItems: 1,
       },
       financial_status: { type: 'string', enum: ['pending', 'paid'], title: 'Financial status', default: 'pending' },
       tags: str('Tags', { description: 'Comma-separated' }),
