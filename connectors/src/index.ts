@@ -24,6 +24,8 @@ export {
 export type { Credentials, SimpleHttpClientOptions, AuthorizationUrlParams, TokenGrant, TokenSet, TokenResult } from './runtime';
 export { connectorSchema, connectorManifest, CONNECTOR_CATEGORIES, authSpecSchema, DEFAULT_MIN_POLL_SECONDS } from './schema';
 export { hasNestedQuantifier } from './regex-safety';
+/** Schema builders for actions' and triggers' inputs and outputs (TypeBox: the TypeScript types follow from them). */
+export { str, int, num, bool, arr, oneOf, types, nullable, literal, anyObject, dict, obj, res } from './providers/shared';
 export {
   catalogueEntrySchema,
   catalogueEntryErrors,

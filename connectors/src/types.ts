@@ -1,10 +1,15 @@
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+
 /**
  * The connector format. A connector is a plain, typed object made with defineConnector(); the
  * server reads it to run OAuth, inject credentials, call the provider and offer dynamic options.
  * URLs are the provider's real ones; the sandbox is reached by overriding origins (see sandbox/).
  */
 
-/** A JSON Schema (draft 2020-12) describing an action's input or output. */
+/**
+ * A JSON Schema (draft 2020-12) describing an action's input or output. Built-in connectors write
+ * TypeBox schemas (providers/shared.ts); imported ones (openapi.ts, catalogue.ts) plain JSON.
+ */
 export type JsonSchema = { [key: string]: unknown };
 
 /** `{{name}}` in a URL is replaced by the connection-config value `name` (e.g. a Shopify shop). */
@@ -444,14 +449,34 @@ export function defineConnector<const T extends ConnectorDefinition>(definition:
   return definition;
 }
 
-export function defineAction<I, O>(action: ActionDefinition<I, O>): ActionDefinition<I, O> {
+/**
+ * An action whose input and output types are those of its TypeBox schemas (see providers/shared.ts):
+ * `run` gets `Static<typeof input>` and must answer `Static<typeof output>` (NoInfer: the output
+ * type comes from the schema, not from what `run` happens to return).
+ */
+export function defineAction<In extends TSchema, Out extends TSchema>(
+  action: Omit<ActionDefinition<Static<In>, NoInfer<Static<Out>>>, 'input' | 'output'> & { input: In; output: Out },
+): ActionDefinition<Static<In>, Static<Out>> {
   return action;
 }
 
-export function definePollTrigger<I, C>(trigger: Omit<PollTrigger<I, C>, 'kind'>): PollTrigger<I, C> {
-  return { kind: 'poll', ...trigger };
+/**
+ * A poll trigger with cursors of type C, whose `input` is typed by its TypeBox schema (an empty
+ * object without one): `definePollTrigger<HighWater>()({ … })`. Two calls because TypeScript
+ * infers all of a call's type arguments or none, and C cannot be inferred.
+ */
+export function definePollTrigger<C>() {
+  return <In extends TSchema = TObject<{}>>(
+    trigger: Omit<PollTrigger<Static<In>, C>, 'kind' | 'input' | 'output'> & { input?: In; output: TSchema },
+  ): PollTrigger<Static<In>, C> => ({
+    kind: 'poll',
+    ...trigger,
+  });
 }
 
-export function defineWebhookTrigger<I>(trigger: Omit<WebhookTrigger<I>, 'kind'>): WebhookTrigger<I> {
+/** A webhook trigger whose `input` is typed by its TypeBox schema (an empty object without one). */
+export function defineWebhookTrigger<In extends TSchema = TObject<{}>>(
+  trigger: Omit<WebhookTrigger<Static<In>>, 'kind' | 'input' | 'output'> & { input?: In; output: TSchema },
+): WebhookTrigger<Static<In>> {
   return { kind: 'webhook', ...trigger };
 }

@@ -1,6 +1,6 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, OptionItem } from '../types';
-import { bool, int, logo, matches, obj, res, str } from './shared';
+import { anyObject, arr, bool, int, logo, matches, obj, oneOf, res, str } from './shared';
 
 export interface AirtableRecord {
   id: string;
@@ -21,10 +21,10 @@ interface Base {
 
 /** `appXXXXXXXXXXXXXX/tblXXXXXXXXXXXXXX` (or the table's name after the slash). */
 const TABLE = str('Table', { pattern: '^app[A-Za-z0-9]{14}/.+$', description: 'Base id / table id or name', 'x-options': 'tables' });
-const FIELDS = { type: 'object', title: 'Fields', description: 'Field names to values', minProperties: 1, additionalProperties: true };
+const FIELDS = anyObject({ title: 'Fields', description: 'Field names to values', minProperties: 1, additionalProperties: true });
 const RECORD_ID = str('Record id', { pattern: '^rec[A-Za-z0-9]{14}$' });
 
-const recordOutput = res({ id: str('Record id'), createdTime: str('Created'), fields: { type: 'object', title: 'Fields' } }, ['id', 'createdTime', 'fields']);
+const recordOutput = res({ id: str('Record id'), createdTime: str('Created'), fields: anyObject({ title: 'Fields' }) }, ['id', 'createdTime', 'fields']);
 
 function tablePath(table: string): string {
   const slash = table.indexOf('/');
@@ -33,7 +33,7 @@ function tablePath(table: string): string {
 
 const record = (r: AirtableRecord) => ({ id: r.id, createdTime: r.createdTime, fields: r.fields });
 
-const createRecord = defineAction<{ table: string; fields: Record<string, unknown>; typecast?: boolean }, ReturnType<typeof record>>({
+const createRecord = defineAction({
   name: 'Create record',
   description: 'Adds a record to a table (POST /v0/{baseId}/{table}).',
   readOnly: false,
@@ -48,7 +48,7 @@ const createRecord = defineAction<{ table: string; fields: Record<string, unknow
   },
 });
 
-const updateRecord = defineAction<{ table: string; record_id: string; fields: Record<string, unknown>; typecast?: boolean }, ReturnType<typeof record>>({
+const updateRecord = defineAction({
   name: 'Update record',
   description: 'Sets fields of a record, leaving the others alone (PATCH /v0/{baseId}/{table}/{recordId}).',
   // PATCH setting the same fields again changes nothing.
@@ -67,10 +67,7 @@ const updateRecord = defineAction<{ table: string; record_id: string; fields: Re
   },
 });
 
-const findRecords = defineAction<
-  { table: string; filter_by_formula?: string; view?: string; sort_field?: string; sort_direction?: 'asc' | 'desc'; max_records?: number; page_size?: number; offset?: string },
-  { records: ReturnType<typeof record>[]; offset?: string }
->({
+const findRecords = defineAction({
   name: 'Find records',
   description: 'Lists a table’s records, optionally filtered by an Airtable formula, 100 at a time (GET /v0/{baseId}/{table}).',
   readOnly: true,
@@ -81,14 +78,14 @@ const findRecords = defineAction<
       filter_by_formula: str('Filter formula', { description: "e.g. {Status} = 'Open'" }),
       view: str('View', { description: 'A view name or id: its filters and order apply' }),
       sort_field: str('Sort by field'),
-      sort_direction: { type: 'string', enum: ['asc', 'desc'], title: 'Sort direction', default: 'asc' },
+      sort_direction: oneOf({ enum: ['asc', 'desc'], title: 'Sort direction', default: 'asc' }),
       max_records: int('Most records', { minimum: 1, description: 'Across all pages' }),
       page_size: int('Page size', { minimum: 1, maximum: 100, default: 100 }),
       offset: str('Page', { description: 'The offset a previous call answered (same other inputs)' }),
     },
     ['table'],
   ),
-  output: res({ records: { type: 'array', items: recordOutput }, offset: str('Next page') }, ['records']),
+  output: res({ records: arr(recordOutput), offset: str('Next page') }, ['records']),
   async run(ctx, input) {
     const answer = await send<RecordList>(ctx, {
       method: 'GET',
@@ -191,7 +188,7 @@ export const airtableConnector = defineConnector({
     },
   },
   triggers: {
-    new_record: definePollTrigger<{ table: string }, { createdTime: string; id: string }>({
+    new_record: definePollTrigger<{ createdTime: string; id: string }>()({
       name: 'New record',
       description: 'A record is added to a table (filterByFormula on CREATED_TIME(), ordered by createdTime).',
       input: obj({ table: TABLE }, ['table']),

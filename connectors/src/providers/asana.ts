@@ -1,6 +1,7 @@
+import type { Static } from '@sinclair/typebox';
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, OptionItem } from '../types';
-import { bool, logo, matches, obj, res, str } from './shared';
+import { anyObject, bool, logo, matches, nullable, obj, res, str } from './shared';
 
 /** Asana's list answer: `data` and the next page's offset token (null on the last page). */
 interface AsanaList<T> {
@@ -29,16 +30,16 @@ const taskOutput = res(
     name: str('Name'),
     notes: str('Notes'),
     completed: bool('Completed'),
-    due_on: { type: ['string', 'null'], title: 'Due on' },
+    due_on: nullable(str('Due on')),
     created_at: str('Created'),
     modified_at: str('Modified'),
     permalink_url: str('Link'),
-    assignee: { type: ['object', 'null'], title: 'Assignee' },
+    assignee: nullable(anyObject({ title: 'Assignee' })),
   },
   ['gid', 'name'],
 );
 
-function task(t: AsanaTask): Record<string, unknown> {
+function task(t: AsanaTask): Static<typeof taskOutput> {
   return {
     gid: t.gid,
     name: t.name,
@@ -76,7 +77,7 @@ function byCreated(a: AsanaTask, b: AsanaTask): number {
 
 const PROJECT = str('Project', { ...GID, 'x-options': 'projects' });
 
-const createTask = defineAction<{ project: string; name: string; notes?: string; assignee?: string; due_on?: string }, Record<string, unknown>>({
+const createTask = defineAction({
   name: 'Create task',
   description: 'Creates a task in a project (POST /tasks).',
   readOnly: false,
@@ -104,10 +105,7 @@ const createTask = defineAction<{ project: string; name: string; notes?: string;
   },
 });
 
-const updateTask = defineAction<
-  { task_gid: string; name?: string; notes?: string; completed?: boolean; due_on?: string | null; assignee?: string | null },
-  Record<string, unknown>
->({
+const updateTask = defineAction({
   name: 'Update task',
   description: 'Changes a task’s name, notes, due date, assignee or completion (PUT /tasks/{task_gid}).',
   // PUT sets the given fields: a repeat changes nothing.
@@ -119,8 +117,8 @@ const updateTask = defineAction<
       name: str('Name', { minLength: 1 }),
       notes: str('Notes'),
       completed: bool('Completed'),
-      due_on: { type: ['string', 'null'], format: 'date', title: 'Due on' },
-      assignee: { type: ['string', 'null'], title: 'Assignee', description: 'A user gid, an email address, "me", or null to unassign' },
+      due_on: nullable(str('Due on', { format: 'date' })),
+      assignee: nullable(str('Assignee', { description: 'A user gid, an email address, "me", or null to unassign' })),
     },
     ['task_gid'],
     { minProperties: 2 },
@@ -138,7 +136,7 @@ const updateTask = defineAction<
   },
 });
 
-const addComment = defineAction<{ task_gid: string; text: string }, { gid: string; text: string; created_at: string }>({
+const addComment = defineAction({
   name: 'Comment on task',
   description: 'Adds a comment to a task (POST /tasks/{task_gid}/stories).',
   readOnly: false,
@@ -218,7 +216,7 @@ export const asanaConnector = defineConnector({
     },
   },
   triggers: {
-    new_task: definePollTrigger<{ project: string }, { createdAt: string; gid: string }>({
+    new_task: definePollTrigger<{ createdAt: string; gid: string }>()({
       name: 'New task',
       description: 'A task is added to a project (GET /tasks?project=…&modified_since=…, newest by created_at).',
       input: obj({ project: PROJECT }, ['project']),

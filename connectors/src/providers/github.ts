@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ensureOk, send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, defineWebhookTrigger, HttpRequest, ProviderError, TriggerItem, WebhookEvent } from '../types';
-import { int, logo, matches, obj, res, str } from './shared';
+import { arr, bool, int, logo, matches, nullable, obj, oneOf, res, str } from './shared';
 
 const REPOSITORY_PATTERN = '^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$';
 const REPOSITORY = str('Repository', { description: 'owner/name', pattern: REPOSITORY_PATTERN, 'x-options': 'repos' });
@@ -22,10 +22,7 @@ interface GitHubRepo {
   updated_at: string;
 }
 
-const createIssue = defineAction<
-  { repository: string; title: string; body?: string; labels?: string[]; assignees?: string[] },
-  { id: number; number: number; url: string; state: string; title: string }
->({
+const createIssue = defineAction({
   name: 'Create issue',
   description: 'Opens an issue in a repository (POST /repos/{owner}/{repo}/issues).',
   readOnly: false,
@@ -35,8 +32,8 @@ const createIssue = defineAction<
       repository: REPOSITORY,
       title: str('Title', { minLength: 1, maxLength: 256 }),
       body: str('Body', { description: 'Markdown' }),
-      labels: { type: 'array', title: 'Labels', items: { type: 'string' } },
-      assignees: { type: 'array', title: 'Assignees', items: { type: 'string' }, description: 'GitHub logins' },
+      labels: arr(str(), { title: 'Labels' }),
+      assignees: arr(str(), { title: 'Assignees', description: 'GitHub logins' }),
     },
     ['repository', 'title'],
   ),
@@ -51,7 +48,7 @@ const createIssue = defineAction<
   },
 });
 
-const addComment = defineAction<{ repository: string; issue_number: number; body: string }, { id: number; url: string }>({
+const addComment = defineAction({
   name: 'Comment on issue or pull request',
   description: 'Adds a comment to an issue or pull request (POST /repos/{owner}/{repo}/issues/{number}/comments).',
   readOnly: false,
@@ -72,27 +69,19 @@ const addComment = defineAction<{ repository: string; issue_number: number; body
   },
 });
 
-const listRepos = defineAction<
-  { visibility?: 'all' | 'public' | 'private'; per_page?: number; page?: number },
-  { repos: { full_name: string; private: boolean; url: string; description: string | null; default_branch: string }[]; next_page?: number }
->({
+const listRepos = defineAction({
   name: 'List repositories',
   description: 'Lists repositories the user can access, most recently updated first (GET /user/repos).',
   readOnly: true,
   retrySafe: true,
   input: obj({
-    visibility: { type: 'string', enum: ['all', 'public', 'private'], default: 'all', title: 'Visibility' },
+    visibility: oneOf({ enum: ['all', 'public', 'private'], default: 'all', title: 'Visibility' }),
     per_page: int('Page size', { minimum: 1, maximum: 100, default: 30 }),
     page: int('Page', { minimum: 1, default: 1 }),
   }),
   output: res(
     {
-      repos: {
-        type: 'array',
-        items: res({ full_name: str('Name'), private: { type: 'boolean' }, url: str('Link'), description: { type: ['string', 'null'] }, default_branch: str('Default branch') }, [
-          'full_name',
-        ]),
-      },
+      repos: arr(res({ full_name: str('Name'), private: bool(), url: str('Link'), description: nullable(str()), default_branch: str('Default branch') }, ['full_name'])),
       next_page: int('Next page'),
     },
     ['repos'],
@@ -136,11 +125,11 @@ const ISSUE_OUTPUT = res(
     id: int('Id'),
     number: int('Number'),
     title: str('Title'),
-    body: { type: ['string', 'null'], title: 'Body' },
+    body: nullable(str('Body')),
     url: str('Link'),
     state: str('State'),
     author: str('Author (login)'),
-    labels: { type: 'array', title: 'Labels', items: { type: 'string' } },
+    labels: arr(str(), { title: 'Labels' }),
     repository: str('Repository'),
     created_at: str('Opened at', { format: 'date-time' }),
   },
@@ -171,7 +160,7 @@ function repositoryOf(event: WebhookEvent, input: { repository: string }): strin
   return fullName && fullName.toLowerCase() === input.repository.toLowerCase() ? fullName : null;
 }
 
-const issueOpened = defineWebhookTrigger<{ repository: string }>({
+const issueOpened = defineWebhookTrigger({
   name: 'Issue opened',
   description: 'Runs when someone opens an issue in the repository (repository webhook, `issues` event).',
   events: ['issues.opened'],
@@ -184,7 +173,7 @@ const issueOpened = defineWebhookTrigger<{ repository: string }>({
   },
 });
 
-const pullRequestOpened = defineWebhookTrigger<{ repository: string }>({
+const pullRequestOpened = defineWebhookTrigger({
   name: 'Pull request opened',
   description: 'Runs when someone opens a pull request in the repository (repository webhook, `pull_request` event).',
   events: ['pull_request.opened'],
@@ -194,12 +183,12 @@ const pullRequestOpened = defineWebhookTrigger<{ repository: string }>({
       id: int('Id'),
       number: int('Number'),
       title: str('Title'),
-      body: { type: ['string', 'null'], title: 'Description' },
+      body: nullable(str('Description')),
       url: str('Link'),
       author: str('Author (login)'),
       head: str('From branch'),
       base: str('Into branch'),
-      draft: { type: 'boolean', title: 'Draft' },
+      draft: bool('Draft'),
       repository: str('Repository'),
       created_at: str('Opened at', { format: 'date-time' }),
     },
@@ -238,7 +227,7 @@ interface PushPayload {
   commits: { id: string; message: string; url: string; timestamp: string; author: { name: string; username?: string } }[];
 }
 
-const pushed = defineWebhookTrigger<{ repository: string; branch?: string }>({
+const pushed = defineWebhookTrigger({
   name: 'Commits pushed',
   description: 'Runs when commits are pushed to a branch of the repository (repository webhook, `push` event), optionally only one branch.',
   events: ['push'],
@@ -251,11 +240,9 @@ const pushed = defineWebhookTrigger<{ repository: string; branch?: string }>({
       after: str('New head commit'),
       compare: str('Compare link'),
       pusher: str('Pushed by'),
-      commits: {
-        type: 'array',
+      commits: arr(res({ id: str('Sha'), message: str('Message'), url: str('Link'), author: str('Author'), timestamp: str('Time', { format: 'date-time' }) }, ['id', 'message']), {
         title: 'Commits',
-        items: res({ id: str('Sha'), message: str('Message'), url: str('Link'), author: str('Author'), timestamp: str('Time', { format: 'date-time' }) }, ['id', 'message']),
-      },
+      }),
     },
     ['repository', 'branch', 'after', 'commits'],
   ),
@@ -290,7 +277,7 @@ export interface IssueCursor {
 /** Pages of 100 one poll reads at most (pull requests interleave with issues in the list). */
 const MAX_POLL_PAGES = 10;
 
-const newIssue = definePollTrigger<{ repository: string }, IssueCursor>({
+const newIssue = definePollTrigger<IssueCursor>()({
   name: 'New issue',
   description: 'Checks the repository for newly opened issues (not pull requests), oldest first.',
   intervalSeconds: 300,

@@ -1,7 +1,7 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, HttpError, TriggerItem } from '../types';
 import { googleAccount, googleAuth, GOOGLE_USERINFO } from './google-common';
-import { bool, int, logo, matches, obj, pageLocally, res, str } from './shared';
+import { arr, bool, int, logo, matches, obj, pageLocally, res, str } from './shared';
 
 export interface GmailPart {
   mimeType?: string;
@@ -40,7 +40,7 @@ const emailSchema = res(
   {
     id: str('Message id'),
     thread_id: str('Thread id'),
-    label_ids: { type: 'array', items: { type: 'string' } },
+    label_ids: arr(str()),
     from: str('From'),
     to: str('To'),
     cc: str('Cc'),
@@ -146,12 +146,9 @@ export function buildMime(input: { to: string[]; cc?: string[]; bcc?: string[]; 
   );
 }
 
-const emails = { type: 'array', items: str('Address', { format: 'email' }), maxItems: 100 };
+const emails = arr(str('Address', { format: 'email' }), { maxItems: 100 });
 
-const sendEmail = defineAction<
-  { to: string[]; cc?: string[]; bcc?: string[]; subject: string; text: string; html?: string; thread_id?: string; in_reply_to?: string },
-  { id: string; thread_id: string; label_ids: string[] }
->({
+const sendEmail = defineAction({
   name: 'Send email',
   description: 'Sends an email from the connected Gmail account (users.messages.send with an RFC 2822 message).',
   readOnly: false,
@@ -169,7 +166,7 @@ const sendEmail = defineAction<
     },
     ['to', 'subject', 'text'],
   ),
-  output: res({ id: str('Message id'), thread_id: str('Thread id'), label_ids: { type: 'array', items: { type: 'string' } } }, ['id', 'thread_id']),
+  output: res({ id: str('Message id'), thread_id: str('Thread id'), label_ids: arr(str()) }, ['id', 'thread_id']),
   async run(ctx, input) {
     const raw = Buffer.from(buildMime(input), 'utf8').toString('base64url');
     const sent = await send<{ id: string; threadId: string; labelIds?: string[] }>(ctx, {
@@ -181,22 +178,19 @@ const sendEmail = defineAction<
   },
 });
 
-const searchEmails = defineAction<
-  { q?: string; label_ids?: string[]; max_results?: number; page_token?: string; include_spam_trash?: boolean },
-  { messages: Email[]; next_page_token?: string; result_size_estimate: number }
->({
+const searchEmails = defineAction({
   name: 'Search emails',
   description: 'Finds messages with Gmail search syntax (from:, subject:, after:2026/01/31, is:unread, label:…), newest first.',
   readOnly: true,
   retrySafe: true,
   input: obj({
     q: str('Search', { description: 'Gmail search, as in the Gmail search box' }),
-    label_ids: { type: 'array', title: 'Only with labels', items: LABEL },
+    label_ids: arr(LABEL, { title: 'Only with labels' }),
     max_results: int('Max messages', { minimum: 1, maximum: 100, default: 20 }),
     page_token: str('Page token', { description: 'next_page_token of a previous search' }),
     include_spam_trash: bool('Include spam and trash', { default: false }),
   }),
-  output: res({ messages: { type: 'array', items: emailSchema }, next_page_token: str('Next page token'), result_size_estimate: int('Estimated matches') }, ['messages']),
+  output: res({ messages: arr(emailSchema), next_page_token: str('Next page token'), result_size_estimate: int('Estimated matches') }, ['messages']),
   async run(ctx, input) {
     const query: Record<string, string | number | boolean | undefined> = {
       q: input.q,
@@ -214,7 +208,7 @@ const searchEmails = defineAction<
   },
 });
 
-const getEmail = defineAction<{ message_id: string }, Email>({
+const getEmail = defineAction({
   name: 'Get email',
   description: 'Reads one message: headers, labels and its plain-text body.',
   readOnly: true,
@@ -226,7 +220,7 @@ const getEmail = defineAction<{ message_id: string }, Email>({
   },
 });
 
-const addLabel = defineAction<{ message_id: string; add_label_ids: string[]; remove_label_ids?: string[] }, { id: string; label_ids: string[] }>({
+const addLabel = defineAction({
   name: 'Add label to email',
   description: 'Adds labels to a message and optionally removes others (users.messages.modify); remove UNREAD to mark it read.',
   // Adding a label a message already has changes nothing.
@@ -235,12 +229,12 @@ const addLabel = defineAction<{ message_id: string; add_label_ids: string[]; rem
   input: obj(
     {
       message_id: str('Message id', { minLength: 1 }),
-      add_label_ids: { type: 'array', title: 'Labels to add', items: LABEL, minItems: 1, maxItems: 100 },
-      remove_label_ids: { type: 'array', title: 'Labels to remove', items: LABEL, maxItems: 100 },
+      add_label_ids: arr(LABEL, { title: 'Labels to add', minItems: 1, maxItems: 100 }),
+      remove_label_ids: arr(LABEL, { title: 'Labels to remove', maxItems: 100 }),
     },
     ['message_id', 'add_label_ids'],
   ),
-  output: res({ id: str('Message id'), label_ids: { type: 'array', items: { type: 'string' } } }, ['id', 'label_ids']),
+  output: res({ id: str('Message id'), label_ids: arr(str()) }, ['id', 'label_ids']),
   async run(ctx, input) {
     const m = await send<{ id: string; labelIds?: string[] }>(ctx, {
       method: 'POST',
@@ -268,7 +262,7 @@ async function newest(ctx: ActionContext, labelId: string, limit: number): Promi
   return { items: found.reverse().map((e) => ({ id: e.id, data: { ...e } })), cursor: { historyId: profile.historyId } };
 }
 
-const newEmail = definePollTrigger<{ label_id?: string }, GmailCursor>({
+const newEmail = definePollTrigger<GmailCursor>()({
   name: 'New email',
   description: 'A message arrives with the label (default INBOX), oldest first; follows the mailbox history (users.history.list).',
   input: obj({ label_id: { ...LABEL, default: 'INBOX' } }),

@@ -1,13 +1,13 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, HttpError, TriggerItem } from '../types';
 import { googleAccount, googleAuth, GOOGLE_USERINFO } from './google-common';
-import { int, logo, matches, obj, res, str } from './shared';
+import { arr, bool, int, logo, matches, obj, oneOf, res, str } from './shared';
 
 type EventTime = { dateTime?: string; date?: string; timeZone?: string };
 
 export interface CalendarEvent {
   id: string;
-  status: string;
+  status: 'confirmed' | 'tentative' | 'cancelled';
   summary?: string;
   description?: string;
   location?: string;
@@ -32,7 +32,7 @@ const timeSchema = res({ dateTime: str('Date-time'), date: str('Date (all-day)')
 const eventSchema = res(
   {
     id: str('Event id'),
-    status: { type: 'string', enum: ['confirmed', 'tentative', 'cancelled'] },
+    status: oneOf({ enum: ['confirmed', 'tentative', 'cancelled'] }),
     summary: str('Title'),
     description: str('Description'),
     location: str('Location'),
@@ -41,7 +41,7 @@ const eventSchema = res(
     end: timeSchema,
     created: str('Created', { format: 'date-time' }),
     updated: str('Updated', { format: 'date-time' }),
-    attendees: { type: 'array', items: res({ email: str('Email'), responseStatus: str('Response') }, ['email']) },
+    attendees: arr(res({ email: str('Email'), responseStatus: str('Response') }, ['email'])),
     organizer: res({ email: str('Email') }),
   },
   ['id', 'status', 'start', 'end'],
@@ -83,11 +83,11 @@ const fields = {
   start: { ...TIME, title: 'Starts' },
   end: { ...TIME, title: 'Ends', description: 'Exclusive: an all-day event on March 1 ends 2026-03-02' },
   time_zone: str('Time zone', { description: 'IANA name, e.g. Europe/Berlin, for date-times without an offset' }),
-  attendees: { type: 'array', title: 'Attendees', items: str('Email', { format: 'email' }), maxItems: 100 },
+  attendees: arr(str('Email', { format: 'email' }), { title: 'Attendees', maxItems: 100 }),
 };
-const sendUpdates = { type: 'string', title: 'Notify guests', enum: ['all', 'externalOnly', 'none'], default: 'none' };
+const sendUpdates = oneOf({ title: 'Notify guests', enum: ['all', 'externalOnly', 'none'], default: 'none' });
 
-const createEvent = defineAction<EventFields & { calendar_id?: string; start: string; end: string; send_updates?: string }, CalendarEvent>({
+const createEvent = defineAction({
   name: 'Create event',
   description: 'Creates an event (events.insert); attendees get invitations when notify guests says so.',
   readOnly: false,
@@ -104,7 +104,7 @@ const createEvent = defineAction<EventFields & { calendar_id?: string; start: st
   },
 });
 
-const updateEvent = defineAction<EventFields & { calendar_id?: string; event_id: string; send_updates?: string }, CalendarEvent>({
+const updateEvent = defineAction({
   name: 'Update event',
   description: 'Changes the given fields of an event (events.patch); attendees, when given, replace the list.',
   // A PATCH setting the same fields again changes nothing.
@@ -122,13 +122,13 @@ const updateEvent = defineAction<EventFields & { calendar_id?: string; event_id:
   },
 });
 
-const deleteEvent = defineAction<{ calendar_id?: string; event_id: string; send_updates?: string }, { deleted: boolean; already_deleted: boolean }>({
+const deleteEvent = defineAction({
   name: 'Delete event',
   description: 'Deletes (cancels) an event; one already deleted counts as done.',
   readOnly: false,
   retrySafe: true,
   input: obj({ calendar_id: CALENDAR, event_id: str('Event id', { minLength: 1 }), send_updates: sendUpdates }, ['event_id']),
-  output: res({ deleted: { type: 'boolean' }, already_deleted: { type: 'boolean' } }, ['deleted', 'already_deleted']),
+  output: res({ deleted: bool(), already_deleted: bool() }, ['deleted', 'already_deleted']),
   async run(ctx, input) {
     try {
       await send(ctx, { method: 'DELETE', path: eventsPath(input.calendar_id ?? 'primary', input.event_id), query: { sendUpdates: input.send_updates ?? 'none' } });
@@ -141,7 +141,7 @@ const deleteEvent = defineAction<{ calendar_id?: string; event_id: string; send_
   },
 });
 
-const findEvents = defineAction<{ calendar_id?: string; q?: string; time_min?: string; time_max?: string; max_results?: number }, { events: CalendarEvent[] }>({
+const findEvents = defineAction({
   name: 'Find events',
   description: 'Lists events by start time between two times, optionally matching text; recurring events come as their occurrences.',
   readOnly: true,
@@ -153,7 +153,7 @@ const findEvents = defineAction<{ calendar_id?: string; q?: string; time_min?: s
     time_max: str('Until', { format: 'date-time', description: 'Events starting before this' }),
     max_results: int('Max events', { minimum: 1, maximum: 250, default: 50 }),
   }),
-  output: res({ events: { type: 'array', items: eventSchema } }, ['events']),
+  output: res({ events: arr(eventSchema) }, ['events']),
   async run(ctx, input) {
     const data = await send<EventList>(ctx, {
       method: 'GET',
@@ -186,7 +186,7 @@ async function modifiedSince(ctx: ActionContext, calendarId: string, updatedMin?
 
 const item = (e: CalendarEvent): TriggerItem => ({ id: e.id, data: { ...e } });
 
-const newEvent = definePollTrigger<{ calendar_id?: string }, CalendarCursor>({
+const newEvent = definePollTrigger<CalendarCursor>()({
   name: 'New event',
   description: 'An event is created in the calendar, oldest first (events modified since the last poll, by updatedMin).',
   input: obj({ calendar_id: CALENDAR }),

@@ -1,18 +1,16 @@
+import type { Static } from '@sinclair/typebox';
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
-import { bool, int, logo, obj, res, str } from './shared';
+import { arr, bool, dict, int, logo, obj, oneOf, res, str, types } from './shared';
 
 const SPREADSHEET = str('Spreadsheet', { description: 'Spreadsheet id (from its URL)', pattern: '^[A-Za-z0-9_-]+$', 'x-options': 'spreadsheets' });
-const CELL = { type: ['string', 'number', 'boolean', 'null'] };
+const CELL = types(['string', 'number', 'boolean', 'null']);
 
 function valuesPath(spreadsheetId: string, range: string, suffix = ''): string {
   return `spreadsheets/${encodeURIComponent(spreadsheetId)}/values/${encodeURIComponent(range)}${suffix}`;
 }
 
-const appendRow = defineAction<
-  { spreadsheet_id: string; range?: string; values: (string | number | boolean | null)[]; value_input_option?: 'USER_ENTERED' | 'RAW' },
-  { updated_range: string; updated_rows: number; table_range?: string }
->({
+const appendRow = defineAction({
   name: 'Append row',
   description: 'Appends a row after the last row of the table found in the range (values.append, INSERT_ROWS).',
   readOnly: false,
@@ -21,14 +19,13 @@ const appendRow = defineAction<
     {
       spreadsheet_id: SPREADSHEET,
       range: str('Sheet or range', { description: "A1 notation of the table, e.g. Sheet1 or 'Q3 Leads'!A:F", default: 'Sheet1' }),
-      values: { type: 'array', title: 'Cells', items: CELL, minItems: 1, maxItems: 1000 },
-      value_input_option: {
-        type: 'string',
+      values: arr(CELL, { title: 'Cells', minItems: 1, maxItems: 1000 }),
+      value_input_option: oneOf({
         enum: ['USER_ENTERED', 'RAW'],
         default: 'USER_ENTERED',
         title: 'Interpret values',
         description: 'USER_ENTERED parses numbers, dates and formulas like the UI',
-      },
+      }),
     },
     ['spreadsheet_id', 'values'],
   ),
@@ -45,10 +42,7 @@ const appendRow = defineAction<
   },
 });
 
-const readRange = defineAction<
-  { spreadsheet_id: string; range: string; value_render_option?: 'FORMATTED_VALUE' | 'UNFORMATTED_VALUE' | 'FORMULA' },
-  { range: string; values: unknown[][] }
->({
+const readRange = defineAction({
   name: 'Read range',
   description: 'Reads the cells of a range, row by row (values.get).',
   readOnly: true,
@@ -57,13 +51,13 @@ const readRange = defineAction<
     {
       spreadsheet_id: SPREADSHEET,
       range: str('Range', { description: 'A1 notation, e.g. Sheet1!A1:D50', minLength: 1 }),
-      value_render_option: { type: 'string', enum: ['FORMATTED_VALUE', 'UNFORMATTED_VALUE', 'FORMULA'], default: 'FORMATTED_VALUE', title: 'Render values as' },
+      value_render_option: oneOf({ enum: ['FORMATTED_VALUE', 'UNFORMATTED_VALUE', 'FORMULA'], default: 'FORMATTED_VALUE', title: 'Render values as' }),
     },
     ['spreadsheet_id', 'range'],
   ),
-  output: res({ range: str('Range'), values: { type: 'array', items: { type: 'array', items: CELL } } }, ['range', 'values']),
+  output: res({ range: str('Range'), values: arr(arr(CELL)) }, ['range', 'values']),
   async run(ctx, input) {
-    const data = await send<{ range: string; values?: unknown[][] }>(ctx, {
+    const data = await send<{ range: string; values?: Static<typeof CELL>[][] }>(ctx, {
       method: 'GET',
       path: valuesPath(input.spreadsheet_id, input.range),
       query: { majorDimension: 'ROWS', valueRenderOption: input.value_render_option ?? 'FORMATTED_VALUE' },
@@ -91,7 +85,7 @@ async function readRows(ctx: ActionContext, spreadsheetId: string, range: string
 
 type Row = { row: number; values: unknown[]; fields?: Record<string, unknown> };
 
-const newRow = definePollTrigger<{ spreadsheet_id: string; sheet?: string; header_row?: boolean }, number>({
+const newRow = definePollTrigger<number>()({
   name: 'New row',
   description: 'A row is added at the bottom of a sheet (values.get below the last row seen). Rows typed into gaps above it are not seen.',
   intervalSeconds: 300,
@@ -105,10 +99,7 @@ const newRow = definePollTrigger<{ spreadsheet_id: string; sheet?: string; heade
     },
     ['spreadsheet_id'],
   ),
-  output: res({ row: int('Row number'), values: { type: 'array', items: CELL }, fields: { type: 'object', description: 'Cells by header name', additionalProperties: CELL } }, [
-    'row',
-    'values',
-  ]),
+  output: res({ row: int('Row number'), values: arr(CELL), fields: dict(CELL, { description: 'Cells by header name' }) }, ['row', 'values']),
   async poll(ctx, { input, cursor, limit }) {
     const sheet = quoteSheet(input.sheet ?? 'Sheet1');
     const header = input.header_row ?? true;

@@ -1,20 +1,11 @@
+import { Type } from '@sinclair/typebox';
 import { ensureOk, send } from '../runtime';
 import { defineAction, defineConnector, HttpRequest, ProviderError } from '../types';
-import { int, logo, obj, res, str } from './shared';
+import { anyObject, bool, dict, int, logo, obj, oneOf, res, str, types } from './shared';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
-const request = defineAction<
-  {
-    method: HttpRequest['method'];
-    path: string;
-    query?: Record<string, string | number | boolean>;
-    headers?: Record<string, string>;
-    body?: unknown;
-    fail_on_error?: boolean;
-  },
-  { status: number; headers: Record<string, string>; body: unknown }
->({
+const request = defineAction({
   name: 'HTTP request',
   description: 'Calls any endpoint of the API, relative to the base URL, with the connection’s credentials.',
   // Its GET/PUT/DELETE are repeated anyway; a POST/PATCH to an unknown API may not be.
@@ -22,16 +13,16 @@ const request = defineAction<
   retrySafe: false,
   input: obj(
     {
-      method: { type: 'string', enum: [...METHODS], default: 'GET', title: 'Method' },
+      method: oneOf({ enum: [...METHODS], default: 'GET', title: 'Method' }),
       path: str('Path', { description: 'Relative to the base URL, e.g. /v1/orders/42', pattern: '^(?!https?:)' }),
-      query: { type: 'object', title: 'Query', additionalProperties: { type: ['string', 'number', 'boolean'] } },
-      headers: { type: 'object', title: 'Headers', description: 'Authorization, Cookie and Host are ignored', additionalProperties: { type: 'string' } },
-      body: { title: 'JSON body' },
-      fail_on_error: { type: 'boolean', title: 'Fail on 4xx/5xx', default: true },
+      query: dict(types(['string', 'number', 'boolean']), { title: 'Query' }),
+      headers: dict(str(), { title: 'Headers', description: 'Authorization, Cookie and Host are ignored' }),
+      body: Type.Unknown({ title: 'JSON body' }),
+      fail_on_error: bool('Fail on 4xx/5xx', { default: true }),
     },
     ['method', 'path'],
   ),
-  output: res({ status: int('Status'), headers: { type: 'object', additionalProperties: { type: 'string' } }, body: { title: 'Body' } }, ['status', 'headers']),
+  output: res({ status: int('Status'), headers: dict(str()), body: Type.Unknown({ title: 'Body' }) }, ['status', 'headers']),
   async run(ctx, input) {
     const headers = Object.fromEntries(Object.entries(input.headers ?? {}).filter(([k]) => !/^(authorization|cookie|host)$/i.test(k)));
     const req: HttpRequest = { method: input.method, path: input.path, query: input.query, headers, body: input.body };
@@ -41,7 +32,7 @@ const request = defineAction<
   },
 });
 
-const graphql = defineAction<{ query: string; variables?: Record<string, unknown>; operation_name?: string; path?: string }, { data: unknown }>({
+const graphql = defineAction({
   name: 'GraphQL query',
   description: 'Posts a GraphQL query or mutation; GraphQL errors fail the step.',
   readOnly: false,
@@ -49,13 +40,13 @@ const graphql = defineAction<{ query: string; variables?: Record<string, unknown
   input: obj(
     {
       query: str('Query', { minLength: 1 }),
-      variables: { type: 'object', title: 'Variables' },
+      variables: anyObject({ title: 'Variables' }),
       operation_name: str('Operation name'),
       path: str('Endpoint path', { default: '/graphql', pattern: '^(?!https?:)' }),
     },
     ['query'],
   ),
-  output: res({ data: { title: 'Data' } }, ['data']),
+  output: res({ data: Type.Unknown({ title: 'Data' }) }, ['data']),
   async run(ctx, input) {
     const result = await send<{ data?: unknown; errors?: { message: string }[] }>(ctx, {
       method: 'POST',

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, defineWebhookTrigger, ProviderWebhooks, WebhookEvent, WebhookRequest } from '../types';
 import { advance, HighWater, newest, seen } from './high-water';
-import { int, logo, matches, obj, pageLocally, res, str } from './shared';
+import { bool, dict, int, logo, matches, nullable, num, obj, pageLocally, res, str, types } from './shared';
 
 export interface HubSpotObject {
   id: string;
@@ -12,17 +12,9 @@ export interface HubSpotObject {
   archived: boolean;
 }
 
-const propertiesSchema = {
-  type: 'object',
-  title: 'Other properties',
-  description: 'HubSpot property internal names to values',
-  additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
-};
+const propertiesSchema = dict(types(['string', 'number', 'boolean', 'null']), { title: 'Other properties', description: 'HubSpot property internal names to values' });
 
-const objectOutput = res(
-  { id: str('Id'), properties: { type: 'object', additionalProperties: { type: ['string', 'null'] } }, createdAt: str('Created'), updatedAt: str('Updated') },
-  ['id', 'properties'],
-);
+const objectOutput = res({ id: str('Id'), properties: dict(nullable(str())), createdAt: str('Created'), updatedAt: str('Updated') }, ['id', 'properties']);
 
 function clean(values: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -30,32 +22,30 @@ function clean(values: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-const createContact = defineAction<{ email: string; firstname?: string; lastname?: string; phone?: string; company?: string; properties?: Record<string, unknown> }, HubSpotObject>(
-  {
-    name: 'Create contact',
-    description: 'Creates a contact (POST /crm/v3/objects/contacts). Fails with 409 if the email exists.',
-    readOnly: false,
-    retrySafe: false,
-    input: obj(
-      {
-        email: str('Email', { format: 'email' }),
-        firstname: str('First name'),
-        lastname: str('Last name'),
-        phone: str('Phone'),
-        company: str('Company'),
-        properties: propertiesSchema,
-      },
-      ['email'],
-    ),
-    output: objectOutput,
-    async run(ctx, input) {
-      const { properties, ...known } = input;
-      return send<HubSpotObject>(ctx, { method: 'POST', path: 'crm/v3/objects/contacts', body: { properties: clean({ ...properties, ...known }) } });
+const createContact = defineAction({
+  name: 'Create contact',
+  description: 'Creates a contact (POST /crm/v3/objects/contacts). Fails with 409 if the email exists.',
+  readOnly: false,
+  retrySafe: false,
+  input: obj(
+    {
+      email: str('Email', { format: 'email' }),
+      firstname: str('First name'),
+      lastname: str('Last name'),
+      phone: str('Phone'),
+      company: str('Company'),
+      properties: propertiesSchema,
     },
+    ['email'],
+  ),
+  output: objectOutput,
+  async run(ctx, input) {
+    const { properties, ...known } = input;
+    return send<HubSpotObject>(ctx, { method: 'POST', path: 'crm/v3/objects/contacts', body: { properties: clean({ ...properties, ...known }) } });
   },
-);
+});
 
-const updateContact = defineAction<{ contact_id: string; properties: Record<string, unknown> }, HubSpotObject>({
+const updateContact = defineAction({
   name: 'Update contact',
   description: 'Updates properties of a contact (PATCH /crm/v3/objects/contacts/{id}).',
   // PATCH setting the same properties again changes nothing.
@@ -74,13 +64,13 @@ const updateContact = defineAction<{ contact_id: string; properties: Record<stri
 
 const CONTACT_PROPERTIES = ['email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'lifecyclestage', 'createdate', 'lastmodifieddate'];
 
-const findContact = defineAction<{ email: string }, { found: boolean; contact: HubSpotObject | null }>({
+const findContact = defineAction({
   name: 'Find contact',
   description: 'Looks a contact up by email, with its name, company, phone and lifecycle stage (POST /crm/v3/objects/contacts/search).',
   readOnly: true,
   retrySafe: true,
   input: obj({ email: str('Email', { format: 'email' }) }, ['email']),
-  output: res({ found: { type: 'boolean', title: 'Found' }, contact: { ...objectOutput, type: ['object', 'null'] } }, ['found', 'contact']),
+  output: res({ found: bool('Found'), contact: nullable(objectOutput) }, ['found', 'contact']),
   async run(ctx, input) {
     const { results } = await send<{ results: HubSpotObject[] }>(ctx, {
       method: 'POST',
@@ -91,10 +81,7 @@ const findContact = defineAction<{ email: string }, { found: boolean; contact: H
   },
 });
 
-const createDeal = defineAction<
-  { dealname: string; amount?: number; pipeline?: string; dealstage?: string; closedate?: string; contact_id?: string; properties?: Record<string, unknown> },
-  HubSpotObject
->({
+const createDeal = defineAction({
   name: 'Create deal',
   description: 'Creates a deal, optionally associated with a contact (POST /crm/v3/objects/deals).',
   readOnly: false,
@@ -102,7 +89,7 @@ const createDeal = defineAction<
   input: obj(
     {
       dealname: str('Deal name', { minLength: 1 }),
-      amount: { type: 'number', title: 'Amount' },
+      amount: num('Amount'),
       pipeline: str('Pipeline', { 'x-options': 'pipelines', default: 'default' }),
       dealstage: str('Stage', { description: 'Stage id in the pipeline, e.g. appointmentscheduled' }),
       closedate: str('Close date', { description: 'ISO 8601 date-time' }),
@@ -123,7 +110,7 @@ const createDeal = defineAction<
   },
 });
 
-const updateDeal = defineAction<{ deal_id: string; properties: Record<string, unknown> }, HubSpotObject>({
+const updateDeal = defineAction({
   name: 'Update deal',
   description: 'Updates properties of a deal, e.g. its stage or amount (PATCH /crm/v3/objects/deals/{id}).',
   // PATCH setting the same properties again changes nothing.
@@ -210,7 +197,7 @@ const eventOutput = res(
 );
 
 function creationTrigger(kind: 'deal' | 'contact') {
-  return defineWebhookTrigger<Record<string, never>>({
+  return defineWebhookTrigger({
     name: kind === 'deal' ? 'Deal created' : 'Contact created',
     description: `A ${kind} is created in the portal (app webhook ${kind}.creation); $trigger.objectId is its id.`,
     events: [`${kind}.creation`],
@@ -276,14 +263,14 @@ async function pollDeals(ctx: ActionContext, property: string, cursor: HighWater
 const dealOutput = res(
   {
     id: str('Deal id'),
-    properties: res(Object.fromEntries(DEAL_PROPERTIES.map((p) => [p, { type: ['string', 'null'] }]))),
+    properties: res(Object.fromEntries(DEAL_PROPERTIES.map((p) => [p, nullable(str())]))),
     createdAt: str('Created'),
     updatedAt: str('Updated'),
   },
   ['id', 'properties'],
 );
 
-const newDeal = definePollTrigger<Record<string, never>, HighWater>({
+const newDeal = definePollTrigger<HighWater>()({
   name: 'New deal',
   description: 'A deal is created (CRM search by createdate).',
   intervalSeconds: 300,
@@ -296,7 +283,7 @@ const newDeal = definePollTrigger<Record<string, never>, HighWater>({
   },
 });
 
-const dealUpdated = definePollTrigger<Record<string, never>, HighWater>({
+const dealUpdated = definePollTrigger<HighWater>()({
   name: 'Deal updated',
   description: 'A deal is created or changed (CRM search by hs_lastmodifieddate); one run per change.',
   intervalSeconds: 300,

@@ -1,6 +1,6 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
-import { int, logo, matches, obj, pageLocally, res, str } from './shared';
+import { arr, dict, int, logo, matches, nullable, obj, oneOf, pageLocally, res, str, types } from './shared';
 import { HighWater } from './high-water';
 import { isHighWater, pollWindow } from './poll';
 
@@ -60,16 +60,15 @@ function conversationOut(c: IntercomConversation) {
   };
 }
 
-const nullable = (type: string, title: string) => ({ type: [type, 'null'], title });
 const unixTime = (title: string) => int(title, { description: 'Unix seconds' });
 const contactSchema = res(
   {
     id: str('Id'),
     role: str('Role'),
-    email: nullable('string', 'Email'),
-    name: nullable('string', 'Name'),
-    phone: nullable('string', 'Phone'),
-    external_id: nullable('string', 'External id'),
+    email: nullable(str('Email')),
+    name: nullable(str('Name')),
+    phone: nullable(str('Phone')),
+    external_id: nullable(str('External id')),
     created_at: unixTime('Created'),
     updated_at: unixTime('Updated'),
   },
@@ -78,17 +77,17 @@ const contactSchema = res(
 const conversationSchema = res(
   {
     id: str('Id'),
-    title: nullable('string', 'Title'),
+    title: nullable(str('Title')),
     state: str('State'),
     created_at: unixTime('Created'),
     updated_at: unixTime('Updated'),
     body: str('First message', { description: 'HTML' }),
     author_type: str('Author type', { description: 'user, lead, admin or bot' }),
     author_id: str('Author id'),
-    author_email: nullable('string', 'Author email'),
-    contact_ids: { type: 'array', items: { type: 'string' } },
-    admin_assignee_id: nullable('string', 'Assigned admin'),
-    team_assignee_id: nullable('string', 'Assigned team'),
+    author_email: nullable(str('Author email')),
+    contact_ids: arr(str()),
+    admin_assignee_id: nullable(str('Assigned admin')),
+    team_assignee_id: nullable(str('Assigned team')),
   },
   ['id', 'state', 'created_at', 'updated_at'],
 );
@@ -100,22 +99,19 @@ async function me(ctx: ActionContext) {
 
 const CONTACT_ID = str('Contact', { 'x-options': 'contacts' });
 
-const createContact = defineAction<
-  { role?: 'user' | 'lead'; email?: string; external_id?: string; name?: string; phone?: string; custom_attributes?: Record<string, unknown> },
-  ReturnType<typeof contactOut>
->({
+const createContact = defineAction({
   name: 'Create contact',
   description: 'Creates a user or lead (POST /contacts). A user needs an email or external id; Intercom answers 409 if one exists.',
   readOnly: false,
   retrySafe: false,
   input: obj(
     {
-      role: { type: 'string', title: 'Role', enum: ['user', 'lead'], default: 'user' },
+      role: oneOf({ title: 'Role', enum: ['user', 'lead'], default: 'user' }),
       email: str('Email', { format: 'email' }),
       external_id: str('External id', { description: 'Your id of the user' }),
       name: str('Name'),
       phone: str('Phone'),
-      custom_attributes: { type: 'object', title: 'Custom attributes', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
+      custom_attributes: dict(types(['string', 'number', 'boolean', 'null']), { title: 'Custom attributes' }),
     },
     [],
   ),
@@ -125,10 +121,7 @@ const createContact = defineAction<
   },
 });
 
-const updateContact = defineAction<
-  { contact_id: string; email?: string; name?: string; phone?: string; custom_attributes?: Record<string, unknown> },
-  ReturnType<typeof contactOut>
->({
+const updateContact = defineAction({
   name: 'Update contact',
   description: 'Sets fields of a contact (PUT /contacts/{id}).',
   // A PUT setting the same fields again changes nothing.
@@ -140,7 +133,7 @@ const updateContact = defineAction<
       email: str('Email', { format: 'email' }),
       name: str('Name'),
       phone: str('Phone'),
-      custom_attributes: { type: 'object', title: 'Custom attributes', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } },
+      custom_attributes: dict(types(['string', 'number', 'boolean', 'null']), { title: 'Custom attributes' }),
     },
     ['contact_id'],
     { minProperties: 2 },
@@ -152,10 +145,7 @@ const updateContact = defineAction<
   },
 });
 
-const findContacts = defineAction<
-  { email?: string; name?: string; per_page?: number; starting_after?: string },
-  { contacts: ReturnType<typeof contactOut>[]; total_count: number; starting_after?: string }
->({
+const findContacts = defineAction({
   name: 'Find contacts',
   description: 'Searches contacts by exact email and/or name (POST /contacts/search); with neither, lists every user and lead.',
   readOnly: true,
@@ -169,7 +159,7 @@ const findContacts = defineAction<
     },
     [],
   ),
-  output: res({ contacts: { type: 'array', items: contactSchema }, total_count: int('Matches'), starting_after: str('Next page cursor') }, ['contacts', 'total_count']),
+  output: res({ contacts: arr(contactSchema), total_count: int('Matches'), starting_after: str('Next page cursor') }, ['contacts', 'total_count']),
   async run(ctx, input) {
     const clauses = [...(input.email ? [{ field: 'email', operator: '=', value: input.email }] : []), ...(input.name ? [{ field: 'name', operator: '~', value: input.name }] : [])];
     const page = await send<SearchPage<IntercomContact>>(ctx, {
@@ -186,7 +176,7 @@ const findContacts = defineAction<
   },
 });
 
-const replyToConversation = defineAction<{ conversation_id: string; body: string; message_type?: 'comment' | 'note'; admin_id?: string }, ReturnType<typeof conversationOut>>({
+const replyToConversation = defineAction({
   name: 'Reply to conversation',
   description: 'Replies to a conversation as an admin, or adds an internal note (POST /conversations/{id}/reply).',
   readOnly: false,
@@ -195,7 +185,7 @@ const replyToConversation = defineAction<{ conversation_id: string; body: string
     {
       conversation_id: str('Conversation id', { pattern: '^[0-9]+$' }),
       body: str('Message', { minLength: 1, description: 'HTML or plain text' }),
-      message_type: { type: 'string', title: 'Kind', enum: ['comment', 'note'], default: 'comment', description: 'note: visible to teammates only' },
+      message_type: oneOf({ title: 'Kind', enum: ['comment', 'note'], default: 'comment', description: 'note: visible to teammates only' }),
       admin_id: str('As admin', { 'x-options': 'admins', description: 'Default: the connected admin' }),
     },
     ['conversation_id', 'body'],
@@ -214,7 +204,7 @@ const replyToConversation = defineAction<{ conversation_id: string; body: string
 
 function conversationTrigger(field: 'created_at' | 'updated_at') {
   const updated = field === 'updated_at';
-  return definePollTrigger<Record<string, never>, HighWater>({
+  return definePollTrigger<HighWater>()({
     name: updated ? 'Conversation created or updated' : 'New conversation',
     description: updated
       ? 'A conversation was started or changed (a reply, a note, a state change): POST /conversations/search on updated_at; each change runs once.'

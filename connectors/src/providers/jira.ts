@@ -1,6 +1,6 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
-import { int, logo, matches, obj, pageLocally, res, str } from './shared';
+import { arr, int, logo, matches, nullable, obj, pageLocally, res, str } from './shared';
 import { HighWater } from './high-water';
 import { isHighWater, pollWindow } from './poll';
 
@@ -49,15 +49,15 @@ const issueSchema = res(
     key: str('Key', { description: 'e.g. SUP-12' }),
     self: str('API link'),
     summary: str('Summary'),
-    status: { type: ['string', 'null'], title: 'Status' },
-    issue_type: { type: ['string', 'null'], title: 'Issue type' },
-    project: { type: ['string', 'null'], title: 'Project key' },
+    status: nullable(str('Status')),
+    issue_type: nullable(str('Issue type')),
+    project: nullable(str('Project key')),
     created: str('Created'),
     updated: str('Updated'),
-    assignee: { type: ['string', 'null'], title: 'Assignee' },
-    assignee_account_id: { type: ['string', 'null'], title: 'Assignee account id' },
-    priority: { type: ['string', 'null'], title: 'Priority' },
-    labels: { type: 'array', items: { type: 'string' } },
+    assignee: nullable(str('Assignee')),
+    assignee_account_id: nullable(str('Assignee account id')),
+    priority: nullable(str('Priority')),
+    labels: arr(str()),
   },
   ['id', 'key', 'summary'],
 );
@@ -99,10 +99,7 @@ async function searchJql(ctx: ActionContext, jql: string, maxResults: number, ne
 const PROJECT = str('Project', { description: 'Project key, e.g. SUP', 'x-options': 'projects' });
 const issueKey = str('Issue key', { description: 'e.g. SUP-12', pattern: '^[A-Z][A-Z0-9_]+-[0-9]+$' });
 
-const createIssue = defineAction<
-  { project: string; issue_type: string; summary: string; description?: string; labels?: string[]; priority?: string; assignee_account_id?: string },
-  { id: string; key: string; self: string }
->({
+const createIssue = defineAction({
   name: 'Create issue',
   description: 'Creates an issue in a project (POST /rest/api/3/issue).',
   readOnly: false,
@@ -113,7 +110,7 @@ const createIssue = defineAction<
       issue_type: str('Issue type', { description: 'Issue type id', 'x-options': 'issue_types' }),
       summary: str('Summary', { minLength: 1, maxLength: 255 }),
       description: str('Description', { description: 'Plain text; each line becomes a paragraph' }),
-      labels: { type: 'array', title: 'Labels', items: { type: 'string', pattern: '^\\S+$' } },
+      labels: arr(str({ pattern: '^\\S+$' }), { title: 'Labels' }),
       priority: str('Priority', { description: 'Priority name, e.g. High' }),
       assignee_account_id: str('Assignee account id'),
     },
@@ -130,10 +127,7 @@ const createIssue = defineAction<
   },
 });
 
-const updateIssue = defineAction<
-  { issue_key: string; summary?: string; description?: string; labels?: string[]; priority?: string; assignee_account_id?: string },
-  ReturnType<typeof issueOut>
->({
+const updateIssue = defineAction({
   name: 'Update issue',
   description: 'Sets fields of an issue (PUT /rest/api/3/issue/{key}) and answers the issue as it now is.',
   // A PUT setting the same fields again changes nothing.
@@ -144,7 +138,7 @@ const updateIssue = defineAction<
       issue_key: issueKey,
       summary: str('Summary', { minLength: 1, maxLength: 255 }),
       description: str('Description', { description: 'Plain text; replaces the description' }),
-      labels: { type: 'array', title: 'Labels', description: 'Replaces the labels', items: { type: 'string', pattern: '^\\S+$' } },
+      labels: arr(str({ pattern: '^\\S+$' }), { title: 'Labels', description: 'Replaces the labels' }),
       priority: str('Priority', { description: 'Priority name, e.g. High' }),
       assignee_account_id: str('Assignee account id'),
     },
@@ -165,7 +159,7 @@ const updateIssue = defineAction<
   },
 });
 
-const addComment = defineAction<{ issue_key: string; body: string }, { id: string; self: string; created: string }>({
+const addComment = defineAction({
   name: 'Comment on issue',
   description: 'Adds a comment to an issue (POST /rest/api/3/issue/{key}/comment).',
   readOnly: false,
@@ -182,7 +176,7 @@ const addComment = defineAction<{ issue_key: string; body: string }, { id: strin
   },
 });
 
-const findIssues = defineAction<{ jql: string; max_results?: number; page_token?: string }, { issues: ReturnType<typeof issueOut>[]; next_page_token?: string }>({
+const findIssues = defineAction({
   name: 'Find issues (JQL)',
   description: 'Searches issues with JQL (POST /rest/api/3/search/jql). The query must be bounded, e.g. by project or date.',
   readOnly: true,
@@ -195,7 +189,7 @@ const findIssues = defineAction<{ jql: string; max_results?: number; page_token?
     },
     ['jql'],
   ),
-  output: res({ issues: { type: 'array', items: issueSchema }, next_page_token: str('Next page token') }, ['issues']),
+  output: res({ issues: arr(issueSchema), next_page_token: str('Next page token') }, ['issues']),
   async run(ctx, input) {
     const page = await searchJql(ctx, input.jql, input.max_results ?? 50, input.page_token);
     return page.nextPageToken ? { issues: page.issues.map(issueOut), next_page_token: page.nextPageToken } : { issues: page.issues.map(issueOut) };
@@ -210,7 +204,7 @@ export interface JiraCursor {
 
 function issueTrigger(field: 'created' | 'updated') {
   const updated = field === 'updated';
-  return definePollTrigger<{ project?: string }, JiraCursor>({
+  return definePollTrigger<JiraCursor>()({
     name: updated ? 'Issue created or updated' : 'New issue',
     description: updated ? 'An issue was created or changed (JQL updated >= …, oldest first); each change runs once.' : 'An issue was created (JQL created >= …, oldest first).',
     input: obj({ project: { ...PROJECT, description: 'Only issues of this project (default: every project)' } }),

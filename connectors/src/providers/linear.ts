@@ -1,6 +1,6 @@
 import { ensureOk } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, HttpError, ProviderError } from '../types';
-import { int, logo, obj, res, str } from './shared';
+import { arr, int, logo, nullable, obj, oneOf, res, str } from './shared';
 import { HighWater } from './high-water';
 import { isHighWater, pollWindow } from './poll';
 
@@ -69,13 +69,12 @@ function issueOut(i: LinearIssue) {
   };
 }
 
-const nullable = (type: string, title: string) => ({ type: [type, 'null'], title });
 const issueSchema = res(
   {
     id: str('Id'),
     identifier: str('Identifier', { description: 'e.g. ENG-123' }),
     title: str('Title'),
-    description: nullable('string', 'Description'),
+    description: nullable(str('Description')),
     priority: int('Priority', { description: '0 none, 1 urgent, 2 high, 3 medium, 4 low' }),
     priority_label: str('Priority label'),
     url: str('Link'),
@@ -83,8 +82,8 @@ const issueSchema = res(
     state_type: str('State type', { description: 'backlog, unstarted, started, completed, canceled, triage' }),
     team_key: str('Team key'),
     team_id: str('Team id'),
-    assignee: nullable('string', 'Assignee'),
-    assignee_id: nullable('string', 'Assignee id'),
+    assignee: nullable(str('Assignee')),
+    assignee_id: nullable(str('Assignee id')),
     created_at: str('Created'),
     updated_at: str('Updated'),
   },
@@ -101,10 +100,7 @@ interface IssuePayload {
   issue: LinearIssue;
 }
 
-const createIssue = defineAction<
-  { team_id: string; title: string; description?: string; priority?: number; state_id?: string; assignee_id?: string; label_ids?: string[] },
-  ReturnType<typeof issueOut>
->({
+const createIssue = defineAction({
   name: 'Create issue',
   description: 'Creates an issue in a team (mutation issueCreate).',
   readOnly: false,
@@ -117,7 +113,7 @@ const createIssue = defineAction<
       priority: PRIORITY,
       state_id: STATE,
       assignee_id: str('Assignee id'),
-      label_ids: { type: 'array', title: 'Label ids', items: { type: 'string' } },
+      label_ids: arr(str(), { title: 'Label ids' }),
     },
     ['team_id', 'title'],
   ),
@@ -142,10 +138,7 @@ const createIssue = defineAction<
   },
 });
 
-const updateIssue = defineAction<
-  { issue_id: string; title?: string; description?: string; priority?: number; state_id?: string; assignee_id?: string | null },
-  ReturnType<typeof issueOut>
->({
+const updateIssue = defineAction({
   name: 'Update issue',
   description: 'Sets fields of an issue: title, description, priority, state, assignee (mutation issueUpdate).',
   // Setting the same fields again changes nothing.
@@ -158,7 +151,7 @@ const updateIssue = defineAction<
       description: str('Description', { description: 'Markdown' }),
       priority: PRIORITY,
       state_id: STATE,
-      assignee_id: { type: ['string', 'null'], title: 'Assignee id', description: 'null unassigns' },
+      assignee_id: nullable(str('Assignee id', { description: 'null unassigns' })),
     },
     ['issue_id'],
     { minProperties: 2 },
@@ -177,7 +170,7 @@ const updateIssue = defineAction<
   },
 });
 
-const addComment = defineAction<{ issue_id: string; body: string }, { id: string; url: string; created_at: string }>({
+const addComment = defineAction({
   name: 'Comment on issue',
   description: 'Adds a comment to an issue (mutation commentCreate).',
   readOnly: false,
@@ -200,10 +193,7 @@ interface Connection<T> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-const findIssues = defineAction<
-  { team_id?: string; title_contains?: string; state_type?: string; assignee_id?: string; first?: number; after?: string },
-  { issues: ReturnType<typeof issueOut>[]; next_cursor?: string }
->({
+const findIssues = defineAction({
   name: 'Find issues',
   description: 'Lists issues matching a filter, most recently updated first (query issues).',
   readOnly: true,
@@ -211,12 +201,12 @@ const findIssues = defineAction<
   input: obj({
     team_id: TEAM,
     title_contains: str('Title contains'),
-    state_type: { type: 'string', title: 'State type', enum: ['triage', 'backlog', 'unstarted', 'started', 'completed', 'canceled'] },
+    state_type: oneOf({ title: 'State type', enum: ['triage', 'backlog', 'unstarted', 'started', 'completed', 'canceled'] }),
     assignee_id: str('Assignee id'),
     first: int('Page size', { minimum: 1, maximum: 250, default: 50 }),
     after: str('Page cursor', { description: 'next_cursor of the previous page' }),
   }),
-  output: res({ issues: { type: 'array', items: issueSchema }, next_cursor: str('Next page cursor') }, ['issues']),
+  output: res({ issues: arr(issueSchema), next_cursor: str('Next page cursor') }, ['issues']),
   async run(ctx, input) {
     const filter: Record<string, unknown> = {};
     if (input.team_id) filter.team = { id: { eq: input.team_id } };
@@ -235,7 +225,7 @@ const findIssues = defineAction<
 
 function issueTrigger(field: 'createdAt' | 'updatedAt') {
   const updated = field === 'updatedAt';
-  return definePollTrigger<{ team_id?: string }, HighWater>({
+  return definePollTrigger<HighWater>()({
     name: updated ? 'Issue created or updated' : 'New issue',
     description: updated ? 'An issue was created or changed (issues filtered by updatedAt); each change runs once.' : 'An issue was created (issues filtered by createdAt).',
     input: obj({ team_id: { ...TEAM, description: 'Only issues of this team (default: every team)' } }),

@@ -1,7 +1,8 @@
+import type { Static } from '@sinclair/typebox';
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
 import { advance, GRAPH_BASE_URL, graphAccount, graphCollect, GraphPage, microsoftAuth, tenantField, TimeCursor } from './microsoft-graph';
-import { int, logo, matches, obj, pageLocally, res, str } from './shared';
+import { arr, int, logo, matches, nullable, obj, oneOf, pageLocally, res, str } from './shared';
 
 export interface ChatMessage {
   id: string;
@@ -10,7 +11,7 @@ export interface ChatMessage {
   lastModifiedDateTime?: string;
   deletedDateTime?: string | null;
   subject: string | null;
-  body: { contentType: string; content: string };
+  body: { contentType: 'text' | 'html'; content: string };
   from?: { user?: { id: string; displayName: string } | null; application?: { id: string; displayName: string } | null } | null;
   channelIdentity?: { teamId: string; channelId: string };
   webUrl?: string;
@@ -33,19 +34,23 @@ export interface Channel {
 }
 
 /** A channel message as actions and the trigger hand it on. */
-export interface TeamsMessage {
-  id: string;
-  team_id: string;
-  channel_id: string;
-  reply_to_id: string | null;
-  created_at: string;
-  subject: string | null;
-  content: string;
-  content_type: string;
-  from_id: string;
-  from_name: string;
-  web_url: string;
-}
+const messageSchema = res(
+  {
+    id: str('Message id'),
+    team_id: str('Team id'),
+    channel_id: str('Channel id'),
+    reply_to_id: nullable(str('Reply to')),
+    created_at: str('Created', { format: 'date-time' }),
+    subject: nullable(str('Subject')),
+    content: str('Content'),
+    content_type: oneOf({ enum: ['text', 'html'] }),
+    from_id: str('Author id'),
+    from_name: str('Author'),
+    web_url: str('Link'),
+  },
+  ['id', 'team_id', 'channel_id', 'created_at', 'content'],
+);
+type TeamsMessage = Static<typeof messageSchema>;
 
 function toMessage(m: ChatMessage, teamId: string, channelId: string): TeamsMessage {
   const author = m.from?.user ?? m.from?.application;
@@ -64,36 +69,20 @@ function toMessage(m: ChatMessage, teamId: string, channelId: string): TeamsMess
   };
 }
 
-const messageSchema = res(
-  {
-    id: str('Message id'),
-    team_id: str('Team id'),
-    channel_id: str('Channel id'),
-    reply_to_id: { type: ['string', 'null'], title: 'Reply to' },
-    created_at: str('Created', { format: 'date-time' }),
-    subject: { type: ['string', 'null'], title: 'Subject' },
-    content: str('Content'),
-    content_type: { type: 'string', enum: ['text', 'html'] },
-    from_id: str('Author id'),
-    from_name: str('Author'),
-    web_url: str('Link'),
-  },
-  ['id', 'team_id', 'channel_id', 'created_at', 'content'],
-);
-const channelSchema = res({ id: str('Channel id'), displayName: str('Name'), description: { type: ['string', 'null'] }, membershipType: str('Membership'), webUrl: str('Link') }, [
+const channelSchema = res({ id: str('Channel id'), displayName: str('Name'), description: nullable(str()), membershipType: str('Membership'), webUrl: str('Link') }, [
   'id',
   'displayName',
 ]);
 
 const TEAM = str('Team', { description: 'Team (group) id', minLength: 1, 'x-options': 'teams' });
 const CHANNEL = str('Channel', { description: 'Channel id (19:…@thread.tacv2) in the team', minLength: 1, 'x-options': 'channels' });
-const contentType = { type: 'string', title: 'Format', enum: ['text', 'html'], default: 'html' };
+const contentType = oneOf({ title: 'Format', enum: ['text', 'html'], default: 'html' });
 
 function channelPath(teamId: string, channelId: string, rest = ''): string {
   return `teams/${encodeURIComponent(teamId)}/channels/${encodeURIComponent(channelId)}${rest}`;
 }
 
-const sendChannelMessage = defineAction<{ team_id: string; channel_id: string; content: string; content_type?: 'text' | 'html'; subject?: string }, TeamsMessage>({
+const sendChannelMessage = defineAction({
   name: 'Send channel message',
   description: 'Posts a message to a channel as the connected user.',
   readOnly: false,
@@ -110,7 +99,7 @@ const sendChannelMessage = defineAction<{ team_id: string; channel_id: string; c
   },
 });
 
-const replyToMessage = defineAction<{ team_id: string; channel_id: string; message_id: string; content: string; content_type?: 'text' | 'html' }, TeamsMessage>({
+const replyToMessage = defineAction({
   name: 'Reply to channel message',
   description: 'Replies in the thread of a channel message.',
   readOnly: false,
@@ -130,7 +119,7 @@ const replyToMessage = defineAction<{ team_id: string; channel_id: string; messa
   },
 });
 
-const createChannel = defineAction<{ team_id: string; display_name: string; description?: string }, Channel>({
+const createChannel = defineAction({
   name: 'Create channel',
   description: 'Creates a standard channel in a team; the name must be new in the team.',
   // A repeat fails (the name exists) rather than making a second channel, but the flow would see an error.
@@ -150,13 +139,13 @@ const createChannel = defineAction<{ team_id: string; display_name: string; desc
   },
 });
 
-const listChannelMessages = defineAction<{ team_id: string; channel_id: string; top?: number }, { messages: TeamsMessage[] }>({
+const listChannelMessages = defineAction({
   name: 'List channel messages',
   description: 'The newest messages of a channel (not replies), newest first. Needs ChannelMessage.Read.All, which an admin must consent to.',
   readOnly: true,
   retrySafe: true,
   input: obj({ team_id: TEAM, channel_id: CHANNEL, top: int('Max messages', { minimum: 1, maximum: 200, default: 20 }) }, ['team_id', 'channel_id']),
-  output: res({ messages: { type: 'array', items: messageSchema } }, ['messages']),
+  output: res({ messages: arr(messageSchema) }, ['messages']),
   async run(ctx, input) {
     const top = input.top ?? 20;
     const { items } = await graphCollect<ChatMessage>(
@@ -176,7 +165,7 @@ async function joinedTeams(ctx: ActionContext): Promise<Team[]> {
 const byCreation = (a: ChatMessage, b: ChatMessage) => a.createdDateTime.localeCompare(b.createdDateTime) || a.id.localeCompare(b.id);
 const EPOCH: TimeCursor = { at: '1970-01-01T00:00:00.000Z', ids: [] };
 
-const newChannelMessage = definePollTrigger<{ team_id: string; channel_id: string }, TimeCursor>({
+const newChannelMessage = definePollTrigger<TimeCursor>()({
   name: 'New channel message',
   description: 'A message (not a reply) is posted in the channel, oldest first; reads the channel delta since the last poll. Needs ChannelMessage.Read.All (admin consent).',
   input: obj({ team_id: TEAM, channel_id: CHANNEL }, ['team_id', 'channel_id']),

@@ -1,7 +1,7 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
 import { advance, HighWater, newest, seen } from './high-water';
-import { int, logo, obj, res, str } from './shared';
+import { anyObject, arr, bool, dict, int, logo, obj, res, str } from './shared';
 
 /** Pinned: 2025-09-03 moved databases to "data sources"; this version keeps database ids working. */
 export const NOTION_VERSION = '2022-06-28';
@@ -29,7 +29,7 @@ function plain(rich: RichText[] | undefined): string {
   return (rich ?? []).map((r) => r.plain_text ?? '').join('');
 }
 
-const createPage = defineAction<{ database_id: string; title: string; properties?: Record<string, unknown>; content?: string }, { id: string; url: string }>({
+const createPage = defineAction({
   name: 'Create page in database',
   description: 'Adds a page (a row) to a database, with a title, other properties and paragraphs of text (POST /v1/pages).',
   readOnly: false,
@@ -38,12 +38,7 @@ const createPage = defineAction<{ database_id: string; title: string; properties
     {
       database_id: DATABASE,
       title: str('Title', { minLength: 1, maxLength: 2000 }),
-      properties: {
-        type: 'object',
-        title: 'Other properties',
-        description: 'Notion property values by property name, e.g. { "Status": { "select": { "name": "Done" } } }',
-        additionalProperties: { type: 'object' },
-      },
+      properties: dict(anyObject(), { title: 'Other properties', description: 'Notion property values by property name, e.g. { "Status": { "select": { "name": "Done" } } }' }),
       content: str('Content', { description: 'Plain text; blank lines separate paragraphs' }),
     },
     ['database_id', 'title'],
@@ -72,10 +67,7 @@ const createPage = defineAction<{ database_id: string; title: string; properties
   },
 });
 
-const queryDatabase = defineAction<
-  { database_id: string; filter?: Record<string, unknown>; sorts?: unknown[]; page_size?: number; start_cursor?: string },
-  { results: { id: string; url: string; title: string; properties: Record<string, unknown> }[]; next_cursor?: string; has_more: boolean }
->({
+const queryDatabase = defineAction({
   name: 'Query database',
   description: 'Lists pages of a database matching a Notion filter, one page of results at a time (POST /v1/databases/{id}/query).',
   // A POST that only reads.
@@ -84,8 +76,8 @@ const queryDatabase = defineAction<
   input: obj(
     {
       database_id: DATABASE,
-      filter: { type: 'object', title: 'Filter', description: 'Notion filter object, e.g. { "property": "Done", "checkbox": { "equals": false } }' },
-      sorts: { type: 'array', title: 'Sorts', items: { type: 'object' } },
+      filter: anyObject({ title: 'Filter', description: 'Notion filter object, e.g. { "property": "Done", "checkbox": { "equals": false } }' }),
+      sorts: arr(anyObject(), { title: 'Sorts' }),
       page_size: int('Page size', { minimum: 1, maximum: 100, default: 100 }),
       start_cursor: str('Cursor'),
     },
@@ -93,9 +85,9 @@ const queryDatabase = defineAction<
   ),
   output: res(
     {
-      results: { type: 'array', items: res({ id: str('Page id'), url: str('Link'), title: str('Title'), properties: { type: 'object' } }, ['id']) },
+      results: arr(res({ id: str('Page id'), url: str('Link'), title: str('Title'), properties: anyObject() }, ['id'])),
       next_cursor: str('Next cursor'),
-      has_more: { type: 'boolean' },
+      has_more: bool(),
     },
     ['results', 'has_more'],
   ),
@@ -129,17 +121,18 @@ function queryPages(ctx: ActionContext, databaseId: string, body: Record<string,
   return send<QueryPage>(ctx, { method: 'POST', path: `databases/${encodeURIComponent(databaseId)}/query`, body });
 }
 
-const newPage = definePollTrigger<{ database_id: string }, HighWater>({
+const newPage = definePollTrigger<HighWater>()({
   name: 'New page in database',
   description: 'A page (a row) is added to a database (query by created_time).',
   intervalSeconds: 300,
   // Notion rounds created_time to the minute; polling more often finds nothing sooner.
   minIntervalSeconds: 60,
   input: obj({ database_id: DATABASE }, ['database_id']),
-  output: res(
-    { id: str('Page id'), url: str('Link'), created_time: str('Created'), last_edited_time: str('Last edited'), properties: { type: 'object' }, parent: { type: 'object' } },
-    ['id', 'created_time', 'properties'],
-  ),
+  output: res({ id: str('Page id'), url: str('Link'), created_time: str('Created'), last_edited_time: str('Last edited'), properties: anyObject(), parent: anyObject() }, [
+    'id',
+    'created_time',
+    'properties',
+  ]),
   async poll(ctx, { input, cursor, limit }) {
     const atOf = (p: NotionPage) => p.created_time;
     const idOf = (p: NotionPage) => p.id;

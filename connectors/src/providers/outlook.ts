@@ -1,7 +1,8 @@
+import type { Static } from '@sinclair/typebox';
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
 import { advance, GRAPH_BASE_URL, graphAccount, GraphPage, microsoftAuth, tenantField, TimeCursor } from './microsoft-graph';
-import { bool, int, logo, matches, obj, res, str } from './shared';
+import { arr, bool, int, logo, matches, obj, oneOf, res, str } from './shared';
 
 type Recipient = { emailAddress: { name?: string; address: string } };
 
@@ -9,7 +10,7 @@ export interface GraphMessage {
   id: string;
   subject?: string;
   bodyPreview?: string;
-  body?: { contentType: string; content: string };
+  body?: { contentType: 'text' | 'html'; content: string };
   from?: Recipient;
   toRecipients?: Recipient[];
   ccRecipients?: Recipient[];
@@ -22,25 +23,30 @@ export interface GraphMessage {
   parentFolderId?: string;
 }
 
+const strings = arr(str());
+const emailSchema = res(
+  {
+    id: str('Message id'),
+    subject: str('Subject'),
+    from: str('From address'),
+    from_name: str('From name'),
+    to: strings,
+    cc: strings,
+    received_at: str('Received', { format: 'date-time' }),
+    preview: str('Preview'),
+    body: str('Body'),
+    body_type: oneOf({ enum: ['text', 'html'] }),
+    is_read: bool(),
+    is_draft: bool(),
+    conversation_id: str('Conversation id'),
+    internet_message_id: str('Internet message id'),
+    web_link: str('Link'),
+    folder_id: str('Folder id'),
+  },
+  ['id', 'subject', 'from', 'received_at'],
+);
 /** A message as actions and the trigger hand it on. */
-export interface OutlookEmail {
-  id: string;
-  subject: string;
-  from: string;
-  from_name: string;
-  to: string[];
-  cc: string[];
-  received_at: string;
-  preview: string;
-  body: string;
-  body_type: string;
-  is_read: boolean;
-  is_draft: boolean;
-  conversation_id: string;
-  internet_message_id: string;
-  web_link: string;
-  folder_id: string;
-}
+type OutlookEmail = Static<typeof emailSchema>;
 
 const addresses = (list: Recipient[] | undefined) => (list ?? []).map((r) => r.emailAddress.address);
 
@@ -67,32 +73,9 @@ function toEmail(m: GraphMessage): OutlookEmail {
 
 const MESSAGE_FIELDS = 'id,subject,bodyPreview,body,from,toRecipients,ccRecipients,receivedDateTime,isRead,isDraft,conversationId,internetMessageId,webLink,parentFolderId';
 
-const strings = { type: 'array', items: { type: 'string' } };
-const emailSchema = res(
-  {
-    id: str('Message id'),
-    subject: str('Subject'),
-    from: str('From address'),
-    from_name: str('From name'),
-    to: strings,
-    cc: strings,
-    received_at: str('Received', { format: 'date-time' }),
-    preview: str('Preview'),
-    body: str('Body'),
-    body_type: { type: 'string', enum: ['text', 'html'] },
-    is_read: { type: 'boolean' },
-    is_draft: { type: 'boolean' },
-    conversation_id: str('Conversation id'),
-    internet_message_id: str('Internet message id'),
-    web_link: str('Link'),
-    folder_id: str('Folder id'),
-  },
-  ['id', 'subject', 'from', 'received_at'],
-);
-
 const FOLDER = str('Folder', { description: 'Folder id, or a well-known name: inbox, archive, sentitems, drafts…', default: 'inbox', 'x-options': 'mail_folders' });
-const emails = { type: 'array', items: str('Address', { format: 'email' }), maxItems: 500 };
-const bodyType = { type: 'string', title: 'Body format', enum: ['text', 'html'], default: 'text' };
+const emails = arr(str('Address', { format: 'email' }), { maxItems: 500 });
+const bodyType = oneOf({ title: 'Body format', enum: ['text', 'html'], default: 'text' });
 
 const recipients = (list: string[] | undefined): Recipient[] => (list ?? []).map((address) => ({ emailAddress: { address } }));
 
@@ -123,13 +106,13 @@ const composeFields = {
   body_type: bodyType,
 };
 
-const sendEmail = defineAction<Compose & { to: string[]; save_to_sent_items?: boolean }, { sent: boolean }>({
+const sendEmail = defineAction({
   name: 'Send email',
   description: 'Sends an email from the connected mailbox (POST /me/sendMail); a copy goes to Sent Items.',
   readOnly: false,
   retrySafe: false,
   input: obj({ to: { ...emails, title: 'To', minItems: 1 }, ...composeFields, save_to_sent_items: bool('Save to Sent Items', { default: true }) }, ['to', 'subject', 'body']),
-  output: res({ sent: { type: 'boolean' } }, ['sent']),
+  output: res({ sent: bool() }, ['sent']),
   async run(ctx, input) {
     // 202 Accepted, no body: Exchange delivers asynchronously.
     await send(ctx, { method: 'POST', path: 'me/sendMail', body: { message: message(input), saveToSentItems: input.save_to_sent_items ?? true } });
@@ -137,7 +120,7 @@ const sendEmail = defineAction<Compose & { to: string[]; save_to_sent_items?: bo
   },
 });
 
-const createDraft = defineAction<Compose, OutlookEmail>({
+const createDraft = defineAction({
   name: 'Create draft',
   description: 'Saves a message in Drafts for someone to review and send (POST /me/messages).',
   readOnly: false,
@@ -149,20 +132,20 @@ const createDraft = defineAction<Compose, OutlookEmail>({
   },
 });
 
-const replyToEmail = defineAction<{ message_id: string; comment: string }, { replied: boolean }>({
+const replyToEmail = defineAction({
   name: 'Reply to email',
   description: 'Replies to the sender of a message, quoting it (POST /me/messages/{id}/reply).',
   readOnly: false,
   retrySafe: false,
   input: obj({ message_id: str('Message id', { minLength: 1 }), comment: str('Reply', { minLength: 1 }) }, ['message_id', 'comment']),
-  output: res({ replied: { type: 'boolean' } }, ['replied']),
+  output: res({ replied: bool() }, ['replied']),
   async run(ctx, input) {
     await send(ctx, { method: 'POST', path: `me/messages/${encodeURIComponent(input.message_id)}/reply`, body: { comment: input.comment } });
     return { replied: true };
   },
 });
 
-const listEmails = defineAction<{ folder_id?: string; unread_only?: boolean; search?: string; top?: number }, { messages: OutlookEmail[] }>({
+const listEmails = defineAction({
   name: 'List emails',
   description: 'Lists messages of a folder, newest first; optionally only unread ones, or those matching a search.',
   readOnly: true,
@@ -173,7 +156,7 @@ const listEmails = defineAction<{ folder_id?: string; unread_only?: boolean; sea
     search: str('Search', { description: 'Words in subject, body or sender (cannot be combined with unread only)' }),
     top: int('Max messages', { minimum: 1, maximum: 100, default: 25 }),
   }),
-  output: res({ messages: { type: 'array', items: emailSchema } }, ['messages']),
+  output: res({ messages: arr(emailSchema) }, ['messages']),
   async run(ctx, input) {
     const query: Record<string, string | number | undefined> = { $top: input.top ?? 25, $select: MESSAGE_FIELDS };
     // $search sorts by relevance-then-date itself and takes neither $filter nor $orderby.
@@ -196,7 +179,7 @@ async function folderMessages(ctx: ActionContext, folder: string, query: Record<
 
 const EPOCH: TimeCursor = { at: '1970-01-01T00:00:00Z', ids: [] };
 
-const newEmail = definePollTrigger<{ folder_id?: string }, TimeCursor>({
+const newEmail = definePollTrigger<TimeCursor>()({
   name: 'New email',
   description: 'A message arrives in the folder (default the inbox), oldest first, by receivedDateTime.',
   input: obj({ folder_id: FOLDER }),

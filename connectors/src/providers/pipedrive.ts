@@ -1,6 +1,7 @@
+import type { Static } from '@sinclair/typebox';
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, TriggerItem } from '../types';
-import { int, logo, matches, obj, pageLocally, res, str } from './shared';
+import { int, logo, matches, nullable, num, obj, oneOf, pageLocally, res, str } from './shared';
 
 /** Pipedrive v1 answers: `data` and, for lists, `additional_data.pagination`. */
 interface PipedriveList<T> {
@@ -34,21 +35,21 @@ const dealOutput = res(
   {
     id: int('Deal id'),
     title: str('Title'),
-    value: { type: 'number', title: 'Value' },
+    value: num('Value'),
     currency: str('Currency'),
-    status: { type: 'string', enum: ['open', 'won', 'lost', 'deleted'], title: 'Status' },
+    status: oneOf({ enum: ['open', 'won', 'lost', 'deleted'], title: 'Status' }),
     stage_id: int('Stage id'),
     pipeline_id: int('Pipeline id'),
-    person_id: { type: ['integer', 'null'], title: 'Person id' },
-    org_id: { type: ['integer', 'null'], title: 'Organization id' },
-    expected_close_date: { type: ['string', 'null'], title: 'Expected close date' },
+    person_id: nullable(int('Person id')),
+    org_id: nullable(int('Organization id')),
+    expected_close_date: nullable(str('Expected close date')),
     add_time: str('Created (UTC)'),
     update_time: str('Updated (UTC)'),
   },
   ['id', 'title', 'status'],
 );
 
-function deal(d: PipedriveDeal): Record<string, unknown> {
+function deal(d: PipedriveDeal): Static<typeof dealOutput> {
   return {
     id: d.id,
     title: d.title,
@@ -67,29 +68,17 @@ function deal(d: PipedriveDeal): Record<string, unknown> {
 
 const dealFields = {
   title: str('Title', { minLength: 1 }),
-  value: { type: 'number', title: 'Value', minimum: 0 },
+  value: num('Value', { minimum: 0 }),
   currency: str('Currency', { pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. EUR' }),
   pipeline_id: int('Pipeline', { 'x-options': 'pipelines' }),
   stage_id: int('Stage', { 'x-options': 'stages', description: 'Sets the pipeline too' }),
   person_id: int('Person id'),
   org_id: int('Organization id'),
   expected_close_date: str('Expected close date', { format: 'date' }),
-  status: { type: 'string', enum: ['open', 'won', 'lost'], title: 'Status' },
+  status: oneOf({ enum: ['open', 'won', 'lost'], title: 'Status' }),
 };
 
-type DealInput = {
-  title: string;
-  value?: number;
-  currency?: string;
-  pipeline_id?: number;
-  stage_id?: number;
-  person_id?: number;
-  org_id?: number;
-  expected_close_date?: string;
-  status?: 'open' | 'won' | 'lost';
-};
-
-const createDeal = defineAction<DealInput, Record<string, unknown>>({
+const createDeal = defineAction({
   name: 'Create deal',
   description: 'Adds a deal (POST /v1/deals).',
   readOnly: false,
@@ -102,7 +91,7 @@ const createDeal = defineAction<DealInput, Record<string, unknown>>({
   },
 });
 
-const updateDeal = defineAction<Partial<DealInput> & { deal_id: number }, Record<string, unknown>>({
+const updateDeal = defineAction({
   name: 'Update deal',
   description: 'Changes a deal’s fields, e.g. moves it to another stage or marks it won (PUT /v1/deals/{id}).',
   // PUT sets the given fields: a repeat changes nothing.
@@ -117,13 +106,13 @@ const updateDeal = defineAction<Partial<DealInput> & { deal_id: number }, Record
   },
 });
 
-const createPerson = defineAction<{ name: string; email?: string; phone?: string; org_id?: number }, { id: number; name: string; email: string | null }>({
+const createPerson = defineAction({
   name: 'Create person',
   description: 'Adds a contact person (POST /v1/persons).',
   readOnly: false,
   retrySafe: false,
   input: obj({ name: str('Name', { minLength: 1 }), email: str('Email', { format: 'email' }), phone: str('Phone'), org_id: int('Organization id') }, ['name']),
-  output: res({ id: int('Person id'), name: str('Name'), email: { type: ['string', 'null'], title: 'Email' } }, ['id', 'name']),
+  output: res({ id: int('Person id'), name: str('Name'), email: nullable(str('Email')) }, ['id', 'name']),
   async run(ctx, input) {
     const body = {
       name: input.name,
@@ -136,7 +125,7 @@ const createPerson = defineAction<{ name: string; email?: string; phone?: string
   },
 });
 
-const addNote = defineAction<{ content: string; deal_id?: number; person_id?: number; org_id?: number }, { id: number; content: string; add_time: string }>({
+const addNote = defineAction({
   name: 'Add note',
   description: 'Adds a note to a deal, person or organization (POST /v1/notes); give at least one of them.',
   readOnly: false,
@@ -248,7 +237,7 @@ export const pipedriveConnector = defineConnector({
     },
   },
   triggers: {
-    new_deal: definePollTrigger<Record<string, never>, DealCursor>({
+    new_deal: definePollTrigger<DealCursor>()({
       name: 'New deal',
       description: 'A deal is added (deals changed since the last poll, per GET /v1/recents, added after it).',
       input: obj({}),
@@ -257,7 +246,7 @@ export const pipedriveConnector = defineConnector({
       minIntervalSeconds: 30,
       poll: (ctx, params) => dealPoll('add_time', false)(ctx, params),
     }),
-    deal_updated: definePollTrigger<Record<string, never>, DealCursor>({
+    deal_updated: definePollTrigger<DealCursor>()({
       name: 'Deal updated',
       description: 'A deal is added or changed (a stage move, a value, won or lost), once per change.',
       input: obj({}),

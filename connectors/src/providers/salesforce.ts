@@ -1,12 +1,12 @@
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger } from '../types';
-import { int, logo, matches, obj, pageLocally, res, str } from './shared';
+import { anyObject, arr, bool, int, literal, logo, matches, obj, pageLocally, res, str } from './shared';
 
 export const SALESFORCE_API_VERSION = 'v61.0';
 
 const OBJECT = str('Object', { description: 'sObject API name, e.g. Lead or Invoice__c', pattern: '^[A-Za-z][A-Za-z0-9_]*$', 'x-options': 'objects' });
 
-const createRecord = defineAction<{ object: string; fields: Record<string, unknown> }, { id: string; success: boolean }>({
+const createRecord = defineAction({
   name: 'Create record',
   description: 'Creates a record of any sObject (POST /sobjects/{object}).',
   readOnly: false,
@@ -14,11 +14,11 @@ const createRecord = defineAction<{ object: string; fields: Record<string, unkno
   input: obj(
     {
       object: OBJECT,
-      fields: { type: 'object', title: 'Fields', description: 'Field API names to values', minProperties: 1, additionalProperties: true },
+      fields: anyObject({ title: 'Fields', description: 'Field API names to values', minProperties: 1, additionalProperties: true }),
     },
     ['object', 'fields'],
   ),
-  output: res({ id: str('Record id'), success: { type: 'boolean' } }, ['id', 'success']),
+  output: res({ id: str('Record id'), success: bool() }, ['id', 'success']),
   async run(ctx, input) {
     const data = await send<{ id: string; success: boolean }>(ctx, {
       method: 'POST',
@@ -29,7 +29,7 @@ const createRecord = defineAction<{ object: string; fields: Record<string, unkno
   },
 });
 
-const updateRecord = defineAction<{ object: string; id: string; fields: Record<string, unknown> }, { id: string; updated: true }>({
+const updateRecord = defineAction({
   name: 'Update record',
   description: 'Updates fields of a record (PATCH /sobjects/{object}/{id}).',
   // PATCH setting the same fields again changes nothing.
@@ -39,14 +39,14 @@ const updateRecord = defineAction<{ object: string; id: string; fields: Record<s
     {
       object: OBJECT,
       id: str('Record id', { pattern: '^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$' }),
-      fields: { type: 'object', title: 'Fields', minProperties: 1, additionalProperties: true },
+      fields: anyObject({ title: 'Fields', minProperties: 1, additionalProperties: true }),
     },
     ['object', 'id', 'fields'],
   ),
-  output: res({ id: str('Record id'), updated: { const: true } }, ['id', 'updated']),
+  output: res({ id: str('Record id'), updated: literal(true) }, ['id', 'updated']),
   async run(ctx, input) {
     await send(ctx, { method: 'PATCH', path: `sobjects/${encodeURIComponent(input.object)}/${encodeURIComponent(input.id)}`, body: input.fields });
-    return { id: input.id, updated: true };
+    return { id: input.id, updated: true as const };
   },
 });
 
@@ -57,7 +57,7 @@ interface QueryResult {
   records: Record<string, unknown>[];
 }
 
-const query = defineAction<{ soql: string; max_records?: number }, { total_size: number; done: boolean; records: Record<string, unknown>[] }>({
+const query = defineAction({
   name: 'Query (SOQL)',
   description: 'Runs a SOQL query and follows nextRecordsUrl up to max_records (GET /query).',
   readOnly: true,
@@ -69,10 +69,11 @@ const query = defineAction<{ soql: string; max_records?: number }, { total_size:
     },
     ['soql'],
   ),
-  output: res(
-    { total_size: int('Total matching'), done: { type: 'boolean', description: 'false when max_records cut the result' }, records: { type: 'array', items: { type: 'object' } } },
-    ['total_size', 'done', 'records'],
-  ),
+  output: res({ total_size: int('Total matching'), done: bool({ description: 'false when max_records cut the result' }), records: arr(anyObject()) }, [
+    'total_size',
+    'done',
+    'records',
+  ]),
   async run(ctx, input) {
     const max = input.max_records ?? 2000;
     let page = await send<QueryResult>(ctx, { method: 'GET', path: 'query', query: { q: input.soql } });
@@ -111,7 +112,7 @@ async function soql(ctx: ActionContext, q: string): Promise<Record<string, unkno
   return (await send<QueryResult>(ctx, { method: 'GET', path: 'query', query: { q } })).records;
 }
 
-const newRecord = definePollTrigger<{ object: string }, RecordCursor>({
+const newRecord = definePollTrigger<RecordCursor>()({
   name: 'New record',
   description: 'A record of the chosen object is created (SOQL on CreatedDate, e.g. new leads).',
   intervalSeconds: 300,

@@ -1,7 +1,8 @@
+import type { Static } from '@sinclair/typebox';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ensureOk, send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, definePollTrigger, defineWebhookTrigger, HttpError, HttpRequest, WebhookRequest } from '../types';
-import { int, logo, obj, res, str } from './shared';
+import { anyObject, arr, bool, int, logo, nullable, obj, oneOf, res, str } from './shared';
 
 /** The REST Admin API version every call is pinned to (Shopify supports each for a year). */
 export const SHOPIFY_API_VERSION = '2025-10';
@@ -39,21 +40,21 @@ const orderOutput = res(
     id: int('Id'),
     name: str('Name', { description: 'e.g. #1001' }),
     order_number: int('Order number'),
-    email: { type: ['string', 'null'], title: 'Email' },
+    email: nullable(str('Email')),
     created_at: str('Created'),
     currency: str('Currency'),
     total_price: str('Total price'),
-    financial_status: { type: ['string', 'null'], title: 'Financial status' },
-    fulfillment_status: { type: ['string', 'null'], title: 'Fulfilment status' },
+    financial_status: nullable(str('Financial status')),
+    fulfillment_status: nullable(str('Fulfilment status')),
     tags: str('Tags'),
-    customer: { type: ['object', 'null'], title: 'Customer' },
-    line_items: { type: 'array', items: res({ variant_id: { type: ['integer', 'null'] }, title: str('Title'), quantity: int('Quantity'), price: str('Price') }) },
+    customer: nullable(anyObject({ title: 'Customer' })),
+    line_items: arr(res({ variant_id: nullable(int()), title: str('Title'), quantity: int('Quantity'), price: str('Price') })),
   },
   ['id', 'name', 'created_at'],
 );
 
 /** The fields flows see of an order (the whole order is large and grows every version). */
-function orderSummary(o: ShopifyOrder): Record<string, unknown> {
+function orderSummary(o: ShopifyOrder): Static<typeof orderOutput> {
   return {
     id: o.id,
     name: o.name,
@@ -85,17 +86,7 @@ async function sendWithHeaders<T>(ctx: ActionContext, request: HttpRequest): Pro
   return { data: response.data, headers: response.headers };
 }
 
-const createOrder = defineAction<
-  {
-    email?: string;
-    line_items: { variant_id?: number; title?: string; price?: string; quantity: number }[];
-    financial_status?: 'pending' | 'paid';
-    tags?: string;
-    note?: string;
-    send_receipt?: boolean;
-  },
-  Record<string, unknown>
->({
+const createOrder = defineAction({
   name: 'Create order',
   description: 'Creates an order (POST /admin/api/{version}/orders.json), e.g. for a sale made elsewhere.',
   readOnly: false,
@@ -103,11 +94,8 @@ const createOrder = defineAction<
   input: obj(
     {
       email: str('Customer email', { format: 'email' }),
-      line_items: {
-        type: 'array',
-        title: 'Line items',
-        minItems: 1,
-        items: obj(
+      line_items: arr(
+        obj(
           {
             variant_id: int('Product variant', { 'x-options': 'variants' }),
             title: str('Title', { description: 'For a custom item without a variant' }),
@@ -116,11 +104,12 @@ const createOrder = defineAction<
           },
           ['quantity'],
         ),
-      },
-      financial_status: { type: 'string', enum: ['pending', 'paid'], title: 'Financial status', default: 'pending' },
+        { title: 'Line items', minItems: 1 },
+      ),
+      financial_status: oneOf({ enum: ['pending', 'paid'], title: 'Financial status', default: 'pending' }),
       tags: str('Tags', { description: 'Comma-separated' }),
       note: str('Note'),
-      send_receipt: { type: 'boolean', title: 'Email the receipt', default: false },
+      send_receipt: bool('Email the receipt', { default: false }),
     },
     ['line_items'],
   ),
@@ -131,7 +120,7 @@ const createOrder = defineAction<
   },
 });
 
-const getOrder = defineAction<{ order_id: number }, Record<string, unknown>>({
+const getOrder = defineAction({
   name: 'Get order',
   description: 'Reads an order by id (GET /admin/api/{version}/orders/{id}.json).',
   readOnly: true,
@@ -144,10 +133,7 @@ const getOrder = defineAction<{ order_id: number }, Record<string, unknown>>({
   },
 });
 
-const createProduct = defineAction<
-  { title: string; body_html?: string; vendor?: string; product_type?: string; status?: 'active' | 'draft' | 'archived'; price?: string; sku?: string; tags?: string },
-  { id: number; title: string; handle: string; status: string; variant_id: number }
->({
+const createProduct = defineAction({
   name: 'Create product',
   description: 'Creates a product with one variant (POST /admin/api/{version}/products.json).',
   readOnly: false,
@@ -158,7 +144,7 @@ const createProduct = defineAction<
       body_html: str('Description', { description: 'HTML' }),
       vendor: str('Vendor'),
       product_type: str('Product type'),
-      status: { type: 'string', enum: ['active', 'draft', 'archived'], title: 'Status', default: 'active' },
+      status: oneOf({ enum: ['active', 'draft', 'archived'], title: 'Status', default: 'active' }),
       price: str('Price', { pattern: '^[0-9]+(\\.[0-9]{1,2})?$' }),
       sku: str('SKU'),
       tags: str('Tags', { description: 'Comma-separated' }),
@@ -174,10 +160,7 @@ const createProduct = defineAction<
   },
 });
 
-const createCustomer = defineAction<
-  { email: string; first_name?: string; last_name?: string; phone?: string; tags?: string; accepts_marketing?: boolean },
-  { id: number; email: string; first_name: string | null; last_name: string | null }
->({
+const createCustomer = defineAction({
   name: 'Create customer',
   description: 'Creates a customer (POST /admin/api/{version}/customers.json). Fails with 422 if the email is taken.',
   readOnly: false,
@@ -189,11 +172,11 @@ const createCustomer = defineAction<
       last_name: str('Last name'),
       phone: str('Phone', { description: 'E.164, e.g. +15145551234' }),
       tags: str('Tags', { description: 'Comma-separated' }),
-      accepts_marketing: { type: 'boolean', title: 'Accepts email marketing', default: false },
+      accepts_marketing: bool('Accepts email marketing', { default: false }),
     },
     ['email'],
   ),
-  output: res({ id: int('Id'), email: str('Email'), first_name: { type: ['string', 'null'] }, last_name: { type: ['string', 'null'] } }, ['id', 'email']),
+  output: res({ id: int('Id'), email: str('Email'), first_name: nullable(str()), last_name: nullable(str()) }, ['id', 'email']),
   async run(ctx, input) {
     const { accepts_marketing, ...customer } = input;
     const body = {
@@ -271,7 +254,7 @@ export const shopifyConnector = defineConnector({
     },
   },
   triggers: {
-    new_order: definePollTrigger<Record<string, never>, { sinceId: number }>({
+    new_order: definePollTrigger<{ sinceId: number }>()({
       name: 'New order',
       description: 'An order is placed in the store (polls orders.json by since_id: order ids only grow).',
       input: obj({}),
@@ -301,7 +284,7 @@ export const shopifyConnector = defineConnector({
         };
       },
     }),
-    order_created: defineWebhookTrigger<Record<string, never>>({
+    order_created: defineWebhookTrigger({
       name: 'Order created (instant)',
       description: 'Shopify pushes each new order (the orders/create webhook topic).',
       input: obj({}),

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { send } from '../runtime';
 import { ActionContext, defineAction, defineConnector, defineWebhookTrigger, ProviderError, ProviderWebhooks, WebhookEvent } from '../types';
-import { bool, int, logo, matches, obj, res, str } from './shared';
+import { anyObject, arr, bool, int, literal, logo, matches, obj, res, str } from './shared';
 
 /** Slack Web API answers 200 with `{ ok: false, error }` for failures; those become ProviderError. */
 async function slack<T extends { ok: boolean; error?: string }>(ctx: ActionContext, method: 'GET' | 'POST', apiMethod: string, args: Record<string, unknown>): Promise<T> {
@@ -39,7 +39,7 @@ interface SlackUser {
   profile?: { email?: string; display_name?: string; real_name?: string };
 }
 
-const sendMessage = defineAction<{ channel: string; text: string; thread_ts?: string; blocks?: unknown[]; unfurl_links?: boolean }, { channel: string; ts: string; text: string }>({
+const sendMessage = defineAction({
   name: 'Send message',
   description: 'Posts a message to a channel, private group or DM (chat.postMessage).',
   readOnly: false,
@@ -49,7 +49,7 @@ const sendMessage = defineAction<{ channel: string; text: string; thread_ts?: st
       channel: str('Channel', { description: 'Channel id (C…) or name', 'x-options': 'channels', minLength: 1 }),
       text: str('Text', { description: 'Message text (mrkdwn). Also the notification fallback when blocks are sent.', minLength: 1, maxLength: 40000 }),
       thread_ts: str('Reply in thread', { description: 'ts of the parent message' }),
-      blocks: { type: 'array', title: 'Blocks', description: 'Block Kit blocks', items: { type: 'object' }, maxItems: 50 },
+      blocks: arr(anyObject(), { title: 'Blocks', description: 'Block Kit blocks', maxItems: 50 }),
       unfurl_links: bool('Unfurl links'),
     },
     ['channel', 'text'],
@@ -67,7 +67,7 @@ const sendMessage = defineAction<{ channel: string; text: string; thread_ts?: st
   },
 });
 
-const addReaction = defineAction<{ channel: string; timestamp: string; name: string }, { ok: true }>({
+const addReaction = defineAction({
   name: 'Add reaction',
   description: 'Adds an emoji reaction to a message (reactions.add).',
   // A repeat is not a duplicate but fails with already_reacted.
@@ -81,17 +81,14 @@ const addReaction = defineAction<{ channel: string; timestamp: string; name: str
     },
     ['channel', 'timestamp', 'name'],
   ),
-  output: res({ ok: { const: true } }, ['ok']),
+  output: res({ ok: literal(true) }, ['ok']),
   async run(ctx, input) {
     await slack(ctx, 'POST', 'reactions.add', { channel: input.channel, timestamp: input.timestamp, name: input.name.replace(/:/g, '') });
-    return { ok: true };
+    return { ok: true as const };
   },
 });
 
-const listUsers = defineAction<
-  { limit?: number; cursor?: string; include_bots?: boolean },
-  { users: { id: string; name: string; real_name?: string; email?: string; is_bot: boolean }[]; next_cursor?: string }
->({
+const listUsers = defineAction({
   name: 'List users',
   description: 'Lists the workspace members, one page at a time (users.list).',
   readOnly: true,
@@ -103,10 +100,7 @@ const listUsers = defineAction<
   }),
   output: res(
     {
-      users: {
-        type: 'array',
-        items: res({ id: str('Id'), name: str('Handle'), real_name: str('Name'), email: str('Email'), is_bot: bool('Bot') }, ['id', 'name']),
-      },
+      users: arr(res({ id: str('Id'), name: str('Handle'), real_name: str('Name'), email: str('Email'), is_bot: bool('Bot') }, ['id', 'name'])),
       next_cursor: str('Next cursor'),
     },
     ['users'],
@@ -206,7 +200,7 @@ interface MessageEvent {
 /** Subtypes that are still someone writing in the channel (not edits, joins, bots…). */
 const PEOPLE_MESSAGE_SUBTYPES = new Set(['file_share', 'thread_broadcast', 'me_message']);
 
-const newMessage = defineWebhookTrigger<{ channel?: string }>({
+const newMessage = defineWebhookTrigger({
   name: 'New message',
   description: 'A person posts a message in a channel the app is in (Events API message.channels / message.groups); bots, edits and joins are left out.',
   events: ['message'],
@@ -232,7 +226,7 @@ const newMessage = defineWebhookTrigger<{ channel?: string }>({
   },
 });
 
-const reactionAdded = defineWebhookTrigger<{ channel?: string; reaction?: string }>({
+const reactionAdded = defineWebhookTrigger({
   name: 'Reaction added',
   description: 'Someone adds an emoji reaction to a message (Events API reaction_added).',
   events: ['reaction_added'],

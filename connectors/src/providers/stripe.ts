@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ensureOk, send } from '../runtime';
 import { defineAction, defineConnector, definePollTrigger, defineWebhookTrigger, HttpRequest, TriggerItem } from '../types';
-import { int, logo, obj, res, str } from './shared';
+import { arr, bool, dict, int, logo, nullable, obj, res, str } from './shared';
 
 /** Pinned so payload shapes do not change under us. */
 export const STRIPE_VERSION = '2024-06-20';
@@ -47,29 +47,23 @@ export interface Charge {
   receipt_url?: string | null;
 }
 
-const METADATA = { type: 'object', title: 'Metadata', additionalProperties: { type: 'string', maxLength: 500 }, maxProperties: 50 };
+const METADATA = dict(str({ maxLength: 500 }), { title: 'Metadata', maxProperties: 50 });
 
-const createCustomer = defineAction<
-  { email?: string; name?: string; phone?: string; description?: string; metadata?: Record<string, string> },
-  { id: string; email: string | null; name: string | null; created: number }
->({
+const createCustomer = defineAction({
   name: 'Create customer',
   description: 'Creates a customer (POST /v1/customers). Idempotent per step execution.',
   // Stripe de-duplicates by the Idempotency-Key it sends.
   readOnly: false,
   retrySafe: true,
   input: obj({ email: str('Email', { format: 'email' }), name: str('Name'), phone: str('Phone'), description: str('Description'), metadata: METADATA }),
-  output: res({ id: str('Customer id'), email: { type: ['string', 'null'] }, name: { type: ['string', 'null'] }, created: int('Created (unix)') }, ['id']),
+  output: res({ id: str('Customer id'), email: nullable(str()), name: nullable(str()), created: int('Created (unix)') }, ['id']),
   async run(ctx, input) {
     const c = await send<Customer>(ctx, { method: 'POST', path: 'customers', form: stripeForm(input), headers: { 'idempotency-key': ctx.idempotencyKey } });
     return { id: c.id, email: c.email, name: c.name, created: c.created };
   },
 });
 
-const listCharges = defineAction<
-  { customer?: string; limit?: number; starting_after?: string },
-  { charges: Omit<Charge, 'receipt_url'>[]; has_more: boolean; next_cursor?: string }
->({
+const listCharges = defineAction({
   name: 'List charges',
   description: 'Lists charges, newest first, optionally for one customer (GET /v1/charges).',
   readOnly: true,
@@ -81,21 +75,20 @@ const listCharges = defineAction<
   }),
   output: res(
     {
-      charges: {
-        type: 'array',
-        items: res(
+      charges: arr(
+        res(
           {
             id: str('Id'),
             amount: int('Amount (minor units)'),
             currency: str('Currency'),
             status: str('Status'),
-            paid: { type: 'boolean' },
-            customer: { type: ['string', 'null'] },
+            paid: bool(),
+            customer: nullable(str()),
           },
           ['id', 'amount', 'currency'],
         ),
-      },
-      has_more: { type: 'boolean' },
+      ),
+      has_more: bool(),
       next_cursor: str('Next cursor'),
     },
     ['charges', 'has_more'],
@@ -121,10 +114,7 @@ const listCharges = defineAction<
   },
 });
 
-const createInvoiceItem = defineAction<
-  { customer: string; amount: number; currency: string; description?: string; metadata?: Record<string, string> },
-  { id: string; amount: number; currency: string; customer: string; invoice: string | null }
->({
+const createInvoiceItem = defineAction({
   name: 'Add invoice item',
   description: "Adds a pending line to the customer's next invoice (POST /v1/invoiceitems). Idempotent per step execution.",
   readOnly: false,
@@ -139,7 +129,7 @@ const createInvoiceItem = defineAction<
     },
     ['customer', 'amount', 'currency'],
   ),
-  output: res({ id: str('Invoice item id'), amount: int('Amount'), currency: str('Currency'), customer: str('Customer'), invoice: { type: ['string', 'null'] } }, ['id']),
+  output: res({ id: str('Invoice item id'), amount: int('Amount'), currency: str('Currency'), customer: str('Customer'), invoice: nullable(str()) }, ['id']),
   async run(ctx, input) {
     const item = await send<{ id: string; amount: number; currency: string; customer: string; invoice: string | null }>(ctx, {
       method: 'POST',
@@ -154,12 +144,12 @@ const createInvoiceItem = defineAction<
 const CUSTOMER_OUTPUT = res(
   {
     id: str('Customer id'),
-    email: { type: ['string', 'null'], title: 'Email' },
-    name: { type: ['string', 'null'], title: 'Name' },
-    phone: { type: ['string', 'null'], title: 'Phone' },
-    description: { type: ['string', 'null'], title: 'Description' },
+    email: nullable(str('Email')),
+    name: nullable(str('Name')),
+    phone: nullable(str('Phone')),
+    description: nullable(str('Description')),
     created: int('Created (unix)'),
-    metadata: { type: 'object', title: 'Metadata', additionalProperties: { type: 'string' } },
+    metadata: dict(str(), { title: 'Metadata' }),
   },
   ['id', 'created'],
 );
@@ -182,7 +172,7 @@ interface PaymentIntent {
   metadata: Record<string, string>;
 }
 
-const customerCreated = defineWebhookTrigger<Record<string, never>>({
+const customerCreated = defineWebhookTrigger({
   name: 'Customer created',
   description: 'Runs when a customer is created in Stripe (webhook endpoint, `customer.created`).',
   events: ['customer.created'],
@@ -192,7 +182,7 @@ const customerCreated = defineWebhookTrigger<Record<string, never>>({
   },
 });
 
-const paymentSucceeded = defineWebhookTrigger<Record<string, never>>({
+const paymentSucceeded = defineWebhookTrigger({
   name: 'Payment succeeded',
   description: 'Runs when a payment succeeds (webhook endpoint, `payment_intent.succeeded`).',
   events: ['payment_intent.succeeded'],
@@ -202,13 +192,13 @@ const paymentSucceeded = defineWebhookTrigger<Record<string, never>>({
       amount: int('Amount (minor units)'),
       amount_received: int('Amount received (minor units)'),
       currency: str('Currency'),
-      customer: { type: ['string', 'null'], title: 'Customer id' },
-      description: { type: ['string', 'null'], title: 'Description' },
+      customer: nullable(str('Customer id')),
+      description: nullable(str('Description')),
       status: str('Status'),
       created: int('Created (unix)'),
-      latest_charge: { type: ['string', 'null'], title: 'Charge id' },
-      receipt_email: { type: ['string', 'null'], title: 'Receipt email' },
-      metadata: { type: 'object', title: 'Metadata', additionalProperties: { type: 'string' } },
+      latest_charge: nullable(str('Charge id')),
+      receipt_email: nullable(str('Receipt email')),
+      metadata: dict(str(), { title: 'Metadata' }),
     },
     ['id', 'amount', 'currency', 'status', 'created'],
   ),
@@ -247,7 +237,7 @@ const MAX_WALK_PAGES = 50;
  * Stripe lists are newest first; `ending_before` answers the page just newer than a customer (still
  * newest first, `has_more` when newer ones remain), which is how the trigger reads forward.
  */
-const newCustomer = definePollTrigger<Record<string, never>, CustomerCursor>({
+const newCustomer = definePollTrigger<CustomerCursor>()({
   name: 'New customer',
   description: 'Checks Stripe for newly created customers, oldest first.',
   intervalSeconds: 300,

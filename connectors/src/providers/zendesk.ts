@@ -1,6 +1,6 @@
 import { send } from '../runtime';
 import { defineAction, defineConnector, definePollTrigger } from '../types';
-import { int, logo, matches, obj, res, str } from './shared';
+import { arr, bool, int, logo, matches, nullable, obj, oneOf, res, str } from './shared';
 import { HighWater } from './high-water';
 import { isHighWater, pollWindow } from './poll';
 
@@ -37,39 +37,35 @@ function ticketOut(t: ZendeskTicket) {
   };
 }
 
-const nullable = (type: string, title: string) => ({ type: [type, 'null'], title });
 const ticketSchema = res(
   {
     id: int('Id'),
-    subject: nullable('string', 'Subject'),
-    description: nullable('string', 'Description'),
+    subject: nullable(str('Subject')),
+    description: nullable(str('Description')),
     status: str('Status'),
-    priority: nullable('string', 'Priority'),
-    type: nullable('string', 'Type'),
-    requester_id: nullable('integer', 'Requester id'),
-    assignee_id: nullable('integer', 'Assignee id'),
-    group_id: nullable('integer', 'Group id'),
-    tags: { type: 'array', items: { type: 'string' } },
+    priority: nullable(str('Priority')),
+    type: nullable(str('Type')),
+    requester_id: nullable(int('Requester id')),
+    assignee_id: nullable(int('Assignee id')),
+    group_id: nullable(int('Group id')),
+    tags: arr(str()),
     created_at: str('Created'),
     updated_at: str('Updated'),
   },
   ['id', 'status', 'created_at', 'updated_at'],
 );
 
-const PRIORITY = { type: 'string', title: 'Priority', enum: ['urgent', 'high', 'normal', 'low'] };
-const TYPE = { type: 'string', title: 'Type', enum: ['problem', 'incident', 'question', 'task'] };
-const STATUS = { type: 'string', title: 'Status', enum: ['new', 'open', 'pending', 'hold', 'solved', 'closed'] };
+const PRIORITY = oneOf({ title: 'Priority', enum: ['urgent', 'high', 'normal', 'low'] });
+const TYPE = oneOf({ title: 'Type', enum: ['problem', 'incident', 'question', 'task'] });
+const STATUS = oneOf({ title: 'Status', enum: ['new', 'open', 'pending', 'hold', 'solved', 'closed'] });
 const GROUP = str('Group', { description: 'Group id', pattern: '^[0-9]+$', 'x-options': 'groups' });
 const groupId = (id: string | undefined) => (id === undefined ? undefined : Number(id));
-const TAGS = { type: 'array', title: 'Tags', items: { type: 'string', pattern: '^\\S+$' } };
+const TAGS = arr(str({ pattern: '^\\S+$' }), { title: 'Tags' });
 const TICKET_ID = int('Ticket id', { minimum: 1 });
 
 const ticketPath = (id: number) => `tickets/${id}.json`;
 
-const createTicket = defineAction<
-  { subject: string; description: string; requester_email?: string; requester_name?: string; priority?: string; type?: string; group_id?: string; tags?: string[] },
-  ReturnType<typeof ticketOut>
->({
+const createTicket = defineAction({
   name: 'Create ticket',
   description: 'Opens a ticket; the description is its first comment (POST /api/v2/tickets.json).',
   // Zendesk de-duplicates ticket creation by the Idempotency-Key header, which carries the step's key.
@@ -104,10 +100,7 @@ const createTicket = defineAction<
   },
 });
 
-const updateTicket = defineAction<
-  { ticket_id: number; subject?: string; status?: string; priority?: string; type?: string; group_id?: string; assignee_id?: number; tags?: string[] },
-  ReturnType<typeof ticketOut>
->({
+const updateTicket = defineAction({
   name: 'Update ticket',
   description: 'Sets fields of a ticket: status, priority, group, assignee, tags (PUT /api/v2/tickets/{id}.json).',
   // A PUT setting the same fields again changes nothing.
@@ -136,15 +129,15 @@ const updateTicket = defineAction<
   },
 });
 
-const addComment = defineAction<{ ticket_id: number; body: string; public?: boolean }, ReturnType<typeof ticketOut>>({
+const addComment = defineAction({
   name: 'Comment on ticket',
   description: 'Adds a public reply or an internal note to a ticket (PUT /api/v2/tickets/{id}.json with a comment).',
   readOnly: false,
   retrySafe: false,
-  input: obj(
-    { ticket_id: TICKET_ID, body: str('Comment', { minLength: 1 }), public: { type: 'boolean', title: 'Public reply', default: true, description: 'false: an internal note' } },
-    ['ticket_id', 'body'],
-  ),
+  input: obj({ ticket_id: TICKET_ID, body: str('Comment', { minLength: 1 }), public: bool('Public reply', { default: true, description: 'false: an internal note' }) }, [
+    'ticket_id',
+    'body',
+  ]),
   output: ticketSchema,
   async run(ctx, input) {
     const out = await send<{ ticket: ZendeskTicket }>(ctx, {
@@ -156,7 +149,7 @@ const addComment = defineAction<{ ticket_id: number; body: string; public?: bool
   },
 });
 
-const findTickets = defineAction<{ query: string; page?: number; per_page?: number }, { tickets: ReturnType<typeof ticketOut>[]; count: number; next_page?: number }>({
+const findTickets = defineAction({
   name: 'Find tickets',
   description: 'Searches tickets with Zendesk search syntax, e.g. `status:open priority:urgent printer` (GET /api/v2/search.json).',
   readOnly: true,
@@ -169,7 +162,7 @@ const findTickets = defineAction<{ query: string; page?: number; per_page?: numb
     },
     ['query'],
   ),
-  output: res({ tickets: { type: 'array', items: ticketSchema }, count: int('Matches'), next_page: int('Next page') }, ['tickets', 'count']),
+  output: res({ tickets: arr(ticketSchema), count: int('Matches'), next_page: int('Next page') }, ['tickets', 'count']),
   async run(ctx, input) {
     const page = input.page ?? 1;
     const out = await send<{ results: (ZendeskTicket & { result_type: string })[]; count: number; next_page: string | null }>(ctx, {
@@ -200,7 +193,7 @@ function ticketTrigger(kind: 'new' | 'updated') {
   const atOf = (t: ZendeskTicket) => new Date(updated ? t.updated_at : t.created_at).toISOString();
   const idOf = (t: ZendeskTicket) => String(t.id);
   const toItem = (t: ZendeskTicket) => ({ id: String(t.id), ...(updated ? { dedupeKey: `${t.id}:${t.updated_at}` } : {}), data: ticketOut(t) });
-  return definePollTrigger<Record<string, never>, ZendeskCursor>({
+  return definePollTrigger<ZendeskCursor>()({
     name: updated ? 'Ticket created or updated' : 'New ticket',
     description: updated
       ? 'A ticket was created or changed (the incremental ticket export); each change runs once. Zendesk leaves out the last minute.'
