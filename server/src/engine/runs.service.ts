@@ -9,7 +9,9 @@ import type { Actor } from '../auth/principal';
 import { AppError, notFound } from '../common/errors/app-error';
 import { redisAfterCommit } from '../queues/after-commit-redis';
 import { PinoLogger } from 'nestjs-pino';
-import { TenantId } from '../common/tenancy/tenant-id';
+import { randomUUID } from 'node:crypto';
+import { GroupCommit } from '../common/batching/group-commit';
+import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { Connection } from '../connections/connection.entity';
@@ -40,6 +42,19 @@ export interface RunFilters {
   until?: Date;
   cursor?: string;
   limit: number;
+}
+
+interface EventToStart {
+  externalId: string;
+  name: string;
+  /** The trigger payload as JSON. */
+  trigger: string;
+  key: string | null;
+}
+
+interface StartedEvent {
+  inserted: Array<Pick<Run, 'id' | 'instanceId' | 'status'>>;
+  paused: Array<{ id: string; key: string }>;
 }
 
 @Injectable()
@@ -110,38 +125,56 @@ export class RunsService {
     );
   }
 
+  /**
+   * Events' runs, written by group commit: for each event, its end user's listening instances, a run
+   * for each healthy one and the paused ones named, in one statement per batch, and the new runs
+   * enqueued together. Only when an event inserted nothing is its end user looked up on its own (a
+   * 404 for an unknown end user, else simply no listening flow or a repeated key).
+   */
+  private readonly eventRuns = new GroupCommit<EventToStart, StartedEvent>(
+    async (tenantId, events) => {
+      const rows: Array<{ n: string; kind: 'run' | 'paused'; id: string; instance_id: string; status: RunStatus; key: string | null }> = await tenantSql(this.db).query(
+        trustedTenantId(tenantId),
+        `WITH ev AS (SELECT * FROM unnest($2::text[], $3::text[], $4::jsonb[], $5::text[]) WITH ORDINALITY AS e(external_id, name, trigger, key, n)),
+         listening AS MATERIALIZED (
+           SELECT e.n, e.trigger, e.key, gen_random_uuid() AS run_id, i.tenant_id, i.id, i.template_id, i.version_id, i.end_user_id, ${bindingsHealthySql('i')} AS healthy
+             FROM ev e JOIN end_users u ON u.tenant_id = $1 AND u.external_id = e.external_id
+             JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id AND i.trigger_event = e.name AND i.enabled),
+         inserted AS (
+           INSERT INTO runs (id, tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
+           SELECT run_id, tenant_id, id, template_id, version_id, end_user_id, 'event', trigger, key, 'queued' FROM listening WHERE healthy
+           ON CONFLICT (instance_id, idempotency_key) DO NOTHING
+           RETURNING id, status)
+         SELECT l.n, 'run' AS kind, r.id, l.id AS instance_id, r.status, NULL AS key FROM inserted r JOIN listening l ON l.run_id = r.id
+         UNION ALL
+         SELECT l.n, 'paused', l.id, l.id, NULL, t.key FROM listening l JOIN flow_templates t ON t.id = l.template_id WHERE NOT l.healthy`,
+        [events.map((e) => e.externalId), events.map((e) => e.name), events.map((e) => e.trigger), events.map((e) => e.key)],
+      );
+      const started = events.map((): StartedEvent => ({ inserted: [], paused: [] }));
+      for (const row of rows) {
+        const event = started[Number(row.n) - 1];
+        if (row.kind === 'run') event.inserted.push({ id: row.id, instanceId: row.instance_id, status: row.status });
+        else event.paused.push({ id: row.id, key: row.key! });
+      }
+      await this.enqueue(
+        trustedTenantId(tenantId),
+        started.flatMap((e) => e.inserted.map((r) => r.id)),
+      );
+      return started;
+    },
+    // Two events with one idempotency key for one end user never share a statement.
+    (event) => (event.key === null ? randomUUID() : `${event.externalId}\u0000${event.name}\u0000${event.key}`),
+  );
+
   private async startEventRuns(
     actor: Actor,
     input: { name: string; endUserId: string; payload?: unknown; idempotencyKey?: string },
   ): Promise<{ runs: Array<Pick<Run, 'id' | 'instanceId' | 'status'>>; paused: Array<{ id: string; key: string }> }> {
     this.assertPayload(input.payload);
     const key = input.idempotencyKey ?? null;
-    // One statement: the end user's listening instances, a run for each healthy one, and the paused
-    // ones named. Only when nothing was inserted is the end user looked up on its own (a 404 for an
-    // unknown end user, else simply no listening flow or a repeated key).
-    const rows: Array<{ kind: 'run' | 'paused'; id: string; instance_id: string; status: RunStatus; key: string | null }> = await tenantSql(this.db).query(
-      actor.tenantId,
-      `WITH listening AS (
-         SELECT i.tenant_id, i.id, i.template_id, i.version_id, i.end_user_id, ${bindingsHealthySql('i')} AS healthy
-           FROM end_users u JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
-          WHERE u.tenant_id = $1 AND u.external_id = $2 AND i.trigger_event = $3 AND i.enabled),
-       inserted AS (
-         INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
-         SELECT tenant_id, id, template_id, version_id, end_user_id, 'event', $4::jsonb, $5, 'queued' FROM listening WHERE healthy
-         ON CONFLICT (instance_id, idempotency_key) DO NOTHING
-         RETURNING id, instance_id, status)
-       SELECT 'run' AS kind, id, instance_id, status, NULL AS key FROM inserted
-       UNION ALL
-       SELECT 'paused', l.id, l.id, NULL, t.key FROM listening l JOIN flow_templates t ON t.id = l.template_id WHERE NOT l.healthy`,
-      [input.endUserId, input.name, JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) }), key],
-    );
-    const inserted = rows.filter((r) => r.kind === 'run');
-    const paused = rows.filter((r) => r.kind === 'paused').map((r) => ({ id: r.id, key: r.key! }));
-    await this.enqueue(
-      actor.tenantId,
-      inserted.map((r) => r.id),
-    );
-    const runs = inserted.map((r) => ({ id: r.id, instanceId: r.instance_id, status: r.status }));
+    const trigger = JSON.stringify({ event: input.name, ...(isObject(input.payload) ? input.payload : { payload: input.payload ?? null }) });
+    const { inserted, paused } = await this.eventRuns.add(actor.tenantId, { externalId: input.endUserId, name: input.name, trigger, key });
+    const runs = inserted;
     if ((runs.length > 0 || paused.length > 0) && key === null) return { runs, paused };
     const endUser = await this.endUsers.get(actor, input.endUserId);
     if (key === null) return { runs, paused };
