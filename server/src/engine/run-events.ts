@@ -7,6 +7,8 @@ export const RUN_FINISHED_CHANNEL = 'runs:finished';
 export interface RunFinished {
   runId: string;
   status: string;
+  /** The finished run as the API shows it, when a caller waits for it (its job asked: `reply`). */
+  run?: unknown;
 }
 
 /** On a client (answers the receivers' count) or a pipeline (queues the command). */

@@ -73,7 +73,7 @@ export class RunExecution implements OnModuleInit {
    * Executes the run as far as it goes; answers its final status if it reached one, and whether the
    * statement that ended the execution also cleared its mark (else the caller releases it).
    */
-  async execute(tenantId: TenantId, runId: string): Promise<{ finished: RunFinished | null; released: boolean }> {
+  async execute(tenantId: TenantId, runId: string, reply = false): Promise<{ finished: RunFinished | null; released: boolean }> {
     const run = await this.store.claim(tenantId, runId);
     if (!run) return { finished: null, released: true }; // deleted, finished or cancelled meanwhile: nothing claimed
     const segmentStart = Date.now();
@@ -84,8 +84,14 @@ export class RunExecution implements OnModuleInit {
         code: 'run_poisoned',
         message: `The run was stopped after ${run.crashed_executions} executions ended with the worker process gone (killed or crashed while executing it); it is not retried automatically`,
       };
-      const finished = await this.store.finish(run, { status: 'failed', result: null, error, timeline: run.steps, startedAt, activeMs: run.active_ms }, (manager) =>
-        this.audit.record({ tenantId, type: 'system', id: null }, 'run.poisoned', { type: 'run', id: run.id }, { crashedExecutions: run.crashed_executions }, manager),
+      const finished = await this.store.finish(
+        run,
+        { status: 'failed', result: null, error, timeline: run.steps, startedAt, activeMs: run.active_ms },
+        {
+          reply,
+          also: (manager) =>
+            this.audit.record({ tenantId, type: 'system', id: null }, 'run.poisoned', { type: 'run', id: run.id }, { crashedExecutions: run.crashed_executions }, manager),
+        },
       );
       return { finished, released: finished !== null };
     }
@@ -214,7 +220,7 @@ export class RunExecution implements OnModuleInit {
     } finally {
       this.executing.delete(run.id);
     }
-    const finished = await this.store.finish(run, { status, result, error, timeline: executor.timeline, startedAt, activeMs: activeMs() });
+    const finished = await this.store.finish(run, { status, result, error, timeline: executor.timeline, startedAt, activeMs: activeMs() }, { reply });
     return { finished, released: finished !== null };
   }
 

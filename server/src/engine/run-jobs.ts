@@ -7,6 +7,8 @@ export interface RunJob {
   tenantId?: string;
   /** A timed-out approval to settle before resuming the run. */
   expireApproval?: string;
+  /** A caller waits for the run: its finish is announced with the run itself. */
+  reply?: true;
 }
 
 /**

@@ -206,8 +206,9 @@ export class RunStore {
   async finish(
     run: LoadedRun,
     outcome: { status: 'succeeded' | 'failed'; result: unknown; error: RunError | null; timeline: StepRecord[]; startedAt: Date; activeMs: number },
-    also?: (manager: EntityManager) => Promise<void>,
+    options: { also?: (manager: EntityManager) => Promise<void>; reply?: boolean } = {},
   ): Promise<RunFinished | null> {
+    const { also, reply } = options;
     const tenantId = trustedTenantId(run.tenant_id);
     const { status, result, error, timeline, activeMs } = outcome;
     const type = status === 'succeeded' ? 'run.succeeded' : 'run.failed';
@@ -227,8 +228,8 @@ export class RunStore {
       activeMs,
     };
     const params = [run.id, PROCESS_ID, status, written.result, written.error, written.steps, startedAt, finishedAt, activeMs];
-    const withWebhook = (manager: EntityManager | DataSource) => {
-      const view = runView({
+    const view = () =>
+      runView({
         id: run.id,
         status,
         flow: run.instance_id ? run.flow_key : null,
@@ -245,7 +246,9 @@ export class RunStore {
         finishedAt,
         attempt: run.attempt,
       } as Run);
-      const outbox = this.webhooks.outbox(type, { endUserId: run.external_id, run: view }, '$11', '$12');
+    const finished = (): RunFinished => ({ runId: run.id, status, ...(reply ? { run: view() } : {}) });
+    const withWebhook = (manager: EntityManager | DataSource) => {
+      const outbox = this.webhooks.outbox(type, { endUserId: run.external_id, run: view() }, '$11', '$12');
       return tenantSql(manager).query(tenantId, `WITH done AS (${update} RETURNING 1), ${outbox.ctes('done')} SELECT ${outbox.deliveryIds} AS delivery_ids FROM done`, [
         ...params,
         outbox.type,
@@ -257,11 +260,11 @@ export class RunStore {
       if (rows.length === 0) return null;
       const deliveryIds = rows[0].delivery_ids ?? [];
       if (deliveryIds.length > 0) afterCommit(manager instanceof DataSource ? undefined : manager, () => void this.webhooks.enqueue(deliveryIds));
-      return { runId: run.id, status };
+      return finished();
     };
-    if (also) return this.db.transaction(async (manager) => (await write(manager)) && (await also(manager), { runId: run.id, status }));
+    if (also) return this.db.transaction(async (manager) => (await write(manager)) && (await also(manager), finished()));
     if (!run.run_webhooks) {
-      if (await this.quietFinishes.add(tenantId, written)) return { runId: run.id, status };
+      if (await this.quietFinishes.add(tenantId, written)) return finished();
     }
     return write(this.db);
   }

@@ -14,6 +14,8 @@ const SUBSCRIBE_TIMEOUT_MS = 2000;
 export class RunWaiter implements OnModuleDestroy {
   private subscriber: Redis | null = null;
   private ready: Promise<unknown> | null = null;
+  /** The subscription was confirmed once (ioredis renews it on every reconnect). */
+  private subscribed = false;
   private readonly waiting = new Map<string, Set<(event: RunFinished) => void>>();
 
   constructor(
@@ -41,10 +43,13 @@ export class RunWaiter implements OnModuleDestroy {
       });
     }
     // A failed subscription is tried again by the next caller, not remembered forever.
-    this.ready = this.subscriber.subscribe(channel).catch((error: unknown) => {
-      this.ready = null;
-      throw error;
-    });
+    this.ready = this.subscriber.subscribe(channel).then(
+      () => (this.subscribed = true),
+      (error: unknown) => {
+        this.ready = null;
+        throw error;
+      },
+    );
     return this.ready;
   }
 
@@ -89,6 +94,47 @@ export class RunWaiter implements OnModuleDestroy {
         },
       );
     });
+  }
+
+  /**
+   * Listens for the finish of a run that has not been written yet (its id chosen by the caller), so
+   * the finish cannot come before the listening and no check is needed. Null when this process is
+   * not subscribed (Redis down): then use wait() with a check.
+   */
+  listen(runId: string): { finished(timeoutMs: number): Promise<RunFinished | null>; stop(): void } | null {
+    if (!this.subscribed || this.subscriber?.status !== 'ready') {
+      void this.subscribe().catch(() => undefined);
+      return null;
+    }
+    let heard: RunFinished | null = null;
+    let settle: ((event: RunFinished | null) => void) | null = null;
+    const done = (event: RunFinished) => {
+      stop();
+      heard = event;
+      settle?.(event);
+    };
+    const stop = () => {
+      const set = this.waiting.get(runId);
+      set?.delete(done);
+      if (set && set.size === 0) this.waiting.delete(runId);
+    };
+    this.waiting.set(runId, (this.waiting.get(runId) ?? new Set()).add(done));
+    return {
+      stop,
+      finished: (timeoutMs) =>
+        heard
+          ? Promise.resolve(heard)
+          : new Promise((resolve) => {
+              const timer = setTimeout(() => {
+                stop();
+                resolve(null);
+              }, timeoutMs);
+              settle = (event) => {
+                clearTimeout(timer);
+                resolve(event);
+              };
+            }),
+    };
   }
 
   async onModuleDestroy(): Promise<void> {

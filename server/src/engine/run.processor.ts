@@ -60,7 +60,7 @@ export class RunProcessor {
       let finished: RunFinished | null = null;
       let released = false;
       try {
-        ({ finished, released } = await this.execution.execute(tenantId, runId));
+        ({ finished, released } = await this.execution.execute(tenantId, runId, job.data.reply === true));
       } finally {
         if (!released || this.unreleased.size > 0) await this.releaseExecution(runId);
         // Announce the finish to waiting callers in the same round trip as the slot's release.

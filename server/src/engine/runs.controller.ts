@@ -33,7 +33,7 @@ export class TriggersController {
   async run(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: RunFlowBody, @Res({ passthrough: true }) res: Response): Promise<RunView> {
     const { run, finished } = await this.runs.runFlow(actor, key, body);
     res.status(finished ? 200 : 202);
-    return runView(run);
+    return run;
   }
 }
 

@@ -26,6 +26,8 @@ import { publishRunFinished, RUN_CANCELLED_CHANNEL } from './run-events';
 import { RunJob, runJobIds, runJobOptions } from './run-jobs';
 import { tenantSql } from '../common/tenancy/tenant-sql';
 import { Run, RunStatus } from './run.entity';
+import type { RunView } from './runs.dto';
+import { runView } from '../flows/flows.dto';
 import { RunWaiter } from './run-waiter.service';
 import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
 
@@ -186,43 +188,60 @@ export class RunsService {
     return { runs: all, paused };
   }
 
-  /** The host runs one flow for one end user, optionally waiting for its result. */
+  /**
+   * The host runs one flow for one end user, optionally waiting for its result: the instance is
+   * found and the run written in one statement, and a waiting caller listens before the run exists,
+   * so the worker's announcement (with the finished run) is the answer.
+   */
   async runFlow(
     actor: Actor,
     key: string,
     input: { endUserId: string; input?: unknown; idempotencyKey?: string; wait?: boolean; timeoutMs?: number },
-  ): Promise<{ run: Run; finished: boolean }> {
+  ): Promise<{ run: RunView; finished: boolean }> {
     this.assertPayload(input.input);
-    // The end user is resolved in the same query; looked up on its own only to name a 404 right.
-    const [instance]: Array<{ id: string; enabled: boolean; healthy: boolean; trigger_type: string }> = await tenantSql(this.db).query(
-      actor.tenantId,
-      `SELECT i.id, i.enabled, ${bindingsHealthySql('i')} AS healthy, v.trigger_type FROM end_users u
-         JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
-         JOIN flow_templates t ON t.id = i.template_id JOIN flow_template_versions v ON v.id = i.version_id
-        WHERE u.tenant_id = $1 AND u.external_id = $2 AND t.key = $3`,
-      [input.endUserId, key],
-    );
-    if (!instance || !instance.enabled) {
-      await this.endUsers.get(actor, input.endUserId);
-      throw new AppError('not_found', `Flow ${key} is not enabled for end user ${input.endUserId}`);
+    const runId = randomUUID();
+    const listening = input.wait ? this.waiter.listen(runId) : null;
+    try {
+      // The end user is resolved in the same statement; looked up on its own only to name a 404 right.
+      const [row]: Array<{ instance_id: string; enabled: boolean; healthy: boolean; trigger_type: string; run_id: string | null; inserted: boolean | null }> = await tenantSql(
+        this.db,
+      ).query(
+        actor.tenantId,
+        `WITH instance AS (
+           SELECT i.id, i.enabled, ${bindingsHealthySql('i')} AS healthy, v.trigger_type FROM end_users u
+             JOIN flow_instances i ON i.tenant_id = u.tenant_id AND i.end_user_id = u.id
+             JOIN flow_templates t ON t.id = i.template_id JOIN flow_template_versions v ON v.id = i.version_id
+            WHERE u.tenant_id = $1 AND u.external_id = $2 AND t.key = $3),
+         run AS (
+           INSERT INTO runs (id, tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
+           SELECT $4, i.tenant_id, i.id, i.template_id, i.version_id, i.end_user_id, 'request', $5::jsonb, $6, 'queued'
+             FROM flow_instances i JOIN instance ON instance.id = i.id
+            WHERE i.tenant_id = $1 AND instance.enabled AND instance.healthy AND instance.trigger_type = 'request'
+           ON CONFLICT (instance_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+           RETURNING id, (xmax = 0) AS inserted)
+         SELECT instance.id AS instance_id, instance.enabled, instance.healthy, instance.trigger_type, run.id AS run_id, run.inserted FROM instance LEFT JOIN run ON true`,
+        [input.endUserId, key, runId, JSON.stringify(input.input ?? {}), input.idempotencyKey ?? null],
+      );
+      if (!row || !row.enabled) {
+        await this.endUsers.get(actor, input.endUserId);
+        throw new AppError('not_found', `Flow ${key} is not enabled for end user ${input.endUserId}`);
+      }
+      if (row.trigger_type !== 'request') throw new AppError('conflict', `Flow ${key} is triggered by ${row.trigger_type}, not by a request`);
+      if (!row.healthy) throw this.pausedError(key, input.endUserId, await this.pausedReason(actor.tenantId, row.instance_id));
+      const id = row.run_id!;
+      if (row.inserted) await this.enqueue(actor.tenantId, [id], input.wait === true);
+      if (input.wait) {
+        const timeout = Math.min(input.timeoutMs ?? MAX_WAIT_MS, MAX_WAIT_MS);
+        // A repeated idempotency key answers the earlier run: that one may have finished already, so check it.
+        const event =
+          listening && id === runId ? await listening.finished(timeout) : await this.waiter.wait(id, timeout, async () => isFinished((await this.get(actor.tenantId, id)).status));
+        if (event?.run) return { run: event.run as RunView, finished: true };
+      }
+      const run = await this.get(actor.tenantId, id);
+      return { run: runView(run), finished: isFinished(run.status) };
+    } finally {
+      listening?.stop();
     }
-    if (instance.trigger_type !== 'request') throw new AppError('conflict', `Flow ${key} is triggered by ${instance.trigger_type}, not by a request`);
-    if (!instance.healthy) throw this.pausedError(key, input.endUserId, await this.pausedReason(actor.tenantId, instance.id));
-    const [row]: Array<{ id: string }> = await tenantSql(this.db).query(
-      actor.tenantId,
-      `INSERT INTO runs (tenant_id, instance_id, template_id, version_id, end_user_id, trigger_type, trigger, idempotency_key, status)
-       SELECT tenant_id, id, template_id, version_id, end_user_id, 'request', $3::jsonb, $4, 'queued' FROM flow_instances WHERE tenant_id = $1 AND id = $2
-       ON CONFLICT (instance_id, idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
-       RETURNING id, (xmax = 0) AS inserted`,
-      [instance.id, JSON.stringify(input.input ?? {}), input.idempotencyKey ?? null],
-    );
-    if ((row as unknown as { inserted: boolean }).inserted) await this.enqueue(actor.tenantId, [row.id]);
-    if (input.wait) {
-      const timeout = Math.min(input.timeoutMs ?? MAX_WAIT_MS, MAX_WAIT_MS);
-      await this.waiter.wait(row.id, timeout, async () => isFinished((await this.get(actor.tenantId, row.id)).status));
-    }
-    const run = await this.get(actor.tenantId, row.id);
-    return { run, finished: isFinished(run.status) };
   }
 
   /**
@@ -230,10 +249,10 @@ export class RunsService {
    * the job the trigger is still acknowledged, and the recovery sweep enqueues the run from
    * PostgreSQL once Redis is back. The job id is the run id, so nothing doubles.
    */
-  private async enqueue(tenantId: TenantId, ids: string[]): Promise<void> {
+  private async enqueue(tenantId: TenantId, ids: string[], reply = false): Promise<void> {
     if (ids.length === 0) return;
     await this.afterCommit('enqueue runs', { runIds: ids }, () =>
-      this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId }, opts: runJobOptions(runJobIds.start(runId)) }))),
+      this.queue.addBulk(ids.map((runId) => ({ data: { runId, tenantId, ...(reply ? { reply: true as const } : {}) }, opts: runJobOptions(runJobIds.start(runId)) }))),
     );
   }
 
