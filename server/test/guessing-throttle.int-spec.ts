@@ -2,7 +2,8 @@ import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, Http, Reply, startApi, startWorker, TenantFixture, TestApi, uniqueEmail } from './harness';
+import { run, stop, waitFor } from './child-processes';
+import { createTenant, freePort, Http, Reply, startApi, startWorker, TenantFixture, testEnv, TestApi, uniqueEmail, until } from './harness';
 
 const LIMIT = 5;
 const METRICS_TOKEN = 'metrics-token-0123456789';
@@ -64,6 +65,36 @@ describe('failed-credential throttle', () => {
     // Operators see who crossed the limit, once per window.
     const warnings = api.logs.filter((l) => l.msg === 'client IP reached the failed-credential limit' && l.kind === 'api_key');
     expect(warnings.filter((l) => l.ip === attacker['x-forwarded-for'])).toHaveLength(1);
+  });
+
+  it('a block reached through one API process holds in the others, and a revoked key stops working in every process at once', async () => {
+    // Another API process of the same deployment (same database, Redis prefix and master key).
+    const port = await freePort();
+    const other = {
+      url: `http://127.0.0.1:${port}`,
+      proc: run(
+        'main.js',
+        testEnv(port, { TRUST_PROXY: 'true', AUTH_FAILURES_PER_IP: String(LIMIT), REDIS_PREFIX: api.config.redis.prefix, MASTER_KEY: api.config.masterKey.toString('base64') }),
+      ),
+    };
+    await waitFor(async () => ((await fetch(`${other.url}/readyz`)).ok ? true : undefined), 30_000, 'the second API process');
+    try {
+      const attacker = newIp();
+      const host = (url: string) => new Http(url).withBearer(tenant.host.options.bearer!);
+      // The other process has served the right key (and remembers it) before the guessing starts here.
+      expect((await host(other.url).get('/v1/end-users', attacker)).status).toBe(200);
+      for (let i = 0; i < LIMIT; i++) expect((await new Http(api.url).withBearer(random('sk_')).get('/v1/end-users', attacker)).status).toBe(401);
+      await until('the block to reach the other process', async () => (await host(other.url).get('/v1/end-users', attacker)).status === 429, 2000);
+
+      const created = await tenant.owner.post('/v1/admin/api-keys', { name: 'soon revoked' });
+      expect(created.status).toBe(201);
+      const fresh = new Http(other.url).withBearer(created.body.secret as string);
+      expect((await fresh.get('/v1/end-users', newIp())).status).toBe(200);
+      expect((await tenant.owner.delete(`/v1/admin/api-keys/${created.body.apiKey.id as string}`)).status).toBe(204);
+      await until('the revocation to reach the other process', async () => (await fresh.get('/v1/end-users', newIp())).status === 401, 2000);
+    } finally {
+      await stop(other.proc);
+    }
   });
 
   it('only failures count: many successes from one IP do not throttle it', async () => {
