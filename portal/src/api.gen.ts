@@ -6861,7 +6861,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowListView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -6901,7 +6903,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -6937,7 +6941,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -6977,7 +6983,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -7017,7 +7025,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -7053,7 +7063,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -7093,7 +7105,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -7633,7 +7647,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowListView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7672,7 +7688,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7707,7 +7725,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7746,7 +7766,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7785,7 +7807,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7820,7 +7844,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7859,7 +7885,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -8481,7 +8509,11 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            [key: string]: unknown;
+          };
+        };
       };
       /** @description Error */
       default: {
