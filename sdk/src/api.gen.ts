@@ -2206,7 +2206,7 @@ export interface components {
       /** @description Your id for the end user */
       endUserId: string;
       /** @description Available to flows as $trigger (any JSON) */
-      payload?: Record<string, unknown> | null;
+      payload?: unknown;
       /** @description Sending the same key again returns the same runs and starts nothing new */
       idempotencyKey?: string;
     };
@@ -2561,7 +2561,6 @@ export interface components {
        */
       text: string;
     };
-    Object: Record<string, unknown>;
     OpenApiImportView: {
       connectorKey: string;
       title: string;
@@ -2709,7 +2708,7 @@ export interface components {
       /** @description Your id for the end user */
       endUserId: string;
       /** @description Available to the flow as $trigger (any JSON) */
-      input?: Record<string, unknown> | null;
+      input?: unknown;
       idempotencyKey?: string;
       /** @description Wait for the result (from a respond step, else the last output) */
       wait?: boolean;
@@ -3478,7 +3477,7 @@ export interface operations {
   AuditController_list: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         /** @description nextCursor from the previous page */
         cursor?: string;
         /** @description Exact action (api_key.created) or a prefix ending in a dot (member.) */
@@ -4508,7 +4507,7 @@ export interface operations {
   FlowInstancesAdminController_byTemplate: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         /** @description nextCursor from the previous page */
         cursor?: string;
         /** @description Only instances pinned to this version */
@@ -5242,7 +5241,7 @@ export interface operations {
   RunsController_adminList: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
         /** @description Flow template key */
@@ -6009,7 +6008,7 @@ export interface operations {
   WebhooksController_deliveries: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'pending' | 'succeeded' | 'failed';
       };
@@ -7952,7 +7951,7 @@ export interface operations {
   RunsController_myList: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
         /** @description Flow template key */
@@ -8339,7 +8338,7 @@ export interface operations {
   RunsController_list: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
         /** @description Flow template key */

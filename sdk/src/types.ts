@@ -44,19 +44,11 @@ export type RunStatus = Run['status'];
 export type StepRecord = Schemas['StepView'];
 export type TokenUsage = Schemas['TokenUsageView'];
 export type Run = Schemas['RunView'];
-// RunQuery documents `limit` as an object (its DTO lacks `type`): PageParams' is the right one.
-export type RunListParams = Omit<Query<'RunsController_list'>, 'limit'> & PageParams;
+export type RunListParams = Query<'RunsController_list'>;
 
-// EventBody and RunFlowBody document their any-JSON fields as objects: `unknown` is what the API takes.
-export type EventInput = Omit<Schemas['EventBody'], 'payload'> & {
-  /** Available to flows as `$trigger` (any JSON). */
-  payload?: unknown;
-};
+export type EventInput = Schemas['EventBody'];
 export type EventRun = Schemas['EventRunView'];
-export type RunFlowInput = Omit<Schemas['RunFlowBody'], 'input'> & {
-  /** Available to the flow as `$trigger` (any JSON). */
-  input?: unknown;
-};
+export type RunFlowInput = Schemas['RunFlowBody'];
 
 // Instance, TriggerHealth and Flow: hand-written until the flow routes document their answers.
 export interface Instance {
