@@ -21,28 +21,8 @@ export type ConnectorConfig = Schemas['ConnectorConfigView'];
 export type Connector = Schemas['ConnectorView'];
 export type ConnectorPatch = Schemas['UpdateConnectorConfigDto'];
 
-/** The connector categories (connectors/src/schema.ts). */
-export const CONNECTOR_CATEGORIES: string[] = [
-  'communication',
-  'crm',
-  'marketing',
-  'developer-tools',
-  'productivity',
-  'spreadsheets',
-  'knowledge',
-  'payments',
-  'finance',
-  'support',
-  'storage',
-  'project-management',
-  'hr',
-  'ecommerce',
-  'analytics',
-  'scheduling',
-  'documents',
-  'ai',
-  'other',
-];
+/** The connector categories custom providers may use (the catalogue's own list; bundled, nothing else of the package). */
+export { CONNECTOR_CATEGORIES } from '@switchboard/connectors/dist/categories';
 
 /** A tenant's own provider: a catalogue entry under its own key (/v1/admin/custom-providers). */
 export type CustomProvider = Schemas['CustomProviderView'];
