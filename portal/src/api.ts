@@ -20,6 +20,11 @@ export type AuditEvent = Schemas['AuditEventView'];
 export type ConnectorConfig = Schemas['ConnectorConfigView'];
 export type Connector = Schemas['ConnectorView'];
 export type ConnectorPatch = Schemas['UpdateConnectorConfigDto'];
+/** A connector's imported OpenAPI document: the actions its operations became. */
+export type OpenApiImport = Schemas['OpenApiImportView'];
+export type OpenApiOperation = Schemas['OpenApiOperationView'];
+/** How a listing operation becomes dropdown options (dot paths). */
+export type OpenApiListSpec = Schemas['ListSpecView'];
 
 /** The connector categories custom providers may use (the catalogue's own list; bundled, nothing else of the package). */
 export { CONNECTOR_CATEGORIES } from '@switchboard/connectors/dist/categories';
@@ -77,17 +82,6 @@ export type Stats = Schemas['StatsView'];
 
 export type WidgetTheme = Schemas['WidgetThemeDto'];
 export type Tenant = Schemas['TenantView'];
-
-export const WEBHOOK_EVENT_TYPES = [
-  'connection.created',
-  'connection.needs_reauth',
-  'connection.deleted',
-  'flow.enabled',
-  'flow.disabled',
-  'run.succeeded',
-  'run.failed',
-  'approval.requested',
-] as const satisfies readonly WebhookEventType[];
 
 export type WebhookEndpoint = Schemas['WebhookEndpointView'];
 export type WebhookEventType = WebhookEndpoint['eventTypes'][number];

@@ -1,6 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useId, useRef } from 'preact/hooks';
-import { api, ApiError, messageOf, WEBHOOK_EVENT_TYPES, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType } from '../api';
+import { api, ApiError, messageOf, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType } from '../api';
 import { formatDuration } from '../format';
 import { Link, navigate } from '../router';
 import { can } from '../session';
@@ -15,7 +15,8 @@ import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
 
-const EVENT_LABELS: Record<string, string> = {
+/** By every event type the API sends: a type it adds that this lacks fails to compile. */
+const EVENT_LABELS: Record<WebhookEventType, string> = {
   'connection.created': 'An end user connected an account',
   'connection.needs_reauth': 'A connection needs to be reconnected',
   'connection.deleted': 'A connection was removed',
@@ -25,6 +26,7 @@ const EVENT_LABELS: Record<string, string> = {
   'run.failed': 'A run failed',
   'approval.requested': 'A step waits for approval',
 };
+const WEBHOOK_EVENT_TYPES = Object.keys(EVENT_LABELS) as WebhookEventType[];
 
 /** The secret shown once after create or rotate, kept while the user moves from the list to the endpoint. */
 const revealed = { endpointId: '', secret: '' };
