@@ -1,29 +1,7 @@
+import { CONNECTOR_CATEGORIES } from './categories';
 import { ConnectorDefinition, JsonSchema, ProviderWebhooks, TriggerDefinition } from './types';
 
-export const CONNECTOR_CATEGORIES = [
-  'communication',
-  'crm',
-  'marketing',
-  'developer-tools',
-  'productivity',
-  'spreadsheets',
-  'knowledge',
-  'payments',
-  'finance',
-  'support',
-  'storage',
-  'project-management',
-  'hr',
-  'ecommerce',
-  'analytics',
-  'scheduling',
-  'documents',
-  'ai',
-  'social',
-  'identity',
-  'content',
-  'other',
-] as const;
+export { CONNECTOR_CATEGORIES } from './categories';
 
 /** The JSON (function-free) part of a connector: what the API and the portal show, what connectorSchema checks. */
 export interface ConnectorManifest extends Omit<ConnectorDefinition, 'actions' | 'options' | 'account' | 'triggers' | 'webhooks'> {

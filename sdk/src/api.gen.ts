@@ -2206,7 +2206,7 @@ export interface components {
       /** @description Your id for the end user */
       endUserId: string;
       /** @description Available to flows as $trigger (any JSON) */
-      payload?: Record<string, unknown> | null;
+      payload?: unknown;
       /** @description Sending the same key again returns the same runs and starts nothing new */
       idempotencyKey?: string;
     };
@@ -2561,7 +2561,6 @@ export interface components {
        */
       text: string;
     };
-    Object: Record<string, unknown>;
     OpenApiImportView: {
       connectorKey: string;
       title: string;
@@ -2709,7 +2708,7 @@ export interface components {
       /** @description Your id for the end user */
       endUserId: string;
       /** @description Available to the flow as $trigger (any JSON) */
-      input?: Record<string, unknown> | null;
+      input?: unknown;
       idempotencyKey?: string;
       /** @description Wait for the result (from a respond step, else the last output) */
       wait?: boolean;
@@ -3478,7 +3477,7 @@ export interface operations {
   AuditController_list: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         /** @description nextCursor from the previous page */
         cursor?: string;
         /** @description Exact action (api_key.created) or a prefix ending in a dot (member.) */
@@ -4508,7 +4507,7 @@ export interface operations {
   FlowInstancesAdminController_byTemplate: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         /** @description nextCursor from the previous page */
         cursor?: string;
         /** @description Only instances pinned to this version */
@@ -5242,7 +5241,7 @@ export interface operations {
   RunsController_adminList: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
         /** @description Flow template key */
@@ -6009,7 +6008,7 @@ export interface operations {
   WebhooksController_deliveries: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'pending' | 'succeeded' | 'failed';
       };
@@ -6861,7 +6860,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowListView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -6901,7 +6902,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -6937,7 +6940,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -6977,7 +6982,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -7017,7 +7024,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -7053,7 +7062,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -7093,7 +7104,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, unknown or revoked secret key */
       401: {
@@ -7633,7 +7646,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowListView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7672,7 +7687,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7707,7 +7724,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7746,7 +7765,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7785,7 +7806,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7820,7 +7843,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7859,7 +7884,9 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': components['schemas']['FlowView'];
+        };
       };
       /** @description Missing, expired or unknown end-user session */
       401: {
@@ -7924,7 +7951,7 @@ export interface operations {
   RunsController_myList: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
         /** @description Flow template key */
@@ -8311,7 +8338,7 @@ export interface operations {
   RunsController_list: {
     parameters: {
       query?: {
-        limit?: components['schemas']['Object'];
+        limit?: number;
         cursor?: string;
         status?: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
         /** @description Flow template key */
@@ -8481,7 +8508,11 @@ export interface operations {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          'application/json': {
+            [key: string]: unknown;
+          };
+        };
       };
       /** @description Error */
       default: {

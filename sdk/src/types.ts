@@ -44,75 +44,16 @@ export type RunStatus = Run['status'];
 export type StepRecord = Schemas['StepView'];
 export type TokenUsage = Schemas['TokenUsageView'];
 export type Run = Schemas['RunView'];
-// RunQuery documents `limit` as an object (its DTO lacks `type`): PageParams' is the right one.
-export type RunListParams = Omit<Query<'RunsController_list'>, 'limit'> & PageParams;
+export type RunListParams = Query<'RunsController_list'>;
 
-// EventBody and RunFlowBody document their any-JSON fields as objects: `unknown` is what the API takes.
-export type EventInput = Omit<Schemas['EventBody'], 'payload'> & {
-  /** Available to flows as `$trigger` (any JSON). */
-  payload?: unknown;
-};
+export type EventInput = Schemas['EventBody'];
 export type EventRun = Schemas['EventRunView'];
-export type RunFlowInput = Omit<Schemas['RunFlowBody'], 'input'> & {
-  /** Available to the flow as `$trigger` (any JSON). */
-  input?: unknown;
-};
-
-// Instance, TriggerHealth and Flow: hand-written until the flow routes document their answers.
-export interface Instance {
-  id: string;
-  enabled: boolean;
-  /** `paused`: enabled, but a connection it uses is disconnected or unusable; triggers skip it until it is reconnected. */
-  status: 'on' | 'off' | 'paused';
-  pausedReason: 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error' | null;
-  /** Every binding whose connection is gone or unusable. */
-  connectionProblems: Array<{
-    binding: string;
-    connector: string;
-    connectionId: string;
-    reason: 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error';
-  }>;
-  /** What Switchboard changed on its own (e.g. rebound to a reconnected account), until the next change. */
-  note: { code: 'connection_rebound'; message: string; at: string; binding: string; from: string; to: string } | null;
-  version: number;
-  upgradeAvailable: boolean;
-  settings: Record<string, unknown>;
-  connections: Record<string, string>;
-  /** Schedule triggers: the next run (null while off). */
-  nextRunAt: string | null;
-  /** Webhook triggers: the instance's secret URL (null while off). */
-  webhookUrl: string | null;
-  /** Webhook triggers that verify signatures: the key the sender signs with. */
-  webhookSecret: string | null;
-  /** Poll triggers and connector webhooks: whether the trigger works; null for other triggers. */
-  triggerHealth: TriggerHealth | null;
-  updatedAt: string;
-}
-
-export interface TriggerHealth {
-  /** `waiting`: not checked yet (the first poll, or the provider subscription, is to come). */
-  status: 'ok' | 'failing' | 'waiting';
-  error: { code: string; message: string; at: string; retryAt: string | null } | null;
-  /** The last successful poll. */
-  lastCheckedAt: string | null;
-  /** When an item last started a run. */
-  lastItemAt: string | null;
-  /** The next poll (null while off). */
-  nextCheckAt: string | null;
-}
+export type RunFlowInput = Schemas['RunFlowBody'];
 
 /** A flow template as one end user sees it, with their instance (null until enabled once). */
-export interface Flow {
-  key: string;
-  name: string;
-  description: string | null;
-  version: number;
-  trigger: unknown;
-  connectors: string[];
-  inputs: Record<string, unknown>;
-  instance: Instance | null;
-}
-
+export type Flow = Schemas['FlowView'];
+export type Instance = Schemas['FlowInstanceView'];
+export type TriggerHealth = Schemas['FlowTriggerHealthView'];
 export type InstanceInput = Schemas['InstanceBody'];
 export type WebhookSecretInput = Schemas['WebhookSecretBody'];
 

@@ -53,7 +53,7 @@ export function Approvals() {
       const page = await api.approvals({ ...apiFilters(), cursor: reset ? null : cursor.value });
       if (mine !== generation.current) return;
       approvals.value = reset ? page.data : [...(approvals.value ?? []), ...page.data];
-      cursor.value = page.nextCursor ?? null;
+      cursor.value = page.nextCursor;
     } catch (caught) {
       if (mine === generation.current) error.value = messageOf(caught);
     } finally {
@@ -69,7 +69,7 @@ export function Approvals() {
       if (mine !== generation.current || !approvals.value) return;
       if (approvals.value.length <= PAGE_SIZE) {
         approvals.value = page.data;
-        cursor.value = page.nextCursor ?? null;
+        cursor.value = page.nextCursor;
       } else {
         const fresh = new Map(page.data.map((a) => [a.id, a]));
         const known = new Set(approvals.value.map((a) => a.id));

@@ -166,7 +166,7 @@ function AuditLogBody() {
     try {
       const page = await api.auditEvents({ limit: PAGE_SIZE, cursor: reset ? null : cursor.value, action: filter.value || undefined });
       events.value = reset ? page.data : [...(events.value ?? []), ...page.data];
-      cursor.value = page.nextCursor ?? null;
+      cursor.value = page.nextCursor;
     } catch (caught) {
       error.value = messageOf(caught);
     } finally {

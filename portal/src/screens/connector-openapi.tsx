@@ -1,46 +1,11 @@
 import { useSignal } from '@preact/signals';
-import { ApiError, messageOf, request } from '../api';
+import { ApiError, messageOf, request, type OpenApiImport, type OpenApiListSpec, type OpenApiOperation } from '../api';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { ConfirmDialog } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
 import { useResource } from '../ui/resource';
 import { toast } from '../ui/toast';
-
-/** How a listing operation becomes dropdown options (dot paths). */
-export interface OpenApiListSpec {
-  itemsPath: string;
-  valuePath: string;
-  labelPath: string;
-  searchParam?: string;
-}
-
-export interface OpenApiOperation {
-  key: string;
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  path: string;
-  name: string;
-  description: string;
-  input: Record<string, unknown>;
-  output: Record<string, unknown>;
-  optionSource: OpenApiListSpec | null;
-  /** What the import found, before any choice of the admin's. */
-  detectedOptionSource: OpenApiListSpec | null;
-  optionSourceOverridden: boolean;
-}
-
-export interface OpenApiImport {
-  connectorKey: string;
-  title: string;
-  version: string;
-  openapi: string;
-  url: string | null;
-  documentBytes: number;
-  servers: string[];
-  operations: OpenApiOperation[];
-  warnings: string[];
-  updatedAt: string;
-}
 
 const path = (key: string) => `/v1/admin/connectors/${encodeURIComponent(key)}/openapi`;
 export const openApiApi = {

@@ -335,7 +335,7 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
     busy.value = true;
     try {
       await api.deleteCustomProvider(provider.id);
-      toast(`Deleted ${provider.definition.name}`);
+      toast(`Deleted ${provider.name}`);
       navigate('custom-providers');
     } catch (caught) {
       deleteError.value = messageOf(caught);
@@ -348,7 +348,7 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
   return (
     <form class="card" onSubmit={save} noValidate aria-labelledby="provider-form-title">
       <h2 id="provider-form-title" class="card-title">
-        {provider ? provider.definition.name : 'Describe the provider'}
+        {provider ? provider.name : 'Describe the provider'}
       </h2>
       {formError.value && (
         <Alert tone="error" title="Not saved">
@@ -534,7 +534,7 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
       </div>
       {confirmingDelete.value && provider && (
         <ConfirmDialog
-          title={`Delete ${provider.definition.name}?`}
+          title={`Delete ${provider.name}?`}
           confirmLabel="Delete provider"
           busy={busy.value}
           error={deleteError.value}

@@ -113,7 +113,7 @@ function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string
       </div>
 
       {/* Shown once the tenant's agents have used tokens this month, or it has a cap. */}
-      {stats.tokens && (stats.tokens.thisMonth.totalTokens > 0 || stats.tokens.monthlyCap !== null) && <TokenCard tokens={stats.tokens} />}
+      {(stats.tokens.thisMonth.totalTokens > 0 || stats.tokens.monthlyCap !== null) && <TokenCard tokens={stats.tokens} />}
 
       {totals.runs === 0 ? (
         <section class="card">

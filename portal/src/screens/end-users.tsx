@@ -33,7 +33,7 @@ export function EndUsers() {
       const page = await api.endUsers({ search: search || undefined, cursor: reset ? null : cursor.value });
       if (mine !== generation.current) return;
       users.value = reset ? page.data : [...(users.value ?? []), ...page.data];
-      cursor.value = page.nextCursor ?? null;
+      cursor.value = page.nextCursor;
     } catch (caught) {
       if (mine === generation.current) error.value = messageOf(caught);
     } finally {
@@ -302,8 +302,10 @@ function FlowsOf({ externalId, flows, connectors }: { externalId: string; flows:
  * id below it; until that answers, or when it cannot (the connection is gone), the id alone.
  */
 function SettingsOf({ externalId, flow }: { externalId: string; flow: EndUserFlow }) {
+  // The definition's inputs (validated on publish), of which this reads the title and option source.
+  const inputs = flow.inputs as Record<string, { title?: string; options?: unknown } | undefined>;
   const settings = Object.entries(flow.instance!.settings);
-  const picked = settings.some(([key, value]) => flow.inputs[key]?.options && value !== null && value !== '');
+  const picked = settings.some(([key, value]) => inputs[key]?.options && value !== null && value !== '');
   const labels = useResource(() => (picked ? api.endUserSettingLabels(externalId, flow.key) : Promise.resolve(null)), [externalId, flow.key, picked]);
   const found = labels.data.value?.data;
   return (
@@ -314,14 +316,14 @@ function SettingsOf({ externalId, flow }: { externalId: string; flow: EndUserFlo
         const named = lookup ? values.map((v) => (typeof v === 'string' ? lookup.labels[v] : undefined)) : [];
         return (
           <div key={key} data-setting={key}>
-            <dt>{flow.inputs[key]?.title ?? key}</dt>
+            <dt>{inputs[key]?.title ?? key}</dt>
             {lookup && named.some(Boolean) ? (
               <dd>
                 <span class="setting-label">{values.map((v, i) => named[i] ?? String(v)).join(', ')}</span>
                 <span class="muted small block mono">{values.map(String).join(', ')}</span>
               </dd>
             ) : (
-              <dd class={flow.inputs[key]?.options ? 'mono' : undefined} title={lookup?.error ? `Name not available: ${lookup.error}` : undefined}>
+              <dd class={inputs[key]?.options ? 'mono' : undefined} title={lookup?.error ? `Name not available: ${lookup.error}` : undefined}>
                 {plainValue(value)}
               </dd>
             )}

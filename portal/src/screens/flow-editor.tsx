@@ -380,7 +380,7 @@ function Versions({ template }: { template: FlowTemplate }) {
         triggerHealth: failingOnly.value ? 'failing' : undefined,
       });
       rows.value = reset ? page.data : [...(rows.value ?? []), ...page.data];
-      cursor.value = page.nextCursor ?? null;
+      cursor.value = page.nextCursor;
       if (version.value === null) byVersion.value = page.byVersion;
     } catch (caught) {
       error.value = messageOf(caught);

@@ -1,5 +1,5 @@
 import { useSignal } from '@preact/signals';
-import { api, ApiError, messageOf, type LlmProvider, type LlmProviderInput } from '../api';
+import { api, ApiError, messageOf, type LlmProvider } from '../api';
 import { Link, navigate } from '../router';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
@@ -179,7 +179,7 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
     errors.value = {};
     formError.value = null;
     const d = draft.value;
-    const common: LlmProviderInput = { kind: d.kind, name: d.name.trim(), baseUrl: d.baseUrl.trim() || null, defaultModel: d.defaultModel.trim() || null };
+    const common = { kind: d.kind, name: d.name.trim(), baseUrl: d.baseUrl.trim() || null, defaultModel: d.defaultModel.trim() || null };
     try {
       const saved = provider
         ? await api.updateLlmProvider(provider.key, { ...common, ...(d.apiKey ? { apiKey: d.apiKey } : d.removeApiKey ? { apiKey: null } : {}) })

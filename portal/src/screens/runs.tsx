@@ -89,7 +89,7 @@ export function Runs() {
       const page = await api.runs({ ...apiFilters(), cursor: reset ? null : cursor.value });
       if (mine !== generation.current) return;
       runs.value = reset ? page.data : [...(runs.value ?? []), ...page.data];
-      cursor.value = page.nextCursor ?? null;
+      cursor.value = page.nextCursor;
     } catch (caught) {
       if (mine === generation.current) error.value = messageOf(caught);
     } finally {
@@ -107,7 +107,7 @@ export function Runs() {
       const known = new Set(runs.value.map((r) => r.id));
       const added = page.data.filter((r) => !known.has(r.id));
       runs.value = [...added, ...runs.value.map((r) => fresh.get(r.id) ?? r)];
-      if (runs.value.length <= PAGE_SIZE) cursor.value = page.nextCursor ?? null;
+      if (runs.value.length <= PAGE_SIZE) cursor.value = page.nextCursor;
       error.value = null;
     } catch (caught) {
       error.value = messageOf(caught);

@@ -32,7 +32,7 @@ export function Settings() {
             <NameCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />
             <OriginsCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />
             <ThemeCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />
-            {t.monthlyTokenCap !== undefined && <TokenCapCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />}
+            <TokenCapCard tenant={t} onSaved={(next) => (tenant.data.value = next)} />
           </>
         )}
       </Loaded>
@@ -99,7 +99,7 @@ export function parseTokenCap(text: string): { value: number | null } | { proble
 }
 
 const grouped = new Intl.NumberFormat('en-US');
-const capText = (cap: number | null | undefined) => (cap === null || cap === undefined ? '' : String(cap));
+const capText = (cap: number | null) => (cap === null ? '' : String(cap));
 
 function TokenCapCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) => void }) {
   const editable = can('admin');
@@ -107,7 +107,7 @@ function TokenCapCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant
   const error = useSignal<string | undefined>(undefined);
   const busy = useSignal(false);
   const parsed = parseTokenCap(cap.value);
-  const unchanged = 'value' in parsed && parsed.value === (tenant.monthlyTokenCap ?? null);
+  const unchanged = 'value' in parsed && parsed.value === tenant.monthlyTokenCap;
   async function save(event: Event) {
     event.preventDefault();
     const next = parseTokenCap(cap.value);
@@ -121,7 +121,7 @@ function TokenCapCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant
       const saved = await api.updateTenant({ monthlyTokenCap: next.value });
       cap.value = capText(saved.monthlyTokenCap);
       onSaved(saved);
-      toast(saved.monthlyTokenCap === null || saved.monthlyTokenCap === undefined ? 'No monthly token cap' : `Monthly token cap set to ${grouped.format(saved.monthlyTokenCap)}`);
+      toast(saved.monthlyTokenCap === null ? 'No monthly token cap' : `Monthly token cap set to ${grouped.format(saved.monthlyTokenCap)}`);
     } catch (caught) {
       error.value = caught instanceof ApiError ? (caught.fieldErrors.monthlyTokenCap ?? caught.message) : messageOf(caught);
     } finally {
@@ -346,14 +346,13 @@ function accentHint(accent: string): string | undefined {
 
 function ThemeCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) => void }) {
   const editable = can('admin');
-  const stored = { ...DEFAULT_THEME, ...(tenant.widgetTheme ?? {}) };
+  const stored = { ...DEFAULT_THEME, ...tenant.widgetTheme };
   const theme = useSignal<Required<WidgetTheme>>(stored);
   const serverErrors = useSignal<Record<string, string>>({});
   const formError = useSignal<string | null>(null);
   const busy = useSignal(false);
   const preview = useSignal<PreviewState>('loading');
   const container = useRef<HTMLDivElement>(null);
-  const supported = tenant.widgetTheme !== undefined;
 
   const problems = themeProblems(theme.value);
   const errors = { ...serverErrors.value, ...problems };
@@ -416,7 +415,6 @@ function ThemeCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) =
         Widget theme
       </h2>
       <p class="muted card-lede">How the widget looks inside your product. Your page can still override it when it opens the widget.</p>
-      {!supported && <Alert tone="info">This server does not store a widget theme yet; changes here only show in the preview.</Alert>}
       {formError.value && (
         <Alert tone="error" title="Not saved">
           {formError.value}
@@ -471,7 +469,7 @@ function ThemeCard({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant) =
               <button type="button" class="btn btn-secondary" disabled={!changed || busy.value} onClick={() => ((theme.value = stored), (serverErrors.value = {}))}>
                 Reset
               </button>
-              <button type="submit" class="btn btn-primary" disabled={!changed || busy.value || Object.keys(problems).length > 0 || !supported}>
+              <button type="submit" class="btn btn-primary" disabled={!changed || busy.value || Object.keys(problems).length > 0}>
                 {busy.value ? 'Saving…' : 'Save theme'}
               </button>
             </div>

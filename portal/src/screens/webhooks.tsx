@@ -1,6 +1,6 @@
 import { useSignal } from '@preact/signals';
 import { useEffect, useId, useRef } from 'preact/hooks';
-import { api, ApiError, messageOf, WEBHOOK_EVENT_TYPES, type WebhookDelivery, type WebhookEndpoint } from '../api';
+import { api, ApiError, messageOf, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType } from '../api';
 import { formatDuration } from '../format';
 import { Link, navigate } from '../router';
 import { can } from '../session';
@@ -15,7 +15,8 @@ import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
 
-const EVENT_LABELS: Record<string, string> = {
+/** By every event type the API sends: a type it adds that this lacks fails to compile. */
+const EVENT_LABELS: Record<WebhookEventType, string> = {
   'connection.created': 'An end user connected an account',
   'connection.needs_reauth': 'A connection needs to be reconnected',
   'connection.deleted': 'A connection was removed',
@@ -25,11 +26,12 @@ const EVENT_LABELS: Record<string, string> = {
   'run.failed': 'A run failed',
   'approval.requested': 'A step waits for approval',
 };
+const WEBHOOK_EVENT_TYPES = Object.keys(EVENT_LABELS) as WebhookEventType[];
 
 /** The secret shown once after create or rotate, kept while the user moves from the list to the endpoint. */
 const revealed = { endpointId: '', secret: '' };
 
-function EventTypesField({ value, onChange, error }: { value: string[]; onChange: (v: string[]) => void; error?: string }) {
+function EventTypesField({ value, onChange, error }: { value: WebhookEventType[]; onChange: (v: WebhookEventType[]) => void; error?: string }) {
   const id = useId();
   return (
     <fieldset class={`checkbox-group${error ? ' field-invalid' : ''}`} aria-describedby={error ? `${id}-error` : undefined}>
@@ -87,7 +89,7 @@ function WebhooksBody() {
   const endpoints = useResource(() => api.webhookEndpoints(), []);
   const url = useSignal('');
   const description = useSignal('');
-  const types = useSignal<string[]>(['run.failed', 'connection.needs_reauth']);
+  const types = useSignal<WebhookEventType[]>(['run.failed', 'connection.needs_reauth']);
   const errors = useSignal<Record<string, string>>({});
   const formError = useSignal<string | null>(null);
   const busy = useSignal(false);
@@ -429,7 +431,7 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
     try {
       const page = await api.webhookDeliveries(endpoint.id, reset ? null : cursor.value);
       rows.value = reset ? page.data : [...(rows.value ?? []), ...page.data];
-      cursor.value = page.nextCursor ?? null;
+      cursor.value = page.nextCursor;
     } catch (caught) {
       error.value = messageOf(caught);
     } finally {

@@ -6,7 +6,7 @@ import type { AuditEvent } from './audit-event.entity';
 
 const ACTOR_TYPES = ['member', 'api_key', 'end_user', 'system'];
 export class AuditQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @OptionalNotNull()
   @Type(() => Number)
   @IsInt()

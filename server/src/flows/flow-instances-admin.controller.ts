@@ -22,7 +22,7 @@ import { OptionsService } from '../connections/options.service';
 import type { VersionDoc } from './flow-instances.service';
 
 export class InstancesQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
   @ApiPropertyOptional({ description: 'nextCursor from the previous page' }) @OptionalNotNull() @IsString() @MaxLength(500) cursor?: string;
   @ApiPropertyOptional({ description: 'Only instances pinned to this version' }) @OptionalNotNull() @QueryInt(1) version?: number;
   @ApiPropertyOptional({ enum: ['failing'], description: 'Only instances whose trigger (a poll, or a provider webhook subscription) is failing' })

@@ -8,7 +8,7 @@ import { flowDefinitionSchema } from './definition/flow-definition.schema';
 import { FlowInstancesService } from './flow-instances.service';
 import { FlowTemplatesService } from './flow-templates.service';
 import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, templateView, WebhookSecretBody } from './flows.dto';
-import { FlowTemplateListView, FlowTemplateView, FlowValidationView, PublishedFlowVersionView } from './flow-views.dto';
+import { FlowListView, FlowTemplateListView, FlowTemplateView, FlowValidationView, FlowView, PublishedFlowVersionView } from './flow-views.dto';
 
 @ApiTags('admin: flow templates')
 @Controller('v1/admin/flow-templates')
@@ -80,7 +80,8 @@ export class FlowSchemaController {
   @Get('flow-definition.json')
   @Public()
   @ApiOperation({ summary: 'The JSON Schema of flow definitions' })
-  schema() {
+  @ApiOkResponse({ schema: { type: 'object', additionalProperties: true, description: 'A JSON Schema (draft 2020-12)' } })
+  schema(): Record<string, unknown> {
     return flowDefinitionSchema;
   }
 }
@@ -94,21 +95,24 @@ export class MyFlowsController {
 
   @Get()
   @ApiOperation({ summary: 'Published flows and whether I have them on' })
-  async list(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal) {
+  @ApiOkResponse({ type: FlowListView })
+  async list(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal): Promise<FlowListView> {
     return { data: (await this.instances.listForEndUser(actor, me.endUserId)).map(flowView) };
   }
 
   @Post(':key/enable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Switch a flow on with settings and connection bindings' })
-  async enable(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody) {
+  @ApiOkResponse({ type: FlowView })
+  async enable(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
     await this.instances.enable(actor, me.endUserId, key, body);
     return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
 
   @Patch(':key')
   @ApiOperation({ summary: 'Change settings or bindings' })
-  async update(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody) {
+  @ApiOkResponse({ type: FlowView })
+  async update(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
     await this.instances.update(actor, me.endUserId, key, body);
     return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
@@ -116,7 +120,8 @@ export class MyFlowsController {
   @Post(':key/disable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Switch a flow off' })
-  async disable(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string) {
+  @ApiOkResponse({ type: FlowView })
+  async disable(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string): Promise<FlowView> {
     await this.instances.disable(actor, me.endUserId, key);
     return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
@@ -124,7 +129,8 @@ export class MyFlowsController {
   @Post(':key/upgrade')
   @HttpCode(200)
   @ApiOperation({ summary: 'Move to the latest version, keeping settings (new required inputs must be given)' })
-  async upgrade(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody) {
+  @ApiOkResponse({ type: FlowView })
+  async upgrade(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
     await this.instances.upgrade(actor, me.endUserId, key, body);
     return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
@@ -132,14 +138,16 @@ export class MyFlowsController {
   @Post(':key/webhook/rotate')
   @HttpCode(200)
   @ApiOperation({ summary: 'A new secret webhook URL (and signing secret) for a webhook-triggered flow; the old ones stop working' })
-  async rotateWebhook(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string) {
+  @ApiOkResponse({ type: FlowView })
+  async rotateWebhook(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string): Promise<FlowView> {
     await this.instances.rotateWebhook(actor, me.endUserId, key);
     return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
 
   @Put(':key/webhook/secret')
   @ApiOperation({ summary: 'Use the signing secret the sender issued (flows whose webhook trigger verifies signatures)' })
-  async setWebhookSecret(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: WebhookSecretBody) {
+  @ApiOkResponse({ type: FlowView })
+  async setWebhookSecret(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: WebhookSecretBody): Promise<FlowView> {
     await this.instances.setWebhookSecret(actor, me.endUserId, key, body.secret);
     return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
@@ -161,14 +169,16 @@ export class EndUserFlowsController {
 
   @Get()
   @ApiOperation({ summary: "An end user's flows" })
-  async list(@CurrentActor() actor: Actor, @Param('externalId') externalId: string) {
+  @ApiOkResponse({ type: FlowListView })
+  async list(@CurrentActor() actor: Actor, @Param('externalId') externalId: string): Promise<FlowListView> {
     return { data: (await this.instances.listForEndUser(actor, await this.id(actor, externalId))).map(flowView) };
   }
 
   @Post(':key/enable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Switch a flow on for the end user' })
-  async enable(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody) {
+  @ApiOkResponse({ type: FlowView })
+  async enable(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
     const endUserId = await this.id(actor, externalId);
     await this.instances.enable(actor, endUserId, key, body);
     return flowView(await this.instances.getForEndUser(actor, endUserId, key));
@@ -176,7 +186,8 @@ export class EndUserFlowsController {
 
   @Patch(':key')
   @ApiOperation({ summary: "Change the end user's settings or bindings" })
-  async update(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody) {
+  @ApiOkResponse({ type: FlowView })
+  async update(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
     const endUserId = await this.id(actor, externalId);
     await this.instances.update(actor, endUserId, key, body);
     return flowView(await this.instances.getForEndUser(actor, endUserId, key));
@@ -185,7 +196,8 @@ export class EndUserFlowsController {
   @Post(':key/disable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Switch a flow off for the end user' })
-  async disable(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string) {
+  @ApiOkResponse({ type: FlowView })
+  async disable(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string): Promise<FlowView> {
     const endUserId = await this.id(actor, externalId);
     await this.instances.disable(actor, endUserId, key);
     return flowView(await this.instances.getForEndUser(actor, endUserId, key));
@@ -194,7 +206,8 @@ export class EndUserFlowsController {
   @Post(':key/upgrade')
   @HttpCode(200)
   @ApiOperation({ summary: 'Move the end user to the latest version' })
-  async upgrade(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody) {
+  @ApiOkResponse({ type: FlowView })
+  async upgrade(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
     const endUserId = await this.id(actor, externalId);
     await this.instances.upgrade(actor, endUserId, key, body);
     return flowView(await this.instances.getForEndUser(actor, endUserId, key));
@@ -203,7 +216,8 @@ export class EndUserFlowsController {
   @Post(':key/webhook/rotate')
   @HttpCode(200)
   @ApiOperation({ summary: "A new secret webhook URL (and signing secret) for the end user's webhook-triggered flow; the old ones stop working" })
-  async rotateWebhook(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string) {
+  @ApiOkResponse({ type: FlowView })
+  async rotateWebhook(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string): Promise<FlowView> {
     const endUserId = await this.id(actor, externalId);
     await this.instances.rotateWebhook(actor, endUserId, key);
     return flowView(await this.instances.getForEndUser(actor, endUserId, key));
@@ -211,7 +225,8 @@ export class EndUserFlowsController {
 
   @Put(':key/webhook/secret')
   @ApiOperation({ summary: "Use the signing secret the sender issued for the end user's flow (flows whose webhook trigger verifies signatures)" })
-  async setWebhookSecret(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: WebhookSecretBody) {
+  @ApiOkResponse({ type: FlowView })
+  async setWebhookSecret(@CurrentActor() actor: Actor, @Param('externalId') externalId: string, @Param('key') key: string, @Body() body: WebhookSecretBody): Promise<FlowView> {
     const endUserId = await this.id(actor, externalId);
     await this.instances.setWebhookSecret(actor, endUserId, key, body.secret);
     return flowView(await this.instances.getForEndUser(actor, endUserId, key));

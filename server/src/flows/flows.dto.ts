@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { ANY_JSON } from '../common/http/openapi';
 import { OptionalNotNull, QueryDate } from '../common/http/validators';
 import type { Run, StepRecord } from '../engine/run.entity';
 import { runTokens } from '../engine/token-usage';
@@ -44,7 +45,7 @@ export class WebhookSecretBody {
 export class EventBody {
   @ApiProperty({ example: 'deal.won' }) @IsString() @Length(1, 200) name: string;
   @ApiProperty({ description: 'Your id for the end user' }) @IsString() @Length(1, 255) endUserId: string;
-  @ApiPropertyOptional({ nullable: true, description: 'Available to flows as $trigger (any JSON)' }) @IsOptional() payload?: unknown;
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Available to flows as $trigger (any JSON)' }) @IsOptional() payload?: unknown;
   @ApiPropertyOptional({ description: 'Sending the same key again returns the same runs and starts nothing new' })
   @OptionalNotNull()
   @IsString()
@@ -54,14 +55,14 @@ export class EventBody {
 
 export class RunFlowBody {
   @ApiProperty({ description: 'Your id for the end user' }) @IsString() @Length(1, 255) endUserId: string;
-  @ApiPropertyOptional({ nullable: true, description: 'Available to the flow as $trigger (any JSON)' }) @IsOptional() input?: unknown;
+  @ApiPropertyOptional({ ...ANY_JSON, description: 'Available to the flow as $trigger (any JSON)' }) @IsOptional() input?: unknown;
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @Length(1, 255) idempotencyKey?: string;
   @ApiPropertyOptional({ description: 'Wait for the result (from a respond step, else the last output)' }) @OptionalNotNull() @IsBoolean() wait?: boolean;
   @ApiPropertyOptional({ maximum: 30000, default: 30000 }) @OptionalNotNull() @IsInt() @Min(1) @Max(30000) timeoutMs?: number;
 }
 
 export class RunQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(200) cursor?: string;
   @ApiPropertyOptional({ enum: ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'] })
   @OptionalNotNull()

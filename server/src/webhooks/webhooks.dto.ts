@@ -75,7 +75,7 @@ export class WebhookEndpointListView {
 }
 
 export class DeliveryQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 }) @OptionalNotNull() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit = 50;
   @ApiPropertyOptional() @OptionalNotNull() @IsString() @MaxLength(200) cursor?: string;
   @ApiPropertyOptional({ enum: ['pending', 'succeeded', 'failed'] }) @OptionalNotNull() @IsIn(['pending', 'succeeded', 'failed']) status?: 'pending' | 'succeeded' | 'failed';
 }
