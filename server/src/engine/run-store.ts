@@ -130,7 +130,8 @@ export class RunStore {
                 u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata,
                 (SELECT COALESCE(jsonb_agg(jsonb_build_object('binding', b.key, 'stamp', ${connectorStampSql('c.connector_key')}, 'connection', ${CONNECTION_JSON})), '[]')
                    FROM jsonb_each_text(COALESCE(r.connections, i.connections)) b
-                   JOIN connections c ON c.tenant_id = $1 AND c.id = CASE WHEN b.value ~ '^[0-9a-fA-F-]{36}$' THEN b.value::uuid END) AS bound
+                   -- One primary-key lookup per binding (LIMIT keeps the planner from hashing the tenant's every connection).
+                   CROSS JOIN LATERAL (SELECT * FROM connections WHERE id = CASE WHEN b.value ~ '^[0-9a-fA-F-]{36}$' THEN b.value::uuid END AND tenant_id = $1 LIMIT 1) c) AS bound
            FROM r LEFT JOIN flow_instances i ON i.id = r.instance_id JOIN end_users u ON u.id = r.end_user_id LEFT JOIN flow_templates t ON t.id = r.template_id
           WHERE r.instance_id IS NULL OR i.id IS NOT NULL`,
         [runIds, PROCESS_ID],
