@@ -18,7 +18,9 @@ import { InjectRedis } from '../redis/redis.module';
 import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
+import { tenantSql } from '../common/tenancy/tenant-sql';
 import { ConnectionEvents } from './connection-events';
+import { CONNECTION_READ, ReadConnection, readConnection } from './connection-row';
 import { Connection, Credentials } from './connection.entity';
 import { retryDelayMs } from './retry';
 
@@ -28,6 +30,13 @@ const REFRESH_ATTEMPTS = 3;
 const LOCK_POLL_MS = 25;
 const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+/** A connection with its credentials decrypted; `connectorStamp` when read with them (see connection-row.ts). */
+export interface Loaded {
+  connection: Connection;
+  credentials: Credentials;
+  connectorStamp?: string;
+}
+
 /**
  * Credentials of connections: decrypts them, and refreshes OAuth tokens shortly before expiry or
  * after a 401. A refresh is single-flight per connection across every process (a Redis lock, and
@@ -35,7 +44,7 @@ const RELEASE_LOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis
  */
 @Injectable()
 export class CredentialsService {
-  private readonly inflight = new Map<string, Promise<{ connection: Connection; credentials: Credentials }>>();
+  private readonly inflight = new Map<string, Promise<Loaded>>();
   private readonly fetch: ReturnType<typeof createGuardedFetch>;
 
   constructor(
@@ -56,17 +65,22 @@ export class CredentialsService {
     return this.vault.encryptJson(credentials, bindingFor('connectionCredentials', connection));
   }
 
-  private async load(tenantId: TenantId, id: string): Promise<{ connection: Connection; credentials: Credentials }> {
-    const connection = await this.connections.query(tenantId, 'c').addSelect('c.credentials').andWhere('c.id = :id', { id }).getOne();
-    if (!connection) throw new AppError('not_found', `Connection ${id} was not found`);
-    return this.unseal(connection);
+  /** The connection with its credentials decrypted, and its connector's stamp (connection-row.ts), in one statement. */
+  private async load(tenantId: TenantId, id: string): Promise<Loaded> {
+    const [row]: Array<{ read: Record<string, unknown> }> = await tenantSql(this.db).query(
+      tenantId,
+      `SELECT ${CONNECTION_READ} AS read FROM connections c WHERE c.tenant_id = $1 AND c.id = $2`,
+      [id],
+    );
+    if (!row) throw new AppError('not_found', `Connection ${id} was not found`);
+    return this.unseal(readConnection(row.read));
   }
 
   /**
    * Credentials good for at least the refresh margin. `staleAccessToken`: a token the provider just
    * refused (401); refresh unless someone already replaced it.
    */
-  async fresh(tenantId: TenantId, id: string, staleAccessToken?: string, endUserId?: string): Promise<{ connection: Connection; credentials: Credentials }> {
+  async fresh(tenantId: TenantId, id: string, staleAccessToken?: string, endUserId?: string): Promise<Loaded> {
     const current = await this.load(tenantId, id);
     // An end user reaches only its own connections; another's is simply not there.
     if (endUserId && current.connection.endUserId !== endUserId) throw new AppError('not_found', `Connection ${id} was not found`);
@@ -74,11 +88,7 @@ export class CredentialsService {
   }
 
   /** fresh() for a connection the caller has just read with its sealed credentials (`unseal`). */
-  async freshFrom(
-    tenantId: TenantId,
-    current: { connection: Connection; credentials: Credentials },
-    staleAccessToken?: string,
-  ): Promise<{ connection: Connection; credentials: Credentials }> {
+  async freshFrom(tenantId: TenantId, current: Loaded, staleAccessToken?: string): Promise<Loaded> {
     const { id } = current.connection;
     if (current.connection.status === 'needs_reauth' || current.connection.status === 'revoked') {
       throw new AppError('connection_needs_reauth', `Connection ${id} needs to be reconnected by its end user`, { status: current.connection.status });
@@ -94,9 +104,9 @@ export class CredentialsService {
     return pending;
   }
 
-  /** A connection read with its sealed credentials, decrypted. */
-  unseal(connection: Connection): { connection: Connection; credentials: Credentials } {
-    return { connection, credentials: this.vault.decryptJson<Credentials>(connection.credentials, bindingFor('connectionCredentials', connection)) };
+  /** A connection read with its sealed credentials (connection-row.ts), decrypted. */
+  unseal({ connection, connectorStamp }: ReadConnection): Loaded {
+    return { connection, connectorStamp, credentials: this.vault.decryptJson<Credentials>(connection.credentials, bindingFor('connectionCredentials', connection)) };
   }
 
   private needsRefresh({ connection, credentials }: { connection: Connection; credentials: Credentials }, staleAccessToken?: string): boolean {

@@ -6,7 +6,7 @@ import { OutboundGuard } from '../common/net/outbound-guard';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { ConnectorConfigsService, ResolvedConnector } from '../connector-configs/connector-configs.service';
 import type { Connection, Credentials } from './connection.entity';
-import { CredentialsService } from './credentials.service';
+import { CredentialsService, Loaded } from './credentials.service';
 import { authorizedRequest, refusedToken } from './provider-request';
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -61,11 +61,11 @@ export class ProviderClientService {
     tenantId: TenantId,
     connectionId: string,
     resolved?: Pick<ResolvedConnector, 'definition'>,
-    read?: { connection: Connection; credentials: Credentials },
+    read?: Loaded,
   ): Promise<{ http: AbortableHttpClient; definition: ConnectorDefinition; connection: Connection }> {
     const loaded = read ? await this.credentials.freshFrom(tenantId, read) : await this.credentials.fresh(tenantId, connectionId);
     const { connection } = loaded;
-    const { definition } = resolved ?? (await this.configs.resolve(tenantId, connection.connectorKey));
+    const { definition } = resolved ?? (await this.configs.resolve(tenantId, connection.connectorKey, loaded.connectorStamp));
     // The first request uses the credentials just read instead of reading them again.
     let first: typeof loaded | undefined = loaded;
     const http: AbortableHttpClient = {

@@ -70,7 +70,7 @@ export class ProxyController {
     // One read of the connection (with fresh credentials) serves the ownership check and the call.
     const first = await this.credentials.fresh(actor.tenantId, id, undefined, principal.kind === 'end_user' ? principal.endUserId : undefined);
     const connection = first.connection;
-    const resolved = await this.configs.resolve(actor.tenantId, connection.connectorKey);
+    const resolved = await this.configs.resolve(actor.tenantId, connection.connectorKey, first.connectorStamp);
     if (principal.kind === 'end_user' && !resolved.config.settings.endUserProxy) {
       throw new AppError('forbidden', `End users may not use the proxy for ${connection.connectorKey} in this app`);
     }

@@ -99,7 +99,24 @@ export class ConnectorConfigsService {
   }
 
   /** The tenant's config for an enabled connector, or 404 (disabled and unknown look the same to end users). */
-  async resolve(tenantId: TenantId, key: string): Promise<ResolvedConnector> {
+  /**
+   * The connector as this tenant uses it. With `stamp` (connectorStampSql, read by the caller's own
+   * statement), an answer resolved at the same stamp is reused instead of read again.
+   */
+  resolve(tenantId: TenantId, key: string, stamp?: string): Promise<ResolvedConnector> {
+    if (stamp === undefined) return this.resolveNow(tenantId, key);
+    const id = `${tenantId}:${key}`;
+    const hit = this.stamped.get(id);
+    if (hit?.stamp === stamp) return hit.resolved;
+    const resolved = this.resolveNow(tenantId, key);
+    this.stamped.delete(id);
+    this.stamped.set(id, { stamp, resolved });
+    if (this.stamped.size > STAMPED_LIMIT) this.stamped.delete(this.stamped.keys().next().value!);
+    resolved.catch(() => this.stamped.get(id)?.resolved === resolved && this.stamped.delete(id));
+    return resolved;
+  }
+
+  private async resolveNow(tenantId: TenantId, key: string): Promise<ResolvedConnector> {
     const definition = await this.registry.definition(tenantId, key);
     const config = await this.configs.query(tenantId, 'c').addSelect('c.clientSecret').andWhere('c.connectorKey = :key', { key }).getOne();
     if (!config || !config.enabled) throw new AppError('not_found', `Connector ${key} is not enabled for this tenant`);
@@ -117,19 +134,6 @@ export class ConnectorConfigsService {
       clientSecret: useSandboxClient ? SANDBOX_CLIENT.clientSecret : clientSecret,
       scopes: config.scopes ?? ('scopes' in auth && auth.scopes ? auth.scopes : []),
     };
-  }
-
-  /** resolve(), reused while `stamp` (connectorStampSql, read by the caller's own statement) is unchanged. */
-  resolveStamped(tenantId: TenantId, key: string, stamp: string): Promise<ResolvedConnector> {
-    const id = `${tenantId}:${key}`;
-    const hit = this.stamped.get(id);
-    if (hit?.stamp === stamp) return hit.resolved;
-    const resolved = this.resolve(tenantId, key);
-    this.stamped.delete(id);
-    this.stamped.set(id, { stamp, resolved });
-    if (this.stamped.size > STAMPED_LIMIT) this.stamped.delete(this.stamped.keys().next().value!);
-    resolved.catch(() => this.stamped.get(id)?.resolved === resolved && this.stamped.delete(id));
-    return resolved;
   }
 
   /** Creates or changes a tenant's connector config. The client secret is write-only and encrypted. */

@@ -119,13 +119,7 @@ export class RunExecution implements OnModuleInit {
       // The connection as claimed with the run serves its first use; later ones read it afresh.
       const bound = unusedBound.get(connectionKey);
       unusedBound.delete(connectionKey);
-      const client = await (
-        bound
-          ? this.configs
-              .resolveStamped(tenantId, bound.connection.connectorKey, bound.connectorStamp)
-              .then((resolved) => this.clients.forConnection(tenantId, connectionId, resolved, this.credentials.unseal(bound.connection)))
-          : this.clients.forConnection(tenantId, connectionId)
-      ).catch((error: unknown) => {
+      const client = await this.clients.forConnection(tenantId, connectionId, undefined, bound && this.credentials.unseal(bound)).catch((error: unknown) => {
         // Disconnected after the run was queued: say so, in the same words as a missing binding.
         if (error instanceof AppError && error.code === 'not_found') throw this.missing(connectionKey);
         throw error;
@@ -152,10 +146,7 @@ export class RunExecution implements OnModuleInit {
         if (!found) {
           this.connectionFor(run, connectionKey);
           const bound = run.bound[connectionKey];
-          const resolved = bound
-            ? this.configs.resolveStamped(tenantId, bound.connection.connectorKey, bound.connectorStamp)
-            : this.configs.resolve(tenantId, bindingConnector(connectionKey));
-          found = resolved.then(({ definition }) => definition);
+          found = this.configs.resolve(tenantId, bound?.connection.connectorKey ?? bindingConnector(connectionKey), bound?.connectorStamp).then(({ definition }) => definition);
           found.catch(() => connectors.delete(connectionKey));
           connectors.set(connectionKey, found);
         }

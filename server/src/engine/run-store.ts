@@ -10,8 +10,7 @@ import { PROCESS_ID } from '../process-identity';
 import { afterCommit } from '../webhooks/after-commit';
 import { WebhookEventsService } from '../webhooks/webhook-events.service';
 import type { RunFinished } from './run-events';
-import type { Connection } from '../connections/connection.entity';
-import { connectorStampSql } from '../connector-configs/connector-configs.service';
+import { CONNECTION_READ, ReadConnection, readConnection } from '../connections/connection-row';
 import type { Run, StepRecord } from './run.entity';
 
 /** A run as the worker executes it: the run, its flow's key and settings, its connections and its end user. */
@@ -43,20 +42,8 @@ export interface LoadedRun {
   /** Whether an endpoint was subscribed to run.succeeded or run.failed when the run was claimed. */
   run_webhooks: boolean;
   /** The run's connections by binding, read with the run (a deleted one is absent). */
-  bound: Record<string, BoundConnection>;
+  bound: Record<string, ReadConnection>;
 }
-
-/** A connection with its sealed credentials, and the stamp of its connector's resolution (connectorStampSql). */
-export interface BoundConnection {
-  connection: Connection;
-  connectorStamp: string;
-}
-
-/** The columns of a connection row as jsonb, keyed by the entity's property names. */
-const CONNECTION_JSON = `jsonb_build_object('id', c.id, 'tenantId', c.tenant_id, 'endUserId', c.end_user_id, 'connectorKey', c.connector_key, 'status', c.status,
-  'accountId', c.account_id, 'accountName', c.account_name, 'credentials', c.credentials, 'config', c.config, 'scopes', c.scopes, 'expiresAt', c.expires_at,
-  'lastRefreshedAt', c.last_refreshed_at, 'lastUsedAt', c.last_used_at, 'lastError', c.last_error, 'createdAt', c.created_at, 'updatedAt', c.updated_at)`;
-const CONNECTION_DATES = ['expiresAt', 'lastRefreshedAt', 'lastUsedAt', 'createdAt', 'updatedAt'] as const;
 
 interface QuietFinish {
   id: string;
@@ -121,14 +108,14 @@ export class RunStore {
 
   private readonly claims = new GroupCommit<string, LoadedRun | null>(
     async (tenantId, runIds) => {
-      const rows: Array<Omit<LoadedRun, 'bound'> & { bound: Array<{ binding: string; stamp: string; connection: Record<string, unknown> }> }> = await tenantSql(this.db).query(
+      const rows: Array<Omit<LoadedRun, 'bound'> & { bound: Array<{ binding: string; row: Record<string, unknown> }> }> = await tenantSql(this.db).query(
         trustedTenantId(tenantId),
         `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
          SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.definition, r.attempt, r.active_ms, r.crashed_executions,
                 r.instance_id, r.trigger_type, r.tool, r.created_at, EXISTS (${RUN_WEBHOOKS}) AS run_webhooks,
                 COALESCE(t.key, 'mcp:' || r.tool) AS flow_key, COALESCE(i.settings, '{}'::jsonb) AS settings, COALESCE(r.connections, i.connections) AS connections,
                 u.id AS end_user_id, u.external_id, u.display_name, u.email, u.metadata,
-                (SELECT COALESCE(jsonb_agg(jsonb_build_object('binding', b.key, 'stamp', ${connectorStampSql('c.connector_key')}, 'connection', ${CONNECTION_JSON})), '[]')
+                (SELECT COALESCE(jsonb_agg(jsonb_build_object('binding', b.key, 'row', ${CONNECTION_READ})), '[]')
                    FROM jsonb_each_text(COALESCE(r.connections, i.connections)) b
                    -- One primary-key lookup per binding (LIMIT keeps the planner from hashing the tenant's every connection).
                    CROSS JOIN LATERAL (SELECT * FROM connections WHERE id = CASE WHEN b.value ~ '^[0-9a-fA-F-]{36}$' THEN b.value::uuid END AND tenant_id = $1 LIMIT 1) c) AS bound
@@ -138,11 +125,8 @@ export class RunStore {
       );
       const claimed = new Map<string, LoadedRun>();
       for (const row of rows) {
-        const bound: Record<string, BoundConnection> = {};
-        for (const { binding, stamp, connection } of row.bound) {
-          for (const field of CONNECTION_DATES) connection[field] = connection[field] == null ? null : new Date(connection[field] as string);
-          bound[binding] = { connection: connection as unknown as Connection, connectorStamp: stamp };
-        }
+        const bound: Record<string, ReadConnection> = {};
+        for (const { binding, row: read } of row.bound) bound[binding] = readConnection(read);
         claimed.set(row.id, { ...row, bound });
       }
       return runIds.map((id) => claimed.get(id) ?? null);
