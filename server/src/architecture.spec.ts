@@ -116,7 +116,7 @@ describe('architecture', () => {
     let checked = 0;
     for (const path of files(SRC)) {
       const text = readFileSync(path, 'utf8');
-      for (const call of text.matchAll(/tenantSql\([^)]*\)\.query(<[^>]*>)?\(\s*[^,`]+,\s*(`[^`]*`)/g)) {
+      for (const call of text.matchAll(/tenantSql\([^)]*\)\.(?:query|prepared)(<[^>]*>)?\(\s*(?:'[^']*',\s*)?[^,`]+,\s*(`[^`]*`)/g)) {
         // A fragment interpolated from a local constant (`${inWindow}`) is read as the constant's text.
         const sql = call[2].replace(/\$\{(\w+)\}/g, (whole, name: string) => new RegExp(`const ${name} = \`([^\`]*)\``).exec(text)?.[1] ?? whole);
         checked++;

@@ -67,7 +67,10 @@ export class CredentialsService {
 
   /** The connection with its credentials decrypted, and its connector's stamp (connection-row.ts), in one statement. */
   private async load(tenantId: TenantId, id: string): Promise<Loaded> {
-    const [row]: Array<{ read: Record<string, unknown> }> = await tenantSql(this.db).query(
+    const {
+      rows: [row],
+    } = await tenantSql(this.db).prepared<{ read: Record<string, unknown> }>(
+      'connection-read',
       tenantId,
       `SELECT ${CONNECTION_READ} AS read FROM connections c WHERE c.tenant_id = $1 AND c.id = $2`,
       [id],

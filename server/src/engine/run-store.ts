@@ -108,7 +108,8 @@ export class RunStore {
 
   private readonly claims = new GroupCommit<string, LoadedRun | null>(
     async (tenantId, runIds) => {
-      const rows: Array<Omit<LoadedRun, 'bound'> & { bound: Array<{ binding: string; row: Record<string, unknown> }> }> = await tenantSql(this.db).query(
+      const { rows } = await tenantSql(this.db).prepared<Omit<LoadedRun, 'bound'> & { bound: Array<{ binding: string; row: Record<string, unknown> }> }>(
+        'run-claim',
         trustedTenantId(tenantId),
         `WITH r AS (${CLAIM_EXECUTION} RETURNING *)
          SELECT r.id, r.tenant_id, r.status, r.trigger, r.steps, r.started_at, r.version_id, r.definition, r.attempt, r.active_ms, r.crashed_executions,
@@ -157,7 +158,8 @@ export class RunStore {
 
   private readonly checkpoints = new GroupCommit<{ id: string; startedAt: Date; steps: string; activeMs: number }, boolean>(
     async (tenantId, runs) => {
-      const [rows]: [Array<{ id: string }>, number] = await tenantSql(this.db).query(
+      const { rows } = await tenantSql(this.db).prepared<{ id: string }>(
+        'run-checkpoint',
         trustedTenantId(tenantId),
         `UPDATE runs SET status = 'running', started_at = COALESCE(runs.started_at, v.started_at), steps = v.steps, active_ms = v.active_ms
            FROM unnest($2::uuid[], $3::timestamptz[], $4::jsonb[], $5::integer[]) AS v(id, started_at, steps, active_ms)
@@ -257,7 +259,8 @@ export class RunStore {
   /** Finishes of runs no endpoint listens to, grouped; false for one that is no longer active or now has a listener. */
   private readonly quietFinishes = new GroupCommit<QuietFinish, boolean>(
     async (tenantId, runs) => {
-      const [rows]: [Array<{ id: string }>, number] = await tenantSql(this.db).query(
+      const { rows } = await tenantSql(this.db).prepared<{ id: string }>(
+        'run-finish-quiet',
         trustedTenantId(tenantId),
         `UPDATE runs SET status = v.new_status, result = v.result, error = v.error, steps = v.steps, started_at = COALESCE(runs.started_at, v.started_at),
                 finished_at = v.finished_at, active_ms = v.active_ms, execution_owner = CASE WHEN runs.execution_owner = $2 THEN NULL ELSE runs.execution_owner END

@@ -135,7 +135,8 @@ export class RunsService {
    */
   private readonly eventRuns = new GroupCommit<EventToStart, StartedEvent>(
     async (tenantId, events) => {
-      const rows: Array<{ n: string; kind: 'run' | 'paused'; id: string; instance_id: string; status: RunStatus; key: string | null }> = await tenantSql(this.db).query(
+      const { rows } = await tenantSql(this.db).prepared<{ n: string; kind: 'run' | 'paused'; id: string; instance_id: string; status: RunStatus; key: string | null }>(
+        'event-runs',
         trustedTenantId(tenantId),
         `WITH ev AS (SELECT * FROM unnest($2::text[], $3::text[], $4::jsonb[], $5::text[]) WITH ORDINALITY AS e(external_id, name, trigger, key, n)),
          listening AS MATERIALIZED (
@@ -203,9 +204,10 @@ export class RunsService {
     const listening = input.wait ? this.waiter.listen(runId) : null;
     try {
       // The end user is resolved in the same statement; looked up on its own only to name a 404 right.
-      const [row]: Array<{ instance_id: string; enabled: boolean; healthy: boolean; trigger_type: string; run_id: string | null; inserted: boolean | null }> = await tenantSql(
-        this.db,
-      ).query(
+      const {
+        rows: [row],
+      } = await tenantSql(this.db).prepared<{ instance_id: string; enabled: boolean; healthy: boolean; trigger_type: string; run_id: string | null; inserted: boolean | null }>(
+        'flow-run',
         actor.tenantId,
         `WITH instance AS (
            SELECT i.id, i.enabled, ${bindingsHealthySql('i')} AS healthy, v.trigger_type FROM end_users u
