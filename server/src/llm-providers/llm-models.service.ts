@@ -1,6 +1,3 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { Injectable } from '@nestjs/common';
 import type { LanguageModel } from 'ai';
 import { AppError } from '../common/errors/app-error';
@@ -98,19 +95,23 @@ export class LlmModels {
    * packages would otherwise fall back to OPENAI_API_KEY / ANTHROPIC_API_KEY in the deployment's
    * environment, and a tenant must never call a model on the operator's key.
    */
+  // The provider packages are required on the first model call (an API process never makes one).
   private build(row: LlmProvider, apiKey: string | undefined): ModelFactory {
     const fetch = this.fetch;
     switch (row.kind) {
       case 'openai': {
+        const { createOpenAI } = require('@ai-sdk/openai') as typeof import('@ai-sdk/openai');
         // Chat completions (not the Responses API): what OpenAI-compatible proxies in front of OpenAI speak too.
         const provider = createOpenAI({ apiKey: apiKey ?? '', baseURL: row.baseUrl ?? DEFAULT_BASE_URLS.openai, fetch });
         return (name) => provider.chat(name);
       }
       case 'anthropic': {
+        const { createAnthropic } = require('@ai-sdk/anthropic') as typeof import('@ai-sdk/anthropic');
         const provider = createAnthropic({ apiKey: apiKey ?? '', baseURL: row.baseUrl ?? DEFAULT_BASE_URLS.anthropic, fetch });
         return (name) => provider(name);
       }
       case 'openai-compatible': {
+        const { createOpenAICompatible } = require('@ai-sdk/openai-compatible') as typeof import('@ai-sdk/openai-compatible');
         const provider = createOpenAICompatible({ name: row.key, baseURL: row.baseUrl!, apiKey, fetch });
         return (name) => provider.chatModel(name);
       }

@@ -1,14 +1,27 @@
 import { Controller, Delete, Get, Header, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { Public } from '../auth/auth.decorators';
 import { AppError } from '../common/errors/app-error';
 import { McpIdentityService } from './mcp-identity.service';
 import { McpIdentity, McpToolsService, UnknownTool } from './mcp-tools.service';
+
+/**
+ * The MCP SDK, loaded on the first MCP request: an API process that never serves one does not carry
+ * it. `require`, not `import()`, which would load the SDK's ESM build beside the CommonJS types.
+ */
+let loaded: McpSdk | undefined;
+const mcpSdk = (): McpSdk =>
+  (loaded ??= {
+    ...(require('@modelcontextprotocol/sdk/server/index.js') as typeof import('@modelcontextprotocol/sdk/server/index.js')),
+    ...(require('@modelcontextprotocol/sdk/server/streamableHttp.js') as typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js')),
+    ...(require('@modelcontextprotocol/sdk/types.js') as typeof import('@modelcontextprotocol/sdk/types.js')),
+  });
+type McpSdk = typeof import('@modelcontextprotocol/sdk/server/index.js') &
+  typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js') &
+  typeof import('@modelcontextprotocol/sdk/types.js');
 
 const MAX_BATCH = 10;
 const INSTRUCTIONS =
@@ -52,8 +65,9 @@ export class McpController {
     }
     (req as Request & { tenantId?: string }).tenantId = identity.tenantId;
     this.logger.assign({ tenantId: identity.tenantId });
-    const server = this.server(identity);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const sdk = mcpSdk();
+    const server = this.server(sdk, identity);
+    const transport = new sdk.StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();
       void server.close();
@@ -96,20 +110,21 @@ export class McpController {
     res.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this MCP server is stateless; send JSON-RPC requests with POST' }, id: null });
   }
 
-  private server(identity: McpIdentity): Server {
-    const server = new Server(
+  private server(sdk: McpSdk, identity: McpIdentity): Server {
+    const { CallToolRequestSchema, ListToolsRequestSchema } = sdk;
+    const server = new sdk.Server(
       { name: 'switchboard', title: 'Switchboard', version: process.env.npm_package_version ?? '0.1.0' },
       { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
     );
-    server.setRequestHandler(ListToolsRequestSchema, () => this.guarded(async () => ({ tools: await this.tools.list(identity) })));
+    server.setRequestHandler(ListToolsRequestSchema, () => this.guarded(sdk, async () => ({ tools: await this.tools.list(identity) })));
     server.setRequestHandler(CallToolRequestSchema, (request) =>
-      this.guarded(() => this.tools.call(identity, request.params.name, (request.params.arguments ?? {}) as Record<string, unknown>)),
+      this.guarded(sdk, () => this.tools.call(identity, request.params.name, (request.params.arguments ?? {}) as Record<string, unknown>)),
     );
     return server;
   }
 
   /** Our errors as JSON-RPC errors in words; anything unexpected is logged, never shown. */
-  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+  private async guarded<T>({ McpError, ErrorCode }: McpSdk, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
