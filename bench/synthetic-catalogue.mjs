@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parse } from 'yaml';
+import { CONNECTOR_CATEGORIES } from '../connectors/dist/categories.js';
 
 const REAL_DIR = resolve(import.meta.dirname, '..', 'connectors', 'catalogue');
 /** Keys the deep connectors hold: a synthetic entry must not take one. */
@@ -60,29 +61,6 @@ const NAMES = [
   'Discord',
 ];
 
-/** Every category a catalogue entry may name (connectors/src/schema.ts CONNECTOR_CATEGORIES). */
-const CATEGORIES = [
-  'communication',
-  'crm',
-  'marketing',
-  'developer-tools',
-  'productivity',
-  'spreadsheets',
-  'knowledge',
-  'payments',
-  'finance',
-  'support',
-  'storage',
-  'project-management',
-  'hr',
-  'ecommerce',
-  'analytics',
-  'scheduling',
-  'documents',
-  'ai',
-  'other',
-];
-
 /** The real catalogue's entries, by key. */
 export function realEntries() {
   const entries = {};
@@ -106,8 +84,8 @@ export function syntheticEntries(count) {
     const name = `${NAMES[i % NAMES.length]}${round ? ` ${round + 1}` : ''}`;
     const key = name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
     if (DEEP_KEYS.has(key) || key in out) continue;
-    const categories = [CATEGORIES[i % CATEGORIES.length]];
-    if (i % 3 === 0) categories.push(CATEGORIES[(i + 7) % CATEGORIES.length]);
+    const categories = [CONNECTOR_CATEGORIES[i % CONNECTOR_CATEGORIES.length]];
+    if (i % 3 === 0) categories.push(CONNECTOR_CATEGORIES[(i + 7) % CONNECTOR_CATEGORIES.length]);
     const colour = `#${((i * 2654435761) >>> 8).toString(16).padStart(6, '0').slice(-6)}`;
     out[key] = {
       ...structuredClone(templates[i % templates.length]),

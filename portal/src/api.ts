@@ -1,8 +1,8 @@
 /** The admin API, same origin, JSON in and out, the session in an httpOnly cookie. */
-import type { components } from './api.gen';
+import type { components } from '@switchboard/sdk';
 
 // What the API answers and takes: aliases of the types generated from its OpenAPI document
-// (api.gen.ts, written by `npm run contracts`), so they cannot drift from the server.
+// (the SDK's api.gen.ts, written by `npm run contracts`), so they cannot drift from the server.
 type Schemas = components['schemas'];
 
 export type Role = Member['role'];

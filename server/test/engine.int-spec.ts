@@ -1,6 +1,7 @@
 import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, Http, startApi, startWorker, TenantFixture, TestApi } from './harness';
+import { QUOTE_FLOW } from './fixtures';
 
 const HOST_ORIGIN = 'https://host.example';
 
@@ -26,17 +27,7 @@ const wonDeals = {
   ],
 };
 
-const quote = {
-  key: 'quote',
-  name: 'Quote a price',
-  trigger: { type: 'request' },
-  connectors: [],
-  inputs: { markup: { type: 'number', title: 'Markup', default: 1.5 } },
-  steps: [
-    { id: 'price', type: 'transform', output: { total: '=$trigger.cost * $inputs.markup' } },
-    { id: 'answer', type: 'respond', output: { total: '=$steps.price.total', customer: '=$endUser.externalId' } },
-  ],
-};
+const quote = QUOTE_FLOW;
 
 describe('flow engine', () => {
   let sandbox: Sandbox;

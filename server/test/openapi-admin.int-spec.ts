@@ -2,6 +2,7 @@ import { type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, connectInSandbox, createTenant, Http, type Reply, startApi, startWorker, type TenantFixture, type TestApi, uniqueEmail } from './harness';
 import { expectConformsToOpenApi, type OpenApiDocument } from './openapi-conformance';
+import { PETSTORE, QUOTE_FLOW } from './fixtures';
 
 /**
  * Every admin, portal and auth operation answers what /openapi.json says it does: one real call of
@@ -28,17 +29,10 @@ const TAGS = [
 
 const HOST_ORIGIN = 'https://host.example';
 
+/** The quote flow, with a step that fails a run over budget (so failed runs exist too). */
 const quote = {
-  key: 'quote',
-  name: 'Quote a price',
-  trigger: { type: 'request' },
-  connectors: [],
-  inputs: { markup: { type: 'number', title: 'Markup', default: 1.5 } },
-  steps: [
-    { id: 'price', type: 'transform', output: { total: '=$trigger.cost * $inputs.markup' } },
-    { id: 'check', type: 'transform', output: "=$trigger.cost > 100 ? $error('cost over budget') : 'ok'" },
-    { id: 'answer', type: 'respond', output: { total: '=$steps.price.total' } },
-  ],
+  ...QUOTE_FLOW,
+  steps: [QUOTE_FLOW.steps[0], { id: 'check', type: 'transform', output: "=$trigger.cost > 100 ? $error('cost over budget') : 'ok'" }, QUOTE_FLOW.steps[1]],
 };
 
 /** A flow with a setting picked from an option source, started by a webhook (so its instance has a URL). */
@@ -49,25 +43,6 @@ const notify = {
   connectors: ['slack'],
   inputs: { channel: { type: 'string', title: 'Channel', required: true, options: { connector: 'slack', source: 'channels' } } },
   steps: [{ id: 'post', type: 'action', connector: 'slack', action: 'send_message', input: { channel: '=$inputs.channel', text: 'hello' } }],
-};
-
-const petstore = {
-  openapi: '3.0.3',
-  info: { title: 'Petstore', version: '2.1.0' },
-  servers: [{ url: 'https://pets.example/api' }],
-  paths: {
-    '/pets': {
-      get: {
-        operationId: 'listPets',
-        responses: {
-          '200': {
-            description: 'ok',
-            content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } } } } },
-          },
-        },
-      },
-    },
-  },
 };
 
 const customProvider = (name: string) => ({
@@ -177,7 +152,7 @@ describe('admin API answers match /openapi.json', () => {
         }),
     ],
     ['GET', '/v1/admin/connectors/{key}', 200, () => tenant.owner.get('/v1/admin/connectors/hubspot')],
-    ['PUT', '/v1/admin/connectors/{key}/openapi', 200, () => tenant.owner.put('/v1/admin/connectors/http/openapi', { document: petstore })],
+    ['PUT', '/v1/admin/connectors/{key}/openapi', 200, () => tenant.owner.put('/v1/admin/connectors/http/openapi', { document: PETSTORE })],
     [
       'PATCH',
       '/v1/admin/connectors/{key}/openapi',

@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, createTenant, Http, startApi, startWorker, TenantFixture, TestApi } from './harness';
+import { PETSTORE } from './fixtures';
 
 /**
  * OpenAPI import: a tenant attaches a document to a connector (here the generic HTTP one) by
@@ -14,47 +15,6 @@ import { addMember, createTenant, Http, startApi, startWorker, TenantFixture, Te
 const HOST_ORIGIN = 'https://host.example';
 const USER = 'openapi-user';
 const API_KEY = 'pets-key-123';
-
-const PETSTORE = {
-  openapi: '3.0.3',
-  info: { title: 'Petstore', version: '2.1.0' },
-  servers: [{ url: 'https://pets.example/api' }],
-  paths: {
-    '/pets': {
-      get: {
-        operationId: 'listPets',
-        summary: 'List pets',
-        parameters: [{ name: 'q', in: 'query', schema: { type: 'string' } }],
-        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Pet' } } } } } },
-      },
-      post: {
-        operationId: 'createPet',
-        summary: 'Create a pet',
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NewPet' } } } },
-        responses: { '201': { description: 'created', content: { 'application/json': { schema: { $ref: '#/components/schemas/Pet' } } } } },
-      },
-    },
-    '/pets/{petId}': {
-      get: {
-        operationId: 'getPet',
-        summary: 'One pet',
-        parameters: [
-          { name: 'petId', in: 'path', required: true, schema: { type: 'integer' } },
-          { name: 'X-Include', in: 'header', schema: { type: 'string' } },
-        ],
-        responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Pet' } } } } },
-      },
-    },
-    // Sanitises onto the generic connector's own `request` action, so it gets another key.
-    '/raw': { post: { operationId: 'request', responses: { '204': { description: 'done' } } } },
-  },
-  components: {
-    schemas: {
-      Pet: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'integer', readOnly: true }, name: { type: 'string' }, species: { type: 'string' } } },
-      NewPet: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 }, species: { type: 'string' } } },
-    },
-  },
-};
 
 const CYCLIC = {
   openapi: '3.1.0',

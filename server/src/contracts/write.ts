@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { buildContracts, REPO_ROOT } from './contracts';
 
 /**
- * `npm run contracts`: writes docs/openapi.json and the SDK's and portal's types generated from it.
+ * `npm run contracts`: writes docs/openapi.json and the types generated from it (the SDK's, which the portal imports too).
  * With --check, writes nothing and fails naming the files that differ (test/contracts.int-spec.ts).
  * Run compiled (tsc), as the server runs: another compiler may emit other decorator metadata.
  */

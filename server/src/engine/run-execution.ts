@@ -2,7 +2,6 @@ import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AuthedHttpClient } from '@switchboard/connectors';
-import { generateText, jsonSchema, tool } from 'ai';
 import type { Queue } from 'bull';
 import { PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
@@ -231,6 +230,8 @@ export class RunExecution implements OnModuleInit {
       );
     }
     const { model, modelName } = await this.models.model(tenantId, call.provider, call.model);
+    // Required on the first model call: a worker that runs no agent does not carry the AI SDK.
+    const { generateText, jsonSchema, tool } = require('ai') as typeof import('ai');
     const result = await generateText({
       model,
       system: call.system,
