@@ -1,29 +1,24 @@
-/** What the widget reads from the Switchboard API (the /v1/me views). */
+/**
+ * What the widget reads from the Switchboard API (the /v1/me views): aliases of the types generated
+ * from the API's OpenAPI document, so they cannot drift from the server. They come from the SDK's
+ * generated file, which the package's type build copies into its declarations (build-types.mjs):
+ * the published package depends on nothing of ours.
+ */
+import type { components } from '@switchboard/sdk/api';
 
-export interface Connection {
-  id: string;
-  connector: string;
-  status: 'active' | 'needs_reauth' | 'revoked' | 'error';
-  accountId: string;
-  accountName: string;
-  lastError: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+type Schemas = components['schemas'];
 
-export interface Integration {
-  key: string;
-  name: string;
-  description?: string;
-  category: string;
-  categories?: string[];
-  logoUrl?: string;
-  /** Drawn instead of an image when the logo is a monogram. */
-  monogram?: { color: string; text: string };
-  authType: string;
-  connection: Connection | null;
-}
+export type Connection = Schemas['ConnectionView'];
+export type Integration = Schemas['IntegrationView'];
+export type FlowInstance = Schemas['FlowInstanceView'];
+export type PausedReason = NonNullable<FlowInstance['pausedReason']>;
+export type TriggerHealth = Schemas['FlowTriggerHealthView'];
+export type Run = Schemas['RunView'];
+export type Approval = Schemas['ApprovalViewDto'];
+export type OptionItem = Schemas['OptionView'];
+export type OptionsPage = Schemas['OptionPageView'];
 
+/** A flow setting as the flow's definition declares it (docs/flows.md, inputs): the API passes definitions through as JSON. */
 export interface InputSpec {
   type: 'string' | 'number' | 'integer' | 'boolean' | 'array';
   title: string;
@@ -42,86 +37,12 @@ export interface InputSpec {
   items?: { type?: string };
 }
 
-export type PausedReason = 'connection_missing' | 'connection_needs_reauth' | 'connection_revoked' | 'connection_error';
-
-export interface FlowInstance {
-  id: string;
-  enabled: boolean;
-  /** `paused`: on, but a connection it uses is disconnected or needs reauth; nothing runs until it is reconnected. */
-  status: 'on' | 'off' | 'paused';
-  pausedReason: PausedReason | null;
-  connectionProblems: Array<{ binding: string; connector: string; connectionId: string; reason: PausedReason }>;
-  /** What Switchboard changed on its own, e.g. rebound to a reconnected account. */
-  note: { code: string; message: string; at: string } | null;
-  version: number;
-  upgradeAvailable: boolean;
-  settings: Record<string, unknown>;
-  connections: Record<string, string>;
-  /** Poll triggers and provider webhooks: whether the trigger works; null for other triggers. */
-  triggerHealth: TriggerHealth | null;
-  updatedAt: string;
-}
-
-export interface TriggerHealth {
-  /** waiting: not checked yet (the first poll, or the provider subscription, is to come). */
-  status: 'ok' | 'failing' | 'waiting';
-  error: { code: string; message: string; at: string; retryAt: string | null } | null;
-  /** The last successful poll (null for provider webhooks). */
-  lastCheckedAt: string | null;
-}
-
-export interface Flow {
-  key: string;
-  name: string;
-  description: string | null;
-  version: number;
-  /** From the flow's definition; `connector` and `event` for a connector's poll or webhook trigger. */
+/** A flow offered to the end user; its trigger and inputs in the definition's format (passed through as JSON). */
+export type Flow = Omit<Schemas['FlowView'], 'inputs' | 'trigger'> & {
+  /** `connector` and `event` for a connector's poll or webhook trigger. */
   trigger?: { type: string; connector?: string; event?: string };
-  connectors: string[];
   inputs: Record<string, InputSpec>;
-  instance: FlowInstance | null;
-}
-
-export interface Run {
-  id: string;
-  status: 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
-  flow?: string;
-  error: { code: string; message: string; step?: string } | null;
-  createdAt: string;
-  finishedAt: string | null;
-  /** The step timeline; the widget reads only whether a call's outcome is unknown or possibly repeated. */
-  steps?: Array<{ outcome?: 'unknown'; possibleDuplicate?: true }>;
-}
-
-export interface Approval {
-  id: string;
-  runId: string;
-  /** Null for an MCP tool call's approval (see tool). */
-  flow: string | null;
-  /** The AI assistant's tool call waiting for this approval, e.g. slack_send_message (`<connector>_<action>`). */
-  tool?: string | null;
-  flowName: string;
-  title: string;
-  description: string | null;
-  approvers: 'end_user' | 'host' | 'any';
-  status: 'pending' | 'approved' | 'rejected' | 'expired';
-  decidedBy: string | null;
-  comment: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-  decidedAt: string | null;
-}
-
-export interface OptionItem {
-  value: string;
-  label: string;
-  description?: string;
-}
-
-export interface OptionsPage {
-  options: OptionItem[];
-  nextCursor?: string | null;
-}
+};
 
 export interface Page<T> {
   data: T[];

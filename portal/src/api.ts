@@ -1,5 +1,5 @@
 /** The admin API, same origin, JSON in and out, the session in an httpOnly cookie. */
-import type { components } from '@switchboard/sdk';
+import type { components } from '@switchboard/sdk/api';
 
 // What the API answers and takes: aliases of the types generated from its OpenAPI document
 // (the SDK's api.gen.ts, written by `npm run contracts`), so they cannot drift from the server.

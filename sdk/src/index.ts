@@ -8,5 +8,3 @@ export { SwitchboardError, WebhookVerificationError } from './errors.js';
 export { verifyWebhook } from './webhooks.js';
 export type { FlowInstanceChange, VerifyOptions, WebhookEvent, WebhookEventData, WebhookEventType, WebhookHeaders } from './webhooks.js';
 export type * from './types.js';
-/** Every schema and operation of the API as generated from its OpenAPI document (the portal types its screens with these). */
-export type { components, operations, paths } from './api.gen.js';

@@ -4,9 +4,14 @@ const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOSt
 const connection = (connector: string, accountName: string, status: 'active' | 'needs_reauth' = 'active') => ({
   id: `preview-${connector}`,
   connector,
+  endUserId: 'preview',
   status,
   accountId: connector,
   accountName,
+  scopes: [],
+  config: {},
+  expiresAt: null,
+  lastRefreshedAt: null,
   lastError: null,
   createdAt: ago(5000),
   updatedAt: ago(60),
@@ -16,12 +21,28 @@ const connection = (connector: string, accountName: string, status: 'active' | '
 export function previewData(widget: Widget): void {
   widget.tenantName.value = 'Acme';
   widget.integrations.value = [
-    { key: 'slack', name: 'Slack', category: 'Communication', authType: 'oauth2', connection: connection('slack', 'Acme workspace') },
-    { key: 'hubspot', name: 'HubSpot', category: 'CRM', authType: 'oauth2', connection: null },
-    { key: 'salesforce', name: 'Salesforce', category: 'CRM', authType: 'oauth2', connection: connection('salesforce', 'acme.my.salesforce.com', 'needs_reauth') },
-    { key: 'github', name: 'GitHub', category: 'Developer tools', authType: 'oauth2', connection: null },
-    { key: 'notion', name: 'Notion', category: 'Productivity', authType: 'oauth2', connection: null },
-    { key: 'stripe', name: 'Stripe', category: 'Payments', authType: 'api_key', connection: null },
+    {
+      key: 'slack',
+      name: 'Slack',
+      description: '',
+      category: 'Communication',
+      categories: ['Communication'],
+      authType: 'oauth2',
+      connection: connection('slack', 'Acme workspace'),
+    },
+    { key: 'hubspot', name: 'HubSpot', description: '', category: 'CRM', categories: ['CRM'], authType: 'oauth2', connection: null },
+    {
+      key: 'salesforce',
+      name: 'Salesforce',
+      description: '',
+      category: 'CRM',
+      categories: ['CRM'],
+      authType: 'oauth2',
+      connection: connection('salesforce', 'acme.my.salesforce.com', 'needs_reauth'),
+    },
+    { key: 'github', name: 'GitHub', description: '', category: 'Developer tools', categories: ['Developer tools'], authType: 'oauth2', connection: null },
+    { key: 'notion', name: 'Notion', description: '', category: 'Productivity', categories: ['Productivity'], authType: 'oauth2', connection: null },
+    { key: 'stripe', name: 'Stripe', description: '', category: 'Payments', categories: ['Payments'], authType: 'api_key', connection: null },
   ];
   widget.status.value = 'ready';
 }
