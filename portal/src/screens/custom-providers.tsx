@@ -4,7 +4,7 @@ import { api, ApiError, CONNECTOR_CATEGORIES, messageOf, type CustomProvider } f
 import { Link, navigate } from '../router';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
-import { ConfirmDialog } from '../ui/confirm-dialog';
+import { FormActions } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
 import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
@@ -239,15 +239,16 @@ function ProviderEditor({ id }: { id: string | null }) {
 
 function ExistingProvider({ id }: { id: string }) {
   const existing = useResource(() => api.customProvider(id), [id]);
-  if (existing.status.value === 404 || existing.status.value === 400) {
-    return (
-      <EmptyState title="There is no such provider in this tenant.">
-        <Link to="custom-providers">See every custom provider</Link>
-      </EmptyState>
-    );
-  }
   return (
-    <Loaded resource={existing} what="the provider">
+    <Loaded
+      resource={existing}
+      what="the provider"
+      missing={
+        <EmptyState title="There is no such provider in this tenant.">
+          <Link to="custom-providers">See every custom provider</Link>
+        </EmptyState>
+      }
+    >
       {(provider) => <ProviderForm provider={provider} />}
     </Loaded>
   );
@@ -264,8 +265,6 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
   const otherErrors = useSignal<string[]>([]);
   const formError = useSignal<string | null>(null);
   const busy = useSignal(false);
-  const confirmingDelete = useSignal(false);
-  const deleteError = useSignal<string | null>(null);
 
   useEffect(() => {
     if (advanced.value) json.value = JSON.stringify(definitionOf(draft.value, base.value), null, 2);
@@ -325,20 +324,6 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
         otherErrors.value = rest;
         formError.value = caught.code === 'provider_key_taken' ? caught.message : 'Some fields need a change; each says what is wrong.';
       } else formError.value = messageOf(caught);
-    } finally {
-      busy.value = false;
-    }
-  }
-
-  async function remove() {
-    if (!provider) return;
-    busy.value = true;
-    try {
-      await api.deleteCustomProvider(provider.id);
-      toast(`Deleted ${provider.name}`);
-      navigate('custom-providers');
-    } catch (caught) {
-      deleteError.value = messageOf(caught);
     } finally {
       busy.value = false;
     }
@@ -517,36 +502,23 @@ function ProviderForm({ provider }: { provider: CustomProvider | null }) {
           </Field>
         )}
       </fieldset>
-      <div class="form-actions form-actions-split">
-        <div class="form-actions-left">
+      <FormActions
+        editing={provider}
+        submitLabel={provider ? 'Save changes' : 'Create provider'}
+        deleteLabel="Delete provider"
+        busy={busy}
+        left={
           <button type="button" class="btn btn-secondary" onClick={toggleAdvanced} aria-pressed={advanced.value}>
             {advanced.value ? 'Back to the form' : 'Advanced (JSON)'}
           </button>
-          {provider && (
-            <button type="button" class="btn btn-danger-quiet" onClick={() => (confirmingDelete.value = true)}>
-              Delete
-            </button>
-          )}
-        </div>
-        <button type="submit" class="btn btn-primary" disabled={busy.value}>
-          {provider ? 'Save changes' : 'Create provider'}
-        </button>
-      </div>
-      {confirmingDelete.value && provider && (
-        <ConfirmDialog
-          title={`Delete ${provider.name}?`}
-          confirmLabel="Delete provider"
-          busy={busy.value}
-          error={deleteError.value}
-          onConfirm={remove}
-          onCancel={() => {
-            confirmingDelete.value = false;
-            deleteError.value = null;
-          }}
-        >
-          Its connector settings and imported OpenAPI document go with it. A provider with connections or switched-on flows cannot be deleted: remove them first.
-        </ConfirmDialog>
-      )}
+        }
+        onDelete={async () => {
+          await api.deleteCustomProvider(provider!.id);
+          toast(`Deleted ${provider!.name}`);
+          navigate('custom-providers');
+        }}
+        consequences="Its connector settings and imported OpenAPI document go with it. A provider with connections or switched-on flows cannot be deleted: remove them first."
+      />
     </form>
   );
 }

@@ -3,7 +3,7 @@ import { api, ApiError, messageOf, type LlmProvider } from '../api';
 import { Link, navigate } from '../router';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
-import { ConfirmDialog } from '../ui/confirm-dialog';
+import { FormActions } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
 import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
@@ -143,15 +143,16 @@ function ProviderList() {
 
 function ExistingProvider({ providerKey }: { providerKey: string }) {
   const existing = useResource(() => api.llmProvider(providerKey), [providerKey]);
-  if (existing.status.value === 404) {
-    return (
-      <EmptyState title="There is no such model provider in this tenant.">
-        <Link to="llm-providers">See every model provider</Link>
-      </EmptyState>
-    );
-  }
   return (
-    <Loaded resource={existing} what="the model provider">
+    <Loaded
+      resource={existing}
+      what="the model provider"
+      missing={
+        <EmptyState title="There is no such model provider in this tenant.">
+          <Link to="llm-providers">See every model provider</Link>
+        </EmptyState>
+      }
+    >
       {(provider) => <ProviderForm provider={provider} />}
     </Loaded>
   );
@@ -162,8 +163,6 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
   const errors = useSignal<Record<string, string>>({});
   const formError = useSignal<string | null>(null);
   const busy = useSignal(false);
-  const confirmingDelete = useSignal(false);
-  const deleteError = useSignal<string | null>(null);
 
   const f = draft.value;
   const set =
@@ -197,20 +196,6 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
         errors.value = mapped;
         formError.value = caught.code === 'provider_key_taken' ? caught.message : ['Some fields need a change; each says what is wrong.', ...rest].join(' ');
       } else formError.value = messageOf(caught);
-    } finally {
-      busy.value = false;
-    }
-  }
-
-  async function remove() {
-    if (!provider) return;
-    busy.value = true;
-    try {
-      await api.deleteLlmProvider(provider.key);
-      toast(`Deleted ${provider.name}`);
-      navigate('llm-providers');
-    } catch (caught) {
-      deleteError.value = messageOf(caught);
     } finally {
       busy.value = false;
     }
@@ -313,33 +298,24 @@ function ProviderForm({ provider }: { provider: LlmProvider | null }) {
           hint="Used by agent steps that do not name a model."
         />
       </fieldset>
-      <div class="form-actions form-actions-split">
-        <div class="form-actions-left">
-          {provider && (
-            <button type="button" class="btn btn-danger-quiet" onClick={() => (confirmingDelete.value = true)}>
-              Delete
-            </button>
-          )}
-        </div>
-        <button type="submit" class="btn btn-primary" disabled={busy.value}>
-          {provider ? 'Save changes' : 'Add provider'}
-        </button>
-      </div>
-      {confirmingDelete.value && provider && (
-        <ConfirmDialog
-          title={`Delete ${provider.name}?`}
-          confirmLabel="Delete provider"
-          busy={busy.value}
-          error={deleteError.value}
-          onConfirm={remove}
-          onCancel={() => {
-            confirmingDelete.value = false;
-            deleteError.value = null;
-          }}
-        >
-          Its stored key is deleted with it. Agent steps that name <span class="mono">{provider.key}</span> fail until a provider with that key is added again.
-        </ConfirmDialog>
-      )}
+      <FormActions
+        editing={provider}
+        submitLabel={provider ? 'Save changes' : 'Add provider'}
+        deleteLabel="Delete provider"
+        busy={busy}
+        onDelete={async () => {
+          await api.deleteLlmProvider(provider!.key);
+          toast(`Deleted ${provider!.name}`);
+          navigate('llm-providers');
+        }}
+        consequences={
+          provider && (
+            <>
+              Its stored key is deleted with it. Agent steps that name <span class="mono">{provider.key}</span> fail until a provider with that key is added again.
+            </>
+          )
+        }
+      />
     </form>
   );
 }

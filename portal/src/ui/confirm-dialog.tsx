@@ -1,5 +1,7 @@
+import { type Signal, useSignal } from '@preact/signals';
 import type { ComponentChildren } from 'preact';
 import { useId, useLayoutEffect, useRef } from 'preact/hooks';
+import { messageOf } from '../api';
 
 interface ConfirmDialogProps {
   title: string;
@@ -69,5 +71,69 @@ export function ConfirmDialog({ title, children, confirmLabel, busy, error, onCo
         </div>
       </form>
     </dialog>
+  );
+}
+
+interface FormActionsProps {
+  /** The resource edited (its name titles the confirmation); null when creating one. */
+  editing: { name: string } | null;
+  submitLabel: string;
+  /** The confirmation's button, e.g. "Delete provider". */
+  deleteLabel: string;
+  /** The form's busy state: set while the deletion runs. */
+  busy: Signal<boolean>;
+  /** Buttons before Delete, on the left. */
+  left?: ComponentChildren;
+  /** Deletes the resource (and goes where the form leads after it); its error is shown in the confirmation. */
+  onDelete: () => Promise<void>;
+  /** What deleting takes with it, said in the confirmation. */
+  consequences: ComponentChildren;
+}
+
+/** A resource form's actions: Delete (with its confirmation) and `left` on the left, the submit button on the right. */
+export function FormActions({ editing, submitLabel, deleteLabel, busy, left, onDelete, consequences }: FormActionsProps) {
+  const confirming = useSignal(false);
+  const error = useSignal<string | null>(null);
+  async function remove() {
+    busy.value = true;
+    try {
+      await onDelete();
+    } catch (caught) {
+      error.value = messageOf(caught);
+    } finally {
+      busy.value = false;
+    }
+  }
+  return (
+    <>
+      <div class="form-actions form-actions-split">
+        <div class="form-actions-left">
+          {left}
+          {editing && (
+            <button type="button" class="btn btn-danger-quiet" onClick={() => (confirming.value = true)}>
+              Delete
+            </button>
+          )}
+        </div>
+        <button type="submit" class="btn btn-primary" disabled={busy.value}>
+          {submitLabel}
+        </button>
+      </div>
+      {confirming.value && editing && (
+        <ConfirmDialog
+          title={`Delete ${editing.name}?`}
+          confirmLabel={deleteLabel}
+          busy={busy.value}
+          error={error.value}
+          onConfirm={remove}
+          onCancel={() => {
+            confirming.value = false;
+            error.value = null;
+          }}
+        >
+          {consequences}
+        </ConfirmDialog>
+      )}
+    </>
   );
 }

@@ -43,7 +43,19 @@ export function useResource<T>(load: () => Promise<T>, deps: unknown[]): Resourc
 }
 
 /** The spinner while loading, the error (with "Try again") if it failed, else the children. */
-export function Loaded<T>({ resource, what, children }: { resource: Resource<T>; what: string; children: (data: T) => ComponentChildren }) {
+export function Loaded<T>({
+  resource,
+  what,
+  missing,
+  children,
+}: {
+  resource: Resource<T>;
+  what: string;
+  /** Shown instead when it does not exist (404, or 400 for an id that cannot be one). */
+  missing?: ComponentChildren;
+  children: (data: T) => ComponentChildren;
+}) {
+  if (missing && (resource.status.value === 404 || resource.status.value === 400)) return <>{missing}</>;
   if (resource.error.value && resource.data.value === null) {
     return (
       <div class="card-pad">
