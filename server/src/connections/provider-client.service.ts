@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuthedHttpClient, ConnectorDefinition, decodeBody, encodeBody, HttpRequest, HttpResponse } from '@switchboard/connectors';
 import { AppError } from '../common/errors/app-error';
+import { deadline } from '../common/net/deadline';
 import { createGuardedFetch } from '../common/net/guarded-fetch';
 import { OutboundGuard } from '../common/net/outbound-guard';
 import { TenantId } from '../common/tenancy/tenant-id';
@@ -101,14 +102,11 @@ export class ProviderClientService {
       const wasUnsafe = log?.unsafeMaybeDelivered ?? false;
       if (log && unsafe) log.unsafeMaybeDelivered = true;
       let response: Response;
+      const bounded = deadline(REQUEST_TIMEOUT_MS, signal);
       try {
-        response = await this.fetch(url, {
-          method: request.method,
-          headers,
-          body,
-          signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(signal ? [signal] : [])]),
-        });
+        response = await this.fetch(url, { method: request.method, headers, body, signal: bounded.signal });
       } catch (error) {
+        bounded.done();
         const code = (error as { code?: string }).code;
         // Refused before sending (the outbound guard) or never connected: the provider saw nothing.
         const neverSent = (code !== undefined && NEVER_CONNECTED.has(code)) || (error instanceof AppError && error.code === 'forbidden');
@@ -121,7 +119,7 @@ export class ProviderClientService {
         if (neverSent) throw new AppError('provider_unreachable', `${definition.name} could not be reached: ${(error as Error).message}`);
         throw new AppError('provider_timeout', `${definition.name} did not answer: ${(error as Error).message}`);
       }
-      const data = await decodeBody(response);
+      const data = await decodeBody(response).finally(bounded.done);
       if (log && effectful) log.unanswered--;
       const result: HttpResponse<T> = { status: response.status, headers: Object.fromEntries(response.headers), data: data as T };
       // A 429 is a refusal: the provider did nothing, so the request may be repeated.
