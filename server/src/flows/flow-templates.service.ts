@@ -75,7 +75,7 @@ export class FlowTemplatesService {
     return this.db.transaction(async (manager) => {
       const repo = this.templates.with(manager);
       if (await repo.findOne(actor.tenantId, { key })) throw new AppError('conflict', `A flow template with key ${key} exists`, { key });
-      const template = await repo.insert(actor.tenantId, { key, name, draft: definition, latestVersion: 0 });
+      const template = await repo.insert(actor.tenantId, { key, name, draft: definition, latestVersion: 0, allowEndUserUpgrade: true });
       await this.audit.record(actor, 'flow_template.created', { type: 'flow_template', id: template.id }, { key }, manager);
       return template;
     });
