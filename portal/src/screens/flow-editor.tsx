@@ -13,6 +13,7 @@ import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
 import { TriggerHealthView } from '../ui/trigger-health';
 import { locate, Outline } from './flow-outline';
+import { Rollouts } from './flow-rollouts';
 import { hasUnpublishedChanges } from './flows';
 
 const VALIDATE_DELAY_MS = 450;
@@ -74,6 +75,7 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
           {(t) => (
             <>
               <Editor template={t} onChanged={(next) => (template.data.value = next)} reload={template.reload} />
+              {t.latestVersion > 0 && <Rollouts template={t} onChanged={(next) => (template.data.value = next)} />}
               <Versions template={t} />
             </>
           )}
