@@ -25,7 +25,7 @@ export class RolloutTargetBody {
 }
 
 export class StartRolloutBody {
-  @ApiProperty({ description: 'The published version to move instances to' }) @IsInt() @Min(1) version: number;
+  @ApiProperty({ description: 'The published version to move instances to', minimum: 1, maximum: 1000000 }) @IsInt() @Min(1) @Max(1_000_000) version: number;
   @ApiProperty({ type: RolloutTargetBody, description: 'Exactly one of all, endUserIds, percent' })
   @IsObject()
   @ValidateNested()
