@@ -115,6 +115,16 @@ describe('flow rollouts in the portal', { timeout: 180_000 }, () => {
     await attention.getByRole('row', { name: /Acme 17/ }).waitFor();
     expect(await attention.getByRole('row').count()).toBe(5);
     expect(await attention.innerText()).toContain('API token');
+    // The versions list below follows: Acme 05 now runs v2, Acme 03 (no token) still v1.
+    const versions = page.getByRole('region', { name: 'Versions and who runs them' });
+    await versions
+      .getByRole('row', { name: /Acme 05/ })
+      .getByText('v2')
+      .waitFor();
+    await versions
+      .getByRole('row', { name: /Acme 03/ })
+      .getByText('v1')
+      .waitFor();
     await screen(page, 'completed');
 
     await rollout.getByRole('button', { name: 'Roll back' }).click();

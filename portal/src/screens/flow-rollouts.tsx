@@ -29,7 +29,7 @@ function targetText(t: Rollout['target']): string {
 }
 
 /** Moving many end users to a published version at once: start, watch, stop, roll back. */
-export function Rollouts({ template, onChanged }: { template: FlowTemplate; onChanged: (t: FlowTemplate) => void }) {
+export function Rollouts({ template, onChanged, onMoved }: { template: FlowTemplate; onChanged: (t: FlowTemplate) => void; onMoved: () => void }) {
   const editable = can('developer');
   const rollouts = useSignal<Rollout[] | null>(null);
   const error = useSignal<string | null>(null);
@@ -37,8 +37,12 @@ export function Rollouts({ template, onChanged }: { template: FlowTemplate; onCh
 
   async function load() {
     try {
+      const moved = (list: Rollout[]) => list.map((r) => `${r.counts.upgraded}/${r.counts.rolled_back}`).join();
+      const before = rollouts.value && moved(rollouts.value);
       rollouts.value = (await api.rollouts(template.key)).data;
       error.value = null;
+      // Who runs which version changed: the versions list below reads it again.
+      if (before !== null && before !== moved(rollouts.value)) onMoved();
     } catch (caught) {
       error.value = messageOf(caught);
     }

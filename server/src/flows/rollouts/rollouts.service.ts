@@ -253,6 +253,8 @@ export class RolloutsService {
       if (!from.includes(r!.status))
         throw new AppError('rollout_not_changeable', `The rollout is ${r!.status.replace('_', ' ')}; it cannot be ${to.replace('_', ' ')} now`, { status: r!.status });
       if (to === 'rolling_back') {
+        // The template's lock, as a start takes it: a rollback and a start never both become active.
+        await sql.query(actor.tenantId, `SELECT id FROM flow_templates WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [r!.template_id]);
         const [other]: Array<{ id: string }> = await sql.query(
           actor.tenantId,
           `SELECT id FROM flow_rollouts WHERE tenant_id = $1 AND template_id = $2 AND id <> $3 AND status IN ${ACTIVE}`,
