@@ -120,7 +120,11 @@ describe('version rollouts', () => {
     );
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
     expect(seen[seen.length - 1]).toBe(INSTANCES);
-    expect(new Set(seen).size, `progress seen: ${seen.join(',')}`).toBeGreaterThan(1);
+    // Batches of 100: the rollout was seen part-way.
+    expect(
+      seen.some((n) => n > 0 && n < INSTANCES),
+      `progress seen: ${seen.join(',')}`,
+    ).toBe(true);
     expect(await versions()).toEqual([{ version: 2, n: INSTANCES }]);
     // Settings carried over, the new input took its default.
     const first = await tenant.host.get('/v1/end-users/u0000/flows');
