@@ -40,6 +40,10 @@ export type PathError = Schemas['DefinitionErrorView'];
 /** Poll triggers and provider webhooks: whether the trigger works. */
 export type TriggerHealth = Schemas['TriggerHealthView'];
 export type TemplateInstance = Schemas['TemplateInstanceView'];
+/** A rollout of a published version to many instances, with its progress (items by status). */
+export type Rollout = Schemas['RolloutView'];
+export type RolloutItem = Schemas['RolloutItemView'];
+export type RolloutTarget = Schemas['RolloutTargetBody'];
 
 export type RunStatus = Run['status'];
 export const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'];
@@ -206,6 +210,14 @@ export const api = {
       'GET',
       `/v1/admin/flow-templates/${enc(key)}/instances${qs({ cursor: query.cursor, version: query.version, triggerHealth: query.triggerHealth })}`,
     ),
+
+  setTemplateOptions: (key: string, options: Schemas['TemplateOptionsBody']) => request<FlowTemplate>('PATCH', `/v1/admin/flow-templates/${enc(key)}`, options),
+  rollouts: (key: string) => request<Schemas['RolloutListView']>('GET', `/v1/admin/flow-templates/${enc(key)}/rollouts`),
+  startRollout: (key: string, version: number, target: RolloutTarget) => request<Rollout>('POST', `/v1/admin/flow-templates/${enc(key)}/rollouts`, { version, target }),
+  rolloutItems: (key: string, id: string, query: { status?: string; cursor?: string | null }) =>
+    request<Schemas['RolloutItemPage']>('GET', `/v1/admin/flow-templates/${enc(key)}/rollouts/${enc(id)}/items${qs({ ...query })}`),
+  stopRollout: (key: string, id: string) => request<Rollout>('POST', `/v1/admin/flow-templates/${enc(key)}/rollouts/${enc(id)}/stop`),
+  rollBack: (key: string, id: string) => request<Rollout>('POST', `/v1/admin/flow-templates/${enc(key)}/rollouts/${enc(id)}/rollback`),
 
   runs: (filters: RunFilters) => request<Schemas['RunPage']>('GET', `/v1/admin/runs${qs({ ...filters })}`),
   run: (id: string) => request<Run>('GET', `/v1/admin/runs/${enc(id)}`),

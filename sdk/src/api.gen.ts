@@ -317,7 +317,8 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /** Change the template's options (whether end users may upgrade themselves) */
+    patch: operations['FlowTemplatesController_setOptions'];
     trace?: never;
   };
   '/v1/admin/flow-templates/{key}/draft': {
@@ -368,6 +369,95 @@ export interface paths {
      * @description A draft equal to the latest version publishes nothing: 200 with that version and `changed: false` (201 and `changed: true` otherwise).
      */
     post: operations['FlowTemplatesController_publish'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/flow-templates/{key}/rollouts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The template's rollouts, newest first, with progress */
+    get: operations['RolloutsController_list'];
+    put?: never;
+    /**
+     * Roll a published version out to every instance, a list of end users, or a percentage
+     * @description Chooses the instances on an older version now; the worker moves them in batches. 409 `rollout_in_progress` while another rollout of the template runs, 409 `version_not_newer` when no chosen instance is on an older version.
+     */
+    post: operations['RolloutsController_start'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/flow-templates/{key}/rollouts/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A rollout with its progress (items by status) */
+    get: operations['RolloutsController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/flow-templates/{key}/rollouts/{id}/items': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A rollout's instances (e.g. ?status=failed,needs_settings), by end user */
+    get: operations['RolloutsController_items'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/flow-templates/{key}/rollouts/{id}/rollback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Put every instance it upgraded back on its previous version and settings (in batches, in the worker) */
+    post: operations['RolloutsController_rollback'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/flow-templates/{key}/rollouts/{id}/stop': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Stop after the current batch: upgraded instances stay upgraded, the rest stay on their version */
+    post: operations['RolloutsController_stop'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1434,7 +1524,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Move to the latest version, keeping settings (new required inputs must be given) */
+    /** Move to the latest version, keeping settings (new required inputs must be given); 403 when the template does not let end users upgrade */
     post: operations['MyFlowsController_upgrade'];
     delete?: never;
     options?: never;
@@ -2162,6 +2252,9 @@ export interface components {
         | 'approval_already_decided'
         | 'run_not_retryable'
         | 'run_already_finished'
+        | 'rollout_in_progress'
+        | 'rollout_not_changeable'
+        | 'version_not_newer'
         | 'invite_expired'
         | 'payload_too_large'
         | 'unsupported_media_type'
@@ -2245,7 +2338,7 @@ export interface components {
       note: components['schemas']['InstanceNoteView'] | null;
       /** @description The version the instance runs */
       version: number;
-      /** @description A newer version is published */
+      /** @description A newer version is published (for end users: and the template lets them upgrade themselves) */
       upgradeAvailable: boolean;
       /** @description Values for the flow's inputs */
       settings: {
@@ -2293,6 +2386,8 @@ export interface components {
       name: string;
       /** @description The newest published version; 0 before the first publish */
       latestVersion: number;
+      /** @description End users may upgrade their instance themselves in the widget (rollouts and the host always can) */
+      allowEndUserUpgrade: boolean;
       /** @description The editable definition, possibly incomplete */
       draft: {
         [key: string]: unknown;
@@ -2698,6 +2793,82 @@ export interface components {
       /** @description The public key: a PEM string or a JWK object */
       publicKey: string | Record<string, unknown>;
     };
+    RolloutCountsView: {
+      /** @description Not reached yet */
+      pending: number;
+      /** @description On the new version */
+      upgraded: number;
+      /** @description Left on its version: the new one needs a setting or a connection it lacks */
+      needs_settings: number;
+      /** @description Moved by someone else meanwhile; left alone */
+      skipped: number;
+      failed: number;
+      /** @description Put back on its previous version by a rollback */
+      rolled_back: number;
+    };
+    RolloutItemPage: {
+      data: components['schemas']['RolloutItemView'][];
+      nextCursor: string | null;
+    };
+    RolloutItemView: {
+      /** Format: uuid */
+      instanceId: string;
+      /** @description The end user's external id */
+      endUserId: string;
+      endUserName: string | null;
+      /** @description The version the instance was on when the rollout started */
+      previousVersion: number;
+      /** @enum {string} */
+      status: 'pending' | 'upgraded' | 'needs_settings' | 'skipped' | 'failed' | 'rolled_back';
+      /** @description Why it needs settings, was skipped or failed */
+      error: string | null;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    RolloutListView: {
+      /** @description Newest first (the last 100) */
+      data: components['schemas']['RolloutView'][];
+    };
+    RolloutTargetBody: {
+      /**
+       * @description Every instance on an older version
+       * @enum {boolean}
+       */
+      all?: true;
+      /** @description These end users' instances (your ids for them) */
+      endUserIds?: string[];
+      /** @description A stable pseudo-random share of the instances (by a hash of the instance id) */
+      percent?: number;
+    };
+    RolloutTargetView: {
+      /** @enum {boolean} */
+      all?: true;
+      endUserIds?: string[];
+      percent?: number;
+    };
+    RolloutView: {
+      /** Format: uuid */
+      id: string;
+      /** @description The flow template key */
+      flow: string;
+      /** @description The version instances move to */
+      version: number;
+      target: components['schemas']['RolloutTargetView'];
+      /** @enum {string} */
+      status: 'running' | 'stopped' | 'completed' | 'rolling_back' | 'rolled_back';
+      /** @description The user id of the member who started it */
+      startedBy: string | null;
+      /** @description Instances chosen (those on an older version when it started) */
+      total: number;
+      /** @description Items by status */
+      counts: components['schemas']['RolloutCountsView'];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** Format: date-time */
+      finishedAt: string | null;
+    };
     RunErrorView: {
       code: string;
       message: string;
@@ -2806,6 +2977,12 @@ export interface components {
       email: string;
       password: string;
       name?: string;
+    };
+    StartRolloutBody: {
+      /** @description The published version to move instances to */
+      version: number;
+      /** @description Exactly one of all, endUserIds, percent */
+      target: components['schemas']['RolloutTargetBody'];
     };
     StatsBucket: {
       /**
@@ -2926,6 +3103,10 @@ export interface components {
       triggerHealth: components['schemas']['TriggerHealthView'] | null;
       /** Format: date-time */
       updatedAt: string;
+    };
+    TemplateOptionsBody: {
+      /** @description End users may upgrade their instance themselves in the widget (default true) */
+      allowEndUserUpgrade?: boolean;
     };
     TenantView: {
       /** Format: uuid */
@@ -4456,6 +4637,54 @@ export interface operations {
       };
     };
   };
+  FlowTemplatesController_setOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TemplateOptionsBody'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlowTemplateView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the developer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
   FlowTemplatesController_updateDraft: {
     parameters: {
       query?: never;
@@ -4583,6 +4812,284 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['PublishedFlowVersionView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the developer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  RolloutsController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RolloutListView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  RolloutsController_start: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StartRolloutBody'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RolloutView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the developer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  RolloutsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RolloutView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  RolloutsController_items: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description nextCursor from the previous page */
+        cursor?: string;
+        /** @description Comma-separated statuses (pending, upgraded, needs_settings, skipped, failed, rolled_back), e.g. failed,needs_settings */
+        status?: string[];
+      };
+      header?: never;
+      path: {
+        key: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RolloutItemPage'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  RolloutsController_rollback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RolloutView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the developer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  RolloutsController_stop: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RolloutView'];
         };
       };
       /** @description Not signed in */

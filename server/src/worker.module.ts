@@ -10,6 +10,8 @@ import { PollingModule } from './triggers/polling.module';
 import { ScheduleModule } from './triggers/schedule.module';
 import { WebhookDeliveryProcessor } from './webhooks/webhook-delivery.processor';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { RolloutsModule } from './flows/rollouts/rollouts.module';
+import { RolloutProcessor } from './flows/rollouts/rollout.processor';
 
 /** The queue-consuming process: the same modules as the API, plus the processors, minus HTTP. */
 @Module({})
@@ -17,8 +19,8 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule, EngineWorkerModule],
-      providers: [MaintenanceProcessor, RefreshProcessor, WebhookDeliveryProcessor],
+      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule, EngineWorkerModule, RolloutsModule],
+      providers: [MaintenanceProcessor, RefreshProcessor, WebhookDeliveryProcessor, RolloutProcessor],
     };
   }
 }

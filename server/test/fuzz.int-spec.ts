@@ -38,6 +38,7 @@ interface TenantData {
     hookToken: string;
     appConfig: string;
     flowKey: string;
+    rollout: string;
     connection: string;
   };
 }
@@ -118,6 +119,11 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
   const run = ok(await host.post(`/v1/flows/${prefix}-req/runs`, { endUserId: externalId, input: { note: mark } }), 'run');
   ok(await host.post(`/v1/flows/${prefix}-ok/runs`, { endUserId: externalId, input: {} }), 'approval run');
   const approval = await until('approval', async () => (await host.get('/v1/approvals')).body.data[0]?.id as string | undefined);
+  // A second version of the request flow, rolled out to the end user: a rollout id of tenant A.
+  const [req] = flows(prefix);
+  ok(await owner.put(`/v1/admin/flow-templates/${req!.key}/draft`, { definition: { ...req, name: `${mark} v2` } }), 'draft v2');
+  ok(await owner.post(`/v1/admin/flow-templates/${req!.key}/publish`), 'publish v2');
+  const rollout = ok(await owner.post(`/v1/admin/flow-templates/${req!.key}/rollouts`, { version: 2, target: { endUserIds: [externalId] } }), 'rollout');
   const delivery = await until('delivery', async () => (await owner.get(`/v1/admin/webhook-endpoints/${endpoint.id}/deliveries`)).body.data[0]?.id as string | undefined);
   return {
     fixture,
@@ -135,6 +141,7 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
       hookToken,
       appConfig,
       flowKey: `${prefix}-req`,
+      rollout: rollout.id,
       connection,
     },
   };
@@ -152,6 +159,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (name === 'path') return 'anything';
   if (name === 'connectionId') return ids.connection;
   if (name !== 'id') return undefined;
+  if (path.includes('/rollouts/')) return ids.rollout;
   if (path.includes('/members/')) return ids.membership;
   if (path.includes('/api-keys/')) return ids.apiKey;
   if (path.includes('/signing-keys/')) return ids.signingKey;

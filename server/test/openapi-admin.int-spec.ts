@@ -1,6 +1,9 @@
+import { getQueueToken } from '@nestjs/bull';
 import { type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
+import type { Queue } from 'bull';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addMember, connectInSandbox, createTenant, Http, type Reply, startApi, startWorker, type TenantFixture, type TestApi, uniqueEmail } from './harness';
+import { QUEUES } from '../src/queues/queues.module';
 import { expectConformsToOpenApi, type OpenApiDocument } from './openapi-conformance';
 import { PETSTORE, QUOTE_FLOW } from './fixtures';
 
@@ -241,6 +244,32 @@ describe('admin API answers match /openapi.json', () => {
     ['GET', '/v1/admin/webhook-deliveries/{id}', 200, () => tenant.owner.get(`/v1/admin/webhook-deliveries/${ids.webhookDelivery}`)],
     ['POST', '/v1/admin/webhook-deliveries/{id}/resend', 202, () => tenant.owner.post(`/v1/admin/webhook-deliveries/${ids.webhookDelivery}/resend`)],
     ['DELETE', '/v1/admin/webhook-endpoints/{id}', 204, () => tenant.owner.delete(`/v1/admin/webhook-endpoints/${ids.webhookEndpoint}`)],
+    ['PATCH', '/v1/admin/flow-templates/{key}', 200, () => tenant.owner.patch('/v1/admin/flow-templates/quote', { allowEndUserUpgrade: false })],
+    [
+      'POST',
+      '/v1/admin/flow-templates/{key}/rollouts',
+      201,
+      async () => {
+        expect((await tenant.owner.put('/v1/admin/flow-templates/quote/draft', { definition: { ...quote, name: 'Quote 2' } })).status).toBe(200);
+        expect((await tenant.owner.post('/v1/admin/flow-templates/quote/publish')).status).toBe(201);
+        // No worker takes the batch before the stop below.
+        await api.app.get<Queue>(getQueueToken(QUEUES.maintenance)).pause();
+        return tenant.owner.post('/v1/admin/flow-templates/quote/rollouts', { version: 2, target: { endUserIds: ['alice'] } });
+      },
+    ],
+    ['POST', '/v1/admin/flow-templates/{key}/rollouts/{id}/stop', 200, () => tenant.owner.post(`/v1/admin/flow-templates/quote/rollouts/${ids.rollout}/stop`)],
+    [
+      'POST',
+      '/v1/admin/flow-templates/{key}/rollouts/{id}/rollback',
+      200,
+      async () => {
+        await api.app.get<Queue>(getQueueToken(QUEUES.maintenance)).resume();
+        return tenant.owner.post(`/v1/admin/flow-templates/quote/rollouts/${ids.rollout}/rollback`);
+      },
+    ],
+    ['GET', '/v1/admin/flow-templates/{key}/rollouts', 200, () => tenant.owner.get('/v1/admin/flow-templates/quote/rollouts')],
+    ['GET', '/v1/admin/flow-templates/{key}/rollouts/{id}', 200, () => tenant.owner.get(`/v1/admin/flow-templates/quote/rollouts/${ids.rollout}`)],
+    ['GET', '/v1/admin/flow-templates/{key}/rollouts/{id}/items', 200, () => tenant.owner.get(`/v1/admin/flow-templates/quote/rollouts/${ids.rollout}/items`)],
 
     ['GET', '/v1/admin/audit-events', 200, () => tenant.owner.get('/v1/admin/audit-events?limit=200')],
   ];
@@ -252,6 +281,7 @@ describe('admin API answers match /openapi.json', () => {
     'POST /v1/admin/custom-providers': (b) => (ids.customProvider = b.id),
     'POST /v1/admin/webhook-endpoints': (b) => (ids.webhookEndpoint = b.id),
     'POST /v1/admin/webhook-endpoints/{id}/test': (b) => (ids.webhookDelivery = b.id),
+    'POST /v1/admin/flow-templates/{key}/rollouts': (b) => (ids.rollout = b.id),
   };
 
   it.each(calls)('%s %s %i', async (method, path, status, call) => {

@@ -13,6 +13,7 @@ import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
 import { TriggerHealthView } from '../ui/trigger-health';
 import { locate, Outline } from './flow-outline';
+import { Rollouts } from './flow-rollouts';
 import { hasUnpublishedChanges } from './flows';
 
 const VALIDATE_DELAY_MS = 450;
@@ -43,6 +44,8 @@ const pretty = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
   const template = useResource(() => api.template(flowKey), [flowKey]);
+  /** Bumped when a rollout moves end users, so the versions list is read again. */
+  const moved = useSignal(0);
   const found = template.data.value;
   return (
     <>
@@ -74,7 +77,8 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
           {(t) => (
             <>
               <Editor template={t} onChanged={(next) => (template.data.value = next)} reload={template.reload} />
-              <Versions template={t} />
+              {t.latestVersion > 0 && <Rollouts template={t} onChanged={(next) => (template.data.value = next)} onMoved={() => moved.value++} />}
+              <Versions template={t} moved={moved.value} />
             </>
           )}
         </Loaded>
@@ -360,7 +364,7 @@ const hasConnectorTrigger = (template: FlowTemplate): boolean =>
     return trigger?.type === 'poll' || (trigger?.type === 'webhook' && Boolean(trigger.connector));
   });
 
-function Versions({ template }: { template: FlowTemplate }) {
+function Versions({ template, moved }: { template: FlowTemplate; moved: number }) {
   const version = useSignal<number | null>(null);
   const failingOnly = useSignal(false);
   const withTrigger = hasConnectorTrigger(template);
@@ -391,7 +395,7 @@ function Versions({ template }: { template: FlowTemplate }) {
 
   useEffect(() => {
     void load(true);
-  }, [template.latestVersion, version.value, failingOnly.value]);
+  }, [template.latestVersion, version.value, failingOnly.value, moved]);
 
   const usage = (v: number) => byVersion.value.find((u) => u.version === v);
   return (

@@ -11,6 +11,8 @@ export class FlowTemplate {
   /** `json`, not `jsonb`: kept exactly as written (key order is the settings form's order). */
   @Column('json') draft: Record<string, unknown>;
   @Column('integer', { name: 'latest_version' }) latestVersion: number;
+  /** End users may move their instance to the latest version themselves (otherwise only rollouts and the host do). */
+  @Column('boolean', { name: 'allow_end_user_upgrade' }) allowEndUserUpgrade: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -47,6 +47,16 @@ export class FlowTemplatesService {
     return this.versions.find(actor.tenantId, { where: { templateId }, order: { version: 'DESC' } });
   }
 
+  setOptions(actor: Actor, key: string, options: { allowEndUserUpgrade?: boolean }): Promise<FlowTemplate> {
+    return this.db.transaction(async (manager) => {
+      const repo = this.templates.with(manager);
+      const template = await repo.get(actor.tenantId, { key }, key);
+      if (options.allowEndUserUpgrade !== undefined) await repo.update(actor.tenantId, { id: template.id }, { allowEndUserUpgrade: options.allowEndUserUpgrade });
+      await this.audit.record(actor, 'flow_template.options_updated', { type: 'flow_template', id: template.id }, { key, ...options }, manager);
+      return repo.get(actor.tenantId, { id: template.id });
+    });
+  }
+
   /** Checks a document without saving it. */
   async validate(actor: Actor, definition: unknown) {
     return validateDefinitionWithPatterns(definition, await this.catalog(actor.tenantId));
@@ -65,7 +75,7 @@ export class FlowTemplatesService {
     return this.db.transaction(async (manager) => {
       const repo = this.templates.with(manager);
       if (await repo.findOne(actor.tenantId, { key })) throw new AppError('conflict', `A flow template with key ${key} exists`, { key });
-      const template = await repo.insert(actor.tenantId, { key, name, draft: definition, latestVersion: 0 });
+      const template = await repo.insert(actor.tenantId, { key, name, draft: definition, latestVersion: 0, allowEndUserUpgrade: true });
       await this.audit.record(actor, 'flow_template.created', { type: 'flow_template', id: template.id }, { key }, manager);
       return template;
     });

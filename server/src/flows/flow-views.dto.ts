@@ -72,6 +72,7 @@ export class FlowTemplateView {
   @ApiProperty() key: string;
   @ApiProperty() name: string;
   @ApiProperty({ description: 'The newest published version; 0 before the first publish' }) latestVersion: number;
+  @ApiProperty({ description: 'End users may upgrade their instance themselves in the widget (rollouts and the host always can)' }) allowEndUserUpgrade: boolean;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The editable definition, possibly incomplete' }) draft: Record<string, unknown>;
   @ApiProperty({ type: [FlowTemplateVersionView], description: 'Newest first; only in the answer for one template (empty elsewhere)' }) versions: FlowTemplateVersionView[];
   @ApiProperty({ format: 'date-time' }) createdAt: string;
@@ -130,7 +131,7 @@ export class FlowInstanceView {
   connectionProblems: ConnectionProblemView[];
   @ApiProperty({ type: InstanceNoteView, nullable: true, description: 'What Switchboard changed on its own; cleared by the next change' }) note: InstanceNoteView | null;
   @ApiProperty({ description: 'The version the instance runs' }) version: number;
-  @ApiProperty({ description: 'A newer version is published' }) upgradeAvailable: boolean;
+  @ApiProperty({ description: 'A newer version is published (for end users: and the template lets them upgrade themselves)' }) upgradeAvailable: boolean;
   @ApiProperty({ type: 'object', additionalProperties: true, description: "Values for the flow's inputs" }) settings: Record<string, unknown>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Binding → connection id' }) connections: Record<string, string>;
   @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'Schedule triggers: the next fire (null while off)' }) nextRunAt: string | null;

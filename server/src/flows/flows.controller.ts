@@ -1,13 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
+import { AppError } from '../common/errors/app-error';
 import type { Response } from 'express';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyAuth, CurrentActor, CurrentPrincipal, EndUserAuth, MemberAuth, Public } from '../auth/auth.decorators';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import { EndUsersService } from '../end-users/end-users.service';
 import { flowDefinitionSchema } from './definition/flow-definition.schema';
-import { FlowInstancesService } from './flow-instances.service';
+import { FlowForEndUser, FlowInstancesService } from './flow-instances.service';
 import { FlowTemplatesService } from './flow-templates.service';
-import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, templateView, WebhookSecretBody } from './flows.dto';
+import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, TemplateOptionsBody, templateView, WebhookSecretBody } from './flows.dto';
 import { FlowListView, FlowTemplateListView, FlowTemplateView, FlowValidationView, FlowView, PublishedFlowVersionView } from './flow-views.dto';
 
 @ApiTags('admin: flow templates')
@@ -37,6 +38,15 @@ export class FlowTemplatesController {
   @ApiOkResponse({ type: FlowTemplateView })
   async get(@CurrentActor() actor: Actor, @Param('key') key: string): Promise<FlowTemplateView> {
     const template = await this.templates.get(actor, key);
+    return templateView(template, await this.templates.listVersions(actor, template.id));
+  }
+
+  @Patch(':key')
+  @MemberAuth('developer')
+  @ApiOperation({ summary: "Change the template's options (whether end users may upgrade themselves)" })
+  @ApiOkResponse({ type: FlowTemplateView })
+  async setOptions(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: TemplateOptionsBody): Promise<FlowTemplateView> {
+    const template = await this.templates.setOptions(actor, key, body);
     return templateView(template, await this.templates.listVersions(actor, template.id));
   }
 
@@ -86,6 +96,13 @@ export class FlowSchemaController {
   }
 }
 
+/** The end user's view: an upgrade is only offered when the template lets end users upgrade themselves. */
+const myFlowView = (f: FlowForEndUser) => {
+  const view = flowView(f);
+  if (view.instance && !f.template.allowEndUserUpgrade) view.instance.upgradeAvailable = false;
+  return view;
+};
+
 /** The end user's flows: what is available, switch on and off, settings. */
 @ApiTags('me')
 @Controller('v1/me/flows')
@@ -97,7 +114,7 @@ export class MyFlowsController {
   @ApiOperation({ summary: 'Published flows and whether I have them on' })
   @ApiOkResponse({ type: FlowListView })
   async list(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal): Promise<FlowListView> {
-    return { data: (await this.instances.listForEndUser(actor, me.endUserId)).map(flowView) };
+    return { data: (await this.instances.listForEndUser(actor, me.endUserId)).map(myFlowView) };
   }
 
   @Post(':key/enable')
@@ -106,7 +123,7 @@ export class MyFlowsController {
   @ApiOkResponse({ type: FlowView })
   async enable(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
     await this.instances.enable(actor, me.endUserId, key, body);
-    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+    return myFlowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
 
   @Patch(':key')
@@ -114,7 +131,7 @@ export class MyFlowsController {
   @ApiOkResponse({ type: FlowView })
   async update(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
     await this.instances.update(actor, me.endUserId, key, body);
-    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+    return myFlowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
 
   @Post(':key/disable')
@@ -123,16 +140,18 @@ export class MyFlowsController {
   @ApiOkResponse({ type: FlowView })
   async disable(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string): Promise<FlowView> {
     await this.instances.disable(actor, me.endUserId, key);
-    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+    return myFlowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
 
   @Post(':key/upgrade')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Move to the latest version, keeping settings (new required inputs must be given)' })
+  @ApiOperation({ summary: 'Move to the latest version, keeping settings (new required inputs must be given); 403 when the template does not let end users upgrade' })
   @ApiOkResponse({ type: FlowView })
   async upgrade(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: InstanceBody): Promise<FlowView> {
+    const { template } = await this.instances.getForEndUser(actor, me.endUserId, key);
+    if (!template.allowEndUserUpgrade) throw new AppError('forbidden', `Upgrades of ${key} are rolled out by the vendor`);
     await this.instances.upgrade(actor, me.endUserId, key, body);
-    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+    return myFlowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
 
   @Post(':key/webhook/rotate')
@@ -141,7 +160,7 @@ export class MyFlowsController {
   @ApiOkResponse({ type: FlowView })
   async rotateWebhook(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string): Promise<FlowView> {
     await this.instances.rotateWebhook(actor, me.endUserId, key);
-    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+    return myFlowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
 
   @Put(':key/webhook/secret')
@@ -149,7 +168,7 @@ export class MyFlowsController {
   @ApiOkResponse({ type: FlowView })
   async setWebhookSecret(@CurrentActor() actor: Actor, @CurrentPrincipal() me: EndUserPrincipal, @Param('key') key: string, @Body() body: WebhookSecretBody): Promise<FlowView> {
     await this.instances.setWebhookSecret(actor, me.endUserId, key, body.secret);
-    return flowView(await this.instances.getForEndUser(actor, me.endUserId, key));
+    return myFlowView(await this.instances.getForEndUser(actor, me.endUserId, key));
   }
 }
 

@@ -35,6 +35,13 @@ export class InstanceBody {
   connections?: Record<string, string>;
 }
 
+export class TemplateOptionsBody {
+  @ApiPropertyOptional({ description: 'End users may upgrade their instance themselves in the widget (default true)' })
+  @OptionalNotNull()
+  @IsBoolean()
+  allowEndUserUpgrade?: boolean;
+}
+
 export class WebhookSecretBody {
   @ApiProperty({ minLength: 16, maxLength: 256, description: "The signing secret the sender issued (e.g. Stripe's whsec_…); the HMAC key, as its UTF-8 bytes" })
   @IsString()
@@ -84,6 +91,7 @@ export const templateView = (t: FlowTemplate, versions: FlowTemplateVersion[] = 
   key: t.key,
   name: t.name,
   latestVersion: t.latestVersion,
+  allowEndUserUpgrade: t.allowEndUserUpgrade,
   draft: t.draft,
   versions: versions.map((v) => ({ version: v.version, publishedAt: v.createdAt.toISOString(), publishedBy: v.publishedBy, definition: v.definition })),
   createdAt: t.createdAt.toISOString(),

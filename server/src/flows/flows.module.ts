@@ -11,12 +11,14 @@ import { FlowInstancesAdminController } from './flow-instances-admin.controller'
 import { FlowInstancesService } from './flow-instances.service';
 import { FlowInstance, FlowTemplate, FlowTemplateVersion } from './flow-template.entity';
 import { FlowTemplatesService } from './flow-templates.service';
+import { RolloutsController } from './rollouts/rollouts.controller';
+import { RolloutsModule } from './rollouts/rollouts.module';
 import { EndUserFlowsController, FlowSchemaController, FlowTemplatesController, MyFlowsController } from './flows.controller';
 
 /** Flow templates, their versions and end users' instances of them (runs are EngineModule's). */
 @Module({
-  imports: [ConnectorConfigsModule, ConnectionsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule, EngineModule],
-  controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, FlowInstancesAdminController],
+  imports: [ConnectorConfigsModule, ConnectionsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule, EngineModule, RolloutsModule],
+  controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, FlowInstancesAdminController, RolloutsController],
   providers: [
     FlowTemplatesService,
     FlowInstancesService,
