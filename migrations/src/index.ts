@@ -18,6 +18,7 @@ import { AddPollTriggersAndProviderSubscriptions1795490000000 } from './17954900
 import { AddMcpServer1795492000000 } from './1795492000000-AddMcpServer';
 import { CreateLlmProviders1795493000000 } from './1795493000000-CreateLlmProviders';
 import { AddTokenUsage1795494000000 } from './1795494000000-AddTokenUsage';
+import { AddAlerts1795496000000 } from './1795496000000-AddAlerts';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -40,6 +41,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddMcpServer1795492000000,
   CreateLlmProviders1795493000000,
   AddTokenUsage1795494000000,
+  AddAlerts1795496000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -1,4 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AlertsModule } from './alerts/alerts.module';
+import { AlertsProcessor } from './alerts/alerts.processor';
 import type { AppConfig } from './config/app-config';
 import { CoreModule, CoreOptions } from './core.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
@@ -17,8 +19,8 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule, EngineWorkerModule],
-      providers: [MaintenanceProcessor, RefreshProcessor, WebhookDeliveryProcessor],
+      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule, EngineWorkerModule, AlertsModule],
+      providers: [MaintenanceProcessor, RefreshProcessor, WebhookDeliveryProcessor, AlertsProcessor],
     };
   }
 }
