@@ -150,7 +150,7 @@ function Incidents() {
         </h2>
         <label>
           <span class="sr-only">Show</span>
-          <select value={status.value ?? ''} onChange={(e) => (status.value = (e.currentTarget.value || null) as typeof status.value)}>
+          <select class="select-small" value={status.value ?? ''} onChange={(e) => (status.value = (e.currentTarget.value || null) as typeof status.value)}>
             <option value="">All</option>
             <option value="firing">Firing</option>
             <option value="resolved">Resolved</option>
