@@ -67,7 +67,7 @@ describe('alerts', () => {
   let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let api: TestApi;
-  let worker: { close(): Promise<void> };
+  let workers: Array<Awaited<ReturnType<typeof startWorker>>>;
   let tenant: TenantFixture;
   let other: TenantFixture;
   let db: DataSource;
@@ -132,7 +132,8 @@ describe('alerts', () => {
       SMTP_URL: `smtp://alerts:s3cret-smtp-pass@127.0.0.1:${smtp.port}`,
       ALERTS_FROM: 'Alerts <alerts@vendor.test>',
     });
-    worker = await startWorker(api.config);
+    // Two workers, so that overlapping ticks would show as a second notice.
+    workers = [await startWorker(api.config), await startWorker(api.config)];
     db = api.app.get(DataSource);
     tenant = await createTenant(api, 'Alerting Co');
     other = await createTenant(api, 'Other Co');
@@ -158,7 +159,7 @@ describe('alerts', () => {
   });
 
   afterAll(async () => {
-    await worker?.close();
+    for (const worker of workers ?? []) await worker.close();
     await api?.close();
     await receiver?.close();
     await smtp?.close();
@@ -222,8 +223,31 @@ describe('alerts', () => {
     );
   });
 
+  it('retries a channel that failed on the next evaluation, without resending the others', async () => {
+    sandbox.inject({ connector: 'slack', path: '/api/chat.postMessage', status: 503, times: 1 } as never);
+    const endpoint = await tenant.owner.post('/v1/admin/webhook-endpoints', { url: `http://127.0.0.1:${receiver.port}/retry`, eventTypes: ['run.failed'] });
+    const rule = await tenant.owner.post('/v1/admin/alert-rules', {
+      name: 'Retry check',
+      kind: 'webhook_endpoint_disabled',
+      channels: { email: ['oncall@vendor.test'], slack: { connectionId: slackConnection, channel: slackChannel } },
+    });
+    expect(rule.status).toBe(201);
+    await tenant.owner.patch(`/v1/admin/webhook-endpoints/${endpoint.body.id}`, { enabled: false });
+    await until('the Slack notice retried', async () => notices('Retry check').slack.firing === 1);
+    await pause(2500);
+    expect(notices('Retry check')).toMatchObject({ email: { firing: 1, resolved: 0 }, slack: { firing: 1, resolved: 0 } });
+    const attempts = sandbox.calls({ connector: 'slack', path: '/api/chat.postMessage' }).filter((c) => String((c.body as { text?: string })?.text).includes('Retry check'));
+    expect(attempts).toHaveLength(2);
+    const [incident] = (await tenant.owner.get(`/v1/admin/alert-incidents?ruleId=${rule.body.id}`)).body.data;
+    expect(incident).toMatchObject({ status: 'firing', notifyError: null });
+    expect([...incident.notified].sort()).toEqual(['firing:email', 'firing:slack']);
+    expect((await tenant.owner.patch(`/v1/admin/alert-rules/${rule.body.id}`, { enabled: false })).status).toBe(200);
+  });
+
   it('never logs the SMTP credentials', () => {
-    expect(JSON.stringify(api.logs)).not.toContain('s3cret-smtp-pass');
+    const logs = JSON.stringify([api.logs, ...workers.map((w) => w.logs)]);
+    expect(logs).toContain('alert incidents changed');
+    expect(logs).not.toContain('s3cret-smtp-pass');
   });
 
   it("another tenant's rules are not found, and viewers only read", async () => {
