@@ -19,6 +19,7 @@ import { AddMcpServer1795492000000 } from './1795492000000-AddMcpServer';
 import { CreateLlmProviders1795493000000 } from './1795493000000-CreateLlmProviders';
 import { AddTokenUsage1795494000000 } from './1795494000000-AddTokenUsage';
 import { AddFlowRollouts1795495000000 } from './1795495000000-AddFlowRollouts';
+import { AddAlerts1795496000000 } from './1795496000000-AddAlerts';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -42,6 +43,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   CreateLlmProviders1795493000000,
   AddTokenUsage1795494000000,
   AddFlowRollouts1795495000000,
+  AddAlerts1795496000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -90,6 +90,11 @@ export type Tenant = Schemas['TenantView'];
 export type WebhookEndpoint = Schemas['WebhookEndpointView'];
 export type WebhookEventType = WebhookEndpoint['eventTypes'][number];
 export type WebhookDelivery = Schemas['WebhookDeliveryView'];
+/** An alert rule (/v1/admin/alert-rules) and an incident it raised (/v1/admin/alert-incidents). */
+export type AlertRule = Schemas['AlertRuleView'];
+export type AlertKind = AlertRule['kind'];
+export type AlertRuleInput = Schemas['CreateAlertRuleDto'];
+export type AlertIncident = Schemas['AlertIncidentView'];
 
 /** The API's error envelope, `{ error: { code, message, details } }`, as an exception. */
 export class ApiError extends Error {
@@ -192,6 +197,12 @@ export const api = {
   createCustomProvider: (body: Schemas['CustomProviderDto']) => request<CustomProvider>('POST', '/v1/admin/custom-providers', body),
   replaceCustomProvider: (id: string, body: Schemas['CustomProviderDto']) => request<CustomProvider>('PUT', `/v1/admin/custom-providers/${enc(id)}`, body),
   deleteCustomProvider: (id: string) => request<void>('DELETE', `/v1/admin/custom-providers/${enc(id)}`),
+  alertRules: () => request<Schemas['AlertRuleListView']>('GET', '/v1/admin/alert-rules'),
+  alertRule: (id: string) => request<AlertRule>('GET', `/v1/admin/alert-rules/${enc(id)}`),
+  createAlertRule: (body: AlertRuleInput) => request<AlertRule>('POST', '/v1/admin/alert-rules', body),
+  updateAlertRule: (id: string, body: Schemas['UpdateAlertRuleDto']) => request<AlertRule>('PATCH', `/v1/admin/alert-rules/${enc(id)}`, body),
+  deleteAlertRule: (id: string) => request<void>('DELETE', `/v1/admin/alert-rules/${enc(id)}`),
+  alertIncidents: (status: 'firing' | 'resolved' | null) => request<Schemas['AlertIncidentListView']>('GET', `/v1/admin/alert-incidents${status ? `?status=${status}` : ''}`),
   llmProviders: () => request<Schemas['LlmProviderListView']>('GET', '/v1/admin/llm-providers'),
   llmProvider: (key: string) => request<LlmProvider>('GET', `/v1/admin/llm-providers/${enc(key)}`),
   createLlmProvider: (body: Schemas['CreateLlmProviderDto']) => request<LlmProvider>('POST', '/v1/admin/llm-providers', body),

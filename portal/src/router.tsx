@@ -28,6 +28,8 @@ export type RouteName =
   | 'accept-invite'
   | 'llm-providers'
   | 'llm-provider'
+  | 'alerts'
+  | 'alert'
   | 'not-found';
 
 export interface Route {
@@ -53,6 +55,7 @@ const SECTIONS: Record<string, [list: RouteName, item: RouteName | null]> = {
   'audit-log': ['audit-log', null],
   'accept-invite': ['accept-invite', null],
   'llm-providers': ['llm-providers', 'llm-provider'],
+  alerts: ['alerts', 'alert'],
 };
 
 function routeOf(pathname: string): Route {

@@ -52,6 +52,60 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/alert-incidents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Incidents alert rules raised, newest first; filter by status or rule */
+    get: operations['AlertsController_incidents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/alert-rules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's alert rules, oldest first */
+    get: operations['AlertsController_list'];
+    put?: never;
+    /** Add an alert rule: what to watch (kind and params) and where to send notices (channels) */
+    post: operations['AlertsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/alert-rules/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One alert rule */
+    get: operations['AlertsController_get'];
+    put?: never;
+    post?: never;
+    /** Delete an alert rule and its incidents */
+    delete: operations['AlertsController_remove'];
+    options?: never;
+    head?: never;
+    /** Rename, change parameters or channels, enable or disable (the kind cannot change) */
+    patch: operations['AlertsController_update'];
+    trace?: never;
+  };
   '/v1/admin/api-keys': {
     parameters: {
       query?: never;
@@ -1794,6 +1848,82 @@ export interface components {
       /** Format: date-time */
       expiresAt: string | null;
     };
+    AlertChannelsDto: {
+      /**
+       * @example [
+       *       "oncall@example.com"
+       *     ]
+       */
+      email?: string[];
+      slack?: components['schemas']['SlackChannelDto'];
+      /** @description Send alert.fired / alert.resolved to your webhook endpoints subscribed to them */
+      webhook?: boolean;
+    };
+    AlertChannelsView: {
+      email?: string[];
+      slack?: components['schemas']['SlackChannelView'];
+      webhook?: boolean;
+    };
+    AlertIncidentListView: {
+      data: components['schemas']['AlertIncidentView'][];
+      nextCursor: string | null;
+    };
+    AlertIncidentView: {
+      /** Format: uuid */
+      id: string;
+      /** Format: uuid */
+      ruleId: string;
+      /** @description The flow key, connection id, webhook endpoint id or cap (monthly_tokens, concurrent_runs) it is about */
+      subject: string;
+      /** @enum {string} */
+      status: 'firing' | 'resolved';
+      /** @description What was measured when it fired: percent failed, failed runs, percent of a cap; 1 for a state */
+      value: number;
+      /** Format: date-time */
+      firedAt: string;
+      /** Format: date-time */
+      resolvedAt: string | null;
+      /** @description Notices sent, as <status>:<channel> (firing:email, resolved:slack…) */
+      notified: string[];
+      /** @description Why the latest notice attempt failed (retried on the next evaluations) */
+      notifyError: string | null;
+    };
+    AlertParamsDto: {
+      /** @description flow_*: the flow template key watched; absent: every flow, each its own incident */
+      flowKey?: string;
+      /** @description flow_failure_rate: percent of finished runs failed; flow_failures: failed runs; tenant_near_cap: percent of a cap used. Fires at or above it */
+      threshold?: number;
+      /** @description flow_*: the window runs are counted over, in minutes */
+      windowMinutes?: number;
+      /**
+       * @description flow_failure_rate: finished runs in the window before the rate counts
+       * @default 1
+       */
+      minRuns?: number;
+    };
+    AlertParamsView: {
+      flowKey?: string;
+      threshold?: number;
+      windowMinutes?: number;
+      minRuns?: number;
+    };
+    AlertRuleListView: {
+      data: components['schemas']['AlertRuleView'][];
+    };
+    AlertRuleView: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      /** @enum {string} */
+      kind: 'flow_failure_rate' | 'flow_failures' | 'connection_needs_reauth' | 'webhook_endpoint_disabled' | 'tenant_near_cap';
+      params: components['schemas']['AlertParamsView'];
+      channels: components['schemas']['AlertChannelsView'];
+      enabled: boolean;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
     ApiKeyListView: {
       data: components['schemas']['ApiKeyView'][];
     };
@@ -2026,6 +2156,17 @@ export interface components {
        */
       secret: 'subscription' | 'client_secret' | 'signing_secret';
     };
+    CreateAlertRuleDto: {
+      /** @example Salesforce sync failing */
+      name: string;
+      /** @enum {string} */
+      kind: 'flow_failure_rate' | 'flow_failures' | 'connection_needs_reauth' | 'webhook_endpoint_disabled' | 'tenant_near_cap';
+      params?: components['schemas']['AlertParamsDto'];
+      /** @description At least one channel */
+      channels: components['schemas']['AlertChannelsDto'];
+      /** @default true */
+      enabled?: boolean;
+    };
     CreateApiKeyDto: {
       /** @example Production backend */
       name: string;
@@ -2083,7 +2224,16 @@ export interface components {
       description?: string | null;
       /** @description The events this endpoint receives */
       eventTypes: (
-        'connection.created' | 'connection.needs_reauth' | 'connection.deleted' | 'flow.enabled' | 'flow.disabled' | 'run.succeeded' | 'run.failed' | 'approval.requested'
+        | 'connection.created'
+        | 'connection.needs_reauth'
+        | 'connection.deleted'
+        | 'flow.enabled'
+        | 'flow.disabled'
+        | 'run.succeeded'
+        | 'run.failed'
+        | 'approval.requested'
+        | 'alert.fired'
+        | 'alert.resolved'
       )[];
     };
     CreatedApiKeyView: {
@@ -2978,6 +3128,23 @@ export interface components {
       password: string;
       name?: string;
     };
+    SlackChannelDto: {
+      /**
+       * Format: uuid
+       * @description One of your Slack connections (connector `slack`)
+       */
+      connectionId: string;
+      /**
+       * @description A channel name or id
+       * @example #integrations-alerts
+       */
+      channel: string;
+    };
+    SlackChannelView: {
+      /** Format: uuid */
+      connectionId: string;
+      channel: string;
+    };
     StartRolloutBody: {
       /** @description The published version to move instances to */
       version: number;
@@ -3169,6 +3336,15 @@ export interface components {
        */
       lastItemAt: string | null;
     };
+    UpdateAlertRuleDto: {
+      name?: string;
+      /** @description Replaces the parameters */
+      params?: components['schemas']['AlertParamsDto'];
+      /** @description Replaces the channels */
+      channels?: components['schemas']['AlertChannelsDto'];
+      /** @description Disabling resolves its firing incidents without a notice */
+      enabled?: boolean;
+    };
     UpdateConnectorConfigDto: {
       enabled?: boolean;
       /** @description Your OAuth app's client id */
@@ -3210,7 +3386,16 @@ export interface components {
       url?: string;
       description?: string | null;
       eventTypes?: (
-        'connection.created' | 'connection.needs_reauth' | 'connection.deleted' | 'flow.enabled' | 'flow.disabled' | 'run.succeeded' | 'run.failed' | 'approval.requested'
+        | 'connection.created'
+        | 'connection.needs_reauth'
+        | 'connection.deleted'
+        | 'flow.enabled'
+        | 'flow.disabled'
+        | 'run.succeeded'
+        | 'run.failed'
+        | 'approval.requested'
+        | 'alert.fired'
+        | 'alert.resolved'
       )[];
       /** @description Enabling again clears disabledReason and the failure count */
       enabled?: boolean;
@@ -3309,7 +3494,16 @@ export interface components {
       url: string;
       description: string | null;
       eventTypes: (
-        'connection.created' | 'connection.needs_reauth' | 'connection.deleted' | 'flow.enabled' | 'flow.disabled' | 'run.succeeded' | 'run.failed' | 'approval.requested'
+        | 'connection.created'
+        | 'connection.needs_reauth'
+        | 'connection.deleted'
+        | 'flow.enabled'
+        | 'flow.disabled'
+        | 'run.succeeded'
+        | 'run.failed'
+        | 'approval.requested'
+        | 'alert.fired'
+        | 'alert.resolved'
       )[];
       enabled: boolean;
       /** @description Why the endpoint is disabled (e.g. sustained delivery failure) */
@@ -3325,7 +3519,16 @@ export interface components {
       url: string;
       description: string | null;
       eventTypes: (
-        'connection.created' | 'connection.needs_reauth' | 'connection.deleted' | 'flow.enabled' | 'flow.disabled' | 'run.succeeded' | 'run.failed' | 'approval.requested'
+        | 'connection.created'
+        | 'connection.needs_reauth'
+        | 'connection.deleted'
+        | 'flow.enabled'
+        | 'flow.disabled'
+        | 'run.succeeded'
+        | 'run.failed'
+        | 'approval.requested'
+        | 'alert.fired'
+        | 'alert.resolved'
       )[];
       enabled: boolean;
       /** @description Why the endpoint is disabled (e.g. sustained delivery failure) */
@@ -3455,6 +3658,294 @@ export interface operations {
       };
       /** @description A dependency is down; details.checks names it */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  AlertsController_incidents: {
+    parameters: {
+      query?: {
+        status?: 'firing' | 'resolved';
+        ruleId?: string;
+        limit?: number;
+        /** @description nextCursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AlertIncidentListView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  AlertsController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AlertRuleListView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  AlertsController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateAlertRuleDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AlertRuleView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the admin role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  AlertsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AlertRuleView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  AlertsController_remove: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the admin role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  AlertsController_update: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateAlertRuleDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AlertRuleView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the admin role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      404: {
         headers: {
           [name: string]: unknown;
         };

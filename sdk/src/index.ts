@@ -6,5 +6,5 @@ export { ROUTES, Switchboard } from './client.js';
 export type { RouteName, SwitchboardOptions } from './client.js';
 export { SwitchboardError, WebhookVerificationError } from './errors.js';
 export { verifyWebhook } from './webhooks.js';
-export type { FlowInstanceChange, VerifyOptions, WebhookEvent, WebhookEventData, WebhookEventType, WebhookHeaders } from './webhooks.js';
+export type { AlertIncidentChange, FlowInstanceChange, VerifyOptions, WebhookEvent, WebhookEventData, WebhookEventType, WebhookHeaders } from './webhooks.js';
 export type * from './types.js';

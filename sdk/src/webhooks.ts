@@ -12,7 +12,21 @@ export interface FlowInstanceChange {
   connections: Record<string, string>;
 }
 
-/** Each event type's `data`: always your id for the end user, next to the object it is about. */
+/** An alert rule's incident as `alert.fired` / `alert.resolved` carry it (docs/operations.md, Alerts). */
+export interface AlertIncidentChange {
+  incidentId: string;
+  ruleId: string;
+  ruleName: string;
+  kind: 'flow_failure_rate' | 'flow_failures' | 'connection_needs_reauth' | 'webhook_endpoint_disabled' | 'tenant_near_cap';
+  /** The flow key, connection id, webhook endpoint id or cap (`monthly_tokens`, `concurrent_runs`). */
+  subject: string;
+  status: 'firing' | 'resolved';
+  value: number;
+  firedAt: string;
+  resolvedAt: string | null;
+}
+
+/** Each event type's `data`: your id for the end user next to the object it is about (alerts, about your integrations as a whole, carry the alert). */
 export interface WebhookEventData {
   'connection.created': { endUserId: string; connection: Connection };
   'connection.needs_reauth': { endUserId: string; connection: Connection };
@@ -22,6 +36,8 @@ export interface WebhookEventData {
   'run.succeeded': { endUserId: string; run: Run };
   'run.failed': { endUserId: string; run: Run };
   'approval.requested': { endUserId: string; approval: Approval };
+  'alert.fired': { alert: AlertIncidentChange };
+  'alert.resolved': { alert: AlertIncidentChange };
   /** The portal's "Send test event". */
   ping: { endpointId: string; message: string };
 }

@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AlertsModule } from './alerts/alerts.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
@@ -60,6 +61,7 @@ export class ApiModule {
         EmbedModule,
         DashboardModule,
         McpModule,
+        AlertsModule,
       ],
       controllers: options.extraControllers ?? [],
       providers: [

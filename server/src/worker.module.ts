@@ -1,4 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AlertsModule } from './alerts/alerts.module';
+import { AlertsProcessor } from './alerts/alerts.processor';
 import type { AppConfig } from './config/app-config';
 import { CoreModule, CoreOptions } from './core.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
@@ -19,8 +21,18 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, options), MaintenanceModule, ConnectionsModule, WebhooksModule, ScheduleModule, PollingModule, EngineWorkerModule, RolloutsModule],
-      providers: [MaintenanceProcessor, RefreshProcessor, WebhookDeliveryProcessor, RolloutProcessor],
+      imports: [
+        CoreModule.forRoot(config, options),
+        MaintenanceModule,
+        ConnectionsModule,
+        WebhooksModule,
+        ScheduleModule,
+        PollingModule,
+        EngineWorkerModule,
+        RolloutsModule,
+        AlertsModule,
+      ],
+      providers: [MaintenanceProcessor, RefreshProcessor, WebhookDeliveryProcessor, RolloutProcessor, AlertsProcessor],
     };
   }
 }

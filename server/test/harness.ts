@@ -186,7 +186,7 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
 }
 
 /** A worker (queue processors) in this process, sharing the API's configuration (same database, Redis prefix, master key). */
-export async function startWorker(config: AppConfig): Promise<{ close(): Promise<void> }> {
+export async function startWorker(config: AppConfig): Promise<{ logs: LogLine[]; close(): Promise<void> }> {
   const { NestFactory } = await import('@nestjs/core');
   const { WorkerModule } = await import('../src/worker.module');
   const logs: LogLine[] = [];
@@ -203,7 +203,7 @@ export async function startWorker(config: AppConfig): Promise<{ close(): Promise
     { logger: false },
   );
   await app.init();
-  return { close: () => app.close() };
+  return { logs, close: () => app.close() };
 }
 
 /** Resolves with the first truthy answer of `probe` (asked every 100 ms); fails naming `what` after `timeoutMs`. */

@@ -25,6 +25,7 @@ const TAGS = [
   'admin: LLM providers',
   'admin: flow templates',
   'admin: webhooks',
+  'admin: alerts',
   'admin: dashboard',
   'admin: mcp',
   'admin: audit log',
@@ -183,6 +184,24 @@ describe('admin API answers match /openapi.json', () => {
     ['PATCH', '/v1/admin/llm-providers/{key}', 200, () => tenant.owner.patch('/v1/admin/llm-providers/local', { name: 'Local', apiKey: null })],
     ['DELETE', '/v1/admin/llm-providers/{key}', 204, () => tenant.owner.delete('/v1/admin/llm-providers/local')],
 
+    [
+      'POST',
+      '/v1/admin/alert-rules',
+      201,
+      () =>
+        tenant.owner.post('/v1/admin/alert-rules', {
+          name: 'Quotes failing',
+          kind: 'flow_failure_rate',
+          params: { flowKey: 'quote', threshold: 20, windowMinutes: 15 },
+          channels: { email: ['oncall@example.test'], webhook: true },
+        }),
+    ],
+    ['GET', '/v1/admin/alert-rules', 200, () => tenant.owner.get('/v1/admin/alert-rules')],
+    ['GET', '/v1/admin/alert-rules/{id}', 200, () => tenant.owner.get(`/v1/admin/alert-rules/${ids.alertRule}`)],
+    ['PATCH', '/v1/admin/alert-rules/{id}', 200, () => tenant.owner.patch(`/v1/admin/alert-rules/${ids.alertRule}`, { enabled: false })],
+    ['GET', '/v1/admin/alert-incidents', 200, () => tenant.owner.get('/v1/admin/alert-incidents?status=resolved')],
+    ['DELETE', '/v1/admin/alert-rules/{id}', 204, () => tenant.owner.delete(`/v1/admin/alert-rules/${ids.alertRule}`)],
+
     ['POST', '/v1/admin/flow-templates', 201, () => tenant.owner.post('/v1/admin/flow-templates', { definition: quote })],
     ['PUT', '/v1/admin/flow-templates/{key}/draft', 200, () => tenant.owner.put('/v1/admin/flow-templates/quote/draft', { definition: { ...quote, name: 'Quote' } })],
     ['POST', '/v1/admin/flow-templates/{key}/validate', 200, () => tenant.owner.post('/v1/admin/flow-templates/quote/validate', { definition: { ...quote, steps: 'none' } })],
@@ -279,6 +298,7 @@ describe('admin API answers match /openapi.json', () => {
     'POST /v1/admin/members': (b) => (ids.member = b.member.id),
     'POST /v1/admin/api-keys': (b) => (ids.apiKey = b.apiKey.id),
     'POST /v1/admin/custom-providers': (b) => (ids.customProvider = b.id),
+    'POST /v1/admin/alert-rules': (b) => (ids.alertRule = b.id),
     'POST /v1/admin/webhook-endpoints': (b) => (ids.webhookEndpoint = b.id),
     'POST /v1/admin/webhook-endpoints/{id}/test': (b) => (ids.webhookDelivery = b.id),
     'POST /v1/admin/flow-templates/{key}/rollouts': (b) => (ids.rollout = b.id),

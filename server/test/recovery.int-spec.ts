@@ -167,7 +167,7 @@ describe('durable recovery', () => {
     const client = new Redis(redis.url);
     try {
       const repeatable = (await client.keys(`${env.REDIS_PREFIX}:bull:*:repeat`)).sort();
-      expect(repeatable.map((k) => k.split(':').slice(-2, -1)[0])).toEqual(['maintenance', 'webhooks']);
+      expect(repeatable.map((k) => k.split(':').slice(-2, -1)[0])).toEqual(['alerts', 'maintenance', 'webhooks']);
       const names = (await client.zrange(`${env.REDIS_PREFIX}:bull:maintenance:repeat`, 0, -1)).map((k) => k.split(':')[0]).sort();
       expect(names).toEqual(['fire-schedules', 'purge-expired', 'recover-rollouts', 'recover-runs', 'refresh-expiring']);
     } finally {

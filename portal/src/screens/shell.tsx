@@ -24,6 +24,7 @@ import { WebhookDetail, Webhooks } from './webhooks';
 import { Mcp } from './mcp';
 import { CustomProviders } from './custom-providers';
 import { LlmProviders } from './llm-providers';
+import { Alerts } from './alerts';
 
 const icons = {
   chart: 'M3 17h14M5.5 14V9M10 14V4.5M14.5 14v-7',
@@ -47,6 +48,7 @@ const NAV: { title: string; items: { to: string; label: string; icon: string; se
       { to: 'dashboard', label: 'Dashboard', icon: icons.chart, section: ['dashboard'] },
       { to: 'runs', label: 'Runs', icon: icons.runs, section: ['runs', 'run'] },
       { to: 'approvals', label: 'Approvals', icon: icons.check, section: ['approvals'] },
+      { to: 'alerts', label: 'Alerts', icon: 'M10 3a4.5 4.5 0 0 0-4.5 4.5V11L4 13.5h12L14.5 11V7.5A4.5 4.5 0 0 0 10 3zM8.5 16a1.5 1.5 0 0 0 3 0', section: ['alerts', 'alert'] },
     ],
   },
   {
@@ -283,6 +285,9 @@ function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
       return <Members me={me} />;
     case 'audit-log':
       return <AuditLog />;
+    case 'alerts':
+    case 'alert':
+      return <Alerts ruleId={name === 'alert' ? param : null} key={param} />;
     case 'llm-providers':
     case 'llm-provider':
       return <LlmProviders providerKey={name === 'llm-provider' ? param : null} key={param} />;

@@ -25,6 +25,8 @@ const EVENT_LABELS: Record<WebhookEventType, string> = {
   'run.succeeded': 'A run succeeded',
   'run.failed': 'A run failed',
   'approval.requested': 'A step waits for approval',
+  'alert.fired': 'An alert rule fired',
+  'alert.resolved': 'An alert rule resolved',
 };
 const WEBHOOK_EVENT_TYPES = Object.keys(EVENT_LABELS) as WebhookEventType[];
 

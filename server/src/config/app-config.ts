@@ -201,6 +201,22 @@ class Environment {
   @Min(1)
   @Max(1000)
   WEBHOOK_DISABLE_AFTER_FAILURES = 5;
+
+  /** How often the worker evaluates alert rules. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  ALERTS_INTERVAL_SECONDS = 60;
+
+  /** Where alert emails are sent from: smtp://user:pass@host:587 or smtps://…; unset, email channels are skipped. */
+  @Matches(/^smtps?:\/\/.+/, { message: 'must be an smtp:// or smtps:// URL' })
+  @IsOptional()
+  SMTP_URL?: string;
+
+  @IsString()
+  @IsOptional()
+  ALERTS_FROM?: string;
 }
 
 export interface AppConfig {
@@ -247,6 +263,8 @@ export interface AppConfig {
   trustProxy: boolean;
   /** Outbound webhooks: delays between attempts (one retry per entry), and failed deliveries in a row that disable an endpoint. */
   webhooks: { retryScheduleMs: number[]; disableAfterFailures: number };
+  /** Alert rules: evaluation interval, and the SMTP server email notices go through (none: email is skipped). */
+  alerts: { intervalSeconds: number; smtpUrl?: string; from: string };
 }
 
 export class ConfigError extends Error {}
@@ -265,7 +283,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (errors.length > 0 || extra.length > 0) {
     const lines = errors.map((error) => {
-      const value = ['MASTER_KEY', 'MASTER_KEY_PREVIOUS', 'METRICS_TOKEN'].includes(error.property) ? '(hidden)' : JSON.stringify(raw[error.property] ?? null);
+      const value = ['MASTER_KEY', 'MASTER_KEY_PREVIOUS', 'METRICS_TOKEN', 'SMTP_URL'].includes(error.property) ? '(hidden)' : JSON.stringify(raw[error.property] ?? null);
       const why = Object.values(error.constraints ?? {}).join('; ');
       return `  ${error.property}: ${raw[error.property] === undefined ? 'is required' : why} (got ${value})`;
     });
@@ -306,5 +324,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     runRecoveryGraceSeconds: env.RUN_RECOVERY_GRACE_SECONDS,
     trustProxy: env.TRUST_PROXY,
     webhooks: { retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS.split(',').map(Number), disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES },
+    alerts: { intervalSeconds: env.ALERTS_INTERVAL_SECONDS, smtpUrl: env.SMTP_URL, from: env.ALERTS_FROM ?? `Switchboard alerts <alerts@${new URL(publicUrl).hostname}>` },
   };
 }

@@ -24,6 +24,7 @@ import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../webhooks/webh
 import { McpSettings } from '../mcp/mcp-settings.entity';
 import { CustomProvider } from '../custom-providers/custom-provider.entity';
 import { LlmProvider } from '../llm-providers/llm-provider.entity';
+import { AlertIncident, AlertRule } from '../alerts/alert.entities';
 
 export const ENTITIES = [
   Tenant,
@@ -51,6 +52,8 @@ export const ENTITIES = [
   CustomProvider,
   LlmProvider,
   McpSettings,
+  AlertRule,
+  AlertIncident,
 ];
 
 export const DATABASE_CONNECT_TIMEOUT_MS = 3000;

@@ -10,6 +10,7 @@ export const QUEUES = {
   maintenance: 'maintenance',
   runs: 'runs',
   webhooks: 'webhooks',
+  alerts: 'alerts',
 } as const;
 
 export const ALL_QUEUES = Object.values(QUEUES);

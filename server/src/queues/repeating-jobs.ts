@@ -15,7 +15,7 @@ interface Schedule {
 
 /**
  * The one way periodic work (run recovery, schedules, token refresh, purges, webhook recovery and
- * pruning) is registered. A Bull repeatable job lives only in Redis: a Redis restart without
+ * pruning, alert evaluation) is registered. A Bull repeatable job lives only in Redis: a Redis restart without
  * persistence forgets it, and nothing would run until a process restarted. So every process (API
  * and worker) keeps the list in memory and puts back what Redis lost — at once when a queue's
  * connection becomes ready again, and every REPEATING_JOBS_CHECK_MS in any case (a reconnect can be
