@@ -7,6 +7,7 @@ import type { Actor, Principal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { ANY_CONTENT } from '../common/http/openapi';
 import { isRetryableStatus } from '../common/http/retry';
+import { deadline } from '../common/net/deadline';
 import { guardedRequest } from '../common/net/guarded-fetch';
 import { OutboundGuard } from '../common/net/outbound-guard';
 import { UuidParam } from '../common/http/params';
@@ -93,15 +94,18 @@ export class ProxyController {
       const { url, headers } = authorizedRequest(definition, current.config, credentials, { path, query, headers: forwarded });
       if (body.length > 0) headers['content-length'] = String(body.length);
       let upstream: IncomingMessage;
+      // Bounds the whole exchange, the streamed answer included; a discarded answer drains under it.
+      const bounded = deadline(TIMEOUT_MS);
       try {
         upstream = await guardedRequest(this.guard, url, {
           method: req.method,
           headers,
           body: body.length ? body : null,
-          signal: AbortSignal.timeout(TIMEOUT_MS),
+          signal: bounded.signal,
           maxResponseBytes: MAX_RESPONSE_BYTES,
         });
       } catch (error) {
+        bounded.done();
         if (error instanceof AppError || (error as { code?: string }).code === 'EPRIVATE') throw error instanceof AppError ? error : error;
         if (retryable && attempt + 1 < MAX_ATTEMPTS) {
           await sleep(retryDelayMs(null, attempt));
@@ -128,7 +132,7 @@ export class ProxyController {
         if (!DROP_RESPONSE_HEADERS.has(name) && value !== undefined) res.setHeader(name, value);
       }
       res.setHeader('x-switchboard-attempts', String(attempt + 1));
-      await pipeCapped(upstream, res);
+      await pipeCapped(upstream, res).finally(bounded.done);
       return;
     }
   }
