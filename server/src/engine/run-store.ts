@@ -58,6 +58,21 @@ interface QuietFinish {
 
 export type RunError = { code: string; message: string; step?: string };
 
+/**
+ * A batch as one JSON array for `jsonb_to_recordset`: `plain` fields are serialised, `raw` ones are
+ * JSON text already (a timeline, a result) and are spliced in as they are — neither escaped again
+ * nor parsed and serialised twice, as one array parameter per column would be.
+ */
+function batchJson<T>(items: T[], plain: (item: T) => Record<string, unknown>, raw: (item: T) => Record<string, string>): string {
+  return `[${items
+    .map((item) => {
+      const own = JSON.stringify(plain(item));
+      const spliced = Object.entries(raw(item)).map(([key, json]) => `${JSON.stringify(key)}:${json}`);
+      return `${own.slice(0, -1)}${own.length > 2 ? ',' : ''}${spliced.join(',')}}`;
+    })
+    .join(',')}]`;
+}
+
 const ACTIVE = `status IN ('queued', 'running', 'waiting')`;
 /** Ends this process's execution mark (see CLAIM_EXECUTION) in the statement that ends an execution; $3 is PROCESS_ID. */
 const END_EXECUTION = `execution_owner = CASE WHEN execution_owner = $3 THEN NULL ELSE execution_owner END`;
@@ -162,10 +177,16 @@ export class RunStore {
         'run-checkpoint',
         trustedTenantId(tenantId),
         `UPDATE runs SET status = 'running', started_at = COALESCE(runs.started_at, v.started_at), steps = v.steps, active_ms = v.active_ms
-           FROM unnest($2::uuid[], $3::timestamptz[], $4::jsonb[], $5::integer[]) AS v(id, started_at, steps, active_ms)
+           FROM jsonb_to_recordset($2::jsonb) AS v(id uuid, started_at timestamptz, steps jsonb, active_ms integer)
           WHERE runs.tenant_id = $1 AND runs.id = v.id AND runs.${ACTIVE}
          RETURNING runs.id`,
-        [runs.map((r) => r.id), runs.map((r) => r.startedAt), runs.map((r) => r.steps), runs.map((r) => r.activeMs)],
+        [
+          batchJson(
+            runs,
+            (r) => ({ id: r.id, started_at: r.startedAt, active_ms: r.activeMs }),
+            (r) => ({ steps: r.steps }),
+          ),
+        ],
       );
       const updated = new Set(rows.map((r) => r.id));
       return runs.map((r) => updated.has(r.id));
@@ -264,20 +285,17 @@ export class RunStore {
         trustedTenantId(tenantId),
         `UPDATE runs SET status = v.new_status, result = v.result, error = v.error, steps = v.steps, started_at = COALESCE(runs.started_at, v.started_at),
                 finished_at = v.finished_at, active_ms = v.active_ms, execution_owner = CASE WHEN runs.execution_owner = $2 THEN NULL ELSE runs.execution_owner END
-           FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[], $7::jsonb[], $8::timestamptz[], $9::timestamptz[], $10::integer[])
-                AS v(id, new_status, result, error, steps, started_at, finished_at, active_ms)
+           FROM jsonb_to_recordset($3::jsonb)
+                AS v(id uuid, new_status text, result jsonb, error jsonb, steps jsonb, started_at timestamptz, finished_at timestamptz, active_ms integer)
           WHERE runs.tenant_id = $1 AND runs.id = v.id AND runs.${ACTIVE} AND NOT EXISTS (${RUN_WEBHOOKS})
          RETURNING runs.id`,
         [
           PROCESS_ID,
-          runs.map((r) => r.id),
-          runs.map((r) => r.status),
-          runs.map((r) => r.result),
-          runs.map((r) => r.error),
-          runs.map((r) => r.steps),
-          runs.map((r) => r.startedAt),
-          runs.map((r) => r.finishedAt),
-          runs.map((r) => r.activeMs),
+          batchJson(
+            runs,
+            (r) => ({ id: r.id, new_status: r.status, started_at: r.startedAt, finished_at: r.finishedAt, active_ms: r.activeMs }),
+            (r) => ({ result: r.result, error: r.error ?? 'null', steps: r.steps }),
+          ),
         ],
       );
       const updated = new Set(rows.map((r) => r.id));
