@@ -39,6 +39,7 @@ interface TenantData {
     appConfig: string;
     flowKey: string;
     rollout: string;
+    alertRule: string;
     connection: string;
   };
 }
@@ -124,6 +125,7 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
   ok(await owner.put(`/v1/admin/flow-templates/${req!.key}/draft`, { definition: { ...req, name: `${mark} v2` } }), 'draft v2');
   ok(await owner.post(`/v1/admin/flow-templates/${req!.key}/publish`), 'publish v2');
   const rollout = ok(await owner.post(`/v1/admin/flow-templates/${req!.key}/rollouts`, { version: 2, target: { endUserIds: [externalId] } }), 'rollout');
+  const alertRule = ok(await owner.post('/v1/admin/alert-rules', { name: `${mark} endpoints`, kind: 'webhook_endpoint_disabled', channels: { webhook: true } }), 'alert rule');
   const delivery = await until('delivery', async () => (await owner.get(`/v1/admin/webhook-endpoints/${endpoint.id}/deliveries`)).body.data[0]?.id as string | undefined);
   return {
     fixture,
@@ -142,6 +144,7 @@ async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<T
       appConfig,
       flowKey: `${prefix}-req`,
       rollout: rollout.id,
+      alertRule: alertRule.id,
       connection,
     },
   };
@@ -160,6 +163,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (name === 'connectionId') return ids.connection;
   if (name !== 'id') return undefined;
   if (path.includes('/rollouts/')) return ids.rollout;
+  if (path.includes('/alert-rules/')) return ids.alertRule;
   if (path.includes('/members/')) return ids.membership;
   if (path.includes('/api-keys/')) return ids.apiKey;
   if (path.includes('/signing-keys/')) return ids.signingKey;

@@ -1,3 +1,4 @@
+import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -120,14 +121,13 @@ export class AlertRulesService {
     if (query.status) q.andWhere('i.status = :status', { status: query.status });
     if (query.ruleId) q.andWhere('i.ruleId = :ruleId', { ruleId: query.ruleId });
     if (query.cursor) {
-      const [at, id] = Buffer.from(query.cursor, 'base64url').toString().split('|');
-      if (!at || !id || Number.isNaN(Date.parse(at))) throw invalid('cursor', 'is not a cursor this API returned');
-      q.andWhere('(i.firedAt, i.id) < (:at, :id)', { at: new Date(at), id });
+      const { at, id } = decodeTimeCursor(query.cursor);
+      q.andWhere('(i.firedAt, i.id) < (:at, :id)', { at, id });
     }
     const rows = await q.getMany();
     const data = rows.slice(0, query.limit);
     const last = data[data.length - 1];
-    return { data, nextCursor: rows.length > query.limit && last ? Buffer.from(`${last.firedAt.toISOString()}|${last.id}`).toString('base64url') : null };
+    return { data, nextCursor: rows.length > query.limit && last ? encodeTimeCursor(last.firedAt, last.id) : null };
   }
 
   private async resolveQuietly(manager: EntityManager, tenantId: TenantId, ruleId: string): Promise<void> {

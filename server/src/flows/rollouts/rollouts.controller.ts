@@ -1,3 +1,4 @@
+import { UuidParam } from '../../common/http/params';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentActor, MemberAuth } from '../../auth/auth.decorators';
@@ -34,7 +35,7 @@ export class RolloutsController {
   @MemberAuth('viewer')
   @ApiOperation({ summary: 'A rollout with its progress (items by status)' })
   @ApiOkResponse({ type: RolloutView })
-  async get(@CurrentActor() actor: Actor, @Param('key') key: string, @Param('id') id: string): Promise<RolloutView> {
+  async get(@CurrentActor() actor: Actor, @Param('key') key: string, @Param('id', UuidParam('id')) id: string): Promise<RolloutView> {
     return rolloutView(await this.rollouts.get(actor, key, id));
   }
 
@@ -42,7 +43,7 @@ export class RolloutsController {
   @MemberAuth('viewer')
   @ApiOperation({ summary: "A rollout's instances (e.g. ?status=failed,needs_settings), by end user" })
   @ApiOkResponse({ type: RolloutItemPage })
-  async items(@CurrentActor() actor: Actor, @Param('key') key: string, @Param('id') id: string, @Query() query: RolloutItemsQuery): Promise<RolloutItemPage> {
+  async items(@CurrentActor() actor: Actor, @Param('key') key: string, @Param('id', UuidParam('id')) id: string, @Query() query: RolloutItemsQuery): Promise<RolloutItemPage> {
     const page = await this.rollouts.items(actor, key, id, query.status ?? [], query.limit, query.cursor);
     return { data: page.data.map(rolloutItemView), nextCursor: page.nextCursor };
   }
@@ -52,7 +53,7 @@ export class RolloutsController {
   @MemberAuth('developer')
   @ApiOperation({ summary: 'Stop after the current batch: upgraded instances stay upgraded, the rest stay on their version' })
   @ApiOkResponse({ type: RolloutView })
-  async stop(@CurrentActor() actor: Actor, @Param('key') key: string, @Param('id') id: string): Promise<RolloutView> {
+  async stop(@CurrentActor() actor: Actor, @Param('key') key: string, @Param('id', UuidParam('id')) id: string): Promise<RolloutView> {
     return rolloutView(await this.rollouts.stop(actor, key, id));
   }
 
@@ -61,7 +62,7 @@ export class RolloutsController {
   @MemberAuth('developer')
   @ApiOperation({ summary: 'Put every instance it upgraded back on its previous version and settings (in batches, in the worker)' })
   @ApiOkResponse({ type: RolloutView })
-  async rollback(@CurrentActor() actor: Actor, @Param('key') key: string, @Param('id') id: string): Promise<RolloutView> {
+  async rollback(@CurrentActor() actor: Actor, @Param('key') key: string, @Param('id', UuidParam('id')) id: string): Promise<RolloutView> {
     return rolloutView(await this.rollouts.rollback(actor, key, id));
   }
 }
