@@ -14,6 +14,7 @@ import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { FlushCard, Table } from '../ui/table';
 
 /** By every event type the API sends: a type it adds that this lacks fails to compile. */
 const EVENT_LABELS: Record<WebhookEventType, string> = {
@@ -168,52 +169,35 @@ function WebhooksBody() {
           </div>
         </form>
       </section>
-      <section class="card card-flush" aria-labelledby="endpoints-title">
-        <div class="card-header">
-          <h2 id="endpoints-title" class="card-title">
-            Endpoints
-          </h2>
-        </div>
+      <FlushCard titleId="endpoints-title" title="Endpoints">
         <Loaded resource={endpoints} what="the endpoints">
           {(page) =>
             page.data.length === 0 ? (
               <EmptyState title="No endpoints yet">Add your backend's URL above and pick the events it should hear about.</EmptyState>
             ) : (
-              <div class="table-wrap">
-                <table class="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Endpoint</th>
-                      <th scope="col">Events</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Added</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.data.map((e) => (
-                      <tr key={e.id} data-endpoint={e.id}>
-                        <th scope="row">
-                          <Link to={`webhooks/${e.id}`} class="cell-link mono small">
-                            {e.url}
-                          </Link>
-                          {e.description && <span class="muted small block">{e.description}</span>}
-                        </th>
-                        <td>{e.eventTypes.length === WEBHOOK_EVENT_TYPES.length ? 'All events' : e.eventTypes.join(', ')}</td>
-                        <td>
-                          <EndpointState endpoint={e} />
-                        </td>
-                        <td>
-                          <Time iso={e.createdAt} relative />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table columns={['Endpoint', 'Events', 'State', 'Added']}>
+                {page.data.map((e) => (
+                  <tr key={e.id} data-endpoint={e.id}>
+                    <th scope="row">
+                      <Link to={`webhooks/${e.id}`} class="cell-link mono small">
+                        {e.url}
+                      </Link>
+                      {e.description && <span class="muted small block">{e.description}</span>}
+                    </th>
+                    <td>{e.eventTypes.length === WEBHOOK_EVENT_TYPES.length ? 'All events' : e.eventTypes.join(', ')}</td>
+                    <td>
+                      <EndpointState endpoint={e} />
+                    </td>
+                    <td>
+                      <Time iso={e.createdAt} relative />
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )
           }
         </Loaded>
-      </section>
+      </FlushCard>
     </>
   );
 }
@@ -460,15 +444,15 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
   }
 
   return (
-    <section class="card card-flush" aria-labelledby="deliveries-title">
-      <div class="card-header">
-        <h2 id="deliveries-title" class="card-title">
-          Delivery log
-        </h2>
+    <FlushCard
+      titleId="deliveries-title"
+      title="Delivery log"
+      aside={
         <button type="button" class="btn btn-secondary btn-small" disabled={loading.value} onClick={() => load(true)}>
           Refresh
         </button>
-      </div>
+      }
+    >
       {error.value && (
         <div class="card-pad">
           <Alert tone="error">{error.value}</Alert>
@@ -547,6 +531,6 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
           <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} />
         </>
       )}
-    </section>
+    </FlushCard>
   );
 }
