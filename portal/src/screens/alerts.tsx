@@ -5,7 +5,7 @@ import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { ConfirmDialog } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
-import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
@@ -52,11 +52,9 @@ export function Alerts({ ruleId }: { ruleId: string | null }) {
   return (
     <>
       {ruleId !== null && (
-        <nav aria-label="Breadcrumb" class="breadcrumb">
-          <Link to="alerts">Alerts</Link>
-          <span aria-hidden="true">/</span>
-          <span aria-current="page">{creating ? 'New' : 'Rule'}</span>
-        </nav>
+        <Breadcrumb to="alerts" section="Alerts">
+          {creating ? 'New' : 'Rule'}
+        </Breadcrumb>
       )}
       <PageHeader
         title={ruleId === null ? 'Alerts' : creating ? 'New alert rule' : 'Edit alert rule'}

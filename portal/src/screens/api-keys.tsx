@@ -9,6 +9,7 @@ import { CopyBox } from '../ui/copy-box';
 import { TextField } from '../ui/field';
 import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { toast } from '../ui/toast';
+import { FlushCard } from '../ui/table';
 
 function Time({ iso, relative }: { iso: string; relative?: boolean }) {
   return (
@@ -140,13 +141,7 @@ function ApiKeysBody() {
         </section>
       )}
 
-      <section class="card card-flush" aria-labelledby="keys-title">
-        <div class="card-header">
-          <h2 id="keys-title" class="card-title">
-            Keys
-          </h2>
-          {keys.value && <span class="muted small">{keys.value.filter((k) => !k.revokedAt).length} active</span>}
-        </div>
+      <FlushCard titleId="keys-title" title="Keys" aside={keys.value && <span class="muted small">{keys.value.filter((k) => !k.revokedAt).length} active</span>}>
         {loadError.value && (
           <div class="card-pad">
             <Alert tone="error" title="Could not load the keys">
@@ -221,7 +216,7 @@ function ApiKeysBody() {
             </table>
           </div>
         )}
-      </section>
+      </FlushCard>
 
       {revoking.value && (
         <ConfirmDialog

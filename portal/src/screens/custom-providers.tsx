@@ -6,7 +6,7 @@ import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { FormActions } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
-import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
@@ -158,11 +158,9 @@ export function CustomProviders({ id }: { id: string | null }) {
   return (
     <>
       {id !== null && (
-        <nav aria-label="Breadcrumb" class="breadcrumb">
-          <Link to="custom-providers">Custom providers</Link>
-          <span aria-hidden="true">/</span>
-          <span aria-current="page">{id === 'new' ? 'New' : 'Edit'}</span>
-        </nav>
+        <Breadcrumb to="custom-providers" section="Custom providers">
+          {id === 'new' ? 'New' : 'Edit'}
+        </Breadcrumb>
       )}
       <PageHeader
         title={id === null ? 'Custom providers' : id === 'new' ? 'New custom provider' : 'Edit custom provider'}

@@ -7,11 +7,12 @@ import { can } from '../session';
 import { Alert, Badge, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
 import { LoadMore } from '../ui/load-more';
-import { EmptyState, PageHeader } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
 import { TriggerHealthView } from '../ui/trigger-health';
+import { FlushCard } from '../ui/table';
 import { locate, Outline } from './flow-outline';
 import { Rollouts } from './flow-rollouts';
 import { hasUnpublishedChanges } from './flows';
@@ -49,11 +50,9 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
   const found = template.data.value;
   return (
     <>
-      <nav aria-label="Breadcrumb" class="breadcrumb">
-        <Link to="flows">Flows</Link>
-        <span aria-hidden="true">/</span>
-        <span aria-current="page">{found?.name ?? flowKey}</span>
-      </nav>
+      <Breadcrumb to="flows" section="Flows">
+        {found?.name ?? flowKey}
+      </Breadcrumb>
       <PageHeader
         title={found?.name ?? 'Flow'}
         description={
@@ -399,12 +398,7 @@ function Versions({ template, moved }: { template: FlowTemplate; moved: number }
 
   const usage = (v: number) => byVersion.value.find((u) => u.version === v);
   return (
-    <section class="card card-flush" aria-labelledby="versions-title">
-      <div class="card-header">
-        <h2 id="versions-title" class="card-title">
-          Versions and who runs them
-        </h2>
-      </div>
+    <FlushCard titleId="versions-title" title="Versions and who runs them">
       {template.versions.length === 0 ? (
         <EmptyState title="Not published yet">Publish the draft to make this flow available to your customers in the widget.</EmptyState>
       ) : (
@@ -515,6 +509,6 @@ function Versions({ template, moved }: { template: FlowTemplate; moved: number }
           </div>
         </div>
       )}
-    </section>
+    </FlushCard>
   );
 }

@@ -5,7 +5,7 @@ import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { FormActions } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
-import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
@@ -50,11 +50,9 @@ export function LlmProviders({ providerKey }: { providerKey: string | null }) {
   return (
     <>
       {providerKey !== null && (
-        <nav aria-label="Breadcrumb" class="breadcrumb">
-          <Link to="llm-providers">AI models</Link>
-          <span aria-hidden="true">/</span>
-          <span aria-current="page">{creating ? 'New' : providerKey}</span>
-        </nav>
+        <Breadcrumb to="llm-providers" section="AI models">
+          {creating ? 'New' : providerKey}
+        </Breadcrumb>
       )}
       <PageHeader
         title={providerKey === null ? 'AI models' : creating ? 'New model provider' : 'Edit model provider'}

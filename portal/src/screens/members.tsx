@@ -9,6 +9,7 @@ import { CopyBox } from '../ui/copy-box';
 import { Field, TextField } from '../ui/field';
 import { EmptyState, PageHeader } from '../ui/page';
 import { toast } from '../ui/toast';
+import { FlushCard } from '../ui/table';
 
 const ROLE_HELP: Record<Role, string> = {
   owner: 'Everything, including managing owners.',
@@ -182,17 +183,17 @@ export function Members({ me }: { me: Me }) {
         </section>
       )}
 
-      <section class="card card-flush" aria-labelledby="members-title">
-        <div class="card-header">
-          <h2 id="members-title" class="card-title">
-            People
-          </h2>
-          {members.value && (
+      <FlushCard
+        titleId="members-title"
+        title="People"
+        aside={
+          members.value && (
             <span class="muted small">
               {members.value.filter((m) => m.status === 'active').length} active, {members.value.filter((m) => m.status === 'invited').length} invited
             </span>
-          )}
-        </div>
+          )
+        }
+      >
         {actionError.value && (
           <div class="card-pad">
             <Alert tone="error" onDismiss={() => (actionError.value = null)}>
@@ -294,7 +295,7 @@ export function Members({ me }: { me: Me }) {
             </table>
           </div>
         )}
-      </section>
+      </FlushCard>
 
       {removing.value && (
         <ConfirmDialog

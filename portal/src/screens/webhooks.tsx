@@ -9,7 +9,7 @@ import { ConfirmDialog } from '../ui/confirm-dialog';
 import { CopyBox } from '../ui/copy-box';
 import { TextField } from '../ui/field';
 import { LoadMore } from '../ui/load-more';
-import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
@@ -216,11 +216,9 @@ export function WebhookDetail({ endpointId }: { endpointId: string }) {
   const found = endpoint.data.value;
   return (
     <>
-      <nav aria-label="Breadcrumb" class="breadcrumb">
-        <Link to="webhooks">Webhooks</Link>
-        <span aria-hidden="true">/</span>
-        <span aria-current="page">Endpoint</span>
-      </nav>
+      <Breadcrumb to="webhooks" section="Webhooks">
+        Endpoint
+      </Breadcrumb>
       <PageHeader title="Webhook endpoint" description={found ? <span class="mono">{found.url}</span> : ''} actions={found && <EndpointState endpoint={found} />} />
       {!can('admin') ? (
         <RoleNotice needed="admin" what="manage webhook endpoints" />
