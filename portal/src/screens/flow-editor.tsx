@@ -12,7 +12,7 @@ import { Loaded, useResource } from '../ui/resource';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
 import { TriggerHealthView } from '../ui/trigger-health';
-import { FlushCard } from '../ui/table';
+import { FlushCard, Table } from '../ui/table';
 import { locate, Outline } from './flow-outline';
 import { Rollouts } from './flow-rollouts';
 import { hasUnpublishedChanges } from './flows';
@@ -469,40 +469,27 @@ function Versions({ template, moved }: { template: FlowTemplate; moved: number }
             )}
             {rows.value && rows.value.length > 0 && (
               <>
-                <div class="table-wrap">
-                  <table class="table">
-                    <thead>
-                      <tr>
-                        <th scope="col">End user</th>
-                        <th scope="col">Version</th>
-                        <th scope="col">State</th>
-                        {withTrigger && <th scope="col">Trigger</th>}
-                        <th scope="col">Changed</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {rows.value.map((r) => (
-                        <tr key={r.id}>
-                          <th scope="row">
-                            <Link to={`end-users/${encodeURIComponent(r.endUserId)}`} class="cell-link">
-                              {r.endUserName || r.endUserId}
-                            </Link>
-                            {r.endUserName && <span class="muted small block">{r.endUserId}</span>}
-                          </th>
-                          <td>
-                            v{r.version}
-                            {r.version < template.latestVersion && <span class="muted small"> (behind)</span>}
-                          </td>
-                          <td>{r.status === 'paused' ? <Badge tone="warning">Paused</Badge> : r.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}</td>
-                          {withTrigger && <td>{r.enabled && r.triggerHealth ? <TriggerHealthView health={r.triggerHealth} /> : <span class="muted">—</span>}</td>}
-                          <td>
-                            <Time iso={r.updatedAt} relative />
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <Table columns={['End user', 'Version', 'State', ...(withTrigger ? ['Trigger'] : []), 'Changed']}>
+                  {rows.value.map((r) => (
+                    <tr key={r.id}>
+                      <th scope="row">
+                        <Link to={`end-users/${encodeURIComponent(r.endUserId)}`} class="cell-link">
+                          {r.endUserName || r.endUserId}
+                        </Link>
+                        {r.endUserName && <span class="muted small block">{r.endUserId}</span>}
+                      </th>
+                      <td>
+                        v{r.version}
+                        {r.version < template.latestVersion && <span class="muted small"> (behind)</span>}
+                      </td>
+                      <td>{r.status === 'paused' ? <Badge tone="warning">Paused</Badge> : r.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}</td>
+                      {withTrigger && <td>{r.enabled && r.triggerHealth ? <TriggerHealthView health={r.triggerHealth} /> : <span class="muted">—</span>}</td>}
+                      <td>
+                        <Time iso={r.updatedAt} relative />
+                      </td>
+                    </tr>
+                  ))}
+                </Table>
                 <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} />
               </>
             )}

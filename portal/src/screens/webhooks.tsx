@@ -464,68 +464,53 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
       {rows.value && rows.value.length === 0 && <EmptyState title="Nothing sent yet">Deliveries show up here as events happen. “Send test event” sends a ping now.</EmptyState>}
       {rows.value && rows.value.length > 0 && (
         <>
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Sent</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.value.map((d) => (
-                  <tr key={d.id} data-delivery={d.id} data-status={d.status}>
-                    <th scope="row">
-                      <code>{d.eventType}</code>
-                      <span class="muted small block mono">{d.eventId.slice(0, 8)}</span>
-                    </th>
-                    <td>
-                      {d.status === 'succeeded' ? (
-                        <Badge tone="success">Delivered</Badge>
-                      ) : d.status === 'failed' ? (
-                        <Badge tone="danger">Failed</Badge>
-                      ) : (
-                        <Badge tone="warning">Pending</Badge>
-                      )}
-                      <span class="muted small block">
-                        {[d.responseStatus !== null ? `HTTP ${d.responseStatus}` : null, d.latencyMs !== null ? formatDuration(d.latencyMs) : null, d.error]
-                          .filter(Boolean)
-                          .join(' · ')}
-                        {d.status === 'pending' && d.nextAttemptAt ? (
-                          <>
-                            {' '}
-                            · next try <Time iso={d.nextAttemptAt} relative />
-                          </>
-                        ) : null}
-                      </span>
-                    </td>
-                    <td>{d.attempts}</td>
-                    <td class="nowrap">
-                      <Time iso={d.createdAt} relative />
-                    </td>
-                    <td class="cell-actions">
-                      {d.status !== 'pending' && (
-                        <button
-                          type="button"
-                          class="btn btn-secondary btn-small"
-                          disabled={resending.value !== null}
-                          aria-label={`Resend ${d.eventType} ${d.eventId.slice(0, 8)}`}
-                          onClick={() => resend(d)}
-                        >
-                          {resending.value === d.id ? 'Resending…' : 'Resend'}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={['Event', 'Result', 'Attempts', 'Sent', <span class="sr-only">Actions</span>]}>
+            {rows.value.map((d) => (
+              <tr key={d.id} data-delivery={d.id} data-status={d.status}>
+                <th scope="row">
+                  <code>{d.eventType}</code>
+                  <span class="muted small block mono">{d.eventId.slice(0, 8)}</span>
+                </th>
+                <td>
+                  {d.status === 'succeeded' ? (
+                    <Badge tone="success">Delivered</Badge>
+                  ) : d.status === 'failed' ? (
+                    <Badge tone="danger">Failed</Badge>
+                  ) : (
+                    <Badge tone="warning">Pending</Badge>
+                  )}
+                  <span class="muted small block">
+                    {[d.responseStatus !== null ? `HTTP ${d.responseStatus}` : null, d.latencyMs !== null ? formatDuration(d.latencyMs) : null, d.error]
+                      .filter(Boolean)
+                      .join(' · ')}
+                    {d.status === 'pending' && d.nextAttemptAt ? (
+                      <>
+                        {' '}
+                        · next try <Time iso={d.nextAttemptAt} relative />
+                      </>
+                    ) : null}
+                  </span>
+                </td>
+                <td>{d.attempts}</td>
+                <td class="nowrap">
+                  <Time iso={d.createdAt} relative />
+                </td>
+                <td class="cell-actions">
+                  {d.status !== 'pending' && (
+                    <button
+                      type="button"
+                      class="btn btn-secondary btn-small"
+                      disabled={resending.value !== null}
+                      aria-label={`Resend ${d.eventType} ${d.eventId.slice(0, 8)}`}
+                      onClick={() => resend(d)}
+                    >
+                      {resending.value === d.id ? 'Resending…' : 'Resend'}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
           <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} />
         </>
       )}

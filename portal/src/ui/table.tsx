@@ -15,16 +15,16 @@ export function FlushCard({ titleId, title, aside, children }: { titleId: string
   );
 }
 
-/** A table in its scrolling wrapper: one header row of column names, then `children` as the rows of its body. */
-export function Table({ columns, caption, children }: { columns: string[]; caption?: ComponentChildren; children: ComponentChildren }) {
+/** A table in its scrolling wrapper: one header row of column names (or of what names them), then `children` as the rows of its body. */
+export function Table({ columns, caption, children }: { columns: ComponentChildren[]; caption?: ComponentChildren; children: ComponentChildren }) {
   return (
     <div class="table-wrap">
       <table class="table">
         {caption}
         <thead>
           <tr>
-            {columns.map((column) => (
-              <th key={column} scope="col">
+            {columns.map((column, i) => (
+              <th key={i} scope="col">
                 {column}
               </th>
             ))}
