@@ -1,10 +1,9 @@
 import { Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, connectInSandbox, createTenant, freePort, startApi, startWorker, TenantFixture, TestApi, until } from './harness';
+import { addMember, connectInSandbox, createTenant, freePort, startReceiver, startApi, startWorker, TenantFixture, TestApi, until } from './harness';
 
 /**
  * Alert rules as a vendor's team uses them: each kind fires once while its condition holds and
@@ -43,21 +42,6 @@ async function startSmtpSink() {
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-async function startReceiver() {
-  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(204).end();
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,4 +1,3 @@
-import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { launchChromium } from './chromium';
 import { stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTenant, startApi, startWorker, type TenantFixture, type TestApi, until } from './harness';
+import { newPage, screen, SCREENSHOTS, signIn } from './portal-browser';
 
 /**
  * A custom provider and its OpenAPI document, from the portal to a flow run, in real Chromium: an
@@ -20,23 +20,7 @@ import { createTenant, startApi, startWorker, type TenantFixture, type TestApi, 
  * test-results/screenshots/custom-providers-*.png.
  */
 
-const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
 const API_KEY = 'inv-key-7f3a';
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core (WCAG 2.1 A/AA and best practices) on a portal page as it is now (as portal-areas does). */
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
-      document,
-      {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-      },
-    ),
-  );
-  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 const CUSTOMERS = [
   { id: 'cus-1', name: 'Initech' },
@@ -177,42 +161,16 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
   let browser: Browser;
   let host: { origin: string; server: Server };
   let hostToken = '';
-  const contexts: BrowserContext[] = [];
   const errors: string[] = [];
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOTS, `custom-providers-${name}.png`), fullPage: true });
-
-  /** A portal screen: no axe violations, then its picture. */
-  async function screen(page: Page, name: string): Promise<void> {
-    await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
-    expect(await axe(page), `axe on ${name}`).toEqual([]);
-    await shot(page, name);
-  }
-
-  async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1 });
-    context.setDefaultTimeout(20_000);
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    return { context, page };
-  }
-
-  /** Signs the tenant's owner in to the portal. */
-  async function signInToPortal(page: Page): Promise<void> {
-    await page.goto(`${api.url}/portal`);
-    await page.getByLabel('Email', { exact: true }).fill(tenant.email);
-    await page.getByLabel('Password', { exact: true }).fill(tenant.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Sections' }).waitFor();
-  }
 
   /** In the portal: Custom providers → New provider, the form filled in, created; lands on the connector's settings. */
   async function createProviderInPortal(page: Page, p: { key: string; name: string; baseUrl: string }): Promise<void> {
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Custom providers' }).click();
     await page.getByRole('heading', { name: 'Custom providers', level: 1 }).waitFor();
     await page.getByText('No custom providers yet').waitFor();
-    await screen(page, 'portal-empty');
+    await screen(page, 'custom-providers-portal-empty');
     await page.getByRole('link', { name: 'New provider' }).click();
     await page.getByLabel('Key', { exact: true }).fill(p.key);
     await page.getByLabel('Name', { exact: true }).fill(p.name);
@@ -230,7 +188,7 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await page.getByLabel(/^Account name field/).fill('company');
     await page.getByRole('button', { name: 'Create provider' }).click();
     await page.getByText('must be an https:// URL').waitFor();
-    await screen(page, 'portal-field-error');
+    await screen(page, 'custom-providers-portal-field-error');
     await page.getByLabel('Base URL', { exact: true }).fill(p.baseUrl);
     await page.getByRole('button', { name: 'Create provider' }).click();
     await page.getByRole('heading', { name: p.name, level: 1 }).waitFor();
@@ -282,7 +240,7 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await panel.getByText('PUT /invoices/{id}/scan: its request body is image/png; only JSON bodies are supported, so it was not imported').waitFor();
     // The About card lists them with the connector's own actions.
     await page.getByRole('complementary').getByText('list_invoices').waitFor();
-    await screen(page, 'openapi-imported');
+    await screen(page, 'custom-providers-openapi-imported');
   }
 
   /** In the portal: Flows → a new flow, its definition pasted into the editor (checked there), published. */
@@ -301,7 +259,7 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await editor.fill(JSON.stringify(definition, null, 2));
     await page.locator('.editor-status').getByText('Valid').waitFor();
     await page.locator('.outline').getByText('globex-invoicing → list_invoices').waitFor();
-    await screen(page, 'portal-flow-editor');
+    await screen(page, 'custom-providers-portal-flow-editor');
     await page.getByRole('button', { name: 'Publish version 1' }).click();
     await page.getByText('Published version 1').waitFor();
   }
@@ -337,7 +295,6 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
   }
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     invoicing = await startInvoicingApi();
     api = await startApi({ OUTBOUND_ALLOWLIST: `127.0.0.1:${invoicing.port}` });
     worker = await startWorker(api.config);
@@ -348,7 +305,6 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
     if (host) await new Promise((r) => host.server.close(r));
     await worker?.close();
@@ -358,21 +314,21 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
 
   it('an admin defines a provider and imports its OpenAPI document in the portal, an end user connects and picks from an imported listing in the widget, a flow action step through an imported operation succeeds', async () => {
     const provider = { key: 'globex-invoicing', name: 'Globex Invoicing', baseUrl: `${invoicing.url}/v2` };
-    const admin = await newPage();
-    await signInToPortal(admin.page);
-    await createProviderInPortal(admin.page, provider);
-    await enableConnectorInPortal(admin.page, provider.name);
-    await shot(admin.page, 'portal-connector-enabled');
-    await importOpenApiInPortal(admin.page);
+    const admin = await newPage(browser, errors);
+    await signIn(admin, `${api.url}/portal`, tenant);
+    await createProviderInPortal(admin, provider);
+    await enableConnectorInPortal(admin, provider.name);
+    await shot(admin, 'portal-connector-enabled');
+    await importOpenApiInPortal(admin);
     const imported = (await tenant.owner.get(`/v1/admin/connectors/${provider.key}/openapi`)).body;
     expect(imported).toMatchObject({ connectorKey: provider.key, title: 'Globex Invoicing API', version: '2.4', url: null });
     expect((await tenant.owner.get(`/v1/admin/connectors/${provider.key}`)).body.optionSources).toEqual(['list_customers']);
 
     // The API-key label is part of the definition: set it in the advanced editor, as an admin would for anything the form lacks.
     const [stored] = (await tenant.owner.get('/v1/admin/custom-providers')).body.data;
-    await admin.page.goto(`${api.url}/portal/custom-providers/${stored.id}`);
-    await admin.page.getByRole('button', { name: 'Advanced (JSON)' }).click();
-    const editor = admin.page.getByLabel('Definition (JSON)', { exact: true });
+    await admin.goto(`${api.url}/portal/custom-providers/${stored.id}`);
+    await admin.getByRole('button', { name: 'Advanced (JSON)' }).click();
+    const editor = admin.getByLabel('Definition (JSON)', { exact: true });
     // The editor is filled once the stored definition has loaded.
     const definition = JSON.parse(await until('the definition in the editor', async () => (await editor.inputValue()) || undefined));
     expect(definition).toMatchObject({
@@ -382,25 +338,25 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
       verify: { path: 'me', accountId: 'id', accountName: 'company' },
     });
     await editor.fill(JSON.stringify({ ...definition, auth: { ...definition.auth, label: 'Globex API key' } }, null, 2));
-    await screen(admin.page, 'portal-advanced-editor');
-    await admin.page.getByRole('button', { name: 'Save changes' }).click();
-    await admin.page.getByRole('heading', { name: provider.name, level: 1 }).waitFor();
+    await screen(admin, 'custom-providers-portal-advanced-editor');
+    await admin.getByRole('button', { name: 'Save changes' }).click();
+    await admin.getByRole('heading', { name: provider.name, level: 1 }).waitFor();
     // Replacing the definition keeps the imported actions.
-    await admin.page.getByRole('region', { name: 'OpenAPI actions' }).getByRole('table', { name: 'Imported actions' }).waitFor();
-    await admin.page.goto(`${api.url}/portal/custom-providers`);
-    await admin.page.locator(`tr[data-provider="${provider.key}"]`).waitFor();
-    await screen(admin.page, 'portal-list');
+    await admin.getByRole('region', { name: 'OpenAPI actions' }).getByRole('table', { name: 'Imported actions' }).waitFor();
+    await admin.goto(`${api.url}/portal/custom-providers`);
+    await admin.locator(`tr[data-provider="${provider.key}"]`).waitFor();
+    await screen(admin, 'custom-providers-portal-list');
 
-    await authorFlowInPortal(admin.page, INVOICES_FLOW);
+    await authorFlowInPortal(admin, INVOICES_FLOW);
 
     const endUserId = 'globex-user';
     hostToken = (await tenant.host.post('/v1/sessions', { endUserId })).body.token;
-    const endUser = await newPage();
-    await connectInWidget(endUser.context, endUser.page, provider.name, API_KEY);
+    const endUser = await newPage(browser, errors);
+    await connectInWidget(endUser.context(), endUser, provider.name, API_KEY);
     const [connection] = (await tenant.host.get(`/v1/end-users/${endUserId}/connections`)).body.data;
     expect(connection).toMatchObject({ connector: provider.key, accountName: 'Globex Ltd', status: 'active' });
 
-    await turnFlowOnInWidget(endUser.page, INVOICES_FLOW.name, 'Umbrella Corp');
+    await turnFlowOnInWidget(endUser, INVOICES_FLOW.name, 'Umbrella Corp');
     const instance = (await tenant.host.get(`/v1/end-users/${endUserId}/flows`)).body.data.find((f: { key: string }) => f.key === INVOICES_FLOW.key).instance;
     expect(instance).toMatchObject({ enabled: true, settings: { customer: 'cus-2' } });
     expect(invoicing.seen.some((r) => r.url === '/v2/customers?q=Umbr')).toBe(true);
@@ -416,19 +372,19 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     expect(answer).toEqual({ invoices: [INVOICES[1], INVOICES[3]] });
     expect(run.result).toEqual(answer);
 
-    await admin.page.goto(`${api.url}/portal/runs/${started.body.id}`);
-    await admin.page.getByText('Succeeded').first().waitFor();
-    const step = admin.page.locator('.timeline-step[data-step="list"]');
+    await admin.goto(`${api.url}/portal/runs/${started.body.id}`);
+    await admin.getByText('Succeeded').first().waitFor();
+    const step = admin.locator('.timeline-step[data-step="list"]');
     await step.locator('summary').click();
     expect(JSON.parse(await step.getByLabel('Output of list').innerText())).toEqual(answer);
-    await screen(admin.page, 'portal-run');
+    await screen(admin, 'custom-providers-portal-run');
     expect(errors).toEqual([]);
   });
 
   it("on the provider's connector page: refuses a cyclic document naming the $ref, changes option fields, imports by URL, removes the document", async () => {
     const key = 'globex-invoicing';
-    const { page } = await newPage();
-    await signInToPortal(page);
+    const page = await newPage(browser, errors);
+    await signIn(page, `${api.url}/portal`, tenant);
     await page.goto(`${api.url}/portal/connectors/${key}`);
     const panel = page.getByRole('region', { name: 'OpenAPI actions' });
     const table = panel.getByRole('table', { name: 'Imported actions' });
@@ -439,7 +395,7 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await panel.getByRole('button', { name: 'Import' }).click();
     await panel.getByText('Not imported', { exact: true }).waitFor();
     await panel.getByText('#/components/schemas/Node/properties/next').first().waitFor();
-    await screen(page, 'openapi-cyclic-refused');
+    await screen(page, 'custom-providers-openapi-cyclic-refused');
     expect((await tenant.owner.get(`/v1/admin/connectors/${key}/openapi`)).body.title).toBe('Globex Invoicing API');
 
     // Other fields of the listing give the options; a bad path is refused next to its field.
@@ -448,7 +404,7 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await fields.getByLabel('Label').fill('name with spaces');
     await fields.getByRole('button', { name: 'Save fields' }).click();
     await fields.getByText('must be a dot path').waitFor();
-    await screen(page, 'openapi-option-fields');
+    await screen(page, 'custom-providers-openapi-option-fields');
     await fields.getByLabel('Label').fill('id');
     await fields.getByRole('button', { name: 'Save fields' }).click();
     await table.getByText('label id').waitFor();
@@ -469,7 +425,7 @@ describe('custom providers in a browser', { timeout: 240_000 }, () => {
     await panel.getByText('v2.5').waitFor();
     await panel.getByText(`${invoicing.url}/docs/openapi.yaml`).waitFor();
     await panel.getByRole('button', { name: 'Offer as options again' }).waitFor();
-    await screen(page, 'openapi-by-url');
+    await screen(page, 'custom-providers-openapi-by-url');
 
     await panel.getByRole('button', { name: 'Remove document' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();

@@ -13,6 +13,16 @@ export const QUOTE_FLOW = {
   ],
 };
 
+/** A request-triggered flow with one setting (a default) that answers it: version 1 of the rollout tests' template. */
+export const SYNC_FLOW = {
+  key: 'sync',
+  name: 'Sync contacts',
+  trigger: { type: 'request' },
+  connectors: [],
+  inputs: { region: { type: 'string', title: 'Region', default: 'eu' } },
+  steps: [{ id: 'answer', type: 'respond', output: { region: '=$inputs.region' } }],
+};
+
 /** An OpenAPI document with reads, a write, a path parameter, a header and a name that collides with the generic connector's own action. */
 export const PETSTORE = {
   openapi: '3.0.3',

@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import type { ApiOptions } from '../src/api.module';
@@ -26,6 +27,22 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A webhook endpoint on a free port: it records each request's headers and body and answers 204. */
+export async function startReceiver(): Promise<{ port: number; received: { headers: IncomingHttpHeaders; body: string }[]; close(): Promise<void> }> {
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(204).end();
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /** The environment a test process gets: this run's database, a Redis prefix of its own, a fresh master key. */

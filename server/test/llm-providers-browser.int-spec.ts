@@ -1,10 +1,9 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium';
 import { addMember, createTenant, startApi, type TenantFixture, type TestApi } from './harness';
+import { fieldError, screen, signedIn } from './portal-browser';
 
 /**
  * The portal's "AI models" page in real Chromium: an admin adds the sandbox model as an
@@ -13,33 +12,15 @@ import { addMember, createTenant, startApi, type TenantFixture, type TestApi } f
  * sees the list but cannot change it. Screenshots land in test-results/screenshots/llm-providers-*.png.
  */
 
-const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
-      document,
-      {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-      },
-    ),
-  );
-  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
-
 describe('AI models in the portal', { timeout: 180_000 }, () => {
   let sandbox: Sandbox;
   let api: TestApi;
   let tenant: TenantFixture;
   let viewer: { email: string; password: string };
   let browser: Browser;
-  const contexts: BrowserContext[] = [];
   const errors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     sandbox = await startSandbox();
     api = await startApi({ OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
     tenant = await createTenant(api, 'Models Portal Co');
@@ -47,55 +28,17 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     browser = await launchChromium();
   });
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
     await api?.close();
     await sandbox?.close();
   });
 
-  async function screen(page: Page, name: string): Promise<void> {
-    await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
-    // Fades (the dialog's) finished: axe measures the colours as they end up, not mid-way.
-    await page.evaluate(() =>
-      Promise.all(
-        document
-          .getAnimations()
-          .filter((a) => a.effect?.getTiming().iterations !== Infinity)
-          .map((a) => a.finished),
-      ),
-    );
-    expect(await axe(page), `axe on ${name}`).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, `llm-providers-${name}.png`), fullPage: true });
-  }
-
-  async function signedIn(email: string, password: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1, colorScheme });
-    context.setDefaultTimeout(20_000);
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    await page.goto(`${api.url}/portal`);
-    await page.getByLabel('Email', { exact: true }).fill(email);
-    await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Sections' }).waitFor();
-    return page;
-  }
-
-  /** The error shown under a field, found through the field's aria-describedby (what a screen reader reads). */
-  async function fieldError(page: Page, label: string): Promise<string> {
-    const input = page.getByLabel(label, { exact: true });
-    await expect.poll(() => input.getAttribute('aria-invalid')).toBe('true');
-    const ids = (await input.getAttribute('aria-describedby'))!.split(' ');
-    return (await page.locator(`[id="${ids.find((id) => id.endsWith('-error'))}"]`).textContent()) ?? '';
-  }
-
   it('an admin adds, fixes, keys and deletes providers; a viewer only reads', async () => {
-    const page = await signedIn(tenant.email, tenant.password);
+    const page = await signedIn(browser, errors, api.url, tenant);
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'AI models' }).click();
     await page.getByRole('heading', { name: 'AI models', level: 1 }).waitFor();
     await page.getByText('No model providers yet').waitFor();
-    await screen(page, 'empty');
+    await screen(page, 'llm-providers-empty');
 
     // A bad one first: every problem is shown at its field.
     await page.getByRole('link', { name: 'Add provider' }).click();
@@ -113,7 +56,7 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Add provider' }).click();
     expect(await fieldError(page, 'Base URL')).toContain('Refusing to connect to 10.0.0.7');
     await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
-    await screen(page, 'errors');
+    await screen(page, 'llm-providers-errors');
 
     // Fixed: the sandbox model, no key (an OpenAI-compatible server may need none).
     await page.getByLabel('Key', { exact: true }).fill('sandbox-llm');
@@ -136,14 +79,14 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('heading', { name: 'AI models', level: 1 }).waitFor();
     await expect.poll(() => row.textContent()).toContain('Stored');
-    await screen(page, 'list');
+    await screen(page, 'llm-providers-list');
     await row.getByRole('link', { name: 'Sandbox model' }).click();
     const keyField = page.getByLabel('API key (optional)');
     await keyField.waitFor();
     expect(await keyField.inputValue()).toBe('');
     expect(await keyField.getAttribute('placeholder')).toContain('stored');
     expect(await page.content()).not.toContain('sk-portal-secret');
-    await screen(page, 'edit');
+    await screen(page, 'llm-providers-edit');
     const stored = await tenant.owner.get('/v1/admin/llm-providers/sandbox-llm');
     expect(stored.body).toMatchObject({ hasApiKey: true, baseUrl: sandbox.llmUrl, defaultModel: 'demo-agent' });
 
@@ -167,7 +110,7 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete Sandbox model?' });
     await dialog.waitFor();
-    await screen(page, 'delete');
+    await screen(page, 'llm-providers-delete');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
     expect((await tenant.owner.get('/v1/admin/llm-providers/sandbox-llm')).status).toBe(200);
@@ -179,14 +122,14 @@ describe('AI models in the portal', { timeout: 180_000 }, () => {
     expect((await tenant.owner.get('/v1/admin/llm-providers/sandbox-llm')).status).toBe(404);
 
     // The viewer reads the list, with nothing to change (in the dark scheme, for axe's contrast checks there too).
-    const read = await signedIn(viewer.email, viewer.password, 'dark');
+    const read = await signedIn(browser, errors, api.url, viewer, 'dark');
     await read.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'AI models' }).click();
     const claude = read.locator('tr[data-llm-provider="claude"]');
     await claude.waitFor();
     expect(await claude.textContent()).toContain('Stored');
     expect(await read.getByRole('link', { name: 'Add provider' }).count()).toBe(0);
     expect(await claude.getByRole('link').count()).toBe(0);
-    await screen(read, 'viewer');
+    await screen(read, 'llm-providers-viewer');
     await read.goto(`${api.url}/portal/llm-providers/claude`);
     await read.getByText('You need the admin role or higher to change model providers').waitFor();
 

@@ -2,10 +2,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startSandbox, Sandbox } from '@switchboard/connectors/dist/sandbox';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, connectInSandbox, createTenant, freePort, Http, startApi, startWorker, TenantFixture, TestApi, until } from './harness';
+import { addMember, connectInSandbox, createTenant, startReceiver, Http, startApi, startWorker, TenantFixture, TestApi, until } from './harness';
 
 /**
  * The MCP server as an independent MCP client sees it (the SDK's Client over Streamable HTTP):
@@ -14,21 +13,6 @@ import { addMember, connectInSandbox, createTenant, freePort, Http, startApi, st
  */
 
 const HOST_ORIGIN = 'https://host.example';
-
-async function startReceiver() {
-  const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(204).end();
-    });
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 type ToolResult = { content: Array<{ type: string; text: string }>; structuredContent?: Record<string, any>; isError?: boolean };
 

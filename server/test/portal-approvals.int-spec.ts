@@ -1,34 +1,18 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePortalDist } from '../src/portal/portal-files';
 import { createTenant, Http, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
+import { axe, SCREENSHOTS } from './portal-browser';
 
 /** The portal's Approvals screen in real Chromium against a real API and worker, checked with axe and photographed. */
-
-const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let api: TestApi;
 let worker: { close(): Promise<void> };
 let browser: Browser;
 let tenant: TenantFixture;
-
-/** axe-core (WCAG 2.1 A/AA and best practices) on the page as it is now. */
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
-      document,
-      {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-      },
-    ),
-  );
-  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 async function screen(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(250);
@@ -61,7 +45,6 @@ const announce = {
 
 beforeAll(async () => {
   if (!existsSync(join(resolvePortalDist(), 'index.html'))) throw new Error('The portal is not built: run `npm run build -w @switchboard/portal` first');
-  mkdirSync(SCREENSHOTS, { recursive: true });
   api = await startApi();
   worker = await startWorker(api.config);
   tenant = await createTenant(api, 'Northwind Trading');

@@ -1,5 +1,5 @@
 import { consentInSandbox, type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolvePortalDist } from '../src/portal/portal-files';
 import { addMember, createTenant, Http, startApi, startWorker, type TenantFixture, type TestApi, until } from './harness';
+import { axe, SCREENSHOTS } from './portal-browser';
 
 /**
  * The portal's working screens (connectors, flow editor, runs, end users, dashboard, settings,
@@ -15,8 +16,6 @@ import { addMember, createTenant, Http, startApi, startWorker, type TenantFixtur
  * checked with axe and photographed to test-results/screenshots/portal-*.png.
  */
 
-const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const HOST_ORIGIN = 'https://app.northwind.example';
 
 let sandbox: Sandbox;
@@ -40,20 +39,6 @@ async function newPage(options: { colorScheme?: 'light' | 'dark'; width?: number
   });
   page.on('pageerror', (error) => seen.push(`pageerror: ${error.message}`));
   return page;
-}
-
-/** axe-core (WCAG 2.1 A/AA and best practices) on the page as it is now; evaluated through the DevTools protocol, which the CSP does not restrict. */
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
-      document,
-      {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-      },
-    ),
-  );
-  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 /** Checks the screen with axe and saves its screenshot. */
@@ -122,7 +107,6 @@ const wonDeals = {
 
 beforeAll(async () => {
   if (!existsSync(join(resolvePortalDist(), 'index.html'))) throw new Error('The portal is not built: run `npm run build -w @switchboard/portal` first');
-  mkdirSync(SCREENSHOTS, { recursive: true });
 
   const requests: { headers: IncomingHttpHeaders; body: string }[] = [];
   const server = createServer((req, res) => {

@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium';
 import { createTenant, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
+import { SYNC_FLOW } from './fixtures';
+import { axe, newPage, SCREENSHOTS, settle, signIn } from './portal-browser';
 
 /**
  * The rollout section of a flow's page in real Chromium: a developer rolls the latest version out
@@ -12,31 +13,11 @@ import { createTenant, startApi, startWorker, type TenantFixture, type TestApi }
  * it back after confirming. Screenshots land in test-results/screenshots/rollouts-*.png.
  */
 
-const SCREENSHOTS = join(__dirname, '..', 'test-results', 'screenshots');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const END_USERS = 40;
 
-const v1 = {
-  key: 'sync',
-  name: 'Sync contacts',
-  trigger: { type: 'request' },
-  connectors: [],
-  inputs: { region: { type: 'string', title: 'Region', default: 'eu' } },
-  steps: [{ id: 'answer', type: 'respond', output: { region: '=$inputs.region' } }],
-};
+const v1 = SYNC_FLOW;
 /** Needs a token: the end users who have none stay on v1. */
 const v2 = { ...v1, inputs: { ...v1.inputs, token: { type: 'string', title: 'API token', required: true } } };
-
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
-      document,
-      { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } },
-    ),
-  );
-  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-}
 
 describe('flow rollouts in the portal', { timeout: 180_000 }, () => {
   let api: TestApi;
@@ -47,7 +28,6 @@ describe('flow rollouts in the portal', { timeout: 180_000 }, () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     api = await startApi();
     worker = await startWorker(api.config);
     tenant = await createTenant(api, 'Rollout Portal Co');
@@ -79,29 +59,15 @@ describe('flow rollouts in the portal', { timeout: 180_000 }, () => {
   });
 
   async function screen(page: Page, name: string): Promise<void> {
-    await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
-    await page.evaluate(() =>
-      Promise.all(
-        document
-          .getAnimations()
-          .filter((a) => a.effect?.getTiming().iterations !== Infinity)
-          .map((a) => a.finished),
-      ),
-    );
+    await settle(page);
     expect(await axe(page), `axe on ${name}`).toEqual([]);
     const dialog = page.getByRole('dialog');
     await ((await dialog.count()) ? page : page.getByRole('region', { name: 'Rollouts' })).screenshot({ path: join(SCREENSHOTS, `rollouts-${name}.png`) });
   }
 
   it('starts a rollout to everyone, shows progress and who needs settings, and rolls it back', async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1 });
-    context.setDefaultTimeout(20_000);
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    await page.goto(`${api.url}/portal/flows/sync`);
-    await page.getByLabel('Email', { exact: true }).fill(tenant.email);
-    await page.getByLabel('Password', { exact: true }).fill(tenant.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const page = await newPage(browser, errors);
+    await signIn(page, `${api.url}/portal/flows/sync`, tenant);
     const section = page.getByRole('region', { name: 'Rollouts' });
     await section.getByText('No rollouts yet').waitFor();
     await section.getByLabel('Version', { exact: true }).selectOption('2');

@@ -4,18 +4,12 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '../src/queues/queues.module';
 import { addMember, createTenant, Http, startApi, startWorker, TenantFixture, TestApi, until } from './harness';
+import { SYNC_FLOW } from './fixtures';
 
 const HOST_ORIGIN = 'https://host.example';
 const INSTANCES = 1000;
 
-const v1 = {
-  key: 'sync',
-  name: 'Sync contacts',
-  trigger: { type: 'request' },
-  connectors: [],
-  inputs: { region: { type: 'string', title: 'Region', default: 'eu' } },
-  steps: [{ id: 'answer', type: 'respond', output: { region: '=$inputs.region' } }],
-};
+const v1 = SYNC_FLOW;
 /** Adds an input with a default: every instance can take it as is. */
 const v2 = { ...v1, inputs: { ...v1.inputs, label: { type: 'string', title: 'Label', default: 'new' } } };
 /** Adds a required input without a default: no instance has it. */

@@ -1,12 +1,12 @@
 import { consentInSandbox, type Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium';
 import { createTenant, freshDatabase, pollNow, startApi, startWorker, type TenantFixture, type TestApi, until } from './harness';
+import { axe, newPage, signIn } from './portal-browser';
 
 /**
  * Trigger health in real Chromium: an end user's GitHub poll and webhook flows in the widget (working,
@@ -17,7 +17,6 @@ import { createTenant, freshDatabase, pollNow, startApi, startWorker, type Tenan
  */
 
 const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? '/tmp';
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const REPO = 'acme-inc/api';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,7 +57,6 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
   let browser: Browser;
   let host: { origin: string; server: Server };
   let hostToken = '';
-  const contexts: BrowserContext[] = [];
   const errors: string[] = [];
 
   const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENSHOTS}/ui-${name}.png`, fullPage: true });
@@ -67,19 +65,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
   async function screen(page: Page, name: string): Promise<void> {
     await page.locator('.toast').waitFor({ state: 'detached', timeout: 6000 });
     await page.waitForTimeout(250);
-    await page.evaluate(AXE_SOURCE);
-    const result = await page.evaluate(() =>
-      (window as unknown as { axe: { run(context: Document, options: unknown): Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe.run(
-        document,
-        {
-          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-        },
-      ),
-    );
-    expect(
-      result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-      `axe on ${name}`,
-    ).toEqual([]);
+    expect(await axe(page), `axe on ${name}`).toEqual([]);
     await shot(page, name);
   }
   const healthOf = async (key: string) =>
@@ -87,15 +73,6 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
       status: string;
       error: { code: string; message: string } | null;
     };
-
-  async function newPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'en-US', deviceScaleFactor: 1 });
-    context.setDefaultTimeout(20_000);
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    return page;
-  }
 
   /** The host page with the widget open on GitHub's page. */
   async function widgetOnGithub(page: Page) {
@@ -105,14 +82,6 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await modal.getByRole('button', { name: /^GitHub / }).click();
     await modal.getByRole('heading', { name: 'GitHub', exact: true }).waitFor();
     return modal;
-  }
-
-  async function signInToPortal(page: Page): Promise<void> {
-    await page.goto(`${api.url}/portal`);
-    await page.getByLabel('Email', { exact: true }).fill(tenant.email);
-    await page.getByLabel('Password', { exact: true }).fill(tenant.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Sections' }).waitFor();
   }
 
   beforeAll(async () => {
@@ -144,7 +113,6 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
     await new Promise((r) => host?.server.close(r));
     await worker?.close();
@@ -155,7 +123,7 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
 
   it('the widget says when the trigger last checked, then warns when it fails, with Reconnect when the connection is the cause; the portal lists it under Failing triggers', async () => {
     await until('both triggers working', async () => (await healthOf(POLL_FLOW.key)).status === 'ok' && (await healthOf(HOOK_FLOW.key)).status === 'ok');
-    const page = await newPage();
+    const page = await newPage(browser, errors);
     let modal = await widgetOnGithub(page);
     const pollCard = () => modal.getByRole('article', { name: POLL_FLOW.name });
     const hookCard = () => modal.getByRole('article', { name: HOOK_FLOW.name });
@@ -194,8 +162,8 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
     await shot(page, 'widget-trigger-failing');
 
     // The team: the template's instances, a Trigger column, then only the failing ones.
-    const portal = await newPage();
-    await signInToPortal(portal);
+    const portal = await newPage(browser, errors);
+    await signIn(portal, `${api.url}/portal`, tenant);
     await portal.goto(`${api.url}/portal/flows/${POLL_FLOW.key}`);
     const table = portal.getByRole('table');
     await portal.locator('.outline-trigger').getByText('When new issue in GitHub (checked every 1 min)', { exact: true }).waitFor();
@@ -253,8 +221,8 @@ describe('trigger health in the widget and the portal', { timeout: 240_000 }, ()
   });
 
   it("Slack's connector page shows the app's webhook URL to copy and takes a write-only signing secret", async () => {
-    const page = await newPage();
-    await signInToPortal(page);
+    const page = await newPage(browser, errors);
+    await signIn(page, `${api.url}/portal`, tenant);
     await page.goto(`${api.url}/portal/connectors/slack`);
     const webhookUrl = (await tenant.owner.get('/v1/admin/connectors/slack')).body.config.webhookUrl as string;
     expect(webhookUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/hooks\//);

@@ -5,11 +5,12 @@ import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { ConfirmDialog } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
-import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { FlushCard, Table } from '../ui/table';
 
 /** The path segment of the "new rule" form: never a rule id (ids are UUIDs). */
 export const NEW_ALERT_RULE = '_new';
@@ -51,11 +52,9 @@ export function Alerts({ ruleId }: { ruleId: string | null }) {
   return (
     <>
       {ruleId !== null && (
-        <nav aria-label="Breadcrumb" class="breadcrumb">
-          <Link to="alerts">Alerts</Link>
-          <span aria-hidden="true">/</span>
-          <span aria-current="page">{creating ? 'New' : 'Rule'}</span>
-        </nav>
+        <Breadcrumb to="alerts" section="Alerts">
+          {creating ? 'New' : 'Rule'}
+        </Breadcrumb>
       )}
       <PageHeader
         title={ruleId === null ? 'Alerts' : creating ? 'New alert rule' : 'Edit alert rule'}
@@ -88,52 +87,35 @@ function RuleList() {
   const rules = useResource(() => api.alertRules(), []);
   const admin = can('admin');
   return (
-    <section class="card card-flush" aria-labelledby="alert-rules-title">
-      <div class="card-header">
-        <h2 id="alert-rules-title" class="card-title">
-          Rules
-        </h2>
-      </div>
+    <FlushCard titleId="alert-rules-title" title="Rules">
       <Loaded resource={rules} what="the alert rules">
         {(page) =>
           page.data.length === 0 ? (
             <EmptyState title="No alert rules yet">{admin ? 'Add one to be told when an integration breaks.' : 'An admin adds them.'}</EmptyState>
           ) : (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Rule</th>
-                    <th scope="col">Condition</th>
-                    <th scope="col">Channels</th>
-                    <th scope="col">State</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((r) => (
-                    <tr key={r.id} data-alert-rule={r.name}>
-                      <th scope="row">
-                        {admin ? (
-                          <Link to={`alerts/${r.id}`} class="cell-link">
-                            {r.name}
-                          </Link>
-                        ) : (
-                          r.name
-                        )}
-                        <div class="muted small">{KINDS[r.kind]?.label ?? r.kind}</div>
-                      </th>
-                      <td class="small">{describe(r)}</td>
-                      <td class="small">{channelsOf(r)}</td>
-                      <td>{r.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table columns={['Rule', 'Condition', 'Channels', 'State']}>
+              {page.data.map((r) => (
+                <tr key={r.id} data-alert-rule={r.name}>
+                  <th scope="row">
+                    {admin ? (
+                      <Link to={`alerts/${r.id}`} class="cell-link">
+                        {r.name}
+                      </Link>
+                    ) : (
+                      r.name
+                    )}
+                    <div class="muted small">{KINDS[r.kind]?.label ?? r.kind}</div>
+                  </th>
+                  <td class="small">{describe(r)}</td>
+                  <td class="small">{channelsOf(r)}</td>
+                  <td>{r.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}</td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Loaded>
-    </section>
+    </FlushCard>
   );
 }
 
@@ -143,11 +125,10 @@ function Incidents() {
   const rules = useResource(() => api.alertRules(), []);
   const nameOf = (i: AlertIncident) => rules.data.value?.data.find((r) => r.id === i.ruleId)?.name ?? 'a deleted rule';
   return (
-    <section class="card card-flush" aria-labelledby="alert-incidents-title">
-      <div class="card-header">
-        <h2 id="alert-incidents-title" class="card-title">
-          Incidents
-        </h2>
+    <FlushCard
+      titleId="alert-incidents-title"
+      title="Incidents"
+      aside={
         <label>
           <span class="sr-only">Show</span>
           <select class="select-small" value={status.value ?? ''} onChange={(e) => (status.value = (e.currentTarget.value || null) as typeof status.value)}>
@@ -156,47 +137,34 @@ function Incidents() {
             <option value="resolved">Resolved</option>
           </select>
         </label>
-      </div>
+      }
+    >
       <Loaded resource={incidents} what="the incidents">
         {(page) =>
           page.data.length === 0 ? (
             <EmptyState title={status.value === 'firing' ? 'Nothing is firing' : 'No incidents'}>Rules are evaluated every minute.</EmptyState>
           ) : (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Status</th>
-                    <th scope="col">Rule</th>
-                    <th scope="col">About</th>
-                    <th scope="col">Value</th>
-                    <th scope="col">Fired</th>
-                    <th scope="col">Resolved</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((i) => (
-                    <tr key={i.id} data-alert-incident={i.status}>
-                      <td>{i.status === 'firing' ? <Badge tone="danger">Firing</Badge> : <Badge tone="success">Resolved</Badge>}</td>
-                      <td>
-                        {nameOf(i)}
-                        {i.notifyError && <div class="field-error">{i.notifyError}</div>}
-                      </td>
-                      <td class="mono small">{i.subject}</td>
-                      <td class="small">{i.value}</td>
-                      <td>
-                        <Time iso={i.firedAt} relative />
-                      </td>
-                      <td>{i.resolvedAt ? <Time iso={i.resolvedAt} relative /> : <span class="muted">—</span>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table columns={['Status', 'Rule', 'About', 'Value', 'Fired', 'Resolved']}>
+              {page.data.map((i) => (
+                <tr key={i.id} data-alert-incident={i.status}>
+                  <td>{i.status === 'firing' ? <Badge tone="danger">Firing</Badge> : <Badge tone="success">Resolved</Badge>}</td>
+                  <td>
+                    {nameOf(i)}
+                    {i.notifyError && <div class="field-error">{i.notifyError}</div>}
+                  </td>
+                  <td class="mono small">{i.subject}</td>
+                  <td class="small">{i.value}</td>
+                  <td>
+                    <Time iso={i.firedAt} relative />
+                  </td>
+                  <td>{i.resolvedAt ? <Time iso={i.resolvedAt} relative /> : <span class="muted">—</span>}</td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Loaded>
-    </section>
+    </FlushCard>
   );
 }
 

@@ -9,6 +9,7 @@ import { CopyBox } from '../ui/copy-box';
 import { TextField } from '../ui/field';
 import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { toast } from '../ui/toast';
+import { FlushCard, Table } from '../ui/table';
 
 function Time({ iso, relative }: { iso: string; relative?: boolean }) {
   return (
@@ -140,13 +141,7 @@ function ApiKeysBody() {
         </section>
       )}
 
-      <section class="card card-flush" aria-labelledby="keys-title">
-        <div class="card-header">
-          <h2 id="keys-title" class="card-title">
-            Keys
-          </h2>
-          {keys.value && <span class="muted small">{keys.value.filter((k) => !k.revokedAt).length} active</span>}
-        </div>
+      <FlushCard titleId="keys-title" title="Keys" aside={keys.value && <span class="muted small">{keys.value.filter((k) => !k.revokedAt).length} active</span>}>
         {loadError.value && (
           <div class="card-pad">
             <Alert tone="error" title="Could not load the keys">
@@ -164,64 +159,48 @@ function ApiKeysBody() {
         )}
         {keys.value && keys.value.length === 0 && <EmptyState title="No keys yet">Create one above to let your backend call the API.</EmptyState>}
         {keys.value && keys.value.length > 0 && (
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.value.map((key) => (
-                  <tr key={key.id} class={key.revokedAt ? 'row-muted' : ''} data-key-id={key.id}>
-                    <th scope="row" class="cell-strong">
-                      {key.name}
-                    </th>
-                    <td>
-                      <code class="key-prefix">{key.prefix}…</code>
-                    </td>
-                    <td>
-                      <Time iso={key.createdAt} />
-                    </td>
-                    <td>{key.lastUsedAt ? <Time iso={key.lastUsedAt} relative /> : <span class="muted">Never</span>}</td>
-                    <td>
-                      {key.revokedAt ? (
-                        <span title={`Revoked ${formatDateTime(key.revokedAt)}`}>
-                          <Badge tone="danger">Revoked</Badge>
-                        </span>
-                      ) : (
-                        <Badge tone="success">Active</Badge>
-                      )}
-                    </td>
-                    <td class="cell-actions">
-                      {!key.revokedAt && (
-                        <button
-                          type="button"
-                          class="btn btn-danger-quiet btn-small"
-                          aria-label={`Revoke ${key.name}`}
-                          onClick={() => {
-                            revokeError.value = null;
-                            revoking.value = key;
-                          }}
-                        >
-                          Revoke
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={['Name', 'Key', 'Created', 'Last used', 'Status', <span class="sr-only">Actions</span>]}>
+            {keys.value.map((key) => (
+              <tr key={key.id} class={key.revokedAt ? 'row-muted' : ''} data-key-id={key.id}>
+                <th scope="row" class="cell-strong">
+                  {key.name}
+                </th>
+                <td>
+                  <code class="key-prefix">{key.prefix}…</code>
+                </td>
+                <td>
+                  <Time iso={key.createdAt} />
+                </td>
+                <td>{key.lastUsedAt ? <Time iso={key.lastUsedAt} relative /> : <span class="muted">Never</span>}</td>
+                <td>
+                  {key.revokedAt ? (
+                    <span title={`Revoked ${formatDateTime(key.revokedAt)}`}>
+                      <Badge tone="danger">Revoked</Badge>
+                    </span>
+                  ) : (
+                    <Badge tone="success">Active</Badge>
+                  )}
+                </td>
+                <td class="cell-actions">
+                  {!key.revokedAt && (
+                    <button
+                      type="button"
+                      class="btn btn-danger-quiet btn-small"
+                      aria-label={`Revoke ${key.name}`}
+                      onClick={() => {
+                        revokeError.value = null;
+                        revoking.value = key;
+                      }}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
-      </section>
+      </FlushCard>
 
       {revoking.value && (
         <ConfirmDialog

@@ -9,6 +9,7 @@ import { LoadMore } from '../ui/load-more';
 import { EmptyState, PageHeader } from '../ui/page';
 import { ApprovalStatusBadge, approvalStatusLabel } from '../ui/status';
 import { Time } from '../ui/time';
+import { FlushCard, Table } from '../ui/table';
 import { LIVE_INTERVAL_MS, useVisiblePolling } from './runs';
 
 const PAGE_SIZE = 50;
@@ -93,12 +94,7 @@ export function Approvals() {
   return (
     <>
       <PageHeader title="Approvals" description="Questions that approval steps in your flows ask before going on, newest first. The list updates itself while this tab is open." />
-      <section class="card card-flush" aria-labelledby="approvals-title">
-        <div class="card-header">
-          <h2 id="approvals-title" class="card-title">
-            Approvals
-          </h2>
-        </div>
+      <FlushCard titleId="approvals-title" title="Approvals">
         <form
           class="filters"
           role="search"
@@ -160,53 +156,38 @@ export function Approvals() {
         )}
         {approvals.value && approvals.value.length > 0 && (
           <>
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Title</th>
-                    <th scope="col">Flow</th>
-                    <th scope="col">End user</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Asked</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">Decided by</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {approvals.value.map((approval) => (
-                    <tr key={approval.id} data-approval-id={approval.id} data-status={approval.status}>
-                      <th scope="row">
-                        <Link to={`runs/${approval.runId}`} class="cell-link" aria-label={`${approval.title}: run details`}>
-                          {approval.title}
-                        </Link>
-                        {approval.description && (
-                          <p class="approval-description small muted" title={approval.description}>
-                            {approval.description}
-                          </p>
-                        )}
-                      </th>
-                      <td>{approval.tool ? `${approval.flowName}: ${approval.tool}` : approval.flowName || approval.flow}</td>
-                      <td>
-                        <span class="mono small">{approval.endUserId}</span>
-                      </td>
-                      <td>
-                        <ApprovalStatusBadge status={approval.status} />
-                      </td>
-                      <td class="nowrap">
-                        <Time iso={approval.createdAt} relative />
-                      </td>
-                      <td class="nowrap">
-                        {approval.expiresAt ? <Time iso={approval.expiresAt} relative /> : <span class="muted">{approval.status === 'pending' ? 'never' : '—'}</span>}
-                      </td>
-                      <td>
-                        <Decided approval={approval} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table columns={['Title', 'Flow', 'End user', 'Status', 'Asked', 'Expires', 'Decided by']}>
+              {approvals.value.map((approval) => (
+                <tr key={approval.id} data-approval-id={approval.id} data-status={approval.status}>
+                  <th scope="row">
+                    <Link to={`runs/${approval.runId}`} class="cell-link" aria-label={`${approval.title}: run details`}>
+                      {approval.title}
+                    </Link>
+                    {approval.description && (
+                      <p class="approval-description small muted" title={approval.description}>
+                        {approval.description}
+                      </p>
+                    )}
+                  </th>
+                  <td>{approval.tool ? `${approval.flowName}: ${approval.tool}` : approval.flowName || approval.flow}</td>
+                  <td>
+                    <span class="mono small">{approval.endUserId}</span>
+                  </td>
+                  <td>
+                    <ApprovalStatusBadge status={approval.status} />
+                  </td>
+                  <td class="nowrap">
+                    <Time iso={approval.createdAt} relative />
+                  </td>
+                  <td class="nowrap">
+                    {approval.expiresAt ? <Time iso={approval.expiresAt} relative /> : <span class="muted">{approval.status === 'pending' ? 'never' : '—'}</span>}
+                  </td>
+                  <td>
+                    <Decided approval={approval} />
+                  </td>
+                </tr>
+              ))}
+            </Table>
             <LoadMore
               hasMore={cursor.value !== null}
               loading={loading.value}
@@ -215,7 +196,7 @@ export function Approvals() {
             />
           </>
         )}
-      </section>
+      </FlushCard>
     </>
   );
 }

@@ -6,6 +6,7 @@ import { can } from '../session';
 import { Alert, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
 import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { FlushCard } from '../ui/table';
 
 const PAGE_SIZE = 50;
 
@@ -196,11 +197,10 @@ function AuditLogBody() {
 
   const list = events.value;
   return (
-    <section class="card card-flush" aria-labelledby="events-title">
-      <div class="card-header">
-        <h2 id="events-title" class="card-title">
-          Events
-        </h2>
+    <FlushCard
+      titleId="events-title"
+      title="Events"
+      aside={
         <Field label="Show" class="field-inline">
           {(aria) => (
             <select
@@ -220,7 +220,8 @@ function AuditLogBody() {
             </select>
           )}
         </Field>
-      </div>
+      }
+    >
       {error.value && (
         <div class="card-pad">
           <Alert tone="error" title="Could not load the audit log">
@@ -287,6 +288,6 @@ function AuditLogBody() {
           )}
         </div>
       )}
-    </section>
+    </FlushCard>
   );
 }

@@ -9,7 +9,7 @@ import { ConfirmDialog } from '../ui/confirm-dialog';
 import { CopyBox } from '../ui/copy-box';
 import { Field, TextField } from '../ui/field';
 import { ClearFilters } from '../ui/filters';
-import { EmptyState, PageHeader } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
 import { toast } from '../ui/toast';
@@ -230,11 +230,9 @@ export function ConnectorDetail({ connectorKey }: { connectorKey: string }) {
   const found = connector.data.value;
   return (
     <>
-      <nav aria-label="Breadcrumb" class="breadcrumb">
-        <Link to="connectors">Connectors</Link>
-        <span aria-hidden="true">/</span>
-        <span aria-current="page">{found?.name ?? connectorKey}</span>
-      </nav>
+      <Breadcrumb to="connectors" section="Connectors">
+        {found?.name ?? connectorKey}
+      </Breadcrumb>
       <PageHeader title={found?.name ?? 'Connector'} description={found?.description ?? ''} actions={found && <ConnectorState connector={found} />} />
       {connector.status.value === 404 ? (
         <EmptyState title={`There is no connector called “${connectorKey}”.`}>

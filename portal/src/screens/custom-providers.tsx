@@ -6,10 +6,11 @@ import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { FormActions } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
-import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { FlushCard, Table } from '../ui/table';
 
 const AUTH_LABELS: Record<string, string> = {
   oauth2: 'OAuth 2 (authorization code)',
@@ -157,11 +158,9 @@ export function CustomProviders({ id }: { id: string | null }) {
   return (
     <>
       {id !== null && (
-        <nav aria-label="Breadcrumb" class="breadcrumb">
-          <Link to="custom-providers">Custom providers</Link>
-          <span aria-hidden="true">/</span>
-          <span aria-current="page">{id === 'new' ? 'New' : 'Edit'}</span>
-        </nav>
+        <Breadcrumb to="custom-providers" section="Custom providers">
+          {id === 'new' ? 'New' : 'Edit'}
+        </Breadcrumb>
       )}
       <PageHeader
         title={id === null ? 'Custom providers' : id === 'new' ? 'New custom provider' : 'Edit custom provider'}
@@ -182,12 +181,7 @@ export function CustomProviders({ id }: { id: string | null }) {
 function ProviderList() {
   const providers = useResource(() => api.customProviders(), []);
   return (
-    <section class="card card-flush" aria-labelledby="providers-title">
-      <div class="card-header">
-        <h2 id="providers-title" class="card-title">
-          Your providers
-        </h2>
-      </div>
+    <FlushCard titleId="providers-title" title="Your providers">
       <Loaded resource={providers} what="the custom providers">
         {(page) =>
           page.data.length === 0 ? (
@@ -195,40 +189,28 @@ function ProviderList() {
               Define one for an API the built-in connectors do not cover: its URLs, how it authenticates, and how to name the connected account.
             </EmptyState>
           ) : (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Provider</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Auth</th>
-                    <th scope="col">Changed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((p) => (
-                    <tr key={p.id} data-provider={p.key}>
-                      <th scope="row">
-                        <Link to={`custom-providers/${p.id}`} class="cell-link">
-                          {p.name}
-                        </Link>
-                      </th>
-                      <td class="mono small">{p.key}</td>
-                      <td>
-                        <Badge tone="neutral">{AUTH_LABELS[p.authType] ?? p.authType}</Badge>
-                      </td>
-                      <td>
-                        <Time iso={p.updatedAt} relative />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table columns={['Provider', 'Key', 'Auth', 'Changed']}>
+              {page.data.map((p) => (
+                <tr key={p.id} data-provider={p.key}>
+                  <th scope="row">
+                    <Link to={`custom-providers/${p.id}`} class="cell-link">
+                      {p.name}
+                    </Link>
+                  </th>
+                  <td class="mono small">{p.key}</td>
+                  <td>
+                    <Badge tone="neutral">{AUTH_LABELS[p.authType] ?? p.authType}</Badge>
+                  </td>
+                  <td>
+                    <Time iso={p.updatedAt} relative />
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Loaded>
-    </section>
+    </FlushCard>
   );
 }
 

@@ -7,6 +7,7 @@ import { BarList, LineChart, Ring, StackedBars } from '../ui/charts';
 import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Time } from '../ui/time';
+import { FlushCard, Table } from '../ui/table';
 import { useVisiblePolling } from './runs';
 
 const WINDOWS: { value: StatsWindow; label: string; long: string }[] = [
@@ -187,46 +188,29 @@ function DashboardBody({ stats, longWindow }: { stats: Stats; longWindow: string
               )}
             </section>
           </div>
-          <section class="card card-flush" aria-labelledby="errors-title">
-            <div class="card-header">
-              <h2 id="errors-title" class="card-title">
-                Top errors
-              </h2>
-            </div>
+          <FlushCard titleId="errors-title" title="Top errors">
             {stats.topErrors.length === 0 ? (
               <EmptyState title="No errors">Every finished run in {longWindow} succeeded.</EmptyState>
             ) : (
-              <div class="table-wrap">
-                <table class="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Error</th>
-                      <th scope="col">Flow</th>
-                      <th scope="col">Runs</th>
-                      <th scope="col">Last seen</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {stats.topErrors.map((e) => (
-                      <tr key={`${e.code}-${e.flow}`}>
-                        <th scope="row">
-                          <code class="error-code">{e.code}</code>
-                          <span class="muted small block error-message">{e.message}</span>
-                        </th>
-                        <td>
-                          <Link to={failedRunsLink(e.flow)}>{e.flow}</Link>
-                        </td>
-                        <td>{formatCount(e.count)}</td>
-                        <td class="nowrap">
-                          <Time iso={e.lastAt} relative />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table columns={['Error', 'Flow', 'Runs', 'Last seen']}>
+                {stats.topErrors.map((e) => (
+                  <tr key={`${e.code}-${e.flow}`}>
+                    <th scope="row">
+                      <code class="error-code">{e.code}</code>
+                      <span class="muted small block error-message">{e.message}</span>
+                    </th>
+                    <td>
+                      <Link to={failedRunsLink(e.flow)}>{e.flow}</Link>
+                    </td>
+                    <td>{formatCount(e.count)}</td>
+                    <td class="nowrap">
+                      <Time iso={e.lastAt} relative />
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )}
-          </section>
+          </FlushCard>
         </>
       )}
     </>

@@ -6,11 +6,12 @@ import { Alert, Badge, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
 import { JsonBlock } from '../ui/json-block';
 import { LoadMore } from '../ui/load-more';
-import { EmptyState, PageHeader } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { ConnectionStatusBadge } from '../ui/status';
 import { Time } from '../ui/time';
 import { TriggerHealthView } from '../ui/trigger-health';
+import { FlushCard, Table } from '../ui/table';
 import { ConnectorLogo } from './connectors';
 import { triggerSummary } from './flow-outline';
 
@@ -55,11 +56,10 @@ export function EndUsers() {
   return (
     <>
       <PageHeader title="End users" description="Your customers as Switchboard knows them: their connected accounts and the flows they switched on." />
-      <section class="card card-flush" aria-labelledby="end-users-title">
-        <div class="card-header">
-          <h2 id="end-users-title" class="card-title">
-            End users
-          </h2>
+      <FlushCard
+        titleId="end-users-title"
+        title="End users"
+        aside={
           <form role="search" aria-label="End users" onSubmit={(e) => (e.preventDefault(), setQuery({ q: draft.value.trim() }))}>
             <Field label="Search" class="field-inline">
               {(aria) => (
@@ -74,7 +74,8 @@ export function EndUsers() {
               )}
             </Field>
           </form>
-        </div>
+        }
+      >
         {error.value && (
           <div class="card-pad">
             <Alert tone="error" title="Could not load the end users">
@@ -96,54 +97,42 @@ export function EndUsers() {
         )}
         {users.value && users.value.length > 0 && (
           <>
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">End user</th>
-                    <th scope="col">Connections</th>
-                    <th scope="col">Flows on</th>
-                    <th scope="col">Since</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {users.value.map((u) => (
-                    <tr key={u.id} data-end-user={u.externalId}>
-                      <th scope="row">
-                        <span class="cell-member">
-                          <span class="avatar" aria-hidden="true">
-                            {(u.displayName || u.externalId).charAt(0).toUpperCase()}
-                          </span>
-                          <span class="member-text">
-                            <Link to={`end-users/${encodeURIComponent(u.externalId)}`} class="cell-link">
-                              {u.displayName || u.externalId}
-                            </Link>
-                            <span class="muted small">{[u.displayName ? u.externalId : null, u.email].filter(Boolean).join(' · ')}</span>
-                          </span>
-                        </span>
-                      </th>
-                      <td>
-                        {u.connectionCount}
-                        {u.needsReauthCount > 0 && (
-                          <>
-                            {' '}
-                            <Badge tone="warning">{u.needsReauthCount} to reconnect</Badge>
-                          </>
-                        )}
-                      </td>
-                      <td>{u.enabledFlowCount}</td>
-                      <td>
-                        <Time iso={u.createdAt} relative />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table columns={['End user', 'Connections', 'Flows on', 'Since']}>
+              {users.value.map((u) => (
+                <tr key={u.id} data-end-user={u.externalId}>
+                  <th scope="row">
+                    <span class="cell-member">
+                      <span class="avatar" aria-hidden="true">
+                        {(u.displayName || u.externalId).charAt(0).toUpperCase()}
+                      </span>
+                      <span class="member-text">
+                        <Link to={`end-users/${encodeURIComponent(u.externalId)}`} class="cell-link">
+                          {u.displayName || u.externalId}
+                        </Link>
+                        <span class="muted small">{[u.displayName ? u.externalId : null, u.email].filter(Boolean).join(' · ')}</span>
+                      </span>
+                    </span>
+                  </th>
+                  <td>
+                    {u.connectionCount}
+                    {u.needsReauthCount > 0 && (
+                      <>
+                        {' '}
+                        <Badge tone="warning">{u.needsReauthCount} to reconnect</Badge>
+                      </>
+                    )}
+                  </td>
+                  <td>{u.enabledFlowCount}</td>
+                  <td>
+                    <Time iso={u.createdAt} relative />
+                  </td>
+                </tr>
+              ))}
+            </Table>
             <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} />
           </>
         )}
-      </section>
+      </FlushCard>
     </>
   );
 }
@@ -157,11 +146,9 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
   const found = user.data.value;
   return (
     <>
-      <nav aria-label="Breadcrumb" class="breadcrumb">
-        <Link to="end-users">End users</Link>
-        <span aria-hidden="true">/</span>
-        <span aria-current="page">{externalId}</span>
-      </nav>
+      <Breadcrumb to="end-users" section="End users">
+        {externalId}
+      </Breadcrumb>
       <PageHeader
         title={found?.displayName || externalId}
         description={found ? [found.displayName ? externalId : null, found.email].filter(Boolean).join(' · ') || 'No name or email given by your app' : ''}
@@ -181,65 +168,41 @@ export function EndUserDetail({ externalId }: { externalId: string }) {
         <Loaded resource={user} what="the end user">
           {(u) => (
             <>
-              <section class="card card-flush" aria-labelledby="connections-title">
-                <div class="card-header">
-                  <h2 id="connections-title" class="card-title">
-                    Connections
-                  </h2>
-                  <span class="muted small">{u.connections.length} in total</span>
-                </div>
+              <FlushCard titleId="connections-title" title="Connections" aside={<span class="muted small">{u.connections.length} in total</span>}>
                 {u.connections.length === 0 ? (
                   <EmptyState title="No connected accounts">They connect apps in the widget inside your product.</EmptyState>
                 ) : (
-                  <div class="table-wrap">
-                    <table class="table">
-                      <thead>
-                        <tr>
-                          <th scope="col">App</th>
-                          <th scope="col">Account</th>
-                          <th scope="col">Status</th>
-                          <th scope="col">Last refresh</th>
-                          <th scope="col">Connected</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {u.connections.map((c) => (
-                          <tr key={c.id} data-connection={c.id}>
-                            <th scope="row" class="cell-strong">
-                              <span class="cell-app">
-                                {connectorOf(c.connector) && <ConnectorLogo connector={connectorOf(c.connector)!} size={24} />}
-                                {connectorOf(c.connector)?.name ?? c.connector}
-                              </span>
-                            </th>
-                            <td>
-                              {c.accountName}
-                              <span class="muted small block mono">{c.accountId}</span>
-                            </td>
-                            <td>
-                              <ConnectionStatusBadge status={c.status} />
-                              {c.lastError && <span class="run-error small block">{c.lastError}</span>}
-                            </td>
-                            <td>{c.lastRefreshedAt ? <Time iso={c.lastRefreshedAt} relative /> : <span class="muted">Never</span>}</td>
-                            <td>
-                              <Time iso={c.createdAt} relative />
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <Table columns={['App', 'Account', 'Status', 'Last refresh', 'Connected']}>
+                    {u.connections.map((c) => (
+                      <tr key={c.id} data-connection={c.id}>
+                        <th scope="row" class="cell-strong">
+                          <span class="cell-app">
+                            {connectorOf(c.connector) && <ConnectorLogo connector={connectorOf(c.connector)!} size={24} />}
+                            {connectorOf(c.connector)?.name ?? c.connector}
+                          </span>
+                        </th>
+                        <td>
+                          {c.accountName}
+                          <span class="muted small block mono">{c.accountId}</span>
+                        </td>
+                        <td>
+                          <ConnectionStatusBadge status={c.status} />
+                          {c.lastError && <span class="run-error small block">{c.lastError}</span>}
+                        </td>
+                        <td>{c.lastRefreshedAt ? <Time iso={c.lastRefreshedAt} relative /> : <span class="muted">Never</span>}</td>
+                        <td>
+                          <Time iso={c.createdAt} relative />
+                        </td>
+                      </tr>
+                    ))}
+                  </Table>
                 )}
-              </section>
-              <section class="card card-flush" aria-labelledby="user-flows-title">
-                <div class="card-header">
-                  <h2 id="user-flows-title" class="card-title">
-                    Flows
-                  </h2>
-                </div>
+              </FlushCard>
+              <FlushCard titleId="user-flows-title" title="Flows">
                 <Loaded resource={flows} what="their flows">
                   {(page) => <FlowsOf externalId={externalId} flows={page.data} connectors={connectors.data.value?.data} />}
                 </Loaded>
-              </section>
+              </FlushCard>
               {Object.keys(u.metadata).length > 0 && (
                 <section class="card" aria-labelledby="metadata-title">
                   <h2 id="metadata-title" class="card-title">

@@ -7,11 +7,12 @@ import { can } from '../session';
 import { Alert, Badge, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
 import { LoadMore } from '../ui/load-more';
-import { EmptyState, PageHeader } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
 import { TriggerHealthView } from '../ui/trigger-health';
+import { FlushCard, Table } from '../ui/table';
 import { locate, Outline } from './flow-outline';
 import { Rollouts } from './flow-rollouts';
 import { hasUnpublishedChanges } from './flows';
@@ -49,11 +50,9 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
   const found = template.data.value;
   return (
     <>
-      <nav aria-label="Breadcrumb" class="breadcrumb">
-        <Link to="flows">Flows</Link>
-        <span aria-hidden="true">/</span>
-        <span aria-current="page">{found?.name ?? flowKey}</span>
-      </nav>
+      <Breadcrumb to="flows" section="Flows">
+        {found?.name ?? flowKey}
+      </Breadcrumb>
       <PageHeader
         title={found?.name ?? 'Flow'}
         description={
@@ -399,12 +398,7 @@ function Versions({ template, moved }: { template: FlowTemplate; moved: number }
 
   const usage = (v: number) => byVersion.value.find((u) => u.version === v);
   return (
-    <section class="card card-flush" aria-labelledby="versions-title">
-      <div class="card-header">
-        <h2 id="versions-title" class="card-title">
-          Versions and who runs them
-        </h2>
-      </div>
+    <FlushCard titleId="versions-title" title="Versions and who runs them">
       {template.versions.length === 0 ? (
         <EmptyState title="Not published yet">Publish the draft to make this flow available to your customers in the widget.</EmptyState>
       ) : (
@@ -475,46 +469,33 @@ function Versions({ template, moved }: { template: FlowTemplate; moved: number }
             )}
             {rows.value && rows.value.length > 0 && (
               <>
-                <div class="table-wrap">
-                  <table class="table">
-                    <thead>
-                      <tr>
-                        <th scope="col">End user</th>
-                        <th scope="col">Version</th>
-                        <th scope="col">State</th>
-                        {withTrigger && <th scope="col">Trigger</th>}
-                        <th scope="col">Changed</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {rows.value.map((r) => (
-                        <tr key={r.id}>
-                          <th scope="row">
-                            <Link to={`end-users/${encodeURIComponent(r.endUserId)}`} class="cell-link">
-                              {r.endUserName || r.endUserId}
-                            </Link>
-                            {r.endUserName && <span class="muted small block">{r.endUserId}</span>}
-                          </th>
-                          <td>
-                            v{r.version}
-                            {r.version < template.latestVersion && <span class="muted small"> (behind)</span>}
-                          </td>
-                          <td>{r.status === 'paused' ? <Badge tone="warning">Paused</Badge> : r.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}</td>
-                          {withTrigger && <td>{r.enabled && r.triggerHealth ? <TriggerHealthView health={r.triggerHealth} /> : <span class="muted">—</span>}</td>}
-                          <td>
-                            <Time iso={r.updatedAt} relative />
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <Table columns={['End user', 'Version', 'State', ...(withTrigger ? ['Trigger'] : []), 'Changed']}>
+                  {rows.value.map((r) => (
+                    <tr key={r.id}>
+                      <th scope="row">
+                        <Link to={`end-users/${encodeURIComponent(r.endUserId)}`} class="cell-link">
+                          {r.endUserName || r.endUserId}
+                        </Link>
+                        {r.endUserName && <span class="muted small block">{r.endUserId}</span>}
+                      </th>
+                      <td>
+                        v{r.version}
+                        {r.version < template.latestVersion && <span class="muted small"> (behind)</span>}
+                      </td>
+                      <td>{r.status === 'paused' ? <Badge tone="warning">Paused</Badge> : r.enabled ? <Badge tone="success">On</Badge> : <Badge tone="neutral">Off</Badge>}</td>
+                      {withTrigger && <td>{r.enabled && r.triggerHealth ? <TriggerHealthView health={r.triggerHealth} /> : <span class="muted">—</span>}</td>}
+                      <td>
+                        <Time iso={r.updatedAt} relative />
+                      </td>
+                    </tr>
+                  ))}
+                </Table>
                 <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} />
               </>
             )}
           </div>
         </div>
       )}
-    </section>
+    </FlushCard>
   );
 }

@@ -11,6 +11,7 @@ import { EmptyState } from '../ui/page';
 import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { Table } from '../ui/table';
 
 const POLL_MS = 1000;
 const STATUS: Record<Rollout['status'], [tone: 'neutral' | 'success' | 'danger' | 'warning' | 'accent', label: string]> = {
@@ -92,39 +93,25 @@ export function Rollouts({ template, onChanged, onMoved }: { template: FlowTempl
         {rollouts.value && rollouts.value.length === 0 && <EmptyState title="No rollouts yet">Every end user upgrades on their own, or stays where they are.</EmptyState>}
         {shown && <RolloutDetail key={shown.id} template={template} rollout={shown} onChanged={load} />}
         {rollouts.value && rollouts.value.length > 1 && (
-          <div class="table-wrap">
-            <table class="table">
-              <caption class="sr-only">Earlier rollouts</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Version</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Upgraded</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rollouts.value.map((r) => (
-                  <tr key={r.id} aria-selected={r.id === shown?.id}>
-                    <th scope="row">
-                      <button type="button" class="link-button" onClick={() => (selected.value = r.id)}>
-                        <Time iso={r.createdAt} relative />
-                      </button>
-                    </th>
-                    <td>v{r.version}</td>
-                    <td>{targetText(r.target)}</td>
-                    <td>
-                      <Badge tone={STATUS[r.status][0]}>{STATUS[r.status][1]}</Badge>
-                    </td>
-                    <td>
-                      {r.counts.upgraded} / {r.total}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={['Started', 'Version', 'Target', 'Status', 'Upgraded']} caption={<caption class="sr-only">Earlier rollouts</caption>}>
+            {rollouts.value.map((r) => (
+              <tr key={r.id} aria-selected={r.id === shown?.id}>
+                <th scope="row">
+                  <button type="button" class="link-button" onClick={() => (selected.value = r.id)}>
+                    <Time iso={r.createdAt} relative />
+                  </button>
+                </th>
+                <td>v{r.version}</td>
+                <td>{targetText(r.target)}</td>
+                <td>
+                  <Badge tone={STATUS[r.status][0]}>{STATUS[r.status][1]}</Badge>
+                </td>
+                <td>
+                  {r.counts.upgraded} / {r.total}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </div>
     </section>

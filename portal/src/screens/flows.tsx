@@ -8,6 +8,7 @@ import { TextField } from '../ui/field';
 import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Time } from '../ui/time';
+import { FlushCard, Table } from '../ui/table';
 import { triggerSummary } from './flow-outline';
 
 /** A key from a name: "Post won deals to Slack" → "post-won-deals-to-slack". */
@@ -55,13 +56,7 @@ export function Flows() {
         description="Flow templates are the ready-made automations your customers switch on in the widget. Edit a draft, publish it as a version; customers stay on their version until they upgrade."
       />
       {can('developer') && <CreateFlow />}
-      <section class="card card-flush" aria-labelledby="flows-title">
-        <div class="card-header">
-          <h2 id="flows-title" class="card-title">
-            Templates
-          </h2>
-          {templates.data.value && <span class="muted small">{templates.data.value.data.length} in total</span>}
-        </div>
+      <FlushCard titleId="flows-title" title="Templates" aside={templates.data.value && <span class="muted small">{templates.data.value.data.length} in total</span>}>
         <Loaded resource={templates} what="the flow templates">
           {(page) =>
             page.data.length === 0 ? (
@@ -69,39 +64,27 @@ export function Flows() {
                 {can('developer') ? 'Name your first flow above; you will land in the editor with a small example to start from.' : 'Developers of your team create flows here.'}
               </EmptyState>
             ) : (
-              <div class="table-wrap">
-                <table class="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Flow</th>
-                      <th scope="col">Trigger</th>
-                      <th scope="col">Version</th>
-                      <th scope="col">Updated</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.data.map((t) => (
-                      <tr key={t.id} data-flow={t.key}>
-                        <th scope="row">
-                          <Link to={`flows/${t.key}`} class="cell-link">
-                            {t.name}
-                          </Link>
-                          <code class="action-code">{t.key}</code>
-                        </th>
-                        <td>{triggerSummary((t.draft as { trigger?: unknown }).trigger, catalogue.data.value?.data)}</td>
-                        <td>{t.latestVersion > 0 ? <Badge tone="success">v{t.latestVersion}</Badge> : <Badge tone="neutral">Draft only</Badge>}</td>
-                        <td>
-                          <Time iso={t.updatedAt} relative />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table columns={['Flow', 'Trigger', 'Version', 'Updated']}>
+                {page.data.map((t) => (
+                  <tr key={t.id} data-flow={t.key}>
+                    <th scope="row">
+                      <Link to={`flows/${t.key}`} class="cell-link">
+                        {t.name}
+                      </Link>
+                      <code class="action-code">{t.key}</code>
+                    </th>
+                    <td>{triggerSummary((t.draft as { trigger?: unknown }).trigger, catalogue.data.value?.data)}</td>
+                    <td>{t.latestVersion > 0 ? <Badge tone="success">v{t.latestVersion}</Badge> : <Badge tone="neutral">Draft only</Badge>}</td>
+                    <td>
+                      <Time iso={t.updatedAt} relative />
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )
           }
         </Loaded>
-      </section>
+      </FlushCard>
     </>
   );
 }

@@ -5,11 +5,12 @@ import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { FormActions } from '../ui/confirm-dialog';
 import { Field, TextField } from '../ui/field';
-import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { FlushCard, Table } from '../ui/table';
 
 /** The path segment of the "new provider" form: never a provider key (keys are kebab-case letters and digits). */
 export const NEW_LLM_PROVIDER = '_new';
@@ -49,11 +50,9 @@ export function LlmProviders({ providerKey }: { providerKey: string | null }) {
   return (
     <>
       {providerKey !== null && (
-        <nav aria-label="Breadcrumb" class="breadcrumb">
-          <Link to="llm-providers">AI models</Link>
-          <span aria-hidden="true">/</span>
-          <span aria-current="page">{creating ? 'New' : providerKey}</span>
-        </nav>
+        <Breadcrumb to="llm-providers" section="AI models">
+          {creating ? 'New' : providerKey}
+        </Breadcrumb>
       )}
       <PageHeader
         title={providerKey === null ? 'AI models' : creating ? 'New model provider' : 'Edit model provider'}
@@ -83,12 +82,7 @@ function ProviderList() {
   const providers = useResource(() => api.llmProviders(), []);
   const admin = can('admin');
   return (
-    <section class="card card-flush" aria-labelledby="llm-providers-title">
-      <div class="card-header">
-        <h2 id="llm-providers-title" class="card-title">
-          Model providers
-        </h2>
-      </div>
+    <FlushCard titleId="llm-providers-title" title="Model providers">
       <Loaded resource={providers} what="the model providers">
         {(page) =>
           page.data.length === 0 ? (
@@ -96,48 +90,35 @@ function ProviderList() {
               {admin ? 'Add one with its API key; flows name it by its key in an agent step.' : 'An admin adds them; flows name them by key in an agent step.'}
             </EmptyState>
           ) : (
-            <div class="table-wrap">
-              <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Provider</th>
-                    <th scope="col">Key</th>
-                    <th scope="col">Default model</th>
-                    <th scope="col">API key</th>
-                    <th scope="col">Changed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((p) => (
-                    <tr key={p.id} data-llm-provider={p.key}>
-                      <th scope="row">
-                        {admin ? (
-                          <Link to={`llm-providers/${p.key}`} class="cell-link">
-                            {p.name}
-                          </Link>
-                        ) : (
-                          p.name
-                        )}
-                        <div class="muted small">
-                          {KIND_BADGE[p.kind] ?? p.kind}
-                          {p.baseUrl && <span class="mono"> · {p.baseUrl}</span>}
-                        </div>
-                      </th>
-                      <td class="mono small nowrap">{p.key}</td>
-                      <td class="mono small">{p.defaultModel ?? <span class="muted">none (steps name one)</span>}</td>
-                      <td>{p.hasApiKey ? <Badge tone="success">Stored</Badge> : <Badge tone="neutral">None</Badge>}</td>
-                      <td>
-                        <Time iso={p.updatedAt} relative />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table columns={['Provider', 'Key', 'Default model', 'API key', 'Changed']}>
+              {page.data.map((p) => (
+                <tr key={p.id} data-llm-provider={p.key}>
+                  <th scope="row">
+                    {admin ? (
+                      <Link to={`llm-providers/${p.key}`} class="cell-link">
+                        {p.name}
+                      </Link>
+                    ) : (
+                      p.name
+                    )}
+                    <div class="muted small">
+                      {KIND_BADGE[p.kind] ?? p.kind}
+                      {p.baseUrl && <span class="mono"> · {p.baseUrl}</span>}
+                    </div>
+                  </th>
+                  <td class="mono small nowrap">{p.key}</td>
+                  <td class="mono small">{p.defaultModel ?? <span class="muted">none (steps name one)</span>}</td>
+                  <td>{p.hasApiKey ? <Badge tone="success">Stored</Badge> : <Badge tone="neutral">None</Badge>}</td>
+                  <td>
+                    <Time iso={p.updatedAt} relative />
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Loaded>
-    </section>
+    </FlushCard>
   );
 }
 

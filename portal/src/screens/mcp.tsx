@@ -7,6 +7,7 @@ import { Field } from '../ui/field';
 import { EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { toast } from '../ui/toast';
+import { Table } from '../ui/table';
 
 /**
  * What end users' AI assistants may do over MCP: per connector, the actions offered as tools and
@@ -193,55 +194,43 @@ function ConnectorCard({ connector, onSaved }: { connector: McpConnector; onSave
           </Alert>
         </div>
       )}
-      <div class="table-wrap">
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Action</th>
-              <th scope="col">Tool name</th>
-              <th scope="col">Offered to assistants</th>
-              <th scope="col">Needs approval</th>
-            </tr>
-          </thead>
-          <tbody>
-            {connector.actions.map((a) => (
-              <tr key={a.key} data-action={a.key}>
-                <th scope="row">
-                  <span class="cell-strong">{a.name}</span> {a.readOnly ? <Badge tone="neutral">Reads</Badge> : <Badge tone="accent">Writes</Badge>}
-                  <span class="muted small block">{a.description}</span>
-                </th>
-                <td>
-                  <code class="small">{a.tool}</code>
-                </td>
-                <td>
-                  <label class="checkbox">
-                    <input
-                      type="checkbox"
-                      checked={exposed.value.has(a.key)}
-                      disabled={!editable}
-                      aria-label={`Offer ${a.name} to AI assistants`}
-                      onChange={(e) => toggle('exposed', a.key, e.currentTarget.checked)}
-                    />
-                    <span aria-hidden="true">{exposed.value.has(a.key) ? 'Yes' : 'No'}</span>
-                  </label>
-                </td>
-                <td>
-                  <label class="checkbox">
-                    <input
-                      type="checkbox"
-                      checked={gated.value.has(a.key)}
-                      disabled={!editable || !exposed.value.has(a.key)}
-                      aria-label={`${a.name} needs the end user's approval`}
-                      onChange={(e) => toggle('gated', a.key, e.currentTarget.checked)}
-                    />
-                    <span aria-hidden="true">{gated.value.has(a.key) ? 'Yes' : 'No'}</span>
-                  </label>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table columns={['Action', 'Tool name', 'Offered to assistants', 'Needs approval']}>
+        {connector.actions.map((a) => (
+          <tr key={a.key} data-action={a.key}>
+            <th scope="row">
+              <span class="cell-strong">{a.name}</span> {a.readOnly ? <Badge tone="neutral">Reads</Badge> : <Badge tone="accent">Writes</Badge>}
+              <span class="muted small block">{a.description}</span>
+            </th>
+            <td>
+              <code class="small">{a.tool}</code>
+            </td>
+            <td>
+              <label class="checkbox">
+                <input
+                  type="checkbox"
+                  checked={exposed.value.has(a.key)}
+                  disabled={!editable}
+                  aria-label={`Offer ${a.name} to AI assistants`}
+                  onChange={(e) => toggle('exposed', a.key, e.currentTarget.checked)}
+                />
+                <span aria-hidden="true">{exposed.value.has(a.key) ? 'Yes' : 'No'}</span>
+              </label>
+            </td>
+            <td>
+              <label class="checkbox">
+                <input
+                  type="checkbox"
+                  checked={gated.value.has(a.key)}
+                  disabled={!editable || !exposed.value.has(a.key)}
+                  aria-label={`${a.name} needs the end user's approval`}
+                  onChange={(e) => toggle('gated', a.key, e.currentTarget.checked)}
+                />
+                <span aria-hidden="true">{gated.value.has(a.key) ? 'Yes' : 'No'}</span>
+              </label>
+            </td>
+          </tr>
+        ))}
+      </Table>
       {editable && (
         <div class="card-pad form-actions">
           <button type="button" class="btn btn-primary" disabled={busy.value || !changed} onClick={() => void save()}>

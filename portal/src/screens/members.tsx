@@ -9,6 +9,7 @@ import { CopyBox } from '../ui/copy-box';
 import { Field, TextField } from '../ui/field';
 import { EmptyState, PageHeader } from '../ui/page';
 import { toast } from '../ui/toast';
+import { FlushCard, Table } from '../ui/table';
 
 const ROLE_HELP: Record<Role, string> = {
   owner: 'Everything, including managing owners.',
@@ -182,17 +183,17 @@ export function Members({ me }: { me: Me }) {
         </section>
       )}
 
-      <section class="card card-flush" aria-labelledby="members-title">
-        <div class="card-header">
-          <h2 id="members-title" class="card-title">
-            People
-          </h2>
-          {members.value && (
+      <FlushCard
+        titleId="members-title"
+        title="People"
+        aside={
+          members.value && (
             <span class="muted small">
               {members.value.filter((m) => m.status === 'active').length} active, {members.value.filter((m) => m.status === 'invited').length} invited
             </span>
-          )}
-        </div>
+          )
+        }
+      >
         {actionError.value && (
           <div class="card-pad">
             <Alert tone="error" onDismiss={() => (actionError.value = null)}>
@@ -217,84 +218,69 @@ export function Members({ me }: { me: Me }) {
         )}
         {members.value && members.value.length === 0 && <EmptyState title="No members" />}
         {members.value && members.value.length > 0 && (
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Member</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
+          <Table columns={['Member', 'Role', 'Status', 'Added', <span class="sr-only">Actions</span>]}>
+            {members.value.map((m) => {
+              const self = m.userId === me.userId;
+              return (
+                <tr key={m.id} data-member-id={m.id}>
+                  <th scope="row">
+                    <span class="cell-member">
+                      <span class="avatar" aria-hidden="true">
+                        {(m.name || m.email).charAt(0).toUpperCase()}
+                      </span>
+                      <span class="member-text">
+                        <span class="cell-strong">{m.name || m.email}</span>
+                        {m.name && <span class="muted small">{m.email}</span>}
+                        {self && <span class="muted small">You</span>}
+                      </span>
+                    </span>
                   </th>
+                  <td>
+                    {editable(m) ? (
+                      <select
+                        class="select-small"
+                        aria-label={`Role of ${m.email}`}
+                        value={m.role}
+                        disabled={pendingRole.value === m.id}
+                        onChange={(e) => changeRole(m, e.currentTarget.value as Role)}
+                      >
+                        {roles.map((r) => (
+                          <option key={r} value={r}>
+                            {capitalize(r)}
+                          </option>
+                        ))}
+                      </select>
+                    ) : (
+                      <span class="role">{capitalize(m.role)}</span>
+                    )}
+                  </td>
+                  <td>{m.status === 'active' ? <Badge tone="success">Active</Badge> : <Badge tone="warning">Invited</Badge>}</td>
+                  <td>
+                    <time dateTime={m.createdAt} title={formatDateTime(m.createdAt)}>
+                      {formatDate(m.createdAt)}
+                    </time>
+                  </td>
+                  <td class="cell-actions">
+                    {(self || editable(m)) && (
+                      <button
+                        type="button"
+                        class="btn btn-danger-quiet btn-small"
+                        aria-label={self ? 'Leave this tenant' : m.status === 'invited' ? `Cancel the invitation for ${m.email}` : `Remove ${m.email}`}
+                        onClick={() => {
+                          removeError.value = null;
+                          removing.value = m;
+                        }}
+                      >
+                        {self ? 'Leave' : m.status === 'invited' ? 'Cancel invite' : 'Remove'}
+                      </button>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {members.value.map((m) => {
-                  const self = m.userId === me.userId;
-                  return (
-                    <tr key={m.id} data-member-id={m.id}>
-                      <th scope="row">
-                        <span class="cell-member">
-                          <span class="avatar" aria-hidden="true">
-                            {(m.name || m.email).charAt(0).toUpperCase()}
-                          </span>
-                          <span class="member-text">
-                            <span class="cell-strong">{m.name || m.email}</span>
-                            {m.name && <span class="muted small">{m.email}</span>}
-                            {self && <span class="muted small">You</span>}
-                          </span>
-                        </span>
-                      </th>
-                      <td>
-                        {editable(m) ? (
-                          <select
-                            class="select-small"
-                            aria-label={`Role of ${m.email}`}
-                            value={m.role}
-                            disabled={pendingRole.value === m.id}
-                            onChange={(e) => changeRole(m, e.currentTarget.value as Role)}
-                          >
-                            {roles.map((r) => (
-                              <option key={r} value={r}>
-                                {capitalize(r)}
-                              </option>
-                            ))}
-                          </select>
-                        ) : (
-                          <span class="role">{capitalize(m.role)}</span>
-                        )}
-                      </td>
-                      <td>{m.status === 'active' ? <Badge tone="success">Active</Badge> : <Badge tone="warning">Invited</Badge>}</td>
-                      <td>
-                        <time dateTime={m.createdAt} title={formatDateTime(m.createdAt)}>
-                          {formatDate(m.createdAt)}
-                        </time>
-                      </td>
-                      <td class="cell-actions">
-                        {(self || editable(m)) && (
-                          <button
-                            type="button"
-                            class="btn btn-danger-quiet btn-small"
-                            aria-label={self ? 'Leave this tenant' : m.status === 'invited' ? `Cancel the invitation for ${m.email}` : `Remove ${m.email}`}
-                            onClick={() => {
-                              removeError.value = null;
-                              removing.value = m;
-                            }}
-                          >
-                            {self ? 'Leave' : m.status === 'invited' ? 'Cancel invite' : 'Remove'}
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+              );
+            })}
+          </Table>
         )}
-      </section>
+      </FlushCard>
 
       {removing.value && (
         <ConfirmDialog

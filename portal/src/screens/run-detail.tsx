@@ -8,11 +8,12 @@ import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { ConfirmDialog } from '../ui/confirm-dialog';
 import { JsonBlock } from '../ui/json-block';
-import { EmptyState, PageHeader } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { RunStatusBadge } from '../ui/status';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { FlushCard } from '../ui/table';
 import { AgentStepItem, groupSteps } from './run-agent';
 import { useVisiblePolling } from './runs';
 
@@ -29,13 +30,9 @@ export function RunDetail({ runId }: { runId: string }) {
 
   return (
     <>
-      <nav aria-label="Breadcrumb" class="breadcrumb">
-        <Link to="runs">Runs</Link>
-        <span aria-hidden="true">/</span>
-        <span aria-current="page" class="mono">
-          {runId.slice(0, 8)}
-        </span>
-      </nav>
+      <Breadcrumb to="runs" section="Runs" class="mono">
+        {runId.slice(0, 8)}
+      </Breadcrumb>
       <PageHeader
         title={current ? (current.flow ? `Run of ${flowName ?? 'a flow'}` : current.tool ? `MCP call of ${current.tool}` : 'Run') : 'Run'}
         description={<span class="mono small">{runId}</span>}
@@ -238,16 +235,16 @@ function Timeline({ run }: { run: Run }) {
     );
   };
   return (
-    <section class="card card-flush" aria-labelledby="timeline-title">
-      <div class="card-header">
-        <h2 id="timeline-title" class="card-title">
-          Steps
-        </h2>
+    <FlushCard
+      titleId="timeline-title"
+      title="Steps"
+      aside={
         <span class="muted small">
           {items.length} step{items.length === 1 ? '' : 's'}
           {run.startedAt ? ` · started ${formatDateTime(run.startedAt)}` : ''}
         </span>
-      </div>
+      }
+    >
       {run.steps.length === 0 ? (
         <EmptyState title={run.status === 'queued' ? 'Waiting for a worker to pick this run up' : 'No steps ran'} />
       ) : (
@@ -339,6 +336,6 @@ function Timeline({ run }: { run: Run }) {
           })}
         </ol>
       )}
-    </section>
+    </FlushCard>
   );
 }

@@ -11,6 +11,7 @@ import { EmptyState, PageHeader } from '../ui/page';
 import { useResource } from '../ui/resource';
 import { RunStatusBadge, runStatusLabel } from '../ui/status';
 import { Time } from '../ui/time';
+import { FlushCard } from '../ui/table';
 
 const PAGE_SIZE = 50;
 export const LIVE_INTERVAL_MS = 4000;
@@ -127,11 +128,10 @@ export function Runs() {
   return (
     <>
       <PageHeader title="Runs" description="Every run of every flow, newest first. The list updates itself while this tab is open." />
-      <section class="card card-flush" aria-labelledby="runs-title">
-        <div class="card-header">
-          <h2 id="runs-title" class="card-title">
-            Runs
-          </h2>
+      <FlushCard
+        titleId="runs-title"
+        title="Runs"
+        aside={
           <button
             type="button"
             class={`live-toggle${live.value ? ' live-on' : ''}`}
@@ -144,7 +144,8 @@ export function Runs() {
             <span class="live-dot" aria-hidden="true" />
             {live.value ? 'Live' : 'Paused'}
           </button>
-        </div>
+        }
+      >
         <form
           class="filters"
           role="search"
@@ -296,7 +297,7 @@ export function Runs() {
             />
           </>
         )}
-      </section>
+      </FlushCard>
     </>
   );
 }

@@ -9,11 +9,12 @@ import { ConfirmDialog } from '../ui/confirm-dialog';
 import { CopyBox } from '../ui/copy-box';
 import { TextField } from '../ui/field';
 import { LoadMore } from '../ui/load-more';
-import { EmptyState, PageHeader, RoleNotice } from '../ui/page';
+import { Breadcrumb, EmptyState, PageHeader, RoleNotice } from '../ui/page';
 import { Loaded, useResource } from '../ui/resource';
 import { Switch } from '../ui/switch';
 import { Time } from '../ui/time';
 import { toast } from '../ui/toast';
+import { FlushCard, Table } from '../ui/table';
 
 /** By every event type the API sends: a type it adds that this lacks fails to compile. */
 const EVENT_LABELS: Record<WebhookEventType, string> = {
@@ -168,52 +169,35 @@ function WebhooksBody() {
           </div>
         </form>
       </section>
-      <section class="card card-flush" aria-labelledby="endpoints-title">
-        <div class="card-header">
-          <h2 id="endpoints-title" class="card-title">
-            Endpoints
-          </h2>
-        </div>
+      <FlushCard titleId="endpoints-title" title="Endpoints">
         <Loaded resource={endpoints} what="the endpoints">
           {(page) =>
             page.data.length === 0 ? (
               <EmptyState title="No endpoints yet">Add your backend's URL above and pick the events it should hear about.</EmptyState>
             ) : (
-              <div class="table-wrap">
-                <table class="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Endpoint</th>
-                      <th scope="col">Events</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Added</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.data.map((e) => (
-                      <tr key={e.id} data-endpoint={e.id}>
-                        <th scope="row">
-                          <Link to={`webhooks/${e.id}`} class="cell-link mono small">
-                            {e.url}
-                          </Link>
-                          {e.description && <span class="muted small block">{e.description}</span>}
-                        </th>
-                        <td>{e.eventTypes.length === WEBHOOK_EVENT_TYPES.length ? 'All events' : e.eventTypes.join(', ')}</td>
-                        <td>
-                          <EndpointState endpoint={e} />
-                        </td>
-                        <td>
-                          <Time iso={e.createdAt} relative />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table columns={['Endpoint', 'Events', 'State', 'Added']}>
+                {page.data.map((e) => (
+                  <tr key={e.id} data-endpoint={e.id}>
+                    <th scope="row">
+                      <Link to={`webhooks/${e.id}`} class="cell-link mono small">
+                        {e.url}
+                      </Link>
+                      {e.description && <span class="muted small block">{e.description}</span>}
+                    </th>
+                    <td>{e.eventTypes.length === WEBHOOK_EVENT_TYPES.length ? 'All events' : e.eventTypes.join(', ')}</td>
+                    <td>
+                      <EndpointState endpoint={e} />
+                    </td>
+                    <td>
+                      <Time iso={e.createdAt} relative />
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )
           }
         </Loaded>
-      </section>
+      </FlushCard>
     </>
   );
 }
@@ -232,11 +216,9 @@ export function WebhookDetail({ endpointId }: { endpointId: string }) {
   const found = endpoint.data.value;
   return (
     <>
-      <nav aria-label="Breadcrumb" class="breadcrumb">
-        <Link to="webhooks">Webhooks</Link>
-        <span aria-hidden="true">/</span>
-        <span aria-current="page">Endpoint</span>
-      </nav>
+      <Breadcrumb to="webhooks" section="Webhooks">
+        Endpoint
+      </Breadcrumb>
       <PageHeader title="Webhook endpoint" description={found ? <span class="mono">{found.url}</span> : ''} actions={found && <EndpointState endpoint={found} />} />
       {!can('admin') ? (
         <RoleNotice needed="admin" what="manage webhook endpoints" />
@@ -460,15 +442,15 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
   }
 
   return (
-    <section class="card card-flush" aria-labelledby="deliveries-title">
-      <div class="card-header">
-        <h2 id="deliveries-title" class="card-title">
-          Delivery log
-        </h2>
+    <FlushCard
+      titleId="deliveries-title"
+      title="Delivery log"
+      aside={
         <button type="button" class="btn btn-secondary btn-small" disabled={loading.value} onClick={() => load(true)}>
           Refresh
         </button>
-      </div>
+      }
+    >
       {error.value && (
         <div class="card-pad">
           <Alert tone="error">{error.value}</Alert>
@@ -482,71 +464,56 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
       {rows.value && rows.value.length === 0 && <EmptyState title="Nothing sent yet">Deliveries show up here as events happen. “Send test event” sends a ping now.</EmptyState>}
       {rows.value && rows.value.length > 0 && (
         <>
-          <div class="table-wrap">
-            <table class="table">
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Sent</th>
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.value.map((d) => (
-                  <tr key={d.id} data-delivery={d.id} data-status={d.status}>
-                    <th scope="row">
-                      <code>{d.eventType}</code>
-                      <span class="muted small block mono">{d.eventId.slice(0, 8)}</span>
-                    </th>
-                    <td>
-                      {d.status === 'succeeded' ? (
-                        <Badge tone="success">Delivered</Badge>
-                      ) : d.status === 'failed' ? (
-                        <Badge tone="danger">Failed</Badge>
-                      ) : (
-                        <Badge tone="warning">Pending</Badge>
-                      )}
-                      <span class="muted small block">
-                        {[d.responseStatus !== null ? `HTTP ${d.responseStatus}` : null, d.latencyMs !== null ? formatDuration(d.latencyMs) : null, d.error]
-                          .filter(Boolean)
-                          .join(' · ')}
-                        {d.status === 'pending' && d.nextAttemptAt ? (
-                          <>
-                            {' '}
-                            · next try <Time iso={d.nextAttemptAt} relative />
-                          </>
-                        ) : null}
-                      </span>
-                    </td>
-                    <td>{d.attempts}</td>
-                    <td class="nowrap">
-                      <Time iso={d.createdAt} relative />
-                    </td>
-                    <td class="cell-actions">
-                      {d.status !== 'pending' && (
-                        <button
-                          type="button"
-                          class="btn btn-secondary btn-small"
-                          disabled={resending.value !== null}
-                          aria-label={`Resend ${d.eventType} ${d.eventId.slice(0, 8)}`}
-                          onClick={() => resend(d)}
-                        >
-                          {resending.value === d.id ? 'Resending…' : 'Resend'}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={['Event', 'Result', 'Attempts', 'Sent', <span class="sr-only">Actions</span>]}>
+            {rows.value.map((d) => (
+              <tr key={d.id} data-delivery={d.id} data-status={d.status}>
+                <th scope="row">
+                  <code>{d.eventType}</code>
+                  <span class="muted small block mono">{d.eventId.slice(0, 8)}</span>
+                </th>
+                <td>
+                  {d.status === 'succeeded' ? (
+                    <Badge tone="success">Delivered</Badge>
+                  ) : d.status === 'failed' ? (
+                    <Badge tone="danger">Failed</Badge>
+                  ) : (
+                    <Badge tone="warning">Pending</Badge>
+                  )}
+                  <span class="muted small block">
+                    {[d.responseStatus !== null ? `HTTP ${d.responseStatus}` : null, d.latencyMs !== null ? formatDuration(d.latencyMs) : null, d.error]
+                      .filter(Boolean)
+                      .join(' · ')}
+                    {d.status === 'pending' && d.nextAttemptAt ? (
+                      <>
+                        {' '}
+                        · next try <Time iso={d.nextAttemptAt} relative />
+                      </>
+                    ) : null}
+                  </span>
+                </td>
+                <td>{d.attempts}</td>
+                <td class="nowrap">
+                  <Time iso={d.createdAt} relative />
+                </td>
+                <td class="cell-actions">
+                  {d.status !== 'pending' && (
+                    <button
+                      type="button"
+                      class="btn btn-secondary btn-small"
+                      disabled={resending.value !== null}
+                      aria-label={`Resend ${d.eventType} ${d.eventId.slice(0, 8)}`}
+                      onClick={() => resend(d)}
+                    >
+                      {resending.value === d.id ? 'Resending…' : 'Resend'}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </Table>
           <LoadMore hasMore={cursor.value !== null} loading={loading.value} onMore={() => load(false)} />
         </>
       )}
-    </section>
+    </FlushCard>
   );
 }

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect } from 'preact/hooks';
 import type { Role } from '../api';
+import { Link } from '../router';
 import { activeMembership } from '../session';
 
 /** The heading of a section; it takes focus after navigation so screen readers announce the page. */
@@ -45,5 +46,18 @@ export function EmptyState({ title, children }: { title: string; children?: Comp
       <p class="empty-title">{title}</p>
       {children && <p class="muted">{children}</p>}
     </div>
+  );
+}
+
+/** "Section / this page" above a page's header: a link back to the section, then `children` naming this page. */
+export function Breadcrumb({ to, section, class: className, children }: { to: string; section: string; class?: string; children: ComponentChildren }) {
+  return (
+    <nav aria-label="Breadcrumb" class="breadcrumb">
+      <Link to={to}>{section}</Link>
+      <span aria-hidden="true">/</span>
+      <span aria-current="page" class={className}>
+        {children}
+      </span>
+    </nav>
   );
 }
