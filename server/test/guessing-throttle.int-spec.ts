@@ -1,5 +1,6 @@
 import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, stop, waitFor } from './child-processes';
@@ -78,21 +79,26 @@ describe('failed-credential throttle', () => {
       ),
     };
     await waitFor(async () => ((await fetch(`${other.url}/readyz`)).ok ? true : undefined), 30_000, 'the second API process');
+    const redis = new Redis(api.config.redis.url);
     try {
-      const attacker = newIp();
-      const host = (url: string) => new Http(url).withBearer(tenant.host.options.bearer!);
-      // The other process has served the right key (and remembers it) before the guessing starts here.
-      expect((await host(other.url).get('/v1/end-users', attacker)).status).toBe(200);
-      for (let i = 0; i < LIMIT; i++) expect((await new Http(api.url).withBearer(random('sk_')).get('/v1/end-users', attacker)).status).toBe(401);
-      await until('the block to reach the other process', async () => (await host(other.url).get('/v1/end-users', attacker)).status === 429, 2000);
-
+      // Both processes listen for announcements (the other one from its start): counted by Redis itself.
+      const listeners = async (channel: string) => ((await redis.pubsub('NUMSUB', `${api.config.redis.prefix}:${channel}`)) as [string, number])[1];
+      await until('both processes to listen', async () => (await listeners('api-keys:revoked')) >= 2 && (await listeners('auth-fail:blocked')) >= 2, 10_000);
       const created = await tenant.owner.post('/v1/admin/api-keys', { name: 'soon revoked' });
       expect(created.status).toBe(201);
       const fresh = new Http(other.url).withBearer(created.body.secret as string);
       expect((await fresh.get('/v1/end-users', newIp())).status).toBe(200);
       expect((await tenant.owner.delete(`/v1/admin/api-keys/${created.body.apiKey.id as string}`)).status).toBe(204);
-      await until('the revocation to reach the other process', async () => (await fresh.get('/v1/end-users', newIp())).status === 401, 2000);
+      await until('the revocation to reach the other process', async () => (await fresh.get('/v1/end-users', newIp())).status === 401, 5000);
+
+      const attacker = newIp();
+      const host = (url: string) => new Http(url).withBearer(tenant.host.options.bearer!);
+      // The other process has served the right key (and remembers it) before the guessing starts here.
+      expect((await host(other.url).get('/v1/end-users', attacker)).status).toBe(200);
+      for (let i = 0; i < LIMIT; i++) expect((await new Http(api.url).withBearer(random('sk_')).get('/v1/end-users', attacker)).status).toBe(401);
+      await until('the block to reach the other process', async () => (await host(other.url).get('/v1/end-users', attacker)).status === 429, 5000);
     } finally {
+      redis.disconnect();
       await stop(other.proc);
     }
   });

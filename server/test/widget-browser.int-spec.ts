@@ -826,7 +826,8 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     await page.goto(`${host.origin}/preview?api=${encodeURIComponent(api.url)}`);
     const slack = page.getByRole('button', { name: 'Slack Connected' });
     await slack.waitFor();
-    expect(await page.getByRole('button', { name: 'Salesforce Needs attention' }).isVisible()).toBe(true);
+    // Rendered a few cards per frame: wait for it rather than look once.
+    await page.getByRole('button', { name: 'Salesforce Needs attention' }).waitFor();
     const root = page.locator('#preview switchboard-widget .sb');
     expect(await root.getAttribute('data-theme')).toBe('dark');
     expect(await slack.evaluate((el) => getComputedStyle(el).fontFamily)).toBe('Georgia, serif');

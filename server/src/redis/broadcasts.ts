@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -10,9 +10,10 @@ import { InjectRedis } from './redis.token';
  * Redis nothing is heard; each user says what then bounds the delay (a checkpoint, a TTL).
  */
 @Injectable()
-export class Broadcasts implements OnModuleDestroy {
+export class Broadcasts implements OnApplicationBootstrap, OnModuleDestroy {
   private subscriber: Redis | null = null;
   private readonly handlers = new Map<string, Array<(message: string) => void>>();
+  private readonly subscribing: Array<Promise<unknown>> = [];
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
@@ -33,7 +34,15 @@ export class Broadcasts implements OnModuleDestroy {
       // (Re)subscribes to every channel each time the connection is ready; subscribing again is harmless.
       this.subscriber.on('ready', () => void this.subscriber?.subscribe(...this.handlers.keys()).catch(() => undefined));
     }
-    if (first) void this.subscriber.subscribe(name).catch(() => undefined);
+    if (first) this.subscribing.push(this.subscriber.subscribe(name).catch(() => undefined));
+  }
+
+  /**
+   * The process is ready once its subscriptions are (so an announcement made after it answers is
+   * heard), or after a second when Redis is away: that never holds the boot up.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.race([Promise.all(this.subscribing), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 
   /** Publishes to every process's handlers of `channel`; false when Redis did not take it. */
