@@ -1,5 +1,5 @@
 /** What every Google fake shares: Google's OAuth server and accounts (as google-sheets), errors, userinfo, quota. */
-import { bearerToken, json, ProviderContext, ProviderModule, Route, SandboxAccount, SandboxRequest, SandboxResponse } from '../core';
+import { bearerToken, json, ProviderContext, ProviderModule, SandboxAccount, SandboxRequest, SandboxResponse } from '../core';
 import { googleSheetsSandbox } from './google-sheets';
 import { overBudget, Throttle } from './throttle';
 
@@ -34,26 +34,7 @@ export function guard(req: SandboxRequest, ctx: ProviderContext<{ throttle: Thro
   return { account: a.account };
 }
 
-/** GET /oauth2/v3/userinfo (OpenID): how the connectors name the account. */
-export const userinfoRoute: Route = {
-  method: 'GET',
-  path: '/oauth2/v3/userinfo',
-  handler(req, ctx) {
-    const a = ctx.authorize(req);
-    if ('error' in a) return json(401, { error: 'invalid_request', error_description: 'Invalid Credentials' });
-    const [given, family] = a.account.name.split(' ');
-    return json(200, {
-      sub: a.account.id,
-      name: a.account.name,
-      given_name: given,
-      family_name: family,
-      picture: `https://lh3.googleusercontent.com/a/sandbox-${a.account.id}`,
-      email: a.account.email,
-      email_verified: true,
-      hd: a.account.hd,
-    });
-  },
-};
+export { userinfoRoute } from './google-sheets';
 
 /** Opaque page tokens: the offset, base64url (the fakes' only paging state). */
 export function pageToken(offset: number): string {

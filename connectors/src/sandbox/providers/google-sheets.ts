@@ -1,4 +1,4 @@
-import { intParam, json, ProviderModule, SandboxRequest, SandboxResponse } from '../core';
+import { intParam, json, ProviderModule, Route, SandboxRequest, SandboxResponse } from '../core';
 
 type Cell = string | number | boolean;
 
@@ -259,6 +259,27 @@ function driveFilter(q: string): ((f: { name: string; mimeType: string; trashed:
   return (f) => tests.every((t) => t(f));
 }
 
+/** GET /oauth2/v3/userinfo (OpenID): how the Google connectors name the account (every Google fake serves it). */
+export const userinfoRoute: Route = {
+  method: 'GET',
+  path: '/oauth2/v3/userinfo',
+  handler(req, ctx) {
+    const a = ctx.authorize(req);
+    if ('error' in a) return json(401, { error: 'invalid_request', error_description: 'Invalid Credentials' });
+    const [given, family] = a.account.name!.split(' ');
+    return json(200, {
+      sub: a.account.id,
+      name: a.account.name,
+      given_name: given,
+      family_name: family,
+      picture: `https://lh3.googleusercontent.com/a/sandbox-${a.account.id}`,
+      email: a.account.email,
+      email_verified: true,
+      hd: a.account.hd,
+    });
+  },
+};
+
 export const googleSheetsSandbox: ProviderModule<GoogleState> = {
   key: 'google-sheets',
   displayName: 'Google',
@@ -324,25 +345,7 @@ export const googleSheetsSandbox: ProviderModule<GoogleState> = {
     leads.modifiedTime = new Date(ctx.now()).toISOString();
   },
   routes: [
-    {
-      method: 'GET',
-      path: '/oauth2/v3/userinfo',
-      handler(req, ctx) {
-        const a = ctx.authorize(req);
-        if ('error' in a) return json(401, { error: 'invalid_request', error_description: 'Invalid Credentials' });
-        const [given, family] = a.account.name!.split(' ');
-        return json(200, {
-          sub: a.account.id,
-          name: a.account.name,
-          given_name: given,
-          family_name: family,
-          picture: `https://lh3.googleusercontent.com/a/sandbox-${a.account.id}`,
-          email: a.account.email,
-          email_verified: true,
-          hd: a.account.hd,
-        });
-      },
-    },
+    userinfoRoute,
     {
       method: 'GET',
       path: /^\/v4\/spreadsheets\/(?<id>[^/]+)\/values\/(?<range>[^/]+)$/,
