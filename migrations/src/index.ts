@@ -20,6 +20,7 @@ import { CreateLlmProviders1795493000000 } from './1795493000000-CreateLlmProvid
 import { AddTokenUsage1795494000000 } from './1795494000000-AddTokenUsage';
 import { AddFlowRollouts1795495000000 } from './1795495000000-AddFlowRollouts';
 import { AddAlerts1795496000000 } from './1795496000000-AddAlerts';
+import { AddEnvironments1795497000000 } from './1795497000000-AddEnvironments';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -44,6 +45,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddTokenUsage1795494000000,
   AddFlowRollouts1795495000000,
   AddAlerts1795496000000,
+  AddEnvironments1795497000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

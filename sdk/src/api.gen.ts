@@ -339,6 +339,41 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/environments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tenant's environments (switch with POST /v1/auth/switch-tenant) */
+    get: operations['EnvironmentsController_list'];
+    put?: never;
+    /** Add an environment (empty: its own keys, origins, connector settings, end users, flows and webhooks) */
+    post: operations['EnvironmentsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/environments/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Protect an environment (flow templates by promotion only) or lift its protection */
+    patch: operations['EnvironmentsController_update'];
+    trace?: never;
+  };
   '/v1/admin/flow-templates': {
     parameters: {
       query?: never;
@@ -401,6 +436,43 @@ export interface paths {
     };
     /** End users who enabled this template, with the version each is pinned to (by external id) */
     get: operations['FlowInstancesAdminController_byTemplate'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/flow-templates/{key}/promote': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Promote a published version to another environment as the next version of the template there
+     * @description Promoting to a protected environment needs the admin role. Send the preview’s `to.version` as `expectedVersion` so a target that moved in between is not overwritten.
+     */
+    post: operations['FlowTemplatesController_promote'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/admin/flow-templates/{key}/promotion': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** What promoting a published version to another environment would change there (a diff, and what would stop it) */
+    get: operations['FlowTemplatesController_previewPromotion'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1933,7 +2005,7 @@ export interface components {
       name: string;
       /**
        * @description The first characters of the key, to recognise it
-       * @example sk_Vq3x0aB
+       * @example sk_production_Vq3x
        */
       prefix: string;
       /** Format: date-time */
@@ -2171,6 +2243,15 @@ export interface components {
       /** @example Production backend */
       name: string;
     };
+    CreateEnvironmentDto: {
+      /**
+       * @description Lowercase letters, digits and dashes, starting with a letter (at most 31)
+       * @example staging
+       */
+      name: string;
+      /** @description Refuse direct edits of flow templates (default false) */
+      protected?: boolean;
+    };
     CreateLlmProviderDto: {
       /**
        * @description What flows reference (an agent step's provider); kebab-case, unique in the tenant, cannot change
@@ -2361,6 +2442,24 @@ export interface components {
       /** Format: date-time */
       updatedAt: string;
     };
+    EnvironmentListView: {
+      data: components['schemas']['EnvironmentView'][];
+    };
+    EnvironmentView: {
+      /**
+       * Format: uuid
+       * @description The environment’s id: admin calls in it act on this id, and POST /v1/auth/switch-tenant takes it
+       */
+      id: string;
+      /** @example production */
+      name: string;
+      /** @description Flow templates arrive only by promotion; direct edits are refused */
+      protected: boolean;
+      /** @description The tenant’s first environment (its members belong to the tenant, not to one environment) */
+      primary: boolean;
+      /** Format: date-time */
+      createdAt: string;
+    };
     ErrorBody: {
       /**
        * @description Stable, machine-readable
@@ -2405,6 +2504,8 @@ export interface components {
         | 'rollout_in_progress'
         | 'rollout_not_changeable'
         | 'version_not_newer'
+        | 'environment_protected'
+        | 'promotion_outdated'
         | 'invite_expired'
         | 'payload_too_large'
         | 'unsupported_media_type'
@@ -2888,10 +2989,64 @@ export interface components {
       name: string | null;
       /**
        * Format: uuid
-       * @description The tenant admin calls act on
+       * @description The environment admin calls act on (one of `environments`)
        */
       activeTenantId: string | null;
       memberships: components['schemas']['MembershipSummary'][];
+      /** @description The active tenant’s environments (empty without one) */
+      environments: components['schemas']['EnvironmentView'][];
+    };
+    PromoteBody: {
+      /**
+       * Format: uuid
+       * @description The environment to promote to (another of your tenant’s)
+       */
+      environmentId: string;
+      /** @description The version to promote (default: the latest published) */
+      version?: number;
+      /** @description The target’s version the preview showed (0: none yet); if it has moved since, the promotion is refused (409 promotion_outdated) */
+      expectedVersion?: number;
+    };
+    PromotionPreviewView: {
+      key: string;
+      from: components['schemas']['PromotionSideView'];
+      to: components['schemas']['PromotionTargetView'];
+      /** @description The target’s latest version already equals this one: promoting publishes nothing */
+      upToDate: boolean;
+      /** @description Unified diff of the definitions (target’s latest → this version); empty when up to date */
+      diff: string;
+      /** @description Why the target would refuse the version (e.g. a connector it does not have); empty: it can be promoted */
+      problems: components['schemas']['PromotionProblemView'][];
+      /** @description Connectors the flow uses that are not enabled in the target (instances could not connect there yet) */
+      connectorsNotEnabled: string[];
+    };
+    PromotionProblemView: {
+      /** @example definition.steps.0.action */
+      path: string;
+      message: string;
+    };
+    PromotionSideView: {
+      /** @example development */
+      environment: string;
+      /** @description The version promoted */
+      version: number;
+    };
+    PromotionTargetView: {
+      /** Format: uuid */
+      environmentId: string;
+      /** @example production */
+      environment: string;
+      /** @description The template’s latest version there now (0: it has none); send it back as `expectedVersion` */
+      version: number;
+    };
+    PromotionView: {
+      /** @example production */
+      environment: string;
+      key: string;
+      /** @description The template’s version in the target environment */
+      version: number;
+      /** @description false: the target already had this definition, nothing was published */
+      changed: boolean;
     };
     ProtectedResourceMetadata: {
       /** @description The MCP endpoint, e.g. https://switchboard.example.com/mcp */
@@ -3244,7 +3399,10 @@ export interface components {
       approval?: components['schemas']['StepApprovalView'];
     };
     SwitchTenantDto: {
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @description An environment of one of your tenants (a tenant’s own id is its first environment’s)
+       */
       tenantId: string;
     };
     TemplateInstancePage: {
@@ -3280,6 +3438,13 @@ export interface components {
       id: string;
       name: string;
       slug: string;
+      /**
+       * @description The environment these settings (and every admin call in this session) belong to
+       * @example development
+       */
+      environment: string;
+      /** @description Flow templates reach this environment by promotion only */
+      protected: boolean;
       allowedOrigins: string[];
       widgetTheme: components['schemas']['WidgetThemeDto'];
       /** @description Tokens the tenant's AI agents may use per calendar month (UTC); null: no cap */
@@ -3356,6 +3521,10 @@ export interface components {
       /** @description Scopes to ask for (default: the connector's) */
       scopes?: string[] | null;
       settings?: components['schemas']['ConnectorSettingsDto'];
+    };
+    UpdateEnvironmentDto: {
+      /** @description Refuse direct edits of flow templates: they arrive by promotion only */
+      protected: boolean;
     };
     UpdateLlmProviderDto: {
       /** @enum {string} */
@@ -4996,6 +5165,142 @@ export interface operations {
       };
     };
   };
+  EnvironmentsController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentListView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  EnvironmentsController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateEnvironmentDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the admin role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  EnvironmentsController_update: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateEnvironmentDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EnvironmentView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the owner role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
   FlowTemplatesController_list: {
     parameters: {
       query?: never;
@@ -5249,6 +5554,103 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['TemplateInstancePage'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  FlowTemplatesController_promote: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PromoteBody'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PromotionView'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the developer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  FlowTemplatesController_previewPromotion: {
+    parameters: {
+      query: {
+        /** @description The environment to promote to (another of your tenant’s) */
+        environmentId: string;
+        /** @description The version to promote (default: the latest published) */
+        version?: number;
+      };
+      header?: never;
+      path: {
+        key: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PromotionPreviewView'];
         };
       };
       /** @description Not signed in */

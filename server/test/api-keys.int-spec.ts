@@ -16,8 +16,9 @@ describe('secret API keys', () => {
     const created = await tenant.owner.post('/v1/admin/api-keys', { name: 'Production' });
     expect(created.status).toBe(201);
     const { secret, apiKey } = created.body;
-    expect(secret).toMatch(/^sk_[A-Za-z0-9_-]{43}$/);
-    expect(apiKey).toMatchObject({ name: 'Production', prefix: secret.slice(0, 10), revokedAt: null, lastUsedAt: null });
+    // The key names its environment (a new tenant starts in development).
+    expect(secret).toMatch(/^sk_development_[A-Za-z0-9_-]{43}$/);
+    expect(apiKey).toMatchObject({ name: 'Production', prefix: secret.slice(0, 'sk_development_'.length + 4), revokedAt: null, lastUsedAt: null });
 
     const list = await tenant.owner.get('/v1/admin/api-keys');
     expect(JSON.stringify(list.body)).not.toContain(secret);

@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { consentInSandbox, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_STATUS } from '../src/common/errors/app-error';
-import { createTenant, Http, startApi, startWorker, TenantFixture, TestApi } from './harness';
+import { createTenant, environmentOf, Http, startApi, startWorker, TenantFixture, TestApi } from './harness';
 
 /**
  * Every operation of /openapi.json, called with hostile path, query and body values under every
@@ -69,8 +69,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
 /** A tenant with one of everything the API addresses by id. */
 const HOST_ORIGIN = 'https://host.example.test';
 
-async function seedTenant(api: TestApi, prefix: string, mark: string): Promise<TenantData> {
-  const fixture = await createTenant(api, `${prefix} ${mark}`);
+async function seedTenant(api: TestApi, prefix: string, mark: string, given?: TenantFixture): Promise<TenantData> {
+  const fixture = given ?? (await createTenant(api, `${prefix} ${mark}`));
   const { owner, host } = fixture;
   const ok = (res: { status: number; body: any }, what: string) => {
     if (res.status >= 300) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -162,6 +162,7 @@ function idFor(data: TenantData, path: string, name: string): string | undefined
   if (name === 'path') return 'anything';
   if (name === 'connectionId') return ids.connection;
   if (name !== 'id') return undefined;
+  if (path.includes('/environments/')) return data.fixture.tenantId;
   if (path.includes('/rollouts/')) return ids.rollout;
   if (path.includes('/alert-rules/')) return ids.alertRule;
   if (path.includes('/members/')) return ids.membership;
@@ -399,6 +400,8 @@ describe('fuzz: every OpenAPI operation', () => {
   let worker: { close(): Promise<void> };
   let a: TenantData;
   let b: TenantData;
+  /** Tenant A's production environment: the same people, nothing else in common. */
+  let aProduction: TenantData;
   let doc: any;
   let operations: Operation[];
 
@@ -416,6 +419,7 @@ describe('fuzz: every OpenAPI operation', () => {
     worker = await startWorker(api.config);
     a = await seedTenant(api, 'a', A_MARK);
     b = await seedTenant(api, 'b', 'tenant-b');
+    aProduction = await seedTenant(api, 'p', 'a-production', await environmentOf(api, a.fixture, 'production'));
     doc = await (await fetch(`${api.url}/openapi.json`)).json();
     operations = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
@@ -499,7 +503,8 @@ describe('fuzz: every OpenAPI operation', () => {
     expect(operations.length).toBeGreaterThanOrEqual(107);
   });
 
-  it('tenant B holding tenant A ids gets 4xx and never tenant A data', async () => {
+  /** `other`, holding tenant A's ids, gets 4xx and never A's data; `shared` names the routes whose records the two share (not called). */
+  async function crossCheck(other: TenantData, shared?: RegExp) {
     const findings: Finding[] = [];
     // Operations that create B's own record under a name A also uses (upserts by external id or connector key) may succeed: for them only the leak is checked.
     // Deleting an end user is idempotent (204 for one B does not have); A's records are checked afterwards.
@@ -510,11 +515,12 @@ describe('fuzz: every OpenAPI operation', () => {
       const names = [...operation.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       if (names.length === 0) continue;
       const path = Object.fromEntries(names.map((n) => [n, idFor(a, operation.path, n)!]));
+      if (shared?.test(`${operation.method} ${operation.path}`)) continue;
       for (const credential of credentialsOf(operation)) {
         if (credential === 'none') continue; // the hook URL is its own credential
         if (operation.path === '/v1/auth/logout') continue;
         const input: Input = { path, query: {}, body: operation.op.requestBody ? '{}' : undefined, contentType: operation.op.requestBody ? 'application/json' : undefined };
-        const res = await call(operation, credential, b, input);
+        const res = await call(operation, credential, other, input);
         checked++;
         const name = `${operation.method} ${operation.path}`;
         // Echoing the id that was asked for is no leak; anything else of A's is.
@@ -542,7 +548,12 @@ describe('fuzz: every OpenAPI operation', () => {
     expect((await owner.get('/v1/admin/members')).body.data.map((m: { id: string }) => m.id)).toContain(a.ids.membership);
     expect((await host.get(`/v1/connections/${a.ids.connection}`)).body.status).toBe('active');
     expect(findings, `cross-tenant findings (seed ${SEED}):\n${report(findings)}`).toEqual([]);
-  }, 120_000);
+  }
+
+  it('tenant B holding tenant A ids gets 4xx and never tenant A data', () => crossCheck(b), 120_000);
+
+  // Members belong to the tenant, so both environments see them; everything else is the environment's own.
+  it("tenant A's production environment holding its development ids gets 4xx and never their data", () => crossCheck(aProduction, /\/v1\/admin\/members\/\{id\}/), 120_000);
 
   it('answers hostile input to the routes outside the document (popup, OAuth callback, widget files, portal, metrics, MCP) below 500', async () => {
     const raw = (part: string) => {

@@ -171,6 +171,30 @@ export async function createTenant(api: TestApi, name = 'Tenant'): Promise<Tenan
   };
 }
 
+/**
+ * Another environment of `tenant` (created unless it exists), as a fixture of its own: the owner
+ * signed in a second time with that environment active, and a secret key made in it. Protection is
+ * lifted so tests can author flows there directly.
+ */
+export async function environmentOf(api: TestApi, tenant: TenantFixture, name: string): Promise<TenantFixture & { environmentId: string }> {
+  const owner = new Http(api.url, { origin: api.origin });
+  const login = await owner.post('/v1/auth/login', { email: tenant.email, password: tenant.password });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  let env = (login.body.environments as Array<{ id: string; name: string }>).find((e) => e.name === name);
+  if (!env) {
+    const created = await owner.post('/v1/admin/environments', { name });
+    if (created.status !== 201) throw new Error(`environment failed: ${created.status} ${JSON.stringify(created.body)}`);
+    env = created.body;
+  }
+  const switched = await owner.post('/v1/auth/switch-tenant', { tenantId: env!.id });
+  if (switched.status !== 200) throw new Error(`switch failed: ${switched.status} ${JSON.stringify(switched.body)}`);
+  const unprotected = await owner.patch(`/v1/admin/environments/${env!.id}`, { protected: false });
+  if (unprotected.status !== 200) throw new Error(`unprotect failed: ${unprotected.status} ${JSON.stringify(unprotected.body)}`);
+  const key = await owner.post('/v1/admin/api-keys', { name: `${name} key` });
+  if (key.status !== 201) throw new Error(`api key failed: ${key.status} ${JSON.stringify(key.body)}`);
+  return { ...tenant, tenantId: env!.id, environmentId: env!.id, owner, host: new Http(api.url).withBearer(key.body.secret), apiKeyId: key.body.apiKey.id };
+}
+
 /** Invites `email` with `role` and accepts the invitation in a fresh browser, returning that browser. */
 export async function addMember(api: TestApi, tenant: TenantFixture, role: string, email = uniqueEmail(role)) {
   const invite = await tenant.owner.post('/v1/admin/members', { email, role });

@@ -165,6 +165,7 @@ describe('members: list, invite, accept', () => {
       name: 'New Person',
       activeTenantId: tenant.tenantId,
       memberships: [{ tenantId: tenant.tenantId, tenantName: 'Members Co', role: 'developer' }],
+      environments: [expect.objectContaining({ id: tenant.tenantId, name: 'development', primary: true }), expect.objectContaining({ name: 'production', protected: true })],
     });
     expect(browser.cookie).toMatch(/^sb_session=msess_/);
     expect((await browser.get('/v1/admin/tenant')).body.id).toBe(tenant.tenantId);

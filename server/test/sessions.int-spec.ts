@@ -19,7 +19,7 @@ describe('end-user sessions', () => {
   it('mints a session for an end user (created on first use), usable as a bearer token', async () => {
     const res = await tenant.host.post('/v1/sessions', { endUserId: 'cust-1', displayName: 'Customer One', allowedConnectors: ['slack', 'slack'] });
     expect(res.status).toBe(201);
-    expect(res.body.token).toMatch(/^sess_[A-Za-z0-9_-]{43}$/);
+    expect(res.body.token).toMatch(/^sess_development_[A-Za-z0-9_-]{43}$/);
     expect(res.body).toMatchObject({ allowedConnectors: ['slack'], endUser: { externalId: 'cust-1', displayName: 'Customer One' } });
     const lifetime = Date.parse(res.body.expiresAt) - Date.now();
     expect(lifetime).toBeGreaterThan(29 * 60_000);

@@ -25,6 +25,8 @@ describe('tenant settings', () => {
       id: tenant.tenantId,
       name: 'Settings Co',
       slug: expect.stringMatching(/^settings-co(-[0-9a-f]{6})?$/),
+      environment: 'development',
+      protected: false,
       allowedOrigins: [],
       widgetTheme: {},
       monthlyTokenCap: null,

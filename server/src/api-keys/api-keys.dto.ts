@@ -12,7 +12,7 @@ export class CreateApiKeyDto {
 export class ApiKeyView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
-  @ApiProperty({ description: 'The first characters of the key, to recognise it', example: 'sk_Vq3x0aB' }) prefix: string;
+  @ApiProperty({ description: 'The first characters of the key, to recognise it', example: 'sk_production_Vq3x' }) prefix: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) lastUsedAt: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) revokedAt: string | null;

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
+import { environmentName } from '../tenants/environments.service';
 import { generateToken, hashToken } from '../common/crypto/tokens';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
@@ -58,10 +59,12 @@ export class ApiKeysService implements OnModuleInit {
   /** Creates a key; the secret is in the result and nowhere else, ever again. */
   create(actor: Actor, name: string): Promise<{ apiKey: ApiKey; secret: string }> {
     return this.db.transaction(async (manager) => {
-      const secret = generateToken('apiKey');
+      const environment = await environmentName(manager, actor.tenantId);
+      const secret = generateToken('apiKey', environment);
       const apiKey = await this.keys.with(manager).insert(actor.tenantId, {
         name,
-        tokenPrefix: secret.slice(0, 10),
+        // The environment and a few characters of the secret: enough to recognise it, too few to matter.
+        tokenPrefix: secret.slice(0, `sk_${environment}_`.length + 4),
         tokenHash: hashToken(secret),
         createdByUserId: actor.type === 'member' ? actor.id : null,
       });

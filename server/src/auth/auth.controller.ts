@@ -14,6 +14,8 @@ import { Invitation, InvitationAcceptor, MembersService } from '../members/membe
 import { User } from '../members/user.entity';
 import { UsersService } from '../members/users.service';
 import { Tenant } from '../tenants/tenant.entity';
+import { EnvironmentView } from '../tenants/environments.dto';
+import { EnvironmentsService } from '../tenants/environments.service';
 import { AuthRateLimiter } from './auth-rate-limiter';
 import { CurrentPrincipal, Public, SESSION_COOKIE, SessionAuth } from './auth.decorators';
 import { FailedAttemptThrottle } from './failed-attempt-throttle';
@@ -37,6 +39,7 @@ export class AuthController {
     private readonly limiter: AuthRateLimiter,
     private readonly throttle: FailedAttemptThrottle,
     private readonly audit: AuditService,
+    private readonly environments: EnvironmentsService,
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -180,12 +183,14 @@ export class AuthController {
     const memberships = await this.sessions.activeMemberships(userId);
     const tenants = await this.db.getRepository(Tenant).find({ where: { id: In(memberships.map((m) => m.tenantId)) } });
     const names = new Map(tenants.map((t) => [t.id, t.name]));
+    const environments = activeTenantId ? await this.environments.list(trustedTenantId(activeTenantId)) : [];
     return {
       userId,
       email: user.email,
       name: user.name,
       activeTenantId,
       memberships: memberships.map((m) => ({ tenantId: m.tenantId, tenantName: names.get(m.tenantId) ?? '', role: m.role })),
+      environments: environments.map(EnvironmentView.of),
     };
   }
 }

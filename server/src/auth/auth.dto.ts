@@ -1,3 +1,4 @@
+import { EnvironmentView } from '../tenants/environments.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsString, IsUUID, Length, MaxLength } from 'class-validator';
 import { ROLES, Role } from '../members/membership.entity';
@@ -13,7 +14,7 @@ export class LoginDto {
 }
 
 export class SwitchTenantDto {
-  @ApiProperty({ format: 'uuid' }) @IsUUID() tenantId: string;
+  @ApiProperty({ format: 'uuid', description: 'An environment of one of your tenants (a tenant’s own id is its first environment’s)' }) @IsUUID() tenantId: string;
 }
 
 export class MembershipSummary {
@@ -26,7 +27,8 @@ export class PortalMeView {
   @ApiProperty({ format: 'uuid' }) userId: string;
   @ApiProperty() email: string;
   @ApiProperty({ nullable: true, type: String }) name: string | null;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The tenant admin calls act on' })
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The environment admin calls act on (one of `environments`)' })
   activeTenantId: string | null;
   @ApiProperty({ type: [MembershipSummary] }) memberships: MembershipSummary[];
+  @ApiProperty({ type: [EnvironmentView], description: 'The active tenant’s environments (empty without one)' }) environments: EnvironmentView[];
 }

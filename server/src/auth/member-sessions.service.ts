@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { generateToken, hashToken } from '../common/crypto/tokens';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
-import { Membership } from '../members/membership.entity';
+import { Membership, type Role } from '../members/membership.entity';
 import { MemberSession } from './member-session.entity';
 import type { MemberPrincipal, SessionPrincipal } from './principal';
 
@@ -23,16 +23,16 @@ export class MemberSessionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Starts a session in `tenantId` if the user is an active member there, else in their first active tenant. */
+  /** Starts a session in environment `tenantId` if the user is an active member of its tenant, else in their first tenant's first environment. */
   async create(userId: string, meta: { ip?: string; userAgent?: string; tenantId?: string }, manager: EntityManager = this.db.manager) {
-    const memberships = await this.activeMemberships(userId, manager);
-    const active = memberships.find((m) => m.tenantId === meta.tenantId) ?? memberships[0] ?? null;
+    const wanted = meta.tenantId && (await this.membershipIn(meta.tenantId, userId, manager)) ? meta.tenantId : null;
+    const activeTenantId = wanted ?? (await this.activeMemberships(userId, manager))[0]?.tenantId ?? null;
     const token = generateToken('memberSession');
     const now = new Date();
     const session = await manager.getRepository(MemberSession).save({
       tokenHash: hashToken(token),
       userId,
-      activeTenantId: active?.tenantId ?? null,
+      activeTenantId,
       ip: meta.ip ?? null,
       userAgent: meta.userAgent?.slice(0, 500) ?? null,
       lastSeenAt: now,
@@ -53,28 +53,35 @@ export class MemberSessionsService {
       });
     }
     const base = { userId: session.userId, sessionId: session.id };
-    if (session.activeTenantId) {
-      const membership = await this.db.getRepository(Membership).findOne({
-        where: { tenantId: session.activeTenantId, userId: session.userId, status: 'active' },
-      });
-      if (membership) {
-        return {
-          kind: 'member',
-          ...base,
-          tenantId: trustedTenantId(membership.tenantId),
-          membershipId: membership.id,
-          role: membership.role,
-        };
-      }
+    const membership = session.activeTenantId ? await this.membershipIn(session.activeTenantId, session.userId) : null;
+    if (membership) {
+      return {
+        kind: 'member',
+        ...base,
+        tenantId: trustedTenantId(session.activeTenantId!),
+        accountId: trustedTenantId(membership.accountId),
+        membershipId: membership.id,
+        role: membership.role,
+      };
     }
     return { kind: 'session', ...base, activeTenantId: null };
   }
 
-  async switchTenant(sessionId: string, userId: string, tenantId: string): Promise<boolean> {
-    const memberships = await this.activeMemberships(userId);
-    if (!memberships.some((m) => m.tenantId === tenantId)) return false;
-    await this.db.getRepository(MemberSession).update({ id: sessionId, userId }, { activeTenantId: tenantId });
+  /** Makes an environment of one of the user's tenants the active one; false when it is not theirs (or does not exist). */
+  async switchTenant(sessionId: string, userId: string, environmentId: string): Promise<boolean> {
+    if (!(await this.membershipIn(environmentId, userId))) return false;
+    await this.db.getRepository(MemberSession).update({ id: sessionId, userId }, { activeTenantId: environmentId });
     return true;
+  }
+
+  /** The user's active membership of the tenant an environment belongs to (memberships live on its first environment). */
+  private async membershipIn(environmentId: string, userId: string, manager: EntityManager = this.db.manager): Promise<{ id: string; role: Role; accountId: string } | null> {
+    const rows: Array<{ id: string; role: Role; account_id: string }> = await manager.query(
+      `SELECT m.id, m.role, t.account_id FROM tenants t JOIN memberships m ON m.tenant_id = t.account_id
+        WHERE t.id = $1 AND m.user_id = $2 AND m.status = 'active'`,
+      [environmentId, userId],
+    );
+    return rows[0] ? { id: rows[0].id, role: rows[0].role, accountId: rows[0].account_id } : null;
   }
 
   async revoke(sessionId: string): Promise<void> {

@@ -6,7 +6,10 @@ import type { Role } from '../members/membership.entity';
 /** A signed-in portal user acting in one tenant (the session's active tenant). */
 export interface MemberPrincipal {
   kind: 'member';
+  /** The session's active environment: the scope of every admin call. */
   tenantId: TenantId;
+  /** The vendor's first environment, which holds its memberships. */
+  accountId: TenantId;
   userId: string;
   membershipId: string;
   role: Role;
@@ -46,6 +49,8 @@ export type Principal = MemberPrincipal | SessionPrincipal | ApiKeyPrincipal | E
 /** Who is doing something, in which tenant: the tenant scope for data access and the subject of audit events. */
 export interface Actor {
   tenantId: TenantId;
+  /** Members only: the vendor's first environment, where memberships live (see MemberPrincipal). */
+  accountId?: TenantId;
   type: ActorType;
   id: string | null;
   /** Set for members: services check it for actions that depend on rank. */
@@ -64,10 +69,13 @@ export function actorOf(req: AuthenticatedRequest): Actor {
   const base = { tenantId: principal.tenantId, requestId: String(req.id ?? ''), ip: req.ip };
   switch (principal.kind) {
     case 'member':
-      return { ...base, type: 'member', id: principal.userId, role: principal.role };
+      return { ...base, accountId: principal.accountId, type: 'member', id: principal.userId, role: principal.role };
     case 'api_key':
       return { ...base, type: 'api_key', id: principal.apiKeyId };
     case 'end_user':
       return { ...base, type: 'end_user', id: principal.endUserId };
   }
 }
+
+/** The tenant's first environment, where memberships live: a member's `accountId`, else the actor's own scope. */
+export const accountOf = (actor: Actor): TenantId => actor.accountId ?? actor.tenantId;

@@ -157,3 +157,38 @@ export class FlowView {
 export class FlowListView {
   @ApiProperty({ type: [FlowView] }) data: FlowView[];
 }
+
+export class PromotionSideView {
+  @ApiProperty({ example: 'development' }) environment: string;
+  @ApiProperty({ description: 'The version promoted' }) version: number;
+}
+
+export class PromotionTargetView {
+  @ApiProperty({ format: 'uuid' }) environmentId: string;
+  @ApiProperty({ example: 'production' }) environment: string;
+  @ApiProperty({ description: 'The template’s latest version there now (0: it has none); send it back as `expectedVersion`' }) version: number;
+}
+
+export class PromotionProblemView {
+  @ApiProperty({ example: 'definition.steps.0.action' }) path: string;
+  @ApiProperty() message: string;
+}
+
+export class PromotionPreviewView {
+  @ApiProperty() key: string;
+  @ApiProperty({ type: PromotionSideView }) from: PromotionSideView;
+  @ApiProperty({ type: PromotionTargetView }) to: PromotionTargetView;
+  @ApiProperty({ description: 'The target’s latest version already equals this one: promoting publishes nothing' }) upToDate: boolean;
+  @ApiProperty({ description: 'Unified diff of the definitions (target’s latest → this version); empty when up to date' }) diff: string;
+  @ApiProperty({ type: [PromotionProblemView], description: 'Why the target would refuse the version (e.g. a connector it does not have); empty: it can be promoted' })
+  problems: PromotionProblemView[];
+  @ApiProperty({ type: [String], description: 'Connectors the flow uses that are not enabled in the target (instances could not connect there yet)' })
+  connectorsNotEnabled: string[];
+}
+
+export class PromotionView {
+  @ApiProperty({ example: 'production' }) environment: string;
+  @ApiProperty() key: string;
+  @ApiProperty({ description: 'The template’s version in the target environment' }) version: number;
+  @ApiProperty({ description: 'false: the target already had this definition, nothing was published' }) changed: boolean;
+}

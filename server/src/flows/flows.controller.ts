@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import type { Response } from 'express';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -8,8 +8,17 @@ import { EndUsersService } from '../end-users/end-users.service';
 import { flowDefinitionSchema } from './definition/flow-definition.schema';
 import { FlowForEndUser, FlowInstancesService } from './flow-instances.service';
 import { FlowTemplatesService } from './flow-templates.service';
-import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, TemplateOptionsBody, templateView, WebhookSecretBody } from './flows.dto';
-import { FlowListView, FlowTemplateListView, FlowTemplateView, FlowValidationView, FlowView, PublishedFlowVersionView } from './flow-views.dto';
+import { DefinitionBody, flowView, InstanceBody, OptionalDefinitionBody, PromoteBody, PromotionQuery, TemplateOptionsBody, templateView, WebhookSecretBody } from './flows.dto';
+import {
+  FlowListView,
+  FlowTemplateListView,
+  FlowTemplateView,
+  FlowValidationView,
+  FlowView,
+  PromotionPreviewView,
+  PromotionView,
+  PublishedFlowVersionView,
+} from './flow-views.dto';
 
 @ApiTags('admin: flow templates')
 @Controller('v1/admin/flow-templates')
@@ -81,6 +90,27 @@ export class FlowTemplatesController {
     const { version, changed } = await this.templates.publish(actor, key);
     if (!changed) res.status(200);
     return { key, version: version.version, changed, publishedAt: version.createdAt.toISOString(), definition: version.definition };
+  }
+
+  @Get(':key/promotion')
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: 'What promoting a published version to another environment would change there (a diff, and what would stop it)' })
+  @ApiOkResponse({ type: PromotionPreviewView })
+  previewPromotion(@CurrentActor() actor: Actor, @Param('key') key: string, @Query() query: PromotionQuery): Promise<PromotionPreviewView> {
+    return this.templates.previewPromotion(actor, key, query.environmentId, query.version);
+  }
+
+  @Post(':key/promote')
+  @MemberAuth('developer')
+  @ApiOperation({
+    summary: 'Promote a published version to another environment as the next version of the template there',
+    description:
+      'Promoting to a protected environment needs the admin role. Send the preview’s `to.version` as `expectedVersion` so a target that moved in between is not overwritten.',
+  })
+  @ApiCreatedResponse({ type: PromotionView })
+  async promote(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: PromoteBody): Promise<PromotionView> {
+    const promoted = await this.templates.promote(actor, key, body);
+    return { environment: promoted.environment, key, version: promoted.version.version, changed: promoted.changed };
   }
 }
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { ANY_JSON } from '../common/http/openapi';
 import { OptionalNotNull, QueryDate } from '../common/http/validators';
 import type { Run, StepRecord } from '../engine/run.entity';
@@ -180,3 +180,27 @@ export const runView = (r: Run) => ({
   /** Tokens the run's agent steps used. */
   usage: runTokens(r.steps),
 });
+
+export class PromotionQuery {
+  @ApiProperty({ format: 'uuid', description: 'The environment to promote to (another of your tenant’s)' }) @IsUUID() environmentId: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'The version to promote (default: the latest published)' })
+  @OptionalNotNull()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  version?: number;
+}
+
+export class PromoteBody {
+  @ApiProperty({ format: 'uuid', description: 'The environment to promote to (another of your tenant’s)' }) @IsUUID() environmentId: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'The version to promote (default: the latest published)' }) @OptionalNotNull() @IsInt() @Min(1) version?: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description: 'The target’s version the preview showed (0: none yet); if it has moved since, the promotion is refused (409 promotion_outdated)',
+  })
+  @OptionalNotNull()
+  @IsInt()
+  @Min(0)
+  expectedVersion?: number;
+}

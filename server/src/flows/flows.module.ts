@@ -1,4 +1,5 @@
 import { ConnectorConfigsModule } from '../connector-configs/connector-configs.module';
+import { EnvironmentsModule } from '../tenants/environments.module';
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
@@ -17,7 +18,7 @@ import { EndUserFlowsController, FlowSchemaController, FlowTemplatesController, 
 
 /** Flow templates, their versions and end users' instances of them (runs are EngineModule's). */
 @Module({
-  imports: [ConnectorConfigsModule, ConnectionsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule, EngineModule, RolloutsModule],
+  imports: [ConnectorConfigsModule, ConnectionsModule, EndUsersModule, InstanceTriggersModule, WebhooksModule, EngineModule, RolloutsModule, EnvironmentsModule],
   controllers: [FlowTemplatesController, FlowSchemaController, MyFlowsController, EndUserFlowsController, FlowInstancesAdminController, RolloutsController],
   providers: [
     FlowTemplatesService,

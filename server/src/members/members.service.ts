@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
-import type { Actor } from '../auth/principal';
+import { accountOf, type Actor } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { isUniqueViolation } from '../common/errors/postgres-errors';
 import { generateToken, hashToken } from '../common/crypto/tokens';
@@ -36,7 +36,7 @@ export class MembersService {
   ) {}
 
   list(actor: Actor): Promise<Membership[]> {
-    return this.memberships.find(actor.tenantId, { order: { createdAt: 'ASC' } });
+    return this.memberships.find(accountOf(actor), { order: { createdAt: 'ASC' } });
   }
 
   /**
@@ -48,12 +48,12 @@ export class MembersService {
     return this.db.transaction(async (manager) => {
       const { user } = await this.users.findOrCreate({ email }, manager);
       const memberships = this.memberships.with(manager);
-      if (await memberships.findOne(actor.tenantId, { userId: user.id })) {
+      if (await memberships.findOne(accountOf(actor), { userId: user.id })) {
         throw new AppError('conflict', `${email} is already a member or invited`, { email });
       }
       const inviteToken = generateToken('invite');
       const created = await memberships
-        .insert(actor.tenantId, {
+        .insert(accountOf(actor), {
           userId: user.id,
           role,
           status: 'invited',
@@ -67,7 +67,7 @@ export class MembersService {
           throw error;
         });
       await this.audit.record(actor, 'member.invited', { type: 'membership', id: created.id }, { email: user.email, role }, manager);
-      const membership = await memberships.get(actor.tenantId, { id: created.id });
+      const membership = await memberships.get(accountOf(actor), { id: created.id });
       return { membership, inviteToken, inviteUrl: `${this.config.publicUrl}/portal/accept-invite#token=${inviteToken}` };
     });
   }
@@ -76,12 +76,12 @@ export class MembersService {
     return this.db.transaction(async (manager) => {
       const memberships = this.memberships.with(manager);
       await this.lockTenant(actor, manager);
-      const membership = await memberships.get(actor.tenantId, { id }, id);
+      const membership = await memberships.get(accountOf(actor), { id }, id);
       if (membership.role === role) return membership;
       this.assertMayGrant(actor, membership.role);
       this.assertMayGrant(actor, role);
       if (membership.role === 'owner') await this.assertAnotherOwner(actor, membership, manager);
-      await memberships.update(actor.tenantId, { id }, { role });
+      await memberships.update(accountOf(actor), { id }, { role });
       await this.audit.record(actor, 'member.role_changed', { type: 'membership', id }, { email: membership.user.email, from: membership.role, to: role }, manager);
       return { ...membership, role };
     });
@@ -91,7 +91,7 @@ export class MembersService {
     return this.db.transaction(async (manager) => {
       const memberships = this.memberships.with(manager);
       await this.lockTenant(actor, manager);
-      const membership = await memberships.get(actor.tenantId, { id }, id);
+      const membership = await memberships.get(accountOf(actor), { id }, id);
       // Anyone may leave; removing someone else needs rank over their role.
       if (membership.userId !== actor.id) {
         if (actor.role && ROLE_RANK[actor.role] < ROLE_RANK.admin) {
@@ -103,7 +103,7 @@ export class MembersService {
         this.assertMayGrant(actor, membership.role);
       }
       if (membership.role === 'owner') await this.assertAnotherOwner(actor, membership, manager);
-      await memberships.delete(actor.tenantId, { id });
+      await memberships.delete(accountOf(actor), { id });
       await this.audit.record(actor, 'member.removed', { type: 'membership', id }, { email: membership.user.email, role: membership.role }, manager);
     });
   }
@@ -174,11 +174,11 @@ export class MembersService {
 
   /** Serialises owner changes per tenant, so two owners cannot demote each other at once. */
   private async lockTenant(actor: Actor, manager: EntityManager): Promise<void> {
-    await manager.query('SELECT id FROM tenants WHERE id = $1 FOR UPDATE', [actor.tenantId]);
+    await manager.query('SELECT id FROM tenants WHERE id = $1 FOR UPDATE', [accountOf(actor)]);
   }
 
   private async assertAnotherOwner(actor: Actor, leaving: Membership, manager: EntityManager): Promise<void> {
-    const owners = await this.memberships.with(manager).count(actor.tenantId, { role: 'owner', status: 'active' });
+    const owners = await this.memberships.with(manager).count(accountOf(actor), { role: 'owner', status: 'active' });
     if (leaving.status === 'active' && owners <= 1) {
       throw new AppError('last_owner', 'A tenant needs at least one owner: make someone else owner first');
     }

@@ -5,6 +5,7 @@ import { DataSource, IsNull } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor, EndUserPrincipal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
+import { environmentName } from '../tenants/environments.service';
 import { generateToken, hashToken } from '../common/crypto/tokens';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
@@ -69,7 +70,7 @@ export class SessionsService {
   /** Upserts the end user by the host's id and mints a session token for it (shown once, stored hashed). */
   async create(actor: Actor, input: NewSession): Promise<{ token: string; session: EndUserSession; endUser: EndUser }> {
     const { endUser } = await this.endUsers.upsert(actor, input.externalId, input);
-    const token = generateToken('endUserSession');
+    const token = generateToken('endUserSession', await environmentName(this.db.manager, actor.tenantId));
     const ttl = input.ttlSeconds ?? this.config.endUserSessionTtlSeconds;
     const session = await this.db.transaction(async (manager) => {
       const created = await this.sessions.with(manager).insert(actor.tenantId, {

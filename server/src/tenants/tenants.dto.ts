@@ -125,6 +125,8 @@ export class TenantView {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty() slug: string;
+  @ApiProperty({ example: 'development', description: 'The environment these settings (and every admin call in this session) belong to' }) environment: string;
+  @ApiProperty({ description: 'Flow templates reach this environment by promotion only' }) protected: boolean;
   @ApiProperty({ type: [String] }) allowedOrigins: string[];
   @ApiProperty({ type: WidgetThemeDto }) widgetTheme: WidgetTheme;
   @ApiProperty({ type: Number, nullable: true, description: "Tokens the tenant's AI agents may use per calendar month (UTC); null: no cap" }) monthlyTokenCap: number | null;
@@ -136,6 +138,8 @@ export class TenantView {
       id: t.id,
       name: t.name,
       slug: t.slug,
+      environment: t.environment,
+      protected: t.protected,
       allowedOrigins: t.allowedOrigins,
       widgetTheme: widgetThemeOf(t),
       monthlyTokenCap: t.monthlyTokenCap,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
@@ -59,7 +59,10 @@ export class TenantsService {
         }
       }
       if (Object.keys(changes).length === 0) return before;
-      await repo.update({ id: actor.tenantId }, changes as Parameters<typeof repo.update>[1]);
+      const { name, ...own } = changes;
+      // The name is the vendor's, shared by its environments; the rest is this environment's.
+      if (name !== undefined) await repo.update({ accountId: before.accountId }, { name });
+      if (Object.keys(own).length) await repo.update({ id: actor.tenantId }, own as Parameters<typeof repo.update>[1]);
       for (const k of Object.keys(changes)) if (k !== 'settings') diff[k] = { from: before[k as keyof Tenant], to: changes[k as keyof Tenant] };
       await this.audit.record(actor, 'tenant.updated', { type: 'tenant', id: actor.tenantId }, diff, manager);
       return repo.findOneOrFail({ where: { id: actor.tenantId } });
@@ -75,6 +78,8 @@ export class TenantsService {
       (await this.insertTenant(input.name, base, manager)) ?? (input.slug ? null : await this.insertTenant(input.name, `${base}-${randomBytes(3).toString('hex')}`, manager));
     if (!tenant) throw new AppError('conflict', `The slug "${base}" is taken`, { slug: base });
     const slug = tenant.slug;
+    // Work starts in development; production takes flow templates by promotion.
+    await manager.getRepository(Tenant).insert({ name: tenant.name, slug, allowedOrigins: [], settings: {}, accountId: tenant.id, environment: 'production', protected: true });
     const { user, created } = await this.users.findOrCreate(input.owner, manager);
     // Checked inside the transaction: two signups racing with one email both pass any check made before it.
     if (input.ownerMustBeNew && !created) throw new AppError('conflict', 'An account with this email exists: sign in instead', { email: input.owner.email });
@@ -85,11 +90,18 @@ export class TenantsService {
     return { tenant, userId: user.id, userCreated: created };
   }
 
-  /** The new tenant, or null when the slug is taken (ON CONFLICT DO NOTHING waits for a concurrent insert to commit). */
+  /** The new tenant's first environment, or null when the slug is taken (ON CONFLICT DO NOTHING waits for a concurrent insert to commit). */
   private async insertTenant(name: string, slug: string, manager: EntityManager): Promise<Tenant | null> {
-    const inserted = await manager.createQueryBuilder().insert().into(Tenant).values({ name, slug, allowedOrigins: [], settings: {} }).orIgnore().returning(['id']).execute();
-    const id = (inserted.raw as Array<{ id: string }>)[0]?.id;
-    return id ? manager.getRepository(Tenant).findOneByOrFail({ id }) : null;
+    const id = randomUUID();
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(Tenant)
+      .values({ id, accountId: id, environment: 'development', protected: false, name, slug, allowedOrigins: [], settings: {} })
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    return (inserted.raw as unknown[]).length ? manager.getRepository(Tenant).findOneByOrFail({ id }) : null;
   }
 }
 

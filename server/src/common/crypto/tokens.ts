@@ -8,9 +8,9 @@ export const TOKEN_PREFIX = {
   endUserSession: 'sess_',
 } as const;
 
-/** 256 random bits, base64url, behind the kind's prefix. */
-export function generateToken(kind: keyof typeof TOKEN_PREFIX): string {
-  return TOKEN_PREFIX[kind] + randomBytes(32).toString('base64url');
+/** 256 random bits, base64url, behind the kind's prefix and, for tokens that live in one environment, its name (`sk_production_…`). */
+export function generateToken(kind: keyof typeof TOKEN_PREFIX, environment?: string): string {
+  return TOKEN_PREFIX[kind] + (environment ? `${environment}_` : '') + randomBytes(32).toString('base64url');
 }
 
 /**

@@ -41,6 +41,8 @@ export const ERROR_STATUS = {
   rollout_in_progress: 409,
   rollout_not_changeable: 409,
   version_not_newer: 409,
+  environment_protected: 409,
+  promotion_outdated: 409,
   invite_expired: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
