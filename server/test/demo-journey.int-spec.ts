@@ -7,7 +7,7 @@ import { launchChromium } from './chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoSeedResult, seedDemoTenant } from '../src/cli/demo-seed';
 import { signWebhook } from '../src/webhooks/webhook-signature';
-import { createTenant, freePort, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
+import { createTenant, environmentOf, freePort, startApi, startWorker, type TenantFixture, type TestApi } from './harness';
 
 /**
  * The journey a prospect walks in the demo, in real Chromium: sign in to Acme CRM (the demo host
@@ -203,6 +203,13 @@ describe('the demo journey in a browser', { timeout: 240_000 }, () => {
       sandboxUrl: sandbox.url,
     });
     expect(again.templates.filter((t) => t.status === 'published')).toEqual([]);
+    // Production is seeded too: its own origins and connectors, the templates promoted (once).
+    expect(seeded.promoted?.environment).toBe('production');
+    expect(seeded.promoted!.templates.map((t) => [t.key, t.version, t.status])).toEqual(seeded.templates.map((t) => [t.key, 1, 'published']));
+    expect(again.promoted!.templates.every((t) => t.status === 'unchanged')).toBe(true);
+    const production = await environmentOf(api, tenant, 'production');
+    expect((await production.owner.get('/v1/admin/flow-templates')).body.data.map((t: { key: string }) => t.key).sort()).toEqual(seeded.templates.map((t) => t.key).sort());
+    expect((await production.owner.get('/v1/admin/tenant')).body.allowedOrigins).toEqual([`http://localhost:${acme.port}`]);
     expect(seeded.llm).toEqual({ provider: 'sandbox', baseUrl: `${sandbox.url}/llm/v1`, status: 'created', models: ['support-triage'] });
     expect(again.llm.status).toBe('unchanged');
     expect((await tenant.owner.get('/v1/admin/llm-providers')).body.data).toEqual([

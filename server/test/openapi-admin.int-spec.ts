@@ -17,6 +17,7 @@ import { PETSTORE, QUOTE_FLOW } from './fixtures';
 const TAGS = [
   'auth',
   'admin: tenant',
+  'admin: environments',
   'admin: members',
   'admin: api keys',
   'admin: end users',
@@ -287,6 +288,25 @@ describe('admin API answers match /openapi.json', () => {
       },
     ],
     ['GET', '/v1/admin/flow-templates/{key}/rollouts', 200, () => tenant.owner.get('/v1/admin/flow-templates/quote/rollouts')],
+    [
+      'GET',
+      '/v1/admin/environments',
+      200,
+      async () => {
+        const listed = await tenant.owner.get('/v1/admin/environments');
+        ids.production = listed.body.data.find((e: { name: string }) => e.name === 'production').id;
+        return listed;
+      },
+    ],
+    ['POST', '/v1/admin/environments', 201, async () => tenant.owner.post('/v1/admin/environments', { name: 'staging' }).then((r) => ((ids.staging = r.body.id), r))],
+    ['PATCH', '/v1/admin/environments/{id}', 200, () => tenant.owner.patch(`/v1/admin/environments/${ids.staging}`, { protected: true })],
+    ['GET', '/v1/admin/flow-templates/{key}/promotion', 200, () => tenant.owner.get(`/v1/admin/flow-templates/quote/promotion?environmentId=${ids.production}`)],
+    [
+      'POST',
+      '/v1/admin/flow-templates/{key}/promote',
+      201,
+      () => tenant.owner.post('/v1/admin/flow-templates/quote/promote', { environmentId: ids.production, expectedVersion: 0 }),
+    ],
     ['GET', '/v1/admin/flow-templates/{key}/rollouts/{id}', 200, () => tenant.owner.get(`/v1/admin/flow-templates/quote/rollouts/${ids.rollout}`)],
     ['GET', '/v1/admin/flow-templates/{key}/rollouts/{id}/items', 200, () => tenant.owner.get(`/v1/admin/flow-templates/quote/rollouts/${ids.rollout}/items`)],
 

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { generateToken, hashToken } from '../common/crypto/tokens';
 import { trustedTenantId } from '../common/tenancy/tenant-id';
+import { acrossTenants } from '../common/tenancy/tenant-sql';
 import { Membership, type Role } from '../members/membership.entity';
 import { MemberSession } from './member-session.entity';
 import type { MemberPrincipal, SessionPrincipal } from './principal';
@@ -76,7 +77,9 @@ export class MemberSessionsService {
 
   /** The user's active membership of the tenant an environment belongs to (memberships live on its first environment). */
   private async membershipIn(environmentId: string, userId: string, manager: EntityManager = this.db.manager): Promise<{ id: string; role: Role; accountId: string } | null> {
-    const rows: Array<{ id: string; role: Role; account_id: string }> = await manager.query(
+    const rows: Array<{ id: string; role: Role; account_id: string }> = await acrossTenants(
+      manager,
+      "a session's own user: their membership of the tenant the environment belongs to",
       `SELECT m.id, m.role, t.account_id FROM tenants t JOIN memberships m ON m.tenant_id = t.account_id
         WHERE t.id = $1 AND m.user_id = $2 AND m.status = 'active'`,
       [environmentId, userId],

@@ -278,6 +278,8 @@ export interface DemoSeedResult {
   /** The LLM provider the agent steps use, and the sandbox models scripted for them. */
   llm: { provider: string; baseUrl: string; status: 'created' | 'updated' | 'unchanged'; models: string[] };
   webhook: { id: string; url: string; secret: string };
+  /** The templates promoted to the tenant's other environment (null: it has none). */
+  promoted: { environment: string; templates: Array<{ key: string; version: number; status: 'published' | 'unchanged' }> } | null;
 }
 
 interface Reply {
@@ -333,8 +335,42 @@ export async function seedDemoTenant(input: DemoSeedInput): Promise<DemoSeedResu
 
   const templates: DemoSeedResult['templates'] = [];
   for (const definition of DEMO_FLOW_TEMPLATES) templates.push(await seedTemplate(api, definition));
+  const webhook = await seedWebhookEndpoint(api, input);
+  const promoted = await seedOtherEnvironment(api, input, catalogue);
 
-  return { connectors: catalogue.map((c) => c.key), templates, llm, webhook: await seedWebhookEndpoint(api, input) };
+  return { connectors: catalogue.map((c) => c.key), templates, llm, webhook, promoted };
+}
+
+/**
+ * The tenant's other environment (production, for a new demo) set up the way a vendor's team
+ * would: its own origins, connectors and model provider, and the templates promoted into it.
+ */
+async function seedOtherEnvironment(api: AdminClient, input: DemoSeedInput, catalogue: Array<{ key: string }>): Promise<DemoSeedResult['promoted']> {
+  const me = await api.expect('GET', '/v1/auth/me', undefined, 200);
+  const environments = me.environments as Array<{ id: string; name: string }>;
+  const home = environments.find((e) => e.id === me.activeTenantId)!;
+  const other = environments.find((e) => e.id !== home.id && (e.name === 'production' || e.name === 'development'));
+  if (!other) return null;
+  const promoted: Array<{ key: string; version: number; status: 'published' | 'unchanged' }> = [];
+  await api.expect('POST', '/v1/auth/switch-tenant', { tenantId: other.id }, 200);
+  try {
+    const tenant = await api.expect('GET', '/v1/admin/tenant', undefined, 200);
+    if (!tenant.allowedOrigins.includes(input.acmeOrigin)) await api.expect('PATCH', '/v1/admin/tenant', { allowedOrigins: [...tenant.allowedOrigins, input.acmeOrigin] }, 200);
+    for (const { key } of catalogue) await api.expect('PUT', `/v1/admin/connectors/${key}`, { enabled: true, settings: { useSandbox: true } }, 200);
+    await seedLlm(api, input.sandboxUrl);
+  } finally {
+    await api.expect('POST', '/v1/auth/switch-tenant', { tenantId: home.id }, 200);
+  }
+  for (const { key } of DEMO_FLOW_TEMPLATES) {
+    const preview = await api.expect('GET', `/v1/admin/flow-templates/${key}/promotion?environmentId=${other.id}`, undefined, 200);
+    if (preview.upToDate) {
+      promoted.push({ key, version: preview.to.version, status: 'unchanged' });
+      continue;
+    }
+    const done = await api.expect('POST', `/v1/admin/flow-templates/${key}/promote`, { environmentId: other.id, expectedVersion: preview.to.version }, 201);
+    promoted.push({ key, version: done.version, status: 'published' });
+  }
+  return { environment: other.name, templates: promoted };
 }
 
 /**

@@ -116,6 +116,7 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
       sandboxUrl: sandbox.url,
     });
     log(`demo tenant: ${seeded.connectors.length} connectors on the sandbox; flow templates ${seeded.templates.map((t) => `${t.key} (${t.status})`).join(', ')}`);
+    if (seeded.promoted) log(`demo tenant: promoted to ${seeded.promoted.environment}: ${seeded.promoted.templates.map((t) => `${t.key} v${t.version} (${t.status})`).join(', ')}`);
     log(
       `demo tenant: LLM provider ${seeded.llm.provider} (${seeded.llm.status}) on the sandbox's scripted model${seeded.llm.models.length === 1 ? '' : 's'} ${seeded.llm.models.join(', ')} at ${seeded.llm.baseUrl}`,
     );
@@ -256,7 +257,7 @@ async function seedDemo(
   const db = new DataSource({ type: 'postgres', url: databaseUrl });
   await db.initialize();
   try {
-    const [tenant] = await db.query(`SELECT id, slug, name FROM tenants WHERE slug = $1`, [DEMO.slug]);
+    const [tenant] = await db.query(`SELECT id, slug, name FROM tenants WHERE slug = $1 AND id = account_id`, [DEMO.slug]);
     let tenantRow: { id: string; slug: string; name: string };
     let password = previous?.portal.password;
     let apiKey = previous?.apiKey;
