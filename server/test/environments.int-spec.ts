@@ -1,6 +1,8 @@
 import { Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, createTenant, environmentOf, Http, startApi, TenantFixture, TestApi } from './harness';
+import { Client } from 'pg';
+import { migrateDown, migrateUp } from '../src/database/migrate';
+import { addMember, createTenant, environmentOf, freshDatabase, Http, startApi, TenantFixture, TestApi } from './harness';
 
 /**
  * Environments: a tenant starts with development (where its team works) and a protected
@@ -245,5 +247,29 @@ describe('environments', () => {
     // Renaming the tenant renames it in every environment.
     expect((await dev.owner.patch('/v1/admin/tenant', { name: 'Envs Inc.' })).status).toBe(200);
     expect((await viewer.browser.get('/v1/admin/tenant')).body.name).toBe('Envs Inc.');
+  });
+
+  it('turns an existing tenant into its production environment (direct edits still allowed) beside an empty development', async () => {
+    const database = await freshDatabase();
+    const db = new Client({ connectionString: database.url });
+    try {
+      expect(await migrateDown(database.url, 1)).toBe(1);
+      await db.connect();
+      const [old] = (await db.query(`INSERT INTO tenants (name, slug, allowed_origins) VALUES ('Old Co', 'old-co', '{https://old.example}') RETURNING id`)).rows;
+      await migrateUp(database.url);
+      const rows = (await db.query(`SELECT id, account_id, environment, protected, slug, allowed_origins FROM tenants ORDER BY environment`)).rows;
+      expect(rows).toEqual([
+        { id: expect.any(String), account_id: old.id, environment: 'development', protected: false, slug: 'old-co', allowed_origins: [] },
+        { id: old.id, account_id: old.id, environment: 'production', protected: false, slug: 'old-co', allowed_origins: ['https://old.example'] },
+      ]);
+      // The slug stays unique among tenants, shared by a tenant's environments.
+      const another = (slug: string) =>
+        db.query(`INSERT INTO tenants (id, account_id, environment, name, slug) SELECT id, id, 'development', 'x', $1 FROM (SELECT gen_random_uuid() AS id) n`, [slug]);
+      await expect(another('old-co')).rejects.toThrow(/tenants_slug_key/);
+      await another('new-co');
+    } finally {
+      await db.end();
+      await database.drop();
+    }
   });
 });
