@@ -278,7 +278,8 @@ export interface DemoSeedResult {
   /** The LLM provider the agent steps use, and the sandbox models scripted for them. */
   llm: { provider: string; baseUrl: string; status: 'created' | 'updated' | 'unchanged'; models: string[] };
   webhook: { id: string; url: string; secret: string };
-  /** The templates promoted to the tenant's other environment (null: it has none). */
+  /** The environment seeded first (the owner's, Acme CRM's key's), and the templates promoted from it to the other one (null: none). */
+  environment: string;
   promoted: { environment: string; templates: Array<{ key: string; version: number; status: 'published' | 'unchanged' }> } | null;
 }
 
@@ -336,21 +337,21 @@ export async function seedDemoTenant(input: DemoSeedInput): Promise<DemoSeedResu
   const templates: DemoSeedResult['templates'] = [];
   for (const definition of DEMO_FLOW_TEMPLATES) templates.push(await seedTemplate(api, definition));
   const webhook = await seedWebhookEndpoint(api, input);
-  const promoted = await seedOtherEnvironment(api, input, catalogue);
+  const { environment, promoted } = await seedOtherEnvironment(api, input, catalogue);
 
-  return { connectors: catalogue.map((c) => c.key), templates, llm, webhook, promoted };
+  return { connectors: catalogue.map((c) => c.key), templates, llm, webhook, environment, promoted };
 }
 
 /**
  * The tenant's other environment (production, for a new demo) set up the way a vendor's team
  * would: its own origins, connectors and model provider, and the templates promoted into it.
  */
-async function seedOtherEnvironment(api: AdminClient, input: DemoSeedInput, catalogue: Array<{ key: string }>): Promise<DemoSeedResult['promoted']> {
+async function seedOtherEnvironment(api: AdminClient, input: DemoSeedInput, catalogue: Array<{ key: string }>): Promise<Pick<DemoSeedResult, 'environment' | 'promoted'>> {
   const me = await api.expect('GET', '/v1/auth/me', undefined, 200);
   const environments = me.environments as Array<{ id: string; name: string }>;
   const home = environments.find((e) => e.id === me.activeTenantId)!;
   const other = environments.find((e) => e.id !== home.id && (e.name === 'production' || e.name === 'development'));
-  if (!other) return null;
+  if (!other) return { environment: home.name, promoted: null };
   const promoted: Array<{ key: string; version: number; status: 'published' | 'unchanged' }> = [];
   await api.expect('POST', '/v1/auth/switch-tenant', { tenantId: other.id }, 200);
   try {
@@ -370,7 +371,7 @@ async function seedOtherEnvironment(api: AdminClient, input: DemoSeedInput, cata
     const done = await api.expect('POST', `/v1/admin/flow-templates/${key}/promote`, { environmentId: other.id, expectedVersion: preview.to.version }, 201);
     promoted.push({ key, version: done.version, status: 'published' });
   }
-  return { environment: other.name, templates: promoted };
+  return { environment: home.name, promoted: { environment: other.name, templates: promoted } };
 }
 
 /**

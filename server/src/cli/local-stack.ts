@@ -33,6 +33,8 @@ export interface DemoState {
   acme: { url: string; logins: Array<{ company: string; email: string; password: string }> };
   webhook: DemoSeedResult['webhook'];
   templates: DemoSeedResult['templates'];
+  /** The environment the portal login lands in and the secret key belongs to. */
+  environment: string;
   startedAt: string;
   /** When the code this stack runs was built (the newest built file), or null when unknown. */
   builtAt: string | null;
@@ -134,7 +136,13 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
     stops.push(spawnChild('acme-crm', process.execPath, [...watch, acmeMain], acmeEnv, REPO_ROOT, mode));
     await waitForReady(`http://127.0.0.1:${acmePort}/healthz`, 30_000, 'Acme CRM');
     const { DEMO_LOGINS } = require(join(REPO_ROOT, 'demo-host-app', 'dist', 'index.js')) as { DEMO_LOGINS: DemoState['acme']['logins'] };
-    const state: DemoState = { ...base, acme: { url: acmeOrigin, logins: [...DEMO_LOGINS] }, webhook: seeded.webhook, templates: seeded.templates };
+    const state: DemoState = {
+      ...base,
+      acme: { url: acmeOrigin, logins: [...DEMO_LOGINS] },
+      webhook: seeded.webhook,
+      templates: seeded.templates,
+      environment: seeded.environment,
+    };
     writeFileSync(join(STATE_DIR, 'demo.json'), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
     printBanner(state, (performance.now() - started) / 1000, mode);
   } catch (error) {
@@ -252,7 +260,7 @@ async function seedDemo(
   databaseUrl: string,
   redisUrl: string,
   sandboxUrl: string,
-): Promise<Omit<DemoState, 'acme' | 'webhook' | 'templates'>> {
+): Promise<Omit<DemoState, 'acme' | 'webhook' | 'templates' | 'environment'>> {
   const previous = readPreviousState();
   const db = new DataSource({ type: 'postgres', url: databaseUrl });
   await db.initialize();
@@ -360,8 +368,8 @@ function printBanner(state: DemoState, seconds: number, mode: 'demo' | 'dev'): v
     `  API            ${state.api.url}`,
     `  API docs       ${state.api.docs}`,
     `  Portal         ${state.portal.url}`,
-    `  Portal login   ${state.portal.email} / ${state.portal.password}`,
-    `  Secret key     ${state.apiKey}`,
+    `  Portal login   ${state.portal.email} / ${state.portal.password}   (the header switches between development and production)`,
+    `  Secret key     ${state.apiKey}   (${state.environment}; Acme CRM uses it)`,
     `  Sandbox        ${state.sandboxUrl} (fake Slack, GitHub, HubSpot… the demo connects to, and the AI agent's scripted model)`,
     `  Try it         curl -H "Authorization: Bearer ${state.apiKey}" ${state.api.url}/v1/end-users`,
     '',
