@@ -21,6 +21,7 @@ import { AddTokenUsage1795494000000 } from './1795494000000-AddTokenUsage';
 import { AddFlowRollouts1795495000000 } from './1795495000000-AddFlowRollouts';
 import { AddAlerts1795496000000 } from './1795496000000-AddAlerts';
 import { AddEnvironments1795497000000 } from './1795497000000-AddEnvironments';
+import { AddRolloutPause1795498000000 } from './1795498000000-AddRolloutPause';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -46,6 +47,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddFlowRollouts1795495000000,
   AddAlerts1795496000000,
   AddEnvironments1795497000000,
+  AddRolloutPause1795498000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

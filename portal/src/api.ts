@@ -224,7 +224,8 @@ export const api = {
 
   setTemplateOptions: (key: string, options: Schemas['TemplateOptionsBody']) => request<FlowTemplate>('PATCH', `/v1/admin/flow-templates/${enc(key)}`, options),
   rollouts: (key: string) => request<Schemas['RolloutListView']>('GET', `/v1/admin/flow-templates/${enc(key)}/rollouts`),
-  startRollout: (key: string, version: number, target: RolloutTarget) => request<Rollout>('POST', `/v1/admin/flow-templates/${enc(key)}/rollouts`, { version, target }),
+  startRollout: (key: string, version: number, target: RolloutTarget, whenSettingsMissing: 'stay' | 'pause' = 'stay') =>
+    request<Rollout>('POST', `/v1/admin/flow-templates/${enc(key)}/rollouts`, { version, target, whenSettingsMissing }),
   rolloutItems: (key: string, id: string, query: { status?: string; cursor?: string | null }) =>
     request<Schemas['RolloutItemPage']>('GET', `/v1/admin/flow-templates/${enc(key)}/rollouts/${enc(id)}/items${qs({ ...query })}`),
   stopRollout: (key: string, id: string) => request<Rollout>('POST', `/v1/admin/flow-templates/${enc(key)}/rollouts/${enc(id)}/stop`),

@@ -2715,16 +2715,23 @@ export interface components {
       };
     };
     InstanceNoteView: {
-      /** @enum {string} */
-      code: 'connection_rebound';
+      /**
+       * @description connection_rebound: moved to a reconnected account; needs_settings: a rollout moved it to a version that needs more, and switched it off
+       * @enum {string}
+       */
+      code: 'connection_rebound' | 'needs_settings';
+      /** @description For the end user */
       message: string;
       /** Format: date-time */
       at: string;
-      binding: string;
-      /** @description The connection id it was bound to */
-      from: string;
-      /** @description The connection id it is bound to now */
-      to: string;
+      /** @description connection_rebound: the binding */
+      binding?: string;
+      /** @description connection_rebound: the connection id it was bound to */
+      from?: string;
+      /** @description connection_rebound: the connection id it is bound to now */
+      to?: string;
+      /** @description needs_settings: the version it was moved to */
+      version?: number;
     };
     IntegrationListView: {
       data: components['schemas']['IntegrationView'][];
@@ -3103,7 +3110,9 @@ export interface components {
       pending: number;
       /** @description On the new version */
       upgraded: number;
-      /** @description Left on its version: the new one needs a setting or a connection it lacks */
+      /** @description Moved, and switched off until its end user completes a setting or a connection the version needs (whenSettingsMissing: pause) */
+      paused: number;
+      /** @description Left on its version: the new one needs a setting or a connection it lacks (whenSettingsMissing: stay) */
       needs_settings: number;
       /** @description Moved by someone else meanwhile; left alone */
       skipped: number;
@@ -3124,8 +3133,8 @@ export interface components {
       /** @description The version the instance was on when the rollout started */
       previousVersion: number;
       /** @enum {string} */
-      status: 'pending' | 'upgraded' | 'needs_settings' | 'skipped' | 'failed' | 'rolled_back';
-      /** @description Why it needs settings, was skipped or failed */
+      status: 'pending' | 'upgraded' | 'paused' | 'needs_settings' | 'skipped' | 'failed' | 'rolled_back';
+      /** @description Why it needs settings, was paused, skipped or failed */
       error: string | null;
       /** Format: date-time */
       updatedAt: string;
@@ -3159,6 +3168,8 @@ export interface components {
       /** @description The version instances move to */
       version: number;
       target: components['schemas']['RolloutTargetView'];
+      /** @enum {string} */
+      whenSettingsMissing: 'stay' | 'pause';
       /** @enum {string} */
       status: 'running' | 'stopped' | 'completed' | 'rolling_back' | 'rolled_back';
       /** @description The user id of the member who started it */
@@ -3305,6 +3316,12 @@ export interface components {
       version: number;
       /** @description Exactly one of all, endUserIds, percent */
       target: components['schemas']['RolloutTargetBody'];
+      /**
+       * @description An instance the version needs more from (a new required setting, a connection): `stay` on its version (counted as needs_settings), or `pause`: move it switched off, telling its end user in the widget what to complete (counted as paused)
+       * @default stay
+       * @enum {string}
+       */
+      whenSettingsMissing?: 'stay' | 'pause';
     };
     StatsBucket: {
       /**
@@ -5875,7 +5892,7 @@ export interface operations {
         limit?: number;
         /** @description nextCursor from the previous page */
         cursor?: string;
-        /** @description Comma-separated statuses (pending, upgraded, needs_settings, skipped, failed, rolled_back), e.g. failed,needs_settings */
+        /** @description Comma-separated statuses (pending, upgraded, paused, needs_settings, skipped, failed, rolled_back), e.g. failed,needs_settings */
         status?: string[];
       };
       header?: never;

@@ -95,7 +95,7 @@ describe('flow rollouts in the portal', { timeout: 180_000 }, () => {
 
     await rollout.getByRole('button', { name: 'Roll back' }).click();
     const dialog = page.getByRole('dialog', { name: 'Roll this rollout back?' });
-    await dialog.getByText('The 36 end users it upgraded go back').waitFor();
+    await dialog.getByText('The 36 end users it moved go back').waitFor();
     await screen(page, 'confirm-rollback');
     await dialog.getByRole('button', { name: 'Roll back' }).click();
     await expect.poll(() => rollout.locator('.rollout-counts').innerText(), { timeout: 20_000 }).toMatch(/Rolled back\s*36/);

@@ -229,6 +229,49 @@ describe('version rollouts', () => {
     expect((await tenant.owner.patch('/v1/admin/flow-templates/sync', { allowEndUserUpgrade: true })).status).toBe(200);
   });
 
+  it('pauses instead when asked: moved and switched off, the widget says what to complete, completing switches it on, a rollback restores the rest as they were', async () => {
+    // u0007 is on, u0008 was switched off by its end user before the rollout.
+    expect((await tenant.host.post('/v1/end-users/u0008/flows/sync/disable')).status).toBe(200);
+    // u0009 has what version 3 needs: it simply moves.
+    await db.query(
+      `UPDATE flow_instances SET settings = settings || '{"token":"t-9"}' WHERE tenant_id = $1 AND end_user_id = (SELECT id FROM end_users WHERE external_id = 'u0009' AND tenant_id = $1)`,
+      [tenant.tenantId],
+    );
+    const started = await startRollout({ version: 3, target: { endUserIds: ['u0007', 'u0008', 'u0009'] }, whenSettingsMissing: 'pause' });
+    expect(started).toMatchObject({ whenSettingsMissing: 'pause' });
+    const done = await finished(started.id, 'completed');
+    expect(done.counts, JSON.stringify(done.counts)).toMatchObject({ paused: 2, upgraded: 1, needs_settings: 0, pending: 0 });
+    const items = (await tenant.owner.get(`${base}/${started.id}/items?status=paused`)).body.data as Array<{ endUserId: string; error: string }>;
+    expect(items.map((i) => i.endUserId)).toEqual(['u0007', 'u0008']);
+    expect(items[0]!.error).toMatch(/token/);
+
+    // The end user is told in the widget, and nothing runs for the flow meanwhile.
+    const token = (await tenant.host.post('/v1/sessions', { endUserId: 'u0007' })).body.token as string;
+    const me = new Http(api.url, { bearer: token, origin: HOST_ORIGIN });
+    const mine = (await me.get('/v1/me/flows')).body.data[0];
+    expect(mine.instance).toMatchObject({
+      enabled: false,
+      version: 3,
+      note: { code: 'needs_settings', version: 3, message: expect.stringMatching(/^Version 3 of this flow needs more from you: .*token/) },
+    });
+    expect((await tenant.host.post('/v1/flows/sync/runs', { endUserId: 'u0007', input: {} })).status).toBeGreaterThanOrEqual(400);
+    // Completing it switches it on, on version 3, and clears the note.
+    const completed = await me.post('/v1/me/flows/sync/enable', { settings: { region: 'eu', token: 't-7' } });
+    expect(completed.status, JSON.stringify(completed.body)).toBe(200);
+    expect(completed.body.instance).toMatchObject({ enabled: true, version: 3, note: null });
+
+    // Rolling back: u0007 changed since (completed and on), left alone; u0008 back on version 1 and still off; u0009 back on version 1.
+    expect((await tenant.owner.post(`${base}/${started.id}/rollback`)).status).toBe(200);
+    const back = await finished(started.id, 'rolled_back');
+    expect(back.counts).toMatchObject({ rolled_back: 2, skipped: 1, paused: 0, upgraded: 0 });
+    const flowOf = async (who: string) => (await tenant.host.get(`/v1/end-users/${who}/flows`)).body.data[0].instance;
+    expect(await flowOf('u0008')).toMatchObject({ version: 1, enabled: false, note: null });
+    expect(await flowOf('u0009')).toMatchObject({ version: 1, enabled: true });
+    expect(await flowOf('u0007')).toMatchObject({ version: 3, enabled: true, settings: expect.objectContaining({ token: 't-7' }) });
+    const audit = (await tenant.owner.get('/v1/admin/audit-events?action=flow.paused')).body.data;
+    expect(audit).toHaveLength(2);
+  }, 60_000);
+
   it("another tenant's members see none of it", async () => {
     const [{ id }] = (await db.query(`SELECT id FROM flow_rollouts WHERE tenant_id = $1 LIMIT 1`, [tenant.tenantId])).rows;
     expect((await other.owner.get(base)).status).toBe(404);

@@ -86,7 +86,7 @@ export function FlowCard({ widget, flow, connected }: { widget: Widget; flow: Fl
       )}
       {health?.status === 'failing' && trigger && <TriggerFailing widget={widget} health={health} connector={trigger.connector!} />}
       {!paused && flow.instance?.note && (
-        <p class="alert info flow-note" style={{ margin: '0 16px 14px' }}>
+        <p class={`alert ${flow.instance.note.code === 'needs_settings' ? 'warn' : 'info'} flow-note`} style={{ margin: '0 16px 14px' }}>
           {flow.instance.note.message}
         </p>
       )}

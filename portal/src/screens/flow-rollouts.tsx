@@ -71,7 +71,7 @@ export function Rollouts({ template, onChanged, onMoved }: { template: FlowTempl
       <div class="card-pad rollouts">
         <p class="muted small">
           End users stay on the version they switched on. A rollout moves many of them to a published version at once; one whose settings the new version cannot take stays where it
-          is and is listed below.
+          is (or, if you choose, moves paused until its end user completes it) and is listed below.
         </p>
         <Switch
           label="End users may upgrade themselves in the widget"
@@ -123,6 +123,7 @@ function StartRollout({ template, disabled, onStarted }: { template: FlowTemplat
   const kind = useSignal<'all' | 'percent' | 'endUserIds'>('all');
   const percent = useSignal('10');
   const endUserIds = useSignal('');
+  const whenSettingsMissing = useSignal<'stay' | 'pause'>('stay');
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
 
@@ -133,7 +134,7 @@ function StartRollout({ template, disabled, onStarted }: { template: FlowTemplat
     busy.value = true;
     error.value = null;
     try {
-      const started = await api.startRollout(template.key, version.value, target);
+      const started = await api.startRollout(template.key, version.value, target, whenSettingsMissing.value);
       toast(`Rolling v${started.version} out to ${started.total} end user${started.total === 1 ? '' : 's'}`);
       onStarted(started);
     } catch (caught) {
@@ -189,6 +190,17 @@ function StartRollout({ template, disabled, onStarted }: { template: FlowTemplat
           />
         )}
       </fieldset>
+      <fieldset class="rollout-target">
+        <legend>When an end user lacks a setting or connection the version needs</legend>
+        <label class="check-inline">
+          <input type="radio" name="rollout-missing" checked={whenSettingsMissing.value === 'stay'} onChange={() => (whenSettingsMissing.value = 'stay')} /> Leave them on their
+          version, running as before
+        </label>
+        <label class="check-inline">
+          <input type="radio" name="rollout-missing" checked={whenSettingsMissing.value === 'pause'} onChange={() => (whenSettingsMissing.value = 'pause')} /> Move them and pause
+          the flow until they complete it in the widget
+        </label>
+      </fieldset>
       {error.value && <Alert tone="error">{error.value}</Alert>}
       <div>
         <button type="submit" class="btn btn-primary" disabled={busy.value || disabled}>
@@ -206,7 +218,7 @@ function RolloutDetail({ template, rollout, onChanged }: { template: FlowTemplat
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
   const c = rollout.counts;
-  const done = c.upgraded + c.needs_settings + c.skipped + c.failed + c.rolled_back;
+  const done = c.upgraded + c.paused + c.needs_settings + c.skipped + c.failed + c.rolled_back;
   const pct = (n: number) => (rollout.total ? (n / rollout.total) * 100 : 0);
 
   async function act(what: 'stop' | 'rollback') {
@@ -257,7 +269,7 @@ function RolloutDetail({ template, rollout, onChanged }: { template: FlowTemplat
       >
         <span class="rollout-bar-upgraded" style={{ width: `${pct(c.upgraded)}%` }} />
         <span class="rollout-bar-back" style={{ width: `${pct(c.rolled_back)}%` }} />
-        <span class="rollout-bar-attention" style={{ width: `${pct(c.needs_settings + c.failed)}%` }} />
+        <span class="rollout-bar-attention" style={{ width: `${pct(c.paused + c.needs_settings + c.failed)}%` }} />
         <span class="rollout-bar-skipped" style={{ width: `${pct(c.skipped)}%` }} />
       </div>
       <dl class="rollout-counts">
@@ -265,6 +277,7 @@ function RolloutDetail({ template, rollout, onChanged }: { template: FlowTemplat
           [
             ['Upgraded', c.upgraded],
             ['Waiting', c.pending],
+            ['Paused', c.paused],
             ['Need settings', c.needs_settings],
             ['Failed', c.failed],
             ['Skipped', c.skipped],
@@ -278,7 +291,7 @@ function RolloutDetail({ template, rollout, onChanged }: { template: FlowTemplat
         ))}
       </dl>
       {error.value && <Alert tone="error">{error.value}</Alert>}
-      {c.needs_settings + c.failed > 0 && <Problems template={template} rollout={rollout} />}
+      {c.paused + c.needs_settings + c.failed > 0 && <Problems template={template} rollout={rollout} />}
       {confirming.value && (
         <ConfirmDialog
           title={confirming.value === 'stop' ? 'Stop this rollout?' : 'Roll this rollout back?'}
@@ -290,7 +303,7 @@ function RolloutDetail({ template, rollout, onChanged }: { template: FlowTemplat
         >
           {confirming.value === 'stop'
             ? 'End users already upgraded stay on the new version; the rest stay where they are.'
-            : `The ${c.upgraded} end user${c.upgraded === 1 ? '' : 's'} it upgraded go back to the version and settings they had.`}
+            : `The ${c.upgraded + c.paused} end user${c.upgraded + c.paused === 1 ? '' : 's'} it moved go back to the version and settings they had.`}
         </ConfirmDialog>
       )}
     </div>
@@ -302,12 +315,12 @@ function Problems({ template, rollout }: { template: FlowTemplate; rollout: Roll
   const rows = useSignal<RolloutItem[] | null>(null);
   const cursor = useSignal<string | null>(null);
   const loading = useSignal(false);
-  const attention = rollout.counts.needs_settings + rollout.counts.failed;
+  const attention = rollout.counts.paused + rollout.counts.needs_settings + rollout.counts.failed;
 
   async function load(reset: boolean) {
     loading.value = true;
     try {
-      const page = await api.rolloutItems(template.key, rollout.id, { status: 'needs_settings,failed', cursor: reset ? null : cursor.value });
+      const page = await api.rolloutItems(template.key, rollout.id, { status: 'paused,needs_settings,failed', cursor: reset ? null : cursor.value });
       rows.value = reset ? page.data : [...(rows.value ?? []), ...page.data];
       cursor.value = page.nextCursor;
     } finally {
@@ -326,7 +339,7 @@ function Problems({ template, rollout }: { template: FlowTemplate; rollout: Roll
         <thead>
           <tr>
             <th scope="col">End user</th>
-            <th scope="col">Stays on</th>
+            <th scope="col">Was on</th>
             <th scope="col">Why</th>
           </tr>
         </thead>
@@ -340,7 +353,8 @@ function Problems({ template, rollout }: { template: FlowTemplate; rollout: Roll
               </th>
               <td>v{r.previousVersion}</td>
               <td>
-                <Badge tone={r.status === 'failed' ? 'danger' : 'warning'}>{r.status === 'failed' ? 'Failed' : 'Needs settings'}</Badge> <span class="small">{r.error}</span>
+                <Badge tone={r.status === 'failed' ? 'danger' : 'warning'}>{r.status === 'failed' ? 'Failed' : r.status === 'paused' ? 'Paused' : 'Needs settings'}</Badge>{' '}
+                <span class="small">{r.error}</span>
               </td>
             </tr>
           ))}

@@ -21,15 +21,9 @@ export interface BindingProblem {
   reason: PausedReason;
 }
 
-/** What the system tells the end user about their instance (e.g. a rebind), until they next change it. */
-export interface InstanceNote {
-  code: 'connection_rebound';
-  message: string;
-  at: string;
-  binding: string;
-  from: string;
-  to: string;
-}
+/** What the system tells the end user about their instance (a rebind, a rollout that needs more from them), until they next change it. */
+export type InstanceNote =
+  { code: 'connection_rebound'; message: string; at: string; binding: string; from: string; to: string } | { code: 'needs_settings'; message: string; at: string; version: number };
 
 /** The instance's bindings that do not point at an active connection of its end user. */
 export function bindingProblems(bindings: Record<string, string>, connections: Array<Pick<Connection, 'id' | 'status' | 'endUserId'>>, endUserId: string): BindingProblem[] {

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { PausedReason } from './binding-health';
 
 export class TriggerErrorView {
@@ -109,12 +109,17 @@ export class ConnectionProblemView {
 }
 
 export class InstanceNoteView {
-  @ApiProperty({ enum: ['connection_rebound'] }) code: 'connection_rebound';
-  @ApiProperty() message: string;
+  @ApiProperty({
+    enum: ['connection_rebound', 'needs_settings'],
+    description: 'connection_rebound: moved to a reconnected account; needs_settings: a rollout moved it to a version that needs more, and switched it off',
+  })
+  code: 'connection_rebound' | 'needs_settings';
+  @ApiProperty({ description: 'For the end user' }) message: string;
   @ApiProperty({ format: 'date-time' }) at: string;
-  @ApiProperty() binding: string;
-  @ApiProperty({ description: 'The connection id it was bound to' }) from: string;
-  @ApiProperty({ description: 'The connection id it is bound to now' }) to: string;
+  @ApiPropertyOptional({ description: 'connection_rebound: the binding' }) binding?: string;
+  @ApiPropertyOptional({ description: 'connection_rebound: the connection id it was bound to' }) from?: string;
+  @ApiPropertyOptional({ description: 'connection_rebound: the connection id it is bound to now' }) to?: string;
+  @ApiPropertyOptional({ description: 'needs_settings: the version it was moved to' }) version?: number;
 }
 
 export class FlowTriggerHealthView extends TriggerHealthView {

@@ -20,7 +20,7 @@ export class RolloutsController {
   })
   @ApiCreatedResponse({ type: RolloutView })
   async start(@CurrentActor() actor: Actor, @Param('key') key: string, @Body() body: StartRolloutBody): Promise<RolloutView> {
-    return rolloutView(await this.rollouts.start(actor, key, body.version, body.target as RolloutTarget));
+    return rolloutView(await this.rollouts.start(actor, key, body.version, body.target as RolloutTarget, body.whenSettingsMissing));
   }
 
   @Get()

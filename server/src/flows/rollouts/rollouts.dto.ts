@@ -2,7 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, Equals, IsArray, IsIn, IsInt, IsObject, IsString, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { OptionalNotNull } from '../../common/http/validators';
-import { ROLLOUT_ITEM_STATUSES, RolloutItemRow, RolloutItemStatus, RolloutRow, RolloutStatus } from './rollouts.service';
+import { ROLLOUT_ITEM_STATUSES, RolloutItemRow, RolloutItemStatus, RolloutRow, RolloutStatus, WhenSettingsMissing } from './rollouts.service';
+
+const WHEN_SETTINGS_MISSING: WhenSettingsMissing[] = ['stay', 'pause'];
 
 const ROLLOUT_STATUSES: RolloutStatus[] = ['running', 'stopped', 'completed', 'rolling_back', 'rolled_back'];
 
@@ -31,6 +33,15 @@ export class StartRolloutBody {
   @ValidateNested()
   @Type(() => RolloutTargetBody)
   target: RolloutTargetBody;
+  @ApiPropertyOptional({
+    enum: WHEN_SETTINGS_MISSING,
+    default: 'stay',
+    description:
+      'An instance the version needs more from (a new required setting, a connection): `stay` on its version (counted as needs_settings), or `pause`: move it switched off, telling its end user in the widget what to complete (counted as paused)',
+  })
+  @OptionalNotNull()
+  @IsIn(WHEN_SETTINGS_MISSING)
+  whenSettingsMissing?: WhenSettingsMissing;
 }
 
 export class RolloutItemsQuery {
@@ -52,7 +63,8 @@ export class RolloutTargetView {
 export class RolloutCountsView {
   @ApiProperty({ description: 'Not reached yet' }) pending: number;
   @ApiProperty({ description: 'On the new version' }) upgraded: number;
-  @ApiProperty({ description: 'Left on its version: the new one needs a setting or a connection it lacks' }) needs_settings: number;
+  @ApiProperty({ description: 'Moved, and switched off until its end user completes a setting or a connection the version needs (whenSettingsMissing: pause)' }) paused: number;
+  @ApiProperty({ description: 'Left on its version: the new one needs a setting or a connection it lacks (whenSettingsMissing: stay)' }) needs_settings: number;
   @ApiProperty({ description: 'Moved by someone else meanwhile; left alone' }) skipped: number;
   @ApiProperty() failed: number;
   @ApiProperty({ description: 'Put back on its previous version by a rollback' }) rolled_back: number;
@@ -63,6 +75,7 @@ export class RolloutView {
   @ApiProperty({ description: 'The flow template key' }) flow: string;
   @ApiProperty({ description: 'The version instances move to' }) version: number;
   @ApiProperty({ type: RolloutTargetView }) target: RolloutTargetView;
+  @ApiProperty({ enum: WHEN_SETTINGS_MISSING }) whenSettingsMissing: WhenSettingsMissing;
   @ApiProperty({ enum: ROLLOUT_STATUSES }) status: RolloutStatus;
   @ApiProperty({ nullable: true, type: String, description: 'The user id of the member who started it' }) startedBy: string | null;
   @ApiProperty({ description: 'Instances chosen (those on an older version when it started)' }) total: number;
@@ -82,7 +95,7 @@ export class RolloutItemView {
   @ApiProperty({ nullable: true, type: String }) endUserName: string | null;
   @ApiProperty({ description: 'The version the instance was on when the rollout started' }) previousVersion: number;
   @ApiProperty({ enum: ROLLOUT_ITEM_STATUSES }) status: RolloutItemStatus;
-  @ApiProperty({ nullable: true, type: String, description: 'Why it needs settings, was skipped or failed' }) error: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why it needs settings, was paused, skipped or failed' }) error: string | null;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
 

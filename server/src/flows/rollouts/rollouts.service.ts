@@ -16,13 +16,16 @@ import { liveOrClear } from '../../queues/live-jobs';
 import { QUEUES } from '../../queues/queues.module';
 import { InstanceTriggersService } from '../../triggers/instance-triggers.service';
 import { bindingConnector } from '../definition/flow-definition.schema';
+import type { InstanceNote } from '../binding-health';
 import type { VersionDoc } from '../flow-instances.service';
 import { resolveSettings } from '../settings';
 
 export type RolloutTarget = { all: true } | { endUserIds: string[] } | { percent: number };
 export type RolloutStatus = 'running' | 'stopped' | 'completed' | 'rolling_back' | 'rolled_back';
-export type RolloutItemStatus = 'pending' | 'upgraded' | 'needs_settings' | 'skipped' | 'failed' | 'rolled_back';
-export const ROLLOUT_ITEM_STATUSES: RolloutItemStatus[] = ['pending', 'upgraded', 'needs_settings', 'skipped', 'failed', 'rolled_back'];
+export type RolloutItemStatus = 'pending' | 'upgraded' | 'paused' | 'needs_settings' | 'skipped' | 'failed' | 'rolled_back';
+export const ROLLOUT_ITEM_STATUSES: RolloutItemStatus[] = ['pending', 'upgraded', 'paused', 'needs_settings', 'skipped', 'failed', 'rolled_back'];
+/** An instance the new version needs more of (a setting, a connection): `stay` on its version, or move and `pause` until its end user completes it. */
+export type WhenSettingsMissing = 'stay' | 'pause';
 
 export const ADVANCE_ROLLOUT_JOB = 'advance-rollout';
 /** Instances moved per transaction: small enough that a stop takes effect quickly, large enough for few round trips. */
@@ -40,6 +43,7 @@ export interface RolloutRow {
   flow: string;
   version: number;
   target: RolloutTarget;
+  whenSettingsMissing: WhenSettingsMissing;
   status: RolloutStatus;
   startedBy: string | null;
   total: number;
@@ -84,7 +88,7 @@ export class RolloutsService {
     logger.setContext('RolloutsService');
   }
 
-  async start(actor: Actor, key: string, version: number, target: RolloutTarget): Promise<RolloutRow> {
+  async start(actor: Actor, key: string, version: number, target: RolloutTarget, whenSettingsMissing: WhenSettingsMissing = 'stay'): Promise<RolloutRow> {
     // The body's class has every field (undefined when not given), so fields are tested by value.
     const given = target as { all?: true; endUserIds?: string[]; percent?: number };
     if ([given.all === true, given.endUserIds !== undefined, given.percent !== undefined].filter(Boolean).length !== 1) {
@@ -130,14 +134,15 @@ export class RolloutsService {
       }
       const [rollout]: Array<{ id: string }> = await sql.query(
         tenantId,
-        `INSERT INTO flow_rollouts (tenant_id, template_id, version_id, version, started_by, target, status, total) VALUES ($1, $2, $3, $4, $5, $6, 'running', 0) RETURNING id`,
-        [template.id, found.id, version, actor.id, JSON.stringify(given)],
+        `INSERT INTO flow_rollouts (tenant_id, template_id, version_id, version, started_by, target, when_settings_missing, status, total)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'running', 0) RETURNING id`,
+        [template.id, found.id, version, actor.id, JSON.stringify(given), whenSettingsMissing],
       );
       const [{ n }]: Array<{ n: number }> = await sql.query(
         tenantId,
         `WITH chosen AS (
-           INSERT INTO flow_rollout_items (tenant_id, rollout_id, instance_id, previous_version_id, previous_settings)
-           SELECT i.tenant_id, $2, i.id, i.version_id, i.settings
+           INSERT INTO flow_rollout_items (tenant_id, rollout_id, instance_id, previous_version_id, previous_settings, previous_enabled)
+           SELECT i.tenant_id, $2, i.id, i.version_id, i.settings, i.enabled
              FROM flow_instances i JOIN flow_template_versions v ON v.id = i.version_id AND v.tenant_id = i.tenant_id
             WHERE i.tenant_id = $1 AND i.template_id = $3 AND v.version < $4 AND ${filter}
            RETURNING 1)
@@ -146,7 +151,13 @@ export class RolloutsService {
       );
       if (n === 0) throw new AppError('version_not_newer', `No chosen instance of ${key} is on a version older than ${version}`, { version });
       await sql.query(tenantId, `UPDATE flow_rollouts SET total = $3 WHERE tenant_id = $1 AND id = $2`, [rollout!.id, n]);
-      await this.audit.record(actor, 'flow_rollout.started', { type: 'flow_rollout', id: rollout!.id }, { flow: key, version, target: given, instances: n }, manager);
+      await this.audit.record(
+        actor,
+        'flow_rollout.started',
+        { type: 'flow_rollout', id: rollout!.id },
+        { flow: key, version, target: given, whenSettingsMissing, instances: n },
+        manager,
+      );
       return rollout!.id;
     });
     await this.enqueue(actor.tenantId, created, 0);
@@ -185,6 +196,7 @@ export class RolloutsService {
       flow: r.key,
       version: r.version,
       target: r.target,
+      whenSettingsMissing: r.when_settings_missing,
       status: r.status,
       startedBy: r.started_by,
       total: r.total,
@@ -308,9 +320,10 @@ export class RolloutsService {
         batches: number;
         definition: VersionDoc;
         trigger_event: string | null;
+        when_settings_missing: WhenSettingsMissing;
       }> = await sql.query(
         tenantId,
-        `SELECT r.id, t.key, r.status, r.version_id, r.version, r.batches, v.definition, v.trigger_event
+        `SELECT r.id, t.key, r.status, r.version_id, r.version, r.batches, v.definition, v.trigger_event, r.when_settings_missing
              FROM flow_rollouts r
              JOIN flow_templates t ON t.id = r.template_id AND t.tenant_id = r.tenant_id
              JOIN flow_template_versions v ON v.id = r.version_id AND v.tenant_id = r.tenant_id
@@ -346,12 +359,13 @@ export class RolloutsService {
    * Moves up to a batch of pending instances to the rollout's version. Settings carry over (inputs
    * the version dropped are left out, new ones get their default); an instance the new version
    * would not accept as is (a new required input without default, a connector it lacks) stays on
-   * its version as `needs_settings`; one moved meanwhile by someone else is `skipped`.
+   * its version as `needs_settings` — or, when the rollout says `pause`, moves switched off with a
+   * note saying what to complete (`paused`); one moved meanwhile by someone else is `skipped`.
    */
   private async forward(
     manager: EntityManager,
     tenantId: TenantId,
-    r: { id: string; key: string; version_id: string; version: number; definition: VersionDoc; trigger_event: string | null },
+    r: { id: string; key: string; version_id: string; version: number; definition: VersionDoc; trigger_event: string | null; when_settings_missing: WhenSettingsMissing },
   ): Promise<number> {
     const sql = tenantSql(manager);
     const rows: Array<{
@@ -381,6 +395,20 @@ export class RolloutsService {
     const inputs = r.definition.inputs ?? {};
     const outcome: Array<{ id: string; status: RolloutItemStatus; error: string | null }> = [];
     const moved: Array<{ id: string; settings: Record<string, unknown>; from: number }> = [];
+    const paused: Array<{ id: string; settings: Record<string, unknown>; from: number; note: InstanceNote }> = [];
+    const lacking = (row: (typeof rows)[number], what: string) => {
+      if (r.when_settings_missing === 'stay') return outcome.push({ id: row.instance_id, status: 'needs_settings', error: what });
+      // Moved with what carries over, and off: triggers skip it until its end user completes and switches it on again.
+      const carried = Object.fromEntries(Object.entries(row.settings).filter(([name]) => name in inputs));
+      const message = `Version ${r.version} of this flow needs more from you: ${what}. Complete it and switch the flow back on.`;
+      paused.push({
+        id: row.instance_id,
+        settings: carried,
+        from: row.previous_version,
+        note: { code: 'needs_settings', message, at: new Date().toISOString(), version: r.version },
+      });
+      return outcome.push({ id: row.instance_id, status: 'paused', error: what });
+    };
     for (const row of rows) {
       if (row.version_id !== row.previous_version_id) {
         outcome.push({ id: row.instance_id, status: 'skipped', error: `moved to version ${row.current_version} since the rollout started` });
@@ -388,7 +416,7 @@ export class RolloutsService {
       }
       const missing = r.definition.connectors.filter((binding) => !row.connections[binding]);
       if (missing.length) {
-        outcome.push({ id: row.instance_id, status: 'needs_settings', error: `connect ${missing.map(bindingConnector).join(', ')} first` });
+        lacking(row, `connect ${missing.map(bindingConnector).join(', ')} first`);
         continue;
       }
       let settings: Record<string, unknown>;
@@ -396,7 +424,7 @@ export class RolloutsService {
         settings = await resolveSettings(inputs, Object.fromEntries(Object.entries(row.settings).filter(([name]) => name in inputs)));
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
-        outcome.push({ id: row.instance_id, status: 'needs_settings', error: error.message });
+        lacking(row, error.message);
         continue;
       }
       try {
@@ -427,11 +455,25 @@ export class RolloutsService {
       );
       await this.auditEach(manager, tenantId, 'flow.upgraded', moved, { flow: r.key, to: r.version, rollout: r.id });
     }
+    if (paused.length) {
+      // The trigger's state stays as it was: nothing fires for an instance that is off, and switching it on recomputes it.
+      await sql.query(
+        tenantId,
+        `UPDATE flow_instances i SET version_id = $2, settings = x.settings, trigger_event = $3, enabled = false, note = x.note, updated_at = now()
+           FROM unnest($4::uuid[], $5::jsonb[], $6::jsonb[]) AS x(id, settings, note)
+          WHERE i.tenant_id = $1 AND i.id = x.id`,
+        [r.version_id, r.trigger_event, paused.map((m) => m.id), paused.map((m) => JSON.stringify(m.settings)), paused.map((m) => JSON.stringify(m.note))],
+      );
+      await this.auditEach(manager, tenantId, 'flow.paused', paused, { flow: r.key, to: r.version, rollout: r.id });
+    }
     await this.mark(manager, tenantId, r.id, outcome);
     return rows.length;
   }
 
-  /** Puts up to a batch of upgraded instances back; one changed since (by its end user) is left alone, `skipped`. */
+  /**
+   * Puts up to a batch of upgraded or paused instances back, on and off as they were; one changed
+   * since (by its end user: moved, or a paused one completed and switched on) is left alone, `skipped`.
+   */
   private async back(manager: EntityManager, tenantId: TenantId, r: { id: string; key: string; version_id: string; version: number; definition: VersionDoc }): Promise<number> {
     const sql = tenantSql(manager);
     const rows: Array<{
@@ -447,33 +489,39 @@ export class RolloutsService {
       connections: Record<string, string>;
       enabled: boolean;
       end_user_id: string;
+      item_status: RolloutItemStatus;
+      previous_enabled: boolean | null;
     }> = await sql.query(
       tenantId,
       `SELECT it.instance_id, it.previous_version_id, pv.version AS previous_version, it.previous_settings, pv.definition->'trigger' AS previous_trigger, (pv.definition->'trigger')::jsonb = $3::jsonb AS same_trigger,
-              pv.trigger_event AS previous_trigger_event, i.version_id, i.settings, i.connections, i.enabled, i.end_user_id
+              pv.trigger_event AS previous_trigger_event, i.version_id, i.settings, i.connections, i.enabled, i.end_user_id, it.status AS item_status, it.previous_enabled
          FROM flow_rollout_items it
          JOIN flow_instances i ON i.id = it.instance_id AND i.tenant_id = it.tenant_id
          JOIN flow_template_versions pv ON pv.id = it.previous_version_id AND pv.tenant_id = it.tenant_id
-        WHERE it.tenant_id = $1 AND it.rollout_id = $2 AND it.status = 'upgraded'
+        WHERE it.tenant_id = $1 AND it.rollout_id = $2 AND it.status IN ('upgraded', 'paused')
         ORDER BY it.instance_id LIMIT ${ROLLOUT_BATCH}
         FOR UPDATE OF it, i`,
       [r.id, JSON.stringify(r.definition.trigger)],
     );
     const outcome: Array<{ id: string; status: RolloutItemStatus; error: string | null }> = [];
-    const restored: Array<{ id: string; versionId: string; settings: Record<string, unknown>; triggerEvent: string | null; from: number }> = [];
+    const restored: Array<{ id: string; versionId: string; settings: Record<string, unknown>; enabled: boolean; triggerEvent: string | null; from: number }> = [];
     for (const row of rows) {
-      if (row.version_id !== r.version_id) {
+      const wasPaused = row.item_status === 'paused';
+      if (row.version_id !== r.version_id || (wasPaused && row.enabled)) {
         outcome.push({ id: row.instance_id, status: 'skipped', error: 'changed since the rollout upgraded it; left as it is' });
         continue;
       }
-      if (!row.same_trigger || (readsSettings(row.previous_trigger) && JSON.stringify(row.previous_settings) !== JSON.stringify(row.settings))) {
-        const instance = { id: row.instance_id, endUserId: row.end_user_id, enabled: row.enabled, settings: row.previous_settings, connections: row.connections };
+      const enabled = wasPaused ? (row.previous_enabled ?? false) : row.enabled;
+      // A paused instance's trigger state was left as it was; it is recomputed anyway, since the instance may be switched on again.
+      if (wasPaused || !row.same_trigger || (readsSettings(row.previous_trigger) && JSON.stringify(row.previous_settings) !== JSON.stringify(row.settings))) {
+        const instance = { id: row.instance_id, endUserId: row.end_user_id, enabled, settings: row.previous_settings, connections: row.connections };
         await this.triggers.sync(tenantId, instance, row.previous_trigger, manager);
       }
       restored.push({
         id: row.instance_id,
         versionId: row.previous_version_id,
         settings: row.previous_settings,
+        enabled,
         triggerEvent: row.previous_trigger_event,
         from: row.previous_version,
       });
@@ -482,10 +530,16 @@ export class RolloutsService {
     if (restored.length) {
       await sql.query(
         tenantId,
-        `UPDATE flow_instances i SET version_id = x.version_id, settings = x.settings, trigger_event = x.trigger_event, note = NULL, updated_at = now()
-           FROM unnest($2::uuid[], $3::uuid[], $4::jsonb[], $5::text[]) AS x(id, version_id, settings, trigger_event)
+        `UPDATE flow_instances i SET version_id = x.version_id, settings = x.settings, enabled = x.enabled, trigger_event = x.trigger_event, note = NULL, updated_at = now()
+           FROM unnest($2::uuid[], $3::uuid[], $4::jsonb[], $5::text[], $6::boolean[]) AS x(id, version_id, settings, trigger_event, enabled)
           WHERE i.tenant_id = $1 AND i.id = x.id`,
-        [restored.map((m) => m.id), restored.map((m) => m.versionId), restored.map((m) => JSON.stringify(m.settings)), restored.map((m) => m.triggerEvent)],
+        [
+          restored.map((m) => m.id),
+          restored.map((m) => m.versionId),
+          restored.map((m) => JSON.stringify(m.settings)),
+          restored.map((m) => m.triggerEvent),
+          restored.map((m) => m.enabled),
+        ],
       );
       await this.auditEach(manager, tenantId, 'flow.rolled_back', restored, { flow: r.key, from: r.version, rollout: r.id });
     }
