@@ -2,14 +2,20 @@
 // Proxy benchmark: latency the proxy adds over calling the provider directly, the API's memory
 // while proxying, and the refresh storm (many concurrent calls on an expired token, two API
 // processes, one refresh expected). Prints one line per measure.
-// Usage: npm run build && node bench/proxy.mjs [--requests 3000] [--concurrency 10] [--runs 3] [--storm 1000]
+// With --profile, where the API process spent its CPU over the proxy runs.
+// Usage: npm run build && node bench/proxy.mjs [--requests 3000] [--concurrency 10] [--runs 3] [--storm 1000] [--profile]
 import { cpuMs, load, median, pct, rssMb, sampleRss, sleep } from './lib/measure.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { printProfiles, profileArgs } from './lib/profile.mjs';
 import { args, ms, print, printMachine, signed } from './lib/report.mjs';
-import { run, scratchStack } from './lib/stack.mjs';
+import { run, scratchStack, stop } from './lib/stack.mjs';
 import { PROXY, printTargets } from './lib/targets.mjs';
 import { client, connectEndUser, signIn } from './lib/tenant.mjs';
 
-const { requests: REQUESTS, concurrency: CONCURRENCY, runs: RUNS, storm: STORM } = args({ requests: 3000, concurrency: 10, runs: 3, storm: 1000 });
+const { requests: REQUESTS, concurrency: CONCURRENCY, runs: RUNS, storm: STORM } = args({ requests: 3000, concurrency: 10, runs: 3, storm: 1000, profile: false });
+const PROFILE = process.argv.includes('--profile');
 
 /** `requests` GETs at CONCURRENCY with the global fetch (keep-alive); a call succeeds on 200 with `ok: true`. */
 const getLoad = (target, headers, requests = REQUESTS) =>
@@ -24,7 +30,8 @@ await run(async () => {
   const stack = await scratchStack({ sandbox: 'here' });
   const { sandbox } = stack;
   const tenant = await stack.createTenant();
-  const api = await stack.startApi();
+  const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'sb-proxy-prof-')) : undefined;
+  const api = await stack.startApi({}, profileDir ? { nodeArgs: profileArgs(profileDir) } : undefined);
 
   // The owner turns Slack on against the sandbox; an end user connects through the popup.
   const owner = await signIn(api.url, tenant);
@@ -72,6 +79,15 @@ await run(async () => {
     `user + system time of the API process over the proxy run ÷ calls; ≈ ${(1000 / m((r) => r.p.cpuPerCall)).toFixed(0)} calls/s per core at most`,
   );
   print('proxy API RSS peak', `${peakRss.toFixed(0)} MB`, `${restRss.toFixed(0)} MB at rest after warm-up, NODE_ENV=production`);
+
+  if (profileDir) {
+    // The profile is written when the process exits: stop it here, before the storm.
+    await stop(api.child);
+    printProfiles('API over the proxy runs', profileDir, 25);
+    if (process.env.KEEP_PROFILE) console.log(`profile kept in ${profileDir}`);
+    else rmSync(profileDir, { recursive: true, force: true });
+    return;
+  }
 
   // The refresh storm: a second API process with the same environment, the token expired on both
   // sides (the provider refuses it, our row says so), STORM calls split evenly, all started at once.

@@ -22,6 +22,7 @@ import { AddFlowRollouts1795495000000 } from './1795495000000-AddFlowRollouts';
 import { AddAlerts1795496000000 } from './1795496000000-AddAlerts';
 import { AddEnvironments1795497000000 } from './1795497000000-AddEnvironments';
 import { AddRolloutPause1795498000000 } from './1795498000000-AddRolloutPause';
+import { AddConnectionChangeNotices1795499000000 } from './1795499000000-AddConnectionChangeNotices';
 
 /** Every migration, oldest first. A new migration is appended here and nowhere else. */
 export const migrations: Array<new () => MigrationInterface> = [
@@ -48,6 +49,7 @@ export const migrations: Array<new () => MigrationInterface> = [
   AddAlerts1795496000000,
   AddEnvironments1795497000000,
   AddRolloutPause1795498000000,
+  AddConnectionChangeNotices1795499000000,
 ];
 
 export const MIGRATIONS_TABLE = 'schema_migrations';

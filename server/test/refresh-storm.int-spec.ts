@@ -59,6 +59,8 @@ describe('refresh storm across two API processes', () => {
     sandbox.oauth.expireAccessTokens('slack');
     const updated = await db.query(`UPDATE connections SET expires_at = now() - interval '1 minute' WHERE id = $1`, [connectionId]);
     expect(updated.rowCount).toBe(1);
+    // The processes drop their in-memory copy when PostgreSQL announces the change (connection-cache.ts), a few milliseconds after the commit.
+    await new Promise((r) => setTimeout(r, 250));
   }
 
   /** CALLS proxy calls, half to each process, all started in the same tick. */

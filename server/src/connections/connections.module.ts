@@ -6,6 +6,7 @@ import { EndUsersModule } from '../end-users/end-users.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ConnectController } from './connect.controller';
+import { ConnectionCache } from './connection-cache';
 import { ConnectionEvents } from './connection-events';
 import { ConnectService } from './connect.service';
 import { Connection } from './connection.entity';
@@ -23,6 +24,7 @@ import { ProxyController } from './proxy.controller';
   controllers: [ConnectController, ConnectionsController, MyConnectionsController, ProxyController],
   providers: [
     ConnectService,
+    ConnectionCache,
     ConnectionEvents,
     ConnectionsService,
     CredentialsService,

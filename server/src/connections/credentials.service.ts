@@ -19,6 +19,7 @@ import { Vault } from '../vault/vault';
 import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
 import { tenantSql } from '../common/tenancy/tenant-sql';
+import { ConnectionCache } from './connection-cache';
 import { ConnectionEvents } from './connection-events';
 import { CONNECTION_READ, ReadConnection, readConnection } from './connection-row';
 import { Connection, Credentials } from './connection.entity';
@@ -57,6 +58,7 @@ export class CredentialsService {
     private readonly audit: AuditService,
     guard: OutboundGuard,
     private readonly events: ConnectionEvents,
+    private readonly cache: ConnectionCache,
   ) {
     this.fetch = createGuardedFetch(guard);
   }
@@ -84,7 +86,8 @@ export class CredentialsService {
    * refused (401); refresh unless someone already replaced it.
    */
   async fresh(tenantId: TenantId, id: string, staleAccessToken?: string, endUserId?: string): Promise<Loaded> {
-    const current = await this.load(tenantId, id);
+    // After a refused token, the row itself: the refresh decision must see what is stored now.
+    const current = staleAccessToken ? await this.load(tenantId, id) : await this.cache.get(tenantId, id, () => this.load(tenantId, id));
     // An end user reaches only its own connections; another's is simply not there.
     if (endUserId && current.connection.endUserId !== endUserId) throw new AppError('not_found', `Connection ${id} was not found`);
     return this.freshFrom(tenantId, current, staleAccessToken);

@@ -1,0 +1,93 @@
+import { Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectInSandbox, createTenant, Http, startApi, TenantFixture, TestApi, until } from './harness';
+
+/**
+ * The API keeps proxied connections (credentials decrypted) in memory; PostgreSQL announces every
+ * change at commit and the entry goes. A change made with triggers off (no announcement) shows the
+ * cache is real; every other change must be seen at once.
+ */
+const HOST = 'https://host.example';
+
+describe('connections kept in memory by the proxy', () => {
+  let sandbox: Sandbox;
+  let api: TestApi;
+  let tenant: TenantFixture;
+  let db: Client;
+  let connectionId: string;
+
+  const proxied = () => tenant.host.get(`/v1/proxy/${connectionId}/auth.test`);
+  /** A change PostgreSQL does not announce: triggers off for this statement's session. */
+  const unannounced = async (sql: string) => {
+    await db.query(`SET session_replication_role = replica`);
+    try {
+      await db.query(sql, [connectionId]);
+    } finally {
+      await db.query(`SET session_replication_role = DEFAULT`);
+    }
+  };
+
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    api = await startApi({ SANDBOX_URL: sandbox.url, OUTBOUND_ALLOWLIST: `127.0.0.1:${sandbox.port}` });
+    db = new Client({ connectionString: api.config.database.url });
+    await db.connect();
+    tenant = await createTenant(api, 'Cache Co');
+    await tenant.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST] });
+    await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true, endUserProxy: true } });
+    await tenant.host.put('/v1/end-users/ann', {});
+    connectionId = await connectInSandbox(api, tenant, 'slack', 'ann', { origin: HOST });
+  });
+  afterAll(async () => {
+    await db?.end();
+    await api?.close();
+    await sandbox?.close();
+  });
+
+  it('serves a proxied call from memory, and drops it as soon as the row changes', async () => {
+    expect((await proxied()).status).toBe(200);
+    // Unannounced, the change is not seen: the connection came from memory.
+    await unannounced(`UPDATE connections SET status = 'needs_reauth' WHERE id = $1`);
+    expect((await proxied()).status).toBe(200);
+    // Announced (any ordinary write), it is seen on the next call.
+    await db.query(`UPDATE connections SET last_error = 'checked' WHERE id = $1`, [connectionId]);
+    await until('the change to be seen', async () => ((await proxied()).status === 409 ? true : undefined), 2_000);
+    expect((await proxied()).body.error.code).toBe('connection_needs_reauth');
+    await db.query(`UPDATE connections SET status = 'active', last_error = NULL WHERE id = $1`, [connectionId]);
+    await until('the connection to work again', async () => ((await proxied()).status === 200 ? true : undefined), 2_000);
+  });
+
+  it("sees a change of the connector's settings, and a revocation through the API, on the next call", async () => {
+    const session = (await tenant.host.post('/v1/sessions', { endUserId: 'ann' })).body.token as string;
+    const ann = new Http(api.url, { bearer: session, origin: HOST });
+    expect((await ann.get(`/v1/proxy/${connectionId}/auth.test`)).status).toBe(200);
+    expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true, endUserProxy: false } })).status).toBe(200);
+    expect((await ann.get(`/v1/proxy/${connectionId}/auth.test`)).status).toBe(403);
+
+    expect((await proxied()).status).toBe(200);
+    expect((await tenant.host.delete(`/v1/connections/${connectionId}`)).status).toBeLessThan(300);
+    expect((await proxied()).status).toBeGreaterThanOrEqual(400);
+    connectionId = await connectInSandbox(api, tenant, 'slack', 'ann', { origin: HOST });
+  });
+
+  it('keeps nothing while the announcements are lost, and caches again once they are back', async () => {
+    expect((await proxied()).status).toBe(200);
+    const killed = await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN switchboard_connections' AND pid <> pg_backend_pid()`);
+    expect(killed.rowCount).toBeGreaterThan(0);
+    // Not listening: an unannounced change is seen at once, because nothing is kept.
+    await unannounced(`UPDATE connections SET status = 'needs_reauth' WHERE id = $1`);
+    await until('the unannounced change to be seen', async () => ((await proxied()).status === 409 ? true : undefined), 2_000);
+    await unannounced(`UPDATE connections SET status = 'active' WHERE id = $1`);
+    // Listening again (within a second or two): cached again.
+    await until(
+      'listening again',
+      async () => ((await db.query(`SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN switchboard_connections'`)).rowCount ? true : undefined),
+      5_000,
+    );
+    expect((await proxied()).status).toBe(200);
+    await unannounced(`UPDATE connections SET status = 'needs_reauth' WHERE id = $1`);
+    expect((await proxied()).status).toBe(200);
+    await db.query(`UPDATE connections SET status = 'active' WHERE id = $1`, [connectionId]);
+  });
+});
