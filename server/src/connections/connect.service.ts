@@ -385,7 +385,7 @@ export class ConnectService {
   }
 
   /** Creates the connection, or replaces the credentials of the same one (reconnect, or the same account again). */
-  private store(
+  private async store(
     actor: Actor,
     endUserId: string,
     connector: Pick<ConnectorDefinition, 'key' | 'name'>,
@@ -396,7 +396,7 @@ export class ConnectService {
     reconnectId: string | null,
   ): Promise<Connection> {
     const key = connector.key;
-    return this.db.transaction(async (manager: EntityManager) => {
+    const saved = await this.db.transaction(async (manager: EntityManager) => {
       const repo = this.connections.with(manager);
       const existing = reconnectId
         ? await repo.findOne(actor.tenantId, { id: reconnectId, endUserId, connectorKey: key })
@@ -443,5 +443,7 @@ export class ConnectService {
       await rebindToConnection(manager, this.audit, actor, created, connector.name);
       return created;
     });
+    this.credentials.forget(saved.id);
+    return saved;
   }
 }

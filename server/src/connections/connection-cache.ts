@@ -64,6 +64,11 @@ export class ConnectionCache implements OnApplicationBootstrap, OnApplicationShu
     return loaded;
   }
 
+  /** Drops a connection this process just changed, without waiting for PostgreSQL's announcement (read-your-writes). */
+  forget(id: string): void {
+    this.announce(`c:${id}`);
+  }
+
   private announce(payload: string): void {
     this.announced++;
     this.lastAnnounced.set(payload, this.announced);

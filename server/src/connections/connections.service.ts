@@ -56,6 +56,7 @@ export class ConnectionsService {
       await this.audit.record(actor, 'connection.deleted', { type: 'connection', id }, { connector: connection.connectorKey, account: connection.accountName }, manager);
       await this.events.publish(manager, actor.tenantId, 'connection.deleted', connection);
     });
+    this.credentials.forget(id);
   }
 
   /** The one audited way to read a credential: a fresh access token (or API key) for the host's backend. */

@@ -63,6 +63,11 @@ export class CredentialsService {
     this.fetch = createGuardedFetch(guard);
   }
 
+  /** After this process changed a connection (committed): its next read comes from PostgreSQL. */
+  forget(id: string): void {
+    this.cache.forget(id);
+  }
+
   seal(connection: Pick<Connection, 'tenantId' | 'id'>, credentials: Credentials): string {
     return this.vault.encryptJson(credentials, bindingFor('connectionCredentials', connection));
   }
@@ -275,6 +280,7 @@ export class CredentialsService {
         config: { ...connection.config, ...fromToken },
       },
     );
+    this.forget(connection.id);
     return { connection: { ...connection, expiresAt, lastRefreshedAt: now }, credentials: next };
   }
 
@@ -292,5 +298,6 @@ export class CredentialsService {
         await this.events.publish(manager, tenantId, 'connection.needs_reauth', { ...connection, status: 'needs_reauth', lastError: reason, updatedAt: new Date() });
       }
     });
+    this.forget(connection.id);
   }
 }

@@ -132,7 +132,7 @@ export class ProxyController {
         if (!DROP_RESPONSE_HEADERS.has(name) && value !== undefined) res.setHeader(name, value);
       }
       res.setHeader('x-switchboard-attempts', String(attempt + 1));
-      await pipeCapped(upstream, res).finally(bounded.done);
+      await forward(upstream, res).finally(bounded.done);
       return;
     }
   }
@@ -150,6 +150,20 @@ async function readBody(req: Request): Promise<Buffer> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** Answers up to this size with a declared length are sent whole: one write with the headers, no chunked framing. */
+const WHOLE_BYTES = 256 * 1024;
+
+/** The provider's answer: sent whole when small and of known length, else streamed (cut past the cap). */
+async function forward(upstream: IncomingMessage, res: Response): Promise<void> {
+  const declared = Number(upstream.headers['content-length'] ?? NaN);
+  if (!(declared <= WHOLE_BYTES)) return pipeCapped(upstream, res);
+  const chunks: Buffer[] = [];
+  for await (const chunk of upstream) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  res.setHeader('content-length', String(body.length));
+  res.end(body);
 }
 
 /** Streams the provider's answer; past the cap the response is cut (headers are already sent). */
