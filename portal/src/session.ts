@@ -12,6 +12,9 @@ export const activeEnvironment = computed<Environment | null>(() => {
   return current.me.environments.find((e) => e.id === current.me.activeTenantId) ?? null;
 });
 
+/** The active tenant's environments (the switcher's list). */
+export const environments = computed<Environment[]>(() => (session.value.status === 'signed-in' ? session.value.me.environments : []));
+
 /** The id memberships name a tenant by: its primary environment's, whichever environment is active. */
 export function tenantIdOf(me: Me): string | null {
   return me.environments.find((e) => e.primary)?.id ?? me.activeTenantId;

@@ -168,7 +168,13 @@ function EnvironmentTable({ environments, activeId, onChanged }: { environments:
                     Lift protection
                   </button>
                 ) : (
-                  <button type="button" class="btn btn-secondary btn-small" aria-label={`Protect ${env.name}`} disabled={busy.value === env.id} onClick={() => setProtected(env, true)}>
+                  <button
+                    type="button"
+                    class="btn btn-secondary btn-small"
+                    aria-label={`Protect ${env.name}`}
+                    disabled={busy.value === env.id}
+                    onClick={() => setProtected(env, true)}
+                  >
                     {busy.value === env.id ? 'Protecting…' : 'Protect'}
                   </button>
                 )}
