@@ -58,8 +58,8 @@ function AddEnvironment({ onAdded }: { onAdded: () => Promise<void> }) {
       const created = await api.createEnvironment({ name: value, protected: protect.value });
       name.value = '';
       protect.value = false;
-      toast(`Added ${created.name}`);
       await onAdded();
+      toast(`Added ${created.name}`);
     } catch (caught) {
       if (caught instanceof ApiError && (caught.fieldErrors.name || caught.fieldErrors.protected)) {
         errors.value = { name: caught.fieldErrors.name, protected: caught.fieldErrors.protected };
@@ -121,8 +121,8 @@ function EnvironmentTable({ environments, activeId, onChanged }: { environments:
     try {
       await api.setEnvironmentProtected(env.id, value);
       lifting.value = null;
-      toast(value ? `${env.name} is protected` : `${env.name} is no longer protected`);
       await onChanged();
+      toast(value ? `${env.name} is protected` : `${env.name} is no longer protected`);
     } catch (caught) {
       error.value = messageOf(caught);
     } finally {
