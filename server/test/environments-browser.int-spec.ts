@@ -3,7 +3,7 @@ import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium';
 import { createTenant, startApi, type TenantFixture, type TestApi } from './harness';
-import { fieldError, SCREENSHOTS, screen, signedIn } from './portal-browser';
+import { axe, fieldError, SCREENSHOTS, screen, settle, signedIn } from './portal-browser';
 
 /**
  * Environments in real Chromium: the environment bar on every page (calm in development, red in
@@ -49,13 +49,19 @@ describe('environments in the portal', { timeout: 180_000 }, () => {
     // Promote: production has no copy yet, so the whole definition is added.
     await page.getByRole('button', { name: 'Promote…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Promote Welcome mail' });
+    /** The dialog alone (a full-page picture would show its backdrop over the first screen only). */
+    const dialogShot = async (file: string) => {
+      await settle(page);
+      expect(await axe(page), `axe on ${file}`).toEqual([]);
+      await dialog.screenshot({ path: join(SCREENSHOTS, `${file}.png`) });
+    };
     expect(await dialog.getByLabel('To environment').inputValue()).not.toBe(tenant.tenantId);
     const diff = dialog.getByRole('region', { name: 'Changes to welcome-mail in production' });
     await diff.waitFor();
     expect(await diff.locator('.diff-add').allTextContents()).toContain('+  "name": "Welcome mail",\n');
     expect(await diff.locator('.diff-del').count()).toBe(0);
     expect(await dialog.locator('.promote-summary').textContent()).toContain('which does not have this flow yet');
-    await screen(page, 'environments-promote-diff');
+    await dialogShot('environments-promote-diff');
     await dialog.getByRole('button', { name: 'Promote to production' }).click();
     await page.getByText('Promoted to production as version 1').waitFor();
     await dialog.waitFor({ state: 'detached' });
@@ -68,14 +74,15 @@ describe('environments in the portal', { timeout: 180_000 }, () => {
     await diff.waitFor();
     expect(await diff.locator('.diff-del').allTextContents()).toContain('-  "name": "Welcome mail",\n');
     expect(await diff.locator('.diff-add').allTextContents()).toContain('+  "name": "Welcome mail v2",\n');
+    await dialogShot('environments-promote-diff-change');
     const productionId = (await dialog.getByLabel('To environment').inputValue()) as string;
     const elsewhere = await tenant.owner.post('/v1/admin/flow-templates/welcome-mail/promote', { environmentId: productionId, expectedVersion: 1 });
     expect(elsewhere.status).toBe(201);
     await dialog.getByRole('button', { name: 'Promote to production' }).click();
-    await dialog.getByText('production changed since this preview').waitFor();
+    await dialog.getByText('Not promoted: production changed since this preview (it has v2 now)').waitFor();
     await dialog.getByText('Up to date').waitFor();
     expect(await dialog.getByRole('button', { name: 'Promote to production' }).isDisabled()).toBe(true);
-    await screen(page, 'environments-promote-outdated');
+    await dialogShot('environments-promote-outdated');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     // Production, with the switcher: the page is read again there, red, read-only, and the role still known.
@@ -115,6 +122,16 @@ describe('environments in the portal', { timeout: 180_000 }, () => {
     await page.getByText('staging is no longer protected').waitFor();
     expect(await page.locator('tr[data-environment="staging"]').textContent()).toContain('Editable');
     await screen(page, 'environments-settings');
+
+    // Dark: a new session starts in development again; production's band reads as clearly there.
+    const dark = await signedIn(browser, errors, api.url, tenant, 'dark');
+    expect(await dark.locator('.env-bar').getAttribute('data-environment')).toBe('development');
+    await dark.getByLabel('Environment', { exact: true }).selectOption({ label: 'production (protected)' });
+    await dark.getByText('Switched to production').waitFor();
+    await dark.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Flows' }).click();
+    await dark.getByRole('link', { name: 'Welcome mail v2' }).waitFor();
+    await dark.getByText('production is protected').waitFor();
+    await screen(dark, 'environments-production-flows-dark');
 
     expect(errors).toEqual([]);
   });

@@ -335,7 +335,7 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
             Problems
           </h3>
           {list.length === 0 ? (
-            checkedNow ? (
+            checkedNow && !locked ? (
               <p class="problems-ok">No problems: this definition can be published.</p>
             ) : null
           ) : (

@@ -70,7 +70,8 @@ export function PromoteDialog({ template, onClose }: { template: FlowTemplate; o
       onClose();
     } catch (caught) {
       if (caught instanceof ApiError && caught.code === 'promotion_outdated') {
-        outdated.value = `${shown.to.environment} changed since this preview: ${caught.message}. The changes below are read again; review them, then promote.`;
+        const now = typeof caught.details.version === 'number' ? ` (it has v${caught.details.version} now)` : '';
+        outdated.value = `Not promoted: ${shown.to.environment} changed since this preview${now}. The changes below are read again: review them, then promote.`;
         await load();
       } else {
         error.value = messageOf(caught);

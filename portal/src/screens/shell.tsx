@@ -133,7 +133,7 @@ function EnvironmentBar({ me }: { me: Me }) {
         ))}
       </select>
       <span class="env-badge">{env.protected ? `${env.name} · protected` : env.name}</span>
-      <span class="env-note">{env.protected ? 'Flow templates change here only by promotion.' : 'Changes stay here until promoted.'}</span>
+      <span class="env-note">{env.protected ? 'Flows arrive here only by promotion.' : 'Changes stay here until promoted.'}</span>
       {error.value && (
         <p class="field-error" role="alert">
           {error.value}
