@@ -122,6 +122,10 @@ describe('environments in the portal', { timeout: 180_000 }, () => {
     await page.getByText('staging is no longer protected').waitFor();
     expect(await page.locator('tr[data-environment="staging"]').textContent()).toContain('Editable');
     await screen(page, 'environments-settings');
+    // On a phone the band wraps and the page does not scroll sideways.
+    await page.setViewportSize({ width: 390, height: 800 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await bar.screenshot({ path: join(SCREENSHOTS, 'environments-switcher-phone.png') });
 
     // Dark: a new session starts in development again; production's band reads as clearly there.
     const dark = await signedIn(browser, errors, api.url, tenant, 'dark');
