@@ -10,6 +10,10 @@ export const ROLES: Role[] = ['owner', 'admin', 'developer', 'viewer'];
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, developer: 1, admin: 2, owner: 3 };
 
 export type Membership = Schemas['MembershipSummary'];
+/** One of a tenant's environments (development, production, …): each is its own scope, the session acts in one. */
+export type Environment = Schemas['EnvironmentView'];
+/** What promoting a template's published version to another environment would change there. */
+export type PromotionPreview = Schemas['PromotionPreviewView'];
 export type Me = Schemas['PortalMeView'];
 /** What an invitation is for, as its holder may see it. */
 export type Invitation = Schemas['InvitationView'];
@@ -171,6 +175,10 @@ export const api = {
   acceptInvite: (token: string, password?: string, name?: string) =>
     request<Me>('POST', '/v1/auth/accept-invite', { token, ...(password ? { password } : {}), ...(name ? { name } : {}) }),
 
+  environments: () => request<Schemas['EnvironmentListView']>('GET', '/v1/admin/environments'),
+  createEnvironment: (body: Schemas['CreateEnvironmentDto']) => request<Environment>('POST', '/v1/admin/environments', body),
+  setEnvironmentProtected: (id: string, value: boolean) => request<Environment>('PATCH', `/v1/admin/environments/${enc(id)}`, { protected: value }),
+
   apiKeys: () => request<Schemas['ApiKeyListView']>('GET', '/v1/admin/api-keys'),
   createApiKey: (name: string) => request<Schemas['CreatedApiKeyView']>('POST', '/v1/admin/api-keys', { name }),
   revokeApiKey: (id: string) => request<void>('DELETE', `/v1/admin/api-keys/${encodeURIComponent(id)}`),
@@ -222,6 +230,8 @@ export const api = {
       `/v1/admin/flow-templates/${enc(key)}/instances${qs({ cursor: query.cursor, version: query.version, triggerHealth: query.triggerHealth })}`,
     ),
 
+  promotion: (key: string, environmentId: string) => request<PromotionPreview>('GET', `/v1/admin/flow-templates/${enc(key)}/promotion${qs({ environmentId })}`),
+  promote: (key: string, body: Schemas['PromoteBody']) => request<Schemas['PromotionView']>('POST', `/v1/admin/flow-templates/${enc(key)}/promote`, body),
   setTemplateOptions: (key: string, options: Schemas['TemplateOptionsBody']) => request<FlowTemplate>('PATCH', `/v1/admin/flow-templates/${enc(key)}`, options),
   rollouts: (key: string) => request<Schemas['RolloutListView']>('GET', `/v1/admin/flow-templates/${enc(key)}/rollouts`),
   startRollout: (key: string, version: number, target: RolloutTarget, whenSettingsMissing: 'stay' | 'pause' = 'stay') =>

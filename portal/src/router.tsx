@@ -24,6 +24,7 @@ export type RouteName =
   | 'webhook'
   | 'api-keys'
   | 'members'
+  | 'environments'
   | 'audit-log'
   | 'accept-invite'
   | 'llm-providers'
@@ -52,6 +53,7 @@ const SECTIONS: Record<string, [list: RouteName, item: RouteName | null]> = {
   webhooks: ['webhooks', 'webhook'],
   'api-keys': ['api-keys', null],
   members: ['members', null],
+  environments: ['environments', null],
   'audit-log': ['audit-log', null],
   'accept-invite': ['accept-invite', null],
   'llm-providers': ['llm-providers', 'llm-provider'],

@@ -3,7 +3,7 @@ import { type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 import { useEffect, useRef } from 'preact/hooks';
 import { api, ApiError, messageOf, type FlowTemplate, type PathError, type TemplateInstance } from '../api';
 import { Link } from '../router';
-import { can } from '../session';
+import { activeEnvironment, can, environments } from '../session';
 import { Alert, Badge, Spinner } from '../ui/alert';
 import { Field } from '../ui/field';
 import { LoadMore } from '../ui/load-more';
@@ -14,6 +14,7 @@ import { toast } from '../ui/toast';
 import { TriggerHealthView } from '../ui/trigger-health';
 import { FlushCard, Table } from '../ui/table';
 import { locate, Outline } from './flow-outline';
+import { PromoteDialog } from './flow-promote';
 import { Rollouts } from './flow-rollouts';
 import { hasUnpublishedChanges } from './flows';
 
@@ -47,7 +48,9 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
   const template = useResource(() => api.template(flowKey), [flowKey]);
   /** Bumped when a rollout moves end users, so the versions list is read again. */
   const moved = useSignal(0);
+  const promoting = useSignal(false);
   const found = template.data.value;
+  const canPromote = Boolean(found && found.latestVersion > 0 && can('developer') && environments.value.length > 1);
   return (
     <>
       <Breadcrumb to="flows" section="Flows">
@@ -65,8 +68,20 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
             ''
           )
         }
-        actions={found && (hasUnpublishedChanges(found) ? <Badge tone="warning">Unpublished changes</Badge> : <Badge tone="success">Published</Badge>)}
+        actions={
+          found && (
+            <>
+              {hasUnpublishedChanges(found) ? <Badge tone="warning">Unpublished changes</Badge> : <Badge tone="success">Published</Badge>}
+              {canPromote && (
+                <button type="button" class="btn btn-secondary" onClick={() => (promoting.value = true)}>
+                  Promote…
+                </button>
+              )}
+            </>
+          )
+        }
       />
+      {promoting.value && found && <PromoteDialog template={found} onClose={() => (promoting.value = false)} />}
       {template.status.value === 404 ? (
         <EmptyState title={`There is no flow “${flowKey}”.`}>
           <Link to="flows">See every flow</Link>
@@ -89,7 +104,10 @@ export function FlowEditorScreen({ flowKey }: { flowKey: string }) {
 function Editor({ template, onChanged, reload }: { template: FlowTemplate; onChanged: (t: FlowTemplate) => void; reload: () => Promise<void> }) {
   // Names connectors and their triggers in the outline ("When new issue in GitHub").
   const catalogue = useResource(() => api.connectors(), []);
-  const editable = can('developer');
+  // A protected environment takes flow templates by promotion only (the server answers 409 environment_protected).
+  const env = activeEnvironment.value;
+  const locked = Boolean(env?.protected);
+  const editable = can('developer') && !locked;
   const text = useSignal(pretty(template.draft));
   const saved = useSignal(text.value);
   const serverErrors = useSignal<{ forText: string; errors: PathError[] } | null>(null);
@@ -264,6 +282,14 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
             {dirty && <Badge tone="warning">Unsaved</Badge>}
           </div>
         </div>
+        {locked && (
+          <div class="card-pad" id="protected-note">
+            <Alert tone="warning" title={`${env?.name ?? 'This environment'} is protected: this definition is read-only here`}>
+              Flow templates reach {env?.name ?? 'it'} by promotion. Edit and publish the flow in another environment (such as development), then use Promote… there to bring it
+              here, with a diff to review first.
+            </Alert>
+          </div>
+        )}
         {actionError.value && (
           <div class="card-pad">
             <Alert tone="error" onDismiss={() => (actionError.value = null)}>
@@ -309,7 +335,7 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
             Problems
           </h3>
           {list.length === 0 ? (
-            checkedNow ? (
+            checkedNow && !locked ? (
               <p class="problems-ok">No problems: this definition can be published.</p>
             ) : null
           ) : (
@@ -331,12 +357,24 @@ function Editor({ template, onChanged, reload }: { template: FlowTemplate; onCha
             </ul>
           )}
         </div>
-        {editable && (
+        {can('developer') && (
           <div class="card-footer card-footer-actions">
-            <button type="button" class="btn btn-secondary" disabled={busy.value !== null || !dirty} onClick={onSave}>
+            <button
+              type="button"
+              class="btn btn-secondary"
+              disabled={locked || busy.value !== null || !dirty}
+              aria-describedby={locked ? 'protected-note' : undefined}
+              onClick={onSave}
+            >
               {busy.value === 'saving' ? 'Saving…' : 'Save draft'}
             </button>
-            <button type="button" class="btn btn-primary" disabled={busy.value !== null || (!dirty && !hasUnpublishedChanges(template))} onClick={onPublish}>
+            <button
+              type="button"
+              class="btn btn-primary"
+              disabled={locked || busy.value !== null || (!dirty && !hasUnpublishedChanges(template))}
+              aria-describedby={locked ? 'protected-note' : undefined}
+              onClick={onPublish}
+            >
               {busy.value === 'publishing' ? 'Publishing…' : `Publish version ${template.latestVersion + 1}`}
             </button>
           </div>

@@ -2,7 +2,7 @@ import { useSignal } from '@preact/signals';
 import { useRef } from 'preact/hooks';
 import { api, ApiError, messageOf, type FlowTemplate } from '../api';
 import { Link, navigate } from '../router';
-import { can } from '../session';
+import { activeEnvironment, can } from '../session';
 import { Alert, Badge } from '../ui/alert';
 import { TextField } from '../ui/field';
 import { EmptyState, PageHeader } from '../ui/page';
@@ -55,7 +55,14 @@ export function Flows() {
         title="Flows"
         description="Flow templates are the ready-made automations your customers switch on in the widget. Edit a draft, publish it as a version; customers stay on their version until they upgrade."
       />
-      {can('developer') && <CreateFlow />}
+      {can('developer') &&
+        (activeEnvironment.value?.protected ? (
+          <Alert tone="info" title={`${activeEnvironment.value.name} is protected`}>
+            Flow templates reach it by promotion: create and publish them in another environment, then promote them here from the flow’s page.
+          </Alert>
+        ) : (
+          <CreateFlow />
+        ))}
       <FlushCard titleId="flows-title" title="Templates" aside={templates.data.value && <span class="muted small">{templates.data.value.data.length} in total</span>}>
         <Loaded resource={templates} what="the flow templates">
           {(page) =>

@@ -3,7 +3,7 @@ import { useEffect } from 'preact/hooks';
 import { messageOf, type Me } from '../api';
 import { capitalize } from '../format';
 import { Link, navigate, navigationCount, route, type RouteName } from '../router';
-import { activeMembership, signOut, switchTenant } from '../session';
+import { activeEnvironment, activeMembership, signOut, switchTenant, tenantIdOf } from '../session';
 import { Alert } from '../ui/alert';
 import { Logo } from '../ui/logo';
 import { EmptyState, PageHeader } from '../ui/page';
@@ -25,6 +25,7 @@ import { Mcp } from './mcp';
 import { CustomProviders } from './custom-providers';
 import { LlmProviders } from './llm-providers';
 import { Alerts } from './alerts';
+import { Environments } from './environments';
 
 const icons = {
   chart: 'M3 17h14M5.5 14V9M10 14V4.5M14.5 14v-7',
@@ -39,6 +40,7 @@ const icons = {
   key: 'M10.5 13a3.5 3.5 0 11-7 0 3.5 3.5 0 017 0zM9.5 10.5L16 4M13.5 6.5l2 2M11.5 8.5l1.5 1.5',
   users: 'M7.5 9.5a3 3 0 100-6 3 3 0 000 6zM2 17c0-3 2.5-5 5.5-5s5.5 2 5.5 5M13.5 9.5a2.5 2.5 0 100-5M15 12.2c1.8.5 3 2.2 3 4.8',
   list: 'M7 5h10M7 10h10M7 15h10M3.5 5h.01M3.5 10h.01M3.5 15h.01',
+  layers: 'M10 3l7 3.5-7 3.5-7-3.5L10 3zM3 10l7 3.5 7-3.5M3 13.5L10 17l7-3.5',
 };
 
 const NAV: { title: string; items: { to: string; label: string; icon: string; section: RouteName[] }[] }[] = [
@@ -74,6 +76,7 @@ const NAV: { title: string; items: { to: string; label: string; icon: string; se
       { to: 'api-keys', label: 'API keys', icon: icons.key, section: ['api-keys'] },
       { to: 'webhooks', label: 'Webhooks', icon: icons.hook, section: ['webhooks', 'webhook'] },
       { to: 'members', label: 'Members', icon: icons.users, section: ['members'] },
+      { to: 'environments', label: 'Environments', icon: icons.layers, section: ['environments'] },
       { to: 'audit-log', label: 'Audit log', icon: icons.list, section: ['audit-log'] },
     ],
   },
@@ -84,6 +87,59 @@ function NavIcon({ d }: { d: string }) {
     <svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true">
       <path d={d} fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" />
     </svg>
+  );
+}
+
+/**
+ * The active environment, on every page: a calm band for development, an unmistakable one for a
+ * protected environment (production), and a select to switch (the session's scope, like a tenant).
+ */
+function EnvironmentBar({ me }: { me: Me }) {
+  const busy = useSignal(false);
+  const error = useSignal<string | null>(null);
+  const env = activeEnvironment.value;
+  if (!env) return null;
+  return (
+    <div class={`env-bar${env.protected ? ' env-bar-protected' : ''}`} data-environment={env.name}>
+      <label class="env-label" for="environment-switcher">
+        Environment
+      </label>
+      <select
+        id="environment-switcher"
+        class="env-select"
+        value={env.id}
+        disabled={busy.value}
+        onChange={async (event) => {
+          const select = event.currentTarget;
+          const target = me.environments.find((e) => e.id === select.value);
+          busy.value = true;
+          error.value = null;
+          try {
+            await switchTenant(select.value);
+            toast(`Switched to ${target?.name ?? 'environment'}`);
+          } catch (caught) {
+            error.value = messageOf(caught);
+            select.value = env.id;
+          } finally {
+            busy.value = false;
+          }
+        }}
+      >
+        {me.environments.map((e) => (
+          <option key={e.id} value={e.id}>
+            {e.name}
+            {e.protected ? ' (protected)' : ''}
+          </option>
+        ))}
+      </select>
+      <span class="env-badge">{env.protected ? `${env.name} · protected` : env.name}</span>
+      <span class="env-note">{env.protected ? 'Flows arrive here only by promotion.' : 'Changes stay here until promoted.'}</span>
+      {error.value && (
+        <p class="field-error" role="alert">
+          {error.value}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -100,6 +156,8 @@ function TenantSwitcher({ me }: { me: Me }) {
     );
   }
   const sorted = [...me.memberships].sort((a, b) => a.tenantName.localeCompare(b.tenantName));
+  // Memberships name a tenant by its primary environment, whichever of its environments is active.
+  const activeTenant = tenantIdOf(me) ?? '';
   return (
     <div class="tenant">
       <label class="tenant-label" for="tenant-switcher">
@@ -108,7 +166,7 @@ function TenantSwitcher({ me }: { me: Me }) {
       <select
         id="tenant-switcher"
         class="tenant-select"
-        value={me.activeTenantId ?? ''}
+        value={activeTenant}
         disabled={busy.value}
         onChange={async (event) => {
           const tenantId = event.currentTarget.value;
@@ -120,7 +178,7 @@ function TenantSwitcher({ me }: { me: Me }) {
             toast(`Switched to ${target?.tenantName ?? 'tenant'}`);
           } catch (caught) {
             error.value = messageOf(caught);
-            event.currentTarget.value = me.activeTenantId ?? '';
+            event.currentTarget.value = activeTenant;
           } finally {
             busy.value = false;
           }
@@ -228,6 +286,8 @@ export function Shell({ me }: { me: Me }) {
         </div>
       </aside>
       <main id="main" class="main" tabIndex={-1}>
+        <EnvironmentBar me={me} />
+        {/* Keyed by the active environment: switching tenant or environment loads every page afresh. */}
         <div class="content" key={tenantId}>
           <Page name={current.name} param={current.param ?? ''} me={me} />
           {current.name === 'not-found' && (
@@ -283,6 +343,8 @@ function Page({ name, param, me }: { name: RouteName; param: string; me: Me }) {
       return <ApiKeys />;
     case 'members':
       return <Members me={me} />;
+    case 'environments':
+      return <Environments me={me} />;
     case 'audit-log':
       return <AuditLog />;
     case 'alerts':
