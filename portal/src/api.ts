@@ -250,6 +250,9 @@ export const api = {
 
   endUsers: (query: { search?: string; cursor?: string | null }) => request<Schemas['EndUserSummaryPage']>('GET', `/v1/admin/end-users${qs(query)}`),
   endUser: (externalId: string) => request<EndUserDetail>('GET', `/v1/admin/end-users/${enc(externalId)}`),
+  /** Connections across end users, newest first (e.g. the active Slack ones an alert rule may post through). */
+  connections: (query: { connector?: string; status?: Connection['status']; search?: string; limit?: number; cursor?: string | null }) =>
+    request<Schemas['ConnectionPage']>('GET', `/v1/admin/connections${qs(query)}`),
   endUserFlows: (externalId: string) => request<Schemas['FlowListView']>('GET', `/v1/admin/end-users/${enc(externalId)}/flows`),
   /** Names of the end user's saved option values (channel ids → #sales), looked up live with the flow's connection. */
   endUserSettingLabels: (externalId: string, key: string) =>

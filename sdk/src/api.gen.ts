@@ -175,6 +175,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/admin/connections': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Connections of every end user, newest first; filter by connector, status, or part of the end user's external id or account name */
+    get: operations['ConnectionsAdminController_search'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/admin/connectors': {
     parameters: {
       query?: never;
@@ -2082,6 +2099,10 @@ export interface components {
     };
     ConnectionListView: {
       data: components['schemas']['ConnectionView'][];
+    };
+    ConnectionPage: {
+      data: components['schemas']['ConnectionView'][];
+      nextCursor: string | null;
     };
     ConnectionProblemView: {
       /** @description The binding (`slack`, or a named one such as `slack:alerts`) */
@@ -4371,6 +4392,57 @@ export interface operations {
         content?: never;
       };
       /** @description Needs the developer role or higher */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Error */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelope'];
+        };
+      };
+    };
+  };
+  ConnectionsAdminController_search: {
+    parameters: {
+      query?: {
+        /** @description Only connections of this connector, e.g. slack */
+        connector?: string;
+        status?: 'active' | 'needs_reauth' | 'revoked' | 'error';
+        /** @description Part of the end user's external id or the account name (case-insensitive) */
+        search?: string;
+        limit?: number;
+        /** @description nextCursor of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConnectionPage'];
+        };
+      };
+      /** @description Not signed in */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Needs the viewer role or higher */
       403: {
         headers: {
           [name: string]: unknown;

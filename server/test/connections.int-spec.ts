@@ -1,7 +1,7 @@
 import { consentInSandbox, SANDBOX_CREDENTIALS, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, Http, startApi, TenantFixture, TestApi } from './harness';
+import { addMember, connectInSandbox, createTenant, Http, startApi, TenantFixture, TestApi } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
 
@@ -341,6 +341,55 @@ describe('connections', () => {
       const unconnected = await nobody.get('/v1/me/connectors/slack/options/channels');
       expect(unconnected.status).toBe(409);
       expect(unconnected.body.error).toMatchObject({ code: 'connection_missing', message: 'Connect slack first: you have no active slack connection' });
+    });
+  });
+
+  describe('admin list across end users', () => {
+    it("lists a tenant's connections by connector, status and search, newest first in pages, and nothing of another tenant's", async () => {
+      // A tenant of its own, so the other tests' connections do not count here.
+      const picker = await createTenant(api, 'Picker Co');
+      expect((await picker.owner.patch('/v1/admin/tenant', { allowedOrigins: [HOST_ORIGIN] })).status).toBe(200);
+      for (const key of ['slack', 'hubspot']) expect((await picker.owner.put(`/v1/admin/connectors/${key}`, { enabled: true, settings: { useSandbox: true } })).status).toBe(200);
+      const ops = await connectInSandbox(api, picker, 'slack', 'ops-team', { origin: HOST_ORIGIN, account: 0 });
+      const hub = await connectInSandbox(api, picker, 'hubspot', 'ops-team', { origin: HOST_ORIGIN });
+      const globex = await connectInSandbox(api, picker, 'slack', 'cust_1%', { origin: HOST_ORIGIN, account: 1 });
+      const stale = await connectInSandbox(api, picker, 'slack', 'cust-2', { origin: HOST_ORIGIN, account: 1 });
+      await api.app.get(DataSource).query(`UPDATE connections SET status = 'needs_reauth' WHERE id = $1`, [stale]);
+      await connectInSandbox(api, other, 'slack', 'ops-team', { origin: HOST_ORIGIN });
+      const ids = (res: { body: { data: Array<{ id: string }> } }) => res.body.data.map((c) => c.id);
+
+      const viewer = (await addMember(api, picker, 'viewer')).browser;
+      const all = await viewer.get('/v1/admin/connections');
+      expect(all.status).toBe(200);
+      expect(ids(all)).toEqual([stale, globex, hub, ops]);
+      expect(all.body.nextCursor).toBeNull();
+      expect(all.body.data[3]).toMatchObject({ id: ops, connector: 'slack', endUserId: 'ops-team', status: 'active', accountName: 'Acme Sandbox (switchboard)' });
+
+      const slack = await picker.owner.get('/v1/admin/connections?connector=slack&status=active');
+      expect(ids(slack)).toEqual([globex, ops]);
+      expect(slack.body.data.map((c: { endUserId: string; accountName: string }) => `${c.endUserId} ${c.accountName}`)).toEqual([
+        'cust_1% Globex (switchboard)',
+        'ops-team Acme Sandbox (switchboard)',
+      ]);
+      expect(ids(await picker.owner.get('/v1/admin/connections?status=needs_reauth'))).toEqual([stale]);
+      // Search by external id or account name; LIKE wildcards are literal.
+      expect(ids(await picker.owner.get('/v1/admin/connections?connector=slack&search=OPS'))).toEqual([ops]);
+      expect(ids(await picker.owner.get('/v1/admin/connections?search=globex'))).toEqual([stale, globex]);
+      expect(ids(await picker.owner.get('/v1/admin/connections?search=%25'))).toEqual([globex]);
+
+      const first = await picker.owner.get('/v1/admin/connections?limit=3');
+      expect(ids(first)).toEqual([stale, globex, hub]);
+      expect(first.body.nextCursor).toEqual(expect.any(String));
+      const second = await picker.owner.get(`/v1/admin/connections?limit=3&cursor=${first.body.nextCursor}`);
+      expect(second.body).toMatchObject({ data: [{ id: ops }], nextCursor: null });
+
+      // The other tenant sees only its own; no connector of that name, no rows; bad input is 400; a secret key is not a member.
+      expect((await other.owner.get('/v1/admin/connections?search=cust')).body.data).toEqual([]);
+      expect(ids(await other.owner.get('/v1/admin/connections?connector=slack&search=ops-team'))).not.toContain(ops);
+      expect((await picker.owner.get('/v1/admin/connections?connector=nope')).body.data).toEqual([]);
+      expect((await picker.owner.get('/v1/admin/connections?status=broken')).status).toBe(400);
+      expect((await picker.owner.get('/v1/admin/connections?cursor=bm90LWEtY3Vyc29y')).body.error.code).toBe('invalid_cursor');
+      expect((await picker.host.get('/v1/admin/connections')).status).toBe(401);
     });
   });
 

@@ -238,6 +238,7 @@ describe('admin API answers match /openapi.json', () => {
 
     ['GET', '/v1/admin/end-users', 200, () => tenant.owner.get('/v1/admin/end-users?search=ali')],
     ['GET', '/v1/admin/end-users/{externalId}', 200, () => tenant.owner.get('/v1/admin/end-users/alice')],
+    ['GET', '/v1/admin/connections', 200, () => tenant.owner.get('/v1/admin/connections?connector=slack&status=active')],
     ['GET', '/v1/admin/stats', 200, () => tenant.owner.get('/v1/admin/stats?window=1h')],
 
     [

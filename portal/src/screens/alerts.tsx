@@ -1,5 +1,5 @@
 import { useSignal } from '@preact/signals';
-import { api, ApiError, messageOf, type AlertIncident, type AlertKind, type AlertRule, type AlertRuleInput } from '../api';
+import { api, ApiError, messageOf, type AlertIncident, type Connection, type AlertKind, type AlertRule, type AlertRuleInput } from '../api';
 import { Link, navigate } from '../router';
 import { can } from '../session';
 import { Alert, Badge } from '../ui/alert';
@@ -165,6 +165,76 @@ function Incidents() {
         }
       </Loaded>
     </FlushCard>
+  );
+}
+
+/** How many Slack connections the picker lists at once; past that it offers a search. */
+const SLACK_PAGE = 100;
+
+/** Picks one of the tenant's active Slack connections (any end user's: typically one for the team itself). */
+function SlackConnectionField({ value, onValue, error }: { value: string; onValue: (id: string) => void; error: string | undefined }) {
+  const search = useSignal('');
+  const found = useResource(() => api.connections({ connector: 'slack', status: 'active', search: search.value.trim(), limit: SLACK_PAGE }), [search.value]);
+  const page = found.data.value;
+  const listed = page?.data ?? [];
+  // What each picked connection is called, for when a search hides it from the list.
+  const picked = useSignal<Record<string, string>>({});
+  const label = (c: Connection) => `${c.endUserId} · ${c.accountName}`;
+  // The chosen connection may be off this page, or (a saved rule's) no longer active: keep it chosen rather than silently dropping it.
+  const current = page && value && !listed.some((c) => c.id === value) ? value : null;
+  const searching = search.value !== '' || Boolean(page?.nextCursor);
+  const none = page !== null && listed.length === 0 && search.value === '';
+  return (
+    <>
+      {searching && (
+        <TextField
+          label="Find a Slack connection"
+          name="slackSearch"
+          value={search.value}
+          onValue={(text) => (search.value = text)}
+          spellcheck={false}
+          placeholder="end user id or workspace"
+          hint={page?.nextCursor ? `Showing the newest ${SLACK_PAGE}; type to narrow them down.` : undefined}
+        />
+      )}
+      <Field
+        label="Slack connection"
+        error={error ?? found.error.value ?? undefined}
+        optional
+        hint={
+          none ? (
+            <>
+              None yet: connect Slack for one of your team's end users first (in your product, through the widget), then pick it here. <Link to="end-users">See end users</Link>
+            </>
+          ) : (
+            "An active Slack connection of one of your end users: usually your own team's. Notices are posted as that workspace's app."
+          )
+        }
+      >
+        {(aria) => (
+          <select
+            {...aria}
+            name="slackConnectionId"
+            value={page === null ? '' : value}
+            disabled={page === null}
+            onChange={(ev) => {
+              const id = ev.currentTarget.value;
+              const chosen = listed.find((c) => c.id === id);
+              if (chosen) picked.value = { ...picked.value, [id]: label(chosen) };
+              onValue(id);
+            }}
+          >
+            <option value="">{page === null ? 'Loading Slack connections…' : 'No Slack notices'}</option>
+            {current && <option value={current}>{picked.value[current] ?? 'The current connection (no longer active)'}</option>}
+            {listed.map((c) => (
+              <option key={c.id} value={c.id}>
+                {label(c)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+    </>
   );
 }
 
@@ -355,17 +425,7 @@ function RuleForm({ rule }: { rule: AlertRule | null }) {
           placeholder="oncall@example.com, team@example.com"
           hint="Sent through this deployment's SMTP server."
         />
-        <TextField
-          label="Slack connection"
-          name="slackConnectionId"
-          value={f.slackConnectionId}
-          onValue={set('slackConnectionId')}
-          error={e['channels.slack.connectionId'] ?? e['channels.slack']}
-          optional
-          spellcheck={false}
-          placeholder="connection id"
-          hint="The id of one of your own Slack connections (End users → your team's user → Connections)."
-        />
+        <SlackConnectionField value={f.slackConnectionId} onValue={set('slackConnectionId')} error={e['channels.slack.connectionId'] ?? e['channels.slack']} />
         {f.slackConnectionId.trim() && (
           <TextField
             label="Slack channel"

@@ -3,7 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import { CurrentActor, MemberAuth } from '../auth/auth.decorators';
 import type { Actor } from '../auth/principal';
 import { ConnectionView } from '../connections/connections.dto';
-import { EndUserDetail, EndUserSearchQuery, EndUserSummaryPage } from './end-users-admin.dto';
+import { ConnectionPage, ConnectionSearchQuery, EndUserDetail, EndUserSearchQuery, EndUserSummaryPage } from './end-users-admin.dto';
 import { EndUsersAdminService } from './end-users-admin.service';
 import { externalIdParam } from './end-users.controller';
 import { EndUserView } from './end-users.dto';
@@ -35,5 +35,21 @@ export class EndUsersAdminController {
     const endUser = await this.endUsers.get(actor, externalIdParam(externalId));
     const connections = await this.endUsers.connectionsOf(actor, endUser.id);
     return { ...EndUserView.of(endUser), connections: connections.map((c) => ConnectionView.of(c, endUser.externalId)) };
+  }
+}
+
+/** Connections across the tenant's end users, for the portal (e.g. the alert form's Slack connection picker). */
+@ApiTags('admin: end users')
+@Controller('v1/admin/connections')
+export class ConnectionsAdminController {
+  constructor(private readonly endUsers: EndUsersAdminService) {}
+
+  @Get()
+  @MemberAuth('viewer')
+  @ApiOperation({ summary: "Connections of every end user, newest first; filter by connector, status, or part of the end user's external id or account name" })
+  @ApiOkResponse({ type: ConnectionPage })
+  async search(@CurrentActor() actor: Actor, @Query() query: ConnectionSearchQuery): Promise<ConnectionPage> {
+    const page = await this.endUsers.searchConnections(actor, query);
+    return { data: page.data.map((c) => ConnectionView.of(c.connection, c.externalId)), nextCursor: page.nextCursor };
   }
 }

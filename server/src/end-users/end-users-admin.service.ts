@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
 import type { Actor } from '../auth/principal';
+import { decodeTimeCursor, encodeTimeCursor } from '../common/http/cursors';
 import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
-import { Connection } from '../connections/connection.entity';
+import { Connection, type ConnectionStatus } from '../connections/connection.entity';
 import { FlowInstance } from '../flows/flow-template.entity';
 import { EndUser } from './end-user.entity';
 
@@ -11,6 +13,9 @@ export interface EndUserCounts {
   needsReauthCount: number;
   enabledFlowCount: number;
 }
+
+/** An ILIKE pattern matching `text` anywhere, its wildcards taken literally. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** What the portal shows of end users: search, and each one's connections and flow counts. */
 @Injectable()
@@ -26,7 +31,7 @@ export class EndUsersAdminService {
     const q = this.endUsers.query(actor.tenantId, 'u');
     const text = query.search?.trim();
     if (text) {
-      const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containing(text);
       q.andWhere('(u.externalId ILIKE :pattern OR u.displayName ILIKE :pattern OR u.email ILIKE :pattern)', { pattern });
     }
     if (query.cursor !== undefined) q.andWhere('u.externalId > :cursor', { cursor: query.cursor });
@@ -51,6 +56,44 @@ export class EndUsersAdminService {
 
   connectionsOf(actor: Actor, endUserId: string): Promise<Connection[]> {
     return this.connections.find(actor.tenantId, { where: { endUserId }, order: { createdAt: 'ASC' } });
+  }
+
+  /**
+   * Connections across the tenant's end users (e.g. its active Slack ones, for an alert rule), each
+   * with its end user's external id; newest first, the cursor is the last row's created_at and id.
+   */
+  async searchConnections(
+    actor: Actor,
+    query: { connector?: string; status?: ConnectionStatus; search?: string; limit: number; cursor?: string },
+  ): Promise<{ data: Array<{ connection: Connection; externalId: string }>; nextCursor: string | null }> {
+    // created_at has microseconds, the cursor (a JavaScript Date) milliseconds: both sides in milliseconds.
+    const created = `date_trunc('milliseconds', c.created_at)`;
+    const q = this.connections
+      .query(actor.tenantId, 'c')
+      .orderBy(created, 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(query.limit + 1);
+    if (query.connector !== undefined) q.andWhere('c.connectorKey = :connector', { connector: query.connector });
+    if (query.status !== undefined) q.andWhere('c.status = :status', { status: query.status });
+    const text = query.search?.trim();
+    if (text) {
+      q.innerJoin(EndUser, 'u', 'u.id = c.endUserId AND u.tenantId = c.tenantId').andWhere('(u.externalId ILIKE :pattern OR c.accountName ILIKE :pattern)', {
+        pattern: containing(text),
+      });
+    }
+    if (query.cursor !== undefined) {
+      const { at, id } = decodeTimeCursor(query.cursor);
+      q.andWhere(`(${created}, c.id) < (:at, :id)`, { at, id });
+    }
+    const rows = await q.getMany();
+    const page = rows.slice(0, query.limit);
+    const owners = page.length ? await this.endUsers.find(actor.tenantId, { where: { id: In([...new Set(page.map((c) => c.endUserId))]) } }) : [];
+    const externalIds = new Map(owners.map((u) => [u.id, u.externalId]));
+    const last = page[page.length - 1];
+    return {
+      data: page.map((connection) => ({ connection, externalId: externalIds.get(connection.endUserId) ?? '' })),
+      nextCursor: rows.length > query.limit && last ? encodeTimeCursor(last.createdAt, last.id) : null,
+    };
   }
 
   private async counts(actor: Actor, ids: string[]): Promise<Map<string, EndUserCounts>> {

@@ -3,13 +3,13 @@ import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
 import { FlowInstance } from '../flows/flow-template.entity';
 import { EndUser } from './end-user.entity';
-import { EndUsersAdminController } from './end-users-admin.controller';
+import { ConnectionsAdminController, EndUsersAdminController } from './end-users-admin.controller';
 import { EndUsersAdminService } from './end-users-admin.service';
 import { EndUsersController } from './end-users.controller';
 import { EndUsersService } from './end-users.service';
 
 @Module({
-  controllers: [EndUsersController, EndUsersAdminController],
+  controllers: [EndUsersController, EndUsersAdminController, ConnectionsAdminController],
   providers: [
     EndUsersService,
     EndUsersAdminService,
