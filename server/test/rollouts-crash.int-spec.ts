@@ -158,7 +158,7 @@ describe('rollouts under SIGKILL', () => {
     );
     expect(done.total).toBe(INSTANCES);
     await waitFor(async () => ((await queue.getJob(stale)) === null ? true : undefined), 10_000, 'the stale job done');
-    expect(done.counts).toEqual({ pending: 0, upgraded: INSTANCES, needs_settings: 0, skipped: 0, failed: 0, rolled_back: 0 });
+    expect(done.counts).toEqual({ pending: 0, upgraded: INSTANCES, paused: 0, needs_settings: 0, skipped: 0, failed: 0, rolled_back: 0 });
 
     // Every instance on version 2, with its settings carried over; one item and one audit event each.
     const versions = await db.query(
