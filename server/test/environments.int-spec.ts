@@ -1,6 +1,7 @@
 import { Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'pg';
+import { migrations } from '@switchboard/migrations';
 import { migrateDown, migrateUp } from '../src/database/migrate';
 import { addMember, createTenant, environmentOf, freshDatabase, Http, startApi, TenantFixture, TestApi } from './harness';
 
@@ -236,6 +237,10 @@ describe('environments', () => {
     const bad = await dev.owner.post('/v1/admin/environments', { name: 'QA env!' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.errors[0].path).toBe('name');
+    // At most 20 (development, production, staging and qa exist): created at once, one over the cap is refused.
+    const many = await Promise.all(Array.from({ length: 17 }, (_, i) => dev.owner.post('/v1/admin/environments', { name: `extra-${i}` })));
+    expect(many.map((r) => r.status).sort()).toEqual([...Array(16).fill(201), 409]);
+    expect((await dev.owner.get('/v1/admin/environments')).body.data).toHaveLength(20);
     const viewer = await addMember(api, dev, 'viewer');
     expect((await viewer.browser.post('/v1/admin/environments', { name: 'mine' })).status).toBe(403);
     // A member sees every environment of the tenant, with the role they have in the tenant.
@@ -253,7 +258,9 @@ describe('environments', () => {
     const database = await freshDatabase();
     const db = new Client({ connectionString: database.url });
     try {
-      expect(await migrateDown(database.url, 1)).toBe(1);
+      // Back to just before AddEnvironments, whatever came after it.
+      const after = migrations.length - migrations.findIndex((m) => m.name === 'AddEnvironments1795497000000');
+      expect(await migrateDown(database.url, after)).toBe(after);
       await db.connect();
       const [old] = (await db.query(`INSERT INTO tenants (name, slug, allowed_origins) VALUES ('Old Co', 'old-co', '{https://old.example}') RETURNING id`)).rows;
       await migrateUp(database.url);

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, Matches } from 'class-validator';
+import { IsBoolean, Matches } from 'class-validator';
+import { OptionalNotNull } from '../common/http/validators';
 import type { Tenant } from './tenant.entity';
 
 export const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
@@ -26,7 +27,7 @@ export class CreateEnvironmentDto {
   name: string;
 
   @ApiPropertyOptional({ description: 'Refuse direct edits of flow templates (default false)' })
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   protected?: boolean;
 }

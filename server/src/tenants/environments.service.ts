@@ -7,6 +7,9 @@ import { AppError, notFound } from '../common/errors/app-error';
 import { TenantId, trustedTenantId } from '../common/tenancy/tenant-id';
 import { Tenant } from './tenant.entity';
 
+/** Each environment is a whole tenant scope; a handful is what teams use (Paragon and Prismatic allow a few). */
+const MAX_ENVIRONMENTS = 20;
+
 /**
  * A tenant's environments. Each is a `tenants` row, so every tenant-scoped table isolates them;
  * this service is the only one that reaches across them, and only within the actor's own tenant.
@@ -37,7 +40,12 @@ export class EnvironmentsService {
   create(actor: Actor, input: { name: string; protected?: boolean }): Promise<Tenant> {
     return this.db.transaction(async (manager) => {
       const repo = manager.getRepository(Tenant);
+      // Locks the first environment: two creations at once cannot both pass the cap.
       const current = await repo.findOneByOrFail({ id: actor.tenantId });
+      await manager.query('SELECT id FROM tenants WHERE id = $1 FOR UPDATE', [current.accountId]);
+      if ((await this.list(actor.tenantId, manager)).length >= MAX_ENVIRONMENTS) {
+        throw new AppError('conflict', `A tenant has at most ${MAX_ENVIRONMENTS} environments`, { limit: MAX_ENVIRONMENTS });
+      }
       const inserted = await manager
         .createQueryBuilder()
         .insert()
