@@ -60,7 +60,9 @@ describe('sandbox restarts with a state file', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     sandbox = await start(file);
 
-    // The same access token still works through the proxy, and the data is still there.
+    // The same access token still works through the proxy, and the data is still there. (A read
+    // first: the API's kept-alive socket to the old process is dead, and only a read is retried on it.)
+    expect((await tenant.host.get(`/v1/proxy/${connectionId}/auth.test`)).body.ok).toBe(true);
     const after = await tenant.host.post(`/v1/proxy/${connectionId}/chat.postMessage`, { channel: general.id, text: 'after the restart' });
     expect(after.status, JSON.stringify(after.body)).toBe(200);
     expect(after.body.ok).toBe(true);

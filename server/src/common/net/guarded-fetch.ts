@@ -21,27 +21,19 @@ export function guardedRequest(guard: OutboundGuard, url: URL, init: GuardedRequ
   guard.assertUrl(url);
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  const attempt = (staleSocketsLeft: number): Promise<IncomingMessage> =>
-    new Promise((resolve, reject) => {
-      const req = send(url, { method: init.method ?? 'GET', headers: init.headers, lookup: guard.lookupFor(port) as never, signal: init.signal }, (res) => {
-        const declared = Number(res.headers['content-length'] ?? 0);
-        if (init.maxResponseBytes && declared > init.maxResponseBytes) {
-          res.destroy();
-          return reject(new AppError('payload_too_large', `The provider answered ${declared} bytes; the limit is ${init.maxResponseBytes}`));
-        }
-        resolve(res);
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        // A kept-alive socket the provider closed while it sat idle fails before any answer: the request
-        // never reached it, so it goes again on another socket (Node's documented pattern, `reusedSocket`).
-        const stale = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE') && !(init.body instanceof Readable);
-        if (stale && staleSocketsLeft > 0 && !init.signal?.aborted) resolve(attempt(staleSocketsLeft - 1));
-        else reject(error);
-      });
-      if (init.body instanceof Readable) init.body.pipe(req);
-      else req.end(init.body ?? undefined);
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: init.method ?? 'GET', headers: init.headers, lookup: guard.lookupFor(port) as never, signal: init.signal }, (res) => {
+      const declared = Number(res.headers['content-length'] ?? 0);
+      if (init.maxResponseBytes && declared > init.maxResponseBytes) {
+        res.destroy();
+        return reject(new AppError('payload_too_large', `The provider answered ${declared} bytes; the limit is ${init.maxResponseBytes}`));
+      }
+      resolve(res);
     });
-  return attempt(3);
+    req.on('error', reject);
+    if (init.body instanceof Readable) init.body.pipe(req);
+    else req.end(init.body ?? undefined);
+  });
 }
 
 /** A fetch-compatible function over guardedRequest (for oauth4webapi's customFetch and the provider client). */
