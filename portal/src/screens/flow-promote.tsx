@@ -1,8 +1,9 @@
 import { useSignal } from '@preact/signals';
-import { useEffect, useId, useLayoutEffect, useRef } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
 import { api, ApiError, messageOf, type FlowTemplate, type PromotionPreview } from '../api';
 import { activeEnvironment, can, environments } from '../session';
 import { Alert, Spinner } from '../ui/alert';
+import { useModal } from '../ui/confirm-dialog';
 import { Field } from '../ui/field';
 import { toast } from '../ui/toast';
 
@@ -26,15 +27,7 @@ export function PromoteDialog({ template, onClose }: { template: FlowTemplate; o
   const busy = useSignal(false);
   const error = useSignal<string | null>(null);
 
-  useLayoutEffect(() => {
-    const dialog = ref.current;
-    const previous = document.activeElement as HTMLElement | null;
-    dialog?.showModal();
-    return () => {
-      if (dialog?.open) dialog.close();
-      if (previous?.isConnected) previous.focus();
-    };
-  }, []);
+  useModal(ref);
 
   async function load() {
     const wanted = target.value;

@@ -14,14 +14,10 @@ interface ConfirmDialogProps {
 }
 
 /**
- * A modal confirmation on the native <dialog>: focus is trapped and Escape cancels. Render it only
- * while it is open; focus goes back to where it was when it closes.
+ * Shows a native <dialog> as modal while the component is mounted, and puts focus back where it was
+ * when it goes. A layout effect: modal in the same frame it appears, so no keystroke slips past it.
  */
-export function ConfirmDialog({ title, children, confirmLabel, busy, error, onConfirm, onCancel }: ConfirmDialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const id = useId();
-
-  // Layout effect: the dialog is modal in the same frame it appears, so no keystroke slips past it.
+export function useModal(ref: { current: HTMLDialogElement | null }): void {
   useLayoutEffect(() => {
     const dialog = ref.current;
     const previous = document.activeElement as HTMLElement | null;
@@ -31,6 +27,17 @@ export function ConfirmDialog({ title, children, confirmLabel, busy, error, onCo
       if (previous?.isConnected) previous.focus();
     };
   }, []);
+}
+
+/**
+ * A modal confirmation on the native <dialog>: focus is trapped and Escape cancels. Render it only
+ * while it is open; focus goes back to where it was when it closes.
+ */
+export function ConfirmDialog({ title, children, confirmLabel, busy, error, onConfirm, onCancel }: ConfirmDialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const id = useId();
+
+  useModal(ref);
 
   return (
     <dialog
