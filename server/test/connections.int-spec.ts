@@ -1,7 +1,7 @@
 import { consentInSandbox, SANDBOX_CREDENTIALS, Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, connectInSandbox, createTenant, Http, startApi, TenantFixture, TestApi } from './harness';
+import { addMember, connectInSandbox, connectionChanged, createTenant, Http, startApi, TenantFixture, TestApi } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
 
@@ -283,6 +283,7 @@ describe('connections', () => {
     it('refreshes an expired token before calling, once', async () => {
       sandbox.oauth.expireAccessTokens('slack');
       await api.app.get(DataSource).query(`UPDATE connections SET expires_at = now() - interval '1 minute' WHERE id = $1`, [connectionId]);
+      await connectionChanged(api, connectionId);
       const before = sandbox.oauth.refreshCount('slack');
       const replies = await Promise.all(Array.from({ length: 20 }, () => tenant.host.get(`/v1/proxy/${connectionId}/auth.test`)));
       expect(replies.every((r) => r.status === 200 && r.body.ok === true)).toBe(true);
@@ -294,6 +295,7 @@ describe('connections', () => {
       const id = (await connectOAuth(await session(tenant, 'grace'))).result.message.connectionId!;
       sandbox.oauth.revokeAll('slack');
       await api.app.get(DataSource).query(`UPDATE connections SET expires_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+      await connectionChanged(api, id);
       const res = await tenant.host.get(`/v1/proxy/${id}/auth.test`);
       expect(res).toMatchObject({ status: 409, body: { error: { code: 'connection_needs_reauth' } } });
       expect((await tenant.host.get(`/v1/connections/${id}`)).body).toMatchObject({ status: 'needs_reauth', lastError: expect.stringContaining('refused') });

@@ -291,3 +291,12 @@ export async function pollNow(db: { query(sql: string, params?: unknown[]): Prom
     return row.n === 0;
   });
 }
+
+/**
+ * After a test changed a connection row behind the API's back: the in-process API forgets its copy
+ * now, instead of a few milliseconds later when PostgreSQL's announcement arrives (connection-cache.ts).
+ */
+export async function connectionChanged(api: TestApi, connectionId: string): Promise<void> {
+  const { CredentialsService } = await import('../src/connections/credentials.service');
+  api.app.get(CredentialsService).forget(connectionId);
+}

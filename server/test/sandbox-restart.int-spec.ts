@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant, freePort, TenantFixture, startApi, TestApi } from './harness';
+import { connectionChanged, createTenant, freePort, TenantFixture, startApi, TestApi } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
 
@@ -74,6 +74,7 @@ describe('sandbox restarts with a state file', () => {
     sandbox = await start(file);
     sandbox.oauth.expireAccessTokens('slack');
     await api.app.get(DataSource).query(`UPDATE connections SET expires_at = now() - interval '1 minute' WHERE id = $1`, [connectionId]);
+    await connectionChanged(api, connectionId);
     const refreshed = await tenant.host.get(`/v1/proxy/${connectionId}/auth.test`);
     expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
     expect(sandbox.oauth.refreshCount('slack')).toBe(1);

@@ -11,7 +11,7 @@ import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { rotateVault } from '../src/vault/rotate';
 import { keyIdOf, Vault } from '../src/vault/vault';
-import { addMember, createTenant, freePort, freshDatabase, Http, LogLine, startApi, TenantFixture, TestApi } from './harness';
+import { addMember, connectionChanged, createTenant, freePort, freshDatabase, Http, LogLine, startApi, TenantFixture, TestApi } from './harness';
 
 const HOST_ORIGIN = 'https://host.example';
 
@@ -264,6 +264,7 @@ describe('outbound webhooks', () => {
       // needs_reauth: the provider refuses the refresh token.
       sandbox.oauth.revokeAll('slack');
       await api.app.get(DataSource).query(`UPDATE connections SET expires_at = now() - interval '1 minute' WHERE id = $1`, [connectionId]);
+      await connectionChanged(api, connectionId);
       expect((await tenant.host.get(`/v1/proxy/${connectionId}/auth.test`)).status).toBe(409);
       const reauth = await eventually(() => receiver.at('/conn-all').find((r) => JSON.parse(r.body).type === 'connection.needs_reauth'), 'connection.needs_reauth');
       expect(new Webhook(all.secret.slice(6)).verify(reauth.body, reauth.headers as Record<string, string>)).toMatchObject({

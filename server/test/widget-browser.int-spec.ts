@@ -283,6 +283,8 @@ describe('widget in a browser', { timeout: 120_000 }, () => {
     // Colours mid-transition (a button's hover fading) are not the page's: take the pointer off the
     // widget (a hover left by the last click starts its fade now), then let finite animations end.
     await page.mouse.move(0, 0);
+    // Two frames: the hover's fade-out exists only once styles were recalculated (late on a loaded box).
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     await page.evaluate(() =>
       Promise.all(
         document
