@@ -113,7 +113,8 @@ describe('environments in the portal', { timeout: 180_000 }, () => {
     await page.getByRole('checkbox', { name: /Protected/ }).check();
     await page.getByRole('button', { name: 'Add environment' }).click();
     await page.locator('tr[data-environment="staging"]').waitFor();
-    expect(await switcher.locator('option').allTextContents()).toEqual(['development', 'production (protected)', 'staging (protected)']);
+    // The switcher's list is read again after the row appears.
+    await expect.poll(() => switcher.locator('option').allTextContents()).toEqual(['development', 'production (protected)', 'staging (protected)']);
     await page.getByLabel('Environment name').fill('staging');
     await page.getByRole('button', { name: 'Add environment' }).click();
     expect(await fieldError(page, 'Environment name')).toContain('exists');
