@@ -33,7 +33,10 @@ export async function createApi(config: AppConfig, options: ApiOptions = {}): Pr
   // The widget's files and the connector catalogue lists grow with the catalogue and compress ten
   // to one (bench/catalogue.mjs: 160 connectors, 45 KB of JSON → 3.5 KB). Not everything: the
   // proxy and webhook triggers pass bytes through as they are.
-  app.use(compression({ filter: (req: Request, res: Response) => COMPRESSED.test(req.path) && compression.filter(req, res) }));
+  // Applied only there: compression wraps every write of an answer it is given, even one it then
+  // leaves as it is.
+  const compress = compression();
+  app.use((req: Request, res: Response, next: NextFunction) => (COMPRESSED.test(req.path) ? compress(req, res, next) : next()));
 
   // JSON only: a body of any other type is refused (which also stops form-based CSRF at the door).
   // Exceptions: the connect popup's credentials form (a token-bearing form post), the proxy, which

@@ -2,7 +2,9 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportGuard } from '@nestjs/passport';
 import { PinoLogger } from 'nestjs-pino';
+import type { Response } from 'express';
 import { AppError } from '../common/errors/app-error';
+import { WidgetOrigins } from '../embed/widget-cors';
 import { ROLE_RANK } from '../members/membership.entity';
 import { AUTH_METADATA, AuthRequirement } from './auth.decorators';
 import type { AuthenticatedRequest, Principal } from './principal';
@@ -33,14 +35,19 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly logger: PinoLogger,
+    private readonly widgetOrigins: WidgetOrigins,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_METADATA, [context.getHandler(), context.getClass()]);
     if (!requirement) throw new AppError('internal_error', 'Route declares no authentication requirement');
-    if (requirement.kind === 'public') return true;
-
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const res = context.switchToHttp().getResponse<Response>();
+    if (requirement.kind === 'public') {
+      await this.widgetOrigins.check(res, undefined);
+      return true;
+    }
+
     const kind = requirement.kind === 'api_key_or_end_user' ? (/^Bearer\s+sk_/i.test(req.headers.authorization ?? '') ? 'api_key' : 'end_user') : requirement.kind;
     await GUARDS[kind].canActivate(context);
     const principal = req.user as Principal;
@@ -60,6 +67,7 @@ export class AuthGuard implements CanActivate {
       req.tenantId = principal.tenantId;
       this.logger.assign({ tenantId: principal.tenantId });
     }
+    await this.widgetOrigins.check(res, principal);
     return true;
   }
 }

@@ -1,5 +1,4 @@
 import { Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ConnectionsModule } from '../connections/connections.module';
 import { ConnectorConfigsModule } from '../connector-configs/connector-configs.module';
 import type { AppConfig } from '../config/app-config';
@@ -9,13 +8,14 @@ import { EmbedFiles, resolveEmbedDist } from './embed-files';
 import { EMBED_FILES, EmbedFilesController } from './embed-files.controller';
 import { IntegrationsController } from './integrations.controller';
 import { IntegrationsService } from './integrations.service';
-import { widgetCors, WidgetOriginInterceptor } from './widget-cors';
+import { widgetCors, WidgetOrigins } from './widget-cors';
 
 /** The embeddable widget: its script files, the end user's catalogue, and CORS for the widget's API calls. */
 @Module({
   imports: [ConnectorConfigsModule, ConnectionsModule, TenantsModule],
   controllers: [EmbedFilesController, IntegrationsController],
-  providers: [IntegrationsService, { provide: EMBED_FILES, useFactory: () => new EmbedFiles(resolveEmbedDist()) }, { provide: APP_INTERCEPTOR, useClass: WidgetOriginInterceptor }],
+  providers: [IntegrationsService, { provide: EMBED_FILES, useFactory: () => new EmbedFiles(resolveEmbedDist()) }, WidgetOrigins],
+  exports: [WidgetOrigins],
 })
 export class EmbedModule implements NestModule {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}

@@ -1,7 +1,6 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import type { Observable } from 'rxjs';
-import type { AuthenticatedRequest } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { TenantsService } from '../tenants/tenants.service';
 
@@ -11,7 +10,7 @@ const WIDGET_API = /^\/v1\/me(?:\/|$)/;
 /**
  * CORS for /v1/me/* in two halves. A preflight carries no token, so it cannot tell the tenant:
  * it is answered for any origin (methods and headers only, never data). The request that follows
- * carries the token: WidgetOriginInterceptor checks its origin against the tenant's allowed
+ * carries the token: WidgetOrigins checks its origin against the tenant's allowed
  * origins before the handler runs, so a page on another origin can neither read nor change anything.
  * Allow-Origin is set here, early, so that a 401 (expired session) and the 403 refusal are
  * readable by the widget: it can tell the host developer "add this origin" instead of showing a
@@ -35,23 +34,22 @@ export function widgetCors(ownOrigin: string) {
   };
 }
 
-/** Refuses a cross-origin /v1/me request whose origin is not one of its tenant's allowed origins (a readable 403 with no data; nothing done). */
+/**
+ * Refuses a cross-origin /v1/me request whose origin is not one of its tenant's allowed origins (a
+ * readable 403 with no data; nothing done). Called by the global AuthGuard once the caller is known,
+ * so every route is covered without an interceptor on every request.
+ */
 @Injectable()
-export class WidgetOriginInterceptor implements NestInterceptor {
+export class WidgetOrigins {
   constructor(private readonly tenants: TenantsService) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (context.getType() !== 'http') return next.handle();
-    const res = context.switchToHttp().getResponse<Response>();
+  async check(res: Response, principal: Principal | undefined): Promise<void> {
     const origin = res.locals?.widgetOrigin as string | undefined;
-    if (origin) {
-      const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().user;
-      const tenantId = principal && principal.kind !== 'session' ? principal.tenantId : null;
-      if (!tenantId || !(await this.tenants.get(tenantId)).allowedOrigins.includes(origin)) {
-        throw new AppError('origin_not_allowed', originNotAllowedMessage(origin), { origin });
-      }
+    if (!origin) return;
+    const tenantId = principal && principal.kind !== 'session' ? principal.tenantId : null;
+    if (!tenantId || !(await this.tenants.get(tenantId)).allowedOrigins.includes(origin)) {
+      throw new AppError('origin_not_allowed', originNotAllowedMessage(origin), { origin });
     }
-    return next.handle();
   }
 }
 

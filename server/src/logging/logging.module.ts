@@ -26,9 +26,10 @@ export class LoggingModule {
                 return id;
               },
               autoLogging: { ignore: (req: IncomingMessage) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
+              // Nothing (not {}) before authentication: pino-http makes a child logger for any object.
               customProps: (req: IncomingMessage) => {
                 const tenantId = (req as IncomingMessage & { tenantId?: string }).tenantId;
-                return tenantId ? { tenantId } : {};
+                return (tenantId ? { tenantId } : undefined) as { tenantId: string };
               },
               redact: {
                 paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.secret'],
