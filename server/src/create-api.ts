@@ -12,6 +12,8 @@ import { setupOpenApi } from './common/http/openapi';
 import { securityHeaders } from './common/http/security-headers';
 import { createValidationPipe } from './common/http/validation.pipe';
 import type { AppConfig } from './config/app-config';
+import { ROOT_LOGGER } from './logging/logging.module';
+import { requestLog } from './logging/request-log';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 /** Responses worth compressing: the embed scripts and logos, and the catalogue lists. */
@@ -28,6 +30,7 @@ export async function createApi(config: AppConfig, options: ApiOptions = {}): Pr
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.enableShutdownHooks();
+  app.use(requestLog(app.get(ROOT_LOGGER)));
   app.use(cookieParser());
   app.use(securityHeaders(config));
   // The widget's files and the connector catalogue lists grow with the catalogue and compress ten

@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportGuard } from '@nestjs/passport';
-import { PinoLogger } from 'nestjs-pino';
 import type { Response } from 'express';
 import { AppError } from '../common/errors/app-error';
 import { WidgetOrigins } from '../embed/widget-cors';
+import { logTenant } from '../logging/request-log';
 import { ROLE_RANK } from '../members/membership.entity';
 import { AUTH_METADATA, AuthRequirement } from './auth.decorators';
 import type { AuthenticatedRequest, Principal } from './principal';
@@ -34,7 +34,6 @@ const GUARDS = { api_key: apiKeyGuard, end_user: endUserGuard, member: memberSes
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly logger: PinoLogger,
     private readonly widgetOrigins: WidgetOrigins,
   ) {}
 
@@ -65,7 +64,7 @@ export class AuthGuard implements CanActivate {
     }
     if (principal.kind !== 'session') {
       req.tenantId = principal.tenantId;
-      this.logger.assign({ tenantId: principal.tenantId });
+      logTenant(req, principal.tenantId);
     }
     await this.widgetOrigins.check(res, principal);
     return true;

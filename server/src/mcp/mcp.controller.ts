@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { PinoLogger } from 'nestjs-pino';
 import { Public } from '../auth/auth.decorators';
 import { AppError } from '../common/errors/app-error';
+import { logTenant } from '../logging/request-log';
 import { McpIdentityService } from './mcp-identity.service';
 import { McpIdentity, McpToolsService, UnknownTool } from './mcp-tools.service';
 
@@ -64,7 +65,7 @@ export class McpController {
       return;
     }
     (req as Request & { tenantId?: string }).tenantId = identity.tenantId;
-    this.logger.assign({ tenantId: identity.tenantId });
+    logTenant(req, identity.tenantId);
     const sdk = mcpSdk();
     const server = this.server(sdk, identity);
     const transport = new sdk.StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
