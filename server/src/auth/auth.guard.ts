@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard as PassportGuard } from '@nestjs/passport';
 import type { Response } from 'express';
 import { AppError } from '../common/errors/app-error';
 import { WidgetOrigins } from '../embed/widget-cors';
@@ -8,22 +7,8 @@ import { logTenant } from '../logging/request-log';
 import { ROLE_RANK } from '../members/membership.entity';
 import { AUTH_METADATA, AuthRequirement } from './auth.decorators';
 import type { AuthenticatedRequest, Principal } from './principal';
-
-/** Passport guards that surface the strategy's own coded error instead of a bare 401. */
-function strategyGuard(name: string) {
-  return class extends PassportGuard(name) {
-    override handleRequest<T>(err: unknown, user: T): T {
-      if (err) throw err;
-      if (!user) throw new AppError('unauthenticated', 'Authentication required');
-      return user;
-    }
-  };
-}
-
-const apiKeyGuard = new (strategyGuard('api-key'))();
-const memberSessionGuard = new (strategyGuard('member-session'))();
-const endUserGuard = new (strategyGuard('end-user'))();
-const GUARDS = { api_key: apiKeyGuard, end_user: endUserGuard, member: memberSessionGuard, session: memberSessionGuard };
+import { ApiKeyStrategy, MemberSessionStrategy } from './strategies';
+import { EndUserStrategy } from '../sessions/end-user.strategy';
 
 /**
  * The one global guard. Each route declares its requirement with @Public, @SessionAuth,
@@ -34,6 +19,9 @@ const GUARDS = { api_key: apiKeyGuard, end_user: endUserGuard, member: memberSes
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
+    private readonly apiKeys: ApiKeyStrategy,
+    private readonly memberSessions: MemberSessionStrategy,
+    private readonly endUsers: EndUserStrategy,
     private readonly widgetOrigins: WidgetOrigins,
   ) {}
 
@@ -48,8 +36,8 @@ export class AuthGuard implements CanActivate {
     }
 
     const kind = requirement.kind === 'api_key_or_end_user' ? (/^Bearer\s+sk_/i.test(req.headers.authorization ?? '') ? 'api_key' : 'end_user') : requirement.kind;
-    await GUARDS[kind].canActivate(context);
-    const principal = req.user as Principal;
+    const principal: Principal = await (kind === 'api_key' ? this.apiKeys : kind === 'end_user' ? this.endUsers : this.memberSessions).validate(req);
+    req.user = principal;
 
     if (requirement.kind === 'member') {
       if (principal.kind !== 'member') {

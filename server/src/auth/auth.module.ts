@@ -13,6 +13,6 @@ import { ApiKeyStrategy, MemberSessionStrategy, PasswordStrategy } from './strat
   imports: [PassportModule, MembersModule, ApiKeysModule, FailedAttemptsModule, EnvironmentsModule],
   controllers: [AuthController],
   providers: [MemberSessionsService, AuthRateLimiter, ApiKeyStrategy, MemberSessionStrategy, PasswordStrategy],
-  exports: [MemberSessionsService, AuthRateLimiter],
+  exports: [MemberSessionsService, AuthRateLimiter, ApiKeyStrategy, MemberSessionStrategy],
 })
 export class AuthModule {}

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Strategy as CustomStrategy } from 'passport-custom';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AppError } from '../common/errors/app-error';
@@ -17,15 +16,16 @@ import type { ApiKeyPrincipal, MemberPrincipal, SessionPrincipal } from './princ
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** `Authorization: Bearer sk_…` from a host backend. */
+/**
+ * `Authorization: Bearer sk_…` from a host backend. Called by AuthGuard directly, like the session
+ * strategies: passport would only wrap a function in per-request closures (bench/proxy.mjs --profile).
+ */
 @Injectable()
-export class ApiKeyStrategy extends PassportStrategy(CustomStrategy, 'api-key') {
+export class ApiKeyStrategy {
   constructor(
     private readonly apiKeys: ApiKeysService,
     private readonly throttle: FailedAttemptThrottle,
-  ) {
-    super();
-  }
+  ) {}
 
   async validate(req: Request): Promise<ApiKeyPrincipal> {
     const header = req.headers.authorization ?? '';
@@ -41,7 +41,7 @@ export class ApiKeyStrategy extends PassportStrategy(CustomStrategy, 'api-key') 
 
 /** The portal's httpOnly session cookie; state-changing requests must also be same-origin (assertSameOrigin). */
 @Injectable()
-export class MemberSessionStrategy extends PassportStrategy(CustomStrategy, 'member-session') {
+export class MemberSessionStrategy {
   private readonly ownOrigin: string;
 
   constructor(
@@ -49,7 +49,6 @@ export class MemberSessionStrategy extends PassportStrategy(CustomStrategy, 'mem
     private readonly throttle: FailedAttemptThrottle,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super();
     this.ownOrigin = new URL(config.publicUrl).origin;
   }
 

@@ -138,9 +138,12 @@ export class ProxyController {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function readBody(req: Request): Promise<Buffer> {
+  // A request without a body (most proxied calls are GETs) is not iterated.
+  if (req.headers['transfer-encoding'] === undefined && (req.headers['content-length'] ?? '0') === '0') return EMPTY;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

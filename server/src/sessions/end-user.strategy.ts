@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Strategy as CustomStrategy } from 'passport-custom';
 import type { EndUserPrincipal } from '../auth/principal';
 import { AppError } from '../common/errors/app-error';
 import { END_USER_TOKEN_FAILURES, SessionsService } from './sessions.service';
@@ -9,13 +7,11 @@ import { FailedAttemptThrottle } from '../auth/failed-attempt-throttle';
 
 /** `Authorization: Bearer sess_…` or `Bearer <host-signed JWT>`. */
 @Injectable()
-export class EndUserStrategy extends PassportStrategy(CustomStrategy, 'end-user') {
+export class EndUserStrategy {
   constructor(
     private readonly sessions: SessionsService,
     private readonly throttle: FailedAttemptThrottle,
-  ) {
-    super();
-  }
+  ) {}
 
   async validate(req: Request): Promise<EndUserPrincipal> {
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');

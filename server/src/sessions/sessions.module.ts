@@ -12,6 +12,6 @@ import { SessionsService } from './sessions.service';
   imports: [EndUsersModule, FailedAttemptsModule],
   controllers: [SessionsController],
   providers: [SessionsService, EndUserStrategy, provideTenantScoped(EndUserSession, 'Session'), provideTenantScoped(HostSigningKey, 'Signing key')],
-  exports: [SessionsService],
+  exports: [SessionsService, EndUserStrategy],
 })
 export class SessionsModule {}
