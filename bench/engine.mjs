@@ -98,7 +98,7 @@ await run(async () => {
 
   // --profile: each API and worker process writes its CPU profile into its own folder when it exits.
   const profileDir = ARGS.profile ? mkdtempSync(join(tmpdir(), 'sb-bench-prof-')) : undefined;
-  if (profileDir) atCleanup(() => rmSync(profileDir, { recursive: true, force: true }));
+  if (profileDir && !process.env.KEEP_PROFILE) atCleanup(() => rmSync(profileDir, { recursive: true, force: true }));
   const profiled = (name) => (profileDir ? { nodeArgs: profileArgs(join(profileDir, name)) } : undefined);
   const profiles = [];
 
