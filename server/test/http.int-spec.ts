@@ -52,6 +52,7 @@ describe('HTTP basics', () => {
     const http = new Http(api.url);
     await http.get('/healthz');
     await http.get('/no/such/path/42');
+    await http.get('/portal/settings/keys');
     const metrics = await http.get('/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
@@ -60,6 +61,8 @@ describe('HTTP basics', () => {
     // Unknown paths share one label, so a scanner cannot blow up the series count.
     expect(metrics.body).toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} \d+/);
     expect(metrics.body).not.toContain('/no/such/path');
+    // A route with a wildcard in it (the portal's pages, the proxy) keeps its own template.
+    expect(metrics.body).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/portal\/\*path",status="200"\} \d+/);
   });
 
   it('echoes a sane request id and makes one up otherwise', async () => {

@@ -17,10 +17,11 @@ export class MetricsModule implements NestModule {
       .apply((req: Request, res: Response, next: NextFunction) => {
         const end = this.metrics.httpDuration.startTimer();
         res.on('finish', () => {
-          // The route template (/v1/admin/members/:id), never the raw path, keeps label cardinality bounded.
-          // Nest answers unknown paths from a catch-all wildcard route; count those as one label.
+          // The route template (/v1/admin/members/:id, /v1/proxy/:connectionId/*path), never the raw
+          // path, keeps label cardinality bounded. Nest answers unknown paths from a route that is
+          // nothing but a wildcard; count those as one label.
           const path: unknown = req.route?.path;
-          const route = typeof path === 'string' && !path.includes('*') ? `${req.baseUrl}${path}` : 'unmatched';
+          const route = typeof path === 'string' && !/^\/?\{?\*/.test(path) ? `${req.baseUrl}${path}` : 'unmatched';
           end({ method: req.method, route, status: String(res.statusCode) });
         });
         next();
