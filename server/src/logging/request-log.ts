@@ -8,7 +8,7 @@ const UNLOGGED = new Set(['/healthz', '/readyz', '/metrics']);
 /**
  * One JSON line per request, when its answer is sent, with the request id and, once authenticated,
  * the tenant id. One child logger per request, made here: pino-http made two to four, and a child
- * of a child costs ten times a child of the root (bench/proxy.mjs --profile).
+ * of a child costs ten times a child of the root (docs/decisions.md, "the HTTP stack").
  */
 export function requestLog(root: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
