@@ -73,7 +73,9 @@ describe('connections kept in memory by the proxy', () => {
 
   it('keeps nothing while the announcements are lost, and caches again once they are back', async () => {
     expect((await proxied()).status).toBe(200);
-    const killed = await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN switchboard_connections' AND pid <> pg_backend_pid()`);
+    const killed = await db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN switchboard_connections' AND datname = current_database() AND pid <> pg_backend_pid()`,
+    );
     expect(killed.rowCount).toBeGreaterThan(0);
     // Not listening: an unannounced change is seen at once, because nothing is kept.
     await unannounced(`UPDATE connections SET status = 'needs_reauth' WHERE id = $1`);
