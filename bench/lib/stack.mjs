@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import pg from 'pg';
@@ -17,6 +18,8 @@ export const adminUrl = process.env.BENCH_DATABASE_ADMIN_URL ?? 'postgres://post
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the API and workers (NODE_OPTIONS refuses --cpu-prof).
 const benchNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** The API and workers start as the start scripts start them (server/src/process-memory.ts). */
+const { SERVER_NODE_FLAGS } = await import(pathToFileURL(join(dist, 'process-memory.js')).href);
 
 export const freePort = () =>
   new Promise((res) => {
@@ -68,7 +71,8 @@ export async function run(main) {
 /** Spawns `node <script>` (relative to server/dist, or absolute), keeping the tail of its output for errors. */
 export function startProcess(script, env, { args = [], nodeArgs = benchNodeArgs } = {}) {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, resolve(dist, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const serverFlags = script === 'main.js' || script === 'worker.js' ? SERVER_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...serverFlags, ...nodeArgs, resolve(dist, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let out = '';

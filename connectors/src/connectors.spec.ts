@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectors, ConnectorDefinition, HttpError, ProviderError, Sandbox, startSandbox } from './index';
+import { connectors, ConnectorDefinition, HttpError, ProviderError } from './index';
+import { Sandbox, startSandbox } from './sandbox';
 import { connect, Connected, makeCtx } from './test-support/helpers';
 import { allOptions, run } from './test-support/checked';
 

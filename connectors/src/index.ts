@@ -130,18 +130,5 @@ export function sandboxConnectors(sandboxUrl: string): Record<ConnectorKey, Conn
   return Object.fromEntries(Object.entries(connectors).map(([k, c]) => [k, withSandbox(c as ConnectorDefinition, sandboxUrl)])) as Record<ConnectorKey, ConnectorDefinition>;
 }
 
-export { startSandbox, sandboxProviders, SANDBOX_CREDENTIALS, DEFAULT_CLIENT, consentInSandbox } from './sandbox';
-export type {
-  Sandbox,
-  SandboxOptions,
-  SandboxOAuth,
-  SandboxState,
-  SandboxClient,
-  RecordedCall,
-  CallFilter,
-  FaultRule,
-  FaultHandle,
-  ResetOptions,
-  IssueTokensOptions,
-  OAuthEvent,
-} from './sandbox';
+// The sandbox providers (tests, the demo, the bench) are imported from '@switchboard/connectors/dist/sandbox':
+// the API and workers never load them.

@@ -5,7 +5,6 @@
  * server stores, and operationAction()/operationOptionSource() turn it back into runnable
  * definitions without parsing anything per run.
  */
-import { dereference, validate } from '@readme/openapi-parser';
 import { parse as parseYaml } from 'yaml';
 import { hasNestedQuantifier } from './regex-safety';
 import { ensureOk, getPath } from './runtime';
@@ -122,7 +121,9 @@ export async function importOpenApi(source: unknown, limits: OpenApiLimits = OPE
   if (operationCount > limits.maxOperations) {
     throw new OpenApiImportError('too_large', `The document has ${operationCount} operations; the limit is ${limits.maxOperations}`, '/paths');
   }
+  // Required here: only an import needs the parser, and no API or worker should carry it for nothing.
   // The parser keeps references to what it is given; it gets its own copies.
+  const { dereference, validate } = require('@readme/openapi-parser') as typeof import('@readme/openapi-parser');
   const result = await validate(structuredClone(parsed) as never, { resolve: { external: false }, validate: { errors: { colorize: false } } }).catch((error: Error) => {
     throw refusal(error);
   });

@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { readConfigOrExit } from './config/read-config';
+import { keepHeapLean } from './process-memory';
 import { installProcessSafety } from './process-safety';
 
 async function main(): Promise<void> {
   // Started by `switchboard demo|dev` over IPC: stop when that parent goes away, however it went.
   if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  keepHeapLean();
   const config = readConfigOrExit();
   installProcessSafety(pino({ level: config.logLevel }));
   const started = performance.now();

@@ -4,19 +4,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildAuthorizationUrl,
   buildTokenRequest,
-  consentInSandbox,
   HttpError,
   OAuth2Auth,
   parseTokenResponse,
   ProviderWebhooks,
   PollTrigger,
-  Sandbox,
-  SANDBOX_CREDENTIALS,
-  startSandbox,
   WebhookRequest,
   WebhookTrigger,
   withSandbox,
 } from '../index';
+import { consentInSandbox, Sandbox, SANDBOX_CREDENTIALS, startSandbox } from '../sandbox';
 import { connect, Connected, makeCtx, postToken, REDIRECT_URI } from '../test-support/helpers';
 import { allOptions, run, schemaValidator } from '../test-support/checked';
 import { airtableConnector } from './airtable';

@@ -5,19 +5,16 @@ import {
   buildTokenRequest,
   ConnectorDefinition,
   connectors,
-  consentInSandbox,
   Credentials,
   isAuthFailure,
   OAuth2Auth,
   parseTokenResponse,
   PollTrigger,
-  Sandbox,
-  SANDBOX_CREDENTIALS,
-  startSandbox,
   TriggerItem,
   withConfigDefaults,
   withSandbox,
 } from '../index';
+import { consentInSandbox, Sandbox, SANDBOX_CREDENTIALS, startSandbox } from '../sandbox';
 import { connect, Connected, makeCtx, pkcePair, postToken, REDIRECT_URI } from '../test-support/helpers';
 import { allOptions, failure, run, schemaValidator } from '../test-support/checked';
 

@@ -4,7 +4,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConnectorDefinition, connectors, HttpError, PollTrigger, ProviderWebhooks, Sandbox, send, startSandbox, TriggerItem, WebhookRequest, WebhookTrigger } from '../index';
+import { ConnectorDefinition, connectors, HttpError, PollTrigger, ProviderWebhooks, send, TriggerItem, WebhookRequest, WebhookTrigger } from '../index';
+import { Sandbox, startSandbox } from '../sandbox';
 import { connect, Connected, makeCtx } from '../test-support/helpers';
 
 let sandbox: Sandbox;

@@ -4,18 +4,15 @@ import {
   buildAuthorizationUrl,
   buildTokenRequest,
   ConnectorDefinition,
-  consentInSandbox,
   Credentials,
   ProviderError,
   OAuth2Auth,
   parseTokenResponse,
   PollTrigger,
-  Sandbox,
-  SANDBOX_CREDENTIALS,
-  startSandbox,
   TriggerItem,
   withSandbox,
 } from '../index';
+import { consentInSandbox, Sandbox, SANDBOX_CREDENTIALS, startSandbox } from '../sandbox';
 import { Connected, makeCtx, pkcePair, postToken, REDIRECT_URI } from '../test-support/helpers';
 import { allOptions, failure, run, schemaValidator } from '../test-support/checked';
 import { jiraConnector } from './jira';

@@ -11,7 +11,6 @@ import {
   CatalogueEntry,
   catalogueConnector,
   ConnectorDefinition,
-  consentInSandbox,
   createSimpleHttpClient,
   Credentials,
   HttpError,
@@ -20,11 +19,9 @@ import {
   OAuth2Auth,
   OAuth2ClientCredentialsAuth,
   parseTokenResponse,
-  Sandbox,
-  SANDBOX_CREDENTIALS,
-  startSandbox,
   withSandbox,
 } from '../index';
+import { consentInSandbox, Sandbox, SANDBOX_CREDENTIALS, startSandbox } from './index';
 import { makeCtx, pkcePair, postToken, REDIRECT_URI } from '../test-support/helpers';
 
 const catalogue = loadCatalogue();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectors, ConnectorDefinition, createSimpleHttpClient, isAuthFailure, OAuth2Auth, renderTemplate, Sandbox, startSandbox, withSandbox } from '../index';
+import { connectors, ConnectorDefinition, createSimpleHttpClient, isAuthFailure, OAuth2Auth, renderTemplate, withSandbox } from '../index';
+import { Sandbox, startSandbox } from './index';
 import { askedConfig, makeCtx, oauthDance, refresh, REDIRECT_URI } from '../test-support/helpers';
 
 let sandbox: Sandbox;

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { connectors, ConnectorDefinition, HttpError, Sandbox, startSandbox } from '../index';
+import { connectors, ConnectorDefinition, HttpError } from '../index';
+import { Sandbox, startSandbox } from './index';
 import { connect, Connected } from '../test-support/helpers';
 
 let sandbox: Sandbox;

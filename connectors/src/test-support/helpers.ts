@@ -4,17 +4,15 @@ import {
   buildAuthorizationUrl,
   buildTokenRequest,
   ConnectorDefinition,
-  consentInSandbox,
   createSimpleHttpClient,
   Credentials,
   OAuth2Auth,
   parseTokenResponse,
-  Sandbox,
-  SANDBOX_CREDENTIALS,
   TokenResult,
   TokenSet,
   withSandbox,
 } from '../index';
+import { consentInSandbox, Sandbox, SANDBOX_CREDENTIALS } from '../sandbox';
 
 export const REDIRECT_URI = 'http://127.0.0.1:9/oauth/callback';
 

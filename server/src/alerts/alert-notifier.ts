@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { PinoLogger } from 'nestjs-pino';
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { DataSource } from 'typeorm';
 import { TenantId } from '../common/tenancy/tenant-id';
 import { tenantSql } from '../common/tenancy/tenant-sql';
@@ -131,6 +131,8 @@ export class AlertNotifier implements OnModuleDestroy {
   private transport(): Transporter | null {
     if (!this.config.alerts.smtpUrl) return null;
     // One transport per process, without nodemailer's logger, so the URL's credentials are never printed.
+    // Required on the first email notice: a process that sends none does not carry nodemailer.
+    const { createTransport } = require('nodemailer') as typeof import('nodemailer');
     this.mailer ??= createTransport(this.config.alerts.smtpUrl, { from: this.config.alerts.from });
     return this.mailer;
   }

@@ -9,6 +9,7 @@ import { DataSource } from 'typeorm';
 import { hashToken } from '../common/crypto/tokens';
 import { loadConfig } from '../config/app-config';
 import { migrateUp } from '../database/migrate';
+import { SERVER_NODE_FLAGS } from '../process-memory';
 import { bootstrapTenant } from './bootstrap-tenant';
 import { buildTime, startedLine } from './build-stamp';
 import { type DemoSeedResult, seedDemoTenant } from './demo-seed';
@@ -101,8 +102,8 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
     const watch = mode === 'dev' ? ['--watch'] : [];
     if (mode === 'dev')
       stops.push(spawnChild('tsc', process.execPath, [require.resolve('typescript/bin/tsc'), '-b', '-w', '--preserveWatchOutput'], env, resolve(serverDir, '..'), mode));
-    stops.push(spawnChild('api', process.execPath, [...watch, join(serverDir, 'main.js')], env, REPO_ROOT, mode));
-    stops.push(spawnChild('worker', process.execPath, [...watch, join(serverDir, 'worker.js')], env, REPO_ROOT, mode));
+    stops.push(spawnChild('api', process.execPath, [...SERVER_NODE_FLAGS, ...watch, join(serverDir, 'main.js')], env, REPO_ROOT, mode));
+    stops.push(spawnChild('worker', process.execPath, [...SERVER_NODE_FLAGS, ...watch, join(serverDir, 'worker.js')], env, REPO_ROOT, mode));
 
     await waitForReady(`http://127.0.0.1:${port}/readyz`, 60_000);
 

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createTwoFilesPatch } from 'diff';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../auth/principal';
@@ -146,6 +145,8 @@ export class FlowTemplatesService {
     const after = pretty(sides.source.definition);
     const checked = await validateDefinitionWithPatterns(sides.source.definition, await this.catalog(sides.target.id));
     const needed = connectorKeysOf(sides.source.definition);
+    // Required here: only a promotion preview diffs, and no process should carry the differ for nothing.
+    const { createTwoFilesPatch } = require('diff') as typeof import('diff');
     const configured: Array<{ connector_key: string }> = needed.length
       ? await tenantSql(this.db).query(sides.target.id, 'SELECT connector_key FROM connector_configs WHERE tenant_id = $1 AND enabled AND connector_key = ANY($2)', [needed])
       : [];
