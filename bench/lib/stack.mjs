@@ -71,7 +71,7 @@ export async function run(main) {
 /** Spawns `node <script>` (relative to server/dist, or absolute), keeping the tail of its output for errors. */
 export function startProcess(script, env, { args = [], nodeArgs = benchNodeArgs } = {}) {
   const startedAt = performance.now();
-  const serverFlags = script === 'main.js' || script === 'worker.js' ? SERVER_NODE_FLAGS : [];
+  const serverFlags = { 'main.js': SERVER_NODE_FLAGS.api, 'worker.js': SERVER_NODE_FLAGS.worker }[script] ?? [];
   const child = spawn(process.execPath, [...serverFlags, ...nodeArgs, resolve(dist, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));

@@ -41,6 +41,7 @@ describe('process memory', () => {
 
   it('the start scripts pass the same node flags as the demo and the bench', () => {
     const { scripts } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    for (const script of ['start', 'start:worker']) expect(scripts[script]).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} dist/`);
+    expect(scripts.start).toBe(`node ${SERVER_NODE_FLAGS.api.join(' ')} dist/main.js`);
+    expect(scripts['start:worker']).toBe(`node ${SERVER_NODE_FLAGS.worker.join(' ')} dist/worker.js`);
   });
 });

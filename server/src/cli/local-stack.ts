@@ -102,8 +102,8 @@ export async function runLocalStack(mode: 'demo' | 'dev'): Promise<void> {
     const watch = mode === 'dev' ? ['--watch'] : [];
     if (mode === 'dev')
       stops.push(spawnChild('tsc', process.execPath, [require.resolve('typescript/bin/tsc'), '-b', '-w', '--preserveWatchOutput'], env, resolve(serverDir, '..'), mode));
-    stops.push(spawnChild('api', process.execPath, [...SERVER_NODE_FLAGS, ...watch, join(serverDir, 'main.js')], env, REPO_ROOT, mode));
-    stops.push(spawnChild('worker', process.execPath, [...SERVER_NODE_FLAGS, ...watch, join(serverDir, 'worker.js')], env, REPO_ROOT, mode));
+    stops.push(spawnChild('api', process.execPath, [...SERVER_NODE_FLAGS.api, ...watch, join(serverDir, 'main.js')], env, REPO_ROOT, mode));
+    stops.push(spawnChild('worker', process.execPath, [...SERVER_NODE_FLAGS.worker, ...watch, join(serverDir, 'worker.js')], env, REPO_ROOT, mode));
 
     await waitForReady(`http://127.0.0.1:${port}/readyz`, 60_000);
 
