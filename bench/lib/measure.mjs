@@ -85,10 +85,12 @@ export const selfCpuMs = () => {
 
 /**
  * `count` calls of `call(i)` with `concurrency` in flight, each timed; `call` answers whether it
- * succeeded (a throw is a failure too, its message kept as `firstError`).
+ * succeeded (a throw is a failure too, its message kept as `firstError`). `latencies` are in the
+ * order the calls finished, `latencyOf[i]` is call i's.
  */
 export async function load(count, concurrency, call) {
   const latencies = [];
+  const latencyOf = new Array(count);
   let failures = 0;
   let firstError;
   const t0 = performance.now();
@@ -100,7 +102,8 @@ export async function load(count, concurrency, call) {
       failures++;
       firstError ??= error.message;
     }
-    latencies.push(performance.now() - s);
+    latencyOf[i] = performance.now() - s;
+    latencies.push(latencyOf[i]);
   });
-  return { latencies, failures, firstError, rps: count / ((performance.now() - t0) / 1000), p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  return { latencies, latencyOf, failures, firstError, rps: count / ((performance.now() - t0) / 1000), p50: pct(latencies, 50), p99: pct(latencies, 99) };
 }
