@@ -11,9 +11,18 @@ export interface RunFinished {
   run?: unknown;
 }
 
-/** On a client (answers the receivers' count) or a pipeline (queues the command). */
+/** On a client (answers the receivers' count) or a pipeline (queues the command). The run id comes first (finishedRunId). */
 export function publishRunFinished<R extends Redis | ChainableCommander>(redis: R, prefix: string, event: RunFinished): ReturnType<R['publish']> {
-  return redis.publish(`${prefix}:${RUN_FINISHED_CHANNEL}`, JSON.stringify(event)) as ReturnType<R['publish']>;
+  return redis.publish(`${prefix}:${RUN_FINISHED_CHANNEL}`, JSON.stringify({ runId: event.runId, ...event })) as ReturnType<R['publish']>;
+}
+
+/**
+ * The run a finish message names, read without parsing it: every API process receives every
+ * finish (with the whole run when a caller waits) and parses only those it waits for. Null when the
+ * message does not start the way publishRunFinished writes it.
+ */
+export function finishedRunId(message: string): string | null {
+  return /^\{"runId":"([^"\\]+)"/.exec(message)?.[1] ?? null;
 }
 
 /** Redis channel on which a cancelled run is announced, so the worker executing it stops at once. */

@@ -4,7 +4,7 @@ import { PinoLogger } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { InjectRedis } from '../redis/redis.module';
-import { RUN_FINISHED_CHANNEL, RunFinished } from './run-events';
+import { finishedRunId, RUN_FINISHED_CHANNEL, RunFinished } from './run-events';
 
 /** How long subscribing may take before a waiting caller stops waiting (Redis down). */
 const SUBSCRIBE_TIMEOUT_MS = 2000;
@@ -33,6 +33,8 @@ export class RunWaiter implements OnModuleDestroy {
       this.subscriber = this.redis.duplicate();
       this.subscriber.on('error', () => undefined); // reconnects (and resubscribes) by itself; readyz reports the outage
       this.subscriber.on('message', (_: string, message: string) => {
+        const runId = finishedRunId(message);
+        if (runId !== null && !this.waiting.has(runId)) return;
         let event: RunFinished;
         try {
           event = JSON.parse(message) as RunFinished;
