@@ -12,8 +12,8 @@ export interface RunFinished {
 }
 
 /** On a client (answers the receivers' count) or a pipeline (queues the command). The run id comes first (finishedRunId). */
-export function publishRunFinished<R extends Redis | ChainableCommander>(redis: R, prefix: string, event: RunFinished): ReturnType<R['publish']> {
-  return redis.publish(`${prefix}:${RUN_FINISHED_CHANNEL}`, JSON.stringify({ runId: event.runId, ...event })) as ReturnType<R['publish']>;
+export function publishRunFinished<R extends Redis | ChainableCommander>(redis: R, prefix: string, { runId, ...rest }: RunFinished): ReturnType<R['publish']> {
+  return redis.publish(`${prefix}:${RUN_FINISHED_CHANNEL}`, JSON.stringify({ runId, ...rest })) as ReturnType<R['publish']>;
 }
 
 /**
