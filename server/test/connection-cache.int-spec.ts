@@ -82,6 +82,8 @@ describe('connections kept in memory by the proxy', () => {
     await until('the unannounced change to be seen', async () => ((await proxied()).status === 409 ? true : undefined), 10_000);
     await unannounced(`UPDATE connections SET status = 'active' WHERE id = $1`);
     // Listening again (within a second or two): cached again, which an unannounced change shows.
+    // When it does not, the cache's own lines say whether it tried to listen again and why it failed.
+    const cacheLines = () => JSON.stringify(api.logs.filter((line) => JSON.stringify(line).includes('ConnectionCache')));
     await until(
       'caching again',
       async () => {
@@ -92,7 +94,9 @@ describe('connections kept in memory by the proxy', () => {
       },
       // Listening again takes a second after the loss; a loaded CI box takes longer.
       20_000,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; the cache's log lines: ${cacheLines()}`);
+    });
     await db.query(`UPDATE connections SET status = 'active' WHERE id = $1`, [connectionId]);
   });
 });

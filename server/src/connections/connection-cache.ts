@@ -89,7 +89,8 @@ export class ConnectionCache implements OnApplicationBootstrap, OnApplicationShu
 
   private async listen(): Promise<void> {
     if (this.closing) return;
-    const client = new Client({ connectionString: this.config.database.url, application_name: PROCESS_ID, keepAlive: true, connectionTimeoutMillis: 3_000 });
+    // Neither the connect nor the LISTEN may hang: either failing is a loss, tried again in a second.
+    const client = new Client({ connectionString: this.config.database.url, application_name: PROCESS_ID, keepAlive: true, connectionTimeoutMillis: 3_000, query_timeout: 5_000 });
     const lost = (error?: Error) => {
       if (this.client !== client) return;
       this.client = null;
