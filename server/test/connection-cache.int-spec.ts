@@ -1,6 +1,7 @@
 import { Sandbox, startSandbox } from '@switchboard/connectors/dist/sandbox';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionCache } from '../src/connections/connection-cache';
 import { connectInSandbox, createTenant, Http, startApi, TenantFixture, TestApi, until } from './harness';
 
 /**
@@ -26,6 +27,21 @@ describe('connections kept in memory by the proxy', () => {
     } finally {
       await db.query(`SET session_replication_role = DEFAULT`);
     }
+  };
+
+  /**
+   * PostgreSQL's announcements reach this API seconds late, as they may on a loaded box: what this
+   * process changed itself must be seen on its next read all the same. Returns the undo.
+   */
+  const announcementsLate = () => {
+    const client = (api.app.get(ConnectionCache) as unknown as { client: Client }).client;
+    const [deliver] = client.listeners('notification') as Array<(n: unknown) => void>;
+    client.removeAllListeners('notification');
+    client.on('notification', (n) => setTimeout(() => deliver(n), 3_000));
+    return () => {
+      client.removeAllListeners('notification');
+      client.on('notification', deliver);
+    };
   };
 
   beforeAll(async () => {
@@ -58,16 +74,27 @@ describe('connections kept in memory by the proxy', () => {
     await until('the connection to work again', async () => ((await proxied()).status === 200 ? true : undefined), 10_000);
   });
 
-  it("sees a change of the connector's settings, and a revocation through the API, on the next call", async () => {
-    const session = (await tenant.host.post('/v1/sessions', { endUserId: 'ann' })).body.token as string;
-    const ann = new Http(api.url, { bearer: session, origin: HOST });
-    expect((await ann.get(`/v1/proxy/${connectionId}/auth.test`)).status).toBe(200);
-    expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true, endUserProxy: false } })).status).toBe(200);
-    expect((await ann.get(`/v1/proxy/${connectionId}/auth.test`)).status).toBe(403);
+  it("sees at once what this process changed: the connector's settings, a revocation, an end user's deletion", async () => {
+    const onTime = announcementsLate();
+    try {
+      const session = (await tenant.host.post('/v1/sessions', { endUserId: 'ann' })).body.token as string;
+      const ann = new Http(api.url, { bearer: session, origin: HOST });
+      expect((await ann.get(`/v1/proxy/${connectionId}/auth.test`)).status).toBe(200);
+      expect((await tenant.owner.put('/v1/admin/connectors/slack', { enabled: true, settings: { useSandbox: true, endUserProxy: false } })).status).toBe(200);
+      expect((await ann.get(`/v1/proxy/${connectionId}/auth.test`)).status).toBe(403);
 
-    expect((await proxied()).status).toBe(200);
-    expect((await tenant.host.delete(`/v1/connections/${connectionId}`)).status).toBeLessThan(300);
-    expect((await proxied()).status).toBeGreaterThanOrEqual(400);
+      expect((await proxied()).status).toBe(200);
+      expect((await tenant.host.delete(`/v1/connections/${connectionId}`)).status).toBeLessThan(300);
+      expect((await proxied()).status).toBe(404);
+
+      await tenant.host.put('/v1/end-users/bob', {});
+      const bobs = await connectInSandbox(api, tenant, 'slack', 'bob', { origin: HOST });
+      expect((await tenant.host.get(`/v1/proxy/${bobs}/auth.test`)).status).toBe(200);
+      expect((await tenant.host.delete('/v1/end-users/bob')).status).toBe(204);
+      expect((await tenant.host.get(`/v1/proxy/${bobs}/auth.test`)).status).toBe(404);
+    } finally {
+      onTime();
+    }
     connectionId = await connectInSandbox(api, tenant, 'slack', 'ann', { origin: HOST });
   });
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { Client } from 'pg';
 import type { TenantId } from '../common/tenancy/tenant-id';
@@ -64,9 +64,21 @@ export class ConnectionCache implements OnApplicationBootstrap, OnApplicationShu
     return loaded;
   }
 
-  /** Drops a connection this process just changed, without waiting for PostgreSQL's announcement (read-your-writes). */
+  /** Drops a connection this process just changed (committed), without waiting for PostgreSQL's announcement (read-your-writes). */
   forget(id: string): void {
     this.announce(`c:${id}`);
+  }
+
+  /**
+   * Runs `commit`, a transaction that changes what a tenant's connections resolve from (connector
+   * settings, OpenAPI documents, custom providers) or deletes some (an end user's), then drops the
+   * tenant's connections: this process's next read sees the change without waiting for PostgreSQL's
+   * announcement (read-your-writes).
+   */
+  async changing<T>(tenantId: TenantId, commit: () => Promise<T>): Promise<T> {
+    const result = await commit();
+    this.announce(`t:${tenantId}`);
+    return result;
   }
 
   private announce(payload: string): void {
@@ -116,3 +128,7 @@ export class ConnectionCache implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 }
+
+/** One cache per process: the services that change connections or their connectors drop its entries themselves. */
+@Module({ providers: [ConnectionCache], exports: [ConnectionCache] })
+export class ConnectionCacheModule {}

@@ -6,7 +6,7 @@ import { EndUsersModule } from '../end-users/end-users.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ConnectController } from './connect.controller';
-import { ConnectionCache } from './connection-cache';
+import { ConnectionCacheModule } from './connection-cache';
 import { ConnectionEvents } from './connection-events';
 import { ConnectService } from './connect.service';
 import { Connection } from './connection.entity';
@@ -20,11 +20,10 @@ import { ProviderSubscriptionsService } from './provider-subscriptions.service';
 import { ProxyController } from './proxy.controller';
 
 @Module({
-  imports: [ConnectorConfigsModule, EndUsersModule, SessionsModule, WebhooksModule, FailedAttemptsModule],
+  imports: [ConnectionCacheModule, ConnectorConfigsModule, EndUsersModule, SessionsModule, WebhooksModule, FailedAttemptsModule],
   controllers: [ConnectController, ConnectionsController, MyConnectionsController, ProxyController],
   providers: [
     ConnectService,
-    ConnectionCache,
     ConnectionEvents,
     ConnectionsService,
     CredentialsService,

@@ -1,3 +1,4 @@
+import { ConnectionCacheModule } from '../connections/connection-cache';
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { ConnectorConfig } from './connector-config.entity';
@@ -10,6 +11,7 @@ import { OpenApiImportsController } from './openapi-imports.controller';
 import { OpenApiImportsService } from './openapi-imports.service';
 
 @Module({
+  imports: [ConnectionCacheModule],
   controllers: [ConnectorConfigsController, OpenApiImportsController],
   providers: [
     ConnectorConfigsService,

@@ -16,6 +16,7 @@ import { bindingFor } from '../vault/vault-fields';
 import { InjectVault } from '../vault/vault.module';
 import { ConnectorConfig, ConnectorSettings } from './connector-config.entity';
 import { ConnectorRegistry } from './connector-registry.service';
+import { ConnectionCache } from '../connections/connection-cache';
 
 /** The sandbox's registered demo OAuth client, used when a sandboxed connector has none of its own. */
 export const SANDBOX_CLIENT = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
@@ -76,6 +77,7 @@ export class ConnectorConfigsService {
     @Inject(APP_CONFIG) private readonly appConfig: AppConfig,
     private readonly audit: AuditService,
     private readonly registry: ConnectorRegistry,
+    private readonly cache: ConnectionCache,
   ) {}
 
   list(tenantId: TenantId): Promise<ConnectorConfig[]> {
@@ -154,54 +156,58 @@ export class ConnectorConfigsService {
         errors: [{ path: 'settings.useSandbox', message: 'no sandbox on this deployment' }],
       });
     }
-    return this.db.transaction(async (manager) => {
-      const repo = this.configs.with(manager);
-      await tenantSql(manager).query(
-        actor.tenantId,
-        `INSERT INTO connector_configs (tenant_id, connector_key, enabled) VALUES ($1, $2, false) ON CONFLICT (tenant_id, connector_key) DO NOTHING`,
-        [key],
-      );
-      const current = await repo.query(actor.tenantId, 'c').addSelect('c.clientSecret').andWhere('c.connectorKey = :key', { key }).setLock('pessimistic_write').getOneOrFail();
-      const changes: Partial<ConnectorConfig> = {};
-      if (patch.enabled !== undefined && patch.enabled !== current.enabled) changes.enabled = patch.enabled;
-      if (patch.clientId !== undefined && patch.clientId !== current.clientId) changes.clientId = patch.clientId;
-      if (patch.clientSecret !== undefined) {
-        changes.clientSecret = patch.clientSecret === null ? null : this.vault.encrypt(patch.clientSecret, bindingFor('connectorClientSecret', current));
-      }
-      if (patch.webhookSigningSecret !== undefined) {
-        changes.webhookSigningSecret =
-          patch.webhookSigningSecret === null ? null : this.vault.encrypt(patch.webhookSigningSecret, bindingFor('connectorWebhookSigningSecret', current));
-      }
-      if (patch.scopes !== undefined) changes.scopes = patch.scopes === null ? null : [...new Set(patch.scopes)];
-      if (patch.settings !== undefined) {
-        // Only the settings given change; a DTO's unset fields must not erase stored ones.
-        const given = Object.fromEntries(Object.entries(patch.settings).filter(([, v]) => v !== undefined));
-        changes.settings = { ...current.settings, ...given };
-      }
-      const next = { ...current, ...changes };
-      const sandboxed = Boolean(next.settings.useSandbox);
-      // With end users' own apps the tenant needs none; client-credentials clients are the end users' too.
-      const appless = definition.auth.type === 'oauth2' && next.settings.endUserApp;
-      if (next.enabled && definition.auth.type === 'oauth2' && !sandboxed && !appless && !(next.clientId && next.clientSecret)) {
-        throw new AppError('validation_failed', `${definition.name} uses OAuth: set clientId and clientSecret (from your ${definition.name} app) before enabling it`, {
-          errors: [{ path: next.clientId ? 'clientSecret' : 'clientId', message: 'is required to enable an OAuth connector' }],
-        });
-      }
-      if (Object.keys(changes).length > 0) {
-        await repo.update(actor.tenantId, { id: current.id }, changes);
-        // Field names only: the secret's value never reaches the audit log.
-        await this.audit.record(actor, 'connector_config.updated', { type: 'connector', id: key }, { fields: Object.keys(changes), enabled: next.enabled }, manager);
-      }
-      return repo.get(actor.tenantId, { id: current.id });
-    });
+    return this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        const repo = this.configs.with(manager);
+        await tenantSql(manager).query(
+          actor.tenantId,
+          `INSERT INTO connector_configs (tenant_id, connector_key, enabled) VALUES ($1, $2, false) ON CONFLICT (tenant_id, connector_key) DO NOTHING`,
+          [key],
+        );
+        const current = await repo.query(actor.tenantId, 'c').addSelect('c.clientSecret').andWhere('c.connectorKey = :key', { key }).setLock('pessimistic_write').getOneOrFail();
+        const changes: Partial<ConnectorConfig> = {};
+        if (patch.enabled !== undefined && patch.enabled !== current.enabled) changes.enabled = patch.enabled;
+        if (patch.clientId !== undefined && patch.clientId !== current.clientId) changes.clientId = patch.clientId;
+        if (patch.clientSecret !== undefined) {
+          changes.clientSecret = patch.clientSecret === null ? null : this.vault.encrypt(patch.clientSecret, bindingFor('connectorClientSecret', current));
+        }
+        if (patch.webhookSigningSecret !== undefined) {
+          changes.webhookSigningSecret =
+            patch.webhookSigningSecret === null ? null : this.vault.encrypt(patch.webhookSigningSecret, bindingFor('connectorWebhookSigningSecret', current));
+        }
+        if (patch.scopes !== undefined) changes.scopes = patch.scopes === null ? null : [...new Set(patch.scopes)];
+        if (patch.settings !== undefined) {
+          // Only the settings given change; a DTO's unset fields must not erase stored ones.
+          const given = Object.fromEntries(Object.entries(patch.settings).filter(([, v]) => v !== undefined));
+          changes.settings = { ...current.settings, ...given };
+        }
+        const next = { ...current, ...changes };
+        const sandboxed = Boolean(next.settings.useSandbox);
+        // With end users' own apps the tenant needs none; client-credentials clients are the end users' too.
+        const appless = definition.auth.type === 'oauth2' && next.settings.endUserApp;
+        if (next.enabled && definition.auth.type === 'oauth2' && !sandboxed && !appless && !(next.clientId && next.clientSecret)) {
+          throw new AppError('validation_failed', `${definition.name} uses OAuth: set clientId and clientSecret (from your ${definition.name} app) before enabling it`, {
+            errors: [{ path: next.clientId ? 'clientSecret' : 'clientId', message: 'is required to enable an OAuth connector' }],
+          });
+        }
+        if (Object.keys(changes).length > 0) {
+          await repo.update(actor.tenantId, { id: current.id }, changes);
+          // Field names only: the secret's value never reaches the audit log.
+          await this.audit.record(actor, 'connector_config.updated', { type: 'connector', id: key }, { fields: Object.keys(changes), enabled: next.enabled }, manager);
+        }
+        return repo.get(actor.tenantId, { id: current.id });
+      }),
+    );
   }
 
   remove(actor: Actor, key: string): Promise<void> {
-    return this.db.transaction(async (manager) => {
-      const deleted = await this.configs.with(manager).delete(actor.tenantId, { connectorKey: key });
-      if (deleted === 0) throw notFound('Connector config', key);
-      await this.audit.record(actor, 'connector_config.deleted', { type: 'connector', id: key }, {}, manager);
-    });
+    return this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        const deleted = await this.configs.with(manager).delete(actor.tenantId, { connectorKey: key });
+        if (deleted === 0) throw notFound('Connector config', key);
+        await this.audit.record(actor, 'connector_config.deleted', { type: 'connector', id: key }, {}, manager);
+      }),
+    );
   }
 
   /**

@@ -13,6 +13,7 @@ import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.reposito
 import { CustomProvider } from '../custom-providers/custom-provider.entity';
 import { ConnectorRegistry } from './connector-registry.service';
 import { OpenApiImport } from './openapi-import.entity';
+import { ConnectionCache } from '../connections/connection-cache';
 
 /** How long fetching a document by URL may take, redirects included. */
 export const OPENAPI_FETCH_TIMEOUT_MS = 10_000;
@@ -34,6 +35,7 @@ export class OpenApiImportsService {
     private readonly registry: ConnectorRegistry,
     private readonly guard: OutboundGuard,
     private readonly audit: AuditService,
+    private readonly cache: ConnectionCache,
   ) {}
 
   async get(tenantId: TenantId, key: string): Promise<OpenApiImport> {
@@ -58,97 +60,103 @@ export class OpenApiImportsService {
       throw error instanceof OpenApiImportError ? this.refusal(error) : error;
     }
     const sourceUrl = 'url' in source ? source.url : null;
-    return this.db.transaction(async (manager) => {
-      // A tenant's own provider may be being deleted (which removes its document): wait for that, and
-      // keep it from being deleted until this import is in, so no document outlives its provider.
-      if (!getConnector(key)) {
-        const kept = await this.customProviders.with(manager).query(actor.tenantId, 'p').andWhere('p.key = :key', { key }).setLock('pessimistic_read').getOne();
-        if (!kept) throw notFound('Connector', key);
-      }
-      const repo = this.imports.with(manager);
-      const values = {
-        sourceUrl,
-        document: text,
-        documentBytes: Buffer.byteLength(text, 'utf8'),
-        openapiVersion: imported.openapi,
-        title: imported.title,
-        version: imported.version,
-        servers: imported.servers,
-        operations: imported.operations,
-        warnings: imported.warnings,
-      };
-      const current = await repo.query(actor.tenantId, 'i').andWhere('i.connectorKey = :key', { key }).setLock('pessimistic_write').getOne();
-      if (current) {
-        const keys = new Set(imported.operations.map((o) => o.key));
-        const optionSources = Object.fromEntries(Object.entries(current.optionSources).filter(([k]) => keys.has(k)));
-        await repo.update(actor.tenantId, { id: current.id }, { ...values, optionSources });
-      } else {
-        await repo.insert(actor.tenantId, { connectorKey: key, ...values, optionSources: {} });
-      }
-      await this.audit.record(
-        actor,
-        'connector_openapi.imported',
-        { type: 'connector', id: key },
-        {
+    return this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        // A tenant's own provider may be being deleted (which removes its document): wait for that, and
+        // keep it from being deleted until this import is in, so no document outlives its provider.
+        if (!getConnector(key)) {
+          const kept = await this.customProviders.with(manager).query(actor.tenantId, 'p').andWhere('p.key = :key', { key }).setLock('pessimistic_read').getOne();
+          if (!kept) throw notFound('Connector', key);
+        }
+        const repo = this.imports.with(manager);
+        const values = {
+          sourceUrl,
+          document: text,
+          documentBytes: Buffer.byteLength(text, 'utf8'),
+          openapiVersion: imported.openapi,
           title: imported.title,
           version: imported.version,
-          operations: imported.operations.length,
-          source: sourceUrl ? 'url' : 'upload',
-          ...(sourceUrl ? { url: sourceUrl } : {}),
-          replaced: Boolean(current),
-        },
-        manager,
-      );
-      return repo.get(actor.tenantId, { connectorKey: key });
-    });
+          servers: imported.servers,
+          operations: imported.operations,
+          warnings: imported.warnings,
+        };
+        const current = await repo.query(actor.tenantId, 'i').andWhere('i.connectorKey = :key', { key }).setLock('pessimistic_write').getOne();
+        if (current) {
+          const keys = new Set(imported.operations.map((o) => o.key));
+          const optionSources = Object.fromEntries(Object.entries(current.optionSources).filter(([k]) => keys.has(k)));
+          await repo.update(actor.tenantId, { id: current.id }, { ...values, optionSources });
+        } else {
+          await repo.insert(actor.tenantId, { connectorKey: key, ...values, optionSources: {} });
+        }
+        await this.audit.record(
+          actor,
+          'connector_openapi.imported',
+          { type: 'connector', id: key },
+          {
+            title: imported.title,
+            version: imported.version,
+            operations: imported.operations.length,
+            source: sourceUrl ? 'url' : 'upload',
+            ...(sourceUrl ? { url: sourceUrl } : {}),
+            replaced: Boolean(current),
+          },
+          manager,
+        );
+        return repo.get(actor.tenantId, { connectorKey: key });
+      }),
+    );
   }
 
   /** Sets which listing operations serve as option sources and how (`null`: not one), by action key. */
   async setOptionSources(actor: Actor, key: string, changes: Record<string, unknown>): Promise<OpenApiImport> {
     await this.registry.definition(actor.tenantId, key);
-    return this.db.transaction(async (manager) => {
-      const repo = this.imports.with(manager);
-      const current = await repo.query(actor.tenantId, 'i').andWhere('i.connectorKey = :key', { key }).setLock('pessimistic_write').getOne();
-      if (!current) throw notFound(`OpenAPI document of connector ${key}`);
-      const errors: { path: string; message: string }[] = [];
-      const next = { ...current.optionSources };
-      for (const [actionKey, spec] of Object.entries(changes)) {
-        const path = `optionSources.${actionKey}`;
-        const operation = current.operations.find((o) => o.key === actionKey);
-        if (!operation) errors.push({ path, message: `no imported action ${actionKey}; there are ${current.operations.map((o) => o.key).join(', ') || 'none'}` });
-        else if (operation.method !== 'GET') errors.push({ path, message: `${operation.method} ${operation.path} is not a GET; only reads can list options` });
-        else if (operation.parameters.some((p) => p.required))
-          errors.push({
-            path,
-            message: `${operation.method} ${operation.path} needs input (${operation.parameters
-              .filter((p) => p.required)
-              .map((p) => p.name)
-              .join(', ')}); an option source cannot give it`,
-          });
-        else if (spec === null) next[actionKey] = null;
-        else {
-          const problems = listSpecProblems(
-            spec,
-            operation.parameters.filter((p) => p.in === 'query').map((p) => p.name),
-          );
-          errors.push(...problems.map((p) => ({ path: `${path}.${p.path}`, message: p.message })));
-          if (problems.length === 0) next[actionKey] = spec as ListSpec;
+    return this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        const repo = this.imports.with(manager);
+        const current = await repo.query(actor.tenantId, 'i').andWhere('i.connectorKey = :key', { key }).setLock('pessimistic_write').getOne();
+        if (!current) throw notFound(`OpenAPI document of connector ${key}`);
+        const errors: { path: string; message: string }[] = [];
+        const next = { ...current.optionSources };
+        for (const [actionKey, spec] of Object.entries(changes)) {
+          const path = `optionSources.${actionKey}`;
+          const operation = current.operations.find((o) => o.key === actionKey);
+          if (!operation) errors.push({ path, message: `no imported action ${actionKey}; there are ${current.operations.map((o) => o.key).join(', ') || 'none'}` });
+          else if (operation.method !== 'GET') errors.push({ path, message: `${operation.method} ${operation.path} is not a GET; only reads can list options` });
+          else if (operation.parameters.some((p) => p.required))
+            errors.push({
+              path,
+              message: `${operation.method} ${operation.path} needs input (${operation.parameters
+                .filter((p) => p.required)
+                .map((p) => p.name)
+                .join(', ')}); an option source cannot give it`,
+            });
+          else if (spec === null) next[actionKey] = null;
+          else {
+            const problems = listSpecProblems(
+              spec,
+              operation.parameters.filter((p) => p.in === 'query').map((p) => p.name),
+            );
+            errors.push(...problems.map((p) => ({ path: `${path}.${p.path}`, message: p.message })));
+            if (problems.length === 0) next[actionKey] = spec as ListSpec;
+          }
         }
-      }
-      if (errors.length > 0) throw new AppError('validation_failed', `${errors[0].path}: ${errors[0].message}`, { errors });
-      await repo.update(actor.tenantId, { id: current.id }, { optionSources: next });
-      await this.audit.record(actor, 'connector_openapi.option_sources_updated', { type: 'connector', id: key }, { actions: Object.keys(changes) }, manager);
-      return repo.get(actor.tenantId, { id: current.id });
-    });
+        if (errors.length > 0) throw new AppError('validation_failed', `${errors[0].path}: ${errors[0].message}`, { errors });
+        await repo.update(actor.tenantId, { id: current.id }, { optionSources: next });
+        await this.audit.record(actor, 'connector_openapi.option_sources_updated', { type: 'connector', id: key }, { actions: Object.keys(changes) }, manager);
+        return repo.get(actor.tenantId, { id: current.id });
+      }),
+    );
   }
 
   async remove(actor: Actor, key: string): Promise<void> {
     await this.registry.definition(actor.tenantId, key);
-    await this.db.transaction(async (manager) => {
-      const deleted = await this.imports.with(manager).delete(actor.tenantId, { connectorKey: key });
-      if (deleted === 0) throw notFound(`OpenAPI document of connector ${key}`);
-      await this.audit.record(actor, 'connector_openapi.deleted', { type: 'connector', id: key }, {}, manager);
-    });
+    await this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        const deleted = await this.imports.with(manager).delete(actor.tenantId, { connectorKey: key });
+        if (deleted === 0) throw notFound(`OpenAPI document of connector ${key}`);
+        await this.audit.record(actor, 'connector_openapi.deleted', { type: 'connector', id: key }, {}, manager);
+      }),
+    );
   }
 
   private refusal(error: OpenApiImportError): AppError {

@@ -1,3 +1,4 @@
+import { ConnectionCacheModule } from '../connections/connection-cache';
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
@@ -9,6 +10,7 @@ import { CustomProvidersService } from './custom-providers.service';
 
 /** The admin API of custom providers. The ConnectorRegistry reads the table itself (it is needed by the worker too). */
 @Module({
+  imports: [ConnectionCacheModule],
   controllers: [CustomProvidersController],
   providers: [
     CustomProvidersService,

@@ -15,6 +15,7 @@ import { Connection } from '../connections/connection.entity';
 import { ConnectorConfig } from '../connector-configs/connector-config.entity';
 import { OpenApiImport } from '../connector-configs/openapi-import.entity';
 import { CustomProvider } from './custom-provider.entity';
+import { ConnectionCache } from '../connections/connection-cache';
 
 export interface CustomProviderInput {
   key: string;
@@ -41,6 +42,7 @@ export class CustomProvidersService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly guard: OutboundGuard,
+    private readonly cache: ConnectionCache,
   ) {}
 
   list(tenantId: TenantId): Promise<CustomProvider[]> {
@@ -53,18 +55,20 @@ export class CustomProvidersService {
 
   async create(actor: Actor, input: CustomProviderInput): Promise<CustomProvider> {
     const definition = this.check(input);
-    return this.db.transaction(async (manager) => {
-      const repo = this.providers.with(manager);
-      let created: CustomProvider;
-      try {
-        created = await repo.insert(actor.tenantId, { key: input.key, definition });
-      } catch (error) {
-        if (isUniqueViolation(error)) throw keyTaken(input.key, 'another of your providers');
-        throw error;
-      }
-      await this.audit.record(actor, 'custom_provider.created', { type: 'custom_provider', id: created.id }, { key: input.key, name: definition.name }, manager);
-      return created;
-    });
+    return this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        const repo = this.providers.with(manager);
+        let created: CustomProvider;
+        try {
+          created = await repo.insert(actor.tenantId, { key: input.key, definition });
+        } catch (error) {
+          if (isUniqueViolation(error)) throw keyTaken(input.key, 'another of your providers');
+          throw error;
+        }
+        await this.audit.record(actor, 'custom_provider.created', { type: 'custom_provider', id: created.id }, { key: input.key, name: definition.name }, manager);
+        return created;
+      }),
+    );
   }
 
   /** Replaces the definition. The key stays: connections, configs and flows name the provider by it. */
@@ -76,23 +80,25 @@ export class CustomProvidersService {
       });
     }
     const definition = this.check(input);
-    return this.db.transaction(async (manager) => {
-      // Existing connections hold credentials of the old kind: the auth type stays while they exist.
-      const inUse = await this.connections.with(manager).count(actor.tenantId, { connectorKey: current.key });
-      if (inUse > 0 && definition.auth.type !== current.definition.auth.type) {
-        throw new AppError(
-          'provider_in_use',
-          `definition.auth.type: ${current.definition.name} has ${inUse} connection${inUse === 1 ? '' : 's'} using ${current.definition.auth.type}; delete them before changing how it authenticates`,
-          {
-            connections: inUse,
-            errors: [{ path: 'definition.auth.type', message: `cannot change while connections use ${current.definition.auth.type}` }],
-          },
-        );
-      }
-      await this.providers.with(manager).update(actor.tenantId, { id }, { definition });
-      await this.audit.record(actor, 'custom_provider.replaced', { type: 'custom_provider', id }, { key: current.key, name: definition.name }, manager);
-      return this.providers.with(manager).get(actor.tenantId, { id }, id);
-    });
+    return this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        // Existing connections hold credentials of the old kind: the auth type stays while they exist.
+        const inUse = await this.connections.with(manager).count(actor.tenantId, { connectorKey: current.key });
+        if (inUse > 0 && definition.auth.type !== current.definition.auth.type) {
+          throw new AppError(
+            'provider_in_use',
+            `definition.auth.type: ${current.definition.name} has ${inUse} connection${inUse === 1 ? '' : 's'} using ${current.definition.auth.type}; delete them before changing how it authenticates`,
+            {
+              connections: inUse,
+              errors: [{ path: 'definition.auth.type', message: `cannot change while connections use ${current.definition.auth.type}` }],
+            },
+          );
+        }
+        await this.providers.with(manager).update(actor.tenantId, { id }, { definition });
+        await this.audit.record(actor, 'custom_provider.replaced', { type: 'custom_provider', id }, { key: current.key, name: definition.name }, manager);
+        return this.providers.with(manager).get(actor.tenantId, { id }, id);
+      }),
+    );
   }
 
   /**
@@ -100,35 +106,37 @@ export class CustomProvidersService {
    * (left behind, they would come back on a new provider created under the same key).
    */
   async remove(actor: Actor, id: string): Promise<void> {
-    await this.db.transaction(async (manager) => {
-      const repo = this.providers.with(manager);
-      const current = await repo.query(actor.tenantId, 'p').andWhere('p.id = :id', { id }).setLock('pessimistic_write').getOne();
-      if (!current) throw new AppError('not_found', `Custom provider ${id} was not found`);
-      const inUse = await this.connections.with(manager).count(actor.tenantId, { connectorKey: current.key });
-      // Switched-on flow instances whose version lists the provider (switched-off ones may stay: they start nothing).
-      const [{ instances }]: Array<{ instances: number }> = await tenantSql(manager).query(
-        actor.tenantId,
-        `SELECT count(*)::int AS instances FROM flow_instances i JOIN flow_template_versions v ON v.id = i.version_id
+    await this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        const repo = this.providers.with(manager);
+        const current = await repo.query(actor.tenantId, 'p').andWhere('p.id = :id', { id }).setLock('pessimistic_write').getOne();
+        if (!current) throw new AppError('not_found', `Custom provider ${id} was not found`);
+        const inUse = await this.connections.with(manager).count(actor.tenantId, { connectorKey: current.key });
+        // Switched-on flow instances whose version lists the provider (switched-off ones may stay: they start nothing).
+        const [{ instances }]: Array<{ instances: number }> = await tenantSql(manager).query(
+          actor.tenantId,
+          `SELECT count(*)::int AS instances FROM flow_instances i JOIN flow_template_versions v ON v.id = i.version_id
           WHERE i.tenant_id = $1 AND i.enabled AND (v.definition->'connectors')::jsonb ? $2::text`,
-        [current.key],
-      );
-      if (inUse > 0 || instances > 0) {
-        const what = [inUse > 0 ? `${inUse} connection${inUse === 1 ? '' : 's'}` : '', instances > 0 ? `${instances} switched-on flow instance${instances === 1 ? '' : 's'}` : '']
-          .filter(Boolean)
-          .join(' and ');
-        throw new AppError('provider_in_use', `${current.definition.name} is used by ${what}; remove them first`, { connections: inUse, instances });
-      }
-      await this.configs.with(manager).delete(actor.tenantId, { connectorKey: current.key });
-      const openApiDocuments = await this.openApiImports.with(manager).delete(actor.tenantId, { connectorKey: current.key });
-      await repo.delete(actor.tenantId, { id });
-      await this.audit.record(
-        actor,
-        'custom_provider.deleted',
-        { type: 'custom_provider', id },
-        { key: current.key, name: current.definition.name, openApiDocumentRemoved: openApiDocuments > 0 },
-        manager,
-      );
-    });
+          [current.key],
+        );
+        if (inUse > 0 || instances > 0) {
+          const what = [inUse > 0 ? `${inUse} connection${inUse === 1 ? '' : 's'}` : '', instances > 0 ? `${instances} switched-on flow instance${instances === 1 ? '' : 's'}` : '']
+            .filter(Boolean)
+            .join(' and ');
+          throw new AppError('provider_in_use', `${current.definition.name} is used by ${what}; remove them first`, { connections: inUse, instances });
+        }
+        await this.configs.with(manager).delete(actor.tenantId, { connectorKey: current.key });
+        const openApiDocuments = await this.openApiImports.with(manager).delete(actor.tenantId, { connectorKey: current.key });
+        await repo.delete(actor.tenantId, { id });
+        await this.audit.record(
+          actor,
+          'custom_provider.deleted',
+          { type: 'custom_provider', id },
+          { key: current.key, name: current.definition.name, openApiDocumentRemoved: openApiDocuments > 0 },
+          manager,
+        );
+      }),
+    );
   }
 
   /** The entry, checked by the catalogue's rules plus what a tenant-given entry must also obey. */

@@ -1,3 +1,4 @@
+import { ConnectionCacheModule } from '../connections/connection-cache';
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { Connection } from '../connections/connection.entity';
@@ -9,6 +10,7 @@ import { EndUsersController } from './end-users.controller';
 import { EndUsersService } from './end-users.service';
 
 @Module({
+  imports: [ConnectionCacheModule],
   controllers: [EndUsersController, EndUsersAdminController, ConnectionsAdminController],
   providers: [
     EndUsersService,

@@ -7,6 +7,7 @@ import { InjectTenantScoped } from '../common/tenancy/tenant-scoped.provider';
 import { TenantScopedRepository } from '../common/tenancy/tenant-scoped.repository';
 import { tenantSql } from '../common/tenancy/tenant-sql';
 import { EndUser } from './end-user.entity';
+import { ConnectionCache } from '../connections/connection-cache';
 
 export interface EndUserFields {
   displayName?: string | null;
@@ -20,6 +21,7 @@ export class EndUsersService {
     @InjectTenantScoped(EndUser) private readonly endUsers: TenantScopedRepository<EndUser>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly cache: ConnectionCache,
   ) {}
 
   /** Ordered by external id, which is unique per tenant, so the cursor is simply the last external id. */
@@ -70,11 +72,13 @@ export class EndUsersService {
   }
 
   async remove(actor: Actor, externalId: string): Promise<void> {
-    await this.db.transaction(async (manager) => {
-      const repo = this.endUsers.with(manager);
-      const endUser = await repo.get(actor.tenantId, { externalId }, externalId);
-      await repo.delete(actor.tenantId, { id: endUser.id });
-      await this.audit.record(actor, 'end_user.deleted', { type: 'end_user', id: endUser.id }, { externalId }, manager);
-    });
+    await this.cache.changing(actor.tenantId, () =>
+      this.db.transaction(async (manager) => {
+        const repo = this.endUsers.with(manager);
+        const endUser = await repo.get(actor.tenantId, { externalId }, externalId);
+        await repo.delete(actor.tenantId, { id: endUser.id });
+        await this.audit.record(actor, 'end_user.deleted', { type: 'end_user', id: endUser.id }, { externalId }, manager);
+      }),
+    );
   }
 }
