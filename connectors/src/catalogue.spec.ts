@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { catalogueConnector, catalogueConnectors, catalogueEntryErrors, catalogueEntryProblems, connectors, createSimpleHttpClient, loadCatalogue } from './index';
+import { catalogueConnector, catalogueConnectors, catalogueEntryErrors, catalogueEntryProblems, CATALOGUE_DIR, connectors, createSimpleHttpClient, loadCatalogue } from './index';
+import { catalogueEntries, writeBuiltCatalogue } from './catalogue';
 import type { CatalogueEntry } from './index';
 import { connectorManifest, connectorSchema } from './schema';
 import Ajv2020 from 'ajv/dist/2020';
@@ -26,6 +27,33 @@ describe('provider catalogue', () => {
       expect(validate(manifest), `${connector.key}: ${JSON.stringify(validate.errors)}`).toBe(true);
       expect(JSON.stringify(manifest)).not.toContain('${');
     }
+  });
+
+  it('is read from the JSON the build wrote while no YAML file changed since, else from the YAML', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'catalogue-'));
+    cpSync(CATALOGUE_DIR, dir, { recursive: true });
+    const built = join(dir, 'catalogue.json');
+    // Without a built file: the YAML.
+    expect(catalogueEntries(dir, built)).toEqual(loadCatalogue(dir));
+    writeBuiltCatalogue(dir, built);
+    const written = JSON.parse(readFileSync(built, 'utf8'));
+    expect(written.entries).toEqual(loadCatalogue(dir));
+    // Current: what the build wrote is what is read (marked, to see that it is the JSON).
+    const [key] = Object.keys(written.entries);
+    written.entries[key].name = 'From the build';
+    writeFileSync(built, JSON.stringify(written));
+    expect(catalogueEntries(dir, built)[key].name).toBe('From the build');
+    // A YAML file edited after the build: the YAML again, so the edit takes effect on restart.
+    const [file] = written.files as string[];
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(dir, file), later, later);
+    expect(catalogueEntries(dir, built)[key].name).not.toBe('From the build');
+    utimesSync(built, later, later);
+    expect(catalogueEntries(dir, built)[key].name).toBe('From the build');
+    // A file added since the build: the YAML.
+    writeFileSync(join(dir, 'zz-new.yaml'), readFileSync(join(dir, file), 'utf8').replace(/^([a-z0-9-]+):/gm, 'zz-$1:'));
+    utimesSync(join(dir, 'zz-new.yaml'), new Date(0), new Date(0));
+    expect(Object.keys(catalogueEntries(dir, built)).some((k) => k.startsWith('zz-'))).toBe(true);
   });
 
   it('names the file, the key and the problem of a bad entry', () => {

@@ -4,11 +4,10 @@
  * becomes a ConnectorDefinition without actions: flows reach it through `request` steps and the
  * proxy, and the connected account is named by a declarative `verify` call.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { parseDocument } from 'yaml';
 import { getPath, renderTemplate, send } from './runtime';
 import { authSpecSchema, CONNECTOR_CATEGORIES } from './schema';
 import { AuthSpec, ConnectionConfigField, ConnectorDefinition, JsonSchema, PaginationSpec, ProviderError, RateLimitHint, AuthFailureSpec } from './types';
@@ -323,14 +322,20 @@ export function catalogueExampleErrors(entry: CatalogueEntry): string[] {
 /** Where the YAML files are, next to src/ and dist/. */
 export const CATALOGUE_DIR = join(__dirname, '..', 'catalogue');
 
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+}
+
 /** Parses and checks every catalogue file; throws naming the file, the key and what is wrong. */
 export function loadCatalogue(dir = CATALOGUE_DIR): Record<string, CatalogueEntry> {
   const entries: Record<string, CatalogueEntry> = {};
   const problems: string[] = [];
-  for (const file of readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()) {
-    const doc = parseDocument(readFileSync(join(dir, file), 'utf8'), { uniqueKeys: true });
+  // Required here: a process that reads the built catalogue never loads the YAML parser.
+  const { parseDocument: parseYaml } = require('yaml') as typeof import('yaml');
+  for (const file of yamlFiles(dir)) {
+    const doc = parseYaml(readFileSync(join(dir, file), 'utf8'), { uniqueKeys: true });
     if (doc.errors.length > 0) {
       problems.push(...doc.errors.map((e) => `${file}: ${e.message}`));
       continue;
@@ -349,14 +354,46 @@ export function loadCatalogue(dir = CATALOGUE_DIR): Record<string, CatalogueEntr
   return entries;
 }
 
+/** The catalogue as the build checked and wrote it (`writeBuiltCatalogue`), next to dist/catalogue.js. */
+export const BUILT_CATALOGUE = join(__dirname, 'catalogue.json');
+
+/**
+ * The build's step after tsc: the YAML catalogue, checked, as one JSON file. Parsing and checking
+ * the YAML at every start took seconds and kept ~4.5 MB of heap (the parser, the compiled schema)
+ * in every API and worker process.
+ */
+export function writeBuiltCatalogue(dir = CATALOGUE_DIR, built = BUILT_CATALOGUE): void {
+  const files = yamlFiles(dir);
+  writeFileSync(built, JSON.stringify({ files, entries: loadCatalogue(dir) }));
+}
+
+/**
+ * The catalogue's entries: the built JSON while it is current (the same files, none changed since
+ * it was written), else the YAML itself, so an edited catalogue takes effect on restart as before.
+ */
+export function catalogueEntries(dir = CATALOGUE_DIR, built = BUILT_CATALOGUE): Record<string, CatalogueEntry> {
+  let builtAt: number;
+  try {
+    builtAt = statSync(built).mtimeMs;
+  } catch {
+    return loadCatalogue(dir);
+  }
+  const files = yamlFiles(dir);
+  const written = JSON.parse(readFileSync(built, 'utf8')) as { files: string[]; entries: Record<string, CatalogueEntry> };
+  const current = written.files.join('\n') === files.join('\n') && files.every((f) => statSync(join(dir, f)).mtimeMs <= builtAt);
+  return current ? written.entries : loadCatalogue(dir);
+}
+
 let loaded: Record<string, ConnectorDefinition> | undefined;
 
 /**
- * Every catalogue provider as a connector, by key (parsed once), from CATALOGUE_DIR or, when the
- * environment names one, from `process.env.CATALOGUE_DIR` (tests and bench/catalogue.mjs point it
- * at a generated catalogue of any size).
+ * Every catalogue provider as a connector, by key (read once), from the catalogue or, when the
+ * environment names a directory, from `process.env.CATALOGUE_DIR` (tests and bench/catalogue.mjs
+ * point it at a generated catalogue of any size).
  */
 export function catalogueConnectors(): Record<string, ConnectorDefinition> {
-  loaded ??= Object.fromEntries(Object.entries(loadCatalogue(process.env.CATALOGUE_DIR || CATALOGUE_DIR)).map(([key, entry]) => [key, catalogueConnector(key, entry)]));
+  loaded ??= Object.fromEntries(
+    Object.entries(process.env.CATALOGUE_DIR ? loadCatalogue(process.env.CATALOGUE_DIR) : catalogueEntries()).map(([key, entry]) => [key, catalogueConnector(key, entry)]),
+  );
   return loaded;
 }

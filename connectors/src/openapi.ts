@@ -5,7 +5,6 @@
  * server stores, and operationAction()/operationOptionSource() turn it back into runnable
  * definitions without parsing anything per run.
  */
-import { parse as parseYaml } from 'yaml';
 import { hasNestedQuantifier } from './regex-safety';
 import { ensureOk, getPath } from './runtime';
 import { ActionDefinition, HttpRequest, JsonSchema, OptionItem, OptionSource } from './types';
@@ -94,7 +93,9 @@ export function parseOpenApiText(text: string, limits: OpenApiLimits = OPENAPI_L
   }
   const trimmed = text.trimStart();
   try {
-    return trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+    if (trimmed.startsWith('{')) return JSON.parse(trimmed);
+    const { parse: parseYaml } = require('yaml') as typeof import('yaml');
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
   } catch (error) {
     throw new OpenApiImportError('invalid_document', `The document is neither JSON nor YAML: ${(error as Error).message.split('\n')[0]}`);
   }

@@ -5,7 +5,7 @@
  * templated ones. It serves the entry's authorize and token endpoints (on the shared OAuthServer),
  * its verify call, and echoes any other authenticated request.
  */
-import { catalogueConnector, CatalogueEntry, loadCatalogue } from '../../catalogue';
+import { catalogueConnector, CatalogueEntry, catalogueEntries } from '../../catalogue';
 import { withSandbox } from '../../runtime';
 import { AuthSpec, ConnectorDefinition, OAuth2Auth } from '../../types';
 import { bearerToken, json, ProviderContext, ProviderModule, SandboxAccount, SandboxRequest, SandboxResponse, TokenErrorKind } from '../core';
@@ -374,7 +374,7 @@ export function catalogueSandboxProvider(key: string, entry: CatalogueEntry): Pr
 export function catalogueSandboxProviders(except: Iterable<string>): Record<string, ProviderModule> {
   const skip = new Set(except);
   return Object.fromEntries(
-    Object.entries(loadCatalogue())
+    Object.entries(catalogueEntries())
       .filter(([key]) => !skip.has(key))
       .map(([key, entry]) => [key, catalogueSandboxProvider(key, entry)]),
   );
