@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { readConfigOrExit } from './config/read-config';
-import { keepHeapLean } from './process-memory';
+import { keepHeapLean, loadWithLazyDateFormats } from './process-memory';
 import { installProcessSafety } from './process-safety';
 
 async function main(): Promise<void> {
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   installProcessSafety(pino({ level: config.logLevel }));
   const started = performance.now();
   // Loaded after the configuration is known good, so a bad environment fails in milliseconds.
-  const [{ createApi }, { Logger }] = await Promise.all([import('./create-api.js'), import('nestjs-pino')]);
+  const [{ createApi }, { Logger }] = await loadWithLazyDateFormats(() => Promise.all([import('./create-api.js'), import('nestjs-pino')]));
   const app = await createApi(config);
   await app.listen(config.port, config.host);
   app.get(Logger).log(`Switchboard API ready on ${config.publicUrl} (booted in ${Math.round(performance.now() - started)} ms)`);

@@ -31,3 +31,30 @@ export function keepHeapLean(): void {
   if (process.execArgv.some((arg) => arg.startsWith('--heap-growing-percent'))) return;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
+
+/**
+ * Runs `load` (importing the server's modules) with Intl date formats built on first use.
+ * @nestjs/common builds one for its console logger as it is loaded, which maps ~6.5 MB of ICU data
+ * into every API and worker process; they log with pino, so it is never used. Only while loading:
+ * afterwards `Intl.DateTimeFormat` is the real one again.
+ */
+export async function loadWithLazyDateFormats<T>(load: () => Promise<T>): Promise<T> {
+  const DateTimeFormat = Intl.DateTimeFormat;
+  const lazy = function (locales?: string | string[], options?: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+    let real: Intl.DateTimeFormat | undefined;
+    return new Proxy(Object.create(DateTimeFormat.prototype) as Intl.DateTimeFormat, {
+      get: (_target, property) => {
+        real ??= new DateTimeFormat(locales, options);
+        const value: unknown = Reflect.get(real, property, real);
+        return typeof value === 'function' ? value.bind(real) : value;
+      },
+    });
+  };
+  Object.assign(lazy, { prototype: DateTimeFormat.prototype, supportedLocalesOf: DateTimeFormat.supportedLocalesOf });
+  Intl.DateTimeFormat = lazy as unknown as typeof Intl.DateTimeFormat;
+  try {
+    return await load();
+  } finally {
+    Intl.DateTimeFormat = DateTimeFormat;
+  }
+}

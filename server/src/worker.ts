@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import pino from 'pino';
 import { readConfigOrExit } from './config/read-config';
-import { keepHeapLean } from './process-memory';
+import { keepHeapLean, loadWithLazyDateFormats } from './process-memory';
 import { installProcessSafety } from './process-safety';
 
 async function main(): Promise<void> {
@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   installProcessSafety(pino({ level: config.logLevel }));
   const started = performance.now();
   // Loaded after the configuration is known good, so a bad environment fails in milliseconds.
-  const [{ NestFactory }, { Logger }, { WorkerModule }] = await Promise.all([import('@nestjs/core'), import('nestjs-pino'), import('./worker.module.js')]);
+  const [{ NestFactory }, { Logger }, { WorkerModule }] = await loadWithLazyDateFormats(() =>
+    Promise.all([import('@nestjs/core'), import('nestjs-pino'), import('./worker.module.js')]),
+  );
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();

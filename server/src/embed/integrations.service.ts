@@ -16,8 +16,11 @@ import type { IntegrationView, WidgetConfigView } from './integrations.dto';
 const STATUS_RANK: Record<string, number> = { active: 0, needs_reauth: 1, error: 2, revoked: 3 };
 
 /** What the widget shows an end user: the tenant's enabled connectors with the end user's connection of each. */
-/** One collator for every list (String#localeCompare builds its rules again on each call). */
-const BY_NAME = new Intl.Collator('en');
+/**
+ * One collator for every list (String#localeCompare builds its rules again on each call), built on
+ * the first list: building it maps ICU's collation data (~2.7 MB) into the process.
+ */
+let byName: Intl.Collator | undefined;
 
 @Injectable()
 export class IntegrationsService {
@@ -58,7 +61,8 @@ export class IntegrationsService {
         connection: connection ? ConnectionView.of(connection, me.externalId) : null,
       });
     }
-    return views.sort((a, b) => BY_NAME.compare(a.name, b.name));
+    const collator = (byName ??= new Intl.Collator('en'));
+    return views.sort((a, b) => collator.compare(a.name, b.name));
   }
 
   async widgetConfig(me: EndUserPrincipal): Promise<WidgetConfigView> {
