@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
  * After a full collection, the old generation may grow to this much more than what survived before
  * the next one (V8's own factor lets it reach 2–4× under load).
  */
-export const HEAP_GROWING_PERCENT = 30;
+const HEAP_GROWING_PERCENT = 30;
 
 /**
  * What `node` is given on the command line to start the API or a worker (the start scripts, the
@@ -24,7 +24,7 @@ export const SERVER_NODE_FLAGS = {
 /**
  * Keeps the heap near what the process holds. Under load V8 collects the old generation late: in
  * bench/engine.mjs the API held ~58 MB after a full collection yet reached 228–294 MB of RSS; with
- * this and SERVER_NODE_FLAGS, 150–156 MB (the worker 143–146). 20 % saved 3 MB more for 5–8 % more
+ * this and SERVER_NODE_FLAGS, 151–153 MB (the worker 145–146). 20 % saved 3 MB more for 5–8 % more
  * CPU. An operator's own `--heap-growing-percent` wins.
  */
 export function keepHeapLean(): void {
