@@ -1,6 +1,6 @@
-import { ConnectionCacheModule } from '../connections/connection-cache';
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { ConnectionCacheModule } from '../connections/connection-cache';
 import { ConnectorConfig } from './connector-config.entity';
 import { ConnectorConfigsController } from './connector-configs.controller';
 import { ConnectorConfigsService } from './connector-configs.service';

@@ -1,6 +1,6 @@
-import { ConnectionCacheModule } from '../connections/connection-cache';
 import { Module } from '@nestjs/common';
 import { provideTenantScoped } from '../common/tenancy/tenant-scoped.provider';
+import { ConnectionCacheModule } from '../connections/connection-cache';
 import { Connection } from '../connections/connection.entity';
 import { ConnectorConfig } from '../connector-configs/connector-config.entity';
 import { OpenApiImport } from '../connector-configs/openapi-import.entity';
