@@ -119,7 +119,8 @@ describe('the widget with 160 connectors', { timeout: 120_000 }, () => {
     await page.goto(`${hostOrigin}/?token=${encodeURIComponent(token)}`);
     const widget = page.locator('#inline');
     const visibleNames = async () => (await widget.locator('li:not([hidden]) .card .name').allTextContents()).sort((a, b) => a.localeCompare(b));
-    await expect.poll(() => widget.locator('.card').count()).toBe(items.length);
+    // The first render loads the bundle and makes the widget's four API calls: on a loaded CI box, more than a second.
+    await expect.poll(() => widget.locator('.card').count(), { timeout: 15_000 }).toBe(items.length);
     expect(await visibleNames()).toEqual(names(items));
     expect(await widget.locator('.logo.mono').count()).toBe(items.length);
     expect(await widget.locator('img').count()).toBe(0);
